@@ -1,0 +1,137 @@
+# Makefile - builds lockstep: BPF objects and their skeletons, the agent and
+# CLI, guests, tests (under ASan+UBSan), fuzzers and benchmarks.
+#
+#   make            build everything into build/
+#   make test       install deps, build, run the whole test suite
+#   make demo       install deps, build, run the demo
+#   make bench      run the benchmarks
+#   make fuzz       build the libFuzzer targets (clang)
+#
+# Sources are picked up by wildcard: a new src/<part>/*.c, bpf/*.bpf.c,
+# tests/unit/test_*.c or guests/*.c needs no Makefile change.
+
+CC       ?= cc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+O        := build
+ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+MULTIARCH:= $(shell $(CC) -print-multiarch 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
+CSTD     := -std=gnu11
+INCLUDES := -Iinclude -Isrc -I$(O)/include
+CFLAGS   ?= -O2 -g
+CFLAGS   += $(CSTD) $(WARN) $(INCLUDES) -D_GNU_SOURCE -fno-strict-aliasing
+LDLIBS   := -lbpf -lelf -lz -lpcap -lcjson -lmicrohttpd -lm -lpthread
+
+SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+            -fno-omit-frame-pointer
+ASAN_CFLAGS := -O1 -g $(CSTD) $(WARN) $(INCLUDES) -D_GNU_SOURCE \
+            -fno-strict-aliasing $(SAN)
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+            -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
+
+BPF_SRC  := $(wildcard bpf/*.bpf.c)
+BPF_OBJ  := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRC))
+SKELS    := $(patsubst bpf/%.bpf.c,$(O)/include/%.skel.h,$(BPF_SRC))
+
+LIB_SRC  := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
+LIB_OBJ  := $(patsubst src/%.c,$(O)/obj/%.o,$(LIB_SRC))
+ASAN_OBJ := $(patsubst src/%.c,$(O)/asan/obj/%.o,$(LIB_SRC))
+
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+TEST_BIN := $(patsubst tests/unit/%.c,$(O)/asan/tests/%,$(TEST_SRC))
+TEST_HELPER_SRC := $(filter-out $(TEST_SRC),$(wildcard tests/unit/*.c))
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(patsubst tests/tools/%.c,$(O)/asan/tools/%,$(TOOL_SRC))
+
+BENCH_SRC:= $(wildcard bench/*_bench.c)
+BENCH_BIN:= $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
+
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRC))
+
+.PHONY: all test demo bench fuzz clean deps guests format
+all: $(O)/lockstep $(O)/asan/lockstep $(BPF_OBJ) guests
+
+deps:
+	@scripts/deps.sh
+
+# ---- BPF ------------------------------------------------------------------
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/lockstep/wire.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/include/%.skel.h: $(O)/bpf/%.bpf.o
+	@mkdir -p $(@D)
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+
+# ---- user space -----------------------------------------------------------
+HDRS := $(wildcard include/lockstep/*.h src/*/*.h)
+
+$(O)/obj/%.o: src/%.c $(HDRS) | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(O)/asan/obj/%.o: src/%.c $(HDRS) | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_CFLAGS) -c $< -o $@
+
+$(O)/liblockstep.a: $(LIB_OBJ)
+	@rm -f $@; ar rcs $@ $^
+
+$(O)/asan/liblockstep.a: $(ASAN_OBJ)
+	@rm -f $@; ar rcs $@ $^
+
+$(O)/lockstep: src/cli/main.c $(O)/liblockstep.a $(HDRS) | $(SKELS)
+	$(CC) $(CFLAGS) $< $(O)/liblockstep.a $(LDLIBS) -o $@
+
+$(O)/asan/lockstep: src/cli/main.c $(O)/asan/liblockstep.a $(HDRS) | $(SKELS)
+	$(CC) $(ASAN_CFLAGS) $< $(O)/asan/liblockstep.a $(LDLIBS) -o $@
+
+# ---- tests ----------------------------------------------------------------
+$(O)/asan/tests/%: tests/unit/%.c $(TEST_HELPER_SRC) tests/unit/test.h $(O)/asan/liblockstep.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_CFLAGS) -Itests/unit $< $(TEST_HELPER_SRC) $(O)/asan/liblockstep.a $(LDLIBS) -o $@
+
+$(O)/asan/tools/%: tests/tools/%.c $(O)/asan/liblockstep.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ASAN_CFLAGS) $< $(O)/asan/liblockstep.a $(LDLIBS) -o $@
+
+tests-build: all $(TEST_BIN) $(TOOL_BIN)
+
+test: deps
+	@$(MAKE) --no-print-directory -j$$(nproc) tests-build
+	@tests/run.sh
+
+# ---- guests (policy modules and test programs compiled to wasm32) -----------
+-include guests/guests.mk
+-include tests/wasm/wasm.mk
+guests:
+
+# ---- benchmarks and fuzzers --------------------------------------------------
+$(O)/bench/%: bench/%.c $(O)/liblockstep.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< $(O)/liblockstep.a $(LDLIBS) -o $@
+
+bench: deps
+	@$(MAKE) --no-print-directory -j$$(nproc) all $(BENCH_BIN)
+	@bench/run.sh
+
+$(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS) | $(SKELS)
+	@mkdir -p $(@D)
+	$(CLANG) -O1 -g $(CSTD) $(INCLUDES) -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	  $< $(LIB_SRC) $(LDLIBS) -o $@
+
+fuzz: $(FUZZ_BIN)
+
+demo: deps
+	@$(MAKE) --no-print-directory -j$$(nproc) all
+	@scripts/demo.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(O)

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of lockstep on Debian 12 with apt.
+# Idempotent: silent and quick when everything is already present.
+set -euo pipefail
+
+PKGS=(
+  # build: C toolchain, BPF and wasm32 targets
+  build-essential make pkg-config clang llvm lld
+  libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libxdp-dev
+  libclang-rt-14-dev libclang-rt-14-dev-wasm32 wasi-libc
+  wabt libpcap-dev libcjson-dev libmicrohttpd-dev libyaml-dev libzstd-dev
+  libcmocka-dev
+  # tests: topology, real clients and servers, captures
+  iproute2 iputils-ping procps psmisc nginx-light curl openssl dnsutils
+  wrk tshark tcpreplay python3 jq
+  # benches
+  hyperfine
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}" >&2
+  if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq >/dev/null
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# AssemblyScript compiler for the second-toolchain guests and tests (npm).
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+if command -v npm >/dev/null && [ -f "$ROOT/guests/as/package.json" ] &&
+   [ ! -x "$ROOT/guests/as/node_modules/.bin/asc" ]; then
+  echo "deps: installing assemblyscript (npm)" >&2
+  (cd "$ROOT/guests/as" && npm install --silent --no-audit --no-fund >/dev/null)
+fi

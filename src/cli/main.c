@@ -1,0 +1,41 @@
+/* main.c - the `lockstep` command: dispatches to one subcommand per file
+ * (src/cli/cmd_*.c). Conventions, as xdp-loader and bpftool: `--help` on every
+ * command, human output by default and JSON where scripts need it, exit 0 on
+ * success, 1 on a runtime failure, 2 on bad usage. */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct ls_command commands[] = {
+	{"run", cmd_run, "attach to an interface and run the agent"},
+	{"stop", cmd_stop, "detach lockstep and remove its pins"},
+	{"inspect", cmd_inspect, "run a capture through the kernel data plane"},
+	{"wasm", cmd_wasm, "run or validate a WebAssembly module"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: lockstep <command> [options]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\n'lockstep <command> --help' describes a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "lockstep: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,41 @@
+/* test_wire.c - the kernel/user contract keeps its layout: offsets of the
+ * fields both sides read, so that a careless edit of wire.h fails here
+ * before it corrupts events in production. */
+#include "test.h"
+
+#include <stddef.h>
+
+#include "lockstep/wire.h"
+
+TEST(flow_key_layout)
+{
+	CHECK_EQ_INT(sizeof(struct ls_flow_key), 40);
+	CHECK_EQ_INT(offsetof(struct ls_flow_key, hi_addr), 16);
+	CHECK_EQ_INT(offsetof(struct ls_flow_key, lo_port), 32);
+	CHECK_EQ_INT(offsetof(struct ls_flow_key, proto), 36);
+}
+
+TEST(event_layout)
+{
+	CHECK_EQ_INT(offsetof(struct ls_event, ts_k), 8);
+	CHECK_EQ_INT(offsetof(struct ls_event, key), 24);
+	CHECK_EQ_INT(offsetof(struct ls_event, u) % 8, 0);
+	CHECK_EQ_INT(sizeof(struct ls_event) % 8, 0);
+	CHECK(sizeof(((struct ls_event *)0)->u) >= sizeof(struct ls_event_dpi));
+}
+
+TEST(map_values_are_8_aligned)
+{
+	CHECK_EQ_INT(sizeof(struct ls_flow) % 8, 0);
+	CHECK_EQ_INT(sizeof(struct ls_verdict_rec) % 8, 0);
+	CHECK_EQ_INT(sizeof(struct ls_config) % 8, 0);
+	CHECK_EQ_INT(sizeof(struct ls_liveness) % 8, 0);
+}
+
+int main(void)
+{
+	RUN(flow_key_layout);
+	RUN(event_layout);
+	RUN(map_values_are_8_aligned);
+	return test_done();
+}
