@@ -14,5 +14,6 @@ int cmd_run(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_wasm(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
 
 #endif

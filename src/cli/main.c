@@ -12,6 +12,7 @@ static const struct ls_command commands[] = {
 	{"stop", cmd_stop, "detach lockstep and remove its pins"},
 	{"inspect", cmd_inspect, "run a capture through the kernel data plane"},
 	{"wasm", cmd_wasm, "run or validate a WebAssembly module"},
+	{"reload", cmd_reload, "load a new policy into the running agent"},
 };
 
 static void usage(FILE *f)
