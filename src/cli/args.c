@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int ls_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+int ls_cli_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char *end;
 	if (!s || !isdigit((unsigned char)*s))
@@ -20,7 +20,7 @@ int ls_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-int ls_parse_duration_ns(const char *s, uint64_t *ns)
+int ls_cli_duration_ns(const char *s, uint64_t *ns)
 {
 	static const struct { const char *unit; uint64_t mul; } units[] = {
 		{"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000ull},

@@ -3,9 +3,11 @@
  * with the verdict each flow currently has. */
 #include "cli/cli.h"
 #include "dataplane/dataplane.h"
+#include "dataplane/event_json.h"
 
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 static void usage(FILE *f)
 {
@@ -46,7 +48,7 @@ static int one(void *arg, const struct ls_flow_key *k, const struct ls_flow *f)
 	ls_flow_addr_str(cs ? k->hi_addr : k->lo_addr, k->family, src, sizeof(src));
 	ls_flow_addr_str(cs ? k->lo_addr : k->hi_addr, k->family, dst, sizeof(dst));
 	unsigned sport = cs ? k->hi_port : k->lo_port, dport = cs ? k->lo_port : k->hi_port;
-	if (!proto) {
+	if (!strcmp(proto, "unknown")) {
 		snprintf(proto_num, sizeof(proto_num), "%u", k->proto);
 		proto = proto_num;
 	}

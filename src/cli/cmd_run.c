@@ -8,8 +8,8 @@
  * next agent adopts it; --detach-on-exit removes it on SIGTERM/SIGINT. */
 #include "cli/cli.h"
 #include "cli/args.h"
-#include "cli/event_line.h"
 #include "dataplane/dataplane.h"
+#include "dataplane/event_json.h"
 #include "dataplane/loop.h"
 
 #include <getopt.h>
@@ -55,12 +55,8 @@ static void usage(FILE *f)
 static int on_event(void *ctx, const struct ls_event *ev)
 {
 	struct run *r = ctx;
-	char line[2048];
-	if (ls_event_line(ev, line, sizeof(line)) > 0) {
-		fputs(line, stdout);
-		fputc('\n', stdout);
+	if (ls_event_json_print(stdout, ev) == 0)
 		r->events++;
-	}
 	return 0;
 }
 
@@ -236,7 +232,7 @@ int cmd_run(int argc, char **argv)
 			}
 			break;
 		case 'P':
-			if (ls_parse_uint(optarg, 1, 255, &dpi)) {
+			if (ls_cli_uint(optarg, 1, 255, &dpi)) {
 				fprintf(stderr, "lockstep run: --dpi-packets must be 1-255, not '%s'\n", optarg);
 				return 2;
 			}

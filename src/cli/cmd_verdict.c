@@ -92,7 +92,7 @@ int cmd_verdict(int argc, char **argv)
 				argv[optind]);
 			return 2;
 		}
-		if (ttl && (ls_parse_duration_ns(ttl, &ttl_ns) || !ttl_ns)) {
+		if (ttl && (ls_cli_duration_ns(ttl, &ttl_ns) || !ttl_ns)) {
 			fprintf(stderr, "lockstep verdict set: --ttl '%s' is not a positive duration "
 				"(e.g. 250ms, 10s, 5m)\n", ttl);
 			return 2;

@@ -133,7 +133,7 @@ bool ls_flow_key_make(struct ls_flow_key *key, uint8_t proto, int family,
 int ls_flow_key_parse(struct ls_flow_key *key, const char *s, struct ls_dp_err *err);
 /* Printable address of a key side (IPv4-mapped shown as dotted quad). */
 void ls_flow_addr_str(const uint8_t addr[16], int family, char *buf, size_t len);
-const char *ls_proto_name(uint8_t proto); /* "tcp" ... or NULL */
+/* protocol names: ls_proto_name() of dataplane/event_json.h */
 
 /* CLOCK_BOOTTIME now, ns: clock K. */
 uint64_t ls_now_k(void);

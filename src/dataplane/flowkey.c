@@ -40,17 +40,6 @@ bool ls_flow_key_make(struct ls_flow_key *key, uint8_t proto, int family,
 	return src_lo;
 }
 
-const char *ls_proto_name(uint8_t proto)
-{
-	switch (proto) {
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 1: return "icmp";
-	case 58: return "icmpv6";
-	default: return NULL;
-	}
-}
-
 static int parse_proto(const char *s)
 {
 	static const struct { const char *n; int p; } t[] = {

@@ -1,8 +1,8 @@
 /* test_dp_user.c - the user-space pieces of the data plane that need no
  * kernel: canonical flow keys (both orientations give one key, IPv4 goes
  * in mapped), flow/duration parsing with its refusals, the event loop
- * (timers and signals through real timerfd/signalfd), and the JSON event
- * line (escaping, bounded kernel strings). */
+ * (timers and signals through real timerfd/signalfd). JSON event lines
+ * are event_json's and tested there. */
 #include "test.h"
 
 #include <arpa/inet.h>
@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "cli/args.h"
-#include "cli/event_line.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/loop.h"
 
@@ -74,23 +73,23 @@ TEST(flow_key_refusals)
 TEST(durations)
 {
 	uint64_t ns;
-	CHECK(!ls_parse_duration_ns("250ms", &ns) && ns == 250000000ull);
-	CHECK(!ls_parse_duration_ns("10s", &ns) && ns == 10000000000ull);
-	CHECK(!ls_parse_duration_ns("3", &ns) && ns == 3000000000ull);
-	CHECK(!ls_parse_duration_ns("2m", &ns) && ns == 120000000000ull);
-	CHECK(!ls_parse_duration_ns("1h", &ns) && ns == 3600000000000ull);
-	CHECK(!ls_parse_duration_ns("7us", &ns) && ns == 7000);
-	CHECK(ls_parse_duration_ns("-1s", &ns) < 0);
-	CHECK(ls_parse_duration_ns("1 s", &ns) < 0);
-	CHECK(ls_parse_duration_ns("1d", &ns) < 0);
-	CHECK(ls_parse_duration_ns("", &ns) < 0);
-	CHECK(ls_parse_duration_ns("99999999999999999999s", &ns) < 0);
-	CHECK(ls_parse_duration_ns("9999999999999h", &ns) < 0);
+	CHECK(!ls_cli_duration_ns("250ms", &ns) && ns == 250000000ull);
+	CHECK(!ls_cli_duration_ns("10s", &ns) && ns == 10000000000ull);
+	CHECK(!ls_cli_duration_ns("3", &ns) && ns == 3000000000ull);
+	CHECK(!ls_cli_duration_ns("2m", &ns) && ns == 120000000000ull);
+	CHECK(!ls_cli_duration_ns("1h", &ns) && ns == 3600000000000ull);
+	CHECK(!ls_cli_duration_ns("7us", &ns) && ns == 7000);
+	CHECK(ls_cli_duration_ns("-1s", &ns) < 0);
+	CHECK(ls_cli_duration_ns("1 s", &ns) < 0);
+	CHECK(ls_cli_duration_ns("1d", &ns) < 0);
+	CHECK(ls_cli_duration_ns("", &ns) < 0);
+	CHECK(ls_cli_duration_ns("99999999999999999999s", &ns) < 0);
+	CHECK(ls_cli_duration_ns("9999999999999h", &ns) < 0);
 	uint64_t v;
-	CHECK(!ls_parse_uint("4", 1, 255, &v) && v == 4);
-	CHECK(ls_parse_uint("0", 1, 255, &v) < 0);
-	CHECK(ls_parse_uint("256", 1, 255, &v) < 0);
-	CHECK(ls_parse_uint("+4", 1, 255, &v) < 0);
+	CHECK(!ls_cli_uint("4", 1, 255, &v) && v == 4);
+	CHECK(ls_cli_uint("0", 1, 255, &v) < 0);
+	CHECK(ls_cli_uint("256", 1, 255, &v) < 0);
+	CHECK(ls_cli_uint("+4", 1, 255, &v) < 0);
 }
 
 struct loop_ctx {
@@ -142,29 +141,6 @@ TEST(loop_timer_signal_fd)
 	close(p[1]);
 }
 
-TEST(event_line_dpi)
-{
-	struct ls_event ev = {.version = LS_WIRE_VERSION, .kind = LS_EV_DPI, .dir = LS_DIR_HI_TO_LO};
-	char line[2048];
-	uint8_t c[4] = {198, 18, 0, 2}, s[4] = {198, 18, 0, 1};
-	/* client .2:40000 -> server .1:443: the packet goes hi -> lo */
-	CHECK(!ls_flow_key_make(&ev.key, 6, 4, c, 40000, s, 443));
-	ev.sport = 40000;
-	ev.dport = 443;
-	ev.u.dpi.kind = LS_DPI_TLS;
-	strcpy(ev.u.dpi.name, "a\"b\\c\x01.example");
-	CHECK(ls_event_line(&ev, line, sizeof(line)) > 0);
-	CHECK(strstr(line, "\"event\":\"dpi\"") != NULL);
-	CHECK(strstr(line, "\"src\":\"198.18.0.2\",\"sport\":40000,\"dst\":\"198.18.0.1\",\"dport\":443") != NULL);
-	CHECK(strstr(line, "\"tls_sni\":\"a\\\"b\\\\c\\u0001.example\"") != NULL);
-	/* a name filling its whole buffer with no NUL stays bounded */
-	memset(ev.u.dpi.name, 'x', sizeof(ev.u.dpi.name));
-	ev.u.dpi.kind = LS_DPI_DNS;
-	int n = ls_event_line(&ev, line, sizeof(line));
-	CHECK(n > LS_NAME_MAX && n < (int)sizeof(line));
-	CHECK(ls_event_line(&ev, line, 64) < 0);
-}
-
 int main(void)
 {
 	RUN(flow_key_both_orientations_agree);
@@ -173,6 +149,5 @@ int main(void)
 	RUN(flow_key_refusals);
 	RUN(durations);
 	RUN(loop_timer_signal_fd);
-	RUN(event_line_dpi);
 	return test_done();
 }
