@@ -62,7 +62,7 @@ static lw_call_result h_set_verdict(lw_instance *in, void *user,
 	/* The TTL is a duration in G: the deadline is now_g + ttl, turned
 	 * into K by the one conversion there is (timemap.h). */
 	p->cb.deadline_k[i] =
-		ttl ? ls_to_kernel(p->tmap, ls_policy_now_g(p) + (uint64_t)ttl) : 0;
+		ttl ? ls_policy_to_kernel(p->tmap, ls_policy_now_g(p) + (uint64_t)ttl) : 0;
 	RET(LSG_OK);
 }
 
@@ -104,7 +104,7 @@ static lw_call_result h_flow_counters(lw_instance *in, void *user,
 	c.pkts[1] = fl.pkts[!c2s];
 	c.bytes[0] = fl.bytes[c2s];
 	c.bytes[1] = fl.bytes[!c2s];
-	c.last_seen_g = ls_to_guest(p->tmap, fl.last_seen_k);
+	c.last_seen_g = ls_policy_to_guest(p->tmap, fl.last_seen_k);
 	memcpy(out, &c, sizeof(c));
 	RET(LSG_OK);
 }

@@ -92,7 +92,7 @@ struct ls_policy {
 	struct ls_pflows flows;
 	struct ls_cb cb;
 	int32_t next_handle;
-	const struct ls_timemap *tmap;
+	const struct ls_mapping *tmap; /* G <-> K mapping (timemap.h) */
 	struct ls_policy_stats st;
 	uint64_t last_fail_k;
 	double log_tokens;

@@ -1,7 +1,7 @@
 /* policy_harness.h - shared by the test_policy_* unit tests: a verdict sink
  * that records what the policy writes, injectable G and K clocks, captured
  * log lines, and builders for kernel events (struct ls_event) as the data
- * plane produces them. Header-only on purpose: tests/unit/*.c helpers are
+ * plane produces them. Header-only on purpose: helper .c files in tests/unit are
  * linked into every test binary, and this one pulls in the engine. */
 #ifndef LS_POLICY_HARNESS_H
 #define LS_POLICY_HARNESS_H
@@ -31,7 +31,7 @@ struct harness {
 	char err[1024];
 };
 
-static int h_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id,
+static inline int h_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id,
 		   uint32_t verdict, uint64_t deadline_k)
 {
 	struct harness *h = ctx;
@@ -41,22 +41,22 @@ static int h_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id,
 	return 0;
 }
 
-static void h_flush(void *ctx)
+static inline void h_flush(void *ctx)
 {
 	((struct harness *)ctx)->flushes++;
 }
 
-static uint64_t h_now_g(void *ctx)
+static inline uint64_t h_now_g(void *ctx)
 {
 	return ((struct harness *)ctx)->now_g;
 }
 
-static uint64_t h_now_k(void *ctx)
+static inline uint64_t h_now_k(void *ctx)
 {
 	return ((struct harness *)ctx)->now_k;
 }
 
-static void h_log(void *ctx, int level, const char *json)
+static inline void h_log(void *ctx, int level, const char *json)
 {
 	struct harness *h = ctx;
 	(void)level;
@@ -67,14 +67,14 @@ static void h_log(void *ctx, int level, const char *json)
 }
 
 /* The repository root: tests/run.sh runs from it and exports LS_ROOT. */
-static const char *guest_path(const char *name, char *buf, size_t len)
+static inline const char *guest_path(const char *name, char *buf, size_t len)
 {
 	const char *root = getenv("LS_ROOT");
 	snprintf(buf, len, "%s/build/guests/%s", root ? root : ".", name);
 	return buf;
 }
 
-static int guest_exists(const char *name)
+static inline int guest_exists(const char *name)
 {
 	char path[4096];
 	struct stat st;
@@ -83,7 +83,7 @@ static int guest_exists(const char *name)
 
 /* Fresh harness and policy; G and K start apart (G = K - 1 h would be a
  * guest clock with another epoch) so that a test mixing them up shows. */
-static struct harness *harness_new(const char *guest_config, uint64_t fuel,
+static inline struct harness *harness_new(const char *guest_config, uint64_t fuel,
 				   uint32_t default_verdict)
 {
 	struct harness *h = calloc(1, sizeof(*h));
@@ -107,7 +107,7 @@ static struct harness *harness_new(const char *guest_config, uint64_t fuel,
 	return h;
 }
 
-static int harness_load(struct harness *h, const char *guest)
+static inline int harness_load(struct harness *h, const char *guest)
 {
 	char path[4096];
 	int rc = ls_policy_load_file(h->p, guest_path(guest, path, sizeof(path)), h->err,
@@ -117,7 +117,7 @@ static int harness_load(struct harness *h, const char *guest)
 	return rc;
 }
 
-static void harness_free(struct harness *h)
+static inline void harness_free(struct harness *h)
 {
 	if (!h)
 		return;
@@ -125,14 +125,14 @@ static void harness_free(struct harness *h)
 	free(h);
 }
 
-static void advance(struct harness *h, uint64_t ns)
+static inline void advance(struct harness *h, uint64_t ns)
 {
 	h->now_g += ns;
 	h->now_k += ns;
 }
 
 /* The last verdict written for a flow, or NULL. */
-static const struct rec_verdict *last_verdict(const struct harness *h, uint64_t flow_id)
+static inline const struct rec_verdict *last_verdict(const struct harness *h, uint64_t flow_id)
 {
 	for (int i = h->nv - 1; i >= 0; i--)
 		if (h->v[i].flow_id == flow_id)
@@ -140,7 +140,7 @@ static const struct rec_verdict *last_verdict(const struct harness *h, uint64_t 
 	return NULL;
 }
 
-static int count_verdicts(const struct harness *h, uint64_t flow_id)
+static inline int count_verdicts(const struct harness *h, uint64_t flow_id)
 {
 	int n = 0;
 	for (int i = 0; i < h->nv; i++)
@@ -150,7 +150,7 @@ static int count_verdicts(const struct harness *h, uint64_t flow_id)
 
 /* Events as the data plane sends them: an IPv4 flow src:sport -> dst:dport
  * whose first packet came from src. */
-static struct ls_event ev_base(uint16_t kind, uint64_t flow_id, const char *src,
+static inline struct ls_event ev_base(uint16_t kind, uint64_t flow_id, const char *src,
 			       uint16_t sport, const char *dst, uint16_t dport,
 			       uint8_t proto, uint64_t ts_k)
 {
@@ -177,18 +177,18 @@ static struct ls_event ev_base(uint16_t kind, uint64_t flow_id, const char *src,
 	return ev;
 }
 
-static void send_ev(struct harness *h, struct ls_event ev)
+static inline void send_ev(struct harness *h, struct ls_event ev)
 {
 	ls_policy_dispatch(h->p, &ev, 1);
 }
 
-static void flow_new(struct harness *h, uint64_t id, const char *src, uint16_t sport,
+static inline void flow_new(struct harness *h, uint64_t id, const char *src, uint16_t sport,
 		     const char *dst, uint16_t dport, uint8_t proto)
 {
 	send_ev(h, ev_base(LS_EV_FLOW_NEW, id, src, sport, dst, dport, proto, h->now_k));
 }
 
-static void dpi(struct harness *h, uint64_t id, const char *src, uint16_t sport,
+static inline void dpi(struct harness *h, uint64_t id, const char *src, uint16_t sport,
 		const char *dst, uint16_t dport, uint8_t kind, const char *name,
 		const char *method, const char *path)
 {
@@ -208,7 +208,7 @@ static void dpi(struct harness *h, uint64_t id, const char *src, uint16_t sport,
 	send_ev(h, ev);
 }
 
-static void flow_end(struct harness *h, uint64_t id, const char *src, uint16_t sport,
+static inline void flow_end(struct harness *h, uint64_t id, const char *src, uint16_t sport,
 		     const char *dst, uint16_t dport)
 {
 	struct ls_event ev = ev_base(LS_EV_FLOW_END, id, src, sport, dst, dport, 6, h->now_k);
@@ -216,7 +216,7 @@ static void flow_end(struct harness *h, uint64_t id, const char *src, uint16_t s
 	send_ev(h, ev);
 }
 
-static void expired(struct harness *h, uint64_t id, const char *src, uint16_t sport,
+static inline void expired(struct harness *h, uint64_t id, const char *src, uint16_t sport,
 		    const char *dst, uint16_t dport, uint32_t verdict)
 {
 	struct ls_event ev = ev_base(LS_EV_VERDICT_EXPIRED, id, src, sport, dst, dport, 6,
@@ -226,7 +226,7 @@ static void expired(struct harness *h, uint64_t id, const char *src, uint16_t sp
 	send_ev(h, ev);
 }
 
-static double metric(const struct harness *h, const char *name)
+static inline double metric(const struct harness *h, const char *name)
 {
 	double v = -12345;
 	ls_policy_metric_value(h->p, name, &v);
@@ -234,9 +234,9 @@ static double metric(const struct harness *h, const char *name)
 }
 
 /* The deadline a verdict with this TTL (a G duration) must get in K. */
-static uint64_t want_deadline(const struct harness *h, uint64_t ttl_ns)
+static inline uint64_t want_deadline(const struct harness *h, uint64_t ttl_ns)
 {
-	return ls_to_kernel(NULL, h->now_g + ttl_ns);
+	return ls_policy_to_kernel(ls_policy_identity_mapping(), h->now_g + ttl_ns);
 }
 
 #endif
