@@ -15,6 +15,7 @@ static const struct ls_command commands[] = {
 	{"counters", cmd_counters, "print the data plane's counters"},
 	{"inspect", cmd_inspect, "run a capture through the kernel data plane"},
 	{"wasm", cmd_wasm, "run or validate a WebAssembly module"},
+	{"reload", cmd_reload, "load a new policy into the running agent"},
 };
 
 static void usage(FILE *f)
