@@ -180,7 +180,7 @@ static lw_call_result h_log(lw_instance *in, void *user, const lw_value *args,
 		RET(LSG_E_RATE);
 	}
 	p->st.log_lines++;
-	ls_json_escape(esc, sizeof(esc), msg, len < LS_LOG_LINE_MAX ? len : LS_LOG_LINE_MAX);
+	ls_policy_json_escape(esc, sizeof(esc), msg, len < LS_LOG_LINE_MAX ? len : LS_LOG_LINE_MAX);
 	ls_policy_logf(p, level, "guest_log", "\"guest_level\":\"%s\",\"msg\":\"%s\"%s",
 		       lvl[level], esc, len > LS_LOG_LINE_MAX ? ",\"truncated\":true" : "");
 	RET(LSG_OK);
@@ -333,7 +333,7 @@ static void wasi_sink(void *user, int fd, const uint8_t *buf, size_t len)
 		return;
 	}
 	p->st.log_lines++;
-	ls_json_escape(esc, sizeof(esc), (const char *)buf,
+	ls_policy_json_escape(esc, sizeof(esc), (const char *)buf,
 		       len < LS_LOG_LINE_MAX ? len : LS_LOG_LINE_MAX);
 	ls_policy_logf(p, LSG_INFO, "guest_output", "\"fd\":%d,\"msg\":\"%s\"", fd, esc);
 }

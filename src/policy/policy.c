@@ -34,7 +34,7 @@ uint64_t ls_policy_now_k(const struct ls_policy *p)
 	return c->now_k ? c->now_k(c->ctx) : boottime_ns();
 }
 
-void ls_json_escape(char *dst, size_t cap, const char *src, size_t len)
+void ls_policy_json_escape(char *dst, size_t cap, const char *src, size_t len)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < len && o + 7 < cap; i++) {
@@ -298,7 +298,7 @@ static void fail_guest(struct ls_policy *p, enum ls_policy_fail why,
 	p->st.retry_at_k = now_k + backoff_ns(p, p->st.crash_streak);
 	ginst_free(p->gi);
 	p->gi = NULL;
-	ls_json_escape(esc, sizeof(esc), msg, strlen(msg));
+	ls_policy_json_escape(esc, sizeof(esc), msg, strlen(msg));
 	ls_policy_logf(p, 2, "guest_failed",
 		       "\"policy\":\"%s\",\"kind\":\"%s\",\"in\":\"%s\",\"message\":\"%s\","
 		       "\"streak\":%u,\"retry_in_ns\":%llu",
@@ -524,7 +524,7 @@ int ls_policy_load(struct ls_policy *p, const uint8_t *wasm, size_t len,
 		gmod_free(gm);
 		if (reload)
 			p->st.reload_refused++;
-		ls_json_escape(esc, sizeof(esc), err, strlen(err));
+		ls_policy_json_escape(esc, sizeof(esc), err, strlen(err));
 		ls_policy_logf(p, 3, reload ? "reload_refused" : "load_failed",
 			       "\"message\":\"%s\"%s", esc,
 			       reload ? ",\"keeps_running\":true" : "");
