@@ -22,6 +22,3 @@ fetch() {
 	in_c curl -sS -o "$TMP/$name.out" --max-time 4 -w '%{http_code}' "$@" "$url" \
 		>"$TMP/$name.code" 2>"$TMP/$name.err"
 }
-
-# agent's JSON lines: verdicts the policy wrote for a flow whose events name NAME
-verdicts_json() { grep '"event":"verdict"' "$TMP/$1.json"; }
