@@ -5,7 +5,7 @@
  * when the whole header block (up to the empty line) is in this packet;
  * otherwise the result is LS_DPI_R_PARTIAL with no names, since a header cut
  * by a segment boundary (or a segment we never see) could give a wrong name.
- * The request line is strict: METHOD SP target SP "HTTP/1." - an empty target
+ * The request line is METHOD SP target SP ... "HTTP/1.x" CRLF; an empty target
  * (two spaces) reports the method and Host without a path. */
 #ifndef LS_DPI_HTTP_H
 #define LS_DPI_HTTP_H
@@ -110,7 +110,6 @@ __noinline int ls_dpi_http(struct ls_scratch *s)
 		if (state == H_TARGET) {
 			if (c == ' ') {
 				state = H_VERSION;
-				st->aux = i + 1;
 			} else if (c == '\r' || c == '\n') {
 				return LS_DPI_R_MALFORMED; /* no version: HTTP/0.9 */
 			} else if (plen < LS_HTTP_PATH) {
@@ -122,8 +121,10 @@ __noinline int ls_dpi_http(struct ls_scratch *s)
 				fl |= HF_TRUNC;
 			}
 		} else if (state == H_VERSION) {
-			if (c == '\n')
+			if (c == '\n') {
 				state = H_LSTART;
+				st->aux = i;
+			}
 		} else if (state == H_LSTART) {
 			if (c == '\r') {
 				state = H_EOH;
@@ -193,10 +194,10 @@ __noinline int ls_dpi_http(struct ls_scratch *s)
 	}
 	if (fl & HF_TRUNC)
 		d->flags |= LS_DPI_F_TRUNCATED;
-	/* "HTTP/1." after the target */
-	if (!vpos || ls_b(s, vpos) != 'H' || ls_b(s, vpos + 1) != 'T' ||
-	    ls_b(s, vpos + 2) != 'T' || ls_b(s, vpos + 3) != 'P' || ls_b(s, vpos + 4) != '/' ||
-	    ls_b(s, vpos + 5) != '1' || ls_b(s, vpos + 6) != '.')
+	/* the request line ends in "HTTP/1.x" CRLF (vpos: its LF) */
+	if (vpos < m + 10 || ls_b(s, vpos - 1) != '\r' || ls_b(s, vpos - 9) != 'H' ||
+	    ls_b(s, vpos - 8) != 'T' || ls_b(s, vpos - 7) != 'T' || ls_b(s, vpos - 6) != 'P' ||
+	    ls_b(s, vpos - 5) != '/' || ls_b(s, vpos - 4) != '1' || ls_b(s, vpos - 3) != '.')
 		return LS_DPI_R_MALFORMED;
 	if (fl & HF_PATH_BAD) {
 		__builtin_memset(d->path, 0, sizeof(d->path));

@@ -333,9 +333,12 @@ static __always_inline void flow_end(struct ls_flow *f, const struct ls_flow_key
 }
 
 /* Returns 1 to pass, 0 to drop. */
-static __always_inline int handle(void *ctx, void *data, void *data_end, int is_xdp)
+static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 frame_len,
+				  int is_xdp)
 {
 	struct ls_pkt p = {};
+
+	p.frame_len = frame_len;
 	__u32 why = 0, zero = 0;
 
 	count(LS_CNT_PKTS);
@@ -358,7 +361,6 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, int is_
 	struct ls_flow_key key = {};
 	__u8 dir = make_key(&p, &key);
 	__u64 now = bpf_ktime_get_boot_ns();
-	__u32 frame_len = (__u32)(data_end - data);
 
 	struct ls_flow *f = bpf_map_lookup_elem(&flows, &key);
 	if (f && now > f->last_seen_k && now - f->last_seen_k > idle) {
@@ -443,16 +445,20 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, int is_
 	return 1;
 }
 
-SEC("xdp")
+/* xdp.frags: multi-buffer frames (jumbo MTU, big test-run frames) are
+ * handled too; headers are read from the linear part, payload through
+ * bpf_xdp_load_bytes, lengths from the whole buffer. */
+SEC("xdp.frags")
 int ls_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	return handle(ctx, data, data_end, 1) ? XDP_PASS : XDP_DROP;
+	return handle(ctx, data, data_end, (__u32)bpf_xdp_get_buff_len(ctx), 1) ? XDP_PASS
+										  : XDP_DROP;
 }
 
 SEC("tc")
 int ls_tc(struct __sk_buff *skb)
 {
 	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
-	return handle(skb, data, data_end, 0) ? TC_ACT_OK : TC_ACT_SHOT;
+	return handle(skb, data, data_end, skb->len, 0) ? TC_ACT_OK : TC_ACT_SHOT;
 }

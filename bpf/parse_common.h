@@ -21,6 +21,7 @@ enum ls_parse_rc {
 
 /* One parsed packet. Addresses in network order, IPv4 as ::ffff:a.b.c.d. */
 struct ls_pkt {
+	__u32 frame_len; /* whole frame, incl. non-linear parts (set by caller) */
 	__u32 saddr[4];
 	__u32 daddr[4];
 	__u32 l4_off;   /* offset of the L4 header from the frame start */

@@ -19,7 +19,7 @@ static __always_inline int parse_ipv4(void *data, void *data_end, __u32 off, str
 		return LS_P_MALFORMED;
 	__u32 hlen = ip->ihl * 4;
 	__u32 tot = bpf_ntohs(ip->tot_len);
-	__u32 avail = (__u32)(data_end - (void *)ip);
+	__u32 avail = p->frame_len > off ? p->frame_len - off : 0;
 	/* a total length shorter than the header, or longer than what arrived,
 	 * is a lie: nothing after it can be trusted */
 	if (tot < hlen || tot > avail)

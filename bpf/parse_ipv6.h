@@ -44,7 +44,7 @@ static __always_inline int parse_ipv6(void *data, void *data_end, __u32 off, str
 	if (ip6->version != 6)
 		return LS_P_MALFORMED;
 	__u32 plen = bpf_ntohs(ip6->payload_len);
-	__u32 avail = (__u32)(data_end - (void *)ip6);
+	__u32 avail = p->frame_len > off ? p->frame_len - off : 0;
 	if (plen + sizeof(*ip6) > avail)
 		return LS_P_MALFORMED;
 	/* plen 0 is a jumbogram (RFC 2675): its length lives in hop-by-hop;

@@ -12,5 +12,4 @@ static int pending(const char *name)
 
 int cmd_run(int argc, char **argv) { (void)argc; (void)argv; return pending("run"); }
 int cmd_stop(int argc, char **argv) { (void)argc; (void)argv; return pending("stop"); }
-int cmd_inspect(int argc, char **argv) { (void)argc; (void)argv; return pending("inspect"); }
 int cmd_wasm(int argc, char **argv) { (void)argc; (void)argv; return pending("wasm"); }
