@@ -8,7 +8,7 @@ PKGS=(
   build-essential make pkg-config clang llvm lld
   libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libxdp-dev
   libclang-rt-14-dev libclang-rt-14-dev-wasm32 wasi-libc
-  wabt libpcap-dev libcjson-dev libmicrohttpd-dev libyaml-dev libzstd-dev
+  wabt nodejs libpcap-dev libcjson-dev libmicrohttpd-dev libyaml-dev libzstd-dev
   libcmocka-dev
   # tests: topology, real clients and servers, captures
   iproute2 iputils-ping procps psmisc nginx-light curl openssl dnsutils
@@ -24,6 +24,9 @@ for p in "${PKGS[@]}"; do
   fi
 done
 
+# npm: Debian's own package only where no npm came with nodejs already
+if ! command -v npm >/dev/null; then missing+=(npm); fi
+
 if ((${#missing[@]})); then
   echo "deps: installing ${missing[*]}" >&2
   if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
@@ -32,10 +35,14 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# AssemblyScript compiler for the second-toolchain guests and tests (npm).
+# AssemblyScript compiler for the second-toolchain guests and tests (npm),
+# one project folder each; a committed package-lock.json pins the versions.
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-if command -v npm >/dev/null && [ -f "$ROOT/guests/as/package.json" ] &&
-   [ ! -x "$ROOT/guests/as/node_modules/.bin/asc" ]; then
-  echo "deps: installing assemblyscript (npm)" >&2
-  (cd "$ROOT/guests/as" && npm install --silent --no-audit --no-fund >/dev/null)
-fi
+for dir in guests/as tests/wasm/as; do
+  if command -v npm >/dev/null && [ -f "$ROOT/$dir/package.json" ] &&
+     [ ! -x "$ROOT/$dir/node_modules/.bin/asc" ]; then
+    echo "deps: installing assemblyscript (npm) in $dir" >&2
+    if [ -f "$ROOT/$dir/package-lock.json" ]; then npm_cmd=ci; else npm_cmd=install; fi
+    (cd "$ROOT/$dir" && npm "$npm_cmd" --silent --no-audit --no-fund >/dev/null)
+  fi
+done

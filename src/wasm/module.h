@@ -23,6 +23,7 @@ enum { LW_EXT_FUNC = 0, LW_EXT_TABLE = 1, LW_EXT_MEMORY = 2, LW_EXT_GLOBAL = 3 }
 typedef struct lw_lim {
 	uint32_t min;
 	uint32_t max; /* LW_NO_MAX when absent */
+	bool has_max; /* tells an explicit max of 0xffffffff from none */
 } lw_lim;
 
 typedef struct lw_functype {
@@ -91,7 +92,8 @@ typedef struct lw_memory {
 } lw_memory;
 
 typedef struct lw_export {
-	char *name;
+	char *name;        /* NUL-terminated; may hold NUL bytes itself */
+	uint32_t name_len; /* bytes in name */
 	uint8_t kind;
 	uint32_t index;
 } lw_export;
@@ -116,6 +118,12 @@ typedef struct lw_data {
 	uint32_t off;       /* bytes */
 	uint32_t len;
 } lw_data;
+
+/* The engine: owns nothing global; every module and instance points at it.
+ * Fields may be added by any part of the engine. */
+struct lw_engine {
+	uint32_t nmodules; /* modules alive, checked by lw_engine_free */
+};
 
 struct lw_module {
 	lw_engine *engine;

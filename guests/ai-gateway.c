@@ -1,0 +1,281 @@
+/* ai-gateway.c - example policy for traffic in front of inference services.
+ *
+ * HTTP requests to the configured hosts are classified by method and path:
+ *   POST /v1/chat/completions  -> chat        (quota: quota_chat)
+ *   POST /v1/embeddings        -> embeddings  (quota: quota_embeddings)
+ *   GET  /v1/models            -> models      (quota: quota_models, 0 = none)
+ * Anything else to a known host, and anything to an unknown host, is denied;
+ * TLS flows pass when their SNI is a known host (the path is not visible).
+ * Quotas count new requests (flows) per client address per fixed window.
+ *
+ * Allowed flows get a verdict with a TTL (ttl_ms) that the policy refreshes
+ * from on_tick while the flow is open, so a flow the policy forgets about
+ * falls back to undecided instead of passing forever. That refresh is the
+ * pattern whose timing the clock mapping protects (docs/clock.md).
+ *
+ * Configuration, e.g.:
+ *   "hosts=api.example.com|*.llm.internal quota_chat=5 quota_embeddings=20
+ *    window_ms=60000 ttl_ms=3000 drop_ttl_ms=10000"
+ */
+#include <lockstep/guest.h>
+
+enum cls { C_CHAT, C_EMBED, C_MODELS, C_N };
+
+#define MAX_HOSTS 16
+#define HOST_MAX 128
+#define MAX_CLIENTS 1024 /* open-addressed table of client windows */
+#define MAX_ACTIVE 4096  /* allowed flows whose TTL on_tick refreshes */
+
+struct client {
+	uint8_t addr[16];
+	uint8_t used;
+	uint64_t window_start_g;
+	uint32_t count[C_N];
+};
+
+static char hosts[MAX_HOSTS][HOST_MAX];
+static uint32_t host_len[MAX_HOSTS], nhosts;
+static uint64_t quota[C_N] = {5, 20, 0};
+static uint64_t window_ns = 60000 * LSG_MSEC, ttl_ns = 3000 * LSG_MSEC,
+		drop_ttl_ns = 10000 * LSG_MSEC;
+static struct client clients[MAX_CLIENTS];
+static uint64_t active[MAX_ACTIVE]; /* flow ids; 0 = free */
+static uint32_t nactive;
+static int32_t m_req[C_N], m_quota, m_unknown, m_refresh, m_late;
+
+static const char *const cls_name[C_N] = {"chat", "embeddings", "models"};
+
+static int known_host(const char *name, uint32_t len)
+{
+	for (uint32_t i = 0; i < nhosts; i++)
+		if (lsg_name_match(hosts[i], host_len[i], name, len))
+			return 1;
+	return 0;
+}
+
+static int path_is(const struct lsg_dpi *d, const char *p)
+{
+	uint32_t n = lsg_strlen(p);
+	/* the path itself, or followed by a query string */
+	return d->path_len >= n && lsg_memeq(d->path, p, n) &&
+	       (d->path_len == n || d->path[n] == '?');
+}
+
+static int method_is(const struct lsg_dpi *d, const char *m)
+{
+	uint32_t n = lsg_strlen(m);
+	return d->method_len == n && lsg_memeq(d->method, m, n);
+}
+
+static int classify(const struct lsg_dpi *d)
+{
+	if (method_is(d, "POST") && path_is(d, "/v1/chat/completions"))
+		return C_CHAT;
+	if (method_is(d, "POST") && path_is(d, "/v1/embeddings"))
+		return C_EMBED;
+	if (method_is(d, "GET") && path_is(d, "/v1/models"))
+		return C_MODELS;
+	return -1;
+}
+
+static struct client *client_for(const uint8_t addr[16])
+{
+	uint32_t h = 2166136261u;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ addr[i]) * 16777619u;
+	for (uint32_t i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = &clients[(h + i) % MAX_CLIENTS];
+		if (!c->used) {
+			c->used = 1;
+			for (int j = 0; j < 16; j++)
+				c->addr[j] = addr[j];
+			return c;
+		}
+		if (lsg_memeq(c->addr, addr, 16))
+			return c;
+	}
+	/* Table full: share the slot of the hash (stricter, never looser). */
+	return &clients[h % MAX_CLIENTS];
+}
+
+static void remember(uint64_t flow_id)
+{
+	for (uint32_t i = 0; i < MAX_ACTIVE; i++)
+		if (!active[i]) {
+			active[i] = flow_id;
+			nactive++;
+			return;
+		}
+}
+
+static int forget(uint64_t flow_id)
+{
+	for (uint32_t i = 0; i < MAX_ACTIVE; i++)
+		if (active[i] == flow_id) {
+			active[i] = 0;
+			nactive--;
+			return 1;
+		}
+	return 0;
+}
+
+static int is_remembered(uint64_t flow_id)
+{
+	for (uint32_t i = 0; i < MAX_ACTIVE; i++)
+		if (active[i] == flow_id)
+			return 1;
+	return 0;
+}
+
+static int parse_hosts(const char *v, uint32_t len)
+{
+	uint32_t start = 0;
+	for (uint32_t i = 0; i <= len; i++) {
+		if (i < len && v[i] != '|')
+			continue;
+		uint32_t n = i - start;
+		if (n) {
+			if (n >= HOST_MAX || nhosts == MAX_HOSTS)
+				return -1;
+			for (uint32_t j = 0; j < n; j++)
+				hosts[nhosts][j] = v[start + j];
+			host_len[nhosts++] = n;
+		}
+		start = i + 1;
+	}
+	return 0;
+}
+
+LSG_EXPORT(init) int32_t init(int32_t len)
+{
+	const char *p = lsg_init_config(), *end, *tok;
+	uint32_t tl;
+	uint64_t v;
+
+	if (len > LSG_EVENT_BUF_SIZE)
+		len = LSG_EVENT_BUF_SIZE;
+	end = p + len;
+	while (lsg_next_token(&p, end, &tok, &tl)) {
+		if (tl > 6 && lsg_memeq(tok, "hosts=", 6)) {
+			if (parse_hosts(tok + 6, tl - 6)) {
+				lsg_logs(LSG_ERROR, "ai-gateway: too many hosts or host too long");
+				return 1;
+			}
+		} else if (lsg_opt_u64(tok, tl, "quota_chat", &v))
+			quota[C_CHAT] = v;
+		else if (lsg_opt_u64(tok, tl, "quota_embeddings", &v))
+			quota[C_EMBED] = v;
+		else if (lsg_opt_u64(tok, tl, "quota_models", &v))
+			quota[C_MODELS] = v;
+		else if (lsg_opt_u64(tok, tl, "window_ms", &v) && v)
+			window_ns = v * LSG_MSEC;
+		else if (lsg_opt_u64(tok, tl, "ttl_ms", &v) && v)
+			ttl_ns = v * LSG_MSEC;
+		else if (lsg_opt_u64(tok, tl, "drop_ttl_ms", &v))
+			drop_ttl_ns = v * LSG_MSEC;
+		else {
+			lsg_logs(LSG_ERROR, "ai-gateway: unknown option");
+			return 1;
+		}
+	}
+	if (!nhosts)
+		lsg_logs(LSG_WARN, "ai-gateway: no hosts= configured: every request is denied");
+	for (int c = 0; c < C_N; c++) {
+		char name[64] = "aigw_requests_";
+		uint32_t n = 14, k = lsg_strlen(cls_name[c]);
+		for (uint32_t i = 0; i < k; i++)
+			name[n++] = cls_name[c][i];
+		for (const char *s = "_total"; *s; s++)
+			name[n++] = *s;
+		m_req[c] = lsg_metric_define(LSG_COUNTER, name, n, "requests allowed", 16);
+	}
+	m_quota = lsg_metric_define(LSG_COUNTER, "aigw_quota_exceeded_total", 25,
+				    "requests refused over quota", 27);
+	m_unknown = lsg_metric_define(LSG_COUNTER, "aigw_denied_total", 17,
+				      "requests to unknown hosts or paths", 34);
+	m_refresh = lsg_metric_define(LSG_COUNTER, "aigw_ttl_refresh_total", 22,
+				      "verdict TTLs refreshed on tick", 30);
+	m_late = lsg_metric_define(LSG_COUNTER, "aigw_expired_while_active_total", 31,
+				   "allowed flows whose verdict expired before its refresh", 54);
+	return 0;
+}
+
+static int32_t allow(int32_t flow, uint64_t flow_id)
+{
+	if (!is_remembered(flow_id))
+		remember(flow_id);
+	return lsg_set_verdict(flow, LSG_PASS, (int64_t)ttl_ns);
+}
+
+static int32_t deny(int32_t flow, int32_t metric)
+{
+	lsg_metric_add(metric, 1);
+	return lsg_set_verdict(flow, LSG_DROP, (int64_t)drop_ttl_ns);
+}
+
+LSG_EXPORT(on_dpi) int32_t on_dpi(int32_t flow)
+{
+	const struct lsg_event *ev = lsg_event();
+	const struct lsg_dpi *d = &ev->u.dpi;
+
+	if (d->kind == LSG_DPI_DNS)
+		return lsg_set_verdict(flow, LSG_PASS, 0);
+	if ((d->flags & LSG_DPI_F_PARTIAL) && d->name_len == 0)
+		return 0;
+	if ((d->flags & LSG_DPI_F_TRUNCATED) || !known_host(d->name, d->name_len))
+		return deny(flow, m_unknown);
+	if (d->kind == LSG_DPI_TLS)
+		return allow(flow, ev->info.flow_id);
+
+	int c = classify(d);
+	if (c < 0)
+		return deny(flow, m_unknown);
+	struct client *cl = client_for(ev->info.src);
+	uint64_t now_g = lsg_now_g();
+	if (now_g - cl->window_start_g >= window_ns || now_g < cl->window_start_g) {
+		cl->window_start_g = now_g;
+		for (int i = 0; i < C_N; i++)
+			cl->count[i] = 0;
+	}
+	if (quota[c] && cl->count[c] >= quota[c])
+		return deny(flow, m_quota);
+	cl->count[c]++;
+	lsg_metric_add(m_req[c], 1);
+	return allow(flow, ev->info.flow_id);
+}
+
+LSG_EXPORT(on_tick) int32_t on_tick(void)
+{
+	for (uint32_t i = 0; i < MAX_ACTIVE && nactive; i++) {
+		if (!active[i])
+			continue;
+		int32_t h = lsg_flow_lookup(active[i]);
+		if (h < 0) { /* the flow is gone */
+			active[i] = 0;
+			nactive--;
+			continue;
+		}
+		if (lsg_set_verdict(h, LSG_PASS, (int64_t)ttl_ns) == LSG_OK)
+			lsg_metric_add(m_refresh, 1);
+	}
+	return 0;
+}
+
+LSG_EXPORT(on_verdict_expired) int32_t on_verdict_expired(int32_t flow)
+{
+	const struct lsg_event *ev = lsg_event();
+
+	/* An allowed flow whose TTL ran out before on_tick refreshed it: the
+	 * failure the clock mapping exists to prevent. Count it, re-allow. */
+	if (ev->u.expired.verdict == LSG_PASS && is_remembered(ev->info.flow_id)) {
+		lsg_metric_add(m_late, 1);
+		return lsg_set_verdict(flow, LSG_PASS, (int64_t)ttl_ns);
+	}
+	return 0;
+}
+
+LSG_EXPORT(on_flow_end) int32_t on_flow_end(int32_t flow)
+{
+	forget(lsg_event()->info.flow_id);
+	return 0;
+}

@@ -1,0 +1,416 @@
+/* guest.h - the lockstep policy SDK: everything a C policy module needs.
+ *
+ * A policy is a WebAssembly module that the lockstep host calls when the data
+ * plane sees something (a new flow, a DPI result, a flow end, an expired
+ * verdict, a tick). It answers by calling host imports (module "lockstep"):
+ * set a verdict with a time-to-live, read counters, log, metrics, a key-value
+ * store that survives reloads. docs/abi.md is the full description; this
+ * header is the normative layout of every record (the host includes it too).
+ *
+ * Build a policy (one C file that includes this header):
+ *   clang --target=wasm32-unknown-unknown -O2 -nostdlib \
+ *         -Wl,--no-entry -Wl,--export-dynamic -o policy.wasm policy.c
+ *
+ *   #include <lockstep/guest.h>
+ *   LSG_EXPORT(on_flow_new) int32_t on_flow_new(int32_t flow) {
+ *           return lsg_set_verdict(flow, LSG_PASS, 5 * LSG_SEC);
+ *   }
+ *
+ * Including the header (in exactly one file) also defines the two exports
+ * every policy must have, `lockstep_abi_version` and `lockstep_event_buffer`;
+ * define LSG_NO_DEFAULT_EXPORTS before including it to write them yourself.
+ *
+ * Conventions: all integers little-endian; times are nanoseconds; a time
+ * value (`_g`) is in the guest clock G (the same clock WASI clock_time_get
+ * reads); a TTL or interval is a duration, never a point in time. Every import
+ * returns an int32: >= 0 is success (some return a value: a length, an id, a
+ * handle), < 0 is one of the LSG_E_* status codes.
+ */
+#ifndef LOCKSTEP_GUEST_H
+#define LOCKSTEP_GUEST_H
+
+#include <stdint.h>
+
+/* The version of the host <-> guest contract described here. A host refuses
+ * a module whose lockstep_abi_version() returns anything else. */
+#define LSG_ABI_VERSION 1
+
+/* Size of the event buffer the guest exports (lockstep_event_buffer()). The
+ * host writes one struct lsg_event there before each callback (and the
+ * configuration string before init). */
+#define LSG_EVENT_BUF_SIZE 16384
+
+#define LSG_MSEC 1000000ull
+#define LSG_SEC 1000000000ull
+
+/* ---- status codes (returned by every import) ----------------------------- */
+enum lsg_status {
+	LSG_OK = 0,
+	LSG_E_INVAL = -1,    /* an argument has a value the call does not accept */
+	LSG_E_BOUNDS = -2,   /* a (pointer, length) is not inside guest memory */
+	LSG_E_HANDLE = -3,   /* no such flow handle */
+	LSG_E_STALE = -4,    /* the handle belonged to an earlier callback */
+	LSG_E_NOTFOUND = -5, /* no such key / flow / metric */
+	LSG_E_TOOBIG = -6,   /* a key, value, name or message is over its limit */
+	LSG_E_FULL = -7,     /* the key-value store or metric table is full */
+	LSG_E_NOTSUP = -8,   /* not available here (e.g. counters offline) */
+	LSG_E_RATE = -9,     /* rate-limited (log lines); the call was dropped */
+};
+
+/* ---- verdicts --------------------------------------------------------------- */
+enum lsg_verdict {
+	LSG_PASS = 1, /* the flow's packets pass until the TTL runs out */
+	LSG_DROP = 2, /* the flow's packets are dropped until the TTL runs out */
+};
+
+/* ---- log levels --------------------------------------------------------- */
+enum lsg_level {
+	LSG_DEBUG = 0,
+	LSG_INFO = 1,
+	LSG_WARN = 2,
+	LSG_ERROR = 3,
+};
+
+/* ---- metric kinds ------------------------------------------------------- */
+enum lsg_metric_kind {
+	LSG_COUNTER = 1,   /* lsg_metric_add with a value >= 0 */
+	LSG_GAUGE = 2,     /* lsg_metric_set / lsg_metric_add (any sign) */
+	LSG_HISTOGRAM = 3, /* lsg_metric_observe; buckets 1e-6 .. 1e3 by x10 */
+};
+
+/* ---- event records ------------------------------------------------------ */
+enum lsg_event_kind {
+	LSG_EV_FLOW_NEW = 1,
+	LSG_EV_DPI = 2,
+	LSG_EV_FLOW_END = 3,
+	LSG_EV_VERDICT_EXPIRED = 4,
+	LSG_EV_TICK = 5,
+};
+
+enum lsg_dpi_kind {
+	LSG_DPI_HTTP = 1, /* method, name (= Host header), path */
+	LSG_DPI_TLS = 2,  /* name = ClientHello SNI */
+	LSG_DPI_DNS = 4,  /* name = query name (no trailing dot) */
+};
+
+#define LSG_DPI_F_PARTIAL 0x1   /* the message continues in a later packet */
+#define LSG_DPI_F_TRUNCATED 0x2 /* a field was longer than its buffer */
+
+enum lsg_end_reason {
+	LSG_END_FIN = 1,
+	LSG_END_RST = 2,
+	LSG_END_IDLE = 3,
+};
+
+/* Who a flow is. "src" is the client: the side that sent the flow's first
+ * packet. IPv4 addresses are IPv4-mapped (::ffff:a.b.c.d): bytes 12..15. */
+struct lsg_flow_info {
+	uint64_t flow_id;      /* unique and stable for the flow's life */
+	uint8_t family;        /* 4 or 6 */
+	uint8_t proto;         /* 6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6 */
+	uint16_t sport;        /* client port (host byte order) */
+	uint16_t dport;        /* server port */
+	uint16_t pad0;
+	uint8_t src[16];       /* client address */
+	uint8_t dst[16];       /* server address */
+	uint64_t first_seen_g; /* when the flow's first packet was seen */
+	uint64_t pad1;
+};
+
+struct lsg_dpi {
+	uint32_t kind;       /* enum lsg_dpi_kind */
+	uint32_t flags;      /* LSG_DPI_F_* */
+	uint32_t method_len; /* bytes in method (HTTP) */
+	uint32_t name_len;   /* bytes in name */
+	uint32_t path_len;   /* bytes in path (HTTP) */
+	uint32_t pad;
+	char method[16];     /* each string is also NUL-terminated */
+	char name[256];
+	char path[136];      /* the first 128 bytes of the URI */
+};
+
+struct lsg_end {
+	uint64_t pkts[2];  /* [0] client -> server, [1] server -> client */
+	uint64_t bytes[2];
+	uint32_t reason;   /* enum lsg_end_reason */
+	uint32_t pad;
+};
+
+struct lsg_expired {
+	uint64_t deadline_g; /* the deadline that passed */
+	uint32_t verdict;    /* the verdict that expired */
+	uint32_t pad;
+};
+
+struct lsg_tick {
+	uint64_t interval_ns; /* configured tick interval */
+	uint64_t seq;         /* 1, 2, 3, ... since the instance started */
+	uint32_t active_flows;/* flows the host knows as open */
+	uint32_t pad;
+};
+
+/* One event, written at lockstep_event_buffer() before each callback. */
+struct lsg_event {
+	uint32_t kind;             /* enum lsg_event_kind */
+	int32_t flow;              /* the flow handle; -1 for ticks */
+	uint64_t ts_g;             /* when it happened (the kernel's stamp, in G) */
+	struct lsg_flow_info info; /* zero for ticks */
+	union {
+		struct lsg_dpi dpi;
+		struct lsg_end end;
+		struct lsg_expired expired;
+		struct lsg_tick tick;
+		uint8_t raw[432];
+	} u;
+};
+
+/* Written by lsg_flow_counters. */
+struct lsg_counters {
+	uint64_t pkts[2];    /* [0] client -> server, [1] server -> client */
+	uint64_t bytes[2];
+	uint64_t last_seen_g;
+	uint64_t pad;
+};
+
+_Static_assert(sizeof(struct lsg_flow_info) == 64, "lsg_flow_info layout");
+_Static_assert(sizeof(struct lsg_dpi) == 432, "lsg_dpi layout");
+_Static_assert(sizeof(struct lsg_event) == 512, "lsg_event layout");
+_Static_assert(sizeof(struct lsg_counters) == 48, "lsg_counters layout");
+
+/* Everything below is for the guest (compiled to WebAssembly) only. */
+#if defined(__wasm__)
+
+#define LSG_EXPORT(name) __attribute__((export_name(#name), used))
+#define LSG_IMPORT(name)                                                       \
+	__attribute__((import_module("lockstep"), import_name(#name)))
+
+/* ---- host imports ------------------------------------------------------- */
+
+/* Give `flow` a verdict that holds for ttl_ns (0: until the flow ends). When
+ * it runs out the flow is undecided again and on_verdict_expired is called. */
+LSG_IMPORT(set_verdict) int32_t lsg_set_verdict(int32_t flow, int32_t verdict,
+						int64_t ttl_ns);
+/* Copy the flow's identity / packet counters to *out. */
+LSG_IMPORT(flow_info) int32_t lsg_flow_info(int32_t flow,
+					    struct lsg_flow_info *out);
+LSG_IMPORT(flow_counters) int32_t lsg_flow_counters(int32_t flow,
+						    struct lsg_counters *out);
+/* A handle, valid for the current callback, for an open flow by its id (the
+ * way to act on flows remembered from earlier callbacks, e.g. in on_tick). */
+LSG_IMPORT(flow_lookup) int32_t lsg_flow_lookup(uint64_t flow_id);
+/* The current time in the guest clock G. */
+LSG_IMPORT(now) int32_t lsg_now(uint64_t *now_g);
+/* One log line (UTF-8, at most 1024 bytes kept), rate-limited by the host. */
+LSG_IMPORT(log) int32_t lsg_log(int32_t level, const char *msg, uint32_t len);
+/* Define (or find again after a reload) a metric; returns its id. Names:
+ * [a-zA-Z_][a-zA-Z0-9_]*, at most 64 bytes; exported as lockstep_guest_NAME. */
+LSG_IMPORT(metric_define) int32_t lsg_metric_define(int32_t kind,
+						    const char *name,
+						    uint32_t name_len,
+						    const char *help,
+						    uint32_t help_len);
+LSG_IMPORT(metric_add) int32_t lsg_metric_add(int32_t id, double v);
+LSG_IMPORT(metric_set) int32_t lsg_metric_set(int32_t id, double v);
+LSG_IMPORT(metric_observe) int32_t lsg_metric_observe(int32_t id, double v);
+/* Copy the configuration string into buf (at most cap bytes); returns its
+ * full length. */
+LSG_IMPORT(config_get) int32_t lsg_config_get(char *buf, uint32_t cap);
+/* Key-value store kept by the host across reloads and instance restarts.
+ * Keys <= 256 bytes, values <= 4096 bytes. kv_get returns the value's full
+ * length (copying at most cap bytes) or LSG_E_NOTFOUND. */
+LSG_IMPORT(kv_get) int32_t lsg_kv_get(const void *key, uint32_t key_len,
+				      void *val, uint32_t cap);
+LSG_IMPORT(kv_put) int32_t lsg_kv_put(const void *key, uint32_t key_len,
+				      const void *val, uint32_t val_len);
+LSG_IMPORT(kv_del) int32_t lsg_kv_del(const void *key, uint32_t key_len);
+
+/* ---- small freestanding helpers (no libc needed) -------------------------- */
+
+static inline uint32_t lsg_strlen(const char *s)
+{
+	uint32_t n = 0;
+	while (s[n])
+		n++;
+	return n;
+}
+
+static inline int lsg_memeq(const void *a, const void *b, uint32_t n)
+{
+	const uint8_t *x = a, *y = b;
+	for (uint32_t i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return 0;
+	return 1;
+}
+
+static inline char lsg_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+/* Case-insensitive equality of two byte strings. */
+static inline int lsg_ieq(const char *a, uint32_t alen, const char *b,
+			  uint32_t blen)
+{
+	if (alen != blen)
+		return 0;
+	for (uint32_t i = 0; i < alen; i++)
+		if (lsg_lower(a[i]) != lsg_lower(b[i]))
+			return 0;
+	return 1;
+}
+
+/* Does a host name match a pattern? "example.com" matches itself only;
+ * "*.example.com" matches any name ending in ".example.com" (not the bare
+ * domain); "*" matches everything. Case-insensitive; a trailing dot on the
+ * name and a ":port" suffix (HTTP Host) are ignored. */
+static inline int lsg_name_match(const char *pat, uint32_t plen,
+				 const char *name, uint32_t nlen)
+{
+	for (uint32_t i = 0; i < nlen; i++)
+		if (name[i] == ':') {
+			nlen = i;
+			break;
+		}
+	if (nlen && name[nlen - 1] == '.')
+		nlen--;
+	if (plen == 1 && pat[0] == '*')
+		return 1;
+	if (plen >= 2 && pat[0] == '*' && pat[1] == '.') {
+		uint32_t sl = plen - 1; /* ".example.com" */
+		return nlen > sl && lsg_ieq(pat + 1, sl, name + nlen - sl, sl);
+	}
+	return lsg_ieq(pat, plen, name, nlen);
+}
+
+/* Writes v in decimal to buf (at least 21 bytes); returns the length. */
+static inline uint32_t lsg_fmt_u64(char *buf, uint64_t v)
+{
+	char tmp[21];
+	uint32_t n = 0, i = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		buf[i++] = tmp[--n];
+	buf[i] = 0;
+	return i;
+}
+
+/* Parses a decimal number at *s (advancing it); returns 0 if there is none. */
+static inline uint64_t lsg_parse_u64(const char **s, const char *end)
+{
+	uint64_t v = 0;
+	while (*s < end && **s >= '0' && **s <= '9')
+		v = v * 10 + (uint64_t)(*(*s)++ - '0');
+	return v;
+}
+
+/* Configuration strings are tokens separated by commas, semicolons or white
+ * space; "key=value" tokens are options. Returns 0 at the end. */
+static inline int lsg_next_token(const char **p, const char *end,
+				 const char **tok, uint32_t *len)
+{
+	while (*p < end && (**p == ',' || **p == ';' || **p == ' ' ||
+			    **p == '\t' || **p == '\n' || **p == '\r'))
+		(*p)++;
+	if (*p >= end || !**p)
+		return 0;
+	*tok = *p;
+	while (*p < end && **p && **p != ',' && **p != ';' && **p != ' ' &&
+	       **p != '\t' && **p != '\n' && **p != '\r')
+		(*p)++;
+	*len = (uint32_t)(*p - *tok);
+	return 1;
+}
+
+/* If token is "key=NUMBER", stores NUMBER and returns 1. */
+static inline int lsg_opt_u64(const char *tok, uint32_t len, const char *key,
+			      uint64_t *out)
+{
+	uint32_t kl = lsg_strlen(key);
+	if (len <= kl || tok[kl] != '=' || !lsg_memeq(tok, key, kl))
+		return 0;
+	const char *s = tok + kl + 1;
+	*out = lsg_parse_u64(&s, tok + len);
+	return s == tok + len;
+}
+
+/* Log a NUL-terminated string. */
+static inline int32_t lsg_logs(int32_t level, const char *msg)
+{
+	return lsg_log(level, msg, lsg_strlen(msg));
+}
+
+/* The current G time, or 0 if the host refused (it never does for now). */
+static inline uint64_t lsg_now_g(void)
+{
+	uint64_t t = 0;
+	lsg_now(&t);
+	return t;
+}
+
+/* ---- the event buffer and the mandatory exports ----------------------------- */
+
+extern uint8_t lsg_event_buffer[LSG_EVENT_BUF_SIZE];
+
+/* The event the current callback is about. */
+static inline const struct lsg_event *lsg_event(void)
+{
+	return (const struct lsg_event *)lsg_event_buffer;
+}
+
+/* In init: the configuration string (NUL-terminated, len bytes); when it is
+ * longer than the event buffer, read it with lsg_config_get instead. */
+static inline const char *lsg_init_config(void)
+{
+	return (const char *)lsg_event_buffer;
+}
+
+#ifndef LSG_NO_DEFAULT_EXPORTS
+__attribute__((aligned(16))) uint8_t lsg_event_buffer[LSG_EVENT_BUF_SIZE];
+
+LSG_EXPORT(lockstep_abi_version) int32_t lockstep_abi_version(void)
+{
+	return LSG_ABI_VERSION;
+}
+
+LSG_EXPORT(lockstep_event_buffer) int32_t lockstep_event_buffer(void)
+{
+	return (int32_t)(uintptr_t)lsg_event_buffer;
+}
+
+/* The compiler may emit calls to these for struct copies and loops; without
+ * a libc (wasm32-unknown-unknown) the policy has to provide them. */
+#if !defined(__wasi__)
+__attribute__((weak, no_builtin)) void *memcpy(void *d, const void *s, unsigned long n)
+{
+	uint8_t *dd = d;
+	const uint8_t *ss = s;
+	while (n--)
+		*dd++ = *ss++;
+	return d;
+}
+
+__attribute__((weak, no_builtin)) void *memset(void *d, int c, unsigned long n)
+{
+	uint8_t *dd = d;
+	while (n--)
+		*dd++ = (uint8_t)c;
+	return d;
+}
+
+__attribute__((weak, no_builtin)) int memcmp(const void *a, const void *b, unsigned long n)
+{
+	const uint8_t *x = a, *y = b;
+	for (unsigned long i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return x[i] - y[i];
+	return 0;
+}
+#endif /* !__wasi__ */
+#endif /* LSG_NO_DEFAULT_EXPORTS */
+
+#endif /* __wasm__ */
+#endif /* LOCKSTEP_GUEST_H */

@@ -1,0 +1,120 @@
+/* estimator.h - estimates the mapping between the kernel clock K and the
+ * guest clock G from four-timestamp exchanges, and is the only way across.
+ *
+ * One exchange (NTP's on-wire protocol): the guest reads g1, the kernel
+ * stamps k2 on receipt and k3 on reply, the guest reads g4. Then
+ *     offset  theta = ((g1 + g4) - (k2 + k3)) / 2     (G - K at (k2+k3)/2)
+ *     delay   delta = (g4 - g1) - (k3 - k2)           (round trip)
+ * and |theta - true offset| <= delta/2 (+ the resolution of G).
+ *
+ * Each beat brings a burst of exchanges; the one with the smallest delay is
+ * kept (ntpd's clock filter). A window of those is fitted by weighted least
+ * squares, offset(K) = theta0 + r * (K - ref) (chrony's regression), weights
+ * from each sample's excess delay over the window's minimum. The result is
+ *     G ~ (1 + r) * K + theta      with an uncertainty
+ *     eps(K) = eps0 + r_unc * |K - ref|
+ * where eps0 bounds the path asymmetry (min delay / 2), the resolution (q/2)
+ * and 4 standard errors of the fitted offset, and r_unc is 4 standard errors
+ * of the rate (or a prior bound before there are enough samples).
+ *
+ * A sample whose offset disagrees with the prediction by more than every
+ * error bound together is a step of G: it is reported, the window restarts
+ * from that sample (the rate is kept as a prior, a step does not change it).
+ *
+ * Pure and deterministic: no clock reads, no allocation, no I/O.
+ */
+#ifndef LS_CLOCK_ESTIMATOR_H
+#define LS_CLOCK_ESTIMATOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "clock/domains.h"
+
+#define LS_EST_WINDOW_MAX 64
+
+/* One four-timestamp exchange. */
+struct ls_clock_sample {
+	ls_g g1; /* guest, before */
+	ls_k k2; /* kernel, receive */
+	ls_k k3; /* kernel, send */
+	ls_g g4; /* guest, after */
+};
+
+struct ls_est_config {
+	int window;              /* beats kept in the fit (default 32, <= 64) */
+	int64_t g_resolution_ns; /* resolution of G (clock_res_get), default 1 */
+	double max_rate_ppm;     /* prior bound on |r| before a fit (default 1000) */
+};
+
+/* The mapping G ~ ref_g + (1 + rate) * (K - ref_k), uncertainty eps. */
+struct ls_mapping {
+	bool valid;       /* false until the first sample */
+	bool identity;    /* the naive G == K of --no-clock-sync */
+	ls_k ref_k;       /* reference point: the latest sample's K time */
+	ls_g ref_g;       /* estimated G at ref_k */
+	double rate;      /* r: G runs (1 + r) times as fast as K */
+	double rate_unc;  /* bound on |r_estimated - r| */
+	int64_t eps0_ns;  /* bound on the error of ref_g */
+};
+
+/* Result of feeding one beat's burst. */
+struct ls_est_update {
+	bool used;          /* a sample entered the window */
+	bool step;          /* G stepped: window restarted */
+	int64_t step_ns;    /* size of the step (observed - predicted offset) */
+	int64_t theta_ns;   /* offset (G - K) of the kept sample */
+	int64_t delay_ns;   /* its round trip */
+};
+
+struct ls_est_point {
+	int64_t t_k;     /* K time of the sample: (k2 + k3) / 2 */
+	int64_t theta;   /* G - K there, ns, resolution-corrected */
+	int64_t delay;   /* round trip, ns, >= 0 */
+};
+
+struct ls_estimator {
+	struct ls_est_config cfg;
+	struct ls_est_point pts[LS_EST_WINDOW_MAX]; /* ring, oldest at head */
+	int head, n;
+	double prior_rate, prior_unc; /* used while n is too small to fit */
+	struct ls_mapping map;
+	uint64_t beats, steps;        /* bursts accepted; steps detected */
+	int64_t min_delay_ns;         /* minimum round trip in the window */
+};
+
+void ls_est_init(struct ls_estimator *est, const struct ls_est_config *cfg);
+
+/* Offset and delay of one exchange (without resolution correction). */
+int64_t ls_sample_theta_ns(const struct ls_clock_sample *s);
+int64_t ls_sample_delay_ns(const struct ls_clock_sample *s);
+
+/* Feed one beat's burst of n exchanges (n >= 1). Malformed exchanges (k3 <
+ * k2, g4 < g1) are ignored; returns 0, or -1 if none was usable. */
+int ls_est_add_burst(struct ls_estimator *est, const struct ls_clock_sample *s,
+		     int n, struct ls_est_update *out);
+
+/* The current mapping (valid == false before the first sample). */
+const struct ls_mapping *ls_est_mapping(const struct ls_estimator *est);
+
+/* ---- the only conversions between K and G ------------------------------- */
+
+/* Best estimate of G at kernel time k (event timestamps handed to guests). */
+ls_g ls_to_guest(const struct ls_mapping *m, ls_k k);
+
+/* Best estimate of the kernel time at which G reads g. */
+ls_k ls_to_kernel(const struct ls_mapping *m, ls_g g);
+
+/* Uncertainty of the mapping around kernel time k, ns. */
+int64_t ls_mapping_eps_ns(const struct ls_mapping *m, ls_k k);
+
+/* A guest deadline in K that never fires before G reaches deadline_g: the
+ * estimate pushed late by the uncertainty. Firing late keeps a verdict a
+ * little longer; firing early drops live connections. */
+ls_k ls_deadline_to_kernel(const struct ls_mapping *m, ls_g deadline_g);
+
+/* The naive mapping G == K (what an integration without sync does); kept for
+ * --no-clock-sync so the failure can be reproduced. */
+struct ls_mapping ls_mapping_identity(void);
+
+#endif

@@ -1,0 +1,287 @@
+/* event_json.c - formats struct ls_event as one JSON line (schema:
+ * docs/events.md). Pure formatting, no I/O except ls_event_json_print, so the
+ * same code serves `lockstep inspect`, `lockstep run` and the tests. */
+#include "dataplane/event_json.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+/* A bounded output cursor: `ok` drops to 0 on overflow and stays there. */
+struct jw {
+	char *buf;
+	size_t cap, len;
+	int ok;
+};
+
+static void jw_raw(struct jw *w, const char *s, size_t n)
+{
+	if (!w->ok || w->len + n + 1 > w->cap) {
+		w->ok = 0;
+		return;
+	}
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = 0;
+}
+
+static void jw_fmt(struct jw *w, const char *fmt, ...)
+{
+	char tmp[128];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		w->ok = 0;
+		return;
+	}
+	jw_raw(w, tmp, (size_t)n);
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
+ * surrogates, max U+10FFFF), or 0 if the byte at p does not start one. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0];
+	size_t len;
+	unsigned lo = 0x80, hi = 0xbf;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		if (c == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (len > n)
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+int ls_json_escape(const void *s, size_t n, char *buf, size_t cap)
+{
+	const unsigned char *p = s;
+	struct jw w = {buf, cap, 0, 1};
+	if (cap)
+		buf[0] = 0;
+	for (size_t i = 0; i < n;) {
+		unsigned char c = p[i];
+		if (c == '"') {
+			jw_raw(&w, "\\\"", 2);
+		} else if (c == '\\') {
+			jw_raw(&w, "\\\\", 2);
+		} else if (c == '\n') {
+			jw_raw(&w, "\\n", 2);
+		} else if (c == '\r') {
+			jw_raw(&w, "\\r", 2);
+		} else if (c == '\t') {
+			jw_raw(&w, "\\t", 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			jw_fmt(&w, "\\u%04x", c);
+		} else if (c < 0x80) {
+			jw_raw(&w, (const char *)&p[i], 1);
+		} else {
+			size_t l = utf8_seq(p + i, n - i);
+			if (l) {
+				jw_raw(&w, (const char *)&p[i], l);
+				i += l;
+				continue;
+			}
+			jw_fmt(&w, "\\u%04x", c);
+		}
+		i++;
+	}
+	return w.ok ? (int)w.len : -1;
+}
+
+static void jw_str(struct jw *w, const char *key, const void *s, size_t n)
+{
+	char tmp[LS_NAME_MAX * 6 + 8];
+	int l = ls_json_escape(s, n, tmp, sizeof(tmp));
+	if (l < 0) {
+		w->ok = 0;
+		return;
+	}
+	jw_fmt(w, ",\"%s\":\"", key);
+	jw_raw(w, tmp, (size_t)l);
+	jw_raw(w, "\"", 1);
+}
+
+const char *ls_event_kind_name(unsigned kind)
+{
+	switch (kind) {
+	case LS_EV_FLOW_NEW: return "flow_new";
+	case LS_EV_DPI: return "dpi";
+	case LS_EV_FLOW_END: return "flow_end";
+	case LS_EV_VERDICT_EXPIRED: return "verdict_expired";
+	case LS_EV_FAILSAFE: return "failsafe";
+	case LS_EV_BEAT: return "beat";
+	case LS_EV_TRACE: return "trace";
+	}
+	return "unknown";
+}
+
+const char *ls_proto_name(unsigned proto)
+{
+	switch (proto) {
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 1: return "icmp";
+	case 58: return "icmpv6";
+	}
+	return "unknown";
+}
+
+static const char *verdict_name(unsigned v)
+{
+	switch (v) {
+	case LS_VERDICT_UNDECIDED: return "undecided";
+	case LS_VERDICT_PASS: return "pass";
+	case LS_VERDICT_DROP: return "drop";
+	}
+	return "unknown";
+}
+
+static const char *end_reason_name(unsigned r)
+{
+	switch (r) {
+	case LS_END_FIN: return "fin";
+	case LS_END_RST: return "rst";
+	case LS_END_IDLE: return "idle";
+	}
+	return "unknown";
+}
+
+static void addr_str(const struct ls_flow_key *k, const __u8 *a, char *out, size_t cap)
+{
+	if (k->family == 4)
+		inet_ntop(AF_INET, a + 12, out, (socklen_t)cap);
+	else
+		inet_ntop(AF_INET6, a, out, (socklen_t)cap);
+}
+
+/* The flow fields, oriented as the packet that caused the event travelled. */
+static void jw_flow(struct jw *w, const struct ls_event *ev)
+{
+	const struct ls_flow_key *k = &ev->key;
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	const __u8 *sa = ev->dir == LS_DIR_LO_TO_HI ? k->lo_addr : k->hi_addr;
+	const __u8 *da = ev->dir == LS_DIR_LO_TO_HI ? k->hi_addr : k->lo_addr;
+	addr_str(k, sa, src, sizeof(src));
+	addr_str(k, da, dst, sizeof(dst));
+	jw_fmt(w, ",\"proto\":\"%s\"", ls_proto_name(k->proto));
+	if (!strcmp(ls_proto_name(k->proto), "unknown"))
+		jw_fmt(w, ",\"ipproto\":%u", k->proto);
+	jw_fmt(w, ",\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\",\"dport\":%u", src,
+	       ev->sport, dst, ev->dport);
+	jw_fmt(w, ",\"flow_id\":%" PRIu64, (uint64_t)ev->flow_id);
+}
+
+static size_t bounded_len(const char *s, size_t claimed, size_t cap)
+{
+	/* never trust a length beyond the buffer, nor past the NUL */
+	size_t n = claimed < cap ? claimed : cap;
+	const char *z = memchr(s, 0, n);
+	return z ? (size_t)(z - s) : n;
+}
+
+static void jw_dpi(struct jw *w, const struct ls_event_dpi *d)
+{
+	size_t nl = bounded_len(d->name, d->name_len, sizeof(d->name));
+	switch (d->kind) {
+	case LS_DPI_HTTP: {
+		jw_raw(w, ",\"dpi\":\"http\"", 13);
+		size_t ml = bounded_len(d->method, d->method_len, sizeof(d->method));
+		size_t pl = bounded_len(d->path, d->path_len, sizeof(d->path));
+		if (ml)
+			jw_str(w, "http_method", d->method, ml);
+		if (nl)
+			jw_str(w, "http_host", d->name, nl);
+		if (pl)
+			jw_str(w, "http_path", d->path, pl);
+		break;
+	}
+	case LS_DPI_TLS:
+		jw_raw(w, ",\"dpi\":\"tls\"", 12);
+		if (nl)
+			jw_str(w, "tls_sni", d->name, nl);
+		break;
+	case LS_DPI_DNS:
+		jw_raw(w, ",\"dpi\":\"dns\"", 12);
+		if (nl)
+			jw_str(w, "dns_qname", d->name, nl);
+		break;
+	default:
+		jw_fmt(w, ",\"dpi\":\"unknown\",\"dpi_kind\":%u", d->kind);
+	}
+	if (d->flags & LS_DPI_F_PARTIAL)
+		jw_raw(w, ",\"partial\":true", 15);
+	if (d->flags & LS_DPI_F_TRUNCATED)
+		jw_raw(w, ",\"truncated\":true", 17);
+}
+
+int ls_event_json(const struct ls_event *ev, char *buf, size_t cap)
+{
+	struct jw w = {buf, cap, 0, 1};
+	if (cap)
+		buf[0] = 0;
+	jw_fmt(&w, "{\"event\":\"%s\"", ls_event_kind_name(ev->kind));
+	if (!strcmp(ls_event_kind_name(ev->kind), "unknown"))
+		jw_fmt(&w, ",\"kind\":%u", ev->kind);
+	jw_fmt(&w, ",\"v\":%u,\"ts_k\":%" PRIu64, ev->version, (uint64_t)ev->ts_k);
+	if (ev->key.family == 4 || ev->key.family == 6)
+		jw_flow(&w, ev);
+	switch (ev->kind) {
+	case LS_EV_DPI:
+		jw_dpi(&w, &ev->u.dpi);
+		break;
+	case LS_EV_FLOW_END:
+		jw_fmt(&w, ",\"reason\":\"%s\"", end_reason_name(ev->u.end.reason));
+		jw_fmt(&w, ",\"pkts\":[%" PRIu64 ",%" PRIu64 "]", (uint64_t)ev->u.end.pkts[0],
+		       (uint64_t)ev->u.end.pkts[1]);
+		jw_fmt(&w, ",\"bytes\":[%" PRIu64 ",%" PRIu64 "]", (uint64_t)ev->u.end.bytes[0],
+		       (uint64_t)ev->u.end.bytes[1]);
+		break;
+	case LS_EV_VERDICT_EXPIRED:
+		jw_fmt(&w, ",\"verdict\":\"%s\",\"deadline_k\":%" PRIu64,
+		       verdict_name(ev->u.expired.verdict), (uint64_t)ev->u.expired.deadline_k);
+		break;
+	case LS_EV_FAILSAFE:
+		jw_fmt(&w, ",\"state\":\"%s\",\"last_beat_k\":%" PRIu64,
+		       ev->u.failsafe.entered ? "enter" : "leave",
+		       (uint64_t)ev->u.failsafe.last_beat_k);
+		break;
+	case LS_EV_BEAT:
+		jw_fmt(&w, ",\"seq\":%" PRIu64 ",\"planned_k\":%" PRIu64 ",\"fired_k\":%" PRIu64
+			   ",\"interval_ns\":%" PRIu64,
+		       (uint64_t)ev->u.beat.seq, (uint64_t)ev->u.beat.planned_k,
+		       (uint64_t)ev->u.beat.fired_k, (uint64_t)ev->u.beat.interval_ns);
+		break;
+	}
+	jw_raw(&w, "}\n", 2);
+	return w.ok ? (int)w.len : -1;
+}
+
+int ls_event_json_print(FILE *f, const struct ls_event *ev)
+{
+	char buf[LS_EVENT_JSON_MAX];
+	int n = ls_event_json(ev, buf, sizeof(buf));
+	if (n < 0)
+		return -1;
+	return fwrite(buf, 1, (size_t)n, f) == (size_t)n ? 0 : -1;
+}

@@ -1,0 +1,34 @@
+/* event_json.h - one kernel event (struct ls_event) as one JSON line.
+ *
+ * The schema is stable and documented in docs/events.md; `lockstep inspect`
+ * and `lockstep run` print exactly this. Names from packets are escaped so
+ * that any byte sequence yields valid JSON: control bytes, quotes and
+ * backslashes are escaped, valid UTF-8 passes through, and every byte that is
+ * not part of a valid UTF-8 sequence is written as \u00XX. */
+#ifndef LS_DATAPLANE_EVENT_JSON_H
+#define LS_DATAPLANE_EVENT_JSON_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "lockstep/wire.h"
+
+/* Large enough for any event: the worst case is every name byte escaped. */
+#define LS_EVENT_JSON_MAX 4096
+
+/* Formats `ev` as one JSON object followed by '\n' into buf (NUL-terminated).
+ * Returns the length written, or -1 if cap is too small. */
+int ls_event_json(const struct ls_event *ev, char *buf, size_t cap);
+
+/* Same, written to f. Returns 0, or -1 on a write error. */
+int ls_event_json_print(FILE *f, const struct ls_event *ev);
+
+/* JSON-escapes n bytes of s (quotes not included) into buf; returns the length
+ * or -1 if cap is too small. Exposed for tests. */
+int ls_json_escape(const void *s, size_t n, char *buf, size_t cap);
+
+/* Short names used in the JSON: "flow_new", "tcp", ... ("unknown" if not). */
+const char *ls_event_kind_name(unsigned kind);
+const char *ls_proto_name(unsigned proto);
+
+#endif

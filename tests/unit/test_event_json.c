@@ -1,0 +1,130 @@
+/* test_event_json.c - the JSON line schema of kernel events (docs/events.md):
+ * field names, orientation of src/dst, and escaping of hostile names. */
+#include "test.h"
+
+#include <stdlib.h>
+
+#include "dataplane/event_json.h"
+
+static struct ls_event mk(unsigned kind)
+{
+	struct ls_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.version = LS_WIRE_VERSION;
+	ev.kind = kind;
+	ev.ts_k = 123;
+	ev.flow_id = 7;
+	ev.key.family = 4;
+	ev.key.proto = 6;
+	ev.key.lo_addr[10] = ev.key.lo_addr[11] = 0xff;
+	ev.key.hi_addr[10] = ev.key.hi_addr[11] = 0xff;
+	memcpy(ev.key.lo_addr + 12, "\xc6\x12\x00\x01", 4);
+	memcpy(ev.key.hi_addr + 12, "\xc6\x12\x00\x02", 4);
+	ev.key.lo_port = 80;
+	ev.key.hi_port = 40000;
+	return ev;
+}
+
+TEST(escape_control_quote_and_invalid_utf8)
+{
+	char out[128];
+	int n = ls_json_escape("a\"b\\c\x01\x7f\xff\xc3\xa9\n", 11, out, sizeof(out));
+	CHECK(n > 0);
+	CHECK_EQ_STR(out, "a\\\"b\\\\c\\u0001\\u007f\\u00ff\xc3\xa9\\n");
+	/* overlong and surrogate encodings are not valid UTF-8 */
+	ls_json_escape("\xc0\xaf\xed\xa0\x80", 5, out, sizeof(out));
+	CHECK_EQ_STR(out, "\\u00c0\\u00af\\u00ed\\u00a0\\u0080");
+	/* truncated sequence at the end */
+	ls_json_escape("x\xe2\x82", 3, out, sizeof(out));
+	CHECK_EQ_STR(out, "x\\u00e2\\u0082");
+	CHECK_EQ_INT(ls_json_escape("abcdef", 6, out, 4), -1);
+}
+
+TEST(dpi_http_fields_and_orientation)
+{
+	struct ls_event ev = mk(LS_EV_DPI);
+	char out[LS_EVENT_JSON_MAX];
+	ev.dir = LS_DIR_HI_TO_LO; /* client 198.18.0.2:40000 -> server :80 */
+	ev.sport = 40000;
+	ev.dport = 80;
+	ev.u.dpi.kind = LS_DPI_HTTP;
+	strcpy(ev.u.dpi.method, "GET");
+	ev.u.dpi.method_len = 3;
+	strcpy(ev.u.dpi.path, "/a\"b");
+	ev.u.dpi.path_len = 4;
+	strcpy(ev.u.dpi.name, "example.org");
+	ev.u.dpi.name_len = 11;
+	CHECK(ls_event_json(&ev, out, sizeof(out)) > 0);
+	CHECK_EQ_STR(out, "{\"event\":\"dpi\",\"v\":1,\"ts_k\":123,\"proto\":\"tcp\","
+			  "\"src\":\"198.18.0.2\",\"sport\":40000,\"dst\":\"198.18.0.1\","
+			  "\"dport\":80,\"flow_id\":7,\"dpi\":\"http\",\"http_method\":\"GET\","
+			  "\"http_host\":\"example.org\",\"http_path\":\"/a\\\"b\"}\n");
+}
+
+TEST(dpi_lengths_never_trusted_past_buffer)
+{
+	struct ls_event ev = mk(LS_EV_DPI);
+	char out[LS_EVENT_JSON_MAX];
+	ev.u.dpi.kind = LS_DPI_TLS;
+	ev.u.dpi.flags = LS_DPI_F_PARTIAL;
+	memset(ev.u.dpi.name, 'a', sizeof(ev.u.dpi.name)); /* no NUL at all */
+	ev.u.dpi.name_len = 65535;
+	CHECK(ls_event_json(&ev, out, sizeof(out)) > 0);
+	CHECK(strstr(out, "\"partial\":true") != NULL);
+	char *s = strstr(out, "\"tls_sni\":\"");
+	CHECK(s != NULL);
+	if (s)
+		CHECK_EQ_INT(strspn(s + 11, "a"), LS_NAME_MAX);
+}
+
+TEST(ipv6_dns_and_other_kinds)
+{
+	struct ls_event ev = mk(LS_EV_DPI);
+	char out[LS_EVENT_JSON_MAX];
+	ev.key.family = 6;
+	ev.key.proto = 17;
+	memset(ev.key.lo_addr, 0, 16);
+	memset(ev.key.hi_addr, 0, 16);
+	ev.key.lo_addr[0] = 0x20, ev.key.lo_addr[1] = 0x01, ev.key.lo_addr[2] = 0x0d;
+	ev.key.lo_addr[3] = 0xb8, ev.key.lo_addr[15] = 1;
+	ev.u.dpi.kind = LS_DPI_DNS;
+	strcpy(ev.u.dpi.name, "a.b");
+	ev.u.dpi.name_len = 3;
+	ls_event_json(&ev, out, sizeof(out));
+	CHECK(strstr(out, "\"src\":\"2001:db8::1\"") != NULL);
+	CHECK(strstr(out, "\"proto\":\"udp\"") != NULL);
+	CHECK(strstr(out, "\"dns_qname\":\"a.b\"") != NULL);
+
+	ev = mk(LS_EV_FLOW_END);
+	ev.u.end.reason = LS_END_RST;
+	ev.u.end.pkts[0] = 3;
+	ls_event_json(&ev, out, sizeof(out));
+	CHECK(strstr(out, "\"event\":\"flow_end\"") != NULL);
+	CHECK(strstr(out, "\"reason\":\"rst\",\"pkts\":[3,0]") != NULL);
+
+	ev = mk(LS_EV_VERDICT_EXPIRED);
+	ev.u.expired.verdict = LS_VERDICT_DROP;
+	ev.u.expired.deadline_k = 99;
+	ls_event_json(&ev, out, sizeof(out));
+	CHECK(strstr(out, "\"verdict\":\"drop\",\"deadline_k\":99") != NULL);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = LS_EV_FAILSAFE;
+	ev.u.failsafe.entered = 1;
+	ls_event_json(&ev, out, sizeof(out));
+	CHECK(strstr(out, "\"state\":\"enter\"") != NULL);
+	CHECK(strstr(out, "\"src\"") == NULL);
+
+	ev.kind = 99;
+	ls_event_json(&ev, out, sizeof(out));
+	CHECK(strstr(out, "\"event\":\"unknown\",\"kind\":99") != NULL);
+}
+
+int main(void)
+{
+	RUN(escape_control_quote_and_invalid_utf8);
+	RUN(dpi_http_fields_and_orientation);
+	RUN(dpi_lengths_never_trusted_past_buffer);
+	RUN(ipv6_dns_and_other_kinds);
+	return test_done();
+}
