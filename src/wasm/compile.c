@@ -557,11 +557,17 @@ static ctl *push_ctl(cc *c, uint8_t o, uint32_t np, uint32_t nr, bool dead)
 	return f;
 }
 
-/* Resets the stack model to `n` materialised entries. */
+/* Resets the stack model to `n` materialised entries (at a label: values
+ * arrive in their slots; entries below the frame were flushed on entry). */
 static void reset_stack(cc *c, uint32_t n)
 {
 	while (c->h > n)
 		pop(c, 1);
+	for (uint32_t i = 0; i < c->h; i++)
+		if (c->st[i].kind != E_SLOT) {
+			c->st[i].kind = E_SLOT;
+			c->nvirt--;
+		}
 	while (c->h < n)
 		push_slot(c);
 }

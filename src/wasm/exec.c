@@ -750,15 +750,15 @@ L_data_drop:
 		ip += 3;                                                       \
 		NEXT();                                                        \
 	}
-	FUN32(ceil, ceilf(a))
-	FUN32(floor, floorf(a))
-	FUN32(trunc, truncf(a))
-	FUN32(nearest, nearbyintf(a))
+	FUN32(ceil, a != a ? a + a : ceilf(a))
+	FUN32(floor, a != a ? a + a : floorf(a))
+	FUN32(trunc, a != a ? a + a : truncf(a))
+	FUN32(nearest, a != a ? a + a : nearbyintf(a))
 	FUN32(sqrt, sqrtf(a))
-	FUN64(ceil, ceil(a))
-	FUN64(floor, floor(a))
-	FUN64(trunc, trunc(a))
-	FUN64(nearest, nearbyint(a))
+	FUN64(ceil, a != a ? a + a : ceil(a))
+	FUN64(floor, a != a ? a + a : floor(a))
+	FUN64(trunc, a != a ? a + a : trunc(a))
+	FUN64(nearest, a != a ? a + a : nearbyint(a))
 	FUN64(sqrt, sqrt(a))
 L_f32_abs:
 	SLOT(1) = SLOT(2) & 0x7fffffffu;

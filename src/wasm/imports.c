@@ -131,7 +131,8 @@ int lw_imports_add_table(lw_imports *imp, const char *module, const char *name,
 {
 	if (!name || (elem != LW_FUNCREF && elem != LW_EXTERNREF) || min > max)
 		return -1;
-	lw_tabobj *t = lw_tab_new((uint8_t)elem, min, max, UINT32_MAX);
+	lw_tabobj *t = lw_tab_new((uint8_t)elem, min,
+				   max == UINT32_MAX ? UINT64_MAX : max, UINT32_MAX);
 	if (!t)
 		return -1;
 	lw_import_ent *e = add(imp, module, name, LW_EXT_TABLE);

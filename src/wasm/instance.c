@@ -109,14 +109,14 @@ static uint64_t eval_const(lw_instance *in, lw_constexpr ce)
 
 /* ---- linking --------------------------------------------------------------- */
 
-static bool limits_match(uint32_t amin, uint32_t amax, uint32_t imin,
-			 uint32_t imax)
+/* amax: UINT64_MAX when the actual object has no maximum */
+static bool limits_match(uint32_t amin, uint64_t amax, lw_lim want)
 {
-	if (amin < imin)
+	if (amin < want.min)
 		return false;
-	if (imax == LW_NO_MAX)
+	if (!want.has_max && want.max == LW_NO_MAX)
 		return true;
-	return amax != LW_NO_MAX && amax <= imax;
+	return amax != UINT64_MAX && amax <= want.max;
 }
 
 static int link_import(lw_instance *in, const lw_imports *imp, uint32_t i,
@@ -158,16 +158,16 @@ static int link_import(lw_instance *in, const lw_imports *imp, uint32_t i,
 		}
 		case LW_EXT_TABLE:
 			ok = x.t->elem == im->d.table.elem &&
-			     limits_match(x.t->size, x.t->max, im->d.table.lim.min,
-					  im->d.table.lim.max);
+			     limits_match(x.t->size, x.t->max, im->d.table.lim);
 			if (ok) {
 				x.t->refs++;
 				in->tables[(*nt)++] = x.t;
 			}
 			break;
 		case LW_EXT_MEMORY:
-			ok = limits_match(x.m->pages, x.m->max, im->d.mem.min,
-					  im->d.mem.max);
+			ok = limits_match(x.m->pages,
+					  x.m->max == LW_NO_MAX ? UINT64_MAX : x.m->max,
+					  im->d.mem);
 			if (ok) {
 				x.m->refs++;
 				in->mems[(*nm)++] = x.m;
@@ -206,18 +206,17 @@ void lw_instance_free(lw_instance *in)
 {
 	if (!in)
 		return;
-	const lw_module *m = in->mod;
 	if (in->mems)
-		for (uint32_t i = 0; i < m->nmems; i++)
+		for (uint32_t i = 0; i < in->nmems; i++)
 			lw_mem_unref(in->mems[i]);
 	if (in->tables)
-		for (uint32_t i = 0; i < m->ntables; i++)
+		for (uint32_t i = 0; i < in->ntables; i++)
 			lw_tab_unref(in->tables[i]);
 	if (in->globals)
-		for (uint32_t i = 0; i < m->nglobals; i++)
+		for (uint32_t i = 0; i < in->nglobals; i++)
 			lw_glob_unref(in->globals[i]);
 	if (in->elem_vals)
-		for (uint32_t i = 0; i < m->nelems; i++)
+		for (uint32_t i = 0; i < in->nelems; i++)
 			free(in->elem_vals[i]);
 	free(in->elem_vals);
 	free(in->elem_len);
@@ -239,6 +238,32 @@ static int fail(lw_instance *in, int rc)
 	return rc;
 }
 
+/* A trap during segment initialisation or in the start function: the
+ * instance's functions may already sit in imported tables, so it stays
+ * allocated (unreachable to the caller) until the engine is freed. */
+static int fail_reachable(lw_instance *in)
+{
+	lw_engine *e = in->mod->engine;
+	if (!e)
+		return fail(in, -1);
+	in->next_dead = e->graveyard;
+	e->graveyard = in;
+	((lw_module *)in->mod)->pins++;
+	return -1;
+}
+
+void lw_engine_release_instances(lw_engine *e)
+{
+	while (e->graveyard) {
+		lw_instance *in = e->graveyard;
+		e->graveyard = in->next_dead;
+		lw_module *m = (lw_module *)in->mod;
+		lw_instance_free(in);
+		if (--m->pins == 0 && m->free_pending)
+			lw_module_free(m);
+	}
+}
+
 int lw_instantiate(const lw_module *m, const lw_imports *imp,
 		   const lw_limits *lim, lw_instance **out, lw_error *err)
 {
@@ -252,6 +277,10 @@ int lw_instantiate(const lw_module *m, const lw_imports *imp,
 		return -1;
 	}
 	in->mod = m;
+	in->nmems = m->nmems;
+	in->ntables = m->ntables;
+	in->nglobals = m->nglobals;
+	in->nelems = m->nelems;
 	in->lim = lim ? *lim : lw_limits_default();
 	lw_limits d = lw_limits_default();
 	if (!in->lim.max_call_depth)
@@ -321,7 +350,9 @@ int lw_instantiate(const lw_module *m, const lw_imports *imp,
 				     i, tt->lim.min, in->lim.max_table_elems);
 			return fail(in, -1);
 		}
-		in->tables[i] = lw_tab_new(tt->elem, tt->lim.min, tt->lim.max,
+		in->tables[i] = lw_tab_new(tt->elem, tt->lim.min,
+					   tt->lim.has_max || tt->lim.max != LW_NO_MAX
+						   ? tt->lim.max : UINT64_MAX,
 					   in->lim.max_table_elems);
 		if (!in->tables[i]) {
 			lw_error_set(err, LW_ERR_NOMEM, 4, -1, -1, "out of memory");
@@ -379,7 +410,7 @@ int lw_instantiate(const lw_module *m, const lw_imports *imp,
 			if (off + e->count > t->size) {
 				lw_error_set(err, LW_ERR_UNINSTANTIABLE, 9, -1, -1,
 					     "out of bounds table access");
-				return fail(in, -1);
+				return fail_reachable(in);
 			}
 			if (e->count)
 				memcpy(t->elems + off, in->elem_vals[i],
@@ -397,7 +428,7 @@ int lw_instantiate(const lw_module *m, const lw_imports *imp,
 		if (off + dd->len > mem->size) {
 			lw_error_set(err, LW_ERR_UNINSTANTIABLE, 11, -1, -1,
 				     "out of bounds memory access");
-			return fail(in, -1);
+			return fail_reachable(in);
 		}
 		if (dd->len)
 			memcpy(mem->data + off, m->bytes + dd->off, dd->len);
@@ -409,7 +440,7 @@ int lw_instantiate(const lw_module *m, const lw_imports *imp,
 		if (r != LW_OK) {
 			lw_error_set(err, LW_ERR_UNINSTANTIABLE, 8, m->start, -1,
 				     "%s", in->trap.message);
-			return fail(in, -1);
+			return fail_reachable(in);
 		}
 		in->suspended = false;
 		in->nframes = 0;

@@ -119,7 +119,7 @@ typedef struct lw_memobj {
 typedef struct lw_tabobj {
 	uint64_t *elems; /* funcref: lw_funcinst *, externref: host pointer */
 	uint32_t size;
-	uint32_t max;
+	uint64_t max;   /* declared maximum, UINT64_MAX if none */
 	uint32_t cap;
 	uint8_t elem;
 	int refs;
@@ -140,6 +140,9 @@ typedef struct lw_frame {
 
 struct lw_instance {
 	const lw_module *mod;
+	/* counts copied from the module: a failed instance may outlive it */
+	uint32_t nmems, ntables, nglobals, nelems;
+	lw_instance *next_dead; /* engine graveyard link */
 	lw_limits lim;
 	void *user;
 
@@ -196,7 +199,7 @@ void lw_set_trap(lw_instance *in, lw_call_result kind, const char *msg);
 lw_memobj *lw_mem_new(uint32_t pages, uint32_t max, uint32_t cap);
 void lw_mem_unref(lw_memobj *m);
 int64_t lw_mem_grow(lw_memobj *m, uint64_t delta); /* old pages or -1 */
-lw_tabobj *lw_tab_new(uint8_t elem, uint32_t size, uint32_t max, uint32_t cap);
+lw_tabobj *lw_tab_new(uint8_t elem, uint32_t size, uint64_t max, uint32_t cap);
 void lw_tab_unref(lw_tabobj *t);
 int64_t lw_tab_grow(lw_tabobj *t, uint64_t delta, uint64_t init);
 lw_globobj *lw_glob_new(uint8_t type, bool mut, uint64_t val);

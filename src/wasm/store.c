@@ -56,7 +56,7 @@ int64_t lw_mem_grow(lw_memobj *m, uint64_t delta)
 	return (int64_t)old;
 }
 
-lw_tabobj *lw_tab_new(uint8_t elem, uint32_t size, uint32_t max, uint32_t cap)
+lw_tabobj *lw_tab_new(uint8_t elem, uint32_t size, uint64_t max, uint32_t cap)
 {
 	if (size > cap)
 		return NULL;
