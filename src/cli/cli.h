@@ -12,7 +12,11 @@ struct ls_command {
 
 int cmd_run(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
+int cmd_verdict(int argc, char **argv);
+int cmd_flows(int argc, char **argv);
+int cmd_counters(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_wasm(int argc, char **argv);
+int cmd_reload(int argc, char **argv);
 
 #endif

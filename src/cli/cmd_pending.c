@@ -10,7 +10,5 @@ static int pending(const char *name)
 	return 1;
 }
 
-int cmd_run(int argc, char **argv) { (void)argc; (void)argv; return pending("run"); }
-int cmd_stop(int argc, char **argv) { (void)argc; (void)argv; return pending("stop"); }
 int cmd_inspect(int argc, char **argv) { (void)argc; (void)argv; return pending("inspect"); }
 int cmd_wasm(int argc, char **argv) { (void)argc; (void)argv; return pending("wasm"); }

@@ -10,8 +10,12 @@
 static const struct ls_command commands[] = {
 	{"run", cmd_run, "attach to an interface and run the agent"},
 	{"stop", cmd_stop, "detach lockstep and remove its pins"},
+	{"verdict", cmd_verdict, "set, delete or show a flow's verdict"},
+	{"flows", cmd_flows, "list the flows the data plane tracks"},
+	{"counters", cmd_counters, "print the data plane's counters"},
 	{"inspect", cmd_inspect, "run a capture through the kernel data plane"},
 	{"wasm", cmd_wasm, "run or validate a WebAssembly module"},
+	{"reload", cmd_reload, "load a new policy into the running agent"},
 };
 
 static void usage(FILE *f)

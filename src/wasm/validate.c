@@ -36,9 +36,12 @@ typedef struct vctx {
 	uint8_t *tmp;    /* scratch for br_table */
 	size_t cap_tmp;
 	lw_export **names; /* exports sorted by name */
+	size_t at;         /* offset for errors, (size_t)-1 if none */
 } vctx;
 
-#define FAIL(v, ...) lw_rd_fail(&(v)->r, (v)->r.pos, __VA_ARGS__)
+/* Errors point at the instruction (or constant expression) being checked;
+ * module-level errors have no single byte to point at (offset -1). */
+#define FAIL(v, ...) lw_rd_fail(&(v)->r, (v)->at, __VA_ARGS__)
 
 static void *grow(vctx *v, void *p, size_t *cap, size_t need, size_t elem)
 {
@@ -412,6 +415,7 @@ static bool instr(vctx *v)
 {
 	lw_rd *r = &v->r;
 	lw_module *m = v->m;
+	v->at = r->pos;
 	uint8_t op = lw_u8(r);
 	const uint8_t *ts;
 	uint32_t n;
@@ -714,6 +718,7 @@ static void const_expr(vctx *v, lw_constexpr c, uint8_t want, uint32_t nglobals)
 	lw_rd *r = &v->r;
 	lw_module *m = v->m;
 	r->pos = c.off;
+	v->at = c.off;
 	uint8_t stack[8];
 	size_t n = 0, end = (size_t)c.off + c.len;
 	while (r->pos < end) {
@@ -750,6 +755,7 @@ static void const_expr(vctx *v, lw_constexpr c, uint8_t want, uint32_t nglobals)
 	if (n != 1 || stack[0] != want)
 		FAIL(v, "type mismatch: constant expression must produce one %s",
 		     tname(want));
+	v->at = (size_t)-1;
 }
 
 static void check_limits(vctx *v, lw_lim l, uint64_t bound, const char *what)
@@ -821,6 +827,7 @@ static void validate_module(vctx *v)
 	lw_module *m = v->m;
 	lw_rd *r = &v->r;
 	r->pos = 0;
+	v->at = (size_t)-1;
 
 	r->section = 2;
 	for (uint32_t i = 0; i < m->nimports; i++) {
@@ -927,6 +934,7 @@ int lw_validate(lw_module *m, lw_error *err)
 	v.r.func = -1;
 	v.r.kind = LW_ERR_INVALID;
 	v.ndatas = m->has_datacount ? m->datacount : m->ndatas;
+	v.at = (size_t)-1;
 	int rc = 0;
 	if (setjmp(v.r.jb))
 		rc = -1;

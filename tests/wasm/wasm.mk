@@ -6,8 +6,8 @@
 #   tests/wasm/as/hello.ts -> build/wasm/as_hello.wasm    AssemblyScript + wasi-shim
 #   bench/wasm/*.c         -> build/wasm/bench/*.wasm     (and native, in the bench)
 
-WASM_CC     ?= $(CLANG) --target=wasm32-wasi
-WASM_CFLAGS ?= -O2 -Wall -Wextra -Werror
+WASI_CC     ?= $(CLANG) --target=wasm32-wasi
+WASI_CFLAGS ?= -O2 -Wall -Wextra -Werror
 WAT2WASM    ?= wat2wasm
 ASC         := tests/wasm/as/node_modules/.bin/asc
 
@@ -27,7 +27,7 @@ tests-build: wasm-tests
 
 $(O)/wasm/%.wasm: tests/wasm/progs/%.c
 	@mkdir -p $(@D)
-	$(WASM_CC) $(WASM_CFLAGS) $< -o $@ -lm
+	$(WASI_CC) $(WASI_CFLAGS) $< -o $@ -lm
 
 $(O)/wasm/hostile/%.wasm: tests/wasm/hostile/%.wat
 	@mkdir -p $(@D)
@@ -47,5 +47,5 @@ $(O)/wasm/as_hello.wasm: tests/wasm/as/hello.ts tests/wasm/as/package-lock.json
 # reactor exporting run(n) (see bench/wasm/harness.h)
 $(O)/wasm/bench/%.wasm: bench/wasm/%.c bench/wasm/kernel.h
 	@mkdir -p $(@D)
-	$(WASM_CC) -O2 -Wall -Wextra -Werror -mexec-model=reactor \
+	$(WASI_CC) -O2 -Wall -Wextra -Werror -mexec-model=reactor \
 	  -Wl,--export=bench_run -Wl,--export=bench_check $< -o $@ -lm

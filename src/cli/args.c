@@ -1,0 +1,45 @@
+/* args.c - parsers for durations and bounded integers on the command line;
+ * strict: trailing junk, signs and overflow are refused, never clamped. */
+#include "cli/args.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ls_cli_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int ls_cli_duration_ns(const char *s, uint64_t *ns)
+{
+	static const struct { const char *unit; uint64_t mul; } units[] = {
+		{"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000ull},
+		{"m", 60000000000ull}, {"h", 3600000000000ull}, {"", 1000000000ull},
+	};
+	char *end;
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit))
+			continue;
+		if (v > UINT64_MAX / units[i].mul)
+			return -1;
+		*ns = v * units[i].mul;
+		return 0;
+	}
+	return -1;
+}

@@ -1,0 +1,297 @@
+/* cmd_run.c - `lockstep run`: attach the data plane to an interface (or
+ * adopt the one left pinned by a previous agent) and print its events live,
+ * one JSON line each on stdout; status lines go to stderr.
+ *
+ * Everything runs from one epoll loop: ring buffer, a 1 s housekeeping
+ * timer, and SIGTERM/SIGINT/SIGHUP through a signalfd. By default leaving
+ * the agent (signal or crash) leaves the program attached and pinned so the
+ * next agent adopts it; --detach-on-exit removes it on SIGTERM/SIGINT. */
+#include "cli/cli.h"
+#include "cli/args.h"
+#include "dataplane/dataplane.h"
+#include "dataplane/event_json.h"
+#include "dataplane/loop.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+struct run {
+	struct ls_dp *dp;
+	struct ls_loop *loop;
+	bool detach_on_exit;
+	uint64_t events;     /* delivered to stdout */
+	uint64_t last_bad;   /* ls_dp_events_bad already reported */
+	int exit_signal;     /* what stopped us, 0 when stopped otherwise */
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: lockstep run --iface IF [options]\n"
+		"\n"
+		"Attach the lockstep data plane to IF and print its events as JSON lines\n"
+		"on stdout (status on stderr). If the pin directory already holds a data\n"
+		"plane attached to IF, it is adopted: nothing is detached or re-attached.\n"
+		"\n"
+		"options:\n"
+		"  -i, --iface IF              interface to attach to (required)\n"
+		"  -d, --default-verdict V     pass|drop for flows with no verdict\n"
+		"                              (default: pass; kept from the pins when adopting)\n"
+		"      --dpi-packets N         payload packets inspected per flow (1-255, default %d)\n"
+		"  -p, --pin-dir DIR           bpffs pin directory (default: $LS_PIN_DIR or %s)\n"
+		"  -m, --xdp-mode MODE         auto|native|generic (default auto: native,\n"
+		"                              falling back to generic)\n"
+		"      --tc                    also attach at TC egress so replies are seen\n"
+		"      --detach-on-exit        on SIGTERM/SIGINT detach and remove the pins\n"
+		"                              (default: leave attached so a restart adopts)\n"
+		"  -h, --help                  this text\n",
+		LS_DPI_MAX_PKTS_DEFAULT, LS_PIN_DIR);
+}
+
+static int on_event(void *ctx, const struct ls_event *ev)
+{
+	struct run *r = ctx;
+	if (ls_event_json_print(stdout, ev) == 0)
+		r->events++;
+	return 0;
+}
+
+static void on_ring(struct ls_loop *loop, int fd, uint32_t events, void *data)
+{
+	struct run *r = data;
+	int n = ls_dp_events_drain(r->dp);
+	if (n < 0) {
+		fprintf(stderr, "lockstep: draining events failed: %s\n", strerror(-n));
+		ls_loop_stop(loop, 1);
+	}
+	fflush(stdout);
+}
+
+static void on_tick(struct ls_loop *loop, uint64_t missed, void *data)
+{
+	struct run *r = data;
+	uint64_t bad = ls_dp_events_bad(r->dp);
+	if (bad != r->last_bad) {
+		fprintf(stderr, "lockstep: %llu malformed event records skipped (wire version or size mismatch)\n",
+			(unsigned long long)(bad - r->last_bad));
+		r->last_bad = bad;
+	}
+	if (!ls_dp_link_pinned(r->dp)) {
+		fprintf(stderr, "lockstep: the data plane in %s was stopped from outside "
+			"(its link pin is gone); exiting\n", ls_dp_pin_dir(r->dp));
+		ls_loop_stop(loop, 0);
+	}
+}
+
+static void print_counters(struct ls_dp *dp)
+{
+	uint64_t c[LS_CNT__MAX];
+	struct ls_dp_err err;
+	if (ls_dp_counters_read(dp, c, &err)) {
+		fprintf(stderr, "lockstep: %s\n", err.msg);
+		return;
+	}
+	fprintf(stderr, "lockstep: counters:");
+	for (unsigned i = 0; i < LS_CNT__MAX; i++)
+		if (ls_counter_name(i) && c[i])
+			fprintf(stderr, " %s=%llu", ls_counter_name(i), (unsigned long long)c[i]);
+	fprintf(stderr, "\n");
+}
+
+static void on_signal(struct ls_loop *loop, int signo, void *data)
+{
+	struct run *r = data;
+	if (signo == SIGHUP) {
+		/* Nothing to reload yet (policy comes later); say where we are. */
+		print_counters(r->dp);
+		return;
+	}
+	r->exit_signal = signo;
+	ls_loop_stop(loop, 0);
+}
+
+/* Fresh pins get a full config; adopted pins keep theirs except for what
+ * was asked on this command line. */
+static int apply_config(struct ls_dp *dp, int default_verdict, int dpi_pkts, struct ls_dp_err *err)
+{
+	struct ls_config cfg;
+	int rc = ls_dp_config_read(dp, &cfg, err);
+	if (rc)
+		return rc;
+	if (cfg.version != LS_WIRE_VERSION) {
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.version = LS_WIRE_VERSION;
+		cfg.default_verdict = LS_VERDICT_PASS;
+		cfg.dpi_max_pkts = LS_DPI_MAX_PKTS_DEFAULT;
+		cfg.idle_timeout_ns = LS_IDLE_TIMEOUT_NS_DEFAULT;
+	}
+	if (default_verdict)
+		cfg.default_verdict = (uint32_t)default_verdict;
+	if (dpi_pkts)
+		cfg.dpi_max_pkts = (uint32_t)dpi_pkts;
+	rc = ls_dp_config_write(dp, &cfg, err);
+	if (!rc)
+		fprintf(stderr, "lockstep: config: default verdict %s, dpi packets %u\n",
+			cfg.default_verdict == LS_VERDICT_DROP ? "drop" : "pass", cfg.dpi_max_pkts);
+	return rc;
+}
+
+static void report_open(const struct ls_dp_opts *o, const struct ls_dp_status *st)
+{
+	const char *mode = ls_xdp_mode_name(st->xdp_mode);
+	if (st->adopted_link) {
+		fprintf(stderr, "lockstep: adopted the data plane pinned in %s: %d maps, XDP link on %s "
+			"(%s mode), nothing re-attached\n", st->pin_dir, st->maps_adopted, o->ifname, mode);
+		if (st->prog_replaced)
+			fprintf(stderr, "lockstep: the attached program was from another build; replaced "
+				"it in place (atomic link update)\n");
+	} else {
+		if (o->xdp_mode == LS_XDP_AUTO && st->xdp_mode == LS_XDP_GENERIC)
+			fprintf(stderr, "lockstep: native XDP is not available on %s; fell back to "
+				"generic mode\n", o->ifname);
+		fprintf(stderr, "lockstep: attached XDP to %s in %s mode; pins in %s%s\n", o->ifname,
+			mode, st->pin_dir, st->adopted_maps ? " (existing maps adopted)" : "");
+	}
+	if (o->tc_egress)
+		fprintf(stderr, "lockstep: TC egress on %s %s\n", o->ifname,
+			st->tc_adopted ? "adopted (filter replaced in place)" : "attached");
+}
+
+static int run_loop(struct run *r)
+{
+	struct ls_dp_err err;
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
+	int rc;
+
+	r->loop = ls_loop_new();
+	if (!r->loop) {
+		fprintf(stderr, "lockstep: creating the event loop failed\n");
+		return 1;
+	}
+	if ((rc = ls_dp_events_open(r->dp, on_event, r, &err))) {
+		fprintf(stderr, "lockstep: %s\n", err.msg);
+		return 1;
+	}
+	if ((rc = ls_loop_add_fd(r->loop, ls_dp_events_fd(r->dp), EPOLLIN, on_ring, r)) ||
+	    (rc = ls_loop_add_signals(r->loop, sigs, 3, on_signal, r)) ||
+	    (rc = ls_loop_add_timer(r->loop, 1000000000ull, on_tick, r)) < 0) {
+		fprintf(stderr, "lockstep: setting up the event loop: %s\n", strerror(-rc));
+		return 1;
+	}
+	fprintf(stderr, "lockstep: running (pid %d); SIGTERM/SIGINT %s\n", (int)getpid(),
+		r->detach_on_exit ? "detach and remove the pins"
+				  : "leave the data plane attached and pinned for the next agent");
+	/* Events that arrived before we started listening. */
+	ls_dp_events_drain(r->dp);
+	fflush(stdout);
+	rc = ls_loop_run(r->loop);
+	ls_dp_events_drain(r->dp);
+	fflush(stdout);
+	return rc < 0 ? 1 : rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"iface", required_argument, NULL, 'i'},
+		{"default-verdict", required_argument, NULL, 'd'},
+		{"dpi-packets", required_argument, NULL, 'P'},
+		{"pin-dir", required_argument, NULL, 'p'},
+		{"xdp-mode", required_argument, NULL, 'm'},
+		{"tc", no_argument, NULL, 't'},
+		{"detach-on-exit", no_argument, NULL, 'D'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct ls_dp_opts o = {0};
+	struct run r = {0};
+	int default_verdict = 0, c;
+	uint64_t dpi = 0;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":i:d:p:m:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i': o.ifname = optarg; break;
+		case 'p': o.pin_dir = optarg; break;
+		case 't': o.tc_egress = true; break;
+		case 'D': r.detach_on_exit = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'd':
+			if (!strcmp(optarg, "pass"))
+				default_verdict = LS_VERDICT_PASS;
+			else if (!strcmp(optarg, "drop"))
+				default_verdict = LS_VERDICT_DROP;
+			else {
+				fprintf(stderr, "lockstep run: --default-verdict must be pass or drop, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'P':
+			if (ls_cli_uint(optarg, 1, 255, &dpi)) {
+				fprintf(stderr, "lockstep run: --dpi-packets must be 1-255, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'm': {
+			int m = ls_xdp_mode_parse(optarg);
+			if (m < 0) {
+				fprintf(stderr, "lockstep run: --xdp-mode must be auto, native or generic, not '%s'\n", optarg);
+				return 2;
+			}
+			o.xdp_mode = (enum ls_xdp_mode)m;
+			break;
+		}
+		case ':':
+			fprintf(stderr, "lockstep run: option '%s' needs a value\n", argv[optind - 1]);
+			return 2;
+		default:
+			fprintf(stderr, "lockstep run: unknown option '%s' (see lockstep run --help)\n", argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "lockstep run: unexpected argument '%s' (see lockstep run --help)\n", argv[optind]);
+		return 2;
+	}
+	if (!o.ifname) {
+		fprintf(stderr, "lockstep run: --iface is required (see lockstep run --help)\n");
+		return 2;
+	}
+
+	struct ls_dp_status st;
+	struct ls_dp_err err;
+	if (ls_dp_open(&r.dp, &o, &st, &err)) {
+		fprintf(stderr, "lockstep run: %s\n", err.msg);
+		return 1;
+	}
+	report_open(&o, &st);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	int rc = apply_config(r.dp, default_verdict, (int)dpi, &err);
+	if (rc)
+		fprintf(stderr, "lockstep run: %s\n", err.msg);
+	else
+		rc = run_loop(&r);
+
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", ls_dp_pin_dir(r.dp));
+	bool stopped_outside = !ls_dp_link_pinned(r.dp);
+	ls_loop_free(r.loop);
+	ls_dp_close(r.dp);
+	if (r.detach_on_exit && r.exit_signal && !stopped_outside) {
+		bool found;
+		if (ls_dp_stop(dir, &found, &err)) {
+			fprintf(stderr, "lockstep: detaching: %s\n", err.msg);
+			return 1;
+		}
+		fprintf(stderr, "lockstep: %s: detached and removed the pins in %s\n",
+			strsignal(r.exit_signal), dir);
+	} else if (!stopped_outside) {
+		fprintf(stderr, "lockstep: exiting; the data plane stays attached, pins in %s\n", dir);
+	}
+	return rc ? 1 : 0;
+}

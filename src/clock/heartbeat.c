@@ -1,0 +1,438 @@
+/* heartbeat.c - loads and drives bpf/heartbeat.bpf.c from user space: beat
+ * handling, interval check, pings into the estimator, liveness, wall clock
+ * (see heartbeat.h). */
+#include "clock/heartbeat.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "heartbeat.skel.h"
+#include "lockstep/wire_clock.h"
+
+#define LS_HB_IVL_RING 8
+
+struct ls_heartbeat {
+	struct heartbeat_bpf *skel;
+	struct ring_buffer *rb;     /* only when `events` is our own */
+	struct ls_hb_config cfg;
+	struct ls_gclock own_gclock; /* when cfg.gclock is NULL */
+	const struct ls_gclock *gc;
+	struct ls_estimator est;
+	struct ls_wallclock wall;
+	struct ls_hb_stats stats;
+	bool paused;
+	bool have_last;
+	uint64_t last_seq;
+	int64_t last_fired_k;
+	int64_t ivl[LS_HB_IVL_RING]; /* recent observed intervals */
+	int nivl, ivl_head;
+	ls_hb_observer observer;
+	void *observer_arg;
+	char pin_beat[256], pin_live[256], pin_events[256], pin_counters[256];
+};
+
+static int quiet_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	if (lvl != LIBBPF_WARN || getenv("LS_BPF_VERBOSE") == NULL)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int on_ring_event(void *ctx, void *data, size_t size)
+{
+	struct ls_heartbeat *hb = ctx;
+	if (size < sizeof(struct ls_event))
+		return 0;
+	ls_hb_handle_event(hb, data);
+	return 0;
+}
+
+static int set_pin(struct bpf_map *map, char *buf, size_t len, const char *dir,
+		   const char *name)
+{
+	snprintf(buf, len, "%s/%s", dir, name);
+	return bpf_map__set_pin_path(map, buf);
+}
+
+int ls_hb_open(struct ls_heartbeat **out, const struct ls_hb_config *cfg, char *err,
+	       size_t errlen)
+{
+	*out = NULL;
+	struct ls_heartbeat *hb = calloc(1, sizeof(*hb));
+	if (!hb) {
+		snprintf(err, errlen, "heartbeat: out of memory");
+		return -1;
+	}
+	hb->cfg = *cfg;
+	struct ls_hb_config *c = &hb->cfg;
+	if (c->interval_ns <= 0)
+		c->interval_ns = LS_HB_INTERVAL_DEFAULT_NS;
+	if (c->expect_interval_ns <= 0)
+		c->expect_interval_ns = c->interval_ns;
+	if (c->detect_multiplier <= 0)
+		c->detect_multiplier = LS_HB_DETECT_MULT_DEFAULT;
+	if (c->failsafe_mode > LS_FAILSAFE_DROP) {
+		snprintf(err, errlen, "heartbeat: fail-safe mode %u unknown (0 off, 1 pass, 2 drop)",
+			 c->failsafe_mode);
+		free(hb);
+		return -1;
+	}
+	if (c->pings_per_beat <= 0)
+		c->pings_per_beat = LS_HB_PINGS_DEFAULT;
+	if (c->pings_per_beat > 16)
+		c->pings_per_beat = 16;
+	if (c->interval_ns < LS_NS_PER_MS || c->interval_ns > 60 * LS_NS_PER_S) {
+		snprintf(err, errlen, "heartbeat: beat interval %lld ns out of range (1 ms .. 60 s)",
+			 (long long)c->interval_ns);
+		free(hb);
+		return -1;
+	}
+	if (c->gclock) {
+		hb->gc = c->gclock;
+	} else {
+		struct ls_gclock_spec none = {0};
+		ls_gclock_init(&hb->own_gclock, &none, ls_k_now());
+		hb->gc = &hb->own_gclock;
+	}
+	if (!c->est.g_resolution_ns)
+		c->est.g_resolution_ns = ls_gclock_resolution_ns(hb->gc);
+	ls_est_init(&hb->est, &c->est);
+	ls_wall_init(&hb->wall, NULL, NULL);
+
+	libbpf_set_print(quiet_print);
+	hb->skel = heartbeat_bpf__open();
+	if (!hb->skel) {
+		snprintf(err, errlen, "heartbeat: opening the BPF object: %s", strerror(errno));
+		free(hb);
+		return -1;
+	}
+	struct {
+		struct bpf_map *map;
+		int fd;
+		char *pin;
+		const char *name;
+	} shared[] = {
+		{hb->skel->maps.events, c->events_fd, hb->pin_events, "events"},
+		{hb->skel->maps.liveness, c->liveness_fd, hb->pin_live, "liveness"},
+		{hb->skel->maps.counters, c->counters_fd, hb->pin_counters, "counters"},
+	};
+	int rc = 0;
+	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+		if (shared[i].fd > 0) {
+			rc = bpf_map__reuse_fd(shared[i].map, shared[i].fd);
+			if (rc) {
+				snprintf(err, errlen,
+					 "heartbeat: sharing the data plane's '%s' map: %s "
+					 "(definitions differ between the two objects?)",
+					 shared[i].name, strerror(-rc));
+				goto fail;
+			}
+		} else if (c->pin_dir) {
+			rc = set_pin(shared[i].map, shared[i].pin, 256, c->pin_dir, shared[i].name);
+			if (rc)
+				goto pinfail;
+		}
+	}
+	if (c->pin_dir) {
+		rc = set_pin(hb->skel->maps.beat, hb->pin_beat, sizeof(hb->pin_beat), c->pin_dir,
+			     "hb_beat");
+		if (rc)
+			goto pinfail;
+	}
+	rc = heartbeat_bpf__load(hb->skel);
+	if (rc) {
+		snprintf(err, errlen,
+			 "heartbeat: loading the BPF object: %s (needs root, BPF timers, and for "
+			 "pins a bpffs directory)", strerror(-rc));
+		goto fail;
+	}
+	if (c->events_fd <= 0) {
+		hb->rb = ring_buffer__new(bpf_map__fd(hb->skel->maps.events), on_ring_event, hb,
+					  NULL);
+		if (!hb->rb) {
+			snprintf(err, errlen, "heartbeat: ring buffer: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	*out = hb;
+	return 0;
+pinfail:
+	snprintf(err, errlen, "heartbeat: pin path under '%s': %s", c->pin_dir, strerror(-rc));
+fail:
+	heartbeat_bpf__destroy(hb->skel);
+	free(hb);
+	return -1;
+}
+
+static int run_syscall_prog(struct bpf_program *prog, void *ctx, size_t size)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = ctx, .ctx_size_in = (__u32)size);
+	int rc = bpf_prog_test_run_opts(bpf_program__fd(prog), &o);
+	return rc ? -errno : 0;
+}
+
+static int arm(struct ls_heartbeat *hb, uint64_t interval_ns, char *err, size_t errlen)
+{
+	struct ls_hb_arm a = {
+		.interval_ns = interval_ns,
+		.detect_timeout_ns = (uint64_t)hb->cfg.detect_multiplier * (uint64_t)hb->cfg.interval_ns,
+		.mode = hb->cfg.failsafe_mode,
+	};
+	int rc = run_syscall_prog(hb->skel->progs.hb_arm, &a, sizeof(a));
+	if (!rc && a.result)
+		rc = (int)a.result;
+	if (rc && err) {
+		if (rc == -EINVAL)
+			snprintf(err, errlen, "heartbeat: the kernel refused the absolute BPF timer "
+				 "(BPF_F_TIMER_ABS needs Linux >= 6.7): %s", strerror(-rc));
+		else
+			snprintf(err, errlen, "heartbeat: arming the beat timer: %s", strerror(-rc));
+	}
+	return rc;
+}
+
+int ls_hb_start(struct ls_heartbeat *hb, char *err, size_t errlen)
+{
+	hb->have_last = false;
+	hb->nivl = 0;
+	return arm(hb, (uint64_t)hb->cfg.interval_ns, err, errlen) ? -1 : 0;
+}
+
+int ls_hb_stop(struct ls_heartbeat *hb)
+{
+	return arm(hb, 0, NULL, 0);
+}
+
+void ls_hb_close(struct ls_heartbeat *hb)
+{
+	if (!hb)
+		return;
+	/* an unpinned beat dies with its map anyway; stop it explicitly so
+	 * no callback runs into a half-destroyed object */
+	if (!hb->pin_beat[0])
+		ls_hb_stop(hb);
+	ring_buffer__free(hb->rb);
+	heartbeat_bpf__destroy(hb->skel);
+	free(hb);
+}
+
+void ls_hb_unpin(struct ls_heartbeat *hb)
+{
+	if (hb->pin_beat[0])
+		bpf_map__unpin(hb->skel->maps.beat, NULL);
+	if (hb->pin_live[0])
+		bpf_map__unpin(hb->skel->maps.liveness, NULL);
+	if (hb->pin_events[0])
+		bpf_map__unpin(hb->skel->maps.events, NULL);
+	if (hb->pin_counters[0])
+		bpf_map__unpin(hb->skel->maps.counters, NULL);
+	hb->pin_beat[0] = hb->pin_live[0] = hb->pin_events[0] = hb->pin_counters[0] = 0;
+}
+
+int ls_hb_fd(struct ls_heartbeat *hb)
+{
+	return hb->rb ? ring_buffer__epoll_fd(hb->rb) : -1;
+}
+
+int ls_hb_poll(struct ls_heartbeat *hb, int timeout_ms)
+{
+	if (!hb->rb)
+		return -EINVAL;
+	return ring_buffer__poll(hb->rb, timeout_ms);
+}
+
+int ls_hb_ping(struct ls_heartbeat *hb, struct ls_clock_sample *out)
+{
+	return ls_hb_ping_with(hb, hb->gc, out);
+}
+
+int ls_hb_ping_with(struct ls_heartbeat *hb, const struct ls_gclock *gc,
+		    struct ls_clock_sample *out)
+{
+	struct ls_hb_ping p = {0};
+	ls_g g1 = ls_gclock_now(gc);
+	int rc = run_syscall_prog(hb->skel->progs.hb_ping, &p, sizeof(p));
+	ls_g g4 = ls_gclock_now(gc);
+	if (rc)
+		return rc;
+	out->g1 = g1;
+	out->k2 = ls_k_ns((int64_t)p.recv_k);
+	out->k3 = ls_k_ns((int64_t)p.send_k);
+	out->g4 = g4;
+	return 0;
+}
+
+int ls_hb_record_alive(struct ls_heartbeat *hb, ls_k *beat_k)
+{
+	struct ls_hb_alive a = {0};
+	int rc = run_syscall_prog(hb->skel->progs.hb_alive, &a, sizeof(a));
+	if (!rc && a.result)
+		rc = -ENOENT;
+	if (!rc && beat_k)
+		*beat_k = ls_k_ns((int64_t)a.beat_k);
+	return rc;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Median of the recent observed intervals (robust to one late wake-up). */
+static int64_t observed_interval(struct ls_heartbeat *hb)
+{
+	if (hb->nivl < 3)
+		return 0;
+	int64_t v[LS_HB_IVL_RING];
+	memcpy(v, hb->ivl, sizeof(int64_t) * (size_t)hb->nivl);
+	qsort(v, (size_t)hb->nivl, sizeof(int64_t), cmp_i64);
+	return v[hb->nivl / 2];
+}
+
+static void on_beat(struct ls_heartbeat *hb, const struct ls_event *ev)
+{
+	struct ls_hb_beat_info in = {0};
+	const struct ls_event_beat *b = &ev->u.beat;
+	in.delivered_k = ls_k_now();
+	in.seq = b->seq;
+	in.planned_k = ls_k_ns((int64_t)b->planned_k);
+	in.fired_k = ls_k_ns((int64_t)b->fired_k);
+	in.delivery_ns = ls_k_sub(in.delivered_k, in.fired_k);
+	struct ls_hb_stats *st = &hb->stats;
+	st->beats++;
+	st->delivery_last_ns = in.delivery_ns;
+	if (in.delivery_ns > st->delivery_max_ns)
+		st->delivery_max_ns = in.delivery_ns;
+	st->delivery_sum_ns += (double)in.delivery_ns;
+
+	/* interval actually observed between fire times, per sequence step */
+	if (hb->have_last && b->seq > hb->last_seq) {
+		uint64_t dseq = b->seq - hb->last_seq;
+		in.missed = dseq - 1;
+		st->missed += in.missed;
+		hb->ivl[hb->ivl_head] = ((int64_t)b->fired_k - hb->last_fired_k) / (int64_t)dseq;
+		hb->ivl_head = (hb->ivl_head + 1) % LS_HB_IVL_RING;
+		if (hb->nivl < LS_HB_IVL_RING)
+			hb->nivl++;
+	} else if (hb->have_last) {
+		/* the sequence restarted: the beat was re-armed */
+		hb->nivl = 0;
+	}
+	hb->have_last = true;
+	hb->last_seq = b->seq;
+	hb->last_fired_k = (int64_t)b->fired_k;
+	in.observed_interval_ns = observed_interval(hb);
+	if (in.observed_interval_ns) {
+		int64_t d = in.observed_interval_ns - hb->cfg.expect_interval_ns;
+		/* 10%: far beyond timer jitter, far below a real misconfiguration */
+		if (llabs(d) * 10 > hb->cfg.expect_interval_ns) {
+			in.interval_mismatch = true;
+			st->mismatches++;
+		}
+	}
+
+	if (!hb->paused) {
+		struct ls_clock_sample xs[16];
+		int n = 0;
+		for (int i = 0; i < hb->cfg.pings_per_beat; i++) {
+			st->pings++;
+			if (ls_hb_ping(hb, &xs[n]) == 0)
+				n++;
+			else
+				st->ping_errors++;
+		}
+		in.pings_ok = n;
+		if (n > 0 && ls_est_add_burst(&hb->est, xs, n, &in.est) == 0) {
+			if (in.est.step)
+				st->steps++;
+			if (ls_hb_record_alive(hb, NULL) == 0) {
+				in.good = true;
+				st->good++;
+			}
+		}
+		int64_t step = 0;
+		if (ls_wall_refresh(&hb->wall, &step) == 1) {
+			in.wall_step = true;
+			in.wall_step_ns = step;
+			st->wall_steps++;
+		}
+	}
+	if (hb->observer)
+		hb->observer(hb->observer_arg, &in);
+}
+
+int ls_hb_handle_event(struct ls_heartbeat *hb, const struct ls_event *ev)
+{
+	if (ev->version != LS_WIRE_VERSION)
+		return 0;
+	if (ev->kind == LS_EV_BEAT) {
+		on_beat(hb, ev);
+		return 1;
+	}
+	if (ev->kind == LS_EV_FAILSAFE) {
+		if (ev->u.failsafe.entered)
+			hb->stats.failsafe_enter++;
+		else
+			hb->stats.failsafe_leave++;
+		return 1;
+	}
+	return 0;
+}
+
+void ls_hb_set_paused(struct ls_heartbeat *hb, bool paused)
+{
+	hb->paused = paused;
+}
+
+void ls_hb_set_observer(struct ls_heartbeat *hb, ls_hb_observer fn, void *arg)
+{
+	hb->observer = fn;
+	hb->observer_arg = arg;
+}
+
+const struct ls_mapping *ls_hb_mapping(const struct ls_heartbeat *hb)
+{
+	return ls_est_mapping(&hb->est);
+}
+
+const struct ls_estimator *ls_hb_estimator(const struct ls_heartbeat *hb)
+{
+	return &hb->est;
+}
+
+const struct ls_wallclock *ls_hb_wallclock(const struct ls_heartbeat *hb)
+{
+	return &hb->wall;
+}
+
+const struct ls_hb_stats *ls_hb_stats(const struct ls_heartbeat *hb)
+{
+	return &hb->stats;
+}
+
+int ls_hb_liveness_fd(const struct ls_heartbeat *hb)
+{
+	return bpf_map__fd(hb->skel->maps.liveness);
+}
+
+int ls_hb_events_fd(const struct ls_heartbeat *hb)
+{
+	return bpf_map__fd(hb->skel->maps.events);
+}
+
+int ls_hb_beat_fd(const struct ls_heartbeat *hb)
+{
+	return bpf_map__fd(hb->skel->maps.beat);
+}
+
+int ls_hb_counters_fd(const struct ls_heartbeat *hb)
+{
+	return bpf_map__fd(hb->skel->maps.counters);
+}

@@ -1,0 +1,141 @@
+/* dataplane.h - user-space side of the kernel data plane: load or adopt the
+ * BPF object, attach it (XDP, optionally TC egress), keep maps and links
+ * pinned under a versioned bpffs directory, and read/write the maps.
+ *
+ * Knows nothing about Wasm or policy. Two ways in:
+ *   ls_dp_open()       the agent: load the skeleton, reuse pinned maps and the
+ *                      pinned XDP link when present (adoption: the program
+ *                      stays attached across an agent restart), else attach
+ *                      and pin.
+ *   ls_dp_open_pins()  tools (`lockstep flows`, `verdict` ...): only the
+ *                      pinned maps, nothing loaded or attached.
+ * Errors are values: functions return 0 or a negative errno and fill a
+ * struct ls_dp_err with a message a user can act on.
+ *
+ * Pin directory layout (every name is fixed; bpffs forbids dots in names):
+ *   DIR/flows DIR/verdicts DIR/config DIR/liveness DIR/counters DIR/events
+ *   DIR/link_xdp               the XDP bpf_link (holds the program attached)
+ *   DIR/tc_egress_<ifindex>    the TC program, when attached with --tc
+ */
+#ifndef LS_DATAPLANE_H
+#define LS_DATAPLANE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lockstep/wire.h"
+
+struct ls_dp_err {
+	char msg[1024];
+};
+
+/* Fills err->msg (printf-style) and returns rc, so callers can write
+ * `return ls_dp_errf(err, -ENOENT, "...")`. err may be NULL. */
+int ls_dp_errf(struct ls_dp_err *err, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+enum ls_xdp_mode {
+	LS_XDP_AUTO = 0,    /* native, falling back to generic */
+	LS_XDP_NATIVE = 1,  /* driver mode only */
+	LS_XDP_GENERIC = 2, /* skb mode only */
+};
+
+const char *ls_xdp_mode_name(enum ls_xdp_mode m);
+/* "auto" | "native" | "generic" -> mode; -1 when unknown. */
+int ls_xdp_mode_parse(const char *s);
+
+struct ls_dp_opts {
+	const char *pin_dir;   /* NULL: ls_pin_dir_default() */
+	const char *ifname;    /* interface to attach to */
+	enum ls_xdp_mode xdp_mode;
+	bool tc_egress;        /* also attach ls_tc at TC egress (replies) */
+};
+
+/* What ls_dp_open() found and did; printed by `lockstep run`. */
+struct ls_dp_status {
+	bool adopted_maps;     /* at least one map came from the pins */
+	int maps_adopted;      /* how many of the six */
+	bool adopted_link;     /* the XDP link came from the pins (no re-attach) */
+	bool prog_replaced;    /* adopted link switched to this build's program */
+	bool tc_adopted;       /* TC filter already present */
+	enum ls_xdp_mode xdp_mode; /* mode actually in effect (native/generic) */
+	int ifindex;
+	char pin_dir[4096];
+};
+
+struct ls_dp; /* opaque */
+
+/* Directory from env LS_PIN_DIR, else LS_PIN_DIR of wire.h. */
+const char *ls_pin_dir_default(void);
+
+int ls_dp_open(struct ls_dp **out, const struct ls_dp_opts *opts,
+	       struct ls_dp_status *st, struct ls_dp_err *err);
+/* Maps only, from the pins in pin_dir (NULL: default). */
+int ls_dp_open_pins(struct ls_dp **out, const char *pin_dir, struct ls_dp_err *err);
+/* Releases user-space resources only: the program stays attached and pinned. */
+void ls_dp_close(struct ls_dp *dp);
+const char *ls_dp_pin_dir(const struct ls_dp *dp);
+
+/* Detach everything pinned in pin_dir (XDP link, TC filters) and remove the
+ * pins and the directory. Works without a loaded object (`lockstep stop`).
+ * *found is set to false when there was nothing to stop. */
+int ls_dp_stop(const char *pin_dir, bool *found, struct ls_dp_err *err);
+/* True while DIR/link_xdp exists: `lockstep stop` removes it, and a running
+ * agent uses this to notice it was stopped from outside. */
+bool ls_dp_link_pinned(const struct ls_dp *dp);
+
+/* ---- maps ---------------------------------------------------------------- */
+int ls_dp_config_read(struct ls_dp *dp, struct ls_config *cfg, struct ls_dp_err *err);
+int ls_dp_config_write(struct ls_dp *dp, const struct ls_config *cfg, struct ls_dp_err *err);
+
+int ls_dp_verdict_set(struct ls_dp *dp, const struct ls_flow_key *key, uint32_t verdict,
+		      uint64_t deadline_k, struct ls_dp_err *err);
+/* -ENOENT (with a message) when there was no verdict for key. */
+int ls_dp_verdict_del(struct ls_dp *dp, const struct ls_flow_key *key, struct ls_dp_err *err);
+int ls_dp_verdict_get(struct ls_dp *dp, const struct ls_flow_key *key,
+		      struct ls_verdict_rec *rec, struct ls_dp_err *err);
+
+/* Calls fn for every flow; fn returns non-zero to stop early. */
+typedef int (*ls_dp_flow_fn)(void *ctx, const struct ls_flow_key *key, const struct ls_flow *flow);
+int ls_dp_flows_foreach(struct ls_dp *dp, ls_dp_flow_fn fn, void *ctx, struct ls_dp_err *err);
+
+/* Sums the per-CPU counters into out[LS_CNT__MAX]. */
+int ls_dp_counters_read(struct ls_dp *dp, uint64_t out[LS_CNT__MAX], struct ls_dp_err *err);
+/* Stable snake_case name of a counter ("pkts", "drop_verdict" ...); NULL for
+ * unused slots. */
+const char *ls_counter_name(unsigned idx);
+
+int ls_dp_liveness_read(struct ls_dp *dp, struct ls_liveness *lv, struct ls_dp_err *err);
+int ls_dp_liveness_write(struct ls_dp *dp, const struct ls_liveness *lv, struct ls_dp_err *err);
+
+/* ---- events -------------------------------------------------------------- */
+/* Called once per ring-buffer record; return non-zero to stop the drain. */
+typedef int (*ls_dp_event_fn)(void *ctx, const struct ls_event *ev);
+
+/* Sets up the ring-buffer consumer; returns the fd to watch for EPOLLIN
+ * (ls_dp_events_fd) and ls_dp_events_drain() consumes what is ready.
+ * Records of an unexpected size or version are counted, not delivered. */
+int ls_dp_events_open(struct ls_dp *dp, ls_dp_event_fn fn, void *ctx, struct ls_dp_err *err);
+int ls_dp_events_fd(const struct ls_dp *dp);
+/* Returns the number of records delivered, or a negative errno. */
+int ls_dp_events_drain(struct ls_dp *dp);
+uint64_t ls_dp_events_bad(const struct ls_dp *dp);
+
+/* ---- flow keys ----------------------------------------------------------- */
+/* Canonical key from one packet's orientation (see wire.h): addresses are
+ * 4 or 16 bytes per family; IPv4 goes in IPv4-mapped. Returns true when
+ * (src, sport) sorted as `lo`, i.e. the packet went lo -> hi. */
+bool ls_flow_key_make(struct ls_flow_key *key, uint8_t proto, int family,
+		      const void *src, uint16_t sport, const void *dst, uint16_t dport);
+/* "PROTO SRC SPORT DST DPORT", e.g. "tcp 198.18.0.1 40000 198.18.0.2 80";
+ * PROTO is tcp|udp|icmp|icmpv6 or a number. */
+int ls_flow_key_parse(struct ls_flow_key *key, const char *s, struct ls_dp_err *err);
+/* Printable address of a key side (IPv4-mapped shown as dotted quad). */
+void ls_flow_addr_str(const uint8_t addr[16], int family, char *buf, size_t len);
+/* protocol names: ls_proto_name() of dataplane/event_json.h */
+
+/* CLOCK_BOOTTIME now, ns: clock K. */
+uint64_t ls_now_k(void);
+
+#endif

@@ -1,0 +1,52 @@
+/* dp_internal.h - the struct behind the opaque struct ls_dp and the helpers
+ * the dataplane files share. Not for use outside src/dataplane/. */
+#ifndef LS_DP_INTERNAL_H
+#define LS_DP_INTERNAL_H
+
+#include "dataplane/dataplane.h"
+
+#include <limits.h>
+
+struct lockstep_bpf;
+struct ring_buffer;
+
+enum ls_dp_map {
+	LS_MAP_FLOWS,
+	LS_MAP_VERDICTS,
+	LS_MAP_CONFIG,
+	LS_MAP_LIVENESS,
+	LS_MAP_COUNTERS,
+	LS_MAP_EVENTS,
+	LS_MAP__N,
+};
+
+extern const char *const ls_dp_map_names[LS_MAP__N];
+
+struct ls_dp {
+	struct lockstep_bpf *skel; /* NULL when opened from pins only */
+	int map_fd[LS_MAP__N];     /* owned: closed by ls_dp_close */
+	int link_fd;               /* XDP link, -1 when none */
+	int lock_fd;               /* flock on the pin dir (agent only) */
+	int ncpus;                 /* possible CPUs, for per-CPU maps */
+	char pin_dir[PATH_MAX];
+	/* events */
+	struct ring_buffer *rb;
+	ls_dp_event_fn ev_fn;
+	void *ev_ctx;
+	uint64_t ev_bad;
+};
+
+/* pins.c */
+int ls_pins_prepare(const char *dir, struct ls_dp_err *err);
+int ls_pin_path(char *buf, size_t len, const char *dir, const char *name);
+bool ls_pin_exists(const char *dir, const char *name);
+
+/* attach.c */
+int ls_attach_xdp(struct ls_dp *dp, int ifindex, enum ls_xdp_mode want,
+		  struct ls_dp_status *st, struct ls_dp_err *err);
+int ls_attach_tc_egress(struct ls_dp *dp, int ifindex, struct ls_dp_status *st,
+			struct ls_dp_err *err);
+int ls_detach_tc_egress(int ifindex);
+enum ls_xdp_mode ls_xdp_mode_of(int ifindex);
+
+#endif

@@ -1,0 +1,240 @@
+/* loader.c - opening the data plane: load the skeleton with the pinned maps
+ * reused when present (state and the attached program survive an agent
+ * restart), pin what is new, attach; or, for tools, open only the pins. */
+#include "dataplane/dp_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "lockstep.skel.h"
+
+const char *const ls_dp_map_names[LS_MAP__N] = {
+	[LS_MAP_FLOWS] = "flows",       [LS_MAP_VERDICTS] = "verdicts",
+	[LS_MAP_CONFIG] = "config",     [LS_MAP_LIVENESS] = "liveness",
+	[LS_MAP_COUNTERS] = "counters", [LS_MAP_EVENTS] = "events",
+};
+
+static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	if (lvl == LIBBPF_DEBUG || (lvl == LIBBPF_INFO && !getenv("LS_LIBBPF_VERBOSE")))
+		return 0;
+	fprintf(stderr, "libbpf: ");
+	return vfprintf(stderr, fmt, ap);
+}
+
+static struct ls_dp *dp_new(const char *pin_dir, struct ls_dp_err *err)
+{
+	const char *dir = pin_dir && *pin_dir ? pin_dir : ls_pin_dir_default();
+	struct ls_dp *dp = calloc(1, sizeof(*dp));
+	if (!dp) {
+		ls_dp_errf(err, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	for (int i = 0; i < LS_MAP__N; i++)
+		dp->map_fd[i] = -1;
+	dp->link_fd = dp->lock_fd = -1;
+	snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", dir);
+	/* a trailing slash would make every pin path look different */
+	size_t n = strlen(dp->pin_dir);
+	while (n > 1 && dp->pin_dir[n - 1] == '/')
+		dp->pin_dir[--n] = '\0';
+	dp->ncpus = libbpf_num_possible_cpus();
+	libbpf_set_print(libbpf_print);
+	return dp;
+}
+
+static struct bpf_map *skel_map(struct lockstep_bpf *s, int i)
+{
+	struct bpf_map *m[LS_MAP__N] = {
+		[LS_MAP_FLOWS] = s->maps.flows,       [LS_MAP_VERDICTS] = s->maps.verdicts,
+		[LS_MAP_CONFIG] = s->maps.config,     [LS_MAP_LIVENESS] = s->maps.liveness,
+		[LS_MAP_COUNTERS] = s->maps.counters, [LS_MAP_EVENTS] = s->maps.events,
+	};
+	return m[i];
+}
+
+/* bpf_map__reuse_fd takes the pinned map's shape as is; a layout change
+ * (a new wire.h) must be refused here with a clear word rather than by
+ * the verifier later. */
+static int check_compat(struct bpf_map *m, int fd, const char *path, const char *dir,
+			struct ls_dp_err *err)
+{
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return ls_dp_errf(err, -errno, "reading map info of %s: %s", path, strerror(errno));
+	if (info.type != bpf_map__type(m) || info.key_size != bpf_map__key_size(m) ||
+	    info.value_size != bpf_map__value_size(m) || info.max_entries != bpf_map__max_entries(m))
+		return ls_dp_errf(err, -EINVAL,
+				  "pinned map %s does not match this build (type %u key %u value %u "
+				  "entries %u, expected %u/%u/%u/%u); stop the old data plane with "
+				  "`lockstep stop --pin-dir %s` or use another --pin-dir",
+				  path, info.type, info.key_size, info.value_size, info.max_entries,
+				  bpf_map__type(m), bpf_map__key_size(m), bpf_map__value_size(m),
+				  bpf_map__max_entries(m), dir);
+	return 0;
+}
+
+static int lock_dir(struct ls_dp *dp, struct ls_dp_err *err)
+{
+	dp->lock_fd = open(dp->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dp->lock_fd < 0)
+		return ls_dp_errf(err, -errno, "opening pin dir %s: %s", dp->pin_dir, strerror(errno));
+	/* The kernel drops the lock when the agent dies, even by SIGKILL. */
+	if (flock(dp->lock_fd, LOCK_EX | LOCK_NB))
+		return ls_dp_errf(err, -EBUSY, "another lockstep agent is running with pin dir %s",
+				  dp->pin_dir);
+	return 0;
+}
+
+static void unpin_created(struct ls_dp *dp, const bool created[LS_MAP__N])
+{
+	char p[PATH_MAX];
+	for (int i = 0; i < LS_MAP__N; i++)
+		if (created[i] && !ls_pin_path(p, sizeof(p), dp->pin_dir, ls_dp_map_names[i]))
+			unlink(p);
+}
+
+int ls_dp_open(struct ls_dp **out, const struct ls_dp_opts *opts, struct ls_dp_status *st,
+	       struct ls_dp_err *err)
+{
+	bool created[LS_MAP__N] = {0};
+	char path[PATH_MAX];
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	*out = NULL;
+	if (!opts->ifname || !*opts->ifname)
+		return ls_dp_errf(err, -EINVAL, "no interface given");
+	int ifindex = if_nametoindex(opts->ifname);
+	if (!ifindex)
+		return ls_dp_errf(err, -ENODEV, "no interface named '%s' in this network namespace",
+				  opts->ifname);
+	struct ls_dp *dp = dp_new(opts->pin_dir, err);
+	if (!dp)
+		return -ENOMEM;
+	st->ifindex = ifindex;
+	snprintf(st->pin_dir, sizeof(st->pin_dir), "%s", dp->pin_dir);
+
+	if ((rc = ls_pins_prepare(dp->pin_dir, err)) || (rc = lock_dir(dp, err)))
+		goto fail;
+	dp->skel = lockstep_bpf__open();
+	if (!dp->skel) {
+		rc = ls_dp_errf(err, -errno, "opening the BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	for (int i = 0; i < LS_MAP__N; i++) {
+		struct bpf_map *m = skel_map(dp->skel, i);
+		if (!ls_pin_exists(dp->pin_dir, ls_dp_map_names[i]))
+			continue;
+		ls_pin_path(path, sizeof(path), dp->pin_dir, ls_dp_map_names[i]);
+		int fd = bpf_obj_get(path);
+		if (fd < 0) {
+			rc = ls_dp_errf(err, -errno, "opening pinned map %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		rc = check_compat(m, fd, path, dp->pin_dir, err);
+		if (!rc && (rc = bpf_map__reuse_fd(m, fd)))
+			ls_dp_errf(err, rc, "reusing pinned map %s: %s", path, strerror(-rc));
+		close(fd);
+		if (rc)
+			goto fail;
+		st->maps_adopted++;
+	}
+	st->adopted_maps = st->maps_adopted > 0;
+	if ((rc = lockstep_bpf__load(dp->skel))) {
+		rc = ls_dp_errf(err, rc, "loading the BPF programs into the kernel failed: %s "
+				"(libbpf's messages above say why)", strerror(-rc));
+		goto fail;
+	}
+	for (int i = 0; i < LS_MAP__N; i++) {
+		struct bpf_map *m = skel_map(dp->skel, i);
+		if (!ls_pin_exists(dp->pin_dir, ls_dp_map_names[i])) {
+			ls_pin_path(path, sizeof(path), dp->pin_dir, ls_dp_map_names[i]);
+			if ((rc = bpf_map__pin(m, path))) {
+				ls_dp_errf(err, rc, "pinning map %s: %s", path, strerror(-rc));
+				goto fail;
+			}
+			created[i] = true;
+		}
+		dp->map_fd[i] = fcntl(bpf_map__fd(m), F_DUPFD_CLOEXEC, 3);
+	}
+	if ((rc = ls_attach_xdp(dp, ifindex, opts->xdp_mode, st, err)))
+		goto fail;
+	if (opts->tc_egress && (rc = ls_attach_tc_egress(dp, ifindex, st, err)))
+		goto fail;
+	*out = dp;
+	return 0;
+fail:
+	/* Leave the pins as found: remove only what this call created, and
+	 * only when nothing was attached through them. */
+	if (!st->adopted_link && dp->link_fd < 0)
+		unpin_created(dp, created);
+	ls_dp_close(dp);
+	return rc;
+}
+
+int ls_dp_open_pins(struct ls_dp **out, const char *pin_dir, struct ls_dp_err *err)
+{
+	char path[PATH_MAX];
+	struct ls_dp *dp = dp_new(pin_dir, err);
+	*out = NULL;
+	if (!dp)
+		return -ENOMEM;
+	for (int i = 0; i < LS_MAP__N; i++) {
+		ls_pin_path(path, sizeof(path), dp->pin_dir, ls_dp_map_names[i]);
+		dp->map_fd[i] = bpf_obj_get(path);
+		if (dp->map_fd[i] < 0) {
+			int rc = -errno;
+			if (rc == -ENOENT)
+				ls_dp_errf(err, rc, "no lockstep data plane pinned in %s (start one with "
+					   "`lockstep run`, or give its --pin-dir / LS_PIN_DIR)",
+					   dp->pin_dir);
+			else
+				ls_dp_errf(err, rc, "opening pinned map %s: %s", path, strerror(-rc));
+			ls_dp_close(dp);
+			return rc;
+		}
+	}
+	*out = dp;
+	return 0;
+}
+
+void ls_dp_close(struct ls_dp *dp)
+{
+	if (!dp)
+		return;
+	if (dp->rb)
+		ring_buffer__free(dp->rb);
+	for (int i = 0; i < LS_MAP__N; i++)
+		if (dp->map_fd[i] >= 0)
+			close(dp->map_fd[i]);
+	/* Closing the link fd does not detach: the pin keeps it alive. */
+	if (dp->link_fd >= 0)
+		close(dp->link_fd);
+	if (dp->skel)
+		lockstep_bpf__destroy(dp->skel);
+	if (dp->lock_fd >= 0)
+		close(dp->lock_fd);
+	free(dp);
+}
+
+const char *ls_dp_pin_dir(const struct ls_dp *dp)
+{
+	return dp->pin_dir;
+}
+
+bool ls_dp_link_pinned(const struct ls_dp *dp)
+{
+	return ls_pin_exists(dp->pin_dir, "link_xdp");
+}

@@ -1,0 +1,157 @@
+/* maps.c - reading and writing the data plane's maps: config, verdicts,
+ * liveness (written by user space), flows and per-CPU counters (read). */
+#include "dataplane/dp_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+static int map_err(struct ls_dp_err *err, const char *what, int map)
+{
+	int rc = -errno;
+	return ls_dp_errf(err, rc, "%s map '%s': %s", what, ls_dp_map_names[map], strerror(-rc));
+}
+
+int ls_dp_config_read(struct ls_dp *dp, struct ls_config *cfg, struct ls_dp_err *err)
+{
+	__u32 k = 0;
+	if (bpf_map_lookup_elem(dp->map_fd[LS_MAP_CONFIG], &k, cfg))
+		return map_err(err, "reading", LS_MAP_CONFIG);
+	return 0;
+}
+
+int ls_dp_config_write(struct ls_dp *dp, const struct ls_config *cfg, struct ls_dp_err *err)
+{
+	__u32 k = 0;
+	if (bpf_map_update_elem(dp->map_fd[LS_MAP_CONFIG], &k, cfg, BPF_ANY))
+		return map_err(err, "writing", LS_MAP_CONFIG);
+	return 0;
+}
+
+int ls_dp_liveness_read(struct ls_dp *dp, struct ls_liveness *lv, struct ls_dp_err *err)
+{
+	__u32 k = 0;
+	if (bpf_map_lookup_elem(dp->map_fd[LS_MAP_LIVENESS], &k, lv))
+		return map_err(err, "reading", LS_MAP_LIVENESS);
+	return 0;
+}
+
+int ls_dp_liveness_write(struct ls_dp *dp, const struct ls_liveness *lv, struct ls_dp_err *err)
+{
+	__u32 k = 0;
+	if (bpf_map_update_elem(dp->map_fd[LS_MAP_LIVENESS], &k, lv, BPF_ANY))
+		return map_err(err, "writing", LS_MAP_LIVENESS);
+	return 0;
+}
+
+int ls_dp_verdict_set(struct ls_dp *dp, const struct ls_flow_key *key, uint32_t verdict,
+		      uint64_t deadline_k, struct ls_dp_err *err)
+{
+	if (verdict != LS_VERDICT_PASS && verdict != LS_VERDICT_DROP)
+		return ls_dp_errf(err, -EINVAL, "verdict %u is neither pass nor drop", verdict);
+	struct ls_verdict_rec rec = {
+		.deadline_k = deadline_k,
+		.set_k = ls_now_k(),
+		.verdict = verdict,
+	};
+	if (bpf_map_update_elem(dp->map_fd[LS_MAP_VERDICTS], key, &rec, BPF_ANY))
+		return map_err(err, "writing", LS_MAP_VERDICTS);
+	return 0;
+}
+
+int ls_dp_verdict_del(struct ls_dp *dp, const struct ls_flow_key *key, struct ls_dp_err *err)
+{
+	if (bpf_map_delete_elem(dp->map_fd[LS_MAP_VERDICTS], key)) {
+		if (errno == ENOENT)
+			return ls_dp_errf(err, -ENOENT, "no verdict is set for that flow");
+		return map_err(err, "deleting from", LS_MAP_VERDICTS);
+	}
+	return 0;
+}
+
+int ls_dp_verdict_get(struct ls_dp *dp, const struct ls_flow_key *key,
+		      struct ls_verdict_rec *rec, struct ls_dp_err *err)
+{
+	if (bpf_map_lookup_elem(dp->map_fd[LS_MAP_VERDICTS], key, rec)) {
+		if (errno == ENOENT)
+			return ls_dp_errf(err, -ENOENT, "no verdict is set for that flow");
+		return map_err(err, "reading", LS_MAP_VERDICTS);
+	}
+	return 0;
+}
+
+int ls_dp_flows_foreach(struct ls_dp *dp, ls_dp_flow_fn fn, void *ctx, struct ls_dp_err *err)
+{
+	struct ls_flow_key key, next;
+	struct ls_flow flow;
+	int fd = dp->map_fd[LS_MAP_FLOWS];
+	void *prev = NULL;
+
+	/* An LRU map changes under us: a key evicted between get_next and
+	 * lookup is simply skipped. */
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &flow))
+			continue;
+		if (fn(ctx, &key, &flow))
+			return 0;
+	}
+	if (errno != ENOENT)
+		return map_err(err, "iterating", LS_MAP_FLOWS);
+	return 0;
+}
+
+int ls_dp_counters_read(struct ls_dp *dp, uint64_t out[LS_CNT__MAX], struct ls_dp_err *err)
+{
+	int n = dp->ncpus > 0 ? dp->ncpus : 1;
+	__u64 *vals = calloc((size_t)n, sizeof(*vals));
+	if (!vals)
+		return ls_dp_errf(err, -ENOMEM, "out of memory");
+	for (__u32 i = 0; i < LS_CNT__MAX; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(dp->map_fd[LS_MAP_COUNTERS], &i, vals)) {
+			free(vals);
+			return map_err(err, "reading", LS_MAP_COUNTERS);
+		}
+		for (int c = 0; c < n; c++)
+			out[i] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+const char *ls_counter_name(unsigned idx)
+{
+	static const char *const names[LS_CNT__MAX] = {
+		[LS_CNT_PKTS] = "pkts",
+		[LS_CNT_PASS] = "pass",
+		[LS_CNT_DROP_VERDICT] = "drop_verdict",
+		[LS_CNT_DROP_DEFAULT] = "drop_default",
+		[LS_CNT_DROP_FAILSAFE] = "drop_failsafe",
+		[LS_CNT_UNPARSED_ETH] = "unparsed_eth",
+		[LS_CNT_UNPARSED_ETHERTYPE] = "unparsed_ethertype",
+		[LS_CNT_UNPARSED_IPV4] = "unparsed_ipv4",
+		[LS_CNT_UNPARSED_IPV6] = "unparsed_ipv6",
+		[LS_CNT_UNPARSED_IPV6_EXT] = "unparsed_ipv6_ext",
+		[LS_CNT_UNPARSED_L4] = "unparsed_l4",
+		[LS_CNT_UNPARSED_PROTO] = "unparsed_proto",
+		[LS_CNT_FRAGMENT] = "fragment",
+		[LS_CNT_FLOW_NEW] = "flow_new",
+		[LS_CNT_FLOW_END] = "flow_end",
+		[LS_CNT_DPI_HTTP] = "dpi_http",
+		[LS_CNT_DPI_TLS] = "dpi_tls",
+		[LS_CNT_DPI_DNS] = "dpi_dns",
+		[LS_CNT_DPI_MALFORMED] = "dpi_malformed",
+		[LS_CNT_DPI_PARTIAL] = "dpi_partial",
+		[LS_CNT_VERDICT_EXPIRED] = "verdict_expired",
+		[LS_CNT_RINGBUF_FULL] = "ringbuf_full",
+		[LS_CNT_FAILSAFE_ENTER] = "failsafe_enter",
+		[LS_CNT_FAILSAFE_LEAVE] = "failsafe_leave",
+		[LS_CNT_FAILSAFE_HONOURED] = "failsafe_honoured",
+		[LS_CNT_BEAT] = "beat",
+	};
+	return idx < LS_CNT__MAX ? names[idx] : NULL;
+}

@@ -1,0 +1,48 @@
+/* ringbuf.c - draining the events ring buffer. The consumer exposes one fd
+ * for the agent's epoll loop; records are checked for size and version
+ * before the callback sees them (a mismatch is counted, never crashes). */
+#include "dataplane/dp_internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct ls_dp *dp = ctx;
+	const struct ls_event *ev = data;
+
+	if (size < sizeof(*ev) || ev->version != LS_WIRE_VERSION) {
+		dp->ev_bad++;
+		return 0;
+	}
+	return dp->ev_fn ? dp->ev_fn(dp->ev_ctx, ev) : 0;
+}
+
+int ls_dp_events_open(struct ls_dp *dp, ls_dp_event_fn fn, void *ctx, struct ls_dp_err *err)
+{
+	if (dp->rb)
+		return ls_dp_errf(err, -EALREADY, "event consumer already open");
+	dp->ev_fn = fn;
+	dp->ev_ctx = ctx;
+	dp->rb = ring_buffer__new(dp->map_fd[LS_MAP_EVENTS], on_sample, dp, NULL);
+	if (!dp->rb)
+		return ls_dp_errf(err, -errno, "opening the events ring buffer: %s", strerror(errno));
+	return 0;
+}
+
+int ls_dp_events_fd(const struct ls_dp *dp)
+{
+	return dp->rb ? ring_buffer__epoll_fd(dp->rb) : -1;
+}
+
+int ls_dp_events_drain(struct ls_dp *dp)
+{
+	return dp->rb ? ring_buffer__consume(dp->rb) : -EINVAL;
+}
+
+uint64_t ls_dp_events_bad(const struct ls_dp *dp)
+{
+	return dp->ev_bad;
+}

@@ -1,0 +1,120 @@
+/* flows.c - the flows the policy knows, by flow_id: their key (to write
+ * verdicts), their identity as the guest sees it (client = side of the first
+ * packet) and when they were last heard of. Chained hash table that doubles. */
+#include "policy/policy_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static size_t slot(const struct ls_pflows *t, uint64_t id)
+{
+	id ^= id >> 33;
+	id *= 0xff51afd7ed558ccdull;
+	id ^= id >> 33;
+	return id & (t->nb - 1);
+}
+
+int ls_pflows_init(struct ls_pflows *t)
+{
+	t->nb = 1024;
+	t->n = 0;
+	t->b = calloc(t->nb, sizeof(*t->b));
+	return t->b ? 0 : -1;
+}
+
+void ls_pflows_free(struct ls_pflows *t)
+{
+	if (!t->b)
+		return;
+	for (size_t i = 0; i < t->nb; i++)
+		for (struct ls_pflow *f = t->b[i], *nx; f; f = nx) {
+			nx = f->next;
+			free(f);
+		}
+	free(t->b);
+	t->b = NULL;
+}
+
+struct ls_pflow *ls_pflows_get(struct ls_pflows *t, uint64_t flow_id)
+{
+	for (struct ls_pflow *f = t->b[slot(t, flow_id)]; f; f = f->next)
+		if (f->flow_id == flow_id)
+			return f;
+	return NULL;
+}
+
+static void grow(struct ls_pflows *t)
+{
+	struct ls_pflows nt = {.nb = t->nb * 2, .n = t->n};
+	nt.b = calloc(nt.nb, sizeof(*nt.b));
+	if (!nt.b)
+		return;
+	for (size_t i = 0; i < t->nb; i++)
+		for (struct ls_pflow *f = t->b[i], *nx; f; f = nx) {
+			nx = f->next;
+			size_t s = slot(&nt, f->flow_id);
+			f->next = nt.b[s];
+			nt.b[s] = f;
+		}
+	free(t->b);
+	*t = nt;
+}
+
+/* The event's packet orientation names the client: for a new flow it is the
+ * first packet; for a flow first heard of later (an adopted data plane) the
+ * packet is usually the client's request, the best guess there is. */
+struct ls_pflow *ls_pflows_add(struct ls_pflows *t, const struct ls_event *ev,
+			       uint64_t first_seen_g)
+{
+	struct ls_pflow *f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	bool from_lo = ev->dir == LS_DIR_LO_TO_HI;
+	f->flow_id = ev->flow_id;
+	f->key = ev->key;
+	f->client_is_lo = from_lo;
+	f->info.flow_id = ev->flow_id;
+	f->info.family = ev->key.family;
+	f->info.proto = ev->key.proto;
+	f->info.sport = ev->sport;
+	f->info.dport = ev->dport;
+	memcpy(f->info.src, from_lo ? ev->key.lo_addr : ev->key.hi_addr, 16);
+	memcpy(f->info.dst, from_lo ? ev->key.hi_addr : ev->key.lo_addr, 16);
+	f->info.first_seen_g = first_seen_g;
+	size_t s = slot(t, f->flow_id);
+	f->next = t->b[s];
+	t->b[s] = f;
+	if (++t->n > t->nb)
+		grow(t);
+	return f;
+}
+
+void ls_pflows_del(struct ls_pflows *t, uint64_t flow_id)
+{
+	for (struct ls_pflow **pp = &t->b[slot(t, flow_id)]; *pp; pp = &(*pp)->next)
+		if ((*pp)->flow_id == flow_id) {
+			struct ls_pflow *f = *pp;
+			*pp = f->next;
+			free(f);
+			t->n--;
+			return;
+		}
+}
+
+size_t ls_pflows_gc(struct ls_pflows *t, uint64_t cutoff_k)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->nb; i++)
+		for (struct ls_pflow **pp = &t->b[i]; *pp;) {
+			if ((*pp)->last_k < cutoff_k) {
+				struct ls_pflow *f = *pp;
+				*pp = f->next;
+				free(f);
+				t->n--;
+				n++;
+			} else {
+				pp = &(*pp)->next;
+			}
+		}
+	return n;
+}

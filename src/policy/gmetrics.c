@@ -1,0 +1,116 @@
+/* gmetrics.c - guest-defined metrics (gmetrics.h), rendered in the
+ * Prometheus text format as lockstep_guest_<name>. */
+#include "policy/gmetrics.h"
+
+#include <math.h>
+#include <string.h>
+
+static const double bucket_le[LS_GM_BUCKETS] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2,
+						1e-1, 1,    1e1,  1e2,  1e3};
+
+static int name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > LS_GM_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		int alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+		if (!alpha && !(i > 0 && c >= '0' && c <= '9'))
+			return 0;
+	}
+	return 1;
+}
+
+int ls_gm_define(struct ls_gmetrics *g, int kind, const char *name,
+		 size_t name_len, const char *help, size_t help_len)
+{
+	if (kind < LS_GM_COUNTER || kind > LS_GM_HISTOGRAM || !name_ok(name, name_len))
+		return -1;
+	for (int i = 0; i < g->n; i++)
+		if (strlen(g->m[i].name) == name_len &&
+		    !memcmp(g->m[i].name, name, name_len))
+			return g->m[i].kind == kind ? i : -1;
+	if (g->n == LS_GM_MAX)
+		return -2;
+	struct ls_gmetric *m = &g->m[g->n];
+	memset(m, 0, sizeof(*m));
+	memcpy(m->name, name, name_len);
+	if (help_len > LS_GM_HELP_MAX)
+		help_len = LS_GM_HELP_MAX;
+	/* keep the help printable on one line */
+	for (size_t i = 0; i < help_len; i++)
+		m->help[i] = (help[i] >= 32 && help[i] < 127 && help[i] != '\\') ? help[i] : ' ';
+	m->kind = kind;
+	return g->n++;
+}
+
+static struct ls_gmetric *get(struct ls_gmetrics *g, int id, double v)
+{
+	if (id < 0 || id >= g->n || isnan(v) || isinf(v))
+		return NULL;
+	return &g->m[id];
+}
+
+int ls_gm_add(struct ls_gmetrics *g, int id, double v)
+{
+	struct ls_gmetric *m = get(g, id, v);
+	if (!m || m->kind == LS_GM_HISTOGRAM || (m->kind == LS_GM_COUNTER && v < 0))
+		return -1;
+	m->value += v;
+	return 0;
+}
+
+int ls_gm_set(struct ls_gmetrics *g, int id, double v)
+{
+	struct ls_gmetric *m = get(g, id, v);
+	if (!m || m->kind != LS_GM_GAUGE)
+		return -1;
+	m->value = v;
+	return 0;
+}
+
+int ls_gm_observe(struct ls_gmetrics *g, int id, double v)
+{
+	struct ls_gmetric *m = get(g, id, v);
+	if (!m || m->kind != LS_GM_HISTOGRAM)
+		return -1;
+	m->value += v;
+	m->count++;
+	for (int i = 0; i < LS_GM_BUCKETS; i++)
+		if (v <= bucket_le[i]) {
+			m->le[i]++;
+			break;
+		}
+	return 0;
+}
+
+void ls_gm_write(const struct ls_gmetrics *g, FILE *f)
+{
+	static const char *const type[] = {"", "counter", "gauge", "histogram"};
+	for (int i = 0; i < g->n; i++) {
+		const struct ls_gmetric *m = &g->m[i];
+		fprintf(f, "# HELP lockstep_guest_%s %s\n# TYPE lockstep_guest_%s %s\n",
+			m->name, m->help, m->name, type[m->kind]);
+		if (m->kind != LS_GM_HISTOGRAM) {
+			fprintf(f, "lockstep_guest_%s %.17g\n", m->name, m->value);
+			continue;
+		}
+		unsigned long long cum = 0;
+		for (int b = 0; b < LS_GM_BUCKETS; b++) {
+			cum += m->le[b];
+			fprintf(f, "lockstep_guest_%s_bucket{le=\"%g\"} %llu\n", m->name,
+				bucket_le[b], cum);
+		}
+		fprintf(f, "lockstep_guest_%s_bucket{le=\"+Inf\"} %llu\n", m->name, m->count);
+		fprintf(f, "lockstep_guest_%s_sum %.17g\nlockstep_guest_%s_count %llu\n",
+			m->name, m->value, m->name, m->count);
+	}
+}
+
+const struct ls_gmetric *ls_gm_find(const struct ls_gmetrics *g, const char *name)
+{
+	for (int i = 0; i < g->n; i++)
+		if (!strcmp(g->m[i].name, name))
+			return &g->m[i];
+	return NULL;
+}

@@ -1,0 +1,152 @@
+/* kv.c - the guests' key-value store (kv.h): a chained hash table that
+ * doubles when it fills, with a cap on entries and bytes so that a guest
+ * cannot make the host grow without bound. */
+#include "policy/kv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct kv_ent {
+	struct kv_ent *next;
+	uint32_t hash;
+	uint16_t klen;
+	uint16_t vlen;
+	uint8_t data[]; /* key then value */
+};
+
+struct ls_kv {
+	struct kv_ent **b;
+	size_t nb, n, bytes;
+};
+
+static uint32_t kv_hash(const void *key, size_t len)
+{
+	const uint8_t *p = key;
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+struct ls_kv *ls_kv_new(void)
+{
+	struct ls_kv *kv = calloc(1, sizeof(*kv));
+	if (!kv)
+		return NULL;
+	kv->nb = 64;
+	kv->b = calloc(kv->nb, sizeof(*kv->b));
+	if (!kv->b) {
+		free(kv);
+		return NULL;
+	}
+	return kv;
+}
+
+void ls_kv_free(struct ls_kv *kv)
+{
+	if (!kv)
+		return;
+	for (size_t i = 0; i < kv->nb; i++)
+		for (struct kv_ent *e = kv->b[i], *nx; e; e = nx) {
+			nx = e->next;
+			free(e);
+		}
+	free(kv->b);
+	free(kv);
+}
+
+static struct kv_ent **kv_find(const struct ls_kv *kv, const void *key,
+			       size_t klen, uint32_t h)
+{
+	struct kv_ent **pp = &kv->b[h & (kv->nb - 1)];
+	for (; *pp; pp = &(*pp)->next)
+		if ((*pp)->hash == h && (*pp)->klen == klen &&
+		    !memcmp((*pp)->data, key, klen))
+			return pp;
+	return pp;
+}
+
+long ls_kv_get(const struct ls_kv *kv, const void *key, size_t klen, void *val,
+	       size_t cap)
+{
+	if (klen > LS_KV_KEY_MAX)
+		return -1;
+	struct kv_ent *e = *kv_find(kv, key, klen, kv_hash(key, klen));
+	if (!e)
+		return -1;
+	memcpy(val, e->data + e->klen, e->vlen < cap ? e->vlen : cap);
+	return e->vlen;
+}
+
+static void kv_grow(struct ls_kv *kv)
+{
+	size_t nb = kv->nb * 2;
+	struct kv_ent **b = calloc(nb, sizeof(*b));
+	if (!b)
+		return; /* keep the longer chains; correctness is unaffected */
+	for (size_t i = 0; i < kv->nb; i++)
+		for (struct kv_ent *e = kv->b[i], *nx; e; e = nx) {
+			nx = e->next;
+			e->next = b[e->hash & (nb - 1)];
+			b[e->hash & (nb - 1)] = e;
+		}
+	free(kv->b);
+	kv->b = b;
+	kv->nb = nb;
+}
+
+int ls_kv_put(struct ls_kv *kv, const void *key, size_t klen, const void *val,
+	      size_t vlen)
+{
+	if (klen > LS_KV_KEY_MAX || vlen > LS_KV_VAL_MAX)
+		return -1;
+	uint32_t h = kv_hash(key, klen);
+	struct kv_ent **pp = kv_find(kv, key, klen, h), *old = *pp;
+	size_t oldsz = old ? old->klen + old->vlen : 0;
+	if (!old && kv->n >= LS_KV_MAX_ENTRIES)
+		return -2;
+	if (kv->bytes - oldsz + klen + vlen > LS_KV_MAX_BYTES)
+		return -2;
+	struct kv_ent *e = malloc(sizeof(*e) + klen + vlen);
+	if (!e)
+		return -2;
+	e->hash = h;
+	e->klen = (uint16_t)klen;
+	e->vlen = (uint16_t)vlen;
+	memcpy(e->data, key, klen);
+	if (vlen)
+		memcpy(e->data + klen, val, vlen);
+	if (old) {
+		e->next = old->next;
+		*pp = e;
+		free(old);
+		kv->bytes -= oldsz;
+	} else {
+		e->next = NULL;
+		*pp = e;
+		kv->n++;
+	}
+	kv->bytes += klen + vlen;
+	if (kv->n > kv->nb * 2)
+		kv_grow(kv);
+	return 0;
+}
+
+int ls_kv_del(struct ls_kv *kv, const void *key, size_t klen)
+{
+	if (klen > LS_KV_KEY_MAX)
+		return -1;
+	struct kv_ent **pp = kv_find(kv, key, klen, kv_hash(key, klen)), *e = *pp;
+	if (!e)
+		return -1;
+	*pp = e->next;
+	kv->bytes -= e->klen + e->vlen;
+	kv->n--;
+	free(e);
+	return 0;
+}
+
+size_t ls_kv_count(const struct ls_kv *kv)
+{
+	return kv->n;
+}

@@ -1,0 +1,761 @@
+/* policy.c - the policy pipeline's lifecycle and dispatch (policy.h):
+ * load and check a module, instantiate it under limits, turn kernel events
+ * into guest callbacks, commit the verdicts a callback set, contain a guest
+ * that fails (count, recreate, back off) and hot-reload.
+ *
+ * A callback is a transaction: the verdicts it sets are written only when it
+ * returns normally. A guest that traps or runs out of fuel half-way through
+ * leaves nothing behind; its flow gets the configured default instead.
+ */
+#include "policy/policy_int.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t ls_policy_now_g(const struct ls_policy *p)
+{
+	const struct ls_policy_clock *c = &p->cfg.clock;
+	return c->now_g ? c->now_g(c->ctx) : boottime_ns();
+}
+
+uint64_t ls_policy_now_k(const struct ls_policy *p)
+{
+	const struct ls_policy_clock *c = &p->cfg.clock;
+	return c->now_k ? c->now_k(c->ctx) : boottime_ns();
+}
+
+void ls_json_escape(char *dst, size_t cap, const char *src, size_t len)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len && o + 7 < cap; i++) {
+		unsigned char c = (unsigned char)src[i];
+		if (c == '"' || c == '\\') {
+			dst[o++] = '\\';
+			dst[o++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			o += (size_t)snprintf(dst + o, cap - o, "\\u%04x", c);
+		} else {
+			dst[o++] = (char)c;
+		}
+	}
+	dst[o] = 0;
+}
+
+void ls_policy_logf(struct ls_policy *p, int level, const char *event,
+		    const char *fmt, ...)
+{
+	static const char *const lvl[] = {"debug", "info", "warn", "error"};
+	char body[8192], line[8448];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	if (level < 0)
+		level = 0;
+	if (level > 3)
+		level = 3;
+	snprintf(line, sizeof(line),
+		 "{\"ts_k\":%llu,\"level\":\"%s\",\"src\":\"policy\",\"event\":\"%s\",%s}",
+		 (unsigned long long)ls_policy_now_k(p), lvl[level], event, body);
+	if (p->cfg.log)
+		p->cfg.log(p->cfg.log_ctx, level, line);
+	else
+		fprintf(stderr, "%s\n", line);
+}
+
+uint32_t ls_verdict_parse(const char *s)
+{
+	if (!strcmp(s, "pass"))
+		return LS_VERDICT_PASS;
+	if (!strcmp(s, "drop"))
+		return LS_VERDICT_DROP;
+	return 0;
+}
+
+const char *ls_verdict_name(uint32_t v)
+{
+	return v == LS_VERDICT_PASS ? "pass" : v == LS_VERDICT_DROP ? "drop" : "undecided";
+}
+
+/* ---- module and instance --------------------------------------------------- */
+
+static void gmod_free(struct ls_gmod *gm)
+{
+	if (!gm)
+		return;
+	lw_module_free(gm->mod);
+	lw_imports_free(gm->imp);
+	if (gm->wasi)
+		lw_wasi_free(gm->wasi);
+	free(gm);
+}
+
+static void ginst_free(struct ls_ginst *gi)
+{
+	if (!gi)
+		return;
+	lw_instance_free(gi->in);
+	free(gi);
+}
+
+static const struct {
+	const char *name;
+	const char *sig;
+	unsigned bit;
+} callbacks[] = {
+	{"init", "(i)i", LS_CB_INIT},
+	{"on_flow_new", "(i)i", LS_CB_FLOW_NEW},
+	{"on_dpi", "(i)i", LS_CB_DPI},
+	{"on_flow_end", "(i)i", LS_CB_FLOW_END},
+	{"on_verdict_expired", "(i)i", LS_CB_EXPIRED},
+	{"on_tick", "()i", LS_CB_TICK},
+};
+
+/* Decode, check the exports the ABI requires, link the imports. */
+static struct ls_gmod *gmod_load(struct ls_policy *p, const uint8_t *wasm,
+				 size_t len, const char *name, char *err,
+				 size_t errlen)
+{
+	struct ls_gmod *gm = calloc(1, sizeof(*gm));
+	lw_error le;
+	if (!gm) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(gm->name, sizeof(gm->name), "%s", name ? name : "policy");
+	if (lw_module_load(p->engine, wasm, len, &gm->mod, &le)) {
+		snprintf(err, errlen, "%s: not a valid WebAssembly module: %s (offset %lld)",
+			 gm->name, le.message, (long long)le.offset);
+		goto fail;
+	}
+	bool has_mem = false;
+	for (uint32_t i = 0; i < lw_module_export_count(gm->mod); i++) {
+		const char *en;
+		int kind;
+		if (!lw_module_export(gm->mod, i, &en, &kind) && kind == 2 &&
+		    !strcmp(en, "memory"))
+			has_mem = true;
+	}
+	if (!has_mem) {
+		snprintf(err, errlen, "%s: does not export its memory as \"memory\" "
+			 "(required by the lockstep ABI, docs/abi.md)", gm->name);
+		goto fail;
+	}
+	static const char *const required[] = {"lockstep_abi_version", "lockstep_event_buffer"};
+	for (size_t i = 0; i < 2; i++) {
+		const char *sig = lw_module_export_sig(gm->mod, required[i]);
+		if (!sig) {
+			snprintf(err, errlen, "%s: not a lockstep policy: it does not export "
+				 "%s (include lockstep/guest.h, see docs/abi.md)",
+				 gm->name, required[i]);
+			goto fail;
+		}
+		if (strcmp(sig, "()i")) {
+			snprintf(err, errlen, "%s: export %s has signature %s, the ABI wants ()i",
+				 gm->name, required[i], sig);
+			goto fail;
+		}
+	}
+	for (size_t i = 0; i < sizeof(callbacks) / sizeof(callbacks[0]); i++) {
+		const char *sig = lw_module_export_sig(gm->mod, callbacks[i].name);
+		if (!sig)
+			continue;
+		if (strcmp(sig, callbacks[i].sig)) {
+			snprintf(err, errlen, "%s: export %s has signature %s, the ABI wants %s",
+				 gm->name, callbacks[i].name, sig, callbacks[i].sig);
+			goto fail;
+		}
+		gm->has |= callbacks[i].bit;
+	}
+	if (ls_abi_link(p, gm, err, errlen))
+		goto fail;
+	return gm;
+fail:
+	gmod_free(gm);
+	return NULL;
+}
+
+static const char *call_fail_msg(lw_instance *in, lw_call_result r)
+{
+	const lw_trap_info *t = lw_instance_trap(in);
+	return t && t->message[0] ? t->message : lw_trap_message(r);
+}
+
+/* Instantiate, check the ABI version, find the event buffer, run init. */
+static struct ls_ginst *ginst_new(struct ls_policy *p, struct ls_gmod *gm,
+				  char *err, size_t errlen, lw_call_result *trap)
+{
+	struct ls_ginst *gi = calloc(1, sizeof(*gi));
+	lw_limits lim = lw_limits_default();
+	lw_error le;
+	lw_value res;
+	lw_call_result r;
+
+	*trap = LW_OK;
+	if (!gi) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	gi->gm = gm;
+	gi->created_k = ls_policy_now_k(p);
+	lim.fuel = p->cfg.fuel;
+	lim.max_memory_pages = p->cfg.max_memory_pages;
+	if (lw_instantiate(gm->mod, gm->imp, &lim, &gi->in, &le)) {
+		snprintf(err, errlen, "%s: cannot instantiate: %s", gm->name, le.message);
+		goto fail;
+	}
+	lw_instance_set_user(gi->in, p);
+	r = lw_call(gi->in, "lockstep_abi_version", NULL, 0, &res, 1);
+	if (r != LW_OK) {
+		*trap = r;
+		snprintf(err, errlen, "%s: lockstep_abi_version trapped: %s", gm->name,
+			 call_fail_msg(gi->in, r));
+		goto fail;
+	}
+	if (res.of.i32 != LSG_ABI_VERSION) {
+		snprintf(err, errlen, "%s: module speaks lockstep ABI version %d; this host "
+			 "speaks version %d", gm->name, res.of.i32, LSG_ABI_VERSION);
+		goto fail;
+	}
+	r = lw_call(gi->in, "lockstep_event_buffer", NULL, 0, &res, 1);
+	if (r != LW_OK) {
+		*trap = r;
+		snprintf(err, errlen, "%s: lockstep_event_buffer trapped: %s", gm->name,
+			 call_fail_msg(gi->in, r));
+		goto fail;
+	}
+	gi->buf = (uint32_t)res.of.i32;
+	if ((gi->buf & 7) || !lw_memory_ptr(gi->in, gi->buf, LSG_EVENT_BUF_SIZE)) {
+		snprintf(err, errlen, "%s: lockstep_event_buffer returned %u, not an 8-byte "
+			 "aligned buffer of %d bytes inside its memory", gm->name, gi->buf,
+			 LSG_EVENT_BUF_SIZE);
+		goto fail;
+	}
+	if (gm->has & LS_CB_INIT) {
+		uint8_t *buf = lw_memory_ptr(gi->in, gi->buf, LSG_EVENT_BUF_SIZE);
+		size_t n = p->guest_config_len;
+		size_t c = n < LSG_EVENT_BUF_SIZE - 1 ? n : LSG_EVENT_BUF_SIZE - 1;
+		memcpy(buf, p->guest_config, c);
+		buf[c] = 0;
+		lw_value arg = LW_VI32(n > INT32_MAX ? INT32_MAX : (int32_t)n);
+		p->initing = gi;
+		r = lw_call(gi->in, "init", &arg, 1, &res, 1);
+		p->initing = NULL;
+		p->st.calls++;
+		if (r != LW_OK) {
+			*trap = r;
+			snprintf(err, errlen, "%s: init trapped: %s", gm->name,
+				 call_fail_msg(gi->in, r));
+			goto fail;
+		}
+		if (res.of.i32 != 0) {
+			snprintf(err, errlen, "%s: init refused its configuration (returned %d; "
+				 "its log says why)", gm->name, res.of.i32);
+			goto fail;
+		}
+	}
+	return gi;
+fail:
+	ginst_free(gi);
+	return NULL;
+}
+
+/* ---- containment ------------------------------------------------------------ */
+
+static uint64_t backoff_ns(const struct ls_policy *p, uint32_t streak)
+{
+	if (streak <= 1)
+		return 0; /* a single failure: recreate at once */
+	uint64_t d = p->cfg.backoff_min_ns;
+	for (uint32_t i = 2; i < streak && d < p->cfg.backoff_max_ns; i++)
+		d *= 2;
+	return d < p->cfg.backoff_max_ns ? d : p->cfg.backoff_max_ns;
+}
+
+static void fail_guest(struct ls_policy *p, enum ls_policy_fail why,
+		       const char *what, const char *msg)
+{
+	uint64_t now_k = ls_policy_now_k(p);
+	char esc[512];
+
+	p->st.failures[why]++;
+	/* Failures more than 30 s apart are not a crash loop. */
+	if (now_k - p->last_fail_k > 30ull * 1000000000ull)
+		p->st.crash_streak = 0;
+	p->st.crash_streak++;
+	p->last_fail_k = now_k;
+	p->st.retry_at_k = now_k + backoff_ns(p, p->st.crash_streak);
+	ginst_free(p->gi);
+	p->gi = NULL;
+	ls_json_escape(esc, sizeof(esc), msg, strlen(msg));
+	ls_policy_logf(p, 2, "guest_failed",
+		       "\"policy\":\"%s\",\"kind\":\"%s\",\"in\":\"%s\",\"message\":\"%s\","
+		       "\"streak\":%u,\"retry_in_ns\":%llu",
+		       p->gm ? p->gm->name : "", why == LS_PF_FUEL ? "fuel" :
+		       why == LS_PF_INIT ? "init" : "trap", what, esc, p->st.crash_streak,
+		       (unsigned long long)(p->st.retry_at_k - now_k));
+}
+
+/* Recreate a failed instance once its back-off ran out. */
+static void maybe_restart(struct ls_policy *p)
+{
+	char err[512];
+	lw_call_result trap;
+
+	if (p->gi || !p->gm || ls_policy_now_k(p) < p->st.retry_at_k)
+		return;
+	p->gi = ginst_new(p, p->gm, err, sizeof(err), &trap);
+	if (!p->gi) {
+		fail_guest(p, trap == LW_TRAP_OUT_OF_FUEL ? LS_PF_FUEL :
+			   trap != LW_OK ? LS_PF_TRAP : LS_PF_INIT, "restart", err);
+		return;
+	}
+	p->st.restarts++;
+	ls_policy_logf(p, 1, "guest_restarted", "\"policy\":\"%s\",\"streak\":%u",
+		       p->gm->name, p->st.crash_streak);
+}
+
+/* ---- callbacks ---------------------------------------------------------------- */
+
+static void write_verdict(struct ls_policy *p, const struct ls_pflow *f,
+			  uint32_t verdict, uint64_t deadline_k)
+{
+	if (p->sink.write)
+		p->sink.write(p->sink.ctx, &f->key, f->flow_id, verdict, deadline_k);
+}
+
+static void write_default(struct ls_policy *p, const struct ls_pflow *f)
+{
+	if (!p->cfg.default_verdict)
+		return;
+	p->st.defaults++;
+	write_verdict(p, f, p->cfg.default_verdict,
+		      ls_policy_now_k(p) + p->cfg.default_ttl_ns);
+}
+
+static void cb_begin(struct ls_policy *p, struct ls_pflow *f)
+{
+	struct ls_cb *cb = &p->cb;
+	if (p->next_handle <= 0 || p->next_handle > INT32_MAX - (int32_t)LS_CB_HANDLES_MAX - 1)
+		p->next_handle = 1;
+	cb->active = true;
+	cb->base = p->next_handle;
+	cb->nh = 0;
+	if (f) {
+		cb->flow[0] = f;
+		cb->verdict[0] = 0;
+		cb->nh = 1;
+	}
+}
+
+static void cb_end(struct ls_policy *p, bool commit)
+{
+	struct ls_cb *cb = &p->cb;
+	if (commit)
+		for (uint32_t i = 0; i < cb->nh; i++)
+			if (cb->verdict[i]) {
+				p->st.verdicts++;
+				write_verdict(p, cb->flow[i], cb->verdict[i], cb->deadline_k[i]);
+			}
+	cb->active = false;
+	/* at least one step, so that even a flow-less callback's handles age */
+	p->next_handle = cb->base + (int32_t)(cb->nh ? cb->nh : 1);
+}
+
+/* Run one callback with the record already in the event buffer. Returns
+ * true when the guest returned normally. */
+static bool run_cb(struct ls_policy *p, const char *export, struct ls_pflow *f,
+		   const struct lsg_event *rec)
+{
+	struct ls_ginst *gi = p->gi;
+	lw_value arg = LW_VI32(0), res;
+	lw_call_result r;
+
+	void *buf = lw_memory_ptr(gi->in, gi->buf, sizeof(*rec));
+	if (!buf) { /* cannot happen (memory never shrinks), but never trust */
+		fail_guest(p, LS_PF_TRAP, export, "event buffer outside memory");
+		return false;
+	}
+	memcpy(buf, rec, sizeof(*rec));
+	cb_begin(p, f);
+	if (f) {
+		arg.of.i32 = p->cb.base;
+		((struct lsg_event *)buf)->flow = p->cb.base;
+	}
+	r = lw_call(gi->in, export, f ? &arg : NULL, f ? 1 : 0, &res, 1);
+	p->st.calls++;
+	if (r != LW_OK) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "%s", call_fail_msg(gi->in, r));
+		cb_end(p, false);
+		fail_guest(p, r == LW_TRAP_OUT_OF_FUEL ? LS_PF_FUEL : LS_PF_TRAP, export, msg);
+		return false;
+	}
+	cb_end(p, true);
+	if (res.of.i32 != 0)
+		p->st.guest_errors++;
+	return true;
+}
+
+static void fill_dpi(struct lsg_dpi *d, const struct ls_event_dpi *k)
+{
+	size_t n;
+	d->kind = k->kind;
+	d->flags = k->flags;
+	n = k->method_len < sizeof(k->method) ? k->method_len : sizeof(k->method);
+	n = n < sizeof(d->method) - 1 ? n : sizeof(d->method) - 1;
+	memcpy(d->method, k->method, n);
+	d->method_len = (uint32_t)strnlen(d->method, n);
+	n = k->name_len < sizeof(k->name) ? k->name_len : sizeof(k->name);
+	n = n < sizeof(d->name) - 1 ? n : sizeof(d->name) - 1;
+	memcpy(d->name, k->name, n);
+	d->name_len = (uint32_t)strnlen(d->name, n);
+	n = k->path_len < sizeof(k->path) ? k->path_len : sizeof(k->path);
+	n = n < sizeof(d->path) - 1 ? n : sizeof(d->path) - 1;
+	memcpy(d->path, k->path, n);
+	d->path_len = (uint32_t)strnlen(d->path, n);
+}
+
+static void handle_event(struct ls_policy *p, const struct ls_event *ev)
+{
+	static const char *const exports[] = {
+		[LS_EV_FLOW_NEW] = "on_flow_new", [LS_EV_DPI] = "on_dpi",
+		[LS_EV_FLOW_END] = "on_flow_end", [LS_EV_VERDICT_EXPIRED] = "on_verdict_expired"};
+	static const unsigned bits[] = {
+		[LS_EV_FLOW_NEW] = LS_CB_FLOW_NEW, [LS_EV_DPI] = LS_CB_DPI,
+		[LS_EV_FLOW_END] = LS_CB_FLOW_END, [LS_EV_VERDICT_EXPIRED] = LS_CB_EXPIRED};
+	struct lsg_event rec;
+	unsigned kind = ev->kind;
+
+	if (kind != LS_EV_FLOW_NEW && kind != LS_EV_DPI && kind != LS_EV_FLOW_END &&
+	    kind != LS_EV_VERDICT_EXPIRED)
+		return; /* beats, fail-safe, traces: not the policy's business */
+	p->st.events++;
+	struct ls_pflow *f = ls_pflows_get(&p->flows, ev->flow_id);
+	if (!f) {
+		f = ls_pflows_add(&p->flows, ev, ls_to_guest(p->tmap, ev->ts_k));
+		if (!f)
+			return; /* out of memory: the data plane's default applies */
+	}
+	f->last_k = ls_policy_now_k(p);
+	bool decides = kind != LS_EV_FLOW_END;
+
+	maybe_restart(p);
+	if (!p->gi) {
+		if (decides)
+			write_default(p, f);
+	} else if (p->gm->has & bits[kind]) {
+		memset(&rec, 0, sizeof(rec));
+		rec.kind = kind; /* LSG_EV_* numbers equal LS_EV_* for these four */
+		rec.ts_g = ls_to_guest(p->tmap, ev->ts_k);
+		rec.info = f->info;
+		if (kind == LS_EV_DPI) {
+			fill_dpi(&rec.u.dpi, &ev->u.dpi);
+		} else if (kind == LS_EV_FLOW_END) {
+			int c2s = f->client_is_lo ? LS_DIR_LO_TO_HI : LS_DIR_HI_TO_LO;
+			rec.u.end.pkts[0] = ev->u.end.pkts[c2s];
+			rec.u.end.pkts[1] = ev->u.end.pkts[!c2s];
+			rec.u.end.bytes[0] = ev->u.end.bytes[c2s];
+			rec.u.end.bytes[1] = ev->u.end.bytes[!c2s];
+			rec.u.end.reason = ev->u.end.reason;
+		} else if (kind == LS_EV_VERDICT_EXPIRED) {
+			rec.u.expired.deadline_g = ls_to_guest(p->tmap, ev->u.expired.deadline_k);
+			rec.u.expired.verdict = ev->u.expired.verdict;
+		}
+		if (!run_cb(p, exports[kind], f, &rec) && decides)
+			write_default(p, f);
+	}
+	if (kind == LS_EV_FLOW_END)
+		ls_pflows_del(&p->flows, ev->flow_id);
+}
+
+void ls_policy_dispatch(struct ls_policy *p, const struct ls_event *ev, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		handle_event(p, &ev[i]);
+	if (p->sink.flush)
+		p->sink.flush(p->sink.ctx);
+}
+
+void ls_policy_tick(struct ls_policy *p)
+{
+	uint64_t now_k = ls_policy_now_k(p);
+	if (now_k > p->cfg.flow_gc_ns)
+		ls_pflows_gc(&p->flows, now_k - p->cfg.flow_gc_ns);
+	maybe_restart(p);
+	if (p->gi && (p->gm->has & LS_CB_TICK)) {
+		struct lsg_event rec;
+		memset(&rec, 0, sizeof(rec));
+		rec.kind = LSG_EV_TICK;
+		rec.flow = -1;
+		rec.ts_g = ls_policy_now_g(p);
+		rec.u.tick.interval_ns = p->cfg.tick_interval_ns;
+		rec.u.tick.seq = ++p->gi->tick_seq;
+		rec.u.tick.active_flows = (uint32_t)p->flows.n;
+		run_cb(p, "on_tick", NULL, &rec);
+	}
+	if (p->sink.flush)
+		p->sink.flush(p->sink.ctx);
+}
+
+/* ---- load and reload ----------------------------------------------------------- */
+
+int ls_policy_load(struct ls_policy *p, const uint8_t *wasm, size_t len,
+		   const char *name, char *err, size_t errlen)
+{
+	lw_call_result trap;
+	struct ls_gmod *gm = gmod_load(p, wasm, len, name, err, errlen);
+	struct ls_ginst *gi = gm ? ginst_new(p, gm, err, errlen, &trap) : NULL;
+	bool reload = p->gm != NULL;
+	char esc[1024];
+
+	if (!gi) {
+		gmod_free(gm);
+		if (reload)
+			p->st.reload_refused++;
+		ls_json_escape(esc, sizeof(esc), err, strlen(err));
+		ls_policy_logf(p, 3, reload ? "reload_refused" : "load_failed",
+			       "\"message\":\"%s\"%s", esc,
+			       reload ? ",\"keeps_running\":true" : "");
+		return -1;
+	}
+	/* Swap: nothing below can fail, so the switch is all or nothing. */
+	ginst_free(p->gi);
+	gmod_free(p->gm);
+	p->gm = gm;
+	p->gi = gi;
+	p->st.crash_streak = 0;
+	p->st.retry_at_k = 0;
+	if (reload)
+		p->st.reloads++;
+	ls_policy_logf(p, 1, reload ? "reloaded" : "loaded",
+		       "\"policy\":\"%s\",\"callbacks\":\"%s%s%s%s%s%s\"", gm->name,
+		       gm->has & LS_CB_INIT ? "init " : "",
+		       gm->has & LS_CB_FLOW_NEW ? "on_flow_new " : "",
+		       gm->has & LS_CB_DPI ? "on_dpi " : "",
+		       gm->has & LS_CB_FLOW_END ? "on_flow_end " : "",
+		       gm->has & LS_CB_EXPIRED ? "on_verdict_expired " : "",
+		       gm->has & LS_CB_TICK ? "on_tick" : "");
+	return 0;
+}
+
+int ls_policy_load_file(struct ls_policy *p, const char *path, char *err,
+			size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	if (!f) {
+		snprintf(err, errlen, "cannot open policy %s: %s", path, strerror(errno));
+		if (p->gm)
+			p->st.reload_refused++;
+		return -1;
+	}
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 65536;
+			if (cap > (64u << 20)) {
+				snprintf(err, errlen, "policy %s is larger than 64 MiB", path);
+				goto fail;
+			}
+			uint8_t *nb = realloc(buf, cap);
+			if (!nb) {
+				snprintf(err, errlen, "out of memory reading %s", path);
+				goto fail;
+			}
+			buf = nb;
+		}
+		size_t n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "cannot read policy %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	fclose(f);
+	const char *base = strrchr(path, '/');
+	rc = ls_policy_load(p, buf, len, base ? base + 1 : path, err, errlen);
+	free(buf);
+	if (rc == 0 && path != p->path)
+		snprintf(p->path, sizeof(p->path), "%s", path);
+	return rc;
+fail:
+	if (p->gm)
+		p->st.reload_refused++;
+	fclose(f);
+	free(buf);
+	return -1;
+}
+
+int ls_policy_reload(struct ls_policy *p, char *err, size_t errlen)
+{
+	if (!p->path[0]) {
+		snprintf(err, errlen, "no policy file was loaded, nothing to reload");
+		return -1;
+	}
+	return ls_policy_load_file(p, p->path, err, errlen);
+}
+
+int ls_policy_set_guest_config(struct ls_policy *p, const char *cfg, size_t len)
+{
+	char *c = malloc(len + 1);
+	if (!c)
+		return -1;
+	memcpy(c, cfg, len);
+	c[len] = 0;
+	free(p->guest_config);
+	p->guest_config = c;
+	p->guest_config_len = len;
+	return 0;
+}
+
+const char *ls_policy_path(const struct ls_policy *p)
+{
+	return p->path;
+}
+
+/* ---- setup ------------------------------------------------------------------------ */
+
+int ls_policy_new(const struct ls_policy_config *cfg,
+		  const struct ls_verdict_sink *sink, struct ls_policy **out,
+		  char *err, size_t errlen)
+{
+	struct ls_policy *p = calloc(1, sizeof(*p));
+	if (!p)
+		goto nomem;
+	p->cfg = *cfg;
+	if (!p->cfg.fuel)
+		p->cfg.fuel = LS_POLICY_FUEL_DEFAULT;
+	if (!p->cfg.max_memory_pages)
+		p->cfg.max_memory_pages = LS_POLICY_PAGES_DEFAULT;
+	if (!p->cfg.default_ttl_ns)
+		p->cfg.default_ttl_ns = 1000000000ull;
+	if (!p->cfg.tick_interval_ns)
+		p->cfg.tick_interval_ns = 1000000000ull;
+	if (!p->cfg.backoff_min_ns)
+		p->cfg.backoff_min_ns = 100000000ull;
+	if (!p->cfg.backoff_max_ns)
+		p->cfg.backoff_max_ns = 30000000000ull;
+	if (!p->cfg.flow_gc_ns)
+		p->cfg.flow_gc_ns = 600000000000ull;
+	if (cfg->default_verdict != LS_VERDICT_PASS && cfg->default_verdict != LS_VERDICT_DROP) {
+		snprintf(err, errlen, "default verdict must be pass or drop");
+		free(p);
+		return -1;
+	}
+	if (sink)
+		p->sink = *sink;
+	p->log_tokens = LS_LOG_BURST;
+	p->next_handle = 1;
+	p->engine = lw_engine_new();
+	p->kv = ls_kv_new();
+	p->cb.flow = calloc(LS_CB_HANDLES_MAX, sizeof(*p->cb.flow));
+	p->cb.verdict = calloc(LS_CB_HANDLES_MAX, sizeof(*p->cb.verdict));
+	p->cb.deadline_k = calloc(LS_CB_HANDLES_MAX, sizeof(*p->cb.deadline_k));
+	if (!p->engine || !p->kv || !p->cb.flow || !p->cb.verdict || !p->cb.deadline_k ||
+	    ls_pflows_init(&p->flows) ||
+	    ls_policy_set_guest_config(p, cfg->guest_config ? cfg->guest_config : "",
+				       cfg->guest_config ? cfg->guest_config_len : 0)) {
+		ls_policy_free(p);
+		goto nomem;
+	}
+	p->log_refill_k = ls_policy_now_k(p);
+	*out = p;
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+void ls_policy_free(struct ls_policy *p)
+{
+	if (!p)
+		return;
+	ginst_free(p->gi);
+	gmod_free(p->gm);
+	if (p->engine)
+		lw_engine_free(p->engine);
+	ls_kv_free(p->kv);
+	ls_pflows_free(&p->flows);
+	free(p->cb.flow);
+	free(p->cb.verdict);
+	free(p->cb.deadline_k);
+	free(p->guest_config);
+	free(p);
+}
+
+void ls_policy_stats(const struct ls_policy *p, struct ls_policy_stats *out)
+{
+	*out = p->st;
+	out->flows = p->flows.n;
+	out->healthy = p->gi != NULL;
+}
+
+int ls_policy_metric_value(const struct ls_policy *p, const char *name, double *out)
+{
+	const struct ls_gmetric *m = ls_gm_find(&p->gmet, name);
+	if (!m)
+		return -1;
+	*out = m->value;
+	return 0;
+}
+
+void ls_policy_metrics_write(const struct ls_policy *p, FILE *f)
+{
+	static const char *const fail[] = {"trap", "fuel", "init"};
+	const struct ls_policy_stats *s = &p->st;
+	fprintf(f, "# HELP lockstep_policy_events_total kernel events dispatched to the policy\n"
+		   "# TYPE lockstep_policy_events_total counter\n"
+		   "lockstep_policy_events_total %llu\n",
+		(unsigned long long)s->events);
+	fprintf(f, "# HELP lockstep_policy_calls_total guest callbacks made\n"
+		   "# TYPE lockstep_policy_calls_total counter\n"
+		   "lockstep_policy_calls_total %llu\n",
+		(unsigned long long)s->calls);
+	fprintf(f, "# HELP lockstep_policy_failures_total guest failures by kind\n"
+		   "# TYPE lockstep_policy_failures_total counter\n");
+	for (int i = 0; i < LS_PF__MAX; i++)
+		fprintf(f, "lockstep_policy_failures_total{kind=\"%s\"} %llu\n", fail[i],
+			(unsigned long long)s->failures[i]);
+	fprintf(f, "# HELP lockstep_policy_verdicts_total verdicts written\n"
+		   "# TYPE lockstep_policy_verdicts_total counter\n"
+		   "lockstep_policy_verdicts_total{source=\"guest\"} %llu\n"
+		   "lockstep_policy_verdicts_total{source=\"default\"} %llu\n",
+		(unsigned long long)s->verdicts, (unsigned long long)s->defaults);
+	fprintf(f, "# HELP lockstep_policy_restarts_total guest instances recreated\n"
+		   "# TYPE lockstep_policy_restarts_total counter\n"
+		   "lockstep_policy_restarts_total %llu\n",
+		(unsigned long long)s->restarts);
+	fprintf(f, "# HELP lockstep_policy_reloads_total policy reloads by result\n"
+		   "# TYPE lockstep_policy_reloads_total counter\n"
+		   "lockstep_policy_reloads_total{result=\"ok\"} %llu\n"
+		   "lockstep_policy_reloads_total{result=\"refused\"} %llu\n",
+		(unsigned long long)s->reloads, (unsigned long long)s->reload_refused);
+	fprintf(f, "# HELP lockstep_policy_abi_errors_total guest import calls refused\n"
+		   "# TYPE lockstep_policy_abi_errors_total counter\n"
+		   "lockstep_policy_abi_errors_total{error=\"bounds\"} %llu\n"
+		   "lockstep_policy_abi_errors_total{error=\"handle\"} %llu\n",
+		(unsigned long long)s->bad_pointer, (unsigned long long)s->bad_handle);
+	fprintf(f, "# HELP lockstep_policy_healthy 1 while a guest instance runs\n"
+		   "# TYPE lockstep_policy_healthy gauge\n"
+		   "lockstep_policy_healthy %d\n", p->gi != NULL);
+	fprintf(f, "# HELP lockstep_policy_flows flows the policy knows\n"
+		   "# TYPE lockstep_policy_flows gauge\n"
+		   "lockstep_policy_flows %zu\n", p->flows.n);
+	ls_gm_write(&p->gmet, f);
+}

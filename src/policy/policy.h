@@ -1,0 +1,137 @@
+/* policy.h - the policy pipeline: runs a Wasm policy module (ABI of
+ * docs/abi.md) over data-plane events and turns its answers into verdicts.
+ *
+ * The only part of lockstep that knows both the engine (wasm.h) and the data
+ * plane's wire format (wire.h); it depends on neither's implementation
+ * details. Events come in as struct ls_event batches (from the ring buffer,
+ * a pcap replay or a test); verdicts go out through struct ls_verdict_sink,
+ * which the data plane implements and tests record. One thread: every call
+ * here is made from the agent's event loop.
+ *
+ *   struct ls_policy *p;
+ *   ls_policy_new(&cfg, &sink, &p, err, sizeof err);
+ *   ls_policy_load_file(p, "allowlist.wasm", err, sizeof err);   // or reload
+ *   ls_policy_dispatch(p, events, n);     // per ring-buffer batch
+ *   ls_policy_tick(p);                    // every cfg.tick_interval_ns
+ */
+#ifndef LS_POLICY_H
+#define LS_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lockstep/wire.h"
+
+/* Where verdicts go. write() is called for each verdict the guest (or the
+ * default, while the guest is unhealthy) decides; deadline_k 0 = none. */
+struct ls_verdict_sink {
+	void *ctx;
+	int (*write)(void *ctx, const struct ls_flow_key *key, uint64_t flow_id,
+		     uint32_t verdict, uint64_t deadline_k);
+	/* Optional: a flow's live counters (NULL: the guest gets E_NOTSUP). */
+	int (*counters)(void *ctx, const struct ls_flow_key *key,
+			struct ls_flow *out);
+	/* Optional: called at the end of each dispatched batch. */
+	void (*flush)(void *ctx);
+};
+
+/* Time sources. G is the guest's clock (docs/clock.md); K is CLOCK_BOOTTIME.
+ * NULL functions mean "read CLOCK_BOOTTIME". Tests inject both. */
+struct ls_policy_clock {
+	void *ctx;
+	uint64_t (*now_g)(void *ctx);
+	uint64_t (*now_k)(void *ctx);
+};
+
+/* Log sink for guest log lines and the pipeline's own state changes; msg is
+ * one JSON object without a trailing newline. NULL: stderr. */
+typedef void (*ls_policy_log_fn)(void *ctx, int level, const char *json);
+
+struct ls_policy_config {
+	uint64_t fuel;             /* per callback; 0: default 10,000,000 */
+	uint32_t max_memory_pages; /* 0: default 256 (16 MiB) */
+	uint32_t default_verdict;  /* LS_VERDICT_PASS/DROP while unhealthy */
+	uint64_t default_ttl_ns;   /* TTL of those default verdicts (0: 1 s) */
+	uint64_t tick_interval_ns; /* reported to guests in tick events (0: 1 s) */
+	uint64_t backoff_min_ns;   /* crash-loop back-off (0: 100 ms) */
+	uint64_t backoff_max_ns;   /* (0: 30 s) */
+	uint64_t flow_gc_ns;       /* forget flows silent this long (0: 10 min) */
+	const char *guest_config;  /* string handed to init (NULL: "") */
+	size_t guest_config_len;
+	struct ls_policy_clock clock;
+	ls_policy_log_fn log;
+	void *log_ctx;
+	int min_log_level;         /* guest lines below this are dropped */
+};
+
+enum ls_policy_fail {
+	LS_PF_TRAP = 0,  /* any trap except the two below */
+	LS_PF_FUEL,      /* fuel exhausted */
+	LS_PF_INIT,      /* init returned non-zero or instantiation failed */
+	LS_PF__MAX,
+};
+
+struct ls_policy_stats {
+	uint64_t events;           /* events dispatched */
+	uint64_t calls;            /* guest callbacks made */
+	uint64_t failures[LS_PF__MAX];
+	uint64_t restarts;         /* instances recreated after a failure */
+	uint64_t reloads;          /* successful reloads (not the first load) */
+	uint64_t reload_refused;
+	uint64_t verdicts;         /* verdicts written by the guest */
+	uint64_t defaults;         /* default verdicts written while unhealthy */
+	uint64_t bad_pointer;      /* import calls refused with E_BOUNDS */
+	uint64_t bad_handle;       /* E_HANDLE or E_STALE */
+	uint64_t guest_errors;     /* callbacks that returned non-zero */
+	uint64_t log_lines;
+	uint64_t log_dropped;      /* rate-limited */
+	uint64_t flows;            /* flows currently known */
+	int healthy;               /* an instance is running */
+	uint32_t crash_streak;
+	uint64_t retry_at_k;       /* next instantiation attempt (unhealthy) */
+};
+
+struct ls_policy;
+
+int ls_policy_new(const struct ls_policy_config *cfg,
+		  const struct ls_verdict_sink *sink, struct ls_policy **out,
+		  char *err, size_t errlen);
+void ls_policy_free(struct ls_policy *p);
+
+/* Load a module: decode, check the ABI, instantiate, run init. On success it
+ * replaces the running module (the first load, or a hot reload); on failure
+ * the running module, if any, is untouched and err says why. The key-value
+ * store and metrics carry over. */
+int ls_policy_load(struct ls_policy *p, const uint8_t *wasm, size_t len,
+		   const char *name, char *err, size_t errlen);
+int ls_policy_load_file(struct ls_policy *p, const char *path, char *err,
+			size_t errlen);
+/* Reload the file last loaded with ls_policy_load_file (SIGHUP). */
+int ls_policy_reload(struct ls_policy *p, char *err, size_t errlen);
+/* Replace the configuration string for later loads (the running instance
+ * keeps its own until a reload). */
+int ls_policy_set_guest_config(struct ls_policy *p, const char *cfg,
+			       size_t len);
+const char *ls_policy_path(const struct ls_policy *p);
+
+/* Deliver a batch of kernel events (any kind; kinds the policy does not
+ * handle are skipped). Never fails: guest failures are contained. */
+void ls_policy_dispatch(struct ls_policy *p, const struct ls_event *ev,
+			size_t n);
+/* A tick: on_tick to the guest, forget long-silent flows, retry a crashed
+ * instance whose back-off ran out. */
+void ls_policy_tick(struct ls_policy *p);
+
+void ls_policy_stats(const struct ls_policy *p, struct ls_policy_stats *out);
+/* Prometheus text: the pipeline's counters and the guest's metrics. */
+void ls_policy_metrics_write(const struct ls_policy *p, FILE *f);
+/* Value of a guest metric by name (tests, `lockstep status`); -1 if none. */
+int ls_policy_metric_value(const struct ls_policy *p, const char *name,
+			   double *out);
+
+/* Parse "pass" / "drop" into LS_VERDICT_*; 0 when neither. */
+uint32_t ls_verdict_parse(const char *s);
+const char *ls_verdict_name(uint32_t v);
+
+#endif

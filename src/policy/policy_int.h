@@ -1,0 +1,124 @@
+/* policy_int.h - internals shared by the policy part's files: the policy
+ * state, the loaded module, the flow table and the per-callback context
+ * (handles, pending verdicts). Not for other parts: they use policy.h. */
+#ifndef LS_POLICY_INT_H
+#define LS_POLICY_INT_H
+
+#include "lockstep/guest.h"
+#include "lockstep/wasm.h"
+#include "policy/gmetrics.h"
+#include "policy/kv.h"
+#include "policy/policy.h"
+#include "policy/timemap.h"
+
+#include <stdbool.h>
+
+#define LS_POLICY_FUEL_DEFAULT 10000000ull
+#define LS_POLICY_PAGES_DEFAULT 256u
+#define LS_CB_HANDLES_MAX 65536u /* handles one callback may hold */
+#define LS_LOG_LINE_MAX 1024u
+#define LS_LOG_RATE 100u  /* guest log lines per second ... */
+#define LS_LOG_BURST 200u /* ... with this burst */
+
+/* Bits of ls_gmod.has: which optional callbacks the module exports. */
+enum {
+	LS_CB_INIT = 1 << 0,
+	LS_CB_FLOW_NEW = 1 << 1,
+	LS_CB_DPI = 1 << 2,
+	LS_CB_FLOW_END = 1 << 3,
+	LS_CB_EXPIRED = 1 << 4,
+	LS_CB_TICK = 1 << 5,
+	LS_CB_WASI = 1 << 6, /* imports wasi_snapshot_preview1 */
+};
+
+/* A decoded, checked module and the imports it links against. Instances
+ * are (re)created from it. */
+struct ls_gmod {
+	lw_module *mod;
+	lw_imports *imp;
+	lw_wasi *wasi;
+	unsigned has;
+	char name[256];
+};
+
+/* A running instance of a module. */
+struct ls_ginst {
+	struct ls_gmod *gm;
+	lw_instance *in;
+	uint32_t buf;      /* guest address of the event buffer */
+	uint64_t tick_seq;
+	uint64_t created_k;
+};
+
+/* A flow the policy knows (announced, or first seen in a later event). */
+struct ls_pflow {
+	struct ls_pflow *next;
+	uint64_t flow_id;
+	struct ls_flow_key key;
+	struct lsg_flow_info info;
+	bool client_is_lo; /* the client is the key's lo side */
+	uint64_t last_k;   /* last event for it (for forgetting silent flows) */
+};
+
+struct ls_pflows {
+	struct ls_pflow **b;
+	size_t nb, n;
+};
+
+/* The callback being run: its handles and the verdicts it set. Handles are
+ * numbered from `base`, which moves on after every callback, so a handle
+ * kept from an earlier callback is recognisably stale. */
+struct ls_cb {
+	bool active;
+	int32_t base;
+	uint32_t nh;
+	struct ls_pflow **flow;  /* [LS_CB_HANDLES_MAX] */
+	uint8_t *verdict;        /* [..] 0: none set */
+	uint64_t *deadline_k;    /* [..] */
+};
+
+struct ls_policy {
+	struct ls_policy_config cfg;
+	char *guest_config;
+	size_t guest_config_len;
+	struct ls_verdict_sink sink;
+	lw_engine *engine;
+	struct ls_gmod *gm;     /* the current module (NULL before the first load) */
+	struct ls_ginst *gi;    /* its instance; NULL while unhealthy */
+	struct ls_ginst *initing; /* instance whose init is running (reload) */
+	char path[4096];        /* file of the last ls_policy_load_file */
+	struct ls_kv *kv;
+	struct ls_gmetrics gmet;
+	struct ls_pflows flows;
+	struct ls_cb cb;
+	int32_t next_handle;
+	const struct ls_timemap *tmap;
+	struct ls_policy_stats st;
+	uint64_t last_fail_k;
+	double log_tokens;
+	uint64_t log_refill_k;
+};
+
+/* host_abi.c */
+int ls_abi_link(struct ls_policy *p, struct ls_gmod *gm, char *err,
+		size_t errlen);
+
+/* flows.c */
+int ls_pflows_init(struct ls_pflows *t);
+void ls_pflows_free(struct ls_pflows *t);
+struct ls_pflow *ls_pflows_get(struct ls_pflows *t, uint64_t flow_id);
+struct ls_pflow *ls_pflows_add(struct ls_pflows *t, const struct ls_event *ev,
+			       uint64_t first_seen_g);
+void ls_pflows_del(struct ls_pflows *t, uint64_t flow_id);
+/* Forget flows whose last event is before cutoff_k; returns how many. */
+size_t ls_pflows_gc(struct ls_pflows *t, uint64_t cutoff_k);
+
+/* policy.c */
+uint64_t ls_policy_now_g(const struct ls_policy *p);
+uint64_t ls_policy_now_k(const struct ls_policy *p);
+void ls_policy_logf(struct ls_policy *p, int level, const char *event,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* JSON-escape src[0..len) into dst (always NUL-terminated). */
+void ls_json_escape(char *dst, size_t cap, const char *src, size_t len);
+
+#endif

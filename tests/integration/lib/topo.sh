@@ -1,0 +1,125 @@
+# topo.sh - shared by the tests/integration suites (sourced, not a suite):
+# TAP helpers, a client/server network-namespace pair joined by a veth, real
+# servers in the server namespace (nginx, openssl s_server), the lockstep
+# agent on the server-side veth, and cleanup of all of it on every exit path.
+#
+# Addresses: client 198.18.1.1 / 2001:db8:1::1 (veth vc), server 198.18.1.2 /
+# 2001:db8:1::2 (veth vs). Names are unique per run (ls-<suite>-$$).
+# The agent runs with `nsenter --net=` (not `ip netns exec`, which remounts
+# /sys) so its pins land in the root bpffs where later commands see them; its
+# pin dir is private to the run.
+
+: "${LS_ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}"
+: "${LS_BIN:=$LS_ROOT/build/asan/lockstep}"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+
+T_N=0
+T_FAIL=0
+ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
+not_ok() { T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N - $*"; }
+# check NAME COMMAND...: one TAP line from a command's exit status
+check() { local n=$1; shift; if "$@"; then ok "$n"; else not_ok "$n"; fi; }
+skip() { T_N=$((T_N + 1)); echo "ok $T_N - $1 # SKIP $2"; }
+diag() { sed 's/^/# /' "$@"; }
+
+topo_init() { # SUITE
+	SUITE=$1
+	NS_C=ls-$SUITE-$$-c
+	NS_S=ls-$SUITE-$$-s
+	TMP=$(mktemp -d /tmp/ls-$SUITE-$$.XXXXXX)
+	PIN_ROOT=/sys/fs/bpf/ls-$SUITE-$$
+	PIN_DIR=$PIN_ROOT/v1
+	PIDS=()
+	C4=198.18.1.1 S4=198.18.1.2 C6=2001:db8:1::1 S6=2001:db8:1::2
+	trap topo_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+topo_cleanup() {
+	local rc=$?
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	[ -f "$TMP/nginx.pid" ] && kill -9 "$(cat "$TMP/nginx.pid")" 2>/dev/null
+	# processes still inside our namespaces (nginx workers, stray clients)
+	for ns in "$NS_C" "$NS_S"; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+	done
+	# a data plane left attached goes with its namespace; the pins we remove
+	[ -d "$PIN_DIR" ] && "$LS_BIN" stop --pin-dir "$PIN_DIR" >/dev/null 2>&1
+	rm -rf "$PIN_DIR" 2>/dev/null
+	rmdir "$PIN_ROOT" 2>/dev/null
+	ip netns del "$NS_C" 2>/dev/null
+	ip netns del "$NS_S" 2>/dev/null
+	rm -rf "$TMP"
+	if [ "$rc" -eq 0 ] && [ "$T_FAIL" -gt 0 ]; then rc=1; fi
+	echo "1..$T_N"
+	exit "$rc"
+}
+
+topo_up() {
+	ip netns add "$NS_C" && ip netns add "$NS_S" || return 1
+	ip -n "$NS_C" link add vc type veth peer name vs netns "$NS_S" || return 1
+	ip -n "$NS_C" addr add $C4/24 dev vc
+	ip -n "$NS_S" addr add $S4/24 dev vs
+	ip -n "$NS_C" addr add $C6/64 dev vc nodad
+	ip -n "$NS_S" addr add $S6/64 dev vs nodad
+	for ns in "$NS_C" "$NS_S"; do ip -n "$ns" link set lo up; done
+	ip -n "$NS_C" link set vc up && ip -n "$NS_S" link set vs up
+}
+
+in_c() { ip netns exec "$NS_C" "$@"; }
+in_s() { ip netns exec "$NS_S" "$@"; }
+
+# wait_for SECONDS COMMAND...: poll until the command succeeds
+wait_for() {
+	local deadline=$(($(date +%s%N) + $1 * 1000000000)); shift
+	until "$@" 2>/dev/null; do
+		[ "$(date +%s%N)" -gt "$deadline" ] && return 1
+		sleep 0.1
+	done
+}
+
+nginx_start() { # serves $TMP/www on :80 of the server namespace
+	mkdir -p "$TMP/www" "$TMP/ngx-body" "$TMP/ngx-proxy"
+	echo "hello from lockstep test" >"$TMP/www/index.html"
+	head -c 12M /dev/zero >"$TMP/www/big.bin"
+	cat >"$TMP/nginx.conf" <<NGX
+user root;
+worker_processes 1;
+pid $TMP/nginx.pid;
+error_log $TMP/nginx-error.log;
+events { worker_connections 256; }
+http {
+  access_log $TMP/nginx-access.log;
+  client_body_temp_path $TMP/ngx-body;
+  proxy_temp_path $TMP/ngx-proxy;
+  server { listen $S4:80; listen [$S6]:80; root $TMP/www; }
+}
+NGX
+	in_s nginx -c "$TMP/nginx.conf" -p "$TMP" -e "$TMP/nginx-error.log" || return 1
+	wait_for 5 test -s "$TMP/nginx.pid"
+}
+
+tls_start() { # openssl s_server with a certificate made here
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=tls.lockstep.test" \
+		-keyout "$TMP/key.pem" -out "$TMP/cert.pem" >/dev/null 2>&1 || return 1
+	in_s openssl s_server -accept 443 -cert "$TMP/cert.pem" -key "$TMP/key.pem" -www -quiet \
+		>"$TMP/s_server.log" 2>&1 &
+	PIDS+=($!)
+	wait_for 5 in_s bash -c 'exec 3<>/dev/tcp/127.0.0.1/443'
+}
+
+# agent_start NAME [run options...]: lockstep run on vs in the server
+# namespace; stdout -> $TMP/NAME.json, stderr -> $TMP/NAME.err; AGENT=pid
+agent_start() {
+	local name=$1; shift
+	nsenter --net=/run/netns/"$NS_S" "$LS_BIN" run --iface vs --pin-dir "$PIN_DIR" "$@" \
+		>"$TMP/$name.json" 2>"$TMP/$name.err" &
+	AGENT=$!
+	PIDS+=($AGENT)
+	wait_for 20 grep -q 'lockstep: running' "$TMP/$name.err"
+}
+
+# XDP program id attached to vs (empty when none)
+xdp_prog_id() {
+	ip -n "$NS_S" -d link show vs | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p' | head -1
+}

@@ -1,0 +1,371 @@
+/* test_heartbeat.c - the heartbeat in the real kernel: the BPF beat timer
+ * (absolute re-arm, no accumulated drift), beats through the ring buffer,
+ * the interval check, the liveness map, the BPF watchdog entering and
+ * leaving fail-safe, sharing the data plane's maps, and a pinned watchdog
+ * outliving its agent. Pins go to a private bpffs directory only. */
+#include "test.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "clock/heartbeat.h"
+#include "lockstep.skel.h"
+#include "lockstep/wire_clock.h"
+
+#define IVL (20 * LS_NS_PER_MS)
+#define MAXB 256
+
+struct rec {
+	int n;
+	struct ls_hb_beat_info b[MAXB];
+};
+
+static void observe(void *arg, const struct ls_hb_beat_info *in)
+{
+	struct rec *r = arg;
+	if (r->n < MAXB)
+		r->b[r->n++] = *in;
+}
+
+static char pin_dir[128];
+
+static void cleanup_pins(void)
+{
+	if (!pin_dir[0])
+		return;
+	const char *names[] = {"hb_beat", "liveness", "events", "counters"};
+	char p[256];
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s/%s", pin_dir, names[i]);
+		unlink(p);
+	}
+	rmdir(pin_dir);
+}
+
+static struct ls_heartbeat *open_hb(struct ls_hb_config *c)
+{
+	struct ls_heartbeat *hb = NULL;
+	char err[256];
+	if (ls_hb_open(&hb, c, err, sizeof(err))) {
+		printf("# %s\n", err);
+		return NULL;
+	}
+	if (ls_hb_start(hb, err, sizeof(err))) {
+		printf("# %s\n", err);
+		ls_hb_close(hb);
+		return NULL;
+	}
+	return hb;
+}
+
+/* Poll until the observer has `want` beats (or 2 s per expected beat). */
+static void wait_beats(struct ls_heartbeat *hb, struct rec *r, int want)
+{
+	ls_k end = ls_k_add(ls_k_now(), (int64_t)want * 4 * IVL + LS_NS_PER_S);
+	while (r->n < want && ls_k_now().ns < end.ns)
+		ls_hb_poll(hb, 50);
+}
+
+static int read_liveness(int fd, struct ls_liveness *l)
+{
+	__u32 key = 0;
+	return bpf_map_lookup_elem(fd, &key, l);
+}
+
+/* Sum of a per-CPU counter. */
+static uint64_t counter(int fd, __u32 idx)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 *v = calloc((size_t)ncpu, sizeof(__u64));
+	uint64_t sum = 0;
+	if (v && bpf_map_lookup_elem(fd, &idx, v) == 0)
+		for (int i = 0; i < ncpu; i++)
+			sum += v[i];
+	free(v);
+	return sum;
+}
+
+static int on_dp_event(void *ctx, void *data, size_t size)
+{
+	if (size >= sizeof(struct ls_event))
+		ls_hb_handle_event(ctx, data);
+	return 0;
+}
+
+static int cmp64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+TEST(beat_fires_on_an_absolute_grid)
+{
+	struct rec r = {0};
+	struct ls_hb_config c = {.interval_ns = IVL, .failsafe_mode = LS_FAILSAFE_PASS};
+	struct ls_heartbeat *hb = open_hb(&c);
+	if (!hb) {
+		CHECK(0);
+		return;
+	}
+	ls_hb_set_observer(hb, observe, &r);
+	wait_beats(hb, &r, 40);
+	CHECK_EQ_INT(r.n, 40);
+	int64_t late[MAXB], deliv[MAXB];
+	int bad_grid = 0, early = 0;
+	for (int i = 0; i < r.n; i++) {
+		/* planned times lie exactly on first + seq * interval: the
+		 * lateness of one beat never moves the next */
+		int64_t want = r.b[0].planned_k.ns + (int64_t)(r.b[i].seq - r.b[0].seq) * IVL;
+		if (r.b[i].planned_k.ns != want)
+			bad_grid++;
+		if (r.b[i].fired_k.ns < r.b[i].planned_k.ns)
+			early++;
+		late[i] = r.b[i].fired_k.ns - r.b[i].planned_k.ns;
+		deliv[i] = r.b[i].delivery_ns;
+		CHECK(!r.b[i].interval_mismatch);
+		CHECK(r.b[i].good);
+	}
+	CHECK_EQ_INT(bad_grid, 0);
+	CHECK_EQ_INT(early, 0);
+	CHECK_EQ_INT(r.b[0].seq, 0);
+	/* no accumulated drift: N beats span exactly N intervals of plan, and
+	 * the fire times stay within one interval of it to the end */
+	int64_t span = r.b[r.n - 1].fired_k.ns - r.b[0].fired_k.ns;
+	int64_t plan = (int64_t)(r.b[r.n - 1].seq - r.b[0].seq) * IVL;
+	CHECK(llabs(span - plan) < IVL);
+	qsort(late, (size_t)r.n, sizeof(int64_t), cmp64);
+	qsort(deliv, (size_t)r.n, sizeof(int64_t), cmp64);
+	printf("# %d beats at %lld ms: timer lateness p50 %lld ns max %lld ns; kernel->user "
+	       "delivery p50 %lld ns max %lld ns; drift over the run %lld ns\n", r.n,
+	       (long long)(IVL / LS_NS_PER_MS), (long long)late[r.n / 2], (long long)late[r.n - 1],
+	       (long long)deliv[r.n / 2], (long long)deliv[r.n - 1], (long long)(span - plan));
+	CHECK(r.b[r.n - 1].observed_interval_ns > IVL * 9 / 10);
+	CHECK(r.b[r.n - 1].observed_interval_ns < IVL * 11 / 10);
+	const struct ls_hb_stats *st = ls_hb_stats(hb);
+	CHECK_EQ_INT(st->beats, (uint64_t)r.n);
+	CHECK_EQ_INT(st->mismatches, 0);
+	CHECK(st->pings >= (uint64_t)r.n * 4);
+	CHECK_EQ_INT(st->ping_errors, 0);
+	/* the estimator has converged on G == K (no faults): tiny offset */
+	const struct ls_mapping *m = ls_hb_mapping(hb);
+	CHECK(m->valid);
+	printf("# estimated offset %lld ns, rate %.3f ppm +- %.3f, eps0 %lld ns, min rtt %lld ns\n",
+	       (long long)(m->ref_g.ns - m->ref_k.ns), m->rate * 1e6, m->rate_unc * 1e6,
+	       (long long)m->eps0_ns, (long long)ls_hb_estimator(hb)->min_delay_ns);
+	CHECK(llabs(m->ref_g.ns - m->ref_k.ns) <= m->eps0_ns);
+	ls_hb_close(hb);
+}
+
+TEST(misconfigured_interval_is_flagged)
+{
+	struct rec r = {0};
+	/* the kernel beats every 20 ms, user space was told 30 ms */
+	struct ls_hb_config c = {.interval_ns = IVL, .expect_interval_ns = 30 * LS_NS_PER_MS,
+				 .failsafe_mode = LS_FAILSAFE_PASS};
+	struct ls_heartbeat *hb = open_hb(&c);
+	if (!hb) {
+		CHECK(0);
+		return;
+	}
+	ls_hb_set_observer(hb, observe, &r);
+	wait_beats(hb, &r, 8);
+	CHECK_EQ_INT(r.n, 8);
+	/* flagged as soon as three intervals were seen, and stays flagged */
+	int first = -1;
+	for (int i = 0; i < r.n; i++)
+		if (r.b[i].interval_mismatch && first < 0)
+			first = i;
+	printf("# mismatch flagged at beat %d, observed %lld ns, expected %lld ns\n", first,
+	       (long long)r.b[r.n - 1].observed_interval_ns, (long long)(30 * LS_NS_PER_MS));
+	CHECK(first >= 0 && first <= 4);
+	CHECK(r.b[r.n - 1].interval_mismatch);
+	CHECK(ls_hb_stats(hb)->mismatches >= 4);
+	ls_hb_close(hb);
+}
+
+TEST(liveness_written_and_watchdog_enters_and_leaves_failsafe)
+{
+	struct rec r = {0};
+	struct ls_hb_config c = {.interval_ns = IVL, .detect_multiplier = 3,
+				 .failsafe_mode = LS_FAILSAFE_DROP};
+	struct ls_heartbeat *hb = open_hb(&c);
+	if (!hb) {
+		CHECK(0);
+		return;
+	}
+	ls_hb_set_observer(hb, observe, &r);
+	wait_beats(hb, &r, 5);
+	struct ls_liveness l;
+	CHECK_EQ_INT(read_liveness(ls_hb_liveness_fd(hb), &l), 0);
+	ls_k now = ls_k_now();
+	CHECK(l.last_beat_k > 0 && (int64_t)l.last_beat_k <= now.ns);
+	CHECK(now.ns - (int64_t)l.last_beat_k < 2 * IVL + 50 * LS_NS_PER_MS);
+	CHECK_EQ_INT(l.detect_timeout_ns, 3 * IVL);
+	CHECK_EQ_INT(l.mode, LS_FAILSAFE_DROP);
+	CHECK_EQ_INT(l.in_failsafe, 0);
+	CHECK_EQ_INT(ls_hb_stats(hb)->good, 5);
+
+	/* the policy side falls silent: beats still arrive, none is good */
+	ls_hb_set_paused(hb, true);
+	int paused_at = r.n;
+	while (ls_hb_stats(hb)->failsafe_enter == 0 && r.n < paused_at + 20)
+		ls_hb_poll(hb, 50);
+	int took = r.n - paused_at;
+	CHECK_EQ_INT(ls_hb_stats(hb)->failsafe_enter, 1);
+	CHECK_EQ_INT(read_liveness(ls_hb_liveness_fd(hb), &l), 0);
+	CHECK_EQ_INT(l.in_failsafe, 1);
+	printf("# fail-safe entered after %d silent beats (detect multiplier 3)\n", took);
+	/* the first beat after the timeout (multiplier + 1), one more if our
+	 * last liveness write was itself late */
+	CHECK(took >= 3 && took <= 5);
+	uint64_t good_before = ls_hb_stats(hb)->good;
+	CHECK_EQ_INT(good_before, 5);
+
+	/* it resumes: the next good beat is recorded, the watchdog leaves */
+	ls_hb_set_paused(hb, false);
+	int resumed_at = r.n;
+	while (ls_hb_stats(hb)->failsafe_leave == 0 && r.n < resumed_at + 10)
+		ls_hb_poll(hb, 50);
+	CHECK_EQ_INT(ls_hb_stats(hb)->failsafe_leave, 1);
+	CHECK_EQ_INT(read_liveness(ls_hb_liveness_fd(hb), &l), 0);
+	CHECK_EQ_INT(l.in_failsafe, 0);
+	printf("# fail-safe left %d beats after resuming\n", r.n - resumed_at);
+	CHECK(r.n - resumed_at <= 2);
+	/* counters: one enter, one leave, and every beat counted */
+	CHECK_EQ_INT(counter(ls_hb_counters_fd(hb), LS_CNT_FAILSAFE_ENTER), 1);
+	CHECK_EQ_INT(counter(ls_hb_counters_fd(hb), LS_CNT_FAILSAFE_LEAVE), 1);
+	CHECK(counter(ls_hb_counters_fd(hb), LS_CNT_BEAT) >= (uint64_t)r.n);
+	ls_hb_close(hb);
+}
+
+TEST(shares_the_data_plane_maps)
+{
+	/* the data plane's object owns events/liveness/counters; the heartbeat
+	 * reuses them: beats come through the data plane's ring buffer and the
+	 * liveness it writes is the one the data plane reads */
+	struct lockstep_bpf *dp = lockstep_bpf__open_and_load();
+	if (!dp) {
+		printf("# loading lockstep.bpf.o: %s\n", strerror(errno));
+		CHECK(0);
+		return;
+	}
+	struct ls_hb_config c = {
+		.interval_ns = IVL,
+		.failsafe_mode = LS_FAILSAFE_PASS,
+		.events_fd = bpf_map__fd(dp->maps.events),
+		.liveness_fd = bpf_map__fd(dp->maps.liveness),
+		.counters_fd = bpf_map__fd(dp->maps.counters),
+	};
+	struct ls_heartbeat *hb = open_hb(&c);
+	if (!hb) {
+		CHECK(0);
+		lockstep_bpf__destroy(dp);
+		return;
+	}
+	CHECK_EQ_INT(ls_hb_fd(hb), -1); /* no ring of its own */
+	struct rec r = {0};
+	ls_hb_set_observer(hb, observe, &r);
+	/* the data plane's consumer hands heartbeat events over */
+	struct ring_buffer *rb =
+		ring_buffer__new(bpf_map__fd(dp->maps.events), on_dp_event, hb, NULL);
+	CHECK(rb != NULL);
+	ls_k end = ls_k_add(ls_k_now(), 2 * LS_NS_PER_S);
+	while (rb && r.n < 5 && ls_k_now().ns < end.ns)
+		ring_buffer__poll(rb, 50);
+	CHECK(r.n >= 5);
+	struct ls_liveness l;
+	CHECK_EQ_INT(read_liveness(bpf_map__fd(dp->maps.liveness), &l), 0);
+	CHECK(ls_k_now().ns - (int64_t)l.last_beat_k < 2 * IVL + 50 * LS_NS_PER_MS);
+	CHECK_EQ_INT(l.mode, LS_FAILSAFE_PASS);
+	CHECK_EQ_INT(l.detect_timeout_ns, 3 * IVL);
+	CHECK(counter(bpf_map__fd(dp->maps.counters), LS_CNT_BEAT) >= 5);
+	ring_buffer__free(rb);
+	ls_hb_close(hb);
+	lockstep_bpf__destroy(dp);
+}
+
+TEST(pinned_watchdog_outlives_its_agent)
+{
+	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/ls-test-clock-%d", (int)getpid());
+	if (mkdir(pin_dir, 0700) && errno != EEXIST) {
+		printf("# mkdir %s: %s\n", pin_dir, strerror(errno));
+		CHECK(0);
+		return;
+	}
+	struct ls_hb_config c = {.interval_ns = IVL, .detect_multiplier = 3,
+				 .failsafe_mode = LS_FAILSAFE_PASS, .pin_dir = pin_dir};
+	struct ls_heartbeat *hb = open_hb(&c);
+	if (!hb) {
+		CHECK(0);
+		return;
+	}
+	struct rec r = {0};
+	ls_hb_set_observer(hb, observe, &r);
+	wait_beats(hb, &r, 3);
+	CHECK_EQ_INT(r.n, 3);
+	/* the agent goes away without stopping the beat */
+	ls_hb_close(hb);
+	char path[256];
+	snprintf(path, sizeof(path), "%s/liveness", pin_dir);
+	int lfd = bpf_obj_get(path);
+	CHECK(lfd >= 0);
+	struct ls_liveness l = {0};
+	/* nothing in user space handles beats now: only the kernel watchdog
+	 * can notice, and it must */
+	ls_k end = ls_k_add(ls_k_now(), 40 * IVL);
+	while (lfd >= 0 && ls_k_now().ns < end.ns) {
+		read_liveness(lfd, &l);
+		if (l.in_failsafe)
+			break;
+		usleep(5000);
+	}
+	CHECK_EQ_INT(l.in_failsafe, 1);
+	printf("# agent gone: kernel watchdog entered fail-safe %lld ms after the last beat\n",
+		   (long long)(((int64_t)l.entered_k - (int64_t)l.last_beat_k) / LS_NS_PER_MS));
+
+	/* a new agent adopts the pins and the beat; liveness resumes */
+	hb = open_hb(&c);
+	if (!hb) {
+		CHECK(0);
+		if (lfd >= 0)
+			close(lfd);
+		return;
+	}
+	struct rec r2 = {0};
+	ls_hb_set_observer(hb, observe, &r2);
+	end = ls_k_add(ls_k_now(), 2 * LS_NS_PER_S);
+	while (ls_hb_stats(hb)->failsafe_leave == 0 && ls_k_now().ns < end.ns)
+		ls_hb_poll(hb, 50);
+	read_liveness(lfd, &l);
+	CHECK_EQ_INT(l.in_failsafe, 0);
+	CHECK_EQ_INT(ls_hb_stats(hb)->failsafe_leave, 1);
+	CHECK_EQ_INT(ls_hb_stop(hb), 0);
+	ls_hb_unpin(hb);
+	ls_hb_close(hb);
+	if (lfd >= 0)
+		close(lfd);
+	cleanup_pins();
+	struct stat sb;
+	CHECK(stat(pin_dir, &sb) != 0);
+}
+
+int main(void)
+{
+	atexit(cleanup_pins);
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP needs root for BPF\n");
+		return 0;
+	}
+	RUN(beat_fires_on_an_absolute_grid);
+	RUN(misconfigured_interval_is_flagged);
+	RUN(liveness_written_and_watchdog_enters_and_leaves_failsafe);
+	RUN(shares_the_data_plane_maps);
+	RUN(pinned_watchdog_outlives_its_agent);
+	cleanup_pins();
+	return test_done();
+}
