@@ -6,46 +6,51 @@
 #   tests/wasm/as/hello.ts -> build/wasm/as_hello.wasm    AssemblyScript + wasi-shim
 #   bench/wasm/*.c         -> build/wasm/bench/*.wasm     (and native, in the bench)
 
-WASI_CC     ?= $(CLANG) --target=wasm32-wasi
-WASI_CFLAGS ?= -O2 -Wall -Wextra -Werror
-WAT2WASM    ?= wat2wasm
-ASC         := tests/wasm/as/node_modules/.bin/asc
+TW_CC     := $(CLANG) --target=wasm32-wasi
+TW_CFLAGS := -O2 -Wall -Wextra -Werror
+TW_WAT2WASM := wat2wasm
+TW_ASC         := tests/wasm/as/node_modules/.bin/asc
 
-WASM_PROG_SRC := $(wildcard tests/wasm/progs/*.c)
-WASM_PROGS    := $(patsubst tests/wasm/progs/%.c,$(O)/wasm/%.wasm,$(WASM_PROG_SRC))
-WASM_WAT_SRC  := $(wildcard tests/wasm/hostile/*.wat)
-WASM_HOSTILE  := $(patsubst tests/wasm/hostile/%.wat,$(O)/wasm/hostile/%.wasm,$(WASM_WAT_SRC)) \
+TW_PROG_SRC := $(wildcard tests/wasm/progs/*.c)
+TW_PROGS    := $(patsubst tests/wasm/progs/%.c,$(O)/wasm/%.wasm,$(TW_PROG_SRC))
+TW_WAT_SRC  := $(wildcard tests/wasm/hostile/*.wat)
+TW_HOSTILE  := $(patsubst tests/wasm/hostile/%.wat,$(O)/wasm/hostile/%.wasm,$(TW_WAT_SRC)) \
                  $(O)/wasm/hostile/many_funcs.wasm
-WASM_BENCH_SRC:= $(wildcard bench/wasm/*.c)
-WASM_BENCH    := $(patsubst bench/wasm/%.c,$(O)/wasm/bench/%.wasm,$(filter-out bench/wasm/harness.c,$(WASM_BENCH_SRC)))
+TW_BENCH_SRC:= $(wildcard bench/wasm/*.c)
+TW_BENCH    := $(patsubst bench/wasm/%.c,$(O)/wasm/bench/%.wasm,$(TW_BENCH_SRC))
 # the AssemblyScript module is built only once scripts/deps.sh installed asc
-WASM_AS       := $(if $(wildcard $(ASC)),$(O)/wasm/as_hello.wasm)
+TW_AS       := $(if $(wildcard $(TW_ASC)),$(O)/wasm/as_hello.wasm)
 
 .PHONY: wasm-tests
-wasm-tests: $(WASM_PROGS) $(WASM_HOSTILE) $(WASM_AS) $(WASM_BENCH)
+wasm-tests: $(TW_PROGS) $(TW_HOSTILE) $(TW_AS) $(TW_BENCH)
 tests-build: wasm-tests
 
 $(O)/wasm/%.wasm: tests/wasm/progs/%.c
 	@mkdir -p $(@D)
-	$(WASI_CC) $(WASI_CFLAGS) $< -o $@ -lm
+	$(TW_CC) $(TW_CFLAGS) $< -o $@ -lm
 
 $(O)/wasm/hostile/%.wasm: tests/wasm/hostile/%.wat
 	@mkdir -p $(@D)
-	$(WAT2WASM) $< -o $@
+	$(TW_WAT2WASM) $< -o $@
 
 $(O)/wasm/hostile/many_funcs.wasm: tests/wasm/gen_many_funcs.sh
 	@mkdir -p $(@D)
 	tests/wasm/gen_many_funcs.sh 100000 > $(O)/wasm/hostile/many_funcs.wat
-	$(WAT2WASM) $(O)/wasm/hostile/many_funcs.wat -o $@
+	$(TW_WAT2WASM) $(O)/wasm/hostile/many_funcs.wat -o $@
 
 $(O)/wasm/as_hello.wasm: tests/wasm/as/hello.ts tests/wasm/as/package-lock.json
 	@mkdir -p $(@D)
-	$(ASC) $< --config tests/wasm/as/node_modules/@assemblyscript/wasi-shim/asconfig.json \
+	$(TW_ASC) $< --config tests/wasm/as/node_modules/@assemblyscript/wasi-shim/asconfig.json \
 	  -O2 -o $@
 
-# benchmark kernels: each bench/wasm/K.c with the shared harness, as a WASI
-# reactor exporting run(n) (see bench/wasm/harness.h)
+# benchmark kernels: each bench/wasm/K.c as a module exporting `bench`, with
+# no imports and no entry point (see bench/wasm/kernel.h); natively, all of
+# them are linked into build/bench/wasm_bench (gcc -O2, CFLAGS).
 $(O)/wasm/bench/%.wasm: bench/wasm/%.c bench/wasm/kernel.h
 	@mkdir -p $(@D)
-	$(WASI_CC) -O2 -Wall -Wextra -Werror -mexec-model=reactor \
-	  -Wl,--export=bench_run -Wl,--export=bench_check $< -o $@ -lm
+	$(TW_CC) -O2 -Wall -Wextra -Werror -nostartfiles -Wl,--no-entry $< -o $@
+
+$(O)/bench/wasm_bench: bench/wasm_bench.c $(TW_BENCH_SRC) bench/wasm/kernel.h \
+		$(O)/liblockstep.a $(HDRS) $(TW_BENCH)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< $(TW_BENCH_SRC) $(O)/liblockstep.a $(LDLIBS) -o $@
