@@ -108,6 +108,7 @@ test: deps
 # ---- guests (policy modules and test programs compiled to wasm32) -----------
 -include guests/guests.mk
 -include tests/wasm/wasm.mk
+-include src/clock/clock.mk
 guests:
 
 # ---- benchmarks and fuzzers --------------------------------------------------
