@@ -10,7 +10,7 @@
 # that need more than that one packet: a 12 MB download (the client's ACKs
 # are dropped) and a TLS handshake (the client's second flight is dropped).
 set -uo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/policy.sh"
 policy_init pallow
 nginx_start || { echo "Bail out! nginx did not start"; exit 1; }
 tls_start || { echo "Bail out! openssl s_server did not start"; exit 1; }

@@ -1,8 +1,8 @@
-# lib.sh - shared by the tests/policy end-to-end suites (sourced, not a
+# policy.sh - shared by the tests/policy end-to-end suites (sourced, not a
 # suite): the integration topology (tests/integration/lib/topo.sh: client and
 # server namespaces, nginx, openssl s_server, the agent on the server veth)
 # plus a control socket private to the run and the policy modules.
-. "$(dirname "${BASH_SOURCE[0]}")/../integration/lib/topo.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../../integration/lib/topo.sh"
 
 G=$LS_ROOT/build/guests
 
