@@ -59,7 +59,7 @@ deps:
 	@scripts/deps.sh
 
 # ---- BPF ------------------------------------------------------------------
-$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/lockstep/wire.h
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/lockstep/wire*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -108,6 +108,7 @@ test: deps
 # ---- guests (policy modules and test programs compiled to wasm32) -----------
 -include guests/guests.mk
 -include tests/wasm/wasm.mk
+-include src/clock/clock.mk
 guests:
 
 # ---- benchmarks and fuzzers --------------------------------------------------

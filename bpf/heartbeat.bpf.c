@@ -6,16 +6,17 @@
  *    the shared `events` ring buffer;
  *  - the watchdog: on each beat, if user space has not recorded a good beat
  *    in `liveness` for detect_timeout_ns, enter fail-safe (in_failsafe = 1,
- *    LS_EV_FAILSAFE), and leave it when beats resume. It runs in the kernel,
- *    so it keeps working while the agent is stopped or dead (the `beat` map,
- *    which owns the timer, stays alive while pinned);
+ *    LS_EV_FAILSAFE), and leave it on the next good beat (hb_alive). It runs
+ *    in the kernel, so it keeps working while the agent is stopped or dead
+ *    (the `beat` map, which owns the timer, stays alive while pinned);
  *  - hb_ping / hb_arm / hb_alive: SEC("syscall") programs run through
  *    BPF_PROG_TEST_RUN (see wire_clock.h).
  *
  * `events`, `liveness` and `counters` have the same definitions as in
  * lockstep.bpf.c: user space hands this object the data plane's maps
- * (bpf_map__reuse_fd) so both programs use one set. The watchdog is the only
- * writer of in_failsafe/entered_k; the data plane reads them.
+ * (bpf_map__reuse_fd) so both programs use one set. in_failsafe changes only
+ * by compare-and-swap (built with -mcpu=v3, see clock.mk), and whoever wins
+ * the swap emits the event; the data plane only reads it.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
@@ -76,6 +77,24 @@ static __always_inline struct ls_event *reserve(__u16 kind, __u64 now_k)
 	return ev;
 }
 
+/* Move in_failsafe to `to` and announce it, once: the beat callback and
+ * hb_alive can run at the same time on two CPUs, and compare-and-swap lets
+ * exactly one of them make (and report) the transition. */
+static __always_inline void transition(struct ls_liveness *l, __u32 to, __u64 last, __u64 now_k)
+{
+	if (__sync_val_compare_and_swap(&l->in_failsafe, !to, to) != !to)
+		return;
+	l->entered_k = now_k;
+	count(to ? LS_CNT_FAILSAFE_ENTER : LS_CNT_FAILSAFE_LEAVE);
+	struct ls_event *ev = reserve(LS_EV_FAILSAFE, now_k);
+	if (!ev)
+		return;
+	ev->u.failsafe.last_beat_k = last;
+	ev->u.failsafe.entered = to;
+	/* rare and latency-sensitive: wake the consumer now */
+	bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
+}
+
 static __always_inline void watchdog(__u64 now_k)
 {
 	__u32 key = 0;
@@ -83,18 +102,9 @@ static __always_inline void watchdog(__u64 now_k)
 	if (!l || l->mode == LS_FAILSAFE_OFF || !l->detect_timeout_ns)
 		return;
 	__u64 last = l->last_beat_k;
-	int stale = (__s64)(now_k - last) > (__s64)l->detect_timeout_ns;
-	if (stale == !!l->in_failsafe)
-		return;
-	l->in_failsafe = stale;
-	l->entered_k = now_k;
-	count(stale ? LS_CNT_FAILSAFE_ENTER : LS_CNT_FAILSAFE_LEAVE);
-	struct ls_event *ev = reserve(LS_EV_FAILSAFE, now_k);
-	if (!ev)
-		return;
-	ev->u.failsafe.last_beat_k = last;
-	ev->u.failsafe.entered = stale;
-	bpf_ringbuf_submit(ev, 0);
+	__u32 stale = (__s64)(now_k - last) > (__s64)l->detect_timeout_ns;
+	if (stale != l->in_failsafe)
+		transition(l, stale, last, now_k);
 }
 
 static int beat_cb(void *map, __u32 *key, struct ls_hb_state *st)
@@ -111,7 +121,8 @@ static int beat_cb(void *map, __u32 *key, struct ls_hb_state *st)
 		ev->u.beat.planned_k = planned;
 		ev->u.beat.fired_k = now;
 		ev->u.beat.interval_ns = interval;
-		bpf_ringbuf_submit(ev, 0);
+		/* rare and latency-sensitive: wake the consumer now */
+		bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
 	}
 	watchdog(now);
 
@@ -189,6 +200,9 @@ int hb_alive(struct ls_hb_alive *ctx)
 		return 0;
 	}
 	l->last_beat_k = now;
+	/* a good beat ends fail-safe at once, not at the next timer tick */
+	if (l->in_failsafe)
+		transition(l, 0, now, now);
 	ctx->result = 0;
 	return 0;
 }

@@ -279,6 +279,26 @@ int ls_hb_record_alive(struct ls_heartbeat *hb, ls_k *beat_k)
 	return rc;
 }
 
+int ls_hb_sync_burst(struct ls_heartbeat *hb, struct ls_est_update *u)
+{
+	struct ls_clock_sample xs[16];
+	struct ls_est_update dummy;
+	int n = 0;
+	if (!u)
+		u = &dummy;
+	memset(u, 0, sizeof(*u));
+	for (int i = 0; i < hb->cfg.pings_per_beat; i++) {
+		hb->stats.pings++;
+		if (ls_hb_ping(hb, &xs[n]) == 0)
+			n++;
+		else
+			hb->stats.ping_errors++;
+	}
+	if (n > 0 && ls_est_add_burst(&hb->est, xs, n, u) == 0 && u->step)
+		hb->stats.steps++;
+	return n;
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -339,19 +359,8 @@ static void on_beat(struct ls_heartbeat *hb, const struct ls_event *ev)
 	}
 
 	if (!hb->paused) {
-		struct ls_clock_sample xs[16];
-		int n = 0;
-		for (int i = 0; i < hb->cfg.pings_per_beat; i++) {
-			st->pings++;
-			if (ls_hb_ping(hb, &xs[n]) == 0)
-				n++;
-			else
-				st->ping_errors++;
-		}
-		in.pings_ok = n;
-		if (n > 0 && ls_est_add_burst(&hb->est, xs, n, &in.est) == 0) {
-			if (in.est.step)
-				st->steps++;
+		in.pings_ok = ls_hb_sync_burst(hb, &in.est);
+		if (in.pings_ok > 0 && in.est.used) {
 			if (ls_hb_record_alive(hb, NULL) == 0) {
 				in.good = true;
 				st->good++;

@@ -119,6 +119,11 @@ void ls_hb_set_observer(struct ls_heartbeat *hb, ls_hb_observer fn, void *arg);
 /* One four-timestamp exchange through the ping program. 0 or -errno. */
 int ls_hb_ping(struct ls_heartbeat *hb, struct ls_clock_sample *out);
 
+/* Run one burst of pings into the estimator now (also done on every beat;
+ * call once at start so the mapping is valid before the first beat).
+ * Returns the number of successful exchanges; *u (optional) the update. */
+int ls_hb_sync_burst(struct ls_heartbeat *hb, struct ls_est_update *u);
+
 /* The same exchange read through another guest clock (tests, bench). */
 int ls_hb_ping_with(struct ls_heartbeat *hb, const struct ls_gclock *gc,
 		    struct ls_clock_sample *out);

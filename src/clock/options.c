@@ -1,0 +1,82 @@
+/* options.c - parsing of the clock options (see options.h). */
+#include "clock/options.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock/heartbeat.h"
+#include "lockstep/wire.h"
+
+const char ls_clock_opts_help[] =
+	"  --guest-clock SPEC       guest clock faults, e.g. 'offset=+5ms,drift=+200ppm,\n"
+	"                           delay=2ms,quantum=1ms,step=+50ms@30s' (default none)\n"
+	"  --beat-interval DUR      heartbeat period, e.g. 100ms (default 100ms)\n"
+	"  --detect-multiplier N    fail-safe after N beat intervals of silence (default 3)\n"
+	"  --fail-safe pass|drop    verdict for new flows while in fail-safe (default pass)\n"
+	"  --no-clock-sync          use guest deadlines as kernel times (naive; for comparison)\n";
+
+void ls_clock_opts_default(struct ls_clock_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->beat_interval_ns = LS_HB_INTERVAL_DEFAULT_NS;
+	o->detect_multiplier = LS_HB_DETECT_MULT_DEFAULT;
+	o->failsafe_mode = LS_FAILSAFE_PASS;
+}
+
+int ls_clock_opt_takes_value(const char *name)
+{
+	if (!strcmp(name, "--no-clock-sync"))
+		return 0;
+	if (!strcmp(name, "--guest-clock") || !strcmp(name, "--beat-interval") ||
+	    !strcmp(name, "--detect-multiplier") || !strcmp(name, "--fail-safe"))
+		return 1;
+	return -1;
+}
+
+int ls_clock_opt(struct ls_clock_opts *o, const char *name, const char *value,
+		 char *err, size_t errlen)
+{
+	int tv = ls_clock_opt_takes_value(name);
+	if (tv < 0)
+		return 0;
+	if (tv && !value) {
+		snprintf(err, errlen, "%s needs a value", name);
+		return -1;
+	}
+	if (!strcmp(name, "--no-clock-sync")) {
+		o->no_clock_sync = true;
+	} else if (!strcmp(name, "--guest-clock")) {
+		if (ls_gclock_parse(value, &o->guest, err, errlen))
+			return -1;
+	} else if (!strcmp(name, "--beat-interval")) {
+		int64_t ns;
+		if (ls_parse_duration_ns(value, strlen(value), &ns) || ns < LS_NS_PER_MS ||
+		    ns > 60 * LS_NS_PER_S) {
+			snprintf(err, errlen,
+				 "--beat-interval '%s': give a duration from 1ms to 60s, e.g. 100ms",
+				 value);
+			return -1;
+		}
+		o->beat_interval_ns = ns;
+	} else if (!strcmp(name, "--detect-multiplier")) {
+		char *end;
+		long n = strtol(value, &end, 10);
+		if (end == value || *end || n < 1 || n > 1000) {
+			snprintf(err, errlen, "--detect-multiplier '%s': give a whole number from 1 to 1000",
+				 value);
+			return -1;
+		}
+		o->detect_multiplier = (int)n;
+	} else if (!strcmp(name, "--fail-safe")) {
+		if (!strcmp(value, "pass")) {
+			o->failsafe_mode = LS_FAILSAFE_PASS;
+		} else if (!strcmp(value, "drop")) {
+			o->failsafe_mode = LS_FAILSAFE_DROP;
+		} else {
+			snprintf(err, errlen, "--fail-safe '%s': give pass or drop", value);
+			return -1;
+		}
+	}
+	return 1;
+}

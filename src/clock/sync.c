@@ -1,0 +1,77 @@
+/* sync.c - guest clock + heartbeat + conversions for the agent (sync.h). */
+#include "clock/sync.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int ls_sync_open(struct ls_sync *s, const struct ls_clock_opts *o, int events_fd,
+		 int liveness_fd, int counters_fd, const char *pin_dir, char *err,
+		 size_t errlen)
+{
+	memset(s, 0, sizeof(*s));
+	s->opts = *o;
+	ls_gclock_init(&s->gclock, &o->guest, ls_k_now());
+	struct ls_hb_config c = {
+		.interval_ns = o->beat_interval_ns,
+		.detect_multiplier = o->detect_multiplier,
+		.failsafe_mode = o->failsafe_mode,
+		.events_fd = events_fd,
+		.liveness_fd = liveness_fd,
+		.counters_fd = counters_fd,
+		.pin_dir = pin_dir,
+		.gclock = &s->gclock,
+	};
+	if (ls_hb_open(&s->hb, &c, err, errlen))
+		return -1;
+	if (ls_hb_sync_burst(s->hb, NULL) <= 0) {
+		snprintf(err, errlen, "clock: the first ping through the kernel failed");
+		ls_hb_close(s->hb);
+		s->hb = NULL;
+		return -1;
+	}
+	if (ls_hb_start(s->hb, err, errlen)) {
+		ls_hb_close(s->hb);
+		s->hb = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void ls_sync_close(struct ls_sync *s)
+{
+	ls_hb_close(s->hb);
+	s->hb = NULL;
+}
+
+ls_g ls_sync_now_g(const struct ls_sync *s)
+{
+	return ls_gclock_now(&s->gclock);
+}
+
+int64_t ls_sync_realtime_ns(const struct ls_sync *s)
+{
+	const struct ls_wallclock *w = ls_hb_wallclock(s->hb);
+	int64_t off = w->valid ? w->offset_ns
+			       : ls_clock_read_ns(CLOCK_REALTIME, NULL) -
+					 ls_clock_read_ns(CLOCK_BOOTTIME, NULL);
+	return ls_gclock_realtime_ns(&s->gclock, ls_k_now(), off);
+}
+
+struct ls_mapping ls_sync_mapping(const struct ls_sync *s)
+{
+	if (s->opts.no_clock_sync)
+		return ls_mapping_identity();
+	return *ls_hb_mapping(s->hb);
+}
+
+ls_g ls_sync_to_guest(const struct ls_sync *s, ls_k k)
+{
+	struct ls_mapping m = ls_sync_mapping(s);
+	return ls_to_guest(&m, k);
+}
+
+ls_k ls_sync_deadline_k(const struct ls_sync *s, ls_g deadline_g)
+{
+	struct ls_mapping m = ls_sync_mapping(s);
+	return ls_deadline_to_kernel(&m, deadline_g);
+}

@@ -1,0 +1,127 @@
+/* test_clock_sync.c - the clock options as `lockstep run` takes them, and
+ * the sync object the policy pipeline uses: G for the guest, conversions
+ * for deadlines and timestamps, with and without --no-clock-sync, on the
+ * real heartbeat. */
+#include "test.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "clock/sync.h"
+
+TEST(options_parse_and_refuse)
+{
+	struct ls_clock_opts o;
+	char err[256];
+	ls_clock_opts_default(&o);
+	CHECK_EQ_INT(o.beat_interval_ns, 100 * LS_NS_PER_MS);
+	CHECK_EQ_INT(o.detect_multiplier, 3);
+	CHECK_EQ_INT(o.failsafe_mode, LS_FAILSAFE_PASS);
+	CHECK(!o.no_clock_sync);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--guest-clock", "offset=+5ms,quantum=1ms", err, sizeof(err)), 1);
+	CHECK_EQ_INT(o.guest.offset_ns, 5 * LS_NS_PER_MS);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--beat-interval", "250ms", err, sizeof(err)), 1);
+	CHECK_EQ_INT(o.beat_interval_ns, 250 * LS_NS_PER_MS);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--detect-multiplier", "5", err, sizeof(err)), 1);
+	CHECK_EQ_INT(o.detect_multiplier, 5);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--fail-safe", "drop", err, sizeof(err)), 1);
+	CHECK_EQ_INT(o.failsafe_mode, LS_FAILSAFE_DROP);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--no-clock-sync", NULL, err, sizeof(err)), 1);
+	CHECK(o.no_clock_sync);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--iface", "eth0", err, sizeof(err)), 0);
+	CHECK_EQ_INT(ls_clock_opt_takes_value("--no-clock-sync"), 0);
+	CHECK_EQ_INT(ls_clock_opt_takes_value("--fail-safe"), 1);
+	CHECK_EQ_INT(ls_clock_opt_takes_value("--policy"), -1);
+
+	CHECK_EQ_INT(ls_clock_opt(&o, "--fail-safe", "maybe", err, sizeof(err)), -1);
+	CHECK(strstr(err, "pass or drop") != NULL);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--beat-interval", "10us", err, sizeof(err)), -1);
+	CHECK(strstr(err, "1ms to 60s") != NULL);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--beat-interval", NULL, err, sizeof(err)), -1);
+	CHECK(strstr(err, "needs a value") != NULL);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--detect-multiplier", "0", err, sizeof(err)), -1);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--detect-multiplier", "3x", err, sizeof(err)), -1);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--guest-clock", "drift=fast", err, sizeof(err)), -1);
+	CHECK(strstr(err, "drift") != NULL);
+	/* a refused value leaves the previous setting */
+	CHECK_EQ_INT(o.failsafe_mode, LS_FAILSAFE_DROP);
+	CHECK_EQ_INT(o.beat_interval_ns, 250 * LS_NS_PER_MS);
+}
+
+TEST(sync_converts_guest_deadlines_safely)
+{
+	struct ls_clock_opts o;
+	char err[256];
+	ls_clock_opts_default(&o);
+	o.beat_interval_ns = 20 * LS_NS_PER_MS;
+	CHECK_EQ_INT(ls_clock_opt(&o, "--guest-clock", "offset=+5ms,delay=2ms,quantum=1ms", err,
+				  sizeof(err)), 1);
+	struct ls_sync s;
+	if (ls_sync_open(&s, &o, -1, -1, -1, NULL, err, sizeof(err))) {
+		printf("# %s\n", err);
+		CHECK(0);
+		return;
+	}
+	/* valid before the first beat: open took a burst */
+	struct ls_mapping m = ls_sync_mapping(&s);
+	CHECK(m.valid && !m.identity);
+	for (int i = 0; i < 10; i++)
+		ls_hb_poll(s.hb, 50);
+	CHECK(ls_hb_stats(s.hb)->good >= 3);
+
+	/* the guest sets a 50 ms TTL from its own (stale, coarse, offset) now */
+	ls_g now_g = ls_sync_now_g(&s);
+	ls_g deadline_g = ls_g_add(now_g, 50 * LS_NS_PER_MS);
+	ls_k dl_k = ls_sync_deadline_k(&s, deadline_g);
+	/* truth: K at which the guest's clock reaches the deadline */
+	ls_k truth_k = ls_k_ns(deadline_g.ns - s.gclock.spec.offset_ns + s.gclock.spec.delay_ns);
+	printf("# deadline in K: %lld ns after the truth (margin)\n",
+	       (long long)(dl_k.ns - truth_k.ns));
+	CHECK(dl_k.ns >= truth_k.ns);
+	CHECK(dl_k.ns - truth_k.ns < 3 * LS_NS_PER_MS);
+	/* a kernel timestamp handed to the guest lands on its clock */
+	ls_k k = ls_k_now();
+	ls_g g = ls_sync_to_guest(&s, k);
+	ls_g truth_g = ls_gclock_truth(&s.gclock, k);
+	CHECK(llabs(g.ns - truth_g.ns) <= ls_mapping_eps_ns(&m, k) + LS_NS_PER_MS);
+	/* realtime for WASI keeps the epoch */
+	int64_t rt = ls_sync_realtime_ns(&s);
+	int64_t real = ls_clock_read_ns(CLOCK_REALTIME, NULL);
+	CHECK(llabs(rt - real) < 10 * LS_NS_PER_MS);
+
+	/* --no-clock-sync: the naive identity, which fires early here */
+	s.opts.no_clock_sync = true;
+	ls_k naive_k = ls_sync_deadline_k(&s, deadline_g);
+	CHECK_EQ_INT(naive_k.ns, deadline_g.ns);
+	s.opts.no_clock_sync = false;
+	ls_sync_close(&s);
+
+	/* the naive version is early by delay - offset when offset < delay */
+	struct ls_clock_opts o2;
+	ls_clock_opts_default(&o2);
+	CHECK_EQ_INT(ls_clock_opt(&o2, "--guest-clock", "delay=2ms", err, sizeof(err)), 1);
+	o2.no_clock_sync = true;
+	struct ls_sync s2;
+	if (ls_sync_open(&s2, &o2, -1, -1, -1, NULL, err, sizeof(err))) {
+		printf("# %s\n", err);
+		CHECK(0);
+		return;
+	}
+	ls_g d2 = ls_g_add(ls_sync_now_g(&s2), 50 * LS_NS_PER_MS);
+	ls_k n2 = ls_sync_deadline_k(&s2, d2);
+	ls_k t2 = ls_k_ns(d2.ns + 2 * LS_NS_PER_MS);
+	printf("# naive deadline fires %lld ns early\n", (long long)(t2.ns - n2.ns));
+	CHECK(n2.ns < t2.ns);
+	ls_sync_close(&s2);
+}
+
+int main(void)
+{
+	RUN(options_parse_and_refuse);
+	if (geteuid() != 0) {
+		printf("# not root: skipping the kernel part\n");
+		return test_done();
+	}
+	RUN(sync_converts_guest_deadlines_safely);
+	return test_done();
+}
