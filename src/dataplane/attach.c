@@ -201,9 +201,19 @@ int ls_attach_tc_egress(struct ls_dp *dp, int ifindex, struct ls_dp_status *st,
 	return 0;
 }
 
-int ls_detach_tc_egress(int ifindex)
+int ls_detach_tc_egress(int ifindex, int prog_fd)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = LS_TC_HANDLE, .priority = LS_TC_PRIO);
 	LIBBPF_OPTS(bpf_tc_opts, o, .handle = LS_TC_HANDLE, .priority = LS_TC_PRIO);
+	struct bpf_prog_info info = {0};
+	__u32 len = sizeof(info);
+
+	/* The ifindex names an interface of *this* namespace: detach only a
+	 * filter that runs our pinned program, never a namesake elsewhere. */
+	if (bpf_tc_query(&hook, &q))
+		return -ENOENT;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) || info.id != q.prog_id)
+		return -ESRCH;
 	return bpf_tc_detach(&hook, &o);
 }

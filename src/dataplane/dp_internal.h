@@ -46,7 +46,8 @@ int ls_attach_xdp(struct ls_dp *dp, int ifindex, enum ls_xdp_mode want,
 		  struct ls_dp_status *st, struct ls_dp_err *err);
 int ls_attach_tc_egress(struct ls_dp *dp, int ifindex, struct ls_dp_status *st,
 			struct ls_dp_err *err);
-int ls_detach_tc_egress(int ifindex);
+/* Detaches our filter only when it runs the program prog_fd refers to. */
+int ls_detach_tc_egress(int ifindex, int prog_fd);
 enum ls_xdp_mode ls_xdp_mode_of(int ifindex);
 
 #endif

@@ -142,8 +142,13 @@ int ls_dp_stop(const char *pin_dir, bool *found, struct ls_dp_err *err)
 			continue;
 		*found = true;
 		int ifindex = tc_pin_ifindex(de->d_name);
-		if (ifindex > 0)
-			ls_detach_tc_egress(ifindex);
+		if (ifindex > 0 && !ls_pin_path(p, sizeof(p), dir, de->d_name)) {
+			int pfd = bpf_obj_get(p);
+			if (pfd >= 0) {
+				ls_detach_tc_egress(ifindex, pfd);
+				close(pfd);
+			}
+		}
 		if (ls_pin_path(p, sizeof(p), dir, de->d_name) == 0 && unlinkat(dirfd(d), de->d_name, 0) &&
 		    !rc)
 			rc = ls_dp_errf(err, -errno, "removing pin %s: %s", p, strerror(errno));

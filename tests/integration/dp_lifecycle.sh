@@ -45,7 +45,7 @@ for p in flows verdicts config liveness counters events link_xdp; do
 done
 check "the pinned link is the XDP link of vs" bash -c \
 	"bpftool link show pinned $PIN_DIR/link_xdp | grep -q 'type xdp.*prog $ID1\|prog $ID1.*xdp\|xdp'"
-check "ping passes through the data plane" in_c ping -q -c 3 -i 0.2 -W 2 $S4 >/dev/null
+check "ping passes through the data plane" quiet in_c ping -q -c 3 -i 0.2 -W 2 $S4
 check "counters count packets" bash -c \
 	"'$LS_BIN' counters --json --pin-dir $PIN_DIR | jq -e '.pkts >= 3 and .pass >= 3' >/dev/null"
 check "default config written (pass, 4 dpi packets)" grep -q 'default verdict pass, dpi packets 4' "$TMP/a1.err"

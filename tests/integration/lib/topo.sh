@@ -19,6 +19,7 @@ ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
 not_ok() { T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N - $*"; }
 # check NAME COMMAND...: one TAP line from a command's exit status
 check() { local n=$1; shift; if "$@"; then ok "$n"; else not_ok "$n"; fi; }
+quiet() { "$@" >/dev/null 2>&1; }
 skip() { T_N=$((T_N + 1)); echo "ok $T_N - $1 # SKIP $2"; }
 diag() { sed 's/^/# /' "$@"; }
 
@@ -37,7 +38,7 @@ topo_init() { # SUITE
 
 topo_cleanup() {
 	local rc=$?
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	[ -f "$TMP/nginx.pid" ] && kill -9 "$(cat "$TMP/nginx.pid")" 2>/dev/null
 	# processes still inside our namespaces (nginx workers, stray clients)
 	for ns in "$NS_C" "$NS_S"; do
@@ -49,7 +50,7 @@ topo_cleanup() {
 	rmdir "$PIN_ROOT" 2>/dev/null
 	ip netns del "$NS_C" 2>/dev/null
 	ip netns del "$NS_S" 2>/dev/null
-	rm -rf "$TMP"
+	if [ -n "${LS_KEEP_TMP:-}" ]; then echo "# kept $TMP"; else rm -rf "$TMP"; fi
 	if [ "$rc" -eq 0 ] && [ "$T_FAIL" -gt 0 ]; then rc=1; fi
 	echo "1..$T_N"
 	exit "$rc"
