@@ -11,5 +11,4 @@ static int pending(const char *name)
 	return 1;
 }
 
-int cmd_inspect(int argc, char **argv) { (void)argc; (void)argv; return pending("inspect"); }
 int wasm_run(int argc, char **argv) { (void)argc; (void)argv; return pending("wasm run"); }
