@@ -29,7 +29,7 @@ SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 ASAN_CFLAGS := -O1 -g $(CSTD) $(WARN) $(INCLUDES) -D_GNU_SOURCE \
             -fno-strict-aliasing $(SAN)
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
             -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 
 BPF_SRC  := $(wildcard bpf/*.bpf.c)

@@ -15,8 +15,8 @@
  * `events`, `liveness` and `counters` have the same definitions as in
  * lockstep.bpf.c: user space hands this object the data plane's maps
  * (bpf_map__reuse_fd) so both programs use one set. in_failsafe changes only
- * by compare-and-swap (built with -mcpu=v3, see clock.mk), and whoever wins
- * the swap emits the event; the data plane only reads it.
+ * by compare-and-swap (built with -mcpu=v3, see clock.mk) — here, and in the
+ * data plane's per-packet check — and whoever wins the swap emits the event.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>

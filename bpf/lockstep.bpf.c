@@ -1,14 +1,33 @@
 /* lockstep.bpf.c - the data plane: parse, flow table, verdict, DPI, events.
  *
- * Foundation version: maps and program sections in their final names; the
- * parsers and DPI come next. Every path returns XDP_PASS unless a verdict
- * says drop: a parser never drops what it does not understand. */
+ * One packet: parse_*.h headers (anything unparsed passes, counted by reason)
+ * -> canonical flow key -> flow table (FLOW_NEW / FLOW_END events) -> verdict
+ * (expiry, fail-safe) -> DPI on the first payload packets (dpi_*.h) -> pass or
+ * drop. The only drops are a drop verdict, a drop default for a flow that has
+ * never passed, and fail-closed fail-safe for such a flow: an expired verdict
+ * alone never drops a connection. Semantics: docs/dataplane.md.
+ *
+ * The same logic runs as XDP (ls_xdp) and TC (ls_tc); only the way payload
+ * bytes are copied differs. */
 #include <linux/bpf.h>
+#include <linux/in.h>
 #include <linux/if_ether.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
 
 #include "lockstep/wire.h"
+#include "parse_common.h"
+#include "parse_eth.h"
+#include "parse_ipv4.h"
+#include "parse_ipv6.h"
+#include "parse_tcp.h"
+#include "parse_udp.h"
+#include "parse_icmp.h"
+#include "dpi_common.h"
+#include "dpi_http.h"
+#include "dpi_tls.h"
+#include "dpi_dns.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -52,30 +71,394 @@ struct {
 	__uint(max_entries, 1 << 22);
 } events SEC(".maps");
 
+/* Per-CPU working memory: the event under construction and the payload copy
+ * (too big for the 512-byte BPF stack). Not state: nothing survives a packet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ls_scratch);
+} scratch SEC(".maps");
+
+static __always_inline __u64 *counter(__u32 idx)
+{
+	return bpf_map_lookup_elem(&counters, &idx);
+}
+
 static __always_inline void count(__u32 idx)
 {
-	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
+	__u64 *c = counter(idx);
 	if (c)
 		(*c)++;
 }
 
-static __always_inline int handle(void *data, void *data_end)
+static __always_inline void emit(struct ls_event *ev)
 {
-	count(LS_CNT_PKTS);
-	count(LS_CNT_PASS);
-	return 1; /* pass */
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), 0))
+		count(LS_CNT_RINGBUF_FULL);
 }
 
-SEC("xdp")
+/* Fills the header of s->ev for a flow event and clears the union. */
+static __always_inline void ev_init(struct ls_event *ev, __u16 kind, const struct ls_flow_key *key,
+				    const struct ls_pkt *p, __u8 dir, __u64 flow_id, __u64 now)
+{
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->version = LS_WIRE_VERSION;
+	ev->kind = kind;
+	ev->dir = dir;
+	ev->ts_k = now;
+	ev->flow_id = flow_id;
+	if (key)
+		__builtin_memcpy(&ev->key, key, sizeof(*key));
+	if (p) {
+		ev->sport = p->sport;
+		ev->dport = p->dport;
+	}
+}
+
+/* Canonical key: the (address, port) endpoint that sorts lower is `lo`.
+ * Returns the packet's direction. */
+static __always_inline __u8 make_key(const struct ls_pkt *p, struct ls_flow_key *k)
+{
+	int cmp = 0;
+#pragma unroll
+	for (int i = 0; i < 4; i++) {
+		if (cmp)
+			break;
+		__u32 a = bpf_ntohl(p->saddr[i]), b = bpf_ntohl(p->daddr[i]);
+		if (a != b)
+			cmp = a < b ? -1 : 1;
+	}
+	if (!cmp && p->sport != p->dport)
+		cmp = p->sport < p->dport ? -1 : 1;
+	__u8 dir = cmp <= 0 ? LS_DIR_LO_TO_HI : LS_DIR_HI_TO_LO;
+	if (dir == LS_DIR_LO_TO_HI) {
+		__builtin_memcpy(k->lo_addr, p->saddr, 16);
+		__builtin_memcpy(k->hi_addr, p->daddr, 16);
+		k->lo_port = p->sport;
+		k->hi_port = p->dport;
+	} else {
+		__builtin_memcpy(k->lo_addr, p->daddr, 16);
+		__builtin_memcpy(k->hi_addr, p->saddr, 16);
+		k->lo_port = p->dport;
+		k->hi_port = p->sport;
+	}
+	k->proto = p->proto;
+	k->family = p->family;
+	return dir;
+}
+
+/* Parses a frame into p. On failure returns the counter explaining why. */
+static __always_inline int parse_packet(void *data, void *data_end, struct ls_pkt *p,
+					__u32 *why)
+{
+	__u32 l3 = 0;
+	__u16 et = 0;
+	int ext_err = 0, rc;
+
+	rc = parse_eth(data, data_end, &l3, &et);
+	if (rc != LS_P_OK) {
+		*why = rc == LS_P_NOT_MINE ? LS_CNT_UNPARSED_ETHERTYPE : LS_CNT_UNPARSED_ETH;
+		return rc;
+	}
+	if (et == ETH_P_IP) {
+		rc = parse_ipv4(data, data_end, l3, p);
+		*why = LS_CNT_UNPARSED_IPV4;
+	} else {
+		rc = parse_ipv6(data, data_end, l3, p, &ext_err);
+		*why = ext_err ? LS_CNT_UNPARSED_IPV6_EXT : LS_CNT_UNPARSED_IPV6;
+	}
+	if (rc == LS_P_FRAGMENT)
+		*why = LS_CNT_FRAGMENT;
+	if (rc != LS_P_OK)
+		return rc;
+	if (p->proto == IPPROTO_TCP)
+		rc = parse_tcp(data, data_end, p);
+	else if (p->proto == IPPROTO_UDP)
+		rc = parse_udp(data, data_end, p);
+	else if (p->proto == IPPROTO_ICMP && p->family == 4)
+		rc = parse_icmp(data, data_end, p, 0);
+	else if (p->proto == IPPROTO_ICMPV6 && p->family == 6)
+		rc = parse_icmp(data, data_end, p, 1);
+	else {
+		*why = LS_CNT_UNPARSED_PROTO;
+		return LS_P_NOT_MINE;
+	}
+	*why = LS_CNT_UNPARSED_L4;
+	return rc;
+}
+
+/* Fail-safe: stale liveness (mode != OFF) means the policy side is silent.
+ * The transition is claimed with a compare-and-swap so that one CPU reports
+ * it once. */
+static __always_inline int failsafe_check(__u64 now, struct ls_scratch *s, __u32 *mode)
+{
+	__u32 zero = 0;
+	struct ls_liveness *l = bpf_map_lookup_elem(&liveness, &zero);
+	if (!l || l->mode == LS_FAILSAFE_OFF) {
+		*mode = LS_FAILSAFE_OFF;
+		return 0;
+	}
+	*mode = l->mode;
+	__u64 beat = l->last_beat_k;
+	int stale = now > beat && now - beat > l->detect_timeout_ns;
+	__u32 was = l->in_failsafe;
+	if ((__u32)stale != was &&
+	    __sync_val_compare_and_swap(&l->in_failsafe, was, (__u32)stale) == was) {
+		l->entered_k = now;
+		count(stale ? LS_CNT_FAILSAFE_ENTER : LS_CNT_FAILSAFE_LEAVE);
+		ev_init(&s->ev, LS_EV_FAILSAFE, 0, 0, 0, 0, now);
+		s->ev.u.failsafe.last_beat_k = beat;
+		s->ev.u.failsafe.entered = stale;
+		emit(&s->ev);
+	}
+	return stale;
+}
+
+/* The verdict for this packet (pass or drop). */
+static __always_inline __u32 decide(const struct ls_flow_key *key, const struct ls_pkt *p,
+				    __u8 dir, struct ls_flow *f, const struct ls_config *cfg,
+				    __u64 now, struct ls_scratch *s)
+{
+	__u32 mode = 0;
+	int fs = failsafe_check(now, s, &mode);
+	__u32 v = LS_VERDICT_UNDECIDED;
+	struct ls_verdict_rec *vr = bpf_map_lookup_elem(&verdicts, key);
+	if (vr) {
+		v = vr->verdict;
+		if (vr->deadline_k && now > vr->deadline_k) {
+			if (fs) {
+				count(LS_CNT_FAILSAFE_HONOURED);
+			} else {
+				ev_init(&s->ev, LS_EV_VERDICT_EXPIRED, key, p, dir, f->flow_id, now);
+				s->ev.u.expired.deadline_k = vr->deadline_k;
+				s->ev.u.expired.verdict = v;
+				bpf_map_delete_elem(&verdicts, key);
+				count(LS_CNT_VERDICT_EXPIRED);
+				emit(&s->ev);
+				v = LS_VERDICT_UNDECIDED;
+			}
+		}
+	}
+	if (v == LS_VERDICT_PASS || v == LS_VERDICT_DROP)
+		return v;
+	/* Undecided. A flow that has passed before keeps passing: neither an
+	 * expired verdict nor a drop default ever cuts a live connection. */
+	if (f->last_verdict == LS_VERDICT_PASS) {
+		count(LS_CNT_STICKY_PASS);
+		return LS_VERDICT_PASS;
+	}
+	if (fs) {
+		count(LS_CNT_FAILSAFE_DEFAULT);
+		return mode == LS_FAILSAFE_DROP ? LS_VERDICT_DROP : LS_VERDICT_PASS;
+	}
+	return cfg->default_verdict == LS_VERDICT_DROP ? LS_VERDICT_DROP : LS_VERDICT_PASS;
+}
+
+/* DNS ports: DNS, mDNS (RFC 6762), LLMNR (RFC 4795). */
+static __always_inline int dns_port(__u16 port)
+{
+	return port == 53 || port == 5353 || port == 5355;
+}
+
+/* Copies the payload into s->buf and runs the inspector it looks like. */
+static __always_inline void inspect(void *ctx, int is_xdp, const struct ls_flow_key *key,
+				    const struct ls_pkt *p, __u8 dir, __u64 flow_id, __u64 now,
+				    struct ls_scratch *s)
+{
+	__u32 len = p->pay_len;
+	s->more = len > LS_BUF_SZ;
+	if (len > LS_BUF_SZ)
+		len = LS_BUF_SZ;
+	if (len < 1)
+		return;
+	s->len = len;
+	long err = is_xdp ? bpf_xdp_load_bytes(ctx, p->pay_off, s->buf, len)
+			  : bpf_skb_load_bytes(ctx, p->pay_off, s->buf, len);
+	if (err)
+		return;
+	ev_init(&s->ev, LS_EV_DPI, key, p, dir, flow_id, now);
+
+	int rc = LS_DPI_R_NONE, which = 0;
+	__u8 c0 = s->buf[0];
+	if (p->proto == IPPROTO_UDP) {
+		if (dns_port(p->sport) || dns_port(p->dport)) {
+			rc = ls_dpi_dns(s, 0);
+			which = LS_CNT_DPI_DNS;
+		}
+	} else if (p->proto == IPPROTO_TCP) {
+		if (p->sport == 53 || p->dport == 53) {
+			rc = ls_dpi_dns(s, 2);
+			which = LS_CNT_DPI_DNS;
+		} else if (c0 == 0x16) {
+			rc = ls_dpi_tls(s);
+			which = LS_CNT_DPI_TLS;
+		} else if (c0 >= 'A' && c0 <= 'Z') {
+			rc = ls_dpi_http(s);
+			which = LS_CNT_DPI_HTTP;
+		}
+	}
+	if (rc == LS_DPI_R_FOUND) {
+		count(which);
+		emit(&s->ev);
+	} else if (rc == LS_DPI_R_PARTIAL) {
+		/* announce "this is TLS/HTTP/DNS, name not seen whole", no names */
+		__u8 kind = s->ev.u.dpi.kind;
+		__builtin_memset(&s->ev.u.dpi, 0, sizeof(s->ev.u.dpi));
+		s->ev.u.dpi.kind = kind ? kind
+				: which == LS_CNT_DPI_TLS ? LS_DPI_TLS
+				: which == LS_CNT_DPI_HTTP ? LS_DPI_HTTP : LS_DPI_DNS;
+		s->ev.u.dpi.flags = LS_DPI_F_PARTIAL;
+		count(LS_CNT_DPI_PARTIAL);
+		emit(&s->ev);
+	} else if (rc == LS_DPI_R_MALFORMED) {
+		count(LS_CNT_DPI_MALFORMED);
+	} else {
+		count(LS_CNT_DPI_NONE);
+	}
+}
+
+static __always_inline void flow_end(struct ls_flow *f, const struct ls_flow_key *key,
+				     const struct ls_pkt *p, __u8 dir, __u32 reason, __u64 now,
+				     struct ls_scratch *s)
+{
+	ev_init(&s->ev, LS_EV_FLOW_END, key, p, dir, f->flow_id, now);
+	s->ev.u.end.reason = reason;
+	s->ev.u.end.pkts[0] = f->pkts[0];
+	s->ev.u.end.pkts[1] = f->pkts[1];
+	s->ev.u.end.bytes[0] = f->bytes[0];
+	s->ev.u.end.bytes[1] = f->bytes[1];
+	count(LS_CNT_FLOW_END);
+	emit(&s->ev);
+}
+
+/* Returns 1 to pass, 0 to drop. */
+static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 frame_len,
+				  int is_xdp)
+{
+	struct ls_pkt p = {};
+
+	p.frame_len = frame_len;
+	__u32 why = 0, zero = 0;
+
+	count(LS_CNT_PKTS);
+	if (parse_packet(data, data_end, &p, &why) != LS_P_OK) {
+		count(why);
+		count(LS_CNT_PASS);
+		return 1;
+	}
+	struct ls_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s) {
+		count(LS_CNT_PASS);
+		return 1;
+	}
+	struct ls_config defcfg = {}, *cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg || cfg->version == 0)
+		cfg = &defcfg;
+	__u64 idle = cfg->idle_timeout_ns ? cfg->idle_timeout_ns : LS_IDLE_TIMEOUT_NS_DEFAULT;
+	__u32 dpi_max = cfg->dpi_max_pkts ? cfg->dpi_max_pkts : LS_DPI_MAX_PKTS_DEFAULT;
+
+	struct ls_flow_key key = {};
+	__u8 dir = make_key(&p, &key);
+	__u64 now = bpf_ktime_get_boot_ns();
+
+	struct ls_flow *f = bpf_map_lookup_elem(&flows, &key);
+	if (f && now > f->last_seen_k && now - f->last_seen_k > idle) {
+		if (f->state != LS_FLOW_CLOSED)
+			flow_end(f, &key, &p, dir, LS_END_IDLE, now, s);
+		f = 0;
+	} else if (f && f->state == LS_FLOW_CLOSED && p.proto == IPPROTO_TCP &&
+		   (p.tcp_flags & (LS_TCP_SYN | LS_TCP_ACK)) == LS_TCP_SYN) {
+		f = 0; /* a new connection reusing the 5-tuple */
+	}
+	if (!f) {
+		__u64 *ctr = counter(LS_CNT_FLOW_NEW);
+		struct ls_flow nf = {};
+		nf.first_seen_k = now;
+		nf.init_dir = dir;
+		if (ctr) {
+			(*ctr)++;
+			/* unique while the pinned counters live: CPU in the top bits */
+			nf.flow_id = ((__u64)bpf_get_smp_processor_id() << 48) | *ctr;
+		}
+		if (bpf_map_update_elem(&flows, &key, &nf, BPF_ANY)) {
+			count(LS_CNT_FLOW_INSERT_FAIL);
+			count(LS_CNT_PASS);
+			return 1;
+		}
+		f = bpf_map_lookup_elem(&flows, &key);
+		if (!f) {
+			count(LS_CNT_FLOW_INSERT_FAIL);
+			count(LS_CNT_PASS);
+			return 1;
+		}
+		ev_init(&s->ev, LS_EV_FLOW_NEW, &key, &p, dir, nf.flow_id, now);
+		emit(&s->ev);
+	}
+
+	f->last_seen_k = now;
+	f->pkts[dir & 1]++;
+	f->bytes[dir & 1] += frame_len;
+	f->tcp_flags[dir & 1] |= p.tcp_flags;
+	if (p.proto == IPPROTO_TCP) {
+		if (p.tcp_flags & LS_TCP_RST) {
+			if (f->state != LS_FLOW_CLOSED) {
+				f->state = LS_FLOW_CLOSED;
+				flow_end(f, &key, &p, dir, LS_END_RST, now, s);
+			}
+		} else if ((f->tcp_flags[0] & LS_TCP_FIN) && (f->tcp_flags[1] & LS_TCP_FIN)) {
+			if (f->state != LS_FLOW_CLOSED) {
+				f->state = LS_FLOW_CLOSED;
+				flow_end(f, &key, &p, dir, LS_END_FIN, now, s);
+			}
+		} else if (p.tcp_flags & LS_TCP_FIN) {
+			f->state = LS_FLOW_CLOSING;
+		} else if (f->state == LS_FLOW_NEW && dir != f->init_dir) {
+			f->state = LS_FLOW_ESTABLISHED;
+		}
+	} else if (f->state == LS_FLOW_NEW && dir != f->init_dir) {
+		f->state = LS_FLOW_ESTABLISHED;
+	}
+
+	__u32 v = decide(&key, &p, dir, f, cfg, now, s);
+
+	if (p.pay_len && (dpi_max == LS_DPI_ALWAYS || f->dpi_pkts < dpi_max)) {
+		if (f->dpi_pkts < 255)
+			f->dpi_pkts++;
+		inspect(ctx, is_xdp, &key, &p, dir, f->flow_id, now, s);
+	}
+
+	f->last_verdict = v;
+	if (v == LS_VERDICT_DROP) {
+		/* which rule dropped it, for the counters */
+		struct ls_verdict_rec *vr = bpf_map_lookup_elem(&verdicts, &key);
+		struct ls_liveness *l = bpf_map_lookup_elem(&liveness, &zero);
+		if (vr && vr->verdict == LS_VERDICT_DROP)
+			count(LS_CNT_DROP_VERDICT);
+		else if (l && l->in_failsafe)
+			count(LS_CNT_DROP_FAILSAFE);
+		else
+			count(LS_CNT_DROP_DEFAULT);
+		return 0;
+	}
+	count(LS_CNT_PASS);
+	return 1;
+}
+
+/* xdp.frags: multi-buffer frames (jumbo MTU, big test-run frames) are
+ * handled too; headers are read from the linear part, payload through
+ * bpf_xdp_load_bytes, lengths from the whole buffer. */
+SEC("xdp.frags")
 int ls_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	return handle(data, data_end) ? XDP_PASS : XDP_DROP;
+	return handle(ctx, data, data_end, (__u32)bpf_xdp_get_buff_len(ctx), 1) ? XDP_PASS
+										  : XDP_DROP;
 }
 
 SEC("tc")
 int ls_tc(struct __sk_buff *skb)
 {
 	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
-	return handle(data, data_end) ? TC_ACT_OK : TC_ACT_SHOT;
+	return handle(skb, data, data_end, skb->len, 0) ? TC_ACT_OK : TC_ACT_SHOT;
 }

@@ -61,7 +61,9 @@ struct ls_flow {
 	__u8 dpi_pkts;       /* payload packets inspected so far */
 	__u8 dpi_done;       /* bitmask of enum ls_dpi_kind already reported */
 	__u8 init_dir;       /* direction of the first packet (the client side) */
-	__u8 pad[2];
+	__u8 last_verdict;   /* enum ls_verdict applied to the last packet: an
+			      * undecided flow that has passed keeps passing */
+	__u8 pad;
 };
 
 /* ---- verdicts ----------------------------------------------------------- */
@@ -85,12 +87,14 @@ struct ls_verdict_rec {
 /* ---- configuration and liveness (array maps, one entry, key 0) ---------- */
 
 #define LS_DPI_MAX_PKTS_DEFAULT 4
+#define LS_DPI_ALWAYS 0xffffffffu /* benchmarks and debugging only */
 #define LS_IDLE_TIMEOUT_NS_DEFAULT (120ull * 1000000000ull)
 
 struct ls_config {
 	__u32 version;         /* LS_WIRE_VERSION once user space has filled it */
 	__u32 default_verdict; /* for undecided flows: LS_VERDICT_PASS or _DROP */
-	__u32 dpi_max_pkts;    /* payload packets inspected per flow (0: default) */
+	__u32 dpi_max_pkts;    /* payload packets inspected per flow (0: default,
+				* LS_DPI_ALWAYS: every payload packet) */
 	__u32 trace_level;     /* 0 off; >0 per-packet trace events (filtered) */
 	__u64 idle_timeout_ns; /* flow end by idle, checked lazily on next packet */
 	__u64 pad[4];
@@ -144,6 +148,11 @@ enum ls_counter {
 	LS_CNT_FAILSAFE_LEAVE,
 	LS_CNT_FAILSAFE_HONOURED, /* expired verdict honoured in fail-safe */
 	LS_CNT_BEAT,              /* heartbeat timer fired */
+	/* added within wire version 1 (new indices only, never renumbered) */
+	LS_CNT_FLOW_INSERT_FAIL,  /* flow table update failed: packet passed */
+	LS_CNT_STICKY_PASS,       /* undecided flow that had passed kept passing */
+	LS_CNT_FAILSAFE_DEFAULT,  /* undecided flow got the fail-safe verdict */
+	LS_CNT_DPI_NONE,          /* inspected payload matched no protocol */
 	LS_CNT__MAX = 32,
 };
 

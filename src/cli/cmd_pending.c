@@ -10,5 +10,4 @@ static int pending(const char *name)
 	return 1;
 }
 
-int cmd_inspect(int argc, char **argv) { (void)argc; (void)argv; return pending("inspect"); }
 int cmd_wasm(int argc, char **argv) { (void)argc; (void)argv; return pending("wasm"); }

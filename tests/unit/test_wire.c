@@ -32,10 +32,23 @@ TEST(map_values_are_8_aligned)
 	CHECK_EQ_INT(sizeof(struct ls_liveness) % 8, 0);
 }
 
+/* Counter indices are read by index from a pinned map: never renumbered. */
+TEST(counter_indices_are_stable)
+{
+	CHECK_EQ_INT(LS_CNT_PKTS, 0);
+	CHECK_EQ_INT(LS_CNT_FRAGMENT, 12);
+	CHECK_EQ_INT(LS_CNT_BEAT, 25);
+	CHECK_EQ_INT(LS_CNT_FLOW_INSERT_FAIL, 26);
+	CHECK_EQ_INT(LS_CNT_DPI_NONE, 29);
+	CHECK(LS_CNT_DPI_NONE < LS_CNT__MAX);
+	CHECK_EQ_INT(offsetof(struct ls_flow, last_verdict), 62);
+}
+
 int main(void)
 {
 	RUN(flow_key_layout);
 	RUN(event_layout);
 	RUN(map_values_are_8_aligned);
+	RUN(counter_indices_are_stable);
 	return test_done();
 }

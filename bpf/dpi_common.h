@@ -1,0 +1,55 @@
+/* dpi_common.h - the per-CPU scratch the payload inspectors work in.
+ *
+ * The payload is copied once (bpf_xdp_load_bytes / bpf_skb_load_bytes) into a
+ * fixed buffer; inspectors read it through ls_b(), whose index mask keeps
+ * every access inside the buffer whatever the packet claims, so the verifier
+ * needs no packet-range proofs and a lying length can never read out of
+ * bounds. Inspectors are global (separately verified) functions returning one
+ * of enum ls_dpi_rc and filling s->ev.u.dpi. */
+#ifndef LS_DPI_COMMON_H
+#define LS_DPI_COMMON_H
+
+#include "lockstep/wire.h"
+
+#define LS_BUF_SZ 2048
+#define LS_BUF_MASK (LS_BUF_SZ - 1)
+
+/* Loop state of an inspector. It lives in map memory, read and written
+ * through a volatile pointer once per iteration: the verifier does not track
+ * values in memory, so every iteration is checked with unknown state and the
+ * iterator's states converge after one pass instead of one per byte. */
+struct ls_loop_st {
+	__u32 p, n, left, hops, lowest, state, flags, aux;
+};
+
+struct ls_scratch {
+	struct ls_event ev; /* the event being built */
+	__u32 len;          /* payload bytes in buf */
+	__u32 more;         /* 1: the payload continues past buf */
+	struct ls_loop_st st;
+	__u8 buf[LS_BUF_SZ];
+};
+
+enum ls_dpi_rc {
+	LS_DPI_R_NONE = 0,      /* not this protocol */
+	LS_DPI_R_FOUND = 1,     /* a complete result in s->ev.u.dpi */
+	LS_DPI_R_PARTIAL = 2,   /* this protocol, message continues: no names */
+	LS_DPI_R_MALFORMED = 3, /* this protocol, but lying inside: no names */
+};
+
+static __always_inline __u8 ls_b(const struct ls_scratch *s, __u32 i)
+{
+	return s->buf[i & LS_BUF_MASK];
+}
+
+static __always_inline __u32 ls_be16(const struct ls_scratch *s, __u32 i)
+{
+	return ((__u32)ls_b(s, i) << 8) | ls_b(s, i + 1);
+}
+
+static __always_inline __u32 ls_be24(const struct ls_scratch *s, __u32 i)
+{
+	return ((__u32)ls_b(s, i) << 16) | ((__u32)ls_b(s, i + 1) << 8) | ls_b(s, i + 2);
+}
+
+#endif

@@ -1,0 +1,95 @@
+/* dpi_tls.h - TLS ClientHello server_name (RFC 8446 4.1.2, RFC 6066 3).
+ *
+ * Reports a name only from a ClientHello that is complete in this packet:
+ * one handshake record holding the whole ClientHello. A ClientHello split
+ * across segments or records is LS_DPI_R_PARTIAL and yields no name, because
+ * without reassembly its name could be cut or belong to a message we never
+ * see whole. Every length field is checked against the one enclosing it. */
+#ifndef LS_DPI_TLS_H
+#define LS_DPI_TLS_H
+
+#include "dpi_common.h"
+
+#define LS_TLS_EXT_MAX 64 /* extensions walked before giving up */
+
+/* SNI host_name bytes we accept: visible ASCII (RFC 6066: a DNS hostname). */
+static __always_inline int ls_sni_byte_ok(__u8 c)
+{
+	return c > 0x20 && c < 0x7f;
+}
+
+__noinline int ls_dpi_tls(struct ls_scratch *s)
+{
+	if (!s)
+		return LS_DPI_R_NONE;
+	__u32 len = s->len;
+	if (len > LS_BUF_SZ)
+		return LS_DPI_R_NONE;
+	if (len < 6 || ls_b(s, 0) != 0x16 || ls_b(s, 1) != 3 || ls_b(s, 2) > 4)
+		return LS_DPI_R_NONE;
+	if (ls_b(s, 5) != 1) /* not a ClientHello */
+		return LS_DPI_R_NONE;
+	__u32 rec_len = ls_be16(s, 3);
+	if (len < 9 || 5 + rec_len > len || s->more)
+		return LS_DPI_R_PARTIAL;
+	__u32 hs_len = ls_be24(s, 6);
+	if (4 + hs_len > rec_len)
+		return LS_DPI_R_PARTIAL; /* ClientHello continues in a later record */
+	__u32 end = 9 + hs_len;
+	/* version(2) random(32) */
+	__u32 p = 9 + 34;
+	if (p + 1 > end)
+		return LS_DPI_R_MALFORMED;
+	__u32 sid = ls_b(s, p);
+	if (sid > 32)
+		return LS_DPI_R_MALFORMED;
+	p += 1 + sid;
+	if (p + 2 > end)
+		return LS_DPI_R_MALFORMED;
+	p += 2 + ls_be16(s, p); /* cipher suites */
+	if (p + 1 > end)
+		return LS_DPI_R_MALFORMED;
+	p += 1 + ls_b(s, p); /* compression methods */
+	if (p > end)
+		return LS_DPI_R_MALFORMED;
+	if (p + 2 > end)
+		return LS_DPI_R_NONE; /* no extensions at all: TLS without SNI */
+	__u32 ext_end = p + 2 + ls_be16(s, p);
+	if (ext_end > end)
+		return LS_DPI_R_MALFORMED;
+	p += 2;
+
+	struct ls_event_dpi *d = &s->ev.u.dpi;
+	d->kind = LS_DPI_TLS;
+	for (int i = 0; i < LS_TLS_EXT_MAX; i++) {
+		if (p + 4 > ext_end)
+			return LS_DPI_R_FOUND; /* walked them all: no SNI */
+		__u32 type = ls_be16(s, p), elen = ls_be16(s, p + 2);
+		__u32 body = p + 4;
+		if (body + elen > ext_end)
+			return LS_DPI_R_MALFORMED;
+		if (type == 0) {
+			/* server_name_list: len(2) { type(1) len(2) name } */
+			if (elen < 5 || ls_be16(s, body) + 2 != elen || ls_b(s, body + 2) != 0)
+				return LS_DPI_R_MALFORMED;
+			__u32 nlen = ls_be16(s, body + 3);
+			if (nlen == 0 || nlen + 3 > elen - 2 || nlen > LS_NAME_MAX - 1)
+				return LS_DPI_R_MALFORMED;
+			__u32 n0 = body + 5;
+			for (__u32 j = 0; j < LS_NAME_MAX - 1; j++) {
+				if (j >= nlen)
+					break;
+				__u8 c = ls_b(s, n0 + j);
+				if (!ls_sni_byte_ok(c))
+					return LS_DPI_R_MALFORMED;
+				d->name[j] = c;
+			}
+			d->name_len = nlen;
+			return LS_DPI_R_FOUND;
+		}
+		p = body + elen;
+	}
+	return LS_DPI_R_MALFORMED; /* more extensions than any real client sends */
+}
+
+#endif

@@ -1,0 +1,26 @@
+/* pcap_read.h - reads Ethernet frames from a capture file (pcap or pcapng,
+ * through libpcap) for `lockstep inspect` and the tests. Any other link type,
+ * and a corrupt or truncated file, is an error with a message a user can act
+ * on. */
+#ifndef LS_DATAPLANE_PCAP_READ_H
+#define LS_DATAPLANE_PCAP_READ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ls_pcap;
+
+/* Opens path. On failure returns NULL and writes why into err. */
+struct ls_pcap *ls_pcap_open(const char *path, char *err, size_t errlen);
+
+/* Next frame: 1 with data, caplen and wirelen set (valid until the next call),
+ * 0 at the end of the file, -1 on a read error (message in err). */
+int ls_pcap_next(struct ls_pcap *pc, const uint8_t **data, uint32_t *caplen,
+		 uint32_t *wirelen, char *err, size_t errlen);
+
+/* 1-based number of the frame last returned. */
+uint64_t ls_pcap_frame(const struct ls_pcap *pc);
+
+void ls_pcap_close(struct ls_pcap *pc);
+
+#endif

@@ -1,0 +1,153 @@
+/* testrun.c - BPF_PROG_TEST_RUN driver for the data plane (see testrun.h). */
+#include "dataplane/testrun.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lockstep.skel.h"
+
+struct ls_testrun {
+	struct lockstep_bpf *skel;
+	struct ring_buffer *rb;
+	ls_event_fn fn;
+	void *ctx;
+	int ncpu;
+};
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct ls_testrun *t = ctx;
+	struct ls_event ev;
+	/* a short record would be a wire-format mismatch: pad, never overread */
+	memset(&ev, 0, sizeof(ev));
+	memcpy(&ev, data, size < sizeof(ev) ? size : sizeof(ev));
+	if (t->fn)
+		t->fn(t->ctx, &ev);
+	return 0;
+}
+
+static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level, (void)fmt, (void)ap;
+	return 0;
+}
+
+int ls_testrun_set_config(struct ls_testrun *t, const struct ls_config *cfg)
+{
+	struct ls_config c;
+	__u32 zero = 0;
+	memset(&c, 0, sizeof(c));
+	if (cfg)
+		c = *cfg;
+	c.version = LS_WIRE_VERSION;
+	if (!c.default_verdict)
+		c.default_verdict = LS_VERDICT_PASS;
+	if (!c.dpi_max_pkts)
+		c.dpi_max_pkts = LS_DPI_MAX_PKTS_DEFAULT;
+	if (!c.idle_timeout_ns)
+		c.idle_timeout_ns = LS_IDLE_TIMEOUT_NS_DEFAULT;
+	return bpf_map_update_elem(bpf_map__fd(t->skel->maps.config), &zero, &c, BPF_ANY);
+}
+
+struct ls_testrun *ls_testrun_open(const struct ls_config *cfg, ls_event_fn fn, void *ctx,
+				   char *err, size_t errlen)
+{
+	struct ls_testrun *t = calloc(1, sizeof(*t));
+	if (!t) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	t->fn = fn;
+	t->ctx = ctx;
+	t->ncpu = libbpf_num_possible_cpus();
+	libbpf_print_fn_t old = libbpf_set_print(getenv("LS_BPF_DEBUG") ? NULL : silent);
+	if (getenv("LS_BPF_DEBUG"))
+		libbpf_set_print(old);
+	t->skel = lockstep_bpf__open_and_load();
+	libbpf_set_print(old);
+	if (!t->skel) {
+		snprintf(err, errlen,
+			 "cannot load the data plane program: %s (needs root and a kernel with "
+			 "BPF; set LS_BPF_DEBUG=1 for the verifier log)",
+			 strerror(errno));
+		free(t);
+		return NULL;
+	}
+	if (ls_testrun_set_config(t, cfg)) {
+		snprintf(err, errlen, "cannot write the config map: %s", strerror(errno));
+		ls_testrun_close(t);
+		return NULL;
+	}
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
+	if (!t->rb) {
+		snprintf(err, errlen, "cannot open the event ring buffer: %s", strerror(errno));
+		ls_testrun_close(t);
+		return NULL;
+	}
+	return t;
+}
+
+static int prog_fd(struct ls_testrun *t, enum ls_testrun_prog prog)
+{
+	return bpf_program__fd(prog == LS_TR_TC ? t->skel->progs.ls_tc : t->skel->progs.ls_xdp);
+}
+
+int ls_testrun_drain(struct ls_testrun *t)
+{
+	return ring_buffer__consume(t->rb);
+}
+
+int ls_testrun_packet(struct ls_testrun *t, enum ls_testrun_prog prog, const void *frame,
+		      uint32_t len, uint32_t *action)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len, .repeat = 1);
+	int rc = bpf_prog_test_run_opts(prog_fd(t, prog), &o);
+	if (rc)
+		return -errno;
+	*action = o.retval;
+	ls_testrun_drain(t);
+	return 0;
+}
+
+int ls_testrun_repeat(struct ls_testrun *t, enum ls_testrun_prog prog, const void *frame,
+		      uint32_t len, uint32_t repeat, uint64_t *ns_per_run)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len,
+		    .repeat = repeat);
+	int rc = bpf_prog_test_run_opts(prog_fd(t, prog), &o);
+	if (rc)
+		return -errno;
+	*ns_per_run = o.duration;
+	return 0;
+}
+
+uint64_t ls_testrun_counter(struct ls_testrun *t, unsigned idx)
+{
+	__u64 vals[t->ncpu > 0 ? t->ncpu : 1];
+	__u32 key = idx;
+	uint64_t sum = 0;
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.counters), &key, vals))
+		return 0;
+	for (int i = 0; i < t->ncpu; i++)
+		sum += vals[i];
+	return sum;
+}
+
+struct lockstep_bpf *ls_testrun_skel(struct ls_testrun *t)
+{
+	return t->skel;
+}
+
+void ls_testrun_close(struct ls_testrun *t)
+{
+	if (!t)
+		return;
+	ring_buffer__free(t->rb);
+	lockstep_bpf__destroy(t->skel);
+	free(t);
+}
