@@ -12,6 +12,8 @@ lw_engine *lw_engine_new(void)
 
 void lw_engine_free(lw_engine *e)
 {
+	if (e)
+		lw_engine_release_instances(e);
 	free(e);
 }
 
@@ -19,6 +21,10 @@ void lw_module_free(lw_module *m)
 {
 	if (!m)
 		return;
+	if (m->pins) {
+		m->free_pending = true;
+		return;
+	}
 	for (uint32_t i = 0; i < m->ntypes; i++) {
 		free(m->types[i].types);
 		free(m->types[i].sig);

@@ -123,10 +123,18 @@ typedef struct lw_data {
  * Fields may be added by any part of the engine. */
 struct lw_engine {
 	uint32_t nmodules; /* modules alive, checked by lw_engine_free */
+	/* instances whose instantiation trapped after their functions became
+	 * reachable through imported tables: the spec keeps them alive in the
+	 * store, so they live until the engine goes (instance.c) */
+	struct lw_instance *graveyard;
 };
 
 struct lw_module {
 	lw_engine *engine;
+	/* instances in the engine's graveyard still run this module's code:
+	 * lw_module_free is deferred until they go (instance.c) */
+	uint32_t pins;
+	bool free_pending;
 	uint8_t *bytes; /* owned copy of the binary */
 	size_t len;
 
@@ -175,6 +183,8 @@ int lw_validate(lw_module *m, lw_error *err);
 /* compile.c: translate every defined function for the interpreter */
 int lw_compile(lw_module *m, lw_error *err);
 void lw_compiled_free(void *compiled);
+/* instance.c: frees the graveyard (called by lw_engine_free) */
+void lw_engine_release_instances(lw_engine *e);
 
 /* LEB128 and error helpers shared by decode/validate (decode.c) */
 void lw_error_set(lw_error *err, lw_error_kind kind, int section,

@@ -23,24 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The execution half of the API may not be linked yet while the engine is
- * being built; weak references let this runner report those checks as
- * failures instead of not building at all. */
-#pragma weak lw_imports_new
-#pragma weak lw_imports_free
-#pragma weak lw_imports_add_func
-#pragma weak lw_imports_add_instance
-#pragma weak lw_imports_add_global
-#pragma weak lw_imports_add_table
-#pragma weak lw_imports_add_memory
-#pragma weak lw_limits_default
-#pragma weak lw_instantiate
-#pragma weak lw_instance_free
-#pragma weak lw_call
-#pragma weak lw_instance_trap
-#pragma weak lw_global_get
-#pragma weak lw_trap_message
-
 #define MAX_VALS 64
 #define MAX_INST 512
 
@@ -241,8 +223,7 @@ static uint8_t *read_file(const char *path, size_t *len)
 
 static bool exec_linked(void)
 {
-	return lw_imports_new && lw_instantiate && lw_call && lw_instance_trap &&
-	       lw_limits_default && lw_imports_add_instance && lw_global_get;
+	return true; /* the execution half of the engine has landed */
 }
 
 static lw_instance *find_instance(runner *r, const cJSON *name)

@@ -1,0 +1,665 @@
+/* instance.c - instantiation (linking with import type matching, allocation
+ * under the embedder's limits, segment initialisation in spec order, the
+ * start function) and the call API: lw_call, lw_resume, fuel, globals,
+ * bounds-checked guest memory access, traps and statistics. */
+#include "wasm/imports.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+lw_limits lw_limits_default(void)
+{
+	return (lw_limits){
+		.max_memory_pages = LW_MAX_PAGES,
+		.max_table_elems = 1u << 20,
+		.max_call_depth = 10000,
+		.max_stack_bytes = 8u << 20,
+		.fuel = 0,
+	};
+}
+
+/* ---- constant expressions ------------------------------------------------- */
+
+static uint64_t ce_uleb(const uint8_t **p, const uint8_t *end)
+{
+	uint64_t v = 0;
+	int s = 0;
+	while (*p < end) {
+		uint8_t b = *(*p)++;
+		if (s < 64)
+			v |= (uint64_t)(b & 0x7f) << s;
+		s += 7;
+		if (!(b & 0x80))
+			break;
+	}
+	return v;
+}
+
+static int64_t ce_sleb(const uint8_t **p, const uint8_t *end)
+{
+	uint64_t v = 0;
+	int s = 0;
+	uint8_t b = 0;
+	while (*p < end) {
+		b = *(*p)++;
+		if (s < 64)
+			v |= (uint64_t)(b & 0x7f) << s;
+		s += 7;
+		if (!(b & 0x80))
+			break;
+	}
+	if (s < 64 && (b & 0x40))
+		v |= ~0ull << s;
+	return (int64_t)v;
+}
+
+/* Evaluates a validated constant expression (with the extended-const
+ * arithmetic as a courtesy). */
+static uint64_t eval_const(lw_instance *in, lw_constexpr ce)
+{
+	const uint8_t *p = in->mod->bytes + ce.off, *end = p + ce.len;
+	uint64_t st[16];
+	int n = 0;
+	while (p < end) {
+		uint8_t b = *p++;
+		uint64_t v = 0;
+		switch (b) {
+		case 0x41: v = (uint32_t)ce_sleb(&p, end); break;
+		case 0x42: v = (uint64_t)ce_sleb(&p, end); break;
+		case 0x43: {
+			uint32_t x = 0;
+			if (end - p >= 4)
+				memcpy(&x, p, 4);
+			p += 4;
+			v = x;
+			break;
+		}
+		case 0x44:
+			if (end - p >= 8)
+				memcpy(&v, p, 8);
+			p += 8;
+			break;
+		case 0x23: v = in->globals[ce_uleb(&p, end)]->val; break;
+		case 0xd0: p++; v = 0; break;
+		case 0xd2: v = (uint64_t)(uintptr_t)in->funcs[ce_uleb(&p, end)]; break;
+		case 0x6a: case 0x6b: case 0x6c: case 0x7c: case 0x7d: case 0x7e: {
+			if (n < 2)
+				return 0;
+			uint64_t y = st[--n], x = st[--n];
+			switch (b) {
+			case 0x6a: v = (uint32_t)(x + y); break;
+			case 0x6b: v = (uint32_t)(x - y); break;
+			case 0x6c: v = (uint32_t)(x * y); break;
+			case 0x7c: v = x + y; break;
+			case 0x7d: v = x - y; break;
+			default: v = x * y; break;
+			}
+			break;
+		}
+		case 0x0b: continue;
+		default: return 0;
+		}
+		if (n < 16)
+			st[n++] = v;
+	}
+	return n ? st[n - 1] : 0;
+}
+
+/* ---- linking --------------------------------------------------------------- */
+
+/* amax: UINT64_MAX when the actual object has no maximum */
+static bool limits_match(uint32_t amin, uint64_t amax, lw_lim want)
+{
+	if (amin < want.min)
+		return false;
+	if (!want.has_max && want.max == LW_NO_MAX)
+		return true;
+	return amax != UINT64_MAX && amax <= want.max;
+}
+
+static int link_import(lw_instance *in, const lw_imports *imp, uint32_t i,
+		       uint32_t *nf, uint32_t *nt, uint32_t *nm, uint32_t *ng,
+		       lw_error *err)
+{
+	const lw_module *m = in->mod;
+	const lw_import *im = &m->imports[i];
+	lw_extern x;
+	if (!lw_imports_find(imp, im->module, im->name, &x)) {
+		lw_error_set(err, LW_ERR_UNLINKABLE, 2, -1, -1,
+			     "unknown import: %s.%s", im->module, im->name);
+		return -1;
+	}
+	bool ok = x.kind == im->kind;
+	if (ok) {
+		switch (im->kind) {
+		case LW_EXT_FUNC: {
+			const lw_functype *t = &m->types[im->d.type_idx];
+			const char *sig = x.f ? x.f->sig : x.host->sig;
+			ok = !strcmp(sig, t->sig);
+			if (!ok)
+				break;
+			lw_funcinst *f = x.f;
+			if (!f) {
+				f = &in->own[in->nown++];
+				f->inst = in;
+				f->host = x.host->fn;
+				f->host_user = x.host->user;
+				f->nparams = t->nparams;
+				f->nresults = t->nresults;
+				f->types = t->types;
+				f->sig = t->sig;
+				f->sig_key = lw_sig_key(t->sig);
+				f->index = *nf;
+			}
+			in->funcs[(*nf)++] = f;
+			break;
+		}
+		case LW_EXT_TABLE:
+			ok = x.t->elem == im->d.table.elem &&
+			     limits_match(x.t->size, x.t->max, im->d.table.lim);
+			if (ok) {
+				x.t->refs++;
+				in->tables[(*nt)++] = x.t;
+			}
+			break;
+		case LW_EXT_MEMORY:
+			ok = limits_match(x.m->pages,
+					  x.m->max == LW_NO_MAX ? UINT64_MAX : x.m->max,
+					  im->d.mem);
+			if (ok) {
+				x.m->refs++;
+				in->mems[(*nm)++] = x.m;
+			}
+			break;
+		case LW_EXT_GLOBAL:
+			ok = x.g->type == im->d.global.type &&
+			     x.g->mut == im->d.global.mut;
+			if (ok) {
+				x.g->refs++;
+				in->globals[(*ng)++] = x.g;
+			}
+			break;
+		}
+	}
+	if (!ok) {
+		lw_error_set(err, LW_ERR_UNLINKABLE, 2, -1, -1,
+			     "incompatible import type: %s.%s", im->module,
+			     im->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- instantiation ------------------------------------------------------------- */
+
+static void *zalloc(size_t n, size_t sz, bool *oom)
+{
+	void *p = calloc(n ? n : 1, sz);
+	if (!p)
+		*oom = true;
+	return p;
+}
+
+void lw_instance_free(lw_instance *in)
+{
+	if (!in)
+		return;
+	if (in->mems)
+		for (uint32_t i = 0; i < in->nmems; i++)
+			lw_mem_unref(in->mems[i]);
+	if (in->tables)
+		for (uint32_t i = 0; i < in->ntables; i++)
+			lw_tab_unref(in->tables[i]);
+	if (in->globals)
+		for (uint32_t i = 0; i < in->nglobals; i++)
+			lw_glob_unref(in->globals[i]);
+	if (in->elem_vals)
+		for (uint32_t i = 0; i < in->nelems; i++)
+			free(in->elem_vals[i]);
+	free(in->elem_vals);
+	free(in->elem_len);
+	free(in->data_len);
+	free(in->funcs);
+	free(in->own);
+	free(in->mems);
+	free(in->tables);
+	free(in->globals);
+	free(in->type_keys);
+	free(in->stack);
+	free(in->frames);
+	free(in);
+}
+
+static int fail(lw_instance *in, int rc)
+{
+	lw_instance_free(in);
+	return rc;
+}
+
+/* A trap during segment initialisation or in the start function: the
+ * instance's functions may already sit in imported tables, so it stays
+ * allocated (unreachable to the caller) until the engine is freed. */
+static int fail_reachable(lw_instance *in)
+{
+	lw_engine *e = in->mod->engine;
+	if (!e)
+		return fail(in, -1);
+	in->next_dead = e->graveyard;
+	e->graveyard = in;
+	((lw_module *)in->mod)->pins++;
+	return -1;
+}
+
+void lw_engine_release_instances(lw_engine *e)
+{
+	while (e->graveyard) {
+		lw_instance *in = e->graveyard;
+		e->graveyard = in->next_dead;
+		lw_module *m = (lw_module *)in->mod;
+		lw_instance_free(in);
+		if (--m->pins == 0 && m->free_pending)
+			lw_module_free(m);
+	}
+}
+
+int lw_instantiate(const lw_module *m, const lw_imports *imp,
+		   const lw_limits *lim, lw_instance **out, lw_error *err)
+{
+	lw_error dummy;
+	if (!err)
+		err = &dummy;
+	*out = NULL;
+	lw_instance *in = calloc(1, sizeof(*in));
+	if (!in) {
+		lw_error_set(err, LW_ERR_NOMEM, -1, -1, -1, "out of memory");
+		return -1;
+	}
+	in->mod = m;
+	in->nmems = m->nmems;
+	in->ntables = m->ntables;
+	in->nglobals = m->nglobals;
+	in->nelems = m->nelems;
+	in->lim = lim ? *lim : lw_limits_default();
+	lw_limits d = lw_limits_default();
+	if (!in->lim.max_call_depth)
+		in->lim.max_call_depth = d.max_call_depth;
+	if (!in->lim.max_stack_bytes)
+		in->lim.max_stack_bytes = d.max_stack_bytes;
+	if (!in->lim.max_memory_pages)
+		in->lim.max_memory_pages = d.max_memory_pages;
+	if (!in->lim.max_table_elems)
+		in->lim.max_table_elems = d.max_table_elems;
+
+	bool oom = false;
+	in->funcs = zalloc(m->nfuncs, sizeof(*in->funcs), &oom);
+	in->own = zalloc(m->nfuncs, sizeof(*in->own), &oom);
+	in->mems = zalloc(m->nmems, sizeof(*in->mems), &oom);
+	in->tables = zalloc(m->ntables, sizeof(*in->tables), &oom);
+	in->globals = zalloc(m->nglobals, sizeof(*in->globals), &oom);
+	in->type_keys = zalloc(m->ntypes, sizeof(*in->type_keys), &oom);
+	in->elem_vals = zalloc(m->nelems, sizeof(*in->elem_vals), &oom);
+	in->elem_len = zalloc(m->nelems, sizeof(*in->elem_len), &oom);
+	in->data_len = zalloc(m->ndatas, sizeof(*in->data_len), &oom);
+	size_t nslots = in->lim.max_stack_bytes / 8;
+	if (nslots < 64)
+		nslots = 64;
+	in->stack = malloc(nslots * 8);
+	in->frames = zalloc(in->lim.max_call_depth + 1, sizeof(lw_frame), &oom);
+	if (oom || !in->stack) {
+		lw_error_set(err, LW_ERR_NOMEM, -1, -1, -1, "out of memory");
+		return fail(in, -1);
+	}
+	in->stack_end = in->stack + nslots;
+	in->stack_top = in->stack;
+	for (uint32_t i = 0; i < m->ntypes; i++)
+		in->type_keys[i] = lw_sig_key(m->types[i].sig);
+
+	/* imports, in order */
+	uint32_t nf = 0, nt = 0, nm = 0, ng = 0;
+	for (uint32_t i = 0; i < m->nimports; i++)
+		if (link_import(in, imp, i, &nf, &nt, &nm, &ng, err))
+			return fail(in, -1);
+
+	/* defined functions */
+	for (uint32_t i = nf; i < m->nfuncs; i++) {
+		const lw_functype *t = &m->types[m->funcs[i].type_idx];
+		lw_funcinst *f = &in->own[in->nown++];
+		f->inst = in;
+		f->code = m->funcs[i].compiled;
+		f->nparams = t->nparams;
+		f->nresults = t->nresults;
+		f->types = t->types;
+		f->sig = t->sig;
+		f->sig_key = lw_sig_key(t->sig);
+		f->index = i;
+		in->funcs[i] = f;
+		if (!f->code) {
+			lw_error_set(err, LW_ERR_INVALID, 10, i, -1,
+				     "function %u was not compiled", i);
+			return fail(in, -1);
+		}
+	}
+	/* tables and memories, under the embedder's caps */
+	for (uint32_t i = nt; i < m->ntables; i++) {
+		const lw_tabletype *tt = &m->tables[i].type;
+		if (tt->lim.min > in->lim.max_table_elems) {
+			lw_error_set(err, LW_ERR_LIMIT, 4, -1, -1,
+				     "table %u: %u elements exceed the limit of %u",
+				     i, tt->lim.min, in->lim.max_table_elems);
+			return fail(in, -1);
+		}
+		in->tables[i] = lw_tab_new(tt->elem, tt->lim.min,
+					   tt->lim.has_max || tt->lim.max != LW_NO_MAX
+						   ? tt->lim.max : UINT64_MAX,
+					   in->lim.max_table_elems);
+		if (!in->tables[i]) {
+			lw_error_set(err, LW_ERR_NOMEM, 4, -1, -1, "out of memory");
+			return fail(in, -1);
+		}
+	}
+	for (uint32_t i = nm; i < m->nmems; i++) {
+		const lw_lim *l = &m->mems[i].lim;
+		if (l->min > in->lim.max_memory_pages) {
+			lw_error_set(err, LW_ERR_LIMIT, 5, -1, -1,
+				     "memory %u: %u pages exceed the limit of %u",
+				     i, l->min, in->lim.max_memory_pages);
+			return fail(in, -1);
+		}
+		in->mems[i] = lw_mem_new(l->min, l->max, in->lim.max_memory_pages);
+		if (!in->mems[i]) {
+			lw_error_set(err, LW_ERR_NOMEM, 5, -1, -1,
+				     "out of memory for %u pages", l->min);
+			return fail(in, -1);
+		}
+	}
+	/* globals, in order (an initialiser sees the globals before it) */
+	for (uint32_t i = ng; i < m->nglobals; i++) {
+		const lw_global *g = &m->globals[i];
+		in->globals[i] = lw_glob_new(g->type.type, g->type.mut, 0);
+		if (!in->globals[i]) {
+			lw_error_set(err, LW_ERR_NOMEM, 6, -1, -1, "out of memory");
+			return fail(in, -1);
+		}
+		in->globals[i]->val = eval_const(in, g->init);
+	}
+	/* element segments: evaluate every item now */
+	for (uint32_t i = 0; i < m->nelems; i++) {
+		const lw_elem *e = &m->elems[i];
+		in->elem_vals[i] = zalloc(e->count, sizeof(uint64_t), &oom);
+		if (oom) {
+			lw_error_set(err, LW_ERR_NOMEM, 9, -1, -1, "out of memory");
+			return fail(in, -1);
+		}
+		for (uint32_t k = 0; k < e->count; k++)
+			in->elem_vals[i][k] =
+				e->func_idx ? (uint64_t)(uintptr_t)in->funcs[e->func_idx[k]]
+					    : eval_const(in, e->exprs[k]);
+		in->elem_len[i] = e->count;
+	}
+	for (uint32_t i = 0; i < m->ndatas; i++)
+		in->data_len[i] = m->datas[i].len;
+
+	/* active segments in order; a trap leaves earlier writes in place */
+	for (uint32_t i = 0; i < m->nelems; i++) {
+		const lw_elem *e = &m->elems[i];
+		if (e->mode == LW_SEG_ACTIVE) {
+			uint64_t off = (uint32_t)eval_const(in, e->offset);
+			lw_tabobj *t = in->tables[e->table_idx];
+			if (off + e->count > t->size) {
+				lw_error_set(err, LW_ERR_UNINSTANTIABLE, 9, -1, -1,
+					     "out of bounds table access");
+				return fail_reachable(in);
+			}
+			if (e->count)
+				memcpy(t->elems + off, in->elem_vals[i],
+				       e->count * sizeof(uint64_t));
+		}
+		if (e->mode != LW_SEG_PASSIVE)
+			in->elem_len[i] = 0;
+	}
+	for (uint32_t i = 0; i < m->ndatas; i++) {
+		const lw_data *dd = &m->datas[i];
+		if (dd->mode != LW_SEG_ACTIVE)
+			continue;
+		uint64_t off = (uint32_t)eval_const(in, dd->offset);
+		lw_memobj *mem = in->mems[dd->mem_idx];
+		if (off + dd->len > mem->size) {
+			lw_error_set(err, LW_ERR_UNINSTANTIABLE, 11, -1, -1,
+				     "out of bounds memory access");
+			return fail_reachable(in);
+		}
+		if (dd->len)
+			memcpy(mem->data + off, m->bytes + dd->off, dd->len);
+		in->data_len[i] = 0;
+	}
+	if (m->has_start) {
+		in->fuel = in->lim.fuel ? (int64_t)in->lim.fuel : INT64_MAX;
+		lw_call_result r = lw_invoke(in, in->funcs[m->start], in->stack);
+		if (r != LW_OK) {
+			lw_error_set(err, LW_ERR_UNINSTANTIABLE, 8, m->start, -1,
+				     "%s", in->trap.message);
+			return fail_reachable(in);
+		}
+		in->suspended = false;
+		in->nframes = 0;
+	}
+	*out = in;
+	return 0;
+}
+
+/* ---- calls ---------------------------------------------------------------------- */
+
+static lw_funcinst *export_func(lw_instance *in, const char *name)
+{
+	const lw_module *m = in->mod;
+	for (uint32_t i = 0; i < m->nexports; i++)
+		if (m->exports[i].kind == LW_EXT_FUNC &&
+		    !strcmp(m->exports[i].name, name))
+			return in->funcs[m->exports[i].index];
+	return NULL;
+}
+
+static lw_call_result bad_call(lw_instance *in, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static lw_call_result bad_call(lw_instance *in, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	memset(&in->trap, 0, sizeof(in->trap));
+	in->trap.kind = LW_TRAP_BAD_CALL;
+	in->trap.func_index = -1;
+	vsnprintf(in->trap.message, sizeof(in->trap.message), fmt, ap);
+	va_end(ap);
+	return LW_TRAP_BAD_CALL;
+}
+
+static void slot_to_value(lw_value *v, uint64_t s, uint8_t type)
+{
+	memset(v, 0, sizeof(*v));
+	v->type = (lw_valtype)type;
+	switch (type) {
+	case LW_I32: v->of.i32 = (int32_t)(uint32_t)s; break;
+	case LW_F32: v->of.f32_bits = (uint32_t)s; break;
+	case LW_FUNCREF:
+	case LW_EXTERNREF: v->of.ref = (void *)(uintptr_t)s; break;
+	default: v->of.f64_bits = s; break;
+	}
+}
+
+static uint64_t value_to_slot(const lw_value *v)
+{
+	switch (v->type) {
+	case LW_I32: return (uint32_t)v->of.i32;
+	case LW_F32: return v->of.f32_bits;
+	case LW_FUNCREF:
+	case LW_EXTERNREF: return (uint64_t)(uintptr_t)v->of.ref;
+	default: return v->of.f64_bits;
+	}
+}
+
+/* Bookkeeping common to a finished lw_call / lw_resume. */
+static lw_call_result finish(lw_instance *in, lw_funcinst *f, uint64_t *base,
+			     int64_t fuel0, lw_call_result r, lw_value *results,
+			     size_t nresults)
+{
+	in->depth--;
+	if (fuel0 != INT64_MAX)
+		in->stats.fuel_used += (uint64_t)(fuel0 - in->fuel);
+	if (r == LW_OK) {
+		for (size_t i = 0; i < nresults && i < f->nresults; i++)
+			slot_to_value(&results[i], base[i], f->types[f->nparams + i]);
+	} else {
+		in->stats.traps++;
+	}
+	return r;
+}
+
+lw_call_result lw_call(lw_instance *in, const char *export_name,
+		       const lw_value *args, size_t nargs, lw_value *results,
+		       size_t nresults)
+{
+	lw_funcinst *f = export_func(in, export_name);
+	if (!f)
+		return bad_call(in, "no exported function \"%s\"", export_name);
+	if (nargs != f->nparams || nresults != f->nresults)
+		return bad_call(in, "%s%s takes %u arguments and returns %u results",
+				export_name, f->sig, f->nparams, f->nresults);
+	for (size_t i = 0; i < nargs; i++)
+		if (args[i].type != f->types[i])
+			return bad_call(in, "%s%s: argument %zu has the wrong type",
+					export_name, f->sig, i);
+	if (in->depth == 0) {
+		/* a new top-level call abandons a suspended one */
+		in->suspended = false;
+		in->nframes = 0;
+		in->stack_top = in->stack;
+		in->fuel = in->lim.fuel ? (int64_t)in->lim.fuel : INT64_MAX;
+	}
+	uint64_t *base = in->stack_top;
+	size_t need = nargs > nresults ? nargs : nresults;
+	if (base + need + 1 > in->stack_end) {
+		memset(&in->trap, 0, sizeof(in->trap));
+		lw_set_trap(in, LW_TRAP_STACK_EXHAUSTED, NULL);
+		in->stats.traps++;
+		return LW_TRAP_STACK_EXHAUSTED;
+	}
+	for (size_t i = 0; i < nargs; i++)
+		base[i] = value_to_slot(&args[i]);
+	memset(&in->trap, 0, sizeof(in->trap));
+	in->trap.func_index = -1;
+	in->stats.calls++;
+	in->depth++;
+	int64_t fuel0 = in->fuel;
+	lw_call_result r = lw_invoke(in, f, base);
+	if (r == LW_TRAP_OUT_OF_FUEL && in->depth > 1)
+		in->suspended = false; /* only a top-level call can be resumed */
+	return finish(in, f, base, fuel0, r, results, nresults);
+}
+
+lw_call_result lw_resume(lw_instance *in, lw_value *results, size_t nresults)
+{
+	if (!in->suspended || in->depth != 0)
+		return bad_call(in, "no call suspended for lack of fuel");
+	lw_funcinst *f = in->susp_entry;
+	if (nresults != f->nresults)
+		return bad_call(in, "the suspended call returns %u results",
+				f->nresults);
+	in->suspended = false;
+	in->depth++;
+	int64_t fuel0 = in->fuel;
+	memset(&in->trap, 0, sizeof(in->trap));
+	in->trap.func_index = -1;
+	lw_call_result r = lw_exec(in, &in->susp_ip, &in->susp_fp,
+				   &in->susp_fn, in->susp_frame0);
+	if (r == LW_TRAP_OUT_OF_FUEL)
+		in->suspended = true;
+	return finish(in, f, in->susp_base, fuel0, r, results, nresults);
+}
+
+void lw_instance_set_fuel(lw_instance *in, uint64_t fuel)
+{
+	in->fuel = fuel > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)fuel;
+}
+
+uint64_t lw_instance_fuel_left(const lw_instance *in)
+{
+	return in->fuel < 0 ? 0 : (uint64_t)in->fuel;
+}
+
+const lw_trap_info *lw_instance_trap(const lw_instance *in)
+{
+	return &in->trap;
+}
+
+void lw_host_trap(lw_instance *in, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	in->trap.kind = LW_TRAP_HOST;
+	vsnprintf(in->trap.message, sizeof(in->trap.message), fmt, ap);
+	va_end(ap);
+}
+
+/* ---- globals ------------------------------------------------------------------------ */
+
+static lw_globobj *export_global(lw_instance *in, const char *name)
+{
+	const lw_module *m = in->mod;
+	for (uint32_t i = 0; i < m->nexports; i++)
+		if (m->exports[i].kind == LW_EXT_GLOBAL &&
+		    !strcmp(m->exports[i].name, name))
+			return in->globals[m->exports[i].index];
+	return NULL;
+}
+
+int lw_global_get(lw_instance *in, const char *name, lw_value *out)
+{
+	lw_globobj *g = export_global(in, name);
+	if (!g)
+		return -1;
+	slot_to_value(out, g->val, g->type);
+	return 0;
+}
+
+int lw_global_set(lw_instance *in, const char *name, lw_value v)
+{
+	lw_globobj *g = export_global(in, name);
+	if (!g || !g->mut || v.type != g->type)
+		return -1;
+	g->val = value_to_slot(&v);
+	return 0;
+}
+
+/* ---- memory --------------------------------------------------------------------------- */
+
+static lw_memobj *mem0(lw_instance *in)
+{
+	return in->mod->nmems ? in->mems[0] : NULL;
+}
+
+uint8_t *lw_memory_data(lw_instance *in)
+{
+	lw_memobj *m = mem0(in);
+	return m ? m->data : NULL;
+}
+
+uint64_t lw_memory_size(lw_instance *in)
+{
+	lw_memobj *m = mem0(in);
+	return m ? m->size : 0;
+}
+
+void *lw_memory_ptr(lw_instance *in, uint64_t addr, uint64_t len)
+{
+	lw_memobj *m = mem0(in);
+	if (!m || addr > m->size || len > m->size - addr)
+		return NULL;
+	return m->data + addr;
+}
+
+void lw_instance_set_user(lw_instance *in, void *user) { in->user = user; }
+void *lw_instance_user(const lw_instance *in) { return in->user; }
+
+void lw_instance_stats(const lw_instance *in, lw_stats *out) { *out = in->stats; }
