@@ -18,5 +18,6 @@ int cmd_counters(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_wasm(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
+int cmd_clock(int argc, char **argv);
 
 #endif

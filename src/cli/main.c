@@ -16,6 +16,7 @@ static const struct ls_command commands[] = {
 	{"inspect", cmd_inspect, "run a capture through the kernel data plane"},
 	{"wasm", cmd_wasm, "run or validate a WebAssembly module"},
 	{"reload", cmd_reload, "load a new policy into the running agent"},
+	{"clock", cmd_clock, "run the heartbeat alone and show the clock mapping"},
 };
 
 static void usage(FILE *f)

@@ -152,7 +152,7 @@ int ls_hb_open(struct ls_heartbeat **out, const struct ls_hb_config *cfg, char *
 			 "pins a bpffs directory)", strerror(-rc));
 		goto fail;
 	}
-	if (c->events_fd <= 0) {
+	if (c->events_fd <= 0 && !c->events_elsewhere) {
 		hb->rb = ring_buffer__new(bpf_map__fd(hb->skel->maps.events), on_ring_event, hb,
 					  NULL);
 		if (!hb->rb) {

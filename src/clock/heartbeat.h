@@ -43,8 +43,14 @@ struct ls_hb_config {
 	int events_fd, liveness_fd, counters_fd;
 	/* bpffs directory to pin the beat timer map (and the maps the
 	 * heartbeat owns) in, so the watchdog outlives the agent; NULL: no
-	 * pins. Tests pass a private directory, never the default. */
+	 * pins. Maps already pinned there under the data plane's names
+	 * (events, liveness, counters) are adopted instead of created: that is
+	 * how the agent shares them. Tests pass a private directory. */
 	const char *pin_dir;
+	/* `events` is consumed by someone else (the data plane's ring-buffer
+	 * consumer, which passes heartbeat events to ls_hb_handle_event): do
+	 * not open a second consumer on it. Implied by events_fd > 0. */
+	bool events_elsewhere;
 	const struct ls_gclock *gclock; /* the guest clock to map (NULL: G
 					 * without faults) */
 	struct ls_est_config est;

@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 
-int ls_sync_open(struct ls_sync *s, const struct ls_clock_opts *o, int events_fd,
-		 int liveness_fd, int counters_fd, const char *pin_dir, char *err,
-		 size_t errlen)
+int ls_sync_open(struct ls_sync *s, const struct ls_clock_opts *o,
+		 const struct ls_sync_maps *maps, char *err, size_t errlen)
 {
+	static const struct ls_sync_maps own = {0};
+	if (!maps)
+		maps = &own;
 	memset(s, 0, sizeof(*s));
 	s->opts = *o;
 	ls_gclock_init(&s->gclock, &o->guest, ls_k_now());
@@ -15,10 +17,11 @@ int ls_sync_open(struct ls_sync *s, const struct ls_clock_opts *o, int events_fd
 		.interval_ns = o->beat_interval_ns,
 		.detect_multiplier = o->detect_multiplier,
 		.failsafe_mode = o->failsafe_mode,
-		.events_fd = events_fd,
-		.liveness_fd = liveness_fd,
-		.counters_fd = counters_fd,
-		.pin_dir = pin_dir,
+		.events_fd = maps->events_fd,
+		.liveness_fd = maps->liveness_fd,
+		.counters_fd = maps->counters_fd,
+		.pin_dir = maps->pin_dir,
+		.events_elsewhere = maps->events_elsewhere,
 		.gclock = &s->gclock,
 	};
 	if (ls_hb_open(&s->hb, &c, err, errlen))

@@ -21,11 +21,24 @@ struct ls_sync {
 	struct ls_heartbeat *hb;
 };
 
-/* Start G, load and arm the heartbeat on the data plane's maps (fds; -1 for
- * own maps), and take a first burst so the mapping is valid at once. */
-int ls_sync_open(struct ls_sync *s, const struct ls_clock_opts *o, int events_fd,
-		 int liveness_fd, int counters_fd, const char *pin_dir, char *err,
-		 size_t errlen);
+/* Where the heartbeat's shared maps come from. */
+struct ls_sync_maps {
+	/* bpffs directory of the data plane's pins: events, liveness and
+	 * counters are adopted from there, the beat timer is pinned there
+	 * (so the watchdog outlives the agent). NULL: no pins. */
+	const char *pin_dir;
+	/* or the data plane's map fds (> 0), used before pins */
+	int events_fd, liveness_fd, counters_fd;
+	/* the data plane consumes `events` and forwards LS_EV_BEAT and
+	 * LS_EV_FAILSAFE to ls_hb_handle_event(s->hb, ev) */
+	bool events_elsewhere;
+};
+
+/* Start G, load and arm the heartbeat on the given maps (NULL: its own,
+ * unpinned; poll ls_hb_fd(s->hb)), and take a first burst of pings so the
+ * mapping is valid before the first beat. */
+int ls_sync_open(struct ls_sync *s, const struct ls_clock_opts *o,
+		 const struct ls_sync_maps *maps, char *err, size_t errlen);
 void ls_sync_close(struct ls_sync *s);
 
 ls_g ls_sync_now_g(const struct ls_sync *s);

@@ -4,10 +4,38 @@
  * real heartbeat. */
 #include "test.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
 #include "clock/sync.h"
+#include "lockstep.skel.h"
+
+static char pin_dir[128];
+
+static void cleanup_pins(void)
+{
+	const char *names[] = {"hb_beat", "liveness", "events", "counters"};
+	char p[256];
+	if (!pin_dir[0])
+		return;
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s/%s", pin_dir, names[i]);
+		unlink(p);
+	}
+	rmdir(pin_dir);
+}
+
+static int forward(void *ctx, void *data, size_t size)
+{
+	if (size >= sizeof(struct ls_event))
+		ls_hb_handle_event(ctx, data);
+	return 0;
+}
 
 TEST(options_parse_and_refuse)
 {
@@ -57,7 +85,7 @@ TEST(sync_converts_guest_deadlines_safely)
 	CHECK_EQ_INT(ls_clock_opt(&o, "--guest-clock", "offset=+5ms,delay=2ms,quantum=1ms", err,
 				  sizeof(err)), 1);
 	struct ls_sync s;
-	if (ls_sync_open(&s, &o, -1, -1, -1, NULL, err, sizeof(err))) {
+	if (ls_sync_open(&s, &o, NULL, err, sizeof(err))) {
 		printf("# %s\n", err);
 		CHECK(0);
 		return;
@@ -102,7 +130,7 @@ TEST(sync_converts_guest_deadlines_safely)
 	CHECK_EQ_INT(ls_clock_opt(&o2, "--guest-clock", "delay=2ms", err, sizeof(err)), 1);
 	o2.no_clock_sync = true;
 	struct ls_sync s2;
-	if (ls_sync_open(&s2, &o2, -1, -1, -1, NULL, err, sizeof(err))) {
+	if (ls_sync_open(&s2, &o2, NULL, err, sizeof(err))) {
 		printf("# %s\n", err);
 		CHECK(0);
 		return;
@@ -115,13 +143,77 @@ TEST(sync_converts_guest_deadlines_safely)
 	ls_sync_close(&s2);
 }
 
+TEST(adopts_the_data_plane_pins)
+{
+	/* the data plane pinned its maps (as src/dataplane does, same names);
+	 * the sync object adopts them from the pin directory, pins its beat
+	 * beside them, and lets the data plane's consumer forward its events */
+	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/ls-test-sync-%d", (int)getpid());
+	if (mkdir(pin_dir, 0700) && errno != EEXIST) {
+		CHECK(0);
+		return;
+	}
+	struct lockstep_bpf *dp = lockstep_bpf__open();
+	CHECK(dp != NULL);
+	if (!dp)
+		return;
+	char p[256];
+	struct bpf_map *maps[] = {dp->maps.events, dp->maps.liveness, dp->maps.counters};
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s/%s", pin_dir, bpf_map__name(maps[i]));
+		CHECK(bpf_map__set_pin_path(maps[i], p) == 0);
+	}
+	if (lockstep_bpf__load(dp)) {
+		printf("# loading lockstep.bpf.o: %s\n", strerror(errno));
+		CHECK(0);
+		lockstep_bpf__destroy(dp);
+		return;
+	}
+	struct ls_clock_opts o;
+	char err[256];
+	ls_clock_opts_default(&o);
+	o.beat_interval_ns = 20 * LS_NS_PER_MS;
+	struct ls_sync_maps m = {.pin_dir = pin_dir, .events_elsewhere = true};
+	struct ls_sync s;
+	if (ls_sync_open(&s, &o, &m, err, sizeof(err))) {
+		printf("# %s\n", err);
+		CHECK(0);
+		lockstep_bpf__destroy(dp);
+		return;
+	}
+	CHECK_EQ_INT(ls_hb_fd(s.hb), -1);
+	struct ring_buffer *rb =
+		ring_buffer__new(bpf_map__fd(dp->maps.events), forward, s.hb, NULL);
+	CHECK(rb != NULL);
+	ls_k end = ls_k_add(ls_k_now(), 2 * LS_NS_PER_S);
+	while (rb && ls_hb_stats(s.hb)->good < 5 && ls_k_now().ns < end.ns)
+		ring_buffer__poll(rb, 50);
+	CHECK(ls_hb_stats(s.hb)->good >= 5);
+	struct ls_liveness l;
+	__u32 key = 0;
+	CHECK_EQ_INT(bpf_map_lookup_elem(bpf_map__fd(dp->maps.liveness), &key, &l), 0);
+	CHECK(ls_k_now().ns - (int64_t)l.last_beat_k < 100 * LS_NS_PER_MS);
+	CHECK_EQ_INT(l.detect_timeout_ns, 60 * LS_NS_PER_MS);
+	struct stat sb;
+	snprintf(p, sizeof(p), "%s/hb_beat", pin_dir);
+	CHECK(stat(p, &sb) == 0);
+	ring_buffer__free(rb);
+	ls_hb_stop(s.hb);
+	ls_sync_close(&s);
+	lockstep_bpf__destroy(dp);
+	cleanup_pins();
+	CHECK(stat(pin_dir, &sb) != 0);
+}
+
 int main(void)
 {
+	atexit(cleanup_pins);
 	RUN(options_parse_and_refuse);
 	if (geteuid() != 0) {
 		printf("# not root: skipping the kernel part\n");
 		return test_done();
 	}
 	RUN(sync_converts_guest_deadlines_safely);
+	RUN(adopts_the_data_plane_pins);
 	return test_done();
 }

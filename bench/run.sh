@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# run.sh - runs every benchmark built into build/bench/ (`make bench`). Each
+# prints its own figures with ratios against a baseline measured in the same
+# run; nothing here asserts times.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+rc=0
+for b in build/bench/*_bench; do
+	[ -x "$b" ] || continue
+	echo "### $b"
+	"$b" || rc=1
+done
+exit $rc
