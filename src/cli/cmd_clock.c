@@ -127,6 +127,7 @@ int cmd_clock(int argc, char **argv)
 	ls_gclock_init(&gc, &co.guest, ls_k_now());
 	struct ls_hb_config c = {
 		.interval_ns = co.beat_interval_ns,
+		.expect_interval_ns = co.check_interval_ns,
 		.detect_multiplier = co.detect_multiplier,
 		.failsafe_mode = co.failsafe_mode,
 		.gclock = &gc,

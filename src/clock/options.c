@@ -14,7 +14,9 @@ const char ls_clock_opts_help[] =
 	"  --beat-interval DUR      heartbeat period, e.g. 100ms (default 100ms)\n"
 	"  --detect-multiplier N    fail-safe after N beat intervals of silence (default 3)\n"
 	"  --fail-safe pass|drop    verdict for new flows while in fail-safe (default pass)\n"
-	"  --no-clock-sync          use guest deadlines as kernel times (naive; for comparison)\n";
+	"  --no-clock-sync          use guest deadlines as kernel times (naive; for comparison)\n"
+	"  --beat-check-interval DUR  interval user space expects (default: --beat-interval;\n"
+	"                           differ to exercise the beat interval mismatch alarm)\n";
 
 void ls_clock_opts_default(struct ls_clock_opts *o)
 {
@@ -29,7 +31,8 @@ int ls_clock_opt_takes_value(const char *name)
 	if (!strcmp(name, "--no-clock-sync"))
 		return 0;
 	if (!strcmp(name, "--guest-clock") || !strcmp(name, "--beat-interval") ||
-	    !strcmp(name, "--detect-multiplier") || !strcmp(name, "--fail-safe"))
+	    !strcmp(name, "--detect-multiplier") || !strcmp(name, "--fail-safe") ||
+	    !strcmp(name, "--beat-check-interval"))
 		return 1;
 	return -1;
 }
@@ -49,16 +52,18 @@ int ls_clock_opt(struct ls_clock_opts *o, const char *name, const char *value,
 	} else if (!strcmp(name, "--guest-clock")) {
 		if (ls_gclock_parse(value, &o->guest, err, errlen))
 			return -1;
-	} else if (!strcmp(name, "--beat-interval")) {
+	} else if (!strcmp(name, "--beat-interval") || !strcmp(name, "--beat-check-interval")) {
 		int64_t ns;
 		if (ls_parse_duration_ns(value, strlen(value), &ns) || ns < LS_NS_PER_MS ||
 		    ns > 60 * LS_NS_PER_S) {
-			snprintf(err, errlen,
-				 "--beat-interval '%s': give a duration from 1ms to 60s, e.g. 100ms",
-				 value);
+			snprintf(err, errlen, "%s '%s': give a duration from 1ms to 60s, e.g. 100ms",
+				 name, value);
 			return -1;
 		}
-		o->beat_interval_ns = ns;
+		if (!strcmp(name, "--beat-interval"))
+			o->beat_interval_ns = ns;
+		else
+			o->check_interval_ns = ns;
 	} else if (!strcmp(name, "--detect-multiplier")) {
 		char *end;
 		long n = strtol(value, &end, 10);

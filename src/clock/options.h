@@ -7,6 +7,9 @@
  *   --no-clock-sync           use the guest's clock for deadlines as is (the
  *                             naive integration; kept to reproduce the
  *                             failure and compare)
+ *   --beat-check-interval DUR the interval user space checks beats against
+ *                             (default: --beat-interval; set it differently
+ *                             to exercise the mismatch alarm)
  * Parsed here so every command spells them the same way.
  */
 #ifndef LS_CLOCK_OPTIONS_H
@@ -24,6 +27,7 @@ struct ls_clock_opts {
 	int detect_multiplier;       /* --detect-multiplier */
 	uint32_t failsafe_mode;      /* --fail-safe: enum ls_failsafe_mode */
 	bool no_clock_sync;          /* --no-clock-sync */
+	int64_t check_interval_ns;   /* --beat-check-interval, 0: the beat's */
 };
 
 void ls_clock_opts_default(struct ls_clock_opts *o);

@@ -15,6 +15,7 @@ int ls_sync_open(struct ls_sync *s, const struct ls_clock_opts *o,
 	ls_gclock_init(&s->gclock, &o->guest, ls_k_now());
 	struct ls_hb_config c = {
 		.interval_ns = o->beat_interval_ns,
+		.expect_interval_ns = o->check_interval_ns,
 		.detect_multiplier = o->detect_multiplier,
 		.failsafe_mode = o->failsafe_mode,
 		.events_fd = maps->events_fd,

@@ -62,5 +62,11 @@ echo "# steps reported: ${steps:-none}"
 check "a +50 ms step is reported once, with its size" \
 	"[ \$(echo '$steps' | grep -c .) = 1 ] && [ \${steps:-0} -gt 49000000 ] && [ \${steps:-0} -lt 51000000 ]"
 
+"$LS" clock --json --beats 8 --beat-interval 20ms --beat-check-interval 30ms >"$TMP/mis" 2>"$TMP/err"
+first=$(jq -r 'select(.interval_mismatch == true) | .seq' "$TMP/mis" | head -1)
+echo "# kernel beats every 20 ms, user space expects 30 ms: mismatch flagged from beat ${first:-never}"
+check "a beat interval differing from the expected one is flagged" \
+	"[ -n '$first' ] && [ '$first' -le 4 ] && [ \$(tail -1 '$TMP/mis' | jq -r .interval_mismatch) = true ]"
+
 echo "1..$n"
 [ $fails -eq 0 ]

@@ -68,6 +68,12 @@ check "not in fail-safe while the agent is alive" '[ "$(field liveness in_failsa
 check "liveness holds the configured timeout and mode" \
 	'[ "$(field liveness detect_timeout_ns)" = $((MULT * IVL_MS * 1000000)) ] && [ "$(field liveness mode)" = 1 ]'
 
+# --- running normally: no false alarm ---------------------------------------
+sleep 5
+echo "# $(field hb_beat fired) beats in the first 5 s at ${IVL_MS} ms"
+check "no false fail-safe over 5 s of normal running (timeout $((MULT * IVL_MS)) ms)" \
+	"! grep -q failsafe_enter '$OUT' && [ \"\$(field liveness in_failsafe)\" = 0 ]"
+
 # --- SIGSTOP: the agent is alive but silent --------------------------------
 kill -STOP "$PID"
 stopped_at=$SECONDS

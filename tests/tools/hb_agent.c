@@ -50,6 +50,7 @@ int main(int argc, char **argv)
 	ls_gclock_init(&gc, &o.guest, ls_k_now());
 	struct ls_hb_config c = {
 		.interval_ns = o.beat_interval_ns,
+		.expect_interval_ns = o.check_interval_ns,
 		.detect_multiplier = o.detect_multiplier,
 		.failsafe_mode = o.failsafe_mode,
 		.pin_dir = pin_dir,
