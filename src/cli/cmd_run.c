@@ -8,10 +8,12 @@
  * next agent adopts it; --detach-on-exit removes it on SIGTERM/SIGINT. */
 #include "cli/cli.h"
 #include "cli/args.h"
+#include "cli/run_policy.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/event_json.h"
 #include "dataplane/loop.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +28,7 @@ struct run {
 	uint64_t events;     /* delivered to stdout */
 	uint64_t last_bad;   /* ls_dp_events_bad already reported */
 	int exit_signal;     /* what stopped us, 0 when stopped otherwise */
+	struct run_policy *rp; /* the Wasm policy, when --policy was given */
 };
 
 static void usage(FILE *f)
@@ -48,6 +51,16 @@ static void usage(FILE *f)
 		"      --tc                    also attach at TC egress so replies are seen\n"
 		"      --detach-on-exit        on SIGTERM/SIGINT detach and remove the pins\n"
 		"                              (default: leave attached so a restart adopts)\n"
+		"\n"
+		"policy (docs/abi.md):\n"
+		"      --policy FILE.wasm      run this policy module on the events; its\n"
+		"                              verdicts are written to the data plane\n"
+		"      --policy-config STR|@FILE  configuration string handed to its init\n"
+		"      --fuel N                instruction budget per callback (default 10000000)\n"
+		"      --max-memory-pages N    memory cap, 64 KiB pages (default 256)\n"
+		"      --control-socket PATH   for `lockstep reload` (default $LS_CONTROL_SOCK\n"
+		"                              or /run/lockstep/control.sock); SIGHUP reloads too\n"
+		"      --tick-interval DUR     on_tick period (default 1s)\n"
 		"  -h, --help                  this text\n",
 		LS_DPI_MAX_PKTS_DEFAULT, LS_PIN_DIR);
 }
@@ -57,6 +70,8 @@ static int on_event(void *ctx, const struct ls_event *ev)
 	struct run *r = ctx;
 	if (ls_event_json_print(stdout, ev) == 0)
 		r->events++;
+	if (r->rp)
+		run_policy_event(r->rp, ev);
 	return 0;
 }
 
@@ -68,6 +83,22 @@ static void on_ring(struct ls_loop *loop, int fd, uint32_t events, void *data)
 		fprintf(stderr, "lockstep: draining events failed: %s\n", strerror(-n));
 		ls_loop_stop(loop, 1);
 	}
+	if (r->rp)
+		run_policy_flush(r->rp);
+	fflush(stdout);
+}
+
+static void on_policy_tick(struct ls_loop *loop, uint64_t missed, void *data)
+{
+	struct run *r = data;
+	run_policy_tick(r->rp);
+	fflush(stdout);
+}
+
+static void on_control(struct ls_loop *loop, int fd, uint32_t events, void *data)
+{
+	struct run *r = data;
+	run_policy_control(r->rp);
 	fflush(stdout);
 }
 
@@ -106,8 +137,10 @@ static void on_signal(struct ls_loop *loop, int signo, void *data)
 {
 	struct run *r = data;
 	if (signo == SIGHUP) {
-		/* Nothing to reload yet (policy comes later); say where we are. */
-		print_counters(r->dp);
+		if (r->rp)
+			run_policy_sighup(r->rp);
+		else
+			print_counters(r->dp);
 		return;
 	}
 	r->exit_signal = signo;
@@ -182,6 +215,13 @@ static int run_loop(struct run *r)
 		fprintf(stderr, "lockstep: setting up the event loop: %s\n", strerror(-rc));
 		return 1;
 	}
+	if (r->rp &&
+	    ((rc = ls_loop_add_fd(r->loop, run_policy_control_fd(r->rp), EPOLLIN, on_control, r)) ||
+	     (rc = ls_loop_add_timer(r->loop, run_policy_tick_ns(r->rp), on_policy_tick, r)) < 0)) {
+		fprintf(stderr, "lockstep: setting up the policy in the event loop: %s\n",
+			strerror(-rc));
+		return 1;
+	}
 	fprintf(stderr, "lockstep: running (pid %d); SIGTERM/SIGINT %s\n", (int)getpid(),
 		r->detach_on_exit ? "detach and remove the pins"
 				  : "leave the data plane attached and pinned for the next agent");
@@ -204,13 +244,20 @@ int cmd_run(int argc, char **argv)
 		{"xdp-mode", required_argument, NULL, 'm'},
 		{"tc", no_argument, NULL, 't'},
 		{"detach-on-exit", no_argument, NULL, 'D'},
+		{"policy", required_argument, NULL, 'W'},
+		{"policy-config", required_argument, NULL, 'C'},
+		{"fuel", required_argument, NULL, 'F'},
+		{"max-memory-pages", required_argument, NULL, 'M'},
+		{"control-socket", required_argument, NULL, 'S'},
+		{"tick-interval", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	struct ls_dp_opts o = {0};
 	struct run r = {0};
 	int default_verdict = 0, c;
-	uint64_t dpi = 0;
+	uint64_t dpi = 0, num;
+	struct run_policy_opts po = {0};
 
 	opterr = 0;
 	optind = 1;
@@ -221,6 +268,28 @@ int cmd_run(int argc, char **argv)
 		case 't': o.tc_egress = true; break;
 		case 'D': r.detach_on_exit = true; break;
 		case 'h': usage(stdout); return 0;
+		case 'W': po.policy = optarg; break;
+		case 'C': po.config = optarg; break;
+		case 'S': po.control_path = optarg; break;
+		case 'F':
+			if (ls_cli_uint(optarg, 1000, UINT64_MAX / 2, &po.fuel)) {
+				fprintf(stderr, "lockstep run: --fuel must be a number >= 1000, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'M':
+			if (ls_cli_uint(optarg, 1, 65536, &num)) {
+				fprintf(stderr, "lockstep run: --max-memory-pages must be 1-65536, not '%s'\n", optarg);
+				return 2;
+			}
+			po.max_memory_pages = (uint32_t)num;
+			break;
+		case 'T':
+			if (ls_cli_duration_ns(optarg, &po.tick_interval_ns) || po.tick_interval_ns < 1000000) {
+				fprintf(stderr, "lockstep run: --tick-interval must be a duration >= 1ms, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'd':
 			if (!strcmp(optarg, "pass"))
 				default_verdict = LS_VERDICT_PASS;
@@ -262,6 +331,15 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "lockstep run: --iface is required (see lockstep run --help)\n");
 		return 2;
 	}
+	if (!po.policy && (po.config || po.fuel || po.max_memory_pages || po.control_path ||
+			   po.tick_interval_ns)) {
+		fprintf(stderr, "lockstep run: policy options need --policy FILE.wasm\n");
+		return 2;
+	}
+	if (po.policy && access(po.policy, R_OK)) {
+		fprintf(stderr, "lockstep run: --policy %s: %s\n", po.policy, strerror(errno));
+		return 2;
+	}
 
 	struct ls_dp_status st;
 	struct ls_dp_err err;
@@ -272,10 +350,20 @@ int cmd_run(int argc, char **argv)
 	report_open(&o, &st);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	int rc = apply_config(r.dp, default_verdict, (int)dpi, &err);
-	if (rc)
+	if (rc) {
 		fprintf(stderr, "lockstep run: %s\n", err.msg);
-	else
+	} else if (po.policy) {
+		/* while the guest is unhealthy its flows get the data plane's
+		 * default for undecided flows, from the config just written */
+		struct ls_config dcfg;
+		po.default_verdict = default_verdict ? (uint32_t)default_verdict : LS_VERDICT_PASS;
+		if (!default_verdict && !ls_dp_config_read(r.dp, &dcfg, &err))
+			po.default_verdict = dcfg.default_verdict;
+		rc = run_policy_open(&r.rp, r.dp, &po);
+	}
+	if (!rc)
 		rc = run_loop(&r);
+	run_policy_close(r.rp);
 
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s", ls_dp_pin_dir(r.dp));

@@ -62,7 +62,7 @@ static lw_call_result h_set_verdict(lw_instance *in, void *user,
 	/* The TTL is a duration in G: the deadline is now_g + ttl, turned
 	 * into K by the one conversion there is (timemap.h). */
 	p->cb.deadline_k[i] =
-		ttl ? ls_to_kernel(p->tmap, ls_policy_now_g(p) + (uint64_t)ttl) : 0;
+		ttl ? ls_policy_to_kernel(p->tmap, ls_policy_now_g(p) + (uint64_t)ttl) : 0;
 	RET(LSG_OK);
 }
 
@@ -104,7 +104,7 @@ static lw_call_result h_flow_counters(lw_instance *in, void *user,
 	c.pkts[1] = fl.pkts[!c2s];
 	c.bytes[0] = fl.bytes[c2s];
 	c.bytes[1] = fl.bytes[!c2s];
-	c.last_seen_g = ls_to_guest(p->tmap, fl.last_seen_k);
+	c.last_seen_g = ls_policy_to_guest(p->tmap, fl.last_seen_k);
 	memcpy(out, &c, sizeof(c));
 	RET(LSG_OK);
 }
@@ -180,7 +180,7 @@ static lw_call_result h_log(lw_instance *in, void *user, const lw_value *args,
 		RET(LSG_E_RATE);
 	}
 	p->st.log_lines++;
-	ls_json_escape(esc, sizeof(esc), msg, len < LS_LOG_LINE_MAX ? len : LS_LOG_LINE_MAX);
+	ls_policy_json_escape(esc, sizeof(esc), msg, len < LS_LOG_LINE_MAX ? len : LS_LOG_LINE_MAX);
 	ls_policy_logf(p, level, "guest_log", "\"guest_level\":\"%s\",\"msg\":\"%s\"%s",
 		       lvl[level], esc, len > LS_LOG_LINE_MAX ? ",\"truncated\":true" : "");
 	RET(LSG_OK);
@@ -333,7 +333,7 @@ static void wasi_sink(void *user, int fd, const uint8_t *buf, size_t len)
 		return;
 	}
 	p->st.log_lines++;
-	ls_json_escape(esc, sizeof(esc), (const char *)buf,
+	ls_policy_json_escape(esc, sizeof(esc), (const char *)buf,
 		       len < LS_LOG_LINE_MAX ? len : LS_LOG_LINE_MAX);
 	ls_policy_logf(p, LSG_INFO, "guest_output", "\"fd\":%d,\"msg\":\"%s\"", fd, esc);
 }

@@ -34,7 +34,7 @@ uint64_t ls_policy_now_k(const struct ls_policy *p)
 	return c->now_k ? c->now_k(c->ctx) : boottime_ns();
 }
 
-void ls_json_escape(char *dst, size_t cap, const char *src, size_t len)
+void ls_policy_json_escape(char *dst, size_t cap, const char *src, size_t len)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < len && o + 7 < cap; i++) {
@@ -298,7 +298,7 @@ static void fail_guest(struct ls_policy *p, enum ls_policy_fail why,
 	p->st.retry_at_k = now_k + backoff_ns(p, p->st.crash_streak);
 	ginst_free(p->gi);
 	p->gi = NULL;
-	ls_json_escape(esc, sizeof(esc), msg, strlen(msg));
+	ls_policy_json_escape(esc, sizeof(esc), msg, strlen(msg));
 	ls_policy_logf(p, 2, "guest_failed",
 		       "\"policy\":\"%s\",\"kind\":\"%s\",\"in\":\"%s\",\"message\":\"%s\","
 		       "\"streak\":%u,\"retry_in_ns\":%llu",
@@ -444,7 +444,7 @@ static void handle_event(struct ls_policy *p, const struct ls_event *ev)
 	p->st.events++;
 	struct ls_pflow *f = ls_pflows_get(&p->flows, ev->flow_id);
 	if (!f) {
-		f = ls_pflows_add(&p->flows, ev, ls_to_guest(p->tmap, ev->ts_k));
+		f = ls_pflows_add(&p->flows, ev, ls_policy_to_guest(p->tmap, ev->ts_k));
 		if (!f)
 			return; /* out of memory: the data plane's default applies */
 	}
@@ -458,7 +458,7 @@ static void handle_event(struct ls_policy *p, const struct ls_event *ev)
 	} else if (p->gm->has & bits[kind]) {
 		memset(&rec, 0, sizeof(rec));
 		rec.kind = kind; /* LSG_EV_* numbers equal LS_EV_* for these four */
-		rec.ts_g = ls_to_guest(p->tmap, ev->ts_k);
+		rec.ts_g = ls_policy_to_guest(p->tmap, ev->ts_k);
 		rec.info = f->info;
 		if (kind == LS_EV_DPI) {
 			fill_dpi(&rec.u.dpi, &ev->u.dpi);
@@ -470,7 +470,7 @@ static void handle_event(struct ls_policy *p, const struct ls_event *ev)
 			rec.u.end.bytes[1] = ev->u.end.bytes[!c2s];
 			rec.u.end.reason = ev->u.end.reason;
 		} else if (kind == LS_EV_VERDICT_EXPIRED) {
-			rec.u.expired.deadline_g = ls_to_guest(p->tmap, ev->u.expired.deadline_k);
+			rec.u.expired.deadline_g = ls_policy_to_guest(p->tmap, ev->u.expired.deadline_k);
 			rec.u.expired.verdict = ev->u.expired.verdict;
 		}
 		if (!run_cb(p, exports[kind], f, &rec) && decides)
@@ -524,7 +524,7 @@ int ls_policy_load(struct ls_policy *p, const uint8_t *wasm, size_t len,
 		gmod_free(gm);
 		if (reload)
 			p->st.reload_refused++;
-		ls_json_escape(esc, sizeof(esc), err, strlen(err));
+		ls_policy_json_escape(esc, sizeof(esc), err, strlen(err));
 		ls_policy_logf(p, 3, reload ? "reload_refused" : "load_failed",
 			       "\"message\":\"%s\"%s", esc,
 			       reload ? ",\"keeps_running\":true" : "");
@@ -624,6 +624,11 @@ int ls_policy_set_guest_config(struct ls_policy *p, const char *cfg, size_t len)
 	return 0;
 }
 
+void ls_policy_set_mapping(struct ls_policy *p, const struct ls_mapping *m)
+{
+	p->tmap = m ? m : ls_policy_identity_mapping();
+}
+
 const char *ls_policy_path(const struct ls_policy *p)
 {
 	return p->path;
@@ -661,6 +666,7 @@ int ls_policy_new(const struct ls_policy_config *cfg,
 	if (sink)
 		p->sink = *sink;
 	p->log_tokens = LS_LOG_BURST;
+	p->tmap = ls_policy_identity_mapping();
 	p->next_handle = 1;
 	p->engine = lw_engine_new();
 	p->kv = ls_kv_new();

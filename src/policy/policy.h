@@ -114,6 +114,11 @@ int ls_policy_reload(struct ls_policy *p, char *err, size_t errlen);
 int ls_policy_set_guest_config(struct ls_policy *p, const char *cfg,
 			       size_t len);
 const char *ls_policy_path(const struct ls_policy *p);
+/* The G <-> K mapping to use from now on (clock/estimator.h); it must stay
+ * valid while set (the heartbeat's estimator updates it in place). NULL:
+ * the identity. */
+struct ls_mapping;
+void ls_policy_set_mapping(struct ls_policy *p, const struct ls_mapping *m);
 
 /* Deliver a batch of kernel events (any kind; kinds the policy does not
  * handle are skipped). Never fails: guest failures are contained. */

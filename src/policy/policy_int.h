@@ -92,7 +92,7 @@ struct ls_policy {
 	struct ls_pflows flows;
 	struct ls_cb cb;
 	int32_t next_handle;
-	const struct ls_timemap *tmap;
+	const struct ls_mapping *tmap; /* G <-> K mapping (timemap.h) */
 	struct ls_policy_stats st;
 	uint64_t last_fail_k;
 	double log_tokens;
@@ -119,6 +119,6 @@ uint64_t ls_policy_now_k(const struct ls_policy *p);
 void ls_policy_logf(struct ls_policy *p, int level, const char *event,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* JSON-escape src[0..len) into dst (always NUL-terminated). */
-void ls_json_escape(char *dst, size_t cap, const char *src, size_t len);
+void ls_policy_json_escape(char *dst, size_t cap, const char *src, size_t len);
 
 #endif

@@ -1,20 +1,24 @@
-/* timemap.h - the only two conversions between the guest clock G and the
- * kernel clock K (DESIGN.md, "Clocks"). Every time value that crosses the
- * policy boundary goes through these: event stamps handed to guests
- * (to_guest), verdict deadlines written to the data plane (to_kernel).
- *
- * For now the mapping is the identity (G is read from CLOCK_BOOTTIME); the
- * clock issue replaces timemap.c with the heartbeat estimator's mapping and
- * its uncertainty margin, without touching any caller.
+/* timemap.h - where the policy pipeline crosses between the guest clock G
+ * and the kernel clock K (DESIGN.md, "Clocks"). Every time value that
+ * crosses goes through one of these two: event stamps handed to guests
+ * (ls_policy_to_guest) and verdict deadlines written to the data plane
+ * (ls_policy_to_kernel). Both delegate to the clock part's mapping
+ * (clock/estimator.h): the identity until the agent plugs in the heartbeat
+ * estimator with ls_policy_set_mapping(); then deadlines carry its
+ * uncertainty as a margin so that they never fire early.
  */
 #ifndef LS_POLICY_TIMEMAP_H
 #define LS_POLICY_TIMEMAP_H
 
 #include <stdint.h>
 
-struct ls_timemap; /* the estimator's state; NULL = identity */
+struct ls_mapping;
 
-uint64_t ls_to_kernel(const struct ls_timemap *m, uint64_t t_g);
-uint64_t ls_to_guest(const struct ls_timemap *m, uint64_t t_k);
+/* A guest deadline (G) as the kernel time (K) to enforce it at. */
+uint64_t ls_policy_to_kernel(const struct ls_mapping *m, uint64_t deadline_g);
+/* A kernel time (K) as the guest sees it (G). */
+uint64_t ls_policy_to_guest(const struct ls_mapping *m, uint64_t t_k);
+/* The identity mapping, used until a real one is plugged in. */
+const struct ls_mapping *ls_policy_identity_mapping(void);
 
 #endif

@@ -11,7 +11,7 @@ AGENT=$ROOT/build/asan/tools/hb_agent
 PIN=/sys/fs/bpf/ls-clock-stall-$$
 OUT=$(mktemp /tmp/ls-clock-stall-$$.XXXXXX)
 IVL_MS=20
-MULT=3
+MULT=5  # 100 ms: above scheduling stalls on a busy shared machine
 PID=
 
 n=0 fails=0
@@ -76,7 +76,6 @@ check "no false fail-safe over 5 s of normal running (timeout $((MULT * IVL_MS))
 
 # --- SIGSTOP: the agent is alive but silent --------------------------------
 kill -STOP "$PID"
-stopped_at=$SECONDS
 fired0=$(field hb_beat fired)
 check "SIGSTOP: the kernel watchdog enters fail-safe" "wait_field liveness in_failsafe 1 2"
 last=$(field liveness last_beat_k) entered=$(field liveness entered_k)
@@ -85,11 +84,11 @@ echo "# fail-safe entered $((det_ns / 1000000)) ms after the last good beat (tim
 # on the first beat after the timeout; half a beat of slack for timer lateness
 check "detected within detect_multiplier + 1 beats" \
 	"[ $det_ns -gt $((MULT * IVL_MS * 1000000)) ] && [ $det_ns -le $(((MULT + 1) * IVL_MS * 1000000 + IVL_MS * 500000)) ]"
-while [ $((SECONDS - stopped_at)) -lt 2 ]; do sleep 0.1; done
+sleep 2
 fired1=$(field hb_beat fired)
 echo "# $((fired1 - fired0)) beats fired while the agent was stopped"
 check "the beat keeps firing while the agent is stopped" "[ $((fired1 - fired0)) -ge 40 ]"
-check "still in fail-safe after 2 s stopped" '[ "$(field liveness in_failsafe)" = 1 ]'
+check "still in fail-safe after 2 more seconds stopped" '[ "$(field liveness in_failsafe)" = 1 ]'
 
 kill -CONT "$PID"
 check "SIGCONT: fail-safe ends when beats resume" "wait_field liveness in_failsafe 0 2"

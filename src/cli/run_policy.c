@@ -1,0 +1,214 @@
+/* run_policy.c - glue between the data plane and the policy pipeline for
+ * `lockstep run` (run_policy.h): the verdict sink writes the data plane's
+ * verdict map, counters come from the pinned flows map, and every verdict
+ * is also printed as a JSON line on stdout next to the events. */
+#include "cli/run_policy.h"
+#include "policy/control.h"
+#include "policy/policy.h"
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BATCH 256
+
+struct run_policy {
+	struct ls_dp *dp;
+	struct ls_policy *p;
+	int flows_fd;            /* pinned flows map, read-only use; -1 if none */
+	int ctl_fd;
+	char ctl_path[4096];
+	uint64_t tick_ns;
+	struct ls_event batch[BATCH];
+	int n;
+	uint64_t write_errors;
+};
+
+static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id,
+		      uint32_t verdict, uint64_t deadline_k)
+{
+	struct run_policy *rp = ctx;
+	struct ls_dp_err err;
+	int rc = ls_dp_verdict_set(rp->dp, key, verdict, deadline_k, &err);
+	if (rc) {
+		if (rp->write_errors++ < 10)
+			fprintf(stderr, "lockstep: writing a verdict: %s\n", err.msg);
+		return rc;
+	}
+	printf("{\"event\":\"verdict\",\"flow_id\":%llu,\"verdict\":\"%s\",\"deadline_k\":%llu}\n",
+	       (unsigned long long)flow_id, ls_verdict_name(verdict),
+	       (unsigned long long)deadline_k);
+	return 0;
+}
+
+static int sink_counters(void *ctx, const struct ls_flow_key *key, struct ls_flow *out)
+{
+	struct run_policy *rp = ctx;
+	if (rp->flows_fd < 0)
+		return -1;
+	return bpf_map_lookup_elem(rp->flows_fd, key, out) ? -1 : 0;
+}
+
+static void sink_flush(void *ctx)
+{
+	(void)ctx;
+	fflush(stdout);
+}
+
+static void log_line(void *ctx, int level, const char *json)
+{
+	(void)ctx;
+	(void)level;
+	fprintf(stderr, "%s\n", json);
+}
+
+/* --policy-config STR, or @FILE for the contents of FILE. */
+static char *read_config(const char *arg, size_t *len)
+{
+	if (!arg) {
+		*len = 0;
+		return strdup("");
+	}
+	if (arg[0] != '@') {
+		*len = strlen(arg);
+		return strdup(arg);
+	}
+	FILE *f = fopen(arg + 1, "rb");
+	if (!f) {
+		fprintf(stderr, "lockstep run: --policy-config %s: %s\n", arg, strerror(errno));
+		return NULL;
+	}
+	char *buf = malloc(1 << 20);
+	size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+	int big = buf && !feof(f);
+	fclose(f);
+	if (!buf || big) {
+		fprintf(stderr, "lockstep run: --policy-config %s: larger than 1 MiB\n", arg);
+		free(buf);
+		return NULL;
+	}
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+int run_policy_open(struct run_policy **out, struct ls_dp *dp,
+		    const struct run_policy_opts *o)
+{
+	struct run_policy *rp = calloc(1, sizeof(*rp));
+	char err[1024], path[4200];
+	size_t clen;
+	char *cfgstr = read_config(o->config, &clen);
+
+	if (!rp || !cfgstr) {
+		free(rp);
+		free(cfgstr);
+		return -1;
+	}
+	rp->dp = dp;
+	rp->ctl_fd = -1;
+	rp->tick_ns = o->tick_interval_ns ? o->tick_interval_ns : 1000000000ull;
+	snprintf(path, sizeof(path), "%s/flows", ls_dp_pin_dir(dp));
+	rp->flows_fd = bpf_obj_get(path);
+	struct ls_policy_config cfg = {
+		.fuel = o->fuel,
+		.max_memory_pages = o->max_memory_pages,
+		.default_verdict = o->default_verdict ? o->default_verdict : LS_VERDICT_PASS,
+		.tick_interval_ns = rp->tick_ns,
+		.guest_config = cfgstr,
+		.guest_config_len = clen,
+		.log = log_line,
+		.min_log_level = 1,
+	};
+	struct ls_verdict_sink sink = {
+		.ctx = rp, .write = sink_write, .counters = sink_counters, .flush = sink_flush};
+	int rc = ls_policy_new(&cfg, &sink, &rp->p, err, sizeof(err));
+	free(cfgstr);
+	if (rc) {
+		fprintf(stderr, "lockstep run: %s\n", err);
+		goto fail;
+	}
+	if (ls_policy_load_file(rp->p, o->policy, err, sizeof(err))) {
+		fprintf(stderr, "lockstep run: %s\n", err);
+		goto fail;
+	}
+	const char *cp = o->control_path ? o->control_path : getenv("LS_CONTROL_SOCK");
+	snprintf(rp->ctl_path, sizeof(rp->ctl_path), "%s",
+		 cp && cp[0] ? cp : LS_CONTROL_PATH_DEFAULT);
+	rp->ctl_fd = ls_control_listen(rp->ctl_path, err, sizeof(err));
+	if (rp->ctl_fd < 0) {
+		fprintf(stderr, "lockstep run: control socket: %s\n", err);
+		goto fail;
+	}
+	fprintf(stderr, "lockstep: policy %s loaded; control socket %s\n", o->policy,
+		rp->ctl_path);
+	*out = rp;
+	return 0;
+fail:
+	run_policy_close(rp);
+	return -1;
+}
+
+void run_policy_close(struct run_policy *rp)
+{
+	if (!rp)
+		return;
+	if (rp->ctl_fd >= 0)
+		ls_control_close(rp->ctl_fd, rp->ctl_path);
+	if (rp->flows_fd >= 0)
+		close(rp->flows_fd);
+	ls_policy_free(rp->p);
+	free(rp);
+}
+
+void run_policy_flush(struct run_policy *rp)
+{
+	if (rp->n) {
+		ls_policy_dispatch(rp->p, rp->batch, (size_t)rp->n);
+		rp->n = 0;
+	}
+}
+
+void run_policy_event(struct run_policy *rp, const struct ls_event *ev)
+{
+	rp->batch[rp->n++] = *ev;
+	if (rp->n == BATCH)
+		run_policy_flush(rp);
+}
+
+void run_policy_tick(struct run_policy *rp)
+{
+	run_policy_flush(rp);
+	ls_policy_tick(rp->p);
+}
+
+void run_policy_sighup(struct run_policy *rp)
+{
+	char err[1024];
+	run_policy_flush(rp);
+	if (ls_policy_reload(rp->p, err, sizeof(err)))
+		fprintf(stderr, "lockstep: SIGHUP: reload refused, the running policy is "
+			"unchanged: %s\n", err);
+	else
+		fprintf(stderr, "lockstep: SIGHUP: reloaded %s\n", ls_policy_path(rp->p));
+}
+
+int run_policy_control_fd(const struct run_policy *rp)
+{
+	return rp->ctl_fd;
+}
+
+void run_policy_control(struct run_policy *rp)
+{
+	/* events already received are decided by the module they came to */
+	run_policy_flush(rp);
+	ls_control_serve(rp->ctl_fd, ls_control_policy, rp->p);
+}
+
+uint64_t run_policy_tick_ns(const struct run_policy *rp)
+{
+	return rp->tick_ns;
+}

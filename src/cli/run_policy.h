@@ -1,0 +1,40 @@
+/* run_policy.h - the policy side of `lockstep run`: a Wasm policy between the
+ * data plane's ring buffer and its verdict map, a control socket for
+ * `lockstep reload`, SIGHUP reloads. cmd_run.c calls these from its one
+ * event loop; nothing here blocks for long or runs on another thread. */
+#ifndef LS_CLI_RUN_POLICY_H
+#define LS_CLI_RUN_POLICY_H
+
+#include <stdint.h>
+
+#include "dataplane/dataplane.h"
+
+struct run_policy_opts {
+	const char *policy;        /* .wasm file */
+	const char *config;        /* --policy-config STR, or @FILE */
+	uint64_t fuel;             /* 0: default */
+	uint32_t max_memory_pages; /* 0: default */
+	uint32_t default_verdict;  /* while the guest is unhealthy */
+	const char *control_path;  /* NULL: $LS_CONTROL_SOCK or the default */
+	uint64_t tick_interval_ns; /* 0: 1 s */
+};
+
+struct run_policy;
+
+/* Loads the module and opens the control socket; 0, or -1 with a message
+ * on stderr. */
+int run_policy_open(struct run_policy **out, struct ls_dp *dp,
+		    const struct run_policy_opts *o);
+void run_policy_close(struct run_policy *rp);
+
+/* One ring-buffer record; batched, dispatched at run_policy_flush (or when
+ * the batch is full). */
+void run_policy_event(struct run_policy *rp, const struct ls_event *ev);
+void run_policy_flush(struct run_policy *rp);
+void run_policy_tick(struct run_policy *rp);
+void run_policy_sighup(struct run_policy *rp);
+int run_policy_control_fd(const struct run_policy *rp);
+void run_policy_control(struct run_policy *rp);
+uint64_t run_policy_tick_ns(const struct run_policy *rp);
+
+#endif

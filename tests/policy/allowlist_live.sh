@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# allowlist_live.sh - the allowlist policy driving the real data plane in
+# network namespaces: HTTP Hosts and TLS SNIs that match the configured
+# patterns get through, others are blocked (curl fails) while the allowed
+# ones keep working.
+#
+# The packet DPI reads passes before the policy has decided (undecided
+# flows pass by default, or there would be nothing to inspect); a drop
+# verdict stops the packets after it. So "blocked" is tested on exchanges
+# that need more than that one packet: a 12 MB download (the client's ACKs
+# are dropped) and a TLS handshake (the client's second flight is dropped).
+set -uo pipefail
+. "$(dirname "$0")/lib/policy.sh"
+policy_init pallow
+nginx_start || { echo "Bail out! nginx did not start"; exit 1; }
+tls_start || { echo "Bail out! openssl s_server did not start"; exit 1; }
+
+if agent_start a1 --tc --policy "$G/allowlist.wasm" \
+	--policy-config '*.allowed.test, tls.lockstep.test'; then
+	ok "agent runs the allowlist policy"
+else
+	not_ok "agent runs the allowlist policy"; diag "$TMP/a1.err"; exit 1
+fi
+check "the agent said it loaded the policy" grep -q 'policy .*allowlist.wasm loaded' "$TMP/a1.err"
+
+check "HTTP Host www.allowed.test: 12 MB download completes" \
+	fetch h1 "http://$S4/big.bin" -H 'Host: www.allowed.test'
+check "  every byte arrived" test "$(stat -c %s "$TMP/h1.out" 2>/dev/null)" = "$(stat -c %s "$TMP/www/big.bin")"
+check "HTTP Host api.allowed.test:80 (with a port) passes" \
+	fetch h2 "http://$S4/" -H 'Host: api.allowed.test:80'
+! fetch h3 "http://$S4/big.bin" -H 'Host: blocked.test'
+check "HTTP Host blocked.test: curl fails" test $? -eq 0
+check "  and did not get the whole body" \
+	test "$(stat -c %s "$TMP/h3.out" 2>/dev/null || echo 0)" != "$(stat -c %s "$TMP/www/big.bin")"
+! fetch h4 "http://$S4/big.bin" -H 'Host: allowed.test'
+check "HTTP Host allowed.test (bare domain, pattern needs a label): blocked" test $? -eq 0
+
+check "TLS SNI tls.lockstep.test: handshake and request succeed" \
+	fetch t1 "https://tls.lockstep.test/" -k --resolve "tls.lockstep.test:443:$S4"
+sclient() { # SNI [PORT]: 0 when a request over TLS got its answer (s_server -www);
+	# the request goes 0.5 s after the handshake, well after the decision
+	(sleep 0.5; printf 'GET / HTTP/1.0\r\n\r\n'; sleep 1) |
+		in_c timeout 5 openssl s_client -quiet -connect "$S4:${2:-443}" -servername "$1" 2>/dev/null |
+		grep -q '^HTTP/1.0 200'
+}
+check "openssl s_client -servername www.allowed.test: request answered" sclient www.allowed.test
+# s_server serves one connection at a time and a blocked one holds it
+# until it times out: the blocked cases get their own server, and go last.
+in_s openssl s_server -accept 8443 -cert "$TMP/cert.pem" -key "$TMP/key.pem" -www -quiet \
+	>"$TMP/s_server2.log" 2>&1 &
+PIDS+=($!)
+wait_for 5 in_s bash -c 'exec 3<>/dev/tcp/127.0.0.1/8443'
+check "a second s_server answers www.allowed.test" sclient www.allowed.test 8443
+no_sclient() { ! sclient "$@"; }
+check "openssl s_client -servername evil.test: no answer" no_sclient evil.test 8443
+! fetch t2 "https://evil.test/" -k --resolve "evil.test:443:$S4"
+check "TLS SNI evil.test: curl fails" test $? -eq 0
+
+check "allowed flows still work after the blocked ones" \
+	fetch h5 "http://$S4/" -H 'Host: x.allowed.test'
+check "the policy wrote pass verdicts" grep -q '"event":"verdict".*"verdict":"pass"' "$TMP/a1.json"
+check "the policy wrote drop verdicts" grep -q '"event":"verdict".*"verdict":"drop"' "$TMP/a1.json"
+check "the data plane dropped packets by verdict" bash -c \
+	"'$LS_BIN' counters --json --pin-dir $PIN_DIR | jq -e '.drop_verdict > 0' >/dev/null"
+check "no guest failures" bash -c "! grep -q guest_failed '$TMP/a1.err'"
+kill -TERM "$AGENT"; wait "$AGENT"
+check "agent exits cleanly on SIGTERM" test $? -eq 0
+check "the control socket is removed on exit" test ! -e "$LS_CONTROL_SOCK"

@@ -1,0 +1,86 @@
+/* hostile.c - a policy that misbehaves on purpose, for test_policy_abi. Its
+ * configuration picks the misbehaviour (first token):
+ *   trap          on_flow_new traps (unreachable)
+ *   loop          on_flow_new never returns (fuel)
+ *   verdict_trap  on_flow_new sets a verdict, then traps
+ *   oob           on_flow_new hands log() a pointer outside its memory
+ *   biglog        on_flow_new logs a 1 GiB message
+ *   stale         on_dpi uses the handle on_flow_new got
+ *   init_fail     init refuses its configuration
+ *   kv            on_flow_new counts flows in the key-value store
+ *   ok            behaves: passes every flow for 1 s
+ * The result of the misbehaving call is kept in gauge hostile_last_rc, so
+ * the test sees what the host answered. */
+#include <lockstep/guest.h>
+
+static char mode[32];
+static int32_t kept_handle = -1000, m_rc, m_kv, m_ticks;
+
+static int is(const char *m)
+{
+	uint32_t n = lsg_strlen(m);
+	return lsg_strlen(mode) == n && lsg_memeq(mode, m, n);
+}
+
+LSG_EXPORT(init) int32_t init(int32_t len)
+{
+	const char *cfg = lsg_init_config();
+	uint32_t i = 0;
+	while (i < (uint32_t)len && i < sizeof(mode) - 1 && cfg[i] && cfg[i] != ' ') {
+		mode[i] = cfg[i];
+		i++;
+	}
+	mode[i] = 0;
+	m_rc = lsg_metric_define(LSG_GAUGE, "hostile_last_rc", 15, "", 0);
+	m_kv = lsg_metric_define(LSG_GAUGE, "hostile_kv_flows", 16, "", 0);
+	m_ticks = lsg_metric_define(LSG_COUNTER, "hostile_ticks_total", 19, "", 0);
+	return is("init_fail") ? 7 : 0;
+}
+
+LSG_EXPORT(on_flow_new) int32_t on_flow_new(int32_t flow)
+{
+	int32_t rc = 0;
+	kept_handle = flow;
+	if (is("trap"))
+		__builtin_trap();
+	if (is("loop")) {
+		volatile uint32_t spin = 0;
+		for (;;)
+			spin++;
+	}
+	if (is("verdict_trap")) {
+		lsg_set_verdict(flow, LSG_PASS, 0);
+		__builtin_trap();
+	}
+	if (is("oob"))
+		rc = lsg_log(LSG_INFO, (const char *)0xfffff000u, 64);
+	if (is("biglog"))
+		rc = lsg_log(LSG_INFO, (const char *)lsg_event_buffer, 1u << 30);
+	if (is("kv")) {
+		uint32_t n = 0;
+		lsg_kv_get("flows", 5, &n, sizeof n);
+		n++;
+		rc = lsg_kv_put("flows", 5, &n, sizeof n);
+		lsg_metric_set(m_kv, n);
+	}
+	lsg_metric_set(m_rc, rc);
+	return lsg_set_verdict(flow, LSG_PASS, 1 * LSG_SEC);
+}
+
+LSG_EXPORT(on_dpi) int32_t on_dpi(int32_t flow)
+{
+	if (is("stale")) {
+		lsg_metric_set(m_rc, lsg_set_verdict(kept_handle, LSG_DROP, 0));
+		return lsg_set_verdict(flow, LSG_PASS, 0);
+	}
+	return 0;
+}
+
+LSG_EXPORT(on_tick) int32_t on_tick(void)
+{
+	lsg_metric_add(m_ticks, 1);
+	/* no flow belongs to a tick: any handle is stale or unknown */
+	if (is("stale"))
+		lsg_metric_set(m_rc, lsg_set_verdict(kept_handle, LSG_DROP, 0));
+	return 0;
+}

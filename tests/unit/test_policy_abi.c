@@ -1,0 +1,293 @@
+/* test_policy_abi.c - the policy host against real guests built by clang
+ * (tests/policy/guests/, guests/): module checks (ABI version, exports,
+ * imports, event buffer), hostile guests contained and counted (trap, fuel,
+ * out-of-bounds pointer, 1 GiB log message, stale handle, a verdict set just
+ * before a trap), crash-loop back-off, reload semantics and the key-value
+ * store carried over, time in the guest clock. */
+#include "test.h"
+
+#include "policy_harness.h"
+
+#define SEC 1000000000ull
+#define MS 1000000ull
+
+TEST(refuses_other_abi_version)
+{
+	struct harness *h = harness_new("", 0, 0);
+	CHECK(harness_load(h, "test/abi2.wasm") != 0);
+	CHECK(strstr(h->err, "module speaks lockstep ABI version 2; this host speaks version 1"));
+	printf("# %s\n", h->err);
+	struct ls_policy_stats st;
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.healthy, 0);
+	harness_free(h);
+}
+
+TEST(refuses_non_policies)
+{
+	struct harness *h = harness_new("", 0, 0);
+	CHECK(harness_load(h, "test/noversion.wasm") != 0);
+	CHECK(strstr(h->err, "does not export lockstep_abi_version"));
+	CHECK(harness_load(h, "test/badsig.wasm") != 0);
+	CHECK(strstr(h->err, "on_flow_new has signature (I)i, the ABI wants (i)i"));
+	CHECK(harness_load(h, "test/badimport.wasm") != 0);
+	CHECK(strstr(h->err, "imports lockstep.open_file"));
+	CHECK(harness_load(h, "test/badbuf.wasm") != 0);
+	CHECK(strstr(h->err, "lockstep_event_buffer returned 60000"));
+	CHECK(harness_load(h, "test/no-such-file.wasm") != 0);
+	CHECK(strstr(h->err, "cannot open policy"));
+	/* not Wasm at all */
+	static const uint8_t junk[] = "\0asm\x02\0\0\0garbage";
+	CHECK(ls_policy_load(h->p, junk, sizeof junk, "junk", h->err, sizeof h->err) != 0);
+	CHECK(strstr(h->err, "not a valid WebAssembly module"));
+	harness_free(h);
+}
+
+TEST(trap_in_on_flow_new_contained)
+{
+	struct harness *h = harness_new("trap", 0, LS_VERDICT_DROP);
+	struct ls_policy_stats st;
+	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
+	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 443, 6);
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.failures[LS_PF_TRAP], 1);
+	CHECK_EQ_INT(st.healthy, 0);
+	/* the flow got the configured default, with a TTL so it is decided
+	 * again once the guest is back */
+	const struct rec_verdict *v = last_verdict(h, 1);
+	CHECK(v && v->verdict == LS_VERDICT_DROP && v->deadline_k == h->now_k + SEC);
+	CHECK_EQ_INT(st.defaults, 1);
+	CHECK(strstr(h->last_log, "\"event\":\"guest_failed\"") &&
+	      strstr(h->last_log, "\"kind\":\"trap\"") && strstr(h->last_log, "unreachable"));
+
+	/* first failure: recreated at once, and traps again (streak 2) */
+	flow_new(h, 2, "198.18.0.1", 40001, "198.18.0.2", 443, 6);
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.restarts, 1);
+	CHECK_EQ_INT(st.failures[LS_PF_TRAP], 2);
+	CHECK_EQ_INT(st.crash_streak, 2);
+	CHECK_EQ_INT(st.retry_at_k, h->now_k + 100 * MS);
+	/* inside the back-off: no guest call, the default applies */
+	uint64_t calls = st.calls;
+	advance(h, 50 * MS);
+	flow_new(h, 3, "198.18.0.1", 40002, "198.18.0.2", 443, 6);
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.calls, calls);
+	CHECK(last_verdict(h, 3) && last_verdict(h, 3)->verdict == LS_VERDICT_DROP);
+	/* after it: retried, traps, back-off doubles */
+	advance(h, 50 * MS);
+	flow_new(h, 4, "198.18.0.1", 40003, "198.18.0.2", 443, 6);
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.restarts, 2);
+	CHECK_EQ_INT(st.crash_streak, 3);
+	CHECK_EQ_INT(st.retry_at_k, h->now_k + 200 * MS);
+	/* a good module loaded over it ends the loop */
+	ls_policy_set_guest_config(h->p, "ok", 2);
+	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
+	flow_new(h, 5, "198.18.0.1", 40004, "198.18.0.2", 443, 6);
+	v = last_verdict(h, 5);
+	CHECK(v && v->verdict == LS_VERDICT_PASS && v->deadline_k == want_deadline(h, SEC));
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.healthy, 1);
+	CHECK_EQ_INT(st.crash_streak, 0);
+	harness_free(h);
+}
+
+TEST(infinite_loop_runs_out_of_fuel)
+{
+	struct harness *h = harness_new("loop", 200000, LS_VERDICT_PASS);
+	struct ls_policy_stats st;
+	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
+	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.failures[LS_PF_FUEL], 1);
+	CHECK_EQ_INT(st.failures[LS_PF_TRAP], 0);
+	const struct rec_verdict *v = last_verdict(h, 1);
+	CHECK(v && v->verdict == LS_VERDICT_PASS); /* the default, pass here */
+	CHECK(strstr(h->last_log, "\"kind\":\"fuel\""));
+	/* the agent keeps serving: more events are handled (by default) */
+	for (int i = 2; i < 10; i++)
+		flow_new(h, (uint64_t)i, "198.18.0.1", (uint16_t)(40000 + i), "198.18.0.2", 80, 6);
+	CHECK_EQ_INT(count_verdicts(h, 9), 1);
+	harness_free(h);
+}
+
+TEST(verdict_before_trap_is_not_committed)
+{
+	struct harness *h = harness_new("verdict_trap", 0, LS_VERDICT_DROP);
+	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
+	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
+	/* exactly one write: the default, not the PASS set before the trap */
+	CHECK_EQ_INT(count_verdicts(h, 1), 1);
+	CHECK(last_verdict(h, 1) && last_verdict(h, 1)->verdict == LS_VERDICT_DROP);
+	harness_free(h);
+}
+
+TEST(out_of_bounds_pointer_refused)
+{
+	struct harness *h = harness_new("oob", 0, 0);
+	struct ls_policy_stats st;
+	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
+	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
+	CHECK(metric(h, "hostile_last_rc") == -2); /* LSG_E_BOUNDS */
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.bad_pointer, 1);
+	CHECK_EQ_INT(st.healthy, 1); /* a refused call is not a crash */
+	CHECK(last_verdict(h, 1) && last_verdict(h, 1)->verdict == LS_VERDICT_PASS);
+	harness_free(h);
+}
+
+TEST(one_gib_log_message_refused)
+{
+	struct harness *h = harness_new("biglog", 0, 0);
+	struct ls_policy_stats st;
+	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
+	int logs = h->nlogs;
+	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
+	CHECK(metric(h, "hostile_last_rc") == -2);
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.bad_pointer, 1);
+	CHECK_EQ_INT(st.log_lines, 0);
+	CHECK_EQ_INT(h->nlogs, logs); /* nothing was logged */
+	CHECK(last_verdict(h, 1) && last_verdict(h, 1)->verdict == LS_VERDICT_PASS);
+	harness_free(h);
+}
+
+TEST(stale_handle_refused)
+{
+	struct harness *h = harness_new("stale", 0, 0);
+	struct ls_policy_stats st;
+	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
+	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
+	dpi(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, LS_DPI_HTTP, "a.example", "GET", "/");
+	CHECK(metric(h, "hostile_last_rc") == -4); /* LSG_E_STALE */
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.bad_handle, 1);
+	/* the stale DROP did not land; the callback's own PASS did */
+	CHECK(last_verdict(h, 1) && last_verdict(h, 1)->verdict == LS_VERDICT_PASS);
+	CHECK_EQ_INT(count_verdicts(h, 1), 2);
+	ls_policy_tick(h->p);
+	CHECK(metric(h, "hostile_last_rc") == -4);
+	CHECK(metric(h, "hostile_ticks_total") == 1);
+	harness_free(h);
+}
+
+TEST(reload_swaps_or_keeps_old)
+{
+	struct harness *h = harness_new("burst=1 refill_ms=60000", 0, 0);
+	struct ls_policy_stats st;
+	char path[4096];
+	CHECK_EQ_INT(harness_load(h, "ratelimit.wasm"), 0);
+	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
+	CHECK(last_verdict(h, 1) && last_verdict(h, 1)->verdict == LS_VERDICT_PASS);
+	/* refused reloads: the old module keeps deciding */
+	CHECK(harness_load(h, "test/abi2.wasm") != 0);
+	ls_policy_set_guest_config(h->p, "init_fail", 9);
+	CHECK(harness_load(h, "test/hostile.wasm") != 0);
+	CHECK(strstr(h->err, "init refused its configuration (returned 7"));
+	ls_policy_set_guest_config(h->p, "burst=1 refill_ms=60000", 23);
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.reload_refused, 2);
+	CHECK_EQ_INT(st.reloads, 0);
+	CHECK_EQ_INT(st.healthy, 1);
+	CHECK(strstr(ls_policy_path(h->p), "ratelimit.wasm"));
+	flow_new(h, 2, "198.18.0.1", 40001, "198.18.0.2", 80, 6);
+	CHECK(last_verdict(h, 2) && last_verdict(h, 2)->verdict == LS_VERDICT_DROP);
+	/* a good reload swaps */
+	ls_policy_set_guest_config(h->p, "ok", 2);
+	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
+	flow_new(h, 3, "198.18.0.1", 40002, "198.18.0.2", 80, 6);
+	CHECK(last_verdict(h, 3) && last_verdict(h, 3)->verdict == LS_VERDICT_PASS &&
+	      last_verdict(h, 3)->deadline_k == want_deadline(h, SEC));
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.reloads, 1);
+	CHECK(strstr(ls_policy_path(h->p), "hostile.wasm"));
+	/* ls_policy_reload re-reads the current file */
+	CHECK_EQ_INT(ls_policy_reload(h->p, h->err, sizeof h->err), 0);
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.reloads, 2);
+	(void)path;
+	harness_free(h);
+}
+
+TEST(kv_store_survives_reload_and_restart)
+{
+	struct harness *h = harness_new("kv", 0, 0);
+	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
+	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
+	flow_new(h, 2, "198.18.0.1", 40001, "198.18.0.2", 80, 6);
+	CHECK(metric(h, "hostile_kv_flows") == 2);
+	CHECK_EQ_INT(ls_policy_reload(h->p, h->err, sizeof h->err), 0);
+	flow_new(h, 3, "198.18.0.1", 40002, "198.18.0.2", 80, 6);
+	CHECK(metric(h, "hostile_kv_flows") == 3);
+
+	/* the rate limiter keeps its buckets in the store: a reload is not a
+	 * way to reset them */
+	struct harness *r = harness_new("burst=2 refill_ms=60000", 0, 0);
+	CHECK_EQ_INT(harness_load(r, "ratelimit.wasm"), 0);
+	flow_new(r, 1, "198.18.0.9", 40000, "198.18.0.2", 80, 6);
+	flow_new(r, 2, "198.18.0.9", 40001, "198.18.0.2", 80, 6);
+	CHECK_EQ_INT(ls_policy_reload(r->p, r->err, sizeof r->err), 0);
+	flow_new(r, 3, "198.18.0.9", 40002, "198.18.0.2", 80, 6);
+	CHECK(last_verdict(r, 2) && last_verdict(r, 2)->verdict == LS_VERDICT_PASS);
+	CHECK(last_verdict(r, 3) && last_verdict(r, 3)->verdict == LS_VERDICT_DROP);
+	/* and metrics carried over the reload */
+	CHECK(metric(r, "ratelimit_allowed_total") == 2);
+	CHECK(metric(r, "ratelimit_refused_total") == 1);
+	harness_free(r);
+	harness_free(h);
+}
+
+TEST(guest_time_is_g)
+{
+	if (!guest_exists("test/gclock.wasm"))
+		SKIP("gclock.wasm not built");
+	struct harness *h = harness_new("", 0, 0);
+	CHECK_EQ_INT(harness_load(h, "test/gclock.wasm"), 0);
+	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
+	CHECK(metric(h, "gclock_now") == (double)h->now_g);
+	CHECK(metric(h, "gclock_wasi_mono") == (double)h->now_g);
+	CHECK(metric(h, "gclock_wasi_real") == (double)h->now_g);
+	/* the TTL is a duration in G, turned into K by to_kernel */
+	const struct rec_verdict *v = last_verdict(h, 1);
+	CHECK(v && v->deadline_k == want_deadline(h, 2 * SEC));
+	harness_free(h);
+}
+
+TEST(batch_flushes_once_and_skips_other_kinds)
+{
+	struct harness *h = harness_new("ok", 0, 0);
+	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
+	struct ls_event evs[4];
+	evs[0] = ev_base(LS_EV_FLOW_NEW, 1, "198.18.0.1", 1, "198.18.0.2", 2, 17, h->now_k);
+	evs[1] = ev_base(LS_EV_BEAT, 0, "0.0.0.0", 0, "0.0.0.0", 0, 0, h->now_k);
+	evs[2] = ev_base(LS_EV_FLOW_NEW, 2, "198.18.0.2", 5, "198.18.0.1", 6, 17, h->now_k);
+	evs[3] = ev_base(LS_EV_FLOW_END, 1, "198.18.0.1", 1, "198.18.0.2", 2, 17, h->now_k);
+	int before = h->flushes;
+	ls_policy_dispatch(h->p, evs, 4);
+	CHECK_EQ_INT(h->flushes, before + 1);
+	struct ls_policy_stats st;
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.events, 3);
+	CHECK_EQ_INT(st.flows, 1); /* flow 1 ended */
+	CHECK_EQ_INT(count_verdicts(h, 1), 1);
+	CHECK_EQ_INT(count_verdicts(h, 2), 1);
+	harness_free(h);
+}
+
+int main(void)
+{
+	RUN(refuses_other_abi_version);
+	RUN(refuses_non_policies);
+	RUN(trap_in_on_flow_new_contained);
+	RUN(infinite_loop_runs_out_of_fuel);
+	RUN(verdict_before_trap_is_not_committed);
+	RUN(out_of_bounds_pointer_refused);
+	RUN(one_gib_log_message_refused);
+	RUN(stale_handle_refused);
+	RUN(reload_swaps_or_keeps_old);
+	RUN(kv_store_survives_reload_and_restart);
+	RUN(guest_time_is_g);
+	RUN(batch_flushes_once_and_skips_other_kinds);
+	return test_done();
+}

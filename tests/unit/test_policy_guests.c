@@ -1,0 +1,174 @@
+/* test_policy_guests.c - the example policies (guests/, built by clang and
+ * asc) decide what their rules say, on synthetic data-plane events run
+ * through the real policy host and engine: allowlist, ratelimit, ai-gateway
+ * and the AssemblyScript blocklist. */
+#include "test.h"
+
+#include "policy_harness.h"
+
+#define SEC 1000000000ull
+#define MS 1000000ull
+
+static const char *C = "198.18.0.1", *S = "198.18.1.1";
+
+static uint32_t verdict_of(const struct harness *h, uint64_t id)
+{
+	const struct rec_verdict *v = last_verdict(h, id);
+	return v ? v->verdict : 0;
+}
+
+TEST(allowlist)
+{
+	struct harness *h = harness_new("*.example.com, api.test.local", 0, 0);
+	CHECK_EQ_INT(harness_load(h, "allowlist.wasm"), 0);
+	/* a TCP flow is left undecided until DPI names it */
+	flow_new(h, 1, C, 40001, S, 443, 6);
+	CHECK_EQ_INT(count_verdicts(h, 1), 0);
+	dpi(h, 1, C, 40001, S, 443, LS_DPI_TLS, "www.example.com", NULL, NULL);
+	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_PASS);
+	CHECK_EQ_INT(last_verdict(h, 1)->deadline_k, 0); /* until the flow ends */
+	dpi(h, 2, C, 40002, S, 443, LS_DPI_TLS, "WWW.Example.COM", NULL, NULL);
+	CHECK_EQ_INT(verdict_of(h, 2), LS_VERDICT_PASS);
+	dpi(h, 3, C, 40003, S, 443, LS_DPI_TLS, "evil.org", NULL, NULL);
+	CHECK_EQ_INT(verdict_of(h, 3), LS_VERDICT_DROP);
+	dpi(h, 4, C, 40004, S, 443, LS_DPI_TLS, "example.com", NULL, NULL);
+	CHECK_EQ_INT(verdict_of(h, 4), LS_VERDICT_DROP); /* *. needs a label */
+	dpi(h, 5, C, 40005, S, 443, LS_DPI_TLS, "notexample.com", NULL, NULL);
+	CHECK_EQ_INT(verdict_of(h, 5), LS_VERDICT_DROP);
+	dpi(h, 6, C, 40006, S, 8080, LS_DPI_HTTP, "api.test.local:8080", "GET", "/");
+	CHECK_EQ_INT(verdict_of(h, 6), LS_VERDICT_PASS);
+	dpi(h, 7, C, 40007, S, 80, LS_DPI_HTTP, "api.test.local.evil.org", "GET", "/");
+	CHECK_EQ_INT(verdict_of(h, 7), LS_VERDICT_DROP);
+	/* DNS passes, at flow start and on its DPI result */
+	flow_new(h, 8, C, 5353, S, 53, 17);
+	CHECK_EQ_INT(verdict_of(h, 8), LS_VERDICT_PASS);
+	dpi(h, 9, C, 5354, S, 53, LS_DPI_DNS, "anything.org", NULL, NULL);
+	CHECK_EQ_INT(verdict_of(h, 9), LS_VERDICT_PASS);
+	/* an expired verdict is given again */
+	expired(h, 1, C, 40001, S, 443, LS_VERDICT_PASS);
+	CHECK_EQ_INT(count_verdicts(h, 1), 2);
+	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_PASS);
+	CHECK(metric(h, "allowlist_allowed_total") == 3);
+	CHECK(metric(h, "allowlist_denied_total") == 4);
+	harness_free(h);
+}
+
+TEST(ratelimit)
+{
+	struct harness *h = harness_new("burst=3 refill_ms=1000 drop_ttl_ms=5000", 0, 0);
+	CHECK_EQ_INT(harness_load(h, "ratelimit.wasm"), 0);
+	for (int i = 1; i <= 3; i++) {
+		flow_new(h, (uint64_t)i, C, (uint16_t)(40000 + i), S, 80, 6);
+		CHECK_EQ_INT(verdict_of(h, (uint64_t)i), LS_VERDICT_PASS);
+	}
+	flow_new(h, 4, C, 40004, S, 80, 6); /* N+1 inside the window */
+	CHECK_EQ_INT(verdict_of(h, 4), LS_VERDICT_DROP);
+	CHECK_EQ_INT(last_verdict(h, 4)->deadline_k, want_deadline(h, 5 * SEC));
+	flow_new(h, 5, "198.18.0.77", 40005, S, 80, 6); /* another client */
+	CHECK_EQ_INT(verdict_of(h, 5), LS_VERDICT_PASS);
+	advance(h, 999 * MS);
+	flow_new(h, 6, C, 40006, S, 80, 6);
+	CHECK_EQ_INT(verdict_of(h, 6), LS_VERDICT_DROP);
+	advance(h, 1 * MS); /* one refill period since the bucket was full */
+	flow_new(h, 7, C, 40007, S, 80, 6);
+	CHECK_EQ_INT(verdict_of(h, 7), LS_VERDICT_PASS);
+	flow_new(h, 8, C, 40008, S, 80, 6);
+	CHECK_EQ_INT(verdict_of(h, 8), LS_VERDICT_DROP);
+	advance(h, 10 * SEC); /* refilled to the burst, not beyond */
+	for (int i = 9; i <= 12; i++)
+		flow_new(h, (uint64_t)i, C, (uint16_t)(40000 + i), S, 80, 6);
+	CHECK_EQ_INT(verdict_of(h, 11), LS_VERDICT_PASS);
+	CHECK_EQ_INT(verdict_of(h, 12), LS_VERDICT_DROP);
+	harness_free(h);
+}
+
+TEST(ai_gateway)
+{
+	struct harness *h = harness_new(
+		"hosts=api.example.com|*.llm.internal quota_chat=2 window_ms=60000 "
+		"ttl_ms=3000 drop_ttl_ms=10000", 0, 0);
+	const char *HOST = "api.example.com";
+	CHECK_EQ_INT(harness_load(h, "ai-gateway.wasm"), 0);
+	dpi(h, 1, C, 40001, S, 80, LS_DPI_HTTP, HOST, "POST", "/v1/chat/completions");
+	dpi(h, 2, C, 40002, S, 80, LS_DPI_HTTP, HOST, "POST", "/v1/chat/completions?x=1");
+	dpi(h, 3, C, 40003, S, 80, LS_DPI_HTTP, HOST, "POST", "/v1/chat/completions");
+	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_PASS);
+	CHECK_EQ_INT(last_verdict(h, 1)->deadline_k, want_deadline(h, 3 * SEC));
+	CHECK_EQ_INT(verdict_of(h, 2), LS_VERDICT_PASS);
+	CHECK_EQ_INT(verdict_of(h, 3), LS_VERDICT_DROP); /* over the chat quota */
+	CHECK_EQ_INT(last_verdict(h, 3)->deadline_k, want_deadline(h, 10 * SEC));
+	/* /v1/models has no quota; embeddings has its own */
+	for (int i = 4; i < 10; i++)
+		dpi(h, (uint64_t)i, C, (uint16_t)(40000 + i), S, 80, LS_DPI_HTTP, HOST, "GET",
+		    "/v1/models");
+	CHECK_EQ_INT(verdict_of(h, 9), LS_VERDICT_PASS);
+	dpi(h, 10, C, 40010, S, 80, LS_DPI_HTTP, "gpu1.llm.internal", "POST", "/v1/embeddings");
+	CHECK_EQ_INT(verdict_of(h, 10), LS_VERDICT_PASS);
+	/* another client has its own quota */
+	dpi(h, 11, "198.18.0.2", 40011, S, 80, LS_DPI_HTTP, HOST, "POST", "/v1/chat/completions");
+	CHECK_EQ_INT(verdict_of(h, 11), LS_VERDICT_PASS);
+	/* unknown host, unknown path, wrong method: denied */
+	dpi(h, 12, C, 40012, S, 80, LS_DPI_HTTP, "evil.org", "GET", "/v1/models");
+	dpi(h, 13, C, 40013, S, 80, LS_DPI_HTTP, HOST, "GET", "/admin");
+	dpi(h, 14, C, 40014, S, 80, LS_DPI_HTTP, HOST, "GET", "/v1/chat/completions");
+	CHECK_EQ_INT(verdict_of(h, 12), LS_VERDICT_DROP);
+	CHECK_EQ_INT(verdict_of(h, 13), LS_VERDICT_DROP);
+	CHECK_EQ_INT(verdict_of(h, 14), LS_VERDICT_DROP);
+	/* TLS to a known host passes, to an unknown one not */
+	dpi(h, 15, C, 40015, S, 443, LS_DPI_TLS, HOST, NULL, NULL);
+	dpi(h, 16, C, 40016, S, 443, LS_DPI_TLS, "other.org", NULL, NULL);
+	CHECK_EQ_INT(verdict_of(h, 15), LS_VERDICT_PASS);
+	CHECK_EQ_INT(verdict_of(h, 16), LS_VERDICT_DROP);
+
+	/* ticks refresh the TTL of allowed flows while they are open */
+	int before = count_verdicts(h, 1);
+	advance(h, 1 * SEC);
+	ls_policy_tick(h->p);
+	CHECK_EQ_INT(count_verdicts(h, 1), before + 1);
+	CHECK_EQ_INT(last_verdict(h, 1)->deadline_k, want_deadline(h, 3 * SEC));
+	CHECK_EQ_INT(count_verdicts(h, 3), 1); /* denied flows are not refreshed */
+	flow_end(h, 1, C, 40001, S, 80);
+	advance(h, 1 * SEC);
+	ls_policy_tick(h->p);
+	CHECK_EQ_INT(count_verdicts(h, 1), before + 1); /* ended: no refresh */
+	CHECK_EQ_INT(last_verdict(h, 2)->deadline_k, want_deadline(h, 3 * SEC));
+	CHECK(metric(h, "aigw_ttl_refresh_total") >= 2);
+	/* a refresh that came too late: counted and the flow allowed again */
+	expired(h, 2, C, 40002, S, 80, LS_VERDICT_PASS);
+	CHECK_EQ_INT(verdict_of(h, 2), LS_VERDICT_PASS);
+	CHECK(metric(h, "aigw_expired_while_active_total") == 1);
+	/* the window rolls over: chat allowed again */
+	advance(h, 60 * SEC);
+	dpi(h, 17, C, 40017, S, 80, LS_DPI_HTTP, HOST, "POST", "/v1/chat/completions");
+	CHECK_EQ_INT(verdict_of(h, 17), LS_VERDICT_PASS);
+	CHECK(metric(h, "aigw_requests_chat_total") == 4);
+	CHECK(metric(h, "aigw_quota_exceeded_total") == 1);
+	harness_free(h);
+}
+
+TEST(blocklist_assemblyscript)
+{
+	if (!guest_exists("blocklist_as.wasm"))
+		SKIP("blocklist_as.wasm not built (assemblyscript: scripts/deps.sh)");
+	struct harness *h = harness_new("bad.example,*.ads.example", 0, 0);
+	CHECK_EQ_INT(harness_load(h, "blocklist_as.wasm"), 0);
+	dpi(h, 1, C, 40001, S, 443, LS_DPI_TLS, "bad.example", NULL, NULL);
+	dpi(h, 2, C, 40002, S, 80, LS_DPI_HTTP, "x.ADS.example:8080", "GET", "/");
+	dpi(h, 3, C, 40003, S, 53, LS_DPI_DNS, "good.example.", NULL, NULL);
+	dpi(h, 4, C, 40004, S, 443, LS_DPI_TLS, "ads.example", NULL, NULL);
+	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_DROP);
+	CHECK_EQ_INT(verdict_of(h, 2), LS_VERDICT_DROP);
+	CHECK_EQ_INT(verdict_of(h, 3), LS_VERDICT_PASS);
+	CHECK_EQ_INT(verdict_of(h, 4), LS_VERDICT_PASS);
+	CHECK(metric(h, "blocklist_blocked_total") == 2);
+	harness_free(h);
+}
+
+int main(void)
+{
+	RUN(allowlist);
+	RUN(ratelimit);
+	RUN(ai_gateway);
+	RUN(blocklist_assemblyscript);
+	return test_done();
+}
