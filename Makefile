@@ -109,6 +109,7 @@ test: deps
 -include guests/guests.mk
 -include tests/wasm/wasm.mk
 -include src/clock/clock.mk
+-include tests/fuzz/fuzz.mk
 guests:
 
 # ---- benchmarks and fuzzers --------------------------------------------------

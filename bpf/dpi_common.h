@@ -14,10 +14,11 @@
 #define LS_BUF_SZ 2048
 #define LS_BUF_MASK (LS_BUF_SZ - 1)
 
-/* Loop state of an inspector. It lives in map memory, read and written
- * through a volatile pointer once per iteration: the verifier does not track
- * values in memory, so every iteration is checked with unknown state and the
- * iterator's states converge after one pass instead of one per byte. */
+/* Initial loop state of an inspector: written and read back through a
+ * volatile pointer, because the verifier does not track values in memory.
+ * The loop then starts from values it knows nothing about, its body is
+ * checked once for all of them, and the iterator's states converge after
+ * one pass instead of one per byte. */
 struct ls_loop_st {
 	__u32 p, n, left, hops, lowest, state, flags, aux;
 };

@@ -58,9 +58,10 @@ __noinline int ls_dpi_dns(struct ls_scratch *s, __u32 base)
 	st->left = 0;           /* bytes left in the current label */
 	st->n = 0;              /* bytes written to d->name */
 	st->hops = 0;
+	/* opaque to the verifier from here on (see dpi_http.h) */
+	__u32 p = st->p, left = st->left, n = st->n, hops = st->hops, lowest = st->lowest;
 	int i;
 	ls_for(i, 0, LS_DNS_STEPS) {
-		__u32 p = st->p, left = st->left, n = st->n;
 		if (p >= msg_end)
 			return (s->more || base == 2) && msg_end == len ? LS_DPI_R_PARTIAL
 								   : LS_DPI_R_MALFORMED;
@@ -69,9 +70,9 @@ __noinline int ls_dpi_dns(struct ls_scratch *s, __u32 base)
 			if (!ls_dns_byte_ok(c) || n >= LS_NAME_MAX - 1)
 				return LS_DPI_R_MALFORMED;
 			d->name[n & (LS_NAME_MAX - 1)] = c;
-			st->n = n + 1;
-			st->left = left - 1;
-			st->p = p + 1;
+			n++;
+			left--;
+			p++;
 			continue;
 		}
 		if (c == 0) {
@@ -84,12 +85,11 @@ __noinline int ls_dpi_dns(struct ls_scratch *s, __u32 base)
 			if (p + 1 >= msg_end)
 				return LS_DPI_R_MALFORMED;
 			__u32 target = base + (((__u32)(c & 0x3f) << 8) | ls_b(s, p + 1));
-			__u32 hops = st->hops + 1;
-			if (target < base + 12 || target >= st->lowest || hops > LS_DNS_HOPS)
+			hops++;
+			if (target < base + 12 || target >= lowest || hops > LS_DNS_HOPS)
 				return LS_DPI_R_MALFORMED;
-			st->hops = hops;
-			st->p = target;
-			st->lowest = target;
+			p = target;
+			lowest = target;
 			continue;
 		}
 		if (c & 0xc0)
@@ -98,10 +98,10 @@ __noinline int ls_dpi_dns(struct ls_scratch *s, __u32 base)
 			if (n >= LS_NAME_MAX - 1)
 				return LS_DPI_R_MALFORMED;
 			d->name[n & (LS_NAME_MAX - 1)] = '.';
-			st->n = n + 1;
+			n++;
 		}
-		st->left = c;
-		st->p = p + 1;
+		left = c;
+		p++;
 	}
 	return LS_DPI_R_MALFORMED;
 }

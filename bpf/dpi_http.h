@@ -100,10 +100,13 @@ __noinline int ls_dpi_http(struct ls_scratch *s)
 	st->p = m + 1;
 	st->state = H_TARGET;
 	st->n = st->left = st->hops = st->lowest = st->aux = st->flags = 0;
+	/* read back through the volatile pointer: the verifier then knows
+	 * nothing of these values, so the loop body is checked once for all
+	 * of them while they stay in registers at run time */
+	__u32 i = st->p, state = st->state, fl = st->flags, vpos = st->aux;
+	__u32 plen = st->left, nlen = st->n, hpos = st->hops, hmatch = st->lowest;
 	int it;
 	ls_for(it, 0, LS_BUF_SZ) {
-		__u32 i = st->p, state = st->state, fl = st->flags;
-		__u32 plen = st->left, nlen = st->n, hpos = st->hops, hmatch = st->lowest;
 		if (i >= len)
 			break;
 		__u8 c = ls_b(s, i);
@@ -123,7 +126,7 @@ __noinline int ls_dpi_http(struct ls_scratch *s)
 		} else if (state == H_VERSION) {
 			if (c == '\n') {
 				state = H_LSTART;
-				st->aux = i;
+				vpos = i;
 			}
 		} else if (state == H_LSTART) {
 			if (c == '\r') {
@@ -174,17 +177,10 @@ __noinline int ls_dpi_http(struct ls_scratch *s)
 			else
 				state = H_SKIP;
 		}
-		st->p = i + 1;
-		st->state = state;
-		st->flags = fl;
-		st->left = plen;
-		st->n = nlen;
-		st->hops = hpos;
-		st->lowest = hmatch;
+		i++;
 		if (fl & HF_DONE)
 			break;
 	}
-	__u32 fl = st->flags, plen = st->left, nlen = st->n, vpos = st->aux;
 	if (!(fl & HF_DONE)) {
 		__builtin_memset(d->method, 0, sizeof(d->method));
 		__builtin_memset(d->path, 0, sizeof(d->path));

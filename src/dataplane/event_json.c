@@ -73,7 +73,7 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
 	return len;
 }
 
-int ls_json_escape(const void *s, size_t n, char *buf, size_t cap)
+int ls_event_json_escape(const void *s, size_t n, char *buf, size_t cap)
 {
 	const unsigned char *p = s;
 	struct jw w = {buf, cap, 0, 1};
@@ -112,7 +112,7 @@ int ls_json_escape(const void *s, size_t n, char *buf, size_t cap)
 static void jw_str(struct jw *w, const char *key, const void *s, size_t n)
 {
 	char tmp[LS_NAME_MAX * 6 + 8];
-	int l = ls_json_escape(s, n, tmp, sizeof(tmp));
+	int l = ls_event_json_escape(s, n, tmp, sizeof(tmp));
 	if (l < 0) {
 		w->ok = 0;
 		return;

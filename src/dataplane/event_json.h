@@ -25,7 +25,7 @@ int ls_event_json_print(FILE *f, const struct ls_event *ev);
 
 /* JSON-escapes n bytes of s (quotes not included) into buf; returns the length
  * or -1 if cap is too small. Exposed for tests. */
-int ls_json_escape(const void *s, size_t n, char *buf, size_t cap);
+int ls_event_json_escape(const void *s, size_t n, char *buf, size_t cap);
 
 /* Short names used in the JSON: "flow_new", "tcp", ... ("unknown" if not). */
 const char *ls_event_kind_name(unsigned kind);

@@ -1,0 +1,206 @@
+/* dataplane_bench.c - ns/packet of the data plane through BPF_PROG_TEST_RUN,
+ * in one run and against a baseline measured alongside:
+ *   baseline    bpf/baseline.bpf.c: the same parsers, then pass
+ *   fast path   a known flow, no DPI (payload-less ACK)
+ *   DPI http/tls/dns   a known flow whose every payload packet is inspected
+ *               (config dpi_max_pkts = LS_DPI_ALWAYS) incl. the event
+ *   first pkt   a new flow's first packet: flow insert, FLOW_NEW, DPI, events
+ *               (repeat 1 over distinct flows; median)
+ * Prints each and its ratio to the baseline. Times are noted, never asserted.
+ * Needs root. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "baseline.skel.h"
+#include "dataplane/testrun.h"
+
+#define REPEAT 2000  /* per round: the ring buffer holds ~6000 events */
+#define ROUNDS 50
+#define FIRSTS 2000
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8, p[1] = v & 0xff;
+}
+
+/* Ethernet + IPv4 + TCP (proto 6) or UDP (17) + payload. */
+static size_t frame(uint8_t *o, int proto, uint16_t sport, uint16_t dport, const void *pay,
+		    size_t plen)
+{
+	size_t l4 = proto == 6 ? 20 : 8;
+	memset(o, 0, 14 + 20 + l4);
+	o[0] = 2, o[6] = 2, o[11] = 1, o[12] = 0x08;
+	uint8_t *ip = o + 14;
+	ip[0] = 0x45, ip[8] = 64, ip[9] = proto;
+	put16(ip + 2, 20 + l4 + plen);
+	ip[12] = 198, ip[13] = 18, ip[15] = 2, ip[16] = 198, ip[17] = 18, ip[19] = 1;
+	uint8_t *t = ip + 20;
+	put16(t, sport), put16(t + 2, dport);
+	if (proto == 6)
+		t[12] = 5 << 4, t[13] = 0x18;
+	else
+		put16(t + 4, 8 + plen);
+	memcpy(t + l4, pay, plen);
+	return 14 + 20 + l4 + plen;
+}
+
+static const char HTTP[] = "GET /index.html HTTP/1.1\r\nHost: www.example.org\r\n"
+			   "User-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n";
+
+static size_t tls_hello(uint8_t *o)
+{
+	/* a 517-byte ClientHello like curl's, with SNI early and padding last */
+	static const char name[] = "www.example.org";
+	uint8_t b[1024];
+	size_t n = 0, nl = sizeof(name) - 1;
+	b[n++] = 3, b[n++] = 3;
+	memset(b + n, 0x42, 32), n += 32;
+	b[n++] = 32, memset(b + n, 0x17, 32), n += 32;
+	put16(b + n, 62), n += 2;
+	for (int i = 0; i < 31; i++)
+		put16(b + n, 0xc000 + i), n += 2;
+	b[n++] = 1, b[n++] = 0;
+	size_t ext_len_at = n;
+	n += 2;
+	size_t e0 = n;
+	b[n++] = 0, b[n++] = 0, put16(b + n, nl + 5), n += 2, put16(b + n, nl + 3), n += 2;
+	b[n++] = 0, put16(b + n, nl), n += 2, memcpy(b + n, name, nl), n += nl;
+	b[n++] = 0, b[n++] = 0x0b, b[n++] = 0, b[n++] = 4, b[n++] = 3, b[n++] = 0, b[n++] = 1,
+	b[n++] = 2;
+	b[n++] = 0, b[n++] = 0x2b, b[n++] = 0, b[n++] = 3, b[n++] = 2, b[n++] = 3, b[n++] = 4;
+	b[n++] = 0, b[n++] = 0x33, put16(b + n, 38), n += 2, put16(b + n, 36), n += 2;
+	put16(b + n, 29), n += 2, put16(b + n, 32), n += 2, memset(b + n, 9, 32), n += 32;
+	size_t pad = 512 - 4 - (n + 4);
+	b[n++] = 0, b[n++] = 0x15, put16(b + n, pad), n += 2, memset(b + n, 0, pad), n += pad;
+	put16(b + ext_len_at, n - e0);
+	o[0] = 0x16, o[1] = 3, o[2] = 1, put16(o + 3, n + 4);
+	o[5] = 1, o[6] = 0, put16(o + 7, n);
+	memcpy(o + 9, b, n);
+	return n + 9;
+}
+
+static size_t dns_query(uint8_t *o)
+{
+	static const uint8_t q[] = {0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+				    3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
+				    3, 'o', 'r', 'g', 0, 0, 1, 0, 1};
+	memcpy(o, q, sizeof(q));
+	return sizeof(q);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* median over rounds of the kernel's mean ns per run */
+static double measure(struct ls_testrun *t, const uint8_t *f, size_t n)
+{
+	uint64_t r[ROUNDS];
+	for (int i = 0; i < ROUNDS; i++) {
+		if (ls_testrun_repeat(t, LS_TR_XDP, f, (uint32_t)n, REPEAT, &r[i]))
+			return -1;
+		ls_testrun_drain(t);
+	}
+	qsort(r, ROUNDS, sizeof(r[0]), cmp_u64);
+	return (double)r[ROUNDS / 2];
+}
+
+static double measure_baseline(int fd, const uint8_t *f, size_t n)
+{
+	uint64_t r[ROUNDS];
+	for (int i = 0; i < ROUNDS; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (uint32_t)n,
+			    .repeat = REPEAT);
+		if (bpf_prog_test_run_opts(fd, &o))
+			return -1;
+		r[i] = o.duration;
+	}
+	qsort(r, ROUNDS, sizeof(r[0]), cmp_u64);
+	return (double)r[ROUNDS / 2];
+}
+
+/* a new flow per run: repeat 1, median of FIRSTS */
+static double measure_first(struct ls_testrun *t, int proto, uint16_t dport, const void *pay,
+			    size_t plen, uint16_t *port)
+{
+	static uint64_t r[FIRSTS];
+	uint8_t f[2048];
+	for (int i = 0; i < FIRSTS; i++) {
+		size_t n = frame(f, proto, (*port)++, dport, pay, plen);
+		if (ls_testrun_repeat(t, LS_TR_XDP, f, (uint32_t)n, 1, &r[i]))
+			return -1;
+		ls_testrun_drain(t);
+	}
+	qsort(r, FIRSTS, sizeof(r[0]), cmp_u64);
+	return (double)r[FIRSTS / 2];
+}
+
+static void row(const char *name, double ns, double base)
+{
+	printf("%-34s %8.1f ns/pkt  %5.2fx baseline\n", name, ns, base > 0 ? ns / base : 0);
+}
+
+int main(void)
+{
+	char err[256];
+	struct ls_testrun *t = ls_testrun_open(NULL, NULL, NULL, err, sizeof(err));
+	if (!t) {
+		fprintf(stderr, "dataplane_bench: %s\n", err);
+		return 1;
+	}
+	struct baseline_bpf *b = baseline_bpf__open_and_load();
+	if (!b) {
+		fprintf(stderr, "dataplane_bench: cannot load the baseline program\n");
+		return 1;
+	}
+	uint8_t ack[128], http[512], tls[1024], dns[256], pay[1024];
+	size_t ack_n = frame(ack, 6, 40000, 80, "", 0);
+	size_t http_n = frame(http, 6, 40001, 80, HTTP, sizeof(HTTP) - 1);
+	size_t tls_len = tls_hello(pay);
+	size_t tls_n = frame(tls, 6, 40002, 443, pay, tls_len);
+	size_t dl = dns_query(pay + 600);
+	size_t dns_n = frame(dns, 17, 40003, 53, pay + 600, dl);
+	uint32_t act;
+
+	printf("# lockstep data plane, BPF_PROG_TEST_RUN (XDP), median of %d rounds x %d\n",
+	       ROUNDS, REPEAT);
+	double base = measure_baseline(bpf_program__fd(b->progs.ls_baseline), ack, ack_n);
+	row("baseline (parse and pass)", base, base);
+	ls_testrun_packet(t, LS_TR_XDP, ack, (uint32_t)ack_n, &act); /* make the flow known */
+	double fast = measure(t, ack, ack_n);
+	row("fast path (known flow, no DPI)", fast, base);
+
+	struct ls_config c = {.dpi_max_pkts = LS_DPI_ALWAYS};
+	ls_testrun_set_config(t, &c);
+	ls_testrun_packet(t, LS_TR_XDP, http, (uint32_t)http_n, &act);
+	ls_testrun_packet(t, LS_TR_XDP, tls, (uint32_t)tls_n, &act);
+	ls_testrun_packet(t, LS_TR_XDP, dns, (uint32_t)dns_n, &act);
+	double h = measure(t, http, http_n), s = measure(t, tls, tls_n), d = measure(t, dns, dns_n);
+	row("DPI http (request line + Host)", h, base);
+	row("DPI tls (ClientHello SNI, 517 B)", s, base);
+	row("DPI dns (query name)", d, base);
+
+	ls_testrun_set_config(t, NULL);
+	uint16_t port = 1024;
+	double fh = measure_first(t, 6, 80, HTTP, sizeof(HTTP) - 1, &port);
+	double fs = measure_first(t, 6, 443, pay, tls_len, &port);
+	double fd = measure_first(t, 17, 53, pay + 600, dl, &port);
+	row("first packet of a flow: http", fh, base);
+	row("first packet of a flow: tls", fs, base);
+	row("first packet of a flow: dns", fd, base);
+	printf("# targets: fast path <= 1.5x baseline (%.2fx); first-packet DPI <= 500 ns "
+	       "(http %.0f, tls %.0f, dns %.0f)\n",
+	       fast / base, fh, fs, fd);
+	if (ls_testrun_counter(t, LS_CNT_RINGBUF_FULL))
+		printf("# note: %llu events lost to a full ring buffer during the runs\n",
+		       (unsigned long long)ls_testrun_counter(t, LS_CNT_RINGBUF_FULL));
+	baseline_bpf__destroy(b);
+	ls_testrun_close(t);
+	return 0;
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# fuzz_xdp_short.sh - builds the data plane fuzzer (make fuzz) and runs it for
+# ~30 s (LS_FUZZ_SECONDS), seeded with the frames of ../shared/pcaps, against
+# the real program in the kernel. Any broken invariant aborts the fuzzer with
+# a crash file, which this suite reports (and keeps in build/fuzz/crashes/).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+PCAPS="${LS_SHARED:-$PWD/../shared}/pcaps"
+SECS="${LS_FUZZ_SECONDS:-30}"
+TMP=$(mktemp -d /tmp/ls-fuzz-xdp.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+n=0 fail=0
+tap() { n=$((n + 1)); if [ "$1" = OK ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=$((fail + 1)); fi; }
+
+if make --no-print-directory build/fuzz/fuzz_xdp >"$TMP/build.log" 2>&1; then
+	tap OK "make builds the fuzz_xdp libFuzzer target"
+else
+	tap FAIL "make build/fuzz/fuzz_xdp"
+	tail -n 20 "$TMP/build.log" | sed 's/^/# /'
+	echo "1..$n"
+	exit 1
+fi
+seeds=$(python3 tests/dataplane/pcap_frames.py "$TMP/corpus" 3000 "$PCAPS"/*.pcap)
+[ "$seeds" -gt 0 ] && tap OK "seeded with $seeds frames from the shared captures" || tap FAIL "no seeds"
+mkdir -p build/fuzz/crashes
+build/fuzz/fuzz_xdp -max_total_time="$SECS" -max_len=4096 -timeout=10 -rss_limit_mb=4096 \
+	-print_final_stats=1 -artifact_prefix=build/fuzz/crashes/ "$TMP/corpus" >"$TMP/fuzz.log" 2>&1
+rc=$?
+grep -E "stat::number_of_executed_units|stat::new_units_added|cov:" "$TMP/fuzz.log" | tail -n 3 | sed 's/^/# /'
+if [ "$rc" -eq 0 ]; then
+	tap OK "fuzz_xdp ran ${SECS}s without breaking an invariant"
+else
+	tap FAIL "fuzz_xdp exited $rc"
+	grep -E "invariant|ERROR|SUMMARY|crash-|Test unit written" "$TMP/fuzz.log" | head -n 20 | sed 's/^/# /'
+fi
+echo "1..$n"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,9 @@
+# fuzz.mk - the data plane fuzzer links only the data plane sources (the
+# generic fuzz rule compiles every part of src/, whose parts are not all
+# meant to be linked into one binary).
+DP_FUZZ_SRC := $(wildcard src/dataplane/*.c)
+
+$(O)/fuzz/fuzz_xdp: tests/fuzz/fuzz_xdp.c $(DP_FUZZ_SRC) $(HDRS) | $(SKELS)
+	@mkdir -p $(@D)
+	$(CLANG) -O1 -g $(CSTD) $(INCLUDES) -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	  $< $(DP_FUZZ_SRC) $(LDLIBS) -o $@

@@ -1,0 +1,129 @@
+/* fuzz_xdp.c - libFuzzer target: every input is a frame run through the real
+ * data plane program in the kernel (BPF_PROG_TEST_RUN, XDP and TC). With no
+ * verdicts and a pass default, a drop is a bug; every DPI name must sit
+ * inside its buffer, be non-empty, be made only of bytes its parser accepts
+ * and (for HTTP and TLS) appear verbatim in the frame; a partial result must
+ * carry no name. Built by `make fuzz`; run by tests/dataplane/fuzz_xdp_short.sh.
+ * Needs root. */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataplane/testrun.h"
+
+static struct ls_testrun *T;
+static const uint8_t *cur;
+static size_t cur_n;
+
+static void die(const char *why, const struct ls_event *ev)
+{
+	fprintf(stderr, "fuzz_xdp invariant broken: %s (event kind %u)\n", why,
+		ev ? ev->kind : 0);
+	abort();
+}
+
+static int visible(uint8_t c)
+{
+	return c > 0x20 && c < 0x7f;
+}
+
+/* name within its buffer, NUL after it, length agrees */
+static size_t check_str(const char *s, size_t cap, size_t claimed, const struct ls_event *ev)
+{
+	if (claimed >= cap)
+		die("length past its buffer", ev);
+	size_t n = strnlen(s, cap);
+	if (n == cap)
+		die("no NUL inside the buffer", ev);
+	if (n != claimed)
+		die("length field disagrees with the string", ev);
+	for (size_t i = n; i < cap; i++)
+		if (s[i])
+			die("bytes after the NUL", ev);
+	return n;
+}
+
+static void check_event(void *ctx, const struct ls_event *ev)
+{
+	(void)ctx;
+	if (ev->version != LS_WIRE_VERSION)
+		die("wrong wire version", ev);
+	if (ev->kind != LS_EV_DPI)
+		return;
+	const struct ls_event_dpi *d = &ev->u.dpi;
+	size_t nl = check_str(d->name, sizeof(d->name), d->name_len, ev);
+	size_t pl = check_str(d->path, sizeof(d->path), d->path_len, ev);
+	size_t ml = check_str(d->method, sizeof(d->method), d->method_len, ev);
+	if ((d->flags & LS_DPI_F_PARTIAL) && (nl || pl || ml))
+		die("a partial result carries a name", ev);
+	if (pl > 128)
+		die("path longer than 128 bytes", ev);
+	switch (d->kind) {
+	case LS_DPI_HTTP:
+		if (!(d->flags & LS_DPI_F_PARTIAL) && !ml)
+			die("HTTP result without a method", ev);
+		for (size_t i = 0; i < ml; i++)
+			if (d->method[i] < 'A' || d->method[i] > 'Z')
+				die("method byte", ev);
+		for (size_t i = 0; i < nl; i++)
+			if (!visible((uint8_t)d->name[i]))
+				die("host byte", ev);
+		for (size_t i = 0; i < pl; i++)
+			if (!visible((uint8_t)d->path[i]))
+				die("path byte", ev);
+		if (nl && !memmem(cur, cur_n, d->name, nl))
+			die("host not in the frame", ev);
+		if (pl && !memmem(cur, cur_n, d->path, pl))
+			die("path not in the frame", ev);
+		if (ml && !memmem(cur, cur_n, d->method, ml))
+			die("method not in the frame", ev);
+		break;
+	case LS_DPI_TLS:
+		if (pl || ml)
+			die("TLS result with HTTP fields", ev);
+		for (size_t i = 0; i < nl; i++)
+			if (!visible((uint8_t)d->name[i]))
+				die("SNI byte", ev);
+		if (nl && !memmem(cur, cur_n, d->name, nl))
+			die("SNI not in the frame", ev);
+		break;
+	case LS_DPI_DNS:
+		if (pl || ml)
+			die("DNS result with HTTP fields", ev);
+		if (!(d->flags & LS_DPI_F_PARTIAL) && !nl)
+			die("DNS result without a name", ev);
+		if (nl && (d->name[0] == '.' || d->name[nl - 1] == '.' || strstr(d->name, "..")))
+			die("empty DNS label", ev);
+		break;
+	default:
+		die("unknown DPI kind", ev);
+	}
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc, (void)argv;
+	char err[256];
+	T = ls_testrun_open(NULL, check_event, NULL, err, sizeof(err));
+	if (!T) {
+		fprintf(stderr, "fuzz_xdp: %s\n", err);
+		exit(1);
+	}
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint32_t act;
+	if (size < 14 || size > 9000)
+		return 0; /* the kernel refuses frames shorter than Ethernet */
+	cur = data, cur_n = size;
+	if (ls_testrun_packet(T, LS_TR_XDP, data, (uint32_t)size, &act) == 0 && act != XDP_PASS)
+		die("XDP dropped without a drop verdict or default", NULL);
+	if (ls_testrun_packet(T, LS_TR_TC, data, (uint32_t)size, &act) == 0 && act != TC_ACT_OK)
+		die("TC dropped without a drop verdict or default", NULL);
+	return 0;
+}

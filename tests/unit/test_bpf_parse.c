@@ -1,0 +1,868 @@
+/* test_bpf_parse.c - the real data plane program, loaded into this kernel,
+ * fed crafted frames through BPF_PROG_TEST_RUN: every parser path, malformed
+ * and truncated input (always passed, counted by reason, never a wrong
+ * name), DPI for HTTP / TLS / DNS, flow events, verdicts, expiry and
+ * fail-safe. Needs root. */
+#include "test.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "dataplane/testrun.h"
+#include "lockstep.skel.h"
+
+/* ---- event log ------------------------------------------------------------ */
+
+#define EV_MAX 256
+static struct ls_event evs[EV_MAX];
+static int nev;
+static struct ls_testrun *T;
+
+static void collect(void *ctx, const struct ls_event *ev)
+{
+	(void)ctx;
+	if (nev < EV_MAX)
+		evs[nev++] = *ev;
+}
+
+static int count_kind(unsigned kind)
+{
+	int n = 0;
+	for (int i = 0; i < nev; i++)
+		n += evs[i].kind == kind;
+	return n;
+}
+
+static const struct ls_event *find_kind(unsigned kind)
+{
+	for (int i = 0; i < nev; i++)
+		if (evs[i].kind == kind)
+			return &evs[i];
+	return NULL;
+}
+
+/* the only DPI event of the last run (NULL if none or several) */
+static const struct ls_event *dpi1(void)
+{
+	return count_kind(LS_EV_DPI) == 1 ? find_kind(LS_EV_DPI) : NULL;
+}
+
+static uint64_t cnt(unsigned idx)
+{
+	return ls_testrun_counter(T, idx);
+}
+
+static uint64_t now_k(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- frame builder ---------------------------------------------------------- */
+
+struct spec {
+	int v6;
+	int tags;           /* VLAN tags (802.1ad outer, 802.1Q inner) */
+	uint8_t proto;      /* 6, 17, 1, 58, or anything */
+	uint16_t sport, dport;
+	uint8_t tcp_flags;  /* default ACK|PSH */
+	const void *pay;
+	size_t plen;
+	int opt_words;      /* IPv4 options, 4-byte words */
+	int ihl;            /* override IHL (IPv4) */
+	int tot_delta;      /* added to the IPv4 total / IPv6 payload length */
+	uint16_t frag;      /* IPv4 frag_off field (flags | offset) */
+	int v6_frag;        /* add an IPv6 fragment header ... */
+	uint16_t v6_frag_off; /* ... with this offset<<3 | M */
+	int v6_exts;        /* destination-options headers before L4 */
+	int doff;           /* override TCP data offset (words) */
+	int udp_len_delta;  /* added to the UDP length */
+	int swap;           /* reply direction: swap addresses and ports */
+	uint8_t host;       /* last address byte of the client (flow variety) */
+};
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8, p[1] = v & 0xff;
+}
+
+static size_t build(const struct spec *s, uint8_t *o)
+{
+	size_t n = 0;
+	uint8_t cli4[4] = {198, 18, 0, s->host ? s->host : 2}, srv4[4] = {198, 18, 0, 1};
+	uint8_t cli6[16] = {0x20, 0x01, 0x0d, 0xb8}, srv6[16] = {0x20, 0x01, 0x0d, 0xb8};
+	cli6[15] = s->host ? s->host : 2, srv6[15] = 1;
+	memset(o, 0, 14);
+	o[0] = 0x02, o[6] = 0x02, o[11] = 1;
+	n = 12;
+	for (int i = 0; i < s->tags; i++) {
+		put16(o + n, i == 0 && s->tags > 1 ? 0x88a8 : 0x8100);
+		put16(o + n + 2, 100 + i);
+		n += 4;
+	}
+	put16(o + n, s->v6 ? 0x86dd : 0x0800);
+	n += 2;
+	size_t l3 = n;
+
+	/* L4 first, into a side buffer */
+	uint8_t l4[4096];
+	size_t l4n = 0;
+	uint16_t sp = s->swap ? s->dport : s->sport, dp = s->swap ? s->sport : s->dport;
+	if (s->proto == 6) {
+		int doff = s->doff ? s->doff : 5;
+		memset(l4, 0, 20);
+		put16(l4, sp), put16(l4 + 2, dp);
+		l4[12] = doff << 4;
+		l4[13] = s->tcp_flags ? s->tcp_flags : 0x18;
+		l4n = doff >= 5 ? doff * 4 : 20;
+	} else if (s->proto == 17) {
+		put16(l4, sp), put16(l4 + 2, dp);
+		put16(l4 + 4, 8 + s->plen + s->udp_len_delta);
+		put16(l4 + 6, 0);
+		l4n = 8;
+	} else if (s->proto == 1 || s->proto == 58) {
+		memset(l4, 0, 8);
+		l4[0] = s->proto == 1 ? (s->swap ? 0 : 8) : (s->swap ? 129 : 128);
+		put16(l4 + 4, s->sport);
+		l4n = 8;
+	} else {
+		memset(l4, 0, 8);
+		l4n = 8;
+	}
+	if (s->plen)
+		memcpy(l4 + l4n, s->pay, s->plen);
+	l4n += s->plen;
+
+	if (!s->v6) {
+		int ihl = s->ihl ? s->ihl : 5 + s->opt_words;
+		size_t hl = (5 + s->opt_words) * 4;
+		memset(o + n, 0, hl);
+		o[n] = 0x40 | (ihl & 0xf);
+		put16(o + n + 2, hl + l4n + s->tot_delta);
+		put16(o + n + 6, s->frag);
+		o[n + 8] = 64;
+		o[n + 9] = s->proto;
+		memcpy(o + n + 12, s->swap ? srv4 : cli4, 4);
+		memcpy(o + n + 16, s->swap ? cli4 : srv4, 4);
+		for (int i = 0; i < s->opt_words * 4; i++)
+			o[n + 20 + i] = 1; /* NOP options */
+		n += hl;
+	} else {
+		size_t ext = 8 * s->v6_exts + (s->v6_frag ? 8 : 0);
+		memset(o + n, 0, 40);
+		o[n] = 0x60;
+		put16(o + n + 4, ext + l4n + s->tot_delta);
+		o[n + 6] = s->v6_exts ? 60 : s->v6_frag ? 44 : s->proto;
+		o[n + 7] = 64;
+		memcpy(o + n + 8, s->swap ? srv6 : cli6, 16);
+		memcpy(o + n + 24, s->swap ? cli6 : srv6, 16);
+		n += 40;
+		for (int i = 0; i < s->v6_exts; i++) {
+			memset(o + n, 0, 8);
+			o[n] = i + 1 < s->v6_exts ? 60 : s->v6_frag ? 44 : s->proto;
+			o[n + 2] = 1, o[n + 3] = 4; /* PadN */
+			n += 8;
+		}
+		if (s->v6_frag) {
+			memset(o + n, 0, 8);
+			o[n] = s->proto;
+			put16(o + n + 2, s->v6_frag_off);
+			o[n + 7] = 9;
+			n += 8;
+		}
+	}
+	(void)l3;
+	memcpy(o + n, l4, l4n);
+	return n + l4n;
+}
+
+/* Runs a frame through XDP; returns the action, or -1 if refused. */
+static int run_frame(const uint8_t *f, size_t n)
+{
+	uint32_t act = 0;
+	nev = 0;
+	if (ls_testrun_packet(T, LS_TR_XDP, f, (uint32_t)n, &act))
+		return -1;
+	return (int)act;
+}
+
+static int run(const struct spec *s)
+{
+	uint8_t f[8192];
+	return run_frame(f, build(s, f));
+}
+
+static uint16_t next_port(void)
+{
+	static uint16_t p = 20000;
+	return p++;
+}
+
+/* ---- payloads ------------------------------------------------------------------ */
+
+static const char HTTP_GET[] = "GET /index.html?q=1 HTTP/1.1\r\nUser-Agent: t\r\nhOsT:  example.org \r\n"
+			       "Accept: */*\r\n\r\n";
+
+/* A TLS 1.2/1.3 ClientHello with the given extensions block. */
+static size_t client_hello(uint8_t *o, const uint8_t *exts, size_t elen, int rec_extra)
+{
+	size_t n = 0;
+	uint8_t body[2048];
+	size_t b = 0;
+	body[b++] = 3, body[b++] = 3;
+	memset(body + b, 0x11, 32), b += 32;
+	body[b++] = 0;                      /* session id */
+	body[b++] = 0, body[b++] = 2;       /* cipher suites */
+	body[b++] = 0x13, body[b++] = 0x01;
+	body[b++] = 1, body[b++] = 0;       /* compression */
+	put16(body + b, elen), b += 2;
+	memcpy(body + b, exts, elen), b += elen;
+	o[n++] = 0x16, o[n++] = 3, o[n++] = 1;
+	put16(o + n, 4 + b + rec_extra), n += 2;
+	o[n++] = 1;
+	o[n++] = 0, o[n++] = (b >> 8) & 0xff, o[n++] = b & 0xff;
+	memcpy(o + n, body, b);
+	return n + b;
+}
+
+static size_t sni_ext(uint8_t *o, const char *name, int ext_delta, int list_delta, int name_delta)
+{
+	size_t nl = strlen(name), n = 0;
+	/* an unrelated extension first: supported_versions */
+	o[n++] = 0, o[n++] = 0x2b, o[n++] = 0, o[n++] = 3, o[n++] = 2, o[n++] = 3, o[n++] = 4;
+	o[n++] = 0, o[n++] = 0;
+	put16(o + n, nl + 5 + ext_delta), n += 2;
+	put16(o + n, nl + 3 + list_delta), n += 2;
+	o[n++] = 0;
+	put16(o + n, nl + name_delta), n += 2;
+	memcpy(o + n, name, nl);
+	return n + nl;
+}
+
+static size_t dns_query(uint8_t *o, const char *wire_name, size_t wn, int response)
+{
+	size_t n = 0;
+	put16(o, 0x1234), n = 2;
+	o[n++] = response ? 0x81 : 0x01, o[n++] = 0;
+	put16(o + n, 1), n += 2; /* QDCOUNT */
+	memset(o + n, 0, 6), n += 6;
+	memcpy(o + n, wire_name, wn), n += wn;
+	put16(o + n, 1), put16(o + n + 2, 1);
+	return n + 4;
+}
+
+#define WN(s) s, sizeof(s) - 1
+
+/* ---- parser paths ------------------------------------------------------------ */
+
+TEST(http_ipv4_request)
+{
+	struct spec s = {.proto = 6, .sport = next_port(), .dport = 8080, .pay = HTTP_GET,
+			 .plen = sizeof(HTTP_GET) - 1};
+	uint64_t h0 = cnt(LS_CNT_DPI_HTTP);
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	CHECK_EQ_INT(count_kind(LS_EV_FLOW_NEW), 1);
+	const struct ls_event *e = dpi1();
+	CHECK(e != NULL);
+	if (!e)
+		return;
+	CHECK_EQ_INT(e->u.dpi.kind, LS_DPI_HTTP);
+	CHECK_EQ_STR(e->u.dpi.method, "GET");
+	CHECK_EQ_STR(e->u.dpi.path, "/index.html?q=1");
+	CHECK_EQ_STR(e->u.dpi.name, "example.org");
+	CHECK_EQ_INT(e->u.dpi.name_len, 11);
+	CHECK_EQ_INT(e->sport, s.sport);
+	CHECK_EQ_INT(e->dport, 8080);
+	CHECK_EQ_INT(cnt(LS_CNT_DPI_HTTP), h0 + 1);
+}
+
+TEST(http_over_ipv6_vlan_and_qinq)
+{
+	for (int tags = 0; tags <= 2; tags++) {
+		struct spec s = {.v6 = 1, .tags = tags, .proto = 6, .sport = next_port(), .dport = 80,
+				 .pay = HTTP_GET, .plen = sizeof(HTTP_GET) - 1};
+		CHECK_EQ_INT(run(&s), XDP_PASS);
+		const struct ls_event *e = dpi1();
+		CHECK(e && !strcmp(e->u.dpi.name, "example.org"));
+		CHECK(e && e->key.family == 6);
+	}
+	/* a third tag is more than we parse: passed, counted, silent */
+	struct spec s = {.tags = 3, .proto = 6, .sport = next_port(), .dport = 80, .pay = HTTP_GET,
+			 .plen = sizeof(HTTP_GET) - 1};
+	uint8_t f[4096];
+	size_t n = build(&s, f);
+	uint64_t c0 = cnt(LS_CNT_UNPARSED_ETH);
+	CHECK_EQ_INT(run_frame(f, n), XDP_PASS);
+	CHECK_EQ_INT(nev, 0);
+	CHECK_EQ_INT(cnt(LS_CNT_UNPARSED_ETH), c0 + 1);
+}
+
+TEST(ipv4_options_and_bad_ihl_and_lengths)
+{
+	struct spec s = {.proto = 6, .sport = next_port(), .dport = 80, .opt_words = 10,
+			 .pay = HTTP_GET, .plen = sizeof(HTTP_GET) - 1};
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	CHECK(dpi1() && !strcmp(dpi1()->u.dpi.name, "example.org"));
+
+	uint64_t c0 = cnt(LS_CNT_UNPARSED_IPV4);
+	for (int ihl = 1; ihl < 5; ihl++) {
+		struct spec b = s;
+		b.sport = next_port();
+		b.ihl = ihl;
+		CHECK_EQ_INT(run(&b), XDP_PASS);
+		CHECK_EQ_INT(nev, 0);
+	}
+	CHECK_EQ_INT(cnt(LS_CNT_UNPARSED_IPV4), c0 + 4);
+	/* total length beyond the frame, and shorter than the header */
+	struct spec b = s;
+	b.sport = next_port();
+	b.tot_delta = 1;
+	CHECK_EQ_INT(run(&b), XDP_PASS);
+	CHECK_EQ_INT(nev, 0);
+	b.tot_delta = -(int)(b.plen + 20 + 40 + 1);
+	CHECK_EQ_INT(run(&b), XDP_PASS);
+	CHECK_EQ_INT(nev, 0);
+	CHECK_EQ_INT(cnt(LS_CNT_UNPARSED_IPV4), c0 + 6);
+	/* a shorter total length than the frame (Ethernet padding): the
+	 * payload ends where IP says, so the header block is incomplete */
+	b.tot_delta = -10;
+	CHECK_EQ_INT(run(&b), XDP_PASS);
+	CHECK(count_kind(LS_EV_DPI) == 0 || (dpi1() && (dpi1()->u.dpi.flags & LS_DPI_F_PARTIAL) &&
+					      !dpi1()->u.dpi.name[0]));
+}
+
+/* Every prefix of valid frames: always passed, never a name. */
+TEST(truncated_at_every_boundary)
+{
+	uint8_t tls[600], ext[300];
+	size_t el = sni_ext(ext, "truncated.example", 0, 0, 0);
+	size_t tl = client_hello(tls, ext, el, 0);
+	struct spec specs[] = {
+		{.proto = 6, .dport = 80, .pay = HTTP_GET, .plen = sizeof(HTTP_GET) - 1},
+		{.v6 = 1, .tags = 2, .v6_exts = 2, .proto = 6, .dport = 443, .pay = tls, .plen = tl},
+		{.tags = 1, .opt_words = 3, .proto = 17, .dport = 53, .pay = "\x12\x34\x01\x00\x00\x01\0\0\0\0\0\0\x03www\x07" "example\x00\x00\x01\x00\x01", .plen = 29},
+		{.v6 = 1, .proto = 58, .sport = 7},
+	};
+	int wrong = 0, dropped = 0, refused = 0;
+	for (size_t k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
+		uint8_t f[4096];
+		specs[k].sport = specs[k].sport ? specs[k].sport : next_port();
+		size_t n = build(&specs[k], f);
+		for (size_t cut = 14; cut < n; cut++) {
+			int a = run_frame(f, cut);
+			if (a < 0) {
+				refused++;
+				continue;
+			}
+			if (a != XDP_PASS)
+				dropped++;
+			for (int i = 0; i < nev; i++)
+				if (evs[i].kind == LS_EV_DPI && evs[i].u.dpi.name[0])
+					wrong++;
+		}
+	}
+	CHECK_EQ_INT(dropped, 0);
+	CHECK_EQ_INT(wrong, 0);
+	CHECK_EQ_INT(refused, 0);
+}
+
+TEST(ipv6_extension_chains)
+{
+	struct spec s = {.v6 = 1, .v6_exts = 3, .proto = 6, .sport = next_port(), .dport = 80,
+			 .pay = HTTP_GET, .plen = sizeof(HTTP_GET) - 1};
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	CHECK(dpi1() && !strcmp(dpi1()->u.dpi.name, "example.org"));
+	uint64_t c0 = cnt(LS_CNT_UNPARSED_IPV6_EXT);
+	s.sport = next_port();
+	s.v6_exts = 7; /* longer than the chain we walk */
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	CHECK_EQ_INT(nev, 0);
+	CHECK_EQ_INT(cnt(LS_CNT_UNPARSED_IPV6_EXT), c0 + 1);
+	/* an extension header claiming more than the payload */
+	uint8_t f[4096];
+	s.v6_exts = 1;
+	size_t n = build(&s, f);
+	f[14 + 40 + 1] = 200;
+	CHECK_EQ_INT(run_frame(f, n), XDP_PASS);
+	CHECK_EQ_INT(nev, 0);
+	CHECK_EQ_INT(cnt(LS_CNT_UNPARSED_IPV6_EXT), c0 + 2);
+	/* payload length beyond the frame: the fixed header lies */
+	uint64_t c1 = cnt(LS_CNT_UNPARSED_IPV6);
+	s.v6_exts = 0;
+	s.tot_delta = 100;
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	CHECK_EQ_INT(cnt(LS_CNT_UNPARSED_IPV6), c1 + 1);
+}
+
+TEST(fragments_only_first_carries_l4)
+{
+	uint8_t q[128];
+	size_t ql = dns_query(q, WN("\x04" "frag\x07" "example\x00"), 0);
+	uint64_t f0 = cnt(LS_CNT_FRAGMENT);
+	/* IPv4 first fragment (MF, offset 0): UDP length covers the datagram */
+	struct spec s = {.proto = 17, .sport = next_port(), .dport = 53, .pay = q, .plen = ql,
+			 .frag = 0x2000, .udp_len_delta = 400};
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	CHECK(dpi1() && !strcmp(dpi1()->u.dpi.name, "frag.example"));
+	/* a later fragment: no L4 header, counted */
+	s.frag = 0x2000 | 100;
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	CHECK_EQ_INT(nev, 0);
+	/* the same over IPv6 with a fragment header */
+	struct spec v = {.v6 = 1, .proto = 17, .sport = next_port(), .dport = 53, .pay = q,
+			 .plen = ql, .v6_frag = 1, .v6_frag_off = 1, .udp_len_delta = 400};
+	CHECK_EQ_INT(run(&v), XDP_PASS);
+	CHECK(dpi1() && !strcmp(dpi1()->u.dpi.name, "frag.example"));
+	v.v6_frag_off = (185 << 3) | 0;
+	CHECK_EQ_INT(run(&v), XDP_PASS);
+	CHECK_EQ_INT(nev, 0);
+	CHECK_EQ_INT(cnt(LS_CNT_FRAGMENT), f0 + 2);
+	/* an unfragmented UDP datagram whose length lies is malformed */
+	uint64_t l0 = cnt(LS_CNT_UNPARSED_L4);
+	struct spec u = {.proto = 17, .sport = next_port(), .dport = 53, .pay = q, .plen = ql,
+			 .udp_len_delta = 1};
+	CHECK_EQ_INT(run(&u), XDP_PASS);
+	u.udp_len_delta = -(int)ql - 1; /* < 8 */
+	CHECK_EQ_INT(run(&u), XDP_PASS);
+	CHECK_EQ_INT(nev, 0);
+	CHECK_EQ_INT(cnt(LS_CNT_UNPARSED_L4), l0 + 2);
+}
+
+TEST(l4_and_ethertype_reasons)
+{
+	uint64_t l0 = cnt(LS_CNT_UNPARSED_L4), p0 = cnt(LS_CNT_UNPARSED_PROTO);
+	uint64_t e0 = cnt(LS_CNT_UNPARSED_ETHERTYPE);
+	for (int doff = 1; doff < 5; doff++) {
+		struct spec s = {.proto = 6, .sport = next_port(), .dport = 80, .doff = doff};
+		CHECK_EQ_INT(run(&s), XDP_PASS);
+	}
+	struct spec s = {.proto = 6, .sport = next_port(), .dport = 80};
+	uint8_t f[256];
+	size_t n = build(&s, f);
+	f[14 + 20 + 12] = 15 << 4; /* data offset past the packet */
+	CHECK_EQ_INT(run_frame(f, n), XDP_PASS);
+	CHECK_EQ_INT(cnt(LS_CNT_UNPARSED_L4), l0 + 5);
+	struct spec g = {.proto = 47, .sport = 1};
+	CHECK_EQ_INT(run(&g), XDP_PASS);
+	CHECK_EQ_INT(cnt(LS_CNT_UNPARSED_PROTO), p0 + 1);
+	uint8_t arp[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x08, 0x06};
+	CHECK_EQ_INT(run_frame(arp, sizeof(arp)), XDP_PASS);
+	CHECK_EQ_INT(cnt(LS_CNT_UNPARSED_ETHERTYPE), e0 + 1);
+	CHECK_EQ_INT(nev, 0);
+}
+
+TEST(icmp_echo_flows)
+{
+	struct spec s = {.proto = 1, .sport = 4242};
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	const struct ls_event *e = find_kind(LS_EV_FLOW_NEW);
+	CHECK(e && e->key.proto == 1 && e->key.lo_port == 4242 && e->key.hi_port == 4242);
+	s.swap = 1; /* the reply hits the same flow */
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	CHECK_EQ_INT(count_kind(LS_EV_FLOW_NEW), 0);
+	struct spec v = {.v6 = 1, .proto = 58, .sport = 4243};
+	CHECK_EQ_INT(run(&v), XDP_PASS);
+	e = find_kind(LS_EV_FLOW_NEW);
+	CHECK(e && e->key.proto == 58 && e->key.family == 6);
+}
+
+/* ---- DPI ---------------------------------------------------------------------- */
+
+TEST(tls_sni_complete_partial_and_lying)
+{
+	uint8_t ext[512], ch[1024];
+	size_t el = sni_ext(ext, "www.example.com", 0, 0, 0);
+	size_t n = client_hello(ch, ext, el, 0);
+	struct spec s = {.proto = 6, .sport = next_port(), .dport = 443, .pay = ch, .plen = n};
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	const struct ls_event *e = dpi1();
+	CHECK(e && e->u.dpi.kind == LS_DPI_TLS && !strcmp(e->u.dpi.name, "www.example.com"));
+
+	/* the record continues in a later segment: partial, no name */
+	uint64_t p0 = cnt(LS_CNT_DPI_PARTIAL);
+	n = client_hello(ch, ext, el, 100);
+	s.sport = next_port(), s.plen = n;
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	e = dpi1();
+	CHECK(e && (e->u.dpi.flags & LS_DPI_F_PARTIAL) && e->u.dpi.name[0] == 0 &&
+	      e->u.dpi.kind == LS_DPI_TLS);
+	CHECK_EQ_INT(cnt(LS_CNT_DPI_PARTIAL), p0 + 1);
+	/* the segment ends inside the name (first segment of a split hello) */
+	n = client_hello(ch, ext, el, 0);
+	s.sport = next_port(), s.plen = n - 5;
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	e = dpi1();
+	CHECK(e && (e->u.dpi.flags & LS_DPI_F_PARTIAL) && e->u.dpi.name[0] == 0);
+
+	/* SNI extensions lying about their lengths: malformed, silent */
+	int deltas[][3] = {{1, 0, 0}, {40, 0, 0}, {0, 1, 0}, {0, -1, 0}, {0, 0, 1},
+			   {0, 0, 30}, {0, 0, -20}, {-3, 0, 0}};
+	uint64_t m0 = cnt(LS_CNT_DPI_MALFORMED);
+	int bad_names = 0;
+	for (size_t i = 0; i < sizeof(deltas) / sizeof(deltas[0]); i++) {
+		el = sni_ext(ext, "liar.example.com", deltas[i][0], deltas[i][1], deltas[i][2]);
+		n = client_hello(ch, ext, el, 0);
+		s.sport = next_port(), s.plen = n;
+		CHECK_EQ_INT(run(&s), XDP_PASS);
+		for (int k = 0; k < nev; k++)
+			if (evs[k].kind == LS_EV_DPI && evs[k].u.dpi.name[0])
+				bad_names++;
+	}
+	CHECK_EQ_INT(bad_names, 0);
+	CHECK(cnt(LS_CNT_DPI_MALFORMED) >= m0 + 7);
+
+	/* no SNI at all: TLS seen, no name */
+	n = client_hello(ch, (const uint8_t *)"\x00\x2b\x00\x03\x02\x03\x04", 7, 0);
+	s.sport = next_port(), s.plen = n;
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	e = dpi1();
+	CHECK(e && e->u.dpi.kind == LS_DPI_TLS && e->u.dpi.name_len == 0);
+	/* control bytes in the name: refused */
+	el = sni_ext(ext, "bad\x01name", 0, 0, 0);
+	n = client_hello(ch, ext, el, 0);
+	s.sport = next_port(), s.plen = n;
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
+}
+
+TEST(dns_names_pointers_and_loops)
+{
+	uint8_t q[600];
+	size_t n = dns_query(q, WN("\x03www\x07" "example\x03org\x00"), 0);
+	struct spec s = {.proto = 17, .sport = next_port(), .dport = 53, .pay = q, .plen = n};
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	CHECK(dpi1() && !strcmp(dpi1()->u.dpi.name, "www.example.org"));
+	/* binary label bytes are names too (DNS labels are octets) */
+	n = dns_query(q, WN("\x05" "a\x04\x05\x06z\x02" "cn\x00"), 0);
+	s.sport = next_port(), s.plen = n;
+	run(&s);
+	CHECK(dpi1() && !strcmp(dpi1()->u.dpi.name, "a\x04\x05\x06z.cn"));
+
+	struct {
+		const char *w;
+		size_t n;
+	} bad[] = {
+		{WN("\xc0\x0c")},                 /* pointer to itself */
+		{WN("\x03www\xc0\x0c")},          /* pointer back to the name: a loop */
+		{WN("\x03www\xc0\x20")},          /* forward pointer */
+		{WN("\xc0\x02")},                 /* pointer into the header */
+		{WN("\x03w.w\x00")},              /* a dot inside a label */
+		{WN("\x03w\x00w\x00")},           /* NUL inside a label */
+		{WN("\x40" "abc\x00")},           /* reserved label type */
+		{WN("\x3f" "abc")},               /* label running off the message */
+	};
+	uint64_t m0 = cnt(LS_CNT_DPI_MALFORMED);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t m[600];
+		size_t mn = dns_query(m, bad[i].w, bad[i].n, 0);
+		if (i == 7)
+			mn -= 4; /* no QTYPE/QCLASS: the label is cut by the end */
+		s.sport = next_port(), s.pay = m, s.plen = mn;
+		CHECK_EQ_INT(run(&s), XDP_PASS);
+		CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
+	}
+	CHECK_EQ_INT(cnt(LS_CNT_DPI_MALFORMED), m0 + 8);
+
+	/* a name longer than 255 bytes */
+	uint8_t w[400];
+	size_t wn = 0;
+	for (int i = 0; i < 5; i++) {
+		w[wn++] = 63;
+		memset(w + wn, 'a' + i, 63), wn += 63;
+	}
+	w[wn++] = 0;
+	n = dns_query(q, (const char *)w, wn, 0);
+	s.sport = next_port(), s.pay = q, s.plen = n;
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
+	/* responses and the root name are not reported */
+	n = dns_query(q, WN("\x03www\x07" "example\x03org\x00"), 1);
+	s.sport = next_port(), s.plen = n;
+	run(&s);
+	CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
+	n = dns_query(q, WN("\x00"), 0);
+	s.sport = next_port(), s.plen = n;
+	run(&s);
+	CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
+	/* zero-length payload on the DNS port */
+	s.sport = next_port(), s.plen = 0;
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
+}
+
+TEST(dns_over_tcp)
+{
+	uint8_t q[300], t[302];
+	size_t n = dns_query(q, WN("\x03tcp\x07" "example\x00"), 0);
+	put16(t, n);
+	memcpy(t + 2, q, n);
+	struct spec s = {.v6 = 1, .proto = 6, .sport = next_port(), .dport = 53, .pay = t,
+			 .plen = n + 2};
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	CHECK(dpi1() && !strcmp(dpi1()->u.dpi.name, "tcp.example"));
+	/* a length prefix shorter than a DNS header */
+	put16(t, 5);
+	s.sport = next_port();
+	run(&s);
+	CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
+}
+
+TEST(http_partial_truncated_and_hostile)
+{
+	static const char split[] = "GET /a HTTP/1.1\r\nHost: split.example\r\nUser-Agent: x";
+	struct spec s = {.proto = 6, .sport = next_port(), .dport = 80, .pay = split,
+			 .plen = sizeof(split) - 1};
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	const struct ls_event *e = dpi1();
+	CHECK(e && (e->u.dpi.flags & LS_DPI_F_PARTIAL) && !e->u.dpi.name[0] && !e->u.dpi.path[0] &&
+	      !e->u.dpi.method[0]);
+
+	char lng[600];
+	int k = snprintf(lng, sizeof(lng), "POST /");
+	for (int i = 0; i < 200; i++)
+		lng[k++] = 'a' + i % 26;
+	k += snprintf(lng + k, sizeof(lng) - k, " HTTP/1.0\r\nHost: long.example\r\n\r\n");
+	s.sport = next_port(), s.pay = lng, s.plen = k;
+	run(&s);
+	e = dpi1();
+	CHECK(e && (e->u.dpi.flags & LS_DPI_F_TRUNCATED) && e->u.dpi.path_len == 128 &&
+	      strlen(e->u.dpi.path) == 128 && !memcmp(e->u.dpi.path, lng + 5, 128));
+	CHECK(e && !strcmp(e->u.dpi.method, "POST") && !strcmp(e->u.dpi.name, "long.example"));
+
+	static const char ctl[] = "GET / HTTP/1.1\r\nHost: a\x01" "b\r\n\r\n";
+	s.sport = next_port(), s.pay = ctl, s.plen = sizeof(ctl) - 1;
+	run(&s);
+	CHECK(dpi1() && dpi1()->u.dpi.name_len == 0 && !strcmp(dpi1()->u.dpi.path, "/"));
+	static const char inner[] = "GET / HTTP/1.1\r\nHost: a b\r\n\r\n";
+	s.sport = next_port(), s.pay = inner, s.plen = sizeof(inner) - 1;
+	run(&s);
+	CHECK(dpi1() && dpi1()->u.dpi.name_len == 0);
+	static const char notm[] = "GETX / HTTP/1.1\r\nHost: x\r\n\r\n";
+	s.sport = next_port(), s.pay = notm, s.plen = sizeof(notm) - 1;
+	run(&s);
+	CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
+	static const char nover[] = "GET / FTP/1.1\r\nHost: x\r\n\r\n";
+	s.sport = next_port(), s.pay = nover, s.plen = sizeof(nover) - 1;
+	run(&s);
+	CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
+	/* zero-length TCP payload: nothing inspected */
+	s.sport = next_port(), s.plen = 0;
+	run(&s);
+	CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
+}
+
+TEST(dpi_window_and_tc_program)
+{
+	struct spec s = {.proto = 6, .sport = next_port(), .dport = 80, .pay = HTTP_GET,
+			 .plen = sizeof(HTTP_GET) - 1};
+	int found = 0;
+	for (int i = 0; i < 6; i++) {
+		run(&s);
+		found += count_kind(LS_EV_DPI);
+	}
+	CHECK_EQ_INT(found, LS_DPI_MAX_PKTS_DEFAULT);
+	/* the TC program runs the same logic */
+	uint8_t f[4096];
+	s.sport = next_port();
+	size_t n = build(&s, f);
+	uint32_t act = 99;
+	nev = 0;
+	CHECK_EQ_INT(ls_testrun_packet(T, LS_TR_TC, f, (uint32_t)n, &act), 0);
+	CHECK_EQ_INT(act, TC_ACT_OK);
+	CHECK(dpi1() && !strcmp(dpi1()->u.dpi.name, "example.org"));
+}
+
+/* ---- flow events -------------------------------------------------------------- */
+
+TEST(flow_end_fin_and_rst)
+{
+	struct spec s = {.proto = 6, .sport = next_port(), .dport = 80, .tcp_flags = 0x02};
+	run(&s);
+	CHECK_EQ_INT(count_kind(LS_EV_FLOW_NEW), 1);
+	s.tcp_flags = 0x11, run(&s);
+	CHECK_EQ_INT(count_kind(LS_EV_FLOW_END), 0);
+	s.swap = 1, s.tcp_flags = 0x11, run(&s);
+	const struct ls_event *e = find_kind(LS_EV_FLOW_END);
+	CHECK(e && e->u.end.reason == LS_END_FIN);
+	CHECK(e && e->u.end.pkts[0] + e->u.end.pkts[1] == 3);
+	s.swap = 0, s.tcp_flags = 0x10, run(&s); /* last ACK: no new flow */
+	CHECK_EQ_INT(nev, 0);
+
+	struct spec r = {.v6 = 1, .proto = 6, .sport = next_port(), .dport = 80, .tcp_flags = 0x02};
+	run(&r);
+	r.swap = 1, r.tcp_flags = 0x14, run(&r);
+	e = find_kind(LS_EV_FLOW_END);
+	CHECK(e && e->u.end.reason == LS_END_RST && e->sport == 80); /* as the RST travelled */
+	/* a new SYN on the closed 5-tuple is a new flow */
+	r.swap = 0, r.tcp_flags = 0x02, run(&r);
+	CHECK_EQ_INT(count_kind(LS_EV_FLOW_NEW), 1);
+}
+
+/* ---- verdicts, expiry, fail-safe ------------------------------------------------ */
+
+static int verdicts_fd(void)
+{
+	return bpf_map__fd(ls_testrun_skel(T)->maps.verdicts);
+}
+
+static void set_verdict(const struct ls_flow_key *k, uint32_t v, uint64_t deadline_k)
+{
+	struct ls_verdict_rec r = {.deadline_k = deadline_k, .set_k = now_k(), .verdict = v};
+	bpf_map_update_elem(verdicts_fd(), k, &r, BPF_ANY);
+}
+
+static void set_liveness(uint32_t mode, uint64_t last_beat_k, uint64_t timeout)
+{
+	struct ls_liveness l = {.last_beat_k = last_beat_k, .detect_timeout_ns = timeout,
+				.mode = mode};
+	__u32 zero = 0;
+	struct ls_liveness cur;
+	/* keep the kernel-maintained state so transitions are observed */
+	if (!bpf_map_lookup_elem(bpf_map__fd(ls_testrun_skel(T)->maps.liveness), &zero, &cur))
+		l.in_failsafe = cur.in_failsafe;
+	bpf_map_update_elem(bpf_map__fd(ls_testrun_skel(T)->maps.liveness), &zero, &l, BPF_ANY);
+}
+
+/* Opens a UDP flow and returns its key (from FLOW_NEW). */
+static struct spec open_flow(struct ls_flow_key *k)
+{
+	struct spec s = {.proto = 17, .sport = next_port(), .dport = 9999, .pay = "x", .plen = 1};
+	run(&s);
+	const struct ls_event *e = find_kind(LS_EV_FLOW_NEW);
+	if (e)
+		*k = e->key;
+	return s;
+}
+
+TEST(drop_verdict_drops_pass_passes)
+{
+	struct ls_flow_key k = {0};
+	struct spec s = open_flow(&k);
+	uint64_t d0 = cnt(LS_CNT_DROP_VERDICT);
+	set_verdict(&k, LS_VERDICT_DROP, 0);
+	CHECK_EQ_INT(run(&s), XDP_DROP);
+	s.swap = 1;
+	CHECK_EQ_INT(run(&s), XDP_DROP); /* both directions: one flow */
+	CHECK_EQ_INT(cnt(LS_CNT_DROP_VERDICT), d0 + 2);
+	set_verdict(&k, LS_VERDICT_PASS, now_k() + 60000000000ull);
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	bpf_map_delete_elem(verdicts_fd(), &k);
+}
+
+TEST(default_drop_applies_to_new_flows_only)
+{
+	struct ls_flow_key k = {0};
+	struct spec live = open_flow(&k); /* passed under default pass */
+	struct ls_config c = {.default_verdict = LS_VERDICT_DROP};
+	ls_testrun_set_config(T, &c);
+	struct spec fresh = {.proto = 17, .sport = next_port(), .dport = 9999, .pay = "x", .plen = 1};
+	uint64_t d0 = cnt(LS_CNT_DROP_DEFAULT);
+	CHECK_EQ_INT(run(&fresh), XDP_DROP);
+	CHECK_EQ_INT(cnt(LS_CNT_DROP_DEFAULT), d0 + 1);
+	CHECK_EQ_INT(count_kind(LS_EV_FLOW_NEW), 1); /* announced even though dropped */
+	CHECK_EQ_INT(run(&live), XDP_PASS);           /* it has passed before */
+	ls_testrun_set_config(T, NULL);
+}
+
+TEST(expired_verdict_reannounces_and_never_drops)
+{
+	struct ls_flow_key k = {0};
+	struct spec s = open_flow(&k);
+	/* a pass verdict whose deadline has passed, under a drop default:
+	 * the connection keeps passing, the flow is undecided and re-announced */
+	set_verdict(&k, LS_VERDICT_PASS, now_k() - 1000);
+	struct ls_config c = {.default_verdict = LS_VERDICT_DROP};
+	ls_testrun_set_config(T, &c);
+	uint64_t x0 = cnt(LS_CNT_VERDICT_EXPIRED);
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	const struct ls_event *e = find_kind(LS_EV_VERDICT_EXPIRED);
+	CHECK(e && e->u.expired.verdict == LS_VERDICT_PASS && !memcmp(&e->key, &k, sizeof(k)));
+	CHECK_EQ_INT(cnt(LS_CNT_VERDICT_EXPIRED), x0 + 1);
+	struct ls_verdict_rec r;
+	CHECK(bpf_map_lookup_elem(verdicts_fd(), &k, &r) != 0); /* deleted */
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	CHECK_EQ_INT(count_kind(LS_EV_VERDICT_EXPIRED), 0); /* once */
+	ls_testrun_set_config(T, NULL);
+
+	/* an expired drop verdict under default pass: undecided, passes */
+	struct ls_flow_key k2 = {0};
+	struct spec s2 = open_flow(&k2);
+	set_verdict(&k2, LS_VERDICT_DROP, 0);
+	CHECK_EQ_INT(run(&s2), XDP_DROP);
+	set_verdict(&k2, LS_VERDICT_DROP, now_k() - 1);
+	CHECK_EQ_INT(run(&s2), XDP_PASS);
+	CHECK_EQ_INT(count_kind(LS_EV_VERDICT_EXPIRED), 1);
+}
+
+TEST(failsafe_honours_expired_verdicts)
+{
+	struct ls_flow_key k = {0};
+	struct spec s = open_flow(&k);
+	set_verdict(&k, LS_VERDICT_DROP, now_k() - 1000);
+	/* the policy side went silent: the last beat is 10 s old, timeout 1 s */
+	uint64_t e0 = cnt(LS_CNT_FAILSAFE_ENTER), h0 = cnt(LS_CNT_FAILSAFE_HONOURED);
+	set_liveness(LS_FAILSAFE_DROP, now_k() - 10000000000ull, 1000000000ull);
+	CHECK_EQ_INT(run(&s), XDP_DROP); /* honoured past its deadline */
+	const struct ls_event *e = find_kind(LS_EV_FAILSAFE);
+	CHECK(e && e->u.failsafe.entered == 1);
+	CHECK_EQ_INT(count_kind(LS_EV_VERDICT_EXPIRED), 0);
+	CHECK_EQ_INT(cnt(LS_CNT_FAILSAFE_ENTER), e0 + 1);
+	CHECK_EQ_INT(cnt(LS_CNT_FAILSAFE_HONOURED), h0 + 1);
+	struct ls_verdict_rec r;
+	CHECK_EQ_INT(bpf_map_lookup_elem(verdicts_fd(), &k, &r), 0); /* kept */
+	/* a new, undecided flow gets the fail-safe verdict (fail closed) */
+	struct spec fresh = {.proto = 17, .sport = next_port(), .dport = 9999, .pay = "x", .plen = 1};
+	uint64_t f0 = cnt(LS_CNT_DROP_FAILSAFE);
+	CHECK_EQ_INT(run(&fresh), XDP_DROP);
+	CHECK_EQ_INT(cnt(LS_CNT_DROP_FAILSAFE), f0 + 1);
+	CHECK_EQ_INT(count_kind(LS_EV_FAILSAFE), 0); /* the transition is reported once */
+	/* fail open */
+	set_liveness(LS_FAILSAFE_PASS, now_k() - 10000000000ull, 1000000000ull);
+	fresh.sport = next_port();
+	CHECK_EQ_INT(run(&fresh), XDP_PASS);
+	/* beats resume: leave fail-safe, the expired verdict now expires */
+	uint64_t l0 = cnt(LS_CNT_FAILSAFE_LEAVE);
+	set_liveness(LS_FAILSAFE_DROP, now_k(), 1000000000ull);
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	e = find_kind(LS_EV_FAILSAFE);
+	CHECK(e && e->u.failsafe.entered == 0);
+	CHECK_EQ_INT(count_kind(LS_EV_VERDICT_EXPIRED), 1);
+	CHECK_EQ_INT(cnt(LS_CNT_FAILSAFE_LEAVE), l0 + 1);
+	set_liveness(LS_FAILSAFE_OFF, 0, 0);
+}
+
+int main(void)
+{
+	char err[256];
+	T = ls_testrun_open(NULL, collect, NULL, err, sizeof(err));
+	if (!T) {
+		printf("Bail out! %s\n", err);
+		return 1;
+	}
+	RUN(http_ipv4_request);
+	RUN(http_over_ipv6_vlan_and_qinq);
+	RUN(ipv4_options_and_bad_ihl_and_lengths);
+	RUN(truncated_at_every_boundary);
+	RUN(ipv6_extension_chains);
+	RUN(fragments_only_first_carries_l4);
+	RUN(l4_and_ethertype_reasons);
+	RUN(icmp_echo_flows);
+	RUN(tls_sni_complete_partial_and_lying);
+	RUN(dns_names_pointers_and_loops);
+	RUN(dns_over_tcp);
+	RUN(http_partial_truncated_and_hostile);
+	RUN(dpi_window_and_tc_program);
+	RUN(flow_end_fin_and_rst);
+	RUN(drop_verdict_drops_pass_passes);
+	RUN(default_drop_applies_to_new_flows_only);
+	RUN(expired_verdict_reannounces_and_never_drops);
+	RUN(failsafe_honours_expired_verdicts);
+	ls_testrun_close(T);
+	return test_done();
+}
