@@ -79,3 +79,32 @@ ls_k ls_sync_deadline_k(const struct ls_sync *s, ls_g deadline_g)
 	struct ls_mapping m = ls_sync_mapping(s);
 	return ls_deadline_to_kernel(&m, deadline_g);
 }
+
+int ls_sync_wasi_clock(void *user, uint32_t id, uint64_t *ns)
+{
+	const struct ls_sync *s = user;
+	int64_t v;
+	switch (id) {
+	case 0:
+		v = ls_sync_realtime_ns(s);
+		break;
+	case 1:
+		v = ls_sync_now_g(s).ns;
+		break;
+	case 2:
+		v = ls_clock_read_ns(CLOCK_PROCESS_CPUTIME_ID, NULL);
+		break;
+	case 3:
+		v = ls_clock_read_ns(CLOCK_THREAD_CPUTIME_ID, NULL);
+		break;
+	default:
+		return 28; /* WASI EINVAL */
+	}
+	*ns = v > 0 ? (uint64_t)v : 0;
+	return 0;
+}
+
+uint64_t ls_sync_resolution_ns(const struct ls_sync *s)
+{
+	return (uint64_t)ls_gclock_resolution_ns(&s->gclock);
+}

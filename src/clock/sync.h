@@ -46,6 +46,16 @@ int64_t ls_sync_realtime_ns(const struct ls_sync *s);
 ls_g ls_sync_to_guest(const struct ls_sync *s, ls_k k);
 ls_k ls_sync_deadline_k(const struct ls_sync *s, ls_g deadline_g);
 
+/* The guest's clocks for the WASI layer, with the signature of lw_clock_fn
+ * (include/lockstep/wasm.h) so the policy host plugs it in as is:
+ *   cfg.clock = ls_sync_wasi_clock; cfg.clock_user = &sync;
+ *   cfg.clock_res_ns = ls_sync_resolution_ns(&sync);
+ * id 0 (realtime) and 1 (monotonic) come from G (a G before its epoch reads
+ * as 0: WASI times are unsigned); 2 and 3 (CPU time) are the host's.
+ * Returns 0 or a WASI errno (28, EINVAL, for an unknown id). */
+int ls_sync_wasi_clock(void *user, uint32_t id, uint64_t *ns);
+uint64_t ls_sync_resolution_ns(const struct ls_sync *s);
+
 /* The mapping in use (the identity with --no-clock-sync). */
 struct ls_mapping ls_sync_mapping(const struct ls_sync *s);
 

@@ -14,6 +14,7 @@
 
 #include "clock/sync.h"
 #include "lockstep.skel.h"
+#include "lockstep/wasm.h"
 
 static char pin_dir[128];
 
@@ -117,6 +118,22 @@ TEST(sync_converts_guest_deadlines_safely)
 	int64_t real = ls_clock_read_ns(CLOCK_REALTIME, NULL);
 	CHECK(llabs(rt - real) < 10 * LS_NS_PER_MS);
 
+	/* the WASI layer's clock callback reads the same G */
+	lw_wasi_config wc = {.clock = ls_sync_wasi_clock, .clock_user = &s,
+			     .clock_res_ns = ls_sync_resolution_ns(&s)};
+	CHECK_EQ_INT(wc.clock_res_ns, LS_NS_PER_MS);
+	uint64_t mono = 0, wall = 0, cpu = 0;
+	ls_g before = ls_sync_now_g(&s);
+	CHECK_EQ_INT(wc.clock(wc.clock_user, 1, &mono), 0);
+	ls_g after = ls_sync_now_g(&s);
+	CHECK((int64_t)mono >= before.ns && (int64_t)mono <= after.ns);
+	CHECK_EQ_INT(mono % LS_NS_PER_MS, 0);
+	CHECK_EQ_INT(wc.clock(wc.clock_user, 0, &wall), 0);
+	CHECK(llabs((int64_t)wall - ls_clock_read_ns(CLOCK_REALTIME, NULL)) < 10 * LS_NS_PER_MS);
+	CHECK_EQ_INT(wc.clock(wc.clock_user, 2, &cpu), 0);
+	CHECK(cpu > 0);
+	CHECK_EQ_INT(wc.clock(wc.clock_user, 4, &cpu), 28);
+
 	/* --no-clock-sync: the naive identity, which fires early here */
 	s.opts.no_clock_sync = true;
 	ls_k naive_k = ls_sync_deadline_k(&s, deadline_g);
@@ -135,6 +152,16 @@ TEST(sync_converts_guest_deadlines_safely)
 		CHECK(0);
 		return;
 	}
+	/* a G before its epoch (zero mode, negative offset) reads 0 in WASI */
+	s2.gclock.spec.zero = true;
+	s2.gclock.spec.offset_ns = -LS_NS_PER_S;
+	ls_gclock_init(&s2.gclock, &s2.gclock.spec, ls_k_now());
+	uint64_t neg = 123;
+	CHECK_EQ_INT(ls_sync_wasi_clock(&s2, 1, &neg), 0);
+	CHECK_EQ_INT(neg, 0);
+	s2.gclock.spec.zero = false;
+	s2.gclock.spec.offset_ns = 0;
+	ls_gclock_init(&s2.gclock, &s2.gclock.spec, ls_k_now());
 	ls_g d2 = ls_g_add(ls_sync_now_g(&s2), 50 * LS_NS_PER_MS);
 	ls_k n2 = ls_sync_deadline_k(&s2, d2);
 	ls_k t2 = ls_k_ns(d2.ns + 2 * LS_NS_PER_MS);
