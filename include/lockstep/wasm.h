@@ -142,6 +142,9 @@ int lw_module_export(const lw_module *m, uint32_t i, const char **name,
  * letter per type: i I f F r(funcref) x(externref); e.g. "(ii)i", "()". Returns
  * NULL if no such function export. Pointer valid while the module lives. */
 const char *lw_module_export_sig(const lw_module *m, const char *name);
+/* Name of a function (index as in lw_trap_info.stack: imports first) from
+ * the module's `name` section, or NULL when it has none. */
+const char *lw_module_func_name(const lw_module *m, uint32_t func_index);
 
 /* ---- imports ------------------------------------------------------------ */
 

@@ -143,3 +143,10 @@ const char *lw_module_export_sig(const lw_module *m, const char *name)
 	}
 	return NULL;
 }
+
+const char *lw_module_func_name(const lw_module *m, uint32_t func_index)
+{
+	if (!m->func_names || func_index >= m->nfuncs)
+		return NULL;
+	return m->func_names[func_index];
+}

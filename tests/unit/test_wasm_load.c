@@ -57,6 +57,9 @@ TEST(load_and_introspect)
 	CHECK(m->func_names && m->func_names[1] &&
 	      !strcmp(m->func_names[1], "add"));
 	CHECK(m->func_names && !m->func_names[0]);
+	CHECK(lw_module_func_name(m, 1) && !strcmp(lw_module_func_name(m, 1), "add"));
+	CHECK(lw_module_func_name(m, 0) == NULL);
+	CHECK(lw_module_func_name(m, 2) == NULL);
 	lw_module_free(m);
 	lw_engine_free(e);
 }
