@@ -88,7 +88,7 @@ __noinline int ls_dpi_dns(struct ls_scratch *s, __u32 base)
 		if (n) {
 			if (n >= LS_NAME_MAX - 1)
 				return LS_DPI_R_MALFORMED;
-			d->name[n & (LS_NAME_MAX - 1)] = '.';
+			d->name[ls_idx(n, LS_NAME_MAX - 1)] = '.';
 			n++;
 		}
 		p++;
@@ -103,7 +103,7 @@ __noinline int ls_dpi_dns(struct ls_scratch *s, __u32 base)
 			__u8 b = ls_b(s, p + j);
 			if (!ls_dns_byte_ok(b))
 				return LS_DPI_R_MALFORMED;
-			d->name[(n + j) & (LS_NAME_MAX - 1)] = b;
+			d->name[ls_idx(n + j, LS_NAME_MAX - 1)] = b;
 		}
 		n += c;
 		p += c;
