@@ -1,6 +1,7 @@
 /* cmd_pending.c - entry points for subcommands whose implementation has not
  * landed yet; each says so plainly and exits 1. Removed as they land. */
 #include "cli/cli.h"
+#include "cli/wasm_cli.h"
 
 #include <stdio.h>
 
@@ -10,4 +11,4 @@ static int pending(const char *name)
 	return 1;
 }
 
-int cmd_wasm(int argc, char **argv) { (void)argc; (void)argv; return pending("wasm"); }
+int wasm_run(int argc, char **argv) { (void)argc; (void)argv; return pending("wasm run"); }

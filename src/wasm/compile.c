@@ -627,11 +627,13 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 			{
 				ctl *f = push_ctl(c, b, np, nr, false);
 				if (b == 0x03 && f) {
-					f->loop_pos = c->ncode;
-					c->last_dst = -1;
-					op(c, LW_OP_fuel);
+					/* [br +3][fuel cost] head: the cost word sits just
+					 * before the head, read by backward branches */
+					op(c, LW_OP_br);
+					w(c, 3);
 					f->fuel_at = c->ncode;
 					w(c, 0);
+					f->loop_pos = c->ncode;
 					c->last_dst = -1;
 				}
 			}
