@@ -180,8 +180,8 @@ static void report_open(const struct ls_dp_opts *o, const struct ls_dp_status *s
 		fprintf(stderr, "lockstep: adopted the data plane pinned in %s: %d maps, XDP link on %s "
 			"(%s mode), nothing re-attached\n", st->pin_dir, st->maps_adopted, o->ifname, mode);
 		if (st->prog_replaced)
-			fprintf(stderr, "lockstep: the attached program was from another build; replaced "
-				"it in place (atomic link update)\n");
+			fprintf(stderr, "lockstep: the attached program was another build or used other "
+				"maps; replaced it in place (atomic link update)\n");
 	} else {
 		if (o->xdp_mode == LS_XDP_AUTO && st->xdp_mode == LS_XDP_GENERIC)
 			fprintf(stderr, "lockstep: native XDP is not available on %s; fell back to "
