@@ -397,18 +397,27 @@ do_call:
 		ip = rip;
 		NEXT();
 	}
-	if (LW_UNLIKELY(in->nframes >= max_frames ||
-			nfp + callee->code->frame_size > in->stack_end))
-		TRAP(LW_TRAP_STACK_EXHAUSTED);
-	in->frames[in->nframes++] = (lw_frame){rip, fp, fn};
-	fp = nfp;
-	fn = callee;
-	if (callee->inst != ci) {
-		ci = callee->inst;
-		LOADMEM();
+	{
+		/* does `enter`'s work: the callee starts after it */
+		const lw_code *cd = callee->code;
+		if (LW_UNLIKELY(in->nframes >= max_frames ||
+				nfp + cd->frame_size > in->stack_end))
+			TRAP(LW_TRAP_STACK_EXHAUSTED);
+		if (LW_UNLIKELY(fuel < (int64_t)cd->entry_fuel))
+			goto out_of_fuel; /* the call is re-executed on resume */
+		fuel -= cd->entry_fuel;
+		for (uint32_t i = cd->nparams; i < cd->nlocals; i++)
+			nfp[i] = 0;
+		in->frames[in->nframes++] = (lw_frame){rip, fp, fn};
+		fp = nfp;
+		fn = callee;
+		if (callee->inst != ci) {
+			ci = callee->inst;
+			LOADMEM();
+		}
+		ip = cd->ops + 4;
+		NEXT();
 	}
-	ip = callee->code->ops;
-	NEXT();
 L_call_indirect: { /* [call_indirect typeidx tableidx elemslot argbase] */
 	lw_tabobj *t = ci->tables[ip[2]];
 	uint32_t i = U32(3);
