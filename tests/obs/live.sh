@@ -13,7 +13,7 @@
 #  - no alarm at all is raised;
 #  - `lockstep report` renders in headless Chromium with non-empty plots.
 set -uo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/obs.sh"
 policy_init olive
 mkdir -p "$TMP/www/v1" && echo '{"data":[]}' >"$TMP/www/v1/models"
 nginx_start || { echo "Bail out! nginx did not start"; exit 1; }

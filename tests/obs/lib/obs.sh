@@ -1,7 +1,7 @@
-# lib.sh - shared by the tests/obs suites (sourced, not a suite): the policy
+# obs.sh - shared by the tests/obs suites (sourced, not a suite): the policy
 # topology (tests/policy/lib/policy.sh) plus helpers to scrape the agent's
 # metrics endpoint from inside the server namespace.
-. "$(dirname "${BASH_SOURCE[0]}")/../policy/lib/policy.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../../policy/lib/policy.sh"
 PROMCHECK=$LS_ROOT/build/asan/tools/promcheck
 
 # metrics_port NAME: the port the agent NAME said it serves metrics on
