@@ -222,7 +222,7 @@ LSG_EXPORT(on_dpi) int32_t on_dpi(int32_t flow)
 		return lsg_set_verdict(flow, LSG_PASS, 0);
 	if ((d->flags & LSG_DPI_F_PARTIAL) && d->name_len == 0)
 		return 0;
-	if ((d->flags & LSG_DPI_F_TRUNCATED) || !known_host(d->name, d->name_len))
+	if (lsg_dpi_name_cut(d) || !known_host(d->name, d->name_len))
 		return deny(flow, m_unknown);
 	if (d->kind == LSG_DPI_TLS)
 		return allow(flow, ev->info.flow_id);

@@ -87,7 +87,7 @@ LSG_EXPORT(on_dpi) int32_t on_dpi(int32_t flow)
 	/* A partial message without a name yet: wait for the rest. */
 	if ((d->flags & LSG_DPI_F_PARTIAL) && d->name_len == 0)
 		return 0;
-	if (!(d->flags & LSG_DPI_F_TRUNCATED) && allowed(d->name, d->name_len)) {
+	if (!lsg_dpi_name_cut(d) && allowed(d->name, d->name_len)) {
 		lsg_metric_add(m_allowed, 1);
 		return lsg_set_verdict(flow, LSG_PASS, (int64_t)ttl_ns);
 	}

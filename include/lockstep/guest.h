@@ -94,7 +94,8 @@ enum lsg_dpi_kind {
 };
 
 #define LSG_DPI_F_PARTIAL 0x1   /* the message continues in a later packet */
-#define LSG_DPI_F_TRUNCATED 0x2 /* a field was longer than its buffer */
+#define LSG_DPI_F_TRUNCATED 0x2 /* some field was longer than its buffer:
+				 * lsg_dpi_name_cut() says whether the name */
 
 enum lsg_end_reason {
 	LSG_END_FIN = 1,
@@ -335,6 +336,13 @@ static inline int lsg_opt_u64(const char *tok, uint32_t len, const char *key,
 	const char *s = tok + kl + 1;
 	*out = lsg_parse_u64(&s, tok + len);
 	return s == tok + len;
+}
+
+/* Was the DPI name cut short? TRUNCATED covers any field (often a long
+ * HTTP path); the name itself is cut only when it filled its buffer. */
+static inline int lsg_dpi_name_cut(const struct lsg_dpi *d)
+{
+	return (d->flags & LSG_DPI_F_TRUNCATED) && d->name_len >= sizeof(d->name) - 1;
 }
 
 /* Log a NUL-terminated string. */

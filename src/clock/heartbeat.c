@@ -30,6 +30,9 @@ struct ls_heartbeat {
 	bool have_last;
 	uint64_t last_seq;
 	int64_t last_fired_k;
+	int64_t last_planned_k;
+	int64_t last_handled_k; /* K when a beat was last handled */
+	int64_t started_k;      /* K of the last ls_hb_start, 0: not started */
 	int64_t ivl[LS_HB_IVL_RING]; /* recent observed intervals */
 	int nivl, ivl_head;
 	ls_hb_observer observer;
@@ -201,6 +204,8 @@ int ls_hb_start(struct ls_heartbeat *hb, char *err, size_t errlen)
 {
 	hb->have_last = false;
 	hb->nivl = 0;
+	hb->started_k = ls_k_now().ns;
+	hb->last_handled_k = 0;
 	return arm(hb, (uint64_t)hb->cfg.interval_ns, err, errlen) ? -1 : 0;
 }
 
@@ -244,7 +249,10 @@ int ls_hb_poll(struct ls_heartbeat *hb, int timeout_ms)
 {
 	if (!hb->rb)
 		return -EINVAL;
-	return ring_buffer__poll(hb->rb, timeout_ms);
+	int n = ring_buffer__poll(hb->rb, timeout_ms);
+	if (n >= 0 && ls_hb_tick(hb) == 1)
+		n++;
+	return n;
 }
 
 int ls_hb_ping(struct ls_heartbeat *hb, struct ls_clock_sample *out)
@@ -316,24 +324,37 @@ static int64_t observed_interval(struct ls_heartbeat *hb)
 	return v[hb->nivl / 2];
 }
 
-static void on_beat(struct ls_heartbeat *hb, const struct ls_event *ev)
+static void on_beat(struct ls_heartbeat *hb, const struct ls_event_beat *b, bool recovered)
 {
 	struct ls_hb_beat_info in = {0};
-	const struct ls_event_beat *b = &ev->u.beat;
+	struct ls_hb_stats *st = &hb->stats;
+	/* already handled (recovered from the map before its event arrived),
+	 * or an old event delivered late: a re-arm plans later, never earlier */
+	if (hb->have_last && (int64_t)b->planned_k <= hb->last_planned_k) {
+		st->duplicates++;
+		return;
+	}
 	in.delivered_k = ls_k_now();
+	hb->last_handled_k = in.delivered_k.ns;
 	in.seq = b->seq;
+	in.recovered = recovered;
 	in.planned_k = ls_k_ns((int64_t)b->planned_k);
 	in.fired_k = ls_k_ns((int64_t)b->fired_k);
 	in.delivery_ns = ls_k_sub(in.delivered_k, in.fired_k);
-	struct ls_hb_stats *st = &hb->stats;
 	st->beats++;
-	st->delivery_last_ns = in.delivery_ns;
-	if (in.delivery_ns > st->delivery_max_ns)
-		st->delivery_max_ns = in.delivery_ns;
-	st->delivery_sum_ns += (double)in.delivery_ns;
+	if (recovered) {
+		st->recovered++;
+	} else {
+		st->delivery_last_ns = in.delivery_ns;
+		if (in.delivery_ns > st->delivery_max_ns)
+			st->delivery_max_ns = in.delivery_ns;
+		st->delivery_sum_ns += (double)in.delivery_ns;
+		st->delivered++;
+	}
 
-	/* interval actually observed between fire times, per sequence step */
-	if (hb->have_last && b->seq > hb->last_seq) {
+	/* interval actually observed between fire times, per sequence step
+	 * (a recovered beat has no fire time of its own: not an observation) */
+	if (hb->have_last && b->seq > hb->last_seq && !recovered) {
 		uint64_t dseq = b->seq - hb->last_seq;
 		in.missed = dseq - 1;
 		st->missed += in.missed;
@@ -341,6 +362,9 @@ static void on_beat(struct ls_heartbeat *hb, const struct ls_event *ev)
 		hb->ivl_head = (hb->ivl_head + 1) % LS_HB_IVL_RING;
 		if (hb->nivl < LS_HB_IVL_RING)
 			hb->nivl++;
+	} else if (hb->have_last && b->seq > hb->last_seq) {
+		in.missed = b->seq - hb->last_seq - 1;
+		st->missed += in.missed;
 	} else if (hb->have_last) {
 		/* the sequence restarted: the beat was re-armed */
 		hb->nivl = 0;
@@ -348,6 +372,7 @@ static void on_beat(struct ls_heartbeat *hb, const struct ls_event *ev)
 	hb->have_last = true;
 	hb->last_seq = b->seq;
 	hb->last_fired_k = (int64_t)b->fired_k;
+	hb->last_planned_k = (int64_t)b->planned_k;
 	in.observed_interval_ns = observed_interval(hb);
 	if (in.observed_interval_ns) {
 		int64_t d = in.observed_interval_ns - hb->cfg.expect_interval_ns;
@@ -382,7 +407,7 @@ int ls_hb_handle_event(struct ls_heartbeat *hb, const struct ls_event *ev)
 	if (ev->version != LS_WIRE_VERSION)
 		return 0;
 	if (ev->kind == LS_EV_BEAT) {
-		on_beat(hb, ev);
+		on_beat(hb, &ev->u.beat, false);
 		return 1;
 	}
 	if (ev->kind == LS_EV_FAILSAFE) {
@@ -393,6 +418,34 @@ int ls_hb_handle_event(struct ls_heartbeat *hb, const struct ls_event *ev)
 		return 1;
 	}
 	return 0;
+}
+
+int ls_hb_tick(struct ls_heartbeat *hb)
+{
+	if (!hb->started_k)
+		return 0;
+	int64_t now = ls_k_now().ns;
+	int64_t ref = hb->last_handled_k ? hb->last_handled_k : hb->started_k;
+	if (now - ref < hb->cfg.interval_ns + hb->cfg.interval_ns / 2)
+		return 0;
+	struct ls_hb_state bs;
+	__u32 key = 0;
+	if (bpf_map_lookup_elem(bpf_map__fd(hb->skel->maps.beat), &key, &bs))
+		return -errno;
+	if (!bs.interval_ns || !bs.seq)
+		return 0;
+	/* the latest beat the kernel fired: seq - 1, planned one interval
+	 * before the next */
+	struct ls_event_beat b = {
+		.seq = bs.seq - 1,
+		.planned_k = bs.next_k - bs.interval_ns,
+		.fired_k = bs.next_k - bs.interval_ns,
+		.interval_ns = bs.interval_ns,
+	};
+	if (hb->have_last && (int64_t)b.planned_k <= hb->last_planned_k)
+		return 0;
+	on_beat(hb, &b, true);
+	return 1;
 }
 
 void ls_hb_set_paused(struct ls_heartbeat *hb, bool paused)

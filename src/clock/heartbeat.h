@@ -67,12 +67,16 @@ struct ls_hb_beat_info {
 	int pings_ok;
 	struct ls_est_update est;
 	bool good;                    /* liveness recorded */
+	bool recovered;               /* its event was lost: found in the map */
 	bool wall_step;
 	int64_t wall_step_ns;
 };
 
 struct ls_hb_stats {
-	uint64_t beats;           /* beat events handled */
+	uint64_t beats;           /* beats handled (delivered + recovered) */
+	uint64_t delivered;       /* ... of which arrived as events */
+	uint64_t recovered;       /* ... of which were found by ls_hb_tick */
+	uint64_t duplicates;      /* events for beats already handled */
 	uint64_t missed;          /* sequence gaps */
 	uint64_t good;            /* beats recorded in liveness */
 	uint64_t pings, ping_errors;
@@ -108,13 +112,21 @@ void ls_hb_unpin(struct ls_heartbeat *hb);
 /* The ring buffer's epoll fd when the heartbeat owns `events`, else -1. */
 int ls_hb_fd(struct ls_heartbeat *hb);
 
-/* Drain the heartbeat's own ring buffer (timeout_ms as ring_buffer__poll).
- * Returns events handled or -errno. */
+/* Drain the heartbeat's own ring buffer (timeout_ms as ring_buffer__poll),
+ * then ls_hb_tick(). Returns beats and events handled, or -errno. */
 int ls_hb_poll(struct ls_heartbeat *hb, int timeout_ms);
 
 /* Handle one event from a shared ring buffer. Returns 1 if it was a
  * heartbeat event (LS_EV_BEAT, LS_EV_FAILSAFE), 0 otherwise. */
 int ls_hb_handle_event(struct ls_heartbeat *hb, const struct ls_event *ev);
+
+/* Call on every turn of the event loop (its epoll timeout should not
+ * exceed the beat interval). When no beat was handled for 1.5 intervals, it
+ * reads the beat timer's map: if the kernel fired a beat whose event never
+ * came (a shared ring buffer that was full), that beat is handled now, so a
+ * congested ring cannot fake a silent agent and trip fail-safe. Returns 1 if
+ * it recovered a beat, 0 if none was due, -errno on error. */
+int ls_hb_tick(struct ls_heartbeat *hb);
 
 /* Ignore beats (do not ping, do not record liveness) while paused: lets tests
  * and `lockstep` fault drills simulate a silent policy side. */

@@ -108,3 +108,25 @@ uint64_t ls_sync_resolution_ns(const struct ls_sync *s)
 {
 	return (uint64_t)ls_gclock_resolution_ns(&s->gclock);
 }
+
+const struct ls_mapping *ls_sync_live_mapping(const struct ls_sync *s)
+{
+	static struct ls_mapping identity;
+	if (s->opts.no_clock_sync) {
+		identity = ls_mapping_identity();
+		return &identity;
+	}
+	return ls_hb_mapping(s->hb);
+}
+
+uint64_t ls_sync_now_g_u64(void *sync)
+{
+	int64_t g = ls_sync_now_g(sync).ns;
+	return g > 0 ? (uint64_t)g : 0;
+}
+
+uint64_t ls_sync_now_k_u64(void *sync)
+{
+	(void)sync;
+	return (uint64_t)ls_k_now().ns;
+}

@@ -59,4 +59,15 @@ uint64_t ls_sync_resolution_ns(const struct ls_sync *s);
 /* The mapping in use (the identity with --no-clock-sync). */
 struct ls_mapping ls_sync_mapping(const struct ls_sync *s);
 
+/* The same, as a pointer that stays valid and current (the estimator
+ * updates it in place every beat): hand it once to the policy pipeline,
+ * ls_policy_set_mapping(p, ls_sync_live_mapping(&sync)). */
+const struct ls_mapping *ls_sync_live_mapping(const struct ls_sync *s);
+
+/* Adapters with the policy's clock signature (struct ls_policy_clock:
+ * uint64_t (*)(void *ctx), ctx = the struct ls_sync): G now (0 before G's
+ * epoch), and K now. */
+uint64_t ls_sync_now_g_u64(void *sync);
+uint64_t ls_sync_now_k_u64(void *sync);
+
 #endif

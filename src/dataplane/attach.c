@@ -64,6 +64,48 @@ static int prog_tag(int prog_fd, __u8 tag[8])
 	return 0;
 }
 
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+static int prog_map_ids(int prog_fd, __u32 ids[64], __u32 *n)
+{
+	struct bpf_prog_info info = {0};
+	__u32 len = sizeof(info);
+	info.nr_map_ids = 64;
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return -errno;
+	*n = info.nr_map_ids < 64 ? info.nr_map_ids : 64;
+	return 0;
+}
+
+static bool has_id(const __u32 *ids, __u32 n, __u32 id)
+{
+	for (__u32 i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/* Do the attached program and this build's program use the same ones of
+ * the maps dp holds? (A program only lists the maps it references.) */
+static bool same_maps(int old_fd, int new_fd, const struct ls_dp *dp)
+{
+	__u32 o[64], nw[64], no, nn;
+	if (prog_map_ids(old_fd, o, &no) || prog_map_ids(new_fd, nw, &nn))
+		return false;
+	for (int m = 0; m < LS_MAP__N; m++) {
+		__u32 id = map_id(dp->map_fd[m]);
+		if (!id || has_id(o, no, id) != has_id(nw, nn, id))
+			return false;
+	}
+	return true;
+}
+
 /* Adopts DIR/link_xdp. Returns 1 when adopted, 0 when there is nothing to
  * adopt (no pin, or a link whose interface vanished), <0 on error. */
 static int adopt_xdp(struct ls_dp *dp, int ifindex, struct ls_dp_status *st,
@@ -108,15 +150,19 @@ static int adopt_xdp(struct ls_dp *dp, int ifindex, struct ls_dp_status *st,
 	st->adopted_link = true;
 	st->xdp_mode = ls_xdp_mode_of(ifindex);
 
-	/* A new build of the program replaces the old one in place. */
+	/* The attached program is replaced in place (atomically, no gap)
+	 * when it is another build, or when it does not use the maps we now
+	 * hold: a pin dir that lost a map pin got a fresh map this time. */
 	__u8 old_tag[8], new_tag[8];
 	int new_fd = bpf_program__fd(dp->skel->progs.ls_xdp);
 	int old_fd = bpf_prog_get_fd_by_id(li.prog_id);
-	if (old_fd >= 0 && !prog_tag(old_fd, old_tag) && !prog_tag(new_fd, new_tag) &&
-	    memcmp(old_tag, new_tag, 8)) {
+	bool stale = old_fd < 0 || prog_tag(old_fd, old_tag) || prog_tag(new_fd, new_tag) ||
+		     memcmp(old_tag, new_tag, 8) || !same_maps(old_fd, new_fd, dp);
+	if (stale) {
 		if (bpf_link_update(fd, new_fd, NULL)) {
 			int rc = -errno;
-			close(old_fd);
+			if (old_fd >= 0)
+				close(old_fd);
 			return ls_dp_errf(err, rc, "updating the adopted XDP link to this build's program: %s",
 					  strerror(-rc));
 		}

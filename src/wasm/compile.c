@@ -245,6 +245,14 @@ static uint32_t use(cc *c, uint32_t i)
  * Ascending order is safe: destinations never lie above their sources. */
 static void move_top(cc *c, uint32_t n, uint32_t dst)
 {
+	/* one value just computed by the last instruction: have it write the
+	 * destination directly (only reached on unconditional transfers; the
+	 * stack model is dead after them) */
+	if (n == 1 && c->st[c->h - 1].kind == E_SLOT && c->last_dst >= 0 &&
+	    c->code[c->last_dst] == S(c, c->h - 1)) {
+		c->code[c->last_dst] = dst;
+		return;
+	}
 	for (uint32_t k = 0; k < n; k++) {
 		uint32_t i = c->h - n + k;
 		ent *e = &c->st[i];
@@ -293,15 +301,19 @@ static void add_patch(cc *c, uint32_t at, uint32_t opstart, uint32_t target)
 static void resolve(cc *c, uint32_t t)
 {
 	uint32_t k = 0;
+	bool label = false;
 	for (uint32_t i = 0; i < c->npt; i++) {
 		patch p = c->pt[i];
-		if (p.target == t)
+		if (p.target == t) {
 			c->code[p.at] = c->ncode - p.op;
-		else
+			label = true;
+		} else {
 			c->pt[k++] = p;
+		}
 	}
 	c->npt = k;
-	c->last_dst = -1; /* a label: no retargeting across it */
+	if (label)
+		c->last_dst = -1; /* a label: no retargeting across it */
 }
 
 /* Writes the offset of a branch to frame t (backward for loops). */
@@ -627,11 +639,13 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 			{
 				ctl *f = push_ctl(c, b, np, nr, false);
 				if (b == 0x03 && f) {
-					f->loop_pos = c->ncode;
-					c->last_dst = -1;
-					op(c, LW_OP_fuel);
+					/* [br +3][fuel cost] head: the cost word sits just
+					 * before the head, read by backward branches */
+					op(c, LW_OP_br);
+					w(c, 3);
 					f->fuel_at = c->ncode;
 					w(c, 0);
+					f->loop_pos = c->ncode;
 					c->last_dst = -1;
 				}
 			}
@@ -684,8 +698,10 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 			}
 			if (!f.unreachable)
 				flush(c);
-			if (f.op == 0x04 && !f.has_else)
+			if (f.op == 0x04 && !f.has_else) {
 				c->code[f.else_at] = c->ncode - f.else_op;
+				c->last_dst = -1;
+			}
 			resolve(c, c->nctl - 1);
 			if (f.op == 0x03 || f.op == 0)
 				c->code[f.fuel_at] = f.fuel_count ? f.fuel_count : 1;
@@ -1172,6 +1188,7 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 	code->nlocals = c->nlocals;
 	/* results and call arguments never reach past the deepest stack */
 	code->frame_size = c->nlocals + c->maxh + ft->nresults + 1;
+	code->entry_fuel = c->code[enter + 3];
 	fn->compiled = code;
 	return 0;
 }

@@ -32,10 +32,13 @@
  * the same slots. Calls between Wasm functions never recurse in C: a frame
  * stack in the instance records (return ip, caller fp, caller function).
  *
- * Fuel is charged per function entry (`enter`) and per loop iteration
- * (`fuel` at each loop head), by the number of Wasm instructions in that
- * straight-line region; on exhaustion the state stays on the frame stack and
- * lw_resume re-enters at the same charging instruction.
+ * Fuel is charged per function entry (`enter`, by the number of Wasm
+ * instructions of the body outside loops) and per loop iteration: a loop is
+ * laid out as `[br +3] [cost] head...`, and every taken backward branch
+ * charges the cost word found just before its target (the number of Wasm
+ * instructions in that loop's body). A branch has no side effects, so on
+ * exhaustion the state stays on the frame stack and lw_resume re-executes
+ * the same branch (or `enter`) with the new budget.
  */
 #include "wasm/rt.h"
 
@@ -291,6 +294,21 @@ lw_call_result lw_exec(lw_instance *in, const uint32_t **ipp, uint64_t **fpp,
 		mem = m_ ? m_->data : NULL;                                    \
 		memsize = m_ ? m_->size : 0;                                   \
 	} while (0)
+/* A taken branch. Backward branches (to a loop head) charge the loop's
+ * fuel, kept in the word just before the head; when it runs out the branch
+ * (which has no side effects) is where lw_resume re-enters. */
+#define JUMP(off)                                                              \
+	do {                                                                   \
+		int32_t o_ = (int32_t)(off);                                   \
+		if (o_ <= 0) {                                                 \
+			uint32_t c_ = ip[o_ - 1];                              \
+			if (LW_UNLIKELY(fuel < (int64_t)c_))                   \
+				goto out_of_fuel;                              \
+			fuel -= c_;                                            \
+		}                                                              \
+		ip += o_;                                                      \
+		NEXT();                                                        \
+	} while (0)
 #define TRAP(k)                                                                \
 	do {                                                                   \
 		kind = (k);                                                    \
@@ -318,33 +336,28 @@ L_fuel: /* [fuel n] */
 L_unreachable:
 	TRAP(LW_TRAP_UNREACHABLE);
 L_br: /* [br rel] */
-	ip += (int32_t)ip[1];
-	NEXT();
+	JUMP(ip[1]);
 L_br_if: /* [br_if cond rel] */
 	if (U32(1)) {
-		ip += (int32_t)ip[2];
-		NEXT();
+		JUMP(ip[2]);
 	}
 	ip += 3;
 	NEXT();
 L_br_unless:
 	if (!U32(1)) {
-		ip += (int32_t)ip[2];
-		NEXT();
+		JUMP(ip[2]);
 	}
 	ip += 3;
 	NEXT();
 L_br_eqz64:
 	if (!U64(1)) {
-		ip += (int32_t)ip[2];
-		NEXT();
+		JUMP(ip[2]);
 	}
 	ip += 3;
 	NEXT();
 L_br_nez64:
 	if (U64(1)) {
-		ip += (int32_t)ip[2];
-		NEXT();
+		JUMP(ip[2]);
 	}
 	ip += 3;
 	NEXT();
@@ -352,8 +365,7 @@ L_br_table: { /* [br_table idx n rel0 .. rel_n] */
 	uint32_t i = U32(1), n = ip[2];
 	if (i > n)
 		i = n;
-	ip += (int32_t)ip[3 + i];
-	NEXT();
+	JUMP(ip[3 + i]);
 }
 L_ret:
 	if (in->nframes == frame0) {
@@ -385,18 +397,27 @@ do_call:
 		ip = rip;
 		NEXT();
 	}
-	if (LW_UNLIKELY(in->nframes >= max_frames ||
-			nfp + callee->code->frame_size > in->stack_end))
-		TRAP(LW_TRAP_STACK_EXHAUSTED);
-	in->frames[in->nframes++] = (lw_frame){rip, fp, fn};
-	fp = nfp;
-	fn = callee;
-	if (callee->inst != ci) {
-		ci = callee->inst;
-		LOADMEM();
+	{
+		/* does `enter`'s work: the callee starts after it */
+		const lw_code *cd = callee->code;
+		if (LW_UNLIKELY(in->nframes >= max_frames ||
+				nfp + cd->frame_size > in->stack_end))
+			TRAP(LW_TRAP_STACK_EXHAUSTED);
+		if (LW_UNLIKELY(fuel < (int64_t)cd->entry_fuel))
+			goto out_of_fuel; /* the call is re-executed on resume */
+		fuel -= cd->entry_fuel;
+		for (uint32_t i = cd->nparams; i < cd->nlocals; i++)
+			nfp[i] = 0;
+		in->frames[in->nframes++] = (lw_frame){rip, fp, fn};
+		fp = nfp;
+		fn = callee;
+		if (callee->inst != ci) {
+			ci = callee->inst;
+			LOADMEM();
+		}
+		ip = cd->ops + 4;
+		NEXT();
 	}
-	ip = callee->code->ops;
-	NEXT();
 L_call_indirect: { /* [call_indirect typeidx tableidx elemslot argbase] */
 	lw_tabobj *t = ci->tables[ip[2]];
 	uint32_t i = U32(3);
@@ -691,8 +712,7 @@ L_data_drop:
 	L_bri32_##n: {                                                         \
 		uint32_t a = U32(1), b = U32(2);                               \
 		if (c32) {                                                     \
-			ip += (int32_t)ip[3];                                  \
-			NEXT();                                                \
+			JUMP(ip[3]);                                                \
 		}                                                              \
 		ip += 4;                                                       \
 		NEXT();                                                        \
@@ -700,8 +720,7 @@ L_data_drop:
 	L_bri32_##n##_i: {                                                     \
 		uint32_t a = U32(1), b = ip[2];                                \
 		if (c32) {                                                     \
-			ip += (int32_t)ip[3];                                  \
-			NEXT();                                                \
+			JUMP(ip[3]);                                                \
 		}                                                              \
 		ip += 4;                                                       \
 		NEXT();                                                        \
@@ -709,8 +728,7 @@ L_data_drop:
 	L_bri64_##n: {                                                         \
 		uint64_t a = U64(1), b = U64(2);                               \
 		if (c64) {                                                     \
-			ip += (int32_t)ip[3];                                  \
-			NEXT();                                                \
+			JUMP(ip[3]);                                                \
 		}                                                              \
 		ip += 4;                                                       \
 		NEXT();                                                        \
@@ -718,8 +736,7 @@ L_data_drop:
 	L_bri64_##n##_i: {                                                     \
 		uint64_t a = U64(1), b = (uint64_t)(int64_t)(int32_t)ip[2];    \
 		if (c64) {                                                     \
-			ip += (int32_t)ip[3];                                  \
-			NEXT();                                                \
+			JUMP(ip[3]);                                                \
 		}                                                              \
 		ip += 4;                                                       \
 		NEXT();                                                        \

@@ -89,6 +89,7 @@ typedef struct lw_code {
 	uint32_t nresults;
 	uint32_t nlocals;    /* params + declared locals */
 	uint32_t frame_size; /* slots: locals + the deepest operand stack */
+	uint32_t entry_fuel; /* charged on entry (also in the `enter` op) */
 } lw_code;
 
 /* ---- runtime objects -------------------------------------------------------- */

@@ -54,7 +54,7 @@ nsenter --net=/run/netns/"$NS_S" "$LS_BIN" run --iface vs --pin-dir "$PIN_DIR" >
 check "a second agent on the same pins is refused" grep -q 'another lockstep agent is running' "$TMP/a2.err"
 
 # ---- SIGKILL + restart while a transfer runs ---------------------------------
-in_c curl -sS -o "$TMP/big.out" --limit-rate 1500k --max-time 60 http://$S4/big.bin 2>"$TMP/curl.err" &
+in_c curl -sS -o "$TMP/big.out" --limit-rate 800k --max-time 60 http://$S4/big.bin 2>"$TMP/curl.err" &
 CURL=$!
 PIDS+=($CURL)
 wait_for 5 bash -c "[ -s '$TMP/big.out' ]"
@@ -85,6 +85,19 @@ kill -TERM "$A3"; wait "$A3"; RC=$?
 check "SIGTERM exits 0" test "$RC" -eq 0
 check "SIGTERM says it leaves the data plane attached" grep -q 'stays attached' "$TMP/a3.err"
 check "after SIGTERM the program is still attached" test "$(xdp_prog_id)" = "$ID1"
+
+# ---- a lost map pin: fresh map, program swapped in place onto it -----------
+LINK1=$(bpftool link show pinned "$PIN_DIR/link_xdp" 2>/dev/null | sed -n 's/^\([0-9]*\):.*/\1/p')
+rm -f "$PIN_DIR/counters"
+agent_start a3b || diag "$TMP/a3b.err"
+check "a lost map pin: the program is replaced in place" grep -q 'replaced it in place' "$TMP/a3b.err"
+check "a lost map pin: still the same link (no re-attach)" test "$(bpftool link show pinned "$PIN_DIR/link_xdp" 2>/dev/null | sed -n 's/^\([0-9]*\):.*/\1/p')" = "$LINK1"
+check "a lost map pin: a new program is attached" test "$(xdp_prog_id)" != "$ID1"
+check "a lost map pin: the map is pinned again" test -e "$PIN_DIR/counters"
+quiet in_c ping -q -c 2 -i 0.2 -W 2 $S4
+check "a lost map pin: the new map counts" bash -c \
+	"'$LS_BIN' counters --json --pin-dir $PIN_DIR | jq -e '.pkts >= 2' >/dev/null"
+kill -TERM "$AGENT"; wait "$AGENT"
 
 # ---- lockstep stop with a running agent ------------------------------------
 agent_start a4 || diag "$TMP/a4.err"

@@ -15,6 +15,7 @@
 #include "clock/sync.h"
 #include "lockstep.skel.h"
 #include "lockstep/wasm.h"
+#include "policy/policy.h"
 
 static char pin_dir[128];
 
@@ -134,8 +135,24 @@ TEST(sync_converts_guest_deadlines_safely)
 	CHECK(cpu > 0);
 	CHECK_EQ_INT(wc.clock(wc.clock_user, 4, &cpu), 28);
 
+	/* the live mapping follows the estimator as beats come */
+	const struct ls_mapping *live = ls_sync_live_mapping(&s);
+	uint64_t beats_before = ls_hb_estimator(s.hb)->beats;
+	ls_k ref_before = live->ref_k;
+	for (int i = 0; i < 4; i++)
+		ls_hb_poll(s.hb, 50);
+	CHECK(ls_hb_estimator(s.hb)->beats > beats_before);
+	CHECK(live->ref_k.ns > ref_before.ns);
+	/* the adapters fit the policy pipeline's clock as they are */
+	struct ls_policy_clock pc = {.ctx = &s, .now_g = ls_sync_now_g_u64,
+				     .now_k = ls_sync_now_k_u64};
+	uint64_t g_u = pc.now_g(pc.ctx);
+	CHECK(g_u > 0 && g_u % LS_NS_PER_MS == 0);
+	CHECK(llabs((int64_t)pc.now_k(pc.ctx) - ls_k_now().ns) < LS_NS_PER_MS);
+
 	/* --no-clock-sync: the naive identity, which fires early here */
 	s.opts.no_clock_sync = true;
+	CHECK(ls_sync_live_mapping(&s)->identity);
 	ls_k naive_k = ls_sync_deadline_k(&s, deadline_g);
 	CHECK_EQ_INT(naive_k.ns, deadline_g.ns);
 	s.opts.no_clock_sync = false;

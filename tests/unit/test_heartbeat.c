@@ -97,6 +97,19 @@ static int on_dp_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* A consumer that loses three beat events out of four, as a full shared
+ * ring buffer would. */
+static int on_lossy_event(void *ctx, void *data, size_t size)
+{
+	const struct ls_event *ev = data;
+	if (size < sizeof(*ev))
+		return 0;
+	if (ev->kind == LS_EV_BEAT && ev->u.beat.seq % 4 != 0)
+		return 0;
+	ls_hb_handle_event(ctx, ev);
+	return 0;
+}
+
 static int cmp64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -290,6 +303,57 @@ TEST(shares_the_data_plane_maps)
 	lockstep_bpf__destroy(dp);
 }
 
+TEST(lost_beat_events_are_recovered_and_do_not_trip_failsafe)
+{
+	struct lockstep_bpf *dp = lockstep_bpf__open_and_load();
+	if (!dp) {
+		CHECK(0);
+		return;
+	}
+	/* timeout 3 beats: losing 3 of 4 events would trip it without recovery */
+	struct ls_hb_config c = {
+		.interval_ns = IVL,
+		.detect_multiplier = 3,
+		.failsafe_mode = LS_FAILSAFE_PASS,
+		.events_fd = bpf_map__fd(dp->maps.events),
+		.liveness_fd = bpf_map__fd(dp->maps.liveness),
+		.counters_fd = bpf_map__fd(dp->maps.counters),
+	};
+	struct ls_heartbeat *hb = open_hb(&c);
+	if (!hb) {
+		CHECK(0);
+		lockstep_bpf__destroy(dp);
+		return;
+	}
+	struct rec r = {0};
+	ls_hb_set_observer(hb, observe, &r);
+	struct ring_buffer *rb =
+		ring_buffer__new(bpf_map__fd(dp->maps.events), on_lossy_event, hb, NULL);
+	ls_k end = ls_k_add(ls_k_now(), 3 * LS_NS_PER_S);
+	while (rb && r.n < 24 && ls_k_now().ns < end.ns) {
+		ring_buffer__poll(rb, 5);
+		ls_hb_tick(hb);
+	}
+	const struct ls_hb_stats *st = ls_hb_stats(hb);
+	printf("# %llu beats handled: %llu delivered, %llu recovered from the beat map\n",
+	       (unsigned long long)st->beats, (unsigned long long)st->delivered,
+	       (unsigned long long)st->recovered);
+	CHECK(r.n >= 24);
+	CHECK(st->recovered >= 12);
+	CHECK(st->delivered >= 3);
+	CHECK_EQ_INT(st->good, st->beats);
+	CHECK_EQ_INT(counter(bpf_map__fd(dp->maps.counters), LS_CNT_FAILSAFE_ENTER), 0);
+	/* every beat counted once, in order */
+	int ordered = 1;
+	for (int i = 1; i < r.n; i++)
+		if (r.b[i].planned_k.ns <= r.b[i - 1].planned_k.ns)
+			ordered = 0;
+	CHECK(ordered);
+	ring_buffer__free(rb);
+	ls_hb_close(hb);
+	lockstep_bpf__destroy(dp);
+}
+
 TEST(pinned_watchdog_outlives_its_agent)
 {
 	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/ls-test-clock-%d", (int)getpid());
@@ -366,6 +430,7 @@ int main(void)
 	RUN(misconfigured_interval_is_flagged);
 	RUN(liveness_written_and_watchdog_enters_and_leaves_failsafe);
 	RUN(shares_the_data_plane_maps);
+	RUN(lost_beat_events_are_recovered_and_do_not_trip_failsafe);
 	RUN(pinned_watchdog_outlives_its_agent);
 	cleanup_pins();
 	return test_done();

@@ -1,0 +1,154 @@
+/* cmd_wasm.c - `lockstep wasm run|validate`: dispatch, usage, and validate
+ * (checks that a module decodes and validates); run is in wasm_run.c.
+ * Uses only the engine's public API (lockstep/wasm.h). Exit codes are
+ * documented in docs/wasm-cli.md:
+ *   run:      the guest's exit code (0-255; larger codes are reported as 255),
+ *             1 the module could not be read, loaded or instantiated,
+ *             2 bad usage, 134 the guest trapped (128 + SIGABRT, as a native
+ *             program that aborts; out of fuel is a trap too).
+ *   validate: 0 valid, 1 not (the error says what and where), 2 bad usage.
+ */
+#include "cli/cli.h"
+#include "cli/wasm_cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Files larger than this are refused before reading: no module we run is
+ * anywhere near it, and a mistaken path must not eat the host's memory. */
+#define MAX_MODULE_BYTES (256u << 20)
+
+void wasm_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: lockstep wasm run [options] FILE.wasm [ARGS...]\n"
+		"       lockstep wasm validate FILE.wasm\n"
+		"\n"
+		"run: runs a WASI (preview1) command module's _start; the guest sees\n"
+		"FILE.wasm ARGS... as argv and only the variables given with --env.\n"
+		"  --fuel N           instruction budget (default: unlimited)\n"
+		"  --max-memory PAGES cap on linear memory, 64 KiB pages (default: the\n"
+		"                     engine's, lw_limits_default)\n"
+		"  --env KEY=VALUE    add a variable to the guest's environment (repeatable)\n"
+		"exit status: the guest's exit code; 1 if the module cannot be loaded or\n"
+		"instantiated; 2 on bad usage; 134 if the guest traps (incl. out of fuel).\n"
+		"\n"
+		"validate: decodes and validates; prints 'FILE: ok' (exit 0) or the\n"
+		"error with its section, function and byte offset (exit 1).\n");
+}
+
+/* Reads a whole file; returns NULL with a message on failure. */
+uint8_t *wasm_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "lockstep wasm: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_MODULE_BYTES) {
+		fprintf(stderr, "lockstep wasm: %s: not a regular file of at most %u MiB\n", path,
+			MAX_MODULE_BYTES >> 20);
+		fclose(f);
+		return NULL;
+	}
+	uint8_t *buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+	size_t n = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
+	fclose(f);
+	if (!buf || n != (size_t)st.st_size) {
+		fprintf(stderr, "lockstep wasm: %s: read failed\n", path);
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+static const char *error_kind(lw_error_kind k)
+{
+	switch (k) {
+	case LW_ERR_MALFORMED: return "malformed";
+	case LW_ERR_INVALID: return "invalid";
+	case LW_ERR_UNLINKABLE: return "unlinkable";
+	case LW_ERR_UNINSTANTIABLE: return "uninstantiable";
+	case LW_ERR_LIMIT: return "limit exceeded";
+	case LW_ERR_NOMEM: return "out of memory";
+	default: return "error";
+	}
+}
+
+void wasm_print_error(const char *path, const lw_error *err)
+{
+	fprintf(stderr, "%s: %s: %s", path, error_kind(err->kind), err->message);
+	const char *sep = " (";
+	if (err->section >= 0) {
+		fprintf(stderr, "%ssection %d", sep, err->section);
+		sep = ", ";
+	}
+	if (err->func_index >= 0) {
+		fprintf(stderr, "%sfunction %" PRId64, sep, err->func_index);
+		sep = ", ";
+	}
+	if (err->offset >= 0) {
+		fprintf(stderr, "%soffset 0x%" PRIx64, sep, err->offset);
+		sep = ", ";
+	}
+	fprintf(stderr, "%s\n", sep[0] == ',' ? ")" : "");
+}
+
+static int wasm_validate(int argc, char **argv)
+{
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		wasm_usage(stdout);
+		return 0;
+	}
+	if (argc != 2 || argv[1][0] == '-') {
+		wasm_usage(stderr);
+		return 2;
+	}
+	const char *path = argv[1];
+	size_t len;
+	uint8_t *bytes = wasm_read_file(path, &len);
+	if (!bytes)
+		return 1;
+	lw_engine *e = lw_engine_new();
+	lw_module *m = NULL;
+	lw_error err = {.section = -1, .func_index = -1, .offset = -1};
+	int rc = 1;
+	if (!e)
+		fprintf(stderr, "lockstep wasm: out of memory\n");
+	else if (lw_module_load(e, bytes, len, &m, &err))
+		wasm_print_error(path, &err);
+	else {
+		printf("%s: ok\n", path);
+		rc = 0;
+	}
+	if (m)
+		lw_module_free(m);
+	if (e)
+		lw_engine_free(e);
+	free(bytes);
+	return rc;
+}
+
+int cmd_wasm(int argc, char **argv)
+{
+	if (argc < 2) {
+		wasm_usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		wasm_usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "run"))
+		return wasm_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "validate"))
+		return wasm_validate(argc - 1, argv + 1);
+	fprintf(stderr, "lockstep wasm: unknown subcommand '%s'\n", argv[1]);
+	wasm_usage(stderr);
+	return 2;
+}

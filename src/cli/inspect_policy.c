@@ -1,0 +1,212 @@
+/* inspect_policy.c - offline policy runs for `lockstep inspect --policy`
+ * (inspect_policy.h). One JSON line per verdict the policy decides:
+ *   {"event":"verdict","flow":"tcp 10.0.0.1 80 10.0.0.2 5000","flow_id":3,
+ *    "verdict":"drop","ttl_ns":0,"name":"evil.example"}
+ * "flow" is the direction-free 5-tuple (lower address first), the same form
+ * as the `flow` column of the captures' ground truth; "name" is the last
+ * DPI name seen on the flow (HTTP Host, TLS SNI or DNS query name). */
+#include "cli/inspect_policy.h"
+#include "dataplane/dataplane.h"
+#include "dataplane/event_json.h"
+#include "dataplane/testrun.h"
+#include "policy/policy.h"
+
+#include "lockstep.skel.h"
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct seen {
+	uint64_t flow_id;
+	char name[LS_NAME_MAX];
+};
+
+struct inspect_policy {
+	struct ls_policy *p;
+	struct ls_testrun *t;
+	int print_events;
+	struct seen *seen;
+	size_t nseen, capseen;
+	uint64_t verdicts, write_errors;
+};
+
+static struct seen *seen_get(struct inspect_policy *ip, uint64_t flow_id, int add)
+{
+	for (size_t i = ip->nseen; i-- > 0;) /* recent flows are hit most */
+		if (ip->seen[i].flow_id == flow_id)
+			return &ip->seen[i];
+	if (!add)
+		return NULL;
+	if (ip->nseen == ip->capseen) {
+		size_t cap = ip->capseen ? ip->capseen * 2 : 256;
+		struct seen *n = realloc(ip->seen, cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		ip->seen = n;
+		ip->capseen = cap;
+	}
+	struct seen *s = &ip->seen[ip->nseen++];
+	memset(s, 0, sizeof(*s));
+	s->flow_id = flow_id;
+	return s;
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static uint64_t now_k(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id,
+		      uint32_t verdict, uint64_t deadline_k)
+{
+	struct inspect_policy *ip = ctx;
+	char lo[64], hi[64];
+	const char *proto = ls_proto_name(key->proto);
+	uint64_t now = now_k();
+
+	if (ip->t) {
+		struct ls_verdict_rec rec = {.deadline_k = deadline_k, .set_k = now,
+					     .verdict = verdict};
+		int fd = bpf_map__fd(ls_testrun_skel(ip->t)->maps.verdicts);
+		if (bpf_map_update_elem(fd, key, &rec, BPF_ANY) && ip->write_errors++ == 0)
+			fprintf(stderr, "lockstep inspect: writing a verdict: %s\n", strerror(errno));
+	}
+	ip->verdicts++;
+	ls_flow_addr_str(key->lo_addr, key->family, lo, sizeof(lo));
+	ls_flow_addr_str(key->hi_addr, key->family, hi, sizeof(hi));
+	printf("{\"event\":\"verdict\",\"flow\":\"");
+	if (proto)
+		printf("%s", proto);
+	else
+		printf("%u", key->proto);
+	printf(" %s %u %s %u\",\"flow_id\":%llu,\"verdict\":\"%s\",\"ttl_ns\":%llu", lo,
+	       key->lo_port, hi, key->hi_port, (unsigned long long)flow_id,
+	       ls_verdict_name(verdict),
+	       (unsigned long long)(deadline_k > now ? deadline_k - now : 0));
+	struct seen *s = seen_get(ip, flow_id, 0);
+	if (s && s->name[0]) {
+		printf(",\"name\":");
+		json_str(s->name);
+	}
+	printf("}\n");
+	return 0;
+}
+
+void inspect_policy_event(void *ctx, const struct ls_event *ev)
+{
+	struct inspect_policy *ip = ctx;
+	if (ip->print_events)
+		ls_event_json_print(stdout, ev);
+	if (ev->kind == LS_EV_DPI) {
+		struct seen *s = seen_get(ip, ev->flow_id, 1);
+		size_t n = ev->u.dpi.name_len < LS_NAME_MAX - 1 ? ev->u.dpi.name_len : LS_NAME_MAX - 1;
+		if (s && n) {
+			memcpy(s->name, ev->u.dpi.name, n);
+			s->name[n] = 0;
+		}
+	}
+	ls_policy_dispatch(ip->p, ev, 1);
+}
+
+static char *read_config(const char *arg, size_t *len)
+{
+	if (!arg || arg[0] != '@') {
+		*len = arg ? strlen(arg) : 0;
+		return strdup(arg ? arg : "");
+	}
+	FILE *f = fopen(arg + 1, "rb");
+	if (!f) {
+		fprintf(stderr, "lockstep inspect: --policy-config %s: %s\n", arg, strerror(errno));
+		return NULL;
+	}
+	char *buf = malloc(1 << 20);
+	size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+	fclose(f);
+	if (!buf)
+		return NULL;
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+static void log_line(void *ctx, int level, const char *json)
+{
+	(void)ctx;
+	(void)level;
+	fprintf(stderr, "%s\n", json);
+}
+
+int inspect_policy_open(struct inspect_policy **out, const struct inspect_policy_opts *o)
+{
+	struct inspect_policy *ip = calloc(1, sizeof(*ip));
+	size_t clen;
+	char *cfgstr = read_config(o->config, &clen), err[1024];
+	if (!ip || !cfgstr) {
+		free(ip);
+		free(cfgstr);
+		return -1;
+	}
+	ip->print_events = o->print_events;
+	struct ls_policy_config cfg = {
+		.fuel = o->fuel,
+		.max_memory_pages = o->max_memory_pages,
+		.default_verdict = LS_VERDICT_PASS,
+		.guest_config = cfgstr,
+		.guest_config_len = clen,
+		.log = log_line,
+		.min_log_level = 2,
+	};
+	struct ls_verdict_sink sink = {.ctx = ip, .write = sink_write};
+	int rc = ls_policy_new(&cfg, &sink, &ip->p, err, sizeof(err));
+	free(cfgstr);
+	if (rc || ls_policy_load_file(ip->p, o->policy, err, sizeof(err))) {
+		fprintf(stderr, "lockstep inspect: %s\n", err);
+		inspect_policy_close(ip);
+		return -1;
+	}
+	*out = ip;
+	return 0;
+}
+
+void inspect_policy_set_testrun(struct inspect_policy *ip, struct ls_testrun *t)
+{
+	ip->t = t;
+}
+
+void inspect_policy_close(struct inspect_policy *ip)
+{
+	if (!ip)
+		return;
+	if (ip->p) {
+		struct ls_policy_stats st;
+		ls_policy_stats(ip->p, &st);
+		fprintf(stderr,
+			"{\"policy_events\":%llu,\"verdicts\":%llu,\"guest_failures\":%llu}\n",
+			(unsigned long long)st.events, (unsigned long long)ip->verdicts,
+			(unsigned long long)(st.failures[LS_PF_TRAP] + st.failures[LS_PF_FUEL]));
+	}
+	ls_policy_free(ip->p);
+	free(ip->seen);
+	free(ip);
+}
