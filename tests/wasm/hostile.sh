@@ -8,19 +8,12 @@ set -uo pipefail
 . "$(dirname "$0")/lib.bash"
 H="$W/hostile"
 
-if ! validate_ready; then
-	skip "hostile modules" "lockstep wasm is not in this build yet (engine pending)"
-	finish
-	exit
-fi
-ready=1
-run_ready || ready=0
+require_wasm_cli
 
 # expect_trap NAME PATTERN RUN-ARGS... - exit 134 and PATTERN in stderr
 expect_trap() {
 	local name=$1 pat=$2
 	shift 2
-	[ "$ready" = 1 ] || { skip "$name" "wasm run pending"; return; }
 	lsw run "$@"
 	if [ "$rc" -eq 134 ] && grep -qiE "$pat" "$err" && sanitizer_clean; then
 		ok "$name: trapped and reported ($(head -1 "$err" | sed 's/^[^:]*: //'))"
@@ -34,7 +27,6 @@ expect_trap() {
 expect_exit() {
 	local name=$1 code=$2
 	shift 2
-	[ "$ready" = 1 ] || { skip "$name" "wasm run pending"; return; }
 	lsw run "$@"
 	if [ "$rc" -eq "$code" ] && sanitizer_clean; then
 		ok "$name: exit code $code"
@@ -50,8 +42,7 @@ expect_trap "infinite loop stopped by fuel" "out_of_fuel" --fuel 5000000 "$H/inf
 expect_trap "unbounded recursion" "call stack exhausted|stack_exhausted" "$H/recursion.wasm"
 expect_trap "unbounded mutual recursion via call_indirect" "call stack exhausted|stack_exhausted" "$H/mutual_recursion.wasm"
 expect_trap "unreachable three calls deep" "unreachable" "$H/unreachable.wasm"
-if [ "$ready" = 0 ]; then skip "trap report shows the wasm stack" "wasm run pending"
-elif grep -q 'wasm stack' "$err"; then ok "trap report shows the wasm stack"; else notok "trap report shows the wasm stack"; diag; fi
+if grep -q 'wasm stack' "$err"; then ok "trap report shows the wasm stack"; else notok "trap report shows the wasm stack"; diag; fi
 expect_exit "memory.grow past --max-memory returns -1 (check number otherwise)" 0 --max-memory 16 "$H/grow_limit.wasm"
 expect_exit "bad pointers and unsupported calls get errnos (check number otherwise)" 0 "$H/wasi_badptr.wasm"
 expect_exit "proc_exit from 50 calls deep" 42 "$H/exit_code.wasm"
@@ -59,7 +50,6 @@ expect_exit "proc_exit from 50 calls deep" 42 "$H/exit_code.wasm"
 # a declared table of 4e9 elements: valid, but must be refused (or capped)
 lsw validate "$H/huge_table.wasm"
 [ "$rc" -eq 0 ] && ok "huge table validates (it is valid wasm)" || { notok "huge table validate rc=$rc"; diag; }
-if [ "$ready" = 0 ]; then skip "huge table refused or capped" "wasm run pending"; else
 lsw run "$H/huge_table.wasm"
 if { [ "$rc" -eq 1 ] && grep -qiE 'limit|table' "$err"; } || [ "$rc" -eq 0 ] && sanitizer_clean; then
 	ok "huge table refused with a limit error or capped (rc=$rc: $(head -1 "$err"))"
@@ -67,15 +57,12 @@ else
 	notok "huge table: rc=$rc"
 	diag
 fi
-fi
-if [ "$ready" = 0 ]; then skip "4 GiB memory refused" "wasm run pending"; else
 lsw run --max-memory 16 "$H/huge_memory.wasm"
 if [ "$rc" -eq 1 ] && grep -qiE 'limit|memory' "$err" && sanitizer_clean; then
 	ok "4 GiB minimum memory refused under --max-memory 16 ($(head -1 "$err"))"
 else
 	notok "huge memory: rc=$rc"
 	diag
-fi
 fi
 
 # 100,000 functions: loads, validates and runs (f99999 returns 99999; & 255)
@@ -149,7 +136,7 @@ bad=0 total=0
 for f in "$TMP"/garbage*.wasm "$TMP"/empty.wasm "$TMP"/badmagic.wasm "$TMP"/badversion.wasm \
 	"$TMP"/hugesection.wasm "$TMP"/hugecount.wasm; do
 	total=$((total + 1))
-	if [ "$ready" = 1 ]; then lsw run "$f"; else lsw validate "$f"; fi
+	lsw run "$f"
 	if [ "$rc" -ne 1 ] || ! sanitizer_clean || ! [ -s "$err" ]; then
 		bad=$((bad + 1))
 		[ "$bad" -le 3 ] && { echo "# $(basename "$f"): rc=$rc"; diag; }
@@ -162,7 +149,7 @@ lsw validate "$TMP/empty.wasm"
 # a regression corpus from fuzzing: each input must be handled without crash
 for f in "$LS_ROOT"/tests/wasm/regress/*.wasm; do
 	[ -f "$f" ] || continue
-	if [ "$ready" = 1 ]; then lsw run --fuel 1000000 "$f"; else lsw validate "$f"; fi
+	lsw run --fuel 1000000 "$f"
 	if [ "$rc" -le 255 ] && [ "$rc" -ne 139 ] && sanitizer_clean; then ok "regression $(basename "$f"): contained (rc=$rc)"; else notok "regression $(basename "$f"): rc=$rc"; diag; fi
 done
 finish

@@ -15,13 +15,13 @@ notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 finish() { echo "1..$n"; [ "$failed" -eq 0 ]; }
 
-# The engine lands in parts: decoding/validation first, then execution.
-# Until a part is in the build, the cases that need it report # SKIP.
-validate_ready() {
-	"$LS_BIN" wasm --help >/dev/null 2>&1
-}
-run_ready() {
-	"$LS_BIN" wasm run --help >/dev/null 2>&1
+# The suites need `lockstep wasm` in the build: without it, bail out loudly
+# (a missing engine is a failure, not a skip).
+require_wasm_cli() {
+	if ! "$LS_BIN" wasm run --help >/dev/null 2>&1; then
+		echo "Bail out! $LS_BIN has no working 'wasm run' (make tests-build)"
+		exit 1
+	fi
 }
 
 # lsw ARGS... - runs `lockstep wasm ARGS...`; sets rc, and out/err files.

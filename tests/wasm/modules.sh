@@ -18,17 +18,11 @@ cases=(
 	"assemblyscript|$W/as_hello.wasm|$LS_ROOT/tests/wasm/as/hello.expected|3|to stderr|x|y z"
 )
 
-vready=1 ready=1
-validate_ready || vready=0
-run_ready || ready=0
+require_wasm_cli
 for c in "${cases[@]}"; do
 	IFS='|' read -r -a f <<<"$c"
 	name=${f[0]} mod=${f[1]} exp=${f[2]} code=${f[3]} line=${f[4]:-}
 	args=("${f[@]:5}")
-	if [ "$vready" = 0 ]; then
-		skip "$name" "lockstep wasm is not in this build yet (engine pending)"
-		continue
-	fi
 	if [ ! -f "$mod" ]; then
 		if [ "$name" = assemblyscript ] && ! [ -x "$LS_ROOT/tests/wasm/as/node_modules/.bin/asc" ]; then
 			skip "$name" "asc not installed (scripts/deps.sh installs it with npm)"
@@ -39,10 +33,6 @@ for c in "${cases[@]}"; do
 	fi
 	lsw validate "$mod"
 	if [ "$rc" -eq 0 ] && grep -q ': ok$' "$out"; then ok "$name validates"; else notok "$name validates (rc=$rc)"; diag; fi
-	if [ "$ready" = 0 ]; then
-		skip "$name runs" "wasm run is not in this build yet (execution engine pending)"
-		continue
-	fi
 
 	lsw run --env LS_GREETING=hello "$mod" "${args[@]}"
 	if [ "$rc" -ne "$code" ]; then
@@ -62,7 +52,7 @@ for c in "${cases[@]}"; do
 	fi
 done
 
-if [ "$ready" = 1 ]; then
+{
 	# a generous fuel budget changes nothing for a program that fits in it
 	lsw run --fuel 20000000000 "$W/qsort.wasm"
 	if [ "$rc" -eq 0 ] && cmp -s "$out" "$P/qsort.expected"; then ok "qsort under --fuel runs to completion"; else notok "qsort under --fuel (rc=$rc)"; diag; fi
@@ -75,5 +65,5 @@ if [ "$ready" = 1 ]; then
 	lsw run --env NOEQUALS "$W/qsort.wasm"; [ "$rc" -eq 2 ] && ok "bad --env is a usage error (2)" || notok "bad --env: rc=$rc"
 	lsw run "$TMP/does-not-exist.wasm"; [ "$rc" -eq 1 ] && grep -q 'No such file' "$err" && ok "missing file: exit 1 with the reason" || notok "missing file: rc=$rc"
 	lsw --help; [ "$rc" -eq 0 ] && grep -q 'lockstep wasm run' "$out" && ok "wasm --help" || notok "wasm --help: rc=$rc"
-fi
+}
 finish

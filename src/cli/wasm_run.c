@@ -1,0 +1,163 @@
+/* wasm_run.c - `lockstep wasm run [--fuel N] [--max-memory PAGES]
+ * [--env K=V]... FILE.wasm [ARGS...]`: instantiates a WASI command module
+ * with the preview1 subset (src/wasm/wasi.c), runs _start and turns the
+ * outcome into an exit status (see cmd_wasm.c and docs/wasm-cli.md). A trap
+ * is reported with its kind, message, function and wasm stack. */
+#include "cli/wasm_cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *trap_kind(lw_call_result k)
+{
+	static const char *const names[] = {
+		[LW_OK] = "ok",
+		[LW_TRAP_UNREACHABLE] = "unreachable",
+		[LW_TRAP_MEM_OOB] = "memory_out_of_bounds",
+		[LW_TRAP_TABLE_OOB] = "table_out_of_bounds",
+		[LW_TRAP_DIV_ZERO] = "divide_by_zero",
+		[LW_TRAP_INT_OVERFLOW] = "integer_overflow",
+		[LW_TRAP_INVALID_CONV] = "invalid_conversion",
+		[LW_TRAP_STACK_EXHAUSTED] = "stack_exhausted",
+		[LW_TRAP_INDIRECT_MISMATCH] = "indirect_call_mismatch",
+		[LW_TRAP_UNDEFINED_ELEM] = "undefined_element",
+		[LW_TRAP_UNINIT_ELEM] = "uninitialized_element",
+		[LW_TRAP_OUT_OF_FUEL] = "out_of_fuel",
+		[LW_TRAP_HOST] = "host",
+		[LW_TRAP_EXIT] = "exit",
+		[LW_TRAP_BAD_CALL] = "bad_call",
+	};
+	if ((unsigned)k < sizeof(names) / sizeof(names[0]) && names[k])
+		return names[k];
+	return "unknown";
+}
+
+static void print_trap(const char *path, const lw_trap_info *t)
+{
+	fprintf(stderr, "%s: trap: %s (%s)", path, t->message[0] ? t->message : lw_trap_message(t->kind),
+		trap_kind(t->kind));
+	if (t->func_index >= 0)
+		fprintf(stderr, " in function %" PRId64, t->func_index);
+	fprintf(stderr, "\n");
+	if (t->stack_depth > 0) {
+		fprintf(stderr, "wasm stack (innermost first):\n");
+		for (int i = 0; i < t->stack_depth && i < LW_TRAP_STACK_MAX; i++)
+			fprintf(stderr, "  #%d function %" PRIu32 "\n", i, t->stack[i]);
+	}
+}
+
+static int parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = s ? strtoull(s, &end, 0) : 0;
+	if (!s || !*s || *end || errno || s[0] == '-' || v > max) {
+		fprintf(stderr, "lockstep wasm: %s needs a number up to %" PRIu64 "\n", opt, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+struct run_opts {
+	lw_limits lim;
+	const char **env;
+	int envc;
+};
+
+int wasm_run(int argc, char **argv)
+{
+	struct run_opts o = {.lim = lw_limits_default()};
+	int i, rc = 1;
+	o.env = calloc((size_t)argc, sizeof(char *));
+	if (!o.env)
+		return 1;
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		uint64_t v;
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			wasm_usage(stdout);
+			rc = 0;
+			goto out;
+		} else if (!strcmp(a, "--fuel")) {
+			if (parse_u64(a, ++i < argc ? argv[i] : NULL, UINT64_MAX, &v))
+				goto bad_usage;
+			o.lim.fuel = v;
+		} else if (!strcmp(a, "--max-memory")) {
+			if (parse_u64(a, ++i < argc ? argv[i] : NULL, 65536, &v))
+				goto bad_usage;
+			o.lim.max_memory_pages = (uint32_t)v;
+		} else if (!strcmp(a, "--env")) {
+			if (++i >= argc || !strchr(argv[i], '=') || argv[i][0] == '=') {
+				fprintf(stderr, "lockstep wasm: --env needs KEY=VALUE\n");
+				goto bad_usage;
+			}
+			o.env[o.envc++] = argv[i];
+		} else {
+			fprintf(stderr, "lockstep wasm: unknown option '%s'\n", a);
+			goto bad_usage;
+		}
+	}
+	if (i >= argc) {
+		fprintf(stderr, "lockstep wasm: run needs a FILE.wasm\n");
+		goto bad_usage;
+	}
+
+	const char *path = argv[i];
+	size_t len;
+	uint8_t *bytes = wasm_read_file(path, &len);
+	if (!bytes)
+		goto out;
+	lw_engine *e = lw_engine_new();
+	lw_module *m = NULL;
+	lw_imports *imp = NULL;
+	lw_instance *in = NULL;
+	lw_wasi *w = NULL;
+	lw_error err = {.section = -1, .func_index = -1, .offset = -1};
+	lw_wasi_config cfg = {
+		.argc = argc - i,
+		.argv = (const char *const *)argv + i,
+		.envc = o.envc,
+		.envp = o.env,
+	};
+	if (!e || !(w = lw_wasi_new(&cfg)) || !(imp = lw_imports_new(e)) || lw_wasi_link(w, imp)) {
+		fprintf(stderr, "lockstep wasm: out of memory\n");
+	} else if (lw_module_load(e, bytes, len, &m, &err) ||
+		   lw_instantiate(m, imp, &o.lim, &in, &err)) {
+		wasm_print_error(path, &err);
+	} else if (!lw_module_export_sig(m, "_start")) {
+		fprintf(stderr, "%s: not a WASI command: no exported function _start\n", path);
+	} else {
+		lw_trap_info t;
+		int code = lw_wasi_run_start(w, in, &t);
+		if (code < 0) {
+			print_trap(path, &t);
+			rc = WASM_EXIT_TRAP;
+		} else {
+			rc = code > 255 ? 255 : code;
+		}
+	}
+	if (in)
+		lw_instance_free(in);
+	if (imp)
+		lw_imports_free(imp);
+	if (m)
+		lw_module_free(m);
+	lw_wasi_free(w);
+	if (e)
+		lw_engine_free(e);
+	free(bytes);
+out:
+	free(o.env);
+	return rc;
+bad_usage:
+	free(o.env);
+	wasm_usage(stderr);
+	return 2;
+}
+
