@@ -22,7 +22,7 @@ TW_BENCH    := $(patsubst bench/wasm/%.c,$(O)/wasm/bench/%.wasm,$(TW_BENCH_SRC))
 TW_AS       := $(if $(wildcard $(TW_ASC)),$(O)/wasm/as_hello.wasm)
 
 .PHONY: wasm-tests
-wasm-tests: $(TW_PROGS) $(TW_HOSTILE) $(TW_AS) $(TW_BENCH)
+wasm-tests: $(TW_PROGS) $(TW_HOSTILE) $(TW_AS) $(TW_BENCH) $(O)/fuzz/fuzz_wasm
 tests-build: wasm-tests
 
 $(O)/wasm/%.wasm: tests/wasm/progs/%.c
@@ -54,3 +54,10 @@ $(O)/bench/wasm_bench: bench/wasm_bench.c $(TW_BENCH_SRC) bench/wasm/kernel.h \
 		$(O)/liblockstep.a $(HDRS) $(TW_BENCH)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< $(TW_BENCH_SRC) $(O)/liblockstep.a $(LDLIBS) -o $@
+
+# the engine's fuzzer links the engine alone (src/wasm), not all of src/
+TW_ENGINE_SRC := $(wildcard src/wasm/*.c)
+$(O)/fuzz/fuzz_wasm: tests/fuzz/fuzz_wasm.c $(TW_ENGINE_SRC) $(HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) -O1 -g $(CSTD) $(INCLUDES) -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	  $< $(TW_ENGINE_SRC) -lm -o $@
