@@ -152,6 +152,10 @@ const char *ls_counter_name(unsigned idx)
 		[LS_CNT_FAILSAFE_LEAVE] = "failsafe_leave",
 		[LS_CNT_FAILSAFE_HONOURED] = "failsafe_honoured",
 		[LS_CNT_BEAT] = "beat",
+		[LS_CNT_FLOW_INSERT_FAIL] = "flow_insert_fail",
+		[LS_CNT_STICKY_PASS] = "sticky_pass",
+		[LS_CNT_FAILSAFE_DEFAULT] = "failsafe_default",
+		[LS_CNT_DPI_NONE] = "dpi_none",
 	};
 	return idx < LS_CNT__MAX ? names[idx] : NULL;
 }

@@ -864,31 +864,37 @@ static void decode_module(dec *d)
  * decoded; lw_module_free releases it. */
 int lw_decode(lw_module *m, lw_error *err)
 {
-	dec d;
-	memset(&d, 0, sizeof d);
-	d.m = m;
-	d.r.b = m->bytes;
-	d.r.len = m->len;
-	d.r.err = err;
-	d.r.section = -1;
-	d.r.func = -1;
-	d.r.kind = LW_ERR_MALFORMED;
-	d.blocks_cap = 64;
-	d.blocks = malloc(d.blocks_cap);
-	int rc = 0;
-	if (!d.blocks) {
+	/* the context lives on the heap: objects changed between setjmp and
+	 * longjmp must not be locals of the function that called setjmp */
+	dec *d = calloc(1, sizeof *d);
+	uint8_t *blocks = malloc(64);
+	if (!d || !blocks) {
+		free(d);
+		free(blocks);
 		lw_error_set(err, LW_ERR_NOMEM, -1, -1, -1, "out of memory");
 		return -1;
 	}
-	if (setjmp(d.r.jb)) {
+	d->m = m;
+	d->r.b = m->bytes;
+	d->r.len = m->len;
+	d->r.err = err;
+	d->r.section = -1;
+	d->r.func = -1;
+	d->r.kind = LW_ERR_MALFORMED;
+	d->blocks_cap = 64;
+	d->blocks = blocks;
+	int rc;
+	if (setjmp(d->r.jb)) {
 		rc = -1;
 	} else {
-		decode_module(&d);
+		decode_module(d);
+		rc = 0;
 	}
-	for (uint32_t i = 0; i < d.ncode; i++)
-		free(d.code[i].local_types);
-	free(d.code);
-	free(d.func_decl);
-	free(d.blocks);
+	for (uint32_t i = 0; i < d->ncode; i++)
+		free(d->code[i].local_types);
+	free(d->code);
+	free(d->func_decl);
+	free(d->blocks);
+	free(d);
 	return rc;
 }

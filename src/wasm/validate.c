@@ -924,26 +924,33 @@ static void validate_module(vctx *v)
 
 int lw_validate(lw_module *m, lw_error *err)
 {
-	vctx v;
-	memset(&v, 0, sizeof v);
-	v.m = m;
-	v.r.b = m->bytes;
-	v.r.len = m->len;
-	v.r.err = err;
-	v.r.section = -1;
-	v.r.func = -1;
-	v.r.kind = LW_ERR_INVALID;
-	v.ndatas = m->has_datacount ? m->datacount : m->ndatas;
-	v.at = (size_t)-1;
-	int rc = 0;
-	if (setjmp(v.r.jb))
+	/* on the heap: see lw_decode */
+	vctx *v = calloc(1, sizeof *v);
+	if (!v) {
+		lw_error_set(err, LW_ERR_NOMEM, -1, -1, -1, "out of memory");
+		return -1;
+	}
+	v->m = m;
+	v->r.b = m->bytes;
+	v->r.len = m->len;
+	v->r.err = err;
+	v->r.section = -1;
+	v->r.func = -1;
+	v->r.kind = LW_ERR_INVALID;
+	v->ndatas = m->has_datacount ? m->datacount : m->ndatas;
+	v->at = (size_t)-1;
+	int rc;
+	if (setjmp(v->r.jb)) {
 		rc = -1;
-	else
-		validate_module(&v);
-	free(v.vals);
-	free(v.ctrls);
-	free(v.locals);
-	free(v.tmp);
-	free(v.names);
+	} else {
+		validate_module(v);
+		rc = 0;
+	}
+	free(v->vals);
+	free(v->ctrls);
+	free(v->locals);
+	free(v->tmp);
+	free(v->names);
+	free(v);
 	return rc;
 }

@@ -141,6 +141,17 @@ TEST(loop_timer_signal_fd)
 	close(p[1]);
 }
 
+TEST(every_counter_has_a_unique_name)
+{
+	for (unsigned i = 0; i <= LS_CNT_DPI_NONE; i++) {
+		CHECK(ls_counter_name(i) != NULL);
+		for (unsigned j = 0; j < i && ls_counter_name(i); j++)
+			CHECK(!ls_counter_name(j) || strcmp(ls_counter_name(i), ls_counter_name(j)));
+	}
+	CHECK(ls_counter_name(LS_CNT__MAX) == NULL);
+	CHECK_EQ_STR(ls_counter_name(LS_CNT_DROP_VERDICT), "drop_verdict");
+}
+
 int main(void)
 {
 	RUN(flow_key_both_orientations_agree);
@@ -149,5 +160,6 @@ int main(void)
 	RUN(flow_key_refusals);
 	RUN(durations);
 	RUN(loop_timer_signal_fd);
+	RUN(every_counter_has_a_unique_name);
 	return test_done();
 }

@@ -1,0 +1,798 @@
+/* agent.c - the agent's observability hub (agent.h): defines every metric of
+ * docs/metrics.md, feeds the detectors and turns their answers into alarms. */
+#include "obs/agent.h"
+#include "obs/http.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FLOWTAB 8192 /* flows remembered for latency and arrows (a cache) */
+#define NINFO 8
+
+struct flowent {
+	uint64_t flow_id;
+	uint64_t pending_k; /* ts_k of the event awaiting its verdict, 0: none */
+	uint64_t arrow;     /* trace flow-arrow id of that event */
+	bool ended;
+};
+
+struct alarm {
+	uint64_t count;
+	uint64_t first_k, last_k;
+	bool open;
+	char msg[200];
+};
+
+struct ls_obs {
+	struct ls_obs_config cfg;
+	struct ls_metrics *reg;
+	struct ls_log *log;
+	FILE *log_file;
+	struct ls_trace *trace;
+	char trace_path[4096];
+	struct ls_http *http;
+	int kernel_level, guest_level;
+	char info_k[NINFO][24], info_v[NINFO][200];
+
+	struct ls_metric *events, *delivery, *ring_lost, *dp, *queue;
+	struct ls_metric *verdicts, *verdict_errors, *verdict_latency;
+	struct ls_metric *guest_delay, *guest_exec, *guest_calls;
+	struct ls_metric *beats, *beats_missed, *rtt, *beat_delivery, *beat_interval;
+	struct ls_metric *offset, *rate, *rate_unc, *eps, *steps;
+	struct ls_metric *fs_active, *fs_transitions;
+	struct ls_metric *alarms, *alarm_active;
+	struct ls_metric *log_lines, *log_suppressed, *trace_records, *trace_level;
+	struct ls_metric *scrapes;
+
+	struct flowent flows[FLOWTAB];
+	uint64_t next_arrow;
+	struct alarm al[LS_ALARM__MAX];
+	struct ls_storm trap_storm, fuel_storm;
+	struct ls_obs_policy last_policy;
+	bool have_policy;
+	uint64_t ring_full;
+	bool have_ring;
+	bool in_failsafe;
+	uint64_t failsafe_since_k;
+
+	/* for status */
+	uint64_t start_k;
+	uint64_t n_events, n_verdicts, tick_events, tick_verdicts, tick_k;
+	double events_rate, verdicts_rate;
+	struct ls_obs_beat last_beat;
+	uint64_t n_beats;
+	bool have_beat;
+	int64_t prev_offset_ns;
+	uint64_t prev_offset_k;
+	double prev_rate;
+};
+
+static uint64_t now_k(struct ls_obs *o)
+{
+	return o->cfg.time.now_k(o->cfg.time.ctx);
+}
+
+static int64_t wall_of(void *ctx, uint64_t k)
+{
+	struct ls_obs *o = ctx;
+	return o->cfg.time.wall_from_k(o->cfg.time.ctx, k);
+}
+
+static struct flowent *flow(struct ls_obs *o, uint64_t flow_id, bool create)
+{
+	struct flowent *e = &o->flows[(flow_id * 0x9E3779B97F4A7C15ull) >> 51 & (FLOWTAB - 1)];
+	if (e->flow_id == flow_id)
+		return e;
+	if (!create)
+		return NULL;
+	memset(e, 0, sizeof(*e)); /* a cache: the older flow loses its slot */
+	e->flow_id = flow_id;
+	return e;
+}
+
+static void scrape(void *ctx, FILE *f)
+{
+	struct ls_obs *o = ctx;
+	ls_metric_set_total(o->scrapes, NULL, (double)ls_http_scrapes(o->http));
+	ls_metric_set_total(o->log_lines, NULL, (double)ls_log_written(o->log));
+	ls_metric_set_total(o->log_suppressed, NULL, (double)ls_log_suppressed(o->log));
+	if (o->trace)
+		ls_metric_set(o->trace_records, NULL, (double)ls_trace_count(o->trace));
+	ls_metrics_write(o->reg, f);
+}
+
+#define LAT ls_metric_latency_buckets, ls_metric_latency_nbuckets
+
+static int define_metrics(struct ls_obs *o)
+{
+	struct ls_metrics *r = o->reg;
+	o->events = ls_metric_counter(r, "lockstep_events_total",
+				      "kernel events received from the ring buffer, by kind", "kind");
+	o->delivery = ls_metric_histogram(r, "lockstep_event_delivery_seconds",
+					  "kernel event time to its receipt in user space", NULL, LAT);
+	o->ring_lost = ls_metric_counter(r, "lockstep_ringbuf_lost_total",
+					 "events the kernel could not queue (ring buffer full)", NULL);
+	o->dp = ls_metric_counter(r, "lockstep_dataplane_total",
+				  "data-plane counters (packets, drops by reason, unparsed by "
+				  "reason, DPI results, ...), by counter", "counter");
+	o->queue = ls_metric_gauge(r, "lockstep_ringbuf_batch_events",
+				   "events handled in the last ring-buffer drain (queue depth)", NULL);
+	o->verdicts = ls_metric_counter(r, "lockstep_verdicts_total",
+					"verdicts written to the data plane, by verdict", "verdict");
+	o->verdict_errors = ls_metric_counter(r, "lockstep_verdict_write_errors_total",
+					      "verdict map updates that failed", NULL);
+	o->verdict_latency = ls_metric_histogram(r, "lockstep_verdict_latency_seconds",
+						 "kernel event time to its verdict written in the map",
+						 NULL, LAT);
+	o->guest_delay = ls_metric_histogram(r, "lockstep_guest_delay_seconds",
+					     "kernel event time to the guest call that handles it",
+					     NULL, LAT);
+	o->guest_exec = ls_metric_histogram(r, "lockstep_guest_exec_seconds",
+					    "time in the guest per host call, by call", "call", LAT);
+	o->guest_calls = ls_metric_counter(r, "lockstep_guest_host_calls_total",
+					   "host to guest calls timed, by call", "call");
+	o->beats = ls_metric_counter(r, "lockstep_heartbeat_beats_total",
+				     "kernel heartbeats handled", NULL);
+	o->beats_missed = ls_metric_counter(r, "lockstep_heartbeat_missed_total",
+					    "kernel heartbeats never seen (sequence gaps)", NULL);
+	o->rtt = ls_metric_histogram(r, "lockstep_heartbeat_round_trip_seconds",
+				     "guest -> kernel -> guest ping round trip (kept sample)",
+				     NULL, LAT);
+	o->beat_delivery = ls_metric_histogram(r, "lockstep_heartbeat_delivery_seconds",
+					       "beat fire time to its receipt in user space", NULL,
+					       LAT);
+	o->beat_interval = ls_metric_gauge(r, "lockstep_heartbeat_interval_seconds",
+					   "beat interval, by source (configured, observed)",
+					   "source");
+	o->offset = ls_metric_gauge(r, "lockstep_clock_offset_seconds",
+				    "estimated offset G - K of the guest clock", NULL);
+	o->rate = ls_metric_gauge(r, "lockstep_clock_rate_ratio",
+				  "estimated rate error r of G = (1 + r) K + offset", NULL);
+	o->rate_unc = ls_metric_gauge(r, "lockstep_clock_rate_uncertainty_ratio",
+				      "bound on the error of the rate estimate", NULL);
+	o->eps = ls_metric_gauge(r, "lockstep_clock_uncertainty_seconds",
+				 "uncertainty of the mapping at the last beat", NULL);
+	o->steps = ls_metric_counter(r, "lockstep_clock_steps_total",
+				     "steps of the guest clock detected", NULL);
+	o->fs_active = ls_metric_gauge(r, "lockstep_failsafe_active",
+				       "1 while the data plane is in fail-safe", NULL);
+	o->fs_transitions = ls_metric_counter(r, "lockstep_failsafe_transitions_total",
+					      "fail-safe transitions, by direction", "direction");
+	o->alarms = ls_metric_counter(r, "lockstep_alarms_total",
+				      "alarms raised by the detectors, by kind", "kind");
+	o->alarm_active = ls_metric_gauge(r, "lockstep_alarm_active",
+					  "1 while an alarm of this kind is open", "kind");
+	o->log_lines = ls_metric_counter(r, "lockstep_log_lines_total",
+					 "structured log lines written", NULL);
+	o->log_suppressed = ls_metric_counter(r, "lockstep_log_suppressed_total",
+					      "log lines dropped by the per-kind rate limit", NULL);
+	o->trace_records = ls_metric_gauge(r, "lockstep_trace_records",
+					   "trace records held in the ring", NULL);
+	o->trace_level = ls_metric_gauge(r, "lockstep_trace_level",
+					 "trace level, by side (kernel, guest)", "side");
+	o->scrapes = ls_metric_counter(r, "lockstep_metrics_scrapes_total",
+				       "scrapes of this endpoint", NULL);
+	if (!o->scrapes)
+		return -1;
+	for (int i = 0; i < LS_ALARM__MAX; i++) {
+		ls_metric_add(o->alarms, ls_alarm_name(i), 0);
+		ls_metric_set(o->alarm_active, ls_alarm_name(i), 0);
+	}
+	static const char *kinds[] = {"flow_new", "dpi_http", "dpi_tls", "dpi_dns", "flow_end",
+				      "verdict_expired", "failsafe", "beat", "trace"};
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		ls_metric_add(o->events, kinds[i], 0);
+	ls_metric_add(o->verdicts, "pass", 0);
+	ls_metric_add(o->verdicts, "drop", 0);
+	ls_metric_add(o->fs_transitions, "enter", 0);
+	ls_metric_add(o->fs_transitions, "leave", 0);
+	ls_metric_set(o->trace_level, "kernel", 0);
+	ls_metric_set(o->trace_level, "guest", 0);
+	return 0;
+}
+
+int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, char *err,
+		size_t errlen)
+{
+	struct ls_obs *o = calloc(1, sizeof(*o));
+	if (!o) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	o->cfg = *cfg;
+	if (!o->cfg.detect.storm_count)
+		ls_detect_defaults(&o->cfg.detect);
+	o->reg = ls_metrics_new();
+	if (!o->reg || define_metrics(o)) {
+		snprintf(err, errlen, "metrics: %s", o->reg ? ls_metrics_error(o->reg) : "out of memory");
+		goto fail;
+	}
+	if (cfg->log_path && cfg->log_path[0] && strcmp(cfg->log_path, "-")) {
+		o->log_file = fopen(cfg->log_path, "a");
+		if (!o->log_file) {
+			snprintf(err, errlen, "--log %s: %m", cfg->log_path);
+			goto fail;
+		}
+	}
+	struct ls_log_config lc = {
+		.out = o->log_file,
+		.min_level = cfg->log_level ? cfg->log_level : LS_LOG_INFO,
+		.rate_per_s = cfg->log_rate,
+		.burst = cfg->log_burst,
+		.time = cfg->time,
+	};
+	o->log = ls_log_new(&lc);
+	if (!o->log) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (!o->cfg.time.now_k || !o->cfg.time.wall_from_k)
+		o->cfg.time = ls_log_default_time;
+	if (cfg->trace_path && cfg->trace_path[0]) {
+		snprintf(o->trace_path, sizeof(o->trace_path), "%s", cfg->trace_path);
+		o->trace = ls_trace_new(cfg->trace_capacity, cfg->trace_window_ns);
+		if (!o->trace) {
+			snprintf(err, errlen, "out of memory for the trace ring");
+			goto fail;
+		}
+	}
+	if (cfg->metrics_addr && cfg->metrics_addr[0] &&
+	    ls_http_start(&o->http, cfg->metrics_addr, scrape, o, err, errlen))
+		goto fail;
+	o->start_k = o->tick_k = now_k(o);
+	*out = o;
+	return 0;
+fail:
+	ls_obs_close(o);
+	return -1;
+}
+
+void ls_obs_close(struct ls_obs *o)
+{
+	if (!o)
+		return;
+	if (o->trace && o->trace_path[0]) {
+		char err[256];
+		if (ls_obs_trace_dump(o, NULL, err, sizeof(err)))
+			ls_log(o->log, LS_LOG_ERROR, "trace", err, NULL);
+	}
+	ls_http_stop(o->http);
+	ls_log_free(o->log);
+	if (o->log_file)
+		fclose(o->log_file);
+	ls_trace_free(o->trace);
+	ls_metrics_free(o->reg);
+	free(o);
+}
+
+struct ls_metrics *ls_obs_metrics(struct ls_obs *o) { return o->reg; }
+struct ls_log *ls_obs_log(struct ls_obs *o) { return o->log; }
+struct ls_trace *ls_obs_trace(struct ls_obs *o) { return o->trace; }
+int ls_obs_http_fd(const struct ls_obs *o) { return o->http ? ls_http_fd(o->http) : -1; }
+int ls_obs_http_port(const struct ls_obs *o) { return o->http ? ls_http_port(o->http) : 0; }
+void ls_obs_http_run(struct ls_obs *o) { ls_http_run(o->http); }
+int ls_obs_guest_trace_level(const struct ls_obs *o) { return o->guest_level; }
+int ls_obs_kernel_trace_level(const struct ls_obs *o) { return o->kernel_level; }
+
+void ls_obs_set_info(struct ls_obs *o, const char *key, const char *value)
+{
+	int free_slot = -1;
+	for (int i = 0; i < NINFO; i++) {
+		if (!strcmp(o->info_k[i], key)) {
+			free_slot = i;
+			break;
+		}
+		if (free_slot < 0 && !o->info_k[i][0])
+			free_slot = i;
+	}
+	if (free_slot < 0)
+		return;
+	snprintf(o->info_k[free_slot], sizeof(o->info_k[0]), "%s", key);
+	snprintf(o->info_v[free_slot], sizeof(o->info_v[0]), "%s", value ? value : "");
+}
+
+void ls_obs_set_trace_level(struct ls_obs *o, int kernel, int guest)
+{
+	if (kernel >= 0)
+		o->kernel_level = kernel;
+	if (guest >= 0)
+		o->guest_level = guest;
+	ls_metric_set(o->trace_level, "kernel", o->kernel_level);
+	ls_metric_set(o->trace_level, "guest", o->guest_level);
+	ls_obs_state(o, "trace_level", "trace level changed", "\"kernel\":%d,\"guest\":%d",
+		     o->kernel_level, o->guest_level);
+}
+
+static void alarmv(struct ls_obs *o, int kind, uint64_t ts_k, const char *msg,
+		   const char *fields, va_list ap)
+{
+	if (kind < 0 || kind >= LS_ALARM__MAX)
+		return;
+	struct alarm *a = &o->al[kind];
+	const char *name = ls_alarm_name(kind);
+	a->count++;
+	if (!a->open)
+		a->first_k = ts_k;
+	a->open = true;
+	a->last_k = ts_k;
+	snprintf(a->msg, sizeof(a->msg), "%s", msg);
+	ls_metric_add(o->alarms, name, 1);
+	ls_metric_set(o->alarm_active, name, 1);
+	char kind_s[48], esc[256], fbuf[512] = "";
+	snprintf(kind_s, sizeof(kind_s), "alarm_%s", name);
+	if (fields) {
+		va_list ap2;
+		va_copy(ap2, ap);
+		vsnprintf(fbuf, sizeof(fbuf), fields, ap2);
+		va_end(ap2);
+	}
+	ls_log(o->log, LS_LOG_WARN, kind_s, msg, "\"alarm\":\"%s\",\"event_k\":%llu%s%s", name,
+	       (unsigned long long)ts_k, fbuf[0] ? "," : "", fbuf);
+	if (o->trace) {
+		char args[LS_TRACE_ARGS_MAX];
+		snprintf(args, sizeof(args), "\"msg\":\"%s\"", ls_json_escape(esc, 120, msg));
+		ls_trace_instant(o->trace, LS_TR_ALARM, kind_s, ts_k, 'p', args);
+	}
+}
+
+void ls_obs_alarm(struct ls_obs *o, int kind, uint64_t ts_k, const char *msg,
+		  const char *fields, ...)
+{
+	va_list ap;
+	va_start(ap, fields);
+	alarmv(o, kind, ts_k, msg, fields, ap);
+	va_end(ap);
+}
+
+void ls_obs_state(struct ls_obs *o, const char *kind, const char *msg, const char *fields,
+		  ...)
+{
+	va_list ap;
+	va_start(ap, fields);
+	ls_logv(o->log, LS_LOG_INFO, kind, msg, fields, ap);
+	va_end(ap);
+	if (o->trace)
+		ls_trace_instant(o->trace, LS_TR_ALARM, kind, now_k(o), 't', NULL);
+}
+
+uint64_t ls_obs_alarm_count(const struct ls_obs *o, int kind)
+{
+	return kind >= 0 && kind < LS_ALARM__MAX ? o->al[kind].count : 0;
+}
+
+bool ls_obs_alarm_open(const struct ls_obs *o, int kind)
+{
+	return kind >= 0 && kind < LS_ALARM__MAX && o->al[kind].open;
+}
+
+static const char *event_kind(const struct ls_event *ev)
+{
+	switch (ev->kind) {
+	case LS_EV_FLOW_NEW: return "flow_new";
+	case LS_EV_DPI:
+		return ev->u.dpi.kind == LS_DPI_HTTP  ? "dpi_http"
+		       : ev->u.dpi.kind == LS_DPI_TLS ? "dpi_tls"
+		       : ev->u.dpi.kind == LS_DPI_DNS ? "dpi_dns"
+						      : "dpi_other";
+	case LS_EV_FLOW_END: return "flow_end";
+	case LS_EV_VERDICT_EXPIRED: return "verdict_expired";
+	case LS_EV_FAILSAFE: return "failsafe";
+	case LS_EV_BEAT: return "beat";
+	case LS_EV_TRACE: return "trace";
+	default: return "unknown";
+	}
+}
+
+static void failsafe_event(struct ls_obs *o, const struct ls_event *ev)
+{
+	bool entered = ev->u.failsafe.entered != 0;
+	ls_metric_add(o->fs_transitions, entered ? "enter" : "leave", 1);
+	ls_metric_set(o->fs_active, NULL, entered);
+	if (o->trace)
+		ls_trace_instant(o->trace, LS_TR_KERNEL_BEAT,
+				 entered ? "failsafe enter" : "failsafe leave", ev->ts_k, 'g', NULL);
+	if (entered == o->in_failsafe)
+		return;
+	o->in_failsafe = entered;
+	if (entered) {
+		o->failsafe_since_k = ev->ts_k;
+		ls_obs_alarm(o, LS_ALARM_FAILSAFE, ev->ts_k,
+			     "the data plane entered fail-safe: no good beat from the policy side "
+			     "within the detect timeout",
+			     "\"last_beat_k\":%llu", (unsigned long long)ev->u.failsafe.last_beat_k);
+	} else {
+		ls_log(o->log, LS_LOG_WARN, "failsafe", "the data plane left fail-safe: beats resumed",
+		       "\"in_failsafe_ns\":%llu",
+		       (unsigned long long)(ev->ts_k - o->failsafe_since_k));
+	}
+}
+
+void ls_obs_event(struct ls_obs *o, const struct ls_event *ev, uint64_t now)
+{
+	const char *kind = event_kind(ev);
+	o->n_events++;
+	ls_metric_add(o->events, kind, 1);
+	if (now >= ev->ts_k)
+		ls_metric_observe(o->delivery, NULL, (double)(now - ev->ts_k) / 1e9);
+	struct flowent *fe = NULL;
+	switch (ev->kind) {
+	case LS_EV_FLOW_NEW:
+	case LS_EV_DPI:
+		fe = flow(o, ev->flow_id, true);
+		break;
+	case LS_EV_VERDICT_EXPIRED: {
+		fe = flow(o, ev->flow_id, false);
+		bool ended = fe && fe->ended;
+		if (ls_detect_early_expiry(&o->cfg.detect, ev->ts_k, ev->u.expired.deadline_k, ended))
+			ls_obs_alarm(o, LS_ALARM_EARLY_EXPIRY, ev->ts_k,
+				     "a verdict expired while its flow was still active",
+				     "\"flow_id\":%llu,\"deadline_k\":%llu,\"late_ns\":%lld,\"verdict\":%u",
+				     (unsigned long long)ev->flow_id,
+				     (unsigned long long)ev->u.expired.deadline_k,
+				     (long long)(ev->ts_k - ev->u.expired.deadline_k),
+				     ev->u.expired.verdict);
+		if (o->trace) {
+			char args[LS_TRACE_ARGS_MAX];
+			snprintf(args, sizeof(args), "\"flow_id\":%llu,\"deadline_k\":%llu",
+				 (unsigned long long)ev->flow_id,
+				 (unsigned long long)ev->u.expired.deadline_k);
+			ls_trace_instant(o->trace, LS_TR_KERNEL_EVENTS, "verdict expired", ev->ts_k,
+					 't', args);
+		}
+		fe = flow(o, ev->flow_id, true);
+		break;
+	}
+	case LS_EV_FLOW_END:
+		fe = flow(o, ev->flow_id, false);
+		if (fe) {
+			fe->ended = true;
+			fe->pending_k = 0;
+		}
+		fe = NULL;
+		break;
+	case LS_EV_FAILSAFE:
+		failsafe_event(o, ev);
+		return;
+	case LS_EV_BEAT:
+		if (o->trace) {
+			char args[LS_TRACE_ARGS_MAX];
+			snprintf(args, sizeof(args), "\"seq\":%llu,\"planned_k\":%llu",
+				 (unsigned long long)ev->u.beat.seq,
+				 (unsigned long long)ev->u.beat.planned_k);
+			ls_trace_instant(o->trace, LS_TR_KERNEL_BEAT, "beat", ev->ts_k, 't', args);
+		}
+		return;
+	default:
+		break;
+	}
+	if (fe) {
+		fe->pending_k = ev->ts_k;
+		fe->arrow = ++o->next_arrow;
+	}
+	if (!o->trace)
+		return;
+	char args[LS_TRACE_ARGS_MAX], name[LS_TRACE_NAME_MAX], esc[100];
+	snprintf(name, sizeof(name), "%s", kind);
+	if (ev->kind == LS_EV_DPI) {
+		ls_json_escape(esc, sizeof(esc), ev->u.dpi.name);
+		snprintf(args, sizeof(args), "\"flow_id\":%llu,\"name\":\"%s\"",
+			 (unsigned long long)ev->flow_id, esc);
+	} else {
+		snprintf(args, sizeof(args), "\"flow_id\":%llu,\"sport\":%u,\"dport\":%u",
+			 (unsigned long long)ev->flow_id, ev->sport, ev->dport);
+	}
+	int track = ev->kind == LS_EV_TRACE ? LS_TR_KERNEL_PACKET : LS_TR_KERNEL_EVENTS;
+	ls_trace_slice(o->trace, track, name, ev->ts_k, 1000, args);
+	if (fe)
+		ls_trace_flow_start(o->trace, track, fe->arrow, ev->ts_k);
+}
+
+void ls_obs_queue_depth(struct ls_obs *o, uint64_t n, uint64_t now)
+{
+	ls_metric_set(o->queue, NULL, (double)n);
+	if (o->trace && n)
+		ls_trace_counter(o->trace, "queue depth (events per drain)", now, (double)n);
+}
+
+void ls_obs_guest_call(struct ls_obs *o, const char *what, const struct ls_event *ev,
+		       size_t n, uint64_t start_k, uint64_t end_k)
+{
+	double exec = end_k > start_k ? (double)(end_k - start_k) / 1e9 : 0;
+	ls_metric_observe(o->guest_exec, what, exec);
+	ls_metric_add(o->guest_calls, what, 1);
+	for (size_t i = 0; i < n; i++)
+		if (start_k >= ev[i].ts_k && ev[i].kind != LS_EV_BEAT && ev[i].kind != LS_EV_FAILSAFE)
+			ls_metric_observe(o->guest_delay, NULL, (double)(start_k - ev[i].ts_k) / 1e9);
+	if (!o->trace)
+		return;
+	char args[LS_TRACE_ARGS_MAX];
+	if (n == 1)
+		snprintf(args, sizeof(args), "\"events\":1,\"flow_id\":%llu,\"kind\":\"%s\"",
+			 (unsigned long long)ev[0].flow_id, event_kind(&ev[0]));
+	else
+		snprintf(args, sizeof(args), "\"events\":%zu", n);
+	ls_trace_slice(o->trace, LS_TR_GUEST, what, start_k, end_k - start_k, args);
+}
+
+void ls_obs_verdict(struct ls_obs *o, uint64_t flow_id, uint32_t verdict, uint64_t deadline_k,
+		    uint64_t start_k, uint64_t end_k, bool ok)
+{
+	if (!ok) {
+		ls_metric_add(o->verdict_errors, NULL, 1);
+		return;
+	}
+	const char *vn = verdict == LS_VERDICT_PASS ? "pass" : verdict == LS_VERDICT_DROP ? "drop" : "other";
+	o->n_verdicts++;
+	ls_metric_add(o->verdicts, vn, 1);
+	struct flowent *fe = flow(o, flow_id, false);
+	uint64_t arrow = 0;
+	if (fe && fe->pending_k) {
+		ls_metric_observe(o->verdict_latency, NULL,
+				  end_k > fe->pending_k ? (double)(end_k - fe->pending_k) / 1e9 : 0);
+		if (ls_detect_latency(&o->cfg.detect, fe->pending_k, end_k))
+			ls_obs_alarm(o, LS_ALARM_LATENCY, end_k,
+				     "kernel event to verdict written took longer than the budget",
+				     "\"flow_id\":%llu,\"latency_ns\":%llu,\"budget_ns\":%lld",
+				     (unsigned long long)flow_id,
+				     (unsigned long long)(end_k - fe->pending_k),
+				     (long long)o->cfg.detect.latency_budget_ns);
+		arrow = fe->arrow;
+		fe->pending_k = 0;
+	}
+	if (!o->trace)
+		return;
+	char args[LS_TRACE_ARGS_MAX];
+	snprintf(args, sizeof(args), "\"flow_id\":%llu,\"verdict\":\"%s\",\"deadline_k\":%llu",
+		 (unsigned long long)flow_id, vn, (unsigned long long)deadline_k);
+	uint64_t dur = end_k > start_k ? end_k - start_k : 1000;
+	ls_trace_slice(o->trace, LS_TR_VERDICT, arrow ? "verdict" : "verdict (refresh)", start_k,
+		       dur, args);
+	if (arrow)
+		ls_trace_flow_end(o->trace, LS_TR_VERDICT, arrow, start_k + dur / 2);
+}
+
+void ls_obs_beat(struct ls_obs *o, const struct ls_obs_beat *b)
+{
+	const struct ls_detect_config *c = &o->cfg.detect;
+	o->n_beats++;
+	ls_metric_add(o->beats, NULL, 1);
+	if (b->missed)
+		ls_metric_add(o->beats_missed, NULL, (double)b->missed);
+	if (b->delivered_k >= b->fired_k)
+		ls_metric_observe(o->beat_delivery, NULL, (double)(b->delivered_k - b->fired_k) / 1e9);
+	ls_metric_set(o->beat_interval, "configured", (double)b->configured_interval_ns / 1e9);
+	if (b->observed_interval_ns)
+		ls_metric_set(o->beat_interval, "observed", (double)b->observed_interval_ns / 1e9);
+	if (ls_detect_beat_interval(c, b->configured_interval_ns, b->observed_interval_ns))
+		ls_obs_alarm(o, LS_ALARM_BEAT_INTERVAL, b->delivered_k,
+			     "the beat interval observed differs from the one configured",
+			     "\"configured_ns\":%lld,\"observed_ns\":%lld",
+			     (long long)b->configured_interval_ns, (long long)b->observed_interval_ns);
+	if (b->have_sample) {
+		ls_metric_observe(o->rtt, NULL, (double)b->rtt_ns / 1e9);
+		ls_metric_set(o->offset, NULL, (double)b->offset_ns / 1e9);
+		ls_metric_set(o->rate, NULL, b->rate);
+		ls_metric_set(o->rate_unc, NULL, b->rate_unc);
+		ls_metric_set(o->eps, NULL, (double)b->eps_ns / 1e9);
+		/* predict this beat's offset from the last one and the rate */
+		int64_t predicted = o->prev_offset_ns;
+		if (o->have_beat && b->fired_k > o->prev_offset_k)
+			predicted += (int64_t)(o->prev_rate * (double)(b->fired_k - o->prev_offset_k));
+		unsigned m = ls_detect_offset(c, o->have_beat, predicted, b->offset_ns, b->eps_ns, b->rate);
+		if (b->step)
+			m |= 1u << LS_ALARM_OFFSET_JUMP;
+		if (m & (1u << LS_ALARM_OFFSET))
+			ls_obs_alarm(o, LS_ALARM_OFFSET, b->fired_k,
+				     "the guest clock's offset is beyond the threshold",
+				     "\"offset_ns\":%lld,\"threshold_ns\":%lld", (long long)b->offset_ns,
+				     (long long)c->offset_max_ns);
+		if (m & (1u << LS_ALARM_OFFSET_JUMP))
+			ls_obs_alarm(o, LS_ALARM_OFFSET_JUMP, b->fired_k,
+				     "the guest clock's offset jumped between beats",
+				     "\"offset_ns\":%lld,\"predicted_ns\":%lld,\"step_ns\":%lld",
+				     (long long)b->offset_ns, (long long)predicted, (long long)b->step_ns);
+		if (m & (1u << LS_ALARM_RATE))
+			ls_obs_alarm(o, LS_ALARM_RATE, b->fired_k,
+				     "the guest clock's rate error is beyond the threshold",
+				     "\"rate_ppm\":%.3f,\"threshold_ppm\":%.1f", b->rate * 1e6,
+				     c->rate_max_ppm);
+		if (b->step)
+			ls_metric_add(o->steps, NULL, 1);
+		o->prev_offset_ns = b->offset_ns;
+		o->prev_offset_k = b->fired_k;
+		o->prev_rate = b->rate;
+		o->have_beat = true;
+		if (o->trace) {
+			ls_trace_counter(o->trace, "offset_us", b->fired_k, (double)b->offset_ns / 1e3);
+			ls_trace_counter(o->trace, "round_trip_us", b->fired_k, (double)b->rtt_ns / 1e3);
+			ls_trace_counter(o->trace, "uncertainty_us", b->fired_k, (double)b->eps_ns / 1e3);
+		}
+	}
+	o->last_beat = *b;
+	if (o->trace) {
+		char args[LS_TRACE_ARGS_MAX];
+		snprintf(args, sizeof(args),
+			 "\"seq\":%llu,\"offset_ns\":%lld,\"rtt_ns\":%lld,\"eps_ns\":%lld,\"good\":%d",
+			 (unsigned long long)b->seq, (long long)b->offset_ns, (long long)b->rtt_ns,
+			 (long long)b->eps_ns, b->good);
+		ls_trace_slice(o->trace, LS_TR_CLOCK, "beat handled", b->delivered_k,
+			       1000, args);
+	}
+}
+
+void ls_obs_policy(struct ls_obs *o, const struct ls_obs_policy *p, uint64_t now)
+{
+	if (o->have_policy) {
+		uint64_t traps = p->traps - o->last_policy.traps;
+		uint64_t fuel = p->fuel - o->last_policy.fuel;
+		if (p->traps < o->last_policy.traps)
+			traps = 0;
+		if (p->fuel < o->last_policy.fuel)
+			fuel = 0;
+		if (traps && ls_detect_storm(&o->cfg.detect, &o->trap_storm, now, traps))
+			ls_obs_alarm(o, LS_ALARM_TRAP_STORM, now, "the guest keeps trapping",
+				     "\"traps\":%llu,\"window_ns\":%lld", (unsigned long long)p->traps,
+				     (long long)o->cfg.detect.storm_window_ns);
+		if (fuel && ls_detect_storm(&o->cfg.detect, &o->fuel_storm, now, fuel))
+			ls_obs_alarm(o, LS_ALARM_FUEL_STORM, now, "the guest keeps running out of fuel",
+				     "\"fuel_exhaustions\":%llu,\"window_ns\":%lld",
+				     (unsigned long long)p->fuel, (long long)o->cfg.detect.storm_window_ns);
+		if (p->healthy != o->last_policy.healthy)
+			ls_obs_state(o, "policy_health",
+				     p->healthy ? "the guest is healthy again"
+						: "the guest is unhealthy: flows get the default verdict",
+				     "\"healthy\":%d,\"restarts\":%llu", p->healthy,
+				     (unsigned long long)p->restarts);
+	}
+	o->last_policy = *p;
+	o->have_policy = true;
+}
+
+void ls_obs_dp_counters(struct ls_obs *o, const char *const *names, const uint64_t *vals,
+			int n, uint64_t now)
+{
+	for (int i = 0; i < n; i++) {
+		if (!names[i])
+			continue;
+		ls_metric_set_total(o->dp, names[i], (double)vals[i]);
+		if (i == LS_CNT_RINGBUF_FULL) {
+			ls_metric_set_total(o->ring_lost, NULL, (double)vals[i]);
+			if (o->have_ring && ls_detect_ringbuf_loss(o->ring_full, vals[i]))
+				ls_obs_alarm(o, LS_ALARM_RINGBUF_LOSS, now,
+					     "the kernel lost events: the ring buffer was full",
+					     "\"lost\":%llu,\"lost_total\":%llu",
+					     (unsigned long long)(vals[i] - o->ring_full),
+					     (unsigned long long)vals[i]);
+			o->ring_full = vals[i];
+			o->have_ring = true;
+		}
+	}
+}
+
+void ls_obs_tick(struct ls_obs *o, uint64_t now)
+{
+	double dt = now > o->tick_k ? (double)(now - o->tick_k) / 1e9 : 0;
+	if (dt > 0.1) {
+		o->events_rate = (double)(o->n_events - o->tick_events) / dt;
+		o->verdicts_rate = (double)(o->n_verdicts - o->tick_verdicts) / dt;
+		o->tick_events = o->n_events;
+		o->tick_verdicts = o->n_verdicts;
+		o->tick_k = now;
+	}
+	for (int i = 0; i < LS_ALARM__MAX; i++) {
+		struct alarm *a = &o->al[i];
+		bool hold = i == LS_ALARM_FAILSAFE && o->in_failsafe;
+		if (a->open && !hold && now > a->last_k &&
+		    (int64_t)(now - a->last_k) > o->cfg.detect.clear_ns) {
+			a->open = false;
+			ls_metric_set(o->alarm_active, ls_alarm_name(i), 0);
+			ls_log(o->log, LS_LOG_INFO, "alarm_cleared", "alarm cleared",
+			       "\"alarm\":\"%s\",\"count\":%llu", ls_alarm_name(i),
+			       (unsigned long long)a->count);
+		}
+	}
+	ls_log_flush(o->log);
+}
+
+int ls_obs_trace_dump(struct ls_obs *o, const char *path, char *err, size_t errlen)
+{
+	if (!o->trace) {
+		snprintf(err, errlen, "no trace is being recorded (start the agent with --trace FILE)");
+		return -1;
+	}
+	if (!path || !path[0])
+		path = o->trace_path;
+	char other[512], esc[300];
+	snprintf(other, sizeof(other),
+		 "\"generator\":\"lockstep\",\"beats\":%llu,\"events\":%llu,\"verdicts\":%llu,"
+		 "\"policy\":\"%s\"",
+		 (unsigned long long)o->n_beats, (unsigned long long)o->n_events,
+		 (unsigned long long)o->n_verdicts, ls_json_escape(esc, sizeof(esc), ""));
+	for (int i = 0; i < NINFO; i++)
+		if (!strcmp(o->info_k[i], "policy"))
+			snprintf(other, sizeof(other),
+				 "\"generator\":\"lockstep\",\"beats\":%llu,\"events\":%llu,"
+				 "\"verdicts\":%llu,\"policy\":\"%s\"",
+				 (unsigned long long)o->n_beats, (unsigned long long)o->n_events,
+				 (unsigned long long)o->n_verdicts,
+				 ls_json_escape(esc, sizeof(esc), o->info_v[i]));
+	int rc = ls_trace_write_file(o->trace, path, wall_of, o, other);
+	if (rc) {
+		snprintf(err, errlen, "writing the trace to %s: %s", path, strerror(-rc));
+		return -1;
+	}
+	ls_log(o->log, LS_LOG_INFO, "trace_dump", "trace written", "\"path\":\"%s\",\"records\":%llu",
+	       ls_json_escape(esc, sizeof(esc), path), (unsigned long long)ls_trace_count(o->trace));
+	return 0;
+}
+
+size_t ls_obs_status_json(struct ls_obs *o, uint64_t now, char *buf, size_t len)
+{
+	char *p = buf, esc[400];
+	size_t left = len;
+#define PUT(...)                                                                     \
+	do {                                                                         \
+		int _n = snprintf(p, left, __VA_ARGS__);                             \
+		if (_n < 0 || (size_t)_n >= left)                                    \
+			goto full;                                                   \
+		p += _n;                                                             \
+		left -= (size_t)_n;                                                  \
+	} while (0)
+	PUT("{\"uptime_s\":%.3f", now > o->start_k ? (double)(now - o->start_k) / 1e9 : 0.0);
+	for (int i = 0; i < NINFO; i++)
+		if (o->info_k[i][0])
+			PUT(",\"%s\":\"%s\"", o->info_k[i], ls_json_escape(esc, sizeof(esc), o->info_v[i]));
+	PUT(",\"failsafe\":%s", o->in_failsafe ? "true" : "false");
+	const struct ls_obs_beat *b = &o->last_beat;
+	PUT(",\"beats\":%llu,\"beats_missed\":%llu,\"last_beat_seq\":%llu", (unsigned long long)o->n_beats,
+	    (unsigned long long)ls_metric_value(o->beats_missed, NULL), (unsigned long long)b->seq);
+	if (o->have_beat)
+		PUT(",\"offset_ns\":%lld,\"rate_ppm\":%.3f,\"rate_uncertainty_ppm\":%.3f,"
+		    "\"uncertainty_ns\":%lld,\"round_trip_ns\":%lld",
+		    (long long)b->offset_ns, b->rate * 1e6, b->rate_unc * 1e6, (long long)b->eps_ns,
+		    (long long)b->rtt_ns);
+	PUT(",\"events_total\":%llu,\"verdicts_total\":%llu,\"events_per_s\":%.1f,"
+	    "\"verdicts_per_s\":%.1f,\"ringbuf_lost\":%llu",
+	    (unsigned long long)o->n_events, (unsigned long long)o->n_verdicts, o->events_rate,
+	    o->verdicts_rate, (unsigned long long)ls_metric_value(o->ring_lost, NULL));
+	if (o->have_policy)
+		PUT(",\"guest\":{\"healthy\":%s,\"calls\":%llu,\"traps\":%llu,\"fuel_exhausted\":%llu,"
+		    "\"restarts\":%llu}",
+		    o->last_policy.healthy ? "true" : "false", (unsigned long long)o->last_policy.calls,
+		    (unsigned long long)o->last_policy.traps, (unsigned long long)o->last_policy.fuel,
+		    (unsigned long long)o->last_policy.restarts);
+	double p99 = ls_metric_quantile(o->verdict_latency, NULL, 0.99);
+	if (!isnan(p99))
+		PUT(",\"verdict_latency_p99_s\":%.9f", p99);
+	PUT(",\"trace\":{\"enabled\":%s,\"records\":%llu,\"kernel_level\":%d,\"guest_level\":%d}",
+	    o->trace ? "true" : "false", o->trace ? (unsigned long long)ls_trace_count(o->trace) : 0ull,
+	    o->kernel_level, o->guest_level);
+	if (o->http)
+		PUT(",\"metrics_port\":%d", ls_http_port(o->http));
+	PUT(",\"alarms\":[");
+	bool first = true;
+	for (int i = 0; i < LS_ALARM__MAX; i++) {
+		const struct alarm *a = &o->al[i];
+		if (!a->count)
+			continue;
+		PUT("%s{\"kind\":\"%s\",\"open\":%s,\"count\":%llu,\"last_k\":%llu,\"age_s\":%.1f,"
+		    "\"msg\":\"%s\"}",
+		    first ? "" : ",", ls_alarm_name(i), a->open ? "true" : "false",
+		    (unsigned long long)a->count, (unsigned long long)a->last_k,
+		    now > a->last_k ? (double)(now - a->last_k) / 1e9 : 0.0,
+		    ls_json_escape(esc, sizeof(esc), a->msg));
+		first = false;
+	}
+	PUT("]}");
+	return (size_t)(p - buf);
+full:
+	/* keep it valid JSON even when the buffer was too small */
+	if (len >= 32)
+		return (size_t)snprintf(buf, len, "{\"error\":\"status truncated\"}");
+	if (len)
+		buf[0] = 0;
+	return 0;
+#undef PUT
+}

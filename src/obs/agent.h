@@ -1,0 +1,130 @@
+/* agent.h - observability of one `lockstep run` agent: the metrics it
+ * exports, its structured log, its trace, and the detectors that watch what
+ * it observes. Every other part reports here through plain observation
+ * structs (obs depends on nothing else of lockstep but the wire format); the
+ * agent's glue (src/cli) translates.
+ *
+ * Single-threaded, called from the agent's epoll loop:
+ *   ls_obs_open(&o, &cfg, err, sizeof err);
+ *   loop watches ls_obs_http_fd(o) -> ls_obs_http_run(o)
+ *   ring buffer     -> ls_obs_event()        each kernel event, at receipt
+ *   policy dispatch -> ls_obs_guest_call()   each host -> guest call (batch)
+ *   verdict sink    -> ls_obs_verdict()      each verdict written
+ *   heartbeat       -> ls_obs_beat()         each beat
+ *   1 s timer       -> ls_obs_policy(), ls_obs_dp_counters(), ls_obs_tick()
+ *   exit            -> ls_obs_close()        writes the trace file
+ */
+#ifndef LS_OBS_AGENT_H
+#define LS_OBS_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lockstep/wire.h"
+#include "obs/detect.h"
+#include "obs/log.h"
+#include "obs/metrics.h"
+#include "obs/trace.h"
+
+struct ls_obs_config {
+	struct ls_detect_config detect; /* zeroed: ls_detect_defaults() */
+	const char *log_path;           /* NULL: stderr */
+	int log_level;                  /* enum ls_log_level (default info) */
+	double log_rate, log_burst;     /* per message kind (0: 10/s, 20) */
+	const char *trace_path;         /* NULL: no trace recorded */
+	uint32_t trace_capacity;        /* records (0: 65536) */
+	uint64_t trace_window_ns;       /* dump horizon (0: 60 s) */
+	const char *metrics_addr;       /* HOST:PORT, NULL: no HTTP endpoint */
+	struct ls_log_time time;        /* now_k and K -> wall (NULL: libc) */
+};
+
+/* One heartbeat as the clock part saw it. */
+struct ls_obs_beat {
+	uint64_t seq;
+	uint64_t fired_k, delivered_k;
+	int64_t configured_interval_ns;
+	int64_t observed_interval_ns;   /* 0: not known yet */
+	uint64_t missed;                /* beats lost before this one */
+	bool have_sample;               /* a ping exchange succeeded */
+	int64_t rtt_ns;                 /* round trip of the kept exchange */
+	int64_t offset_ns;              /* G - K at fired_k, from the mapping */
+	double rate;                    /* r of G = (1 + r) K + theta */
+	double rate_unc;
+	int64_t eps_ns;                 /* uncertainty at fired_k */
+	bool step;                      /* the estimator saw a step of G */
+	int64_t step_ns;
+	bool good;                      /* liveness recorded */
+};
+
+/* Cumulative policy counters (from ls_policy_stats). */
+struct ls_obs_policy {
+	uint64_t calls, traps, fuel, restarts;
+	bool healthy;
+};
+
+struct ls_obs;
+
+int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, char *err,
+		size_t errlen);
+/* Writes the trace file (if any) and frees everything. */
+void ls_obs_close(struct ls_obs *o);
+
+struct ls_metrics *ls_obs_metrics(struct ls_obs *o);
+struct ls_log *ls_obs_log(struct ls_obs *o);
+struct ls_trace *ls_obs_trace(struct ls_obs *o); /* NULL without --trace */
+
+/* HTTP endpoint: -1 / 0 when --metrics was not given. */
+int ls_obs_http_fd(const struct ls_obs *o);
+int ls_obs_http_port(const struct ls_obs *o);
+void ls_obs_http_run(struct ls_obs *o);
+
+/* What `lockstep status` reports besides the counters. */
+void ls_obs_set_info(struct ls_obs *o, const char *key, const char *value);
+
+/* A kernel event received from the ring buffer at now_k. */
+void ls_obs_event(struct ls_obs *o, const struct ls_event *ev, uint64_t now_k);
+/* A host -> guest call on n events (n == 0: a tick) from start_k to end_k. */
+void ls_obs_guest_call(struct ls_obs *o, const char *what, const struct ls_event *ev,
+		       size_t n, uint64_t start_k, uint64_t end_k);
+/* A verdict written to the data plane (ok false: the write failed). */
+void ls_obs_verdict(struct ls_obs *o, uint64_t flow_id, uint32_t verdict,
+		    uint64_t deadline_k, uint64_t start_k, uint64_t end_k, bool ok);
+void ls_obs_beat(struct ls_obs *o, const struct ls_obs_beat *b);
+void ls_obs_policy(struct ls_obs *o, const struct ls_obs_policy *p, uint64_t now_k);
+/* The data plane's counters: names[i] may be NULL (unused index). */
+void ls_obs_dp_counters(struct ls_obs *o, const char *const *names, const uint64_t *vals,
+			int n, uint64_t now_k);
+/* Queue depth seen at a ring-buffer drain (events handled in one go). */
+void ls_obs_queue_depth(struct ls_obs *o, uint64_t n, uint64_t now_k);
+/* Housekeeping, about once a second: rates, alarms that cleared, log
+ * summaries of storms that ended. */
+void ls_obs_tick(struct ls_obs *o, uint64_t now_k);
+
+/* Raise an alarm: counter, open-alarm gauge, a warn log line (its own
+ * rate-limit bucket per kind) and a trace instant. fields as ls_log. */
+void ls_obs_alarm(struct ls_obs *o, int kind, uint64_t ts_k, const char *msg,
+		  const char *fields, ...) __attribute__((format(printf, 5, 6)));
+/* Log a state change (info): kind as ls_log; also a trace instant. */
+void ls_obs_state(struct ls_obs *o, const char *kind, const char *msg, const char *fields,
+		  ...) __attribute__((format(printf, 4, 5)));
+
+uint64_t ls_obs_alarm_count(const struct ls_obs *o, int kind);
+bool ls_obs_alarm_open(const struct ls_obs *o, int kind);
+
+/* Trace levels: kernel (per-packet events, applied by the caller to the
+ * data plane's config map) and guest (0: one slice per batch, 1: one slice
+ * per guest call). */
+void ls_obs_set_trace_level(struct ls_obs *o, int kernel, int guest);
+int ls_obs_guest_trace_level(const struct ls_obs *o);
+int ls_obs_kernel_trace_level(const struct ls_obs *o);
+
+/* Write the trace now: to path, or the --trace file when path is NULL or
+ * empty. 0, or -1 with err filled. */
+int ls_obs_trace_dump(struct ls_obs *o, const char *path, char *err, size_t errlen);
+
+/* `lockstep status` as one JSON object (no newline). Returns the length
+ * (truncated output still valid JSON when len >= 256). */
+size_t ls_obs_status_json(struct ls_obs *o, uint64_t now_k, char *buf, size_t len);
+
+#endif

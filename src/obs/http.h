@@ -1,0 +1,35 @@
+/* http.h - the metrics endpoint: libmicrohttpd in its external epoll mode,
+ * so it runs inside the agent's one event loop (no hidden threads). The
+ * loop watches ls_http_fd() (MHD's own epoll fd, readable when any of its
+ * sockets is) and calls ls_http_run(); also call it from a periodic timer so
+ * idle connections time out.
+ *
+ *   GET /metrics   Prometheus text format 0.0.4 (what the write callback
+ *                  prints)
+ *   GET /          a one-line pointer to /metrics
+ */
+#ifndef LS_OBS_HTTP_H
+#define LS_OBS_HTTP_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef void (*ls_http_write_fn)(void *ctx, FILE *f);
+
+struct ls_http;
+
+/* addr: "HOST:PORT" ("127.0.0.1:9464", "[::1]:9464", "0.0.0.0:9464");
+ * port 0 picks a free one (see ls_http_port). 0, or -1 with err filled. */
+int ls_http_start(struct ls_http **out, const char *addr, ls_http_write_fn fn, void *ctx,
+		  char *err, size_t errlen);
+int ls_http_fd(const struct ls_http *h);
+int ls_http_port(const struct ls_http *h);
+void ls_http_run(struct ls_http *h);
+void ls_http_stop(struct ls_http *h);
+unsigned long long ls_http_scrapes(const struct ls_http *h);
+
+/* Parse "HOST:PORT" into a socket address; 0 or -1. */
+struct sockaddr_storage;
+int ls_http_parse_addr(const char *addr, struct sockaddr_storage *ss, size_t *sslen);
+
+#endif

@@ -1,0 +1,245 @@
+/* log.c - rate-limited JSON-lines log (log.h). */
+#include "obs/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct bucket {
+	char kind[32];
+	double tokens;
+	uint64_t last_k;
+	uint64_t suppressed;
+};
+
+struct ls_log {
+	struct ls_log_config cfg;
+	struct bucket b[LS_LOG_KINDS_MAX];
+	int n;
+	uint64_t written, suppressed;
+};
+
+static uint64_t default_now_k(void *ctx)
+{
+	struct timespec ts;
+	(void)ctx;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int64_t default_wall(void *ctx, uint64_t k)
+{
+	struct timespec rt;
+	uint64_t now_k = default_now_k(ctx);
+	clock_gettime(CLOCK_REALTIME, &rt);
+	return (int64_t)rt.tv_sec * 1000000000ll + rt.tv_nsec - (int64_t)(now_k - k);
+}
+
+const struct ls_log_time ls_log_default_time = {NULL, default_now_k, default_wall};
+
+struct ls_log *ls_log_new(const struct ls_log_config *cfg)
+{
+	struct ls_log *lg = calloc(1, sizeof(*lg));
+	if (!lg)
+		return NULL;
+	if (cfg)
+		lg->cfg = *cfg;
+	else
+		lg->cfg.min_level = LS_LOG_INFO;
+	if (!lg->cfg.rate_per_s)
+		lg->cfg.rate_per_s = 10;
+	if (!lg->cfg.burst)
+		lg->cfg.burst = 20;
+	if (!lg->cfg.time.now_k)
+		lg->cfg.time.now_k = default_now_k;
+	if (!lg->cfg.time.wall_from_k)
+		lg->cfg.time.wall_from_k = default_wall;
+	return lg;
+}
+
+void ls_log_free(struct ls_log *lg)
+{
+	if (!lg)
+		return;
+	/* the storm may still be going: say how much was left out */
+	for (int i = 0; i < lg->n; i++)
+		lg->b[i].tokens = 1;
+	ls_log_flush(lg);
+	free(lg);
+}
+
+const char *ls_log_level_name(int level)
+{
+	static const char *n[] = {"debug", "info", "warn", "error"};
+	return level >= 0 && level <= 3 ? n[level] : "info";
+}
+
+char *ls_json_escape(char *buf, size_t len, const char *s)
+{
+	size_t o = 0;
+	if (!len)
+		return buf;
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char tmp[8];
+		const char *rep = NULL;
+		if (c == '"')
+			rep = "\\\"";
+		else if (c == '\\')
+			rep = "\\\\";
+		else if (c == '\n')
+			rep = "\\n";
+		else if (c == '\t')
+			rep = "\\t";
+		else if (c == '\r')
+			rep = "\\r";
+		else if (c < 0x20 || c == 0x7f) {
+			snprintf(tmp, sizeof(tmp), "\\u%04x", c);
+			rep = tmp;
+		}
+		size_t need = rep ? strlen(rep) : 1;
+		if (o + need >= len)
+			break;
+		if (rep) {
+			memcpy(buf + o, rep, need);
+			o += need;
+		} else {
+			buf[o++] = (char)c;
+		}
+	}
+	buf[o] = 0;
+	return buf;
+}
+
+char *ls_fmt_wall(char *buf, size_t len, int64_t wall_ns)
+{
+	time_t sec = (time_t)(wall_ns / 1000000000ll);
+	long us = (long)((wall_ns % 1000000000ll) / 1000);
+	if (us < 0) {
+		us += 1000000;
+		sec--;
+	}
+	struct tm tm;
+	gmtime_r(&sec, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us);
+	return buf;
+}
+
+static struct bucket *bucket(struct ls_log *lg, const char *kind, uint64_t now_k)
+{
+	for (int i = 0; i < lg->n; i++)
+		if (!strcmp(lg->b[i].kind, kind))
+			return &lg->b[i];
+	/* kinds are fixed by code; past the table they share one last slot */
+	struct bucket *b;
+	if (lg->n < LS_LOG_KINDS_MAX - 1)
+		b = &lg->b[lg->n++];
+	else
+		b = &lg->b[LS_LOG_KINDS_MAX - 1];
+	if (!b->kind[0]) {
+		snprintf(b->kind, sizeof(b->kind), "%s",
+			 b == &lg->b[LS_LOG_KINDS_MAX - 1] ? "other" : kind);
+		b->tokens = lg->cfg.burst;
+		b->last_k = now_k;
+		if (b == &lg->b[LS_LOG_KINDS_MAX - 1])
+			lg->n = LS_LOG_KINDS_MAX;
+	}
+	return b;
+}
+
+static void refill(struct ls_log *lg, struct bucket *b, uint64_t now_k)
+{
+	if (now_k > b->last_k) {
+		b->tokens += lg->cfg.rate_per_s * (double)(now_k - b->last_k) / 1e9;
+		if (b->tokens > lg->cfg.burst)
+			b->tokens = lg->cfg.burst;
+	}
+	b->last_k = now_k;
+}
+
+static void head(struct ls_log *lg, FILE *f, int level, const char *kind, uint64_t now_k)
+{
+	char ts[40];
+	ls_fmt_wall(ts, sizeof(ts), lg->cfg.time.wall_from_k(lg->cfg.time.ctx, now_k));
+	fprintf(f, "{\"ts\":\"%s\",\"k_ns\":%llu,\"level\":\"%s\",\"kind\":\"%s\"", ts,
+		(unsigned long long)now_k, ls_log_level_name(level), kind);
+}
+
+static void summary(struct ls_log *lg, struct bucket *b, uint64_t now_k)
+{
+	FILE *f = lg->cfg.out ? lg->cfg.out : stderr;
+	head(lg, f, LS_LOG_WARN, "log_suppressed", now_k);
+	fprintf(f, ",\"msg\":\"%llu lines of kind %s were suppressed by the rate limit\","
+		   "\"of\":\"%s\",\"suppressed\":%llu}\n",
+		(unsigned long long)b->suppressed, b->kind, b->kind,
+		(unsigned long long)b->suppressed);
+	fflush(f);
+	lg->written++;
+	b->suppressed = 0;
+}
+
+int ls_logv(struct ls_log *lg, int level, const char *kind, const char *msg,
+	    const char *fields, va_list ap)
+{
+	if (!lg || level < lg->cfg.min_level)
+		return 0;
+	uint64_t now_k = lg->cfg.time.now_k(lg->cfg.time.ctx);
+	struct bucket *b = bucket(lg, kind, now_k);
+	refill(lg, b, now_k);
+	if (b->tokens < 1) {
+		b->suppressed++;
+		lg->suppressed++;
+		return 0;
+	}
+	b->tokens -= 1;
+	if (b->suppressed)
+		summary(lg, b, now_k);
+	FILE *f = lg->cfg.out ? lg->cfg.out : stderr;
+	char esc[1024];
+	head(lg, f, level, kind, now_k);
+	fprintf(f, ",\"msg\":\"%s\"", ls_json_escape(esc, sizeof(esc), msg ? msg : ""));
+	if (fields && *fields) {
+		fputc(',', f);
+		vfprintf(f, fields, ap);
+	}
+	fputs("}\n", f);
+	fflush(f);
+	lg->written++;
+	return 1;
+}
+
+int ls_log(struct ls_log *lg, int level, const char *kind, const char *msg,
+	   const char *fields, ...)
+{
+	va_list ap;
+	va_start(ap, fields);
+	int rc = ls_logv(lg, level, kind, msg, fields, ap);
+	va_end(ap);
+	return rc;
+}
+
+void ls_log_flush(struct ls_log *lg)
+{
+	if (!lg)
+		return;
+	uint64_t now_k = lg->cfg.time.now_k(lg->cfg.time.ctx);
+	for (int i = 0; i < lg->n; i++) {
+		struct bucket *b = &lg->b[i];
+		if (!b->suppressed)
+			continue;
+		refill(lg, b, now_k);
+		if (b->tokens >= 1)
+			summary(lg, b, now_k);
+	}
+}
+
+uint64_t ls_log_written(const struct ls_log *lg)
+{
+	return lg->written;
+}
+
+uint64_t ls_log_suppressed(const struct ls_log *lg)
+{
+	return lg->suppressed;
+}

@@ -1,0 +1,142 @@
+/* test_obs_log.c - the JSON-lines log: line format, levels, escaping, and
+ * the per-kind token bucket with its "suppressed N" summaries. Time is
+ * injected, so the rate limit is tested exactly. */
+#include "test.h"
+#include "obs/log.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+
+static uint64_t fake_k;
+static uint64_t now_k(void *ctx) { (void)ctx; return fake_k; }
+static int64_t wall(void *ctx, uint64_t k) { (void)ctx; return 1764046800000000000ll + (int64_t)k; }
+
+struct cap {
+	char *buf;
+	size_t len;
+	FILE *f;
+};
+
+static struct ls_log *open_log(struct cap *c, double rate, double burst)
+{
+	c->buf = NULL;
+	c->f = open_memstream(&c->buf, &c->len);
+	struct ls_log_config cfg = {.out = c->f, .min_level = LS_LOG_INFO, .rate_per_s = rate,
+				    .burst = burst, .time = {NULL, now_k, wall}};
+	return ls_log_new(&cfg);
+}
+
+static int count_lines(const char *s, const char *needle)
+{
+	int n = 0;
+	for (const char *p = s; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+TEST(line_format)
+{
+	struct cap c;
+	fake_k = 5000000000ull;
+	struct ls_log *lg = open_log(&c, 10, 20);
+	CHECK_EQ_INT(ls_log(lg, LS_LOG_WARN, "alarm_offset", "quote \" and\nnewline",
+			    "\"offset_ns\":%d,\"who\":\"%s\"", -42, "x"), 1);
+	CHECK_EQ_INT(ls_log(lg, LS_LOG_DEBUG, "noise", "below the level", NULL), 0);
+	fflush(c.f);
+	cJSON *j = cJSON_Parse(c.buf);
+	CHECK(j != NULL);
+	if (j) {
+		CHECK_EQ_STR(cJSON_GetObjectItem(j, "level")->valuestring, "warn");
+		CHECK_EQ_STR(cJSON_GetObjectItem(j, "kind")->valuestring, "alarm_offset");
+		CHECK_EQ_STR(cJSON_GetObjectItem(j, "msg")->valuestring, "quote \" and\nnewline");
+		CHECK_EQ_INT(cJSON_GetObjectItem(j, "offset_ns")->valuedouble, -42);
+		CHECK_EQ_INT(cJSON_GetObjectItem(j, "k_ns")->valuedouble, 5000000000.0);
+		/* 1764046800 s = 2025-11-25T05:00:00Z, plus K = 5 s */
+		CHECK_EQ_STR(cJSON_GetObjectItem(j, "ts")->valuestring, "2025-11-25T05:00:05.000000Z");
+		cJSON_Delete(j);
+	}
+	CHECK(c.buf[strlen(c.buf) - 1] == '\n');
+	ls_log_free(lg);
+	fclose(c.f);
+	free(c.buf);
+}
+
+TEST(storm_is_limited_and_summarised)
+{
+	struct cap c;
+	fake_k = 1000000000ull;
+	struct ls_log *lg = open_log(&c, 2, 5); /* 2 lines/s, burst 5 */
+	int written = 0;
+	for (int i = 0; i < 1000; i++)
+		written += ls_log(lg, LS_LOG_WARN, "storm", "again", NULL);
+	CHECK_EQ_INT(written, 5);
+	/* another kind is not starved by the storm */
+	CHECK_EQ_INT(ls_log(lg, LS_LOG_INFO, "state", "still heard", NULL), 1);
+	CHECK_EQ_INT(ls_log_suppressed(lg), 995);
+	/* half a second later one token came back: the summary comes first */
+	fake_k += 500000000ull;
+	CHECK_EQ_INT(ls_log(lg, LS_LOG_WARN, "storm", "again", NULL), 1);
+	fflush(c.f);
+	CHECK(strstr(c.buf, "\"kind\":\"log_suppressed\"") != NULL);
+	CHECK(strstr(c.buf, "\"of\":\"storm\",\"suppressed\":995") != NULL);
+	/* a storm that stops is summarised by ls_log_flush once it can */
+	for (int i = 0; i < 10; i++)
+		ls_log(lg, LS_LOG_WARN, "storm", "again", NULL);
+	ls_log_flush(lg); /* no token yet: nothing */
+	fflush(c.f);
+	int before = count_lines(c.buf, "log_suppressed");
+	fake_k += 1000000000ull;
+	ls_log_flush(lg);
+	fflush(c.f);
+	CHECK_EQ_INT(count_lines(c.buf, "log_suppressed"), before + 1);
+	CHECK(strstr(c.buf, "\"suppressed\":10}") != NULL);
+	/* every line is one JSON object */
+	int lines = 0, ok = 0;
+	for (char *p = c.buf, *e; (e = strchr(p, '\n')); p = e + 1) {
+		*e = 0;
+		cJSON *j = cJSON_Parse(p);
+		lines++;
+		ok += j != NULL;
+		cJSON_Delete(j);
+		*e = '\n';
+	}
+	CHECK(lines > 5);
+	CHECK_EQ_INT(ok, lines);
+	ls_log_free(lg);
+	fclose(c.f);
+	free(c.buf);
+}
+
+TEST(many_kinds_share_a_bucket)
+{
+	struct cap c;
+	fake_k = 1;
+	struct ls_log *lg = open_log(&c, 1, 1);
+	char kind[16];
+	int written = 0;
+	for (int i = 0; i < 200; i++) {
+		snprintf(kind, sizeof(kind), "k%d", i);
+		written += ls_log(lg, LS_LOG_INFO, kind, "m", NULL);
+	}
+	/* 63 own buckets and one shared one: bounded whatever the kinds */
+	CHECK_EQ_INT(written, LS_LOG_KINDS_MAX);
+	ls_log_free(lg);
+	fclose(c.f);
+	free(c.buf);
+}
+
+TEST(escape)
+{
+	char b[16];
+	CHECK_EQ_STR(ls_json_escape(b, sizeof(b), "a\"b\\c\x01"), "a\\\"b\\\\c\\u0001");
+	CHECK_EQ_STR(ls_json_escape(b, 5, "abc\"def"), "abc"); /* never half an escape */
+}
+
+int main(void)
+{
+	RUN(line_format);
+	RUN(storm_is_limited_and_summarised);
+	RUN(many_kinds_share_a_bucket);
+	RUN(escape);
+	return test_done();
+}
