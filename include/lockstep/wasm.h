@@ -195,6 +195,10 @@ void lw_instance_free(lw_instance *in);
 lw_call_result lw_call(lw_instance *in, const char *export_name,
 		       const lw_value *args, size_t nargs, lw_value *results,
 		       size_t nresults);
+/* lw_call for an export whose name holds NUL bytes: name is name_len bytes. */
+lw_call_result lw_call_n(lw_instance *in, const char *export_name,
+			 size_t name_len, const lw_value *args, size_t nargs,
+			 lw_value *results, size_t nresults);
 /* Fuel: the budget refills to limits.fuel at each lw_call. After
  * LW_TRAP_OUT_OF_FUEL the host may add fuel and resume the suspended call,
  * or do anything else (which abandons it). */

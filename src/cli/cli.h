@@ -19,5 +19,8 @@ int cmd_inspect(int argc, char **argv);
 int cmd_wasm(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
 int cmd_clock(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -8,6 +8,7 @@
  * next agent adopts it; --detach-on-exit removes it on SIGTERM/SIGINT. */
 #include "cli/cli.h"
 #include "cli/args.h"
+#include "cli/run_obs.h"
 #include "cli/run_policy.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/event_json.h"
@@ -29,6 +30,7 @@ struct run {
 	uint64_t last_bad;   /* ls_dp_events_bad already reported */
 	int exit_signal;     /* what stopped us, 0 when stopped otherwise */
 	struct run_policy *rp; /* the Wasm policy, when --policy was given */
+	struct run_obs *ro;    /* metrics, log, trace, alarms */
 };
 
 static void usage(FILE *f)
@@ -61,6 +63,7 @@ static void usage(FILE *f)
 		"      --control-socket PATH   for `lockstep reload` (default $LS_CONTROL_SOCK\n"
 		"                              or /run/lockstep/control.sock); SIGHUP reloads too\n"
 		"      --tick-interval DUR     on_tick period (default 1s)\n"
+		RUN_OBS_USAGE
 		"  -h, --help                  this text\n",
 		LS_DPI_MAX_PKTS_DEFAULT, LS_PIN_DIR);
 }
@@ -70,6 +73,7 @@ static int on_event(void *ctx, const struct ls_event *ev)
 	struct run *r = ctx;
 	if (ls_event_json_print(stdout, ev) == 0)
 		r->events++;
+	run_obs_event(r->ro, ev);
 	if (r->rp)
 		run_policy_event(r->rp, ev);
 	return 0;
@@ -83,6 +87,7 @@ static void on_ring(struct ls_loop *loop, int fd, uint32_t events, void *data)
 		fprintf(stderr, "lockstep: draining events failed: %s\n", strerror(-n));
 		ls_loop_stop(loop, 1);
 	}
+	run_obs_drained(r->ro, n);
 	if (r->rp)
 		run_policy_flush(r->rp);
 	fflush(stdout);
@@ -102,9 +107,16 @@ static void on_control(struct ls_loop *loop, int fd, uint32_t events, void *data
 	fflush(stdout);
 }
 
+static void on_metrics(struct ls_loop *loop, int fd, uint32_t events, void *data)
+{
+	struct run *r = data;
+	run_obs_http(r->ro);
+}
+
 static void on_tick(struct ls_loop *loop, uint64_t missed, void *data)
 {
 	struct run *r = data;
+	run_obs_tick(r->ro, run_policy_policy(r->rp));
 	uint64_t bad = ls_dp_events_bad(r->dp);
 	if (bad != r->last_bad) {
 		fprintf(stderr, "lockstep: %llu malformed event records skipped (wire version or size mismatch)\n",
@@ -222,6 +234,11 @@ static int run_loop(struct run *r)
 			strerror(-rc));
 		return 1;
 	}
+	if (run_obs_http_fd(r->ro) >= 0 &&
+	    (rc = ls_loop_add_fd(r->loop, run_obs_http_fd(r->ro), EPOLLIN, on_metrics, r))) {
+		fprintf(stderr, "lockstep: metrics endpoint in the event loop: %s\n", strerror(-rc));
+		return 1;
+	}
 	fprintf(stderr, "lockstep: running (pid %d); SIGTERM/SIGINT %s\n", (int)getpid(),
 		r->detach_on_exit ? "detach and remove the pins"
 				  : "leave the data plane attached and pinned for the next agent");
@@ -251,6 +268,7 @@ int cmd_run(int argc, char **argv)
 		{"control-socket", required_argument, NULL, 'S'},
 		{"tick-interval", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
+		RUN_OBS_LONG_OPTIONS,
 		{0},
 	};
 	struct ls_dp_opts o = {0};
@@ -258,6 +276,9 @@ int cmd_run(int argc, char **argv)
 	int default_verdict = 0, c;
 	uint64_t dpi = 0, num;
 	struct run_policy_opts po = {0};
+	struct run_obs_opts obs;
+
+	run_obs_opts_init(&obs);
 
 	opterr = 0;
 	optind = 1;
@@ -318,6 +339,10 @@ int cmd_run(int argc, char **argv)
 		case ':':
 			fprintf(stderr, "lockstep run: option '%s' needs a value\n", argv[optind - 1]);
 			return 2;
+		case RUN_OBS_OPT_METRICS ... RUN_OBS_OPT_ALARM:
+			if (run_obs_parse(&obs, c, optarg))
+				return 2;
+			break;
 		default:
 			fprintf(stderr, "lockstep run: unknown option '%s' (see lockstep run --help)\n", argv[optind - 1]);
 			return 2;
@@ -350,8 +375,11 @@ int cmd_run(int argc, char **argv)
 	report_open(&o, &st);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	int rc = apply_config(r.dp, default_verdict, (int)dpi, &err);
-	if (rc) {
+	if (rc)
 		fprintf(stderr, "lockstep run: %s\n", err.msg);
+	else
+		rc = run_obs_open(&r.ro, &obs, r.dp);
+	if (rc) {
 	} else if (po.policy) {
 		/* while the guest is unhealthy its flows get the data plane's
 		 * default for undecided flows, from the config just written */
@@ -360,10 +388,22 @@ int cmd_run(int argc, char **argv)
 		if (!default_verdict && !ls_dp_config_read(r.dp, &dcfg, &err))
 			po.default_verdict = dcfg.default_verdict;
 		rc = run_policy_open(&r.rp, r.dp, &po);
+		if (!rc) {
+			run_policy_set_obs(r.rp, r.ro);
+			ls_obs_set_info(run_obs_hub(r.ro), "policy", po.policy);
+		}
+	}
+	if (!rc) {
+		ls_obs_set_info(run_obs_hub(r.ro), "iface", o.ifname);
+		ls_obs_state(run_obs_hub(r.ro), "agent_start", "agent running",
+			     "\"iface\":\"%s\",\"pid\":%d", o.ifname, (int)getpid());
 	}
 	if (!rc)
 		rc = run_loop(&r);
 	run_policy_close(r.rp);
+	if (r.ro)
+		ls_obs_state(run_obs_hub(r.ro), "agent_stop", "agent stopping", NULL);
+	run_obs_close(r.ro); /* writes the trace */
 
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s", ls_dp_pin_dir(r.dp));

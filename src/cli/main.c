@@ -16,6 +16,9 @@ static const struct ls_command commands[] = {
 	{"inspect", cmd_inspect, "run a capture through the kernel data plane"},
 	{"wasm", cmd_wasm, "run or validate a WebAssembly module"},
 	{"reload", cmd_reload, "load a new policy into the running agent"},
+	{"status", cmd_status, "show the running agent's state, clock and alarms"},
+	{"trace", cmd_trace, "change trace levels or dump the trace of the running agent"},
+	{"report", cmd_report, "turn a trace into a self-contained HTML report"},
 	{"clock", cmd_clock, "run the heartbeat alone and show the clock mapping"},
 };
 

@@ -3,6 +3,7 @@
  * verdict map, counters come from the pinned flows map, and every verdict
  * is also printed as a JSON line on stdout next to the events. */
 #include "cli/run_policy.h"
+#include "cli/run_obs.h"
 #include "policy/control.h"
 #include "policy/policy.h"
 
@@ -25,6 +26,7 @@ struct run_policy {
 	struct ls_event batch[BATCH];
 	int n;
 	uint64_t write_errors;
+	struct run_obs *ro;      /* observability, NULL when none */
 };
 
 static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id,
@@ -32,7 +34,11 @@ static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id
 {
 	struct run_policy *rp = ctx;
 	struct ls_dp_err err;
+	uint64_t start_k = rp->ro ? run_obs_now_k() : 0;
 	int rc = ls_dp_verdict_set(rp->dp, key, verdict, deadline_k, &err);
+	if (rp->ro)
+		ls_obs_verdict(run_obs_hub(rp->ro), flow_id, verdict, deadline_k, start_k,
+			       run_obs_now_k(), rc == 0);
 	if (rc) {
 		if (rp->write_errors++ < 10)
 			fprintf(stderr, "lockstep: writing a verdict: %s\n", err.msg);
@@ -166,10 +172,24 @@ void run_policy_close(struct run_policy *rp)
 
 void run_policy_flush(struct run_policy *rp)
 {
-	if (rp->n) {
+	if (!rp->n)
+		return;
+	struct ls_obs *o = run_obs_hub(rp->ro);
+	if (!o) {
 		ls_policy_dispatch(rp->p, rp->batch, (size_t)rp->n);
-		rp->n = 0;
+	} else if (ls_obs_guest_trace_level(o) > 0) {
+		/* per-call guest tracing: one timed dispatch per event */
+		for (int i = 0; i < rp->n; i++) {
+			uint64_t t0 = run_obs_now_k();
+			ls_policy_dispatch(rp->p, &rp->batch[i], 1);
+			ls_obs_guest_call(o, "dispatch", &rp->batch[i], 1, t0, run_obs_now_k());
+		}
+	} else {
+		uint64_t t0 = run_obs_now_k();
+		ls_policy_dispatch(rp->p, rp->batch, (size_t)rp->n);
+		ls_obs_guest_call(o, "dispatch", rp->batch, (size_t)rp->n, t0, run_obs_now_k());
 	}
+	rp->n = 0;
 }
 
 void run_policy_event(struct run_policy *rp, const struct ls_event *ev)
@@ -182,7 +202,10 @@ void run_policy_event(struct run_policy *rp, const struct ls_event *ev)
 void run_policy_tick(struct run_policy *rp)
 {
 	run_policy_flush(rp);
+	uint64_t t0 = rp->ro ? run_obs_now_k() : 0;
 	ls_policy_tick(rp->p);
+	if (rp->ro)
+		ls_obs_guest_call(run_obs_hub(rp->ro), "tick", NULL, 0, t0, run_obs_now_k());
 }
 
 void run_policy_sighup(struct run_policy *rp)
@@ -201,11 +224,41 @@ int run_policy_control_fd(const struct run_policy *rp)
 	return rp->ctl_fd;
 }
 
+/* The observability requests first (obs.status, trace.*), then the policy's. */
+static int control(void *ctx, const char *cmd, const char *arg, char *reply, size_t len)
+{
+	struct run_policy *rp = ctx;
+	if (rp->ro) {
+		int rc = run_obs_control(rp->ro, cmd, arg, reply, len);
+		if (rc != -2)
+			return rc;
+	}
+	return ls_control_policy(rp->p, cmd, arg, reply, len);
+}
+
 void run_policy_control(struct run_policy *rp)
 {
 	/* events already received are decided by the module they came to */
 	run_policy_flush(rp);
-	ls_control_serve(rp->ctl_fd, ls_control_policy, rp->p);
+	ls_control_serve(rp->ctl_fd, control, rp);
+}
+
+static void policy_metrics(void *ctx, FILE *f)
+{
+	struct run_policy *rp = ctx;
+	ls_policy_metrics_write(rp->p, f);
+}
+
+void run_policy_set_obs(struct run_policy *rp, struct run_obs *ro)
+{
+	rp->ro = ro;
+	if (ro) /* the policy's counters and the guest's own metrics */
+		ls_metrics_add_writer(ls_obs_metrics(run_obs_hub(ro)), policy_metrics, rp);
+}
+
+const struct ls_policy *run_policy_policy(const struct run_policy *rp)
+{
+	return rp ? rp->p : NULL;
 }
 
 uint64_t run_policy_tick_ns(const struct run_policy *rp)

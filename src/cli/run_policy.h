@@ -36,5 +36,11 @@ void run_policy_sighup(struct run_policy *rp);
 int run_policy_control_fd(const struct run_policy *rp);
 void run_policy_control(struct run_policy *rp);
 uint64_t run_policy_tick_ns(const struct run_policy *rp);
+/* Observability (run_obs.h): time guest calls and verdict writes, answer
+ * obs.status / trace.* on the control socket. */
+struct run_obs;
+void run_policy_set_obs(struct run_policy *rp, struct run_obs *ro);
+struct ls_policy;
+const struct ls_policy *run_policy_policy(const struct run_policy *rp);
 
 #endif

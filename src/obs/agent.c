@@ -74,10 +74,12 @@ static uint64_t now_k(struct ls_obs *o)
 	return o->cfg.time.now_k(o->cfg.time.ctx);
 }
 
+/* One K -> wall offset per dump: each record converted with its own clock
+ * reads would jitter, and a trace must stay in K's order. */
 static int64_t wall_of(void *ctx, uint64_t k)
 {
-	struct ls_obs *o = ctx;
-	return o->cfg.time.wall_from_k(o->cfg.time.ctx, k);
+	const int64_t *off = ctx;
+	return (int64_t)k + *off;
 }
 
 static struct flowent *flow(struct ls_obs *o, uint64_t flow_id, bool create)
@@ -718,7 +720,9 @@ int ls_obs_trace_dump(struct ls_obs *o, const char *path, char *err, size_t errl
 				 (unsigned long long)o->n_beats, (unsigned long long)o->n_events,
 				 (unsigned long long)o->n_verdicts,
 				 ls_json_escape(esc, sizeof(esc), o->info_v[i]));
-	int rc = ls_trace_write_file(o->trace, path, wall_of, o, other);
+	uint64_t now = now_k(o);
+	int64_t off = o->cfg.time.wall_from_k(o->cfg.time.ctx, now) - (int64_t)now;
+	int rc = ls_trace_write_file(o->trace, path, wall_of, &off, other);
 	if (rc) {
 		snprintf(err, errlen, "writing the trace to %s: %s", path, strerror(-rc));
 		return -1;

@@ -78,7 +78,7 @@ static void serve_one(int cfd, ls_control_fn fn, void *ctx)
 	struct ucred cred;
 	socklen_t cl = sizeof(cred);
 	struct timeval tv = {.tv_sec = 1};
-	char req[4200], reply[2048], out[2100];
+	char req[4200], reply[8192], out[8300];
 	size_t n = 0;
 
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) ||

@@ -451,12 +451,15 @@ int lw_instantiate(const lw_module *m, const lw_imports *imp,
 
 /* ---- calls ---------------------------------------------------------------------- */
 
-static lw_funcinst *export_func(lw_instance *in, const char *name)
+/* Names are compared with their length: an export name may hold NULs. */
+static lw_funcinst *export_func(lw_instance *in, const char *name,
+				size_t name_len)
 {
 	const lw_module *m = in->mod;
 	for (uint32_t i = 0; i < m->nexports; i++)
 		if (m->exports[i].kind == LW_EXT_FUNC &&
-		    !strcmp(m->exports[i].name, name))
+		    m->exports[i].name_len == name_len &&
+		    !memcmp(m->exports[i].name, name, name_len))
 			return in->funcs[m->exports[i].index];
 	return NULL;
 }
@@ -520,7 +523,15 @@ lw_call_result lw_call(lw_instance *in, const char *export_name,
 		       const lw_value *args, size_t nargs, lw_value *results,
 		       size_t nresults)
 {
-	lw_funcinst *f = export_func(in, export_name);
+	return lw_call_n(in, export_name, strlen(export_name), args, nargs,
+			 results, nresults);
+}
+
+lw_call_result lw_call_n(lw_instance *in, const char *export_name,
+			 size_t name_len, const lw_value *args, size_t nargs,
+			 lw_value *results, size_t nresults)
+{
+	lw_funcinst *f = export_func(in, export_name, name_len);
 	if (!f)
 		return bad_call(in, "no exported function \"%s\"", export_name);
 	if (nargs != f->nparams || nresults != f->nresults)

@@ -42,6 +42,10 @@ typedef struct runner {
 	int verbose;
 	int passed, total, text_skipped, failures_shown;
 	int line;
+	/* byte lengths of the "field" strings in file order: cJSON keeps the
+	 * decoded bytes of a name with \u0000 but not its length */
+	size_t *field_len;
+	size_t nfield, next_field;
 } runner;
 
 static void fail(runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -191,6 +195,66 @@ static bool value_matches(const cJSON *exp, const lw_value *got)
 	}
 }
 
+/* Decoded byte length of the JSON string starting after its opening quote. */
+static size_t json_string_len(const char *p)
+{
+	size_t n = 0;
+	while (*p && *p != '"') {
+		if (*p != '\\') {
+			n++, p++;
+			continue;
+		}
+		p++;
+		if (*p != 'u') {
+			n++, p++;
+			continue;
+		}
+		unsigned cp = (unsigned)strtoul((char[5]){p[1], p[2], p[3], p[4], 0}, NULL, 16);
+		p += 5;
+		if (cp >= 0xd800 && cp < 0xdc00 && p[0] == '\\' && p[1] == 'u') {
+			n += 4; /* surrogate pair: one supplementary code point */
+			p += 6;
+		} else {
+			n += cp < 0x80 ? 1 : cp < 0x800 ? 2 : 3;
+		}
+	}
+	return n;
+}
+
+static void scan_field_lengths(runner *r, const char *text, size_t len)
+{
+	const char *end = text + len, *p = text;
+	size_t cap = 0;
+	while (p < end && (p = memmem(p, (size_t)(end - p), "\"field\"", 7))) {
+		p += 7;
+		while (p < end && (*p == ' ' || *p == ':' || *p == '\n' || *p == '\t'))
+			p++;
+		if (p >= end || *p != '"')
+			continue;
+		if (r->nfield == cap) {
+			cap = cap ? cap * 2 : 1024;
+			size_t *nl = realloc(r->field_len, cap * sizeof(size_t));
+			if (!nl)
+				return;
+			r->field_len = nl;
+		}
+		r->field_len[r->nfield++] = json_string_len(p + 1);
+	}
+}
+
+/* The length of an action's field name: its strlen unless the raw JSON says
+ * it holds NUL bytes. */
+static size_t field_length(runner *r, const char *field)
+{
+	size_t n = strlen(field);
+	if (r->next_field < r->nfield) {
+		size_t raw = r->field_len[r->next_field++];
+		if (raw > n)
+			return raw;
+	}
+	return n;
+}
+
 /* ---- modules ------------------------------------------------------------- */
 
 static uint8_t *read_file(const char *path, size_t *len)
@@ -334,6 +398,8 @@ static int run_action(runner *r, const cJSON *act, lw_value *res, size_t *nres,
 {
 	const cJSON *type = cJSON_GetObjectItem(act, "type");
 	const cJSON *field = cJSON_GetObjectItem(act, "field");
+	/* consumed first so that the order stays in step on every path */
+	size_t field_len = cJSON_IsString(field) ? field_length(r, field->valuestring) : 0;
 	if (!exec_linked()) {
 		fail(r, "action: execution not linked");
 		return -1;
@@ -364,7 +430,8 @@ static int run_action(runner *r, const cJSON *act, lw_value *res, size_t *nres,
 		}
 		nargs++;
 	}
-	*cr = lw_call(in, field->valuestring, args, nargs, res, *nres);
+	*cr = lw_call_n(in, field->valuestring, field_len, args, nargs, res,
+			*nres);
 	if (*cr != LW_OK) {
 		const lw_trap_info *ti = lw_instance_trap(in);
 		*trap_msg = ti ? ti->message : "";
@@ -562,6 +629,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	cJSON *root = cJSON_ParseWithLength((const char *)text, len);
+	scan_field_lengths(&r, (const char *)text, len);
 	free(text);
 	if (!root) {
 		fprintf(stderr, "spec_runner: %s: bad JSON\n", path);
@@ -602,6 +670,7 @@ int main(int argc, char **argv)
 		lw_imports_free(r.imp);
 	lw_engine_free(r.eng);
 	cJSON_Delete(root);
+	free(r.field_len);
 	free(dir);
 	return r.passed == r.total ? 0 : 1;
 }

@@ -1,0 +1,304 @@
+/* run_obs.c - observability glue of `lockstep run` (run_obs.h). */
+#include "cli/run_obs.h"
+#include "cli/args.h"
+#include "clock/estimator.h"
+#include "clock/heartbeat.h"
+#include "policy/policy.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct run_obs {
+	struct ls_obs *obs;
+	struct ls_dp *dp;
+	int64_t beat_interval_ns;
+	const struct ls_mapping *map;
+};
+
+uint64_t run_obs_now_k(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void run_obs_opts_init(struct run_obs_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	ls_detect_defaults(&o->cfg.detect);
+	o->cfg.log_level = LS_LOG_INFO;
+}
+
+static int alarm_opt(struct ls_detect_config *d, const char *arg)
+{
+	char name[32];
+	const char *eq = strchr(arg, '=');
+	if (!eq || eq - arg >= (long)sizeof(name))
+		return -1;
+	snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
+	const char *v = eq + 1;
+	uint64_t ns, n;
+	char *end;
+	if (!strcmp(name, "beat-tolerance") || !strcmp(name, "rate-max-ppm")) {
+		double x = strtod(v, &end);
+		if (!*v || *end || x <= 0)
+			return -1;
+		if (name[0] == 'b')
+			d->beat_tolerance = x;
+		else
+			d->rate_max_ppm = x;
+		return 0;
+	}
+	if (!strcmp(name, "storm-count")) {
+		if (ls_cli_uint(v, 1, LS_STORM_MAX, &n))
+			return -1;
+		d->storm_count = (uint32_t)n;
+		return 0;
+	}
+	if (ls_cli_duration_ns(v, &ns))
+		return -1;
+	if (!strcmp(name, "offset-max"))
+		d->offset_max_ns = (int64_t)ns;
+	else if (!strcmp(name, "offset-jump"))
+		d->offset_jump_ns = (int64_t)ns;
+	else if (!strcmp(name, "latency-budget"))
+		d->latency_budget_ns = (int64_t)ns;
+	else if (!strcmp(name, "active"))
+		d->active_ns = (int64_t)ns;
+	else if (!strcmp(name, "storm-window"))
+		d->storm_window_ns = (int64_t)ns;
+	else if (!strcmp(name, "clear"))
+		d->clear_ns = (int64_t)ns;
+	else
+		return -1;
+	return 0;
+}
+
+static int parse_levels(const char *arg, int *k, int *g)
+{
+	char *end;
+	long a = strtol(arg, &end, 10), b = *g;
+	if (end == arg || a < 0 || a > 2)
+		return -1;
+	if (*end == ',') {
+		const char *s = end + 1;
+		b = strtol(s, &end, 10);
+		if (end == s || b < 0 || b > 1)
+			return -1;
+	}
+	if (*end)
+		return -1;
+	*k = (int)a;
+	*g = (int)b;
+	return 0;
+}
+
+int run_obs_parse(struct run_obs_opts *o, int c, const char *arg)
+{
+	uint64_t ns;
+	switch (c) {
+	case RUN_OBS_OPT_METRICS:
+		o->cfg.metrics_addr = arg;
+		return 0;
+	case RUN_OBS_OPT_LOG:
+		o->cfg.log_path = arg;
+		return 0;
+	case RUN_OBS_OPT_LOG_LEVEL:
+		for (int l = 0; l <= LS_LOG_ERROR; l++)
+			if (!strcmp(arg, ls_log_level_name(l))) {
+				o->cfg.log_level = l;
+				return 0;
+			}
+		fprintf(stderr, "lockstep run: --log-level must be debug, info, warn or error, not '%s'\n", arg);
+		return 2;
+	case RUN_OBS_OPT_TRACE:
+		o->cfg.trace_path = arg;
+		return 0;
+	case RUN_OBS_OPT_TRACE_WINDOW:
+		if (ls_cli_duration_ns(arg, &ns) || ns < 1000000000ull) {
+			fprintf(stderr, "lockstep run: --trace-window must be a duration >= 1s, not '%s'\n", arg);
+			return 2;
+		}
+		o->cfg.trace_window_ns = ns;
+		return 0;
+	case RUN_OBS_OPT_TRACE_LEVEL:
+		if (parse_levels(arg, &o->kernel_level, &o->guest_level)) {
+			fprintf(stderr, "lockstep run: --trace-level wants K[,G] with K 0-2 and G 0-1, not '%s'\n", arg);
+			return 2;
+		}
+		return 0;
+	case RUN_OBS_OPT_ALARM:
+		if (alarm_opt(&o->cfg.detect, arg)) {
+			fprintf(stderr, "lockstep run: --alarm '%s': want NAME=VALUE with NAME one of "
+				"beat-tolerance, offset-max, offset-jump, rate-max-ppm, latency-budget, "
+				"active, storm-count, storm-window, clear\n", arg);
+			return 2;
+		}
+		return 0;
+	}
+	return 2;
+}
+
+/* The kernel trace level lives in the data plane's config map. */
+static int apply_kernel_level(struct run_obs *ro, int level, char *err, size_t errlen)
+{
+	struct ls_config cfg;
+	struct ls_dp_err e;
+	if (ls_dp_config_read(ro->dp, &cfg, &e) || (cfg.trace_level = (uint32_t)level, 0) ||
+	    ls_dp_config_write(ro->dp, &cfg, &e)) {
+		snprintf(err, errlen, "%.400s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+int run_obs_open(struct run_obs **out, const struct run_obs_opts *o, struct ls_dp *dp)
+{
+	struct run_obs *ro = calloc(1, sizeof(*ro));
+	char err[512];
+	if (!ro)
+		return -1;
+	ro->dp = dp;
+	if (ls_obs_open(&ro->obs, &o->cfg, err, sizeof(err))) {
+		fprintf(stderr, "lockstep run: %s\n", err);
+		free(ro);
+		return -1;
+	}
+	ls_obs_set_trace_level(ro->obs, o->kernel_level, o->guest_level);
+	if (o->kernel_level && apply_kernel_level(ro, o->kernel_level, err, sizeof(err)))
+		fprintf(stderr, "lockstep run: kernel trace level: %s\n", err);
+	if (o->cfg.metrics_addr)
+		fprintf(stderr, "lockstep: metrics on http://%s/metrics (port %d)\n",
+			o->cfg.metrics_addr, ls_obs_http_port(ro->obs));
+	if (o->cfg.trace_path)
+		fprintf(stderr, "lockstep: recording a trace; written to %s on exit and on "
+			"`lockstep trace dump`\n", o->cfg.trace_path);
+	*out = ro;
+	return 0;
+}
+
+void run_obs_close(struct run_obs *ro)
+{
+	if (!ro)
+		return;
+	ls_obs_close(ro->obs);
+	free(ro);
+}
+
+struct ls_obs *run_obs_hub(struct run_obs *ro)
+{
+	return ro ? ro->obs : NULL;
+}
+
+int run_obs_http_fd(struct run_obs *ro)
+{
+	return ls_obs_http_fd(ro->obs);
+}
+
+void run_obs_http(struct run_obs *ro)
+{
+	ls_obs_http_run(ro->obs);
+}
+
+void run_obs_event(struct run_obs *ro, const struct ls_event *ev)
+{
+	ls_obs_event(ro->obs, ev, run_obs_now_k());
+}
+
+void run_obs_drained(struct run_obs *ro, int n)
+{
+	if (n > 0)
+		ls_obs_queue_depth(ro->obs, (uint64_t)n, run_obs_now_k());
+}
+
+void run_obs_tick(struct run_obs *ro, const struct ls_policy *p)
+{
+	uint64_t now = run_obs_now_k(), c[LS_CNT__MAX];
+	const char *names[LS_CNT__MAX];
+	struct ls_dp_err err;
+	if (!ls_dp_counters_read(ro->dp, c, &err)) {
+		for (unsigned i = 0; i < LS_CNT__MAX; i++)
+			names[i] = ls_counter_name(i);
+		ls_obs_dp_counters(ro->obs, names, c, LS_CNT__MAX, now);
+	}
+	if (p) {
+		struct ls_policy_stats st;
+		ls_policy_stats(p, &st);
+		struct ls_obs_policy op = {.calls = st.calls, .traps = st.failures[LS_PF_TRAP],
+					   .fuel = st.failures[LS_PF_FUEL], .restarts = st.restarts,
+					   .healthy = st.healthy != 0};
+		ls_obs_policy(ro->obs, &op, now);
+	}
+	ls_obs_tick(ro->obs, now);
+	ls_obs_http_run(ro->obs); /* idle connections time out */
+}
+
+void run_obs_set_clock(struct run_obs *ro, int64_t interval_ns, const struct ls_mapping *m)
+{
+	ro->beat_interval_ns = interval_ns;
+	ro->map = m;
+}
+
+void run_obs_hb_observer(void *arg, const struct ls_hb_beat_info *info)
+{
+	struct run_obs *ro = arg;
+	struct ls_obs_beat b = {
+		.seq = info->seq,
+		.fired_k = (uint64_t)info->fired_k.ns,
+		.delivered_k = (uint64_t)info->delivered_k.ns,
+		.configured_interval_ns = ro->beat_interval_ns,
+		.observed_interval_ns = info->observed_interval_ns,
+		.missed = info->missed,
+		.have_sample = info->pings_ok > 0 && info->est.used,
+		.rtt_ns = info->est.delay_ns,
+		.offset_ns = info->est.theta_ns,
+		.step = info->est.step,
+		.step_ns = info->est.step_ns,
+		.good = info->good,
+	};
+	if (ro->map && ro->map->valid && !ro->map->identity) {
+		/* the mapping's offset at the beat, not the raw sample's */
+		/* the offset G - K is by definition the one difference of
+		 * the two domains worth reporting */
+		b.offset_ns = ls_to_guest(ro->map, info->fired_k).ns - info->fired_k.ns;
+		b.rate = ro->map->rate;
+		b.rate_unc = ro->map->rate_unc;
+		b.eps_ns = ls_mapping_eps_ns(ro->map, info->fired_k);
+	}
+	ls_obs_beat(ro->obs, &b);
+}
+
+int run_obs_control(void *arg, const char *cmd, const char *a, char *reply, size_t len)
+{
+	struct run_obs *ro = arg;
+	char err[512];
+	if (!strcmp(cmd, "obs.status")) {
+		ls_obs_status_json(ro->obs, run_obs_now_k(), reply, len);
+		return 0;
+	}
+	if (!strcmp(cmd, "trace.dump")) {
+		if (ls_obs_trace_dump(ro->obs, a, err, sizeof(err))) {
+			snprintf(reply, len, "%s", err);
+			return -1;
+		}
+		snprintf(reply, len, "trace written to %s", a && a[0] ? a : "the --trace file");
+		return 0;
+	}
+	if (!strcmp(cmd, "trace.level")) {
+		int k = ls_obs_kernel_trace_level(ro->obs), g = ls_obs_guest_trace_level(ro->obs);
+		if (parse_levels(a, &k, &g)) {
+			snprintf(reply, len, "trace level wants K[,G] with K 0-2 and G 0-1, not '%s'", a);
+			return -1;
+		}
+		if (apply_kernel_level(ro, k, err, sizeof(err))) {
+			snprintf(reply, len, "kernel trace level: %s", err);
+			return -1;
+		}
+		ls_obs_set_trace_level(ro->obs, k, g);
+		snprintf(reply, len, "trace level kernel %d guest %d", k, g);
+		return 0;
+	}
+	return -2;
+}

@@ -1,0 +1,15 @@
+# obs.sh - shared by the tests/obs suites (sourced, not a suite): the policy
+# topology (tests/policy/lib/policy.sh) plus helpers to scrape the agent's
+# metrics endpoint from inside the server namespace.
+. "$(dirname "${BASH_SOURCE[0]}")/../../policy/lib/policy.sh"
+PROMCHECK=$LS_ROOT/build/asan/tools/promcheck
+
+# metrics_port NAME: the port the agent NAME said it serves metrics on
+metrics_port() { sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$TMP/$1.err" | head -1; }
+# scrape PORT FILE: GET /metrics into FILE
+scrape() { in_s curl -sS --max-time 5 -o "$2" "http://127.0.0.1:$1/metrics"; }
+# metric FILE SERIES: value of one series (empty when absent)
+metric() { "$PROMCHECK" "$1" "$2" 2>/dev/null; }
+# ge A B: A >= B, numbers in any Prometheus spelling
+ge() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
+gt() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { exit !(a + 0 > b + 0) }'; }
