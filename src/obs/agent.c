@@ -626,21 +626,19 @@ void ls_obs_beat(struct ls_obs *o, const struct ls_obs_beat *b)
 
 void ls_obs_policy(struct ls_obs *o, const struct ls_obs_policy *p, uint64_t now)
 {
+	/* the policy starts with the agent: its counters count from zero, and
+	 * the failures before the first reading belong to the storm too */
+	uint64_t traps = p->traps >= o->last_policy.traps ? p->traps - o->last_policy.traps : 0;
+	uint64_t fuel = p->fuel >= o->last_policy.fuel ? p->fuel - o->last_policy.fuel : 0;
+	if (traps && ls_detect_storm(&o->cfg.detect, &o->trap_storm, now, traps))
+		ls_obs_alarm(o, LS_ALARM_TRAP_STORM, now, "the guest keeps trapping",
+			     "\"traps\":%llu,\"window_ns\":%lld", (unsigned long long)p->traps,
+			     (long long)o->cfg.detect.storm_window_ns);
+	if (fuel && ls_detect_storm(&o->cfg.detect, &o->fuel_storm, now, fuel))
+		ls_obs_alarm(o, LS_ALARM_FUEL_STORM, now, "the guest keeps running out of fuel",
+			     "\"fuel_exhaustions\":%llu,\"window_ns\":%lld",
+			     (unsigned long long)p->fuel, (long long)o->cfg.detect.storm_window_ns);
 	if (o->have_policy) {
-		uint64_t traps = p->traps - o->last_policy.traps;
-		uint64_t fuel = p->fuel - o->last_policy.fuel;
-		if (p->traps < o->last_policy.traps)
-			traps = 0;
-		if (p->fuel < o->last_policy.fuel)
-			fuel = 0;
-		if (traps && ls_detect_storm(&o->cfg.detect, &o->trap_storm, now, traps))
-			ls_obs_alarm(o, LS_ALARM_TRAP_STORM, now, "the guest keeps trapping",
-				     "\"traps\":%llu,\"window_ns\":%lld", (unsigned long long)p->traps,
-				     (long long)o->cfg.detect.storm_window_ns);
-		if (fuel && ls_detect_storm(&o->cfg.detect, &o->fuel_storm, now, fuel))
-			ls_obs_alarm(o, LS_ALARM_FUEL_STORM, now, "the guest keeps running out of fuel",
-				     "\"fuel_exhaustions\":%llu,\"window_ns\":%lld",
-				     (unsigned long long)p->fuel, (long long)o->cfg.detect.storm_window_ns);
 		if (p->healthy != o->last_policy.healthy)
 			ls_obs_state(o, "policy_health",
 				     p->healthy ? "the guest is healthy again"

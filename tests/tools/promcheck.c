@@ -1,5 +1,5 @@
 /* promcheck.c - checks a Prometheus text exposition strictly (promcheck.h).
- *   promcheck FILE|-            prints "ok N samples" or the first error
+ *   promcheck FILE|-            prints "promcheck: ok, N samples" or the first error
  *   promcheck FILE 'SERIES'     also prints the value of one series, given as
  *                               written in the text (name{labels}); exit 3
  *                               when it is absent */
@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 		free(buf);
 		return 3;
 	}
-	printf("ok %d samples\n", samples);
+	printf("promcheck: ok, %d samples\n", samples);
 	free(buf);
 	if (f != stdin)
 		fclose(f);
