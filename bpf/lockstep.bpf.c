@@ -422,6 +422,17 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 
 	__u32 v = decide(&key, &p, dir, f, cfg, now, s);
 
+	/* per-packet tracing (lockstep trace level), for the filtered flows only */
+	if (cfg->trace_level && (!cfg->trace_port || p.sport == cfg->trace_port ||
+				 p.dport == cfg->trace_port) &&
+	    (!cfg->trace_proto || p.proto == cfg->trace_proto)) {
+		ev_init(&s->ev, LS_EV_TRACE, &key, &p, dir, f->flow_id, now);
+		s->ev.u.trace.verdict = v;
+		s->ev.u.trace.frame_len = frame_len;
+		s->ev.u.trace.tcp_flags = p.tcp_flags;
+		emit(&s->ev);
+	}
+
 	if (p.pay_len && (dpi_max == LS_DPI_ALWAYS || f->dpi_pkts < dpi_max)) {
 		if (f->dpi_pkts < 255)
 			f->dpi_pkts++;

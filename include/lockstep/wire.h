@@ -97,7 +97,13 @@ struct ls_config {
 				* LS_DPI_ALWAYS: every payload packet) */
 	__u32 trace_level;     /* 0 off; >0 per-packet trace events (filtered) */
 	__u64 idle_timeout_ns; /* flow end by idle, checked lazily on next packet */
-	__u64 pad[4];
+	/* trace filter (trace_level > 0), added within wire version 1 in what
+	 * was padding: packets with this port on either side (0: any) and
+	 * this L4 protocol (0: any) */
+	__u16 trace_port;
+	__u8 trace_proto;
+	__u8 pad0[5];
+	__u64 pad[3];
 };
 
 enum ls_failsafe_mode {
@@ -219,6 +225,13 @@ struct ls_event_failsafe {
 	__u32 pad;
 };
 
+/* LS_EV_TRACE: one packet, at trace_level > 0, matching the trace filter */
+struct ls_event_trace {
+	__u32 verdict;   /* enum ls_verdict applied to the packet */
+	__u32 frame_len;
+	__u8 tcp_flags;
+	__u8 pad[7];
+};
 struct ls_event_beat {
 	__u64 seq;
 	__u64 planned_k;
@@ -245,6 +258,7 @@ struct ls_event {
 		struct ls_event_expired expired;
 		struct ls_event_failsafe failsafe;
 		struct ls_event_beat beat;
+		struct ls_event_trace trace;
 		__u8 raw[424];
 	} u;
 };

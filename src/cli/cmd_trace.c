@@ -12,12 +12,13 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: lockstep trace level K[,G] [--socket PATH]\n"
+	fprintf(f, "usage: lockstep trace level K[,G] [PORT] [--socket PATH]\n"
 		   "       lockstep trace dump [FILE] [--socket PATH]\n"
 		   "\n"
 		   "level  K: kernel per-packet trace events (0 off, 1 on; written to the data\n"
 		   "       plane's config map), G: guest per-call slices (0: one per batch, 1:\n"
-		   "       one per call). Takes effect at once.\n"
+		   "       one per call). PORT limits per-packet events to flows with that\n"
+		   "       port on either side (0 or none: every flow). Takes effect at once.\n"
 		   "dump   write the agent's trace ring (the last --trace-window) to FILE, or\n"
 		   "       to its --trace file; the agent must run with --trace.\n"
 		   "\n"
@@ -66,8 +67,9 @@ int cmd_trace(int argc, char **argv)
 		words[nw++] = argv[i];
 	}
 	char req[PATH_MAX + 32];
-	if (nw == 2 && !strcmp(words[0], "level")) {
-		snprintf(req, sizeof(req), "trace.level %s", words[1]);
+	if ((nw == 2 || nw == 3) && !strcmp(words[0], "level")) {
+		snprintf(req, sizeof(req), "trace.level %s%s%s", words[1], nw == 3 ? " " : "",
+			 nw == 3 ? words[2] : "");
 	} else if ((nw == 1 || nw == 2) && !strcmp(words[0], "dump")) {
 		char abs[PATH_MAX] = "";
 		/* the agent has its own working directory: send an absolute path */

@@ -80,7 +80,7 @@ static int parse_levels(const char *arg, int *k, int *g)
 {
 	char *end;
 	long a = strtol(arg, &end, 10), b = *g;
-	if (end == arg || a < 0 || a > 2)
+	if (end == arg || a < 0 || a > 1)
 		return -1;
 	if (*end == ',') {
 		const char *s = end + 1;
@@ -125,10 +125,19 @@ int run_obs_parse(struct run_obs_opts *o, int c, const char *arg)
 		return 0;
 	case RUN_OBS_OPT_TRACE_LEVEL:
 		if (parse_levels(arg, &o->kernel_level, &o->guest_level)) {
-			fprintf(stderr, "lockstep run: --trace-level wants K[,G] with K 0-2 and G 0-1, not '%s'\n", arg);
+			fprintf(stderr, "lockstep run: --trace-level wants K[,G] with K and G 0 or 1, not '%s'\n", arg);
 			return 2;
 		}
 		return 0;
+	case RUN_OBS_OPT_TRACE_PORT: {
+		uint64_t port;
+		if (ls_cli_uint(arg, 0, 65535, &port)) {
+			fprintf(stderr, "lockstep run: --trace-port must be 0-65535, not '%s'\n", arg);
+			return 2;
+		}
+		o->trace_port = (int)port;
+		return 0;
+	}
 	case RUN_OBS_OPT_ALARM:
 		if (alarm_opt(&o->cfg.detect, arg)) {
 			fprintf(stderr, "lockstep run: --alarm '%s': want NAME=VALUE with NAME one of "
@@ -141,12 +150,14 @@ int run_obs_parse(struct run_obs_opts *o, int c, const char *arg)
 	return 2;
 }
 
-/* The kernel trace level lives in the data plane's config map. */
-static int apply_kernel_level(struct run_obs *ro, int level, char *err, size_t errlen)
+/* The kernel trace level and its flow filter live in the data plane's
+ * config map; port < 0 keeps the filter. */
+static int apply_kernel_level(struct run_obs *ro, int level, int port, char *err, size_t errlen)
 {
 	struct ls_config cfg;
 	struct ls_dp_err e;
 	if (ls_dp_config_read(ro->dp, &cfg, &e) || (cfg.trace_level = (uint32_t)level, 0) ||
+	    (port >= 0 && (cfg.trace_port = (uint16_t)port, 0)) ||
 	    ls_dp_config_write(ro->dp, &cfg, &e)) {
 		snprintf(err, errlen, "%.400s", e.msg);
 		return -1;
@@ -167,7 +178,7 @@ int run_obs_open(struct run_obs **out, const struct run_obs_opts *o, struct ls_d
 		return -1;
 	}
 	ls_obs_set_trace_level(ro->obs, o->kernel_level, o->guest_level);
-	if (o->kernel_level && apply_kernel_level(ro, o->kernel_level, err, sizeof(err)))
+	if (o->kernel_level && apply_kernel_level(ro, o->kernel_level, o->trace_port, err, sizeof(err)))
 		fprintf(stderr, "lockstep run: kernel trace level: %s\n", err);
 	if (o->cfg.metrics_addr)
 		fprintf(stderr, "lockstep: metrics on http://%s/metrics (port %d)\n",
@@ -288,16 +299,31 @@ int run_obs_control(void *arg, const char *cmd, const char *a, char *reply, size
 	}
 	if (!strcmp(cmd, "trace.level")) {
 		int k = ls_obs_kernel_trace_level(ro->obs), g = ls_obs_guest_trace_level(ro->obs);
-		if (parse_levels(a, &k, &g)) {
-			snprintf(reply, len, "trace level wants K[,G] with K 0-2 and G 0-1, not '%s'", a);
+		char lv[32] = "";
+		long port = 0;
+		const char *sp = strchr(a, ' ');
+		snprintf(lv, sizeof(lv), "%.*s", sp ? (int)(sp - a) : (int)strlen(a), a);
+		if (sp) {
+			char *end;
+			port = strtol(sp + 1, &end, 10);
+			if (end == sp + 1 || *end || port < 0 || port > 65535) {
+				snprintf(reply, len, "trace port must be 0-65535, not '%s'", sp + 1);
+				return -1;
+			}
+		}
+		if (parse_levels(lv, &k, &g)) {
+			snprintf(reply, len, "trace level wants K[,G] with K 0-1 and G 0-1, not '%s'", lv);
 			return -1;
 		}
-		if (apply_kernel_level(ro, k, err, sizeof(err))) {
+		if (apply_kernel_level(ro, k, (int)port, err, sizeof(err))) {
 			snprintf(reply, len, "kernel trace level: %s", err);
 			return -1;
 		}
 		ls_obs_set_trace_level(ro->obs, k, g);
-		snprintf(reply, len, "trace level kernel %d guest %d", k, g);
+		snprintf(reply, len, "trace level kernel %d guest %d, packets of %s", k, g,
+			 port ? "one port" : "every flow");
+		if (port)
+			snprintf(reply + strlen(reply), len - strlen(reply), " (%ld)", port);
 		return 0;
 	}
 	return -2;

@@ -21,6 +21,7 @@ enum {
 	RUN_OBS_OPT_TRACE,
 	RUN_OBS_OPT_TRACE_WINDOW,
 	RUN_OBS_OPT_TRACE_LEVEL,
+	RUN_OBS_OPT_TRACE_PORT,
 	RUN_OBS_OPT_ALARM,
 };
 
@@ -31,6 +32,7 @@ enum {
 	{"trace", required_argument, NULL, RUN_OBS_OPT_TRACE},                   \
 	{"trace-window", required_argument, NULL, RUN_OBS_OPT_TRACE_WINDOW},     \
 	{"trace-level", required_argument, NULL, RUN_OBS_OPT_TRACE_LEVEL},       \
+	{"trace-port", required_argument, NULL, RUN_OBS_OPT_TRACE_PORT},         \
 	{"alarm", required_argument, NULL, RUN_OBS_OPT_ALARM}
 
 #define RUN_OBS_USAGE                                                             \
@@ -43,6 +45,7 @@ enum {
 	"                              exit and on `lockstep trace dump`\n"        \
 	"      --trace-window DUR      keep the last DUR of trace (default 60s)\n" \
 	"      --trace-level K[,G]     kernel per-packet / guest per-call tracing (default 0,0)\n" \
+	"      --trace-port N          per-packet tracing only for flows with port N\n" \
 	"      --alarm NAME=VALUE      detector threshold: beat-tolerance=0.2,\n"  \
 	"                              offset-max=50ms, offset-jump=1ms, rate-max-ppm=500,\n" \
 	"                              latency-budget=20ms, active=2s, storm-count=5,\n" \
@@ -51,6 +54,7 @@ enum {
 struct run_obs_opts {
 	struct ls_obs_config cfg;
 	int kernel_level, guest_level;
+	int trace_port; /* kernel trace filter, 0: every flow */
 };
 
 /* Fills defaults once (call before parsing). */

@@ -84,6 +84,24 @@ for i in $(seq 31 35); do fetch r$i "http://$S4/v1/models" -H 'Host: api.test'; 
 check "lockstep trace dump FILE" "$LS_BIN" trace dump "$TMP/dump.json"
 check "  the dump is valid JSON with traceEvents" jq -e '.traceEvents | length > 10' "$TMP/dump.json"
 
+# kernel per-packet trace events, filtered on a port, switched on and off
+# at run time through the data plane's config map
+check "lockstep trace level 1,1 80" "$LS_BIN" trace level 1,1 80
+for i in 36 37 38; do fetch r$i "http://$S4/v1/models" -H 'Host: api.test'; done
+check "  trace dump" "$LS_BIN" trace dump "$TMP/dump2.json"
+check "  per-packet kernel events on the packets track, all of port 80" jq -e '
+	[.traceEvents[] | select(.pid == 1 and .tid == 3 and .ph == "X")] as $t
+	| ($t | length) >= 10 and all($t[]; .args.sport == 80 or .args.dport == 80)' "$TMP/dump2.json"
+check "lockstep trace level 1,1 9999 (a port nobody uses)" "$LS_BIN" trace level 1,1 9999
+sleep 0.5; scrape "$PORT" "$TMP/t1.txt"
+for i in 39 40; do fetch r$i "http://$S4/v1/models" -H 'Host: api.test'; done
+sleep 0.5; scrape "$PORT" "$TMP/t2.txt"
+tr1=$(metric "$TMP/t1.txt" 'lockstep_events_total{kind="trace"}')
+tr2=$(metric "$TMP/t2.txt" 'lockstep_events_total{kind="trace"}')
+check "  the filter holds: no new trace events ($tr1 -> $tr2)" test "$tr1" = "$tr2"
+check "  and some were counted before ($tr1)" gt "$tr1" 10
+check "lockstep trace level 0,1 turns them off" "$LS_BIN" trace level 0,1
+
 # the trace: one timeline, sorted, both sides, arrows in the right order
 T=$TMP/dump.json
 check "records are sorted by time" jq -e '[.traceEvents[] | select(.ph != "M") | .ts] as $t | $t == ($t | sort)' "$T"

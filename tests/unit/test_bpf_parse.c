@@ -740,6 +740,38 @@ static struct spec open_flow(struct ls_flow_key *k)
 	return s;
 }
 
+TEST(trace_level_emits_filtered_packet_events)
+{
+	struct spec s = {.proto = 17, .sport = next_port(), .dport = 9999, .pay = "x", .plen = 1};
+	run(&s);
+	CHECK_EQ_INT(count_kind(LS_EV_TRACE), 0); /* off by default */
+	struct ls_config c = {.trace_level = 1, .trace_port = 9999};
+	ls_testrun_set_config(T, &c);
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	CHECK_EQ_INT(count_kind(LS_EV_TRACE), 1);
+	const struct ls_event *e = find_kind(LS_EV_TRACE);
+	CHECK(e != NULL);
+	if (e) {
+		CHECK_EQ_INT(e->u.trace.verdict, LS_VERDICT_PASS);
+		CHECK(e->u.trace.frame_len > 0);
+		CHECK_EQ_INT(e->dport, 9999);
+		CHECK(e->flow_id != 0);
+	}
+	struct spec other = {.proto = 17, .sport = next_port(), .dport = 7777, .pay = "x", .plen = 1};
+	run(&other);
+	CHECK_EQ_INT(count_kind(LS_EV_TRACE), 0); /* another port: filtered out */
+	c.trace_proto = 6;
+	ls_testrun_set_config(T, &c);
+	run(&s);
+	CHECK_EQ_INT(count_kind(LS_EV_TRACE), 0); /* UDP, the filter wants TCP */
+	c.trace_port = 0;
+	c.trace_proto = 0;
+	ls_testrun_set_config(T, &c);
+	run(&other);
+	CHECK_EQ_INT(count_kind(LS_EV_TRACE), 1); /* no filter: every flow */
+	ls_testrun_set_config(T, NULL);
+}
+
 TEST(drop_verdict_drops_pass_passes)
 {
 	struct ls_flow_key k = {0};
@@ -861,6 +893,7 @@ int main(void)
 	RUN(flow_end_fin_and_rst);
 	RUN(drop_verdict_drops_pass_passes);
 	RUN(default_drop_applies_to_new_flows_only);
+	RUN(trace_level_emits_filtered_packet_events);
 	RUN(expired_verdict_reannounces_and_never_drops);
 	RUN(failsafe_honours_expired_verdicts);
 	ls_testrun_close(T);
