@@ -38,6 +38,15 @@ enum ls_dpi_rc {
 	LS_DPI_R_MALFORMED = 3, /* this protocol, but lying inside: no names */
 };
 
+/* x & mask, kept even where the compiler could prove x in range: the
+ * verifier may not (a reloaded spill loses the bound), and the mask is
+ * what makes the access safe whatever the packet said. */
+static __always_inline __u32 ls_idx(__u32 x, __u32 mask)
+{
+	asm volatile("" : "+r"(x));
+	return x & mask;
+}
+
 static __always_inline __u8 ls_b(const struct ls_scratch *s, __u32 i)
 {
 	return s->buf[i & LS_BUF_MASK];

@@ -14,9 +14,9 @@
 #include "bpf_loops.h"
 
 #define LS_DNS_HOPS 8
-/* label bytes + length bytes walked: a name is at most 255 octets on the
- * wire, and each pointer hop costs one more step */
-#define LS_DNS_STEPS (LS_NAME_MAX + LS_DNS_HOPS)
+/* labels and pointers walked: a name of at most 255 octets has at most 128
+ * labels, and each pointer hop costs one more step */
+#define LS_DNS_STEPS (128 + LS_DNS_HOPS)
 
 /* Bytes we accept inside a label: anything but NUL and '.' (which would make
  * the dotted form ambiguous). DNS labels are binary (RFC 2181 11). */
@@ -55,26 +55,17 @@ __noinline int ls_dpi_dns(struct ls_scratch *s, __u32 base)
 	volatile struct ls_loop_st *st = &s->st;
 	st->p = base + 12;      /* next byte to read */
 	st->lowest = base + 12; /* a pointer must point below every label seen */
-	st->left = 0;           /* bytes left in the current label */
 	st->n = 0;              /* bytes written to d->name */
 	st->hops = 0;
 	/* opaque to the verifier from here on (see dpi_http.h) */
-	__u32 p = st->p, left = st->left, n = st->n, hops = st->hops, lowest = st->lowest;
+	__u32 p = st->p, n = st->n, hops = st->hops, lowest = st->lowest;
 	int i;
+	/* one label (or pointer) per step; its bytes in a tight inner loop */
 	ls_for(i, 0, LS_DNS_STEPS) {
 		if (p >= msg_end)
 			return (s->more || base == 2) && msg_end == len ? LS_DPI_R_PARTIAL
 								   : LS_DPI_R_MALFORMED;
 		__u8 c = ls_b(s, p);
-		if (left) {
-			if (!ls_dns_byte_ok(c) || n >= LS_NAME_MAX - 1)
-				return LS_DPI_R_MALFORMED;
-			d->name[n & (LS_NAME_MAX - 1)] = c;
-			n++;
-			left--;
-			p++;
-			continue;
-		}
 		if (c == 0) {
 			if (n == 0)
 				return LS_DPI_R_NONE; /* the root: no name to report */
@@ -97,11 +88,25 @@ __noinline int ls_dpi_dns(struct ls_scratch *s, __u32 base)
 		if (n) {
 			if (n >= LS_NAME_MAX - 1)
 				return LS_DPI_R_MALFORMED;
-			d->name[n & (LS_NAME_MAX - 1)] = '.';
+			d->name[ls_idx(n, LS_NAME_MAX - 1)] = '.';
 			n++;
 		}
-		left = c;
 		p++;
+		if (p + c > msg_end)
+			return (s->more || base == 2) && msg_end == len ? LS_DPI_R_PARTIAL
+								   : LS_DPI_R_MALFORMED;
+		if (n + c > LS_NAME_MAX - 1)
+			return LS_DPI_R_MALFORMED;
+		for (__u32 j = 0; j < 63; j++) {
+			if (j >= c)
+				break;
+			__u8 b = ls_b(s, p + j);
+			if (!ls_dns_byte_ok(b))
+				return LS_DPI_R_MALFORMED;
+			d->name[ls_idx(n + j, LS_NAME_MAX - 1)] = b;
+		}
+		n += c;
+		p += c;
 	}
 	return LS_DPI_R_MALFORMED;
 }
