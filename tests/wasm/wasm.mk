@@ -2,6 +2,7 @@
 # (included by the Makefile). Real toolchains only:
 #   tests/wasm/progs/*.c   -> build/wasm/NAME.wasm        clang --target=wasm32-wasi
 #   tests/wasm/hostile/*.wat -> build/wasm/hostile/*.wasm  wat2wasm
+#   tests/wasm/unit/*.wat  -> build/wasm/unit/*.wasm       (read by unit tests)
 #   gen_many_funcs.sh      -> build/wasm/hostile/many_funcs.wasm (100k functions)
 #   tests/wasm/as/hello.ts -> build/wasm/as_hello.wasm    AssemblyScript + wasi-shim
 #   bench/wasm/*.c         -> build/wasm/bench/*.wasm     (and native, in the bench)
@@ -16,13 +17,14 @@ TW_PROGS    := $(patsubst tests/wasm/progs/%.c,$(O)/wasm/%.wasm,$(TW_PROG_SRC))
 TW_WAT_SRC  := $(wildcard tests/wasm/hostile/*.wat)
 TW_HOSTILE  := $(patsubst tests/wasm/hostile/%.wat,$(O)/wasm/hostile/%.wasm,$(TW_WAT_SRC)) \
                  $(O)/wasm/hostile/many_funcs.wasm
+TW_UNIT     := $(patsubst tests/wasm/unit/%.wat,$(O)/wasm/unit/%.wasm,$(wildcard tests/wasm/unit/*.wat))
 TW_BENCH_SRC:= $(wildcard bench/wasm/*.c)
 TW_BENCH    := $(patsubst bench/wasm/%.c,$(O)/wasm/bench/%.wasm,$(TW_BENCH_SRC))
 # the AssemblyScript module is built only once scripts/deps.sh installed asc
 TW_AS       := $(if $(wildcard $(TW_ASC)),$(O)/wasm/as_hello.wasm)
 
 .PHONY: wasm-tests
-wasm-tests: $(TW_PROGS) $(TW_HOSTILE) $(TW_AS) $(TW_BENCH)
+wasm-tests: $(TW_PROGS) $(TW_HOSTILE) $(TW_UNIT) $(TW_AS) $(TW_BENCH) $(O)/fuzz/fuzz_wasm
 tests-build: wasm-tests
 
 $(O)/wasm/%.wasm: tests/wasm/progs/%.c
@@ -30,6 +32,10 @@ $(O)/wasm/%.wasm: tests/wasm/progs/%.c
 	$(TW_CC) $(TW_CFLAGS) $< -o $@ -lm
 
 $(O)/wasm/hostile/%.wasm: tests/wasm/hostile/%.wat
+	@mkdir -p $(@D)
+	$(TW_WAT2WASM) $< -o $@
+
+$(O)/wasm/unit/%.wasm: tests/wasm/unit/%.wat
 	@mkdir -p $(@D)
 	$(TW_WAT2WASM) $< -o $@
 
@@ -54,3 +60,10 @@ $(O)/bench/wasm_bench: bench/wasm_bench.c $(TW_BENCH_SRC) bench/wasm/kernel.h \
 		$(O)/liblockstep.a $(HDRS) $(TW_BENCH)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< $(TW_BENCH_SRC) $(O)/liblockstep.a $(LDLIBS) -o $@
+
+# the engine's fuzzer links the engine alone (src/wasm), not all of src/
+TW_ENGINE_SRC := $(wildcard src/wasm/*.c)
+$(O)/fuzz/fuzz_wasm: tests/fuzz/fuzz_wasm.c $(TW_ENGINE_SRC) $(HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) -O1 -g $(CSTD) $(INCLUDES) -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	  $< $(TW_ENGINE_SRC) -lm -o $@
