@@ -8,6 +8,7 @@
  * next agent adopts it; --detach-on-exit removes it on SIGTERM/SIGINT. */
 #include "cli/cli.h"
 #include "cli/args.h"
+#include "cli/run_clock.h"
 #include "cli/run_obs.h"
 #include "cli/run_policy.h"
 #include "dataplane/dataplane.h"
@@ -31,6 +32,8 @@ struct run {
 	int exit_signal;     /* what stopped us, 0 when stopped otherwise */
 	struct run_policy *rp; /* the Wasm policy, when --policy was given */
 	struct run_obs *ro;    /* metrics, log, trace, alarms */
+	bool clock_on;         /* the heartbeat runs (--heartbeat, clock options) */
+	struct ls_sync sync;   /* G, heartbeat, mapping, when clock_on */
 };
 
 static void usage(FILE *f)
@@ -66,6 +69,7 @@ static void usage(FILE *f)
 		RUN_OBS_USAGE
 		"  -h, --help                  this text\n",
 		LS_DPI_MAX_PKTS_DEFAULT, LS_PIN_DIR);
+	run_clock_usage(f);
 }
 
 static int on_event(void *ctx, const struct ls_event *ev)
@@ -74,6 +78,8 @@ static int on_event(void *ctx, const struct ls_event *ev)
 	if (ls_event_json_print(stdout, ev) == 0)
 		r->events++;
 	run_obs_event(r->ro, ev);
+	if (r->clock_on)
+		ls_hb_handle_event(r->sync.hb, ev);
 	if (r->rp)
 		run_policy_event(r->rp, ev);
 	return 0;
@@ -105,6 +111,13 @@ static void on_control(struct ls_loop *loop, int fd, uint32_t events, void *data
 	struct run *r = data;
 	run_policy_control(r->rp);
 	fflush(stdout);
+}
+
+/* Beats the ring buffer did not deliver in time are found by polling. */
+static void on_clock_tick(struct ls_loop *loop, uint64_t missed, void *data)
+{
+	struct run *r = data;
+	ls_hb_tick(r->sync.hb);
 }
 
 static void on_metrics(struct ls_loop *loop, int fd, uint32_t events, void *data)
@@ -234,6 +247,11 @@ static int run_loop(struct run *r)
 			strerror(-rc));
 		return 1;
 	}
+	if (r->clock_on &&
+	    (rc = ls_loop_add_timer(r->loop, (uint64_t)r->sync.opts.beat_interval_ns, on_clock_tick, r)) < 0) {
+		fprintf(stderr, "lockstep: heartbeat in the event loop: %s\n", strerror(-rc));
+		return 1;
+	}
 	if (run_obs_http_fd(r->ro) >= 0 &&
 	    (rc = ls_loop_add_fd(r->loop, run_obs_http_fd(r->ro), EPOLLIN, on_metrics, r))) {
 		fprintf(stderr, "lockstep: metrics endpoint in the event loop: %s\n", strerror(-rc));
@@ -269,6 +287,7 @@ int cmd_run(int argc, char **argv)
 		{"tick-interval", required_argument, NULL, 'T'},
 		{"help", no_argument, NULL, 'h'},
 		RUN_OBS_LONG_OPTIONS,
+		RUN_CLOCK_LONG_OPTIONS,
 		{0},
 	};
 	struct ls_dp_opts o = {0};
@@ -277,8 +296,10 @@ int cmd_run(int argc, char **argv)
 	uint64_t dpi = 0, num;
 	struct run_policy_opts po = {0};
 	struct run_obs_opts obs;
+	struct run_clock_opts clk;
 
 	run_obs_opts_init(&obs);
+	run_clock_opts_init(&clk);
 
 	opterr = 0;
 	optind = 1;
@@ -339,6 +360,10 @@ int cmd_run(int argc, char **argv)
 		case ':':
 			fprintf(stderr, "lockstep run: option '%s' needs a value\n", argv[optind - 1]);
 			return 2;
+		case RUN_CLOCK_OPT_HEARTBEAT ... RUN_CLOCK_OPT_CHECK_INTERVAL:
+			if (run_clock_parse(&clk, c, optarg))
+				return 2;
+			break;
 		case RUN_OBS_OPT_METRICS ... RUN_OBS_OPT_ALARM:
 			if (run_obs_parse(&obs, c, optarg))
 				return 2;
@@ -379,6 +404,20 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "lockstep run: %s\n", err.msg);
 	else
 		rc = run_obs_open(&r.ro, &obs, r.dp);
+	if (!rc && clk.on) {
+		rc = run_clock_open(&r.sync, &clk, r.dp);
+		if (!rc) {
+			r.clock_on = true;
+			ls_hb_set_observer(r.sync.hb, run_obs_hb_observer, r.ro);
+			run_obs_set_clock(r.ro, run_clock_check_interval_ns(&clk),
+					  ls_sync_live_mapping(&r.sync));
+			po.sync = &r.sync;
+		}
+	}
+	if (!rc)
+		ls_obs_set_info(run_obs_hub(r.ro), "clock",
+				!clk.on ? "off" : clk.clock.no_clock_sync ? "heartbeat, no sync (naive)"
+									  : "heartbeat, sync on");
 	if (rc) {
 	} else if (po.policy) {
 		/* while the guest is unhealthy its flows get the data plane's
@@ -403,6 +442,8 @@ int cmd_run(int argc, char **argv)
 	run_policy_close(r.rp);
 	if (r.ro)
 		ls_obs_state(run_obs_hub(r.ro), "agent_stop", "agent stopping", NULL);
+	if (r.clock_on)
+		ls_sync_close(&r.sync); /* the pinned beat keeps the watchdog going */
 	run_obs_close(r.ro); /* writes the trace */
 
 	char dir[4096];

@@ -4,6 +4,7 @@
  * is also printed as a JSON line on stdout next to the events. */
 #include "cli/run_policy.h"
 #include "cli/run_obs.h"
+#include "clock/sync.h"
 #include "policy/control.h"
 #include "policy/policy.h"
 
@@ -129,6 +130,9 @@ int run_policy_open(struct run_policy **out, struct ls_dp *dp,
 		.log = log_line,
 		.min_log_level = 1,
 	};
+	if (o->sync) /* G for the guest, deadlines through the live mapping */
+		cfg.clock = (struct ls_policy_clock){
+			.ctx = o->sync, .now_g = ls_sync_now_g_u64, .now_k = ls_sync_now_k_u64};
 	struct ls_verdict_sink sink = {
 		.ctx = rp, .write = sink_write, .counters = sink_counters, .flush = sink_flush};
 	int rc = ls_policy_new(&cfg, &sink, &rp->p, err, sizeof(err));
@@ -137,6 +141,8 @@ int run_policy_open(struct run_policy **out, struct ls_dp *dp,
 		fprintf(stderr, "lockstep run: %s\n", err);
 		goto fail;
 	}
+	if (o->sync)
+		ls_policy_set_mapping(rp->p, ls_sync_live_mapping(o->sync));
 	if (ls_policy_load_file(rp->p, o->policy, err, sizeof(err))) {
 		fprintf(stderr, "lockstep run: %s\n", err);
 		goto fail;

@@ -9,6 +9,8 @@
 
 #include "dataplane/dataplane.h"
 
+struct ls_sync;
+
 struct run_policy_opts {
 	const char *policy;        /* .wasm file */
 	const char *config;        /* --policy-config STR, or @FILE */
@@ -17,6 +19,8 @@ struct run_policy_opts {
 	uint32_t default_verdict;  /* while the guest is unhealthy */
 	const char *control_path;  /* NULL: $LS_CONTROL_SOCK or the default */
 	uint64_t tick_interval_ns; /* 0: 1 s */
+	struct ls_sync *sync;      /* the guest clock G and the mapping (NULL:
+				    * CLOCK_BOOTTIME and the identity) */
 };
 
 struct run_policy;

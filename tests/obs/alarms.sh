@@ -9,9 +9,9 @@
 #                      seed's symptom, a verdict expiring on a live flow
 #  - verdict latency:  a budget (--alarm latency-budget=1us) no real
 #                      pipeline meets
-# Detectors that need the heartbeat inside `lockstep run` (beat interval,
-# offset jump) are exercised when the agent has --beat-interval; the unit
-# tests (test_obs_detect) cover them on observations.
+#  - beat interval:    kernel and user space configured differently
+#  - offset jump:      --guest-clock 'step=+50ms@2s'
+#  - fail-safe:        the agent stopped (SIGSTOP) for a second
 set -uo pipefail
 . "$(dirname "$0")/lib/obs.sh"
 policy_init oalarm
@@ -62,9 +62,17 @@ long_download() { fetch big "http://$S4/v1/models" -H 'Host: api.test' --limit-r
 run_case expiry early_expiry 20 long_download --policy "$G/ai-gateway.wasm" \
 	--policy-config 'hosts=api.test ttl_ms=100' --tick-interval 1s
 
-if "$LS_BIN" run --help 2>&1 | grep -q -- '--beat-interval'; then
-	skip "beat interval and offset jump alarms end to end" "not wired yet (see test_obs_detect)"
-else
-	skip "beat interval and offset jump alarms end to end" "lockstep run has no heartbeat yet"
-fi
+# the two sides configured differently: the kernel beats every 100 ms,
+# user space expects 50 ms
+beats() { sleep 0.5; }
+run_case interval beat_interval 10 beats --heartbeat --beat-interval 100ms \
+	--beat-check-interval 50ms
+# the guest clock steps by 50 ms two seconds in
+run_case jump offset_jump 12 beats --heartbeat --guest-clock 'step=+50ms@2s'
+# a stalled agent: SIGSTOP for 1 s, fail-safe after 3 x 100 ms, then back
+stall() {
+	sleep 1
+	kill -STOP "$AGENT"; sleep 1; kill -CONT "$AGENT"; sleep 1
+}
+run_case stall failsafe 10 stall --heartbeat --beat-interval 100ms
 skip "ring-buffer loss alarm end to end" "lockstep run has no option to shrink the ring buffer"

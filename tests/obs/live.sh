@@ -20,7 +20,7 @@ nginx_start || { echo "Bail out! nginx did not start"; exit 1; }
 
 if agent_start a1 --policy "$G/ai-gateway.wasm" \
 	--policy-config 'hosts=api.test ttl_ms=5000' \
-	--metrics 127.0.0.1:0 --log "$TMP/log.jsonl" --trace "$TMP/trace.json"; then
+	--heartbeat --metrics 127.0.0.1:0 --log "$TMP/log.jsonl" --trace "$TMP/trace.json"; then
 	ok "agent runs with --metrics, --log and --trace"
 else
 	not_ok "agent runs with --metrics, --log and --trace"; diag "$TMP/a1.err"; exit 1
@@ -66,6 +66,13 @@ check "kernel -> guest delay observed ($gd)" ge "$gd" 30
 pk=$(metric "$TMP/m3.txt" 'lockstep_dataplane_total{counter="pkts"}')
 check "data-plane packet counter exported ($pk)" gt "$pk" 100
 check "the policy's own metrics are appended" grep -q '^lockstep_policy_calls_total ' "$TMP/m3.txt"
+bt=$(metric "$TMP/m3.txt" 'lockstep_heartbeat_beats_total')
+check "heartbeats counted ($bt)" ge "$bt" 20
+rt=$(metric "$TMP/m3.txt" 'lockstep_heartbeat_round_trip_seconds_count')
+check "heartbeat round trips observed ($rt)" ge "$rt" 20
+check "clock offset and uncertainty gauges exported" \
+	bash -c "grep -q '^lockstep_clock_offset_seconds ' '$TMP/m3.txt' && grep -q '^lockstep_clock_uncertainty_seconds ' '$TMP/m3.txt'"
+check "not in fail-safe" test "$(metric "$TMP/m3.txt" lockstep_failsafe_active)" = 0
 
 # status over the control socket
 check "lockstep status" "$LS_BIN" status
@@ -117,6 +124,11 @@ check "an arrow links a kernel event to a verdict, through the guest call, in or
 	       | $e[] | select(.ph == "X" and .pid == 1 and .ts == $p.s) | .args.flow_id as $fid
 	       | $e[] | select(.ph == "X" and .pid == 2 and .tid == 1 and .args.flow_id == $fid
 	                       and .ts >= $p.s and .ts <= $p.f) ] | length) > 0' "$T"
+check "heartbeat beats, offset and round-trip counters are on the timeline" jq -e '
+	[.traceEvents[] | select(.name == "beat")] as $b
+	| [.traceEvents[] | select(.ph == "C" and .name == "offset_us")] as $o
+	| [.traceEvents[] | select(.ph == "C" and .name == "round_trip_us")] as $r
+	| ($b | length) >= 10 and ($o | length) >= 10 and ($r | length) >= 10' "$T"
 check "kernel events carry their K time and wall-clock ts" jq -e '
 	[.traceEvents[] | select(.pid == 1 and .ph == "X")][0] | (.k_ns > 0 and .ts > 1.6e15)' "$T"
 
