@@ -62,6 +62,29 @@ long_download() { fetch big "http://$S4/v1/models" -H 'Host: api.test' --limit-r
 run_case expiry early_expiry 20 long_download --policy "$G/ai-gateway.wasm" \
 	--policy-config 'hosts=api.test ttl_ms=100' --tick-interval 1s
 
+# the production failure: the guest's clock lags 2.5 s, the policy gives
+# 3 s TTLs refreshed every 1 s tick. Without sync the kernel enforces the
+# guest's deadline as is, 2.5 s early: verdicts expire on live flows and the
+# alarm catches it. With sync on, the same run raises no early expiry.
+run_case naive early_expiry 20 long_download --policy "$G/ai-gateway.wasm" \
+	--policy-config 'hosts=api.test ttl_ms=3000' --tick-interval 1s \
+	--guest-clock 'offset=-2500ms' --no-clock-sync
+if agent_start synced --metrics 127.0.0.1:0 --log "$TMP/synced.log" \
+	--policy "$G/ai-gateway.wasm" --policy-config 'hosts=api.test ttl_ms=3000' \
+	--tick-interval 1s --guest-clock 'offset=-2500ms'; then
+	long_download
+	long_download
+	scrape "$(metrics_port synced)" "$TMP/synced.prom"
+	v=$(metric "$TMP/synced.prom" 'lockstep_alarms_total{kind="early_expiry"}')
+	x=$(metric "$TMP/synced.prom" 'lockstep_events_total{kind="verdict_expired"}')
+	check "synced: the same lagging guest raises no early expiry ($v, $x expiries)" test "$v" = 0
+	check "synced:   and verdicts were refreshed on the long flow" \
+		gt "$(metric "$TMP/synced.prom" 'lockstep_verdicts_total{verdict="pass"}')" 3
+	kill -TERM "$AGENT"; wait "$AGENT" 2>/dev/null
+else
+	not_ok "synced: agent starts"; diag "$TMP/synced.err"
+fi
+
 # the two sides configured differently: the kernel beats every 100 ms,
 # user space expects 50 ms
 beats() { sleep 0.5; }
