@@ -1,6 +1,5 @@
 /* report.c - trace -> self-contained HTML report (report.h). */
 #include "obs/report.h"
-#include "obs/log.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -227,6 +226,26 @@ static void rate(struct series *out, const struct series *in, double span, int b
 	free(c);
 }
 
+/* Text for HTML: & < > " escaped; truncated to fit. */
+static char *html_escape(char *buf, size_t len, const char *s)
+{
+	size_t o = 0;
+	for (; *s; s++) {
+		const char *rep = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;"
+				  : *s == '"' ? "&quot;" : NULL;
+		size_t n = rep ? strlen(rep) : 1;
+		if (o + n >= len)
+			break;
+		if (rep)
+			memcpy(buf + o, rep, n);
+		else
+			buf[o] = *s;
+		o += n;
+	}
+	buf[o] = 0;
+	return buf;
+}
+
 static const char *sval(cJSON *o, const char *k)
 {
 	cJSON *v = cJSON_GetObjectItem(o, k);
@@ -300,7 +319,7 @@ int ls_report_html(const char *trace_json, FILE *o, const char *title,
 			else if (!strcmp(name, "failsafe leave"))
 				push(&m.fs_leave, t, 1);
 			else if (!strncmp(name, "alarm_", 6) && m.alarm_names) {
-				snprintf(m.alarm_names[m.alarms.n], 48, "%s", name + 6);
+				html_escape(m.alarm_names[m.alarms.n], 48, name + 6);
 				push(&m.alarms, t, 1);
 			} else if (!strcmp(name, "beat"))
 				beats++;
@@ -316,7 +335,8 @@ int ls_report_html(const char *trace_json, FILE *o, const char *title,
 						     (long long)nval(e, "id")};
 		}
 	}
-	qsort(fl, nfl, sizeof(*fl), by_id);
+	if (nfl)
+		qsort(fl, nfl, sizeof(*fl), by_id);
 	size_t arrows = 0;
 	for (size_t i = 0; i + 1 < nfl; i++)
 		if (fl[i].id == fl[i + 1].id) {
@@ -339,7 +359,7 @@ int ls_report_html(const char *trace_json, FILE *o, const char *title,
 		   "td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}"
 		   "#readout{position:fixed;right:10px;top:10px;background:#fff;border:1px solid #ccc;"
 		   "padding:4px 8px;font-size:12px}</style></head><body>\n",
-		ls_json_escape(esc, sizeof(esc), title));
+		html_escape(esc, sizeof(esc), title));
 	fprintf(o, "<h1>lockstep report</h1><p>%s — %.3f s of trace, %zu kernel events, %zu verdicts "
 		   "(%zu linked to their event), %zu guest calls, %zu beats, %zu fail-safe periods, "
 		   "%zu alarms.</p>\n<div id=\"readout\">hover a plot</div>\n",

@@ -55,12 +55,47 @@ run_case fuel fuel_storm 20 new_flows --policy "$HOSTILE" --policy-config loop -
 run_case latency verdict_latency 10 api_flows --policy "$G/ai-gateway.wasm" \
 	--policy-config 'hosts=api.test' --alarm latency-budget=1us
 
-# early expiry: /v1/big is not a classified path, so serve the download as
-# /v1/models (allowed: GET /v1/models) with 6 MB of body
-head -c 6000000 /dev/zero >"$TMP/www/v1/models"
-long_download() { fetch big "http://$S4/v1/models" -H 'Host: api.test' --limit-rate 2M --max-time 8; }
+# keepalive SECONDS: one long-lived connection asking GET /v1/models every
+# 0.2 s; prints how many answers came back
+# (each request leaves in one write, so the DPI sees it in one segment)
+printf 'GET /v1/models HTTP/1.1\r\nHost: api.test\r\n\r\n' >"$TMP/req"
+keepalive() {
+	in_c timeout $(($1 + 5)) bash -c '
+		exec 3<>/dev/tcp/'"$S4"'/80 || exit 1
+		cat <&3 >"'"$TMP"'/ka.out" &
+		for i in $(seq 1 '$(($1 * 5))'); do
+			cat "'"$TMP"'/req" >&3
+			sleep 0.2
+		done
+		sleep 1; kill $!' 2>/dev/null
+	grep -c '^HTTP/1.1 200' "$TMP/ka.out"
+}
+long_download() { keepalive 3 >/dev/null; }
 run_case expiry early_expiry 20 long_download --policy "$G/ai-gateway.wasm" \
 	--policy-config 'hosts=api.test ttl_ms=100' --tick-interval 1s
+
+# the production failure: the guest's clock lags 2.5 s, the policy gives
+# 3 s TTLs refreshed every 1 s tick. Without sync the kernel enforces the
+# guest's deadline as is, 2.5 s early: verdicts expire on live flows and the
+# alarm catches it. With sync on, the same run raises no early expiry.
+run_case naive early_expiry 20 long_download --policy "$G/ai-gateway.wasm" \
+	--policy-config 'hosts=api.test ttl_ms=3000' --tick-interval 1s \
+	--guest-clock 'offset=-2500ms' --no-clock-sync
+if agent_start synced --metrics 127.0.0.1:0 --log "$TMP/synced.log" \
+	--policy "$G/ai-gateway.wasm" --policy-config 'hosts=api.test ttl_ms=3000' \
+	--tick-interval 1s --guest-clock 'offset=-2500ms'; then
+	n=$(keepalive 6)
+	scrape "$(metrics_port synced)" "$TMP/synced.prom"
+	v=$(metric "$TMP/synced.prom" 'lockstep_alarms_total{kind="early_expiry"}')
+	x=$(metric "$TMP/synced.prom" 'lockstep_events_total{kind="verdict_expired"}')
+	check "synced: 6 s on one connection, every request answered ($n of 30)" test "$n" = 30
+	check "synced: the same lagging guest raises no early expiry ($v alarms, $x expiries)" test "$v" = 0
+	r=$(metric "$TMP/synced.prom" 'lockstep_verdicts_total{verdict="pass"}')
+	check "synced:   the verdict was refreshed across its 3 s TTL ($r pass verdicts)" gt "$r" 3
+	kill -TERM "$AGENT"; wait "$AGENT" 2>/dev/null
+else
+	not_ok "synced: agent starts"; diag "$TMP/synced.err"
+fi
 
 # the two sides configured differently: the kernel beats every 100 ms,
 # user space expects 50 ms

@@ -1,0 +1,88 @@
+/* test_obs_report.c - the HTML report from a trace made by the recorder:
+ * plots present and drawn, fail-safe periods and alarms marked, latency
+ * paired through the flow arrows, bad input refused with a message. */
+#include "test.h"
+#include "obs/report.h"
+#include "obs/trace.h"
+
+#include <stdlib.h>
+
+static char *trace_text(void)
+{
+	struct ls_trace *t = ls_trace_new(4096, 0);
+	uint64_t k = 1000000000ull;
+	for (int i = 0; i < 50; i++, k += 100000000ull) {
+		ls_trace_slice(t, LS_TR_KERNEL_EVENTS, "flow_new", k, 1000, "\"flow_id\":1");
+		ls_trace_flow_start(t, LS_TR_KERNEL_EVENTS, (uint64_t)i + 1, k);
+		ls_trace_slice(t, LS_TR_GUEST, "dispatch", k + 20000, 30000, NULL);
+		ls_trace_slice(t, LS_TR_VERDICT, "verdict", k + 60000, 2000, NULL);
+		ls_trace_flow_end(t, LS_TR_VERDICT, (uint64_t)i + 1, k + 61000);
+		ls_trace_counter(t, "offset_us", k, 5000 + i);
+		ls_trace_counter(t, "round_trip_us", k, 40);
+	}
+	ls_trace_instant(t, LS_TR_KERNEL_BEAT, "failsafe enter", 2000000000ull, 'g', NULL);
+	ls_trace_instant(t, LS_TR_KERNEL_BEAT, "failsafe leave", 3000000000ull, 'g', NULL);
+	ls_trace_instant(t, LS_TR_ALARM, "alarm_early_expiry", 4000000000ull, 'p', NULL);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ls_trace_write(t, f, NULL, NULL, NULL);
+	fclose(f);
+	ls_trace_free(t);
+	return buf;
+}
+
+static int count(const char *s, const char *needle)
+{
+	int n = 0;
+	for (const char *p = s; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+TEST(plots_and_marks)
+{
+	char *tr = trace_text(), *html = NULL, err[256];
+	size_t len = 0;
+	FILE *f = open_memstream(&html, &len);
+	struct ls_report_summary sum;
+	CHECK_EQ_INT(ls_report_html(tr, f, "t<1>", &sum, err, sizeof(err)), 0);
+	fclose(f);
+	CHECK_EQ_INT(sum.events, 50);
+	CHECK_EQ_INT(sum.verdicts, 50);
+	CHECK_EQ_INT(sum.arrows, 50);
+	CHECK_EQ_INT(sum.failsafe_periods, 1);
+	CHECK_EQ_INT(sum.alarms, 1);
+	CHECK_EQ_INT(count(html, "<svg "), 5);
+	CHECK(strstr(html, "data-name=\"offset us\"") != NULL);
+	CHECK(strstr(html, "data-name=\"events/s\"") != NULL);
+	CHECK(count(html, "class=\"failsafe\"") >= 3); /* on each timeline */
+	CHECK(count(html, "class=\"alarm\"") >= 3);
+	CHECK(strstr(html, "early_expiry") != NULL);
+	CHECK(count(html, "class=\"bar\"") >= 2); /* latency and guest histograms */
+	CHECK(strstr(html, "t<1>") == NULL);      /* the title is escaped */
+	CHECK(strstr(html, "http://") == NULL || strstr(html, "xmlns=\"http://www.w3.org/2000/svg\""));
+	CHECK(strstr(html, "src=\"http") == NULL);
+	free(html);
+	free(tr);
+}
+
+TEST(bad_input)
+{
+	char err[256];
+	FILE *f = fopen("/dev/null", "w");
+	CHECK_EQ_INT(ls_report_html("{", f, "x", NULL, err, sizeof(err)), -1);
+	CHECK(strstr(err, "not JSON") != NULL);
+	CHECK_EQ_INT(ls_report_html("{\"a\":1}", f, "x", NULL, err, sizeof(err)), -1);
+	CHECK(strstr(err, "traceEvents") != NULL);
+	/* an empty trace still makes a page */
+	CHECK_EQ_INT(ls_report_html("{\"traceEvents\":[]}", f, "x", NULL, err, sizeof(err)), 0);
+	fclose(f);
+}
+
+int main(void)
+{
+	RUN(plots_and_marks);
+	RUN(bad_input);
+	return test_done();
+}
