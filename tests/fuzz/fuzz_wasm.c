@@ -1,6 +1,6 @@
 /* fuzz_wasm.c - libFuzzer target for the wasm engine: decode -> validate ->
  * instantiate (every import satisfied by a stub of the right type) -> call
- * every exported function that takes no arguments, under a small fuel
+ * every exported function with zero/null arguments, under a small fuel
  * budget and small memory/table caps. Any crash or sanitizer report is a
  * bug; inputs that found one live in tests/wasm/regress/.
  *
@@ -255,13 +255,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (lw_module_export(m, i, &name, &kind) || kind != 0)
 				continue;
 			const char *sig = lw_module_export_sig(m, name);
-			if (!sig || strncmp(sig, "()", 2))
+			const char *close = sig ? strchr(sig, ')') : NULL;
+			if (!close)
 				continue;
-			size_t nres = strlen(sig) - 2;
-			lw_value res[16];
-			if (nres > 16)
+			/* zero (or null) arguments of the right types */
+			size_t nargs = (size_t)(close - sig - 1), nres = strlen(close + 1);
+			lw_value args[16], res[16];
+			if (nargs > 16 || nres > 16)
 				continue;
-			lw_call(in, name, NULL, 0, res, nres);
+			for (size_t a = 0; a < nargs; a++) {
+				memset(&args[a], 0, sizeof(args[a]));
+				args[a].type = letter_type(sig[1 + a]);
+			}
+			lw_call(in, name, args, nargs, res, nres);
 			/* exercise the memory accessor on whatever the guest left */
 			uint64_t msize = lw_memory_size(in);
 			if (msize) {
