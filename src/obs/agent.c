@@ -315,10 +315,14 @@ static void alarmv(struct ls_obs *o, int kind, uint64_t ts_k, const char *msg,
 	struct alarm *a = &o->al[kind];
 	const char *name = ls_alarm_name(kind);
 	a->count++;
-	if (!a->open)
-		a->first_k = ts_k;
-	a->open = true;
 	a->last_k = ts_k;
+	/* Edge-triggered: a condition that persists (a guest clock 2 s off,
+	 * beat after beat) is one alarm that stays open until it clears, not
+	 * a log line, a trace instant and a count per observation. */
+	if (a->open)
+		return;
+	a->first_k = ts_k;
+	a->open = true;
 	snprintf(a->msg, sizeof(a->msg), "%s", msg);
 	ls_metric_add(o->alarms, name, 1);
 	ls_metric_set(o->alarm_active, name, 1);

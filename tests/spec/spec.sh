@@ -85,16 +85,18 @@ for wast in "$SUITE"/*.wast; do
 	fi
 	got[$base]=$p
 	all_pass=$((all_pass + p)) all_total=$((all_total + t)) all_text=$((all_text + x))
+	# text-format assert_malformed checks test a text parser this binary
+	# engine does not have: not applicable, shown apart, never as passes
 	note=""
-	[ "$x" -gt 0 ] && note=" ($x malformed-text checks counted as passed)"
+	[ "$x" -gt 0 ] && note=" (+$x text-format checks n/a)"
 	floor=${want[$base]:-$t}
 	[ -n "${LS_SPEC_STRICT:-}" ] && floor=$t
 	if [ "$p" -eq "$t" ]; then
-		echo "ok $n - $base.wast $p/$t$note"
+		echo "ok $n - $base.wast $((p - x))/$((t - x))$note"
 	elif [ "$p" -ge "$floor" ]; then
-		echo "ok $n - $base.wast $p/$t$note (incomplete; at or above the recorded $floor)"
+		echo "ok $n - $base.wast $((p - x))/$((t - x))$note (incomplete; at or above the recorded $floor)"
 	else
-		echo "not ok $n - $base.wast $p/$t$note (below the recorded $floor)"
+		echo "not ok $n - $base.wast $((p - x))/$((t - x))$note (below the recorded $floor)"
 		grep '^# line' "$log" | head -5
 		files_failed=$((files_failed + 1))
 	fi
@@ -114,5 +116,5 @@ if [ -n "${LS_SPEC_UPDATE:-}" ]; then
 	echo "# updated $EXPECTED"
 fi
 
-echo "# spec total: $all_pass/$all_total assertions passed outside simd_* ($all_text of them malformed-text, counted as passed); $skipped simd_* files skipped"
+echo "# spec total: $((all_pass - all_text))/$((all_total - all_text)) assertions passed outside simd_*; $all_text text-format assert_malformed checks not applicable to a binary engine (not counted); $skipped simd_* files skipped"
 [ "$files_failed" -eq 0 ]
