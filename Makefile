@@ -78,6 +78,12 @@ $(O)/asan/obj/%.o: src/%.c $(HDRS) | $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(ASAN_CFLAGS) -c $< -o $@
 
+# Sources that embed a BPF skeleton are rebuilt when it changes (the
+# order-only prerequisite above only makes sure it exists).
+SKEL_USERS := $(shell grep -l 'skel\.h' $(LIB_SRC) 2>/dev/null)
+$(patsubst src/%.c,$(O)/obj/%.o,$(SKEL_USERS)) \
+$(patsubst src/%.c,$(O)/asan/obj/%.o,$(SKEL_USERS)): $(SKELS)
+
 $(O)/liblockstep.a: $(LIB_OBJ)
 	@rm -f $@; ar rcs $@ $^
 

@@ -215,6 +215,19 @@ static __always_inline int failsafe_check(__u64 now, struct ls_scratch *s, __u32
 	return stale;
 }
 
+/* ICMP that keeps the network itself working: ICMPv6 errors (1-4) and
+ * neighbour discovery / router messages (133-137); ICMPv4 errors
+ * (unreachable 3, time exceeded 11, parameter problem 12). */
+static __always_inline int icmp_control(const struct ls_pkt *p)
+{
+	if (p->proto == IPPROTO_ICMPV6)
+		return (p->icmp_type >= 1 && p->icmp_type <= 4) ||
+		       (p->icmp_type >= 133 && p->icmp_type <= 137);
+	if (p->proto == IPPROTO_ICMP)
+		return p->icmp_type == 3 || p->icmp_type == 11 || p->icmp_type == 12;
+	return 0;
+}
+
 /* The verdict for this packet (pass or drop). */
 static __always_inline __u32 decide(const struct ls_flow_key *key, const struct ls_pkt *p,
 				    __u8 dir, struct ls_flow *f, const struct ls_config *cfg,
@@ -242,6 +255,11 @@ static __always_inline __u32 decide(const struct ls_flow_key *key, const struct 
 	}
 	if (v == LS_VERDICT_PASS || v == LS_VERDICT_DROP)
 		return v;
+	/* The network's own signalling is never a policy flow: neighbour
+	 * discovery (without it IPv6 stops working under a drop default) and
+	 * ICMP errors (path MTU discovery, unreachables for allowed flows). */
+	if (icmp_control(p))
+		return LS_VERDICT_PASS;
 	/* Undecided. A flow that has passed before keeps passing: neither an
 	 * expired verdict nor a drop default ever cuts a live connection. */
 	if (f->last_verdict == LS_VERDICT_PASS) {
@@ -328,6 +346,9 @@ static __always_inline void flow_end(struct ls_flow *f, const struct ls_flow_key
 	s->ev.u.end.pkts[1] = f->pkts[1];
 	s->ev.u.end.bytes[0] = f->bytes[0];
 	s->ev.u.end.bytes[1] = f->bytes[1];
+	/* The verdict belonged to this connection: a later one reusing the
+	 * 5-tuple must be announced and decided afresh, not inherit it. */
+	bpf_map_delete_elem(&verdicts, key);
 	count(LS_CNT_FLOW_END);
 	emit(&s->ev);
 }

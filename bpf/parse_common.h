@@ -33,6 +33,8 @@ struct ls_pkt {
 	__u8 family;    /* 4 or 6 */
 	__u8 tcp_flags; /* TCP flags byte (FIN 0x01 SYN 0x02 RST 0x04 ACK 0x10) */
 	__u8 first_frag;/* first fragment of a fragmented datagram */
+	__u8 icmp_type; /* ICMP/ICMPv6 type (0 for other protocols) */
+	__u8 pad[3];
 };
 
 #define LS_TCP_FIN 0x01

@@ -25,6 +25,7 @@ static __always_inline int parse_icmp(void *data, void *data_end, struct ls_pkt 
 		return LS_P_MALFORMED;
 	int echo = v6 ? (ih->type == 128 || ih->type == 129) : (ih->type == 8 || ih->type == 0);
 	p->sport = p->dport = echo ? bpf_ntohs(ih->id) : 0;
+	p->icmp_type = ih->type;
 	p->pay_off = off + sizeof(*ih);
 	p->pay_len = p->l4_end - p->pay_off;
 	return LS_P_OK;

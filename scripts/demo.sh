@@ -1,65 +1,117 @@
 #!/usr/bin/env bash
-# demo.sh - lockstep's built-in demo (`make demo`): two network namespaces
-# joined by a veth, nginx and an openssl TLS server on one side, real clients
-# on the other, and lockstep attached to the server side in the kernel. It
-# drives HTTP, TLS and DNS traffic, shows what the data plane saw, drops one
-# flow by verdict, kills and restarts the agent under a running transfer, and
-# cleans everything up. Needs root. Uses only 198.18.0.0/15 and 2001:db8::/32.
+# demo.sh - lockstep's built-in demo (`make demo`), in under two minutes:
+#
+#   client ns (198.18.1.1) --veth-- server ns (198.18.1.2): nginx stands in
+#   for an inference API; lockstep is attached to the server-side veth with
+#   the ai-gateway policy (guests/ai-gateway.c), the heartbeat and clock
+#   mapping on, and a guest clock that lags the kernel (offset, delay, 1 ms
+#   quantum) -- the production failure lockstep exists to prevent.
+#
+# It drives real traffic (long keep-alive downloads that outlive several
+# verdict TTLs, chat requests against a quota, an unknown host), reloads the
+# policy under load, stalls the agent (SIGSTOP) to show fail-safe and
+# recovery, then prints a summary and leaves build/demo/{trace.json,
+# report.html,metrics.txt,log.jsonl}. Needs root; uses only 198.18.0.0/15
+# and 2001:db8::/32; removes everything it made on every exit path.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 LS_ROOT=$PWD
 LS_BIN=${LS_BIN:-$LS_ROOT/build/lockstep}
+OUT=$LS_ROOT/build/demo
 [ "$(id -u)" = 0 ] || { echo "demo: needs root (network namespaces, BPF)" >&2; exit 1; }
 . tests/integration/lib/topo.sh
 topo_init demo
-demo_cleanup() {
-	T_FAIL=0 topo_cleanup >/dev/null 2>&1
-}
+demo_cleanup() { T_FAIL=0 topo_cleanup >/dev/null 2>&1; }
 trap demo_cleanup EXIT
+rm -rf "$OUT" && mkdir -p "$OUT"
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 fail() { echo "demo: $*" >&2; exit 1; }
+HOST=api.inference.example
+GUEST_CLOCK='offset=-2s,delay=3ms,quantum=1ms'
 
-say "topology: client $C4 / $C6  <-veth->  server $S4 / $S6"
+say "topology: client $C4  <-veth->  server $S4 (nginx as an inference API)"
 topo_up || fail "could not create the namespaces"
-nginx_start || fail "nginx did not start"
-tls_start || fail "openssl s_server did not start"
+mkdir -p "$TMP/www/v1/chat" "$TMP/ngx-body" "$TMP/ngx-proxy"
+head -c 1500k /dev/zero >"$TMP/www/v1/models"
+head -c 2M /dev/zero >"$TMP/www/v1/chat/completions"  # big enough that a refusal cuts it
+cat >"$TMP/nginx.conf" <<NGX
+user root;
+worker_processes 1;
+pid $TMP/nginx.pid;
+error_log $TMP/nginx-error.log;
+events { worker_connections 512; }
+http {
+  access_log off;
+  client_body_temp_path $TMP/ngx-body;
+  proxy_temp_path $TMP/ngx-proxy;
+  # paced like a model streaming tokens: a refusal lands mid-response
+  server { listen $S4:80; root $TMP/www; limit_rate 2m; error_page 405 =200 \$uri; }
+}
+NGX
+in_s nginx -c "$TMP/nginx.conf" -p "$TMP" -e "$TMP/nginx-error.log" &&
+	wait_for 5 test -s "$TMP/nginx.pid" || fail "nginx did not start"
 
-say "attaching lockstep to the server-side veth"
-agent_start demo || { cat "$TMP/demo.err"; fail "agent did not start"; }
-grep -E 'attached|running' "$TMP/demo.err" | sed 's/^/  /'
+say "lockstep: ai-gateway policy, heartbeat on, guest clock lagging ($GUEST_CLOCK)"
+SOCK=$TMP/control.sock
+agent_start demo --policy build/guests/ai-gateway.wasm \
+	--policy-config "hosts=$HOST quota_chat=3 window_ms=600000 ttl_ms=1500" \
+	--tick-interval 500ms --heartbeat --beat-interval 100ms --guest-clock "$GUEST_CLOCK" \
+	--metrics 127.0.0.1:0 --trace "$OUT/trace.json" --log "$OUT/log.jsonl" \
+	--control-socket "$SOCK" || { cat "$TMP/demo.err"; fail "agent did not start"; }
+grep -E 'attached|adopted' "$TMP/demo.err" | sed 's/^/  /'
+PORT=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$TMP/demo.err" "$OUT/log.jsonl" 2>/dev/null | head -1)
 
-say "traffic: HTTP (v4, v6), TLS with SNI, DNS"
-in_c curl -sS -o /dev/null -H 'Host: api.inference.example' http://$S4/v1/models && echo "  curl http://$S4/v1/models: ok"
-in_c curl -sS -o /dev/null -g "http://[$S6]/index.html" && echo "  curl http://[$S6]/: ok"
-echo | in_c timeout 5 openssl s_client -connect $S4:443 -servername chat.inference.example >/dev/null 2>&1 && echo "  openssl s_client -servername chat.inference.example: ok"
-in_c dig +tries=1 +time=1 @$S4 models.inference.example >/dev/null 2>&1; echo "  dig models.inference.example: sent"
+# allowed traffic: downloads of ~4 s each (TTL 1.5 s, refreshed on ticks)
+DL=0
+download() { # N: one long request on its own connection; records ok/fail
+	if in_c curl -sS -o /dev/null --max-time 20 --limit-rate 400k -H "Host: $HOST" \
+		"http://$S4/v1/models" 2>>"$TMP/dl.err"; then echo ok >>"$TMP/dl.res"; else echo fail >>"$TMP/dl.res"; fi
+}
+wave() { # COUNT: start COUNT downloads in the background
+	for _ in $(seq "$1"); do download & DLP+=($!); DL=$((DL + 1)); sleep 0.05; done
+}
+DLP=()
+
+say "traffic under a lagging guest clock (sync on)"
+wave 12
+for i in 1 2 3 4 5; do
+	if in_c curl -sS -o /dev/null --max-time 5 -X POST -H "Host: $HOST" -d '{}' \
+		"http://$S4/v1/chat/completions" 2>/dev/null; then echo "  chat request $i: allowed"
+	else echo "  chat request $i: refused (quota of 3 per client)"; fi
+done
+in_c curl -sS -o /dev/null --max-time 5 -H 'Host: unknown.example.org' "http://$S4/v1/models" 2>/dev/null &&
+	echo "  unknown host: allowed (unexpected)" || echo "  unknown host: denied"
+
+say "policy reload under load"
+wave 6
 sleep 1
+"$LS_BIN" reload --socket "$SOCK" 2>&1 | sed 's/^/  /'
 
-say "what the kernel data plane saw (DPI events)"
-grep '"event":"dpi"' "$TMP/demo.json" | jq -c '{proto, src, dst, dport, http_method, http_host, http_path, tls_sni, dns_qname} | with_entries(select(.value != null))' | sed 's/^/  /'
-
-say "dropping one flow by verdict"
-"$LS_BIN" verdict set --pin-dir "$PIN_DIR" --flow "tcp $C4 40404 $S4 80" drop --ttl 60s | sed 's/^/  /'
-drops0=$("$LS_BIN" counters --json --pin-dir "$PIN_DIR" | jq .drop_verdict)
-if in_c curl -sS -o /dev/null --max-time 2 --local-port 40404 http://$S4/ 2>/dev/null; then
-	echo "  client port 40404: got through (unexpected)"; RC=1
-else
-	drops1=$("$LS_BIN" counters --json --pin-dir "$PIN_DIR" | jq .drop_verdict)
-	echo "  client port 40404: dropped in the kernel ($((drops1 - drops0)) packets)"
-	[ "$drops1" -gt "$drops0" ] || RC=1
-fi
-in_c curl -sS -o /dev/null --max-time 2 --local-port 40405 http://$S4/ && echo "  client port 40405: ok (other flows still pass)"
-
-say "agent killed (SIGKILL) and restarted during a transfer"
-in_c curl -sS -o "$TMP/big.out" --limit-rate 4m --max-time 30 http://$S4/big.bin &
-CURL=$!
+say "guest stall: the agent is stopped for 2 s (SIGSTOP)"
+wave 6
+sleep 0.5
+kill -STOP "$AGENT"
+sleep 2
+FS_IN=$("$LS_BIN" counters --json --pin-dir "$PIN_DIR" | jq '.failsafe_enter // 0')
+kill -CONT "$AGENT"
 sleep 1
-kill -9 "$AGENT"; wait "$AGENT" 2>/dev/null
-agent_start demo2 || fail "agent did not restart"
-grep adopted "$TMP/demo2.err" | sed 's/^/  /'
-if wait "$CURL"; then echo "  transfer completed: $(stat -c %s "$TMP/big.out") bytes, connection never dropped"; else echo "  transfer FAILED"; RC=1; fi
+FS_OUT=$("$LS_BIN" counters --json --pin-dir "$PIN_DIR" | jq '.failsafe_leave // 0')
+echo "  data plane entered fail-safe: $FS_IN time(s); left it when beats resumed: $FS_OUT time(s)"
 
-say "kernel counters"
-"$LS_BIN" counters --pin-dir "$PIN_DIR" | sed 's/^/  /'
-exit "${RC:-0}"
+say "waiting for every connection to finish"
+for p in "${DLP[@]}"; do wait "$p"; done
+[ -n "$PORT" ] && in_s curl -sS --max-time 5 "http://127.0.0.1:$PORT/metrics" >"$OUT/metrics.txt"
+"$LS_BIN" status --socket "$SOCK" 2>/dev/null | sed 's/^/  /' | head -20
+kill -TERM "$AGENT"; wait "$AGENT" 2>/dev/null
+"$LS_BIN" report "$OUT/trace.json" -o "$OUT/report.html" 2>&1 | sed 's/^/  /'
+
+OK=$(grep -c ok "$TMP/dl.res" 2>/dev/null); FAILED=$(grep -c fail "$TMP/dl.res" 2>/dev/null)
+say "summary"
+echo "  allowed long-lived connections: $DL, completed: ${OK:-0}, dropped: ${FAILED:-0}"
+echo "  guest clock: $GUEST_CLOCK; fail-safe entered $FS_IN, left $FS_OUT"
+echo "  alarms raised:"
+grep '"alarm"' "$OUT/log.jsonl" 2>/dev/null | jq -r '"    " + .alarm + ": " + .msg' | sort | uniq -c | sed 's/^ */  /'
+grep -q '"alarm"' "$OUT/log.jsonl" 2>/dev/null || echo "    none"
+echo "  files: $OUT/trace.json, $OUT/report.html, $OUT/metrics.txt, $OUT/log.jsonl"
+[ "${FAILED:-1}" -eq 0 ] && [ "${OK:-0}" -eq "$DL" ]

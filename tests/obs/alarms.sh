@@ -12,6 +12,7 @@
 #  - beat interval:    kernel and user space configured differently
 #  - offset jump:      --guest-clock 'step=+50ms@2s'
 #  - fail-safe:        the agent stopped (SIGSTOP) for a second
+#  - ring-buffer loss: per-packet tracing while the agent is stopped
 set -uo pipefail
 . "$(dirname "$0")/lib/obs.sh"
 policy_init oalarm
@@ -110,4 +111,14 @@ stall() {
 	kill -STOP "$AGENT"; sleep 1; kill -CONT "$AGENT"; sleep 1
 }
 run_case stall failsafe 10 stall --heartbeat --beat-interval 100ms
-skip "ring-buffer loss alarm end to end" "lockstep run has no option to shrink the ring buffer"
+# ring-buffer loss: per-packet tracing on, the agent stopped while wrk
+# runs; the kernel's 4 MiB ring fills up and reservations fail
+ringfill() {
+	sleep 1.2 # the first counter reading is the baseline
+	"$LS_BIN" trace level 1,0 >/dev/null
+	kill -STOP "$AGENT"
+	in_c wrk -t 2 -c 16 -d 2s -H 'Host: api.test' "http://$S4/v1/models" >/dev/null 2>&1
+	kill -CONT "$AGENT"
+	sleep 1.5
+}
+run_case ring ringbuf_loss 20 ringfill --policy "$G/ai-gateway.wasm" --policy-config 'hosts=api.test'

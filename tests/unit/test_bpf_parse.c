@@ -85,6 +85,7 @@ struct spec {
 	int udp_len_delta;  /* added to the UDP length */
 	int swap;           /* reply direction: swap addresses and ports */
 	uint8_t host;       /* last address byte of the client (flow variety) */
+	int icmp_type;      /* ICMP/ICMPv6 type override (default: echo) */
 };
 
 static void put16(uint8_t *p, uint16_t v)
@@ -129,6 +130,8 @@ static size_t build(const struct spec *s, uint8_t *o)
 	} else if (s->proto == 1 || s->proto == 58) {
 		memset(l4, 0, 8);
 		l4[0] = s->proto == 1 ? (s->swap ? 0 : 8) : (s->swap ? 129 : 128);
+		if (s->icmp_type)
+			l4[0] = (uint8_t)s->icmp_type;
 		put16(l4 + 4, s->sport);
 		l4n = 8;
 	} else {
@@ -869,6 +872,61 @@ TEST(failsafe_honours_expired_verdicts)
 	set_liveness(LS_FAILSAFE_OFF, 0, 0);
 }
 
+TEST(default_drop_spares_neighbour_discovery_and_icmp_errors)
+{
+	/* Under a drop default IPv6 must keep working: neighbour discovery and
+	 * ICMP errors are the network's signalling, not policy flows. */
+	struct ls_config c = {.default_verdict = LS_VERDICT_DROP};
+	ls_testrun_set_config(T, &c);
+	for (int t = 133; t <= 137; t++) {
+		struct spec nd = {.v6 = 1, .proto = 58, .icmp_type = t, .host = 40};
+		CHECK_EQ_INT(run(&nd), XDP_PASS);
+	}
+	struct spec too_big = {.v6 = 1, .proto = 58, .icmp_type = 2, .host = 41};
+	CHECK_EQ_INT(run(&too_big), XDP_PASS);
+	struct spec unreach = {.proto = 1, .icmp_type = 3, .host = 42};
+	CHECK_EQ_INT(run(&unreach), XDP_PASS);
+	/* an echo request is an ordinary flow and gets the default */
+	struct spec echo6 = {.v6 = 1, .proto = 58, .sport = next_port(), .host = 43};
+	CHECK_EQ_INT(run(&echo6), XDP_DROP);
+	struct spec echo4 = {.proto = 1, .sport = next_port(), .host = 44};
+	CHECK_EQ_INT(run(&echo4), XDP_DROP);
+	ls_testrun_set_config(T, NULL);
+}
+
+TEST(flow_end_forgets_the_verdict_of_that_connection)
+{
+	/* A drop verdict on a connection that ended must not cling to a new
+	 * connection reusing the 5-tuple: it is announced and decided afresh. */
+	struct spec s = {.proto = 6, .sport = next_port(), .dport = 80, .tcp_flags = 0x02};
+	run(&s);
+	const struct ls_event *e = find_kind(LS_EV_FLOW_NEW);
+	CHECK(e != NULL);
+	if (!e)
+		return;
+	struct ls_flow_key k = e->key;
+	set_verdict(&k, LS_VERDICT_PASS, 0);
+	s.swap = 1, s.tcp_flags = 0x14, run(&s); /* RST ends it */
+	CHECK(find_kind(LS_EV_FLOW_END) != NULL);
+	struct ls_verdict_rec r;
+	CHECK(bpf_map_lookup_elem(verdicts_fd(), &k, &r) != 0); /* gone */
+	s.swap = 0, s.tcp_flags = 0x02, run(&s);
+	CHECK_EQ_INT(count_kind(LS_EV_FLOW_NEW), 1);
+
+	/* a verdict set before a flow's first packet is kept for it */
+	struct spec pre = {.proto = 6, .sport = next_port(), .dport = 80, .tcp_flags = 0x02};
+	run(&pre);
+	e = find_kind(LS_EV_FLOW_NEW);
+	if (!e)
+		return;
+	k = e->key;
+	pre.tcp_flags = 0x14, run(&pre);
+	set_verdict(&k, LS_VERDICT_DROP, 0);
+	pre.tcp_flags = 0x02;
+	CHECK_EQ_INT(run(&pre), XDP_DROP);
+	bpf_map_delete_elem(verdicts_fd(), &k);
+}
+
 int main(void)
 {
 	char err[256];
@@ -896,6 +954,8 @@ int main(void)
 	RUN(trace_level_emits_filtered_packet_events);
 	RUN(expired_verdict_reannounces_and_never_drops);
 	RUN(failsafe_honours_expired_verdicts);
+	RUN(default_drop_spares_neighbour_discovery_and_icmp_errors);
+	RUN(flow_end_forgets_the_verdict_of_that_connection);
 	ls_testrun_close(T);
 	return test_done();
 }
