@@ -302,10 +302,16 @@ const char *ls_metric_fmt_value(char *buf, double v)
 		return strcpy(buf, "NaN");
 	if (isinf(v))
 		return strcpy(buf, v > 0 ? "+Inf" : "-Inf");
-	if (v == floor(v) && fabs(v) < 9007199254740992.0)
+	if (v == floor(v) && fabs(v) < 9007199254740992.0) {
 		snprintf(buf, 32, "%.0f", v);
-	else
-		snprintf(buf, 32, "%.17g", v);
+		return buf;
+	}
+	/* the shortest text that reads back as the same double */
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, 32, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
 	return buf;
 }
 
@@ -370,9 +376,6 @@ int ls_metrics_write(const struct ls_metrics *reg, FILE *f)
 				if (b < m->nbounds) {
 					cum += s->buckets[b];
 					ls_metric_fmt_value(le, m->bounds[b]);
-					/* le values read as floats: keep a decimal form */
-					if (m->bounds[b] < 1e-3 || m->bounds[b] >= 1e21)
-						snprintf(le, sizeof(le), "%g", m->bounds[b]);
 				} else {
 					cum = s->count;
 					strcpy(le, "+Inf");

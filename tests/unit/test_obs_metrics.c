@@ -140,6 +140,9 @@ TEST(values)
 	CHECK_EQ_STR(ls_metric_fmt_value(b, -INFINITY), "-Inf");
 	CHECK_EQ_STR(ls_metric_fmt_value(b, NAN), "NaN");
 	CHECK_EQ_STR(ls_metric_fmt_value(b, 1e20), "1e+20");
+	CHECK_EQ_STR(ls_metric_fmt_value(b, 0.005), "0.005");     /* shortest form */
+	CHECK_EQ_STR(ls_metric_fmt_value(b, 2.5e-6), "2.5e-06");
+	CHECK_EQ_STR(ls_metric_fmt_value(b, 0.1 + 0.2), "0.30000000000000004");
 }
 
 /* The checker itself must refuse what is wrong, or the tests above prove
