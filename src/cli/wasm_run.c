@@ -34,17 +34,30 @@ static const char *trap_kind(lw_call_result k)
 	return "unknown";
 }
 
-static void print_trap(const char *path, const lw_trap_info *t)
+/* " (name)" from the module's name section, or "" */
+static const char *fname(const lw_module *m, int64_t idx, char *buf, size_t len)
 {
+	const char *n = idx >= 0 && idx <= UINT32_MAX ? lw_module_func_name(m, (uint32_t)idx) : NULL;
+	if (!n)
+		return "";
+	snprintf(buf, len, " (%s)", n);
+	return buf;
+}
+
+static void print_trap(const char *path, const lw_trap_info *t, const lw_module *m)
+{
+	char nb[160];
 	fprintf(stderr, "%s: trap: %s (%s)", path, t->message[0] ? t->message : lw_trap_message(t->kind),
 		trap_kind(t->kind));
 	if (t->func_index >= 0)
-		fprintf(stderr, " in function %" PRId64, t->func_index);
+		fprintf(stderr, " in function %" PRId64 "%s", t->func_index,
+			fname(m, t->func_index, nb, sizeof nb));
 	fprintf(stderr, "\n");
 	if (t->stack_depth > 0) {
 		fprintf(stderr, "wasm stack (innermost first):\n");
 		for (int i = 0; i < t->stack_depth && i < LW_TRAP_STACK_MAX; i++)
-			fprintf(stderr, "  #%d function %" PRIu32 "\n", i, t->stack[i]);
+			fprintf(stderr, "  #%d function %" PRIu32 "%s\n", i, t->stack[i],
+				fname(m, t->stack[i], nb, sizeof nb));
 	}
 }
 
@@ -136,7 +149,7 @@ int wasm_run(int argc, char **argv)
 		lw_trap_info t;
 		int code = lw_wasi_run_start(w, in, &t);
 		if (code < 0) {
-			print_trap(path, &t);
+			print_trap(path, &t, m);
 			rc = WASM_EXIT_TRAP;
 		} else {
 			rc = code > 255 ? 255 : code;

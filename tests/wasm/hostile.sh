@@ -42,7 +42,7 @@ expect_trap "infinite loop stopped by fuel" "out_of_fuel" --fuel 5000000 "$H/inf
 expect_trap "unbounded recursion" "call stack exhausted|stack_exhausted" "$H/recursion.wasm"
 expect_trap "unbounded mutual recursion via call_indirect" "call stack exhausted|stack_exhausted" "$H/mutual_recursion.wasm"
 expect_trap "unreachable three calls deep" "unreachable" "$H/unreachable.wasm"
-if grep -q 'wasm stack' "$err"; then ok "trap report shows the wasm stack"; else notok "trap report shows the wasm stack"; diag; fi
+if grep -q 'wasm stack' "$err" && grep -q 'function 1 (middle)' "$err"; then ok "trap report shows the wasm stack with function names"; else notok "trap report shows the wasm stack with function names"; diag; fi
 expect_exit "memory.grow past --max-memory returns -1 (check number otherwise)" 0 --max-memory 16 "$H/grow_limit.wasm"
 expect_exit "bad pointers and unsupported calls get errnos (check number otherwise)" 0 "$H/wasi_badptr.wasm"
 expect_exit "proc_exit from 50 calls deep" 42 "$H/exit_code.wasm"

@@ -33,11 +33,11 @@ $(O)/wasm/%.wasm: tests/wasm/progs/%.c
 
 $(O)/wasm/hostile/%.wasm: tests/wasm/hostile/%.wat
 	@mkdir -p $(@D)
-	$(TW_WAT2WASM) $< -o $@
+	$(TW_WAT2WASM) --debug-names $< -o $@
 
 $(O)/wasm/unit/%.wasm: tests/wasm/unit/%.wat
 	@mkdir -p $(@D)
-	$(TW_WAT2WASM) $< -o $@
+	$(TW_WAT2WASM) --debug-names $< -o $@
 
 $(O)/wasm/hostile/many_funcs.wasm: tests/wasm/gen_many_funcs.sh
 	@mkdir -p $(@D)
