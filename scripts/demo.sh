@@ -114,6 +114,6 @@ echo "  alarms raised:"
 grep '"alarm"' "$OUT/log.jsonl" 2>/dev/null | jq -r '"    " + .alarm + ": " + .msg' | sort | uniq -c | sed 's/^ */  /'
 grep -q '"alarm"' "$OUT/log.jsonl" 2>/dev/null || echo "    none"
 echo "  (expected here: offset, from the injected -2 s guest clock that the mapping"
-echo "   absorbs; failsafe and early_expiry, from the deliberate 2 s stall)"
+echo "   absorbs; failsafe, from the deliberate 2 s stall)"
 echo "  files: $OUT/trace.json, $OUT/report.html, $OUT/metrics.txt, $OUT/log.jsonl"
 [ "${FAILED:-1}" -eq 0 ] && [ "${OK:-0}" -eq "$DL" ]

@@ -431,7 +431,10 @@ void ls_obs_event(struct ls_obs *o, const struct ls_event *ev, uint64_t now)
 	case LS_EV_VERDICT_EXPIRED: {
 		fe = flow(o, ev->flow_id, false);
 		bool ended = fe && fe->ended;
-		if (ls_detect_early_expiry(&o->cfg.detect, ev->ts_k, ev->u.expired.deadline_k, ended))
+		/* the seed's symptom is an allowed flow losing its verdict; a
+		 * drop verdict running out on a retransmitting peer is not it */
+		if (ev->u.expired.verdict == LS_VERDICT_PASS &&
+		    ls_detect_early_expiry(&o->cfg.detect, ev->ts_k, ev->u.expired.deadline_k, ended))
 			ls_obs_alarm(o, LS_ALARM_EARLY_EXPIRY, ev->ts_k,
 				     "a verdict expired while its flow was still active",
 				     "\"flow_id\":%llu,\"deadline_k\":%llu,\"late_ns\":%lld,\"verdict\":%u",

@@ -134,6 +134,11 @@ TEST(hub_raises_alarms)
 	ex.kind = LS_EV_VERDICT_EXPIRED;
 	ex.u.expired.deadline_k = fake_k + 1000000000ull;
 	ex.ts_k = ex.u.expired.deadline_k + 1000000;
+	/* a drop verdict running out on a live peer is not the symptom */
+	ex.u.expired.verdict = LS_VERDICT_DROP;
+	ls_obs_event(o, &ex, ex.ts_k + 1000);
+	CHECK_EQ_INT(ls_obs_alarm_count(o, LS_ALARM_EARLY_EXPIRY), 0);
+	ex.u.expired.verdict = LS_VERDICT_PASS;
 	ls_obs_event(o, &ex, ex.ts_k + 1000);
 	CHECK_EQ_INT(ls_obs_alarm_count(o, LS_ALARM_EARLY_EXPIRY), 1);
 	/* a flow that ended does not count */

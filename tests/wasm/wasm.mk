@@ -3,7 +3,7 @@
 #   tests/wasm/progs/*.c   -> build/wasm/NAME.wasm        clang --target=wasm32-wasi
 #   tests/wasm/hostile/*.wat -> build/wasm/hostile/*.wasm  wat2wasm
 #   tests/wasm/unit/*.wat  -> build/wasm/unit/*.wasm       (read by unit tests)
-#   gen_many_funcs.sh      -> build/wasm/hostile/many_funcs.wasm (100k functions)
+#   lib/gen_many_funcs.sh      -> build/wasm/hostile/many_funcs.wasm (100k functions)
 #   tests/wasm/as/hello.ts -> build/wasm/as_hello.wasm    AssemblyScript + wasi-shim
 #   bench/wasm/*.c         -> build/wasm/bench/*.wasm     (and native, in the bench)
 
@@ -39,9 +39,9 @@ $(O)/wasm/unit/%.wasm: tests/wasm/unit/%.wat
 	@mkdir -p $(@D)
 	$(TW_WAT2WASM) --debug-names $< -o $@
 
-$(O)/wasm/hostile/many_funcs.wasm: tests/wasm/gen_many_funcs.sh
+$(O)/wasm/hostile/many_funcs.wasm: tests/wasm/lib/gen_many_funcs.sh
 	@mkdir -p $(@D)
-	tests/wasm/gen_many_funcs.sh 100000 > $(O)/wasm/hostile/many_funcs.wat
+	tests/wasm/lib/gen_many_funcs.sh 100000 > $(O)/wasm/hostile/many_funcs.wat
 	$(TW_WAT2WASM) $(O)/wasm/hostile/many_funcs.wat -o $@
 
 $(O)/wasm/as_hello.wasm: tests/wasm/as/hello.ts tests/wasm/as/package-lock.json
