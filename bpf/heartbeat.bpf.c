@@ -30,24 +30,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define LS_BPF_F_TIMER_ABS (1ULL << 0)
 #define LS_CLOCK_BOOTTIME 7
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ls_liveness);
-} liveness SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, LS_CNT__MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 22);
-} events SEC(".maps");
+/* liveness, counters, events: shared with the other object */
+#include "shared_maps.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

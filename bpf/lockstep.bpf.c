@@ -52,24 +52,8 @@ struct {
 	__type(value, struct ls_config);
 } config SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ls_liveness);
-} liveness SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, LS_CNT__MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} counters SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 22);
-} events SEC(".maps");
+/* liveness, counters, events: shared with the other object */
+#include "shared_maps.h"
 
 /* Per-CPU working memory: the event under construction and the payload copy
  * (too big for the 512-byte BPF stack). Not state: nothing survives a packet. */
