@@ -23,7 +23,9 @@ http {
   client_body_temp_path $TMP/ngx-body;
   proxy_temp_path $TMP/ngx-proxy;
   # static files answer POST too (a stand-in for an inference API)
-  server { listen $S4:80; root $TMP/www; error_page 405 =200 \$uri; }
+  # paced (0.5 s per 2 MB answer) so a refusal verdict, written a few ms after
+  # the request, always lands before the answer has been delivered in full
+  server { listen $S4:80; root $TMP/www; limit_rate 4m; error_page 405 =200 \$uri; }
 }
 NGX
 in_s nginx -c "$TMP/nginx.conf" -p "$TMP" -e "$TMP/nginx-error.log" &&
