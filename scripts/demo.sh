@@ -32,25 +32,12 @@ GUEST_CLOCK='offset=-2s,delay=3ms,quantum=1ms'
 
 say "topology: client $C4  <-veth->  server $S4 (nginx as an inference API)"
 topo_up || fail "could not create the namespaces"
-mkdir -p "$TMP/www/v1/chat" "$TMP/ngx-body" "$TMP/ngx-proxy"
+mkdir -p "$TMP/www/v1/chat"
 head -c 1500k /dev/zero >"$TMP/www/v1/models"
 head -c 2M /dev/zero >"$TMP/www/v1/chat/completions"  # big enough that a refusal cuts it
-cat >"$TMP/nginx.conf" <<NGX
-user root;
-worker_processes 1;
-pid $TMP/nginx.pid;
-error_log $TMP/nginx-error.log;
-events { worker_connections 512; }
-http {
-  access_log off;
-  client_body_temp_path $TMP/ngx-body;
-  proxy_temp_path $TMP/ngx-proxy;
-  # paced like a model streaming tokens: a refusal lands mid-response
-  server { listen $S4:80; root $TMP/www; limit_rate 2m; error_page 405 =200 \$uri; }
-}
-NGX
-in_s nginx -c "$TMP/nginx.conf" -p "$TMP" -e "$TMP/nginx-error.log" &&
-	wait_for 5 test -s "$TMP/nginx.pid" || fail "nginx did not start"
+# answers POST (a stand-in for an inference API), paced like a model streaming
+# tokens, so a refusal lands mid-response
+nginx_start 'limit_rate 2m; error_page 405 =200 $uri;' || fail "nginx did not start"
 
 say "lockstep: ai-gateway policy, heartbeat on, guest clock lagging ($GUEST_CLOCK)"
 SOCK=$TMP/control.sock

@@ -7,29 +7,15 @@
 set -uo pipefail
 . "$(dirname "$0")/lib/policy.sh"
 policy_init paigw
-mkdir -p "$TMP/www/v1/chat" "$TMP/ngx-body" "$TMP/ngx-proxy"
+mkdir -p "$TMP/www/v1/chat"
 head -c 2M /dev/zero >"$TMP/www/v1/chat/completions"
 head -c 2M /dev/zero >"$TMP/www/v1/models"
 head -c 2M /dev/zero >"$TMP/www/v1/embeddings"
 head -c 2M /dev/zero >"$TMP/www/admin"
-cat >"$TMP/nginx.conf" <<NGX
-user root;
-worker_processes 1;
-pid $TMP/nginx.pid;
-error_log $TMP/nginx-error.log;
-events { worker_connections 256; }
-http {
-  access_log $TMP/nginx-access.log;
-  client_body_temp_path $TMP/ngx-body;
-  proxy_temp_path $TMP/ngx-proxy;
-  # static files answer POST too (a stand-in for an inference API)
-  # paced (0.5 s per 2 MB answer) so a refusal verdict, written a few ms after
-  # the request, always lands before the answer has been delivered in full
-  server { listen $S4:80; root $TMP/www; limit_rate 4m; error_page 405 =200 \$uri; }
-}
-NGX
-in_s nginx -c "$TMP/nginx.conf" -p "$TMP" -e "$TMP/nginx-error.log" &&
-	wait_for 5 test -s "$TMP/nginx.pid" || { echo "Bail out! nginx did not start"; exit 1; }
+# static files answer POST too (a stand-in for an inference API), paced (0.5 s
+# per 2 MB answer) so a refusal verdict, written a few ms after the request,
+# always lands before the answer has been delivered in full
+nginx_start 'limit_rate 4m; error_page 405 =200 $uri;' || { echo "Bail out! nginx did not start"; exit 1; }
 if agent_start a1 --policy "$G/ai-gateway.wasm" \
 	--policy-config 'hosts=api.example.com quota_chat=2 window_ms=600000 ttl_ms=3000'; then
 	ok "agent runs the ai-gateway policy"

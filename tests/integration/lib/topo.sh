@@ -79,7 +79,9 @@ wait_for() {
 	done
 }
 
-nginx_start() { # serves $TMP/www on :80 of the server namespace
+# nginx_start [DIRECTIVES]: serves $TMP/www on :80 of the server namespace;
+# DIRECTIVES go into the server block (e.g. pacing, answering POST)
+nginx_start() {
 	mkdir -p "$TMP/www" "$TMP/ngx-body" "$TMP/ngx-proxy"
 	echo "hello from lockstep test" >"$TMP/www/index.html"
 	head -c 12M /dev/zero >"$TMP/www/big.bin"
@@ -93,7 +95,7 @@ http {
   access_log $TMP/nginx-access.log;
   client_body_temp_path $TMP/ngx-body;
   proxy_temp_path $TMP/ngx-proxy;
-  server { listen $S4:80; listen [$S6]:80; root $TMP/www; }
+  server { listen $S4:80; listen [$S6]:80; root $TMP/www; ${1:-} }
 }
 NGX
 	in_s nginx -c "$TMP/nginx.conf" -p "$TMP" -e "$TMP/nginx-error.log" || return 1
