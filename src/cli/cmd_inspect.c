@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dataplane/dataplane.h"
 #include "dataplane/event_json.h"
 #include "dataplane/pcap_read.h"
 #include "dataplane/testrun.h"
@@ -46,24 +47,6 @@ static void print_event(void *ctx, const struct ls_event *ev)
 	(void)ctx;
 	ls_event_json_print(stdout, ev);
 }
-
-static const char *const counter_names[LS_CNT__MAX] = {
-	[LS_CNT_PKTS] = "pkts", [LS_CNT_PASS] = "pass",
-	[LS_CNT_DROP_VERDICT] = "drop_verdict", [LS_CNT_DROP_DEFAULT] = "drop_default",
-	[LS_CNT_DROP_FAILSAFE] = "drop_failsafe", [LS_CNT_UNPARSED_ETH] = "unparsed_eth",
-	[LS_CNT_UNPARSED_ETHERTYPE] = "unparsed_ethertype",
-	[LS_CNT_UNPARSED_IPV4] = "unparsed_ipv4", [LS_CNT_UNPARSED_IPV6] = "unparsed_ipv6",
-	[LS_CNT_UNPARSED_IPV6_EXT] = "unparsed_ipv6_ext", [LS_CNT_UNPARSED_L4] = "unparsed_l4",
-	[LS_CNT_UNPARSED_PROTO] = "unparsed_proto", [LS_CNT_FRAGMENT] = "fragment",
-	[LS_CNT_FLOW_NEW] = "flow_new", [LS_CNT_FLOW_END] = "flow_end",
-	[LS_CNT_DPI_HTTP] = "dpi_http", [LS_CNT_DPI_TLS] = "dpi_tls", [LS_CNT_DPI_DNS] = "dpi_dns",
-	[LS_CNT_DPI_MALFORMED] = "dpi_malformed", [LS_CNT_DPI_PARTIAL] = "dpi_partial",
-	[LS_CNT_VERDICT_EXPIRED] = "verdict_expired", [LS_CNT_RINGBUF_FULL] = "ringbuf_full",
-	[LS_CNT_FAILSAFE_ENTER] = "failsafe_enter", [LS_CNT_FAILSAFE_LEAVE] = "failsafe_leave",
-	[LS_CNT_FAILSAFE_HONOURED] = "failsafe_honoured", [LS_CNT_BEAT] = "beat",
-	[LS_CNT_FLOW_INSERT_FAIL] = "flow_insert_fail", [LS_CNT_STICKY_PASS] = "sticky_pass",
-	[LS_CNT_FAILSAFE_DEFAULT] = "failsafe_default", [LS_CNT_DPI_NONE] = "dpi_none",
-};
 
 int cmd_inspect(int argc, char **argv)
 {
@@ -185,8 +168,8 @@ int cmd_inspect(int argc, char **argv)
 		fprintf(stderr, "{\"frames\":%llu,\"skipped\":%llu",
 			(unsigned long long)ls_pcap_frame(pc), (unsigned long long)skipped);
 		for (unsigned i = 0; i < LS_CNT__MAX; i++)
-			if (counter_names[i])
-				fprintf(stderr, ",\"%s\":%llu", counter_names[i],
+			if (ls_counter_name(i))
+				fprintf(stderr, ",\"%s\":%llu", ls_counter_name(i),
 					(unsigned long long)ls_testrun_counter(t, i));
 		fprintf(stderr, "}\n");
 	}
