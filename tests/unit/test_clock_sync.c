@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "clock/sync.h"
+#include "dataplane/dp_internal.h"
 #include "lockstep.skel.h"
 #include "lockstep/wasm.h"
 #include "policy/policy.h"
@@ -193,7 +194,9 @@ TEST(adopts_the_data_plane_pins)
 	 * the sync object adopts them from the pin directory, pins its beat
 	 * beside them, and lets the data plane's consumer forward its events */
 	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/ls-test-sync-%d", (int)getpid());
-	if (mkdir(pin_dir, 0700) && errno != EEXIST) {
+	struct ls_dp_err perr;
+	if (ls_pins_prepare(pin_dir, &perr)) { /* mounts bpffs when absent */
+		printf("# %s\n", perr.msg);
 		CHECK(0);
 		return;
 	}

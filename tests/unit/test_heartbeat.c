@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "clock/heartbeat.h"
+#include "dataplane/dp_internal.h"
 #include "lockstep.skel.h"
 #include "lockstep/wire_clock.h"
 
@@ -357,8 +358,9 @@ TEST(lost_beat_events_are_recovered_and_do_not_trip_failsafe)
 TEST(pinned_watchdog_outlives_its_agent)
 {
 	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/ls-test-clock-%d", (int)getpid());
-	if (mkdir(pin_dir, 0700) && errno != EEXIST) {
-		printf("# mkdir %s: %s\n", pin_dir, strerror(errno));
+	struct ls_dp_err perr;
+	if (ls_pins_prepare(pin_dir, &perr)) { /* mounts bpffs when absent */
+		printf("# %s\n", perr.msg);
 		CHECK(0);
 		return;
 	}
