@@ -245,8 +245,9 @@ static __always_inline __u32 decide(const struct ls_flow_key *key, const struct 
 	if (icmp_control(p))
 		return LS_VERDICT_PASS;
 	/* Undecided. A flow that has passed before keeps passing: neither an
-	 * expired verdict nor a drop default ever cuts a live connection. */
-	if (f->last_verdict == LS_VERDICT_PASS) {
+	 * expired verdict nor a drop default ever cuts a live connection --
+	 * unless the deployment asked for expiry to mean revocation. */
+	if (f->last_verdict == LS_VERDICT_PASS && cfg->expiry_mode != LS_EXPIRY_STRICT) {
 		count(LS_CNT_STICKY_PASS);
 		return LS_VERDICT_PASS;
 	}

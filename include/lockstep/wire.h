@@ -102,8 +102,22 @@ struct ls_config {
 	 * this L4 protocol (0: any) */
 	__u16 trace_port;
 	__u8 trace_proto;
-	__u8 pad0[5];
+	/* what an expired verdict leaves (enum ls_expiry_mode), added within
+	 * wire version 1 in what was padding: 0 keeps the old behaviour */
+	__u8 expiry_mode;
+	__u8 pad0[4];
 	__u64 pad[3];
+};
+
+/* An undecided flow (no verdict, or its verdict expired) that has passed
+ * before: STICKY keeps passing it until the policy decides again, so an
+ * expiry alone never cuts a live connection; STRICT gives it the default
+ * verdict like a new flow, for deployments where a verdict's TTL is a lease
+ * that must be renewed (deny-by-default). Under STRICT only the clock
+ * mapping keeps a lagging policy's deadlines from cutting live flows. */
+enum ls_expiry_mode {
+	LS_EXPIRY_STICKY = 0,
+	LS_EXPIRY_STRICT = 1,
 };
 
 enum ls_failsafe_mode {

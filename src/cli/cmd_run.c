@@ -50,6 +50,10 @@ static void usage(FILE *f)
 		"  -d, --default-verdict V     pass|drop for flows with no verdict\n"
 		"                              (default: pass; kept from the pins when adopting)\n"
 		"      --dpi-packets N         payload packets inspected per flow (1-255, default %d)\n"
+		"      --expiry MODE           what an expired verdict leaves a flow that has passed:\n"
+		"                              sticky (keeps passing until the policy decides again;\n"
+		"                              default) or strict (the default verdict, like a new\n"
+		"                              flow); kept from the pins when adopting\n"
 		"  -p, --pin-dir DIR           bpffs pin directory (default: $LS_PIN_DIR or %s)\n"
 		"  -m, --xdp-mode MODE         auto|native|generic (default auto: native,\n"
 		"                              falling back to generic)\n"
@@ -174,7 +178,8 @@ static void on_signal(struct ls_loop *loop, int signo, void *data)
 
 /* Fresh pins get a full config; adopted pins keep theirs except for what
  * was asked on this command line. */
-static int apply_config(struct ls_dp *dp, int default_verdict, int dpi_pkts, struct ls_dp_err *err)
+static int apply_config(struct ls_dp *dp, int default_verdict, int dpi_pkts, int expiry,
+			struct ls_dp_err *err)
 {
 	struct ls_config cfg;
 	int rc = ls_dp_config_read(dp, &cfg, err);
@@ -191,10 +196,13 @@ static int apply_config(struct ls_dp *dp, int default_verdict, int dpi_pkts, str
 		cfg.default_verdict = (uint32_t)default_verdict;
 	if (dpi_pkts)
 		cfg.dpi_max_pkts = (uint32_t)dpi_pkts;
+	if (expiry >= 0)
+		cfg.expiry_mode = (uint8_t)expiry;
 	rc = ls_dp_config_write(dp, &cfg, err);
 	if (!rc)
-		fprintf(stderr, "lockstep: config: default verdict %s, dpi packets %u\n",
-			cfg.default_verdict == LS_VERDICT_DROP ? "drop" : "pass", cfg.dpi_max_pkts);
+		fprintf(stderr, "lockstep: config: default verdict %s, dpi packets %u, expiry %s\n",
+			cfg.default_verdict == LS_VERDICT_DROP ? "drop" : "pass", cfg.dpi_max_pkts,
+			cfg.expiry_mode == LS_EXPIRY_STRICT ? "strict" : "sticky");
 	return rc;
 }
 
@@ -275,6 +283,7 @@ int cmd_run(int argc, char **argv)
 		{"iface", required_argument, NULL, 'i'},
 		{"default-verdict", required_argument, NULL, 'd'},
 		{"dpi-packets", required_argument, NULL, 'P'},
+		{"expiry", required_argument, NULL, 'E'},
 		{"pin-dir", required_argument, NULL, 'p'},
 		{"xdp-mode", required_argument, NULL, 'm'},
 		{"tc", no_argument, NULL, 't'},
@@ -292,7 +301,7 @@ int cmd_run(int argc, char **argv)
 	};
 	struct ls_dp_opts o = {0};
 	struct run r = {0};
-	int default_verdict = 0, c;
+	int default_verdict = 0, expiry = -1, c;
 	uint64_t dpi = 0, num;
 	struct run_policy_opts po = {0};
 	struct run_obs_opts obs;
@@ -339,6 +348,16 @@ int cmd_run(int argc, char **argv)
 				default_verdict = LS_VERDICT_DROP;
 			else {
 				fprintf(stderr, "lockstep run: --default-verdict must be pass or drop, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'E':
+			if (!strcmp(optarg, "sticky"))
+				expiry = LS_EXPIRY_STICKY;
+			else if (!strcmp(optarg, "strict"))
+				expiry = LS_EXPIRY_STRICT;
+			else {
+				fprintf(stderr, "lockstep run: --expiry must be sticky or strict, not '%s'\n", optarg);
 				return 2;
 			}
 			break;
@@ -399,7 +418,7 @@ int cmd_run(int argc, char **argv)
 	}
 	report_open(&o, &st);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	int rc = apply_config(r.dp, default_verdict, (int)dpi, &err);
+	int rc = apply_config(r.dp, default_verdict, (int)dpi, expiry, &err);
 	if (rc)
 		fprintf(stderr, "lockstep run: %s\n", err.msg);
 	else

@@ -835,6 +835,34 @@ TEST(expired_verdict_reannounces_and_never_drops)
 	CHECK_EQ_INT(count_kind(LS_EV_VERDICT_EXPIRED), 1);
 }
 
+TEST(strict_expiry_gives_the_default_to_a_flow_that_passed)
+{
+	/* a deployment where a TTL is a lease: an expired pass verdict under a
+	 * drop default drops the flow until the policy decides again */
+	struct ls_flow_key k = {0};
+	struct spec s = open_flow(&k);
+	set_verdict(&k, LS_VERDICT_PASS, now_k() - 1000);
+	struct ls_config c = {.default_verdict = LS_VERDICT_DROP, .expiry_mode = LS_EXPIRY_STRICT};
+	ls_testrun_set_config(T, &c);
+	uint64_t x0 = cnt(LS_CNT_VERDICT_EXPIRED), d0 = cnt(LS_CNT_DROP_DEFAULT);
+	uint64_t st0 = cnt(LS_CNT_STICKY_PASS);
+	CHECK_EQ_INT(run(&s), XDP_DROP);
+	CHECK_EQ_INT(count_kind(LS_EV_VERDICT_EXPIRED), 1); /* re-announced all the same */
+	CHECK_EQ_INT(cnt(LS_CNT_VERDICT_EXPIRED), x0 + 1);
+	CHECK_EQ_INT(run(&s), XDP_DROP);
+	CHECK_EQ_INT(cnt(LS_CNT_DROP_DEFAULT), d0 + 2);
+	CHECK_EQ_INT(cnt(LS_CNT_STICKY_PASS), st0);
+	/* the policy decides again: the flow passes */
+	set_verdict(&k, LS_VERDICT_PASS, now_k() + 60000000000ull);
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	bpf_map_delete_elem(verdicts_fd(), &k);
+	/* under a pass default strict expiry passes too */
+	c.default_verdict = LS_VERDICT_PASS;
+	ls_testrun_set_config(T, &c);
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	ls_testrun_set_config(T, NULL);
+}
+
 TEST(failsafe_honours_expired_verdicts)
 {
 	struct ls_flow_key k = {0};
@@ -953,6 +981,7 @@ int main(void)
 	RUN(default_drop_applies_to_new_flows_only);
 	RUN(trace_level_emits_filtered_packet_events);
 	RUN(expired_verdict_reannounces_and_never_drops);
+	RUN(strict_expiry_gives_the_default_to_a_flow_that_passed);
 	RUN(failsafe_honours_expired_verdicts);
 	RUN(default_drop_spares_neighbour_discovery_and_icmp_errors);
 	RUN(flow_end_forgets_the_verdict_of_that_connection);
