@@ -448,6 +448,9 @@ int cmd_run(int argc, char **argv)
 		rc = run_policy_open(&r.rp, r.dp, &po);
 		if (!rc) {
 			run_policy_set_obs(r.rp, r.ro);
+			/* a good beat also means the policy can run */
+			if (r.clock_on)
+				ls_hb_set_health(r.sync.hb, run_policy_health, r.rp);
 			ls_obs_set_info(run_obs_hub(r.ro), "policy", po.policy);
 		}
 	}

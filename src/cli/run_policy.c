@@ -28,6 +28,7 @@ struct run_policy {
 	int n;
 	uint64_t write_errors;
 	struct run_obs *ro;      /* observability, NULL when none */
+	const char *unhealthy;   /* last health verdict given to the heartbeat */
 };
 
 static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id,
@@ -131,8 +132,7 @@ int run_policy_open(struct run_policy **out, struct ls_dp *dp,
 		.min_log_level = 1,
 	};
 	if (o->sync) /* G for the guest, deadlines through the live mapping */
-		cfg.clock = (struct ls_policy_clock){
-			.ctx = o->sync, .now_g = ls_sync_now_g_u64, .now_k = ls_sync_now_k_u64};
+		cfg.clock = ls_policy_clock_of_sync(o->sync);
 	struct ls_verdict_sink sink = {
 		.ctx = rp, .write = sink_write, .counters = sink_counters, .flush = sink_flush};
 	int rc = ls_policy_new(&cfg, &sink, &rp->p, err, sizeof(err));
@@ -270,4 +270,27 @@ const struct ls_policy *run_policy_policy(const struct run_policy *rp)
 uint64_t run_policy_tick_ns(const struct run_policy *rp)
 {
 	return rp->tick_ns;
+}
+
+/* The heartbeat's health check: a beat is good only while the policy runs
+ * (docs/clock.md, "What makes a beat good"). Changes are logged once. */
+const char *run_policy_health(void *ctx)
+{
+	struct run_policy *rp = ctx;
+	const char *why = ls_policy_health(rp->p);
+	if (why == rp->unhealthy)
+		return why;
+	if (!why || !rp->unhealthy) {
+		fprintf(stderr, "lockstep: policy side %s%s\n", why ? "unhealthy: " : "healthy again",
+			why ? why : "");
+		if (rp->ro && why)
+			ls_obs_state(run_obs_hub(rp->ro), "policy_unhealthy",
+				     "the policy side is unhealthy: beats are not recorded, the "
+				     "watchdog enters fail-safe", "\"reason\":\"%s\"", why);
+		else if (rp->ro)
+			ls_obs_state(run_obs_hub(rp->ro), "policy_healthy",
+				     "the policy side is healthy again: beats are recorded", NULL);
+	}
+	rp->unhealthy = why;
+	return why;
 }

@@ -290,6 +290,7 @@ static void fail_guest(struct ls_policy *p, enum ls_policy_fail why,
 	char esc[512];
 
 	p->st.failures[why]++;
+	p->last_fail = why;
 	/* Failures more than 30 s apart are not a crash loop. */
 	if (now_k - p->last_fail_k > 30ull * 1000000000ull)
 		p->st.crash_streak = 0;
@@ -473,8 +474,12 @@ static void handle_event(struct ls_policy *p, const struct ls_event *ev)
 			rec.u.expired.deadline_g = ls_policy_to_guest(p->tmap, ev->u.expired.deadline_k);
 			rec.u.expired.verdict = ev->u.expired.verdict;
 		}
-		if (!run_cb(p, exports[kind], f, &rec) && decides)
-			write_default(p, f);
+		p->disp_ran = true;
+		if (!run_cb(p, exports[kind], f, &rec)) {
+			p->disp_fail = p->last_fail;
+			if (decides)
+				write_default(p, f);
+		}
 	}
 	if (kind == LS_EV_FLOW_END)
 		ls_pflows_del(&p->flows, ev->flow_id);
@@ -482,8 +487,12 @@ static void handle_event(struct ls_policy *p, const struct ls_event *ev)
 
 void ls_policy_dispatch(struct ls_policy *p, const struct ls_event *ev, size_t n)
 {
+	p->disp_ran = false;
+	p->disp_fail = LS_PF__MAX;
 	for (size_t i = 0; i < n; i++)
 		handle_event(p, &ev[i]);
+	if (p->disp_ran)
+		p->dispatch_fail = p->disp_fail;
 	if (p->sink.flush)
 		p->sink.flush(p->sink.ctx);
 }
@@ -503,7 +512,7 @@ void ls_policy_tick(struct ls_policy *p)
 		rec.u.tick.interval_ns = p->cfg.tick_interval_ns;
 		rec.u.tick.seq = ++p->gi->tick_seq;
 		rec.u.tick.active_flows = (uint32_t)p->flows.n;
-		run_cb(p, "on_tick", NULL, &rec);
+		p->tick_fail = run_cb(p, "on_tick", NULL, &rec) ? LS_PF__MAX : p->last_fail;
 	}
 	if (p->sink.flush)
 		p->sink.flush(p->sink.ctx);
@@ -537,6 +546,7 @@ int ls_policy_load(struct ls_policy *p, const uint8_t *wasm, size_t len,
 	p->gi = gi;
 	p->st.crash_streak = 0;
 	p->st.retry_at_k = 0;
+	p->tick_fail = p->dispatch_fail = LS_PF__MAX; /* a fresh start */
 	if (reload)
 		p->st.reloads++;
 	ls_policy_logf(p, 1, reload ? "reloaded" : "loaded",
@@ -668,6 +678,7 @@ int ls_policy_new(const struct ls_policy_config *cfg,
 	p->log_tokens = LS_LOG_BURST;
 	p->tmap = ls_policy_identity_mapping();
 	p->next_handle = 1;
+	p->tick_fail = p->dispatch_fail = p->disp_fail = LS_PF__MAX;
 	p->engine = lw_engine_new();
 	p->kv = ls_kv_new();
 	p->cb.flow = calloc(LS_CB_HANDLES_MAX, sizeof(*p->cb.flow));
@@ -710,6 +721,22 @@ void ls_policy_stats(const struct ls_policy *p, struct ls_policy_stats *out)
 	*out = p->st;
 	out->flows = p->flows.n;
 	out->healthy = p->gi != NULL;
+}
+
+const char *ls_policy_health(const struct ls_policy *p)
+{
+	static const char *const tick[] = {"its last on_tick trapped",
+					   "its last on_tick ran out of fuel"};
+	if (!p->gm)
+		return "no policy module is loaded";
+	if (!p->gi)
+		return "its instance failed and waits to be recreated (back-off)";
+	if (p->tick_fail == LS_PF_TRAP || p->tick_fail == LS_PF_FUEL)
+		return tick[p->tick_fail];
+	if (p->dispatch_fail != LS_PF__MAX)
+		return p->dispatch_fail == LS_PF_FUEL ? "a callback of its last dispatch ran out of fuel"
+						      : "a callback of its last dispatch trapped";
+	return NULL;
 }
 
 int ls_policy_metric_value(const struct ls_policy *p, const char *name, double *out)

@@ -95,6 +95,12 @@ struct ls_policy {
 	const struct ls_mapping *tmap; /* G <-> K mapping (timemap.h) */
 	struct ls_policy_stats st;
 	uint64_t last_fail_k;
+	/* health (ls_policy_health): the outcome of the last on_tick and of
+	 * the last dispatch that ran a callback; LS_PF__MAX when it returned */
+	enum ls_policy_fail tick_fail, dispatch_fail;
+	enum ls_policy_fail last_fail; /* kind of the latest failure */
+	bool disp_ran;                 /* the dispatch in progress ran a callback */
+	enum ls_policy_fail disp_fail; /* ... and this failure (LS_PF__MAX: none) */
 	double log_tokens;
 	uint64_t log_refill_k;
 };

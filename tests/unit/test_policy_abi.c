@@ -8,6 +8,9 @@
 
 #include "policy_harness.h"
 
+#include <math.h>
+#include <time.h>
+
 #define SEC 1000000000ull
 #define MS 1000000ull
 
@@ -247,10 +250,75 @@ TEST(guest_time_is_g)
 	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
 	CHECK(metric(h, "gclock_now") == (double)h->now_g);
 	CHECK(metric(h, "gclock_wasi_mono") == (double)h->now_g);
-	CHECK(metric(h, "gclock_wasi_real") == (double)h->now_g);
+	/* realtime is G too, on the wall clock's epoch: G + (REALTIME - BOOTTIME) */
+	struct timespec rt, bt;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	double wall_off = ((double)rt.tv_sec - (double)bt.tv_sec) * 1e9 +
+			  ((double)rt.tv_nsec - (double)bt.tv_nsec);
+	double real = metric(h, "gclock_wasi_real_s") * 1e9 + metric(h, "gclock_wasi_real_ns");
+	printf("# WASI realtime - (G + wall offset) = %.0f ns\n", real - ((double)h->now_g + wall_off));
+	CHECK(fabs(real - ((double)h->now_g + wall_off)) < 50e6);
+	/* no resolution given: 1 ns */
+	CHECK(metric(h, "gclock_res_mono") == 1);
+	CHECK(metric(h, "gclock_res_real") == 1);
 	/* the TTL is a duration in G, turned into K by to_kernel */
 	const struct rec_verdict *v = last_verdict(h, 1);
 	CHECK(v && v->deadline_k == want_deadline(h, 2 * SEC));
+	harness_free(h);
+}
+
+/* The health rule behind a good heartbeat beat (ls_policy_health): a guest
+ * whose on_tick burns its fuel is unhealthy even while an instance runs
+ * (recreated at once after a first failure); healthy again once a tick
+ * returns; a trap in a dispatch counts until a dispatch runs clean. */
+TEST(health_follows_ticks_and_dispatches)
+{
+	struct harness *h = harness_new("tickburn 3", 200000, LS_VERDICT_PASS);
+	struct ls_policy_stats st;
+	CHECK(ls_policy_health(h->p) != NULL); /* nothing loaded yet */
+	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
+	CHECK(ls_policy_health(h->p) == NULL);
+	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
+	CHECK(ls_policy_health(h->p) == NULL);
+	ls_policy_tick(h->p); /* burn 1: no instance left */
+	const char *why = ls_policy_health(h->p);
+	CHECK(why && strstr(why, "back-off"));
+	/* a flow event recreates the instance (first failure: at once) and
+	 * runs clean, but the last tick still ran out of fuel */
+	flow_new(h, 2, "198.18.0.1", 40001, "198.18.0.2", 80, 6);
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.restarts, 1);
+	CHECK_EQ_INT(st.healthy, 1);
+	why = ls_policy_health(h->p);
+	CHECK(why && strstr(why, "on_tick ran out of fuel"));
+	ls_policy_tick(h->p); /* burn 2, back-off 100 ms */
+	advance(h, 100 * MS);
+	ls_policy_tick(h->p); /* recreated, burn 3, back-off 200 ms */
+	advance(h, 200 * MS);
+	ls_policy_tick(h->p); /* recreated, returns */
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.failures[LS_PF_FUEL], 3);
+	printf("# after 3 burnt ticks and a good one: %s\n", ls_policy_health(h->p) ?: "healthy");
+	CHECK(ls_policy_health(h->p) == NULL);
+	harness_free(h);
+
+	h = harness_new("trap", 0, LS_VERDICT_PASS);
+	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
+	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
+	ls_policy_tick(h->p); /* recreated at once; its on_tick is fine */
+	why = ls_policy_health(h->p);
+	CHECK(why && strstr(why, "dispatch trapped"));
+	/* events no callback handles leave the verdict of the last dispatch */
+	struct ls_event beat = {.version = LS_WIRE_VERSION, .kind = LS_EV_BEAT};
+	ls_policy_dispatch(h->p, &beat, 1);
+	CHECK(ls_policy_health(h->p) != NULL);
+	/* a reload of a good module starts healthy */
+	ls_policy_set_guest_config(h->p, "ok", 2);
+	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
+	CHECK(ls_policy_health(h->p) == NULL);
+	flow_new(h, 2, "198.18.0.1", 40001, "198.18.0.2", 80, 6);
+	CHECK(ls_policy_health(h->p) == NULL);
 	harness_free(h);
 }
 
@@ -288,6 +356,7 @@ int main(void)
 	RUN(reload_swaps_or_keeps_old);
 	RUN(kv_store_survives_reload_and_restart);
 	RUN(guest_time_is_g);
+	RUN(health_follows_ticks_and_dispatches);
 	RUN(batch_flushes_once_and_skips_other_kinds);
 	return test_done();
 }
