@@ -28,7 +28,7 @@ struct run_policy {
 	int n;
 	uint64_t write_errors;
 	struct run_obs *ro;      /* observability, NULL when none */
-	const char *unhealthy;   /* last health verdict given to the heartbeat */
+	bool unhealthy;          /* last health verdict given to the heartbeat */
 };
 
 static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id,
@@ -278,9 +278,7 @@ const char *run_policy_health(void *ctx)
 {
 	struct run_policy *rp = ctx;
 	const char *why = ls_policy_health(rp->p);
-	if (why == rp->unhealthy)
-		return why;
-	if (!why || !rp->unhealthy) {
+	if (!why != !rp->unhealthy) {
 		fprintf(stderr, "lockstep: policy side %s%s\n", why ? "unhealthy: " : "healthy again",
 			why ? why : "");
 		if (rp->ro && why)
@@ -291,6 +289,6 @@ const char *run_policy_health(void *ctx)
 			ls_obs_state(run_obs_hub(rp->ro), "policy_healthy",
 				     "the policy side is healthy again: beats are recorded", NULL);
 	}
-	rp->unhealthy = why;
+	rp->unhealthy = why != NULL;
 	return why;
 }

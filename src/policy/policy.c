@@ -291,6 +291,7 @@ static void fail_guest(struct ls_policy *p, enum ls_policy_fail why,
 
 	p->st.failures[why]++;
 	p->last_fail = why;
+	p->last_fail_in = what;
 	/* Failures more than 30 s apart are not a crash loop. */
 	if (now_k - p->last_fail_k > 30ull * 1000000000ull)
 		p->st.crash_streak = 0;
@@ -500,6 +501,7 @@ void ls_policy_dispatch(struct ls_policy *p, const struct ls_event *ev, size_t n
 void ls_policy_tick(struct ls_policy *p)
 {
 	uint64_t now_k = ls_policy_now_k(p);
+	p->last_tick_k = now_k;
 	if (now_k > p->cfg.flow_gc_ns)
 		ls_pflows_gc(&p->flows, now_k - p->cfg.flow_gc_ns);
 	maybe_restart(p);
@@ -547,6 +549,8 @@ int ls_policy_load(struct ls_policy *p, const uint8_t *wasm, size_t len,
 	p->st.crash_streak = 0;
 	p->st.retry_at_k = 0;
 	p->tick_fail = p->dispatch_fail = LS_PF__MAX; /* a fresh start */
+	if (!reload)
+		p->last_tick_k = ls_policy_now_k(p);
 	if (reload)
 		p->st.reloads++;
 	ls_policy_logf(p, 1, reload ? "reloaded" : "loaded",
@@ -723,19 +727,38 @@ void ls_policy_stats(const struct ls_policy *p, struct ls_policy_stats *out)
 	out->healthy = p->gi != NULL;
 }
 
-const char *ls_policy_health(const struct ls_policy *p)
+static const char *fail_what(enum ls_policy_fail f)
 {
-	static const char *const tick[] = {"its last on_tick trapped",
-					   "its last on_tick ran out of fuel"};
+	return f == LS_PF_FUEL ? "ran out of fuel" : f == LS_PF_INIT ? "failed" : "trapped";
+}
+
+const char *ls_policy_health(struct ls_policy *p)
+{
 	if (!p->gm)
 		return "no policy module is loaded";
-	if (!p->gi)
-		return "its instance failed and waits to be recreated (back-off)";
-	if (p->tick_fail == LS_PF_TRAP || p->tick_fail == LS_PF_FUEL)
-		return tick[p->tick_fail];
-	if (p->dispatch_fail != LS_PF__MAX)
-		return p->dispatch_fail == LS_PF_FUEL ? "a callback of its last dispatch ran out of fuel"
-						      : "a callback of its last dispatch trapped";
+	if (!p->gi) {
+		snprintf(p->health, sizeof(p->health),
+			 "its %s %s; the instance is recreated after a back-off",
+			 p->last_fail_in ? p->last_fail_in : "instance", fail_what(p->last_fail));
+		return p->health;
+	}
+	if (p->tick_fail != LS_PF__MAX) {
+		snprintf(p->health, sizeof(p->health), "its last on_tick %s",
+			 fail_what(p->tick_fail));
+		return p->health;
+	}
+	/* Verdict TTLs are refreshed on ticks: after a stall (the agent was
+	 * stopped, or blocked), a tick must run before fail-safe may end, or
+	 * the verdicts fail-safe kept past their deadlines would expire at
+	 * once, before the refresh. */
+	uint64_t now_k = ls_policy_now_k(p);
+	if (now_k > p->last_tick_k && now_k - p->last_tick_k > p->cfg.tick_interval_ns * 3 / 2)
+		return "its tick is overdue (the agent was stopped or blocked)";
+	if (p->dispatch_fail != LS_PF__MAX) {
+		snprintf(p->health, sizeof(p->health), "a callback of its last dispatch %s",
+			 fail_what(p->dispatch_fail));
+		return p->health;
+	}
 	return NULL;
 }
 

@@ -144,16 +144,20 @@ void ls_policy_tick(struct ls_policy *p);
 void ls_policy_stats(const struct ls_policy *p, struct ls_policy_stats *out);
 
 /* Is the policy side healthy, i.e. may a heartbeat beat count as good
- * (docs/clock.md, "Liveness and fail-safe")? NULL when it is; otherwise why
- * not, as a short phrase. Unhealthy while
+ * (docs/clock.md, "What makes a beat good")? NULL when it is; otherwise why
+ * not, as a short phrase (valid until the next call). Unhealthy while
  *   - no instance runs (a module failed and waits for its back-off, or none
  *     was loaded),
  *   - its last on_tick trapped or ran out of fuel (until an on_tick
  *     returns again: the tick is the policy's own refresh of its verdicts),
  *   - a callback in the last dispatch that ran any trapped or ran out of
- *     fuel (until a later dispatch runs without failure).
- * A guest that returns an error code is not unhealthy: it answered. */
-const char *ls_policy_health(const struct ls_policy *p);
+ *     fuel (until a later dispatch runs without failure),
+ *   - its tick is overdue: the last ls_policy_tick started more than 1.5
+ *     tick intervals ago (the agent was stopped or blocked). Verdict TTLs
+ *     are refreshed on ticks, so fail-safe must not end before one ran.
+ * A guest that returns an error code is not unhealthy: it answered. The
+ * caller ticks every cfg.tick_interval_ns. */
+const char *ls_policy_health(struct ls_policy *p);
 /* Prometheus text: the pipeline's counters and the guest's metrics. */
 void ls_policy_metrics_write(const struct ls_policy *p, FILE *f);
 /* Value of a guest metric by name (tests, `lockstep status`); -1 if none. */

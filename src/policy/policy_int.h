@@ -99,6 +99,9 @@ struct ls_policy {
 	 * the last dispatch that ran a callback; LS_PF__MAX when it returned */
 	enum ls_policy_fail tick_fail, dispatch_fail;
 	enum ls_policy_fail last_fail; /* kind of the latest failure */
+	const char *last_fail_in;      /* ... and the callback it was in */
+	char health[128];              /* ls_policy_health's reason */
+	uint64_t last_tick_k;          /* start of the latest ls_policy_tick (or load) */
 	bool disp_ran;                 /* the dispatch in progress ran a callback */
 	enum ls_policy_fail disp_fail; /* ... and this failure (LS_PF__MAX: none) */
 	double log_tokens;
