@@ -282,12 +282,13 @@ const char *run_policy_health(void *ctx)
 		fprintf(stderr, "lockstep: policy side %s%s\n", why ? "unhealthy: " : "healthy again",
 			why ? why : "");
 		if (rp->ro && why)
-			ls_obs_state(run_obs_hub(rp->ro), "policy_unhealthy",
-				     "the policy side is unhealthy: beats are not recorded, the "
-				     "watchdog enters fail-safe", "\"reason\":\"%s\"", why);
+			ls_obs_state(run_obs_hub(rp->ro), "beat_health",
+				     "beats are not good: the policy side is unhealthy, fail-safe "
+				     "follows", "\"good\":false,\"reason\":\"%s\"", why);
 		else if (rp->ro)
-			ls_obs_state(run_obs_hub(rp->ro), "policy_healthy",
-				     "the policy side is healthy again: beats are recorded", NULL);
+			ls_obs_state(run_obs_hub(rp->ro), "beat_health",
+				     "beats are good again: the policy side is healthy",
+				     "\"good\":true");
 	}
 	rp->unhealthy = why != NULL;
 	return why;

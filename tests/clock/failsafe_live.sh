@@ -38,9 +38,11 @@ CLIENT=(--to "$S4:80" --host api.test --path /v1/models --timeout 3s --connect-t
 field() { tr ' ' '\n' <"$1" | sed -n "s/^$2=//p"; }
 m() { metric "$TMP/$1.prom" "$2"; }
 boot_ns() { python3 -c 'import time; print(time.clock_gettime_ns(time.CLOCK_BOOTTIME))'; }
-# failsafe NAME STATE FIELD: FIELD of the first fail-safe event STATE (enter|leave)
+# failsafe NAME STATE FIELD [AFTER_K]: FIELD of the first fail-safe event
+# STATE (enter|leave), after AFTER_K
 failsafe() {
-	jq -r --arg s "$2" "select(.event == \"failsafe\" and .state == \$s) | .$3" \
+	jq -r --arg s "$2" --argjson a "${4:-0}" \
+		"select(.event == \"failsafe\" and .state == \$s and .ts_k > \$a) | .$3" \
 		"$TMP/$1.json" 2>/dev/null | head -1
 }
 ms() { awk -v n="$1" 'BEGIN { printf "%.1f", n / 1e6 }'; }
@@ -70,6 +72,14 @@ beats_n=$(m load lockstep_heartbeat_beats_total)
 echo "# ${LOAD_S} s loaded: $beats_n beats, wrk $(sed -n 's/.* \([0-9]*\) requests in.*/\1/p' "$TMP/wrk.out") requests; $(cat "$TMP/load.ka")"
 check "loaded ${LOAD_S} s: no false fail-safe (enter: $fe by the agent, ${dfe:-0} in the kernel)" \
 	test "${fe:-x}" = 0 -a "${dfe:-0}" = 0
+if [ "${fe:-0}" != 0 ]; then # what the agent saw around it
+	jq -c 'select(.event == "failsafe")' "$TMP/load.json" | head -4 | sed 's/^/# /'
+	k=$(failsafe load enter ts_k)
+	jq -c --argjson k "$k" 'select(.event == "beat" and .fired_k > $k - 1000000000 and
+		.fired_k < $k + 300000000) | [.seq, .fired_k - .planned_k]' "$TMP/load.json" |
+		tr '\n' ' ' | sed 's/^/# beats [seq, lateness ns] before it: /'; echo
+	grep -E 'delivery_seconds_(sum|count)|unhealthy_total|missed_total' "$TMP/load.prom" | sed 's/^/# /'
+fi
 check "loaded:   the heartbeat beat all along ($beats_n beats)" gt "${beats_n:-0}" $((LOAD_S * 9))
 check "loaded:   both sides configured alike: no beat-interval alarm" \
 	test "$(m load 'lockstep_alarms_total{kind="beat_interval"}')" = 0
@@ -93,8 +103,8 @@ wait $KAP
 diag "$TMP/stall.kaerr"
 sleep 1.2
 scrape "$PORT" "$TMP/stall.prom"
-enter_k=$(failsafe load enter ts_k) last_k=$(failsafe load enter last_beat_k)
-leave_k=$(failsafe load leave ts_k)
+enter_k=$(failsafe load enter ts_k "$stop_k") last_k=$(failsafe load enter last_beat_k "$stop_k")
+leave_k=$(failsafe load leave ts_k "$stop_k")
 if [ -n "$enter_k" ]; then
 	echo "# SIGSTOP: fail-safe $(ms $((enter_k - last_k))) ms = $(beats $((enter_k - last_k))) beats" \
 	     "after the last good beat, $(ms $((enter_k - stop_k))) ms after the stop" \
@@ -118,8 +128,8 @@ late=$(m stall lockstep_guest_aigw_expired_while_active_total)
 check "SIGCONT:   after the leases were refreshed: none revoked on the way out ($late)" \
 	test "${late:-x}" = 0
 check "SIGSTOP:   one enter and one leave" \
-	test "$(m stall 'lockstep_failsafe_transitions_total{direction="enter"}')" = 1 -a \
-	     "$(m stall 'lockstep_failsafe_transitions_total{direction="leave"}')" = 1
+	test "$(m stall 'lockstep_failsafe_transitions_total{direction="enter"}')" = $((${fe:-0} + 1)) -a \
+	     "$(m stall 'lockstep_failsafe_transitions_total{direction="leave"}')" = $((${fe:-0} + 1))
 kill -TERM "$AGENT"; wait "$AGENT" 2>/dev/null
 "$LS_BIN" stop --pin-dir "$PIN_DIR" >/dev/null 2>&1
 
@@ -153,5 +163,5 @@ check "burn:   the agent kept beating meanwhile (beats not good: $(m burn lockst
 	gt "$(m burn lockstep_heartbeat_unhealthy_total)" 0
 check "burn:   fail-safe ended once the guest ticked again" test -n "$leave_k"
 check "burn:   the log says why the beats were not good" \
-	grep -q '"kind":"policy_unhealthy".*fuel' "$TMP/burn.log"
+	grep -q '"kind":"beat_health".*"good":false.*on_tick ran out of fuel' "$TMP/burn.log"
 kill -TERM "$AGENT"; wait "$AGENT" 2>/dev/null
