@@ -86,7 +86,9 @@ if run synced "$SYNC_CONNS"; then
 		test "${live:-x}" = 0
 	# fail-safe would honour expired leases: the result must not rest on it
 	fe=$(m synced 'lockstep_failsafe_transitions_total{direction="enter"}')
-	check "sync:   and not thanks to fail-safe (entered $fe times)" test "${fe:-x}" = 0
+	hon=$(m synced 'lockstep_dataplane_total{counter="failsafe_honoured"}')
+	check "sync:   and not thanks to fail-safe: no expired lease honoured (${hon:-0}; fail-safe entered ${fe:-?} times)" \
+		test "${hon:-0}" = 0
 	r=$(m synced lockstep_guest_aigw_ttl_refresh_total)
 	check "sync:   leases were refreshed on ticks ($r refreshes)" gt "${r:-0}" "$SYNC_CONNS"
 fi

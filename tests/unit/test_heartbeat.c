@@ -1,8 +1,9 @@
 /* test_heartbeat.c - the heartbeat in the real kernel: the BPF beat timer
  * (absolute re-arm, no accumulated drift), beats through the ring buffer,
  * the interval check, the liveness map, the BPF watchdog entering and
- * leaving fail-safe (a silent agent, or an unhealthy policy side), sharing the data plane's maps, and a pinned watchdog
- * outliving its agent. Pins go to a private bpffs directory only. */
+ * leaving fail-safe (a silent agent, or an unhealthy policy side), sharing
+ * the data plane's maps, and a pinned watchdog outliving its agent. Pins go
+ * to a private bpffs directory only. */
 #include "test.h"
 
 #include <errno.h>
