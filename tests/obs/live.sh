@@ -220,12 +220,15 @@ if report_have_chromium; then
 		and .near["#457b9d"] > 0.0005 and .near["#e76f51"] > 0.0005' "$TMP/png.json"
 	P=$TMP/report.probe.json
 	diag "$P"
-	check "  five plots, each laid out with a size" jqt '
-		[.plots[].id] == ["clock", "rates", "latency_t", "latency_hist", "guest_hist"]
+	check "  six plots, each laid out with a size" jqt '
+		[.plots[].id] == ["offset", "heartbeat", "rates", "latency_t", "latency_hist", "guest_hist"]
 		and all(.plots[]; .width > 300 and .height > 100)' "$P"
-	check "  the clock plot draws offset, round trip and uncertainty" jqt '
-		[.plots[] | select(.id == "clock") | .series[] | select(.points >= 10 and .width > 100)]
-		| length == 3' "$P"
+	check "  the offset plot draws the offset" jqt '
+		[.plots[] | select(.id == "offset") | .series[] | select(.points >= 10 and .width > 100)]
+		| length == 1' "$P"
+	check "  the heartbeat plot draws round trip and uncertainty" jqt '
+		[.plots[] | select(.id == "heartbeat") | .series[] | select(.points >= 10 and .width > 100)]
+		| length == 2' "$P"
 	check "  the rates plot draws events/s and verdicts/s" jqt '
 		[.plots[] | select(.id == "rates") | .series[] | select(.points >= 2 and .width > 100)]
 		| map(.name) | sort == ["events/s", "verdicts/s"]' "$P"
