@@ -62,6 +62,12 @@ fn2=$(metric "$TMP/m2.txt" 'lockstep_events_total{kind="flow_new"}')
 check "  and moved during the load ($fn1 -> $fn2 -> $fn3)" gt "$fn2" "$fn1"
 v3=$(metric "$TMP/m3.txt" 'lockstep_verdicts_total{verdict="pass"}')
 check "pass verdicts counted ($v3)" ge "$v3" 30
+v2=$(metric "$TMP/m2.txt" 'lockstep_verdicts_total{verdict="pass"}')
+v1=$(metric "$TMP/m1.txt" 'lockstep_verdicts_total{verdict="pass"}')
+check "  and they moved during the load ($v1 -> $v2 -> $v3)" bash -c "awk -v a='$v1' -v b='$v2' -v c='$v3' 'BEGIN { exit !(a < b && b < c) }'"
+p2=$(metric "$TMP/m2.txt" 'lockstep_dataplane_total{counter="pkts"}')
+p3=$(metric "$TMP/m3.txt" 'lockstep_dataplane_total{counter="pkts"}')
+check "the data plane's packet counter moved after the load ($p2 -> $p3)" gt "$p3" "${p2:-0}"
 dh=$(metric "$TMP/m3.txt" 'lockstep_events_total{kind="dpi_http"}')
 check "DPI HTTP events counted ($dh)" ge "$dh" 30
 lat=$(metric "$TMP/m3.txt" 'lockstep_verdict_latency_seconds_count')
@@ -168,6 +174,17 @@ awk -F'|' '$2 ~ /^ *`lockstep_[a-z0-9_]*` *$/ {
 check "docs/metrics.md lists every metric scraped, with its type and label, and no other" \
 	diff -u "$TMP/fam.doc" "$TMP/fam.scraped"
 diff -u "$TMP/fam.doc" "$TMP/fam.scraped" | sed 's/^/# /' | head -20
+# label values, where the doc lists them ("`kind`: a, b, c")
+awk -F'|' '$2 ~ /^ *`lockstep_[a-z0-9_]*` *$/ && $4 ~ /^ *`[a-z_]+`: [a-z_0-9, ]+ *$/ {
+	n = $2; gsub(/[ `]/, "", n); l = $4; sub(/^ *`/, "", l); v = l; sub(/`.*/, "", l)
+	sub(/^[^:]*: */, "", v); gsub(/ /, "", v); k = split(v, vs, ",")
+	for (i = 1; i <= k; i++) print n, l, vs[i] }' "$LS_ROOT/docs/metrics.md" | sort -u >"$TMP/lv.doc"
+cut -d' ' -f1 "$TMP/lv.doc" | sort -u >"$TMP/lv.fams"
+sed -n 's/^\(lockstep_[a-z0-9_]*\){\([a-z_]*\)="\([^"]*\)".*/\1 \2 \3/p' "$TMP/m3.txt" |
+	sed 's/_\(bucket\|sum\|count\) / /' | grep -v ' le ' | grep -wFf "$TMP/lv.fams" | sort -u >"$TMP/lv.scraped"
+check "  and every label value it lists for them, and no other" \
+	bash -c "[ \$(wc -l <'$TMP/lv.doc') -ge 30 ] && diff -u '$TMP/lv.doc' '$TMP/lv.scraped'"
+diff -u "$TMP/lv.doc" "$TMP/lv.scraped" | sed 's/^/# /' | head -20
 sed -n 's/^lockstep_alarms_total{kind="\([a-z_]*\)"}.*/\1/p' "$TMP/m3.txt" | sort >"$TMP/al.scraped"
 awk -F'|' '/^## Alarms/ { on = 1 } /^### Thresholds/ { on = 0 }
 	on && $2 ~ /^ *`[a-z_]+` *$/ { n = $2; gsub(/[ `]/, "", n); print n }' \
