@@ -230,11 +230,13 @@ check "  is self-contained (no http(s) references)" bash -c "! grep -Eq '(src|hr
 if report_have_chromium; then
 	report_render "$TMP/report.html" "$TMP/report"
 	check "chromium renders a screenshot and lays the page out" test -s "$TMP/report.png" -a -s "$TMP/report.probe.json"
-	python3 "$(dirname "$0")/lib/png_stats.py" "$TMP/report.png" '#457b9d' '#e76f51' >"$TMP/png.json"
+	# the colours of the offset, round-trip, events, verdicts and latency series
+	python3 "$(dirname "$0")/lib/png_stats.py" "$TMP/report.png" '#1d3557' '#2a9d8f' '#457b9d' \
+		'#e76f51' '#6a4c93' >"$TMP/png.json"
 	diag "$TMP/png.json"
-	check "  the screenshot is 1200x900 and not blank (colours, ink, the series' colours)" jqt '
-		.width == 1200 and .height == 900 and .colours >= 16 and .not_background > 0.02
-		and .near["#457b9d"] > 0.0005 and .near["#e76f51"] > 0.0005' "$TMP/png.json"
+	check "  the screenshot is 1200x1800 and not blank (colours, ink, every series' colour)" jqt '
+		.width == 1200 and .height == 1800 and .colours >= 16 and .not_background > 0.02
+		and all(.near[]; . > 0.0001)' "$TMP/png.json"
 	P=$TMP/report.probe.json
 	diag "$P"
 	check "  six plots, each laid out with a size" jqt '

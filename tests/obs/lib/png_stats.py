@@ -3,7 +3,7 @@
 # an 8-bit RGB/RGBA PNG with zlib alone and prints one JSON object: width,
 # height, the number of distinct colours, the share of pixels that are not
 # the page background (the most common colour) and the share of pixels
-# within 40 (per channel) of each colour given on the command line.
+# within 16 (per channel) of each colour given on the command line.
 #   png_stats.py FILE [#rrggbb ...]
 import json, struct, sys, zlib
 from collections import Counter
@@ -56,7 +56,7 @@ out = {"width": w, "height": h, "colours": len(px), "not_background": 1 - nbg / 
        "near": {}}
 for want in sys.argv[2:]:
     r, g, b = (int(want[i:i + 2], 16) for i in (1, 3, 5))
-    near = sum(n for c, n in px.items() if abs(c[0] - r) <= 40 and abs(c[1] - g) <= 40
-               and abs(c[2] - b) <= 40)
+    near = sum(n for c, n in px.items() if abs(c[0] - r) <= 16 and abs(c[1] - g) <= 16
+               and abs(c[2] - b) <= 16)
     out["near"][want] = near / total
 print(json.dumps(out))

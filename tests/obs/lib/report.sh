@@ -1,6 +1,6 @@
 # report.sh - renders a lockstep report in headless Chromium for the tests
 # (sourced, not a suite; tests/obs/lib/obs.sh and tests/integration/demo.sh).
-#   report_render HTML OUT   writes OUT.png (a screenshot, 1200x900) and
+#   report_render HTML OUT   writes OUT.png (a screenshot, 1200x1800: every plot) and
 #                            OUT.probe.json (what the browser laid out for
 #                            each plot: report_probe.js); 0 when both exist
 # Needs chromium (scripts/deps.sh); report_have_chromium says whether it is.
@@ -11,7 +11,7 @@ report_render() {
 	prof=$(mktemp -d "${TMPDIR:-/tmp}/ls-chromium.XXXXXX")
 	local ch=(chromium --headless --no-sandbox --disable-gpu --disable-background-networking
 		--disable-component-update --disable-sync --no-first-run --hide-scrollbars
-		--user-data-dir="$prof" --window-size=1200,900)
+		--user-data-dir="$prof" --window-size=1200,1800)
 	timeout 60 "${ch[@]}" --screenshot="$out.png" "file://$html" >"$out.chromium.log" 2>&1
 	{ cat "$html"; echo "<script>"; cat "$REPORT_LIB/report_probe.js"; echo "</script>"; } \
 		>"$out.probe.html"
