@@ -549,8 +549,6 @@ int ls_policy_load(struct ls_policy *p, const uint8_t *wasm, size_t len,
 	p->st.crash_streak = 0;
 	p->st.retry_at_k = 0;
 	p->tick_fail = p->dispatch_fail = LS_PF__MAX; /* a fresh start */
-	if (!reload)
-		p->last_tick_k = ls_policy_now_k(p);
 	if (reload)
 		p->st.reloads++;
 	ls_policy_logf(p, 1, reload ? "reloaded" : "loaded",
@@ -752,7 +750,8 @@ const char *ls_policy_health(struct ls_policy *p)
 	 * the verdicts fail-safe kept past their deadlines would expire at
 	 * once, before the refresh. */
 	uint64_t now_k = ls_policy_now_k(p);
-	if (now_k > p->last_tick_k && now_k - p->last_tick_k > p->cfg.tick_interval_ns * 3 / 2)
+	if (p->last_tick_k && now_k > p->last_tick_k &&
+	    now_k - p->last_tick_k > p->cfg.tick_interval_ns * 3 / 2)
 		return "its tick is overdue (the agent was stopped or blocked)";
 	if (p->dispatch_fail != LS_PF__MAX) {
 		snprintf(p->health, sizeof(p->health), "a callback of its last dispatch %s",

@@ -153,8 +153,9 @@ void ls_policy_stats(const struct ls_policy *p, struct ls_policy_stats *out);
  *   - a callback in the last dispatch that ran any trapped or ran out of
  *     fuel (until a later dispatch runs without failure),
  *   - its tick is overdue: the last ls_policy_tick started more than 1.5
- *     tick intervals ago (the agent was stopped or blocked). Verdict TTLs
- *     are refreshed on ticks, so fail-safe must not end before one ran.
+ *     tick intervals ago (the agent was stopped or blocked; not before the
+ *     first tick, which the caller schedules). Verdict TTLs are refreshed
+ *     on ticks, so fail-safe must not end before one ran.
  * A guest that returns an error code is not unhealthy: it answered. The
  * caller ticks every cfg.tick_interval_ns. */
 const char *ls_policy_health(struct ls_policy *p);

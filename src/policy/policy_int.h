@@ -101,7 +101,7 @@ struct ls_policy {
 	enum ls_policy_fail last_fail; /* kind of the latest failure */
 	const char *last_fail_in;      /* ... and the callback it was in */
 	char health[128];              /* ls_policy_health's reason */
-	uint64_t last_tick_k;          /* start of the latest ls_policy_tick (or load) */
+	uint64_t last_tick_k;          /* start of the latest ls_policy_tick, 0: none yet */
 	bool disp_ran;                 /* the dispatch in progress ran a callback */
 	enum ls_policy_fail disp_fail; /* ... and this failure (LS_PF__MAX: none) */
 	double log_tokens;

@@ -279,6 +279,10 @@ TEST(health_follows_ticks_and_dispatches)
 	CHECK(ls_policy_health(h->p) != NULL); /* nothing loaded yet */
 	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
 	CHECK(ls_policy_health(h->p) == NULL);
+	/* no tick is overdue before the first one (the agent starts its
+	 * ticking when its loop runs, however long the start took) */
+	advance(h, 3 * SEC);
+	CHECK(ls_policy_health(h->p) == NULL);
 	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
 	CHECK(ls_policy_health(h->p) == NULL);
 	ls_policy_tick(h->p); /* burn 1: no instance left */
