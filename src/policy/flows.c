@@ -1,10 +1,14 @@
 /* flows.c - the flows the policy knows, by flow_id: their key (to write
  * verdicts), their identity as the guest sees it (client = side of the first
- * packet) and when they were last heard of. Chained hash table that doubles. */
+ * packet) and when they were last heard of. Chained hash table that doubles;
+ * the nodes of ended flows are kept (up to a bound) for the next new ones,
+ * since flows come and go at the event rate. */
 #include "policy/policy_int.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#define SPARE_MAX 4096 /* nodes kept for reuse */
 
 static size_t slot(const struct ls_pflows *t, uint64_t id)
 {
@@ -18,12 +22,31 @@ int ls_pflows_init(struct ls_pflows *t)
 {
 	t->nb = 1024;
 	t->n = 0;
+	t->spare = NULL;
+	t->nspare = 0;
 	t->b = calloc(t->nb, sizeof(*t->b));
 	return t->b ? 0 : -1;
 }
 
+static void node_put(struct ls_pflows *t, struct ls_pflow *f)
+{
+	if (t->nspare >= SPARE_MAX) {
+		free(f);
+		return;
+	}
+	f->next = t->spare;
+	t->spare = f;
+	t->nspare++;
+}
+
 void ls_pflows_free(struct ls_pflows *t)
 {
+	for (struct ls_pflow *f = t->spare, *nx; f; f = nx) {
+		nx = f->next;
+		free(f);
+	}
+	t->spare = NULL;
+	t->nspare = 0;
 	if (!t->b)
 		return;
 	for (size_t i = 0; i < t->nb; i++)
@@ -66,9 +89,14 @@ static void grow(struct ls_pflows *t)
 struct ls_pflow *ls_pflows_add(struct ls_pflows *t, const struct ls_event *ev,
 			       uint64_t first_seen_g)
 {
-	struct ls_pflow *f = calloc(1, sizeof(*f));
-	if (!f)
+	struct ls_pflow *f = t->spare;
+	if (f) {
+		t->spare = f->next;
+		t->nspare--;
+		memset(f, 0, sizeof(*f));
+	} else if (!(f = calloc(1, sizeof(*f)))) {
 		return NULL;
+	}
 	bool from_lo = ev->dir == LS_DIR_LO_TO_HI;
 	f->flow_id = ev->flow_id;
 	f->key = ev->key;
@@ -95,7 +123,7 @@ void ls_pflows_del(struct ls_pflows *t, uint64_t flow_id)
 		if ((*pp)->flow_id == flow_id) {
 			struct ls_pflow *f = *pp;
 			*pp = f->next;
-			free(f);
+			node_put(t, f);
 			t->n--;
 			return;
 		}
@@ -109,7 +137,7 @@ size_t ls_pflows_gc(struct ls_pflows *t, uint64_t cutoff_k)
 			if ((*pp)->last_k < cutoff_k) {
 				struct ls_pflow *f = *pp;
 				*pp = f->next;
-				free(f);
+				node_put(t, f);
 				t->n--;
 				n++;
 			} else {

@@ -41,10 +41,15 @@ struct ls_gmod {
 	char name[256];
 };
 
+/* Callbacks by event kind (LS_EV_FLOW_NEW .. LS_EV_VERDICT_EXPIRED), and
+ * on_tick: the exports looked up once per instance. */
+enum { LS_GCB_TICK = 0, LS_GCB__N = LS_EV_VERDICT_EXPIRED + 1 };
+
 /* A running instance of a module. */
 struct ls_ginst {
 	struct ls_gmod *gm;
 	lw_instance *in;
+	lw_fnref *cb[LS_GCB__N]; /* NULL: not exported */
 	uint32_t buf;      /* guest address of the event buffer */
 	uint64_t tick_seq;
 	uint64_t created_k;
@@ -63,6 +68,8 @@ struct ls_pflow {
 struct ls_pflows {
 	struct ls_pflow **b;
 	size_t nb, n;
+	struct ls_pflow *spare; /* ended flows' nodes, reused by the next ones */
+	size_t nspare;
 };
 
 /* The callback being run: its handles and the verdicts it set. Handles are
@@ -93,6 +100,7 @@ struct ls_policy {
 	struct ls_cb cb;
 	int32_t next_handle;
 	const struct ls_mapping *tmap; /* G <-> K mapping (timemap.h) */
+	uint64_t batch_k;       /* K when the batch being dispatched began */
 	struct ls_policy_stats st;
 	uint64_t last_fail_k;
 	double log_tokens;
