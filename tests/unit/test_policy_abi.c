@@ -275,6 +275,40 @@ TEST(batch_flushes_once_and_skips_other_kinds)
 	harness_free(h);
 }
 
+/* Flows come and go at the event rate: the nodes of ended flows are reused
+ * for new ones (up to a bound), and a reused one carries nothing of the
+ * flow it held. ratelimit keys its buckets on the client address the host
+ * puts in the event record. */
+TEST(ended_flows_leave_nothing_behind)
+{
+	struct harness *h = harness_new("burst=1 refill_ms=60000 drop_ttl_ms=1000", 0, 0);
+	CHECK_EQ_INT(harness_load(h, "ratelimit.wasm"), 0);
+	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
+	CHECK(last_verdict(h, 1) && last_verdict(h, 1)->verdict == LS_VERDICT_PASS);
+	flow_end(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80);
+	/* another client: the reused node must not still say 198.18.0.1 */
+	flow_new(h, 2, "198.18.0.9", 40001, "198.18.0.2", 80, 6);
+	CHECK(last_verdict(h, 2) && last_verdict(h, 2)->verdict == LS_VERDICT_PASS);
+	flow_new(h, 3, "198.18.0.1", 40002, "198.18.0.2", 80, 6);
+	CHECK(last_verdict(h, 3) && last_verdict(h, 3)->verdict == LS_VERDICT_DROP);
+	/* many more flows than nodes are kept, each new then ended */
+	for (uint64_t id = 100; id < 10100; id++) {
+		char src[32];
+		snprintf(src, sizeof src, "198.19.%u.%u", (unsigned)(id >> 8) & 255,
+			 (unsigned)id & 255);
+		struct ls_event e[2] = {
+			ev_base(LS_EV_FLOW_NEW, id, src, 1000, "198.18.0.2", 80, 6, h->now_k),
+			ev_base(LS_EV_FLOW_END, id, src, 1000, "198.18.0.2", 80, 6, h->now_k)};
+		ls_policy_dispatch(h->p, e, 2);
+	}
+	struct ls_policy_stats st;
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.flows, 2); /* 2 and 3 */
+	CHECK_EQ_INT(st.verdicts, 3 + 10000);
+	CHECK_EQ_INT(metric(h, "ratelimit_allowed_total"), 2 + 10000);
+	harness_free(h);
+}
+
 int main(void)
 {
 	RUN(refuses_other_abi_version);
@@ -289,5 +323,6 @@ int main(void)
 	RUN(kv_store_survives_reload_and_restart);
 	RUN(guest_time_is_g);
 	RUN(batch_flushes_once_and_skips_other_kinds);
+	RUN(ended_flows_leave_nothing_behind);
 	return test_done();
 }
