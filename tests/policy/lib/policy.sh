@@ -22,3 +22,14 @@ fetch() {
 	in_c curl -sS -o "$TMP/$name.out" --max-time 4 -w '%{http_code}' "$@" "$url" \
 		>"$TMP/$name.code" 2>"$TMP/$name.err"
 }
+
+# after_verdict AGENT HOST PORT: an HTTP/1.1 connection from the client
+# port PORT (one no earlier connection used) with Host HOST; once the agent
+# whose stdout is $TMP/AGENT.json has written the flow's verdict, a second
+# request on it. Prints "answered", "cut" or "noverdict"
+# (lib/after_verdict.py): whether the verdict holds, however long it took
+# the agent to decide.
+after_verdict() {
+	in_c python3 "$(dirname "${BASH_SOURCE[0]}")/after_verdict.py" "$TMP/$1.json" \
+		"$C4" "$3" "$S4" "$2" 2>>"$TMP/after_verdict.err"
+}
