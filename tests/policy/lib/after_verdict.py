@@ -2,7 +2,7 @@
 """after_verdict.py - is a flow's traffic still answered once the policy has
 decided it? Shared by the tests/policy suites (a helper, not a suite).
 
-  after_verdict.py AGENT_JSON SRC PORT DST HOST
+  after_verdict.py AGENT_JSON SRC PORT DST HOST [HOLD]
 
 Opens an HTTP/1.1 keep-alive connection from SRC:PORT to DST:80 and sends
 `GET /` with Host: HOST. That first request is what DPI reads, and it passes
@@ -14,6 +14,10 @@ sends a second request on the same connection. Prints one word:
   cut        it got none within 3 s: the flow's packets are dropped
   noverdict  no verdict was written within 15 s
 
+With HOLD (a file name), it creates HOLD.seen once the verdict is there
+and sends the second request only when HOLD exists (e.g. after the agent
+was restarted in between).
+
 Waiting for the verdict makes the answer independent of how long the agent
 took to decide: a check that races a download against the decision instead
 fails whenever the agent is slower than the download (a 12 MB answer crosses
@@ -21,6 +25,7 @@ a veth in about 10 ms). PORT must be a port no earlier connection of the run
 used: a reused 5-tuple is the same flow to the data plane.
 """
 import json
+import os
 import socket
 import sys
 import time
@@ -95,6 +100,12 @@ def main():
     if verdict is None:
         print("noverdict")
         return
+    if len(sys.argv) > 6:
+        hold = sys.argv[6]
+        open(hold + ".seen", "w").close()
+        end = time.monotonic() + 120
+        while not os.path.exists(hold) and time.monotonic() < end:
+            time.sleep(0.05)
     try:
         s.sendall(req)
     except OSError:

@@ -5,6 +5,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../../integration/lib/topo.sh"
 
 G=$LS_ROOT/build/guests
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 policy_init() { # SUITE
 	topo_init "$1"
@@ -23,13 +24,14 @@ fetch() {
 		>"$TMP/$name.code" 2>"$TMP/$name.err"
 }
 
-# after_verdict AGENT HOST PORT: an HTTP/1.1 connection from the client
-# port PORT (one no earlier connection used) with Host HOST; once the agent
-# whose stdout is $TMP/AGENT.json has written the flow's verdict, a second
-# request on it. Prints "answered", "cut" or "noverdict"
-# (lib/after_verdict.py): whether the verdict holds, however long it took
-# the agent to decide.
+# after_verdict AGENT HOST PORT [HOLD]: an HTTP/1.1 connection from the
+# client port PORT (one no earlier connection used) with Host HOST; once
+# the agent whose stdout is $TMP/AGENT.json has written the flow's verdict
+# (and, with HOLD, once the file HOLD exists; HOLD.seen says the verdict
+# was seen), a second request on it. Prints "answered", "cut" or
+# "noverdict" (lib/after_verdict.py): whether the verdict holds, however
+# long it took the agent to decide.
 after_verdict() {
-	in_c python3 "$(dirname "${BASH_SOURCE[0]}")/after_verdict.py" "$TMP/$1.json" \
-		"$C4" "$3" "$S4" "$2" 2>>"$TMP/after_verdict.err"
+	in_c python3 "$LIB_DIR/after_verdict.py" "$TMP/$1.json" "$C4" "$3" "$S4" "$2" \
+		${4:+"$4"} 2>>"$TMP/after_verdict.err"
 }
