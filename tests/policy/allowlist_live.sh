@@ -37,12 +37,6 @@ check "HTTP Host allowed.test (bare domain, pattern needs a label): blocked" tes
 
 check "TLS SNI tls.lockstep.test: handshake and request succeed" \
 	fetch t1 "https://tls.lockstep.test/" -k --resolve "tls.lockstep.test:443:$S4"
-sclient() { # SNI [PORT]: 0 when a request over TLS got its answer (s_server -www);
-	# the request goes 0.5 s after the handshake, well after the decision
-	(sleep 0.5; printf 'GET / HTTP/1.0\r\n\r\n'; sleep 1) |
-		in_c timeout 5 openssl s_client -quiet -connect "$S4:${2:-443}" -servername "$1" 2>/dev/null |
-		grep -q '^HTTP/1.0 200'
-}
 check "openssl s_client -servername www.allowed.test: request answered" sclient www.allowed.test
 # s_server serves one connection at a time and a blocked one holds it
 # until it times out: the blocked cases get their own server, and go last.
@@ -51,7 +45,6 @@ in_s openssl s_server -accept 8443 -cert "$TMP/cert.pem" -key "$TMP/key.pem" -ww
 PIDS+=($!)
 wait_for 5 in_s bash -c 'exec 3<>/dev/tcp/127.0.0.1/8443'
 check "a second s_server answers www.allowed.test" sclient www.allowed.test 8443
-no_sclient() { ! sclient "$@"; }
 check "openssl s_client -servername evil.test: no answer" no_sclient evil.test 8443
 ! fetch t2 "https://evil.test/" -k --resolve "evil.test:443:$S4"
 check "TLS SNI evil.test: curl fails" test $? -eq 0

@@ -24,6 +24,16 @@ fetch() {
 		>"$TMP/$name.code" 2>"$TMP/$name.err"
 }
 
+# sclient SNI [PORT]: 0 when a request over TLS (openssl s_client
+# -servername SNI) got its answer from s_server -www; the request goes 0.5 s
+# after the handshake, well after the decision. no_sclient: the opposite.
+sclient() {
+	(sleep 0.5; printf 'GET / HTTP/1.0\r\n\r\n'; sleep 1) |
+		in_c timeout 5 openssl s_client -quiet -connect "$S4:${2:-443}" -servername "$1" 2>/dev/null |
+		grep -q '^HTTP/1.0 200'
+}
+no_sclient() { ! sclient "$@"; }
+
 # after_verdict AGENT HOST PORT [HOLD]: an HTTP/1.1 connection from the
 # client port PORT (one no earlier connection used) with Host HOST; once
 # the agent whose stdout is $TMP/AGENT.json has written the flow's verdict
