@@ -32,9 +32,14 @@
  *     map (after the batch write returned).
  * Options: --rate N (events/s, 0: as fast as the producer goes), --secs S,
  * --rounds R, --repeat N, --latency-rate N, --single-writes (one
- * bpf_map_update_elem per verdict, as before batching). Needs root.
+ * bpf_map_update_elem per verdict, as before batching), --json (print every
+ * event and verdict as a JSON line, to /dev/null, as `lockstep run` does on
+ * its stdout), --rt (both threads SCHED_FIFO, so that other tenants of the
+ * machine do not deschedule the consumer), --drain-only (the capacity rounds
+ * only, for profilers). Needs root.
  * Times are printed, never asserted. */
 #include "dataplane/dataplane.h"
+#include "dataplane/event_json.h"
 #include "dataplane/testrun.h"
 #include "lockstep.skel.h"
 #include "policy/policy.h"
@@ -147,6 +152,7 @@ struct bench {
 	struct ls_policy *p;
 	enum mode mode;
 	bool single_writes;
+	FILE *json; /* --json: every event and verdict as lockstep run prints them */
 	/* the batch being gathered from the ring buffer */
 	struct ls_event batch[BATCH];
 	int n;
@@ -180,6 +186,10 @@ static void verdicts_flush(struct bench *b)
 		b->write_errors += b->nv - (uint32_t)(w < 0 ? 0 : w);
 	}
 	uint64_t now = ls_now_k();
+	for (uint32_t i = 0; b->json && i < b->nv; i++)
+		fprintf(b->json, "{\"event\":\"verdict\",\"flow_id\":%llu,\"verdict\":\"%s\","
+			"\"deadline_k\":%llu}\n", (unsigned long long)b->vids[i],
+			ls_verdict_name(b->vrecs[i].verdict), (unsigned long long)b->vrecs[i].deadline_k);
 	for (uint32_t i = 0; i < b->nv && b->nlat < b->lat_cap; i++) {
 		uint64_t ts = b->ts_k[TS_SLOT(b->vids[i])];
 		if (ts && now >= ts)
@@ -254,6 +264,8 @@ static void batch_flush(struct bench *b)
 static int on_event(void *ctx, const struct ls_event *ev)
 {
 	struct bench *b = ctx;
+	if (b->json)
+		ls_event_json_print(b->json, ev);
 	if (ev->kind == LS_EV_FLOW_NEW)
 		b->ts_k[TS_SLOT(ev->flow_id)] = ev->ts_k;
 	b->batch[b->n++] = *ev;
@@ -426,7 +438,7 @@ int main(int argc, char **argv)
 	double rate = 1e6, lat_rate = 1e5, secs = 1.0;
 	int rounds = 3;
 	uint32_t repeat = 16;
-	bool single = false, rt = false, drain_only = false;
+	bool single = false, rt = false, drain_only = false, json = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
 		if (!strcmp(a, "--rate"))
@@ -445,9 +457,11 @@ int main(int argc, char **argv)
 			rt = true;
 		else if (!strcmp(a, "--drain-only"))
 			drain_only = true;
+		else if (!strcmp(a, "--json"))
+			json = true;
 		else {
 			fprintf(stderr, "usage: policy_bench [--rate N] [--latency-rate N] [--secs S] "
-					"[--rounds R] [--repeat N] [--single-writes] [--rt] [--drain-only]\n");
+					"[--rounds R] [--repeat N] [--single-writes] [--rt] [--drain-only] [--json]\n");
 			return 2;
 		}
 	}
@@ -480,6 +494,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	b.single_writes = single;
+	if (json && !(b.json = fopen("/dev/null", "w"))) {
+		fprintf(stderr, "policy_bench: /dev/null: %s\n", strerror(errno));
+		return 1;
+	}
 	b.ts_k = calloc(TS_SLOTS, sizeof(*b.ts_k));
 	b.lat_cap = (size_t)((rate > lat_rate ? rate : lat_rate) * secs) + 100000;
 	b.lat = calloc(b.lat_cap, sizeof(*b.lat));
@@ -512,8 +530,10 @@ int main(int argc, char **argv)
 	       "buffer -> drain -> batches of %d -> guest | native -> verdict map (%s)\n",
 	       repeat, BATCH, single ? "one update per verdict" : "one batch update per batch");
 	printf("# events: TCP SYN|RST frames over %d 5-tuples, each run a new connection "
-	       "(FLOW_NEW + FLOW_END); guest: minimal.wasm%s\n", TUPLES,
-	       rt ? "; threads SCHED_FIFO (--rt)" : "");
+	       "(FLOW_NEW + FLOW_END); guest: minimal.wasm%s%s\n", TUPLES,
+	       rt ? "; threads SCHED_FIFO (--rt)" : "",
+	       json ? "; every event and verdict printed as JSON (to /dev/null) as lockstep run "
+		      "does" : "");
 	struct result warm;
 	if (phase(&b, &pr, epfd, GUEST, 2e5, 0.1, repeat, &warm) ||
 	    phase(&b, &pr, epfd, NATIVE, 2e5, 0.1, repeat, &warm))
