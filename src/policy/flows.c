@@ -129,12 +129,13 @@ void ls_pflows_del(struct ls_pflows *t, uint64_t flow_id)
 		}
 }
 
-size_t ls_pflows_gc(struct ls_pflows *t, uint64_t cutoff_k)
+size_t ls_pflows_gc(struct ls_pflows *t, uint64_t cutoff_k,
+		    bool (*alive)(void *ctx, struct ls_pflow *f), void *ctx)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < t->nb; i++)
 		for (struct ls_pflow **pp = &t->b[i]; *pp;) {
-			if ((*pp)->last_k < cutoff_k) {
+			if ((*pp)->last_k < cutoff_k && !(alive && alive(ctx, *pp))) {
 				struct ls_pflow *f = *pp;
 				*pp = f->next;
 				node_put(t, f);

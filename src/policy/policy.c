@@ -508,11 +508,27 @@ void ls_policy_dispatch(struct ls_policy *p, const struct ls_event *ev, size_t n
 		p->sink.flush(p->sink.ctx);
 }
 
+/* A flow with no event for a while may still be open: a long-lived
+ * connection past its DPI packets whose verdict on_tick keeps renewing
+ * produces none. It is forgotten only once the data plane has not seen a
+ * packet of it either (or holds another connection on its 5-tuple). */
+static bool flow_alive(void *ctx, struct ls_pflow *f)
+{
+	struct ls_policy *p = ctx;
+	struct ls_flow fl;
+	uint64_t now_k = ls_policy_now_k(p);
+	if (!p->sink.counters || p->sink.counters(p->sink.ctx, &f->key, &fl) ||
+	    fl.flow_id != f->flow_id || fl.last_seen_k + p->cfg.flow_gc_ns < now_k)
+		return false;
+	f->last_k = fl.last_seen_k;
+	return true;
+}
+
 void ls_policy_tick(struct ls_policy *p)
 {
 	uint64_t now_k = ls_policy_now_k(p);
 	if (now_k > p->cfg.flow_gc_ns)
-		ls_pflows_gc(&p->flows, now_k - p->cfg.flow_gc_ns);
+		ls_pflows_gc(&p->flows, now_k - p->cfg.flow_gc_ns, flow_alive, p);
 	maybe_restart(p);
 	struct lsg_event *rec;
 	if (p->gi && p->gi->cb[LS_GCB_TICK] && (rec = event_buf(p->gi))) {

@@ -62,7 +62,8 @@ struct ls_pflow {
 	struct ls_flow_key key;
 	struct lsg_flow_info info;
 	bool client_is_lo; /* the client is the key's lo side */
-	uint64_t last_k;   /* last event for it (for forgetting silent flows) */
+	uint64_t last_k;   /* last event for it, or last packet the data plane
+			    * saw (for forgetting silent flows) */
 };
 
 struct ls_pflows {
@@ -118,8 +119,10 @@ struct ls_pflow *ls_pflows_get(struct ls_pflows *t, uint64_t flow_id);
 struct ls_pflow *ls_pflows_add(struct ls_pflows *t, const struct ls_event *ev,
 			       uint64_t first_seen_g);
 void ls_pflows_del(struct ls_pflows *t, uint64_t flow_id);
-/* Forget flows whose last event is before cutoff_k; returns how many. */
-size_t ls_pflows_gc(struct ls_pflows *t, uint64_t cutoff_k);
+/* Forget flows whose last event is before cutoff_k, unless alive (may be
+ * NULL) says otherwise for one (and moves its last_k); returns how many. */
+size_t ls_pflows_gc(struct ls_pflows *t, uint64_t cutoff_k,
+		    bool (*alive)(void *ctx, struct ls_pflow *f), void *ctx);
 
 /* policy.c */
 uint64_t ls_policy_now_g(const struct ls_policy *p);
