@@ -6,10 +6,10 @@
  * in turn. It runs ls_tc, whose code is ls_xdp's (bpf/lockstep.bpf.c,
  * handle()): an XDP test run with repeat > 1 swaps the XDP dispatcher
  * twice, an RCU grace period (milliseconds) per call, which would make the
- * producer, not the pipeline, the thing measured. Each run of such a frame is a new connection on its
- * 5-tuple (a new flow_id): the program announces it (FLOW_NEW), then ends it
- * (FLOW_END for the RST), so every run puts two events of a distinct flow in
- * the ring buffer. The producer is paced to a target rate.
+ * producer, not the pipeline, the thing measured. Each run of such a frame is a new connection on
+ * its 5-tuple (a new flow_id): the program announces it (FLOW_NEW), then ends it (FLOW_END for the
+ * RST), so every run puts two events of a distinct flow in the ring buffer. The producer is paced
+ * to a target rate.
  *
  * User side, the main thread, is the agent's path: epoll on the ring
  * buffer, ls_dp_events_drain (dataplane/ringbuf.c), batches of up to 256
@@ -80,10 +80,10 @@ struct producer {
 	uint8_t frames[TUPLES][64];
 	uint32_t frame_len;
 	uint32_t repeat;
-	double rate;      /* events/s; 0: unpaced */
-	uint64_t runs;    /* to do */
-	uint64_t done;    /* done */
-	int errno_;       /* first test-run failure */
+	double rate;   /* events/s; 0: unpaced */
+	uint64_t runs; /* to do */
+	uint64_t done; /* done */
+	int errno_;    /* first test-run failure */
 	pthread_t thr;
 };
 
@@ -179,17 +179,20 @@ static void verdicts_flush(struct bench *b)
 	struct ls_dp_err err;
 	if (b->single_writes) {
 		for (uint32_t i = 0; i < b->nv; i++)
-			b->write_errors += ls_dp_verdict_set(b->dp, &b->vkeys[i], b->vrecs[i].verdict,
-							     b->vrecs[i].deadline_k, &err) != 0;
+			b->write_errors +=
+			    ls_dp_verdict_set(b->dp, &b->vkeys[i], b->vrecs[i].verdict,
+					      b->vrecs[i].deadline_k, &err) != 0;
 	} else {
 		int w = ls_dp_verdicts_write(b->dp, b->vkeys, b->vrecs, b->nv, NULL, &err);
 		b->write_errors += b->nv - (uint32_t)(w < 0 ? 0 : w);
 	}
 	uint64_t now = ls_now_k();
 	for (uint32_t i = 0; b->json && i < b->nv; i++)
-		fprintf(b->json, "{\"event\":\"verdict\",\"flow_id\":%llu,\"verdict\":\"%s\","
-			"\"deadline_k\":%llu}\n", (unsigned long long)b->vids[i],
-			ls_verdict_name(b->vrecs[i].verdict), (unsigned long long)b->vrecs[i].deadline_k);
+		fprintf(b->json,
+			"{\"event\":\"verdict\",\"flow_id\":%llu,\"verdict\":\"%s\","
+			"\"deadline_k\":%llu}\n",
+			(unsigned long long)b->vids[i], ls_verdict_name(b->vrecs[i].verdict),
+			(unsigned long long)b->vrecs[i].deadline_k);
 	for (uint32_t i = 0; i < b->nv && b->nlat < b->lat_cap; i++) {
 		uint64_t ts = b->ts_k[TS_SLOT(b->vids[i])];
 		if (ts && now >= ts)
@@ -199,8 +202,8 @@ static void verdicts_flush(struct bench *b)
 	b->nv = 0;
 }
 
-static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id,
-		      uint32_t verdict, uint64_t deadline_k)
+static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id, uint32_t verdict,
+		      uint64_t deadline_k)
 {
 	struct bench *b = ctx;
 	if (b->nv == BATCH * 2)
@@ -278,11 +281,11 @@ static int on_event(void *ctx, const struct ls_event *ev)
 /* ---- one measured phase ------------------------------------------------------------ */
 
 struct result {
-	double events_s;    /* events consumed per second of wall time */
-	double cpu_ns;      /* consumer CPU per event */
-	double busy;        /* consumer CPU / wall */
+	double events_s; /* events consumed per second of wall time */
+	double cpu_ns;	 /* consumer CPU per event */
+	double busy;	 /* consumer CPU / wall */
 	uint64_t events, lost, verdicts, write_errors;
-	double offered_s;   /* what the producer achieved */
+	double offered_s;	    /* what the producer achieved */
 	double p50, p99, p999, max; /* us */
 };
 
@@ -324,8 +327,8 @@ static int phase(struct bench *b, struct producer *pr, int epfd, enum mode m, do
 				break;
 			batch_flush(b);
 		}
-		uint64_t done = atomic_load_explicit((_Atomic uint64_t *)&pr->done,
-						     memory_order_acquire);
+		uint64_t done =
+		    atomic_load_explicit((_Atomic uint64_t *)&pr->done, memory_order_acquire);
 		bool finished = done == pr->runs || pr->errno_;
 		if (finished && !t_prod)
 			t_prod = clock_ns(CLOCK_MONOTONIC);
@@ -391,7 +394,8 @@ static int drain_round(struct bench *b, struct producer *pr, enum mode m, double
 	batch_flush(b);
 	uint64_t c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	if (b->events != FILL) {
-		fprintf(stderr, "policy_bench: drained %llu events of %d (ring buffer too small?)\n",
+		fprintf(stderr,
+			"policy_bench: drained %llu events of %d (ring buffer too small?)\n",
 			(unsigned long long)b->events, FILL);
 		return -1;
 	}
@@ -460,8 +464,10 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--json"))
 			json = true;
 		else {
-			fprintf(stderr, "usage: policy_bench [--rate N] [--latency-rate N] [--secs S] "
-					"[--rounds R] [--repeat N] [--single-writes] [--rt] [--drain-only] [--json]\n");
+			fprintf(stderr,
+				"usage: policy_bench [--rate N] [--latency-rate N] [--secs S] "
+				"[--rounds R] [--repeat N] [--single-writes] [--rt] [--drain-only] "
+				"[--json]\n");
 			return 2;
 		}
 	}
@@ -530,10 +536,11 @@ int main(int argc, char **argv)
 	       "buffer -> drain -> batches of %d -> guest | native -> verdict map (%s)\n",
 	       repeat, BATCH, single ? "one update per verdict" : "one batch update per batch");
 	printf("# events: TCP SYN|RST frames over %d 5-tuples, each run a new connection "
-	       "(FLOW_NEW + FLOW_END); guest: minimal.wasm%s%s\n", TUPLES,
-	       rt ? "; threads SCHED_FIFO (--rt)" : "",
+	       "(FLOW_NEW + FLOW_END); guest: minimal.wasm%s%s\n",
+	       TUPLES, rt ? "; threads SCHED_FIFO (--rt)" : "",
 	       json ? "; every event and verdict printed as JSON (to /dev/null) as lockstep run "
-		      "does" : "");
+		      "does"
+		    : "");
 	struct result warm;
 	if (phase(&b, &pr, epfd, GUEST, 2e5, 0.1, repeat, &warm) ||
 	    phase(&b, &pr, epfd, NATIVE, 2e5, 0.1, repeat, &warm))
@@ -548,7 +555,8 @@ int main(int argc, char **argv)
 	qsort(dn, DRAINS, sizeof(dn[0]), cmp_double);
 	double cg = dg[DRAINS / 2], cn = dn[DRAINS / 2];
 	printf("# capacity: ring buffer filled with %d events, then drained; median of %d rounds "
-	       "(consumer CPU per event)\n", FILL, DRAINS);
+	       "(consumer CPU per event)\n",
+	       FILL, DRAINS);
 	printf("guest   %7.1f ns/event = %5.2f M events/s on one core\n", cg, 1e3 / cg);
 	printf("native  %7.1f ns/event = %5.2f M events/s on one core\n", cn, 1e3 / cn);
 	printf("per-event cost ratio guest/native: %.2fx (target <= 1.5x)\n", cg / cn);
@@ -567,10 +575,12 @@ int main(int argc, char **argv)
 		glost += g[i].lost, nlost += nt[i].lost;
 	if (rate > 0)
 		printf("# live, paced at %.0f events/s for %.1f s; median of %d rounds by "
-		       "consumer CPU\n", rate, secs, rounds);
+		       "consumer CPU\n",
+		       rate, secs, rounds);
 	else
 		printf("# live, producer unpaced, %.1f s; median of %d rounds by consumer "
-		       "CPU\n", secs, rounds);
+		       "CPU\n",
+		       secs, rounds);
 	row("guest", &g[rounds / 2]);
 	row("native", &nt[rounds / 2]);
 	printf("# lost in all rounds: guest %llu, native %llu\n", (unsigned long long)glost,
@@ -584,7 +594,8 @@ int main(int argc, char **argv)
 	qsort(lg, (size_t)rounds, sizeof(lg[0]), cmp_res_p99);
 	qsort(ln, (size_t)rounds, sizeof(ln[0]), cmp_res_p99);
 	printf("# latency, paced at %.0f events/s (repeat 1: one connection per run) for %.1f s; "
-	       "median of %d rounds by p99 (target p99 <= 100 us)\n", lat_rate, secs, rounds);
+	       "median of %d rounds by p99 (target p99 <= 100 us)\n",
+	       lat_rate, secs, rounds);
 	lat_row("guest", &lg[rounds / 2]);
 	lat_row("native", &ln[rounds / 2]);
 
