@@ -93,22 +93,25 @@ struct ls_pflow *ls_pflows_add(struct ls_pflows *t, const struct ls_event *ev,
 	if (f) {
 		t->spare = f->next;
 		t->nspare--;
-		memset(f, 0, sizeof(*f));
-	} else if (!(f = calloc(1, sizeof(*f)))) {
+	} else if (!(f = malloc(sizeof(*f)))) {
 		return NULL;
 	}
+	/* every field set (no memset: a node is reused at the event rate) */
 	bool from_lo = ev->dir == LS_DIR_LO_TO_HI;
 	f->flow_id = ev->flow_id;
 	f->key = ev->key;
 	f->client_is_lo = from_lo;
+	f->last_k = 0;
 	f->info.flow_id = ev->flow_id;
 	f->info.family = ev->key.family;
 	f->info.proto = ev->key.proto;
 	f->info.sport = ev->sport;
 	f->info.dport = ev->dport;
+	f->info.pad0 = 0;
 	memcpy(f->info.src, from_lo ? ev->key.lo_addr : ev->key.hi_addr, 16);
 	memcpy(f->info.dst, from_lo ? ev->key.hi_addr : ev->key.lo_addr, 16);
 	f->info.first_seen_g = first_seen_g;
+	f->info.pad1 = 0;
 	size_t s = slot(t, f->flow_id);
 	f->next = t->b[s];
 	t->b[s] = f;

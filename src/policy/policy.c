@@ -379,6 +379,20 @@ static void cb_end(struct ls_policy *p, bool commit)
 	p->next_handle = cb->base + (int32_t)(cb->nh ? cb->nh : 1);
 }
 
+/* Zeroes n bytes (a multiple of 16) with vector stores. For the 432 bytes
+ * of an event record's union the compiler's memset is a `rep stos`, whose
+ * start-up costs more than the stores (the largest single cost of
+ * dispatching an event, bench/policy_bench). Kept a loop of stores: the
+ * attribute stops GCC from turning it back into memset. */
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+static void zero16(void *p, size_t n)
+{
+	typedef uint64_t v2 __attribute__((vector_size(16), aligned(8)));
+	v2 *d = p;
+	for (size_t i = 0; i < n / 16; i++)
+		d[i] = (v2){0, 0};
+}
+
 /* The event buffer, where the host writes the record of each callback.
  * Looked up every time: memory.grow may move guest memory. */
 static struct lsg_event *event_buf(struct ls_ginst *gi)
@@ -474,7 +488,8 @@ static void handle_event(struct ls_policy *p, const struct ls_event *ev)
 		rec->flow = 0;
 		rec->ts_g = ts_g;
 		rec->info = f->info;
-		memset(&rec->u, 0, sizeof(rec->u));
+		_Static_assert(sizeof(rec->u) % 16 == 0, "union of whole vectors");
+		zero16(&rec->u, sizeof(rec->u));
 		if (kind == LS_EV_DPI) {
 			fill_dpi(&rec->u.dpi, &ev->u.dpi);
 		} else if (kind == LS_EV_FLOW_END) {
