@@ -384,7 +384,9 @@ static void cb_end(struct ls_policy *p, bool commit)
  * start-up costs more than the stores (the largest single cost of
  * dispatching an event, bench/policy_bench). Kept a loop of stores: the
  * attribute stops GCC from turning it back into memset. */
+#if defined(__GNUC__) && !defined(__clang__)
 __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
 static void zero16(void *p, size_t n)
 {
 	typedef uint64_t v2 __attribute__((vector_size(16), aligned(8)));
