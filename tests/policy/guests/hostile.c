@@ -9,6 +9,8 @@
  *   init_fail     init refuses its configuration
  *   kv            on_flow_new counts flows in the key-value store
  *   sleep         on_flow_new asks WASI poll_oneoff to sleep for 60 s
+ *   slow          on_flow_new takes 60 ms (spinning on the guest clock, so
+ *                 the same whatever the engine's speed; needs ~10^8 fuel)
  *   ok            behaves: passes every flow for 1 s
  * The result of the misbehaving call is kept in gauge hostile_last_rc, so
  * the test sees what the host answered. */
@@ -67,6 +69,11 @@ LSG_EXPORT(on_flow_new) int32_t on_flow_new(int32_t flow)
 		uint8_t ev[32];
 		uint32_t n = 0;
 		rc = wasi_poll_oneoff(sub, ev, 1, &n);
+	}
+	if (is("slow")) {
+		uint64_t t0 = lsg_now_g();
+		while (lsg_now_g() - t0 < 60 * LSG_MSEC)
+			;
 	}
 	if (is("kv")) {
 		uint32_t n = 0;
