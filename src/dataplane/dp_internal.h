@@ -28,6 +28,8 @@ struct ls_dp {
 	int link_fd;               /* XDP link, -1 when none */
 	int lock_fd;               /* flock on the pin dir (agent only) */
 	int ncpus;                 /* possible CPUs, for per-CPU maps */
+	bool no_batch;             /* the kernel refused a batch update: write
+				    * verdicts one by one */
 	char pin_dir[PATH_MAX];
 	/* events */
 	struct ring_buffer *rb;

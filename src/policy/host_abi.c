@@ -364,6 +364,19 @@ static void wasi_sink(void *user, int fd, const uint8_t *buf, size_t len)
 	ls_policy_logf(p, LSG_INFO, "guest_output", "\"fd\":%d,\"msg\":\"%s\"", fd, esc);
 }
 
+/* WASI poll_oneoff sleeps on clock subscriptions; in a policy that would
+ * stop the agent's one thread (fuel counts instructions, not time). A
+ * policy never blocks: it gets ENOSYS, at once. */
+static lw_call_result h_wasi_no_poll(lw_instance *in, void *user,
+				     const lw_value *args, lw_value *results)
+{
+	(void)in;
+	(void)user;
+	(void)args;
+	results[0] = LW_VI32(52); /* __WASI_ERRNO_NOSYS */
+	return LW_OK;
+}
+
 /* Provide exactly what the module imports: lockstep functions by name,
  * WASI when it wants WASI, env.abort. Anything else is refused here, with
  * a clearer message than the engine's "unknown import". */
@@ -418,7 +431,10 @@ int ls_abi_link(struct ls_policy *p, struct ls_gmod *gm, char *err,
 		wc.argc = 1;
 		wc.argv = argv;
 		gm->wasi = lw_wasi_new(&wc);
-		if (!gm->wasi || lw_wasi_link(gm->wasi, gm->imp))
+		/* added after the subset: the latest definition of a name wins */
+		if (!gm->wasi || lw_wasi_link(gm->wasi, gm->imp) ||
+		    lw_imports_add_func(gm->imp, "wasi_snapshot_preview1", "poll_oneoff",
+					"(iiii)i", h_wasi_no_poll, p))
 			goto link_fail;
 	}
 	return 0;

@@ -357,6 +357,87 @@ TEST(batch_flushes_once_and_skips_other_kinds)
 	harness_free(h);
 }
 
+/* Flows come and go at the event rate: the nodes of ended flows are reused
+ * for new ones (up to a bound), and a reused one carries nothing of the
+ * flow it held. ratelimit keys its buckets on the client address the host
+ * puts in the event record. */
+TEST(ended_flows_leave_nothing_behind)
+{
+	struct harness *h = harness_new("burst=1 refill_ms=60000 drop_ttl_ms=1000", 0, 0);
+	CHECK_EQ_INT(harness_load(h, "ratelimit.wasm"), 0);
+	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
+	CHECK(last_verdict(h, 1) && last_verdict(h, 1)->verdict == LS_VERDICT_PASS);
+	flow_end(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80);
+	/* another client: the reused node must not still say 198.18.0.1 */
+	flow_new(h, 2, "198.18.0.9", 40001, "198.18.0.2", 80, 6);
+	CHECK(last_verdict(h, 2) && last_verdict(h, 2)->verdict == LS_VERDICT_PASS);
+	flow_new(h, 3, "198.18.0.1", 40002, "198.18.0.2", 80, 6);
+	CHECK(last_verdict(h, 3) && last_verdict(h, 3)->verdict == LS_VERDICT_DROP);
+	/* many more flows than nodes are kept, each new then ended */
+	for (uint64_t id = 100; id < 10100; id++) {
+		char src[32];
+		snprintf(src, sizeof src, "198.19.%u.%u", (unsigned)(id >> 8) & 255,
+			 (unsigned)id & 255);
+		struct ls_event e[2] = {
+			ev_base(LS_EV_FLOW_NEW, id, src, 1000, "198.18.0.2", 80, 6, h->now_k),
+			ev_base(LS_EV_FLOW_END, id, src, 1000, "198.18.0.2", 80, 6, h->now_k)};
+		ls_policy_dispatch(h->p, e, 2);
+	}
+	struct ls_policy_stats st;
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.flows, 2); /* 2 and 3 */
+	CHECK_EQ_INT(st.verdicts, 3 + 10000);
+	CHECK_EQ_INT(metric(h, "ratelimit_allowed_total"), 2 + 10000);
+	harness_free(h);
+}
+
+/* A policy never blocks: WASI poll_oneoff (a sleep) answers ENOSYS at once
+ * instead of stopping the agent's thread for up to 10 s per call. */
+TEST(wasi_sleep_refused)
+{
+	struct harness *h = harness_new("sleep", 0, 0);
+	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
+	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
+	CHECK(metric(h, "hostile_last_rc") == 52);
+	CHECK(last_verdict(h, 1) && last_verdict(h, 1)->verdict == LS_VERDICT_PASS);
+	struct ls_policy_stats st;
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.healthy, 1);
+	harness_free(h);
+}
+
+/* Flows without events are forgotten after 10 minutes, unless the data
+ * plane still sees packets of them: a long-lived connection whose verdict
+ * on_tick renews produces no event at all. */
+TEST(silent_flows_forgotten_unless_the_data_plane_sees_them)
+{
+	struct harness *h = harness_new("ok", 0, 0);
+	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
+	flow_new(h, 1, "198.18.0.1", 40001, "198.18.0.2", 81, 6); /* alive */
+	flow_new(h, 2, "198.18.0.1", 40002, "198.18.0.2", 82, 6); /* silent */
+	flow_new(h, 3, "198.18.0.1", 40003, "198.18.0.2", 83, 6); /* its tuple reused */
+	flow_new(h, 4, "198.18.0.1", 40004, "198.18.0.2", 84, 6); /* not in the table */
+	advance(h, 11 * 60 * SEC);
+	h->seen[h->nseen++] = (struct rec_seen){81, 1, h->now_k - 5 * SEC};
+	h->seen[h->nseen++] = (struct rec_seen){82, 2, h->now_k - 11 * 60 * SEC};
+	h->seen[h->nseen++] = (struct rec_seen){83, 99, h->now_k - 1 * SEC};
+	ls_policy_tick(h->p);
+	struct ls_policy_stats st;
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.flows, 1);
+	/* and the one kept is not forgotten at the next tick either */
+	advance(h, 60 * SEC);
+	ls_policy_tick(h->p);
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.flows, 1);
+	/* until the data plane stops seeing it too */
+	advance(h, 11 * 60 * SEC);
+	ls_policy_tick(h->p);
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.flows, 0);
+	harness_free(h);
+}
+
 int main(void)
 {
 	RUN(refuses_other_abi_version);
@@ -372,5 +453,8 @@ int main(void)
 	RUN(guest_time_is_g);
 	RUN(health_follows_ticks_and_dispatches);
 	RUN(batch_flushes_once_and_skips_other_kinds);
+	RUN(ended_flows_leave_nothing_behind);
+	RUN(wasi_sleep_refused);
+	RUN(silent_flows_forgotten_unless_the_data_plane_sees_them);
 	return test_done();
 }

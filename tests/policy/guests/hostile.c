@@ -11,12 +11,16 @@
  *   tickburn [N]  on_tick never returns (fuel), on the first N ticks (the
  *                 count survives restarts in the key-value store) or on
  *                 every tick when N is absent; flows pass as with ok
+ *   sleep         on_flow_new asks WASI poll_oneoff to sleep for 60 s
  *   slow          on_flow_new takes 60 ms (spinning on the guest clock, so
  *                 the same whatever the engine's speed; needs ~10^8 fuel)
  *   ok            behaves: passes every flow for 1 s
  * The result of the misbehaving call is kept in gauge hostile_last_rc, so
  * the test sees what the host answered. */
 #include <lockstep/guest.h>
+
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("poll_oneoff")))
+int32_t wasi_poll_oneoff(const void *in, void *out, uint32_t n, uint32_t *nevents);
 
 static char mode[32];
 static int32_t kept_handle = -1000, m_rc, m_kv, m_ticks;
@@ -66,6 +70,14 @@ LSG_EXPORT(on_flow_new) int32_t on_flow_new(int32_t flow)
 		rc = lsg_log(LSG_INFO, (const char *)0xfffff000u, 64);
 	if (is("biglog"))
 		rc = lsg_log(LSG_INFO, (const char *)lsg_event_buffer, 1u << 30);
+	if (is("sleep")) {
+		/* one relative clock subscription: userdata, tag 0 (clock), then
+		 * id 1 (monotonic), timeout, precision, flags */
+		uint64_t sub[6] = {7, 0, 1, 60 * LSG_SEC, 0, 0};
+		uint8_t ev[32];
+		uint32_t n = 0;
+		rc = wasi_poll_oneoff(sub, ev, 1, &n);
+	}
 	if (is("slow")) {
 		uint64_t t0 = lsg_now_g();
 		while (lsg_now_g() - t0 < 60 * LSG_MSEC)
