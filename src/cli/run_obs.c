@@ -206,6 +206,13 @@ static int apply_kernel_level(struct run_obs *ro, int level, int port, char *err
 	return 0;
 }
 
+/* The early-expiry detector asks the flow table what became of a flow. */
+static int flow_lookup(void *ctx, const struct ls_flow_key *key, struct ls_flow *out)
+{
+	struct ls_dp_err err;
+	return ls_dp_flow_get(ctx, key, out, &err) ? -1 : 0;
+}
+
 int run_obs_open(struct run_obs **out, const struct run_obs_opts *o, struct ls_dp *dp)
 {
 	struct run_obs *ro = calloc(1, sizeof(*ro));
@@ -213,7 +220,10 @@ int run_obs_open(struct run_obs **out, const struct run_obs_opts *o, struct ls_d
 	if (!ro)
 		return -1;
 	ro->dp = dp;
-	if (ls_obs_open(&ro->obs, &o->cfg, err, sizeof(err))) {
+	struct ls_obs_config cfg = o->cfg;
+	cfg.flow_lookup = flow_lookup;
+	cfg.flow_ctx = dp;
+	if (ls_obs_open(&ro->obs, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "lockstep run: %s\n", err);
 		free(ro);
 		return -1;

@@ -123,6 +123,10 @@ int ls_dp_verdict_del(struct ls_dp *dp, const struct ls_flow_key *key, struct ls
 int ls_dp_verdict_get(struct ls_dp *dp, const struct ls_flow_key *key,
 		      struct ls_verdict_rec *rec, struct ls_dp_err *err);
 
+/* One flow of the flow table; -ENOENT (with a message) when it is not
+ * there (never seen, ended long ago, or evicted by the LRU). */
+int ls_dp_flow_get(struct ls_dp *dp, const struct ls_flow_key *key, struct ls_flow *flow,
+		   struct ls_dp_err *err);
 /* Calls fn for every flow; fn returns non-zero to stop early. */
 typedef int (*ls_dp_flow_fn)(void *ctx, const struct ls_flow_key *key, const struct ls_flow *flow);
 int ls_dp_flows_foreach(struct ls_dp *dp, ls_dp_flow_fn fn, void *ctx, struct ls_dp_err *err);

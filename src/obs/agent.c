@@ -46,6 +46,13 @@ static void scrape(void *ctx, FILE *f)
 
 #define LAT ls_metric_latency_buckets, ls_metric_latency_nbuckets
 
+/* lockstep_pass_expiries_total{judged}: early (the alarm), idle (the packet
+ * that found it came more than `active` after the deadline), and the flow
+ * facts that are not OPEN (detect.h) */
+enum { JUDGED_EARLY, JUDGED_IDLE, JUDGED_ENDED, JUDGED_REUSED, JUDGED_UNKNOWN, JUDGED__MAX };
+static const char *const judged_name[JUDGED__MAX] = {"early", "idle", "ended", "reused",
+						      "unknown"};
+
 static int define_metrics(struct ls_obs *o)
 {
 	struct ls_metrics *r = o->reg;
@@ -119,8 +126,13 @@ static int define_metrics(struct ls_obs *o)
 					 "trace level, by side (kernel, guest)", "side");
 	o->scrapes = ls_metric_counter(r, "lockstep_metrics_scrapes_total",
 				       "scrapes of this endpoint", NULL);
-	if (!o->scrapes)
+	o->pass_expiries = ls_metric_counter(
+		r, "lockstep_pass_expiries_total",
+		"pass verdicts that expired, by the early-expiry detector's judgement", "judged");
+	if (!o->scrapes || !o->pass_expiries)
 		return -1;
+	for (int i = 0; i < JUDGED__MAX; i++)
+		ls_metric_add(o->pass_expiries, judged_name[i], 0);
 	for (int i = 0; i < LS_ALARM__MAX; i++) {
 		ls_metric_add(o->alarms, ls_alarm_name(i), 0);
 		ls_metric_set(o->alarm_active, ls_alarm_name(i), 0);
@@ -187,6 +199,8 @@ int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, char *err,
 	    ls_http_start(&o->http, cfg->metrics_addr, scrape, o, err, errlen))
 		goto fail;
 	o->start_k = o->tick_k = ls_obs_now_k(o);
+	/* ends before the start were not seen here */
+	ls_ends_init(&o->ends, o->start_k);
 	*out = o;
 	return 0;
 fail:
@@ -361,6 +375,56 @@ static void failsafe_event(struct ls_obs *o, const struct ls_event *ev)
 	}
 }
 
+/* A verdict expired: the early-expiry detector, on facts (detect.h). The
+ * flow table is asked only when the cheap facts leave it open. */
+static void expired_event(struct ls_obs *o, const struct ls_event *ev)
+{
+	uint64_t deadline_k = ev->u.expired.deadline_k;
+	/* the seed's symptom is an allowed flow losing its verdict; a drop
+	 * verdict running out on a retransmitting peer is not it */
+	if (ev->u.expired.verdict != LS_VERDICT_PASS || !deadline_k)
+		return;
+	if (!ls_detect_expiry_in_window(&o->cfg.detect, ev->ts_k, deadline_k)) {
+		ls_metric_add(o->pass_expiries, judged_name[JUDGED_IDLE], 1);
+		return;
+	}
+	struct ls_flow_evidence e = {.end_seen = ls_ends_has(&o->ends, ev->flow_id),
+				     .ends_horizon_k = o->ends.horizon_k};
+	const char *from = "events";
+	struct ls_flow f;
+	if (!e.end_seen && o->cfg.flow_lookup &&
+	    o->cfg.flow_lookup(o->cfg.flow_ctx, &ev->key, &f) == 0 && f.flow_id == ev->flow_id) {
+		e.have_first = e.have_state = true;
+		e.first_seen_k = f.first_seen_k;
+		e.state = f.state;
+		from = "flow table";
+	} else if (!e.end_seen) {
+		/* not in the table (gone since) or no table: its FLOW_NEW */
+		struct flowent *fe = flow(o, ev->flow_id, false);
+		if (fe && fe->first_k) {
+			e.have_first = true;
+			e.first_seen_k = fe->first_k;
+		}
+	}
+	enum ls_flow_fact fact = ls_detect_flow_fact(&e, ev->ts_k);
+	static const int judged[LS_FLOW_FACT__MAX] = {
+		[LS_FLOW_FACT_OPEN] = JUDGED_EARLY,
+		[LS_FLOW_FACT_ENDED] = JUDGED_ENDED,
+		[LS_FLOW_FACT_REUSED] = JUDGED_REUSED,
+		[LS_FLOW_FACT_UNKNOWN] = JUDGED_UNKNOWN,
+	};
+	ls_metric_add(o->pass_expiries, judged_name[judged[fact]], 1);
+	if (!ls_detect_early_expiry(&o->cfg.detect, ev->ts_k, deadline_k, fact))
+		return;
+	ls_obs_alarm(o, LS_ALARM_EARLY_EXPIRY, ev->ts_k,
+		     "a verdict expired while its flow was still active",
+		     "\"flow_id\":%llu,\"deadline_k\":%llu,\"late_ns\":%lld,\"verdict\":%u,"
+		     "\"first_seen_k\":%llu,\"flow_state\":%d,\"from\":\"%s\"",
+		     (unsigned long long)ev->flow_id, (unsigned long long)deadline_k,
+		     (long long)(ev->ts_k - deadline_k), ev->u.expired.verdict,
+		     (unsigned long long)e.first_seen_k, e.have_state ? e.state : -1, from);
+}
+
 void ls_obs_event(struct ls_obs *o, const struct ls_event *ev, uint64_t now)
 {
 	const char *kind = event_kind(ev);
@@ -371,23 +435,14 @@ void ls_obs_event(struct ls_obs *o, const struct ls_event *ev, uint64_t now)
 	struct flowent *fe = NULL;
 	switch (ev->kind) {
 	case LS_EV_FLOW_NEW:
+		fe = flow(o, ev->flow_id, true);
+		fe->first_k = ev->ts_k;
+		break;
 	case LS_EV_DPI:
 		fe = flow(o, ev->flow_id, true);
 		break;
-	case LS_EV_VERDICT_EXPIRED: {
-		fe = flow(o, ev->flow_id, false);
-		bool ended = fe && fe->ended;
-		/* the seed's symptom is an allowed flow losing its verdict; a
-		 * drop verdict running out on a retransmitting peer is not it */
-		if (ev->u.expired.verdict == LS_VERDICT_PASS &&
-		    ls_detect_early_expiry(&o->cfg.detect, ev->ts_k, ev->u.expired.deadline_k, ended))
-			ls_obs_alarm(o, LS_ALARM_EARLY_EXPIRY, ev->ts_k,
-				     "a verdict expired while its flow was still active",
-				     "\"flow_id\":%llu,\"deadline_k\":%llu,\"late_ns\":%lld,\"verdict\":%u",
-				     (unsigned long long)ev->flow_id,
-				     (unsigned long long)ev->u.expired.deadline_k,
-				     (long long)(ev->ts_k - ev->u.expired.deadline_k),
-				     ev->u.expired.verdict);
+	case LS_EV_VERDICT_EXPIRED:
+		expired_event(o, ev);
 		if (o->trace) {
 			char args[LS_TRACE_ARGS_MAX];
 			snprintf(args, sizeof(args), "\"flow_id\":%llu,\"deadline_k\":%llu",
@@ -398,13 +453,11 @@ void ls_obs_event(struct ls_obs *o, const struct ls_event *ev, uint64_t now)
 		}
 		fe = flow(o, ev->flow_id, true);
 		break;
-	}
 	case LS_EV_FLOW_END:
+		ls_ends_add(&o->ends, ev->flow_id, ev->ts_k);
 		fe = flow(o, ev->flow_id, false);
-		if (fe) {
-			fe->ended = true;
+		if (fe)
 			fe->pending_k = 0;
-		}
 		fe = NULL;
 		break;
 	case LS_EV_FAILSAFE:
@@ -627,12 +680,16 @@ void ls_obs_dp_counters(struct ls_obs *o, const char *const *names, const uint64
 			dropped += vals[i];
 		if (i == LS_CNT_RINGBUF_FULL) {
 			ls_metric_set_total(o->ring_lost, NULL, (double)vals[i]);
-			if (o->have_ring && ls_detect_ringbuf_loss(o->ring_full, vals[i]))
+			if (o->have_ring && ls_detect_ringbuf_loss(o->ring_full, vals[i])) {
+				/* lost events may be flow ends: the early-expiry
+				 * detector must not count on having seen them */
+				ls_ends_forget_until(&o->ends, now);
 				ls_obs_alarm(o, LS_ALARM_RINGBUF_LOSS, now,
 					     "the kernel lost events: the ring buffer was full",
 					     "\"lost\":%llu,\"lost_total\":%llu",
 					     (unsigned long long)(vals[i] - o->ring_full),
 					     (unsigned long long)vals[i]);
+			}
 			o->ring_full = vals[i];
 			o->have_ring = true;
 		}

@@ -38,6 +38,12 @@ struct ls_obs_config {
 	uint64_t trace_window_ns;       /* dump horizon (0: 60 s) */
 	const char *metrics_addr;       /* HOST:PORT, NULL: no HTTP endpoint */
 	struct ls_log_time time;        /* now_k and K -> wall (NULL: libc) */
+	/* The data plane's flow table, for the early-expiry detector: 0 with
+	 * *out filled, or -1 (no such flow). NULL: judged from the events
+	 * alone. Called only for pass verdicts that expired within `active`
+	 * of their deadline and whose flow's end was not seen. */
+	int (*flow_lookup)(void *ctx, const struct ls_flow_key *key, struct ls_flow *out);
+	void *flow_ctx;
 };
 
 /* One heartbeat as the clock part saw it. */
