@@ -17,6 +17,7 @@ struct run_obs {
 	struct ls_dp *dp;
 	int64_t beat_interval_ns;
 	const struct ls_mapping *map;
+	const struct ls_policy *policy; /* for status: read again on each request */
 };
 
 uint64_t run_obs_now_k(void)
@@ -290,7 +291,10 @@ void run_obs_policy(struct run_obs *ro, const struct ls_policy *p)
 		.reload_refused = st.reload_refused,
 		.flows = st.flows,
 		.healthy = st.healthy != 0,
+		.reason = ls_policy_health_name(st.health),
+		.why = st.health_why,
 	};
+	ro->policy = p;
 	ls_obs_policy(ro->obs, &op, run_obs_now_k());
 }
 
@@ -377,6 +381,8 @@ int run_obs_control(void *arg, const char *cmd, const char *a, char *reply, size
 	struct run_obs *ro = arg;
 	char err[512];
 	if (!strcmp(cmd, "obs.status")) {
+		if (ro->policy) /* its health now, not a second ago */
+			run_obs_policy(ro, ro->policy);
 		ls_obs_status_json(ro->obs, run_obs_now_k(), reply, len);
 		return 0;
 	}

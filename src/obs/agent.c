@@ -645,16 +645,23 @@ void ls_obs_policy(struct ls_obs *o, const struct ls_obs_policy *p, uint64_t now
 		ls_obs_alarm(o, LS_ALARM_FUEL_STORM, now, "the guest keeps running out of fuel",
 			     "\"fuel_exhaustions\":%llu,\"window_ns\":%lld",
 			     (unsigned long long)p->fuel, (long long)o->cfg.detect.storm_window_ns);
-	if (o->have_policy) {
-		if (p->healthy != o->last_policy.healthy)
-			ls_obs_state(o, "policy_health",
-				     p->healthy ? "the guest is healthy again"
-						: "the guest is unhealthy: flows get the default verdict",
-				     "\"healthy\":%d,\"restarts\":%llu", p->healthy,
-				     (unsigned long long)p->restarts);
-	}
+	char esc[200];
+	const char *why = !p->healthy && p->why ? p->why : "";
+	const char *reason = !p->healthy && p->reason ? p->reason : "";
+	if (o->have_policy && (p->healthy != o->last_policy.healthy ||
+			       strcmp(reason, o->policy_reason)))
+		ls_obs_state(o, "policy_health",
+			     p->healthy ? "the policy side is healthy again"
+					: "the policy side is unhealthy: beats are not good",
+			     "\"healthy\":%d,\"reason\":\"%s\",\"why\":\"%s\",\"restarts\":%llu",
+			     p->healthy, reason, ls_json_escape(esc, sizeof(esc), why),
+			     (unsigned long long)p->restarts);
 	o->last_policy = *p;
 	o->last_policy.path = NULL;
+	snprintf(o->policy_reason, sizeof(o->policy_reason), "%s", reason);
+	snprintf(o->policy_why, sizeof(o->policy_why), "%s", why);
+	o->last_policy.reason = o->policy_reason;
+	o->last_policy.why = o->policy_why;
 	if (p->path)
 		snprintf(o->policy_path, sizeof(o->policy_path), "%s", p->path);
 	o->have_policy = true;

@@ -69,7 +69,10 @@ struct ls_obs_beat {
 struct ls_obs_policy {
 	const char *path;               /* module file (NULL: unchanged) */
 	uint64_t events, calls, traps, fuel, restarts, reloads, reload_refused, flows;
-	bool healthy;
+	bool healthy;                   /* the heartbeat's health rule holds */
+	const char *reason;             /* when not: the rule's reason, snake_case
+					 * ("tick_overdue", ...; copied) */
+	const char *why;                /* ... and as a phrase (copied) */
 };
 
 /* Where the data plane is attached (for status; strings are copied). */

@@ -59,7 +59,8 @@ struct ls_obs {
 	uint64_t next_arrow;
 	struct alarm al[LS_ALARM__MAX];
 	struct ls_storm trap_storm, fuel_storm;
-	struct ls_obs_policy last_policy;
+	struct ls_obs_policy last_policy; /* its strings point below */
+	char policy_reason[32], policy_why[160];
 	bool have_policy;
 	uint64_t ring_full;
 	bool have_ring;
