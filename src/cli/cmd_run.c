@@ -301,6 +301,9 @@ static int run_loop(struct run *r)
 	/* Events that arrived before we started listening. */
 	ls_dp_events_drain(r->dp);
 	fflush(stdout);
+	/* everything is loaded: the beat may start (run_clock.h) */
+	if (r->clock_on && run_clock_start(&r->sync))
+		return 1;
 	rc = ls_loop_run(r->loop);
 	ls_dp_events_drain(r->dp);
 	fflush(stdout);
