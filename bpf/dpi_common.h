@@ -23,12 +23,26 @@ struct ls_loop_st {
 	__u32 p, n, left, hops, lowest, state, flags, aux;
 };
 
+/* What the HTTP scan carries from one step to the next (dpi_http.h). */
+struct ls_http_scan {
+	__u32 i;     /* next byte */
+	__u32 state; /* H_* */
+	__u32 fl;    /* HF_* */
+	__u32 plen;  /* target bytes copied */
+	__u32 nlen;  /* Host bytes copied */
+	__u32 vpos;  /* offset of the LF ending the request line */
+};
+
 struct ls_scratch {
 	struct ls_event ev; /* the event being built */
 	__u32 len;          /* payload bytes in buf */
 	__u32 more;         /* 1: the payload continues past buf */
-	struct ls_loop_st st;
+	union {
+		struct ls_loop_st st;
+		struct ls_http_scan http;
+	};
 	__u8 buf[LS_BUF_SZ];
+	__u8 buf_slack[8]; /* an 8-byte read may start at any index < LS_BUF_SZ */
 };
 
 enum ls_dpi_rc {
