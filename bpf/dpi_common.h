@@ -33,8 +33,23 @@ struct ls_http_scan {
 	__u32 vpos;  /* offset of the LF ending the request line */
 };
 
+/* One per-CPU cache slot: the verdict record last read for a flow
+ * (lockstep.bpf.c, decide()), tagged by what makes it current. */
+struct ls_vcache {
+	__u64 flow_id;    /* the flow (instance) it was read for */
+	__u64 deadline_k; /* the record's deadline (0: none) */
+	__u32 gen;        /* verdict_gen when it was read (low 32 bits) */
+	__u32 jiffies;    /* the tick it was read in (low 32 bits) */
+	__u32 verdict;    /* LS_VERDICT_UNDECIDED when there was no record */
+	__u32 pad;
+};
+
+#define LS_VCACHE_SLOTS 512 /* per CPU; slot = flow_id mod slots */
+
 struct ls_scratch {
 	struct ls_event ev; /* the event being built */
+	__u64 clk_jiffies;  /* jiffy in which clk_k was read (ls_clock.h) */
+	__u64 clk_k;        /* clock K read at the first packet of that jiffy */
 	__u32 len;          /* payload bytes in buf */
 	__u32 more;         /* 1: the payload continues past buf */
 	union {
@@ -43,6 +58,7 @@ struct ls_scratch {
 	};
 	__u8 buf[LS_BUF_SZ];
 	__u8 buf_slack[8]; /* an 8-byte read may start at any index < LS_BUF_SZ */
+	struct ls_vcache vcache[LS_VCACHE_SLOTS];
 };
 
 enum ls_dpi_rc {

@@ -272,22 +272,36 @@ __noinline int ls_http_step(struct ls_scratch *s)
 	return 0;
 }
 
-__noinline int ls_dpi_http(struct ls_scratch *s)
+/* The length of the request method at the start of s->buf (len bytes
+ * there), or 0 when the payload does not start like a request. Reads at
+ * most the first 16 bytes: inspect() runs it on a prefix before copying the
+ * rest of the payload. */
+static __always_inline __u32 ls_http_request_method(const struct ls_scratch *s, __u32 len)
 {
-	if (!s)
-		return LS_DPI_R_NONE;
-	__u32 len = s->len;
 	if (len > LS_BUF_SZ || len < 4)
-		return LS_DPI_R_NONE;
+		return 0;
 	__u32 m = 0;
 	for (; m < LS_METHOD_MAX - 1; m++) {
 		__u8 c = ls_b(s, m);
 		if (c == ' ')
 			break;
 		if (c < 'A' || c > 'Z')
-			return LS_DPI_R_NONE;
+			return 0;
 	}
 	if (m >= len || ls_b(s, m) != ' ' || !ls_http_method(s, m))
+		return 0;
+	return m;
+}
+
+__noinline int ls_dpi_http(struct ls_scratch *s)
+{
+	if (!s)
+		return LS_DPI_R_NONE;
+	__u32 len = s->len;
+	if (len > LS_BUF_SZ)
+		return LS_DPI_R_NONE;
+	__u32 m = ls_http_request_method(s, len);
+	if (!m)
 		return LS_DPI_R_NONE;
 
 	struct ls_event_dpi *d = &s->ev.u.dpi;

@@ -55,7 +55,7 @@ struct ls_dp_opts {
 /* What ls_dp_open() found and did; printed by `lockstep run`. */
 struct ls_dp_status {
 	bool adopted_maps;     /* at least one map came from the pins */
-	int maps_adopted;      /* how many of the six */
+	int maps_adopted;      /* how many of the seven */
 	bool adopted_link;     /* the XDP link came from the pins (no re-attach) */
 	bool prog_replaced;    /* adopted link switched to this build's program */
 	bool tc_adopted;       /* TC filter already present */

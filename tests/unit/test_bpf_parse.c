@@ -905,7 +905,7 @@ static int verdicts_fd(void)
 static void set_verdict(const struct ls_flow_key *k, uint32_t v, uint64_t deadline_k)
 {
 	struct ls_verdict_rec r = {.deadline_k = deadline_k, .set_k = now_k(), .verdict = v};
-	bpf_map_update_elem(verdicts_fd(), k, &r, BPF_ANY);
+	CHECK_EQ_INT(ls_testrun_verdict_set(T, k, &r), 0);
 }
 
 static void set_liveness(uint32_t mode, uint64_t last_beat_k, uint64_t timeout)
@@ -975,7 +975,7 @@ TEST(drop_verdict_drops_pass_passes)
 	CHECK_EQ_INT(cnt(LS_CNT_DROP_VERDICT), d0 + 2);
 	set_verdict(&k, LS_VERDICT_PASS, now_k() + 60000000000ull);
 	CHECK_EQ_INT(run(&s), XDP_PASS);
-	bpf_map_delete_elem(verdicts_fd(), &k);
+	ls_testrun_verdict_del(T, &k);
 }
 
 TEST(default_drop_applies_to_new_flows_only)
@@ -1043,7 +1043,7 @@ TEST(strict_expiry_gives_the_default_to_a_flow_that_passed)
 	/* the policy decides again: the flow passes */
 	set_verdict(&k, LS_VERDICT_PASS, now_k() + 60000000000ull);
 	CHECK_EQ_INT(run(&s), XDP_PASS);
-	bpf_map_delete_elem(verdicts_fd(), &k);
+	ls_testrun_verdict_del(T, &k);
 	/* under a pass default strict expiry passes too */
 	c.default_verdict = LS_VERDICT_PASS;
 	ls_testrun_set_config(T, &c);
@@ -1110,6 +1110,77 @@ TEST(default_drop_spares_neighbour_discovery_and_icmp_errors)
 	ls_testrun_set_config(T, NULL);
 }
 
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+TEST(verdict_cache_follows_every_write)
+{
+	/* The data plane caches a flow's verdict per CPU (decide()); every
+	 * write through lockstep bumps verdict_gen, so it applies at the
+	 * very next packet, however recently the flow was seen. */
+	struct ls_flow_key k = {0};
+	struct spec s = open_flow(&k);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ_INT(run(&s), XDP_PASS); /* undecided, cached as such */
+	set_verdict(&k, LS_VERDICT_DROP, 0);
+	CHECK_EQ_INT(run(&s), XDP_DROP);
+	CHECK_EQ_INT(run(&s), XDP_DROP); /* the cached drop */
+	set_verdict(&k, LS_VERDICT_PASS, now_k() + 60000000000ull);
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	set_verdict(&k, LS_VERDICT_DROP, now_k() + 60000000000ull);
+	CHECK_EQ_INT(run(&s), XDP_DROP);
+	ls_testrun_verdict_del(T, &k);
+	struct ls_config c = {.default_verdict = LS_VERDICT_DROP};
+	ls_testrun_set_config(T, &c);
+	CHECK_EQ_INT(run(&s), XDP_DROP); /* undecided, never passed: the default */
+	ls_testrun_set_config(T, NULL);
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+
+	/* a write into the map that does not bump verdict_gen (bpftool, an
+	 * older lockstep) is seen within a scheduler tick */
+	struct ls_verdict_rec r = {.set_k = now_k(), .verdict = LS_VERDICT_DROP};
+	CHECK_EQ_INT(bpf_map_update_elem(verdicts_fd(), &k, &r, BPF_ANY), 0);
+	sleep_ms(50); /* more than a tick at HZ >= 100 */
+	CHECK_EQ_INT(run(&s), XDP_DROP);
+	ls_testrun_verdict_del(T, &k);
+	CHECK_EQ_INT(run(&s), XDP_PASS); /* undecided: the (pass) default */
+}
+
+TEST(cached_verdict_expires_on_time)
+{
+	/* A verdict read at its first packet, with a deadline ahead: served
+	 * from the cache while the deadline is far, then expired on the first
+	 * packet after it (K read exactly near a deadline, ls_clock.h). */
+	struct ls_flow_key k = {0};
+	struct spec s = open_flow(&k);
+	set_verdict(&k, LS_VERDICT_DROP, now_k() + 300000000ull); /* 300 ms */
+	uint64_t x0 = cnt(LS_CNT_VERDICT_EXPIRED);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ_INT(run(&s), XDP_DROP);
+	CHECK_EQ_INT(cnt(LS_CNT_VERDICT_EXPIRED), x0);
+	sleep_ms(350);
+	CHECK_EQ_INT(run(&s), XDP_PASS); /* expired: undecided under a pass default */
+	CHECK_EQ_INT(count_kind(LS_EV_VERDICT_EXPIRED), 1);
+	CHECK_EQ_INT(cnt(LS_CNT_VERDICT_EXPIRED), x0 + 1);
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	CHECK_EQ_INT(count_kind(LS_EV_VERDICT_EXPIRED), 0); /* once */
+
+	/* a deadline a millisecond ahead -- closer than a tick -- is judged
+	 * against K read exactly: on time, not up to a tick late */
+	struct ls_flow_key k2 = {0};
+	struct spec s2 = open_flow(&k2);
+	uint64_t deadline = now_k() + 1000000ull;
+	set_verdict(&k2, LS_VERDICT_DROP, deadline);
+	CHECK_EQ_INT(run(&s2), XDP_DROP);
+	while (now_k() < deadline + 300000ull)
+		; /* spin just past it, often within the same tick */
+	CHECK_EQ_INT(run(&s2), XDP_PASS);
+	CHECK_EQ_INT(count_kind(LS_EV_VERDICT_EXPIRED), 1);
+}
+
 TEST(flow_end_forgets_the_verdict_of_that_connection)
 {
 	/* A drop verdict on a connection that ended must not cling to a new
@@ -1129,6 +1200,23 @@ TEST(flow_end_forgets_the_verdict_of_that_connection)
 	s.swap = 0, s.tcp_flags = 0x02, run(&s);
 	CHECK_EQ_INT(count_kind(LS_EV_FLOW_NEW), 1);
 
+	/* a drop verdict ends with its connection: the RST that ends it is
+	 * not dropped by it, on this CPU's verdict cache or any other's */
+	struct spec d = {.proto = 6, .sport = next_port(), .dport = 80, .tcp_flags = 0x02};
+	run(&d);
+	e = find_kind(LS_EV_FLOW_NEW);
+	CHECK(e != NULL);
+	if (!e)
+		return;
+	k = e->key;
+	set_verdict(&k, LS_VERDICT_DROP, 0);
+	d.tcp_flags = 0x10;
+	CHECK_EQ_INT(run(&d), XDP_DROP);
+	CHECK_EQ_INT(run(&d), XDP_DROP);
+	d.tcp_flags = 0x14;
+	CHECK_EQ_INT(run(&d), XDP_PASS);
+	CHECK(find_kind(LS_EV_FLOW_END) != NULL);
+
 	/* a verdict set before a flow's first packet is kept for it */
 	struct spec pre = {.proto = 6, .sport = next_port(), .dport = 80, .tcp_flags = 0x02};
 	run(&pre);
@@ -1140,7 +1228,7 @@ TEST(flow_end_forgets_the_verdict_of_that_connection)
 	set_verdict(&k, LS_VERDICT_DROP, 0);
 	pre.tcp_flags = 0x02;
 	CHECK_EQ_INT(run(&pre), XDP_DROP);
-	bpf_map_delete_elem(verdicts_fd(), &k);
+	ls_testrun_verdict_del(T, &k);
 }
 
 int main(void)
@@ -1173,6 +1261,8 @@ int main(void)
 	RUN(strict_expiry_gives_the_default_to_a_flow_that_passed);
 	RUN(failsafe_honours_expired_verdicts);
 	RUN(default_drop_spares_neighbour_discovery_and_icmp_errors);
+	RUN(verdict_cache_follows_every_write);
+	RUN(cached_verdict_expires_on_time);
 	RUN(flow_end_forgets_the_verdict_of_that_connection);
 	ls_testrun_close(T);
 	return test_done();
