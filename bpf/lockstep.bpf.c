@@ -331,9 +331,9 @@ static __always_inline int dns_port(__u16 port)
 	return port == 53 || port == 5353 || port == 5355;
 }
 
-/* bytes inspect() reads before deciding whether the rest of a payload
- * longer than LS_DPI_SPLIT is worth copying (shorter ones are copied in one
- * go: a second helper call would cost more than the bytes it saves) */
+/* bytes inspect() looks at before deciding whether a payload longer than
+ * LS_DPI_SPLIT is worth copying (shorter ones are copied at once: deciding
+ * first would cost more than the bytes it saves) */
 #define LS_DPI_HEAD 16
 #define LS_DPI_SPLIT 256
 
@@ -342,14 +342,31 @@ static __always_inline long load_payload(void *ctx, int is_xdp, __u32 off, void 
 	return is_xdp ? bpf_xdp_load_bytes(ctx, off, to, len) : bpf_skb_load_bytes(ctx, off, to, len);
 }
 
+/* The first LS_DPI_HEAD payload bytes into s->buf: read straight from the
+ * packet when they are in its linear part (no helper call), else copied. */
+static __always_inline long load_head(void *ctx, int is_xdp, void *data, void *data_end,
+				      __u32 off, struct ls_scratch *s)
+{
+	if (off <= LS_L4_OFF_MAX + 60) { /* bounded, for the verifier */
+		__u64 *h = data + off;
+		if ((void *)(h + 2) <= data_end) {
+			__u64 w0 = h[0], w1 = h[1];
+			__builtin_memcpy(s->buf, &w0, 8);
+			__builtin_memcpy(s->buf + 8, &w1, 8);
+			return 0;
+		}
+	}
+	return load_payload(ctx, is_xdp, off, s->buf, LS_DPI_HEAD);
+}
+
 /* Copies the payload into s->buf and runs the inspector it looks like.
- * Which one is decided from the ports and the first LS_DPI_HEAD bytes --
- * exactly the checks the inspectors start with -- so a long payload none of
- * them wants (a response, another protocol) costs a 16-byte copy, not a copy
- * of the whole packet, and no event set-up. */
-static __always_inline void inspect(void *ctx, int is_xdp, const struct ls_flow_key *key,
-				    const struct ls_pkt *p, __u8 dir, __u64 flow_id,
-				    struct ls_scratch *s)
+ * Which one is decided from the ports and, for a long payload, from its
+ * first LS_DPI_HEAD bytes -- exactly the checks the inspectors start with --
+ * so a long payload none of them wants (a response, another protocol) costs
+ * no copy of the packet and no event set-up. */
+static __always_inline void inspect(void *ctx, int is_xdp, void *data, void *data_end,
+				    const struct ls_flow_key *key, const struct ls_pkt *p,
+				    __u8 dir, __u64 flow_id, struct ls_scratch *s)
 {
 	__u32 len = p->pay_len;
 	s->more = len > LS_BUF_SZ;
@@ -366,38 +383,26 @@ static __always_inline void inspect(void *ctx, int is_xdp, const struct ls_flow_
 		count(LS_CNT_DPI_NONE);
 		return;
 	}
-	__u32 have = 0;
-	if (dns < 0 && len > LS_DPI_SPLIT) {
-		if (load_payload(ctx, is_xdp, p->pay_off, s->buf, LS_DPI_HEAD))
-			return;
-		have = LS_DPI_HEAD;
-	} else if (load_payload(ctx, is_xdp, p->pay_off, s->buf, len)) {
+	int head = dns < 0 && len > LS_DPI_SPLIT; /* decide on the head first */
+	if (head ? load_head(ctx, is_xdp, data, data_end, p->pay_off, s)
+		 : load_payload(ctx, is_xdp, p->pay_off, s->buf, len))
 		return;
-	} else {
-		have = len;
-	}
-	/* the inspector: by port for DNS, else by the first byte; a payload
-	 * read only in part must also pass the inspector's own first checks
-	 * before the rest is copied */
+	/* the inspector: by port for DNS, else by the first byte; a long
+	 * payload must also pass that inspector's own first checks */
 	int which = 0;
 	__u8 c0 = s->buf[0];
 	if (dns >= 0)
 		which = LS_CNT_DPI_DNS;
-	else if (c0 == 0x16 && (have == len || ls_tls_client_hello(s, have)))
+	else if (c0 == 0x16 && (!head || ls_tls_client_hello(s, LS_DPI_HEAD)))
 		which = LS_CNT_DPI_TLS;
-	else if (c0 >= 'A' && c0 <= 'Z' && (have == len || ls_http_request_method(s, have)))
+	else if (c0 >= 'A' && c0 <= 'Z' && (!head || ls_http_request_method(s, LS_DPI_HEAD)))
 		which = LS_CNT_DPI_HTTP;
 	if (!which) {
 		count(LS_CNT_DPI_NONE);
 		return;
 	}
-	if (have < len) {
-		__u32 rest = len - LS_DPI_HEAD;
-		/* restated for the verifier: have < len means have was the head */
-		if (rest < 1 || rest > LS_BUF_SZ - LS_DPI_HEAD ||
-		    load_payload(ctx, is_xdp, p->pay_off + LS_DPI_HEAD, s->buf + LS_DPI_HEAD, rest))
-			return;
-	}
+	if (head && load_payload(ctx, is_xdp, p->pay_off, s->buf, len))
+		return;
 	s->len = len;
 	ev_init(&s->ev, LS_EV_DPI, key, p, dir, flow_id, ls_clock_exact(s));
 
@@ -563,7 +568,7 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 		if (dpi_max == LS_DPI_ALWAYS || f->dpi_pkts < dpi_max) {
 			if (f->dpi_pkts < 255)
 				f->dpi_pkts++;
-			inspect(ctx, is_xdp, &key, &p, dir, f->flow_id, s);
+			inspect(ctx, is_xdp, data, data_end, &key, &p, dir, f->flow_id, s);
 		}
 	}
 
