@@ -1,4 +1,4 @@
-/* args.c - parsers for durations and bounded integers on the command line;
+/* args.c - parsers for durations, sizes and bounded integers on the command line;
  * strict: trailing junk, signs and overflow are refused, never clamped. */
 #include "cli/args.h"
 
@@ -39,6 +39,30 @@ int ls_cli_duration_ns(const char *s, uint64_t *ns)
 		if (v > UINT64_MAX / units[i].mul)
 			return -1;
 		*ns = v * units[i].mul;
+		return 0;
+	}
+	return -1;
+}
+
+int ls_cli_bytes(const char *s, uint64_t *out)
+{
+	static const struct { const char *unit; uint64_t mul; } units[] = {
+		{"", 1}, {"K", 1ull << 10}, {"KiB", 1ull << 10}, {"M", 1ull << 20},
+		{"MiB", 1ull << 20}, {"G", 1ull << 30}, {"GiB", 1ull << 30},
+	};
+	char *end;
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit))
+			continue;
+		if (v > UINT64_MAX / units[i].mul)
+			return -1;
+		*out = v * units[i].mul;
 		return 0;
 	}
 	return -1;

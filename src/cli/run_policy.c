@@ -21,8 +21,6 @@ struct run_policy {
 	struct ls_dp *dp;
 	struct ls_policy *p;
 	int flows_fd;            /* pinned flows map, read-only use; -1 if none */
-	int ctl_fd;
-	char ctl_path[4096];
 	uint64_t tick_ns;
 	struct ls_event batch[BATCH];
 	int n;
@@ -116,7 +114,6 @@ int run_policy_open(struct run_policy **out, struct ls_dp *dp,
 		return -1;
 	}
 	rp->dp = dp;
-	rp->ctl_fd = -1;
 	rp->tick_ns = o->tick_interval_ns ? o->tick_interval_ns : 1000000000ull;
 	snprintf(path, sizeof(path), "%s/flows", ls_dp_pin_dir(dp));
 	rp->flows_fd = bpf_obj_get(path);
@@ -147,16 +144,7 @@ int run_policy_open(struct run_policy **out, struct ls_dp *dp,
 		fprintf(stderr, "lockstep run: %s\n", err);
 		goto fail;
 	}
-	const char *cp = o->control_path ? o->control_path : getenv("LS_CONTROL_SOCK");
-	snprintf(rp->ctl_path, sizeof(rp->ctl_path), "%s",
-		 cp && cp[0] ? cp : LS_CONTROL_PATH_DEFAULT);
-	rp->ctl_fd = ls_control_listen(rp->ctl_path, err, sizeof(err));
-	if (rp->ctl_fd < 0) {
-		fprintf(stderr, "lockstep run: control socket: %s\n", err);
-		goto fail;
-	}
-	fprintf(stderr, "lockstep: policy %s loaded; control socket %s\n", o->policy,
-		rp->ctl_path);
+	fprintf(stderr, "lockstep: policy %s loaded\n", o->policy);
 	*out = rp;
 	return 0;
 fail:
@@ -168,8 +156,6 @@ void run_policy_close(struct run_policy *rp)
 {
 	if (!rp)
 		return;
-	if (rp->ctl_fd >= 0)
-		ls_control_close(rp->ctl_fd, rp->ctl_path);
 	if (rp->flows_fd >= 0)
 		close(rp->flows_fd);
 	ls_policy_free(rp->p);
@@ -225,28 +211,12 @@ void run_policy_sighup(struct run_policy *rp)
 		fprintf(stderr, "lockstep: SIGHUP: reloaded %s\n", ls_policy_path(rp->p));
 }
 
-int run_policy_control_fd(const struct run_policy *rp)
-{
-	return rp->ctl_fd;
-}
-
-/* The observability requests first (obs.status, trace.*), then the policy's. */
-static int control(void *ctx, const char *cmd, const char *arg, char *reply, size_t len)
-{
-	struct run_policy *rp = ctx;
-	if (rp->ro) {
-		int rc = run_obs_control(rp->ro, cmd, arg, reply, len);
-		if (rc != -2)
-			return rc;
-	}
-	return ls_control_policy(rp->p, cmd, arg, reply, len);
-}
-
-void run_policy_control(struct run_policy *rp)
+int run_policy_request(struct run_policy *rp, const char *cmd, const char *arg, char *reply,
+		       size_t len)
 {
 	/* events already received are decided by the module they came to */
 	run_policy_flush(rp);
-	ls_control_serve(rp->ctl_fd, control, rp);
+	return ls_control_policy(rp->p, cmd, arg, reply, len);
 }
 
 static void policy_metrics(void *ctx, FILE *f)

@@ -60,6 +60,16 @@ static int set_pin(struct bpf_map *map, char *buf, size_t len, const char *dir,
 		   const char *name)
 {
 	snprintf(buf, len, "%s/%s", dir, name);
+	/* a pinned ring is reused at its own size (`lockstep run
+	 * --ringbuf-size`): libbpf refuses a pin whose size differs */
+	int fd = bpf_obj_get(buf);
+	if (fd >= 0) {
+		struct bpf_map_info info = {0};
+		__u32 il = sizeof(info);
+		if (!bpf_obj_get_info_by_fd(fd, &info, &il) && info.type == BPF_MAP_TYPE_RINGBUF)
+			bpf_map__set_max_entries(map, info.max_entries);
+		close(fd);
+	}
 	return bpf_map__set_pin_path(map, buf);
 }
 

@@ -50,7 +50,18 @@ struct ls_dp_opts {
 	const char *ifname;    /* interface to attach to */
 	enum ls_xdp_mode xdp_mode;
 	bool tc_egress;        /* also attach ls_tc at TC egress (replies) */
+	uint32_t ringbuf_size; /* bytes of the events ring buffer, a power of two
+				* >= the page size (ls_dp_ringbuf_size_check);
+				* 0: LS_RINGBUF_SIZE_DEFAULT for a new one. A
+				* pinned ring is adopted at its own size. */
 };
+
+#define LS_RINGBUF_SIZE_DEFAULT (1u << 22)
+#define LS_RINGBUF_SIZE_MAX (1u << 30)
+
+/* 0 when size is valid for ls_dp_opts.ringbuf_size, else -EINVAL with a
+ * message saying what is allowed. */
+int ls_dp_ringbuf_size_check(uint64_t size, struct ls_dp_err *err);
 
 /* What ls_dp_open() found and did; printed by `lockstep run`. */
 struct ls_dp_status {
@@ -60,6 +71,9 @@ struct ls_dp_status {
 	bool prog_replaced;    /* adopted link switched to this build's program */
 	bool tc_adopted;       /* TC filter already present */
 	enum ls_xdp_mode xdp_mode; /* mode actually in effect (native/generic) */
+	uint32_t ringbuf_bytes;  /* size of the events ring in effect */
+	bool ringbuf_kept;       /* ringbuf_size was asked, but the pinned ring
+				  * has another size and was adopted as is */
 	int ifindex;
 	char pin_dir[4096];
 };

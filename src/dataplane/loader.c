@@ -87,6 +87,55 @@ static int check_compat(struct bpf_map *m, int fd, const char *path, const char 
 	return 0;
 }
 
+int ls_dp_ringbuf_size_check(uint64_t size, struct ls_dp_err *err)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	if (page <= 0)
+		page = 4096;
+	/* the kernel's own rule for a BPF ring buffer, and a cap on memory */
+	if (size < (uint64_t)page || size > LS_RINGBUF_SIZE_MAX || (size & (size - 1)))
+		return ls_dp_errf(err, -EINVAL,
+				  "the ring buffer size must be a power of two from the page size "
+				  "(%ld) to %u bytes (1 GiB), not %llu",
+				  page, LS_RINGBUF_SIZE_MAX, (unsigned long long)size);
+	return 0;
+}
+
+/* The events ring is the one map whose size is a run option: a pinned ring
+ * is adopted at whatever size it has (the attached program and the
+ * heartbeat write into it; replacing it would mean re-attaching), and the
+ * skeleton is told that size so the compatibility check passes. */
+static int size_ring(struct ls_dp *dp, const struct ls_dp_opts *opts, struct ls_dp_status *st,
+		     struct ls_dp_err *err)
+{
+	struct bpf_map *m = dp->skel->maps.events;
+	char path[PATH_MAX];
+	uint32_t want = opts->ringbuf_size ? opts->ringbuf_size : LS_RINGBUF_SIZE_DEFAULT;
+	int rc;
+	if (opts->ringbuf_size && (rc = ls_dp_ringbuf_size_check(opts->ringbuf_size, err)))
+		return rc;
+	st->ringbuf_bytes = want;
+	if (ls_pin_exists(dp->pin_dir, ls_dp_map_names[LS_MAP_EVENTS])) {
+		struct bpf_map_info info = {0};
+		__u32 len = sizeof(info);
+		ls_pin_path(path, sizeof(path), dp->pin_dir, ls_dp_map_names[LS_MAP_EVENTS]);
+		int fd = bpf_obj_get(path);
+		if (fd < 0)
+			return ls_dp_errf(err, -errno, "opening pinned map %s: %s", path, strerror(errno));
+		rc = bpf_obj_get_info_by_fd(fd, &info, &len);
+		close(fd);
+		if (rc)
+			return ls_dp_errf(err, -errno, "reading map info of %s: %s", path, strerror(errno));
+		if (info.type == BPF_MAP_TYPE_RINGBUF && info.max_entries != want) {
+			st->ringbuf_kept = opts->ringbuf_size != 0;
+			st->ringbuf_bytes = info.max_entries;
+		}
+	}
+	if ((rc = bpf_map__set_max_entries(m, st->ringbuf_bytes)))
+		return ls_dp_errf(err, rc, "sizing the ring buffer: %s", strerror(-rc));
+	return 0;
+}
+
 static int lock_dir(struct ls_dp *dp, struct ls_dp_err *err)
 {
 	dp->lock_fd = open(dp->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -135,6 +184,8 @@ int ls_dp_open(struct ls_dp **out, const struct ls_dp_opts *opts, struct ls_dp_s
 		rc = ls_dp_errf(err, -errno, "opening the BPF object: %s", strerror(errno));
 		goto fail;
 	}
+	if ((rc = size_ring(dp, opts, st, err)))
+		goto fail;
 	for (int i = 0; i < LS_MAP__N; i++) {
 		struct bpf_map *m = skel_map(dp->skel, i);
 		if (!ls_pin_exists(dp->pin_dir, ls_dp_map_names[i]))

@@ -31,6 +31,9 @@ topo_init() { # SUITE
 	PIN_ROOT=/sys/fs/bpf/ls-$SUITE-$$
 	PIN_DIR=$PIN_ROOT/v1
 	PIDS=()
+	# every agent opens a control socket: one per run, so that suites
+	# running side by side never meet on the default path
+	export LS_CONTROL_SOCK=$TMP/control.sock
 	C4=198.18.1.1 S4=198.18.1.2 C6=2001:db8:1::1 S6=2001:db8:1::2
 	trap topo_cleanup EXIT
 	trap 'exit 130' INT TERM

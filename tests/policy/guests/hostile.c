@@ -8,6 +8,8 @@
  *   stale         on_dpi uses the handle on_flow_new got
  *   init_fail     init refuses its configuration
  *   kv            on_flow_new counts flows in the key-value store
+ *   slow          on_flow_new takes 60 ms (spinning on the guest clock, so
+ *                 the same whatever the engine's speed; needs ~10^8 fuel)
  *   ok            behaves: passes every flow for 1 s
  * The result of the misbehaving call is kept in gauge hostile_last_rc, so
  * the test sees what the host answered. */
@@ -56,6 +58,11 @@ LSG_EXPORT(on_flow_new) int32_t on_flow_new(int32_t flow)
 		rc = lsg_log(LSG_INFO, (const char *)0xfffff000u, 64);
 	if (is("biglog"))
 		rc = lsg_log(LSG_INFO, (const char *)lsg_event_buffer, 1u << 30);
+	if (is("slow")) {
+		uint64_t t0 = lsg_now_g();
+		while (lsg_now_g() - t0 < 60 * LSG_MSEC)
+			;
+	}
 	if (is("kv")) {
 		uint32_t n = 0;
 		lsg_kv_get("flows", 5, &n, sizeof n);

@@ -1,14 +1,13 @@
 # policy.sh - shared by the tests/policy end-to-end suites (sourced, not a
 # suite): the integration topology (tests/integration/lib/topo.sh: client and
 # server namespaces, nginx, openssl s_server, the agent on the server veth)
-# plus a control socket private to the run and the policy modules.
+# plus the policy modules.
 . "$(dirname "${BASH_SOURCE[0]}")/../../integration/lib/topo.sh"
 
 G=$LS_ROOT/build/guests
 
 policy_init() { # SUITE
-	topo_init "$1"
-	export LS_CONTROL_SOCK=$TMP/control.sock
+	topo_init "$1" # also LS_CONTROL_SOCK, private to the run
 	[ "$(id -u)" = 0 ] || { echo "Bail out! needs root (namespaces, BPF)"; exit 1; }
 	for g in allowlist ratelimit ai-gateway; do
 		[ -f "$G/$g.wasm" ] || { echo "Bail out! $G/$g.wasm not built (make guests)"; exit 1; }
