@@ -1,6 +1,7 @@
-/* dpi_common.h - the per-CPU scratch the payload inspectors work in.
+/* dpi_common.h - the per-CPU scratch the payload inspectors work in (it also
+ * holds the packet path's clock and verdict caches, ls_clock.h and decide()).
  *
- * The payload is copied once (bpf_xdp_load_bytes / bpf_skb_load_bytes) into a
+ * The payload is copied (bpf_xdp_load_bytes / bpf_skb_load_bytes) into a
  * fixed buffer; inspectors read it through ls_b(), whose index mask keeps
  * every access inside the buffer whatever the packet claims, so the verifier
  * needs no packet-range proofs and a lying length can never read out of
@@ -10,6 +11,7 @@
 #define LS_DPI_COMMON_H
 
 #include "lockstep/wire.h"
+#include "parse_common.h"
 
 #define LS_BUF_SZ 2048
 #define LS_BUF_MASK (LS_BUF_SZ - 1)
@@ -46,8 +48,19 @@ struct ls_vcache {
 
 #define LS_VCACHE_SLOTS 512 /* per CPU; slot = flow_id mod slots */
 
+/* The packet an inspection is for (lockstep.bpf.c, ls_inspect_xdp/tc). */
+struct ls_dpi_job {
+	struct ls_pkt p;
+	struct ls_flow_key key;
+	__u64 flow_id;
+	__u64 exact_k; /* K read exactly for this packet, or 0 */
+	__u32 dir;
+	__u32 pad;
+};
+
 struct ls_scratch {
 	struct ls_event ev; /* the event being built */
+	struct ls_dpi_job job;
 	__u64 clk_jiffies;  /* jiffy in which clk_k was read (ls_clock.h) */
 	__u64 clk_k;        /* clock K read at the first packet of that jiffy */
 	__u32 len;          /* payload bytes in buf */

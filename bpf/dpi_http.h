@@ -71,7 +71,7 @@ static __always_inline int ls_http_method(const struct ls_scratch *s, __u32 m)
 
 /* Words a step of the scan reads at most (unrolled): a typical header line
  * fits, so a step usually ends at the line's LF. */
-#define LS_HTTP_WORDS 8
+#define LS_HTTP_WORDS 4
 
 /* Looks for the LF ending the current line from h->i, up to
  * LS_HTTP_WORDS words; returns 1 with h->i just past it, or 0 with h->i

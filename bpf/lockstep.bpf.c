@@ -366,7 +366,7 @@ static __always_inline long load_head(void *ctx, int is_xdp, void *data, void *d
  * no copy of the packet and no event set-up. */
 static __always_inline void inspect(void *ctx, int is_xdp, void *data, void *data_end,
 				    const struct ls_flow_key *key, const struct ls_pkt *p,
-				    __u8 dir, __u64 flow_id, struct ls_scratch *s)
+				    __u8 dir, __u64 flow_id, __u64 exact_k, struct ls_scratch *s)
 {
 	__u32 len = p->pay_len;
 	s->more = len > LS_BUF_SZ;
@@ -404,7 +404,9 @@ static __always_inline void inspect(void *ctx, int is_xdp, void *data, void *dat
 	if (head && load_payload(ctx, is_xdp, p->pay_off, s->buf, len))
 		return;
 	s->len = len;
-	ev_init(&s->ev, LS_EV_DPI, key, p, dir, flow_id, ls_clock_exact(s));
+	/* stamped exactly: with the K this packet already read exactly (its
+	 * flow's creation), or read now */
+	ev_init(&s->ev, LS_EV_DPI, key, p, dir, flow_id, exact_k ? exact_k : ls_clock_exact(s));
 
 	int rc = which == LS_CNT_DPI_DNS ? ls_dpi_dns(s, dns)
 		 : which == LS_CNT_DPI_TLS ? ls_dpi_tls(s)
@@ -427,6 +429,32 @@ static __always_inline void inspect(void *ctx, int is_xdp, void *data, void *dat
 	} else {
 		count(LS_CNT_DPI_NONE);
 	}
+}
+
+/* inspect() as global functions, one per context type: each is verified
+ * once for any packet and scratch, rather than inline at both call sites
+ * with every path of handle() that leads there -- which is what keeps the
+ * program well within the verifier's budget. The packet's parse, key and
+ * flow come in s->job (the stack has no room for them next to the callee
+ * frames). */
+__noinline int ls_inspect_xdp(struct xdp_md *ctx, struct ls_scratch *s)
+{
+	if (!ctx || !s)
+		return 0;
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct ls_dpi_job *j = &s->job;
+	inspect(ctx, 1, data, data_end, &j->key, &j->p, j->dir & 1, j->flow_id, j->exact_k, s);
+	return 0;
+}
+
+__noinline int ls_inspect_tc(struct __sk_buff *skb, struct ls_scratch *s)
+{
+	if (!skb || !s)
+		return 0;
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
+	struct ls_dpi_job *j = &s->job;
+	inspect(skb, 0, data, data_end, &j->key, &j->p, j->dir & 1, j->flow_id, j->exact_k, s);
+	return 0;
 }
 
 static __always_inline void flow_end(struct ls_flow *f, const struct ls_flow_key *key,
@@ -481,6 +509,7 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 	__u8 dir = make_key(&p, &key);
 	__u64 now = ls_clock(s); /* at most a tick old: see ls_clock.h */
 
+	__u64 exact_k = 0; /* K, when this packet has read it exactly */
 	struct ls_flow *f = bpf_map_lookup_elem(&flows, &key);
 	if (f) {
 		__u64 idle = cfg->idle_timeout_ns ? cfg->idle_timeout_ns
@@ -497,7 +526,7 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 	if (!f) {
 		/* a new flow: stamped with K read exactly, which also brings
 		 * the cached clock up to it (last_seen_k >= first_seen_k) */
-		now = ls_clock_exact(s);
+		now = exact_k = ls_clock_exact(s);
 		__u64 *ctr = counter(LS_CNT_FLOW_NEW);
 		struct ls_flow nf = {};
 		nf.first_seen_k = now;
@@ -568,7 +597,15 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 		if (dpi_max == LS_DPI_ALWAYS || f->dpi_pkts < dpi_max) {
 			if (f->dpi_pkts < 255)
 				f->dpi_pkts++;
-			inspect(ctx, is_xdp, data, data_end, &key, &p, dir, f->flow_id, s);
+			s->job.p = p;
+			s->job.key = key;
+			s->job.flow_id = f->flow_id;
+			s->job.exact_k = exact_k;
+			s->job.dir = dir;
+			if (is_xdp)
+				ls_inspect_xdp(ctx, s);
+			else
+				ls_inspect_tc(ctx, s);
 		}
 	}
 
