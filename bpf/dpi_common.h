@@ -11,7 +11,6 @@
 #define LS_DPI_COMMON_H
 
 #include "lockstep/wire.h"
-#include "parse_common.h"
 
 #define LS_BUF_SZ 2048
 #define LS_BUF_MASK (LS_BUF_SZ - 1)
@@ -48,14 +47,11 @@ struct ls_vcache {
 
 #define LS_VCACHE_SLOTS 512 /* per CPU; slot = flow_id mod slots */
 
-/* The packet an inspection is for (lockstep.bpf.c, ls_inspect_xdp/tc). */
+/* What an inspection needs besides the packet (lockstep.bpf.c,
+ * ls_inspect_xdp/tc: BPF functions take five arguments at most). */
 struct ls_dpi_job {
-	struct ls_pkt p;
-	struct ls_flow_key key;
 	__u64 flow_id;
 	__u64 exact_k; /* K read exactly for this packet, or 0 */
-	__u32 dir;
-	__u32 pad;
 };
 
 struct ls_scratch {

@@ -432,28 +432,27 @@ static __always_inline void inspect(void *ctx, int is_xdp, void *data, void *dat
 }
 
 /* inspect() as global functions, one per context type: each is verified
- * once for any packet and scratch, rather than inline at both call sites
- * with every path of handle() that leads there -- which is what keeps the
- * program well within the verifier's budget. The packet's parse, key and
- * flow come in s->job (the stack has no room for them next to the callee
- * frames). */
-__noinline int ls_inspect_xdp(struct xdp_md *ctx, struct ls_scratch *s)
+ * once for any packet, rather than inline at both call sites with every
+ * path of handle() that leads there -- which is what keeps the program well
+ * within the verifier's budget. p and key are the caller's; the flow id and
+ * the exact K (0 if none was read) come in s->job (five arguments at most). */
+__noinline int ls_inspect_xdp(struct xdp_md *ctx, const struct ls_pkt *p,
+			      const struct ls_flow_key *key, __u32 dir, struct ls_scratch *s)
 {
-	if (!ctx || !s)
+	if (!ctx || !p || !key || !s)
 		return 0;
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	struct ls_dpi_job *j = &s->job;
-	inspect(ctx, 1, data, data_end, &j->key, &j->p, j->dir & 1, j->flow_id, j->exact_k, s);
+	inspect(ctx, 1, data, data_end, key, p, dir & 1, s->job.flow_id, s->job.exact_k, s);
 	return 0;
 }
 
-__noinline int ls_inspect_tc(struct __sk_buff *skb, struct ls_scratch *s)
+__noinline int ls_inspect_tc(struct __sk_buff *skb, const struct ls_pkt *p,
+			     const struct ls_flow_key *key, __u32 dir, struct ls_scratch *s)
 {
-	if (!skb || !s)
+	if (!skb || !p || !key || !s)
 		return 0;
 	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
-	struct ls_dpi_job *j = &s->job;
-	inspect(skb, 0, data, data_end, &j->key, &j->p, j->dir & 1, j->flow_id, j->exact_k, s);
+	inspect(skb, 0, data, data_end, key, p, dir & 1, s->job.flow_id, s->job.exact_k, s);
 	return 0;
 }
 
@@ -597,15 +596,12 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 		if (dpi_max == LS_DPI_ALWAYS || f->dpi_pkts < dpi_max) {
 			if (f->dpi_pkts < 255)
 				f->dpi_pkts++;
-			s->job.p = p;
-			s->job.key = key;
 			s->job.flow_id = f->flow_id;
 			s->job.exact_k = exact_k;
-			s->job.dir = dir;
 			if (is_xdp)
-				ls_inspect_xdp(ctx, s);
+				ls_inspect_xdp(ctx, &p, &key, dir, s);
 			else
-				ls_inspect_tc(ctx, s);
+				ls_inspect_tc(ctx, &p, &key, dir, s);
 		}
 	}
 
