@@ -479,6 +479,9 @@ int cmd_run(int argc, char **argv)
 		rc = run_policy_open(&r.rp, r.dp, &po);
 		if (!rc) {
 			run_policy_set_obs(r.rp, r.ro);
+			/* a good beat also means the policy can run */
+			if (r.clock_on)
+				ls_hb_set_health(r.sync.hb, run_policy_health, r.rp);
 			run_control_set_policy(&r.ctl, r.rp);
 			run_obs_policy(r.ro, run_policy_policy(r.rp));
 		}

@@ -348,6 +348,7 @@ void run_obs_hb_observer(void *arg, const struct ls_hb_beat_info *info)
 		.step = info->est.step,
 		.step_ns = info->est.step_ns,
 		.good = info->good,
+		.unhealthy = info->unhealthy != NULL,
 	};
 	if (ro->map && ro->map->valid && !ro->map->identity) {
 		/* the mapping's offset at the beat, not the raw sample's */

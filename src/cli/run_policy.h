@@ -46,5 +46,8 @@ struct run_obs;
 void run_policy_set_obs(struct run_policy *rp, struct run_obs *ro);
 struct ls_policy;
 const struct ls_policy *run_policy_policy(const struct run_policy *rp);
+/* The heartbeat's health check (ls_hb_set_health; ctx = the run_policy):
+ * NULL while the policy side is healthy, else why not. */
+const char *run_policy_health(void *ctx);
 
 #endif

@@ -37,6 +37,8 @@ struct ls_heartbeat {
 	int nivl, ivl_head;
 	ls_hb_observer observer;
 	void *observer_arg;
+	ls_hb_health_fn health;
+	void *health_arg;
 	char pin_beat[256], pin_live[256], pin_events[256], pin_counters[256];
 };
 
@@ -395,7 +397,10 @@ static void on_beat(struct ls_heartbeat *hb, const struct ls_event_beat *b, bool
 
 	if (!hb->paused) {
 		in.pings_ok = ls_hb_sync_burst(hb, &in.est);
-		if (in.pings_ok > 0 && in.est.used) {
+		in.unhealthy = hb->health ? hb->health(hb->health_arg) : NULL;
+		if (in.unhealthy) {
+			st->unhealthy++;
+		} else if (in.pings_ok > 0 && in.est.used) {
 			if (ls_hb_record_alive(hb, NULL) == 0) {
 				in.good = true;
 				st->good++;
@@ -467,6 +472,12 @@ void ls_hb_set_observer(struct ls_heartbeat *hb, ls_hb_observer fn, void *arg)
 {
 	hb->observer = fn;
 	hb->observer_arg = arg;
+}
+
+void ls_hb_set_health(struct ls_heartbeat *hb, ls_hb_health_fn fn, void *arg)
+{
+	hb->health = fn;
+	hb->health_arg = arg;
 }
 
 const struct ls_mapping *ls_hb_mapping(const struct ls_heartbeat *hb)

@@ -30,6 +30,8 @@ struct ls_dp {
 	int lock_fd;               /* flock on the pin dir (agent only) */
 	int ncpus;                 /* possible CPUs, for per-CPU maps */
 	uint64_t *verdict_gen;     /* mapped verdict_gen; NULL when there is none */
+	bool no_batch;             /* the kernel refused a batch update: write
+				    * verdicts one by one */
 	char pin_dir[PATH_MAX];
 	/* events */
 	struct ring_buffer *rb;

@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "dataplane/testrun.h"
 #include "lockstep.skel.h"
 
 const char *const ls_dp_map_names[LS_MAP__N] = {
@@ -264,6 +265,27 @@ int ls_dp_open_pins(struct ls_dp **out, const char *pin_dir, struct ls_dp_err *e
 					   dp->pin_dir);
 			else
 				ls_dp_errf(err, rc, "opening pinned map %s: %s", path, strerror(-rc));
+			ls_dp_close(dp);
+			return rc;
+		}
+	}
+	dp->verdict_gen = ls_vgen_map(dp->map_fd[LS_MAP_VERDICT_GEN]);
+	*out = dp;
+	return 0;
+}
+
+int ls_dp_open_testrun(struct ls_dp **out, struct ls_testrun *t, struct ls_dp_err *err)
+{
+	struct ls_dp *dp = dp_new("", err);
+	*out = NULL;
+	if (!dp)
+		return -ENOMEM;
+	dp->pin_dir[0] = '\0'; /* nothing pinned */
+	for (int i = 0; i < LS_MAP__N; i++) {
+		dp->map_fd[i] = fcntl(bpf_map__fd(skel_map(ls_testrun_skel(t), i)), F_DUPFD_CLOEXEC, 3);
+		if (dp->map_fd[i] < 0) {
+			int rc = ls_dp_errf(err, -errno, "duplicating the test run's map fd: %s",
+					    strerror(errno));
 			ls_dp_close(dp);
 			return rc;
 		}

@@ -79,6 +79,9 @@ static int define_metrics(struct ls_obs *o)
 				     "kernel heartbeats handled", NULL);
 	o->beats_missed = ls_metric_counter(r, "lockstep_heartbeat_missed_total",
 					    "kernel heartbeats never seen (sequence gaps)", NULL);
+	o->beats_unhealthy = ls_metric_counter(
+		r, "lockstep_heartbeat_unhealthy_total",
+		"beats not recorded as good because the policy side was unhealthy", NULL);
 	o->rtt = ls_metric_histogram(r, "lockstep_heartbeat_round_trip_seconds",
 				     "guest -> kernel -> guest ping round trip (kept sample)",
 				     NULL, LAT);
@@ -511,6 +514,8 @@ void ls_obs_beat(struct ls_obs *o, const struct ls_obs_beat *b)
 	ls_metric_add(o->beats, NULL, 1);
 	if (b->missed)
 		ls_metric_add(o->beats_missed, NULL, (double)b->missed);
+	if (b->unhealthy)
+		ls_metric_add(o->beats_unhealthy, NULL, 1);
 	if (b->delivered_k >= b->fired_k)
 		ls_metric_observe(o->beat_delivery, NULL, (double)(b->delivered_k - b->fired_k) / 1e9);
 	ls_metric_set(o->beat_interval, "configured", (double)b->configured_interval_ns / 1e9);

@@ -56,6 +56,7 @@ struct ls_obs_beat {
 	bool step;                      /* the estimator saw a step of G */
 	int64_t step_ns;
 	bool good;                      /* liveness recorded */
+	bool unhealthy;                 /* not good: the policy side was unhealthy */
 };
 
 /* Cumulative policy counters (from ls_policy_stats). */

@@ -43,7 +43,7 @@ struct ls_obs {
 	struct ls_metric *events, *delivery, *ring_lost, *ring_size, *dp, *queue;
 	struct ls_metric *verdicts, *verdict_errors, *verdict_latency;
 	struct ls_metric *guest_delay, *guest_exec;
-	struct ls_metric *beats, *beats_missed, *rtt, *beat_delivery, *beat_interval;
+	struct ls_metric *beats, *beats_missed, *beats_unhealthy, *rtt, *beat_delivery, *beat_interval;
 	struct ls_metric *offset, *rate, *rate_unc, *eps, *steps;
 	struct ls_metric *fs_active, *fs_transitions;
 	struct ls_metric *alarms, *alarm_active;

@@ -83,17 +83,20 @@ wait_for() {
 }
 
 # nginx_start [DIRECTIVES]: serves $TMP/www on :80 of the server namespace;
-# DIRECTIVES go into the server block (e.g. pacing, answering POST)
+# DIRECTIVES go into the server block (e.g. pacing, answering POST);
+# NGINX_CONNECTIONS (default 256) is its worker_connections
 nginx_start() {
+	local conns=${NGINX_CONNECTIONS:-256}
 	mkdir -p "$TMP/www" "$TMP/ngx-body" "$TMP/ngx-proxy"
 	echo "hello from lockstep test" >"$TMP/www/index.html"
 	head -c 12M /dev/zero >"$TMP/www/big.bin"
 	cat >"$TMP/nginx.conf" <<NGX
 user root;
 worker_processes 1;
+worker_rlimit_nofile $((conns * 2 + 64));
 pid $TMP/nginx.pid;
 error_log $TMP/nginx-error.log;
-events { worker_connections 256; }
+events { worker_connections $conns; }
 http {
   access_log $TMP/nginx-access.log;
   client_body_temp_path $TMP/ngx-body;
