@@ -313,8 +313,13 @@ static __always_inline __u32 decide(const struct ls_flow_key *key, const struct 
 		return LS_DEC_PASS;
 	/* Undecided. A flow that has passed before keeps passing: neither an
 	 * expired verdict nor a drop default ever cuts a live connection --
-	 * unless the deployment asked for expiry to mean revocation. */
-	if (f->last_verdict == LS_VERDICT_PASS && cfg->expiry_mode != LS_EXPIRY_STRICT) {
+	 * unless the deployment asked for expiry to mean revocation. Even
+	 * then a TCP connection that passed and has ended (FIN both ways or
+	 * RST, its verdict forgotten with it) passes its teardown: dropping
+	 * the last FIN/ACK would leave the peers retransmitting FINs for
+	 * minutes. A new connection on the 5-tuple (SYN) is a new flow. */
+	if (f->last_verdict == LS_VERDICT_PASS &&
+	    (cfg->expiry_mode != LS_EXPIRY_STRICT || f->state == LS_FLOW_CLOSED)) {
 		count(LS_CNT_STICKY_PASS);
 		return LS_DEC_PASS;
 	}

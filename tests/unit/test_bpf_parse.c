@@ -1051,6 +1051,56 @@ TEST(strict_expiry_gives_the_default_to_a_flow_that_passed)
 	ls_testrun_set_config(T, NULL);
 }
 
+/* one packet of a TCP connection: direction and flags */
+static int step(struct spec *s, int swap, uint8_t flags)
+{
+	s->swap = swap;
+	s->tcp_flags = flags;
+	return run(s);
+}
+
+TEST(strict_expiry_passes_the_teardown_of_a_connection_that_passed)
+{
+	/* strict + drop default: the FIN that ends an allowed connection
+	 * deletes its verdict; the closing FIN and the last ACK still pass,
+	 * a new SYN on the same 5-tuple is a new, undecided flow */
+	struct ls_config c = {.default_verdict = LS_VERDICT_DROP, .expiry_mode = LS_EXPIRY_STRICT};
+	ls_testrun_set_config(T, &c);
+	struct spec s = {.proto = 6, .sport = next_port(), .dport = 80, .tcp_flags = 0x02};
+	CHECK_EQ_INT(run(&s), XDP_DROP); /* undecided SYN under a drop default */
+	const struct ls_event *e = find_kind(LS_EV_FLOW_NEW);
+	CHECK(e != NULL);
+	if (!e) {
+		ls_testrun_set_config(T, NULL);
+		return;
+	}
+	struct ls_flow_key k = e->key;
+	set_verdict(&k, LS_VERDICT_PASS, 0);
+	CHECK_EQ_INT(step(&s, s.swap, 0x02), XDP_PASS);
+	CHECK_EQ_INT(step(&s, 1, 0x12), XDP_PASS);
+	CHECK_EQ_INT(step(&s, 0, 0x11), XDP_PASS); /* FIN */
+	CHECK_EQ_INT(step(&s, 1, 0x11), XDP_PASS); /* FIN: ends it */
+	CHECK(find_kind(LS_EV_FLOW_END) != NULL);
+	struct ls_verdict_rec r;
+	CHECK(bpf_map_lookup_elem(verdicts_fd(), &k, &r) != 0);
+	CHECK_EQ_INT(step(&s, 0, 0x10), XDP_PASS); /* last ACK */
+	CHECK_EQ_INT(step(&s, 1, 0x11), XDP_PASS); /* FIN resent */
+	CHECK_EQ_INT(step(&s, 0, 0x02), XDP_DROP); /* a new connection */
+	CHECK_EQ_INT(count_kind(LS_EV_FLOW_NEW), 1);
+
+	/* a connection that was being dropped is not let through by its end */
+	struct spec d = {.proto = 6, .sport = next_port(), .dport = 80, .tcp_flags = 0x02};
+	run(&d);
+	e = find_kind(LS_EV_FLOW_NEW);
+	CHECK(e != NULL);
+	if (e) {
+		set_verdict(&e->key, LS_VERDICT_DROP, 0);
+		CHECK_EQ_INT(step(&d, d.swap, 0x14), XDP_DROP); /* RST ends it */
+		CHECK_EQ_INT(step(&d, d.swap, 0x10), XDP_DROP);
+	}
+	ls_testrun_set_config(T, NULL);
+}
+
 TEST(failsafe_honours_expired_verdicts)
 {
 	struct ls_flow_key k = {0};
@@ -1259,6 +1309,7 @@ int main(void)
 	RUN(trace_level_emits_filtered_packet_events);
 	RUN(expired_verdict_reannounces_and_never_drops);
 	RUN(strict_expiry_gives_the_default_to_a_flow_that_passed);
+	RUN(strict_expiry_passes_the_teardown_of_a_connection_that_passed);
 	RUN(failsafe_honours_expired_verdicts);
 	RUN(default_drop_spares_neighbour_discovery_and_icmp_errors);
 	RUN(verdict_cache_follows_every_write);
