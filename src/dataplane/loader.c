@@ -23,6 +23,7 @@ const char *const ls_dp_map_names[LS_MAP__N] = {
 	[LS_MAP_FLOWS] = "flows",       [LS_MAP_VERDICTS] = "verdicts",
 	[LS_MAP_CONFIG] = "config",     [LS_MAP_LIVENESS] = "liveness",
 	[LS_MAP_COUNTERS] = "counters", [LS_MAP_EVENTS] = "events",
+	[LS_MAP_VERDICT_GEN] = "verdict_gen",
 };
 
 static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
@@ -60,6 +61,7 @@ static struct bpf_map *skel_map(struct lockstep_bpf *s, int i)
 		[LS_MAP_FLOWS] = s->maps.flows,       [LS_MAP_VERDICTS] = s->maps.verdicts,
 		[LS_MAP_CONFIG] = s->maps.config,     [LS_MAP_LIVENESS] = s->maps.liveness,
 		[LS_MAP_COUNTERS] = s->maps.counters, [LS_MAP_EVENTS] = s->maps.events,
+		[LS_MAP_VERDICT_GEN] = s->maps.verdict_gen,
 	};
 	return m[i];
 }
@@ -221,6 +223,11 @@ int ls_dp_open(struct ls_dp **out, const struct ls_dp_opts *opts, struct ls_dp_s
 		}
 		dp->map_fd[i] = fcntl(bpf_map__fd(m), F_DUPFD_CLOEXEC, 3);
 	}
+	dp->verdict_gen = ls_vgen_map(dp->map_fd[LS_MAP_VERDICT_GEN]);
+	if (!dp->verdict_gen) {
+		rc = ls_dp_errf(err, -errno, "mapping the verdict_gen map: %s", strerror(errno));
+		goto fail;
+	}
 	if ((rc = ls_attach_xdp(dp, ifindex, opts->xdp_mode, st, err)))
 		goto fail;
 	if (opts->tc_egress && (rc = ls_attach_tc_egress(dp, ifindex, st, err)))
@@ -246,6 +253,10 @@ int ls_dp_open_pins(struct ls_dp **out, const char *pin_dir, struct ls_dp_err *e
 	for (int i = 0; i < LS_MAP__N; i++) {
 		ls_pin_path(path, sizeof(path), dp->pin_dir, ls_dp_map_names[i]);
 		dp->map_fd[i] = bpf_obj_get(path);
+		/* pins of an older data plane have no verdict_gen: its program
+		 * caches no verdicts, so there is nothing to bump */
+		if (dp->map_fd[i] < 0 && i == LS_MAP_VERDICT_GEN && errno == ENOENT)
+			continue;
 		if (dp->map_fd[i] < 0) {
 			int rc = -errno;
 			if (rc == -ENOENT)
@@ -258,6 +269,7 @@ int ls_dp_open_pins(struct ls_dp **out, const char *pin_dir, struct ls_dp_err *e
 			return rc;
 		}
 	}
+	dp->verdict_gen = ls_vgen_map(dp->map_fd[LS_MAP_VERDICT_GEN]);
 	*out = dp;
 	return 0;
 }
@@ -278,6 +290,7 @@ int ls_dp_open_testrun(struct ls_dp **out, struct ls_testrun *t, struct ls_dp_er
 			return rc;
 		}
 	}
+	dp->verdict_gen = ls_vgen_map(dp->map_fd[LS_MAP_VERDICT_GEN]);
 	*out = dp;
 	return 0;
 }
@@ -288,6 +301,7 @@ void ls_dp_close(struct ls_dp *dp)
 		return;
 	if (dp->rb)
 		ring_buffer__free(dp->rb);
+	ls_vgen_unmap(dp->verdict_gen);
 	for (int i = 0; i < LS_MAP__N; i++)
 		if (dp->map_fd[i] >= 0)
 			close(dp->map_fd[i]);

@@ -58,6 +58,7 @@ int ls_dp_verdict_set(struct ls_dp *dp, const struct ls_flow_key *key, uint32_t 
 	};
 	if (bpf_map_update_elem(dp->map_fd[LS_MAP_VERDICTS], key, &rec, BPF_ANY))
 		return map_err(err, "writing", LS_MAP_VERDICTS);
+	ls_vgen_bump(dp->verdict_gen);
 	return 0;
 }
 
@@ -123,6 +124,8 @@ int ls_dp_verdicts_write(struct ls_dp *dp, const struct ls_flow_key *keys,
 		failed = failed || r1;
 		done++;
 	}
+	if (written)
+		ls_vgen_bump(dp->verdict_gen); /* once for the batch, after it */
 	return (int)written;
 }
 
@@ -133,6 +136,7 @@ int ls_dp_verdict_del(struct ls_dp *dp, const struct ls_flow_key *key, struct ls
 			return ls_dp_errf(err, -ENOENT, "no verdict is set for that flow");
 		return map_err(err, "deleting from", LS_MAP_VERDICTS);
 	}
+	ls_vgen_bump(dp->verdict_gen);
 	return 0;
 }
 
