@@ -425,6 +425,25 @@ static void expired_event(struct ls_obs *o, const struct ls_event *ev)
 		     (unsigned long long)e.first_seen_k, e.have_state ? e.state : -1, from);
 }
 
+/* The event's arrow id, known both where the arrow starts (the kernel
+ * event) and where it ends (the verdict its dispatch wrote), without a
+ * table between them. 53 bits: trace viewers read ids as doubles. */
+static uint64_t arrow_id(const struct ls_event *ev)
+{
+	uint64_t x = (ev->flow_id * 0x9e3779b97f4a7c15ull ^ ev->ts_k) + ev->kind;
+	x ^= x >> 31;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 29;
+	return (x & ((1ull << 53) - 1)) | 1;
+}
+
+/* Events that start an arrow: those that get a flow entry in ls_obs_event. */
+static bool arrow_event(const struct ls_event *ev)
+{
+	return ev->kind == LS_EV_FLOW_NEW || ev->kind == LS_EV_DPI ||
+	       ev->kind == LS_EV_VERDICT_EXPIRED;
+}
+
 void ls_obs_event(struct ls_obs *o, const struct ls_event *ev, uint64_t now)
 {
 	const char *kind = event_kind(ev);
@@ -475,10 +494,6 @@ void ls_obs_event(struct ls_obs *o, const struct ls_event *ev, uint64_t now)
 	default:
 		break;
 	}
-	if (fe) {
-		fe->pending_k = ev->ts_k;
-		fe->arrow = ++o->next_arrow;
-	}
 	if (!o->trace)
 		return;
 	char args[LS_TRACE_ARGS_MAX], name[LS_TRACE_NAME_MAX], esc[100];
@@ -494,7 +509,27 @@ void ls_obs_event(struct ls_obs *o, const struct ls_event *ev, uint64_t now)
 	int track = ev->kind == LS_EV_TRACE ? LS_TR_KERNEL_PACKET : LS_TR_KERNEL_EVENTS;
 	ls_trace_slice(o->trace, track, name, ev->ts_k, 1000, args);
 	if (fe)
-		ls_trace_flow_start(o->trace, track, fe->arrow, ev->ts_k);
+		ls_trace_flow_start(o->trace, track, arrow_id(ev), ev->ts_k);
+}
+
+void ls_obs_dispatch_begin(struct ls_obs *o, const struct ls_event *ev, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct flowent *fe = arrow_event(&ev[i]) ? flow(o, ev[i].flow_id, false) : NULL;
+		if (fe) {
+			fe->pending_k = ev[i].ts_k;
+			fe->arrow = arrow_id(&ev[i]);
+		}
+	}
+}
+
+void ls_obs_dispatch_end(struct ls_obs *o, const struct ls_event *ev, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct flowent *fe = flow(o, ev[i].flow_id, false);
+		if (fe)
+			fe->pending_k = 0, fe->arrow = 0;
+	}
 }
 
 void ls_obs_queue_depth(struct ls_obs *o, uint64_t n, uint64_t now)

@@ -14,7 +14,7 @@
 
 struct flowent {
 	uint64_t flow_id;
-	uint64_t pending_k; /* ts_k of the event awaiting its verdict, 0: none */
+	uint64_t pending_k; /* ts_k of the event being dispatched, 0: none */
 	uint64_t arrow;     /* trace flow-arrow id of that event */
 	uint64_t first_k;   /* ts_k of its FLOW_NEW, 0: not seen */
 };
@@ -56,7 +56,6 @@ struct ls_obs {
 
 	struct flowent flows[FLOWTAB];
 	struct ls_ends ends;        /* flow ends seen, bounded (early expiry) */
-	uint64_t next_arrow;
 	struct alarm al[LS_ALARM__MAX];
 	struct ls_storm trap_storm, fuel_storm;
 	struct ls_obs_policy last_policy; /* its strings point below */

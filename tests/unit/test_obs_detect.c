@@ -193,6 +193,87 @@ static char *read_log(void)
 	return buf;
 }
 
+/* Two events of one flow queued before the first is dispatched: the
+ * verdict written by the first dispatch ends the first event's arrow (not
+ * the second's, which its guest call has not started yet), and a verdict
+ * written outside any dispatch of the flow (a tick's refresh) ends none. */
+TEST(arrows_tie_a_verdict_to_the_event_dispatched)
+{
+	char tpath[64];
+	snprintf(tpath, sizeof(tpath), "/tmp/ls-obs-arrows-%d.json", (int)getpid());
+	struct ls_obs *o = hub(tpath);
+	CHECK(o);
+	if (!o)
+		return;
+	fake_k += 1000000;
+	struct ls_event e1 = {.version = LS_WIRE_VERSION, .kind = LS_EV_FLOW_NEW, .flow_id = 77,
+			      .ts_k = fake_k};
+	struct ls_event e2 = e1;
+	e2.kind = LS_EV_DPI;
+	e2.ts_k = fake_k + 5000;
+	ls_obs_event(o, &e1, fake_k + 1000);
+	ls_obs_event(o, &e2, fake_k + 6000);
+	ls_obs_dispatch_begin(o, &e1, 1);
+	ls_obs_verdict(o, 77, LS_VERDICT_PASS, fake_k + 1000000000ull, fake_k + 9000,
+		       fake_k + 9500, true);
+	ls_obs_guest_call(o, "dispatch", &e1, 1, fake_k + 7000, fake_k + 8000);
+	ls_obs_dispatch_end(o, &e1, 1);
+	/* a refresh between the two dispatches: no arrow */
+	ls_obs_verdict(o, 77, LS_VERDICT_PASS, fake_k + 1000000000ull, fake_k + 10000,
+		       fake_k + 10500, true);
+	ls_obs_dispatch_begin(o, &e2, 1);
+	ls_obs_verdict(o, 77, LS_VERDICT_DROP, fake_k + 1000000000ull, fake_k + 13000,
+		       fake_k + 13500, true);
+	ls_obs_guest_call(o, "dispatch", &e2, 1, fake_k + 11000, fake_k + 12000);
+	ls_obs_dispatch_end(o, &e2, 1);
+	ls_obs_close(o);
+
+	FILE *tf = fopen(tpath, "r");
+	CHECK(tf);
+	if (!tf)
+		return;
+	static char tb[1 << 20];
+	size_t n = fread(tb, 1, sizeof(tb) - 1, tf);
+	tb[n] = 0;
+	fclose(tf);
+	unlink(tpath);
+	unlink(log_path());
+	cJSON *t = cJSON_Parse(tb);
+	CHECK(t);
+	if (!t)
+		return;
+	/* arrows by id: start ts and end ts (trace ts in microseconds from the
+	 * first record; compare them as offsets from each other) */
+	double s_ts[4], f_ts[4], s_id[4], f_id[4];
+	int ns = 0, nf = 0, refresh = 0;
+	cJSON *e;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(t, "traceEvents"))
+	{
+		const char *ph = cJSON_GetStringValue(cJSON_GetObjectItem(e, "ph"));
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(e, "name"));
+		double ts = cJSON_GetNumberValue(cJSON_GetObjectItem(e, "ts"));
+		double id = cJSON_GetNumberValue(cJSON_GetObjectItem(e, "id"));
+		if (ph && !strcmp(ph, "s") && ns < 4)
+			s_ts[ns] = ts, s_id[ns++] = id;
+		if (ph && !strcmp(ph, "f") && nf < 4)
+			f_ts[nf] = ts, f_id[nf++] = id;
+		if (name && !strcmp(name, "verdict (refresh)"))
+			refresh++;
+	}
+	CHECK_EQ_INT(ns, 2);
+	CHECK_EQ_INT(nf, 2);
+	CHECK_EQ_INT(refresh, 1);
+	if (ns == 2 && nf == 2) {
+		CHECK(s_id[0] != s_id[1]);
+		/* the first verdict (9 us after e1) ends e1's arrow (e1 at 0 us) */
+		CHECK(f_id[0] == s_id[0]);
+		CHECK(f_id[1] == s_id[1]);
+		CHECK(f_ts[0] - s_ts[0] > 8.0 && f_ts[0] - s_ts[0] < 10.0);
+		CHECK(f_ts[1] - s_ts[1] > 7.0 && f_ts[1] - s_ts[1] < 9.0);
+	}
+	cJSON_Delete(t);
+}
+
 TEST(hub_raises_alarms)
 {
 	char tpath[64];
@@ -206,10 +287,12 @@ TEST(hub_raises_alarms)
 	struct ls_event ev = {.version = LS_WIRE_VERSION, .kind = LS_EV_FLOW_NEW, .flow_id = 9,
 			      .ts_k = fake_k};
 	ls_obs_event(o, &ev, fake_k + 10000);
-	ls_obs_guest_call(o, "dispatch", &ev, 1, fake_k + 20000, fake_k + 30000);
+	ls_obs_dispatch_begin(o, &ev, 1);
 	CHECK_EQ_INT(ls_obs_alarm_count(o, LS_ALARM_LATENCY), 0);
 	ls_obs_verdict(o, 9, LS_VERDICT_PASS, fake_k + 1000000000ull, fake_k + 30000000,
 		       fake_k + 30001000, true);
+	ls_obs_guest_call(o, "dispatch", &ev, 1, fake_k + 20000, fake_k + 30000);
+	ls_obs_dispatch_end(o, &ev, 1);
 	CHECK_EQ_INT(ls_obs_alarm_count(o, LS_ALARM_LATENCY), 1);
 	/* a refresh has no event waiting: no latency, no alarm */
 	ls_obs_verdict(o, 9, LS_VERDICT_PASS, fake_k + 2000000000ull, fake_k + 90000000,
@@ -664,6 +747,7 @@ int main(void)
 	RUN(ends_set);
 	RUN(ringbuf_and_storm);
 	RUN(hub_raises_alarms);
+	RUN(arrows_tie_a_verdict_to_the_event_dispatched);
 	RUN(quiet_run_raises_nothing);
 	RUN(ended_flows_overflowing_the_cache_raise_nothing);
 	RUN(early_expiry_caught_after_churn);
