@@ -112,10 +112,16 @@ static void policy(const cJSON *p)
 		return;
 	}
 	printf("policy:     %s\n", str(p, "path"));
+	/* the heartbeat's health rule: unhealthy, beats are not good */
+	char h[300];
+	if (yes(p, "healthy"))
+		snprintf(h, sizeof(h), "healthy");
+	else
+		snprintf(h, sizeof(h), "UNHEALTHY (%s: %s; beats are not good)", str(p, "reason"),
+			 str(p, "why"));
 	printf("guest:      %s, %.0f events, %.0f calls, %.0f traps, %.0f fuel exhaustions, "
 	       "%.0f restarts, %.0f reloads (%.0f refused), %.0f flows known\n",
-	       yes(p, "healthy") ? "healthy" : "UNHEALTHY (flows get the default verdict)",
-	       num(p, "events"), num(p, "calls"), num(p, "traps"), num(p, "fuel_exhausted"),
+	       h, num(p, "events"), num(p, "calls"), num(p, "traps"), num(p, "fuel_exhausted"),
 	       num(p, "restarts"), num(p, "reloads"), num(p, "reloads_refused"), num(p, "flows"));
 }
 

@@ -49,7 +49,9 @@ int64_t run_clock_check_interval_ns(const struct run_clock_opts *o)
 int run_clock_open(struct ls_sync *s, const struct run_clock_opts *o, struct ls_dp *dp)
 {
 	char err[1024];
-	struct ls_sync_maps maps = {.pin_dir = ls_dp_pin_dir(dp), .events_elsewhere = true};
+	/* armed by run_clock_start, once the loop runs (run_clock.h) */
+	struct ls_sync_maps maps = {.pin_dir = ls_dp_pin_dir(dp), .events_elsewhere = true,
+				    .start_later = true};
 	if (ls_sync_open(s, &o->clock, &maps, err, sizeof(err))) {
 		fprintf(stderr, "lockstep run: heartbeat: %s\n", err);
 		return -1;
@@ -58,5 +60,15 @@ int run_clock_open(struct ls_sync *s, const struct run_clock_opts *o, struct ls_
 		(double)o->clock.beat_interval_ns / 1e6, o->clock.detect_multiplier,
 		o->clock.failsafe_mode == LS_FAILSAFE_DROP ? "drop" : "pass",
 		o->clock.no_clock_sync ? "; --no-clock-sync: guest deadlines used as kernel times" : "");
+	return 0;
+}
+
+int run_clock_start(struct ls_sync *s)
+{
+	char err[1024];
+	if (ls_sync_start(s, err, sizeof(err))) {
+		fprintf(stderr, "lockstep run: heartbeat: %s\n", err);
+		return -1;
+	}
 	return 0;
 }

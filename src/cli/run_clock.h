@@ -42,8 +42,15 @@ void run_clock_opts_init(struct run_clock_opts *o);
 int run_clock_parse(struct run_clock_opts *o, int c, const char *arg);
 void run_clock_usage(FILE *f);
 
-/* Starts G and the heartbeat on the data plane's pins. 0 or -1 (stderr). */
+/* Starts G and loads the heartbeat on the data plane's pins. 0 or -1
+ * (stderr). The beat is not armed yet: */
 int run_clock_open(struct ls_sync *s, const struct run_clock_opts *o, struct ls_dp *dp);
+/* Arms it, when the agent's loop is about to run. Arming is a sign of life
+ * the watchdog counts from (detect_multiplier beats to the first good one):
+ * armed before the policy is loaded, a start slower than that (a big
+ * module, a guest's init, a loaded machine) entered fail-safe before the
+ * agent could beat once. */
+int run_clock_start(struct ls_sync *s);
 /* The interval user space checks beats against. */
 int64_t run_clock_check_interval_ns(const struct run_clock_opts *o);
 

@@ -17,6 +17,7 @@ struct run_obs {
 	struct ls_dp *dp;
 	int64_t beat_interval_ns;
 	const struct ls_mapping *map;
+	const struct ls_policy *policy; /* for status: read again on each request */
 };
 
 uint64_t run_obs_now_k(void)
@@ -206,6 +207,13 @@ static int apply_kernel_level(struct run_obs *ro, int level, int port, char *err
 	return 0;
 }
 
+/* The early-expiry detector asks the flow table what became of a flow. */
+static int flow_lookup(void *ctx, const struct ls_flow_key *key, struct ls_flow *out)
+{
+	struct ls_dp_err err;
+	return ls_dp_flow_get(ctx, key, out, &err) ? -1 : 0;
+}
+
 int run_obs_open(struct run_obs **out, const struct run_obs_opts *o, struct ls_dp *dp)
 {
 	struct run_obs *ro = calloc(1, sizeof(*ro));
@@ -213,7 +221,10 @@ int run_obs_open(struct run_obs **out, const struct run_obs_opts *o, struct ls_d
 	if (!ro)
 		return -1;
 	ro->dp = dp;
-	if (ls_obs_open(&ro->obs, &o->cfg, err, sizeof(err))) {
+	struct ls_obs_config cfg = o->cfg;
+	cfg.flow_lookup = flow_lookup;
+	cfg.flow_ctx = dp;
+	if (ls_obs_open(&ro->obs, &cfg, err, sizeof(err))) {
 		fprintf(stderr, "lockstep run: %s\n", err);
 		free(ro);
 		return -1;
@@ -280,7 +291,10 @@ void run_obs_policy(struct run_obs *ro, const struct ls_policy *p)
 		.reload_refused = st.reload_refused,
 		.flows = st.flows,
 		.healthy = st.healthy != 0,
+		.reason = ls_policy_health_name(st.health),
+		.why = st.health_why,
 	};
+	ro->policy = p;
 	ls_obs_policy(ro->obs, &op, run_obs_now_k());
 }
 
@@ -367,6 +381,8 @@ int run_obs_control(void *arg, const char *cmd, const char *a, char *reply, size
 	struct run_obs *ro = arg;
 	char err[512];
 	if (!strcmp(cmd, "obs.status")) {
+		if (ro->policy) /* its health now, not a second ago */
+			run_obs_policy(ro, ro->policy);
 		ls_obs_status_json(ro->obs, run_obs_now_k(), reply, len);
 		return 0;
 	}

@@ -33,12 +33,17 @@ int ls_sync_open(struct ls_sync *s, const struct ls_clock_opts *o,
 		s->hb = NULL;
 		return -1;
 	}
-	if (ls_hb_start(s->hb, err, errlen)) {
+	if (!maps->start_later && ls_sync_start(s, err, errlen)) {
 		ls_hb_close(s->hb);
 		s->hb = NULL;
 		return -1;
 	}
 	return 0;
+}
+
+int ls_sync_start(struct ls_sync *s, char *err, size_t errlen)
+{
+	return ls_hb_start(s->hb, err, errlen);
 }
 
 void ls_sync_close(struct ls_sync *s)

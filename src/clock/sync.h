@@ -32,6 +32,9 @@ struct ls_sync_maps {
 	/* the data plane consumes `events` and forwards LS_EV_BEAT and
 	 * LS_EV_FAILSAFE to ls_hb_handle_event(s->hb, ev) */
 	bool events_elsewhere;
+	/* load, do not arm: the caller arms with ls_sync_start() once it can
+	 * serve beats (arming starts the watchdog) */
+	bool start_later;
 };
 
 /* Start G, load and arm the heartbeat on the given maps (NULL: its own,
@@ -39,6 +42,8 @@ struct ls_sync_maps {
  * mapping is valid before the first beat. */
 int ls_sync_open(struct ls_sync *s, const struct ls_clock_opts *o,
 		 const struct ls_sync_maps *maps, char *err, size_t errlen);
+/* Arm the beat (maps.start_later): the watchdog counts from now. */
+int ls_sync_start(struct ls_sync *s, char *err, size_t errlen);
 void ls_sync_close(struct ls_sync *s);
 
 ls_g ls_sync_now_g(const struct ls_sync *s);

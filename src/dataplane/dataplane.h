@@ -123,6 +123,10 @@ int ls_dp_verdict_del(struct ls_dp *dp, const struct ls_flow_key *key, struct ls
 int ls_dp_verdict_get(struct ls_dp *dp, const struct ls_flow_key *key,
 		      struct ls_verdict_rec *rec, struct ls_dp_err *err);
 
+/* One flow of the flow table; -ENOENT (with a message) when it is not
+ * there (never seen, ended long ago, or evicted by the LRU). */
+int ls_dp_flow_get(struct ls_dp *dp, const struct ls_flow_key *key, struct ls_flow *flow,
+		   struct ls_dp_err *err);
 /* Calls fn for every flow; fn returns non-zero to stop early. */
 typedef int (*ls_dp_flow_fn)(void *ctx, const struct ls_flow_key *key, const struct ls_flow *flow);
 int ls_dp_flows_foreach(struct ls_dp *dp, ls_dp_flow_fn fn, void *ctx, struct ls_dp_err *err);
@@ -145,8 +149,14 @@ typedef int (*ls_dp_event_fn)(void *ctx, const struct ls_event *ev);
  * Records of an unexpected size or version are counted, not delivered. */
 int ls_dp_events_open(struct ls_dp *dp, ls_dp_event_fn fn, void *ctx, struct ls_dp_err *err);
 int ls_dp_events_fd(const struct ls_dp *dp);
-/* Returns the number of records delivered, or a negative errno. */
+/* Returns the number of records delivered, or a negative errno. It drains
+ * until the ring is empty: with a producer as fast as the consumer, that is
+ * never (start and exit only). */
 int ls_dp_events_drain(struct ls_dp *dp);
+/* At most max records (the agent's loop: the rest waits for the next turn,
+ * the fd stays readable, and the timers, the heartbeat and the sockets are
+ * served in between). *more: the budget ran out before the ring did. */
+int ls_dp_events_drain_max(struct ls_dp *dp, uint32_t max, bool *more);
 uint64_t ls_dp_events_bad(const struct ls_dp *dp);
 
 /* ---- flow keys ----------------------------------------------------------- */

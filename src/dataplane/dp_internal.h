@@ -38,6 +38,8 @@ struct ls_dp {
 	ls_dp_event_fn ev_fn;
 	void *ev_ctx;
 	uint64_t ev_bad;
+	uint32_t ev_budget;        /* records per drain, 0: all (ls_dp_events_drain_max) */
+	uint32_t ev_taken;         /* ... delivered in the drain in progress */
 };
 
 /* pins.c */

@@ -151,6 +151,19 @@ int ls_dp_verdict_get(struct ls_dp *dp, const struct ls_flow_key *key,
 	return 0;
 }
 
+int ls_dp_flow_get(struct ls_dp *dp, const struct ls_flow_key *key, struct ls_flow *flow,
+		   struct ls_dp_err *err)
+{
+	/* a lookup from user space does not refresh the LRU's reference bit:
+	 * looking does not keep a flow in the table */
+	if (bpf_map_lookup_elem(dp->map_fd[LS_MAP_FLOWS], key, flow)) {
+		if (errno == ENOENT)
+			return ls_dp_errf(err, -ENOENT, "no such flow in the flow table");
+		return map_err(err, "reading", LS_MAP_FLOWS);
+	}
+	return 0;
+}
+
 int ls_dp_flows_foreach(struct ls_dp *dp, ls_dp_flow_fn fn, void *ctx, struct ls_dp_err *err)
 {
 	struct ls_flow_key key, next;

@@ -17,7 +17,12 @@ static int on_sample(void *ctx, void *data, size_t size)
 		dp->ev_bad++;
 		return 0;
 	}
-	return dp->ev_fn ? dp->ev_fn(dp->ev_ctx, ev) : 0;
+	int rc = dp->ev_fn ? dp->ev_fn(dp->ev_ctx, ev) : 0;
+	/* libbpf stops at a negative return, after moving the consumer past
+	 * this record: it is delivered, the rest stays in the ring */
+	if (!rc && dp->ev_budget && ++dp->ev_taken >= dp->ev_budget)
+		return -E2BIG;
+	return rc;
 }
 
 int ls_dp_events_open(struct ls_dp *dp, ls_dp_event_fn fn, void *ctx, struct ls_dp_err *err)
@@ -40,6 +45,22 @@ int ls_dp_events_fd(const struct ls_dp *dp)
 int ls_dp_events_drain(struct ls_dp *dp)
 {
 	return dp->rb ? ring_buffer__consume(dp->rb) : -EINVAL;
+}
+
+int ls_dp_events_drain_max(struct ls_dp *dp, uint32_t max, bool *more)
+{
+	*more = false;
+	if (!dp->rb)
+		return -EINVAL;
+	dp->ev_budget = max;
+	dp->ev_taken = 0;
+	int n = ring_buffer__consume(dp->rb);
+	dp->ev_budget = 0;
+	if (n == -E2BIG) { /* the budget, not an error */
+		*more = true;
+		return (int)dp->ev_taken;
+	}
+	return n;
 }
 
 uint64_t ls_dp_events_bad(const struct ls_dp *dp)

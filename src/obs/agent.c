@@ -46,6 +46,13 @@ static void scrape(void *ctx, FILE *f)
 
 #define LAT ls_metric_latency_buckets, ls_metric_latency_nbuckets
 
+/* lockstep_pass_expiries_total{judged}: early (the alarm), idle (the packet
+ * that found it came more than `active` after the deadline), and the flow
+ * facts that are not OPEN (detect.h) */
+enum { JUDGED_EARLY, JUDGED_IDLE, JUDGED_ENDED, JUDGED_REUSED, JUDGED_UNKNOWN, JUDGED__MAX };
+static const char *const judged_name[JUDGED__MAX] = {"early", "idle", "ended", "reused",
+						      "unknown"};
+
 static int define_metrics(struct ls_obs *o)
 {
 	struct ls_metrics *r = o->reg;
@@ -119,8 +126,13 @@ static int define_metrics(struct ls_obs *o)
 					 "trace level, by side (kernel, guest)", "side");
 	o->scrapes = ls_metric_counter(r, "lockstep_metrics_scrapes_total",
 				       "scrapes of this endpoint", NULL);
-	if (!o->scrapes)
+	o->pass_expiries = ls_metric_counter(
+		r, "lockstep_pass_expiries_total",
+		"pass verdicts that expired, by the early-expiry detector's judgement", "judged");
+	if (!o->scrapes || !o->pass_expiries)
 		return -1;
+	for (int i = 0; i < JUDGED__MAX; i++)
+		ls_metric_add(o->pass_expiries, judged_name[i], 0);
 	for (int i = 0; i < LS_ALARM__MAX; i++) {
 		ls_metric_add(o->alarms, ls_alarm_name(i), 0);
 		ls_metric_set(o->alarm_active, ls_alarm_name(i), 0);
@@ -187,6 +199,8 @@ int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, char *err,
 	    ls_http_start(&o->http, cfg->metrics_addr, scrape, o, err, errlen))
 		goto fail;
 	o->start_k = o->tick_k = ls_obs_now_k(o);
+	/* ends before the start were not seen here */
+	ls_ends_init(&o->ends, o->start_k);
 	*out = o;
 	return 0;
 fail:
@@ -361,6 +375,75 @@ static void failsafe_event(struct ls_obs *o, const struct ls_event *ev)
 	}
 }
 
+/* A verdict expired: the early-expiry detector, on facts (detect.h). The
+ * flow table is asked only when the cheap facts leave it open. */
+static void expired_event(struct ls_obs *o, const struct ls_event *ev)
+{
+	uint64_t deadline_k = ev->u.expired.deadline_k;
+	/* the seed's symptom is an allowed flow losing its verdict; a drop
+	 * verdict running out on a retransmitting peer is not it */
+	if (ev->u.expired.verdict != LS_VERDICT_PASS || !deadline_k)
+		return;
+	if (!ls_detect_expiry_in_window(&o->cfg.detect, ev->ts_k, deadline_k)) {
+		ls_metric_add(o->pass_expiries, judged_name[JUDGED_IDLE], 1);
+		return;
+	}
+	struct ls_flow_evidence e = {.end_seen = ls_ends_has(&o->ends, ev->flow_id),
+				     .ends_horizon_k = o->ends.horizon_k};
+	const char *from = "events";
+	struct ls_flow f;
+	if (!e.end_seen && o->cfg.flow_lookup &&
+	    o->cfg.flow_lookup(o->cfg.flow_ctx, &ev->key, &f) == 0 && f.flow_id == ev->flow_id) {
+		e.have_first = e.have_state = true;
+		e.first_seen_k = f.first_seen_k;
+		e.state = f.state;
+		from = "flow table";
+	} else if (!e.end_seen) {
+		/* not in the table (gone since) or no table: its FLOW_NEW */
+		struct flowent *fe = flow(o, ev->flow_id, false);
+		if (fe && fe->first_k) {
+			e.have_first = true;
+			e.first_seen_k = fe->first_k;
+		}
+	}
+	enum ls_flow_fact fact = ls_detect_flow_fact(&e, ev->ts_k);
+	static const int judged[LS_FLOW_FACT__MAX] = {
+		[LS_FLOW_FACT_OPEN] = JUDGED_EARLY,
+		[LS_FLOW_FACT_ENDED] = JUDGED_ENDED,
+		[LS_FLOW_FACT_REUSED] = JUDGED_REUSED,
+		[LS_FLOW_FACT_UNKNOWN] = JUDGED_UNKNOWN,
+	};
+	ls_metric_add(o->pass_expiries, judged_name[judged[fact]], 1);
+	if (!ls_detect_early_expiry(&o->cfg.detect, ev->ts_k, deadline_k, fact))
+		return;
+	ls_obs_alarm(o, LS_ALARM_EARLY_EXPIRY, ev->ts_k,
+		     "a verdict expired while its flow was still active",
+		     "\"flow_id\":%llu,\"deadline_k\":%llu,\"late_ns\":%lld,\"verdict\":%u,"
+		     "\"first_seen_k\":%llu,\"flow_state\":%d,\"from\":\"%s\"",
+		     (unsigned long long)ev->flow_id, (unsigned long long)deadline_k,
+		     (long long)(ev->ts_k - deadline_k), ev->u.expired.verdict,
+		     (unsigned long long)e.first_seen_k, e.have_state ? e.state : -1, from);
+}
+
+/* The event's arrow id, known both where the arrow starts (the kernel
+ * event) and where it ends (the verdict its dispatch wrote), without a
+ * table between them. 53 bits: trace viewers read ids as doubles. */
+static uint64_t arrow_id(const struct ls_event *ev)
+{
+	uint64_t x = (ev->flow_id * 0x9e3779b97f4a7c15ull ^ ev->ts_k) + ev->kind;
+	x ^= x >> 31;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 29;
+	return (x & ((1ull << 53) - 1)) | 1;
+}
+
+/* Events that start an arrow: those that get a flow entry in ls_obs_event. */
+static bool arrow_event(const struct ls_event *ev)
+{
+	return ev->kind == LS_EV_FLOW_NEW || ev->kind == LS_EV_DPI ||
+	       ev->kind == LS_EV_VERDICT_EXPIRED;
+}
+
 void ls_obs_event(struct ls_obs *o, const struct ls_event *ev, uint64_t now)
 {
 	const char *kind = event_kind(ev);
@@ -371,23 +454,14 @@ void ls_obs_event(struct ls_obs *o, const struct ls_event *ev, uint64_t now)
 	struct flowent *fe = NULL;
 	switch (ev->kind) {
 	case LS_EV_FLOW_NEW:
+		fe = flow(o, ev->flow_id, true);
+		fe->first_k = ev->ts_k;
+		break;
 	case LS_EV_DPI:
 		fe = flow(o, ev->flow_id, true);
 		break;
-	case LS_EV_VERDICT_EXPIRED: {
-		fe = flow(o, ev->flow_id, false);
-		bool ended = fe && fe->ended;
-		/* the seed's symptom is an allowed flow losing its verdict; a
-		 * drop verdict running out on a retransmitting peer is not it */
-		if (ev->u.expired.verdict == LS_VERDICT_PASS &&
-		    ls_detect_early_expiry(&o->cfg.detect, ev->ts_k, ev->u.expired.deadline_k, ended))
-			ls_obs_alarm(o, LS_ALARM_EARLY_EXPIRY, ev->ts_k,
-				     "a verdict expired while its flow was still active",
-				     "\"flow_id\":%llu,\"deadline_k\":%llu,\"late_ns\":%lld,\"verdict\":%u",
-				     (unsigned long long)ev->flow_id,
-				     (unsigned long long)ev->u.expired.deadline_k,
-				     (long long)(ev->ts_k - ev->u.expired.deadline_k),
-				     ev->u.expired.verdict);
+	case LS_EV_VERDICT_EXPIRED:
+		expired_event(o, ev);
 		if (o->trace) {
 			char args[LS_TRACE_ARGS_MAX];
 			snprintf(args, sizeof(args), "\"flow_id\":%llu,\"deadline_k\":%llu",
@@ -398,13 +472,11 @@ void ls_obs_event(struct ls_obs *o, const struct ls_event *ev, uint64_t now)
 		}
 		fe = flow(o, ev->flow_id, true);
 		break;
-	}
 	case LS_EV_FLOW_END:
+		ls_ends_add(&o->ends, ev->flow_id, ev->ts_k);
 		fe = flow(o, ev->flow_id, false);
-		if (fe) {
-			fe->ended = true;
+		if (fe)
 			fe->pending_k = 0;
-		}
 		fe = NULL;
 		break;
 	case LS_EV_FAILSAFE:
@@ -422,10 +494,6 @@ void ls_obs_event(struct ls_obs *o, const struct ls_event *ev, uint64_t now)
 	default:
 		break;
 	}
-	if (fe) {
-		fe->pending_k = ev->ts_k;
-		fe->arrow = ++o->next_arrow;
-	}
 	if (!o->trace)
 		return;
 	char args[LS_TRACE_ARGS_MAX], name[LS_TRACE_NAME_MAX], esc[100];
@@ -441,7 +509,27 @@ void ls_obs_event(struct ls_obs *o, const struct ls_event *ev, uint64_t now)
 	int track = ev->kind == LS_EV_TRACE ? LS_TR_KERNEL_PACKET : LS_TR_KERNEL_EVENTS;
 	ls_trace_slice(o->trace, track, name, ev->ts_k, 1000, args);
 	if (fe)
-		ls_trace_flow_start(o->trace, track, fe->arrow, ev->ts_k);
+		ls_trace_flow_start(o->trace, track, arrow_id(ev), ev->ts_k);
+}
+
+void ls_obs_dispatch_begin(struct ls_obs *o, const struct ls_event *ev, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct flowent *fe = arrow_event(&ev[i]) ? flow(o, ev[i].flow_id, false) : NULL;
+		if (fe) {
+			fe->pending_k = ev[i].ts_k;
+			fe->arrow = arrow_id(&ev[i]);
+		}
+	}
+}
+
+void ls_obs_dispatch_end(struct ls_obs *o, const struct ls_event *ev, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct flowent *fe = flow(o, ev[i].flow_id, false);
+		if (fe)
+			fe->pending_k = 0, fe->arrow = 0;
+	}
 }
 
 void ls_obs_queue_depth(struct ls_obs *o, uint64_t n, uint64_t now)
@@ -592,16 +680,23 @@ void ls_obs_policy(struct ls_obs *o, const struct ls_obs_policy *p, uint64_t now
 		ls_obs_alarm(o, LS_ALARM_FUEL_STORM, now, "the guest keeps running out of fuel",
 			     "\"fuel_exhaustions\":%llu,\"window_ns\":%lld",
 			     (unsigned long long)p->fuel, (long long)o->cfg.detect.storm_window_ns);
-	if (o->have_policy) {
-		if (p->healthy != o->last_policy.healthy)
-			ls_obs_state(o, "policy_health",
-				     p->healthy ? "the guest is healthy again"
-						: "the guest is unhealthy: flows get the default verdict",
-				     "\"healthy\":%d,\"restarts\":%llu", p->healthy,
-				     (unsigned long long)p->restarts);
-	}
+	char esc[200];
+	const char *why = !p->healthy && p->why ? p->why : "";
+	const char *reason = !p->healthy && p->reason ? p->reason : "";
+	if (o->have_policy && (p->healthy != o->last_policy.healthy ||
+			       strcmp(reason, o->policy_reason)))
+		ls_obs_state(o, "policy_health",
+			     p->healthy ? "the policy side is healthy again"
+					: "the policy side is unhealthy: beats are not good",
+			     "\"healthy\":%d,\"reason\":\"%s\",\"why\":\"%s\",\"restarts\":%llu",
+			     p->healthy, reason, ls_json_escape(esc, sizeof(esc), why),
+			     (unsigned long long)p->restarts);
 	o->last_policy = *p;
 	o->last_policy.path = NULL;
+	snprintf(o->policy_reason, sizeof(o->policy_reason), "%s", reason);
+	snprintf(o->policy_why, sizeof(o->policy_why), "%s", why);
+	o->last_policy.reason = o->policy_reason;
+	o->last_policy.why = o->policy_why;
 	if (p->path)
 		snprintf(o->policy_path, sizeof(o->policy_path), "%s", p->path);
 	o->have_policy = true;
@@ -627,12 +722,16 @@ void ls_obs_dp_counters(struct ls_obs *o, const char *const *names, const uint64
 			dropped += vals[i];
 		if (i == LS_CNT_RINGBUF_FULL) {
 			ls_metric_set_total(o->ring_lost, NULL, (double)vals[i]);
-			if (o->have_ring && ls_detect_ringbuf_loss(o->ring_full, vals[i]))
+			if (o->have_ring && ls_detect_ringbuf_loss(o->ring_full, vals[i])) {
+				/* lost events may be flow ends: the early-expiry
+				 * detector must not count on having seen them */
+				ls_ends_forget_until(&o->ends, now);
 				ls_obs_alarm(o, LS_ALARM_RINGBUF_LOSS, now,
 					     "the kernel lost events: the ring buffer was full",
 					     "\"lost\":%llu,\"lost_total\":%llu",
 					     (unsigned long long)(vals[i] - o->ring_full),
 					     (unsigned long long)vals[i]);
+			}
 			o->ring_full = vals[i];
 			o->have_ring = true;
 		}

@@ -38,6 +38,12 @@ struct ls_obs_config {
 	uint64_t trace_window_ns;       /* dump horizon (0: 60 s) */
 	const char *metrics_addr;       /* HOST:PORT, NULL: no HTTP endpoint */
 	struct ls_log_time time;        /* now_k and K -> wall (NULL: libc) */
+	/* The data plane's flow table, for the early-expiry detector: 0 with
+	 * *out filled, or -1 (no such flow). NULL: judged from the events
+	 * alone. Called only for pass verdicts that expired within `active`
+	 * of their deadline and whose flow's end was not seen. */
+	int (*flow_lookup)(void *ctx, const struct ls_flow_key *key, struct ls_flow *out);
+	void *flow_ctx;
 };
 
 /* One heartbeat as the clock part saw it. */
@@ -63,7 +69,10 @@ struct ls_obs_beat {
 struct ls_obs_policy {
 	const char *path;               /* module file (NULL: unchanged) */
 	uint64_t events, calls, traps, fuel, restarts, reloads, reload_refused, flows;
-	bool healthy;
+	bool healthy;                   /* the heartbeat's health rule holds */
+	const char *reason;             /* when not: the rule's reason, snake_case
+					 * ("tick_overdue", ...; copied) */
+	const char *why;                /* ... and as a phrase (copied) */
 };
 
 /* Where the data plane is attached (for status; strings are copied). */
@@ -113,6 +122,12 @@ void ls_obs_event(struct ls_obs *o, const struct ls_event *ev, uint64_t now_k);
 /* A host -> guest call on n events (n == 0: a tick) from start_k to end_k. */
 void ls_obs_guest_call(struct ls_obs *o, const char *what, const struct ls_event *ev,
 		       size_t n, uint64_t start_k, uint64_t end_k);
+/* The policy host is about to hand these n events to the guest, and has
+ * (the verdicts that dispatch wrote already reported). A verdict is tied to
+ * the event whose dispatch wrote it (its latency, its trace arrow): an
+ * event still queued when an earlier one of its flow was answered is not. */
+void ls_obs_dispatch_begin(struct ls_obs *o, const struct ls_event *ev, size_t n);
+void ls_obs_dispatch_end(struct ls_obs *o, const struct ls_event *ev, size_t n);
 /* A verdict written to the data plane (ok false: the write failed). */
 void ls_obs_verdict(struct ls_obs *o, uint64_t flow_id, uint32_t verdict,
 		    uint64_t deadline_k, uint64_t start_k, uint64_t end_k, bool ok);

@@ -5,14 +5,18 @@
 #define LS_OBS_AGENT_INT_H
 
 #include "obs/agent.h"
+#include "obs/ends.h"
 
-#define FLOWTAB 8192 /* flows remembered for latency and arrows (a cache) */
+/* Flows remembered for latency and arrows: a cache, a newer flow takes an
+ * older one's slot. Never the basis of an alarm on its own: what a flow
+ * did is decided on facts (ends.h, the flow table). */
+#define FLOWTAB 8192
 
 struct flowent {
 	uint64_t flow_id;
-	uint64_t pending_k; /* ts_k of the event awaiting its verdict, 0: none */
+	uint64_t pending_k; /* ts_k of the event being dispatched, 0: none */
 	uint64_t arrow;     /* trace flow-arrow id of that event */
-	bool ended;
+	uint64_t first_k;   /* ts_k of its FLOW_NEW, 0: not seen */
 };
 
 struct alarm {
@@ -48,13 +52,14 @@ struct ls_obs {
 	struct ls_metric *fs_active, *fs_transitions;
 	struct ls_metric *alarms, *alarm_active;
 	struct ls_metric *log_lines, *log_suppressed, *trace_records, *trace_level;
-	struct ls_metric *scrapes;
+	struct ls_metric *scrapes, *pass_expiries;
 
 	struct flowent flows[FLOWTAB];
-	uint64_t next_arrow;
+	struct ls_ends ends;        /* flow ends seen, bounded (early expiry) */
 	struct alarm al[LS_ALARM__MAX];
 	struct ls_storm trap_storm, fuel_storm;
-	struct ls_obs_policy last_policy;
+	struct ls_obs_policy last_policy; /* its strings point below */
+	char policy_reason[32], policy_why[160];
 	bool have_policy;
 	uint64_t ring_full;
 	bool have_ring;

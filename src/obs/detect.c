@@ -1,5 +1,6 @@
 /* detect.c - the detectors (detect.h). */
 #include "obs/detect.h"
+#include "lockstep/wire.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -63,14 +64,49 @@ bool ls_detect_latency(const struct ls_detect_config *c, uint64_t event_k, uint6
 	return written_k > event_k && (int64_t)(written_k - event_k) > c->latency_budget_ns;
 }
 
-bool ls_detect_early_expiry(const struct ls_detect_config *c, uint64_t ts_k,
-			    uint64_t deadline_k, bool flow_ended)
+const char *ls_flow_fact_name(int fact)
 {
-	if (flow_ended || !deadline_k)
+	static const char *const n[LS_FLOW_FACT__MAX] = {
+		[LS_FLOW_FACT_OPEN] = "open",
+		[LS_FLOW_FACT_ENDED] = "ended",
+		[LS_FLOW_FACT_REUSED] = "reused",
+		[LS_FLOW_FACT_UNKNOWN] = "unknown",
+	};
+	return fact >= 0 && fact < LS_FLOW_FACT__MAX ? n[fact] : "unknown";
+}
+
+enum ls_flow_fact ls_detect_flow_fact(const struct ls_flow_evidence *e, uint64_t expired_k)
+{
+	if (e->end_seen)
+		return LS_FLOW_FACT_ENDED;
+	if (!e->have_first)
+		return LS_FLOW_FACT_UNKNOWN;
+	/* the kernel stamps a new flow and its events with the same now */
+	if (e->first_seen_k >= expired_k)
+		return LS_FLOW_FACT_REUSED;
+	/* the table's state only moves forward for one flow id (a 5-tuple
+	 * reused or idle gets a new id): not closed now, not closed then */
+	if (e->have_state && e->state != LS_FLOW_CLOSED)
+		return LS_FLOW_FACT_OPEN;
+	/* closed now, or no state: had it ended before the expiry, its end
+	 * would be in the set, unless the set may have forgotten it */
+	return e->first_seen_k > e->ends_horizon_k ? LS_FLOW_FACT_OPEN : LS_FLOW_FACT_UNKNOWN;
+}
+
+bool ls_detect_expiry_in_window(const struct ls_detect_config *c, uint64_t ts_k,
+				uint64_t deadline_k)
+{
+	if (!deadline_k)
 		return false;
 	/* ts_k before the deadline cannot happen (the kernel expires at or after
 	 * it); treat it as early all the same */
 	return ts_k <= deadline_k || (int64_t)(ts_k - deadline_k) <= c->active_ns;
+}
+
+bool ls_detect_early_expiry(const struct ls_detect_config *c, uint64_t ts_k,
+			    uint64_t deadline_k, enum ls_flow_fact fact)
+{
+	return fact == LS_FLOW_FACT_OPEN && ls_detect_expiry_in_window(c, ts_k, deadline_k);
 }
 
 bool ls_detect_ringbuf_loss(uint64_t prev_full, uint64_t now_full)

@@ -60,12 +60,47 @@ unsigned ls_detect_offset(const struct ls_detect_config *c, bool have_prev,
 /* Latency from a kernel event (ts_k) to its verdict being written (now_k). */
 bool ls_detect_latency(const struct ls_detect_config *c, uint64_t event_k, uint64_t written_k);
 
-/* A verdict-expired event at ts_k for a verdict whose deadline was
- * deadline_k: early when the flow had not ended and the packet that found it
- * expired came within active_ns of the deadline (the flow was alive across
- * it: a refresh should have kept it). */
+/* Early expiry. "Was the flow still active when its verdict expired" is
+ * decided on facts, never on a cache that forgets: what the agent knows of
+ * the flow is gathered into ls_flow_evidence (its end seen, from the bounded
+ * set of ends (ends.h); its first packet and state, from the data plane's
+ * flow table or the FLOW_NEW event), and ls_detect_flow_fact() turns it
+ * into one of these. Only OPEN can raise the alarm. */
+enum ls_flow_fact {
+	LS_FLOW_FACT_OPEN = 0, /* it had not ended when its verdict expired */
+	LS_FLOW_FACT_ENDED,    /* its end came before the expiry */
+	LS_FLOW_FACT_REUSED,   /* it began with the very packet that found the
+				* verdict expired: the verdict was an earlier
+				* connection's on the same 5-tuple */
+	LS_FLOW_FACT_UNKNOWN,  /* its record is gone (evicted from the flow
+				* table, or never seen) and its end, if any,
+				* may have been forgotten: not judged */
+	LS_FLOW_FACT__MAX,
+};
+
+const char *ls_flow_fact_name(int fact);
+
+struct ls_flow_evidence {
+	bool end_seen;           /* a FLOW_END for it arrived before the expiry */
+	bool have_first;         /* first_seen_k is known */
+	uint64_t first_seen_k;   /* K of its first packet */
+	bool have_state;         /* state is the flow table's, for this flow id */
+	uint8_t state;           /* enum ls_flow_state */
+	uint64_t ends_horizon_k; /* every end after this was remembered */
+};
+
+/* expired_k: when the kernel found the verdict expired. Events arrive in
+ * the ring's order, so an end not seen yet is an end after the expiry. */
+enum ls_flow_fact ls_detect_flow_fact(const struct ls_flow_evidence *e, uint64_t expired_k);
+
+/* A pass verdict's deadline deadline_k found passed by a packet at ts_k:
+ * early when that packet came within active_ns of the deadline (the flow
+ * was alive across it: a refresh should have kept it) and the flow was
+ * OPEN. */
+bool ls_detect_expiry_in_window(const struct ls_detect_config *c, uint64_t ts_k,
+				uint64_t deadline_k);
 bool ls_detect_early_expiry(const struct ls_detect_config *c, uint64_t ts_k,
-			    uint64_t deadline_k, bool flow_ended);
+			    uint64_t deadline_k, enum ls_flow_fact fact);
 
 /* Ring-buffer loss: the kernel's reservation-failure counter moved. */
 bool ls_detect_ringbuf_loss(uint64_t prev_full, uint64_t now_full);

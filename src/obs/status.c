@@ -78,12 +78,17 @@ static void policy(struct out *w, const struct ls_obs *o)
 	char esc[600];
 	put(w, ",\"policy\":{\"path\":\"%s\",\"healthy\":%s,\"events\":%llu,\"calls\":%llu,"
 	       "\"traps\":%llu,\"fuel_exhausted\":%llu,\"restarts\":%llu,\"reloads\":%llu,"
-	       "\"reloads_refused\":%llu,\"flows\":%llu}",
+	       "\"reloads_refused\":%llu,\"flows\":%llu",
 	    ls_json_escape(esc, sizeof(esc), o->policy_path), p->healthy ? "true" : "false",
 	    (unsigned long long)p->events, (unsigned long long)p->calls,
 	    (unsigned long long)p->traps, (unsigned long long)p->fuel,
 	    (unsigned long long)p->restarts, (unsigned long long)p->reloads,
 	    (unsigned long long)p->reload_refused, (unsigned long long)p->flows);
+	/* the heartbeat's health rule, with its reason (docs/clock.md) */
+	if (!p->healthy)
+		put(w, ",\"reason\":\"%s\",\"why\":\"%s\"", o->policy_reason,
+		    ls_json_escape(esc, sizeof(esc), o->policy_why));
+	put(w, "}");
 }
 
 static void alarms(struct out *w, const struct ls_obs *o, uint64_t now)

@@ -28,10 +28,12 @@ int ls_control_policy(void *ctx, const char *cmd, const char *arg, char *reply,
 	if (!strcmp(cmd, "status")) {
 		ls_policy_stats(p, &st);
 		snprintf(reply, len,
-			 "{\"policy\":\"%s\",\"healthy\":%d,\"events\":%llu,\"calls\":%llu,"
+			 "{\"policy\":\"%s\",\"healthy\":%d,\"health\":\"%s\",\"events\":%llu,"
+			 "\"calls\":%llu,"
 			 "\"traps\":%llu,\"fuel\":%llu,\"restarts\":%llu,\"reloads\":%llu,"
 			 "\"reload_refused\":%llu,\"flows\":%llu}",
-			 ls_policy_path(p), st.healthy, (unsigned long long)st.events,
+			 ls_policy_path(p), st.healthy, ls_policy_health_name(st.health),
+			 (unsigned long long)st.events,
 			 (unsigned long long)st.calls,
 			 (unsigned long long)st.failures[LS_PF_TRAP],
 			 (unsigned long long)st.failures[LS_PF_FUEL],

@@ -776,7 +776,9 @@ void ls_policy_stats(const struct ls_policy *p, struct ls_policy_stats *out)
 {
 	*out = p->st;
 	out->flows = p->flows.n;
-	out->healthy = p->gi != NULL;
+	out->health = ls_policy_health_at(p, ls_policy_now_k(p), out->health_why,
+					  sizeof(out->health_why));
+	out->healthy = out->health == LS_PH_HEALTHY;
 }
 
 static const char *fail_what(enum ls_policy_fail f)
@@ -784,35 +786,65 @@ static const char *fail_what(enum ls_policy_fail f)
 	return f == LS_PF_FUEL ? "ran out of fuel" : f == LS_PF_INIT ? "failed" : "trapped";
 }
 
-const char *ls_policy_health(struct ls_policy *p)
+const char *ls_policy_health_name(int h)
 {
-	if (!p->gm)
-		return "no policy module is loaded";
+	static const char *const n[LS_PH__MAX] = {
+		[LS_PH_HEALTHY] = "healthy",
+		[LS_PH_NO_MODULE] = "no_module",
+		[LS_PH_BACKOFF] = "backoff",
+		[LS_PH_TICK_TRAPPED] = "tick_trapped",
+		[LS_PH_TICK_OUT_OF_FUEL] = "tick_out_of_fuel",
+		[LS_PH_TICK_OVERDUE] = "tick_overdue",
+		[LS_PH_DISPATCH_TRAPPED] = "dispatch_trapped",
+		[LS_PH_DISPATCH_OUT_OF_FUEL] = "dispatch_out_of_fuel",
+	};
+	return h >= 0 && h < LS_PH__MAX ? n[h] : "unknown";
+}
+
+enum ls_policy_health ls_policy_health_at(const struct ls_policy *p, uint64_t now_k,
+					  char *why, size_t len)
+{
+	char dummy[8];
+	if (!why) {
+		why = dummy;
+		len = sizeof(dummy);
+	}
+	why[0] = 0;
+	if (!p->gm) {
+		snprintf(why, len, "no policy module is loaded");
+		return LS_PH_NO_MODULE;
+	}
 	if (!p->gi) {
-		snprintf(p->health, sizeof(p->health),
-			 "its %s %s; the instance is recreated after a back-off",
+		snprintf(why, len, "its %s %s; the instance is recreated after a back-off",
 			 p->last_fail_in ? p->last_fail_in : "instance", fail_what(p->last_fail));
-		return p->health;
+		return LS_PH_BACKOFF;
 	}
 	if (p->tick_fail != LS_PF__MAX) {
-		snprintf(p->health, sizeof(p->health), "its last on_tick %s",
-			 fail_what(p->tick_fail));
-		return p->health;
+		snprintf(why, len, "its last on_tick %s", fail_what(p->tick_fail));
+		return p->tick_fail == LS_PF_FUEL ? LS_PH_TICK_OUT_OF_FUEL : LS_PH_TICK_TRAPPED;
 	}
 	/* Verdict TTLs are refreshed on ticks: after a stall (the agent was
 	 * stopped, or blocked), a tick must run before fail-safe may end, or
 	 * the verdicts fail-safe kept past their deadlines would expire at
 	 * once, before the refresh. */
-	uint64_t now_k = ls_policy_now_k(p);
 	if (p->last_tick_k && now_k > p->last_tick_k &&
-	    now_k - p->last_tick_k > p->cfg.tick_interval_ns * 3 / 2)
-		return "its tick is overdue (the agent was stopped or blocked)";
-	if (p->dispatch_fail != LS_PF__MAX) {
-		snprintf(p->health, sizeof(p->health), "a callback of its last dispatch %s",
-			 fail_what(p->dispatch_fail));
-		return p->health;
+	    now_k - p->last_tick_k > p->cfg.tick_interval_ns * 3 / 2) {
+		snprintf(why, len, "its tick is overdue (the agent was stopped or blocked)");
+		return LS_PH_TICK_OVERDUE;
 	}
-	return NULL;
+	if (p->dispatch_fail != LS_PF__MAX) {
+		snprintf(why, len, "a callback of its last dispatch %s", fail_what(p->dispatch_fail));
+		return p->dispatch_fail == LS_PF_FUEL ? LS_PH_DISPATCH_OUT_OF_FUEL
+						      : LS_PH_DISPATCH_TRAPPED;
+	}
+	return LS_PH_HEALTHY;
+}
+
+const char *ls_policy_health(struct ls_policy *p)
+{
+	return ls_policy_health_at(p, ls_policy_now_k(p), p->health, sizeof(p->health))
+		       ? p->health
+		       : NULL;
 }
 
 int ls_policy_metric_value(const struct ls_policy *p, const char *name, double *out)
@@ -860,9 +892,19 @@ void ls_policy_metrics_write(const struct ls_policy *p, FILE *f)
 		   "lockstep_policy_abi_errors_total{error=\"bounds\"} %llu\n"
 		   "lockstep_policy_abi_errors_total{error=\"handle\"} %llu\n",
 		(unsigned long long)s->bad_pointer, (unsigned long long)s->bad_handle);
-	fprintf(f, "# HELP lockstep_policy_healthy 1 while a guest instance runs\n"
+	/* the heartbeat's rule (ls_policy_health), evaluated now: what these
+	 * say is what makes a beat good */
+	enum ls_policy_health h = ls_policy_health_at(p, ls_policy_now_k(p), NULL, 0);
+	fprintf(f, "# HELP lockstep_policy_healthy 1 while the policy side is healthy: beats "
+		   "count as good (docs/clock.md)\n"
 		   "# TYPE lockstep_policy_healthy gauge\n"
-		   "lockstep_policy_healthy %d\n", p->gi != NULL);
+		   "lockstep_policy_healthy %d\n", h == LS_PH_HEALTHY);
+	fprintf(f, "# HELP lockstep_policy_unhealthy 1 for the reason the policy side is "
+		   "unhealthy, 0 for the others\n"
+		   "# TYPE lockstep_policy_unhealthy gauge\n");
+	for (int i = LS_PH_HEALTHY + 1; i < LS_PH__MAX; i++)
+		fprintf(f, "lockstep_policy_unhealthy{reason=\"%s\"} %d\n", ls_policy_health_name(i),
+			h == (enum ls_policy_health)i);
 	fprintf(f, "# HELP lockstep_policy_flows flows the policy knows\n"
 		   "# TYPE lockstep_policy_flows gauge\n"
 		   "lockstep_policy_flows %zu\n", p->flows.n);

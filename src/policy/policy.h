@@ -100,7 +100,9 @@ struct ls_policy_stats {
 	uint64_t log_lines;
 	uint64_t log_dropped;      /* rate-limited */
 	uint64_t flows;            /* flows currently known */
-	int healthy;               /* an instance is running */
+	int healthy;               /* the health rule holds (ls_policy_health) */
+	int health;                /* enum ls_policy_health: why not */
+	char health_why[128];      /* ... as ls_policy_health's phrase ("" when healthy) */
 	uint32_t crash_streak;
 	uint64_t retry_at_k;       /* next instantiation attempt (unhealthy) */
 };
@@ -159,6 +161,26 @@ void ls_policy_stats(const struct ls_policy *p, struct ls_policy_stats *out);
  * A guest that returns an error code is not unhealthy: it answered. The
  * caller ticks every cfg.tick_interval_ns. */
 const char *ls_policy_health(struct ls_policy *p);
+
+/* The same rule, its reason as a value (one per row of docs/clock.md's
+ * table, trap and fuel apart), for `lockstep status` and the metrics: one
+ * rule, so that what they say healthy is what makes a beat good. */
+enum ls_policy_health {
+	LS_PH_HEALTHY = 0,
+	LS_PH_NO_MODULE,            /* no policy module is loaded */
+	LS_PH_BACKOFF,              /* its instance failed: recreated after a back-off */
+	LS_PH_TICK_TRAPPED,         /* its last on_tick trapped */
+	LS_PH_TICK_OUT_OF_FUEL,     /* its last on_tick ran out of fuel */
+	LS_PH_TICK_OVERDUE,         /* no tick for 1.5 tick intervals */
+	LS_PH_DISPATCH_TRAPPED,     /* a callback of its last dispatch trapped */
+	LS_PH_DISPATCH_OUT_OF_FUEL, /* ... ran out of fuel */
+	LS_PH__MAX,
+};
+/* snake_case, the metric's label value: "healthy", "no_module", ... */
+const char *ls_policy_health_name(int h);
+/* The rule at now_k, no side effects; why (optional) gets the phrase. */
+enum ls_policy_health ls_policy_health_at(const struct ls_policy *p, uint64_t now_k,
+					  char *why, size_t len);
 /* Prometheus text: the pipeline's counters and the guest's metrics. */
 void ls_policy_metrics_write(const struct ls_policy *p, FILE *f);
 /* Value of a guest metric by name (tests, `lockstep status`); -1 if none. */

@@ -95,6 +95,15 @@ if run synced "$SYNC_CONNS"; then
 			grep "\"flow_id\":$id[,}]" "$TMP/synced.json" | head -8 | sed 's/^/# /'
 		done
 	fi
+	# the detector agrees, on facts: a lease renewed after its connection
+	# closed and expiring on the teardown is an ended flow, one whose end
+	# the agent no longer remembers is unknown, neither is an alarm
+	ee=$(m synced 'lockstep_alarms_total{kind="early_expiry"}')
+	judged=$(grep '^lockstep_pass_expiries_total' "$TMP/synced.prom" |
+		sed 's/.*judged="\([a-z]*\)"} \(.*\)/\1 \2/' | tr '\n' ' ')
+	check "sync:   no early-expiry alarm (${ee:-?}; pass expiries judged: ${judged:-none})" \
+		test "${ee:-x}" = 0
+	grep '"kind":"alarm_early_expiry"' "$TMP/synced.log" | head -3 | sed 's/^/# /'
 	# fail-safe would honour expired leases: the result must not rest on it
 	fe=$(m synced 'lockstep_failsafe_transitions_total{direction="enter"}')
 	hon=$(m synced 'lockstep_dataplane_total{counter="failsafe_honoured"}')
@@ -114,5 +123,7 @@ if run naive "$NAIVE_CONNS" --no-clock-sync; then
 	check "no sync:   because leases expired before their refresh ($late)" gt "${late:-0}" 0
 	check "no sync:   and the early-expiry alarm said so" \
 		gt "$(m naive 'lockstep_alarms_total{kind="early_expiry"}')" 0
+	check "no sync:   judged early on open connections ($(m naive 'lockstep_pass_expiries_total{judged="early"}'))" \
+		gt "$(m naive 'lockstep_pass_expiries_total{judged="early"}')" 0
 fi
 echo "# connections dropped: without clock sync ${naive:-?} of $NAIVE_CONNS, with clock sync ${synced:-?} of $SYNC_CONNS"

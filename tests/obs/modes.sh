@@ -12,6 +12,9 @@
 #    uncertainty; a stall puts it in fail-safe and status exits 1;
 #  - a policy with --tc: policy section, both directions attached, and a
 #    closed connection reported as ended (flow_end);
+#  - a guest whose on_tick burns its fuel every time: an instance keeps
+#    being recreated, yet status and lockstep_policy_healthy say unhealthy
+#    with the heartbeat's reason (the rule that makes a beat good);
 #  - --ringbuf-size refusing what the kernel would refuse.
 set -uo pipefail
 . "$(dirname "$0")/lib/obs.sh"
@@ -143,4 +146,36 @@ v1=$(grep -c '"event":"verdict"' "$TMP/pol.json")
 sleep 2.2 # two policy ticks
 v2=$(grep -c '"event":"verdict"' "$TMP/pol.json")
 check "  so the policy stops refreshing their verdicts ($v1 -> $v2)" test "$v1" = "$v2"
+kill -TERM "$AGENT"; wait "$AGENT" 2>/dev/null
+"$LS_BIN" stop --pin-dir "$PIN_DIR" >/dev/null 2>&1
+
+# ---- a policy side that is unhealthy while an instance runs ---------------------
+if agent_start burn --metrics 127.0.0.1:0 --policy "$G/test/hostile.wasm" \
+	--policy-config tickburn --fuel 1000000 --tick-interval 200ms; then
+	ok "tick-burning guest: the agent starts"
+else
+	not_ok "tick-burning guest: the agent starts"; diag "$TMP/burn.err"
+fi
+sleep 1.5
+# a flow recreates the instance at once (a first failure has no back-off):
+# it runs, but its last on_tick ran out of fuel all the same
+fetch b1 "http://$S4/v1/models" -H 'Host: api.test'
+st --json
+cp "$TMP/st.out" "$TMP/burn.status"
+scrape "$(metrics_port burn)" "$TMP/burn.prom"
+check "  status exits 1: the guest is unhealthy ($ST)" test "$ST" = 1
+check "  --json: healthy false, with the health rule's reason and why" jqt '
+	.policy.healthy == false and (.policy.reason | IN("backoff", "tick_out_of_fuel"))
+	and (.policy.why | test("on_tick ran out of fuel"))' "$TMP/burn.status"
+jq -c '.policy | {healthy, reason, why, restarts}' "$TMP/burn.status" | sed 's/^/# /'
+check "  lockstep_policy_healthy is 0, as the heartbeat would judge a beat" \
+	test "$(metric "$TMP/burn.prom" lockstep_policy_healthy)" = 0
+ones=$(grep -c '^lockstep_policy_unhealthy{reason="[a-z_]*"} 1$' "$TMP/burn.prom")
+why=$(sed -n 's/^lockstep_policy_unhealthy{reason="\([a-z_]*\)"} 1$/\1/p' "$TMP/burn.prom")
+check "  lockstep_policy_unhealthy: one reason at 1 ($why), of the rule's" \
+	bash -c "[ '$ones' = 1 ] && [[ '$why' =~ ^(backoff|tick_out_of_fuel)$ ]]"
+st
+check "  human: the guest UNHEALTHY, and why" \
+	grep -Eq '^guest: *UNHEALTHY \((backoff|tick_out_of_fuel): .*on_tick ran out of fuel' "$TMP/st.out"
+grep '^guest:' "$TMP/st.out" | sed 's/^/# /'
 kill -TERM "$AGENT"; wait "$AGENT" 2>/dev/null

@@ -3,6 +3,7 @@
 #include "test.h"
 #include "obs/agent.h"
 #include "obs/detect.h"
+#include "obs/ends.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -44,11 +45,88 @@ TEST(latency)
 TEST(early_expiry)
 {
 	uint64_t d = 10000000000ull;
-	CHECK(ls_detect_early_expiry(&c, d + 1000, d, false));       /* packet right after */
-	CHECK(ls_detect_early_expiry(&c, d + 1900000000ull, d, false));
-	CHECK(!ls_detect_early_expiry(&c, d + 5000000000ull, d, false)); /* idle flow */
-	CHECK(!ls_detect_early_expiry(&c, d + 1000, d, true));        /* flow had ended */
-	CHECK(!ls_detect_early_expiry(&c, d + 1000, 0, false));       /* no deadline */
+	enum ls_flow_fact open = LS_FLOW_FACT_OPEN;
+	CHECK(ls_detect_early_expiry(&c, d + 1000, d, open));       /* packet right after */
+	CHECK(ls_detect_early_expiry(&c, d + 1900000000ull, d, open));
+	CHECK(!ls_detect_early_expiry(&c, d + 5000000000ull, d, open)); /* idle flow */
+	CHECK(!ls_detect_early_expiry(&c, d + 1000, 0, open));       /* no deadline */
+	for (int f = LS_FLOW_FACT_ENDED; f < LS_FLOW_FACT__MAX; f++) /* only OPEN counts */
+		CHECK(!ls_detect_early_expiry(&c, d + 1000, d, (enum ls_flow_fact)f));
+}
+
+/* What is known of a flow, turned into a fact: an end seen wins; a flow
+ * table that says "not closed" is open; a closed or stateless flow is open
+ * only when its end could not have been forgotten; no record at all is
+ * unknown, never open. */
+TEST(flow_facts)
+{
+	uint64_t t = 50000000000ull, horizon = 20000000000ull;
+	struct ls_flow_evidence e = {.have_first = true, .first_seen_k = t - 3000000000ull,
+				     .have_state = true, .state = LS_FLOW_ESTABLISHED,
+				     .ends_horizon_k = horizon};
+	CHECK_EQ_INT(ls_detect_flow_fact(&e, t), LS_FLOW_FACT_OPEN);
+	e.state = LS_FLOW_CLOSING; /* half-closed is still open */
+	CHECK_EQ_INT(ls_detect_flow_fact(&e, t), LS_FLOW_FACT_OPEN);
+	e.end_seen = true;
+	CHECK_EQ_INT(ls_detect_flow_fact(&e, t), LS_FLOW_FACT_ENDED);
+	e.end_seen = false;
+	/* closed now, end not seen, begun after the horizon: its end comes
+	 * later in the ring than the expiry, so it was open then */
+	e.state = LS_FLOW_CLOSED;
+	CHECK_EQ_INT(ls_detect_flow_fact(&e, t), LS_FLOW_FACT_OPEN);
+	/* ... begun before the horizon: the end may have been forgotten */
+	e.first_seen_k = horizon;
+	CHECK_EQ_INT(ls_detect_flow_fact(&e, t), LS_FLOW_FACT_UNKNOWN);
+	e.first_seen_k = horizon - 1;
+	CHECK_EQ_INT(ls_detect_flow_fact(&e, t), LS_FLOW_FACT_UNKNOWN);
+	/* the same without the flow table (its FLOW_NEW only) */
+	e.have_state = false;
+	CHECK_EQ_INT(ls_detect_flow_fact(&e, t), LS_FLOW_FACT_UNKNOWN);
+	e.first_seen_k = horizon + 1;
+	CHECK_EQ_INT(ls_detect_flow_fact(&e, t), LS_FLOW_FACT_OPEN);
+	/* created by the packet that found the verdict expired */
+	e.first_seen_k = t;
+	e.have_state = true;
+	e.state = LS_FLOW_NEW;
+	CHECK_EQ_INT(ls_detect_flow_fact(&e, t), LS_FLOW_FACT_REUSED);
+	/* nothing known */
+	struct ls_flow_evidence none = {.ends_horizon_k = horizon};
+	CHECK_EQ_INT(ls_detect_flow_fact(&none, t), LS_FLOW_FACT_UNKNOWN);
+	none.ends_horizon_k = 0;
+	CHECK_EQ_INT(ls_detect_flow_fact(&none, t), LS_FLOW_FACT_UNKNOWN);
+}
+
+/* The bounded set of ends: what it forgot, it says (the horizon). */
+TEST(ends_set)
+{
+	static struct ls_ends e;
+	ls_ends_init(&e, 100);
+	uint64_t n = 5 * LS_ENDS_GEN;
+	for (uint64_t i = 1; i <= n; i++) {
+		ls_ends_add(&e, i, 1000 + i);
+		ls_ends_add(&e, i, 1000 + i); /* twice: still one */
+	}
+	/* the newest LS_ENDS_GEN are always there */
+	for (uint64_t i = n - LS_ENDS_GEN + 1; i <= n; i++)
+		if (!ls_ends_has(&e, i)) {
+			CHECK(ls_ends_has(&e, i));
+			break;
+		}
+	/* the first ones are forgotten, and every forgotten one is at or
+	 * before the horizon */
+	CHECK(!ls_ends_has(&e, 1));
+	CHECK(e.horizon_k >= 1000 + 1);
+	uint64_t wrong = 0;
+	for (uint64_t i = 1; i <= n; i++)
+		if (!ls_ends_has(&e, i) && 1000 + i > e.horizon_k)
+			wrong++;
+	CHECK_EQ_INT(wrong, 0);
+	CHECK(e.horizon_k < 1000 + n - LS_ENDS_GEN + 1);
+	CHECK(!ls_ends_has(&e, n + 1));
+	ls_ends_forget_until(&e, 1);          /* never backwards */
+	CHECK(e.horizon_k > 1000);
+	ls_ends_forget_until(&e, 1000000);
+	CHECK_EQ_INT(e.horizon_k, 1000000);
 }
 
 TEST(ringbuf_and_storm)
@@ -83,10 +161,12 @@ static const char *log_path(void)
 	return path;
 }
 
-static struct ls_obs *hub(const char *trace)
+typedef int (*lookup_fn)(void *, const struct ls_flow_key *, struct ls_flow *);
+
+static struct ls_obs *hub_with(const char *trace, lookup_fn lookup)
 {
 	struct ls_obs_config cfg = {.trace_path = trace, .log_path = log_path(),
-				    .time = {NULL, now_k, wall}};
+				    .time = {NULL, now_k, wall}, .flow_lookup = lookup};
 	char err[256];
 	struct ls_obs *o;
 	unlink(log_path());
@@ -95,6 +175,11 @@ static struct ls_obs *hub(const char *trace)
 		return NULL;
 	}
 	return o;
+}
+
+static struct ls_obs *hub(const char *trace)
+{
+	return hub_with(trace, NULL);
 }
 
 static char *read_log(void)
@@ -108,6 +193,87 @@ static char *read_log(void)
 	return buf;
 }
 
+/* Two events of one flow queued before the first is dispatched: the
+ * verdict written by the first dispatch ends the first event's arrow (not
+ * the second's, which its guest call has not started yet), and a verdict
+ * written outside any dispatch of the flow (a tick's refresh) ends none. */
+TEST(arrows_tie_a_verdict_to_the_event_dispatched)
+{
+	char tpath[64];
+	snprintf(tpath, sizeof(tpath), "/tmp/ls-obs-arrows-%d.json", (int)getpid());
+	struct ls_obs *o = hub(tpath);
+	CHECK(o);
+	if (!o)
+		return;
+	fake_k += 1000000;
+	struct ls_event e1 = {.version = LS_WIRE_VERSION, .kind = LS_EV_FLOW_NEW, .flow_id = 77,
+			      .ts_k = fake_k};
+	struct ls_event e2 = e1;
+	e2.kind = LS_EV_DPI;
+	e2.ts_k = fake_k + 5000;
+	ls_obs_event(o, &e1, fake_k + 1000);
+	ls_obs_event(o, &e2, fake_k + 6000);
+	ls_obs_dispatch_begin(o, &e1, 1);
+	ls_obs_verdict(o, 77, LS_VERDICT_PASS, fake_k + 1000000000ull, fake_k + 9000,
+		       fake_k + 9500, true);
+	ls_obs_guest_call(o, "dispatch", &e1, 1, fake_k + 7000, fake_k + 8000);
+	ls_obs_dispatch_end(o, &e1, 1);
+	/* a refresh between the two dispatches: no arrow */
+	ls_obs_verdict(o, 77, LS_VERDICT_PASS, fake_k + 1000000000ull, fake_k + 10000,
+		       fake_k + 10500, true);
+	ls_obs_dispatch_begin(o, &e2, 1);
+	ls_obs_verdict(o, 77, LS_VERDICT_DROP, fake_k + 1000000000ull, fake_k + 13000,
+		       fake_k + 13500, true);
+	ls_obs_guest_call(o, "dispatch", &e2, 1, fake_k + 11000, fake_k + 12000);
+	ls_obs_dispatch_end(o, &e2, 1);
+	ls_obs_close(o);
+
+	FILE *tf = fopen(tpath, "r");
+	CHECK(tf);
+	if (!tf)
+		return;
+	static char tb[1 << 20];
+	size_t n = fread(tb, 1, sizeof(tb) - 1, tf);
+	tb[n] = 0;
+	fclose(tf);
+	unlink(tpath);
+	unlink(log_path());
+	cJSON *t = cJSON_Parse(tb);
+	CHECK(t);
+	if (!t)
+		return;
+	/* arrows by id: start ts and end ts (trace ts in microseconds from the
+	 * first record; compare them as offsets from each other) */
+	double s_ts[4], f_ts[4], s_id[4], f_id[4];
+	int ns = 0, nf = 0, refresh = 0;
+	cJSON *e;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(t, "traceEvents"))
+	{
+		const char *ph = cJSON_GetStringValue(cJSON_GetObjectItem(e, "ph"));
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(e, "name"));
+		double ts = cJSON_GetNumberValue(cJSON_GetObjectItem(e, "ts"));
+		double id = cJSON_GetNumberValue(cJSON_GetObjectItem(e, "id"));
+		if (ph && !strcmp(ph, "s") && ns < 4)
+			s_ts[ns] = ts, s_id[ns++] = id;
+		if (ph && !strcmp(ph, "f") && nf < 4)
+			f_ts[nf] = ts, f_id[nf++] = id;
+		if (name && !strcmp(name, "verdict (refresh)"))
+			refresh++;
+	}
+	CHECK_EQ_INT(ns, 2);
+	CHECK_EQ_INT(nf, 2);
+	CHECK_EQ_INT(refresh, 1);
+	if (ns == 2 && nf == 2) {
+		CHECK(s_id[0] != s_id[1]);
+		/* the first verdict (9 us after e1) ends e1's arrow (e1 at 0 us) */
+		CHECK(f_id[0] == s_id[0]);
+		CHECK(f_id[1] == s_id[1]);
+		CHECK(f_ts[0] - s_ts[0] > 8.0 && f_ts[0] - s_ts[0] < 10.0);
+		CHECK(f_ts[1] - s_ts[1] > 7.0 && f_ts[1] - s_ts[1] < 9.0);
+	}
+	cJSON_Delete(t);
+}
+
 TEST(hub_raises_alarms)
 {
 	char tpath[64];
@@ -116,14 +282,17 @@ TEST(hub_raises_alarms)
 	CHECK(o);
 	if (!o)
 		return;
+	fake_k += 1000000; /* flows begin after the agent started */
 	/* a flow: event, guest call, verdict 30 ms later -> latency alarm */
 	struct ls_event ev = {.version = LS_WIRE_VERSION, .kind = LS_EV_FLOW_NEW, .flow_id = 9,
 			      .ts_k = fake_k};
 	ls_obs_event(o, &ev, fake_k + 10000);
-	ls_obs_guest_call(o, "dispatch", &ev, 1, fake_k + 20000, fake_k + 30000);
+	ls_obs_dispatch_begin(o, &ev, 1);
 	CHECK_EQ_INT(ls_obs_alarm_count(o, LS_ALARM_LATENCY), 0);
 	ls_obs_verdict(o, 9, LS_VERDICT_PASS, fake_k + 1000000000ull, fake_k + 30000000,
 		       fake_k + 30001000, true);
+	ls_obs_guest_call(o, "dispatch", &ev, 1, fake_k + 20000, fake_k + 30000);
+	ls_obs_dispatch_end(o, &ev, 1);
 	CHECK_EQ_INT(ls_obs_alarm_count(o, LS_ALARM_LATENCY), 1);
 	/* a refresh has no event waiting: no latency, no alarm */
 	ls_obs_verdict(o, 9, LS_VERDICT_PASS, fake_k + 2000000000ull, fake_k + 90000000,
@@ -294,6 +463,226 @@ TEST(quiet_run_raises_nothing)
 	unlink(log_path());
 }
 
+/* ---- early expiry under many flows ---------------------------------------- */
+
+/* A fake flow table, the data plane's LRU as the detector sees it: TABCAP
+ * slots (the kernel's flows map holds 65536, more than the hub remembers
+ * ends of), a newer flow takes an older one's place; the flows in live[]
+ * are active, so the LRU keeps them. */
+#define TABCAP 65536
+static struct ls_flow tab[TABCAP];
+static struct ls_flow live[4];
+static int nlive;
+static uint64_t lookups;
+
+static struct ls_flow_key key_of(uint64_t id)
+{
+	struct ls_flow_key k = {.proto = 6, .family = 4, .hi_port = 80,
+				.lo_port = (uint16_t)(id & 0xffff)};
+	memcpy(k.lo_addr + 8, &id, sizeof(id));
+	return k;
+}
+
+static int tab_lookup(void *ctx, const struct ls_flow_key *key, struct ls_flow *out)
+{
+	(void)ctx;
+	uint64_t id;
+	memcpy(&id, key->lo_addr + 8, sizeof(id));
+	lookups++;
+	for (int i = 0; i < nlive; i++)
+		if (live[i].flow_id == id) {
+			*out = live[i];
+			return 0;
+		}
+	/* the slot may hold another flow now: the detector must compare ids */
+	const struct ls_flow *f = &tab[id % TABCAP];
+	struct ls_flow_key fk = key_of(f->flow_id);
+	if (!f->flow_id || memcmp(&fk, key, sizeof(*key)))
+		return -1;
+	*out = *f;
+	return 0;
+}
+
+static void event(struct ls_obs *o, uint16_t kind, uint64_t id, uint64_t ts_k)
+{
+	struct ls_event ev = {.version = LS_WIRE_VERSION, .kind = kind, .flow_id = id,
+			      .ts_k = ts_k, .key = key_of(id)};
+	ls_obs_event(o, &ev, ts_k + 20000);
+}
+
+/* n short connections: each opens, is allowed, closes; then the tick that
+ * raced its close renews its lease (the kernel had just deleted the
+ * verdict with the flow), and the lease runs out on a teardown
+ * retransmission 1 ms after its deadline. Far more flows than the hub's
+ * cache (FLOWTAB), its set of ends (2 x LS_ENDS_GEN) and the flow table. */
+static void churn(struct ls_obs *o, uint64_t first_id, uint64_t n, bool expire)
+{
+	uint64_t t0 = fake_k;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t id = first_id + i, t = t0 + i * 20000;
+		event(o, LS_EV_FLOW_NEW, id, t);
+		ls_obs_verdict(o, id, LS_VERDICT_PASS, t + 1500000000ull, t + 50000, t + 60000, true);
+		event(o, LS_EV_FLOW_END, id, t + 5000);
+		tab[id % TABCAP] = (struct ls_flow){.flow_id = id, .first_seen_k = t,
+						    .last_seen_k = t + 5000,
+						    .state = LS_FLOW_CLOSED};
+		ls_obs_verdict(o, id, LS_VERDICT_PASS, t + 1500000000ull + 10000, t + 10000,
+			       t + 11000, true);
+	}
+	fake_k = t0 + n * 20000 + 1600000000ull;
+	for (uint64_t i = 0; expire && i < n; i++) {
+		uint64_t id = first_id + i, t = t0 + i * 20000;
+		struct ls_event ex = {.version = LS_WIRE_VERSION, .kind = LS_EV_VERDICT_EXPIRED,
+				      .flow_id = id, .key = key_of(id),
+				      .ts_k = t + 1500000000ull + 10000 + 1000000};
+		ex.u.expired.verdict = LS_VERDICT_PASS;
+		ex.u.expired.deadline_k = t + 1500000000ull + 10000;
+		ls_obs_event(o, &ex, fake_k);
+	}
+	fake_k += 1000000;
+}
+
+static double series(struct ls_obs *o, const char *name)
+{
+	char *m = NULL, *p;
+	size_t ml;
+	double v = -1;
+	FILE *mf = open_memstream(&m, &ml);
+	ls_metrics_write(ls_obs_metrics(o), mf);
+	fclose(mf);
+	if (m && (p = strstr(m, name)) && p[strlen(name)] == ' ')
+		v = strtod(p + strlen(name) + 1, NULL);
+	free(m);
+	return v;
+}
+
+#define JUDGED(x) "lockstep_pass_expiries_total{judged=\"" x "\"}"
+
+/* The false alarm of lease_live.sh's 10,000-connection run: a cache that
+ * forgets an ended flow must not make it an active one. With the flow
+ * table and from the events alone. */
+TEST(ended_flows_overflowing_the_cache_raise_nothing)
+{
+	uint64_t n = 3 * LS_ENDS_GEN; /* > 2 x LS_ENDS_GEN > FLOWTAB */
+	for (int with_table = 1; with_table >= 0; with_table--) {
+		struct ls_obs *o = hub_with(NULL, with_table ? tab_lookup : NULL);
+		CHECK(o);
+		if (!o)
+			return;
+		memset(tab, 0, sizeof(tab));
+		nlive = 0;
+		lookups = 0;
+		fake_k += 1000000;
+		churn(o, 1000, n, true);
+		CHECK_EQ_INT(ls_obs_alarm_count(o, LS_ALARM_EARLY_EXPIRY), 0);
+		double ended = series(o, JUDGED("ended")), unknown = series(o, JUDGED("unknown"));
+		printf("# %s: %llu expiries of ended flows: %.0f judged ended, %.0f unknown\n",
+		       with_table ? "with the flow table" : "events only", (unsigned long long)n,
+		       ended, unknown);
+		CHECK(ended >= LS_ENDS_GEN);          /* the newest ends are remembered */
+		CHECK(unknown > 0);                   /* the oldest were forgotten ... */
+		CHECK_EQ_INT(ended + unknown, n);     /* ... and none became "early" */
+		CHECK_EQ_INT(series(o, JUDGED("early")), 0);
+		if (with_table) /* asked only when the end was not remembered */
+			CHECK_EQ_INT(lookups, (uint64_t)unknown);
+		/* a new connection on a 5-tuple whose last lease was renewed
+		 * after it closed: its first packet finds that lease expired */
+		uint64_t id = 900000;
+		event(o, LS_EV_FLOW_NEW, id, fake_k);
+		live[nlive++] = (struct ls_flow){.flow_id = id, .first_seen_k = fake_k,
+						 .last_seen_k = fake_k, .state = LS_FLOW_NEW};
+		struct ls_event ex = {.version = LS_WIRE_VERSION, .kind = LS_EV_VERDICT_EXPIRED,
+				      .flow_id = id, .key = key_of(id), .ts_k = fake_k};
+		ex.u.expired.verdict = LS_VERDICT_PASS;
+		ex.u.expired.deadline_k = fake_k - 1000000;
+		ls_obs_event(o, &ex, fake_k + 1000);
+		CHECK_EQ_INT(series(o, JUDGED("reused")), 1);
+		CHECK_EQ_INT(ls_obs_alarm_count(o, LS_ALARM_EARLY_EXPIRY), 0);
+		ls_obs_close(o);
+	}
+	unlink(log_path());
+}
+
+/* ... and the detector still sees the failure it exists for once the
+ * caches have churned: a long-lived connection, open in the flow table,
+ * whose lease ran out 1 ms before its packet. */
+TEST(early_expiry_caught_after_churn)
+{
+	struct ls_obs *o = hub_with(NULL, tab_lookup);
+	CHECK(o);
+	if (!o)
+		return;
+	memset(tab, 0, sizeof(tab));
+	nlive = 0;
+	fake_k += 1000000;
+	uint64_t id = 7, first = fake_k;
+	event(o, LS_EV_FLOW_NEW, id, first);
+	live[nlive++] = (struct ls_flow){.flow_id = id, .first_seen_k = first,
+					 .state = LS_FLOW_ESTABLISHED};
+	churn(o, 1000, 3 * LS_ENDS_GEN, false);
+	CHECK_EQ_INT(ls_obs_alarm_count(o, LS_ALARM_EARLY_EXPIRY), 0);
+	struct ls_event ex = {.version = LS_WIRE_VERSION, .kind = LS_EV_VERDICT_EXPIRED,
+			      .flow_id = id, .key = key_of(id), .ts_k = fake_k};
+	ex.u.expired.verdict = LS_VERDICT_PASS;
+	ex.u.expired.deadline_k = fake_k - 1000000;
+	ls_obs_event(o, &ex, fake_k + 1000);
+	CHECK_EQ_INT(ls_obs_alarm_count(o, LS_ALARM_EARLY_EXPIRY), 1);
+	CHECK_EQ_INT(series(o, JUDGED("early")), 1);
+	/* an expiry on a connection that closed a moment later (its end is
+	 * still behind the expiry in the ring): it was open when it expired */
+	uint64_t id2 = 8;
+	event(o, LS_EV_FLOW_NEW, id2, fake_k + 1000);
+	live[nlive++] = (struct ls_flow){.flow_id = id2, .first_seen_k = fake_k + 1000,
+					 .state = LS_FLOW_CLOSED};
+	fake_k += 500000000;
+	ex.flow_id = id2;
+	ex.key = key_of(id2);
+	ex.ts_k = fake_k;
+	ex.u.expired.deadline_k = fake_k - 1000;
+	ls_obs_event(o, &ex, fake_k + 1000);
+	CHECK_EQ_INT(series(o, JUDGED("early")), 2);
+	ls_obs_close(o);
+	char *log = read_log();
+	CHECK(strstr(log, "\"alarm\":\"early_expiry\",\"event_k\""));
+	CHECK(strstr(log, "\"flow_id\":7,"));
+	CHECK(strstr(log, "\"from\":\"flow table\""));
+
+	/* from the events alone: a flow that began after the churn is judged
+	 * on its FLOW_NEW; one whose FLOW_NEW the cache lost is unknown, and
+	 * so is one begun before the ring buffer lost events (its end may
+	 * have been among them) */
+	o = hub_with(NULL, NULL);
+	CHECK(o);
+	if (!o)
+		return;
+	fake_k += 1000000;
+	event(o, LS_EV_FLOW_NEW, 7, fake_k);
+	churn(o, 1000, 3 * LS_ENDS_GEN, false);
+	event(o, LS_EV_FLOW_NEW, 9, fake_k);
+	fake_k += 1000000;
+	ex.ts_k = fake_k;
+	ex.u.expired.deadline_k = fake_k - 1000;
+	for (uint64_t f = 7; f <= 9; f += 2) {
+		ex.flow_id = f;
+		ex.key = key_of(f);
+		ls_obs_event(o, &ex, fake_k + 1000);
+	}
+	CHECK_EQ_INT(series(o, JUDGED("early")), 1);    /* 9 */
+	CHECK_EQ_INT(ls_obs_alarm_count(o, LS_ALARM_EARLY_EXPIRY), 1);
+	const char *names[LS_CNT__MAX] = {0};
+	uint64_t vals[LS_CNT__MAX] = {0};
+	names[LS_CNT_RINGBUF_FULL] = "ringbuf_full";
+	ls_obs_dp_counters(o, names, vals, LS_CNT__MAX, fake_k);
+	vals[LS_CNT_RINGBUF_FULL] = 1;
+	fake_k += 1000000;
+	ls_obs_dp_counters(o, names, vals, LS_CNT__MAX, fake_k);
+	ls_obs_event(o, &ex, fake_k + 1000); /* 9 again, begun before the loss */
+	CHECK_EQ_INT(series(o, JUDGED("early")), 1);
+	CHECK(series(o, JUDGED("unknown")) >= 2);
+	ls_obs_close(o);
+	unlink(log_path());
+}
+
 /* A data-plane-only agent: status says where it is attached and carries no
  * heartbeat or policy section, and stays valid JSON in a small buffer. */
 TEST(status_sections)
@@ -354,9 +743,14 @@ int main(void)
 	RUN(offset_rate_jump);
 	RUN(latency);
 	RUN(early_expiry);
+	RUN(flow_facts);
+	RUN(ends_set);
 	RUN(ringbuf_and_storm);
 	RUN(hub_raises_alarms);
+	RUN(arrows_tie_a_verdict_to_the_event_dispatched);
 	RUN(quiet_run_raises_nothing);
+	RUN(ended_flows_overflowing_the_cache_raise_nothing);
+	RUN(early_expiry_caught_after_churn);
 	RUN(status_sections);
 	return test_done();
 }

@@ -268,6 +268,35 @@ TEST(guest_time_is_g)
 	harness_free(h);
 }
 
+/* What the stats and the metrics say of the policy's health is the rule
+ * that makes a beat good, with the same reason (docs/clock.md). */
+static void same_rule(struct harness *h, const char *reason, int line)
+{
+	struct ls_policy_stats st;
+	const char *why = ls_policy_health(h->p);
+	ls_policy_stats(h->p, &st);
+	char *m = NULL, want[160];
+	size_t ml;
+	FILE *f = open_memstream(&m, &ml);
+	ls_policy_metrics_write(h->p, f);
+	fclose(f);
+	printf("# line %d: %s (%s)\n", line, ls_policy_health_name(st.health), why ? why : "");
+	CHECK_EQ_INT(st.healthy, why == NULL);
+	CHECK_EQ_STR(ls_policy_health_name(st.health), reason);
+	CHECK_EQ_STR(st.health_why, why ? why : "");
+	snprintf(want, sizeof(want), "\nlockstep_policy_healthy %d\n", why == NULL);
+	CHECK(m && strstr(m, want));
+	int ones = 0;
+	for (const char *q = m; q && (q = strstr(q, "lockstep_policy_unhealthy{")); q++)
+		ones += strstr(q, "} 1\n") == strchr(q, '}');
+	CHECK_EQ_INT(ones, why != NULL); /* one reason at a time */
+	snprintf(want, sizeof(want), "lockstep_policy_unhealthy{reason=\"%s\"} 1\n", reason);
+	if (why)
+		CHECK(m && strstr(m, want));
+	free(m);
+}
+#define SAME_RULE(h, reason) same_rule(h, reason, __LINE__)
+
 /* The health rule behind a good heartbeat beat (ls_policy_health): a guest
  * whose on_tick burns its fuel is unhealthy even while an instance runs
  * (recreated at once after a first failure); healthy again once a tick
@@ -277,8 +306,10 @@ TEST(health_follows_ticks_and_dispatches)
 	struct harness *h = harness_new("tickburn 3", 200000, LS_VERDICT_PASS);
 	struct ls_policy_stats st;
 	CHECK(ls_policy_health(h->p) != NULL); /* nothing loaded yet */
+	SAME_RULE(h, "no_module");
 	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
 	CHECK(ls_policy_health(h->p) == NULL);
+	SAME_RULE(h, "healthy");
 	/* no tick is overdue before the first one (the agent starts its
 	 * ticking when its loop runs, however long the start took) */
 	advance(h, 3 * SEC);
@@ -289,14 +320,17 @@ TEST(health_follows_ticks_and_dispatches)
 	const char *why = ls_policy_health(h->p);
 	printf("# %s\n", why ? why : "healthy");
 	CHECK(why && strstr(why, "on_tick ran out of fuel; the instance is recreated"));
+	SAME_RULE(h, "backoff");
 	/* a flow event recreates the instance (first failure: at once) and
 	 * runs clean, but the last tick still ran out of fuel */
 	flow_new(h, 2, "198.18.0.1", 40001, "198.18.0.2", 80, 6);
 	ls_policy_stats(h->p, &st);
 	CHECK_EQ_INT(st.restarts, 1);
-	CHECK_EQ_INT(st.healthy, 1);
+	/* an instance runs, yet beats are not good: neither is the metric */
+	CHECK_EQ_INT(st.healthy, 0);
 	why = ls_policy_health(h->p);
 	CHECK(why && strstr(why, "on_tick ran out of fuel"));
+	SAME_RULE(h, "tick_out_of_fuel");
 	ls_policy_tick(h->p); /* burn 2, back-off 100 ms */
 	advance(h, 100 * MS);
 	ls_policy_tick(h->p); /* recreated, burn 3, back-off 200 ms */
@@ -306,6 +340,7 @@ TEST(health_follows_ticks_and_dispatches)
 	CHECK_EQ_INT(st.failures[LS_PF_FUEL], 3);
 	printf("# after 3 burnt ticks and a good one: %s\n", ls_policy_health(h->p) ?: "healthy");
 	CHECK(ls_policy_health(h->p) == NULL);
+	SAME_RULE(h, "healthy");
 	harness_free(h);
 
 	h = harness_new("trap", 0, LS_VERDICT_PASS);
@@ -314,6 +349,7 @@ TEST(health_follows_ticks_and_dispatches)
 	ls_policy_tick(h->p); /* recreated at once; its on_tick is fine */
 	why = ls_policy_health(h->p);
 	CHECK(why && strstr(why, "dispatch trapped"));
+	SAME_RULE(h, "dispatch_trapped");
 	/* events no callback handles leave the verdict of the last dispatch */
 	struct ls_event beat = {.version = LS_WIRE_VERSION, .kind = LS_EV_BEAT};
 	ls_policy_dispatch(h->p, &beat, 1);
@@ -331,8 +367,10 @@ TEST(health_follows_ticks_and_dispatches)
 	advance(h, 600 * MS);
 	why = ls_policy_health(h->p);
 	CHECK(why && strstr(why, "overdue"));
+	SAME_RULE(h, "tick_overdue");
 	ls_policy_tick(h->p);
 	CHECK(ls_policy_health(h->p) == NULL);
+	SAME_RULE(h, "healthy");
 	harness_free(h);
 }
 
