@@ -582,8 +582,7 @@ lw_call_result lw_resume(lw_instance *in, lw_value *results, size_t nresults)
 	int64_t fuel0 = in->fuel;
 	memset(&in->trap, 0, sizeof(in->trap));
 	in->trap.func_index = -1;
-	lw_call_result r = lw_exec(in, &in->susp_ip, &in->susp_fp,
-				   &in->susp_fn, in->susp_frame0);
+	lw_call_result r = lw_exec(in, &in->susp, in->susp_frame0);
 	if (r == LW_TRAP_OUT_OF_FUEL)
 		in->suspended = true;
 	return finish(in, f, in->susp_base, fuel0, r, results, nresults);

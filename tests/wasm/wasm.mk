@@ -65,5 +65,5 @@ $(O)/bench/wasm_bench: bench/wasm_bench.c $(TW_BENCH_SRC) bench/wasm/kernel.h \
 TW_ENGINE_SRC := $(wildcard src/wasm/*.c)
 $(O)/fuzz/fuzz_wasm: tests/fuzz/fuzz_wasm.c $(TW_ENGINE_SRC) $(HDRS)
 	@mkdir -p $(@D)
-	$(CLANG) -O1 -g $(CSTD) $(INCLUDES) -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-	  $< $(TW_ENGINE_SRC) -lm -o $@
+	$(CLANG) -O1 -g $(CSTD) $(INCLUDES) -D_GNU_SOURCE -DLW_CHECK_ACC \
+	  -fsanitize=fuzzer,address,undefined $< $(TW_ENGINE_SRC) -lm -o $@

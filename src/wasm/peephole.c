@@ -1,0 +1,120 @@
+/* peephole.c - the last step of compiling a function: decides which
+ * operands are read from the registers acc and fa instead of their slots
+ * (see ops.h), over finished code.
+ *
+ * acc mirrors the destination slot of the last operation that wrote it,
+ * fa the same for f64 results. Walking the instructions in order, the pass
+ * knows which slot each register mirrors: a branch target (any instruction
+ * some branch lands on, or where a call enters) knows nothing, since it has
+ * several predecessors; a call clobbers both; an operation writing a slot
+ * without updating the register that mirrors it ends the mirror. An operand
+ * naming the mirrored slot switches to its register form when the operation
+ * has one. The code layout never changes (only operation words do), so the
+ * branch offsets stay valid and a trap or fuel stop leaves a stream that
+ * reads the same either way.
+ */
+#include "wasm/rt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE UINT32_MAX
+
+/* Marks every branch target in lab[] (one byte per code word). Returns -1
+ * when a target is outside the function or not an instruction start, which
+ * the compiler never produces: the caller reports it as an internal error
+ * instead of running a corrupt stream. */
+static int mark_labels(const uint32_t *code, uint32_t ncode, const uint32_t *starts,
+		       const uint16_t *ops, uint32_t nins, uint8_t *lab)
+{
+	/* lab[]: 1 = instruction start, 2 = start and branch target */
+	memset(lab, 0, ncode + 1);
+	for (uint32_t i = 0; i < nins; i++)
+		lab[starts[i]] = 1;
+	lab[ncode] = 1; /* the end, never a target in practice */
+	for (uint32_t i = 0; i < nins; i++) {
+		const uint32_t *w = code + starts[i];
+		const lw_opinfo *oi = &lw_ops[ops[i]];
+		uint32_t nt = 0, tg[1];
+		const uint32_t *tab = NULL;
+		if (ops[i] == LW_OP_br_table_s || ops[i] == LW_OP_br_table_a) {
+			nt = w[2] + 1;
+			tab = w + 3;
+		} else {
+			for (uint32_t k = 1; oi->fmt[k - 1]; k++)
+				if (oi->fmt[k - 1] == 'b') {
+					tg[0] = w[k];
+					tab = tg;
+					nt = 1;
+				}
+		}
+		for (uint32_t j = 0; j < nt; j++) {
+			uint32_t t = starts[i] + tab[tab == tg ? 0 : 2 * j];
+			if (t >= ncode || !lab[t])
+				return -1;
+			lab[t] = 2;
+		}
+	}
+	return 0;
+}
+
+int lw_peephole(uint32_t *code, uint32_t ncode, const uint32_t *starts, uint16_t *ops,
+		uint32_t nins, const uint32_t *words)
+{
+	uint8_t *lab = malloc(ncode + 1);
+	if (!lab)
+		return -1;
+	if (mark_labels(code, ncode, starts, ops, nins, lab)) {
+		free(lab);
+		return -2;
+	}
+	/* a call enters after `enter`: the second instruction is a target */
+	if (nins > 1)
+		lab[starts[1]] = 2;
+	uint32_t acc = NONE, fa = NONE;
+	for (uint32_t i = 0; i < nins; i++) {
+		uint32_t p = starts[i];
+		if (lab[p] == 2)
+			acc = fa = NONE;
+		enum lw_op op = (enum lw_op)ops[i];
+		for (uint32_t k = 1; k < 5; k++) {
+			const lw_opinfo *oi = &lw_ops[op];
+			if (k > strlen(oi->fmt))
+				break;
+			if (oi->to_a[k] && acc != NONE && code[p + k] == acc)
+				op = (enum lw_op)oi->to_a[k];
+			else if (oi->to_f[k] && fa != NONE && code[p + k] == fa)
+				op = (enum lw_op)oi->to_f[k];
+		}
+		if (op != ops[i]) {
+			ops[i] = (uint16_t)op;
+			code[p] = words[op];
+		}
+		const lw_opinfo *oi = &lw_ops[op];
+		if (oi->clobber)
+			acc = fa = NONE;
+		if (oi->dst) {
+			uint32_t d = code[p + oi->dst];
+			if (oi->wr == LW_W_ACC) {
+				acc = d;
+				if (fa == d)
+					fa = NONE;
+			} else if (oi->wr == LW_W_FA) {
+				fa = d;
+				if (acc == d)
+					acc = NONE;
+			} else {
+				if (acc == d)
+					acc = NONE;
+				if (fa == d)
+					fa = NONE;
+			}
+		}
+		/* after an unconditional transfer only a target can follow */
+		if (op == LW_OP_br || op == LW_OP_ret || op == LW_OP_unreachable ||
+		    op == LW_OP_br_table_s || op == LW_OP_br_table_a)
+			acc = fa = NONE;
+	}
+	free(lab);
+	return 0;
+}
