@@ -406,21 +406,21 @@ static enum lw_op fuse_cmp(enum lw_op o, bool negate)
 	static const uint8_t neg[10] = {1, 0, 8, 9, 6, 7, 4, 5, 2, 3};
 	int64_t k;
 	enum lw_op base;
-	if (o >= LW_OP_i32_eq_ss && o < LW_OP_i32_eq_ss + 50) {
+	if (o >= LW_OP_i32_eq_ss && o < LW_OP_i32_eq_ss + 10 * LW_NFORMS) {
 		k = o - LW_OP_i32_eq_ss;
 		base = LW_OP_bri32_eq_ss;
-	} else if (o >= LW_OP_i64_eq_ss && o < LW_OP_i64_eq_ss + 50) {
+	} else if (o >= LW_OP_i64_eq_ss && o < LW_OP_i64_eq_ss + 10 * LW_NFORMS) {
 		k = o - LW_OP_i64_eq_ss;
 		base = LW_OP_bri64_eq_ss;
 	} else {
 		return LW_OP_COUNT;
 	}
-	int64_t cmp = k / 5, form = k % 5;
+	int64_t cmp = k / LW_NFORMS, form = k % LW_NFORMS;
 	if (form != LW_SS && form != LW_SI)
 		return LW_OP_COUNT;
 	if (negate)
 		cmp = neg[cmp];
-	return (enum lw_op)(base + 5 * cmp + form);
+	return (enum lw_op)(base + LW_NFORMS * cmp + form);
 }
 
 /* Emits the two words of a branch (offset, cost) left for the caller. */
@@ -528,8 +528,8 @@ typedef struct {
 
 static numop numeric(uint8_t b)
 {
-	/* integer binary operations: five forms per operation, in the binary
-	 * format's order (10 comparisons, then 15 arithmetic) */
+	/* integer binary operations: LW_NFORMS forms per operation, in the
+	 * binary format's order (10 comparisons, then 15 arithmetic) */
 	static const bool icomm[25] = {1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1,
 				       0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0};
 	int k = -1;
@@ -543,7 +543,7 @@ static numop numeric(uint8_t b)
 	else if (b >= 0x7c && b <= 0x8a)
 		k = 10 + b - 0x7c, ib = LW_OP_i64_eq_ss;
 	if (k >= 0) {
-		uint16_t o = (uint16_t)(ib + 5 * k);
+		uint16_t o = (uint16_t)(ib + LW_NFORMS * k);
 		return (numop){K_BIN, o, (uint16_t)(o + LW_SI + 1), icomm[k]};
 	}
 	if (b >= 0x5b && b <= 0x60)

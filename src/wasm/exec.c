@@ -233,7 +233,7 @@ lw_call_result lw_invoke(lw_instance *in, lw_funcinst *f, uint64_t *args)
 		}
 		return r;
 	}
-	lw_regs regs = {f->code->ops, args, f, 0, 0};
+	lw_regs regs = {f->code->ops, args, f, 0, 0, 0};
 	uint32_t frame0 = in->nframes;
 	if (args + f->code->frame_size > in->stack_end) {
 		lw_set_trap(in, LW_TRAP_STACK_EXHAUSTED, NULL);
@@ -269,9 +269,11 @@ static uint64_t reg_mismatch(const uint32_t *ip, int k, const char *reg)
 	abort();
 }
 #define A(k) (LW_LIKELY(acc == fp[ip[k]]) ? acc : reg_mismatch(ip, k, "acc"))
+#define B(k) (LW_LIKELY(acc2 == fp[ip[k]]) ? acc2 : reg_mismatch(ip, k, "acc2"))
 #define F(k) (LW_LIKELY(of_f64(fa) == fp[ip[k]]) ? fa : (double)reg_mismatch(ip, k, "fa"))
 #else
 #define A(k) acc
+#define B(k) acc2
 #define F(k) fa
 #endif
 
@@ -279,8 +281,9 @@ static uint64_t reg_mismatch(const uint32_t *ip, int k, const char *reg)
 #define IMM32(k) ip[k]
 #define IMM64(k) ((uint64_t)(int64_t)(int32_t)ip[k])
 #define IMMF(k) f64_of((uint64_t)ip[k] | (uint64_t)ip[(k) + 1] << 32)
-/* results: an integer goes to its slot and acc, an f64 to its slot and fa */
-#define PUT(k, v) (fp[ip[k]] = acc = (uint64_t)(v))
+/* results: an integer goes to its slot and acc (the previous one to acc2),
+ * an f64 to its slot and fa */
+#define PUT(k, v) (acc2 = acc, fp[ip[k]] = acc = (uint64_t)(v))
 #define PUTFB(k, bits)                                                         \
 	do {                                                                   \
 		uint64_t b_ = (bits);                                          \
@@ -305,7 +308,7 @@ lw_call_result lw_exec(lw_instance *in, lw_regs *rg, uint32_t frame0)
 	const uint32_t *ip = rg->ip;
 	uint64_t *fp = rg->fp;
 	lw_funcinst *fn = rg->fn;
-	uint64_t acc = rg->acc;
+	uint64_t acc = rg->acc, acc2 = rg->acc2;
 	double fa = rg->fa;
 	lw_instance *ci = fn->inst;
 	uint8_t *mem;
@@ -374,6 +377,11 @@ L_br_if_a:
 		JUMP(2);
 	ip += 4;
 	NEXT();
+L_br_if_b:
+	if ((uint32_t)B(1))
+		JUMP(2);
+	ip += 4;
+	NEXT();
 L_br_unless_s:
 	if (!(uint32_t)S(1))
 		JUMP(2);
@@ -381,6 +389,11 @@ L_br_unless_s:
 	NEXT();
 L_br_unless_a:
 	if (!(uint32_t)A(1))
+		JUMP(2);
+	ip += 4;
+	NEXT();
+L_br_unless_b:
+	if (!(uint32_t)B(1))
 		JUMP(2);
 	ip += 4;
 	NEXT();
@@ -394,6 +407,11 @@ L_br_nez64_a:
 		JUMP(2);
 	ip += 4;
 	NEXT();
+L_br_nez64_b:
+	if (B(1))
+		JUMP(2);
+	ip += 4;
+	NEXT();
 L_br_eqz64_s:
 	if (!S(1))
 		JUMP(2);
@@ -401,6 +419,11 @@ L_br_eqz64_s:
 	NEXT();
 L_br_eqz64_a:
 	if (!A(1))
+		JUMP(2);
+	ip += 4;
+	NEXT();
+L_br_eqz64_b:
+	if (!B(1))
 		JUMP(2);
 	ip += 4;
 	NEXT();
@@ -658,7 +681,9 @@ L_data_drop:
 		ip += 4;                                                       \
 		NEXT();                                                        \
 	}
-#define ILOAD(n, T, conv) LD1(L_##n##_s, S(2), T, conv, PUT) LD1(L_##n##_a, A(2), T, conv, PUT)
+#define ILOAD(n, T, conv)                                                      \
+	LD1(L_##n##_s, S(2), T, conv, PUT) LD1(L_##n##_a, A(2), T, conv, PUT)  \
+	LD1(L_##n##_b, B(2), T, conv, PUT)
 	ILOAD(i32_load, uint32_t, v)
 	ILOAD(i64_load, uint64_t, v)
 	ILOAD(i32_load8_s, int8_t, (uint32_t)(int32_t)v)
@@ -687,7 +712,9 @@ L_data_drop:
 #define ISTORE(n, T)                                                           \
 	ST1(L_##n##_ss, S(1), S(2), T) ST1(L_##n##_si, S(1), IMM64(2), T)      \
 	ST1(L_##n##_as, A(1), S(2), T) ST1(L_##n##_sa, S(1), A(2), T)          \
-	ST1(L_##n##_ai, A(1), IMM64(2), T)
+	ST1(L_##n##_ai, A(1), IMM64(2), T) ST1(L_##n##_bs, B(1), S(2), T)      \
+	ST1(L_##n##_sb, S(1), B(2), T) ST1(L_##n##_bi, B(1), IMM64(2), T)      \
+	ST1(L_##n##_ab, A(1), B(2), T) ST1(L_##n##_ba, B(1), A(2), T)
 	ISTORE(i32_store, uint32_t)
 	ISTORE(i64_store, uint64_t)
 	ISTORE(store8, uint8_t)
@@ -705,7 +732,9 @@ L_data_drop:
 		ip += 3;                                                       \
 		NEXT();                                                        \
 	}
-#define IUN(n, T, expr) IU1(L_##n##_s, T, S(2), expr) IU1(L_##n##_a, T, A(2), expr)
+#define IUN(n, T, expr)                                                        \
+	IU1(L_##n##_s, T, S(2), expr) IU1(L_##n##_a, T, A(2), expr)            \
+	IU1(L_##n##_b, T, B(2), expr)
 	IUN(i32_eqz, uint32_t, (uint32_t)(a == 0))
 	IUN(i32_clz, uint32_t, a ? (uint32_t)__builtin_clz(a) : 32u)
 	IUN(i32_ctz, uint32_t, a ? (uint32_t)__builtin_ctz(a) : 32u)
@@ -735,7 +764,12 @@ L_data_drop:
 	IB1(L_##P##_##n##_si, T, S(2), IMM(3), body)                           \
 	IB1(L_##P##_##n##_as, T, A(2), S(3), body)                             \
 	IB1(L_##P##_##n##_sa, T, S(2), A(3), body)                             \
-	IB1(L_##P##_##n##_ai, T, A(2), IMM(3), body)
+	IB1(L_##P##_##n##_ai, T, A(2), IMM(3), body)                           \
+	IB1(L_##P##_##n##_bs, T, B(2), S(3), body)                             \
+	IB1(L_##P##_##n##_sb, T, S(2), B(3), body)                             \
+	IB1(L_##P##_##n##_bi, T, B(2), IMM(3), body)                           \
+	IB1(L_##P##_##n##_ab, T, A(2), B(3), body)                             \
+	IB1(L_##P##_##n##_ba, T, B(2), A(3), body)
 #define BOTH(n, b32, b64)                                                      \
 	IBIN(i32, uint32_t, IMM32, n, b32) IBIN(i64, uint64_t, IMM64, n, b64)
 	BOTH(eq, r = a == b, r = a == b)
@@ -791,7 +825,12 @@ L_data_drop:
 	BC1(L_##P##_##n##_si, T, S(1), IMM(2), cond)                           \
 	BC1(L_##P##_##n##_as, T, A(1), S(2), cond)                             \
 	BC1(L_##P##_##n##_sa, T, S(1), A(2), cond)                             \
-	BC1(L_##P##_##n##_ai, T, A(1), IMM(2), cond)
+	BC1(L_##P##_##n##_ai, T, A(1), IMM(2), cond)                           \
+	BC1(L_##P##_##n##_bs, T, B(1), S(2), cond)                             \
+	BC1(L_##P##_##n##_sb, T, S(1), B(2), cond)                             \
+	BC1(L_##P##_##n##_bi, T, B(1), IMM(2), cond)                           \
+	BC1(L_##P##_##n##_ab, T, A(1), B(2), cond)                             \
+	BC1(L_##P##_##n##_ba, T, B(1), A(2), cond)
 #define BRC(n, c32, c64) BRC1(bri32, uint32_t, IMM32, n, c32) BRC1(bri64, uint64_t, IMM64, n, c64)
 	BRC(eq, a == b, a == b)
 	BRC(ne, a != b, a != b)
@@ -995,6 +1034,7 @@ out_of_fuel:
 	rg->fp = fp;
 	rg->fn = fn;
 	rg->acc = acc;
+	rg->acc2 = acc2;
 	rg->fa = fa;
 	lw_set_trap(in, LW_TRAP_OUT_OF_FUEL, NULL);
 	kind = LW_TRAP_OUT_OF_FUEL;

@@ -19,34 +19,37 @@
 #define AC LW_W_ACC
 #define FA LW_W_FA
 
+/* The ten forms of a family whose two sources may come from acc or acc2:
+ * F is the format with "xy" standing for the two sources, K1/K2 their
+ * words. */
+#define I_TEN(N, fss, fsi, fas, fsa, fai, fbs, fsb, fbi, fab, fba, d, w, K1, K2) \
+	E(N##_ss, fss, d, w, 0, .to_a = {[K1] = O(N##_as), [K2] = O(N##_sa)},  \
+	  .to_b = {[K1] = O(N##_bs), [K2] = O(N##_sb)}),                       \
+	E(N##_si, fsi, d, w, 0, .to_a = {[K1] = O(N##_ai)}, .to_b = {[K1] = O(N##_bi)}), \
+	E(N##_as, fas, d, w, 0, .to_b = {[K2] = O(N##_ab)}),                   \
+	E(N##_sa, fsa, d, w, 0, .to_b = {[K1] = O(N##_ba)}),                   \
+	E(N##_ai, fai, d, w, 0), E(N##_bs, fbs, d, w, 0, .to_a = {[K2] = O(N##_ba)}), \
+	E(N##_sb, fsb, d, w, 0, .to_a = {[K1] = O(N##_ab)}), E(N##_bi, fbi, d, w, 0), \
+	E(N##_ab, fab, d, w, 0), E(N##_ba, fba, d, w, 0),
 /* integer binary operations: [op d a b] */
 #define I_IBIN(X, P, n)                                                        \
-	E(P##_##n##_ss, "dss", 1, AC, 0, .to_a = {[2] = O(P##_##n##_as), [3] = O(P##_##n##_sa)}), \
-	E(P##_##n##_si, "dsi", 1, AC, 0, .to_a = {[2] = O(P##_##n##_ai)}),    \
-	E(P##_##n##_as, "das", 1, AC, 0),                                      \
-	E(P##_##n##_sa, "dsa", 1, AC, 0),                                      \
-	E(P##_##n##_ai, "dai", 1, AC, 0),
+	I_TEN(P##_##n, "dss", "dsi", "das", "dsa", "dai", "dbs", "dsb", "dbi", \
+	      "dab", "dba", 1, AC, 2, 3)
 /* compare and branch: [op a b rel cost] */
 #define I_BRC(X, P, n)                                                         \
-	E(P##_##n##_ss, "ssbc", 0, NA, 0, .to_a = {[1] = O(P##_##n##_as), [2] = O(P##_##n##_sa)}), \
-	E(P##_##n##_si, "sibc", 0, NA, 0, .to_a = {[1] = O(P##_##n##_ai)}),   \
-	E(P##_##n##_as, "asbc", 0, NA, 0),                                     \
-	E(P##_##n##_sa, "sabc", 0, NA, 0),                                     \
-	E(P##_##n##_ai, "aibc", 0, NA, 0),
-/* one integer source, integer result: [op d a] / loads [op d a off] */
-#define I_IUN(X, P, n)                                                         \
-	E(n##_s, "ds", 1, AC, 0, .to_a = {[2] = O(n##_a)}), E(n##_a, "da", 1, AC, 0),
-#define I_ILOAD(X, P, n)                                                       \
-	E(n##_s, "dsi", 1, AC, 0, .to_a = {[2] = O(n##_a)}), E(n##_a, "dai", 1, AC, 0),
-/* [op cond rel cost] */
-#define I_BR1(X, P, n)                                                         \
-	E(n##_s, "sbc", 0, NA, 0, .to_a = {[1] = O(n##_a)}), E(n##_a, "abc", 0, NA, 0),
+	I_TEN(P##_##n, "ssjc", "sijc", "asjc", "sajc", "aijc", "bsjc", "sbjc", \
+	      "bijc", "abjc", "bajc", 0, NA, 1, 2)
 /* stores: [op addr value off] */
 #define I_ISTORE(X, P, n)                                                      \
-	E(n##_ss, "ssi", 0, NA, 0, .to_a = {[1] = O(n##_as), [2] = O(n##_sa)}), \
-	E(n##_si, "sii", 0, NA, 0, .to_a = {[1] = O(n##_ai)}),                \
-	E(n##_as, "asi", 0, NA, 0), E(n##_sa, "sai", 0, NA, 0),               \
-	E(n##_ai, "aii", 0, NA, 0),
+	I_TEN(n, "ssi", "sii", "asi", "sai", "aii", "bsi", "sbi", "bii", "abi", \
+	      "bai", 0, NA, 1, 2)
+/* one integer source: [op d a] / loads [op d a off] / [op cond rel cost] */
+#define I_THREE(n, fs, fa, fb, d, w, K)                                        \
+	E(n##_s, fs, d, w, 0, .to_a = {[K] = O(n##_a)}, .to_b = {[K] = O(n##_b)}), \
+	E(n##_a, fa, d, w, 0), E(n##_b, fb, d, w, 0),
+#define I_IUN(X, P, n) I_THREE(n, "ds", "da", "db", 1, AC, 2)
+#define I_ILOAD(X, P, n) I_THREE(n, "dsi", "dai", "dbi", 1, AC, 2)
+#define I_BR1(X, P, n) I_THREE(n, "sjc", "ajc", "bjc", 0, NA, 1)
 /* one f64 source: [op d a] */
 #define I_FUN(X, P, n)                                                         \
 	E(n##_s, "ds", 1, FA, 0, .to_f = {[2] = O(n##_f)}), E(n##_f, "df", 1, FA, 0),
@@ -68,7 +71,7 @@
 const lw_opinfo lw_ops[LW_OP_COUNT] = {
 	E(enter, "nnn", 0, NA, 0),
 	E(unreachable, "", 0, NA, 0),
-	E(br, "bc", 0, NA, 0),
+	E(br, "jc", 0, NA, 0),
 	E(ret, "", 0, NA, 0),
 	E(call, "xs", 0, NA, 1),
 	E(call_import, "xs", 0, NA, 1),
@@ -109,8 +112,8 @@ const lw_opinfo lw_ops[LW_OP_COUNT] = {
 	LW_ICMP(I_BRC, _, bri32) LW_ICMP(I_BRC, _, bri64)
 	LW_IUN(I_IUN, _, _) LW_ILOAD(I_ILOAD, _, _) LW_BR1(I_BR1, _, _)
 
-	E(br_table_s, "sn", 0, NA, 0, .to_a = {[1] = O(br_table_a)}),
-	E(br_table_a, "an", 0, NA, 0),
+	E(br_table_s, "sT", 0, NA, 0, .to_a = {[1] = O(br_table_a)}),
+	E(br_table_a, "aT", 0, NA, 0),
 	E(select_s, "dsss", 1, AC, 0, .to_a = {[4] = O(select_a)}),
 	E(select_a, "dssa", 1, AC, 0),
 	E(global_set_s, "xs", 0, NA, 0, .to_a = {[2] = O(global_set_a)}),
@@ -187,9 +190,10 @@ int lw_code_dump(FILE *out, const lw_code *code)
 				       (unsigned long long)w[k + 1] << 32);
 				k++;
 				break;
-			case 'b': fprintf(out, " @%u", p + w[k]); break;
+			case 'b': fprintf(out, " acc2(%u)", w[k]); break;
+			case 'j': fprintf(out, " @%u", p + w[k]); break;
 			case 'c': if (w[k]) fprintf(out, " fuel %u", w[k]); break;
-			case 'n':
+			case 'T':
 				fprintf(out, " [");
 				for (uint32_t j = 0; j <= w[k]; j++)
 					fprintf(out, "%s@%u%s", j ? " " : "",

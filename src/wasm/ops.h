@@ -13,11 +13,14 @@
  *   i  an immediate:          the word itself (i64: sign-extended; f64: two words)
  *   a  the integer register:  `acc`, which holds the result of the last
  *                             integer-valued operation (i32 zero-extended)
+ *   b  the second one:        `acc2`, the integer result before that one
  *   f  the float register:    `fa`, the result of the last f64 operation
  *
  * Every operation that produces an integer writes its destination slot AND
- * acc; every f64 operation writes its slot AND fa. So the registers only
- * ever mirror a slot, and an `a`/`f` form keeps the slot's word in place:
+ * acc, moving the previous acc to acc2; every f64 operation writes its slot
+ * AND fa. So the registers only ever mirror slots (acc2 stops mirroring
+ * when its slot is overwritten), and an `a`/`b`/`f` form keeps the slot's
+ * word in place:
  * `i32_add_as d a b` reads acc instead of fp[a], knowing acc == fp[a]. That
  * makes the choice of forms a pure peephole (peephole.c) over finished code,
  * and lets a checking build (LW_CHECK_ACC) verify every register read
@@ -114,20 +117,25 @@
 
 /* Form expanders: X receives the full operation name. */
 #define LW_F2A(X, P, n) X(n##_s) X(n##_a)
+#define LW_F3A(X, P, n) X(n##_s) X(n##_a) X(n##_b)
 #define LW_F2F(X, P, n) X(n##_s) X(n##_f)
-#define LW_F5(X, P, n) X(P##_##n##_ss) X(P##_##n##_si) X(P##_##n##_as) X(P##_##n##_sa) X(P##_##n##_ai)
-#define LW_F5B(X, P, n) X(P##_##n##_ss) X(P##_##n##_si) X(P##_##n##_as) X(P##_##n##_sa) X(P##_##n##_ai)
-#define LW_F5S(X, P, n) X(n##_ss) X(n##_si) X(n##_as) X(n##_sa) X(n##_ai)
+#define LW_F10(X, P, n)                                                        \
+	X(P##_##n##_ss) X(P##_##n##_si) X(P##_##n##_as) X(P##_##n##_sa)        \
+	X(P##_##n##_ai) X(P##_##n##_bs) X(P##_##n##_sb) X(P##_##n##_bi)        \
+	X(P##_##n##_ab) X(P##_##n##_ba)
+#define LW_F10S(X, P, n)                                                       \
+	X(n##_ss) X(n##_si) X(n##_as) X(n##_sa) X(n##_ai) X(n##_bs) X(n##_sb)  \
+	X(n##_bi) X(n##_ab) X(n##_ba)
 #define LW_F5F(X, P, n) X(f64_##n##_ss) X(f64_##n##_fs) X(f64_##n##_sf) X(f64_##n##_si) X(f64_##n##_fi)
 #define LW_F3F(X, P, n) X(f64_##n##_ss) X(f64_##n##_fs) X(f64_##n##_sf)
 
 /* Every operation, as X(name). */
 #define LW_OPS(X)                                                              \
 	LW_PLAIN(X)                                                            \
-	LW_IBIN(LW_F5, X, i32) LW_IBIN(LW_F5, X, i64)                          \
-	LW_ICMP(LW_F5B, X, bri32) LW_ICMP(LW_F5B, X, bri64)                    \
-	LW_IUN(LW_F2A, X, _) LW_ILOAD(LW_F2A, X, _) LW_BR1(LW_F2A, X, _)       \
-	LW_IMISC(LW_F2A, X, _) LW_ISTORE(LW_F5S, X, _)                         \
+	LW_IBIN(LW_F10, X, i32) LW_IBIN(LW_F10, X, i64)                        \
+	LW_ICMP(LW_F10, X, bri32) LW_ICMP(LW_F10, X, bri64)                    \
+	LW_IUN(LW_F3A, X, _) LW_ILOAD(LW_F3A, X, _) LW_BR1(LW_F3A, X, _)       \
+	LW_IMISC(LW_F2A, X, _) LW_ISTORE(LW_F10S, X, _)                        \
 	LW_FUN(LW_F2F, X, _) LW_FTOI(LW_F2F, X, _)                             \
 	LW_FBIN(LW_F5F, X, _) LW_FCMP(LW_F3F, X, _)                            \
 	X(f64_store_ss) X(f64_store_as) X(f64_store_sf) X(f64_store_af)
@@ -139,8 +147,9 @@ enum lw_op {
 	LW_OP_COUNT
 };
 
-/* Offsets of the forms within a five-form family (LW_F5 and friends). */
-enum { LW_SS = 0, LW_SI = 1, LW_AS = 2, LW_SA = 3, LW_AI = 4 };
+/* Offsets of the forms within a ten-form family (LW_F10, LW_F10S). */
+enum { LW_SS = 0, LW_SI = 1, LW_AS = 2, LW_SA = 3, LW_AI = 4, LW_BS = 5,
+       LW_SB = 6, LW_BI = 7, LW_AB = 8, LW_BA = 9, LW_NFORMS = 10 };
 /* ... within an f64 family (LW_F5F / LW_F3F) */
 enum { LW_FSS = 0, LW_FFS = 1, LW_FSF = 2, LW_FSI = 3, LW_FFI = 4 };
 
@@ -149,17 +158,18 @@ enum { LW_W_NONE, LW_W_ACC, LW_W_FA }; /* register mirroring the destination */
 typedef struct lw_opinfo {
 	const char *name;
 	/* operand words after the operation word, one letter each:
-	 * d destination slot, s source slot, a/f source slot read from acc/fa,
-	 * i immediate, I 64-bit immediate (this word and the next),
-	 * b branch offset (words, from the operation word), c fuel cost,
+	 * d destination slot, s source slot, a/b/f source slot read from
+	 * acc/acc2/fa, i immediate, I 64-bit immediate (this word and the next),
+	 * j branch offset (words, from the operation word), c fuel cost,
 	 * x index (function, type, global, table, segment), n count;
-	 * br_table is "snT": n + 1 pairs of (b c) follow. */
+	 * br_table is "sT": T is n, then n + 1 pairs of (j c). */
 	const char *fmt;
 	uint8_t len;     /* words including the operation word (br_table: 3) */
 	uint8_t dst;     /* word index of the destination slot, 0 if none */
 	uint8_t wr;      /* LW_W_*: register that mirrors the destination */
 	uint8_t clobber; /* calls: acc and fa hold nothing known afterwards */
 	uint16_t to_a[5]; /* to_a[k]: the form reading word k from acc, 0 if none */
+	uint16_t to_b[5]; /* the same for acc2 */
 	uint16_t to_f[5]; /* the same for fa */
 } lw_opinfo;
 

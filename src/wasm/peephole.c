@@ -3,7 +3,8 @@
  * (see ops.h), over finished code.
  *
  * acc mirrors the destination slot of the last operation that wrote it,
- * fa the same for f64 results. Walking the instructions in order, the pass
+ * acc2 the one before (until its slot is overwritten), fa the same for f64
+ * results. Walking the instructions in order, the pass
  * knows which slot each register mirrors: a branch target (any instruction
  * some branch lands on, or where a call enters) knows nothing, since it has
  * several predecessors; a call clobbers both; an operation writing a slot
@@ -42,7 +43,7 @@ static int mark_labels(const uint32_t *code, uint32_t ncode, const uint32_t *sta
 			tab = w + 3;
 		} else {
 			for (uint32_t k = 1; oi->fmt[k - 1]; k++)
-				if (oi->fmt[k - 1] == 'b') {
+				if (oi->fmt[k - 1] == 'j') {
 					tg[0] = w[k];
 					tab = tg;
 					nt = 1;
@@ -71,11 +72,11 @@ int lw_peephole(uint32_t *code, uint32_t ncode, const uint32_t *starts, uint16_t
 	/* a call enters after `enter`: the second instruction is a target */
 	if (nins > 1)
 		lab[starts[1]] = 2;
-	uint32_t acc = NONE, fa = NONE;
+	uint32_t acc = NONE, acc2 = NONE, fa = NONE;
 	for (uint32_t i = 0; i < nins; i++) {
 		uint32_t p = starts[i];
 		if (lab[p] == 2)
-			acc = fa = NONE;
+			acc = acc2 = fa = NONE;
 		enum lw_op op = (enum lw_op)ops[i];
 		for (uint32_t k = 1; k < 5; k++) {
 			const lw_opinfo *oi = &lw_ops[op];
@@ -83,6 +84,8 @@ int lw_peephole(uint32_t *code, uint32_t ncode, const uint32_t *starts, uint16_t
 				break;
 			if (oi->to_a[k] && acc != NONE && code[p + k] == acc)
 				op = (enum lw_op)oi->to_a[k];
+			else if (oi->to_b[k] && acc2 != NONE && code[p + k] == acc2)
+				op = (enum lw_op)oi->to_b[k];
 			else if (oi->to_f[k] && fa != NONE && code[p + k] == fa)
 				op = (enum lw_op)oi->to_f[k];
 		}
@@ -92,28 +95,27 @@ int lw_peephole(uint32_t *code, uint32_t ncode, const uint32_t *starts, uint16_t
 		}
 		const lw_opinfo *oi = &lw_ops[op];
 		if (oi->clobber)
-			acc = fa = NONE;
+			acc = acc2 = fa = NONE;
 		if (oi->dst) {
+			/* the slot written no longer matches any other mirror */
 			uint32_t d = code[p + oi->dst];
 			if (oi->wr == LW_W_ACC) {
+				acc2 = acc; /* the handler moves acc to acc2 */
 				acc = d;
-				if (fa == d)
-					fa = NONE;
-			} else if (oi->wr == LW_W_FA) {
-				fa = d;
-				if (acc == d)
-					acc = NONE;
-			} else {
-				if (acc == d)
-					acc = NONE;
-				if (fa == d)
-					fa = NONE;
+			} else if (acc == d) {
+				acc = NONE;
 			}
+			if (acc2 == d)
+				acc2 = NONE;
+			if (oi->wr == LW_W_FA)
+				fa = d;
+			else if (fa == d)
+				fa = NONE;
 		}
 		/* after an unconditional transfer only a target can follow */
 		if (op == LW_OP_br || op == LW_OP_ret || op == LW_OP_unreachable ||
 		    op == LW_OP_br_table_s || op == LW_OP_br_table_a)
-			acc = fa = NONE;
+			acc = acc2 = fa = NONE;
 	}
 	free(lab);
 	return 0;

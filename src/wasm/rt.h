@@ -82,7 +82,7 @@ typedef struct lw_regs {
 	const uint32_t *ip;
 	uint64_t *fp;
 	lw_funcinst *fn;
-	uint64_t acc;
+	uint64_t acc, acc2;
 	double fa;
 } lw_regs;
 
