@@ -1330,7 +1330,8 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 			     "out of memory compiling function %u", fidx);
 		return -1;
 	}
-	int pr = lw_peephole(c->code, c->ncode, c->starts, c->ops, c->nins, c->words);
+	int pr = lw_peephole(m, ft->nparams, c->code, c->ncode, c->starts, c->ops, c->nins,
+			     c->words);
 	if (pr) {
 		free(code);
 		free(ops);

@@ -360,6 +360,7 @@ L_enter: /* [enter nparams nlocals fuel] */
 	fuel -= ip[3];
 	for (uint32_t i = ip[1]; i < ip[2]; i++)
 		fp[i] = 0;
+	acc = fp[0]; /* functions start with their first parameter in acc */
 	ip += 4;
 	NEXT();
 L_unreachable:
@@ -444,6 +445,7 @@ L_ret:
 		return LW_OK;
 	}
 	fr--;
+	acc = fp[0]; /* the caller continues with the first result in acc */
 	ip = fr->ret_ip;
 	fp = fr->fp;
 	if (LW_UNLIKELY(fr->fn->inst != ci)) {
@@ -494,6 +496,7 @@ any_call:
 			goto trap_keep_msg;
 		}
 		LOADMEM();
+		acc = nfp[0]; /* the first result, as after `ret` */
 		ip = rip;
 		NEXT();
 	}
@@ -513,6 +516,7 @@ wasm_call: {
 	fr++;
 	fp = nfp;
 	fn = callee;
+	acc = nfp[0]; /* the first parameter, as after `enter` */
 	if (LW_UNLIKELY(callee->inst != ci)) {
 		ci = callee->inst;
 		LOADMEM();

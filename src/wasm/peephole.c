@@ -4,15 +4,19 @@
  *
  * acc mirrors the destination slot of the last operation that wrote it,
  * acc2 the one before (until its slot is overwritten), fa the same for f64
- * results. Walking the instructions in order, the pass
- * knows which slot each register mirrors: a branch target (any instruction
- * some branch lands on, or where a call enters) knows nothing, since it has
- * several predecessors; a call clobbers both; an operation writing a slot
- * without updating the register that mirrors it ends the mirror. An operand
- * naming the mirrored slot switches to its register form when the operation
- * has one. The code layout never changes (only operation words do), so the
- * branch offsets stay valid and a trap or fuel stop leaves a stream that
- * reads the same either way.
+ * results. Walking the instructions in order, the pass knows which slot
+ * each register mirrors: a branch target (any instruction some branch lands
+ * on) knows nothing, since it has several predecessors; an operation
+ * writing a slot without updating the register that mirrors it ends the
+ * mirror. An operand naming the mirrored slot switches to its register
+ * form when the operation has one. The code layout never changes (only
+ * operation words do), so the branch offsets stay valid and a trap or fuel
+ * stop leaves a stream that reads the same either way.
+ *
+ * Calls pass one value each way in acc: a function starts with acc holding
+ * its first parameter (the call, or `enter`, loads it), and after a call acc
+ * holds the first result (`ret` loads it); acc2 and fa hold nothing known
+ * after a call.
  */
 #include "wasm/rt.h"
 
@@ -59,8 +63,16 @@ static int mark_labels(const uint32_t *code, uint32_t ncode, const uint32_t *sta
 	return 0;
 }
 
-int lw_peephole(uint32_t *code, uint32_t ncode, const uint32_t *starts, uint16_t *ops,
-		uint32_t nins, const uint32_t *words)
+/* Results of the function a call instruction calls. */
+static uint32_t call_results(const lw_module *m, const uint32_t *w, enum lw_op op)
+{
+	if (op == LW_OP_call || op == LW_OP_call_import)
+		return m->types[m->funcs[w[1]].type_idx].nresults;
+	return m->types[w[1]].nresults; /* call_indirect: the type index */
+}
+
+int lw_peephole(const lw_module *m, uint32_t nparams, uint32_t *code, uint32_t ncode,
+		const uint32_t *starts, uint16_t *ops, uint32_t nins, const uint32_t *words)
 {
 	uint8_t *lab = malloc(ncode + 1);
 	if (!lab)
@@ -69,14 +81,14 @@ int lw_peephole(uint32_t *code, uint32_t ncode, const uint32_t *starts, uint16_t
 		free(lab);
 		return -2;
 	}
-	/* a call enters after `enter`: the second instruction is a target */
-	if (nins > 1)
-		lab[starts[1]] = 2;
 	uint32_t acc = NONE, acc2 = NONE, fa = NONE;
 	for (uint32_t i = 0; i < nins; i++) {
 		uint32_t p = starts[i];
-		if (lab[p] == 2)
+		if (lab[p] == 2 || i == 1)
 			acc = acc2 = fa = NONE;
+		/* where calls enter (see above), unless branches land there too */
+		if (i == 1 && nparams && lab[p] != 2)
+			acc = 0;
 		enum lw_op op = (enum lw_op)ops[i];
 		for (uint32_t k = 1; k < 5; k++) {
 			const lw_opinfo *oi = &lw_ops[op];
@@ -94,8 +106,11 @@ int lw_peephole(uint32_t *code, uint32_t ncode, const uint32_t *starts, uint16_t
 			code[p] = words[op];
 		}
 		const lw_opinfo *oi = &lw_ops[op];
-		if (oi->clobber)
-			acc = acc2 = fa = NONE;
+		if (oi->clobber) {
+			acc2 = fa = NONE;
+			/* the argument base (the call's last word) holds the result */
+			acc = call_results(m, code + p, op) ? code[p + oi->len - 1] : NONE;
+		}
 		if (oi->dst) {
 			/* the slot written no longer matches any other mirror */
 			uint32_t d = code[p + oi->dst];

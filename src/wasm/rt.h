@@ -143,10 +143,11 @@ uint32_t lw_op_len(const uint32_t *code, enum lw_op op);
 int lw_code_dump(FILE *out, const lw_code *code);
 
 /* peephole.c: picks the operand forms that read acc/fa (see ops.h) in a
- * finished function. ops[] lists the instructions (start word and
- * operation) in order; words[] maps operations to code words. */
-int lw_peephole(uint32_t *code, uint32_t ncode, const uint32_t *starts,
-		uint16_t *ops, uint32_t nins, const uint32_t *words);
+ * finished function of module m with nparams parameters. ops[] lists the
+ * instructions (start word and operation) in order; words[] maps
+ * operations to code words. */
+int lw_peephole(const lw_module *m, uint32_t nparams, uint32_t *code, uint32_t ncode,
+		const uint32_t *starts, uint16_t *ops, uint32_t nins, const uint32_t *words);
 /* Calls a function (host or wasm) with arguments in slots args[0..]; results
  * replace them. Used by lw_call and by the start function. */
 lw_call_result lw_invoke(lw_instance *in, lw_funcinst *f, uint64_t *args);
