@@ -55,6 +55,7 @@ typedef struct {
 	const lw_module *m;
 	const uint8_t *p, *end;
 	uint32_t words[LW_OP_COUNT];
+	lw_fusetab fuse;
 
 	uint32_t *code;
 	uint32_t ncode, capcode;
@@ -1331,7 +1332,7 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 		return -1;
 	}
 	int pr = lw_peephole(m, ft->nparams, c->code, c->ncode, c->starts, c->ops, c->nins,
-			     c->words);
+			     c->words, &c->fuse);
 	if (pr) {
 		free(code);
 		free(ops);
@@ -1364,6 +1365,7 @@ int lw_compile(lw_module *m, lw_error *err)
 	c->m = m;
 	for (int i = 0; i < LW_OP_COUNT; i++)
 		c->words[i] = lw_op_word((enum lw_op)i);
+	lw_fusetab_init(&c->fuse);
 	int rc = 0;
 	for (uint32_t i = 0; i < m->nfuncs && rc == 0; i++)
 		if (!m->funcs[i].imported)

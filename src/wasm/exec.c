@@ -296,8 +296,11 @@ lw_call_result lw_exec(lw_instance *in, lw_regs *rg, uint32_t frame0)
 {
 	static void *const labels[LW_OP_COUNT] = {
 #define LW_OPX(n) [LW_OP_##n] = &&L_##n,
+#define LW_OPX2(a, b) [LW_OP_##a##__##b] = &&L_##a##__##b,
 		LW_OPS(LW_OPX)
+		LW_FUSED(LW_OPX2)
 #undef LW_OPX
+#undef LW_OPX2
 	};
 	if (!in) {
 		*(void *const **)rg = labels;
@@ -526,10 +529,13 @@ wasm_call: {
 }
 
 	/* ---- data movement ----------------------------------------------------- */
+#define B_COPY                                                                 \
+	{                                                                      \
+		PUT(1, S(2));                                                  \
+		ip += 3;                                                       \
+	}
 L_copy: /* [copy d s] */
-	PUT(1, S(2));
-	ip += 3;
-	NEXT();
+	B_COPY NEXT();
 L_const32: /* [const32 d v] */
 	PUT(1, ip[2]);
 	ip += 3;
@@ -674,8 +680,11 @@ L_data_drop:
 	/* Loads [op d addr off] and stores [op addr value off]: the effective
 	 * address is computed in 64 bits, so addr + off never wraps; one
 	 * compare against the memory size covers the whole access. */
-#define LD1(L, AE, T, conv, PUTX)                                              \
-	L: {                                                                   \
+	/* The families below are written as bodies (B_*: one instruction,
+	 * ip advanced past it, no dispatch) so that fused pairs can run two of
+	 * them in one handler. */
+#define B_LD(AE, T, conv, PUTX)                                                \
+	{                                                                      \
 		uint64_t ea = (uint64_t)(uint32_t)(AE) + ip[3];                \
 		if (LW_UNLIKELY(ea + sizeof(T) > memsize))                     \
 			TRAP(LW_TRAP_MEM_OOB);                                 \
@@ -683,46 +692,50 @@ L_data_drop:
 		memcpy(&v, mem + ea, sizeof(T));                               \
 		PUTX(1, conv);                                                 \
 		ip += 4;                                                       \
-		NEXT();                                                        \
 	}
-#define ILOAD(n, T, conv)                                                      \
+#define LD1(L, AE, T, conv, PUTX) L: B_LD(AE, T, conv, PUTX) NEXT();
+/* X(context, name, type loaded, conversion of v to the slot's bits) */
+#define LOADS(X, H)                                                            \
+	X(H, i32_load, uint32_t, v)                                            \
+	X(H, i64_load, uint64_t, v)                                            \
+	X(H, i32_load8_s, int8_t, (uint32_t)(int32_t)v)                        \
+	X(H, i32_load8_u, uint8_t, v)                                          \
+	X(H, i32_load16_s, int16_t, (uint32_t)(int32_t)v)                      \
+	X(H, i32_load16_u, uint16_t, v)                                        \
+	X(H, i64_load8_s, int8_t, (uint64_t)(int64_t)v)                        \
+	X(H, i64_load8_u, uint8_t, v)                                          \
+	X(H, i64_load16_s, int16_t, (uint64_t)(int64_t)v)                      \
+	X(H, i64_load16_u, uint16_t, v)                                        \
+	X(H, i64_load32_s, int32_t, (uint64_t)(int64_t)v)                      \
+	X(H, i64_load32_u, uint32_t, v)
+#define ILOAD(H, n, T, conv)                                                   \
 	LD1(L_##n##_s, S(2), T, conv, PUT) LD1(L_##n##_a, A(2), T, conv, PUT)  \
 	LD1(L_##n##_b, B(2), T, conv, PUT)
-	ILOAD(i32_load, uint32_t, v)
-	ILOAD(i64_load, uint64_t, v)
-	ILOAD(i32_load8_s, int8_t, (uint32_t)(int32_t)v)
-	ILOAD(i32_load8_u, uint8_t, v)
-	ILOAD(i32_load16_s, int16_t, (uint32_t)(int32_t)v)
-	ILOAD(i32_load16_u, uint16_t, v)
-	ILOAD(i64_load8_s, int8_t, (uint64_t)(int64_t)v)
-	ILOAD(i64_load8_u, uint8_t, v)
-	ILOAD(i64_load16_s, int16_t, (uint64_t)(int64_t)v)
-	ILOAD(i64_load16_u, uint16_t, v)
-	ILOAD(i64_load32_s, int32_t, (uint64_t)(int64_t)v)
-	ILOAD(i64_load32_u, uint32_t, v)
+	LOADS(ILOAD, _)
 	LD1(L_f64_load_s, S(2), uint64_t, v, PUTFB)
 	LD1(L_f64_load_a, A(2), uint64_t, v, PUTFB)
 
-#define ST1(L, AE, VE, T)                                                      \
-	L: {                                                                   \
+#define B_ST(AE, VE, T)                                                        \
+	{                                                                      \
 		uint64_t ea = (uint64_t)(uint32_t)(AE) + ip[3];                \
 		if (LW_UNLIKELY(ea + sizeof(T) > memsize))                     \
 			TRAP(LW_TRAP_MEM_OOB);                                 \
 		T v = (T)(VE);                                                 \
 		memcpy(mem + ea, &v, sizeof(T));                               \
 		ip += 4;                                                       \
-		NEXT();                                                        \
 	}
-#define ISTORE(n, T)                                                           \
+#define ST1(L, AE, VE, T) L: B_ST(AE, VE, T) NEXT();
+/* X(context, name, type stored) */
+#define STORES(X, H)                                                           \
+	X(H, i32_store, uint32_t) X(H, i64_store, uint64_t)                    \
+	X(H, store8, uint8_t) X(H, store16, uint16_t)
+#define ISTORE(H, n, T)                                                        \
 	ST1(L_##n##_ss, S(1), S(2), T) ST1(L_##n##_si, S(1), IMM64(2), T)      \
 	ST1(L_##n##_as, A(1), S(2), T) ST1(L_##n##_sa, S(1), A(2), T)          \
 	ST1(L_##n##_ai, A(1), IMM64(2), T) ST1(L_##n##_bs, B(1), S(2), T)      \
 	ST1(L_##n##_sb, S(1), B(2), T) ST1(L_##n##_bi, B(1), IMM64(2), T)      \
 	ST1(L_##n##_ab, A(1), B(2), T) ST1(L_##n##_ba, B(1), A(2), T)
-	ISTORE(i32_store, uint32_t)
-	ISTORE(i64_store, uint64_t)
-	ISTORE(store8, uint8_t)
-	ISTORE(store16, uint16_t)
+	STORES(ISTORE, _)
 	ST1(L_f64_store_ss, S(1), S(2), uint64_t)
 	ST1(L_f64_store_as, A(1), S(2), uint64_t)
 	ST1(L_f64_store_sf, S(1), of_f64(F(2)), uint64_t)
@@ -755,14 +768,14 @@ L_data_drop:
 	IUN(i32_wrap_i64, uint64_t, (uint32_t)a)
 	IUN(i64_extend_i32_s, uint64_t, (uint64_t)(int64_t)(int32_t)a)
 
-#define IB1(L, T, AE, BE, body)                                                \
-	L: {                                                                   \
+#define B_IB(T, AE, BE, body)                                                  \
+	{                                                                      \
 		T a = (T)(AE), b = (T)(BE), r;                                 \
 		body;                                                          \
 		PUT(1, r);                                                     \
 		ip += 4;                                                       \
-		NEXT();                                                        \
 	}
+#define IB1(L, T, AE, BE, body) L: B_IB(T, AE, BE, body) NEXT();
 #define IBIN(P, T, IMM, n, body)                                               \
 	IB1(L_##P##_##n##_ss, T, S(2), S(3), body)                             \
 	IB1(L_##P##_##n##_si, T, S(2), IMM(3), body)                           \
@@ -816,14 +829,14 @@ L_data_drop:
 	     r = (a >> (b & 63)) | (a << ((64 - (b & 63)) & 63)))
 
 	/* fused compare-and-branch: [op a b rel cost] */
-#define BC1(L, T, AE, BE, cond)                                                \
-	L: {                                                                   \
+#define B_BC(T, AE, BE, cond)                                                  \
+	{                                                                      \
 		T a = (T)(AE), b = (T)(BE);                                    \
 		if (cond)                                                      \
 			JUMP(3);                                               \
 		ip += 5;                                                       \
-		NEXT();                                                        \
 	}
+#define BC1(L, T, AE, BE, cond) L: B_BC(T, AE, BE, cond) NEXT();
 #define BRC1(P, T, IMM, n, cond)                                               \
 	BC1(L_##P##_##n##_ss, T, S(1), S(2), cond)                             \
 	BC1(L_##P##_##n##_si, T, S(1), IMM(2), cond)                           \
@@ -835,39 +848,44 @@ L_data_drop:
 	BC1(L_##P##_##n##_bi, T, B(1), IMM(2), cond)                           \
 	BC1(L_##P##_##n##_ab, T, A(1), B(2), cond)                             \
 	BC1(L_##P##_##n##_ba, T, B(1), A(2), cond)
-#define BRC(n, c32, c64) BRC1(bri32, uint32_t, IMM32, n, c32) BRC1(bri64, uint64_t, IMM64, n, c64)
-	BRC(eq, a == b, a == b)
-	BRC(ne, a != b, a != b)
-	BRC(lt_s, (int32_t)a < (int32_t)b, (int64_t)a < (int64_t)b)
-	BRC(lt_u, a < b, a < b)
-	BRC(gt_s, (int32_t)a > (int32_t)b, (int64_t)a > (int64_t)b)
-	BRC(gt_u, a > b, a > b)
-	BRC(le_s, (int32_t)a <= (int32_t)b, (int64_t)a <= (int64_t)b)
-	BRC(le_u, a <= b, a <= b)
-	BRC(ge_s, (int32_t)a >= (int32_t)b, (int64_t)a >= (int64_t)b)
-	BRC(ge_u, a >= b, a >= b)
+/* X(context, name, i32 condition, i64 condition) */
+#define CONDS(X, H)                                                            \
+	X(H, eq, a == b, a == b)                                               \
+	X(H, ne, a != b, a != b)                                               \
+	X(H, lt_s, (int32_t)a < (int32_t)b, (int64_t)a < (int64_t)b)           \
+	X(H, lt_u, a < b, a < b)                                               \
+	X(H, gt_s, (int32_t)a > (int32_t)b, (int64_t)a > (int64_t)b)           \
+	X(H, gt_u, a > b, a > b)                                               \
+	X(H, le_s, (int32_t)a <= (int32_t)b, (int64_t)a <= (int64_t)b)         \
+	X(H, le_u, a <= b, a <= b)                                             \
+	X(H, ge_s, (int32_t)a >= (int32_t)b, (int64_t)a >= (int64_t)b)         \
+	X(H, ge_u, a >= b, a >= b)
+#define BRC(H, n, c32, c64) BRC1(bri32, uint32_t, IMM32, n, c32) BRC1(bri64, uint64_t, IMM64, n, c64)
+	CONDS(BRC, _)
 
 	/* ---- f64: results to fa and the slot; x, y are the operands' bits ----- */
-#define FB1(L, AE, BE, expr, len)                                              \
-	L: {                                                                   \
+#define B_FB(AE, BE, expr, len)                                                \
+	{                                                                      \
 		double a = (AE), b = (BE);                                     \
 		uint64_t x = of_f64(a), y = of_f64(b);                         \
 		(void)x;                                                       \
 		(void)y;                                                       \
 		PUTFB(1, expr);                                                \
 		ip += len;                                                     \
-		NEXT();                                                        \
 	}
+#define FB1(L, AE, BE, expr, len) L: B_FB(AE, BE, expr, len) NEXT();
 #define FBIN(n, expr)                                                          \
 	FB1(L_f64_##n##_ss, f64_of(S(2)), f64_of(S(3)), expr, 4)               \
 	FB1(L_f64_##n##_fs, F(2), f64_of(S(3)), expr, 4)                       \
 	FB1(L_f64_##n##_sf, f64_of(S(2)), F(3), expr, 4)                       \
 	FB1(L_f64_##n##_si, f64_of(S(2)), IMMF(3), expr, 5)                    \
 	FB1(L_f64_##n##_fi, F(2), IMMF(3), expr, 5)
-	FBIN(add, of_f64(a + b))
-	FBIN(sub, of_f64(a - b))
-	FBIN(mul, of_f64(a * b))
-	FBIN(div, of_f64(a / b))
+/* X(context, name, result bits) */
+#define FARITH(X, H)                                                           \
+	X(H, add, of_f64(a + b)) X(H, sub, of_f64(a - b))                      \
+	X(H, mul, of_f64(a * b)) X(H, div, of_f64(a / b))
+#define FBIN_(H, n, expr) FBIN(n, expr)
+	FARITH(FBIN_, _)
 	FBIN(min, fmin64(x, y))
 	FBIN(max, fmax64(x, y))
 	FBIN(copysign, (x & 0x7fffffffffffffffull) | (y & 0x8000000000000000ull))
@@ -1031,6 +1049,52 @@ L_data_drop:
 	CVF(f64_convert_i32_u, (double)(uint32_t)a)
 	CVF(f64_convert_i64_s, (double)(int64_t)a)
 	CVF(f64_convert_i64_u, (double)a)
+
+	/* ---- fused pairs (LW_FUSED in ops.h): two bodies, one dispatch --------- */
+#define FZ(A, B, BA, BB) L_##A##__##B: BA BB NEXT();
+#define H_i32_add_si B_IB(uint32_t, S(2), IMM32(3), r = a + b)
+#define H_i32_add_ss B_IB(uint32_t, S(2), S(3), r = a + b)
+#define H_f64_load_s B_LD(S(2), uint64_t, v, PUTFB)
+#define H_f64_load_a B_LD(A(2), uint64_t, v, PUTFB)
+	/* an address, then the access */
+#define FZ_LOAD(H, n, T, conv) FZ(H, n##_a, H_##H, B_LD(A(2), T, conv, PUT))
+#define FZ_STORE(H, n, T)                                                      \
+	FZ(H, n##_as, H_##H, B_ST(A(1), S(2), T))                              \
+	FZ(H, n##_ai, H_##H, B_ST(A(1), IMM64(2), T))
+	LOADS(FZ_LOAD, i32_add_si)
+	LOADS(FZ_LOAD, i32_add_ss)
+	STORES(FZ_STORE, i32_add_si)
+	STORES(FZ_STORE, i32_add_ss)
+	FZ(i32_add_si, f64_load_a, H_i32_add_si, H_f64_load_a)
+	FZ(i32_add_ss, f64_load_a, H_i32_add_ss, H_f64_load_a)
+	FZ(i32_add_si, f64_store_as, H_i32_add_si, B_ST(A(1), S(2), uint64_t))
+	FZ(i32_add_ss, f64_store_as, H_i32_add_ss, B_ST(A(1), S(2), uint64_t))
+	/* a counter stepped, then tested */
+#define FZ_BRC(H, n, c32, c64)                                                 \
+	FZ(H, bri32_##n##_ai, H_##H, B_BC(uint32_t, A(1), IMM32(2), c32))      \
+	FZ(H, bri32_##n##_as, H_##H, B_BC(uint32_t, A(1), S(2), c32))          \
+	FZ(H, bri32_##n##_sa, H_##H, B_BC(uint32_t, S(1), A(2), c32))
+	CONDS(FZ_BRC, i32_add_si)
+	FZ(i32_add_si, i32_add_si, H_i32_add_si, H_i32_add_si)
+	FZ(i32_add_si, i32_add_ss, H_i32_add_si, H_i32_add_ss)
+	FZ(i32_add_ss, i32_add_si, H_i32_add_ss, H_i32_add_si)
+	FZ(copy, copy, B_COPY, B_COPY)
+	/* an f64 loaded then used; an f64 result stored */
+#define FZ_FLOAD(H, n, expr)                                                   \
+	FZ(H, f64_##n##_sf, H_##H, B_FB(f64_of(S(2)), F(3), expr, 4))          \
+	FZ(H, f64_##n##_fs, H_##H, B_FB(F(2), f64_of(S(3)), expr, 4))
+	FARITH(FZ_FLOAD, f64_load_s)
+	FARITH(FZ_FLOAD, f64_load_a)
+#define FZ_FSTORE1(n, f, AE, BE, expr)                                         \
+	FZ(f64_##n##_##f, f64_store_sf, B_FB(AE, BE, expr, 4),                 \
+	   B_ST(S(1), of_f64(F(2)), uint64_t))                                 \
+	FZ(f64_##n##_##f, f64_store_af, B_FB(AE, BE, expr, 4),                 \
+	   B_ST(A(1), of_f64(F(2)), uint64_t))
+#define FZ_FSTORE(H, n, expr)                                                  \
+	FZ_FSTORE1(n, ss, f64_of(S(2)), f64_of(S(3)), expr)                    \
+	FZ_FSTORE1(n, sf, f64_of(S(2)), F(3), expr)                            \
+	FZ_FSTORE1(n, fs, F(2), f64_of(S(3)), expr)
+	FARITH(FZ_FSTORE, _)
 
 	/* ---- leaving ------------------------------------------------------------------- */
 out_of_fuel:

@@ -141,10 +141,15 @@ const lw_opinfo lw_ops[LW_OP_COUNT] = {
 	E(f64_store_as, "asi", 0, NA, 0, .to_f = {[2] = O(f64_store_af)}),
 	E(f64_store_sf, "sfi", 0, NA, 0, .to_a = {[1] = O(f64_store_af)}),
 	E(f64_store_af, "afi", 0, NA, 0),
+
+#define I_FZ(a, b) [O(a##__##b)] = {#a "+" #b, NULL, 0, 0, 0, 0, .fz_a = O(a), .fz_b = O(b)},
+	LW_FUSED(I_FZ)
 };
 
 uint32_t lw_op_len(const uint32_t *code, enum lw_op op)
 {
+	if (!lw_ops[op].fmt)
+		op = (enum lw_op)lw_ops[op].fz_a; /* a fused pair: its first half */
 	if (op == LW_OP_br_table_s || op == LW_OP_br_table_a)
 		return 3 + 2 * (code[2] + 1);
 	return lw_ops[op].len;
@@ -179,6 +184,8 @@ int lw_code_dump(FILE *out, const lw_code *code)
 		const lw_opinfo *oi = &lw_ops[op];
 		const uint32_t *w = code->ops + p;
 		fprintf(out, "  %5u %-22s", p, oi->name);
+		if (!oi->fmt)
+			oi = &lw_ops[oi->fz_a]; /* fused: the words are the first half's */
 		for (uint32_t k = 1; oi->fmt[k - 1]; k++) {
 			switch (oi->fmt[k - 1]) {
 			case 'd': fprintf(out, " ->%u", w[k]); break;

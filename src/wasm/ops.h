@@ -140,10 +140,39 @@
 	LW_FBIN(LW_F5F, X, _) LW_FCMP(LW_F3F, X, _)                            \
 	X(f64_store_ss) X(f64_store_as) X(f64_store_sf) X(f64_store_af)
 
+/* Fused pairs: one handler that runs two adjacent instructions A and B as
+ * written, with no dispatch in between (peephole.c fuses them last; B keeps
+ * its words and its own operation word, so the stream decodes the same and
+ * a fuel stop at B resumes B alone). X(A, B) names LW_OP_A__B. The pairs
+ * are the common shapes of compiled code: an address computed then used,
+ * a counter stepped then tested, an f64 loaded then used, a result stored. */
+#define LW_FZ_LOAD(X, H, n) X(H, n##_a)
+#define LW_FZ_STORE(X, H, n) X(H, n##_as) X(H, n##_ai)
+#define LW_FZ_BRC(X, H, n) X(H, bri32_##n##_ai) X(H, bri32_##n##_as) X(H, bri32_##n##_sa)
+#define LW_FZ_FLOAD(X, L, n) X(L, f64_##n##_sf) X(L, f64_##n##_fs)
+#define LW_FZ_FSTORE(X, P, n)                                                  \
+	X(f64_##n##_ss, f64_store_sf) X(f64_##n##_sf, f64_store_sf)            \
+	X(f64_##n##_fs, f64_store_sf) X(f64_##n##_ss, f64_store_af)            \
+	X(f64_##n##_sf, f64_store_af) X(f64_##n##_fs, f64_store_af)
+#define LW_FARITH(F, X, P) F(X, P, add) F(X, P, sub) F(X, P, mul) F(X, P, div)
+#define LW_FUSED(X)                                                            \
+	LW_ILOAD(LW_FZ_LOAD, X, i32_add_si) X(i32_add_si, f64_load_a)          \
+	LW_ILOAD(LW_FZ_LOAD, X, i32_add_ss) X(i32_add_ss, f64_load_a)          \
+	LW_ISTORE(LW_FZ_STORE, X, i32_add_si) X(i32_add_si, f64_store_as)      \
+	LW_ISTORE(LW_FZ_STORE, X, i32_add_ss) X(i32_add_ss, f64_store_as)      \
+	LW_ICMP(LW_FZ_BRC, X, i32_add_si)                                      \
+	X(i32_add_si, i32_add_si) X(i32_add_si, i32_add_ss)                    \
+	X(i32_add_ss, i32_add_si) X(copy, copy)                                \
+	LW_FARITH(LW_FZ_FLOAD, X, f64_load_s) LW_FARITH(LW_FZ_FLOAD, X, f64_load_a) \
+	LW_FARITH(LW_FZ_FSTORE, X, _)
+
 enum lw_op {
 #define LW_OPX(n) LW_OP_##n,
+#define LW_OPX2(a, b) LW_OP_##a##__##b,
 	LW_OPS(LW_OPX)
+	LW_FUSED(LW_OPX2)
 #undef LW_OPX
+#undef LW_OPX2
 	LW_OP_COUNT
 };
 
@@ -171,6 +200,7 @@ typedef struct lw_opinfo {
 	uint16_t to_a[5]; /* to_a[k]: the form reading word k from acc, 0 if none */
 	uint16_t to_b[5]; /* the same for acc2 */
 	uint16_t to_f[5]; /* the same for fa */
+	uint16_t fz_a, fz_b; /* a fused pair (fmt NULL): its two operations */
 } lw_opinfo;
 
 extern const lw_opinfo lw_ops[LW_OP_COUNT];

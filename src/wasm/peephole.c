@@ -71,8 +71,39 @@ static uint32_t call_results(const lw_module *m, const uint32_t *w, enum lw_op o
 	return m->types[w[1]].nresults; /* call_indirect: the type index */
 }
 
+static int cmp_pair(const void *a, const void *b)
+{
+	const uint16_t *x = a, *y = b;
+	return x[0] != y[0] ? x[0] - y[0] : x[1] - y[1];
+}
+
+void lw_fusetab_init(lw_fusetab *t)
+{
+	static const uint16_t all[][3] = {
+#define LW_FZX(a, b) {LW_OP_##a, LW_OP_##b, LW_OP_##a##__##b},
+		LW_FUSED(LW_FZX)
+#undef LW_FZX
+	};
+	t->n = sizeof(all) / sizeof(all[0]);
+	memcpy(t->pairs, all, sizeof(all));
+	qsort(t->pairs, t->n, sizeof(t->pairs[0]), cmp_pair);
+	memset(t->first, 0, sizeof(t->first));
+	for (uint32_t i = t->n; i-- > 0;)
+		t->first[t->pairs[i][0]] = (uint16_t)(i + 1);
+}
+
+/* The fused operation running a then b, or 0. */
+static enum lw_op fused(const lw_fusetab *t, enum lw_op a, enum lw_op b)
+{
+	for (uint32_t i = t->first[a]; i && i <= t->n && t->pairs[i - 1][0] == a; i++)
+		if (t->pairs[i - 1][1] == b)
+			return (enum lw_op)t->pairs[i - 1][2];
+	return (enum lw_op)0;
+}
+
 int lw_peephole(const lw_module *m, uint32_t nparams, uint32_t *code, uint32_t ncode,
-		const uint32_t *starts, uint16_t *ops, uint32_t nins, const uint32_t *words)
+		const uint32_t *starts, uint16_t *ops, uint32_t nins, const uint32_t *words,
+		const lw_fusetab *ft)
 {
 	uint8_t *lab = malloc(ncode + 1);
 	if (!lab)
@@ -131,6 +162,17 @@ int lw_peephole(const lw_module *m, uint32_t nparams, uint32_t *code, uint32_t n
 		if (op == LW_OP_br || op == LW_OP_ret || op == LW_OP_unreachable ||
 		    op == LW_OP_br_table_s || op == LW_OP_br_table_a)
 			acc = acc2 = fa = NONE;
+	}
+	/* fuse adjacent pairs, left to right, never across a branch target */
+	for (uint32_t i = 0; i + 1 < nins; i++) {
+		if (lab[starts[i + 1]] == 2)
+			continue;
+		enum lw_op f = fused(ft, (enum lw_op)ops[i], (enum lw_op)ops[i + 1]);
+		if (f) {
+			code[starts[i]] = words[f];
+			ops[i] = (uint16_t)f;
+			i++;
+		}
 	}
 	free(lab);
 	return 0;

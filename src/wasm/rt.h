@@ -142,12 +142,21 @@ uint32_t lw_op_len(const uint32_t *code, enum lw_op op);
  * not an operation (a corrupt stream). */
 int lw_code_dump(FILE *out, const lw_code *code);
 
+/* peephole.c: the fused pairs (LW_FUSED) indexed by first operation. */
+typedef struct lw_fusetab {
+	uint16_t first[LW_OP_COUNT]; /* index + 1 of A's first pair in pairs[] */
+	uint16_t pairs[LW_OP_COUNT][3]; /* {A, B, A__B}, sorted by A */
+	uint32_t n;
+} lw_fusetab;
+void lw_fusetab_init(lw_fusetab *t);
+
 /* peephole.c: picks the operand forms that read acc/fa (see ops.h) in a
- * finished function of module m with nparams parameters. ops[] lists the
- * instructions (start word and operation) in order; words[] maps
- * operations to code words. */
+ * finished function of module m with nparams parameters, then fuses pairs.
+ * ops[] lists the instructions (start word and operation) in order;
+ * words[] maps operations to code words. */
 int lw_peephole(const lw_module *m, uint32_t nparams, uint32_t *code, uint32_t ncode,
-		const uint32_t *starts, uint16_t *ops, uint32_t nins, const uint32_t *words);
+		const uint32_t *starts, uint16_t *ops, uint32_t nins, const uint32_t *words,
+		const lw_fusetab *ft);
 /* Calls a function (host or wasm) with arguments in slots args[0..]; results
  * replace them. Used by lw_call and by the start function. */
 lw_call_result lw_invoke(lw_instance *in, lw_funcinst *f, uint64_t *args);
