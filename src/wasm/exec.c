@@ -363,7 +363,8 @@ L_enter: /* [enter nparams nlocals fuel] */
 	fuel -= ip[3];
 	for (uint32_t i = ip[1]; i < ip[2]; i++)
 		fp[i] = 0;
-	acc = fp[0]; /* functions start with their first parameter in acc */
+	if (ip[1])
+		acc = fp[0]; /* functions start with their first parameter in acc */
 	ip += 4;
 	NEXT();
 L_unreachable:
@@ -505,13 +506,12 @@ any_call:
 	}
 wasm_call: {
 	/* does `enter`'s work: the callee starts after it */
-	const lw_code *cd = callee->code;
-	if (LW_UNLIKELY(fr >= fr_max || nfp + cd->frame_size > stack_end))
+	if (LW_UNLIKELY(fr >= fr_max || nfp + callee->frame_size > stack_end))
 		TRAP(LW_TRAP_STACK_EXHAUSTED);
-	if (LW_UNLIKELY(fuel < (int64_t)cd->entry_fuel))
+	if (LW_UNLIKELY(fuel < (int64_t)callee->entry_fuel))
 		goto out_of_fuel; /* the call is re-executed on resume */
-	fuel -= cd->entry_fuel;
-	for (uint32_t i = cd->nparams; i < cd->nlocals; i++)
+	fuel -= callee->entry_fuel;
+	for (uint32_t i = callee->nparams; i < callee->nlocals; i++)
 		nfp[i] = 0;
 	fr->ret_ip = rip;
 	fr->fp = fp;
@@ -524,7 +524,7 @@ wasm_call: {
 		ci = callee->inst;
 		LOADMEM();
 	}
-	ip = cd->ops + 4;
+	ip = callee->entry;
 	NEXT();
 }
 
@@ -1095,6 +1095,67 @@ L_data_drop:
 	FZ_FSTORE1(n, sf, f64_of(S(2)), F(3), expr)                            \
 	FZ_FSTORE1(n, fs, F(2), f64_of(S(3)), expr)
 	FARITH(FZ_FSTORE, _)
+	/* address arithmetic on a register operand, then a step or a load */
+#define H_i32_add_sa B_IB(uint32_t, S(2), A(3), r = a + b)
+#define H_i32_add_as B_IB(uint32_t, A(2), S(3), r = a + b)
+#define H_i32_add_ai B_IB(uint32_t, A(2), IMM32(3), r = a + b)
+#define H_i32_add_bi B_IB(uint32_t, B(2), IMM32(3), r = a + b)
+#define FZ_ADDLD(H)                                                            \
+	FZ(H, i32_add_si, H_##H, H_i32_add_si)                                 \
+	FZ(H, i32_load_a, H_##H, B_LD(A(2), uint32_t, v, PUT))                 \
+	FZ(H, i32_load8_u_a, H_##H, B_LD(A(2), uint8_t, v, PUT))               \
+	FZ(H, i32_load16_s_a, H_##H, B_LD(A(2), int16_t, (uint32_t)(int32_t)v, PUT)) \
+	FZ(H, i32_load16_u_a, H_##H, B_LD(A(2), uint16_t, v, PUT))             \
+	FZ(H, f64_load_a, H_##H, H_f64_load_a)
+	FZ_ADDLD(i32_add_sa)
+	FZ_ADDLD(i32_add_as)
+	FZ_ADDLD(i32_add_ai)
+	FZ_ADDLD(i32_add_bi)
+	/* a test that falls through to a step */
+#define FZ_BRADD(H, n, c32, c64)                                               \
+	FZ(bri32_##n##_ai, i32_add_si, B_BC(uint32_t, A(1), IMM32(2), c32), H_i32_add_si) \
+	FZ(bri32_##n##_si, i32_add_si, B_BC(uint32_t, S(1), IMM32(2), c32), H_i32_add_si)
+	CONDS(FZ_BRADD, _)
+	/* a result, then return; a flag tested */
+	L_i32_add_ss__ret: H_i32_add_ss goto L_ret;
+	L_i32_add_si__ret: H_i32_add_si goto L_ret;
+#define H_i32_and_si B_IB(uint32_t, S(2), IMM32(3), r = a & b)
+	L_i32_and_si__br_if_a: H_i32_and_si
+	if ((uint32_t)A(1))
+		JUMP(2);
+	ip += 4;
+	NEXT();
+	L_i32_and_si__br_unless_a: H_i32_and_si
+	if (!(uint32_t)A(1))
+		JUMP(2);
+	ip += 4;
+	NEXT();
+	/* a store, then the pointer stepped */
+	FZ(i32_store_ss, i32_add_si, B_ST(S(1), S(2), uint32_t), H_i32_add_si)
+	FZ(i32_store_sa, i32_add_si, B_ST(S(1), A(2), uint32_t), H_i32_add_si)
+	FZ(i32_store_si, i32_add_si, B_ST(S(1), IMM64(2), uint32_t), H_i32_add_si)
+	FZ(i32_store_ba, i32_add_si, B_ST(B(1), A(2), uint32_t), H_i32_add_si)
+	FZ(i32_store_bs, i32_add_si, B_ST(B(1), S(2), uint32_t), H_i32_add_si)
+	FZ(store8_si, i32_add_si, B_ST(S(1), IMM64(2), uint8_t), H_i32_add_si)
+	FZ(store8_sa, i32_add_si, B_ST(S(1), A(2), uint8_t), H_i32_add_si)
+	FZ(store8_ba, i32_add_si, B_ST(B(1), A(2), uint8_t), H_i32_add_si)
+	FZ(f64_store_sf, i32_add_si, B_ST(S(1), of_f64(F(2)), uint64_t), H_i32_add_si)
+	FZ(f64_store_af, i32_add_si, B_ST(A(1), of_f64(F(2)), uint64_t), H_i32_add_si)
+	FZ(i32_add_ss, i32_add_ss, H_i32_add_ss, H_i32_add_ss)
+	FZ(i32_add_si, copy, H_i32_add_si, B_COPY)
+	/* products feeding sums and products */
+#define H_f64_mul_ss B_FB(f64_of(S(2)), f64_of(S(3)), of_f64(a * b), 4)
+#define H_f64_mul_sf B_FB(f64_of(S(2)), F(3), of_f64(a * b), 4)
+#define H_f64_mul_fs B_FB(F(2), f64_of(S(3)), of_f64(a * b), 4)
+#define FZ_FMUL(H, n, expr)                                                    \
+	FZ(f64_mul_ss, f64_##n##_fs, H_f64_mul_ss, B_FB(F(2), f64_of(S(3)), expr, 4)) \
+	FZ(f64_mul_ss, f64_##n##_sf, H_f64_mul_ss, B_FB(f64_of(S(2)), F(3), expr, 4)) \
+	FZ(f64_mul_sf, f64_##n##_fs, H_f64_mul_sf, B_FB(F(2), f64_of(S(3)), expr, 4)) \
+	FZ(f64_mul_sf, f64_##n##_sf, H_f64_mul_sf, B_FB(f64_of(S(2)), F(3), expr, 4)) \
+	FZ(f64_mul_fs, f64_##n##_fs, H_f64_mul_fs, B_FB(F(2), f64_of(S(3)), expr, 4)) \
+	FZ(f64_mul_fs, f64_##n##_sf, H_f64_mul_fs, B_FB(f64_of(S(2)), F(3), expr, 4))
+#define FMULTAIL(X, H) X(H, add, of_f64(a + b)) X(H, sub, of_f64(a - b)) X(H, mul, of_f64(a * b))
+	FMULTAIL(FZ_FMUL, _)
 
 	/* ---- leaving ------------------------------------------------------------------- */
 out_of_fuel:

@@ -340,6 +340,10 @@ int lw_instantiate(const lw_module *m, const lw_imports *imp,
 				     "function %u was not compiled", i);
 			return fail(in, -1);
 		}
+		f->entry = f->code->ops + 4;
+		f->frame_size = f->code->frame_size;
+		f->entry_fuel = f->code->entry_fuel;
+		f->nlocals = f->code->nlocals;
 	}
 	/* tables and memories, under the embedder's caps */
 	for (uint32_t i = nt; i < m->ntables; i++) {

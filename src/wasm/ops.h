@@ -155,7 +155,29 @@
 	X(f64_##n##_fs, f64_store_sf) X(f64_##n##_ss, f64_store_af)            \
 	X(f64_##n##_sf, f64_store_af) X(f64_##n##_fs, f64_store_af)
 #define LW_FARITH(F, X, P) F(X, P, add) F(X, P, sub) F(X, P, mul) F(X, P, div)
+#define LW_FZ_ADDS(F, X, P) F(X, i32_add_sa, P) F(X, i32_add_as, P) F(X, i32_add_ai, P) F(X, i32_add_bi, P)
+#define LW_FZ_ADDLD(X, H, _)                                                   \
+	X(H, i32_add_si) X(H, i32_load_a) X(H, i32_load8_u_a)                  \
+	X(H, i32_load16_s_a) X(H, i32_load16_u_a) X(H, f64_load_a)
+#define LW_FZ_BRADD(X, H, n) X(bri32_##n##_ai, i32_add_si) X(bri32_##n##_si, i32_add_si)
+#define LW_FZ_STADD(X)                                                         \
+	X(i32_store_ss, i32_add_si) X(i32_store_sa, i32_add_si)                \
+	X(i32_store_si, i32_add_si) X(i32_store_ba, i32_add_si)                \
+	X(i32_store_bs, i32_add_si) X(store8_si, i32_add_si)                   \
+	X(store8_sa, i32_add_si) X(store8_ba, i32_add_si)                      \
+	X(f64_store_sf, i32_add_si) X(f64_store_af, i32_add_si)
+#define LW_FZ_FMUL1(X, H, n) X(H, f64_##n##_fs) X(H, f64_##n##_sf)
+#define LW_FZ_FMUL(X)                                                          \
+	LW_FZ_FMUL1(X, f64_mul_ss, add) LW_FZ_FMUL1(X, f64_mul_ss, sub)        \
+	LW_FZ_FMUL1(X, f64_mul_ss, mul) LW_FZ_FMUL1(X, f64_mul_sf, add)        \
+	LW_FZ_FMUL1(X, f64_mul_sf, sub) LW_FZ_FMUL1(X, f64_mul_sf, mul)        \
+	LW_FZ_FMUL1(X, f64_mul_fs, add) LW_FZ_FMUL1(X, f64_mul_fs, sub)        \
+	LW_FZ_FMUL1(X, f64_mul_fs, mul)
 #define LW_FUSED(X)                                                            \
+	LW_FZ_ADDS(LW_FZ_ADDLD, X, _) LW_ICMP(LW_FZ_BRADD, X, _)               \
+	X(i32_add_ss, ret) X(i32_add_si, ret) X(i32_and_si, br_if_a)           \
+	X(i32_and_si, br_unless_a) LW_FZ_STADD(X) X(i32_add_ss, i32_add_ss)    \
+	X(i32_add_si, copy) LW_FZ_FMUL(X)                                      \
 	LW_ILOAD(LW_FZ_LOAD, X, i32_add_si) X(i32_add_si, f64_load_a)          \
 	LW_ILOAD(LW_FZ_LOAD, X, i32_add_ss) X(i32_add_ss, f64_load_a)          \
 	LW_ISTORE(LW_FZ_STORE, X, i32_add_si) X(i32_add_si, f64_store_as)      \

@@ -31,6 +31,9 @@ typedef struct lw_code {
 /* ---- runtime objects -------------------------------------------------------- */
 
 typedef struct lw_funcinst {
+	/* what a call needs, first and together (from code, for wasm functions) */
+	const uint32_t *entry;  /* the instruction after `enter` */
+	uint32_t frame_size, entry_fuel, nlocals;
 	lw_instance *inst;      /* owner; for host functions the importer */
 	const lw_code *code;    /* NULL for host functions */
 	lw_host_fn host;
