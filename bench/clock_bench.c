@@ -5,7 +5,11 @@
  *      (simulated exchanges, many seeds; and real exchanges);
  *   3. CPU per beat in user space (pings, estimator, liveness, wall clock),
  *      beside the estimator alone;
- *   4. time for the kernel watchdog to detect a silent policy side.
+ *   4. time for the kernel watchdog to detect a silent policy side (the
+ *      agent not answering beats at all);
+ *   5. time to detect a stalled guest: the agent alive and beating, its
+ *      policy's on_tick burning its fuel every time (tests/policy/guests/
+ *      hostile.c, tickburn), beside 4 as the baseline.
  * Absolute times depend on the machine; read the ratios. Needs root. */
 #include <math.h>
 #include <stdio.h>
@@ -19,6 +23,7 @@
 
 #include "../tests/unit/clock_sim.h"
 #include "clock/heartbeat.h"
+#include "policy/policy.h"
 
 static int cmp64(const void *a, const void *b)
 {
@@ -228,6 +233,8 @@ static void count_beat(void *arg, const struct ls_hb_beat_info *in)
 	(void)in;
 }
 
+static int64_t silent_sum_ns[2]; /* section 4, per interval, over 3 trials */
+
 static void bench_cpu_and_detect(void)
 {
 	printf("\n== 3. CPU per beat (user space: 4 pings, estimator, liveness, wall clock) ==\n");
@@ -288,6 +295,7 @@ static void bench_cpu_and_detect(void)
 	       "beats");
 	int64_t ivls[] = {20 * LS_NS_PER_MS, 100 * LS_NS_PER_MS};
 	for (int k = 0; k < 2; k++) {
+		silent_sum_ns[k] = 0;
 		struct ls_hb_config d = {.interval_ns = ivls[k], .detect_multiplier = 3,
 					 .failsafe_mode = LS_FAILSAFE_PASS};
 		if (ls_hb_open(&hb, &d, err, sizeof(err)))
@@ -312,12 +320,114 @@ static void bench_cpu_and_detect(void)
 			       3, (long long)(3 * ivls[k] / LS_NS_PER_MS),
 			       (double)((int64_t)l.entered_k - (int64_t)l.last_beat_k) / 1e6,
 			       r.beats - paused);
+			silent_sum_ns[k] += (int64_t)l.entered_k - (int64_t)l.last_beat_k;
 			ls_hb_set_paused(hb, false);
 		}
 		ls_hb_close(hb);
 	}
 	printf("(ms; detection happens on the first beat after the timeout, so it takes "
 	       "between timeout and timeout + one interval)\n");
+}
+
+/* ---- 5. a stalled guest ------------------------------------------------- */
+
+struct burn_sink {
+	uint64_t verdicts;
+};
+
+static int burn_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id,
+		      uint32_t verdict, uint64_t deadline_k)
+{
+	((struct burn_sink *)ctx)->verdicts++;
+	return 0;
+}
+
+static const char *burn_health(void *p)
+{
+	return ls_policy_health(p);
+}
+
+static void quiet_log(void *ctx, int level, const char *json)
+{
+}
+
+static void bench_stalled_guest(void)
+{
+	static const char guest[] = "build/guests/test/hostile.wasm";
+	printf("\n== 5. time to detect a stalled guest (on_tick burns its fuel; the agent beats) ==\n");
+	if (access(guest, R_OK)) {
+		printf("%s not built (make tests-build): skipped\n", guest);
+		return;
+	}
+	printf("%-10s %-6s %-12s %-14s %-20s %-22s %s\n", "interval", "mult", "fuel", "burn (ms)",
+	       "after last good (ms)", "after first burn (ms)", "vs silent agent (4.)");
+	int64_t ivls[] = {20 * LS_NS_PER_MS, 100 * LS_NS_PER_MS};
+	uint64_t fuels[] = {1000000, 10000000};
+	for (int k = 0; k < 2; k++)
+		for (int fi = 0; fi < 2; fi++) {
+			char err[512];
+			struct ls_heartbeat *hb;
+			struct ls_hb_config d = {.interval_ns = ivls[k], .detect_multiplier = 3,
+						 .failsafe_mode = LS_FAILSAFE_PASS};
+			if (ls_hb_open(&hb, &d, err, sizeof(err))) {
+				printf("%s\n", err);
+				return;
+			}
+			ls_hb_start(hb, err, sizeof(err));
+			int64_t det_sum = 0, first_sum = 0, burn_sum = 0;
+			const int trials = 3;
+			for (int t = 0; t < trials; t++) {
+				/* good beats first (after the previous trial's fail-safe) */
+				ls_hb_set_health(hb, NULL, NULL);
+				uint64_t good0 = ls_hb_stats(hb)->good;
+				while (ls_hb_stats(hb)->good < good0 + 3)
+					ls_hb_poll(hb, 100);
+				struct burn_sink sink = {0};
+				struct ls_verdict_sink vs = {.ctx = &sink, .write = burn_write};
+				struct ls_policy_config pc = {
+					.fuel = fuels[fi], .default_verdict = LS_VERDICT_PASS,
+					.tick_interval_ns = (uint64_t)ivls[k], .log = quiet_log,
+					.guest_config = "tickburn", .guest_config_len = 8};
+				struct ls_policy *p;
+				if (ls_policy_new(&pc, &vs, &p, err, sizeof(err)) ||
+				    ls_policy_load_file(p, guest, err, sizeof(err))) {
+					printf("%s\n", err);
+					ls_hb_close(hb);
+					return;
+				}
+				ls_hb_set_health(hb, burn_health, p);
+				uint64_t enter0 = ls_hb_stats(hb)->failsafe_enter;
+				int64_t next_tick = ls_k_now().ns + ivls[k] / 2, first_burn_end = 0;
+				while (ls_hb_stats(hb)->failsafe_enter == enter0) {
+					ls_hb_poll(hb, 1);
+					if (ls_k_now().ns < next_tick)
+						continue;
+					int64_t t0 = ls_k_now().ns;
+					ls_policy_tick(p);
+					if (!first_burn_end) {
+						first_burn_end = ls_k_now().ns;
+						burn_sum += first_burn_end - t0;
+					}
+					next_tick += ivls[k];
+				}
+				struct ls_liveness l;
+				__u32 key = 0;
+				bpf_map_lookup_elem(ls_hb_liveness_fd(hb), &key, &l);
+				det_sum += (int64_t)l.entered_k - (int64_t)l.last_beat_k;
+				first_sum += (int64_t)l.entered_k - first_burn_end;
+				ls_hb_set_health(hb, NULL, NULL);
+				ls_policy_free(p);
+			}
+			printf("%-10lld %-6d %-12llu %-14.1f %-20.1f %-22.1f %.2fx\n",
+			       (long long)(ivls[k] / LS_NS_PER_MS), 3, (unsigned long long)fuels[fi],
+			       (double)burn_sum / trials / 1e6, (double)det_sum / trials / 1e6,
+			       (double)first_sum / trials / 1e6,
+			       silent_sum_ns[k] ? (double)det_sum / (double)silent_sum_ns[k] : 0.0);
+			ls_hb_close(hb);
+		}
+	printf("(means of 3 trials; \"after last good\" is what the watchdog measures, as in 4.: "
+	       "a guest that cannot tick is detected like an agent that does not answer, plus the "
+	       "time its burning blocked the loop)\n");
 }
 
 int main(int argc, char **argv)
@@ -338,6 +448,7 @@ int main(int argc, char **argv)
 	bench_sim_convergence();
 	bench_real_convergence();
 	bench_cpu_and_detect();
+	bench_stalled_guest();
 	(void)argc;
 	(void)argv;
 	return 0;

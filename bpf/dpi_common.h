@@ -1,6 +1,7 @@
-/* dpi_common.h - the per-CPU scratch the payload inspectors work in.
+/* dpi_common.h - the per-CPU scratch the payload inspectors work in (it also
+ * holds the packet path's clock and verdict caches, ls_clock.h and decide()).
  *
- * The payload is copied once (bpf_xdp_load_bytes / bpf_skb_load_bytes) into a
+ * The payload is copied (bpf_xdp_load_bytes / bpf_skb_load_bytes) into a
  * fixed buffer; inspectors read it through ls_b(), whose index mask keeps
  * every access inside the buffer whatever the packet claims, so the verifier
  * needs no packet-range proofs and a lying length can never read out of
@@ -23,12 +24,50 @@ struct ls_loop_st {
 	__u32 p, n, left, hops, lowest, state, flags, aux;
 };
 
+/* What the HTTP scan carries from one step to the next (dpi_http.h). */
+struct ls_http_scan {
+	__u32 i;     /* next byte */
+	__u32 state; /* H_* */
+	__u32 fl;    /* HF_* */
+	__u32 plen;  /* target bytes copied */
+	__u32 nlen;  /* Host bytes copied */
+	__u32 vpos;  /* offset of the LF ending the request line */
+};
+
+/* One per-CPU cache slot: the verdict record last read for a flow
+ * (lockstep.bpf.c, decide()), tagged by what makes it current. */
+struct ls_vcache {
+	__u64 flow_id;    /* the flow (instance) it was read for */
+	__u64 deadline_k; /* the record's deadline (0: none) */
+	__u32 gen;        /* verdict_gen when it was read (low 32 bits) */
+	__u32 jiffies;    /* the tick it was read in (low 32 bits) */
+	__u32 verdict;    /* LS_VERDICT_UNDECIDED when there was no record */
+	__u32 pad;
+};
+
+#define LS_VCACHE_SLOTS 512 /* per CPU; slot = flow_id mod slots */
+
+/* What an inspection needs besides the packet (lockstep.bpf.c,
+ * ls_inspect_xdp/tc: BPF functions take five arguments at most). */
+struct ls_dpi_job {
+	__u64 flow_id;
+	__u64 exact_k; /* K read exactly for this packet, or 0 */
+};
+
 struct ls_scratch {
 	struct ls_event ev; /* the event being built */
+	struct ls_dpi_job job;
+	__u64 clk_jiffies;  /* jiffy in which clk_k was read (ls_clock.h) */
+	__u64 clk_k;        /* clock K read at the first packet of that jiffy */
 	__u32 len;          /* payload bytes in buf */
 	__u32 more;         /* 1: the payload continues past buf */
-	struct ls_loop_st st;
+	union {
+		struct ls_loop_st st;
+		struct ls_http_scan http;
+	};
 	__u8 buf[LS_BUF_SZ];
+	__u8 buf_slack[8]; /* an 8-byte read may start at any index < LS_BUF_SZ */
+	struct ls_vcache vcache[LS_VCACHE_SLOTS];
 };
 
 enum ls_dpi_rc {

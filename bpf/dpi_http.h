@@ -1,29 +1,34 @@
 /* dpi_http.h - HTTP/1.x request line (method, first 128 bytes of the target)
  * and Host header (RFC 9112 3, RFC 9110 7.2).
  *
- * One pass over the bytes with a small state machine. Names are reported only
- * when the whole header block (up to the empty line) is in this packet;
- * otherwise the result is LS_DPI_R_PARTIAL with no names, since a header cut
- * by a segment boundary (or a segment we never see) could give a wrong name.
- * The request line is METHOD SP target SP ... "HTTP/1.x" CRLF; an empty target
- * (two spaces) reports the method and Host without a path. */
+ * Names are reported only when the whole header block (up to the empty line)
+ * is in this packet; otherwise the result is LS_DPI_R_PARTIAL with no names,
+ * since a header cut by a segment boundary (or a segment we never see) could
+ * give a wrong name. The request line is METHOD SP target SP ... "HTTP/1.x"
+ * CRLF; an empty target (two spaces) reports the method and Host without a
+ * path. Lines may end in CRLF or a bare LF.
+ *
+ * The scan reads the payload eight bytes at a time (ls_swar.h): each step of
+ * the loop either finds the next interesting byte of its state in one word --
+ * a LF in a line we skip, the end of the target, the end of the Host value --
+ * or consumes the whole word. A header block costs about one step per eight
+ * bytes instead of one per byte. */
 #ifndef LS_DPI_HTTP_H
 #define LS_DPI_HTTP_H
 
 #include "dpi_common.h"
 #include "bpf_loops.h"
+#include "ls_swar.h"
 
 #define LS_HTTP_PATH 128 /* bytes of the request target reported */
 
 enum {
-	H_TARGET,   /* in the request target */
-	H_VERSION,  /* after the target, up to LF */
-	H_LSTART,   /* at the start of a header line */
-	H_NAME,     /* in a header name */
-	H_HOST_WS,  /* after "Host:", skipping whitespace */
-	H_HOST,     /* in the Host value */
-	H_SKIP,     /* rest of an uninteresting line */
-	H_EOH,      /* CR of the empty line seen */
+	H_TARGET,  /* in the request target */
+	H_VERSION, /* after the target: find the LF ending the request line */
+	H_LSTART,  /* at the first byte of a header line */
+	H_HOST_WS, /* after "Host:", skipping blanks */
+	H_HOST,    /* in the Host value */
+	H_SKIP,    /* rest of an uninteresting line: find its LF */
 };
 
 enum {
@@ -34,11 +39,6 @@ enum {
 	HF_WS = 16,       /* whitespace after the Host value */
 	HF_HOST_BAD = 32, /* the Host value is not a name we report */
 };
-
-static __always_inline int ls_http_visible(__u8 c)
-{
-	return c > 0x20 && c < 0x7f;
-}
 
 /* The methods of RFC 9110 9.3 plus PATCH; anything else is not HTTP to us. */
 static __always_inline int ls_http_method(const struct ls_scratch *s, __u32 m)
@@ -66,22 +66,242 @@ static __always_inline int ls_http_method(const struct ls_scratch *s, __u32 m)
 #undef M3
 }
 
-__noinline int ls_dpi_http(struct ls_scratch *s)
+/* "host:" at the start of a line, the name in any case (w: its first bytes) */
+#define LS_HTTP_HOST_LO 0x74736f68ull /* "host", little-endian */
+
+/* Words a step of the scan reads at most (unrolled): a typical header line
+ * fits, so a step usually ends at the line's LF. */
+#define LS_HTTP_WORDS 4
+
+/* Looks for the LF ending the current line from h->i, up to
+ * LS_HTTP_WORDS words; returns 1 with h->i just past it, or 0 with h->i
+ * past the bytes read. */
+static __always_inline int ls_http_find_lf(const struct ls_scratch *s, __u32 len,
+					   struct ls_http_scan *h)
+{
+#pragma unroll
+	for (int j = 0; j < LS_HTTP_WORDS; j++) {
+		__u32 i = h->i;
+		if (i >= len)
+			return 0;
+		__u32 avail = len - i;
+		__u64 lf = ls_swar_eq(ls_w64(s, i), '\n') & ls_swar_valid(avail);
+		if (lf) {
+			__u32 k = ls_swar_first(lf);
+			if (h->state == H_VERSION)
+				h->vpos = i + k;
+			h->i = i + k + 1;
+			return 1;
+		}
+		h->i = i + (avail < 8 ? avail : 8);
+	}
+	return 0;
+}
+
+/* At the first byte of a header line: the empty line ends the block, the
+ * first "Host:" line is read, any other line is skipped. */
+static __always_inline void ls_http_line_start(const struct ls_scratch *s, __u32 len,
+					       struct ls_http_scan *h)
+{
+	__u32 i = h->i;
+	if (i >= len) {
+		h->state = H_LSTART;
+		return;
+	}
+	__u32 avail = len - i;
+	__u64 w = ls_w64(s, i);
+	__u8 c = (__u8)w;
+	if (c == '\n') {
+		h->fl |= HF_DONE; /* empty line: end of the header block */
+	} else if (c == '\r') {
+		if (avail < 2) {
+			h->i = len; /* the LF that may follow is not here */
+			return;
+		}
+		if ((__u8)(w >> 8) == '\n')
+			h->fl |= HF_DONE;
+		h->state = H_SKIP; /* CR then anything else: not the end */
+		h->i = i + 2;
+	} else if (!(h->fl & HF_HAVE_HOST) && avail >= 5 &&
+		   ((w | 0x20202020ull) & 0xffffffffull) == LS_HTTP_HOST_LO &&
+		   (__u8)(w >> 32) == ':') {
+		h->state = H_HOST_WS;
+		h->i = i + 5;
+	} else {
+		h->state = H_SKIP;
+		h->i = i + 1;
+	}
+}
+
+/* The request target: visible bytes up to the SP before the version, the
+ * first LS_HTTP_PATH of them copied. Returns -1 on a CR or LF in it. */
+static __always_inline int ls_http_target(struct ls_scratch *s, __u32 len, struct ls_http_scan *h)
+{
+	struct ls_event_dpi *d = &s->ev.u.dpi;
+#pragma unroll
+	for (int j = 0; j < LS_HTTP_WORDS; j++) {
+		__u32 i = h->i, plen = h->plen;
+		if (i >= len)
+			return 0;
+		__u32 avail = len - i, nv = avail < 8 ? avail : 8;
+		__u64 w = ls_w64(s, i);
+		__u64 bad = ~ls_swar_visible(w) & ls_swar_valid(avail);
+		__u32 k = bad ? ls_swar_first(bad) : nv;
+		if (k && plen < LS_HTTP_PATH) {
+			__u32 room = LS_HTTP_PATH - plen, take = k < room ? k : room;
+			ls_swar_put(d->path, LS_PATH_MAX, LS_HTTP_PATH - 1, plen, w, take);
+			plen += take;
+			if (take < k)
+				h->fl |= HF_TRUNC;
+		} else if (k) {
+			h->fl |= HF_TRUNC;
+		}
+		h->i = i + k;
+		h->plen = plen;
+		if (k == nv)
+			continue;
+		/* the first byte that is not visible ASCII */
+		__u8 c = (__u8)(w >> (8 * (k & 7)));
+		h->i = i + k + 1;
+		if (c == ' ') {
+			h->state = H_VERSION;
+			return 0;
+		}
+		if (c == '\r' || c == '\n')
+			return -1;
+		if (plen < LS_HTTP_PATH) {
+			h->fl |= HF_PATH_BAD;
+			d->path[plen & (LS_HTTP_PATH - 1)] = c;
+			h->plen = plen + 1;
+		} else {
+			h->fl |= HF_TRUNC;
+		}
+	}
+	return 0;
+}
+
+/* The Host value after "Host:": leading blanks skipped, visible bytes
+ * copied, trailing blanks trimmed; anything else makes it a name we do not
+ * report. Ends at the line's CR (then H_SKIP) or LF (then H_LSTART). */
+static __always_inline void ls_http_host(struct ls_scratch *s, __u32 len, struct ls_http_scan *h)
+{
+	struct ls_event_dpi *d = &s->ev.u.dpi;
+#pragma unroll
+	for (int j = 0; j < LS_HTTP_WORDS; j++) {
+		__u32 i = h->i, nlen = h->nlen;
+		if (i >= len)
+			return;
+		__u32 avail = len - i, nv = avail < 8 ? avail : 8;
+		__u64 w = ls_w64(s, i), vm = ls_swar_valid(avail);
+		if (h->state == H_HOST_WS) {
+			__u64 other = ~(ls_swar_eq(w, ' ') | ls_swar_eq(w, '\t')) & vm;
+			if (!other) {
+				h->i = i + nv;
+				continue;
+			}
+			__u32 k = ls_swar_first(other);
+			/* re-read the word from the first byte of the value */
+			i += k;
+			h->i = i;
+			h->state = H_HOST;
+			h->fl |= HF_HAVE_HOST;
+			if (i >= len)
+				return;
+			avail = len - i;
+			nv = avail < 8 ? avail : 8;
+			w = ls_w64(s, i);
+			vm = ls_swar_valid(avail);
+		}
+		__u64 bad = ~ls_swar_visible(w) & vm;
+		__u32 k = bad ? ls_swar_first(bad) : nv;
+		if (k) {
+			/* visible bytes: part of the name, unless after a blank
+			 * (inner whitespace) or past the name's room */
+			if ((h->fl & HF_WS) || nlen + k > LS_NAME_MAX - 1)
+				h->fl |= HF_HOST_BAD;
+			else if (!(h->fl & HF_HOST_BAD))
+				ls_swar_put(d->name, LS_NAME_MAX, LS_NAME_MAX - 1, nlen, w, k);
+			h->nlen = nlen + k > LS_NAME_MAX ? LS_NAME_MAX : nlen + k;
+		}
+		h->i = i + k;
+		if (k == nv)
+			continue;
+		__u8 c = (__u8)(w >> (8 * (k & 7)));
+		h->i = i + k + 1;
+		if (c == '\r') {
+			h->state = H_SKIP;
+			return;
+		}
+		if (c == '\n') {
+			h->state = H_LSTART;
+			return;
+		}
+		if (c == ' ' || c == '\t')
+			h->fl |= HF_WS; /* trailing whitespace is trimmed */
+		else
+			h->fl |= HF_HOST_BAD; /* control bytes, bytes >= 0x7f */
+	}
+}
+
+/* One step of the header scan, from and back to s->http. A global (so
+ * separately verified) function: the verifier checks it once for any state,
+ * and the loop calling it stays trivial. Returns 0 to go on, 1 when the scan
+ * is over (header block complete, or no more bytes), -1 for a CR or LF in
+ * the request target. */
+__noinline int ls_http_step(struct ls_scratch *s)
 {
 	if (!s)
-		return LS_DPI_R_NONE;
+		return 1;
 	__u32 len = s->len;
+	if (len > LS_BUF_SZ)
+		return 1;
+	struct ls_http_scan h = s->http;
+	if (h.i >= len || (h.fl & HF_DONE))
+		return 1;
+	if (h.state == H_TARGET) {
+		if (ls_http_target(s, len, &h))
+			return -1;
+	} else if (h.state == H_HOST_WS || h.state == H_HOST) {
+		ls_http_host(s, len, &h);
+	} else if (h.state == H_LSTART) {
+		ls_http_line_start(s, len, &h);
+	} else if (ls_http_find_lf(s, len, &h)) { /* H_VERSION, H_SKIP */
+		ls_http_line_start(s, len, &h);
+	}
+	s->http = h;
+	return 0;
+}
+
+/* The length of the request method at the start of s->buf (len bytes
+ * there), or 0 when the payload does not start like a request. Reads at
+ * most the first 16 bytes: inspect() runs it on a prefix before copying the
+ * rest of the payload. */
+static __always_inline __u32 ls_http_request_method(const struct ls_scratch *s, __u32 len)
+{
 	if (len > LS_BUF_SZ || len < 4)
-		return LS_DPI_R_NONE;
+		return 0;
 	__u32 m = 0;
 	for (; m < LS_METHOD_MAX - 1; m++) {
 		__u8 c = ls_b(s, m);
 		if (c == ' ')
 			break;
 		if (c < 'A' || c > 'Z')
-			return LS_DPI_R_NONE;
+			return 0;
 	}
 	if (m >= len || ls_b(s, m) != ' ' || !ls_http_method(s, m))
+		return 0;
+	return m;
+}
+
+__noinline int ls_dpi_http(struct ls_scratch *s)
+{
+	if (!s)
+		return LS_DPI_R_NONE;
+	__u32 len = s->len;
+	if (len > LS_BUF_SZ)
+		return LS_DPI_R_NONE;
+	__u32 m = ls_http_request_method(s, len);
+	if (!m)
 		return LS_DPI_R_NONE;
 
 	struct ls_event_dpi *d = &s->ev.u.dpi;
@@ -93,94 +313,20 @@ __noinline int ls_dpi_http(struct ls_scratch *s)
 			d->method[k] = ls_b(s, k);
 	d->method_len = m;
 
-	/* loop state in memory (see struct ls_loop_st): p = next byte,
-	 * n = host length, left = path length, hops = header-name position,
-	 * lowest = header name still matches "host", aux = version offset */
-	volatile struct ls_loop_st *st = &s->st;
-	st->p = m + 1;
-	st->state = H_TARGET;
-	st->n = st->left = st->hops = st->lowest = st->aux = st->flags = 0;
-	/* read back through the volatile pointer: the verifier then knows
-	 * nothing of these values, so the loop body is checked once for all
-	 * of them while they stay in registers at run time */
-	__u32 i = st->p, state = st->state, fl = st->flags, vpos = st->aux;
-	__u32 plen = st->left, nlen = st->n, hpos = st->hops, hmatch = st->lowest;
+	/* the scan state lives in s->http between steps (ls_http_step);
+	 * every step consumes at least one byte */
+	s->http.i = m + 1;
+	s->http.state = H_TARGET;
+	s->http.fl = s->http.plen = s->http.nlen = s->http.vpos = 0;
 	int it;
 	ls_for(it, 0, LS_BUF_SZ) {
-		if (i >= len)
-			break;
-		__u8 c = ls_b(s, i);
-		if (state == H_TARGET) {
-			if (c == ' ') {
-				state = H_VERSION;
-			} else if (c == '\r' || c == '\n') {
-				return LS_DPI_R_MALFORMED; /* no version: HTTP/0.9 */
-			} else if (plen < LS_HTTP_PATH) {
-				if (!ls_http_visible(c))
-					fl |= HF_PATH_BAD;
-				d->path[plen & (LS_HTTP_PATH - 1)] = c;
-				plen++;
-			} else {
-				fl |= HF_TRUNC;
-			}
-		} else if (state == H_VERSION) {
-			if (c == '\n') {
-				state = H_LSTART;
-				vpos = i;
-			}
-		} else if (state == H_LSTART) {
-			if (c == '\r') {
-				state = H_EOH;
-			} else if (c == '\n') {
-				fl |= HF_DONE;
-			} else {
-				state = H_NAME;
-				hpos = 1;
-				hmatch = (c | 0x20) == 'h';
-			}
-		} else if (state == H_NAME) {
-			if (c == ':') {
-				state = (hmatch && hpos == 4 && !(fl & HF_HAVE_HOST)) ? H_HOST_WS : H_SKIP;
-			} else if (c == '\n') {
-				state = H_LSTART;
-			} else {
-				if (hpos == 1)
-					hmatch = hmatch && (c | 0x20) == 'o';
-				else if (hpos == 2)
-					hmatch = hmatch && (c | 0x20) == 's';
-				else if (hpos == 3)
-					hmatch = hmatch && (c | 0x20) == 't';
-				if (hpos < 8)
-					hpos++;
-			}
-		} else if (state == H_HOST_WS && (c == ' ' || c == '\t')) {
-			/* leading whitespace */
-		} else if (state == H_HOST_WS || state == H_HOST) {
-			state = H_HOST;
-			fl |= HF_HAVE_HOST;
-			if (c == '\r' || c == '\n') {
-				state = c == '\n' ? H_LSTART : H_SKIP;
-			} else if (c == ' ' || c == '\t') {
-				fl |= HF_WS; /* trailing whitespace is trimmed */
-			} else if (!ls_http_visible(c) || (fl & HF_WS) || nlen >= LS_NAME_MAX - 1) {
-				fl |= HF_HOST_BAD; /* control bytes, inner blanks, too long */
-			} else {
-				d->name[nlen & (LS_NAME_MAX - 1)] = c;
-				nlen++;
-			}
-		} else if (state == H_SKIP) {
-			if (c == '\n')
-				state = H_LSTART;
-		} else { /* H_EOH */
-			if (c == '\n')
-				fl |= HF_DONE;
-			else
-				state = H_SKIP;
-		}
-		i++;
-		if (fl & HF_DONE)
+		int rc = ls_http_step(s);
+		if (rc < 0)
+			return LS_DPI_R_MALFORMED; /* no version: HTTP/0.9 */
+		if (rc)
 			break;
 	}
+	__u32 fl = s->http.fl, plen = s->http.plen, nlen = s->http.nlen, vpos = s->http.vpos;
 	if (!(fl & HF_DONE)) {
 		__builtin_memset(d->method, 0, sizeof(d->method));
 		__builtin_memset(d->path, 0, sizeof(d->path));

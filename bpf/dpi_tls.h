@@ -18,6 +18,16 @@ static __always_inline int ls_sni_byte_ok(__u8 c)
 	return c > 0x20 && c < 0x7f;
 }
 
+/* 1 when the first len bytes of s->buf start a handshake record holding a
+ * ClientHello. Reads the first 6 bytes only: inspect() runs it on a prefix
+ * before copying the rest of the payload. */
+static __always_inline int ls_tls_client_hello(const struct ls_scratch *s, __u32 len)
+{
+	if (len < 6 || ls_b(s, 0) != 0x16 || ls_b(s, 1) != 3 || ls_b(s, 2) > 4)
+		return 0;
+	return ls_b(s, 5) == 1; /* ClientHello */
+}
+
 __noinline int ls_dpi_tls(struct ls_scratch *s)
 {
 	if (!s)
@@ -25,9 +35,7 @@ __noinline int ls_dpi_tls(struct ls_scratch *s)
 	__u32 len = s->len;
 	if (len > LS_BUF_SZ)
 		return LS_DPI_R_NONE;
-	if (len < 6 || ls_b(s, 0) != 0x16 || ls_b(s, 1) != 3 || ls_b(s, 2) > 4)
-		return LS_DPI_R_NONE;
-	if (ls_b(s, 5) != 1) /* not a ClientHello */
+	if (!ls_tls_client_hello(s, len))
 		return LS_DPI_R_NONE;
 	__u32 rec_len = ls_be16(s, 3);
 	if (len < 9 || 5 + rec_len > len || s->more)

@@ -28,6 +28,7 @@
 #include "dpi_http.h"
 #include "dpi_tls.h"
 #include "dpi_dns.h"
+#include "ls_clock.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -52,17 +53,32 @@ struct {
 	__type(value, struct ls_config);
 } config SEC(".maps");
 
+/* bumped by every verdict writer (wire.h); validates the verdict cache */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, LS_VERDICT_GEN_MAP_FLAGS);
+	__type(key, __u32);
+	__type(value, __u64);
+} verdict_gen SEC(".maps");
+
 /* liveness, counters, events: shared with the other object */
 #include "shared_maps.h"
 
 /* Per-CPU working memory: the event under construction and the payload copy
- * (too big for the 512-byte BPF stack). Not state: nothing survives a packet. */
+ * (too big for the 512-byte BPF stack), and two caches that outlive a packet
+ * but are not state -- the clock of ls_clock.h and the verdict cache of
+ * decide(): a fresh map simply starts them again. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct ls_scratch);
 } scratch SEC(".maps");
+
+/* What an unwritten config map means: every field zero (defaults apply).
+ * In .rodata, so the fallback costs no per-packet stack clearing. */
+static const struct ls_config ls_config_default;
 
 static __always_inline __u64 *counter(__u32 idx)
 {
@@ -100,23 +116,18 @@ static __always_inline void ev_init(struct ls_event *ev, __u16 kind, const struc
 	}
 }
 
-/* Canonical key: the (address, port) endpoint that sorts lower is `lo`.
- * Returns the packet's direction. */
+/* Canonical key: the (address, port) endpoint that sorts lower is `lo`
+ * (addresses compared as 128-bit big-endian numbers, i.e. memcmp order, in
+ * two 64-bit halves). Returns the packet's direction. */
 static __always_inline __u8 make_key(const struct ls_pkt *p, struct ls_flow_key *k)
 {
-	int cmp = 0;
-#pragma unroll
-	for (int i = 0; i < 4; i++) {
-		if (cmp)
-			break;
-		__u32 a = bpf_ntohl(p->saddr[i]), b = bpf_ntohl(p->daddr[i]);
-		if (a != b)
-			cmp = a < b ? -1 : 1;
-	}
-	if (!cmp && p->sport != p->dport)
-		cmp = p->sport < p->dport ? -1 : 1;
-	__u8 dir = cmp <= 0 ? LS_DIR_LO_TO_HI : LS_DIR_HI_TO_LO;
-	if (dir == LS_DIR_LO_TO_HI) {
+	__u64 s0 = __builtin_bswap64(((const __u64 *)p->saddr)[0]);
+	__u64 d0 = __builtin_bswap64(((const __u64 *)p->daddr)[0]);
+	__u64 s1 = __builtin_bswap64(((const __u64 *)p->saddr)[1]);
+	__u64 d1 = __builtin_bswap64(((const __u64 *)p->daddr)[1]);
+	int lo = s0 != d0 ? s0 < d0 : s1 != d1 ? s1 < d1 : p->sport <= p->dport;
+	__u8 dir = lo ? LS_DIR_LO_TO_HI : LS_DIR_HI_TO_LO;
+	if (lo) {
 		__builtin_memcpy(k->lo_addr, p->saddr, 16);
 		__builtin_memcpy(k->hi_addr, p->daddr, 16);
 		k->lo_port = p->sport;
@@ -173,8 +184,9 @@ static __always_inline int parse_packet(void *data, void *data_end, struct ls_pk
 }
 
 /* Fail-safe: stale liveness (mode != OFF) means the policy side is silent.
- * The transition is claimed with a compare-and-swap so that one CPU reports
- * it once. */
+ * `now` is the cached clock (ls_clock.h): when the timeout is too close to
+ * call with it, K is read exactly. The transition is claimed with a
+ * compare-and-swap so that one CPU reports it once. */
 static __always_inline int failsafe_check(__u64 now, struct ls_scratch *s, __u32 *mode)
 {
 	__u32 zero = 0;
@@ -184,11 +196,14 @@ static __always_inline int failsafe_check(__u64 now, struct ls_scratch *s, __u32
 		return 0;
 	}
 	*mode = l->mode;
-	__u64 beat = l->last_beat_k;
-	int stale = now > beat && now - beat > l->detect_timeout_ns;
+	__u64 beat = l->last_beat_k, timeout = l->detect_timeout_ns;
+	if (ls_clock_near(now, beat + timeout))
+		now = ls_clock_exact(s);
+	int stale = now > beat && now - beat > timeout;
 	__u32 was = l->in_failsafe;
 	if ((__u32)stale != was &&
 	    __sync_val_compare_and_swap(&l->in_failsafe, was, (__u32)stale) == was) {
+		now = ls_clock_exact(s);
 		l->entered_k = now;
 		count(stale ? LS_CNT_FAILSAFE_ENTER : LS_CNT_FAILSAFE_LEAVE);
 		ev_init(&s->ev, LS_EV_FAILSAFE, 0, 0, 0, 0, now);
@@ -212,50 +227,107 @@ static __always_inline int icmp_control(const struct ls_pkt *p)
 	return 0;
 }
 
-/* The verdict for this packet (pass or drop). */
+/* What decide() found: the verdict, and for a drop the rule behind it (the
+ * counter it is charged to). */
+enum ls_decision {
+	LS_DEC_PASS = 0,
+	LS_DEC_DROP_VERDICT,  /* a drop verdict (in force, or honoured in fail-safe) */
+	LS_DEC_DROP_DEFAULT,  /* the drop default for an undecided flow */
+	LS_DEC_DROP_FAILSAFE, /* fail-closed fail-safe for an undecided flow */
+};
+
+/* The verdict record of a flow, through the per-CPU cache: one 40-byte-key
+ * hash lookup less per packet for a flow whose verdict has not changed. A
+ * slot is trusted only for the same flow (flow_id: a new connection on the
+ * 5-tuple misses), the same verdict_gen (no verdict written since), the same
+ * tick (bounds a writer that does not bump verdict_gen) and a deadline
+ * further than the clock slack (expiry is always decided on the map, with K
+ * read exactly). Returns 1 on a hit, with *v and *deadline filled. */
+static __always_inline int vcache_get(struct ls_scratch *s, const struct ls_flow *f, __u32 gen,
+				      __u64 now, __u32 *v, __u64 *deadline)
+{
+	struct ls_vcache *c = &s->vcache[f->flow_id & (LS_VCACHE_SLOTS - 1)];
+	if (c->flow_id != f->flow_id || c->gen != gen || c->jiffies != (__u32)s->clk_jiffies)
+		return 0;
+	if (c->deadline_k && (c->deadline_k <= now || ls_clock_near(now, c->deadline_k)))
+		return 0;
+	*v = c->verdict;
+	*deadline = c->deadline_k;
+	return 1;
+}
+
+static __always_inline void vcache_put(struct ls_scratch *s, const struct ls_flow *f, __u32 gen,
+				       __u32 v, __u64 deadline)
+{
+	struct ls_vcache *c = &s->vcache[f->flow_id & (LS_VCACHE_SLOTS - 1)];
+	c->flow_id = f->flow_id;
+	c->gen = gen;
+	c->jiffies = (__u32)s->clk_jiffies;
+	c->verdict = v;
+	c->deadline_k = deadline;
+}
+
+/* The verdict for this packet. `now` is the cached clock: a deadline it
+ * cannot call is checked against K read exactly. */
 static __always_inline __u32 decide(const struct ls_flow_key *key, const struct ls_pkt *p,
 				    __u8 dir, struct ls_flow *f, const struct ls_config *cfg,
 				    __u64 now, struct ls_scratch *s)
 {
-	__u32 mode = 0;
+	__u32 mode = 0, zero = 0;
 	int fs = failsafe_check(now, s, &mode);
 	__u32 v = LS_VERDICT_UNDECIDED;
-	struct ls_verdict_rec *vr = bpf_map_lookup_elem(&verdicts, key);
-	if (vr) {
-		v = vr->verdict;
-		if (vr->deadline_k && now > vr->deadline_k) {
+	__u64 deadline = 0, *genp = bpf_map_lookup_elem(&verdict_gen, &zero);
+	/* read before the map: a write after this point changes it again */
+	__u32 gen = genp ? (__u32)*genp : 0;
+	if (!vcache_get(s, f, gen, now, &v, &deadline)) {
+		struct ls_verdict_rec *vr = bpf_map_lookup_elem(&verdicts, key);
+		v = vr ? vr->verdict : LS_VERDICT_UNDECIDED;
+		deadline = vr ? vr->deadline_k : 0;
+		if (deadline && ls_clock_near(now, deadline))
+			now = ls_clock_exact(s);
+		if (vr && deadline && now > deadline) {
 			if (fs) {
 				count(LS_CNT_FAILSAFE_HONOURED);
 			} else {
-				ev_init(&s->ev, LS_EV_VERDICT_EXPIRED, key, p, dir, f->flow_id, now);
-				s->ev.u.expired.deadline_k = vr->deadline_k;
+				ev_init(&s->ev, LS_EV_VERDICT_EXPIRED, key, p, dir, f->flow_id,
+					ls_clock_exact(s));
+				s->ev.u.expired.deadline_k = deadline;
 				s->ev.u.expired.verdict = v;
 				bpf_map_delete_elem(&verdicts, key);
 				count(LS_CNT_VERDICT_EXPIRED);
 				emit(&s->ev);
 				v = LS_VERDICT_UNDECIDED;
+				deadline = 0;
 			}
 		}
+		vcache_put(s, f, gen, v, deadline);
 	}
-	if (v == LS_VERDICT_PASS || v == LS_VERDICT_DROP)
-		return v;
+	if (v == LS_VERDICT_PASS)
+		return LS_DEC_PASS;
+	if (v == LS_VERDICT_DROP)
+		return LS_DEC_DROP_VERDICT;
 	/* The network's own signalling is never a policy flow: neighbour
 	 * discovery (without it IPv6 stops working under a drop default) and
 	 * ICMP errors (path MTU discovery, unreachables for allowed flows). */
 	if (icmp_control(p))
-		return LS_VERDICT_PASS;
+		return LS_DEC_PASS;
 	/* Undecided. A flow that has passed before keeps passing: neither an
 	 * expired verdict nor a drop default ever cuts a live connection --
-	 * unless the deployment asked for expiry to mean revocation. */
-	if (f->last_verdict == LS_VERDICT_PASS && cfg->expiry_mode != LS_EXPIRY_STRICT) {
+	 * unless the deployment asked for expiry to mean revocation. Even
+	 * then a TCP connection that passed and has ended (FIN both ways or
+	 * RST, its verdict forgotten with it) passes its teardown: dropping
+	 * the last FIN/ACK would leave the peers retransmitting FINs for
+	 * minutes. A new connection on the 5-tuple (SYN) is a new flow. */
+	if (f->last_verdict == LS_VERDICT_PASS &&
+	    (cfg->expiry_mode != LS_EXPIRY_STRICT || f->state == LS_FLOW_CLOSED)) {
 		count(LS_CNT_STICKY_PASS);
-		return LS_VERDICT_PASS;
+		return LS_DEC_PASS;
 	}
 	if (fs) {
 		count(LS_CNT_FAILSAFE_DEFAULT);
-		return mode == LS_FAILSAFE_DROP ? LS_VERDICT_DROP : LS_VERDICT_PASS;
+		return mode == LS_FAILSAFE_DROP ? LS_DEC_DROP_FAILSAFE : LS_DEC_PASS;
 	}
-	return cfg->default_verdict == LS_VERDICT_DROP ? LS_VERDICT_DROP : LS_VERDICT_PASS;
+	return cfg->default_verdict == LS_VERDICT_DROP ? LS_DEC_DROP_DEFAULT : LS_DEC_PASS;
 }
 
 /* DNS ports: DNS, mDNS (RFC 6762), LLMNR (RFC 4795). */
@@ -264,10 +336,42 @@ static __always_inline int dns_port(__u16 port)
 	return port == 53 || port == 5353 || port == 5355;
 }
 
-/* Copies the payload into s->buf and runs the inspector it looks like. */
-static __always_inline void inspect(void *ctx, int is_xdp, const struct ls_flow_key *key,
-				    const struct ls_pkt *p, __u8 dir, __u64 flow_id, __u64 now,
-				    struct ls_scratch *s)
+/* bytes inspect() looks at before deciding whether a payload longer than
+ * LS_DPI_SPLIT is worth copying (shorter ones are copied at once: deciding
+ * first would cost more than the bytes it saves) */
+#define LS_DPI_HEAD 16
+#define LS_DPI_SPLIT 256
+
+static __always_inline long load_payload(void *ctx, int is_xdp, __u32 off, void *to, __u32 len)
+{
+	return is_xdp ? bpf_xdp_load_bytes(ctx, off, to, len) : bpf_skb_load_bytes(ctx, off, to, len);
+}
+
+/* The first LS_DPI_HEAD payload bytes into s->buf: read straight from the
+ * packet when they are in its linear part (no helper call), else copied. */
+static __always_inline long load_head(void *ctx, int is_xdp, void *data, void *data_end,
+				      __u32 off, struct ls_scratch *s)
+{
+	if (off <= LS_L4_OFF_MAX + 60) { /* bounded, for the verifier */
+		__u64 *h = data + off;
+		if ((void *)(h + 2) <= data_end) {
+			__u64 w0 = h[0], w1 = h[1];
+			__builtin_memcpy(s->buf, &w0, 8);
+			__builtin_memcpy(s->buf + 8, &w1, 8);
+			return 0;
+		}
+	}
+	return load_payload(ctx, is_xdp, off, s->buf, LS_DPI_HEAD);
+}
+
+/* Copies the payload into s->buf and runs the inspector it looks like.
+ * Which one is decided from the ports and, for a long payload, from its
+ * first LS_DPI_HEAD bytes -- exactly the checks the inspectors start with --
+ * so a long payload none of them wants (a response, another protocol) costs
+ * no copy of the packet and no event set-up. */
+static __always_inline void inspect(void *ctx, int is_xdp, void *data, void *data_end,
+				    const struct ls_flow_key *key, const struct ls_pkt *p,
+				    __u8 dir, __u64 flow_id, __u64 exact_k, struct ls_scratch *s)
 {
 	__u32 len = p->pay_len;
 	s->more = len > LS_BUF_SZ;
@@ -275,32 +379,43 @@ static __always_inline void inspect(void *ctx, int is_xdp, const struct ls_flow_
 		len = LS_BUF_SZ;
 	if (len < 1)
 		return;
-	s->len = len;
-	long err = is_xdp ? bpf_xdp_load_bytes(ctx, p->pay_off, s->buf, len)
-			  : bpf_skb_load_bytes(ctx, p->pay_off, s->buf, len);
-	if (err)
+	int dns = -1; /* the DNS base (2: TCP length prefix), or -1 */
+	if (p->proto == IPPROTO_UDP && (dns_port(p->sport) || dns_port(p->dport)))
+		dns = 0;
+	else if (p->proto == IPPROTO_TCP && (p->sport == 53 || p->dport == 53))
+		dns = 2;
+	else if (p->proto != IPPROTO_TCP) {
+		count(LS_CNT_DPI_NONE);
 		return;
-	ev_init(&s->ev, LS_EV_DPI, key, p, dir, flow_id, now);
-
-	int rc = LS_DPI_R_NONE, which = 0;
-	__u8 c0 = s->buf[0];
-	if (p->proto == IPPROTO_UDP) {
-		if (dns_port(p->sport) || dns_port(p->dport)) {
-			rc = ls_dpi_dns(s, 0);
-			which = LS_CNT_DPI_DNS;
-		}
-	} else if (p->proto == IPPROTO_TCP) {
-		if (p->sport == 53 || p->dport == 53) {
-			rc = ls_dpi_dns(s, 2);
-			which = LS_CNT_DPI_DNS;
-		} else if (c0 == 0x16) {
-			rc = ls_dpi_tls(s);
-			which = LS_CNT_DPI_TLS;
-		} else if (c0 >= 'A' && c0 <= 'Z') {
-			rc = ls_dpi_http(s);
-			which = LS_CNT_DPI_HTTP;
-		}
 	}
+	int head = dns < 0 && len > LS_DPI_SPLIT; /* decide on the head first */
+	if (head ? load_head(ctx, is_xdp, data, data_end, p->pay_off, s)
+		 : load_payload(ctx, is_xdp, p->pay_off, s->buf, len))
+		return;
+	/* the inspector: by port for DNS, else by the first byte; a long
+	 * payload must also pass that inspector's own first checks */
+	int which = 0;
+	__u8 c0 = s->buf[0];
+	if (dns >= 0)
+		which = LS_CNT_DPI_DNS;
+	else if (c0 == 0x16 && (!head || ls_tls_client_hello(s, LS_DPI_HEAD)))
+		which = LS_CNT_DPI_TLS;
+	else if (c0 >= 'A' && c0 <= 'Z' && (!head || ls_http_request_method(s, LS_DPI_HEAD)))
+		which = LS_CNT_DPI_HTTP;
+	if (!which) {
+		count(LS_CNT_DPI_NONE);
+		return;
+	}
+	if (head && load_payload(ctx, is_xdp, p->pay_off, s->buf, len))
+		return;
+	s->len = len;
+	/* stamped exactly: with the K this packet already read exactly (its
+	 * flow's creation), or read now */
+	ev_init(&s->ev, LS_EV_DPI, key, p, dir, flow_id, exact_k ? exact_k : ls_clock_exact(s));
+
+	int rc = which == LS_CNT_DPI_DNS ? ls_dpi_dns(s, dns)
+		 : which == LS_CNT_DPI_TLS ? ls_dpi_tls(s)
+					   : ls_dpi_http(s);
 	if (rc == LS_DPI_R_FOUND) {
 		count(which);
 		emit(&s->ev);
@@ -321,6 +436,31 @@ static __always_inline void inspect(void *ctx, int is_xdp, const struct ls_flow_
 	}
 }
 
+/* inspect() as global functions, one per context type: each is verified
+ * once for any packet, rather than inline at both call sites with every
+ * path of handle() that leads there -- which is what keeps the program well
+ * within the verifier's budget. p and key are the caller's; the flow id and
+ * the exact K (0 if none was read) come in s->job (five arguments at most). */
+__noinline int ls_inspect_xdp(struct xdp_md *ctx, const struct ls_pkt *p,
+			      const struct ls_flow_key *key, __u32 dir, struct ls_scratch *s)
+{
+	if (!ctx || !p || !key || !s)
+		return 0;
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	inspect(ctx, 1, data, data_end, key, p, dir & 1, s->job.flow_id, s->job.exact_k, s);
+	return 0;
+}
+
+__noinline int ls_inspect_tc(struct __sk_buff *skb, const struct ls_pkt *p,
+			     const struct ls_flow_key *key, __u32 dir, struct ls_scratch *s)
+{
+	if (!skb || !p || !key || !s)
+		return 0;
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
+	inspect(skb, 0, data, data_end, key, p, dir & 1, s->job.flow_id, s->job.exact_k, s);
+	return 0;
+}
+
 static __always_inline void flow_end(struct ls_flow *f, const struct ls_flow_key *key,
 				     const struct ls_pkt *p, __u8 dir, __u32 reason, __u64 now,
 				     struct ls_scratch *s)
@@ -332,8 +472,15 @@ static __always_inline void flow_end(struct ls_flow *f, const struct ls_flow_key
 	s->ev.u.end.bytes[0] = f->bytes[0];
 	s->ev.u.end.bytes[1] = f->bytes[1];
 	/* The verdict belonged to this connection: a later one reusing the
-	 * 5-tuple must be announced and decided afresh, not inherit it. */
-	bpf_map_delete_elem(&verdicts, key);
+	 * 5-tuple must be announced and decided afresh, not inherit it; and
+	 * no CPU's verdict cache may go on serving it to the flow's last
+	 * packets. */
+	if (!bpf_map_delete_elem(&verdicts, key)) {
+		__u32 zero = 0;
+		__u64 *gen = bpf_map_lookup_elem(&verdict_gen, &zero);
+		if (gen)
+			__sync_fetch_and_add(gen, 1);
+	}
 	count(LS_CNT_FLOW_END);
 	emit(&s->ev);
 }
@@ -358,29 +505,36 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 		count(LS_CNT_PASS);
 		return 1;
 	}
-	struct ls_config defcfg = {}, *cfg = bpf_map_lookup_elem(&config, &zero);
+	const struct ls_config *cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg || cfg->version == 0)
-		cfg = &defcfg;
-	__u64 idle = cfg->idle_timeout_ns ? cfg->idle_timeout_ns : LS_IDLE_TIMEOUT_NS_DEFAULT;
-	__u32 dpi_max = cfg->dpi_max_pkts ? cfg->dpi_max_pkts : LS_DPI_MAX_PKTS_DEFAULT;
+		cfg = &ls_config_default;
 
-	struct ls_flow_key key = {};
+	struct ls_flow_key key __attribute__((aligned(8))) = {};
 	__u8 dir = make_key(&p, &key);
-	__u64 now = bpf_ktime_get_boot_ns();
+	__u64 now = ls_clock(s); /* at most a tick old: see ls_clock.h */
 
+	__u64 exact_k = 0; /* K, when this packet has read it exactly */
 	struct ls_flow *f = bpf_map_lookup_elem(&flows, &key);
-	if (f && now > f->last_seen_k && now - f->last_seen_k > idle) {
-		if (f->state != LS_FLOW_CLOSED)
-			flow_end(f, &key, &p, dir, LS_END_IDLE, now, s);
-		f = 0;
-	} else if (f && f->state == LS_FLOW_CLOSED && p.proto == IPPROTO_TCP &&
-		   (p.tcp_flags & (LS_TCP_SYN | LS_TCP_ACK)) == LS_TCP_SYN) {
-		f = 0; /* a new connection reusing the 5-tuple */
+	if (f) {
+		__u64 idle = cfg->idle_timeout_ns ? cfg->idle_timeout_ns
+						  : LS_IDLE_TIMEOUT_NS_DEFAULT;
+		if (now > f->last_seen_k && now - f->last_seen_k > idle) {
+			if (f->state != LS_FLOW_CLOSED)
+				flow_end(f, &key, &p, dir, LS_END_IDLE, ls_clock_exact(s), s);
+			f = 0;
+		} else if (f->state == LS_FLOW_CLOSED && p.proto == IPPROTO_TCP &&
+			   (p.tcp_flags & (LS_TCP_SYN | LS_TCP_ACK)) == LS_TCP_SYN) {
+			f = 0; /* a new connection reusing the 5-tuple */
+		}
 	}
 	if (!f) {
+		/* a new flow: stamped with K read exactly, which also brings
+		 * the cached clock up to it (last_seen_k >= first_seen_k) */
+		now = exact_k = ls_clock_exact(s);
 		__u64 *ctr = counter(LS_CNT_FLOW_NEW);
 		struct ls_flow nf = {};
 		nf.first_seen_k = now;
+		nf.last_seen_k = now;
 		nf.init_dir = dir;
 		if (ctr) {
 			(*ctr)++;
@@ -402,23 +556,25 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 		emit(&s->ev);
 	}
 
-	f->last_seen_k = now;
+	/* another CPU's cached clock may be behind this flow's last packet */
+	if (now > f->last_seen_k)
+		f->last_seen_k = now;
 	f->pkts[dir & 1]++;
 	f->bytes[dir & 1] += frame_len;
-	f->tcp_flags[dir & 1] |= p.tcp_flags;
 	if (p.proto == IPPROTO_TCP) {
-		if (p.tcp_flags & LS_TCP_RST) {
-			if (f->state != LS_FLOW_CLOSED) {
+		f->tcp_flags[dir & 1] |= p.tcp_flags;
+		if (p.tcp_flags & (LS_TCP_RST | LS_TCP_FIN)) {
+			if (f->state == LS_FLOW_CLOSED) {
+				/* ended already: the last ACK, a stray RST */
+			} else if ((p.tcp_flags & LS_TCP_RST) ||
+				   ((f->tcp_flags[0] & LS_TCP_FIN) && (f->tcp_flags[1] & LS_TCP_FIN))) {
 				f->state = LS_FLOW_CLOSED;
-				flow_end(f, &key, &p, dir, LS_END_RST, now, s);
+				flow_end(f, &key, &p, dir,
+					 p.tcp_flags & LS_TCP_RST ? LS_END_RST : LS_END_FIN,
+					 ls_clock_exact(s), s);
+			} else {
+				f->state = LS_FLOW_CLOSING;
 			}
-		} else if ((f->tcp_flags[0] & LS_TCP_FIN) && (f->tcp_flags[1] & LS_TCP_FIN)) {
-			if (f->state != LS_FLOW_CLOSED) {
-				f->state = LS_FLOW_CLOSED;
-				flow_end(f, &key, &p, dir, LS_END_FIN, now, s);
-			}
-		} else if (p.tcp_flags & LS_TCP_FIN) {
-			f->state = LS_FLOW_CLOSING;
 		} else if (f->state == LS_FLOW_NEW && dir != f->init_dir) {
 			f->state = LS_FLOW_ESTABLISHED;
 		}
@@ -426,36 +582,40 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 		f->state = LS_FLOW_ESTABLISHED;
 	}
 
-	__u32 v = decide(&key, &p, dir, f, cfg, now, s);
+	__u32 dec = decide(&key, &p, dir, f, cfg, now, s);
+	__u32 v = dec == LS_DEC_PASS ? LS_VERDICT_PASS : LS_VERDICT_DROP;
 
 	/* per-packet tracing (lockstep trace level), for the filtered flows only */
 	if (cfg->trace_level && (!cfg->trace_port || p.sport == cfg->trace_port ||
 				 p.dport == cfg->trace_port) &&
 	    (!cfg->trace_proto || p.proto == cfg->trace_proto)) {
-		ev_init(&s->ev, LS_EV_TRACE, &key, &p, dir, f->flow_id, now);
+		ev_init(&s->ev, LS_EV_TRACE, &key, &p, dir, f->flow_id, ls_clock_exact(s));
 		s->ev.u.trace.verdict = v;
 		s->ev.u.trace.frame_len = frame_len;
 		s->ev.u.trace.tcp_flags = p.tcp_flags;
 		emit(&s->ev);
 	}
 
-	if (p.pay_len && (dpi_max == LS_DPI_ALWAYS || f->dpi_pkts < dpi_max)) {
-		if (f->dpi_pkts < 255)
-			f->dpi_pkts++;
-		inspect(ctx, is_xdp, &key, &p, dir, f->flow_id, now, s);
+	if (p.pay_len) {
+		__u32 dpi_max = cfg->dpi_max_pkts ? cfg->dpi_max_pkts : LS_DPI_MAX_PKTS_DEFAULT;
+		if (dpi_max == LS_DPI_ALWAYS || f->dpi_pkts < dpi_max) {
+			if (f->dpi_pkts < 255)
+				f->dpi_pkts++;
+			s->job.flow_id = f->flow_id;
+			s->job.exact_k = exact_k;
+			if (is_xdp)
+				ls_inspect_xdp(ctx, &p, &key, dir, s);
+			else
+				ls_inspect_tc(ctx, &p, &key, dir, s);
+		}
 	}
 
-	f->last_verdict = v;
-	if (v == LS_VERDICT_DROP) {
-		/* which rule dropped it, for the counters */
-		struct ls_verdict_rec *vr = bpf_map_lookup_elem(&verdicts, &key);
-		struct ls_liveness *l = bpf_map_lookup_elem(&liveness, &zero);
-		if (vr && vr->verdict == LS_VERDICT_DROP)
-			count(LS_CNT_DROP_VERDICT);
-		else if (l && l->in_failsafe)
-			count(LS_CNT_DROP_FAILSAFE);
-		else
-			count(LS_CNT_DROP_DEFAULT);
+	if (f->last_verdict != v)
+		f->last_verdict = v;
+	if (dec != LS_DEC_PASS) {
+		count(dec == LS_DEC_DROP_VERDICT   ? LS_CNT_DROP_VERDICT
+		      : dec == LS_DEC_DROP_FAILSAFE ? LS_CNT_DROP_FAILSAFE
+						    : LS_CNT_DROP_DEFAULT);
 		return 0;
 	}
 	count(LS_CNT_PASS);

@@ -20,10 +20,10 @@ enum ls_parse_rc {
 #define LS_L4_OFF_MAX 512  /* L3 header incl. options/extension chain */
 
 /* One parsed packet. Addresses in network order, IPv4 as ::ffff:a.b.c.d. */
-struct ls_pkt {
-	__u32 frame_len; /* whole frame, incl. non-linear parts (set by caller) */
-	__u32 saddr[4];
+struct __attribute__((aligned(8))) ls_pkt {
+	__u32 saddr[4]; /* first: 8-byte aligned for the key comparison */
 	__u32 daddr[4];
+	__u32 frame_len; /* whole frame, incl. non-linear parts (set by caller) */
 	__u32 l4_off;   /* offset of the L4 header from the frame start */
 	__u32 l4_end;   /* end of the IP payload (IP length, not frame length) */
 	__u32 pay_off;  /* L4 payload offset */

@@ -13,9 +13,23 @@
  * falls back to undecided instead of passing forever. That refresh is the
  * pattern whose timing the clock mapping protects (docs/clock.md).
  *
+ * For a deny-by-default data plane (lockstep run --default-verdict drop
+ * --expiry strict), where a TTL is a lease:
+ *   handshake_ttl_ms=N  every new flow passes for N ms, so that its
+ *                       handshake and first request reach the DPI, which
+ *                       then decides (0, the default: new flows get the
+ *                       data plane's default until the DPI decides)
+ *   expired=revoke      an allowed flow whose TTL ran out before on_tick
+ *                       refreshed it has lost its lease: it is dropped
+ *                       (drop_ttl_ms) and stays dropped, even if the DPI
+ *                       sees it again; the client must connect anew.
+ *   expired=renew       (default) it is re-allowed at once, and counted.
+ * Either way aigw_expired_while_active_total counts such flows.
+ *
  * Configuration, e.g.:
  *   "hosts=api.example.com|*.llm.internal quota_chat=5 quota_embeddings=20
  *    window_ms=60000 ttl_ms=3000 drop_ttl_ms=10000"
+ *   "hosts=api.example.com ttl_ms=1500 handshake_ttl_ms=5000 expired=revoke"
  */
 #include <lockstep/guest.h>
 
@@ -37,11 +51,13 @@ static char hosts[MAX_HOSTS][HOST_MAX];
 static uint32_t host_len[MAX_HOSTS], nhosts;
 static uint64_t quota[C_N] = {5, 20, 0};
 static uint64_t window_ns = 60000 * LSG_MSEC, ttl_ns = 3000 * LSG_MSEC,
-		drop_ttl_ns = 10000 * LSG_MSEC;
+		drop_ttl_ns = 10000 * LSG_MSEC, handshake_ttl_ns;
+static int revoke_expired; /* expired=revoke */
 static struct client clients[MAX_CLIENTS];
 static uint64_t active[MAX_ACTIVE]; /* flow ids; 0 = free */
+static uint8_t revoked[MAX_ACTIVE]; /* active[i] lost its lease */
 static uint32_t nactive;
-static int32_t m_req[C_N], m_quota, m_unknown, m_refresh, m_late;
+static int32_t m_req[C_N], m_quota, m_unknown, m_refresh, m_late, m_untracked;
 
 static const char *const cls_name[C_N] = {"chat", "embeddings", "models"};
 
@@ -98,33 +114,52 @@ static struct client *client_for(const uint8_t addr[16])
 	return &clients[h % MAX_CLIENTS];
 }
 
+/* Slot of a remembered flow (allowed or revoked), or -1. */
+static int32_t slot_of(uint64_t flow_id)
+{
+	for (uint32_t i = 0; i < MAX_ACTIVE; i++)
+		if (active[i] == flow_id)
+			return (int32_t)i;
+	return -1;
+}
+
 static void remember(uint64_t flow_id)
 {
 	for (uint32_t i = 0; i < MAX_ACTIVE; i++)
 		if (!active[i]) {
 			active[i] = flow_id;
+			revoked[i] = 0;
 			nactive++;
 			return;
 		}
+	/* full: allowed, but nobody refreshes its TTL */
+	lsg_metric_add(m_untracked, 1);
 }
 
-static int forget(uint64_t flow_id)
+static void free_slot(uint32_t i)
 {
-	for (uint32_t i = 0; i < MAX_ACTIVE; i++)
-		if (active[i] == flow_id) {
-			active[i] = 0;
-			nactive--;
-			return 1;
-		}
-	return 0;
+	active[i] = 0;
+	revoked[i] = 0;
+	nactive--;
 }
 
-static int is_remembered(uint64_t flow_id)
+static void forget(uint64_t flow_id)
 {
-	for (uint32_t i = 0; i < MAX_ACTIVE; i++)
-		if (active[i] == flow_id)
-			return 1;
-	return 0;
+	int32_t i = slot_of(flow_id);
+	if (i >= 0)
+		free_slot((uint32_t)i);
+}
+
+static int is_allowed(uint64_t flow_id)
+{
+	int32_t i = slot_of(flow_id);
+	return i >= 0 && !revoked[i];
+}
+
+static int is_revoked(uint64_t flow_id)
+{
+	int32_t i = slot_of(flow_id);
+	return i >= 0 && revoked[i];
 }
 
 static int parse_hosts(const char *v, uint32_t len)
@@ -173,6 +208,12 @@ LSG_EXPORT(init) int32_t init(int32_t len)
 			ttl_ns = v * LSG_MSEC;
 		else if (lsg_opt_u64(tok, tl, "drop_ttl_ms", &v))
 			drop_ttl_ns = v * LSG_MSEC;
+		else if (lsg_opt_u64(tok, tl, "handshake_ttl_ms", &v))
+			handshake_ttl_ns = v * LSG_MSEC;
+		else if (tl == 14 && lsg_memeq(tok, "expired=revoke", 14))
+			revoke_expired = 1;
+		else if (tl == 13 && lsg_memeq(tok, "expired=renew", 13))
+			revoke_expired = 0;
 		else {
 			lsg_logs(LSG_ERROR, "ai-gateway: unknown option");
 			return 1;
@@ -197,12 +238,14 @@ LSG_EXPORT(init) int32_t init(int32_t len)
 				      "verdict TTLs refreshed on tick", 30);
 	m_late = lsg_metric_define(LSG_COUNTER, "aigw_expired_while_active_total", 31,
 				   "allowed flows whose verdict expired before its refresh", 54);
+	m_untracked = lsg_metric_define(LSG_COUNTER, "aigw_untracked_total", 20,
+					"allowed flows the refresh table had no room for", 47);
 	return 0;
 }
 
 static int32_t allow(int32_t flow, uint64_t flow_id)
 {
-	if (!is_remembered(flow_id))
+	if (slot_of(flow_id) < 0)
 		remember(flow_id);
 	return lsg_set_verdict(flow, LSG_PASS, (int64_t)ttl_ns);
 }
@@ -220,6 +263,9 @@ LSG_EXPORT(on_dpi) int32_t on_dpi(int32_t flow)
 
 	if (d->kind == LSG_DPI_DNS)
 		return lsg_set_verdict(flow, LSG_PASS, 0);
+	/* a revoked lease is not won back by the next request on the flow */
+	if (is_revoked(ev->info.flow_id))
+		return lsg_set_verdict(flow, LSG_DROP, (int64_t)drop_ttl_ns);
 	if ((d->flags & LSG_DPI_F_PARTIAL) && d->name_len == 0)
 		return 0;
 	if (lsg_dpi_name_cut(d) || !known_host(d->name, d->name_len))
@@ -251,10 +297,11 @@ LSG_EXPORT(on_tick) int32_t on_tick(void)
 			continue;
 		int32_t h = lsg_flow_lookup(active[i]);
 		if (h < 0) { /* the flow is gone */
-			active[i] = 0;
-			nactive--;
+			free_slot(i);
 			continue;
 		}
+		if (revoked[i])
+			continue;
 		if (lsg_set_verdict(h, LSG_PASS, (int64_t)ttl_ns) == LSG_OK)
 			lsg_metric_add(m_refresh, 1);
 	}
@@ -266,12 +313,28 @@ LSG_EXPORT(on_verdict_expired) int32_t on_verdict_expired(int32_t flow)
 	const struct lsg_event *ev = lsg_event();
 
 	/* An allowed flow whose TTL ran out before on_tick refreshed it: the
-	 * failure the clock mapping exists to prevent. Count it, re-allow. */
-	if (ev->u.expired.verdict == LSG_PASS && is_remembered(ev->info.flow_id)) {
+	 * failure the clock mapping exists to prevent. Count it; re-allow, or
+	 * revoke the lease (expired=revoke). */
+	if (ev->u.expired.verdict == LSG_PASS && is_allowed(ev->info.flow_id)) {
 		lsg_metric_add(m_late, 1);
+		if (revoke_expired) {
+			revoked[slot_of(ev->info.flow_id)] = 1;
+			return lsg_set_verdict(flow, LSG_DROP, (int64_t)drop_ttl_ns);
+		}
 		return lsg_set_verdict(flow, LSG_PASS, (int64_t)ttl_ns);
 	}
+	/* a revoked flow's drop verdict ran out: still revoked */
+	if (is_revoked(ev->info.flow_id))
+		return lsg_set_verdict(flow, LSG_DROP, (int64_t)drop_ttl_ns);
 	return 0;
+}
+
+/* Deny-by-default deployments: let the handshake through to the DPI. */
+LSG_EXPORT(on_flow_new) int32_t on_flow_new(int32_t flow)
+{
+	if (!handshake_ttl_ns)
+		return 0;
+	return lsg_set_verdict(flow, LSG_PASS, (int64_t)handshake_ttl_ns);
 }
 
 LSG_EXPORT(on_flow_end) int32_t on_flow_end(int32_t flow)

@@ -2,10 +2,12 @@
 # demo.sh - lockstep's built-in demo (`make demo`), in under two minutes:
 #
 #   client ns (198.18.1.1) --veth-- server ns (198.18.1.2): nginx stands in
-#   for an inference API; lockstep is attached to the server-side veth with
-#   the ai-gateway policy (guests/ai-gateway.c), the heartbeat and clock
-#   mapping on, and a guest clock that lags the kernel (offset, delay, 1 ms
-#   quantum) -- the production failure lockstep exists to prevent.
+#   for an inference API; lockstep is attached to the server-side veth (XDP
+#   for the requests, TC egress for the replies, so that it sees each
+#   connection end and the policy stops refreshing it) with the ai-gateway
+#   policy (guests/ai-gateway.c), the heartbeat and clock mapping on, and a
+#   guest clock that lags the kernel (offset, delay, 1 ms quantum) -- the
+#   production failure lockstep exists to prevent.
 #
 # It drives real traffic (long keep-alive downloads that outlive several
 # verdict TTLs, chat requests against a quota, an unknown host), reloads the
@@ -41,7 +43,7 @@ nginx_start 'limit_rate 2m; error_page 405 =200 $uri;' || fail "nginx did not st
 
 say "lockstep: ai-gateway policy, heartbeat on, guest clock lagging ($GUEST_CLOCK)"
 SOCK=$TMP/control.sock
-agent_start demo --policy build/guests/ai-gateway.wasm \
+agent_start demo --tc --policy build/guests/ai-gateway.wasm \
 	--policy-config "hosts=$HOST quota_chat=3 window_ms=600000 ttl_ms=1500" \
 	--tick-interval 500ms --heartbeat --beat-interval 100ms --guest-clock "$GUEST_CLOCK" \
 	--metrics 127.0.0.1:0 --trace "$OUT/trace.json" --log "$OUT/log.jsonl" \
@@ -63,11 +65,13 @@ DLP=()
 say "traffic under a lagging guest clock (sync on)"
 wave 12
 for i in 1 2 3 4 5; do
-	if in_c curl -sS -o /dev/null --max-time 5 -X POST -H "Host: $HOST" -d '{}' \
+	# 2 MB paced at 2 MB/s: an allowed request takes 1 s, a refused one
+	# hangs until --max-time
+	if in_c curl -sS -o /dev/null --max-time 3 -X POST -H "Host: $HOST" -d '{}' \
 		"http://$S4/v1/chat/completions" 2>/dev/null; then echo "  chat request $i: allowed"
 	else echo "  chat request $i: refused (quota of 3 per client)"; fi
 done
-in_c curl -sS -o /dev/null --max-time 5 -H 'Host: unknown.example.org' "http://$S4/v1/models" 2>/dev/null &&
+in_c curl -sS -o /dev/null --max-time 3 -H 'Host: unknown.example.org' "http://$S4/v1/models" 2>/dev/null &&
 	echo "  unknown host: allowed (unexpected)" || echo "  unknown host: denied"
 
 say "policy reload under load"
@@ -94,8 +98,11 @@ kill -TERM "$AGENT"; wait "$AGENT" 2>/dev/null
 "$LS_BIN" report "$OUT/trace.json" -o "$OUT/report.html" 2>&1 | sed 's/^/  /'
 
 OK=$(grep -c ok "$TMP/dl.res" 2>/dev/null); FAILED=$(grep -c fail "$TMP/dl.res" 2>/dev/null)
+ENDS=$(sed -n 's/^lockstep_events_total{kind="flow_end"} //p' "$OUT/metrics.txt" 2>/dev/null)
 say "summary"
 echo "  allowed long-lived connections: $DL, completed: ${OK:-0}, dropped: ${FAILED:-0}"
+echo "  connections the data plane saw end: ${ENDS:-0} (TC egress shows the server's FIN;"
+echo "   the policy then stops refreshing their verdicts)"
 echo "  guest clock: $GUEST_CLOCK; fail-safe entered $FS_IN, left $FS_OUT"
 echo "  alarms raised:"
 grep '"alarm"' "$OUT/log.jsonl" 2>/dev/null | jq -r '"    " + .alarm + ": " + .msg' | sort | uniq -c | sed 's/^ */  /'

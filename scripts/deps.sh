@@ -11,7 +11,7 @@ PKGS=(
   wabt nodejs libpcap-dev libcjson-dev libmicrohttpd-dev libyaml-dev libzstd-dev
   libcmocka-dev
   # tests: topology, real clients and servers, captures
-  iproute2 iputils-ping procps psmisc nginx-light curl openssl dnsutils
+  iproute2 iputils-ping procps psmisc nginx-light curl openssl dnsutils dnsmasq-base
   wrk tshark tcpreplay python3 jq
   # observability: the report is rendered in headless chromium by tests/obs
   chromium

@@ -199,6 +199,14 @@ lw_call_result lw_call(lw_instance *in, const char *export_name,
 lw_call_result lw_call_n(lw_instance *in, const char *export_name,
 			 size_t name_len, const lw_value *args, size_t nargs,
 			 lw_value *results, size_t nresults);
+/* For an export called often (an embedder's callbacks): look it up once,
+ * then call it without the name lookup. lw_instance_func returns NULL when
+ * the instance has no function export of that name; the handle is valid
+ * while the instance lives. lw_call_func checks arguments as lw_call does. */
+typedef struct lw_funcinst lw_fnref;
+lw_fnref *lw_instance_func(lw_instance *in, const char *export_name);
+lw_call_result lw_call_func(lw_instance *in, lw_fnref *f, const lw_value *args,
+			    size_t nargs, lw_value *results, size_t nresults);
 /* Fuel: the budget refills to limits.fuel at each lw_call. After
  * LW_TRAP_OUT_OF_FUEL the host may add fuel and resume the suspended call,
  * or do anything else (which abandons it). */

@@ -84,6 +84,18 @@ struct ls_verdict_rec {
 	__u32 pad;
 };
 
+/* ---- verdict generation (array map `verdict_gen`, one __u64, key 0) ----- */
+
+/* Added within wire version 1. User space adds 1 to this number after every
+ * write or delete it makes in `verdicts` (atomically: the map is
+ * BPF_F_MMAPABLE), and the kernel after deleting the verdict of a flow that
+ * ended. The data plane keeps the verdict it last read for a flow in a
+ * per-CPU cache and trusts it only while this number is unchanged, within
+ * the same scheduler tick, and not near the verdict's deadline: a write
+ * through lockstep takes effect at the next packet; a write into the pinned
+ * map that does not bump this number, within a tick. */
+#define LS_VERDICT_GEN_MAP_FLAGS 1024u /* BPF_F_MMAPABLE */
+
 /* ---- configuration and liveness (array maps, one entry, key 0) ---------- */
 
 #define LS_DPI_MAX_PKTS_DEFAULT 4

@@ -9,5 +9,7 @@
 int ls_cli_duration_ns(const char *s, uint64_t *ns);
 /* Whole number in [min, max]; 0 or -1. */
 int ls_cli_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* Bytes: "65536", "64K" / "64KiB", "4M", "1G" (binary multiples). 0 or -1. */
+int ls_cli_bytes(const char *s, uint64_t *out);
 
 #endif

@@ -48,7 +48,8 @@ static void on_beat(void *arg, const struct ls_hb_beat_info *in)
 	struct out *o = arg;
 	const struct ls_mapping *m = ls_hb_mapping(o->hb);
 	const struct ls_estimator *e = ls_hb_estimator(o->hb);
-	int64_t off = m->valid ? m->ref_g.ns - m->ref_k.ns : 0;
+	/* the offset G - K is the mapping's own figure, shown, never compared */
+	int64_t off = m->valid ? m->ref_g.ns - m->ref_k.ns : 0; /* domains: offset */
 	o->beats++;
 	if (o->json) {
 		printf("{\"seq\":%llu,\"planned_k\":%lld,\"fired_k\":%lld,\"delivery_ns\":%lld,"

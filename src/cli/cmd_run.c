@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/args.h"
 #include "cli/run_clock.h"
+#include "cli/run_control.h"
 #include "cli/run_obs.h"
 #include "cli/run_policy.h"
 #include "dataplane/dataplane.h"
@@ -32,6 +33,7 @@ struct run {
 	int exit_signal;     /* what stopped us, 0 when stopped otherwise */
 	struct run_policy *rp; /* the Wasm policy, when --policy was given */
 	struct run_obs *ro;    /* metrics, log, trace, alarms */
+	struct run_control ctl; /* the control socket (status, trace, reload) */
 	bool clock_on;         /* the heartbeat runs (--heartbeat, clock options) */
 	struct ls_sync sync;   /* G, heartbeat, mapping, when clock_on */
 };
@@ -57,22 +59,27 @@ static void usage(FILE *f)
 		"  -p, --pin-dir DIR           bpffs pin directory (default: $LS_PIN_DIR or %s)\n"
 		"  -m, --xdp-mode MODE         auto|native|generic (default auto: native,\n"
 		"                              falling back to generic)\n"
-		"      --tc                    also attach at TC egress so replies are seen\n"
+		"      --tc                    also attach at TC egress so replies are seen (and\n"
+		"                              so the end of a connection: docs/operations.md)\n"
+		"      --ringbuf-size BYTES    kernel -> agent events ring (power of two, page size\n"
+		"                              to 1G; K/M/G suffixes; default 4M). A pinned ring\n"
+		"                              is adopted at its own size\n"
 		"      --detach-on-exit        on SIGTERM/SIGINT detach and remove the pins\n"
 		"                              (default: leave attached so a restart adopts)\n"
+		"      --control-socket PATH   for `lockstep status|trace|reload` (default\n"
+		"                              $LS_CONTROL_SOCK or /run/lockstep/control.sock)\n"
 		"\n"
 		"policy (docs/abi.md):\n"
 		"      --policy FILE.wasm      run this policy module on the events; its\n"
 		"                              verdicts are written to the data plane\n"
+		"                              (`lockstep reload` or SIGHUP reloads it)\n"
 		"      --policy-config STR|@FILE  configuration string handed to its init\n"
 		"      --fuel N                instruction budget per callback (default 10000000)\n"
 		"      --max-memory-pages N    memory cap, 64 KiB pages (default 256)\n"
-		"      --control-socket PATH   for `lockstep reload` (default $LS_CONTROL_SOCK\n"
-		"                              or /run/lockstep/control.sock); SIGHUP reloads too\n"
-		"      --tick-interval DUR     on_tick period (default 1s)\n"
-		RUN_OBS_USAGE
-		"  -h, --help                  this text\n",
+		"      --tick-interval DUR     on_tick period (default 1s)\n",
 		LS_DPI_MAX_PKTS_DEFAULT, LS_PIN_DIR);
+	run_obs_usage(f);
+	fprintf(f, "  -h, --help                  this text\n");
 	run_clock_usage(f);
 }
 
@@ -113,7 +120,7 @@ static void on_policy_tick(struct ls_loop *loop, uint64_t missed, void *data)
 static void on_control(struct ls_loop *loop, int fd, uint32_t events, void *data)
 {
 	struct run *r = data;
-	run_policy_control(r->rp);
+	run_control_serve(&r->ctl);
 	fflush(stdout);
 }
 
@@ -225,6 +232,13 @@ static void report_open(const struct ls_dp_opts *o, const struct ls_dp_status *s
 	if (o->tc_egress)
 		fprintf(stderr, "lockstep: TC egress on %s %s\n", o->ifname,
 			st->tc_adopted ? "adopted (filter replaced in place)" : "attached");
+	if (st->ringbuf_kept)
+		fprintf(stderr, "lockstep: --ringbuf-size %u not applied: the pinned ring buffer in %s "
+			"has %u bytes and is adopted as is (it cannot be resized while the data plane "
+			"stays attached; `lockstep stop` first to change it)\n",
+			o->ringbuf_size, st->pin_dir, st->ringbuf_bytes);
+	else if (o->ringbuf_size || st->ringbuf_bytes != LS_RINGBUF_SIZE_DEFAULT)
+		fprintf(stderr, "lockstep: events ring buffer %u bytes\n", st->ringbuf_bytes);
 }
 
 static int run_loop(struct run *r)
@@ -248,9 +262,11 @@ static int run_loop(struct run *r)
 		fprintf(stderr, "lockstep: setting up the event loop: %s\n", strerror(-rc));
 		return 1;
 	}
-	if (r->rp &&
-	    ((rc = ls_loop_add_fd(r->loop, run_policy_control_fd(r->rp), EPOLLIN, on_control, r)) ||
-	     (rc = ls_loop_add_timer(r->loop, run_policy_tick_ns(r->rp), on_policy_tick, r)) < 0)) {
+	if ((rc = ls_loop_add_fd(r->loop, r->ctl.fd, EPOLLIN, on_control, r))) {
+		fprintf(stderr, "lockstep: control socket in the event loop: %s\n", strerror(-rc));
+		return 1;
+	}
+	if (r->rp && (rc = ls_loop_add_timer(r->loop, run_policy_tick_ns(r->rp), on_policy_tick, r)) < 0) {
 		fprintf(stderr, "lockstep: setting up the policy in the event loop: %s\n",
 			strerror(-rc));
 		return 1;
@@ -287,6 +303,7 @@ int cmd_run(int argc, char **argv)
 		{"pin-dir", required_argument, NULL, 'p'},
 		{"xdp-mode", required_argument, NULL, 'm'},
 		{"tc", no_argument, NULL, 't'},
+		{"ringbuf-size", required_argument, NULL, 'R'},
 		{"detach-on-exit", no_argument, NULL, 'D'},
 		{"policy", required_argument, NULL, 'W'},
 		{"policy-config", required_argument, NULL, 'C'},
@@ -300,7 +317,8 @@ int cmd_run(int argc, char **argv)
 		{0},
 	};
 	struct ls_dp_opts o = {0};
-	struct run r = {0};
+	struct run r = {.ctl.fd = -1};
+	const char *ctl_path = NULL;
 	int default_verdict = 0, expiry = -1, c;
 	uint64_t dpi = 0, num;
 	struct run_policy_opts po = {0};
@@ -317,11 +335,26 @@ int cmd_run(int argc, char **argv)
 		case 'i': o.ifname = optarg; break;
 		case 'p': o.pin_dir = optarg; break;
 		case 't': o.tc_egress = true; break;
+		case 'R': {
+			struct ls_dp_err e;
+			uint64_t bytes = 0;
+			if (ls_cli_bytes(optarg, &bytes)) {
+				fprintf(stderr, "lockstep run: --ringbuf-size wants a number of bytes "
+					"(e.g. 65536, 64K, 4M), not '%s'\n", optarg);
+				return 2;
+			}
+			if (ls_dp_ringbuf_size_check(bytes, &e)) {
+				fprintf(stderr, "lockstep run: --ringbuf-size: %s\n", e.msg);
+				return 2;
+			}
+			o.ringbuf_size = (uint32_t)bytes;
+			break;
+		}
 		case 'D': r.detach_on_exit = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'W': po.policy = optarg; break;
 		case 'C': po.config = optarg; break;
-		case 'S': po.control_path = optarg; break;
+		case 'S': ctl_path = optarg; break;
 		case 'F':
 			if (ls_cli_uint(optarg, 1000, UINT64_MAX / 2, &po.fuel)) {
 				fprintf(stderr, "lockstep run: --fuel must be a number >= 1000, not '%s'\n", optarg);
@@ -400,8 +433,7 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "lockstep run: --iface is required (see lockstep run --help)\n");
 		return 2;
 	}
-	if (!po.policy && (po.config || po.fuel || po.max_memory_pages || po.control_path ||
-			   po.tick_interval_ns)) {
+	if (!po.policy && (po.config || po.fuel || po.max_memory_pages || po.tick_interval_ns)) {
 		fprintf(stderr, "lockstep run: policy options need --policy FILE.wasm\n");
 		return 2;
 	}
@@ -423,20 +455,19 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "lockstep run: %s\n", err.msg);
 	else
 		rc = run_obs_open(&r.ro, &obs, r.dp);
+	if (!rc) {
+		run_obs_set_attach(r.ro, &o, &st);
+		rc = run_control_open(&r.ctl, ctl_path, r.ro);
+	}
 	if (!rc && clk.on) {
 		rc = run_clock_open(&r.sync, &clk, r.dp);
 		if (!rc) {
 			r.clock_on = true;
 			ls_hb_set_observer(r.sync.hb, run_obs_hb_observer, r.ro);
-			run_obs_set_clock(r.ro, run_clock_check_interval_ns(&clk),
-					  ls_sync_live_mapping(&r.sync));
+			run_obs_set_clock(r.ro, &clk.clock, ls_sync_live_mapping(&r.sync));
 			po.sync = &r.sync;
 		}
 	}
-	if (!rc)
-		ls_obs_set_info(run_obs_hub(r.ro), "clock",
-				!clk.on ? "off" : clk.clock.no_clock_sync ? "heartbeat, no sync (naive)"
-									  : "heartbeat, sync on");
 	if (rc) {
 	} else if (po.policy) {
 		/* while the guest is unhealthy its flows get the data plane's
@@ -448,16 +479,20 @@ int cmd_run(int argc, char **argv)
 		rc = run_policy_open(&r.rp, r.dp, &po);
 		if (!rc) {
 			run_policy_set_obs(r.rp, r.ro);
-			ls_obs_set_info(run_obs_hub(r.ro), "policy", po.policy);
+			/* a good beat also means the policy can run */
+			if (r.clock_on)
+				ls_hb_set_health(r.sync.hb, run_policy_health, r.rp);
+			run_control_set_policy(&r.ctl, r.rp);
+			run_obs_policy(r.ro, run_policy_policy(r.rp));
 		}
 	}
 	if (!rc) {
-		ls_obs_set_info(run_obs_hub(r.ro), "iface", o.ifname);
 		ls_obs_state(run_obs_hub(r.ro), "agent_start", "agent running",
 			     "\"iface\":\"%s\",\"pid\":%d", o.ifname, (int)getpid());
 	}
 	if (!rc)
 		rc = run_loop(&r);
+	run_control_close(&r.ctl);
 	run_policy_close(r.rp);
 	if (r.ro)
 		ls_obs_state(run_obs_hub(r.ro), "agent_stop", "agent stopping", NULL);

@@ -1,7 +1,9 @@
 /* cmd_status.c - `lockstep status`: asks the running agent over its control
- * socket ("obs.status") and prints mode, policy, beats, the clock mapping,
- * event and verdict rates and the alarms; human-readable by default, the
- * agent's JSON object with --json. */
+ * socket ("obs.status", answered by src/obs/status.c) and prints what runs
+ * in it and how it is doing: mode, attachment, the heartbeat and clock
+ * mapping when it runs, packet, event and verdict rates, the policy when
+ * one runs, alarms. Human-readable by default, the agent's JSON object with
+ * --json. The exit code says how it is doing, so scripts need not parse. */
 #include "cli/cli.h"
 #include "policy/control.h"
 
@@ -12,76 +14,165 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum {
+	ST_OK = 0,       /* normal mode, no alarm open, guest healthy */
+	ST_TROUBLE = 1,  /* fail-safe, an open alarm, or an unhealthy guest */
+	ST_USAGE = 2,
+	ST_NO_AGENT = 3, /* nothing answers at the socket */
+	ST_BAD = 4,      /* an answer, but not a status */
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: lockstep status [--json] [--socket PATH]\n"
 		   "\n"
-		   "Show the running agent's state: mode, policy, heartbeat and clock mapping,\n"
-		   "event and verdict rates, alarms (docs/observability.md).\n"
+		   "Show the running agent's state: mode, attachment, heartbeat and clock\n"
+		   "mapping (when the heartbeat runs), packet, event and verdict rates, the\n"
+		   "policy (when one runs) and alarms (docs/observability.md).\n"
 		   "\n"
 		   "  --json          the agent's JSON object, one line\n"
 		   "  --socket PATH   control socket (default $LS_CONTROL_SOCK or %s)\n"
-		   "  -h, --help      this text\n",
+		   "  -h, --help      this text\n"
+		   "\n"
+		   "exit status: 0 normal, no alarm open; 1 fail-safe, an alarm open or the\n"
+		   "guest unhealthy; 2 usage; 3 no agent answers at the socket; 4 the agent's\n"
+		   "answer is not a status\n",
 		LS_CONTROL_PATH_DEFAULT);
 }
 
-static double num(cJSON *j, const char *k)
+static double num(const cJSON *j, const char *k)
 {
-	cJSON *v = cJSON_GetObjectItem(j, k);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, k);
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
-static const char *str(cJSON *j, const char *k)
+static const char *str(const cJSON *j, const char *k)
 {
-	cJSON *v = cJSON_GetObjectItem(j, k);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, k);
 	return cJSON_IsString(v) ? v->valuestring : "-";
 }
 
-static void human(cJSON *j)
+static bool yes(const cJSON *j, const char *k)
 {
-	cJSON *fs = cJSON_GetObjectItem(j, "failsafe");
-	printf("mode:       %s\n", cJSON_IsTrue(fs) ? "FAIL-SAFE (policy side silent)" : "normal");
-	printf("interface:  %s\n", str(j, "iface"));
-	printf("policy:     %s\n", str(j, "policy"));
-	cJSON *g = cJSON_GetObjectItem(j, "guest");
-	if (g)
-		printf("guest:      %s, %.0f calls, %.0f traps, %.0f fuel exhaustions, %.0f restarts\n",
-		       cJSON_IsTrue(cJSON_GetObjectItem(g, "healthy")) ? "healthy" : "UNHEALTHY",
-		       num(g, "calls"), num(g, "traps"), num(g, "fuel_exhausted"), num(g, "restarts"));
-	printf("uptime:     %.1f s\n", num(j, "uptime_s"));
-	printf("beats:      %.0f (missed %.0f)\n", num(j, "beats"), num(j, "beats_missed"));
-	if (cJSON_GetObjectItem(j, "offset_ns"))
-		printf("clock:      offset %+.3f ms, rate %+.3f ppm (+/- %.3f), uncertainty %.3f ms, "
-		       "round trip %.3f ms\n",
-		       num(j, "offset_ns") / 1e6, num(j, "rate_ppm"), num(j, "rate_uncertainty_ppm"),
-		       num(j, "uncertainty_ns") / 1e6, num(j, "round_trip_ns") / 1e6);
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, k));
+}
+
+static const cJSON *obj(const cJSON *j, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, k);
+	return cJSON_IsObject(v) ? v : NULL;
+}
+
+/* A duration in the unit that keeps three significant digits readable. */
+static const char *dur(char *b, size_t n, double ns)
+{
+	double a = ns < 0 ? -ns : ns;
+	if (a < 1e3)
+		snprintf(b, n, "%.0f ns", ns);
+	else if (a < 1e6)
+		snprintf(b, n, "%.1f us", ns / 1e3);
+	else if (a < 1e9)
+		snprintf(b, n, "%.3f ms", ns / 1e6);
 	else
-		printf("clock:      no heartbeat samples yet\n");
-	printf("events:     %.0f total, %.1f/s; ring-buffer loss %.0f\n", num(j, "events_total"),
-	       num(j, "events_per_s"), num(j, "ringbuf_lost"));
-	printf("verdicts:   %.0f total, %.1f/s", num(j, "verdicts_total"), num(j, "verdicts_per_s"));
-	if (cJSON_GetObjectItem(j, "verdict_latency_p99_s"))
-		printf(", p99 kernel->verdict %.3f ms", num(j, "verdict_latency_p99_s") * 1e3);
+		snprintf(b, n, "%.3f s", ns / 1e9);
+	return b;
+}
+
+static void heartbeat(const cJSON *hb)
+{
+	char b1[32], b2[32], b3[32], b4[32];
+	if (!hb) {
+		printf("heartbeat:  not running in this agent (start it with --heartbeat)\n");
+		return;
+	}
+	printf("heartbeat:  every %s", dur(b1, sizeof(b1), num(hb, "interval_ns")));
+	if (num(hb, "check_interval_ns") != num(hb, "interval_ns"))
+		printf(" (checked against %s)", dur(b2, sizeof(b2), num(hb, "check_interval_ns")));
+	printf(", fail-safe after %.0f intervals (%s new flows), clock sync %s\n",
+	       num(hb, "detect_multiplier"), str(hb, "fail_safe"),
+	       yes(hb, "sync") ? "on" : "OFF (guest deadlines used as kernel times)");
+	printf("beats:      %.0f (missed %.0f)", num(hb, "beats"), num(hb, "missed"));
+	if (cJSON_GetObjectItemCaseSensitive(hb, "last_beat_age_s"))
+		printf(", last %.2f s ago", num(hb, "last_beat_age_s"));
 	printf("\n");
-	cJSON *t = cJSON_GetObjectItem(j, "trace");
+	if (cJSON_GetObjectItemCaseSensitive(hb, "offset_ns"))
+		printf("clock:      offset G-K %s, rate %+.3f ppm (+/- %.3f), uncertainty %s, "
+		       "round trip %s\n",
+		       dur(b1, sizeof(b1), num(hb, "offset_ns")), num(hb, "rate_ppm"),
+		       num(hb, "rate_uncertainty_ppm"), dur(b3, sizeof(b3), num(hb, "uncertainty_ns")),
+		       dur(b4, sizeof(b4), num(hb, "round_trip_ns")));
+	else
+		printf("clock:      no heartbeat sample yet\n");
+}
+
+static void policy(const cJSON *p)
+{
+	if (!p) {
+		printf("policy:     none (data plane only; --policy FILE.wasm runs one)\n");
+		return;
+	}
+	printf("policy:     %s\n", str(p, "path"));
+	printf("guest:      %s, %.0f events, %.0f calls, %.0f traps, %.0f fuel exhaustions, "
+	       "%.0f restarts, %.0f reloads (%.0f refused), %.0f flows known\n",
+	       yes(p, "healthy") ? "healthy" : "UNHEALTHY (flows get the default verdict)",
+	       num(p, "events"), num(p, "calls"), num(p, "traps"), num(p, "fuel_exhausted"),
+	       num(p, "restarts"), num(p, "reloads"), num(p, "reloads_refused"), num(p, "flows"));
+}
+
+static void human(const cJSON *j, const char *sock)
+{
+	const cJSON *a = obj(j, "attach"), *ev = obj(j, "events"), *v = obj(j, "verdicts");
+	const cJSON *pk = obj(j, "packets"), *t = obj(j, "trace"), *m = obj(j, "metrics");
+	printf("agent:      pid %.0f, up %.1f s, control socket %s\n", num(j, "pid"),
+	       num(j, "uptime_s"), sock);
+	printf("mode:       %s\n", !strcmp(str(j, "mode"), "fail-safe")
+				       ? "FAIL-SAFE (no good beat from the policy side in time)"
+				       : str(j, "mode"));
+	if (a) {
+		printf("attach:     %s, XDP %s, %s%s\n", str(a, "iface"), str(a, "xdp_mode"),
+		       yes(a, "tc_egress") ? "TC egress (both directions seen)"
+					   : "ingress only (without --tc replies and connection "
+					     "ends are not seen)",
+		       yes(a, "adopted") ? ", adopted from the pins" : "");
+		printf("pins:       %s; events ring %.0f bytes\n", str(a, "pin_dir"),
+		       num(a, "ringbuf_bytes"));
+	}
+	heartbeat(obj(j, "heartbeat"));
+	if (pk)
+		printf("packets:    %.0f total, %.1f/s, %.0f dropped\n", num(pk, "total"),
+		       num(pk, "per_s"), num(pk, "dropped"));
+	if (ev)
+		printf("events:     %.0f total, %.1f/s; ring-buffer loss %.0f\n", num(ev, "total"),
+		       num(ev, "per_s"), num(ev, "ringbuf_lost"));
+	if (v) {
+		printf("verdicts:   %.0f total, %.1f/s", num(v, "total"), num(v, "per_s"));
+		if (cJSON_GetObjectItemCaseSensitive(v, "latency_p99_s"))
+			printf(", p99 kernel->verdict %.3f ms", num(v, "latency_p99_s") * 1e3);
+		printf("\n");
+	}
+	policy(obj(j, "policy"));
 	if (t)
 		printf("trace:      %s, %.0f records, level kernel %.0f guest %.0f\n",
-		       cJSON_IsTrue(cJSON_GetObjectItem(t, "enabled")) ? "recording" : "off",
-		       num(t, "records"), num(t, "kernel_level"), num(t, "guest_level"));
-	if (cJSON_GetObjectItem(j, "metrics_port"))
-		printf("metrics:    port %.0f\n", num(j, "metrics_port"));
-	cJSON *al = cJSON_GetObjectItem(j, "alarms"), *a;
-	int open = 0, n = 0;
-	cJSON_ArrayForEach(a, al)
-	{
-		n++;
-		open += cJSON_IsTrue(cJSON_GetObjectItem(a, "open"));
-	}
-	printf("alarms:     %d open, %d kinds seen\n", open, n);
-	cJSON_ArrayForEach(a, al)
-		printf("  %-6s %-16s x%-6.0f %6.1fs ago  %s\n",
-		       cJSON_IsTrue(cJSON_GetObjectItem(a, "open")) ? "OPEN" : "closed", str(a, "kind"),
-		       num(a, "count"), num(a, "age_s"), str(a, "msg"));
+		       yes(t, "recording") ? "recording" : "off (--trace FILE)", num(t, "records"),
+		       num(t, "kernel_level"), num(t, "guest_level"));
+	printf("metrics:    ");
+	if (m)
+		printf("http port %.0f\n", num(m, "port"));
+	else
+		printf("off (--metrics HOST:PORT)\n");
+	const cJSON *al = cJSON_GetObjectItemCaseSensitive(j, "alarms"), *e;
+	printf("alarms:     %.0f open, %d kinds seen\n", num(j, "alarms_open"), cJSON_GetArraySize(al));
+	cJSON_ArrayForEach(e, al)
+		printf("  %-6s %-16s x%-6.0f %6.1fs ago  %s\n", yes(e, "open") ? "OPEN" : "closed",
+		       str(e, "kind"), num(e, "count"), num(e, "age_s"), str(e, "msg"));
+}
+
+static int health(const cJSON *j)
+{
+	const cJSON *p = obj(j, "policy");
+	bool bad = strcmp(str(j, "mode"), "normal") || num(j, "alarms_open") > 0 ||
+		   (p && !yes(p, "healthy"));
+	return bad ? ST_TROUBLE : ST_OK;
 }
 
 int cmd_status(int argc, char **argv)
@@ -105,36 +196,42 @@ int cmd_status(int argc, char **argv)
 		default:
 			fprintf(stderr, "lockstep status: unknown option or missing value '%s' (see --help)\n",
 				argv[optind - 1]);
-			return 2;
+			return ST_USAGE;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "lockstep status: unexpected argument '%s'\n", argv[optind]);
-		return 2;
+		return ST_USAGE;
 	}
 	if (!sock || !sock[0])
 		sock = LS_CONTROL_PATH_DEFAULT;
 	static char reply[16384];
-	char err[512];
+	char err[1024];
 	int rc = ls_control_request(sock, "obs.status", reply, sizeof(reply), err, sizeof(err));
+	if (rc == -1) {
+		fprintf(stderr, "lockstep status: %s\n", err);
+		return ST_NO_AGENT;
+	}
 	if (rc < 0) {
 		fprintf(stderr, "lockstep status: %s\n", err);
-		return 1;
+		return ST_BAD;
 	}
 	const char *body = reply + (rc == 0 ? 3 : 6); /* "ok " / "error " */
 	if (rc) {
 		fprintf(stderr, "lockstep status: the agent says: %s\n", body);
-		return 1;
+		return ST_BAD;
 	}
 	cJSON *j = cJSON_Parse(body);
-	if (!j) {
-		fprintf(stderr, "lockstep status: the agent's answer is not JSON: %.200s\n", body);
-		return 1;
+	if (!j || !cJSON_IsObject(j) || !cJSON_GetObjectItemCaseSensitive(j, "mode")) {
+		fprintf(stderr, "lockstep status: the agent's answer is not a status: %.200s\n", body);
+		cJSON_Delete(j);
+		return ST_BAD;
 	}
 	if (json)
 		printf("%s\n", body);
 	else
-		human(j);
+		human(j, sock);
+	rc = health(j);
 	cJSON_Delete(j);
-	return 0;
+	return rc;
 }

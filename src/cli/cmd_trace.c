@@ -23,7 +23,10 @@ static void usage(FILE *f)
 		   "       to its --trace file; the agent must run with --trace.\n"
 		   "\n"
 		   "  --socket PATH   control socket (default $LS_CONTROL_SOCK or %s)\n"
-		   "  -h, --help      this text\n",
+		   "  -h, --help      this text\n"
+		   "\n"
+		   "exit status: 0 done; 1 the agent refused (it says why); 2 usage; 3 no\n"
+		   "agent answers at the socket\n",
 		LS_CONTROL_PATH_DEFAULT);
 }
 
@@ -91,7 +94,7 @@ int cmd_trace(int argc, char **argv)
 	int rc = ls_control_request(sock, req, reply, sizeof(reply), err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "lockstep trace: %s\n", err);
-		return 1;
+		return rc == -1 ? 3 : 1;
 	}
 	if (rc) {
 		fprintf(stderr, "lockstep trace: %s\n", reply + 6);

@@ -88,9 +88,9 @@ static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id
 	if (ip->t) {
 		struct ls_verdict_rec rec = {.deadline_k = deadline_k, .set_k = now,
 					     .verdict = verdict};
-		int fd = bpf_map__fd(ls_testrun_skel(ip->t)->maps.verdicts);
-		if (bpf_map_update_elem(fd, key, &rec, BPF_ANY) && ip->write_errors++ == 0)
-			fprintf(stderr, "lockstep inspect: writing a verdict: %s\n", strerror(errno));
+		int rc = ls_testrun_verdict_set(ip->t, key, &rec);
+		if (rc && ip->write_errors++ == 0)
+			fprintf(stderr, "lockstep inspect: writing a verdict: %s\n", strerror(-rc));
 	}
 	ip->verdicts++;
 	ls_flow_addr_str(key->lo_addr, key->family, lo, sizeof(lo));

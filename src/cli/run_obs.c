@@ -3,12 +3,14 @@
 #include "cli/args.h"
 #include "clock/estimator.h"
 #include "clock/heartbeat.h"
+#include "clock/options.h"
 #include "policy/policy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct run_obs {
 	struct ls_obs *obs;
@@ -29,6 +31,45 @@ void run_obs_opts_init(struct run_obs_opts *o)
 	memset(o, 0, sizeof(*o));
 	ls_detect_defaults(&o->cfg.detect);
 	o->cfg.log_level = LS_LOG_INFO;
+}
+
+/* A threshold's duration as one would type it: 50ms, 2s, 1500us. */
+static const char *dur_opt(char *b, size_t n, int64_t ns)
+{
+	static const struct { int64_t mul; const char *unit; } u[] = {
+		{1000000000, "s"}, {1000000, "ms"}, {1000, "us"}, {1, "ns"}};
+	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++)
+		if (ns % u[i].mul == 0) {
+			snprintf(b, n, "%lld%s", (long long)(ns / u[i].mul), u[i].unit);
+			break;
+		}
+	return b;
+}
+
+void run_obs_usage(FILE *f)
+{
+	struct ls_detect_config d;
+	char a[24], b[24], c[24], e[24], g[24], h[24];
+	ls_detect_defaults(&d);
+	fprintf(f,
+		"\nobservability (docs/observability.md, docs/metrics.md):\n"
+		"      --metrics HOST:PORT     serve Prometheus metrics on http://HOST:PORT/metrics\n"
+		"                              (off by default; e.g. 127.0.0.1:9464; port 0 picks one)\n"
+		"      --log FILE              structured log (JSON lines) to FILE (default stderr)\n"
+		"      --log-level L           debug|info|warn|error (default info)\n"
+		"      --trace FILE            record a Chrome/Perfetto trace, written to FILE on\n"
+		"                              exit and on `lockstep trace dump`\n"
+		"      --trace-window DUR      keep the last DUR of trace (default 60s)\n"
+		"      --trace-level K[,G]     kernel per-packet / guest per-call tracing (default 0,0)\n"
+		"      --trace-port N          per-packet tracing only for flows with port N\n"
+		"      --alarm NAME=VALUE      detector threshold (repeatable), defaults:\n"
+		"                              beat-tolerance=%g offset-max=%s offset-jump=%s\n"
+		"                              rate-max-ppm=%g latency-budget=%s active=%s\n"
+		"                              storm-count=%u storm-window=%s clear=%s\n",
+		d.beat_tolerance, dur_opt(a, sizeof(a), d.offset_max_ns),
+		dur_opt(b, sizeof(b), d.offset_jump_ns), d.rate_max_ppm,
+		dur_opt(c, sizeof(c), d.latency_budget_ns), dur_opt(e, sizeof(e), d.active_ns),
+		d.storm_count, dur_opt(g, sizeof(g), d.storm_window_ns), dur_opt(h, sizeof(h), d.clear_ns));
 }
 
 static int alarm_opt(struct ls_detect_config *d, const char *arg)
@@ -224,6 +265,25 @@ void run_obs_drained(struct run_obs *ro, int n)
 		ls_obs_queue_depth(ro->obs, (uint64_t)n, run_obs_now_k());
 }
 
+void run_obs_policy(struct run_obs *ro, const struct ls_policy *p)
+{
+	struct ls_policy_stats st;
+	ls_policy_stats(p, &st);
+	struct ls_obs_policy op = {
+		.path = ls_policy_path(p), /* a reload may have named another file */
+		.events = st.events,
+		.calls = st.calls,
+		.traps = st.failures[LS_PF_TRAP],
+		.fuel = st.failures[LS_PF_FUEL],
+		.restarts = st.restarts,
+		.reloads = st.reloads,
+		.reload_refused = st.reload_refused,
+		.flows = st.flows,
+		.healthy = st.healthy != 0,
+	};
+	ls_obs_policy(ro->obs, &op, run_obs_now_k());
+}
+
 void run_obs_tick(struct run_obs *ro, const struct ls_policy *p)
 {
 	uint64_t now = run_obs_now_k(), c[LS_CNT__MAX];
@@ -234,22 +294,42 @@ void run_obs_tick(struct run_obs *ro, const struct ls_policy *p)
 			names[i] = ls_counter_name(i);
 		ls_obs_dp_counters(ro->obs, names, c, LS_CNT__MAX, now);
 	}
-	if (p) {
-		struct ls_policy_stats st;
-		ls_policy_stats(p, &st);
-		struct ls_obs_policy op = {.calls = st.calls, .traps = st.failures[LS_PF_TRAP],
-					   .fuel = st.failures[LS_PF_FUEL], .restarts = st.restarts,
-					   .healthy = st.healthy != 0};
-		ls_obs_policy(ro->obs, &op, now);
-	}
+	struct ls_liveness lv;
+	if (!ls_dp_liveness_read(ro->dp, &lv, &err))
+		ls_obs_liveness(ro->obs, lv.in_failsafe != 0);
+	if (p)
+		run_obs_policy(ro, p);
 	ls_obs_tick(ro->obs, now);
 	ls_obs_http_run(ro->obs); /* idle connections time out */
 }
 
-void run_obs_set_clock(struct run_obs *ro, int64_t interval_ns, const struct ls_mapping *m)
+void run_obs_set_attach(struct run_obs *ro, const struct ls_dp_opts *o,
+			const struct ls_dp_status *st)
 {
-	ro->beat_interval_ns = interval_ns;
+	struct ls_obs_attach a = {
+		.iface = o->ifname,
+		.xdp_mode = ls_xdp_mode_name(st->xdp_mode),
+		.tc_egress = o->tc_egress,
+		.adopted = st->adopted_link,
+		.pin_dir = st->pin_dir,
+		.ringbuf_bytes = st->ringbuf_bytes,
+		.pid = (int)getpid(),
+	};
+	ls_obs_set_attach(ro->obs, &a);
+}
+
+void run_obs_set_clock(struct run_obs *ro, const struct ls_clock_opts *c, const struct ls_mapping *m)
+{
+	struct ls_obs_heartbeat hb = {
+		.interval_ns = c->beat_interval_ns,
+		.check_interval_ns = c->check_interval_ns ? c->check_interval_ns : c->beat_interval_ns,
+		.detect_multiplier = c->detect_multiplier,
+		.failsafe_drop = c->failsafe_mode == LS_FAILSAFE_DROP,
+		.sync = !c->no_clock_sync,
+	};
+	ro->beat_interval_ns = hb.check_interval_ns;
 	ro->map = m;
+	ls_obs_set_heartbeat(ro->obs, &hb);
 }
 
 void run_obs_hb_observer(void *arg, const struct ls_hb_beat_info *info)
@@ -268,6 +348,7 @@ void run_obs_hb_observer(void *arg, const struct ls_hb_beat_info *info)
 		.step = info->est.step,
 		.step_ns = info->est.step_ns,
 		.good = info->good,
+		.unhealthy = info->unhealthy != NULL,
 	};
 	if (ro->map && ro->map->valid && !ro->map->identity) {
 		/* the mapping's offset at the beat, not the raw sample's */

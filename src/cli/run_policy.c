@@ -1,7 +1,11 @@
 /* run_policy.c - glue between the data plane and the policy pipeline for
  * `lockstep run` (run_policy.h): the verdict sink writes the data plane's
  * verdict map, counters come from the pinned flows map, and every verdict
- * is also printed as a JSON line on stdout next to the events. */
+ * is also printed as a JSON line on stdout next to the events.
+ *
+ * Verdicts are queued as the policy sets them and written together at the
+ * end of each dispatched batch (one bpf_map_update_batch, not a syscall per
+ * verdict); a queue that fills up is written at once. */
 #include "cli/run_policy.h"
 #include "cli/run_obs.h"
 #include "clock/sync.h"
@@ -16,38 +20,59 @@
 #include <unistd.h>
 
 #define BATCH 256
+#define VQ 256 /* verdicts written in one go */
 
 struct run_policy {
 	struct ls_dp *dp;
 	struct ls_policy *p;
 	int flows_fd;            /* pinned flows map, read-only use; -1 if none */
-	int ctl_fd;
-	char ctl_path[4096];
 	uint64_t tick_ns;
 	struct ls_event batch[BATCH];
 	int n;
 	uint64_t write_errors;
 	struct run_obs *ro;      /* observability, NULL when none */
+	bool unhealthy;          /* last health verdict given to the heartbeat */
+	/* verdicts set, not yet written */
+	struct ls_flow_key vkey[VQ];
+	struct ls_verdict_rec vrec[VQ];
+	uint64_t vflow[VQ];
+	int vrc[VQ];
+	uint32_t nv;
 };
+
+static void verdicts_write(struct run_policy *rp)
+{
+	struct ls_dp_err err;
+	if (!rp->nv)
+		return;
+	uint64_t start_k = rp->ro ? run_obs_now_k() : 0;
+	int n = ls_dp_verdicts_write(rp->dp, rp->vkey, rp->vrec, rp->nv, rp->vrc, &err);
+	uint64_t end_k = rp->ro ? run_obs_now_k() : 0;
+	if (n < (int)rp->nv && rp->write_errors++ < 10)
+		fprintf(stderr, "lockstep: writing %u verdicts: %s\n", rp->nv - (uint32_t)n, err.msg);
+	for (uint32_t i = 0; i < rp->nv; i++) {
+		const struct ls_verdict_rec *r = &rp->vrec[i];
+		if (rp->ro)
+			ls_obs_verdict(run_obs_hub(rp->ro), rp->vflow[i], r->verdict, r->deadline_k,
+				       start_k, end_k, rp->vrc[i] == 0);
+		if (rp->vrc[i] == 0)
+			printf("{\"event\":\"verdict\",\"flow_id\":%llu,\"verdict\":\"%s\","
+			       "\"deadline_k\":%llu}\n",
+			       (unsigned long long)rp->vflow[i], ls_verdict_name(r->verdict),
+			       (unsigned long long)r->deadline_k);
+	}
+	rp->nv = 0;
+}
 
 static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id,
 		      uint32_t verdict, uint64_t deadline_k)
 {
 	struct run_policy *rp = ctx;
-	struct ls_dp_err err;
-	uint64_t start_k = rp->ro ? run_obs_now_k() : 0;
-	int rc = ls_dp_verdict_set(rp->dp, key, verdict, deadline_k, &err);
-	if (rp->ro)
-		ls_obs_verdict(run_obs_hub(rp->ro), flow_id, verdict, deadline_k, start_k,
-			       run_obs_now_k(), rc == 0);
-	if (rc) {
-		if (rp->write_errors++ < 10)
-			fprintf(stderr, "lockstep: writing a verdict: %s\n", err.msg);
-		return rc;
-	}
-	printf("{\"event\":\"verdict\",\"flow_id\":%llu,\"verdict\":\"%s\",\"deadline_k\":%llu}\n",
-	       (unsigned long long)flow_id, ls_verdict_name(verdict),
-	       (unsigned long long)deadline_k);
+	if (rp->nv == VQ)
+		verdicts_write(rp);
+	rp->vkey[rp->nv] = *key;
+	rp->vrec[rp->nv] = (struct ls_verdict_rec){.deadline_k = deadline_k, .verdict = verdict};
+	rp->vflow[rp->nv++] = flow_id;
 	return 0;
 }
 
@@ -61,7 +86,7 @@ static int sink_counters(void *ctx, const struct ls_flow_key *key, struct ls_flo
 
 static void sink_flush(void *ctx)
 {
-	(void)ctx;
+	verdicts_write(ctx);
 	fflush(stdout);
 }
 
@@ -116,7 +141,6 @@ int run_policy_open(struct run_policy **out, struct ls_dp *dp,
 		return -1;
 	}
 	rp->dp = dp;
-	rp->ctl_fd = -1;
 	rp->tick_ns = o->tick_interval_ns ? o->tick_interval_ns : 1000000000ull;
 	snprintf(path, sizeof(path), "%s/flows", ls_dp_pin_dir(dp));
 	rp->flows_fd = bpf_obj_get(path);
@@ -131,8 +155,7 @@ int run_policy_open(struct run_policy **out, struct ls_dp *dp,
 		.min_log_level = 1,
 	};
 	if (o->sync) /* G for the guest, deadlines through the live mapping */
-		cfg.clock = (struct ls_policy_clock){
-			.ctx = o->sync, .now_g = ls_sync_now_g_u64, .now_k = ls_sync_now_k_u64};
+		cfg.clock = ls_policy_clock_of_sync(o->sync);
 	struct ls_verdict_sink sink = {
 		.ctx = rp, .write = sink_write, .counters = sink_counters, .flush = sink_flush};
 	int rc = ls_policy_new(&cfg, &sink, &rp->p, err, sizeof(err));
@@ -147,16 +170,7 @@ int run_policy_open(struct run_policy **out, struct ls_dp *dp,
 		fprintf(stderr, "lockstep run: %s\n", err);
 		goto fail;
 	}
-	const char *cp = o->control_path ? o->control_path : getenv("LS_CONTROL_SOCK");
-	snprintf(rp->ctl_path, sizeof(rp->ctl_path), "%s",
-		 cp && cp[0] ? cp : LS_CONTROL_PATH_DEFAULT);
-	rp->ctl_fd = ls_control_listen(rp->ctl_path, err, sizeof(err));
-	if (rp->ctl_fd < 0) {
-		fprintf(stderr, "lockstep run: control socket: %s\n", err);
-		goto fail;
-	}
-	fprintf(stderr, "lockstep: policy %s loaded; control socket %s\n", o->policy,
-		rp->ctl_path);
+	fprintf(stderr, "lockstep: policy %s loaded\n", o->policy);
 	*out = rp;
 	return 0;
 fail:
@@ -168,8 +182,10 @@ void run_policy_close(struct run_policy *rp)
 {
 	if (!rp)
 		return;
-	if (rp->ctl_fd >= 0)
-		ls_control_close(rp->ctl_fd, rp->ctl_path);
+	if (rp->p) { /* events drained last are decided, their verdicts written */
+		run_policy_flush(rp);
+		verdicts_write(rp);
+	}
 	if (rp->flows_fd >= 0)
 		close(rp->flows_fd);
 	ls_policy_free(rp->p);
@@ -225,28 +241,12 @@ void run_policy_sighup(struct run_policy *rp)
 		fprintf(stderr, "lockstep: SIGHUP: reloaded %s\n", ls_policy_path(rp->p));
 }
 
-int run_policy_control_fd(const struct run_policy *rp)
-{
-	return rp->ctl_fd;
-}
-
-/* The observability requests first (obs.status, trace.*), then the policy's. */
-static int control(void *ctx, const char *cmd, const char *arg, char *reply, size_t len)
-{
-	struct run_policy *rp = ctx;
-	if (rp->ro) {
-		int rc = run_obs_control(rp->ro, cmd, arg, reply, len);
-		if (rc != -2)
-			return rc;
-	}
-	return ls_control_policy(rp->p, cmd, arg, reply, len);
-}
-
-void run_policy_control(struct run_policy *rp)
+int run_policy_request(struct run_policy *rp, const char *cmd, const char *arg, char *reply,
+		       size_t len)
 {
 	/* events already received are decided by the module they came to */
 	run_policy_flush(rp);
-	ls_control_serve(rp->ctl_fd, control, rp);
+	return ls_control_policy(rp->p, cmd, arg, reply, len);
 }
 
 static void policy_metrics(void *ctx, FILE *f)
@@ -270,4 +270,26 @@ const struct ls_policy *run_policy_policy(const struct run_policy *rp)
 uint64_t run_policy_tick_ns(const struct run_policy *rp)
 {
 	return rp->tick_ns;
+}
+
+/* The heartbeat's health check: a beat is good only while the policy runs
+ * (docs/clock.md, "What makes a beat good"). Changes are logged once. */
+const char *run_policy_health(void *ctx)
+{
+	struct run_policy *rp = ctx;
+	const char *why = ls_policy_health(rp->p);
+	if (!why != !rp->unhealthy) {
+		fprintf(stderr, "lockstep: policy side %s%s\n", why ? "unhealthy: " : "healthy again",
+			why ? why : "");
+		if (rp->ro && why)
+			ls_obs_state(run_obs_hub(rp->ro), "beat_health",
+				     "beats are not good: the policy side is unhealthy, fail-safe "
+				     "follows", "\"good\":false,\"reason\":\"%s\"", why);
+		else if (rp->ro)
+			ls_obs_state(run_obs_hub(rp->ro), "beat_health",
+				     "beats are good again: the policy side is healthy",
+				     "\"good\":true");
+	}
+	rp->unhealthy = why != NULL;
+	return why;
 }

@@ -37,6 +37,8 @@ struct ls_heartbeat {
 	int nivl, ivl_head;
 	ls_hb_observer observer;
 	void *observer_arg;
+	ls_hb_health_fn health;
+	void *health_arg;
 	char pin_beat[256], pin_live[256], pin_events[256], pin_counters[256];
 };
 
@@ -60,6 +62,16 @@ static int set_pin(struct bpf_map *map, char *buf, size_t len, const char *dir,
 		   const char *name)
 {
 	snprintf(buf, len, "%s/%s", dir, name);
+	/* a pinned ring is reused at its own size (`lockstep run
+	 * --ringbuf-size`): libbpf refuses a pin whose size differs */
+	int fd = bpf_obj_get(buf);
+	if (fd >= 0) {
+		struct bpf_map_info info = {0};
+		__u32 il = sizeof(info);
+		if (!bpf_obj_get_info_by_fd(fd, &info, &il) && info.type == BPF_MAP_TYPE_RINGBUF)
+			bpf_map__set_max_entries(map, info.max_entries);
+		close(fd);
+	}
 	return bpf_map__set_pin_path(map, buf);
 }
 
@@ -385,7 +397,10 @@ static void on_beat(struct ls_heartbeat *hb, const struct ls_event_beat *b, bool
 
 	if (!hb->paused) {
 		in.pings_ok = ls_hb_sync_burst(hb, &in.est);
-		if (in.pings_ok > 0 && in.est.used) {
+		in.unhealthy = hb->health ? hb->health(hb->health_arg) : NULL;
+		if (in.unhealthy) {
+			st->unhealthy++;
+		} else if (in.pings_ok > 0 && in.est.used) {
 			if (ls_hb_record_alive(hb, NULL) == 0) {
 				in.good = true;
 				st->good++;
@@ -457,6 +472,12 @@ void ls_hb_set_observer(struct ls_heartbeat *hb, ls_hb_observer fn, void *arg)
 {
 	hb->observer = fn;
 	hb->observer_arg = arg;
+}
+
+void ls_hb_set_health(struct ls_heartbeat *hb, ls_hb_health_fn fn, void *arg)
+{
+	hb->health = fn;
+	hb->health_arg = arg;
 }
 
 const struct ls_mapping *ls_hb_mapping(const struct ls_heartbeat *hb)

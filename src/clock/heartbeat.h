@@ -6,8 +6,9 @@
  *   - measures kernel -> user delivery delay (fired_k to receipt);
  *   - runs a burst of four-timestamp pings through the SEC("syscall") ping
  *     program and feeds the estimator (estimator.h);
- *   - after a good beat, records it in the `liveness` map (hb_alive), which
- *     keeps the kernel watchdog out of fail-safe;
+ *   - after a good beat (pings went through and the policy side's health
+ *     check, ls_hb_set_health, passes), records it in the `liveness` map
+ *     (hb_alive), which keeps the kernel watchdog out of fail-safe;
  *   - refreshes the wall clock (wallclock.h).
  * Single-threaded: the owner's epoll loop either polls ls_hb_fd() (when the
  * heartbeat has its own ring buffer) or passes LS_EV_BEAT/LS_EV_FAILSAFE
@@ -67,6 +68,8 @@ struct ls_hb_beat_info {
 	int pings_ok;
 	struct ls_est_update est;
 	bool good;                    /* liveness recorded */
+	const char *unhealthy;        /* the health check said why the policy
+				       * side is not healthy (not good), or NULL */
 	bool recovered;               /* its event was lost: found in the map */
 	bool wall_step;
 	int64_t wall_step_ns;
@@ -79,6 +82,8 @@ struct ls_hb_stats {
 	uint64_t duplicates;      /* events for beats already handled */
 	uint64_t missed;          /* sequence gaps */
 	uint64_t good;            /* beats recorded in liveness */
+	uint64_t unhealthy;       /* beats not recorded: the policy side's
+				   * health check failed */
 	uint64_t pings, ping_errors;
 	uint64_t steps;           /* guest clock steps detected */
 	uint64_t wall_steps;      /* REALTIME steps detected */
@@ -133,6 +138,14 @@ int ls_hb_tick(struct ls_heartbeat *hb);
 void ls_hb_set_paused(struct ls_heartbeat *hb, bool paused);
 
 void ls_hb_set_observer(struct ls_heartbeat *hb, ls_hb_observer fn, void *arg);
+
+/* What makes a beat good besides the pings: the health of the policy side
+ * (e.g. ls_policy_health). Called on every beat; NULL means healthy, a
+ * string says why not, and then the beat is not recorded in `liveness` --
+ * a live agent whose policy cannot run (a guest burning its fuel on every
+ * tick, say) lets the watchdog enter fail-safe as a dead one would. */
+typedef const char *(*ls_hb_health_fn)(void *arg);
+void ls_hb_set_health(struct ls_heartbeat *hb, ls_hb_health_fn fn, void *arg);
 
 /* One four-timestamp exchange through the ping program. 0 or -errno. */
 int ls_hb_ping(struct ls_heartbeat *hb, struct ls_clock_sample *out);

@@ -50,16 +50,30 @@ struct ls_dp_opts {
 	const char *ifname;    /* interface to attach to */
 	enum ls_xdp_mode xdp_mode;
 	bool tc_egress;        /* also attach ls_tc at TC egress (replies) */
+	uint32_t ringbuf_size; /* bytes of the events ring buffer, a power of two
+				* >= the page size (ls_dp_ringbuf_size_check);
+				* 0: LS_RINGBUF_SIZE_DEFAULT for a new one. A
+				* pinned ring is adopted at its own size. */
 };
+
+#define LS_RINGBUF_SIZE_DEFAULT (1u << 22)
+#define LS_RINGBUF_SIZE_MAX (1u << 30)
+
+/* 0 when size is valid for ls_dp_opts.ringbuf_size, else -EINVAL with a
+ * message saying what is allowed. */
+int ls_dp_ringbuf_size_check(uint64_t size, struct ls_dp_err *err);
 
 /* What ls_dp_open() found and did; printed by `lockstep run`. */
 struct ls_dp_status {
 	bool adopted_maps;     /* at least one map came from the pins */
-	int maps_adopted;      /* how many of the six */
+	int maps_adopted;      /* how many of the seven */
 	bool adopted_link;     /* the XDP link came from the pins (no re-attach) */
 	bool prog_replaced;    /* adopted link switched to this build's program */
 	bool tc_adopted;       /* TC filter already present */
 	enum ls_xdp_mode xdp_mode; /* mode actually in effect (native/generic) */
+	uint32_t ringbuf_bytes;  /* size of the events ring in effect */
+	bool ringbuf_kept;       /* ringbuf_size was asked, but the pinned ring
+				  * has another size and was adopted as is */
 	int ifindex;
 	char pin_dir[4096];
 };
@@ -73,6 +87,11 @@ int ls_dp_open(struct ls_dp **out, const struct ls_dp_opts *opts,
 	       struct ls_dp_status *st, struct ls_dp_err *err);
 /* Maps only, from the pins in pin_dir (NULL: default). */
 int ls_dp_open_pins(struct ls_dp **out, const char *pin_dir, struct ls_dp_err *err);
+/* Maps only, those of a BPF_PROG_TEST_RUN driver (testrun.h): its events,
+ * verdicts and counters through the same calls the agent uses, nothing
+ * pinned or attached (benchmarks, tests). t must outlive the result. */
+struct ls_testrun;
+int ls_dp_open_testrun(struct ls_dp **out, struct ls_testrun *t, struct ls_dp_err *err);
 /* Releases user-space resources only: the program stays attached and pinned. */
 void ls_dp_close(struct ls_dp *dp);
 const char *ls_dp_pin_dir(const struct ls_dp *dp);
@@ -91,6 +110,14 @@ int ls_dp_config_write(struct ls_dp *dp, const struct ls_config *cfg, struct ls_
 
 int ls_dp_verdict_set(struct ls_dp *dp, const struct ls_flow_key *key, uint32_t verdict,
 		      uint64_t deadline_k, struct ls_dp_err *err);
+/* Writes n verdicts with one bpf_map_update_batch call instead of n
+ * updates (a syscall each), in order, so that a later one for the same key
+ * wins. Stamps recs[i].set_k with the time of the write. rc (optional)
+ * gets 0 or -errno per verdict: one that fails (an invalid verdict, a full
+ * map) does not stop those after it. Returns how many were written; err
+ * describes the first failure. */
+int ls_dp_verdicts_write(struct ls_dp *dp, const struct ls_flow_key *keys,
+			 struct ls_verdict_rec *recs, uint32_t n, int *rc, struct ls_dp_err *err);
 /* -ENOENT (with a message) when there was no verdict for key. */
 int ls_dp_verdict_del(struct ls_dp *dp, const struct ls_flow_key *key, struct ls_dp_err *err);
 int ls_dp_verdict_get(struct ls_dp *dp, const struct ls_flow_key *key,

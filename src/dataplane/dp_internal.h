@@ -17,6 +17,7 @@ enum ls_dp_map {
 	LS_MAP_LIVENESS,
 	LS_MAP_COUNTERS,
 	LS_MAP_EVENTS,
+	LS_MAP_VERDICT_GEN, /* optional when opened from pins (older data plane) */
 	LS_MAP__N,
 };
 
@@ -28,6 +29,9 @@ struct ls_dp {
 	int link_fd;               /* XDP link, -1 when none */
 	int lock_fd;               /* flock on the pin dir (agent only) */
 	int ncpus;                 /* possible CPUs, for per-CPU maps */
+	uint64_t *verdict_gen;     /* mapped verdict_gen; NULL when there is none */
+	bool no_batch;             /* the kernel refused a batch update: write
+				    * verdicts one by one */
 	char pin_dir[PATH_MAX];
 	/* events */
 	struct ring_buffer *rb;
@@ -40,6 +44,12 @@ struct ls_dp {
 int ls_pins_prepare(const char *dir, struct ls_dp_err *err);
 int ls_pin_path(char *buf, size_t len, const char *dir, const char *name);
 bool ls_pin_exists(const char *dir, const char *name);
+
+/* verdict_gen.c: map the verdict generation of fd (NULL on failure or fd
+ * < 0), unmap it, bump it after a verdict write (a NULL gen is ignored) */
+uint64_t *ls_vgen_map(int fd);
+void ls_vgen_unmap(uint64_t *gen);
+void ls_vgen_bump(uint64_t *gen);
 
 /* attach.c */
 int ls_attach_xdp(struct ls_dp *dp, int ifindex, enum ls_xdp_mode want,

@@ -16,12 +16,14 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "dataplane/testrun.h"
 #include "lockstep.skel.h"
 
 const char *const ls_dp_map_names[LS_MAP__N] = {
 	[LS_MAP_FLOWS] = "flows",       [LS_MAP_VERDICTS] = "verdicts",
 	[LS_MAP_CONFIG] = "config",     [LS_MAP_LIVENESS] = "liveness",
 	[LS_MAP_COUNTERS] = "counters", [LS_MAP_EVENTS] = "events",
+	[LS_MAP_VERDICT_GEN] = "verdict_gen",
 };
 
 static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
@@ -59,6 +61,7 @@ static struct bpf_map *skel_map(struct lockstep_bpf *s, int i)
 		[LS_MAP_FLOWS] = s->maps.flows,       [LS_MAP_VERDICTS] = s->maps.verdicts,
 		[LS_MAP_CONFIG] = s->maps.config,     [LS_MAP_LIVENESS] = s->maps.liveness,
 		[LS_MAP_COUNTERS] = s->maps.counters, [LS_MAP_EVENTS] = s->maps.events,
+		[LS_MAP_VERDICT_GEN] = s->maps.verdict_gen,
 	};
 	return m[i];
 }
@@ -82,6 +85,55 @@ static int check_compat(struct bpf_map *m, int fd, const char *path, const char 
 				  path, info.type, info.key_size, info.value_size, info.max_entries,
 				  bpf_map__type(m), bpf_map__key_size(m), bpf_map__value_size(m),
 				  bpf_map__max_entries(m), dir);
+	return 0;
+}
+
+int ls_dp_ringbuf_size_check(uint64_t size, struct ls_dp_err *err)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	if (page <= 0)
+		page = 4096;
+	/* the kernel's own rule for a BPF ring buffer, and a cap on memory */
+	if (size < (uint64_t)page || size > LS_RINGBUF_SIZE_MAX || (size & (size - 1)))
+		return ls_dp_errf(err, -EINVAL,
+				  "the ring buffer size must be a power of two from the page size "
+				  "(%ld) to %u bytes (1 GiB), not %llu",
+				  page, LS_RINGBUF_SIZE_MAX, (unsigned long long)size);
+	return 0;
+}
+
+/* The events ring is the one map whose size is a run option: a pinned ring
+ * is adopted at whatever size it has (the attached program and the
+ * heartbeat write into it; replacing it would mean re-attaching), and the
+ * skeleton is told that size so the compatibility check passes. */
+static int size_ring(struct ls_dp *dp, const struct ls_dp_opts *opts, struct ls_dp_status *st,
+		     struct ls_dp_err *err)
+{
+	struct bpf_map *m = dp->skel->maps.events;
+	char path[PATH_MAX];
+	uint32_t want = opts->ringbuf_size ? opts->ringbuf_size : LS_RINGBUF_SIZE_DEFAULT;
+	int rc;
+	if (opts->ringbuf_size && (rc = ls_dp_ringbuf_size_check(opts->ringbuf_size, err)))
+		return rc;
+	st->ringbuf_bytes = want;
+	if (ls_pin_exists(dp->pin_dir, ls_dp_map_names[LS_MAP_EVENTS])) {
+		struct bpf_map_info info = {0};
+		__u32 len = sizeof(info);
+		ls_pin_path(path, sizeof(path), dp->pin_dir, ls_dp_map_names[LS_MAP_EVENTS]);
+		int fd = bpf_obj_get(path);
+		if (fd < 0)
+			return ls_dp_errf(err, -errno, "opening pinned map %s: %s", path, strerror(errno));
+		rc = bpf_obj_get_info_by_fd(fd, &info, &len);
+		close(fd);
+		if (rc)
+			return ls_dp_errf(err, -errno, "reading map info of %s: %s", path, strerror(errno));
+		if (info.type == BPF_MAP_TYPE_RINGBUF && info.max_entries != want) {
+			st->ringbuf_kept = opts->ringbuf_size != 0;
+			st->ringbuf_bytes = info.max_entries;
+		}
+	}
+	if ((rc = bpf_map__set_max_entries(m, st->ringbuf_bytes)))
+		return ls_dp_errf(err, rc, "sizing the ring buffer: %s", strerror(-rc));
 	return 0;
 }
 
@@ -133,6 +185,8 @@ int ls_dp_open(struct ls_dp **out, const struct ls_dp_opts *opts, struct ls_dp_s
 		rc = ls_dp_errf(err, -errno, "opening the BPF object: %s", strerror(errno));
 		goto fail;
 	}
+	if ((rc = size_ring(dp, opts, st, err)))
+		goto fail;
 	for (int i = 0; i < LS_MAP__N; i++) {
 		struct bpf_map *m = skel_map(dp->skel, i);
 		if (!ls_pin_exists(dp->pin_dir, ls_dp_map_names[i]))
@@ -169,6 +223,11 @@ int ls_dp_open(struct ls_dp **out, const struct ls_dp_opts *opts, struct ls_dp_s
 		}
 		dp->map_fd[i] = fcntl(bpf_map__fd(m), F_DUPFD_CLOEXEC, 3);
 	}
+	dp->verdict_gen = ls_vgen_map(dp->map_fd[LS_MAP_VERDICT_GEN]);
+	if (!dp->verdict_gen) {
+		rc = ls_dp_errf(err, -errno, "mapping the verdict_gen map: %s", strerror(errno));
+		goto fail;
+	}
 	if ((rc = ls_attach_xdp(dp, ifindex, opts->xdp_mode, st, err)))
 		goto fail;
 	if (opts->tc_egress && (rc = ls_attach_tc_egress(dp, ifindex, st, err)))
@@ -194,6 +253,10 @@ int ls_dp_open_pins(struct ls_dp **out, const char *pin_dir, struct ls_dp_err *e
 	for (int i = 0; i < LS_MAP__N; i++) {
 		ls_pin_path(path, sizeof(path), dp->pin_dir, ls_dp_map_names[i]);
 		dp->map_fd[i] = bpf_obj_get(path);
+		/* pins of an older data plane have no verdict_gen: its program
+		 * caches no verdicts, so there is nothing to bump */
+		if (dp->map_fd[i] < 0 && i == LS_MAP_VERDICT_GEN && errno == ENOENT)
+			continue;
 		if (dp->map_fd[i] < 0) {
 			int rc = -errno;
 			if (rc == -ENOENT)
@@ -206,6 +269,28 @@ int ls_dp_open_pins(struct ls_dp **out, const char *pin_dir, struct ls_dp_err *e
 			return rc;
 		}
 	}
+	dp->verdict_gen = ls_vgen_map(dp->map_fd[LS_MAP_VERDICT_GEN]);
+	*out = dp;
+	return 0;
+}
+
+int ls_dp_open_testrun(struct ls_dp **out, struct ls_testrun *t, struct ls_dp_err *err)
+{
+	struct ls_dp *dp = dp_new("", err);
+	*out = NULL;
+	if (!dp)
+		return -ENOMEM;
+	dp->pin_dir[0] = '\0'; /* nothing pinned */
+	for (int i = 0; i < LS_MAP__N; i++) {
+		dp->map_fd[i] = fcntl(bpf_map__fd(skel_map(ls_testrun_skel(t), i)), F_DUPFD_CLOEXEC, 3);
+		if (dp->map_fd[i] < 0) {
+			int rc = ls_dp_errf(err, -errno, "duplicating the test run's map fd: %s",
+					    strerror(errno));
+			ls_dp_close(dp);
+			return rc;
+		}
+	}
+	dp->verdict_gen = ls_vgen_map(dp->map_fd[LS_MAP_VERDICT_GEN]);
 	*out = dp;
 	return 0;
 }
@@ -216,6 +301,7 @@ void ls_dp_close(struct ls_dp *dp)
 		return;
 	if (dp->rb)
 		ring_buffer__free(dp->rb);
+	ls_vgen_unmap(dp->verdict_gen);
 	for (int i = 0; i < LS_MAP__N; i++)
 		if (dp->map_fd[i] >= 0)
 			close(dp->map_fd[i]);

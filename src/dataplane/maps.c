@@ -58,7 +58,75 @@ int ls_dp_verdict_set(struct ls_dp *dp, const struct ls_flow_key *key, uint32_t 
 	};
 	if (bpf_map_update_elem(dp->map_fd[LS_MAP_VERDICTS], key, &rec, BPF_ANY))
 		return map_err(err, "writing", LS_MAP_VERDICTS);
+	ls_vgen_bump(dp->verdict_gen);
 	return 0;
+}
+
+/* One by one, for the element a batch stopped at (its errno, then the rest
+ * of the batch goes on) and for kernels without batch updates on hashes. */
+static int verdict_write_one(struct ls_dp *dp, const struct ls_flow_key *key,
+			     const struct ls_verdict_rec *rec, struct ls_dp_err *err)
+{
+	if (rec->verdict != LS_VERDICT_PASS && rec->verdict != LS_VERDICT_DROP)
+		return ls_dp_errf(err, -EINVAL, "verdict %u is neither pass nor drop", rec->verdict);
+	if (bpf_map_update_elem(dp->map_fd[LS_MAP_VERDICTS], key, rec, BPF_ANY))
+		return map_err(err, "writing", LS_MAP_VERDICTS);
+	return 0;
+}
+
+int ls_dp_verdicts_write(struct ls_dp *dp, const struct ls_flow_key *keys,
+			 struct ls_verdict_rec *recs, uint32_t n, int *rc, struct ls_dp_err *err)
+{
+	uint64_t now = ls_now_k();
+	uint32_t done = 0, written = 0;
+	bool failed = false;
+
+	for (uint32_t i = 0; i < n; i++)
+		recs[i].set_k = now;
+	while (done < n) {
+		/* a batch stops before an invalid verdict: the kernel would
+		 * store it as it is */
+		uint32_t end = done;
+		while (end < n && (recs[end].verdict == LS_VERDICT_PASS ||
+				   recs[end].verdict == LS_VERDICT_DROP))
+			end++;
+		__u32 cnt = end - done;
+		int batch_errno = 0;
+		if (cnt && !dp->no_batch) {
+			LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = BPF_ANY);
+			if (bpf_map_update_batch(dp->map_fd[LS_MAP_VERDICTS], keys + done,
+						 recs + done, &cnt, &o)) {
+				batch_errno = errno;
+				if (cnt > end - done)
+					cnt = 0;
+			}
+		} else {
+			cnt = 0;
+		}
+		for (uint32_t i = done; rc && i < done + cnt; i++)
+			rc[i] = 0;
+		written += cnt;
+		done += cnt;
+		if (done == n)
+			break;
+		/* element `done` stopped the batch, is invalid, or batches are
+		 * off: write it alone, then go on after it */
+		struct ls_dp_err e1;
+		int r1 = verdict_write_one(dp, &keys[done], &recs[done], &e1);
+		if (r1 == 0 && cnt == 0 && batch_errno)
+			dp->no_batch = true; /* no batch updates on this kernel's hashes */
+		if (rc)
+			rc[done] = r1;
+		if (r1 == 0)
+			written++;
+		else if (!failed && err)
+			*err = e1;
+		failed = failed || r1;
+		done++;
+	}
+	if (written)
+		ls_vgen_bump(dp->verdict_gen); /* once for the batch, after it */
+	return (int)written;
 }
 
 int ls_dp_verdict_del(struct ls_dp *dp, const struct ls_flow_key *key, struct ls_dp_err *err)
@@ -68,6 +136,7 @@ int ls_dp_verdict_del(struct ls_dp *dp, const struct ls_flow_key *key, struct ls
 			return ls_dp_errf(err, -ENOENT, "no verdict is set for that flow");
 		return map_err(err, "deleting from", LS_MAP_VERDICTS);
 	}
+	ls_vgen_bump(dp->verdict_gen);
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 /* testrun.c - BPF_PROG_TEST_RUN driver for the data plane (see testrun.h). */
 #include "dataplane/testrun.h"
+#include "dataplane/dp_internal.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -17,6 +18,7 @@ struct ls_testrun {
 	ls_event_fn fn;
 	void *ctx;
 	int ncpu;
+	uint64_t *verdict_gen; /* mapped: bumped after each verdict write */
 };
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -83,6 +85,12 @@ struct ls_testrun *ls_testrun_open(const struct ls_config *cfg, ls_event_fn fn, 
 		ls_testrun_close(t);
 		return NULL;
 	}
+	t->verdict_gen = ls_vgen_map(bpf_map__fd(t->skel->maps.verdict_gen));
+	if (!t->verdict_gen) {
+		snprintf(err, errlen, "cannot map the verdict_gen map: %s", strerror(errno));
+		ls_testrun_close(t);
+		return NULL;
+	}
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
 	if (!t->rb) {
 		snprintf(err, errlen, "cannot open the event ring buffer: %s", strerror(errno));
@@ -138,6 +146,23 @@ uint64_t ls_testrun_counter(struct ls_testrun *t, unsigned idx)
 	return sum;
 }
 
+int ls_testrun_verdict_set(struct ls_testrun *t, const struct ls_flow_key *key,
+			   const struct ls_verdict_rec *rec)
+{
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.verdicts), key, rec, BPF_ANY))
+		return -errno;
+	ls_vgen_bump(t->verdict_gen);
+	return 0;
+}
+
+int ls_testrun_verdict_del(struct ls_testrun *t, const struct ls_flow_key *key)
+{
+	if (bpf_map_delete_elem(bpf_map__fd(t->skel->maps.verdicts), key))
+		return -errno;
+	ls_vgen_bump(t->verdict_gen);
+	return 0;
+}
+
 struct lockstep_bpf *ls_testrun_skel(struct ls_testrun *t)
 {
 	return t->skel;
@@ -148,6 +173,7 @@ void ls_testrun_close(struct ls_testrun *t)
 	if (!t)
 		return;
 	ring_buffer__free(t->rb);
+	ls_vgen_unmap(t->verdict_gen);
 	lockstep_bpf__destroy(t->skel);
 	free(t);
 }

@@ -45,7 +45,14 @@ int ls_testrun_set_config(struct ls_testrun *t, const struct ls_config *cfg);
 /* Sum over CPUs of counter idx (enum ls_counter). */
 uint64_t ls_testrun_counter(struct ls_testrun *t, unsigned idx);
 
-/* The skeleton, for tests that read or write maps directly. */
+/* Writes / deletes the verdict of key and bumps the verdict generation, as
+ * every verdict writer must (wire.h). 0 or -errno. */
+int ls_testrun_verdict_set(struct ls_testrun *t, const struct ls_flow_key *key,
+			   const struct ls_verdict_rec *rec);
+int ls_testrun_verdict_del(struct ls_testrun *t, const struct ls_flow_key *key);
+
+/* The skeleton, for tests that read or write maps directly (a verdict
+ * written that way, without the bump, is seen within a scheduler tick). */
 struct lockstep_bpf *ls_testrun_skel(struct ls_testrun *t);
 
 void ls_testrun_close(struct ls_testrun *t);

@@ -1,6 +1,6 @@
 /* agent.c - the agent's observability hub (agent.h): defines every metric of
  * docs/metrics.md, feeds the detectors and turns their answers into alarms. */
-#include "obs/agent.h"
+#include "obs/agent_int.h"
 #include "obs/http.h"
 
 #include <math.h>
@@ -8,68 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FLOWTAB 8192 /* flows remembered for latency and arrows (a cache) */
-#define NINFO 8
-
-struct flowent {
-	uint64_t flow_id;
-	uint64_t pending_k; /* ts_k of the event awaiting its verdict, 0: none */
-	uint64_t arrow;     /* trace flow-arrow id of that event */
-	bool ended;
-};
-
-struct alarm {
-	uint64_t count;
-	uint64_t first_k, last_k;
-	bool open;
-	char msg[200];
-};
-
-struct ls_obs {
-	struct ls_obs_config cfg;
-	struct ls_metrics *reg;
-	struct ls_log *log;
-	FILE *log_file;
-	struct ls_trace *trace;
-	char trace_path[4096];
-	struct ls_http *http;
-	int kernel_level, guest_level;
-	char info_k[NINFO][24], info_v[NINFO][200];
-
-	struct ls_metric *events, *delivery, *ring_lost, *dp, *queue;
-	struct ls_metric *verdicts, *verdict_errors, *verdict_latency;
-	struct ls_metric *guest_delay, *guest_exec, *guest_calls;
-	struct ls_metric *beats, *beats_missed, *rtt, *beat_delivery, *beat_interval;
-	struct ls_metric *offset, *rate, *rate_unc, *eps, *steps;
-	struct ls_metric *fs_active, *fs_transitions;
-	struct ls_metric *alarms, *alarm_active;
-	struct ls_metric *log_lines, *log_suppressed, *trace_records, *trace_level;
-	struct ls_metric *scrapes;
-
-	struct flowent flows[FLOWTAB];
-	uint64_t next_arrow;
-	struct alarm al[LS_ALARM__MAX];
-	struct ls_storm trap_storm, fuel_storm;
-	struct ls_obs_policy last_policy;
-	bool have_policy;
-	uint64_t ring_full;
-	bool have_ring;
-	bool in_failsafe;
-	uint64_t failsafe_since_k;
-
-	/* for status */
-	uint64_t start_k;
-	uint64_t n_events, n_verdicts, tick_events, tick_verdicts, tick_k;
-	double events_rate, verdicts_rate;
-	struct ls_obs_beat last_beat;
-	uint64_t n_beats;
-	bool have_beat;
-	int64_t prev_offset_ns;
-	uint64_t prev_offset_k;
-	double prev_rate;
-};
-
-static uint64_t now_k(struct ls_obs *o)
+uint64_t ls_obs_now_k(struct ls_obs *o)
 {
 	return o->cfg.time.now_k(o->cfg.time.ctx);
 }
@@ -116,6 +55,8 @@ static int define_metrics(struct ls_obs *o)
 					  "kernel event time to its receipt in user space", NULL, LAT);
 	o->ring_lost = ls_metric_counter(r, "lockstep_ringbuf_lost_total",
 					 "events the kernel could not queue (ring buffer full)", NULL);
+	o->ring_size = ls_metric_gauge(r, "lockstep_ringbuf_size_bytes",
+				       "size of the kernel's events ring buffer in effect", NULL);
 	o->dp = ls_metric_counter(r, "lockstep_dataplane_total",
 				  "data-plane counters (packets, drops by reason, unparsed by "
 				  "reason, DPI results, ...), by counter", "counter");
@@ -128,17 +69,19 @@ static int define_metrics(struct ls_obs *o)
 	o->verdict_latency = ls_metric_histogram(r, "lockstep_verdict_latency_seconds",
 						 "kernel event time to its verdict written in the map",
 						 NULL, LAT);
-	o->guest_delay = ls_metric_histogram(r, "lockstep_guest_delay_seconds",
+	/* not lockstep_guest_*: that prefix is the guests' own (docs/abi.md) */
+	o->guest_delay = ls_metric_histogram(r, "lockstep_event_to_guest_seconds",
 					     "kernel event time to the guest call that handles it",
 					     NULL, LAT);
-	o->guest_exec = ls_metric_histogram(r, "lockstep_guest_exec_seconds",
+	o->guest_exec = ls_metric_histogram(r, "lockstep_policy_call_seconds",
 					    "time in the guest per host call, by call", "call", LAT);
-	o->guest_calls = ls_metric_counter(r, "lockstep_guest_host_calls_total",
-					   "host to guest calls timed, by call", "call");
 	o->beats = ls_metric_counter(r, "lockstep_heartbeat_beats_total",
 				     "kernel heartbeats handled", NULL);
 	o->beats_missed = ls_metric_counter(r, "lockstep_heartbeat_missed_total",
 					    "kernel heartbeats never seen (sequence gaps)", NULL);
+	o->beats_unhealthy = ls_metric_counter(
+		r, "lockstep_heartbeat_unhealthy_total",
+		"beats not recorded as good because the policy side was unhealthy", NULL);
 	o->rtt = ls_metric_histogram(r, "lockstep_heartbeat_round_trip_seconds",
 				     "guest -> kernel -> guest ping round trip (kept sample)",
 				     NULL, LAT);
@@ -243,7 +186,7 @@ int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, char *err,
 	if (cfg->metrics_addr && cfg->metrics_addr[0] &&
 	    ls_http_start(&o->http, cfg->metrics_addr, scrape, o, err, errlen))
 		goto fail;
-	o->start_k = o->tick_k = now_k(o);
+	o->start_k = o->tick_k = ls_obs_now_k(o);
 	*out = o;
 	return 0;
 fail:
@@ -278,21 +221,24 @@ void ls_obs_http_run(struct ls_obs *o) { ls_http_run(o->http); }
 int ls_obs_guest_trace_level(const struct ls_obs *o) { return o->guest_level; }
 int ls_obs_kernel_trace_level(const struct ls_obs *o) { return o->kernel_level; }
 
-void ls_obs_set_info(struct ls_obs *o, const char *key, const char *value)
+void ls_obs_set_attach(struct ls_obs *o, const struct ls_obs_attach *a)
 {
-	int free_slot = -1;
-	for (int i = 0; i < NINFO; i++) {
-		if (!strcmp(o->info_k[i], key)) {
-			free_slot = i;
-			break;
-		}
-		if (free_slot < 0 && !o->info_k[i][0])
-			free_slot = i;
-	}
-	if (free_slot < 0)
-		return;
-	snprintf(o->info_k[free_slot], sizeof(o->info_k[0]), "%s", key);
-	snprintf(o->info_v[free_slot], sizeof(o->info_v[0]), "%s", value ? value : "");
+	o->attach = *a;
+	snprintf(o->iface, sizeof(o->iface), "%s", a->iface ? a->iface : "");
+	snprintf(o->xdp_mode, sizeof(o->xdp_mode), "%s", a->xdp_mode ? a->xdp_mode : "");
+	snprintf(o->pin_dir, sizeof(o->pin_dir), "%s", a->pin_dir ? a->pin_dir : "");
+	o->attach.iface = o->iface;
+	o->attach.xdp_mode = o->xdp_mode;
+	o->attach.pin_dir = o->pin_dir;
+	o->have_attach = true;
+	ls_metric_set(o->ring_size, NULL, (double)a->ringbuf_bytes);
+}
+
+void ls_obs_set_heartbeat(struct ls_obs *o, const struct ls_obs_heartbeat *h)
+{
+	o->hb = *h;
+	o->have_hb = true;
+	ls_metric_set(o->beat_interval, "configured", (double)h->check_interval_ns / 1e9);
 }
 
 void ls_obs_set_trace_level(struct ls_obs *o, int kernel, int guest)
@@ -360,7 +306,7 @@ void ls_obs_state(struct ls_obs *o, const char *kind, const char *msg, const cha
 	ls_logv(o->log, LS_LOG_INFO, kind, msg, fields, ap);
 	va_end(ap);
 	if (o->trace)
-		ls_trace_instant(o->trace, LS_TR_ALARM, kind, now_k(o), 't', NULL);
+		ls_trace_instant(o->trace, LS_TR_ALARM, kind, ls_obs_now_k(o), 't', NULL);
 }
 
 uint64_t ls_obs_alarm_count(const struct ls_obs *o, int kind)
@@ -510,7 +456,6 @@ void ls_obs_guest_call(struct ls_obs *o, const char *what, const struct ls_event
 {
 	double exec = end_k > start_k ? (double)(end_k - start_k) / 1e9 : 0;
 	ls_metric_observe(o->guest_exec, what, exec);
-	ls_metric_add(o->guest_calls, what, 1);
 	for (size_t i = 0; i < n; i++)
 		if (start_k >= ev[i].ts_k && ev[i].kind != LS_EV_BEAT && ev[i].kind != LS_EV_FAILSAFE)
 			ls_metric_observe(o->guest_delay, NULL, (double)(start_k - ev[i].ts_k) / 1e9);
@@ -569,6 +514,8 @@ void ls_obs_beat(struct ls_obs *o, const struct ls_obs_beat *b)
 	ls_metric_add(o->beats, NULL, 1);
 	if (b->missed)
 		ls_metric_add(o->beats_missed, NULL, (double)b->missed);
+	if (b->unhealthy)
+		ls_metric_add(o->beats_unhealthy, NULL, 1);
 	if (b->delivered_k >= b->fired_k)
 		ls_metric_observe(o->beat_delivery, NULL, (double)(b->delivered_k - b->fired_k) / 1e9);
 	ls_metric_set(o->beat_interval, "configured", (double)b->configured_interval_ns / 1e9);
@@ -654,16 +601,30 @@ void ls_obs_policy(struct ls_obs *o, const struct ls_obs_policy *p, uint64_t now
 				     (unsigned long long)p->restarts);
 	}
 	o->last_policy = *p;
+	o->last_policy.path = NULL;
+	if (p->path)
+		snprintf(o->policy_path, sizeof(o->policy_path), "%s", p->path);
 	o->have_policy = true;
+}
+
+void ls_obs_liveness(struct ls_obs *o, bool in_failsafe)
+{
+	o->lv_failsafe = in_failsafe;
+	ls_metric_set(o->fs_active, NULL, in_failsafe || o->in_failsafe);
 }
 
 void ls_obs_dp_counters(struct ls_obs *o, const char *const *names, const uint64_t *vals,
 			int n, uint64_t now)
 {
+	uint64_t pkts = 0, dropped = 0;
 	for (int i = 0; i < n; i++) {
 		if (!names[i])
 			continue;
 		ls_metric_set_total(o->dp, names[i], (double)vals[i]);
+		if (!strcmp(names[i], "pkts"))
+			pkts = vals[i];
+		else if (!strncmp(names[i], "drop_", 5))
+			dropped += vals[i];
 		if (i == LS_CNT_RINGBUF_FULL) {
 			ls_metric_set_total(o->ring_lost, NULL, (double)vals[i]);
 			if (o->have_ring && ls_detect_ringbuf_loss(o->ring_full, vals[i]))
@@ -676,6 +637,13 @@ void ls_obs_dp_counters(struct ls_obs *o, const char *const *names, const uint64
 			o->have_ring = true;
 		}
 	}
+	/* the kernel's counters outlive agents: a rate, not the first total */
+	if (o->have_pkts && now > o->pkts_tick_k && pkts >= o->pkts)
+		o->pkts_rate = (double)(pkts - o->pkts) / ((double)(now - o->pkts_tick_k) / 1e9);
+	o->pkts = pkts;
+	o->pkts_dropped = dropped;
+	o->pkts_tick_k = now;
+	o->have_pkts = true;
 }
 
 void ls_obs_tick(struct ls_obs *o, uint64_t now)
@@ -711,21 +679,13 @@ int ls_obs_trace_dump(struct ls_obs *o, const char *path, char *err, size_t errl
 	}
 	if (!path || !path[0])
 		path = o->trace_path;
-	char other[512], esc[300];
+	char other[1024], esc[600];
 	snprintf(other, sizeof(other),
 		 "\"generator\":\"lockstep\",\"beats\":%llu,\"events\":%llu,\"verdicts\":%llu,"
 		 "\"policy\":\"%s\"",
 		 (unsigned long long)o->n_beats, (unsigned long long)o->n_events,
-		 (unsigned long long)o->n_verdicts, ls_json_escape(esc, sizeof(esc), ""));
-	for (int i = 0; i < NINFO; i++)
-		if (!strcmp(o->info_k[i], "policy"))
-			snprintf(other, sizeof(other),
-				 "\"generator\":\"lockstep\",\"beats\":%llu,\"events\":%llu,"
-				 "\"verdicts\":%llu,\"policy\":\"%s\"",
-				 (unsigned long long)o->n_beats, (unsigned long long)o->n_events,
-				 (unsigned long long)o->n_verdicts,
-				 ls_json_escape(esc, sizeof(esc), o->info_v[i]));
-	uint64_t now = now_k(o);
+		 (unsigned long long)o->n_verdicts, ls_json_escape(esc, sizeof(esc), o->policy_path));
+	uint64_t now = ls_obs_now_k(o);
 	int64_t off = o->cfg.time.wall_from_k(o->cfg.time.ctx, now) - (int64_t)now;
 	int rc = ls_trace_write_file(o->trace, path, wall_of, &off, other);
 	if (rc) {
@@ -735,73 +695,4 @@ int ls_obs_trace_dump(struct ls_obs *o, const char *path, char *err, size_t errl
 	ls_log(o->log, LS_LOG_INFO, "trace_dump", "trace written", "\"path\":\"%s\",\"records\":%llu",
 	       ls_json_escape(esc, sizeof(esc), path), (unsigned long long)ls_trace_count(o->trace));
 	return 0;
-}
-
-size_t ls_obs_status_json(struct ls_obs *o, uint64_t now, char *buf, size_t len)
-{
-	char *p = buf, esc[400];
-	size_t left = len;
-#define PUT(...)                                                                     \
-	do {                                                                         \
-		int _n = snprintf(p, left, __VA_ARGS__);                             \
-		if (_n < 0 || (size_t)_n >= left)                                    \
-			goto full;                                                   \
-		p += _n;                                                             \
-		left -= (size_t)_n;                                                  \
-	} while (0)
-	PUT("{\"uptime_s\":%.3f", now > o->start_k ? (double)(now - o->start_k) / 1e9 : 0.0);
-	for (int i = 0; i < NINFO; i++)
-		if (o->info_k[i][0])
-			PUT(",\"%s\":\"%s\"", o->info_k[i], ls_json_escape(esc, sizeof(esc), o->info_v[i]));
-	PUT(",\"failsafe\":%s", o->in_failsafe ? "true" : "false");
-	const struct ls_obs_beat *b = &o->last_beat;
-	PUT(",\"beats\":%llu,\"beats_missed\":%llu,\"last_beat_seq\":%llu", (unsigned long long)o->n_beats,
-	    (unsigned long long)ls_metric_value(o->beats_missed, NULL), (unsigned long long)b->seq);
-	if (o->have_beat)
-		PUT(",\"offset_ns\":%lld,\"rate_ppm\":%.3f,\"rate_uncertainty_ppm\":%.3f,"
-		    "\"uncertainty_ns\":%lld,\"round_trip_ns\":%lld",
-		    (long long)b->offset_ns, b->rate * 1e6, b->rate_unc * 1e6, (long long)b->eps_ns,
-		    (long long)b->rtt_ns);
-	PUT(",\"events_total\":%llu,\"verdicts_total\":%llu,\"events_per_s\":%.1f,"
-	    "\"verdicts_per_s\":%.1f,\"ringbuf_lost\":%llu",
-	    (unsigned long long)o->n_events, (unsigned long long)o->n_verdicts, o->events_rate,
-	    o->verdicts_rate, (unsigned long long)ls_metric_value(o->ring_lost, NULL));
-	if (o->have_policy)
-		PUT(",\"guest\":{\"healthy\":%s,\"calls\":%llu,\"traps\":%llu,\"fuel_exhausted\":%llu,"
-		    "\"restarts\":%llu}",
-		    o->last_policy.healthy ? "true" : "false", (unsigned long long)o->last_policy.calls,
-		    (unsigned long long)o->last_policy.traps, (unsigned long long)o->last_policy.fuel,
-		    (unsigned long long)o->last_policy.restarts);
-	double p99 = ls_metric_quantile(o->verdict_latency, NULL, 0.99);
-	if (!isnan(p99))
-		PUT(",\"verdict_latency_p99_s\":%.9f", p99);
-	PUT(",\"trace\":{\"enabled\":%s,\"records\":%llu,\"kernel_level\":%d,\"guest_level\":%d}",
-	    o->trace ? "true" : "false", o->trace ? (unsigned long long)ls_trace_count(o->trace) : 0ull,
-	    o->kernel_level, o->guest_level);
-	if (o->http)
-		PUT(",\"metrics_port\":%d", ls_http_port(o->http));
-	PUT(",\"alarms\":[");
-	bool first = true;
-	for (int i = 0; i < LS_ALARM__MAX; i++) {
-		const struct alarm *a = &o->al[i];
-		if (!a->count)
-			continue;
-		PUT("%s{\"kind\":\"%s\",\"open\":%s,\"count\":%llu,\"last_k\":%llu,\"age_s\":%.1f,"
-		    "\"msg\":\"%s\"}",
-		    first ? "" : ",", ls_alarm_name(i), a->open ? "true" : "false",
-		    (unsigned long long)a->count, (unsigned long long)a->last_k,
-		    now > a->last_k ? (double)(now - a->last_k) / 1e9 : 0.0,
-		    ls_json_escape(esc, sizeof(esc), a->msg));
-		first = false;
-	}
-	PUT("]}");
-	return (size_t)(p - buf);
-full:
-	/* keep it valid JSON even when the buffer was too small */
-	if (len >= 32)
-		return (size_t)snprintf(buf, len, "{\"error\":\"status truncated\"}");
-	if (len)
-		buf[0] = 0;
-	return 0;
-#undef PUT
 }

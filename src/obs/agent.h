@@ -11,7 +11,8 @@
  *   policy dispatch -> ls_obs_guest_call()   each host -> guest call (batch)
  *   verdict sink    -> ls_obs_verdict()      each verdict written
  *   heartbeat       -> ls_obs_beat()         each beat
- *   1 s timer       -> ls_obs_policy(), ls_obs_dp_counters(), ls_obs_tick()
+ *   1 s timer       -> ls_obs_policy(), ls_obs_dp_counters(), ls_obs_liveness(),
+ *                      ls_obs_tick()
  *   exit            -> ls_obs_close()        writes the trace file
  */
 #ifndef LS_OBS_AGENT_H
@@ -55,12 +56,34 @@ struct ls_obs_beat {
 	bool step;                      /* the estimator saw a step of G */
 	int64_t step_ns;
 	bool good;                      /* liveness recorded */
+	bool unhealthy;                 /* not good: the policy side was unhealthy */
 };
 
 /* Cumulative policy counters (from ls_policy_stats). */
 struct ls_obs_policy {
-	uint64_t calls, traps, fuel, restarts;
+	const char *path;               /* module file (NULL: unchanged) */
+	uint64_t events, calls, traps, fuel, restarts, reloads, reload_refused, flows;
 	bool healthy;
+};
+
+/* Where the data plane is attached (for status; strings are copied). */
+struct ls_obs_attach {
+	const char *iface;
+	const char *xdp_mode;           /* "native" | "generic" */
+	bool tc_egress;                 /* replies are seen too (--tc) */
+	bool adopted;                   /* a pinned data plane was adopted */
+	const char *pin_dir;
+	uint64_t ringbuf_bytes;         /* size of the events ring in effect */
+	int pid;
+};
+
+/* The heartbeat's configuration, when it runs in this agent. */
+struct ls_obs_heartbeat {
+	int64_t interval_ns;            /* the kernel's beat */
+	int64_t check_interval_ns;      /* what user space checks beats against */
+	int detect_multiplier;          /* fail-safe after this many intervals */
+	bool failsafe_drop;             /* fail-safe drops new flows (else passes) */
+	bool sync;                      /* deadlines go through the mapping */
 };
 
 struct ls_obs;
@@ -79,8 +102,11 @@ int ls_obs_http_fd(const struct ls_obs *o);
 int ls_obs_http_port(const struct ls_obs *o);
 void ls_obs_http_run(struct ls_obs *o);
 
-/* What `lockstep status` reports besides the counters. */
-void ls_obs_set_info(struct ls_obs *o, const char *key, const char *value);
+/* What runs in this agent, for `lockstep status` (call at start; without
+ * set_heartbeat status has no heartbeat section, without ls_obs_policy no
+ * policy section). */
+void ls_obs_set_attach(struct ls_obs *o, const struct ls_obs_attach *a);
+void ls_obs_set_heartbeat(struct ls_obs *o, const struct ls_obs_heartbeat *h);
 
 /* A kernel event received from the ring buffer at now_k. */
 void ls_obs_event(struct ls_obs *o, const struct ls_event *ev, uint64_t now_k);
@@ -92,6 +118,11 @@ void ls_obs_verdict(struct ls_obs *o, uint64_t flow_id, uint32_t verdict,
 		    uint64_t deadline_k, uint64_t start_k, uint64_t end_k, bool ok);
 void ls_obs_beat(struct ls_obs *o, const struct ls_obs_beat *b);
 void ls_obs_policy(struct ls_obs *o, const struct ls_obs_policy *p, uint64_t now_k);
+/* The data plane's liveness map, read about once a second: fail-safe as
+ * the kernel sees it, also when no heartbeat runs here (a watchdog left
+ * pinned by an earlier agent) or the agent adopted a data plane already in
+ * fail-safe. */
+void ls_obs_liveness(struct ls_obs *o, bool in_failsafe);
 /* The data plane's counters: names[i] may be NULL (unused index). */
 void ls_obs_dp_counters(struct ls_obs *o, const char *const *names, const uint64_t *vals,
 			int n, uint64_t now_k);
@@ -123,8 +154,9 @@ int ls_obs_kernel_trace_level(const struct ls_obs *o);
  * empty. 0, or -1 with err filled. */
 int ls_obs_trace_dump(struct ls_obs *o, const char *path, char *err, size_t errlen);
 
-/* `lockstep status` as one JSON object (no newline). Returns the length
- * (truncated output still valid JSON when len >= 256). */
+/* `lockstep status` as one JSON object (no newline; status.c, schema in
+ * docs/observability.md). Returns the length (truncated output is still
+ * valid JSON when len >= 32). */
 size_t ls_obs_status_json(struct ls_obs *o, uint64_t now_k, char *buf, size_t len);
 
 #endif

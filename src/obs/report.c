@@ -57,20 +57,27 @@ static double xpos(double t, double span)
 	return ML + (span > 0 ? t / span : 0) * (W - ML - 10);
 }
 
-static void frame(FILE *o, const char *id, const char *title, const char *ylabel, double ymax,
-		  double span, bool log_x_hist)
+/* The y axis runs from ymin to ymax; its labels get the digits that tell
+ * the ticks apart (an offset of -2003.1 ms moving by 5 us needs 7). */
+static void frame(FILE *o, const char *id, const char *title, const char *ylabel, double ymin,
+		  double ymax, double span, bool log_x_hist)
 {
 	fprintf(o, "<h2>%s</h2>\n<svg id=\"%s\" class=\"plot\" width=\"%.0f\" height=\"%.0f\" "
 		   "viewBox=\"0 0 %.0f %.0f\" xmlns=\"http://www.w3.org/2000/svg\" data-span=\"%g\" "
-		   "data-ymax=\"%g\">\n",
-		title, id, W, H, W, H, span, ymax);
+		   "data-ymin=\"%.9g\" data-ymax=\"%.9g\">\n",
+		title, id, W, H, W, H, span, ymin, ymax);
 	fprintf(o, "<rect x=\"%.0f\" y=\"5\" width=\"%.0f\" height=\"%.0f\" fill=\"#fafafa\" "
 		   "stroke=\"#ccc\"/>\n", ML, W - ML - 10, H - MB - 5);
+	double step = (ymax - ymin) / 4, big = fmax(fabs(ymin), fabs(ymax));
+	int digits = step > 0 && big > 0 ? (int)ceil(log10(big / step)) + 2 : 3;
+	if (big >= 1 && digits < (int)ceil(log10(big)) + 1)
+		digits = (int)ceil(log10(big)) + 1; /* 2170, not 2.17e+03 */
+	digits = digits < 3 ? 3 : digits > 9 ? 9 : digits;
 	for (int i = 0; i <= 4; i++) {
 		double y = 5 + (H - MB - 5) * (1 - i / 4.0);
 		fprintf(o, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
-			   "<text x=\"%.0f\" y=\"%.1f\" class=\"ax\" text-anchor=\"end\">%.3g</text>\n",
-			ML, W - 10, y, y, ML - 4, y + 4, ymax * i / 4.0);
+			   "<text x=\"%.0f\" y=\"%.1f\" class=\"ax\" text-anchor=\"end\">%.*g</text>\n",
+			ML, W - 10, y, y, ML - 4, y + 4, digits, ymin + step * i);
 	}
 	fprintf(o, "<text x=\"12\" y=\"%.0f\" class=\"ax\" transform=\"rotate(-90 12 %.0f)\" "
 		   "text-anchor=\"middle\">%s</text>\n", (H - MB) / 2, (H - MB) / 2, ylabel);
@@ -80,11 +87,11 @@ static void frame(FILE *o, const char *id, const char *title, const char *ylabel
 				xpos(span * i / 5.0, span), H - 10, span * i / 5.0);
 }
 
-static double yv(double v, double ymax)
+static double yv(double v, double ymin, double ymax)
 {
-	if (ymax <= 0)
-		ymax = 1;
-	double f = v / ymax;
+	if (ymax <= ymin)
+		ymax = ymin + 1;
+	double f = (v - ymin) / (ymax - ymin);
 	if (f < 0)
 		f = 0;
 	if (f > 1)
@@ -124,19 +131,19 @@ static double smax(const struct series *s)
 	return m;
 }
 
-static void line(FILE *o, const struct series *s, double span, double ymax, const char *color,
-		 const char *name)
+static void line(FILE *o, const struct series *s, double span, double ymin, double ymax,
+		 const char *color, const char *name)
 {
 	if (!s->n)
 		return;
 	fprintf(o, "<polyline class=\"series\" data-name=\"%s\" fill=\"none\" stroke=\"%s\" "
 		   "stroke-width=\"1.5\" points=\"", name, color);
 	for (size_t i = 0; i < s->n; i++)
-		fprintf(o, "%.1f,%.1f ", xpos(s->p[i].t, span), yv(s->p[i].v, ymax));
+		fprintf(o, "%.1f,%.1f ", xpos(s->p[i].t, span), yv(s->p[i].v, ymin, ymax));
 	fprintf(o, "\"/>\n");
 	for (size_t i = 0; i < s->n && s->n <= 400; i++)
-		fprintf(o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2\" fill=\"%s\"><title>%s %.3f at %.3f s</title></circle>\n",
-			xpos(s->p[i].t, span), yv(s->p[i].v, ymax), color, name, s->p[i].v, s->p[i].t);
+		fprintf(o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2\" fill=\"%s\"><title>%s %.9g at %.3f s</title></circle>\n",
+			xpos(s->p[i].t, span), yv(s->p[i].v, ymin, ymax), color, name, s->p[i].v, s->p[i].t);
 }
 
 static void legend(FILE *o, int i, const char *color, const char *text)
@@ -177,7 +184,7 @@ static void histogram(FILE *o, const char *id, const char *title, const struct s
 	for (int b = 0; b < NB; b++)
 		if (counts[b] > ymax)
 			ymax = counts[b];
-	frame(o, id, title, "count", ymax ? ymax : 1, 0, true);
+	frame(o, id, title, "count", 0, ymax ? ymax : 1, 0, true);
 	double bw = (W - ML - 10) / NB;
 	for (int b = 0; b < NB; b++) {
 		double lo = pow(10, b / 4.0 - 6);
@@ -186,7 +193,7 @@ static void histogram(FILE *o, const char *id, const char *title, const struct s
 				H - 10, b == 0 ? "1us" : b == 4 ? "10us" : b == 8 ? "100us" : b == 12 ? "1ms" : b == 16 ? "10ms" : b == 20 ? "100ms" : b == 24 ? "1s" : "10s");
 		if (!counts[b])
 			continue;
-		double y = yv(counts[b], ymax);
+		double y = yv(counts[b], 0, ymax);
 		fprintf(o, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
 			   "fill=\"%s\"><title>%.0f in [%.3g s, %.3g s)</title></rect>\n",
 			ML + b * bw + 1, y, bw - 2, H - MB - y, color, counts[b], lo, lo * pow(10, 0.25));
@@ -365,35 +372,45 @@ int ls_report_html(const char *trace_json, FILE *o, const char *title,
 		   "%zu alarms.</p>\n<div id=\"readout\">hover a plot</div>\n",
 		esc, span, kev.n, verd.n, arrows, gexec.n, beats, m.fs_enter.n, m.alarms.n);
 
-	/* 1. offset and round trip */
-	double ymax = fmax(fmax(smax(&offset), smax(&rtt)), smax(&eps));
-	double ymin = 0;
-	for (size_t i = 0; i < offset.n; i++)
-		ymin = fmin(ymin, offset.p[i].v);
-	if (ymin < 0) /* negative offsets: plot |offset| and say so */
-		for (size_t i = 0; i < offset.n; i++)
-			offset.p[i].v = fabs(offset.p[i].v);
-	ymax = fmax(ymax, smax(&offset));
-	frame(o, "clock", "Clock: offset G−K and heartbeat round trip over time", "µs",
-	      ymax ? ymax * 1.1 : 1, span, false);
+	/* 1. the offset on its own axis, in ms, around where it is: a guest
+	 * clock seconds off still shows its steps and its jitter */
+	double omin = INFINITY, omax = -INFINITY;
+	for (size_t i = 0; i < offset.n; i++) {
+		offset.p[i].v /= 1e3;
+		omin = fmin(omin, offset.p[i].v);
+		omax = fmax(omax, offset.p[i].v);
+	}
+	if (!offset.n)
+		omin = 0, omax = 1;
+	double pad = fmax((omax - omin) * 0.1, fmax(fabs(omax) * 1e-7, 1e-4));
+	frame(o, "offset", "Clock: offset G−K over time", "ms", omin - pad, omax + pad, span, false);
 	marks_draw(o, &m, span);
-	line(o, &offset, span, ymax * 1.1, "#1d3557", ymin < 0 ? "|offset| us" : "offset us");
-	line(o, &rtt, span, ymax * 1.1, "#2a9d8f", "round trip us");
-	line(o, &eps, span, ymax * 1.1, "#e9c46a", "uncertainty us");
-	legend(o, 0, "#1d3557", ymin < 0 ? "|offset| (µs)" : "offset (µs)");
-	legend(o, 1, "#2a9d8f", "round trip (µs)");
-	legend(o, 2, "#e9c46a", "uncertainty (µs)");
-	if (!offset.n && !rtt.n)
+	line(o, &offset, span, omin - pad, omax + pad, "#1d3557", "offset ms");
+	legend(o, 0, "#1d3557", "offset G−K (ms)");
+	if (!offset.n)
 		empty_note(o, "no heartbeat samples in this trace (the heartbeat did not run)");
 	fprintf(o, "</svg>\n");
 
-	/* 2. events and verdicts per second */
+	/* 2. round trip and uncertainty */
+	double ymax = fmax(smax(&rtt), smax(&eps));
+	frame(o, "heartbeat", "Heartbeat: ping round trip and mapping uncertainty over time", "µs", 0,
+	      ymax ? ymax * 1.1 : 1, span, false);
+	marks_draw(o, &m, span);
+	line(o, &rtt, span, 0, ymax * 1.1, "#2a9d8f", "round trip us");
+	line(o, &eps, span, 0, ymax * 1.1, "#e9c46a", "uncertainty us");
+	legend(o, 0, "#2a9d8f", "round trip (µs)");
+	legend(o, 1, "#e9c46a", "uncertainty (µs)");
+	if (!rtt.n && !eps.n)
+		empty_note(o, "no heartbeat samples in this trace (the heartbeat did not run)");
+	fprintf(o, "</svg>\n");
+
+	/* 3. events and verdicts per second */
 	ymax = fmax(smax(&ev_rate), smax(&v_rate));
-	frame(o, "rates", "Kernel events and verdicts per second", "per s", ymax ? ymax * 1.1 : 1,
+	frame(o, "rates", "Kernel events and verdicts per second", "per s", 0, ymax ? ymax * 1.1 : 1,
 	      span, false);
 	marks_draw(o, &m, span);
-	line(o, &ev_rate, span, ymax * 1.1, "#457b9d", "events/s");
-	line(o, &v_rate, span, ymax * 1.1, "#e76f51", "verdicts/s");
+	line(o, &ev_rate, span, 0, ymax * 1.1, "#457b9d", "events/s");
+	line(o, &v_rate, span, 0, ymax * 1.1, "#e76f51", "verdicts/s");
 	legend(o, 0, "#457b9d", "kernel events / s");
 	legend(o, 1, "#e76f51", "verdicts / s");
 	legend(o, 2, "#d62828", "alarm (red line), fail-safe (orange)");
@@ -401,20 +418,20 @@ int ls_report_html(const char *trace_json, FILE *o, const char *title,
 		empty_note(o, "no events in this trace");
 	fprintf(o, "</svg>\n");
 
-	/* 3. latency over time */
+	/* 4. latency over time */
 	ymax = smax(&lat) * 1e3;
 	struct series lat_ms = {0};
 	for (size_t i = 0; i < lat.n; i++)
 		push(&lat_ms, lat.p[i].t, lat.p[i].v * 1e3);
-	frame(o, "latency_t", "Kernel event → verdict written, over time", "ms", ymax ? ymax * 1.1 : 1,
-	      span, false);
+	frame(o, "latency_t", "Kernel event → verdict written, over time", "ms", 0,
+	      ymax ? ymax * 1.1 : 1, span, false);
 	marks_draw(o, &m, span);
-	line(o, &lat_ms, span, ymax * 1.1, "#6a4c93", "latency ms");
+	line(o, &lat_ms, span, 0, ymax * 1.1, "#6a4c93", "latency ms");
 	if (!lat.n)
 		empty_note(o, "no event→verdict arrows in this trace");
 	fprintf(o, "</svg>\n");
 
-	/* 4, 5. histograms */
+	/* 5, 6. histograms */
 	histogram(o, "latency_hist", "Histogram: kernel event → verdict written", &lat, "#6a4c93");
 	histogram(o, "guest_hist", "Histogram: time in the guest per call", &gexec, "#2a9d8f");
 
@@ -431,11 +448,12 @@ int ls_report_html(const char *trace_json, FILE *o, const char *title,
 	fprintf(o, "<script>\n"
 		   "for (const s of document.querySelectorAll('svg.plot')) {\n"
 		   "  s.addEventListener('mousemove', ev => {\n"
-		   "    const r = s.getBoundingClientRect(), span = +s.dataset.span, ymax = +s.dataset.ymax;\n"
+		   "    const r = s.getBoundingClientRect(), span = +s.dataset.span;\n"
+		   "    const ymin = +s.dataset.ymin, ymax = +s.dataset.ymax;\n"
 		   "    const x = (ev.clientX - r.left - %.0f) / (r.width - %.0f) * span;\n"
-		   "    const y = (1 - (ev.clientY - r.top - 5) / (r.height - %.0f)) * ymax;\n"
+		   "    const y = ymin + (1 - (ev.clientY - r.top - 5) / (r.height - %.0f)) * (ymax - ymin);\n"
 		   "    document.getElementById('readout').textContent = s.id + ': ' +\n"
-		   "      (span ? 't=' + x.toFixed(3) + ' s, ' : '') + 'y=' + y.toPrecision(4);\n"
+		   "      (span ? 't=' + x.toFixed(3) + ' s, ' : '') + 'y=' + y.toPrecision(7);\n"
 		   "  });\n"
 		   "}\n</script>\n</body></html>\n",
 		   ML, ML + 10, MB + 5);

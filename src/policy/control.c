@@ -149,8 +149,22 @@ int ls_control_request(const char *path, const char *request, char *reply,
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		snprintf(err, errlen, "cannot reach the agent at %s: %s (is `lockstep run` "
-			 "running? --socket gives another path)", path, strerror(errno));
+		int e = errno;
+		/* say which of the usual three it is: none started, one died,
+		 * or not ours to talk to */
+		if (e == ENOENT)
+			snprintf(err, errlen, "cannot reach the agent at %s: no agent is running "
+				 "(nothing listens there; start one with `lockstep run`, or give its "
+				 "--socket / $LS_CONTROL_SOCK)", path);
+		else if (e == ECONNREFUSED)
+			snprintf(err, errlen, "cannot reach the agent at %s: no agent is running "
+				 "(the socket was left by an agent that died; the next `lockstep run` "
+				 "replaces it)", path);
+		else if (e == EACCES || e == EPERM)
+			snprintf(err, errlen, "cannot reach the agent at %s: permission denied (the "
+				 "control socket is root only)", path);
+		else
+			snprintf(err, errlen, "cannot reach the agent at %s: %s", path, strerror(e));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -161,7 +175,7 @@ int ls_control_request(const char *path, const char *request, char *reply,
 	    send(fd, "\n", 1, MSG_NOSIGNAL) != 1) {
 		snprintf(err, errlen, "cannot send to the agent: %s", strerror(errno));
 		close(fd);
-		return -1;
+		return -2;
 	}
 	while (n < len - 1) {
 		ssize_t r = read(fd, reply + n, len - 1 - n);
@@ -178,5 +192,5 @@ int ls_control_request(const char *path, const char *request, char *reply,
 	if (!strncmp(reply, "error", 5))
 		return 1;
 	snprintf(err, errlen, "no answer from the agent at %s", path);
-	return -1;
+	return -2;
 }

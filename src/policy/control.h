@@ -1,7 +1,8 @@
 /* control.h - the agent's control socket: a Unix stream socket (root only,
  * mode 0600, default /run/lockstep/control.sock) taking one-line requests
- * ("reload [PATH]", "status") and answering one line ("ok ..." or
- * "error ..."). `lockstep reload` is its client. */
+ * and answering one line ("ok ..." or "error ..."). Every agent opens it
+ * (src/cli/run_control.h routes the requests); `lockstep status`, `trace`
+ * and `reload` are its clients. */
 #ifndef LS_POLICY_CONTROL_H
 #define LS_POLICY_CONTROL_H
 
@@ -27,8 +28,9 @@ void ls_control_serve(int lfd, ls_control_fn fn, void *ctx);
 void ls_control_close(int lfd, const char *path);
 
 /* Client: sends one request line, reads the reply line. Returns 0 when the
- * reply starts with "ok", 1 when it starts with "error", -1 when the agent
- * cannot be reached (err says why). */
+ * reply starts with "ok", 1 when it starts with "error", -1 when no agent
+ * can be reached there (none runs, one died, permission), -2 when it was
+ * reached but gave no answer; err says which. */
 int ls_control_request(const char *path, const char *request, char *reply,
 		       size_t len, char *err, size_t errlen);
 

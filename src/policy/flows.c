@@ -1,10 +1,14 @@
 /* flows.c - the flows the policy knows, by flow_id: their key (to write
  * verdicts), their identity as the guest sees it (client = side of the first
- * packet) and when they were last heard of. Chained hash table that doubles. */
+ * packet) and when they were last heard of. Chained hash table that doubles;
+ * the nodes of ended flows are kept (up to a bound) for the next new ones,
+ * since flows come and go at the event rate. */
 #include "policy/policy_int.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#define SPARE_MAX 4096 /* nodes kept for reuse */
 
 static size_t slot(const struct ls_pflows *t, uint64_t id)
 {
@@ -18,12 +22,31 @@ int ls_pflows_init(struct ls_pflows *t)
 {
 	t->nb = 1024;
 	t->n = 0;
+	t->spare = NULL;
+	t->nspare = 0;
 	t->b = calloc(t->nb, sizeof(*t->b));
 	return t->b ? 0 : -1;
 }
 
+static void node_put(struct ls_pflows *t, struct ls_pflow *f)
+{
+	if (t->nspare >= SPARE_MAX) {
+		free(f);
+		return;
+	}
+	f->next = t->spare;
+	t->spare = f;
+	t->nspare++;
+}
+
 void ls_pflows_free(struct ls_pflows *t)
 {
+	for (struct ls_pflow *f = t->spare, *nx; f; f = nx) {
+		nx = f->next;
+		free(f);
+	}
+	t->spare = NULL;
+	t->nspare = 0;
 	if (!t->b)
 		return;
 	for (size_t i = 0; i < t->nb; i++)
@@ -66,21 +89,29 @@ static void grow(struct ls_pflows *t)
 struct ls_pflow *ls_pflows_add(struct ls_pflows *t, const struct ls_event *ev,
 			       uint64_t first_seen_g)
 {
-	struct ls_pflow *f = calloc(1, sizeof(*f));
-	if (!f)
+	struct ls_pflow *f = t->spare;
+	if (f) {
+		t->spare = f->next;
+		t->nspare--;
+	} else if (!(f = malloc(sizeof(*f)))) {
 		return NULL;
+	}
+	/* every field set (no memset: a node is reused at the event rate) */
 	bool from_lo = ev->dir == LS_DIR_LO_TO_HI;
 	f->flow_id = ev->flow_id;
 	f->key = ev->key;
 	f->client_is_lo = from_lo;
+	f->last_k = 0;
 	f->info.flow_id = ev->flow_id;
 	f->info.family = ev->key.family;
 	f->info.proto = ev->key.proto;
 	f->info.sport = ev->sport;
 	f->info.dport = ev->dport;
+	f->info.pad0 = 0;
 	memcpy(f->info.src, from_lo ? ev->key.lo_addr : ev->key.hi_addr, 16);
 	memcpy(f->info.dst, from_lo ? ev->key.hi_addr : ev->key.lo_addr, 16);
 	f->info.first_seen_g = first_seen_g;
+	f->info.pad1 = 0;
 	size_t s = slot(t, f->flow_id);
 	f->next = t->b[s];
 	t->b[s] = f;
@@ -95,21 +126,22 @@ void ls_pflows_del(struct ls_pflows *t, uint64_t flow_id)
 		if ((*pp)->flow_id == flow_id) {
 			struct ls_pflow *f = *pp;
 			*pp = f->next;
-			free(f);
+			node_put(t, f);
 			t->n--;
 			return;
 		}
 }
 
-size_t ls_pflows_gc(struct ls_pflows *t, uint64_t cutoff_k)
+size_t ls_pflows_gc(struct ls_pflows *t, uint64_t cutoff_k,
+		    bool (*alive)(void *ctx, struct ls_pflow *f), void *ctx)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < t->nb; i++)
 		for (struct ls_pflow **pp = &t->b[i]; *pp;) {
-			if ((*pp)->last_k < cutoff_k) {
+			if ((*pp)->last_k < cutoff_k && !(alive && alive(ctx, *pp))) {
 				struct ls_pflow *f = *pp;
 				*pp = f->next;
-				free(f);
+				node_put(t, f);
 				t->n--;
 				n++;
 			} else {

@@ -89,10 +89,15 @@ void ls_gm_write(const struct ls_gmetrics *g, FILE *f)
 	static const char *const type[] = {"", "counter", "gauge", "histogram"};
 	for (int i = 0; i < g->n; i++) {
 		const struct ls_gmetric *m = &g->m[i];
-		fprintf(f, "# HELP lockstep_guest_%s %s\n# TYPE lockstep_guest_%s %s\n",
-			m->name, m->help, m->name, type[m->kind]);
+		/* Prometheus counters end in _total: a guest's that does not gets it */
+		size_t nl = strlen(m->name);
+		const char *sfx = m->kind == LS_GM_COUNTER &&
+					  (nl < 6 || strcmp(m->name + nl - 6, "_total"))
+				  ? "_total" : "";
+		fprintf(f, "# HELP lockstep_guest_%s%s %s\n# TYPE lockstep_guest_%s%s %s\n",
+			m->name, sfx, m->help, m->name, sfx, type[m->kind]);
 		if (m->kind != LS_GM_HISTOGRAM) {
-			fprintf(f, "lockstep_guest_%s %.17g\n", m->name, m->value);
+			fprintf(f, "lockstep_guest_%s%s %.17g\n", m->name, sfx, m->value);
 			continue;
 		}
 		unsigned long long cum = 0;

@@ -8,6 +8,7 @@
 #include "policy/policy_int.h"
 
 #include <string.h>
+#include <time.h>
 
 #define ARG_I32(i) (args[i].of.i32)
 #define ARG_U32(i) ((uint32_t)args[i].of.i32)
@@ -316,12 +317,37 @@ static const struct host_fn {
 	{"kv_del", "(ii)i", h_kv_del},
 };
 
-/* WASI clocks read the guest clock G, like the lockstep `now` import. */
+static uint64_t host_clock_ns(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* WASI clocks read the guest clock G, like the lockstep `now` import:
+ * realtime too, so that no time a guest sees escapes the fault model. */
 static int wasi_clock(void *user, uint32_t id, uint64_t *ns)
 {
-	(void)id;
-	*ns = ls_policy_now_g(user);
-	return 0;
+	struct ls_policy *p = user;
+	const struct ls_policy_clock *c = &p->cfg.clock;
+	if (c->wasi)
+		return c->wasi(c->ctx, id, ns);
+	switch (id) {
+	case 0: /* realtime: G on the wall clock's epoch */
+		*ns = ls_policy_now_g(p) + host_clock_ns(CLOCK_REALTIME) -
+		      host_clock_ns(CLOCK_BOOTTIME);
+		return 0;
+	case 1:
+		*ns = ls_policy_now_g(p);
+		return 0;
+	case 2:
+		*ns = host_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+		return 0;
+	case 3:
+		*ns = host_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		return 0;
+	}
+	return 28; /* WASI EINVAL */
 }
 
 static void wasi_sink(void *user, int fd, const uint8_t *buf, size_t len)
@@ -336,6 +362,19 @@ static void wasi_sink(void *user, int fd, const uint8_t *buf, size_t len)
 	ls_policy_json_escape(esc, sizeof(esc), (const char *)buf,
 		       len < LS_LOG_LINE_MAX ? len : LS_LOG_LINE_MAX);
 	ls_policy_logf(p, LSG_INFO, "guest_output", "\"fd\":%d,\"msg\":\"%s\"", fd, esc);
+}
+
+/* WASI poll_oneoff sleeps on clock subscriptions; in a policy that would
+ * stop the agent's one thread (fuel counts instructions, not time). A
+ * policy never blocks: it gets ENOSYS, at once. */
+static lw_call_result h_wasi_no_poll(lw_instance *in, void *user,
+				     const lw_value *args, lw_value *results)
+{
+	(void)in;
+	(void)user;
+	(void)args;
+	results[0] = LW_VI32(52); /* __WASI_ERRNO_NOSYS */
+	return LW_OK;
 }
 
 /* Provide exactly what the module imports: lockstep functions by name,
@@ -384,6 +423,7 @@ int ls_abi_link(struct ls_policy *p, struct ls_gmod *gm, char *err,
 		lw_wasi_config wc = {
 			.clock = wasi_clock,
 			.clock_user = p,
+			.clock_res_ns = p->cfg.clock.resolution_ns,
 			.sink = wasi_sink,
 			.sink_user = p,
 		};
@@ -391,7 +431,10 @@ int ls_abi_link(struct ls_policy *p, struct ls_gmod *gm, char *err,
 		wc.argc = 1;
 		wc.argv = argv;
 		gm->wasi = lw_wasi_new(&wc);
-		if (!gm->wasi || lw_wasi_link(gm->wasi, gm->imp))
+		/* added after the subset: the latest definition of a name wins */
+		if (!gm->wasi || lw_wasi_link(gm->wasi, gm->imp) ||
+		    lw_imports_add_func(gm->imp, "wasi_snapshot_preview1", "poll_oneoff",
+					"(iiii)i", h_wasi_no_poll, p))
 			goto link_fail;
 	}
 	return 0;

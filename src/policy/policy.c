@@ -236,6 +236,12 @@ static struct ls_ginst *ginst_new(struct ls_policy *p, struct ls_gmod *gm,
 		goto fail;
 	}
 	gi->buf = (uint32_t)res.of.i32;
+	static const char *const cbname[LS_GCB__N] = {
+		[LS_GCB_TICK] = "on_tick", [LS_EV_FLOW_NEW] = "on_flow_new",
+		[LS_EV_DPI] = "on_dpi", [LS_EV_FLOW_END] = "on_flow_end",
+		[LS_EV_VERDICT_EXPIRED] = "on_verdict_expired"};
+	for (int i = 0; i < LS_GCB__N; i++)
+		gi->cb[i] = cbname[i] ? lw_instance_func(gi->in, cbname[i]) : NULL;
 	if ((gi->buf & 7) || !lw_memory_ptr(gi->in, gi->buf, LSG_EVENT_BUF_SIZE)) {
 		snprintf(err, errlen, "%s: lockstep_event_buffer returned %u, not an 8-byte "
 			 "aligned buffer of %d bytes inside its memory", gm->name, gi->buf,
@@ -290,6 +296,8 @@ static void fail_guest(struct ls_policy *p, enum ls_policy_fail why,
 	char esc[512];
 
 	p->st.failures[why]++;
+	p->last_fail = why;
+	p->last_fail_in = what;
 	/* Failures more than 30 s apart are not a crash loop. */
 	if (now_k - p->last_fail_k > 30ull * 1000000000ull)
 		p->st.crash_streak = 0;
@@ -373,27 +381,44 @@ static void cb_end(struct ls_policy *p, bool commit)
 	p->next_handle = cb->base + (int32_t)(cb->nh ? cb->nh : 1);
 }
 
-/* Run one callback with the record already in the event buffer. Returns
+/* Zeroes n bytes (a multiple of 16) with vector stores. For the 432 bytes
+ * of an event record's union the compiler's memset is a `rep stos`, whose
+ * start-up costs more than the stores (the largest single cost of
+ * dispatching an event, bench/policy_bench). Kept a loop of stores: the
+ * attribute stops GCC from turning it back into memset. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
+static void zero16(void *p, size_t n)
+{
+	typedef uint64_t v2 __attribute__((vector_size(16), aligned(8)));
+	v2 *d = p;
+	for (size_t i = 0; i < n / 16; i++)
+		d[i] = (v2){0, 0};
+}
+
+/* The event buffer, where the host writes the record of each callback.
+ * Looked up every time: memory.grow may move guest memory. */
+static struct lsg_event *event_buf(struct ls_ginst *gi)
+{
+	return lw_memory_ptr(gi->in, gi->buf, sizeof(struct lsg_event));
+}
+
+/* Run one callback with its record already in the event buffer. Returns
  * true when the guest returned normally. */
-static bool run_cb(struct ls_policy *p, const char *export, struct ls_pflow *f,
-		   const struct lsg_event *rec)
+static bool run_cb(struct ls_policy *p, int which, const char *export, struct ls_pflow *f,
+		   struct lsg_event *rec)
 {
 	struct ls_ginst *gi = p->gi;
 	lw_value arg = LW_VI32(0), res;
 	lw_call_result r;
 
-	void *buf = lw_memory_ptr(gi->in, gi->buf, sizeof(*rec));
-	if (!buf) { /* cannot happen (memory never shrinks), but never trust */
-		fail_guest(p, LS_PF_TRAP, export, "event buffer outside memory");
-		return false;
-	}
-	memcpy(buf, rec, sizeof(*rec));
 	cb_begin(p, f);
 	if (f) {
 		arg.of.i32 = p->cb.base;
-		((struct lsg_event *)buf)->flow = p->cb.base;
+		rec->flow = p->cb.base;
 	}
-	r = lw_call(gi->in, export, f ? &arg : NULL, f ? 1 : 0, &res, 1);
+	r = lw_call_func(gi->in, gi->cb[which], f ? &arg : NULL, f ? 1 : 0, &res, 1);
 	p->st.calls++;
 	if (r != LW_OK) {
 		char msg[256];
@@ -432,78 +457,118 @@ static void handle_event(struct ls_policy *p, const struct ls_event *ev)
 	static const char *const exports[] = {
 		[LS_EV_FLOW_NEW] = "on_flow_new", [LS_EV_DPI] = "on_dpi",
 		[LS_EV_FLOW_END] = "on_flow_end", [LS_EV_VERDICT_EXPIRED] = "on_verdict_expired"};
-	static const unsigned bits[] = {
-		[LS_EV_FLOW_NEW] = LS_CB_FLOW_NEW, [LS_EV_DPI] = LS_CB_DPI,
-		[LS_EV_FLOW_END] = LS_CB_FLOW_END, [LS_EV_VERDICT_EXPIRED] = LS_CB_EXPIRED};
-	struct lsg_event rec;
 	unsigned kind = ev->kind;
 
 	if (kind != LS_EV_FLOW_NEW && kind != LS_EV_DPI && kind != LS_EV_FLOW_END &&
 	    kind != LS_EV_VERDICT_EXPIRED)
 		return; /* beats, fail-safe, traces: not the policy's business */
 	p->st.events++;
+	uint64_t ts_g = ls_policy_to_guest(p->tmap, ev->ts_k);
 	struct ls_pflow *f = ls_pflows_get(&p->flows, ev->flow_id);
 	if (!f) {
-		f = ls_pflows_add(&p->flows, ev, ls_policy_to_guest(p->tmap, ev->ts_k));
+		f = ls_pflows_add(&p->flows, ev, ts_g);
 		if (!f)
 			return; /* out of memory: the data plane's default applies */
 	}
-	f->last_k = ls_policy_now_k(p);
+	f->last_k = p->batch_k;
 	bool decides = kind != LS_EV_FLOW_END;
 
-	maybe_restart(p);
+	if (!p->gi)
+		maybe_restart(p);
+	struct lsg_event *rec;
 	if (!p->gi) {
 		if (decides)
 			write_default(p, f);
-	} else if (p->gm->has & bits[kind]) {
-		memset(&rec, 0, sizeof(rec));
-		rec.kind = kind; /* LSG_EV_* numbers equal LS_EV_* for these four */
-		rec.ts_g = ls_policy_to_guest(p->tmap, ev->ts_k);
-		rec.info = f->info;
+	} else if (p->gi->cb[kind]) {
+		if (!(rec = event_buf(p->gi))) { /* memory never shrinks, but never trust */
+			fail_guest(p, LS_PF_TRAP, exports[kind], "event buffer outside memory");
+			if (decides)
+				write_default(p, f);
+			goto out;
+		}
+		/* written in place: the guest may have scribbled on its buffer,
+		 * so every byte of the record is set */
+		rec->kind = kind; /* LSG_EV_* numbers equal LS_EV_* for these four */
+		rec->flow = 0;
+		rec->ts_g = ts_g;
+		rec->info = f->info;
+		_Static_assert(sizeof(rec->u) % 16 == 0, "union of whole vectors");
+		zero16(&rec->u, sizeof(rec->u));
 		if (kind == LS_EV_DPI) {
-			fill_dpi(&rec.u.dpi, &ev->u.dpi);
+			fill_dpi(&rec->u.dpi, &ev->u.dpi);
 		} else if (kind == LS_EV_FLOW_END) {
 			int c2s = f->client_is_lo ? LS_DIR_LO_TO_HI : LS_DIR_HI_TO_LO;
-			rec.u.end.pkts[0] = ev->u.end.pkts[c2s];
-			rec.u.end.pkts[1] = ev->u.end.pkts[!c2s];
-			rec.u.end.bytes[0] = ev->u.end.bytes[c2s];
-			rec.u.end.bytes[1] = ev->u.end.bytes[!c2s];
-			rec.u.end.reason = ev->u.end.reason;
+			rec->u.end.pkts[0] = ev->u.end.pkts[c2s];
+			rec->u.end.pkts[1] = ev->u.end.pkts[!c2s];
+			rec->u.end.bytes[0] = ev->u.end.bytes[c2s];
+			rec->u.end.bytes[1] = ev->u.end.bytes[!c2s];
+			rec->u.end.reason = ev->u.end.reason;
 		} else if (kind == LS_EV_VERDICT_EXPIRED) {
-			rec.u.expired.deadline_g = ls_policy_to_guest(p->tmap, ev->u.expired.deadline_k);
-			rec.u.expired.verdict = ev->u.expired.verdict;
+			rec->u.expired.deadline_g =
+				ls_policy_to_guest(p->tmap, ev->u.expired.deadline_k);
+			rec->u.expired.verdict = ev->u.expired.verdict;
 		}
-		if (!run_cb(p, exports[kind], f, &rec) && decides)
-			write_default(p, f);
+		p->disp_ran = true;
+		if (!run_cb(p, (int)kind, exports[kind], f, rec)) {
+			p->disp_fail = p->last_fail;
+			if (decides)
+				write_default(p, f);
+		}
 	}
+out:
 	if (kind == LS_EV_FLOW_END)
 		ls_pflows_del(&p->flows, ev->flow_id);
 }
 
 void ls_policy_dispatch(struct ls_policy *p, const struct ls_event *ev, size_t n)
 {
+	p->disp_ran = false;
+	p->disp_fail = LS_PF__MAX;
+	/* one clock read per batch for the flows' "last heard of" (it only
+	 * decides when a silent flow is forgotten, minutes later) */
+	p->batch_k = ls_policy_now_k(p);
 	for (size_t i = 0; i < n; i++)
 		handle_event(p, &ev[i]);
+	if (p->disp_ran)
+		p->dispatch_fail = p->disp_fail;
 	if (p->sink.flush)
 		p->sink.flush(p->sink.ctx);
+}
+
+/* A flow with no event for a while may still be open: a long-lived
+ * connection past its DPI packets whose verdict on_tick keeps renewing
+ * produces none. It is forgotten only once the data plane has not seen a
+ * packet of it either (or holds another connection on its 5-tuple). */
+static bool flow_alive(void *ctx, struct ls_pflow *f)
+{
+	struct ls_policy *p = ctx;
+	struct ls_flow fl;
+	uint64_t now_k = ls_policy_now_k(p);
+	if (!p->sink.counters || p->sink.counters(p->sink.ctx, &f->key, &fl) ||
+	    fl.flow_id != f->flow_id || fl.last_seen_k + p->cfg.flow_gc_ns < now_k)
+		return false;
+	f->last_k = fl.last_seen_k;
+	return true;
 }
 
 void ls_policy_tick(struct ls_policy *p)
 {
 	uint64_t now_k = ls_policy_now_k(p);
+	p->last_tick_k = now_k;
 	if (now_k > p->cfg.flow_gc_ns)
-		ls_pflows_gc(&p->flows, now_k - p->cfg.flow_gc_ns);
+		ls_pflows_gc(&p->flows, now_k - p->cfg.flow_gc_ns, flow_alive, p);
 	maybe_restart(p);
-	if (p->gi && (p->gm->has & LS_CB_TICK)) {
-		struct lsg_event rec;
-		memset(&rec, 0, sizeof(rec));
-		rec.kind = LSG_EV_TICK;
-		rec.flow = -1;
-		rec.ts_g = ls_policy_now_g(p);
-		rec.u.tick.interval_ns = p->cfg.tick_interval_ns;
-		rec.u.tick.seq = ++p->gi->tick_seq;
-		rec.u.tick.active_flows = (uint32_t)p->flows.n;
-		run_cb(p, "on_tick", NULL, &rec);
+	struct lsg_event *rec;
+	if (p->gi && p->gi->cb[LS_GCB_TICK] && (rec = event_buf(p->gi))) {
+		memset(rec, 0, sizeof(*rec));
+		rec->kind = LSG_EV_TICK;
+		rec->flow = -1;
+		rec->ts_g = ls_policy_now_g(p);
+		rec->u.tick.interval_ns = p->cfg.tick_interval_ns;
+		rec->u.tick.seq = ++p->gi->tick_seq;
+		rec->u.tick.active_flows = (uint32_t)p->flows.n;
+		p->tick_fail = run_cb(p, LS_GCB_TICK, "on_tick", NULL, rec) ? LS_PF__MAX
+									    : p->last_fail;
 	}
 	if (p->sink.flush)
 		p->sink.flush(p->sink.ctx);
@@ -537,6 +602,7 @@ int ls_policy_load(struct ls_policy *p, const uint8_t *wasm, size_t len,
 	p->gi = gi;
 	p->st.crash_streak = 0;
 	p->st.retry_at_k = 0;
+	p->tick_fail = p->dispatch_fail = LS_PF__MAX; /* a fresh start */
 	if (reload)
 		p->st.reloads++;
 	ls_policy_logf(p, 1, reload ? "reloaded" : "loaded",
@@ -668,6 +734,7 @@ int ls_policy_new(const struct ls_policy_config *cfg,
 	p->log_tokens = LS_LOG_BURST;
 	p->tmap = ls_policy_identity_mapping();
 	p->next_handle = 1;
+	p->tick_fail = p->dispatch_fail = p->disp_fail = LS_PF__MAX;
 	p->engine = lw_engine_new();
 	p->kv = ls_kv_new();
 	p->cb.flow = calloc(LS_CB_HANDLES_MAX, sizeof(*p->cb.flow));
@@ -710,6 +777,42 @@ void ls_policy_stats(const struct ls_policy *p, struct ls_policy_stats *out)
 	*out = p->st;
 	out->flows = p->flows.n;
 	out->healthy = p->gi != NULL;
+}
+
+static const char *fail_what(enum ls_policy_fail f)
+{
+	return f == LS_PF_FUEL ? "ran out of fuel" : f == LS_PF_INIT ? "failed" : "trapped";
+}
+
+const char *ls_policy_health(struct ls_policy *p)
+{
+	if (!p->gm)
+		return "no policy module is loaded";
+	if (!p->gi) {
+		snprintf(p->health, sizeof(p->health),
+			 "its %s %s; the instance is recreated after a back-off",
+			 p->last_fail_in ? p->last_fail_in : "instance", fail_what(p->last_fail));
+		return p->health;
+	}
+	if (p->tick_fail != LS_PF__MAX) {
+		snprintf(p->health, sizeof(p->health), "its last on_tick %s",
+			 fail_what(p->tick_fail));
+		return p->health;
+	}
+	/* Verdict TTLs are refreshed on ticks: after a stall (the agent was
+	 * stopped, or blocked), a tick must run before fail-safe may end, or
+	 * the verdicts fail-safe kept past their deadlines would expire at
+	 * once, before the refresh. */
+	uint64_t now_k = ls_policy_now_k(p);
+	if (p->last_tick_k && now_k > p->last_tick_k &&
+	    now_k - p->last_tick_k > p->cfg.tick_interval_ns * 3 / 2)
+		return "its tick is overdue (the agent was stopped or blocked)";
+	if (p->dispatch_fail != LS_PF__MAX) {
+		snprintf(p->health, sizeof(p->health), "a callback of its last dispatch %s",
+			 fail_what(p->dispatch_fail));
+		return p->health;
+	}
+	return NULL;
 }
 
 int ls_policy_metric_value(const struct ls_policy *p, const char *name, double *out)

@@ -37,12 +37,25 @@ struct ls_verdict_sink {
 };
 
 /* Time sources. G is the guest's clock (docs/clock.md); K is CLOCK_BOOTTIME.
- * NULL functions mean "read CLOCK_BOOTTIME". Tests inject both. */
+ * NULL functions mean "read CLOCK_BOOTTIME". Tests inject both. Every time
+ * a guest reads comes from here: the lockstep `now` import and WASI
+ * clock_time_get (monotonic is now_g; realtime is `wasi` when given, else
+ * now_g + REALTIME - BOOTTIME, wall time on G's timeline). */
 struct ls_policy_clock {
 	void *ctx;
 	uint64_t (*now_g)(void *ctx);
 	uint64_t (*now_k)(void *ctx);
+	/* WASI clock_time_get for all ids (lw_clock_fn, include/lockstep/
+	 * wasm.h); NULL: as above, CPU-time ids from the host */
+	int (*wasi)(void *ctx, uint32_t id, uint64_t *ns);
+	uint64_t resolution_ns; /* what clock_res_get reports (0: 1 ns) */
 };
+
+/* The agent's guest clock (clock/sync.h) as the pipeline's: G from its
+ * fault model, WASI realtime and monotonic from G, G's resolution. Pair it
+ * with ls_policy_set_mapping(p, ls_sync_live_mapping(s)). */
+struct ls_sync;
+struct ls_policy_clock ls_policy_clock_of_sync(struct ls_sync *s);
 
 /* Log sink for guest log lines and the pipeline's own state changes; msg is
  * one JSON object without a trailing newline. NULL: stderr. */
@@ -129,6 +142,23 @@ void ls_policy_dispatch(struct ls_policy *p, const struct ls_event *ev,
 void ls_policy_tick(struct ls_policy *p);
 
 void ls_policy_stats(const struct ls_policy *p, struct ls_policy_stats *out);
+
+/* Is the policy side healthy, i.e. may a heartbeat beat count as good
+ * (docs/clock.md, "What makes a beat good")? NULL when it is; otherwise why
+ * not, as a short phrase (valid until the next call). Unhealthy while
+ *   - no instance runs (a module failed and waits for its back-off, or none
+ *     was loaded),
+ *   - its last on_tick trapped or ran out of fuel (until an on_tick
+ *     returns again: the tick is the policy's own refresh of its verdicts),
+ *   - a callback in the last dispatch that ran any trapped or ran out of
+ *     fuel (until a later dispatch runs without failure),
+ *   - its tick is overdue: the last ls_policy_tick started more than 1.5
+ *     tick intervals ago (the agent was stopped or blocked; not before the
+ *     first tick, which the caller schedules). Verdict TTLs are refreshed
+ *     on ticks, so fail-safe must not end before one ran.
+ * A guest that returns an error code is not unhealthy: it answered. The
+ * caller ticks every cfg.tick_interval_ns. */
+const char *ls_policy_health(struct ls_policy *p);
 /* Prometheus text: the pipeline's counters and the guest's metrics. */
 void ls_policy_metrics_write(const struct ls_policy *p, FILE *f);
 /* Value of a guest metric by name (tests, `lockstep status`); -1 if none. */

@@ -41,10 +41,15 @@ struct ls_gmod {
 	char name[256];
 };
 
+/* Callbacks by event kind (LS_EV_FLOW_NEW .. LS_EV_VERDICT_EXPIRED), and
+ * on_tick: the exports looked up once per instance. */
+enum { LS_GCB_TICK = 0, LS_GCB__N = LS_EV_VERDICT_EXPIRED + 1 };
+
 /* A running instance of a module. */
 struct ls_ginst {
 	struct ls_gmod *gm;
 	lw_instance *in;
+	lw_fnref *cb[LS_GCB__N]; /* NULL: not exported */
 	uint32_t buf;      /* guest address of the event buffer */
 	uint64_t tick_seq;
 	uint64_t created_k;
@@ -57,12 +62,15 @@ struct ls_pflow {
 	struct ls_flow_key key;
 	struct lsg_flow_info info;
 	bool client_is_lo; /* the client is the key's lo side */
-	uint64_t last_k;   /* last event for it (for forgetting silent flows) */
+	uint64_t last_k;   /* last event for it, or last packet the data plane
+			    * saw (for forgetting silent flows) */
 };
 
 struct ls_pflows {
 	struct ls_pflow **b;
 	size_t nb, n;
+	struct ls_pflow *spare; /* ended flows' nodes, reused by the next ones */
+	size_t nspare;
 };
 
 /* The callback being run: its handles and the verdicts it set. Handles are
@@ -93,8 +101,18 @@ struct ls_policy {
 	struct ls_cb cb;
 	int32_t next_handle;
 	const struct ls_mapping *tmap; /* G <-> K mapping (timemap.h) */
+	uint64_t batch_k;       /* K when the batch being dispatched began */
 	struct ls_policy_stats st;
 	uint64_t last_fail_k;
+	/* health (ls_policy_health): the outcome of the last on_tick and of
+	 * the last dispatch that ran a callback; LS_PF__MAX when it returned */
+	enum ls_policy_fail tick_fail, dispatch_fail;
+	enum ls_policy_fail last_fail; /* kind of the latest failure */
+	const char *last_fail_in;      /* ... and the callback it was in */
+	char health[128];              /* ls_policy_health's reason */
+	uint64_t last_tick_k;          /* start of the latest ls_policy_tick, 0: none yet */
+	bool disp_ran;                 /* the dispatch in progress ran a callback */
+	enum ls_policy_fail disp_fail; /* ... and this failure (LS_PF__MAX: none) */
 	double log_tokens;
 	uint64_t log_refill_k;
 };
@@ -110,8 +128,10 @@ struct ls_pflow *ls_pflows_get(struct ls_pflows *t, uint64_t flow_id);
 struct ls_pflow *ls_pflows_add(struct ls_pflows *t, const struct ls_event *ev,
 			       uint64_t first_seen_g);
 void ls_pflows_del(struct ls_pflows *t, uint64_t flow_id);
-/* Forget flows whose last event is before cutoff_k; returns how many. */
-size_t ls_pflows_gc(struct ls_pflows *t, uint64_t cutoff_k);
+/* Forget flows whose last event is before cutoff_k, unless alive (may be
+ * NULL) says otherwise for one (and moves its last_k); returns how many. */
+size_t ls_pflows_gc(struct ls_pflows *t, uint64_t cutoff_k,
+		    bool (*alive)(void *ctx, struct ls_pflow *f), void *ctx);
 
 /* policy.c */
 uint64_t ls_policy_now_g(const struct ls_policy *p);

@@ -1,8 +1,11 @@
 /* timemap.c - the policy's two G <-> K conversions (timemap.h), in terms of
- * the clock part's mapping; the only place in src/policy/ that does so. */
+ * the clock part's mapping, and the agent's guest clock as the pipeline's
+ * clock; the only place in src/policy/ that knows the clock part. */
 #include "policy/timemap.h"
 
 #include "clock/estimator.h"
+#include "clock/sync.h"
+#include "policy/policy.h"
 
 uint64_t ls_policy_to_kernel(const struct ls_mapping *m, uint64_t deadline_g)
 {
@@ -25,4 +28,13 @@ const struct ls_mapping *ls_policy_identity_mapping(void)
 		done = 1;
 	}
 	return &id;
+}
+
+struct ls_policy_clock ls_policy_clock_of_sync(struct ls_sync *s)
+{
+	return (struct ls_policy_clock){.ctx = s,
+					.now_g = ls_sync_now_g_u64,
+					.now_k = ls_sync_now_k_u64,
+					.wasi = ls_sync_wasi_clock,
+					.resolution_ns = ls_sync_resolution_ns(s)};
 }

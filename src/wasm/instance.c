@@ -531,6 +531,10 @@ lw_call_result lw_call(lw_instance *in, const char *export_name,
 			 results, nresults);
 }
 
+static lw_call_result call(lw_instance *in, lw_funcinst *f, const char *name,
+			   const lw_value *args, size_t nargs, lw_value *results,
+			   size_t nresults);
+
 lw_call_result lw_call_n(lw_instance *in, const char *export_name,
 			 size_t name_len, const lw_value *args, size_t nargs,
 			 lw_value *results, size_t nresults)
@@ -538,13 +542,45 @@ lw_call_result lw_call_n(lw_instance *in, const char *export_name,
 	lw_funcinst *f = export_func(in, export_name, name_len);
 	if (!f)
 		return bad_call(in, "no exported function \"%s\"", export_name);
+	return call(in, f, export_name, args, nargs, results, nresults);
+}
+
+lw_fnref *lw_instance_func(lw_instance *in, const char *export_name)
+{
+	return export_func(in, export_name, strlen(export_name));
+}
+
+/* Cheaper than a memset of the whole record, on every call: what a reader
+ * looks at after a call (stack[] only up to stack_depth). */
+static void trap_clear(lw_instance *in)
+{
+	in->trap.kind = LW_OK;
+	in->trap.message[0] = 0;
+	in->trap.func_index = -1;
+	in->trap.exit_code = 0;
+	in->trap.stack_depth = 0;
+}
+
+lw_call_result lw_call_func(lw_instance *in, lw_fnref *f, const lw_value *args,
+			    size_t nargs, lw_value *results, size_t nresults)
+{
+	if (!f)
+		return bad_call(in, "no function given");
+	return call(in, f, "", args, nargs, results, nresults);
+}
+
+/* name: for messages only */
+static lw_call_result call(lw_instance *in, lw_funcinst *f, const char *name,
+			   const lw_value *args, size_t nargs, lw_value *results,
+			   size_t nresults)
+{
 	if (nargs != f->nparams || nresults != f->nresults)
 		return bad_call(in, "%s%s takes %u arguments and returns %u results",
-				export_name, f->sig, f->nparams, f->nresults);
+				name, f->sig, f->nparams, f->nresults);
 	for (size_t i = 0; i < nargs; i++)
 		if (args[i].type != f->types[i])
 			return bad_call(in, "%s%s: argument %zu has the wrong type",
-					export_name, f->sig, i);
+					name, f->sig, i);
 	if (in->depth == 0) {
 		/* a new top-level call abandons a suspended one */
 		in->suspended = false;
@@ -562,8 +598,7 @@ lw_call_result lw_call_n(lw_instance *in, const char *export_name,
 	}
 	for (size_t i = 0; i < nargs; i++)
 		base[i] = value_to_slot(&args[i]);
-	memset(&in->trap, 0, sizeof(in->trap));
-	in->trap.func_index = -1;
+	trap_clear(in);
 	in->stats.calls++;
 	in->depth++;
 	int64_t fuel0 = in->fuel;

@@ -68,5 +68,16 @@ echo "# kernel beats every 20 ms, user space expects 30 ms: mismatch flagged fro
 check "a beat interval differing from the expected one is flagged" \
 	"[ -n '$first' ] && [ '$first' -le 4 ] && [ \$(tail -1 '$TMP/mis' | jq -r .interval_mismatch) = true ]"
 
+# the other way round: the kernel beats slower than user space expects
+"$LS" clock --json --beats 8 --beat-interval 30ms --beat-check-interval 20ms >"$TMP/mis2" 2>"$TMP/err"
+first=$(jq -r 'select(.interval_mismatch == true) | .seq' "$TMP/mis2" | head -1)
+check "a beat interval slower than the expected one is flagged too (from beat ${first:-never})" \
+	"[ -n '$first' ] && [ \$(tail -1 '$TMP/mis2' | jq -r .interval_mismatch) = true ]"
+# nearly alike: 5% apart is under the check's 10% threshold (far above
+# timer jitter, far below a misconfiguration), so it is not flagged
+"$LS" clock --json --beats 8 --beat-interval 20ms --beat-check-interval 21ms >"$TMP/near" 2>"$TMP/err"
+check "two sides configured 5% apart are not flagged" \
+	"[ \$(jq -r 'select(.interval_mismatch == true) | .seq' '$TMP/near' | wc -l) = 0 ]"
+
 echo "1..$n"
 [ $fails -eq 0 ]

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # domains.sh - K and G are different types: code that mixes them (assigns,
 # compares, passes one for the other) must not compile. A positive control
-# proves the harness compiles correct code.
+# proves the harness compiles correct code. Then a scan of the code that
+# carries times as plain integers (policy, obs, data plane) for the same
+# mix-ups by name, with its own control.
 set -uo pipefail
 ROOT=${LS_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 CC=${CC:-cc}
@@ -32,5 +34,32 @@ try "comparing a G time with a K time fails" fail 'if (now_g < now_k) return 1;'
 try "passing a K time where G is expected fails" fail 'ls_k d = ls_to_kernel(&m, now_k); (void)d;'
 try "passing a G time where K is expected fails" fail 'ls_g g = ls_to_guest(&m, now_g); (void)g;'
 try "subtracting across domains fails" fail 'int64_t x = ls_g_sub(now_g, now_k); (void)x;'
+
+# Beyond the types: src/policy, src/obs and bpf/ carry times as plain
+# integers named by domain (deadline_k, ts_g). A line that compares or
+# subtracts a *_g and a *_k name, or assigns one from the other, without
+# going through a conversion (to_guest / to_kernel) is a mix-up. The clock
+# part's estimator and fault model are where G is defined in terms of K and
+# are not scanned; a displayed offset G - K is marked "domains: offset".
+W='[A-Za-z0-9_]'
+E="[A-Za-z0-9_>.()-]*"
+MIX="\b$W+_g\b(\.ns)?\s*([-+<>]|[<>=!]=)\s*${E}_k\b|\b$W+_k\b(\.ns)?\s*([-+<>]|[<>=!]=)\s*${E}_g\b"
+ASSIGN="\b$W+_g\b(\.ns)?\s*=[^=].*\b$W+_k\b|\b$W+_k\b(\.ns)?\s*=[^=].*\b$W+_g\b"
+lint() {
+	grep -nHE "$MIX|$ASSIGN" "$@" | grep -vE '^[^:]+:[0-9]+:\s*(\*|/\*|//)' |
+		grep -vE 'to_guest|to_kernel|domains: offset'
+}
+n=$((n + 1))
+printf 'uint64_t f(uint64_t now_g, uint64_t deadline_k)\n{\n\treturn now_g < deadline_k;\n}\n' >"$TMP/bad.c"
+printf 'void g(struct ev *e, uint64_t ts_k)\n{\n\te->ts_g = ts_k;\n}\n' >"$TMP/bad2.c"
+if [ "$(lint "$TMP/bad.c" "$TMP/bad2.c" | wc -l)" = 2 ]; then echo "ok $n - control: the scan catches a G/K comparison and a K assigned to G"; else
+	fails=$((fails + 1)); echo "not ok $n - control: the scan catches a G/K comparison and a K assigned to G"; fi
+mapfile -t files < <(find "$ROOT/src" "$ROOT/bpf" "$ROOT/include" -name '*.[ch]' \
+	! -path '*/src/clock/estimator.c' ! -path '*/src/clock/guestclock.c' | sort)
+n=$((n + 1))
+bad=$(lint "${files[@]}")
+if [ -z "$bad" ]; then echo "ok $n - no code mixes a G time with a K time without the mapping (${#files[@]} files)"; else
+	fails=$((fails + 1)); echo "not ok $n - no code mixes a G time with a K time without the mapping"
+	echo "$bad" | sed "s|$ROOT/||; s/^/# /"; fi
 echo "1..$n"
 [ $fails -eq 0 ]

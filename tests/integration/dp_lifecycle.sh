@@ -40,7 +40,7 @@ check "attached in native mode (veth supports it)" grep -q 'attached XDP to vs i
 ID1=$(xdp_prog_id)
 check "ip link shows an XDP program on vs" test -n "$ID1"
 check "bpftool sees ls_xdp attached" bash -c "bpftool prog show id $ID1 | grep -q ls_xdp"
-for p in flows verdicts config liveness counters events link_xdp; do
+for p in flows verdicts config liveness counters events verdict_gen link_xdp; do
 	check "pin $p exists" test -e "$PIN_DIR/$p"
 done
 check "the pinned link is the XDP link of vs" bash -c \
@@ -68,7 +68,7 @@ check "after SIGKILL the pins stay" test -e "$PIN_DIR/link_xdp"
 sleep 1
 if agent_start a3; then ok "agent restarts"; else not_ok "agent restarts"; diag "$TMP/a3.err"; fi
 A3=$AGENT
-check "the new agent reports adopting the pins" grep -q 'adopted the data plane pinned in .*6 maps.*nothing re-attached' "$TMP/a3.err"
+check "the new agent reports adopting the pins" grep -q 'adopted the data plane pinned in .*7 maps.*nothing re-attached' "$TMP/a3.err"
 check "the same program is still attached (no re-attach)" test "$(xdp_prog_id)" = "$ID1"
 check "the transfer is still running across the restart" kill -0 "$CURL"
 wait "$CURL"; CRC=$?

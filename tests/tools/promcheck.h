@@ -1,11 +1,24 @@
 /* promcheck.h - a strict checker of the Prometheus text exposition format
- * (0.0.4), shared by the promcheck tool and the metrics unit tests. It
- * refuses what Prometheus' own parser refuses and a bit more: bad metric or
- * label names, bad escapes, unparsable values, HELP/TYPE after samples or
- * twice, a family split in two, duplicate series, samples whose name does
- * not belong to the declared type (histograms: _bucket with le, _sum,
- * _count), non-cumulative buckets, a missing +Inf bucket or one that
- * disagrees with _count, negative counters, a missing final newline.
+ * (0.0.4), shared by the promcheck tool and the metrics unit tests.
+ *
+ * pc_check_format() refuses what Prometheus' own parser refuses and a bit
+ * more: bad metric or label names (and the reserved "__" label prefix), bad
+ * escapes in HELP (\\ \n) and label values (\\ \" \n), unparsable values
+ * or timestamps, HELP or TYPE twice, TYPE after the family's samples, a
+ * family split in two, duplicate series, samples whose name does not belong
+ * to the declared type (histograms: _bucket with le, _sum, _count; le only
+ * on buckets), buckets out of increasing le order or not cumulative, a
+ * histogram series without its +Inf bucket, _sum or _count, or a _count
+ * that disagrees with +Inf, negative counters, a missing final newline. It
+ * is stricter than the spec in one way: tokens are separated by exactly
+ * one space, as every exporter writes them.
+ *
+ * pc_check() adds the naming conventions of prometheus.io/docs/practices/
+ * naming (what `promtool check metrics` lints): every family has HELP and
+ * TYPE, counters and only counters end in _total (nothing after it: the
+ * unit comes before, as in _seconds_total), no gauge or counter ends in
+ * _count/_sum/_bucket, names are snake_case, and units are base units
+ * (seconds, bytes, ratio; not milliseconds, kilobytes, percent ...).
  * Header-only (static functions) so that both users compile it in. */
 #ifndef LS_PROMCHECK_H
 #define LS_PROMCHECK_H
@@ -23,6 +36,14 @@ struct pc_family {
 	char name[128];
 	char type[16];
 	bool help, typed, has_samples, closed;
+	char labels[128]; /* label names of its first sample, but le ("a,b") */
+};
+
+/* one histogram series (family + labels without le) and what it had */
+struct pc_hseries {
+	char *key;
+	bool inf, sum, count;
+	int line;
 };
 
 struct pc_state {
@@ -30,6 +51,8 @@ struct pc_state {
 	int nfam, cur;
 	char *series[PC_MAX_SERIES];
 	int nseries;
+	struct pc_hseries hs[PC_MAX_SERIES];
+	int nhs;
 	/* histogram bucket checks for the current series */
 	char hkey[1200];
 	double last_le, last_cum;
@@ -175,6 +198,8 @@ static int pc_labels(struct pc_state *st, const char **pp, char *key, size_t kle
 			p++;
 		if (*p != '=' || !pc_name_ok(n0, (size_t)(p - n0), true))
 			return pc_fail(st, "bad label name", NULL);
+		if (p - n0 >= 2 && n0[0] == '_' && n0[1] == '_')
+			return pc_fail(st, "label names starting with __ are reserved", NULL);
 		if (p - n0 >= 128 || nn == 16)
 			return pc_fail(st, "label name too long or too many labels", NULL);
 		char name[128];
@@ -226,6 +251,20 @@ static int pc_labels(struct pc_state *st, const char **pp, char *key, size_t kle
 	}
 	*pp = p + 1;
 	return 1;
+}
+
+static struct pc_hseries *pc_hseries(struct pc_state *st, const char *key)
+{
+	for (int i = 0; i < st->nhs; i++)
+		if (!strcmp(st->hs[i].key, key))
+			return &st->hs[i];
+	if (st->nhs == PC_MAX_SERIES)
+		return NULL;
+	struct pc_hseries *h = &st->hs[st->nhs++];
+	memset(h, 0, sizeof(*h));
+	h->key = strdup(key);
+	h->line = st->line;
+	return h->key ? h : NULL;
 }
 
 static int pc_sample(struct pc_state *st, const char *l)
@@ -280,6 +319,16 @@ static int pc_sample(struct pc_state *st, const char *l)
 		return pc_fail(st, "too many families", NULL);
 	if (pc_enter(st, f))
 		return -1;
+	if (!f->has_samples) /* key is "a=x;b=y;": keep the names */
+		for (const char *k = key; *k;) {
+			const char *eq = strchr(k, '='), *sc = eq ? strchr(eq, ';') : NULL;
+			if (!sc)
+				break;
+			size_t fl = strlen(f->labels);
+			snprintf(f->labels + fl, sizeof(f->labels) - fl, "%s%.*s", fl ? "," : "",
+				 (int)(eq - k), k);
+			k = sc + 1;
+		}
 	f->has_samples = true;
 	bool hist = !strcmp(f->type, "histogram");
 	if (hist && !suffix[0])
@@ -301,6 +350,16 @@ static int pc_sample(struct pc_state *st, const char *l)
 	if (hist) {
 		char hk[1200];
 		snprintf(hk, sizeof(hk), "%s|%s", f->name, key);
+		struct pc_hseries *h = pc_hseries(st, hk);
+		if (!h)
+			return pc_fail(st, "too many histogram series", NULL);
+		if (!strcmp(suffix, "_sum")) {
+			if (h->sum)
+				return pc_fail(st, "second _sum for a histogram series", name);
+			h->sum = true;
+		} else if (!strcmp(suffix, "_count")) {
+			h->count = true;
+		}
 		if (!strcmp(suffix, "_bucket")) {
 			double lev;
 			if (!pc_value_ok(le, &lev))
@@ -320,6 +379,7 @@ static int pc_sample(struct pc_state *st, const char *l)
 			if (isinf(lev)) {
 				st->saw_inf = true;
 				st->inf_count = v;
+				h->inf = true;
 			}
 		} else if (!strcmp(suffix, "_count")) {
 			if (strcmp(hk, st->hkey) || !st->saw_inf)
@@ -332,9 +392,84 @@ static int pc_sample(struct pc_state *st, const char *l)
 	return 0;
 }
 
-/* Checks text (NUL-terminated). Returns the number of samples, or -1 with
- * the reason in st->err. */
-static int pc_check(struct pc_state *st, const char *text)
+/* Every histogram series has its +Inf bucket, _sum and _count. */
+static int pc_histograms_complete(struct pc_state *st)
+{
+	for (int i = 0; i < st->nhs; i++) {
+		const struct pc_hseries *h = &st->hs[i];
+		const char *miss = !h->inf ? "+Inf bucket" : !h->sum ? "_sum" : !h->count ? "_count" : NULL;
+		if (miss) {
+			st->line = h->line;
+			return pc_fail(st, !h->inf ? "histogram series without a +Inf bucket"
+					 : !h->sum ? "histogram series without _sum"
+						   : "histogram series without _count",
+				       h->key);
+		}
+	}
+	return 0;
+}
+
+static bool pc_ends(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && !strcmp(s + a - b, suf);
+}
+
+/* The naming conventions (see the top of this file), family by family. */
+static int pc_lint(struct pc_state *st)
+{
+	/* a unit that is not the base unit, as a whole word of the name */
+	static const char *const nonbase[] = {
+		"milliseconds", "microseconds", "nanoseconds", "minutes", "hours", "days",
+		"ms", "us", "ns", "millis", "micros", "nanos", "kilobytes", "megabytes",
+		"gigabytes", "kibibytes", "mebibytes", "gibibytes", "kb", "mb", "gb", "bits",
+		"percent", "percentage", "celsius", "fahrenheit",
+	};
+	st->line = 0;
+	for (int i = 0; i < st->nfam; i++) {
+		const struct pc_family *f = &st->fam[i];
+		const char *n = f->name;
+		if (!f->has_samples)
+			continue;
+		if (!f->help || !f->typed)
+			return pc_fail(st, f->help ? "family without TYPE" : "family without HELP", n);
+		for (const char *p = n; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				return pc_fail(st, "metric names are snake_case (no capitals)", n);
+		bool counter = !strcmp(f->type, "counter"), total = pc_ends(n, "_total");
+		if (counter && (!total || !strcmp(n, "_total")))
+			return pc_fail(st, "a counter's name ends in _total", n);
+		if (!counter && total)
+			return pc_fail(st, "only counters end in _total", n);
+		if (strstr(n, "_total_"))
+			return pc_fail(st, "_total is the last word (the unit goes before it)", n);
+		if (strcmp(f->type, "histogram") && strcmp(f->type, "summary") &&
+		    (pc_ends(n, "_count") || pc_ends(n, "_sum") || pc_ends(n, "_bucket")))
+			return pc_fail(st, "_count/_sum/_bucket are for histograms and summaries", n);
+		char words[256];
+		snprintf(words, sizeof(words), "_%s_", n);
+		for (size_t u = 0; u < sizeof(nonbase) / sizeof(nonbase[0]); u++) {
+			char w[32];
+			snprintf(w, sizeof(w), "_%s_", nonbase[u]);
+			if (strstr(words, w))
+				return pc_fail(st, "use base units (seconds, bytes, ratio), not", nonbase[u]);
+		}
+	}
+	return 0;
+}
+
+static void pc_reset(struct pc_state *st)
+{
+	for (int i = 0; i < st->nseries; i++)
+		free(st->series[i]);
+	for (int i = 0; i < st->nhs; i++)
+		free(st->hs[i].key);
+	st->nseries = st->nhs = 0;
+}
+
+/* Checks text (NUL-terminated) against the format. Returns the number of
+ * samples, or -1 with the reason in st->err. */
+static int pc_check_format(struct pc_state *st, const char *text)
 {
 	memset(st, 0, sizeof(*st));
 	st->cur = -1;
@@ -364,10 +499,20 @@ static int pc_check(struct pc_state *st, const char *text)
 		else
 			rc = pc_sample(st, line);
 	}
-	for (int i = 0; i < st->nseries; i++)
-		free(st->series[i]);
-	st->nseries = 0;
+	if (!rc)
+		rc = pc_histograms_complete(st);
+	pc_reset(st);
 	return rc ? -1 : st->samples;
+}
+
+/* The format and the naming conventions: what lockstep's endpoint must
+ * pass. */
+static int pc_check(struct pc_state *st, const char *text)
+{
+	int n = pc_check_format(st, text);
+	if (n < 0)
+		return -1;
+	return pc_lint(st) ? -1 : n;
 }
 
 #endif

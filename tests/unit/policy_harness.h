@@ -20,8 +20,17 @@ struct rec_verdict {
 	uint64_t deadline_k;
 };
 
+/* What the data plane would say of a flow (h_counters), by server port. */
+struct rec_seen {
+	uint16_t port;
+	uint64_t flow_id;
+	uint64_t last_seen_k;
+};
+
 struct harness {
 	struct rec_verdict v[4096];
+	struct rec_seen seen[16];
+	int nseen;
 	int nv;
 	int flushes;
 	uint64_t now_g, now_k;
@@ -39,6 +48,21 @@ static inline int h_write(void *ctx, const struct ls_flow_key *key, uint64_t flo
 	if (h->nv < (int)(sizeof(h->v) / sizeof(h->v[0])))
 		h->v[h->nv++] = (struct rec_verdict){flow_id, verdict, deadline_k};
 	return 0;
+}
+
+/* The data plane's flow table, as far as a test filled h->seen. */
+static inline int h_counters(void *ctx, const struct ls_flow_key *key, struct ls_flow *out)
+{
+	struct harness *h = ctx;
+	for (int i = 0; i < h->nseen; i++)
+		if (key->lo_port == h->seen[i].port || key->hi_port == h->seen[i].port) {
+			memset(out, 0, sizeof(*out));
+			out->flow_id = h->seen[i].flow_id;
+			out->last_seen_k = h->seen[i].last_seen_k;
+			out->pkts[0] = out->pkts[1] = 1;
+			return 0;
+		}
+	return -1;
 }
 
 static inline void h_flush(void *ctx)
@@ -98,7 +122,8 @@ static inline struct harness *harness_new(const char *guest_config, uint64_t fue
 		.log = h_log,
 		.log_ctx = h,
 	};
-	struct ls_verdict_sink sink = {.ctx = h, .write = h_write, .flush = h_flush};
+	struct ls_verdict_sink sink = {
+		.ctx = h, .write = h_write, .counters = h_counters, .flush = h_flush};
 	if (ls_policy_new(&cfg, &sink, &h->p, h->err, sizeof(h->err))) {
 		printf("# ls_policy_new: %s\n", h->err);
 		free(h);

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "dataplane/testrun.h"
+#include "http_model.h"
 #include "lockstep.skel.h"
 
 /* ---- event log ------------------------------------------------------------ */
@@ -660,6 +661,193 @@ TEST(http_partial_truncated_and_hostile)
 	CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
 }
 
+/* ---- HTTP: the word-at-a-time scan against the byte-at-a-time model -------- */
+
+static uint64_t hm_rs = 0x9e3779b97f4a7c15ull;
+static uint32_t hm_rnd(uint32_t n)
+{
+	hm_rs ^= hm_rs << 13, hm_rs ^= hm_rs >> 7, hm_rs ^= hm_rs << 17;
+	return (uint32_t)(hm_rs % n);
+}
+
+static size_t hm_put(uint8_t *b, size_t n, const char *s)
+{
+	size_t l = strlen(s);
+	memcpy(b + n, s, l);
+	return n + l;
+}
+
+/* A request-shaped payload with the mistakes and odd corners the inspector
+ * must get right: unknown methods, control and high bytes, blanks and tabs
+ * around and inside Host, names that almost say Host, bare LF and lone CR
+ * line ends, targets and values around their size limits, truncation, a
+ * flipped byte, payloads longer than the 2 KiB copy. */
+static size_t hm_request(uint8_t *b)
+{
+	static const char *const meth[] = {"GET", "HEAD",  "POST",    "PUT", "DELETE", "CONNECT",
+					   "OPTIONS", "TRACE", "PATCH", "GETX", "FOO",    "G"};
+	static const char *const ver[] = {"HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/1.",
+					  "xHTTP/1.1", "HTTP/1.1 ", ""};
+	static const char *const hname[] = {"Host:", "host:", "HOST:", "hOsT:", "Host :",
+					    "Hostx:", "Hos:",  "Host"};
+	size_t n = hm_put(b, 0, meth[hm_rnd(12)]);
+	n = hm_put(b, n, hm_rnd(20) ? " " : "  ");
+	int tl = hm_rnd(4) ? (int)hm_rnd(30) : 120 + (int)hm_rnd(20);
+	for (int i = 0; i < tl; i++) {
+		uint32_t r = hm_rnd(100);
+		b[n++] = r < 85 ? 0x21 + hm_rnd(94) : r < 90 ? hm_rnd(0x20) : r < 95 ? 0x7f + hm_rnd(0x81) : '/';
+	}
+	n = hm_put(b, n, hm_rnd(10) ? " " : "");
+	n = hm_put(b, n, ver[hm_rnd(7)]);
+	n = hm_put(b, n, hm_rnd(8) ? "\r\n" : "\n");
+	for (int h = (int)hm_rnd(6); h > 0; h--) {
+		uint32_t r = hm_rnd(10);
+		if (r < 4) {
+			n = hm_put(b, n, hname[hm_rnd(8)]);
+			for (int i = (int)hm_rnd(4); i > 0; i--)
+				b[n++] = hm_rnd(3) ? ' ' : '\t';
+			int vl = hm_rnd(6) ? (int)hm_rnd(40) : 245 + (int)hm_rnd(20);
+			for (int i = 0; i < vl; i++) {
+				uint32_t q = hm_rnd(100);
+				b[n++] = q < 90 ? 0x21 + hm_rnd(94) : q < 94 ? ' ' : q < 96 ? '\t'
+					 : q < 98 ? hm_rnd(0x20) : 0x80 + hm_rnd(0x80);
+			}
+			for (int i = (int)hm_rnd(3); i > 0; i--)
+				b[n++] = hm_rnd(3) ? ' ' : '\t';
+		} else if (r < 9) {
+			for (int i = (int)hm_rnd(40); i > 0; i--) {
+				uint32_t q = hm_rnd(100);
+				b[n++] = q < 95 ? 0x20 + hm_rnd(95) : q < 97 ? '\r' : hm_rnd(256);
+			}
+		} else {
+			b[n++] = '\r';
+			if (hm_rnd(2))
+				b[n++] = 'x';
+		}
+		uint32_t e = hm_rnd(10);
+		n = hm_put(b, n, e < 7 ? "\r\n" : e < 9 ? "\n" : "\r");
+	}
+	uint32_t e = hm_rnd(10);
+	n = hm_put(b, n, e < 7 ? "\r\n" : e < 8 ? "\n" : e < 9 ? "\r" : "");
+	if (!hm_rnd(3))
+		for (int i = (int)hm_rnd(100); i > 0; i--)
+			b[n++] = hm_rnd(256);
+	if (!hm_rnd(4))
+		n = 1 + hm_rnd(n); /* truncated anywhere */
+	if (!hm_rnd(10) && n > 1)
+		b[1 + hm_rnd(n - 1)] = hm_rnd(256); /* one byte flipped (not the first) */
+	if (!hm_rnd(50))
+		while (n < 2100)
+			b[n++] = 'a' + hm_rnd(26);
+	return n;
+}
+
+/* Runs pay through the program on a flow inspected at every packet and
+ * checks the outcome against http_model_run. Returns 1 if they agree. */
+static int hm_check(const uint8_t *pay, size_t len, uint16_t sport)
+{
+	struct http_model m;
+	http_model_run(pay, (unsigned)len, &m);
+	struct spec s = {.proto = 6, .sport = sport, .dport = 80, .pay = pay, .plen = len};
+	uint64_t mal0 = cnt(LS_CNT_DPI_MALFORMED), none0 = cnt(LS_CNT_DPI_NONE);
+	if (run(&s) != XDP_PASS)
+		return 0;
+	const struct ls_event *e = dpi1();
+	int n = count_kind(LS_EV_DPI);
+	switch (m.rc) {
+	case HM_NONE:
+		return n == 0 && cnt(LS_CNT_DPI_NONE) == none0 + 1;
+	case HM_MALFORMED:
+		return n == 0 && cnt(LS_CNT_DPI_MALFORMED) == mal0 + 1;
+	case HM_PARTIAL:
+		return e && e->u.dpi.kind == LS_DPI_HTTP && e->u.dpi.flags == LS_DPI_F_PARTIAL &&
+		       !e->u.dpi.method_len && !e->u.dpi.path_len && !e->u.dpi.name_len &&
+		       !e->u.dpi.method[0] && !e->u.dpi.path[0] && !e->u.dpi.name[0];
+	}
+	/* found: every byte of the reported fields, the zeros after them too */
+	return e && e->u.dpi.kind == LS_DPI_HTTP &&
+	       e->u.dpi.flags == (m.truncated ? LS_DPI_F_TRUNCATED : 0) &&
+	       e->u.dpi.method_len == m.method_len && e->u.dpi.path_len == m.path_len &&
+	       e->u.dpi.name_len == m.name_len &&
+	       !memcmp(e->u.dpi.method, m.method, sizeof(m.method)) &&
+	       !memcmp(e->u.dpi.path, m.path, sizeof(m.path)) &&
+	       !memcmp(e->u.dpi.name, m.name, sizeof(m.name));
+}
+
+static void hm_report(const uint8_t *pay, size_t len)
+{
+	printf("# HTTP scan and model disagree on %zu bytes: \"", len);
+	for (size_t i = 0; i < len && i < 160; i++)
+		printf(pay[i] >= 0x20 && pay[i] < 0x7f && pay[i] != '"' ? "%c" : "\\x%02x", pay[i]);
+	printf("%s\"\n", len > 160 ? "..." : "");
+}
+
+TEST(http_scan_matches_the_byte_model)
+{
+	struct ls_config c = {.dpi_max_pkts = LS_DPI_ALWAYS};
+	ls_testrun_set_config(T, &c);
+	uint16_t sport = next_port();
+	static uint8_t pay[4096];
+	int bad = 0, found = 0, runs = 0;
+
+	/* word boundaries: Host values of every length around the name's
+	 * room and targets around 128 bytes, shifted through all eight
+	 * alignments, with a blank or a control byte at every position */
+	for (int shift = 0; shift < 8; shift++) {
+		for (int vl = 0; vl < 262; vl = vl == 20 ? 236 : vl + 1) {
+			for (int odd = -1; odd < vl && odd < 12; odd += odd < 0 ? 1 : 5) {
+				size_t n = hm_put(pay, 0, "GET /");
+				for (int i = 0; i < shift; i++)
+					pay[n++] = 'p';
+				n = hm_put(pay, n, " HTTP/1.1\r\nHost:");
+				for (int i = 0; i <= shift % 3; i++)
+					pay[n++] = ' ';
+				for (int i = 0; i < vl; i++)
+					pay[n++] = i == odd ? (shift & 1 ? ' ' : 0x01) : 'a' + i % 26;
+				n = hm_put(pay, n, shift & 2 ? " \r\n\r\n" : "\r\n\r\n");
+				runs++;
+				if (!hm_check(pay, n, sport) && bad++ < 3)
+					hm_report(pay, n);
+			}
+		}
+		for (int tl = 118; tl < 140; tl++) {
+			for (int odd = -1; odd < tl; odd += odd < 0 ? 1 : 9) {
+				size_t n = hm_put(pay, 0, shift & 1 ? "PATCH " : "GET ");
+				for (int i = 0; i < shift; i++)
+					pay[n++] = ' ' + 1 + i;
+				for (int i = 0; i < tl; i++)
+					pay[n++] = i == odd ? 0x7f : '/' + i % 60;
+				n = hm_put(pay, n, " HTTP/1.0\nhost: h.example\n\n");
+				runs++;
+				if (!hm_check(pay, n, sport) && bad++ < 3)
+					hm_report(pay, n);
+			}
+		}
+	}
+	/* every truncation of a request */
+	static const char full[] = "GET /a/b?c=d HTTP/1.1\r\nUser-Agent: t\r\nHost:\t trunc.example \r\n"
+				   "X: y\r\n\r\n";
+	for (size_t n = 1; n <= sizeof(full) - 1; n++) {
+		runs++;
+		if (!hm_check((const uint8_t *)full, n, sport) && bad++ < 3)
+			hm_report((const uint8_t *)full, n);
+	}
+	/* random requests */
+	for (int i = 0; i < 20000; i++) {
+		size_t n = hm_request(pay);
+		struct http_model m;
+		http_model_run(pay, (unsigned)n, &m);
+		found += m.rc == HM_FOUND;
+		runs++;
+		if (!hm_check(pay, n, sport) && bad++ < 3)
+			hm_report(pay, n);
+	}
+	printf("# %d requests, %d with names, %d disagreements\n", runs, found, bad);
+	CHECK_EQ_INT(bad, 0);
+	CHECK(found > 1000); /* the generator reaches the interesting cases */
+	ls_testrun_set_config(T, NULL);
+}
+
 TEST(dpi_window_and_tc_program)
 {
 	struct spec s = {.proto = 6, .sport = next_port(), .dport = 80, .pay = HTTP_GET,
@@ -717,7 +905,7 @@ static int verdicts_fd(void)
 static void set_verdict(const struct ls_flow_key *k, uint32_t v, uint64_t deadline_k)
 {
 	struct ls_verdict_rec r = {.deadline_k = deadline_k, .set_k = now_k(), .verdict = v};
-	bpf_map_update_elem(verdicts_fd(), k, &r, BPF_ANY);
+	CHECK_EQ_INT(ls_testrun_verdict_set(T, k, &r), 0);
 }
 
 static void set_liveness(uint32_t mode, uint64_t last_beat_k, uint64_t timeout)
@@ -787,7 +975,7 @@ TEST(drop_verdict_drops_pass_passes)
 	CHECK_EQ_INT(cnt(LS_CNT_DROP_VERDICT), d0 + 2);
 	set_verdict(&k, LS_VERDICT_PASS, now_k() + 60000000000ull);
 	CHECK_EQ_INT(run(&s), XDP_PASS);
-	bpf_map_delete_elem(verdicts_fd(), &k);
+	ls_testrun_verdict_del(T, &k);
 }
 
 TEST(default_drop_applies_to_new_flows_only)
@@ -855,11 +1043,61 @@ TEST(strict_expiry_gives_the_default_to_a_flow_that_passed)
 	/* the policy decides again: the flow passes */
 	set_verdict(&k, LS_VERDICT_PASS, now_k() + 60000000000ull);
 	CHECK_EQ_INT(run(&s), XDP_PASS);
-	bpf_map_delete_elem(verdicts_fd(), &k);
+	ls_testrun_verdict_del(T, &k);
 	/* under a pass default strict expiry passes too */
 	c.default_verdict = LS_VERDICT_PASS;
 	ls_testrun_set_config(T, &c);
 	CHECK_EQ_INT(run(&s), XDP_PASS);
+	ls_testrun_set_config(T, NULL);
+}
+
+/* one packet of a TCP connection: direction and flags */
+static int step(struct spec *s, int swap, uint8_t flags)
+{
+	s->swap = swap;
+	s->tcp_flags = flags;
+	return run(s);
+}
+
+TEST(strict_expiry_passes_the_teardown_of_a_connection_that_passed)
+{
+	/* strict + drop default: the FIN that ends an allowed connection
+	 * deletes its verdict; the closing FIN and the last ACK still pass,
+	 * a new SYN on the same 5-tuple is a new, undecided flow */
+	struct ls_config c = {.default_verdict = LS_VERDICT_DROP, .expiry_mode = LS_EXPIRY_STRICT};
+	ls_testrun_set_config(T, &c);
+	struct spec s = {.proto = 6, .sport = next_port(), .dport = 80, .tcp_flags = 0x02};
+	CHECK_EQ_INT(run(&s), XDP_DROP); /* undecided SYN under a drop default */
+	const struct ls_event *e = find_kind(LS_EV_FLOW_NEW);
+	CHECK(e != NULL);
+	if (!e) {
+		ls_testrun_set_config(T, NULL);
+		return;
+	}
+	struct ls_flow_key k = e->key;
+	set_verdict(&k, LS_VERDICT_PASS, 0);
+	CHECK_EQ_INT(step(&s, s.swap, 0x02), XDP_PASS);
+	CHECK_EQ_INT(step(&s, 1, 0x12), XDP_PASS);
+	CHECK_EQ_INT(step(&s, 0, 0x11), XDP_PASS); /* FIN */
+	CHECK_EQ_INT(step(&s, 1, 0x11), XDP_PASS); /* FIN: ends it */
+	CHECK(find_kind(LS_EV_FLOW_END) != NULL);
+	struct ls_verdict_rec r;
+	CHECK(bpf_map_lookup_elem(verdicts_fd(), &k, &r) != 0);
+	CHECK_EQ_INT(step(&s, 0, 0x10), XDP_PASS); /* last ACK */
+	CHECK_EQ_INT(step(&s, 1, 0x11), XDP_PASS); /* FIN resent */
+	CHECK_EQ_INT(step(&s, 0, 0x02), XDP_DROP); /* a new connection */
+	CHECK_EQ_INT(count_kind(LS_EV_FLOW_NEW), 1);
+
+	/* a connection that was being dropped is not let through by its end */
+	struct spec d = {.proto = 6, .sport = next_port(), .dport = 80, .tcp_flags = 0x02};
+	run(&d);
+	e = find_kind(LS_EV_FLOW_NEW);
+	CHECK(e != NULL);
+	if (e) {
+		set_verdict(&e->key, LS_VERDICT_DROP, 0);
+		CHECK_EQ_INT(step(&d, d.swap, 0x14), XDP_DROP); /* RST ends it */
+		CHECK_EQ_INT(step(&d, d.swap, 0x10), XDP_DROP);
+	}
 	ls_testrun_set_config(T, NULL);
 }
 
@@ -922,6 +1160,77 @@ TEST(default_drop_spares_neighbour_discovery_and_icmp_errors)
 	ls_testrun_set_config(T, NULL);
 }
 
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+TEST(verdict_cache_follows_every_write)
+{
+	/* The data plane caches a flow's verdict per CPU (decide()); every
+	 * write through lockstep bumps verdict_gen, so it applies at the
+	 * very next packet, however recently the flow was seen. */
+	struct ls_flow_key k = {0};
+	struct spec s = open_flow(&k);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ_INT(run(&s), XDP_PASS); /* undecided, cached as such */
+	set_verdict(&k, LS_VERDICT_DROP, 0);
+	CHECK_EQ_INT(run(&s), XDP_DROP);
+	CHECK_EQ_INT(run(&s), XDP_DROP); /* the cached drop */
+	set_verdict(&k, LS_VERDICT_PASS, now_k() + 60000000000ull);
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	set_verdict(&k, LS_VERDICT_DROP, now_k() + 60000000000ull);
+	CHECK_EQ_INT(run(&s), XDP_DROP);
+	ls_testrun_verdict_del(T, &k);
+	struct ls_config c = {.default_verdict = LS_VERDICT_DROP};
+	ls_testrun_set_config(T, &c);
+	CHECK_EQ_INT(run(&s), XDP_DROP); /* undecided, never passed: the default */
+	ls_testrun_set_config(T, NULL);
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+
+	/* a write into the map that does not bump verdict_gen (bpftool, an
+	 * older lockstep) is seen within a scheduler tick */
+	struct ls_verdict_rec r = {.set_k = now_k(), .verdict = LS_VERDICT_DROP};
+	CHECK_EQ_INT(bpf_map_update_elem(verdicts_fd(), &k, &r, BPF_ANY), 0);
+	sleep_ms(50); /* more than a tick at HZ >= 100 */
+	CHECK_EQ_INT(run(&s), XDP_DROP);
+	ls_testrun_verdict_del(T, &k);
+	CHECK_EQ_INT(run(&s), XDP_PASS); /* undecided: the (pass) default */
+}
+
+TEST(cached_verdict_expires_on_time)
+{
+	/* A verdict read at its first packet, with a deadline ahead: served
+	 * from the cache while the deadline is far, then expired on the first
+	 * packet after it (K read exactly near a deadline, ls_clock.h). */
+	struct ls_flow_key k = {0};
+	struct spec s = open_flow(&k);
+	set_verdict(&k, LS_VERDICT_DROP, now_k() + 300000000ull); /* 300 ms */
+	uint64_t x0 = cnt(LS_CNT_VERDICT_EXPIRED);
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ_INT(run(&s), XDP_DROP);
+	CHECK_EQ_INT(cnt(LS_CNT_VERDICT_EXPIRED), x0);
+	sleep_ms(350);
+	CHECK_EQ_INT(run(&s), XDP_PASS); /* expired: undecided under a pass default */
+	CHECK_EQ_INT(count_kind(LS_EV_VERDICT_EXPIRED), 1);
+	CHECK_EQ_INT(cnt(LS_CNT_VERDICT_EXPIRED), x0 + 1);
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	CHECK_EQ_INT(count_kind(LS_EV_VERDICT_EXPIRED), 0); /* once */
+
+	/* a deadline a millisecond ahead -- closer than a tick -- is judged
+	 * against K read exactly: on time, not up to a tick late */
+	struct ls_flow_key k2 = {0};
+	struct spec s2 = open_flow(&k2);
+	uint64_t deadline = now_k() + 1000000ull;
+	set_verdict(&k2, LS_VERDICT_DROP, deadline);
+	CHECK_EQ_INT(run(&s2), XDP_DROP);
+	while (now_k() < deadline + 300000ull)
+		; /* spin just past it, often within the same tick */
+	CHECK_EQ_INT(run(&s2), XDP_PASS);
+	CHECK_EQ_INT(count_kind(LS_EV_VERDICT_EXPIRED), 1);
+}
+
 TEST(flow_end_forgets_the_verdict_of_that_connection)
 {
 	/* A drop verdict on a connection that ended must not cling to a new
@@ -941,6 +1250,23 @@ TEST(flow_end_forgets_the_verdict_of_that_connection)
 	s.swap = 0, s.tcp_flags = 0x02, run(&s);
 	CHECK_EQ_INT(count_kind(LS_EV_FLOW_NEW), 1);
 
+	/* a drop verdict ends with its connection: the RST that ends it is
+	 * not dropped by it, on this CPU's verdict cache or any other's */
+	struct spec d = {.proto = 6, .sport = next_port(), .dport = 80, .tcp_flags = 0x02};
+	run(&d);
+	e = find_kind(LS_EV_FLOW_NEW);
+	CHECK(e != NULL);
+	if (!e)
+		return;
+	k = e->key;
+	set_verdict(&k, LS_VERDICT_DROP, 0);
+	d.tcp_flags = 0x10;
+	CHECK_EQ_INT(run(&d), XDP_DROP);
+	CHECK_EQ_INT(run(&d), XDP_DROP);
+	d.tcp_flags = 0x14;
+	CHECK_EQ_INT(run(&d), XDP_PASS);
+	CHECK(find_kind(LS_EV_FLOW_END) != NULL);
+
 	/* a verdict set before a flow's first packet is kept for it */
 	struct spec pre = {.proto = 6, .sport = next_port(), .dport = 80, .tcp_flags = 0x02};
 	run(&pre);
@@ -952,7 +1278,7 @@ TEST(flow_end_forgets_the_verdict_of_that_connection)
 	set_verdict(&k, LS_VERDICT_DROP, 0);
 	pre.tcp_flags = 0x02;
 	CHECK_EQ_INT(run(&pre), XDP_DROP);
-	bpf_map_delete_elem(verdicts_fd(), &k);
+	ls_testrun_verdict_del(T, &k);
 }
 
 int main(void)
@@ -975,6 +1301,7 @@ int main(void)
 	RUN(dns_names_pointers_and_loops);
 	RUN(dns_over_tcp);
 	RUN(http_partial_truncated_and_hostile);
+	RUN(http_scan_matches_the_byte_model);
 	RUN(dpi_window_and_tc_program);
 	RUN(flow_end_fin_and_rst);
 	RUN(drop_verdict_drops_pass_passes);
@@ -982,8 +1309,11 @@ int main(void)
 	RUN(trace_level_emits_filtered_packet_events);
 	RUN(expired_verdict_reannounces_and_never_drops);
 	RUN(strict_expiry_gives_the_default_to_a_flow_that_passed);
+	RUN(strict_expiry_passes_the_teardown_of_a_connection_that_passed);
 	RUN(failsafe_honours_expired_verdicts);
 	RUN(default_drop_spares_neighbour_discovery_and_icmp_errors);
+	RUN(verdict_cache_follows_every_write);
+	RUN(cached_verdict_expires_on_time);
 	RUN(flow_end_forgets_the_verdict_of_that_connection);
 	ls_testrun_close(T);
 	return test_done();

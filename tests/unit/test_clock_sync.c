@@ -5,6 +5,7 @@
 #include "test.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include "lockstep.skel.h"
 #include "lockstep/wasm.h"
 #include "policy/policy.h"
+#include "policy_harness.h"
 
 static char pin_dir[128];
 
@@ -188,6 +190,77 @@ TEST(sync_converts_guest_deadlines_safely)
 	ls_sync_close(&s2);
 }
 
+/* A real guest (tests/policy/guests/gclock.c) run by the policy pipeline
+ * wired to the agent's clock as `lockstep run` wires it: every time it
+ * reads -- the lockstep import, WASI monotonic and realtime, clock_res_get
+ * -- is G under the injected faults, and its 2 s TTL lands 2 s after now in
+ * K through the mapping (the naive identity would put it 3 s later). */
+TEST(a_guest_reads_g_everywhere)
+{
+	if (!guest_exists("test/gclock.wasm"))
+		SKIP("gclock.wasm not built");
+	struct ls_clock_opts o;
+	char err[256];
+	const int64_t off = 3 * LS_NS_PER_S, delay = 2 * LS_NS_PER_MS, q = LS_NS_PER_MS;
+	ls_clock_opts_default(&o);
+	o.beat_interval_ns = 20 * LS_NS_PER_MS;
+	CHECK_EQ_INT(ls_clock_opt(&o, "--guest-clock", "offset=+3s,delay=2ms,quantum=1ms", err,
+				  sizeof(err)), 1);
+	struct ls_sync s;
+	if (ls_sync_open(&s, &o, NULL, err, sizeof(err))) {
+		printf("# %s\n", err);
+		CHECK(0);
+		return;
+	}
+	for (int i = 0; i < 10; i++)
+		ls_hb_poll(s.hb, 50);
+	struct harness *h = calloc(1, sizeof(*h));
+	struct ls_policy_config cfg = {.default_verdict = LS_VERDICT_DROP,
+				       .clock = ls_policy_clock_of_sync(&s),
+				       .log = h_log, .log_ctx = h};
+	struct ls_verdict_sink sink = {.ctx = h, .write = h_write};
+	CHECK_EQ_INT(ls_policy_new(&cfg, &sink, &h->p, h->err, sizeof(h->err)), 0);
+	ls_policy_set_mapping(h->p, ls_sync_live_mapping(&s));
+	CHECK_EQ_INT(harness_load(h, "test/gclock.wasm"), 0);
+
+	int64_t k0 = ls_k_now().ns;
+	int64_t r0 = ls_clock_read_ns(CLOCK_REALTIME, NULL);
+	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
+	int64_t k1 = ls_k_now().ns;
+	int64_t r1 = ls_clock_read_ns(CLOCK_REALTIME, NULL);
+
+	double mono = metric(h, "gclock_wasi_mono_s") * 1e9 + metric(h, "gclock_wasi_mono_ns");
+	double real = metric(h, "gclock_wasi_real_s") * 1e9 + metric(h, "gclock_wasi_real_ns");
+	double now = metric(h, "gclock_now");
+	printf("# guest read: monotonic K%+.3f ms, realtime REALTIME%+.3f ms (injected %+lld ms, "
+	       "readings %lld ms stale, %lld ms quantum)\n",
+	       (mono - (double)k0) / 1e6, (real - (double)r0) / 1e6, (long long)(off / LS_NS_PER_MS),
+	       (long long)(delay / LS_NS_PER_MS), (long long)(q / LS_NS_PER_MS));
+	/* the readings G's fault model gives between k0 and k1 */
+	CHECK(mono >= (double)(k0 + off - delay - q) && mono <= (double)(k1 + off - delay));
+	CHECK(real >= (double)(r0 + off - delay - q) - 1e6 && real <= (double)(r1 + off - delay) + 1e6);
+	CHECK(fabs(now - mono) <= (double)q);
+	/* coarse: every reading a multiple of the quantum, and said so */
+	CHECK_EQ_INT((int64_t)metric(h, "gclock_wasi_mono_ns") % q, 0);
+	CHECK_EQ_INT((int64_t)metric(h, "gclock_wasi_real_ns") % q, 0);
+	CHECK_EQ_INT((int64_t)metric(h, "gclock_now_ns") % q, 0);
+	CHECK(metric(h, "gclock_res_mono") == (double)q);
+	CHECK(metric(h, "gclock_res_real") == (double)q);
+	/* the TTL crossed through the mapping: 2 s from now in K, never
+	 * early, late by no more than the mapping's margin (quantum-sized) */
+	const struct rec_verdict *v = last_verdict(h, 1);
+	CHECK(v != NULL);
+	if (v) {
+		int64_t ttl_k = (int64_t)v->deadline_k - k1;
+		printf("# 2 s TTL enforced %.3f ms after the call in K\n", (double)ttl_k / 1e6);
+		CHECK((int64_t)v->deadline_k >= k0 + 2 * LS_NS_PER_S);
+		CHECK((int64_t)v->deadline_k <= k1 + 2 * LS_NS_PER_S + 5 * q);
+	}
+	ls_policy_free(h->p);
+	free(h);
+	ls_sync_close(&s);
+}
+
 TEST(adopts_the_data_plane_pins)
 {
 	/* the data plane pinned its maps (as src/dataplane does, same names);
@@ -261,6 +334,7 @@ int main(void)
 		return test_done();
 	}
 	RUN(sync_converts_guest_deadlines_safely);
+	RUN(a_guest_reads_g_everywhere);
 	RUN(adopts_the_data_plane_pins);
 	return test_done();
 }

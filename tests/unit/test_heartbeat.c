@@ -1,8 +1,9 @@
 /* test_heartbeat.c - the heartbeat in the real kernel: the BPF beat timer
  * (absolute re-arm, no accumulated drift), beats through the ring buffer,
  * the interval check, the liveness map, the BPF watchdog entering and
- * leaving fail-safe, sharing the data plane's maps, and a pinned watchdog
- * outliving its agent. Pins go to a private bpffs directory only. */
+ * leaving fail-safe (a silent agent, or an unhealthy policy side), sharing
+ * the data plane's maps, and a pinned watchdog outliving its agent. Pins go
+ * to a private bpffs directory only. */
 #include "test.h"
 
 #include <errno.h>
@@ -258,6 +259,51 @@ TEST(liveness_written_and_watchdog_enters_and_leaves_failsafe)
 	ls_hb_close(hb);
 }
 
+static const char *sick_reason;
+static const char *sick(void *arg)
+{
+	(void)arg;
+	return sick_reason;
+}
+
+/* A live agent whose policy side is unhealthy: the beats keep coming and the
+ * pings keep going, but none is good, so the watchdog enters fail-safe as
+ * for a silent agent; healthy again, the next beat ends it. */
+TEST(unhealthy_policy_side_means_no_good_beat)
+{
+	struct rec r = {0};
+	struct ls_hb_config c = {.interval_ns = IVL, .detect_multiplier = 3,
+				 .failsafe_mode = LS_FAILSAFE_PASS};
+	struct ls_heartbeat *hb = open_hb(&c);
+	if (!hb) {
+		CHECK(0);
+		return;
+	}
+	ls_hb_set_observer(hb, observe, &r);
+	ls_hb_set_health(hb, sick, NULL);
+	sick_reason = NULL;
+	wait_beats(hb, &r, 3);
+	CHECK(ls_hb_stats(hb)->good >= 3);
+	sick_reason = "its last on_tick ran out of fuel";
+	int at = r.n;
+	uint64_t pings = ls_hb_stats(hb)->pings;
+	while (ls_hb_stats(hb)->failsafe_enter == 0 && r.n < at + 30)
+		ls_hb_poll(hb, 50);
+	CHECK_EQ_INT(ls_hb_stats(hb)->failsafe_enter, 1);
+	printf("# fail-safe after %d beats of an unhealthy policy side (multiplier 3)\n", r.n - at);
+	CHECK(r.n - at >= 3 && r.n - at <= 5);
+	CHECK(ls_hb_stats(hb)->unhealthy >= 3);
+	CHECK(ls_hb_stats(hb)->pings > pings); /* the estimator keeps learning */
+	CHECK(r.b[r.n - 1].unhealthy == sick_reason && !r.b[r.n - 1].good);
+	sick_reason = NULL;
+	at = r.n;
+	while (ls_hb_stats(hb)->failsafe_leave == 0 && r.n < at + 10)
+		ls_hb_poll(hb, 50);
+	CHECK_EQ_INT(ls_hb_stats(hb)->failsafe_leave, 1);
+	CHECK_EQ_INT(r.n - at, 1);
+	ls_hb_close(hb);
+}
+
 TEST(shares_the_data_plane_maps)
 {
 	/* the data plane's object owns events/liveness/counters; the heartbeat
@@ -431,6 +477,7 @@ int main(void)
 	RUN(beat_fires_on_an_absolute_grid);
 	RUN(misconfigured_interval_is_flagged);
 	RUN(liveness_written_and_watchdog_enters_and_leaves_failsafe);
+	RUN(unhealthy_policy_side_means_no_good_beat);
 	RUN(shares_the_data_plane_maps);
 	RUN(lost_beat_events_are_recovered_and_do_not_trip_failsafe);
 	RUN(pinned_watchdog_outlives_its_agent);

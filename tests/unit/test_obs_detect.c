@@ -208,18 +208,33 @@ TEST(hub_raises_alarms)
 	CHECK(strstr(m, "lockstep_ringbuf_lost_total 10\n"));
 	free(m);
 
-	/* status JSON lists them */
+	/* status JSON lists them, with a section for each part that runs */
 	char st[8192];
-	ls_obs_set_info(o, "policy", "guests/x.wasm");
+	p.path = "guests/x.wasm";
+	ls_obs_policy(o, &p, fake_k + 1000000000ull);
+	struct ls_obs_heartbeat hbc = {.interval_ns = 100000000, .check_interval_ns = 100000000,
+				       .detect_multiplier = 3, .sync = true};
+	ls_obs_set_heartbeat(o, &hbc);
+	ls_obs_liveness(o, true);
 	ls_obs_status_json(o, fake_k, st, sizeof(st));
 	cJSON *j = cJSON_Parse(st);
 	CHECK(j);
 	if (j) {
-		CHECK_EQ_STR(cJSON_GetObjectItem(j, "policy")->valuestring, "guests/x.wasm");
+		cJSON *jp = cJSON_GetObjectItem(j, "policy"), *jh = cJSON_GetObjectItem(j, "heartbeat");
+		CHECK(jp && jh);
+		if (jp && jh) {
+			CHECK_EQ_STR(cJSON_GetObjectItem(jp, "path")->valuestring, "guests/x.wasm");
+			CHECK_EQ_INT(cJSON_GetObjectItem(jp, "traps")->valueint, 6);
+			CHECK_EQ_INT(cJSON_GetObjectItem(jh, "beats")->valueint, 3);
+			CHECK(cJSON_GetObjectItem(jh, "offset_ns") != NULL);
+		}
 		CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(j, "alarms")) >= 7);
-		CHECK_EQ_INT(cJSON_GetObjectItem(j, "beats")->valueint, 3);
+		/* the liveness map says fail-safe, whatever the events said */
+		CHECK_EQ_STR(cJSON_GetObjectItem(j, "mode")->valuestring, "fail-safe");
+		CHECK(cJSON_GetObjectItem(j, "alarms_open")->valueint >= 7);
 		cJSON_Delete(j);
 	}
+	ls_obs_liveness(o, false);
 	/* alarms clear after clear_ns without recurrence */
 	fake_k += 3 * c.clear_ns;
 	ls_obs_tick(o, fake_k);
@@ -279,6 +294,59 @@ TEST(quiet_run_raises_nothing)
 	unlink(log_path());
 }
 
+/* A data-plane-only agent: status says where it is attached and carries no
+ * heartbeat or policy section, and stays valid JSON in a small buffer. */
+TEST(status_sections)
+{
+	struct ls_obs *o = hub(NULL);
+	CHECK(o);
+	if (!o)
+		return;
+	struct ls_obs_attach a = {.iface = "vs\"x", .xdp_mode = "generic", .tc_egress = true,
+				  .pin_dir = "/sys/fs/bpf/t", .ringbuf_bytes = 4096, .pid = 7};
+	ls_obs_set_attach(o, &a);
+	const char *names[LS_CNT__MAX] = {0};
+	uint64_t vals[LS_CNT__MAX] = {0};
+	names[LS_CNT_PKTS] = "pkts";
+	names[LS_CNT_DROP_VERDICT] = "drop_verdict";
+	names[LS_CNT_DROP_DEFAULT] = "drop_default";
+	vals[LS_CNT_PKTS] = 100;
+	ls_obs_dp_counters(o, names, vals, LS_CNT__MAX, fake_k);
+	vals[LS_CNT_PKTS] = 300;
+	vals[LS_CNT_DROP_VERDICT] = 4;
+	vals[LS_CNT_DROP_DEFAULT] = 1;
+	ls_obs_dp_counters(o, names, vals, LS_CNT__MAX, fake_k + 2000000000ull);
+	char st[4096];
+	ls_obs_status_json(o, fake_k, st, sizeof(st));
+	cJSON *j = cJSON_Parse(st);
+	CHECK(j);
+	if (j) {
+		CHECK(!cJSON_GetObjectItem(j, "heartbeat"));
+		CHECK(!cJSON_GetObjectItem(j, "policy"));
+		CHECK(!cJSON_GetObjectItem(j, "metrics"));
+		CHECK_EQ_STR(cJSON_GetObjectItem(j, "mode")->valuestring, "normal");
+		cJSON *ja = cJSON_GetObjectItem(j, "attach"), *pk = cJSON_GetObjectItem(j, "packets");
+		CHECK(ja && pk);
+		if (ja && pk) {
+			CHECK_EQ_STR(cJSON_GetObjectItem(ja, "iface")->valuestring, "vs\"x");
+			CHECK(cJSON_IsTrue(cJSON_GetObjectItem(ja, "tc_egress")));
+			CHECK_EQ_INT(cJSON_GetObjectItem(ja, "ringbuf_bytes")->valueint, 4096);
+			CHECK_EQ_INT(cJSON_GetObjectItem(pk, "total")->valueint, 300);
+			CHECK_EQ_INT(cJSON_GetObjectItem(pk, "dropped")->valueint, 5);
+			CHECK_EQ_INT(cJSON_GetObjectItem(pk, "per_s")->valueint, 100);
+		}
+		CHECK_EQ_INT(cJSON_GetObjectItem(j, "pid")->valueint, 7);
+		cJSON_Delete(j);
+	}
+	/* too small a buffer: still JSON */
+	ls_obs_status_json(o, fake_k, st, 40);
+	j = cJSON_Parse(st);
+	CHECK(j && cJSON_GetObjectItem(j, "error"));
+	cJSON_Delete(j);
+	ls_obs_close(o);
+	unlink(log_path());
+}
+
 int main(void)
 {
 	ls_detect_defaults(&c);
@@ -289,5 +357,6 @@ int main(void)
 	RUN(ringbuf_and_storm);
 	RUN(hub_raises_alarms);
 	RUN(quiet_run_raises_nothing);
+	RUN(status_sections);
 	return test_done();
 }

@@ -117,7 +117,8 @@ TEST(full_family_counts_dropped)
 
 static void extra(void *ctx, FILE *f)
 {
-	fprintf(f, "# TYPE %s gauge\n%s 1\n", (const char *)ctx, (const char *)ctx);
+	fprintf(f, "# HELP %s x\n# TYPE %s gauge\n%s 1\n", (const char *)ctx, (const char *)ctx,
+		(const char *)ctx);
 }
 
 TEST(writers_append)
@@ -146,7 +147,7 @@ TEST(values)
 }
 
 /* The checker itself must refuse what is wrong, or the tests above prove
- * nothing. */
+ * nothing: first the format, then the naming conventions. */
 TEST(checker_refuses)
 {
 	static const char *bad[] = {
@@ -165,14 +166,64 @@ TEST(checker_refuses)
 		"# TYPE h histogram\nh 1\n",                     /* bare histogram sample */
 		"# TYPE x blah\n",                               /* unknown type */
 		"x-y 1\n",                                       /* bad name */
+		"x{__name=\"a\"} 1\n",                          /* reserved label */
+		"# HELP x a\\tb\nx 1\n",                        /* bad escape in HELP */
+		"x{a=\"1\" } 1\n",                              /* junk in labels */
+		"x 1 12ab\n",                                   /* bad timestamp */
+		"x  1\n",                                       /* two spaces */
+		"# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_count 2\n",  /* no _sum */
+		"# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_sum 1\n",    /* no _count */
+		"# TYPE h histogram\nh_sum 1\nh_count 0\n",                  /* no buckets */
+		"# TYPE h histogram\nh_bucket{le=\"2\"} 1\nh_bucket{le=\"1\"} 1\n"
+		"h_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n",             /* le decreasing */
+		"# TYPE h histogram\nh_bucket{le=\"x\"} 1\n",                 /* bad le */
+		"# TYPE g gauge\ng{le=\"1\"} 1\n",                            /* le off a bucket */
+		"# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_sum 1\nh_count 1\n",
+		"# HELP x a\n# HELP x b\nx 1\n",               /* second HELP */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int rc = pc_check(&st, bad[i]);
+		int rc = pc_check_format(&st, bad[i]);
 		if (rc >= 0)
-			printf("# accepted bad input %zu\n", i);
+			printf("# format: accepted bad input %zu\n", i);
 		CHECK(rc < 0);
 	}
-	CHECK(pc_check(&st, "# a comment\n\nx 1 1700000000000\n") == 1);
+	/* well-formed, but against the naming conventions */
+	static const char *badnames[] = {
+		"x_total 1\n",                                                  /* no HELP/TYPE */
+		"# HELP x_total a\nx_total 1\n",                                 /* no TYPE */
+		"# TYPE x_total counter\nx_total 1\n",                           /* no HELP */
+		"# HELP x a\n# TYPE x counter\nx 1\n",                           /* no _total */
+		"# HELP x_total a\n# TYPE x_total gauge\nx_total 1\n",            /* gauge _total */
+		"# HELP x_total_seconds a\n# TYPE x_total_seconds counter\nx_total_seconds 1\n",
+		"# HELP x_count a\n# TYPE x_count gauge\nx_count 1\n",            /* reserved */
+		"# HELP x_sum a\n# TYPE x_sum gauge\nx_sum 1\n",
+		"# HELP lat_ms a\n# TYPE lat_ms gauge\nlat_ms 1\n",                /* unit */
+		"# HELP t_milliseconds_total a\n# TYPE t_milliseconds_total counter\n"
+		"t_milliseconds_total 1\n",
+		"# HELP mem_kilobytes a\n# TYPE mem_kilobytes gauge\nmem_kilobytes 1\n",
+		"# HELP cpu_percent a\n# TYPE cpu_percent gauge\ncpu_percent 1\n",
+		"# HELP fooBar a\n# TYPE fooBar gauge\nfooBar 1\n",               /* camelCase */
+	};
+	for (size_t i = 0; i < sizeof(badnames) / sizeof(badnames[0]); i++) {
+		CHECK(pc_check_format(&st, badnames[i]) >= 0);
+		int rc = pc_check(&st, badnames[i]);
+		if (rc >= 0)
+			printf("# conventions: accepted bad input %zu\n", i);
+		CHECK(rc < 0);
+	}
+	CHECK(pc_check_format(&st, "# a comment\n\nx 1 1700000000000\n") == 1);
+	/* what is right passes both, summaries included */
+	const char *good =
+		"# HELP a_seconds_total time\n# TYPE a_seconds_total counter\na_seconds_total 2.5\n"
+		"# HELP b_bytes size\n# TYPE b_bytes gauge\nb_bytes{k=\"x\\\"y\\\\z\\n\"} 1\n"
+		"# HELP c_seconds lat\n# TYPE c_seconds histogram\n"
+		"c_seconds_bucket{op=\"r\",le=\"0.1\"} 1\nc_seconds_bucket{op=\"r\",le=\"+Inf\"} 2\n"
+		"c_seconds_sum{op=\"r\"} 0.3\nc_seconds_count{op=\"r\"} 2\n"
+		"c_seconds_bucket{op=\"w\",le=\"0.1\"} 0\nc_seconds_bucket{op=\"w\",le=\"+Inf\"} 0\n"
+		"c_seconds_sum{op=\"w\"} 0\nc_seconds_count{op=\"w\"} 0\n";
+	CHECK(pc_check(&st, good) == 10);
+	if (pc_check(&st, good) != 10)
+		printf("# refused good input: %s\n", st.err);
 }
 
 int main(void)

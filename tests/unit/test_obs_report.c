@@ -53,11 +53,14 @@ TEST(plots_and_marks)
 	CHECK_EQ_INT(sum.arrows, 50);
 	CHECK_EQ_INT(sum.failsafe_periods, 1);
 	CHECK_EQ_INT(sum.alarms, 1);
-	CHECK_EQ_INT(count(html, "<svg "), 5);
-	CHECK(strstr(html, "data-name=\"offset us\"") != NULL);
+	CHECK_EQ_INT(count(html, "<svg "), 6);
+	CHECK(strstr(html, "data-name=\"offset ms\"") != NULL);
+	CHECK(strstr(html, "data-name=\"round trip us\"") != NULL);
+	/* the offset axis is around the offsets (5.000 .. 5.049 ms), not from 0 */
+	CHECK(strstr(html, "id=\"offset\"") && strstr(strstr(html, "id=\"offset\""), "data-ymin=\"4.99"));
 	CHECK(strstr(html, "data-name=\"events/s\"") != NULL);
-	CHECK(count(html, "class=\"failsafe\"") >= 3); /* on each timeline */
-	CHECK(count(html, "class=\"alarm\"") >= 3);
+	CHECK(count(html, "class=\"failsafe\"") >= 4); /* on each timeline */
+	CHECK(count(html, "class=\"alarm\"") >= 4);
 	CHECK(strstr(html, "early_expiry") != NULL);
 	CHECK(count(html, "class=\"bar\"") >= 2); /* latency and guest histograms */
 	CHECK(strstr(html, "t<1>") == NULL);      /* the title is escaped */

@@ -8,6 +8,9 @@
 
 #include "policy_harness.h"
 
+#include <math.h>
+#include <time.h>
+
 #define SEC 1000000000ull
 #define MS 1000000ull
 
@@ -247,10 +250,89 @@ TEST(guest_time_is_g)
 	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
 	CHECK(metric(h, "gclock_now") == (double)h->now_g);
 	CHECK(metric(h, "gclock_wasi_mono") == (double)h->now_g);
-	CHECK(metric(h, "gclock_wasi_real") == (double)h->now_g);
+	/* realtime is G too, on the wall clock's epoch: G + (REALTIME - BOOTTIME) */
+	struct timespec rt, bt;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	double wall_off = ((double)rt.tv_sec - (double)bt.tv_sec) * 1e9 +
+			  ((double)rt.tv_nsec - (double)bt.tv_nsec);
+	double real = metric(h, "gclock_wasi_real_s") * 1e9 + metric(h, "gclock_wasi_real_ns");
+	printf("# WASI realtime - (G + wall offset) = %.0f ns\n", real - ((double)h->now_g + wall_off));
+	CHECK(fabs(real - ((double)h->now_g + wall_off)) < 50e6);
+	/* no resolution given: 1 ns */
+	CHECK(metric(h, "gclock_res_mono") == 1);
+	CHECK(metric(h, "gclock_res_real") == 1);
 	/* the TTL is a duration in G, turned into K by to_kernel */
 	const struct rec_verdict *v = last_verdict(h, 1);
 	CHECK(v && v->deadline_k == want_deadline(h, 2 * SEC));
+	harness_free(h);
+}
+
+/* The health rule behind a good heartbeat beat (ls_policy_health): a guest
+ * whose on_tick burns its fuel is unhealthy even while an instance runs
+ * (recreated at once after a first failure); healthy again once a tick
+ * returns; a trap in a dispatch counts until a dispatch runs clean. */
+TEST(health_follows_ticks_and_dispatches)
+{
+	struct harness *h = harness_new("tickburn 3", 200000, LS_VERDICT_PASS);
+	struct ls_policy_stats st;
+	CHECK(ls_policy_health(h->p) != NULL); /* nothing loaded yet */
+	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
+	CHECK(ls_policy_health(h->p) == NULL);
+	/* no tick is overdue before the first one (the agent starts its
+	 * ticking when its loop runs, however long the start took) */
+	advance(h, 3 * SEC);
+	CHECK(ls_policy_health(h->p) == NULL);
+	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
+	CHECK(ls_policy_health(h->p) == NULL);
+	ls_policy_tick(h->p); /* burn 1: no instance left */
+	const char *why = ls_policy_health(h->p);
+	printf("# %s\n", why ? why : "healthy");
+	CHECK(why && strstr(why, "on_tick ran out of fuel; the instance is recreated"));
+	/* a flow event recreates the instance (first failure: at once) and
+	 * runs clean, but the last tick still ran out of fuel */
+	flow_new(h, 2, "198.18.0.1", 40001, "198.18.0.2", 80, 6);
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.restarts, 1);
+	CHECK_EQ_INT(st.healthy, 1);
+	why = ls_policy_health(h->p);
+	CHECK(why && strstr(why, "on_tick ran out of fuel"));
+	ls_policy_tick(h->p); /* burn 2, back-off 100 ms */
+	advance(h, 100 * MS);
+	ls_policy_tick(h->p); /* recreated, burn 3, back-off 200 ms */
+	advance(h, 200 * MS);
+	ls_policy_tick(h->p); /* recreated, returns */
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.failures[LS_PF_FUEL], 3);
+	printf("# after 3 burnt ticks and a good one: %s\n", ls_policy_health(h->p) ?: "healthy");
+	CHECK(ls_policy_health(h->p) == NULL);
+	harness_free(h);
+
+	h = harness_new("trap", 0, LS_VERDICT_PASS);
+	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
+	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
+	ls_policy_tick(h->p); /* recreated at once; its on_tick is fine */
+	why = ls_policy_health(h->p);
+	CHECK(why && strstr(why, "dispatch trapped"));
+	/* events no callback handles leave the verdict of the last dispatch */
+	struct ls_event beat = {.version = LS_WIRE_VERSION, .kind = LS_EV_BEAT};
+	ls_policy_dispatch(h->p, &beat, 1);
+	CHECK(ls_policy_health(h->p) != NULL);
+	/* a reload of a good module starts healthy */
+	ls_policy_set_guest_config(h->p, "ok", 2);
+	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
+	CHECK(ls_policy_health(h->p) == NULL);
+	flow_new(h, 2, "198.18.0.1", 40001, "198.18.0.2", 80, 6);
+	CHECK(ls_policy_health(h->p) == NULL);
+	/* a stall: no tick for 2 intervals (1 s default) is overdue, until
+	 * a tick runs */
+	advance(h, 1400 * MS);
+	CHECK(ls_policy_health(h->p) == NULL);
+	advance(h, 600 * MS);
+	why = ls_policy_health(h->p);
+	CHECK(why && strstr(why, "overdue"));
+	ls_policy_tick(h->p);
+	CHECK(ls_policy_health(h->p) == NULL);
 	harness_free(h);
 }
 
@@ -275,6 +357,87 @@ TEST(batch_flushes_once_and_skips_other_kinds)
 	harness_free(h);
 }
 
+/* Flows come and go at the event rate: the nodes of ended flows are reused
+ * for new ones (up to a bound), and a reused one carries nothing of the
+ * flow it held. ratelimit keys its buckets on the client address the host
+ * puts in the event record. */
+TEST(ended_flows_leave_nothing_behind)
+{
+	struct harness *h = harness_new("burst=1 refill_ms=60000 drop_ttl_ms=1000", 0, 0);
+	CHECK_EQ_INT(harness_load(h, "ratelimit.wasm"), 0);
+	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
+	CHECK(last_verdict(h, 1) && last_verdict(h, 1)->verdict == LS_VERDICT_PASS);
+	flow_end(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80);
+	/* another client: the reused node must not still say 198.18.0.1 */
+	flow_new(h, 2, "198.18.0.9", 40001, "198.18.0.2", 80, 6);
+	CHECK(last_verdict(h, 2) && last_verdict(h, 2)->verdict == LS_VERDICT_PASS);
+	flow_new(h, 3, "198.18.0.1", 40002, "198.18.0.2", 80, 6);
+	CHECK(last_verdict(h, 3) && last_verdict(h, 3)->verdict == LS_VERDICT_DROP);
+	/* many more flows than nodes are kept, each new then ended */
+	for (uint64_t id = 100; id < 10100; id++) {
+		char src[32];
+		snprintf(src, sizeof src, "198.19.%u.%u", (unsigned)(id >> 8) & 255,
+			 (unsigned)id & 255);
+		struct ls_event e[2] = {
+			ev_base(LS_EV_FLOW_NEW, id, src, 1000, "198.18.0.2", 80, 6, h->now_k),
+			ev_base(LS_EV_FLOW_END, id, src, 1000, "198.18.0.2", 80, 6, h->now_k)};
+		ls_policy_dispatch(h->p, e, 2);
+	}
+	struct ls_policy_stats st;
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.flows, 2); /* 2 and 3 */
+	CHECK_EQ_INT(st.verdicts, 3 + 10000);
+	CHECK_EQ_INT(metric(h, "ratelimit_allowed_total"), 2 + 10000);
+	harness_free(h);
+}
+
+/* A policy never blocks: WASI poll_oneoff (a sleep) answers ENOSYS at once
+ * instead of stopping the agent's thread for up to 10 s per call. */
+TEST(wasi_sleep_refused)
+{
+	struct harness *h = harness_new("sleep", 0, 0);
+	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
+	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
+	CHECK(metric(h, "hostile_last_rc") == 52);
+	CHECK(last_verdict(h, 1) && last_verdict(h, 1)->verdict == LS_VERDICT_PASS);
+	struct ls_policy_stats st;
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.healthy, 1);
+	harness_free(h);
+}
+
+/* Flows without events are forgotten after 10 minutes, unless the data
+ * plane still sees packets of them: a long-lived connection whose verdict
+ * on_tick renews produces no event at all. */
+TEST(silent_flows_forgotten_unless_the_data_plane_sees_them)
+{
+	struct harness *h = harness_new("ok", 0, 0);
+	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
+	flow_new(h, 1, "198.18.0.1", 40001, "198.18.0.2", 81, 6); /* alive */
+	flow_new(h, 2, "198.18.0.1", 40002, "198.18.0.2", 82, 6); /* silent */
+	flow_new(h, 3, "198.18.0.1", 40003, "198.18.0.2", 83, 6); /* its tuple reused */
+	flow_new(h, 4, "198.18.0.1", 40004, "198.18.0.2", 84, 6); /* not in the table */
+	advance(h, 11 * 60 * SEC);
+	h->seen[h->nseen++] = (struct rec_seen){81, 1, h->now_k - 5 * SEC};
+	h->seen[h->nseen++] = (struct rec_seen){82, 2, h->now_k - 11 * 60 * SEC};
+	h->seen[h->nseen++] = (struct rec_seen){83, 99, h->now_k - 1 * SEC};
+	ls_policy_tick(h->p);
+	struct ls_policy_stats st;
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.flows, 1);
+	/* and the one kept is not forgotten at the next tick either */
+	advance(h, 60 * SEC);
+	ls_policy_tick(h->p);
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.flows, 1);
+	/* until the data plane stops seeing it too */
+	advance(h, 11 * 60 * SEC);
+	ls_policy_tick(h->p);
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.flows, 0);
+	harness_free(h);
+}
+
 int main(void)
 {
 	RUN(refuses_other_abi_version);
@@ -288,6 +451,10 @@ int main(void)
 	RUN(reload_swaps_or_keeps_old);
 	RUN(kv_store_survives_reload_and_restart);
 	RUN(guest_time_is_g);
+	RUN(health_follows_ticks_and_dispatches);
 	RUN(batch_flushes_once_and_skips_other_kinds);
+	RUN(ended_flows_leave_nothing_behind);
+	RUN(wasi_sleep_refused);
+	RUN(silent_flows_forgotten_unless_the_data_plane_sees_them);
 	return test_done();
 }

@@ -146,6 +146,57 @@ TEST(ai_gateway)
 	harness_free(h);
 }
 
+/* ai-gateway in a deny-by-default deployment: new flows pass for the
+ * handshake, the DPI decides, and a lease that expires before its refresh
+ * is revoked for good (expired=revoke). */
+TEST(ai_gateway_leases)
+{
+	struct harness *h = harness_new("hosts=api.example.com ttl_ms=1500 handshake_ttl_ms=5000 "
+					"expired=revoke", 0, 0);
+	const char *HOST = "api.example.com";
+	CHECK_EQ_INT(harness_load(h, "ai-gateway.wasm"), 0);
+	flow_new(h, 1, C, 40001, S, 80, 6);
+	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_PASS);
+	CHECK_EQ_INT(last_verdict(h, 1)->deadline_k, want_deadline(h, 5 * SEC));
+	dpi(h, 1, C, 40001, S, 80, LS_DPI_HTTP, HOST, "GET", "/v1/models");
+	CHECK_EQ_INT(last_verdict(h, 1)->deadline_k, want_deadline(h, 1500 * MS));
+	advance(h, 500 * MS);
+	ls_policy_tick(h->p);
+	CHECK_EQ_INT(last_verdict(h, 1)->deadline_k, want_deadline(h, 1500 * MS));
+	/* the lease ran out before its refresh: revoked, and stays so */
+	expired(h, 1, C, 40001, S, 80, LS_VERDICT_PASS);
+	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_DROP);
+	CHECK_EQ_INT(last_verdict(h, 1)->deadline_k, want_deadline(h, 10 * SEC));
+	CHECK(metric(h, "aigw_expired_while_active_total") == 1);
+	dpi(h, 1, C, 40001, S, 80, LS_DPI_HTTP, HOST, "GET", "/v1/models");
+	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_DROP);
+	int n = count_verdicts(h, 1);
+	ls_policy_tick(h->p);
+	CHECK_EQ_INT(count_verdicts(h, 1), n); /* no refresh of a revoked lease */
+	expired(h, 1, C, 40001, S, 80, LS_VERDICT_DROP);
+	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_DROP);
+	/* a new connection is decided afresh */
+	flow_end(h, 1, C, 40001, S, 80);
+	flow_new(h, 2, C, 40002, S, 80, 6);
+	dpi(h, 2, C, 40002, S, 80, LS_DPI_HTTP, HOST, "GET", "/v1/models");
+	CHECK_EQ_INT(verdict_of(h, 2), LS_VERDICT_PASS);
+	harness_free(h);
+
+	/* by default new flows are left to the data plane, expiries renewed */
+	h = harness_new("hosts=api.example.com", 0, 0);
+	CHECK_EQ_INT(harness_load(h, "ai-gateway.wasm"), 0);
+	flow_new(h, 1, C, 40001, S, 80, 6);
+	CHECK_EQ_INT(count_verdicts(h, 1), 0);
+	dpi(h, 1, C, 40001, S, 80, LS_DPI_HTTP, HOST, "GET", "/v1/models");
+	expired(h, 1, C, 40001, S, 80, LS_VERDICT_PASS);
+	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_PASS);
+	/* and an option it does not know is refused */
+	harness_free(h);
+	h = harness_new("hosts=api.example.com expired=sometimes", 0, 0);
+	CHECK(harness_load(h, "ai-gateway.wasm") != 0);
+	harness_free(h);
+}
+
 TEST(blocklist_assemblyscript)
 {
 	if (!guest_exists("blocklist_as.wasm"))
@@ -169,6 +220,7 @@ int main(void)
 	RUN(allowlist);
 	RUN(ratelimit);
 	RUN(ai_gateway);
+	RUN(ai_gateway_leases);
 	RUN(blocklist_assemblyscript);
 	return test_done();
 }

@@ -81,8 +81,10 @@ TEST(metrics_define_and_write)
 	memset(&g, 0, sizeof g);
 	int c = ls_gm_define(&g, LS_GM_COUNTER, "reqs_total", 10, "requests", 8);
 	int h = ls_gm_define(&g, LS_GM_HISTOGRAM, "lat_seconds", 11, "latency", 7);
+	int c2 = ls_gm_define(&g, LS_GM_COUNTER, "hits", 4, "a counter named without _total", 30);
 	CHECK_EQ_INT(c, 0);
 	CHECK_EQ_INT(h, 1);
+	CHECK_EQ_INT(ls_gm_add(&g, c2, 3), 0);
 	/* redefining returns the same id; another kind is refused */
 	CHECK_EQ_INT(ls_gm_define(&g, LS_GM_COUNTER, "reqs_total", 10, "x", 1), 0);
 	CHECK_EQ_INT(ls_gm_define(&g, LS_GM_GAUGE, "reqs_total", 10, "x", 1), -1);
@@ -105,8 +107,10 @@ TEST(metrics_define_and_write)
 	CHECK(strstr(text, "lockstep_guest_lat_seconds_bucket{le=\"0.01\"} 1\n"));
 	CHECK(strstr(text, "lockstep_guest_lat_seconds_bucket{le=\"+Inf\"} 2\n"));
 	CHECK(strstr(text, "lockstep_guest_lat_seconds_count 2\n"));
+	/* exported the way Prometheus wants a counter named */
+	CHECK(strstr(text, "# TYPE lockstep_guest_hits_total counter\nlockstep_guest_hits_total 3\n"));
 	free(text);
-	for (int i = 2; i < LS_GM_MAX; i++) {
+	for (int i = 3; i < LS_GM_MAX; i++) {
 		char n[16];
 		int l = snprintf(n, sizeof n, "m%d", i);
 		ls_gm_define(&g, LS_GM_GAUGE, n, (size_t)l, "", 0);

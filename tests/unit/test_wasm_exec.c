@@ -528,6 +528,65 @@ TEST(start_function_and_segment_traps)
 	lw_module_free(m);
 }
 
+/* lw_instance_func / lw_call_func: the same calls without the name lookup,
+ * host functions included, the same argument checks, trap information
+ * after a trap and none left over after the next good call */
+TEST(calls_through_a_function_handle)
+{
+	lw_module *m = wat(
+		"(module\n"
+		" (import \"env\" \"add3\" (func $add3 (param i32 i32 i32) (result i32)))\n"
+		" (func (export \"f\") (param i32) (result i32)\n"
+		"  (call $add3 (local.get 0) (i32.const 10) (i32.const 100)))\n"
+		" (func (export \"div\") (param i32) (result i32)\n"
+		"  (i32.div_u (i32.const 7) (local.get 0)))\n"
+		" (export \"add3\" (func $add3)))\n");
+	lw_imports *imp = lw_imports_new(eng);
+	CHECK(lw_imports_add_func(imp, "env", "add3", "(iii)i", host_add3, &host_calls) == 0);
+	lw_instance *in = inst(m, imp, NULL);
+	if (!in) {
+		lw_imports_free(imp);
+		return;
+	}
+	lw_fnref *f = lw_instance_func(in, "f"), *div = lw_instance_func(in, "div");
+	lw_fnref *add3 = lw_instance_func(in, "add3");
+	CHECK(f && div && add3);
+	CHECK(lw_instance_func(in, "nope") == NULL);
+	lw_value a = LW_VI32(1), res = {0};
+	host_calls = 0;
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ_INT(lw_call_func(in, f, &a, 1, &res, 1), LW_OK);
+		CHECK_EQ_INT(res.of.i32, 111);
+	}
+	CHECK_EQ_INT(host_calls, 3);
+	/* a re-exported import is called as itself */
+	lw_value a3[3] = {LW_VI32(1), LW_VI32(2), LW_VI32(3)};
+	CHECK_EQ_INT(lw_call_func(in, add3, a3, 3, &res, 1), LW_OK);
+	CHECK_EQ_INT(res.of.i32, 6);
+	/* wrong arguments are refused, not run */
+	lw_value wrong = LW_VI64(1);
+	CHECK_EQ_INT(lw_call_func(in, f, &wrong, 1, &res, 1), LW_TRAP_BAD_CALL);
+	CHECK(strstr(lw_instance_trap(in)->message, "wrong type"));
+	CHECK_EQ_INT(lw_call_func(in, f, NULL, 0, &res, 1), LW_TRAP_BAD_CALL);
+	CHECK_EQ_INT(lw_call_func(in, NULL, &a, 1, &res, 1), LW_TRAP_BAD_CALL);
+	/* a trap is described; the next good call leaves no trace of it */
+	a = LW_VI32(0);
+	CHECK_EQ_INT(lw_call_func(in, div, &a, 1, &res, 1), LW_TRAP_DIV_ZERO);
+	CHECK_EQ_STR(lw_instance_trap(in)->message, "integer divide by zero");
+	CHECK_EQ_INT(lw_instance_trap(in)->stack_depth, 1);
+	a = LW_VI32(7);
+	CHECK_EQ_INT(lw_call_func(in, div, &a, 1, &res, 1), LW_OK);
+	CHECK_EQ_INT(res.of.i32, 1);
+	const lw_trap_info *t = lw_instance_trap(in);
+	CHECK_EQ_INT(t->kind, LW_OK);
+	CHECK_EQ_STR(t->message, "");
+	CHECK_EQ_INT(t->stack_depth, 0);
+	CHECK_EQ_INT(t->func_index, -1);
+	lw_instance_free(in);
+	lw_module_free(m);
+	lw_imports_free(imp);
+}
+
 int main(void)
 {
 	if (system("wat2wasm --version >/dev/null 2>&1") != 0) {
@@ -542,6 +601,7 @@ int main(void)
 	RUN(memory_grow_respects_limits);
 	RUN(host_functions);
 	RUN(register_passing_across_calls_and_labels);
+	RUN(calls_through_a_function_handle);
 	RUN(instances_share_memory_tables_and_globals);
 	RUN(start_function_and_segment_traps);
 	lw_engine_free(eng);

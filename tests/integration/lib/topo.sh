@@ -31,6 +31,9 @@ topo_init() { # SUITE
 	PIN_ROOT=/sys/fs/bpf/ls-$SUITE-$$
 	PIN_DIR=$PIN_ROOT/v1
 	PIDS=()
+	# every agent opens a control socket: one per run, so that suites
+	# running side by side never meet on the default path
+	export LS_CONTROL_SOCK=$TMP/control.sock
 	C4=198.18.1.1 S4=198.18.1.2 C6=2001:db8:1::1 S6=2001:db8:1::2
 	trap topo_cleanup EXIT
 	trap 'exit 130' INT TERM
@@ -80,17 +83,20 @@ wait_for() {
 }
 
 # nginx_start [DIRECTIVES]: serves $TMP/www on :80 of the server namespace;
-# DIRECTIVES go into the server block (e.g. pacing, answering POST)
+# DIRECTIVES go into the server block (e.g. pacing, answering POST);
+# NGINX_CONNECTIONS (default 256) is its worker_connections
 nginx_start() {
+	local conns=${NGINX_CONNECTIONS:-256}
 	mkdir -p "$TMP/www" "$TMP/ngx-body" "$TMP/ngx-proxy"
 	echo "hello from lockstep test" >"$TMP/www/index.html"
 	head -c 12M /dev/zero >"$TMP/www/big.bin"
 	cat >"$TMP/nginx.conf" <<NGX
 user root;
 worker_processes 1;
+worker_rlimit_nofile $((conns * 2 + 64));
 pid $TMP/nginx.pid;
 error_log $TMP/nginx-error.log;
-events { worker_connections 256; }
+events { worker_connections $conns; }
 http {
   access_log $TMP/nginx-access.log;
   client_body_temp_path $TMP/ngx-body;

@@ -1,7 +1,9 @@
 # obs.sh - shared by the tests/obs suites (sourced, not a suite): the policy
 # topology (tests/policy/lib/policy.sh) plus helpers to scrape the agent's
-# metrics endpoint from inside the server namespace.
+# metrics endpoint from inside the server namespace, and the report's
+# renderer (report.sh).
 . "$(dirname "${BASH_SOURCE[0]}")/../../policy/lib/policy.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/report.sh"
 PROMCHECK=$LS_ROOT/build/asan/tools/promcheck
 
 # metrics_port NAME: the port the agent NAME said it serves metrics on
@@ -12,4 +14,6 @@ scrape() { in_s curl -sS --max-time 5 -o "$2" "http://127.0.0.1:$1/metrics"; }
 metric() { "$PROMCHECK" "$1" "$2" 2>/dev/null; }
 # ge A B: A >= B, numbers in any Prometheus spelling
 ge() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
+# jqt ARGS...: jq -e without its output, for check
+jqt() { jq -e "$@" >/dev/null; }
 gt() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { exit !(a + 0 > b + 0) }'; }

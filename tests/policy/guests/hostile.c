@@ -8,13 +8,23 @@
  *   stale         on_dpi uses the handle on_flow_new got
  *   init_fail     init refuses its configuration
  *   kv            on_flow_new counts flows in the key-value store
+ *   tickburn [N]  on_tick never returns (fuel), on the first N ticks (the
+ *                 count survives restarts in the key-value store) or on
+ *                 every tick when N is absent; flows pass as with ok
+ *   sleep         on_flow_new asks WASI poll_oneoff to sleep for 60 s
+ *   slow          on_flow_new takes 60 ms (spinning on the guest clock, so
+ *                 the same whatever the engine's speed; needs ~10^8 fuel)
  *   ok            behaves: passes every flow for 1 s
  * The result of the misbehaving call is kept in gauge hostile_last_rc, so
  * the test sees what the host answered. */
 #include <lockstep/guest.h>
 
+__attribute__((import_module("wasi_snapshot_preview1"), import_name("poll_oneoff")))
+int32_t wasi_poll_oneoff(const void *in, void *out, uint32_t n, uint32_t *nevents);
+
 static char mode[32];
 static int32_t kept_handle = -1000, m_rc, m_kv, m_ticks;
+static uint32_t burn_ticks; /* tickburn N; 0: every tick */
 
 static int is(const char *m)
 {
@@ -31,6 +41,10 @@ LSG_EXPORT(init) int32_t init(int32_t len)
 		i++;
 	}
 	mode[i] = 0;
+	while (i < (uint32_t)len && cfg[i] == ' ')
+		i++;
+	for (; i < (uint32_t)len && cfg[i] >= '0' && cfg[i] <= '9'; i++)
+		burn_ticks = burn_ticks * 10 + (uint32_t)(cfg[i] - '0');
 	m_rc = lsg_metric_define(LSG_GAUGE, "hostile_last_rc", 15, "", 0);
 	m_kv = lsg_metric_define(LSG_GAUGE, "hostile_kv_flows", 16, "", 0);
 	m_ticks = lsg_metric_define(LSG_COUNTER, "hostile_ticks_total", 19, "", 0);
@@ -56,6 +70,19 @@ LSG_EXPORT(on_flow_new) int32_t on_flow_new(int32_t flow)
 		rc = lsg_log(LSG_INFO, (const char *)0xfffff000u, 64);
 	if (is("biglog"))
 		rc = lsg_log(LSG_INFO, (const char *)lsg_event_buffer, 1u << 30);
+	if (is("sleep")) {
+		/* one relative clock subscription: userdata, tag 0 (clock), then
+		 * id 1 (monotonic), timeout, precision, flags */
+		uint64_t sub[6] = {7, 0, 1, 60 * LSG_SEC, 0, 0};
+		uint8_t ev[32];
+		uint32_t n = 0;
+		rc = wasi_poll_oneoff(sub, ev, 1, &n);
+	}
+	if (is("slow")) {
+		uint64_t t0 = lsg_now_g();
+		while (lsg_now_g() - t0 < 60 * LSG_MSEC)
+			;
+	}
 	if (is("kv")) {
 		uint32_t n = 0;
 		lsg_kv_get("flows", 5, &n, sizeof n);
@@ -79,6 +106,17 @@ LSG_EXPORT(on_dpi) int32_t on_dpi(int32_t flow)
 LSG_EXPORT(on_tick) int32_t on_tick(void)
 {
 	lsg_metric_add(m_ticks, 1);
+	if (is("tickburn")) {
+		uint32_t burnt = 0;
+		lsg_kv_get("burnt", 5, &burnt, sizeof burnt);
+		if (!burn_ticks || burnt < burn_ticks) {
+			burnt++;
+			lsg_kv_put("burnt", 5, &burnt, sizeof burnt);
+			volatile uint32_t spin = 0;
+			for (;;)
+				spin++;
+		}
+	}
 	/* no flow belongs to a tick: any handle is stale or unknown */
 	if (is("stale"))
 		lsg_metric_set(m_rc, lsg_set_verdict(kept_handle, LSG_DROP, 0));

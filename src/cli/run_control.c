@@ -1,0 +1,64 @@
+/* run_control.c - the agent's control socket and who answers what on it
+ * (run_control.h). */
+#include "cli/run_control.h"
+#include "cli/run_obs.h"
+#include "cli/run_policy.h"
+#include "policy/control.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int run_control_open(struct run_control *c, const char *path, struct run_obs *ro)
+{
+	char err[1024];
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	c->ro = ro;
+	if (!path || !path[0])
+		path = getenv("LS_CONTROL_SOCK");
+	snprintf(c->path, sizeof(c->path), "%s", path && path[0] ? path : LS_CONTROL_PATH_DEFAULT);
+	c->fd = ls_control_listen(c->path, err, sizeof(err));
+	if (c->fd < 0) {
+		fprintf(stderr, "lockstep run: control socket: %s\n", err);
+		return -1;
+	}
+	fprintf(stderr, "lockstep: control socket %s (lockstep status, trace, reload)\n", c->path);
+	return 0;
+}
+
+void run_control_set_policy(struct run_control *c, struct run_policy *rp)
+{
+	c->rp = rp;
+}
+
+static int answer(void *ctx, const char *cmd, const char *arg, char *reply, size_t len)
+{
+	struct run_control *c = ctx;
+	int rc = run_obs_control(c->ro, cmd, arg, reply, len);
+	if (rc != -2)
+		return rc;
+	if (c->rp)
+		return run_policy_request(c->rp, cmd, arg, reply, len);
+	if (!strcmp(cmd, "reload") || !strcmp(cmd, "status")) {
+		snprintf(reply, len, "no policy runs in this agent (it was started without "
+			 "--policy FILE.wasm); `lockstep status` shows what runs");
+		return -1;
+	}
+	snprintf(reply, len, "unknown request '%s' (obs.status | trace.level K[,G] [PORT] | "
+		 "trace.dump [PATH] | reload [PATH] | status)", cmd);
+	return -1;
+}
+
+void run_control_serve(struct run_control *c)
+{
+	if (c->fd >= 0)
+		ls_control_serve(c->fd, answer, c);
+}
+
+void run_control_close(struct run_control *c)
+{
+	if (c->fd >= 0)
+		ls_control_close(c->fd, c->path);
+	c->fd = -1;
+}
