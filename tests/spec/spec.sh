@@ -11,11 +11,11 @@
 # to an earlier one expecting a contradictory error (spec_runner.c): no
 # engine reading binaries can check those.
 #
-# A file passes when all of its checks pass, or - while the engine is being
-# completed - when it passes at least the count recorded for it in
-# tests/spec/expected.tsv (so only regressions fail). That file only ever
-# goes up: LS_SPEC_UPDATE=1 raises its counts to what this run achieved.
-# LS_SPEC_STRICT=1 ignores it and requires 100%.
+# A file passes when all of its checks pass: the engine passes every one, so
+# that is the default. LS_SPEC_LENIENT=1 (for work on the engine) accepts
+# instead at least the count recorded for the file in tests/spec/expected.tsv,
+# so only regressions fail; LS_SPEC_UPDATE=1 raises those counts to what the
+# run achieved (never lowers them).
 #   tests/spec/spec.sh [PATTERN]     only files whose name contains PATTERN
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -98,7 +98,7 @@ for wast in "$SUITE"/*.wast; do
 	[ "$a" -gt 0 ] && note="$note (+$a n/a: converter produced an identical binary for a different assertion)"
 	x=$((x + a))
 	floor=${want[$base]:-$t}
-	[ -n "${LS_SPEC_STRICT:-}" ] && floor=$t
+	[ -z "${LS_SPEC_LENIENT:-}" ] && floor=$t
 	if [ "$p" -eq "$t" ]; then
 		echo "ok $n - $base.wast $((p - x))/$((t - x))$note"
 	elif [ "$p" -ge "$floor" ]; then
