@@ -78,6 +78,10 @@ $(O)/asan/obj/%.o: src/%.c $(HDRS) | $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(ASAN_CFLAGS) -c $< -o $@
 
+# the engine under test also checks every register read of the interpreter
+# against the slot it stands for (src/wasm/ops.h)
+$(O)/asan/obj/wasm/%.o: ASAN_CFLAGS += -DLW_CHECK_ACC
+
 # Sources that embed a BPF skeleton are rebuilt when it changes (the
 # order-only prerequisite above only makes sure it exists).
 SKEL_USERS := $(shell grep -l 'skel\.h' $(LIB_SRC) 2>/dev/null)

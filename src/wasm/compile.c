@@ -9,6 +9,12 @@
  * value when it can. Deferred entries are materialised whenever their source
  * could change under them (local.set of that local) or control flow merges
  * (block boundaries). The input was validated, so decoding here is lean.
+ *
+ * Locals whose value is a known constant are tracked through straight-line
+ * code (declared locals start at zero): a local.set that would store the
+ * value the local already holds is dropped, and a known local feeds the
+ * immediate forms like a constant does. Knowledge is forgotten at every
+ * label. Last, peephole.c picks the register forms of the finished code.
  */
 #include "wasm/rt.h"
 
@@ -19,8 +25,9 @@ enum { E_SLOT, E_LOCAL, E_CONST };
 
 typedef struct {
 	uint8_t kind;
+	bool known;    /* E_LOCAL: the local held the constant `val` when read */
 	uint32_t idx;  /* E_LOCAL: local index */
-	uint64_t val;  /* E_CONST: bits */
+	uint64_t val;  /* E_CONST (or a known E_LOCAL): bits */
 } ent;
 
 typedef struct {
@@ -31,7 +38,7 @@ typedef struct {
 	uint32_t height;     /* stack height below the parameters */
 	uint32_t nparams, nresults;
 	uint32_t loop_pos;   /* loop: its head */
-	uint32_t fuel_at;    /* loop/function: word holding the fuel charge */
+	uint32_t fuel_at;    /* function: word holding the entry charge */
 	uint32_t fuel_count;
 	uint32_t fuel_owner; /* innermost loop/function frame */
 	uint32_t else_at, else_op; /* if: branch to the else arm */
@@ -41,15 +48,27 @@ typedef struct {
 	uint32_t at;      /* word holding the offset */
 	uint32_t op;      /* start of the branch instruction */
 	uint32_t target;  /* ctl index */
+	bool fuel;        /* `at` is a backward branch's cost: the loop's */
 } patch;
 
 typedef struct {
 	const lw_module *m;
 	const uint8_t *p, *end;
 	uint32_t words[LW_OP_COUNT];
+	lw_fusetab fuse;
 
 	uint32_t *code;
 	uint32_t ncode, capcode;
+
+	/* the instructions emitted, for peephole.c */
+	uint32_t *starts;
+	uint16_t *ops;
+	uint32_t nins, capins; /* both arrays have capins entries */
+
+	/* known constant locals: kgen[x] == gen means local x holds kval[x] */
+	uint32_t *kgen;
+	uint64_t *kval;
+	uint32_t capk, gen;
 
 	ent *st;
 	uint32_t h, caph, maxh;
@@ -101,8 +120,47 @@ static uint32_t op(cc *c, enum lw_op o)
 	c->last_dst = -1;
 	c->last_op = o;
 	c->last_op_pos = at;
+	while (c->nins && c->starts[c->nins - 1] >= at)
+		c->nins--; /* code from `at` on was taken back */
+	uint32_t cap = c->capins;
+	if (!grow((void **)&c->starts, &cap, c->nins + 1, sizeof(uint32_t)) ||
+	    !grow((void **)&c->ops, &c->capins, c->nins + 1, sizeof(uint16_t))) {
+		c->oom = true;
+		return at;
+	}
+	c->starts[c->nins] = at;
+	c->ops[c->nins++] = (uint16_t)o;
 	w(c, c->words[o]);
 	return at;
+}
+
+/* ---- known constant locals --------------------------------------------------- */
+
+static void forget_all(cc *c)
+{
+	if (++c->gen == 0) {
+		if (c->kgen)
+			memset(c->kgen, 0, c->capk * sizeof(uint32_t));
+		c->gen = 1;
+	}
+}
+
+static bool known(cc *c, uint32_t x, uint64_t *v)
+{
+	if (c->kgen[x] != c->gen)
+		return false;
+	*v = c->kval[x];
+	return true;
+}
+
+/* Is the entry a constant (a literal, or a local known to hold one)? */
+static bool is_const(const ent *e, uint64_t *v)
+{
+	if (e->kind == E_CONST || (e->kind == E_LOCAL && e->known)) {
+		*v = e->val;
+		return true;
+	}
+	return false;
 }
 
 static inline uint32_t S(cc *c, uint32_t h) { return c->nlocals + h; }
@@ -215,7 +273,7 @@ static void materialize(cc *c, uint32_t i)
 	ent *e = &c->st[i];
 	if (e->kind == E_SLOT)
 		return;
-	if (e->kind == E_LOCAL) {
+	if (e->kind == E_LOCAL && !e->known) {
 		op(c, LW_OP_copy);
 		w(c, S(c, i));
 		w(c, e->idx);
@@ -288,27 +346,31 @@ static bool in_place(cc *c, uint32_t n, uint32_t dst, uint32_t skip)
 
 /* ---- branches ---------------------------------------------------------------------- */
 
-static void add_patch(cc *c, uint32_t at, uint32_t opstart, uint32_t target)
+static void add_patch(cc *c, uint32_t at, uint32_t opstart, uint32_t target,
+		      bool fuel)
 {
 	if (!grow((void **)&c->pt, &c->cappt, c->npt + 1, sizeof(patch))) {
 		c->oom = true;
 		return;
 	}
-	c->pt[c->npt++] = (patch){at, opstart, target};
+	c->pt[c->npt++] = (patch){at, opstart, target, fuel};
 }
 
-/* Resolves the branches to frame `t` to the current position. */
-static void resolve(cc *c, uint32_t t)
+/* Resolves the branches to frame `t`: forward ones to the current
+ * position, backward ones' costs to `cost` (the loop's, now known). */
+static void resolve(cc *c, uint32_t t, uint32_t cost)
 {
 	uint32_t k = 0;
 	bool label = false;
 	for (uint32_t i = 0; i < c->npt; i++) {
 		patch p = c->pt[i];
-		if (p.target == t) {
+		if (p.target != t) {
+			c->pt[k++] = p;
+		} else if (p.fuel) {
+			c->code[p.at] = cost;
+		} else {
 			c->code[p.at] = c->ncode - p.op;
 			label = true;
-		} else {
-			c->pt[k++] = p;
 		}
 	}
 	c->npt = k;
@@ -316,14 +378,18 @@ static void resolve(cc *c, uint32_t t)
 		c->last_dst = -1; /* a label: no retargeting across it */
 }
 
-/* Writes the offset of a branch to frame t (backward for loops). */
+/* Fills the branch (offset word `at`, cost word at + 1) of the instruction
+ * starting at opstart, to frame t: backward to a loop head, charging the
+ * loop's cost, or forward, patched when the frame ends. */
 static void branch_to(cc *c, uint32_t at, uint32_t opstart, uint32_t t)
 {
 	ctl *f = &c->ctls[t];
-	if (f->op == 0x03)
+	if (f->op == 0x03) {
 		c->code[at] = f->loop_pos - opstart;
-	else
-		add_patch(c, at, opstart, t);
+		add_patch(c, at + 1, opstart, t, true);
+	} else {
+		add_patch(c, at, opstart, t, false);
+	}
 }
 
 static uint32_t label_arity(cc *c, uint32_t t)
@@ -332,19 +398,39 @@ static uint32_t label_arity(cc *c, uint32_t t)
 	return f->op == 0x03 ? f->nparams : f->nresults;
 }
 
+/* The compare-and-branch for an integer comparison (forms ss or si) that
+ * jumps when it holds (or when it does not, negated); LW_OP_COUNT if o is
+ * not a comparison. */
 static enum lw_op fuse_cmp(enum lw_op o, bool negate)
 {
-	switch (o) {
-#define F(n, neg)                                                              \
-	case LW_OP_i32_##n: return negate ? LW_OP_bri32_##neg : LW_OP_bri32_##n; \
-	case LW_OP_i32_##n##_i: return negate ? LW_OP_bri32_##neg##_i : LW_OP_bri32_##n##_i; \
-	case LW_OP_i64_##n: return negate ? LW_OP_bri64_##neg : LW_OP_bri64_##n; \
-	case LW_OP_i64_##n##_i: return negate ? LW_OP_bri64_##neg##_i : LW_OP_bri64_##n##_i;
-	F(eq, ne) F(ne, eq) F(lt_s, ge_s) F(lt_u, ge_u) F(gt_s, le_s)
-	F(gt_u, le_u) F(le_s, gt_s) F(le_u, gt_u) F(ge_s, lt_s) F(ge_u, lt_u)
-#undef F
-	default: return LW_OP_COUNT;
+	/* negation of the ten comparisons, in LW_ICMP order */
+	static const uint8_t neg[10] = {1, 0, 8, 9, 6, 7, 4, 5, 2, 3};
+	int64_t k;
+	enum lw_op base;
+	if (o >= LW_OP_i32_eq_ss && o < LW_OP_i32_eq_ss + 10 * LW_NFORMS) {
+		k = o - LW_OP_i32_eq_ss;
+		base = LW_OP_bri32_eq_ss;
+	} else if (o >= LW_OP_i64_eq_ss && o < LW_OP_i64_eq_ss + 10 * LW_NFORMS) {
+		k = o - LW_OP_i64_eq_ss;
+		base = LW_OP_bri64_eq_ss;
+	} else {
+		return LW_OP_COUNT;
 	}
+	int64_t cmp = k / LW_NFORMS, form = k % LW_NFORMS;
+	if (form != LW_SS && form != LW_SI)
+		return LW_OP_COUNT;
+	if (negate)
+		cmp = neg[cmp];
+	return (enum lw_op)(base + LW_NFORMS * cmp + form);
+}
+
+/* Emits the two words of a branch (offset, cost) left for the caller. */
+static uint32_t branch_words(cc *c)
+{
+	uint32_t at = c->ncode;
+	w(c, 0);
+	w(c, 0);
+	return at;
 }
 
 /* Pops the condition and emits a conditional jump taken when the condition
@@ -359,37 +445,34 @@ static uint32_t cond_branch(cc *c, bool negate, uint32_t *at)
 		enum lw_op lo = c->last_op;
 		enum lw_op f = fuse_cmp(lo, negate);
 		if (f != LW_OP_COUNT) {
-			/* [cmp d a b] -> [brcmp a b rel] */
+			/* [cmp d a b] -> [brcmp a b rel cost] */
 			uint32_t a = c->code[s + 2], b = c->code[s + 3];
 			c->ncode = s;
 			pop(c, 1);
 			op(c, f);
 			w(c, a);
 			w(c, b);
-			*at = c->ncode;
-			w(c, 0);
+			*at = branch_words(c);
 			return s;
 		}
-		if (lo == LW_OP_i32_eqz || lo == LW_OP_i64_eqz) {
-			/* [eqz d a] -> [br_unless a rel] (or br_if when negated) */
+		if (lo == LW_OP_i32_eqz_s || lo == LW_OP_i64_eqz_s) {
+			/* [eqz d a] -> [br_unless a rel cost] (or br_if when negated) */
 			uint32_t a = c->code[s + 2];
 			c->ncode = s;
 			pop(c, 1);
-			bool is64 = lo == LW_OP_i64_eqz;
-			op(c, negate ? (is64 ? LW_OP_br_nez64 : LW_OP_br_if)
-				     : (is64 ? LW_OP_br_eqz64 : LW_OP_br_unless));
+			bool is64 = lo == LW_OP_i64_eqz_s;
+			op(c, negate ? (is64 ? LW_OP_br_nez64_s : LW_OP_br_if_s)
+				     : (is64 ? LW_OP_br_eqz64_s : LW_OP_br_unless_s));
 			w(c, a);
-			*at = c->ncode;
-			w(c, 0);
+			*at = branch_words(c);
 			return s;
 		}
 	}
 	uint32_t cs = use(c, c->h - 1);
 	pop(c, 1);
-	uint32_t s = op(c, negate ? LW_OP_br_unless : LW_OP_br_if);
+	uint32_t s = op(c, negate ? LW_OP_br_unless_s : LW_OP_br_if_s);
 	w(c, cs);
-	*at = c->ncode;
-	w(c, 0);
+	*at = branch_words(c);
 	return s;
 }
 
@@ -411,9 +494,7 @@ static void emit_br(cc *c, uint32_t t)
 	uint32_t n = label_arity(c, t);
 	move_top(c, n, S(c, c->ctls[t].height));
 	uint32_t s = op(c, LW_OP_br);
-	uint32_t at = c->ncode;
-	w(c, 0);
-	branch_to(c, at, s, t);
+	branch_to(c, branch_words(c), s, t);
 }
 
 /* emit_br on a path taken only conditionally: the stack model must not
@@ -441,109 +522,115 @@ static void emit_br_cond(cc *c, uint32_t t)
 enum { K_NONE, K_UN, K_BIN, K_NOP };
 typedef struct {
 	uint8_t kind;
-	uint16_t op, imm; /* imm: op + 1 of the immediate form, 0 if none */
+	uint16_t op;  /* slot form */
+	uint16_t imm; /* op + 1 of the immediate form, 0 if none */
+	bool comm;    /* commutative: a constant left operand may swap over */
 } numop;
 
 static numop numeric(uint8_t b)
 {
-	static const uint16_t i32bin[] = {
-#define LW_OPX(n) LW_OP_##n,
-		LW_BINI_OPS(LW_X32)
-#undef LW_OPX
-	};
-	static const uint16_t i64bin[] = {
-#define LW_OPX(n) LW_OP_##n,
-		LW_BINI_OPS(LW_X64)
-#undef LW_OPX
-	};
-	/* LW_BINI_OPS order: 10 comparisons then 15 arithmetic ops, exactly
-	 * the binary format's order. */
+	/* integer binary operations: LW_NFORMS forms per operation, in the
+	 * binary format's order (10 comparisons, then 15 arithmetic) */
+	static const bool icomm[25] = {1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1,
+				       0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0};
+	int k = -1;
+	enum lw_op ib = LW_OP_COUNT;
 	if (b >= 0x46 && b <= 0x4f)
-		return (numop){K_BIN, i32bin[b - 0x46], i32bin[b - 0x46] + 25 * 2 + 1};
-	if (b >= 0x6a && b <= 0x78)
-		return (numop){K_BIN, i32bin[10 + b - 0x6a], i32bin[10 + b - 0x6a] + 25 * 2 + 1};
-	if (b >= 0x51 && b <= 0x5a)
-		return (numop){K_BIN, i64bin[b - 0x51], i64bin[b - 0x51] + 25 * 2 + 1};
-	if (b >= 0x7c && b <= 0x8a)
-		return (numop){K_BIN, i64bin[10 + b - 0x7c], i64bin[10 + b - 0x7c] + 25 * 2 + 1};
-	if (b >= 0x5b && b <= 0x60)
-		return (numop){K_BIN, LW_OP_f32_eq + (b - 0x5b), 0};
-	if (b >= 0x61 && b <= 0x66)
-		return (numop){K_BIN, LW_OP_f64_eq + (b - 0x61), 0};
-	if (b >= 0x8b && b <= 0x91)
-		return (numop){K_UN, LW_OP_f32_abs + (b - 0x8b), 0};
-	if (b >= 0x92 && b <= 0x98)
-		return (numop){K_BIN, LW_OP_f32_add + (b - 0x92), 0};
-	if (b >= 0x99 && b <= 0x9f)
-		return (numop){K_UN, LW_OP_f64_abs + (b - 0x99), 0};
-	if (b >= 0xa0 && b <= 0xa6)
-		return (numop){K_BIN, LW_OP_f64_add + (b - 0xa0), 0};
-	switch (b) {
-	case 0x45: return (numop){K_UN, LW_OP_i32_eqz, 0};
-	case 0x50: return (numop){K_UN, LW_OP_i64_eqz, 0};
-	case 0x67: return (numop){K_UN, LW_OP_i32_clz, 0};
-	case 0x68: return (numop){K_UN, LW_OP_i32_ctz, 0};
-	case 0x69: return (numop){K_UN, LW_OP_i32_popcnt, 0};
-	case 0x79: return (numop){K_UN, LW_OP_i64_clz, 0};
-	case 0x7a: return (numop){K_UN, LW_OP_i64_ctz, 0};
-	case 0x7b: return (numop){K_UN, LW_OP_i64_popcnt, 0};
-	case 0xa7: return (numop){K_UN, LW_OP_i32_wrap_i64, 0};
-	case 0xa8: return (numop){K_UN, LW_OP_i32_trunc_f32_s, 0};
-	case 0xa9: return (numop){K_UN, LW_OP_i32_trunc_f32_u, 0};
-	case 0xaa: return (numop){K_UN, LW_OP_i32_trunc_f64_s, 0};
-	case 0xab: return (numop){K_UN, LW_OP_i32_trunc_f64_u, 0};
-	case 0xac: return (numop){K_UN, LW_OP_i64_extend_i32_s, 0};
-	case 0xad: return (numop){K_NOP, 0, 0}; /* i64.extend_i32_u: already zero-extended */
-	case 0xae: return (numop){K_UN, LW_OP_i64_trunc_f32_s, 0};
-	case 0xaf: return (numop){K_UN, LW_OP_i64_trunc_f32_u, 0};
-	case 0xb0: return (numop){K_UN, LW_OP_i64_trunc_f64_s, 0};
-	case 0xb1: return (numop){K_UN, LW_OP_i64_trunc_f64_u, 0};
-	case 0xb2: return (numop){K_UN, LW_OP_f32_convert_i32_s, 0};
-	case 0xb3: return (numop){K_UN, LW_OP_f32_convert_i32_u, 0};
-	case 0xb4: return (numop){K_UN, LW_OP_f32_convert_i64_s, 0};
-	case 0xb5: return (numop){K_UN, LW_OP_f32_convert_i64_u, 0};
-	case 0xb6: return (numop){K_UN, LW_OP_f32_demote_f64, 0};
-	case 0xb7: return (numop){K_UN, LW_OP_f64_convert_i32_s, 0};
-	case 0xb8: return (numop){K_UN, LW_OP_f64_convert_i32_u, 0};
-	case 0xb9: return (numop){K_UN, LW_OP_f64_convert_i64_s, 0};
-	case 0xba: return (numop){K_UN, LW_OP_f64_convert_i64_u, 0};
-	case 0xbb: return (numop){K_UN, LW_OP_f64_promote_f32, 0};
-	case 0xbc: case 0xbd: case 0xbe: case 0xbf:
-		return (numop){K_NOP, 0, 0}; /* reinterpret: same bits */
-	case 0xc0: return (numop){K_UN, LW_OP_i32_extend8_s, 0};
-	case 0xc1: return (numop){K_UN, LW_OP_i32_extend16_s, 0};
-	case 0xc2: return (numop){K_UN, LW_OP_i64_extend8_s, 0};
-	case 0xc3: return (numop){K_UN, LW_OP_i64_extend16_s, 0};
-	case 0xc4: return (numop){K_UN, LW_OP_i64_extend32_s, 0};
+		k = b - 0x46, ib = LW_OP_i32_eq_ss;
+	else if (b >= 0x6a && b <= 0x78)
+		k = 10 + b - 0x6a, ib = LW_OP_i32_eq_ss;
+	else if (b >= 0x51 && b <= 0x5a)
+		k = b - 0x51, ib = LW_OP_i64_eq_ss;
+	else if (b >= 0x7c && b <= 0x8a)
+		k = 10 + b - 0x7c, ib = LW_OP_i64_eq_ss;
+	if (k >= 0) {
+		uint16_t o = (uint16_t)(ib + LW_NFORMS * k);
+		return (numop){K_BIN, o, (uint16_t)(o + LW_SI + 1), icomm[k]};
 	}
-	return (numop){K_NONE, 0, 0};
+	if (b >= 0x5b && b <= 0x60)
+		return (numop){K_BIN, (uint16_t)(LW_OP_f32_eq + (b - 0x5b)), 0, 0};
+	if (b >= 0x61 && b <= 0x66)
+		return (numop){K_BIN, (uint16_t)(LW_OP_f64_eq_ss + 3 * (b - 0x61)), 0, 0};
+	if (b >= 0x8b && b <= 0x91)
+		return (numop){K_UN, (uint16_t)(LW_OP_f32_abs + (b - 0x8b)), 0, 0};
+	if (b >= 0x92 && b <= 0x98)
+		return (numop){K_BIN, (uint16_t)(LW_OP_f32_add + (b - 0x92)), 0, 0};
+	if (b >= 0x99 && b <= 0x9f)
+		return (numop){K_UN, (uint16_t)(LW_OP_f64_abs_s + 2 * (b - 0x99)), 0, 0};
+	if (b >= 0xa0 && b <= 0xa6) {
+		uint16_t o = (uint16_t)(LW_OP_f64_add_ss + 5 * (b - 0xa0));
+		bool comm = b == 0xa0 || b == 0xa2; /* add, mul */
+		return (numop){K_BIN, o, (uint16_t)(o + LW_FSI + 1), comm};
+	}
+	switch (b) {
+	case 0x45: return (numop){K_UN, LW_OP_i32_eqz_s, 0, 0};
+	case 0x50: return (numop){K_UN, LW_OP_i64_eqz_s, 0, 0};
+	case 0x67: return (numop){K_UN, LW_OP_i32_clz_s, 0, 0};
+	case 0x68: return (numop){K_UN, LW_OP_i32_ctz_s, 0, 0};
+	case 0x69: return (numop){K_UN, LW_OP_i32_popcnt_s, 0, 0};
+	case 0x79: return (numop){K_UN, LW_OP_i64_clz_s, 0, 0};
+	case 0x7a: return (numop){K_UN, LW_OP_i64_ctz_s, 0, 0};
+	case 0x7b: return (numop){K_UN, LW_OP_i64_popcnt_s, 0, 0};
+	case 0xa7: return (numop){K_UN, LW_OP_i32_wrap_i64_s, 0, 0};
+	case 0xa8: return (numop){K_UN, LW_OP_i32_trunc_f32_s, 0, 0};
+	case 0xa9: return (numop){K_UN, LW_OP_i32_trunc_f32_u, 0, 0};
+	case 0xaa: return (numop){K_UN, LW_OP_i32_trunc_f64_s_s, 0, 0};
+	case 0xab: return (numop){K_UN, LW_OP_i32_trunc_f64_u_s, 0, 0};
+	case 0xac: return (numop){K_UN, LW_OP_i64_extend_i32_s_s, 0, 0};
+	case 0xad: return (numop){K_NOP, 0, 0, 0}; /* i64.extend_i32_u: already zero-extended */
+	case 0xae: return (numop){K_UN, LW_OP_i64_trunc_f32_s, 0, 0};
+	case 0xaf: return (numop){K_UN, LW_OP_i64_trunc_f32_u, 0, 0};
+	case 0xb0: return (numop){K_UN, LW_OP_i64_trunc_f64_s_s, 0, 0};
+	case 0xb1: return (numop){K_UN, LW_OP_i64_trunc_f64_u_s, 0, 0};
+	case 0xb2: return (numop){K_UN, LW_OP_f32_convert_i32_s, 0, 0};
+	case 0xb3: return (numop){K_UN, LW_OP_f32_convert_i32_u, 0, 0};
+	case 0xb4: return (numop){K_UN, LW_OP_f32_convert_i64_s, 0, 0};
+	case 0xb5: return (numop){K_UN, LW_OP_f32_convert_i64_u, 0, 0};
+	case 0xb6: return (numop){K_UN, LW_OP_f32_demote_f64_s, 0, 0};
+	case 0xb7: return (numop){K_UN, LW_OP_f64_convert_i32_s_s, 0, 0};
+	case 0xb8: return (numop){K_UN, LW_OP_f64_convert_i32_u_s, 0, 0};
+	case 0xb9: return (numop){K_UN, LW_OP_f64_convert_i64_s_s, 0, 0};
+	case 0xba: return (numop){K_UN, LW_OP_f64_convert_i64_u_s, 0, 0};
+	case 0xbb: return (numop){K_UN, LW_OP_f64_promote_f32, 0, 0};
+	case 0xbc: case 0xbd: case 0xbe: case 0xbf:
+		return (numop){K_NOP, 0, 0, 0}; /* reinterpret: same bits */
+	case 0xc0: return (numop){K_UN, LW_OP_i32_extend8_s_s, 0, 0};
+	case 0xc1: return (numop){K_UN, LW_OP_i32_extend16_s_s, 0, 0};
+	case 0xc2: return (numop){K_UN, LW_OP_i64_extend8_s_s, 0, 0};
+	case 0xc3: return (numop){K_UN, LW_OP_i64_extend16_s_s, 0, 0};
+	case 0xc4: return (numop){K_UN, LW_OP_i64_extend32_s_s, 0, 0};
+	}
+	return (numop){K_NONE, 0, 0, 0};
 }
 
+/* f32 values load and store as their i32 bits. */
 static enum lw_op load_op(uint8_t b)
 {
 	switch (b) {
-	case 0x28: case 0x2a: return LW_OP_i32_load;
-	case 0x29: case 0x2b: return LW_OP_i64_load;
-	case 0x2c: return LW_OP_i32_load8_s;
-	case 0x2d: return LW_OP_i32_load8_u;
-	case 0x2e: return LW_OP_i32_load16_s;
-	case 0x2f: return LW_OP_i32_load16_u;
-	case 0x30: return LW_OP_i64_load8_s;
-	case 0x31: return LW_OP_i64_load8_u;
-	case 0x32: return LW_OP_i64_load16_s;
-	case 0x33: return LW_OP_i64_load16_u;
-	case 0x34: return LW_OP_i64_load32_s;
-	default: return LW_OP_i64_load32_u;
+	case 0x28: case 0x2a: return LW_OP_i32_load_s;
+	case 0x29: return LW_OP_i64_load_s;
+	case 0x2b: return LW_OP_f64_load_s;
+	case 0x2c: return LW_OP_i32_load8_s_s;
+	case 0x2d: return LW_OP_i32_load8_u_s;
+	case 0x2e: return LW_OP_i32_load16_s_s;
+	case 0x2f: return LW_OP_i32_load16_u_s;
+	case 0x30: return LW_OP_i64_load8_s_s;
+	case 0x31: return LW_OP_i64_load8_u_s;
+	case 0x32: return LW_OP_i64_load16_s_s;
+	case 0x33: return LW_OP_i64_load16_u_s;
+	case 0x34: return LW_OP_i64_load32_s_s;
+	default: return LW_OP_i64_load32_u_s;
 	}
 }
 
 static enum lw_op store_op(uint8_t b)
 {
 	switch (b) {
-	case 0x36: case 0x38: case 0x3e: return LW_OP_i32_store;
-	case 0x37: case 0x39: return LW_OP_i64_store;
-	case 0x3a: case 0x3c: return LW_OP_store8;
-	default: return LW_OP_store16;
+	case 0x36: case 0x38: case 0x3e: return LW_OP_i32_store_ss;
+	case 0x37: return LW_OP_i64_store_ss;
+	case 0x39: return LW_OP_f64_store_ss;
+	case 0x3a: case 0x3c: return LW_OP_store8_ss;
+	default: return LW_OP_store16_ss;
 	}
 }
 
@@ -599,6 +686,26 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 	c->npt = 0;
 	c->nlocals = ft->nparams + fn->nlocals;
 	c->last_dst = -1;
+	c->nins = 0;
+	if (c->nlocals > c->capk) {
+		uint32_t *kg = realloc(c->kgen, (size_t)c->nlocals * sizeof(uint32_t));
+		if (kg)
+			c->kgen = kg;
+		uint64_t *kv = kg ? realloc(c->kval, (size_t)c->nlocals * sizeof(uint64_t)) : NULL;
+		if (!kv) {
+			lw_error_set(err, LW_ERR_NOMEM, 10, fidx, -1,
+				     "out of memory compiling function %u", fidx);
+			return -1;
+		}
+		c->kval = kv;
+		memset(c->kgen + c->capk, 0, (c->nlocals - c->capk) * sizeof(uint32_t));
+		c->capk = c->nlocals;
+	}
+	forget_all(c);
+	for (uint32_t i = ft->nparams; i < c->nlocals; i++) {
+		c->kgen[i] = c->gen; /* declared locals start at zero */
+		c->kval[i] = 0;
+	}
 
 	uint32_t enter = op(c, LW_OP_enter);
 	w(c, ft->nparams);
@@ -639,14 +746,10 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 			{
 				ctl *f = push_ctl(c, b, np, nr, false);
 				if (b == 0x03 && f) {
-					/* [br +3][fuel cost] head: the cost word sits just
-					 * before the head, read by backward branches */
-					op(c, LW_OP_br);
-					w(c, 3);
-					f->fuel_at = c->ncode;
-					w(c, 0);
+					/* a label: backward branches land here */
 					f->loop_pos = c->ncode;
 					c->last_dst = -1;
+					forget_all(c);
 				}
 			}
 			break;
@@ -679,13 +782,12 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 			if (!cur->unreachable) {
 				flush(c);
 				uint32_t s = op(c, LW_OP_br);
-				uint32_t at = c->ncode;
-				w(c, 0);
-				add_patch(c, at, s, c->nctl - 1);
+				add_patch(c, branch_words(c), s, c->nctl - 1, false);
 			}
 			c->code[cur->else_at] = c->ncode - cur->else_op;
 			cur->has_else = true;
 			c->last_dst = -1;
+			forget_all(c);
 			reset_stack(c, cur->height + cur->nparams);
 			cur->unreachable = false;
 			break;
@@ -702,9 +804,11 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 				c->code[f.else_at] = c->ncode - f.else_op;
 				c->last_dst = -1;
 			}
-			resolve(c, c->nctl - 1);
-			if (f.op == 0x03 || f.op == 0)
-				c->code[f.fuel_at] = f.fuel_count ? f.fuel_count : 1;
+			uint32_t cost = f.fuel_count ? f.fuel_count : 1;
+			resolve(c, c->nctl - 1, cost);
+			if (f.op == 0)
+				c->code[f.fuel_at] = cost;
+			forget_all(c);
 			reset_stack(c, f.height + f.nresults);
 			c->nctl--;
 			if (f.op == 0)
@@ -754,19 +858,20 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 			}
 			uint32_t idx = use(c, c->h - 1);
 			pop(c, 1);
-			uint32_t s = op(c, LW_OP_br_table);
+			uint32_t s = op(c, LW_OP_br_table_s);
 			w(c, idx);
 			w(c, n);
 			uint32_t tab = c->ncode;
 			for (uint32_t i = 0; i <= n; i++)
-				w(c, 0);
+				branch_words(c);
 			for (uint32_t i = 0; i <= n && !c->oom; i++) {
 				uint32_t t = c->nctl - 1 - lab[i];
 				uint32_t ar = label_arity(c, t);
 				if (t != 0 && in_place(c, ar, S(c, c->ctls[t].height), 0)) {
-					branch_to(c, tab + i, s, t);
+					branch_to(c, tab + 2 * i, s, t);
 				} else {
-					c->code[tab + i] = c->ncode - s;
+					/* a stub after the table moves the values */
+					c->code[tab + 2 * i] = c->ncode - s;
 					emit_br_cond(c, t);
 				}
 			}
@@ -790,7 +895,7 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 				materialize(c, i);
 			uint32_t base = S(c, c->h - t->nparams);
 			pop(c, t->nparams);
-			op(c, LW_OP_call);
+			op(c, m->funcs[x].imported ? LW_OP_call_import : LW_OP_call);
 			w(c, x);
 			w(c, base);
 			for (uint32_t i = 0; i < t->nresults; i++)
@@ -810,7 +915,7 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 				materialize(c, i);
 			uint32_t base = S(c, c->h - t->nparams);
 			pop(c, t->nparams);
-			op(c, LW_OP_call_indirect);
+			op(c, LW_OP_call_indirect_s);
 			w(c, x);
 			w(c, y);
 			w(c, ei);
@@ -838,7 +943,8 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 			uint32_t as = use(c, c->h - 3);
 			pop(c, 3);
 			uint32_t d = push_slot(c);
-			op(c, LW_OP_select);
+			op(c, LW_OP_select_s);
+			c->last_dst = c->ncode;
 			w(c, d);
 			w(c, as);
 			w(c, bs);
@@ -849,8 +955,12 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 			x = rd_u32(c);
 			if (skip)
 				break;
-			push(c, (ent){.kind = E_LOCAL, .idx = x});
+		{
+			uint64_t v = 0;
+			bool k = known(c, x, &v);
+			push(c, (ent){.kind = E_LOCAL, .known = k, .idx = x, .val = v});
 			break;
+		}
 		case 0x21: /* local.set */
 		case 0x22: /* local.tee */
 		{
@@ -858,27 +968,35 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 			if (skip)
 				break;
 			uint32_t top = c->h - 1;
-			for (uint32_t i = 0; c->nvirt && i < top; i++)
-				if (c->st[i].kind == E_LOCAL && c->st[i].idx == x)
-					materialize(c, i);
-			ent *e = &c->st[top];
-			if (e->kind == E_SLOT && c->last_dst >= 0 &&
-			    c->code[c->last_dst] == S(c, top)) {
-				c->code[c->last_dst] = x;
-			} else if (e->kind == E_CONST) {
-				emit_const(c, x, e->val);
+			uint64_t v = 0, old;
+			bool kc = is_const(&c->st[top], &v);
+			if (kc && known(c, x, &old) && old == v) {
+				/* the local already holds this value */
 			} else {
-				uint32_t src = e->kind == E_LOCAL ? e->idx : S(c, top);
-				if (src != x) {
-					op(c, LW_OP_copy);
-					w(c, x);
-					w(c, src);
+				for (uint32_t i = 0; c->nvirt && i < top; i++)
+					if (c->st[i].kind == E_LOCAL && c->st[i].idx == x)
+						materialize(c, i);
+				ent *e = &c->st[top];
+				if (e->kind == E_SLOT && c->last_dst >= 0 &&
+				    c->code[c->last_dst] == S(c, top)) {
+					c->code[c->last_dst] = x;
+				} else if (kc) {
+					emit_const(c, x, v);
+				} else {
+					uint32_t src = e->kind == E_LOCAL ? e->idx : S(c, top);
+					if (src != x) {
+						op(c, LW_OP_copy);
+						w(c, x);
+						w(c, src);
+					}
 				}
+				c->kgen[x] = kc ? c->gen : 0;
+				c->kval[x] = v;
 			}
 			c->last_dst = -1;
 			pop(c, 1);
 			if (b == 0x22)
-				push(c, (ent){.kind = E_LOCAL, .idx = x});
+				push(c, (ent){.kind = E_LOCAL, .known = kc, .idx = x, .val = v});
 			break;
 		}
 		case 0x23: /* global.get */
@@ -900,7 +1018,7 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 				break;
 			uint32_t s = use(c, c->h - 1);
 			pop(c, 1);
-			op(c, LW_OP_global_set);
+			op(c, LW_OP_global_set_s);
 			w(c, x);
 			w(c, s);
 			break;
@@ -958,10 +1076,26 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 			uint32_t off = rd_u32(c);
 			if (skip)
 				break;
+			enum lw_op so = store_op(b);
+			uint64_t cv;
+			bool wide = so == LW_OP_i64_store_ss || so == LW_OP_f64_store_ss;
+			if (is_const(&c->st[c->h - 1], &cv) &&
+			    (!wide || (int64_t)cv == (int64_t)(int32_t)cv)) {
+				/* a constant value: the immediate form (an f64 constant
+				 * stores as its bits) */
+				pop(c, 1);
+				uint32_t a = use(c, c->h - 1);
+				pop(c, 1);
+				op(c, (enum lw_op)((wide ? LW_OP_i64_store_ss : so) + LW_SI));
+				w(c, a);
+				w(c, (uint32_t)cv);
+				w(c, off);
+				break;
+			}
 			uint32_t v = use(c, c->h - 1);
 			uint32_t a = use(c, c->h - 2);
 			pop(c, 2);
-			op(c, store_op(b));
+			op(c, so);
 			w(c, a);
 			w(c, v);
 			w(c, off);
@@ -1036,7 +1170,7 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 			uint32_t a = use(c, c->h - 1);
 			pop(c, 1);
 			uint32_t d = push_slot(c);
-			op(c, LW_OP_i64_eqz);
+			op(c, LW_OP_i64_eqz_s);
 			c->last_dst = c->ncode;
 			w(c, d);
 			w(c, a);
@@ -1062,7 +1196,12 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 				uint32_t a = use(c, c->h - 1);
 				pop(c, 1);
 				uint32_t d = push_slot(c);
-				op(c, (enum lw_op)(LW_OP_i32_trunc_sat_f32_s + sub));
+				static const uint16_t sat[8] = {
+					LW_OP_i32_trunc_sat_f32_s, LW_OP_i32_trunc_sat_f32_u,
+					LW_OP_i32_trunc_sat_f64_s_s, LW_OP_i32_trunc_sat_f64_u_s,
+					LW_OP_i64_trunc_sat_f32_s, LW_OP_i64_trunc_sat_f32_u,
+					LW_OP_i64_trunc_sat_f64_s_s, LW_OP_i64_trunc_sat_f64_u_s};
+				op(c, (enum lw_op)sat[sub]);
 				c->last_dst = c->ncode;
 				w(c, d);
 				w(c, a);
@@ -1137,20 +1276,32 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 				w(c, a);
 				break;
 			}
-			ent *be = &c->st[c->h - 1];
+			/* an immediate form when the right operand is a constant (or
+			 * the left one, for a commutative operation): i64 immediates
+			 * are sign-extended 32 bits, f64 ones take two words */
+			bool isf = b >= 0xa0;
 			bool is64 = (b >= 0x51 && b <= 0x5a) || (b >= 0x7c && b <= 0x8a);
-			if (n.imm && be->kind == E_CONST &&
-			    (!is64 || (int64_t)be->val == (int64_t)(int32_t)be->val)) {
-				uint32_t imm = (uint32_t)be->val;
-				pop(c, 1);
-				uint32_t a = use(c, c->h - 1);
-				pop(c, 1);
+			uint64_t cv = 0;
+			int side = 0; /* 1: right constant, 2: left constant */
+			if (n.imm) {
+				if (is_const(&c->st[c->h - 1], &cv))
+					side = 1;
+				else if (n.comm && is_const(&c->st[c->h - 2], &cv))
+					side = 2;
+				if (side && is64 && (int64_t)cv != (int64_t)(int32_t)cv)
+					side = 0;
+			}
+			if (side) {
+				uint32_t a = use(c, c->h - (side == 1 ? 2 : 1));
+				pop(c, 2);
 				uint32_t d = push_slot(c);
 				op(c, (enum lw_op)(n.imm - 1));
 				c->last_dst = c->ncode;
 				w(c, d);
 				w(c, a);
-				w(c, imm);
+				w(c, (uint32_t)cv);
+				if (isf)
+					w(c, (uint32_t)(cv >> 32));
 				break;
 			}
 			uint32_t a = use(c, c->h - 2);
@@ -1180,6 +1331,17 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 			     "out of memory compiling function %u", fidx);
 		return -1;
 	}
+	int pr = lw_peephole(m, ft->nparams, c->code, c->ncode, c->starts, c->ops, c->nins,
+			     c->words, &c->fuse);
+	if (pr) {
+		free(code);
+		free(ops);
+		lw_error_set(err, pr == -1 ? LW_ERR_NOMEM : LW_ERR_INVALID, 10, fidx, -1,
+			     pr == -1 ? "out of memory compiling function %u"
+				      : "compile: internal error: bad branch in function %u",
+			     fidx);
+		return -1;
+	}
 	memcpy(ops, c->code, c->ncode * sizeof(uint32_t));
 	code->ops = ops;
 	code->nops = c->ncode;
@@ -1203,11 +1365,16 @@ int lw_compile(lw_module *m, lw_error *err)
 	c->m = m;
 	for (int i = 0; i < LW_OP_COUNT; i++)
 		c->words[i] = lw_op_word((enum lw_op)i);
+	lw_fusetab_init(&c->fuse);
 	int rc = 0;
 	for (uint32_t i = 0; i < m->nfuncs && rc == 0; i++)
 		if (!m->funcs[i].imported)
 			rc = compile_func(c, i, err);
 	free(c->code);
+	free(c->starts);
+	free(c->ops);
+	free(c->kgen);
+	free(c->kval);
 	free(c->st);
 	free(c->ctls);
 	free(c->pt);

@@ -16,29 +16,36 @@
  * full, references as pointers (funcref: lw_funcinst *, NULL = null).
  * So `local.get a; local.get b; i32.add; local.set c` becomes one instruction
  *
- *     [i32_add] [c] [a] [b]            fp[c] = fp[a] + fp[b]
+ *     [i32_add_ss] [c] [a] [b]            fp[c] = fp[a] + fp[b]
  *
  * (compile.c defers local.get and constants and retargets the destination of
  * the last instruction on local.set). Other operand kinds are immediates
- * (i32 constants, offsets, "_i" ops whose right operand is a constant),
- * indices (functions, globals, tables, segments) and branch offsets: a
- * branch target is the signed distance in words from the start of the branch
- * instruction to its target, resolved at compile time. Values that a branch
- * carries are moved by copy instructions emitted before the jump.
+ * (constants, offsets, the `_si` forms whose right operand is a constant),
+ * indices (functions, globals, tables, segments) and branches: a branch is
+ * two words, the signed distance in words from the start of the branch
+ * instruction to its target, and the fuel it charges when taken (non-zero
+ * only for backward branches, see below). Values that a branch carries are
+ * moved by copy instructions emitted before the jump.
  *
- * Integer compare + br_if/if pairs are fused ("bri32_lt_s a b L").
+ * Two registers live across instructions: `acc`, the result of the last
+ * integer-valued operation, and `fa`, the last f64 result. Each such
+ * operation writes its slot and the register; an operation whose source is
+ * the value just computed reads it from the register instead, in its `a` or
+ * `f` form (ops.h explains the naming, peephole.c the choice). A chain of
+ * dependent operations so never waits for a store to reach a load.
+ *
+ * Integer compare + br_if/if pairs are fused ("bri32_lt_s_si a 100 L").
  * A call passes arguments in place: the callee's frame starts at the first
  * argument slot of the caller (`call f argbase`), and results come back in
  * the same slots. Calls between Wasm functions never recurse in C: a frame
  * stack in the instance records (return ip, caller fp, caller function).
  *
- * Fuel is charged per function entry (`enter`, by the number of Wasm
- * instructions of the body outside loops) and per loop iteration: a loop is
- * laid out as `[br +3] [cost] head...`, and every taken backward branch
- * charges the cost word found just before its target (the number of Wasm
- * instructions in that loop's body). A branch has no side effects, so on
- * exhaustion the state stays on the frame stack and lw_resume re-executes
- * the same branch (or `enter`) with the new budget.
+ * Fuel is charged per function entry (`enter`, or the call that skips it:
+ * the number of Wasm instructions of the body outside loops) and per loop
+ * iteration: every backward branch carries the number of Wasm instructions
+ * in its loop's body as its cost. A branch has no side effects before the
+ * fuel check, so on exhaustion the state (registers included) is saved and
+ * lw_resume re-executes the same branch (or call) with the new budget.
  */
 #include "wasm/rt.h"
 
@@ -226,9 +233,7 @@ lw_call_result lw_invoke(lw_instance *in, lw_funcinst *f, uint64_t *args)
 		}
 		return r;
 	}
-	const uint32_t *ip = f->code->ops;
-	uint64_t *fp = args;
-	lw_funcinst *fn = f;
+	lw_regs regs = {f->code->ops, args, f, 0, 0, 0};
 	uint32_t frame0 = in->nframes;
 	if (args + f->code->frame_size > in->stack_end) {
 		lw_set_trap(in, LW_TRAP_STACK_EXHAUSTED, NULL);
@@ -236,12 +241,10 @@ lw_call_result lw_invoke(lw_instance *in, lw_funcinst *f, uint64_t *args)
 		in->trap.stack_depth = 0;
 		return LW_TRAP_STACK_EXHAUSTED;
 	}
-	lw_call_result r = lw_exec(in, &ip, &fp, &fn, frame0);
+	lw_call_result r = lw_exec(in, &regs, frame0);
 	if (r == LW_TRAP_OUT_OF_FUEL) {
 		in->suspended = true;
-		in->susp_ip = ip;
-		in->susp_fp = fp;
-		in->susp_fn = fn;
+		in->susp = regs;
 		in->susp_frame0 = frame0;
 		in->susp_base = args;
 		in->susp_entry = f;
@@ -252,40 +255,77 @@ lw_call_result lw_invoke(lw_instance *in, lw_funcinst *f, uint64_t *args)
 uint32_t lw_op_word(enum lw_op op)
 {
 	void *const *labels = NULL;
-	lw_exec(NULL, (const uint32_t **)&labels, NULL, NULL, 0);
+	lw_exec(NULL, (lw_regs *)&labels, 0);
 	return (uint32_t)(int32_t)((char *)labels[op] - (char *)labels[0]);
 }
 
-#define SLOT(i) fp[ip[i]]
-#define U32(i) ((uint32_t)fp[ip[i]])
-#define U64(i) (fp[ip[i]])
-
-lw_call_result lw_exec(lw_instance *in, const uint32_t **ipp, uint64_t **fpp,
-		       lw_funcinst **fnp, uint32_t frame0)
+#ifdef LW_CHECK_ACC
+/* A register read that does not match the slot it stands for: the peephole
+ * and a handler disagree (ops.c). Only in checking builds. */
+static uint64_t reg_mismatch(const uint32_t *ip, int k, const char *reg)
 {
-	static void *const labels[] = {
-#define LW_OPX(n) &&L_##n,
+	fprintf(stderr, "lw_exec: %s read at word %d does not match slot %u\n",
+		reg, k, ip[k]);
+	abort();
+}
+#define A(k) (LW_LIKELY(acc == fp[ip[k]]) ? acc : reg_mismatch(ip, k, "acc"))
+#define B(k) (LW_LIKELY(acc2 == fp[ip[k]]) ? acc2 : reg_mismatch(ip, k, "acc2"))
+#define F(k) (LW_LIKELY(of_f64(fa) == fp[ip[k]]) ? fa : (double)reg_mismatch(ip, k, "fa"))
+#else
+#define A(k) acc
+#define B(k) acc2
+#define F(k) fa
+#endif
+
+#define S(k) fp[ip[k]]
+#define IMM32(k) ip[k]
+#define IMM64(k) ((uint64_t)(int64_t)(int32_t)ip[k])
+#define IMMF(k) f64_of((uint64_t)ip[k] | (uint64_t)ip[(k) + 1] << 32)
+/* results: an integer goes to its slot and acc (the previous one to acc2),
+ * an f64 to its slot and fa */
+#define PUT(k, v) (acc2 = acc, fp[ip[k]] = acc = (uint64_t)(v))
+#define PUTFB(k, bits)                                                         \
+	do {                                                                   \
+		uint64_t b_ = (bits);                                          \
+		fp[ip[k]] = b_;                                                \
+		fa = f64_of(b_);                                               \
+	} while (0)
+#define PUTF(k, v) PUTFB(k, of_f64(v))
+
+lw_call_result lw_exec(lw_instance *in, lw_regs *rg, uint32_t frame0)
+{
+	static void *const labels[LW_OP_COUNT] = {
+#define LW_OPX(n) [LW_OP_##n] = &&L_##n,
+#define LW_OPX2(a, b) [LW_OP_##a##__##b] = &&L_##a##__##b,
 		LW_OPS(LW_OPX)
+		LW_FUSED(LW_OPX2)
 #undef LW_OPX
+#undef LW_OPX2
 	};
 	if (!in) {
-		*(void *const **)ipp = labels;
+		*(void *const **)rg = labels;
 		return LW_OK;
 	}
 
 	char *const base = (char *)&&L_enter;
-	const uint32_t *ip = *ipp;
-	uint64_t *fp = *fpp;
-	lw_funcinst *fn = *fnp;
+	const uint32_t *ip = rg->ip;
+	uint64_t *fp = rg->fp;
+	lw_funcinst *fn = rg->fn;
+	uint64_t acc = rg->acc, acc2 = rg->acc2;
+	double fa = rg->fa;
 	lw_instance *ci = fn->inst;
 	uint8_t *mem;
 	uint64_t memsize;
 	int64_t fuel = in->fuel;
-	const uint32_t max_frames = in->lim.max_call_depth;
+	lw_frame *fr = in->frames + in->nframes;
+	lw_frame *const fr0 = in->frames + frame0;
+	lw_frame *const fr_max = in->frames + in->lim.max_call_depth;
+	uint64_t *const stack_end = in->stack_end;
 	lw_call_result kind;
 	lw_funcinst *callee;
 	uint64_t *nfp;
 	const uint32_t *rip;
+	uint32_t sel;
 
 #define NEXT() goto *(void *)(base + (int32_t)*ip)
 #define LOADMEM()                                                              \
@@ -294,19 +334,17 @@ lw_call_result lw_exec(lw_instance *in, const uint32_t **ipp, uint64_t **fpp,
 		mem = m_ ? m_->data : NULL;                                    \
 		memsize = m_ ? m_->size : 0;                                   \
 	} while (0)
-/* A taken branch. Backward branches (to a loop head) charge the loop's
- * fuel, kept in the word just before the head; when it runs out the branch
- * (which has no side effects) is where lw_resume re-enters. */
-#define JUMP(off)                                                              \
+#define SYNC_FRAMES() (in->nframes = (uint32_t)(fr - in->frames))
+/* A taken branch: offset in word k, fuel cost in word k + 1 (zero unless
+ * it goes back to a loop head). Out of fuel, nothing has changed yet: the
+ * branch is where lw_resume re-enters. */
+#define JUMP(k)                                                                \
 	do {                                                                   \
-		int32_t o_ = (int32_t)(off);                                   \
-		if (o_ <= 0) {                                                 \
-			uint32_t c_ = ip[o_ - 1];                              \
-			if (LW_UNLIKELY(fuel < (int64_t)c_))                   \
-				goto out_of_fuel;                              \
-			fuel -= c_;                                            \
-		}                                                              \
-		ip += o_;                                                      \
+		uint32_t c_ = ip[(k) + 1];                                     \
+		if (LW_UNLIKELY(fuel < (int64_t)c_))                           \
+			goto out_of_fuel;                                      \
+		fuel -= c_;                                                    \
+		ip += (int32_t)ip[k];                                          \
 		NEXT();                                                        \
 	} while (0)
 #define TRAP(k)                                                                \
@@ -325,105 +363,122 @@ L_enter: /* [enter nparams nlocals fuel] */
 	fuel -= ip[3];
 	for (uint32_t i = ip[1]; i < ip[2]; i++)
 		fp[i] = 0;
+	if (ip[1])
+		acc = fp[0]; /* functions start with their first parameter in acc */
 	ip += 4;
-	NEXT();
-L_fuel: /* [fuel n] */
-	if (LW_UNLIKELY(fuel < (int64_t)ip[1]))
-		goto out_of_fuel;
-	fuel -= ip[1];
-	ip += 2;
 	NEXT();
 L_unreachable:
 	TRAP(LW_TRAP_UNREACHABLE);
-L_br: /* [br rel] */
-	JUMP(ip[1]);
-L_br_if: /* [br_if cond rel] */
-	if (U32(1)) {
-		JUMP(ip[2]);
-	}
-	ip += 3;
+L_br: /* [br rel cost] */
+	JUMP(1);
+	/* [op cond rel cost] */
+L_br_if_s:
+	if ((uint32_t)S(1))
+		JUMP(2);
+	ip += 4;
 	NEXT();
-L_br_unless:
-	if (!U32(1)) {
-		JUMP(ip[2]);
-	}
-	ip += 3;
+L_br_if_a:
+	if ((uint32_t)A(1))
+		JUMP(2);
+	ip += 4;
 	NEXT();
-L_br_eqz64:
-	if (!U64(1)) {
-		JUMP(ip[2]);
-	}
-	ip += 3;
+L_br_if_b:
+	if ((uint32_t)B(1))
+		JUMP(2);
+	ip += 4;
 	NEXT();
-L_br_nez64:
-	if (U64(1)) {
-		JUMP(ip[2]);
-	}
-	ip += 3;
+L_br_unless_s:
+	if (!(uint32_t)S(1))
+		JUMP(2);
+	ip += 4;
 	NEXT();
-L_br_table: { /* [br_table idx n rel0 .. rel_n] */
-	uint32_t i = U32(1), n = ip[2];
-	if (i > n)
-		i = n;
-	JUMP(ip[3 + i]);
-}
+L_br_unless_a:
+	if (!(uint32_t)A(1))
+		JUMP(2);
+	ip += 4;
+	NEXT();
+L_br_unless_b:
+	if (!(uint32_t)B(1))
+		JUMP(2);
+	ip += 4;
+	NEXT();
+L_br_nez64_s:
+	if (S(1))
+		JUMP(2);
+	ip += 4;
+	NEXT();
+L_br_nez64_a:
+	if (A(1))
+		JUMP(2);
+	ip += 4;
+	NEXT();
+L_br_nez64_b:
+	if (B(1))
+		JUMP(2);
+	ip += 4;
+	NEXT();
+L_br_eqz64_s:
+	if (!S(1))
+		JUMP(2);
+	ip += 4;
+	NEXT();
+L_br_eqz64_a:
+	if (!A(1))
+		JUMP(2);
+	ip += 4;
+	NEXT();
+L_br_eqz64_b:
+	if (!B(1))
+		JUMP(2);
+	ip += 4;
+	NEXT();
+	/* [br_table idx n (rel cost) x n+1], the last pair the default */
+L_br_table_s:
+	sel = (uint32_t)S(1);
+	goto br_table;
+L_br_table_a:
+	sel = (uint32_t)A(1);
+br_table:
+	if (sel > ip[2])
+		sel = ip[2];
+	JUMP(3 + 2 * sel);
 L_ret:
-	if (in->nframes == frame0) {
+	if (fr == fr0) {
 		in->fuel = fuel;
+		SYNC_FRAMES();
 		return LW_OK;
-	} else {
-		lw_frame *fr = &in->frames[--in->nframes];
-		ip = fr->ret_ip;
-		fp = fr->fp;
-		fn = fr->fn;
-		ci = fn->inst;
-		LOADMEM();
-		NEXT();
 	}
-L_call: /* [call funcidx argbase] */
+	fr--;
+	acc = fp[0]; /* the caller continues with the first result in acc */
+	ip = fr->ret_ip;
+	fp = fr->fp;
+	if (LW_UNLIKELY(fr->fn->inst != ci)) {
+		ci = fr->fn->inst;
+		LOADMEM();
+	}
+	fn = fr->fn;
+	NEXT();
+L_call: /* [call funcidx argbase]: a function defined in this module */
 	callee = ci->funcs[ip[1]];
 	nfp = fp + ip[2];
 	rip = ip + 3;
-do_call:
-	if (callee->host) {
-		in->fuel = fuel;
-		lw_call_result r = host_call(in, callee, nfp);
-		fuel = in->fuel;
-		if (r != LW_OK) {
-			kind = r;
-			goto trap_keep_msg;
-		}
-		LOADMEM();
-		ip = rip;
-		NEXT();
-	}
-	{
-		/* does `enter`'s work: the callee starts after it */
-		const lw_code *cd = callee->code;
-		if (LW_UNLIKELY(in->nframes >= max_frames ||
-				nfp + cd->frame_size > in->stack_end))
-			TRAP(LW_TRAP_STACK_EXHAUSTED);
-		if (LW_UNLIKELY(fuel < (int64_t)cd->entry_fuel))
-			goto out_of_fuel; /* the call is re-executed on resume */
-		fuel -= cd->entry_fuel;
-		for (uint32_t i = cd->nparams; i < cd->nlocals; i++)
-			nfp[i] = 0;
-		in->frames[in->nframes++] = (lw_frame){rip, fp, fn};
-		fp = nfp;
-		fn = callee;
-		if (callee->inst != ci) {
-			ci = callee->inst;
-			LOADMEM();
-		}
-		ip = cd->ops + 4;
-		NEXT();
-	}
-L_call_indirect: { /* [call_indirect typeidx tableidx elemslot argbase] */
+	goto wasm_call;
+L_call_import: /* [call_import funcidx argbase]: host or other instance */
+	callee = ci->funcs[ip[1]];
+	nfp = fp + ip[2];
+	rip = ip + 3;
+	goto any_call;
+	/* [call_indirect typeidx tableidx elemslot argbase] */
+L_call_indirect_s:
+	sel = (uint32_t)S(3);
+	goto call_indirect;
+L_call_indirect_a:
+	sel = (uint32_t)A(3);
+call_indirect: {
 	lw_tabobj *t = ci->tables[ip[2]];
-	uint32_t i = U32(3);
-	if (LW_UNLIKELY(i >= t->size))
+	if (LW_UNLIKELY(sel >= t->size))
 		TRAP(LW_TRAP_UNDEFINED_ELEM);
-	callee = (lw_funcinst *)(uintptr_t)t->elems[i];
+	callee = (lw_funcinst *)(uintptr_t)t->elems[sel];
 	if (LW_UNLIKELY(!callee))
 		TRAP(LW_TRAP_UNINIT_ELEM);
 	uint64_t k = ci->type_keys[ip[1]];
@@ -433,69 +488,117 @@ L_call_indirect: { /* [call_indirect typeidx tableidx elemslot argbase] */
 		TRAP(LW_TRAP_INDIRECT_MISMATCH);
 	nfp = fp + ip[4];
 	rip = ip + 5;
-	goto do_call;
+}
+any_call:
+	if (callee->host) {
+		in->fuel = fuel;
+		SYNC_FRAMES();
+		lw_call_result r = host_call(in, callee, nfp);
+		fuel = in->fuel;
+		if (r != LW_OK) {
+			kind = r;
+			goto trap_keep_msg;
+		}
+		LOADMEM();
+		acc = nfp[0]; /* the first result, as after `ret` */
+		ip = rip;
+		NEXT();
+	}
+wasm_call: {
+	/* does `enter`'s work: the callee starts after it */
+	if (LW_UNLIKELY(fr >= fr_max || nfp + callee->frame_size > stack_end))
+		TRAP(LW_TRAP_STACK_EXHAUSTED);
+	if (LW_UNLIKELY(fuel < (int64_t)callee->entry_fuel))
+		goto out_of_fuel; /* the call is re-executed on resume */
+	fuel -= callee->entry_fuel;
+	for (uint32_t i = callee->nparams; i < callee->nlocals; i++)
+		nfp[i] = 0;
+	fr->ret_ip = rip;
+	fr->fp = fp;
+	fr->fn = fn;
+	fr++;
+	fp = nfp;
+	fn = callee;
+	acc = nfp[0]; /* the first parameter, as after `enter` */
+	if (LW_UNLIKELY(callee->inst != ci)) {
+		ci = callee->inst;
+		LOADMEM();
+	}
+	ip = callee->entry;
+	NEXT();
 }
 
 	/* ---- data movement ----------------------------------------------------- */
-L_copy:
-	SLOT(1) = SLOT(2);
+#define B_COPY                                                                 \
+	{                                                                      \
+		PUT(1, S(2));                                                  \
+		ip += 3;                                                       \
+	}
+L_copy: /* [copy d s] */
+	B_COPY NEXT();
+L_const32: /* [const32 d v] */
+	PUT(1, ip[2]);
 	ip += 3;
 	NEXT();
-L_const32:
-	SLOT(1) = ip[2];
-	ip += 3;
-	NEXT();
-L_const64:
-	SLOT(1) = (uint64_t)ip[2] | ((uint64_t)ip[3] << 32);
+L_const64: /* [const64 d lo hi] */
+	PUT(1, (uint64_t)ip[2] | ((uint64_t)ip[3] << 32));
 	ip += 4;
 	NEXT();
-L_select: /* [select d a b c] */
-	SLOT(1) = U32(4) ? SLOT(2) : SLOT(3);
+L_select_s: /* [select d a b cond] */
+	PUT(1, (uint32_t)S(4) ? S(2) : S(3));
 	ip += 5;
 	NEXT();
-L_global_get:
-	SLOT(1) = ci->globals[ip[2]]->val;
+L_select_a:
+	PUT(1, (uint32_t)A(4) ? S(2) : S(3));
+	ip += 5;
+	NEXT();
+L_global_get: /* [global_get d g] */
+	PUT(1, ci->globals[ip[2]]->val);
 	ip += 3;
 	NEXT();
-L_global_set:
-	ci->globals[ip[1]]->val = SLOT(2);
+L_global_set_s: /* [global_set g s] */
+	ci->globals[ip[1]]->val = S(2);
+	ip += 3;
+	NEXT();
+L_global_set_a:
+	ci->globals[ip[1]]->val = A(2);
 	ip += 3;
 	NEXT();
 L_ref_func:
-	SLOT(1) = (uint64_t)(uintptr_t)ci->funcs[ip[2]];
+	S(1) = (uint64_t)(uintptr_t)ci->funcs[ip[2]];
 	ip += 3;
 	NEXT();
 
 	/* ---- tables -------------------------------------------------------------- */
 L_table_get: { /* [d t i] */
 	lw_tabobj *t = ci->tables[ip[2]];
-	uint32_t i = U32(3);
+	uint32_t i = (uint32_t)S(3);
 	if (i >= t->size)
 		TRAP(LW_TRAP_TABLE_OOB);
-	SLOT(1) = t->elems[i];
+	S(1) = t->elems[i];
 	ip += 4;
 	NEXT();
 }
 L_table_set: { /* [t i v] */
 	lw_tabobj *t = ci->tables[ip[1]];
-	uint32_t i = U32(2);
+	uint32_t i = (uint32_t)S(2);
 	if (i >= t->size)
 		TRAP(LW_TRAP_TABLE_OOB);
-	t->elems[i] = SLOT(3);
+	t->elems[i] = S(3);
 	ip += 4;
 	NEXT();
 }
 L_table_size:
-	SLOT(1) = ci->tables[ip[2]]->size;
+	S(1) = ci->tables[ip[2]]->size;
 	ip += 3;
 	NEXT();
 L_table_grow: /* [d t init n] */
-	SLOT(1) = (uint32_t)lw_tab_grow(ci->tables[ip[2]], U32(4), SLOT(3));
+	S(1) = (uint32_t)lw_tab_grow(ci->tables[ip[2]], (uint32_t)S(4), S(3));
 	ip += 5;
 	NEXT();
 L_table_fill: { /* [t i v n] */
 	lw_tabobj *t = ci->tables[ip[1]];
-	uint64_t i = U32(2), n = U32(4), v = SLOT(3);
+	uint64_t i = (uint32_t)S(2), n = (uint32_t)S(4), v = S(3);
 	if (i + n > t->size)
 		TRAP(LW_TRAP_TABLE_OOB);
 	for (uint64_t k = 0; k < n; k++)
@@ -505,7 +608,7 @@ L_table_fill: { /* [t i v n] */
 }
 L_table_copy: { /* [dt st d s n] */
 	lw_tabobj *dt = ci->tables[ip[1]], *st = ci->tables[ip[2]];
-	uint64_t d = U32(3), s = U32(4), n = U32(5);
+	uint64_t d = (uint32_t)S(3), s = (uint32_t)S(4), n = (uint32_t)S(5);
 	if (d + n > dt->size || s + n > st->size)
 		TRAP(LW_TRAP_TABLE_OOB);
 	if (n)
@@ -516,7 +619,7 @@ L_table_copy: { /* [dt st d s n] */
 L_table_init: { /* [t seg d s n] */
 	lw_tabobj *t = ci->tables[ip[1]];
 	uint32_t seg = ip[2];
-	uint64_t d = U32(3), s = U32(4), n = U32(5);
+	uint64_t d = (uint32_t)S(3), s = (uint32_t)S(4), n = (uint32_t)S(5);
 	if (s + n > ci->elem_len[seg] || d + n > t->size)
 		TRAP(LW_TRAP_TABLE_OOB);
 	if (n)
@@ -531,25 +634,27 @@ L_elem_drop:
 
 	/* ---- memory -------------------------------------------------------------- */
 L_memory_size:
-	SLOT(1) = (uint32_t)(memsize >> 16);
+	PUT(1, (uint32_t)(memsize >> 16));
 	ip += 2;
 	NEXT();
-L_memory_grow: /* [d n] */
-	SLOT(1) = (uint32_t)lw_mem_grow(ci->mems[0], U32(2));
+L_memory_grow: { /* [d n] */
+	uint32_t old = (uint32_t)lw_mem_grow(ci->mems[0], (uint32_t)S(2));
 	LOADMEM();
+	PUT(1, old);
 	ip += 3;
 	NEXT();
+}
 L_memory_fill: { /* [d v n] */
-	uint64_t d = U32(1), n = U32(3);
+	uint64_t d = (uint32_t)S(1), n = (uint32_t)S(3);
 	if (d + n > memsize)
 		TRAP(LW_TRAP_MEM_OOB);
 	if (n)
-		memset(mem + d, (int)(uint8_t)U32(2), n);
+		memset(mem + d, (int)(uint8_t)S(2), n);
 	ip += 4;
 	NEXT();
 }
 L_memory_copy: { /* [d s n] */
-	uint64_t d = U32(1), s = U32(2), n = U32(3);
+	uint64_t d = (uint32_t)S(1), s = (uint32_t)S(2), n = (uint32_t)S(3);
 	if (d + n > memsize || s + n > memsize)
 		TRAP(LW_TRAP_MEM_OOB);
 	if (n)
@@ -559,7 +664,7 @@ L_memory_copy: { /* [d s n] */
 }
 L_memory_init: { /* [seg d s n] */
 	uint32_t seg = ip[1];
-	uint64_t d = U32(2), s = U32(3), n = U32(4);
+	uint64_t d = (uint32_t)S(2), s = (uint32_t)S(3), n = (uint32_t)S(4);
 	if (s + n > ci->data_len[seg] || d + n > memsize)
 		TRAP(LW_TRAP_MEM_OOB);
 	if (n)
@@ -572,100 +677,118 @@ L_data_drop:
 	ip += 2;
 	NEXT();
 
-#define LOAD(name, T, conv)                                                    \
-	L_##name: {                                                            \
-		uint64_t ea = (uint64_t)U32(2) + ip[3];                        \
+	/* Loads [op d addr off] and stores [op addr value off]: the effective
+	 * address is computed in 64 bits, so addr + off never wraps; one
+	 * compare against the memory size covers the whole access. */
+	/* The families below are written as bodies (B_*: one instruction,
+	 * ip advanced past it, no dispatch) so that fused pairs can run two of
+	 * them in one handler. */
+#define B_LD(AE, T, conv, PUTX)                                                \
+	{                                                                      \
+		uint64_t ea = (uint64_t)(uint32_t)(AE) + ip[3];                \
 		if (LW_UNLIKELY(ea + sizeof(T) > memsize))                     \
 			TRAP(LW_TRAP_MEM_OOB);                                 \
 		T v;                                                           \
 		memcpy(&v, mem + ea, sizeof(T));                               \
-		SLOT(1) = conv;                                                \
+		PUTX(1, conv);                                                 \
 		ip += 4;                                                       \
-		NEXT();                                                        \
 	}
-	LOAD(i32_load, uint32_t, v)
-	LOAD(i64_load, uint64_t, v)
-	LOAD(i32_load8_s, int8_t, (uint32_t)(int32_t)v)
-	LOAD(i32_load8_u, uint8_t, v)
-	LOAD(i32_load16_s, int16_t, (uint32_t)(int32_t)v)
-	LOAD(i32_load16_u, uint16_t, v)
-	LOAD(i64_load8_s, int8_t, (uint64_t)(int64_t)v)
-	LOAD(i64_load8_u, uint8_t, v)
-	LOAD(i64_load16_s, int16_t, (uint64_t)(int64_t)v)
-	LOAD(i64_load16_u, uint16_t, v)
-	LOAD(i64_load32_s, int32_t, (uint64_t)(int64_t)v)
-	LOAD(i64_load32_u, uint32_t, v)
+#define LD1(L, AE, T, conv, PUTX) L: B_LD(AE, T, conv, PUTX) NEXT();
+/* X(context, name, type loaded, conversion of v to the slot's bits) */
+#define LOADS(X, H)                                                            \
+	X(H, i32_load, uint32_t, v)                                            \
+	X(H, i64_load, uint64_t, v)                                            \
+	X(H, i32_load8_s, int8_t, (uint32_t)(int32_t)v)                        \
+	X(H, i32_load8_u, uint8_t, v)                                          \
+	X(H, i32_load16_s, int16_t, (uint32_t)(int32_t)v)                      \
+	X(H, i32_load16_u, uint16_t, v)                                        \
+	X(H, i64_load8_s, int8_t, (uint64_t)(int64_t)v)                        \
+	X(H, i64_load8_u, uint8_t, v)                                          \
+	X(H, i64_load16_s, int16_t, (uint64_t)(int64_t)v)                      \
+	X(H, i64_load16_u, uint16_t, v)                                        \
+	X(H, i64_load32_s, int32_t, (uint64_t)(int64_t)v)                      \
+	X(H, i64_load32_u, uint32_t, v)
+#define ILOAD(H, n, T, conv)                                                   \
+	LD1(L_##n##_s, S(2), T, conv, PUT) LD1(L_##n##_a, A(2), T, conv, PUT)  \
+	LD1(L_##n##_b, B(2), T, conv, PUT)
+	LOADS(ILOAD, _)
+	LD1(L_f64_load_s, S(2), uint64_t, v, PUTFB)
+	LD1(L_f64_load_a, A(2), uint64_t, v, PUTFB)
 
-#define STORE(name, T)                                                         \
-	L_##name: {                                                            \
-		uint64_t ea = (uint64_t)U32(1) + ip[3];                        \
+#define B_ST(AE, VE, T)                                                        \
+	{                                                                      \
+		uint64_t ea = (uint64_t)(uint32_t)(AE) + ip[3];                \
 		if (LW_UNLIKELY(ea + sizeof(T) > memsize))                     \
 			TRAP(LW_TRAP_MEM_OOB);                                 \
-		T v = (T)SLOT(2);                                              \
+		T v = (T)(VE);                                                 \
 		memcpy(mem + ea, &v, sizeof(T));                               \
 		ip += 4;                                                       \
-		NEXT();                                                        \
 	}
-	STORE(i32_store, uint32_t)
-	STORE(i64_store, uint64_t)
-	STORE(store8, uint8_t)
-	STORE(store16, uint16_t)
+#define ST1(L, AE, VE, T) L: B_ST(AE, VE, T) NEXT();
+/* X(context, name, type stored) */
+#define STORES(X, H)                                                           \
+	X(H, i32_store, uint32_t) X(H, i64_store, uint64_t)                    \
+	X(H, store8, uint8_t) X(H, store16, uint16_t)
+#define ISTORE(H, n, T)                                                        \
+	ST1(L_##n##_ss, S(1), S(2), T) ST1(L_##n##_si, S(1), IMM64(2), T)      \
+	ST1(L_##n##_as, A(1), S(2), T) ST1(L_##n##_sa, S(1), A(2), T)          \
+	ST1(L_##n##_ai, A(1), IMM64(2), T) ST1(L_##n##_bs, B(1), S(2), T)      \
+	ST1(L_##n##_sb, S(1), B(2), T) ST1(L_##n##_bi, B(1), IMM64(2), T)      \
+	ST1(L_##n##_ab, A(1), B(2), T) ST1(L_##n##_ba, B(1), A(2), T)
+	STORES(ISTORE, _)
+	ST1(L_f64_store_ss, S(1), S(2), uint64_t)
+	ST1(L_f64_store_as, A(1), S(2), uint64_t)
+	ST1(L_f64_store_sf, S(1), of_f64(F(2)), uint64_t)
+	ST1(L_f64_store_af, A(1), of_f64(F(2)), uint64_t)
 
-	/* ---- integer arithmetic --------------------------------------------------- */
-#define UN(name, T, expr)                                                      \
-	L_##name: {                                                            \
-		T a = (T)SLOT(2);                                              \
-		SLOT(1) = (expr);                                              \
+	/* ---- integer arithmetic: [op d a] and [op d a b] ---------------------- */
+#define IU1(L, T, AE, expr)                                                    \
+	L: {                                                                   \
+		T a = (T)(AE);                                                 \
+		PUT(1, expr);                                                  \
 		ip += 3;                                                       \
 		NEXT();                                                        \
 	}
-	UN(i32_eqz, uint32_t, a == 0)
-	UN(i32_clz, uint32_t, a ? (uint32_t)__builtin_clz(a) : 32)
-	UN(i32_ctz, uint32_t, a ? (uint32_t)__builtin_ctz(a) : 32)
-	UN(i32_popcnt, uint32_t, (uint32_t)__builtin_popcount(a))
-	UN(i32_extend8_s, uint32_t, (uint32_t)(int32_t)(int8_t)a)
-	UN(i32_extend16_s, uint32_t, (uint32_t)(int32_t)(int16_t)a)
-	UN(i64_eqz, uint64_t, a == 0)
-	UN(i64_clz, uint64_t, a ? (uint64_t)__builtin_clzll(a) : 64)
-	UN(i64_ctz, uint64_t, a ? (uint64_t)__builtin_ctzll(a) : 64)
-	UN(i64_popcnt, uint64_t, (uint64_t)__builtin_popcountll(a))
-	UN(i64_extend8_s, uint64_t, (uint64_t)(int64_t)(int8_t)a)
-	UN(i64_extend16_s, uint64_t, (uint64_t)(int64_t)(int16_t)a)
-	UN(i64_extend32_s, uint64_t, (uint64_t)(int64_t)(int32_t)a)
-	UN(i32_wrap_i64, uint64_t, (uint32_t)a)
-	UN(i64_extend_i32_s, uint64_t, (uint64_t)(int64_t)(int32_t)a)
+#define IUN(n, T, expr)                                                        \
+	IU1(L_##n##_s, T, S(2), expr) IU1(L_##n##_a, T, A(2), expr)            \
+	IU1(L_##n##_b, T, B(2), expr)
+	IUN(i32_eqz, uint32_t, (uint32_t)(a == 0))
+	IUN(i32_clz, uint32_t, a ? (uint32_t)__builtin_clz(a) : 32u)
+	IUN(i32_ctz, uint32_t, a ? (uint32_t)__builtin_ctz(a) : 32u)
+	IUN(i32_popcnt, uint32_t, (uint32_t)__builtin_popcount(a))
+	IUN(i32_extend8_s, uint32_t, (uint32_t)(int32_t)(int8_t)a)
+	IUN(i32_extend16_s, uint32_t, (uint32_t)(int32_t)(int16_t)a)
+	IUN(i64_eqz, uint64_t, (uint64_t)(a == 0))
+	IUN(i64_clz, uint64_t, a ? (uint64_t)__builtin_clzll(a) : 64u)
+	IUN(i64_ctz, uint64_t, a ? (uint64_t)__builtin_ctzll(a) : 64u)
+	IUN(i64_popcnt, uint64_t, (uint64_t)__builtin_popcountll(a))
+	IUN(i64_extend8_s, uint64_t, (uint64_t)(int64_t)(int8_t)a)
+	IUN(i64_extend16_s, uint64_t, (uint64_t)(int64_t)(int16_t)a)
+	IUN(i64_extend32_s, uint64_t, (uint64_t)(int64_t)(int32_t)a)
+	IUN(i32_wrap_i64, uint64_t, (uint32_t)a)
+	IUN(i64_extend_i32_s, uint64_t, (uint64_t)(int64_t)(int32_t)a)
 
-#define BIN32(n, body)                                                         \
-	L_i32_##n: {                                                           \
-		uint32_t a = U32(2), b = U32(3), r;                            \
+#define B_IB(T, AE, BE, body)                                                  \
+	{                                                                      \
+		T a = (T)(AE), b = (T)(BE), r;                                 \
 		body;                                                          \
-		SLOT(1) = r;                                                   \
+		PUT(1, r);                                                     \
 		ip += 4;                                                       \
-		NEXT();                                                        \
-	}                                                                      \
-	L_i32_##n##_i: {                                                       \
-		uint32_t a = U32(2), b = ip[3], r;                             \
-		body;                                                          \
-		SLOT(1) = r;                                                   \
-		ip += 4;                                                       \
-		NEXT();                                                        \
 	}
-#define BIN64(n, body)                                                         \
-	L_i64_##n: {                                                           \
-		uint64_t a = U64(2), b = U64(3), r;                            \
-		body;                                                          \
-		SLOT(1) = r;                                                   \
-		ip += 4;                                                       \
-		NEXT();                                                        \
-	}                                                                      \
-	L_i64_##n##_i: {                                                       \
-		uint64_t a = U64(2), b = (uint64_t)(int64_t)(int32_t)ip[3], r; \
-		body;                                                          \
-		SLOT(1) = r;                                                   \
-		ip += 4;                                                       \
-		NEXT();                                                        \
-	}
-#define BOTH(n, b32, b64) BIN32(n, b32) BIN64(n, b64)
+#define IB1(L, T, AE, BE, body) L: B_IB(T, AE, BE, body) NEXT();
+#define IBIN(P, T, IMM, n, body)                                               \
+	IB1(L_##P##_##n##_ss, T, S(2), S(3), body)                             \
+	IB1(L_##P##_##n##_si, T, S(2), IMM(3), body)                           \
+	IB1(L_##P##_##n##_as, T, A(2), S(3), body)                             \
+	IB1(L_##P##_##n##_sa, T, S(2), A(3), body)                             \
+	IB1(L_##P##_##n##_ai, T, A(2), IMM(3), body)                           \
+	IB1(L_##P##_##n##_bs, T, B(2), S(3), body)                             \
+	IB1(L_##P##_##n##_sb, T, S(2), B(3), body)                             \
+	IB1(L_##P##_##n##_bi, T, B(2), IMM(3), body)                           \
+	IB1(L_##P##_##n##_ab, T, A(2), B(3), body)                             \
+	IB1(L_##P##_##n##_ba, T, B(2), A(3), body)
+#define BOTH(n, b32, b64)                                                      \
+	IBIN(i32, uint32_t, IMM32, n, b32) IBIN(i64, uint64_t, IMM64, n, b64)
 	BOTH(eq, r = a == b, r = a == b)
 	BOTH(ne, r = a != b, r = a != b)
 	BOTH(lt_s, r = (int32_t)a < (int32_t)b, r = (int64_t)a < (int64_t)b)
@@ -679,20 +802,18 @@ L_data_drop:
 	BOTH(add, r = a + b, r = a + b)
 	BOTH(sub, r = a - b, r = a - b)
 	BOTH(mul, r = a * b, r = a * b)
-	BIN32(div_s, if (!b) TRAP(LW_TRAP_DIV_ZERO);
-	      if (a == 0x80000000u && b == 0xffffffffu)
-		      TRAP(LW_TRAP_INT_OVERFLOW);
-	      r = (uint32_t)((int32_t)a / (int32_t)b))
-	BIN64(div_s, if (!b) TRAP(LW_TRAP_DIV_ZERO);
-	      if (a == 0x8000000000000000ull && b == ~0ull)
-		      TRAP(LW_TRAP_INT_OVERFLOW);
-	      r = (uint64_t)((int64_t)a / (int64_t)b))
+	IBIN(i32, uint32_t, IMM32, div_s, if (!b) TRAP(LW_TRAP_DIV_ZERO);
+	     if (a == 0x80000000u && b == 0xffffffffu) TRAP(LW_TRAP_INT_OVERFLOW);
+	     r = (uint32_t)((int32_t)a / (int32_t)b))
+	IBIN(i64, uint64_t, IMM64, div_s, if (!b) TRAP(LW_TRAP_DIV_ZERO);
+	     if (a == 0x8000000000000000ull && b == ~0ull) TRAP(LW_TRAP_INT_OVERFLOW);
+	     r = (uint64_t)((int64_t)a / (int64_t)b))
 	BOTH(div_u, if (!b) TRAP(LW_TRAP_DIV_ZERO); r = a / b,
 	     if (!b) TRAP(LW_TRAP_DIV_ZERO); r = a / b)
-	BIN32(rem_s, if (!b) TRAP(LW_TRAP_DIV_ZERO);
-	      r = b == 0xffffffffu ? 0 : (uint32_t)((int32_t)a % (int32_t)b))
-	BIN64(rem_s, if (!b) TRAP(LW_TRAP_DIV_ZERO);
-	      r = b == ~0ull ? 0 : (uint64_t)((int64_t)a % (int64_t)b))
+	IBIN(i32, uint32_t, IMM32, rem_s, if (!b) TRAP(LW_TRAP_DIV_ZERO);
+	     r = b == 0xffffffffu ? 0 : (uint32_t)((int32_t)a % (int32_t)b))
+	IBIN(i64, uint64_t, IMM64, rem_s, if (!b) TRAP(LW_TRAP_DIV_ZERO);
+	     r = b == ~0ull ? 0 : (uint64_t)((int64_t)a % (int64_t)b))
 	BOTH(rem_u, if (!b) TRAP(LW_TRAP_DIV_ZERO); r = a % b,
 	     if (!b) TRAP(LW_TRAP_DIV_ZERO); r = a % b)
 	BOTH(and, r = a & b, r = a & b)
@@ -707,156 +828,164 @@ L_data_drop:
 	BOTH(rotr, r = (a >> (b & 31)) | (a << ((32 - (b & 31)) & 31)),
 	     r = (a >> (b & 63)) | (a << ((64 - (b & 63)) & 63)))
 
-	/* fused compare-and-branch: [op a b rel] */
-#define BRC(n, c32, c64)                                                       \
-	L_bri32_##n: {                                                         \
-		uint32_t a = U32(1), b = U32(2);                               \
-		if (c32) {                                                     \
-			JUMP(ip[3]);                                                \
-		}                                                              \
-		ip += 4;                                                       \
-		NEXT();                                                        \
-	}                                                                      \
-	L_bri32_##n##_i: {                                                     \
-		uint32_t a = U32(1), b = ip[2];                                \
-		if (c32) {                                                     \
-			JUMP(ip[3]);                                                \
-		}                                                              \
-		ip += 4;                                                       \
-		NEXT();                                                        \
-	}                                                                      \
-	L_bri64_##n: {                                                         \
-		uint64_t a = U64(1), b = U64(2);                               \
-		if (c64) {                                                     \
-			JUMP(ip[3]);                                                \
-		}                                                              \
-		ip += 4;                                                       \
-		NEXT();                                                        \
-	}                                                                      \
-	L_bri64_##n##_i: {                                                     \
-		uint64_t a = U64(1), b = (uint64_t)(int64_t)(int32_t)ip[2];    \
-		if (c64) {                                                     \
-			JUMP(ip[3]);                                                \
-		}                                                              \
+	/* fused compare-and-branch: [op a b rel cost] */
+#define B_BC(T, AE, BE, cond)                                                  \
+	{                                                                      \
+		T a = (T)(AE), b = (T)(BE);                                    \
+		if (cond)                                                      \
+			JUMP(3);                                               \
+		ip += 5;                                                       \
+	}
+#define BC1(L, T, AE, BE, cond) L: B_BC(T, AE, BE, cond) NEXT();
+#define BRC1(P, T, IMM, n, cond)                                               \
+	BC1(L_##P##_##n##_ss, T, S(1), S(2), cond)                             \
+	BC1(L_##P##_##n##_si, T, S(1), IMM(2), cond)                           \
+	BC1(L_##P##_##n##_as, T, A(1), S(2), cond)                             \
+	BC1(L_##P##_##n##_sa, T, S(1), A(2), cond)                             \
+	BC1(L_##P##_##n##_ai, T, A(1), IMM(2), cond)                           \
+	BC1(L_##P##_##n##_bs, T, B(1), S(2), cond)                             \
+	BC1(L_##P##_##n##_sb, T, S(1), B(2), cond)                             \
+	BC1(L_##P##_##n##_bi, T, B(1), IMM(2), cond)                           \
+	BC1(L_##P##_##n##_ab, T, A(1), B(2), cond)                             \
+	BC1(L_##P##_##n##_ba, T, B(1), A(2), cond)
+/* X(context, name, i32 condition, i64 condition) */
+#define CONDS(X, H)                                                            \
+	X(H, eq, a == b, a == b)                                               \
+	X(H, ne, a != b, a != b)                                               \
+	X(H, lt_s, (int32_t)a < (int32_t)b, (int64_t)a < (int64_t)b)           \
+	X(H, lt_u, a < b, a < b)                                               \
+	X(H, gt_s, (int32_t)a > (int32_t)b, (int64_t)a > (int64_t)b)           \
+	X(H, gt_u, a > b, a > b)                                               \
+	X(H, le_s, (int32_t)a <= (int32_t)b, (int64_t)a <= (int64_t)b)         \
+	X(H, le_u, a <= b, a <= b)                                             \
+	X(H, ge_s, (int32_t)a >= (int32_t)b, (int64_t)a >= (int64_t)b)         \
+	X(H, ge_u, a >= b, a >= b)
+#define BRC(H, n, c32, c64) BRC1(bri32, uint32_t, IMM32, n, c32) BRC1(bri64, uint64_t, IMM64, n, c64)
+	CONDS(BRC, _)
+
+	/* ---- f64: results to fa and the slot; x, y are the operands' bits ----- */
+#define B_FB(AE, BE, expr, len)                                                \
+	{                                                                      \
+		double a = (AE), b = (BE);                                     \
+		uint64_t x = of_f64(a), y = of_f64(b);                         \
+		(void)x;                                                       \
+		(void)y;                                                       \
+		PUTFB(1, expr);                                                \
+		ip += len;                                                     \
+	}
+#define FB1(L, AE, BE, expr, len) L: B_FB(AE, BE, expr, len) NEXT();
+#define FBIN(n, expr)                                                          \
+	FB1(L_f64_##n##_ss, f64_of(S(2)), f64_of(S(3)), expr, 4)               \
+	FB1(L_f64_##n##_fs, F(2), f64_of(S(3)), expr, 4)                       \
+	FB1(L_f64_##n##_sf, f64_of(S(2)), F(3), expr, 4)                       \
+	FB1(L_f64_##n##_si, f64_of(S(2)), IMMF(3), expr, 5)                    \
+	FB1(L_f64_##n##_fi, F(2), IMMF(3), expr, 5)
+/* X(context, name, result bits) */
+#define FARITH(X, H)                                                           \
+	X(H, add, of_f64(a + b)) X(H, sub, of_f64(a - b))                      \
+	X(H, mul, of_f64(a * b)) X(H, div, of_f64(a / b))
+#define FBIN_(H, n, expr) FBIN(n, expr)
+	FARITH(FBIN_, _)
+	FBIN(min, fmin64(x, y))
+	FBIN(max, fmax64(x, y))
+	FBIN(copysign, (x & 0x7fffffffffffffffull) | (y & 0x8000000000000000ull))
+#define FC1(L, AE, BE, cond)                                                   \
+	L: {                                                                   \
+		double a = (AE), b = (BE);                                     \
+		PUT(1, (uint32_t)(cond));                                      \
 		ip += 4;                                                       \
 		NEXT();                                                        \
 	}
-	BRC(eq, a == b, a == b)
-	BRC(ne, a != b, a != b)
-	BRC(lt_s, (int32_t)a < (int32_t)b, (int64_t)a < (int64_t)b)
-	BRC(lt_u, a < b, a < b)
-	BRC(gt_s, (int32_t)a > (int32_t)b, (int64_t)a > (int64_t)b)
-	BRC(gt_u, a > b, a > b)
-	BRC(le_s, (int32_t)a <= (int32_t)b, (int64_t)a <= (int64_t)b)
-	BRC(le_u, a <= b, a <= b)
-	BRC(ge_s, (int32_t)a >= (int32_t)b, (int64_t)a >= (int64_t)b)
-	BRC(ge_u, a >= b, a >= b)
-
-	/* ---- floating point ---------------------------------------------------------- */
-#define FUN32(n, expr)                                                         \
-	L_f32_##n: {                                                           \
-		float a = f32_of(SLOT(2));                                     \
-		SLOT(1) = of_f32(expr);                                        \
+#define FCMP(n, cond)                                                          \
+	FC1(L_f64_##n##_ss, f64_of(S(2)), f64_of(S(3)), cond)                  \
+	FC1(L_f64_##n##_fs, F(2), f64_of(S(3)), cond)                          \
+	FC1(L_f64_##n##_sf, f64_of(S(2)), F(3), cond)
+	FCMP(eq, a == b)
+	FCMP(ne, a != b)
+	FCMP(lt, a < b)
+	FCMP(gt, a > b)
+	FCMP(le, a <= b)
+	FCMP(ge, a >= b)
+	/* one f64 source: PUTX is PUTFB for an f64 result, else a slot store */
+#define FU1(L, AE, PUTX, expr)                                                 \
+	L: {                                                                   \
+		double a = (AE);                                               \
+		uint64_t x = of_f64(a);                                        \
+		(void)x;                                                       \
+		PUTX(1, expr);                                                 \
 		ip += 3;                                                       \
 		NEXT();                                                        \
 	}
-#define FUN64(n, expr)                                                         \
-	L_f64_##n: {                                                           \
-		double a = f64_of(SLOT(2));                                    \
-		SLOT(1) = of_f64(expr);                                        \
+#define SLOTONLY(k, v) (fp[ip[k]] = (v))
+#define FUN(n, PUTX, expr) FU1(L_##n##_s, f64_of(S(2)), PUTX, expr) FU1(L_##n##_f, F(2), PUTX, expr)
+	FUN(f64_abs, PUTFB, x & 0x7fffffffffffffffull)
+	FUN(f64_neg, PUTFB, x ^ 0x8000000000000000ull)
+	FUN(f64_ceil, PUTFB, of_f64(a != a ? a + a : ceil(a)))
+	FUN(f64_floor, PUTFB, of_f64(a != a ? a + a : floor(a)))
+	FUN(f64_trunc, PUTFB, of_f64(a != a ? a + a : trunc(a)))
+	FUN(f64_nearest, PUTFB, of_f64(a != a ? a + a : nearbyint(a)))
+	FUN(f64_sqrt, PUTFB, of_f64(sqrt(a)))
+	FUN(f32_demote_f64, SLOTONLY, of_f32((float)a))
+
+	/* ---- f32: slots only (comparisons still set acc) ------------------------- */
+#define F32U(n, expr)                                                          \
+	L_f32_##n: {                                                           \
+		float a = f32_of(S(2));                                        \
+		uint64_t x = S(2);                                             \
+		(void)a;                                                       \
+		(void)x;                                                       \
+		S(1) = (expr);                                                 \
 		ip += 3;                                                       \
 		NEXT();                                                        \
 	}
-	FUN32(ceil, a != a ? a + a : ceilf(a))
-	FUN32(floor, a != a ? a + a : floorf(a))
-	FUN32(trunc, a != a ? a + a : truncf(a))
-	FUN32(nearest, a != a ? a + a : nearbyintf(a))
-	FUN32(sqrt, sqrtf(a))
-	FUN64(ceil, a != a ? a + a : ceil(a))
-	FUN64(floor, a != a ? a + a : floor(a))
-	FUN64(trunc, a != a ? a + a : trunc(a))
-	FUN64(nearest, a != a ? a + a : nearbyint(a))
-	FUN64(sqrt, sqrt(a))
-L_f32_abs:
-	SLOT(1) = SLOT(2) & 0x7fffffffu;
-	ip += 3;
-	NEXT();
-L_f32_neg:
-	SLOT(1) = (SLOT(2) ^ 0x80000000u) & 0xffffffffu;
-	ip += 3;
-	NEXT();
-L_f64_abs:
-	SLOT(1) = SLOT(2) & 0x7fffffffffffffffull;
-	ip += 3;
-	NEXT();
-L_f64_neg:
-	SLOT(1) = SLOT(2) ^ 0x8000000000000000ull;
-	ip += 3;
-	NEXT();
-
-#define FBIN32(n, expr)                                                        \
+	F32U(abs, x & 0x7fffffffu)
+	F32U(neg, (x ^ 0x80000000u) & 0xffffffffu)
+	F32U(ceil, of_f32(a != a ? a + a : ceilf(a)))
+	F32U(floor, of_f32(a != a ? a + a : floorf(a)))
+	F32U(trunc, of_f32(a != a ? a + a : truncf(a)))
+	F32U(nearest, of_f32(a != a ? a + a : nearbyintf(a)))
+	F32U(sqrt, of_f32(sqrtf(a)))
+#define F32B(n, PUTX, expr)                                                    \
 	L_f32_##n: {                                                           \
-		uint64_t x = SLOT(2), y = SLOT(3);                             \
+		uint64_t x = S(2), y = S(3);                                   \
 		float a = f32_of(x), b = f32_of(y);                            \
 		(void)a;                                                       \
 		(void)b;                                                       \
-		SLOT(1) = (expr);                                              \
+		PUTX(1, expr);                                                 \
 		ip += 4;                                                       \
 		NEXT();                                                        \
 	}
-#define FBIN64(n, expr)                                                        \
-	L_f64_##n: {                                                           \
-		uint64_t x = SLOT(2), y = SLOT(3);                             \
-		double a = f64_of(x), b = f64_of(y);                           \
-		(void)a;                                                       \
-		(void)b;                                                       \
-		SLOT(1) = (expr);                                              \
-		ip += 4;                                                       \
-		NEXT();                                                        \
-	}
-	FBIN32(eq, a == b)
-	FBIN32(ne, a != b)
-	FBIN32(lt, a < b)
-	FBIN32(gt, a > b)
-	FBIN32(le, a <= b)
-	FBIN32(ge, a >= b)
-	FBIN32(add, of_f32(a + b))
-	FBIN32(sub, of_f32(a - b))
-	FBIN32(mul, of_f32(a * b))
-	FBIN32(div, of_f32(a / b))
-	FBIN32(min, fmin32(x, y))
-	FBIN32(max, fmax32(x, y))
-	FBIN32(copysign, (x & 0x7fffffffu) | (y & 0x80000000u))
-	FBIN64(eq, a == b)
-	FBIN64(ne, a != b)
-	FBIN64(lt, a < b)
-	FBIN64(gt, a > b)
-	FBIN64(le, a <= b)
-	FBIN64(ge, a >= b)
-	FBIN64(add, of_f64(a + b))
-	FBIN64(sub, of_f64(a - b))
-	FBIN64(mul, of_f64(a * b))
-	FBIN64(div, of_f64(a / b))
-	FBIN64(min, fmin64(x, y))
-	FBIN64(max, fmax64(x, y))
-	FBIN64(copysign, (x & 0x7fffffffffffffffull) | (y & 0x8000000000000000ull))
+	F32B(eq, PUT, (uint32_t)(a == b))
+	F32B(ne, PUT, (uint32_t)(a != b))
+	F32B(lt, PUT, (uint32_t)(a < b))
+	F32B(gt, PUT, (uint32_t)(a > b))
+	F32B(le, PUT, (uint32_t)(a <= b))
+	F32B(ge, PUT, (uint32_t)(a >= b))
+	F32B(add, SLOTONLY, of_f32(a + b))
+	F32B(sub, SLOTONLY, of_f32(a - b))
+	F32B(mul, SLOTONLY, of_f32(a * b))
+	F32B(div, SLOTONLY, of_f32(a / b))
+	F32B(min, SLOTONLY, fmin32(x, y))
+	F32B(max, SLOTONLY, fmax32(x, y))
+	F32B(copysign, SLOTONLY, (x & 0x7fffffffu) | (y & 0x80000000u))
 
 	/* ---- conversions ----------------------------------------------------------------
 	 * `ok` is the exact range test for the source type; CT is the C type the
 	 * value converts to, RT how it is stored (i32 results zero-extended). */
-#define TRUNC(name, F, conv, ok, CT, RT, minv, maxv)                           \
-	L_##name: {                                                            \
-		F a = conv(SLOT(2));                                           \
+#define TRUNC1(L, F_, AE, ok, CT, RT)                                          \
+	L: {                                                                   \
+		F_ a = (AE);                                                   \
 		if (a != a)                                                    \
 			TRAP(LW_TRAP_INVALID_CONV);                            \
 		if (!(ok))                                                     \
 			TRAP(LW_TRAP_INT_OVERFLOW);                            \
-		SLOT(1) = (RT)(CT)a;                                           \
+		PUT(1, (RT)(CT)a);                                             \
 		ip += 3;                                                       \
 		NEXT();                                                        \
-	}                                                                      \
-	L_##name##_sat: {                                                      \
-		F a = conv(SLOT(2));                                           \
+	}
+#define TRUNCSAT1(L, F_, AE, ok, CT, RT, minv, maxv)                           \
+	L: {                                                                   \
+		F_ a = (AE);                                                   \
 		CT r;                                                          \
 		if (a != a)                                                    \
 			r = 0;                                                 \
@@ -864,58 +993,178 @@ L_f64_neg:
 			r = a < 0 ? (minv) : (maxv);                           \
 		else                                                           \
 			r = (CT)a;                                             \
-		SLOT(1) = (RT)r;                                               \
+		PUT(1, (RT)r);                                                 \
 		ip += 3;                                                       \
 		NEXT();                                                        \
 	}
+	/* from f32: slot source only; from f64: forms s and f */
+#define TR32(name, ok, CT, RT, minv, maxv)                                     \
+	TRUNC1(L_##name, float, f32_of(S(2)), ok, CT, RT)                      \
+	TRUNCSAT1(L_##name##_sat, float, f32_of(S(2)), ok, CT, RT, minv, maxv)
+#define TR64(name, sat, ok, CT, RT, minv, maxv)                                \
+	TRUNC1(L_##name##_s, double, f64_of(S(2)), ok, CT, RT)                 \
+	TRUNC1(L_##name##_f, double, F(2), ok, CT, RT)                         \
+	TRUNCSAT1(L_##sat##_s, double, f64_of(S(2)), ok, CT, RT, minv, maxv)   \
+	TRUNCSAT1(L_##sat##_f, double, F(2), ok, CT, RT, minv, maxv)
 #define L_i32_trunc_f32_s_sat L_i32_trunc_sat_f32_s
 #define L_i32_trunc_f32_u_sat L_i32_trunc_sat_f32_u
-#define L_i32_trunc_f64_s_sat L_i32_trunc_sat_f64_s
-#define L_i32_trunc_f64_u_sat L_i32_trunc_sat_f64_u
 #define L_i64_trunc_f32_s_sat L_i64_trunc_sat_f32_s
 #define L_i64_trunc_f32_u_sat L_i64_trunc_sat_f32_u
-#define L_i64_trunc_f64_s_sat L_i64_trunc_sat_f64_s
-#define L_i64_trunc_f64_u_sat L_i64_trunc_sat_f64_u
-	TRUNC(i32_trunc_f32_s, float, f32_of,
-	      a >= -2147483648.0f && a < 2147483648.0f, int32_t, uint32_t,
-	      INT32_MIN, INT32_MAX)
-	TRUNC(i32_trunc_f32_u, float, f32_of, a > -1.0f && a < 4294967296.0f,
-	      uint32_t, uint32_t, 0, UINT32_MAX)
-	TRUNC(i32_trunc_f64_s, double, f64_of,
-	      a > -2147483649.0 && a < 2147483648.0, int32_t, uint32_t,
-	      INT32_MIN, INT32_MAX)
-	TRUNC(i32_trunc_f64_u, double, f64_of, a > -1.0 && a < 4294967296.0,
-	      uint32_t, uint32_t, 0, UINT32_MAX)
-	TRUNC(i64_trunc_f32_s, float, f32_of,
-	      a >= -9223372036854775808.0f && a < 9223372036854775808.0f,
-	      int64_t, uint64_t, INT64_MIN, INT64_MAX)
-	TRUNC(i64_trunc_f32_u, float, f32_of,
-	      a > -1.0f && a < 18446744073709551616.0f, uint64_t, uint64_t, 0,
-	      UINT64_MAX)
-	TRUNC(i64_trunc_f64_s, double, f64_of,
-	      a >= -9223372036854775808.0 && a < 9223372036854775808.0, int64_t,
-	      uint64_t, INT64_MIN, INT64_MAX)
-	TRUNC(i64_trunc_f64_u, double, f64_of,
-	      a > -1.0 && a < 18446744073709551616.0, uint64_t, uint64_t, 0,
-	      UINT64_MAX)
+	TR32(i32_trunc_f32_s, a >= -2147483648.0f && a < 2147483648.0f, int32_t,
+	     uint32_t, INT32_MIN, INT32_MAX)
+	TR32(i32_trunc_f32_u, a > -1.0f && a < 4294967296.0f, uint32_t, uint32_t,
+	     0, UINT32_MAX)
+	TR32(i64_trunc_f32_s,
+	     a >= -9223372036854775808.0f && a < 9223372036854775808.0f, int64_t,
+	     uint64_t, INT64_MIN, INT64_MAX)
+	TR32(i64_trunc_f32_u, a > -1.0f && a < 18446744073709551616.0f, uint64_t,
+	     uint64_t, 0, UINT64_MAX)
+	TR64(i32_trunc_f64_s, i32_trunc_sat_f64_s,
+	     a > -2147483649.0 && a < 2147483648.0, int32_t, uint32_t, INT32_MIN,
+	     INT32_MAX)
+	TR64(i32_trunc_f64_u, i32_trunc_sat_f64_u, a > -1.0 && a < 4294967296.0,
+	     uint32_t, uint32_t, 0, UINT32_MAX)
+	TR64(i64_trunc_f64_s, i64_trunc_sat_f64_s,
+	     a >= -9223372036854775808.0 && a < 9223372036854775808.0, int64_t,
+	     uint64_t, INT64_MIN, INT64_MAX)
+	TR64(i64_trunc_f64_u, i64_trunc_sat_f64_u,
+	     a > -1.0 && a < 18446744073709551616.0, uint64_t, uint64_t, 0,
+	     UINT64_MAX)
 
-	UN(f32_convert_i32_s, uint64_t, of_f32((float)(int32_t)a))
-	UN(f32_convert_i32_u, uint64_t, of_f32((float)(uint32_t)a))
-	UN(f32_convert_i64_s, uint64_t, of_f32((float)(int64_t)a))
-	UN(f32_convert_i64_u, uint64_t, of_f32((float)a))
-	UN(f32_demote_f64, uint64_t, of_f32((float)f64_of(a)))
-	UN(f64_convert_i32_s, uint64_t, of_f64((double)(int32_t)a))
-	UN(f64_convert_i32_u, uint64_t, of_f64((double)(uint32_t)a))
-	UN(f64_convert_i64_s, uint64_t, of_f64((double)(int64_t)a))
-	UN(f64_convert_i64_u, uint64_t, of_f64((double)a))
-	UN(f64_promote_f32, uint64_t, of_f64((double)f32_of(a)))
+#define CV1(L, T, AE, PUTX, expr)                                              \
+	L: {                                                                   \
+		T a = (T)(AE);                                                 \
+		PUTX(1, expr);                                                 \
+		ip += 3;                                                       \
+		NEXT();                                                        \
+	}
+	CV1(L_f32_convert_i32_s, uint64_t, S(2), SLOTONLY, of_f32((float)(int32_t)a))
+	CV1(L_f32_convert_i32_u, uint64_t, S(2), SLOTONLY, of_f32((float)(uint32_t)a))
+	CV1(L_f32_convert_i64_s, uint64_t, S(2), SLOTONLY, of_f32((float)(int64_t)a))
+	CV1(L_f32_convert_i64_u, uint64_t, S(2), SLOTONLY, of_f32((float)a))
+	CV1(L_f64_promote_f32, uint64_t, S(2), PUTF, (double)f32_of(a))
+#define CVF(n, expr)                                                           \
+	CV1(L_##n##_s, uint64_t, S(2), PUTF, expr) CV1(L_##n##_a, uint64_t, A(2), PUTF, expr)
+	CVF(f64_convert_i32_s, (double)(int32_t)a)
+	CVF(f64_convert_i32_u, (double)(uint32_t)a)
+	CVF(f64_convert_i64_s, (double)(int64_t)a)
+	CVF(f64_convert_i64_u, (double)a)
+
+	/* ---- fused pairs (LW_FUSED in ops.h): two bodies, one dispatch --------- */
+#define FZ(A, B, BA, BB) L_##A##__##B: BA BB NEXT();
+#define H_i32_add_si B_IB(uint32_t, S(2), IMM32(3), r = a + b)
+#define H_i32_add_ss B_IB(uint32_t, S(2), S(3), r = a + b)
+#define H_f64_load_s B_LD(S(2), uint64_t, v, PUTFB)
+#define H_f64_load_a B_LD(A(2), uint64_t, v, PUTFB)
+	/* an address, then the access */
+#define FZ_LOAD(H, n, T, conv) FZ(H, n##_a, H_##H, B_LD(A(2), T, conv, PUT))
+#define FZ_STORE(H, n, T)                                                      \
+	FZ(H, n##_as, H_##H, B_ST(A(1), S(2), T))                              \
+	FZ(H, n##_ai, H_##H, B_ST(A(1), IMM64(2), T))
+	LOADS(FZ_LOAD, i32_add_si)
+	LOADS(FZ_LOAD, i32_add_ss)
+	STORES(FZ_STORE, i32_add_si)
+	STORES(FZ_STORE, i32_add_ss)
+	FZ(i32_add_si, f64_load_a, H_i32_add_si, H_f64_load_a)
+	FZ(i32_add_ss, f64_load_a, H_i32_add_ss, H_f64_load_a)
+	FZ(i32_add_si, f64_store_as, H_i32_add_si, B_ST(A(1), S(2), uint64_t))
+	FZ(i32_add_ss, f64_store_as, H_i32_add_ss, B_ST(A(1), S(2), uint64_t))
+	/* a counter stepped, then tested */
+#define FZ_BRC(H, n, c32, c64)                                                 \
+	FZ(H, bri32_##n##_ai, H_##H, B_BC(uint32_t, A(1), IMM32(2), c32))      \
+	FZ(H, bri32_##n##_as, H_##H, B_BC(uint32_t, A(1), S(2), c32))          \
+	FZ(H, bri32_##n##_sa, H_##H, B_BC(uint32_t, S(1), A(2), c32))
+	CONDS(FZ_BRC, i32_add_si)
+	FZ(i32_add_si, i32_add_si, H_i32_add_si, H_i32_add_si)
+	FZ(i32_add_si, i32_add_ss, H_i32_add_si, H_i32_add_ss)
+	FZ(i32_add_ss, i32_add_si, H_i32_add_ss, H_i32_add_si)
+	FZ(copy, copy, B_COPY, B_COPY)
+	/* an f64 loaded then used; an f64 result stored */
+#define FZ_FLOAD(H, n, expr)                                                   \
+	FZ(H, f64_##n##_sf, H_##H, B_FB(f64_of(S(2)), F(3), expr, 4))          \
+	FZ(H, f64_##n##_fs, H_##H, B_FB(F(2), f64_of(S(3)), expr, 4))
+	FARITH(FZ_FLOAD, f64_load_s)
+	FARITH(FZ_FLOAD, f64_load_a)
+#define FZ_FSTORE1(n, f, AE, BE, expr)                                         \
+	FZ(f64_##n##_##f, f64_store_sf, B_FB(AE, BE, expr, 4),                 \
+	   B_ST(S(1), of_f64(F(2)), uint64_t))                                 \
+	FZ(f64_##n##_##f, f64_store_af, B_FB(AE, BE, expr, 4),                 \
+	   B_ST(A(1), of_f64(F(2)), uint64_t))
+#define FZ_FSTORE(H, n, expr)                                                  \
+	FZ_FSTORE1(n, ss, f64_of(S(2)), f64_of(S(3)), expr)                    \
+	FZ_FSTORE1(n, sf, f64_of(S(2)), F(3), expr)                            \
+	FZ_FSTORE1(n, fs, F(2), f64_of(S(3)), expr)
+	FARITH(FZ_FSTORE, _)
+	/* address arithmetic on a register operand, then a step or a load */
+#define H_i32_add_sa B_IB(uint32_t, S(2), A(3), r = a + b)
+#define H_i32_add_as B_IB(uint32_t, A(2), S(3), r = a + b)
+#define H_i32_add_ai B_IB(uint32_t, A(2), IMM32(3), r = a + b)
+#define H_i32_add_bi B_IB(uint32_t, B(2), IMM32(3), r = a + b)
+#define FZ_ADDLD(H)                                                            \
+	FZ(H, i32_add_si, H_##H, H_i32_add_si)                                 \
+	FZ(H, i32_load_a, H_##H, B_LD(A(2), uint32_t, v, PUT))                 \
+	FZ(H, i32_load8_u_a, H_##H, B_LD(A(2), uint8_t, v, PUT))               \
+	FZ(H, i32_load16_s_a, H_##H, B_LD(A(2), int16_t, (uint32_t)(int32_t)v, PUT)) \
+	FZ(H, i32_load16_u_a, H_##H, B_LD(A(2), uint16_t, v, PUT))             \
+	FZ(H, f64_load_a, H_##H, H_f64_load_a)
+	FZ_ADDLD(i32_add_sa)
+	FZ_ADDLD(i32_add_as)
+	FZ_ADDLD(i32_add_ai)
+	FZ_ADDLD(i32_add_bi)
+	/* a test that falls through to a step */
+#define FZ_BRADD(H, n, c32, c64)                                               \
+	FZ(bri32_##n##_ai, i32_add_si, B_BC(uint32_t, A(1), IMM32(2), c32), H_i32_add_si) \
+	FZ(bri32_##n##_si, i32_add_si, B_BC(uint32_t, S(1), IMM32(2), c32), H_i32_add_si)
+	CONDS(FZ_BRADD, _)
+	/* a result, then return; a flag tested */
+	L_i32_add_ss__ret: H_i32_add_ss goto L_ret;
+	L_i32_add_si__ret: H_i32_add_si goto L_ret;
+#define H_i32_and_si B_IB(uint32_t, S(2), IMM32(3), r = a & b)
+	L_i32_and_si__br_if_a: H_i32_and_si
+	if ((uint32_t)A(1))
+		JUMP(2);
+	ip += 4;
+	NEXT();
+	L_i32_and_si__br_unless_a: H_i32_and_si
+	if (!(uint32_t)A(1))
+		JUMP(2);
+	ip += 4;
+	NEXT();
+	/* a store, then the pointer stepped */
+	FZ(i32_store_ss, i32_add_si, B_ST(S(1), S(2), uint32_t), H_i32_add_si)
+	FZ(i32_store_sa, i32_add_si, B_ST(S(1), A(2), uint32_t), H_i32_add_si)
+	FZ(i32_store_si, i32_add_si, B_ST(S(1), IMM64(2), uint32_t), H_i32_add_si)
+	FZ(i32_store_ba, i32_add_si, B_ST(B(1), A(2), uint32_t), H_i32_add_si)
+	FZ(i32_store_bs, i32_add_si, B_ST(B(1), S(2), uint32_t), H_i32_add_si)
+	FZ(store8_si, i32_add_si, B_ST(S(1), IMM64(2), uint8_t), H_i32_add_si)
+	FZ(store8_sa, i32_add_si, B_ST(S(1), A(2), uint8_t), H_i32_add_si)
+	FZ(store8_ba, i32_add_si, B_ST(B(1), A(2), uint8_t), H_i32_add_si)
+	FZ(f64_store_sf, i32_add_si, B_ST(S(1), of_f64(F(2)), uint64_t), H_i32_add_si)
+	FZ(f64_store_af, i32_add_si, B_ST(A(1), of_f64(F(2)), uint64_t), H_i32_add_si)
+	FZ(i32_add_ss, i32_add_ss, H_i32_add_ss, H_i32_add_ss)
+	FZ(i32_add_si, copy, H_i32_add_si, B_COPY)
+	/* products feeding sums and products */
+#define H_f64_mul_ss B_FB(f64_of(S(2)), f64_of(S(3)), of_f64(a * b), 4)
+#define H_f64_mul_sf B_FB(f64_of(S(2)), F(3), of_f64(a * b), 4)
+#define H_f64_mul_fs B_FB(F(2), f64_of(S(3)), of_f64(a * b), 4)
+#define FZ_FMUL(H, n, expr)                                                    \
+	FZ(f64_mul_ss, f64_##n##_fs, H_f64_mul_ss, B_FB(F(2), f64_of(S(3)), expr, 4)) \
+	FZ(f64_mul_ss, f64_##n##_sf, H_f64_mul_ss, B_FB(f64_of(S(2)), F(3), expr, 4)) \
+	FZ(f64_mul_sf, f64_##n##_fs, H_f64_mul_sf, B_FB(F(2), f64_of(S(3)), expr, 4)) \
+	FZ(f64_mul_sf, f64_##n##_sf, H_f64_mul_sf, B_FB(f64_of(S(2)), F(3), expr, 4)) \
+	FZ(f64_mul_fs, f64_##n##_fs, H_f64_mul_fs, B_FB(F(2), f64_of(S(3)), expr, 4)) \
+	FZ(f64_mul_fs, f64_##n##_sf, H_f64_mul_fs, B_FB(f64_of(S(2)), F(3), expr, 4))
+#define FMULTAIL(X, H) X(H, add, of_f64(a + b)) X(H, sub, of_f64(a - b)) X(H, mul, of_f64(a * b))
+	FMULTAIL(FZ_FMUL, _)
 
 	/* ---- leaving ------------------------------------------------------------------- */
 out_of_fuel:
-	in->fuel = fuel;
-	*ipp = ip;
-	*fpp = fp;
-	*fnp = fn;
+	rg->ip = ip;
+	rg->fp = fp;
+	rg->fn = fn;
+	rg->acc = acc;
+	rg->acc2 = acc2;
+	rg->fa = fa;
 	lw_set_trap(in, LW_TRAP_OUT_OF_FUEL, NULL);
 	kind = LW_TRAP_OUT_OF_FUEL;
 	goto fill_stack;
@@ -925,6 +1174,7 @@ trap_keep_msg:
 	in->trap.kind = kind;
 fill_stack:
 	in->fuel = fuel;
+	SYNC_FRAMES();
 	in->trap.func_index = fn->index;
 	{
 		int n = 0;

@@ -340,6 +340,10 @@ int lw_instantiate(const lw_module *m, const lw_imports *imp,
 				     "function %u was not compiled", i);
 			return fail(in, -1);
 		}
+		f->entry = f->code->ops + 4;
+		f->frame_size = f->code->frame_size;
+		f->entry_fuel = f->code->entry_fuel;
+		f->nlocals = f->code->nlocals;
 	}
 	/* tables and memories, under the embedder's caps */
 	for (uint32_t i = nt; i < m->ntables; i++) {
@@ -617,8 +621,7 @@ lw_call_result lw_resume(lw_instance *in, lw_value *results, size_t nresults)
 	int64_t fuel0 = in->fuel;
 	memset(&in->trap, 0, sizeof(in->trap));
 	in->trap.func_index = -1;
-	lw_call_result r = lw_exec(in, &in->susp_ip, &in->susp_fp,
-				   &in->susp_fn, in->susp_frame0);
+	lw_call_result r = lw_exec(in, &in->susp, in->susp_frame0);
 	if (r == LW_TRAP_OUT_OF_FUEL)
 		in->suspended = true;
 	return finish(in, f, in->susp_base, fuel0, r, results, nresults);

@@ -3,82 +3,18 @@
  * and the compiled-function form shared by compile.c, exec.c and instance.c.
  *
  * Internal to src/wasm/. The internal code format is explained once, at the
- * top of exec.c.
+ * top of exec.c; the operation set is in ops.h.
  */
 #ifndef LW_RT_H
 #define LW_RT_H
 
 #include "wasm/module.h"
+#include "wasm/ops.h"
+
+#include <stdio.h>
 
 #define LW_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LW_UNLIKELY(x) __builtin_expect(!!(x), 0)
-
-/* ---- internal operations ---------------------------------------------------
- * Binary integer operations that have an "_i" twin taking the right operand
- * as an immediate (sign-extended for i64). */
-#define LW_BINI_OPS(X)                                                         \
-	X(eq) X(ne) X(lt_s) X(lt_u) X(gt_s) X(gt_u) X(le_s) X(le_u) X(ge_s)    \
-	X(ge_u) X(add) X(sub) X(mul) X(div_s) X(div_u) X(rem_s) X(rem_u)       \
-	X(and) X(or) X(xor) X(shl) X(shr_s) X(shr_u) X(rotl) X(rotr)
-
-#define LW_FLOAT_OPS(X, T)                                                     \
-	X(T##_eq) X(T##_ne) X(T##_lt) X(T##_gt) X(T##_le) X(T##_ge)            \
-	X(T##_abs) X(T##_neg) X(T##_ceil) X(T##_floor) X(T##_trunc)            \
-	X(T##_nearest) X(T##_sqrt) X(T##_add) X(T##_sub) X(T##_mul)            \
-	X(T##_div) X(T##_min) X(T##_max) X(T##_copysign)
-
-#define LW_OPS(X)                                                              \
-	X(enter) X(fuel) X(unreachable) X(br) X(br_if) X(br_unless)           \
-	X(br_table) X(ret) X(call) X(call_indirect) X(copy) X(const32)        \
-	X(const64) X(select) X(global_get) X(global_set) X(table_get)         \
-	X(table_set) X(table_size) X(table_grow) X(table_fill) X(table_copy)  \
-	X(table_init) X(elem_drop) X(ref_func) X(memory_size)                 \
-	X(memory_grow) X(memory_fill) X(memory_copy) X(memory_init)           \
-	X(data_drop) X(i32_load) X(i64_load) X(i32_load8_s) X(i32_load8_u)    \
-	X(i32_load16_s) X(i32_load16_u) X(i64_load8_s) X(i64_load8_u)         \
-	X(i64_load16_s) X(i64_load16_u) X(i64_load32_s) X(i64_load32_u)       \
-	X(i32_store) X(i64_store) X(store8) X(store16)                        \
-	X(i32_eqz) X(i32_clz) X(i32_ctz) X(i32_popcnt) X(i32_extend8_s)       \
-	X(i32_extend16_s) X(i64_eqz) X(i64_clz) X(i64_ctz) X(i64_popcnt)      \
-	X(i64_extend8_s) X(i64_extend16_s) X(i64_extend32_s)                  \
-	LW_BINI_OPS(LW_X32) LW_BINI_OPS(LW_X64)                               \
-	LW_BINI_OPS(LW_X32I) LW_BINI_OPS(LW_X64I)                             \
-	LW_FLOAT_OPS(X, f32) LW_FLOAT_OPS(X, f64)                             \
-	X(i32_wrap_i64) X(i32_trunc_f32_s) X(i32_trunc_f32_u)                 \
-	X(i32_trunc_f64_s) X(i32_trunc_f64_u) X(i64_extend_i32_s)             \
-	X(i64_trunc_f32_s) X(i64_trunc_f32_u) X(i64_trunc_f64_s)              \
-	X(i64_trunc_f64_u) X(f32_convert_i32_s) X(f32_convert_i32_u)          \
-	X(f32_convert_i64_s) X(f32_convert_i64_u) X(f32_demote_f64)           \
-	X(f64_convert_i32_s) X(f64_convert_i32_u) X(f64_convert_i64_s)        \
-	X(f64_convert_i64_u) X(f64_promote_f32) X(i32_trunc_sat_f32_s)        \
-	X(i32_trunc_sat_f32_u) X(i32_trunc_sat_f64_s)                         \
-	X(i32_trunc_sat_f64_u) X(i64_trunc_sat_f32_s)                         \
-	X(i64_trunc_sat_f32_u) X(i64_trunc_sat_f64_s)                         \
-	X(i64_trunc_sat_f64_u) X(br_eqz64) X(br_nez64)                        \
-	LW_CMP_OPS(LW_B32) LW_CMP_OPS(LW_B64) LW_CMP_OPS(LW_B32I)            \
-	LW_CMP_OPS(LW_B64I)
-
-/* Integer comparisons fused with a following br_if / if: "bri32_lt_s a b L"
- * jumps when a < b. */
-#define LW_CMP_OPS(X)                                                          \
-	X(eq) X(ne) X(lt_s) X(lt_u) X(gt_s) X(gt_u) X(le_s) X(le_u) X(ge_s)    \
-	X(ge_u)
-#define LW_B32(n) LW_OPX(bri32_##n)
-#define LW_B64(n) LW_OPX(bri64_##n)
-#define LW_B32I(n) LW_OPX(bri32_##n##_i)
-#define LW_B64I(n) LW_OPX(bri64_##n##_i)
-
-#define LW_X32(n) LW_OPX(i32_##n)
-#define LW_X64(n) LW_OPX(i64_##n)
-#define LW_X32I(n) LW_OPX(i32_##n##_i)
-#define LW_X64I(n) LW_OPX(i64_##n##_i)
-
-enum lw_op {
-#define LW_OPX(n) LW_OP_##n,
-	LW_OPS(LW_OPX)
-#undef LW_OPX
-	LW_OP_COUNT
-};
 
 /* ---- compiled code ---------------------------------------------------------- */
 
@@ -95,6 +31,9 @@ typedef struct lw_code {
 /* ---- runtime objects -------------------------------------------------------- */
 
 typedef struct lw_funcinst {
+	/* what a call needs, first and together (from code, for wasm functions) */
+	const uint32_t *entry;  /* the instruction after `enter` */
+	uint32_t frame_size, entry_fuel, nlocals;
 	lw_instance *inst;      /* owner; for host functions the importer */
 	const lw_code *code;    /* NULL for host functions */
 	lw_host_fn host;
@@ -139,6 +78,17 @@ typedef struct lw_frame {
 	lw_funcinst *fn; /* the caller */
 } lw_frame;
 
+/* The interpreter's registers: where lw_exec starts, and where a call
+ * stopped by LW_TRAP_OUT_OF_FUEL resumes (acc and fa included: the
+ * instruction it resumes at may read them, see ops.h). */
+typedef struct lw_regs {
+	const uint32_t *ip;
+	uint64_t *fp;
+	lw_funcinst *fn;
+	uint64_t acc, acc2;
+	double fa;
+} lw_regs;
+
 struct lw_instance {
 	const lw_module *mod;
 	/* counts copied from the module: a failed instance may outlive it */
@@ -171,9 +121,7 @@ struct lw_instance {
 
 	/* a call suspended by LW_TRAP_OUT_OF_FUEL, for lw_resume */
 	bool suspended;
-	const uint32_t *susp_ip;
-	uint64_t *susp_fp;
-	lw_funcinst *susp_fn;
+	lw_regs susp;
 	uint64_t *susp_base;
 	uint32_t susp_frame0;
 	lw_funcinst *susp_entry;
@@ -185,12 +133,33 @@ struct lw_instance {
 /* ---- shared helpers ----------------------------------------------------------- */
 
 /* exec.c: run from a prepared state until the activation whose frames start
- * at frame index `frame0` returns. ip, fp and fn are in-out so that a fuel
+ * at frame index `frame0` returns. The registers are in-out so that a fuel
  * trap can be resumed. */
-lw_call_result lw_exec(lw_instance *in, const uint32_t **ip, uint64_t **fp,
-		       lw_funcinst **fn, uint32_t frame0);
+lw_call_result lw_exec(lw_instance *in, lw_regs *r, uint32_t frame0);
 /* Code-stream value for an operation (offset of its handler). */
 uint32_t lw_op_word(enum lw_op op);
+
+/* ops.c: words taken by the instruction at code (br_table varies). */
+uint32_t lw_op_len(const uint32_t *code, enum lw_op op);
+/* Prints a compiled function, one instruction a line; -1 on a word that is
+ * not an operation (a corrupt stream). */
+int lw_code_dump(FILE *out, const lw_code *code);
+
+/* peephole.c: the fused pairs (LW_FUSED) indexed by first operation. */
+typedef struct lw_fusetab {
+	uint16_t first[LW_OP_COUNT]; /* index + 1 of A's first pair in pairs[] */
+	uint16_t pairs[LW_OP_COUNT][3]; /* {A, B, A__B}, sorted by A */
+	uint32_t n;
+} lw_fusetab;
+void lw_fusetab_init(lw_fusetab *t);
+
+/* peephole.c: picks the operand forms that read acc/fa (see ops.h) in a
+ * finished function of module m with nparams parameters, then fuses pairs.
+ * ops[] lists the instructions (start word and operation) in order;
+ * words[] maps operations to code words. */
+int lw_peephole(const lw_module *m, uint32_t nparams, uint32_t *code, uint32_t ncode,
+		const uint32_t *starts, uint16_t *ops, uint32_t nins, const uint32_t *words,
+		const lw_fusetab *ft);
 /* Calls a function (host or wasm) with arguments in slots args[0..]; results
  * replace them. Used by lw_call and by the start function. */
 lw_call_result lw_invoke(lw_instance *in, lw_funcinst *f, uint64_t *args);

@@ -399,6 +399,62 @@ TEST(host_functions)
 	lw_imports_free(imp);
 }
 
+/* The interpreter keeps recent results in registers (src/wasm/ops.h) and
+ * passes the first argument and the first result of a call in one; these
+ * shapes test where that must stop: a function whose first instruction is
+ * a loop head (entered by the call and by the back edge), results of wasm,
+ * host and indirect calls used at once, several results, f64 chains that
+ * interleave with integer ones. The test build checks every register read
+ * against its slot (LW_CHECK_ACC), so a wrong claim aborts here. */
+TEST(register_passing_across_calls_and_labels)
+{
+	lw_module *m = wat(
+		"(module\n"
+		" (import \"env\" \"add3\" (func $add3 (param i32 i32 i32) (result i32)))\n"
+		" (type $un (func (param i32) (result i32)))\n"
+		" (table 2 funcref) (elem (i32.const 0) $sq $down)\n"
+		" (func $down (export \"down\") (param i32) (result i32) (local i32)\n"
+		"  (loop $l\n"
+		"   (local.set 1 (i32.add (local.get 1) (local.get 0)))\n"
+		"   (local.set 0 (i32.sub (local.get 0) (i32.const 1)))\n"
+		"   (br_if $l (local.get 0)))\n"
+		"  (local.get 1))\n"
+		" (func $sq (param i32) (result i32) (i32.mul (local.get 0) (local.get 0)))\n"
+		" (func $two (param i32) (result i32 i32) (local.get 0) (i32.add (local.get 0) (i32.const 1)))\n"
+		" (func $none (result i32) (i32.const 7))\n"
+		" (func $hyp (param f64 f64) (result f64)\n"
+		"  (f64.sqrt (f64.add (f64.mul (local.get 0) (local.get 0)) (f64.mul (local.get 1) (local.get 1)))))\n"
+		" (func (export \"mix\") (param i32) (result i32)\n"
+		"  (i32.add\n"
+		"   (i32.add (call $sq (local.get 0)) (call $sq (i32.add (local.get 0) (i32.const 1))))\n"
+		"   (i32.add (call $add3 (call $none) (local.get 0) (i32.const 100))\n"
+		"    (i32.add (call_indirect (type $un) (local.get 0) (i32.const 1))\n"
+		"     (call_indirect (type $un) (i32.const 5) (i32.const 0))))))\n"
+		" (func (export \"pair\") (param i32) (result i32)\n"
+		"  (call $two (local.get 0)) (i32.sub) (i32.mul (i32.const 1000)) (i32.add (call $none)))\n"
+		" (func (export \"hyp\") (param i32) (result i32)\n"
+		"  (i32.trunc_f64_s (f64.add (call $hyp (f64.convert_i32_s (local.get 0)) (f64.const 4))\n"
+		"   (f64.convert_i32_s (call $sq (local.get 0)))))))\n");
+	lw_imports *imp = lw_imports_new(eng);
+	CHECK(lw_imports_add_func(imp, "env", "add3", "(iii)i", host_add3, &host_calls) == 0);
+	lw_instance *in = inst(m, imp, NULL);
+	if (!in) {
+		lw_imports_free(imp);
+		return;
+	}
+	lw_call_result r;
+	CHECK_EQ_INT(call_i32(in, "down", 10, &r), 55);
+	CHECK_EQ_INT(r, LW_OK);
+	/* 9 + 16 + (7 + 3 + 100) + down(3) + sq(5) */
+	CHECK_EQ_INT(call_i32(in, "mix", 3, &r), 9 + 16 + 110 + 6 + 25);
+	CHECK_EQ_INT(r, LW_OK);
+	CHECK_EQ_INT(call_i32(in, "pair", 41, &r), -1000 + 7);
+	CHECK_EQ_INT(call_i32(in, "hyp", 3, &r), 5 + 9);
+	lw_instance_free(in);
+	lw_imports_free(imp);
+	lw_module_free(m);
+}
+
 TEST(instances_share_memory_tables_and_globals)
 {
 	lw_module *ma = wat(
@@ -544,6 +600,7 @@ int main(void)
 	RUN(call_depth_is_limited);
 	RUN(memory_grow_respects_limits);
 	RUN(host_functions);
+	RUN(register_passing_across_calls_and_labels);
 	RUN(calls_through_a_function_handle);
 	RUN(instances_share_memory_tables_and_globals);
 	RUN(start_function_and_segment_traps);
