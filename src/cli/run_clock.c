@@ -41,11 +41,6 @@ void run_clock_usage(FILE *f)
 		ls_clock_opts_help);
 }
 
-int64_t run_clock_check_interval_ns(const struct run_clock_opts *o)
-{
-	return o->clock.check_interval_ns ? o->clock.check_interval_ns : o->clock.beat_interval_ns;
-}
-
 int run_clock_open(struct ls_sync *s, const struct run_clock_opts *o, struct ls_dp *dp)
 {
 	char err[1024];

@@ -51,7 +51,5 @@ int run_clock_open(struct ls_sync *s, const struct run_clock_opts *o, struct ls_
  * module, a guest's init, a loaded machine) entered fail-safe before the
  * agent could beat once. */
 int run_clock_start(struct ls_sync *s);
-/* The interval user space checks beats against. */
-int64_t run_clock_check_interval_ns(const struct run_clock_opts *o);
 
 #endif
