@@ -101,7 +101,7 @@ $(O)/asan/lockstep: src/cli/main.c $(O)/asan/liblockstep.a $(HDRS) | $(SKELS)
 	$(CC) $(ASAN_CFLAGS) $< $(O)/asan/liblockstep.a $(LDLIBS) -o $@
 
 # ---- tests ----------------------------------------------------------------
-$(O)/asan/tests/%: tests/unit/%.c $(TEST_HELPER_SRC) tests/unit/test.h $(O)/asan/liblockstep.a $(HDRS)
+$(O)/asan/tests/%: tests/unit/%.c $(TEST_HELPER_SRC) $(wildcard tests/unit/*.h) $(O)/asan/liblockstep.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ASAN_CFLAGS) -Itests/unit $< $(TEST_HELPER_SRC) $(O)/asan/liblockstep.a $(LDLIBS) -o $@
 
@@ -123,7 +123,7 @@ test: deps
 guests:
 
 # ---- benchmarks and fuzzers --------------------------------------------------
-$(O)/bench/%: bench/%.c $(O)/liblockstep.a $(HDRS)
+$(O)/bench/%: bench/%.c $(O)/liblockstep.a $(HDRS) tests/unit/frame4.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< $(O)/liblockstep.a $(LDLIBS) -o $@
 

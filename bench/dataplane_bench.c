@@ -25,35 +25,20 @@
 
 #include "baseline.skel.h"
 #include "dataplane/testrun.h"
+#include "../tests/unit/frame4.h"
 
 #define REPEAT 2000  /* per round: the ring buffer holds ~6000 events */
 #define ROUNDS 101
 #define FIRSTS 2000
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8, p[1] = v & 0xff;
-}
-
-/* Ethernet + IPv4 + TCP (proto 6) or UDP (17) + payload. */
+/* Ethernet + IPv4 + TCP (proto 6, ACK|PSH) or UDP (17) + payload,
+ * 198.18.0.2 -> 198.18.0.1. */
 static size_t frame(uint8_t *o, int proto, uint16_t sport, uint16_t dport, const void *pay,
 		    size_t plen)
 {
-	size_t l4 = proto == 6 ? 20 : 8;
-	memset(o, 0, 14 + 20 + l4);
-	o[0] = 2, o[6] = 2, o[11] = 1, o[12] = 0x08;
-	uint8_t *ip = o + 14;
-	ip[0] = 0x45, ip[8] = 64, ip[9] = proto;
-	put16(ip + 2, 20 + l4 + plen);
-	ip[12] = 198, ip[13] = 18, ip[15] = 2, ip[16] = 198, ip[17] = 18, ip[19] = 1;
-	uint8_t *t = ip + 20;
-	put16(t, sport), put16(t + 2, dport);
-	if (proto == 6)
-		t[12] = 5 << 4, t[13] = 0x18;
-	else
-		put16(t + 4, 8 + plen);
-	memcpy(t + l4, pay, plen);
-	return 14 + 20 + l4 + plen;
+	return frame4(o, &(struct frame4){.proto = (uint8_t)proto, .src = {198, 18, 0, 2},
+					  .dst = {198, 18, 0, 1}, .sport = sport, .dport = dport,
+					  .pay = pay, .plen = plen});
 }
 
 static const char HTTP[] = "GET /index.html HTTP/1.1\r\nHost: www.example.org\r\n"
@@ -68,25 +53,25 @@ static size_t tls_hello(uint8_t *o)
 	b[n++] = 3, b[n++] = 3;
 	memset(b + n, 0x42, 32), n += 32;
 	b[n++] = 32, memset(b + n, 0x17, 32), n += 32;
-	put16(b + n, 62), n += 2;
+	frame4_put16(b + n, 62), n += 2;
 	for (int i = 0; i < 31; i++)
-		put16(b + n, 0xc000 + i), n += 2;
+		frame4_put16(b + n, 0xc000 + i), n += 2;
 	b[n++] = 1, b[n++] = 0;
 	size_t ext_len_at = n;
 	n += 2;
 	size_t e0 = n;
-	b[n++] = 0, b[n++] = 0, put16(b + n, nl + 5), n += 2, put16(b + n, nl + 3), n += 2;
-	b[n++] = 0, put16(b + n, nl), n += 2, memcpy(b + n, name, nl), n += nl;
+	b[n++] = 0, b[n++] = 0, frame4_put16(b + n, nl + 5), n += 2, frame4_put16(b + n, nl + 3), n += 2;
+	b[n++] = 0, frame4_put16(b + n, nl), n += 2, memcpy(b + n, name, nl), n += nl;
 	b[n++] = 0, b[n++] = 0x0b, b[n++] = 0, b[n++] = 4, b[n++] = 3, b[n++] = 0, b[n++] = 1,
 	b[n++] = 2;
 	b[n++] = 0, b[n++] = 0x2b, b[n++] = 0, b[n++] = 3, b[n++] = 2, b[n++] = 3, b[n++] = 4;
-	b[n++] = 0, b[n++] = 0x33, put16(b + n, 38), n += 2, put16(b + n, 36), n += 2;
-	put16(b + n, 29), n += 2, put16(b + n, 32), n += 2, memset(b + n, 9, 32), n += 32;
+	b[n++] = 0, b[n++] = 0x33, frame4_put16(b + n, 38), n += 2, frame4_put16(b + n, 36), n += 2;
+	frame4_put16(b + n, 29), n += 2, frame4_put16(b + n, 32), n += 2, memset(b + n, 9, 32), n += 32;
 	size_t pad = 512 - 4 - (n + 4);
-	b[n++] = 0, b[n++] = 0x15, put16(b + n, pad), n += 2, memset(b + n, 0, pad), n += pad;
-	put16(b + ext_len_at, n - e0);
-	o[0] = 0x16, o[1] = 3, o[2] = 1, put16(o + 3, n + 4);
-	o[5] = 1, o[6] = 0, put16(o + 7, n);
+	b[n++] = 0, b[n++] = 0x15, frame4_put16(b + n, pad), n += 2, memset(b + n, 0, pad), n += pad;
+	frame4_put16(b + ext_len_at, n - e0);
+	o[0] = 0x16, o[1] = 3, o[2] = 1, frame4_put16(o + 3, n + 4);
+	o[5] = 1, o[6] = 0, frame4_put16(o + 7, n);
 	memcpy(o + 9, b, n);
 	return n + 9;
 }

@@ -41,6 +41,7 @@
 #include "dataplane/dataplane.h"
 #include "dataplane/event_json.h"
 #include "dataplane/testrun.h"
+#include "../tests/unit/frame4.h"
 #include "lockstep.skel.h"
 #include "policy/policy.h"
 
@@ -87,26 +88,14 @@ struct producer {
 	pthread_t thr;
 };
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8, p[1] = v & 0xff;
-}
-
 /* Ethernet + IPv4 + TCP SYN|RST, 198.18.(i>>8).(i&255):(10000+i) ->
  * 198.19.0.1:80 */
 static uint32_t make_frame(uint8_t *o, uint32_t i)
 {
-	memset(o, 0, 54);
-	o[0] = 2, o[6] = 2, o[11] = 1, o[12] = 0x08;
-	uint8_t *ip = o + 14;
-	ip[0] = 0x45, ip[8] = 64, ip[9] = 6;
-	put16(ip + 2, 40);
-	ip[12] = 198, ip[13] = 18, ip[14] = (uint8_t)(i >> 8), ip[15] = (uint8_t)i;
-	ip[16] = 198, ip[17] = 19, ip[19] = 1;
-	uint8_t *t = ip + 20;
-	put16(t, (uint16_t)(10000 + i)), put16(t + 2, 80);
-	t[12] = 5 << 4, t[13] = 0x06; /* SYN|RST */
-	return 54;
+	return (uint32_t)frame4(o, &(struct frame4){.proto = 6,
+						   .src = {198, 18, (uint8_t)(i >> 8), (uint8_t)i},
+						   .dst = {198, 19, 0, 1}, .sport = (uint16_t)(10000 + i),
+						   .dport = 80, .tcp_flags = 0x06});
 }
 
 static void *produce(void *arg)

@@ -6,6 +6,7 @@
  * between two batches instead of after the whole backlog; nothing is lost,
  * duplicated or reordered. Needs root. */
 #include "test.h"
+#include "frame4.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -39,16 +40,9 @@ static int collect(void *ctx, const struct ls_event *ev)
 /* Ethernet + IPv4 + TCP ACK|PSH 198.18.0.1:40000 -> 198.18.0.2:80 */
 static uint32_t frame(uint8_t *o)
 {
-	memset(o, 0, 58);
-	o[0] = 2, o[6] = 2, o[11] = 1, o[12] = 0x08;
-	uint8_t *ip = o + 14;
-	ip[0] = 0x45, ip[3] = 44, ip[8] = 64, ip[9] = 6;
-	ip[12] = 198, ip[13] = 18, ip[15] = 1, ip[16] = 198, ip[17] = 18, ip[19] = 2;
-	uint8_t *t = ip + 20;
-	t[0] = 40000 >> 8, t[1] = 40000 & 0xff, t[3] = 80;
-	t[12] = 5 << 4, t[13] = 0x18;
-	memcpy(t + 20, "ping", 4);
-	return 58;
+	return (uint32_t)frame4(o, &(struct frame4){.proto = 6, .src = {198, 18, 0, 1},
+						   .dst = {198, 18, 0, 2}, .sport = 40000, .dport = 80,
+						   .pay = "ping", .plen = 4});
 }
 
 /* BACKLOG packets with per-packet tracing on: that many trace events (and

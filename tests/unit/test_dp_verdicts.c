@@ -5,6 +5,7 @@
  * verdict for a key wins), skips an invalid one without losing those after
  * it, stamps set_k, and the program enforces what it wrote. Needs root. */
 #include "test.h"
+#include "frame4.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -26,26 +27,13 @@ static int collect(void *ctx, const struct ls_event *ev)
 	return 0;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8, p[1] = v & 0xff;
-}
-
 /* Ethernet + IPv4 + TCP ACK|PSH with 4 payload bytes, 198.18.0.1:sport ->
  * 198.18.0.2:80 */
 static uint32_t frame(uint8_t *o, uint16_t sport)
 {
-	memset(o, 0, 58);
-	o[0] = 2, o[6] = 2, o[11] = 1, o[12] = 0x08;
-	uint8_t *ip = o + 14;
-	ip[0] = 0x45, ip[8] = 64, ip[9] = 6;
-	put16(ip + 2, 44);
-	ip[12] = 198, ip[13] = 18, ip[15] = 1, ip[16] = 198, ip[17] = 18, ip[19] = 2;
-	uint8_t *t = ip + 20;
-	put16(t, sport), put16(t + 2, 80);
-	t[12] = 5 << 4, t[13] = 0x18;
-	memcpy(t + 20, "ping", 4);
-	return 58;
+	return (uint32_t)frame4(o, &(struct frame4){.proto = 6, .src = {198, 18, 0, 1},
+						   .dst = {198, 18, 0, 2}, .sport = sport, .dport = 80,
+						   .pay = "ping", .plen = 4});
 }
 
 static void key_of(struct ls_flow_key *k, uint16_t sport)
