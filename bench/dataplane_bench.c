@@ -36,9 +36,13 @@
 static size_t frame(uint8_t *o, int proto, uint16_t sport, uint16_t dport, const void *pay,
 		    size_t plen)
 {
-	return frame4(o, &(struct frame4){.proto = (uint8_t)proto, .src = {198, 18, 0, 2},
-					  .dst = {198, 18, 0, 1}, .sport = sport, .dport = dport,
-					  .pay = pay, .plen = plen});
+	return frame4(o, &(struct frame4){.proto = (uint8_t)proto,
+					  .src = {198, 18, 0, 2},
+					  .dst = {198, 18, 0, 1},
+					  .sport = sport,
+					  .dport = dport,
+					  .pay = pay,
+					  .plen = plen});
 }
 
 static const char HTTP[] = "GET /index.html HTTP/1.1\r\nHost: www.example.org\r\n"

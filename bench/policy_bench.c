@@ -93,9 +93,11 @@ struct producer {
 static uint32_t make_frame(uint8_t *o, uint32_t i)
 {
 	return (uint32_t)frame4(o, &(struct frame4){.proto = 6,
-						   .src = {198, 18, (uint8_t)(i >> 8), (uint8_t)i},
-						   .dst = {198, 19, 0, 1}, .sport = (uint16_t)(10000 + i),
-						   .dport = 80, .tcp_flags = 0x06});
+						    .src = {198, 18, (uint8_t)(i >> 8), (uint8_t)i},
+						    .dst = {198, 19, 0, 1},
+						    .sport = (uint16_t)(10000 + i),
+						    .dport = 80,
+						    .tcp_flags = 0x06});
 }
 
 static void *produce(void *arg)

@@ -10,10 +10,10 @@
 #include <string.h>
 
 struct frame4 {
-	uint8_t proto;         /* 6 TCP, 17 UDP */
+	uint8_t proto; /* 6 TCP, 17 UDP */
 	uint8_t src[4], dst[4];
 	uint16_t sport, dport;
-	uint8_t tcp_flags;     /* TCP only; 0: ACK|PSH */
+	uint8_t tcp_flags; /* TCP only; 0: ACK|PSH */
 	const void *pay;
 	size_t plen;
 };

@@ -40,9 +40,13 @@ static int collect(void *ctx, const struct ls_event *ev)
 /* Ethernet + IPv4 + TCP ACK|PSH 198.18.0.1:40000 -> 198.18.0.2:80 */
 static uint32_t frame(uint8_t *o)
 {
-	return (uint32_t)frame4(o, &(struct frame4){.proto = 6, .src = {198, 18, 0, 1},
-						   .dst = {198, 18, 0, 2}, .sport = 40000, .dport = 80,
-						   .pay = "ping", .plen = 4});
+	return (uint32_t)frame4(o, &(struct frame4){.proto = 6,
+						    .src = {198, 18, 0, 1},
+						    .dst = {198, 18, 0, 2},
+						    .sport = 40000,
+						    .dport = 80,
+						    .pay = "ping",
+						    .plen = 4});
 }
 
 /* BACKLOG packets with per-packet tracing on: that many trace events (and

@@ -31,9 +31,13 @@ static int collect(void *ctx, const struct ls_event *ev)
  * 198.18.0.2:80 */
 static uint32_t frame(uint8_t *o, uint16_t sport)
 {
-	return (uint32_t)frame4(o, &(struct frame4){.proto = 6, .src = {198, 18, 0, 1},
-						   .dst = {198, 18, 0, 2}, .sport = sport, .dport = 80,
-						   .pay = "ping", .plen = 4});
+	return (uint32_t)frame4(o, &(struct frame4){.proto = 6,
+						    .src = {198, 18, 0, 1},
+						    .dst = {198, 18, 0, 2},
+						    .sport = sport,
+						    .dport = 80,
+						    .pay = "ping",
+						    .plen = 4});
 }
 
 static void key_of(struct ls_flow_key *k, uint16_t sport)
