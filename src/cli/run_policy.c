@@ -206,14 +206,14 @@ void run_policy_flush(struct run_policy *rp)
 			uint64_t t0 = run_obs_now_k();
 			ls_policy_dispatch(rp->p, &rp->batch[i], 1);
 			ls_obs_guest_call(o, "dispatch", &rp->batch[i], 1, t0, run_obs_now_k());
-			ls_obs_dispatch_end(o, &rp->batch[i], 1);
+			ls_obs_dispatch_end(o);
 		}
 	} else {
 		ls_obs_dispatch_begin(o, rp->batch, (size_t)rp->n);
 		uint64_t t0 = run_obs_now_k();
 		ls_policy_dispatch(rp->p, rp->batch, (size_t)rp->n);
 		ls_obs_guest_call(o, "dispatch", rp->batch, (size_t)rp->n, t0, run_obs_now_k());
-		ls_obs_dispatch_end(o, rp->batch, (size_t)rp->n);
+		ls_obs_dispatch_end(o);
 	}
 	rp->n = 0;
 }

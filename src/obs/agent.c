@@ -514,22 +514,20 @@ void ls_obs_event(struct ls_obs *o, const struct ls_event *ev, uint64_t now)
 
 void ls_obs_dispatch_begin(struct ls_obs *o, const struct ls_event *ev, size_t n)
 {
+	o->dispatch = ++o->ndispatch;
 	for (size_t i = 0; i < n; i++) {
 		struct flowent *fe = arrow_event(&ev[i]) ? flow(o, ev[i].flow_id, false) : NULL;
 		if (fe) {
 			fe->pending_k = ev[i].ts_k;
 			fe->arrow = arrow_id(&ev[i]);
+			fe->dispatch = o->dispatch;
 		}
 	}
 }
 
-void ls_obs_dispatch_end(struct ls_obs *o, const struct ls_event *ev, size_t n)
+void ls_obs_dispatch_end(struct ls_obs *o)
 {
-	for (size_t i = 0; i < n; i++) {
-		struct flowent *fe = flow(o, ev[i].flow_id, false);
-		if (fe)
-			fe->pending_k = 0, fe->arrow = 0;
-	}
+	o->dispatch = 0;
 }
 
 void ls_obs_queue_depth(struct ls_obs *o, uint64_t n, uint64_t now)
@@ -570,7 +568,7 @@ void ls_obs_verdict(struct ls_obs *o, uint64_t flow_id, uint32_t verdict, uint64
 	ls_metric_add(o->verdicts, vn, 1);
 	struct flowent *fe = flow(o, flow_id, false);
 	uint64_t arrow = 0;
-	if (fe && fe->pending_k) {
+	if (fe && fe->pending_k && o->dispatch && fe->dispatch == o->dispatch) {
 		ls_metric_observe(o->verdict_latency, NULL,
 				  end_k > fe->pending_k ? (double)(end_k - fe->pending_k) / 1e9 : 0);
 		if (ls_detect_latency(&o->cfg.detect, fe->pending_k, end_k))

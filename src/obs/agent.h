@@ -127,7 +127,7 @@ void ls_obs_guest_call(struct ls_obs *o, const char *what, const struct ls_event
  * the event whose dispatch wrote it (its latency, its trace arrow): an
  * event still queued when an earlier one of its flow was answered is not. */
 void ls_obs_dispatch_begin(struct ls_obs *o, const struct ls_event *ev, size_t n);
-void ls_obs_dispatch_end(struct ls_obs *o, const struct ls_event *ev, size_t n);
+void ls_obs_dispatch_end(struct ls_obs *o);
 /* A verdict written to the data plane (ok false: the write failed). */
 void ls_obs_verdict(struct ls_obs *o, uint64_t flow_id, uint32_t verdict,
 		    uint64_t deadline_k, uint64_t start_k, uint64_t end_k, bool ok);

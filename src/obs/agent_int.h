@@ -16,6 +16,7 @@ struct flowent {
 	uint64_t flow_id;
 	uint64_t pending_k; /* ts_k of the event being dispatched, 0: none */
 	uint64_t arrow;     /* trace flow-arrow id of that event */
+	uint64_t dispatch;  /* the dispatch (ls_obs.dispatch) that event is in */
 	uint64_t first_k;   /* ts_k of its FLOW_NEW, 0: not seen */
 };
 
@@ -27,6 +28,9 @@ struct alarm {
 };
 
 struct ls_obs {
+	/* the dispatch running (numbered from 1), 0 between dispatches; a
+	 * verdict answers an event only during that event's dispatch */
+	uint64_t dispatch, ndispatch;
 	struct ls_obs_config cfg;
 	struct ls_metrics *reg;
 	struct ls_log *log;

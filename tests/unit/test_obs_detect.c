@@ -217,7 +217,7 @@ TEST(arrows_tie_a_verdict_to_the_event_dispatched)
 	ls_obs_verdict(o, 77, LS_VERDICT_PASS, fake_k + 1000000000ull, fake_k + 9000,
 		       fake_k + 9500, true);
 	ls_obs_guest_call(o, "dispatch", &e1, 1, fake_k + 7000, fake_k + 8000);
-	ls_obs_dispatch_end(o, &e1, 1);
+	ls_obs_dispatch_end(o);
 	/* a refresh between the two dispatches: no arrow */
 	ls_obs_verdict(o, 77, LS_VERDICT_PASS, fake_k + 1000000000ull, fake_k + 10000,
 		       fake_k + 10500, true);
@@ -225,7 +225,7 @@ TEST(arrows_tie_a_verdict_to_the_event_dispatched)
 	ls_obs_verdict(o, 77, LS_VERDICT_DROP, fake_k + 1000000000ull, fake_k + 13000,
 		       fake_k + 13500, true);
 	ls_obs_guest_call(o, "dispatch", &e2, 1, fake_k + 11000, fake_k + 12000);
-	ls_obs_dispatch_end(o, &e2, 1);
+	ls_obs_dispatch_end(o);
 	ls_obs_close(o);
 
 	FILE *tf = fopen(tpath, "r");
@@ -292,7 +292,7 @@ TEST(hub_raises_alarms)
 	ls_obs_verdict(o, 9, LS_VERDICT_PASS, fake_k + 1000000000ull, fake_k + 30000000,
 		       fake_k + 30001000, true);
 	ls_obs_guest_call(o, "dispatch", &ev, 1, fake_k + 20000, fake_k + 30000);
-	ls_obs_dispatch_end(o, &ev, 1);
+	ls_obs_dispatch_end(o);
 	CHECK_EQ_INT(ls_obs_alarm_count(o, LS_ALARM_LATENCY), 1);
 	/* a refresh has no event waiting: no latency, no alarm */
 	ls_obs_verdict(o, 9, LS_VERDICT_PASS, fake_k + 2000000000ull, fake_k + 90000000,
