@@ -31,13 +31,8 @@ in_s openssl s_server -accept 8443 -cert "$TMP/cert.pem" -key "$TMP/key.pem" -ww
 PIDS+=($!)
 wait_for 5 in_s bash -c 'exec 3<>/dev/tcp/127.0.0.1/8443' || { echo "Bail out! s_server 8443"; exit 1; }
 ZONE=capture.test
-in_s dnsmasq --keep-in-foreground --user=root --no-resolv --no-hosts --bind-interfaces \
-	--listen-address="$S4" --listen-address="$S6" --port=53 --pid-file="$TMP/dnsmasq.pid" \
-	--auth-server="ns.$ZONE,$S4" --auth-zone="$ZONE" \
-	--host-record="www.$ZONE,$S4,$S6" --txt-record="txt.$ZONE,hello" \
-	--mx-host="$ZONE,mail.$ZONE" >"$TMP/dnsmasq.out" 2>&1 &
-PIDS+=($!)
-wait_for 5 test -s "$TMP/dnsmasq.pid" || { echo "Bail out! dnsmasq"; diag "$TMP/dnsmasq.out"; exit 1; }
+dnsmasq_start "$ZONE" --host-record="www.$ZONE,$S4,$S6" --txt-record="txt.$ZONE,hello" \
+	--mx-host="$ZONE,mail.$ZONE" || { echo "Bail out! dnsmasq did not start"; exit 1; }
 
 PCAP=$TMP/live.pcap
 # not through in_s: $! must be dumpcap itself (ip netns exec execs it), not

@@ -14,15 +14,8 @@ nginx_start || { echo "Bail out! nginx did not start"; exit 1; }
 tls_start || { echo "Bail out! openssl s_server did not start"; exit 1; }
 ZONE=lockstep.test
 OK_NAME=www.allowed.$ZONE BAD_NAME=evil.$ZONE
-# authoritative (aa) for the zone on the server's address, nothing else:
-# no upstream, no /etc/hosts, NXDOMAIN for names it does not hold
-in_s dnsmasq --keep-in-foreground --user=root --no-resolv --no-hosts --bind-interfaces \
-	--listen-address="$S4" --port=53 --pid-file="$TMP/dnsmasq.pid" \
-	--auth-server="ns.$ZONE,$S4" --auth-zone="$ZONE" \
-	--host-record="$OK_NAME,$S4,$S6" --host-record="$BAD_NAME,$S4" \
-	--log-queries --log-facility="$TMP/dnsmasq.log" >"$TMP/dnsmasq.out" 2>&1 &
-PIDS+=($!)
-wait_for 5 test -s "$TMP/dnsmasq.pid" || { echo "Bail out! dnsmasq did not start"; diag "$TMP/dnsmasq.out"; exit 1; }
+dnsmasq_start "$ZONE" --host-record="$OK_NAME,$S4,$S6" --host-record="$BAD_NAME,$S4" \
+	--log-queries --log-facility="$TMP/dnsmasq.log" || { echo "Bail out! dnsmasq did not start"; exit 1; }
 
 if agent_start a1 --tc --policy "$G/allowlist.wasm" --policy-config "*.allowed.$ZONE" \
 	--metrics 127.0.0.1:0; then

@@ -117,6 +117,18 @@ tls_start() { # openssl s_server with a certificate made here
 	wait_for 5 in_s bash -c 'exec 3<>/dev/tcp/127.0.0.1/443'
 }
 
+# dnsmasq_start ZONE [dnsmasq options...]: authoritative (aa) for ZONE on the
+# server's addresses and nothing else (no upstream, no /etc/hosts, NXDOMAIN
+# for names it does not hold); the options add its records
+dnsmasq_start() {
+	local zone=$1; shift
+	in_s dnsmasq --keep-in-foreground --user=root --no-resolv --no-hosts --bind-interfaces \
+		--listen-address="$S4" --listen-address="$S6" --port=53 --pid-file="$TMP/dnsmasq.pid" \
+		--auth-server="ns.$zone,$S4" --auth-zone="$zone" "$@" >"$TMP/dnsmasq.out" 2>&1 &
+	PIDS+=($!)
+	wait_for 5 test -s "$TMP/dnsmasq.pid" || { diag "$TMP/dnsmasq.out"; return 1; }
+}
+
 # agent_start NAME [run options...]: lockstep run on vs in the server
 # namespace; stdout -> $TMP/NAME.json, stderr -> $TMP/NAME.err; AGENT=pid
 agent_start() {
