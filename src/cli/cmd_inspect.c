@@ -2,7 +2,7 @@
  * capture through the real data plane program in the kernel
  * (BPF_PROG_TEST_RUN) and prints one JSON line per event (docs/events.md). */
 #include "cli/cli.h"
-#include "cli/args.h"
+#include "base/args.h"
 #include "cli/inspect_policy.h"
 
 #include <getopt.h>

@@ -3,7 +3,7 @@
  * load its current file again). The agent swaps only when the new module
  * instantiated and initialised; otherwise it keeps the old one and says why. */
 #include "cli/cli.h"
-#include "policy/control.h"
+#include "agent/control.h"
 
 #include <getopt.h>
 #include <limits.h>

@@ -7,14 +7,14 @@
  * the agent (signal or crash) leaves the program attached and pinned so the
  * next agent adopts it; --detach-on-exit removes it on SIGTERM/SIGINT. */
 #include "cli/cli.h"
-#include "cli/args.h"
-#include "cli/run_clock.h"
-#include "cli/run_control.h"
-#include "cli/run_obs.h"
-#include "cli/run_policy.h"
+#include "base/args.h"
+#include "agent/run_clock.h"
+#include "agent/run_control.h"
+#include "agent/run_obs.h"
+#include "agent/run_policy.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/event_json.h"
-#include "dataplane/loop.h"
+#include "agent/loop.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -5,7 +5,7 @@
  * one runs, alarms. Human-readable by default, the agent's JSON object with
  * --json. The exit code says how it is doing, so scripts need not parse. */
 #include "cli/cli.h"
-#include "policy/control.h"
+#include "agent/control.h"
 
 #include <cjson/cJSON.h>
 #include <getopt.h>

@@ -2,7 +2,7 @@
  * [FILE]`: change the running agent's trace levels or have it write its
  * trace ring now, over the control socket, without a restart. */
 #include "cli/cli.h"
-#include "policy/control.h"
+#include "agent/control.h"
 
 #include <getopt.h>
 #include <limits.h>

@@ -2,7 +2,7 @@
  * the verdict of one flow in the pinned verdicts map, by hand (the policy
  * part does the same through the dataplane API). */
 #include "cli/cli.h"
-#include "cli/args.h"
+#include "base/args.h"
 #include "dataplane/dataplane.h"
 
 #include <getopt.h>

@@ -4,7 +4,7 @@
  * "policy" with a policy, "metrics" with --metrics. The schema is in
  * docs/observability.md; `lockstep status` (src/cli/cmd_status.c) prints it
  * for people. */
-#include "obs/agent_int.h"
+#include "obs/hub_int.h"
 #include "obs/http.h"
 
 #include <math.h>

@@ -35,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/args.h"
+#include "base/args.h"
 
 enum state { S_FREE, S_CONNECTING, S_SENDING, S_READING, S_IDLE };
 enum outcome { OUT_OK, OUT_TIMEOUT, OUT_FAILED, OUT_CONNECT };

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "dataplane/dataplane.h"
-#include "dataplane/loop.h"
+#include "agent/loop.h"
 #include "dataplane/testrun.h"
 
 #define BACKLOG 3000

@@ -9,9 +9,9 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "cli/args.h"
+#include "base/args.h"
 #include "dataplane/dataplane.h"
-#include "dataplane/loop.h"
+#include "agent/loop.h"
 
 TEST(flow_key_both_orientations_agree)
 {

@@ -1,7 +1,7 @@
 /* test_obs_detect.c - each detector on its own (pure functions), then the
  * agent hub raising alarms from observations: log line, metric, status. */
 #include "test.h"
-#include "obs/agent.h"
+#include "obs/hub.h"
 #include "obs/detect.h"
 #include "obs/ends.h"
 

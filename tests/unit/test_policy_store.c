@@ -5,7 +5,7 @@
  * replaced). The ABI itself is tested with real guests in test_policy_abi. */
 #include "test.h"
 
-#include "policy/control.h"
+#include "agent/control.h"
 #include "policy/gmetrics.h"
 #include "policy/kv.h"
 

@@ -1,6 +1,6 @@
 /* agent.c - the agent's observability hub (agent.h): defines every metric of
  * docs/metrics.md, feeds the detectors and turns their answers into alarms. */
-#include "obs/agent_int.h"
+#include "obs/hub_int.h"
 #include "obs/http.h"
 
 #include <math.h>

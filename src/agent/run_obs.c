@@ -1,6 +1,6 @@
 /* run_obs.c - observability glue of `lockstep run` (run_obs.h). */
-#include "cli/run_obs.h"
-#include "cli/args.h"
+#include "agent/run_obs.h"
+#include "base/args.h"
 #include "clock/estimator.h"
 #include "clock/heartbeat.h"
 #include "clock/options.h"

@@ -2,7 +2,7 @@
  * answered at once from the event loop; the 1 s receive timeout bounds how
  * long a silent client can hold the loop. Only root (or the agent's own user)
  * may talk to it: the socket is 0600 and the peer's credentials are checked. */
-#include "policy/control.h"
+#include "agent/control.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* run_clock.c - clock options and heartbeat start-up of `lockstep run`
  * (run_clock.h). */
-#include "cli/run_clock.h"
+#include "agent/run_clock.h"
 
 #include <stdio.h>
 #include <string.h>

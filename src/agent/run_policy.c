@@ -6,10 +6,10 @@
  * Verdicts are queued as the policy sets them and written together at the
  * end of each dispatched batch (one bpf_map_update_batch, not a syscall per
  * verdict); a queue that fills up is written at once. */
-#include "cli/run_policy.h"
-#include "cli/run_obs.h"
+#include "agent/run_policy.h"
+#include "agent/run_obs.h"
 #include "clock/sync.h"
-#include "policy/control.h"
+#include "agent/control.h"
 #include "policy/policy.h"
 
 #include <bpf/bpf.h>

@@ -4,7 +4,7 @@
 #ifndef LS_OBS_AGENT_INT_H
 #define LS_OBS_AGENT_INT_H
 
-#include "obs/agent.h"
+#include "obs/hub.h"
 #include "obs/ends.h"
 
 /* Flows remembered for latency and arrows: a cache, a newer flow takes an

@@ -1,6 +1,6 @@
 /* args.c - parsers for durations, sizes and bounded integers on the command line;
  * strict: trailing junk, signs and overflow are refused, never clamped. */
-#include "cli/args.h"
+#include "base/args.h"
 
 #include <ctype.h>
 #include <errno.h>

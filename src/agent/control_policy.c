@@ -1,7 +1,7 @@
 /* control_policy.c - what the control socket can ask of the policy pipeline:
  * "reload [PATH]" and "status". Separate from control.c so that the socket's
  * client (`lockstep reload`) does not pull in the engine. */
-#include "policy/control.h"
+#include "agent/control.h"
 #include "policy/policy.h"
 
 #include <stdio.h>

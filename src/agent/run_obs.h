@@ -13,7 +13,7 @@
 #include <stdio.h>
 
 #include "dataplane/dataplane.h"
-#include "obs/agent.h"
+#include "obs/hub.h"
 
 /* getopt codes of the observability options (long options only). */
 enum {

@@ -1,6 +1,6 @@
 /* loop.c - the epoll event loop of loop.h: a table of handlers indexed by a
  * slot number carried in epoll_event.data; timers and signals are fds too. */
-#include "dataplane/loop.h"
+#include "agent/loop.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -1,9 +1,9 @@
 /* run_control.c - the agent's control socket and who answers what on it
  * (run_control.h). */
-#include "cli/run_control.h"
-#include "cli/run_obs.h"
-#include "cli/run_policy.h"
-#include "policy/control.h"
+#include "agent/run_control.h"
+#include "agent/run_obs.h"
+#include "agent/run_policy.h"
+#include "agent/control.h"
 
 #include <stdio.h>
 #include <stdlib.h>
