@@ -77,7 +77,7 @@ in_c curl -sS -o /dev/null --max-time 3 -H 'Host: unknown.example.org' "http://$
 say "policy reload under load"
 wave 6
 sleep 1
-"$LS_BIN" reload --socket "$SOCK" 2>&1 | sed 's/^/  /'
+"$LS_BIN" reload --control-socket "$SOCK" 2>&1 | sed 's/^/  /'
 
 say "guest stall: the agent is stopped for 2 s (SIGSTOP)"
 wave 6
@@ -93,7 +93,7 @@ echo "  data plane entered fail-safe: $FS_IN time(s); left it when beats resumed
 say "waiting for every connection to finish"
 for p in "${DLP[@]}"; do wait "$p"; done
 [ -n "$PORT" ] && in_s curl -sS --max-time 5 "http://127.0.0.1:$PORT/metrics" >"$OUT/metrics.txt"
-"$LS_BIN" status --socket "$SOCK" 2>/dev/null | sed 's/^/  /' | head -20
+"$LS_BIN" status --control-socket "$SOCK" 2>/dev/null | sed 's/^/  /' | head -20
 kill -TERM "$AGENT"; wait "$AGENT" 2>/dev/null
 "$LS_BIN" report "$OUT/trace.json" -o "$OUT/report.html" 2>&1 | sed 's/^/  /'
 

@@ -83,7 +83,7 @@ fi
 expect_err "missing file is an error" 1 "cannot read capture" -- "$LS_BIN" inspect --pcap "$TMP/nope.pcap"
 expect_err "no --pcap is a usage error" 2 "required" -- "$LS_BIN" inspect
 expect_err "unknown option is a usage error" 2 "unknown option" -- "$LS_BIN" inspect --bogus
-expect_err "bad --dpi-pkts is a usage error" 2 "dpi-pkts" -- "$LS_BIN" inspect --pcap x --dpi-pkts 0
+expect_err "bad --dpi-packets is a usage error" 2 "dpi-packets" -- "$LS_BIN" inspect --pcap x --dpi-packets 0
 "$LS_BIN" inspect --help >"$TMP/help" 2>&1 && grep -q -- "--pcap FILE" "$TMP/help" &&
 	tap OK "inspect --help" || tap FAIL "inspect --help"
 # pcapng input gives the same events as pcap

@@ -59,5 +59,5 @@ ALLOWED=$(after_verdict a1 www.allowed.test 61101)
 check "  and answers what it allows ($ALLOWED)" test "$ALLOWED" = answered
 check "the agent logged the reloads" bash -c "[ \$(grep -c '\"event\":\"reloaded\"' '$TMP/a1.err') -ge 6 ]"
 check "the agent logged the refusal" grep -q '"event":"reload_refused"' "$TMP/a1.err"
-"$LS_BIN" reload --socket "$TMP/nope.sock" >/dev/null 2>"$TMP/nosock.err"
+"$LS_BIN" reload --control-socket "$TMP/nope.sock" >/dev/null 2>"$TMP/nosock.err"
 check "reload without an agent fails clearly" grep -q 'cannot reach the agent' "$TMP/nosock.err"

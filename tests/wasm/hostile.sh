@@ -43,7 +43,7 @@ expect_trap "unbounded recursion" "call stack exhausted|stack_exhausted" "$H/rec
 expect_trap "unbounded mutual recursion via call_indirect" "call stack exhausted|stack_exhausted" "$H/mutual_recursion.wasm"
 expect_trap "unreachable three calls deep" "unreachable" "$H/unreachable.wasm"
 if grep -q 'wasm stack' "$err" && grep -q 'function 1 (middle)' "$err"; then ok "trap report shows the wasm stack with function names"; else notok "trap report shows the wasm stack with function names"; diag; fi
-expect_exit "memory.grow past --max-memory returns -1 (check number otherwise)" 0 --max-memory 16 "$H/grow_limit.wasm"
+expect_exit "memory.grow past --max-memory-pages returns -1 (check number otherwise)" 0 --max-memory-pages 16 "$H/grow_limit.wasm"
 expect_exit "bad pointers and unsupported calls get errnos (check number otherwise)" 0 "$H/wasi_badptr.wasm"
 expect_exit "proc_exit from 50 calls deep" 42 "$H/exit_code.wasm"
 
@@ -57,9 +57,9 @@ else
 	notok "huge table: rc=$rc"
 	diag
 fi
-lsw run --max-memory 16 "$H/huge_memory.wasm"
+lsw run --max-memory-pages 16 "$H/huge_memory.wasm"
 if [ "$rc" -eq 1 ] && grep -qiE 'limit|memory' "$err" && sanitizer_clean; then
-	ok "4 GiB minimum memory refused under --max-memory 16 ($(head -1 "$err"))"
+	ok "4 GiB minimum memory refused under --max-memory-pages 16 ($(head -1 "$err"))"
 else
 	notok "huge memory: rc=$rc"
 	diag
