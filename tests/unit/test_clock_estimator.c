@@ -290,8 +290,9 @@ TEST(minimum_delay_filter_picks_the_fastest_exchange)
 	CHECK_EQ_INT(ls_est_mapping(&est)->ref_g.ns - ls_est_mapping(&est)->ref_k.ns, 1000);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(accuracy_grid_after_8_beats);
 	RUN(accuracy_random_cases_and_zero_epoch);
 	RUN(deadlines_never_fire_early);

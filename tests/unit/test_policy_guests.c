@@ -215,8 +215,9 @@ TEST(blocklist_assemblyscript)
 	harness_free(h);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(allowlist);
 	RUN(ratelimit);
 	RUN(ai_gateway);
