@@ -1,4 +1,4 @@
-/* test_wire.c - the kernel/user contract keeps its layout: offsets of the
+/* test_dp_wire.c - the kernel/user contract keeps its layout: offsets of the
  * fields both sides read, so that a careless edit of wire.h fails here
  * before it corrupts events in production. */
 #include "test.h"
@@ -44,8 +44,9 @@ TEST(counter_indices_are_stable)
 	CHECK_EQ_INT(offsetof(struct ls_flow, last_verdict), 62);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(flow_key_layout);
 	RUN(event_layout);
 	RUN(map_values_are_8_aligned);
