@@ -89,9 +89,11 @@ static __always_inline int ls_hold_stale(const struct ls_hold_slot *sl, const st
  * user space needs to close the hold. */
 static __always_inline void ls_hold_note(struct ls_hold_buf *hb, const struct ls_flow_key *key,
 					 const struct ls_pkt *p, __u8 dir, const struct ls_flow *f,
-					 __u32 idx, __u64 ctl, __u64 now)
+					 __u32 idx, __u64 ctl)
 {
-	ev_init(&hb->ev, LS_EV_HELD, key, p, dir, f->flow_id, now);
+	/* stamped exactly, like every event: user space measures the time
+	 * held from it */
+	ev_init(&hb->ev, LS_EV_HELD, key, p, dir, f->flow_id, bpf_ktime_get_boot_ns());
 	hb->ev.u.held.frame_len = p->frame_len;
 	hb->ev.u.held.cap_len = p->frame_len;
 	hb->ev.u.held.seq = (__u32)(ctl & LS_HOLD_COUNT_MASK);
@@ -139,7 +141,7 @@ static __always_inline __u32 ls_hold_gate(const struct ls_flow_key *key, const s
 			if (__sync_val_compare_and_swap(&sl->ctl, c, c + 1) != c)
 				continue;
 			sl->last_k = now;
-			ls_hold_note(hb, key, p, dir, f, idx, c, now);
+			ls_hold_note(hb, key, p, dir, f, idx, c);
 			return LS_DEC_HOLD;
 		}
 		if (c >> 40 == tag)
@@ -164,7 +166,7 @@ static __always_inline __u32 ls_hold_gate(const struct ls_flow_key *key, const s
 		sl->since_k = now;
 		sl->last_k = now;
 		f->hold = 1;
-		ls_hold_note(hb, key, p, dir, f, idx, nc, now);
+		ls_hold_note(hb, key, p, dir, f, idx, nc);
 		return LS_DEC_HOLD;
 	}
 	return dec == LS_DEC_HOLD ? ls_hold_fallback(cfg) : dec;
