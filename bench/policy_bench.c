@@ -167,7 +167,7 @@ static void verdicts_flush(struct bench *b)
 {
 	if (!b->nv)
 		return;
-	struct ls_dp_err err;
+	struct ls_err err;
 	if (b->single_writes) {
 		for (uint32_t i = 0; i < b->nv; i++)
 			b->write_errors +=
@@ -283,7 +283,7 @@ struct result {
 static uint64_t lost_now(struct ls_dp *dp)
 {
 	uint64_t c[LS_CNT__MAX];
-	struct ls_dp_err err;
+	struct ls_err err;
 	return ls_dp_counters_read(dp, c, &err) ? 0 : c[LS_CNT_RINGBUF_FULL];
 }
 
@@ -468,7 +468,7 @@ int main(int argc, char **argv)
 	}
 
 	char err[1024], path[4096];
-	struct ls_dp_err derr;
+	struct ls_err derr;
 	/* --rt: both threads SCHED_FIFO, so that other tenants of a shared
 	 * machine do not deschedule the consumer for longer than the ring
 	 * buffer lasts (the producer thread inherits it) */

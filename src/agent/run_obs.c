@@ -20,13 +20,6 @@ struct run_obs {
 	const struct ls_policy *policy; /* for status: read again on each request */
 };
 
-uint64_t run_obs_now_k(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void run_obs_opts_init(struct run_obs_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -94,12 +87,12 @@ static int alarm_opt(struct ls_detect_config *d, const char *arg)
 		return 0;
 	}
 	if (!strcmp(name, "storm-count")) {
-		if (ls_cli_uint(v, 1, LS_STORM_MAX, &n))
+		if (ls_parse_uint(v, 1, LS_STORM_MAX, &n))
 			return -1;
 		d->storm_count = (uint32_t)n;
 		return 0;
 	}
-	if (ls_cli_duration_ns(v, &ns))
+	if (ls_parse_duration_ns(v, &ns))
 		return -1;
 	if (!strcmp(name, "offset-max"))
 		d->offset_max_ns = (int64_t)ns;
@@ -159,7 +152,7 @@ int run_obs_parse(struct run_obs_opts *o, int c, const char *arg)
 		o->cfg.trace_path = arg;
 		return 0;
 	case RUN_OBS_OPT_TRACE_WINDOW:
-		if (ls_cli_duration_ns(arg, &ns) || ns < 1000000000ull) {
+		if (ls_parse_duration_ns(arg, &ns) || ns < 1000000000ull) {
 			fprintf(stderr, "lockstep run: --trace-window must be a duration >= 1s, not '%s'\n", arg);
 			return 2;
 		}
@@ -173,7 +166,7 @@ int run_obs_parse(struct run_obs_opts *o, int c, const char *arg)
 		return 0;
 	case RUN_OBS_OPT_TRACE_PORT: {
 		uint64_t port;
-		if (ls_cli_uint(arg, 0, 65535, &port)) {
+		if (ls_parse_uint(arg, 0, 65535, &port)) {
 			fprintf(stderr, "lockstep run: --trace-port must be 0-65535, not '%s'\n", arg);
 			return 2;
 		}
@@ -197,7 +190,7 @@ int run_obs_parse(struct run_obs_opts *o, int c, const char *arg)
 static int apply_kernel_level(struct run_obs *ro, int level, int port, char *err, size_t errlen)
 {
 	struct ls_config cfg;
-	struct ls_dp_err e;
+	struct ls_err e;
 	if (ls_dp_config_read(ro->dp, &cfg, &e) || (cfg.trace_level = (uint32_t)level, 0) ||
 	    (port >= 0 && (cfg.trace_port = (uint16_t)port, 0)) ||
 	    ls_dp_config_write(ro->dp, &cfg, &e)) {
@@ -210,7 +203,7 @@ static int apply_kernel_level(struct run_obs *ro, int level, int port, char *err
 /* The early-expiry detector asks the flow table what became of a flow. */
 static int flow_lookup(void *ctx, const struct ls_flow_key *key, struct ls_flow *out)
 {
-	struct ls_dp_err err;
+	struct ls_err err;
 	return ls_dp_flow_get(ctx, key, out, &err) ? -1 : 0;
 }
 
@@ -267,13 +260,13 @@ void run_obs_http(struct run_obs *ro)
 
 void run_obs_event(struct run_obs *ro, const struct ls_event *ev)
 {
-	ls_obs_event(ro->obs, ev, run_obs_now_k());
+	ls_obs_event(ro->obs, ev, ls_now_k());
 }
 
 void run_obs_drained(struct run_obs *ro, int n)
 {
 	if (n > 0)
-		ls_obs_queue_depth(ro->obs, (uint64_t)n, run_obs_now_k());
+		ls_obs_queue_depth(ro->obs, (uint64_t)n, ls_now_k());
 }
 
 void run_obs_policy(struct run_obs *ro, const struct ls_policy *p)
@@ -295,14 +288,14 @@ void run_obs_policy(struct run_obs *ro, const struct ls_policy *p)
 		.why = st.health_why,
 	};
 	ro->policy = p;
-	ls_obs_policy(ro->obs, &op, run_obs_now_k());
+	ls_obs_policy(ro->obs, &op, ls_now_k());
 }
 
 void run_obs_tick(struct run_obs *ro, const struct ls_policy *p)
 {
-	uint64_t now = run_obs_now_k(), c[LS_CNT__MAX];
+	uint64_t now = ls_now_k(), c[LS_CNT__MAX];
 	const char *names[LS_CNT__MAX];
-	struct ls_dp_err err;
+	struct ls_err err;
 	if (!ls_dp_counters_read(ro->dp, c, &err)) {
 		for (unsigned i = 0; i < LS_CNT__MAX; i++)
 			names[i] = ls_counter_name(i);
@@ -383,7 +376,7 @@ int run_obs_control(void *arg, const char *cmd, const char *a, char *reply, size
 	if (!strcmp(cmd, "obs.status")) {
 		if (ro->policy) /* its health now, not a second ago */
 			run_obs_policy(ro, ro->policy);
-		ls_obs_status_json(ro->obs, run_obs_now_k(), reply, len);
+		ls_obs_status_json(ro->obs, ls_now_k(), reply, len);
 		return 0;
 	}
 	if (!strcmp(cmd, "trace.dump")) {

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/time.h"
 #include "dataplane/dataplane.h"
 #include "obs/hub.h"
 
@@ -62,7 +63,6 @@ struct ls_obs *run_obs_hub(struct run_obs *ro);
 int run_obs_http_fd(struct run_obs *ro);
 void run_obs_http(struct run_obs *ro);
 
-uint64_t run_obs_now_k(void);
 void run_obs_event(struct run_obs *ro, const struct ls_event *ev);
 void run_obs_drained(struct run_obs *ro, int n);
 /* Once a second: data-plane counters and liveness, policy stats (NULL: no

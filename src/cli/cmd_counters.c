@@ -54,7 +54,7 @@ int cmd_counters(int argc, char **argv)
 		return 2;
 	}
 	struct ls_dp *dp;
-	struct ls_dp_err err;
+	struct ls_err err;
 	uint64_t c[LS_CNT__MAX];
 	if (ls_dp_open_pins(&dp, dir, &err) || ls_dp_counters_read(dp, c, &err)) {
 		fprintf(stderr, "lockstep counters: %s\n", err.msg);

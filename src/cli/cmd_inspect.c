@@ -96,13 +96,13 @@ int cmd_inspect(int argc, char **argv)
 		case 'C': po.config = optarg; break;
 		case 'E': po.print_events = 1; break;
 		case 'F':
-			if (ls_cli_uint(optarg, 1000, UINT64_MAX / 2, &po.fuel)) {
+			if (ls_parse_uint(optarg, 1000, UINT64_MAX / 2, &po.fuel)) {
 				fprintf(stderr, "lockstep inspect: --fuel must be a number >= 1000, not '%s'\n", optarg);
 				return 2;
 			}
 			break;
 		case 'M':
-			if (ls_cli_uint(optarg, 1, 65536, &num)) {
+			if (ls_parse_uint(optarg, 1, 65536, &num)) {
 				fprintf(stderr, "lockstep inspect: --max-memory-pages must be 1-65536, not '%s'\n", optarg);
 				return 2;
 			}

@@ -1,6 +1,7 @@
 /* cmd_report.c - `lockstep report TRACE.json -o report.html`: the trace of
  * `lockstep run --trace` as one self-contained HTML page (obs/report.h). */
 #include "cli/cli.h"
+#include "base/file.h"
 #include "obs/report.h"
 
 #include <errno.h>
@@ -20,39 +21,6 @@ static void usage(FILE *f)
 		   "\n"
 		   "  -o, --output FILE   where to write the page (default: stdout)\n"
 		   "  -h, --help          this text\n");
-}
-
-static char *slurp(const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	size_t cap = 1 << 20, n = 0, r;
-	char *buf = malloc(cap);
-	while (buf && (r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-		n += r;
-		if (n + 1 == cap) {
-			if (cap >= (1ul << 31)) {
-				snprintf(err, errlen, "%s: larger than 2 GiB", path);
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			char *nb = realloc(buf, cap *= 2);
-			if (!nb)
-				free(buf);
-			buf = nb;
-		}
-	}
-	fclose(f);
-	if (!buf) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return NULL;
-	}
-	buf[n] = 0;
-	return buf;
 }
 
 int cmd_report(int argc, char **argv)
@@ -82,11 +50,13 @@ int cmd_report(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	char err[512];
+	char err[512], *text;
 	const char *in = argv[optind];
-	char *text = slurp(in, err, sizeof(err));
-	if (!text) {
-		fprintf(stderr, "lockstep report: %s\n", err);
+	size_t len;
+	struct ls_err e;
+	/* a trace of a long run is large, but not this large */
+	if (ls_read_file(in, (size_t)2 << 30, &text, &len, &e)) {
+		fprintf(stderr, "lockstep report: %s\n", e.msg);
 		return 1;
 	}
 	FILE *f = out ? fopen(out, "w") : stdout;

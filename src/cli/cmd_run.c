@@ -8,6 +8,7 @@
  * next agent adopts it; --detach-on-exit removes it on SIGTERM/SIGINT. */
 #include "cli/cli.h"
 #include "base/args.h"
+#include "base/names.h"
 #include "agent/run_clock.h"
 #include "agent/run_control.h"
 #include "agent/run_obs.h"
@@ -171,7 +172,7 @@ static void on_tick(struct ls_loop *loop, uint64_t missed, void *data)
 static void print_counters(struct ls_dp *dp)
 {
 	uint64_t c[LS_CNT__MAX];
-	struct ls_dp_err err;
+	struct ls_err err;
 	if (ls_dp_counters_read(dp, c, &err)) {
 		fprintf(stderr, "lockstep: %s\n", err.msg);
 		return;
@@ -200,7 +201,7 @@ static void on_signal(struct ls_loop *loop, int signo, void *data)
 /* Fresh pins get a full config; adopted pins keep theirs except for what
  * was asked on this command line. */
 static int apply_config(struct ls_dp *dp, int default_verdict, int dpi_pkts, int expiry,
-			struct ls_dp_err *err)
+			struct ls_err *err)
 {
 	struct ls_config cfg;
 	int rc = ls_dp_config_read(dp, &cfg, err);
@@ -222,7 +223,7 @@ static int apply_config(struct ls_dp *dp, int default_verdict, int dpi_pkts, int
 	rc = ls_dp_config_write(dp, &cfg, err);
 	if (!rc)
 		fprintf(stderr, "lockstep: config: default verdict %s, dpi packets %u, expiry %s\n",
-			cfg.default_verdict == LS_VERDICT_DROP ? "drop" : "pass", cfg.dpi_max_pkts,
+			ls_verdict_name(cfg.default_verdict), cfg.dpi_max_pkts,
 			cfg.expiry_mode == LS_EXPIRY_STRICT ? "strict" : "sticky");
 	return rc;
 }
@@ -257,7 +258,7 @@ static void report_open(const struct ls_dp_opts *o, const struct ls_dp_status *s
 
 static int run_loop(struct run *r)
 {
-	struct ls_dp_err err;
+	struct ls_err err;
 	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
 	int rc;
 
@@ -353,9 +354,9 @@ int cmd_run(int argc, char **argv)
 		case 'p': o.pin_dir = optarg; break;
 		case 't': o.tc_egress = true; break;
 		case 'R': {
-			struct ls_dp_err e;
+			struct ls_err e;
 			uint64_t bytes = 0;
-			if (ls_cli_bytes(optarg, &bytes)) {
+			if (ls_parse_bytes(optarg, &bytes)) {
 				fprintf(stderr, "lockstep run: --ringbuf-size wants a number of bytes "
 					"(e.g. 65536, 64K, 4M), not '%s'\n", optarg);
 				return 2;
@@ -373,30 +374,27 @@ int cmd_run(int argc, char **argv)
 		case 'C': po.config = optarg; break;
 		case 'S': ctl_path = optarg; break;
 		case 'F':
-			if (ls_cli_uint(optarg, 1000, UINT64_MAX / 2, &po.fuel)) {
+			if (ls_parse_uint(optarg, 1000, UINT64_MAX / 2, &po.fuel)) {
 				fprintf(stderr, "lockstep run: --fuel must be a number >= 1000, not '%s'\n", optarg);
 				return 2;
 			}
 			break;
 		case 'M':
-			if (ls_cli_uint(optarg, 1, 65536, &num)) {
+			if (ls_parse_uint(optarg, 1, 65536, &num)) {
 				fprintf(stderr, "lockstep run: --max-memory-pages must be 1-65536, not '%s'\n", optarg);
 				return 2;
 			}
 			po.max_memory_pages = (uint32_t)num;
 			break;
 		case 'T':
-			if (ls_cli_duration_ns(optarg, &po.tick_interval_ns) || po.tick_interval_ns < 1000000) {
+			if (ls_parse_duration_ns(optarg, &po.tick_interval_ns) ||
+			    po.tick_interval_ns < 1000000) {
 				fprintf(stderr, "lockstep run: --tick-interval must be a duration >= 1ms, not '%s'\n", optarg);
 				return 2;
 			}
 			break;
 		case 'd':
-			if (!strcmp(optarg, "pass"))
-				default_verdict = LS_VERDICT_PASS;
-			else if (!strcmp(optarg, "drop"))
-				default_verdict = LS_VERDICT_DROP;
-			else {
+			if (ls_verdict_parse(optarg, (uint32_t *)&default_verdict)) {
 				fprintf(stderr, "lockstep run: --default-verdict must be pass or drop, not '%s'\n", optarg);
 				return 2;
 			}
@@ -412,7 +410,7 @@ int cmd_run(int argc, char **argv)
 			}
 			break;
 		case 'P':
-			if (ls_cli_uint(optarg, 1, 255, &dpi)) {
+			if (ls_parse_uint(optarg, 1, 255, &dpi)) {
 				fprintf(stderr, "lockstep run: --dpi-packets must be 1-255, not '%s'\n", optarg);
 				return 2;
 			}
@@ -460,7 +458,7 @@ int cmd_run(int argc, char **argv)
 	}
 
 	struct ls_dp_status st;
-	struct ls_dp_err err;
+	struct ls_err err;
 	if (ls_dp_open(&r.dp, &o, &st, &err)) {
 		fprintf(stderr, "lockstep run: %s\n", err.msg);
 		return 1;

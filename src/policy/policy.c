@@ -15,46 +15,26 @@
 #include <string.h>
 #include <time.h>
 
-static uint64_t boottime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "base/file.h"
+#include "base/json.h"
+#include "base/names.h"
+#include "base/time.h"
 
 uint64_t ls_policy_now_g(const struct ls_policy *p)
 {
 	const struct ls_policy_clock *c = &p->cfg.clock;
-	return c->now_g ? c->now_g(c->ctx) : boottime_ns();
+	return c->now_g ? c->now_g(c->ctx) : ls_now_k();
 }
 
 uint64_t ls_policy_now_k(const struct ls_policy *p)
 {
 	const struct ls_policy_clock *c = &p->cfg.clock;
-	return c->now_k ? c->now_k(c->ctx) : boottime_ns();
-}
-
-void ls_policy_json_escape(char *dst, size_t cap, const char *src, size_t len)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < len && o + 7 < cap; i++) {
-		unsigned char c = (unsigned char)src[i];
-		if (c == '"' || c == '\\') {
-			dst[o++] = '\\';
-			dst[o++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
-			o += (size_t)snprintf(dst + o, cap - o, "\\u%04x", c);
-		} else {
-			dst[o++] = (char)c;
-		}
-	}
-	dst[o] = 0;
+	return c->now_k ? c->now_k(c->ctx) : ls_now_k();
 }
 
 void ls_policy_logf(struct ls_policy *p, int level, const char *event,
 		    const char *fmt, ...)
 {
-	static const char *const lvl[] = {"debug", "info", "warn", "error"};
 	char body[8192], line[8448];
 	va_list ap;
 
@@ -67,25 +47,11 @@ void ls_policy_logf(struct ls_policy *p, int level, const char *event,
 		level = 3;
 	snprintf(line, sizeof(line),
 		 "{\"ts_k\":%llu,\"level\":\"%s\",\"src\":\"policy\",\"event\":\"%s\",%s}",
-		 (unsigned long long)ls_policy_now_k(p), lvl[level], event, body);
+		 (unsigned long long)ls_policy_now_k(p), ls_log_level_name(level), event, body);
 	if (p->cfg.log)
 		p->cfg.log(p->cfg.log_ctx, level, line);
 	else
 		fprintf(stderr, "%s\n", line);
-}
-
-uint32_t ls_verdict_parse(const char *s)
-{
-	if (!strcmp(s, "pass"))
-		return LS_VERDICT_PASS;
-	if (!strcmp(s, "drop"))
-		return LS_VERDICT_DROP;
-	return 0;
-}
-
-const char *ls_verdict_name(uint32_t v)
-{
-	return v == LS_VERDICT_PASS ? "pass" : v == LS_VERDICT_DROP ? "drop" : "undecided";
 }
 
 /* ---- module and instance --------------------------------------------------- */
@@ -306,7 +272,7 @@ static void fail_guest(struct ls_policy *p, enum ls_policy_fail why,
 	p->st.retry_at_k = now_k + backoff_ns(p, p->st.crash_streak);
 	ginst_free(p->gi);
 	p->gi = NULL;
-	ls_policy_json_escape(esc, sizeof(esc), msg, strlen(msg));
+	ls_json_escape(esc, sizeof(esc), msg, strlen(msg));
 	ls_policy_logf(p, 2, "guest_failed",
 		       "\"policy\":\"%s\",\"kind\":\"%s\",\"in\":\"%s\",\"message\":\"%s\","
 		       "\"streak\":%u,\"retry_in_ns\":%llu",
@@ -589,7 +555,7 @@ int ls_policy_load(struct ls_policy *p, const uint8_t *wasm, size_t len,
 		gmod_free(gm);
 		if (reload)
 			p->st.reload_refused++;
-		ls_policy_json_escape(esc, sizeof(esc), err, strlen(err));
+		ls_json_escape(esc, sizeof(esc), err, strlen(err));
 		ls_policy_logf(p, 3, reload ? "reload_refused" : "load_failed",
 			       "\"message\":\"%s\"%s", esc,
 			       reload ? ",\"keeps_running\":true" : "");
@@ -616,56 +582,28 @@ int ls_policy_load(struct ls_policy *p, const uint8_t *wasm, size_t len,
 	return 0;
 }
 
+/* Policy modules are small (ours are < 100 KiB); a path to anything near
+ * this is a mistake that must not eat the agent's memory. */
+#define LS_POLICY_FILE_MAX ((size_t)64 << 20)
+
 int ls_policy_load_file(struct ls_policy *p, const char *path, char *err,
 			size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
-	int rc;
-
-	if (!f) {
-		snprintf(err, errlen, "cannot open policy %s: %s", path, strerror(errno));
+	char *buf;
+	size_t len;
+	struct ls_err e;
+	if (ls_read_file(path, LS_POLICY_FILE_MAX, &buf, &len, &e)) {
+		snprintf(err, errlen, "cannot open policy %s", e.msg);
 		if (p->gm)
 			p->st.reload_refused++;
 		return -1;
 	}
-	for (;;) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 65536;
-			if (cap > (64u << 20)) {
-				snprintf(err, errlen, "policy %s is larger than 64 MiB", path);
-				goto fail;
-			}
-			uint8_t *nb = realloc(buf, cap);
-			if (!nb) {
-				snprintf(err, errlen, "out of memory reading %s", path);
-				goto fail;
-			}
-			buf = nb;
-		}
-		size_t n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "cannot read policy %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	fclose(f);
 	const char *base = strrchr(path, '/');
-	rc = ls_policy_load(p, buf, len, base ? base + 1 : path, err, errlen);
+	int rc = ls_policy_load(p, (const uint8_t *)buf, len, base ? base + 1 : path, err, errlen);
 	free(buf);
 	if (rc == 0 && path != p->path)
 		snprintf(p->path, sizeof(p->path), "%s", path);
 	return rc;
-fail:
-	if (p->gm)
-		p->st.reload_refused++;
-	fclose(f);
-	free(buf);
-	return -1;
 }
 
 int ls_policy_reload(struct ls_policy *p, char *err, size_t errlen)

@@ -61,6 +61,10 @@ struct ls_policy_clock ls_policy_clock_of_sync(struct ls_sync *s);
  * one JSON object without a trailing newline. NULL: stderr. */
 typedef void (*ls_policy_log_fn)(void *ctx, int level, const char *json);
 
+/* The largest guest config a command accepts (--policy-config @FILE): a
+ * config is a few lines of text, anything near this is the wrong file. */
+#define LS_POLICY_CONFIG_MAX (1u << 20)
+
 struct ls_policy_config {
 	uint64_t fuel;             /* per callback; 0: default 10,000,000 */
 	uint32_t max_memory_pages; /* 0: default 256 (16 MiB) */
@@ -186,9 +190,5 @@ void ls_policy_metrics_write(const struct ls_policy *p, FILE *f);
 /* Value of a guest metric by name (tests, `lockstep status`); -1 if none. */
 int ls_policy_metric_value(const struct ls_policy *p, const char *name,
 			   double *out);
-
-/* Parse "pass" / "drop" into LS_VERDICT_*; 0 when neither. */
-uint32_t ls_verdict_parse(const char *s);
-const char *ls_verdict_name(uint32_t v);
 
 #endif

@@ -136,9 +136,7 @@ size_t ls_pflows_gc(struct ls_pflows *t, uint64_t cutoff_k,
 /* policy.c */
 uint64_t ls_policy_now_g(const struct ls_policy *p);
 uint64_t ls_policy_now_k(const struct ls_policy *p);
-void ls_policy_logf(struct ls_policy *p, int level, const char *event,
-		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* JSON-escape src[0..len) into dst (always NUL-terminated). */
-void ls_policy_json_escape(char *dst, size_t cap, const char *src, size_t len);
+void ls_policy_logf(struct ls_policy *p, int level, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

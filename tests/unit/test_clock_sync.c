@@ -267,7 +267,7 @@ TEST(adopts_the_data_plane_pins)
 	 * the sync object adopts them from the pin directory, pins its beat
 	 * beside them, and lets the data plane's consumer forward its events */
 	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/ls-test-sync-%d", (int)getpid());
-	struct ls_dp_err perr;
+	struct ls_err perr;
 	if (ls_pins_prepare(pin_dir, &perr)) { /* mounts bpffs when absent */
 		printf("# %s\n", perr.msg);
 		CHECK(0);
