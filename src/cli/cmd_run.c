@@ -482,6 +482,10 @@ int cmd_run(int argc, char **argv)
 			run_obs_set_clock(r.ro, &clk.clock, ls_sync_live_mapping(&r.sync));
 			po.sync = &r.sync;
 		}
+	} else if (!rc) {
+		char msg[512];
+		if (ls_hb_disarm_pinned(ls_dp_pin_dir(r.dp), msg, sizeof(msg)))
+			fprintf(stderr, "lockstep run: %s\n", msg);
 	}
 	if (rc) {
 	} else if (po.policy) {
