@@ -38,6 +38,7 @@
  * machine do not deschedule the consumer), --drain-only (the capacity rounds
  * only, for profilers). Needs root.
  * Times are printed, never asserted. */
+#include "base/names.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/event_json.h"
 #include "dataplane/testrun.h"
@@ -60,7 +61,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BATCH 256 /* events per dispatch, as in the agent (run_policy.c) */
+#define BATCH 256 /* events per dispatch, as in the agent (policy_link.c) */
 #define TUPLES 4096
 #define TTL_NS 10000000000ull
 #define TS_SLOTS (1u << 20) /* ts_k by flow_id, direct-mapped */

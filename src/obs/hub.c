@@ -1,4 +1,4 @@
-/* agent.c - the agent's observability hub (agent.h): defines every metric of
+/* hub.c - the agent's observability hub (hub.h): defines every metric of
  * docs/metrics.md, feeds the detectors and turns their answers into alarms. */
 #include "obs/hub_int.h"
 #include "base/outfile.h"

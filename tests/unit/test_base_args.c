@@ -164,8 +164,9 @@ TEST(whole_numbers)
 	CHECK_EQ_INT(ls_parse_uint(NULL, 0, 10, &v), -1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(durations);
 	RUN(durations_refused);
 	RUN(offsets_are_the_same_grammar_signed);

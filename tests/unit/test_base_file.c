@@ -115,8 +115,9 @@ TEST(literal_or_at_file)
 	unlink(p);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	if (!mkdtemp(dir))
 		return 1;
 	RUN(refuses_what_is_not_a_regular_file);

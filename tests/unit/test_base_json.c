@@ -250,8 +250,9 @@ TEST(documented_forms)
 	CHECK_EQ_STR(ls_json_str(out, 6, "a\"b\"c"), "a\\\"b");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(documented_forms);
 	RUN(hostile_inputs_read_back_by_python);
 	return test_done();

@@ -91,8 +91,9 @@ TEST(error_value)
 	CHECK_EQ_INT(strlen(e.msg), LS_ERR_MSG_MAX - 1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(verdicts);
 	RUN(events_protocols_reasons_levels);
 	RUN(k_is_boottime);

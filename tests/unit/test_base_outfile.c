@@ -104,8 +104,9 @@ TEST(base_open_append_refuses_symlinks_fifos_and_directories)
 	unlink(path);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	if (!mkdtemp(dir)) {
 		printf("Bail out! mkdtemp: %s\n", strerror(errno));
 		return 1;

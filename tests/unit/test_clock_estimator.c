@@ -316,8 +316,9 @@ TEST(ttl_uses_the_rate_alone_and_saturates)
 	CHECK_EQ_INT(ls_ttl_to_kernel(&id, now, INT64_MAX).ns, INT64_MAX);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(accuracy_grid_after_8_beats);
 	RUN(accuracy_random_cases_and_zero_epoch);
 	RUN(deadlines_never_fire_early);

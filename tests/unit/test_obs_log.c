@@ -125,8 +125,9 @@ TEST(many_kinds_share_a_bucket)
 	free(c.buf);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(line_format);
 	RUN(storm_is_limited_and_summarised);
 	RUN(many_kinds_share_a_bucket);

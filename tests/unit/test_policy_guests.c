@@ -236,8 +236,9 @@ TEST(blocklist_assemblyscript)
 	harness_free(h);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(allowlist);
 	RUN(allowlist_huge_ttl_is_forever);
 	RUN(ratelimit);
