@@ -509,9 +509,9 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/build/guests/test/minimal.wasm", root ? root : ".");
 	struct ls_policy_config cfg = {.default_verdict = LS_VERDICT_PASS, .min_log_level = 3};
 	struct ls_verdict_sink sink = {.ctx = &b, .write = sink_write, .flush = sink_flush};
-	if (ls_policy_new(&cfg, &sink, &b.p, err, sizeof(err)) ||
-	    ls_policy_load_file(b.p, path, err, sizeof(err))) {
-		fprintf(stderr, "policy_bench: %s\n", err);
+	struct ls_err perr;
+	if (ls_policy_new(&cfg, &sink, &b.p, &perr) || ls_policy_load_file(b.p, path, &perr)) {
+		fprintf(stderr, "policy_bench: %s\n", perr.msg);
 		return 1;
 	}
 	pr.prog_fd = bpf_program__fd(ls_testrun_skel(t)->progs.ls_tc);

@@ -103,7 +103,7 @@ int policy_link_open(struct policy_link **out, struct ls_dp *dp,
 		    const struct policy_link_opts *o)
 {
 	struct policy_link *rp = calloc(1, sizeof(*rp));
-	char err[1024], path[4200];
+	char path[4200];
 	size_t clen;
 	char *cfgstr = NULL;
 	struct ls_err e;
@@ -133,16 +133,17 @@ int policy_link_open(struct policy_link **out, struct ls_dp *dp,
 		cfg.clock = ls_policy_clock_of_sync(o->sync);
 	struct ls_verdict_sink sink = {
 		.ctx = rp, .write = sink_write, .counters = sink_counters, .flush = sink_flush};
-	int rc = ls_policy_new(&cfg, &sink, &rp->p, err, sizeof(err));
+	struct ls_err perr;
+	int rc = ls_policy_new(&cfg, &sink, &rp->p, &perr);
 	free(cfgstr);
 	if (rc) {
-		fprintf(stderr, "lockstep run: %s\n", err);
+		fprintf(stderr, "lockstep run: %s\n", perr.msg);
 		goto fail;
 	}
 	if (o->sync)
 		ls_policy_set_mapping(rp->p, ls_sync_live_mapping(o->sync));
-	if (ls_policy_load_file(rp->p, o->policy, err, sizeof(err))) {
-		fprintf(stderr, "lockstep run: %s\n", err);
+	if (ls_policy_load_file(rp->p, o->policy, &perr)) {
+		fprintf(stderr, "lockstep run: %s\n", perr.msg);
 		goto fail;
 	}
 	fprintf(stderr, "lockstep: policy %s loaded\n", o->policy);
@@ -211,11 +212,11 @@ void policy_link_tick(struct policy_link *rp)
 
 void policy_link_sighup(struct policy_link *rp)
 {
-	char err[1024];
+	struct ls_err err;
 	policy_link_flush(rp);
-	if (ls_policy_reload(rp->p, err, sizeof(err)))
+	if (ls_policy_reload(rp->p, &err))
 		fprintf(stderr, "lockstep: SIGHUP: reload refused, the running policy is "
-			"unchanged: %s\n", err);
+			"unchanged: %s\n", err.msg);
 	else
 		fprintf(stderr, "lockstep: SIGHUP: reloaded %s\n", ls_policy_path(rp->p));
 }

@@ -129,7 +129,7 @@ int inspect_policy_open(struct inspect_policy **out, const struct inspect_policy
 {
 	struct inspect_policy *ip = calloc(1, sizeof(*ip));
 	size_t clen;
-	char *cfgstr = NULL, err[1024];
+	char *cfgstr = NULL;
 	struct ls_err e;
 	if (ls_read_arg(o->config, LS_POLICY_CONFIG_MAX, &cfgstr, &clen, &e))
 		fprintf(stderr, "lockstep inspect: --policy-config: %s\n", e.msg);
@@ -149,10 +149,11 @@ int inspect_policy_open(struct inspect_policy **out, const struct inspect_policy
 		.min_log_level = 2,
 	};
 	struct ls_verdict_sink sink = {.ctx = ip, .write = sink_write};
-	int rc = ls_policy_new(&cfg, &sink, &ip->p, err, sizeof(err));
+	struct ls_err perr;
+	int rc = ls_policy_new(&cfg, &sink, &ip->p, &perr);
 	free(cfgstr);
-	if (rc || ls_policy_load_file(ip->p, o->policy, err, sizeof(err))) {
-		fprintf(stderr, "lockstep inspect: %s\n", err);
+	if (rc || ls_policy_load_file(ip->p, o->policy, &perr)) {
+		fprintf(stderr, "lockstep inspect: %s\n", perr.msg);
 		inspect_policy_close(ip);
 		return -1;
 	}

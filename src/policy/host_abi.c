@@ -7,6 +7,7 @@
  */
 #include "policy/policy_int.h"
 
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -376,13 +377,12 @@ static lw_call_result h_wasi_no_poll(lw_instance *in, void *user,
 /* Provide exactly what the module imports: lockstep functions by name,
  * WASI when it wants WASI, env.abort. Anything else is refused here, with
  * a clearer message than the engine's "unknown import". */
-int ls_abi_link(struct ls_policy *p, struct ls_gmod *gm, char *err,
-		size_t errlen)
+int ls_abi_link(struct ls_policy *p, struct ls_gmod *gm, struct ls_err *err)
 {
 	uint32_t n = lw_module_import_count(gm->mod);
 	gm->imp = lw_imports_new(p->engine);
 	if (!gm->imp) {
-		snprintf(err, errlen, "out of memory");
+		ls_errf(err, -ENOMEM, "out of memory");
 		return -1;
 	}
 	for (uint32_t i = 0; i < n; i++) {
@@ -406,7 +406,7 @@ int ls_abi_link(struct ls_policy *p, struct ls_gmod *gm, char *err,
 				if (!strcmp(host_fns[j].name, name))
 					h = &host_fns[j];
 		if (!h) {
-			snprintf(err, errlen,
+			ls_errf(err, -EINVAL,
 				 "%s: imports %s.%s, which lockstep ABI version %d does not "
 				 "provide (docs/abi.md lists the imports)",
 				 gm->name, mod, name, LSG_ABI_VERSION);
@@ -435,6 +435,6 @@ int ls_abi_link(struct ls_policy *p, struct ls_gmod *gm, char *err,
 	}
 	return 0;
 link_fail:
-	snprintf(err, errlen, "%s: cannot set up its imports (out of memory?)", gm->name);
+	ls_errf(err, -EINVAL, "%s: cannot set up its imports (out of memory?)", gm->name);
 	return -1;
 }

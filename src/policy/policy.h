@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/err.h"
 #include "lockstep/wire.h"
 
 /* Where verdicts go. write() is called for each verdict the guest (or the
@@ -115,7 +116,7 @@ struct ls_policy;
 
 int ls_policy_new(const struct ls_policy_config *cfg,
 		  const struct ls_verdict_sink *sink, struct ls_policy **out,
-		  char *err, size_t errlen);
+		  struct ls_err *err);
 void ls_policy_free(struct ls_policy *p);
 
 /* Load a module: decode, check the ABI, instantiate, run init. On success it
@@ -123,11 +124,10 @@ void ls_policy_free(struct ls_policy *p);
  * the running module, if any, is untouched and err says why. The key-value
  * store and metrics carry over. */
 int ls_policy_load(struct ls_policy *p, const uint8_t *wasm, size_t len,
-		   const char *name, char *err, size_t errlen);
-int ls_policy_load_file(struct ls_policy *p, const char *path, char *err,
-			size_t errlen);
+		   const char *name, struct ls_err *err);
+int ls_policy_load_file(struct ls_policy *p, const char *path, struct ls_err *err);
 /* Reload the file last loaded with ls_policy_load_file (SIGHUP). */
-int ls_policy_reload(struct ls_policy *p, char *err, size_t errlen);
+int ls_policy_reload(struct ls_policy *p, struct ls_err *err);
 /* Replace the configuration string for later loads (the running instance
  * keeps its own until a reload). */
 int ls_policy_set_guest_config(struct ls_policy *p, const char *cfg,

@@ -118,8 +118,7 @@ struct ls_policy {
 };
 
 /* host_abi.c */
-int ls_abi_link(struct ls_policy *p, struct ls_gmod *gm, char *err,
-		size_t errlen);
+int ls_abi_link(struct ls_policy *p, struct ls_gmod *gm, struct ls_err *err);
 
 /* flows.c */
 int ls_pflows_init(struct ls_pflows *t);

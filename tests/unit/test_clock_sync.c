@@ -219,7 +219,7 @@ TEST(a_guest_reads_g_everywhere)
 				       .clock = ls_policy_clock_of_sync(&s),
 				       .log = h_log, .log_ctx = h};
 	struct ls_verdict_sink sink = {.ctx = h, .write = h_write};
-	CHECK_EQ_INT(ls_policy_new(&cfg, &sink, &h->p, h->err, sizeof(h->err)), 0);
+	CHECK_EQ_INT(ls_policy_new(&cfg, &sink, &h->p, &h->err), 0);
 	ls_policy_set_mapping(h->p, ls_sync_live_mapping(&s));
 	CHECK_EQ_INT(harness_load(h, "test/gclock.wasm"), 0);
 
