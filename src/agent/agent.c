@@ -9,6 +9,7 @@
 #include "agent/agent.h"
 #include "agent/control_link.h"
 #include "agent/loop.h"
+#include "base/names.h"
 #include "dataplane/event_json.h"
 
 #include <signal.h>
@@ -131,7 +132,7 @@ static void on_tick(struct ls_loop *loop, uint64_t missed, void *data)
 static void print_counters(struct ls_dp *dp)
 {
 	uint64_t c[LS_CNT__MAX];
-	struct ls_dp_err err;
+	struct ls_err err;
 	if (ls_dp_counters_read(dp, c, &err)) {
 		fprintf(stderr, "lockstep: %s\n", err.msg);
 		return;
@@ -160,7 +161,7 @@ static void on_signal(struct ls_loop *loop, int signo, void *data)
 /* Fresh pins get a full config; adopted pins keep theirs except for what
  * was asked on this command line. */
 static int apply_config(struct ls_dp *dp, int default_verdict, int dpi_pkts, int expiry,
-			struct ls_dp_err *err)
+			struct ls_err *err)
 {
 	struct ls_config cfg;
 	int rc = ls_dp_config_read(dp, &cfg, err);
@@ -182,7 +183,7 @@ static int apply_config(struct ls_dp *dp, int default_verdict, int dpi_pkts, int
 	rc = ls_dp_config_write(dp, &cfg, err);
 	if (!rc)
 		fprintf(stderr, "lockstep: config: default verdict %s, dpi packets %u, expiry %s\n",
-			cfg.default_verdict == LS_VERDICT_DROP ? "drop" : "pass", cfg.dpi_max_pkts,
+			ls_verdict_name(cfg.default_verdict), cfg.dpi_max_pkts,
 			cfg.expiry_mode == LS_EXPIRY_STRICT ? "strict" : "sticky");
 	return rc;
 }
@@ -225,7 +226,7 @@ static void report_open(const struct ls_dp_opts *o, const struct ls_dp_status *s
 
 static int agent_loop(struct agent *r)
 {
-	struct ls_dp_err err;
+	struct ls_err err;
 	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
 	int rc;
 
@@ -287,7 +288,7 @@ int agent_run(const struct agent_opts *o)
 	int default_verdict = o->default_verdict;
 
 	struct ls_dp_status st;
-	struct ls_dp_err err;
+	struct ls_err err;
 	if (ls_dp_open(&r.dp, &o->dp, &st, &err)) {
 		fprintf(stderr, "lockstep run: %s\n", err.msg);
 		return 1;

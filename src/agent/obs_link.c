@@ -20,13 +20,6 @@ struct obs_link {
 	const struct ls_policy *policy; /* for status: read again on each request */
 };
 
-uint64_t obs_link_now_k(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void obs_link_opts_init(struct obs_link_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -84,12 +77,12 @@ static int alarm_opt(struct ls_detect_config *d, const char *arg)
 		return 0;
 	}
 	if (!strcmp(name, "storm-count")) {
-		if (ls_cli_uint(v, 1, LS_STORM_MAX, &n))
+		if (ls_parse_uint(v, 1, LS_STORM_MAX, &n))
 			return -1;
 		d->storm_count = (uint32_t)n;
 		return 0;
 	}
-	if (ls_cli_duration_ns(v, &ns))
+	if (ls_parse_duration_ns(v, &ns))
 		return -1;
 	if (!strcmp(name, "offset-max"))
 		d->offset_max_ns = (int64_t)ns;
@@ -149,7 +142,7 @@ int obs_link_parse(struct obs_link_opts *o, int c, const char *arg)
 		o->cfg.trace_path = arg;
 		return 0;
 	case OBS_LINK_OPT_TRACE_WINDOW:
-		if (ls_cli_duration_ns(arg, &ns) || ns < 1000000000ull) {
+		if (ls_parse_duration_ns(arg, &ns) || ns < 1000000000ull) {
 			fprintf(stderr, "lockstep run: --trace-window must be a duration >= 1s, not '%s'\n", arg);
 			return 2;
 		}
@@ -163,7 +156,7 @@ int obs_link_parse(struct obs_link_opts *o, int c, const char *arg)
 		return 0;
 	case OBS_LINK_OPT_TRACE_PORT: {
 		uint64_t port;
-		if (ls_cli_uint(arg, 0, 65535, &port)) {
+		if (ls_parse_uint(arg, 0, 65535, &port)) {
 			fprintf(stderr, "lockstep run: --trace-port must be 0-65535, not '%s'\n", arg);
 			return 2;
 		}
@@ -187,7 +180,7 @@ int obs_link_parse(struct obs_link_opts *o, int c, const char *arg)
 static int apply_kernel_level(struct obs_link *ro, int level, int port, char *err, size_t errlen)
 {
 	struct ls_config cfg;
-	struct ls_dp_err e;
+	struct ls_err e;
 	if (ls_dp_config_read(ro->dp, &cfg, &e) || (cfg.trace_level = (uint32_t)level, 0) ||
 	    (port >= 0 && (cfg.trace_port = (uint16_t)port, 0)) ||
 	    ls_dp_config_write(ro->dp, &cfg, &e)) {
@@ -200,7 +193,7 @@ static int apply_kernel_level(struct obs_link *ro, int level, int port, char *er
 /* The early-expiry detector asks the flow table what became of a flow. */
 static int flow_lookup(void *ctx, const struct ls_flow_key *key, struct ls_flow *out)
 {
-	struct ls_dp_err err;
+	struct ls_err err;
 	return ls_dp_flow_get(ctx, key, out, &err) ? -1 : 0;
 }
 
@@ -257,13 +250,13 @@ void obs_link_http(struct obs_link *ro)
 
 void obs_link_event(struct obs_link *ro, const struct ls_event *ev)
 {
-	ls_obs_event(ro->obs, ev, obs_link_now_k());
+	ls_obs_event(ro->obs, ev, ls_now_k());
 }
 
 void obs_link_drained(struct obs_link *ro, int n)
 {
 	if (n > 0)
-		ls_obs_queue_depth(ro->obs, (uint64_t)n, obs_link_now_k());
+		ls_obs_queue_depth(ro->obs, (uint64_t)n, ls_now_k());
 }
 
 void obs_link_policy(struct obs_link *ro, const struct ls_policy *p)
@@ -285,14 +278,14 @@ void obs_link_policy(struct obs_link *ro, const struct ls_policy *p)
 		.why = st.health_why,
 	};
 	ro->policy = p;
-	ls_obs_policy(ro->obs, &op, obs_link_now_k());
+	ls_obs_policy(ro->obs, &op, ls_now_k());
 }
 
 void obs_link_tick(struct obs_link *ro, const struct ls_policy *p)
 {
-	uint64_t now = obs_link_now_k(), c[LS_CNT__MAX];
+	uint64_t now = ls_now_k(), c[LS_CNT__MAX];
 	const char *names[LS_CNT__MAX];
-	struct ls_dp_err err;
+	struct ls_err err;
 	if (!ls_dp_counters_read(ro->dp, c, &err)) {
 		for (unsigned i = 0; i < LS_CNT__MAX; i++)
 			names[i] = ls_counter_name(i);
@@ -373,7 +366,7 @@ int obs_link_control(void *arg, const char *cmd, const char *a, char *reply, siz
 	if (!strcmp(cmd, "obs.status")) {
 		if (ro->policy) /* its health now, not a second ago */
 			obs_link_policy(ro, ro->policy);
-		ls_obs_status_json(ro->obs, obs_link_now_k(), reply, len);
+		ls_obs_status_json(ro->obs, ls_now_k(), reply, len);
 		return 0;
 	}
 	if (!strcmp(cmd, "trace.dump")) {

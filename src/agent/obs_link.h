@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/time.h"
 #include "dataplane/dataplane.h"
 #include "obs/hub.h"
 
@@ -53,7 +54,6 @@ struct ls_obs *obs_link_hub(struct obs_link *ro);
 int obs_link_http_fd(struct obs_link *ro);
 void obs_link_http(struct obs_link *ro);
 
-uint64_t obs_link_now_k(void);
 void obs_link_event(struct obs_link *ro, const struct ls_event *ev);
 void obs_link_drained(struct obs_link *ro, int n);
 /* Once a second: data-plane counters and liveness, policy stats (NULL: no

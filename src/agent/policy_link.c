@@ -11,6 +11,8 @@
 #include "clock/sync.h"
 #include "agent/control.h"
 #include "policy/policy.h"
+#include "base/file.h"
+#include "base/names.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -42,12 +44,12 @@ struct policy_link {
 
 static void verdicts_write(struct policy_link *rp)
 {
-	struct ls_dp_err err;
+	struct ls_err err;
 	if (!rp->nv)
 		return;
-	uint64_t start_k = rp->ro ? obs_link_now_k() : 0;
+	uint64_t start_k = rp->ro ? ls_now_k() : 0;
 	int n = ls_dp_verdicts_write(rp->dp, rp->vkey, rp->vrec, rp->nv, rp->vrc, &err);
-	uint64_t end_k = rp->ro ? obs_link_now_k() : 0;
+	uint64_t end_k = rp->ro ? ls_now_k() : 0;
 	if (n < (int)rp->nv && rp->write_errors++ < 10)
 		fprintf(stderr, "lockstep: writing %u verdicts: %s\n", rp->nv - (uint32_t)n, err.msg);
 	for (uint32_t i = 0; i < rp->nv; i++) {
@@ -97,43 +99,16 @@ static void log_line(void *ctx, int level, const char *json)
 	fprintf(stderr, "%s\n", json);
 }
 
-/* --policy-config STR, or @FILE for the contents of FILE. */
-static char *read_config(const char *arg, size_t *len)
-{
-	if (!arg) {
-		*len = 0;
-		return strdup("");
-	}
-	if (arg[0] != '@') {
-		*len = strlen(arg);
-		return strdup(arg);
-	}
-	FILE *f = fopen(arg + 1, "rb");
-	if (!f) {
-		fprintf(stderr, "lockstep run: --policy-config %s: %s\n", arg, strerror(errno));
-		return NULL;
-	}
-	char *buf = malloc(1 << 20);
-	size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
-	int big = buf && !feof(f);
-	fclose(f);
-	if (!buf || big) {
-		fprintf(stderr, "lockstep run: --policy-config %s: larger than 1 MiB\n", arg);
-		free(buf);
-		return NULL;
-	}
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
-
 int policy_link_open(struct policy_link **out, struct ls_dp *dp,
 		    const struct policy_link_opts *o)
 {
 	struct policy_link *rp = calloc(1, sizeof(*rp));
-	char err[1024], path[4200];
+	char path[4200];
 	size_t clen;
-	char *cfgstr = read_config(o->config, &clen);
+	char *cfgstr = NULL;
+	struct ls_err e;
+	if (ls_read_arg(o->config, LS_POLICY_CONFIG_MAX, &cfgstr, &clen, &e))
+		fprintf(stderr, "lockstep run: --policy-config: %s\n", e.msg);
 
 	if (!rp || !cfgstr) {
 		free(rp);
@@ -158,16 +133,17 @@ int policy_link_open(struct policy_link **out, struct ls_dp *dp,
 		cfg.clock = ls_policy_clock_of_sync(o->sync);
 	struct ls_verdict_sink sink = {
 		.ctx = rp, .write = sink_write, .counters = sink_counters, .flush = sink_flush};
-	int rc = ls_policy_new(&cfg, &sink, &rp->p, err, sizeof(err));
+	struct ls_err perr;
+	int rc = ls_policy_new(&cfg, &sink, &rp->p, &perr);
 	free(cfgstr);
 	if (rc) {
-		fprintf(stderr, "lockstep run: %s\n", err);
+		fprintf(stderr, "lockstep run: %s\n", perr.msg);
 		goto fail;
 	}
 	if (o->sync)
 		ls_policy_set_mapping(rp->p, ls_sync_live_mapping(o->sync));
-	if (ls_policy_load_file(rp->p, o->policy, err, sizeof(err))) {
-		fprintf(stderr, "lockstep run: %s\n", err);
+	if (ls_policy_load_file(rp->p, o->policy, &perr)) {
+		fprintf(stderr, "lockstep run: %s\n", perr.msg);
 		goto fail;
 	}
 	fprintf(stderr, "lockstep: policy %s loaded\n", o->policy);
@@ -203,16 +179,16 @@ void policy_link_flush(struct policy_link *rp)
 		/* per-call guest tracing: one timed dispatch per event */
 		for (int i = 0; i < rp->n; i++) {
 			ls_obs_dispatch_begin(o, &rp->batch[i], 1);
-			uint64_t t0 = obs_link_now_k();
+			uint64_t t0 = ls_now_k();
 			ls_policy_dispatch(rp->p, &rp->batch[i], 1);
-			ls_obs_guest_call(o, "dispatch", &rp->batch[i], 1, t0, obs_link_now_k());
+			ls_obs_guest_call(o, "dispatch", &rp->batch[i], 1, t0, ls_now_k());
 			ls_obs_dispatch_end(o);
 		}
 	} else {
 		ls_obs_dispatch_begin(o, rp->batch, (size_t)rp->n);
-		uint64_t t0 = obs_link_now_k();
+		uint64_t t0 = ls_now_k();
 		ls_policy_dispatch(rp->p, rp->batch, (size_t)rp->n);
-		ls_obs_guest_call(o, "dispatch", rp->batch, (size_t)rp->n, t0, obs_link_now_k());
+		ls_obs_guest_call(o, "dispatch", rp->batch, (size_t)rp->n, t0, ls_now_k());
 		ls_obs_dispatch_end(o);
 	}
 	rp->n = 0;
@@ -228,19 +204,19 @@ void policy_link_event(struct policy_link *rp, const struct ls_event *ev)
 void policy_link_tick(struct policy_link *rp)
 {
 	policy_link_flush(rp);
-	uint64_t t0 = rp->ro ? obs_link_now_k() : 0;
+	uint64_t t0 = rp->ro ? ls_now_k() : 0;
 	ls_policy_tick(rp->p);
 	if (rp->ro)
-		ls_obs_guest_call(obs_link_hub(rp->ro), "tick", NULL, 0, t0, obs_link_now_k());
+		ls_obs_guest_call(obs_link_hub(rp->ro), "tick", NULL, 0, t0, ls_now_k());
 }
 
 void policy_link_sighup(struct policy_link *rp)
 {
-	char err[1024];
+	struct ls_err err;
 	policy_link_flush(rp);
-	if (ls_policy_reload(rp->p, err, sizeof(err)))
+	if (ls_policy_reload(rp->p, &err))
 		fprintf(stderr, "lockstep: SIGHUP: reload refused, the running policy is "
-			"unchanged: %s\n", err);
+			"unchanged: %s\n", err.msg);
 	else
 		fprintf(stderr, "lockstep: SIGHUP: reloaded %s\n", ls_policy_path(rp->p));
 }

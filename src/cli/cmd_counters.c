@@ -47,7 +47,7 @@ int cmd_counters(int argc, char **argv)
 	const char *dir = a.dir;
 	bool json = a.json;
 	struct ls_dp *dp;
-	struct ls_dp_err err;
+	struct ls_err err;
 	uint64_t c[LS_CNT__MAX];
 	if (ls_dp_open_pins(&dp, dir, &err) || ls_dp_counters_read(dp, c, &err)) {
 		fprintf(stderr, "lockstep counters: %s\n", err.msg);

@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "dataplane/dataplane.h"
+#include "base/names.h"
 #include "dataplane/event_json.h"
 
 #include <stdio.h>
@@ -60,7 +61,7 @@ static int one(void *arg, const struct ls_flow_key *k, const struct ls_flow *f)
 	char src[64], dst[64], proto_num[8];
 	const char *proto = ls_proto_name(k->proto);
 	struct ls_verdict_rec rec = {0};
-	struct ls_dp_err err;
+	struct ls_err err;
 
 	ls_flow_addr_str(cs ? k->hi_addr : k->lo_addr, k->family, src, sizeof(src));
 	ls_flow_addr_str(cs ? k->lo_addr : k->hi_addr, k->family, dst, sizeof(dst));
@@ -70,9 +71,7 @@ static int one(void *arg, const struct ls_flow_key *k, const struct ls_flow *f)
 		proto = proto_num;
 	}
 	ls_dp_verdict_get(c->dp, k, &rec, &err);
-	const char *v = rec.verdict == LS_VERDICT_PASS	 ? "pass"
-			: rec.verdict == LS_VERDICT_DROP ? "drop"
-							 : "undecided";
+	const char *v = ls_verdict_name(rec.verdict);
 	if (c->json) {
 		printf(
 		    "{\"flow_id\":%llu,\"proto\":\"%s\",\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\","
@@ -111,7 +110,7 @@ int cmd_flows(int argc, char **argv)
 		return rc0;
 	const char *dir = a.dir;
 	c.json = a.json;
-	struct ls_dp_err err;
+	struct ls_err err;
 	if (ls_dp_open_pins(&c.dp, dir, &err)) {
 		fprintf(stderr, "lockstep flows: %s\n", err.msg);
 		return 1;

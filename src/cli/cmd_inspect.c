@@ -75,7 +75,7 @@ static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 		a->path = arg;
 		break;
 	case O_DPI_PACKETS:
-		if (ls_cli_uint(arg, 1, 255, &num)) {
+		if (ls_parse_uint(arg, 1, 255, &num)) {
 			fprintf(stderr, "lockstep inspect: --%s wants 1..255, not '%s'\n", o->name,
 				arg);
 			return 2;
@@ -98,7 +98,7 @@ static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 		a->po.print_events = 1;
 		break;
 	case O_FUEL:
-		if (ls_cli_uint(arg, 1000, UINT64_MAX / 2, &a->po.fuel)) {
+		if (ls_parse_uint(arg, 1000, UINT64_MAX / 2, &a->po.fuel)) {
 			fprintf(stderr,
 				"lockstep inspect: --fuel must be a number >= 1000, not '%s'\n",
 				arg);
@@ -106,7 +106,7 @@ static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 		}
 		break;
 	case O_MAX_MEMORY_PAGES:
-		if (ls_cli_uint(arg, 1, 65536, &num)) {
+		if (ls_parse_uint(arg, 1, 65536, &num)) {
 			fprintf(stderr,
 				"lockstep inspect: --max-memory-pages must be 1-65536, not '%s'\n",
 				arg);

@@ -2,6 +2,7 @@
  * `lockstep run --trace` as one self-contained HTML page (obs/report.h). */
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "base/file.h"
 #include "obs/report.h"
 
 #include <errno.h>
@@ -33,39 +34,6 @@ static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 	return 0;
 }
 
-static char *slurp(const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	size_t cap = 1 << 20, n = 0, r;
-	char *buf = malloc(cap);
-	while (buf && (r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-		n += r;
-		if (n + 1 == cap) {
-			if (cap >= (1ul << 31)) {
-				snprintf(err, errlen, "%s: larger than 2 GiB", path);
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			char *nb = realloc(buf, cap *= 2);
-			if (!nb)
-				free(buf);
-			buf = nb;
-		}
-	}
-	fclose(f);
-	if (!buf) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return NULL;
-	}
-	buf[n] = 0;
-	return buf;
-}
-
 int cmd_report(int argc, char **argv)
 {
 	const char *out = NULL;
@@ -76,11 +44,13 @@ int cmd_report(int argc, char **argv)
 		ls_opts_usage(&spec, stderr);
 		return 2;
 	}
-	char err[512];
+	char err[512], *text;
 	const char *in = argv[first];
-	char *text = slurp(in, err, sizeof(err));
-	if (!text) {
-		fprintf(stderr, "lockstep report: %s\n", err);
+	size_t len;
+	struct ls_err e;
+	/* a trace of a long run is large, but not this large */
+	if (ls_read_file(in, (size_t)2 << 30, &text, &len, &e)) {
+		fprintf(stderr, "lockstep report: %s\n", e.msg);
 		return 1;
 	}
 	FILE *f = out ? fopen(out, "w") : stdout;

@@ -8,6 +8,7 @@
 #include "agent/control.h"
 #include "base/args.h"
 #include "cli/opts.h"
+#include "base/names.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -123,9 +124,9 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 		o->tc_egress = true;
 		break;
 	case O_RINGBUF_SIZE: {
-		struct ls_dp_err e;
+		struct ls_err e;
 		uint64_t bytes = 0;
-		if (ls_cli_bytes(arg, &bytes)) {
+		if (ls_parse_bytes(arg, &bytes)) {
 			fprintf(stderr,
 				"lockstep run: --ringbuf-size wants a number of bytes "
 				"(e.g. 65536, 64K, 4M), not '%s'\n",
@@ -152,14 +153,14 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 		a->control_path = arg;
 		break;
 	case O_FUEL:
-		if (ls_cli_uint(arg, 1000, UINT64_MAX / 2, &po->fuel)) {
+		if (ls_parse_uint(arg, 1000, UINT64_MAX / 2, &po->fuel)) {
 			fprintf(stderr, "lockstep run: --fuel must be a number >= 1000, not '%s'\n",
 				arg);
 			return 2;
 		}
 		break;
 	case O_MAX_MEMORY_PAGES:
-		if (ls_cli_uint(arg, 1, 65536, &num)) {
+		if (ls_parse_uint(arg, 1, 65536, &num)) {
 			fprintf(stderr,
 				"lockstep run: --max-memory-pages must be 1-65536, not '%s'\n",
 				arg);
@@ -168,7 +169,7 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 		po->max_memory_pages = (uint32_t)num;
 		break;
 	case O_TICK_INTERVAL:
-		if (ls_cli_duration_ns(arg, &po->tick_interval_ns) ||
+		if (ls_parse_duration_ns(arg, &po->tick_interval_ns) ||
 		    po->tick_interval_ns < 1000000) {
 			fprintf(
 			    stderr,
@@ -201,7 +202,7 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 		}
 		break;
 	case O_DPI_PACKETS:
-		if (ls_cli_uint(arg, 1, 255, &num)) {
+		if (ls_parse_uint(arg, 1, 255, &num)) {
 			fprintf(stderr, "lockstep run: --dpi-packets must be 1-255, not '%s'\n",
 				arg);
 			return 2;

@@ -37,7 +37,7 @@ int cmd_stop(int argc, char **argv)
 		return rc;
 	if (!dir)
 		dir = ls_pin_dir_default();
-	struct ls_dp_err err;
+	struct ls_err err;
 	bool found;
 	if (ls_dp_stop(dir, &found, &err)) {
 		fprintf(stderr, "lockstep stop: %s\n", err.msg);

@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "base/args.h"
+#include "base/names.h"
 #include "dataplane/dataplane.h"
 
 #include <stdio.h>
@@ -47,11 +48,6 @@ static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 	return 0;
 }
 
-static const char *verdict_name(uint32_t v)
-{
-	return v == LS_VERDICT_PASS ? "pass" : v == LS_VERDICT_DROP ? "drop" : "undecided";
-}
-
 int cmd_verdict(int argc, char **argv)
 {
 	struct args a = {0};
@@ -87,21 +83,14 @@ int cmd_verdict(int argc, char **argv)
 				"lockstep verdict set: give exactly one verdict, pass or drop\n");
 			return 2;
 		}
-		if (!strcmp(argv[next], "pass"))
-			verdict = LS_VERDICT_PASS;
-		else if (!strcmp(argv[next], "drop"))
-			verdict = LS_VERDICT_DROP;
-		else {
-			fprintf(stderr,
-				"lockstep verdict set: verdict must be pass or drop, not '%s'\n",
+		if (ls_verdict_parse(argv[next], &verdict)) {
+			fprintf(stderr, "lockstep verdict set: verdict must be pass or drop, not '%s'\n",
 				argv[next]);
 			return 2;
 		}
-		if (ttl && (ls_cli_duration_ns(ttl, &ttl_ns) || !ttl_ns)) {
-			fprintf(stderr,
-				"lockstep verdict set: --ttl '%s' is not a positive duration "
-				"(e.g. 250ms, 10s, 5m)\n",
-				ttl);
+		if (ttl && (ls_parse_duration_ns(ttl, &ttl_ns) || !ttl_ns)) {
+			fprintf(stderr, "lockstep verdict set: --ttl '%s' is not a positive duration "
+				"(e.g. 250ms, 10s, 5m)\n", ttl);
 			return 2;
 		}
 	} else if (next != argc || ttl) {
@@ -109,7 +98,7 @@ int cmd_verdict(int argc, char **argv)
 		return 2;
 	}
 
-	struct ls_dp_err err;
+	struct ls_err err;
 	struct ls_flow_key key;
 	if (ls_flow_key_parse(&key, flow, &err)) {
 		fprintf(stderr, "lockstep verdict: %s\n", err.msg);
@@ -125,7 +114,7 @@ int cmd_verdict(int argc, char **argv)
 		uint64_t deadline_k = ttl_ns ? ls_now_k() + ttl_ns : 0;
 		rc = ls_dp_verdict_set(dp, &key, verdict, deadline_k, &err);
 		if (!rc)
-			fprintf(stderr, "lockstep: verdict %s for %s%s\n", verdict_name(verdict),
+			fprintf(stderr, "lockstep: verdict %s for %s%s\n", ls_verdict_name(verdict),
 				flow, ttl ? " (with a deadline)" : "");
 	} else if (!strcmp(op, "del")) {
 		rc = ls_dp_verdict_del(dp, &key, &err);
@@ -134,7 +123,7 @@ int cmd_verdict(int argc, char **argv)
 		rc = ls_dp_verdict_get(dp, &key, &rec, &err);
 		if (!rc)
 			printf("{\"verdict\":\"%s\",\"deadline_k\":%llu,\"set_k\":%llu}\n",
-			       verdict_name(rec.verdict), (unsigned long long)rec.deadline_k,
+			       ls_verdict_name(rec.verdict), (unsigned long long)rec.deadline_k,
 			       (unsigned long long)rec.set_k);
 	}
 	if (rc)

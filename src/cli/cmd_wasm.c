@@ -16,7 +16,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "base/file.h"
 
 /* Files larger than this are refused before reading: no module we run is
  * anywhere near it, and a mistaken path must not eat the host's memory. */
@@ -35,29 +36,13 @@ void wasm_usage(FILE *f)
 /* Reads a whole file; returns NULL with a message on failure. */
 uint8_t *wasm_read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "lockstep wasm: %s: %s\n", path, strerror(errno));
+	char *buf;
+	struct ls_err err;
+	if (ls_read_file(path, MAX_MODULE_BYTES, &buf, len, &err)) {
+		fprintf(stderr, "lockstep wasm: %s\n", err.msg);
 		return NULL;
 	}
-	struct stat st;
-	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size > MAX_MODULE_BYTES) {
-		fprintf(stderr, "lockstep wasm: %s: not a regular file of at most %u MiB\n", path,
-			MAX_MODULE_BYTES >> 20);
-		fclose(f);
-		return NULL;
-	}
-	uint8_t *buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	size_t n = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
-	fclose(f);
-	if (!buf || n != (size_t)st.st_size) {
-		fprintf(stderr, "lockstep wasm: %s: read failed\n", path);
-		free(buf);
-		return NULL;
-	}
-	*len = n;
-	return buf;
+	return (uint8_t *)buf;
 }
 
 static const char *error_kind(lw_error_kind k)

@@ -48,16 +48,16 @@ static size_t slots_len(void)
 }
 
 int ls_holdq_open(struct ls_holdq **out, struct ls_dp *dp, const struct ls_holdq_opts *o,
-		  struct ls_dp_err *err)
+		  struct ls_err *err)
 {
 	*out = NULL;
 	if (dp->map_fd[LS_MAP_HOLD_SLOTS] < 0)
-		return ls_dp_errf(err, -ENOENT,
+		return ls_errf(err, -ENOENT,
 				  "the data plane has no hold_slots map (an older "
 				  "data plane: stop it with `lockstep stop`)");
 	struct ls_holdq *q = calloc(1, sizeof(*q));
 	if (!q)
-		return ls_dp_errf(err, -ENOMEM, "out of memory");
+		return ls_errf(err, -ENOMEM, "out of memory");
 	q->dp = dp;
 	q->o = *o;
 	if (!q->o.max_bytes)
@@ -69,7 +69,7 @@ int ls_holdq_open(struct ls_holdq **out, struct ls_dp *dp, const struct ls_holdq
 	void *m = mmap(NULL, slots_len(), PROT_READ | PROT_WRITE, MAP_SHARED,
 		       dp->map_fd[LS_MAP_HOLD_SLOTS], 0);
 	if (m == MAP_FAILED) {
-		int rc = ls_dp_errf(err, -errno, "mapping hold_slots: %s", strerror(errno));
+		int rc = ls_errf(err, -errno, "mapping hold_slots: %s", strerror(errno));
 		free(q);
 		return rc;
 	}

@@ -50,7 +50,7 @@ struct ls_holdq_stats {
 typedef void (*ls_holdq_settled_fn)(void *ctx, uint32_t verdict, uint64_t held_ns);
 
 int ls_holdq_open(struct ls_holdq **out, struct ls_dp *dp, const struct ls_holdq_opts *o,
-		  struct ls_dp_err *err);
+		  struct ls_err *err);
 void ls_holdq_close(struct ls_holdq *q);
 void ls_holdq_on_settled(struct ls_holdq *q, ls_holdq_settled_fn fn, void *ctx);
 

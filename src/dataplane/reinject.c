@@ -22,16 +22,16 @@ struct ls_reinject {
 	int pkt_fd; /* AF_PACKET, send only, qdisc (and TC egress) bypassed */
 };
 
-int ls_reinject_open(struct ls_reinject **out, struct ls_dp_err *err)
+int ls_reinject_open(struct ls_reinject **out, struct ls_err *err)
 {
 	*out = NULL;
 	struct ls_reinject *r = calloc(1, sizeof(*r));
 	if (!r)
-		return ls_dp_errf(err, -ENOMEM, "out of memory");
+		return ls_errf(err, -ENOMEM, "out of memory");
 	r->pkt_fd = -1;
 	r->skel = reinject_bpf__open_and_load();
 	if (!r->skel) {
-		int rc = ls_dp_errf(err, -errno, "loading the re-injection program: %s",
+		int rc = ls_errf(err, -errno, "loading the re-injection program: %s",
 				    strerror(errno));
 		free(r);
 		return rc;
@@ -42,7 +42,7 @@ int ls_reinject_open(struct ls_reinject **out, struct ls_dp_err *err)
 	int one = 1;
 	if (r->pkt_fd < 0 ||
 	    setsockopt(r->pkt_fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one))) {
-		int rc = ls_dp_errf(err, -errno, "opening the egress re-injection socket: %s",
+		int rc = ls_errf(err, -errno, "opening the egress re-injection socket: %s",
 				    strerror(errno));
 		ls_reinject_close(r);
 		return rc;

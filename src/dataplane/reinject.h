@@ -16,7 +16,7 @@
 
 struct ls_reinject;
 
-int ls_reinject_open(struct ls_reinject **out, struct ls_dp_err *err);
+int ls_reinject_open(struct ls_reinject **out, struct ls_err *err);
 void ls_reinject_close(struct ls_reinject *r);
 
 /* Sends one held frame (the LS_EV_HELD record's header says how) on its

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/json.h"
+
 struct ls_trace {
 	struct ls_trace_rec *ring;
 	uint32_t cap;
@@ -139,18 +141,6 @@ static int by_time(const void *a, const void *b)
 	return (x->ph == 's' || x->ph == 'f') - (y->ph == 's' || y->ph == 'f');
 }
 
-static void put_str(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", (unsigned char)*s);
-		else
-			fputc(*s, f);
-	}
-}
-
 int ls_trace_write(const struct ls_trace *t, FILE *f, ls_trace_wall_fn wall, void *ctx,
 		   const char *otherdata)
 {
@@ -183,7 +173,7 @@ int ls_trace_write(const struct ls_trace *t, FILE *f, ls_trace_wall_fn wall, voi
 		/* microseconds with ns precision, as the format wants */
 		fprintf(f, ",\n{\"ph\":\"%c\",\"pid\":%d,\"tid\":%d,\"ts\":%lld.%03lld,\"name\":\"", r->ph,
 			pid, tid, (long long)(w / 1000), (long long)((w % 1000 + 1000) % 1000));
-		put_str(f, r->name);
+		ls_json_fput(f, r->name, strlen(r->name));
 		fputc('"', f);
 		switch (r->ph) {
 		case 'X':

@@ -64,7 +64,8 @@ TEST(parse_units_signs_and_modes)
 
 TEST(parse_errors_are_clear)
 {
-	parse_bad("offset=5", "offset '5'");
+	parse_bad("offset=5 ms", "offset '5 ms'");
+	parse_bad("offset=1e3ms", "offset '1e3ms'"); /* the one grammar has no exponents */
 	parse_bad("offset=5parsecs", "offset");
 	parse_bad("drift=+200", "ppm");
 	parse_bad("drift=99999999ppm", "drift");

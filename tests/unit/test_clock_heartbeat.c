@@ -404,7 +404,7 @@ TEST(lost_beat_events_are_recovered_and_do_not_trip_failsafe)
 TEST(pinned_watchdog_outlives_its_agent)
 {
 	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/ls-test-clock-%d", (int)getpid());
-	struct ls_dp_err perr;
+	struct ls_err perr;
 	if (ls_pins_prepare(pin_dir, &perr)) { /* mounts bpffs when absent */
 		printf("# %s\n", perr.msg);
 		CHECK(0);

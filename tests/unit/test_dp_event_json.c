@@ -25,21 +25,6 @@ static struct ls_event mk(unsigned kind)
 	return ev;
 }
 
-TEST(escape_control_quote_and_invalid_utf8)
-{
-	char out[128];
-	int n = ls_event_json_escape("a\"b\\c\x01\x7f\xff\xc3\xa9\n", 11, out, sizeof(out));
-	CHECK(n > 0);
-	CHECK_EQ_STR(out, "a\\\"b\\\\c\\u0001\\u007f\\u00ff\xc3\xa9\\n");
-	/* overlong and surrogate encodings are not valid UTF-8 */
-	ls_event_json_escape("\xc0\xaf\xed\xa0\x80", 5, out, sizeof(out));
-	CHECK_EQ_STR(out, "\\u00c0\\u00af\\u00ed\\u00a0\\u0080");
-	/* truncated sequence at the end */
-	ls_event_json_escape("x\xe2\x82", 3, out, sizeof(out));
-	CHECK_EQ_STR(out, "x\\u00e2\\u0082");
-	CHECK_EQ_INT(ls_event_json_escape("abcdef", 6, out, 4), -1);
-}
-
 TEST(dpi_http_fields_and_orientation)
 {
 	struct ls_event ev = mk(LS_EV_DPI);
@@ -123,7 +108,6 @@ TEST(ipv6_dns_and_other_kinds)
 int main(int argc, char **argv)
 {
 	test_args(argc, argv);
-	RUN(escape_control_quote_and_invalid_utf8);
 	RUN(dpi_http_fields_and_orientation);
 	RUN(dpi_lengths_never_trusted_past_buffer);
 	RUN(ipv6_dns_and_other_kinds);
