@@ -66,7 +66,7 @@ int ls_dp_ringbuf_size_check(uint64_t size, struct ls_dp_err *err);
 /* What ls_dp_open() found and did; printed by `lockstep run`. */
 struct ls_dp_status {
 	bool adopted_maps;     /* at least one map came from the pins */
-	int maps_adopted;      /* how many of the seven */
+	int maps_adopted;      /* how many of the eight */
 	bool adopted_link;     /* the XDP link came from the pins (no re-attach) */
 	bool prog_replaced;    /* adopted link switched to this build's program */
 	bool tc_adopted;       /* TC filter already present */

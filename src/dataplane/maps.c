@@ -238,6 +238,10 @@ const char *ls_counter_name(unsigned idx)
 		[LS_CNT_STICKY_PASS] = "sticky_pass",
 		[LS_CNT_FAILSAFE_DEFAULT] = "failsafe_default",
 		[LS_CNT_DPI_NONE] = "dpi_none",
+		[LS_CNT_HELD] = "held",
+		[LS_CNT_HOLD_OVERFLOW] = "hold_overflow",
+		[LS_CNT_HOLD_STALE] = "hold_stale",
+		[LS_CNT_HOLD_HANDSHAKE] = "hold_handshake",
 	};
 	return idx < LS_CNT__MAX ? names[idx] : NULL;
 }

@@ -60,10 +60,10 @@ static lw_call_result h_set_verdict(lw_instance *in, void *user,
 		RET(LSG_E_INVAL);
 	uint32_t i = (uint32_t)(ARG_I32(0) - p->cb.base);
 	p->cb.verdict[i] = (uint8_t)v;
-	/* The TTL is a duration in G: the deadline is now_g + ttl, turned
-	 * into K by the one conversion there is (timemap.h). */
-	p->cb.deadline_k[i] =
-		ttl ? ls_policy_to_kernel(p->tmap, ls_policy_now_g(p) + (uint64_t)ttl) : 0;
+	/* The TTL is a duration in G: it runs from this call, converted by
+	 * the rate alone (timemap.h); never through the offset. */
+	p->cb.deadline_k[i] = ls_policy_ttl_to_kernel(p->tmap, ls_policy_now_g(p),
+						      ls_policy_now_k(p), ttl);
 	RET(LSG_OK);
 }
 

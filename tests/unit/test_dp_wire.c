@@ -40,8 +40,24 @@ TEST(counter_indices_are_stable)
 	CHECK_EQ_INT(LS_CNT_BEAT, 25);
 	CHECK_EQ_INT(LS_CNT_FLOW_INSERT_FAIL, 26);
 	CHECK_EQ_INT(LS_CNT_DPI_NONE, 29);
-	CHECK(LS_CNT_DPI_NONE < LS_CNT__MAX);
+	CHECK_EQ_INT(LS_CNT_HELD, 30);
+	CHECK_EQ_INT(LS_CNT_HOLD_HANDSHAKE, 33);
+	CHECK(LS_CNT_HOLD_HANDSHAKE < LS_CNT__MAX);
 	CHECK_EQ_INT(offsetof(struct ls_flow, last_verdict), 62);
+	CHECK_EQ_INT(offsetof(struct ls_flow, hold), 63);
+}
+
+/* The hold slot is shared memory both sides CAS (wire.h): its ctl word
+ * first, 8-aligned; the held record's frame follows the fixed event. */
+TEST(hold_layout)
+{
+	CHECK_EQ_INT(sizeof(struct ls_hold_slot), 32);
+	CHECK_EQ_INT(offsetof(struct ls_hold_slot, ctl), 0);
+	CHECK_EQ_INT(offsetof(struct ls_config, hold_max_pkts), 28);
+	CHECK_EQ_INT(offsetof(struct ls_config, hold_stale_ns), 32);
+	CHECK_EQ_INT(sizeof(struct ls_config), 56);
+	CHECK(ls_hold_tag_of(0) != 0 && ls_hold_tag_of(12345) < (1u << 24));
+	CHECK(ls_hold_slot_of(~0ull) < LS_HOLD_SLOTS);
 }
 
 int main(int argc, char **argv)
@@ -51,5 +67,6 @@ int main(int argc, char **argv)
 	RUN(event_layout);
 	RUN(map_values_are_8_aligned);
 	RUN(counter_indices_are_stable);
+	RUN(hold_layout);
 	return test_done();
 }
