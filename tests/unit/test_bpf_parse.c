@@ -69,24 +69,24 @@ static uint64_t now_k(void)
 
 struct spec {
 	int v6;
-	int tags;           /* VLAN tags (802.1ad outer, 802.1Q inner) */
-	uint8_t proto;      /* 6, 17, 1, 58, or anything */
+	int tags;      /* VLAN tags (802.1ad outer, 802.1Q inner) */
+	uint8_t proto; /* 6, 17, 1, 58, or anything */
 	uint16_t sport, dport;
-	uint8_t tcp_flags;  /* default ACK|PSH */
+	uint8_t tcp_flags; /* default ACK|PSH */
 	const void *pay;
 	size_t plen;
-	int opt_words;      /* IPv4 options, 4-byte words */
-	int ihl;            /* override IHL (IPv4) */
-	int tot_delta;      /* added to the IPv4 total / IPv6 payload length */
-	uint16_t frag;      /* IPv4 frag_off field (flags | offset) */
-	int v6_frag;        /* add an IPv6 fragment header ... */
+	int opt_words;	      /* IPv4 options, 4-byte words */
+	int ihl;	      /* override IHL (IPv4) */
+	int tot_delta;	      /* added to the IPv4 total / IPv6 payload length */
+	uint16_t frag;	      /* IPv4 frag_off field (flags | offset) */
+	int v6_frag;	      /* add an IPv6 fragment header ... */
 	uint16_t v6_frag_off; /* ... with this offset<<3 | M */
-	int v6_exts;        /* destination-options headers before L4 */
-	int doff;           /* override TCP data offset (words) */
-	int udp_len_delta;  /* added to the UDP length */
-	int swap;           /* reply direction: swap addresses and ports */
-	uint8_t host;       /* last address byte of the client (flow variety) */
-	int icmp_type;      /* ICMP/ICMPv6 type override (default: echo) */
+	int v6_exts;	      /* destination-options headers before L4 */
+	int doff;	      /* override TCP data offset (words) */
+	int udp_len_delta;    /* added to the UDP length */
+	int swap;	      /* reply direction: swap addresses and ports */
+	uint8_t host;	      /* last address byte of the client (flow variety) */
+	int icmp_type;	      /* ICMP/ICMPv6 type override (default: echo) */
 };
 
 static void put16(uint8_t *p, uint16_t v)
@@ -210,8 +210,9 @@ static uint16_t next_port(void)
 
 /* ---- payloads ------------------------------------------------------------------ */
 
-static const char HTTP_GET[] = "GET /index.html?q=1 HTTP/1.1\r\nUser-Agent: t\r\nhOsT:  example.org \r\n"
-			       "Accept: */*\r\n\r\n";
+static const char HTTP_GET[] =
+    "GET /index.html?q=1 HTTP/1.1\r\nUser-Agent: t\r\nhOsT:  example.org \r\n"
+    "Accept: */*\r\n\r\n";
 
 /* A TLS 1.2/1.3 ClientHello with the given extensions block. */
 static size_t client_hello(uint8_t *o, const uint8_t *exts, size_t elen, int rec_extra)
@@ -221,10 +222,10 @@ static size_t client_hello(uint8_t *o, const uint8_t *exts, size_t elen, int rec
 	size_t b = 0;
 	body[b++] = 3, body[b++] = 3;
 	memset(body + b, 0x11, 32), b += 32;
-	body[b++] = 0;                      /* session id */
-	body[b++] = 0, body[b++] = 2;       /* cipher suites */
+	body[b++] = 0;		      /* session id */
+	body[b++] = 0, body[b++] = 2; /* cipher suites */
 	body[b++] = 0x13, body[b++] = 0x01;
-	body[b++] = 1, body[b++] = 0;       /* compression */
+	body[b++] = 1, body[b++] = 0; /* compression */
 	put16(body + b, elen), b += 2;
 	memcpy(body + b, exts, elen), b += elen;
 	o[n++] = 0x16, o[n++] = 3, o[n++] = 1;
@@ -267,7 +268,10 @@ static size_t dns_query(uint8_t *o, const char *wire_name, size_t wn, int respon
 
 TEST(http_ipv4_request)
 {
-	struct spec s = {.proto = 6, .sport = next_port(), .dport = 8080, .pay = HTTP_GET,
+	struct spec s = {.proto = 6,
+			 .sport = next_port(),
+			 .dport = 8080,
+			 .pay = HTTP_GET,
 			 .plen = sizeof(HTTP_GET) - 1};
 	uint64_t h0 = cnt(LS_CNT_DPI_HTTP);
 	CHECK_EQ_INT(run(&s), XDP_PASS);
@@ -289,15 +293,24 @@ TEST(http_ipv4_request)
 TEST(http_over_ipv6_vlan_and_qinq)
 {
 	for (int tags = 0; tags <= 2; tags++) {
-		struct spec s = {.v6 = 1, .tags = tags, .proto = 6, .sport = next_port(), .dport = 80,
-				 .pay = HTTP_GET, .plen = sizeof(HTTP_GET) - 1};
+		struct spec s = {.v6 = 1,
+				 .tags = tags,
+				 .proto = 6,
+				 .sport = next_port(),
+				 .dport = 80,
+				 .pay = HTTP_GET,
+				 .plen = sizeof(HTTP_GET) - 1};
 		CHECK_EQ_INT(run(&s), XDP_PASS);
 		const struct ls_event *e = dpi1();
 		CHECK(e && !strcmp(e->u.dpi.name, "example.org"));
 		CHECK(e && e->key.family == 6);
 	}
 	/* a third tag is more than we parse: passed, counted, silent */
-	struct spec s = {.tags = 3, .proto = 6, .sport = next_port(), .dport = 80, .pay = HTTP_GET,
+	struct spec s = {.tags = 3,
+			 .proto = 6,
+			 .sport = next_port(),
+			 .dport = 80,
+			 .pay = HTTP_GET,
 			 .plen = sizeof(HTTP_GET) - 1};
 	uint8_t f[4096];
 	size_t n = build(&s, f);
@@ -309,8 +322,12 @@ TEST(http_over_ipv6_vlan_and_qinq)
 
 TEST(ipv4_options_and_bad_ihl_and_lengths)
 {
-	struct spec s = {.proto = 6, .sport = next_port(), .dport = 80, .opt_words = 10,
-			 .pay = HTTP_GET, .plen = sizeof(HTTP_GET) - 1};
+	struct spec s = {.proto = 6,
+			 .sport = next_port(),
+			 .dport = 80,
+			 .opt_words = 10,
+			 .pay = HTTP_GET,
+			 .plen = sizeof(HTTP_GET) - 1};
 	CHECK_EQ_INT(run(&s), XDP_PASS);
 	CHECK(dpi1() && !strcmp(dpi1()->u.dpi.name, "example.org"));
 
@@ -337,8 +354,8 @@ TEST(ipv4_options_and_bad_ihl_and_lengths)
 	 * payload ends where IP says, so the header block is incomplete */
 	b.tot_delta = -10;
 	CHECK_EQ_INT(run(&b), XDP_PASS);
-	CHECK(count_kind(LS_EV_DPI) == 0 || (dpi1() && (dpi1()->u.dpi.flags & LS_DPI_F_PARTIAL) &&
-					      !dpi1()->u.dpi.name[0]));
+	CHECK(count_kind(LS_EV_DPI) == 0 ||
+	      (dpi1() && (dpi1()->u.dpi.flags & LS_DPI_F_PARTIAL) && !dpi1()->u.dpi.name[0]));
 }
 
 /* Every prefix of valid frames: always passed, never a name. */
@@ -348,10 +365,16 @@ TEST(truncated_at_every_boundary)
 	size_t el = sni_ext(ext, "truncated.example", 0, 0, 0);
 	size_t tl = client_hello(tls, ext, el, 0);
 	struct spec specs[] = {
-		{.proto = 6, .dport = 80, .pay = HTTP_GET, .plen = sizeof(HTTP_GET) - 1},
-		{.v6 = 1, .tags = 2, .v6_exts = 2, .proto = 6, .dport = 443, .pay = tls, .plen = tl},
-		{.tags = 1, .opt_words = 3, .proto = 17, .dport = 53, .pay = "\x12\x34\x01\x00\x00\x01\0\0\0\0\0\0\x03www\x07" "example\x00\x00\x01\x00\x01", .plen = 29},
-		{.v6 = 1, .proto = 58, .sport = 7},
+	    {.proto = 6, .dport = 80, .pay = HTTP_GET, .plen = sizeof(HTTP_GET) - 1},
+	    {.v6 = 1, .tags = 2, .v6_exts = 2, .proto = 6, .dport = 443, .pay = tls, .plen = tl},
+	    {.tags = 1,
+	     .opt_words = 3,
+	     .proto = 17,
+	     .dport = 53,
+	     .pay = "\x12\x34\x01\x00\x00\x01\0\0\0\0\0\0\x03www\x07"
+		    "example\x00\x00\x01\x00\x01",
+	     .plen = 29},
+	    {.v6 = 1, .proto = 58, .sport = 7},
 	};
 	int wrong = 0, dropped = 0, refused = 0;
 	for (size_t k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
@@ -378,8 +401,13 @@ TEST(truncated_at_every_boundary)
 
 TEST(ipv6_extension_chains)
 {
-	struct spec s = {.v6 = 1, .v6_exts = 3, .proto = 6, .sport = next_port(), .dport = 80,
-			 .pay = HTTP_GET, .plen = sizeof(HTTP_GET) - 1};
+	struct spec s = {.v6 = 1,
+			 .v6_exts = 3,
+			 .proto = 6,
+			 .sport = next_port(),
+			 .dport = 80,
+			 .pay = HTTP_GET,
+			 .plen = sizeof(HTTP_GET) - 1};
 	CHECK_EQ_INT(run(&s), XDP_PASS);
 	CHECK(dpi1() && !strcmp(dpi1()->u.dpi.name, "example.org"));
 	uint64_t c0 = cnt(LS_CNT_UNPARSED_IPV6_EXT);
@@ -407,11 +435,20 @@ TEST(ipv6_extension_chains)
 TEST(fragments_only_first_carries_l4)
 {
 	uint8_t q[128];
-	size_t ql = dns_query(q, WN("\x04" "frag\x07" "example\x00"), 0);
+	size_t ql = dns_query(q,
+			      WN("\x04"
+				 "frag\x07"
+				 "example\x00"),
+			      0);
 	uint64_t f0 = cnt(LS_CNT_FRAGMENT);
 	/* IPv4 first fragment (MF, offset 0): UDP length covers the datagram */
-	struct spec s = {.proto = 17, .sport = next_port(), .dport = 53, .pay = q, .plen = ql,
-			 .frag = 0x2000, .udp_len_delta = 400};
+	struct spec s = {.proto = 17,
+			 .sport = next_port(),
+			 .dport = 53,
+			 .pay = q,
+			 .plen = ql,
+			 .frag = 0x2000,
+			 .udp_len_delta = 400};
 	CHECK_EQ_INT(run(&s), XDP_PASS);
 	CHECK(dpi1() && !strcmp(dpi1()->u.dpi.name, "frag.example"));
 	/* a later fragment: no L4 header, counted */
@@ -419,8 +456,15 @@ TEST(fragments_only_first_carries_l4)
 	CHECK_EQ_INT(run(&s), XDP_PASS);
 	CHECK_EQ_INT(nev, 0);
 	/* the same over IPv6 with a fragment header */
-	struct spec v = {.v6 = 1, .proto = 17, .sport = next_port(), .dport = 53, .pay = q,
-			 .plen = ql, .v6_frag = 1, .v6_frag_off = 1, .udp_len_delta = 400};
+	struct spec v = {.v6 = 1,
+			 .proto = 17,
+			 .sport = next_port(),
+			 .dport = 53,
+			 .pay = q,
+			 .plen = ql,
+			 .v6_frag = 1,
+			 .v6_frag_off = 1,
+			 .udp_len_delta = 400};
 	CHECK_EQ_INT(run(&v), XDP_PASS);
 	CHECK(dpi1() && !strcmp(dpi1()->u.dpi.name, "frag.example"));
 	v.v6_frag_off = (185 << 3) | 0;
@@ -429,7 +473,11 @@ TEST(fragments_only_first_carries_l4)
 	CHECK_EQ_INT(cnt(LS_CNT_FRAGMENT), f0 + 2);
 	/* an unfragmented UDP datagram whose length lies is malformed */
 	uint64_t l0 = cnt(LS_CNT_UNPARSED_L4);
-	struct spec u = {.proto = 17, .sport = next_port(), .dport = 53, .pay = q, .plen = ql,
+	struct spec u = {.proto = 17,
+			 .sport = next_port(),
+			 .dport = 53,
+			 .pay = q,
+			 .plen = ql,
 			 .udp_len_delta = 1};
 	CHECK_EQ_INT(run(&u), XDP_PASS);
 	u.udp_len_delta = -(int)ql - 1; /* < 8 */
@@ -505,8 +553,8 @@ TEST(tls_sni_complete_partial_and_lying)
 	CHECK(e && (e->u.dpi.flags & LS_DPI_F_PARTIAL) && e->u.dpi.name[0] == 0);
 
 	/* SNI extensions lying about their lengths: malformed, silent */
-	int deltas[][3] = {{1, 0, 0}, {40, 0, 0}, {0, 1, 0}, {0, -1, 0}, {0, 0, 1},
-			   {0, 0, 30}, {0, 0, -20}, {-3, 0, 0}};
+	int deltas[][3] = {{1, 0, 0}, {40, 0, 0}, {0, 1, 0},   {0, -1, 0},
+			   {0, 0, 1}, {0, 0, 30}, {0, 0, -20}, {-3, 0, 0}};
 	uint64_t m0 = cnt(LS_CNT_DPI_MALFORMED);
 	int bad_names = 0;
 	for (size_t i = 0; i < sizeof(deltas) / sizeof(deltas[0]); i++) {
@@ -538,12 +586,19 @@ TEST(tls_sni_complete_partial_and_lying)
 TEST(dns_names_pointers_and_loops)
 {
 	uint8_t q[600];
-	size_t n = dns_query(q, WN("\x03www\x07" "example\x03org\x00"), 0);
+	size_t n = dns_query(q,
+			     WN("\x03www\x07"
+				"example\x03org\x00"),
+			     0);
 	struct spec s = {.proto = 17, .sport = next_port(), .dport = 53, .pay = q, .plen = n};
 	CHECK_EQ_INT(run(&s), XDP_PASS);
 	CHECK(dpi1() && !strcmp(dpi1()->u.dpi.name, "www.example.org"));
 	/* binary label bytes are names too (DNS labels are octets) */
-	n = dns_query(q, WN("\x05" "a\x04\x05\x06z\x02" "cn\x00"), 0);
+	n = dns_query(q,
+		      WN("\x05"
+			 "a\x04\x05\x06z\x02"
+			 "cn\x00"),
+		      0);
 	s.sport = next_port(), s.plen = n;
 	run(&s);
 	CHECK(dpi1() && !strcmp(dpi1()->u.dpi.name, "a\x04\x05\x06z.cn"));
@@ -552,14 +607,16 @@ TEST(dns_names_pointers_and_loops)
 		const char *w;
 		size_t n;
 	} bad[] = {
-		{WN("\xc0\x0c")},                 /* pointer to itself */
-		{WN("\x03www\xc0\x0c")},          /* pointer back to the name: a loop */
-		{WN("\x03www\xc0\x20")},          /* forward pointer */
-		{WN("\xc0\x02")},                 /* pointer into the header */
-		{WN("\x03w.w\x00")},              /* a dot inside a label */
-		{WN("\x03w\x00w\x00")},           /* NUL inside a label */
-		{WN("\x40" "abc\x00")},           /* reserved label type */
-		{WN("\x3f" "abc")},               /* label running off the message */
+	    {WN("\xc0\x0c")},	     /* pointer to itself */
+	    {WN("\x03www\xc0\x0c")}, /* pointer back to the name: a loop */
+	    {WN("\x03www\xc0\x20")}, /* forward pointer */
+	    {WN("\xc0\x02")},	     /* pointer into the header */
+	    {WN("\x03w.w\x00")},     /* a dot inside a label */
+	    {WN("\x03w\x00w\x00")},  /* NUL inside a label */
+	    {WN("\x40"
+		"abc\x00")}, /* reserved label type */
+	    {WN("\x3f"
+		"abc")}, /* label running off the message */
 	};
 	uint64_t m0 = cnt(LS_CNT_DPI_MALFORMED);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -586,7 +643,10 @@ TEST(dns_names_pointers_and_loops)
 	CHECK_EQ_INT(run(&s), XDP_PASS);
 	CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
 	/* responses and the root name are not reported */
-	n = dns_query(q, WN("\x03www\x07" "example\x03org\x00"), 1);
+	n = dns_query(q,
+		      WN("\x03www\x07"
+			 "example\x03org\x00"),
+		      1);
 	s.sport = next_port(), s.plen = n;
 	run(&s);
 	CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
@@ -603,11 +663,14 @@ TEST(dns_names_pointers_and_loops)
 TEST(dns_over_tcp)
 {
 	uint8_t q[300], t[302];
-	size_t n = dns_query(q, WN("\x03tcp\x07" "example\x00"), 0);
+	size_t n = dns_query(q,
+			     WN("\x03tcp\x07"
+				"example\x00"),
+			     0);
 	put16(t, n);
 	memcpy(t + 2, q, n);
-	struct spec s = {.v6 = 1, .proto = 6, .sport = next_port(), .dport = 53, .pay = t,
-			 .plen = n + 2};
+	struct spec s = {
+	    .v6 = 1, .proto = 6, .sport = next_port(), .dport = 53, .pay = t, .plen = n + 2};
 	CHECK_EQ_INT(run(&s), XDP_PASS);
 	CHECK(dpi1() && !strcmp(dpi1()->u.dpi.name, "tcp.example"));
 	/* a length prefix shorter than a DNS header */
@@ -620,8 +683,8 @@ TEST(dns_over_tcp)
 TEST(http_partial_truncated_and_hostile)
 {
 	static const char split[] = "GET /a HTTP/1.1\r\nHost: split.example\r\nUser-Agent: x";
-	struct spec s = {.proto = 6, .sport = next_port(), .dport = 80, .pay = split,
-			 .plen = sizeof(split) - 1};
+	struct spec s = {
+	    .proto = 6, .sport = next_port(), .dport = 80, .pay = split, .plen = sizeof(split) - 1};
 	CHECK_EQ_INT(run(&s), XDP_PASS);
 	const struct ls_event *e = dpi1();
 	CHECK(e && (e->u.dpi.flags & LS_DPI_F_PARTIAL) && !e->u.dpi.name[0] && !e->u.dpi.path[0] &&
@@ -639,7 +702,8 @@ TEST(http_partial_truncated_and_hostile)
 	      strlen(e->u.dpi.path) == 128 && !memcmp(e->u.dpi.path, lng + 5, 128));
 	CHECK(e && !strcmp(e->u.dpi.method, "POST") && !strcmp(e->u.dpi.name, "long.example"));
 
-	static const char ctl[] = "GET / HTTP/1.1\r\nHost: a\x01" "b\r\n\r\n";
+	static const char ctl[] = "GET / HTTP/1.1\r\nHost: a\x01"
+				  "b\r\n\r\n";
 	s.sport = next_port(), s.pay = ctl, s.plen = sizeof(ctl) - 1;
 	run(&s);
 	CHECK(dpi1() && dpi1()->u.dpi.name_len == 0 && !strcmp(dpi1()->u.dpi.path, "/"));
@@ -661,7 +725,7 @@ TEST(http_partial_truncated_and_hostile)
 	CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
 }
 
-/* ---- HTTP: the word-at-a-time scan against the byte-at-a-time model -------- */
+/* ---- HTTP: the word-at-a-time scan against the RFC 9112 model ---------------- */
 
 static uint64_t hm_rs = 0x9e3779b97f4a7c15ull;
 static uint32_t hm_rnd(uint32_t n)
@@ -684,18 +748,21 @@ static size_t hm_put(uint8_t *b, size_t n, const char *s)
  * flipped byte, payloads longer than the 2 KiB copy. */
 static size_t hm_request(uint8_t *b)
 {
-	static const char *const meth[] = {"GET", "HEAD",  "POST",    "PUT", "DELETE", "CONNECT",
-					   "OPTIONS", "TRACE", "PATCH", "GETX", "FOO",    "G"};
-	static const char *const ver[] = {"HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/1.",
+	static const char *const meth[] = {"GET",     "HEAD",  "POST",	"PUT",	"DELETE", "CONNECT",
+					   "OPTIONS", "TRACE", "PATCH", "GETX", "FOO",	  "G"};
+	static const char *const ver[] = {"HTTP/1.1",  "HTTP/1.0",  "HTTP/2.0", "HTTP/1.",
 					  "xHTTP/1.1", "HTTP/1.1 ", ""};
-	static const char *const hname[] = {"Host:", "host:", "HOST:", "hOsT:", "Host :",
-					    "Hostx:", "Hos:",  "Host"};
+	static const char *const hname[] = {
+	    "Host:", "host:", "HOST:", "hOsT:", "Host :", "Hostx:", "Hos:", "Host"};
 	size_t n = hm_put(b, 0, meth[hm_rnd(12)]);
 	n = hm_put(b, n, hm_rnd(20) ? " " : "  ");
 	int tl = hm_rnd(4) ? (int)hm_rnd(30) : 120 + (int)hm_rnd(20);
 	for (int i = 0; i < tl; i++) {
 		uint32_t r = hm_rnd(100);
-		b[n++] = r < 85 ? 0x21 + hm_rnd(94) : r < 90 ? hm_rnd(0x20) : r < 95 ? 0x7f + hm_rnd(0x81) : '/';
+		b[n++] = r < 85	  ? 0x21 + hm_rnd(94)
+			 : r < 90 ? hm_rnd(0x20)
+			 : r < 95 ? 0x7f + hm_rnd(0x81)
+				  : '/';
 	}
 	n = hm_put(b, n, hm_rnd(10) ? " " : "");
 	n = hm_put(b, n, ver[hm_rnd(7)]);
@@ -709,8 +776,11 @@ static size_t hm_request(uint8_t *b)
 			int vl = hm_rnd(6) ? (int)hm_rnd(40) : 245 + (int)hm_rnd(20);
 			for (int i = 0; i < vl; i++) {
 				uint32_t q = hm_rnd(100);
-				b[n++] = q < 90 ? 0x21 + hm_rnd(94) : q < 94 ? ' ' : q < 96 ? '\t'
-					 : q < 98 ? hm_rnd(0x20) : 0x80 + hm_rnd(0x80);
+				b[n++] = q < 90	  ? 0x21 + hm_rnd(94)
+					 : q < 94 ? ' '
+					 : q < 96 ? '\t'
+					 : q < 98 ? hm_rnd(0x20)
+						  : 0x80 + hm_rnd(0x80);
 			}
 			for (int i = (int)hm_rnd(3); i > 0; i--)
 				b[n++] = hm_rnd(3) ? ' ' : '\t';
@@ -743,7 +813,8 @@ static size_t hm_request(uint8_t *b)
 }
 
 /* Runs pay through the program on a flow inspected at every packet and
- * checks the outcome against http_model_run. Returns 1 if they agree. */
+ * checks the outcome against http_model_run (RFC 9112 grammar). Returns 1
+ * if they agree. */
 static int hm_check(const uint8_t *pay, size_t len, uint16_t sport)
 {
 	struct http_model m;
@@ -782,7 +853,7 @@ static void hm_report(const uint8_t *pay, size_t len)
 	printf("%s\"\n", len > 160 ? "..." : "");
 }
 
-TEST(http_scan_matches_the_byte_model)
+TEST(http_scan_matches_the_rfc_model)
 {
 	struct ls_config c = {.dpi_max_pkts = LS_DPI_ALWAYS};
 	ls_testrun_set_config(T, &c);
@@ -803,7 +874,8 @@ TEST(http_scan_matches_the_byte_model)
 				for (int i = 0; i <= shift % 3; i++)
 					pay[n++] = ' ';
 				for (int i = 0; i < vl; i++)
-					pay[n++] = i == odd ? (shift & 1 ? ' ' : 0x01) : 'a' + i % 26;
+					pay[n++] =
+					    i == odd ? (shift & 1 ? ' ' : 0x01) : 'a' + i % 26;
 				n = hm_put(pay, n, shift & 2 ? " \r\n\r\n" : "\r\n\r\n");
 				runs++;
 				if (!hm_check(pay, n, sport) && bad++ < 3)
@@ -825,8 +897,9 @@ TEST(http_scan_matches_the_byte_model)
 		}
 	}
 	/* every truncation of a request */
-	static const char full[] = "GET /a/b?c=d HTTP/1.1\r\nUser-Agent: t\r\nHost:\t trunc.example \r\n"
-				   "X: y\r\n\r\n";
+	static const char full[] =
+	    "GET /a/b?c=d HTTP/1.1\r\nUser-Agent: t\r\nHost:\t trunc.example \r\n"
+	    "X: y\r\n\r\n";
 	for (size_t n = 1; n <= sizeof(full) - 1; n++) {
 		runs++;
 		if (!hm_check((const uint8_t *)full, n, sport) && bad++ < 3)
@@ -850,7 +923,10 @@ TEST(http_scan_matches_the_byte_model)
 
 TEST(dpi_window_and_tc_program)
 {
-	struct spec s = {.proto = 6, .sport = next_port(), .dport = 80, .pay = HTTP_GET,
+	struct spec s = {.proto = 6,
+			 .sport = next_port(),
+			 .dport = 80,
+			 .pay = HTTP_GET,
 			 .plen = sizeof(HTTP_GET) - 1};
 	int found = 0;
 	for (int i = 0; i < 6; i++) {
@@ -910,8 +986,8 @@ static void set_verdict(const struct ls_flow_key *k, uint32_t v, uint64_t deadli
 
 static void set_liveness(uint32_t mode, uint64_t last_beat_k, uint64_t timeout)
 {
-	struct ls_liveness l = {.last_beat_k = last_beat_k, .detect_timeout_ns = timeout,
-				.mode = mode};
+	struct ls_liveness l = {
+	    .last_beat_k = last_beat_k, .detect_timeout_ns = timeout, .mode = mode};
 	__u32 zero = 0;
 	struct ls_liveness cur;
 	/* keep the kernel-maintained state so transitions are observed */
@@ -948,7 +1024,8 @@ TEST(trace_level_emits_filtered_packet_events)
 		CHECK_EQ_INT(e->dport, 9999);
 		CHECK(e->flow_id != 0);
 	}
-	struct spec other = {.proto = 17, .sport = next_port(), .dport = 7777, .pay = "x", .plen = 1};
+	struct spec other = {
+	    .proto = 17, .sport = next_port(), .dport = 7777, .pay = "x", .plen = 1};
 	run(&other);
 	CHECK_EQ_INT(count_kind(LS_EV_TRACE), 0); /* another port: filtered out */
 	c.trace_proto = 6;
@@ -984,12 +1061,13 @@ TEST(default_drop_applies_to_new_flows_only)
 	struct spec live = open_flow(&k); /* passed under default pass */
 	struct ls_config c = {.default_verdict = LS_VERDICT_DROP};
 	ls_testrun_set_config(T, &c);
-	struct spec fresh = {.proto = 17, .sport = next_port(), .dport = 9999, .pay = "x", .plen = 1};
+	struct spec fresh = {
+	    .proto = 17, .sport = next_port(), .dport = 9999, .pay = "x", .plen = 1};
 	uint64_t d0 = cnt(LS_CNT_DROP_DEFAULT);
 	CHECK_EQ_INT(run(&fresh), XDP_DROP);
 	CHECK_EQ_INT(cnt(LS_CNT_DROP_DEFAULT), d0 + 1);
 	CHECK_EQ_INT(count_kind(LS_EV_FLOW_NEW), 1); /* announced even though dropped */
-	CHECK_EQ_INT(run(&live), XDP_PASS);           /* it has passed before */
+	CHECK_EQ_INT(run(&live), XDP_PASS);	     /* it has passed before */
 	ls_testrun_set_config(T, NULL);
 }
 
@@ -1118,7 +1196,8 @@ TEST(failsafe_honours_expired_verdicts)
 	struct ls_verdict_rec r;
 	CHECK_EQ_INT(bpf_map_lookup_elem(verdicts_fd(), &k, &r), 0); /* kept */
 	/* a new, undecided flow gets the fail-safe verdict (fail closed) */
-	struct spec fresh = {.proto = 17, .sport = next_port(), .dport = 9999, .pay = "x", .plen = 1};
+	struct spec fresh = {
+	    .proto = 17, .sport = next_port(), .dport = 9999, .pay = "x", .plen = 1};
 	uint64_t f0 = cnt(LS_CNT_DROP_FAILSAFE);
 	CHECK_EQ_INT(run(&fresh), XDP_DROP);
 	CHECK_EQ_INT(cnt(LS_CNT_DROP_FAILSAFE), f0 + 1);
@@ -1301,7 +1380,7 @@ int main(void)
 	RUN(dns_names_pointers_and_loops);
 	RUN(dns_over_tcp);
 	RUN(http_partial_truncated_and_hostile);
-	RUN(http_scan_matches_the_byte_model);
+	RUN(http_scan_matches_the_rfc_model);
 	RUN(dpi_window_and_tc_program);
 	RUN(flow_end_fin_and_rst);
 	RUN(drop_verdict_drops_pass_passes);
