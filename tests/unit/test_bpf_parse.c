@@ -1310,6 +1310,60 @@ TEST(cached_verdict_expires_on_time)
 	CHECK_EQ_INT(count_kind(LS_EV_VERDICT_EXPIRED), 1);
 }
 
+/* The kernel's "never early, never late" on a deadline, swept from 10 to
+ * 900 us ahead: a drop verdict with deadline now + d, then one packet. The
+ * packet ran between tA and tB (K read around run()); the truth is by hand:
+ * deadline > tB -> the verdict still holds (drop); deadline < tA -> expired
+ * (pass, under the pass default). Samples with tA <= deadline <= tB say
+ * nothing and are counted apart. Then, spun until 10 us past the deadline,
+ * the next packet must find it expired. A comparison made early by up to
+ * 900 us (or late) fails here; the test also requires enough samples that
+ * could tell, so that a slow machine cannot pass it by saying nothing. */
+TEST(verdict_deadline_swept_10_to_900_us)
+{
+	static const unsigned us[] = {10,  20,	30,  50,  75,  100, 150, 200,
+				      300, 400, 500, 600, 700, 800, 900};
+	int early = 0, late = 0, told = 0, told_near = 0, vague = 0;
+	for (unsigned r = 0; r < 20; r++) {
+		for (unsigned i = 0; i < sizeof(us) / sizeof(us[0]); i++) {
+			struct ls_flow_key k = {0};
+			struct spec s = open_flow(&k);
+			uint64_t deadline = now_k() + us[i] * 1000ull;
+			set_verdict(&k, LS_VERDICT_DROP, deadline);
+			uint64_t ta = now_k();
+			int act = run(&s);
+			uint64_t tb = now_k();
+			if (deadline > tb) {
+				told++;
+				told_near += us[i] <= 500;
+				if (act != XDP_DROP && early++ < 3)
+					printf("# early: deadline %u us ahead, %lld us after the "
+					       "packet, verdict gone\n",
+					       us[i], (long long)(deadline - tb) / 1000);
+			} else if (deadline < ta) {
+				if (act != XDP_PASS && late++ < 3)
+					printf("# late: deadline %u us ahead passed before the "
+					       "packet, verdict held\n",
+					       us[i]);
+			} else {
+				vague++;
+			}
+			while (now_k() < deadline + 10000ull)
+				;
+			act = run(&s);
+			if (act != XDP_PASS && late++ < 3)
+				printf("# late: 10 us past a deadline %u us ahead, verdict held\n",
+				       us[i]);
+			ls_testrun_verdict_del(T, &k);
+		}
+	}
+	printf("# %d samples could tell (%d within 500 us), %d could not; %d early, %d late\n",
+	       told, told_near, vague, early, late);
+	CHECK_EQ_INT(early, 0);
+	CHECK_EQ_INT(late, 0);
+	CHECK(told_near >= 50); /* of 160 within 500 us */
+}
+
 TEST(flow_end_forgets_the_verdict_of_that_connection)
 {
 	/* A drop verdict on a connection that ended must not cling to a new
@@ -1393,6 +1447,7 @@ int main(void)
 	RUN(default_drop_spares_neighbour_discovery_and_icmp_errors);
 	RUN(verdict_cache_follows_every_write);
 	RUN(cached_verdict_expires_on_time);
+	RUN(verdict_deadline_swept_10_to_900_us);
 	RUN(flow_end_forgets_the_verdict_of_that_connection);
 	ls_testrun_close(T);
 	return test_done();
