@@ -552,12 +552,18 @@ TEST(tls_sni_complete_partial_and_lying)
 	e = dpi1();
 	CHECK(e && (e->u.dpi.flags & LS_DPI_F_PARTIAL) && e->u.dpi.name[0] == 0);
 
-	/* SNI extensions lying about their lengths: malformed, silent */
+	/* SNI extensions lying about their lengths (the SNI last here;
+	 * tls_lengths_one_byte_past_their_enclosure has one after it): each
+	 * is exactly one malformed result, by hand -- ext +1/+40 past the
+	 * block; list +1 past the ext; list -1 and name +1/+30 put the name
+	 * past the list; name -20 wraps to 65532; ext -3 puts the list past
+	 * the ext -- and never a name */
 	int deltas[][3] = {{1, 0, 0}, {40, 0, 0}, {0, 1, 0},   {0, -1, 0},
 			   {0, 0, 1}, {0, 0, 30}, {0, 0, -20}, {-3, 0, 0}};
-	uint64_t m0 = cnt(LS_CNT_DPI_MALFORMED);
-	int bad_names = 0;
+	int bad_names = 0, wrong_count = 0;
 	for (size_t i = 0; i < sizeof(deltas) / sizeof(deltas[0]); i++) {
+		uint64_t m0 = cnt(LS_CNT_DPI_MALFORMED), t0 = cnt(LS_CNT_DPI_TLS);
+		uint64_t p0 = cnt(LS_CNT_DPI_PARTIAL);
 		el = sni_ext(ext, "liar.example.com", deltas[i][0], deltas[i][1], deltas[i][2]);
 		n = client_hello(ch, ext, el, 0);
 		s.sport = next_port(), s.plen = n;
@@ -565,9 +571,18 @@ TEST(tls_sni_complete_partial_and_lying)
 		for (int k = 0; k < nev; k++)
 			if (evs[k].kind == LS_EV_DPI && evs[k].u.dpi.name[0])
 				bad_names++;
+		if (cnt(LS_CNT_DPI_MALFORMED) != m0 + 1 || cnt(LS_CNT_DPI_TLS) != t0 ||
+		    cnt(LS_CNT_DPI_PARTIAL) != p0) {
+			printf("# SNI lie {%d,%d,%d}: malformed %+lld tls %+lld partial %+lld\n",
+			       deltas[i][0], deltas[i][1], deltas[i][2],
+			       (long long)(cnt(LS_CNT_DPI_MALFORMED) - m0),
+			       (long long)(cnt(LS_CNT_DPI_TLS) - t0),
+			       (long long)(cnt(LS_CNT_DPI_PARTIAL) - p0));
+			wrong_count++;
+		}
 	}
 	CHECK_EQ_INT(bad_names, 0);
-	CHECK(cnt(LS_CNT_DPI_MALFORMED) >= m0 + 7);
+	CHECK_EQ_INT(wrong_count, 0);
 
 	/* no SNI at all: TLS seen, no name */
 	n = client_hello(ch, (const uint8_t *)"\x00\x2b\x00\x03\x02\x03\x04", 7, 0);
@@ -581,6 +596,94 @@ TEST(tls_sni_complete_partial_and_lying)
 	s.sport = next_port(), s.plen = n;
 	CHECK_EQ_INT(run(&s), XDP_PASS);
 	CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
+}
+
+/* A ClientHello whose SNI is followed by another extension (GREASE 0x5a5a,
+ * "ZZ", empty: RFC 8701), every length of the SNI's enclosure shifted by
+ * its delta: d[0] record, d[1] handshake, d[2] extensions block, d[3] SNI
+ * extension, d[4] server-name list, d[5] name. Laid out by hand from
+ * RFC 8446 4.1.2 and RFC 6066 3. */
+static size_t tls_lie(uint8_t *o, const char *name, const int d[6])
+{
+	size_t nl = strlen(name), n = 0, b = 0, e = 0;
+	uint8_t ext[600], body[1024];
+	ext[e++] = 0, ext[e++] = 0x2b, ext[e++] = 0, ext[e++] = 3; /* supported_versions */
+	ext[e++] = 2, ext[e++] = 3, ext[e++] = 4;
+	ext[e++] = 0, ext[e++] = 0; /* server_name */
+	put16(ext + e, nl + 5 + d[3]), e += 2;
+	put16(ext + e, nl + 3 + d[4]), e += 2;
+	ext[e++] = 0; /* host_name */
+	put16(ext + e, nl + d[5]), e += 2;
+	memcpy(ext + e, name, nl), e += nl;
+	ext[e++] = 0x5a, ext[e++] = 0x5a, ext[e++] = 0, ext[e++] = 0; /* GREASE, empty */
+	body[b++] = 3, body[b++] = 3;
+	memset(body + b, 0x11, 32), b += 32;
+	body[b++] = 0;
+	body[b++] = 0, body[b++] = 2, body[b++] = 0x13, body[b++] = 0x01;
+	body[b++] = 1, body[b++] = 0;
+	put16(body + b, e + d[2]), b += 2;
+	memcpy(body + b, ext, e), b += e;
+	o[n++] = 0x16, o[n++] = 3, o[n++] = 1;
+	put16(o + n, 4 + b + d[0]), n += 2;
+	o[n++] = 1, o[n++] = 0;
+	put16(o + n, b + d[1]), n += 2;
+	memcpy(o + n, body, b);
+	return n + b;
+}
+
+/* Each length one byte past the length enclosing it, with an extension
+ * after the SNI (so a byte past the name is a visible 'Z', not the end of
+ * the packet), and exact counts: one result per ClientHello, by hand from
+ * the structure and docs/dataplane.md (TLS): a record or handshake longer
+ * than what is here may continue in the next segment or record: partial;
+ * any length past its enclosure inside the message: malformed; never a
+ * name. The honest one reports exactly the name. */
+TEST(tls_lengths_one_byte_past_their_enclosure)
+{
+	static const struct {
+		int d[6];
+		const char *what;
+		unsigned want; /* the counter that must move by exactly 1 */
+	} t[] = {
+	    {{0, 0, 0, 0, 0, 0}, "honest", LS_CNT_DPI_TLS},
+	    {{1, 0, 0, 0, 0, 0}, "record past the packet", LS_CNT_DPI_PARTIAL},
+	    {{0, 1, 0, 0, 0, 0}, "handshake past its record", LS_CNT_DPI_PARTIAL},
+	    {{0, 0, 1, 0, 0, 0}, "extensions block past the handshake", LS_CNT_DPI_MALFORMED},
+	    {{0, 0, 0, 5, 0, 0}, "SNI extension past the block", LS_CNT_DPI_MALFORMED},
+	    {{0, 0, 0, 1, 0, 0}, "SNI extension into the next one", LS_CNT_DPI_MALFORMED},
+	    {{0, 0, 0, 0, 1, 0}, "server-name list past its extension", LS_CNT_DPI_MALFORMED},
+	    {{0, 0, 0, 0, 0, 1}, "name past its list", LS_CNT_DPI_MALFORMED},
+	};
+	static const unsigned all[] = {LS_CNT_DPI_TLS, LS_CNT_DPI_PARTIAL, LS_CNT_DPI_MALFORMED,
+				       LS_CNT_DPI_NONE};
+	uint8_t ch[1200];
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		size_t n = tls_lie(ch, "liar.example.com", t[i].d);
+		struct spec s = {
+		    .proto = 6, .sport = next_port(), .dport = 443, .pay = ch, .plen = n};
+		uint64_t c0[4];
+		for (int k = 0; k < 4; k++)
+			c0[k] = cnt(all[k]);
+		CHECK_EQ_INT(run(&s), XDP_PASS);
+		const struct ls_event *e = dpi1();
+		int moved_right = 1;
+		for (int k = 0; k < 4; k++)
+			moved_right &= cnt(all[k]) - c0[k] == (all[k] == t[i].want);
+		if (!moved_right)
+			printf("# %s: tls %+lld partial %+lld malformed %+lld none %+lld\n",
+			       t[i].what, (long long)(cnt(all[0]) - c0[0]),
+			       (long long)(cnt(all[1]) - c0[1]), (long long)(cnt(all[2]) - c0[2]),
+			       (long long)(cnt(all[3]) - c0[3]));
+		CHECK(moved_right);
+		if (t[i].want == LS_CNT_DPI_TLS) {
+			CHECK(e && e->u.dpi.kind == LS_DPI_TLS && e->u.dpi.flags == 0);
+			CHECK(e && e->u.dpi.name_len == 16 &&
+			      !strcmp(e->u.dpi.name, "liar.example.com"));
+		} else if (e && e->u.dpi.name[0]) {
+			printf("# %s: reported name \"%s\"\n", t[i].what, e->u.dpi.name);
+			CHECK(!e->u.dpi.name[0]);
+		}
+	}
 }
 
 TEST(dns_names_pointers_and_loops)
@@ -1431,6 +1534,7 @@ int main(void)
 	RUN(l4_and_ethertype_reasons);
 	RUN(icmp_echo_flows);
 	RUN(tls_sni_complete_partial_and_lying);
+	RUN(tls_lengths_one_byte_past_their_enclosure);
 	RUN(dns_names_pointers_and_loops);
 	RUN(dns_over_tcp);
 	RUN(http_partial_truncated_and_hostile);
