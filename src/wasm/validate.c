@@ -6,6 +6,10 @@
  * frames. Messages use the spec's wording ("type mismatch", "unknown local
  * 3", ...) with the offending index appended, so that the spec tests'
  * expected text is a prefix of ours.
+ *
+ * Instructions are read through the opcode table (opcodes.h): control,
+ * parametric, variable and reference instructions have a function each;
+ * every other one is checked from its row (immediates, then signature).
  */
 #include "wasm/opcodes.h"
 #include "wasm/reader.h"
