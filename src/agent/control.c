@@ -155,7 +155,7 @@ int ls_control_request(const char *path, const char *request, char *reply,
 		if (e == ENOENT)
 			snprintf(err, errlen, "cannot reach the agent at %s: no agent is running "
 				 "(nothing listens there; start one with `lockstep run`, or give its "
-				 "--socket / $LS_CONTROL_SOCK)", path);
+				 "--control-socket / $LS_CONTROL_SOCK)", path);
 		else if (e == ECONNREFUSED)
 			snprintf(err, errlen, "cannot reach the agent at %s: no agent is running "
 				 "(the socket was left by an agent that died; the next `lockstep run` "

@@ -117,8 +117,9 @@ TEST(usage_errors)
 	CHECK_EQ_INT(parse(&spec, &s, &first, 2, "t", "--help"), 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(spellings);
 	RUN(operands_keep_their_order);
 	RUN(double_dash_and_stop_at_operand);

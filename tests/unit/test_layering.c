@@ -128,7 +128,7 @@ static enum part part_of_include(const char *from, const char *inc)
 	if (!strchr(inc, '/') && exists(path))
 		return part_of_file(path);
 	/* generated BPF skeletons belong to the part that loads them */
-	if (!strcmp(inc, "lockstep.skel.h"))
+	if (!strcmp(inc, "lockstep.skel.h") || !strcmp(inc, "reinject.skel.h"))
 		return P_DATAPLANE;
 	if (!strcmp(inc, "heartbeat.skel.h"))
 		return P_CLOCK;
@@ -313,8 +313,9 @@ TEST(every_include_follows_the_arrows)
 	CHECK_EQ_INT(violations, 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(table_matches_design);
 	RUN(include_lines);
 	RUN(every_include_follows_the_arrows);
