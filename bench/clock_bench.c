@@ -389,9 +389,10 @@ static void bench_stalled_guest(void)
 					.tick_interval_ns = (uint64_t)ivls[k], .log = quiet_log,
 					.guest_config = "tickburn", .guest_config_len = 8};
 				struct ls_policy *p;
-				if (ls_policy_new(&pc, &vs, &p, err, sizeof(err)) ||
-				    ls_policy_load_file(p, guest, err, sizeof(err))) {
-					printf("%s\n", err);
+				struct ls_err perr;
+				if (ls_policy_new(&pc, &vs, &p, &perr) ||
+				    ls_policy_load_file(p, guest, &perr)) {
+					printf("%s\n", perr.msg);
 					ls_hb_close(hb);
 					return;
 				}

@@ -38,6 +38,7 @@
  * machine do not deschedule the consumer), --drain-only (the capacity rounds
  * only, for profilers). Needs root.
  * Times are printed, never asserted. */
+#include "base/names.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/event_json.h"
 #include "dataplane/testrun.h"
@@ -60,7 +61,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BATCH 256 /* events per dispatch, as in the agent (run_policy.c) */
+#define BATCH 256 /* events per dispatch, as in the agent (policy_link.c) */
 #define TUPLES 4096
 #define TTL_NS 10000000000ull
 #define TS_SLOTS (1u << 20) /* ts_k by flow_id, direct-mapped */
@@ -167,7 +168,7 @@ static void verdicts_flush(struct bench *b)
 {
 	if (!b->nv)
 		return;
-	struct ls_dp_err err;
+	struct ls_err err;
 	if (b->single_writes) {
 		for (uint32_t i = 0; i < b->nv; i++)
 			b->write_errors +=
@@ -283,7 +284,7 @@ struct result {
 static uint64_t lost_now(struct ls_dp *dp)
 {
 	uint64_t c[LS_CNT__MAX];
-	struct ls_dp_err err;
+	struct ls_err err;
 	return ls_dp_counters_read(dp, c, &err) ? 0 : c[LS_CNT_RINGBUF_FULL];
 }
 
@@ -468,7 +469,7 @@ int main(int argc, char **argv)
 	}
 
 	char err[1024], path[4096];
-	struct ls_dp_err derr;
+	struct ls_err derr;
 	/* --rt: both threads SCHED_FIFO, so that other tenants of a shared
 	 * machine do not deschedule the consumer for longer than the ring
 	 * buffer lasts (the producer thread inherits it) */
@@ -508,9 +509,9 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/build/guests/test/minimal.wasm", root ? root : ".");
 	struct ls_policy_config cfg = {.default_verdict = LS_VERDICT_PASS, .min_log_level = 3};
 	struct ls_verdict_sink sink = {.ctx = &b, .write = sink_write, .flush = sink_flush};
-	if (ls_policy_new(&cfg, &sink, &b.p, err, sizeof(err)) ||
-	    ls_policy_load_file(b.p, path, err, sizeof(err))) {
-		fprintf(stderr, "policy_bench: %s\n", err);
+	struct ls_err perr;
+	if (ls_policy_new(&cfg, &sink, &b.p, &perr) || ls_policy_load_file(b.p, path, &perr)) {
+		fprintf(stderr, "policy_bench: %s\n", perr.msg);
 		return 1;
 	}
 	pr.prog_fd = bpf_program__fd(ls_testrun_skel(t)->progs.ls_tc);

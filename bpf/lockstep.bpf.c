@@ -234,7 +234,12 @@ enum ls_decision {
 	LS_DEC_DROP_VERDICT,  /* a drop verdict (in force, or honoured in fail-safe) */
 	LS_DEC_DROP_DEFAULT,  /* the drop default for an undecided flow */
 	LS_DEC_DROP_FAILSAFE, /* fail-closed fail-safe for an undecided flow */
+	LS_DEC_HOLD,          /* held until decided (hold.h) */
+	LS_DEC_HOLD_PASS,     /* passed under hold, the flow still undecided */
 };
+
+#include "hold.h"
+
 
 /* The verdict record of a flow, through the per-CPU cache: one 40-byte-key
  * hash lookup less per packet for a flow whose verdict has not changed. A
@@ -327,6 +332,8 @@ static __always_inline __u32 decide(const struct ls_flow_key *key, const struct 
 		count(LS_CNT_FAILSAFE_DEFAULT);
 		return mode == LS_FAILSAFE_DROP ? LS_DEC_DROP_FAILSAFE : LS_DEC_PASS;
 	}
+	if (cfg->default_verdict == LS_VERDICT_HOLD)
+		return ls_hold_undecided(p);
 	return cfg->default_verdict == LS_VERDICT_DROP ? LS_DEC_DROP_DEFAULT : LS_DEC_PASS;
 }
 
@@ -583,7 +590,9 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 	}
 
 	__u32 dec = decide(&key, &p, dir, f, cfg, now, s);
-	__u32 v = dec == LS_DEC_PASS ? LS_VERDICT_PASS : LS_VERDICT_DROP;
+	if (f->hold || dec == LS_DEC_HOLD)
+		dec = ls_hold_gate(&key, &p, dir, f, cfg, dec, now);
+	__u32 v = dec == LS_DEC_PASS || dec == LS_DEC_HOLD_PASS ? LS_VERDICT_PASS : LS_VERDICT_DROP;
 
 	/* per-packet tracing (lockstep trace level), for the filtered flows only */
 	if (cfg->trace_level && (!cfg->trace_port || p.sport == cfg->trace_port ||
@@ -610,6 +619,22 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 		}
 	}
 
+	if (dec == LS_DEC_HOLD) {
+		/* the flow stays undecided (no sticky pass); the packet is
+		 * user space's now, or, when it cannot be handed over, gets
+		 * the fallback */
+		if (!(is_xdp ? ls_hold_out_xdp(ctx) : ls_hold_out_tc(ctx))) {
+			count(LS_CNT_HELD);
+			return 0;
+		}
+		dec = ls_hold_fallback(cfg);
+		v = dec == LS_DEC_PASS ? LS_VERDICT_PASS : LS_VERDICT_DROP;
+	}
+	if (dec == LS_DEC_HOLD_PASS) {
+		count(LS_CNT_HOLD_HANDSHAKE);
+		count(LS_CNT_PASS);
+		return 1;
+	}
 	if (f->last_verdict != v)
 		f->last_verdict = v;
 	if (dec != LS_DEC_PASS) {

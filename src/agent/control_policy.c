@@ -12,14 +12,13 @@ int ls_control_policy(void *ctx, const char *cmd, const char *arg, char *reply,
 {
 	struct ls_policy *p = ctx;
 	struct ls_policy_stats st;
-	char err[1024];
+	struct ls_err err;
 
 	if (!strcmp(cmd, "reload")) {
-		int rc = arg[0] ? ls_policy_load_file(p, arg, err, sizeof(err))
-				: ls_policy_reload(p, err, sizeof(err));
+		int rc = arg[0] ? ls_policy_load_file(p, arg, &err) : ls_policy_reload(p, &err);
 		if (rc) {
 			snprintf(reply, len, "reload refused, the running policy is unchanged: %s",
-				 err);
+				 err.msg);
 			return -1;
 		}
 		snprintf(reply, len, "reloaded %s", ls_policy_path(p));

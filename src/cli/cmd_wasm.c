@@ -10,12 +10,14 @@
  */
 #include "cli/cli.h"
 #include "cli/wasm_cli.h"
+#include "cli/opts.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "base/file.h"
 
 /* Files larger than this are refused before reading: no module we run is
  * anywhere near it, and a mistaken path must not eat the host's memory. */
@@ -23,60 +25,43 @@
 
 void wasm_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: lockstep wasm run [options] FILE.wasm [ARGS...]\n"
-		"       lockstep wasm validate FILE.wasm\n"
-		"\n"
-		"run: runs a WASI (preview1) command module's _start; the guest sees\n"
-		"FILE.wasm ARGS... as argv and only the variables given with --env.\n"
-		"  --fuel N           instruction budget (default: unlimited)\n"
-		"  --max-memory PAGES cap on linear memory, 64 KiB pages (default: the\n"
-		"                     engine's, lw_limits_default)\n"
-		"  --env KEY=VALUE    add a variable to the guest's environment (repeatable)\n"
-		"exit status: the guest's exit code; 1 if the module cannot be loaded or\n"
-		"instantiated; 2 on bad usage; 134 if the guest traps (incl. out of fuel).\n"
-		"\n"
-		"validate: decodes and validates; prints 'FILE: ok' (exit 0) or the\n"
-		"error with its section, function and byte offset (exit 1).\n");
+	ls_opts_usage(&wasm_run_spec, f);
+	fprintf(f, "\n"
+		   "usage: lockstep wasm validate FILE.wasm\n"
+		   "\n"
+		   "Decodes and validates; prints 'FILE: ok' (exit 0) or the error with its\n"
+		   "section, function and byte offset (exit 1).\n");
 }
 
 /* Reads a whole file; returns NULL with a message on failure. */
 uint8_t *wasm_read_file(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "lockstep wasm: %s: %s\n", path, strerror(errno));
+	char *buf;
+	struct ls_err err;
+	if (ls_read_file(path, MAX_MODULE_BYTES, &buf, len, &err)) {
+		fprintf(stderr, "lockstep wasm: %s\n", err.msg);
 		return NULL;
 	}
-	struct stat st;
-	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_MODULE_BYTES) {
-		fprintf(stderr, "lockstep wasm: %s: not a regular file of at most %u MiB\n", path,
-			MAX_MODULE_BYTES >> 20);
-		fclose(f);
-		return NULL;
-	}
-	uint8_t *buf = malloc(st.st_size ? (size_t)st.st_size : 1);
-	size_t n = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
-	fclose(f);
-	if (!buf || n != (size_t)st.st_size) {
-		fprintf(stderr, "lockstep wasm: %s: read failed\n", path);
-		free(buf);
-		return NULL;
-	}
-	*len = n;
-	return buf;
+	return (uint8_t *)buf;
 }
 
 static const char *error_kind(lw_error_kind k)
 {
 	switch (k) {
-	case LW_ERR_MALFORMED: return "malformed";
-	case LW_ERR_INVALID: return "invalid";
-	case LW_ERR_UNLINKABLE: return "unlinkable";
-	case LW_ERR_UNINSTANTIABLE: return "uninstantiable";
-	case LW_ERR_LIMIT: return "limit exceeded";
-	case LW_ERR_NOMEM: return "out of memory";
-	default: return "error";
+	case LW_ERR_MALFORMED:
+		return "malformed";
+	case LW_ERR_INVALID:
+		return "invalid";
+	case LW_ERR_UNLINKABLE:
+		return "unlinkable";
+	case LW_ERR_UNINSTANTIABLE:
+		return "uninstantiable";
+	case LW_ERR_LIMIT:
+		return "limit exceeded";
+	case LW_ERR_NOMEM:
+		return "out of memory";
+	default:
+		return "error";
 	}
 }
 

@@ -6,6 +6,10 @@
  * as the `flow` column of the captures' ground truth; "name" is the last
  * DPI name seen on the flow (HTTP Host, TLS SNI or DNS query name). */
 #include "cli/inspect_policy.h"
+#include "base/file.h"
+#include "base/json.h"
+#include "base/names.h"
+#include "base/time.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/event_json.h"
 #include "dataplane/testrun.h"
@@ -58,23 +62,8 @@ static struct seen *seen_get(struct inspect_policy *ip, uint64_t flow_id, int ad
 static void json_str(const char *s)
 {
 	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
+	ls_json_fput(stdout, s, strlen(s));
 	putchar('"');
-}
-
-static uint64_t now_k(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id,
@@ -83,7 +72,7 @@ static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id
 	struct inspect_policy *ip = ctx;
 	char lo[64], hi[64];
 	const char *proto = ls_proto_name(key->proto);
-	uint64_t now = now_k();
+	uint64_t now = ls_now_k();
 
 	if (ip->t) {
 		struct ls_verdict_rec rec = {.deadline_k = deadline_k, .set_k = now,
@@ -96,7 +85,7 @@ static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id
 	ls_flow_addr_str(key->lo_addr, key->family, lo, sizeof(lo));
 	ls_flow_addr_str(key->hi_addr, key->family, hi, sizeof(hi));
 	printf("{\"event\":\"verdict\",\"flow\":\"");
-	if (proto)
+	if (strcmp(proto, "unknown"))
 		printf("%s", proto);
 	else
 		printf("%u", key->proto);
@@ -129,27 +118,6 @@ void inspect_policy_event(void *ctx, const struct ls_event *ev)
 	ls_policy_dispatch(ip->p, ev, 1);
 }
 
-static char *read_config(const char *arg, size_t *len)
-{
-	if (!arg || arg[0] != '@') {
-		*len = arg ? strlen(arg) : 0;
-		return strdup(arg ? arg : "");
-	}
-	FILE *f = fopen(arg + 1, "rb");
-	if (!f) {
-		fprintf(stderr, "lockstep inspect: --policy-config %s: %s\n", arg, strerror(errno));
-		return NULL;
-	}
-	char *buf = malloc(1 << 20);
-	size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
-	fclose(f);
-	if (!buf)
-		return NULL;
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
-
 static void log_line(void *ctx, int level, const char *json)
 {
 	(void)ctx;
@@ -161,7 +129,10 @@ int inspect_policy_open(struct inspect_policy **out, const struct inspect_policy
 {
 	struct inspect_policy *ip = calloc(1, sizeof(*ip));
 	size_t clen;
-	char *cfgstr = read_config(o->config, &clen), err[1024];
+	char *cfgstr = NULL;
+	struct ls_err e;
+	if (ls_read_arg(o->config, LS_POLICY_CONFIG_MAX, &cfgstr, &clen, &e))
+		fprintf(stderr, "lockstep inspect: --policy-config: %s\n", e.msg);
 	if (!ip || !cfgstr) {
 		free(ip);
 		free(cfgstr);
@@ -178,10 +149,11 @@ int inspect_policy_open(struct inspect_policy **out, const struct inspect_policy
 		.min_log_level = 2,
 	};
 	struct ls_verdict_sink sink = {.ctx = ip, .write = sink_write};
-	int rc = ls_policy_new(&cfg, &sink, &ip->p, err, sizeof(err));
+	struct ls_err perr;
+	int rc = ls_policy_new(&cfg, &sink, &ip->p, &perr);
 	free(cfgstr);
-	if (rc || ls_policy_load_file(ip->p, o->policy, err, sizeof(err))) {
-		fprintf(stderr, "lockstep inspect: %s\n", err);
+	if (rc || ls_policy_load_file(ip->p, o->policy, &perr)) {
+		fprintf(stderr, "lockstep inspect: %s\n", perr.msg);
 		inspect_policy_close(ip);
 		return -1;
 	}

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "base/time.h"
+
 typedef struct {
 	int64_t ns; /* CLOCK_BOOTTIME nanoseconds */
 } ls_k;
@@ -31,9 +33,7 @@ static inline ls_g ls_g_ns(int64_t ns) { return (ls_g){ns}; }
 /* Now in K, as user space reads it (the same timekeeper as the BPF helper). */
 static inline ls_k ls_k_now(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (ls_k){(int64_t)ts.tv_sec * LS_NS_PER_S + ts.tv_nsec};
+	return (ls_k){(int64_t)ls_now_k()};
 }
 
 /* Arithmetic inside one domain only. */

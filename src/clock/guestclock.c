@@ -7,34 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-int ls_parse_duration_ns(const char *s, size_t len, int64_t *out)
+#include "base/args.h"
+
+/* A clock fault beyond ~100 days is a typo, not a scenario. */
+#define LS_GCLOCK_MAX_NS 10000000000000000ll
+
+/* An offset, delay or time in the one duration grammar (base/args.h). */
+static int spec_ns(const char *s, size_t len, int64_t *out)
 {
-	char buf[64];
-	if (len == 0 || len >= sizeof(buf))
+	if (ls_parse_offset_ns(s, len, out))
 		return -1;
-	memcpy(buf, s, len);
-	buf[len] = 0;
-	char *end;
-	double v = strtod(buf, &end);
-	if (end == buf || !isfinite(v))
-		return -1;
-	double mul;
-	if (!strcmp(end, "ns"))
-		mul = 1;
-	else if (!strcmp(end, "us"))
-		mul = 1e3;
-	else if (!strcmp(end, "ms"))
-		mul = 1e6;
-	else if (!strcmp(end, "s"))
-		mul = 1e9;
-	else
-		return -1;
-	double ns = v * mul;
-	/* a clock fault beyond ~100 days is a typo, not a scenario */
-	if (fabs(ns) > 1e16)
-		return -1;
-	*out = (int64_t)llround(ns);
-	return 0;
+	return *out > LS_GCLOCK_MAX_NS || *out < -LS_GCLOCK_MAX_NS ? -1 : 0;
 }
 
 static int parse_drift(const char *s, size_t len, double *ppm)
@@ -93,7 +76,7 @@ int ls_gclock_parse(const char *spec, struct ls_gclock_spec *out, char *err,
 			FAIL("guest clock: '%.*s' is not key=value (keys: offset, drift, "
 			     "delay, quantum, step, zero)", ik, p);
 		} else if (KEY("offset")) {
-			if (ls_parse_duration_ns(v, vlen, &s.offset_ns))
+			if (spec_ns(v, vlen, &s.offset_ns))
 				FAIL("guest clock: offset '%.*s' is not a duration like +5ms",
 				     iv, v);
 		} else if (KEY("drift")) {
@@ -101,11 +84,11 @@ int ls_gclock_parse(const char *spec, struct ls_gclock_spec *out, char *err,
 				FAIL("guest clock: drift '%.*s' is not a rate like +200ppm "
 				     "(ppm or ppb, at most 100000ppm)", iv, v);
 		} else if (KEY("delay")) {
-			if (ls_parse_duration_ns(v, vlen, &s.delay_ns) || s.delay_ns < 0)
+			if (spec_ns(v, vlen, &s.delay_ns) || s.delay_ns < 0)
 				FAIL("guest clock: delay '%.*s' is not a duration >= 0 like 2ms",
 				     iv, v);
 		} else if (KEY("quantum")) {
-			if (ls_parse_duration_ns(v, vlen, &s.quantum_ns) || s.quantum_ns <= 0)
+			if (spec_ns(v, vlen, &s.quantum_ns) || s.quantum_ns <= 0)
 				FAIL("guest clock: quantum '%.*s' is not a duration > 0 like 1ms",
 				     iv, v);
 		} else if (KEY("step")) {
@@ -116,10 +99,10 @@ int ls_gclock_parse(const char *spec, struct ls_gclock_spec *out, char *err,
 				FAIL("guest clock: more than %d steps", LS_GCLOCK_MAX_STEPS);
 			size_t dlen = (size_t)(at - v);
 			int64_t d, t;
-			if (ls_parse_duration_ns(v, dlen, &d))
+			if (spec_ns(v, dlen, &d))
 				FAIL("guest clock: step size '%.*s' is not a duration like +50ms",
 				     (int)(dlen > 40 ? 40 : dlen), v);
-			if (ls_parse_duration_ns(at + 1, vlen - dlen - 1, &t) || t < 0)
+			if (spec_ns(at + 1, vlen - dlen - 1, &t) || t < 0)
 				FAIL("guest clock: step time '%.*s' is not a duration >= 0 like 30s",
 				     (int)(vlen - dlen - 1 > 40 ? 40 : vlen - dlen - 1), at + 1);
 			s.steps[s.nsteps].step_ns = d;

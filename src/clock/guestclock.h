@@ -77,7 +77,4 @@ int64_t ls_gclock_resolution_ns(const struct ls_gclock *gc);
 int64_t ls_gclock_realtime_ns(const struct ls_gclock *gc, ls_k k,
 			      int64_t wall_offset_ns);
 
-/* Parse one duration with unit ("+5ms", "0.5us", "-1s"); 0 or -1. */
-int ls_parse_duration_ns(const char *s, size_t len, int64_t *out);
-
 #endif

@@ -5,18 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/args.h"
 #include "clock/heartbeat.h"
 #include "lockstep/wire.h"
-
-const char ls_clock_opts_help[] =
-	"  --guest-clock SPEC       guest clock faults, e.g. 'offset=+5ms,drift=+200ppm,\n"
-	"                           delay=2ms,quantum=1ms,step=+50ms@30s' (default none)\n"
-	"  --beat-interval DUR      heartbeat period, e.g. 100ms (default 100ms)\n"
-	"  --detect-multiplier N    fail-safe after N beat intervals of silence (default 3)\n"
-	"  --fail-safe pass|drop    verdict for new flows while in fail-safe (default pass)\n"
-	"  --no-clock-sync          use guest deadlines as kernel times (naive; for comparison)\n"
-	"  --beat-check-interval DUR  interval user space expects (default: --beat-interval;\n"
-	"                           differ to exercise the beat interval mismatch alarm)\n";
 
 void ls_clock_opts_default(struct ls_clock_opts *o)
 {
@@ -53,9 +44,9 @@ int ls_clock_opt(struct ls_clock_opts *o, const char *name, const char *value,
 		if (ls_gclock_parse(value, &o->guest, err, errlen))
 			return -1;
 	} else if (!strcmp(name, "--beat-interval") || !strcmp(name, "--beat-check-interval")) {
-		int64_t ns;
-		if (ls_parse_duration_ns(value, strlen(value), &ns) || ns < LS_NS_PER_MS ||
-		    ns > 60 * LS_NS_PER_S) {
+		uint64_t ns;
+		if (ls_parse_duration_ns(value, &ns) || ns < (uint64_t)LS_NS_PER_MS ||
+		    ns > (uint64_t)(60 * LS_NS_PER_S)) {
 			snprintf(err, errlen, "%s '%s': give a duration from 1ms to 60s, e.g. 100ms",
 				 name, value);
 			return -1;
@@ -65,9 +56,8 @@ int ls_clock_opt(struct ls_clock_opts *o, const char *name, const char *value,
 		else
 			o->check_interval_ns = ns;
 	} else if (!strcmp(name, "--detect-multiplier")) {
-		char *end;
-		long n = strtol(value, &end, 10);
-		if (end == value || *end || n < 1 || n > 1000) {
+		uint64_t n;
+		if (ls_parse_uint(value, 1, 1000, &n)) {
 			snprintf(err, errlen, "--detect-multiplier '%s': give a whole number from 1 to 1000",
 				 value);
 			return -1;

@@ -4,6 +4,8 @@
 
 #include <stdlib.h>
 
+#include "base/time.h"
+
 /* NTP and chrony slew at most 500 ppm; anything faster is a step. */
 #define LS_WALL_MAX_SLEW 500e-6
 #define LS_WALL_STEP_FLOOR_NS 20000
@@ -11,10 +13,7 @@
 int64_t ls_clock_read_ns(clockid_t id, void *arg)
 {
 	(void)arg;
-	struct timespec ts;
-	if (clock_gettime(id, &ts))
-		return -1;
-	return (int64_t)ts.tv_sec * LS_NS_PER_S + ts.tv_nsec;
+	return ls_clock_ns(id);
 }
 
 void ls_wall_init(struct ls_wallclock *wc, ls_clock_read_fn read, void *arg)

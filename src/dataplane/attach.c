@@ -108,8 +108,7 @@ static bool same_maps(int old_fd, int new_fd, const struct ls_dp *dp)
 
 /* Adopts DIR/link_xdp. Returns 1 when adopted, 0 when there is nothing to
  * adopt (no pin, or a link whose interface vanished), <0 on error. */
-static int adopt_xdp(struct ls_dp *dp, int ifindex, struct ls_dp_status *st,
-		     struct ls_dp_err *err)
+static int adopt_xdp(struct ls_dp *dp, int ifindex, struct ls_dp_status *st, struct ls_err *err)
 {
 	char path[PATH_MAX], ifn[IF_NAMESIZE] = "?";
 	struct bpf_link_info li = {0};
@@ -120,16 +119,18 @@ static int adopt_xdp(struct ls_dp *dp, int ifindex, struct ls_dp_status *st,
 	ls_pin_path(path, sizeof(path), dp->pin_dir, "link_xdp");
 	int fd = bpf_obj_get(path);
 	if (fd < 0)
-		return ls_dp_errf(err, -errno, "opening pinned link %s: %s", path, strerror(errno));
+		return ls_errf(err, -errno, "opening pinned link %s: %s", path, strerror(errno));
 	if (bpf_obj_get_info_by_fd(fd, &li, &len)) {
 		int rc = -errno;
 		close(fd);
-		return ls_dp_errf(err, rc, "reading link info of %s: %s", path, strerror(-rc));
+		return ls_errf(err, rc, "reading link info of %s: %s", path, strerror(-rc));
 	}
 	if (li.type != BPF_LINK_TYPE_XDP) {
 		close(fd);
-		return ls_dp_errf(err, -EINVAL, "%s is not an XDP link; remove the pins with "
-				  "`lockstep stop --pin-dir %s`", path, dp->pin_dir);
+		return ls_errf(err, -EINVAL,
+			       "%s is not an XDP link; remove the pins with "
+			       "`lockstep stop --pin-dir %s`",
+			       path, dp->pin_dir);
 	}
 	if (li.xdp.ifindex == 0) {
 		/* The interface went away (or someone detached the link):
@@ -141,10 +142,10 @@ static int adopt_xdp(struct ls_dp *dp, int ifindex, struct ls_dp_status *st,
 	if ((int)li.xdp.ifindex != ifindex) {
 		close(fd);
 		if_indextoname(li.xdp.ifindex, ifn);
-		return ls_dp_errf(err, -EBUSY,
-				  "the pins in %s belong to lockstep attached to %s (ifindex %u); "
-				  "use another --pin-dir, or `lockstep stop --pin-dir %s` first",
-				  dp->pin_dir, ifn, li.xdp.ifindex, dp->pin_dir);
+		return ls_errf(err, -EBUSY,
+			       "the pins in %s belong to lockstep attached to %s (ifindex %u); "
+			       "use another --pin-dir, or `lockstep stop --pin-dir %s` first",
+			       dp->pin_dir, ifn, li.xdp.ifindex, dp->pin_dir);
 	}
 	dp->link_fd = fd;
 	st->adopted_link = true;
@@ -163,8 +164,9 @@ static int adopt_xdp(struct ls_dp *dp, int ifindex, struct ls_dp_status *st,
 			int rc = -errno;
 			if (old_fd >= 0)
 				close(old_fd);
-			return ls_dp_errf(err, rc, "updating the adopted XDP link to this build's program: %s",
-					  strerror(-rc));
+			return ls_errf(err, rc,
+				       "updating the adopted XDP link to this build's program: %s",
+				       strerror(-rc));
 		}
 		st->prog_replaced = true;
 	}
@@ -180,8 +182,8 @@ static int link_xdp(int prog_fd, int ifindex, __u32 flags)
 	return fd < 0 ? -errno : fd;
 }
 
-int ls_attach_xdp(struct ls_dp *dp, int ifindex, enum ls_xdp_mode want,
-		  struct ls_dp_status *st, struct ls_dp_err *err)
+int ls_attach_xdp(struct ls_dp *dp, int ifindex, enum ls_xdp_mode want, struct ls_dp_status *st,
+		  struct ls_err *err)
 {
 	char path[PATH_MAX], ifn[IF_NAMESIZE] = "?";
 	int rc = adopt_xdp(dp, ifindex, st, err);
@@ -200,24 +202,25 @@ int ls_attach_xdp(struct ls_dp *dp, int ifindex, enum ls_xdp_mode want,
 		st->xdp_mode = LS_XDP_GENERIC;
 	}
 	if (fd == -EBUSY || fd == -EEXIST)
-		return ls_dp_errf(err, fd, "%s already has an XDP program attached that lockstep "
-				  "does not own (see `ip link show %s`); detach it first", ifn, ifn);
+		return ls_errf(err, fd,
+			       "%s already has an XDP program attached that lockstep "
+			       "does not own (see `ip link show %s`); detach it first",
+			       ifn, ifn);
 	if (fd < 0)
-		return ls_dp_errf(err, fd, "attaching XDP to %s in %s mode: %s", ifn,
-				  ls_xdp_mode_name(want), strerror(-fd));
+		return ls_errf(err, fd, "attaching XDP to %s in %s mode: %s", ifn,
+			       ls_xdp_mode_name(want), strerror(-fd));
 	ls_pin_path(path, sizeof(path), dp->pin_dir, "link_xdp");
 	if (bpf_obj_pin(fd, path)) {
 		rc = -errno;
 		bpf_link_detach(fd);
 		close(fd);
-		return ls_dp_errf(err, rc, "pinning the XDP link at %s: %s", path, strerror(-rc));
+		return ls_errf(err, rc, "pinning the XDP link at %s: %s", path, strerror(-rc));
 	}
 	dp->link_fd = fd;
 	return 0;
 }
 
-int ls_attach_tc_egress(struct ls_dp *dp, int ifindex, struct ls_dp_status *st,
-			struct ls_dp_err *err)
+int ls_attach_tc_egress(struct ls_dp *dp, int ifindex, struct ls_dp_status *st, struct ls_err *err)
 {
 	char path[PATH_MAX], name[64], ifn[IF_NAMESIZE] = "?";
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
@@ -227,7 +230,7 @@ int ls_attach_tc_egress(struct ls_dp *dp, int ifindex, struct ls_dp_status *st,
 	if_indextoname(ifindex, ifn);
 	int rc = bpf_tc_hook_create(&hook);
 	if (rc && rc != -EEXIST)
-		return ls_dp_errf(err, rc, "creating the clsact qdisc on %s: %s", ifn, strerror(-rc));
+		return ls_errf(err, rc, "creating the clsact qdisc on %s: %s", ifn, strerror(-rc));
 	st->tc_adopted = bpf_tc_query(&hook, &q) == 0;
 
 	/* Replacing a tc filter is atomic: an adopted filter is swapped for
@@ -236,13 +239,13 @@ int ls_attach_tc_egress(struct ls_dp *dp, int ifindex, struct ls_dp_status *st,
 		    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
 	rc = bpf_tc_attach(&hook, &o);
 	if (rc)
-		return ls_dp_errf(err, rc, "attaching TC egress on %s: %s", ifn, strerror(-rc));
+		return ls_errf(err, rc, "attaching TC egress on %s: %s", ifn, strerror(-rc));
 	snprintf(name, sizeof(name), "tc_egress_%d", ifindex);
 	ls_pin_path(path, sizeof(path), dp->pin_dir, name);
 	unlink(path);
 	if (bpf_obj_pin(prog_fd, path)) {
 		rc = -errno;
-		return ls_dp_errf(err, rc, "pinning the TC program at %s: %s", path, strerror(-rc));
+		return ls_errf(err, rc, "pinning the TC program at %s: %s", path, strerror(-rc));
 	}
 	return 0;
 }

@@ -10,7 +10,7 @@
  *   ls_dp_open_pins()  tools (`lockstep flows`, `verdict` ...): only the
  *                      pinned maps, nothing loaded or attached.
  * Errors are values: functions return 0 or a negative errno and fill a
- * struct ls_dp_err with a message a user can act on.
+ * struct ls_err (base/err.h) with a message a user can act on.
  *
  * Pin directory layout (every name is fixed; bpffs forbids dots in names):
  *   DIR/flows DIR/verdicts DIR/config DIR/liveness DIR/counters DIR/events
@@ -24,16 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
+#include "base/time.h" /* ls_now_k(): K, the clock of every deadline here */
 #include "lockstep/wire.h"
-
-struct ls_dp_err {
-	char msg[1024];
-};
-
-/* Fills err->msg (printf-style) and returns rc, so callers can write
- * `return ls_dp_errf(err, -ENOENT, "...")`. err may be NULL. */
-int ls_dp_errf(struct ls_dp_err *err, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 enum ls_xdp_mode {
 	LS_XDP_AUTO = 0,    /* native, falling back to generic */
@@ -61,12 +54,12 @@ struct ls_dp_opts {
 
 /* 0 when size is valid for ls_dp_opts.ringbuf_size, else -EINVAL with a
  * message saying what is allowed. */
-int ls_dp_ringbuf_size_check(uint64_t size, struct ls_dp_err *err);
+int ls_dp_ringbuf_size_check(uint64_t size, struct ls_err *err);
 
 /* What ls_dp_open() found and did; printed by `lockstep run`. */
 struct ls_dp_status {
 	bool adopted_maps;     /* at least one map came from the pins */
-	int maps_adopted;      /* how many of the seven */
+	int maps_adopted;      /* how many of the eight */
 	bool adopted_link;     /* the XDP link came from the pins (no re-attach) */
 	bool prog_replaced;    /* adopted link switched to this build's program */
 	bool tc_adopted;       /* TC filter already present */
@@ -83,15 +76,15 @@ struct ls_dp; /* opaque */
 /* Directory from env LS_PIN_DIR, else LS_PIN_DIR of wire.h. */
 const char *ls_pin_dir_default(void);
 
-int ls_dp_open(struct ls_dp **out, const struct ls_dp_opts *opts,
-	       struct ls_dp_status *st, struct ls_dp_err *err);
+int ls_dp_open(struct ls_dp **out, const struct ls_dp_opts *opts, struct ls_dp_status *st,
+	       struct ls_err *err);
 /* Maps only, from the pins in pin_dir (NULL: default). */
-int ls_dp_open_pins(struct ls_dp **out, const char *pin_dir, struct ls_dp_err *err);
+int ls_dp_open_pins(struct ls_dp **out, const char *pin_dir, struct ls_err *err);
 /* Maps only, those of a BPF_PROG_TEST_RUN driver (testrun.h): its events,
  * verdicts and counters through the same calls the agent uses, nothing
  * pinned or attached (benchmarks, tests). t must outlive the result. */
 struct ls_testrun;
-int ls_dp_open_testrun(struct ls_dp **out, struct ls_testrun *t, struct ls_dp_err *err);
+int ls_dp_open_testrun(struct ls_dp **out, struct ls_testrun *t, struct ls_err *err);
 /* Releases user-space resources only: the program stays attached and pinned. */
 void ls_dp_close(struct ls_dp *dp);
 const char *ls_dp_pin_dir(const struct ls_dp *dp);
@@ -99,17 +92,17 @@ const char *ls_dp_pin_dir(const struct ls_dp *dp);
 /* Detach everything pinned in pin_dir (XDP link, TC filters) and remove the
  * pins and the directory. Works without a loaded object (`lockstep stop`).
  * *found is set to false when there was nothing to stop. */
-int ls_dp_stop(const char *pin_dir, bool *found, struct ls_dp_err *err);
+int ls_dp_stop(const char *pin_dir, bool *found, struct ls_err *err);
 /* True while DIR/link_xdp exists: `lockstep stop` removes it, and a running
  * agent uses this to notice it was stopped from outside. */
 bool ls_dp_link_pinned(const struct ls_dp *dp);
 
 /* ---- maps ---------------------------------------------------------------- */
-int ls_dp_config_read(struct ls_dp *dp, struct ls_config *cfg, struct ls_dp_err *err);
-int ls_dp_config_write(struct ls_dp *dp, const struct ls_config *cfg, struct ls_dp_err *err);
+int ls_dp_config_read(struct ls_dp *dp, struct ls_config *cfg, struct ls_err *err);
+int ls_dp_config_write(struct ls_dp *dp, const struct ls_config *cfg, struct ls_err *err);
 
 int ls_dp_verdict_set(struct ls_dp *dp, const struct ls_flow_key *key, uint32_t verdict,
-		      uint64_t deadline_k, struct ls_dp_err *err);
+		      uint64_t deadline_k, struct ls_err *err);
 /* Writes n verdicts with one bpf_map_update_batch call instead of n
  * updates (a syscall each), in order, so that a later one for the same key
  * wins. Stamps recs[i].set_k with the time of the write. rc (optional)
@@ -117,28 +110,28 @@ int ls_dp_verdict_set(struct ls_dp *dp, const struct ls_flow_key *key, uint32_t 
  * map) does not stop those after it. Returns how many were written; err
  * describes the first failure. */
 int ls_dp_verdicts_write(struct ls_dp *dp, const struct ls_flow_key *keys,
-			 struct ls_verdict_rec *recs, uint32_t n, int *rc, struct ls_dp_err *err);
+			 struct ls_verdict_rec *recs, uint32_t n, int *rc, struct ls_err *err);
 /* -ENOENT (with a message) when there was no verdict for key. */
-int ls_dp_verdict_del(struct ls_dp *dp, const struct ls_flow_key *key, struct ls_dp_err *err);
-int ls_dp_verdict_get(struct ls_dp *dp, const struct ls_flow_key *key,
-		      struct ls_verdict_rec *rec, struct ls_dp_err *err);
+int ls_dp_verdict_del(struct ls_dp *dp, const struct ls_flow_key *key, struct ls_err *err);
+int ls_dp_verdict_get(struct ls_dp *dp, const struct ls_flow_key *key, struct ls_verdict_rec *rec,
+		      struct ls_err *err);
 
 /* One flow of the flow table; -ENOENT (with a message) when it is not
  * there (never seen, ended long ago, or evicted by the LRU). */
 int ls_dp_flow_get(struct ls_dp *dp, const struct ls_flow_key *key, struct ls_flow *flow,
-		   struct ls_dp_err *err);
+		   struct ls_err *err);
 /* Calls fn for every flow; fn returns non-zero to stop early. */
 typedef int (*ls_dp_flow_fn)(void *ctx, const struct ls_flow_key *key, const struct ls_flow *flow);
-int ls_dp_flows_foreach(struct ls_dp *dp, ls_dp_flow_fn fn, void *ctx, struct ls_dp_err *err);
+int ls_dp_flows_foreach(struct ls_dp *dp, ls_dp_flow_fn fn, void *ctx, struct ls_err *err);
 
 /* Sums the per-CPU counters into out[LS_CNT__MAX]. */
-int ls_dp_counters_read(struct ls_dp *dp, uint64_t out[LS_CNT__MAX], struct ls_dp_err *err);
+int ls_dp_counters_read(struct ls_dp *dp, uint64_t out[LS_CNT__MAX], struct ls_err *err);
 /* Stable snake_case name of a counter ("pkts", "drop_verdict" ...); NULL for
  * unused slots. */
 const char *ls_counter_name(unsigned idx);
 
-int ls_dp_liveness_read(struct ls_dp *dp, struct ls_liveness *lv, struct ls_dp_err *err);
-int ls_dp_liveness_write(struct ls_dp *dp, const struct ls_liveness *lv, struct ls_dp_err *err);
+int ls_dp_liveness_read(struct ls_dp *dp, struct ls_liveness *lv, struct ls_err *err);
+int ls_dp_liveness_write(struct ls_dp *dp, const struct ls_liveness *lv, struct ls_err *err);
 
 /* ---- events -------------------------------------------------------------- */
 /* Called once per ring-buffer record; return non-zero to stop the drain. */
@@ -147,7 +140,7 @@ typedef int (*ls_dp_event_fn)(void *ctx, const struct ls_event *ev);
 /* Sets up the ring-buffer consumer; returns the fd to watch for EPOLLIN
  * (ls_dp_events_fd) and ls_dp_events_drain() consumes what is ready.
  * Records of an unexpected size or version are counted, not delivered. */
-int ls_dp_events_open(struct ls_dp *dp, ls_dp_event_fn fn, void *ctx, struct ls_dp_err *err);
+int ls_dp_events_open(struct ls_dp *dp, ls_dp_event_fn fn, void *ctx, struct ls_err *err);
 int ls_dp_events_fd(const struct ls_dp *dp);
 /* Returns the number of records delivered, or a negative errno. It drains
  * until the ring is empty: with a producer as fast as the consumer, that is
@@ -167,12 +160,9 @@ bool ls_flow_key_make(struct ls_flow_key *key, uint8_t proto, int family,
 		      const void *src, uint16_t sport, const void *dst, uint16_t dport);
 /* "PROTO SRC SPORT DST DPORT", e.g. "tcp 198.18.0.1 40000 198.18.0.2 80";
  * PROTO is tcp|udp|icmp|icmpv6 or a number. */
-int ls_flow_key_parse(struct ls_flow_key *key, const char *s, struct ls_dp_err *err);
+int ls_flow_key_parse(struct ls_flow_key *key, const char *s, struct ls_err *err);
 /* Printable address of a key side (IPv4-mapped shown as dotted quad). */
 void ls_flow_addr_str(const uint8_t addr[16], int family, char *buf, size_t len);
-/* protocol names: ls_proto_name() of dataplane/event_json.h */
-
-/* CLOCK_BOOTTIME now, ns: clock K. */
-uint64_t ls_now_k(void);
+/* protocol names: ls_proto_name() of base/names.h */
 
 #endif

@@ -18,6 +18,7 @@ enum ls_dp_map {
 	LS_MAP_COUNTERS,
 	LS_MAP_EVENTS,
 	LS_MAP_VERDICT_GEN, /* optional when opened from pins (older data plane) */
+	LS_MAP_HOLD_SLOTS,  /* optional when opened from pins (older data plane) */
 	LS_MAP__N,
 };
 
@@ -43,7 +44,7 @@ struct ls_dp {
 };
 
 /* pins.c */
-int ls_pins_prepare(const char *dir, struct ls_dp_err *err);
+int ls_pins_prepare(const char *dir, struct ls_err *err);
 int ls_pin_path(char *buf, size_t len, const char *dir, const char *name);
 bool ls_pin_exists(const char *dir, const char *name);
 
@@ -54,10 +55,9 @@ void ls_vgen_unmap(uint64_t *gen);
 void ls_vgen_bump(uint64_t *gen);
 
 /* attach.c */
-int ls_attach_xdp(struct ls_dp *dp, int ifindex, enum ls_xdp_mode want,
-		  struct ls_dp_status *st, struct ls_dp_err *err);
-int ls_attach_tc_egress(struct ls_dp *dp, int ifindex, struct ls_dp_status *st,
-			struct ls_dp_err *err);
+int ls_attach_xdp(struct ls_dp *dp, int ifindex, enum ls_xdp_mode want, struct ls_dp_status *st,
+		  struct ls_err *err);
+int ls_attach_tc_egress(struct ls_dp *dp, int ifindex, struct ls_dp_status *st, struct ls_err *err);
 /* Detaches our filter only when it runs the program prog_fd refers to. */
 int ls_detach_tc_egress(int ifindex, int prog_fd);
 enum ls_xdp_mode ls_xdp_mode_of(int ifindex);

@@ -8,6 +8,9 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "base/json.h"
+#include "base/names.h"
+
 /* A bounded output cursor: `ok` drops to 0 on overflow and stays there. */
 struct jw {
 	char *buf;
@@ -40,79 +43,10 @@ static void jw_fmt(struct jw *w, const char *fmt, ...)
 	jw_raw(w, tmp, (size_t)n);
 }
 
-/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no
- * surrogates, max U+10FFFF), or 0 if the byte at p does not start one. */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-	unsigned char c = p[0];
-	size_t len;
-	unsigned lo = 0x80, hi = 0xbf;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		if (c == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return len;
-}
-
-int ls_event_json_escape(const void *s, size_t n, char *buf, size_t cap)
-{
-	const unsigned char *p = s;
-	struct jw w = {buf, cap, 0, 1};
-	if (cap)
-		buf[0] = 0;
-	for (size_t i = 0; i < n;) {
-		unsigned char c = p[i];
-		if (c == '"') {
-			jw_raw(&w, "\\\"", 2);
-		} else if (c == '\\') {
-			jw_raw(&w, "\\\\", 2);
-		} else if (c == '\n') {
-			jw_raw(&w, "\\n", 2);
-		} else if (c == '\r') {
-			jw_raw(&w, "\\r", 2);
-		} else if (c == '\t') {
-			jw_raw(&w, "\\t", 2);
-		} else if (c < 0x20 || c == 0x7f) {
-			jw_fmt(&w, "\\u%04x", c);
-		} else if (c < 0x80) {
-			jw_raw(&w, (const char *)&p[i], 1);
-		} else {
-			size_t l = utf8_seq(p + i, n - i);
-			if (l) {
-				jw_raw(&w, (const char *)&p[i], l);
-				i += l;
-				continue;
-			}
-			jw_fmt(&w, "\\u%04x", c);
-		}
-		i++;
-	}
-	return w.ok ? (int)w.len : -1;
-}
-
 static void jw_str(struct jw *w, const char *key, const void *s, size_t n)
 {
 	char tmp[LS_NAME_MAX * 6 + 8];
-	int l = ls_event_json_escape(s, n, tmp, sizeof(tmp));
+	int l = ls_json_escape(tmp, sizeof(tmp), s, n);
 	if (l < 0) {
 		w->ok = 0;
 		return;
@@ -120,51 +54,6 @@ static void jw_str(struct jw *w, const char *key, const void *s, size_t n)
 	jw_fmt(w, ",\"%s\":\"", key);
 	jw_raw(w, tmp, (size_t)l);
 	jw_raw(w, "\"", 1);
-}
-
-const char *ls_event_kind_name(unsigned kind)
-{
-	switch (kind) {
-	case LS_EV_FLOW_NEW: return "flow_new";
-	case LS_EV_DPI: return "dpi";
-	case LS_EV_FLOW_END: return "flow_end";
-	case LS_EV_VERDICT_EXPIRED: return "verdict_expired";
-	case LS_EV_FAILSAFE: return "failsafe";
-	case LS_EV_BEAT: return "beat";
-	case LS_EV_TRACE: return "trace";
-	}
-	return "unknown";
-}
-
-const char *ls_proto_name(unsigned proto)
-{
-	switch (proto) {
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 1: return "icmp";
-	case 58: return "icmpv6";
-	}
-	return "unknown";
-}
-
-static const char *verdict_name(unsigned v)
-{
-	switch (v) {
-	case LS_VERDICT_UNDECIDED: return "undecided";
-	case LS_VERDICT_PASS: return "pass";
-	case LS_VERDICT_DROP: return "drop";
-	}
-	return "unknown";
-}
-
-static const char *end_reason_name(unsigned r)
-{
-	switch (r) {
-	case LS_END_FIN: return "fin";
-	case LS_END_RST: return "rst";
-	case LS_END_IDLE: return "idle";
-	}
-	return "unknown";
 }
 
 static void addr_str(const struct ls_flow_key *k, const __u8 *a, char *out, size_t cap)
@@ -251,7 +140,7 @@ int ls_event_json(const struct ls_event *ev, char *buf, size_t cap)
 		jw_dpi(&w, &ev->u.dpi);
 		break;
 	case LS_EV_FLOW_END:
-		jw_fmt(&w, ",\"reason\":\"%s\"", end_reason_name(ev->u.end.reason));
+		jw_fmt(&w, ",\"reason\":\"%s\"", ls_end_reason_name(ev->u.end.reason));
 		jw_fmt(&w, ",\"pkts\":[%" PRIu64 ",%" PRIu64 "]", (uint64_t)ev->u.end.pkts[0],
 		       (uint64_t)ev->u.end.pkts[1]);
 		jw_fmt(&w, ",\"bytes\":[%" PRIu64 ",%" PRIu64 "]", (uint64_t)ev->u.end.bytes[0],
@@ -259,7 +148,7 @@ int ls_event_json(const struct ls_event *ev, char *buf, size_t cap)
 		break;
 	case LS_EV_VERDICT_EXPIRED:
 		jw_fmt(&w, ",\"verdict\":\"%s\",\"deadline_k\":%" PRIu64,
-		       verdict_name(ev->u.expired.verdict), (uint64_t)ev->u.expired.deadline_k);
+		       ls_verdict_name(ev->u.expired.verdict), (uint64_t)ev->u.expired.deadline_k);
 		break;
 	case LS_EV_FAILSAFE:
 		jw_fmt(&w, ",\"state\":\"%s\",\"last_beat_k\":%" PRIu64,

@@ -4,7 +4,7 @@
  * and `lockstep run` print exactly this. Names from packets are escaped so
  * that any byte sequence yields valid JSON: control bytes, quotes and
  * backslashes are escaped, valid UTF-8 passes through, and every byte that is
- * not part of a valid UTF-8 sequence is written as \u00XX. */
+ * not part of a valid UTF-8 sequence is written as \u00XX (base/json.h). */
 #ifndef LS_DATAPLANE_EVENT_JSON_H
 #define LS_DATAPLANE_EVENT_JSON_H
 
@@ -23,12 +23,6 @@ int ls_event_json(const struct ls_event *ev, char *buf, size_t cap);
 /* Same, written to f. Returns 0, or -1 on a write error. */
 int ls_event_json_print(FILE *f, const struct ls_event *ev);
 
-/* JSON-escapes n bytes of s (quotes not included) into buf; returns the length
- * or -1 if cap is too small. Exposed for tests. */
-int ls_event_json_escape(const void *s, size_t n, char *buf, size_t cap);
-
-/* Short names used in the JSON: "flow_new", "tcp", ... ("unknown" if not). */
-const char *ls_event_kind_name(unsigned kind);
-const char *ls_proto_name(unsigned proto);
+/* The names in the JSON ("flow_new", "tcp", "pass", ...) are base/names.h's. */
 
 #endif

@@ -8,7 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+
+#include "base/names.h"
 
 static void to16(uint8_t out[16], int family, const void *addr)
 {
@@ -40,19 +41,6 @@ bool ls_flow_key_make(struct ls_flow_key *key, uint8_t proto, int family,
 	return src_lo;
 }
 
-static int parse_proto(const char *s)
-{
-	static const struct { const char *n; int p; } t[] = {
-		{"tcp", 6}, {"udp", 17}, {"icmp", 1}, {"icmpv6", 58}, {"ipv6-icmp", 58},
-	};
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (!strcasecmp(s, t[i].n))
-			return t[i].p;
-	char *end;
-	long v = strtol(s, &end, 10);
-	return *s && !*end && v >= 0 && v <= 255 ? (int)v : -1;
-}
-
 static int parse_port(const char *s)
 {
 	char *end;
@@ -70,32 +58,36 @@ static int parse_addr(const char *s, uint8_t out[16])
 	return 0;
 }
 
-int ls_flow_key_parse(struct ls_flow_key *key, const char *s, struct ls_dp_err *err)
+int ls_flow_key_parse(struct ls_flow_key *key, const char *s, struct ls_err *err)
 {
 	char f[5][64];
 	char extra[2];
 	uint8_t src[16], dst[16];
 
 	if (sscanf(s, "%63s %63s %63s %63s %63s %1s", f[0], f[1], f[2], f[3], f[4], extra) != 5)
-		return ls_dp_errf(err, -EINVAL, "flow '%s': expected 'PROTO SRC SPORT DST DPORT', "
-				  "e.g. 'tcp 198.18.0.1 40000 198.18.0.2 80'", s);
-	int proto = parse_proto(f[0]);
-	if (proto < 0)
-		return ls_dp_errf(err, -EINVAL, "flow: unknown protocol '%s' (tcp, udp, icmp, "
-				  "icmpv6 or a number 0-255)", f[0]);
+		return ls_errf(err, -EINVAL,
+			       "flow '%s': expected 'PROTO SRC SPORT DST DPORT', "
+			       "e.g. 'tcp 198.18.0.1 40000 198.18.0.2 80'",
+			       s);
+	uint32_t proto;
+	if (ls_proto_parse(f[0], &proto))
+		return ls_errf(err, -EINVAL,
+			       "flow: unknown protocol '%s' (tcp, udp, icmp, "
+			       "icmpv6 or a number 0-255)",
+			       f[0]);
 	int fs = parse_addr(f[1], src), fd = parse_addr(f[3], dst);
 	if (!fs)
-		return ls_dp_errf(err, -EINVAL, "flow: '%s' is not an IPv4 or IPv6 address", f[1]);
+		return ls_errf(err, -EINVAL, "flow: '%s' is not an IPv4 or IPv6 address", f[1]);
 	if (!fd)
-		return ls_dp_errf(err, -EINVAL, "flow: '%s' is not an IPv4 or IPv6 address", f[3]);
+		return ls_errf(err, -EINVAL, "flow: '%s' is not an IPv4 or IPv6 address", f[3]);
 	if (fs != fd)
-		return ls_dp_errf(err, -EINVAL, "flow: '%s' and '%s' are not the same address family",
-				  f[1], f[3]);
+		return ls_errf(err, -EINVAL, "flow: '%s' and '%s' are not the same address family",
+			       f[1], f[3]);
 	int sp = parse_port(f[2]), dpt = parse_port(f[4]);
 	if (sp < 0)
-		return ls_dp_errf(err, -EINVAL, "flow: '%s' is not a port (0-65535)", f[2]);
+		return ls_errf(err, -EINVAL, "flow: '%s' is not a port (0-65535)", f[2]);
 	if (dpt < 0)
-		return ls_dp_errf(err, -EINVAL, "flow: '%s' is not a port (0-65535)", f[4]);
+		return ls_errf(err, -EINVAL, "flow: '%s' is not a port (0-65535)", f[4]);
 	ls_flow_key_make(key, (uint8_t)proto, fs, src, (uint16_t)sp, dst, (uint16_t)dpt);
 	return 0;
 }

@@ -23,7 +23,7 @@ const char *const ls_dp_map_names[LS_MAP__N] = {
 	[LS_MAP_FLOWS] = "flows",       [LS_MAP_VERDICTS] = "verdicts",
 	[LS_MAP_CONFIG] = "config",     [LS_MAP_LIVENESS] = "liveness",
 	[LS_MAP_COUNTERS] = "counters", [LS_MAP_EVENTS] = "events",
-	[LS_MAP_VERDICT_GEN] = "verdict_gen",
+	[LS_MAP_VERDICT_GEN] = "verdict_gen", [LS_MAP_HOLD_SLOTS] = "hold_slots",
 };
 
 static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
@@ -34,12 +34,12 @@ static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap
 	return vfprintf(stderr, fmt, ap);
 }
 
-static struct ls_dp *dp_new(const char *pin_dir, struct ls_dp_err *err)
+static struct ls_dp *dp_new(const char *pin_dir, struct ls_err *err)
 {
 	const char *dir = pin_dir && *pin_dir ? pin_dir : ls_pin_dir_default();
 	struct ls_dp *dp = calloc(1, sizeof(*dp));
 	if (!dp) {
-		ls_dp_errf(err, -ENOMEM, "out of memory");
+		ls_errf(err, -ENOMEM, "out of memory");
 		return NULL;
 	}
 	for (int i = 0; i < LS_MAP__N; i++)
@@ -61,7 +61,7 @@ static struct bpf_map *skel_map(struct lockstep_bpf *s, int i)
 		[LS_MAP_FLOWS] = s->maps.flows,       [LS_MAP_VERDICTS] = s->maps.verdicts,
 		[LS_MAP_CONFIG] = s->maps.config,     [LS_MAP_LIVENESS] = s->maps.liveness,
 		[LS_MAP_COUNTERS] = s->maps.counters, [LS_MAP_EVENTS] = s->maps.events,
-		[LS_MAP_VERDICT_GEN] = s->maps.verdict_gen,
+		[LS_MAP_VERDICT_GEN] = s->maps.verdict_gen, [LS_MAP_HOLD_SLOTS] = s->maps.hold_slots,
 	};
 	return m[i];
 }
@@ -70,35 +70,35 @@ static struct bpf_map *skel_map(struct lockstep_bpf *s, int i)
  * (a new wire.h) must be refused here with a clear word rather than by
  * the verifier later. */
 static int check_compat(struct bpf_map *m, int fd, const char *path, const char *dir,
-			struct ls_dp_err *err)
+			struct ls_err *err)
 {
 	struct bpf_map_info info = {0};
 	__u32 len = sizeof(info);
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return ls_dp_errf(err, -errno, "reading map info of %s: %s", path, strerror(errno));
+		return ls_errf(err, -errno, "reading map info of %s: %s", path, strerror(errno));
 	if (info.type != bpf_map__type(m) || info.key_size != bpf_map__key_size(m) ||
 	    info.value_size != bpf_map__value_size(m) || info.max_entries != bpf_map__max_entries(m))
-		return ls_dp_errf(err, -EINVAL,
-				  "pinned map %s does not match this build (type %u key %u value %u "
-				  "entries %u, expected %u/%u/%u/%u); stop the old data plane with "
-				  "`lockstep stop --pin-dir %s` or use another --pin-dir",
-				  path, info.type, info.key_size, info.value_size, info.max_entries,
-				  bpf_map__type(m), bpf_map__key_size(m), bpf_map__value_size(m),
-				  bpf_map__max_entries(m), dir);
+		return ls_errf(err, -EINVAL,
+			       "pinned map %s does not match this build (type %u key %u value %u "
+			       "entries %u, expected %u/%u/%u/%u); stop the old data plane with "
+			       "`lockstep stop --pin-dir %s` or use another --pin-dir",
+			       path, info.type, info.key_size, info.value_size, info.max_entries,
+			       bpf_map__type(m), bpf_map__key_size(m), bpf_map__value_size(m),
+			       bpf_map__max_entries(m), dir);
 	return 0;
 }
 
-int ls_dp_ringbuf_size_check(uint64_t size, struct ls_dp_err *err)
+int ls_dp_ringbuf_size_check(uint64_t size, struct ls_err *err)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	if (page <= 0)
 		page = 4096;
 	/* the kernel's own rule for a BPF ring buffer, and a cap on memory */
 	if (size < (uint64_t)page || size > LS_RINGBUF_SIZE_MAX || (size & (size - 1)))
-		return ls_dp_errf(err, -EINVAL,
-				  "the ring buffer size must be a power of two from the page size "
-				  "(%ld) to %u bytes (1 GiB), not %llu",
-				  page, LS_RINGBUF_SIZE_MAX, (unsigned long long)size);
+		return ls_errf(err, -EINVAL,
+			       "the ring buffer size must be a power of two from the page size "
+			       "(%ld) to %u bytes (1 GiB), not %llu",
+			       page, LS_RINGBUF_SIZE_MAX, (unsigned long long)size);
 	return 0;
 }
 
@@ -107,7 +107,7 @@ int ls_dp_ringbuf_size_check(uint64_t size, struct ls_dp_err *err)
  * heartbeat write into it; replacing it would mean re-attaching), and the
  * skeleton is told that size so the compatibility check passes. */
 static int size_ring(struct ls_dp *dp, const struct ls_dp_opts *opts, struct ls_dp_status *st,
-		     struct ls_dp_err *err)
+		     struct ls_err *err)
 {
 	struct bpf_map *m = dp->skel->maps.events;
 	char path[PATH_MAX];
@@ -122,30 +122,32 @@ static int size_ring(struct ls_dp *dp, const struct ls_dp_opts *opts, struct ls_
 		ls_pin_path(path, sizeof(path), dp->pin_dir, ls_dp_map_names[LS_MAP_EVENTS]);
 		int fd = bpf_obj_get(path);
 		if (fd < 0)
-			return ls_dp_errf(err, -errno, "opening pinned map %s: %s", path, strerror(errno));
+			return ls_errf(err, -errno, "opening pinned map %s: %s", path,
+				       strerror(errno));
 		rc = bpf_obj_get_info_by_fd(fd, &info, &len);
 		close(fd);
 		if (rc)
-			return ls_dp_errf(err, -errno, "reading map info of %s: %s", path, strerror(errno));
+			return ls_errf(err, -errno, "reading map info of %s: %s", path,
+				       strerror(errno));
 		if (info.type == BPF_MAP_TYPE_RINGBUF && info.max_entries != want) {
 			st->ringbuf_kept = opts->ringbuf_size != 0;
 			st->ringbuf_bytes = info.max_entries;
 		}
 	}
 	if ((rc = bpf_map__set_max_entries(m, st->ringbuf_bytes)))
-		return ls_dp_errf(err, rc, "sizing the ring buffer: %s", strerror(-rc));
+		return ls_errf(err, rc, "sizing the ring buffer: %s", strerror(-rc));
 	return 0;
 }
 
-static int lock_dir(struct ls_dp *dp, struct ls_dp_err *err)
+static int lock_dir(struct ls_dp *dp, struct ls_err *err)
 {
 	dp->lock_fd = open(dp->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dp->lock_fd < 0)
-		return ls_dp_errf(err, -errno, "opening pin dir %s: %s", dp->pin_dir, strerror(errno));
+		return ls_errf(err, -errno, "opening pin dir %s: %s", dp->pin_dir, strerror(errno));
 	/* The kernel drops the lock when the agent dies, even by SIGKILL. */
 	if (flock(dp->lock_fd, LOCK_EX | LOCK_NB))
-		return ls_dp_errf(err, -EBUSY, "another lockstep agent is running with pin dir %s",
-				  dp->pin_dir);
+		return ls_errf(err, -EBUSY, "another lockstep agent is running with pin dir %s",
+			       dp->pin_dir);
 	return 0;
 }
 
@@ -158,7 +160,7 @@ static void unpin_created(struct ls_dp *dp, const bool created[LS_MAP__N])
 }
 
 int ls_dp_open(struct ls_dp **out, const struct ls_dp_opts *opts, struct ls_dp_status *st,
-	       struct ls_dp_err *err)
+	       struct ls_err *err)
 {
 	bool created[LS_MAP__N] = {0};
 	char path[PATH_MAX];
@@ -167,11 +169,11 @@ int ls_dp_open(struct ls_dp **out, const struct ls_dp_opts *opts, struct ls_dp_s
 	memset(st, 0, sizeof(*st));
 	*out = NULL;
 	if (!opts->ifname || !*opts->ifname)
-		return ls_dp_errf(err, -EINVAL, "no interface given");
+		return ls_errf(err, -EINVAL, "no interface given");
 	int ifindex = if_nametoindex(opts->ifname);
 	if (!ifindex)
-		return ls_dp_errf(err, -ENODEV, "no interface named '%s' in this network namespace",
-				  opts->ifname);
+		return ls_errf(err, -ENODEV, "no interface named '%s' in this network namespace",
+			       opts->ifname);
 	struct ls_dp *dp = dp_new(opts->pin_dir, err);
 	if (!dp)
 		return -ENOMEM;
@@ -182,7 +184,7 @@ int ls_dp_open(struct ls_dp **out, const struct ls_dp_opts *opts, struct ls_dp_s
 		goto fail;
 	dp->skel = lockstep_bpf__open();
 	if (!dp->skel) {
-		rc = ls_dp_errf(err, -errno, "opening the BPF object: %s", strerror(errno));
+		rc = ls_errf(err, -errno, "opening the BPF object: %s", strerror(errno));
 		goto fail;
 	}
 	if ((rc = size_ring(dp, opts, st, err)))
@@ -194,12 +196,13 @@ int ls_dp_open(struct ls_dp **out, const struct ls_dp_opts *opts, struct ls_dp_s
 		ls_pin_path(path, sizeof(path), dp->pin_dir, ls_dp_map_names[i]);
 		int fd = bpf_obj_get(path);
 		if (fd < 0) {
-			rc = ls_dp_errf(err, -errno, "opening pinned map %s: %s", path, strerror(errno));
+			rc = ls_errf(err, -errno, "opening pinned map %s: %s", path,
+				     strerror(errno));
 			goto fail;
 		}
 		rc = check_compat(m, fd, path, dp->pin_dir, err);
 		if (!rc && (rc = bpf_map__reuse_fd(m, fd)))
-			ls_dp_errf(err, rc, "reusing pinned map %s: %s", path, strerror(-rc));
+			ls_errf(err, rc, "reusing pinned map %s: %s", path, strerror(-rc));
 		close(fd);
 		if (rc)
 			goto fail;
@@ -207,8 +210,10 @@ int ls_dp_open(struct ls_dp **out, const struct ls_dp_opts *opts, struct ls_dp_s
 	}
 	st->adopted_maps = st->maps_adopted > 0;
 	if ((rc = lockstep_bpf__load(dp->skel))) {
-		rc = ls_dp_errf(err, rc, "loading the BPF programs into the kernel failed: %s "
-				"(libbpf's messages above say why)", strerror(-rc));
+		rc = ls_errf(err, rc,
+			     "loading the BPF programs into the kernel failed: %s "
+			     "(libbpf's messages above say why)",
+			     strerror(-rc));
 		goto fail;
 	}
 	for (int i = 0; i < LS_MAP__N; i++) {
@@ -216,7 +221,7 @@ int ls_dp_open(struct ls_dp **out, const struct ls_dp_opts *opts, struct ls_dp_s
 		if (!ls_pin_exists(dp->pin_dir, ls_dp_map_names[i])) {
 			ls_pin_path(path, sizeof(path), dp->pin_dir, ls_dp_map_names[i]);
 			if ((rc = bpf_map__pin(m, path))) {
-				ls_dp_errf(err, rc, "pinning map %s: %s", path, strerror(-rc));
+				ls_errf(err, rc, "pinning map %s: %s", path, strerror(-rc));
 				goto fail;
 			}
 			created[i] = true;
@@ -225,7 +230,7 @@ int ls_dp_open(struct ls_dp **out, const struct ls_dp_opts *opts, struct ls_dp_s
 	}
 	dp->verdict_gen = ls_vgen_map(dp->map_fd[LS_MAP_VERDICT_GEN]);
 	if (!dp->verdict_gen) {
-		rc = ls_dp_errf(err, -errno, "mapping the verdict_gen map: %s", strerror(errno));
+		rc = ls_errf(err, -errno, "mapping the verdict_gen map: %s", strerror(errno));
 		goto fail;
 	}
 	if ((rc = ls_attach_xdp(dp, ifindex, opts->xdp_mode, st, err)))
@@ -243,7 +248,7 @@ fail:
 	return rc;
 }
 
-int ls_dp_open_pins(struct ls_dp **out, const char *pin_dir, struct ls_dp_err *err)
+int ls_dp_open_pins(struct ls_dp **out, const char *pin_dir, struct ls_err *err)
 {
 	char path[PATH_MAX];
 	struct ls_dp *dp = dp_new(pin_dir, err);
@@ -255,16 +260,18 @@ int ls_dp_open_pins(struct ls_dp **out, const char *pin_dir, struct ls_dp_err *e
 		dp->map_fd[i] = bpf_obj_get(path);
 		/* pins of an older data plane have no verdict_gen: its program
 		 * caches no verdicts, so there is nothing to bump */
-		if (dp->map_fd[i] < 0 && i == LS_MAP_VERDICT_GEN && errno == ENOENT)
+		if (dp->map_fd[i] < 0 && (i == LS_MAP_VERDICT_GEN || i == LS_MAP_HOLD_SLOTS) &&
+		    errno == ENOENT)
 			continue;
 		if (dp->map_fd[i] < 0) {
 			int rc = -errno;
 			if (rc == -ENOENT)
-				ls_dp_errf(err, rc, "no lockstep data plane pinned in %s (start one with "
-					   "`lockstep run`, or give its --pin-dir / LS_PIN_DIR)",
-					   dp->pin_dir);
+				ls_errf(err, rc,
+					"no lockstep data plane pinned in %s (start one with "
+					"`lockstep run`, or give its --pin-dir / LS_PIN_DIR)",
+					dp->pin_dir);
 			else
-				ls_dp_errf(err, rc, "opening pinned map %s: %s", path, strerror(-rc));
+				ls_errf(err, rc, "opening pinned map %s: %s", path, strerror(-rc));
 			ls_dp_close(dp);
 			return rc;
 		}
@@ -274,7 +281,7 @@ int ls_dp_open_pins(struct ls_dp **out, const char *pin_dir, struct ls_dp_err *e
 	return 0;
 }
 
-int ls_dp_open_testrun(struct ls_dp **out, struct ls_testrun *t, struct ls_dp_err *err)
+int ls_dp_open_testrun(struct ls_dp **out, struct ls_testrun *t, struct ls_err *err)
 {
 	struct ls_dp *dp = dp_new("", err);
 	*out = NULL;
@@ -284,8 +291,8 @@ int ls_dp_open_testrun(struct ls_dp **out, struct ls_testrun *t, struct ls_dp_er
 	for (int i = 0; i < LS_MAP__N; i++) {
 		dp->map_fd[i] = fcntl(bpf_map__fd(skel_map(ls_testrun_skel(t), i)), F_DUPFD_CLOEXEC, 3);
 		if (dp->map_fd[i] < 0) {
-			int rc = ls_dp_errf(err, -errno, "duplicating the test run's map fd: %s",
-					    strerror(errno));
+			int rc = ls_errf(err, -errno, "duplicating the test run's map fd: %s",
+					 strerror(errno));
 			ls_dp_close(dp);
 			return rc;
 		}

@@ -8,13 +8,13 @@
 
 #include <bpf/bpf.h>
 
-static int map_err(struct ls_dp_err *err, const char *what, int map)
+static int map_err(struct ls_err *err, const char *what, int map)
 {
 	int rc = -errno;
-	return ls_dp_errf(err, rc, "%s map '%s': %s", what, ls_dp_map_names[map], strerror(-rc));
+	return ls_errf(err, rc, "%s map '%s': %s", what, ls_dp_map_names[map], strerror(-rc));
 }
 
-int ls_dp_config_read(struct ls_dp *dp, struct ls_config *cfg, struct ls_dp_err *err)
+int ls_dp_config_read(struct ls_dp *dp, struct ls_config *cfg, struct ls_err *err)
 {
 	__u32 k = 0;
 	if (bpf_map_lookup_elem(dp->map_fd[LS_MAP_CONFIG], &k, cfg))
@@ -22,7 +22,7 @@ int ls_dp_config_read(struct ls_dp *dp, struct ls_config *cfg, struct ls_dp_err 
 	return 0;
 }
 
-int ls_dp_config_write(struct ls_dp *dp, const struct ls_config *cfg, struct ls_dp_err *err)
+int ls_dp_config_write(struct ls_dp *dp, const struct ls_config *cfg, struct ls_err *err)
 {
 	__u32 k = 0;
 	if (bpf_map_update_elem(dp->map_fd[LS_MAP_CONFIG], &k, cfg, BPF_ANY))
@@ -30,7 +30,7 @@ int ls_dp_config_write(struct ls_dp *dp, const struct ls_config *cfg, struct ls_
 	return 0;
 }
 
-int ls_dp_liveness_read(struct ls_dp *dp, struct ls_liveness *lv, struct ls_dp_err *err)
+int ls_dp_liveness_read(struct ls_dp *dp, struct ls_liveness *lv, struct ls_err *err)
 {
 	__u32 k = 0;
 	if (bpf_map_lookup_elem(dp->map_fd[LS_MAP_LIVENESS], &k, lv))
@@ -38,7 +38,7 @@ int ls_dp_liveness_read(struct ls_dp *dp, struct ls_liveness *lv, struct ls_dp_e
 	return 0;
 }
 
-int ls_dp_liveness_write(struct ls_dp *dp, const struct ls_liveness *lv, struct ls_dp_err *err)
+int ls_dp_liveness_write(struct ls_dp *dp, const struct ls_liveness *lv, struct ls_err *err)
 {
 	__u32 k = 0;
 	if (bpf_map_update_elem(dp->map_fd[LS_MAP_LIVENESS], &k, lv, BPF_ANY))
@@ -47,10 +47,10 @@ int ls_dp_liveness_write(struct ls_dp *dp, const struct ls_liveness *lv, struct 
 }
 
 int ls_dp_verdict_set(struct ls_dp *dp, const struct ls_flow_key *key, uint32_t verdict,
-		      uint64_t deadline_k, struct ls_dp_err *err)
+		      uint64_t deadline_k, struct ls_err *err)
 {
 	if (verdict != LS_VERDICT_PASS && verdict != LS_VERDICT_DROP)
-		return ls_dp_errf(err, -EINVAL, "verdict %u is neither pass nor drop", verdict);
+		return ls_errf(err, -EINVAL, "verdict %u is neither pass nor drop", verdict);
 	struct ls_verdict_rec rec = {
 		.deadline_k = deadline_k,
 		.set_k = ls_now_k(),
@@ -65,17 +65,17 @@ int ls_dp_verdict_set(struct ls_dp *dp, const struct ls_flow_key *key, uint32_t 
 /* One by one, for the element a batch stopped at (its errno, then the rest
  * of the batch goes on) and for kernels without batch updates on hashes. */
 static int verdict_write_one(struct ls_dp *dp, const struct ls_flow_key *key,
-			     const struct ls_verdict_rec *rec, struct ls_dp_err *err)
+			     const struct ls_verdict_rec *rec, struct ls_err *err)
 {
 	if (rec->verdict != LS_VERDICT_PASS && rec->verdict != LS_VERDICT_DROP)
-		return ls_dp_errf(err, -EINVAL, "verdict %u is neither pass nor drop", rec->verdict);
+		return ls_errf(err, -EINVAL, "verdict %u is neither pass nor drop", rec->verdict);
 	if (bpf_map_update_elem(dp->map_fd[LS_MAP_VERDICTS], key, rec, BPF_ANY))
 		return map_err(err, "writing", LS_MAP_VERDICTS);
 	return 0;
 }
 
 int ls_dp_verdicts_write(struct ls_dp *dp, const struct ls_flow_key *keys,
-			 struct ls_verdict_rec *recs, uint32_t n, int *rc, struct ls_dp_err *err)
+			 struct ls_verdict_rec *recs, uint32_t n, int *rc, struct ls_err *err)
 {
 	uint64_t now = ls_now_k();
 	uint32_t done = 0, written = 0;
@@ -111,7 +111,7 @@ int ls_dp_verdicts_write(struct ls_dp *dp, const struct ls_flow_key *keys,
 			break;
 		/* element `done` stopped the batch, is invalid, or batches are
 		 * off: write it alone, then go on after it */
-		struct ls_dp_err e1;
+		struct ls_err e1;
 		int r1 = verdict_write_one(dp, &keys[done], &recs[done], &e1);
 		if (r1 == 0 && cnt == 0 && batch_errno)
 			dp->no_batch = true; /* no batch updates on this kernel's hashes */
@@ -129,42 +129,42 @@ int ls_dp_verdicts_write(struct ls_dp *dp, const struct ls_flow_key *keys,
 	return (int)written;
 }
 
-int ls_dp_verdict_del(struct ls_dp *dp, const struct ls_flow_key *key, struct ls_dp_err *err)
+int ls_dp_verdict_del(struct ls_dp *dp, const struct ls_flow_key *key, struct ls_err *err)
 {
 	if (bpf_map_delete_elem(dp->map_fd[LS_MAP_VERDICTS], key)) {
 		if (errno == ENOENT)
-			return ls_dp_errf(err, -ENOENT, "no verdict is set for that flow");
+			return ls_errf(err, -ENOENT, "no verdict is set for that flow");
 		return map_err(err, "deleting from", LS_MAP_VERDICTS);
 	}
 	ls_vgen_bump(dp->verdict_gen);
 	return 0;
 }
 
-int ls_dp_verdict_get(struct ls_dp *dp, const struct ls_flow_key *key,
-		      struct ls_verdict_rec *rec, struct ls_dp_err *err)
+int ls_dp_verdict_get(struct ls_dp *dp, const struct ls_flow_key *key, struct ls_verdict_rec *rec,
+		      struct ls_err *err)
 {
 	if (bpf_map_lookup_elem(dp->map_fd[LS_MAP_VERDICTS], key, rec)) {
 		if (errno == ENOENT)
-			return ls_dp_errf(err, -ENOENT, "no verdict is set for that flow");
+			return ls_errf(err, -ENOENT, "no verdict is set for that flow");
 		return map_err(err, "reading", LS_MAP_VERDICTS);
 	}
 	return 0;
 }
 
 int ls_dp_flow_get(struct ls_dp *dp, const struct ls_flow_key *key, struct ls_flow *flow,
-		   struct ls_dp_err *err)
+		   struct ls_err *err)
 {
 	/* a lookup from user space does not refresh the LRU's reference bit:
 	 * looking does not keep a flow in the table */
 	if (bpf_map_lookup_elem(dp->map_fd[LS_MAP_FLOWS], key, flow)) {
 		if (errno == ENOENT)
-			return ls_dp_errf(err, -ENOENT, "no such flow in the flow table");
+			return ls_errf(err, -ENOENT, "no such flow in the flow table");
 		return map_err(err, "reading", LS_MAP_FLOWS);
 	}
 	return 0;
 }
 
-int ls_dp_flows_foreach(struct ls_dp *dp, ls_dp_flow_fn fn, void *ctx, struct ls_dp_err *err)
+int ls_dp_flows_foreach(struct ls_dp *dp, ls_dp_flow_fn fn, void *ctx, struct ls_err *err)
 {
 	struct ls_flow_key key, next;
 	struct ls_flow flow;
@@ -186,12 +186,12 @@ int ls_dp_flows_foreach(struct ls_dp *dp, ls_dp_flow_fn fn, void *ctx, struct ls
 	return 0;
 }
 
-int ls_dp_counters_read(struct ls_dp *dp, uint64_t out[LS_CNT__MAX], struct ls_dp_err *err)
+int ls_dp_counters_read(struct ls_dp *dp, uint64_t out[LS_CNT__MAX], struct ls_err *err)
 {
 	int n = dp->ncpus > 0 ? dp->ncpus : 1;
 	__u64 *vals = calloc((size_t)n, sizeof(*vals));
 	if (!vals)
-		return ls_dp_errf(err, -ENOMEM, "out of memory");
+		return ls_errf(err, -ENOMEM, "out of memory");
 	for (__u32 i = 0; i < LS_CNT__MAX; i++) {
 		out[i] = 0;
 		if (bpf_map_lookup_elem(dp->map_fd[LS_MAP_COUNTERS], &i, vals)) {
@@ -238,6 +238,10 @@ const char *ls_counter_name(unsigned idx)
 		[LS_CNT_STICKY_PASS] = "sticky_pass",
 		[LS_CNT_FAILSAFE_DEFAULT] = "failsafe_default",
 		[LS_CNT_DPI_NONE] = "dpi_none",
+		[LS_CNT_HELD] = "held",
+		[LS_CNT_HOLD_OVERFLOW] = "hold_overflow",
+		[LS_CNT_HOLD_STALE] = "hold_stale",
+		[LS_CNT_HOLD_HANDSHAKE] = "hold_handshake",
 	};
 	return idx < LS_CNT__MAX ? names[idx] : NULL;
 }

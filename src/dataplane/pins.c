@@ -75,28 +75,30 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
-int ls_pins_prepare(const char *dir, struct ls_dp_err *err)
+int ls_pins_prepare(const char *dir, struct ls_err *err)
 {
 	char anc[PATH_MAX];
 
 	if (dir[0] != '/')
-		return ls_dp_errf(err, -EINVAL, "pin dir '%s' must be an absolute path on a bpffs", dir);
+		return ls_errf(err, -EINVAL, "pin dir '%s' must be an absolute path on a bpffs",
+			       dir);
 	existing_ancestor(dir, anc, sizeof(anc));
 	if (!is_bpffs(anc)) {
 		/* Only the standard mount point is ours to mount: anything else
 		 * is the operator's layout. */
 		bool under_std = !strncmp(dir, BPFFS_MOUNT "/", strlen(BPFFS_MOUNT) + 1);
 		if (!under_std || strcmp(anc, BPFFS_MOUNT) != 0)
-			return ls_dp_errf(err, -ENOTSUP,
-					  "pin dir '%s' is not on a bpffs (mount one: mount -t bpf bpf %s)",
-					  dir, under_std ? BPFFS_MOUNT : anc);
+			return ls_errf(
+			    err, -ENOTSUP,
+			    "pin dir '%s' is not on a bpffs (mount one: mount -t bpf bpf %s)", dir,
+			    under_std ? BPFFS_MOUNT : anc);
 		if (mount("bpf", BPFFS_MOUNT, "bpf", 0, "mode=0700"))
-			return ls_dp_errf(err, -errno, "mounting bpffs on %s: %s", BPFFS_MOUNT,
-					  strerror(errno));
+			return ls_errf(err, -errno, "mounting bpffs on %s: %s", BPFFS_MOUNT,
+				       strerror(errno));
 	}
 	int rc = mkdir_p(dir);
 	if (rc)
-		return ls_dp_errf(err, rc, "creating pin dir '%s': %s", dir, strerror(-rc));
+		return ls_errf(err, rc, "creating pin dir '%s': %s", dir, strerror(-rc));
 	return 0;
 }
 
@@ -109,7 +111,7 @@ static int tc_pin_ifindex(const char *name)
 	return atoi(name + strlen(pfx));
 }
 
-int ls_dp_stop(const char *pin_dir, bool *found, struct ls_dp_err *err)
+int ls_dp_stop(const char *pin_dir, bool *found, struct ls_err *err)
 {
 	const char *dir = pin_dir ? pin_dir : ls_pin_dir_default();
 	char p[PATH_MAX];
@@ -120,7 +122,7 @@ int ls_dp_stop(const char *pin_dir, bool *found, struct ls_dp_err *err)
 	if (!d) {
 		if (errno == ENOENT)
 			return 0;
-		return ls_dp_errf(err, -errno, "opening pin dir '%s': %s", dir, strerror(errno));
+		return ls_errf(err, -errno, "opening pin dir '%s': %s", dir, strerror(errno));
 	}
 	/* Detach first, so no packet meets a half-removed data plane; then the
 	 * pins go. A link survives its pin while an agent holds its fd, hence
@@ -130,9 +132,9 @@ int ls_dp_stop(const char *pin_dir, bool *found, struct ls_dp_err *err)
 		ls_pin_path(p, sizeof(p), dir, "link_xdp");
 		int fd = bpf_obj_get(p);
 		if (fd < 0)
-			rc = ls_dp_errf(err, -errno, "opening %s: %s", p, strerror(errno));
+			rc = ls_errf(err, -errno, "opening %s: %s", p, strerror(errno));
 		else if (bpf_link_detach(fd) && errno != EINVAL)
-			rc = ls_dp_errf(err, -errno, "detaching XDP link %s: %s", p, strerror(errno));
+			rc = ls_errf(err, -errno, "detaching XDP link %s: %s", p, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 	}
@@ -151,10 +153,10 @@ int ls_dp_stop(const char *pin_dir, bool *found, struct ls_dp_err *err)
 		}
 		if (ls_pin_path(p, sizeof(p), dir, de->d_name) == 0 && unlinkat(dirfd(d), de->d_name, 0) &&
 		    !rc)
-			rc = ls_dp_errf(err, -errno, "removing pin %s: %s", p, strerror(errno));
+			rc = ls_errf(err, -errno, "removing pin %s: %s", p, strerror(errno));
 	}
 	closedir(d);
 	if (rmdir(dir) && errno != ENOENT && !rc)
-		rc = ls_dp_errf(err, -errno, "removing pin dir '%s': %s", dir, strerror(errno));
+		rc = ls_errf(err, -errno, "removing pin dir '%s': %s", dir, strerror(errno));
 	return rc;
 }

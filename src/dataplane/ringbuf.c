@@ -13,7 +13,8 @@ static int on_sample(void *ctx, void *data, size_t size)
 	struct ls_dp *dp = ctx;
 	const struct ls_event *ev = data;
 
-	if (size < sizeof(*ev) || ev->version != LS_WIRE_VERSION) {
+	if (size < sizeof(*ev) || ev->version != LS_WIRE_VERSION ||
+	    (ev->kind == LS_EV_HELD && size < sizeof(*ev) + ev->u.held.cap_len)) {
 		dp->ev_bad++;
 		return 0;
 	}
@@ -25,15 +26,15 @@ static int on_sample(void *ctx, void *data, size_t size)
 	return rc;
 }
 
-int ls_dp_events_open(struct ls_dp *dp, ls_dp_event_fn fn, void *ctx, struct ls_dp_err *err)
+int ls_dp_events_open(struct ls_dp *dp, ls_dp_event_fn fn, void *ctx, struct ls_err *err)
 {
 	if (dp->rb)
-		return ls_dp_errf(err, -EALREADY, "event consumer already open");
+		return ls_errf(err, -EALREADY, "event consumer already open");
 	dp->ev_fn = fn;
 	dp->ev_ctx = ctx;
 	dp->rb = ring_buffer__new(dp->map_fd[LS_MAP_EVENTS], on_sample, dp, NULL);
 	if (!dp->rb)
-		return ls_dp_errf(err, -errno, "opening the events ring buffer: %s", strerror(errno));
+		return ls_errf(err, -errno, "opening the events ring buffer: %s", strerror(errno));
 	return 0;
 }
 

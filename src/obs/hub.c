@@ -1,8 +1,12 @@
-/* agent.c - the agent's observability hub (agent.h): defines every metric of
+/* hub.c - the agent's observability hub (hub.h): defines every metric of
  * docs/metrics.md, feeds the detectors and turns their answers into alarms. */
 #include "obs/hub_int.h"
+#include "base/outfile.h"
 #include "obs/http.h"
+#include "base/json.h"
+#include "base/names.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -167,9 +171,12 @@ int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, char *err,
 		goto fail;
 	}
 	if (cfg->log_path && cfg->log_path[0] && strcmp(cfg->log_path, "-")) {
-		o->log_file = fopen(cfg->log_path, "a");
+		o->log_file = ls_open_append(cfg->log_path, LS_FILE_MODE_DEFAULT);
 		if (!o->log_file) {
-			snprintf(err, errlen, "--log %s: %m", cfg->log_path);
+			snprintf(err, errlen, "--log %s: %s", cfg->log_path,
+				 errno == ELOOP	   ? "is a symbolic link (refused: give the real path)"
+				 : errno == EINVAL ? "not a regular file"
+						   : strerror(errno));
 			goto fail;
 		}
 	}
@@ -298,7 +305,7 @@ static void alarmv(struct ls_obs *o, int kind, uint64_t ts_k, const char *msg,
 	       (unsigned long long)ts_k, fbuf[0] ? "," : "", fbuf);
 	if (o->trace) {
 		char args[LS_TRACE_ARGS_MAX];
-		snprintf(args, sizeof(args), "\"msg\":\"%s\"", ls_json_escape(esc, 120, msg));
+		snprintf(args, sizeof(args), "\"msg\":\"%s\"", ls_json_str(esc, 120, msg));
 		ls_trace_instant(o->trace, LS_TR_ALARM, kind_s, ts_k, 'p', args);
 	}
 }
@@ -499,7 +506,10 @@ void ls_obs_event(struct ls_obs *o, const struct ls_event *ev, uint64_t now)
 	char args[LS_TRACE_ARGS_MAX], name[LS_TRACE_NAME_MAX], esc[100];
 	snprintf(name, sizeof(name), "%s", kind);
 	if (ev->kind == LS_EV_DPI) {
-		ls_json_escape(esc, sizeof(esc), ev->u.dpi.name);
+		/* the kernel fills name[] without a NUL when it is full */
+		size_t nl = ev->u.dpi.name_len < sizeof(ev->u.dpi.name) ? ev->u.dpi.name_len
+									: sizeof(ev->u.dpi.name);
+		ls_json_escape(esc, sizeof(esc), ev->u.dpi.name, strnlen(ev->u.dpi.name, nl));
 		snprintf(args, sizeof(args), "\"flow_id\":%llu,\"name\":\"%s\"",
 			 (unsigned long long)ev->flow_id, esc);
 	} else {
@@ -563,7 +573,9 @@ void ls_obs_verdict(struct ls_obs *o, uint64_t flow_id, uint32_t verdict, uint64
 		ls_metric_add(o->verdict_errors, NULL, 1);
 		return;
 	}
-	const char *vn = verdict == LS_VERDICT_PASS ? "pass" : verdict == LS_VERDICT_DROP ? "drop" : "other";
+	const char *vn = verdict == LS_VERDICT_PASS || verdict == LS_VERDICT_DROP
+			     ? ls_verdict_name(verdict)
+			     : "other";
 	o->n_verdicts++;
 	ls_metric_add(o->verdicts, vn, 1);
 	struct flowent *fe = flow(o, flow_id, false);
@@ -687,7 +699,7 @@ void ls_obs_policy(struct ls_obs *o, const struct ls_obs_policy *p, uint64_t now
 			     p->healthy ? "the policy side is healthy again"
 					: "the policy side is unhealthy: beats are not good",
 			     "\"healthy\":%d,\"reason\":\"%s\",\"why\":\"%s\",\"restarts\":%llu",
-			     p->healthy, reason, ls_json_escape(esc, sizeof(esc), why),
+			     p->healthy, reason, ls_json_str(esc, sizeof(esc), why),
 			     (unsigned long long)p->restarts);
 	o->last_policy = *p;
 	o->last_policy.path = NULL;
@@ -781,7 +793,7 @@ int ls_obs_trace_dump(struct ls_obs *o, const char *path, char *err, size_t errl
 		 "\"generator\":\"lockstep\",\"beats\":%llu,\"events\":%llu,\"verdicts\":%llu,"
 		 "\"policy\":\"%s\"",
 		 (unsigned long long)o->n_beats, (unsigned long long)o->n_events,
-		 (unsigned long long)o->n_verdicts, ls_json_escape(esc, sizeof(esc), o->policy_path));
+		 (unsigned long long)o->n_verdicts, ls_json_str(esc, sizeof(esc), o->policy_path));
 	uint64_t now = ls_obs_now_k(o);
 	int64_t off = o->cfg.time.wall_from_k(o->cfg.time.ctx, now) - (int64_t)now;
 	int rc = ls_trace_write_file(o->trace, path, wall_of, &off, other);
@@ -789,7 +801,8 @@ int ls_obs_trace_dump(struct ls_obs *o, const char *path, char *err, size_t errl
 		snprintf(err, errlen, "writing the trace to %s: %s", path, strerror(-rc));
 		return -1;
 	}
-	ls_log(o->log, LS_LOG_INFO, "trace_dump", "trace written", "\"path\":\"%s\",\"records\":%llu",
-	       ls_json_escape(esc, sizeof(esc), path), (unsigned long long)ls_trace_count(o->trace));
+	ls_log(o->log, LS_LOG_INFO, "trace_dump", "trace written",
+	       "\"path\":\"%s\",\"records\":%llu", ls_json_str(esc, sizeof(esc), path),
+	       (unsigned long long)ls_trace_count(o->trace));
 	return 0;
 }

@@ -5,6 +5,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/json.h"
+#include "base/names.h"
+#include "base/time.h"
+
 struct bucket {
 	char kind[32];
 	double tokens;
@@ -21,18 +25,15 @@ struct ls_log {
 
 static uint64_t default_now_k(void *ctx)
 {
-	struct timespec ts;
 	(void)ctx;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return ls_now_k();
 }
 
 static int64_t default_wall(void *ctx, uint64_t k)
 {
-	struct timespec rt;
-	uint64_t now_k = default_now_k(ctx);
-	clock_gettime(CLOCK_REALTIME, &rt);
-	return (int64_t)rt.tv_sec * 1000000000ll + rt.tv_nsec - (int64_t)(now_k - k);
+	uint64_t now_k = ls_now_k();
+	(void)ctx;
+	return ls_clock_ns(CLOCK_REALTIME) - (int64_t)(now_k - k);
 }
 
 const struct ls_log_time ls_log_default_time = {NULL, default_now_k, default_wall};
@@ -66,49 +67,6 @@ void ls_log_free(struct ls_log *lg)
 		lg->b[i].tokens = 1;
 	ls_log_flush(lg);
 	free(lg);
-}
-
-const char *ls_log_level_name(int level)
-{
-	static const char *n[] = {"debug", "info", "warn", "error"};
-	return level >= 0 && level <= 3 ? n[level] : "info";
-}
-
-char *ls_json_escape(char *buf, size_t len, const char *s)
-{
-	size_t o = 0;
-	if (!len)
-		return buf;
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		char tmp[8];
-		const char *rep = NULL;
-		if (c == '"')
-			rep = "\\\"";
-		else if (c == '\\')
-			rep = "\\\\";
-		else if (c == '\n')
-			rep = "\\n";
-		else if (c == '\t')
-			rep = "\\t";
-		else if (c == '\r')
-			rep = "\\r";
-		else if (c < 0x20 || c == 0x7f) {
-			snprintf(tmp, sizeof(tmp), "\\u%04x", c);
-			rep = tmp;
-		}
-		size_t need = rep ? strlen(rep) : 1;
-		if (o + need >= len)
-			break;
-		if (rep) {
-			memcpy(buf + o, rep, need);
-			o += need;
-		} else {
-			buf[o++] = (char)c;
-		}
-	}
-	buf[o] = 0;
-	return buf;
 }
 
 char *ls_fmt_wall(char *buf, size_t len, int64_t wall_ns)
@@ -198,7 +156,7 @@ int ls_logv(struct ls_log *lg, int level, const char *kind, const char *msg,
 	FILE *f = lg->cfg.out ? lg->cfg.out : stderr;
 	char esc[1024];
 	head(lg, f, level, kind, now_k);
-	fprintf(f, ",\"msg\":\"%s\"", ls_json_escape(esc, sizeof(esc), msg ? msg : ""));
+	fprintf(f, ",\"msg\":\"%s\"", ls_json_str(esc, sizeof(esc), msg));
 	if (fields && *fields) {
 		fputc(',', f);
 		vfprintf(f, fields, ap);

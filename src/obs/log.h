@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/names.h" /* ls_log_level_name */
+
 enum ls_log_level { LS_LOG_DEBUG = 0, LS_LOG_INFO, LS_LOG_WARN, LS_LOG_ERROR };
 
 /* Time sources: K now, and wall-clock ns of a K time (the clock part's
@@ -62,13 +64,7 @@ void ls_log_flush(struct ls_log *lg);
 uint64_t ls_log_written(const struct ls_log *lg);
 uint64_t ls_log_suppressed(const struct ls_log *lg);
 
-/* JSON string escaping (without the quotes) of s into buf; always
- * NUL-terminated, truncated to fit. Returns buf. */
-char *ls_json_escape(char *buf, size_t len, const char *s);
-
 /* ISO 8601 UTC with microseconds: "2026-11-25T05:01:02.123456Z". */
 char *ls_fmt_wall(char *buf, size_t len, int64_t wall_ns);
-
-const char *ls_log_level_name(int level);
 
 #endif

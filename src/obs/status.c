@@ -1,4 +1,4 @@
-/* status.c - `lockstep status` as one JSON object (agent.h,
+/* status.c - `lockstep status` as one JSON object (hub.h,
  * ls_obs_status_json): what runs in this agent and how it is doing. A
  * section appears only for what runs: "heartbeat" with the heartbeat,
  * "policy" with a policy, "metrics" with --metrics. The schema is in
@@ -6,6 +6,7 @@
  * for people. */
 #include "obs/hub_int.h"
 #include "obs/http.h"
+#include "base/json.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -44,10 +45,11 @@ static void attach(struct out *w, const struct ls_obs *o)
 {
 	const struct ls_obs_attach *a = &o->attach;
 	char e1[80], e2[600];
-	put(w, ",\"attach\":{\"iface\":\"%s\",\"xdp_mode\":\"%s\",\"tc_egress\":%s,\"adopted\":%s,"
-	       "\"pin_dir\":\"%s\",\"ringbuf_bytes\":%llu}",
-	    ls_json_escape(e1, sizeof(e1), o->iface), o->xdp_mode, a->tc_egress ? "true" : "false",
-	    a->adopted ? "true" : "false", ls_json_escape(e2, sizeof(e2), o->pin_dir),
+	put(w,
+	    ",\"attach\":{\"iface\":\"%s\",\"xdp_mode\":\"%s\",\"tc_egress\":%s,\"adopted\":%s,"
+	    "\"pin_dir\":\"%s\",\"ringbuf_bytes\":%llu}",
+	    ls_json_str(e1, sizeof(e1), o->iface), o->xdp_mode, a->tc_egress ? "true" : "false",
+	    a->adopted ? "true" : "false", ls_json_str(e2, sizeof(e2), o->pin_dir),
 	    (unsigned long long)a->ringbuf_bytes);
 }
 
@@ -76,10 +78,11 @@ static void policy(struct out *w, const struct ls_obs *o)
 {
 	const struct ls_obs_policy *p = &o->last_policy;
 	char esc[600];
-	put(w, ",\"policy\":{\"path\":\"%s\",\"healthy\":%s,\"events\":%llu,\"calls\":%llu,"
-	       "\"traps\":%llu,\"fuel_exhausted\":%llu,\"restarts\":%llu,\"reloads\":%llu,"
-	       "\"reloads_refused\":%llu,\"flows\":%llu",
-	    ls_json_escape(esc, sizeof(esc), o->policy_path), p->healthy ? "true" : "false",
+	put(w,
+	    ",\"policy\":{\"path\":\"%s\",\"healthy\":%s,\"events\":%llu,\"calls\":%llu,"
+	    "\"traps\":%llu,\"fuel_exhausted\":%llu,\"restarts\":%llu,\"reloads\":%llu,"
+	    "\"reloads_refused\":%llu,\"flows\":%llu",
+	    ls_json_str(esc, sizeof(esc), o->policy_path), p->healthy ? "true" : "false",
 	    (unsigned long long)p->events, (unsigned long long)p->calls,
 	    (unsigned long long)p->traps, (unsigned long long)p->fuel,
 	    (unsigned long long)p->restarts, (unsigned long long)p->reloads,
@@ -87,7 +90,7 @@ static void policy(struct out *w, const struct ls_obs *o)
 	/* the heartbeat's health rule, with its reason (docs/clock.md) */
 	if (!p->healthy)
 		put(w, ",\"reason\":\"%s\",\"why\":\"%s\"", o->policy_reason,
-		    ls_json_escape(esc, sizeof(esc), o->policy_why));
+		    ls_json_str(esc, sizeof(esc), o->policy_why));
 	put(w, "}");
 }
 
@@ -103,12 +106,14 @@ static void alarms(struct out *w, const struct ls_obs *o, uint64_t now)
 		const struct alarm *a = &o->al[i];
 		if (!a->count)
 			continue;
-		put(w, "%s{\"kind\":\"%s\",\"open\":%s,\"count\":%llu,\"first_k\":%llu,\"last_k\":%llu,"
-		       "\"age_s\":%.1f,\"msg\":\"%s\"}",
+		put(w,
+		    "%s{\"kind\":\"%s\",\"open\":%s,\"count\":%llu,\"first_k\":%llu,\"last_k\":%"
+		    "llu,"
+		    "\"age_s\":%.1f,\"msg\":\"%s\"}",
 		    first ? "" : ",", ls_alarm_name(i), a->open ? "true" : "false",
 		    (unsigned long long)a->count, (unsigned long long)a->first_k,
 		    (unsigned long long)a->last_k, secs(now, a->last_k),
-		    ls_json_escape(esc, sizeof(esc), a->msg));
+		    ls_json_str(esc, sizeof(esc), a->msg));
 		first = false;
 	}
 	put(w, "]");

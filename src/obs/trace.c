@@ -1,11 +1,15 @@
 /* trace.c - bounded trace recorder and Chrome trace event writer (trace.h). */
 #include "obs/trace.h"
 
+#include "base/outfile.h"
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "base/json.h"
 
 struct ls_trace {
 	struct ls_trace_rec *ring;
@@ -137,18 +141,6 @@ static int by_time(const void *a, const void *b)
 	return (x->ph == 's' || x->ph == 'f') - (y->ph == 's' || y->ph == 'f');
 }
 
-static void put_str(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", (unsigned char)*s);
-		else
-			fputc(*s, f);
-	}
-}
-
 int ls_trace_write(const struct ls_trace *t, FILE *f, ls_trace_wall_fn wall, void *ctx,
 		   const char *otherdata)
 {
@@ -181,7 +173,7 @@ int ls_trace_write(const struct ls_trace *t, FILE *f, ls_trace_wall_fn wall, voi
 		/* microseconds with ns precision, as the format wants */
 		fprintf(f, ",\n{\"ph\":\"%c\",\"pid\":%d,\"tid\":%d,\"ts\":%lld.%03lld,\"name\":\"", r->ph,
 			pid, tid, (long long)(w / 1000), (long long)((w % 1000 + 1000) % 1000));
-		put_str(f, r->name);
+		ls_json_fput(f, r->name, strlen(r->name));
 		fputc('"', f);
 		switch (r->ph) {
 		case 'X':
@@ -220,21 +212,14 @@ int ls_trace_write(const struct ls_trace *t, FILE *f, ls_trace_wall_fn wall, voi
 int ls_trace_write_file(const struct ls_trace *t, const char *path, ls_trace_wall_fn wall,
 			void *ctx, const char *otherdata)
 {
-	char tmp[4200];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	int rc = ls_trace_write(t, f, wall, ctx, otherdata);
-	if (fclose(f) || rc) {
+	struct ls_outfile o;
+	int rc = ls_outfile_begin(&o, path, LS_FILE_MODE_DEFAULT);
+	if (rc)
+		return rc;
+	if (ls_trace_write(t, o.f, wall, ctx, otherdata)) {
 		int e = errno ? errno : EIO;
-		unlink(tmp);
+		ls_outfile_abort(&o);
 		return -e;
 	}
-	if (rename(tmp, path)) {
-		int e = errno;
-		unlink(tmp);
-		return -e;
-	}
-	return 0;
+	return ls_outfile_commit(&o);
 }

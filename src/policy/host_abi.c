@@ -7,8 +7,13 @@
  */
 #include "policy/policy_int.h"
 
+#include <errno.h>
 #include <string.h>
 #include <time.h>
+
+#include "base/json.h"
+#include "base/names.h"
+#include "base/time.h"
 
 #define ARG_I32(i) (args[i].of.i32)
 #define ARG_U32(i) ((uint32_t)args[i].of.i32)
@@ -60,10 +65,10 @@ static lw_call_result h_set_verdict(lw_instance *in, void *user,
 		RET(LSG_E_INVAL);
 	uint32_t i = (uint32_t)(ARG_I32(0) - p->cb.base);
 	p->cb.verdict[i] = (uint8_t)v;
-	/* The TTL is a duration in G: the deadline is now_g + ttl, turned
-	 * into K by the one conversion there is (timemap.h). */
-	p->cb.deadline_k[i] =
-		ttl ? ls_policy_to_kernel(p->tmap, ls_policy_now_g(p) + (uint64_t)ttl) : 0;
+	/* The TTL is a duration in G: it runs from this call, converted by
+	 * the rate alone (timemap.h); never through the offset. */
+	p->cb.deadline_k[i] = ls_policy_ttl_to_kernel(p->tmap, ls_policy_now_g(p),
+						      ls_policy_now_k(p), ttl);
 	RET(LSG_OK);
 }
 
@@ -162,7 +167,6 @@ static bool log_allowed(struct ls_policy *p)
 static lw_call_result h_log(lw_instance *in, void *user, const lw_value *args,
 			    lw_value *results)
 {
-	static const char *const lvl[] = {"debug", "info", "warn", "error"};
 	struct ls_policy *p = user;
 	int32_t level = ARG_I32(0);
 	uint32_t len = ARG_U32(2);
@@ -181,9 +185,10 @@ static lw_call_result h_log(lw_instance *in, void *user, const lw_value *args,
 		RET(LSG_E_RATE);
 	}
 	p->st.log_lines++;
-	ls_policy_json_escape(esc, sizeof(esc), msg, len < LS_LOG_LINE_MAX ? len : LS_LOG_LINE_MAX);
+	ls_json_escape(esc, sizeof(esc), msg, len < LS_LOG_LINE_MAX ? len : LS_LOG_LINE_MAX);
 	ls_policy_logf(p, level, "guest_log", "\"guest_level\":\"%s\",\"msg\":\"%s\"%s",
-		       lvl[level], esc, len > LS_LOG_LINE_MAX ? ",\"truncated\":true" : "");
+		       ls_log_level_name(level), esc,
+		       len > LS_LOG_LINE_MAX ? ",\"truncated\":true" : "");
 	RET(LSG_OK);
 }
 
@@ -317,13 +322,6 @@ static const struct host_fn {
 	{"kv_del", "(ii)i", h_kv_del},
 };
 
-static uint64_t host_clock_ns(clockid_t id)
-{
-	struct timespec ts;
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* WASI clocks read the guest clock G, like the lockstep `now` import:
  * realtime too, so that no time a guest sees escapes the fault model. */
 static int wasi_clock(void *user, uint32_t id, uint64_t *ns)
@@ -334,17 +332,16 @@ static int wasi_clock(void *user, uint32_t id, uint64_t *ns)
 		return c->wasi(c->ctx, id, ns);
 	switch (id) {
 	case 0: /* realtime: G on the wall clock's epoch */
-		*ns = ls_policy_now_g(p) + host_clock_ns(CLOCK_REALTIME) -
-		      host_clock_ns(CLOCK_BOOTTIME);
+		*ns = ls_policy_now_g(p) + (uint64_t)ls_clock_ns(CLOCK_REALTIME) - ls_now_k();
 		return 0;
 	case 1:
 		*ns = ls_policy_now_g(p);
 		return 0;
 	case 2:
-		*ns = host_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+		*ns = (uint64_t)ls_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 		return 0;
 	case 3:
-		*ns = host_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		*ns = (uint64_t)ls_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 		return 0;
 	}
 	return 28; /* WASI EINVAL */
@@ -359,7 +356,7 @@ static void wasi_sink(void *user, int fd, const uint8_t *buf, size_t len)
 		return;
 	}
 	p->st.log_lines++;
-	ls_policy_json_escape(esc, sizeof(esc), (const char *)buf,
+	ls_json_escape(esc, sizeof(esc), (const char *)buf,
 		       len < LS_LOG_LINE_MAX ? len : LS_LOG_LINE_MAX);
 	ls_policy_logf(p, LSG_INFO, "guest_output", "\"fd\":%d,\"msg\":\"%s\"", fd, esc);
 }
@@ -380,13 +377,12 @@ static lw_call_result h_wasi_no_poll(lw_instance *in, void *user,
 /* Provide exactly what the module imports: lockstep functions by name,
  * WASI when it wants WASI, env.abort. Anything else is refused here, with
  * a clearer message than the engine's "unknown import". */
-int ls_abi_link(struct ls_policy *p, struct ls_gmod *gm, char *err,
-		size_t errlen)
+int ls_abi_link(struct ls_policy *p, struct ls_gmod *gm, struct ls_err *err)
 {
 	uint32_t n = lw_module_import_count(gm->mod);
 	gm->imp = lw_imports_new(p->engine);
 	if (!gm->imp) {
-		snprintf(err, errlen, "out of memory");
+		ls_errf(err, -ENOMEM, "out of memory");
 		return -1;
 	}
 	for (uint32_t i = 0; i < n; i++) {
@@ -410,7 +406,7 @@ int ls_abi_link(struct ls_policy *p, struct ls_gmod *gm, char *err,
 				if (!strcmp(host_fns[j].name, name))
 					h = &host_fns[j];
 		if (!h) {
-			snprintf(err, errlen,
+			ls_errf(err, -EINVAL,
 				 "%s: imports %s.%s, which lockstep ABI version %d does not "
 				 "provide (docs/abi.md lists the imports)",
 				 gm->name, mod, name, LSG_ABI_VERSION);
@@ -439,6 +435,6 @@ int ls_abi_link(struct ls_policy *p, struct ls_gmod *gm, char *err,
 	}
 	return 0;
 link_fail:
-	snprintf(err, errlen, "%s: cannot set up its imports (out of memory?)", gm->name);
+	ls_errf(err, -EINVAL, "%s: cannot set up its imports (out of memory?)", gm->name);
 	return -1;
 }

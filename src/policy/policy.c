@@ -15,46 +15,26 @@
 #include <string.h>
 #include <time.h>
 
-static uint64_t boottime_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "base/file.h"
+#include "base/json.h"
+#include "base/names.h"
+#include "base/time.h"
 
 uint64_t ls_policy_now_g(const struct ls_policy *p)
 {
 	const struct ls_policy_clock *c = &p->cfg.clock;
-	return c->now_g ? c->now_g(c->ctx) : boottime_ns();
+	return c->now_g ? c->now_g(c->ctx) : ls_now_k();
 }
 
 uint64_t ls_policy_now_k(const struct ls_policy *p)
 {
 	const struct ls_policy_clock *c = &p->cfg.clock;
-	return c->now_k ? c->now_k(c->ctx) : boottime_ns();
-}
-
-void ls_policy_json_escape(char *dst, size_t cap, const char *src, size_t len)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < len && o + 7 < cap; i++) {
-		unsigned char c = (unsigned char)src[i];
-		if (c == '"' || c == '\\') {
-			dst[o++] = '\\';
-			dst[o++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
-			o += (size_t)snprintf(dst + o, cap - o, "\\u%04x", c);
-		} else {
-			dst[o++] = (char)c;
-		}
-	}
-	dst[o] = 0;
+	return c->now_k ? c->now_k(c->ctx) : ls_now_k();
 }
 
 void ls_policy_logf(struct ls_policy *p, int level, const char *event,
 		    const char *fmt, ...)
 {
-	static const char *const lvl[] = {"debug", "info", "warn", "error"};
 	char body[8192], line[8448];
 	va_list ap;
 
@@ -67,25 +47,11 @@ void ls_policy_logf(struct ls_policy *p, int level, const char *event,
 		level = 3;
 	snprintf(line, sizeof(line),
 		 "{\"ts_k\":%llu,\"level\":\"%s\",\"src\":\"policy\",\"event\":\"%s\",%s}",
-		 (unsigned long long)ls_policy_now_k(p), lvl[level], event, body);
+		 (unsigned long long)ls_policy_now_k(p), ls_log_level_name(level), event, body);
 	if (p->cfg.log)
 		p->cfg.log(p->cfg.log_ctx, level, line);
 	else
 		fprintf(stderr, "%s\n", line);
-}
-
-uint32_t ls_verdict_parse(const char *s)
-{
-	if (!strcmp(s, "pass"))
-		return LS_VERDICT_PASS;
-	if (!strcmp(s, "drop"))
-		return LS_VERDICT_DROP;
-	return 0;
-}
-
-const char *ls_verdict_name(uint32_t v)
-{
-	return v == LS_VERDICT_PASS ? "pass" : v == LS_VERDICT_DROP ? "drop" : "undecided";
 }
 
 /* ---- module and instance --------------------------------------------------- */
@@ -124,18 +90,17 @@ static const struct {
 
 /* Decode, check the exports the ABI requires, link the imports. */
 static struct ls_gmod *gmod_load(struct ls_policy *p, const uint8_t *wasm,
-				 size_t len, const char *name, char *err,
-				 size_t errlen)
+				 size_t len, const char *name, struct ls_err *err)
 {
 	struct ls_gmod *gm = calloc(1, sizeof(*gm));
 	lw_error le;
 	if (!gm) {
-		snprintf(err, errlen, "out of memory");
+		ls_errf(err, -ENOMEM, "out of memory");
 		return NULL;
 	}
 	snprintf(gm->name, sizeof(gm->name), "%s", name ? name : "policy");
 	if (lw_module_load(p->engine, wasm, len, &gm->mod, &le)) {
-		snprintf(err, errlen, "%s: not a valid WebAssembly module: %s (offset %lld)",
+		ls_errf(err, -EINVAL, "%s: not a valid WebAssembly module: %s (offset %lld)",
 			 gm->name, le.message, (long long)le.offset);
 		goto fail;
 	}
@@ -148,7 +113,7 @@ static struct ls_gmod *gmod_load(struct ls_policy *p, const uint8_t *wasm,
 			has_mem = true;
 	}
 	if (!has_mem) {
-		snprintf(err, errlen, "%s: does not export its memory as \"memory\" "
+		ls_errf(err, -EINVAL, "%s: does not export its memory as \"memory\" "
 			 "(required by the lockstep ABI, docs/abi.md)", gm->name);
 		goto fail;
 	}
@@ -156,13 +121,13 @@ static struct ls_gmod *gmod_load(struct ls_policy *p, const uint8_t *wasm,
 	for (size_t i = 0; i < 2; i++) {
 		const char *sig = lw_module_export_sig(gm->mod, required[i]);
 		if (!sig) {
-			snprintf(err, errlen, "%s: not a lockstep policy: it does not export "
+			ls_errf(err, -EINVAL, "%s: not a lockstep policy: it does not export "
 				 "%s (include lockstep/guest.h, see docs/abi.md)",
 				 gm->name, required[i]);
 			goto fail;
 		}
 		if (strcmp(sig, "()i")) {
-			snprintf(err, errlen, "%s: export %s has signature %s, the ABI wants ()i",
+			ls_errf(err, -EINVAL, "%s: export %s has signature %s, the ABI wants ()i",
 				 gm->name, required[i], sig);
 			goto fail;
 		}
@@ -172,13 +137,13 @@ static struct ls_gmod *gmod_load(struct ls_policy *p, const uint8_t *wasm,
 		if (!sig)
 			continue;
 		if (strcmp(sig, callbacks[i].sig)) {
-			snprintf(err, errlen, "%s: export %s has signature %s, the ABI wants %s",
+			ls_errf(err, -EINVAL, "%s: export %s has signature %s, the ABI wants %s",
 				 gm->name, callbacks[i].name, sig, callbacks[i].sig);
 			goto fail;
 		}
 		gm->has |= callbacks[i].bit;
 	}
-	if (ls_abi_link(p, gm, err, errlen))
+	if (ls_abi_link(p, gm, err))
 		goto fail;
 	return gm;
 fail:
@@ -194,7 +159,7 @@ static const char *call_fail_msg(lw_instance *in, lw_call_result r)
 
 /* Instantiate, check the ABI version, find the event buffer, run init. */
 static struct ls_ginst *ginst_new(struct ls_policy *p, struct ls_gmod *gm,
-				  char *err, size_t errlen, lw_call_result *trap)
+				  struct ls_err *err, lw_call_result *trap)
 {
 	struct ls_ginst *gi = calloc(1, sizeof(*gi));
 	lw_limits lim = lw_limits_default();
@@ -204,7 +169,7 @@ static struct ls_ginst *ginst_new(struct ls_policy *p, struct ls_gmod *gm,
 
 	*trap = LW_OK;
 	if (!gi) {
-		snprintf(err, errlen, "out of memory");
+		ls_errf(err, -ENOMEM, "out of memory");
 		return NULL;
 	}
 	gi->gm = gm;
@@ -212,26 +177,26 @@ static struct ls_ginst *ginst_new(struct ls_policy *p, struct ls_gmod *gm,
 	lim.fuel = p->cfg.fuel;
 	lim.max_memory_pages = p->cfg.max_memory_pages;
 	if (lw_instantiate(gm->mod, gm->imp, &lim, &gi->in, &le)) {
-		snprintf(err, errlen, "%s: cannot instantiate: %s", gm->name, le.message);
+		ls_errf(err, -EINVAL, "%s: cannot instantiate: %s", gm->name, le.message);
 		goto fail;
 	}
 	lw_instance_set_user(gi->in, p);
 	r = lw_call(gi->in, "lockstep_abi_version", NULL, 0, &res, 1);
 	if (r != LW_OK) {
 		*trap = r;
-		snprintf(err, errlen, "%s: lockstep_abi_version trapped: %s", gm->name,
+		ls_errf(err, -EINVAL, "%s: lockstep_abi_version trapped: %s", gm->name,
 			 call_fail_msg(gi->in, r));
 		goto fail;
 	}
 	if (res.of.i32 != LSG_ABI_VERSION) {
-		snprintf(err, errlen, "%s: module speaks lockstep ABI version %d; this host "
+		ls_errf(err, -EINVAL, "%s: module speaks lockstep ABI version %d; this host "
 			 "speaks version %d", gm->name, res.of.i32, LSG_ABI_VERSION);
 		goto fail;
 	}
 	r = lw_call(gi->in, "lockstep_event_buffer", NULL, 0, &res, 1);
 	if (r != LW_OK) {
 		*trap = r;
-		snprintf(err, errlen, "%s: lockstep_event_buffer trapped: %s", gm->name,
+		ls_errf(err, -EINVAL, "%s: lockstep_event_buffer trapped: %s", gm->name,
 			 call_fail_msg(gi->in, r));
 		goto fail;
 	}
@@ -243,7 +208,7 @@ static struct ls_ginst *ginst_new(struct ls_policy *p, struct ls_gmod *gm,
 	for (int i = 0; i < LS_GCB__N; i++)
 		gi->cb[i] = cbname[i] ? lw_instance_func(gi->in, cbname[i]) : NULL;
 	if ((gi->buf & 7) || !lw_memory_ptr(gi->in, gi->buf, LSG_EVENT_BUF_SIZE)) {
-		snprintf(err, errlen, "%s: lockstep_event_buffer returned %u, not an 8-byte "
+		ls_errf(err, -EINVAL, "%s: lockstep_event_buffer returned %u, not an 8-byte "
 			 "aligned buffer of %d bytes inside its memory", gm->name, gi->buf,
 			 LSG_EVENT_BUF_SIZE);
 		goto fail;
@@ -261,12 +226,12 @@ static struct ls_ginst *ginst_new(struct ls_policy *p, struct ls_gmod *gm,
 		p->st.calls++;
 		if (r != LW_OK) {
 			*trap = r;
-			snprintf(err, errlen, "%s: init trapped: %s", gm->name,
+			ls_errf(err, -EINVAL, "%s: init trapped: %s", gm->name,
 				 call_fail_msg(gi->in, r));
 			goto fail;
 		}
 		if (res.of.i32 != 0) {
-			snprintf(err, errlen, "%s: init refused its configuration (returned %d; "
+			ls_errf(err, -EINVAL, "%s: init refused its configuration (returned %d; "
 				 "its log says why)", gm->name, res.of.i32);
 			goto fail;
 		}
@@ -306,7 +271,7 @@ static void fail_guest(struct ls_policy *p, enum ls_policy_fail why,
 	p->st.retry_at_k = now_k + backoff_ns(p, p->st.crash_streak);
 	ginst_free(p->gi);
 	p->gi = NULL;
-	ls_policy_json_escape(esc, sizeof(esc), msg, strlen(msg));
+	ls_json_escape(esc, sizeof(esc), msg, strlen(msg));
 	ls_policy_logf(p, 2, "guest_failed",
 		       "\"policy\":\"%s\",\"kind\":\"%s\",\"in\":\"%s\",\"message\":\"%s\","
 		       "\"streak\":%u,\"retry_in_ns\":%llu",
@@ -318,15 +283,15 @@ static void fail_guest(struct ls_policy *p, enum ls_policy_fail why,
 /* Recreate a failed instance once its back-off ran out. */
 static void maybe_restart(struct ls_policy *p)
 {
-	char err[512];
+	struct ls_err err;
 	lw_call_result trap;
 
 	if (p->gi || !p->gm || ls_policy_now_k(p) < p->st.retry_at_k)
 		return;
-	p->gi = ginst_new(p, p->gm, err, sizeof(err), &trap);
+	p->gi = ginst_new(p, p->gm, &err, &trap);
 	if (!p->gi) {
 		fail_guest(p, trap == LW_TRAP_OUT_OF_FUEL ? LS_PF_FUEL :
-			   trap != LW_OK ? LS_PF_TRAP : LS_PF_INIT, "restart", err);
+			   trap != LW_OK ? LS_PF_TRAP : LS_PF_INIT, "restart", err.msg);
 		return;
 	}
 	p->st.restarts++;
@@ -577,11 +542,15 @@ void ls_policy_tick(struct ls_policy *p)
 /* ---- load and reload ----------------------------------------------------------- */
 
 int ls_policy_load(struct ls_policy *p, const uint8_t *wasm, size_t len,
-		   const char *name, char *err, size_t errlen)
+		   const char *name, struct ls_err *err)
 {
+	struct ls_err local;
+	if (!err)
+		err = &local; /* the message is logged even when the caller drops it */
+	*err = (struct ls_err){0};
 	lw_call_result trap;
-	struct ls_gmod *gm = gmod_load(p, wasm, len, name, err, errlen);
-	struct ls_ginst *gi = gm ? ginst_new(p, gm, err, errlen, &trap) : NULL;
+	struct ls_gmod *gm = gmod_load(p, wasm, len, name, err);
+	struct ls_ginst *gi = gm ? ginst_new(p, gm, err, &trap) : NULL;
 	bool reload = p->gm != NULL;
 	char esc[1024];
 
@@ -589,11 +558,11 @@ int ls_policy_load(struct ls_policy *p, const uint8_t *wasm, size_t len,
 		gmod_free(gm);
 		if (reload)
 			p->st.reload_refused++;
-		ls_policy_json_escape(esc, sizeof(esc), err, strlen(err));
+		ls_json_escape(esc, sizeof(esc), err->msg, strlen(err->msg));
 		ls_policy_logf(p, 3, reload ? "reload_refused" : "load_failed",
 			       "\"message\":\"%s\"%s", esc,
 			       reload ? ",\"keeps_running\":true" : "");
-		return -1;
+		return err->code ? err->code : -EINVAL;
 	}
 	/* Swap: nothing below can fail, so the switch is all or nothing. */
 	ginst_free(p->gi);
@@ -616,65 +585,34 @@ int ls_policy_load(struct ls_policy *p, const uint8_t *wasm, size_t len,
 	return 0;
 }
 
-int ls_policy_load_file(struct ls_policy *p, const char *path, char *err,
-			size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
-	int rc;
+/* Policy modules are small (ours are < 100 KiB); a path to anything near
+ * this is a mistake that must not eat the agent's memory. */
+#define LS_POLICY_FILE_MAX ((size_t)64 << 20)
 
-	if (!f) {
-		snprintf(err, errlen, "cannot open policy %s: %s", path, strerror(errno));
+int ls_policy_load_file(struct ls_policy *p, const char *path, struct ls_err *err)
+{
+	char *buf;
+	size_t len;
+	struct ls_err e;
+	if (ls_read_file(path, LS_POLICY_FILE_MAX, &buf, &len, &e)) {
 		if (p->gm)
 			p->st.reload_refused++;
-		return -1;
+		return ls_errf(err, e.code, "cannot open policy %s", e.msg);
 	}
-	for (;;) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 65536;
-			if (cap > (64u << 20)) {
-				snprintf(err, errlen, "policy %s is larger than 64 MiB", path);
-				goto fail;
-			}
-			uint8_t *nb = realloc(buf, cap);
-			if (!nb) {
-				snprintf(err, errlen, "out of memory reading %s", path);
-				goto fail;
-			}
-			buf = nb;
-		}
-		size_t n = fread(buf + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "cannot read policy %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	fclose(f);
 	const char *base = strrchr(path, '/');
-	rc = ls_policy_load(p, buf, len, base ? base + 1 : path, err, errlen);
+	int rc = ls_policy_load(p, (const uint8_t *)buf, len, base ? base + 1 : path, err);
 	free(buf);
 	if (rc == 0 && path != p->path)
 		snprintf(p->path, sizeof(p->path), "%s", path);
 	return rc;
-fail:
-	if (p->gm)
-		p->st.reload_refused++;
-	fclose(f);
-	free(buf);
-	return -1;
 }
 
-int ls_policy_reload(struct ls_policy *p, char *err, size_t errlen)
+int ls_policy_reload(struct ls_policy *p, struct ls_err *err)
 {
 	if (!p->path[0]) {
-		snprintf(err, errlen, "no policy file was loaded, nothing to reload");
-		return -1;
+		return ls_errf(err, -ENOENT, "no policy file was loaded, nothing to reload");
 	}
-	return ls_policy_load_file(p, p->path, err, errlen);
+	return ls_policy_load_file(p, p->path, err);
 }
 
 int ls_policy_set_guest_config(struct ls_policy *p, const char *cfg, size_t len)
@@ -704,7 +642,7 @@ const char *ls_policy_path(const struct ls_policy *p)
 
 int ls_policy_new(const struct ls_policy_config *cfg,
 		  const struct ls_verdict_sink *sink, struct ls_policy **out,
-		  char *err, size_t errlen)
+		  struct ls_err *err)
 {
 	struct ls_policy *p = calloc(1, sizeof(*p));
 	if (!p)
@@ -725,9 +663,8 @@ int ls_policy_new(const struct ls_policy_config *cfg,
 	if (!p->cfg.flow_gc_ns)
 		p->cfg.flow_gc_ns = 600000000000ull;
 	if (cfg->default_verdict != LS_VERDICT_PASS && cfg->default_verdict != LS_VERDICT_DROP) {
-		snprintf(err, errlen, "default verdict must be pass or drop");
 		free(p);
-		return -1;
+		return ls_errf(err, -EINVAL, "default verdict must be pass or drop");
 	}
 	if (sink)
 		p->sink = *sink;
@@ -751,8 +688,7 @@ int ls_policy_new(const struct ls_policy_config *cfg,
 	*out = p;
 	return 0;
 nomem:
-	snprintf(err, errlen, "out of memory");
-	return -1;
+	return ls_errf(err, -ENOMEM, "out of memory");
 }
 
 void ls_policy_free(struct ls_policy *p)

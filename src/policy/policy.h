@@ -5,8 +5,10 @@
  * plane's wire format (wire.h); it depends on neither's implementation
  * details. Events come in as struct ls_event batches (from the ring buffer,
  * a pcap replay or a test); verdicts go out through struct ls_verdict_sink,
- * which the data plane implements and tests record. One thread: every call
- * here is made from the agent's event loop.
+ * handed down by whoever runs the policy (the agent's agent/policy_link.c
+ * writes them to the data plane's verdict map; `inspect` and tests record
+ * them): the policy includes neither the data plane nor the agent. One
+ * thread: every call here is made from the agent's event loop.
  *
  *   struct ls_policy *p;
  *   ls_policy_new(&cfg, &sink, &p, err, sizeof err);
@@ -21,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/err.h"
 #include "lockstep/wire.h"
 
 /* Where verdicts go. write() is called for each verdict the guest (or the
@@ -60,6 +63,10 @@ struct ls_policy_clock ls_policy_clock_of_sync(struct ls_sync *s);
 /* Log sink for guest log lines and the pipeline's own state changes; msg is
  * one JSON object without a trailing newline. NULL: stderr. */
 typedef void (*ls_policy_log_fn)(void *ctx, int level, const char *json);
+
+/* The largest guest config a command accepts (--policy-config @FILE): a
+ * config is a few lines of text, anything near this is the wrong file. */
+#define LS_POLICY_CONFIG_MAX (1u << 20)
 
 struct ls_policy_config {
 	uint64_t fuel;             /* per callback; 0: default 10,000,000 */
@@ -111,7 +118,7 @@ struct ls_policy;
 
 int ls_policy_new(const struct ls_policy_config *cfg,
 		  const struct ls_verdict_sink *sink, struct ls_policy **out,
-		  char *err, size_t errlen);
+		  struct ls_err *err);
 void ls_policy_free(struct ls_policy *p);
 
 /* Load a module: decode, check the ABI, instantiate, run init. On success it
@@ -119,11 +126,10 @@ void ls_policy_free(struct ls_policy *p);
  * the running module, if any, is untouched and err says why. The key-value
  * store and metrics carry over. */
 int ls_policy_load(struct ls_policy *p, const uint8_t *wasm, size_t len,
-		   const char *name, char *err, size_t errlen);
-int ls_policy_load_file(struct ls_policy *p, const char *path, char *err,
-			size_t errlen);
+		   const char *name, struct ls_err *err);
+int ls_policy_load_file(struct ls_policy *p, const char *path, struct ls_err *err);
 /* Reload the file last loaded with ls_policy_load_file (SIGHUP). */
-int ls_policy_reload(struct ls_policy *p, char *err, size_t errlen);
+int ls_policy_reload(struct ls_policy *p, struct ls_err *err);
 /* Replace the configuration string for later loads (the running instance
  * keeps its own until a reload). */
 int ls_policy_set_guest_config(struct ls_policy *p, const char *cfg,
@@ -186,9 +192,5 @@ void ls_policy_metrics_write(const struct ls_policy *p, FILE *f);
 /* Value of a guest metric by name (tests, `lockstep status`); -1 if none. */
 int ls_policy_metric_value(const struct ls_policy *p, const char *name,
 			   double *out);
-
-/* Parse "pass" / "drop" into LS_VERDICT_*; 0 when neither. */
-uint32_t ls_verdict_parse(const char *s);
-const char *ls_verdict_name(uint32_t v);
 
 #endif

@@ -118,8 +118,7 @@ struct ls_policy {
 };
 
 /* host_abi.c */
-int ls_abi_link(struct ls_policy *p, struct ls_gmod *gm, char *err,
-		size_t errlen);
+int ls_abi_link(struct ls_policy *p, struct ls_gmod *gm, struct ls_err *err);
 
 /* flows.c */
 int ls_pflows_init(struct ls_pflows *t);
@@ -136,9 +135,7 @@ size_t ls_pflows_gc(struct ls_pflows *t, uint64_t cutoff_k,
 /* policy.c */
 uint64_t ls_policy_now_g(const struct ls_policy *p);
 uint64_t ls_policy_now_k(const struct ls_policy *p);
-void ls_policy_logf(struct ls_policy *p, int level, const char *event,
-		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* JSON-escape src[0..len) into dst (always NUL-terminated). */
-void ls_policy_json_escape(char *dst, size_t cap, const char *src, size_t len);
+void ls_policy_logf(struct ls_policy *p, int level, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

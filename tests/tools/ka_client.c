@@ -103,7 +103,7 @@ static int parse_to(const char *s)
 	memcpy(host, s, (size_t)(colon - s));
 	host[colon - s] = 0;
 	uint64_t port;
-	if (ls_cli_uint(colon + 1, 1, 65535, &port))
+	if (ls_parse_uint(colon + 1, 1, 65535, &port))
 		return -1;
 	memset(&o.to, 0, sizeof(o.to));
 	struct sockaddr_in *a4 = (struct sockaddr_in *)&o.to;
@@ -340,19 +340,19 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--path")) {
 			o.path = v;
 		} else if (!strcmp(a, "--conns")) {
-			bad = ls_cli_uint(v, 1, 10000000, &o.conns);
+			bad = ls_parse_uint(v, 1, 10000000, &o.conns);
 		} else if (!strcmp(a, "--concurrency")) {
-			bad = ls_cli_uint(v, 1, 100000, &o.conc);
+			bad = ls_parse_uint(v, 1, 100000, &o.conc);
 		} else if (!strcmp(a, "--requests")) {
-			bad = ls_cli_uint(v, 1, 100000, &o.reqs);
+			bad = ls_parse_uint(v, 1, 100000, &o.reqs);
 		} else if (!strcmp(a, "--timeout")) {
-			bad = ls_cli_duration_ns(v, &o.timeout_ns) || !o.timeout_ns;
+			bad = ls_parse_duration_ns(v, &o.timeout_ns) || !o.timeout_ns;
 		} else if (!strcmp(a, "--connect-timeout")) {
-			bad = ls_cli_duration_ns(v, &o.connect_ns) || !o.connect_ns;
+			bad = ls_parse_duration_ns(v, &o.connect_ns) || !o.connect_ns;
 		} else if (!strcmp(a, "--ramp")) {
-			bad = ls_cli_duration_ns(v, &o.ramp_ns);
+			bad = ls_parse_duration_ns(v, &o.ramp_ns);
 		} else if (!strcmp(a, "--seed")) {
-			bad = ls_cli_uint(v, 1, UINT64_MAX, &o.seed);
+			bad = ls_parse_uint(v, 1, UINT64_MAX, &o.seed);
 		} else if (!strcmp(a, "--gap")) {
 			char lo[64];
 			const char *c = strchr(v, ':');
@@ -360,8 +360,8 @@ int main(int argc, char **argv)
 				return usage("--gap takes MIN:MAX, e.g. 250ms:750ms");
 			memcpy(lo, v, (size_t)(c - v));
 			lo[c - v] = 0;
-			bad = ls_cli_duration_ns(lo, &o.gap_min_ns) ||
-			      ls_cli_duration_ns(c + 1, &o.gap_max_ns) ||
+			bad = ls_parse_duration_ns(lo, &o.gap_min_ns) ||
+			      ls_parse_duration_ns(c + 1, &o.gap_max_ns) ||
 			      o.gap_max_ns < o.gap_min_ns;
 		} else {
 			fprintf(stderr, "ka_client: unknown option '%s'\n", a);

@@ -37,7 +37,7 @@ struct harness {
 	char last_log[4096];
 	int nlogs;
 	struct ls_policy *p;
-	char err[1024];
+	struct ls_err err;
 };
 
 static inline int h_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id,
@@ -123,9 +123,9 @@ static inline struct harness *harness_new(const char *guest_config, uint64_t fue
 	    .log_ctx = h,
 	};
 	struct ls_verdict_sink sink = {
-	    .ctx = h, .write = h_write, .counters = h_counters, .flush = h_flush};
-	if (ls_policy_new(&cfg, &sink, &h->p, h->err, sizeof(h->err))) {
-		printf("# ls_policy_new: %s\n", h->err);
+		.ctx = h, .write = h_write, .counters = h_counters, .flush = h_flush};
+	if (ls_policy_new(&cfg, &sink, &h->p, &h->err)) {
+		printf("# ls_policy_new: %s\n", h->err.msg);
 		free(h);
 		return NULL;
 	}
@@ -135,10 +135,9 @@ static inline struct harness *harness_new(const char *guest_config, uint64_t fue
 static inline int harness_load(struct harness *h, const char *guest)
 {
 	char path[4096];
-	int rc = ls_policy_load_file(h->p, guest_path(guest, path, sizeof(path)), h->err,
-				     sizeof(h->err));
+	int rc = ls_policy_load_file(h->p, guest_path(guest, path, sizeof(path)), &h->err);
 	if (rc && getenv("LS_TEST_VERBOSE"))
-		printf("# load %s: %s\n", guest, h->err);
+		printf("# load %s: %s\n", guest, h->err.msg);
 	return rc;
 }
 

@@ -64,7 +64,8 @@ TEST(parse_units_signs_and_modes)
 
 TEST(parse_errors_are_clear)
 {
-	parse_bad("offset=5", "offset '5'");
+	parse_bad("offset=5 ms", "offset '5 ms'");
+	parse_bad("offset=1e3ms", "offset '1e3ms'"); /* the one grammar has no exponents */
 	parse_bad("offset=5parsecs", "offset");
 	parse_bad("drift=+200", "ppm");
 	parse_bad("drift=99999999ppm", "drift");
@@ -162,8 +163,9 @@ TEST(realtime_follows_wall_offset_with_faults)
 	CHECK_EQ_INT(ls_gclock_realtime_ns(&gc, start, wall_off), start.ns + wall_off);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(parse_full_spec);
 	RUN(parse_units_signs_and_modes);
 	RUN(parse_errors_are_clear);

@@ -219,7 +219,7 @@ TEST(a_guest_reads_g_everywhere)
 				       .clock = ls_policy_clock_of_sync(&s),
 				       .log = h_log, .log_ctx = h};
 	struct ls_verdict_sink sink = {.ctx = h, .write = h_write};
-	CHECK_EQ_INT(ls_policy_new(&cfg, &sink, &h->p, h->err, sizeof(h->err)), 0);
+	CHECK_EQ_INT(ls_policy_new(&cfg, &sink, &h->p, &h->err), 0);
 	ls_policy_set_mapping(h->p, ls_sync_live_mapping(&s));
 	CHECK_EQ_INT(harness_load(h, "test/gclock.wasm"), 0);
 
@@ -267,7 +267,7 @@ TEST(adopts_the_data_plane_pins)
 	 * the sync object adopts them from the pin directory, pins its beat
 	 * beside them, and lets the data plane's consumer forward its events */
 	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/ls-test-sync-%d", (int)getpid());
-	struct ls_dp_err perr;
+	struct ls_err perr;
 	if (ls_pins_prepare(pin_dir, &perr)) { /* mounts bpffs when absent */
 		printf("# %s\n", perr.msg);
 		CHECK(0);
@@ -325,14 +325,13 @@ TEST(adopts_the_data_plane_pins)
 	CHECK(stat(pin_dir, &sb) != 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	atexit(cleanup_pins);
 	RUN(options_parse_and_refuse);
-	if (geteuid() != 0) {
-		printf("# not root: skipping the kernel part\n");
-		return test_done();
-	}
+	if (geteuid() != 0)
+		test_skip_rest("not root: the kernel part needs root for BPF");
 	RUN(sync_converts_guest_deadlines_safely);
 	RUN(a_guest_reads_g_everywhere);
 	RUN(adopts_the_data_plane_pins);

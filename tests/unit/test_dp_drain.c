@@ -74,7 +74,7 @@ static struct ls_testrun *backlog(uint64_t *made)
 
 TEST(a_drain_takes_its_budget_and_leaves_the_rest_readable)
 {
-	struct ls_dp_err derr;
+	struct ls_err derr;
 	uint64_t made = 0;
 	struct ls_testrun *t = backlog(&made);
 	if (!t)
@@ -144,7 +144,7 @@ static void on_other(struct ls_loop *loop, int fd, uint32_t events, void *data)
 
 static void run_loop(uint32_t budget, uint64_t *made)
 {
-	struct ls_dp_err derr;
+	struct ls_err derr;
 	struct ls_testrun *t = backlog(made);
 	if (!t)
 		return;
@@ -191,8 +191,9 @@ TEST(the_loop_serves_other_sources_between_batches)
 	CHECK_EQ_INT(max_span, made);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(a_drain_takes_its_budget_and_leaves_the_rest_readable);
 	RUN(the_loop_serves_other_sources_between_batches);
 	return test_done();

@@ -16,7 +16,7 @@
 TEST(flow_key_both_orientations_agree)
 {
 	struct ls_flow_key a, b;
-	struct ls_dp_err err;
+	struct ls_err err;
 	CHECK_EQ_INT(ls_flow_key_parse(&a, "tcp 198.18.0.1 40000 198.18.0.2 80", &err), 0);
 	CHECK_EQ_INT(ls_flow_key_parse(&b, "TCP 198.18.0.2 80 198.18.0.1 40000", &err), 0);
 	CHECK(memcmp(&a, &b, sizeof(a)) == 0);
@@ -43,7 +43,7 @@ TEST(flow_key_same_address_sorts_by_port)
 TEST(flow_key_ipv6)
 {
 	struct ls_flow_key k;
-	struct ls_dp_err err;
+	struct ls_err err;
 	char buf[64];
 	CHECK_EQ_INT(ls_flow_key_parse(&k, "udp 2001:db8::2 53 2001:db8::1 33000", &err), 0);
 	CHECK_EQ_INT(k.family, 6);
@@ -55,7 +55,7 @@ TEST(flow_key_ipv6)
 TEST(flow_key_refusals)
 {
 	struct ls_flow_key k;
-	struct ls_dp_err err;
+	struct ls_err err;
 	CHECK(ls_flow_key_parse(&k, "tcp 198.18.0.1 40000 198.18.0.2", &err) < 0);
 	CHECK(ls_flow_key_parse(&k, "tcp 198.18.0.1 40000 198.18.0.2 80 x", &err) < 0);
 	CHECK(ls_flow_key_parse(&k, "sctpx 198.18.0.1 1 198.18.0.2 2", &err) < 0);
@@ -73,23 +73,23 @@ TEST(flow_key_refusals)
 TEST(durations)
 {
 	uint64_t ns;
-	CHECK(!ls_cli_duration_ns("250ms", &ns) && ns == 250000000ull);
-	CHECK(!ls_cli_duration_ns("10s", &ns) && ns == 10000000000ull);
-	CHECK(!ls_cli_duration_ns("3", &ns) && ns == 3000000000ull);
-	CHECK(!ls_cli_duration_ns("2m", &ns) && ns == 120000000000ull);
-	CHECK(!ls_cli_duration_ns("1h", &ns) && ns == 3600000000000ull);
-	CHECK(!ls_cli_duration_ns("7us", &ns) && ns == 7000);
-	CHECK(ls_cli_duration_ns("-1s", &ns) < 0);
-	CHECK(ls_cli_duration_ns("1 s", &ns) < 0);
-	CHECK(ls_cli_duration_ns("1d", &ns) < 0);
-	CHECK(ls_cli_duration_ns("", &ns) < 0);
-	CHECK(ls_cli_duration_ns("99999999999999999999s", &ns) < 0);
-	CHECK(ls_cli_duration_ns("9999999999999h", &ns) < 0);
+	CHECK(!ls_parse_duration_ns("250ms", &ns) && ns == 250000000ull);
+	CHECK(!ls_parse_duration_ns("10s", &ns) && ns == 10000000000ull);
+	CHECK(!ls_parse_duration_ns("3", &ns) && ns == 3000000000ull);
+	CHECK(!ls_parse_duration_ns("2m", &ns) && ns == 120000000000ull);
+	CHECK(!ls_parse_duration_ns("1h", &ns) && ns == 3600000000000ull);
+	CHECK(!ls_parse_duration_ns("7us", &ns) && ns == 7000);
+	CHECK(ls_parse_duration_ns("-1s", &ns) < 0);
+	CHECK(ls_parse_duration_ns("1 s", &ns) < 0);
+	CHECK(ls_parse_duration_ns("1d", &ns) < 0);
+	CHECK(ls_parse_duration_ns("", &ns) < 0);
+	CHECK(ls_parse_duration_ns("99999999999999999999s", &ns) < 0);
+	CHECK(ls_parse_duration_ns("9999999999999h", &ns) < 0);
 	uint64_t v;
-	CHECK(!ls_cli_uint("4", 1, 255, &v) && v == 4);
-	CHECK(ls_cli_uint("0", 1, 255, &v) < 0);
-	CHECK(ls_cli_uint("256", 1, 255, &v) < 0);
-	CHECK(ls_cli_uint("+4", 1, 255, &v) < 0);
+	CHECK(!ls_parse_uint("4", 1, 255, &v) && v == 4);
+	CHECK(ls_parse_uint("0", 1, 255, &v) < 0);
+	CHECK(ls_parse_uint("256", 1, 255, &v) < 0);
+	CHECK(ls_parse_uint("+4", 1, 255, &v) < 0);
 }
 
 struct loop_ctx {
@@ -152,8 +152,9 @@ TEST(every_counter_has_a_unique_name)
 	CHECK_EQ_STR(ls_counter_name(LS_CNT_DROP_VERDICT), "drop_verdict");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(flow_key_both_orientations_agree);
 	RUN(flow_key_same_address_sorts_by_port);
 	RUN(flow_key_ipv6);

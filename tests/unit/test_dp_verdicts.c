@@ -49,7 +49,7 @@ static void key_of(struct ls_flow_key *k, uint16_t sport)
 TEST(events_and_verdicts_through_a_test_run)
 {
 	char err[256];
-	struct ls_dp_err derr;
+	struct ls_err derr;
 	struct ls_testrun *t = ls_testrun_open(NULL, NULL, NULL, err, sizeof(err));
 	if (!t) {
 		printf("# %s\n", err);
@@ -116,7 +116,7 @@ TEST(events_and_verdicts_through_a_test_run)
 TEST(a_full_map_fails_the_new_keys_only)
 {
 	char err[256];
-	struct ls_dp_err derr;
+	struct ls_err derr;
 	struct ls_testrun *t = ls_testrun_open(NULL, NULL, NULL, err, sizeof(err));
 	if (!t)
 		SKIP("cannot load the data plane (root and BPF needed)");
@@ -163,8 +163,9 @@ TEST(a_full_map_fails_the_new_keys_only)
 	ls_testrun_close(t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(events_and_verdicts_through_a_test_run);
 	RUN(a_full_map_fails_the_new_keys_only);
 	return test_done();

@@ -125,18 +125,11 @@ TEST(many_kinds_share_a_bucket)
 	free(c.buf);
 }
 
-TEST(escape)
+int main(int argc, char **argv)
 {
-	char b[16];
-	CHECK_EQ_STR(ls_json_escape(b, sizeof(b), "a\"b\\c\x01"), "a\\\"b\\\\c\\u0001");
-	CHECK_EQ_STR(ls_json_escape(b, 5, "abc\"def"), "abc"); /* never half an escape */
-}
-
-int main(void)
-{
+	test_args(argc, argv);
 	RUN(line_format);
 	RUN(storm_is_limited_and_summarised);
 	RUN(many_kinds_share_a_bucket);
-	RUN(escape);
 	return test_done();
 }

@@ -18,8 +18,8 @@ TEST(refuses_other_abi_version)
 {
 	struct harness *h = harness_new("", 0, 0);
 	CHECK(harness_load(h, "test/abi2.wasm") != 0);
-	CHECK(strstr(h->err, "module speaks lockstep ABI version 2; this host speaks version 1"));
-	printf("# %s\n", h->err);
+	CHECK(strstr(h->err.msg, "module speaks lockstep ABI version 2; this host speaks version 1"));
+	printf("# %s\n", h->err.msg);
 	struct ls_policy_stats st;
 	ls_policy_stats(h->p, &st);
 	CHECK_EQ_INT(st.healthy, 0);
@@ -30,19 +30,19 @@ TEST(refuses_non_policies)
 {
 	struct harness *h = harness_new("", 0, 0);
 	CHECK(harness_load(h, "test/noversion.wasm") != 0);
-	CHECK(strstr(h->err, "does not export lockstep_abi_version"));
+	CHECK(strstr(h->err.msg, "does not export lockstep_abi_version"));
 	CHECK(harness_load(h, "test/badsig.wasm") != 0);
-	CHECK(strstr(h->err, "on_flow_new has signature (I)i, the ABI wants (i)i"));
+	CHECK(strstr(h->err.msg, "on_flow_new has signature (I)i, the ABI wants (i)i"));
 	CHECK(harness_load(h, "test/badimport.wasm") != 0);
-	CHECK(strstr(h->err, "imports lockstep.open_file"));
+	CHECK(strstr(h->err.msg, "imports lockstep.open_file"));
 	CHECK(harness_load(h, "test/badbuf.wasm") != 0);
-	CHECK(strstr(h->err, "lockstep_event_buffer returned 60000"));
+	CHECK(strstr(h->err.msg, "lockstep_event_buffer returned 60000"));
 	CHECK(harness_load(h, "test/no-such-file.wasm") != 0);
-	CHECK(strstr(h->err, "cannot open policy"));
+	CHECK(strstr(h->err.msg, "cannot open policy"));
 	/* not Wasm at all */
 	static const uint8_t junk[] = "\0asm\x02\0\0\0garbage";
-	CHECK(ls_policy_load(h->p, junk, sizeof junk, "junk", h->err, sizeof h->err) != 0);
-	CHECK(strstr(h->err, "not a valid WebAssembly module"));
+	CHECK(ls_policy_load(h->p, junk, sizeof junk, "junk", &h->err) != 0);
+	CHECK(strstr(h->err.msg, "not a valid WebAssembly module"));
 	harness_free(h);
 }
 
@@ -188,7 +188,7 @@ TEST(reload_swaps_or_keeps_old)
 	CHECK(harness_load(h, "test/abi2.wasm") != 0);
 	ls_policy_set_guest_config(h->p, "init_fail", 9);
 	CHECK(harness_load(h, "test/hostile.wasm") != 0);
-	CHECK(strstr(h->err, "init refused its configuration (returned 7"));
+	CHECK(strstr(h->err.msg, "init refused its configuration (returned 7"));
 	ls_policy_set_guest_config(h->p, "burst=1 refill_ms=60000", 23);
 	ls_policy_stats(h->p, &st);
 	CHECK_EQ_INT(st.reload_refused, 2);
@@ -207,7 +207,7 @@ TEST(reload_swaps_or_keeps_old)
 	CHECK_EQ_INT(st.reloads, 1);
 	CHECK(strstr(ls_policy_path(h->p), "hostile.wasm"));
 	/* ls_policy_reload re-reads the current file */
-	CHECK_EQ_INT(ls_policy_reload(h->p, h->err, sizeof h->err), 0);
+	CHECK_EQ_INT(ls_policy_reload(h->p, &h->err), 0);
 	ls_policy_stats(h->p, &st);
 	CHECK_EQ_INT(st.reloads, 2);
 	(void)path;
@@ -221,7 +221,7 @@ TEST(kv_store_survives_reload_and_restart)
 	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
 	flow_new(h, 2, "198.18.0.1", 40001, "198.18.0.2", 80, 6);
 	CHECK(metric(h, "hostile_kv_flows") == 2);
-	CHECK_EQ_INT(ls_policy_reload(h->p, h->err, sizeof h->err), 0);
+	CHECK_EQ_INT(ls_policy_reload(h->p, &h->err), 0);
 	flow_new(h, 3, "198.18.0.1", 40002, "198.18.0.2", 80, 6);
 	CHECK(metric(h, "hostile_kv_flows") == 3);
 
@@ -231,7 +231,7 @@ TEST(kv_store_survives_reload_and_restart)
 	CHECK_EQ_INT(harness_load(r, "ratelimit.wasm"), 0);
 	flow_new(r, 1, "198.18.0.9", 40000, "198.18.0.2", 80, 6);
 	flow_new(r, 2, "198.18.0.9", 40001, "198.18.0.2", 80, 6);
-	CHECK_EQ_INT(ls_policy_reload(r->p, r->err, sizeof r->err), 0);
+	CHECK_EQ_INT(ls_policy_reload(r->p, &r->err), 0);
 	flow_new(r, 3, "198.18.0.9", 40002, "198.18.0.2", 80, 6);
 	CHECK(last_verdict(r, 2) && last_verdict(r, 2)->verdict == LS_VERDICT_PASS);
 	CHECK(last_verdict(r, 3) && last_verdict(r, 3)->verdict == LS_VERDICT_DROP);
@@ -478,8 +478,9 @@ TEST(silent_flows_forgotten_unless_the_data_plane_sees_them)
 	harness_free(h);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(refuses_other_abi_version);
 	RUN(refuses_non_policies);
 	RUN(trap_in_on_flow_new_contained);

@@ -1,4 +1,4 @@
-/* test_event_json.c - the JSON line schema of kernel events (docs/events.md):
+/* test_dp_event_json.c - the JSON line schema of kernel events (docs/events.md):
  * field names, orientation of src/dst, and escaping of hostile names. */
 #include "test.h"
 
@@ -23,21 +23,6 @@ static struct ls_event mk(unsigned kind)
 	ev.key.lo_port = 80;
 	ev.key.hi_port = 40000;
 	return ev;
-}
-
-TEST(escape_control_quote_and_invalid_utf8)
-{
-	char out[128];
-	int n = ls_event_json_escape("a\"b\\c\x01\x7f\xff\xc3\xa9\n", 11, out, sizeof(out));
-	CHECK(n > 0);
-	CHECK_EQ_STR(out, "a\\\"b\\\\c\\u0001\\u007f\\u00ff\xc3\xa9\\n");
-	/* overlong and surrogate encodings are not valid UTF-8 */
-	ls_event_json_escape("\xc0\xaf\xed\xa0\x80", 5, out, sizeof(out));
-	CHECK_EQ_STR(out, "\\u00c0\\u00af\\u00ed\\u00a0\\u0080");
-	/* truncated sequence at the end */
-	ls_event_json_escape("x\xe2\x82", 3, out, sizeof(out));
-	CHECK_EQ_STR(out, "x\\u00e2\\u0082");
-	CHECK_EQ_INT(ls_event_json_escape("abcdef", 6, out, 4), -1);
 }
 
 TEST(dpi_http_fields_and_orientation)
@@ -120,9 +105,9 @@ TEST(ipv6_dns_and_other_kinds)
 	CHECK(strstr(out, "\"event\":\"unknown\",\"kind\":99") != NULL);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	RUN(escape_control_quote_and_invalid_utf8);
+	test_args(argc, argv);
 	RUN(dpi_http_fields_and_orientation);
 	RUN(dpi_lengths_never_trusted_past_buffer);
 	RUN(ipv6_dns_and_other_kinds);

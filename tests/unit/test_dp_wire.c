@@ -1,4 +1,4 @@
-/* test_wire.c - the kernel/user contract keeps its layout: every offset and
+/* test_dp_wire.c - the kernel/user contract keeps its layout: every offset and
  * size of the structures both sides read, every counter index (with its
  * name) and every constant that crosses the wire, pinned by literal tables,
  * so that a careless edit of wire.h fails here before it corrupts events or
@@ -85,6 +85,7 @@ TEST(map_value_layout)
 	OFF(ls_flow, dpi_done, 60);
 	OFF(ls_flow, init_dir, 61);
 	OFF(ls_flow, last_verdict, 62);
+	OFF(ls_flow, hold, 63);
 	SIZE(ls_flow, 64);
 	OFF(ls_verdict_rec, deadline_k, 0);
 	OFF(ls_verdict_rec, set_k, 8);
@@ -146,6 +147,10 @@ TEST(counter_indices_are_stable)
 	    {27, LS_CNT_STICKY_PASS, "sticky_pass"},
 	    {28, LS_CNT_FAILSAFE_DEFAULT, "failsafe_default"},
 	    {29, LS_CNT_DPI_NONE, "dpi_none"},
+	    {30, LS_CNT_HELD, "held"},
+	    {31, LS_CNT_HOLD_OVERFLOW, "hold_overflow"},
+	    {32, LS_CNT_HOLD_STALE, "hold_stale"},
+	    {33, LS_CNT_HOLD_HANDSHAKE, "hold_handshake"},
 	};
 	unsigned n = sizeof(t) / sizeof(t[0]);
 	for (unsigned i = 0; i < n; i++) {
@@ -157,7 +162,7 @@ TEST(counter_indices_are_stable)
 	}
 	/* the table covers every counter: the index after the last is unnamed */
 	CHECK(ls_counter_name(n) == NULL);
-	CHECK_EQ_INT(LS_CNT__MAX, 32);
+	CHECK_EQ_INT(LS_CNT__MAX, 64);
 }
 
 /* The other numbers that cross the wire: event kinds, DPI kinds and flags,
@@ -172,6 +177,7 @@ TEST(wire_constants_are_stable)
 	CHECK_EQ_INT(LS_EV_FAILSAFE, 5);
 	CHECK_EQ_INT(LS_EV_BEAT, 6);
 	CHECK_EQ_INT(LS_EV_TRACE, 7);
+	CHECK_EQ_INT(LS_EV_HELD, 8);
 	CHECK_EQ_INT(LS_DPI_HTTP, 1);
 	CHECK_EQ_INT(LS_DPI_TLS, 2);
 	CHECK_EQ_INT(LS_DPI_DNS, 4);
@@ -183,6 +189,7 @@ TEST(wire_constants_are_stable)
 	CHECK_EQ_INT(LS_VERDICT_UNDECIDED, 0);
 	CHECK_EQ_INT(LS_VERDICT_PASS, 1);
 	CHECK_EQ_INT(LS_VERDICT_DROP, 2);
+	CHECK_EQ_INT(LS_VERDICT_HOLD, 3);
 	CHECK_EQ_INT(LS_FLOW_NEW, 0);
 	CHECK_EQ_INT(LS_FLOW_ESTABLISHED, 1);
 	CHECK_EQ_INT(LS_FLOW_CLOSING, 2);
@@ -196,12 +203,27 @@ TEST(wire_constants_are_stable)
 	CHECK_EQ_INT(LS_DIR_HI_TO_LO, 1);
 }
 
-int main(void)
+/* The hold slot is shared memory both sides CAS (wire.h): its ctl word
+ * first, 8-aligned; the held record's frame follows the fixed event. */
+TEST(hold_layout)
 {
+	CHECK_EQ_INT(sizeof(struct ls_hold_slot), 32);
+	CHECK_EQ_INT(offsetof(struct ls_hold_slot, ctl), 0);
+	CHECK_EQ_INT(offsetof(struct ls_config, hold_max_pkts), 28);
+	CHECK_EQ_INT(offsetof(struct ls_config, hold_stale_ns), 32);
+	CHECK_EQ_INT(sizeof(struct ls_config), 56);
+	CHECK(ls_hold_tag_of(0) != 0 && ls_hold_tag_of(12345) < (1u << 24));
+	CHECK(ls_hold_slot_of(~0ull) < LS_HOLD_SLOTS);
+}
+
+int main(int argc, char **argv)
+{
+	test_args(argc, argv);
 	RUN(flow_key_layout);
 	RUN(event_layout);
 	RUN(map_value_layout);
 	RUN(counter_indices_are_stable);
+	RUN(hold_layout);
 	RUN(wire_constants_are_stable);
 	return test_done();
 }
