@@ -10,8 +10,10 @@
 #    trace tracks exactly those of docs/observability.md;
 #  - `lockstep status` (human and --json) and `lockstep trace level` work
 #    over the control socket;
-#  - the trace (dumped live and written at exit) passes a Chrome trace
-#    format check record by record, is sorted on one timeline, kernel and
+#  - every scrape also passes `promtool check metrics`;
+#  - the trace (dumped live and written at exit) is loaded by independent
+#    readers (node's JSON.parse, tests/tools/trace_events.py), passes a
+#    Chrome trace format check record by record, is sorted on one timeline, kernel and
 #    guest events interleave, every guest call comes after the kernel event
 #    it handles, and every flow arrow goes from a kernel event through the
 #    guest call that handled it to its verdict, in that order;
@@ -21,6 +23,22 @@
 #    not blank, and every plot laid out with a drawn series or bars.
 set -uo pipefail
 . "$(dirname "$0")/lib/obs.sh"
+TRACE_READER="$(dirname "$0")/../tools/trace_events.py"
+# promtool (Debian's prometheus package, scripts/deps.sh): the reference
+# parser and linter of the exposition format, a second opinion on every
+# scrape beside promcheck. Missing is a failure, not a skip.
+promtool_check() {
+	command -v promtool >/dev/null || { echo "# promtool missing (scripts/deps.sh)"; return 1; }
+	promtool check metrics <"$1" >"$TMP/promtool.out" 2>&1 || { sed 's/^/# /' "$TMP/promtool.out"; return 1; }
+}
+# the trace read by two readers that share nothing with lockstep's writer
+# or chrome_trace.jq: node's JSON.parse (the parser chrome://tracing uses)
+# and trace_events.py (strict JSON, the Trace Event Format's schema)
+trace_read() {
+	node -e 'const t = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+		if (!Array.isArray(t.traceEvents) || !t.traceEvents.length) process.exit(1);' "$1" &&
+		python3 "$TRACE_READER" "$1"
+}
 policy_init olive
 mkdir -p "$TMP/www/v1" && echo '{"data":[]}' >"$TMP/www/v1/models"
 nginx_start || bail "nginx did not start"
@@ -37,6 +55,7 @@ check "the agent said which port serves metrics" test -n "$PORT"
 
 check "first scrape" scrape "$PORT" "$TMP/m1.txt"
 check "  passes the strict format check" "$PROMCHECK" "$TMP/m1.txt"
+check "  and promtool check metrics" promtool_check "$TMP/m1.txt"
 n_ok=0
 for i in $(seq 1 20); do
 	fetch r$i "http://$S4/v1/models" -H 'Host: api.test' && n_ok=$((n_ok + 1))
@@ -47,11 +66,13 @@ WRK=$!
 sleep 2 # pacing: the scrape lands in the middle of the 4 s load
 check "scrape during the wrk load" scrape "$PORT" "$TMP/m2.txt"
 check "  passes the strict format check" "$PROMCHECK" "$TMP/m2.txt"
+check "  and promtool check metrics" promtool_check "$TMP/m2.txt"
 wait $WRK
 diag "$TMP/wrk.txt"
 for i in $(seq 21 30); do fetch r$i "http://$S4/v1/models" -H 'Host: api.test'; done
 check "scrape after the load" scrape_fresh "$PORT" "$TMP/m3.txt"
 check "  passes the strict format check" "$PROMCHECK" "$TMP/m3.txt"
+check "  and promtool check metrics" promtool_check "$TMP/m3.txt"
 "$PROMCHECK" "$TMP/m3.txt" | sed 's/^/# m3: /'
 
 fn1=$(metric "$TMP/m1.txt" 'lockstep_events_total{kind="flow_new"}')
@@ -106,6 +127,7 @@ check "  status shows it" jqt '.trace.guest_level == 1' <("$LS_BIN" status --jso
 for i in $(seq 31 35); do fetch r$i "http://$S4/v1/models" -H 'Host: api.test'; done
 check "lockstep trace dump FILE" "$LS_BIN" trace dump "$TMP/dump.json"
 check "  the dump is valid JSON with traceEvents" jqt '.traceEvents | length > 10' "$TMP/dump.json"
+check "  an independent reader loads it (node JSON.parse, trace_events.py)" trace_read "$TMP/dump.json"
 
 # kernel per-packet trace events, filtered on a port, switched on and off
 # at run time through the data plane's config map
@@ -224,6 +246,7 @@ check "the log is JSON lines with level, ts and k_ns" \
 kill -TERM "$AGENT"; wait "$AGENT" 2>/dev/null
 check "the trace is written at exit" jqt '.traceEvents | length > 10' "$TMP/trace.json"
 check "  and passes the format check" jqt -f "$CT" "$TMP/trace.json"
+check "  an independent reader loads it (node JSON.parse, trace_events.py)" trace_read "$TMP/trace.json"
 
 # the report, rendered by a real browser
 check "lockstep report" "$LS_BIN" report "$TMP/trace.json" -o "$TMP/report.html"
