@@ -29,6 +29,7 @@
 #include "dpi_tls.h"
 #include "dpi_dns.h"
 #include "ls_clock.h"
+#include "reject.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -234,6 +235,15 @@ enum ls_decision {
 	LS_DEC_DROP_VERDICT,  /* a drop verdict (in force, or honoured in fail-safe) */
 	LS_DEC_DROP_DEFAULT,  /* the drop default for an undecided flow */
 	LS_DEC_DROP_FAILSAFE, /* fail-closed fail-safe for an undecided flow */
+	LS_DEC_REJECT,        /* a reject verdict, or the reject default: dropped
+			       * and answered (reject.h); s->rej_verdict says how */
+};
+
+/* What handle() does with the frame. */
+enum ls_act {
+	LS_ACT_DROP = 0,
+	LS_ACT_PASS = 1,
+	LS_ACT_TX = 2, /* the frame is now a reply: XDP_TX / redirected (TC) */
 };
 
 /* The verdict record of a flow, through the per-CPU cache: one 40-byte-key
@@ -306,6 +316,10 @@ static __always_inline __u32 decide(const struct ls_flow_key *key, const struct 
 		return LS_DEC_PASS;
 	if (v == LS_VERDICT_DROP)
 		return LS_DEC_DROP_VERDICT;
+	if ((v & LS_VERDICT_MASK) == LS_VERDICT_REJECT) {
+		s->rej_verdict = v;
+		return LS_DEC_REJECT;
+	}
 	/* The network's own signalling is never a policy flow: neighbour
 	 * discovery (without it IPv6 stops working under a drop default) and
 	 * ICMP errors (path MTU discovery, unreachables for allowed flows). */
@@ -327,7 +341,26 @@ static __always_inline __u32 decide(const struct ls_flow_key *key, const struct 
 		count(LS_CNT_FAILSAFE_DEFAULT);
 		return mode == LS_FAILSAFE_DROP ? LS_DEC_DROP_FAILSAFE : LS_DEC_PASS;
 	}
+	if ((cfg->default_verdict & LS_VERDICT_MASK) == LS_VERDICT_REJECT) {
+		s->rej_verdict = cfg->default_verdict;
+		return LS_DEC_REJECT;
+	}
 	return cfg->default_verdict == LS_VERDICT_DROP ? LS_DEC_DROP_DEFAULT : LS_DEC_PASS;
+}
+
+/* A rejected packet: answered while the rate allows (reject.h), else
+ * dropped; counted either way. */
+static __always_inline int reject(void *ctx, int is_xdp, const struct ls_pkt *p,
+				  const struct ls_config *cfg, __u64 now, struct ls_scratch *s)
+{
+	if (!ls_reject_allowed(s, cfg, now)) {
+		count(LS_CNT_REJECT_LIMITED);
+		return LS_ACT_DROP;
+	}
+	int rc = is_xdp ? ls_reject_xdp(ctx, p, s, s->rej_verdict)
+			: ls_reject_tc(ctx, p, s, s->rej_verdict);
+	count(s->rej_cnt);
+	return rc == LS_REJ_SENT ? LS_ACT_TX : LS_ACT_DROP;
 }
 
 /* DNS ports: DNS, mDNS (RFC 6762), LLMNR (RFC 4795). */
@@ -485,7 +518,7 @@ static __always_inline void flow_end(struct ls_flow *f, const struct ls_flow_key
 	emit(&s->ev);
 }
 
-/* Returns 1 to pass, 0 to drop. */
+/* Returns what to do with the frame: enum ls_act. */
 static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 frame_len,
 				  int is_xdp)
 {
@@ -498,12 +531,12 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 	if (parse_packet(data, data_end, &p, &why) != LS_P_OK) {
 		count(why);
 		count(LS_CNT_PASS);
-		return 1;
+		return LS_ACT_PASS;
 	}
 	struct ls_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s) {
 		count(LS_CNT_PASS);
-		return 1;
+		return LS_ACT_PASS;
 	}
 	const struct ls_config *cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg || cfg->version == 0)
@@ -544,13 +577,13 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 		if (bpf_map_update_elem(&flows, &key, &nf, BPF_ANY)) {
 			count(LS_CNT_FLOW_INSERT_FAIL);
 			count(LS_CNT_PASS);
-			return 1;
+			return LS_ACT_PASS;
 		}
 		f = bpf_map_lookup_elem(&flows, &key);
 		if (!f) {
 			count(LS_CNT_FLOW_INSERT_FAIL);
 			count(LS_CNT_PASS);
-			return 1;
+			return LS_ACT_PASS;
 		}
 		ev_init(&s->ev, LS_EV_FLOW_NEW, &key, &p, dir, nf.flow_id, now);
 		emit(&s->ev);
@@ -612,14 +645,16 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 
 	if (f->last_verdict != v)
 		f->last_verdict = v;
+	if (dec == LS_DEC_REJECT)
+		return reject(ctx, is_xdp, &p, cfg, now, s);
 	if (dec != LS_DEC_PASS) {
 		count(dec == LS_DEC_DROP_VERDICT   ? LS_CNT_DROP_VERDICT
 		      : dec == LS_DEC_DROP_FAILSAFE ? LS_CNT_DROP_FAILSAFE
 						    : LS_CNT_DROP_DEFAULT);
-		return 0;
+		return LS_ACT_DROP;
 	}
 	count(LS_CNT_PASS);
-	return 1;
+	return LS_ACT_PASS;
 }
 
 /* xdp.frags: multi-buffer frames (jumbo MTU, big test-run frames) are
@@ -629,13 +664,14 @@ SEC("xdp.frags")
 int ls_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	return handle(ctx, data, data_end, (__u32)bpf_xdp_get_buff_len(ctx), 1) ? XDP_PASS
-										  : XDP_DROP;
+	int act = handle(ctx, data, data_end, (__u32)bpf_xdp_get_buff_len(ctx), 1);
+	return act == LS_ACT_PASS ? XDP_PASS : act == LS_ACT_TX ? XDP_TX : XDP_DROP;
 }
 
 SEC("tc")
 int ls_tc(struct __sk_buff *skb)
 {
 	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
-	return handle(skb, data, data_end, skb->len, 0) ? TC_ACT_OK : TC_ACT_SHOT;
+	int act = handle(skb, data, data_end, skb->len, 0);
+	return act == LS_ACT_PASS ? TC_ACT_OK : act == LS_ACT_TX ? TC_ACT_REDIRECT : TC_ACT_SHOT;
 }

@@ -61,7 +61,14 @@ enum lsg_status {
 enum lsg_verdict {
 	LSG_PASS = 1, /* the flow's packets pass until the TTL runs out */
 	LSG_DROP = 2, /* the flow's packets are dropped until the TTL runs out */
+	/* dropped, and answered by the kernel so the client fails at once: a
+	 * DNS query gets REFUSED (| LSG_REJECT_NXDOMAIN: NXDOMAIN), a TCP
+	 * segment a RST, other UDP an ICMP port unreachable (docs/abi.md) */
+	LSG_REJECT = 3,
 };
+
+/* A flag on LSG_REJECT: DNS queries get NXDOMAIN instead of REFUSED. */
+#define LSG_REJECT_NXDOMAIN 0x100
 
 /* ---- log levels --------------------------------------------------------- */
 enum lsg_level {

@@ -72,7 +72,64 @@ enum ls_verdict {
 	LS_VERDICT_UNDECIDED = 0,
 	LS_VERDICT_PASS = 1,
 	LS_VERDICT_DROP = 2,
+	/* added within wire version 1: dropped, and answered from the kernel
+	 * so that the client fails at once (bpf/reject.h, docs/dataplane.md):
+	 * a DNS query gets REFUSED (or NXDOMAIN with LS_VERDICT_F_NXDOMAIN), a
+	 * TCP segment a RST, other UDP an ICMP / ICMPv6 port unreachable */
+	LS_VERDICT_REJECT = 3,
 };
+
+/* A verdict field (ls_verdict_rec.verdict, the default verdict) holds the
+ * verdict in its low byte and flags above it. */
+#define LS_VERDICT_MASK 0xffu
+#define LS_VERDICT_F_NXDOMAIN 0x100u /* reject: DNS queries get NXDOMAIN */
+#define LS_VERDICT_F_MASK 0x100u     /* every flag there is */
+
+/* 1 when v is a verdict a writer may store: pass, drop or reject, flags
+ * only on a reject. */
+static inline int ls_verdict_valid(__u32 v)
+{
+	__u32 k = v & LS_VERDICT_MASK;
+	if (v & ~(LS_VERDICT_MASK | LS_VERDICT_F_MASK))
+		return 0;
+	if (k == LS_VERDICT_PASS || k == LS_VERDICT_DROP)
+		return v == k;
+	return k == LS_VERDICT_REJECT;
+}
+
+#ifndef __bpf__
+/* "pass", "drop", "reject", "reject-nxdomain", "undecided" (0), "unknown" */
+static inline const char *ls_verdict_str(__u32 v)
+{
+	if (v == LS_VERDICT_UNDECIDED)
+		return "undecided";
+	if (!ls_verdict_valid(v))
+		return "unknown";
+	if ((v & LS_VERDICT_MASK) == LS_VERDICT_REJECT)
+		return v & LS_VERDICT_F_NXDOMAIN ? "reject-nxdomain" : "reject";
+	return v == LS_VERDICT_PASS ? "pass" : "drop";
+}
+
+/* The inverse of ls_verdict_str for the four verdicts; 0 for anything else. */
+static inline __u32 ls_verdict_from_str(const char *s)
+{
+	static const struct {
+		const char *name;
+		__u32 v;
+	} t[] = {{"pass", LS_VERDICT_PASS},
+		 {"drop", LS_VERDICT_DROP},
+		 {"reject", LS_VERDICT_REJECT},
+		 {"reject-nxdomain", LS_VERDICT_REJECT | LS_VERDICT_F_NXDOMAIN}};
+	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const char *a = s, *b = t[i].name;
+		while (*a && *a == *b)
+			a++, b++;
+		if (!*a && !*b)
+			return t[i].v;
+	}
+	return 0;
+}
+#endif
 
 /* Value of the `verdicts` hash (key: struct ls_flow_key). Written by user
  * space; the kernel reads it and, on expiry, deletes it and announces it.
@@ -80,7 +137,7 @@ enum ls_verdict {
 struct ls_verdict_rec {
 	__u64 deadline_k;
 	__u64 set_k;   /* when user space wrote it (K), for latency metrics */
-	__u32 verdict; /* enum ls_verdict */
+	__u32 verdict; /* enum ls_verdict | LS_VERDICT_F_* */
 	__u32 pad;
 };
 
@@ -104,7 +161,8 @@ struct ls_verdict_rec {
 
 struct ls_config {
 	__u32 version;         /* LS_WIRE_VERSION once user space has filled it */
-	__u32 default_verdict; /* for undecided flows: LS_VERDICT_PASS or _DROP */
+	__u32 default_verdict; /* for undecided flows: LS_VERDICT_PASS, _DROP or
+				* _REJECT (| LS_VERDICT_F_*) */
 	__u32 dpi_max_pkts;    /* payload packets inspected per flow (0: default,
 				* LS_DPI_ALWAYS: every payload packet) */
 	__u32 trace_level;     /* 0 off; >0 per-packet trace events (filtered) */
@@ -117,7 +175,11 @@ struct ls_config {
 	/* what an expired verdict leaves (enum ls_expiry_mode), added within
 	 * wire version 1 in what was padding: 0 keeps the old behaviour */
 	__u8 expiry_mode;
-	__u8 pad0[4];
+	/* rejects answered per second per CPU (token bucket, burst
+	 * LS_REJECT_BURST(rate)); beyond it a reject is a plain drop,
+	 * counted as reject_limited. Added within wire version 1 in what was
+	 * padding: 0 means LS_REJECT_RATE_DEFAULT */
+	__u32 reject_rate;
 	__u64 pad[3];
 };
 
@@ -131,6 +193,9 @@ enum ls_expiry_mode {
 	LS_EXPIRY_STICKY = 0,
 	LS_EXPIRY_STRICT = 1,
 };
+
+#define LS_REJECT_RATE_DEFAULT 1000u
+#define LS_REJECT_BURST(rate) ((rate) / 10 + 1)
 
 enum ls_failsafe_mode {
 	LS_FAILSAFE_OFF = 0,  /* liveness not configured: never enter fail-safe */
@@ -185,7 +250,14 @@ enum ls_counter {
 	LS_CNT_STICKY_PASS,       /* undecided flow that had passed kept passing */
 	LS_CNT_FAILSAFE_DEFAULT,  /* undecided flow got the fail-safe verdict */
 	LS_CNT_DPI_NONE,          /* inspected payload matched no protocol */
-	LS_CNT__MAX = 32,
+	LS_CNT_REJECT_DNS,        /* reject answered: DNS REFUSED / NXDOMAIN */
+	LS_CNT_REJECT_TCP,        /* reject answered: TCP RST */
+	LS_CNT_REJECT_ICMP,       /* reject answered: ICMP(v6) port unreachable */
+	LS_CNT_REJECT_LIMITED,    /* reject over the rate limit: plain drop */
+	LS_CNT_REJECT_NONE,       /* reject with no answer to give (an ICMP
+				   * packet, a RST, a multicast destination,
+				   * no room to build it): plain drop */
+	LS_CNT__MAX = 64,
 };
 
 /* ---- ring-buffer events -------------------------------------------------- */

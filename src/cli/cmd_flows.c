@@ -53,8 +53,7 @@ static int one(void *arg, const struct ls_flow_key *k, const struct ls_flow *f)
 		proto = proto_num;
 	}
 	ls_dp_verdict_get(c->dp, k, &rec, &err);
-	const char *v = rec.verdict == LS_VERDICT_PASS ? "pass"
-			: rec.verdict == LS_VERDICT_DROP ? "drop" : "undecided";
+	const char *v = ls_verdict_str(rec.verdict);
 	if (c->json) {
 		printf("{\"flow_id\":%llu,\"proto\":\"%s\",\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\","
 		       "\"dport\":%u,\"state\":\"%s\",\"pkts_c2s\":%llu,\"pkts_s2c\":%llu,"

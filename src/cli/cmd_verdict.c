@@ -12,13 +12,15 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: lockstep verdict set --flow 'PROTO SRC SPORT DST DPORT' pass|drop [--ttl DURATION]\n"
+		"usage: lockstep verdict set --flow 'PROTO SRC SPORT DST DPORT' VERDICT [--ttl DURATION]\n"
 		"       lockstep verdict del --flow 'PROTO SRC SPORT DST DPORT'\n"
 		"       lockstep verdict get --flow 'PROTO SRC SPORT DST DPORT'\n"
 		"\n"
 		"Set, delete or show the verdict of one flow in the running data plane.\n"
 		"Either orientation of the flow names the same flow. With --ttl the verdict\n"
 		"expires (the flow becomes undecided again; it is not dropped for that).\n"
+		"VERDICT: pass, drop, reject (dropped and answered: DNS REFUSED, TCP RST,\n"
+		"ICMP port unreachable) or reject-nxdomain (DNS queries get NXDOMAIN).\n"
 		"\n"
 		"options:\n"
 		"  -f, --flow TUPLE     e.g. 'tcp 198.18.0.1 40000 198.18.0.2 80'\n"
@@ -30,7 +32,7 @@ static void usage(FILE *f)
 
 static const char *verdict_name(uint32_t v)
 {
-	return v == LS_VERDICT_PASS ? "pass" : v == LS_VERDICT_DROP ? "drop" : "undecided";
+	return ls_verdict_str(v);
 }
 
 int cmd_verdict(int argc, char **argv)
@@ -80,16 +82,14 @@ int cmd_verdict(int argc, char **argv)
 	uint32_t verdict = 0;
 	if (!strcmp(op, "set")) {
 		if (optind != argc - 1) {
-			fprintf(stderr, "lockstep verdict set: give exactly one verdict, pass or drop\n");
+			fprintf(stderr, "lockstep verdict set: give exactly one verdict: pass, drop, "
+				"reject or reject-nxdomain\n");
 			return 2;
 		}
-		if (!strcmp(argv[optind], "pass"))
-			verdict = LS_VERDICT_PASS;
-		else if (!strcmp(argv[optind], "drop"))
-			verdict = LS_VERDICT_DROP;
-		else {
-			fprintf(stderr, "lockstep verdict set: verdict must be pass or drop, not '%s'\n",
-				argv[optind]);
+		verdict = ls_verdict_from_str(argv[optind]);
+		if (!verdict) {
+			fprintf(stderr, "lockstep verdict set: verdict must be pass, drop, reject or "
+				"reject-nxdomain, not '%s'\n", argv[optind]);
 			return 2;
 		}
 		if (ttl && (ls_cli_duration_ns(ttl, &ttl_ns) || !ttl_ns)) {

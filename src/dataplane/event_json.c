@@ -149,12 +149,7 @@ const char *ls_proto_name(unsigned proto)
 
 static const char *verdict_name(unsigned v)
 {
-	switch (v) {
-	case LS_VERDICT_UNDECIDED: return "undecided";
-	case LS_VERDICT_PASS: return "pass";
-	case LS_VERDICT_DROP: return "drop";
-	}
-	return "unknown";
+	return ls_verdict_str(v);
 }
 
 static const char *end_reason_name(unsigned r)

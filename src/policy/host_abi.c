@@ -56,10 +56,11 @@ static lw_call_result h_set_verdict(lw_instance *in, void *user,
 	(void)in;
 	if (rc)
 		RET(rc);
-	if ((v != LSG_PASS && v != LSG_DROP) || ttl < 0)
+	/* the guest's numbers are the wire's (policy.c asserts it) */
+	if (!ls_verdict_valid((uint32_t)v) || ttl < 0)
 		RET(LSG_E_INVAL);
 	uint32_t i = (uint32_t)(ARG_I32(0) - p->cb.base);
-	p->cb.verdict[i] = (uint8_t)v;
+	p->cb.verdict[i] = (uint32_t)v;
 	/* The TTL is a duration in G: the deadline is now_g + ttl, turned
 	 * into K by the one conversion there is (timemap.h). */
 	p->cb.deadline_k[i] =

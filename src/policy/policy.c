@@ -74,18 +74,20 @@ void ls_policy_logf(struct ls_policy *p, int level, const char *event,
 		fprintf(stderr, "%s\n", line);
 }
 
+/* set_verdict hands the guest's verdict to the data plane as it is */
+_Static_assert((int)LSG_PASS == (int)LS_VERDICT_PASS && (int)LSG_DROP == (int)LS_VERDICT_DROP &&
+		       (int)LSG_REJECT == (int)LS_VERDICT_REJECT &&
+		       LSG_REJECT_NXDOMAIN == LS_VERDICT_F_NXDOMAIN,
+	       "guest verdicts are wire verdicts");
+
 uint32_t ls_verdict_parse(const char *s)
 {
-	if (!strcmp(s, "pass"))
-		return LS_VERDICT_PASS;
-	if (!strcmp(s, "drop"))
-		return LS_VERDICT_DROP;
-	return 0;
+	return ls_verdict_from_str(s);
 }
 
 const char *ls_verdict_name(uint32_t v)
 {
-	return v == LS_VERDICT_PASS ? "pass" : v == LS_VERDICT_DROP ? "drop" : "undecided";
+	return ls_verdict_str(v);
 }
 
 /* ---- module and instance --------------------------------------------------- */
@@ -724,8 +726,8 @@ int ls_policy_new(const struct ls_policy_config *cfg,
 		p->cfg.backoff_max_ns = 30000000000ull;
 	if (!p->cfg.flow_gc_ns)
 		p->cfg.flow_gc_ns = 600000000000ull;
-	if (cfg->default_verdict != LS_VERDICT_PASS && cfg->default_verdict != LS_VERDICT_DROP) {
-		snprintf(err, errlen, "default verdict must be pass or drop");
+	if (!cfg->default_verdict || !ls_verdict_valid(cfg->default_verdict)) {
+		snprintf(err, errlen, "default verdict must be pass, drop or reject");
 		free(p);
 		return -1;
 	}

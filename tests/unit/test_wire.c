@@ -40,13 +40,30 @@ TEST(counter_indices_are_stable)
 	CHECK_EQ_INT(LS_CNT_BEAT, 25);
 	CHECK_EQ_INT(LS_CNT_FLOW_INSERT_FAIL, 26);
 	CHECK_EQ_INT(LS_CNT_DPI_NONE, 29);
-	CHECK(LS_CNT_DPI_NONE < LS_CNT__MAX);
+	CHECK_EQ_INT(LS_CNT_REJECT_DNS, 30);
+	CHECK_EQ_INT(LS_CNT_REJECT_NONE, 34);
+	CHECK(LS_CNT_REJECT_NONE < LS_CNT__MAX);
 	CHECK_EQ_INT(offsetof(struct ls_flow, last_verdict), 62);
+}
+
+/* Rejects: the verdict value, its flag, and where the rate lives. */
+TEST(reject_verdict_and_rate)
+{
+	CHECK_EQ_INT(LS_VERDICT_REJECT, 3);
+	CHECK_EQ_INT(offsetof(struct ls_config, reject_rate), 28);
+	CHECK_EQ_INT(sizeof(struct ls_config), 56);
+	CHECK(ls_verdict_valid(LS_VERDICT_REJECT | LS_VERDICT_F_NXDOMAIN));
+	CHECK(!ls_verdict_valid(LS_VERDICT_DROP | LS_VERDICT_F_NXDOMAIN));
+	CHECK(!ls_verdict_valid(4) && !ls_verdict_valid(0) && !ls_verdict_valid(0x203));
+	CHECK_EQ_STR(ls_verdict_str(LS_VERDICT_REJECT | LS_VERDICT_F_NXDOMAIN), "reject-nxdomain");
+	CHECK_EQ_INT(ls_verdict_from_str("reject"), LS_VERDICT_REJECT);
+	CHECK_EQ_INT(ls_verdict_from_str("rejec"), 0);
 }
 
 int main(void)
 {
 	RUN(flow_key_layout);
+	RUN(reject_verdict_and_rate);
 	RUN(event_layout);
 	RUN(map_values_are_8_aligned);
 	RUN(counter_indices_are_stable);
