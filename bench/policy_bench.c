@@ -60,7 +60,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BATCH 256 /* events per dispatch, as in the agent (run_policy.c) */
+#define BATCH 256 /* events per dispatch, as in the agent (policy_link.c) */
 #define TUPLES 4096
 #define TTL_NS 10000000000ull
 #define TS_SLOTS (1u << 20) /* ts_k by flow_id, direct-mapped */

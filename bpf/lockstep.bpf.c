@@ -65,6 +65,7 @@ struct {
 
 /* liveness, counters, events: shared with the other object */
 #include "shared_maps.h"
+#include "rules.h"
 
 /* Per-CPU working memory: the event under construction and the payload copy
  * (too big for the 512-byte BPF stack), and two caches that outlive a packet
@@ -235,6 +236,8 @@ enum ls_decision {
 	LS_DEC_DROP_VERDICT,  /* a drop verdict (in force, or honoured in fail-safe) */
 	LS_DEC_DROP_DEFAULT,  /* the drop default for an undecided flow */
 	LS_DEC_DROP_FAILSAFE, /* fail-closed fail-safe for an undecided flow */
+	LS_DEC_HOLD,          /* held until decided (hold.h) */
+	LS_DEC_HOLD_PASS,     /* passed under hold, the flow still undecided */
 	LS_DEC_REJECT,        /* a reject verdict, or the reject default: dropped
 			       * and answered (reject.h); s->rej_verdict says how */
 };
@@ -245,6 +248,9 @@ enum ls_act {
 	LS_ACT_PASS = 1,
 	LS_ACT_TX = 2, /* the frame is now a reply: XDP_TX / redirected (TC) */
 };
+
+#include "hold.h"
+
 
 /* The verdict record of a flow, through the per-CPU cache: one 40-byte-key
  * hash lookup less per packet for a flow whose verdict has not changed. A
@@ -275,6 +281,22 @@ static __always_inline void vcache_put(struct ls_scratch *s, const struct ls_flo
 	c->jiffies = (__u32)s->clk_jiffies;
 	c->verdict = v;
 	c->deadline_k = deadline;
+}
+
+/* A kernel rule decided the flow (rules.h): its verdict is written for the
+ * flow, with no deadline, as user space would, so that the flow's next
+ * packets take the fast path; every CPU's verdict cache learns it through
+ * the generation. */
+static __always_inline void rule_decide(const struct ls_flow_key *key, __u32 v,
+					struct ls_scratch *s)
+{
+	struct ls_verdict_rec r = {.verdict = v, .set_k = ls_clock(s)};
+	__u32 zero = 0;
+	if (bpf_map_update_elem(&verdicts, key, &r, BPF_ANY))
+		return;
+	__u64 *gen = bpf_map_lookup_elem(&verdict_gen, &zero);
+	if (gen)
+		__sync_fetch_and_add(gen, 1);
 }
 
 /* The verdict for this packet. `now` is the cached clock: a deadline it
@@ -312,6 +334,17 @@ static __always_inline __u32 decide(const struct ls_flow_key *key, const struct 
 		}
 		vcache_put(s, f, gen, v, deadline);
 	}
+	/* a flow's first packet: a client or server prefix rule may decide it */
+	if (v == LS_VERDICT_UNDECIDED && f->pkts[0] + f->pkts[1] == 1) {
+		int c2s = dir == f->init_dir;
+		__u32 rv = ls_rule_for_addrs(s, c2s ? p->saddr : p->daddr, c2s ? p->daddr : p->saddr,
+					     now);
+		if (rv) {
+			rule_decide(key, rv, s);
+			count(LS_CNT_RULE_PREFIX);
+			v = rv;
+		}
+	}
 	if (v == LS_VERDICT_PASS)
 		return LS_DEC_PASS;
 	if (v == LS_VERDICT_DROP)
@@ -341,6 +374,8 @@ static __always_inline __u32 decide(const struct ls_flow_key *key, const struct 
 		count(LS_CNT_FAILSAFE_DEFAULT);
 		return mode == LS_FAILSAFE_DROP ? LS_DEC_DROP_FAILSAFE : LS_DEC_PASS;
 	}
+	if (cfg->default_verdict == LS_VERDICT_HOLD)
+		return ls_hold_undecided(p);
 	if ((cfg->default_verdict & LS_VERDICT_MASK) == LS_VERDICT_REJECT) {
 		s->rej_verdict = cfg->default_verdict;
 		return LS_DEC_REJECT;
@@ -451,6 +486,16 @@ static __always_inline void inspect(void *ctx, int is_xdp, void *data, void *dat
 					   : ls_dpi_http(s);
 	if (rc == LS_DPI_R_FOUND) {
 		count(which);
+		/* a kernel rule for the name decides the flow: no event, no
+		 * round trip (rules.h; handle() applies it) */
+		__u32 rv = ls_rule_for_name(s, ls_clock(s));
+		if (rv) {
+			s->rule_verdict = rv;
+			s->rule_cnt = which == LS_CNT_DPI_DNS   ? LS_CNT_RULE_DNS
+				      : which == LS_CNT_DPI_TLS ? LS_CNT_RULE_TLS
+								: LS_CNT_RULE_HTTP;
+			return;
+		}
 		emit(&s->ev);
 	} else if (rc == LS_DPI_R_PARTIAL) {
 		/* announce "this is TLS/HTTP/DNS, name not seen whole", no names */
@@ -616,7 +661,9 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 	}
 
 	__u32 dec = decide(&key, &p, dir, f, cfg, now, s);
-	__u32 v = dec == LS_DEC_PASS ? LS_VERDICT_PASS : LS_VERDICT_DROP;
+	if (f->hold || dec == LS_DEC_HOLD)
+		dec = ls_hold_gate(&key, &p, dir, f, cfg, dec, now);
+	__u32 v = dec == LS_DEC_PASS || dec == LS_DEC_HOLD_PASS ? LS_VERDICT_PASS : LS_VERDICT_DROP;
 
 	/* per-packet tracing (lockstep trace level), for the filtered flows only */
 	if (cfg->trace_level && (!cfg->trace_port || p.sport == cfg->trace_port ||
@@ -629,6 +676,7 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 		emit(&s->ev);
 	}
 
+	s->rule_verdict = 0;
 	if (p.pay_len) {
 		__u32 dpi_max = cfg->dpi_max_pkts ? cfg->dpi_max_pkts : LS_DPI_MAX_PKTS_DEFAULT;
 		if (dpi_max == LS_DPI_ALWAYS || f->dpi_pkts < dpi_max) {
@@ -643,6 +691,34 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 		}
 	}
 
+	/* a name rule matched what DPI found: it decides the flow, this
+	 * packet included (rules.h) */
+	if (s->rule_verdict) {
+		__u32 rv = s->rule_verdict;
+		rule_decide(&key, rv, s);
+		count(s->rule_cnt);
+		s->rej_verdict = rv;
+		dec = rv == LS_VERDICT_PASS   ? LS_DEC_PASS
+		      : rv == LS_VERDICT_DROP ? LS_DEC_DROP_VERDICT
+					      : LS_DEC_REJECT;
+		v = dec == LS_DEC_PASS ? LS_VERDICT_PASS : LS_VERDICT_DROP;
+	}
+	if (dec == LS_DEC_HOLD) {
+		/* the flow stays undecided (no sticky pass); the packet is
+		 * user space's now, or, when it cannot be handed over, gets
+		 * the fallback */
+		if (!(is_xdp ? ls_hold_out_xdp(ctx) : ls_hold_out_tc(ctx))) {
+			count(LS_CNT_HELD);
+			return LS_ACT_DROP;
+		}
+		dec = ls_hold_fallback(cfg);
+		v = dec == LS_DEC_PASS ? LS_VERDICT_PASS : LS_VERDICT_DROP;
+	}
+	if (dec == LS_DEC_HOLD_PASS) {
+		count(LS_CNT_HOLD_HANDSHAKE);
+		count(LS_CNT_PASS);
+		return LS_ACT_PASS;
+	}
 	if (f->last_verdict != v)
 		f->last_verdict = v;
 	if (dec == LS_DEC_REJECT)

@@ -46,7 +46,10 @@ LSG_EXPORT(init) int32_t init(int32_t len)
 	ttl_ns = 0;
 	while (lsg_next_token(&p, end, &tok, &tl)) {
 		if (lsg_opt_u64(tok, tl, "ttl_ms", &v)) {
-			ttl_ns = v * LSG_MSEC;
+			/* saturate: a TTL past the end of time is "forever",
+			 * never a wrapped product */
+			ttl_ns = v > (uint64_t)INT64_MAX / LSG_MSEC ? (uint64_t)INT64_MAX
+								    : v * LSG_MSEC;
 			continue;
 		}
 		if (tl >= PATTERN_MAX || npatterns == MAX_PATTERNS) {

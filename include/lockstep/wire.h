@@ -63,7 +63,9 @@ struct ls_flow {
 	__u8 init_dir;       /* direction of the first packet (the client side) */
 	__u8 last_verdict;   /* enum ls_verdict applied to the last packet: an
 			      * undecided flow that has passed keeps passing */
-	__u8 pad;
+	__u8 hold;           /* 1: the flow opened a hold; its slot in
+			      * hold_slots says whether it is still open
+			      * (added within wire version 1 in what was pad) */
 };
 
 /* ---- verdicts ----------------------------------------------------------- */
@@ -72,11 +74,15 @@ enum ls_verdict {
 	LS_VERDICT_UNDECIDED = 0,
 	LS_VERDICT_PASS = 1,
 	LS_VERDICT_DROP = 2,
+	/* added within wire version 1: only as ls_config.default_verdict
+	 * (never in `verdicts`): an undecided flow's packets are held until
+	 * the policy decides (the hold section below) */
+	LS_VERDICT_HOLD = 3,
 	/* added within wire version 1: dropped, and answered from the kernel
 	 * so that the client fails at once (bpf/reject.h, docs/dataplane.md):
 	 * a DNS query gets REFUSED (or NXDOMAIN with LS_VERDICT_F_NXDOMAIN), a
 	 * TCP segment a RST, other UDP an ICMP / ICMPv6 port unreachable */
-	LS_VERDICT_REJECT = 3,
+	LS_VERDICT_REJECT = 4,
 };
 
 /* A verdict field (ls_verdict_rec.verdict, the default verdict) holds the
@@ -153,6 +159,45 @@ struct ls_verdict_rec {
  * map that does not bump this number, within a tick. */
 #define LS_VERDICT_GEN_MAP_FLAGS 1024u /* BPF_F_MMAPABLE */
 
+/* ---- kernel rules (LPM tries `rules_name`, `rules_prefix`; bpf/rules.h) -- */
+
+/* Added within wire version 1. Written by user space (the policy's
+ * rule_add), read by the kernel on a flow's first packet (prefix) or its
+ * first complete DPI result (name). */
+#define LS_RULES_MAX 16384     /* entries per trie */
+#define LS_RULE_NAME_MAX 251   /* bytes of a reversed name in a key */
+
+/* rules_name key: the DPI kind (LS_DPI_HTTP/_TLS/_DNS), then the name
+ * reversed and lower-cased ("www.a.test" -> "tset.a.www"), then NUL. An
+ * exact rule's prefix covers the NUL, a suffix rule's ("*.a.test") ends at
+ * the '.' ("tset.a."), the catch-all's ("*") is the kind byte alone.
+ * prefixlen counts bits from `kind` on; lookups use the whole key. */
+struct ls_rule_name_key {
+	__u32 prefixlen;
+	__u8 kind;
+	char name[LS_RULE_NAME_MAX];
+};
+
+enum ls_rule_side {
+	LS_RULE_SIDE_CLIENT = 1, /* the flow's first packet came from it */
+	LS_RULE_SIDE_SERVER = 2,
+};
+
+/* rules_prefix key: side, then the 16-byte address (IPv4 mapped:
+ * ::ffff:a.b.c.d, so an IPv4 /n is prefixlen 8 + 96 + n). */
+struct ls_rule_prefix_key {
+	__u32 prefixlen;
+	__u8 side;
+	__u8 addr[16];
+	__u8 pad[3];
+};
+
+struct ls_rule {
+	__u64 deadline_k; /* 0: no deadline */
+	__u32 verdict;    /* LS_VERDICT_PASS, _DROP or _REJECT (| flags) */
+	__u32 pad;
+};
+
 /* ---- configuration and liveness (array maps, one entry, key 0) ---------- */
 
 #define LS_DPI_MAX_PKTS_DEFAULT 4
@@ -175,12 +220,22 @@ struct ls_config {
 	/* what an expired verdict leaves (enum ls_expiry_mode), added within
 	 * wire version 1 in what was padding: 0 keeps the old behaviour */
 	__u8 expiry_mode;
+	/* hold (default_verdict LS_VERDICT_HOLD), added within wire version
+	 * 1 in what was padding: packets held per flow at most (0: the
+	 * default), what a packet that cannot be held gets (LS_VERDICT_PASS
+	 * or _DROP; 0: drop), and after how long the kernel considers a hold
+	 * abandoned (its agent gone: the hold timeout plus a grace) */
+	__u16 hold_max_pkts;
+	__u8 hold_fallback;
+	__u8 pad0;
+	__u64 hold_stale_ns; /* 0: LS_HOLD_STALE_NS_DEFAULT */
 	/* rejects answered per second per CPU (token bucket, burst
 	 * LS_REJECT_BURST(rate)); beyond it a reject is a plain drop,
 	 * counted as reject_limited. Added within wire version 1 in what was
 	 * padding: 0 means LS_REJECT_RATE_DEFAULT */
 	__u32 reject_rate;
-	__u64 pad[3];
+	__u32 pad1;
+	__u64 pad[1];
 };
 
 /* An undecided flow (no verdict, or its verdict expired) that has passed
@@ -250,6 +305,12 @@ enum ls_counter {
 	LS_CNT_STICKY_PASS,       /* undecided flow that had passed kept passing */
 	LS_CNT_FAILSAFE_DEFAULT,  /* undecided flow got the fail-safe verdict */
 	LS_CNT_DPI_NONE,          /* inspected payload matched no protocol */
+	LS_CNT_HELD,              /* packet handed to user space to hold (not a drop) */
+	LS_CNT_HOLD_OVERFLOW,     /* could not be held (per-flow limit, no slot,
+				   * too big): the hold fallback applied */
+	LS_CNT_HOLD_STALE,        /* a hold the kernel found abandoned and closed */
+	LS_CNT_HOLD_HANDSHAKE,    /* payload-less TCP packet of an undecided flow
+				   * passed under hold (no SYN retransmit) */
 	LS_CNT_REJECT_DNS,        /* reject answered: DNS REFUSED / NXDOMAIN */
 	LS_CNT_REJECT_TCP,        /* reject answered: TCP RST */
 	LS_CNT_REJECT_ICMP,       /* reject answered: ICMP(v6) port unreachable */
@@ -257,6 +318,11 @@ enum ls_counter {
 	LS_CNT_REJECT_NONE,       /* reject with no answer to give (an ICMP
 				   * packet, a RST, a multicast destination,
 				   * no room to build it): plain drop */
+	LS_CNT_RULE_DNS,          /* a flow decided by a DNS name rule */
+	LS_CNT_RULE_TLS,          /* ... by a TLS SNI rule */
+	LS_CNT_RULE_HTTP,         /* ... by an HTTP Host rule */
+	LS_CNT_RULE_PREFIX,       /* ... by a client / server prefix rule */
+	LS_CNT_RULE_EXPIRED,      /* a matching rule past its deadline: ignored */
 	LS_CNT__MAX = 64,
 };
 
@@ -270,6 +336,7 @@ enum ls_event_kind {
 	LS_EV_FAILSAFE = 5, /* enter/leave: u.failsafe */
 	LS_EV_BEAT = 6,     /* kernel heartbeat: u.beat */
 	LS_EV_TRACE = 7,    /* per-packet trace (trace_level > 0) */
+	LS_EV_HELD = 8,     /* a held packet: u.held, the frame follows the record */
 };
 
 enum ls_dpi_kind {
@@ -330,6 +397,25 @@ struct ls_event_trace {
 	__u8 tcp_flags;
 	__u8 pad[7];
 };
+/* LS_EV_HELD: the record is sizeof(struct ls_event) + cap_len bytes; the
+ * frame's first cap_len bytes (from the Ethernet header) follow it. */
+struct ls_event_held {
+	__u32 ifindex;   /* device the frame arrived on (XDP) or leaves by (TC) */
+	__u32 frame_len; /* whole frame */
+	__u32 cap_len;   /* bytes that follow (== frame_len: only whole frames
+			  * are held) */
+	__u32 seq;       /* index of this packet in its hold (0, 1, ...) */
+	__u32 slot;      /* hold slot (ls_hold_slot_of) */
+	__u32 ctl_hi;    /* the slot's tag and generation for this hold
+			  * (bits 32-63 of ctl) */
+	__u8 hook;       /* enum ls_hold_hook */
+	__u8 tcp_flags;
+	__u8 family;     /* 4 or 6 */
+	__u8 proto;      /* IPPROTO_* */
+	__u16 l4_off;    /* TCP/UDP/ICMP header, from the frame start */
+	__u16 pay_len;   /* L4 payload bytes */
+};
+
 struct ls_event_beat {
 	__u64 seq;
 	__u64 planned_k;
@@ -357,13 +443,73 @@ struct ls_event {
 		struct ls_event_failsafe failsafe;
 		struct ls_event_beat beat;
 		struct ls_event_trace trace;
+		struct ls_event_held held;
 		__u8 raw[424];
 	} u;
 };
 
+/* ---- hold (`hold_slots`, mmapable array of struct ls_hold_slot) -------- */
+
+/* Added within wire version 1. Under --default-verdict hold the kernel
+ * hands a packet of an undecided flow to user space (LS_EV_HELD, the frame
+ * copied into the ring) and drops its own copy; user space queues it and,
+ * when the policy decides, re-injects the queue in order or frees it.
+ * While a flow's hold is open every packet of the flow is held behind the
+ * first, whatever its verdict by now; the hold closes only when user space
+ * has seen every packet of it. Both sides change `ctl` with compare-and-swap
+ * only (the map is mmapable: user space works on the same memory):
+ *
+ *   ctl = tag << 40 | gen << 32 | closed << 31 | count
+ *
+ * tag (24 bits, never 0) names the owning flow (from its flow_id), gen
+ * counts the holds begun in the slot, count is the packets held so far in
+ * this hold (the next packet's seq). The kernel opens a hold on a slot
+ * that is closed or never used (tag 0) and adds 1 per packet; user space
+ * closes it by a CAS from exactly the count it has received, so a packet
+ * held after its last look makes the CAS fail and is waited for. A hold
+ * the kernel finds open longer than hold_stale_ns (its agent gone) is
+ * closed by the kernel; a starting agent closes every open hold. */
+#define LS_HOLD_SLOTS 4096 /* power of two */
+#define LS_HOLD_FRAME_MAX 2048 /* larger frames are not held (fallback) */
+#define LS_HOLD_MAX_PKTS_DEFAULT 16
+#define LS_HOLD_STALE_NS_DEFAULT (5ull * 1000000000ull)
+#define LS_HOLD_CLOSED (1ull << 31)
+#define LS_HOLD_COUNT_MASK (LS_HOLD_CLOSED - 1)
+
+struct ls_hold_slot {
+	__u64 ctl;     /* see above */
+	__u64 flow_id; /* owner of the current (or last) hold, informative */
+	__u64 since_k; /* K of its first packet */
+	__u64 last_k;  /* K of its last packet */
+};
+
+/* ls_event_held.hook: which program held it, i.e. how to re-inject */
+enum ls_hold_hook {
+	LS_HOLD_XDP = 0, /* ingress: back into the device's stack */
+	LS_HOLD_TC = 1,  /* egress: out of the device */
+};
+
+static inline __u64 ls_hold_hash(__u64 flow_id)
+{
+	return flow_id * 0x9E3779B97F4A7C15ull;
+}
+
+static inline __u32 ls_hold_slot_of(__u64 flow_id)
+{
+	return (__u32)(ls_hold_hash(flow_id) >> 52) & (LS_HOLD_SLOTS - 1);
+}
+
+/* 24 bits, never 0 (tag 0 is a slot never used) */
+static inline __u64 ls_hold_tag_of(__u64 flow_id)
+{
+	return ((ls_hold_hash(flow_id) >> 16) & 0xffffffull) | 1;
+}
+
 #ifndef __bpf__
 _Static_assert(sizeof(struct ls_flow_key) == 40, "ls_flow_key layout");
 _Static_assert(sizeof(struct ls_event) % 8 == 0, "ls_event alignment");
+_Static_assert(sizeof(struct ls_event_held) <= 424, "ls_event_held fits the union");
+_Static_assert(sizeof(struct ls_config) == 56, "ls_config layout");
 #endif
 
 #endif /* LOCKSTEP_WIRE_H */

@@ -1,10 +1,10 @@
 /* control.h - the agent's control socket: a Unix stream socket (root only,
  * mode 0600, default /run/lockstep/control.sock) taking one-line requests
  * and answering one line ("ok ..." or "error ..."). Every agent opens it
- * (src/cli/run_control.h routes the requests); `lockstep status`, `trace`
+ * (agent/control_link.h routes the requests); `lockstep status`, `trace`
  * and `reload` are its clients. */
-#ifndef LS_POLICY_CONTROL_H
-#define LS_POLICY_CONTROL_H
+#ifndef LS_AGENT_CONTROL_H
+#define LS_AGENT_CONTROL_H
 
 #include <stddef.h>
 

@@ -258,6 +258,24 @@ ls_k ls_deadline_to_kernel(const struct ls_mapping *m, ls_g deadline_g)
 	return ls_k_add(k, eps + eps / 8 + (m->identity ? 0 : 1));
 }
 
+ls_k ls_ttl_to_kernel(const struct ls_mapping *m, ls_k now_k, int64_t ttl_g_ns)
+{
+	if (ttl_g_ns <= 0)
+		return now_k;
+	double d = (double)ttl_g_ns;
+	if (!m->identity && m->valid) {
+		/* G runs (1 + r) times as fast as K: the slowest G the fit allows
+		 * takes the longest K to cover the duration. */
+		double slow = 1.0 + m->rate - m->rate_unc;
+		if (slow < 0.5)
+			slow = 0.5; /* |r| <= 50%: beyond, the clock is broken */
+		d = ceil(d / slow) + 1.0;
+	}
+	if (d >= (double)(INT64_MAX - now_k.ns))
+		return ls_k_ns(INT64_MAX);
+	return ls_k_ns(now_k.ns + (int64_t)d);
+}
+
 struct ls_mapping ls_mapping_identity(void)
 {
 	return (struct ls_mapping){.valid = true, .identity = true};

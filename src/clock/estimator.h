@@ -113,6 +113,14 @@ int64_t ls_mapping_eps_ns(const struct ls_mapping *m, ls_k k);
  * little longer; firing early drops live connections. */
 ls_k ls_deadline_to_kernel(const struct ls_mapping *m, ls_g deadline_g);
 
+/* The kernel time at which a guest duration ttl_g_ns, started at the call
+ * (kernel time now_k), has run out: the rate alone, never the offset (a
+ * duration does not care where G is, so a step of G or a stale mapping
+ * cannot shorten it), pushed late by the rate's uncertainty. Saturating: a
+ * duration past the end of K returns ls_k_ns(INT64_MAX) (forever). The
+ * naive mapping adds the duration to K as it is. */
+ls_k ls_ttl_to_kernel(const struct ls_mapping *m, ls_k now_k, int64_t ttl_g_ns);
+
 /* The naive mapping G == K (what an integration without sync does); kept for
  * --no-clock-sync so the failure can be reproduced. */
 struct ls_mapping ls_mapping_identity(void);

@@ -252,6 +252,48 @@ void ls_hb_unpin(struct ls_heartbeat *hb)
 	hb->pin_beat[0] = hb->pin_live[0] = hb->pin_events[0] = hb->pin_counters[0] = 0;
 }
 
+int ls_hb_disarm_pinned(const char *pin_dir, char *msg, size_t msglen)
+{
+	char path[4096];
+	int did = 0;
+	msg[0] = 0;
+	snprintf(path, sizeof(path), "%s/hb_beat", pin_dir);
+	if (access(path, F_OK) == 0) {
+		if (unlink(path)) {
+			snprintf(msg, msglen, "removing the stale beat timer pin %s: %s", path,
+				 strerror(errno));
+			return -1;
+		}
+		did = 1;
+	}
+	snprintf(path, sizeof(path), "%s/liveness", pin_dir);
+	int fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		__u32 key = 0;
+		struct ls_liveness l;
+		if (bpf_map_lookup_elem(fd, &key, &l) == 0 && l.mode != LS_FAILSAFE_OFF) {
+			int was_in = l.in_failsafe;
+			memset(&l, 0, sizeof(l));
+			l.mode = LS_FAILSAFE_OFF;
+			if (bpf_map_update_elem(fd, &key, &l, BPF_ANY)) {
+				snprintf(msg, msglen, "turning off the stale watchdog in %s: %s", path,
+					 strerror(errno));
+				close(fd);
+				return -1;
+			}
+			did = 1 + was_in;
+		}
+		close(fd);
+	}
+	if (did)
+		snprintf(msg, msglen,
+			 "an earlier agent's heartbeat was armed on the pins in %s; this agent runs "
+			 "without --heartbeat, so it disarmed the watchdog%s (run with --heartbeat "
+			 "to keep fail-safe protection)",
+			 pin_dir, did > 1 ? " and left fail-safe" : "");
+	return did ? 1 : 0;
+}
+
 int ls_hb_fd(struct ls_heartbeat *hb)
 {
 	return hb->rb ? ring_buffer__epoll_fd(hb->rb) : -1;

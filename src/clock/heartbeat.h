@@ -114,6 +114,15 @@ void ls_hb_close(struct ls_heartbeat *hb);
 /* Remove the pins this heartbeat made or adopted. */
 void ls_hb_unpin(struct ls_heartbeat *hb);
 
+/* For an agent that runs without a heartbeat on pins an earlier agent left
+ * (pin_dir): a pinned beat timer (hb_beat) and a liveness configuration
+ * (mode != off) would keep judging a heartbeat nobody sends, and the data
+ * plane would sit in fail-safe for good. Unpins the beat timer (the kernel
+ * cancels it when its last reference goes) and turns liveness off (leaving
+ * fail-safe). Returns 1 and says what it did in msg, 0 when nothing was
+ * armed there, -1 with the reason in msg. */
+int ls_hb_disarm_pinned(const char *pin_dir, char *msg, size_t msglen);
+
 /* The ring buffer's epoll fd when the heartbeat owns `events`, else -1. */
 int ls_hb_fd(struct ls_heartbeat *hb);
 

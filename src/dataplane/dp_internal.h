@@ -18,6 +18,9 @@ enum ls_dp_map {
 	LS_MAP_COUNTERS,
 	LS_MAP_EVENTS,
 	LS_MAP_VERDICT_GEN, /* optional when opened from pins (older data plane) */
+	LS_MAP_HOLD_SLOTS,  /* optional when opened from pins (older data plane) */
+	LS_MAP_RULES_NAME,  /* optional when opened from pins (older data plane) */
+	LS_MAP_RULES_PREFIX, /* optional when opened from pins (older data plane) */
 	LS_MAP__N,
 };
 

@@ -13,7 +13,8 @@ static int on_sample(void *ctx, void *data, size_t size)
 	struct ls_dp *dp = ctx;
 	const struct ls_event *ev = data;
 
-	if (size < sizeof(*ev) || ev->version != LS_WIRE_VERSION) {
+	if (size < sizeof(*ev) || ev->version != LS_WIRE_VERSION ||
+	    (ev->kind == LS_EV_HELD && size < sizeof(*ev) + ev->u.held.cap_len)) {
 		dp->ev_bad++;
 		return 0;
 	}

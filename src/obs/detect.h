@@ -1,5 +1,5 @@
 /* detect.h - discrepancy detectors: pure functions over observations, no
- * clock reads, no I/O. The agent (obs/agent.c) feeds them what it sees and
+ * clock reads, no I/O. The agent (obs/hub.c) feeds them what it sees and
  * turns a positive answer into an alarm (log line + metric + trace instant).
  * Thresholds live in struct ls_detect_config; ls_detect_defaults() gives the
  * documented defaults (docs/observability.md).

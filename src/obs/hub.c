@@ -1,8 +1,10 @@
-/* agent.c - the agent's observability hub (agent.h): defines every metric of
+/* hub.c - the agent's observability hub (hub.h): defines every metric of
  * docs/metrics.md, feeds the detectors and turns their answers into alarms. */
 #include "obs/hub_int.h"
+#include "base/outfile.h"
 #include "obs/http.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -168,9 +170,12 @@ int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, char *err,
 		goto fail;
 	}
 	if (cfg->log_path && cfg->log_path[0] && strcmp(cfg->log_path, "-")) {
-		o->log_file = fopen(cfg->log_path, "a");
+		o->log_file = ls_open_append(cfg->log_path, LS_FILE_MODE_DEFAULT);
 		if (!o->log_file) {
-			snprintf(err, errlen, "--log %s: %m", cfg->log_path);
+			snprintf(err, errlen, "--log %s: %s", cfg->log_path,
+				 errno == ELOOP	   ? "is a symbolic link (refused: give the real path)"
+				 : errno == EINVAL ? "not a regular file"
+						   : strerror(errno));
 			goto fail;
 		}
 	}

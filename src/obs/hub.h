@@ -1,4 +1,4 @@
-/* agent.h - observability of one `lockstep run` agent: the metrics it
+/* hub.h - observability of one `lockstep run` agent: the metrics it
  * exports, its structured log, its trace, and the detectors that watch what
  * it observes. Every other part reports here through plain observation
  * structs (obs depends on nothing else of lockstep but the wire format); the
@@ -15,8 +15,8 @@
  *                      ls_obs_tick()
  *   exit            -> ls_obs_close()        writes the trace file
  */
-#ifndef LS_OBS_AGENT_H
-#define LS_OBS_AGENT_H
+#ifndef LS_OBS_HUB_H
+#define LS_OBS_HUB_H
 
 #include <stdbool.h>
 #include <stddef.h>

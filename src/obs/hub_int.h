@@ -1,8 +1,8 @@
-/* agent_int.h - the observability hub's state, shared by its own files
- * only: agent.c (metrics, detectors, alarms, trace records) and status.c
- * (`lockstep status` as JSON). Everyone else goes through agent.h. */
-#ifndef LS_OBS_AGENT_INT_H
-#define LS_OBS_AGENT_INT_H
+/* hub_int.h - the observability hub's state, shared by its own files
+ * only: hub.c (metrics, detectors, alarms, trace records) and status.c
+ * (`lockstep status` as JSON). Everyone else goes through hub.h. */
+#ifndef LS_OBS_HUB_INT_H
+#define LS_OBS_HUB_INT_H
 
 #include "obs/hub.h"
 #include "obs/ends.h"

@@ -1,4 +1,4 @@
-/* status.c - `lockstep status` as one JSON object (agent.h,
+/* status.c - `lockstep status` as one JSON object (hub.h,
  * ls_obs_status_json): what runs in this agent and how it is doing. A
  * section appears only for what runs: "heartbeat" with the heartbeat,
  * "policy" with a policy, "metrics" with --metrics. The schema is in

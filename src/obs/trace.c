@@ -1,6 +1,8 @@
 /* trace.c - bounded trace recorder and Chrome trace event writer (trace.h). */
 #include "obs/trace.h"
 
+#include "base/outfile.h"
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -220,21 +222,14 @@ int ls_trace_write(const struct ls_trace *t, FILE *f, ls_trace_wall_fn wall, voi
 int ls_trace_write_file(const struct ls_trace *t, const char *path, ls_trace_wall_fn wall,
 			void *ctx, const char *otherdata)
 {
-	char tmp[4200];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	int rc = ls_trace_write(t, f, wall, ctx, otherdata);
-	if (fclose(f) || rc) {
+	struct ls_outfile o;
+	int rc = ls_outfile_begin(&o, path, LS_FILE_MODE_DEFAULT);
+	if (rc)
+		return rc;
+	if (ls_trace_write(t, o.f, wall, ctx, otherdata)) {
 		int e = errno ? errno : EIO;
-		unlink(tmp);
+		ls_outfile_abort(&o);
 		return -e;
 	}
-	if (rename(tmp, path)) {
-		int e = errno;
-		unlink(tmp);
-		return -e;
-	}
-	return 0;
+	return ls_outfile_commit(&o);
 }

@@ -9,8 +9,24 @@
 
 uint64_t ls_policy_to_kernel(const struct ls_mapping *m, uint64_t deadline_g)
 {
+	if (deadline_g >= (uint64_t)INT64_MAX)
+		return 0; /* past the end of G: forever, never a wrap */
 	ls_k k = ls_deadline_to_kernel(m, ls_g_ns((int64_t)deadline_g));
 	return k.ns > 0 ? (uint64_t)k.ns : 1; /* 0 would mean "no deadline" */
+}
+
+uint64_t ls_policy_ttl_to_kernel(const struct ls_mapping *m, uint64_t now_g, uint64_t now_k,
+				 int64_t ttl_ns)
+{
+	if (ttl_ns <= 0)
+		return 0;
+	if (m->identity) {
+		if ((uint64_t)ttl_ns >= (uint64_t)INT64_MAX - now_g)
+			return 0;
+		return now_g + (uint64_t)ttl_ns;
+	}
+	ls_k k = ls_ttl_to_kernel(m, ls_k_ns((int64_t)now_k), ttl_ns);
+	return k.ns == INT64_MAX ? 0 : (uint64_t)k.ns;
 }
 
 uint64_t ls_policy_to_guest(const struct ls_mapping *m, uint64_t t_k)

@@ -16,6 +16,16 @@ struct ls_mapping;
 
 /* A guest deadline (G) as the kernel time (K) to enforce it at. */
 uint64_t ls_policy_to_kernel(const struct ls_mapping *m, uint64_t deadline_g);
+/* The kernel deadline of a guest TTL (a duration in G) given at a call
+ * where the guest read now_g and the host read now_k: through the rate
+ * alone (ls_ttl_to_kernel), so a step of G or a mapping one beat old
+ * cannot make it early. Under the naive identity mapping it is what a
+ * naive integration computes, now_g + ttl read as K (the failure
+ * --no-clock-sync reproduces). 0 ("no deadline", forever) when ttl is 0
+ * or the deadline lies past the end of K: INT64_MAX never wraps into
+ * "expired now". */
+uint64_t ls_policy_ttl_to_kernel(const struct ls_mapping *m, uint64_t now_g, uint64_t now_k,
+				 int64_t ttl_ns);
 /* A kernel time (K) as the guest sees it (G). */
 uint64_t ls_policy_to_guest(const struct ls_mapping *m, uint64_t t_k);
 /* The identity mapping, used until a real one is plugged in. */

@@ -243,7 +243,7 @@ silent = [
 outs, cnt = run([f for _, f in silent])
 for (name, _), (act, _) in zip(silent, outs):
     t(act == "drop", "%s: dropped, not answered (%s)" % (name, act))
-t(cnt.get(34) == len(silent), "reject_none counted each of them (%s)" % cnt.get(34))
+t(cnt.get(38) == len(silent), "reject_none counted each of them (%s)" % cnt.get(38))
 
 # ---- TC (egress): the same replies, redirected into the host's ingress -----
 q = dnsq("www.blocked.test", qid=0x0101)
@@ -265,7 +265,7 @@ frames = [frame(C4, S4, 17, udp(C4, S4, 41000 + i, 53, dnsq("a.test"))) for i in
 outs, cnt = run(frames, "--rate", "10")
 acts = [a for a, _ in outs]
 t(acts[:2] == ["tx", "tx"] and acts[2:] == ["drop"] * 18, "rate 10/s: the first 2 answered, 18 dropped (%s)" % "".join(a[0] for a in acts))
-t(cnt.get(30) == 2 and cnt.get(33) == 18, "reject_dns 2, reject_limited 18 (%s)" % cnt)
+t(cnt.get(34) == 2 and cnt.get(37) == 18, "reject_dns 2, reject_limited 18 (%s)" % cnt)
 
 # ---- tshark's reading of the replies (checksums validated) -----------------
 pcap = os.path.join(TMP, "replies.pcap")

@@ -40,7 +40,7 @@ check "attached in native mode (veth supports it)" grep -q 'attached XDP to vs i
 ID1=$(xdp_prog_id)
 check "ip link shows an XDP program on vs" test -n "$ID1"
 check "bpftool sees ls_xdp attached" bash -c "bpftool prog show id $ID1 | grep -q ls_xdp"
-for p in flows verdicts config liveness counters events verdict_gen link_xdp; do
+for p in flows verdicts config liveness counters events verdict_gen hold_slots link_xdp; do
 	check "pin $p exists" test -e "$PIN_DIR/$p"
 done
 check "the pinned link is the XDP link of vs" bash -c \

@@ -1281,8 +1281,9 @@ TEST(flow_end_forgets_the_verdict_of_that_connection)
 	ls_testrun_verdict_del(T, &k);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	char err[256];
 	T = ls_testrun_open(NULL, collect, NULL, err, sizeof(err));
 	if (!T) {

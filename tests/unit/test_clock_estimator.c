@@ -290,13 +290,41 @@ TEST(minimum_delay_filter_picks_the_fastest_exchange)
 	CHECK_EQ_INT(ls_est_mapping(&est)->ref_g.ns - ls_est_mapping(&est)->ref_k.ns, 1000);
 }
 
-int main(void)
+/* A TTL is a duration: the rate alone converts it, from the K time of the
+ * call; the offset (and so a step of G or a stale mapping) never enters.
+ * Expected values are hand computations. */
+TEST(ttl_uses_the_rate_alone_and_saturates)
 {
+	struct ls_mapping m = {.valid = true, .ref_k = {5000000000ll}, .ref_g = {-3000000000ll},
+			       .rate = -1000e-6, .rate_unc = 0, .eps0_ns = 2000000};
+	ls_k now = ls_k_ns(7000000000ll);
+	/* 1 s of G at r = -1000 ppm: ceil(1e9 / 0.999) + 1 = 1001001002 + 1 */
+	CHECK_EQ_INT(ls_ttl_to_kernel(&m, now, 1000000000ll).ns, 7000000000ll + 1001001003ll);
+	/* the offset does not matter: a G 1.5 s behind gives the same K */
+	struct ls_mapping stepped = m;
+	stepped.ref_g.ns -= 1500000000ll;
+	CHECK_EQ_INT(ls_ttl_to_kernel(&stepped, now, 1000000000ll).ns,
+		     ls_ttl_to_kernel(&m, now, 1000000000ll).ns);
+	/* the rate's uncertainty pushes it late: 1 + r - unc = 0.998 */
+	m.rate_unc = 1000e-6;
+	CHECK_EQ_INT(ls_ttl_to_kernel(&m, now, 1000000000ll).ns, 7000000000ll + 1002004009ll + 1);
+	/* forever stays forever: no wrap into the past */
+	CHECK_EQ_INT(ls_ttl_to_kernel(&m, now, INT64_MAX).ns, INT64_MAX);
+	CHECK_EQ_INT(ls_ttl_to_kernel(&m, now, INT64_MAX - 7000000000ll).ns, INT64_MAX);
+	struct ls_mapping id = ls_mapping_identity();
+	CHECK_EQ_INT(ls_ttl_to_kernel(&id, now, 250).ns, 7000000250ll);
+	CHECK_EQ_INT(ls_ttl_to_kernel(&id, now, INT64_MAX).ns, INT64_MAX);
+}
+
+int main(int argc, char **argv)
+{
+	test_args(argc, argv);
 	RUN(accuracy_grid_after_8_beats);
 	RUN(accuracy_random_cases_and_zero_epoch);
 	RUN(deadlines_never_fire_early);
 	RUN(step_detected_within_one_beat_and_reconverges);
 	RUN(conversions_invert_and_refuse_bad_samples);
 	RUN(minimum_delay_filter_picks_the_fastest_exchange);
+	RUN(ttl_uses_the_rate_alone_and_saturates);
 	return test_done();
 }

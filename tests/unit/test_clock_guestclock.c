@@ -162,8 +162,9 @@ TEST(realtime_follows_wall_offset_with_faults)
 	CHECK_EQ_INT(ls_gclock_realtime_ns(&gc, start, wall_off), start.ns + wall_off);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(parse_full_spec);
 	RUN(parse_units_signs_and_modes);
 	RUN(parse_errors_are_clear);

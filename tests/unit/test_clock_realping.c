@@ -147,11 +147,11 @@ TEST(real_exchanges_meet_the_accuracy_criteria)
 	free(r);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	if (geteuid() != 0) {
-		printf("1..0 # SKIP needs root for BPF\n");
-		return 0;
+		return test_skip_all("needs root for BPF");
 	}
 	RUN(real_exchanges_meet_the_accuracy_criteria);
 	return test_done();

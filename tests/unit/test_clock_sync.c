@@ -325,14 +325,13 @@ TEST(adopts_the_data_plane_pins)
 	CHECK(stat(pin_dir, &sb) != 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	atexit(cleanup_pins);
 	RUN(options_parse_and_refuse);
-	if (geteuid() != 0) {
-		printf("# not root: skipping the kernel part\n");
-		return test_done();
-	}
+	if (geteuid() != 0)
+		test_skip_rest("not root: the kernel part needs root for BPF");
 	RUN(sync_converts_guest_deadlines_safely);
 	RUN(a_guest_reads_g_everywhere);
 	RUN(adopts_the_data_plane_pins);

@@ -96,8 +96,9 @@ TEST(slewing_is_not_a_step_and_glitched_brackets_are_discarded)
 	CHECK(wc.width_ns < 1000000);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(bracketed_sample_matches_realtime);
 	RUN(realtime_step_detected_and_reported);
 	RUN(slewing_is_not_a_step_and_glitched_brackets_are_discarded);

@@ -191,8 +191,9 @@ TEST(the_loop_serves_other_sources_between_batches)
 	CHECK_EQ_INT(max_span, made);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(a_drain_takes_its_budget_and_leaves_the_rest_readable);
 	RUN(the_loop_serves_other_sources_between_batches);
 	return test_done();

@@ -152,8 +152,9 @@ TEST(every_counter_has_a_unique_name)
 	CHECK_EQ_STR(ls_counter_name(LS_CNT_DROP_VERDICT), "drop_verdict");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(flow_key_both_orientations_agree);
 	RUN(flow_key_same_address_sorts_by_port);
 	RUN(flow_key_ipv6);

@@ -163,8 +163,9 @@ TEST(a_full_map_fails_the_new_keys_only)
 	ls_testrun_close(t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(events_and_verdicts_through_a_test_run);
 	RUN(a_full_map_fails_the_new_keys_only);
 	return test_done();

@@ -736,8 +736,9 @@ TEST(status_sections)
 	unlink(log_path());
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	ls_detect_defaults(&c);
 	RUN(beat_interval);
 	RUN(offset_rate_jump);

@@ -132,8 +132,9 @@ TEST(escape)
 	CHECK_EQ_STR(ls_json_escape(b, 5, "abc\"def"), "abc"); /* never half an escape */
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(line_format);
 	RUN(storm_is_limited_and_summarised);
 	RUN(many_kinds_share_a_bucket);

@@ -226,8 +226,9 @@ TEST(checker_refuses)
 		printf("# refused good input: %s\n", st.err);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(names_are_checked);
 	RUN(exact_text);
 	RUN(quantile_and_set_total);

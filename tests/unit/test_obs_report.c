@@ -83,8 +83,9 @@ TEST(bad_input)
 	fclose(f);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(plots_and_marks);
 	RUN(bad_input);
 	return test_done();

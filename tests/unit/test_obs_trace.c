@@ -152,8 +152,9 @@ TEST(names_and_args_stay_valid)
 	ls_trace_free(t);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(chrome_format_and_order);
 	RUN(ring_and_window_bound_it);
 	RUN(names_and_args_stay_valid);

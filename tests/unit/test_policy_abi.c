@@ -476,8 +476,9 @@ TEST(silent_flows_forgotten_unless_the_data_plane_sees_them)
 	harness_free(h);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(refuses_other_abi_version);
 	RUN(refuses_non_policies);
 	RUN(trap_in_on_flow_new_contained);

@@ -53,6 +53,27 @@ TEST(allowlist)
 	harness_free(h);
 }
 
+/* A TTL of "forever" (INT64_MAX, or a ttl_ms whose product overflows)
+ * keeps the verdict forever: deadline 0, never a deadline that wrapped into
+ * the past (a "drop forever" that dropped one packet and then passed). */
+TEST(allowlist_huge_ttl_is_forever)
+{
+	const char *cfgs[] = {"evil.test, ttl_ms=9223372036854",
+			      "evil.test, ttl_ms=18446744073709551615",
+			      "evil.test, ttl_ms=9223372036854775807"};
+	for (unsigned c = 0; c < sizeof(cfgs) / sizeof(cfgs[0]); c++) {
+		struct harness *h = harness_new(cfgs[c], 0, 0);
+		CHECK_EQ_INT(harness_load(h, "allowlist.wasm"), 0);
+		dpi(h, 1, C, 40001, S, 443, LS_DPI_TLS, "other.test", NULL, NULL);
+		CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_DROP);
+		CHECK(last_verdict(h, 1) && last_verdict(h, 1)->deadline_k == 0);
+		dpi(h, 2, C, 40002, S, 443, LS_DPI_TLS, "evil.test", NULL, NULL);
+		CHECK_EQ_INT(verdict_of(h, 2), LS_VERDICT_PASS);
+		CHECK(last_verdict(h, 2) && last_verdict(h, 2)->deadline_k == 0);
+		harness_free(h);
+	}
+}
+
 TEST(ratelimit)
 {
 	struct harness *h = harness_new("burst=3 refill_ms=1000 drop_ttl_ms=5000", 0, 0);
@@ -215,9 +236,11 @@ TEST(blocklist_assemblyscript)
 	harness_free(h);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(allowlist);
+	RUN(allowlist_huge_ttl_is_forever);
 	RUN(ratelimit);
 	RUN(ai_gateway);
 	RUN(ai_gateway_leases);

@@ -183,8 +183,9 @@ TEST(control_socket)
 	rmdir(dir);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(kv_put_get_del);
 	RUN(kv_limits_and_growth);
 	RUN(metrics_define_and_write);

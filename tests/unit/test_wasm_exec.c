@@ -587,11 +587,11 @@ TEST(calls_through_a_function_handle)
 	lw_imports_free(imp);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	if (system("wat2wasm --version >/dev/null 2>&1") != 0) {
-		printf("1..0 # SKIP wat2wasm (wabt) not installed\n");
-		return 0;
+		return test_skip_all("wat2wasm (wabt) not installed");
 	}
 	eng = lw_engine_new();
 	RUN(arithmetic_loops_and_recursion);

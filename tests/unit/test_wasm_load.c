@@ -194,8 +194,9 @@ TEST(corruptions_are_errors)
 	lw_engine_free(e);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(load_and_introspect);
 	RUN(malformed_reports_where);
 	RUN(invalid_reports_where);

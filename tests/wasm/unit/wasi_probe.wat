@@ -1,5 +1,5 @@
 ;; wasi_probe.wat - exports small probes of the WASI layer for
-;; tests/unit/test_wasi.c (virtual clock, poll_oneoff sleep, random_get,
+;; tests/unit/test_wasm_wasi.c (virtual clock, poll_oneoff sleep, random_get,
 ;; fd_write to the sink, args, proc_exit). Scratch memory at 1024.
 (module
   (import "wasi_snapshot_preview1" "clock_time_get" (func $clock_time_get (param i32 i64 i32) (result i32)))

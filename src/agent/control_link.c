@@ -1,15 +1,15 @@
-/* run_control.c - the agent's control socket and who answers what on it
- * (run_control.h). */
-#include "agent/run_control.h"
-#include "agent/run_obs.h"
-#include "agent/run_policy.h"
+/* control_link.c - the agent's control socket and who answers what on it
+ * (control_link.h). */
+#include "agent/control_link.h"
+#include "agent/obs_link.h"
+#include "agent/policy_link.h"
 #include "agent/control.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int run_control_open(struct run_control *c, const char *path, struct run_obs *ro)
+int control_link_open(struct control_link *c, const char *path, struct obs_link *ro)
 {
 	char err[1024];
 	memset(c, 0, sizeof(*c));
@@ -27,19 +27,19 @@ int run_control_open(struct run_control *c, const char *path, struct run_obs *ro
 	return 0;
 }
 
-void run_control_set_policy(struct run_control *c, struct run_policy *rp)
+void control_link_set_policy(struct control_link *c, struct policy_link *rp)
 {
 	c->rp = rp;
 }
 
 static int answer(void *ctx, const char *cmd, const char *arg, char *reply, size_t len)
 {
-	struct run_control *c = ctx;
-	int rc = run_obs_control(c->ro, cmd, arg, reply, len);
+	struct control_link *c = ctx;
+	int rc = obs_link_control(c->ro, cmd, arg, reply, len);
 	if (rc != -2)
 		return rc;
 	if (c->rp)
-		return run_policy_request(c->rp, cmd, arg, reply, len);
+		return policy_link_request(c->rp, cmd, arg, reply, len);
 	if (!strcmp(cmd, "reload") || !strcmp(cmd, "status")) {
 		snprintf(reply, len, "no policy runs in this agent (it was started without "
 			 "--policy FILE.wasm); `lockstep status` shows what runs");
@@ -50,13 +50,13 @@ static int answer(void *ctx, const char *cmd, const char *arg, char *reply, size
 	return -1;
 }
 
-void run_control_serve(struct run_control *c)
+void control_link_serve(struct control_link *c)
 {
 	if (c->fd >= 0)
 		ls_control_serve(c->fd, answer, c);
 }
 
-void run_control_close(struct run_control *c)
+void control_link_close(struct control_link *c)
 {
 	if (c->fd >= 0)
 		ls_control_close(c->fd, c->path);

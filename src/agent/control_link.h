@@ -1,30 +1,30 @@
-/* run_control.h - the control socket of `lockstep run` (policy/control.h),
+/* control_link.h - the control socket of `lockstep run` (policy/control.h),
  * open in every agent whatever runs in it (data plane only, heartbeat,
  * policy), so that `lockstep status` and `lockstep trace` always have
  * someone to ask. Requests go to observability first (obs.status,
- * trace.level, trace.dump: run_obs.h), then to the policy when one runs
+ * trace.level, trace.dump: obs_link.h), then to the policy when one runs
  * (reload, status: policy/control.h). */
-#ifndef LS_CLI_RUN_CONTROL_H
-#define LS_CLI_RUN_CONTROL_H
+#ifndef LS_AGENT_CONTROL_LINK_H
+#define LS_AGENT_CONTROL_LINK_H
 
-struct run_obs;
-struct run_policy;
+struct obs_link;
+struct policy_link;
 
-struct run_control {
+struct control_link {
 	int fd;               /* listening socket, -1 when closed */
 	char path[4096];
-	struct run_obs *ro;   /* never NULL once open */
-	struct run_policy *rp; /* NULL: no policy in this agent */
+	struct obs_link *ro;   /* never NULL once open */
+	struct policy_link *rp; /* NULL: no policy in this agent */
 };
 
 /* Listens on path (NULL or "": $LS_CONTROL_SOCK, else the default). 0, or
  * -1 with a message on stderr (another agent listening there, ...). */
-int run_control_open(struct run_control *c, const char *path, struct run_obs *ro);
+int control_link_open(struct control_link *c, const char *path, struct obs_link *ro);
 /* The policy, once it runs (reload and the policy's status go to it). */
-void run_control_set_policy(struct run_control *c, struct run_policy *rp);
+void control_link_set_policy(struct control_link *c, struct policy_link *rp);
 /* Answer every pending request (the fd is readable). */
-void run_control_serve(struct run_control *c);
+void control_link_serve(struct control_link *c);
 /* Closes and removes the socket file. */
-void run_control_close(struct run_control *c);
+void control_link_close(struct control_link *c);
 
 #endif

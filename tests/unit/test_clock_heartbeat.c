@@ -1,4 +1,4 @@
-/* test_heartbeat.c - the heartbeat in the real kernel: the BPF beat timer
+/* test_clock_heartbeat.c - the heartbeat in the real kernel: the BPF beat timer
  * (absolute re-arm, no accumulated drift), beats through the ring buffer,
  * the interval check, the liveness map, the BPF watchdog entering and
  * leaving fail-safe (a silent agent, or an unhealthy policy side), sharing
@@ -467,12 +467,12 @@ TEST(pinned_watchdog_outlives_its_agent)
 	CHECK(stat(pin_dir, &sb) != 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	atexit(cleanup_pins);
 	if (geteuid() != 0) {
-		printf("1..0 # SKIP needs root for BPF\n");
-		return 0;
+		return test_skip_all("needs root for BPF");
 	}
 	RUN(beat_fires_on_an_absolute_grid);
 	RUN(misconfigured_interval_is_flagged);

@@ -1,16 +1,18 @@
-/* run_policy.c - glue between the data plane and the policy pipeline for
- * `lockstep run` (run_policy.h): the verdict sink writes the data plane's
+/* policy_link.c - glue between the data plane and the policy pipeline for
+ * `lockstep run` (policy_link.h): the verdict sink writes the data plane's
  * verdict map, counters come from the pinned flows map, and every verdict
  * is also printed as a JSON line on stdout next to the events.
  *
  * Verdicts are queued as the policy sets them and written together at the
  * end of each dispatched batch (one bpf_map_update_batch, not a syscall per
  * verdict); a queue that fills up is written at once. */
-#include "agent/run_policy.h"
-#include "agent/run_obs.h"
+#include "agent/policy_link.h"
+#include "agent/obs_link.h"
 #include "clock/sync.h"
 #include "agent/control.h"
 #include "policy/policy.h"
+#include "lockstep/guest.h"
+#include "dataplane/dataplane.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -22,7 +24,7 @@
 #define BATCH 256
 #define VQ 256 /* verdicts written in one go */
 
-struct run_policy {
+struct policy_link {
 	struct ls_dp *dp;
 	struct ls_policy *p;
 	int flows_fd;            /* pinned flows map, read-only use; -1 if none */
@@ -30,7 +32,7 @@ struct run_policy {
 	struct ls_event batch[BATCH];
 	int n;
 	uint64_t write_errors;
-	struct run_obs *ro;      /* observability, NULL when none */
+	struct obs_link *ro;      /* observability, NULL when none */
 	bool unhealthy;          /* last health verdict given to the heartbeat */
 	/* verdicts set, not yet written */
 	struct ls_flow_key vkey[VQ];
@@ -40,20 +42,20 @@ struct run_policy {
 	uint32_t nv;
 };
 
-static void verdicts_write(struct run_policy *rp)
+static void verdicts_write(struct policy_link *rp)
 {
 	struct ls_dp_err err;
 	if (!rp->nv)
 		return;
-	uint64_t start_k = rp->ro ? run_obs_now_k() : 0;
+	uint64_t start_k = rp->ro ? obs_link_now_k() : 0;
 	int n = ls_dp_verdicts_write(rp->dp, rp->vkey, rp->vrec, rp->nv, rp->vrc, &err);
-	uint64_t end_k = rp->ro ? run_obs_now_k() : 0;
+	uint64_t end_k = rp->ro ? obs_link_now_k() : 0;
 	if (n < (int)rp->nv && rp->write_errors++ < 10)
 		fprintf(stderr, "lockstep: writing %u verdicts: %s\n", rp->nv - (uint32_t)n, err.msg);
 	for (uint32_t i = 0; i < rp->nv; i++) {
 		const struct ls_verdict_rec *r = &rp->vrec[i];
 		if (rp->ro)
-			ls_obs_verdict(run_obs_hub(rp->ro), rp->vflow[i], r->verdict, r->deadline_k,
+			ls_obs_verdict(obs_link_hub(rp->ro), rp->vflow[i], r->verdict, r->deadline_k,
 				       start_k, end_k, rp->vrc[i] == 0);
 		if (rp->vrc[i] == 0)
 			printf("{\"event\":\"verdict\",\"flow_id\":%llu,\"verdict\":\"%s\","
@@ -67,7 +69,7 @@ static void verdicts_write(struct run_policy *rp)
 static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id,
 		      uint32_t verdict, uint64_t deadline_k)
 {
-	struct run_policy *rp = ctx;
+	struct policy_link *rp = ctx;
 	if (rp->nv == VQ)
 		verdicts_write(rp);
 	rp->vkey[rp->nv] = *key;
@@ -78,10 +80,29 @@ static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id
 
 static int sink_counters(void *ctx, const struct ls_flow_key *key, struct ls_flow *out)
 {
-	struct run_policy *rp = ctx;
+	struct policy_link *rp = ctx;
 	if (rp->flows_fd < 0)
 		return -1;
 	return bpf_map_lookup_elem(rp->flows_fd, key, out) ? -1 : 0;
+}
+
+/* the guest's rule kinds are the data plane's */
+_Static_assert((int)LSG_RULE_HTTP == (int)LS_RULE_HTTP && (int)LSG_RULE_TLS == (int)LS_RULE_TLS &&
+		       (int)LSG_RULE_DNS == (int)LS_RULE_DNS &&
+		       (int)LSG_RULE_CLIENT == (int)LS_RULE_CLIENT &&
+		       (int)LSG_RULE_SERVER == (int)LS_RULE_SERVER,
+	       "rule kinds");
+
+static int sink_rule(void *ctx, uint32_t kind, const char *pat, size_t len, uint32_t verdict,
+		     uint64_t deadline_k, int del)
+{
+	struct policy_link *rp = ctx;
+	struct ls_dp_err err;
+	int rc = del ? ls_dp_rule_del(rp->dp, kind, pat, len, &err)
+		     : ls_dp_rule_set(rp->dp, kind, pat, len, verdict, deadline_k, &err);
+	if (rc && rc != -EINVAL && rc != -ENOENT && rp->write_errors++ == 0)
+		fprintf(stderr, "lockstep: kernel rule: %s\n", err.msg);
+	return rc;
 }
 
 static void sink_flush(void *ctx)
@@ -127,10 +148,10 @@ static char *read_config(const char *arg, size_t *len)
 	return buf;
 }
 
-int run_policy_open(struct run_policy **out, struct ls_dp *dp,
-		    const struct run_policy_opts *o)
+int policy_link_open(struct policy_link **out, struct ls_dp *dp,
+		    const struct policy_link_opts *o)
 {
-	struct run_policy *rp = calloc(1, sizeof(*rp));
+	struct policy_link *rp = calloc(1, sizeof(*rp));
 	char err[1024], path[4200];
 	size_t clen;
 	char *cfgstr = read_config(o->config, &clen);
@@ -157,7 +178,8 @@ int run_policy_open(struct run_policy **out, struct ls_dp *dp,
 	if (o->sync) /* G for the guest, deadlines through the live mapping */
 		cfg.clock = ls_policy_clock_of_sync(o->sync);
 	struct ls_verdict_sink sink = {
-		.ctx = rp, .write = sink_write, .counters = sink_counters, .flush = sink_flush};
+		.ctx = rp, .write = sink_write, .counters = sink_counters, .flush = sink_flush,
+		.rule = sink_rule};
 	int rc = ls_policy_new(&cfg, &sink, &rp->p, err, sizeof(err));
 	free(cfgstr);
 	if (rc) {
@@ -174,16 +196,16 @@ int run_policy_open(struct run_policy **out, struct ls_dp *dp,
 	*out = rp;
 	return 0;
 fail:
-	run_policy_close(rp);
+	policy_link_close(rp);
 	return -1;
 }
 
-void run_policy_close(struct run_policy *rp)
+void policy_link_close(struct policy_link *rp)
 {
 	if (!rp)
 		return;
 	if (rp->p) { /* events drained last are decided, their verdicts written */
-		run_policy_flush(rp);
+		policy_link_flush(rp);
 		verdicts_write(rp);
 	}
 	if (rp->flows_fd >= 0)
@@ -192,52 +214,52 @@ void run_policy_close(struct run_policy *rp)
 	free(rp);
 }
 
-void run_policy_flush(struct run_policy *rp)
+void policy_link_flush(struct policy_link *rp)
 {
 	if (!rp->n)
 		return;
-	struct ls_obs *o = run_obs_hub(rp->ro);
+	struct ls_obs *o = obs_link_hub(rp->ro);
 	if (!o) {
 		ls_policy_dispatch(rp->p, rp->batch, (size_t)rp->n);
 	} else if (ls_obs_guest_trace_level(o) > 0) {
 		/* per-call guest tracing: one timed dispatch per event */
 		for (int i = 0; i < rp->n; i++) {
 			ls_obs_dispatch_begin(o, &rp->batch[i], 1);
-			uint64_t t0 = run_obs_now_k();
+			uint64_t t0 = obs_link_now_k();
 			ls_policy_dispatch(rp->p, &rp->batch[i], 1);
-			ls_obs_guest_call(o, "dispatch", &rp->batch[i], 1, t0, run_obs_now_k());
+			ls_obs_guest_call(o, "dispatch", &rp->batch[i], 1, t0, obs_link_now_k());
 			ls_obs_dispatch_end(o);
 		}
 	} else {
 		ls_obs_dispatch_begin(o, rp->batch, (size_t)rp->n);
-		uint64_t t0 = run_obs_now_k();
+		uint64_t t0 = obs_link_now_k();
 		ls_policy_dispatch(rp->p, rp->batch, (size_t)rp->n);
-		ls_obs_guest_call(o, "dispatch", rp->batch, (size_t)rp->n, t0, run_obs_now_k());
+		ls_obs_guest_call(o, "dispatch", rp->batch, (size_t)rp->n, t0, obs_link_now_k());
 		ls_obs_dispatch_end(o);
 	}
 	rp->n = 0;
 }
 
-void run_policy_event(struct run_policy *rp, const struct ls_event *ev)
+void policy_link_event(struct policy_link *rp, const struct ls_event *ev)
 {
 	rp->batch[rp->n++] = *ev;
 	if (rp->n == BATCH)
-		run_policy_flush(rp);
+		policy_link_flush(rp);
 }
 
-void run_policy_tick(struct run_policy *rp)
+void policy_link_tick(struct policy_link *rp)
 {
-	run_policy_flush(rp);
-	uint64_t t0 = rp->ro ? run_obs_now_k() : 0;
+	policy_link_flush(rp);
+	uint64_t t0 = rp->ro ? obs_link_now_k() : 0;
 	ls_policy_tick(rp->p);
 	if (rp->ro)
-		ls_obs_guest_call(run_obs_hub(rp->ro), "tick", NULL, 0, t0, run_obs_now_k());
+		ls_obs_guest_call(obs_link_hub(rp->ro), "tick", NULL, 0, t0, obs_link_now_k());
 }
 
-void run_policy_sighup(struct run_policy *rp)
+void policy_link_sighup(struct policy_link *rp)
 {
 	char err[1024];
-	run_policy_flush(rp);
+	policy_link_flush(rp);
 	if (ls_policy_reload(rp->p, err, sizeof(err)))
 		fprintf(stderr, "lockstep: SIGHUP: reload refused, the running policy is "
 			"unchanged: %s\n", err);
@@ -245,52 +267,52 @@ void run_policy_sighup(struct run_policy *rp)
 		fprintf(stderr, "lockstep: SIGHUP: reloaded %s\n", ls_policy_path(rp->p));
 }
 
-int run_policy_request(struct run_policy *rp, const char *cmd, const char *arg, char *reply,
+int policy_link_request(struct policy_link *rp, const char *cmd, const char *arg, char *reply,
 		       size_t len)
 {
 	/* events already received are decided by the module they came to */
-	run_policy_flush(rp);
+	policy_link_flush(rp);
 	return ls_control_policy(rp->p, cmd, arg, reply, len);
 }
 
 static void policy_metrics(void *ctx, FILE *f)
 {
-	struct run_policy *rp = ctx;
+	struct policy_link *rp = ctx;
 	ls_policy_metrics_write(rp->p, f);
 }
 
-void run_policy_set_obs(struct run_policy *rp, struct run_obs *ro)
+void policy_link_set_obs(struct policy_link *rp, struct obs_link *ro)
 {
 	rp->ro = ro;
 	if (ro) /* the policy's counters and the guest's own metrics */
-		ls_metrics_add_writer(ls_obs_metrics(run_obs_hub(ro)), policy_metrics, rp);
+		ls_metrics_add_writer(ls_obs_metrics(obs_link_hub(ro)), policy_metrics, rp);
 }
 
-const struct ls_policy *run_policy_policy(const struct run_policy *rp)
+const struct ls_policy *policy_link_policy(const struct policy_link *rp)
 {
 	return rp ? rp->p : NULL;
 }
 
-uint64_t run_policy_tick_ns(const struct run_policy *rp)
+uint64_t policy_link_tick_ns(const struct policy_link *rp)
 {
 	return rp->tick_ns;
 }
 
 /* The heartbeat's health check: a beat is good only while the policy runs
  * (docs/clock.md, "What makes a beat good"). Changes are logged once. */
-const char *run_policy_health(void *ctx)
+const char *policy_link_health(void *ctx)
 {
-	struct run_policy *rp = ctx;
+	struct policy_link *rp = ctx;
 	const char *why = ls_policy_health(rp->p);
 	if (!why != !rp->unhealthy) {
 		fprintf(stderr, "lockstep: policy side %s%s\n", why ? "unhealthy: " : "healthy again",
 			why ? why : "");
 		if (rp->ro && why)
-			ls_obs_state(run_obs_hub(rp->ro), "beat_health",
+			ls_obs_state(obs_link_hub(rp->ro), "beat_health",
 				     "beats are not good: the policy side is unhealthy, fail-safe "
 				     "follows", "\"good\":false,\"reason\":\"%s\"", why);
 		else if (rp->ro)
-			ls_obs_state(run_obs_hub(rp->ro), "beat_health",
+			ls_obs_state(obs_link_hub(rp->ro), "beat_health",
 				     "beats are good again: the policy side is healthy",
 				     "\"good\":true");
 	}

@@ -1,4 +1,4 @@
-/* test_wasi.c - the WASI layer (src/wasm/wasi.c) under an embedder's
+/* test_wasm_wasi.c - the WASI layer (src/wasm/wasi.c) under an embedder's
  * virtual clock and output sink, through the public API only: time read by
  * the guest is the virtual clock, poll_oneoff sleeps on it (not on the
  * host's), random_get is reproducible with a seed, fd 1/2 reach the sink,
@@ -240,8 +240,9 @@ TEST(bad_config_is_refused)
 	lw_wasi_free(w);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(guest_reads_the_virtual_clock);
 	RUN(poll_oneoff_sleeps_on_the_guest_clock);
 	RUN(poll_oneoff_on_the_host_clock_really_sleeps);

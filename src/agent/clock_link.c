@@ -1,32 +1,32 @@
-/* run_clock.c - clock options and heartbeat start-up of `lockstep run`
- * (run_clock.h). */
-#include "agent/run_clock.h"
+/* clock_link.c - clock options and heartbeat start-up of `lockstep run`
+ * (clock_link.h). */
+#include "agent/clock_link.h"
 
 #include <stdio.h>
 #include <string.h>
 
-void run_clock_opts_init(struct run_clock_opts *o)
+void clock_link_opts_init(struct clock_link_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	ls_clock_opts_default(&o->clock);
 }
 
-int run_clock_parse(struct run_clock_opts *o, int c, const char *arg)
+int clock_link_parse(struct clock_link_opts *o, int c, const char *arg)
 {
 	static const char *const names[] = {
-		[RUN_CLOCK_OPT_GUEST_CLOCK - RUN_CLOCK_OPT_HEARTBEAT] = "--guest-clock",
-		[RUN_CLOCK_OPT_BEAT_INTERVAL - RUN_CLOCK_OPT_HEARTBEAT] = "--beat-interval",
-		[RUN_CLOCK_OPT_DETECT_MULT - RUN_CLOCK_OPT_HEARTBEAT] = "--detect-multiplier",
-		[RUN_CLOCK_OPT_FAIL_SAFE - RUN_CLOCK_OPT_HEARTBEAT] = "--fail-safe",
-		[RUN_CLOCK_OPT_NO_SYNC - RUN_CLOCK_OPT_HEARTBEAT] = "--no-clock-sync",
-		[RUN_CLOCK_OPT_CHECK_INTERVAL - RUN_CLOCK_OPT_HEARTBEAT] = "--beat-check-interval",
+		[CLOCK_LINK_OPT_GUEST_CLOCK - CLOCK_LINK_OPT_HEARTBEAT] = "--guest-clock",
+		[CLOCK_LINK_OPT_BEAT_INTERVAL - CLOCK_LINK_OPT_HEARTBEAT] = "--beat-interval",
+		[CLOCK_LINK_OPT_DETECT_MULT - CLOCK_LINK_OPT_HEARTBEAT] = "--detect-multiplier",
+		[CLOCK_LINK_OPT_FAIL_SAFE - CLOCK_LINK_OPT_HEARTBEAT] = "--fail-safe",
+		[CLOCK_LINK_OPT_NO_SYNC - CLOCK_LINK_OPT_HEARTBEAT] = "--no-clock-sync",
+		[CLOCK_LINK_OPT_CHECK_INTERVAL - CLOCK_LINK_OPT_HEARTBEAT] = "--beat-check-interval",
 	};
 	char err[512];
 	o->on = true;
-	if (c == RUN_CLOCK_OPT_HEARTBEAT)
+	if (c == CLOCK_LINK_OPT_HEARTBEAT)
 		return 0;
-	const char *name = names[c - RUN_CLOCK_OPT_HEARTBEAT];
-	if (ls_clock_opt(&o->clock, name, c == RUN_CLOCK_OPT_NO_SYNC ? NULL : arg, err,
+	const char *name = names[c - CLOCK_LINK_OPT_HEARTBEAT];
+	if (ls_clock_opt(&o->clock, name, c == CLOCK_LINK_OPT_NO_SYNC ? NULL : arg, err,
 			 sizeof(err)) <= 0) {
 		fprintf(stderr, "lockstep run: %s\n", err);
 		return 2;
@@ -34,17 +34,17 @@ int run_clock_parse(struct run_clock_opts *o, int c, const char *arg)
 	return 0;
 }
 
-void run_clock_usage(FILE *f)
+void clock_link_usage(FILE *f)
 {
 	fprintf(f, "\nclock (docs/clock.md); the heartbeat runs with --heartbeat or any of these:\n"
 		   "      --heartbeat             run the heartbeat, clock mapping and fail-safe\n%s",
 		ls_clock_opts_help);
 }
 
-int run_clock_open(struct ls_sync *s, const struct run_clock_opts *o, struct ls_dp *dp)
+int clock_link_open(struct ls_sync *s, const struct clock_link_opts *o, struct ls_dp *dp)
 {
 	char err[1024];
-	/* armed by run_clock_start, once the loop runs (run_clock.h) */
+	/* armed by clock_link_start, once the loop runs (clock_link.h) */
 	struct ls_sync_maps maps = {.pin_dir = ls_dp_pin_dir(dp), .events_elsewhere = true,
 				    .start_later = true};
 	if (ls_sync_open(s, &o->clock, &maps, err, sizeof(err))) {
@@ -58,7 +58,7 @@ int run_clock_open(struct ls_sync *s, const struct run_clock_opts *o, struct ls_
 	return 0;
 }
 
-int run_clock_start(struct ls_sync *s)
+int clock_link_start(struct ls_sync *s)
 {
 	char err[1024];
 	if (ls_sync_start(s, err, sizeof(err))) {

@@ -1,4 +1,4 @@
-/* test_event_json.c - the JSON line schema of kernel events (docs/events.md):
+/* test_dp_event_json.c - the JSON line schema of kernel events (docs/events.md):
  * field names, orientation of src/dst, and escaping of hostile names. */
 #include "test.h"
 
@@ -120,8 +120,9 @@ TEST(ipv6_dns_and_other_kinds)
 	CHECK(strstr(out, "\"event\":\"unknown\",\"kind\":99") != NULL);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(escape_control_quote_and_invalid_utf8);
 	RUN(dpi_http_fields_and_orientation);
 	RUN(dpi_lengths_never_trusted_past_buffer);

@@ -1,5 +1,5 @@
-/* run_obs.c - observability glue of `lockstep run` (run_obs.h). */
-#include "agent/run_obs.h"
+/* obs_link.c - observability glue of `lockstep run` (obs_link.h). */
+#include "agent/obs_link.h"
 #include "base/args.h"
 #include "clock/estimator.h"
 #include "clock/heartbeat.h"
@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-struct run_obs {
+struct obs_link {
 	struct ls_obs *obs;
 	struct ls_dp *dp;
 	int64_t beat_interval_ns;
@@ -20,14 +20,14 @@ struct run_obs {
 	const struct ls_policy *policy; /* for status: read again on each request */
 };
 
-uint64_t run_obs_now_k(void)
+uint64_t obs_link_now_k(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-void run_obs_opts_init(struct run_obs_opts *o)
+void obs_link_opts_init(struct obs_link_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	ls_detect_defaults(&o->cfg.detect);
@@ -47,7 +47,7 @@ static const char *dur_opt(char *b, size_t n, int64_t ns)
 	return b;
 }
 
-void run_obs_usage(FILE *f)
+void obs_link_usage(FILE *f)
 {
 	struct ls_detect_config d;
 	char a[24], b[24], c[24], e[24], g[24], h[24];
@@ -137,17 +137,17 @@ static int parse_levels(const char *arg, int *k, int *g)
 	return 0;
 }
 
-int run_obs_parse(struct run_obs_opts *o, int c, const char *arg)
+int obs_link_parse(struct obs_link_opts *o, int c, const char *arg)
 {
 	uint64_t ns;
 	switch (c) {
-	case RUN_OBS_OPT_METRICS:
+	case OBS_LINK_OPT_METRICS:
 		o->cfg.metrics_addr = arg;
 		return 0;
-	case RUN_OBS_OPT_LOG:
+	case OBS_LINK_OPT_LOG:
 		o->cfg.log_path = arg;
 		return 0;
-	case RUN_OBS_OPT_LOG_LEVEL:
+	case OBS_LINK_OPT_LOG_LEVEL:
 		for (int l = 0; l <= LS_LOG_ERROR; l++)
 			if (!strcmp(arg, ls_log_level_name(l))) {
 				o->cfg.log_level = l;
@@ -155,23 +155,23 @@ int run_obs_parse(struct run_obs_opts *o, int c, const char *arg)
 			}
 		fprintf(stderr, "lockstep run: --log-level must be debug, info, warn or error, not '%s'\n", arg);
 		return 2;
-	case RUN_OBS_OPT_TRACE:
+	case OBS_LINK_OPT_TRACE:
 		o->cfg.trace_path = arg;
 		return 0;
-	case RUN_OBS_OPT_TRACE_WINDOW:
+	case OBS_LINK_OPT_TRACE_WINDOW:
 		if (ls_cli_duration_ns(arg, &ns) || ns < 1000000000ull) {
 			fprintf(stderr, "lockstep run: --trace-window must be a duration >= 1s, not '%s'\n", arg);
 			return 2;
 		}
 		o->cfg.trace_window_ns = ns;
 		return 0;
-	case RUN_OBS_OPT_TRACE_LEVEL:
+	case OBS_LINK_OPT_TRACE_LEVEL:
 		if (parse_levels(arg, &o->kernel_level, &o->guest_level)) {
 			fprintf(stderr, "lockstep run: --trace-level wants K[,G] with K and G 0 or 1, not '%s'\n", arg);
 			return 2;
 		}
 		return 0;
-	case RUN_OBS_OPT_TRACE_PORT: {
+	case OBS_LINK_OPT_TRACE_PORT: {
 		uint64_t port;
 		if (ls_cli_uint(arg, 0, 65535, &port)) {
 			fprintf(stderr, "lockstep run: --trace-port must be 0-65535, not '%s'\n", arg);
@@ -180,7 +180,7 @@ int run_obs_parse(struct run_obs_opts *o, int c, const char *arg)
 		o->trace_port = (int)port;
 		return 0;
 	}
-	case RUN_OBS_OPT_ALARM:
+	case OBS_LINK_OPT_ALARM:
 		if (alarm_opt(&o->cfg.detect, arg)) {
 			fprintf(stderr, "lockstep run: --alarm '%s': want NAME=VALUE with NAME one of "
 				"beat-tolerance, offset-max, offset-jump, rate-max-ppm, latency-budget, "
@@ -194,7 +194,7 @@ int run_obs_parse(struct run_obs_opts *o, int c, const char *arg)
 
 /* The kernel trace level and its flow filter live in the data plane's
  * config map; port < 0 keeps the filter. */
-static int apply_kernel_level(struct run_obs *ro, int level, int port, char *err, size_t errlen)
+static int apply_kernel_level(struct obs_link *ro, int level, int port, char *err, size_t errlen)
 {
 	struct ls_config cfg;
 	struct ls_dp_err e;
@@ -214,9 +214,9 @@ static int flow_lookup(void *ctx, const struct ls_flow_key *key, struct ls_flow 
 	return ls_dp_flow_get(ctx, key, out, &err) ? -1 : 0;
 }
 
-int run_obs_open(struct run_obs **out, const struct run_obs_opts *o, struct ls_dp *dp)
+int obs_link_open(struct obs_link **out, const struct obs_link_opts *o, struct ls_dp *dp)
 {
-	struct run_obs *ro = calloc(1, sizeof(*ro));
+	struct obs_link *ro = calloc(1, sizeof(*ro));
 	char err[512];
 	if (!ro)
 		return -1;
@@ -242,7 +242,7 @@ int run_obs_open(struct run_obs **out, const struct run_obs_opts *o, struct ls_d
 	return 0;
 }
 
-void run_obs_close(struct run_obs *ro)
+void obs_link_close(struct obs_link *ro)
 {
 	if (!ro)
 		return;
@@ -250,33 +250,33 @@ void run_obs_close(struct run_obs *ro)
 	free(ro);
 }
 
-struct ls_obs *run_obs_hub(struct run_obs *ro)
+struct ls_obs *obs_link_hub(struct obs_link *ro)
 {
 	return ro ? ro->obs : NULL;
 }
 
-int run_obs_http_fd(struct run_obs *ro)
+int obs_link_http_fd(struct obs_link *ro)
 {
 	return ls_obs_http_fd(ro->obs);
 }
 
-void run_obs_http(struct run_obs *ro)
+void obs_link_http(struct obs_link *ro)
 {
 	ls_obs_http_run(ro->obs);
 }
 
-void run_obs_event(struct run_obs *ro, const struct ls_event *ev)
+void obs_link_event(struct obs_link *ro, const struct ls_event *ev)
 {
-	ls_obs_event(ro->obs, ev, run_obs_now_k());
+	ls_obs_event(ro->obs, ev, obs_link_now_k());
 }
 
-void run_obs_drained(struct run_obs *ro, int n)
+void obs_link_drained(struct obs_link *ro, int n)
 {
 	if (n > 0)
-		ls_obs_queue_depth(ro->obs, (uint64_t)n, run_obs_now_k());
+		ls_obs_queue_depth(ro->obs, (uint64_t)n, obs_link_now_k());
 }
 
-void run_obs_policy(struct run_obs *ro, const struct ls_policy *p)
+void obs_link_policy(struct obs_link *ro, const struct ls_policy *p)
 {
 	struct ls_policy_stats st;
 	ls_policy_stats(p, &st);
@@ -295,12 +295,12 @@ void run_obs_policy(struct run_obs *ro, const struct ls_policy *p)
 		.why = st.health_why,
 	};
 	ro->policy = p;
-	ls_obs_policy(ro->obs, &op, run_obs_now_k());
+	ls_obs_policy(ro->obs, &op, obs_link_now_k());
 }
 
-void run_obs_tick(struct run_obs *ro, const struct ls_policy *p)
+void obs_link_tick(struct obs_link *ro, const struct ls_policy *p)
 {
-	uint64_t now = run_obs_now_k(), c[LS_CNT__MAX];
+	uint64_t now = obs_link_now_k(), c[LS_CNT__MAX];
 	const char *names[LS_CNT__MAX];
 	struct ls_dp_err err;
 	if (!ls_dp_counters_read(ro->dp, c, &err)) {
@@ -312,12 +312,12 @@ void run_obs_tick(struct run_obs *ro, const struct ls_policy *p)
 	if (!ls_dp_liveness_read(ro->dp, &lv, &err))
 		ls_obs_liveness(ro->obs, lv.in_failsafe != 0);
 	if (p)
-		run_obs_policy(ro, p);
+		obs_link_policy(ro, p);
 	ls_obs_tick(ro->obs, now);
 	ls_obs_http_run(ro->obs); /* idle connections time out */
 }
 
-void run_obs_set_attach(struct run_obs *ro, const struct ls_dp_opts *o,
+void obs_link_set_attach(struct obs_link *ro, const struct ls_dp_opts *o,
 			const struct ls_dp_status *st)
 {
 	struct ls_obs_attach a = {
@@ -332,7 +332,7 @@ void run_obs_set_attach(struct run_obs *ro, const struct ls_dp_opts *o,
 	ls_obs_set_attach(ro->obs, &a);
 }
 
-void run_obs_set_clock(struct run_obs *ro, const struct ls_clock_opts *c, const struct ls_mapping *m)
+void obs_link_set_clock(struct obs_link *ro, const struct ls_clock_opts *c, const struct ls_mapping *m)
 {
 	struct ls_obs_heartbeat hb = {
 		.interval_ns = c->beat_interval_ns,
@@ -346,9 +346,9 @@ void run_obs_set_clock(struct run_obs *ro, const struct ls_clock_opts *c, const 
 	ls_obs_set_heartbeat(ro->obs, &hb);
 }
 
-void run_obs_hb_observer(void *arg, const struct ls_hb_beat_info *info)
+void obs_link_hb_observer(void *arg, const struct ls_hb_beat_info *info)
 {
-	struct run_obs *ro = arg;
+	struct obs_link *ro = arg;
 	struct ls_obs_beat b = {
 		.seq = info->seq,
 		.fired_k = (uint64_t)info->fired_k.ns,
@@ -376,14 +376,14 @@ void run_obs_hb_observer(void *arg, const struct ls_hb_beat_info *info)
 	ls_obs_beat(ro->obs, &b);
 }
 
-int run_obs_control(void *arg, const char *cmd, const char *a, char *reply, size_t len)
+int obs_link_control(void *arg, const char *cmd, const char *a, char *reply, size_t len)
 {
-	struct run_obs *ro = arg;
+	struct obs_link *ro = arg;
 	char err[512];
 	if (!strcmp(cmd, "obs.status")) {
 		if (ro->policy) /* its health now, not a second ago */
-			run_obs_policy(ro, ro->policy);
-		ls_obs_status_json(ro->obs, run_obs_now_k(), reply, len);
+			obs_link_policy(ro, ro->policy);
+		ls_obs_status_json(ro->obs, obs_link_now_k(), reply, len);
 		return 0;
 	}
 	if (!strcmp(cmd, "trace.dump")) {

@@ -1,0 +1,369 @@
+/* agent.c - the running agent (agent.h): attach or adopt the data plane,
+ * wire observability, the control socket, the heartbeat and the policy
+ * around it, serve them all from one epoll loop, and tear down in order.
+ *
+ * Everything runs from one epoll loop: ring buffer, a 1 s housekeeping
+ * timer, and SIGTERM/SIGINT/SIGHUP through a signalfd. By default leaving
+ * the agent (signal or crash) leaves the program attached and pinned so the
+ * next agent adopts it; detach_on_exit removes it on SIGTERM/SIGINT. */
+#include "agent/agent.h"
+#include "agent/control_link.h"
+#include "agent/loop.h"
+#include "dataplane/event_json.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+struct agent {
+	struct ls_dp *dp;
+	struct ls_loop *loop;
+	bool detach_on_exit;
+	uint64_t events;	 /* delivered to stdout */
+	uint64_t last_bad;	 /* ls_dp_events_bad already reported */
+	int exit_signal;	 /* what stopped us, 0 when stopped otherwise */
+	struct policy_link *rp;	 /* the Wasm policy, when one was asked for */
+	struct obs_link *ro;	 /* metrics, log, trace, alarms */
+	struct control_link ctl; /* the control socket (status, trace, reload) */
+	bool clock_on;		 /* the heartbeat runs (clock_link_opts.on) */
+	struct ls_sync sync;	 /* G, heartbeat, mapping, when clock_on */
+};
+
+void agent_opts_init(struct agent_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->expiry = -1;
+	obs_link_opts_init(&o->obs);
+	clock_link_opts_init(&o->clock);
+}
+
+static int on_event(void *ctx, const struct ls_event *ev)
+{
+	struct agent *r = ctx;
+	if (ls_event_json_print(stdout, ev) == 0)
+		r->events++;
+	obs_link_event(r->ro, ev);
+	if (r->clock_on)
+		ls_hb_handle_event(r->sync.hb, ev);
+	if (r->rp)
+		policy_link_event(r->rp, ev);
+	return 0;
+}
+
+/* Events handled per turn of the loop. A drain to the end never ends while
+ * the kernel produces as fast as the agent consumes (per-packet tracing
+ * under load, a backlog after a stall): the ticks, the heartbeat's beat
+ * recovery, the control socket and the metrics would wait all that time.
+ * So a turn takes at most this many (one policy batch) and the loop comes
+ * back for the rest after serving whatever else is ready. */
+#define RING_BUDGET 256
+
+static void on_ring(struct ls_loop *loop, int fd, uint32_t events, void *data)
+{
+	struct agent *r = data;
+	bool more = false;
+	int n = ls_dp_events_drain_max(r->dp, RING_BUDGET, &more);
+	if (n < 0) {
+		fprintf(stderr, "lockstep: draining events failed: %s\n", strerror(-n));
+		ls_loop_stop(loop, 1);
+	}
+	obs_link_drained(r->ro, n);
+	if (r->rp)
+		policy_link_flush(r->rp);
+	/* Beats sit in the ring behind the backlog: the heartbeat need not
+	 * wait for it (a beat not handled for 1.5 intervals is taken from the
+	 * kernel's beat map; the late event is then a duplicate). */
+	if (more && r->clock_on)
+		ls_hb_tick(r->sync.hb);
+	fflush(stdout);
+}
+
+static void on_policy_tick(struct ls_loop *loop, uint64_t missed, void *data)
+{
+	struct agent *r = data;
+	policy_link_tick(r->rp);
+	fflush(stdout);
+}
+
+static void on_control(struct ls_loop *loop, int fd, uint32_t events, void *data)
+{
+	struct agent *r = data;
+	control_link_serve(&r->ctl);
+	fflush(stdout);
+}
+
+/* Beats the ring buffer did not deliver in time are found by polling. */
+static void on_clock_tick(struct ls_loop *loop, uint64_t missed, void *data)
+{
+	struct agent *r = data;
+	ls_hb_tick(r->sync.hb);
+}
+
+static void on_metrics(struct ls_loop *loop, int fd, uint32_t events, void *data)
+{
+	struct agent *r = data;
+	obs_link_http(r->ro);
+}
+
+static void on_tick(struct ls_loop *loop, uint64_t missed, void *data)
+{
+	struct agent *r = data;
+	obs_link_tick(r->ro, policy_link_policy(r->rp));
+	uint64_t bad = ls_dp_events_bad(r->dp);
+	if (bad != r->last_bad) {
+		fprintf(stderr,
+			"lockstep: %llu malformed event records skipped (wire version or size "
+			"mismatch)\n",
+			(unsigned long long)(bad - r->last_bad));
+		r->last_bad = bad;
+	}
+	if (!ls_dp_link_pinned(r->dp)) {
+		fprintf(stderr,
+			"lockstep: the data plane in %s was stopped from outside "
+			"(its link pin is gone); exiting\n",
+			ls_dp_pin_dir(r->dp));
+		ls_loop_stop(loop, 0);
+	}
+}
+
+static void print_counters(struct ls_dp *dp)
+{
+	uint64_t c[LS_CNT__MAX];
+	struct ls_dp_err err;
+	if (ls_dp_counters_read(dp, c, &err)) {
+		fprintf(stderr, "lockstep: %s\n", err.msg);
+		return;
+	}
+	fprintf(stderr, "lockstep: counters:");
+	for (unsigned i = 0; i < LS_CNT__MAX; i++)
+		if (ls_counter_name(i) && c[i])
+			fprintf(stderr, " %s=%llu", ls_counter_name(i), (unsigned long long)c[i]);
+	fprintf(stderr, "\n");
+}
+
+static void on_signal(struct ls_loop *loop, int signo, void *data)
+{
+	struct agent *r = data;
+	if (signo == SIGHUP) {
+		if (r->rp)
+			policy_link_sighup(r->rp);
+		else
+			print_counters(r->dp);
+		return;
+	}
+	r->exit_signal = signo;
+	ls_loop_stop(loop, 0);
+}
+
+/* Fresh pins get a full config; adopted pins keep theirs except for what
+ * was asked on this command line. */
+static int apply_config(struct ls_dp *dp, int default_verdict, int dpi_pkts, int expiry,
+			struct ls_dp_err *err)
+{
+	struct ls_config cfg;
+	int rc = ls_dp_config_read(dp, &cfg, err);
+	if (rc)
+		return rc;
+	if (cfg.version != LS_WIRE_VERSION) {
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.version = LS_WIRE_VERSION;
+		cfg.default_verdict = LS_VERDICT_PASS;
+		cfg.dpi_max_pkts = LS_DPI_MAX_PKTS_DEFAULT;
+		cfg.idle_timeout_ns = LS_IDLE_TIMEOUT_NS_DEFAULT;
+	}
+	if (default_verdict)
+		cfg.default_verdict = (uint32_t)default_verdict;
+	if (dpi_pkts)
+		cfg.dpi_max_pkts = (uint32_t)dpi_pkts;
+	if (expiry >= 0)
+		cfg.expiry_mode = (uint8_t)expiry;
+	rc = ls_dp_config_write(dp, &cfg, err);
+	if (!rc)
+		fprintf(stderr, "lockstep: config: default verdict %s, dpi packets %u, expiry %s\n",
+			cfg.default_verdict == LS_VERDICT_DROP ? "drop" : "pass", cfg.dpi_max_pkts,
+			cfg.expiry_mode == LS_EXPIRY_STRICT ? "strict" : "sticky");
+	return rc;
+}
+
+static void report_open(const struct ls_dp_opts *o, const struct ls_dp_status *st)
+{
+	const char *mode = ls_xdp_mode_name(st->xdp_mode);
+	if (st->adopted_link) {
+		fprintf(stderr,
+			"lockstep: adopted the data plane pinned in %s: %d maps, XDP link on %s "
+			"(%s mode), nothing re-attached\n",
+			st->pin_dir, st->maps_adopted, o->ifname, mode);
+		if (st->prog_replaced)
+			fprintf(stderr,
+				"lockstep: the attached program was another build or used other "
+				"maps; replaced it in place (atomic link update)\n");
+	} else {
+		if (o->xdp_mode == LS_XDP_AUTO && st->xdp_mode == LS_XDP_GENERIC)
+			fprintf(stderr,
+				"lockstep: native XDP is not available on %s; fell back to "
+				"generic mode\n",
+				o->ifname);
+		fprintf(stderr, "lockstep: attached XDP to %s in %s mode; pins in %s%s\n",
+			o->ifname, mode, st->pin_dir,
+			st->adopted_maps ? " (existing maps adopted)" : "");
+	}
+	if (o->tc_egress)
+		fprintf(stderr, "lockstep: TC egress on %s %s\n", o->ifname,
+			st->tc_adopted ? "adopted (filter replaced in place)" : "attached");
+	if (st->ringbuf_kept)
+		fprintf(
+		    stderr,
+		    "lockstep: --ringbuf-size %u not applied: the pinned ring buffer in %s "
+		    "has %u bytes and is adopted as is (it cannot be resized while the data plane "
+		    "stays attached; `lockstep stop` first to change it)\n",
+		    o->ringbuf_size, st->pin_dir, st->ringbuf_bytes);
+	else if (o->ringbuf_size || st->ringbuf_bytes != LS_RINGBUF_SIZE_DEFAULT)
+		fprintf(stderr, "lockstep: events ring buffer %u bytes\n", st->ringbuf_bytes);
+}
+
+static int agent_loop(struct agent *r)
+{
+	struct ls_dp_err err;
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
+	int rc;
+
+	r->loop = ls_loop_new();
+	if (!r->loop) {
+		fprintf(stderr, "lockstep: creating the event loop failed\n");
+		return 1;
+	}
+	if ((rc = ls_dp_events_open(r->dp, on_event, r, &err))) {
+		fprintf(stderr, "lockstep: %s\n", err.msg);
+		return 1;
+	}
+	if ((rc = ls_loop_add_fd(r->loop, ls_dp_events_fd(r->dp), EPOLLIN, on_ring, r)) ||
+	    (rc = ls_loop_add_signals(r->loop, sigs, 3, on_signal, r)) ||
+	    (rc = ls_loop_add_timer(r->loop, 1000000000ull, on_tick, r)) < 0) {
+		fprintf(stderr, "lockstep: setting up the event loop: %s\n", strerror(-rc));
+		return 1;
+	}
+	if ((rc = ls_loop_add_fd(r->loop, r->ctl.fd, EPOLLIN, on_control, r))) {
+		fprintf(stderr, "lockstep: control socket in the event loop: %s\n", strerror(-rc));
+		return 1;
+	}
+	if (r->rp &&
+	    (rc = ls_loop_add_timer(r->loop, policy_link_tick_ns(r->rp), on_policy_tick, r)) < 0) {
+		fprintf(stderr, "lockstep: setting up the policy in the event loop: %s\n",
+			strerror(-rc));
+		return 1;
+	}
+	if (r->clock_on && (rc = ls_loop_add_timer(r->loop, (uint64_t)r->sync.opts.beat_interval_ns,
+						   on_clock_tick, r)) < 0) {
+		fprintf(stderr, "lockstep: heartbeat in the event loop: %s\n", strerror(-rc));
+		return 1;
+	}
+	if (obs_link_http_fd(r->ro) >= 0 &&
+	    (rc = ls_loop_add_fd(r->loop, obs_link_http_fd(r->ro), EPOLLIN, on_metrics, r))) {
+		fprintf(stderr, "lockstep: metrics endpoint in the event loop: %s\n",
+			strerror(-rc));
+		return 1;
+	}
+	fprintf(stderr, "lockstep: running (pid %d); SIGTERM/SIGINT %s\n", (int)getpid(),
+		r->detach_on_exit ? "detach and remove the pins"
+				  : "leave the data plane attached and pinned for the next agent");
+	/* Events that arrived before we started listening. */
+	ls_dp_events_drain(r->dp);
+	fflush(stdout);
+	/* everything is loaded: the beat may start (clock_link.h) */
+	if (r->clock_on && clock_link_start(&r->sync))
+		return 1;
+	rc = ls_loop_run(r->loop);
+	ls_dp_events_drain(r->dp);
+	fflush(stdout);
+	return rc < 0 ? 1 : rc;
+}
+
+int agent_run(const struct agent_opts *o)
+{
+	struct agent r = {.ctl.fd = -1, .detach_on_exit = o->detach_on_exit};
+	struct policy_link_opts po = o->policy;
+	int default_verdict = o->default_verdict;
+
+	struct ls_dp_status st;
+	struct ls_dp_err err;
+	if (ls_dp_open(&r.dp, &o->dp, &st, &err)) {
+		fprintf(stderr, "lockstep run: %s\n", err.msg);
+		return 1;
+	}
+	report_open(&o->dp, &st);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	int rc = apply_config(r.dp, default_verdict, o->dpi_pkts, o->expiry, &err);
+	if (rc)
+		fprintf(stderr, "lockstep run: %s\n", err.msg);
+	else
+		rc = obs_link_open(&r.ro, &o->obs, r.dp);
+	if (!rc) {
+		obs_link_set_attach(r.ro, &o->dp, &st);
+		rc = control_link_open(&r.ctl, o->control_path, r.ro);
+	}
+	if (!rc && o->clock.on) {
+		rc = clock_link_open(&r.sync, &o->clock, r.dp);
+		if (!rc) {
+			r.clock_on = true;
+			ls_hb_set_observer(r.sync.hb, obs_link_hb_observer, r.ro);
+			obs_link_set_clock(r.ro, &o->clock.clock, ls_sync_live_mapping(&r.sync));
+			po.sync = &r.sync;
+		}
+	} else if (!rc) {
+		char msg[512];
+		if (ls_hb_disarm_pinned(ls_dp_pin_dir(r.dp), msg, sizeof(msg)))
+			fprintf(stderr, "lockstep run: %s\n", msg);
+	}
+	if (rc) {
+	} else if (po.policy) {
+		/* while the guest is unhealthy its flows get the data plane's
+		 * default for undecided flows, from the config just written */
+		struct ls_config dcfg;
+		po.default_verdict = default_verdict ? (uint32_t)default_verdict : LS_VERDICT_PASS;
+		if (!default_verdict && !ls_dp_config_read(r.dp, &dcfg, &err))
+			po.default_verdict = dcfg.default_verdict;
+		rc = policy_link_open(&r.rp, r.dp, &po);
+		if (!rc) {
+			policy_link_set_obs(r.rp, r.ro);
+			/* a good beat also means the policy can run */
+			if (r.clock_on)
+				ls_hb_set_health(r.sync.hb, policy_link_health, r.rp);
+			control_link_set_policy(&r.ctl, r.rp);
+			obs_link_policy(r.ro, policy_link_policy(r.rp));
+		}
+	}
+	if (!rc) {
+		ls_obs_state(obs_link_hub(r.ro), "agent_start", "agent running",
+			     "\"iface\":\"%s\",\"pid\":%d", o->dp.ifname, (int)getpid());
+	}
+	if (!rc)
+		rc = agent_loop(&r);
+	control_link_close(&r.ctl);
+	policy_link_close(r.rp);
+	if (r.ro)
+		ls_obs_state(obs_link_hub(r.ro), "agent_stop", "agent stopping", NULL);
+	if (r.clock_on)
+		ls_sync_close(&r.sync); /* the pinned beat keeps the watchdog going */
+	obs_link_close(r.ro);		/* writes the trace */
+
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", ls_dp_pin_dir(r.dp));
+	bool stopped_outside = !ls_dp_link_pinned(r.dp);
+	ls_loop_free(r.loop);
+	ls_dp_close(r.dp);
+	if (r.detach_on_exit && r.exit_signal && !stopped_outside) {
+		bool found;
+		if (ls_dp_stop(dir, &found, &err)) {
+			fprintf(stderr, "lockstep: detaching: %s\n", err.msg);
+			return 1;
+		}
+		fprintf(stderr, "lockstep: %s: detached and removed the pins in %s\n",
+			strsignal(r.exit_signal), dir);
+	} else if (!stopped_outside) {
+		fprintf(stderr, "lockstep: exiting; the data plane stays attached, pins in %s\n",
+			dir);
+	}
+	return rc ? 1 : 0;
+}

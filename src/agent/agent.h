@@ -1,0 +1,46 @@
+/* agent.h - the running agent (`lockstep run`), assembled in one call: attach
+ * the data plane to an interface (or adopt the one left pinned by a previous
+ * agent), then wire observability, the control socket, the heartbeat and the
+ * policy around it and serve them all from one event loop (loop.h) until a
+ * signal, or until the data plane is stopped from outside.
+ *
+ * The command line (cli/cmd_run.c) only fills struct agent_opts: everything
+ * the agent does is decided here and in the *_link.c files it wires:
+ *
+ *   obs_link.c      metrics, log, trace, alarms (obs/)
+ *   control_link.c  who answers what on the control socket (control.c)
+ *   clock_link.c    heartbeat and clock mapping (clock/)
+ *   policy_link.c   the Wasm policy between the ring buffer and the verdict
+ *                   map: the verdict sink handed down to policy/
+ */
+#ifndef LS_AGENT_AGENT_H
+#define LS_AGENT_AGENT_H
+
+#include <stdbool.h>
+
+#include "agent/clock_link.h"
+#include "agent/obs_link.h"
+#include "agent/policy_link.h"
+#include "dataplane/dataplane.h"
+
+struct agent_opts {
+	struct ls_dp_opts dp;		/* interface, pins, XDP mode, TC, ring size */
+	int default_verdict;		/* LS_VERDICT_PASS/DROP; 0: keep the pinned one */
+	int dpi_pkts;			/* payload packets inspected; 0: keep */
+	int expiry;			/* LS_EXPIRY_*; -1: keep */
+	bool detach_on_exit;		/* SIGTERM/SIGINT detach and remove the pins */
+	const char *control_path;	/* NULL: $LS_CONTROL_SOCK or the default */
+	struct policy_link_opts policy; /* .policy NULL: no policy runs */
+	struct obs_link_opts obs;
+	struct clock_link_opts clock; /* .on: the heartbeat runs */
+};
+
+/* Defaults: nothing asked, every part at its own default. */
+void agent_opts_init(struct agent_opts *o);
+
+/* Runs the agent until it is told to stop. Returns the process exit code:
+ * 0 after a signal or a stop from outside, 1 when something could not be
+ * set up or the loop failed (the reason is on stderr). */
+int agent_run(const struct agent_opts *o);
+
+#endif

@@ -1,0 +1,53 @@
+/* policy_link.h - the policy side of `lockstep run`: a Wasm policy between the
+ * data plane's ring buffer and its verdict map, reloads on SIGHUP and on
+ * the control socket's request (control_link.h). agent.c calls these from
+ * its one event loop; nothing here blocks for long or runs on another
+ * thread. */
+#ifndef LS_AGENT_POLICY_LINK_H
+#define LS_AGENT_POLICY_LINK_H
+
+#include <stdint.h>
+
+#include "dataplane/dataplane.h"
+
+struct ls_sync;
+
+struct policy_link_opts {
+	const char *policy;        /* .wasm file */
+	const char *config;        /* --policy-config STR, or @FILE */
+	uint64_t fuel;             /* 0: default */
+	uint32_t max_memory_pages; /* 0: default */
+	uint32_t default_verdict;  /* while the guest is unhealthy */
+	uint64_t tick_interval_ns; /* 0: 1 s */
+	struct ls_sync *sync;      /* the guest clock G and the mapping (NULL:
+				    * CLOCK_BOOTTIME and the identity) */
+};
+
+struct policy_link;
+
+/* Loads the module; 0, or -1 with a message on stderr. */
+int policy_link_open(struct policy_link **out, struct ls_dp *dp,
+		    const struct policy_link_opts *o);
+void policy_link_close(struct policy_link *rp);
+
+/* One ring-buffer record; batched, dispatched at policy_link_flush (or when
+ * the batch is full). */
+void policy_link_event(struct policy_link *rp, const struct ls_event *ev);
+void policy_link_flush(struct policy_link *rp);
+void policy_link_tick(struct policy_link *rp);
+void policy_link_sighup(struct policy_link *rp);
+/* A control-socket request for the policy ("reload [PATH]", "status";
+ * policy/control.h), after the pending batch is dispatched. */
+int policy_link_request(struct policy_link *rp, const char *cmd, const char *arg, char *reply,
+		       size_t len);
+uint64_t policy_link_tick_ns(const struct policy_link *rp);
+/* Observability (obs_link.h): time guest calls and verdict writes. */
+struct obs_link;
+void policy_link_set_obs(struct policy_link *rp, struct obs_link *ro);
+struct ls_policy;
+const struct ls_policy *policy_link_policy(const struct policy_link *rp);
+/* The heartbeat's health check (ls_hb_set_health; ctx = the policy_link):
+ * NULL while the policy side is healthy, else why not. */
+const char *policy_link_health(void *ctx);
+
+#endif

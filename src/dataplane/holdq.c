@@ -1,0 +1,337 @@
+/* holdq.c - the per-flow queues of held packets (holdq.h). */
+#include "dataplane/holdq.h"
+#include "dataplane/dp_internal.h"
+#include "dataplane/reinject.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define NBUCKETS 1024 /* flows held at once are at most LS_HOLD_SLOTS */
+
+struct hpkt {
+	struct hpkt *next;
+	uint64_t ts_k; /* when the kernel held it */
+	struct ls_event_held h;
+	uint8_t frame[];
+};
+
+struct hflow {
+	struct hflow *next; /* bucket chain */
+	struct ls_flow_key key;
+	uint32_t slot;
+	uint32_t ctl_hi;  /* tag and generation of this hold */
+	uint32_t seen;	  /* packets of this hold received */
+	uint32_t verdict; /* 0 while held; PASS/DROP once settled, until closed */
+	uint64_t first_k; /* the first packet's K: the timeout runs from it */
+	uint64_t settled_k;
+	struct hpkt *head, **tail;
+	uint64_t bytes;
+	uint32_t npkts;
+};
+
+struct ls_holdq {
+	struct ls_dp *dp;
+	struct ls_reinject *ri;
+	struct ls_hold_slot *slots; /* mapped hold_slots */
+	struct ls_holdq_opts o;
+	struct ls_holdq_stats st;
+	ls_holdq_settled_fn settled_fn;
+	void *settled_ctx;
+	struct hflow *b[NBUCKETS];
+};
+
+static size_t slots_len(void)
+{
+	return sizeof(struct ls_hold_slot) * LS_HOLD_SLOTS;
+}
+
+int ls_holdq_open(struct ls_holdq **out, struct ls_dp *dp, const struct ls_holdq_opts *o,
+		  struct ls_dp_err *err)
+{
+	*out = NULL;
+	if (dp->map_fd[LS_MAP_HOLD_SLOTS] < 0)
+		return ls_dp_errf(err, -ENOENT,
+				  "the data plane has no hold_slots map (an older "
+				  "data plane: stop it with `lockstep stop`)");
+	struct ls_holdq *q = calloc(1, sizeof(*q));
+	if (!q)
+		return ls_dp_errf(err, -ENOMEM, "out of memory");
+	q->dp = dp;
+	q->o = *o;
+	if (!q->o.max_bytes)
+		q->o.max_bytes = LS_HOLDQ_MAX_BYTES_DEFAULT;
+	if (!q->o.timeout_ns)
+		q->o.timeout_ns = LS_HOLDQ_TIMEOUT_NS_DEFAULT;
+	if (q->o.fallback != LS_VERDICT_PASS)
+		q->o.fallback = LS_VERDICT_DROP;
+	void *m = mmap(NULL, slots_len(), PROT_READ | PROT_WRITE, MAP_SHARED,
+		       dp->map_fd[LS_MAP_HOLD_SLOTS], 0);
+	if (m == MAP_FAILED) {
+		int rc = ls_dp_errf(err, -errno, "mapping hold_slots: %s", strerror(errno));
+		free(q);
+		return rc;
+	}
+	q->slots = m;
+	int rc = ls_reinject_open(&q->ri, err);
+	if (rc) {
+		munmap(q->slots, slots_len());
+		free(q);
+		return rc;
+	}
+	*out = q;
+	return 0;
+}
+
+static void pkts_free(struct hflow *f)
+{
+	for (struct hpkt *p = f->head, *n; p; p = n) {
+		n = p->next;
+		free(p);
+	}
+}
+
+void ls_holdq_close(struct ls_holdq *q)
+{
+	if (!q)
+		return;
+	for (int i = 0; i < NBUCKETS; i++)
+		for (struct hflow *f = q->b[i], *n; f; f = n) {
+			n = f->next;
+			pkts_free(f);
+			free(f);
+		}
+	ls_reinject_close(q->ri);
+	munmap(q->slots, slots_len());
+	free(q);
+}
+
+void ls_holdq_on_settled(struct ls_holdq *q, ls_holdq_settled_fn fn, void *ctx)
+{
+	q->settled_fn = fn;
+	q->settled_ctx = ctx;
+}
+
+int ls_holdq_reset(struct ls_holdq *q)
+{
+	int n = 0;
+	for (uint32_t i = 0; i < LS_HOLD_SLOTS; i++) {
+		__u64 c = __atomic_load_n(&q->slots[i].ctl, __ATOMIC_SEQ_CST);
+		while (c >> 40 && !(c & LS_HOLD_CLOSED)) {
+			if (__atomic_compare_exchange_n(&q->slots[i].ctl, &c, c | LS_HOLD_CLOSED, 0,
+							__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+				n++;
+				break;
+			}
+		}
+	}
+	return n;
+}
+
+static uint32_t key_hash(const struct ls_flow_key *k)
+{
+	const uint8_t *p = (const uint8_t *)k;
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h & (NBUCKETS - 1);
+}
+
+static struct hflow **find(struct ls_holdq *q, const struct ls_flow_key *k)
+{
+	struct hflow **pp = &q->b[key_hash(k)];
+	while (*pp && memcmp(&(*pp)->key, k, sizeof(*k)))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+/* One packet's fate: re-injected (pass) or freed (drop). */
+static void settle_pkt(struct ls_holdq *q, struct hpkt *p, uint32_t verdict, uint64_t now)
+{
+	if (verdict == LS_VERDICT_PASS) {
+		if (ls_reinject_frame(q->ri, &p->h, p->frame))
+			q->st.reinject_err++;
+		else
+			q->st.released++;
+	} else {
+		q->st.dropped++;
+	}
+	uint64_t held = now > p->ts_k ? now - p->ts_k : 0;
+	q->st.hold_ns_sum += held;
+	if (held > q->st.hold_ns_max)
+		q->st.hold_ns_max = held;
+	if (q->settled_fn)
+		q->settled_fn(q->settled_ctx, verdict, held);
+}
+
+static void flush(struct ls_holdq *q, struct hflow *f, uint32_t verdict)
+{
+	uint64_t now = ls_now_k();
+	for (struct hpkt *p = f->head, *n; p; p = n) {
+		n = p->next;
+		settle_pkt(q, p, verdict, now);
+		free(p);
+	}
+	q->st.pkts_now -= f->npkts;
+	q->st.bytes_now -= f->bytes;
+	f->head = NULL;
+	f->tail = &f->head;
+	f->npkts = 0;
+	f->bytes = 0;
+	if (!f->verdict)
+		f->settled_k = now;
+	f->verdict = verdict;
+}
+
+static void forget(struct ls_holdq *q, struct hflow **pp)
+{
+	struct hflow *f = *pp;
+	*pp = f->next;
+	q->st.pkts_now -= f->npkts;
+	q->st.bytes_now -= f->bytes;
+	q->st.flows_now--;
+	pkts_free(f);
+	free(f);
+}
+
+/* Closes the hold when every packet of it has been received; 1 when the
+ * hold is closed (by this or by the kernel), 0 while one is still to come.
+ * force: close whatever the count (a record lost on the way). */
+static int try_close(struct ls_holdq *q, struct hflow *f, int force)
+{
+	__u64 *ctl = &q->slots[f->slot & (LS_HOLD_SLOTS - 1)].ctl;
+	__u64 want = (__u64)f->ctl_hi << 32 | f->seen;
+	for (;;) {
+		if (__atomic_compare_exchange_n(ctl, &want, want | LS_HOLD_CLOSED, 0,
+						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			return 1;
+		/* want now holds the current value */
+		if ((uint32_t)(want >> 32) != f->ctl_hi || (want & LS_HOLD_CLOSED))
+			return 1; /* closed already (abandoned, and taken over) */
+		if (!force)
+			return 0;
+	}
+}
+
+void ls_holdq_add(struct ls_holdq *q, const struct ls_event *ev)
+{
+	const struct ls_event_held *h = &ev->u.held;
+	const uint8_t *frame = (const uint8_t *)(ev + 1);
+	q->st.held++;
+	struct hflow **pp = find(q, &ev->key), *f = *pp;
+	if (f && f->ctl_hi != h->ctl_hi) {
+		/* a new hold of the flow: the kernel closed the last one */
+		if (!f->verdict)
+			flush(q, f, q->o.fallback);
+		forget(q, pp);
+		f = NULL;
+	}
+	if (!f) {
+		f = calloc(1, sizeof(*f));
+		if (!f) { /* no memory: the packet gets the fallback */
+			q->st.overflow++;
+			return;
+		}
+		f->key = ev->key;
+		f->slot = h->slot;
+		f->ctl_hi = h->ctl_hi;
+		f->first_k = ev->ts_k;
+		f->tail = &f->head;
+		f->next = *pp;
+		*pp = f;
+		q->st.flows_now++;
+		/* decided before this record was read (the policy answered the
+		 * flow's DPI event, read just before it) */
+		struct ls_verdict_rec rec;
+		if (!ls_dp_verdict_get(q->dp, &ev->key, &rec, NULL) &&
+		    (rec.verdict == LS_VERDICT_PASS || rec.verdict == LS_VERDICT_DROP)) {
+			f->verdict = rec.verdict;
+			f->settled_k = ls_now_k();
+		}
+	}
+	if (h->seq + 1 > f->seen)
+		f->seen = h->seq + 1;
+	struct hpkt *p = malloc(sizeof(*p) + h->cap_len);
+	if (p) {
+		p->next = NULL;
+		p->ts_k = ev->ts_k;
+		p->h = *h;
+		memcpy(p->frame, frame, h->cap_len);
+	}
+	if (p && f->verdict) { /* settled: it follows the queue at once */
+		settle_pkt(q, p, f->verdict, ls_now_k());
+		free(p);
+	} else if (!p || q->st.bytes_now + h->cap_len > q->o.max_bytes) {
+		q->st.overflow++;
+		if (p) {
+			settle_pkt(q, p, q->o.fallback, ls_now_k());
+			free(p);
+		}
+	} else {
+		*f->tail = p;
+		f->tail = &p->next;
+		f->npkts++;
+		f->bytes += h->cap_len;
+		q->st.pkts_now++;
+		q->st.bytes_now += h->cap_len;
+		return;
+	}
+	if (f->verdict && try_close(q, f, 0))
+		forget(q, find(q, &ev->key));
+}
+
+void ls_holdq_settle(struct ls_holdq *q, const struct ls_flow_key *key, uint32_t verdict)
+{
+	if (verdict != LS_VERDICT_PASS && verdict != LS_VERDICT_DROP)
+		return;
+	struct hflow **pp = find(q, key), *f = *pp;
+	if (!f)
+		return;
+	flush(q, f, verdict);
+	if (try_close(q, f, 0))
+		forget(q, pp);
+}
+
+void ls_holdq_settle_all(struct ls_holdq *q, uint32_t verdict)
+{
+	for (int i = 0; i < NBUCKETS; i++)
+		for (struct hflow **pp = &q->b[i]; *pp;) {
+			flush(q, *pp, verdict);
+			if (try_close(q, *pp, 0))
+				forget(q, pp);
+			else
+				pp = &(*pp)->next;
+		}
+}
+
+void ls_holdq_tick(struct ls_holdq *q, uint64_t now_k)
+{
+	if (!q->st.flows_now)
+		return;
+	for (int i = 0; i < NBUCKETS; i++)
+		for (struct hflow **pp = &q->b[i]; *pp;) {
+			struct hflow *f = *pp;
+			int closed = 0;
+			if (!f->verdict && now_k > f->first_k + q->o.timeout_ns) {
+				q->st.timeout++;
+				flush(q, f, q->o.fallback);
+				closed = try_close(q, f, 0);
+			} else if (f->verdict && now_k > f->settled_k + q->o.timeout_ns) {
+				/* a packet counted but never received (its record
+				 * was lost): stop waiting for it */
+				closed = try_close(q, f, 1);
+			} else if (f->verdict) {
+				closed = try_close(q, f, 0);
+			}
+			if (closed)
+				forget(q, pp);
+			else
+				pp = &(*pp)->next;
+		}
+}
+
+void ls_holdq_stats(const struct ls_holdq *q, struct ls_holdq_stats *st)
+{
+	*st = q->st;
+}
