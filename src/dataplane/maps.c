@@ -247,6 +247,11 @@ const char *ls_counter_name(unsigned idx)
 		[LS_CNT_REJECT_ICMP] = "reject_icmp",
 		[LS_CNT_REJECT_LIMITED] = "reject_limited",
 		[LS_CNT_REJECT_NONE] = "reject_none",
+		[LS_CNT_RULE_DNS] = "rule_dns",
+		[LS_CNT_RULE_TLS] = "rule_tls",
+		[LS_CNT_RULE_HTTP] = "rule_http",
+		[LS_CNT_RULE_PREFIX] = "rule_prefix",
+		[LS_CNT_RULE_EXPIRED] = "rule_expired",
 	};
 	return idx < LS_CNT__MAX ? names[idx] : NULL;
 }
