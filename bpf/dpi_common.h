@@ -68,6 +68,14 @@ struct ls_scratch {
 	__u8 buf[LS_BUF_SZ];
 	__u8 buf_slack[8]; /* an 8-byte read may start at any index < LS_BUF_SZ */
 	struct ls_vcache vcache[LS_VCACHE_SLOTS];
+	/* rejects (reject.h) */
+	__u64 rej_tat;     /* the token bucket: theoretical arrival time (K) */
+	__u32 rej_verdict; /* the reject verdict decide() found, with its flags */
+	__u32 rej_cnt;     /* the counter the last reject is charged to */
+	/* kernel rules (rules.h) */
+	struct ls_rule_name_key rkey; /* the name key being looked up */
+	__u32 rule_verdict;           /* a name rule's verdict for this packet */
+	__u32 rule_cnt;               /* the counter of that rule's kind */
 };
 
 enum ls_dpi_rc {

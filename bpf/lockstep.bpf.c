@@ -29,6 +29,7 @@
 #include "dpi_tls.h"
 #include "dpi_dns.h"
 #include "ls_clock.h"
+#include "reject.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -64,6 +65,7 @@ struct {
 
 /* liveness, counters, events: shared with the other object */
 #include "shared_maps.h"
+#include "rules.h"
 
 /* Per-CPU working memory: the event under construction and the payload copy
  * (too big for the 512-byte BPF stack), and two caches that outlive a packet
@@ -236,6 +238,15 @@ enum ls_decision {
 	LS_DEC_DROP_FAILSAFE, /* fail-closed fail-safe for an undecided flow */
 	LS_DEC_HOLD,          /* held until decided (hold.h) */
 	LS_DEC_HOLD_PASS,     /* passed under hold, the flow still undecided */
+	LS_DEC_REJECT,        /* a reject verdict, or the reject default: dropped
+			       * and answered (reject.h); s->rej_verdict says how */
+};
+
+/* What handle() does with the frame. */
+enum ls_act {
+	LS_ACT_DROP = 0,
+	LS_ACT_PASS = 1,
+	LS_ACT_TX = 2, /* the frame is now a reply: XDP_TX / redirected (TC) */
 };
 
 #include "hold.h"
@@ -270,6 +281,22 @@ static __always_inline void vcache_put(struct ls_scratch *s, const struct ls_flo
 	c->jiffies = (__u32)s->clk_jiffies;
 	c->verdict = v;
 	c->deadline_k = deadline;
+}
+
+/* A kernel rule decided the flow (rules.h): its verdict is written for the
+ * flow, with no deadline, as user space would, so that the flow's next
+ * packets take the fast path; every CPU's verdict cache learns it through
+ * the generation. */
+static __always_inline void rule_decide(const struct ls_flow_key *key, __u32 v,
+					struct ls_scratch *s)
+{
+	struct ls_verdict_rec r = {.verdict = v, .set_k = ls_clock(s)};
+	__u32 zero = 0;
+	if (bpf_map_update_elem(&verdicts, key, &r, BPF_ANY))
+		return;
+	__u64 *gen = bpf_map_lookup_elem(&verdict_gen, &zero);
+	if (gen)
+		__sync_fetch_and_add(gen, 1);
 }
 
 /* The verdict for this packet. `now` is the cached clock: a deadline it
@@ -307,10 +334,25 @@ static __always_inline __u32 decide(const struct ls_flow_key *key, const struct 
 		}
 		vcache_put(s, f, gen, v, deadline);
 	}
+	/* a flow's first packet: a client or server prefix rule may decide it */
+	if (v == LS_VERDICT_UNDECIDED && f->pkts[0] + f->pkts[1] == 1) {
+		int c2s = dir == f->init_dir;
+		__u32 rv = ls_rule_for_addrs(s, c2s ? p->saddr : p->daddr, c2s ? p->daddr : p->saddr,
+					     now);
+		if (rv) {
+			rule_decide(key, rv, s);
+			count(LS_CNT_RULE_PREFIX);
+			v = rv;
+		}
+	}
 	if (v == LS_VERDICT_PASS)
 		return LS_DEC_PASS;
 	if (v == LS_VERDICT_DROP)
 		return LS_DEC_DROP_VERDICT;
+	if ((v & LS_VERDICT_MASK) == LS_VERDICT_REJECT) {
+		s->rej_verdict = v;
+		return LS_DEC_REJECT;
+	}
 	/* The network's own signalling is never a policy flow: neighbour
 	 * discovery (without it IPv6 stops working under a drop default) and
 	 * ICMP errors (path MTU discovery, unreachables for allowed flows). */
@@ -334,7 +376,26 @@ static __always_inline __u32 decide(const struct ls_flow_key *key, const struct 
 	}
 	if (cfg->default_verdict == LS_VERDICT_HOLD)
 		return ls_hold_undecided(p);
+	if ((cfg->default_verdict & LS_VERDICT_MASK) == LS_VERDICT_REJECT) {
+		s->rej_verdict = cfg->default_verdict;
+		return LS_DEC_REJECT;
+	}
 	return cfg->default_verdict == LS_VERDICT_DROP ? LS_DEC_DROP_DEFAULT : LS_DEC_PASS;
+}
+
+/* A rejected packet: answered while the rate allows (reject.h), else
+ * dropped; counted either way. */
+static __always_inline int reject(void *ctx, int is_xdp, const struct ls_pkt *p,
+				  const struct ls_config *cfg, __u64 now, struct ls_scratch *s)
+{
+	if (!ls_reject_allowed(s, cfg, now)) {
+		count(LS_CNT_REJECT_LIMITED);
+		return LS_ACT_DROP;
+	}
+	int rc = is_xdp ? ls_reject_xdp(ctx, p, s, s->rej_verdict)
+			: ls_reject_tc(ctx, p, s, s->rej_verdict);
+	count(s->rej_cnt);
+	return rc == LS_REJ_SENT ? LS_ACT_TX : LS_ACT_DROP;
 }
 
 /* DNS ports: DNS, mDNS (RFC 6762), LLMNR (RFC 4795). */
@@ -425,6 +486,16 @@ static __always_inline void inspect(void *ctx, int is_xdp, void *data, void *dat
 					   : ls_dpi_http(s);
 	if (rc == LS_DPI_R_FOUND) {
 		count(which);
+		/* a kernel rule for the name decides the flow: no event, no
+		 * round trip (rules.h; handle() applies it) */
+		__u32 rv = ls_rule_for_name(s, ls_clock(s));
+		if (rv) {
+			s->rule_verdict = rv;
+			s->rule_cnt = which == LS_CNT_DPI_DNS   ? LS_CNT_RULE_DNS
+				      : which == LS_CNT_DPI_TLS ? LS_CNT_RULE_TLS
+								: LS_CNT_RULE_HTTP;
+			return;
+		}
 		emit(&s->ev);
 	} else if (rc == LS_DPI_R_PARTIAL) {
 		/* announce "this is TLS/HTTP/DNS, name not seen whole", no names */
@@ -492,7 +563,7 @@ static __always_inline void flow_end(struct ls_flow *f, const struct ls_flow_key
 	emit(&s->ev);
 }
 
-/* Returns 1 to pass, 0 to drop. */
+/* Returns what to do with the frame: enum ls_act. */
 static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 frame_len,
 				  int is_xdp)
 {
@@ -505,12 +576,12 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 	if (parse_packet(data, data_end, &p, &why) != LS_P_OK) {
 		count(why);
 		count(LS_CNT_PASS);
-		return 1;
+		return LS_ACT_PASS;
 	}
 	struct ls_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s) {
 		count(LS_CNT_PASS);
-		return 1;
+		return LS_ACT_PASS;
 	}
 	const struct ls_config *cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg || cfg->version == 0)
@@ -551,13 +622,13 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 		if (bpf_map_update_elem(&flows, &key, &nf, BPF_ANY)) {
 			count(LS_CNT_FLOW_INSERT_FAIL);
 			count(LS_CNT_PASS);
-			return 1;
+			return LS_ACT_PASS;
 		}
 		f = bpf_map_lookup_elem(&flows, &key);
 		if (!f) {
 			count(LS_CNT_FLOW_INSERT_FAIL);
 			count(LS_CNT_PASS);
-			return 1;
+			return LS_ACT_PASS;
 		}
 		ev_init(&s->ev, LS_EV_FLOW_NEW, &key, &p, dir, nf.flow_id, now);
 		emit(&s->ev);
@@ -605,6 +676,7 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 		emit(&s->ev);
 	}
 
+	s->rule_verdict = 0;
 	if (p.pay_len) {
 		__u32 dpi_max = cfg->dpi_max_pkts ? cfg->dpi_max_pkts : LS_DPI_MAX_PKTS_DEFAULT;
 		if (dpi_max == LS_DPI_ALWAYS || f->dpi_pkts < dpi_max) {
@@ -619,13 +691,25 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 		}
 	}
 
+	/* a name rule matched what DPI found: it decides the flow, this
+	 * packet included (rules.h) */
+	if (s->rule_verdict) {
+		__u32 rv = s->rule_verdict;
+		rule_decide(&key, rv, s);
+		count(s->rule_cnt);
+		s->rej_verdict = rv;
+		dec = rv == LS_VERDICT_PASS   ? LS_DEC_PASS
+		      : rv == LS_VERDICT_DROP ? LS_DEC_DROP_VERDICT
+					      : LS_DEC_REJECT;
+		v = dec == LS_DEC_PASS ? LS_VERDICT_PASS : LS_VERDICT_DROP;
+	}
 	if (dec == LS_DEC_HOLD) {
 		/* the flow stays undecided (no sticky pass); the packet is
 		 * user space's now, or, when it cannot be handed over, gets
 		 * the fallback */
 		if (!(is_xdp ? ls_hold_out_xdp(ctx) : ls_hold_out_tc(ctx))) {
 			count(LS_CNT_HELD);
-			return 0;
+			return LS_ACT_DROP;
 		}
 		dec = ls_hold_fallback(cfg);
 		v = dec == LS_DEC_PASS ? LS_VERDICT_PASS : LS_VERDICT_DROP;
@@ -633,18 +717,20 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 	if (dec == LS_DEC_HOLD_PASS) {
 		count(LS_CNT_HOLD_HANDSHAKE);
 		count(LS_CNT_PASS);
-		return 1;
+		return LS_ACT_PASS;
 	}
 	if (f->last_verdict != v)
 		f->last_verdict = v;
+	if (dec == LS_DEC_REJECT)
+		return reject(ctx, is_xdp, &p, cfg, now, s);
 	if (dec != LS_DEC_PASS) {
 		count(dec == LS_DEC_DROP_VERDICT   ? LS_CNT_DROP_VERDICT
 		      : dec == LS_DEC_DROP_FAILSAFE ? LS_CNT_DROP_FAILSAFE
 						    : LS_CNT_DROP_DEFAULT);
-		return 0;
+		return LS_ACT_DROP;
 	}
 	count(LS_CNT_PASS);
-	return 1;
+	return LS_ACT_PASS;
 }
 
 /* xdp.frags: multi-buffer frames (jumbo MTU, big test-run frames) are
@@ -654,13 +740,14 @@ SEC("xdp.frags")
 int ls_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	return handle(ctx, data, data_end, (__u32)bpf_xdp_get_buff_len(ctx), 1) ? XDP_PASS
-										  : XDP_DROP;
+	int act = handle(ctx, data, data_end, (__u32)bpf_xdp_get_buff_len(ctx), 1);
+	return act == LS_ACT_PASS ? XDP_PASS : act == LS_ACT_TX ? XDP_TX : XDP_DROP;
 }
 
 SEC("tc")
 int ls_tc(struct __sk_buff *skb)
 {
 	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
-	return handle(skb, data, data_end, skb->len, 0) ? TC_ACT_OK : TC_ACT_SHOT;
+	int act = handle(skb, data, data_end, skb->len, 0);
+	return act == LS_ACT_PASS ? TC_ACT_OK : act == LS_ACT_TX ? TC_ACT_REDIRECT : TC_ACT_SHOT;
 }

@@ -61,7 +61,26 @@ enum lsg_status {
 enum lsg_verdict {
 	LSG_PASS = 1, /* the flow's packets pass until the TTL runs out */
 	LSG_DROP = 2, /* the flow's packets are dropped until the TTL runs out */
+	/* dropped, and answered by the kernel so the client fails at once: a
+	 * DNS query gets REFUSED (| LSG_REJECT_NXDOMAIN: NXDOMAIN), a TCP
+	 * segment a RST, other UDP an ICMP port unreachable (docs/abi.md) */
+	LSG_REJECT = 4,
 };
+
+/* A flag on LSG_REJECT: DNS queries get NXDOMAIN instead of REFUSED. */
+#define LSG_REJECT_NXDOMAIN 0x100
+
+/* ---- kernel rules (rule_add / rule_del) ------------------------------------ */
+/* What a rule matches. The name kinds are the DPI kinds. */
+enum lsg_rule_kind {
+	LSG_RULE_HTTP = 1,   /* HTTP Host (a :port ignored) */
+	LSG_RULE_TLS = 2,    /* TLS SNI */
+	LSG_RULE_DNS = 4,    /* DNS query name */
+	LSG_RULE_CLIENT = 8, /* the client's address: "198.18.0.0/15", "2001:db8::/32" */
+	LSG_RULE_SERVER = 16,/* the server's address */
+};
+
+#define LSG_RULE_PATTERN_MAX 256 /* bytes of a rule_add pattern */
 
 /* ---- log levels --------------------------------------------------------- */
 enum lsg_level {
@@ -224,6 +243,18 @@ LSG_IMPORT(kv_get) int32_t lsg_kv_get(const void *key, uint32_t key_len,
 LSG_IMPORT(kv_put) int32_t lsg_kv_put(const void *key, uint32_t key_len,
 				      const void *val, uint32_t val_len);
 LSG_IMPORT(kv_del) int32_t lsg_kv_del(const void *key, uint32_t key_len);
+/* Install (or replace) a kernel rule: the kernel itself gives matching new
+ * flows `verdict` at their first packet (prefix) or first DPI name, with no
+ * callback. Name patterns: "www.a.test" (exact), "*.a.test" (names under
+ * a.test), "*" (every name of the kind); case-insensitive. Address
+ * patterns: "ADDR/LEN" or "ADDR". ttl_ns: how long the rule stands (0 or
+ * INT64_MAX: until deleted or the agent stops). Returns 0, LSG_E_INVAL (bad
+ * kind, pattern or verdict), LSG_E_FULL, LSG_E_TOOBIG, LSG_E_BOUNDS, or
+ * LSG_E_NOTSUP where the host has no data plane to put rules in. */
+LSG_IMPORT(rule_add) int32_t lsg_rule_add(int32_t kind, const char *pattern, uint32_t len,
+					  int32_t verdict, int64_t ttl_ns);
+/* Remove a rule by the same kind and pattern; LSG_E_NOTFOUND if none. */
+LSG_IMPORT(rule_del) int32_t lsg_rule_del(int32_t kind, const char *pattern, uint32_t len);
 
 /* ---- small freestanding helpers (no libc needed) -------------------------- */
 
@@ -367,6 +398,20 @@ extern uint8_t lsg_event_buffer[LSG_EVENT_BUF_SIZE];
 static inline const struct lsg_event *lsg_event(void)
 {
 	return (const struct lsg_event *)lsg_event_buffer;
+}
+
+/* Memoisation: give `flow` the verdict and publish it for every new flow
+ * with the same DPI name (this on_dpi event's Host, SNI or query name) for
+ * ttl_ns, as a kernel rule. Returns set_verdict's status, or rule_add's
+ * when that failed. Outside a complete DPI event, only the verdict. */
+static inline int32_t lsg_memo(int32_t flow, int32_t verdict, int64_t ttl_ns)
+{
+	const struct lsg_event *ev = lsg_event();
+	int32_t rc = lsg_set_verdict(flow, verdict, 0);
+	if (rc || ev->kind != LSG_EV_DPI || !ev->u.dpi.name_len || lsg_dpi_name_cut(&ev->u.dpi))
+		return rc;
+	return lsg_rule_add((int32_t)ev->u.dpi.kind, ev->u.dpi.name, ev->u.dpi.name_len, verdict,
+			    ttl_ns);
 }
 
 /* In init: the configuration string (NUL-terminated, len bytes); when it is

@@ -78,7 +78,31 @@ enum ls_verdict {
 	 * (never in `verdicts`): an undecided flow's packets are held until
 	 * the policy decides (the hold section below) */
 	LS_VERDICT_HOLD = 3,
+	/* added within wire version 1: dropped, and answered from the kernel
+	 * so that the client fails at once (bpf/reject.h, docs/dataplane.md):
+	 * a DNS query gets REFUSED (or NXDOMAIN with LS_VERDICT_F_NXDOMAIN), a
+	 * TCP segment a RST, other UDP an ICMP / ICMPv6 port unreachable */
+	LS_VERDICT_REJECT = 4,
 };
+
+/* A verdict field (ls_verdict_rec.verdict, the default verdict) holds the
+ * verdict in its low byte and flags above it. */
+#define LS_VERDICT_MASK 0xffu
+#define LS_VERDICT_F_NXDOMAIN 0x100u /* reject: DNS queries get NXDOMAIN */
+#define LS_VERDICT_F_MASK 0x100u     /* every flag there is */
+
+/* 1 when v is a verdict a writer may store: pass, drop or reject, flags
+ * only on a reject. */
+static inline int ls_verdict_valid(__u32 v)
+{
+	__u32 k = v & LS_VERDICT_MASK;
+	if (v & ~(LS_VERDICT_MASK | LS_VERDICT_F_MASK))
+		return 0;
+	if (k == LS_VERDICT_PASS || k == LS_VERDICT_DROP)
+		return v == k;
+	return k == LS_VERDICT_REJECT;
+}
+
 
 /* Value of the `verdicts` hash (key: struct ls_flow_key). Written by user
  * space; the kernel reads it and, on expiry, deletes it and announces it.
@@ -86,7 +110,7 @@ enum ls_verdict {
 struct ls_verdict_rec {
 	__u64 deadline_k;
 	__u64 set_k;   /* when user space wrote it (K), for latency metrics */
-	__u32 verdict; /* enum ls_verdict */
+	__u32 verdict; /* enum ls_verdict | LS_VERDICT_F_* */
 	__u32 pad;
 };
 
@@ -102,6 +126,45 @@ struct ls_verdict_rec {
  * map that does not bump this number, within a tick. */
 #define LS_VERDICT_GEN_MAP_FLAGS 1024u /* BPF_F_MMAPABLE */
 
+/* ---- kernel rules (LPM tries `rules_name`, `rules_prefix`; bpf/rules.h) -- */
+
+/* Added within wire version 1. Written by user space (the policy's
+ * rule_add), read by the kernel on a flow's first packet (prefix) or its
+ * first complete DPI result (name). */
+#define LS_RULES_MAX 16384     /* entries per trie */
+#define LS_RULE_NAME_MAX 251   /* bytes of a reversed name in a key */
+
+/* rules_name key: the DPI kind (LS_DPI_HTTP/_TLS/_DNS), then the name
+ * reversed and lower-cased ("www.a.test" -> "tset.a.www"), then NUL. An
+ * exact rule's prefix covers the NUL, a suffix rule's ("*.a.test") ends at
+ * the '.' ("tset.a."), the catch-all's ("*") is the kind byte alone.
+ * prefixlen counts bits from `kind` on; lookups use the whole key. */
+struct ls_rule_name_key {
+	__u32 prefixlen;
+	__u8 kind;
+	char name[LS_RULE_NAME_MAX];
+};
+
+enum ls_rule_side {
+	LS_RULE_SIDE_CLIENT = 1, /* the flow's first packet came from it */
+	LS_RULE_SIDE_SERVER = 2,
+};
+
+/* rules_prefix key: side, then the 16-byte address (IPv4 mapped:
+ * ::ffff:a.b.c.d, so an IPv4 /n is prefixlen 8 + 96 + n). */
+struct ls_rule_prefix_key {
+	__u32 prefixlen;
+	__u8 side;
+	__u8 addr[16];
+	__u8 pad[3];
+};
+
+struct ls_rule {
+	__u64 deadline_k; /* 0: no deadline */
+	__u32 verdict;    /* LS_VERDICT_PASS, _DROP or _REJECT (| flags) */
+	__u32 pad;
+};
+
 /* ---- configuration and liveness (array maps, one entry, key 0) ---------- */
 
 #define LS_DPI_MAX_PKTS_DEFAULT 4
@@ -110,7 +173,8 @@ struct ls_verdict_rec {
 
 struct ls_config {
 	__u32 version;         /* LS_WIRE_VERSION once user space has filled it */
-	__u32 default_verdict; /* for undecided flows: LS_VERDICT_PASS or _DROP */
+	__u32 default_verdict; /* for undecided flows: LS_VERDICT_PASS, _DROP or
+				* _REJECT (| LS_VERDICT_F_*) */
 	__u32 dpi_max_pkts;    /* payload packets inspected per flow (0: default,
 				* LS_DPI_ALWAYS: every payload packet) */
 	__u32 trace_level;     /* 0 off; >0 per-packet trace events (filtered) */
@@ -132,7 +196,13 @@ struct ls_config {
 	__u8 hold_fallback;
 	__u8 pad0;
 	__u64 hold_stale_ns; /* 0: LS_HOLD_STALE_NS_DEFAULT */
-	__u64 pad[2];
+	/* rejects answered per second per CPU (token bucket, burst
+	 * LS_REJECT_BURST(rate)); beyond it a reject is a plain drop,
+	 * counted as reject_limited. Added within wire version 1 in what was
+	 * padding: 0 means LS_REJECT_RATE_DEFAULT */
+	__u32 reject_rate;
+	__u32 pad1;
+	__u64 pad[1];
 };
 
 /* An undecided flow (no verdict, or its verdict expired) that has passed
@@ -145,6 +215,9 @@ enum ls_expiry_mode {
 	LS_EXPIRY_STICKY = 0,
 	LS_EXPIRY_STRICT = 1,
 };
+
+#define LS_REJECT_RATE_DEFAULT 1000u
+#define LS_REJECT_BURST(rate) ((rate) / 10 + 1)
 
 enum ls_failsafe_mode {
 	LS_FAILSAFE_OFF = 0,  /* liveness not configured: never enter fail-safe */
@@ -205,6 +278,18 @@ enum ls_counter {
 	LS_CNT_HOLD_STALE,        /* a hold the kernel found abandoned and closed */
 	LS_CNT_HOLD_HANDSHAKE,    /* payload-less TCP packet of an undecided flow
 				   * passed under hold (no SYN retransmit) */
+	LS_CNT_REJECT_DNS,        /* reject answered: DNS REFUSED / NXDOMAIN */
+	LS_CNT_REJECT_TCP,        /* reject answered: TCP RST */
+	LS_CNT_REJECT_ICMP,       /* reject answered: ICMP(v6) port unreachable */
+	LS_CNT_REJECT_LIMITED,    /* reject over the rate limit: plain drop */
+	LS_CNT_REJECT_NONE,       /* reject with no answer to give (an ICMP
+				   * packet, a RST, a multicast destination,
+				   * no room to build it): plain drop */
+	LS_CNT_RULE_DNS,          /* a flow decided by a DNS name rule */
+	LS_CNT_RULE_TLS,          /* ... by a TLS SNI rule */
+	LS_CNT_RULE_HTTP,         /* ... by an HTTP Host rule */
+	LS_CNT_RULE_PREFIX,       /* ... by a client / server prefix rule */
+	LS_CNT_RULE_EXPIRED,      /* a matching rule past its deadline: ignored */
 	LS_CNT__MAX = 64,
 };
 

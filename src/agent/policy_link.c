@@ -13,6 +13,8 @@
 #include "policy/policy.h"
 #include "base/file.h"
 #include "base/names.h"
+#include "lockstep/guest.h"
+#include "dataplane/dataplane.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -86,6 +88,25 @@ static int sink_counters(void *ctx, const struct ls_flow_key *key, struct ls_flo
 	return bpf_map_lookup_elem(rp->flows_fd, key, out) ? -1 : 0;
 }
 
+/* the guest's rule kinds are the data plane's */
+_Static_assert((int)LSG_RULE_HTTP == (int)LS_RULE_HTTP && (int)LSG_RULE_TLS == (int)LS_RULE_TLS &&
+		       (int)LSG_RULE_DNS == (int)LS_RULE_DNS &&
+		       (int)LSG_RULE_CLIENT == (int)LS_RULE_CLIENT &&
+		       (int)LSG_RULE_SERVER == (int)LS_RULE_SERVER,
+	       "rule kinds");
+
+static int sink_rule(void *ctx, uint32_t kind, const char *pat, size_t len, uint32_t verdict,
+		     uint64_t deadline_k, int del)
+{
+	struct policy_link *rp = ctx;
+	struct ls_err err;
+	int rc = del ? ls_dp_rule_del(rp->dp, kind, pat, len, &err)
+		     : ls_dp_rule_set(rp->dp, kind, pat, len, verdict, deadline_k, &err);
+	if (rc && rc != -EINVAL && rc != -ENOENT && rp->write_errors++ == 0)
+		fprintf(stderr, "lockstep: kernel rule: %s\n", err.msg);
+	return rc;
+}
+
 static void sink_flush(void *ctx)
 {
 	verdicts_write(ctx);
@@ -132,7 +153,8 @@ int policy_link_open(struct policy_link **out, struct ls_dp *dp,
 	if (o->sync) /* G for the guest, deadlines through the live mapping */
 		cfg.clock = ls_policy_clock_of_sync(o->sync);
 	struct ls_verdict_sink sink = {
-		.ctx = rp, .write = sink_write, .counters = sink_counters, .flush = sink_flush};
+		.ctx = rp, .write = sink_write, .counters = sink_counters, .flush = sink_flush,
+		.rule = sink_rule};
 	struct ls_err perr;
 	int rc = ls_policy_new(&cfg, &sink, &rp->p, &perr);
 	free(cfgstr);

@@ -30,6 +30,9 @@ static const struct ls_name verdicts[] = {
     {"undecided", LS_VERDICT_UNDECIDED},
     {"pass", LS_VERDICT_PASS},
     {"drop", LS_VERDICT_DROP},
+    {"reject", LS_VERDICT_REJECT},
+    {"reject-nxdomain", LS_VERDICT_REJECT | LS_VERDICT_F_NXDOMAIN},
+    {"hold", LS_VERDICT_HOLD},
     {NULL, 0},
 };
 

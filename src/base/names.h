@@ -21,9 +21,12 @@ const char *ls_name_of(const struct ls_name *t, uint32_t v);
 /* The value of word s in t (exact, case-sensitive); 0 or -1. */
 int ls_value_of(const struct ls_name *t, const char *s, uint32_t *out);
 
-/* LS_VERDICT_*: "undecided", "pass", "drop". */
+/* LS_VERDICT_*: "undecided", "pass", "drop", "reject", "reject-nxdomain"
+ * (reject with LS_VERDICT_F_NXDOMAIN), "hold" (a default, never stored). */
 const char *ls_verdict_name(uint32_t v);
-/* Parses a verdict a user can set: only "pass" or "drop". 0 or -1. */
+/* Parses any word of that table but "undecided" (a state, not something
+ * one sets); callers check what they accept (ls_verdict_valid() for a
+ * stored verdict). 0 or -1. */
 int ls_verdict_parse(const char *s, uint32_t *out);
 
 /* LS_EV_*: "flow_new", "dpi", "flow_end", ... (docs/events.md). */

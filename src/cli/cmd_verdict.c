@@ -21,12 +21,14 @@ static const struct ls_opt rows[] = {
 
 static const struct ls_cmd_spec spec = {
     .name = "verdict",
-    .synopsis = "set --flow 'PROTO SRC SPORT DST DPORT' pass|drop [--ttl DURATION]\n"
+    .synopsis = "set --flow 'PROTO SRC SPORT DST DPORT' pass|drop|reject|reject-nxdomain [--ttl DURATION]\n"
 		"del --flow 'PROTO SRC SPORT DST DPORT'\n"
 		"get --flow 'PROTO SRC SPORT DST DPORT'",
     .about = "Set, delete or show the verdict of one flow in the running data plane.\n"
 	     "Either orientation of the flow names the same flow. With --ttl the verdict\n"
-	     "expires (the flow becomes undecided again; it is not dropped for that).\n",
+	     "expires (the flow becomes undecided again; it is not dropped for that).\n"
+	     "reject: dropped and answered (DNS REFUSED, TCP RST, ICMP port unreachable);\n"
+	     "reject-nxdomain: DNS queries get NXDOMAIN.\n",
     .lists = {LS_OPT_LIST(rows)},
     .col = 23,
     .max_operands = -1,
@@ -79,13 +81,13 @@ int cmd_verdict(int argc, char **argv)
 	uint32_t verdict = 0;
 	if (!strcmp(op, "set")) {
 		if (next != argc - 1) {
-			fprintf(stderr,
-				"lockstep verdict set: give exactly one verdict, pass or drop\n");
+			fprintf(stderr, "lockstep verdict set: give exactly one verdict: pass, drop, "
+				"reject or reject-nxdomain\n");
 			return 2;
 		}
-		if (ls_verdict_parse(argv[next], &verdict)) {
-			fprintf(stderr, "lockstep verdict set: verdict must be pass or drop, not '%s'\n",
-				argv[next]);
+		if (ls_verdict_parse(argv[next], &verdict) || !ls_verdict_valid(verdict)) {
+			fprintf(stderr, "lockstep verdict set: verdict must be pass, drop, reject or "
+				"reject-nxdomain, not '%s'\n", argv[next]);
 			return 2;
 		}
 		if (ttl && (ls_parse_duration_ns(ttl, &ttl_ns) || !ttl_ns)) {

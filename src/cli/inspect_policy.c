@@ -14,6 +14,7 @@
 #include "dataplane/event_json.h"
 #include "dataplane/testrun.h"
 #include "policy/policy.h"
+#include "lockstep/guest.h"
 
 #include "lockstep.skel.h"
 
@@ -36,6 +37,17 @@ struct inspect_policy {
 	struct seen *seen;
 	size_t nseen, capseen;
 	uint64_t verdicts, write_errors;
+	struct ls_dp *dp;	   /* the test run's maps, for kernel rules (opened on first use) */
+	struct pending_rule *pend; /* rules from init, before the test run exists */
+	size_t npend;
+};
+
+struct pending_rule {
+	uint32_t kind, verdict;
+	int del;
+	uint64_t deadline_k;
+	size_t len;
+	char pat[LSG_RULE_PATTERN_MAX];
 };
 
 static struct seen *seen_get(struct inspect_policy *ip, uint64_t flow_id, int add)
@@ -66,8 +78,50 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
-static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id,
-		      uint32_t verdict, uint64_t deadline_k)
+static uint64_t now_k(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* kernel rules go into the test run's maps, so that later frames of the
+ * capture meet them as live traffic would; printed as a line each */
+static int sink_rule(void *ctx, uint32_t kind, const char *pat, size_t len, uint32_t verdict,
+		     uint64_t deadline_k, int del)
+{
+	struct inspect_policy *ip = ctx;
+	struct ls_err err;
+	if (!ip->t) { /* init runs before the test run is open: keep it for then */
+		struct pending_rule *n = realloc(ip->pend, (ip->npend + 1) * sizeof(*n));
+		if (!n || len > sizeof(n->pat))
+			return -ENOMEM;
+		ip->pend = n;
+		n += ip->npend++;
+		*n = (struct pending_rule){.kind = kind,
+					   .verdict = verdict,
+					   .del = del,
+					   .deadline_k = deadline_k,
+					   .len = len};
+		memcpy(n->pat, pat, len);
+		return 0;
+	}
+	if (!ip->dp && ls_dp_open_testrun(&ip->dp, ip->t, &err))
+		return -EOPNOTSUPP;
+	int rc = del ? ls_dp_rule_del(ip->dp, kind, pat, len, &err)
+		     : ls_dp_rule_set(ip->dp, kind, pat, len, verdict, deadline_k, &err);
+	printf("{\"event\":\"rule\",\"op\":\"%s\",\"kind\":%u,\"pattern\":", del ? "del" : "add",
+	       kind);
+	char buf[LSG_RULE_PATTERN_MAX + 1];
+	memcpy(buf, pat, len < sizeof(buf) - 1 ? len : sizeof(buf) - 1);
+	buf[len < sizeof(buf) - 1 ? len : sizeof(buf) - 1] = 0;
+	json_str(buf);
+	printf(",\"verdict\":\"%s\",\"ok\":%s}\n", ls_verdict_name(verdict), rc ? "false" : "true");
+	return rc;
+}
+
+static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id, uint32_t verdict,
+		      uint64_t deadline_k)
 {
 	struct inspect_policy *ip = ctx;
 	char lo[64], hi[64];
@@ -75,8 +129,8 @@ static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id
 	uint64_t now = ls_now_k();
 
 	if (ip->t) {
-		struct ls_verdict_rec rec = {.deadline_k = deadline_k, .set_k = now,
-					     .verdict = verdict};
+		struct ls_verdict_rec rec = {
+		    .deadline_k = deadline_k, .set_k = now, .verdict = verdict};
 		int rc = ls_testrun_verdict_set(ip->t, key, &rec);
 		if (rc && ip->write_errors++ == 0)
 			fprintf(stderr, "lockstep inspect: writing a verdict: %s\n", strerror(-rc));
@@ -109,7 +163,8 @@ void inspect_policy_event(void *ctx, const struct ls_event *ev)
 		ls_event_json_print(stdout, ev);
 	if (ev->kind == LS_EV_DPI) {
 		struct seen *s = seen_get(ip, ev->flow_id, 1);
-		size_t n = ev->u.dpi.name_len < LS_NAME_MAX - 1 ? ev->u.dpi.name_len : LS_NAME_MAX - 1;
+		size_t n =
+		    ev->u.dpi.name_len < LS_NAME_MAX - 1 ? ev->u.dpi.name_len : LS_NAME_MAX - 1;
 		if (s && n) {
 			memcpy(s->name, ev->u.dpi.name, n);
 			s->name[n] = 0;
@@ -140,15 +195,15 @@ int inspect_policy_open(struct inspect_policy **out, const struct inspect_policy
 	}
 	ip->print_events = o->print_events;
 	struct ls_policy_config cfg = {
-		.fuel = o->fuel,
-		.max_memory_pages = o->max_memory_pages,
-		.default_verdict = LS_VERDICT_PASS,
-		.guest_config = cfgstr,
-		.guest_config_len = clen,
-		.log = log_line,
-		.min_log_level = 2,
+	    .fuel = o->fuel,
+	    .max_memory_pages = o->max_memory_pages,
+	    .default_verdict = LS_VERDICT_PASS,
+	    .guest_config = cfgstr,
+	    .guest_config_len = clen,
+	    .log = log_line,
+	    .min_log_level = 2,
 	};
-	struct ls_verdict_sink sink = {.ctx = ip, .write = sink_write};
+	struct ls_verdict_sink sink = {.ctx = ip, .write = sink_write, .rule = sink_rule};
 	struct ls_err perr;
 	int rc = ls_policy_new(&cfg, &sink, &ip->p, &perr);
 	free(cfgstr);
@@ -164,6 +219,13 @@ int inspect_policy_open(struct inspect_policy **out, const struct inspect_policy
 void inspect_policy_set_testrun(struct inspect_policy *ip, struct ls_testrun *t)
 {
 	ip->t = t;
+	for (size_t i = 0; i < ip->npend; i++) {
+		struct pending_rule *r = &ip->pend[i];
+		sink_rule(ip, r->kind, r->pat, r->len, r->verdict, r->deadline_k, r->del);
+	}
+	free(ip->pend);
+	ip->pend = NULL;
+	ip->npend = 0;
 }
 
 void inspect_policy_close(struct inspect_policy *ip)
@@ -179,6 +241,8 @@ void inspect_policy_close(struct inspect_policy *ip)
 			(unsigned long long)(st.failures[LS_PF_TRAP] + st.failures[LS_PF_FUEL]));
 	}
 	ls_policy_free(ip->p);
+	ls_dp_close(ip->dp);
+	free(ip->pend);
 	free(ip->seen);
 	free(ip);
 }

@@ -133,6 +133,33 @@ const char *ls_counter_name(unsigned idx);
 int ls_dp_liveness_read(struct ls_dp *dp, struct ls_liveness *lv, struct ls_err *err);
 int ls_dp_liveness_write(struct ls_dp *dp, const struct ls_liveness *lv, struct ls_err *err);
 
+/* ---- kernel rules (bpf/rules.h) ------------------------------------------- */
+/* What a rule matches: a DPI name (the values are the DPI kinds of wire.h)
+ * or the client's / server's address. */
+enum ls_rule_kind {
+	LS_RULE_HTTP = 1, /* HTTP Host (its :port ignored) */
+	LS_RULE_TLS = 2,  /* TLS SNI */
+	LS_RULE_DNS = 4,  /* DNS query name */
+	LS_RULE_CLIENT = 8,
+	LS_RULE_SERVER = 16,
+};
+
+union ls_rule_key {
+	struct ls_rule_name_key name;
+	struct ls_rule_prefix_key prefix;
+};
+
+/* Installs (or replaces) a rule: for a name kind, pattern "www.a.test"
+ * (exact), "*.a.test" (names under a.test, not a.test itself) or "*";
+ * for client / server, "ADDR/LEN" or "ADDR", IPv4 or IPv6. verdict as
+ * ls_verdict_valid(); deadline_k 0 for none. -EINVAL with a message for a
+ * bad pattern. */
+int ls_dp_rule_set(struct ls_dp *dp, uint32_t kind, const char *pattern, size_t len,
+		   uint32_t verdict, uint64_t deadline_k, struct ls_err *err);
+/* -ENOENT when there was no such rule. */
+int ls_dp_rule_del(struct ls_dp *dp, uint32_t kind, const char *pattern, size_t len,
+		   struct ls_err *err);
+
 /* ---- events -------------------------------------------------------------- */
 /* Called once per ring-buffer record; return non-zero to stop the drain. */
 typedef int (*ls_dp_event_fn)(void *ctx, const struct ls_event *ev);

@@ -19,6 +19,8 @@ enum ls_dp_map {
 	LS_MAP_EVENTS,
 	LS_MAP_VERDICT_GEN, /* optional when opened from pins (older data plane) */
 	LS_MAP_HOLD_SLOTS,  /* optional when opened from pins (older data plane) */
+	LS_MAP_RULES_NAME,  /* optional when opened from pins (older data plane) */
+	LS_MAP_RULES_PREFIX, /* optional when opened from pins (older data plane) */
 	LS_MAP__N,
 };
 

@@ -24,6 +24,7 @@ const char *const ls_dp_map_names[LS_MAP__N] = {
 	[LS_MAP_CONFIG] = "config",     [LS_MAP_LIVENESS] = "liveness",
 	[LS_MAP_COUNTERS] = "counters", [LS_MAP_EVENTS] = "events",
 	[LS_MAP_VERDICT_GEN] = "verdict_gen", [LS_MAP_HOLD_SLOTS] = "hold_slots",
+	[LS_MAP_RULES_NAME] = "rules_name",   [LS_MAP_RULES_PREFIX] = "rules_prefix",
 };
 
 static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
@@ -62,6 +63,7 @@ static struct bpf_map *skel_map(struct lockstep_bpf *s, int i)
 		[LS_MAP_CONFIG] = s->maps.config,     [LS_MAP_LIVENESS] = s->maps.liveness,
 		[LS_MAP_COUNTERS] = s->maps.counters, [LS_MAP_EVENTS] = s->maps.events,
 		[LS_MAP_VERDICT_GEN] = s->maps.verdict_gen, [LS_MAP_HOLD_SLOTS] = s->maps.hold_slots,
+		[LS_MAP_RULES_NAME] = s->maps.rules_name, [LS_MAP_RULES_PREFIX] = s->maps.rules_prefix,
 	};
 	return m[i];
 }
@@ -260,7 +262,9 @@ int ls_dp_open_pins(struct ls_dp **out, const char *pin_dir, struct ls_err *err)
 		dp->map_fd[i] = bpf_obj_get(path);
 		/* pins of an older data plane have no verdict_gen: its program
 		 * caches no verdicts, so there is nothing to bump */
-		if (dp->map_fd[i] < 0 && (i == LS_MAP_VERDICT_GEN || i == LS_MAP_HOLD_SLOTS) &&
+		if (dp->map_fd[i] < 0 &&
+		    (i == LS_MAP_VERDICT_GEN || i == LS_MAP_HOLD_SLOTS || i == LS_MAP_RULES_NAME ||
+		     i == LS_MAP_RULES_PREFIX) &&
 		    errno == ENOENT)
 			continue;
 		if (dp->map_fd[i] < 0) {

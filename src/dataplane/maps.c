@@ -49,8 +49,8 @@ int ls_dp_liveness_write(struct ls_dp *dp, const struct ls_liveness *lv, struct 
 int ls_dp_verdict_set(struct ls_dp *dp, const struct ls_flow_key *key, uint32_t verdict,
 		      uint64_t deadline_k, struct ls_err *err)
 {
-	if (verdict != LS_VERDICT_PASS && verdict != LS_VERDICT_DROP)
-		return ls_errf(err, -EINVAL, "verdict %u is neither pass nor drop", verdict);
+	if (!ls_verdict_valid(verdict))
+		return ls_errf(err, -EINVAL, "verdict %#x is not pass, drop or reject", verdict);
 	struct ls_verdict_rec rec = {
 		.deadline_k = deadline_k,
 		.set_k = ls_now_k(),
@@ -67,8 +67,9 @@ int ls_dp_verdict_set(struct ls_dp *dp, const struct ls_flow_key *key, uint32_t 
 static int verdict_write_one(struct ls_dp *dp, const struct ls_flow_key *key,
 			     const struct ls_verdict_rec *rec, struct ls_err *err)
 {
-	if (rec->verdict != LS_VERDICT_PASS && rec->verdict != LS_VERDICT_DROP)
-		return ls_errf(err, -EINVAL, "verdict %u is neither pass nor drop", rec->verdict);
+	if (!ls_verdict_valid(rec->verdict))
+		return ls_errf(err, -EINVAL, "verdict %#x is not pass, drop or reject",
+			       rec->verdict);
 	if (bpf_map_update_elem(dp->map_fd[LS_MAP_VERDICTS], key, rec, BPF_ANY))
 		return map_err(err, "writing", LS_MAP_VERDICTS);
 	return 0;
@@ -87,8 +88,7 @@ int ls_dp_verdicts_write(struct ls_dp *dp, const struct ls_flow_key *keys,
 		/* a batch stops before an invalid verdict: the kernel would
 		 * store it as it is */
 		uint32_t end = done;
-		while (end < n && (recs[end].verdict == LS_VERDICT_PASS ||
-				   recs[end].verdict == LS_VERDICT_DROP))
+		while (end < n && ls_verdict_valid(recs[end].verdict))
 			end++;
 		__u32 cnt = end - done;
 		int batch_errno = 0;
@@ -242,6 +242,16 @@ const char *ls_counter_name(unsigned idx)
 		[LS_CNT_HOLD_OVERFLOW] = "hold_overflow",
 		[LS_CNT_HOLD_STALE] = "hold_stale",
 		[LS_CNT_HOLD_HANDSHAKE] = "hold_handshake",
+		[LS_CNT_REJECT_DNS] = "reject_dns",
+		[LS_CNT_REJECT_TCP] = "reject_tcp",
+		[LS_CNT_REJECT_ICMP] = "reject_icmp",
+		[LS_CNT_REJECT_LIMITED] = "reject_limited",
+		[LS_CNT_REJECT_NONE] = "reject_none",
+		[LS_CNT_RULE_DNS] = "rule_dns",
+		[LS_CNT_RULE_TLS] = "rule_tls",
+		[LS_CNT_RULE_HTTP] = "rule_http",
+		[LS_CNT_RULE_PREFIX] = "rule_prefix",
+		[LS_CNT_RULE_EXPIRED] = "rule_expired",
 	};
 	return idx < LS_CNT__MAX ? names[idx] : NULL;
 }

@@ -147,6 +147,7 @@ static int define_metrics(struct ls_obs *o)
 		ls_metric_add(o->events, kinds[i], 0);
 	ls_metric_add(o->verdicts, "pass", 0);
 	ls_metric_add(o->verdicts, "drop", 0);
+	ls_metric_add(o->verdicts, "reject", 0);
 	ls_metric_add(o->fs_transitions, "enter", 0);
 	ls_metric_add(o->fs_transitions, "leave", 0);
 	ls_metric_set(o->trace_level, "kernel", 0);
@@ -575,7 +576,8 @@ void ls_obs_verdict(struct ls_obs *o, uint64_t flow_id, uint32_t verdict, uint64
 	}
 	const char *vn = verdict == LS_VERDICT_PASS || verdict == LS_VERDICT_DROP
 			     ? ls_verdict_name(verdict)
-			     : "other";
+			 : (verdict & LS_VERDICT_MASK) == LS_VERDICT_REJECT ? "reject"
+									 : "other";
 	o->n_verdicts++;
 	ls_metric_add(o->verdicts, vn, 1);
 	struct flowent *fe = flow(o, flow_id, false);

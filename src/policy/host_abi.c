@@ -61,15 +61,74 @@ static lw_call_result h_set_verdict(lw_instance *in, void *user,
 	(void)in;
 	if (rc)
 		RET(rc);
-	if ((v != LSG_PASS && v != LSG_DROP) || ttl < 0)
+	/* the guest's numbers are the wire's (policy.c asserts it) */
+	if (!ls_verdict_valid((uint32_t)v) || ttl < 0)
 		RET(LSG_E_INVAL);
 	uint32_t i = (uint32_t)(ARG_I32(0) - p->cb.base);
-	p->cb.verdict[i] = (uint8_t)v;
+	p->cb.verdict[i] = (uint32_t)v;
 	/* The TTL is a duration in G: it runs from this call, converted by
 	 * the rate alone (timemap.h); never through the offset. */
 	p->cb.deadline_k[i] = ls_policy_ttl_to_kernel(p->tmap, ls_policy_now_g(p),
 						      ls_policy_now_k(p), ttl);
 	RET(LSG_OK);
+}
+
+/* rule_add(kind, pattern, len, verdict, ttl) / rule_del(kind, pattern, len):
+ * a decision the kernel applies itself (docs/abi.md, "Kernel rules"). */
+static int32_t rule_status(int rc)
+{
+	return rc == 0 ? LSG_OK : rc == -EINVAL ? LSG_E_INVAL : rc == -ENOENT ? LSG_E_NOTFOUND
+	       : rc == -ENOSPC || rc == -E2BIG ? LSG_E_FULL : LSG_E_NOTSUP;
+}
+
+static int rule_kind_ok(int32_t k)
+{
+	return k == LSG_RULE_HTTP || k == LSG_RULE_TLS || k == LSG_RULE_DNS ||
+	       k == LSG_RULE_CLIENT || k == LSG_RULE_SERVER;
+}
+
+static lw_call_result h_rule_add(lw_instance *in, void *user, const lw_value *args,
+				 lw_value *results)
+{
+	struct ls_policy *p = user;
+	uint32_t len = ARG_U32(2);
+	int32_t v = ARG_I32(3);
+	int64_t ttl = args[4].of.i64;
+	if (len > LSG_RULE_PATTERN_MAX)
+		RET(LSG_E_TOOBIG);
+	const char *pat = gptr(p, in, ARG_U32(1), len);
+	if (!pat)
+		RET(LSG_E_BOUNDS);
+	if (!rule_kind_ok(ARG_I32(0)) || !ls_verdict_valid((uint32_t)v) || ttl < 0 || len == 0)
+		RET(LSG_E_INVAL);
+	if (!p->sink.rule)
+		RET(LSG_E_NOTSUP);
+	/* a TTL like set_verdict's: from now, by the rate alone; 0 and
+	 * INT64_MAX (saturated) are "no deadline" */
+	uint64_t deadline_k =
+		ls_policy_ttl_to_kernel(p->tmap, ls_policy_now_g(p), ls_policy_now_k(p), ttl);
+	int rc = p->sink.rule(p->sink.ctx, (uint32_t)ARG_I32(0), pat, len, (uint32_t)v,
+			      deadline_k, 0);
+	if (!rc)
+		p->st.rules_added++;
+	RET(rule_status(rc));
+}
+
+static lw_call_result h_rule_del(lw_instance *in, void *user, const lw_value *args,
+				 lw_value *results)
+{
+	struct ls_policy *p = user;
+	uint32_t len = ARG_U32(2);
+	if (len > LSG_RULE_PATTERN_MAX)
+		RET(LSG_E_TOOBIG);
+	const char *pat = gptr(p, in, ARG_U32(1), len);
+	if (!pat)
+		RET(LSG_E_BOUNDS);
+	if (!rule_kind_ok(ARG_I32(0)) || len == 0)
+		RET(LSG_E_INVAL);
+	if (!p->sink.rule)
+		RET(LSG_E_NOTSUP);
+	RET(rule_status(p->sink.rule(p->sink.ctx, (uint32_t)ARG_I32(0), pat, len, 0, 0, 1)));
 }
 
 static lw_call_result h_flow_info(lw_instance *in, void *user,
@@ -320,6 +379,8 @@ static const struct host_fn {
 	{"kv_get", "(iiii)i", h_kv_get},
 	{"kv_put", "(iiii)i", h_kv_put},
 	{"kv_del", "(ii)i", h_kv_del},
+	{"rule_add", "(iiiiI)i", h_rule_add},
+	{"rule_del", "(iii)i", h_rule_del},
 };
 
 /* WASI clocks read the guest clock G, like the lockstep `now` import:

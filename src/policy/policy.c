@@ -54,6 +54,12 @@ void ls_policy_logf(struct ls_policy *p, int level, const char *event,
 		fprintf(stderr, "%s\n", line);
 }
 
+/* set_verdict hands the guest's verdict to the data plane as it is */
+_Static_assert((int)LSG_PASS == (int)LS_VERDICT_PASS && (int)LSG_DROP == (int)LS_VERDICT_DROP &&
+		       (int)LSG_REJECT == (int)LS_VERDICT_REJECT &&
+		       LSG_REJECT_NXDOMAIN == LS_VERDICT_F_NXDOMAIN,
+	       "guest verdicts are wire verdicts");
+
 /* ---- module and instance --------------------------------------------------- */
 
 static void gmod_free(struct ls_gmod *gm)
@@ -662,9 +668,9 @@ int ls_policy_new(const struct ls_policy_config *cfg,
 		p->cfg.backoff_max_ns = 30000000000ull;
 	if (!p->cfg.flow_gc_ns)
 		p->cfg.flow_gc_ns = 600000000000ull;
-	if (cfg->default_verdict != LS_VERDICT_PASS && cfg->default_verdict != LS_VERDICT_DROP) {
+	if (!cfg->default_verdict || !ls_verdict_valid(cfg->default_verdict)) {
 		free(p);
-		return ls_errf(err, -EINVAL, "default verdict must be pass or drop");
+		return ls_errf(err, -EINVAL, "default verdict must be pass, drop or reject");
 	}
 	if (sink)
 		p->sink = *sink;

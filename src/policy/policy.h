@@ -37,6 +37,13 @@ struct ls_verdict_sink {
 			struct ls_flow *out);
 	/* Optional: called at the end of each dispatched batch. */
 	void (*flush)(void *ctx);
+	/* Optional: install (del false) or remove a kernel rule -- kind and
+	 * pattern as the rule_add import takes them (docs/abi.md), verdict and
+	 * deadline_k as for write(). 0, -EINVAL for a bad pattern, -ENOSPC
+	 * for a full table, -ENOENT for a missing rule, another -errno. NULL:
+	 * the guest gets E_NOTSUP. */
+	int (*rule)(void *ctx, uint32_t kind, const char *pattern, size_t len, uint32_t verdict,
+		    uint64_t deadline_k, int del);
 };
 
 /* Time sources. G is the guest's clock (docs/clock.md); K is CLOCK_BOOTTIME.
@@ -107,6 +114,7 @@ struct ls_policy_stats {
 	uint64_t log_lines;
 	uint64_t log_dropped;      /* rate-limited */
 	uint64_t flows;            /* flows currently known */
+	uint64_t rules_added;      /* kernel rules the guest installed (rule_add) */
 	int healthy;               /* the health rule holds (ls_policy_health) */
 	int health;                /* enum ls_policy_health: why not */
 	char health_why[128];      /* ... as ls_policy_health's phrase ("" when healthy) */

@@ -81,7 +81,7 @@ struct ls_cb {
 	int32_t base;
 	uint32_t nh;
 	struct ls_pflow **flow;  /* [LS_CB_HANDLES_MAX] */
-	uint8_t *verdict;        /* [..] 0: none set */
+	uint32_t *verdict;       /* [..] 0: none set; enum ls_verdict | flags */
 	uint64_t *deadline_k;    /* [..] */
 };
 

@@ -26,7 +26,7 @@ for b in blocks:
         open("%s/%s" % (out, m.group(1)), "w").write(b)
         print(m.group(1))
 PY
-for f in pass.c pass.ts renew.c; do
+for f in pass.c pass.ts renew.c rules.c; do
 	check "$DOC has the example $f" test "$([ -f "$TMP/$f" ]; echo $?)" = 0
 done
 
@@ -37,7 +37,7 @@ CC_LD='-Wl,--no-entry -Wl,--export-dynamic'
 AS_FLAGS='-O3 --runtime stub --noAssert --use abort='
 check "$DOC gives the C build command checked here" test "$(grep -q -- "$CC_CMD" "$DOC" && grep -q -- "$CC_LD" "$DOC"; echo $?)" = 0
 check "$DOC gives the AssemblyScript build command checked here" test "$(grep -q -- "asc pass.ts $AS_FLAGS" "$DOC"; echo $?)" = 0
-for c in pass renew; do
+for c in pass renew rules; do
 	$CC_CMD -Wall -Werror $CC_LD "$TMP/$c.c" -o "$TMP/$c.wasm" 2>"$TMP/$c.cc.err"
 	check "$c.c builds" test $? = 0
 	diag "$TMP/$c.cc.err"
@@ -105,4 +105,19 @@ read -r v ttl <<<"$(verdict "$TMP/renew.out" 40002)"
 check "renew.c: the DNS query for www.example.com passes ($v $ttl)" test "$([ "$v" = pass ] && within "$ttl" 1e9 2e9; echo $?)" = 0
 "$LS_BIN" inspect --pcap "$TMP/cap.pcap" --policy "$TMP/renew.wasm" >/dev/null 2>"$TMP/renew2.err"
 check "renew.c without a pattern: refused by its init, as the example says" test "$([ $? -ne 0 ] && grep -q 'init refused its configuration' "$TMP/renew2.err"; echo $?)" = 0
+# rules.c: its init installs two kernel rules; the DNS query under
+# *.example.com and the HTTP request for evil.test are decided by them in
+# the kernel (no on_dpi, no verdict from the policy); www.example.com is
+# decided once by on_dpi and memoised as an exact HTTP rule
+"$LS_BIN" inspect --pcap "$TMP/cap.pcap" --policy "$TMP/rules.wasm" >"$TMP/rules.out" 2>"$TMP/rules.err"
+check "rules.c: lockstep inspect runs it" test $? = 0
+rule_ok() { jq -e -s --arg p "$1" --arg v "$2" \
+	'any(.[]; .event == "rule" and .op == "add" and .pattern == $p and .verdict == $v and .ok)' \
+	"$TMP/rules.out" >/dev/null; }
+check "rules.c: init installed both rules" test "$(rule_ok '*.example.com' reject && rule_ok evil.test drop; echo $?)" = 0
+check "rules.c: lsg_memo published www.example.com as a pass rule" test "$(rule_ok www.example.com pass; echo $?)" = 0
+read -r v ttl <<<"$(verdict "$TMP/rules.out" 40000)"
+check "rules.c: Host www.example.com passes, by on_dpi ($v $ttl)" test "$([ "$v" = pass ] && [ "$ttl" = 0 ]; echo $?)" = 0
+check "rules.c: evil.test and the DNS query got no verdict from the policy (the kernel decided)" test "$([ -z "$(verdict "$TMP/rules.out" 40001)" ] && [ -z "$(verdict "$TMP/rules.out" 40002)" ]; echo $?)" = 0
+check "rules.c: 4 events reached the policy: 3 flows, 1 DPI name (the 2 rule hits sent none)" test "$(grep -q '"policy_events":4,' "$TMP/rules.err"; echo $?)" = 0
 finish

@@ -87,7 +87,7 @@ TEST(events_and_verdicts_through_a_test_run)
 	CHECK_EQ_INT(ls_dp_verdicts_write(dp, k, r, 5, rc, &derr), 4);
 	CHECK_EQ_INT(rc[0], 0);
 	CHECK_EQ_INT(rc[1], -EINVAL);
-	CHECK(strstr(derr.msg, "neither pass nor drop"));
+	CHECK(strstr(derr.msg, "is not pass, drop or reject"));
 	CHECK_EQ_INT(rc[2], 0);
 	CHECK_EQ_INT(rc[3], 0);
 	CHECK_EQ_INT(rc[4], 0);

@@ -4,6 +4,7 @@
  * so that a careless edit of wire.h fails here before it corrupts events or
  * metrics in production. */
 #include "test.h"
+#include "base/names.h"
 
 #include <stddef.h>
 
@@ -151,6 +152,16 @@ TEST(counter_indices_are_stable)
 	    {31, LS_CNT_HOLD_OVERFLOW, "hold_overflow"},
 	    {32, LS_CNT_HOLD_STALE, "hold_stale"},
 	    {33, LS_CNT_HOLD_HANDSHAKE, "hold_handshake"},
+	    {34, LS_CNT_REJECT_DNS, "reject_dns"},
+	    {35, LS_CNT_REJECT_TCP, "reject_tcp"},
+	    {36, LS_CNT_REJECT_ICMP, "reject_icmp"},
+	    {37, LS_CNT_REJECT_LIMITED, "reject_limited"},
+	    {38, LS_CNT_REJECT_NONE, "reject_none"},
+	    {39, LS_CNT_RULE_DNS, "rule_dns"},
+	    {40, LS_CNT_RULE_TLS, "rule_tls"},
+	    {41, LS_CNT_RULE_HTTP, "rule_http"},
+	    {42, LS_CNT_RULE_PREFIX, "rule_prefix"},
+	    {43, LS_CNT_RULE_EXPIRED, "rule_expired"},
 	};
 	unsigned n = sizeof(t) / sizeof(t[0]);
 	for (unsigned i = 0; i < n; i++) {
@@ -190,6 +201,8 @@ TEST(wire_constants_are_stable)
 	CHECK_EQ_INT(LS_VERDICT_PASS, 1);
 	CHECK_EQ_INT(LS_VERDICT_DROP, 2);
 	CHECK_EQ_INT(LS_VERDICT_HOLD, 3);
+	CHECK_EQ_INT(LS_VERDICT_REJECT, 4);
+	CHECK_EQ_INT(LS_VERDICT_F_NXDOMAIN, 0x100);
 	CHECK_EQ_INT(LS_FLOW_NEW, 0);
 	CHECK_EQ_INT(LS_FLOW_ESTABLISHED, 1);
 	CHECK_EQ_INT(LS_FLOW_CLOSING, 2);
@@ -201,6 +214,22 @@ TEST(wire_constants_are_stable)
 	CHECK_EQ_INT(LS_FAILSAFE_DROP, 2);
 	CHECK_EQ_INT(LS_DIR_LO_TO_HI, 0);
 	CHECK_EQ_INT(LS_DIR_HI_TO_LO, 1);
+}
+
+/* Rejects: the verdict value, its flag, and where the rate lives. */
+TEST(reject_verdict_and_rate)
+{
+	CHECK_EQ_INT(LS_VERDICT_REJECT, 4);
+	CHECK_EQ_INT(offsetof(struct ls_config, reject_rate), 40);
+	CHECK_EQ_INT(sizeof(struct ls_config), 56);
+	CHECK(ls_verdict_valid(LS_VERDICT_REJECT | LS_VERDICT_F_NXDOMAIN));
+	CHECK(!ls_verdict_valid(LS_VERDICT_DROP | LS_VERDICT_F_NXDOMAIN));
+	CHECK(!ls_verdict_valid(LS_VERDICT_HOLD) && !ls_verdict_valid(5) && !ls_verdict_valid(0) &&
+	      !ls_verdict_valid(0x203));
+	CHECK_EQ_STR(ls_verdict_name(LS_VERDICT_REJECT | LS_VERDICT_F_NXDOMAIN), "reject-nxdomain");
+	uint32_t v = 0;
+	CHECK(ls_verdict_parse("reject", &v) == 0 && v == LS_VERDICT_REJECT);
+	CHECK_EQ_INT(ls_verdict_parse("rejec", &v), -1);
 }
 
 /* The hold slot is shared memory both sides CAS (wire.h): its ctl word
@@ -220,6 +249,7 @@ int main(int argc, char **argv)
 {
 	test_args(argc, argv);
 	RUN(flow_key_layout);
+	RUN(reject_verdict_and_rate);
 	RUN(event_layout);
 	RUN(map_value_layout);
 	RUN(counter_indices_are_stable);

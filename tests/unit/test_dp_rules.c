@@ -1,0 +1,213 @@
+/* test_dp_rules.c - kernel rules (bpf/rules.h) against the real program
+ * (BPF_PROG_TEST_RUN, private maps): a rule decides a flow on its first
+ * packet with no DPI event (no round trip); exact vs suffix vs catch-all
+ * names (the most specific wins), case and a Host's :port ignored; client
+ * and server prefixes (LPM, IPv4 and IPv6); a rule past its deadline no
+ * longer decides. Expected actions follow from the rule semantics of
+ * docs/dataplane.md. Needs root. */
+#include "test.h"
+#include "frame4.h"
+
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "dataplane/dataplane.h"
+#include "dataplane/testrun.h"
+
+static int ndpi;
+static void on_ev(void *ctx, const struct ls_event *ev)
+{
+	(void)ctx;
+	if (ev->kind == LS_EV_DPI)
+		ndpi++;
+}
+
+/* a DNS query for name from 198.18.0.1:sport to 198.18.0.2:53 */
+static uint32_t dnsq(uint8_t *o, uint16_t sport, const char *name)
+{
+	uint8_t q[300] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+	size_t n = 12;
+	for (const char *l = name; *l;) {
+		const char *dot = strchr(l, '.');
+		size_t len = dot ? (size_t)(dot - l) : strlen(l);
+		q[n++] = (uint8_t)len;
+		memcpy(q + n, l, len);
+		n += len;
+		l += len + (dot ? 1 : 0);
+	}
+	q[n++] = 0;
+	q[n++] = 0, q[n++] = 1, q[n++] = 0, q[n++] = 1;
+	return (uint32_t)frame4(o, &(struct frame4){.proto = 17,
+						    .src = {198, 18, 0, 1},
+						    .dst = {198, 18, 0, 2},
+						    .sport = sport,
+						    .dport = 53,
+						    .pay = q,
+						    .plen = n});
+}
+
+static uint32_t act_of(struct ls_testrun *t, const uint8_t *f, uint32_t n)
+{
+	uint32_t act = 99;
+	if (ls_testrun_packet(t, LS_TR_XDP, f, n, &act))
+		return 98;
+	return act;
+}
+
+static uint32_t ask(struct ls_testrun *t, uint16_t sport, const char *name)
+{
+	uint8_t f[400];
+	return act_of(t, f, dnsq(f, sport, name));
+}
+
+TEST(name_rules_decide_the_first_packet)
+{
+	char err[256];
+	struct ls_err derr;
+	struct ls_testrun *t = ls_testrun_open(NULL, on_ev, NULL, err, sizeof(err));
+	if (!t) {
+		printf("# %s\n", err);
+		SKIP("cannot load the data plane (root and BPF needed)");
+	}
+	struct ls_dp *dp = NULL;
+	CHECK_EQ_INT(ls_dp_open_testrun(&dp, t, &derr), 0);
+#define RULE(k, p, v) CHECK_EQ_INT(ls_dp_rule_set(dp, k, p, strlen(p), v, 0, &derr), 0)
+	RULE(LS_RULE_DNS, "*.blocked.test", LS_VERDICT_REJECT);
+	RULE(LS_RULE_DNS, "exact.test", LS_VERDICT_DROP);
+	RULE(LS_RULE_DNS, "*.test", LS_VERDICT_PASS);
+	RULE(LS_RULE_DNS, "*.ok.blocked.test", LS_VERDICT_PASS);
+
+	ndpi = 0;
+	CHECK_EQ_INT(ask(t, 40000, "www.blocked.test"), XDP_TX); /* rejected: answered */
+	CHECK_EQ_INT(ask(t, 40001, "a.b.c.blocked.test"), XDP_TX);
+	CHECK_EQ_INT(ask(t, 40002, "WWW.Blocked.TEST"), XDP_TX); /* case */
+	CHECK_EQ_INT(ndpi, 0);					 /* no round trip */
+	CHECK_EQ_INT(ls_testrun_counter(t, LS_CNT_RULE_DNS), 3);
+	/* the verdict is the flow's now: its next packet takes the fast path */
+	struct ls_flow_key k;
+	static const uint8_t a[4] = {198, 18, 0, 1}, b[4] = {198, 18, 0, 2};
+	ls_flow_key_make(&k, 17, 4, a, 40000, b, 53);
+	struct ls_verdict_rec rec;
+	CHECK_EQ_INT(ls_dp_verdict_get(dp, &k, &rec, &derr), 0);
+	CHECK_EQ_INT(rec.verdict, LS_VERDICT_REJECT);
+	CHECK_EQ_INT(rec.deadline_k, 0);
+
+	/* the most specific rule wins; a suffix is not its bare domain */
+	CHECK_EQ_INT(ask(t, 40010, "x.ok.blocked.test"), XDP_PASS);
+	CHECK_EQ_INT(ask(t, 40011, "exact.test"), XDP_DROP);
+	CHECK_EQ_INT(ask(t, 40012, "a.exact.test"), XDP_PASS); /* *.test */
+	CHECK_EQ_INT(ls_testrun_counter(t, LS_CNT_RULE_DNS), 6);
+	CHECK_EQ_INT(ndpi, 0);
+	/* blocked.test itself: only "*.test" covers it (pass, by rule) */
+	CHECK_EQ_INT(ask(t, 40013, "blocked.test"), XDP_PASS);
+	CHECK_EQ_INT(ls_testrun_counter(t, LS_CNT_RULE_DNS), 7);
+	/* no rule at all: DPI reports the name, the default applies */
+	CHECK_EQ_INT(ask(t, 40014, "example.org"), XDP_PASS);
+	CHECK_EQ_INT(ndpi, 1);
+	CHECK_EQ_INT(ls_testrun_counter(t, LS_CNT_RULE_DNS), 7);
+
+	/* a rule of another kind does not apply to DNS; HTTP Host with a port */
+	RULE(LS_RULE_HTTP, "api.example.test", LS_VERDICT_DROP);
+	CHECK_EQ_INT(ask(t, 40020, "api.example.test"), XDP_PASS);
+	const char *req = "GET / HTTP/1.1\r\nHost: Api.Example.test:8080\r\n\r\n";
+	uint8_t f[400];
+	uint32_t n = (uint32_t)frame4(f, &(struct frame4){.proto = 6,
+							  .src = {198, 18, 0, 1},
+							  .dst = {198, 18, 0, 2},
+							  .sport = 40021,
+							  .dport = 8080,
+							  .pay = req,
+							  .plen = strlen(req)});
+	CHECK_EQ_INT(act_of(t, f, n), XDP_DROP);
+	CHECK_EQ_INT(ls_testrun_counter(t, LS_CNT_RULE_HTTP), 1);
+
+	/* bad patterns are refused with a message */
+	CHECK(ls_dp_rule_set(dp, LS_RULE_DNS, "a*.test", 7, LS_VERDICT_DROP, 0, &derr) < 0);
+	CHECK(strstr(derr.msg, "'*'"));
+	CHECK(ls_dp_rule_set(dp, 3, "a.test", 6, LS_VERDICT_DROP, 0, &derr) < 0);
+	CHECK(ls_dp_rule_set(dp, LS_RULE_SERVER, "198.18.0.0/33", 13, LS_VERDICT_DROP, 0, &derr) <
+	      0);
+	ls_dp_close(dp);
+	ls_testrun_close(t);
+}
+
+/* Ethernet + IPv6 + TCP SYN, src:sport -> dst:80 */
+static uint32_t syn6(uint8_t *o, const uint8_t src[16], const uint8_t dst[16], uint16_t sport)
+{
+	memset(o, 0, 74);
+	o[0] = 2, o[6] = 2, o[11] = 1, o[12] = 0x86, o[13] = 0xdd;
+	uint8_t *ip = o + 14;
+	ip[0] = 0x60, ip[5] = 20, ip[6] = 6, ip[7] = 64;
+	memcpy(ip + 8, src, 16);
+	memcpy(ip + 24, dst, 16);
+	uint8_t *t = ip + 40;
+	frame4_put16(t, sport), frame4_put16(t + 2, 80);
+	t[12] = 5 << 4, t[13] = 0x02;
+	return 74;
+}
+
+TEST(prefix_rules_and_expiry)
+{
+	char err[256];
+	struct ls_err derr;
+	struct ls_testrun *t = ls_testrun_open(NULL, on_ev, NULL, err, sizeof(err));
+	if (!t) {
+		printf("# %s\n", err);
+		SKIP("cannot load the data plane (root and BPF needed)");
+	}
+	struct ls_dp *dp = NULL;
+	CHECK_EQ_INT(ls_dp_open_testrun(&dp, t, &derr), 0);
+	RULE(LS_RULE_SERVER, "198.18.7.0/24", LS_VERDICT_DROP);
+	RULE(LS_RULE_SERVER, "198.18.7.128/25", LS_VERDICT_PASS); /* longest prefix wins */
+	RULE(LS_RULE_CLIENT, "2001:db8:9::/48", LS_VERDICT_REJECT);
+	uint8_t f[128];
+	uint32_t n;
+#define SYN4(dst3, dst4, sp)                                                                       \
+	(n = (uint32_t)frame4(f, &(struct frame4){.proto = 6,                                      \
+						  .src = {198, 18, 0, 1},                          \
+						  .dst = {198, 18, dst3, dst4},                    \
+						  .sport = sp,                                     \
+						  .dport = 80,                                     \
+						  .tcp_flags = 0x02}),                             \
+	 act_of(t, f, n))
+	CHECK_EQ_INT(SYN4(7, 9, 41000), XDP_DROP);
+	CHECK_EQ_INT(SYN4(7, 200, 41001), XDP_PASS);
+	CHECK_EQ_INT(SYN4(8, 1, 41002), XDP_PASS);
+	CHECK_EQ_INT(ls_testrun_counter(t, LS_CNT_RULE_PREFIX), 2);
+	/* the client side: 2001:db8:9:1::5 is inside /48, 2001:db8:a::5 not */
+	uint8_t c_in[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 9, 0, 1, [15] = 5};
+	uint8_t c_out[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x0a, [15] = 5};
+	uint8_t srv[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 2};
+	CHECK_EQ_INT(act_of(t, f, syn6(f, c_in, srv, 41010)), XDP_TX); /* RST */
+	CHECK_EQ_INT(act_of(t, f, syn6(f, c_out, srv, 41011)), XDP_PASS);
+	CHECK_EQ_INT(ls_testrun_counter(t, LS_CNT_RULE_PREFIX), 3);
+	CHECK_EQ_INT(ls_testrun_counter(t, LS_CNT_REJECT_TCP), 1);
+
+	/* a rule with a deadline 150 ms ahead: it decides until then only */
+	uint64_t now = ls_now_k();
+	CHECK_EQ_INT(ls_dp_rule_set(dp, LS_RULE_SERVER, "198.18.9.0/24", 13, LS_VERDICT_DROP,
+				    now + 150000000ull, &derr),
+		     0);
+	CHECK_EQ_INT(SYN4(9, 1, 41020), XDP_DROP);
+	struct timespec ts = {0, 300000000};
+	nanosleep(&ts, NULL);
+	CHECK_EQ_INT(SYN4(9, 1, 41021), XDP_PASS);
+	CHECK(ls_testrun_counter(t, LS_CNT_RULE_EXPIRED) >= 1);
+	/* deleted: gone */
+	CHECK_EQ_INT(ls_dp_rule_del(dp, LS_RULE_SERVER, "198.18.7.0/24", 13, &derr), 0);
+	CHECK_EQ_INT(SYN4(7, 9, 41030), XDP_PASS);
+	CHECK(ls_dp_rule_del(dp, LS_RULE_SERVER, "198.18.7.0/24", 13, &derr) < 0);
+	ls_dp_close(dp);
+	ls_testrun_close(t);
+}
+
+int main(int argc, char **argv)
+{
+	test_args(argc, argv);
+	RUN(name_rules_decide_the_first_packet);
+	RUN(prefix_rules_and_expiry);
+	return test_done();
+}
