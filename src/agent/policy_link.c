@@ -13,7 +13,6 @@
 #include "policy/policy.h"
 #include "base/file.h"
 #include "base/names.h"
-#include "lockstep/guest.h"
 #include "dataplane/dataplane.h"
 
 #include <bpf/bpf.h>
@@ -22,6 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* rule kinds go from the policy to the data plane as they are */
+_Static_assert((int)LS_PRULE_HTTP == (int)LS_RULE_HTTP && (int)LS_PRULE_TLS == (int)LS_RULE_TLS &&
+		       (int)LS_PRULE_DNS == (int)LS_RULE_DNS &&
+		       (int)LS_PRULE_CLIENT == (int)LS_RULE_CLIENT &&
+		       (int)LS_PRULE_SERVER == (int)LS_RULE_SERVER,
+	       "rule kinds");
 
 #define BATCH 256
 #define VQ 256 /* verdicts written in one go */
@@ -89,11 +95,6 @@ static int sink_counters(void *ctx, const struct ls_flow_key *key, struct ls_flo
 }
 
 /* the guest's rule kinds are the data plane's */
-_Static_assert((int)LSG_RULE_HTTP == (int)LS_RULE_HTTP && (int)LSG_RULE_TLS == (int)LS_RULE_TLS &&
-		       (int)LSG_RULE_DNS == (int)LS_RULE_DNS &&
-		       (int)LSG_RULE_CLIENT == (int)LS_RULE_CLIENT &&
-		       (int)LSG_RULE_SERVER == (int)LS_RULE_SERVER,
-	       "rule kinds");
 
 static int sink_rule(void *ctx, uint32_t kind, const char *pat, size_t len, uint32_t verdict,
 		     uint64_t deadline_k, int del)

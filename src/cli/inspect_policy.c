@@ -14,7 +14,6 @@
 #include "dataplane/event_json.h"
 #include "dataplane/testrun.h"
 #include "policy/policy.h"
-#include "lockstep/guest.h"
 
 #include "lockstep.skel.h"
 
@@ -47,7 +46,7 @@ struct pending_rule {
 	int del;
 	uint64_t deadline_k;
 	size_t len;
-	char pat[LSG_RULE_PATTERN_MAX];
+	char pat[LS_RULE_PATTERN_MAX];
 };
 
 static struct seen *seen_get(struct inspect_policy *ip, uint64_t flow_id, int add)
@@ -78,13 +77,6 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
-static uint64_t now_k(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* kernel rules go into the test run's maps, so that later frames of the
  * capture meet them as live traffic would; printed as a line each */
 static int sink_rule(void *ctx, uint32_t kind, const char *pat, size_t len, uint32_t verdict,
@@ -112,7 +104,7 @@ static int sink_rule(void *ctx, uint32_t kind, const char *pat, size_t len, uint
 		     : ls_dp_rule_set(ip->dp, kind, pat, len, verdict, deadline_k, &err);
 	printf("{\"event\":\"rule\",\"op\":\"%s\",\"kind\":%u,\"pattern\":", del ? "del" : "add",
 	       kind);
-	char buf[LSG_RULE_PATTERN_MAX + 1];
+	char buf[LS_RULE_PATTERN_MAX + 1];
 	memcpy(buf, pat, len < sizeof(buf) - 1 ? len : sizeof(buf) - 1);
 	buf[len < sizeof(buf) - 1 ? len : sizeof(buf) - 1] = 0;
 	json_str(buf);

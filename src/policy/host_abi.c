@@ -11,6 +11,14 @@
 #include <string.h>
 #include <time.h>
 
+/* rule kinds cross from the guest to the data plane as they are */
+_Static_assert((int)LSG_RULE_HTTP == (int)LS_PRULE_HTTP && (int)LSG_RULE_TLS == (int)LS_PRULE_TLS &&
+		       (int)LSG_RULE_DNS == (int)LS_PRULE_DNS &&
+		       (int)LSG_RULE_CLIENT == (int)LS_PRULE_CLIENT &&
+		       (int)LSG_RULE_SERVER == (int)LS_PRULE_SERVER,
+	       "rule kinds");
+_Static_assert(LSG_RULE_PATTERN_MAX == LS_RULE_PATTERN_MAX, "rule pattern size");
+
 #include "base/json.h"
 #include "base/names.h"
 #include "base/time.h"

@@ -28,6 +28,20 @@
 
 /* Where verdicts go. write() is called for each verdict the guest (or the
  * default, while the guest is unhealthy) decides; deadline_k 0 = none. */
+/* The longest rule pattern the rule_add import takes (guest.h's
+ * LSG_RULE_PATTERN_MAX, checked equal in host_abi.c). */
+#define LS_RULE_PATTERN_MAX 256
+/* The rule kinds the sink is handed, the values of the rule_add import
+ * (guest.h LSG_RULE_*, checked in host_abi.c); the agent checks them
+ * against the data plane's. */
+enum ls_policy_rule_kind {
+	LS_PRULE_HTTP = 1,
+	LS_PRULE_TLS = 2,
+	LS_PRULE_DNS = 4,
+	LS_PRULE_CLIENT = 8,
+	LS_PRULE_SERVER = 16,
+};
+
 struct ls_verdict_sink {
 	void *ctx;
 	int (*write)(void *ctx, const struct ls_flow_key *key, uint64_t flow_id,
@@ -37,7 +51,8 @@ struct ls_verdict_sink {
 			struct ls_flow *out);
 	/* Optional: called at the end of each dispatched batch. */
 	void (*flush)(void *ctx);
-	/* Optional: install (del false) or remove a kernel rule -- kind and
+	/* Optional: install (del false) or remove a kernel rule (a pattern
+	 * of at most LS_RULE_PATTERN_MAX bytes) -- kind and
 	 * pattern as the rule_add import takes them (docs/abi.md), verdict and
 	 * deadline_k as for write(). 0, -EINVAL for a bad pattern, -ENOSPC
 	 * for a full table, -ENOENT for a missing rule, another -errno. NULL:

@@ -17,7 +17,11 @@ TEST(verdicts)
 	CHECK_EQ_STR(ls_verdict_name(0), "undecided");
 	CHECK_EQ_STR(ls_verdict_name(1), "pass");
 	CHECK_EQ_STR(ls_verdict_name(2), "drop");
-	CHECK_EQ_STR(ls_verdict_name(3), "unknown");
+	CHECK_EQ_STR(ls_verdict_name(3), "hold");
+	CHECK_EQ_STR(ls_verdict_name(4), "reject");
+	CHECK_EQ_STR(ls_verdict_name(0x104), "reject-nxdomain");
+	CHECK_EQ_STR(ls_verdict_name(5), "unknown");
+	CHECK_EQ_STR(ls_verdict_name(0x102), "unknown");
 	CHECK(!ls_verdict_parse("pass", &v) && v == 1);
 	CHECK(!ls_verdict_parse("drop", &v) && v == 2);
 	CHECK_EQ_INT(ls_verdict_parse("undecided", &v), -1); /* a state, not a choice */
