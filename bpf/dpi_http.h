@@ -4,9 +4,11 @@
  * Names are reported only when the whole header block (up to the empty line)
  * is in this packet; otherwise the result is LS_DPI_R_PARTIAL with no names,
  * since a header cut by a segment boundary (or a segment we never see) could
- * give a wrong name. The request line is METHOD SP target SP ... "HTTP/1.x"
- * CRLF; an empty target (two spaces) reports the method and Host without a
- * path. Lines may end in CRLF or a bare LF.
+ * give a wrong name. The request line is METHOD SP target SP ... "HTTP/1."
+ * DIGIT CRLF (what lies between is skipped, as a parser on whitespace-
+ * delimited words would: RFC 9112 3); an empty target (two spaces) reports the method and Host
+ * without a path. Lines may end in CRLF or a bare LF (RFC 9112 2.2); a bare CR in the Host value
+ * makes it a name we do not report.
  *
  * The scan reads the payload eight bytes at a time (ls_swar.h): each step of
  * the loop either finds the next interesting byte of its state in one word --
@@ -27,16 +29,16 @@ enum {
 	H_VERSION, /* after the target: find the LF ending the request line */
 	H_LSTART,  /* at the first byte of a header line */
 	H_HOST_WS, /* after "Host:", skipping blanks */
-	H_HOST,    /* in the Host value */
-	H_SKIP,    /* rest of an uninteresting line: find its LF */
+	H_HOST,	   /* in the Host value */
+	H_SKIP,	   /* rest of an uninteresting line: find its LF */
 };
 
 enum {
-	HF_DONE = 1,      /* the empty line ending the header block was seen */
+	HF_DONE = 1,	  /* the empty line ending the header block was seen */
 	HF_PATH_BAD = 2,  /* a byte in the target we do not report */
-	HF_TRUNC = 4,     /* target longer than LS_HTTP_PATH */
+	HF_TRUNC = 4,	  /* target longer than LS_HTTP_PATH */
 	HF_HAVE_HOST = 8, /* the first Host header was read */
-	HF_WS = 16,       /* whitespace after the Host value */
+	HF_WS = 16,	  /* whitespace after the Host value */
 	HF_HOST_BAD = 32, /* the Host value is not a name we report */
 };
 
@@ -169,12 +171,12 @@ static __always_inline int ls_http_target(struct ls_scratch *s, __u32 len, struc
 		}
 		if (c == '\r' || c == '\n')
 			return -1;
+		/* a byte past the 128 reported makes the target one we do
+		 * not report as well: the rule is for the whole target */
+		h->fl |= HF_PATH_BAD;
 		if (plen < LS_HTTP_PATH) {
-			h->fl |= HF_PATH_BAD;
 			d->path[plen & (LS_HTTP_PATH - 1)] = c;
 			h->plen = plen + 1;
-		} else {
-			h->fl |= HF_TRUNC;
 		}
 	}
 	return 0;
@@ -229,8 +231,14 @@ static __always_inline void ls_http_host(struct ls_scratch *s, __u32 len, struct
 		__u8 c = (__u8)(w >> (8 * (k & 7)));
 		h->i = i + k + 1;
 		if (c == '\r') {
-			h->state = H_SKIP;
-			return;
+			/* CRLF ends the value; a bare CR is a control byte
+			 * (RFC 9112 2.2: the element is invalid) */
+			if (i + k + 1 < len && ls_b(s, i + k + 1) == '\n') {
+				h->state = H_SKIP;
+				return;
+			}
+			h->fl |= HF_HOST_BAD;
+			continue;
 		}
 		if (c == '\n') {
 			h->state = H_LSTART;
@@ -319,7 +327,8 @@ __noinline int ls_dpi_http(struct ls_scratch *s)
 	s->http.state = H_TARGET;
 	s->http.fl = s->http.plen = s->http.nlen = s->http.vpos = 0;
 	int it;
-	ls_for(it, 0, LS_BUF_SZ) {
+	ls_for(it, 0, LS_BUF_SZ)
+	{
 		int rc = ls_http_step(s);
 		if (rc < 0)
 			return LS_DPI_R_MALFORMED; /* no version: HTTP/0.9 */
@@ -336,10 +345,16 @@ __noinline int ls_dpi_http(struct ls_scratch *s)
 	}
 	if (fl & HF_TRUNC)
 		d->flags |= LS_DPI_F_TRUNCATED;
-	/* the request line ends in "HTTP/1.x" CRLF (vpos: its LF) */
-	if (vpos < m + 10 || ls_b(s, vpos - 1) != '\r' || ls_b(s, vpos - 9) != 'H' ||
-	    ls_b(s, vpos - 8) != 'T' || ls_b(s, vpos - 7) != 'T' || ls_b(s, vpos - 6) != 'P' ||
-	    ls_b(s, vpos - 5) != '/' || ls_b(s, vpos - 4) != '1' || ls_b(s, vpos - 3) != '.')
+	/* the request line ends in "HTTP/1." DIGIT, then CRLF or a bare LF
+	 * (RFC 9112 2.2); vpos: its LF, e: the end of the version. The
+	 * version's 8 bytes hold no SP, so they lie after the target. */
+	__u32 e = vpos;
+	if (vpos >= 1 && ls_b(s, vpos - 1) == '\r')
+		e = vpos - 1;
+	__u8 dig = ls_b(s, e - 1);
+	if (e < m + 10 || ls_b(s, e - 8) != 'H' || ls_b(s, e - 7) != 'T' || ls_b(s, e - 6) != 'T' ||
+	    ls_b(s, e - 5) != 'P' || ls_b(s, e - 4) != '/' || ls_b(s, e - 3) != '1' ||
+	    ls_b(s, e - 2) != '.' || dig < '0' || dig > '9')
 		return LS_DPI_R_MALFORMED;
 	if (fl & HF_PATH_BAD) {
 		__builtin_memset(d->path, 0, sizeof(d->path));

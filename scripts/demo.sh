@@ -23,7 +23,7 @@ OUT=$LS_ROOT/build/demo
 [ "$(id -u)" = 0 ] || { echo "demo: needs root (network namespaces, BPF)" >&2; exit 1; }
 . tests/integration/lib/topo.sh
 topo_init demo
-demo_cleanup() { T_FAIL=0 topo_cleanup >/dev/null 2>&1; }
+demo_cleanup() { topo_cleanup >/dev/null 2>&1; }
 trap demo_cleanup EXIT
 rm -rf "$OUT" && mkdir -p "$OUT"
 
@@ -64,20 +64,32 @@ DLP=()
 
 say "traffic under a lagging guest clock (sync on)"
 wave 12
+# refused: a request the data plane dropped for a verdict -- the policy wrote
+# a drop verdict for its flow (client port PORT) and the kernel dropped
+# packets by verdict meanwhile; a request failing any other way (a timeout
+# with no verdict, the server down) is a failure, never a refusal
+refused() { # PORT DROPS_BEFORE
+	wait_for 3 verdict_for demo "$1" drop && [ "$(drop_verdicts)" -gt "$2" ]
+}
 for i in 1 2 3 4 5; do
 	# 2 MB paced at 2 MB/s: an allowed request takes 1 s, a refused one
 	# hangs until --max-time
-	if in_c curl -sS -o /dev/null --max-time 3 -X POST -H "Host: $HOST" -d '{}' \
+	port=$((41000 + i)) d0=$(drop_verdicts)
+	if in_c curl -sS -o /dev/null --max-time 3 --local-port "$port" -X POST -H "Host: $HOST" -d '{}' \
 		"http://$S4/v1/chat/completions" 2>/dev/null; then echo "  chat request $i: allowed"
-	else echo "  chat request $i: refused (quota of 3 per client)"; fi
+	elif refused "$port" "$d0"; then echo "  chat request $i: refused (quota of 3 per client; dropped by its verdict)"
+	else echo "  chat request $i: FAILED without a drop verdict (not a refusal)"; fi
 done
-in_c curl -sS -o /dev/null --max-time 3 -H 'Host: unknown.example.org' "http://$S4/v1/models" 2>/dev/null &&
-	echo "  unknown host: allowed (unexpected)" || echo "  unknown host: denied"
+d0=$(drop_verdicts)
+if in_c curl -sS -o /dev/null --max-time 3 --local-port 41010 -H 'Host: unknown.example.org' \
+	"http://$S4/v1/models" 2>/dev/null; then echo "  unknown host: allowed (unexpected)"
+elif refused 41010 "$d0"; then echo "  unknown host: denied (dropped by its verdict)"
+else echo "  unknown host: FAILED without a drop verdict (not a denial)"; fi
 
 say "policy reload under load"
 wave 6
 sleep 1
-"$LS_BIN" reload --socket "$SOCK" 2>&1 | sed 's/^/  /'
+"$LS_BIN" reload --control-socket "$SOCK" 2>&1 | sed 's/^/  /'
 
 say "guest stall: the agent is stopped for 2 s (SIGSTOP)"
 wave 6
@@ -93,7 +105,7 @@ echo "  data plane entered fail-safe: $FS_IN time(s); left it when beats resumed
 say "waiting for every connection to finish"
 for p in "${DLP[@]}"; do wait "$p"; done
 [ -n "$PORT" ] && in_s curl -sS --max-time 5 "http://127.0.0.1:$PORT/metrics" >"$OUT/metrics.txt"
-"$LS_BIN" status --socket "$SOCK" 2>/dev/null | sed 's/^/  /' | head -20
+"$LS_BIN" status --control-socket "$SOCK" 2>/dev/null | sed 's/^/  /' | head -20
 kill -TERM "$AGENT"; wait "$AGENT" 2>/dev/null
 "$LS_BIN" report "$OUT/trace.json" -o "$OUT/report.html" 2>&1 | sed 's/^/  /'
 

@@ -13,6 +13,8 @@ PKGS=(
   # tests: topology, real clients and servers, captures
   iproute2 iputils-ping procps psmisc nginx-light curl openssl dnsutils dnsmasq-base
   wrk tshark tcpreplay python3 jq
+  # metrics: promtool (Debian ships it in prometheus) checks live scrapes
+  prometheus
   # observability: the report is rendered in headless chromium by tests/obs
   chromium
   # benches

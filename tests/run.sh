@@ -3,13 +3,22 @@
 #
 # A suite is a unit-test binary (build/asan/tests/test_*) or a script
 # (tests/integration/*.sh, tests/spec/*.sh, ...). Every suite prints TAP lines
-# ("ok N - name", "not ok N - name", "# SKIP" directives); this script counts
-# them across suites. A suite that exits non-zero without reporting a failing
-# test counts as one failure, so a crash is never silent.
+# ("ok N - name", "not ok N - name", "ok N - name # SKIP reason", and a plan
+# "1..N"; tests/lib/tap.sh and tests/unit/test.h print them); this script
+# counts them across suites. Nothing vanishes from the totals:
+#   - a suite that exits non-zero without reporting a failing test counts as
+#     one failure, so a crash is never silent;
+#   - a suite that prints no plan, or a plan other than the tests it ran,
+#     counts as one failure (tests that vanished);
+#   - a suite skipped whole ("1..0 # SKIP reason") counts as one skip;
+#   - every skip is listed with its reason before the totals.
+# The last line is always "N passed, N failed, N skipped". docs/testing.md
+# has the skip policy and the skips expected on CI.
 #
 #   tests/run.sh            all suites
 #   tests/run.sh PATTERN    suites whose name contains PATTERN
-# Environment: LS_TEST_TIMEOUT (seconds per suite, default 900).
+# Environment: LS_TEST_TIMEOUT (seconds per suite, default 900); CI=true
+# makes a missing tool or missing root a failure (tests/lib/tap.sh `need`).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -25,7 +34,9 @@ export LS_BIN="$ROOT/build/asan/lockstep"
 export LS_SHARED="$ROOT/../shared"
 
 suites=()
-for t in build/asan/tests/test_*; do [ -x "$t" ] && suites+=("$t"); done
+# one binary per tests/unit/test_*.c: from the sources, so a binary that did
+# not build is a failure, and a stale one (a renamed test) never runs
+for c in tests/unit/test_*.c; do t=build/asan/tests/$(basename "$c" .c); suites+=("$t"); done
 # Ordered: fast unit tests first, then spec, kernel, network and end-to-end.
 for d in tests/spec tests/wasm tests/dataplane tests/integration tests/policy tests/clock tests/obs; do
 	for t in "$d"/*.sh; do [ -f "$t" ] && suites+=("$t"); done
@@ -33,38 +44,58 @@ done
 
 pass=0 fail=0 skip=0
 failed_suites=()
+skips=() # "suite: reason (tests)" per suite and reason
 for s in "${suites[@]}"; do
 	name=$(basename "$s")
 	[ -n "$filter" ] && [[ "$s" != *"$filter"* ]] && continue
 	log="$LOGDIR/$name.log"
 	echo "### $s"
 	start=$(date +%s)
-	if [[ "$s" == *.sh ]]; then
-		timeout -k 10 "$timeout_s" bash "$s" >"$log" 2>&1
+	if [[ "$s" != *.sh ]] && [ ! -x "$s" ]; then
+		echo "Bail out! $s is not built (make tests-build)" >"$log"
+		rc=1
+	elif [[ "$s" == *.sh ]]; then
+		timeout -k 10 "$timeout_s" bash "$s" >"$log" 2>&1 </dev/null
+		rc=$?
 	else
-		timeout -k 10 "$timeout_s" "$s" >"$log" 2>&1
+		timeout -k 10 "$timeout_s" "$s" >"$log" 2>&1 </dev/null
+		rc=$?
 	fi
-	rc=$?
 	# show the TAP lines and diagnostics, not every byte of output
 	grep -E '^(ok|not ok|#|Bail out)' "$log" | sed 's/^/  /' | tail -n 400
-	p=$(grep -cE '^ok ' "$log" | head -1)
+	p=$(grep -cE '^ok ' "$log")
 	sk=$(grep -E '^ok ' "$log" | grep -c '# SKIP')
 	f=$(grep -cE '^not ok ' "$log")
 	p=$((p - sk))
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		f=1
-		echo "  not ok - $name exited with status $rc (see $log)"
-		tail -n 20 "$log" | sed 's/^/  | /'
+	plan=$(grep -E '^1\.\.[0-9]+' "$log" | tail -1)
+	if [[ "$plan" =~ ^1\.\.0\ *#\ *SKIP\ *(.*) ]] && [ $((p + f + sk)) -eq 0 ]; then
+		sk=1 # skipped whole: one skip, with its reason
+		skips+=("$name: ${BASH_REMATCH[1]:-no reason given} (the whole suite)")
+	elif [ "$rc" -eq 0 ] && [ -z "$plan" ]; then
+		f=$((f + 1))
+		echo "  not ok - $name printed no plan (1..N): did it end early? (see $log)"
+	elif [ -n "$plan" ] && [ "${plan#1..}" != "$((p + f + sk))" ] && [ "$rc" -eq 0 ]; then
+		echo "  not ok - $name planned ${plan#1..} tests and ran $((p + f + sk)) (see $log)"
+		f=$((f + 1))
 	fi
+	# the reasons of the skipped tests, grouped: "suite: reason (n tests: names)"
+	while IFS=$'\t' read -r cnt reason names; do
+		[ -n "$reason" ] && skips+=("$name: $reason ($cnt: $names)")
+	done < <(grep -E '^ok [0-9]+ - .*# SKIP' "$log" |
+		sed -E 's/^ok [0-9]+ - (.*) # SKIP ?(.*)$/\2\t\1/' |
+		awk -F'\t' '{ n[$1]++; if (n[$1] <= 3) l[$1] = l[$1] (n[$1] > 1 ? ", " : "") $2 }
+			END { for (r in n) printf "%d\t%s\t%s%s\n", n[r], r, l[r], (n[r] > 3 ? ", ..." : "") }')
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + sk))
 	[ "$f" -gt 0 ] && failed_suites+=("$name")
 	echo "  ($name: $p passed, $f failed, $sk skipped, $(( $(date +%s) - start ))s)"
 done
 
-if [ $((pass + fail)) -eq 0 ]; then
-	echo "no tests ran"
-	exit 1
+ran=$((pass + fail + skip))
+[ "$ran" -eq 0 ] && echo "no tests ran"
+if [ ${#skips[@]} -gt 0 ]; then
+	echo "skipped (suite: reason (count: tests)):"
+	printf '  %s\n' "${skips[@]}"
 fi
 [ ${#failed_suites[@]} -gt 0 ] && echo "failed suites: ${failed_suites[*]}"
 echo "$pass passed, $fail failed, $skip skipped"
-[ "$fail" -eq 0 ]
+[ "$fail" -eq 0 ] && [ "$ran" -gt 0 ]

@@ -13,34 +13,14 @@
 #include "clock/sync.h"
 #include "dataplane/dataplane.h"
 
-enum {
-	CLOCK_LINK_OPT_HEARTBEAT = 0x4c00,
-	CLOCK_LINK_OPT_GUEST_CLOCK,
-	CLOCK_LINK_OPT_BEAT_INTERVAL,
-	CLOCK_LINK_OPT_DETECT_MULT,
-	CLOCK_LINK_OPT_FAIL_SAFE,
-	CLOCK_LINK_OPT_NO_SYNC,
-	CLOCK_LINK_OPT_CHECK_INTERVAL,
-};
-
-#define CLOCK_LINK_LONG_OPTIONS                                                        \
-	{"heartbeat", no_argument, NULL, CLOCK_LINK_OPT_HEARTBEAT},                    \
-	{"guest-clock", required_argument, NULL, CLOCK_LINK_OPT_GUEST_CLOCK},          \
-	{"beat-interval", required_argument, NULL, CLOCK_LINK_OPT_BEAT_INTERVAL},      \
-	{"detect-multiplier", required_argument, NULL, CLOCK_LINK_OPT_DETECT_MULT},    \
-	{"fail-safe", required_argument, NULL, CLOCK_LINK_OPT_FAIL_SAFE},              \
-	{"no-clock-sync", no_argument, NULL, CLOCK_LINK_OPT_NO_SYNC},                  \
-	{"beat-check-interval", required_argument, NULL, CLOCK_LINK_OPT_CHECK_INTERVAL}
-
 struct clock_link_opts {
 	bool on;
 	struct ls_clock_opts clock;
 };
 
+/* The options themselves (their rows: cli/clock_opts.c) are read by
+ * ls_clock_opt() into .clock; any of them turns .on. */
 void clock_link_opts_init(struct clock_link_opts *o);
-/* One option (c is a CLOCK_LINK_OPT_*): 0, or 2 with a message on stderr. */
-int clock_link_parse(struct clock_link_opts *o, int c, const char *arg);
-void clock_link_usage(FILE *f);
 
 /* Starts G and loads the heartbeat on the data plane's pins. 0 or -1
  * (stderr). The beat is not armed yet: */

@@ -40,30 +40,20 @@ static const char *dur_opt(char *b, size_t n, int64_t ns)
 	return b;
 }
 
-void obs_link_usage(FILE *f)
+void obs_link_alarm_defaults(FILE *f, int col)
 {
 	struct ls_detect_config d;
 	char a[24], b[24], c[24], e[24], g[24], h[24];
 	ls_detect_defaults(&d);
 	fprintf(f,
-		"\nobservability (docs/observability.md, docs/metrics.md):\n"
-		"      --metrics HOST:PORT     serve Prometheus metrics on http://HOST:PORT/metrics\n"
-		"                              (off by default; e.g. 127.0.0.1:9464; port 0 picks one)\n"
-		"      --log FILE              structured log (JSON lines) to FILE (default stderr)\n"
-		"      --log-level L           debug|info|warn|error (default info)\n"
-		"      --trace FILE            record a Chrome/Perfetto trace, written to FILE on\n"
-		"                              exit and on `lockstep trace dump`\n"
-		"      --trace-window DUR      keep the last DUR of trace (default 60s)\n"
-		"      --trace-level K[,G]     kernel per-packet / guest per-call tracing (default 0,0)\n"
-		"      --trace-port N          per-packet tracing only for flows with port N\n"
-		"      --alarm NAME=VALUE      detector threshold (repeatable), defaults:\n"
-		"                              beat-tolerance=%g offset-max=%s offset-jump=%s\n"
-		"                              rate-max-ppm=%g latency-budget=%s active=%s\n"
-		"                              storm-count=%u storm-window=%s clear=%s\n",
-		d.beat_tolerance, dur_opt(a, sizeof(a), d.offset_max_ns),
-		dur_opt(b, sizeof(b), d.offset_jump_ns), d.rate_max_ppm,
-		dur_opt(c, sizeof(c), d.latency_budget_ns), dur_opt(e, sizeof(e), d.active_ns),
-		d.storm_count, dur_opt(g, sizeof(g), d.storm_window_ns), dur_opt(h, sizeof(h), d.clear_ns));
+		"%*sbeat-tolerance=%g offset-max=%s offset-jump=%s\n"
+		"%*srate-max-ppm=%g latency-budget=%s active=%s\n"
+		"%*sstorm-count=%u storm-window=%s clear=%s\n",
+		col, "", d.beat_tolerance, dur_opt(a, sizeof(a), d.offset_max_ns),
+		dur_opt(b, sizeof(b), d.offset_jump_ns), col, "", d.rate_max_ppm,
+		dur_opt(c, sizeof(c), d.latency_budget_ns), dur_opt(e, sizeof(e), d.active_ns), col,
+		"", d.storm_count, dur_opt(g, sizeof(g), d.storm_window_ns),
+		dur_opt(h, sizeof(h), d.clear_ns));
 }
 
 static int alarm_opt(struct ls_detect_config *d, const char *arg)

@@ -16,7 +16,8 @@
 #include "dataplane/dataplane.h"
 #include "obs/hub.h"
 
-/* getopt codes of the observability options (long options only). */
+/* The observability options of `lockstep run` (their rows are in
+ * cli/cmd_run.c; obs_link_parse reads their values). */
 enum {
 	OBS_LINK_OPT_METRICS = 0x4f00,
 	OBS_LINK_OPT_LOG,
@@ -28,20 +29,10 @@ enum {
 	OBS_LINK_OPT_ALARM,
 };
 
-#define OBS_LINK_LONG_OPTIONS                                                     \
-	{"metrics", required_argument, NULL, OBS_LINK_OPT_METRICS},               \
-	{"log", required_argument, NULL, OBS_LINK_OPT_LOG},                       \
-	{"log-level", required_argument, NULL, OBS_LINK_OPT_LOG_LEVEL},           \
-	{"trace", required_argument, NULL, OBS_LINK_OPT_TRACE},                   \
-	{"trace-window", required_argument, NULL, OBS_LINK_OPT_TRACE_WINDOW},     \
-	{"trace-level", required_argument, NULL, OBS_LINK_OPT_TRACE_LEVEL},       \
-	{"trace-port", required_argument, NULL, OBS_LINK_OPT_TRACE_PORT},         \
-	{"alarm", required_argument, NULL, OBS_LINK_OPT_ALARM}
-
-/* The observability part of `lockstep run --help`, thresholds with their
- * defaults from ls_detect_defaults() (docs/observability.md is checked
- * against it by tests/obs/live.sh). */
-void obs_link_usage(FILE *f);
+/* The detector thresholds --alarm takes, with their defaults from
+ * ls_detect_defaults(), as help lines at column col (docs/observability.md
+ * is checked against them by tests/obs/live.sh). */
+void obs_link_alarm_defaults(FILE *f, int col);
 
 struct obs_link_opts {
 	struct ls_obs_config cfg;
@@ -51,7 +42,7 @@ struct obs_link_opts {
 
 /* Fills defaults once (call before parsing). */
 void obs_link_opts_init(struct obs_link_opts *o);
-/* One option (c is a OBS_LINK_OPT_*): 0, or 2 with a message on stderr. */
+/* One option (c is an OBS_LINK_OPT_*): 0, or 2 with a message on stderr. */
 int obs_link_parse(struct obs_link_opts *o, int c, const char *arg);
 
 struct obs_link;

@@ -3,6 +3,7 @@
  * uncertainty, steps, fail-safe), so an operator can see what the agent's
  * clock sync sees with a given guest-clock fault model and beat settings. */
 #include "cli/cli.h"
+#include "cli/opts.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -20,21 +21,54 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static void usage(FILE *f)
+enum { O_BEATS = 1, O_JSON };
+
+static const struct ls_opt rows[] = {
+    LS_OPT("beats", 0, "N", O_BEATS, "beats to run, 0 = until interrupted (default 10)"),
+    LS_OPT("json", 'j', NULL, O_JSON, "one JSON object per beat"),
+};
+
+static const struct ls_cmd_spec spec = {
+    .name = "clock",
+    .synopsis = "[--beats N] [--json] [clock options]",
+    .about = "Run the heartbeat alone (its own maps, nothing attached) and print, per\n"
+	     "beat: the interval observed, the kernel -> user delivery delay, and the\n"
+	     "estimated mapping G = (1 + rate) * K + offset with its uncertainty.\n",
+    .lists = {LS_OPT_LIST(rows)},
+    .col = 29,
+};
+
+struct args {
+	struct ls_clock_opts co;
+	bool json;
+	long beats;
+};
+
+static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 {
-	fprintf(f,
-		"usage: lockstep clock [--beats N] [--json] [clock options]\n"
-		"\n"
-		"Run the heartbeat alone (its own maps, nothing attached) and print, per\n"
-		"beat: the interval observed, the kernel -> user delivery delay, and the\n"
-		"estimated mapping G = (1 + rate) * K + offset with its uncertainty.\n"
-		"\n"
-		"options:\n"
-		"  --beats N                beats to run, 0 = until interrupted (default 10)\n"
-		"  --json                   one JSON object per beat\n"
-		"%s"
-		"  -h, --help               this text\n",
-		ls_clock_opts_help);
+	struct args *a = ctx;
+	char err[256], name[64];
+	char *end;
+	switch (o->id) {
+	case O_JSON:
+		a->json = true;
+		return 0;
+	case O_BEATS:
+		a->beats = strtol(arg, &end, 10);
+		if (end == arg || *end || a->beats < 0 || a->beats > 100000000) {
+			fprintf(stderr, "lockstep clock: --beats '%s': give a whole number >= 0\n",
+				arg);
+			return 2;
+		}
+		return 0;
+	default: /* LS_OPT_CLOCK */
+		snprintf(name, sizeof(name), "--%s", o->name);
+		if (ls_clock_opt(&a->co, name, arg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "lockstep clock: %s\n", err);
+			return 2;
+		}
+		return 0;
+	}
 }
 
 struct out {
@@ -59,11 +93,12 @@ static void on_beat(void *arg, const struct ls_hb_beat_info *in)
 		       "\"step_ns\":%lld,\"wall_step\":%s}\n",
 		       (unsigned long long)in->seq, (long long)in->planned_k.ns,
 		       (long long)in->fired_k.ns, (long long)in->delivery_ns,
-		       (long long)in->observed_interval_ns, in->interval_mismatch ? "true" : "false",
-		       (unsigned long long)in->missed, in->pings_ok, in->good ? "true" : "false",
-		       (long long)off, m->rate * 1e6, m->rate_unc * 1e6, (long long)m->eps0_ns,
-		       (long long)e->min_delay_ns, in->est.step ? "true" : "false",
-		       (long long)in->est.step_ns, in->wall_step ? "true" : "false");
+		       (long long)in->observed_interval_ns,
+		       in->interval_mismatch ? "true" : "false", (unsigned long long)in->missed,
+		       in->pings_ok, in->good ? "true" : "false", (long long)off, m->rate * 1e6,
+		       m->rate_unc * 1e6, (long long)m->eps0_ns, (long long)e->min_delay_ns,
+		       in->est.step ? "true" : "false", (long long)in->est.step_ns,
+		       in->wall_step ? "true" : "false");
 	} else {
 		printf("beat %-5llu delivery %7.1f us  interval %8.3f ms%s  offset %+14.3f us  "
 		       "rate %+9.3f ppm (+-%.3f)  eps %9.3f us%s\n",
@@ -77,49 +112,17 @@ static void on_beat(void *arg, const struct ls_hb_beat_info *in)
 
 int cmd_clock(int argc, char **argv)
 {
-	struct ls_clock_opts co;
-	ls_clock_opts_default(&co);
-	struct out o = {0};
-	long beats = 10;
+	struct args a = {.beats = 10};
+	ls_clock_opts_default(&a.co);
+	struct ls_cmd_spec sp = spec;
+	sp.lists[1] = ls_clock_opt_rows;
+	int first, rc0 = ls_opts_parse(&sp, argc, argv, on_opt, &a, &first);
+	if (rc0 >= 0)
+		return rc0;
+	struct ls_clock_opts co = a.co;
+	struct out o = {.json = a.json};
+	long beats = a.beats;
 	char err[256];
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage(stdout);
-			return 0;
-		}
-		if (!strcmp(a, "--json")) {
-			o.json = true;
-			continue;
-		}
-		if (!strcmp(a, "--beats")) {
-			char *end;
-			if (i + 1 >= argc) {
-				fprintf(stderr, "lockstep clock: --beats needs a value\n");
-				return 2;
-			}
-			beats = strtol(argv[++i], &end, 10);
-			if (end == argv[i] || *end || beats < 0 || beats > 100000000) {
-				fprintf(stderr, "lockstep clock: --beats '%s': give a whole number >= 0\n",
-					argv[i]);
-				return 2;
-			}
-			continue;
-		}
-		int tv = ls_clock_opt_takes_value(a);
-		if (tv < 0) {
-			fprintf(stderr, "lockstep clock: unknown option '%s' (see lockstep clock --help)\n",
-				a);
-			return 2;
-		}
-		const char *val = tv == 1 && i + 1 < argc ? argv[i + 1] : NULL;
-		if (ls_clock_opt(&co, a, val, err, sizeof(err)) < 0) {
-			fprintf(stderr, "lockstep clock: %s\n", err);
-			return 2;
-		}
-		if (tv == 1)
-			i++;
-	}
 	if (co.no_clock_sync)
 		fprintf(stderr, "lockstep clock: --no-clock-sync changes conversions only; the "
 				"heartbeat below still measures\n");
@@ -127,11 +130,11 @@ int cmd_clock(int argc, char **argv)
 	struct ls_gclock gc;
 	ls_gclock_init(&gc, &co.guest, ls_k_now());
 	struct ls_hb_config c = {
-		.interval_ns = co.beat_interval_ns,
-		.expect_interval_ns = co.check_interval_ns,
-		.detect_multiplier = co.detect_multiplier,
-		.failsafe_mode = co.failsafe_mode,
-		.gclock = &gc,
+	    .interval_ns = co.beat_interval_ns,
+	    .expect_interval_ns = co.check_interval_ns,
+	    .detect_multiplier = co.detect_multiplier,
+	    .failsafe_mode = co.failsafe_mode,
+	    .gclock = &gc,
 	};
 	if (ls_hb_open(&o.hb, &c, err, sizeof(err)) || ls_hb_start(o.hb, err, sizeof(err))) {
 		fprintf(stderr, "lockstep clock: %s\n", err);
@@ -145,7 +148,8 @@ int cmd_clock(int argc, char **argv)
 	while (!stop && (beats == 0 || o.beats < beats)) {
 		int rc = ls_hb_poll(o.hb, 200);
 		if (rc < 0 && rc != -4 /* EINTR */) {
-			fprintf(stderr, "lockstep clock: polling the ring buffer: %s\n", strerror(-rc));
+			fprintf(stderr, "lockstep clock: polling the ring buffer: %s\n",
+				strerror(-rc));
 			ls_hb_close(o.hb);
 			return 1;
 		}

@@ -1,58 +1,51 @@
 /* cmd_counters.c - `lockstep counters`: the data plane's counters, summed
  * over CPUs, by their stable names. */
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "dataplane/dataplane.h"
 
-#include <getopt.h>
 #include <stdio.h>
 
-static void usage(FILE *f)
+enum { O_JSON = 1, O_PIN_DIR };
+
+static const struct ls_opt rows[] = {
+    LS_OPT("json", 'j', NULL, O_JSON, "one JSON object"),
+    LS_OPT("pin-dir", 'p', "DIR", O_PIN_DIR,
+	   "bpffs pin directory (default: $LS_PIN_DIR or " LS_PIN_DIR ")"),
+};
+
+static const struct ls_cmd_spec spec = {
+    .name = "counters",
+    .synopsis = "[--json] [--pin-dir DIR]",
+    .about = "Print the data plane's counters (packets, verdicts, unparsed packets by\n"
+	     "reason, DPI results, lost events ...) summed over all CPUs.\n",
+    .lists = {LS_OPT_LIST(rows)},
+    .col = 22,
+};
+
+struct args {
+	bool json;
+	const char *dir;
+};
+
+static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 {
-	fprintf(f,
-		"usage: lockstep counters [--json] [--pin-dir DIR]\n"
-		"\n"
-		"Print the data plane's counters (packets, verdicts, unparsed packets by\n"
-		"reason, DPI results, lost events ...) summed over all CPUs.\n"
-		"\n"
-		"options:\n"
-		"  -j, --json          one JSON object\n"
-		"  -p, --pin-dir DIR   bpffs pin directory (default: $LS_PIN_DIR or %s)\n"
-		"  -h, --help          this text\n",
-		LS_PIN_DIR);
+	struct args *a = ctx;
+	if (o->id == O_JSON)
+		a->json = true;
+	else
+		a->dir = arg;
+	return 0;
 }
 
 int cmd_counters(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"pin-dir", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	const char *dir = NULL;
-	bool json = false;
-	int o;
-
-	opterr = 0;
-	optind = 1;
-	while ((o = getopt_long(argc, argv, ":jp:h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'j': json = true; break;
-		case 'p': dir = optarg; break;
-		case 'h': usage(stdout); return 0;
-		case ':':
-			fprintf(stderr, "lockstep counters: option '%s' needs a value\n", argv[optind - 1]);
-			return 2;
-		default:
-			fprintf(stderr, "lockstep counters: unknown option '%s' (see lockstep counters --help)\n",
-				argv[optind - 1]);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "lockstep counters: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
+	struct args a = {0};
+	int first, rc = ls_opts_parse(&spec, argc, argv, on_opt, &a, &first);
+	if (rc >= 0)
+		return rc;
+	const char *dir = a.dir;
+	bool json = a.json;
 	struct ls_dp *dp;
 	struct ls_err err;
 	uint64_t c[LS_CNT__MAX];

@@ -2,27 +2,44 @@
  * oriented client -> server (the direction of each flow's first packet),
  * with the verdict each flow currently has. */
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "dataplane/dataplane.h"
 #include "base/names.h"
 #include "dataplane/event_json.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
-static void usage(FILE *f)
+enum { O_JSON = 1, O_PIN_DIR };
+
+static const struct ls_opt rows[] = {
+    LS_OPT("json", 'j', NULL, O_JSON, "JSON lines instead of a table"),
+    LS_OPT("pin-dir", 'p', "DIR", O_PIN_DIR,
+	   "bpffs pin directory (default: $LS_PIN_DIR or " LS_PIN_DIR ")"),
+};
+
+static const struct ls_cmd_spec spec = {
+    .name = "flows",
+    .synopsis = "[--json] [--pin-dir DIR]",
+    .about = "List the flows the data plane tracks, client -> server, with packets and\n"
+	     "bytes each way, state and verdict. --json prints one object per line.\n",
+    .lists = {LS_OPT_LIST(rows)},
+    .col = 22,
+};
+
+struct args {
+	bool json;
+	const char *dir;
+};
+
+static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 {
-	fprintf(f,
-		"usage: lockstep flows [--json] [--pin-dir DIR]\n"
-		"\n"
-		"List the flows the data plane tracks, client -> server, with packets and\n"
-		"bytes each way, state and verdict. --json prints one object per line.\n"
-		"\n"
-		"options:\n"
-		"  -j, --json          JSON lines instead of a table\n"
-		"  -p, --pin-dir DIR   bpffs pin directory (default: $LS_PIN_DIR or %s)\n"
-		"  -h, --help          this text\n",
-		LS_PIN_DIR);
+	struct args *a = ctx;
+	if (o->id == O_JSON)
+		a->json = true;
+	else
+		a->dir = arg;
+	return 0;
 }
 
 struct ctx {
@@ -56,26 +73,29 @@ static int one(void *arg, const struct ls_flow_key *k, const struct ls_flow *f)
 	ls_dp_verdict_get(c->dp, k, &rec, &err);
 	const char *v = ls_verdict_name(rec.verdict);
 	if (c->json) {
-		printf("{\"flow_id\":%llu,\"proto\":\"%s\",\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\","
-		       "\"dport\":%u,\"state\":\"%s\",\"pkts_c2s\":%llu,\"pkts_s2c\":%llu,"
-		       "\"bytes_c2s\":%llu,\"bytes_s2c\":%llu,\"tcp_flags_c2s\":%u,\"tcp_flags_s2c\":%u,"
-		       "\"first_seen_k\":%llu,\"last_seen_k\":%llu,\"dpi_pkts\":%u,\"dpi_done\":%u,"
-		       "\"verdict\":\"%s\",\"deadline_k\":%llu}\n",
-		       (unsigned long long)f->flow_id, proto, src, sport, dst, dport, state_name(f->state),
-		       (unsigned long long)f->pkts[cs], (unsigned long long)f->pkts[!cs],
-		       (unsigned long long)f->bytes[cs], (unsigned long long)f->bytes[!cs],
-		       f->tcp_flags[cs], f->tcp_flags[!cs], (unsigned long long)f->first_seen_k,
-		       (unsigned long long)f->last_seen_k, f->dpi_pkts, f->dpi_done, v,
-		       (unsigned long long)rec.deadline_k);
+		printf(
+		    "{\"flow_id\":%llu,\"proto\":\"%s\",\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\","
+		    "\"dport\":%u,\"state\":\"%s\",\"pkts_c2s\":%llu,\"pkts_s2c\":%llu,"
+		    "\"bytes_c2s\":%llu,\"bytes_s2c\":%llu,\"tcp_flags_c2s\":%u,\"tcp_flags_s2c\":%"
+		    "u,"
+		    "\"first_seen_k\":%llu,\"last_seen_k\":%llu,\"dpi_pkts\":%u,\"dpi_done\":%u,"
+		    "\"verdict\":\"%s\",\"deadline_k\":%llu}\n",
+		    (unsigned long long)f->flow_id, proto, src, sport, dst, dport,
+		    state_name(f->state), (unsigned long long)f->pkts[cs],
+		    (unsigned long long)f->pkts[!cs], (unsigned long long)f->bytes[cs],
+		    (unsigned long long)f->bytes[!cs], f->tcp_flags[cs], f->tcp_flags[!cs],
+		    (unsigned long long)f->first_seen_k, (unsigned long long)f->last_seen_k,
+		    f->dpi_pkts, f->dpi_done, v, (unsigned long long)rec.deadline_k);
 	} else {
 		if (!c->n)
-			printf("%-6s %-40s %-40s %-11s %10s %10s %-9s\n", "PROTO", "CLIENT", "SERVER",
-			       "STATE", "PKTS>", "PKTS<", "VERDICT");
+			printf("%-6s %-40s %-40s %-11s %10s %10s %-9s\n", "PROTO", "CLIENT",
+			       "SERVER", "STATE", "PKTS>", "PKTS<", "VERDICT");
 		char a[80], b[80];
 		snprintf(a, sizeof(a), k->family == 6 ? "[%s]:%u" : "%s:%u", src, sport);
 		snprintf(b, sizeof(b), k->family == 6 ? "[%s]:%u" : "%s:%u", dst, dport);
-		printf("%-6s %-40s %-40s %-11s %10llu %10llu %-9s\n", proto, a, b, state_name(f->state),
-		       (unsigned long long)f->pkts[cs], (unsigned long long)f->pkts[!cs], v);
+		printf("%-6s %-40s %-40s %-11s %10llu %10llu %-9s\n", proto, a, b,
+		       state_name(f->state), (unsigned long long)f->pkts[cs],
+		       (unsigned long long)f->pkts[!cs], v);
 	}
 	c->n++;
 	return 0;
@@ -83,36 +103,13 @@ static int one(void *arg, const struct ls_flow_key *k, const struct ls_flow *f)
 
 int cmd_flows(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"pin-dir", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	struct ctx c = {0};
-	const char *dir = NULL;
-	int o;
-
-	opterr = 0;
-	optind = 1;
-	while ((o = getopt_long(argc, argv, ":jp:h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'j': c.json = true; break;
-		case 'p': dir = optarg; break;
-		case 'h': usage(stdout); return 0;
-		case ':':
-			fprintf(stderr, "lockstep flows: option '%s' needs a value\n", argv[optind - 1]);
-			return 2;
-		default:
-			fprintf(stderr, "lockstep flows: unknown option '%s' (see lockstep flows --help)\n",
-				argv[optind - 1]);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "lockstep flows: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
+	struct args a = {0};
+	int first, rc0 = ls_opts_parse(&spec, argc, argv, on_opt, &a, &first);
+	if (rc0 >= 0)
+		return rc0;
+	const char *dir = a.dir;
+	c.json = a.json;
 	struct ls_err err;
 	if (ls_dp_open_pins(&c.dp, dir, &err)) {
 		fprintf(stderr, "lockstep flows: %s\n", err.msg);

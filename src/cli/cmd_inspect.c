@@ -2,10 +2,10 @@
  * capture through the real data plane program in the kernel
  * (BPF_PROG_TEST_RUN) and prints one JSON line per event (docs/events.md). */
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "base/args.h"
 #include "cli/inspect_policy.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,31 +15,107 @@
 #include "dataplane/pcap_read.h"
 #include "dataplane/testrun.h"
 
-static void usage(FILE *f)
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+enum {
+	O_PCAP = 1,
+	O_DPI_PACKETS,
+	O_TC,
+	O_STATS,
+	O_POLICY,
+	O_POLICY_CONFIG,
+	O_FUEL,
+	O_MAX_MEMORY_PAGES,
+	O_EVENTS,
+};
+
+static const struct ls_opt rows[] = {
+    LS_OPT("pcap", 0, "FILE", O_PCAP, "the capture to inspect (required)"),
+    LS_OPT("dpi-packets", 0, "N", O_DPI_PACKETS,
+	   "payload packets inspected per flow (1-255, default " STR(LS_DPI_MAX_PKTS_DEFAULT) ")"),
+    LS_OPT_ALIAS("dpi-pkts", "N", O_DPI_PACKETS, "dpi-packets"),
+    LS_OPT("tc", 0, NULL, O_TC, "use the TC program instead of XDP (same logic)"),
+    LS_OPT("stats", 0, NULL, O_STATS, "print the data plane counters on stderr at the end"),
+    LS_OPT("policy", 0, "FILE.wasm", O_POLICY,
+	   "run every event through this policy (docs/abi.md) and\n"
+	   "print its verdicts as JSON lines instead of the events"),
+    LS_OPT("policy-config", 0, "STR|@FILE", O_POLICY_CONFIG,
+	   "configuration string for the policy's init"),
+    LS_OPT("fuel", 0, "N", O_FUEL, "instruction budget per policy callback"),
+    LS_OPT("max-memory-pages", 0, "N", O_MAX_MEMORY_PAGES, "policy memory cap (64 KiB pages)"),
+    LS_OPT("events", 0, NULL, O_EVENTS, "with --policy, print the events too"),
+};
+
+static const struct ls_cmd_spec spec = {
+    .name = "inspect",
+    .synopsis = "--pcap FILE [options]",
+    .about = "Runs every frame of FILE (pcap or pcapng, Ethernet) through the lockstep\n"
+	     "data plane program in the kernel without attaching it, and prints one JSON\n"
+	     "line per event on stdout (schema: docs/events.md).\n",
+    .after = "Needs root (it loads a BPF program). Exit status: 0 ok, 1 the capture or\n"
+	     "the kernel failed, 2 bad arguments.\n",
+    .lists = {LS_OPT_LIST(rows)},
+    .col = 28,
+};
+
+struct args {
+	const char *path;
+	int use_tc, stats;
+	struct inspect_policy_opts po;
+	struct ls_config cfg;
+};
+
+static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 {
-	fprintf(f,
-		"usage: lockstep inspect --pcap FILE [options]\n"
-		"\n"
-		"Runs every frame of FILE (pcap or pcapng, Ethernet) through the lockstep\n"
-		"data plane program in the kernel without attaching it, and prints one JSON\n"
-		"line per event on stdout (schema: docs/events.md).\n"
-		"\n"
-		"options:\n"
-		"  --pcap FILE        the capture to inspect (required)\n"
-		"  --dpi-pkts N       payload packets inspected per flow (default %d)\n"
-		"  --tc               use the TC program instead of XDP (same logic)\n"
-		"  --stats            print the data plane counters on stderr at the end\n"
-		"  --policy FILE.wasm run every event through this policy (docs/abi.md) and\n"
-		"                     print its verdicts as JSON lines instead of the events\n"
-		"  --policy-config STR|@FILE  configuration string for the policy's init\n"
-		"  --fuel N           instruction budget per policy callback\n"
-		"  --max-memory-pages N  policy memory cap (64 KiB pages)\n"
-		"  --events           with --policy, print the events too\n"
-		"  -h, --help         this text\n"
-		"\n"
-		"Needs root (it loads a BPF program). Exit status: 0 ok, 1 the capture or\n"
-		"the kernel failed, 2 bad arguments.\n",
-		LS_DPI_MAX_PKTS_DEFAULT);
+	struct args *a = ctx;
+	uint64_t num;
+	switch (o->id) {
+	case O_PCAP:
+		a->path = arg;
+		break;
+	case O_DPI_PACKETS:
+		if (ls_parse_uint(arg, 1, 255, &num)) {
+			fprintf(stderr, "lockstep inspect: --%s wants 1..255, not '%s'\n", o->name,
+				arg);
+			return 2;
+		}
+		a->cfg.dpi_max_pkts = (__u32)num;
+		break;
+	case O_TC:
+		a->use_tc = 1;
+		break;
+	case O_STATS:
+		a->stats = 1;
+		break;
+	case O_POLICY:
+		a->po.policy = arg;
+		break;
+	case O_POLICY_CONFIG:
+		a->po.config = arg;
+		break;
+	case O_EVENTS:
+		a->po.print_events = 1;
+		break;
+	case O_FUEL:
+		if (ls_parse_uint(arg, 1000, UINT64_MAX / 2, &a->po.fuel)) {
+			fprintf(stderr,
+				"lockstep inspect: --fuel must be a number >= 1000, not '%s'\n",
+				arg);
+			return 2;
+		}
+		break;
+	case O_MAX_MEMORY_PAGES:
+		if (ls_parse_uint(arg, 1, 65536, &num)) {
+			fprintf(stderr,
+				"lockstep inspect: --max-memory-pages must be 1-65536, not '%s'\n",
+				arg);
+			return 2;
+		}
+		a->po.max_memory_pages = (uint32_t)num;
+		break;
+	}
+	return 0;
 }
 
 static void print_event(void *ctx, const struct ls_event *ev)
@@ -50,80 +126,19 @@ static void print_event(void *ctx, const struct ls_event *ev)
 
 int cmd_inspect(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"pcap", required_argument, 0, 'p'}, {"dpi-pkts", required_argument, 0, 'd'},
-		{"tc", no_argument, 0, 't'},         {"stats", no_argument, 0, 's'},
-		{"help", no_argument, 0, 'h'},       {"policy", required_argument, 0, 'W'},
-		{"policy-config", required_argument, 0, 'C'}, {"fuel", required_argument, 0, 'F'},
-		{"max-memory-pages", required_argument, 0, 'M'}, {"events", no_argument, 0, 'E'},
-		{0, 0, 0, 0},
-	};
-	const char *path = NULL;
-	int use_tc = 0, stats = 0, c;
-	struct inspect_policy_opts po = {0};
+	struct args a;
+	memset(&a, 0, sizeof(a));
 	struct inspect_policy *ip = NULL;
-	uint64_t num;
-	struct ls_config cfg;
-	memset(&cfg, 0, sizeof(cfg));
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			path = optarg;
-			break;
-		case 'd': {
-			char *end;
-			unsigned long n = strtoul(optarg, &end, 10);
-			if (!*optarg || *end || n < 1 || n > 255) {
-				fprintf(stderr, "lockstep inspect: --dpi-pkts wants 1..255, not '%s'\n",
-					optarg);
-				return 2;
-			}
-			cfg.dpi_max_pkts = (__u32)n;
-			break;
-		}
-		case 't':
-			use_tc = 1;
-			break;
-		case 's':
-			stats = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'W': po.policy = optarg; break;
-		case 'C': po.config = optarg; break;
-		case 'E': po.print_events = 1; break;
-		case 'F':
-			if (ls_parse_uint(optarg, 1000, UINT64_MAX / 2, &po.fuel)) {
-				fprintf(stderr, "lockstep inspect: --fuel must be a number >= 1000, not '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'M':
-			if (ls_parse_uint(optarg, 1, 65536, &num)) {
-				fprintf(stderr, "lockstep inspect: --max-memory-pages must be 1-65536, not '%s'\n", optarg);
-				return 2;
-			}
-			po.max_memory_pages = (uint32_t)num;
-			break;
-		case ':':
-			fprintf(stderr, "lockstep inspect: %s needs a value\n", argv[optind - 1]);
-			return 2;
-		default:
-			fprintf(stderr, "lockstep inspect: unknown option '%s'\n", argv[optind - 1]);
-			fprintf(stderr, "try 'lockstep inspect --help'\n");
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "lockstep inspect: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
+	int first, rc0 = ls_opts_parse(&spec, argc, argv, on_opt, &a, &first);
+	if (rc0 >= 0)
+		return rc0;
+	const char *path = a.path;
+	int use_tc = a.use_tc, stats = a.stats;
+	struct inspect_policy_opts po = a.po;
+	struct ls_config cfg = a.cfg;
 	if (!path) {
 		fprintf(stderr, "lockstep inspect: --pcap FILE is required\n");
-		usage(stderr);
+		ls_opts_usage(&spec, stderr);
 		return 2;
 	}
 
@@ -141,8 +156,9 @@ int cmd_inspect(int argc, char **argv)
 		inspect_policy_close(ip);
 		return 1;
 	}
-	struct ls_testrun *t = ip ? ls_testrun_open(&cfg, inspect_policy_event, ip, err, sizeof(err))
-				  : ls_testrun_open(&cfg, print_event, NULL, err, sizeof(err));
+	struct ls_testrun *t =
+	    ip ? ls_testrun_open(&cfg, inspect_policy_event, ip, err, sizeof(err))
+	       : ls_testrun_open(&cfg, print_event, NULL, err, sizeof(err));
 	if (!t) {
 		fprintf(stderr, "lockstep inspect: %s\n", err);
 		ls_pcap_close(pc);

@@ -1,53 +1,57 @@
-/* cmd_reload.c - `lockstep reload [--policy FILE] [--socket PATH]`: asks the
+/* cmd_reload.c - `lockstep reload [--policy FILE] [--control-socket PATH]`: asks the
  * running agent, over its control socket, to load a new policy module (or to
  * load its current file again). The agent swaps only when the new module
  * instantiated and initialised; otherwise it keeps the old one and says why. */
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "agent/control.h"
 
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *f)
+enum { O_POLICY = 1, O_CONTROL_SOCKET };
+
+static const struct ls_opt rows[] = {
+    LS_OPT("policy", 'p', "FILE.wasm", O_POLICY,
+	   "module to load (default: the agent's current file)"),
+    LS_OPT("control-socket", 's', "PATH", O_CONTROL_SOCKET,
+	   "control socket (default $LS_CONTROL_SOCK or\n" LS_CONTROL_PATH_DEFAULT ")"),
+    LS_OPT_ALIAS("socket", "PATH", O_CONTROL_SOCKET, "control-socket"),
+};
+
+static const struct ls_cmd_spec spec = {
+    .name = "reload",
+    .synopsis = "[--policy FILE.wasm] [--control-socket PATH]",
+    .about = "Load a new policy into the running agent (or reload its current\n"
+	     "file). The old policy keeps running if the new one is refused.\n",
+    .lists = {LS_OPT_LIST(rows)},
+    .col = 28,
+};
+
+struct args {
+	const char *policy, *sock;
+};
+
+static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 {
-	fprintf(f, "usage: lockstep reload [--policy FILE.wasm] [--socket PATH]\n\n"
-		   "Load a new policy into the running agent (or reload its current\n"
-		   "file). The old policy keeps running if the new one is refused.\n\n"
-		   "  --policy FILE   module to load (default: the agent's current file)\n"
-		   "  --socket PATH   control socket (default %s,\n"
-		   "                  or $LS_CONTROL_SOCK)\n",
-		LS_CONTROL_PATH_DEFAULT);
+	struct args *a = ctx;
+	if (o->id == O_POLICY)
+		a->policy = arg;
+	else
+		a->sock = arg;
+	return 0;
 }
 
 int cmd_reload(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"policy", required_argument, NULL, 'p'},
-		{"socket", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	const char *policy = NULL, *sock = getenv("LS_CONTROL_SOCK");
+	struct args a = {.sock = getenv("LS_CONTROL_SOCK")};
 	char abs[PATH_MAX], req[PATH_MAX + 16], reply[2048], err[1024];
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:s:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p': policy = optarg; break;
-		case 's': sock = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "lockstep reload: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return 2;
-	}
+	int first, rc0 = ls_opts_parse(&spec, argc, argv, on_opt, &a, &first);
+	if (rc0 >= 0)
+		return rc0;
+	const char *policy = a.policy, *sock = a.sock;
 	if (!sock || !sock[0])
 		sock = LS_CONTROL_PATH_DEFAULT;
 	if (policy) {

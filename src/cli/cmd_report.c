@@ -1,57 +1,51 @@
 /* cmd_report.c - `lockstep report TRACE.json -o report.html`: the trace of
  * `lockstep run --trace` as one self-contained HTML page (obs/report.h). */
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "base/file.h"
 #include "obs/report.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *f)
+enum { O_OUTPUT = 1 };
+
+static const struct ls_opt rows[] = {
+    LS_OPT("output", 'o', "FILE", O_OUTPUT, "where to write the page (default: stdout)"),
+};
+
+static const struct ls_cmd_spec spec = {
+    .name = "report",
+    .synopsis = "[--output FILE] TRACE.json",
+    .about = "Turn a trace written by `lockstep run --trace` (or `lockstep trace dump`)\n"
+	     "into one self-contained HTML page: offset and round trip over time, events\n"
+	     "and verdicts over time, latency histograms, fail-safe periods and alarms.\n"
+	     "It needs no network access to view.\n",
+    .lists = {LS_OPT_LIST(rows)},
+    .col = 22,
+    .max_operands = 1,
+};
+
+static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 {
-	fprintf(f, "usage: lockstep report TRACE.json [-o report.html]\n"
-		   "\n"
-		   "Turn a trace written by `lockstep run --trace` (or `lockstep trace dump`)\n"
-		   "into one self-contained HTML page: offset and round trip over time, events\n"
-		   "and verdicts over time, latency histograms, fail-safe periods and alarms.\n"
-		   "It needs no network access to view.\n"
-		   "\n"
-		   "  -o, --output FILE   where to write the page (default: stdout)\n"
-		   "  -h, --help          this text\n");
+	*(const char **)ctx = arg; /* O_OUTPUT, the only option */
+	return 0;
 }
 
 int cmd_report(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	const char *out = NULL;
-	int c;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o': out = optarg; break;
-		case 'h': usage(stdout); return 0;
-		case ':':
-			fprintf(stderr, "lockstep report: option '%s' needs a value\n", argv[optind - 1]);
-			return 2;
-		default:
-			fprintf(stderr, "lockstep report: unknown option '%s' (see --help)\n", argv[optind - 1]);
-			return 2;
-		}
-	}
-	if (optind != argc - 1) {
-		usage(stderr);
+	int first, rc0 = ls_opts_parse(&spec, argc, argv, on_opt, &out, &first);
+	if (rc0 >= 0)
+		return rc0;
+	if (first != argc - 1) {
+		ls_opts_usage(&spec, stderr);
 		return 2;
 	}
 	char err[512], *text;
-	const char *in = argv[optind];
+	const char *in = argv[first];
 	size_t len;
 	struct ls_err e;
 	/* a trace of a long run is large, but not this large */
@@ -78,7 +72,8 @@ int cmd_report(int argc, char **argv)
 			remove(out);
 		return 1;
 	}
-	fprintf(stderr, "lockstep report: %s: %.3f s, %zu events, %zu verdicts, %zu beats, %zu alarms, "
+	fprintf(stderr,
+		"lockstep report: %s: %.3f s, %zu events, %zu verdicts, %zu beats, %zu alarms, "
 		"%zu fail-safe periods%s%s\n",
 		in, s.span_s, s.events, s.verdicts, s.beats, s.alarms, s.failsafe_periods,
 		out ? " -> " : "", out ? out : "");

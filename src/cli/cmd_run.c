@@ -5,233 +5,262 @@
  * on stdout; status lines go to stderr. */
 #include "cli/cli.h"
 #include "agent/agent.h"
+#include "agent/control.h"
 #include "base/args.h"
+#include "cli/opts.h"
 #include "base/names.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-static void usage(FILE *f)
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+enum {
+	O_IFACE = 1,
+	O_DEFAULT_VERDICT,
+	O_DPI_PACKETS,
+	O_EXPIRY,
+	O_PIN_DIR,
+	O_XDP_MODE,
+	O_TC,
+	O_RINGBUF_SIZE,
+	O_DETACH,
+	O_CONTROL_SOCKET,
+	O_POLICY,
+	O_POLICY_CONFIG,
+	O_FUEL,
+	O_MAX_MEMORY_PAGES,
+	O_TICK_INTERVAL,
+	O_HEARTBEAT,
+};
+
+static const struct ls_opt rows[] = {
+    LS_OPT("iface", 'i', "IF", O_IFACE, "interface to attach to (required)"),
+    LS_OPT("default-verdict", 'd', "V", O_DEFAULT_VERDICT,
+	   "pass|drop for flows with no verdict\n"
+	   "(default: pass; kept from the pins when adopting)"),
+    LS_OPT("dpi-packets", 0, "N", O_DPI_PACKETS,
+	   "payload packets inspected per flow (1-255, default " STR(LS_DPI_MAX_PKTS_DEFAULT) ")"),
+    LS_OPT("expiry", 0, "MODE", O_EXPIRY,
+	   "what an expired verdict leaves a flow that has passed:\n"
+	   "sticky (keeps passing until the policy decides again;\n"
+	   "default) or strict (the default verdict, like a new\n"
+	   "flow); kept from the pins when adopting"),
+    LS_OPT("pin-dir", 'p', "DIR", O_PIN_DIR,
+	   "bpffs pin directory (default: $LS_PIN_DIR or " LS_PIN_DIR ")"),
+    LS_OPT("xdp-mode", 'm', "MODE", O_XDP_MODE,
+	   "auto|native|generic (default auto: native,\n"
+	   "falling back to generic)"),
+    LS_OPT("tc", 0, NULL, O_TC,
+	   "also attach at TC egress so replies are seen (and\n"
+	   "so the end of a connection: docs/operations.md)"),
+    LS_OPT("ringbuf-size", 0, "BYTES", O_RINGBUF_SIZE,
+	   "kernel -> agent events ring (power of two, page size\n"
+	   "to 1G; K/M/G suffixes; default 4M). A pinned ring\n"
+	   "is adopted at its own size"),
+    LS_OPT("detach-on-exit", 0, NULL, O_DETACH,
+	   "on SIGTERM/SIGINT detach and remove the pins\n"
+	   "(default: leave attached so a restart adopts)"),
+    LS_OPT("control-socket", 0, "PATH", O_CONTROL_SOCKET,
+	   "for `lockstep status|trace|reload` (default\n"
+	   "$LS_CONTROL_SOCK or " LS_CONTROL_PATH_DEFAULT ")"),
+    LS_OPT_SECTION("policy (docs/abi.md):"),
+    LS_OPT("policy", 0, "FILE.wasm", O_POLICY,
+	   "run this policy module on the events; its\n"
+	   "verdicts are written to the data plane\n"
+	   "(`lockstep reload` or SIGHUP reloads it)"),
+    LS_OPT("policy-config", 0, "STR|@FILE", O_POLICY_CONFIG,
+	   "configuration string handed to its init"),
+    LS_OPT("fuel", 0, "N", O_FUEL, "instruction budget per callback (default 10000000)"),
+    LS_OPT("max-memory-pages", 0, "N", O_MAX_MEMORY_PAGES,
+	   "memory cap, 64 KiB pages (default 256)"),
+    LS_OPT("tick-interval", 0, "DUR", O_TICK_INTERVAL, "on_tick period (default 1s)"),
+};
+
+static const struct ls_opt clock_head[] = {
+    LS_OPT_SECTION("clock (docs/clock.md); the heartbeat runs with --heartbeat or any of these:"),
+    LS_OPT("heartbeat", 0, NULL, O_HEARTBEAT, "run the heartbeat, clock mapping and fail-safe"),
+};
+
+static const struct ls_opt obs_rows[] = {
+    LS_OPT_SECTION("observability (docs/observability.md, docs/metrics.md):"),
+    LS_OPT("metrics", 0, "HOST:PORT", OBS_LINK_OPT_METRICS,
+	   "serve Prometheus metrics on http://HOST:PORT/metrics\n"
+	   "(off by default; e.g. 127.0.0.1:9464; port 0 picks one)"),
+    LS_OPT("log", 0, "FILE", OBS_LINK_OPT_LOG,
+	   "structured log (JSON lines) to FILE (default stderr)"),
+    LS_OPT("log-level", 0, "L", OBS_LINK_OPT_LOG_LEVEL, "debug|info|warn|error (default info)"),
+    LS_OPT("trace", 0, "FILE", OBS_LINK_OPT_TRACE,
+	   "record a Chrome/Perfetto trace, written to FILE on\n"
+	   "exit and on `lockstep trace dump`"),
+    LS_OPT("trace-window", 0, "DUR", OBS_LINK_OPT_TRACE_WINDOW,
+	   "keep the last DUR of trace (default 60s)"),
+    LS_OPT("trace-level", 0, "K[,G]", OBS_LINK_OPT_TRACE_LEVEL,
+	   "kernel per-packet / guest per-call tracing (default 0,0)"),
+    LS_OPT("trace-port", 0, "N", OBS_LINK_OPT_TRACE_PORT,
+	   "per-packet tracing only for flows with port N"),
+    LS_OPT_MORE("alarm", 0, "NAME=VALUE", OBS_LINK_OPT_ALARM,
+		"detector threshold (repeatable), defaults:", obs_link_alarm_defaults),
+};
+
+static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 {
-	fprintf(
-	    f,
-	    "usage: lockstep run --iface IF [options]\n"
-	    "\n"
-	    "Attach the lockstep data plane to IF and print its events as JSON lines\n"
-	    "on stdout (status on stderr). If the pin directory already holds a data\n"
-	    "plane attached to IF, it is adopted: nothing is detached or re-attached.\n"
-	    "\n"
-	    "options:\n"
-	    "  -i, --iface IF              interface to attach to (required)\n"
-	    "  -d, --default-verdict V     pass|drop for flows with no verdict\n"
-	    "                              (default: pass; kept from the pins when adopting)\n"
-	    "      --dpi-packets N         payload packets inspected per flow (1-255, default %d)\n"
-	    "      --expiry MODE           what an expired verdict leaves a flow that has passed:\n"
-	    "                              sticky (keeps passing until the policy decides again;\n"
-	    "                              default) or strict (the default verdict, like a new\n"
-	    "                              flow); kept from the pins when adopting\n"
-	    "  -p, --pin-dir DIR           bpffs pin directory (default: $LS_PIN_DIR or %s)\n"
-	    "  -m, --xdp-mode MODE         auto|native|generic (default auto: native,\n"
-	    "                              falling back to generic)\n"
-	    "      --tc                    also attach at TC egress so replies are seen (and\n"
-	    "                              so the end of a connection: docs/operations.md)\n"
-	    "      --ringbuf-size BYTES    kernel -> agent events ring (power of two, page size\n"
-	    "                              to 1G; K/M/G suffixes; default 4M). A pinned ring\n"
-	    "                              is adopted at its own size\n"
-	    "      --detach-on-exit        on SIGTERM/SIGINT detach and remove the pins\n"
-	    "                              (default: leave attached so a restart adopts)\n"
-	    "      --control-socket PATH   for `lockstep status|trace|reload` (default\n"
-	    "                              $LS_CONTROL_SOCK or /run/lockstep/control.sock)\n"
-	    "\n"
-	    "policy (docs/abi.md):\n"
-	    "      --policy FILE.wasm      run this policy module on the events; its\n"
-	    "                              verdicts are written to the data plane\n"
-	    "                              (`lockstep reload` or SIGHUP reloads it)\n"
-	    "      --policy-config STR|@FILE  configuration string handed to its init\n"
-	    "      --fuel N                instruction budget per callback (default 10000000)\n"
-	    "      --max-memory-pages N    memory cap, 64 KiB pages (default 256)\n"
-	    "      --tick-interval DUR     on_tick period (default 1s)\n",
-	    LS_DPI_MAX_PKTS_DEFAULT, LS_PIN_DIR);
-	obs_link_usage(f);
-	fprintf(f, "  -h, --help                  this text\n");
-	clock_link_usage(f);
+	struct agent_opts *a = ctx;
+	struct ls_dp_opts *o = &a->dp;
+	struct policy_link_opts *po = &a->policy;
+	uint64_t num;
+
+	switch (opt->id) {
+	case O_IFACE:
+		o->ifname = arg;
+		break;
+	case O_PIN_DIR:
+		o->pin_dir = arg;
+		break;
+	case O_TC:
+		o->tc_egress = true;
+		break;
+	case O_RINGBUF_SIZE: {
+		struct ls_err e;
+		uint64_t bytes = 0;
+		if (ls_parse_bytes(arg, &bytes)) {
+			fprintf(stderr,
+				"lockstep run: --ringbuf-size wants a number of bytes "
+				"(e.g. 65536, 64K, 4M), not '%s'\n",
+				arg);
+			return 2;
+		}
+		if (ls_dp_ringbuf_size_check(bytes, &e)) {
+			fprintf(stderr, "lockstep run: --ringbuf-size: %s\n", e.msg);
+			return 2;
+		}
+		o->ringbuf_size = (uint32_t)bytes;
+		break;
+	}
+	case O_DETACH:
+		a->detach_on_exit = true;
+		break;
+	case O_POLICY:
+		po->policy = arg;
+		break;
+	case O_POLICY_CONFIG:
+		po->config = arg;
+		break;
+	case O_CONTROL_SOCKET:
+		a->control_path = arg;
+		break;
+	case O_FUEL:
+		if (ls_parse_uint(arg, 1000, UINT64_MAX / 2, &po->fuel)) {
+			fprintf(stderr, "lockstep run: --fuel must be a number >= 1000, not '%s'\n",
+				arg);
+			return 2;
+		}
+		break;
+	case O_MAX_MEMORY_PAGES:
+		if (ls_parse_uint(arg, 1, 65536, &num)) {
+			fprintf(stderr,
+				"lockstep run: --max-memory-pages must be 1-65536, not '%s'\n",
+				arg);
+			return 2;
+		}
+		po->max_memory_pages = (uint32_t)num;
+		break;
+	case O_TICK_INTERVAL:
+		if (ls_parse_duration_ns(arg, &po->tick_interval_ns) ||
+		    po->tick_interval_ns < 1000000) {
+			fprintf(
+			    stderr,
+			    "lockstep run: --tick-interval must be a duration >= 1ms, not '%s'\n",
+			    arg);
+			return 2;
+		}
+		break;
+	case O_DEFAULT_VERDICT:
+		if (!strcmp(arg, "pass"))
+			a->default_verdict = LS_VERDICT_PASS;
+		else if (!strcmp(arg, "drop"))
+			a->default_verdict = LS_VERDICT_DROP;
+		else {
+			fprintf(stderr,
+				"lockstep run: --default-verdict must be pass or drop, not '%s'\n",
+				arg);
+			return 2;
+		}
+		break;
+	case O_EXPIRY:
+		if (!strcmp(arg, "sticky"))
+			a->expiry = LS_EXPIRY_STICKY;
+		else if (!strcmp(arg, "strict"))
+			a->expiry = LS_EXPIRY_STRICT;
+		else {
+			fprintf(stderr,
+				"lockstep run: --expiry must be sticky or strict, not '%s'\n", arg);
+			return 2;
+		}
+		break;
+	case O_DPI_PACKETS:
+		if (ls_parse_uint(arg, 1, 255, &num)) {
+			fprintf(stderr, "lockstep run: --dpi-packets must be 1-255, not '%s'\n",
+				arg);
+			return 2;
+		}
+		a->dpi_pkts = (int)num;
+		break;
+	case O_XDP_MODE: {
+		int m = ls_xdp_mode_parse(arg);
+		if (m < 0) {
+			fprintf(
+			    stderr,
+			    "lockstep run: --xdp-mode must be auto, native or generic, not '%s'\n",
+			    arg);
+			return 2;
+		}
+		o->xdp_mode = (enum ls_xdp_mode)m;
+		break;
+	}
+	case O_HEARTBEAT:
+		a->clock.on = true;
+		break;
+	case LS_OPT_CLOCK: {
+		char name[64], err[512];
+		snprintf(name, sizeof(name), "--%s", opt->name);
+		a->clock.on = true;
+		if (ls_clock_opt(&a->clock.clock, name, arg, err, sizeof(err)) <= 0) {
+			fprintf(stderr, "lockstep run: %s\n", err);
+			return 2;
+		}
+		break;
+	}
+	default: /* the observability rows */
+		return obs_link_parse(&a->obs, opt->id, arg);
+	}
+	return 0;
 }
 
 int cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"iface", required_argument, NULL, 'i'},
-	    {"default-verdict", required_argument, NULL, 'd'},
-	    {"dpi-packets", required_argument, NULL, 'P'},
-	    {"expiry", required_argument, NULL, 'E'},
-	    {"pin-dir", required_argument, NULL, 'p'},
-	    {"xdp-mode", required_argument, NULL, 'm'},
-	    {"tc", no_argument, NULL, 't'},
-	    {"ringbuf-size", required_argument, NULL, 'R'},
-	    {"detach-on-exit", no_argument, NULL, 'D'},
-	    {"policy", required_argument, NULL, 'W'},
-	    {"policy-config", required_argument, NULL, 'C'},
-	    {"fuel", required_argument, NULL, 'F'},
-	    {"max-memory-pages", required_argument, NULL, 'M'},
-	    {"control-socket", required_argument, NULL, 'S'},
-	    {"tick-interval", required_argument, NULL, 'T'},
-	    {"help", no_argument, NULL, 'h'},
-	    OBS_LINK_LONG_OPTIONS,
-	    CLOCK_LINK_LONG_OPTIONS,
-	    {0},
+	const struct ls_cmd_spec spec = {
+	    .name = "run",
+	    .synopsis = "--iface IF [options]",
+	    .about = "Attach the lockstep data plane to IF and print its events as JSON lines\n"
+		     "on stdout (status on stderr). If the pin directory already holds a data\n"
+		     "plane attached to IF, it is adopted: nothing is detached or re-attached.\n",
+	    .lists = {LS_OPT_LIST(rows), LS_OPT_LIST(clock_head), ls_clock_opt_rows,
+		      LS_OPT_LIST(obs_rows)},
+	    .max_operands = 0,
 	};
 	struct agent_opts a;
-	struct ls_dp_opts *o = &a.dp;
 	struct policy_link_opts *po = &a.policy;
-	int c;
-	uint64_t dpi = 0, num;
+	int first;
 
 	agent_opts_init(&a);
-
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":i:d:p:m:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			o->ifname = optarg;
-			break;
-		case 'p':
-			o->pin_dir = optarg;
-			break;
-		case 't':
-			o->tc_egress = true;
-			break;
-		case 'R': {
-			struct ls_err e;
-			uint64_t bytes = 0;
-			if (ls_parse_bytes(optarg, &bytes)) {
-				fprintf(stderr,
-					"lockstep run: --ringbuf-size wants a number of bytes "
-					"(e.g. 65536, 64K, 4M), not '%s'\n",
-					optarg);
-				return 2;
-			}
-			if (ls_dp_ringbuf_size_check(bytes, &e)) {
-				fprintf(stderr, "lockstep run: --ringbuf-size: %s\n", e.msg);
-				return 2;
-			}
-			o->ringbuf_size = (uint32_t)bytes;
-			break;
-		}
-		case 'D':
-			a.detach_on_exit = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'W':
-			po->policy = optarg;
-			break;
-		case 'C':
-			po->config = optarg;
-			break;
-		case 'S':
-			a.control_path = optarg;
-			break;
-		case 'F':
-			if (ls_parse_uint(optarg, 1000, UINT64_MAX / 2, &po->fuel)) {
-				fprintf(stderr,
-					"lockstep run: --fuel must be a number >= 1000, not '%s'\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'M':
-			if (ls_parse_uint(optarg, 1, 65536, &num)) {
-				fprintf(
-				    stderr,
-				    "lockstep run: --max-memory-pages must be 1-65536, not '%s'\n",
-				    optarg);
-				return 2;
-			}
-			po->max_memory_pages = (uint32_t)num;
-			break;
-		case 'T':
-			if (ls_parse_duration_ns(optarg, &po->tick_interval_ns) ||
-			    po->tick_interval_ns < 1000000) {
-				fprintf(stderr,
-					"lockstep run: --tick-interval must be a duration >= 1ms, "
-					"not '%s'\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'd':
-			if (ls_verdict_parse(optarg, (uint32_t *)&a.default_verdict)) {
-				fprintf(stderr,
-					"lockstep run: --default-verdict must be pass or drop, not "
-					"'%s'\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'E':
-			if (!strcmp(optarg, "sticky"))
-				a.expiry = LS_EXPIRY_STICKY;
-			else if (!strcmp(optarg, "strict"))
-				a.expiry = LS_EXPIRY_STRICT;
-			else {
-				fprintf(
-				    stderr,
-				    "lockstep run: --expiry must be sticky or strict, not '%s'\n",
-				    optarg);
-				return 2;
-			}
-			break;
-		case 'P':
-			if (ls_parse_uint(optarg, 1, 255, &dpi)) {
-				fprintf(stderr,
-					"lockstep run: --dpi-packets must be 1-255, not '%s'\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'm': {
-			int m = ls_xdp_mode_parse(optarg);
-			if (m < 0) {
-				fprintf(stderr,
-					"lockstep run: --xdp-mode must be auto, native or generic, "
-					"not '%s'\n",
-					optarg);
-				return 2;
-			}
-			o->xdp_mode = (enum ls_xdp_mode)m;
-			break;
-		}
-		case ':':
-			fprintf(stderr, "lockstep run: option '%s' needs a value\n",
-				argv[optind - 1]);
-			return 2;
-		case CLOCK_LINK_OPT_HEARTBEAT ... CLOCK_LINK_OPT_CHECK_INTERVAL:
-			if (clock_link_parse(&a.clock, c, optarg))
-				return 2;
-			break;
-		case OBS_LINK_OPT_METRICS ... OBS_LINK_OPT_ALARM:
-			if (obs_link_parse(&a.obs, c, optarg))
-				return 2;
-			break;
-		default:
-			fprintf(stderr,
-				"lockstep run: unknown option '%s' (see lockstep run --help)\n",
-				argv[optind - 1]);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr,
-			"lockstep run: unexpected argument '%s' (see lockstep run --help)\n",
-			argv[optind]);
-		return 2;
-	}
-	if (!o->ifname) {
+	int rc = ls_opts_parse(&spec, argc, argv, on_opt, &a, &first);
+	if (rc >= 0)
+		return rc;
+	if (!a.dp.ifname) {
 		fprintf(stderr, "lockstep run: --iface is required (see lockstep run --help)\n");
 		return 2;
 	}
@@ -244,7 +273,5 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "lockstep run: --policy %s: %s\n", po->policy, strerror(errno));
 		return 2;
 	}
-
-	a.dpi_pkts = (int)dpi;
 	return agent_run(&a);
 }

@@ -5,39 +5,58 @@
  * one runs, alarms. Human-readable by default, the agent's JSON object with
  * --json. The exit code says how it is doing, so scripts need not parse. */
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "agent/control.h"
 
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum {
-	ST_OK = 0,       /* normal mode, no alarm open, guest healthy */
-	ST_TROUBLE = 1,  /* fail-safe, an open alarm, or an unhealthy guest */
+	ST_OK = 0,	/* normal mode, no alarm open, guest healthy */
+	ST_TROUBLE = 1, /* fail-safe, an open alarm, or an unhealthy guest */
 	ST_USAGE = 2,
 	ST_NO_AGENT = 3, /* nothing answers at the socket */
-	ST_BAD = 4,      /* an answer, but not a status */
+	ST_BAD = 4,	 /* an answer, but not a status */
 };
 
-static void usage(FILE *f)
+enum { O_JSON = 1, O_CONTROL_SOCKET };
+
+static const struct ls_opt rows[] = {
+    LS_OPT("json", 'j', NULL, O_JSON, "the agent's JSON object, one line"),
+    LS_OPT("control-socket", 's', "PATH", O_CONTROL_SOCKET,
+	   "control socket (default $LS_CONTROL_SOCK or\n" LS_CONTROL_PATH_DEFAULT ")"),
+    LS_OPT_ALIAS("socket", "PATH", O_CONTROL_SOCKET, "control-socket"),
+};
+
+static const struct ls_cmd_spec spec = {
+    .name = "status",
+    .synopsis = "[--json] [--control-socket PATH]",
+    .about = "Show the running agent's state: mode, attachment, heartbeat and clock\n"
+	     "mapping (when the heartbeat runs), packet, event and verdict rates, the\n"
+	     "policy (when one runs) and alarms (docs/observability.md).\n",
+    .after = "exit status: 0 normal, no alarm open; 1 fail-safe, an alarm open or the\n"
+	     "guest unhealthy; 2 usage; 3 no agent answers at the socket; 4 the agent's\n"
+	     "answer is not a status\n",
+    .lists = {LS_OPT_LIST(rows)},
+    .col = 28,
+};
+
+struct args {
+	bool json;
+	const char *sock;
+};
+
+static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 {
-	fprintf(f, "usage: lockstep status [--json] [--socket PATH]\n"
-		   "\n"
-		   "Show the running agent's state: mode, attachment, heartbeat and clock\n"
-		   "mapping (when the heartbeat runs), packet, event and verdict rates, the\n"
-		   "policy (when one runs) and alarms (docs/observability.md).\n"
-		   "\n"
-		   "  --json          the agent's JSON object, one line\n"
-		   "  --socket PATH   control socket (default $LS_CONTROL_SOCK or %s)\n"
-		   "  -h, --help      this text\n"
-		   "\n"
-		   "exit status: 0 normal, no alarm open; 1 fail-safe, an alarm open or the\n"
-		   "guest unhealthy; 2 usage; 3 no agent answers at the socket; 4 the agent's\n"
-		   "answer is not a status\n",
-		LS_CONTROL_PATH_DEFAULT);
+	struct args *a = ctx;
+	if (o->id == O_JSON)
+		a->json = true;
+	else
+		a->sock = arg;
+	return 0;
 }
 
 static double num(const cJSON *j, const char *k)
@@ -99,7 +118,8 @@ static void heartbeat(const cJSON *hb)
 		printf("clock:      offset G-K %s, rate %+.3f ppm (+/- %.3f), uncertainty %s, "
 		       "round trip %s\n",
 		       dur(b1, sizeof(b1), num(hb, "offset_ns")), num(hb, "rate_ppm"),
-		       num(hb, "rate_uncertainty_ppm"), dur(b3, sizeof(b3), num(hb, "uncertainty_ns")),
+		       num(hb, "rate_uncertainty_ppm"),
+		       dur(b3, sizeof(b3), num(hb, "uncertainty_ns")),
 		       dur(b4, sizeof(b4), num(hb, "round_trip_ns")));
 	else
 		printf("clock:      no heartbeat sample yet\n");
@@ -167,10 +187,11 @@ static void human(const cJSON *j, const char *sock)
 	else
 		printf("off (--metrics HOST:PORT)\n");
 	const cJSON *al = cJSON_GetObjectItemCaseSensitive(j, "alarms"), *e;
-	printf("alarms:     %.0f open, %d kinds seen\n", num(j, "alarms_open"), cJSON_GetArraySize(al));
+	printf("alarms:     %.0f open, %d kinds seen\n", num(j, "alarms_open"),
+	       cJSON_GetArraySize(al));
 	cJSON_ArrayForEach(e, al)
-		printf("  %-6s %-16s x%-6.0f %6.1fs ago  %s\n", yes(e, "open") ? "OPEN" : "closed",
-		       str(e, "kind"), num(e, "count"), num(e, "age_s"), str(e, "msg"));
+	    printf("  %-6s %-16s x%-6.0f %6.1fs ago  %s\n", yes(e, "open") ? "OPEN" : "closed",
+		   str(e, "kind"), num(e, "count"), num(e, "age_s"), str(e, "msg"));
 }
 
 static int health(const cJSON *j)
@@ -183,32 +204,12 @@ static int health(const cJSON *j)
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"socket", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	const char *sock = getenv("LS_CONTROL_SOCK");
-	bool json = false;
-	int c;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': json = true; break;
-		case 's': sock = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default:
-			fprintf(stderr, "lockstep status: unknown option or missing value '%s' (see --help)\n",
-				argv[optind - 1]);
-			return ST_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "lockstep status: unexpected argument '%s'\n", argv[optind]);
-		return ST_USAGE;
-	}
+	struct args a = {.sock = getenv("LS_CONTROL_SOCK")};
+	int first, c = ls_opts_parse(&spec, argc, argv, on_opt, &a, &first);
+	if (c >= 0)
+		return c == 2 ? ST_USAGE : c;
+	const char *sock = a.sock;
+	bool json = a.json;
 	if (!sock || !sock[0])
 		sock = LS_CONTROL_PATH_DEFAULT;
 	static char reply[16384];
@@ -229,7 +230,8 @@ int cmd_status(int argc, char **argv)
 	}
 	cJSON *j = cJSON_Parse(body);
 	if (!j || !cJSON_IsObject(j) || !cJSON_GetObjectItemCaseSensitive(j, "mode")) {
-		fprintf(stderr, "lockstep status: the agent's answer is not a status: %.200s\n", body);
+		fprintf(stderr, "lockstep status: the agent's answer is not a status: %.200s\n",
+			body);
 		cJSON_Delete(j);
 		return ST_BAD;
 	}

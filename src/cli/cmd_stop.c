@@ -2,54 +2,39 @@
  * directory and remove its pins. A running agent notices within a second
  * and exits. Stopping when nothing is pinned is not an error. */
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "dataplane/dataplane.h"
 
-#include <getopt.h>
 #include <stdio.h>
 
-static void usage(FILE *f)
+enum { O_PIN_DIR = 1 };
+
+static const struct ls_opt rows[] = {
+    LS_OPT("pin-dir", 'p', "DIR", O_PIN_DIR,
+	   "bpffs pin directory (default: $LS_PIN_DIR or " LS_PIN_DIR ")"),
+};
+
+static const struct ls_cmd_spec spec = {
+    .name = "stop",
+    .synopsis = "[--pin-dir DIR]",
+    .about = "Detach the lockstep data plane (XDP link, TC filter) pinned in DIR and\n"
+	     "remove the pins; a running `lockstep run` on DIR then exits.\n",
+    .lists = {LS_OPT_LIST(rows)},
+    .col = 22,
+};
+
+static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 {
-	fprintf(f,
-		"usage: lockstep stop [--pin-dir DIR]\n"
-		"\n"
-		"Detach the lockstep data plane (XDP link, TC filter) pinned in DIR and\n"
-		"remove the pins; a running `lockstep run` on DIR then exits.\n"
-		"\n"
-		"options:\n"
-		"  -p, --pin-dir DIR   bpffs pin directory (default: $LS_PIN_DIR or %s)\n"
-		"  -h, --help          this text\n",
-		LS_PIN_DIR);
+	*(const char **)ctx = arg; /* O_PIN_DIR, the only option */
+	return 0;
 }
 
 int cmd_stop(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"pin-dir", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	const char *dir = NULL;
-	int c;
-
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":p:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p': dir = optarg; break;
-		case 'h': usage(stdout); return 0;
-		case ':':
-			fprintf(stderr, "lockstep stop: option '%s' needs a value\n", argv[optind - 1]);
-			return 2;
-		default:
-			fprintf(stderr, "lockstep stop: unknown option '%s' (see lockstep stop --help)\n",
-				argv[optind - 1]);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "lockstep stop: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
+	int first, rc = ls_opts_parse(&spec, argc, argv, on_opt, &dir, &first);
+	if (rc >= 0)
+		return rc;
 	if (!dir)
 		dir = ls_pin_dir_default();
 	struct ls_err err;

@@ -2,73 +2,54 @@
  * [FILE]`: change the running agent's trace levels or have it write its
  * trace ring now, over the control socket, without a restart. */
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "agent/control.h"
 
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *f)
+enum { O_CONTROL_SOCKET = 1 };
+
+static const struct ls_opt rows[] = {
+    LS_OPT("control-socket", 's', "PATH", O_CONTROL_SOCKET,
+	   "control socket (default $LS_CONTROL_SOCK or\n" LS_CONTROL_PATH_DEFAULT ")"),
+    LS_OPT_ALIAS("socket", "PATH", O_CONTROL_SOCKET, "control-socket"),
+};
+
+static const struct ls_cmd_spec spec = {
+    .name = "trace",
+    .synopsis = "level K[,G] [PORT] [--control-socket PATH]\n"
+		"dump [FILE] [--control-socket PATH]",
+    .about = "level  K: kernel per-packet trace events (0 off, 1 on; written to the data\n"
+	     "       plane's config map), G: guest per-call slices (0: one per batch, 1:\n"
+	     "       one per call). PORT limits per-packet events to flows with that\n"
+	     "       port on either side (0 or none: every flow). Takes effect at once.\n"
+	     "dump   write the agent's trace ring (the last --trace-window) to FILE, or\n"
+	     "       to its --trace file; the agent must run with --trace.\n",
+    .after = "exit status: 0 done; 1 the agent refused (it says why); 2 usage; 3 no\n"
+	     "agent answers at the socket\n",
+    .lists = {LS_OPT_LIST(rows)},
+    .col = 28,
+    .max_operands = 3,
+};
+
+static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 {
-	fprintf(f, "usage: lockstep trace level K[,G] [PORT] [--socket PATH]\n"
-		   "       lockstep trace dump [FILE] [--socket PATH]\n"
-		   "\n"
-		   "level  K: kernel per-packet trace events (0 off, 1 on; written to the data\n"
-		   "       plane's config map), G: guest per-call slices (0: one per batch, 1:\n"
-		   "       one per call). PORT limits per-packet events to flows with that\n"
-		   "       port on either side (0 or none: every flow). Takes effect at once.\n"
-		   "dump   write the agent's trace ring (the last --trace-window) to FILE, or\n"
-		   "       to its --trace file; the agent must run with --trace.\n"
-		   "\n"
-		   "  --socket PATH   control socket (default $LS_CONTROL_SOCK or %s)\n"
-		   "  -h, --help      this text\n"
-		   "\n"
-		   "exit status: 0 done; 1 the agent refused (it says why); 2 usage; 3 no\n"
-		   "agent answers at the socket\n",
-		LS_CONTROL_PATH_DEFAULT);
+	*(const char **)ctx = arg; /* O_CONTROL_SOCKET, the only option */
+	return 0;
 }
 
 int cmd_trace(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"socket", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	const char *sock = getenv("LS_CONTROL_SOCK");
-	int c;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+s:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': sock = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default:
-			fprintf(stderr, "lockstep trace: unknown option or missing value '%s'\n",
-				argv[optind - 1]);
-			return 2;
-		}
-	}
-	/* options may also follow the subcommand */
-	char *words[3];
-	int nw = 0;
-	for (int i = optind; i < argc; i++) {
-		if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
-			sock = argv[++i];
-			continue;
-		}
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
-			return 0;
-		}
-		if (nw == 3) {
-			fprintf(stderr, "lockstep trace: too many arguments (see --help)\n");
-			return 2;
-		}
-		words[nw++] = argv[i];
-	}
+	/* options may come before or after the words */
+	int first, rc0 = ls_opts_parse(&spec, argc, argv, on_opt, &sock, &first);
+	if (rc0 >= 0)
+		return rc0;
+	char **words = argv + first;
+	int nw = argc - first;
 	char req[PATH_MAX + 32];
 	if ((nw == 2 || nw == 3) && !strcmp(words[0], "level")) {
 		snprintf(req, sizeof(req), "trace.level %s%s%s", words[1], nw == 3 ? " " : "",
@@ -85,7 +66,7 @@ int cmd_trace(int argc, char **argv)
 		}
 		snprintf(req, sizeof(req), "trace.dump %s%s", abs, nw == 2 ? words[1] : "");
 	} else {
-		usage(stderr);
+		ls_opts_usage(&spec, stderr);
 		return 2;
 	}
 	if (!sock || !sock[0])

@@ -2,86 +2,90 @@
  * the verdict of one flow in the pinned verdicts map, by hand (the policy
  * part does the same through the dataplane API). */
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "base/args.h"
 #include "base/names.h"
 #include "dataplane/dataplane.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
-static void usage(FILE *f)
+enum { O_FLOW = 1, O_TTL, O_PIN_DIR };
+
+static const struct ls_opt rows[] = {
+    LS_OPT("flow", 'f', "TUPLE", O_FLOW, "e.g. 'tcp 198.18.0.1 40000 198.18.0.2 80'"),
+    LS_OPT("ttl", 't', "DURATION", O_TTL, "250ms, 10s, 5m, 1h ... (default: no deadline)"),
+    LS_OPT("pin-dir", 'p', "DIR", O_PIN_DIR,
+	   "bpffs pin directory (default: $LS_PIN_DIR or " LS_PIN_DIR ")"),
+};
+
+static const struct ls_cmd_spec spec = {
+    .name = "verdict",
+    .synopsis = "set --flow 'PROTO SRC SPORT DST DPORT' pass|drop [--ttl DURATION]\n"
+		"del --flow 'PROTO SRC SPORT DST DPORT'\n"
+		"get --flow 'PROTO SRC SPORT DST DPORT'",
+    .about = "Set, delete or show the verdict of one flow in the running data plane.\n"
+	     "Either orientation of the flow names the same flow. With --ttl the verdict\n"
+	     "expires (the flow becomes undecided again; it is not dropped for that).\n",
+    .lists = {LS_OPT_LIST(rows)},
+    .col = 23,
+    .max_operands = -1,
+};
+
+struct args {
+	const char *flow, *dir, *ttl;
+};
+
+static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 {
-	fprintf(f,
-		"usage: lockstep verdict set --flow 'PROTO SRC SPORT DST DPORT' pass|drop [--ttl DURATION]\n"
-		"       lockstep verdict del --flow 'PROTO SRC SPORT DST DPORT'\n"
-		"       lockstep verdict get --flow 'PROTO SRC SPORT DST DPORT'\n"
-		"\n"
-		"Set, delete or show the verdict of one flow in the running data plane.\n"
-		"Either orientation of the flow names the same flow. With --ttl the verdict\n"
-		"expires (the flow becomes undecided again; it is not dropped for that).\n"
-		"\n"
-		"options:\n"
-		"  -f, --flow TUPLE     e.g. 'tcp 198.18.0.1 40000 198.18.0.2 80'\n"
-		"  -t, --ttl DURATION   250ms, 10s, 5m, 1h ... (default: no deadline)\n"
-		"  -p, --pin-dir DIR    bpffs pin directory (default: $LS_PIN_DIR or %s)\n"
-		"  -h, --help           this text\n",
-		LS_PIN_DIR);
+	struct args *a = ctx;
+	if (o->id == O_FLOW)
+		a->flow = arg;
+	else if (o->id == O_TTL)
+		a->ttl = arg;
+	else
+		a->dir = arg;
+	return 0;
 }
 
 int cmd_verdict(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"flow", required_argument, NULL, 'f'},
-		{"ttl", required_argument, NULL, 't'},
-		{"pin-dir", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	const char *flow = NULL, *dir = NULL, *ttl = NULL;
+	struct args a = {0};
 	uint64_t ttl_ns = 0;
-	int c;
 
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+	if (argc < 2) {
+		ls_opts_usage(&spec, stderr);
+		return 2;
 	}
-	const char *op = argv[1];
+	int first, rc0 = ls_opts_parse(&spec, argc, argv, on_opt, &a, &first);
+	if (rc0 >= 0)
+		return rc0;
+	const char *flow = a.flow, *dir = a.dir, *ttl = a.ttl;
+	if (first == argc) {
+		fprintf(stderr, "lockstep verdict: give an action: set, del or get (see lockstep "
+				"verdict --help)\n");
+		return 2;
+	}
+	const char *op = argv[first];
 	if (strcmp(op, "set") && strcmp(op, "del") && strcmp(op, "get")) {
 		fprintf(stderr, "lockstep verdict: unknown action '%s' (set, del or get)\n", op);
 		return 2;
 	}
-	argc--, argv++;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":f:t:p:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': flow = optarg; break;
-		case 't': ttl = optarg; break;
-		case 'p': dir = optarg; break;
-		case 'h': usage(stdout); return 0;
-		case ':':
-			fprintf(stderr, "lockstep verdict: option '%s' needs a value\n", argv[optind - 1]);
-			return 2;
-		default:
-			fprintf(stderr, "lockstep verdict: unknown option '%s' (see lockstep verdict --help)\n",
-				argv[optind - 1]);
-			return 2;
-		}
-	}
+	int next = first + 1; /* the operands after the action */
 	if (!flow) {
 		fprintf(stderr, "lockstep verdict %s: --flow is required\n", op);
 		return 2;
 	}
 	uint32_t verdict = 0;
 	if (!strcmp(op, "set")) {
-		if (optind != argc - 1) {
-			fprintf(stderr, "lockstep verdict set: give exactly one verdict, pass or drop\n");
+		if (next != argc - 1) {
+			fprintf(stderr,
+				"lockstep verdict set: give exactly one verdict, pass or drop\n");
 			return 2;
 		}
-		if (ls_verdict_parse(argv[optind], &verdict)) {
+		if (ls_verdict_parse(argv[next], &verdict)) {
 			fprintf(stderr, "lockstep verdict set: verdict must be pass or drop, not '%s'\n",
-				argv[optind]);
+				argv[next]);
 			return 2;
 		}
 		if (ttl && (ls_parse_duration_ns(ttl, &ttl_ns) || !ttl_ns)) {
@@ -89,7 +93,7 @@ int cmd_verdict(int argc, char **argv)
 				"(e.g. 250ms, 10s, 5m)\n", ttl);
 			return 2;
 		}
-	} else if (optind != argc || ttl) {
+	} else if (next != argc || ttl) {
 		fprintf(stderr, "lockstep verdict %s: takes only --flow (and --pin-dir)\n", op);
 		return 2;
 	}

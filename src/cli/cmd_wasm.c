@@ -10,6 +10,7 @@
  */
 #include "cli/cli.h"
 #include "cli/wasm_cli.h"
+#include "cli/opts.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -24,21 +25,12 @@
 
 void wasm_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: lockstep wasm run [options] FILE.wasm [ARGS...]\n"
-		"       lockstep wasm validate FILE.wasm\n"
-		"\n"
-		"run: runs a WASI (preview1) command module's _start; the guest sees\n"
-		"FILE.wasm ARGS... as argv and only the variables given with --env.\n"
-		"  --fuel N           instruction budget (default: unlimited)\n"
-		"  --max-memory PAGES cap on linear memory, 64 KiB pages (default: the\n"
-		"                     engine's, lw_limits_default)\n"
-		"  --env KEY=VALUE    add a variable to the guest's environment (repeatable)\n"
-		"exit status: the guest's exit code; 1 if the module cannot be loaded or\n"
-		"instantiated; 2 on bad usage; 134 if the guest traps (incl. out of fuel).\n"
-		"\n"
-		"validate: decodes and validates; prints 'FILE: ok' (exit 0) or the\n"
-		"error with its section, function and byte offset (exit 1).\n");
+	ls_opts_usage(&wasm_run_spec, f);
+	fprintf(f, "\n"
+		   "usage: lockstep wasm validate FILE.wasm\n"
+		   "\n"
+		   "Decodes and validates; prints 'FILE: ok' (exit 0) or the error with its\n"
+		   "section, function and byte offset (exit 1).\n");
 }
 
 /* Reads a whole file; returns NULL with a message on failure. */
@@ -56,13 +48,20 @@ uint8_t *wasm_read_file(const char *path, size_t *len)
 static const char *error_kind(lw_error_kind k)
 {
 	switch (k) {
-	case LW_ERR_MALFORMED: return "malformed";
-	case LW_ERR_INVALID: return "invalid";
-	case LW_ERR_UNLINKABLE: return "unlinkable";
-	case LW_ERR_UNINSTANTIABLE: return "uninstantiable";
-	case LW_ERR_LIMIT: return "limit exceeded";
-	case LW_ERR_NOMEM: return "out of memory";
-	default: return "error";
+	case LW_ERR_MALFORMED:
+		return "malformed";
+	case LW_ERR_INVALID:
+		return "invalid";
+	case LW_ERR_UNLINKABLE:
+		return "unlinkable";
+	case LW_ERR_UNINSTANTIABLE:
+		return "uninstantiable";
+	case LW_ERR_LIMIT:
+		return "limit exceeded";
+	case LW_ERR_NOMEM:
+		return "out of memory";
+	default:
+		return "error";
 	}
 }
 

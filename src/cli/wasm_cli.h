@@ -18,7 +18,9 @@ void wasm_usage(FILE *f);
 uint8_t *wasm_read_file(const char *path, size_t *len);
 /* "PATH: KIND: message (section S, function F, offset 0xO)" on stderr */
 void wasm_print_error(const char *path, const lw_error *err);
-/* `lockstep wasm run ...`: argv[0] is "run" */
+/* `lockstep wasm run ...`: argv[0] is "run"; its options (cli/opts.h) */
+struct ls_cmd_spec;
+extern const struct ls_cmd_spec wasm_run_spec;
 int wasm_run(int argc, char **argv);
 
 #endif

@@ -1,9 +1,10 @@
-/* wasm_run.c - `lockstep wasm run [--fuel N] [--max-memory PAGES]
+/* wasm_run.c - `lockstep wasm run [--fuel N] [--max-memory-pages N]
  * [--env K=V]... FILE.wasm [ARGS...]`: instantiates a WASI command module
  * with the preview1 subset (src/wasm/wasi.c), runs _start and turns the
  * outcome into an exit status (see cmd_wasm.c and docs/wasm-cli.md). A trap
  * is reported with its kind, message, function and wasm stack. */
 #include "cli/wasm_cli.h"
+#include "cli/opts.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -13,21 +14,21 @@
 static const char *trap_kind(lw_call_result k)
 {
 	static const char *const names[] = {
-		[LW_OK] = "ok",
-		[LW_TRAP_UNREACHABLE] = "unreachable",
-		[LW_TRAP_MEM_OOB] = "memory_out_of_bounds",
-		[LW_TRAP_TABLE_OOB] = "table_out_of_bounds",
-		[LW_TRAP_DIV_ZERO] = "divide_by_zero",
-		[LW_TRAP_INT_OVERFLOW] = "integer_overflow",
-		[LW_TRAP_INVALID_CONV] = "invalid_conversion",
-		[LW_TRAP_STACK_EXHAUSTED] = "stack_exhausted",
-		[LW_TRAP_INDIRECT_MISMATCH] = "indirect_call_mismatch",
-		[LW_TRAP_UNDEFINED_ELEM] = "undefined_element",
-		[LW_TRAP_UNINIT_ELEM] = "uninitialized_element",
-		[LW_TRAP_OUT_OF_FUEL] = "out_of_fuel",
-		[LW_TRAP_HOST] = "host",
-		[LW_TRAP_EXIT] = "exit",
-		[LW_TRAP_BAD_CALL] = "bad_call",
+	    [LW_OK] = "ok",
+	    [LW_TRAP_UNREACHABLE] = "unreachable",
+	    [LW_TRAP_MEM_OOB] = "memory_out_of_bounds",
+	    [LW_TRAP_TABLE_OOB] = "table_out_of_bounds",
+	    [LW_TRAP_DIV_ZERO] = "divide_by_zero",
+	    [LW_TRAP_INT_OVERFLOW] = "integer_overflow",
+	    [LW_TRAP_INVALID_CONV] = "invalid_conversion",
+	    [LW_TRAP_STACK_EXHAUSTED] = "stack_exhausted",
+	    [LW_TRAP_INDIRECT_MISMATCH] = "indirect_call_mismatch",
+	    [LW_TRAP_UNDEFINED_ELEM] = "undefined_element",
+	    [LW_TRAP_UNINIT_ELEM] = "uninitialized_element",
+	    [LW_TRAP_OUT_OF_FUEL] = "out_of_fuel",
+	    [LW_TRAP_HOST] = "host",
+	    [LW_TRAP_EXIT] = "exit",
+	    [LW_TRAP_BAD_CALL] = "bad_call",
 	};
 	if ((unsigned)k < sizeof(names) / sizeof(names[0]) && names[k])
 		return names[k];
@@ -37,7 +38,8 @@ static const char *trap_kind(lw_call_result k)
 /* " (name)" from the module's name section, or "" */
 static const char *fname(const lw_module *m, int64_t idx, char *buf, size_t len)
 {
-	const char *n = idx >= 0 && idx <= UINT32_MAX ? lw_module_func_name(m, (uint32_t)idx) : NULL;
+	const char *n =
+	    idx >= 0 && idx <= UINT32_MAX ? lw_module_func_name(m, (uint32_t)idx) : NULL;
 	if (!n)
 		return "";
 	snprintf(buf, len, " (%s)", n);
@@ -47,8 +49,8 @@ static const char *fname(const lw_module *m, int64_t idx, char *buf, size_t len)
 static void print_trap(const char *path, const lw_trap_info *t, const lw_module *m)
 {
 	char nb[160];
-	fprintf(stderr, "%s: trap: %s (%s)", path, t->message[0] ? t->message : lw_trap_message(t->kind),
-		trap_kind(t->kind));
+	fprintf(stderr, "%s: trap: %s (%s)", path,
+		t->message[0] ? t->message : lw_trap_message(t->kind), trap_kind(t->kind));
 	if (t->func_index >= 0)
 		fprintf(stderr, " in function %" PRId64 "%s", t->func_index,
 			fname(m, t->func_index, nb, sizeof nb));
@@ -74,11 +76,61 @@ static int parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *out
 	return 0;
 }
 
+enum { O_FUEL = 1, O_MAX_MEMORY_PAGES, O_ENV };
+
+static const struct ls_opt rows[] = {
+    LS_OPT("fuel", 0, "N", O_FUEL, "instruction budget (default: unlimited)"),
+    LS_OPT("max-memory-pages", 0, "N", O_MAX_MEMORY_PAGES,
+	   "cap on linear memory, 64 KiB pages (default: the\n"
+	   "engine's, lw_limits_default)"),
+    LS_OPT_ALIAS("max-memory", "N", O_MAX_MEMORY_PAGES, "max-memory-pages"),
+    LS_OPT("env", 0, "KEY=VALUE", O_ENV, "add a variable to the guest's environment (repeatable)"),
+};
+
+const struct ls_cmd_spec wasm_run_spec = {
+    .name = "wasm run",
+    .synopsis = "[options] FILE.wasm [ARGS...]",
+    .about = "Runs a WASI (preview1) command module's _start; the guest sees\n"
+	     "FILE.wasm ARGS... as argv and only the variables given with --env.\n",
+    .after = "exit status: the guest's exit code; 1 if the module cannot be loaded or\n"
+	     "instantiated; 2 on bad usage; 134 if the guest traps (incl. out of fuel).\n",
+    .lists = {LS_OPT_LIST(rows)},
+    .col = 28,
+    .max_operands = -1,
+    .stop_at_operand = 1,
+};
+
 struct run_opts {
 	lw_limits lim;
 	const char **env;
 	int envc;
 };
+
+static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
+{
+	struct run_opts *r = ctx;
+	uint64_t v;
+	switch (o->id) {
+	case O_FUEL:
+		if (parse_u64("--fuel", arg, UINT64_MAX, &v))
+			return 2;
+		r->lim.fuel = v;
+		break;
+	case O_MAX_MEMORY_PAGES:
+		if (parse_u64("--max-memory-pages", arg, 65536, &v))
+			return 2;
+		r->lim.max_memory_pages = (uint32_t)v;
+		break;
+	case O_ENV:
+		if (!strchr(arg, '=') || arg[0] == '=') {
+			fprintf(stderr, "lockstep wasm: --env needs KEY=VALUE\n");
+			return 2;
+		}
+		r->env[r->envc++] = arg;
+		break;
+	}
+	return 0;
+}
 
 int wasm_run(int argc, char **argv)
 {
@@ -87,35 +139,12 @@ int wasm_run(int argc, char **argv)
 	o.env = calloc((size_t)argc, sizeof(char *));
 	if (!o.env)
 		return 1;
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i];
-		uint64_t v;
-		if (!strcmp(a, "--")) {
-			i++;
-			break;
-		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			wasm_usage(stdout);
-			rc = 0;
-			goto out;
-		} else if (!strcmp(a, "--fuel")) {
-			if (parse_u64(a, ++i < argc ? argv[i] : NULL, UINT64_MAX, &v))
-				goto bad_usage;
-			o.lim.fuel = v;
-		} else if (!strcmp(a, "--max-memory")) {
-			if (parse_u64(a, ++i < argc ? argv[i] : NULL, 65536, &v))
-				goto bad_usage;
-			o.lim.max_memory_pages = (uint32_t)v;
-		} else if (!strcmp(a, "--env")) {
-			if (++i >= argc || !strchr(argv[i], '=') || argv[i][0] == '=') {
-				fprintf(stderr, "lockstep wasm: --env needs KEY=VALUE\n");
-				goto bad_usage;
-			}
-			o.env[o.envc++] = argv[i];
-		} else {
-			fprintf(stderr, "lockstep wasm: unknown option '%s'\n", a);
-			goto bad_usage;
-		}
+	rc = ls_opts_parse(&wasm_run_spec, argc, argv, on_opt, &o, &i);
+	if (rc >= 0) {
+		free(o.env);
+		return rc;
 	}
+	rc = 1;
 	if (i >= argc) {
 		fprintf(stderr, "lockstep wasm: run needs a FILE.wasm\n");
 		goto bad_usage;
@@ -133,10 +162,10 @@ int wasm_run(int argc, char **argv)
 	lw_wasi *w = NULL;
 	lw_error err = {.section = -1, .func_index = -1, .offset = -1};
 	lw_wasi_config cfg = {
-		.argc = argc - i,
-		.argv = (const char *const *)argv + i,
-		.envc = o.envc,
-		.envp = o.env,
+	    .argc = argc - i,
+	    .argv = (const char *const *)argv + i,
+	    .envc = o.envc,
+	    .envp = o.env,
 	};
 	if (!e || !(w = lw_wasi_new(&cfg)) || !(imp = lw_imports_new(e)) || lw_wasi_link(w, imp)) {
 		fprintf(stderr, "lockstep wasm: out of memory\n");
@@ -170,7 +199,6 @@ out:
 	return rc;
 bad_usage:
 	free(o.env);
-	wasm_usage(stderr);
+	ls_opts_usage(&wasm_run_spec, stderr);
 	return 2;
 }
-

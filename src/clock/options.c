@@ -9,16 +9,6 @@
 #include "clock/heartbeat.h"
 #include "lockstep/wire.h"
 
-const char ls_clock_opts_help[] =
-	"  --guest-clock SPEC       guest clock faults, e.g. 'offset=+5ms,drift=+200ppm,\n"
-	"                           delay=2ms,quantum=1ms,step=+50ms@30s' (default none)\n"
-	"  --beat-interval DUR      heartbeat period, e.g. 100ms (default 100ms)\n"
-	"  --detect-multiplier N    fail-safe after N beat intervals of silence (default 3)\n"
-	"  --fail-safe pass|drop    verdict for new flows while in fail-safe (default pass)\n"
-	"  --no-clock-sync          use guest deadlines as kernel times (naive; for comparison)\n"
-	"  --beat-check-interval DUR  interval user space expects (default: --beat-interval;\n"
-	"                           differ to exercise the beat interval mismatch alarm)\n";
-
 void ls_clock_opts_default(struct ls_clock_opts *o)
 {
 	memset(o, 0, sizeof(*o));

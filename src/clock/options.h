@@ -41,7 +41,7 @@ int ls_clock_opt(struct ls_clock_opts *o, const char *name, const char *value,
 /* Does this clock option take a value? (-1: not a clock option) */
 int ls_clock_opt_takes_value(const char *name);
 
-/* Help text for the options, one per line. */
-extern const char ls_clock_opts_help[];
+/* Their help text is with their rows in the command-line layer
+ * (src/cli/clock_opts.c), shared by `lockstep run` and `lockstep clock`. */
 
 #endif

@@ -5,8 +5,10 @@
  * plane's wire format (wire.h); it depends on neither's implementation
  * details. Events come in as struct ls_event batches (from the ring buffer,
  * a pcap replay or a test); verdicts go out through struct ls_verdict_sink,
- * which the data plane implements and tests record. One thread: every call
- * here is made from the agent's event loop.
+ * handed down by whoever runs the policy (the agent's agent/policy_link.c
+ * writes them to the data plane's verdict map; `inspect` and tests record
+ * them): the policy includes neither the data plane nor the agent. One
+ * thread: every call here is made from the agent's event loop.
  *
  *   struct ls_policy *p;
  *   ls_policy_new(&cfg, &sink, &p, err, sizeof err);

@@ -15,7 +15,15 @@
  * value the local already holds is dropped, and a known local feeds the
  * immediate forms like a constant does. Knowledge is forgotten at every
  * label. Last, peephole.c picks the register forms of the finished code.
+ *
+ * Instructions are dispatched on their class in the opcode table
+ * (opcodes.h) to one function per family: control() (which also runs in
+ * unreachable code, to keep the frames), parametric(), variable(),
+ * unary()/binary() for numeric operations, load(), store(), reference(), and
+ * slots_op() for the table and memory operations, whose operands the row's
+ * signature and immediates describe completely.
  */
+#include "wasm/opcodes.h"
 #include "wasm/rt.h"
 
 #include <stdlib.h>
@@ -25,30 +33,30 @@ enum { E_SLOT, E_LOCAL, E_CONST };
 
 typedef struct {
 	uint8_t kind;
-	bool known;    /* E_LOCAL: the local held the constant `val` when read */
-	uint32_t idx;  /* E_LOCAL: local index */
-	uint64_t val;  /* E_CONST (or a known E_LOCAL): bits */
+	bool known;   /* E_LOCAL: the local held the constant `val` when read */
+	uint32_t idx; /* E_LOCAL: local index */
+	uint64_t val; /* E_CONST (or a known E_LOCAL): bits */
 } ent;
 
 typedef struct {
-	uint8_t op;          /* 0 function, 0x02 block, 0x03 loop, 0x04 if */
-	bool dead;           /* opened in unreachable code: emits nothing */
-	bool unreachable;    /* the rest of this frame's body is unreachable */
+	uint8_t op;	  /* WASM_block, _loop, _if; 0: the function */
+	bool dead;	  /* opened in unreachable code: emits nothing */
+	bool unreachable; /* the rest of this frame's body is unreachable */
 	bool has_else;
-	uint32_t height;     /* stack height below the parameters */
+	uint32_t height; /* stack height below the parameters */
 	uint32_t nparams, nresults;
-	uint32_t loop_pos;   /* loop: its head */
-	uint32_t fuel_at;    /* function: word holding the entry charge */
+	uint32_t loop_pos; /* loop: its head */
+	uint32_t fuel_at;  /* function: word holding the entry charge */
 	uint32_t fuel_count;
-	uint32_t fuel_owner; /* innermost loop/function frame */
+	uint32_t fuel_owner;	   /* innermost loop/function frame */
 	uint32_t else_at, else_op; /* if: branch to the else arm */
 } ctl;
 
 typedef struct {
-	uint32_t at;      /* word holding the offset */
-	uint32_t op;      /* start of the branch instruction */
-	uint32_t target;  /* ctl index */
-	bool fuel;        /* `at` is a backward branch's cost: the loop's */
+	uint32_t at;	 /* word holding the offset */
+	uint32_t op;	 /* start of the branch instruction */
+	uint32_t target; /* ctl index */
+	bool fuel;	 /* `at` is a backward branch's cost: the loop's */
 } patch;
 
 typedef struct {
@@ -81,7 +89,7 @@ typedef struct {
 	uint32_t npt, cappt;
 
 	uint32_t nlocals;
-	int64_t last_dst;  /* word of the last instruction's destination */
+	int64_t last_dst; /* word of the last instruction's destination */
 	uint32_t last_op_pos;
 	enum lw_op last_op;
 	bool oom;
@@ -163,7 +171,10 @@ static bool is_const(const ent *e, uint64_t *v)
 	return false;
 }
 
-static inline uint32_t S(cc *c, uint32_t h) { return c->nlocals + h; }
+static inline uint32_t S(cc *c, uint32_t h)
+{
+	return c->nlocals + h;
+}
 
 /* ---- reading the (validated) body ------------------------------------------- */
 
@@ -200,18 +211,24 @@ static int64_t rd_sleb(cc *c)
 	return (int64_t)v;
 }
 
-static uint32_t rd_u32(cc *c) { return (uint32_t)rd_uleb(c); }
+static uint32_t rd_u32(cc *c)
+{
+	return (uint32_t)rd_uleb(c);
+}
 
-static uint8_t rd_byte(cc *c) { return c->p < c->end ? *c->p++ : 0; }
+static uint8_t rd_byte(cc *c)
+{
+	return c->p < c->end ? *c->p++ : 0;
+}
 
 static void rd_blocktype(cc *c, uint32_t *np, uint32_t *nr)
 {
-	uint8_t b = c->p < c->end ? *c->p : 0x40;
-	if (b == 0x40) {
+	uint8_t b = c->p < c->end ? *c->p : LW_BLOCKTYPE_EMPTY;
+	if (b == LW_BLOCKTYPE_EMPTY) {
 		c->p++;
 		*np = *nr = 0;
-	} else if (b == 0x7f || b == 0x7e || b == 0x7d || b == 0x7c ||
-		   b == 0x70 || b == 0x6f) {
+	} else if (b == LW_I32 || b == LW_I64 || b == LW_F32 || b == LW_F64 || b == LW_FUNCREF ||
+		   b == LW_EXTERNREF) {
 		c->p++;
 		*np = 0;
 		*nr = 1;
@@ -346,8 +363,7 @@ static bool in_place(cc *c, uint32_t n, uint32_t dst, uint32_t skip)
 
 /* ---- branches ---------------------------------------------------------------------- */
 
-static void add_patch(cc *c, uint32_t at, uint32_t opstart, uint32_t target,
-		      bool fuel)
+static void add_patch(cc *c, uint32_t at, uint32_t opstart, uint32_t target, bool fuel)
 {
 	if (!grow((void **)&c->pt, &c->cappt, c->npt + 1, sizeof(patch))) {
 		c->oom = true;
@@ -384,7 +400,7 @@ static void resolve(cc *c, uint32_t t, uint32_t cost)
 static void branch_to(cc *c, uint32_t at, uint32_t opstart, uint32_t t)
 {
 	ctl *f = &c->ctls[t];
-	if (f->op == 0x03) {
+	if (f->op == WASM_loop) {
 		c->code[at] = f->loop_pos - opstart;
 		add_patch(c, at + 1, opstart, t, true);
 	} else {
@@ -395,7 +411,7 @@ static void branch_to(cc *c, uint32_t at, uint32_t opstart, uint32_t t)
 static uint32_t label_arity(cc *c, uint32_t t)
 {
 	ctl *f = &c->ctls[t];
-	return f->op == 0x03 ? f->nparams : f->nresults;
+	return f->op == WASM_loop ? f->nparams : f->nresults;
 }
 
 /* The compare-and-branch for an integer comparison (forms ss or si) that
@@ -439,8 +455,7 @@ static uint32_t branch_words(cc *c)
 static uint32_t cond_branch(cc *c, bool negate, uint32_t *at)
 {
 	ent *e = &c->st[c->h - 1];
-	if (e->kind == E_SLOT && c->last_dst >= 0 &&
-	    c->code[c->last_dst] == S(c, c->h - 1)) {
+	if (e->kind == E_SLOT && c->last_dst >= 0 && c->code[c->last_dst] == S(c, c->h - 1)) {
 		uint32_t s = c->last_op_pos;
 		enum lw_op lo = c->last_op;
 		enum lw_op f = fuse_cmp(lo, negate);
@@ -517,123 +532,6 @@ static void emit_br_cond(cc *c, uint32_t t)
 		free(sv);
 }
 
-/* ---- the numeric instruction table ---------------------------------------------- */
-
-enum { K_NONE, K_UN, K_BIN, K_NOP };
-typedef struct {
-	uint8_t kind;
-	uint16_t op;  /* slot form */
-	uint16_t imm; /* op + 1 of the immediate form, 0 if none */
-	bool comm;    /* commutative: a constant left operand may swap over */
-} numop;
-
-static numop numeric(uint8_t b)
-{
-	/* integer binary operations: LW_NFORMS forms per operation, in the
-	 * binary format's order (10 comparisons, then 15 arithmetic) */
-	static const bool icomm[25] = {1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1,
-				       0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0};
-	int k = -1;
-	enum lw_op ib = LW_OP_COUNT;
-	if (b >= 0x46 && b <= 0x4f)
-		k = b - 0x46, ib = LW_OP_i32_eq_ss;
-	else if (b >= 0x6a && b <= 0x78)
-		k = 10 + b - 0x6a, ib = LW_OP_i32_eq_ss;
-	else if (b >= 0x51 && b <= 0x5a)
-		k = b - 0x51, ib = LW_OP_i64_eq_ss;
-	else if (b >= 0x7c && b <= 0x8a)
-		k = 10 + b - 0x7c, ib = LW_OP_i64_eq_ss;
-	if (k >= 0) {
-		uint16_t o = (uint16_t)(ib + LW_NFORMS * k);
-		return (numop){K_BIN, o, (uint16_t)(o + LW_SI + 1), icomm[k]};
-	}
-	if (b >= 0x5b && b <= 0x60)
-		return (numop){K_BIN, (uint16_t)(LW_OP_f32_eq + (b - 0x5b)), 0, 0};
-	if (b >= 0x61 && b <= 0x66)
-		return (numop){K_BIN, (uint16_t)(LW_OP_f64_eq_ss + 3 * (b - 0x61)), 0, 0};
-	if (b >= 0x8b && b <= 0x91)
-		return (numop){K_UN, (uint16_t)(LW_OP_f32_abs + (b - 0x8b)), 0, 0};
-	if (b >= 0x92 && b <= 0x98)
-		return (numop){K_BIN, (uint16_t)(LW_OP_f32_add + (b - 0x92)), 0, 0};
-	if (b >= 0x99 && b <= 0x9f)
-		return (numop){K_UN, (uint16_t)(LW_OP_f64_abs_s + 2 * (b - 0x99)), 0, 0};
-	if (b >= 0xa0 && b <= 0xa6) {
-		uint16_t o = (uint16_t)(LW_OP_f64_add_ss + 5 * (b - 0xa0));
-		bool comm = b == 0xa0 || b == 0xa2; /* add, mul */
-		return (numop){K_BIN, o, (uint16_t)(o + LW_FSI + 1), comm};
-	}
-	switch (b) {
-	case 0x45: return (numop){K_UN, LW_OP_i32_eqz_s, 0, 0};
-	case 0x50: return (numop){K_UN, LW_OP_i64_eqz_s, 0, 0};
-	case 0x67: return (numop){K_UN, LW_OP_i32_clz_s, 0, 0};
-	case 0x68: return (numop){K_UN, LW_OP_i32_ctz_s, 0, 0};
-	case 0x69: return (numop){K_UN, LW_OP_i32_popcnt_s, 0, 0};
-	case 0x79: return (numop){K_UN, LW_OP_i64_clz_s, 0, 0};
-	case 0x7a: return (numop){K_UN, LW_OP_i64_ctz_s, 0, 0};
-	case 0x7b: return (numop){K_UN, LW_OP_i64_popcnt_s, 0, 0};
-	case 0xa7: return (numop){K_UN, LW_OP_i32_wrap_i64_s, 0, 0};
-	case 0xa8: return (numop){K_UN, LW_OP_i32_trunc_f32_s, 0, 0};
-	case 0xa9: return (numop){K_UN, LW_OP_i32_trunc_f32_u, 0, 0};
-	case 0xaa: return (numop){K_UN, LW_OP_i32_trunc_f64_s_s, 0, 0};
-	case 0xab: return (numop){K_UN, LW_OP_i32_trunc_f64_u_s, 0, 0};
-	case 0xac: return (numop){K_UN, LW_OP_i64_extend_i32_s_s, 0, 0};
-	case 0xad: return (numop){K_NOP, 0, 0, 0}; /* i64.extend_i32_u: already zero-extended */
-	case 0xae: return (numop){K_UN, LW_OP_i64_trunc_f32_s, 0, 0};
-	case 0xaf: return (numop){K_UN, LW_OP_i64_trunc_f32_u, 0, 0};
-	case 0xb0: return (numop){K_UN, LW_OP_i64_trunc_f64_s_s, 0, 0};
-	case 0xb1: return (numop){K_UN, LW_OP_i64_trunc_f64_u_s, 0, 0};
-	case 0xb2: return (numop){K_UN, LW_OP_f32_convert_i32_s, 0, 0};
-	case 0xb3: return (numop){K_UN, LW_OP_f32_convert_i32_u, 0, 0};
-	case 0xb4: return (numop){K_UN, LW_OP_f32_convert_i64_s, 0, 0};
-	case 0xb5: return (numop){K_UN, LW_OP_f32_convert_i64_u, 0, 0};
-	case 0xb6: return (numop){K_UN, LW_OP_f32_demote_f64_s, 0, 0};
-	case 0xb7: return (numop){K_UN, LW_OP_f64_convert_i32_s_s, 0, 0};
-	case 0xb8: return (numop){K_UN, LW_OP_f64_convert_i32_u_s, 0, 0};
-	case 0xb9: return (numop){K_UN, LW_OP_f64_convert_i64_s_s, 0, 0};
-	case 0xba: return (numop){K_UN, LW_OP_f64_convert_i64_u_s, 0, 0};
-	case 0xbb: return (numop){K_UN, LW_OP_f64_promote_f32, 0, 0};
-	case 0xbc: case 0xbd: case 0xbe: case 0xbf:
-		return (numop){K_NOP, 0, 0, 0}; /* reinterpret: same bits */
-	case 0xc0: return (numop){K_UN, LW_OP_i32_extend8_s_s, 0, 0};
-	case 0xc1: return (numop){K_UN, LW_OP_i32_extend16_s_s, 0, 0};
-	case 0xc2: return (numop){K_UN, LW_OP_i64_extend8_s_s, 0, 0};
-	case 0xc3: return (numop){K_UN, LW_OP_i64_extend16_s_s, 0, 0};
-	case 0xc4: return (numop){K_UN, LW_OP_i64_extend32_s_s, 0, 0};
-	}
-	return (numop){K_NONE, 0, 0, 0};
-}
-
-/* f32 values load and store as their i32 bits. */
-static enum lw_op load_op(uint8_t b)
-{
-	switch (b) {
-	case 0x28: case 0x2a: return LW_OP_i32_load_s;
-	case 0x29: return LW_OP_i64_load_s;
-	case 0x2b: return LW_OP_f64_load_s;
-	case 0x2c: return LW_OP_i32_load8_s_s;
-	case 0x2d: return LW_OP_i32_load8_u_s;
-	case 0x2e: return LW_OP_i32_load16_s_s;
-	case 0x2f: return LW_OP_i32_load16_u_s;
-	case 0x30: return LW_OP_i64_load8_s_s;
-	case 0x31: return LW_OP_i64_load8_u_s;
-	case 0x32: return LW_OP_i64_load16_s_s;
-	case 0x33: return LW_OP_i64_load16_u_s;
-	case 0x34: return LW_OP_i64_load32_s_s;
-	default: return LW_OP_i64_load32_u_s;
-	}
-}
-
-static enum lw_op store_op(uint8_t b)
-{
-	switch (b) {
-	case 0x36: case 0x38: case 0x3e: return LW_OP_i32_store_ss;
-	case 0x37: return LW_OP_i64_store_ss;
-	case 0x39: return LW_OP_f64_store_ss;
-	case 0x3a: case 0x3c: return LW_OP_store8_ss;
-	default: return LW_OP_store16_ss;
-	}
-}
-
 /* ---- control frames --------------------------------------------------------- */
 
 static ctl *push_ctl(cc *c, uint8_t o, uint32_t np, uint32_t nr, bool dead)
@@ -650,8 +548,7 @@ static ctl *push_ctl(cc *c, uint8_t o, uint32_t np, uint32_t nr, bool dead)
 	f->nparams = np;
 	f->nresults = nr;
 	f->height = dead ? 0 : c->h - np;
-	f->fuel_owner = (o == 0x03 || o == 0) ? c->nctl
-					     : c->ctls[c->nctl - 1].fuel_owner;
+	f->fuel_owner = (o == WASM_loop || o == 0) ? c->nctl : c->ctls[c->nctl - 1].fuel_owner;
 	c->nctl++;
 	return f;
 }
@@ -671,15 +568,587 @@ static void reset_stack(cc *c, uint32_t n)
 		push_slot(c);
 }
 
-/* ---- one function ------------------------------------------------------------ */
+/* ---- immediates ----------------------------------------------------------------- */
 
-static int compile_func(cc *c, uint32_t fidx, lw_error *err)
+typedef struct {
+	uint32_t x, y; /* indices in binary order; a memarg's offset in x */
+	uint64_t k;    /* a constant's bits */
+} imms;
+
+/* Reads the immediates of kind `imm` (opcodes.h). Block types and
+ * br_table's labels are read by their instructions' own code. */
+static void read_imms(cc *c, uint8_t imm, imms *im)
+{
+	im->x = im->y = 0;
+	im->k = 0;
+	switch (imm) {
+	case LW_IM_LABEL:
+	case LW_IM_FUNC:
+	case LW_IM_LOCAL:
+	case LW_IM_GLOBAL:
+	case LW_IM_TABLE:
+	case LW_IM_ELEM:
+	case LW_IM_DATA:
+		im->x = rd_u32(c);
+		break;
+	case LW_IM_TYPE_TABLE:
+	case LW_IM_TABLE2:
+	case LW_IM_ELEM_TABLE:
+		im->x = rd_u32(c);
+		im->y = rd_u32(c);
+		break;
+	case LW_IM_DATA_MEM:
+		im->x = rd_u32(c);
+		rd_byte(c);
+		break;
+	case LW_IM_MEMIDX2:
+		rd_byte(c);
+		/* fall through */
+	case LW_IM_MEMIDX:
+	case LW_IM_REFTYPE:
+		rd_byte(c);
+		break;
+	case LW_IM_MEM1:
+	case LW_IM_MEM2:
+	case LW_IM_MEM4:
+	case LW_IM_MEM8:
+		rd_u32(c); /* alignment */
+		im->x = rd_u32(c);
+		break;
+	case LW_IM_VALTYPES:
+		for (uint32_t n = rd_u32(c); n; n--)
+			rd_byte(c);
+		break;
+	case LW_IM_I32:
+		im->k = (uint32_t)rd_sleb(c);
+		break;
+	case LW_IM_I64:
+		im->k = (uint64_t)rd_sleb(c);
+		break;
+	case LW_IM_F32:
+	case LW_IM_F64: {
+		size_t n = imm == LW_IM_F32 ? 4 : 8;
+		if ((size_t)(c->end - c->p) >= n)
+			memcpy(&im->k, c->p, n);
+		c->p += n;
+		break;
+	}
+	}
+}
+
+/* How many index words an instruction of the table and memory families
+ * carries after its destination: its immediates minus the memory indices. */
+static uint32_t index_words(uint8_t imm)
+{
+	switch (imm) {
+	case LW_IM_TABLE2:
+	case LW_IM_ELEM_TABLE:
+		return 2;
+	case LW_IM_TABLE:
+	case LW_IM_ELEM:
+	case LW_IM_DATA:
+	case LW_IM_DATA_MEM:
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- control instructions ------------------------------------------------------- */
+
+static void c_block(cc *c, uint8_t b, bool skip)
+{
+	uint32_t np, nr;
+	rd_blocktype(c, &np, &nr);
+	if (skip) {
+		push_ctl(c, b, np, nr, true);
+		return;
+	}
+	flush(c);
+	ctl *f = push_ctl(c, b, np, nr, false);
+	if (b == WASM_loop && f) {
+		/* a label: backward branches land here */
+		f->loop_pos = c->ncode;
+		c->last_dst = -1;
+		forget_all(c);
+	}
+}
+
+static void c_if(cc *c, bool skip)
+{
+	uint32_t np, nr;
+	rd_blocktype(c, &np, &nr);
+	if (skip) {
+		push_ctl(c, WASM_if, np, nr, true);
+		return;
+	}
+	/* the condition first, then everything else materialised */
+	if (c->nvirt > (c->st[c->h - 1].kind != E_SLOT)) {
+		ent cond = c->st[c->h - 1];
+		pop(c, 1);
+		flush(c);
+		push(c, cond);
+	}
+	uint32_t at, s = cond_branch(c, true, &at);
+	ctl *f = push_ctl(c, WASM_if, np, nr, false);
+	if (f) {
+		f->else_at = at;
+		f->else_op = s;
+	}
+}
+
+static void c_else(cc *c, ctl *cur)
+{
+	if (cur->dead)
+		return;
+	if (!cur->unreachable) {
+		flush(c);
+		uint32_t s = op(c, LW_OP_br);
+		add_patch(c, branch_words(c), s, c->nctl - 1, false);
+	}
+	c->code[cur->else_at] = c->ncode - cur->else_op;
+	cur->has_else = true;
+	c->last_dst = -1;
+	forget_all(c);
+	reset_stack(c, cur->height + cur->nparams);
+	cur->unreachable = false;
+}
+
+static void c_end(cc *c)
+{
+	ctl f = c->ctls[c->nctl - 1];
+	if (f.dead) {
+		c->nctl--;
+		return;
+	}
+	if (!f.unreachable)
+		flush(c);
+	if (f.op == WASM_if && !f.has_else) {
+		c->code[f.else_at] = c->ncode - f.else_op;
+		c->last_dst = -1;
+	}
+	uint32_t cost = f.fuel_count ? f.fuel_count : 1;
+	resolve(c, c->nctl - 1, cost);
+	if (f.op == 0)
+		c->code[f.fuel_at] = cost;
+	forget_all(c);
+	reset_stack(c, f.height + f.nresults);
+	c->nctl--;
+	if (f.op == 0)
+		emit_return(c);
+}
+
+static void c_br_if(cc *c, uint32_t depth)
+{
+	uint32_t t = c->nctl - 1 - depth;
+	uint32_t n = label_arity(c, t);
+	uint32_t at, s;
+	if (t != 0 && in_place(c, n, S(c, c->ctls[t].height), 1)) {
+		s = cond_branch(c, false, &at);
+		branch_to(c, at, s, t);
+	} else {
+		/* values must move: skip over the moves when not taken */
+		s = cond_branch(c, true, &at);
+		emit_br_cond(c, t);
+		c->code[at] = c->ncode - s;
+		c->last_dst = -1;
+	}
+}
+
+/* br_table: n + 1 label depths in lab[]. */
+static void emit_br_table(cc *c, uint32_t n, const uint32_t *lab)
+{
+	uint32_t idx = use(c, c->h - 1);
+	pop(c, 1);
+	uint32_t s = op(c, LW_OP_br_table_s);
+	w(c, idx);
+	w(c, n);
+	uint32_t tab = c->ncode;
+	for (uint32_t i = 0; i <= n; i++)
+		branch_words(c);
+	for (uint32_t i = 0; i <= n && !c->oom; i++) {
+		uint32_t t = c->nctl - 1 - lab[i];
+		uint32_t ar = label_arity(c, t);
+		if (t != 0 && in_place(c, ar, S(c, c->ctls[t].height), 0)) {
+			branch_to(c, tab + 2 * i, s, t);
+		} else {
+			/* a stub after the table moves the values */
+			c->code[tab + 2 * i] = c->ncode - s;
+			emit_br_cond(c, t);
+		}
+	}
+}
+
+static void c_br_table(cc *c, bool skip)
+{
+	uint32_t n = rd_u32(c);
+	uint32_t *lab = malloc((n + 1) * sizeof(uint32_t));
+	if (!lab) {
+		c->oom = true;
+		return;
+	}
+	for (uint32_t i = 0; i <= n; i++)
+		lab[i] = rd_u32(c);
+	if (!skip) {
+		emit_br_table(c, n, lab);
+		c->ctls[c->nctl - 1].unreachable = true;
+	}
+	free(lab);
+}
+
+/* Arguments are materialised in consecutive slots: the callee's frame
+ * starts at the first one. */
+static uint32_t call_args(cc *c, const lw_functype *t)
+{
+	for (uint32_t i = c->h - t->nparams; i < c->h; i++)
+		materialize(c, i);
+	uint32_t base = S(c, c->h - t->nparams);
+	pop(c, t->nparams);
+	return base;
+}
+
+static void c_call(cc *c, uint32_t x)
 {
 	const lw_module *m = c->m;
-	lw_func *fn = &m->funcs[fidx];
-	const lw_functype *ft = &m->types[fn->type_idx];
-	c->p = m->bytes + fn->body_off;
-	c->end = m->bytes + fn->body_off + fn->body_len;
+	const lw_functype *t = &m->types[m->funcs[x].type_idx];
+	uint32_t base = call_args(c, t);
+	op(c, m->funcs[x].imported ? LW_OP_call_import : LW_OP_call);
+	w(c, x);
+	w(c, base);
+	for (uint32_t i = 0; i < t->nresults; i++)
+		push_slot(c);
+}
+
+static void c_call_indirect(cc *c, uint32_t type, uint32_t table)
+{
+	const lw_functype *t = &c->m->types[type];
+	uint32_t ei = use(c, c->h - 1);
+	pop(c, 1);
+	uint32_t base = call_args(c, t);
+	op(c, LW_OP_call_indirect_s);
+	w(c, type);
+	w(c, table);
+	w(c, ei);
+	w(c, base);
+	for (uint32_t i = 0; i < t->nresults; i++)
+		push_slot(c);
+}
+
+/* Control instructions run in unreachable code too: frames opened there
+ * must be closed by their `end`. */
+static void control(cc *c, uint8_t b, const imms *im)
+{
+	ctl *cur = &c->ctls[c->nctl - 1];
+	bool skip = cur->unreachable;
+	switch (b) {
+	case WASM_block:
+	case WASM_loop:
+		c_block(c, b, skip);
+		return;
+	case WASM_if:
+		c_if(c, skip);
+		return;
+	case WASM_else:
+		c_else(c, cur);
+		return;
+	case WASM_end:
+		c_end(c);
+		return;
+	case WASM_br_table:
+		c_br_table(c, skip);
+		return;
+	}
+	if (skip)
+		return;
+	switch (b) {
+	case WASM_br_if:
+		c_br_if(c, im->x);
+		return;
+	case WASM_call:
+		c_call(c, im->x);
+		return;
+	case WASM_call_indirect:
+		c_call_indirect(c, im->x, im->y);
+		return;
+	case WASM_unreachable:
+		op(c, LW_OP_unreachable);
+		break;
+	case WASM_br:
+		emit_br(c, c->nctl - 1 - im->x);
+		break;
+	case WASM_return:
+		emit_return(c);
+		break;
+	default:
+		return; /* nop */
+	}
+	cur->unreachable = true;
+}
+
+/* ---- parametric and variable instructions ---------------------------------------- */
+
+static void parametric(cc *c, uint8_t b, const lw_wasm_op *o)
+{
+	if (b == WASM_drop) {
+		pop(c, 1);
+		return;
+	}
+	/* select, select t */
+	uint32_t cs = use(c, c->h - 1);
+	uint32_t bs = use(c, c->h - 2);
+	uint32_t as = use(c, c->h - 3);
+	pop(c, 3);
+	uint32_t d = push_slot(c);
+	op(c, (enum lw_op)o->lw);
+	c->last_dst = c->ncode;
+	w(c, d);
+	w(c, as);
+	w(c, bs);
+	w(c, cs);
+}
+
+/* local.set and local.tee: retarget the instruction that computed the
+ * value when it can, and track what the local is known to hold. */
+static void local_set(cc *c, uint32_t x, bool tee)
+{
+	uint32_t top = c->h - 1;
+	uint64_t v = 0, old;
+	bool kc = is_const(&c->st[top], &v);
+	if (kc && known(c, x, &old) && old == v) {
+		/* the local already holds this value */
+	} else {
+		for (uint32_t i = 0; c->nvirt && i < top; i++)
+			if (c->st[i].kind == E_LOCAL && c->st[i].idx == x)
+				materialize(c, i);
+		ent *e = &c->st[top];
+		if (e->kind == E_SLOT && c->last_dst >= 0 && c->code[c->last_dst] == S(c, top)) {
+			c->code[c->last_dst] = x;
+		} else if (kc) {
+			emit_const(c, x, v);
+		} else {
+			uint32_t src = e->kind == E_LOCAL ? e->idx : S(c, top);
+			if (src != x) {
+				op(c, LW_OP_copy);
+				w(c, x);
+				w(c, src);
+			}
+		}
+		c->kgen[x] = kc ? c->gen : 0;
+		c->kval[x] = v;
+	}
+	c->last_dst = -1;
+	pop(c, 1);
+	if (tee)
+		push(c, (ent){.kind = E_LOCAL, .known = kc, .idx = x, .val = v});
+}
+
+static void variable(cc *c, uint8_t b, uint32_t x)
+{
+	switch (b) {
+	case WASM_local_get: {
+		uint64_t v = 0;
+		bool k = known(c, x, &v);
+		push(c, (ent){.kind = E_LOCAL, .known = k, .idx = x, .val = v});
+		break;
+	}
+	case WASM_local_set:
+	case WASM_local_tee:
+		local_set(c, x, b == WASM_local_tee);
+		break;
+	case WASM_global_get: {
+		uint32_t d = push_slot(c);
+		op(c, LW_OP_global_get);
+		c->last_dst = c->ncode;
+		w(c, d);
+		w(c, x);
+		break;
+	}
+	case WASM_global_set: {
+		uint32_t s = use(c, c->h - 1);
+		pop(c, 1);
+		op(c, LW_OP_global_set_s);
+		w(c, x);
+		w(c, s);
+		break;
+	}
+	}
+}
+
+/* ---- numeric instructions --------------------------------------------------------- */
+
+static void unary(cc *c, enum lw_op o)
+{
+	uint32_t a = use(c, c->h - 1);
+	pop(c, 1);
+	uint32_t d = push_slot(c);
+	op(c, o);
+	c->last_dst = c->ncode;
+	w(c, d);
+	w(c, a);
+}
+
+/* The immediate form when the right operand is a constant (or the left
+ * one, for a commutative operation): i64 immediates are sign-extended 32
+ * bits, f64 ones take two words. */
+static void binary(cc *c, const lw_wasm_op *o)
+{
+	bool isf = o->cls == LW_WC_BINARY_F;
+	bool is64 = o->cls == LW_WC_BINARY_I && o->sig[0] == 'I';
+	uint64_t cv = 0;
+	int side = 0; /* 1: right constant, 2: left constant */
+	if (o->cls != LW_WC_BINARY) {
+		if (is_const(&c->st[c->h - 1], &cv))
+			side = 1;
+		else if (o->comm && is_const(&c->st[c->h - 2], &cv))
+			side = 2;
+		if (side && is64 && (int64_t)cv != (int64_t)(int32_t)cv)
+			side = 0;
+	}
+	if (side) {
+		uint32_t a = use(c, c->h - (side == 1 ? 2 : 1));
+		pop(c, 2);
+		uint32_t d = push_slot(c);
+		op(c, (enum lw_op)(o->lw + (isf ? LW_FSI : LW_SI)));
+		c->last_dst = c->ncode;
+		w(c, d);
+		w(c, a);
+		w(c, (uint32_t)cv);
+		if (isf)
+			w(c, (uint32_t)(cv >> 32));
+		return;
+	}
+	uint32_t a = use(c, c->h - 2);
+	uint32_t b = use(c, c->h - 1);
+	pop(c, 2);
+	uint32_t d = push_slot(c);
+	op(c, (enum lw_op)o->lw);
+	c->last_dst = c->ncode;
+	w(c, d);
+	w(c, a);
+	w(c, b);
+}
+
+/* ---- memory, table and reference instructions -------------------------------------- */
+
+static void load(cc *c, const lw_wasm_op *o, uint32_t off)
+{
+	uint32_t a = use(c, c->h - 1);
+	pop(c, 1);
+	uint32_t d = push_slot(c);
+	op(c, (enum lw_op)o->lw);
+	c->last_dst = c->ncode;
+	w(c, d);
+	w(c, a);
+	w(c, off);
+}
+
+/* A constant value takes the immediate form (an f64 constant stores as its
+ * bits, through i64.store). */
+static void store(cc *c, const lw_wasm_op *o, uint32_t off)
+{
+	enum lw_op so = (enum lw_op)o->lw;
+	uint64_t cv;
+	bool wide = so == LW_OP_i64_store_ss || so == LW_OP_f64_store_ss;
+	if (is_const(&c->st[c->h - 1], &cv) && (!wide || (int64_t)cv == (int64_t)(int32_t)cv)) {
+		pop(c, 1);
+		uint32_t a = use(c, c->h - 1);
+		pop(c, 1);
+		op(c, (enum lw_op)((wide ? LW_OP_i64_store_ss : so) + LW_SI));
+		w(c, a);
+		w(c, (uint32_t)cv);
+		w(c, off);
+		return;
+	}
+	uint32_t v = use(c, c->h - 1);
+	uint32_t a = use(c, c->h - 2);
+	pop(c, 2);
+	op(c, so);
+	w(c, a);
+	w(c, v);
+	w(c, off);
+}
+
+/* The table and memory families other than loads and stores:
+ * [op (d) indices... sources...], the sources and the result as the
+ * signature says, the indices as the binary has them. */
+static void slots_op(cc *c, const lw_wasm_op *o, const imms *im)
+{
+	const char *colon = strchr(o->sig, ':');
+	uint32_t nin = (uint32_t)(colon - o->sig), s[3];
+	for (uint32_t k = 0; k < nin; k++)
+		s[k] = use(c, c->h - nin + k);
+	pop(c, nin);
+	uint32_t d = colon[1] ? push_slot(c) : 0;
+	op(c, (enum lw_op)o->lw);
+	if (colon[1])
+		w(c, d);
+	uint32_t ni = index_words(o->imm);
+	if (ni > 0)
+		w(c, im->x);
+	if (ni > 1)
+		w(c, im->y);
+	for (uint32_t k = 0; k < nin; k++)
+		w(c, s[k]);
+}
+
+static void reference(cc *c, uint8_t b, const lw_wasm_op *o, uint32_t x)
+{
+	if (b == WASM_ref_null) {
+		push(c, (ent){.kind = E_CONST, .val = 0});
+	} else if (b == WASM_ref_is_null) {
+		unary(c, (enum lw_op)o->lw); /* a null reference is 0 */
+	} else {			     /* ref.func */
+		uint32_t d = push_slot(c);
+		op(c, LW_OP_ref_func);
+		w(c, d);
+		w(c, x);
+	}
+}
+
+/* One instruction outside the control family, in reachable code. */
+static void instr(cc *c, uint8_t b, const lw_wasm_op *o, const imms *im)
+{
+	switch (o->cls) {
+	case LW_WC_PARAMETRIC:
+		parametric(c, b, o);
+		break;
+	case LW_WC_VARIABLE:
+		variable(c, b, im->x);
+		break;
+	case LW_WC_CONST:
+		push(c, (ent){.kind = E_CONST, .val = im->k});
+		break;
+	case LW_WC_LOAD:
+		load(c, o, im->x);
+		break;
+	case LW_WC_STORE:
+		store(c, o, im->x);
+		break;
+	case LW_WC_TABLE:
+	case LW_WC_MEMORY:
+		slots_op(c, o, im);
+		break;
+	case LW_WC_REFERENCE:
+		reference(c, b, o, im->x);
+		break;
+	case LW_WC_UNARY:
+		unary(c, (enum lw_op)o->lw);
+		break;
+	case LW_WC_NOP:
+		break;
+	default:
+		binary(c, o);
+		break;
+	}
+}
+
+/* ---- one function ------------------------------------------------------------ */
+
+/* Resets the per-function state; declared locals start known to be 0. */
+static int begin_func(cc *c, uint32_t fidx, const lw_functype *ft, lw_error *err)
+{
+	const lw_func *fn = &c->m->funcs[fidx];
+	c->p = c->m->bytes + fn->body_off;
+	c->end = c->m->bytes + fn->body_off + fn->body_len;
 	c->ncode = 0;
 	c->h = c->maxh = c->nvirt = 0;
 	c->nctl = 0;
@@ -703,635 +1172,25 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 	}
 	forget_all(c);
 	for (uint32_t i = ft->nparams; i < c->nlocals; i++) {
-		c->kgen[i] = c->gen; /* declared locals start at zero */
+		c->kgen[i] = c->gen;
 		c->kval[i] = 0;
 	}
+	return 0;
+}
 
-	uint32_t enter = op(c, LW_OP_enter);
-	w(c, ft->nparams);
-	w(c, c->nlocals);
-	w(c, 0);
-	push_ctl(c, 0, 0, ft->nresults, false);
-	c->ctls[0].fuel_at = enter + 3;
-
-	while (c->nctl && !c->oom) {
-		if (c->p >= c->end) {
-			lw_error_set(err, LW_ERR_INVALID, 10, fidx, -1,
-				     "compile: unexpected end of function body");
-			return -1;
-		}
-		uint8_t b = *c->p++;
-		ctl *cur = &c->ctls[c->nctl - 1];
-		c->ctls[cur->fuel_owner].fuel_count++;
-		bool skip = cur->unreachable;
-		uint32_t np, nr, x, y;
-
-		switch (b) {
-		case 0x00: /* unreachable */
-			if (skip)
-				break;
-			op(c, LW_OP_unreachable);
-			cur->unreachable = true;
-			break;
-		case 0x01: /* nop */
-			break;
-		case 0x02: /* block */
-		case 0x03: /* loop */
-			rd_blocktype(c, &np, &nr);
-			if (skip) {
-				push_ctl(c, b, np, nr, true);
-				break;
-			}
-			flush(c);
-			{
-				ctl *f = push_ctl(c, b, np, nr, false);
-				if (b == 0x03 && f) {
-					/* a label: backward branches land here */
-					f->loop_pos = c->ncode;
-					c->last_dst = -1;
-					forget_all(c);
-				}
-			}
-			break;
-		case 0x04: /* if */
-			rd_blocktype(c, &np, &nr);
-			if (skip) {
-				push_ctl(c, b, np, nr, true);
-				break;
-			}
-			{
-				/* the condition first, then everything else materialised */
-				uint32_t at, s;
-				if (c->nvirt > (c->st[c->h - 1].kind != E_SLOT)) {
-					ent cond = c->st[c->h - 1];
-					pop(c, 1);
-					flush(c);
-					push(c, cond);
-				}
-				s = cond_branch(c, true, &at);
-				ctl *f = push_ctl(c, b, np, nr, false);
-				if (f) {
-					f->else_at = at;
-					f->else_op = s;
-				}
-			}
-			break;
-		case 0x05: /* else */
-			if (cur->dead)
-				break;
-			if (!cur->unreachable) {
-				flush(c);
-				uint32_t s = op(c, LW_OP_br);
-				add_patch(c, branch_words(c), s, c->nctl - 1, false);
-			}
-			c->code[cur->else_at] = c->ncode - cur->else_op;
-			cur->has_else = true;
-			c->last_dst = -1;
-			forget_all(c);
-			reset_stack(c, cur->height + cur->nparams);
-			cur->unreachable = false;
-			break;
-		case 0x0b: /* end */
-		{
-			ctl f = *cur;
-			if (f.dead) {
-				c->nctl--;
-				break;
-			}
-			if (!f.unreachable)
-				flush(c);
-			if (f.op == 0x04 && !f.has_else) {
-				c->code[f.else_at] = c->ncode - f.else_op;
-				c->last_dst = -1;
-			}
-			uint32_t cost = f.fuel_count ? f.fuel_count : 1;
-			resolve(c, c->nctl - 1, cost);
-			if (f.op == 0)
-				c->code[f.fuel_at] = cost;
-			forget_all(c);
-			reset_stack(c, f.height + f.nresults);
-			c->nctl--;
-			if (f.op == 0)
-				emit_return(c);
-			break;
-		}
-		case 0x0c: /* br */
-			x = rd_u32(c);
-			if (skip)
-				break;
-			emit_br(c, c->nctl - 1 - x);
-			cur->unreachable = true;
-			break;
-		case 0x0d: /* br_if */
-		{
-			x = rd_u32(c);
-			if (skip)
-				break;
-			uint32_t t = c->nctl - 1 - x;
-			uint32_t n = label_arity(c, t);
-			uint32_t at, s;
-			if (t != 0 && in_place(c, n, S(c, c->ctls[t].height), 1)) {
-				s = cond_branch(c, false, &at);
-				branch_to(c, at, s, t);
-			} else {
-				/* values must move: skip over the moves when not taken */
-				s = cond_branch(c, true, &at);
-				emit_br_cond(c, t);
-				c->code[at] = c->ncode - s;
-				c->last_dst = -1;
-			}
-			break;
-		}
-		case 0x0e: /* br_table */
-		{
-			uint32_t n = rd_u32(c);
-			uint32_t *lab = malloc((n + 1) * sizeof(uint32_t));
-			if (!lab) {
-				c->oom = true;
-				break;
-			}
-			for (uint32_t i = 0; i <= n; i++)
-				lab[i] = rd_u32(c);
-			if (skip) {
-				free(lab);
-				break;
-			}
-			uint32_t idx = use(c, c->h - 1);
-			pop(c, 1);
-			uint32_t s = op(c, LW_OP_br_table_s);
-			w(c, idx);
-			w(c, n);
-			uint32_t tab = c->ncode;
-			for (uint32_t i = 0; i <= n; i++)
-				branch_words(c);
-			for (uint32_t i = 0; i <= n && !c->oom; i++) {
-				uint32_t t = c->nctl - 1 - lab[i];
-				uint32_t ar = label_arity(c, t);
-				if (t != 0 && in_place(c, ar, S(c, c->ctls[t].height), 0)) {
-					branch_to(c, tab + 2 * i, s, t);
-				} else {
-					/* a stub after the table moves the values */
-					c->code[tab + 2 * i] = c->ncode - s;
-					emit_br_cond(c, t);
-				}
-			}
-			free(lab);
-			cur->unreachable = true;
-			break;
-		}
-		case 0x0f: /* return */
-			if (skip)
-				break;
-			emit_return(c);
-			cur->unreachable = true;
-			break;
-		case 0x10: /* call */
-		{
-			x = rd_u32(c);
-			if (skip)
-				break;
-			const lw_functype *t = &m->types[m->funcs[x].type_idx];
-			for (uint32_t i = c->h - t->nparams; i < c->h; i++)
-				materialize(c, i);
-			uint32_t base = S(c, c->h - t->nparams);
-			pop(c, t->nparams);
-			op(c, m->funcs[x].imported ? LW_OP_call_import : LW_OP_call);
-			w(c, x);
-			w(c, base);
-			for (uint32_t i = 0; i < t->nresults; i++)
-				push_slot(c);
-			break;
-		}
-		case 0x11: /* call_indirect */
-		{
-			x = rd_u32(c);
-			y = rd_u32(c);
-			if (skip)
-				break;
-			const lw_functype *t = &m->types[x];
-			uint32_t ei = use(c, c->h - 1);
-			pop(c, 1);
-			for (uint32_t i = c->h - t->nparams; i < c->h; i++)
-				materialize(c, i);
-			uint32_t base = S(c, c->h - t->nparams);
-			pop(c, t->nparams);
-			op(c, LW_OP_call_indirect_s);
-			w(c, x);
-			w(c, y);
-			w(c, ei);
-			w(c, base);
-			for (uint32_t i = 0; i < t->nresults; i++)
-				push_slot(c);
-			break;
-		}
-		case 0x1a: /* drop */
-			if (skip)
-				break;
-			pop(c, 1);
-			break;
-		case 0x1c: /* select t */
-			x = rd_u32(c);
-			for (uint32_t i = 0; i < x; i++)
-				rd_byte(c);
-			/* fall through */
-		case 0x1b: /* select */
-		{
-			if (skip)
-				break;
-			uint32_t cs = use(c, c->h - 1);
-			uint32_t bs = use(c, c->h - 2);
-			uint32_t as = use(c, c->h - 3);
-			pop(c, 3);
-			uint32_t d = push_slot(c);
-			op(c, LW_OP_select_s);
-			c->last_dst = c->ncode;
-			w(c, d);
-			w(c, as);
-			w(c, bs);
-			w(c, cs);
-			break;
-		}
-		case 0x20: /* local.get */
-			x = rd_u32(c);
-			if (skip)
-				break;
-		{
-			uint64_t v = 0;
-			bool k = known(c, x, &v);
-			push(c, (ent){.kind = E_LOCAL, .known = k, .idx = x, .val = v});
-			break;
-		}
-		case 0x21: /* local.set */
-		case 0x22: /* local.tee */
-		{
-			x = rd_u32(c);
-			if (skip)
-				break;
-			uint32_t top = c->h - 1;
-			uint64_t v = 0, old;
-			bool kc = is_const(&c->st[top], &v);
-			if (kc && known(c, x, &old) && old == v) {
-				/* the local already holds this value */
-			} else {
-				for (uint32_t i = 0; c->nvirt && i < top; i++)
-					if (c->st[i].kind == E_LOCAL && c->st[i].idx == x)
-						materialize(c, i);
-				ent *e = &c->st[top];
-				if (e->kind == E_SLOT && c->last_dst >= 0 &&
-				    c->code[c->last_dst] == S(c, top)) {
-					c->code[c->last_dst] = x;
-				} else if (kc) {
-					emit_const(c, x, v);
-				} else {
-					uint32_t src = e->kind == E_LOCAL ? e->idx : S(c, top);
-					if (src != x) {
-						op(c, LW_OP_copy);
-						w(c, x);
-						w(c, src);
-					}
-				}
-				c->kgen[x] = kc ? c->gen : 0;
-				c->kval[x] = v;
-			}
-			c->last_dst = -1;
-			pop(c, 1);
-			if (b == 0x22)
-				push(c, (ent){.kind = E_LOCAL, .known = kc, .idx = x, .val = v});
-			break;
-		}
-		case 0x23: /* global.get */
-		{
-			x = rd_u32(c);
-			if (skip)
-				break;
-			uint32_t d = push_slot(c);
-			op(c, LW_OP_global_get);
-			c->last_dst = c->ncode;
-			w(c, d);
-			w(c, x);
-			break;
-		}
-		case 0x24: /* global.set */
-		{
-			x = rd_u32(c);
-			if (skip)
-				break;
-			uint32_t s = use(c, c->h - 1);
-			pop(c, 1);
-			op(c, LW_OP_global_set_s);
-			w(c, x);
-			w(c, s);
-			break;
-		}
-		case 0x25: /* table.get */
-		{
-			x = rd_u32(c);
-			if (skip)
-				break;
-			uint32_t i = use(c, c->h - 1);
-			pop(c, 1);
-			uint32_t d = push_slot(c);
-			op(c, LW_OP_table_get);
-			w(c, d);
-			w(c, x);
-			w(c, i);
-			break;
-		}
-		case 0x26: /* table.set */
-		{
-			x = rd_u32(c);
-			if (skip)
-				break;
-			uint32_t v = use(c, c->h - 1);
-			uint32_t i = use(c, c->h - 2);
-			pop(c, 2);
-			op(c, LW_OP_table_set);
-			w(c, x);
-			w(c, i);
-			w(c, v);
-			break;
-		}
-		case 0x28: case 0x29: case 0x2a: case 0x2b: case 0x2c: case 0x2d:
-		case 0x2e: case 0x2f: case 0x30: case 0x31: case 0x32: case 0x33:
-		case 0x34: case 0x35:
-		{
-			rd_u32(c); /* align */
-			uint32_t off = rd_u32(c);
-			if (skip)
-				break;
-			uint32_t a = use(c, c->h - 1);
-			pop(c, 1);
-			uint32_t d = push_slot(c);
-			op(c, load_op(b));
-			c->last_dst = c->ncode;
-			w(c, d);
-			w(c, a);
-			w(c, off);
-			break;
-		}
-		case 0x36: case 0x37: case 0x38: case 0x39: case 0x3a: case 0x3b:
-		case 0x3c: case 0x3d: case 0x3e:
-		{
-			rd_u32(c);
-			uint32_t off = rd_u32(c);
-			if (skip)
-				break;
-			enum lw_op so = store_op(b);
-			uint64_t cv;
-			bool wide = so == LW_OP_i64_store_ss || so == LW_OP_f64_store_ss;
-			if (is_const(&c->st[c->h - 1], &cv) &&
-			    (!wide || (int64_t)cv == (int64_t)(int32_t)cv)) {
-				/* a constant value: the immediate form (an f64 constant
-				 * stores as its bits) */
-				pop(c, 1);
-				uint32_t a = use(c, c->h - 1);
-				pop(c, 1);
-				op(c, (enum lw_op)((wide ? LW_OP_i64_store_ss : so) + LW_SI));
-				w(c, a);
-				w(c, (uint32_t)cv);
-				w(c, off);
-				break;
-			}
-			uint32_t v = use(c, c->h - 1);
-			uint32_t a = use(c, c->h - 2);
-			pop(c, 2);
-			op(c, so);
-			w(c, a);
-			w(c, v);
-			w(c, off);
-			break;
-		}
-		case 0x3f: /* memory.size */
-		{
-			rd_byte(c);
-			if (skip)
-				break;
-			uint32_t d = push_slot(c);
-			op(c, LW_OP_memory_size);
-			w(c, d);
-			break;
-		}
-		case 0x40: /* memory.grow */
-		{
-			rd_byte(c);
-			if (skip)
-				break;
-			uint32_t n = use(c, c->h - 1);
-			pop(c, 1);
-			uint32_t d = push_slot(c);
-			op(c, LW_OP_memory_grow);
-			w(c, d);
-			w(c, n);
-			break;
-		}
-		case 0x41: /* i32.const */
-		{
-			uint32_t v = (uint32_t)rd_sleb(c);
-			if (!skip)
-				push(c, (ent){.kind = E_CONST, .val = v});
-			break;
-		}
-		case 0x42: /* i64.const */
-		{
-			uint64_t v = (uint64_t)rd_sleb(c);
-			if (!skip)
-				push(c, (ent){.kind = E_CONST, .val = v});
-			break;
-		}
-		case 0x43: /* f32.const */
-		{
-			uint32_t v = 0;
-			if (c->end - c->p >= 4)
-				memcpy(&v, c->p, 4);
-			c->p += 4;
-			if (!skip)
-				push(c, (ent){.kind = E_CONST, .val = v});
-			break;
-		}
-		case 0x44: /* f64.const */
-		{
-			uint64_t v = 0;
-			if (c->end - c->p >= 8)
-				memcpy(&v, c->p, 8);
-			c->p += 8;
-			if (!skip)
-				push(c, (ent){.kind = E_CONST, .val = v});
-			break;
-		}
-		case 0xd0: /* ref.null */
-			rd_byte(c);
-			if (!skip)
-				push(c, (ent){.kind = E_CONST, .val = 0});
-			break;
-		case 0xd1: /* ref.is_null */
-		{
-			if (skip)
-				break;
-			uint32_t a = use(c, c->h - 1);
-			pop(c, 1);
-			uint32_t d = push_slot(c);
-			op(c, LW_OP_i64_eqz_s);
-			c->last_dst = c->ncode;
-			w(c, d);
-			w(c, a);
-			break;
-		}
-		case 0xd2: /* ref.func */
-		{
-			x = rd_u32(c);
-			if (skip)
-				break;
-			uint32_t d = push_slot(c);
-			op(c, LW_OP_ref_func);
-			w(c, d);
-			w(c, x);
-			break;
-		}
-		case 0xfc:
-		{
-			uint32_t sub = rd_u32(c);
-			if (sub <= 7) {
-				if (skip)
-					break;
-				uint32_t a = use(c, c->h - 1);
-				pop(c, 1);
-				uint32_t d = push_slot(c);
-				static const uint16_t sat[8] = {
-					LW_OP_i32_trunc_sat_f32_s, LW_OP_i32_trunc_sat_f32_u,
-					LW_OP_i32_trunc_sat_f64_s_s, LW_OP_i32_trunc_sat_f64_u_s,
-					LW_OP_i64_trunc_sat_f32_s, LW_OP_i64_trunc_sat_f32_u,
-					LW_OP_i64_trunc_sat_f64_s_s, LW_OP_i64_trunc_sat_f64_u_s};
-				op(c, (enum lw_op)sat[sub]);
-				c->last_dst = c->ncode;
-				w(c, d);
-				w(c, a);
-				break;
-			}
-			uint32_t i0 = 0, i1 = 0;
-			switch (sub) {
-			case 8: i0 = rd_u32(c); rd_byte(c); break;
-			case 9: i0 = rd_u32(c); break;
-			case 10: rd_byte(c); rd_byte(c); break;
-			case 11: rd_byte(c); break;
-			case 12: i0 = rd_u32(c); i1 = rd_u32(c); break; /* elem, table */
-			case 13: i0 = rd_u32(c); break;
-			case 14: i0 = rd_u32(c); i1 = rd_u32(c); break; /* dst, src */
-			case 15: case 16: case 17: i0 = rd_u32(c); break;
-			default:
-				lw_error_set(err, LW_ERR_INVALID, 10, fidx, -1,
-					     "compile: unknown 0xfc %u", sub);
-				return -1;
-			}
-			if (skip)
-				break;
-			uint32_t s[3];
-			uint32_t nin = 0;
-			switch (sub) {
-			case 8: case 10: case 11: case 12: case 14: case 17: nin = 3; break;
-			case 15: nin = 2; break;
-			}
-			for (uint32_t k = 0; k < nin; k++)
-				s[k] = use(c, c->h - nin + k);
-			pop(c, nin);
-			switch (sub) {
-			case 8: op(c, LW_OP_memory_init); w(c, i0); w(c, s[0]); w(c, s[1]); w(c, s[2]); break;
-			case 9: op(c, LW_OP_data_drop); w(c, i0); break;
-			case 10: op(c, LW_OP_memory_copy); w(c, s[0]); w(c, s[1]); w(c, s[2]); break;
-			case 11: op(c, LW_OP_memory_fill); w(c, s[0]); w(c, s[1]); w(c, s[2]); break;
-			case 12: op(c, LW_OP_table_init); w(c, i1); w(c, i0); w(c, s[0]); w(c, s[1]); w(c, s[2]); break;
-			case 13: op(c, LW_OP_elem_drop); w(c, i0); break;
-			case 14: op(c, LW_OP_table_copy); w(c, i0); w(c, i1); w(c, s[0]); w(c, s[1]); w(c, s[2]); break;
-			case 15: {
-				uint32_t d = push_slot(c);
-				op(c, LW_OP_table_grow); w(c, d); w(c, i0); w(c, s[0]); w(c, s[1]);
-				break;
-			}
-			case 16: {
-				uint32_t d = push_slot(c);
-				op(c, LW_OP_table_size); w(c, d); w(c, i0);
-				break;
-			}
-			case 17: op(c, LW_OP_table_fill); w(c, i0); w(c, s[0]); w(c, s[1]); w(c, s[2]); break;
-			}
-			break;
-		}
-		default:
-		{
-			numop n = numeric(b);
-			if (n.kind == K_NONE) {
-				lw_error_set(err, LW_ERR_INVALID, 10, fidx,
-					     (int64_t)(c->p - 1 - m->bytes),
-					     "compile: unsupported opcode 0x%02x", b);
-				return -1;
-			}
-			if (skip || n.kind == K_NOP)
-				break;
-			if (n.kind == K_UN) {
-				uint32_t a = use(c, c->h - 1);
-				pop(c, 1);
-				uint32_t d = push_slot(c);
-				op(c, (enum lw_op)n.op);
-				c->last_dst = c->ncode;
-				w(c, d);
-				w(c, a);
-				break;
-			}
-			/* an immediate form when the right operand is a constant (or
-			 * the left one, for a commutative operation): i64 immediates
-			 * are sign-extended 32 bits, f64 ones take two words */
-			bool isf = b >= 0xa0;
-			bool is64 = (b >= 0x51 && b <= 0x5a) || (b >= 0x7c && b <= 0x8a);
-			uint64_t cv = 0;
-			int side = 0; /* 1: right constant, 2: left constant */
-			if (n.imm) {
-				if (is_const(&c->st[c->h - 1], &cv))
-					side = 1;
-				else if (n.comm && is_const(&c->st[c->h - 2], &cv))
-					side = 2;
-				if (side && is64 && (int64_t)cv != (int64_t)(int32_t)cv)
-					side = 0;
-			}
-			if (side) {
-				uint32_t a = use(c, c->h - (side == 1 ? 2 : 1));
-				pop(c, 2);
-				uint32_t d = push_slot(c);
-				op(c, (enum lw_op)(n.imm - 1));
-				c->last_dst = c->ncode;
-				w(c, d);
-				w(c, a);
-				w(c, (uint32_t)cv);
-				if (isf)
-					w(c, (uint32_t)(cv >> 32));
-				break;
-			}
-			uint32_t a = use(c, c->h - 2);
-			uint32_t bb = use(c, c->h - 1);
-			pop(c, 2);
-			uint32_t d = push_slot(c);
-			op(c, (enum lw_op)n.op);
-			c->last_dst = c->ncode;
-			w(c, d);
-			w(c, a);
-			w(c, bb);
-			break;
-		}
-		}
-	}
-	if (c->oom) {
-		lw_error_set(err, LW_ERR_NOMEM, 10, fidx, -1,
-			     "out of memory compiling function %u", fidx);
-		return -1;
-	}
+/* Picks the register forms and hands the code to the function. */
+static int finish_func(cc *c, uint32_t fidx, const lw_functype *ft, uint32_t enter, lw_error *err)
+{
 	lw_code *code = calloc(1, sizeof(*code));
 	uint32_t *ops = malloc(c->ncode * sizeof(uint32_t));
 	if (!code || !ops) {
 		free(code);
 		free(ops);
-		lw_error_set(err, LW_ERR_NOMEM, 10, fidx, -1,
-			     "out of memory compiling function %u", fidx);
+		lw_error_set(err, LW_ERR_NOMEM, 10, fidx, -1, "out of memory compiling function %u",
+			     fidx);
 		return -1;
 	}
-	int pr = lw_peephole(m, ft->nparams, c->code, c->ncode, c->starts, c->ops, c->nins,
+	int pr = lw_peephole(c->m, ft->nparams, c->code, c->ncode, c->starts, c->ops, c->nins,
 			     c->words, &c->fuse);
 	if (pr) {
 		free(code);
@@ -1351,8 +1210,59 @@ static int compile_func(cc *c, uint32_t fidx, lw_error *err)
 	/* results and call arguments never reach past the deepest stack */
 	code->frame_size = c->nlocals + c->maxh + ft->nresults + 1;
 	code->entry_fuel = c->code[enter + 3];
-	fn->compiled = code;
+	c->m->funcs[fidx].compiled = code;
 	return 0;
+}
+
+static int compile_func(cc *c, uint32_t fidx, lw_error *err)
+{
+	const lw_module *m = c->m;
+	const lw_functype *ft = &m->types[m->funcs[fidx].type_idx];
+	if (begin_func(c, fidx, ft, err))
+		return -1;
+	uint32_t enter = op(c, LW_OP_enter);
+	w(c, ft->nparams);
+	w(c, c->nlocals);
+	w(c, 0);
+	push_ctl(c, 0, 0, ft->nresults, false);
+	c->ctls[0].fuel_at = enter + 3;
+
+	while (c->nctl && !c->oom) {
+		if (c->p >= c->end) {
+			lw_error_set(err, LW_ERR_INVALID, 10, fidx, -1,
+				     "compile: unexpected end of function body");
+			return -1;
+		}
+		int64_t at = c->p - m->bytes;
+		uint8_t b = *c->p++;
+		const lw_wasm_op *o = &lw_wasm_ops[b];
+		if (b == WASM_prefix_fc) {
+			uint32_t sub = rd_u32(c);
+			if (!(o = lw_wasm_fc(sub))) {
+				lw_error_set(err, LW_ERR_INVALID, 10, fidx, at,
+					     "compile: unknown 0xfc %u", sub);
+				return -1;
+			}
+		} else if (o->cls == LW_WC_ILLEGAL) {
+			lw_error_set(err, LW_ERR_INVALID, 10, fidx, at,
+				     "compile: unsupported opcode 0x%02x", b);
+			return -1;
+		}
+		ctl *cur = &c->ctls[c->nctl - 1];
+		c->ctls[cur->fuel_owner].fuel_count++;
+		imms im;
+		read_imms(c, o->imm, &im);
+		if (o->cls == LW_WC_CONTROL)
+			control(c, b, &im);
+		else if (!cur->unreachable)
+			instr(c, b, o, &im);
+	}
+	if (c->oom) {
+		lw_error_set(err, LW_ERR_NOMEM, 10, fidx, -1, "out of memory compiling function %u",
+			     fidx);
+		return -1;
+	}
+	return finish_func(c, fidx, ft, enter, err);
 }
 
 int lw_compile(lw_module *m, lw_error *err)

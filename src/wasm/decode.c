@@ -7,6 +7,7 @@
  * win over a validation error: all decoding happens before validation.
  * Types of instructions are checked later by validate.c.
  */
+#include "wasm/opcodes.h"
 #include "wasm/reader.h"
 
 #include <stdarg.h>
@@ -17,8 +18,8 @@
 /* Implementation limit on the declared locals of one function. */
 #define LW_MAX_LOCALS 50000u
 
-void lw_error_set(lw_error *err, lw_error_kind kind, int section, int64_t func,
-		  int64_t off, const char *fmt, ...)
+void lw_error_set(lw_error *err, lw_error_kind kind, int section, int64_t func, int64_t off,
+		  const char *fmt, ...)
 {
 	if (!err)
 		return;
@@ -117,8 +118,7 @@ static bool utf8_valid(const uint8_t *s, size_t n)
 			cp = cp << 6 | (s[i + k] & 0x3f);
 		}
 		if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) ||
-		    (extra == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
+		    (extra == 3 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 			return false;
 		i += extra + 1;
 	}
@@ -156,7 +156,7 @@ static uint8_t ref_type(lw_rd *r)
 static uint8_t value_type(lw_rd *r)
 {
 	int p = lw_peek(r);
-	if (p > 0x70) {
+	if (p > LW_FUNCREF) { /* a number type */
 		size_t at = r->pos;
 		int64_t v = lw_vs(r, 7);
 		if (v >= -4 && v <= -1)
@@ -220,12 +220,24 @@ static void func_type(lw_rd *r, lw_functype *t)
 			sig[k++] = ')';
 		char c = '?';
 		switch (all[i]) {
-		case LW_I32: c = 'i'; break;
-		case LW_I64: c = 'I'; break;
-		case LW_F32: c = 'f'; break;
-		case LW_F64: c = 'F'; break;
-		case LW_FUNCREF: c = 'r'; break;
-		case LW_EXTERNREF: c = 'x'; break;
+		case LW_I32:
+			c = 'i';
+			break;
+		case LW_I64:
+			c = 'I';
+			break;
+		case LW_F32:
+			c = 'f';
+			break;
+		case LW_F64:
+			c = 'F';
+			break;
+		case LW_FUNCREF:
+			c = 'r';
+			break;
+		case LW_EXTERNREF:
+			c = 'x';
+			break;
 		}
 		sig[k++] = c;
 	}
@@ -240,7 +252,7 @@ static void func_type(lw_rd *r, lw_functype *t)
 typedef struct dec {
 	lw_rd r;
 	lw_module *m;
-	bool uses_data; /* memory.init / data.drop seen in a body */
+	bool uses_data;	 /* memory.init / data.drop seen in a body */
 	uint8_t *blocks; /* block kinds of the scan */
 	size_t blocks_cap;
 	/* code entries, matched with the function section at the end */
@@ -264,17 +276,98 @@ static void zero_byte(lw_rd *r)
 static void block_type(lw_rd *r)
 {
 	int p = lw_peek(r);
-	if (p == 0x40) {
+	if (p == LW_BLOCKTYPE_EMPTY) {
 		r->pos++;
-	} else if (p >= 0 && (p & 0xc0) == 0x40) {
+	} else if (p >= 0 && (p & 0xc0) == 0x40) { /* one byte, negative */
 		value_type(r);
 	} else {
 		lw_vs(r, 33);
 	}
 }
 
+static void skip_bytes(lw_rd *r, size_t n)
+{
+	if (r->len - r->pos < n)
+		lw_rd_fail(r, r->len, LW_EOS);
+	r->pos += n;
+}
+
+/* Reads (and drops) the immediates of kind `imm` (opcodes.h). */
+static void immediates(dec *d, uint8_t imm)
+{
+	lw_rd *r = &d->r;
+	switch (imm) {
+	case LW_IM_NONE:
+		break;
+	case LW_IM_BLOCK:
+		block_type(r);
+		break;
+	case LW_IM_DATA_MEM:
+		d->uses_data = true;
+		lw_u32(r);
+		zero_byte(r);
+		break;
+	case LW_IM_DATA:
+		d->uses_data = true;
+		lw_u32(r);
+		break;
+	case LW_IM_LABEL:
+	case LW_IM_FUNC:
+	case LW_IM_LOCAL:
+	case LW_IM_GLOBAL:
+	case LW_IM_TABLE:
+	case LW_IM_ELEM:
+		lw_u32(r);
+		break;
+	case LW_IM_LABELS: {
+		uint32_t n = lw_u32(r);
+		for (uint32_t i = 0; i <= n; i++)
+			lw_u32(r);
+		break;
+	}
+	case LW_IM_TYPE_TABLE:
+	case LW_IM_TABLE2:
+	case LW_IM_ELEM_TABLE:
+	case LW_IM_MEM1:
+	case LW_IM_MEM2:
+	case LW_IM_MEM4:
+	case LW_IM_MEM8:
+		lw_u32(r);
+		lw_u32(r);
+		break;
+	case LW_IM_VALTYPES: {
+		uint32_t n = lw_u32(r);
+		for (uint32_t i = 0; i < n; i++)
+			value_type(r);
+		break;
+	}
+	case LW_IM_MEMIDX2:
+		zero_byte(r);
+		/* fall through */
+	case LW_IM_MEMIDX:
+		zero_byte(r);
+		break;
+	case LW_IM_I32:
+		lw_vs(r, 32);
+		break;
+	case LW_IM_I64:
+		lw_vs(r, 64);
+		break;
+	case LW_IM_F32:
+		skip_bytes(r, 4);
+		break;
+	case LW_IM_F64:
+		skip_bytes(r, 8);
+		break;
+	case LW_IM_REFTYPE:
+		ref_type(r);
+		break;
+	}
+}
+
 /* Scans instructions up to and including the `end` that closes the
- * expression; returns the offset of that `end`. */
+ * expression; returns the offset of that `end`. Only the block structure is
+ * checked here; the opcode table says which immediates follow. */
 static size_t scan_expr(dec *d)
 {
 	lw_rd *r = &d->r;
@@ -283,11 +376,20 @@ static size_t scan_expr(dec *d)
 	for (;;) {
 		size_t at = r->pos;
 		uint8_t op = lw_u8(r);
+		const lw_wasm_op *o = &lw_wasm_ops[op];
+		if (op == WASM_prefix_fc) {
+			uint32_t sub = lw_u32(r);
+			o = lw_wasm_fc(sub);
+			if (!o)
+				lw_rd_fail(r, at, "illegal opcode fc %02x", sub);
+		} else if (o->cls == LW_WC_ILLEGAL) {
+			lw_rd_fail(r, at, "illegal opcode %02x", op);
+		}
+		immediates(d, o->imm);
 		switch (op) {
-		case 0x00: case 0x01: case 0x0f: case 0x1a: case 0x1b: case 0xd1:
-			break;
-		case 0x02: case 0x03: case 0x04:
-			block_type(r);
+		case WASM_block:
+		case WASM_loop:
+		case WASM_if:
 			if (++depth >= d->blocks_cap) {
 				size_t nc = d->blocks_cap * 2;
 				uint8_t *nb = realloc(d->blocks, nc);
@@ -298,103 +400,18 @@ static size_t scan_expr(dec *d)
 				d->blocks = nb;
 				d->blocks_cap = nc;
 			}
-			d->blocks[depth] = op == 0x04 ? BK_IF : BK_BLOCK;
+			d->blocks[depth] = op == WASM_if ? BK_IF : BK_BLOCK;
 			break;
-		case 0x05:
+		case WASM_else:
 			if (d->blocks[depth] != BK_IF)
-				lw_rd_fail(r, at, depth ? "END opcode expected"
-							: "END opcode expected");
+				lw_rd_fail(r, at, "END opcode expected");
 			d->blocks[depth] = BK_ELSE;
 			break;
-		case 0x0b:
+		case WASM_end:
 			if (depth == 0)
 				return at;
 			depth--;
 			break;
-		case 0x0c: case 0x0d: case 0x10: case 0x20: case 0x21: case 0x22:
-		case 0x23: case 0x24: case 0x25: case 0x26: case 0xd2:
-			lw_u32(r);
-			break;
-		case 0x0e: {
-			uint32_t n = lw_u32(r);
-			for (uint32_t i = 0; i <= n; i++)
-				lw_u32(r);
-			break;
-		}
-		case 0x11:
-			lw_u32(r);
-			lw_u32(r);
-			break;
-		case 0x1c: {
-			uint32_t n = lw_u32(r);
-			for (uint32_t i = 0; i < n; i++)
-				value_type(r);
-			break;
-		}
-		case 0x3f: case 0x40:
-			zero_byte(r);
-			break;
-		case 0x41:
-			lw_vs(r, 32);
-			break;
-		case 0x42:
-			lw_vs(r, 64);
-			break;
-		case 0x43:
-			if (r->len - r->pos < 4)
-				lw_rd_fail(r, r->len, LW_EOS);
-			r->pos += 4;
-			break;
-		case 0x44:
-			if (r->len - r->pos < 8)
-				lw_rd_fail(r, r->len, LW_EOS);
-			r->pos += 8;
-			break;
-		case 0xd0:
-			ref_type(r);
-			break;
-		case 0xfc: {
-			uint32_t sub = lw_u32(r);
-			switch (sub) {
-			case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7:
-				break;
-			case 8:
-				lw_u32(r);
-				zero_byte(r);
-				d->uses_data = true;
-				break;
-			case 9:
-				lw_u32(r);
-				d->uses_data = true;
-				break;
-			case 10:
-				zero_byte(r);
-				zero_byte(r);
-				break;
-			case 11:
-				zero_byte(r);
-				break;
-			case 12: case 14:
-				lw_u32(r);
-				lw_u32(r);
-				break;
-			case 13: case 15: case 16: case 17:
-				lw_u32(r);
-				break;
-			default:
-				lw_rd_fail(r, at, "illegal opcode fc %02x", sub);
-			}
-			break;
-		}
-		default:
-			if (op >= 0x28 && op <= 0x3e) { /* loads and stores */
-				lw_u32(r);
-				lw_u32(r);
-			} else if (op >= 0x45 && op <= 0xc4) {
-				/* numeric, no immediates */
-			} else {
-				lw_rd_fail(r, at, "illegal opcode %02x", op);
-			}
 		}
 	}
 }
@@ -610,8 +627,7 @@ static void code_entry(dec *d, lw_func *f)
 	if (total >= 0x100000000ull)
 		lw_rd_fail(r, at, "too many locals");
 	if (total > LW_MAX_LOCALS)
-		lw_rd_fail(r, at, "too many locals (implementation limit %u)",
-			   LW_MAX_LOCALS);
+		lw_rd_fail(r, at, "too many locals (implementation limit %u)", LW_MAX_LOCALS);
 	f->local_types = xcalloc(r, total, 1);
 	f->nlocals = (uint32_t)total;
 	size_t after = r->pos;
@@ -775,19 +791,37 @@ static void decode_module(dec *d)
 		case 0:
 			custom_section(d, start, size);
 			break;
-		case 1: type_section(d); break;
-		case 2: import_section(d); break;
-		case 3: func_section(d); break;
-		case 4: table_section(d); break;
-		case 5: memory_section(d); break;
-		case 6: global_section(d); break;
-		case 7: export_section(d); break;
+		case 1:
+			type_section(d);
+			break;
+		case 2:
+			import_section(d);
+			break;
+		case 3:
+			func_section(d);
+			break;
+		case 4:
+			table_section(d);
+			break;
+		case 5:
+			memory_section(d);
+			break;
+		case 6:
+			global_section(d);
+			break;
+		case 7:
+			export_section(d);
+			break;
 		case 8:
 			m->has_start = true;
 			m->start = lw_u32(r);
 			break;
-		case 9: elem_section(d); break;
-		case 10: code_section(d); break;
+		case 9:
+			elem_section(d);
+			break;
+		case 10:
+			code_section(d);
+			break;
 		case 11:
 			d->has_data_section = true;
 			data_section(d);
@@ -805,11 +839,9 @@ static void decode_module(dec *d)
 	}
 
 	if (d->nfunc_decl != d->ncode)
-		lw_rd_fail(r, r->len,
-			   "function and code section have inconsistent lengths");
+		lw_rd_fail(r, r->len, "function and code section have inconsistent lengths");
 	if (m->has_datacount && m->datacount != m->ndatas)
-		lw_rd_fail(r, r->len,
-			   "data count and data section have inconsistent lengths");
+		lw_rd_fail(r, r->len, "data count and data section have inconsistent lengths");
 	/* Without a data section a missing data count means zero segments:
 	 * producers (wabt) omit both, and memory.init/data.drop then fail
 	 * validation as "unknown data segment", which the spec tests expect. */
@@ -840,8 +872,7 @@ static void decode_module(dec *d)
 		m->globals = xcalloc(r, m->nglobal_imports, sizeof(lw_global));
 	m->ntables = m->ntables < m->ntable_imports ? m->ntable_imports : m->ntables;
 	m->nmems = m->nmems < m->nmem_imports ? m->nmem_imports : m->nmems;
-	m->nglobals = m->nglobals < m->nglobal_imports ? m->nglobal_imports
-						       : m->nglobals;
+	m->nglobals = m->nglobals < m->nglobal_imports ? m->nglobal_imports : m->nglobals;
 	uint32_t ti = 0, mi = 0, gi = 0;
 	for (uint32_t i = 0; i < m->nimports; i++) {
 		lw_import *im = &m->imports[i];

@@ -616,9 +616,9 @@ L_table_copy: { /* [dt st d s n] */
 	ip += 6;
 	NEXT();
 }
-L_table_init: { /* [t seg d s n] */
-	lw_tabobj *t = ci->tables[ip[1]];
-	uint32_t seg = ip[2];
+L_table_init: { /* [seg t d s n] */
+	uint32_t seg = ip[1];
+	lw_tabobj *t = ci->tables[ip[2]];
 	uint64_t d = (uint32_t)S(3), s = (uint32_t)S(4), n = (uint32_t)S(5);
 	if (s + n > ci->elem_len[seg] || d + n > t->size)
 		TRAP(LW_TRAP_TABLE_OOB);

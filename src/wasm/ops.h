@@ -4,6 +4,37 @@
  * pairs), exec.c (one handler each) and ops.c (the description table and
  * the dumper). Internal to src/wasm/.
  *
+ * Adding an operation: the checklist
+ * ----------------------------------
+ * Say the Wasm instruction `i32.foo` (ii:i) is missing. In order:
+ *
+ *  1. opcodes.h: one row in LW_WASM_OPS (LW_WASM_FC_OPS behind 0xfc):
+ *       X(0x.., i32_foo, "i32.foo", "ii:i", BINARY_I, 0, NONE, i32_foo_ss)
+ *     That alone makes decode.c skip its immediates and validate.c check
+ *     its types (every class but CONTROL, PARAMETRIC, VARIABLE and
+ *     REFERENCE is validated from the signature and the immediates kind).
+ *  2. This file: the internal operation(s), in the family whose forms it
+ *     has: LW_IARITH (integer binary, ten forms: add `F(X, P, foo)`),
+ *     LW_IUN (integer unary: _s _a _b), LW_FUN / LW_FBIN (f64), LW_PLAIN
+ *     (slot operands only), ... The order inside a family is free, except
+ *     LW_ICMP's (fuse_cmp() in compile.c negates a comparison by position).
+ *  3. ops.c: its lw_ops[] entry (operand letters, destination, register it
+ *     writes, register forms). A family's entries come from its I_* macro,
+ *     so a new member of an existing family needs nothing here.
+ *  4. exec.c: its handler(s), labelled L_<op>; one line for a family
+ *     member (`BOTH(foo, r = ..., r = ...)` for LW_IARITH). The build
+ *     fails on a handler missing for an operation declared here.
+ *  5. compile.c: nothing when its class is one compile.c lowers already
+ *     (UNARY, BINARY, BINARY_I, BINARY_F, NOP, LOAD, STORE, TABLE,
+ *     MEMORY: instr() dispatches on the class and emits the row's `lw`);
+ *     otherwise a case in the family's function (control(), variable(),
+ *     parametric(), reference()).
+ *  6. peephole.c: nothing (it reads lw_ops[]). A fused pair with it, if
+ *     profiles ask for one: LW_FUSED below and an FZ() line in exec.c.
+ *  7. Tests: the spec suite (tests/spec) covers every instruction of the
+ *     standard; a new one needs its .wast there or a module under
+ *     tests/wasm/. docs/wasm-exec.md follows i32.add through every step.
+ *
  * Operand forms
  * -------------
  * An operation's name ends with one letter per source operand saying where
@@ -35,8 +66,10 @@
 
 #include <stdint.h>
 
-/* Integer binary operations, in the binary format's order: 10 comparisons
- * then 15 arithmetic operations. Each exists for i32 and i64. */
+/* Integer binary operations: 10 comparisons, then 15 arithmetic operations.
+ * Each exists for i32 and i64. The order of the comparisons matters
+ * (fuse_cmp() in compile.c negates one by its position); the opcode table
+ * (opcodes.h) names each operation, so no other order does. */
 #define LW_ICMP(F, X, P)                                                       \
 	F(X, P, eq) F(X, P, ne) F(X, P, lt_s) F(X, P, lt_u) F(X, P, gt_s)      \
 	F(X, P, gt_u) F(X, P, le_s) F(X, P, le_u) F(X, P, ge_s) F(X, P, ge_u)

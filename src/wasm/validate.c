@@ -6,7 +6,12 @@
  * frames. Messages use the spec's wording ("type mismatch", "unknown local
  * 3", ...) with the offending index appended, so that the spec tests'
  * expected text is a prefix of ours.
+ *
+ * Instructions are read through the opcode table (opcodes.h): control,
+ * parametric, variable and reference instructions have a function each;
+ * every other one is checked from its row (immediates, then signature).
  */
+#include "wasm/opcodes.h"
 #include "wasm/reader.h"
 
 #include <stdlib.h>
@@ -15,8 +20,8 @@
 #define T_UNK 0 /* unknown type of the polymorphic stack */
 
 typedef struct frame {
-	uint8_t op;         /* 0x02 block, 0x03 loop, 0x04 if, 0x05 else, 0 func */
-	uint8_t bt_kind;    /* 0 empty, 1 one value type, 2 type index */
+	uint8_t op;	 /* WASM_block, _loop, _if, _else; 0: the function */
+	uint8_t bt_kind; /* 0 empty, 1 one value type, 2 type index */
 	uint8_t bt_val;
 	bool unreachable;
 	uint32_t bt_idx;
@@ -33,10 +38,10 @@ typedef struct vctx {
 	uint8_t *locals; /* params then declared locals */
 	uint32_t nlocals;
 	uint32_t ndatas; /* C.datas: the data count if present */
-	uint8_t *tmp;    /* scratch for br_table */
+	uint8_t *tmp;	 /* scratch for br_table */
 	size_t cap_tmp;
 	lw_export **names; /* exports sorted by name */
-	size_t at;         /* offset for errors, (size_t)-1 if none */
+	size_t at;	   /* offset for errors, (size_t)-1 if none */
 } vctx;
 
 /* Errors point at the instruction (or constant expression) being checked;
@@ -61,8 +66,7 @@ static void *grow(vctx *v, void *p, size_t *cap, size_t need, size_t elem)
 
 static bool is_num(uint8_t t)
 {
-	return t == LW_I32 || t == LW_I64 || t == LW_F32 || t == LW_F64 ||
-	       t == T_UNK;
+	return t == LW_I32 || t == LW_I64 || t == LW_F32 || t == LW_F64 || t == T_UNK;
 }
 
 static bool is_ref(uint8_t t)
@@ -92,12 +96,18 @@ static uint8_t pop(vctx *v)
 static const char *tname(uint8_t t)
 {
 	switch (t) {
-	case LW_I32: return "i32";
-	case LW_I64: return "i64";
-	case LW_F32: return "f32";
-	case LW_F64: return "f64";
-	case LW_FUNCREF: return "funcref";
-	case LW_EXTERNREF: return "externref";
+	case LW_I32:
+		return "i32";
+	case LW_I64:
+		return "i64";
+	case LW_F32:
+		return "f32";
+	case LW_F64:
+		return "f64";
+	case LW_FUNCREF:
+		return "funcref";
+	case LW_EXTERNREF:
+		return "externref";
 	}
 	return "unknown";
 }
@@ -107,15 +117,14 @@ static uint8_t pop_expect(vctx *v, uint8_t want)
 {
 	uint8_t t = pop(v);
 	if (t != want && t != T_UNK && want != T_UNK)
-		FAIL(v, "type mismatch: expected %s, got %s", tname(want),
-		     tname(t));
+		FAIL(v, "type mismatch: expected %s, got %s", tname(want), tname(t));
 	return t;
 }
 
 /* A value type or reference type immediate, read as the decoder does. */
 static uint8_t vtype(lw_rd *r)
 {
-	if (lw_peek(r) > 0x70)
+	if (lw_peek(r) > LW_FUNCREF) /* a number type */
 		return (uint8_t)(0x80 + lw_vs(r, 7));
 	return lw_vs(r, 33) == -0x10 ? LW_FUNCREF : LW_EXTERNREF;
 }
@@ -132,8 +141,7 @@ static void push_vals(vctx *v, const uint8_t *ts, uint32_t n)
 		push(v, ts[i]);
 }
 
-static void start_types(vctx *v, const frame *f, const uint8_t **ts,
-			uint32_t *n)
+static void start_types(vctx *v, const frame *f, const uint8_t **ts, uint32_t *n)
 {
 	if (f->bt_kind == 2 && f->op != 0) {
 		lw_functype *ft = &v->m->types[f->bt_idx];
@@ -160,17 +168,15 @@ static void end_types(vctx *v, const frame *f, const uint8_t **ts, uint32_t *n)
 	}
 }
 
-static void label_types(vctx *v, const frame *f, const uint8_t **ts,
-			uint32_t *n)
+static void label_types(vctx *v, const frame *f, const uint8_t **ts, uint32_t *n)
 {
-	if (f->op == 0x03)
+	if (f->op == WASM_loop)
 		start_types(v, f, ts, n);
 	else
 		end_types(v, f, ts, n);
 }
 
-static void push_ctrl(vctx *v, uint8_t op, uint8_t kind, uint8_t val,
-		      uint32_t idx)
+static void push_ctrl(vctx *v, uint8_t op, uint8_t kind, uint8_t val, uint32_t idx)
 {
 	v->ctrls = grow(v, v->ctrls, &v->cap_ctrls, v->nctrls + 1, sizeof(frame));
 	frame *f = &v->ctrls[v->nctrls++];
@@ -254,10 +260,10 @@ static void memarg(vctx *v, unsigned natural_log2)
 static void block_type(vctx *v, uint8_t op)
 {
 	int p = lw_peek(&v->r);
-	if (p == 0x40) {
+	if (p == LW_BLOCKTYPE_EMPTY) {
 		v->r.pos++;
 		push_ctrl(v, op, 0, 0, 0);
-	} else if (p >= 0 && (p & 0xc0) == 0x40) {
+	} else if (p >= 0 && (p & 0xc0) == 0x40) { /* one byte, negative */
 		v->r.pos++;
 		push_ctrl(v, op, 1, (uint8_t)p, 0);
 	} else {
@@ -270,139 +276,114 @@ static void block_type(vctx *v, uint8_t op)
 	}
 }
 
-/* ---- instructions ------------------------------------------------------------ */
+/* ---- numeric, memory and table instructions: fixed signatures ------------- */
 
-static void unop(vctx *v, uint8_t in, uint8_t out)
+/* A letter of an opcode's signature (opcodes.h) as a value type; `t` is the
+ * element type of the table named by the immediates. */
+static uint8_t sig_type(char c, uint8_t t)
 {
-	pop_expect(v, in);
-	push(v, out);
+	switch (c) {
+	case 'i':
+		return LW_I32;
+	case 'I':
+		return LW_I64;
+	case 'f':
+		return LW_F32;
+	case 'F':
+		return LW_F64;
+	case 'r':
+		return LW_FUNCREF;
+	}
+	return t;
 }
 
-static void binop(vctx *v, uint8_t in, uint8_t out)
+/* Pops the operands and pushes the results of signature `sig`. */
+static void effect(vctx *v, const char *sig, uint8_t t)
 {
-	pop_expect(v, in);
-	pop_expect(v, in);
-	push(v, out);
+	const char *colon = strchr(sig, ':');
+	for (const char *p = colon; p-- > sig;)
+		pop_expect(v, sig_type(*p, t));
+	for (const char *p = colon + 1; *p; p++)
+		push(v, sig_type(*p, t));
 }
 
-/* conversions 0xa7..0xc4: {input, output} */
-static const uint8_t conv[][2] = {
-	{LW_I64, LW_I32}, {LW_F32, LW_I32}, {LW_F32, LW_I32}, {LW_F64, LW_I32},
-	{LW_F64, LW_I32}, {LW_I32, LW_I64}, {LW_I32, LW_I64}, {LW_F32, LW_I64},
-	{LW_F32, LW_I64}, {LW_F64, LW_I64}, {LW_F64, LW_I64}, {LW_I32, LW_F32},
-	{LW_I32, LW_F32}, {LW_I64, LW_F32}, {LW_I64, LW_F32}, {LW_F64, LW_F32},
-	{LW_I32, LW_F64}, {LW_I32, LW_F64}, {LW_I64, LW_F64}, {LW_I64, LW_F64},
-	{LW_F32, LW_F64}, {LW_F32, LW_I32}, {LW_F64, LW_I64}, {LW_I32, LW_F32},
-	{LW_I64, LW_F64}, {LW_I32, LW_I32}, {LW_I32, LW_I32}, {LW_I64, LW_I64},
-	{LW_I64, LW_I64}, {LW_I64, LW_I64},
-};
+static void check_data(vctx *v, uint32_t x)
+{
+	if (x >= v->ndatas)
+		FAIL(v, "unknown data segment %u", x);
+}
 
-/* loads 0x28..0x35 and stores 0x36..0x3e: {type, log2 of natural alignment} */
-static const uint8_t memops[][2] = {
-	{LW_I32, 2}, {LW_I64, 3}, {LW_F32, 2}, {LW_F64, 3}, {LW_I32, 0},
-	{LW_I32, 0}, {LW_I32, 1}, {LW_I32, 1}, {LW_I64, 0}, {LW_I64, 0},
-	{LW_I64, 1}, {LW_I64, 1}, {LW_I64, 2}, {LW_I64, 2},
-	{LW_I32, 2}, {LW_I64, 3}, {LW_F32, 2}, {LW_F64, 3}, {LW_I32, 0},
-	{LW_I32, 1}, {LW_I64, 0}, {LW_I64, 1}, {LW_I64, 2},
-};
+static void check_elem(vctx *v, uint32_t x)
+{
+	if (x >= v->m->nelems)
+		FAIL(v, "unknown elem segment %u", x);
+}
 
-static void op_fc(vctx *v)
+/* Reads and checks the immediates of the memory and table instructions (and
+ * skips those of constants). Returns the element type of the table named,
+ * for the 't' of the signature. */
+static uint8_t immediates(vctx *v, const lw_wasm_op *o)
 {
 	lw_rd *r = &v->r;
-	lw_module *m = v->m;
-	uint32_t sub = lw_u32(r);
-	switch (sub) {
-	case 0: case 1:
-		unop(v, LW_F32, LW_I32);
+	switch (o->imm) {
+	case LW_IM_MEM1:
+	case LW_IM_MEM2:
+	case LW_IM_MEM4:
+	case LW_IM_MEM8:
+		memarg(v, o->imm - LW_IM_MEM1);
 		break;
-	case 2: case 3:
-		unop(v, LW_F64, LW_I32);
+	case LW_IM_MEMIDX2:
+		check_mem(v, lw_u8(r));
+		/* fall through */
+	case LW_IM_MEMIDX:
+		check_mem(v, lw_u8(r));
 		break;
-	case 4: case 5:
-		unop(v, LW_F32, LW_I64);
-		break;
-	case 6: case 7:
-		unop(v, LW_F64, LW_I64);
-		break;
-	case 8: { /* memory.init data 0 */
+	case LW_IM_DATA_MEM: {
 		uint32_t x = lw_u32(r);
 		check_mem(v, lw_u8(r));
-		if (x >= v->ndatas)
-			FAIL(v, "unknown data segment %u", x);
-		pop_expect(v, LW_I32);
-		pop_expect(v, LW_I32);
-		pop_expect(v, LW_I32);
+		check_data(v, x);
 		break;
 	}
-	case 9: {
-		uint32_t x = lw_u32(r);
-		if (x >= v->ndatas)
-			FAIL(v, "unknown data segment %u", x);
+	case LW_IM_DATA:
+		check_data(v, lw_u32(r));
 		break;
-	}
-	case 10: /* memory.copy 0 0 */
-		check_mem(v, lw_u8(r));
-		check_mem(v, lw_u8(r));
-		pop_expect(v, LW_I32);
-		pop_expect(v, LW_I32);
-		pop_expect(v, LW_I32);
+	case LW_IM_ELEM:
+		check_elem(v, lw_u32(r));
 		break;
-	case 11: /* memory.fill 0 */
-		check_mem(v, lw_u8(r));
-		pop_expect(v, LW_I32);
-		pop_expect(v, LW_I32);
-		pop_expect(v, LW_I32);
-		break;
-	case 12: { /* table.init elem table */
-		uint32_t e = lw_u32(r);
-		lw_table *t = table(v, lw_u32(r));
-		if (e >= m->nelems)
-			FAIL(v, "unknown elem segment %u", e);
-		if (m->elems[e].type != t->type.elem)
-			FAIL(v, "type mismatch: element segment and table types differ");
-		pop_expect(v, LW_I32);
-		pop_expect(v, LW_I32);
-		pop_expect(v, LW_I32);
-		break;
-	}
-	case 13: {
-		uint32_t e = lw_u32(r);
-		if (e >= m->nelems)
-			FAIL(v, "unknown elem segment %u", e);
-		break;
-	}
-	case 14: { /* table.copy dst src */
+	case LW_IM_TABLE:
+		return table(v, lw_u32(r))->type.elem;
+	case LW_IM_TABLE2: {
 		lw_table *d = table(v, lw_u32(r));
 		lw_table *s = table(v, lw_u32(r));
 		if (d->type.elem != s->type.elem)
 			FAIL(v, "type mismatch: table types differ");
-		pop_expect(v, LW_I32);
-		pop_expect(v, LW_I32);
-		pop_expect(v, LW_I32);
 		break;
 	}
-	case 15: { /* table.grow */
+	case LW_IM_ELEM_TABLE: {
+		uint32_t e = lw_u32(r);
 		lw_table *t = table(v, lw_u32(r));
-		pop_expect(v, LW_I32);
-		pop_expect(v, t->type.elem);
-		push(v, LW_I32);
+		check_elem(v, e);
+		if (v->m->elems[e].type != t->type.elem)
+			FAIL(v, "type mismatch: element segment and table types differ");
 		break;
 	}
-	case 16: /* table.size */
-		table(v, lw_u32(r));
-		push(v, LW_I32);
+	case LW_IM_I32:
+		lw_vs(r, 32);
 		break;
-	case 17: { /* table.fill */
-		lw_table *t = table(v, lw_u32(r));
-		pop_expect(v, LW_I32);
-		pop_expect(v, t->type.elem);
-		pop_expect(v, LW_I32);
+	case LW_IM_I64:
+		lw_vs(r, 64);
+		break;
+	case LW_IM_F32:
+		r->pos += 4;
+		break;
+	case LW_IM_F64:
+		r->pos += 8;
 		break;
 	}
-	default:
-		FAIL(v, "illegal opcode fc %02x", sub);
-	}
+	return T_UNK;
 }
+
+/* ---- control instructions -------------------------------------------------- */
 
 static void call(vctx *v, const lw_functype *ft)
 {
@@ -410,108 +391,109 @@ static void call(vctx *v, const lw_functype *ft)
 	push_vals(v, ft->types + ft->nparams, ft->nresults);
 }
 
-/* Validates one instruction; returns false after the function's final end. */
-static bool instr(vctx *v)
+static void call_indirect(vctx *v)
 {
-	lw_rd *r = &v->r;
-	lw_module *m = v->m;
-	v->at = r->pos;
-	uint8_t op = lw_u8(r);
+	uint32_t ti = lw_u32(&v->r);
+	lw_table *t = table(v, lw_u32(&v->r));
+	lw_functype *ft = type_at(v, ti);
+	if (t->type.elem != LW_FUNCREF)
+		FAIL(v, "type mismatch: call_indirect on a table of externref");
+	pop_expect(v, LW_I32);
+	call(v, ft);
+}
+
+/* `end`: returns false after the function's own. */
+static bool end_block(vctx *v)
+{
 	const uint8_t *ts;
 	uint32_t n;
-
-	if (op >= 0x45 && op <= 0xc4) {
-		if (op == 0x45)
-			unop(v, LW_I32, LW_I32);
-		else if (op <= 0x4f)
-			binop(v, LW_I32, LW_I32);
-		else if (op == 0x50)
-			unop(v, LW_I64, LW_I32);
-		else if (op <= 0x5a)
-			binop(v, LW_I64, LW_I32);
-		else if (op <= 0x60)
-			binop(v, LW_F32, LW_I32);
-		else if (op <= 0x66)
-			binop(v, LW_F64, LW_I32);
-		else if (op <= 0x69)
-			unop(v, LW_I32, LW_I32);
-		else if (op <= 0x78)
-			binop(v, LW_I32, LW_I32);
-		else if (op <= 0x7b)
-			unop(v, LW_I64, LW_I64);
-		else if (op <= 0x8a)
-			binop(v, LW_I64, LW_I64);
-		else if (op <= 0x91)
-			unop(v, LW_F32, LW_F32);
-		else if (op <= 0x98)
-			binop(v, LW_F32, LW_F32);
-		else if (op <= 0x9f)
-			unop(v, LW_F64, LW_F64);
-		else if (op <= 0xa6)
-			binop(v, LW_F64, LW_F64);
-		else
-			unop(v, conv[op - 0xa7][0], conv[op - 0xa7][1]);
-		return true;
+	frame f = pop_ctrl(v);
+	if (f.op == WASM_if) {
+		/* an if without else passes its params through */
+		const uint8_t *ps, *rs;
+		uint32_t np, nr;
+		start_types(v, &f, &ps, &np);
+		end_types(v, &f, &rs, &nr);
+		if (np != nr || (np && memcmp(ps, rs, np)))
+			FAIL(v, "type mismatch: if without else must have matching param and "
+				"result types");
 	}
-	if (op >= 0x28 && op <= 0x3e) {
-		const uint8_t *mo = memops[op - 0x28];
-		memarg(v, mo[1]);
-		if (op <= 0x35) {
-			pop_expect(v, LW_I32);
-			push(v, mo[0]);
-		} else {
-			pop_expect(v, mo[0]);
-			pop_expect(v, LW_I32);
-		}
-		return true;
-	}
+	end_types(v, &f, &ts, &n);
+	push_vals(v, ts, n);
+	return v->nctrls != 0;
+}
 
+static void br_table(vctx *v)
+{
+	lw_rd *r = &v->r;
+	const uint8_t *ts;
+	uint32_t n;
+	uint32_t cnt = lw_u32(r);
+	size_t targets = r->pos;
+	for (uint32_t i = 0; i < cnt; i++)
+		lw_u32(r);
+	frame *def = label(v, lw_u32(r));
+	size_t after = r->pos;
+	pop_expect(v, LW_I32);
+	uint32_t arity;
+	label_types(v, def, &ts, &arity);
+	r->pos = targets;
+	for (uint32_t i = 0; i < cnt; i++) {
+		frame *f = label(v, lw_u32(r));
+		const uint8_t *lts;
+		uint32_t ln;
+		label_types(v, f, &lts, &ln);
+		if (ln != arity)
+			FAIL(v, "type mismatch: br_table targets differ in arity");
+		/* pop then push back what was popped (unknown stays unknown),
+		 * as the spec's algorithm does */
+		v->tmp = grow(v, v->tmp, &v->cap_tmp, ln, 1);
+		for (uint32_t k = ln; k-- > 0;)
+			v->tmp[k] = pop_expect(v, lts[k]);
+		push_vals(v, v->tmp, ln);
+	}
+	r->pos = after;
+	label_types(v, def, &ts, &n);
+	pop_vals(v, ts, n);
+	set_unreachable(v);
+}
+
+/* Returns false after the function's final `end`. */
+static bool control(vctx *v, uint8_t op)
+{
+	lw_rd *r = &v->r;
+	const uint8_t *ts;
+	uint32_t n;
 	switch (op) {
-	case 0x00: /* unreachable */
+	case WASM_unreachable:
 		set_unreachable(v);
 		break;
-	case 0x01:
+	case WASM_nop:
 		break;
-	case 0x02:
-	case 0x03:
-		block_type(v, op);
-		break;
-	case 0x04:
+	case WASM_if:
 		pop_expect(v, LW_I32);
+		/* fall through */
+	case WASM_block:
+	case WASM_loop:
 		block_type(v, op);
 		break;
-	case 0x05: { /* else */
+	case WASM_else: {
 		frame f = pop_ctrl(v);
-		if (f.op != 0x04)
+		if (f.op != WASM_if)
 			FAIL(v, "else without if");
-		push_ctrl(v, 0x05, f.bt_kind, f.bt_val, f.bt_idx);
+		push_ctrl(v, WASM_else, f.bt_kind, f.bt_val, f.bt_idx);
 		break;
 	}
-	case 0x0b: { /* end */
-		frame f = pop_ctrl(v);
-		if (f.op == 0x04) {
-			/* an if without else passes its params through */
-			const uint8_t *ps, *rs;
-			uint32_t np, nr;
-			start_types(v, &f, &ps, &np);
-			end_types(v, &f, &rs, &nr);
-			if (np != nr || (np && memcmp(ps, rs, np)))
-				FAIL(v, "type mismatch: if without else must have matching param and result types");
-		}
-		end_types(v, &f, &ts, &n);
-		push_vals(v, ts, n);
-		if (v->nctrls == 0)
-			return false;
-		break;
-	}
-	case 0x0c: { /* br */
+	case WASM_end:
+		return end_block(v);
+	case WASM_br: {
 		frame *f = label(v, lw_u32(r));
 		label_types(v, f, &ts, &n);
 		pop_vals(v, ts, n);
 		set_unreachable(v);
 		break;
 	}
-	case 0x0d: { /* br_if */
+	case WASM_br_if: {
 		frame *f = label(v, lw_u32(r));
 		pop_expect(v, LW_I32);
 		label_types(v, f, &ts, &n);
@@ -519,59 +501,31 @@ static bool instr(vctx *v)
 		push_vals(v, ts, n);
 		break;
 	}
-	case 0x0e: { /* br_table */
-		uint32_t cnt = lw_u32(r);
-		size_t targets = r->pos;
-		for (uint32_t i = 0; i < cnt; i++)
-			lw_u32(r);
-		frame *def = label(v, lw_u32(r));
-		size_t after = r->pos;
-		pop_expect(v, LW_I32);
-		uint32_t arity;
-		label_types(v, def, &ts, &arity);
-		r->pos = targets;
-		for (uint32_t i = 0; i < cnt; i++) {
-			frame *f = label(v, lw_u32(r));
-			const uint8_t *lts;
-			uint32_t ln;
-			label_types(v, f, &lts, &ln);
-			if (ln != arity)
-				FAIL(v, "type mismatch: br_table targets differ in arity");
-			/* pop then push back what was popped (unknown stays
-			 * unknown), as the spec's algorithm does */
-			v->tmp = grow(v, v->tmp, &v->cap_tmp, ln, 1);
-			for (uint32_t k = ln; k-- > 0;)
-				v->tmp[k] = pop_expect(v, lts[k]);
-			push_vals(v, v->tmp, ln);
-		}
-		r->pos = after;
-		label_types(v, def, &ts, &n);
-		pop_vals(v, ts, n);
-		set_unreachable(v);
+	case WASM_br_table:
+		br_table(v);
 		break;
-	}
-	case 0x0f: /* return */
+	case WASM_return:
 		end_types(v, &v->ctrls[0], &ts, &n);
 		pop_vals(v, ts, n);
 		set_unreachable(v);
 		break;
-	case 0x10:
+	case WASM_call:
 		call(v, func_type(v, lw_u32(r)));
 		break;
-	case 0x11: { /* call_indirect type table */
-		uint32_t ti = lw_u32(r);
-		lw_table *t = table(v, lw_u32(r));
-		lw_functype *ft = type_at(v, ti);
-		if (t->type.elem != LW_FUNCREF)
-			FAIL(v, "type mismatch: call_indirect on a table of externref");
-		pop_expect(v, LW_I32);
-		call(v, ft);
+	case WASM_call_indirect:
+		call_indirect(v);
 		break;
 	}
-	case 0x1a:
+	return true;
+}
+
+/* ---- parametric, variable and reference instructions ------------------------ */
+
+static void parametric(vctx *v, uint8_t op)
+{
+	if (op == WASM_drop) {
 		pop(v);
-		break;
-	case 0x1b: { /* select */
+	} else if (op == WASM_select) {
 		pop_expect(v, LW_I32);
 		uint8_t t1 = pop(v), t2 = pop(v);
 		if (!is_num(t1) || !is_num(t2))
@@ -579,107 +533,93 @@ static bool instr(vctx *v)
 		if (t1 != t2 && t1 != T_UNK && t2 != T_UNK)
 			FAIL(v, "type mismatch: select operands differ");
 		push(v, t1 == T_UNK ? t2 : t1);
-		break;
-	}
-	case 0x1c: { /* select t */
-		uint32_t cnt = lw_u32(r);
+	} else { /* select t */
+		uint32_t cnt = lw_u32(&v->r);
 		if (cnt != 1)
 			FAIL(v, "invalid result arity");
-		uint8_t t = vtype(r);
+		uint8_t t = vtype(&v->r);
 		pop_expect(v, LW_I32);
 		pop_expect(v, t);
 		pop_expect(v, t);
 		push(v, t);
-		break;
 	}
-	case 0x20: case 0x21: case 0x22: {
-		uint32_t x = lw_u32(r);
-		if (x >= v->nlocals)
-			FAIL(v, "unknown local %u", x);
-		uint8_t t = v->locals[x];
-		if (op == 0x20) {
-			push(v, t);
-		} else {
-			pop_expect(v, t);
-			if (op == 0x22)
-				push(v, t);
-		}
-		break;
-	}
-	case 0x23: case 0x24: {
-		uint32_t x = lw_u32(r);
-		if (x >= m->nglobals)
+}
+
+static void variable(vctx *v, uint8_t op)
+{
+	uint32_t x = lw_u32(&v->r);
+	if (op == WASM_global_get || op == WASM_global_set) {
+		if (x >= v->m->nglobals)
 			FAIL(v, "unknown global %u", x);
-		lw_global *g = &m->globals[x];
-		if (op == 0x23) {
+		lw_global *g = &v->m->globals[x];
+		if (op == WASM_global_get) {
 			push(v, g->type.type);
 		} else {
 			if (!g->type.mut)
 				FAIL(v, "global is immutable");
 			pop_expect(v, g->type.type);
 		}
-		break;
+		return;
 	}
-	case 0x25: { /* table.get */
-		lw_table *t = table(v, lw_u32(r));
-		pop_expect(v, LW_I32);
-		push(v, t->type.elem);
-		break;
+	if (x >= v->nlocals)
+		FAIL(v, "unknown local %u", x);
+	uint8_t t = v->locals[x];
+	if (op == WASM_local_get) {
+		push(v, t);
+	} else {
+		pop_expect(v, t);
+		if (op == WASM_local_tee)
+			push(v, t);
 	}
-	case 0x26: { /* table.set */
-		lw_table *t = table(v, lw_u32(r));
-		pop_expect(v, t->type.elem);
-		pop_expect(v, LW_I32);
-		break;
-	}
-	case 0x3f: /* memory.size */
-		check_mem(v, lw_u8(r));
-		push(v, LW_I32);
-		break;
-	case 0x40: /* memory.grow */
-		check_mem(v, lw_u8(r));
-		pop_expect(v, LW_I32);
-		push(v, LW_I32);
-		break;
-	case 0x41:
-		lw_vs(r, 32);
-		push(v, LW_I32);
-		break;
-	case 0x42:
-		lw_vs(r, 64);
-		push(v, LW_I64);
-		break;
-	case 0x43:
-		r->pos += 4;
-		push(v, LW_F32);
-		break;
-	case 0x44:
-		r->pos += 8;
-		push(v, LW_F64);
-		break;
-	case 0xd0: /* ref.null t */
-		push(v, vtype(r));
-		break;
-	case 0xd1: { /* ref.is_null */
+}
+
+static void reference(vctx *v, uint8_t op)
+{
+	if (op == WASM_ref_null) {
+		push(v, vtype(&v->r));
+	} else if (op == WASM_ref_is_null) {
 		uint8_t t = pop(v);
 		if (!is_ref(t))
 			FAIL(v, "type mismatch: ref.is_null needs a reference");
 		push(v, LW_I32);
-		break;
-	}
-	case 0xd2: { /* ref.func */
-		uint32_t x = lw_u32(r);
+	} else { /* ref.func */
+		uint32_t x = lw_u32(&v->r);
 		func_type(v, x);
-		if (!m->func_declared[x])
+		if (!v->m->func_declared[x])
 			FAIL(v, "undeclared function reference");
 		push(v, LW_FUNCREF);
-		break;
 	}
-	case 0xfc:
-		op_fc(v);
-		break;
-	default:
+}
+
+/* Validates one instruction; returns false after the function's final end. */
+static bool instr(vctx *v)
+{
+	lw_rd *r = &v->r;
+	v->at = r->pos;
+	uint8_t op = lw_u8(r);
+	const lw_wasm_op *o = &lw_wasm_ops[op];
+	if (op == WASM_prefix_fc) {
+		uint32_t sub = lw_u32(r);
+		o = lw_wasm_fc(sub);
+		if (!o)
+			FAIL(v, "illegal opcode fc %02x", sub);
+	}
+	switch (o->cls) {
+	case LW_WC_ILLEGAL:
 		FAIL(v, "illegal opcode %02x", op);
+	case LW_WC_CONTROL:
+		return control(v, op);
+	case LW_WC_PARAMETRIC:
+		parametric(v, op);
+		break;
+	case LW_WC_VARIABLE:
+		variable(v, op);
+		break;
+	case LW_WC_REFERENCE:
+		reference(v, op);
+		break;
+	default: /* numeric, memory, table: a fixed signature */
+		effect(v, o->sig, immediates(v, o));
 	}
 	return true;
 }
@@ -724,19 +664,33 @@ static void const_expr(vctx *v, lw_constexpr c, uint8_t want, uint32_t nglobals)
 	while (r->pos < end) {
 		uint8_t op = lw_u8(r), t;
 		switch (op) {
-		case 0x41: lw_vs(r, 32); t = LW_I32; break;
-		case 0x42: lw_vs(r, 64); t = LW_I64; break;
-		case 0x43: r->pos += 4; t = LW_F32; break;
-		case 0x44: r->pos += 8; t = LW_F64; break;
-		case 0xd0: t = vtype(r); break;
-		case 0xd2: {
+		case WASM_i32_const:
+			lw_vs(r, 32);
+			t = LW_I32;
+			break;
+		case WASM_i64_const:
+			lw_vs(r, 64);
+			t = LW_I64;
+			break;
+		case WASM_f32_const:
+			r->pos += 4;
+			t = LW_F32;
+			break;
+		case WASM_f64_const:
+			r->pos += 8;
+			t = LW_F64;
+			break;
+		case WASM_ref_null:
+			t = vtype(r);
+			break;
+		case WASM_ref_func: {
 			uint32_t x = lw_u32(r);
 			if (x >= m->nfuncs)
 				FAIL(v, "unknown function %u", x);
 			t = LW_FUNCREF;
 			break;
 		}
-		case 0x23: {
+		case WASM_global_get: {
 			uint32_t x = lw_u32(r);
 			if (x >= nglobals)
 				FAIL(v, "unknown global %u", x);
@@ -753,8 +707,7 @@ static void const_expr(vctx *v, lw_constexpr c, uint8_t want, uint32_t nglobals)
 		stack[n++] = t;
 	}
 	if (n != 1 || stack[0] != want)
-		FAIL(v, "type mismatch: constant expression must produce one %s",
-		     tname(want));
+		FAIL(v, "type mismatch: constant expression must produce one %s", tname(want));
 	v->at = (size_t)-1;
 }
 
@@ -763,8 +716,7 @@ static void check_limits(vctx *v, lw_lim l, uint64_t bound, const char *what)
 	if (l.min > bound || (l.has_max && l.max > bound)) {
 		if (bound == LW_MAX_PAGES)
 			FAIL(v, "memory size must be at most 65536 pages (4GiB)");
-		FAIL(v, "%s size must be at most %llu", what,
-		     (unsigned long long)bound);
+		FAIL(v, "%s size must be at most %llu", what, (unsigned long long)bound);
 	}
 	if (l.has_max && l.min > l.max)
 		FAIL(v, "size minimum must not be greater than maximum");
@@ -782,8 +734,7 @@ static void collect_refs(vctx *v)
 		FAIL(v, "out of memory");
 	}
 	for (uint32_t i = 0; i < m->nexports; i++)
-		if (m->exports[i].kind == LW_EXT_FUNC &&
-		    m->exports[i].index < m->nfuncs)
+		if (m->exports[i].kind == LW_EXT_FUNC && m->exports[i].index < m->nfuncs)
 			m->func_declared[m->exports[i].index] = 1;
 	for (uint32_t i = 0; i < m->nelems; i++) {
 		lw_elem *e = &m->elems[i];
@@ -794,7 +745,7 @@ static void collect_refs(vctx *v)
 				continue;
 			}
 			r->pos = e->exprs[k].off;
-			if (lw_u8(r) == 0xd2) {
+			if (lw_u8(r) == WASM_ref_func) {
 				uint32_t x = lw_u32(r);
 				if (x < m->nfuncs)
 					m->func_declared[x] = 1;
@@ -803,7 +754,7 @@ static void collect_refs(vctx *v)
 	}
 	for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++) {
 		r->pos = m->globals[i].init.off;
-		if (lw_u8(r) == 0xd2) {
+		if (lw_u8(r) == WASM_ref_func) {
 			uint32_t x = lw_u32(r);
 			if (x < m->nfuncs)
 				m->func_declared[x] = 1;
@@ -856,8 +807,7 @@ static void validate_module(vctx *v)
 
 	r->section = 6;
 	for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++)
-		const_expr(v, m->globals[i].init, m->globals[i].type.type,
-			   m->nglobal_imports);
+		const_expr(v, m->globals[i].init, m->globals[i].type.type, m->nglobal_imports);
 	r->section = 9;
 	for (uint32_t i = 0; i < m->nelems; i++) {
 		lw_elem *e = &m->elems[i];
@@ -894,12 +844,11 @@ static void validate_module(vctx *v)
 	r->section = 7;
 	for (uint32_t i = 0; i < m->nexports; i++) {
 		lw_export *e = &m->exports[i];
-		uint32_t lim = e->kind == LW_EXT_FUNC    ? m->nfuncs
+		uint32_t lim = e->kind == LW_EXT_FUNC	  ? m->nfuncs
 			       : e->kind == LW_EXT_TABLE  ? m->ntables
 			       : e->kind == LW_EXT_MEMORY ? m->nmems
 							  : m->nglobals;
-		static const char *what[] = {"function", "table", "memory",
-					     "global"};
+		static const char *what[] = {"function", "table", "memory", "global"};
 		if (e->index >= lim)
 			FAIL(v, "unknown %s %u", what[e->kind], e->index);
 	}

@@ -8,20 +8,18 @@ set -uo pipefail
 ROOT=${LS_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 CC=${CC:-cc}
 TMP=$(mktemp -d /tmp/ls-clock-domains-$$.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-n=0 fails=0
+. "$ROOT/tests/lib/tap.sh"
+at_exit 'rm -rf "$TMP"'
 
 # try NAME EXPECT(ok|fail) BODY
 try() {
 	printf '#include "clock/estimator.h"\nint f(void);\nint f(void)\n{\n\tls_k now_k = ls_k_now();\n\tls_g now_g = ls_g_ns(1);\n\tstruct ls_mapping m = ls_mapping_identity();\n\t(void)now_k; (void)now_g; (void)m;\n\t%s\n\treturn 0;\n}\n' "$3" >"$TMP/t.c"
 	if $CC -std=gnu11 -Wall -Werror -I"$ROOT/src" -I"$ROOT/include" -c "$TMP/t.c" -o "$TMP/t.o" 2>"$TMP/err"; then got=ok; else got=fail; fi
-	n=$((n + 1))
 	if [ "$got" = "$2" ]; then
-		echo "ok $n - $1"
+		ok "$1"
 	else
-		fails=$((fails + 1))
-		echo "not ok $n - $1 (expected the compiler to $2)"
-		sed 's/^/# /' "$TMP/err" | head -5
+		not_ok "$1 (expected the compiler to $2)"
+		head -5 "$TMP/err" | diag
 	fi
 }
 
@@ -49,17 +47,14 @@ lint() {
 	grep -nHE "$MIX|$ASSIGN" "$@" | grep -vE '^[^:]+:[0-9]+:\s*(\*|/\*|//)' |
 		grep -vE 'to_guest|to_kernel|domains: offset'
 }
-n=$((n + 1))
 printf 'uint64_t f(uint64_t now_g, uint64_t deadline_k)\n{\n\treturn now_g < deadline_k;\n}\n' >"$TMP/bad.c"
 printf 'void g(struct ev *e, uint64_t ts_k)\n{\n\te->ts_g = ts_k;\n}\n' >"$TMP/bad2.c"
-if [ "$(lint "$TMP/bad.c" "$TMP/bad2.c" | wc -l)" = 2 ]; then echo "ok $n - control: the scan catches a G/K comparison and a K assigned to G"; else
-	fails=$((fails + 1)); echo "not ok $n - control: the scan catches a G/K comparison and a K assigned to G"; fi
+check "control: the scan catches a G/K comparison and a K assigned to G" \
+	test "$(lint "$TMP/bad.c" "$TMP/bad2.c" | wc -l)" = 2
 mapfile -t files < <(find "$ROOT/src" "$ROOT/bpf" "$ROOT/include" -name '*.[ch]' \
 	! -path '*/src/clock/estimator.c' ! -path '*/src/clock/guestclock.c' | sort)
-n=$((n + 1))
 bad=$(lint "${files[@]}")
-if [ -z "$bad" ]; then echo "ok $n - no code mixes a G time with a K time without the mapping (${#files[@]} files)"; else
-	fails=$((fails + 1)); echo "not ok $n - no code mixes a G time with a K time without the mapping"
-	echo "$bad" | sed "s|$ROOT/||; s/^/# /"; fi
-echo "1..$n"
-[ $fails -eq 0 ]
+if [ -z "$bad" ]; then ok "no code mixes a G time with a K time without the mapping (${#files[@]} files)"; else
+	not_ok "no code mixes a G time with a K time without the mapping"
+	echo "$bad" | sed "s|$ROOT/||" | diag; fi
+finish

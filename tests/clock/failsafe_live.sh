@@ -20,11 +20,11 @@ set -uo pipefail
 policy_init cfsafe
 KA=$LS_ROOT/build/asan/tools/ka_client
 HOSTILE=$G/test/hostile.wasm
-[ -x "$KA" ] || { echo "Bail out! $KA not built (make tests-build)"; exit 1; }
-command -v wrk >/dev/null || { echo "Bail out! wrk not installed (scripts/deps.sh)"; exit 1; }
+[ -x "$KA" ] || bail "$KA not built (make tests-build)"
+need wrk
 mkdir -p "$TMP/www/v1" && echo '{"data":[]}' >"$TMP/www/v1/models"
 NGINX_CONNECTIONS=1024 nginx_start 'keepalive_timeout 5s; keepalive_requests 100000000;' ||
-	{ echo "Bail out! nginx did not start"; exit 1; }
+	bail "nginx did not start"
 
 IVL_MS=100 MULT=3
 LOAD_S=${LS_FAILSAFE_LOAD_S:-60}
@@ -64,8 +64,7 @@ in_c "$KA" "${CLIENT[@]}" --conns $((LOAD_S * 25)) --concurrency 100 --requests 
 wait $WRK
 sed -n 's/^/# wrk: /; /Requests\/sec\|Socket errors\|Non-2xx\|requests in/p' "$TMP/wrk.out"
 diag "$TMP/load.kaerr"
-sleep 1.2
-scrape "$PORT" "$TMP/load.prom"
+scrape_fresh "$PORT" "$TMP/load.prom"
 fe=$(m load 'lockstep_failsafe_transitions_total{direction="enter"}')
 dfe=$(m load 'lockstep_dataplane_total{counter="failsafe_enter"}')
 beats_n=$(m load lockstep_heartbeat_beats_total)
@@ -93,16 +92,15 @@ hon0=$(m load 'lockstep_dataplane_total{counter="failsafe_honoured"}')
 in_c "$KA" "${CLIENT[@]}" --conns 200 --concurrency 200 --requests 24 --gap 150ms:250ms \
 	--ramp 500ms --seed $RANDOM >"$TMP/stall.ka" 2>"$TMP/stall.kaerr" &
 KAP=$!
-sleep 2.5 # connected (a drop default costs the first SYN: 1 s) and mid-stream
+sleep 2.5 # pacing: connected (a drop default costs the first SYN: 1 s) and mid-stream
 stop_k=$(boot_ns)
 kill -STOP "$AGENT"
-sleep 2
+sleep 2 # the thing under test: the agent stopped for 2 s, longer than a lease
 cont_k=$(boot_ns)
 kill -CONT "$AGENT"
 wait $KAP
 diag "$TMP/stall.kaerr"
-sleep 1.2
-scrape "$PORT" "$TMP/stall.prom"
+scrape_fresh "$PORT" "$TMP/stall.prom"
 enter_k=$(failsafe load enter ts_k "$stop_k") last_k=$(failsafe load enter last_beat_k "$stop_k")
 leave_k=$(failsafe load leave ts_k "$stop_k")
 if [ -n "$enter_k" ]; then
@@ -142,8 +140,7 @@ if ! agent_start burn --log "$TMP/burn.log" --metrics 127.0.0.1:0 --policy "$HOS
 fi
 burnt() { [ -n "$(failsafe burn leave ts_k)" ]; }
 wait_for 20 burnt
-sleep 1.2
-scrape "$(metrics_port burn)" "$TMP/burn.prom"
+scrape_fresh "$(metrics_port burn)" "$TMP/burn.prom"
 fail_k=$(grep -m1 '"event":"guest_failed".*"in":"on_tick"' "$TMP/burn.err" | jq -r .ts_k)
 enter_k=$(failsafe burn enter ts_k) last_k=$(failsafe burn enter last_beat_k)
 leave_k=$(failsafe burn leave ts_k)

@@ -17,11 +17,11 @@ set -uo pipefail
 . "$(dirname "$0")/../obs/lib/obs.sh"
 policy_init clease
 KA=$LS_ROOT/build/asan/tools/ka_client
-[ -x "$KA" ] || { echo "Bail out! $KA not built (make tests-build)"; exit 1; }
+[ -x "$KA" ] || bail "$KA not built (make tests-build)"
 mkdir -p "$TMP/www/v1" && echo '{"data":[]}' >"$TMP/www/v1/models"
 # idle connections a revoked lease left half-open are reaped after 5 s
 NGINX_CONNECTIONS=2048 nginx_start 'keepalive_timeout 5s;' ||
-	{ echo "Bail out! nginx did not start"; exit 1; }
+	bail "nginx did not start"
 
 NAIVE_CONNS=${LS_LEASE_NAIVE_CONNS:-1000}
 SYNC_CONNS=${LS_LEASE_CONNS:-10000}
@@ -47,8 +47,7 @@ run() {
 	in_c "$KA" "${CLIENT[@]}" --conns "$conns" --seed $RANDOM >"$TMP/$name.ka" 2>"$TMP/$name.kaerr"
 	check "$name: ka_client ran ($(cat "$TMP/$name.ka"))" test -s "$TMP/$name.ka"
 	diag "$TMP/$name.kaerr"
-	sleep 1.2 # one more housekeeping second: the counters are fresh
-	scrape "$(metrics_port "$name")" "$TMP/$name.prom"
+	scrape_fresh "$(metrics_port "$name")" "$TMP/$name.prom"
 	kill -TERM "$AGENT"; wait "$AGENT" 2>/dev/null
 	"$LS_BIN" stop --pin-dir "$PIN_DIR" >/dev/null 2>&1
 	grep 'counters:' "$TMP/$name.err" | sed 's/^/# /'

@@ -13,11 +13,7 @@ OUT=$(mktemp /tmp/ls-clock-stall-$$.XXXXXX)
 IVL_MS=20
 MULT=5  # 100 ms: above scheduling stalls on a busy shared machine
 PID=
-
-n=0 fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
+. "$ROOT/tests/lib/tap.sh"
 
 cleanup() {
 	if [ -n "$PID" ]; then
@@ -29,13 +25,11 @@ cleanup() {
 	rmdir "$PIN" 2>/dev/null
 	rm -f "$OUT"
 }
-trap cleanup EXIT
+at_exit cleanup
 
-if [ "$(id -u)" != 0 ] || ! command -v bpftool >/dev/null || ! command -v jq >/dev/null; then
-	echo "1..0 # SKIP needs root, bpftool and jq"
-	exit 0
-fi
-[ -x "$AGENT" ] || { echo "Bail out! $AGENT not built (make tests-build)"; exit 1; }
+need_root
+need bpftool jq
+[ -x "$AGENT" ] || bail "$AGENT not built (make tests-build)"
 mkdir -p "$PIN"
 
 # field MAP FIELD: a field of the pinned map's entry 0
@@ -59,62 +53,60 @@ start_agent() {
 		kill -0 "$PID" 2>/dev/null || break
 		sleep 0.05
 	done
-	sed 's/^/# agent: /' "$OUT"
+	sed 's/^/agent: /' "$OUT" | diag
 	return 1
 }
 
-check "agent starts and records a good beat" "start_agent"
-check "not in fail-safe while the agent is alive" '[ "$(field liveness in_failsafe)" = 0 ]'
-check "liveness holds the configured timeout and mode" \
+check "agent starts and records a good beat" start_agent
+check "not in fail-safe while the agent is alive" eval '[ "$(field liveness in_failsafe)" = 0 ]'
+check "liveness holds the configured timeout and mode" eval \
 	'[ "$(field liveness detect_timeout_ns)" = $((MULT * IVL_MS * 1000000)) ] && [ "$(field liveness mode)" = 1 ]'
 
 # --- running normally: no false alarm ---------------------------------------
-sleep 5
+sleep 5 # the thing under test: 5 s of normal running without a false alarm
 echo "# $(field hb_beat fired) beats in the first 5 s at ${IVL_MS} ms"
-check "no false fail-safe over 5 s of normal running (timeout $((MULT * IVL_MS)) ms)" \
+check "no false fail-safe over 5 s of normal running (timeout $((MULT * IVL_MS)) ms)" eval \
 	"! grep -q failsafe_enter '$OUT' && [ \"\$(field liveness in_failsafe)\" = 0 ]"
 
 # --- SIGSTOP: the agent is alive but silent --------------------------------
 kill -STOP "$PID"
 fired0=$(field hb_beat fired)
-check "SIGSTOP: the kernel watchdog enters fail-safe" "wait_field liveness in_failsafe 1 2"
+check "SIGSTOP: the kernel watchdog enters fail-safe" eval "wait_field liveness in_failsafe 1 2"
 last=$(field liveness last_beat_k) entered=$(field liveness entered_k)
 det_ns=$((entered - last))
 echo "# fail-safe entered $((det_ns / 1000000)) ms after the last good beat (timeout $((MULT * IVL_MS)) ms)"
 # on the first beat after the timeout; half a beat of slack for timer lateness
-check "detected within detect_multiplier + 1 beats" \
+check "detected within detect_multiplier + 1 beats" eval \
 	"[ $det_ns -gt $((MULT * IVL_MS * 1000000)) ] && [ $det_ns -le $(((MULT + 1) * IVL_MS * 1000000 + IVL_MS * 500000)) ]"
-sleep 2
+sleep 2 # the thing under test: 2 more seconds stopped
 fired1=$(field hb_beat fired)
 echo "# $((fired1 - fired0)) beats fired while the agent was stopped"
-check "the beat keeps firing while the agent is stopped" "[ $((fired1 - fired0)) -ge 40 ]"
-check "still in fail-safe after 2 more seconds stopped" '[ "$(field liveness in_failsafe)" = 1 ]'
+check "the beat keeps firing while the agent is stopped" eval "[ $((fired1 - fired0)) -ge 40 ]"
+check "still in fail-safe after 2 more seconds stopped" eval '[ "$(field liveness in_failsafe)" = 1 ]'
 
 kill -CONT "$PID"
-check "SIGCONT: fail-safe ends when beats resume" "wait_field liveness in_failsafe 0 2"
-sleep 0.2
+check "SIGCONT: fail-safe ends when beats resume" eval "wait_field liveness in_failsafe 0 2"
 check "the agent saw both transitions as events" \
-	"grep -q '\"failsafe_enter\":1,\"failsafe_leave\":1' '$OUT'"
+	wait_for 2 grep -q '"failsafe_enter":1,"failsafe_leave":1' "$OUT"
 
 # --- SIGKILL: nobody left in user space --------------------------------------
 kill -KILL "$PID"
 wait "$PID" 2>/dev/null
 PID=
-check "SIGKILL leaves the pins in place" '[ -e "$PIN/hb_beat" ] && [ -e "$PIN/liveness" ]'
-check "the pinned watchdog enters fail-safe with the agent dead" "wait_field liveness in_failsafe 1 2"
+check "SIGKILL leaves the pins in place" eval '[ -e "$PIN/hb_beat" ] && [ -e "$PIN/liveness" ]'
+check "the pinned watchdog enters fail-safe with the agent dead" eval "wait_field liveness in_failsafe 1 2"
 
 # --- restart: adopt the pins -------------------------------------------------
-check "a new agent adopts the pins" "start_agent --fail-safe drop"
-check "and ends fail-safe" "wait_field liveness in_failsafe 0 2"
-check "with the new fail-safe mode (drop)" '[ "$(field liveness mode)" = 2 ]'
+check "a new agent adopts the pins" start_agent --fail-safe drop
+check "and ends fail-safe" eval "wait_field liveness in_failsafe 0 2"
+check "with the new fail-safe mode (drop)" eval '[ "$(field liveness mode)" = 2 ]'
 
 # --- SIGTERM: orderly stop -----------------------------------------------------
 kill -TERM "$PID"
 wait "$PID"
 rc=$?
 PID=
-check "SIGTERM: the agent exits 0" "[ $rc = 0 ]"
-check "and removes its pins" '[ -z "$(ls -A "$PIN")" ]'
+check "SIGTERM: the agent exits 0" eval "[ $rc = 0 ]"
+check "and removes its pins" eval '[ -z "$(ls -A "$PIN")" ]'
 
-echo "1..$n"
-[ $fails -eq 0 ]
+finish

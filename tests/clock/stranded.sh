@@ -10,7 +10,7 @@
 set -uo pipefail
 . "$(dirname "$0")/../policy/lib/policy.sh"
 policy_init stranded
-nginx_start || { echo "Bail out! nginx did not start"; exit 1; }
+nginx_start || bail "nginx did not start"
 
 get() { in_c curl -s -o /dev/null --max-time 1 -w '%{http_code}' "http://$S4/" 2>/dev/null; }
 refused() { [ "$(get)" != 200 ]; }

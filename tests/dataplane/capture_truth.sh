@@ -14,25 +14,24 @@ set -uo pipefail
 . "$(dirname "$0")/../integration/lib/topo.sh"
 SHARED="${LS_SHARED:-$LS_ROOT/../shared}"
 MAKE_TRUTH="$SHARED/pcaps/make_truth.py"
-[ -f "$MAKE_TRUTH" ] || { echo "Bail out! $MAKE_TRUTH missing (../shared)"; exit 1; }
-for c in dumpcap tshark dnsmasq dig curl openssl; do
-	command -v "$c" >/dev/null || { echo "Bail out! $c not installed (scripts/deps.sh)"; exit 1; }
-done
+[ -f "$MAKE_TRUTH" ] || bail "$MAKE_TRUTH missing (../shared)"
 topo_init captruth
-topo_up || { echo "Bail out! cannot create namespaces"; exit 1; }
+need_root
+need dumpcap tshark dnsmasq dig curl openssl
+topo_up || bail "cannot create namespaces"
 
 # servers: nginx on 80 and 8080, s_server on 443 and 8443 (and [::]), dnsmasq
-nginx_start "listen $S4:8080; listen [$S6]:8080;" || { echo "Bail out! nginx"; exit 1; }
+nginx_start "listen $S4:8080; listen [$S6]:8080;" || bail "nginx"
 mkdir -p "$TMP/www/api/v1"
 echo ok >"$TMP/www/api/v1/models"
-tls_start || { echo "Bail out! openssl s_server"; exit 1; }
+tls_start || bail "openssl s_server"
 in_s openssl s_server -accept 8443 -cert "$TMP/cert.pem" -key "$TMP/key.pem" -www -quiet \
 	>"$TMP/s_server2.log" 2>&1 &
 PIDS+=($!)
-wait_for 5 in_s bash -c 'exec 3<>/dev/tcp/127.0.0.1/8443' || { echo "Bail out! s_server 8443"; exit 1; }
+wait_for 5 in_s bash -c 'exec 3<>/dev/tcp/127.0.0.1/8443' || bail "s_server 8443"
 ZONE=capture.test
 dnsmasq_start "$ZONE" --host-record="www.$ZONE,$S4,$S6" --txt-record="txt.$ZONE,hello" \
-	--mx-host="$ZONE,mail.$ZONE" || { echo "Bail out! dnsmasq did not start"; exit 1; }
+	--mx-host="$ZONE,mail.$ZONE" || bail "dnsmasq did not start"
 
 PCAP=$TMP/live.pcap
 # not through in_s: $! must be dumpcap itself (ip netns exec execs it), not
@@ -40,8 +39,8 @@ PCAP=$TMP/live.pcap
 ip netns exec "$NS_S" dumpcap -q -i vs -P -w "$PCAP" >"$TMP/dumpcap.log" 2>&1 &
 DUMPCAP=$!
 PIDS+=($DUMPCAP)
-wait_for 5 test -s "$PCAP" || { echo "Bail out! dumpcap did not start"; diag "$TMP/dumpcap.log"; exit 1; }
-sleep 0.5
+# dumpcap writes the file header once it captures
+wait_for 5 test -s "$PCAP" || { diag "$TMP/dumpcap.log"; bail "dumpcap did not start"; }
 
 # ---- HTTP ------------------------------------------------------------------
 n_http=0
@@ -113,7 +112,7 @@ ask @"$S4" +noedns "noedns.$ZONE" A
 ask @"$S4" "$(head -c 63 /dev/zero | tr '\0' l).$(head -c 63 /dev/zero | tr '\0' m).$ZONE" A
 ask @"$S4" -x 198.18.1.2
 
-sleep 0.5
+sleep 0.5 # dumpcap signals nothing when it has caught up: its buffer reaches the file
 kill -TERM "$DUMPCAP" 2>/dev/null
 wait "$DUMPCAP" 2>/dev/null
 frames=$(tshark -r "$PCAP" 2>/dev/null | wc -l)

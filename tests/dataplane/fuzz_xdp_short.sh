@@ -8,30 +8,27 @@ cd "$(dirname "$0")/../.."
 PCAPS="${LS_SHARED:-$PWD/../shared}/pcaps"
 SECS="${LS_FUZZ_SECONDS:-30}"
 TMP=$(mktemp -d /tmp/ls-fuzz-xdp.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-n=0 fail=0
-tap() { n=$((n + 1)); if [ "$1" = OK ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=$((fail + 1)); fi; }
+. tests/lib/tap.sh
+at_exit 'rm -rf "$TMP"'
 
 if make --no-print-directory build/fuzz/fuzz_xdp >"$TMP/build.log" 2>&1; then
-	tap OK "make builds the fuzz_xdp libFuzzer target"
+	ok "make builds the fuzz_xdp libFuzzer target"
 else
-	tap FAIL "make build/fuzz/fuzz_xdp"
-	tail -n 20 "$TMP/build.log" | sed 's/^/# /'
-	echo "1..$n"
+	not_ok "make build/fuzz/fuzz_xdp"
+	tail -n 20 "$TMP/build.log" | diag
 	exit 1
 fi
 seeds=$(python3 tests/dataplane/pcap_frames.py "$TMP/corpus" 3000 "$PCAPS"/*.pcap)
-[ "$seeds" -gt 0 ] && tap OK "seeded with $seeds frames from the shared captures" || tap FAIL "no seeds"
+[ "$seeds" -gt 0 ] && ok "seeded with $seeds frames from the shared captures" || not_ok "no seeds"
 mkdir -p build/fuzz/crashes
 build/fuzz/fuzz_xdp -max_total_time="$SECS" -max_len=4096 -timeout=10 -rss_limit_mb=4096 \
 	-print_final_stats=1 -artifact_prefix=build/fuzz/crashes/ "$TMP/corpus" >"$TMP/fuzz.log" 2>&1
 rc=$?
-grep -E "stat::number_of_executed_units|stat::new_units_added|cov:" "$TMP/fuzz.log" | tail -n 3 | sed 's/^/# /'
+grep -E "stat::number_of_executed_units|stat::new_units_added|cov:" "$TMP/fuzz.log" | tail -n 3 | diag
 if [ "$rc" -eq 0 ]; then
-	tap OK "fuzz_xdp ran ${SECS}s without breaking an invariant"
+	ok "fuzz_xdp ran ${SECS}s without breaking an invariant"
 else
-	tap FAIL "fuzz_xdp exited $rc"
-	grep -E "invariant|ERROR|SUMMARY|crash-|Test unit written" "$TMP/fuzz.log" | head -n 20 | sed 's/^/# /'
+	not_ok "fuzz_xdp exited $rc"
+	grep -E "invariant|ERROR|SUMMARY|crash-|Test unit written" "$TMP/fuzz.log" | head -n 20 | diag
 fi
-echo "1..$n"
-[ "$fail" -eq 0 ]
+finish

@@ -11,12 +11,8 @@ cd "$(dirname "$0")/../.."
 LS_BIN="${LS_BIN:-$PWD/build/asan/lockstep}"
 PCAPS="${LS_SHARED:-$PWD/../shared}/pcaps"
 TMP=$(mktemp -d /tmp/ls-pcap-truth.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-n=0 fail=0
-tap() { # tap OK|FAIL name
-	n=$((n + 1))
-	if [ "$1" = OK ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=$((fail + 1)); fi
-}
+. tests/lib/tap.sh
+at_exit 'rm -rf "$TMP"'
 
 treq=0 tfound=0 trep=0 tcorr=0
 table=""
@@ -25,8 +21,8 @@ for pcap in "$PCAPS"/*.pcap; do
 	truth="$PCAPS/$name.truth.tsv"
 	[ -f "$truth" ] || continue
 	if ! "$LS_BIN" inspect --pcap "$pcap" >"$TMP/$name.jsonl" 2>"$TMP/$name.err"; then
-		tap FAIL "inspect $name exits 0"
-		sed 's/^/# /' "$TMP/$name.err"
+		not_ok "inspect $name exits 0"
+		diag "$TMP/$name.err"
 		continue
 	fi
 	python3 tests/dataplane/pcap_score.py "$truth" "$TMP/$name.jsonl" >"$TMP/$name.score"
@@ -37,9 +33,9 @@ for pcap in "$PCAPS"/*.pcap; do
 	rec=$(python3 -c "print('%.1f' % (100.0*$found/$req) if $req else '-')")
 	table+=$(printf '# %-34s %8s %6s %8s %8s %9s %7s' "$name" "$req" "$found" "$rec" "$rep" "$corr" "$prec")$'\n'
 	if [ "$corr" -eq "$rep" ] && [ "$badjson" -eq 0 ]; then
-		tap OK "$name: precision 100% ($rep names), recall $found/$req"
+		ok "$name: precision 100% ($rep names), recall $found/$req"
 	else
-		tap FAIL "$name: precision $corr/$rep, recall $found/$req, bad json lines $badjson"
+		not_ok "$name: precision $corr/$rep, recall $found/$req, bad json lines $badjson"
 	fi
 done
 printf '# %-34s %8s %6s %8s %8s %9s %7s\n' capture required found recall% reported correct prec%
@@ -47,9 +43,9 @@ printf '%s' "$table"
 tprec=$(python3 -c "print('%.2f' % (100.0*$tcorr/$trep) if $trep else '100.00')")
 trec=$(python3 -c "print('%.2f' % (100.0*$tfound/$treq) if $treq else '100.00')")
 printf '# %-34s %8s %6s %8s %8s %9s %7s\n' TOTAL "$treq" "$tfound" "$trec" "$trep" "$tcorr" "$tprec"
-[ "$tcorr" -eq "$trep" ] && tap OK "total precision $tprec%" || tap FAIL "total precision $tprec% < 100%"
+[ "$tcorr" -eq "$trep" ] && ok "total precision $tprec%" || not_ok "total precision $tprec% < 100%"
 python3 -c "import sys; sys.exit(0 if $treq == 0 or $tfound * 100 >= 99 * $treq else 1)" &&
-	tap OK "total recall $trec% >= 99%" || tap FAIL "total recall $trec% < 99%"
+	ok "total recall $trec% >= 99%" || not_ok "total recall $trec% < 99%"
 
 # ---- error paths --------------------------------------------------------
 expect_err() { # expect_err NAME STATUS PATTERN -- cmd...
@@ -58,9 +54,9 @@ expect_err() { # expect_err NAME STATUS PATTERN -- cmd...
 	"$@" >"$TMP/out" 2>"$TMP/err"
 	local rc=$?
 	if [ "$rc" -eq "$want" ] && grep -qiE "$pat" "$TMP/err"; then
-		tap OK "$what (exit $rc: $(head -c 160 "$TMP/err" | head -1))"
+		ok "$what (exit $rc: $(head -c 160 "$TMP/err" | head -1))"
 	else
-		tap FAIL "$what: exit $rc (want $want), stderr: $(head -c 300 "$TMP/err")"
+		not_ok "$what: exit $rc (want $want), stderr: $(head -c 300 "$TMP/err")"
 	fi
 }
 # a record header promising more bytes than the file holds
@@ -69,29 +65,39 @@ expect_err "truncated capture is an error" 1 "corrupt|truncated" -- "$LS_BIN" in
 # not a capture at all
 printf 'this is not a capture file, just text\n' >"$TMP/garbage.pcap"
 expect_err "garbage file is an error" 1 "cannot read capture" -- "$LS_BIN" inspect --pcap "$TMP/garbage.pcap"
-# a valid capture of raw IP (link type 101), made by text2pcap
+# a valid capture of raw IP (link type 101), made by text2pcap, as pcap and
+# as pcapng; a text2pcap that fails is a failure, never a vanished check
 printf '0000  45 00 00 1c 00 00 00 00 40 11 00 00 c6 12 00 01 c6 12 00 02 00 35 00 35 00 08 00 00\n' >"$TMP/raw.txt"
-if text2pcap -q -l 101 "$TMP/raw.txt" "$TMP/raw.pcap" 2>/dev/null; then
-	expect_err "non-Ethernet link type is an error" 1 "link type.*not supported" -- "$LS_BIN" inspect --pcap "$TMP/raw.pcap"
+if have text2pcap; then
+	if text2pcap -q -l 101 "$TMP/raw.txt" "$TMP/raw.pcap" 2>"$TMP/t2p.err"; then
+		expect_err "non-Ethernet link type is an error" 1 "link type.*not supported" -- "$LS_BIN" inspect --pcap "$TMP/raw.pcap"
+	else
+		not_ok "non-Ethernet link type is an error: text2pcap could not make a raw-IP capture"; diag "$TMP/t2p.err"
+	fi
+	if text2pcap -q -n -l 101 "$TMP/raw.txt" "$TMP/raw.pcapng" 2>"$TMP/t2p.err"; then
+		expect_err "non-Ethernet pcapng is an error" 1 "link type.*not supported" -- "$LS_BIN" inspect --pcap "$TMP/raw.pcapng"
+	else
+		not_ok "non-Ethernet pcapng is an error: text2pcap could not make a raw-IP pcapng"; diag "$TMP/t2p.err"
+	fi
 else
-	tap FAIL "text2pcap could not make a raw-IP capture"
-fi
-# pcapng with a non-Ethernet interface
-if text2pcap -q -n -l 101 "$TMP/raw.txt" "$TMP/raw.pcapng" 2>/dev/null; then
-	expect_err "non-Ethernet pcapng is an error" 1 "link type.*not supported" -- "$LS_BIN" inspect --pcap "$TMP/raw.pcapng"
+	skip_missing "non-Ethernet link type is an error" "non-Ethernet pcapng is an error"
 fi
 expect_err "missing file is an error" 1 "cannot read capture" -- "$LS_BIN" inspect --pcap "$TMP/nope.pcap"
 expect_err "no --pcap is a usage error" 2 "required" -- "$LS_BIN" inspect
 expect_err "unknown option is a usage error" 2 "unknown option" -- "$LS_BIN" inspect --bogus
-expect_err "bad --dpi-pkts is a usage error" 2 "dpi-pkts" -- "$LS_BIN" inspect --pcap x --dpi-pkts 0
+expect_err "bad --dpi-packets is a usage error" 2 "dpi-packets" -- "$LS_BIN" inspect --pcap x --dpi-packets 0
 "$LS_BIN" inspect --help >"$TMP/help" 2>&1 && grep -q -- "--pcap FILE" "$TMP/help" &&
-	tap OK "inspect --help" || tap FAIL "inspect --help"
+	ok "inspect --help" || not_ok "inspect --help"
 # pcapng input gives the same events as pcap
-if editcap -F pcapng "$PCAPS/http.pcap" "$TMP/http.pcapng" 2>/dev/null; then
+if ! have editcap; then
+	skip_missing "pcapng gives the same DPI events as pcap"
+elif editcap -F pcapng "$PCAPS/http.pcap" "$TMP/http.pcapng" 2>"$TMP/editcap.err"; then
 	"$LS_BIN" inspect --pcap "$TMP/http.pcapng" | grep -c '"event":"dpi"' >"$TMP/ng" 2>/dev/null
 	"$LS_BIN" inspect --pcap "$PCAPS/http.pcap" | grep -c '"event":"dpi"' >"$TMP/pc" 2>/dev/null
 	[ "$(cat "$TMP/ng")" = "$(cat "$TMP/pc")" ] && [ "$(cat "$TMP/pc")" -gt 0 ] &&
-		tap OK "pcapng gives the same DPI events as pcap" || tap FAIL "pcapng differs from pcap"
+		ok "pcapng gives the same DPI events as pcap" || not_ok "pcapng differs from pcap"
+else
+	not_ok "pcapng gives the same DPI events as pcap: editcap could not convert http.pcap"
+	diag "$TMP/editcap.err"
 fi
-echo "1..$n"
-[ "$fail" -eq 0 ]
+finish

@@ -8,9 +8,9 @@ set -uo pipefail
 . "$(dirname "$0")/lib/topo.sh"
 topo_init dplife
 
-[ "$(id -u)" = 0 ] || { echo "Bail out! needs root (namespaces, BPF)"; exit 1; }
-topo_up || { echo "Bail out! could not build the topology"; exit 1; }
-nginx_start || { echo "Bail out! nginx did not start"; diag "$TMP/nginx-error.log"; exit 1; }
+need_root
+topo_up || bail "could not build the topology"
+nginx_start || { diag "$TMP/nginx-error.log"; bail "nginx did not start"; }
 
 # ---- usage errors: exit 2 with a message ---------------------------------
 usage_err() { # ARGS...: exit status 2 and something on stderr
@@ -43,8 +43,11 @@ check "bpftool sees ls_xdp attached" bash -c "bpftool prog show id $ID1 | grep -
 for p in flows verdicts config liveness counters events verdict_gen hold_slots link_xdp; do
 	check "pin $p exists" test -e "$PIN_DIR/$p"
 done
-check "the pinned link is the XDP link of vs" bash -c \
-	"bpftool link show pinned $PIN_DIR/link_xdp | grep -q 'type xdp.*prog $ID1\|prog $ID1.*xdp\|xdp'"
+# exactly this link: of type xdp, holding the program ip link shows on vs
+# (not any XDP link: a grep for "xdp" matched every one)
+bpftool link show pinned "$PIN_DIR/link_xdp" -j >"$TMP/link.json" 2>&1
+check "the pinned link is the XDP link of vs (prog $ID1)" jq -e \
+	--argjson p "${ID1:-0}" '.type == "xdp" and .prog_id == $p' "$TMP/link.json"
 check "ping passes through the data plane" quiet in_c ping -q -c 3 -i 0.2 -W 2 $S4
 check "counters count packets" bash -c \
 	"'$LS_BIN' counters --json --pin-dir $PIN_DIR | jq -e '.pkts >= 3 and .pass >= 3' >/dev/null"
@@ -54,7 +57,7 @@ nsenter --net=/run/netns/"$NS_S" "$LS_BIN" run --iface vs --pin-dir "$PIN_DIR" >
 check "a second agent on the same pins is refused" grep -q 'another lockstep agent is running' "$TMP/a2.err"
 
 # ---- SIGKILL + restart while a transfer runs ---------------------------------
-in_c curl -sS -o "$TMP/big.out" --limit-rate 800k --max-time 60 http://$S4/big.bin 2>"$TMP/curl.err" &
+in_c curl -sS -o "$TMP/big.out" --limit-rate 400k --max-time 90 http://$S4/big.bin 2>"$TMP/curl.err" &
 CURL=$!
 PIDS+=($CURL)
 wait_for 5 bash -c "[ -s '$TMP/big.out' ]"
@@ -65,7 +68,7 @@ kill -9 "$A1"
 wait "$A1" 2>/dev/null
 check "after SIGKILL the program stays attached" test "$(xdp_prog_id)" = "$ID1"
 check "after SIGKILL the pins stay" test -e "$PIN_DIR/link_xdp"
-sleep 1
+sleep 1 # the thing under test: a moment with no agent at all
 if agent_start a3; then ok "agent restarts"; else not_ok "agent restarts"; diag "$TMP/a3.err"; fi
 A3=$AGENT
 check "the new agent reports adopting the pins" grep -q 'adopted the data plane pinned in .*7 maps.*nothing re-attached' "$TMP/a3.err"

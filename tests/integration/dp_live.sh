@@ -11,11 +11,11 @@ set -uo pipefail
 . "$(dirname "$0")/lib/topo.sh"
 topo_init dplive
 
-[ "$(id -u)" = 0 ] || { echo "Bail out! needs root (namespaces, BPF)"; exit 1; }
-topo_up || { echo "Bail out! could not build the topology"; exit 1; }
-nginx_start || { echo "Bail out! nginx did not start"; diag "$TMP/nginx-error.log"; exit 1; }
-tls_start || { echo "Bail out! openssl s_server did not start"; diag "$TMP/s_server.log"; exit 1; }
-agent_start a1 || { echo "Bail out! agent did not start"; diag "$TMP/a1.err"; exit 1; }
+need_root
+topo_up || bail "could not build the topology"
+nginx_start || { diag "$TMP/nginx-error.log"; bail "nginx did not start"; }
+tls_start || { diag "$TMP/s_server.log"; bail "openssl s_server did not start"; }
+agent_start a1 || { diag "$TMP/a1.err"; bail "agent did not start"; }
 A1=$AGENT
 LS() { "$LS_BIN" "$@" --pin-dir "$PIN_DIR"; }
 # ev JQ_FILTER: at least one event line of agent a1 matches
@@ -29,9 +29,11 @@ check "HTTP over IPv6 succeeds" in_c curl -sS -o /dev/null --max-time 5 \
 	-H 'Host: v6.lockstep.test' "http://[$S6]/index.html?v=6"
 check "TLS handshake with SNI succeeds" bash -c "ip netns exec $NS_C openssl s_client \
 	-connect $S4:443 -servername tls.lockstep.test </dev/null 2>/dev/null | grep -q CONNECTED"
-# no DNS server: the query itself is what the data plane inspects
+# no DNS server: the query itself is what the data plane inspects (dig
+# fails for want of an answer; its query must have reached the data plane)
 in_c dig @$S4 +tries=1 +time=1 -b $C4#40300 dns.lockstep.test A >/dev/null 2>&1
-ok "dig sent its query"
+check "dig's query reached the data plane (flow_new udp :40300 -> :53)" ev_wait \
+	'.event=="flow_new" and .proto=="udp" and .src=="'$C4'" and .sport==40300 and .dport==53'
 
 # ---- events --------------------------------------------------------------------
 check "flow_new for the HTTP flow, as the packet travelled" ev_wait \
@@ -66,7 +68,10 @@ check "counters: nothing dropped yet" quiet jq -e '.drop_verdict == 0 and .drop_
 # ---- drop verdicts -------------------------------------------------------------------
 LS verdict set --flow "tcp $C4 40124 $S4 80" drop 2>/dev/null
 check "verdict get shows the drop" bash -c "'$LS_BIN' verdict get --pin-dir $PIN_DIR --flow 'tcp $S4 80 $C4 40124' | jq -e '.verdict==\"drop\"' >/dev/null"
+D0=$(drop_verdicts)
 check "the dropped flow's connection fails" bash -c "! ip netns exec $NS_C curl -sS -o /dev/null --max-time 3 --local-port 40124 http://$S4/ 2>/dev/null"
+check "  because the data plane dropped it by the verdict (drop_verdict $D0 -> $(drop_verdicts))" \
+	test "$(drop_verdicts)" -gt "$D0"
 check "another connection to the same server succeeds" in_c curl -sS -o /dev/null --max-time 5 --local-port 40125 http://$S4/
 check "TLS still succeeds meanwhile" bash -c "ip netns exec $NS_C openssl s_client \
 	-connect $S4:443 -servername tls.lockstep.test </dev/null 2>/dev/null | grep -q CONNECTED"
@@ -97,14 +102,17 @@ agent_start a2 --default-verdict drop || diag "$TMP/a2.err"
 A2=$AGENT
 check "restart with --default-verdict drop adopts" grep -q 'adopted the data plane' "$TMP/a2.err"
 check "config now drops undecided flows" grep -q 'default verdict drop' "$TMP/a2.err"
+dd0=$("$LS_BIN" counters --json --pin-dir "$PIN_DIR" | jq .drop_default)
 check "an undecided new flow is dropped" bash -c "! ip netns exec $NS_C curl -sS -o /dev/null --max-time 2 --local-port 40201 http://$S4/ 2>/dev/null"
+dd1=$("$LS_BIN" counters --json --pin-dir "$PIN_DIR" | jq .drop_default)
+check "  by the drop default (drop_default $dd0 -> $dd1)" test "${dd1:-0}" -gt "${dd0:-0}"
 LS verdict set --flow "tcp $C4 40200 $S4 80" pass 2>/dev/null
 ID=$(xdp_prog_id)
 in_c curl -sS -o "$TMP/big.out" --limit-rate 1m --max-time 60 --local-port 40200 http://$S4/big.bin 2>"$TMP/curl.err" &
 CURL=$!; PIDS+=($CURL)
 wait_for 5 bash -c "[ -s '$TMP/big.out' ]"
 kill -9 "$A2"; wait "$A2" 2>/dev/null
-sleep 1
+sleep 1 # the thing under test: a moment with no agent at all
 agent_start a3 || diag "$TMP/a3.err"
 A3=$AGENT
 check "the restarted agent reports adoption" grep -q 'adopted the data plane pinned in .*nothing re-attached' "$TMP/a3.err"

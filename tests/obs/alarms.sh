@@ -24,7 +24,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib/obs.sh"
 policy_init oalarm
 mkdir -p "$TMP/www/v1" && echo '{"data":[]}' >"$TMP/www/v1/models"
-nginx_start || { echo "Bail out! nginx did not start"; exit 1; }
+nginx_start || bail "nginx did not start"
 HOSTILE=$LS_ROOT/build/guests/test/hostile.wasm
 
 # seen FILE ALARMS: every alarm of the comma-separated list counted in FILE
@@ -88,6 +88,7 @@ stop_agent() {
 	quiet "$LS_BIN" stop --pin-dir "$PIN_DIR"
 }
 
+# the drivers' pauses are run_case's polling interval (it scrapes after each)
 new_flows() { for i in 1 2 3 4 5; do in_c curl -s -o /dev/null --max-time 1 "http://$S4/v1/models"; done; sleep 0.3; }
 api_flows() { for i in 1 2 3; do fetch q "http://$S4/v1/models" -H 'Host: api.test'; done; sleep 0.3; }
 
@@ -99,7 +100,8 @@ NOT_ALARMS="fuel_storm trap_storm" run_case slow verdict_latency 15 api_flows --
 	--policy-config slow --fuel 100000000000
 
 # keepalive SECONDS: one long-lived connection asking GET /v1/models every
-# 0.2 s; prints how many answers came back
+# 0.2 s (pacing: the connection must outlive TTLs); prints how many answers
+# came back
 # (each request leaves in one write, so the DPI sees it in one segment)
 printf 'GET /v1/models HTTP/1.1\r\nHost: api.test\r\n\r\n' >"$TMP/req"
 keepalive() {
@@ -142,7 +144,7 @@ fi
 
 # the two sides configured differently: the kernel beats every 100 ms,
 # user space expects 50 ms
-beats() { sleep 0.5; }
+beats() { sleep 0.5; } # nothing to drive: the heartbeat is the traffic
 run_case interval beat_interval 10 beats --heartbeat --beat-interval 100ms \
 	--beat-check-interval 50ms
 # the guest clock steps by 50 ms two seconds in
@@ -152,7 +154,7 @@ run_case jump offset_jump 12 beats --heartbeat --guest-clock 'step=+50ms@2s'
 run_case skew offset,rate 12 beats --heartbeat --beat-interval 50ms \
 	--guest-clock 'offset=-200ms,drift=+2000ppm'
 # a stalled agent: SIGSTOP for 1 s, fail-safe after 3 x 100 ms, then back
-stall() {
+stall() { # the stall is the thing under test; the pauses around it, beats
 	sleep 1
 	kill -STOP "$AGENT"; sleep 1; kill -CONT "$AGENT"; sleep 1
 }

@@ -20,10 +20,14 @@ set -uo pipefail
 . "$(dirname "$0")/lib/obs.sh"
 policy_init omodes
 mkdir -p "$TMP/www/v1" && echo '{"data":[]}' >"$TMP/www/v1/models"
-nginx_start || { echo "Bail out! nginx did not start"; exit 1; }
+nginx_start || bail "nginx did not start"
 
 # st [ARGS...]: lockstep status, stdout to $TMP/st.out, exit status in ST
 st() { "$LS_BIN" status "$@" >"$TMP/st.out" 2>"$TMP/st.err"; ST=$?; }
+# st_holds [jq args] FILTER: status --json now satisfies FILTER (for wait_for)
+st_holds() { st --json; jq -e "$@" "$TMP/st.out" >/dev/null 2>&1; }
+# st_exit_is N: status exits N now (for wait_for)
+st_exit_is() { st; [ "$ST" = "$1" ]; }
 usage_err() { "$LS_BIN" "$@" >/dev/null 2>"$TMP/usage.err"; [ $? -eq 2 ] && [ -s "$TMP/usage.err" ]; }
 
 # ---- no agent ------------------------------------------------------------------
@@ -48,13 +52,14 @@ check "  saying what is allowed" grep -q 'power of two from the page size' "$TMP
 
 # ---- data plane only -----------------------------------------------------------
 if ! agent_start dp --ringbuf-size 64K; then
-	echo "Bail out! a data-plane-only agent did not start"; diag "$TMP/dp.err"; exit 1
+	diag "$TMP/dp.err"; bail "a data-plane-only agent did not start"
 fi
 check "data plane only: the stale socket was replaced" test -S "$LS_CONTROL_SOCK"
 rs=$(bpftool map show pinned "$PIN_DIR/events" -j 2>/dev/null | jq -r .max_entries)
 check "  the kernel's ring buffer has the size asked (65536: $rs)" test "$rs" = 65536
 quiet in_c ping -q -c 5 -i 0.2 -W 1 "$S4"
-sleep 1.2 # one housekeeping tick reads the data plane's counters
+# until a housekeeping tick has read the data plane's counters
+wait_for 5 st_holds '.packets.total >= 5'
 st
 check "  status exits 0" test "$ST" = 0
 diag "$TMP/st.out"
@@ -72,7 +77,7 @@ check "  --json: attach section with the ring size, no heartbeat/policy/metrics 
 check "  packets counted (ping)" jqt '.packets.total >= 5' "$TMP/dp1.json"
 check "lockstep trace level 1 (no policy runs)" quiet "$LS_BIN" trace level 1
 quiet in_c ping -q -c 5 -i 0.1 -W 1 "$S4"
-sleep 0.3
+wait_for 5 st_holds --argjson e0 "$(jq .events.total "$TMP/dp1.json")" '.events.total >= $e0 + 5'
 st --json
 check "  status shows the kernel level, per-packet events arrive" jqt --argjson e0 \
 	"$(jq .events.total "$TMP/dp1.json")" '.trace.kernel_level == 1 and .events.total >= $e0 + 5' "$TMP/st.out"
@@ -99,7 +104,7 @@ check "  it says the asked size is not applied and why" \
 	grep -q 'ringbuf-size 131072 not applied.*has 65536 bytes and is adopted as is' "$TMP/hb.err"
 rs=$(bpftool map show pinned "$PIN_DIR/events" -j 2>/dev/null | jq -r .max_entries)
 check "  the ring stays 65536 bytes ($rs)" test "$rs" = 65536
-sleep 1.5
+wait_for 5 st_holds '.heartbeat.beats >= 10'
 st --json
 cp "$TMP/st.out" "$TMP/hb1.json"
 check "  status exits 0" test "$ST" = 0
@@ -113,7 +118,9 @@ check "  human: heartbeat, beats and clock lines" bash -c "
 	grep -q '^heartbeat: *every 50.000 ms, fail-safe after 3 intervals' '$TMP/st.out' &&
 	grep -q '^beats: *[1-9]' '$TMP/st.out' && grep -q '^clock: *offset G-K' '$TMP/st.out'"
 diag "$TMP/st.out"
-kill -STOP "$AGENT"; sleep 0.6; kill -CONT "$AGENT"; sleep 0.5
+# the stall is the thing under test: 0.6 s, longer than 3 beats of 50 ms
+kill -STOP "$AGENT"; sleep 0.6; kill -CONT "$AGENT"
+wait_for 5 st_exit_is 1
 st
 check "after a stall: status exits 1 (fail-safe was entered, its alarm is open)" test "$ST" = 1
 check "  and lists the alarm as open" grep -Eq '^  OPEN +failsafe' "$TMP/st.out"
@@ -129,7 +136,9 @@ else
 fi
 n=0
 for i in 1 2 3; do fetch p$i "http://$S4/v1/models" -H 'Host: api.test' && n=$((n + 1)); done
-sleep 1.2
+# until the policy ran and the three connections' ends (their FIN, --tc) arrived
+wait_for 5 st_holds '.policy.calls > 0'
+wait_for 5 eval '[ "$(grep -c "\"event\":\"flow_end\"" "$TMP/pol.json")" -ge 3 ]'
 st --json
 check "  status exits 0" test "$ST" = 0
 check "  --json: policy section, TC egress, the default ring" jqt '
@@ -143,7 +152,7 @@ check "  human: the policy and the guest's health" bash -c "
 ends=$(grep -c '"event":"flow_end"' "$TMP/pol.json")
 check "  with --tc the server's FIN is seen: the closed connections ended ($ends)" test "$ends" -ge 3
 v1=$(grep -c '"event":"verdict"' "$TMP/pol.json")
-sleep 2.2 # two policy ticks
+sleep 2.2 # the thing under test: two policy ticks pass without a refresh
 v2=$(grep -c '"event":"verdict"' "$TMP/pol.json")
 check "  so the policy stops refreshing their verdicts ($v1 -> $v2)" test "$v1" = "$v2"
 kill -TERM "$AGENT"; wait "$AGENT" 2>/dev/null
@@ -156,7 +165,8 @@ if agent_start burn --metrics 127.0.0.1:0 --policy "$G/test/hostile.wasm" \
 else
 	not_ok "tick-burning guest: the agent starts"; diag "$TMP/burn.err"
 fi
-sleep 1.5
+# until its on_tick has burnt its fuel
+wait_for 5 st_holds '.policy.healthy == false'
 # a flow recreates the instance at once (a first failure has no back-off):
 # it runs, but its last on_tick ran out of fuel all the same
 fetch b1 "http://$S4/v1/models" -H 'Host: api.test'

@@ -10,12 +10,10 @@ cd "$(dirname "$0")/../.."
 DOC=docs/abi.md
 ASC=guests/as/node_modules/.bin/asc
 TMP=$(mktemp -d /tmp/ls-pabi-$$.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-n=0 fail=0
-t() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+. tests/lib/tap.sh
+at_exit 'rm -rf "$TMP"'
 
-[ "$(id -u)" = 0 ] || { echo "Bail out! needs root (BPF_PROG_TEST_RUN)"; exit 1; }
+need_root # BPF_PROG_TEST_RUN
 
 # the named code blocks, one file each in $TMP
 python3 - "$DOC" "$TMP" <<'PY'
@@ -29,7 +27,7 @@ for b in blocks:
         print(m.group(1))
 PY
 for f in pass.c pass.ts renew.c; do
-	t "$([ -f "$TMP/$f" ]; echo $?)" "$DOC has the example $f"
+	check "$DOC has the example $f" test "$([ -f "$TMP/$f" ]; echo $?)" = 0
 done
 
 # the build commands as the page gives them (-Wall -Werror on top: the
@@ -37,20 +35,20 @@ done
 CC_CMD='clang --target=wasm32-unknown-unknown -O2 -nostdlib -Iinclude'
 CC_LD='-Wl,--no-entry -Wl,--export-dynamic'
 AS_FLAGS='-O3 --runtime stub --noAssert --use abort='
-t "$(grep -q -- "$CC_CMD" "$DOC" && grep -q -- "$CC_LD" "$DOC"; echo $?)" "$DOC gives the C build command checked here"
-t "$(grep -q -- "asc pass.ts $AS_FLAGS" "$DOC"; echo $?)" "$DOC gives the AssemblyScript build command checked here"
+check "$DOC gives the C build command checked here" test "$(grep -q -- "$CC_CMD" "$DOC" && grep -q -- "$CC_LD" "$DOC"; echo $?)" = 0
+check "$DOC gives the AssemblyScript build command checked here" test "$(grep -q -- "asc pass.ts $AS_FLAGS" "$DOC"; echo $?)" = 0
 for c in pass renew; do
 	$CC_CMD -Wall -Werror $CC_LD "$TMP/$c.c" -o "$TMP/$c.wasm" 2>"$TMP/$c.cc.err"
-	t $? "$c.c builds"
-	[ -s "$TMP/$c.cc.err" ] && sed 's/^/# /' "$TMP/$c.cc.err"
+	check "$c.c builds" test $? = 0
+	diag "$TMP/$c.cc.err"
 done
 AS_OK=0
-if [ -x "$ASC" ]; then
+if have "$ASC"; then
 	"$ASC" "$TMP/pass.ts" $AS_FLAGS -o "$TMP/pass_as.wasm" >"$TMP/as.err" 2>&1
-	t $? "pass.ts builds"
+	check "pass.ts builds" test $? = 0
 	AS_OK=1
 else
-	skip "pass.ts builds" "assemblyscript not installed (scripts/deps.sh)"
+	skip_missing "pass.ts builds"
 fi
 
 # a capture: HTTP to www.example.com and to evil.test (SYN, then the
@@ -83,31 +81,28 @@ within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v + 0 > lo && v +
 
 passes_all() { # WASM NAME: every flow of the capture passes for 30 s
 	"$LS_BIN" inspect --pcap "$TMP/cap.pcap" --policy "$1" >"$TMP/$2.out" 2>"$TMP/$2.err"
-	t $? "$2: lockstep inspect runs it"
+	check "$2: lockstep inspect runs it" test $? = 0
 	for p in 40000 40001 40002; do
 		read -r v ttl <<<"$(verdict "$TMP/$2.out" $p)"
-		t "$([ "$v" = pass ] && within "$ttl" 29e9 30e9; echo $?)" \
-			"$2: the flow from port $p passes for 30 s ($v $ttl)"
+		check "$2: the flow from port $p passes for 30 s ($v $ttl)" test "$([ "$v" = pass ] && within "$ttl" 29e9 30e9; echo $?)" = 0
 	done
 }
 passes_all "$TMP/pass.wasm" pass.c
 if [ "$AS_OK" = 1 ]; then
 	passes_all "$TMP/pass_as.wasm" pass.ts
 else
-	skip "pass.ts: every flow passes for 30 s" "assemblyscript not installed"
+	skip_missing "pass.ts: every flow passes for 30 s"
 fi
 
 "$LS_BIN" inspect --pcap "$TMP/cap.pcap" --policy "$TMP/renew.wasm" \
 	--policy-config '*.example.com' >"$TMP/renew.out" 2>"$TMP/renew.err"
-t $? "renew.c: lockstep inspect runs it"
+check "renew.c: lockstep inspect runs it" test $? = 0
 read -r v ttl <<<"$(verdict "$TMP/renew.out" 40000)"
-t "$([ "$v" = pass ] && within "$ttl" 1e9 2e9; echo $?)" "renew.c: Host www.example.com passes for 2 s ($v $ttl)"
+check "renew.c: Host www.example.com passes for 2 s ($v $ttl)" test "$([ "$v" = pass ] && within "$ttl" 1e9 2e9; echo $?)" = 0
 read -r v ttl <<<"$(verdict "$TMP/renew.out" 40001)"
-t "$([ "$v" = drop ] && [ "$ttl" = 0 ]; echo $?)" "renew.c: Host evil.test is dropped for good ($v $ttl)"
+check "renew.c: Host evil.test is dropped for good ($v $ttl)" test "$([ "$v" = drop ] && [ "$ttl" = 0 ]; echo $?)" = 0
 read -r v ttl <<<"$(verdict "$TMP/renew.out" 40002)"
-t "$([ "$v" = pass ] && within "$ttl" 1e9 2e9; echo $?)" "renew.c: the DNS query for www.example.com passes ($v $ttl)"
+check "renew.c: the DNS query for www.example.com passes ($v $ttl)" test "$([ "$v" = pass ] && within "$ttl" 1e9 2e9; echo $?)" = 0
 "$LS_BIN" inspect --pcap "$TMP/cap.pcap" --policy "$TMP/renew.wasm" >/dev/null 2>"$TMP/renew2.err"
-t "$([ $? -ne 0 ] && grep -q 'init refused its configuration' "$TMP/renew2.err"; echo $?)" \
-	"renew.c without a pattern: refused by its init, as the example says"
-echo "1..$n"
-exit $fail
+check "renew.c without a pattern: refused by its init, as the example says" test "$([ $? -ne 0 ] && grep -q 'init refused its configuration' "$TMP/renew2.err"; echo $?)" = 0
+finish

@@ -15,7 +15,7 @@ head -c 2M /dev/zero >"$TMP/www/admin"
 # static files answer POST too (a stand-in for an inference API), paced (0.5 s
 # per 2 MB answer) so a refusal verdict, written a few ms after the request,
 # always lands before the answer has been delivered in full
-nginx_start 'limit_rate 4m; error_page 405 =200 $uri;' || { echo "Bail out! nginx did not start"; exit 1; }
+nginx_start 'limit_rate 4m; error_page 405 =200 $uri;' || bail "nginx did not start"
 if agent_start a1 --policy "$G/ai-gateway.wasm" \
 	--policy-config 'hosts=api.example.com quota_chat=2 window_ms=600000 ttl_ms=3000'; then
 	ok "agent runs the ai-gateway policy"

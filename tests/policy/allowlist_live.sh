@@ -14,8 +14,8 @@
 set -uo pipefail
 . "$(dirname "$0")/lib/policy.sh"
 policy_init pallow
-nginx_start || { echo "Bail out! nginx did not start"; exit 1; }
-tls_start || { echo "Bail out! openssl s_server did not start"; exit 1; }
+nginx_start || bail "nginx did not start"
+tls_start || bail "openssl s_server did not start"
 
 if agent_start a1 --tc --policy "$G/allowlist.wasm" \
 	--policy-config '*.allowed.test, tls.lockstep.test'; then

@@ -9,13 +9,13 @@
 set -uo pipefail
 . "$(dirname "$0")/../obs/lib/obs.sh" # the policy topology, and metric scraping
 policy_init pdns
-command -v dnsmasq >/dev/null || { echo "Bail out! dnsmasq not installed (scripts/deps.sh)"; exit 1; }
-nginx_start || { echo "Bail out! nginx did not start"; exit 1; }
-tls_start || { echo "Bail out! openssl s_server did not start"; exit 1; }
+need dnsmasq
+nginx_start || bail "nginx did not start"
+tls_start || bail "openssl s_server did not start"
 ZONE=lockstep.test
 OK_NAME=www.allowed.$ZONE BAD_NAME=evil.$ZONE
 dnsmasq_start "$ZONE" --host-record="$OK_NAME,$S4,$S6" --host-record="$BAD_NAME,$S4" \
-	--log-queries --log-facility="$TMP/dnsmasq.log" || { echo "Bail out! dnsmasq did not start"; exit 1; }
+	--log-queries --log-facility="$TMP/dnsmasq.log" || bail "dnsmasq did not start"
 
 if agent_start a1 --tc --policy "$G/allowlist.wasm" --policy-config "*.allowed.$ZONE" \
 	--metrics 127.0.0.1:0; then

@@ -16,12 +16,11 @@ cd "$(dirname "$0")/../.."
 PCAPS=$LS_SHARED/pcaps
 G=build/guests
 TMP=$(mktemp -d /tmp/ls-pinspect-$$.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-n=0 fail=0
-t() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+. tests/lib/tap.sh
+at_exit 'rm -rf "$TMP"'
 
-[ "$(id -u)" = 0 ] || { echo "Bail out! needs root (BPF_PROG_TEST_RUN)"; exit 1; }
-[ -f "$G/allowlist.wasm" ] || { echo "Bail out! $G/allowlist.wasm not built"; exit 1; }
+need_root # BPF_PROG_TEST_RUN
+[ -f "$G/allowlist.wasm" ] || bail "$G/allowlist.wasm not built"
 
 # rules NAME.truth.tsv -> the allowlist configuration (names usable as
 # patterns, every other one in sorted order)
@@ -38,8 +37,9 @@ print(','.join(sorted(names)[::2]))
 PY
 }
 
-# check TRUTH CONFIG VERDICTS: prints mismatches as "# ...", exits non-zero on any
-check() {
+# compare_verdicts TRUTH CONFIG VERDICTS: prints mismatches as "# ...", exits
+# non-zero on any
+compare_verdicts() {
 	python3 - "$@" <<'PY'
 import sys, csv, json
 truth, cfg, out = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -100,41 +100,40 @@ for pcap in "$PCAPS"/*.pcap; do
 		>"$TMP/$name.out" 2>"$TMP/$name.err"
 	rc=$?
 	if [ $rc -ne 0 ]; then
-		t 1 "$name: inspect --policy exits 0 (got $rc)"; sed 's/^/# /' "$TMP/$name.err" | tail -5
+		not_ok "$name: inspect --policy exits 0 (got $rc)"; tail -5 "$TMP/$name.err" | diag
 		continue
 	fi
 	nv=$(grep -c '"event":"verdict"' "$TMP/$name.out")
 	total=$((total + nv))
-	check "$truth" "$cfg" "$TMP/$name.out"
-	t $? "$name: $nv verdicts, each the one the rules imply (allowed: ${cfg:-none})"
+	compare_verdicts "$truth" "$cfg" "$TMP/$name.out"
+	check "$name: $nv verdicts, each the one the rules imply (allowed: ${cfg:-none})" test $? = 0
 done
-[ "$total" -gt 20 ]; t $? "verdicts were decided over the captures ($total)"
+[ "$total" -gt 20 ]; check "verdicts were decided over the captures ($total)" test $? = 0
 
 # a wildcard rule on one capture: *.ethereal.com style patterns
 "$LS_BIN" inspect --pcap "$PCAPS/tls_esni_sni_both.pcap" --policy "$G/allowlist.wasm" \
 	--policy-config '*.com' >"$TMP/w.out" 2>/dev/null
-[ "$(grep -c '"verdict":"pass"' "$TMP/w.out")" = 2 ]; t $? "wildcard *.com passes both SNIs of tls_esni_sni_both"
+[ "$(grep -c '"verdict":"pass"' "$TMP/w.out")" = 2 ]; check "wildcard *.com passes both SNIs of tls_esni_sni_both" test $? = 0
 "$LS_BIN" inspect --pcap "$PCAPS/tls_esni_sni_both.pcap" --policy "$G/allowlist.wasm" \
 	--policy-config '*.org' >"$TMP/w.out" 2>/dev/null
-[ "$(grep -c '"verdict":"drop"' "$TMP/w.out")" = 2 ]; t $? "wildcard *.org drops both"
+[ "$(grep -c '"verdict":"drop"' "$TMP/w.out")" = 2 ]; check "wildcard *.org drops both" test $? = 0
 
 # the AssemblyScript policy offline
-if [ -f "$G/blocklist_as.wasm" ]; then
+if have guests/as/node_modules/.bin/asc; then
 	"$LS_BIN" inspect --pcap "$PCAPS/tls_esni_sni_both.pcap" --policy "$G/blocklist_as.wasm" \
 		--policy-config 'you-think-thats-normal-tls-traffic-youre-seeing.com' >"$TMP/as.out" 2>/dev/null
 	[ "$(grep -c '"verdict":"drop"' "$TMP/as.out")" = 1 ] &&
 		[ "$(grep -c '"verdict":"pass"' "$TMP/as.out")" = 1 ]
-	t $? "blocklist (AssemblyScript) drops the listed SNI and passes the other"
+	check "blocklist (AssemblyScript) drops the listed SNI and passes the other" test $? = 0
 else
-	n=$((n + 1)); echo "ok $n - blocklist offline # SKIP assemblyscript not installed"
+	skip_missing "blocklist offline"
 fi
 
 # refusals and usage errors
 "$LS_BIN" inspect --pcap "$PCAPS/http.pcap" --policy build/guests/test/abi2.wasm >/dev/null 2>"$TMP/e"
-[ $? -eq 1 ] && grep -q 'speaks lockstep ABI version 2' "$TMP/e"; t $? "a module of another ABI version is refused clearly (exit 1)"
+[ $? -eq 1 ] && grep -q 'speaks lockstep ABI version 2' "$TMP/e"; check "a module of another ABI version is refused clearly (exit 1)" test $? = 0
 "$LS_BIN" inspect --pcap "$PCAPS/http.pcap" --policy-config x >/dev/null 2>"$TMP/e"
-[ $? -eq 2 ] && grep -q 'need --policy' "$TMP/e"; t $? "--policy-config without --policy is a usage error"
+[ $? -eq 2 ] && grep -q 'need --policy' "$TMP/e"; check "--policy-config without --policy is a usage error" test $? = 0
 "$LS_BIN" inspect --pcap "$PCAPS/http.pcap" --policy "$G/allowlist.wasm" --fuel 12x >/dev/null 2>"$TMP/e"
-[ $? -eq 2 ]; t $? "a bad --fuel is a usage error"
-echo "1..$n"
-exit $fail
+[ $? -eq 2 ]; check "a bad --fuel is a usage error" test $? = 0
+finish

@@ -8,8 +8,7 @@ set -uo pipefail
 . "$(dirname "$0")/../wasm/lib.bash"
 RUNNER="$LS_ROOT/build/asan/tools/spec_runner"
 if [ ! -x "$RUNNER" ]; then
-	echo "Bail out! $RUNNER not built (make tests-build)"
-	exit 1
+	bail "$RUNNER not built (make tests-build)"
 fi
 
 # X: a function declared to return i32 with an empty body ("type mismatch");
@@ -37,18 +36,18 @@ res=$(grep '^RESULT ' <<<"$out")
 if [ "$res" = "RESULT 4 5 0 2" ]; then
 	ok "identical binaries with contradictory expectations are n/a; the rest strict ($res)"
 else
-	notok "runner bookkeeping: got '$res', want 'RESULT 4 5 0 2'"
+	not_ok "runner bookkeeping: got '$res', want 'RESULT 4 5 0 2'"
 	sed 's/^/# /' <<<"$out" | head -10
 fi
 if grep -q '^# line 4: ' <<<"$out" && ! grep -qE '^# line (1|2|3|5):' <<<"$out"; then
 	ok "only the wrong expectation on other bytes is a failure"
 else
-	notok "failures reported: $(grep '^# ' <<<"$out" | tr '\n' ' ')"
+	not_ok "failures reported: $(grep '^# ' <<<"$out" | tr '\n' ' ')"
 fi
 if grep -q '^# n/a line 2: .*line 1 expects invalid "type mismatch"' <<<"$out" &&
    grep -q '^# n/a line 5: ' <<<"$out"; then
 	ok "each n/a names the assertion it repeats"
 else
-	notok "n/a lines: $(grep 'n/a' <<<"$out" | tr '\n' ' ')"
+	not_ok "n/a lines: $(grep 'n/a' <<<"$out" | tr '\n' ' ')"
 fi
 finish

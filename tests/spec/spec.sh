@@ -26,15 +26,12 @@ RUNNER=$ROOT/build/asan/tools/spec_runner
 EXPECTED=$ROOT/tests/spec/expected.tsv
 filter="${1:-}"
 mkdir -p "$OUT"
+. tests/lib/tap.sh
 
 if [ ! -x "$RUNNER" ]; then
-	echo "Bail out! $RUNNER not built (make tests-build)"
-	exit 1
+	bail "$RUNNER not built (make tests-build)"
 fi
-if ! command -v wast2json >/dev/null; then
-	echo "Bail out! wast2json not installed (apt install wabt)"
-	exit 1
-fi
+need wast2json
 
 declare -A want
 if [ -f "$EXPECTED" ]; then
@@ -45,23 +42,21 @@ if [ -f "$EXPECTED" ]; then
 fi
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
-n=0 files_failed=0 skipped=0
+skipped=0
 all_pass=0 all_total=0 all_text=0 all_amb=0
 declare -A got
 for wast in "$SUITE"/*.wast; do
 	base=$(basename "$wast" .wast)
 	[ -n "$filter" ] && [[ "$base" != *"$filter"* ]] && continue
-	n=$((n + 1))
 	if [[ "$base" == simd_* ]]; then
-		echo "ok $n - $base.wast # SKIP no SIMD in this engine"
+		skip "$base.wast" "no SIMD in this engine (docs/testing.md)"
 		skipped=$((skipped + 1))
 		continue
 	fi
 	json=$OUT/$base.json
 	if [ ! -f "$json" ] || [ "$wast" -nt "$json" ]; then
 		if ! wast2json "$wast" -o "$json" >"$OUT/$base.convert.log" 2>&1; then
-			echo "not ok $n - $base.wast: wast2json failed (see $OUT/$base.convert.log)"
-			files_failed=$((files_failed + 1))
+			not_ok "$base.wast: wast2json failed (see $OUT/$base.convert.log)"
 			rm -f "$json"
 			continue
 		fi
@@ -71,9 +66,8 @@ for wast in "$SUITE"/*.wast; do
 	rc=$?
 	res=$(grep '^RESULT ' "$log" | tail -1)
 	if [ -z "$res" ]; then
-		echo "not ok $n - $base.wast: runner crashed (status $rc, see $log)"
-		tail -n 15 "$log" | sed 's/^/# | /'
-		files_failed=$((files_failed + 1))
+		not_ok "$base.wast: runner crashed (status $rc, see $log)"
+		tail -n 15 "$log" | sed 's/^/| /' | diag
 		got[$base]=0
 		continue
 	fi
@@ -81,9 +75,8 @@ for wast in "$SUITE"/*.wast; do
 	a=${a:-0}
 	if [ "$rc" -ne 0 ] && [ "$p" -eq "$t" ]; then
 		# all checks passed but the runner failed (e.g. a leak report)
-		echo "not ok $n - $base.wast $p/$t: runner exited with status $rc (see $log)"
-		grep -E 'ERROR|SUMMARY' "$log" | head -3 | sed 's/^/# | /'
-		files_failed=$((files_failed + 1))
+		not_ok "$base.wast $p/$t: runner exited with status $rc (see $log)"
+		grep -E 'ERROR|SUMMARY' "$log" | head -3 | sed 's/^/| /' | diag
 		got[$base]=$p
 		continue
 	fi
@@ -100,13 +93,12 @@ for wast in "$SUITE"/*.wast; do
 	floor=${want[$base]:-$t}
 	[ -z "${LS_SPEC_LENIENT:-}" ] && floor=$t
 	if [ "$p" -eq "$t" ]; then
-		echo "ok $n - $base.wast $((p - x))/$((t - x))$note"
+		ok "$base.wast $((p - x))/$((t - x))$note"
 	elif [ "$p" -ge "$floor" ]; then
-		echo "ok $n - $base.wast $((p - x))/$((t - x))$note (incomplete; at or above the recorded $floor)"
+		ok "$base.wast $((p - x))/$((t - x))$note (incomplete; at or above the recorded $floor)"
 	else
-		echo "not ok $n - $base.wast $((p - x))/$((t - x))$note (below the recorded $floor)"
+		not_ok "$base.wast $((p - x))/$((t - x))$note (below the recorded $floor)"
 		grep '^# line' "$log" | head -5
-		files_failed=$((files_failed + 1))
 	fi
 done
 
@@ -126,4 +118,4 @@ fi
 
 checkable=$((all_total - all_text - all_amb))
 echo "# spec total: $((all_pass - all_text - all_amb))/$checkable checkable assertions passed outside simd_*; $all_text text-format assert_malformed checks not applicable to a binary engine and $all_amb n/a because the converter produced an identical binary for a different assertion (neither counted); $skipped simd_* files skipped"
-[ "$files_failed" -eq 0 ]
+finish

@@ -1,9 +1,38 @@
 /* http_model.h - a reference model of the HTTP request inspector for the
- * kernel tests: the byte-at-a-time state machine the data plane used before
- * its word-at-a-time scan (bpf/dpi_http.h), in plain C. test_bpf_parse.c runs
- * random and boundary-placed requests through the real program and through
- * this model and requires the same answer, so the fast scan keeps exactly
- * the documented semantics (docs/dataplane.md, DPI). */
+ * kernel tests, written from the grammar of RFC 9112 and RFC 9110 and the
+ * reporting rules of docs/dataplane.md, not from the kernel's code
+ * (bpf/dpi_http.h). test_bpf_parse.c runs boundary-placed and random
+ * requests through the real program and through this model and requires the
+ * same answer.
+ *
+ * The grammar (RFC 9112 2.1, 2.2, 3, 5; RFC 9110 5.6.2, 7.2):
+ *   HTTP-message = start-line CRLF *( field-line CRLF ) CRLF [ body ]
+ *   request-line = method SP request-target SP HTTP-version
+ *   method       = token  (1*tchar)
+ *   HTTP-version = "HTTP" "/" DIGIT "." DIGIT
+ *   field-line   = field-name ":" OWS field-value OWS
+ *   OWS          = *( SP / HTAB )
+ * and the recipient leniencies it allows: a line may end in a bare LF, any
+ * CR before it ignored (2.2); a bare CR elsewhere makes the element invalid
+ * (2.2).
+ *
+ * What the inspector reports (docs/dataplane.md, DPI):
+ *   - the method, if it is one of the nine it knows (otherwise: not HTTP);
+ *   - nothing but "partial" until the whole header block (up to the empty
+ *     line) is in the first 2048 bytes (the copy);
+ *   - "malformed" when the request line does not end in SP ...
+ *     "HTTP/1." DIGIT after the target (a CR or LF inside the target:
+ *     HTTP/0.9, malformed at once, even without the rest of the block).
+ *     What lies between the target's SP and the version is skipped, the
+ *     leniency RFC 9112 3 allows (parse on whitespace-delimited words) made
+ *     simple: "GET    /x HTTP/1.1" reports an empty target, as tshark does;
+ *     an empty target (two spaces) reports no path;
+ *   - the first 128 bytes of the target, "truncated" if longer; a target
+ *     with a byte that is not visible ASCII (VCHAR) reports no path;
+ *   - the value of the first field-line named Host (any case), OWS trimmed,
+ *     if it is 1..LS_NAME_MAX-1 visible ASCII bytes: no inner blanks, no
+ *     control or high bytes (a bare CR is a control byte). A line that is
+ *     not a field-line (no colon, blank before the colon) is ignored. */
 #ifndef LS_TEST_HTTP_MODEL_H
 #define LS_TEST_HTTP_MODEL_H
 
@@ -22,12 +51,21 @@ struct http_model {
 	unsigned method_len, path_len, name_len, truncated;
 };
 
-static int hm_visible(uint8_t c)
+/* VCHAR (RFC 5234 B.1) */
+static int hm_vchar(uint8_t c)
 {
-	return c > 0x20 && c < 0x7f;
+	return c >= 0x21 && c <= 0x7e;
 }
 
-static int hm_method(const uint8_t *b, unsigned m)
+/* tchar (RFC 9110 5.6.2) */
+static int hm_tchar(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* RFC 9110 9.3 plus PATCH (RFC 5789): the methods the inspector reports */
+static int hm_known_method(const uint8_t *b, unsigned m)
 {
 	static const char *const known[] = {"GET",   "PUT",    "POST",	  "HEAD",   "TRACE",
 					    "PATCH", "DELETE", "OPTIONS", "CONNECT"};
@@ -37,118 +75,106 @@ static int hm_method(const uint8_t *b, unsigned m)
 	return 0;
 }
 
-/* buf: the payload; len: its length (at most 2048: what the kernel copies;
- * more: the payload continued past the copy, which HTTP ignores) */
+/* The next line from *pos: its content [*s, *e) without the LF and without
+ * one CR before the LF (RFC 9112 2.2). Returns 0 when no LF is left. */
+static int hm_line(const uint8_t *b, unsigned len, unsigned *pos, unsigned *s, unsigned *e)
+{
+	const uint8_t *lf = *pos < len ? memchr(b + *pos, '\n', len - *pos) : NULL;
+	if (!lf)
+		return 0;
+	*s = *pos;
+	*e = (unsigned)(lf - b);
+	if (*e > *s && b[*e - 1] == '\r')
+		(*e)--;
+	*pos = (unsigned)(lf - b) + 1;
+	return 1;
+}
+
+static void hm_fail(struct http_model *r, int rc)
+{
+	memset(r, 0, sizeof(*r));
+	r->rc = rc;
+}
+
+/* buf: the payload; len: its length (bytes past the 2048 the kernel copies
+ * are never seen) */
 static void http_model_run(const uint8_t *buf, unsigned len, struct http_model *r)
 {
-	enum { T, V, LS, NM, HWS, H, SK, EOH };
-	memset(r, 0, sizeof(*r));
+	hm_fail(r, HM_NONE);
 	if (len > 2048)
 		len = 2048;
-	r->rc = HM_NONE;
-	if (len < 4)
-		return;
+	/* method = token, then SP; only the known ones are HTTP to us */
 	unsigned m = 0;
-	for (; m < LS_METHOD_MAX - 1; m++) {
-		if (buf[m] == ' ')
-			break;
-		if (buf[m] < 'A' || buf[m] > 'Z')
+	while (m < len && hm_tchar(buf[m]))
+		m++;
+	if (m == 0 || m >= len || buf[m] != ' ' || !hm_known_method(buf, m))
+		return;
+	/* request-target: up to the next SP; a CR or LF first means no
+	 * HTTP-version follows (HTTP/0.9), whatever comes after */
+	unsigned t0 = m + 1, t1 = t0;
+	while (t1 < len && buf[t1] != ' ') {
+		if (buf[t1] == '\r' || buf[t1] == '\n') {
+			hm_fail(r, HM_MALFORMED);
 			return;
-	}
-	if (m >= len || buf[m] != ' ' || !hm_method(buf, m))
-		return;
-	int st = T, done = 0, pbad = 0, trunc = 0, have = 0, ws = 0, hbad = 0, hmatch = 0;
-	unsigned plen = 0, nlen = 0, hpos = 0, vpos = 0;
-	for (unsigned i = m + 1; i < len && !done; i++) {
-		uint8_t c = buf[i];
-		switch (st) {
-		case T:
-			if (c == ' ')
-				st = V;
-			else if (c == '\r' || c == '\n') {
-				r->rc = HM_MALFORMED;
-				return;
-			} else if (plen < 128) {
-				pbad |= !hm_visible(c);
-				r->path[plen++] = (char)c;
-			} else
-				trunc = 1;
-			break;
-		case V:
-			if (c == '\n')
-				st = LS, vpos = i;
-			break;
-		case LS:
-			if (c == '\r')
-				st = EOH;
-			else if (c == '\n')
-				done = 1;
-			else
-				st = NM, hpos = 1, hmatch = (c | 0x20) == 'h';
-			break;
-		case NM:
-			if (c == ':')
-				st = hmatch && hpos == 4 && !have ? HWS : SK;
-			else if (c == '\n')
-				st = LS;
-			else {
-				if (hpos >= 1 && hpos <= 3)
-					hmatch = hmatch && (c | 0x20) == "ost"[hpos - 1];
-				if (hpos < 8)
-					hpos++;
-			}
-			break;
-		case HWS:
-			if (c == ' ' || c == '\t')
-				break;
-			/* the first byte of the value */
-			__attribute__((fallthrough));
-		case H:
-			st = H, have = 1;
-			if (c == '\r' || c == '\n')
-				st = c == '\n' ? LS : SK;
-			else if (c == ' ' || c == '\t')
-				ws = 1;
-			else if (!hm_visible(c) || ws || nlen >= LS_NAME_MAX - 1)
-				hbad = 1;
-			else
-				r->name[nlen++] = (char)c;
-			break;
-		case SK:
-			if (c == '\n')
-				st = LS;
-			break;
-		default: /* EOH */
-			if (c == '\n')
-				done = 1;
-			else
-				st = SK;
 		}
+		t1++;
 	}
-	if (!done) {
-		memset(r, 0, sizeof(*r));
-		r->rc = HM_PARTIAL;
+	/* the request line and every field line, up to the empty line */
+	unsigned pos = 0, ls, le;
+	if (!hm_line(buf, len, &pos, &ls, &le)) {
+		hm_fail(r, HM_PARTIAL);
 		return;
 	}
-	if (vpos < m + 10 || buf[vpos - 1] != '\r' || memcmp(buf + vpos - 9, "HTTP/1.", 7)) {
-		memset(r, 0, sizeof(*r));
-		r->rc = HM_MALFORMED;
+	int have_host = 0, host_ok = 0;
+	unsigned hs = 0, he = 0;
+	for (;;) {
+		unsigned s, e;
+		if (!hm_line(buf, len, &pos, &s, &e)) {
+			hm_fail(r, HM_PARTIAL);
+			return;
+		}
+		if (s == e)
+			break; /* the empty line: end of the header block */
+		/* field-name ":" -- a token directly followed by the colon */
+		unsigned c = s;
+		while (c < e && hm_tchar(buf[c]))
+			c++;
+		if (have_host || c == s || c >= e || buf[c] != ':' || c - s != 4 ||
+		    strncasecmp((const char *)buf + s, "host", 4))
+			continue;
+		have_host = 1;
+		hs = c + 1, he = e;
+		while (hs < he && (buf[hs] == ' ' || buf[hs] == '\t'))
+			hs++;
+		while (he > hs && (buf[he - 1] == ' ' || buf[he - 1] == '\t'))
+			he--;
+		host_ok = he - hs <= LS_NAME_MAX - 1;
+		for (unsigned i = hs; i < he; i++)
+			host_ok &= hm_vchar(buf[i]);
+	}
+	/* the request line ends in SP ... "HTTP/1." DIGIT after the target
+	 * (t1: the SP after it, inside the line) */
+	if (t1 >= le || le - (t1 + 1) < 8 || memcmp(buf + le - 8, "HTTP/1.", 7) ||
+	    buf[le - 1] < '0' || buf[le - 1] > '9') {
+		hm_fail(r, HM_MALFORMED);
 		return;
 	}
 	r->rc = HM_FOUND;
 	memcpy(r->method, buf, m);
 	r->method_len = m;
-	r->truncated = trunc && !pbad;
-	if (pbad) {
-		memset(r->path, 0, sizeof(r->path));
-		plen = 0;
+	int path_ok = 1;
+	for (unsigned i = t0; i < t1; i++)
+		path_ok &= hm_vchar(buf[i]);
+	if (path_ok) {
+		unsigned pl = t1 - t0 < 128 ? t1 - t0 : 128;
+		memcpy(r->path, buf + t0, pl);
+		r->path_len = pl;
+		r->truncated = t1 - t0 > 128;
 	}
-	r->path_len = plen;
-	if (hbad) {
-		memset(r->name, 0, sizeof(r->name));
-		nlen = 0;
+	if (have_host && host_ok) {
+		memcpy(r->name, buf + hs, he - hs);
+		r->name_len = he - hs;
 	}
-	r->name_len = nlen;
 }
 
 #endif

@@ -41,7 +41,7 @@ struct harness {
 };
 
 static inline int h_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id,
-		   uint32_t verdict, uint64_t deadline_k)
+			  uint32_t verdict, uint64_t deadline_k)
 {
 	struct harness *h = ctx;
 	(void)key;
@@ -108,19 +108,19 @@ static inline int guest_exists(const char *name)
 /* Fresh harness and policy; G and K start apart (G = K - 1 h would be a
  * guest clock with another epoch) so that a test mixing them up shows. */
 static inline struct harness *harness_new(const char *guest_config, uint64_t fuel,
-				   uint32_t default_verdict)
+					  uint32_t default_verdict)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 	h->now_k = 1000ull * 1000000000ull;
 	h->now_g = 50ull * 1000000000ull;
 	struct ls_policy_config cfg = {
-		.fuel = fuel,
-		.default_verdict = default_verdict ? default_verdict : LS_VERDICT_DROP,
-		.guest_config = guest_config,
-		.guest_config_len = guest_config ? strlen(guest_config) : 0,
-		.clock = {.ctx = h, .now_g = h_now_g, .now_k = h_now_k},
-		.log = h_log,
-		.log_ctx = h,
+	    .fuel = fuel,
+	    .default_verdict = default_verdict ? default_verdict : LS_VERDICT_DROP,
+	    .guest_config = guest_config,
+	    .guest_config_len = guest_config ? strlen(guest_config) : 0,
+	    .clock = {.ctx = h, .now_g = h_now_g, .now_k = h_now_k},
+	    .log = h_log,
+	    .log_ctx = h,
 	};
 	struct ls_verdict_sink sink = {
 		.ctx = h, .write = h_write, .counters = h_counters, .flush = h_flush};
@@ -175,8 +175,8 @@ static inline int count_verdicts(const struct harness *h, uint64_t flow_id)
 /* Events as the data plane sends them: an IPv4 flow src:sport -> dst:dport
  * whose first packet came from src. */
 static inline struct ls_event ev_base(uint16_t kind, uint64_t flow_id, const char *src,
-			       uint16_t sport, const char *dst, uint16_t dport,
-			       uint8_t proto, uint64_t ts_k)
+				      uint16_t sport, const char *dst, uint16_t dport,
+				      uint8_t proto, uint64_t ts_k)
 {
 	struct ls_event ev;
 	uint8_t a[16] = {0}, b[16] = {0};
@@ -207,17 +207,17 @@ static inline void send_ev(struct harness *h, struct ls_event ev)
 }
 
 static inline void flow_new(struct harness *h, uint64_t id, const char *src, uint16_t sport,
-		     const char *dst, uint16_t dport, uint8_t proto)
+			    const char *dst, uint16_t dport, uint8_t proto)
 {
 	send_ev(h, ev_base(LS_EV_FLOW_NEW, id, src, sport, dst, dport, proto, h->now_k));
 }
 
 static inline void dpi(struct harness *h, uint64_t id, const char *src, uint16_t sport,
-		const char *dst, uint16_t dport, uint8_t kind, const char *name,
-		const char *method, const char *path)
+		       const char *dst, uint16_t dport, uint8_t kind, const char *name,
+		       const char *method, const char *path)
 {
-	struct ls_event ev = ev_base(LS_EV_DPI, id, src, sport, dst, dport,
-				     kind == LS_DPI_DNS ? 17 : 6, h->now_k);
+	struct ls_event ev =
+	    ev_base(LS_EV_DPI, id, src, sport, dst, dport, kind == LS_DPI_DNS ? 17 : 6, h->now_k);
 	ev.u.dpi.kind = kind;
 	ev.u.dpi.name_len = (uint16_t)strlen(name);
 	memcpy(ev.u.dpi.name, name, strlen(name));
@@ -233,7 +233,7 @@ static inline void dpi(struct harness *h, uint64_t id, const char *src, uint16_t
 }
 
 static inline void flow_end(struct harness *h, uint64_t id, const char *src, uint16_t sport,
-		     const char *dst, uint16_t dport)
+			    const char *dst, uint16_t dport)
 {
 	struct ls_event ev = ev_base(LS_EV_FLOW_END, id, src, sport, dst, dport, 6, h->now_k);
 	ev.u.end.reason = LS_END_FIN;
@@ -241,10 +241,10 @@ static inline void flow_end(struct harness *h, uint64_t id, const char *src, uin
 }
 
 static inline void expired(struct harness *h, uint64_t id, const char *src, uint16_t sport,
-		    const char *dst, uint16_t dport, uint32_t verdict)
+			   const char *dst, uint16_t dport, uint32_t verdict)
 {
-	struct ls_event ev = ev_base(LS_EV_VERDICT_EXPIRED, id, src, sport, dst, dport, 6,
-				     h->now_k);
+	struct ls_event ev =
+	    ev_base(LS_EV_VERDICT_EXPIRED, id, src, sport, dst, dport, 6, h->now_k);
 	ev.u.expired.verdict = verdict;
 	ev.u.expired.deadline_k = h->now_k;
 	send_ev(h, ev);
@@ -257,10 +257,35 @@ static inline double metric(const struct harness *h, const char *name)
 	return v;
 }
 
-/* The deadline a verdict with this TTL (a G duration) must get in K. */
+/* The margin a deadline may carry past now_g + ttl: a deadline is pushed
+ * late by the mapping's uncertainty eps (docs/clock.md, "the deadline
+ * conversion errs late, by the uncertainty"); the harness runs the policy
+ * with the identity mapping (K = G, eps = 0), so the margin is 0. A
+ * deadline is never earlier than now_g + ttl (a verdict must not expire
+ * early) and with a zero margin never later either. */
+#define H_DEADLINE_MARGIN_NS 0ull
+
+/* The deadline a verdict with this TTL (a G duration) must get in K, by
+ * hand from the injected clock: now_g + ttl (identity: the same number in
+ * K), not from the code under test (timemap.c). */
 static inline uint64_t want_deadline(const struct harness *h, uint64_t ttl_ns)
 {
-	return ls_policy_to_kernel(ls_policy_identity_mapping(), h->now_g + ttl_ns);
+	return h->now_g + ttl_ns;
 }
+
+/* Checks that a verdict v (NULL: fails) got a right deadline for ttl_ns:
+ * never early, at most H_DEADLINE_MARGIN_NS late (test.h CHECK style). */
+#define CHECK_DEADLINE(h, v, ttl_ns)                                                               \
+	do {                                                                                       \
+		const struct rec_verdict *_v = (v);                                                \
+		uint64_t _w = want_deadline((h), (ttl_ns));                                        \
+		if (!_v || _v->deadline_k < _w || _v->deadline_k - _w > H_DEADLINE_MARGIN_NS) {    \
+			printf("# %s:%d: deadline of %s is %lld, want now_g + ttl = %llu "         \
+			       "(margin %llu ns)\n",                                               \
+			       __FILE__, __LINE__, #v, _v ? (long long)_v->deadline_k : -1LL,      \
+			       (unsigned long long)_w, H_DEADLINE_MARGIN_NS);                      \
+			t_cur_failed = 1;                                                          \
+		}                                                                                  \
+	} while (0)
 
 #endif

@@ -312,8 +312,9 @@ TEST(ipv6_udp_held)
 	CHECK(close_hold(&evs[h], 1));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	char err[256];
 	T = ls_testrun_open(NULL, collect, NULL, err, sizeof(err));
 	if (!T) {

@@ -84,7 +84,7 @@ TEST(ratelimit)
 	}
 	flow_new(h, 4, C, 40004, S, 80, 6); /* N+1 inside the window */
 	CHECK_EQ_INT(verdict_of(h, 4), LS_VERDICT_DROP);
-	CHECK_EQ_INT(last_verdict(h, 4)->deadline_k, want_deadline(h, 5 * SEC));
+	CHECK_DEADLINE(h, last_verdict(h, 4), 5 * SEC);
 	flow_new(h, 5, "198.18.0.77", 40005, S, 80, 6); /* another client */
 	CHECK_EQ_INT(verdict_of(h, 5), LS_VERDICT_PASS);
 	advance(h, 999 * MS);
@@ -105,19 +105,20 @@ TEST(ratelimit)
 
 TEST(ai_gateway)
 {
-	struct harness *h = harness_new(
-		"hosts=api.example.com|*.llm.internal quota_chat=2 window_ms=60000 "
-		"ttl_ms=3000 drop_ttl_ms=10000", 0, 0);
+	struct harness *h =
+	    harness_new("hosts=api.example.com|*.llm.internal quota_chat=2 window_ms=60000 "
+			"ttl_ms=3000 drop_ttl_ms=10000",
+			0, 0);
 	const char *HOST = "api.example.com";
 	CHECK_EQ_INT(harness_load(h, "ai-gateway.wasm"), 0);
 	dpi(h, 1, C, 40001, S, 80, LS_DPI_HTTP, HOST, "POST", "/v1/chat/completions");
 	dpi(h, 2, C, 40002, S, 80, LS_DPI_HTTP, HOST, "POST", "/v1/chat/completions?x=1");
 	dpi(h, 3, C, 40003, S, 80, LS_DPI_HTTP, HOST, "POST", "/v1/chat/completions");
 	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_PASS);
-	CHECK_EQ_INT(last_verdict(h, 1)->deadline_k, want_deadline(h, 3 * SEC));
+	CHECK_DEADLINE(h, last_verdict(h, 1), 3 * SEC);
 	CHECK_EQ_INT(verdict_of(h, 2), LS_VERDICT_PASS);
 	CHECK_EQ_INT(verdict_of(h, 3), LS_VERDICT_DROP); /* over the chat quota */
-	CHECK_EQ_INT(last_verdict(h, 3)->deadline_k, want_deadline(h, 10 * SEC));
+	CHECK_DEADLINE(h, last_verdict(h, 3), 10 * SEC);
 	/* /v1/models has no quota; embeddings has its own */
 	for (int i = 4; i < 10; i++)
 		dpi(h, (uint64_t)i, C, (uint16_t)(40000 + i), S, 80, LS_DPI_HTTP, HOST, "GET",
@@ -146,13 +147,13 @@ TEST(ai_gateway)
 	advance(h, 1 * SEC);
 	ls_policy_tick(h->p);
 	CHECK_EQ_INT(count_verdicts(h, 1), before + 1);
-	CHECK_EQ_INT(last_verdict(h, 1)->deadline_k, want_deadline(h, 3 * SEC));
+	CHECK_DEADLINE(h, last_verdict(h, 1), 3 * SEC);
 	CHECK_EQ_INT(count_verdicts(h, 3), 1); /* denied flows are not refreshed */
 	flow_end(h, 1, C, 40001, S, 80);
 	advance(h, 1 * SEC);
 	ls_policy_tick(h->p);
 	CHECK_EQ_INT(count_verdicts(h, 1), before + 1); /* ended: no refresh */
-	CHECK_EQ_INT(last_verdict(h, 2)->deadline_k, want_deadline(h, 3 * SEC));
+	CHECK_DEADLINE(h, last_verdict(h, 2), 3 * SEC);
 	CHECK(metric(h, "aigw_ttl_refresh_total") >= 2);
 	/* a refresh that came too late: counted and the flow allowed again */
 	expired(h, 2, C, 40002, S, 80, LS_VERDICT_PASS);
@@ -173,21 +174,22 @@ TEST(ai_gateway)
 TEST(ai_gateway_leases)
 {
 	struct harness *h = harness_new("hosts=api.example.com ttl_ms=1500 handshake_ttl_ms=5000 "
-					"expired=revoke", 0, 0);
+					"expired=revoke",
+					0, 0);
 	const char *HOST = "api.example.com";
 	CHECK_EQ_INT(harness_load(h, "ai-gateway.wasm"), 0);
 	flow_new(h, 1, C, 40001, S, 80, 6);
 	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_PASS);
-	CHECK_EQ_INT(last_verdict(h, 1)->deadline_k, want_deadline(h, 5 * SEC));
+	CHECK_DEADLINE(h, last_verdict(h, 1), 5 * SEC);
 	dpi(h, 1, C, 40001, S, 80, LS_DPI_HTTP, HOST, "GET", "/v1/models");
-	CHECK_EQ_INT(last_verdict(h, 1)->deadline_k, want_deadline(h, 1500 * MS));
+	CHECK_DEADLINE(h, last_verdict(h, 1), 1500 * MS);
 	advance(h, 500 * MS);
 	ls_policy_tick(h->p);
-	CHECK_EQ_INT(last_verdict(h, 1)->deadline_k, want_deadline(h, 1500 * MS));
+	CHECK_DEADLINE(h, last_verdict(h, 1), 1500 * MS);
 	/* the lease ran out before its refresh: revoked, and stays so */
 	expired(h, 1, C, 40001, S, 80, LS_VERDICT_PASS);
 	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_DROP);
-	CHECK_EQ_INT(last_verdict(h, 1)->deadline_k, want_deadline(h, 10 * SEC));
+	CHECK_DEADLINE(h, last_verdict(h, 1), 10 * SEC);
 	CHECK(metric(h, "aigw_expired_while_active_total") == 1);
 	dpi(h, 1, C, 40001, S, 80, LS_DPI_HTTP, HOST, "GET", "/v1/models");
 	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_DROP);

@@ -60,8 +60,7 @@ static lw_instance *inst(lw_module *m, lw_imports *imp, const lw_limits *lim)
 	return in;
 }
 
-static int32_t call_i32(lw_instance *in, const char *name, int32_t a,
-			lw_call_result *r)
+static int32_t call_i32(lw_instance *in, const char *name, int32_t a, lw_call_result *r)
 {
 	lw_value arg = LW_VI32(a), res = {0};
 	*r = lw_call(in, name, &arg, 1, &res, 1);
@@ -70,8 +69,8 @@ static int32_t call_i32(lw_instance *in, const char *name, int32_t a,
 
 TEST(arithmetic_loops_and_recursion)
 {
-	lw_module *m = wat(
-		"(module\n"
+	lw_module *m =
+	    wat("(module\n"
 		" (func $fib (export \"fib\") (param i32) (result i32)\n"
 		"  (if (result i32) (i32.lt_u (local.get 0) (i32.const 2))\n"
 		"   (then (local.get 0))\n"
@@ -116,8 +115,8 @@ TEST(arithmetic_loops_and_recursion)
 
 TEST(traps_have_spec_messages_and_a_stack)
 {
-	lw_module *m = wat(
-		"(module (memory 1)\n"
+	lw_module *m =
+	    wat("(module (memory 1)\n"
 		" (type $t (func (result i32)))\n"
 		" (table 2 funcref) (elem (i32.const 0) $div)\n"
 		" (func $div (export \"div\") (param i32) (result i32)\n"
@@ -181,14 +180,13 @@ TEST(traps_have_spec_messages_and_a_stack)
 	lw_module_free(m);
 }
 
-static const char *loop_wat =
-	"(module\n"
-	" (func (export \"spin\") (loop $l (br $l)))\n"
-	" (func (export \"count\") (param i32) (result i32) (local i32)\n"
-	"  (loop $l\n"
-	"   (local.set 1 (i32.add (local.get 1) (i32.const 3)))\n"
-	"   (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))\n"
-	"  (local.get 1)))\n";
+static const char *loop_wat = "(module\n"
+			      " (func (export \"spin\") (loop $l (br $l)))\n"
+			      " (func (export \"count\") (param i32) (result i32) (local i32)\n"
+			      "  (loop $l\n"
+			      "   (local.set 1 (i32.add (local.get 1) (i32.const 3)))\n"
+			      "   (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))\n"
+			      "  (local.get 1)))\n";
 
 TEST(fuel_exhaustion_and_resume)
 {
@@ -229,15 +227,126 @@ TEST(fuel_exhaustion_and_resume)
 	lw_module_free(m);
 }
 
+/* A loop of known length: n iterations of a body of 12 Wasm instructions
+ * (counted by hand below: local.get .. br, the loop's `end` not one), left
+ * by a br_if not taken until the last pass; `back` = 0 makes the same loop
+ * close with a br_if taken back to its head instead (9 instructions). */
+static void known_loop_wat(char *buf, size_t len, int n, int back)
+{
+	if (back)
+		snprintf(buf, len,
+			 "(module (func (export \"run\") (result i32) (local i32 i32)\n"
+			 " (local.set 0 (i32.const %d))\n"
+			 " (loop $l\n"
+			 "  (local.set 1 (i32.add (local.get 1) (i32.const 3)))\n"
+			 "  (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))\n"
+			 " (local.get 1)))\n",
+			 n);
+	else
+		snprintf(buf, len,
+			 "(module (func (export \"run\") (result i32) (local i32 i32)\n"
+			 " (local.set 0 (i32.const %d))\n"
+			 " (block $b (loop $l\n"
+			 "  (local.set 1 (i32.add (local.get 1) (i32.const 3)))\n"
+			 "  (local.set 0 (i32.sub (local.get 0) (i32.const 1)))\n"
+			 "  (br_if $b (i32.eqz (local.get 0)))\n"
+			 "  (br $l)))\n"
+			 " (local.get 1)))\n",
+			 n);
+}
+
+/* The fuel one call of "run" uses (-1 on failure). */
+static int64_t fuel_of(const char *text, int n)
+{
+	lw_module *m = wat(text);
+	lw_limits lim = lw_limits_default();
+	lim.fuel = 1000000000;
+	lw_instance *in = inst(m, NULL, &lim);
+	if (!in)
+		return -1;
+	lw_value res = {0};
+	lw_call_result r = lw_call(in, "run", NULL, 0, &res, 1);
+	lw_stats st;
+	lw_instance_stats(in, &st);
+	lw_instance_free(in);
+	lw_module_free(m);
+	return r == LW_OK && res.of.i32 == 3 * n ? (int64_t)st.fuel_used : -1;
+}
+
+/* Instructions wabt's interpreter executes for the module (wasm-interp
+ * --trace prints one '#' line per instruction), or -1. */
+static int wabt_steps(const char *text)
+{
+	char src[] = "/tmp/lw_trace_XXXXXX";
+	int fd = mkstemp(src);
+	if (fd < 0)
+		return -1;
+	FILE *f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+	char cmd[512];
+	snprintf(cmd, sizeof cmd,
+		 "wat2wasm %s -o %s.wasm && wasm-interp %s.wasm --run-all-exports --trace "
+		 "| grep -c '^#'; rm -f %s.wasm",
+		 src, src, src, src);
+	FILE *p = popen(cmd, "r");
+	int steps = -1;
+	if (p) {
+		if (fscanf(p, "%d", &steps) != 1)
+			steps = -1;
+		pclose(p);
+	}
+	unlink(src);
+	return steps;
+}
+
+/* Fuel as an exact count (docs/wasm-exec.md, Fuel), by hand from the
+ * documented rule: entry charges the opcodes outside loops -- i32.const,
+ * local.set, block, loop, end, local.get, end: 7 for the first loop; 5 for
+ * the second (no block) --, each backward branch taken charges its loop's
+ * opcodes, the closing `end` included: 12 + 1 and 9 + 1; the first pass
+ * through a loop is free. So run(n) costs exactly entry + (n - 1) * body.
+ * The second opinion is wabt's wasm-interp, an independent interpreter: it
+ * must execute exactly 12 more instructions per iteration of the first loop
+ * (it executes no `end`; and it lowers a taken br_if into two of its
+ * instructions, so the second loop's trace is not compared). */
+TEST(fuel_is_an_exact_count_for_loops_of_known_length)
+{
+	static const int ns[] = {1, 2, 3, 10, 1000};
+	static const int entry[2] = {7, 5}, body[2] = {13, 10};
+	char text[1024];
+	for (int back = 0; back < 2; back++) {
+		for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+			known_loop_wat(text, sizeof text, ns[i], back);
+			int64_t f = fuel_of(text, ns[i]);
+			int64_t want = entry[back] + (int64_t)(ns[i] - 1) * body[back];
+			if (f != want)
+				printf("# loop %d, n = %d: fuel %lld, want %d + %d * %d\n", back,
+				       ns[i], (long long)f, entry[back], ns[i] - 1, body[back]);
+			CHECK_EQ_INT(f, want);
+		}
+	}
+	/* the second opinion: wabt's count per iteration of the first loop */
+	int t[3];
+	for (int n = 1; n <= 3; n++) {
+		known_loop_wat(text, sizeof text, n, 0);
+		t[n - 1] = wabt_steps(text);
+	}
+	printf("# wasm-interp --trace: %d, %d, %d instructions for 1, 2, 3 iterations\n", t[0],
+	       t[1], t[2]);
+	CHECK(t[0] > 0);
+	CHECK_EQ_INT(t[1] - t[0], body[0] - 1);
+	CHECK_EQ_INT(t[2] - t[1], body[0] - 1);
+}
+
 TEST(call_depth_is_limited)
 {
-	lw_module *m = wat(
-		"(module\n"
-		" (func $down (export \"down\") (param i32) (result i32)\n"
-		"  (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))\n"
-		"   (else (i32.add (i32.const 1)\n"
-		"     (call $down (i32.sub (local.get 0) (i32.const 1)))))))\n"
-		" (func $inf (export \"inf\") (call $inf)))\n");
+	lw_module *m = wat("(module\n"
+			   " (func $down (export \"down\") (param i32) (result i32)\n"
+			   "  (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))\n"
+			   "   (else (i32.add (i32.const 1)\n"
+			   "     (call $down (i32.sub (local.get 0) (i32.const 1)))))))\n"
+			   " (func $inf (export \"inf\") (call $inf)))\n");
 	lw_limits lim = lw_limits_default();
 	lim.max_call_depth = 500;
 	lw_instance *in = inst(m, NULL, &lim);
@@ -267,8 +376,8 @@ TEST(call_depth_is_limited)
 
 TEST(memory_grow_respects_limits)
 {
-	lw_module *m = wat(
-		"(module (memory (export \"mem\") 1)\n"
+	lw_module *m =
+	    wat("(module (memory (export \"mem\") 1)\n"
 		" (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0)))\n"
 		" (func (export \"size\") (param i32) (result i32) (memory.size))\n"
 		" (func (export \"poke\") (param i32) (result i32)\n"
@@ -308,8 +417,7 @@ TEST(memory_grow_respects_limits)
 
 static int host_calls;
 
-static lw_call_result host_add3(lw_instance *in, void *user,
-				const lw_value *a, lw_value *res)
+static lw_call_result host_add3(lw_instance *in, void *user, const lw_value *a, lw_value *res)
 {
 	host_calls++;
 	CHECK(user == &host_calls);
@@ -317,14 +425,11 @@ static lw_call_result host_add3(lw_instance *in, void *user,
 	return LW_OK;
 }
 
-static lw_call_result host_sum_mem(lw_instance *in, void *user,
-				   const lw_value *a, lw_value *res)
+static lw_call_result host_sum_mem(lw_instance *in, void *user, const lw_value *a, lw_value *res)
 {
-	const uint8_t *p = lw_memory_ptr(in, (uint32_t)a[0].of.i32,
-					 (uint32_t)a[1].of.i32);
+	const uint8_t *p = lw_memory_ptr(in, (uint32_t)a[0].of.i32, (uint32_t)a[1].of.i32);
 	if (!p) {
-		lw_host_trap(in, "bad pointer %u+%u", (unsigned)a[0].of.i32,
-			     (unsigned)a[1].of.i32);
+		lw_host_trap(in, "bad pointer %u+%u", (unsigned)a[0].of.i32, (unsigned)a[1].of.i32);
 		return LW_TRAP_HOST;
 	}
 	int64_t s = 0;
@@ -335,8 +440,7 @@ static lw_call_result host_sum_mem(lw_instance *in, void *user,
 }
 
 /* calls back into the guest: re-entry on the same instance */
-static lw_call_result host_reenter(lw_instance *in, void *user,
-				   const lw_value *a, lw_value *res)
+static lw_call_result host_reenter(lw_instance *in, void *user, const lw_value *a, lw_value *res)
 {
 	lw_value arg = LW_VI32(a[0].of.i32 * 2), out;
 	lw_call_result r = lw_call(in, "twice", &arg, 1, &out, 1);
@@ -349,16 +453,19 @@ static lw_call_result host_reenter(lw_instance *in, void *user,
 TEST(host_functions)
 {
 	lw_module *m = wat(
-		"(module\n"
-		" (import \"env\" \"add3\" (func $add3 (param i32 i32 i32) (result i32)))\n"
-		" (import \"env\" \"sum\" (func $sum (param i32 i32) (result i64)))\n"
-		" (import \"env\" \"reenter\" (func $re (param i32) (result i32)))\n"
-		" (memory 1) (data (i32.const 100) \"\\01\\02\\03\\04\")\n"
-		" (func (export \"f\") (param i32) (result i32)\n"
-		"  (i32.mul (call $add3 (local.get 0) (i32.const 10) (i32.const 100)) (i32.const 2)))\n"
-		" (func (export \"sum\") (param i32 i32) (result i64) (call $sum (local.get 0) (local.get 1)))\n"
-		" (func (export \"twice\") (param i32) (result i32) (i32.add (local.get 0) (local.get 0)))\n"
-		" (func (export \"re\") (param i32) (result i32) (i32.add (i32.const 1) (call $re (local.get 0)))))\n");
+	    "(module\n"
+	    " (import \"env\" \"add3\" (func $add3 (param i32 i32 i32) (result i32)))\n"
+	    " (import \"env\" \"sum\" (func $sum (param i32 i32) (result i64)))\n"
+	    " (import \"env\" \"reenter\" (func $re (param i32) (result i32)))\n"
+	    " (memory 1) (data (i32.const 100) \"\\01\\02\\03\\04\")\n"
+	    " (func (export \"f\") (param i32) (result i32)\n"
+	    "  (i32.mul (call $add3 (local.get 0) (i32.const 10) (i32.const 100)) (i32.const 2)))\n"
+	    " (func (export \"sum\") (param i32 i32) (result i64) (call $sum (local.get 0) "
+	    "(local.get 1)))\n"
+	    " (func (export \"twice\") (param i32) (result i32) (i32.add (local.get 0) (local.get "
+	    "0)))\n"
+	    " (func (export \"re\") (param i32) (result i32) (i32.add (i32.const 1) (call $re "
+	    "(local.get 0)))))\n");
 	lw_imports *imp = lw_imports_new(eng);
 	CHECK(lw_imports_add_func(imp, "env", "add3", "(iii)i", host_add3, &host_calls) == 0);
 	CHECK(lw_imports_add_func(imp, "env", "sum", "(ii)I", host_sum_mem, NULL) == 0);
@@ -408,8 +515,8 @@ TEST(host_functions)
  * against its slot (LW_CHECK_ACC), so a wrong claim aborts here. */
 TEST(register_passing_across_calls_and_labels)
 {
-	lw_module *m = wat(
-		"(module\n"
+	lw_module *m =
+	    wat("(module\n"
 		" (import \"env\" \"add3\" (func $add3 (param i32 i32 i32) (result i32)))\n"
 		" (type $un (func (param i32) (result i32)))\n"
 		" (table 2 funcref) (elem (i32.const 0) $sq $down)\n"
@@ -420,20 +527,25 @@ TEST(register_passing_across_calls_and_labels)
 		"   (br_if $l (local.get 0)))\n"
 		"  (local.get 1))\n"
 		" (func $sq (param i32) (result i32) (i32.mul (local.get 0) (local.get 0)))\n"
-		" (func $two (param i32) (result i32 i32) (local.get 0) (i32.add (local.get 0) (i32.const 1)))\n"
+		" (func $two (param i32) (result i32 i32) (local.get 0) (i32.add (local.get 0) "
+		"(i32.const 1)))\n"
 		" (func $none (result i32) (i32.const 7))\n"
 		" (func $hyp (param f64 f64) (result f64)\n"
-		"  (f64.sqrt (f64.add (f64.mul (local.get 0) (local.get 0)) (f64.mul (local.get 1) (local.get 1)))))\n"
+		"  (f64.sqrt (f64.add (f64.mul (local.get 0) (local.get 0)) (f64.mul (local.get 1) "
+		"(local.get 1)))))\n"
 		" (func (export \"mix\") (param i32) (result i32)\n"
 		"  (i32.add\n"
-		"   (i32.add (call $sq (local.get 0)) (call $sq (i32.add (local.get 0) (i32.const 1))))\n"
+		"   (i32.add (call $sq (local.get 0)) (call $sq (i32.add (local.get 0) (i32.const "
+		"1))))\n"
 		"   (i32.add (call $add3 (call $none) (local.get 0) (i32.const 100))\n"
 		"    (i32.add (call_indirect (type $un) (local.get 0) (i32.const 1))\n"
 		"     (call_indirect (type $un) (i32.const 5) (i32.const 0))))))\n"
 		" (func (export \"pair\") (param i32) (result i32)\n"
-		"  (call $two (local.get 0)) (i32.sub) (i32.mul (i32.const 1000)) (i32.add (call $none)))\n"
+		"  (call $two (local.get 0)) (i32.sub) (i32.mul (i32.const 1000)) (i32.add (call "
+		"$none)))\n"
 		" (func (export \"hyp\") (param i32) (result i32)\n"
-		"  (i32.trunc_f64_s (f64.add (call $hyp (f64.convert_i32_s (local.get 0)) (f64.const 4))\n"
+		"  (i32.trunc_f64_s (f64.add (call $hyp (f64.convert_i32_s (local.get 0)) "
+		"(f64.const 4))\n"
 		"   (f64.convert_i32_s (call $sq (local.get 0)))))))\n");
 	lw_imports *imp = lw_imports_new(eng);
 	CHECK(lw_imports_add_func(imp, "env", "add3", "(iii)i", host_add3, &host_calls) == 0);
@@ -457,8 +569,8 @@ TEST(register_passing_across_calls_and_labels)
 
 TEST(instances_share_memory_tables_and_globals)
 {
-	lw_module *ma = wat(
-		"(module (memory (export \"mem\") 1 4)\n"
+	lw_module *ma =
+	    wat("(module (memory (export \"mem\") 1 4)\n"
 		" (global (export \"g\") (mut i32) (i32.const 7))\n"
 		" (table (export \"tab\") 2 funcref)\n"
 		" (func (export \"peek\") (param i32) (result i32) (i32.load8_u (local.get 0)))\n"
@@ -466,8 +578,8 @@ TEST(instances_share_memory_tables_and_globals)
 		" (func (export \"getg\") (param i32) (result i32) (global.get 0))\n"
 		" (func (export \"call1\") (param i32) (result i32)\n"
 		"  (call_indirect (param i32) (result i32) (local.get 0) (i32.const 1))))\n");
-	lw_module *mb = wat(
-		"(module (import \"a\" \"mem\" (memory 1))\n"
+	lw_module *mb =
+	    wat("(module (import \"a\" \"mem\" (memory 1))\n"
 		" (import \"a\" \"g\" (global $g (mut i32)))\n"
 		" (import \"a\" \"tab\" (table 2 funcref))\n"
 		" (elem (i32.const 1) $triple)\n"
@@ -504,11 +616,10 @@ out:
 
 TEST(start_function_and_segment_traps)
 {
-	lw_module *m = wat(
-		"(module (memory 1) (global $g (mut i32) (i32.const 0))\n"
-		" (func $start (global.set $g (i32.const 5)))\n"
-		" (start $start)\n"
-		" (func (export \"g\") (param i32) (result i32) (global.get $g)))\n");
+	lw_module *m = wat("(module (memory 1) (global $g (mut i32) (i32.const 0))\n"
+			   " (func $start (global.set $g (i32.const 5)))\n"
+			   " (start $start)\n"
+			   " (func (export \"g\") (param i32) (result i32) (global.get $g)))\n");
 	lw_instance *in = inst(m, NULL, NULL);
 	lw_call_result r;
 	if (in)
@@ -533,8 +644,8 @@ TEST(start_function_and_segment_traps)
  * after a trap and none left over after the next good call */
 TEST(calls_through_a_function_handle)
 {
-	lw_module *m = wat(
-		"(module\n"
+	lw_module *m =
+	    wat("(module\n"
 		" (import \"env\" \"add3\" (func $add3 (param i32 i32 i32) (result i32)))\n"
 		" (func (export \"f\") (param i32) (result i32)\n"
 		"  (call $add3 (local.get 0) (i32.const 10) (i32.const 100)))\n"
@@ -597,6 +708,7 @@ int main(int argc, char **argv)
 	RUN(arithmetic_loops_and_recursion);
 	RUN(traps_have_spec_messages_and_a_stack);
 	RUN(fuel_exhaustion_and_resume);
+	RUN(fuel_is_an_exact_count_for_loops_of_known_length);
 	RUN(call_depth_is_limited);
 	RUN(memory_grow_respects_limits);
 	RUN(host_functions);

@@ -12,8 +12,7 @@ OUT="$LS_ROOT/build/fuzz"
 secs="${LS_FUZZ_SECONDS:-60}"
 
 if [ ! -x "$FUZZ" ]; then
-	echo "Bail out! $FUZZ not built (make tests-build builds it)"
-	exit 1
+	bail "$FUZZ not built (make tests-build builds it)"
 fi
 
 # seeds: the spec suite's modules, as converted by tests/spec/spec.sh; when
@@ -31,7 +30,7 @@ else
 	done
 fi
 nseeds=$(find "$seeds" -name '*.wasm' | wc -l)
-if [ "$nseeds" -gt 100 ]; then ok "seed corpus: $nseeds spec-suite modules"; else notok "seed corpus: only $nseeds modules"; fi
+if [ "$nseeds" -gt 100 ]; then ok "seed corpus: $nseeds spec-suite modules"; else not_ok "seed corpus: only $nseeds modules"; fi
 
 # regression inputs: each must run clean (libFuzzer runs files given as args)
 for f in "$LS_ROOT"/tests/wasm/regress/*; do
@@ -39,7 +38,7 @@ for f in "$LS_ROOT"/tests/wasm/regress/*; do
 	if "$FUZZ" "$f" >"$TMP/regress.log" 2>&1; then
 		ok "regression input $(basename "$f") runs clean"
 	else
-		notok "regression input $(basename "$f")"
+		not_ok "regression input $(basename "$f")"
 		grep -E 'ERROR|runtime error|SUMMARY' "$TMP/regress.log" | head -5 | sed 's/^/# /'
 	fi
 done
@@ -52,7 +51,7 @@ runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-
 if [ "$rc" -eq 0 ]; then
 	ok "fuzz_wasm ran ${secs}s without a crash (${runs:-?} executions)"
 else
-	notok "fuzz_wasm found a problem (rc=$rc); input saved in $OUT/, log $log"
+	not_ok "fuzz_wasm found a problem (rc=$rc); input saved in $OUT/, log $log"
 	grep -E 'ERROR|runtime error|SUMMARY|Test unit written' "$log" | head -8 | sed 's/^/# /'
 fi
 finish

@@ -18,8 +18,8 @@ expect_trap() {
 	if [ "$rc" -eq 134 ] && grep -qiE "$pat" "$err" && sanitizer_clean; then
 		ok "$name: trapped and reported ($(head -1 "$err" | sed 's/^[^:]*: //'))"
 	else
-		notok "$name: expected a trap matching /$pat/ and exit 134, got rc=$rc"
-		diag
+		not_ok "$name: expected a trap matching /$pat/ and exit 134, got rc=$rc"
+		diag_err
 	fi
 }
 
@@ -31,8 +31,8 @@ expect_exit() {
 	if [ "$rc" -eq "$code" ] && sanitizer_clean; then
 		ok "$name: exit code $code"
 	else
-		notok "$name: expected exit code $code, got rc=$rc"
-		diag
+		not_ok "$name: expected exit code $code, got rc=$rc"
+		diag_err
 	fi
 }
 
@@ -42,34 +42,34 @@ expect_trap "infinite loop stopped by fuel" "out_of_fuel" --fuel 5000000 "$H/inf
 expect_trap "unbounded recursion" "call stack exhausted|stack_exhausted" "$H/recursion.wasm"
 expect_trap "unbounded mutual recursion via call_indirect" "call stack exhausted|stack_exhausted" "$H/mutual_recursion.wasm"
 expect_trap "unreachable three calls deep" "unreachable" "$H/unreachable.wasm"
-if grep -q 'wasm stack' "$err" && grep -q 'function 1 (middle)' "$err"; then ok "trap report shows the wasm stack with function names"; else notok "trap report shows the wasm stack with function names"; diag; fi
-expect_exit "memory.grow past --max-memory returns -1 (check number otherwise)" 0 --max-memory 16 "$H/grow_limit.wasm"
+if grep -q 'wasm stack' "$err" && grep -q 'function 1 (middle)' "$err"; then ok "trap report shows the wasm stack with function names"; else not_ok "trap report shows the wasm stack with function names"; diag_err; fi
+expect_exit "memory.grow past --max-memory-pages returns -1 (check number otherwise)" 0 --max-memory-pages 16 "$H/grow_limit.wasm"
 expect_exit "bad pointers and unsupported calls get errnos (check number otherwise)" 0 "$H/wasi_badptr.wasm"
 expect_exit "proc_exit from 50 calls deep" 42 "$H/exit_code.wasm"
 
 # a declared table of 4e9 elements: valid, but must be refused (or capped)
 lsw validate "$H/huge_table.wasm"
-[ "$rc" -eq 0 ] && ok "huge table validates (it is valid wasm)" || { notok "huge table validate rc=$rc"; diag; }
+[ "$rc" -eq 0 ] && ok "huge table validates (it is valid wasm)" || { not_ok "huge table validate rc=$rc"; diag_err; }
 lsw run "$H/huge_table.wasm"
 if { [ "$rc" -eq 1 ] && grep -qiE 'limit|table' "$err"; } || [ "$rc" -eq 0 ] && sanitizer_clean; then
 	ok "huge table refused with a limit error or capped (rc=$rc: $(head -1 "$err"))"
 else
-	notok "huge table: rc=$rc"
-	diag
+	not_ok "huge table: rc=$rc"
+	diag_err
 fi
-lsw run --max-memory 16 "$H/huge_memory.wasm"
+lsw run --max-memory-pages 16 "$H/huge_memory.wasm"
 if [ "$rc" -eq 1 ] && grep -qiE 'limit|memory' "$err" && sanitizer_clean; then
-	ok "4 GiB minimum memory refused under --max-memory 16 ($(head -1 "$err"))"
+	ok "4 GiB minimum memory refused under --max-memory-pages 16 ($(head -1 "$err"))"
 else
-	notok "huge memory: rc=$rc"
-	diag
+	not_ok "huge memory: rc=$rc"
+	diag_err
 fi
 
 # 100,000 functions: loads, validates and runs (f99999 returns 99999; & 255)
 start=$(date +%s%N)
 lsw validate "$H/many_funcs.wasm"
 t_ms=$((($(date +%s%N) - start) / 1000000))
-[ "$rc" -eq 0 ] && ok "100k functions validate (${t_ms} ms, ASan build)" || { notok "100k functions validate rc=$rc"; diag; }
+[ "$rc" -eq 0 ] && ok "100k functions validate (${t_ms} ms, ASan build)" || { not_ok "100k functions validate rc=$rc"; diag_err; }
 expect_exit "100k functions run" $((99999 & 255)) "$H/many_funcs.wasm"
 
 # truncated modules: every prefix of a real module is refused with exit 1,
@@ -102,17 +102,17 @@ for ((len = 0; len < size; len++)); do
 	[[ "$boundaries" == *" $len "* ]] && [ "$rc" -eq 0 ] && want=0
 	if [ "$rc" -ne "$want" ] || ! sanitizer_clean; then
 		bad=$((bad + 1))
-		[ "$bad" -le 3 ] && { echo "# prefix of $len bytes: rc=$rc, want $want"; diag; }
+		[ "$bad" -le 3 ] && { echo "# prefix of $len bytes: rc=$rc, want $want"; diag_err; }
 	fi
 done
-[ "$bad" -eq 0 ] && ok "all $size prefixes of grow_limit.wasm: refused (section boundaries may be valid) ($boundaries)" || notok "$bad of $size truncations not handled as expected"
+[ "$bad" -eq 0 ] && ok "all $size prefixes of grow_limit.wasm: refused (section boundaries may be valid) ($boundaries)" || not_ok "$bad of $size truncations not handled as expected"
 head -c 70000 "$W/printf.wasm" >"$TMP/half.wasm"
 lsw validate "$TMP/half.wasm"
 if [ "$rc" -eq 1 ] && grep -qiE 'malformed|unexpected end|length' "$err" && sanitizer_clean; then
 	ok "truncated printf.wasm: refused ($(head -1 "$err" | cut -c1-100))"
 else
-	notok "truncated printf.wasm: rc=$rc"
-	diag
+	not_ok "truncated printf.wasm: rc=$rc"
+	diag_err
 fi
 
 # garbage: fixed-seed random bytes, with and without a valid header
@@ -139,17 +139,17 @@ for f in "$TMP"/garbage*.wasm "$TMP"/empty.wasm "$TMP"/badmagic.wasm "$TMP"/badv
 	lsw run "$f"
 	if [ "$rc" -ne 1 ] || ! sanitizer_clean || ! [ -s "$err" ]; then
 		bad=$((bad + 1))
-		[ "$bad" -le 3 ] && { echo "# $(basename "$f"): rc=$rc"; diag; }
+		[ "$bad" -le 3 ] && { echo "# $(basename "$f"): rc=$rc"; diag_err; }
 	fi
 done
-[ "$bad" -eq 0 ] && ok "all $total garbage files refused with an error (exit 1)" || notok "$bad of $total garbage files not refused cleanly"
+[ "$bad" -eq 0 ] && ok "all $total garbage files refused with an error (exit 1)" || not_ok "$bad of $total garbage files not refused cleanly"
 lsw validate "$TMP/empty.wasm"
-[ "$rc" -eq 1 ] && ok "empty file: validate says why ($(head -1 "$err"))" || notok "empty file validate rc=$rc"
+[ "$rc" -eq 1 ] && ok "empty file: validate says why ($(head -1 "$err"))" || not_ok "empty file validate rc=$rc"
 
 # a regression corpus from fuzzing: each input must be handled without crash
 for f in "$LS_ROOT"/tests/wasm/regress/*.wasm; do
 	[ -f "$f" ] || continue
 	lsw run --fuel 1000000 "$f"
-	if [ "$rc" -le 255 ] && [ "$rc" -ne 139 ] && sanitizer_clean; then ok "regression $(basename "$f"): contained (rc=$rc)"; else notok "regression $(basename "$f"): rc=$rc"; diag; fi
+	if [ "$rc" -le 255 ] && [ "$rc" -ne 139 ] && sanitizer_clean; then ok "regression $(basename "$f"): contained (rc=$rc)"; else not_ok "regression $(basename "$f"): rc=$rc"; diag_err; fi
 done
 finish

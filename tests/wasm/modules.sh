@@ -24,29 +24,29 @@ for c in "${cases[@]}"; do
 	name=${f[0]} mod=${f[1]} exp=${f[2]} code=${f[3]} line=${f[4]:-}
 	args=("${f[@]:5}")
 	if [ ! -f "$mod" ]; then
-		if [ "$name" = assemblyscript ] && ! [ -x "$LS_ROOT/tests/wasm/as/node_modules/.bin/asc" ]; then
-			skip "$name" "asc not installed (scripts/deps.sh installs it with npm)"
+		if [ "$name" = assemblyscript ] && ! have "$LS_ROOT/tests/wasm/as/node_modules/.bin/asc"; then
+			skip_missing "$name"
 		else
-			notok "$name: $mod was not built"
+			not_ok "$name: $mod was not built"
 		fi
 		continue
 	fi
 	lsw validate "$mod"
-	if [ "$rc" -eq 0 ] && grep -q ': ok$' "$out"; then ok "$name validates"; else notok "$name validates (rc=$rc)"; diag; fi
+	if [ "$rc" -eq 0 ] && grep -q ': ok$' "$out"; then ok "$name validates"; else not_ok "$name validates (rc=$rc)"; diag_err; fi
 
 	lsw run --env LS_GREETING=hello "$mod" "${args[@]}"
 	if [ "$rc" -ne "$code" ]; then
-		notok "$name exits with $code (got $rc)"
-		diag
+		not_ok "$name exits with $code (got $rc)"
+		diag_err
 	elif ! cmp -s "$out" "$exp"; then
-		notok "$name prints the expected output"
+		not_ok "$name prints the expected output"
 		diff "$exp" "$out" | head -20 | sed 's/^/# /'
 	elif [ -n "$line" ] && ! grep -qxF "$line" "$err"; then
-		notok "$name writes '$line' to stderr"
-		diag
+		not_ok "$name writes '$line' to stderr"
+		diag_err
 	elif ! sanitizer_clean; then
-		notok "$name runs clean under the sanitizers"
-		diag
+		not_ok "$name runs clean under the sanitizers"
+		diag_err
 	else
 		ok "$name: output, exit code $code and stderr as expected"
 	fi
@@ -55,15 +55,15 @@ done
 {
 	# a generous fuel budget changes nothing for a program that fits in it
 	lsw run --fuel 20000000000 "$W/qsort.wasm"
-	if [ "$rc" -eq 0 ] && cmp -s "$out" "$P/qsort.expected"; then ok "qsort under --fuel runs to completion"; else notok "qsort under --fuel (rc=$rc)"; diag; fi
+	if [ "$rc" -eq 0 ] && cmp -s "$out" "$P/qsort.expected"; then ok "qsort under --fuel runs to completion"; else not_ok "qsort under --fuel (rc=$rc)"; diag_err; fi
 	# the environment is only what --env gives: nothing leaks from the host
 	LS_GREETING=leaked lsw run "$W/printf.wasm"
-	if [ "$rc" -eq 0 ] && grep -qx 'LS_GREETING=(unset)' "$out"; then ok "host environment is not passed to the guest"; else notok "host environment leaked or run failed (rc=$rc)"; diag; fi
+	if [ "$rc" -eq 0 ] && grep -qx 'LS_GREETING=(unset)' "$out"; then ok "host environment is not passed to the guest"; else not_ok "host environment leaked or run failed (rc=$rc)"; diag_err; fi
 	# usage errors
-	lsw run; [ "$rc" -eq 2 ] && ok "run without a file is a usage error (2)" || notok "run without a file: rc=$rc"
-	lsw run --fuel lots "$W/qsort.wasm"; [ "$rc" -eq 2 ] && ok "bad --fuel is a usage error (2)" || notok "bad --fuel: rc=$rc"
-	lsw run --env NOEQUALS "$W/qsort.wasm"; [ "$rc" -eq 2 ] && ok "bad --env is a usage error (2)" || notok "bad --env: rc=$rc"
-	lsw run "$TMP/does-not-exist.wasm"; [ "$rc" -eq 1 ] && grep -q 'No such file' "$err" && ok "missing file: exit 1 with the reason" || notok "missing file: rc=$rc"
-	lsw --help; [ "$rc" -eq 0 ] && grep -q 'lockstep wasm run' "$out" && ok "wasm --help" || notok "wasm --help: rc=$rc"
+	lsw run; [ "$rc" -eq 2 ] && ok "run without a file is a usage error (2)" || not_ok "run without a file: rc=$rc"
+	lsw run --fuel lots "$W/qsort.wasm"; [ "$rc" -eq 2 ] && ok "bad --fuel is a usage error (2)" || not_ok "bad --fuel: rc=$rc"
+	lsw run --env NOEQUALS "$W/qsort.wasm"; [ "$rc" -eq 2 ] && ok "bad --env is a usage error (2)" || not_ok "bad --env: rc=$rc"
+	lsw run "$TMP/does-not-exist.wasm"; [ "$rc" -eq 1 ] && grep -q 'No such file' "$err" && ok "missing file: exit 1 with the reason" || not_ok "missing file: rc=$rc"
+	lsw --help; [ "$rc" -eq 0 ] && grep -q 'lockstep wasm run' "$out" && ok "wasm --help" || not_ok "wasm --help: rc=$rc"
 }
 finish

@@ -17,7 +17,7 @@ CLANG="${CLANG:-clang}"
 OUT="$LS_ROOT/build/wasm/optlevels"
 mkdir -p "$OUT"
 require_wasm_cli
-[ -x "$REL" ] || { echo "Bail out! $REL not built (make all)"; exit 1; }
+[ -x "$REL" ] || bail "$REL not built (make all)"
 
 cat >"$TMP/main.c" <<'EOF'
 #include <stdint.h>
@@ -61,14 +61,14 @@ run_levels() {
 	if [ -z "$bad" ] && [ "$built" -eq "${#levels[@]}" ]; then
 		ok "$name: the same output at ${levels[*]}"
 	else
-		notok "$name:$bad"
+		not_ok "$name:$bad"
 	fi
 }
 
 for src in "$B"/*.c; do
 	k=$(basename "$src" .c)
 	if ! gcc -O2 -DKFN="kernel_$k" -I"$B" "$TMP/main.c" "$src" -o "$TMP/native-$k" -lm 2>"$TMP/cc.err"; then
-		notok "$k: native build: $(head -c 200 "$TMP/cc.err")"
+		not_ok "$k: native build: $(head -c 200 "$TMP/cc.err")"
 		continue
 	fi
 	"$TMP/native-$k" >"$TMP/want-$k"

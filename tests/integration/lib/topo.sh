@@ -1,7 +1,9 @@
 # topo.sh - shared by the tests/integration suites (sourced, not a suite):
-# TAP helpers, a client/server network-namespace pair joined by a veth, real
-# servers in the server namespace (nginx, openssl s_server), the lockstep
-# agent on the server-side veth, and cleanup of all of it on every exit path.
+# the TAP library (tests/lib/tap.sh), a client/server network-namespace pair
+# joined by a veth, real servers in the server namespace (nginx, openssl
+# s_server, dnsmasq), the lockstep agent on the server-side veth, its verdicts
+# and counters (verdict_for, drop_verdicts), and cleanup of all of it on every
+# exit path.
 #
 # Addresses: client 198.18.1.1 / 2001:db8:1::1 (veth vc), server 198.18.1.2 /
 # 2001:db8:1::2 (veth vs). Names are unique per run (ls-<suite>-$$).
@@ -13,15 +15,8 @@
 : "${LS_BIN:=$LS_ROOT/build/asan/lockstep}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
 
-T_N=0
-T_FAIL=0
-ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
-not_ok() { T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N - $*"; }
-# check NAME COMMAND...: one TAP line from a command's exit status
-check() { local n=$1; shift; if "$@"; then ok "$n"; else not_ok "$n"; fi; }
+. "$LS_ROOT/tests/lib/tap.sh"
 quiet() { "$@" >/dev/null 2>&1; }
-skip() { T_N=$((T_N + 1)); echo "ok $T_N - $1 # SKIP $2"; }
-diag() { sed 's/^/# /' "$@"; }
 
 topo_init() { # SUITE
 	SUITE=$1
@@ -35,12 +30,10 @@ topo_init() { # SUITE
 	# running side by side never meet on the default path
 	export LS_CONTROL_SOCK=$TMP/control.sock
 	C4=198.18.1.1 S4=198.18.1.2 C6=2001:db8:1::1 S6=2001:db8:1::2
-	trap topo_cleanup EXIT
-	trap 'exit 130' INT TERM
+	at_exit topo_cleanup
 }
 
 topo_cleanup() {
-	local rc=$?
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	[ -f "$TMP/nginx.pid" ] && kill -9 "$(cat "$TMP/nginx.pid")" 2>/dev/null
 	# processes still inside our namespaces (nginx workers, stray clients)
@@ -54,9 +47,6 @@ topo_cleanup() {
 	ip netns del "$NS_C" 2>/dev/null
 	ip netns del "$NS_S" 2>/dev/null
 	if [ -n "${LS_KEEP_TMP:-}" ]; then echo "# kept $TMP"; else rm -rf "$TMP"; fi
-	if [ "$rc" -eq 0 ] && [ "$T_FAIL" -gt 0 ]; then rc=1; fi
-	echo "1..$T_N"
-	exit "$rc"
 }
 
 topo_up() {
@@ -72,15 +62,6 @@ topo_up() {
 
 in_c() { ip netns exec "$NS_C" "$@"; }
 in_s() { ip netns exec "$NS_S" "$@"; }
-
-# wait_for SECONDS COMMAND...: poll until the command succeeds
-wait_for() {
-	local deadline=$(($(date +%s%N) + $1 * 1000000000)); shift
-	until "$@" 2>/dev/null; do
-		[ "$(date +%s%N)" -gt "$deadline" ] && return 1
-		sleep 0.1
-	done
-}
 
 # nginx_start [DIRECTIVES]: serves $TMP/www on :80 of the server namespace;
 # DIRECTIVES go into the server block (e.g. pacing, answering POST);
@@ -143,4 +124,17 @@ agent_start() {
 # XDP program id attached to vs (empty when none)
 xdp_prog_id() {
 	ip -n "$NS_S" -d link show vs | sed -n 's/.*prog\/xdp id \([0-9]*\).*/\1/p' | head -1
+}
+
+# drop_verdicts: the data plane's drop_verdict counter (packets it dropped
+# because of a drop verdict), read from the pins
+drop_verdicts() { "$LS_BIN" counters --json --pin-dir "$PIN_DIR" 2>/dev/null | jq '.drop_verdict // 0'; }
+# verdict_for AGENT PORT VERDICT: the agent whose stdout is $TMP/AGENT.json
+# wrote VERDICT (pass|drop) for the flow whose client port is PORT (its
+# flow_new or dpi event names the port; the verdict event, the flow's id)
+verdict_for() {
+	jq -e -n -R --argjson p "$2" --arg v "$3" '[inputs | fromjson? // empty] as $e
+		| ([$e[] | select((.event == "flow_new" or .event == "dpi") and .sport == $p) | .flow_id]) as $ids
+		| any($e[]; .event == "verdict" and .verdict == $v and (.flow_id as $i | $ids | index($i)))' \
+		"$TMP/$1.json" >/dev/null 2>&1
 }

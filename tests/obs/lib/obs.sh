@@ -10,6 +10,18 @@ PROMCHECK=$LS_ROOT/build/asan/tools/promcheck
 metrics_port() { sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$TMP/$1.err" | head -1; }
 # scrape PORT FILE: GET /metrics into FILE
 scrape() { in_s curl -sS --max-time 5 -o "$2" "http://127.0.0.1:$1/metrics"; }
+# scrape_fresh PORT FILE: a scrape taken once the agent has read the data
+# plane's counters anew (it reads them once a second): polls until the
+# scrape's packet counter reaches what the pins hold now
+scrape_fresh() {
+	SF_PORT=$1 SF_FILE=$2
+	SF_WANT=$("$LS_BIN" counters --json --pin-dir "$PIN_DIR" 2>/dev/null | jq '.pkts // 0')
+	wait_for 5 scrape_has_pkts
+}
+scrape_has_pkts() {
+	scrape "$SF_PORT" "$SF_FILE" &&
+		ge "$(metric "$SF_FILE" 'lockstep_dataplane_total{counter="pkts"}')" "$SF_WANT"
+}
 # metric FILE SERIES: value of one series (empty when absent)
 metric() { "$PROMCHECK" "$1" "$2" 2>/dev/null; }
 # ge A B: A >= B, numbers in any Prometheus spelling

@@ -3,9 +3,8 @@
 #   report_render HTML OUT   writes OUT.png (a screenshot, 1200x1800: every plot) and
 #                            OUT.probe.json (what the browser laid out for
 #                            each plot: report_probe.js); 0 when both exist
-# Needs chromium (scripts/deps.sh); report_have_chromium says whether it is.
+# Needs chromium (scripts/deps.sh): callers ask `have chromium` (tests/lib/tap.sh).
 REPORT_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-report_have_chromium() { command -v chromium >/dev/null; }
 report_render() {
 	local html=$1 out=$2 prof
 	prof=$(mktemp -d "${TMPDIR:-/tmp}/ls-chromium.XXXXXX")

@@ -9,11 +9,11 @@ LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 policy_init() { # SUITE
 	topo_init "$1" # also LS_CONTROL_SOCK, private to the run
-	[ "$(id -u)" = 0 ] || { echo "Bail out! needs root (namespaces, BPF)"; exit 1; }
+	need_root
 	for g in allowlist ratelimit ai-gateway; do
-		[ -f "$G/$g.wasm" ] || { echo "Bail out! $G/$g.wasm not built (make guests)"; exit 1; }
+		[ -f "$G/$g.wasm" ] || bail "$G/$g.wasm not built (make guests)"
 	done
-	topo_up || { echo "Bail out! could not build the topology"; exit 1; }
+	topo_up || bail "could not build the topology"
 }
 
 # fetch NAME URL [curl args...]: 0 when the whole body arrived in time
@@ -21,6 +21,32 @@ fetch() {
 	local name=$1 url=$2; shift 2
 	in_c curl -sS -o "$TMP/$name.out" --max-time 4 -w '%{http_code}' "$@" "$url" \
 		>"$TMP/$name.code" 2>"$TMP/$name.err"
+}
+
+# denied AGENT PORT CMD...: 0 when the request CMD makes from client port
+# PORT (one no earlier connection used) was refused by the data plane for a
+# verdict: CMD failed (no answer), the agent AGENT wrote a drop verdict for
+# that flow, and the kernel's drop_verdict counter grew meanwhile -- not just
+# any failure (a timeout, a server down, a lost policy under a drop default).
+# Says which part was missing. CMD is e.g. `fetch NAME URL --local-port
+# PORT` or `answered_after_verdict AGENT HOST PORT`.
+denied() {
+	local agent=$1 port=$2 d0 d1
+	shift 2
+	d0=$(drop_verdicts)
+	if "$@"; then
+		echo "denied: the request from port $port was answered" | diag
+		return 1
+	fi
+	if ! wait_for 3 verdict_for "$agent" "$port" drop; then
+		echo "denied: no answer from port $port, but no drop verdict for its flow either" | diag
+		return 1
+	fi
+	d1=$(drop_verdicts)
+	if [ "${d1:-0}" -le "${d0:-0}" ]; then
+		echo "denied: a drop verdict, but the data plane dropped nothing by verdict ($d0 -> $d1)" | diag
+		return 1
+	fi
 }
 
 # sclient SNI [PORT]: 0 when a request over TLS (openssl s_client
@@ -44,3 +70,5 @@ after_verdict() {
 	in_c python3 "$LIB_DIR/after_verdict.py" "$TMP/$1.json" "$C4" "$3" "$S4" "$2" \
 		${4:+"$4"} 2>>"$TMP/after_verdict.err"
 }
+# answered_after_verdict AGENT HOST PORT: 0 when after_verdict says "answered"
+answered_after_verdict() { [ "$(after_verdict "$@")" = answered ]; }

@@ -1,5 +1,5 @@
 ;; grow_limit.wat - hostile: memory.grow beyond the embedder's page cap must
-;; return -1 (not trap, not allocate). Run with --max-memory 16. Exit code 0
+;; return -1 (not trap, not allocate). Run with --max-memory-pages 16. Exit code 0
 ;; when every check holds, otherwise the number of the failing check.
 (module
   (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))

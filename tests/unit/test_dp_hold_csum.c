@@ -1,4 +1,4 @@
-/* test_hold_csum.c - a held frame's TCP/UDP checksum is recomputed before
+/* test_dp_hold_csum.c - a held frame's TCP/UDP checksum is recomputed before
  * re-injection (src/dataplane/reinject.c: a frame copied at the hook may
  * carry only the pseudo-header sum). The oracle is tshark's own checksum
  * validation: frames with a wrong checksum, fixed by ls_l4_csum_fix, are
@@ -143,8 +143,9 @@ TEST(fragments_and_udp_without_checksum_left_alone)
 	CHECK_EQ_INT(ls_l4_csum_fix(f, 20, 34), -EINVAL); /* truncated */
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	test_args(argc, argv);
 	RUN(fixed_checksums_are_good_for_tshark);
 	RUN(fragments_and_udp_without_checksum_left_alone);
 	return test_done();
