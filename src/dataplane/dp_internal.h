@@ -18,6 +18,8 @@ enum ls_dp_map {
 	LS_MAP_COUNTERS,
 	LS_MAP_EVENTS,
 	LS_MAP_VERDICT_GEN, /* optional when opened from pins (older data plane) */
+	LS_MAP_SHARD_CFG,   /* shards (docs/workers.md); optional from pins */
+	LS_MAP_SHARD_RINGS, /* array of the workers' rings; optional from pins */
 	LS_MAP__N,
 };
 
@@ -40,7 +42,13 @@ struct ls_dp {
 	uint64_t ev_bad;
 	uint32_t ev_budget;        /* records per drain, 0: all (ls_dp_events_drain_max) */
 	uint32_t ev_taken;         /* ... delivered in the drain in progress */
+	/* shards (shards.c): ring fds of shard_rings[0..nshards-1] */
+	uint32_t nshards;
+	int shard_fd[LS_SHARDS_MAX];
 };
+
+/* shards.c: the workers' rings of shard_rings, owned by the ls_dp */
+void ls_shards_close(struct ls_dp *dp);
 
 /* pins.c */
 int ls_pins_prepare(const char *dir, struct ls_dp_err *err);

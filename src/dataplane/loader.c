@@ -23,7 +23,8 @@ const char *const ls_dp_map_names[LS_MAP__N] = {
 	[LS_MAP_FLOWS] = "flows",       [LS_MAP_VERDICTS] = "verdicts",
 	[LS_MAP_CONFIG] = "config",     [LS_MAP_LIVENESS] = "liveness",
 	[LS_MAP_COUNTERS] = "counters", [LS_MAP_EVENTS] = "events",
-	[LS_MAP_VERDICT_GEN] = "verdict_gen",
+	[LS_MAP_VERDICT_GEN] = "verdict_gen", [LS_MAP_SHARD_CFG] = "shard_cfg",
+	[LS_MAP_SHARD_RINGS] = "shard_rings",
 };
 
 static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
@@ -44,6 +45,8 @@ static struct ls_dp *dp_new(const char *pin_dir, struct ls_dp_err *err)
 	}
 	for (int i = 0; i < LS_MAP__N; i++)
 		dp->map_fd[i] = -1;
+	for (int i = 0; i < LS_SHARDS_MAX; i++)
+		dp->shard_fd[i] = -1;
 	dp->link_fd = dp->lock_fd = -1;
 	snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", dir);
 	/* a trailing slash would make every pin path look different */
@@ -61,7 +64,8 @@ static struct bpf_map *skel_map(struct lockstep_bpf *s, int i)
 		[LS_MAP_FLOWS] = s->maps.flows,       [LS_MAP_VERDICTS] = s->maps.verdicts,
 		[LS_MAP_CONFIG] = s->maps.config,     [LS_MAP_LIVENESS] = s->maps.liveness,
 		[LS_MAP_COUNTERS] = s->maps.counters, [LS_MAP_EVENTS] = s->maps.events,
-		[LS_MAP_VERDICT_GEN] = s->maps.verdict_gen,
+		[LS_MAP_VERDICT_GEN] = s->maps.verdict_gen, [LS_MAP_SHARD_CFG] = s->maps.shard_cfg,
+		[LS_MAP_SHARD_RINGS] = s->maps.shard_rings,
 	};
 	return m[i];
 }
@@ -134,6 +138,10 @@ static int size_ring(struct ls_dp *dp, const struct ls_dp_opts *opts, struct ls_
 	}
 	if ((rc = bpf_map__set_max_entries(m, st->ringbuf_bytes)))
 		return ls_dp_errf(err, rc, "sizing the ring buffer: %s", strerror(-rc));
+	/* the workers' rings (shard_rings' inner maps) are the same size */
+	struct bpf_map *inner = bpf_map__inner_map(dp->skel->maps.shard_rings);
+	if (inner && (rc = bpf_map__set_max_entries(inner, st->ringbuf_bytes)))
+		return ls_dp_errf(err, rc, "sizing the workers' ring buffers: %s", strerror(-rc));
 	return 0;
 }
 
@@ -255,7 +263,8 @@ int ls_dp_open_pins(struct ls_dp **out, const char *pin_dir, struct ls_dp_err *e
 		dp->map_fd[i] = bpf_obj_get(path);
 		/* pins of an older data plane have no verdict_gen: its program
 		 * caches no verdicts, so there is nothing to bump */
-		if (dp->map_fd[i] < 0 && i == LS_MAP_VERDICT_GEN && errno == ENOENT)
+		if (dp->map_fd[i] < 0 && errno == ENOENT &&
+		    (i == LS_MAP_VERDICT_GEN || i == LS_MAP_SHARD_CFG || i == LS_MAP_SHARD_RINGS))
 			continue;
 		if (dp->map_fd[i] < 0) {
 			int rc = -errno;
@@ -301,6 +310,7 @@ void ls_dp_close(struct ls_dp *dp)
 		return;
 	if (dp->rb)
 		ring_buffer__free(dp->rb);
+	ls_shards_close(dp);
 	ls_vgen_unmap(dp->verdict_gen);
 	for (int i = 0; i < LS_MAP__N; i++)
 		if (dp->map_fd[i] >= 0)
