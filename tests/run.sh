@@ -25,7 +25,7 @@ export LS_BIN="$ROOT/build/asan/lockstep"
 export LS_SHARED="$ROOT/../shared"
 
 suites=()
-for t in build/asan/tests/test_*; do [ -x "$t" ] && suites+=("$t"); done
+for t in build/asan/tests/test_* build/tsan/tests/test_*; do [ -x "$t" ] && suites+=("$t"); done
 # Ordered: fast unit tests first, then spec, kernel, network and end-to-end.
 for d in tests/spec tests/wasm tests/dataplane tests/integration tests/policy tests/clock tests/obs; do
 	for t in "$d"/*.sh; do [ -f "$t" ] && suites+=("$t"); done

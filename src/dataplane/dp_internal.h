@@ -30,6 +30,7 @@ struct ls_dp {
 	int map_fd[LS_MAP__N];     /* owned: closed by ls_dp_close */
 	int link_fd;               /* XDP link, -1 when none */
 	int lock_fd;               /* flock on the pin dir (agent only) */
+	int inner_fd;              /* shape of the workers' rings, while loading */
 	int ncpus;                 /* possible CPUs, for per-CPU maps */
 	uint64_t *verdict_gen;     /* mapped verdict_gen; NULL when there is none */
 	bool no_batch;             /* the kernel refused a batch update: write

@@ -47,7 +47,7 @@ static struct ls_dp *dp_new(const char *pin_dir, struct ls_dp_err *err)
 		dp->map_fd[i] = -1;
 	for (int i = 0; i < LS_SHARDS_MAX; i++)
 		dp->shard_fd[i] = -1;
-	dp->link_fd = dp->lock_fd = -1;
+	dp->link_fd = dp->lock_fd = dp->inner_fd = -1;
 	snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", dir);
 	/* a trailing slash would make every pin path look different */
 	size_t n = strlen(dp->pin_dir);
@@ -138,9 +138,16 @@ static int size_ring(struct ls_dp *dp, const struct ls_dp_opts *opts, struct ls_
 	}
 	if ((rc = bpf_map__set_max_entries(m, st->ringbuf_bytes)))
 		return ls_dp_errf(err, rc, "sizing the ring buffer: %s", strerror(-rc));
-	/* the workers' rings (shard_rings' inner maps) are the same size */
-	struct bpf_map *inner = bpf_map__inner_map(dp->skel->maps.shard_rings);
-	if (inner && (rc = bpf_map__set_max_entries(inner, st->ringbuf_bytes)))
+	/* The workers' rings (shard_rings' inner maps) are the same size: the
+	 * outer map takes its inner shape from a ring of that size (libbpf's
+	 * own template cannot be resized: bpf_map__set_max_entries on it
+	 * crashes in libbpf 1.1). Closed once loaded (ls_dp_close). */
+	dp->inner_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "ls_ring_shape", 0, 0,
+				      st->ringbuf_bytes, NULL);
+	if (dp->inner_fd < 0)
+		return ls_dp_errf(err, -errno, "creating the workers' ring shape: %s",
+				  strerror(errno));
+	if ((rc = bpf_map__set_inner_map_fd(dp->skel->maps.shard_rings, dp->inner_fd)))
 		return ls_dp_errf(err, rc, "sizing the workers' ring buffers: %s", strerror(-rc));
 	return 0;
 }
@@ -311,6 +318,8 @@ void ls_dp_close(struct ls_dp *dp)
 	if (dp->rb)
 		ring_buffer__free(dp->rb);
 	ls_shards_close(dp);
+	if (dp->inner_fd >= 0)
+		close(dp->inner_fd);
 	ls_vgen_unmap(dp->verdict_gen);
 	for (int i = 0; i < LS_MAP__N; i++)
 		if (dp->map_fd[i] >= 0)

@@ -68,7 +68,7 @@ check "after SIGKILL the pins stay" test -e "$PIN_DIR/link_xdp"
 sleep 1
 if agent_start a3; then ok "agent restarts"; else not_ok "agent restarts"; diag "$TMP/a3.err"; fi
 A3=$AGENT
-check "the new agent reports adopting the pins" grep -q 'adopted the data plane pinned in .*7 maps.*nothing re-attached' "$TMP/a3.err"
+check "the new agent reports adopting the pins" grep -q 'adopted the data plane pinned in .*9 maps.*nothing re-attached' "$TMP/a3.err"
 check "the same program is still attached (no re-attach)" test "$(xdp_prog_id)" = "$ID1"
 check "the transfer is still running across the restart" kill -0 "$CURL"
 wait "$CURL"; CRC=$?
