@@ -109,7 +109,22 @@ $(O)/asan/tools/%: tests/tools/%.c $(O)/asan/liblockstep.a $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ASAN_CFLAGS) $< $(O)/asan/liblockstep.a $(LDLIBS) -o $@
 
-tests-build: all $(TEST_BIN) $(TOOL_BIN)
+# ThreadSanitizer: the code several threads run (the workers' rings,
+# docs/workers.md) with the tests that drive it from threads, as
+# build/tsan/tests/test_tsan_*. Only the dataplane sources: TSan and ASan do
+# not mix, and the rest of the library has no threads yet.
+TSAN_CFLAGS := -O1 -g $(CSTD) $(WARN) $(INCLUDES) -D_GNU_SOURCE -fno-strict-aliasing \
+            -fsanitize=thread
+TSAN_TESTS := $(O)/tsan/tests/test_tsan_dp_shard
+DP_SRC := $(wildcard src/dataplane/*.c src/base/*.c)
+$(O)/tsan/tests/test_tsan_%: tests/unit/test_%.c $(DP_SRC) $(wildcard src/dataplane/*.h) $(wildcard tests/unit/*.h) $(HDRS) | $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(TSAN_CFLAGS) -Itests/unit $< $(DP_SRC) $(LDLIBS) -o $@
+
+.PHONY: tsan
+tsan: $(TSAN_TESTS)
+
+tests-build: all $(TEST_BIN) $(TOOL_BIN) $(TSAN_TESTS)
 
 test: deps
 	@$(MAKE) --no-print-directory -j$$(nproc) tests-build

@@ -94,9 +94,12 @@ static __always_inline void count(__u32 idx)
 		(*c)++;
 }
 
+/* the ring of the flow's worker (shard.h) */
+#include "shard.h"
+
 static __always_inline void emit(struct ls_event *ev)
 {
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), 0))
+	if (ls_shard_output(ev, ev, sizeof(*ev)))
 		count(LS_CNT_RINGBUF_FULL);
 }
 

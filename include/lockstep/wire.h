@@ -472,6 +472,32 @@ static inline __u64 ls_hold_tag_of(__u64 flow_id)
 	return ((ls_hold_hash(flow_id) >> 16) & 0xffffffull) | 1;
 }
 
+/* ---- shards: N policy workers (docs/workers.md) ------------------------ */
+
+/* Added within wire version 1. With n > 1 workers the data plane writes
+ * every record about a flow into shard_rings[shard(flow)] (an array of ring
+ * buffers, one per worker) and the rest (beats, fail-safe) into `events`;
+ * with n <= 1 everything goes to `events`, as before. shard(flow) is
+ * (FNV-1a-32 (LS_FNV_*) of the key selected by `by`) * n >> 32: the canonical
+ * 5-tuple (lo_addr, hi_addr, lo_port and hi_port big-endian, proto: 37
+ * bytes) or the client's address (16 bytes, the side of ls_flow.init_dir). */
+#define LS_SHARDS_MAX 64
+#define LS_FNV_BASIS 2166136261u
+#define LS_FNV_PRIME 16777619u
+
+enum ls_shard_by {
+	LS_SHARD_BY_FLOW = 0,   /* canonical 5-tuple */
+	LS_SHARD_BY_CLIENT = 1, /* the client's address */
+};
+
+/* Value of `shard_cfg` (array, one entry, key 0), written by user space
+ * after it has filled shard_rings[0..n-1]. */
+struct ls_shard_cfg {
+	__u32 n;  /* workers; 0 or 1: everything goes to `events` */
+	__u32 by; /* enum ls_shard_by */
+	__u64 pad[3];
+};
+
 #ifndef __bpf__
 _Static_assert(sizeof(struct ls_flow_key) == 40, "ls_flow_key layout");
 _Static_assert(sizeof(struct ls_event) % 8 == 0, "ls_event alignment");

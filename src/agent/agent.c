@@ -188,6 +188,20 @@ static int apply_config(struct ls_dp *dp, int default_verdict, int dpi_pkts, int
 	return rc;
 }
 
+/* One worker (this thread) reads `events`: steer everything there, and
+ * free the worker rings a previous agent with several workers left
+ * (docs/workers.md, "Restart with another N"). */
+static int steer_one_worker(struct ls_dp *dp, struct ls_err *err)
+{
+	struct ls_dp_shards_status sh;
+	int rc = ls_dp_shards_set(dp, 1, LS_SHARD_BY_FLOW, &sh, err);
+	if (!rc && sh.was > 1)
+		printf("shards: 1 (was %u: %u worker rings removed, records still in them are "
+		       "lost)\n",
+		       sh.was, sh.removed);
+	return rc;
+}
+
 static void report_open(const struct ls_dp_opts *o, const struct ls_dp_status *st)
 {
 	const char *mode = ls_xdp_mode_name(st->xdp_mode);
@@ -295,7 +309,9 @@ int agent_run(const struct agent_opts *o)
 	}
 	report_open(&o->dp, &st);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	int rc = apply_config(r.dp, default_verdict, o->dpi_pkts, o->expiry, &err);
+	int rc = steer_one_worker(r.dp, &err);
+	if (!rc)
+		rc = apply_config(r.dp, default_verdict, o->dpi_pkts, o->expiry, &err);
 	if (rc)
 		fprintf(stderr, "lockstep run: %s\n", err.msg);
 	else

@@ -14,6 +14,8 @@
  *
  * Pin directory layout (every name is fixed; bpffs forbids dots in names):
  *   DIR/flows DIR/verdicts DIR/config DIR/liveness DIR/counters DIR/events
+ *   DIR/verdict_gen DIR/shard_cfg DIR/shard_rings (the workers' rings live
+ *   in shard_rings, not pinned on their own)
  *   DIR/link_xdp               the XDP bpf_link (holds the program attached)
  *   DIR/tc_egress_<ifindex>    the TC program, when attached with --tc
  */
@@ -59,7 +61,7 @@ int ls_dp_ringbuf_size_check(uint64_t size, struct ls_err *err);
 /* What ls_dp_open() found and did; printed by `lockstep run`. */
 struct ls_dp_status {
 	bool adopted_maps;     /* at least one map came from the pins */
-	int maps_adopted;      /* how many of the eight */
+	int maps_adopted;      /* how many of the twelve */
 	bool adopted_link;     /* the XDP link came from the pins (no re-attach) */
 	bool prog_replaced;    /* adopted link switched to this build's program */
 	bool tc_adopted;       /* TC filter already present */
@@ -178,6 +180,37 @@ int ls_dp_events_drain(struct ls_dp *dp);
  * served in between). *more: the budget ran out before the ring did. */
 int ls_dp_events_drain_max(struct ls_dp *dp, uint32_t max, bool *more);
 uint64_t ls_dp_events_bad(const struct ls_dp *dp);
+
+/* ---- shards: N policy workers (docs/workers.md) ------------------------ */
+struct ls_dp_shards_status {
+	uint32_t n, by;   /* in effect now */
+	uint32_t was;     /* shard_cfg.n found (0: never set) */
+	uint32_t kept;    /* rings found in slots < n and kept, backlog and all */
+	uint32_t created; /* rings created */
+	uint32_t removed; /* rings removed from slots >= n (their backlog lost) */
+};
+
+/* Puts the workers' rings in place, then steers (the order matters: the
+ * kernel must never be told of a shard with no ring): slots 0..n-1 filled
+ * -- a ring already in a slot is kept, else a new one the size of the
+ * events ring -- then shard_cfg = {n, by}, then slots >= n emptied. n <= 1
+ * sends everything to `events` and empties every slot. by: enum
+ * ls_shard_by. -EINVAL for n > LS_SHARDS_MAX or an unknown `by`; -ENOTSUP
+ * for pins of a data plane without shards. */
+int ls_dp_shards_set(struct ls_dp *dp, uint32_t n, uint32_t by, struct ls_dp_shards_status *st,
+		     struct ls_err *err);
+
+/* One worker's ring consumer, independent of dp once open (its own fds):
+ * each worker thread owns one and no two threads share it. The records are
+ * checked like ls_dp_events_open's. */
+struct ls_dp_ring;
+int ls_dp_ring_open(struct ls_dp *dp, uint32_t shard, ls_dp_event_fn fn, void *ctx,
+		    struct ls_dp_ring **out, struct ls_err *err);
+int ls_dp_ring_fd(const struct ls_dp_ring *r);
+/* As ls_dp_events_drain_max, for this ring. */
+int ls_dp_ring_drain_max(struct ls_dp_ring *r, uint32_t max, bool *more);
+uint64_t ls_dp_ring_bad(const struct ls_dp_ring *r);
+void ls_dp_ring_close(struct ls_dp_ring *r);
 
 /* ---- flow keys ----------------------------------------------------------- */
 /* Canonical key from one packet's orientation (see wire.h): addresses are

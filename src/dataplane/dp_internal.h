@@ -21,6 +21,8 @@ enum ls_dp_map {
 	LS_MAP_HOLD_SLOTS,  /* optional when opened from pins (older data plane) */
 	LS_MAP_RULES_NAME,  /* optional when opened from pins (older data plane) */
 	LS_MAP_RULES_PREFIX, /* optional when opened from pins (older data plane) */
+	LS_MAP_SHARD_CFG,   /* shards (docs/workers.md); optional from pins */
+	LS_MAP_SHARD_RINGS, /* array of the workers' rings; optional from pins */
 	LS_MAP__N,
 };
 
@@ -31,6 +33,7 @@ struct ls_dp {
 	int map_fd[LS_MAP__N];     /* owned: closed by ls_dp_close */
 	int link_fd;               /* XDP link, -1 when none */
 	int lock_fd;               /* flock on the pin dir (agent only) */
+	int inner_fd;              /* shape of the workers' rings, while loading */
 	int ncpus;                 /* possible CPUs, for per-CPU maps */
 	uint64_t *verdict_gen;     /* mapped verdict_gen; NULL when there is none */
 	bool no_batch;             /* the kernel refused a batch update: write
@@ -43,7 +46,13 @@ struct ls_dp {
 	uint64_t ev_bad;
 	uint32_t ev_budget;        /* records per drain, 0: all (ls_dp_events_drain_max) */
 	uint32_t ev_taken;         /* ... delivered in the drain in progress */
+	/* shards (shards.c): ring fds of shard_rings[0..nshards-1] */
+	uint32_t nshards;
+	int shard_fd[LS_SHARDS_MAX];
 };
+
+/* shards.c: the workers' rings of shard_rings, owned by the ls_dp */
+void ls_shards_close(struct ls_dp *dp);
 
 /* pins.c */
 int ls_pins_prepare(const char *dir, struct ls_err *err);

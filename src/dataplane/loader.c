@@ -25,6 +25,8 @@ const char *const ls_dp_map_names[LS_MAP__N] = {
 	[LS_MAP_COUNTERS] = "counters", [LS_MAP_EVENTS] = "events",
 	[LS_MAP_VERDICT_GEN] = "verdict_gen", [LS_MAP_HOLD_SLOTS] = "hold_slots",
 	[LS_MAP_RULES_NAME] = "rules_name",   [LS_MAP_RULES_PREFIX] = "rules_prefix",
+	[LS_MAP_SHARD_CFG] = "shard_cfg",
+	[LS_MAP_SHARD_RINGS] = "shard_rings",
 };
 
 static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
@@ -45,7 +47,9 @@ static struct ls_dp *dp_new(const char *pin_dir, struct ls_err *err)
 	}
 	for (int i = 0; i < LS_MAP__N; i++)
 		dp->map_fd[i] = -1;
-	dp->link_fd = dp->lock_fd = -1;
+	for (int i = 0; i < LS_SHARDS_MAX; i++)
+		dp->shard_fd[i] = -1;
+	dp->link_fd = dp->lock_fd = dp->inner_fd = -1;
 	snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", dir);
 	/* a trailing slash would make every pin path look different */
 	size_t n = strlen(dp->pin_dir);
@@ -64,6 +68,8 @@ static struct bpf_map *skel_map(struct lockstep_bpf *s, int i)
 		[LS_MAP_COUNTERS] = s->maps.counters, [LS_MAP_EVENTS] = s->maps.events,
 		[LS_MAP_VERDICT_GEN] = s->maps.verdict_gen, [LS_MAP_HOLD_SLOTS] = s->maps.hold_slots,
 		[LS_MAP_RULES_NAME] = s->maps.rules_name, [LS_MAP_RULES_PREFIX] = s->maps.rules_prefix,
+		[LS_MAP_SHARD_CFG] = s->maps.shard_cfg,
+		[LS_MAP_SHARD_RINGS] = s->maps.shard_rings,
 	};
 	return m[i];
 }
@@ -138,6 +144,17 @@ static int size_ring(struct ls_dp *dp, const struct ls_dp_opts *opts, struct ls_
 	}
 	if ((rc = bpf_map__set_max_entries(m, st->ringbuf_bytes)))
 		return ls_errf(err, rc, "sizing the ring buffer: %s", strerror(-rc));
+	/* The workers' rings (shard_rings' inner maps) are the same size: the
+	 * outer map takes its inner shape from a ring of that size (libbpf's
+	 * own template cannot be resized: bpf_map__set_max_entries on it
+	 * crashes in libbpf 1.1). Closed once loaded (ls_dp_close). */
+	dp->inner_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "ls_ring_shape", 0, 0,
+				      st->ringbuf_bytes, NULL);
+	if (dp->inner_fd < 0)
+		return ls_errf(err, -errno, "creating the workers' ring shape: %s",
+			       strerror(errno));
+	if ((rc = bpf_map__set_inner_map_fd(dp->skel->maps.shard_rings, dp->inner_fd)))
+		return ls_errf(err, rc, "sizing the workers' ring buffers: %s", strerror(-rc));
 	return 0;
 }
 
@@ -262,10 +279,9 @@ int ls_dp_open_pins(struct ls_dp **out, const char *pin_dir, struct ls_err *err)
 		dp->map_fd[i] = bpf_obj_get(path);
 		/* pins of an older data plane have no verdict_gen: its program
 		 * caches no verdicts, so there is nothing to bump */
-		if (dp->map_fd[i] < 0 &&
+		if (dp->map_fd[i] < 0 && errno == ENOENT &&
 		    (i == LS_MAP_VERDICT_GEN || i == LS_MAP_HOLD_SLOTS || i == LS_MAP_RULES_NAME ||
-		     i == LS_MAP_RULES_PREFIX) &&
-		    errno == ENOENT)
+		     i == LS_MAP_RULES_PREFIX || i == LS_MAP_SHARD_CFG || i == LS_MAP_SHARD_RINGS))
 			continue;
 		if (dp->map_fd[i] < 0) {
 			int rc = -errno;
@@ -312,6 +328,9 @@ void ls_dp_close(struct ls_dp *dp)
 		return;
 	if (dp->rb)
 		ring_buffer__free(dp->rb);
+	ls_shards_close(dp);
+	if (dp->inner_fd >= 0)
+		close(dp->inner_fd);
 	ls_vgen_unmap(dp->verdict_gen);
 	for (int i = 0; i < LS_MAP__N; i++)
 		if (dp->map_fd[i] >= 0)

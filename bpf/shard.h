@@ -1,0 +1,96 @@
+/* shard.h - steering a flow's records to its worker's ring (docs/workers.md).
+ *
+ * With N policy workers each has its own ring buffer (a slot of
+ * shard_rings); every record about a flow goes to the ring of the flow's
+ * shard, so one worker sees all of a flow's records -- its events and its
+ * held frames -- in the order the kernel wrote them, and no two workers
+ * ever share a flow. Records about no flow (beats, fail-safe) go to
+ * `events`, where the heartbeat lives; so does everything while
+ * shard_cfg.n <= 1 (one worker: exactly the single-ring data plane).
+ *
+ * Every writer of a record calls ls_shard_output(): emit() in
+ * lockstep.bpf.c and the hold path. Include after the `flows` map and
+ * shared_maps.h (`events`). */
+#ifndef LS_SHARD_H
+#define LS_SHARD_H
+
+#include "lockstep/wire.h"
+
+/* The inner map's shape; user space sizes it like `events` before load. */
+struct ls_shard_ring {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, LS_SHARDS_MAX);
+	__type(key, __u32);
+	__array(values, struct ls_shard_ring);
+} shard_rings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ls_shard_cfg);
+} shard_cfg SEC(".maps");
+
+static __always_inline __u32 ls_fnv(__u32 h, __u8 b)
+{
+	return (h ^ b) * LS_FNV_PRIME;
+}
+
+/* The shard of the flow ev is about, or -1 for `events`. A global
+ * function: verified once, not at every emit site. */
+__noinline int ls_shard_of(const struct ls_event *ev)
+{
+	__u32 zero = 0;
+	if (!ev)
+		return -1;
+	struct ls_shard_cfg *c = bpf_map_lookup_elem(&shard_cfg, &zero);
+	if (!c || c->n <= 1 || ev->kind == LS_EV_BEAT || ev->kind == LS_EV_FAILSAFE)
+		return -1;
+	__u32 n = c->n > LS_SHARDS_MAX ? LS_SHARDS_MAX : c->n;
+	__u32 h = LS_FNV_BASIS;
+	if (c->by == LS_SHARD_BY_CLIENT) {
+		/* the client sent the flow's first packet; a flow gone from
+		 * the table falls back to this packet's source */
+		int lo = ev->dir == LS_DIR_LO_TO_HI;
+		struct ls_flow *f = bpf_map_lookup_elem(&flows, &ev->key);
+		if (f)
+			lo = f->init_dir == LS_DIR_LO_TO_HI;
+		const __u8 *a = lo ? ev->key.lo_addr : ev->key.hi_addr;
+		for (int i = 0; i < 16; i++)
+			h = ls_fnv(h, a[i]);
+	} else {
+		for (int i = 0; i < 16; i++)
+			h = ls_fnv(h, ev->key.lo_addr[i]);
+		for (int i = 0; i < 16; i++)
+			h = ls_fnv(h, ev->key.hi_addr[i]);
+		h = ls_fnv(h, (__u8)(ev->key.lo_port >> 8));
+		h = ls_fnv(h, (__u8)ev->key.lo_port);
+		h = ls_fnv(h, (__u8)(ev->key.hi_port >> 8));
+		h = ls_fnv(h, (__u8)ev->key.hi_port);
+		h = ls_fnv(h, ev->key.proto);
+	}
+	/* the high bits: FNV-1a's low bits are weak (the low k bits of the
+	 * hash depend only on the low k bits of each byte) */
+	return (int)(((__u64)h * n) >> 32);
+}
+
+/* Writes size bytes at data (a record starting with ev) to ev's ring.
+ * bpf_ringbuf_output's result: 0, or negative when the ring is full. */
+static __always_inline long ls_shard_output(const struct ls_event *ev, void *data, __u64 size)
+{
+	int idx = ls_shard_of(ev);
+	if (idx >= 0) {
+		__u32 k = (__u32)idx;
+		void *ring = bpf_map_lookup_elem(&shard_rings, &k);
+		if (ring)
+			return bpf_ringbuf_output(ring, data, size, 0);
+	}
+	return bpf_ringbuf_output(&events, data, size, 0);
+}
+
+#endif

@@ -1,0 +1,174 @@
+/* shards.c - the workers' rings (docs/workers.md): filling shard_rings and
+ * setting shard_cfg in the order that never steers a record to a missing
+ * ring, and one consumer per worker ring. The kernel half is bpf/shard.h. */
+#include "dataplane/dp_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+void ls_shards_close(struct ls_dp *dp)
+{
+	for (int i = 0; i < LS_SHARDS_MAX; i++)
+		if (dp->shard_fd[i] >= 0) {
+			close(dp->shard_fd[i]);
+			dp->shard_fd[i] = -1;
+		}
+	dp->nshards = 0;
+}
+
+/* The ring in slot i of the outer map: its fd, or -ENOENT for an empty slot. */
+static int slot_fd(int outer, uint32_t i)
+{
+	__u32 id = 0;
+	if (bpf_map_lookup_elem(outer, &i, &id))
+		return -errno;
+	int fd = bpf_map_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd;
+}
+
+int ls_dp_shards_set(struct ls_dp *dp, uint32_t n, uint32_t by, struct ls_dp_shards_status *st,
+		     struct ls_err *err)
+{
+	int outer = dp->map_fd[LS_MAP_SHARD_RINGS], cfg_fd = dp->map_fd[LS_MAP_SHARD_CFG];
+	__u32 zero = 0;
+	memset(st, 0, sizeof(*st));
+	if (n > LS_SHARDS_MAX)
+		return ls_errf(err, -EINVAL, "at most %d workers, not %u", LS_SHARDS_MAX, n);
+	if (by != LS_SHARD_BY_FLOW && by != LS_SHARD_BY_CLIENT)
+		return ls_errf(err, -EINVAL, "unknown sharding key %u", by);
+	if (outer < 0 || cfg_fd < 0)
+		return ls_errf(err, -ENOTSUP,
+				  "the pinned data plane in %s has no worker rings (older build): "
+				  "restart it with `lockstep stop` first to run several workers",
+				  dp->pin_dir);
+	struct ls_shard_cfg cur = {0};
+	if (!bpf_map_lookup_elem(cfg_fd, &zero, &cur))
+		st->was = cur.n;
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(dp->map_fd[LS_MAP_EVENTS], &info, &len))
+		return ls_errf(err, -errno, "reading the events ring's size: %s",
+				  strerror(errno));
+	ls_shards_close(dp);
+	uint32_t want = n > 1 ? n : 0;
+	for (uint32_t i = 0; i < want; i++) {
+		int fd = slot_fd(outer, i);
+		if (fd >= 0) {
+			st->kept++;
+		} else {
+			fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "ls_worker_ring", 0, 0,
+					    info.max_entries, NULL);
+			if (fd < 0)
+				return ls_errf(err, -errno, "creating the ring of worker %u: %s",
+						  i, strerror(errno));
+			if (bpf_map_update_elem(outer, &i, &fd, BPF_ANY)) {
+				int rc = -errno;
+				close(fd);
+				return ls_errf(err, rc,
+						  "putting the ring of worker %u in place: %s", i,
+						  strerror(-rc));
+			}
+			st->created++;
+		}
+		dp->shard_fd[i] = fd;
+	}
+	dp->nshards = want;
+	struct ls_shard_cfg c = {.n = n > 1 ? n : 1, .by = by};
+	if (bpf_map_update_elem(cfg_fd, &zero, &c, BPF_ANY))
+		return ls_errf(err, -errno, "writing shard_cfg: %s", strerror(errno));
+	/* only now that nothing is steered there */
+	for (uint32_t i = want; i < LS_SHARDS_MAX; i++)
+		if (!bpf_map_delete_elem(outer, &i))
+			st->removed++;
+	st->n = c.n;
+	st->by = by;
+	return 0;
+}
+
+struct ls_dp_ring {
+	struct ring_buffer *rb;
+	int fd;
+	ls_dp_event_fn fn;
+	void *ctx;
+	uint64_t bad;
+	uint32_t budget, taken;
+};
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct ls_dp_ring *r = ctx;
+	const struct ls_event *ev = data;
+	if (size < sizeof(*ev) || ev->version != LS_WIRE_VERSION) {
+		r->bad++;
+		return 0;
+	}
+	int rc = r->fn ? r->fn(r->ctx, ev) : 0;
+	/* as ringbuf.c: the record is consumed, the rest waits */
+	if (!rc && r->budget && ++r->taken >= r->budget)
+		return -E2BIG;
+	return rc;
+}
+
+int ls_dp_ring_open(struct ls_dp *dp, uint32_t shard, ls_dp_event_fn fn, void *ctx,
+		    struct ls_dp_ring **out, struct ls_err *err)
+{
+	*out = NULL;
+	if (shard >= dp->nshards || dp->shard_fd[shard] < 0)
+		return ls_errf(err, -ENOENT, "no ring for worker %u (%u in place)", shard,
+				  dp->nshards);
+	struct ls_dp_ring *r = calloc(1, sizeof(*r));
+	if (!r)
+		return ls_errf(err, -ENOMEM, "out of memory");
+	r->fn = fn;
+	r->ctx = ctx;
+	r->fd = fcntl(dp->shard_fd[shard], F_DUPFD_CLOEXEC, 3);
+	if (r->fd < 0 || !(r->rb = ring_buffer__new(r->fd, on_sample, r, NULL))) {
+		int rc = ls_errf(err, -errno, "opening the ring of worker %u: %s", shard,
+				    strerror(errno));
+		ls_dp_ring_close(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+int ls_dp_ring_fd(const struct ls_dp_ring *r)
+{
+	return ring_buffer__epoll_fd(r->rb);
+}
+
+int ls_dp_ring_drain_max(struct ls_dp_ring *r, uint32_t max, bool *more)
+{
+	*more = false;
+	r->budget = max;
+	r->taken = 0;
+	int n = ring_buffer__consume(r->rb);
+	r->budget = 0;
+	if (n == -E2BIG) {
+		*more = true;
+		return (int)r->taken;
+	}
+	return n;
+}
+
+uint64_t ls_dp_ring_bad(const struct ls_dp_ring *r)
+{
+	return r->bad;
+}
+
+void ls_dp_ring_close(struct ls_dp_ring *r)
+{
+	if (!r)
+		return;
+	if (r->rb)
+		ring_buffer__free(r->rb);
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r);
+}
