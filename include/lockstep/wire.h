@@ -450,6 +450,12 @@ struct ls_hold_slot {
 	__u64 last_k;  /* K of its last packet */
 };
 
+/* The skb mark of a held frame re-injected through the loopback device
+ * (bpf/reinject.bpf.c): this in the top 16 bits, the target ifindex in the
+ * low 16. */
+#define LS_REINJECT_MARK 0x4c530000u
+#define LS_REINJECT_MARK_MASK 0xffff0000u
+
 /* ls_event_held.hook: which program held it, i.e. how to re-inject */
 enum ls_hold_hook {
 	LS_HOLD_XDP = 0, /* ingress: back into the device's stack */

@@ -30,6 +30,7 @@ struct agent {
 	struct control_link ctl; /* the control socket (status, trace, reload) */
 	bool clock_on;		 /* the heartbeat runs (clock_link_opts.on) */
 	struct ls_sync sync;	 /* G, heartbeat, mapping, when clock_on */
+	struct agent_hold *hold; /* held packets, under --default-verdict hold */
 };
 
 void agent_opts_init(struct agent_opts *o)
@@ -48,9 +49,17 @@ static int on_event(void *ctx, const struct ls_event *ev)
 	obs_link_event(r->ro, ev);
 	if (r->clock_on)
 		ls_hb_handle_event(r->sync.hb, ev);
-	if (r->rp)
+	if (r->hold)
+		agent_hold_event(r->hold, ev);
+	if (r->rp && ev->kind != LS_EV_HELD)
 		policy_link_event(r->rp, ev);
 	return 0;
+}
+
+static void on_hold_tick(struct ls_loop *loop, uint64_t missed, void *data)
+{
+	struct agent *r = data;
+	agent_hold_tick(r->hold);
 }
 
 /* Events handled per turn of the loop. A drain to the end never ends while
@@ -161,7 +170,7 @@ static void on_signal(struct ls_loop *loop, int signo, void *data)
 /* Fresh pins get a full config; adopted pins keep theirs except for what
  * was asked on this command line. */
 static int apply_config(struct ls_dp *dp, int default_verdict, int dpi_pkts, int expiry,
-			struct ls_err *err)
+			const struct agent_hold_opts *hold, struct ls_err *err)
 {
 	struct ls_config cfg;
 	int rc = ls_dp_config_read(dp, &cfg, err);
@@ -180,6 +189,8 @@ static int apply_config(struct ls_dp *dp, int default_verdict, int dpi_pkts, int
 		cfg.dpi_max_pkts = (uint32_t)dpi_pkts;
 	if (expiry >= 0)
 		cfg.expiry_mode = (uint8_t)expiry;
+	if (cfg.default_verdict == LS_VERDICT_HOLD || hold->given)
+		agent_hold_config(hold, &cfg);
 	rc = ls_dp_config_write(dp, &cfg, err);
 	if (!rc)
 		fprintf(stderr, "lockstep: config: default verdict %s, dpi packets %u, expiry %s\n",
@@ -269,6 +280,11 @@ static int agent_loop(struct agent *r)
 			strerror(-rc));
 		return 1;
 	}
+	if (r->hold &&
+	    (rc = ls_loop_add_timer(r->loop, agent_hold_tick_ns(r->hold), on_hold_tick, r)) < 0) {
+		fprintf(stderr, "lockstep: hold timer in the event loop: %s\n", strerror(-rc));
+		return 1;
+	}
 	if (r->clock_on && (rc = ls_loop_add_timer(r->loop, (uint64_t)r->sync.opts.beat_interval_ns,
 						   on_clock_tick, r)) < 0) {
 		fprintf(stderr, "lockstep: heartbeat in the event loop: %s\n", strerror(-rc));
@@ -311,10 +327,20 @@ int agent_run(const struct agent_opts *o)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	int rc = steer_one_worker(r.dp, &err);
 	if (!rc)
-		rc = apply_config(r.dp, default_verdict, o->dpi_pkts, o->expiry, &err);
+		rc = apply_config(r.dp, default_verdict, o->dpi_pkts, o->expiry, &o->hold, &err);
 	if (rc)
 		fprintf(stderr, "lockstep run: %s\n", err.msg);
-	else
+	struct ls_config hcfg;
+	bool holding = !rc && !ls_dp_config_read(r.dp, &hcfg, &err) &&
+		       hcfg.default_verdict == LS_VERDICT_HOLD;
+	if (holding && st.xdp_mode == LS_XDP_GENERIC) {
+		/* generic XDP runs on the skb path, where a re-injected frame
+		 * would meet the program again and be held again */
+		fprintf(stderr, "lockstep run: --default-verdict hold needs native XDP; %s is in "
+			"generic mode\n", o->dp.ifname);
+		rc = 1;
+	}
+	if (!rc)
 		rc = obs_link_open(&r.ro, &o->obs, r.dp);
 	if (!rc) {
 		obs_link_set_attach(r.ro, &o->dp, &st);
@@ -333,6 +359,20 @@ int agent_run(const struct agent_opts *o)
 		if (ls_hb_disarm_pinned(ls_dp_pin_dir(r.dp), msg, sizeof(msg)))
 			fprintf(stderr, "lockstep run: %s\n", msg);
 	}
+	if (!rc && !holding) {
+		/* an earlier agent that held packets died with them: its flows
+		 * must not stay held (hold.h) */
+		int n = ls_holdq_reset_dp(r.dp);
+		if (n > 0)
+			fprintf(stderr, "lockstep: hold: closed %d holds an earlier agent left open "
+				"(their packets went with it)\n", n);
+	}
+	if (!rc && holding) {
+		rc = agent_hold_open(&r.hold, r.dp, &o->hold,
+				     o->clock.on ? o->clock.clock.failsafe_mode : LS_FAILSAFE_OFF);
+		if (!rc)
+			agent_hold_set_metrics(r.hold, ls_obs_metrics(obs_link_hub(r.ro)));
+	}
 	if (rc) {
 	} else if (po.policy) {
 		/* while the guest is unhealthy its flows get the data plane's
@@ -341,6 +381,8 @@ int agent_run(const struct agent_opts *o)
 		po.default_verdict = default_verdict ? (uint32_t)default_verdict : LS_VERDICT_PASS;
 		if (!default_verdict && !ls_dp_config_read(r.dp, &dcfg, &err))
 			po.default_verdict = dcfg.default_verdict;
+		if (po.default_verdict == LS_VERDICT_HOLD)
+			po.default_verdict = agent_hold_fallback(&o->hold);
 		rc = policy_link_open(&r.rp, r.dp, &po);
 		if (!rc) {
 			policy_link_set_obs(r.rp, r.ro);
@@ -349,6 +391,8 @@ int agent_run(const struct agent_opts *o)
 				ls_hb_set_health(r.sync.hb, policy_link_health, r.rp);
 			control_link_set_policy(&r.ctl, r.rp);
 			obs_link_policy(r.ro, policy_link_policy(r.rp));
+			if (r.hold)
+				policy_link_on_verdict(r.rp, agent_hold_verdict, r.hold);
 		}
 	}
 	if (!rc) {
@@ -359,6 +403,7 @@ int agent_run(const struct agent_opts *o)
 		rc = agent_loop(&r);
 	control_link_close(&r.ctl);
 	policy_link_close(r.rp);
+	agent_hold_close(r.hold);
 	if (r.ro)
 		ls_obs_state(obs_link_hub(r.ro), "agent_stop", "agent stopping", NULL);
 	if (r.clock_on)

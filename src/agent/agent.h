@@ -19,13 +19,14 @@
 #include <stdbool.h>
 
 #include "agent/clock_link.h"
+#include "agent/hold.h"
 #include "agent/obs_link.h"
 #include "agent/policy_link.h"
 #include "dataplane/dataplane.h"
 
 struct agent_opts {
 	struct ls_dp_opts dp;		/* interface, pins, XDP mode, TC, ring size */
-	int default_verdict;		/* LS_VERDICT_PASS/DROP; 0: keep the pinned one */
+	int default_verdict;		/* LS_VERDICT_PASS/DROP/HOLD; 0: keep the pinned one */
 	int dpi_pkts;			/* payload packets inspected; 0: keep */
 	int expiry;			/* LS_EXPIRY_*; -1: keep */
 	bool detach_on_exit;		/* SIGTERM/SIGINT detach and remove the pins */
@@ -33,6 +34,7 @@ struct agent_opts {
 	struct policy_link_opts policy; /* .policy NULL: no policy runs */
 	struct obs_link_opts obs;
 	struct clock_link_opts clock; /* .on: the heartbeat runs */
+	struct agent_hold_opts hold;  /* --hold-* (default_verdict LS_VERDICT_HOLD) */
 };
 
 /* Defaults: nothing asked, every part at its own default. */

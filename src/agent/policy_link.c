@@ -48,6 +48,9 @@ struct policy_link {
 	uint64_t vflow[VQ];
 	int vrc[VQ];
 	uint32_t nv;
+	/* told of every verdict written (hold: releases what waits for it) */
+	policy_link_verdict_fn on_verdict;
+	void *on_verdict_ctx;
 };
 
 static void verdicts_write(struct policy_link *rp)
@@ -65,6 +68,8 @@ static void verdicts_write(struct policy_link *rp)
 		if (rp->ro)
 			ls_obs_verdict(obs_link_hub(rp->ro), rp->vflow[i], r->verdict, r->deadline_k,
 				       start_k, end_k, rp->vrc[i] == 0);
+		if (rp->vrc[i] == 0 && rp->on_verdict)
+			rp->on_verdict(rp->on_verdict_ctx, &rp->vkey[i], r->verdict);
 		if (rp->vrc[i] == 0)
 			printf("{\"event\":\"verdict\",\"flow_id\":%llu,\"verdict\":\"%s\","
 			       "\"deadline_k\":%llu}\n",
@@ -295,4 +300,10 @@ const char *policy_link_health(void *ctx)
 	}
 	rp->unhealthy = why != NULL;
 	return why;
+}
+
+void policy_link_on_verdict(struct policy_link *rp, policy_link_verdict_fn fn, void *ctx)
+{
+	rp->on_verdict = fn;
+	rp->on_verdict_ctx = ctx;
 }

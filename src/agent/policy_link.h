@@ -50,4 +50,9 @@ const struct ls_policy *policy_link_policy(const struct policy_link *rp);
  * NULL while the policy side is healthy, else why not. */
 const char *policy_link_health(void *ctx);
 
+/* fn is told of every verdict once it is in the data plane's map (after
+ * each batch's write), in the order written. */
+typedef void (*policy_link_verdict_fn)(void *ctx, const struct ls_flow_key *key, uint32_t verdict);
+void policy_link_on_verdict(struct policy_link *rp, policy_link_verdict_fn fn, void *ctx);
+
 #endif

@@ -50,7 +50,7 @@ int ls_verdict_parse(const char *s, uint32_t *out)
 static const struct ls_name kinds[] = {
     {"flow_new", LS_EV_FLOW_NEW}, {"dpi", LS_EV_DPI},
     {"flow_end", LS_EV_FLOW_END}, {"verdict_expired", LS_EV_VERDICT_EXPIRED},
-    {"failsafe", LS_EV_FAILSAFE}, {"beat", LS_EV_BEAT},
+    {"failsafe", LS_EV_FAILSAFE}, {"beat", LS_EV_BEAT}, {"held", LS_EV_HELD},
     {"trace", LS_EV_TRACE},	  {NULL, 0},
 };
 

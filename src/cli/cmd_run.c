@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "agent/agent.h"
 #include "agent/control.h"
+#include "agent/hold.h"
 #include "base/args.h"
 #include "cli/opts.h"
 #include "base/names.h"
@@ -40,7 +41,8 @@ enum {
 static const struct ls_opt rows[] = {
     LS_OPT("iface", 'i', "IF", O_IFACE, "interface to attach to (required)"),
     LS_OPT("default-verdict", 'd', "V", O_DEFAULT_VERDICT,
-	   "pass|drop for flows with no verdict\n"
+	   "pass|drop|hold for flows with no verdict; hold keeps\n"
+	   "their packets until the policy decides (docs/dataplane.md)\n"
 	   "(default: pass; kept from the pins when adopting)"),
     LS_OPT("dpi-packets", 0, "N", O_DPI_PACKETS,
 	   "payload packets inspected per flow (1-255, default " STR(LS_DPI_MAX_PKTS_DEFAULT) ")"),
@@ -83,6 +85,19 @@ static const struct ls_opt rows[] = {
 static const struct ls_opt clock_head[] = {
     LS_OPT_SECTION("clock (docs/clock.md); the heartbeat runs with --heartbeat or any of these:"),
     LS_OPT("heartbeat", 0, NULL, O_HEARTBEAT, "run the heartbeat, clock mapping and fail-safe"),
+};
+
+static const struct ls_opt hold_rows[] = {
+    LS_OPT_SECTION("hold (--default-verdict hold; docs/dataplane.md \"Hold\"):"),
+    LS_OPT("hold-max-packets", 0, "N", AGENT_HOLD_OPT_MAX_PACKETS,
+	   "packets held per flow (default " STR(LS_HOLD_MAX_PKTS_DEFAULT) ")"),
+    LS_OPT("hold-max-bytes", 0, "BYTES", AGENT_HOLD_OPT_MAX_BYTES,
+	   "bytes held in total (default 16M)"),
+    LS_OPT("hold-timeout", 0, "DUR", AGENT_HOLD_OPT_TIMEOUT,
+	   "longest a packet waits for its verdict (default 2s)"),
+    LS_OPT("hold-fallback", 0, "V", AGENT_HOLD_OPT_FALLBACK,
+	   "pass|drop: what a packet gets when it cannot be held\n"
+	   "or waited too long (default drop)"),
 };
 
 static const struct ls_opt obs_rows[] = {
@@ -183,9 +198,11 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 			a->default_verdict = LS_VERDICT_PASS;
 		else if (!strcmp(arg, "drop"))
 			a->default_verdict = LS_VERDICT_DROP;
+		else if (!strcmp(arg, "hold"))
+			a->default_verdict = LS_VERDICT_HOLD;
 		else {
 			fprintf(stderr,
-				"lockstep run: --default-verdict must be pass or drop, not '%s'\n",
+				"lockstep run: --default-verdict must be pass, drop or hold, not '%s'\n",
 				arg);
 			return 2;
 		}
@@ -234,6 +251,11 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 		}
 		break;
 	}
+	case AGENT_HOLD_OPT_MAX_PACKETS:
+	case AGENT_HOLD_OPT_MAX_BYTES:
+	case AGENT_HOLD_OPT_TIMEOUT:
+	case AGENT_HOLD_OPT_FALLBACK:
+		return agent_hold_parse(&a->hold, opt->id, arg);
 	default: /* the observability rows */
 		return obs_link_parse(&a->obs, opt->id, arg);
 	}
@@ -249,7 +271,7 @@ int cmd_run(int argc, char **argv)
 		     "on stdout (status on stderr). If the pin directory already holds a data\n"
 		     "plane attached to IF, it is adopted: nothing is detached or re-attached.\n",
 	    .lists = {LS_OPT_LIST(rows), LS_OPT_LIST(clock_head), ls_clock_opt_rows,
-		      LS_OPT_LIST(obs_rows)},
+		      LS_OPT_LIST(hold_rows), LS_OPT_LIST(obs_rows)},
 	    .max_operands = 0,
 	};
 	struct agent_opts a;

@@ -77,7 +77,7 @@ struct ls_cmd_spec {
 				      * usage line) */
 	const char *about;	     /* paragraphs before the options; may be NULL */
 	const char *after;	     /* text after the options (exit codes ...); may be NULL */
-	struct ls_opt_list lists[4]; /* the rows, in help order */
+	struct ls_opt_list lists[6]; /* the rows, in help order */
 	int col;		     /* column of the help text (0: 30) */
 	int max_operands;	     /* operands allowed (-1: any number) */
 	int stop_at_operand;	     /* the first operand ends the options (`wasm run`,

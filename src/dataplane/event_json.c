@@ -155,6 +155,13 @@ int ls_event_json(const struct ls_event *ev, char *buf, size_t cap)
 		       ev->u.failsafe.entered ? "enter" : "leave",
 		       (uint64_t)ev->u.failsafe.last_beat_k);
 		break;
+	case LS_EV_HELD:
+		jw_fmt(&w,
+		       ",\"hook\":\"%s\",\"ifindex\":%u,\"seq\":%u,\"frame_len\":%u,"
+		       "\"pay_len\":%u",
+		       ev->u.held.hook == LS_HOLD_TC ? "tc" : "xdp", ev->u.held.ifindex,
+		       ev->u.held.seq, ev->u.held.frame_len, ev->u.held.pay_len);
+		break;
 	case LS_EV_BEAT:
 		jw_fmt(&w, ",\"seq\":%" PRIu64 ",\"planned_k\":%" PRIu64 ",\"fired_k\":%" PRIu64
 			   ",\"interval_ns\":%" PRIu64,

@@ -150,9 +150,11 @@ static struct hflow **find(struct ls_holdq *q, const struct ls_flow_key *k)
 static void settle_pkt(struct ls_holdq *q, struct hpkt *p, uint32_t verdict, uint64_t now)
 {
 	if (verdict == LS_VERDICT_PASS) {
-		if (ls_reinject_frame(q->ri, &p->h, p->frame))
+		int rc = ls_reinject_frame(q->ri, &p->h, p->frame);
+		if (rc) {
 			q->st.reinject_err++;
-		else
+			q->st.reinject_errno = -rc;
+		} else
 			q->st.released++;
 	} else {
 		q->st.dropped++;
@@ -334,4 +336,19 @@ void ls_holdq_tick(struct ls_holdq *q, uint64_t now_k)
 void ls_holdq_stats(const struct ls_holdq *q, struct ls_holdq_stats *st)
 {
 	*st = q->st;
+}
+
+int ls_holdq_reset_dp(struct ls_dp *dp)
+{
+	if (dp->map_fd[LS_MAP_HOLD_SLOTS] < 0)
+		return 0;
+	struct ls_holdq q = {0};
+	void *m = mmap(NULL, slots_len(), PROT_READ | PROT_WRITE, MAP_SHARED,
+		       dp->map_fd[LS_MAP_HOLD_SLOTS], 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	q.slots = m;
+	int n = ls_holdq_reset(&q);
+	munmap(m, slots_len());
+	return n;
 }

@@ -38,6 +38,7 @@ struct ls_holdq_stats {
 	uint64_t overflow;     /* over max_bytes: the fallback at once */
 	uint64_t timeout;      /* holds that reached the timeout */
 	uint64_t reinject_err; /* re-injections the kernel refused */
+	int reinject_errno;    /* the last one's errno */
 	uint64_t flows_now;    /* holds open */
 	uint64_t pkts_now;     /* packets queued */
 	uint64_t bytes_now;    /* bytes queued */
@@ -57,6 +58,8 @@ void ls_holdq_on_settled(struct ls_holdq *q, ls_holdq_settled_fn fn, void *ctx);
 /* Closes every hold open in the kernel (a previous agent's, whose packets
  * died with it): their flows are not left held. Returns how many. */
 int ls_holdq_reset(struct ls_holdq *q);
+/* The same without a queue (an agent that does not hold); -errno. */
+int ls_holdq_reset_dp(struct ls_dp *dp);
 
 /* One LS_EV_HELD record (the frame follows ev). */
 void ls_holdq_add(struct ls_holdq *q, const struct ls_event *ev);

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_packet.h>
+#include <net/if.h>
 #include <net/ethernet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +17,55 @@
 
 #include "reinject.skel.h"
 
+#define LO_TC_HANDLE 0x4c53
+#define LO_TC_PRIO 0x4c53
+
 struct ls_reinject {
 	struct reinject_bpf *skel;
 	int prog_fd;
-	int pkt_fd; /* AF_PACKET, send only, qdisc (and TC egress) bypassed */
+	int pkt_fd;  /* AF_PACKET, send only, qdisc (and TC egress) bypassed */
+	bool via_lo; /* live frames refused: through lo's TC ingress */
+	int lo_ifindex;
+	uint32_t mark; /* SO_MARK set on pkt_fd now */
 };
+
+/* Whether the kernel runs XDP live frames for us (a dropping program, so
+ * nothing is injected by asking). */
+static bool live_frames_ok(struct ls_reinject *r)
+{
+	uint8_t f[64] = {0};
+	struct xdp_md md = {.data = 0, .data_end = sizeof(f), .ingress_ifindex = 1};
+	f[12] = 0x08;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = sizeof(f), .ctx_in = &md,
+		    .ctx_size_in = sizeof(md), .repeat = 1, .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+	return !bpf_prog_test_run_opts(bpf_program__fd(r->skel->progs.ls_reinject_probe), &o);
+}
+
+/* The loopback route: ls_reinject_lo at lo's TC ingress (replacing the one
+ * an earlier agent left). */
+static int attach_lo(struct ls_reinject *r, struct ls_err *err)
+{
+	r->lo_ifindex = (int)if_nametoindex("lo");
+	if (!r->lo_ifindex)
+		return ls_errf(err, -ENODEV,
+				  "re-injection: no loopback device in this namespace");
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = r->lo_ifindex, .attach_point = BPF_TC_INGRESS);
+	int rc = bpf_tc_hook_create(&hook);
+	if (rc && rc != -EEXIST)
+		return ls_errf(err, rc, "re-injection: clsact on lo: %s", strerror(-rc));
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = LO_TC_HANDLE, .priority = LO_TC_PRIO,
+		    .prog_fd = bpf_program__fd(r->skel->progs.ls_reinject_lo),
+		    .flags = BPF_TC_F_REPLACE);
+	if ((rc = bpf_tc_attach(&hook, &o)))
+		return ls_errf(err, rc, "re-injection: TC ingress on lo: %s", strerror(-rc));
+	r->via_lo = true;
+	return 0;
+}
+
+bool ls_reinject_via_lo(const struct ls_reinject *r)
+{
+	return r->via_lo;
+}
 
 int ls_reinject_open(struct ls_reinject **out, struct ls_err *err)
 {
@@ -37,6 +82,11 @@ int ls_reinject_open(struct ls_reinject **out, struct ls_err *err)
 		return rc;
 	}
 	r->prog_fd = bpf_program__fd(r->skel->progs.ls_reinject);
+	int lrc = live_frames_ok(r) ? 0 : attach_lo(r, err);
+	if (lrc) {
+		ls_reinject_close(r);
+		return lrc;
+	}
 	/* protocol 0: this socket receives nothing */
 	r->pkt_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	int one = 1;
@@ -57,6 +107,12 @@ void ls_reinject_close(struct ls_reinject *r)
 		return;
 	if (r->pkt_fd >= 0)
 		close(r->pkt_fd);
+	if (r->via_lo) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = r->lo_ifindex,
+			    .attach_point = BPF_TC_INGRESS);
+		LIBBPF_OPTS(bpf_tc_opts, o, .handle = LO_TC_HANDLE, .priority = LO_TC_PRIO);
+		bpf_tc_detach(&hook, &o);
+	}
 	reinject_bpf__destroy(r->skel);
 	free(r);
 }
@@ -150,7 +206,18 @@ int ls_reinject_frame(struct ls_reinject *r, const struct ls_event_held *h, uint
 		return -EINVAL;
 	if (ls_l4_csum_fix(frame, len, h->l4_off) < 0)
 		return -EINVAL;
-	if (h->hook == LS_HOLD_XDP) {
+	int ifindex = (int)h->ifindex;
+	if (h->hook == LS_HOLD_XDP && r->via_lo) {
+		uint32_t mark = LS_REINJECT_MARK | (h->ifindex & ~LS_REINJECT_MARK_MASK);
+		if (h->ifindex & LS_REINJECT_MARK_MASK)
+			return -ERANGE;
+		if (mark != r->mark) {
+			if (setsockopt(r->pkt_fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)))
+				return -errno;
+			r->mark = mark;
+		}
+		ifindex = r->lo_ifindex;
+	} else if (h->hook == LS_HOLD_XDP) {
 		struct xdp_md md = {.data = 0, .data_end = len, .ingress_ifindex = h->ifindex};
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len,
 			    .ctx_in = &md, .ctx_size_in = sizeof(md), .repeat = 1,
@@ -159,8 +226,15 @@ int ls_reinject_frame(struct ls_reinject *r, const struct ls_event_held *h, uint
 	}
 	struct sockaddr_ll sll = {
 	    .sll_family = AF_PACKET, .sll_ifindex = (int)h->ifindex, .sll_halen = ETH_ALEN};
+	sll.sll_ifindex = ifindex;
 	memcpy(sll.sll_addr, frame, ETH_ALEN);
 	memcpy(&sll.sll_protocol, frame + 12, 2);
+	if (h->hook == LS_HOLD_TC && r->mark) {
+		uint32_t none = 0;
+		if (setsockopt(r->pkt_fd, SOL_SOCKET, SO_MARK, &none, sizeof(none)))
+			return -errno;
+		r->mark = 0;
+	}
 	ssize_t n = sendto(r->pkt_fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll));
 	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
 }

@@ -10,6 +10,7 @@
 #ifndef LS_DATAPLANE_REINJECT_H
 #define LS_DATAPLANE_REINJECT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "dataplane/dataplane.h"
@@ -18,6 +19,9 @@ struct ls_reinject;
 
 int ls_reinject_open(struct ls_reinject **out, struct ls_err *err);
 void ls_reinject_close(struct ls_reinject *r);
+/* True when the kernel refused XDP live frames and ingress frames go the
+ * loopback route (bpf/reinject.bpf.c). */
+bool ls_reinject_via_lo(const struct ls_reinject *r);
 
 /* Sends one held frame (the LS_EV_HELD record's header says how) on its
  * way; frame is modified (checksum). 0 or -errno. */

@@ -1,0 +1,234 @@
+/* hold.c - hold until decided inside `lockstep run` (hold.h). */
+#include "agent/hold.h"
+#include "base/args.h"
+#include "obs/metrics.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct agent_hold {
+	struct ls_holdq *q;
+	uint32_t failsafe_mode;
+	uint64_t tick_ns;
+	uint64_t timeouts_told; /* timeouts already reported on stderr */
+	uint64_t errors_told;	/* re-injection errors already reported */
+	/* metrics (docs/metrics.md), NULL without a registry */
+	struct ls_metric *m_held, *m_released, *m_dropped, *m_overflow, *m_timeout, *m_err;
+	struct ls_metric *m_flows, *m_pkts, *m_bytes, *m_seconds;
+};
+
+static void on_settled(void *ctx, uint32_t verdict, uint64_t held_ns)
+{
+	struct agent_hold *h = ctx;
+	ls_metric_observe(h->m_seconds, verdict == LS_VERDICT_PASS ? "pass" : "drop",
+			  (double)held_ns / 1e9);
+}
+
+void agent_hold_set_metrics(struct agent_hold *h, struct ls_metrics *reg)
+{
+	static const double b[] = {50e-6, 100e-6, 250e-6, 500e-6, 1e-3,	  2.5e-3, 5e-3, 10e-3,
+				   25e-3, 50e-3,  100e-3, 250e-3, 500e-3, 1,	  2.5,	5};
+	h->m_held = ls_metric_counter(reg, "lockstep_hold_held_total",
+				      "packets received from the kernel to hold", NULL);
+	h->m_released = ls_metric_counter(reg, "lockstep_hold_released_total",
+					  "held packets re-injected after a pass", NULL);
+	h->m_dropped =
+	    ls_metric_counter(reg, "lockstep_hold_dropped_total",
+			      "held packets dropped after a drop verdict or fallback", NULL);
+	h->m_overflow =
+	    ls_metric_counter(reg, "lockstep_hold_overflow_total",
+			      "packets over the byte limit: the fallback at once", NULL);
+	h->m_timeout = ls_metric_counter(reg, "lockstep_hold_timeout_total",
+					 "holds that reached the hold timeout", NULL);
+	h->m_err = ls_metric_counter(reg, "lockstep_hold_reinject_errors_total",
+				     "held packets the kernel refused to re-inject", NULL);
+	h->m_flows = ls_metric_gauge(reg, "lockstep_hold_flows", "holds open now", NULL);
+	h->m_pkts = ls_metric_gauge(reg, "lockstep_hold_packets", "packets held now", NULL);
+	h->m_bytes = ls_metric_gauge(reg, "lockstep_hold_bytes", "bytes held now", NULL);
+	h->m_seconds =
+	    ls_metric_histogram(reg, "lockstep_hold_seconds", "time a packet was held, by its fate",
+				"verdict", b, (int)(sizeof(b) / sizeof(b[0])));
+	ls_holdq_on_settled(h->q, on_settled, h);
+}
+
+static void metrics_update(struct agent_hold *h, const struct ls_holdq_stats *st)
+{
+	if (!h->m_held)
+		return;
+	ls_metric_set_total(h->m_held, NULL, (double)st->held);
+	ls_metric_set_total(h->m_released, NULL, (double)st->released);
+	ls_metric_set_total(h->m_dropped, NULL, (double)st->dropped);
+	ls_metric_set_total(h->m_overflow, NULL, (double)st->overflow);
+	ls_metric_set_total(h->m_timeout, NULL, (double)st->timeout);
+	ls_metric_set_total(h->m_err, NULL, (double)st->reinject_err);
+	ls_metric_set(h->m_flows, NULL, (double)st->flows_now);
+	ls_metric_set(h->m_pkts, NULL, (double)st->pkts_now);
+	ls_metric_set(h->m_bytes, NULL, (double)st->bytes_now);
+}
+
+int agent_hold_parse(struct agent_hold_opts *o, int c, const char *arg)
+{
+	uint64_t v;
+	o->given = true;
+	switch (c) {
+	case AGENT_HOLD_OPT_MAX_PACKETS:
+		if (ls_parse_uint(arg, 1, LS_HOLD_COUNT_MASK > 65535 ? 65535 : LS_HOLD_COUNT_MASK,
+				&v)) {
+			fprintf(stderr,
+				"lockstep run: --hold-max-packets must be 1-65535, not '%s'\n",
+				arg);
+			return 2;
+		}
+		o->max_pkts = (uint32_t)v;
+		return 0;
+	case AGENT_HOLD_OPT_MAX_BYTES:
+		if (ls_parse_bytes(arg, &v) || v < LS_HOLD_FRAME_MAX) {
+			fprintf(stderr,
+				"lockstep run: --hold-max-bytes wants a number of bytes >= %u "
+				"(e.g. 64K, 16M), not '%s'\n",
+				LS_HOLD_FRAME_MAX, arg);
+			return 2;
+		}
+		o->max_bytes = v;
+		return 0;
+	case AGENT_HOLD_OPT_TIMEOUT:
+		if (ls_parse_duration_ns(arg, &v) || v < 1000000 || v > 60000000000ull) {
+			fprintf(stderr,
+				"lockstep run: --hold-timeout must be a duration from 1ms to "
+				"60s, not '%s'\n",
+				arg);
+			return 2;
+		}
+		o->timeout_ns = v;
+		return 0;
+	case AGENT_HOLD_OPT_FALLBACK:
+		if (!strcmp(arg, "pass"))
+			o->fallback = LS_VERDICT_PASS;
+		else if (!strcmp(arg, "drop"))
+			o->fallback = LS_VERDICT_DROP;
+		else {
+			fprintf(stderr,
+				"lockstep run: --hold-fallback must be pass or drop, not '%s'\n",
+				arg);
+			return 2;
+		}
+		return 0;
+	}
+	return 2;
+}
+
+static uint64_t timeout_ns(const struct agent_hold_opts *o)
+{
+	return o->timeout_ns ? o->timeout_ns : LS_HOLDQ_TIMEOUT_NS_DEFAULT;
+}
+
+uint32_t agent_hold_fallback(const struct agent_hold_opts *o)
+{
+	return o->fallback == LS_VERDICT_PASS ? LS_VERDICT_PASS : LS_VERDICT_DROP;
+}
+
+void agent_hold_config(const struct agent_hold_opts *o, struct ls_config *cfg)
+{
+	cfg->hold_max_pkts = (uint16_t)(o->max_pkts ? o->max_pkts : LS_HOLD_MAX_PKTS_DEFAULT);
+	cfg->hold_fallback = (uint8_t)agent_hold_fallback(o);
+	/* the agent settles a hold within its timeout; one still open three
+	 * seconds later has lost its agent */
+	cfg->hold_stale_ns = timeout_ns(o) + 3000000000ull;
+}
+
+int agent_hold_open(struct agent_hold **out, struct ls_dp *dp, const struct agent_hold_opts *o,
+		    uint32_t failsafe_mode)
+{
+	struct ls_err err;
+	struct agent_hold *h = calloc(1, sizeof(*h));
+	*out = NULL;
+	if (!h) {
+		fprintf(stderr, "lockstep: out of memory\n");
+		return -1;
+	}
+	struct ls_holdq_opts qo = {
+	    .max_bytes = o->max_bytes,
+	    .timeout_ns = timeout_ns(o),
+	    .fallback = agent_hold_fallback(o),
+	};
+	if (ls_holdq_open(&h->q, dp, &qo, &err)) {
+		fprintf(stderr, "lockstep: hold: %s\n", err.msg);
+		free(h);
+		return -1;
+	}
+	h->failsafe_mode = failsafe_mode;
+	/* timeouts are seen within a tenth of the timeout (1-50 ms) */
+	h->tick_ns = qo.timeout_ns / 10;
+	if (h->tick_ns > 50000000)
+		h->tick_ns = 50000000;
+	if (h->tick_ns < 1000000)
+		h->tick_ns = 1000000;
+	int n = ls_holdq_reset(h->q);
+	if (n)
+		fprintf(stderr,
+			"lockstep: hold: closed %d holds an earlier agent left open (their "
+			"packets went with it)\n",
+			n);
+	*out = h;
+	return 0;
+}
+
+void agent_hold_close(struct agent_hold *h)
+{
+	if (!h)
+		return;
+	ls_holdq_close(h->q);
+	free(h);
+}
+
+void agent_hold_event(struct agent_hold *h, const struct ls_event *ev)
+{
+	if (ev->kind == LS_EV_HELD) {
+		ls_holdq_add(h->q, ev);
+	} else if (ev->kind == LS_EV_FAILSAFE && ev->u.failsafe.entered &&
+		   h->failsafe_mode != LS_FAILSAFE_OFF) {
+		/* the policy side is silent: nothing held waits for it */
+		ls_holdq_settle_all(h->q, h->failsafe_mode == LS_FAILSAFE_PASS ? LS_VERDICT_PASS
+									       : LS_VERDICT_DROP);
+	}
+}
+
+void agent_hold_verdict(void *ctx, const struct ls_flow_key *key, uint32_t verdict)
+{
+	struct agent_hold *h = ctx;
+	ls_holdq_settle(h->q, key, verdict);
+}
+
+void agent_hold_tick(struct agent_hold *h)
+{
+	ls_holdq_tick(h->q, ls_now_k());
+	struct ls_holdq_stats st;
+	ls_holdq_stats(h->q, &st);
+	metrics_update(h, &st);
+	if (st.reinject_err != h->errors_told) {
+		fprintf(stderr,
+			"{\"level\":\"error\",\"msg\":\"hold: %llu held packets could not be "
+			"re-injected: %s\",\"event\":\"hold_reinject_error\"}\n",
+			(unsigned long long)(st.reinject_err - h->errors_told),
+			strerror(st.reinject_errno));
+		h->errors_told = st.reinject_err;
+	}
+	if (st.timeout != h->timeouts_told) {
+		fprintf(stderr,
+			"{\"level\":\"warn\",\"msg\":\"hold timeout: %llu held flows got the "
+			"fallback verdict\",\"event\":\"hold_timeout\",\"total\":%llu}\n",
+			(unsigned long long)(st.timeout - h->timeouts_told),
+			(unsigned long long)st.timeout);
+		h->timeouts_told = st.timeout;
+	}
+}
+
+uint64_t agent_hold_tick_ns(const struct agent_hold *h)
+{
+	return h->tick_ns;
+}
+
+void agent_hold_stats(const struct agent_hold *h, struct ls_holdq_stats *st)
+{
+	ls_holdq_stats(h->q, st);
+}
