@@ -224,9 +224,13 @@ static __always_inline int failsafe_check(__u64 now, struct ls_scratch *s, __u32
  * (unreachable 3, time exceeded 11, parameter problem 12). */
 static __always_inline int icmp_control(const struct ls_pkt *p)
 {
+	/* ICMPv6 errors (RFC 4443), neighbour discovery (RFC 4861) and
+	 * multicast listener discovery (MLD, RFC 2710 130-132, MLDv2 RFC 3810
+	 * 143): the network's signalling, never a policy flow (under hold an
+	 * MLD report was held at TC egress) */
 	if (p->proto == IPPROTO_ICMPV6)
 		return (p->icmp_type >= 1 && p->icmp_type <= 4) ||
-		       (p->icmp_type >= 133 && p->icmp_type <= 137);
+		       (p->icmp_type >= 130 && p->icmp_type <= 137) || p->icmp_type == 143;
 	if (p->proto == IPPROTO_ICMP)
 		return p->icmp_type == 3 || p->icmp_type == 11 || p->icmp_type == 12;
 	return 0;

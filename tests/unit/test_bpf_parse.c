@@ -1326,10 +1326,16 @@ TEST(default_drop_spares_neighbour_discovery_and_icmp_errors)
 	 * ICMP errors are the network's signalling, not policy flows. */
 	struct ls_config c = {.default_verdict = LS_VERDICT_DROP};
 	ls_testrun_set_config(T, &c);
-	for (int t = 133; t <= 137; t++) {
-		struct spec nd = {.v6 = 1, .proto = 58, .icmp_type = t, .host = 40};
+	/* ND 133-137 (RFC 4861), MLD 130-132 (RFC 2710), MLDv2 report 143 */
+	static const int signalling[] = {130, 131, 132, 133, 134, 135, 136, 137, 143};
+	for (unsigned i = 0; i < sizeof(signalling) / sizeof(signalling[0]); i++) {
+		struct spec nd = {.v6 = 1, .proto = 58, .icmp_type = signalling[i], .host = 40};
 		CHECK_EQ_INT(run(&nd), XDP_PASS);
 	}
+	/* a type next to them is not signalling: 144 (home agent discovery) */
+	struct spec other = {.v6 = 1, .proto = 58, .icmp_type = 144, .sport = next_port(),
+			     .host = 45};
+	CHECK_EQ_INT(run(&other), XDP_DROP);
 	struct spec too_big = {.v6 = 1, .proto = 58, .icmp_type = 2, .host = 41};
 	CHECK_EQ_INT(run(&too_big), XDP_PASS);
 	struct spec unreach = {.proto = 1, .icmp_type = 3, .host = 42};
