@@ -57,7 +57,15 @@ topo_up() {
 	ip -n "$NS_C" addr add $C6/64 dev vc nodad
 	ip -n "$NS_S" addr add $S6/64 dev vs nodad
 	for ns in "$NS_C" "$NS_S"; do ip -n "$ns" link set lo up; done
-	ip -n "$NS_C" link set vc up && ip -n "$NS_S" link set vs up
+	ip -n "$NS_C" link set vc up && ip -n "$NS_S" link set vs up || return 1
+	# the link-local addresses go through duplicate address detection
+	# (about a second) before IPv6 works at full speed: a test that timed
+	# its first IPv6 exchange right after this measured DAD, not lockstep
+	wait_for 10 topo_dad_done
+}
+
+topo_dad_done() {
+	[ -z "$(ip -n "$NS_C" -6 addr show tentative)" ] && [ -z "$(ip -n "$NS_S" -6 addr show tentative)" ]
 }
 
 in_c() { ip netns exec "$NS_C" "$@"; }
