@@ -2,11 +2,13 @@
 """keepalive.py - one long-lived HTTP/1.1 connection exchanging data the
 whole time, for the tests/policy suites (a helper, not a suite).
 
-  keepalive.py SRC PORT DST HOST SECONDS [INTERVAL]
+  keepalive.py SRC PORT DST HOST SECONDS [INTERVAL [STOPFILE]]
 
 From SRC:PORT to DST:80, sends `GET /` with Host: HOST every INTERVAL
 seconds (default 0.1) for SECONDS and waits for each answer before the
-next request. Prints one line when done:
+next request. With STOPFILE, it goes on until that file exists (SECONDS
+is then the upper bound), so a suite can end the connection at a moment
+of its choosing rather than of the clock's. Prints one line when done:
 
   sent N answered M longest_ms L broke 0|1
 
@@ -14,6 +16,7 @@ next request. Prints one line when done:
 longer than 5 s; L is the longest wait for one answer. Each request
 leaves in one write, so the data plane's DPI sees it whole.
 """
+import os
 import socket
 import sys
 import time
@@ -23,6 +26,7 @@ def main():
     src, port, dst, host = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
     secs = float(sys.argv[5])
     interval = float(sys.argv[6]) if len(sys.argv) > 6 else 0.1
+    stopfile = sys.argv[7] if len(sys.argv) > 7 else None
     req = ("GET / HTTP/1.1\r\nHost: %s\r\nUser-Agent: keepalive\r\n\r\n" % host).encode()
     s = socket.socket(socket.AF_INET6 if ":" in dst else socket.AF_INET)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -35,7 +39,7 @@ def main():
     try:
         s.connect((dst, 80))
         end = time.monotonic() + secs
-        while time.monotonic() < end:
+        while time.monotonic() < end and not (stopfile and os.path.exists(stopfile)):
             t0 = time.monotonic()
             s.sendall(req)
             sent += 1
