@@ -23,7 +23,7 @@ CSTD     := -std=gnu11
 INCLUDES := -Iinclude -Isrc -I$(O)/include
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(CSTD) $(WARN) $(INCLUDES) -D_GNU_SOURCE -fno-strict-aliasing
-LDLIBS   := -lbpf -lelf -lz -lpcap -lcjson -lmicrohttpd -lm -lpthread
+LDLIBS   := -lbpf -lelf -lz -lpcap -lcjson -lmicrohttpd -lyaml -lm -lpthread
 
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
             -fno-omit-frame-pointer
@@ -181,7 +181,7 @@ demo: deps
 # make install [PREFIX=/usr/local] [DESTDIR=staging root]: the binary, the
 # example policies, the docs, a man page per command and bash completion
 # (both generated from the binary's --help, scripts/gen-*.sh), the systemd
-# unit and its options file (kept when one is there already).
+# unit, its configuration file and options file (kept when there already).
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 DATADIR    ?= $(PREFIX)/share
@@ -196,7 +196,7 @@ install: $(O)/lockstep guests
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
 	  $(DESTDIR)$(DATADIR)/lockstep/guests $(DESTDIR)$(DATADIR)/doc/lockstep/docs/img \
 	  $(DESTDIR)$(DATADIR)/bash-completion/completions $(DESTDIR)$(UNITDIR) \
-	  $(DESTDIR)$(SYSCONFDIR)/default
+	  $(DESTDIR)$(SYSCONFDIR)/default $(DESTDIR)$(SYSCONFDIR)/lockstep
 	install -m 0755 $(O)/lockstep $(DESTDIR)$(BINDIR)/lockstep
 	install -m 0644 $(O)/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(O)/lockstep.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/lockstep
@@ -205,10 +205,13 @@ install: $(O)/lockstep guests
 	install -m 0644 README.md $(DESTDIR)$(DATADIR)/doc/lockstep/
 	install -m 0644 docs/*.md $(DESTDIR)$(DATADIR)/doc/lockstep/docs/
 	install -m 0644 docs/img/* $(DESTDIR)$(DATADIR)/doc/lockstep/docs/img/
-	sed 's|@BINDIR@|$(BINDIR)|g' packaging/lockstep.service.in > $(O)/lockstep.service
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	  packaging/lockstep.service.in > $(O)/lockstep.service
 	install -m 0644 $(O)/lockstep.service $(DESTDIR)$(UNITDIR)/lockstep.service
 	test -e $(DESTDIR)$(SYSCONFDIR)/default/lockstep || \
 	  install -m 0644 packaging/lockstep.default $(DESTDIR)$(SYSCONFDIR)/default/lockstep
+	test -e $(DESTDIR)$(SYSCONFDIR)/lockstep/lockstep.yaml || \
+	  install -m 0644 packaging/lockstep.yaml $(DESTDIR)$(SYSCONFDIR)/lockstep/lockstep.yaml
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/lockstep $(DESTDIR)$(MANDIR)/man8/lockstep*.8 \

@@ -31,7 +31,7 @@ make -C "$ROOT" --no-print-directory install PREFIX="$P" SYSCONFDIR="$P/etc" \
 check "make install PREFIX=... exits 0" test $? = 0 || diag "$TMP/install.out"
 for f in bin/lockstep share/man/man8/lockstep.8 share/man/man8/lockstep-run.8 \
 	share/bash-completion/completions/lockstep lib/systemd/system/lockstep.service \
-	etc/default/lockstep share/lockstep/guests/allowlist.wasm \
+	etc/default/lockstep etc/lockstep/lockstep.yaml share/lockstep/guests/allowlist.wasm \
 	share/lockstep/guests/ai-gateway.wasm share/doc/lockstep/README.md \
 	share/doc/lockstep/docs/operations.md; do
 	check "  installs $f" test -s "$P/$f"
@@ -86,7 +86,12 @@ check "completion: lockstep --v<TAB> -> --version" test "$(comp lockstep --v)" =
 
 # the systemd unit: systemd's own checker, with the man pages it names found
 U=$P/lib/systemd/system/lockstep.service
-check "the unit starts the installed binary" grep -qx "ExecStart=$P/bin/lockstep run \$LOCKSTEP_OPTS" "$U"
+check "the unit starts the installed binary with the installed configuration" grep -qx \
+	"ExecStart=$P/bin/lockstep run --config $P/etc/lockstep/lockstep.yaml \$LOCKSTEP_OPTS" "$U"
+"$P/bin/lockstep" run --config "$P/etc/lockstep/lockstep.yaml" --iface lo --check >"$TMP/check.out" 2>&1
+check "the installed configuration passes --check (with --iface lo given here: flags override)" \
+	grep -q 'configuration ok.*--iface eth0 .*--iface lo$' "$TMP/check.out"
+diag "$TMP/check.out"
 MANPATH=$P/share/man systemd-analyze verify "$U" >"$TMP/verify.out" 2>&1
 check "systemd-analyze verify: exit 0 and not a word" \
 	bash -c "[ $? = 0 ] && [ ! -s '$TMP/verify.out' ]"
@@ -98,10 +103,12 @@ check "the unit restarts the agent on failure and keeps its pins (no --detach-on
 	bash -c "grep -qx 'Restart=on-failure' '$U' && ! grep -q detach-on-exit '$U' '$P/etc/default/lockstep'"
 
 echo keep >"$P/etc/default/lockstep"
+echo 'iface: keep0' >"$P/etc/lockstep/lockstep.yaml"
 make -C "$ROOT" --no-print-directory install PREFIX="$P" SYSCONFDIR="$P/etc" >/dev/null 2>&1
-check "a second make install keeps the operator's /etc/default/lockstep" \
-	test "$(cat "$P/etc/default/lockstep")" = keep
+check "a second make install keeps the operator's files in etc/" \
+	test "$(cat "$P/etc/default/lockstep" "$P/etc/lockstep/lockstep.yaml")" = "keep
+iface: keep0"
 make -C "$ROOT" --no-print-directory uninstall PREFIX="$P" SYSCONFDIR="$P/etc" >/dev/null 2>&1
-check "make uninstall leaves only the operator's options file" \
-	test "$(cd "$P" && find . -type f | sort)" = "./etc/default/lockstep"
+check "make uninstall leaves only the operator's files in etc/" \
+	test "$(cd "$P" && find . -type f | sort | tr '\n' ' ')" = "./etc/default/lockstep ./etc/lockstep/lockstep.yaml "
 finish
