@@ -6,6 +6,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -13,6 +14,8 @@ struct ls_http {
 	struct MHD_Daemon *d;
 	ls_http_write_fn fn;
 	void *ctx;
+	ls_http_ready_fn ready;
+	void *ready_ctx;
 	int port;
 	unsigned long long scrapes;
 };
@@ -100,8 +103,21 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		h->scrapes++;
 		return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", buf, len);
 	}
+	/* liveness: the loop that answers is the agent's one loop, so an answer
+	 * is the proof; readiness: what the agent says of itself */
+	if (!strcmp(url, "/healthz"))
+		return reply(c, MHD_HTTP_OK, "text/plain", strdup("ok\n"), 3);
+	if (!strcmp(url, "/readyz")) {
+		char why[200] = "", *body = NULL;
+		bool ok = !h->ready || h->ready(h->ready_ctx, why, sizeof(why));
+		int n = ok ? asprintf(&body, "ready\n") : asprintf(&body, "not ready: %s\n", why);
+		if (n < 0)
+			return MHD_NO;
+		return reply(c, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", body,
+			     (size_t)n);
+	}
 	if (!strcmp(url, "/")) {
-		const char *s = "lockstep: metrics at /metrics\n";
+		const char *s = "lockstep: metrics at /metrics, /healthz, /readyz\n";
 		return reply(c, MHD_HTTP_OK, "text/plain", strdup(s), strlen(s));
 	}
 	return reply(c, MHD_HTTP_NOT_FOUND, "text/plain", strdup("not found\n"), 10);
@@ -166,6 +182,12 @@ void ls_http_stop(struct ls_http *h)
 		return;
 	MHD_stop_daemon(h->d);
 	free(h);
+}
+
+void ls_http_set_ready(struct ls_http *h, ls_http_ready_fn fn, void *ctx)
+{
+	h->ready = fn;
+	h->ready_ctx = ctx;
 }
 
 unsigned long long ls_http_scrapes(const struct ls_http *h)

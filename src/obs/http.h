@@ -6,15 +6,21 @@
  *
  *   GET /metrics   Prometheus text format 0.0.4 (what the write callback
  *                  prints)
- *   GET /          a one-line pointer to /metrics
+ *   GET /healthz   200 "ok": the agent's loop is answering (liveness)
+ *   GET /readyz    200 "ready", or 503 "not ready: WHY" from the ready
+ *                  callback (readiness: attached, deciding, not in fail-safe)
+ *   GET /          a one-line pointer to these
  */
 #ifndef LS_OBS_HTTP_H
 #define LS_OBS_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
 typedef void (*ls_http_write_fn)(void *ctx, FILE *f);
+/* true when ready; otherwise false with why filled (one line). */
+typedef bool (*ls_http_ready_fn)(void *ctx, char *why, size_t n);
 
 struct ls_http;
 
@@ -27,6 +33,8 @@ int ls_http_port(const struct ls_http *h);
 void ls_http_run(struct ls_http *h);
 void ls_http_stop(struct ls_http *h);
 unsigned long long ls_http_scrapes(const struct ls_http *h);
+/* Without one, /readyz answers ready whenever /healthz does. */
+void ls_http_set_ready(struct ls_http *h, ls_http_ready_fn fn, void *ctx);
 
 /* Parse "HOST:PORT" into a socket address; 0 or -1. */
 struct sockaddr_storage;

@@ -38,6 +38,22 @@ static struct flowent *flow(struct ls_obs *o, uint64_t flow_id, bool create)
 	return e;
 }
 
+/* /readyz: attached, deciding (the policy healthy by the heartbeat's rule,
+ * when there is one), not in fail-safe. The reasons are status's words. */
+static bool ready(void *ctx, char *why, size_t n)
+{
+	const struct ls_obs *o = ctx;
+	if (!o->have_attach)
+		snprintf(why, n, "the data plane is not attached yet");
+	else if (o->in_failsafe || o->lv_failsafe)
+		snprintf(why, n, "the data plane is in fail-safe (no good beat from the policy side)");
+	else if (o->have_policy && !o->last_policy.healthy)
+		snprintf(why, n, "the policy is unhealthy (%s: %s)", o->policy_reason, o->policy_why);
+	else
+		return true;
+	return false;
+}
+
 static void scrape(void *ctx, FILE *f)
 {
 	struct ls_obs *o = ctx;
@@ -208,6 +224,8 @@ int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, char *err,
 	if (cfg->metrics_addr && cfg->metrics_addr[0] &&
 	    ls_http_start(&o->http, cfg->metrics_addr, scrape, o, err, errlen))
 		goto fail;
+	if (o->http)
+		ls_http_set_ready(o->http, ready, o);
 	o->start_k = o->tick_k = ls_obs_now_k(o);
 	/* ends before the start were not seen here */
 	ls_ends_init(&o->ends, o->start_k);

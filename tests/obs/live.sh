@@ -74,6 +74,10 @@ check "scrape after the load" scrape_fresh "$PORT" "$TMP/m3.txt"
 check "  passes the strict format check" "$PROMCHECK" "$TMP/m3.txt"
 check "  and promtool check metrics" promtool_check "$TMP/m3.txt"
 "$PROMCHECK" "$TMP/m3.txt" | sed 's/^/# m3: /'
+r=$(probe "$PORT" /healthz)
+check "/healthz: 200 ok ($r)" test "$r" = "200 ok"
+r=$(probe "$PORT" /readyz)
+check "/readyz: 200 ready: attached, policy healthy, no fail-safe ($r)" test "$r" = "200 ready"
 
 # what runs and what it costs, against other sources: VERSION and git for
 # the build, ps for the start time, /proc for the descriptors

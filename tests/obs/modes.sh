@@ -188,4 +188,9 @@ st
 check "  human: the guest UNHEALTHY, and why" \
 	grep -Eq '^guest: *UNHEALTHY \((backoff|tick_out_of_fuel): .*on_tick ran out of fuel' "$TMP/st.out"
 grep '^guest:' "$TMP/st.out" | sed 's/^/# /'
+r=$(probe "$(metrics_port burn)" /readyz)
+check "  /readyz: 503, naming the policy's health rule ($r)" \
+	bash -c "[[ '$r' =~ ^503\ not\ ready:\ the\ policy\ is\ unhealthy\ \((backoff|tick_out_of_fuel): ]]"
+r=$(probe "$(metrics_port burn)" /healthz)
+check "  /healthz: 200 all the same: the agent is alive, only not ready ($r)" test "$r" = "200 ok"
 kill -TERM "$AGENT"; wait "$AGENT" 2>/dev/null

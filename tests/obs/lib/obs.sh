@@ -10,6 +10,9 @@ PROMCHECK=$LS_ROOT/build/asan/tools/promcheck
 metrics_port() { sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$TMP/$1.err" | head -1; }
 # scrape PORT FILE: GET /metrics into FILE
 scrape() { in_s curl -sS --max-time 5 -o "$2" "http://127.0.0.1:$1/metrics"; }
+# probe PORT PATH: "CODE BODY" of GET PATH (/healthz, /readyz)
+probe() { in_s curl -sS --max-time 5 -w '%{http_code} ' -o "$TMP/probe.body" "http://127.0.0.1:$1$2" &&
+	tr -d '\n' <"$TMP/probe.body"; }
 # scrape_fresh PORT FILE: a scrape taken once the agent has read the data
 # plane's counters anew (it reads them once a second): polls until the
 # scrape's packet counter reaches what the pins hold now
