@@ -116,8 +116,8 @@ static void bench_sim_convergence(void)
 	       "|off| max", "bound", "|rate| p50", "stated unc");
 	for (int sc = 0; sc < NSCEN; sc++) {
 		struct ls_gclock_spec sp;
-		char err[128];
-		ls_gclock_parse(scen[sc], &sp, err, sizeof(err));
+		struct ls_err err;
+		ls_gclock_parse(scen[sc], &sp, &err);
 		static int64_t off[NCP][SEEDS], rate_e[NCP][SEEDS], bound[NCP][SEEDS],
 			unc[NCP][SEEDS];
 		for (int s = 0; s < SEEDS; s++) {
@@ -200,22 +200,22 @@ static void bench_real_convergence(void)
 	printf("%-48s %5s %12s %12s %12s %12s %12s\n", "guest clock", "beats", "offset err",
 	       "bound", "|rate err|", "stated unc", "eps0");
 	struct real_run *r = calloc(1, sizeof(*r));
-	char err[256];
+	struct ls_err err;
 	struct ls_hb_config c = {.interval_ns = LS_HB_INTERVAL_DEFAULT_NS};
-	if (ls_hb_open(&r->hb, &c, err, sizeof(err))) {
-		printf("%s\n", err);
+	if (ls_hb_open(&r->hb, &c, &err)) {
+		printf("%s\n", err.msg);
 		free(r);
 		return;
 	}
 	ls_k start = ls_k_now();
 	for (int i = 0; i < NSCEN; i++) {
-		ls_gclock_parse(scen[i], &r->sp[i], err, sizeof(err));
+		ls_gclock_parse(scen[i], &r->sp[i], &err);
 		ls_gclock_init(&r->gc[i], &r->sp[i], start);
 		struct ls_est_config ec = {.g_resolution_ns = ls_gclock_resolution_ns(&r->gc[i])};
 		ls_est_init(&r->est[i], &ec);
 	}
 	ls_hb_set_observer(r->hb, real_beat, r);
-	ls_hb_start(r->hb, err, sizeof(err));
+	ls_hb_start(r->hb, &err);
 	int last = 16; /* 1.6 s of beats; longer windows are in the simulated table */
 	while (r->beat < last)
 		ls_hb_poll(r->hb, 200);
@@ -238,17 +238,17 @@ static int64_t silent_sum_ns[2]; /* section 4, per interval, over 3 trials */
 static void bench_cpu_and_detect(void)
 {
 	printf("\n== 3. CPU per beat (user space: 4 pings, estimator, liveness, wall clock) ==\n");
-	char err[256];
+	struct ls_err err;
 	struct ls_heartbeat *hb;
 	int64_t ivl = 10 * LS_NS_PER_MS;
 	struct ls_hb_config c = {.interval_ns = ivl, .failsafe_mode = LS_FAILSAFE_PASS};
-	if (ls_hb_open(&hb, &c, err, sizeof(err))) {
-		printf("%s\n", err);
+	if (ls_hb_open(&hb, &c, &err)) {
+		printf("%s\n", err.msg);
 		return;
 	}
 	struct cpu_run cr = {0};
 	ls_hb_set_observer(hb, count_beat, &cr);
-	ls_hb_start(hb, err, sizeof(err));
+	ls_hb_start(hb, &err);
 	while (cr.beats < 3)
 		ls_hb_poll(hb, 100);
 	int b0 = cr.beats;
@@ -298,11 +298,11 @@ static void bench_cpu_and_detect(void)
 		silent_sum_ns[k] = 0;
 		struct ls_hb_config d = {.interval_ns = ivls[k], .detect_multiplier = 3,
 					 .failsafe_mode = LS_FAILSAFE_PASS};
-		if (ls_hb_open(&hb, &d, err, sizeof(err)))
+		if (ls_hb_open(&hb, &d, &err))
 			continue;
 		struct cpu_run r = {0};
 		ls_hb_set_observer(hb, count_beat, &r);
-		ls_hb_start(hb, err, sizeof(err));
+		ls_hb_start(hb, &err);
 		for (int trial = 0; trial < 3; trial++) {
 			while (ls_hb_stats(hb)->failsafe_leave < (uint64_t)trial)
 				ls_hb_poll(hb, 100);
@@ -365,15 +365,15 @@ static void bench_stalled_guest(void)
 	uint64_t fuels[] = {1000000, 10000000};
 	for (int k = 0; k < 2; k++)
 		for (int fi = 0; fi < 2; fi++) {
-			char err[512];
+			struct ls_err err;
 			struct ls_heartbeat *hb;
 			struct ls_hb_config d = {.interval_ns = ivls[k], .detect_multiplier = 3,
 						 .failsafe_mode = LS_FAILSAFE_PASS};
-			if (ls_hb_open(&hb, &d, err, sizeof(err))) {
-				printf("%s\n", err);
+			if (ls_hb_open(&hb, &d, &err)) {
+				printf("%s\n", err.msg);
 				return;
 			}
-			ls_hb_start(hb, err, sizeof(err));
+			ls_hb_start(hb, &err);
 			int64_t det_sum = 0, first_sum = 0, burn_sum = 0;
 			const int trials = 3;
 			for (int t = 0; t < trials; t++) {
@@ -437,11 +437,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "clock_bench: needs root (BPF)\n");
 		return 1;
 	}
-	char err[256];
+	struct ls_err err;
 	struct ls_heartbeat *hb;
 	struct ls_hb_config c = {0};
-	if (ls_hb_open(&hb, &c, err, sizeof(err))) {
-		fprintf(stderr, "clock_bench: %s\n", err);
+	if (ls_hb_open(&hb, &c, &err)) {
+		fprintf(stderr, "clock_bench: %s\n", err.msg);
 		return 1;
 	}
 	bench_rtt(hb);

@@ -355,9 +355,9 @@ int agent_run(const struct agent_opts *o)
 			po.sync = &r.sync;
 		}
 	} else if (!rc) {
-		char msg[512];
-		if (ls_hb_disarm_pinned(ls_dp_pin_dir(r.dp), msg, sizeof(msg)))
-			fprintf(stderr, "lockstep run: %s\n", msg);
+		struct ls_err msg;
+		if (ls_hb_disarm_pinned(ls_dp_pin_dir(r.dp), &msg))
+			fprintf(stderr, "lockstep run: %s\n", msg.msg);
 	}
 	if (!rc && !holding) {
 		/* an earlier agent that held packets died with them: its flows

@@ -13,12 +13,12 @@ void clock_link_opts_init(struct clock_link_opts *o)
 
 int clock_link_open(struct ls_sync *s, const struct clock_link_opts *o, struct ls_dp *dp)
 {
-	char err[1024];
+	struct ls_err err;
 	/* armed by clock_link_start, once the loop runs (clock_link.h) */
 	struct ls_sync_maps maps = {.pin_dir = ls_dp_pin_dir(dp), .events_elsewhere = true,
 				    .start_later = true};
-	if (ls_sync_open(s, &o->clock, &maps, err, sizeof(err))) {
-		fprintf(stderr, "lockstep run: heartbeat: %s\n", err);
+	if (ls_sync_open(s, &o->clock, &maps, &err)) {
+		fprintf(stderr, "lockstep run: heartbeat: %s\n", err.msg);
 		return -1;
 	}
 	fprintf(stderr, "lockstep: heartbeat every %.3f ms, fail-safe after %d intervals (%s)%s\n",
@@ -30,9 +30,9 @@ int clock_link_open(struct ls_sync *s, const struct clock_link_opts *o, struct l
 
 int clock_link_start(struct ls_sync *s)
 {
-	char err[1024];
-	if (ls_sync_start(s, err, sizeof(err))) {
-		fprintf(stderr, "lockstep run: heartbeat: %s\n", err);
+	struct ls_err err;
+	if (ls_sync_start(s, &err)) {
+		fprintf(stderr, "lockstep run: heartbeat: %s\n", err.msg);
 		return -1;
 	}
 	return 0;

@@ -3,6 +3,7 @@
  * long a silent client can hold the loop. Only root (or the agent's own user)
  * may talk to it: the socket is 0600 and the peer's credentials are checked. */
 #include "agent/control.h"
+#include "base/err.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,61 +15,53 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static int make_addr(struct sockaddr_un *sa, const char *path, char *err,
-		     size_t errlen)
+static int make_addr(struct sockaddr_un *sa, const char *path, struct ls_err *err)
 {
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa->sun_path)) {
-		snprintf(err, errlen, "control socket path too long: %s", path);
-		return -1;
-	}
+	if (strlen(path) >= sizeof(sa->sun_path))
+		return ls_errf(err, -ENAMETOOLONG, "control socket path too long: %s", path);
 	strcpy(sa->sun_path, path);
 	return 0;
 }
 
-int ls_control_listen(const char *path, char *err, size_t errlen)
+int ls_control_listen(const char *path, struct ls_err *err)
 {
 	struct sockaddr_un sa;
 	char dir[sizeof(sa.sun_path)];
-	int fd;
+	int fd, rc;
 
-	if (make_addr(&sa, path, err, errlen))
-		return -1;
+	if ((rc = make_addr(&sa, path, err)))
+		return rc;
 	snprintf(dir, sizeof(dir), "%s", path);
 	char *slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = 0;
-		if (mkdir(dir, 0700) && errno != EEXIST) {
-			snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
-			return -1;
-		}
+		if (mkdir(dir, 0700) && errno != EEXIST)
+			return ls_errf(err, -errno, "cannot create %s: %s", dir, strerror(errno));
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
+	if (fd < 0)
+		return ls_errf(err, -errno, "socket: %s", strerror(errno));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-		snprintf(err, errlen, "another agent is listening on %s (stop it, or "
-			 "give this one another --control-socket)", path);
 		close(fd);
-		return -1;
+		return ls_errf(err, -EADDRINUSE,
+			       "another agent is listening on %s (stop it, or "
+			       "give this one another --control-socket)",
+			       path);
 	}
 	close(fd);
 	unlink(path); /* a stale socket from an agent that died */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
+	if (fd < 0)
+		return ls_errf(err, -errno, "socket: %s", strerror(errno));
 	mode_t old = umask(0177); /* never a moment with a looser mode */
-	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (rc || chmod(path, 0600) || listen(fd, 8)) {
-		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
+		int e = errno;
 		close(fd);
-		return -1;
+		return ls_errf(err, -e, "cannot listen on %s: %s", path, strerror(e));
 	}
 	return fd;
 }
@@ -137,45 +130,49 @@ void ls_control_close(int lfd, const char *path)
 		unlink(path);
 }
 
-int ls_control_request(const char *path, const char *request, char *reply,
-		       size_t len, char *err, size_t errlen)
+int ls_control_request(const char *path, const char *request, char *reply, size_t len,
+		       struct ls_err *err)
 {
 	struct sockaddr_un sa;
 	struct timeval tv = {.tv_sec = 30}; /* a reload instantiates a module */
 	size_t n = 0;
-	int fd;
+	int fd, rc;
 
-	if (make_addr(&sa, path, err, errlen))
-		return -1;
+	if ((rc = make_addr(&sa, path, err)))
+		return rc;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		int e = errno;
 		/* say which of the usual three it is: none started, one died,
 		 * or not ours to talk to */
-		if (e == ENOENT)
-			snprintf(err, errlen, "cannot reach the agent at %s: no agent is running "
-				 "(nothing listens there; start one with `lockstep run`, or give its "
-				 "--control-socket / $LS_CONTROL_SOCK)", path);
-		else if (e == ECONNREFUSED)
-			snprintf(err, errlen, "cannot reach the agent at %s: no agent is running "
-				 "(the socket was left by an agent that died; the next `lockstep run` "
-				 "replaces it)", path);
-		else if (e == EACCES || e == EPERM)
-			snprintf(err, errlen, "cannot reach the agent at %s: permission denied (the "
-				 "control socket is root only)", path);
-		else
-			snprintf(err, errlen, "cannot reach the agent at %s: %s", path, strerror(e));
 		if (fd >= 0)
 			close(fd);
-		return -1;
+		if (e == ENOENT)
+			return ls_errf(err, -e,
+				       "cannot reach the agent at %s: no agent is running "
+				       "(nothing listens there; start one with `lockstep run`, or "
+				       "give its --control-socket / $LS_CONTROL_SOCK)",
+				       path);
+		if (e == ECONNREFUSED)
+			return ls_errf(err, -e,
+				       "cannot reach the agent at %s: no agent is running "
+				       "(the socket was left by an agent that died; the next "
+				       "`lockstep run` replaces it)",
+				       path);
+		if (e == EACCES || e == EPERM)
+			return ls_errf(err, -e,
+				       "cannot reach the agent at %s: permission denied "
+				       "(the control socket is root only)",
+				       path);
+		return ls_errf(err, -e, "cannot reach the agent at %s: %s", path, strerror(e));
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	size_t rl = strlen(request);
 	if (send(fd, request, rl, MSG_NOSIGNAL) != (ssize_t)rl ||
 	    send(fd, "\n", 1, MSG_NOSIGNAL) != 1) {
-		snprintf(err, errlen, "cannot send to the agent: %s", strerror(errno));
+		ls_errf(err, LS_CONTROL_NO_ANSWER, "cannot send to the agent: %s", strerror(errno));
 		close(fd);
-		return -2;
+		return LS_CONTROL_NO_ANSWER;
 	}
 	while (n < len - 1) {
 		ssize_t r = read(fd, reply + n, len - 1 - n);
@@ -191,6 +188,5 @@ int ls_control_request(const char *path, const char *request, char *reply,
 		return 0;
 	if (!strncmp(reply, "error", 5))
 		return 1;
-	snprintf(err, errlen, "no answer from the agent at %s", path);
-	return -2;
+	return ls_errf(err, LS_CONTROL_NO_ANSWER, "no answer from the agent at %s", path);
 }

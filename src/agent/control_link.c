@@ -11,16 +11,16 @@
 
 int control_link_open(struct control_link *c, const char *path, struct obs_link *ro)
 {
-	char err[1024];
+	struct ls_err err;
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	c->ro = ro;
 	if (!path || !path[0])
 		path = getenv("LS_CONTROL_SOCK");
 	snprintf(c->path, sizeof(c->path), "%s", path && path[0] ? path : LS_CONTROL_PATH_DEFAULT);
-	c->fd = ls_control_listen(c->path, err, sizeof(err));
+	c->fd = ls_control_listen(c->path, &err);
 	if (c->fd < 0) {
-		fprintf(stderr, "lockstep run: control socket: %s\n", err);
+		fprintf(stderr, "lockstep run: control socket: %s\n", err.msg);
 		return -1;
 	}
 	fprintf(stderr, "lockstep: control socket %s (lockstep status, trace, reload)\n", c->path);

@@ -177,17 +177,16 @@ int obs_link_parse(struct obs_link_opts *o, int c, const char *arg)
 
 /* The kernel trace level and its flow filter live in the data plane's
  * config map; port < 0 keeps the filter. */
-static int apply_kernel_level(struct obs_link *ro, int level, int port, char *err, size_t errlen)
+static int apply_kernel_level(struct obs_link *ro, int level, int port, struct ls_err *err)
 {
 	struct ls_config cfg;
-	struct ls_err e;
-	if (ls_dp_config_read(ro->dp, &cfg, &e) || (cfg.trace_level = (uint32_t)level, 0) ||
-	    (port >= 0 && (cfg.trace_port = (uint16_t)port, 0)) ||
-	    ls_dp_config_write(ro->dp, &cfg, &e)) {
-		snprintf(err, errlen, "%.400s", e.msg);
-		return -1;
-	}
-	return 0;
+	int rc = ls_dp_config_read(ro->dp, &cfg, err);
+	if (rc)
+		return rc;
+	cfg.trace_level = (uint32_t)level;
+	if (port >= 0)
+		cfg.trace_port = (uint16_t)port;
+	return ls_dp_config_write(ro->dp, &cfg, err);
 }
 
 /* The early-expiry detector asks the flow table what became of a flow. */
@@ -200,21 +199,21 @@ static int flow_lookup(void *ctx, const struct ls_flow_key *key, struct ls_flow 
 int obs_link_open(struct obs_link **out, const struct obs_link_opts *o, struct ls_dp *dp)
 {
 	struct obs_link *ro = calloc(1, sizeof(*ro));
-	char err[512];
+	struct ls_err err;
 	if (!ro)
 		return -1;
 	ro->dp = dp;
 	struct ls_obs_config cfg = o->cfg;
 	cfg.flow_lookup = flow_lookup;
 	cfg.flow_ctx = dp;
-	if (ls_obs_open(&ro->obs, &cfg, err, sizeof(err))) {
-		fprintf(stderr, "lockstep run: %s\n", err);
+	if (ls_obs_open(&ro->obs, &cfg, &err)) {
+		fprintf(stderr, "lockstep run: %s\n", err.msg);
 		free(ro);
 		return -1;
 	}
 	ls_obs_set_trace_level(ro->obs, o->kernel_level, o->guest_level);
-	if (o->kernel_level && apply_kernel_level(ro, o->kernel_level, o->trace_port, err, sizeof(err)))
-		fprintf(stderr, "lockstep run: kernel trace level: %s\n", err);
+	if (o->kernel_level && apply_kernel_level(ro, o->kernel_level, o->trace_port, &err))
+		fprintf(stderr, "lockstep run: kernel trace level: %s\n", err.msg);
 	if (o->cfg.metrics_addr)
 		fprintf(stderr, "lockstep: metrics on http://%s/metrics (port %d)\n",
 			o->cfg.metrics_addr, ls_obs_http_port(ro->obs));
@@ -362,7 +361,7 @@ void obs_link_hb_observer(void *arg, const struct ls_hb_beat_info *info)
 int obs_link_control(void *arg, const char *cmd, const char *a, char *reply, size_t len)
 {
 	struct obs_link *ro = arg;
-	char err[512];
+	struct ls_err err;
 	if (!strcmp(cmd, "obs.status")) {
 		if (ro->policy) /* its health now, not a second ago */
 			obs_link_policy(ro, ro->policy);
@@ -370,8 +369,8 @@ int obs_link_control(void *arg, const char *cmd, const char *a, char *reply, siz
 		return 0;
 	}
 	if (!strcmp(cmd, "trace.dump")) {
-		if (ls_obs_trace_dump(ro->obs, a, err, sizeof(err))) {
-			snprintf(reply, len, "%s", err);
+		if (ls_obs_trace_dump(ro->obs, a, &err)) {
+			snprintf(reply, len, "%s", err.msg);
 			return -1;
 		}
 		snprintf(reply, len, "trace written to %s", a && a[0] ? a : "the --trace file");
@@ -395,8 +394,8 @@ int obs_link_control(void *arg, const char *cmd, const char *a, char *reply, siz
 			snprintf(reply, len, "trace level wants K[,G] with K 0-1 and G 0-1, not '%s'", lv);
 			return -1;
 		}
-		if (apply_kernel_level(ro, k, (int)port, err, sizeof(err))) {
-			snprintf(reply, len, "kernel trace level: %s", err);
+		if (apply_kernel_level(ro, k, (int)port, &err)) {
+			snprintf(reply, len, "kernel trace level: %s", err.msg);
 			return -1;
 		}
 		ls_obs_set_trace_level(ro->obs, k, g);

@@ -47,7 +47,8 @@ struct args {
 static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 {
 	struct args *a = ctx;
-	char err[256], name[64];
+	char name[64];
+	struct ls_err err;
 	char *end;
 	switch (o->id) {
 	case O_JSON:
@@ -63,8 +64,8 @@ static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 		return 0;
 	default: /* LS_OPT_CLOCK */
 		snprintf(name, sizeof(name), "--%s", o->name);
-		if (ls_clock_opt(&a->co, name, arg, err, sizeof(err)) < 0) {
-			fprintf(stderr, "lockstep clock: %s\n", err);
+		if (ls_clock_opt(&a->co, name, arg, &err) < 0) {
+			fprintf(stderr, "lockstep clock: %s\n", err.msg);
 			return 2;
 		}
 		return 0;
@@ -122,7 +123,7 @@ int cmd_clock(int argc, char **argv)
 	struct ls_clock_opts co = a.co;
 	struct out o = {.json = a.json};
 	long beats = a.beats;
-	char err[256];
+	struct ls_err err;
 	if (co.no_clock_sync)
 		fprintf(stderr, "lockstep clock: --no-clock-sync changes conversions only; the "
 				"heartbeat below still measures\n");
@@ -136,8 +137,8 @@ int cmd_clock(int argc, char **argv)
 	    .failsafe_mode = co.failsafe_mode,
 	    .gclock = &gc,
 	};
-	if (ls_hb_open(&o.hb, &c, err, sizeof(err)) || ls_hb_start(o.hb, err, sizeof(err))) {
-		fprintf(stderr, "lockstep clock: %s\n", err);
+	if (ls_hb_open(&o.hb, &c, &err) || ls_hb_start(o.hb, &err)) {
+		fprintf(stderr, "lockstep clock: %s\n", err.msg);
 		if (o.hb)
 			ls_hb_close(o.hb);
 		return 1;

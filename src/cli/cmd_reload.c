@@ -47,7 +47,8 @@ static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 int cmd_reload(int argc, char **argv)
 {
 	struct args a = {.sock = getenv("LS_CONTROL_SOCK")};
-	char abs[PATH_MAX], req[PATH_MAX + 16], reply[2048], err[1024];
+	char abs[PATH_MAX], req[PATH_MAX + 16], reply[2048];
+	struct ls_err err;
 	int first, rc0 = ls_opts_parse(&spec, argc, argv, on_opt, &a, &first);
 	if (rc0 >= 0)
 		return rc0;
@@ -64,9 +65,9 @@ int cmd_reload(int argc, char **argv)
 	} else {
 		snprintf(req, sizeof(req), "reload");
 	}
-	int rc = ls_control_request(sock, req, reply, sizeof(reply), err, sizeof(err));
+	int rc = ls_control_request(sock, req, reply, sizeof(reply), &err);
 	if (rc < 0) {
-		fprintf(stderr, "lockstep reload: %s\n", err);
+		fprintf(stderr, "lockstep reload: %s\n", err.msg);
 		return 1;
 	}
 	fprintf(rc ? stderr : stdout, "lockstep reload: %s\n", reply);

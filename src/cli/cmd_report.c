@@ -44,7 +44,7 @@ int cmd_report(int argc, char **argv)
 		ls_opts_usage(&spec, stderr);
 		return 2;
 	}
-	char err[512], *text;
+	char *text;
 	const char *in = argv[first];
 	size_t len;
 	struct ls_err e;
@@ -60,14 +60,12 @@ int cmd_report(int argc, char **argv)
 		return 1;
 	}
 	struct ls_report_summary s;
-	int rc = ls_report_html(text, f, in, &s, err, sizeof(err));
+	int rc = ls_report_html(text, f, in, &s, &e);
 	free(text);
-	if (out && fclose(f) && !rc) {
-		snprintf(err, sizeof(err), "writing %s: %s", out, strerror(errno));
-		rc = -1;
-	}
+	if (out && fclose(f) && !rc)
+		rc = ls_errf(&e, -errno, "writing %s: %s", out, strerror(errno));
 	if (rc) {
-		fprintf(stderr, "lockstep report: %s: %s\n", in, err);
+		fprintf(stderr, "lockstep report: %s: %s\n", in, e.msg);
 		if (out)
 			remove(out);
 		return 1;

@@ -258,11 +258,12 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 		a->clock.on = true;
 		break;
 	case LS_OPT_CLOCK: {
-		char name[64], err[512];
+		char name[64];
+		struct ls_err err;
 		snprintf(name, sizeof(name), "--%s", opt->name);
 		a->clock.on = true;
-		if (ls_clock_opt(&a->clock.clock, name, arg, err, sizeof(err)) <= 0) {
-			fprintf(stderr, "lockstep run: %s\n", err);
+		if (ls_clock_opt(&a->clock.clock, name, arg, &err) <= 0) {
+			fprintf(stderr, "lockstep run: %s\n", err.msg);
 			return 2;
 		}
 		break;

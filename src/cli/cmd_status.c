@@ -213,15 +213,11 @@ int cmd_status(int argc, char **argv)
 	if (!sock || !sock[0])
 		sock = LS_CONTROL_PATH_DEFAULT;
 	static char reply[16384];
-	char err[1024];
-	int rc = ls_control_request(sock, "obs.status", reply, sizeof(reply), err, sizeof(err));
-	if (rc == -1) {
-		fprintf(stderr, "lockstep status: %s\n", err);
-		return ST_NO_AGENT;
-	}
+	struct ls_err err;
+	int rc = ls_control_request(sock, "obs.status", reply, sizeof(reply), &err);
 	if (rc < 0) {
-		fprintf(stderr, "lockstep status: %s\n", err);
-		return ST_BAD;
+		fprintf(stderr, "lockstep status: %s\n", err.msg);
+		return rc == LS_CONTROL_NO_ANSWER ? ST_BAD : ST_NO_AGENT;
 	}
 	const char *body = reply + (rc == 0 ? 3 : 6); /* "ok " / "error " */
 	if (rc) {

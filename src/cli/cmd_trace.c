@@ -71,11 +71,12 @@ int cmd_trace(int argc, char **argv)
 	}
 	if (!sock || !sock[0])
 		sock = LS_CONTROL_PATH_DEFAULT;
-	char reply[4096], err[512];
-	int rc = ls_control_request(sock, req, reply, sizeof(reply), err, sizeof(err));
+	char reply[4096];
+	struct ls_err err;
+	int rc = ls_control_request(sock, req, reply, sizeof(reply), &err);
 	if (rc < 0) {
-		fprintf(stderr, "lockstep trace: %s\n", err);
-		return rc == -1 ? 3 : 1;
+		fprintf(stderr, "lockstep trace: %s\n", err.msg);
+		return rc == LS_CONTROL_NO_ANSWER ? 1 : 3;
 	}
 	if (rc) {
 		fprintf(stderr, "lockstep trace: %s\n", reply + 6);

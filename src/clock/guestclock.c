@@ -2,6 +2,7 @@
  * guestclock.h for the spec language and why delay is modelled). */
 #include "clock/guestclock.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,14 +42,12 @@ static int parse_drift(const char *s, size_t len, double *ppm)
 	return fabs(*ppm) <= 100000.0 ? 0 : -1;
 }
 
-#define FAIL(...)                                                              \
-	do {                                                                   \
-		snprintf(err, errlen, __VA_ARGS__);                            \
-		return -1;                                                     \
+#define FAIL(...)                                                                                  \
+	do {                                                                                       \
+		return ls_errf(err, -EINVAL, __VA_ARGS__);                                         \
 	} while (0)
 
-int ls_gclock_parse(const char *spec, struct ls_gclock_spec *out, char *err,
-		    size_t errlen)
+int ls_gclock_parse(const char *spec, struct ls_gclock_spec *out, struct ls_err *err)
 {
 	struct ls_gclock_spec s = {0};
 	if (!spec)

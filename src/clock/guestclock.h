@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
 #include "clock/domains.h"
 
 #define LS_GCLOCK_MAX_STEPS 8
@@ -48,10 +49,9 @@ struct ls_gclock {
 	int64_t base_ns; /* G - K before faults (0, or -start_k in zero mode) */
 };
 
-/* Parse a fault spec ("" or "none": no faults). Returns 0, or -1 with a
- * message naming the bad item in err. */
-int ls_gclock_parse(const char *spec, struct ls_gclock_spec *out, char *err,
-		    size_t errlen);
+/* Parse a fault spec ("" or "none": no faults). Returns 0, or -EINVAL with
+ * a message naming the bad item in err. */
+int ls_gclock_parse(const char *spec, struct ls_gclock_spec *out, struct ls_err *err);
 
 /* Canonical text of a spec (parses back to the same spec). */
 void ls_gclock_format(const struct ls_gclock_spec *spec, char *buf, size_t len);

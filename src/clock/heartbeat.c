@@ -75,15 +75,12 @@ static int set_pin(struct bpf_map *map, char *buf, size_t len, const char *dir,
 	return bpf_map__set_pin_path(map, buf);
 }
 
-int ls_hb_open(struct ls_heartbeat **out, const struct ls_hb_config *cfg, char *err,
-	       size_t errlen)
+int ls_hb_open(struct ls_heartbeat **out, const struct ls_hb_config *cfg, struct ls_err *err)
 {
 	*out = NULL;
 	struct ls_heartbeat *hb = calloc(1, sizeof(*hb));
-	if (!hb) {
-		snprintf(err, errlen, "heartbeat: out of memory");
-		return -1;
-	}
+	if (!hb)
+		return ls_errf(err, -ENOMEM, "heartbeat: out of memory");
 	hb->cfg = *cfg;
 	struct ls_hb_config *c = &hb->cfg;
 	if (c->interval_ns <= 0)
@@ -93,20 +90,20 @@ int ls_hb_open(struct ls_heartbeat **out, const struct ls_hb_config *cfg, char *
 	if (c->detect_multiplier <= 0)
 		c->detect_multiplier = LS_HB_DETECT_MULT_DEFAULT;
 	if (c->failsafe_mode > LS_FAILSAFE_DROP) {
-		snprintf(err, errlen, "heartbeat: fail-safe mode %u unknown (0 off, 1 pass, 2 drop)",
-			 c->failsafe_mode);
 		free(hb);
-		return -1;
+		return ls_errf(err, -EINVAL,
+			       "heartbeat: fail-safe mode %u unknown (0 off, 1 pass, 2 drop)",
+			       cfg->failsafe_mode);
 	}
 	if (c->pings_per_beat <= 0)
 		c->pings_per_beat = LS_HB_PINGS_DEFAULT;
 	if (c->pings_per_beat > 16)
 		c->pings_per_beat = 16;
 	if (c->interval_ns < LS_NS_PER_MS || c->interval_ns > 60 * LS_NS_PER_S) {
-		snprintf(err, errlen, "heartbeat: beat interval %lld ns out of range (1 ms .. 60 s)",
-			 (long long)c->interval_ns);
+		long long ns = (long long)c->interval_ns;
 		free(hb);
-		return -1;
+		return ls_errf(err, -EINVAL,
+			       "heartbeat: beat interval %lld ns out of range (1 ms .. 60 s)", ns);
 	}
 	if (c->gclock) {
 		hb->gc = c->gclock;
@@ -123,9 +120,9 @@ int ls_hb_open(struct ls_heartbeat **out, const struct ls_hb_config *cfg, char *
 	libbpf_set_print(quiet_print);
 	hb->skel = heartbeat_bpf__open();
 	if (!hb->skel) {
-		snprintf(err, errlen, "heartbeat: opening the BPF object: %s", strerror(errno));
+		int e = errno;
 		free(hb);
-		return -1;
+		return ls_errf(err, -e, "heartbeat: opening the BPF object: %s", strerror(e));
 	}
 	struct {
 		struct bpf_map *map;
@@ -142,10 +139,10 @@ int ls_hb_open(struct ls_heartbeat **out, const struct ls_hb_config *cfg, char *
 		if (shared[i].fd > 0) {
 			rc = bpf_map__reuse_fd(shared[i].map, shared[i].fd);
 			if (rc) {
-				snprintf(err, errlen,
-					 "heartbeat: sharing the data plane's '%s' map: %s "
-					 "(definitions differ between the two objects?)",
-					 shared[i].name, strerror(-rc));
+				ls_errf(err, rc,
+					"heartbeat: sharing the data plane's '%s' map: %s "
+					"(definitions differ between the two objects?)",
+					shared[i].name, strerror(-rc));
 				goto fail;
 			}
 		} else if (c->pin_dir) {
@@ -162,27 +159,28 @@ int ls_hb_open(struct ls_heartbeat **out, const struct ls_hb_config *cfg, char *
 	}
 	rc = heartbeat_bpf__load(hb->skel);
 	if (rc) {
-		snprintf(err, errlen,
-			 "heartbeat: loading the BPF object: %s (needs root, BPF timers, and for "
-			 "pins a bpffs directory)", strerror(-rc));
+		ls_errf(err, rc,
+			"heartbeat: loading the BPF object: %s (needs root, BPF timers, and for "
+			"pins a bpffs directory)",
+			strerror(-rc));
 		goto fail;
 	}
 	if (c->events_fd <= 0 && !c->events_elsewhere) {
 		hb->rb = ring_buffer__new(bpf_map__fd(hb->skel->maps.events), on_ring_event, hb,
 					  NULL);
 		if (!hb->rb) {
-			snprintf(err, errlen, "heartbeat: ring buffer: %s", strerror(errno));
+			rc = ls_errf(err, -errno, "heartbeat: ring buffer: %s", strerror(errno));
 			goto fail;
 		}
 	}
 	*out = hb;
 	return 0;
 pinfail:
-	snprintf(err, errlen, "heartbeat: pin path under '%s': %s", c->pin_dir, strerror(-rc));
+	ls_errf(err, rc, "heartbeat: pin path under '%s': %s", c->pin_dir, strerror(-rc));
 fail:
 	heartbeat_bpf__destroy(hb->skel);
 	free(hb);
-	return -1;
+	return rc;
 }
 
 static int run_syscall_prog(struct bpf_program *prog, void *ctx, size_t size)
@@ -192,7 +190,7 @@ static int run_syscall_prog(struct bpf_program *prog, void *ctx, size_t size)
 	return rc ? -errno : 0;
 }
 
-static int arm(struct ls_heartbeat *hb, uint64_t interval_ns, char *err, size_t errlen)
+static int arm(struct ls_heartbeat *hb, uint64_t interval_ns, struct ls_err *err)
 {
 	struct ls_hb_arm a = {
 		.interval_ns = interval_ns,
@@ -202,28 +200,28 @@ static int arm(struct ls_heartbeat *hb, uint64_t interval_ns, char *err, size_t 
 	int rc = run_syscall_prog(hb->skel->progs.hb_arm, &a, sizeof(a));
 	if (!rc && a.result)
 		rc = (int)a.result;
-	if (rc && err) {
-		if (rc == -EINVAL)
-			snprintf(err, errlen, "heartbeat: the kernel refused the absolute BPF timer "
-				 "(BPF_F_TIMER_ABS needs Linux >= 6.7): %s", strerror(-rc));
-		else
-			snprintf(err, errlen, "heartbeat: arming the beat timer: %s", strerror(-rc));
-	}
-	return rc;
+	if (rc == -EINVAL)
+		return ls_errf(err, rc,
+			       "heartbeat: the kernel refused the absolute BPF timer "
+			       "(BPF_F_TIMER_ABS needs Linux >= 6.7): %s",
+			       strerror(-rc));
+	if (rc)
+		return ls_errf(err, rc, "heartbeat: arming the beat timer: %s", strerror(-rc));
+	return 0;
 }
 
-int ls_hb_start(struct ls_heartbeat *hb, char *err, size_t errlen)
+int ls_hb_start(struct ls_heartbeat *hb, struct ls_err *err)
 {
 	hb->have_last = false;
 	hb->nivl = 0;
 	hb->started_k = ls_k_now().ns;
 	hb->last_handled_k = 0;
-	return arm(hb, (uint64_t)hb->cfg.interval_ns, err, errlen) ? -1 : 0;
+	return arm(hb, (uint64_t)hb->cfg.interval_ns, err);
 }
 
 int ls_hb_stop(struct ls_heartbeat *hb)
 {
-	return arm(hb, 0, NULL, 0);
+	return arm(hb, 0, NULL);
 }
 
 void ls_hb_close(struct ls_heartbeat *hb)
@@ -252,18 +250,16 @@ void ls_hb_unpin(struct ls_heartbeat *hb)
 	hb->pin_beat[0] = hb->pin_live[0] = hb->pin_events[0] = hb->pin_counters[0] = 0;
 }
 
-int ls_hb_disarm_pinned(const char *pin_dir, char *msg, size_t msglen)
+int ls_hb_disarm_pinned(const char *pin_dir, struct ls_err *msg)
 {
 	char path[4096];
 	int did = 0;
-	msg[0] = 0;
+	ls_errf(msg, 0, "%s", "");
 	snprintf(path, sizeof(path), "%s/hb_beat", pin_dir);
 	if (access(path, F_OK) == 0) {
-		if (unlink(path)) {
-			snprintf(msg, msglen, "removing the stale beat timer pin %s: %s", path,
-				 strerror(errno));
-			return -1;
-		}
+		if (unlink(path))
+			return ls_errf(msg, -errno, "removing the stale beat timer pin %s: %s",
+				       path, strerror(errno));
 		did = 1;
 	}
 	snprintf(path, sizeof(path), "%s/liveness", pin_dir);
@@ -276,21 +272,21 @@ int ls_hb_disarm_pinned(const char *pin_dir, char *msg, size_t msglen)
 			memset(&l, 0, sizeof(l));
 			l.mode = LS_FAILSAFE_OFF;
 			if (bpf_map_update_elem(fd, &key, &l, BPF_ANY)) {
-				snprintf(msg, msglen, "turning off the stale watchdog in %s: %s", path,
-					 strerror(errno));
+				int e = errno;
 				close(fd);
-				return -1;
+				return ls_errf(msg, -e, "turning off the stale watchdog in %s: %s",
+					       path, strerror(e));
 			}
 			did = 1 + was_in;
 		}
 		close(fd);
 	}
-	if (did)
-		snprintf(msg, msglen,
-			 "an earlier agent's heartbeat was armed on the pins in %s; this agent runs "
-			 "without --heartbeat, so it disarmed the watchdog%s (run with --heartbeat "
-			 "to keep fail-safe protection)",
-			 pin_dir, did > 1 ? " and left fail-safe" : "");
+	if (did) /* not an error: a note, with code 0 */
+		ls_errf(msg, 0,
+			"an earlier agent's heartbeat was armed on the pins in %s; this agent runs "
+			"without --heartbeat, so it disarmed the watchdog%s (run with --heartbeat "
+			"to keep fail-safe protection)",
+			pin_dir, did > 1 ? " and left fail-safe" : "");
 	return did ? 1 : 0;
 }
 

@@ -97,13 +97,13 @@ struct ls_heartbeat;
 
 typedef void (*ls_hb_observer)(void *arg, const struct ls_hb_beat_info *info);
 
-/* Load the BPF object (sharing the given maps). Returns 0, or -1 with a
- * message in err. */
-int ls_hb_open(struct ls_heartbeat **out, const struct ls_hb_config *cfg, char *err,
-	       size_t errlen);
+/* Load the BPF object (sharing the given maps). Returns 0, or a negative
+ * errno with a message in err. */
+int ls_hb_open(struct ls_heartbeat **out, const struct ls_hb_config *cfg, struct ls_err *err);
 
-/* Arm (or re-arm) the kernel beat; writes the liveness configuration. */
-int ls_hb_start(struct ls_heartbeat *hb, char *err, size_t errlen);
+/* Arm (or re-arm) the kernel beat; writes the liveness configuration.
+ * 0, or a negative errno with a message in err. */
+int ls_hb_start(struct ls_heartbeat *hb, struct ls_err *err);
 
 /* Cancel the kernel beat (the watchdog stops with it). */
 int ls_hb_stop(struct ls_heartbeat *hb);
@@ -119,9 +119,9 @@ void ls_hb_unpin(struct ls_heartbeat *hb);
  * (mode != off) would keep judging a heartbeat nobody sends, and the data
  * plane would sit in fail-safe for good. Unpins the beat timer (the kernel
  * cancels it when its last reference goes) and turns liveness off (leaving
- * fail-safe). Returns 1 and says what it did in msg, 0 when nothing was
- * armed there, -1 with the reason in msg. */
-int ls_hb_disarm_pinned(const char *pin_dir, char *msg, size_t msglen);
+ * fail-safe). Returns 1 and says what it did in msg (msg->code 0), 0 when
+ * nothing was armed there, a negative errno with the reason in msg. */
+int ls_hb_disarm_pinned(const char *pin_dir, struct ls_err *msg);
 
 /* The ring buffer's epoll fd when the heartbeat owns `events`, else -1. */
 int ls_hb_fd(struct ls_heartbeat *hb);

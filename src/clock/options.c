@@ -1,6 +1,7 @@
 /* options.c - parsing of the clock options (see options.h). */
 #include "clock/options.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,40 +29,36 @@ int ls_clock_opt_takes_value(const char *name)
 	return -1;
 }
 
-int ls_clock_opt(struct ls_clock_opts *o, const char *name, const char *value,
-		 char *err, size_t errlen)
+int ls_clock_opt(struct ls_clock_opts *o, const char *name, const char *value, struct ls_err *err)
 {
 	int tv = ls_clock_opt_takes_value(name);
 	if (tv < 0)
 		return 0;
-	if (tv && !value) {
-		snprintf(err, errlen, "%s needs a value", name);
-		return -1;
-	}
+	if (tv && !value)
+		return ls_errf(err, -EINVAL, "%s needs a value", name);
 	if (!strcmp(name, "--no-clock-sync")) {
 		o->no_clock_sync = true;
 	} else if (!strcmp(name, "--guest-clock")) {
-		if (ls_gclock_parse(value, &o->guest, err, errlen))
-			return -1;
+		int rc = ls_gclock_parse(value, &o->guest, err);
+		if (rc)
+			return rc;
 	} else if (!strcmp(name, "--beat-interval") || !strcmp(name, "--beat-check-interval")) {
 		uint64_t ns;
 		if (ls_parse_duration_ns(value, &ns) || ns < (uint64_t)LS_NS_PER_MS ||
-		    ns > (uint64_t)(60 * LS_NS_PER_S)) {
-			snprintf(err, errlen, "%s '%s': give a duration from 1ms to 60s, e.g. 100ms",
-				 name, value);
-			return -1;
-		}
+		    ns > (uint64_t)(60 * LS_NS_PER_S))
+			return ls_errf(err, -EINVAL,
+				       "%s '%s': give a duration from 1ms to 60s, e.g. 100ms", name,
+				       value);
 		if (!strcmp(name, "--beat-interval"))
 			o->beat_interval_ns = ns;
 		else
 			o->check_interval_ns = ns;
 	} else if (!strcmp(name, "--detect-multiplier")) {
 		uint64_t n;
-		if (ls_parse_uint(value, 1, 1000, &n)) {
-			snprintf(err, errlen, "--detect-multiplier '%s': give a whole number from 1 to 1000",
-				 value);
-			return -1;
-		}
+		if (ls_parse_uint(value, 1, 1000, &n))
+			return ls_errf(
+			    err, -EINVAL,
+			    "--detect-multiplier '%s': give a whole number from 1 to 1000", value);
 		o->detect_multiplier = (int)n;
 	} else if (!strcmp(name, "--fail-safe")) {
 		if (!strcmp(value, "pass")) {
@@ -69,8 +66,7 @@ int ls_clock_opt(struct ls_clock_opts *o, const char *name, const char *value,
 		} else if (!strcmp(value, "drop")) {
 			o->failsafe_mode = LS_FAILSAFE_DROP;
 		} else {
-			snprintf(err, errlen, "--fail-safe '%s': give pass or drop", value);
-			return -1;
+			return ls_errf(err, -EINVAL, "--fail-safe '%s': give pass or drop", value);
 		}
 	}
 	return 1;

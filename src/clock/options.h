@@ -33,10 +33,9 @@ struct ls_clock_opts {
 void ls_clock_opts_default(struct ls_clock_opts *o);
 
 /* Offer one option (name with its dashes, value or NULL for a flag).
- * Returns 1 if consumed, 0 if not a clock option, -1 on a bad value (message
- * in err). *takes_value (optional) says whether the option needs a value. */
-int ls_clock_opt(struct ls_clock_opts *o, const char *name, const char *value,
-		 char *err, size_t errlen);
+ * Returns 1 if consumed, 0 if not a clock option, -EINVAL on a bad value
+ * (message in err). */
+int ls_clock_opt(struct ls_clock_opts *o, const char *name, const char *value, struct ls_err *err);
 
 /* Does this clock option take a value? (-1: not a clock option) */
 int ls_clock_opt_takes_value(const char *name);

@@ -1,11 +1,12 @@
 /* sync.c - guest clock + heartbeat + conversions for the agent (sync.h). */
 #include "clock/sync.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-int ls_sync_open(struct ls_sync *s, const struct ls_clock_opts *o,
-		 const struct ls_sync_maps *maps, char *err, size_t errlen)
+int ls_sync_open(struct ls_sync *s, const struct ls_clock_opts *o, const struct ls_sync_maps *maps,
+		 struct ls_err *err)
 {
 	static const struct ls_sync_maps own = {0};
 	if (!maps)
@@ -25,25 +26,23 @@ int ls_sync_open(struct ls_sync *s, const struct ls_clock_opts *o,
 		.events_elsewhere = maps->events_elsewhere,
 		.gclock = &s->gclock,
 	};
-	if (ls_hb_open(&s->hb, &c, err, errlen))
-		return -1;
-	if (ls_hb_sync_burst(s->hb, NULL) <= 0) {
-		snprintf(err, errlen, "clock: the first ping through the kernel failed");
+	int rc = ls_hb_open(&s->hb, &c, err);
+	if (rc)
+		return rc;
+	if (ls_hb_sync_burst(s->hb, NULL) <= 0)
+		rc = ls_errf(err, -EIO, "clock: the first ping through the kernel failed");
+	else if (!maps->start_later)
+		rc = ls_sync_start(s, err);
+	if (rc) {
 		ls_hb_close(s->hb);
 		s->hb = NULL;
-		return -1;
 	}
-	if (!maps->start_later && ls_sync_start(s, err, errlen)) {
-		ls_hb_close(s->hb);
-		s->hb = NULL;
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
-int ls_sync_start(struct ls_sync *s, char *err, size_t errlen)
+int ls_sync_start(struct ls_sync *s, struct ls_err *err)
 {
-	return ls_hb_start(s->hb, err, errlen);
+	return ls_hb_start(s->hb, err);
 }
 
 void ls_sync_close(struct ls_sync *s)

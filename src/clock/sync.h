@@ -40,10 +40,10 @@ struct ls_sync_maps {
 /* Start G, load and arm the heartbeat on the given maps (NULL: its own,
  * unpinned; poll ls_hb_fd(s->hb)), and take a first burst of pings so the
  * mapping is valid before the first beat. */
-int ls_sync_open(struct ls_sync *s, const struct ls_clock_opts *o,
-		 const struct ls_sync_maps *maps, char *err, size_t errlen);
+int ls_sync_open(struct ls_sync *s, const struct ls_clock_opts *o, const struct ls_sync_maps *maps,
+		 struct ls_err *err);
 /* Arm the beat (maps.start_later): the watchdog counts from now. */
-int ls_sync_start(struct ls_sync *s, char *err, size_t errlen);
+int ls_sync_start(struct ls_sync *s, struct ls_err *err);
 void ls_sync_close(struct ls_sync *s);
 
 ls_g ls_sync_now_g(const struct ls_sync *s);

@@ -3,6 +3,7 @@
 #include "obs/http.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -124,20 +125,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 }
 
 int ls_http_start(struct ls_http **out, const char *addr, ls_http_write_fn fn, void *ctx,
-		  char *err, size_t errlen)
+		  struct ls_err *err)
 {
 	struct sockaddr_storage ss;
 	size_t sslen;
-	if (ls_http_parse_addr(addr, &ss, &sslen)) {
-		snprintf(err, errlen, "--metrics wants HOST:PORT (e.g. 127.0.0.1:9464, [::1]:9464), not '%s'",
-			 addr ? addr : "");
-		return -1;
-	}
+	if (ls_http_parse_addr(addr, &ss, &sslen))
+		return ls_errf(
+		    err, -EINVAL,
+		    "--metrics wants HOST:PORT (e.g. 127.0.0.1:9464, [::1]:9464), not '%s'",
+		    addr ? addr : "");
 	struct ls_http *h = calloc(1, sizeof(*h));
-	if (!h) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	if (!h)
+		return ls_errf(err, -ENOMEM, "out of memory");
 	h->fn = fn;
 	h->ctx = ctx;
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
@@ -148,10 +147,9 @@ int ls_http_start(struct ls_http **out, const char *addr, ls_http_write_fn fn, v
 				(unsigned)10, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
 				MHD_OPTION_END);
 	if (!h->d) {
-		snprintf(err, errlen, "cannot serve metrics on %s (address in use or not local?)",
-			 addr);
 		free(h);
-		return -1;
+		return ls_errf(err, -EADDRNOTAVAIL,
+			       "cannot serve metrics on %s (address in use or not local?)", addr);
 	}
 	const union MHD_DaemonInfo *pi = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = pi ? pi->port : 0;

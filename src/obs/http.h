@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "base/err.h"
+
 typedef void (*ls_http_write_fn)(void *ctx, FILE *f);
 /* true when ready; otherwise false with why filled (one line). */
 typedef bool (*ls_http_ready_fn)(void *ctx, char *why, size_t n);
@@ -25,9 +27,10 @@ typedef bool (*ls_http_ready_fn)(void *ctx, char *why, size_t n);
 struct ls_http;
 
 /* addr: "HOST:PORT" ("127.0.0.1:9464", "[::1]:9464", "0.0.0.0:9464");
- * port 0 picks a free one (see ls_http_port). 0, or -1 with err filled. */
+ * port 0 picks a free one (see ls_http_port). 0, or a negative errno with
+ * err filled (-EINVAL a bad address, -EADDRNOTAVAIL one it cannot bind). */
 int ls_http_start(struct ls_http **out, const char *addr, ls_http_write_fn fn, void *ctx,
-		  char *err, size_t errlen);
+		  struct ls_err *err);
 int ls_http_fd(const struct ls_http *h);
 int ls_http_port(const struct ls_http *h);
 void ls_http_run(struct ls_http *h);

@@ -172,30 +172,30 @@ static int define_metrics(struct ls_obs *o)
 	return 0;
 }
 
-int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, char *err,
-		size_t errlen)
+int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, struct ls_err *err)
 {
+	int rc;
 	struct ls_obs *o = calloc(1, sizeof(*o));
-	if (!o) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	if (!o)
+		return ls_errf(err, -ENOMEM, "out of memory");
 	o->cfg = *cfg;
 	if (!o->cfg.detect.storm_count)
 		ls_detect_defaults(&o->cfg.detect);
 	o->reg = ls_metrics_new();
 	if (!o->reg || define_metrics(o)) {
-		snprintf(err, errlen, "metrics: %s", o->reg ? ls_metrics_error(o->reg) : "out of memory");
+		rc = ls_errf(err, -ENOMEM, "metrics: %s",
+			     o->reg ? ls_metrics_error(o->reg) : "out of memory");
 		goto fail;
 	}
 	ls_metrics_add_writer(o->reg, ls_process_metrics_write, NULL);
 	if (cfg->log_path && cfg->log_path[0] && strcmp(cfg->log_path, "-")) {
 		o->log_file = ls_open_append(cfg->log_path, LS_FILE_MODE_DEFAULT);
 		if (!o->log_file) {
-			snprintf(err, errlen, "--log %s: %s", cfg->log_path,
-				 errno == ELOOP	   ? "is a symbolic link (refused: give the real path)"
-				 : errno == EINVAL ? "not a regular file"
-						   : strerror(errno));
+			rc = ls_errf(err, -errno, "--log %s: %s", cfg->log_path,
+				     errno == ELOOP
+					 ? "is a symbolic link (refused: give the real path)"
+				     : errno == EINVAL ? "not a regular file"
+						       : strerror(errno));
 			goto fail;
 		}
 	}
@@ -208,7 +208,7 @@ int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, char *err,
 	};
 	o->log = ls_log_new(&lc);
 	if (!o->log) {
-		snprintf(err, errlen, "out of memory");
+		rc = ls_errf(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
 	if (!o->cfg.time.now_k || !o->cfg.time.wall_from_k)
@@ -217,12 +217,12 @@ int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, char *err,
 		snprintf(o->trace_path, sizeof(o->trace_path), "%s", cfg->trace_path);
 		o->trace = ls_trace_new(cfg->trace_capacity, cfg->trace_window_ns);
 		if (!o->trace) {
-			snprintf(err, errlen, "out of memory for the trace ring");
+			rc = ls_errf(err, -ENOMEM, "out of memory for the trace ring");
 			goto fail;
 		}
 	}
 	if (cfg->metrics_addr && cfg->metrics_addr[0] &&
-	    ls_http_start(&o->http, cfg->metrics_addr, scrape, o, err, errlen))
+	    (rc = ls_http_start(&o->http, cfg->metrics_addr, scrape, o, err)))
 		goto fail;
 	if (o->http)
 		ls_http_set_ready(o->http, ready, o);
@@ -233,7 +233,7 @@ int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, char *err,
 	return 0;
 fail:
 	ls_obs_close(o);
-	return -1;
+	return rc;
 }
 
 void ls_obs_close(struct ls_obs *o)
@@ -241,9 +241,9 @@ void ls_obs_close(struct ls_obs *o)
 	if (!o)
 		return;
 	if (o->trace && o->trace_path[0]) {
-		char err[256];
-		if (ls_obs_trace_dump(o, NULL, err, sizeof(err)))
-			ls_log(o->log, LS_LOG_ERROR, "trace", err, NULL);
+		struct ls_err err;
+		if (ls_obs_trace_dump(o, NULL, &err))
+			ls_log(o->log, LS_LOG_ERROR, "trace", err.msg, NULL);
 	}
 	ls_http_stop(o->http);
 	ls_log_free(o->log);
@@ -802,12 +802,11 @@ void ls_obs_tick(struct ls_obs *o, uint64_t now)
 	ls_log_flush(o->log);
 }
 
-int ls_obs_trace_dump(struct ls_obs *o, const char *path, char *err, size_t errlen)
+int ls_obs_trace_dump(struct ls_obs *o, const char *path, struct ls_err *err)
 {
-	if (!o->trace) {
-		snprintf(err, errlen, "no trace is being recorded (start the agent with --trace FILE)");
-		return -1;
-	}
+	if (!o->trace)
+		return ls_errf(err, -ENODATA,
+			       "no trace is being recorded (start the agent with --trace FILE)");
 	if (!path || !path[0])
 		path = o->trace_path;
 	char other[1024], esc[600];
@@ -819,10 +818,8 @@ int ls_obs_trace_dump(struct ls_obs *o, const char *path, char *err, size_t errl
 	uint64_t now = ls_obs_now_k(o);
 	int64_t off = o->cfg.time.wall_from_k(o->cfg.time.ctx, now) - (int64_t)now;
 	int rc = ls_trace_write_file(o->trace, path, wall_of, &off, other);
-	if (rc) {
-		snprintf(err, errlen, "writing the trace to %s: %s", path, strerror(-rc));
-		return -1;
-	}
+	if (rc)
+		return ls_errf(err, rc, "writing the trace to %s: %s", path, strerror(-rc));
 	ls_log(o->log, LS_LOG_INFO, "trace_dump", "trace written",
 	       "\"path\":\"%s\",\"records\":%llu", ls_json_str(esc, sizeof(esc), path),
 	       (unsigned long long)ls_trace_count(o->trace));

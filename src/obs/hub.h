@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
 #include "lockstep/wire.h"
 #include "obs/detect.h"
 #include "obs/log.h"
@@ -97,8 +98,9 @@ struct ls_obs_heartbeat {
 
 struct ls_obs;
 
-int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, char *err,
-		size_t errlen);
+/* 0, or a negative errno with err filled (out of memory, the --log file
+ * refused, the metrics address refused). */
+int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, struct ls_err *err);
 /* Writes the trace file (if any) and frees everything. */
 void ls_obs_close(struct ls_obs *o);
 
@@ -166,8 +168,8 @@ int ls_obs_guest_trace_level(const struct ls_obs *o);
 int ls_obs_kernel_trace_level(const struct ls_obs *o);
 
 /* Write the trace now: to path, or the --trace file when path is NULL or
- * empty. 0, or -1 with err filled. */
-int ls_obs_trace_dump(struct ls_obs *o, const char *path, char *err, size_t errlen);
+ * empty. 0, or a negative errno with err filled. */
+int ls_obs_trace_dump(struct ls_obs *o, const char *path, struct ls_err *err);
 
 /* `lockstep status` as one JSON object (no newline; status.c, schema in
  * docs/observability.md). Returns the length (truncated output is still

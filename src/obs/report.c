@@ -2,6 +2,7 @@
 #include "obs/report.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -266,19 +267,16 @@ static double nval(cJSON *o, const char *k)
 }
 
 int ls_report_html(const char *trace_json, FILE *o, const char *title,
-		   struct ls_report_summary *sum, char *err, size_t errlen)
+		   struct ls_report_summary *sum, struct ls_err *err)
 {
 	cJSON *root = cJSON_Parse(trace_json);
-	if (!root) {
-		snprintf(err, errlen, "not JSON (near byte %ld)",
-			 cJSON_GetErrorPtr() ? (long)(cJSON_GetErrorPtr() - trace_json) : 0L);
-		return -1;
-	}
+	if (!root)
+		return ls_errf(err, -EINVAL, "not JSON (near byte %ld)",
+			       cJSON_GetErrorPtr() ? (long)(cJSON_GetErrorPtr() - trace_json) : 0L);
 	cJSON *evs = cJSON_IsArray(root) ? root : cJSON_GetObjectItem(root, "traceEvents");
 	if (!cJSON_IsArray(evs)) {
-		snprintf(err, errlen, "no traceEvents array: not a Chrome trace file");
 		cJSON_Delete(root);
-		return -1;
+		return ls_errf(err, -EINVAL, "no traceEvents array: not a Chrome trace file");
 	}
 	double t0 = INFINITY, t1 = -INFINITY;
 	cJSON *e;

@@ -10,14 +10,16 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "base/err.h"
+
 struct ls_report_summary {
 	size_t events, verdicts, guest_calls, beats, arrows, alarms, failsafe_periods;
 	double span_s;
 };
 
-/* Reads the trace text (NUL-terminated), writes the page to out. 0, or -1
- * with err filled (not JSON, no traceEvents array). */
+/* Reads the trace text (NUL-terminated), writes the page to out. 0, or
+ * -EINVAL with err filled (not JSON, no traceEvents array). */
 int ls_report_html(const char *trace_json, FILE *out, const char *title,
-		   struct ls_report_summary *sum, char *err, size_t errlen);
+		   struct ls_report_summary *sum, struct ls_err *err);
 
 #endif

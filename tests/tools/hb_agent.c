@@ -26,7 +26,7 @@ int main(int argc, char **argv)
 	struct ls_clock_opts o;
 	ls_clock_opts_default(&o);
 	const char *pin_dir = NULL;
-	char err[256];
+	struct ls_err err;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--pin-dir") && i + 1 < argc) {
 			pin_dir = argv[++i];
@@ -34,9 +34,9 @@ int main(int argc, char **argv)
 		}
 		int tv = ls_clock_opt_takes_value(argv[i]);
 		const char *val = tv == 1 && i + 1 < argc ? argv[i + 1] : NULL;
-		int rc = ls_clock_opt(&o, argv[i], val, err, sizeof(err));
+		int rc = ls_clock_opt(&o, argv[i], val, &err);
 		if (rc <= 0) {
-			fprintf(stderr, "hb_agent: %s\n", rc < 0 ? err : "unknown option");
+			fprintf(stderr, "hb_agent: %s\n", rc < 0 ? err.msg : "unknown option");
 			return 2;
 		}
 		if (tv == 1)
@@ -57,8 +57,8 @@ int main(int argc, char **argv)
 		.gclock = &gc,
 	};
 	struct ls_heartbeat *hb;
-	if (ls_hb_open(&hb, &c, err, sizeof(err)) || ls_hb_start(hb, err, sizeof(err))) {
-		fprintf(stderr, "hb_agent: %s\n", err);
+	if (ls_hb_open(&hb, &c, &err) || ls_hb_start(hb, &err)) {
+		fprintf(stderr, "hb_agent: %s\n", err.msg);
 		return 1;
 	}
 	signal(SIGTERM, on_signal);

@@ -4,6 +4,7 @@
  * 18446744073709551615 and INT64_MAX = 9223372036854775807. */
 #include "test.h"
 
+#include <errno.h>
 #include <stdint.h>
 
 #include "base/args.h"
@@ -110,19 +111,19 @@ TEST(offsets_are_the_same_grammar_signed)
 TEST(beat_interval_takes_both_forms)
 {
 	struct ls_clock_opts o;
-	char err[256];
+	struct ls_err err;
 	ls_clock_opts_default(&o);
-	CHECK_EQ_INT(ls_clock_opt(&o, "--beat-interval", "1.5s", err, sizeof(err)), 1);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--beat-interval", "1.5s", &err), 1);
 	CHECK_EQ_INT(o.beat_interval_ns, 1500000000ll);
-	CHECK_EQ_INT(ls_clock_opt(&o, "--beat-interval", "2", err, sizeof(err)), 1);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--beat-interval", "2", &err), 1);
 	CHECK_EQ_INT(o.beat_interval_ns, 2000000000ll);
-	CHECK_EQ_INT(ls_clock_opt(&o, "--beat-check-interval", "250ms", err, sizeof(err)), 1);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--beat-check-interval", "250ms", &err), 1);
 	CHECK_EQ_INT(o.check_interval_ns, 250000000ll);
 	/* range 1ms..60s stays the clock's */
-	CHECK_EQ_INT(ls_clock_opt(&o, "--beat-interval", "0.5ms", err, sizeof(err)), -1);
-	CHECK(strstr(err, "from 1ms to 60s"));
-	CHECK_EQ_INT(ls_clock_opt(&o, "--beat-interval", "61", err, sizeof(err)), -1);
-	CHECK_EQ_INT(ls_clock_opt(&o, "--beat-interval", "+100ms", err, sizeof(err)), -1);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--beat-interval", "0.5ms", &err), -EINVAL);
+	CHECK(strstr(err.msg, "from 1ms to 60s"));
+	CHECK_EQ_INT(ls_clock_opt(&o, "--beat-interval", "61", &err), -EINVAL);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--beat-interval", "+100ms", &err), -EINVAL);
 }
 
 TEST(bytes)

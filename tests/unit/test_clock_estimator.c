@@ -182,8 +182,8 @@ TEST(deadlines_never_fire_early)
 static void step_case(uint64_t seed, const char *specstr)
 {
 	struct ls_gclock_spec sp;
-	char err[200];
-	CHECK(ls_gclock_parse(specstr, &sp, err, sizeof(err)) == 0);
+	struct ls_err err;
+	CHECK(ls_gclock_parse(specstr, &sp, &err) == 0);
 	struct clock_sim sim;
 	sim_init(&sim, seed, &sp);
 	struct ls_estimator est;

@@ -4,13 +4,15 @@
 
 #include "clock/guestclock.h"
 
+#include <errno.h>
+
 static struct ls_gclock_spec parse_ok(const char *s)
 {
 	struct ls_gclock_spec sp;
-	char err[256] = "";
-	int rc = ls_gclock_parse(s, &sp, err, sizeof(err));
+	struct ls_err err = {0};
+	int rc = ls_gclock_parse(s, &sp, &err);
 	if (rc)
-		printf("# parse '%s': %s\n", s, err);
+		printf("# parse '%s': %s\n", s, err.msg);
 	CHECK(rc == 0);
 	return sp;
 }
@@ -18,11 +20,11 @@ static struct ls_gclock_spec parse_ok(const char *s)
 static void parse_bad(const char *s, const char *must_mention)
 {
 	struct ls_gclock_spec sp;
-	char err[256] = "";
-	int rc = ls_gclock_parse(s, &sp, err, sizeof(err));
-	CHECK(rc == -1);
-	if (!strstr(err, must_mention)) {
-		printf("# error for '%s' is '%s', expected to mention '%s'\n", s, err,
+	struct ls_err err = {0};
+	int rc = ls_gclock_parse(s, &sp, &err);
+	CHECK(rc == -EINVAL);
+	if (!strstr(err.msg, must_mention)) {
+		printf("# error for '%s' is '%s', expected to mention '%s'\n", s, err.msg,
 		       must_mention);
 		CHECK(0);
 	}

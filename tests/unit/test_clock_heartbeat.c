@@ -52,13 +52,13 @@ static void cleanup_pins(void)
 static struct ls_heartbeat *open_hb(struct ls_hb_config *c)
 {
 	struct ls_heartbeat *hb = NULL;
-	char err[256];
-	if (ls_hb_open(&hb, c, err, sizeof(err))) {
-		printf("# %s\n", err);
+	struct ls_err err;
+	if (ls_hb_open(&hb, c, &err)) {
+		printf("# %s\n", err.msg);
 		return NULL;
 	}
-	if (ls_hb_start(hb, err, sizeof(err))) {
-		printf("# %s\n", err);
+	if (ls_hb_start(hb, &err)) {
+		printf("# %s\n", err.msg);
 		ls_hb_close(hb);
 		return NULL;
 	}

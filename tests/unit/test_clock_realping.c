@@ -100,11 +100,11 @@ static void on_beat(void *arg, const struct ls_hb_beat_info *in)
 TEST(real_exchanges_meet_the_accuracy_criteria)
 {
 	struct run *r = calloc(1, sizeof(*r));
-	char err[256];
+	struct ls_err err;
 	struct ls_hb_config cfg = {.interval_ns = LS_HB_INTERVAL_DEFAULT_NS,
 				   .failsafe_mode = LS_FAILSAFE_OFF};
-	if (ls_hb_open(&r->hb, &cfg, err, sizeof(err))) {
-		printf("# %s\n", err);
+	if (ls_hb_open(&r->hb, &cfg, &err)) {
+		printf("# %s\n", err.msg);
 		CHECK(0);
 		free(r);
 		return;
@@ -112,14 +112,14 @@ TEST(real_exchanges_meet_the_accuracy_criteria)
 	ls_k start = ls_k_now();
 	for (int i = 0; i < NCASES; i++) {
 		struct cs *c = &r->c[i];
-		CHECK(ls_gclock_parse(specs[i], &c->spec, err, sizeof(err)) == 0);
+		CHECK(ls_gclock_parse(specs[i], &c->spec, &err) == 0);
 		ls_gclock_init(&c->gc, &c->spec, start);
 		struct ls_est_config ec = {.g_resolution_ns = ls_gclock_resolution_ns(&c->gc)};
 		ls_est_init(&c->est, &ec);
 		c->step_beat = c->expect_step_beat = -1;
 	}
 	ls_hb_set_observer(r->hb, on_beat, r);
-	CHECK(ls_hb_start(r->hb, err, sizeof(err)) == 0);
+	CHECK(ls_hb_start(r->hb, &err) == 0);
 	ls_k end = ls_k_add(ls_k_now(), 5 * LS_NS_PER_S);
 	while (r->beat < BEATS && ls_k_now().ns < end.ns)
 		ls_hb_poll(r->hb, 100);

@@ -45,37 +45,37 @@ static int forward(void *ctx, void *data, size_t size)
 TEST(options_parse_and_refuse)
 {
 	struct ls_clock_opts o;
-	char err[256];
+	struct ls_err err;
 	ls_clock_opts_default(&o);
 	CHECK_EQ_INT(o.beat_interval_ns, 100 * LS_NS_PER_MS);
 	CHECK_EQ_INT(o.detect_multiplier, 3);
 	CHECK_EQ_INT(o.failsafe_mode, LS_FAILSAFE_PASS);
 	CHECK(!o.no_clock_sync);
-	CHECK_EQ_INT(ls_clock_opt(&o, "--guest-clock", "offset=+5ms,quantum=1ms", err, sizeof(err)), 1);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--guest-clock", "offset=+5ms,quantum=1ms", &err), 1);
 	CHECK_EQ_INT(o.guest.offset_ns, 5 * LS_NS_PER_MS);
-	CHECK_EQ_INT(ls_clock_opt(&o, "--beat-interval", "250ms", err, sizeof(err)), 1);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--beat-interval", "250ms", &err), 1);
 	CHECK_EQ_INT(o.beat_interval_ns, 250 * LS_NS_PER_MS);
-	CHECK_EQ_INT(ls_clock_opt(&o, "--detect-multiplier", "5", err, sizeof(err)), 1);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--detect-multiplier", "5", &err), 1);
 	CHECK_EQ_INT(o.detect_multiplier, 5);
-	CHECK_EQ_INT(ls_clock_opt(&o, "--fail-safe", "drop", err, sizeof(err)), 1);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--fail-safe", "drop", &err), 1);
 	CHECK_EQ_INT(o.failsafe_mode, LS_FAILSAFE_DROP);
-	CHECK_EQ_INT(ls_clock_opt(&o, "--no-clock-sync", NULL, err, sizeof(err)), 1);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--no-clock-sync", NULL, &err), 1);
 	CHECK(o.no_clock_sync);
-	CHECK_EQ_INT(ls_clock_opt(&o, "--iface", "eth0", err, sizeof(err)), 0);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--iface", "eth0", &err), 0);
 	CHECK_EQ_INT(ls_clock_opt_takes_value("--no-clock-sync"), 0);
 	CHECK_EQ_INT(ls_clock_opt_takes_value("--fail-safe"), 1);
 	CHECK_EQ_INT(ls_clock_opt_takes_value("--policy"), -1);
 
-	CHECK_EQ_INT(ls_clock_opt(&o, "--fail-safe", "maybe", err, sizeof(err)), -1);
-	CHECK(strstr(err, "pass or drop") != NULL);
-	CHECK_EQ_INT(ls_clock_opt(&o, "--beat-interval", "10us", err, sizeof(err)), -1);
-	CHECK(strstr(err, "1ms to 60s") != NULL);
-	CHECK_EQ_INT(ls_clock_opt(&o, "--beat-interval", NULL, err, sizeof(err)), -1);
-	CHECK(strstr(err, "needs a value") != NULL);
-	CHECK_EQ_INT(ls_clock_opt(&o, "--detect-multiplier", "0", err, sizeof(err)), -1);
-	CHECK_EQ_INT(ls_clock_opt(&o, "--detect-multiplier", "3x", err, sizeof(err)), -1);
-	CHECK_EQ_INT(ls_clock_opt(&o, "--guest-clock", "drift=fast", err, sizeof(err)), -1);
-	CHECK(strstr(err, "drift") != NULL);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--fail-safe", "maybe", &err), -EINVAL);
+	CHECK(strstr(err.msg, "pass or drop") != NULL);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--beat-interval", "10us", &err), -EINVAL);
+	CHECK(strstr(err.msg, "1ms to 60s") != NULL);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--beat-interval", NULL, &err), -EINVAL);
+	CHECK(strstr(err.msg, "needs a value") != NULL);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--detect-multiplier", "0", &err), -EINVAL);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--detect-multiplier", "3x", &err), -EINVAL);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--guest-clock", "drift=fast", &err), -EINVAL);
+	CHECK(strstr(err.msg, "drift") != NULL);
 	/* a refused value leaves the previous setting */
 	CHECK_EQ_INT(o.failsafe_mode, LS_FAILSAFE_DROP);
 	CHECK_EQ_INT(o.beat_interval_ns, 250 * LS_NS_PER_MS);
@@ -84,14 +84,14 @@ TEST(options_parse_and_refuse)
 TEST(sync_converts_guest_deadlines_safely)
 {
 	struct ls_clock_opts o;
-	char err[256];
+	struct ls_err err;
 	ls_clock_opts_default(&o);
 	o.beat_interval_ns = 20 * LS_NS_PER_MS;
-	CHECK_EQ_INT(ls_clock_opt(&o, "--guest-clock", "offset=+5ms,delay=2ms,quantum=1ms", err,
-				  sizeof(err)), 1);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--guest-clock", "offset=+5ms,delay=2ms,quantum=1ms", &err),
+		     1);
 	struct ls_sync s;
-	if (ls_sync_open(&s, &o, NULL, err, sizeof(err))) {
-		printf("# %s\n", err);
+	if (ls_sync_open(&s, &o, NULL, &err)) {
+		printf("# %s\n", err.msg);
 		CHECK(0);
 		return;
 	}
@@ -164,11 +164,11 @@ TEST(sync_converts_guest_deadlines_safely)
 	/* the naive version is early by delay - offset when offset < delay */
 	struct ls_clock_opts o2;
 	ls_clock_opts_default(&o2);
-	CHECK_EQ_INT(ls_clock_opt(&o2, "--guest-clock", "delay=2ms", err, sizeof(err)), 1);
+	CHECK_EQ_INT(ls_clock_opt(&o2, "--guest-clock", "delay=2ms", &err), 1);
 	o2.no_clock_sync = true;
 	struct ls_sync s2;
-	if (ls_sync_open(&s2, &o2, NULL, err, sizeof(err))) {
-		printf("# %s\n", err);
+	if (ls_sync_open(&s2, &o2, NULL, &err)) {
+		printf("# %s\n", err.msg);
 		CHECK(0);
 		return;
 	}
@@ -200,15 +200,15 @@ TEST(a_guest_reads_g_everywhere)
 	if (!guest_exists("test/gclock.wasm"))
 		SKIP("gclock.wasm not built");
 	struct ls_clock_opts o;
-	char err[256];
+	struct ls_err err;
 	const int64_t off = 3 * LS_NS_PER_S, delay = 2 * LS_NS_PER_MS, q = LS_NS_PER_MS;
 	ls_clock_opts_default(&o);
 	o.beat_interval_ns = 20 * LS_NS_PER_MS;
-	CHECK_EQ_INT(ls_clock_opt(&o, "--guest-clock", "offset=+3s,delay=2ms,quantum=1ms", err,
-				  sizeof(err)), 1);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--guest-clock", "offset=+3s,delay=2ms,quantum=1ms", &err),
+		     1);
 	struct ls_sync s;
-	if (ls_sync_open(&s, &o, NULL, err, sizeof(err))) {
-		printf("# %s\n", err);
+	if (ls_sync_open(&s, &o, NULL, &err)) {
+		printf("# %s\n", err.msg);
 		CHECK(0);
 		return;
 	}
@@ -290,13 +290,13 @@ TEST(adopts_the_data_plane_pins)
 		return;
 	}
 	struct ls_clock_opts o;
-	char err[256];
+	struct ls_err err;
 	ls_clock_opts_default(&o);
 	o.beat_interval_ns = 20 * LS_NS_PER_MS;
 	struct ls_sync_maps m = {.pin_dir = pin_dir, .events_elsewhere = true};
 	struct ls_sync s;
-	if (ls_sync_open(&s, &o, &m, err, sizeof(err))) {
-		printf("# %s\n", err);
+	if (ls_sync_open(&s, &o, &m, &err)) {
+		printf("# %s\n", err.msg);
 		CHECK(0);
 		lockstep_bpf__destroy(dp);
 		return;

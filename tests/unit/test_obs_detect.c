@@ -167,11 +167,11 @@ static struct ls_obs *hub_with(const char *trace, lookup_fn lookup)
 {
 	struct ls_obs_config cfg = {.trace_path = trace, .log_path = log_path(),
 				    .time = {NULL, now_k, wall}, .flow_lookup = lookup};
-	char err[256];
+	struct ls_err err;
 	struct ls_obs *o;
 	unlink(log_path());
-	if (ls_obs_open(&o, &cfg, err, sizeof(err))) {
-		printf("# %s\n", err);
+	if (ls_obs_open(&o, &cfg, &err)) {
+		printf("# %s\n", err.msg);
 		return NULL;
 	}
 	return o;

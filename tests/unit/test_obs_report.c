@@ -5,6 +5,7 @@
 #include "obs/report.h"
 #include "obs/trace.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 static char *trace_text(void)
@@ -42,11 +43,12 @@ static int count(const char *s, const char *needle)
 
 TEST(plots_and_marks)
 {
-	char *tr = trace_text(), *html = NULL, err[256];
+	char *tr = trace_text(), *html = NULL;
+	struct ls_err err;
 	size_t len = 0;
 	FILE *f = open_memstream(&html, &len);
 	struct ls_report_summary sum;
-	CHECK_EQ_INT(ls_report_html(tr, f, "t<1>", &sum, err, sizeof(err)), 0);
+	CHECK_EQ_INT(ls_report_html(tr, f, "t<1>", &sum, &err), 0);
 	fclose(f);
 	CHECK_EQ_INT(sum.events, 50);
 	CHECK_EQ_INT(sum.verdicts, 50);
@@ -72,14 +74,14 @@ TEST(plots_and_marks)
 
 TEST(bad_input)
 {
-	char err[256];
+	struct ls_err err;
 	FILE *f = fopen("/dev/null", "w");
-	CHECK_EQ_INT(ls_report_html("{", f, "x", NULL, err, sizeof(err)), -1);
-	CHECK(strstr(err, "not JSON") != NULL);
-	CHECK_EQ_INT(ls_report_html("{\"a\":1}", f, "x", NULL, err, sizeof(err)), -1);
-	CHECK(strstr(err, "traceEvents") != NULL);
+	CHECK_EQ_INT(ls_report_html("{", f, "x", NULL, &err), -EINVAL);
+	CHECK(strstr(err.msg, "not JSON") != NULL);
+	CHECK_EQ_INT(ls_report_html("{\"a\":1}", f, "x", NULL, &err), -EINVAL);
+	CHECK(strstr(err.msg, "traceEvents") != NULL);
 	/* an empty trace still makes a page */
-	CHECK_EQ_INT(ls_report_html("{\"traceEvents\":[]}", f, "x", NULL, err, sizeof(err)), 0);
+	CHECK_EQ_INT(ls_report_html("{\"traceEvents\":[]}", f, "x", NULL, &err), 0);
 	fclose(f);
 }
 

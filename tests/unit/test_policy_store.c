@@ -144,38 +144,38 @@ static pid_t serve_in_child(int lfd, int n)
 
 TEST(control_socket)
 {
-	char dir[] = "/tmp/ls-ctl-XXXXXX", path[128], reply[256], err[256];
+	char dir[] = "/tmp/ls-ctl-XXXXXX", path[128], reply[256];
+	struct ls_err err;
 	struct stat st;
 	CHECK(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/sub/control.sock", dir);
-	int lfd = ls_control_listen(path, err, sizeof err);
+	int lfd = ls_control_listen(path, &err);
 	CHECK(lfd >= 0);
 	if (lfd < 0) {
-		printf("# %s\n", err);
+		printf("# %s\n", err.msg);
 		return;
 	}
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 && S_ISSOCK(st.st_mode));
 	/* a second agent on the same path is refused, the first keeps it */
-	CHECK_EQ_INT(ls_control_listen(path, err, sizeof err), -1);
-	CHECK(strstr(err, "another agent"));
+	CHECK_EQ_INT(ls_control_listen(path, &err), -EADDRINUSE);
+	CHECK(strstr(err.msg, "another agent"));
 	pid_t pid = serve_in_child(lfd, 2);
-	CHECK_EQ_INT(ls_control_request(path, "reload /x/y.wasm", reply, sizeof reply, err,
-					sizeof err), 0);
+	CHECK_EQ_INT(ls_control_request(path, "reload /x/y.wasm", reply, sizeof reply, &err), 0);
 	CHECK_EQ_STR(reply, "ok cmd=reload arg=/x/y.wasm");
-	CHECK_EQ_INT(ls_control_request(path, "fail", reply, sizeof reply, err, sizeof err), 1);
+	CHECK_EQ_INT(ls_control_request(path, "fail", reply, sizeof reply, &err), 1);
 	CHECK_EQ_STR(reply, "error cmd=fail arg=");
 	int status;
 	waitpid(pid, &status, 0);
 	ls_control_close(lfd, path);
-	CHECK_EQ_INT(ls_control_request(path, "status", reply, sizeof reply, err, sizeof err), -1);
-	CHECK(strstr(err, "cannot reach the agent"));
+	CHECK_EQ_INT(ls_control_request(path, "status", reply, sizeof reply, &err), -ENOENT);
+	CHECK(strstr(err.msg, "cannot reach the agent"));
 	/* a stale socket file (its agent died) is replaced */
 	int s = socket(AF_UNIX, SOCK_STREAM, 0);
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	strcpy(sa.sun_path, path);
 	CHECK(bind(s, (struct sockaddr *)&sa, sizeof sa) == 0);
 	close(s);
-	lfd = ls_control_listen(path, err, sizeof err);
+	lfd = ls_control_listen(path, &err);
 	CHECK(lfd >= 0);
 	ls_control_close(lfd, path);
 	snprintf(path, sizeof path, "%s/sub", dir);
