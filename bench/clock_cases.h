@@ -36,8 +36,8 @@ static int64_t cases_reach_k(const struct clock_sim *s, int64_t g, ls_k now_k)
 
 struct case_result {
 	int beats, steps, outside, early_beats;
-	double outside_s;      /* time the truth spent outside eps0 */
-	double worst_early_ms; /* of a 1 s absolute deadline (now_g + 1 s) */
+	double outside_s;			   /* time the truth spent outside eps0 */
+	double worst_early_ms;			   /* of a 1 s absolute deadline (now_g + 1 s) */
 	double off_us, rate_ppm, eps0_us, unc_ppm; /* at the end */
 };
 
@@ -89,18 +89,18 @@ static void bench_issue13_cases(void)
 		const char *row, *spec;
 		int beats;
 	} cs[] = {
-		{"3 drift", "drift=-2500ppm", 200},
-		{"3 drift", "drift=-20000ppm", 200},
-		{"3 drift", "drift=+100000ppm,delay=5ms", 200},
-		{"3 drift", "drift=-100000ppm,quantum=1ms", 200},
-		{"4 small step", "quantum=10ms,step=-15ms@10.05s", 200},
-		{"4 small step", "quantum=10ms,step=+15ms@10.05s", 200},
-		{"4 small step", "quantum=1ms,step=-1.5ms@10.05s", 200},
-		{"4 small step", "drift=+37ppm,step=+3us@10.05s", 200},
-		{"5 coarse", "quantum=1ms", 600},
-		{"5 coarse", "quantum=1ms,drift=+37ppm", 600},
-		{"5 coarse", "quantum=10ms", 600},
-		{"5 coarse", "quantum=10ms,drift=+700ppm", 600},
+	    {"3 drift", "drift=-2500ppm", 200},
+	    {"3 drift", "drift=-20000ppm", 200},
+	    {"3 drift", "drift=+100000ppm,delay=5ms", 200},
+	    {"3 drift", "drift=-100000ppm,quantum=1ms", 200},
+	    {"4 small step", "quantum=10ms,step=-15ms@10.05s", 200},
+	    {"4 small step", "quantum=10ms,step=+15ms@10.05s", 200},
+	    {"4 small step", "quantum=1ms,step=-1.5ms@10.05s", 200},
+	    {"4 small step", "drift=+37ppm,step=+3us@10.05s", 200},
+	    {"5 coarse", "quantum=1ms", 600},
+	    {"5 coarse", "quantum=1ms,drift=+37ppm", 600},
+	    {"5 coarse", "quantum=10ms", 600},
+	    {"5 coarse", "quantum=10ms,drift=+700ppm", 600},
 	};
 	printf("\n== 6. issue 13 cases: error vs injected truth, simulated, beats on the timer's "
 	       "grid (100 ms), 3 seeds each, worst shown ==\n");
@@ -114,7 +114,8 @@ static void bench_issue13_cases(void)
 			w.beats = r.beats;
 			w.steps = r.steps > w.steps ? r.steps : w.steps;
 			w.outside = r.outside > w.outside ? r.outside : w.outside;
-			w.early_beats = r.early_beats > w.early_beats ? r.early_beats : w.early_beats;
+			w.early_beats =
+			    r.early_beats > w.early_beats ? r.early_beats : w.early_beats;
 			w.worst_early_ms = fmax(w.worst_early_ms, r.worst_early_ms);
 			w.off_us = fmax(w.off_us, r.off_us);
 			w.eps0_us = fmax(w.eps0_us, r.eps0_us);
