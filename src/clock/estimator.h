@@ -8,18 +8,24 @@
  * and |theta - true offset| <= delta/2 (+ the resolution of G).
  *
  * Each beat brings a burst of exchanges; the one with the smallest delay is
- * kept (ntpd's clock filter). A window of those is fitted by weighted least
- * squares, offset(K) = theta0 + r * (K - ref) (chrony's regression), weights
- * from each sample's excess delay over the window's minimum. The result is
+ * kept (ntpd's clock filter). Each kept exchange bounds the true offset at
+ * its time to theta +- (delta/2 + q/2): a slab in the plane of lines
+ * offset(K) = x + r * (K - ref). The truth lies in the intersection of every
+ * slab since the last restart and of the rate prior (+-100000 ppm, the most
+ * --guest-clock accepts): a polygon (feasible.h). The mapping is its middle:
  *     G ~ (1 + r) * K + theta      with an uncertainty
  *     eps(K) = eps0 + r_unc * |K - ref|
- * where eps0 bounds the path asymmetry (min delay / 2), the resolution (q/2)
- * and 4 standard errors of the fitted offset, and r_unc is 4 standard errors
- * of the rate (or a prior bound before there are enough samples).
+ * where eps0 and r_unc bound every line in the polygon (and eps0 also holds
+ * on the latest exchange alone, r_unc allows for a step too small to see).
  *
- * A sample whose offset disagrees with the prediction by more than every
- * error bound together is a step of G: it is reported, the window restarts
- * from that sample (the rate is kept as a prior, a step does not change it).
+ * An exchange whose slab misses the polygon contradicts every line the
+ * earlier ones allow: drift cannot do that, a step of G can. It is
+ * reported, the polygon restarts from that exchange with the rates stated
+ * (a step does not change the rate); contradicted again at once, the
+ * exchanges since are refitted with the wide prior.
+ *
+ * Beats of a coarse G are dithered (ls_est_dither_ns) so the slabs see the
+ * tick at spread phases and the polygon shrinks as q / N.
  *
  * Pure and deterministic: no clock reads, no allocation, no I/O.
  */
