@@ -158,7 +158,7 @@ test: deps
 guests:
 
 # ---- benchmarks and fuzzers --------------------------------------------------
-$(O)/bench/%: bench/%.c $(O)/liblockstep.a $(HDRS) tests/unit/frame4.h
+$(O)/bench/%: bench/%.c $(O)/liblockstep.a $(HDRS) tests/unit/frame4.h $(wildcard bench/*.h) tests/unit/clock_sim.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< $(O)/liblockstep.a $(LDLIBS) -o $@
 

@@ -9,8 +9,11 @@
  *      agent not answering beats at all);
  *   5. time to detect a stalled guest: the agent alive and beating, its
  *      policy's on_tick burning its fuel every time (tests/policy/guests/
- *      hostile.c, tickburn), beside 4 as the baseline.
- * Absolute times depend on the machine; read the ratios. Needs root. */
+ *      hostile.c, tickburn), beside 4 as the baseline;
+ *   6. the estimator against injected truth in issue 13's cases (high
+ *      drift, steps below the threshold, coarse clocks; clock_cases.h).
+ * Absolute times depend on the machine; read the ratios. Needs root, except
+ * `clock_bench --cases` (section 6 alone, simulated). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,7 @@
 #include <bpf/bpf.h>
 
 #include "../tests/unit/clock_sim.h"
+#include "clock_cases.h"
 #include "clock/heartbeat.h"
 #include "policy/policy.h"
 
@@ -433,6 +437,10 @@ static void bench_stalled_guest(void)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "--cases")) {
+		bench_issue13_cases();
+		return 0;
+	}
 	if (geteuid() != 0) {
 		fprintf(stderr, "clock_bench: needs root (BPF)\n");
 		return 1;
@@ -450,6 +458,7 @@ int main(int argc, char **argv)
 	bench_real_convergence();
 	bench_cpu_and_detect();
 	bench_stalled_guest();
+	bench_issue13_cases();
 	(void)argc;
 	(void)argv;
 	return 0;

@@ -1,23 +1,18 @@
-/* estimator.c - clock filter, weighted regression, uncertainty and step
- * detection for the K <-> G mapping (the model is described in estimator.h). */
+/* estimator.c - clock filter, the polygon of allowed lines, uncertainty,
+ * step detection and beat dither for the K <-> G mapping (the model is
+ * described in estimator.h). */
 #include "clock/estimator.h"
 
 #include <math.h>
 #include <string.h>
 
-/* Statistical errors are stated as this many standard errors: the
- * uncertainty is used as a safety margin, so it must be a bound, not a
- * typical value. */
-#define LS_EST_K_SIGMA 4.0
-/* Floor of the random error of one exchange: the jitter of two clock reads. */
-#define LS_EST_SIGMA_FLOOR_NS 20.0
 
 void ls_est_init(struct ls_estimator *est, const struct ls_est_config *cfg)
 {
 	memset(est, 0, sizeof(*est));
 	est->cfg.window = 32;
 	est->cfg.g_resolution_ns = 1;
-	est->cfg.max_rate_ppm = 1000.0;
+	est->cfg.max_rate_ppm = LS_EST_MAX_RATE_PPM;
 	if (cfg) {
 		if (cfg->window > 0)
 			est->cfg.window = cfg->window;
@@ -64,105 +59,120 @@ static void push(struct ls_estimator *est, const struct ls_est_point *p)
 	est->n++;
 }
 
-/* Standard deviation of one sample's random error, from its excess delay. */
-static double sigma_of(const struct ls_estimator *est, const struct ls_est_point *p)
+/* Half-width of the slab an exchange allows for the true offset at its
+ * t_k (feasible.h): NTP's delay / 2, the resolution (a floored reading
+ * stands for the tick after it), the kernel's hold time read at a rate up
+ * to the prior's, and rounding. A bound by construction, not a statistic. */
+static double half_width(const struct ls_estimator *est, const struct ls_est_point *p)
 {
 	double q = (double)est->cfg.g_resolution_ns;
-	double excess = (double)(p->delay - est->min_delay_ns);
-	/* a tick of G crossing the exchange adds q to the delay, harmlessly */
-	excess -= q;
-	if (excess < 0)
-		excess = 0;
-	double s0 = sqrt(q * q / 12.0 + LS_EST_SIGMA_FLOOR_NS * LS_EST_SIGMA_FLOOR_NS);
-	return excess / 2.0 + s0;
+	double rmax = est->cfg.max_rate_ppm * 1e-6;
+	return (double)p->delay / 2.0 + q / 2.0 + rmax * (double)p->hold / 2.0 + 2.0;
 }
 
-/* Recompute the mapping from the window. */
-static void fit(struct ls_estimator *est)
-{
-	struct ls_mapping *m = &est->map;
-	const struct ls_est_point *last = pt(est, est->n - 1);
-	int64_t ref = last->t_k;
-	double q = (double)est->cfg.g_resolution_ns;
+/* Exchanges whose own polygon bounds how far a hidden step bent the rate. */
+#define LS_EST_RECENT 16
 
+static void min_delay(struct ls_estimator *est)
+{
 	est->min_delay_ns = INT64_MAX;
 	for (int i = 0; i < est->n; i++)
 		if (pt(est, i)->delay < est->min_delay_ns)
 			est->min_delay_ns = pt(est, i)->delay;
+}
 
-	/* offsets relative to the latest one keep full precision in doubles
-	 * even when theta is ~1e18 (a guest epoch far from boot) */
-	int64_t yref = last->theta;
-#define Y(p) ((double)((p)->theta - yref))
-	double sw = 0, swt = 0, swy = 0;
-	for (int i = 0; i < est->n; i++) {
-		const struct ls_est_point *p = pt(est, i);
-		double s = sigma_of(est, p), w = 1.0 / (s * s);
-		double t = (double)(p->t_k - ref);
-		sw += w;
-		swt += w * t;
-		swy += w * Y(p);
+/* The polygon of the latest `last` exchanges of the window alone, with the
+ * wide prior; false if they contradict each other. */
+static bool polygon_of(const struct ls_estimator *est, int last, struct ls_feasible *f)
+{
+	double r = est->cfg.max_rate_ppm * 1e-6;
+	int from = est->n > last ? est->n - last : 0;
+	const struct ls_est_point *p0 = &est->pts[(est->head + from) % LS_EST_WINDOW_MAX];
+	ls_feas_start(f, p0->t_k, p0->theta, half_width(est, p0), -r, r);
+	for (int i = from + 1; i < est->n; i++) {
+		const struct ls_est_point *p = &est->pts[(est->head + i) % LS_EST_WINDOW_MAX];
+		ls_feas_move(f, p->t_k, p->theta);
+		if (!ls_feas_clip(f, p->theta, half_width(est, p)))
+			return false;
 	}
-	double tbar = swt / sw, ybar = swy / sw;
-	double stt = 0, sty = 0;
-	for (int i = 0; i < est->n; i++) {
-		const struct ls_est_point *p = pt(est, i);
-		double s = sigma_of(est, p), w = 1.0 / (s * s);
-		double t = (double)(p->t_k - ref);
-		stt += w * (t - tbar) * (t - tbar);
-		sty += w * (t - tbar) * (Y(p) - ybar);
-	}
+	return true;
+}
 
-	/* The rate combines the regression (when there is a baseline) with the
-	 * prior (the configured bound, or the rate from before a step), each
-	 * weighted by its inverse variance; the offset is then fitted at ref
-	 * with that rate. */
-	double s2 = 1.0; /* unit variance: weights are calibrated in ns */
-	double var_p = est->prior_unc / LS_EST_K_SIGMA;
-	var_p *= var_p;
-	double rate = est->prior_rate, var_r = var_p;
-	if (est->n >= 2 && stt > 0) {
-		double slope = sty / stt;
-		if (est->n >= 3) {
-			double ssr = 0;
-			for (int i = 0; i < est->n; i++) {
-				const struct ls_est_point *p = pt(est, i);
-				double s = sigma_of(est, p), w = 1.0 / (s * s);
-				double t = (double)(p->t_k - ref);
-				double r = Y(p) - (ybar + slope * (t - tbar));
-				ssr += w * r * r;
-			}
-			/* never more confident than the error model: a lucky
-			 * small scatter of a few points proves nothing */
-			if (ssr / (est->n - 2) > s2)
-				s2 = ssr / (est->n - 2);
-		}
-		double var_f = s2 / stt;
-		/* A coarse G read at a nearly fixed phase of its tick errs
-		 * systematically, and the error ramps as the phase drifts: the
-		 * residuals cannot show it, the slope can be off by up to
-		 * q / span. Count it as a bound (LS_EST_K_SIGMA standard errors). */
-		double span = (double)(ref - pt(est, 0)->t_k);
-		if (q > 1 && span > 0) {
-			double sys = q / span / LS_EST_K_SIGMA;
-			var_f += sys * sys;
-		}
-		var_r = 1.0 / (1.0 / var_f + 1.0 / var_p);
-		rate = var_r * (slope / var_f + est->prior_rate / var_p);
+/* The mapping from the polygon, anchored at the latest exchange p: the
+ * middle of the offsets and rates it allows, and bounds that hold for every
+ * line in it.
+ * A step too small to contradict the polygon leaves it beside the truth:
+ *  - eps0 also holds on p alone (the estimate's distance to p's offset plus
+ *    p's half-width), and p is never beside the truth;
+ *  - the rate is bent by at most what the recent exchanges alone still
+ *    allow (a step older than them no longer bends their polygon, which
+ *    holds the true rate), plus the largest step that can hide (the width
+ *    predicted before p, and p's slab) over the polygon's span. */
+static void publish(struct ls_estimator *est, const struct ls_est_point *p, double hidden)
+{
+	struct ls_mapping *m = &est->map;
+	double xlo, xhi, ylo, yhi;
+	ls_feas_range(&est->feas, &xlo, &xhi, &ylo, &yhi);
+	double x = (xlo + xhi) / 2.0, rate = (ylo + yhi) / 2.0;
+	double eps = fmax((xhi - xlo) / 2.0, fabs(x) + half_width(est, p));
+	double unc = (yhi - ylo) / 2.0;
+	struct ls_feasible recent;
+	if (est->n > 2 && polygon_of(est, LS_EST_RECENT, &recent)) {
+		double a, b, c, d;
+		ls_feas_range(&recent, &a, &b, &c, &d);
+		unc = fmax(unc, fmax(fabs(rate - c), fabs(d - rate)));
 	}
-	double theta0 = ybar - rate * tbar;
-	double theta_se = sqrt(s2 / sw + tbar * tbar * var_r);
-	double rate_unc = LS_EST_K_SIGMA * sqrt(var_r);
-#undef Y
-
+	double span = (double)(p->t_k - pt(est, 0)->t_k);
+	if (est->feas_start_k < pt(est, 0)->t_k)
+		span = (double)(p->t_k - est->feas_start_k);
+	if (span > 0)
+		unc += hidden / span;
+	double rmax = est->cfg.max_rate_ppm * 1e-6;
+	if (unc > rmax + fabs(rate))
+		unc = rmax + fabs(rate);
 	m->valid = true;
 	m->identity = false;
-	m->ref_k = ls_k_ns(ref);
-	m->ref_g = ls_g_ns(ref + yref + (int64_t)llround(theta0));
+	m->ref_k = ls_k_ns(p->t_k);
+	m->ref_g = ls_g_ns(p->t_k + est->feas.base + (int64_t)llround(x));
 	m->rate = rate;
-	m->rate_unc = rate_unc;
-	m->eps0_ns = (int64_t)ceil((double)est->min_delay_ns / 2.0 + q / 2.0 +
-				   LS_EST_K_SIGMA * theta_se) + 1;
+	/* + 1e-12: the rounding of a rate read off two vertices */
+	m->rate_unc = unc + 1e-12;
+	m->eps0_ns = (int64_t)ceil(eps) + 1;
+}
+
+/* Start the polygon afresh at p with a rate interval, the window with p. */
+static void restart(struct ls_estimator *est, const struct ls_est_point *p, double lo,
+		    double hi)
+{
+	est->n = 0;
+	est->head = 0;
+	push(est, p);
+	ls_feas_start(&est->feas, p->t_k, p->theta, half_width(est, p), lo, hi);
+	est->feas_start_k = p->t_k;
+}
+
+/* The polygon from every exchange in the window, with the wide prior; false
+ * if they contradict each other. */
+static bool rebuild(struct ls_estimator *est)
+{
+	est->feas_start_k = pt(est, 0)->t_k;
+	return polygon_of(est, LS_EST_WINDOW_MAX, &est->feas);
+}
+
+int64_t ls_est_dither_ns(uint64_t n, int64_t q_ns, int64_t interval_ns)
+{
+	if (q_ns < 10000 || interval_ns <= 0)
+		return 0;
+	int64_t span = q_ns < interval_ns / 10 ? q_ns : interval_ns / 10;
+	/* a hash of n (splitmix64's finaliser), not a rotation such as n times
+	 * the golden ratio: the drift of G adds its own rotation to the phase,
+	 * and against some drift (700 ppm at 100 ms beats and q = 10 ms) any
+	 * fixed rotation is nearly periodic and reads a handful of phases */
+	uint64_t z = n + 0x9E3779B97F4A7C15ull;
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	z ^= z >> 31;
+	return (int64_t)(((z >> 32) * (uint64_t)span) >> 32);
 }
 
 int ls_est_add_burst(struct ls_estimator *est, const struct ls_clock_sample *s,
@@ -191,28 +201,60 @@ int ls_est_add_burst(struct ls_estimator *est, const struct ls_clock_sample *s,
 		/* a reading of a coarse clock stands for the whole tick after it */
 		.theta = ls_sample_theta_ns(b) + est->cfg.g_resolution_ns / 2,
 		.delay = best_delay,
+		.hold = b->k3.ns - b->k2.ns,
 	};
+	double hw = half_width(est, &p);
+	double hidden = 2.0 * hw;
 
-	if (est->map.valid) {
-		/* does this sample fit the prediction within every error bound? */
-		const struct ls_mapping *m = &est->map;
-		double dev = (double)(p.theta - (m->ref_g.ns - m->ref_k.ns)) -
-			     m->rate * (double)(p.t_k - m->ref_k.ns);
-		double bound = (double)ls_mapping_eps_ns(m, ls_k_ns(p.t_k)) +
-			       (double)p.delay / 2.0 + (double)est->cfg.g_resolution_ns / 2.0;
-		if (fabs(dev) > 2.0 * bound + 1000.0) {
+	if (!est->map.valid) {
+		restart(est, &p, est->prior_rate - est->prior_unc,
+			est->prior_rate + est->prior_unc);
+	} else {
+		/* the offset every allowed line predicts at p, before p */
+		double xlo, xhi, ylo, yhi;
+		ls_feas_move(&est->feas, p.t_k, p.theta);
+		ls_feas_range(&est->feas, &xlo, &xhi, &ylo, &yhi);
+		hidden += xhi - xlo;
+		if (ls_feas_clip(&est->feas, p.theta, hw)) {
+			push(est, &p);
+			est->contradicted = false;
+		} else if (!est->contradicted) {
+			/* No line through the earlier exchanges meets p: G
+			 * stepped (drift cannot do that: the true line is in
+			 * the polygon). A step does not change the rate, so
+			 * restart from p with the rates the polygon allowed. */
 			u.step = true;
-			u.step_ns = (int64_t)llround(dev);
+			u.step_ns = -(int64_t)llround((xlo + xhi) / 2.0);
 			est->steps++;
-			est->prior_rate = m->rate;
-			est->prior_unc = m->rate_unc;
-			est->n = 0;
-			est->head = 0;
+			/* the rates the mapping stated (they allow for a
+			 * hidden step having bent the polygon) */
+			est->prior_rate = est->map.rate;
+			est->prior_unc = est->map.rate_unc + 0.1e-6;
+			restart(est, &p, est->prior_rate - est->prior_unc,
+				est->prior_rate + est->prior_unc);
+			est->contradicted = true;
+		} else {
+			/* Contradicted again right after a restart: the rates
+			 * kept were wrong (the rate changed, or an earlier step
+			 * too small to see had bent the polygon). Refit the
+			 * exchanges since the restart with the wide prior;
+			 * if even they disagree, G stepped again. */
+			push(est, &p);
+			est->refits++;
+			est->contradicted = false;
+			if (!rebuild(est)) {
+				u.step = true;
+				u.step_ns = -(int64_t)llround((xlo + xhi) / 2.0);
+				est->steps++;
+				double r = est->cfg.max_rate_ppm * 1e-6;
+				restart(est, &p, -r, r);
+				est->contradicted = true;
+			}
 		}
 	}
-	push(est, &p);
 	est->beats++;
-	fit(est);
+	min_delay(est);
+	publish(est, &p, hidden);
 	u.used = true;
 	u.theta_ns = p.theta;
 	u.delay_ns = p.delay;

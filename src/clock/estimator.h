@@ -8,18 +8,24 @@
  * and |theta - true offset| <= delta/2 (+ the resolution of G).
  *
  * Each beat brings a burst of exchanges; the one with the smallest delay is
- * kept (ntpd's clock filter). A window of those is fitted by weighted least
- * squares, offset(K) = theta0 + r * (K - ref) (chrony's regression), weights
- * from each sample's excess delay over the window's minimum. The result is
+ * kept (ntpd's clock filter). Each kept exchange bounds the true offset at
+ * its time to theta +- (delta/2 + q/2): a slab in the plane of lines
+ * offset(K) = x + r * (K - ref). The truth lies in the intersection of every
+ * slab since the last restart and of the rate prior (+-100000 ppm, the most
+ * --guest-clock accepts): a polygon (feasible.h). The mapping is its middle:
  *     G ~ (1 + r) * K + theta      with an uncertainty
  *     eps(K) = eps0 + r_unc * |K - ref|
- * where eps0 bounds the path asymmetry (min delay / 2), the resolution (q/2)
- * and 4 standard errors of the fitted offset, and r_unc is 4 standard errors
- * of the rate (or a prior bound before there are enough samples).
+ * where eps0 and r_unc bound every line in the polygon (and eps0 also holds
+ * on the latest exchange alone, r_unc allows for a step too small to see).
  *
- * A sample whose offset disagrees with the prediction by more than every
- * error bound together is a step of G: it is reported, the window restarts
- * from that sample (the rate is kept as a prior, a step does not change it).
+ * An exchange whose slab misses the polygon contradicts every line the
+ * earlier ones allow: drift cannot do that, a step of G can. It is
+ * reported, the polygon restarts from that exchange with the rates stated
+ * (a step does not change the rate); contradicted again at once, the
+ * exchanges since are refitted with the wide prior.
+ *
+ * Beats of a coarse G are dithered (ls_est_dither_ns) so the slabs see the
+ * tick at spread phases and the polygon shrinks as q / N.
  *
  * Pure and deterministic: no clock reads, no allocation, no I/O.
  */
@@ -30,8 +36,13 @@
 #include <stdint.h>
 
 #include "clock/domains.h"
+#include "clock/feasible.h"
 
 #define LS_EST_WINDOW_MAX 64
+/* The largest rate error of G the estimator learns, and the prior it starts
+ * from: 10%, the most --guest-clock accepts (a clock off by more is broken,
+ * not drifting). */
+#define LS_EST_MAX_RATE_PPM 100000.0
 
 /* One four-timestamp exchange. */
 struct ls_clock_sample {
@@ -44,7 +55,7 @@ struct ls_clock_sample {
 struct ls_est_config {
 	int window;              /* beats kept in the fit (default 32, <= 64) */
 	int64_t g_resolution_ns; /* resolution of G (clock_res_get), default 1 */
-	double max_rate_ppm;     /* prior bound on |r| before a fit (default 1000) */
+	double max_rate_ppm;     /* prior bound on |r| (default LS_EST_MAX_RATE_PPM) */
 };
 
 /* The mapping G ~ ref_g + (1 + rate) * (K - ref_k), uncertainty eps. */
@@ -71,19 +82,34 @@ struct ls_est_point {
 	int64_t t_k;     /* K time of the sample: (k2 + k3) / 2 */
 	int64_t theta;   /* G - K there, ns, resolution-corrected */
 	int64_t delay;   /* round trip, ns, >= 0 */
+	int64_t hold;    /* k3 - k2: the kernel's own time in the exchange */
 };
 
 struct ls_estimator {
 	struct ls_est_config cfg;
 	struct ls_est_point pts[LS_EST_WINDOW_MAX]; /* ring, oldest at head */
 	int head, n;
-	double prior_rate, prior_unc; /* used while n is too small to fit */
+	double prior_rate, prior_unc; /* rate interval a restart begins with */
+	struct ls_feasible feas;      /* lines every exchange since the restart allows */
+	int64_t feas_start_k;         /* K time of its first exchange */
+	bool contradicted;            /* the previous beat restarted the polygon */
 	struct ls_mapping map;
 	uint64_t beats, steps;        /* bursts accepted; steps detected */
+	uint64_t refits;              /* restarts with the wide prior (a step
+					 * that was a rate change, or a step
+					 * too small to see at once) */
 	int64_t min_delay_ns;         /* minimum round trip in the window */
 };
 
 void ls_est_init(struct ls_estimator *est, const struct ls_est_config *cfg);
+
+/* The dither of beat number n (>= 0) for a G of resolution q_ns with beats
+ * every interval_ns: how long after the beat its burst should start, so that
+ * successive bursts read G's tick at spread phases (a deterministic
+ * pseudo-random sequence) and a coarse clock averages down instead of being
+ * read at one phase for ever. 0 when G is fine (q < 10 us: timer and delivery jitter
+ * spread the phase already); at most min(q, interval / 10). */
+int64_t ls_est_dither_ns(uint64_t n, int64_t q_ns, int64_t interval_ns);
 
 /* Offset and delay of one exchange (without resolution correction). */
 int64_t ls_sample_theta_ns(const struct ls_clock_sample *s);

@@ -71,9 +71,15 @@ int ls_gclock_parse(const char *spec, struct ls_gclock_spec *out, struct ls_err 
 #define KEY(name) (klen == strlen(name) && !memcmp(p, name, klen))
 		if (KEY("zero") && !eq) {
 			s.zero = true;
+		} else if (KEY("load") && !eq) {
+			s.load = true;
 		} else if (!eq) {
 			FAIL("guest clock: '%.*s' is not key=value (keys: offset, drift, "
-			     "delay, quantum, step, zero)", ik, p);
+			     "delay, quantum, step, zero, jitter, load)", ik, p);
+		} else if (KEY("jitter")) {
+			if (spec_ns(v, vlen, &s.jitter_ns) || s.jitter_ns < 0)
+				FAIL("guest clock: jitter '%.*s' is not a duration >= 0 like 5ms (the "
+				     "mean of the extra staleness)", iv, v);
 		} else if (KEY("offset")) {
 			if (spec_ns(v, vlen, &s.offset_ns))
 				FAIL("guest clock: offset '%.*s' is not a duration like +5ms",
@@ -109,7 +115,7 @@ int ls_gclock_parse(const char *spec, struct ls_gclock_spec *out, struct ls_err 
 			s.nsteps++;
 		} else {
 			FAIL("guest clock: unknown key '%.*s' (keys: offset, drift, delay, "
-			     "quantum, step, zero)", ik, p);
+			     "quantum, step, zero, jitter, load)", ik, p);
 		}
 #undef KEY
 		if (!e)
@@ -131,7 +137,11 @@ void ls_gclock_format(const struct ls_gclock_spec *s, char *buf, size_t len)
 		n += snprintf(buf + n, len - (size_t)n, ",step=%+lldns@%lldns",
 			      (long long)s->steps[i].step_ns, (long long)s->steps[i].at_ns);
 	if (s->zero && n >= 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, ",zero");
+		n += snprintf(buf + n, len - (size_t)n, ",zero");
+	if (s->jitter_ns && n >= 0 && (size_t)n < len)
+		n += snprintf(buf + n, len - (size_t)n, ",jitter=%lldns", (long long)s->jitter_ns);
+	if (s->load && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, ",load");
 }
 
 void ls_gclock_init(struct ls_gclock *gc, const struct ls_gclock_spec *spec,
@@ -173,6 +183,35 @@ ls_g ls_gclock_truth(const struct ls_gclock *gc, ls_k k)
 ls_g ls_gclock_at(const struct ls_gclock *gc, ls_k k)
 {
 	return ls_g_ns(floor_to(ls_gclock_truth(gc, k).ns, gc->spec.quantum_ns));
+}
+
+int64_t ls_gclock_jitter_ns(const struct ls_gclock *gc, ls_k k)
+{
+	if (gc->spec.jitter_ns <= 0)
+		return 0;
+	/* splitmix64's finaliser of k: uniform u in (0, 1] */
+	uint64_t z = (uint64_t)k.ns + 0x9E3779B97F4A7C15ull;
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	z ^= z >> 31;
+	double u = ((double)(z >> 11) + 1.0) / 9007199254740992.0;
+	double x = -log(u);
+	if (x > 20.0)
+		x = 20.0;
+	return (int64_t)(x * (double)gc->spec.jitter_ns);
+}
+
+int64_t ls_gclock_guest_stale_ns(const struct ls_gclock *gc, ls_k k, ls_k queued_k)
+{
+	int64_t s = ls_gclock_jitter_ns(gc, k);
+	if (gc->spec.load && queued_k.ns > 0 && queued_k.ns < k.ns)
+		s += k.ns - queued_k.ns;
+	return s;
+}
+
+ls_g ls_gclock_guest_at(const struct ls_gclock *gc, ls_k k, ls_k queued_k)
+{
+	return ls_gclock_at(gc, ls_k_ns(k.ns - ls_gclock_guest_stale_ns(gc, k, queued_k)));
 }
 
 ls_g ls_gclock_now(const struct ls_gclock *gc)

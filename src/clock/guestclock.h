@@ -16,6 +16,14 @@
  *   quantum=D   coarse resolution: readings are floored to a multiple of D
  *   step=D@T    G jumps by D once T has elapsed since start (repeatable, 8 max)
  *   zero        monotonic G starts at zero (a runtime's private epoch)
+ * and two faults of load, which only the guest's own readings show (inside
+ * its calls: ls_gclock_guest_at), never the heartbeat's pings -- they are
+ * what a loaded guest does with its clock, not what the clock is:
+ *   jitter=D    each reading is stale by a further random amount,
+ *               exponentially distributed with mean D (queueing), at most 20 D
+ *   load        each reading is as stale as the guest's own queueing: it
+ *               returns G as of the kernel time the event being handled was
+ *               queued (its ts_k), so staleness grows with the backlog
  * Durations take a unit: ns, us, ms, s (decimals allowed: 0.5ms).
  */
 #ifndef LS_CLOCK_GUESTCLOCK_H
@@ -36,6 +44,8 @@ struct ls_gclock_spec {
 	int64_t delay_ns;   /* staleness of each reading, >= 0 */
 	int64_t quantum_ns; /* resolution, 0 = 1 ns */
 	bool zero;          /* monotonic G starts at 0 at init time */
+	int64_t jitter_ns;  /* guest path: mean of the extra staleness, >= 0 */
+	bool load;          /* guest path: stale since the event was queued */
 	int nsteps;
 	struct {
 		int64_t step_ns; /* jump of G */
@@ -64,6 +74,19 @@ ls_g ls_gclock_at(const struct ls_gclock *gc, ls_k k);
 
 /* The reading a guest gets now. */
 ls_g ls_gclock_now(const struct ls_gclock *gc);
+
+/* The extra staleness jitter=D gives a guest reading at k: exponential with
+ * mean D, capped at 20 D, a deterministic function of k (a hash), so a run
+ * replays and the provider stays stateless. 0 without jitter. */
+int64_t ls_gclock_jitter_ns(const struct ls_gclock *gc, ls_k k);
+
+/* The staleness of a guest's reading at k beyond `delay`: the jitter, and
+ * under `load` the time since queued_k (0: nothing queued, a tick). */
+int64_t ls_gclock_guest_stale_ns(const struct ls_gclock *gc, ls_k k, ls_k queued_k);
+
+/* The reading a guest gets inside its call at kernel time k, handling
+ * something queued at queued_k: ls_gclock_at(k - stale). */
+ls_g ls_gclock_guest_at(const struct ls_gclock *gc, ls_k k, ls_k queued_k);
 
 /* Ground truth for tests: the ideal continuous mapping behind the readings
  * at k (offset, drift, delay and steps; no quantisation). */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -357,6 +358,25 @@ int ls_hb_sync_burst(struct ls_heartbeat *hb, struct ls_est_update *u)
 	return n;
 }
 
+/* A coarse G read on the timer's exact grid shows the same phase of its
+ * tick every beat, and the estimator could never average the quantum down.
+ * So the burst waits its beat's dither (ls_est_dither_ns: 0 for a fine G,
+ * at most min(q, interval / 10)) after the planned time. A recovered or late
+ * beat is already past it and does not wait. */
+static void dither(struct ls_heartbeat *hb, uint64_t seq, int64_t planned_k)
+{
+	int64_t d = ls_est_dither_ns(seq, hb->est.cfg.g_resolution_ns, hb->cfg.interval_ns);
+	if (d <= 0)
+		return;
+	int64_t at = planned_k + d;
+	if (at <= ls_k_now().ns)
+		return;
+	struct timespec ts = {.tv_sec = at / LS_NS_PER_S, .tv_nsec = at % LS_NS_PER_S};
+	while (clock_nanosleep(CLOCK_BOOTTIME, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+	hb->stats.dither_ns += (uint64_t)d;
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -434,6 +454,7 @@ static void on_beat(struct ls_heartbeat *hb, const struct ls_event_beat *b, bool
 	}
 
 	if (!hb->paused) {
+		dither(hb, b->seq, (int64_t)b->planned_k);
 		in.pings_ok = ls_hb_sync_burst(hb, &in.est);
 		in.unhealthy = hb->health ? hb->health(hb->health_arg) : NULL;
 		if (in.unhealthy) {

@@ -53,7 +53,23 @@ void ls_sync_close(struct ls_sync *s)
 
 ls_g ls_sync_now_g(const struct ls_sync *s)
 {
-	return ls_gclock_now(&s->gclock);
+	ls_g g = ls_gclock_guest_at(&s->gclock, ls_k_now(), ls_k_ns(s->queued_k));
+	/* Jitter can make a later reading staler than an earlier one; a
+	 * monotonic clock a guest reads never goes back, so it holds. The one
+	 * mutable field of a provider its callers treat as read-only. */
+	struct ls_sync *m = (struct ls_sync *)s;
+	if (s->gclock.spec.jitter_ns || s->gclock.spec.load) {
+		if (g.ns < m->last_guest_g)
+			g = ls_g_ns(m->last_guest_g);
+		m->last_guest_g = g.ns;
+	}
+	return g;
+}
+
+void ls_sync_queued(void *sync, uint64_t ts_k)
+{
+	struct ls_sync *s = sync;
+	s->queued_k = ts_k > (uint64_t)INT64_MAX ? 0 : (int64_t)ts_k;
 }
 
 int64_t ls_sync_realtime_ns(const struct ls_sync *s)
@@ -62,7 +78,9 @@ int64_t ls_sync_realtime_ns(const struct ls_sync *s)
 	int64_t off = w->valid ? w->offset_ns
 			       : ls_clock_read_ns(CLOCK_REALTIME, NULL) -
 					 ls_clock_read_ns(CLOCK_BOOTTIME, NULL);
-	return ls_gclock_realtime_ns(&s->gclock, ls_k_now(), off);
+	ls_k k = ls_k_now();
+	k = ls_k_add(k, -ls_gclock_guest_stale_ns(&s->gclock, k, ls_k_ns(s->queued_k)));
+	return ls_gclock_realtime_ns(&s->gclock, k, off);
 }
 
 struct ls_mapping ls_sync_mapping(const struct ls_sync *s)

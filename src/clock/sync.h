@@ -19,6 +19,11 @@ struct ls_sync {
 	struct ls_clock_opts opts;
 	struct ls_gclock gclock;
 	struct ls_heartbeat *hb;
+	/* the guest's path (--guest-clock jitter, load): the K time the event
+	 * being handled was queued (0: none), and the last reading handed out
+	 * (a guest's monotonic clock never goes back, however stale) */
+	int64_t queued_k;
+	int64_t last_guest_g;
 };
 
 /* Where the heartbeat's shared maps come from. */
@@ -47,6 +52,11 @@ int ls_sync_start(struct ls_sync *s, struct ls_err *err);
 void ls_sync_close(struct ls_sync *s);
 
 ls_g ls_sync_now_g(const struct ls_sync *s);
+
+/* The policy pipeline is about to hand the guest an event the kernel queued
+ * at ts_k (0: done, or a tick): its readings are that stale under `load`
+ * (ls_policy_clock.queued). */
+void ls_sync_queued(void *sync, uint64_t ts_k);
 int64_t ls_sync_realtime_ns(const struct ls_sync *s);
 ls_g ls_sync_to_guest(const struct ls_sync *s, ls_k k);
 ls_k ls_sync_deadline_k(const struct ls_sync *s, ls_g deadline_g);

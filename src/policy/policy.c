@@ -446,6 +446,8 @@ static void handle_event(struct ls_policy *p, const struct ls_event *ev)
 
 	if (!p->gi)
 		maybe_restart(p);
+	if (p->cfg.clock.queued)
+		p->cfg.clock.queued(p->cfg.clock.ctx, ev->ts_k);
 	struct lsg_event *rec;
 	if (!p->gi) {
 		if (decides)
@@ -487,6 +489,8 @@ static void handle_event(struct ls_policy *p, const struct ls_event *ev)
 		}
 	}
 out:
+	if (p->cfg.clock.queued)
+		p->cfg.clock.queued(p->cfg.clock.ctx, 0);
 	if (kind == LS_EV_FLOW_END)
 		ls_pflows_del(&p->flows, ev->flow_id);
 }

@@ -73,6 +73,10 @@ struct ls_policy_clock {
 	/* WASI clock_time_get for all ids (lw_clock_fn, include/lockstep/
 	 * wasm.h); NULL: as above, CPU-time ids from the host */
 	int (*wasi)(void *ctx, uint32_t id, uint64_t *ns);
+	/* told the K time an event was queued before its callback runs, 0
+	 * after: a fault model of load makes the guest's readings that stale
+	 * (clock/guestclock.h); NULL: not told */
+	void (*queued)(void *ctx, uint64_t ts_k);
 	uint64_t resolution_ns; /* what clock_res_get reports (0: 1 ns) */
 };
 

@@ -52,5 +52,6 @@ struct ls_policy_clock ls_policy_clock_of_sync(struct ls_sync *s)
 					.now_g = ls_sync_now_g_u64,
 					.now_k = ls_sync_now_k_u64,
 					.wasi = ls_sync_wasi_clock,
+					.queued = ls_sync_queued,
 					.resolution_ns = ls_sync_resolution_ns(s)};
 }

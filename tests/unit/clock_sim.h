@@ -25,6 +25,11 @@ struct clock_sim {
 	int64_t interval_ns;              /* beat interval */
 	int burst;                        /* exchanges per beat */
 	ls_k now_k;
+	/* sim_beat_grid: beats planned on an exact grid as the BPF timer does
+	 * (a coarse G is then read at one phase unless the burst is dithered) */
+	int64_t grid_k0;
+	uint64_t beat_n;
+	int dither; /* apply ls_est_dither_ns (the heartbeat does) */
 };
 
 static inline uint64_t sim_rand(struct clock_sim *s)
@@ -61,6 +66,9 @@ static inline void sim_init(struct clock_sim *s, uint64_t seed,
 	s->spike_prob = 0.05;
 	s->interval_ns = 100 * LS_NS_PER_MS;
 	s->burst = 4;
+	s->grid_k0 = s->now_k.ns;
+	s->beat_n = 0;
+	s->dither = 1;
 }
 
 /* One exchange starting at the current time; advances time. */
@@ -84,6 +92,27 @@ static inline int sim_beat(struct clock_sim *s, struct ls_estimator *est,
 {
 	s->now_k = ls_k_add(s->now_k, s->interval_ns - 20000 +
 					      (int64_t)(sim_rand(s) % 100000));
+	struct ls_clock_sample xs[16];
+	int n = s->burst > 16 ? 16 : s->burst;
+	for (int i = 0; i < n; i++)
+		xs[i] = sim_exchange(s);
+	return ls_est_add_burst(est, xs, n, u);
+}
+
+/* One beat as the heartbeat runs it: the timer fires on the planned grid
+ * (+ up to 10 us late), the event reaches user space 30..80 us later, the
+ * burst waits for its dither, then runs and is fed. */
+static inline int sim_beat_grid(struct clock_sim *s, struct ls_estimator *est,
+				struct ls_est_update *u)
+{
+	s->beat_n++;
+	int64_t at = s->grid_k0 + (int64_t)s->beat_n * s->interval_ns +
+		     (int64_t)(sim_rand(s) % 10000) + 30000 + (int64_t)(sim_rand(s) % 50000);
+	if (s->dither)
+		at += ls_est_dither_ns(s->beat_n, ls_gclock_resolution_ns(&s->gc),
+				       s->interval_ns);
+	if (at > s->now_k.ns)
+		s->now_k = ls_k_ns(at);
 	struct ls_clock_sample xs[16];
 	int n = s->burst > 16 ? 16 : s->burst;
 	for (int i = 0; i < n; i++)

@@ -2,6 +2,8 @@
  * error messages), and each fault's effect on readings against K. */
 #include "test.h"
 
+#include <math.h>
+
 #include "clock/guestclock.h"
 
 #include <errno.h>
@@ -76,7 +78,7 @@ TEST(parse_errors_are_clear)
 	parse_bad("step=+50ms", "step=+50ms@30s");
 	parse_bad("step=+50ms@-1s", "step time");
 	parse_bad("step=fast@1s", "step size");
-	parse_bad("jitter=1ms", "unknown key 'jitter'");
+	parse_bad("wobble=1ms", "unknown key 'wobble'");
 	parse_bad("offset=1ms,,delay=1ms", "empty item");
 	parse_bad("offset=1ms,", "trailing");
 	parse_bad("lag", "not key=value");
@@ -87,7 +89,7 @@ TEST(parse_errors_are_clear)
 TEST(format_round_trips)
 {
 	struct ls_gclock_spec a = parse_ok("offset=-7ms,drift=+12.5ppm,delay=3us,quantum=1ms,"
-					   "step=+50ms@30s,zero");
+					   "step=+50ms@30s,zero,jitter=2ms,load");
 	char buf[512];
 	ls_gclock_format(&a, buf, sizeof(buf));
 	struct ls_gclock_spec b = parse_ok(buf);
@@ -165,6 +167,60 @@ TEST(realtime_follows_wall_offset_with_faults)
 	CHECK_EQ_INT(ls_gclock_realtime_ns(&gc, start, wall_off), start.ns + wall_off);
 }
 
+/* The faults of load: only the guest's own readings are stale by them, the
+ * heartbeat's (ls_gclock_at) never; the staleness of `load` is the time
+ * since the event was queued; jitter is exponential with the given mean.
+ * Expected values: hand computations on a fault-free G (G == K) and the
+ * moments of the exponential distribution. */
+TEST(load_and_jitter_stale_only_the_guest_path)
+{
+	struct ls_gclock gc;
+	struct ls_gclock_spec s = parse_ok("load");
+	CHECK(s.load && s.jitter_ns == 0);
+	ls_gclock_init(&gc, &s, ls_k_ns(LS_NS_PER_S));
+	ls_k k = ls_k_ns(10 * LS_NS_PER_S);
+	/* handling an event queued 300 ms ago: the guest reads 9.7 s */
+	CHECK_EQ_INT(ls_gclock_guest_at(&gc, k, ls_k_ns(9700 * LS_NS_PER_MS)).ns,
+		     9700 * LS_NS_PER_MS);
+	/* nothing queued (a tick), or the heartbeat's reading: fresh */
+	CHECK_EQ_INT(ls_gclock_guest_at(&gc, k, ls_k_ns(0)).ns, 10 * LS_NS_PER_S);
+	CHECK_EQ_INT(ls_gclock_at(&gc, k).ns, 10 * LS_NS_PER_S);
+	/* with delay=2ms as well: both add up */
+	s = parse_ok("load,delay=2ms");
+	ls_gclock_init(&gc, &s, ls_k_ns(LS_NS_PER_S));
+	CHECK_EQ_INT(ls_gclock_guest_at(&gc, k, ls_k_ns(9700 * LS_NS_PER_MS)).ns,
+		     9698 * LS_NS_PER_MS);
+
+	s = parse_ok("jitter=5ms");
+	CHECK_EQ_INT(s.jitter_ns, 5 * LS_NS_PER_MS);
+	ls_gclock_init(&gc, &s, ls_k_ns(LS_NS_PER_S));
+	CHECK_EQ_INT(ls_gclock_at(&gc, k).ns, k.ns); /* the heartbeat's: fresh */
+	double sum = 0, sum2 = 0, mx = 0;
+	int over_mean = 0, n = 200000;
+	for (int i = 0; i < n; i++) {
+		ls_k ki = ls_k_ns(k.ns + (int64_t)i * 1234567);
+		int64_t st = ls_gclock_jitter_ns(&gc, ki);
+		CHECK(st >= 0 && st <= 20 * 5 * LS_NS_PER_MS);
+		/* deterministic, and the guest's reading is that stale */
+		CHECK_EQ_INT(ls_gclock_jitter_ns(&gc, ki), st);
+		if (i < 1000)
+			CHECK_EQ_INT(ls_gclock_guest_at(&gc, ki, ls_k_ns(0)).ns, ki.ns - st);
+		double x = (double)st / 5e6;
+		sum += x, sum2 += x * x;
+		mx = x > mx ? x : mx;
+		over_mean += x > 1.0;
+	}
+	double mean = sum / n, var = sum2 / n - mean * mean;
+	printf("# jitter=5ms over %d readings: mean %.4f, variance %.4f (exponential: 1, 1), "
+	       "P(> mean) %.4f (1/e = 0.3679), max %.2f means\n",
+	       n, mean, var, (double)over_mean / n, mx);
+	CHECK(fabs(mean - 1.0) < 0.01);
+	CHECK(fabs(var - 1.0) < 0.03);
+	CHECK(fabs((double)over_mean / n - exp(-1.0)) < 0.005);
+	parse_bad("jitter=-1ms", "jitter");
+	parse_bad("load=1", "load");
+}
+
 int main(int argc, char **argv)
 {
 	test_args(argc, argv);
@@ -175,5 +231,6 @@ int main(int argc, char **argv)
 	RUN(no_faults_is_k_valued_but_typed_g);
 	RUN(each_fault_moves_readings_as_specified);
 	RUN(realtime_follows_wall_offset_with_faults);
+	RUN(load_and_jitter_stale_only_the_guest_path);
 	return test_done();
 }
