@@ -80,6 +80,13 @@ for s in "${suites[@]}"; do
 		echo "  not ok - $name planned ${plan#1..} tests and ran $((p + f + sk)) (see $log)"
 		f=$((f + 1))
 	fi
+	# a crash, a sanitizer report, a timeout or a Bail out! after tests that
+	# passed: a failure, whatever the lines before it said
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "  not ok - $name exited with status $rc without a failing test (see $log)"
+		tail -n 20 "$log" | sed 's/^/  | /'
+	fi
 	# the reasons of the skipped tests, grouped: "suite: reason (n tests: names)"
 	while IFS=$'\t' read -r cnt reason names; do
 		[ -n "$reason" ] && skips+=("$name: $reason ($cnt: $names)")
