@@ -22,6 +22,7 @@ import fcntl
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -33,7 +34,7 @@ TREE = os.path.join(WORK, "tree")
 LOGS = os.path.join(WORK, "logs")
 # never mirrored: the mirror itself, logs of test runs, fuzz corpora
 SKIP_DIRS = {"build/mutate", "build/test-logs", "build/fuzz", ".git"}
-KEYS = ("id", "file", "find", "replace", "kill", "build", "why")
+KEYS = ("id", "file", "find", "replace", "kill", "build", "ci", "why")
 # where #include'rs of a mutated header are looked for
 SRC_DIRS = ("src", "bpf", "include", "tests/unit", "tests/tools")
 
@@ -203,13 +204,13 @@ def run_one(m, log):
 
 
 def ci_subset(muts, count):
-    """count mutations of the day: the ones whose suites are all C unit tests
-    and whose file is not a header of src/ or include/ (those recompile much
-    of the tree), rotating by day of year so that every one is run within
-    len/count days."""
+    """count mutations of the day: the ones whose suites are all C unit tests,
+    whose file is not a header of src/ or include/ (those recompile much of
+    the tree) and that do not say "ci no" (a slow rebuild), rotating by day
+    of year so that every one is run within len/count days."""
     pool = [m for m in muts if all(k.startswith("test_") for k in m["kill"])
             and not (m["file"].endswith(".h") and m["file"].startswith(("src/", "include/")))
-            and "build" not in m]
+            and "build" not in m and m.get("ci") != "no"]
     if not pool:
         return []
     day = int(os.environ.get("LS_MUTATE_DAY", datetime.date.today().timetuple().tm_yday))
@@ -240,6 +241,12 @@ def main(argv):
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         sys.exit("another mutation run holds build/mutate/lock")
+    # SIGTERM (and SIGINT, which a background job starts with ignored) end
+    # the run through the same restore as Ctrl-C
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
     print(f"1..{len(sel)}", flush=True)
     killed, bad = 0, []
     t0 = time.time()
