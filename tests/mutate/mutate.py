@@ -86,6 +86,20 @@ def walk(top):
     return res
 
 
+def same(p, s, d):
+    """Whether the mirror's p is the working tree's: same type, size and
+    time, and for a source (not under build/) the same bytes too, since a
+    mutated header keeps its time and a mutation may keep the size."""
+    if not d or d.st_size != s.st_size or d.st_mtime_ns != s.st_mtime_ns \
+            or (d.st_mode & 0o170000) != (s.st_mode & 0o170000):
+        return False
+    if p.startswith("build/") or os.path.islink(os.path.join(ROOT, p)):
+        return True
+    # (not filecmp: it caches by size and time, exactly what a mutation keeps)
+    with open(os.path.join(ROOT, p), "rb") as a, open(os.path.join(TREE, p), "rb") as b:
+        return a.read() == b.read()
+
+
 def sync():
     """Make TREE an exact copy of ROOT (content and mtimes), copying only
     what differs: make then sees the mirror exactly as the working tree."""
@@ -93,9 +107,7 @@ def sync():
     for p in dst.keys() - src.keys():
         os.unlink(os.path.join(TREE, p))
     for p, s in src.items():
-        d = dst.get(p)
-        if d and d.st_size == s.st_size and d.st_mtime_ns == s.st_mtime_ns \
-                and (d.st_mode & 0o170000) == (s.st_mode & 0o170000):
+        if same(p, s, dst.get(p)):
             continue
         a, b = os.path.join(ROOT, p), os.path.join(TREE, p)
         os.makedirs(os.path.dirname(b), exist_ok=True)
