@@ -3,10 +3,10 @@
 #
 #   make            build everything into build/
 #   make test       install deps, build, run the whole test suite
+#   make mutate     the mutation check: every deliberate bug must be killed
 #   make demo       install deps, build, run the demo
 #   make bench      run the benchmarks
 #   make fuzz       build the libFuzzer targets (clang)
-#   make mutate     the mutation check: every deliberate bug must be killed
 #
 # Sources are picked up by wildcard: a new src/<part>/*.c, bpf/*.bpf.c,
 # tests/unit/test_*.c or guests/*.c needs no Makefile change.
