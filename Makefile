@@ -3,6 +3,7 @@
 #
 #   make            build everything into build/
 #   make test       install deps, build, run the whole test suite
+#   make mutate     the mutation check: every deliberate bug must be killed
 #   make demo       install deps, build, run the demo
 #   make bench      run the benchmarks
 #   make fuzz       build the libFuzzer targets (clang)
@@ -149,6 +150,13 @@ tests-build: all $(TEST_BIN) $(TOOL_BIN) $(TSAN_TESTS)
 test: deps
 	@$(MAKE) --no-print-directory -j$$(nproc) tests-build
 	@tests/run.sh
+
+# ---- mutation check (tests/mutate/, docs/testing.md "Mutations") -----------
+# make mutate: every mutation of tests/mutate/mutations.txt must be killed;
+# make mutate MUTATIONS=a,b: those only.
+.PHONY: mutate
+mutate: tests-build
+	@python3 tests/mutate/mutate.py $(MUTATIONS)
 
 # ---- guests (policy modules and test programs compiled to wasm32) -----------
 -include guests/guests.mk

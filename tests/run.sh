@@ -13,7 +13,8 @@
 #   - a suite skipped whole ("1..0 # SKIP reason") counts as one skip;
 #   - every skip is listed with its reason before the totals.
 # The last line is always "N passed, N failed, N skipped". docs/testing.md
-# has the skip policy and the skips expected on CI.
+# has the skip policy and the skips expected on CI. The last suite is the
+# mutation check's subset of the day (tests/mutate/ci.sh).
 #
 #   tests/run.sh            all suites
 #   tests/run.sh PATTERN    suites whose name contains PATTERN
@@ -43,6 +44,9 @@ suites+=(build/tsan/tests/test_tsan_dp_shard)
 for d in tests/spec tests/wasm tests/dataplane tests/integration tests/policy tests/clock tests/obs; do
 	for t in "$d"/*.sh; do [ -f "$t" ] && suites+=("$t"); done
 done
+# last: the mutation check's rotating subset (tests/mutate/ci.sh); not in
+# the runs the mutation check makes itself
+[ -z "${LS_MUTATING:-}" ] && suites+=(tests/mutate/ci.sh)
 
 pass=0 fail=0 skip=0
 failed_suites=()
@@ -79,6 +83,13 @@ for s in "${suites[@]}"; do
 	elif [ -n "$plan" ] && [ "${plan#1..}" != "$((p + f + sk))" ] && [ "$rc" -eq 0 ]; then
 		echo "  not ok - $name planned ${plan#1..} tests and ran $((p + f + sk)) (see $log)"
 		f=$((f + 1))
+	fi
+	# a crash, a sanitizer report, a timeout or a Bail out! after tests that
+	# passed: a failure, whatever the lines before it said
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "  not ok - $name exited with status $rc without a failing test (see $log)"
+		tail -n 20 "$log" | sed 's/^/  | /'
 	fi
 	# the reasons of the skipped tests, grouped: "suite: reason (n tests: names)"
 	while IFS=$'\t' read -r cnt reason names; do

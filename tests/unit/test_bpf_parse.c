@@ -1354,6 +1354,24 @@ TEST(failsafe_honours_expired_verdicts)
 	set_liveness(LS_FAILSAFE_OFF, 0, 0);
 }
 
+/* Stale when the last beat is older than the detect timeout (DESIGN.md,
+ * Liveness): 200 ms past a 1 s timeout is fail-safe, 200 ms before is not
+ * (either side of the boundary by far more than the cached clock's slack). */
+TEST(failsafe_starts_just_past_the_detect_timeout)
+{
+	struct spec fresh = {
+	    .proto = 17, .sport = next_port(), .dport = 9999, .pay = "x", .plen = 1};
+	uint64_t f0 = cnt(LS_CNT_DROP_FAILSAFE);
+	set_liveness(LS_FAILSAFE_DROP, now_k() - 1200000000ull, 1000000000ull);
+	CHECK_EQ_INT(run(&fresh), XDP_DROP);
+	CHECK_EQ_INT(cnt(LS_CNT_DROP_FAILSAFE), f0 + 1);
+	set_liveness(LS_FAILSAFE_DROP, now_k() - 800000000ull, 1000000000ull);
+	fresh.sport = next_port();
+	CHECK_EQ_INT(run(&fresh), XDP_PASS);
+	CHECK_EQ_INT(cnt(LS_CNT_DROP_FAILSAFE), f0 + 1);
+	set_liveness(LS_FAILSAFE_OFF, 0, 0);
+}
+
 TEST(default_drop_spares_neighbour_discovery_and_icmp_errors)
 {
 	/* Under a drop default IPv6 must keep working: neighbour discovery and
@@ -1590,6 +1608,7 @@ int main(int argc, char **argv)
 	RUN(strict_expiry_gives_the_default_to_a_flow_that_passed);
 	RUN(strict_expiry_passes_the_teardown_of_a_connection_that_passed);
 	RUN(failsafe_honours_expired_verdicts);
+	RUN(failsafe_starts_just_past_the_detect_timeout);
 	RUN(default_drop_spares_neighbour_discovery_and_icmp_errors);
 	RUN(verdict_cache_follows_every_write);
 	RUN(cached_verdict_expires_on_time);

@@ -96,10 +96,39 @@ TEST(slewing_is_not_a_step_and_glitched_brackets_are_discarded)
 	CHECK(wc.width_ns < 1000000);
 }
 
+/* Scripted clocks: every read, of either clock, advances both by 200 ns,
+ * REALTIME reading R + t and BOOTTIME B + t. A bracket r1, b, r2 is then
+ * R + t, B + t + 200, R + t + 400: 400 ns wide, its midpoint R + t + 200 is
+ * the instant of the BOOTTIME read, so by hand wall(K) = K + (R - B) exactly,
+ * where a bracket's start instead of its midpoint would be 200 ns early. */
+struct script {
+	int64_t t;
+};
+
+static int64_t scripted_read(clockid_t id, void *arg)
+{
+	struct script *s = arg;
+	int64_t v = (id == CLOCK_REALTIME ? 1700000000000000000ll : 5000000000ll) + s->t;
+	s->t += 200;
+	return v;
+}
+
+TEST(wall_time_is_the_bracket_midpoint)
+{
+	struct script s = {0};
+	struct ls_wallclock wc;
+	ls_wall_init(&wc, scripted_read, &s);
+	CHECK_EQ_INT(ls_wall_refresh(&wc, NULL), 0);
+	CHECK_EQ_INT(wc.width_ns, 400);
+	CHECK_EQ_INT(ls_wall_from_k(&wc, ls_k_ns(5000000000ll)), 1700000000000000000ll);
+	CHECK_EQ_INT(ls_wall_from_k(&wc, ls_k_ns(6000000123ll)), 1700000001000000123ll);
+}
+
 int main(int argc, char **argv)
 {
 	test_args(argc, argv);
 	RUN(bracketed_sample_matches_realtime);
+	RUN(wall_time_is_the_bracket_midpoint);
 	RUN(realtime_step_detected_and_reported);
 	RUN(slewing_is_not_a_step_and_glitched_brackets_are_discarded);
 	return test_done();

@@ -2,6 +2,7 @@
  * field names, orientation of src/dst, and escaping of hostile names. */
 #include "test.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "dataplane/event_json.h"
@@ -52,7 +53,10 @@ TEST(dpi_lengths_never_trusted_past_buffer)
 	char out[LS_EVENT_JSON_MAX];
 	ev.u.dpi.kind = LS_DPI_TLS;
 	ev.u.dpi.flags = LS_DPI_F_PARTIAL;
-	memset(ev.u.dpi.name, 'a', sizeof(ev.u.dpi.name)); /* no NUL at all */
+	/* no NUL at all, in the name nor in the rest of the event after it: a
+	 * length trusted past the name's LS_NAME_MAX bytes shows as more 'a' */
+	size_t at = offsetof(struct ls_event_dpi, name);
+	memset(ev.u.raw + at, 'a', sizeof(ev.u.raw) - at);
 	ev.u.dpi.name_len = 65535;
 	CHECK(ls_event_json(&ev, out, sizeof(out)) > 0);
 	CHECK(strstr(out, "\"partial\":true") != NULL);

@@ -107,6 +107,24 @@ TEST(storm_is_limited_and_summarised)
 	free(c.buf);
 }
 
+/* A token bucket holds at most its burst: after an hour of quiet (7200
+ * tokens' worth at 2 lines/s) a storm still gets exactly 5 lines. */
+TEST(a_long_quiet_refills_only_the_burst)
+{
+	struct cap c;
+	fake_k = 1000000000ull;
+	struct ls_log *lg = open_log(&c, 2, 5); /* 2 lines/s, burst 5 */
+	CHECK_EQ_INT(ls_log(lg, LS_LOG_WARN, "storm", "first", NULL), 1);
+	fake_k += 3600ull * 1000000000ull;
+	int written = 0;
+	for (int i = 0; i < 1000; i++)
+		written += ls_log(lg, LS_LOG_WARN, "storm", "again", NULL);
+	CHECK_EQ_INT(written, 5);
+	ls_log_free(lg);
+	fclose(c.f);
+	free(c.buf);
+}
+
 TEST(many_kinds_share_a_bucket)
 {
 	struct cap c;
@@ -130,6 +148,7 @@ int main(int argc, char **argv)
 	test_args(argc, argv);
 	RUN(line_format);
 	RUN(storm_is_limited_and_summarised);
+	RUN(a_long_quiet_refills_only_the_burst);
 	RUN(many_kinds_share_a_bucket);
 	return test_done();
 }

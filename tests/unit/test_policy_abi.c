@@ -141,6 +141,18 @@ TEST(out_of_bounds_pointer_refused)
 	harness_free(h);
 }
 
+TEST(negative_ttl_refused)
+{
+	struct harness *h = harness_new("negttl", 0, 0);
+	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
+	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
+	CHECK(metric(h, "hostile_last_rc") == -1); /* LSG_E_INVAL */
+	/* the refused DROP did not land; the callback's own PASS did */
+	CHECK(last_verdict(h, 1) && last_verdict(h, 1)->verdict == LS_VERDICT_PASS);
+	CHECK_EQ_INT(count_verdicts(h, 1), 1);
+	harness_free(h);
+}
+
 TEST(one_gib_log_message_refused)
 {
 	struct harness *h = harness_new("biglog", 0, 0);
@@ -487,6 +499,7 @@ int main(int argc, char **argv)
 	RUN(infinite_loop_runs_out_of_fuel);
 	RUN(verdict_before_trap_is_not_committed);
 	RUN(out_of_bounds_pointer_refused);
+	RUN(negative_ttl_refused);
 	RUN(one_gib_log_message_refused);
 	RUN(stale_handle_refused);
 	RUN(reload_swaps_or_keeps_old);

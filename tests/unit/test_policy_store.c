@@ -75,6 +75,23 @@ TEST(kv_limits_and_growth)
 	ls_kv_free(kv);
 }
 
+/* docs/abi.md: kv_put answers E_FULL at 65,536 keys; replacing the value of
+ * a key already there still works at the limit. */
+TEST(kv_entry_limit_is_65536_keys)
+{
+	struct ls_kv *kv = ls_kv_new();
+	int ok = 1;
+	char k[16];
+	for (int i = 0; i < 65536; i++) {
+		int n = snprintf(k, sizeof k, "e%d", i);
+		ok &= ls_kv_put(kv, k, (size_t)n, "v", 1) == 0;
+	}
+	CHECK(ok);
+	CHECK_EQ_INT(ls_kv_put(kv, "one-more", 8, "v", 1), -2);
+	CHECK_EQ_INT(ls_kv_put(kv, "e7", 2, "w", 1), 0);
+	ls_kv_free(kv);
+}
+
 TEST(metrics_define_and_write)
 {
 	static struct ls_gmetrics g;
@@ -188,6 +205,7 @@ int main(int argc, char **argv)
 	test_args(argc, argv);
 	RUN(kv_put_get_del);
 	RUN(kv_limits_and_growth);
+	RUN(kv_entry_limit_is_65536_keys);
 	RUN(metrics_define_and_write);
 	RUN(control_socket);
 	return test_done();

@@ -339,6 +339,55 @@ TEST(fuel_is_an_exact_count_for_loops_of_known_length)
 	CHECK_EQ_INT(t[2] - t[1], body[0] - 1);
 }
 
+/* Calls charge their callee's entry every time (docs/wasm-exec.md, Fuel).
+ * The loop of known_loop_wat (back = 0) with its add moved into $f: entry 7
+ * as there; the loop body local.get, call, local.set (3 in place of 4), so a
+ * taken `br` charges 12; each call charges $f's local.get, i32.const,
+ * i32.add, end: 4, the first pass's call too. By hand run(n) costs exactly
+ * 7 + (n - 1) * 12 + 4 * n. Second opinion, wabt's wasm-interp: per
+ * iteration 11 loop instructions and $f's 3, and its `end` lowered into two
+ * (drop_keep of the parameter, return): 16 by its --trace. */
+static void calls_wat(char *buf, size_t len, int n)
+{
+	snprintf(
+	    buf, len,
+	    "(module (func $f (param i32) (result i32) (i32.add (local.get 0) (i32.const 3)))\n"
+	    " (func (export \"run\") (result i32) (local i32 i32)\n"
+	    " (local.set 0 (i32.const %d))\n"
+	    " (block $b (loop $l\n"
+	    "  (local.set 1 (call $f (local.get 1)))\n"
+	    "  (local.set 0 (i32.sub (local.get 0) (i32.const 1)))\n"
+	    "  (br_if $b (i32.eqz (local.get 0)))\n"
+	    "  (br $l)))\n"
+	    " (local.get 1)))\n",
+	    n);
+}
+
+TEST(fuel_charges_every_call_its_callee_entry)
+{
+	static const int ns[] = {1, 2, 3, 10, 1000};
+	char text[1024];
+	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		calls_wat(text, sizeof text, ns[i]);
+		int64_t f = fuel_of(text, ns[i]);
+		int64_t want = 7 + (int64_t)(ns[i] - 1) * 12 + 4 * (int64_t)ns[i];
+		if (f != want)
+			printf("# %d calls: fuel %lld, want %lld\n", ns[i], (long long)f,
+			       (long long)want);
+		CHECK_EQ_INT(f, want);
+	}
+	int t[3];
+	for (int n = 1; n <= 3; n++) {
+		calls_wat(text, sizeof text, n);
+		t[n - 1] = wabt_steps(text);
+	}
+	printf("# wasm-interp --trace: %d, %d, %d instructions for 1, 2, 3 calls\n", t[0], t[1],
+	       t[2]);
+	CHECK(t[0] > 0);
+	CHECK_EQ_INT(t[1] - t[0], 11 + 3 + 2);
+	CHECK_EQ_INT(t[2] - t[1], 11 + 3 + 2);
+}
+
 TEST(call_depth_is_limited)
 {
 	lw_module *m = wat("(module\n"
@@ -709,6 +758,7 @@ int main(int argc, char **argv)
 	RUN(traps_have_spec_messages_and_a_stack);
 	RUN(fuel_exhaustion_and_resume);
 	RUN(fuel_is_an_exact_count_for_loops_of_known_length);
+	RUN(fuel_charges_every_call_its_callee_entry);
 	RUN(call_depth_is_limited);
 	RUN(memory_grow_respects_limits);
 	RUN(host_functions);

@@ -66,6 +66,8 @@ LSG_EXPORT(on_flow_new) int32_t on_flow_new(int32_t flow)
 		lsg_set_verdict(flow, LSG_PASS, 0);
 		__builtin_trap();
 	}
+	if (is("negttl")) /* docs/abi.md: ttl < 0 is E_INVAL, nothing set */
+		rc = lsg_set_verdict(flow, LSG_DROP, -1);
 	if (is("oob"))
 		rc = lsg_log(LSG_INFO, (const char *)0xfffff000u, 64);
 	if (is("biglog"))
