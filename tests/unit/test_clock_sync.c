@@ -276,14 +276,14 @@ TEST(a_guest_reads_g_everywhere)
 static int64_t load_case(bool naive, int64_t *read_lag)
 {
 	struct ls_clock_opts o;
-	char err[256];
+	struct ls_err err = {0};
 	ls_clock_opts_default(&o);
 	o.beat_interval_ns = 20 * LS_NS_PER_MS;
 	o.no_clock_sync = naive;
-	CHECK_EQ_INT(ls_clock_opt(&o, "--guest-clock", "load", err, sizeof(err)), 1);
+	CHECK_EQ_INT(ls_clock_opt(&o, "--guest-clock", "load", &err), 1);
 	struct ls_sync s;
-	if (ls_sync_open(&s, &o, NULL, err, sizeof(err))) {
-		printf("# %s\n", err);
+	if (ls_sync_open(&s, &o, NULL, &err)) {
+		printf("# %s\n", err.msg);
 		CHECK(0);
 		return 0;
 	}
