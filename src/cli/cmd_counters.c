@@ -6,12 +6,9 @@
 
 #include <stdio.h>
 
-enum { O_JSON = 1, O_PIN_DIR };
-
 static const struct ls_opt rows[] = {
-    LS_OPT("json", 'j', NULL, O_JSON, "one JSON object"),
-    LS_OPT("pin-dir", 'p', "DIR", O_PIN_DIR,
-	   "bpffs pin directory (default: $LS_PIN_DIR or " LS_PIN_DIR ")"),
+    LS_OPT("json", 'j', NULL, LS_OPT_JSON, "one JSON object"),
+    LS_OPT_PIN_DIR(LS_OPT_DIR),
 };
 
 static const struct ls_cmd_spec spec = {
@@ -23,25 +20,10 @@ static const struct ls_cmd_spec spec = {
     .col = 22,
 };
 
-struct args {
-	bool json;
-	const char *dir;
-};
-
-static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
-{
-	struct args *a = ctx;
-	if (o->id == O_JSON)
-		a->json = true;
-	else
-		a->dir = arg;
-	return 0;
-}
-
 int cmd_counters(int argc, char **argv)
 {
-	struct args a = {0};
-	int first, rc = ls_opts_parse(&spec, argc, argv, on_opt, &a, &first);
+	struct ls_json_dir_args a = {0};
+	int first, rc = ls_opts_parse(&spec, argc, argv, ls_opt_json_dir, &a, &first);
 	if (rc >= 0)
 		return rc;
 	const char *dir = a.dir;

@@ -10,12 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { O_JSON = 1, O_PIN_DIR };
-
 static const struct ls_opt rows[] = {
-    LS_OPT("json", 'j', NULL, O_JSON, "JSON lines instead of a table"),
-    LS_OPT("pin-dir", 'p', "DIR", O_PIN_DIR,
-	   "bpffs pin directory (default: $LS_PIN_DIR or " LS_PIN_DIR ")"),
+    LS_OPT("json", 'j', NULL, LS_OPT_JSON, "JSON lines instead of a table"),
+    LS_OPT_PIN_DIR(LS_OPT_DIR),
 };
 
 static const struct ls_cmd_spec spec = {
@@ -26,21 +23,6 @@ static const struct ls_cmd_spec spec = {
     .lists = {LS_OPT_LIST(rows)},
     .col = 22,
 };
-
-struct args {
-	bool json;
-	const char *dir;
-};
-
-static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
-{
-	struct args *a = ctx;
-	if (o->id == O_JSON)
-		a->json = true;
-	else
-		a->dir = arg;
-	return 0;
-}
 
 struct ctx {
 	struct ls_dp *dp;
@@ -104,8 +86,8 @@ static int one(void *arg, const struct ls_flow_key *k, const struct ls_flow *f)
 int cmd_flows(int argc, char **argv)
 {
 	struct ctx c = {0};
-	struct args a = {0};
-	int first, rc0 = ls_opts_parse(&spec, argc, argv, on_opt, &a, &first);
+	struct ls_json_dir_args a = {0};
+	int first, rc0 = ls_opts_parse(&spec, argc, argv, ls_opt_json_dir, &a, &first);
 	if (rc0 >= 0)
 		return rc0;
 	const char *dir = a.dir;

@@ -64,8 +64,7 @@ static const struct ls_opt rows[] = {
 	   "sticky (keeps passing until the policy decides again;\n"
 	   "default) or strict (the default verdict, like a new\n"
 	   "flow); kept from the pins when adopting"),
-    LS_OPT("pin-dir", 'p', "DIR", O_PIN_DIR,
-	   "bpffs pin directory (default: $LS_PIN_DIR or " LS_PIN_DIR ")"),
+    LS_OPT_PIN_DIR(O_PIN_DIR),
     LS_OPT("xdp-mode", 'm', "MODE", O_XDP_MODE,
 	   "auto|native|generic (default auto: native,\n"
 	   "falling back to generic)"),

@@ -10,8 +10,7 @@
 enum { O_PIN_DIR = 1 };
 
 static const struct ls_opt rows[] = {
-    LS_OPT("pin-dir", 'p', "DIR", O_PIN_DIR,
-	   "bpffs pin directory (default: $LS_PIN_DIR or " LS_PIN_DIR ")"),
+    LS_OPT_PIN_DIR(O_PIN_DIR),
 };
 
 static const struct ls_cmd_spec spec = {

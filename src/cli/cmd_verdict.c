@@ -15,8 +15,7 @@ enum { O_FLOW = 1, O_TTL, O_PIN_DIR };
 static const struct ls_opt rows[] = {
     LS_OPT("flow", 'f', "TUPLE", O_FLOW, "e.g. 'tcp 198.18.0.1 40000 198.18.0.2 80'"),
     LS_OPT("ttl", 't', "DURATION", O_TTL, "250ms, 10s, 5m, 1h ... (default: no deadline)"),
-    LS_OPT("pin-dir", 'p', "DIR", O_PIN_DIR,
-	   "bpffs pin directory (default: $LS_PIN_DIR or " LS_PIN_DIR ")"),
+    LS_OPT_PIN_DIR(O_PIN_DIR),
 };
 
 static const struct ls_cmd_spec spec = {

@@ -200,3 +200,13 @@ void ls_opts_usage(const struct ls_cmd_spec *s, FILE *f)
 	if (s->after)
 		fprintf(f, "\n%s", s->after);
 }
+
+int ls_opt_json_dir(void *ctx, const struct ls_opt *o, const char *arg)
+{
+	struct ls_json_dir_args *a = ctx;
+	if (o->id == LS_OPT_JSON)
+		a->json = true;
+	else
+		a->dir = arg;
+	return 0;
+}

@@ -25,6 +25,7 @@
 #ifndef LS_CLI_OPTS_H
 #define LS_CLI_OPTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -103,6 +104,22 @@ const struct ls_opt *ls_opts_find(const struct ls_cmd_spec *s, const char *name)
 
 /* The usage text, generated from the rows. */
 void ls_opts_usage(const struct ls_cmd_spec *s, FILE *f);
+
+/* Shared rows: --pin-dir, the same words in every command that reads the
+ * pinned data plane (the default comes from dataplane.h's LS_PIN_DIR). */
+#define LS_OPT_PIN_DIR(id)                                                                         \
+	LS_OPT("pin-dir", 'p', "DIR", (id),                                                        \
+	       "bpffs pin directory (default: $LS_PIN_DIR or " LS_PIN_DIR ")")
+
+/* Commands whose only options are --json and --pin-dir (`counters`,
+ * `flows`): rows with these ids, ctx a struct ls_json_dir_args, and
+ * ls_opt_json_dir as the handler. */
+enum { LS_OPT_JSON = 0x4a00, LS_OPT_DIR };
+struct ls_json_dir_args {
+	bool json;	 /* --json */
+	const char *dir; /* --pin-dir, NULL: the default */
+};
+int ls_opt_json_dir(void *ctx, const struct ls_opt *o, const char *arg);
 
 /* Shared rows: the clock options of `run` and `clock` (clock_opts.c), each
  * with id LS_OPT_CLOCK; the handler passes "--NAME" to ls_clock_opt(). */

@@ -147,30 +147,6 @@ static inline uint64_t fmax64(uint64_t x, uint64_t y)
 	return a > b ? x : y;
 }
 
-static inline uint64_t slot_of_value(const lw_value *v, uint8_t type)
-{
-	switch (type) {
-	case LW_I32: return (uint32_t)v->of.i32;
-	case LW_F32: return v->of.f32_bits;
-	case LW_FUNCREF:
-	case LW_EXTERNREF: return (uint64_t)(uintptr_t)v->of.ref;
-	default: return v->of.f64_bits;
-	}
-}
-
-static inline void value_of_slot(lw_value *v, uint64_t s, uint8_t type)
-{
-	memset(v, 0, sizeof(*v));
-	v->type = (lw_valtype)type;
-	switch (type) {
-	case LW_I32: v->of.i32 = (int32_t)(uint32_t)s; break;
-	case LW_F32: v->of.f32_bits = (uint32_t)s; break;
-	case LW_FUNCREF:
-	case LW_EXTERNREF: v->of.ref = (void *)(uintptr_t)s; break;
-	default: v->of.f64_bits = s; break;
-	}
-}
-
 /* Calls a host function with arguments in slots[], results written back. */
 static lw_call_result host_call(lw_instance *in, lw_funcinst *f,
 				uint64_t *slots)
@@ -188,7 +164,7 @@ static lw_call_result host_call(lw_instance *in, lw_funcinst *f,
 		}
 	}
 	for (uint32_t i = 0; i < np; i++)
-		value_of_slot(&a[i], slots[i], f->types[i]);
+		lw_value_of_slot(&a[i], slots[i], f->types[i]);
 	for (uint32_t i = 0; i < nr; i++) {
 		memset(&r[i], 0, sizeof(r[i]));
 		r[i].type = (lw_valtype)f->types[np + i];
@@ -205,7 +181,7 @@ static lw_call_result host_call(lw_instance *in, lw_funcinst *f,
 	hin->stack_top = save_top;
 	if (res == LW_OK) {
 		for (uint32_t i = 0; i < nr; i++)
-			slots[i] = slot_of_value(&r[i], f->types[np + i]);
+			slots[i] = lw_slot_of_value(&r[i], f->types[np + i]);
 	} else {
 		if (hin != in) {
 			in->trap = hin->trap;

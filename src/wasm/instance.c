@@ -482,30 +482,6 @@ static lw_call_result bad_call(lw_instance *in, const char *fmt, ...)
 	return LW_TRAP_BAD_CALL;
 }
 
-static void slot_to_value(lw_value *v, uint64_t s, uint8_t type)
-{
-	memset(v, 0, sizeof(*v));
-	v->type = (lw_valtype)type;
-	switch (type) {
-	case LW_I32: v->of.i32 = (int32_t)(uint32_t)s; break;
-	case LW_F32: v->of.f32_bits = (uint32_t)s; break;
-	case LW_FUNCREF:
-	case LW_EXTERNREF: v->of.ref = (void *)(uintptr_t)s; break;
-	default: v->of.f64_bits = s; break;
-	}
-}
-
-static uint64_t value_to_slot(const lw_value *v)
-{
-	switch (v->type) {
-	case LW_I32: return (uint32_t)v->of.i32;
-	case LW_F32: return v->of.f32_bits;
-	case LW_FUNCREF:
-	case LW_EXTERNREF: return (uint64_t)(uintptr_t)v->of.ref;
-	default: return v->of.f64_bits;
-	}
-}
-
 /* Bookkeeping common to a finished lw_call / lw_resume. */
 static lw_call_result finish(lw_instance *in, lw_funcinst *f, uint64_t *base,
 			     int64_t fuel0, lw_call_result r, lw_value *results,
@@ -516,7 +492,7 @@ static lw_call_result finish(lw_instance *in, lw_funcinst *f, uint64_t *base,
 		in->stats.fuel_used += (uint64_t)(fuel0 - in->fuel);
 	if (r == LW_OK) {
 		for (size_t i = 0; i < nresults && i < f->nresults; i++)
-			slot_to_value(&results[i], base[i], f->types[f->nparams + i]);
+			lw_value_of_slot(&results[i], base[i], f->types[f->nparams + i]);
 	} else {
 		in->stats.traps++;
 	}
@@ -597,7 +573,7 @@ static lw_call_result call(lw_instance *in, lw_funcinst *f, const char *name,
 		return LW_TRAP_STACK_EXHAUSTED;
 	}
 	for (size_t i = 0; i < nargs; i++)
-		base[i] = value_to_slot(&args[i]);
+		base[i] = lw_slot_of_value(&args[i], args[i].type);
 	trap_clear(in);
 	in->stats.calls++;
 	in->depth++;
@@ -668,7 +644,7 @@ int lw_global_get(lw_instance *in, const char *name, lw_value *out)
 	lw_globobj *g = export_global(in, name);
 	if (!g)
 		return -1;
-	slot_to_value(out, g->val, g->type);
+	lw_value_of_slot(out, g->val, g->type);
 	return 0;
 }
 
@@ -677,7 +653,7 @@ int lw_global_set(lw_instance *in, const char *name, lw_value v)
 	lw_globobj *g = export_global(in, name);
 	if (!g || !g->mut || v.type != g->type)
 		return -1;
-	g->val = value_to_slot(&v);
+	g->val = lw_slot_of_value(&v, v.type);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "wasm/ops.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #define LW_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LW_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -177,5 +178,46 @@ void lw_glob_unref(lw_globobj *g);
 uint64_t lw_sig_key(const char *sig);
 /* Parses "(ii)i" into types; returns 0 on success. */
 int lw_sig_parse(const char *sig, uint8_t **types, uint32_t *np, uint32_t *nr);
+
+/* ---- values <-> slots --------------------------------------------------------- */
+
+/* A slot (exec.c) holds any value in 64 bits: i32 and f32 in the low half,
+ * a reference as its pointer. The API's lw_value carries its type; these
+ * two convert at the edges (host calls, lw_call results, globals). */
+static inline uint64_t lw_slot_of_value(const lw_value *v, uint8_t type)
+{
+	switch (type) {
+	case LW_I32:
+		return (uint32_t)v->of.i32;
+	case LW_F32:
+		return v->of.f32_bits;
+	case LW_FUNCREF:
+	case LW_EXTERNREF:
+		return (uint64_t)(uintptr_t)v->of.ref;
+	default:
+		return v->of.f64_bits;
+	}
+}
+
+static inline void lw_value_of_slot(lw_value *v, uint64_t s, uint8_t type)
+{
+	memset(v, 0, sizeof(*v));
+	v->type = (lw_valtype)type;
+	switch (type) {
+	case LW_I32:
+		v->of.i32 = (int32_t)(uint32_t)s;
+		break;
+	case LW_F32:
+		v->of.f32_bits = (uint32_t)s;
+		break;
+	case LW_FUNCREF:
+	case LW_EXTERNREF:
+		v->of.ref = (void *)(uintptr_t)s;
+		break;
+	default:
+		v->of.f64_bits = s;
+		break;
+	}
+}
 
 #endif /* LW_RT_H */
