@@ -113,4 +113,21 @@ sleep 0.5
 check "  nginx logged quota1 and never saw quota2" bash -c \
 	"grep -q quota1 '$TMP/nginx-access.log' && ! grep -q quota2 '$TMP/nginx-access.log'"
 kill "$AGENT"; wait "$AGENT" 2>/dev/null
+"$LS_BIN" stop --pin-dir "$PIN_DIR" >/dev/null 2>&1
+
+# --default-verdict reject: no policy; every new flow is answered by the
+# kernel at its first packet -- a SYN gets RST,ACK (RFC 9293 3.10.7.1):
+# curl reads "connection refused" at once
+if agent_start a3 --default-verdict reject; then
+	ok "agent runs with --default-verdict reject"
+else
+	not_ok "agent runs with --default-verdict reject"; diag "$TMP/a3.err"; exit 1
+fi
+check "  config says reject" grep -q 'default verdict reject' "$TMP/a3.err"
+get rf "$S4" www.allowed.test index.html
+read -r code t <"$TMP/rf.w"
+check "curl: connection refused (rc $(cat "$TMP/rf.rc"): $(head -c 60 "$TMP/rf.err"))" \
+	test "$(cat "$TMP/rf.rc")" = 7
+check "  at once (${t}s < 0.5 s)" fast "$t"
+kill "$AGENT"; wait "$AGENT" 2>/dev/null
 finish
