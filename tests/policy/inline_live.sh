@@ -112,6 +112,48 @@ check "  the kernel answered the held one ($(($(cnt reject_tcp) - rj0)) RST)" te
 sleep 0.5
 check "  nginx logged quota1 and never saw quota2" bash -c \
 	"grep -q quota1 '$TMP/nginx-access.log' && ! grep -q quota2 '$TMP/nginx-access.log'"
+
+# Ordering, IPv6 (another client: its own quota): a flow whose first data segments come in a burst before
+# the verdict (the request and 12 more, back to back, no Nagle) is
+# delivered in order: the server's byte stream hashes to the client's
+cat >"$TMP/hash_server.py" <<'PY'
+import hashlib, socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(4)
+out = open(sys.argv[3], "a")
+while True:
+    c, _ = s.accept(); h = hashlib.sha256(); n = 0
+    while True:
+        b = c.recv(65536)
+        if not b: break
+        h.update(b); n += len(b)
+    out.write("%d %s\n" % (n, h.hexdigest())); out.flush(); c.close()
+PY
+cat >"$TMP/burst_client.py" <<'PY'
+import hashlib, socket, sys, time
+c = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+c.connect((sys.argv[1], int(sys.argv[2])))
+segs = [b"GET /v1/models HTTP/1.1\r\nHost: api.example.com\r\n\r\n"]
+segs += [(("segment %02d " % i) * 40).encode() for i in range(12)]
+h = hashlib.sha256(); n = 0
+for s in segs:
+    c.send(s); h.update(s); n += len(s)
+time.sleep(1.0)
+c.shutdown(socket.SHUT_WR); c.recv(1); c.close()
+print("%d %s" % (n, h.hexdigest()))
+PY
+in_s python3 "$TMP/hash_server.py" "$S6" 8080 "$TMP/hash.out" &
+PIDS+=($!)
+wait_for 5 in_s ss -ltn 'sport = :8080' | grep -q 8080
+h0=$(cnt held)
+SENT=$(in_c timeout 10 python3 "$TMP/burst_client.py" "$S6" 8080)
+wait_for 5 test -s "$TMP/hash.out"
+GOT=$(head -1 "$TMP/hash.out")
+check "IPv6 burst before the verdict: the server got the exact byte stream ($GOT)" \
+	test -n "$SENT" -a "$SENT" = "$GOT"
+check "  its first data segment was held ($(($(cnt held) - h0)) held)" test $(($(cnt held) - h0)) -ge 1
 kill "$AGENT"; wait "$AGENT" 2>/dev/null
 "$LS_BIN" stop --pin-dir "$PIN_DIR" >/dev/null 2>&1
 
