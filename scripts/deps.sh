@@ -18,7 +18,7 @@ PKGS=(
   # observability: the report is rendered in headless chromium by tests/obs
   chromium
   # benches
-  hyperfine
+  hyperfine stress-ng
 )
 
 missing=()
