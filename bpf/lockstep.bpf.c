@@ -623,8 +623,10 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 		nf.init_dir = dir;
 		if (ctr) {
 			(*ctr)++;
-			/* unique while the pinned counters live: CPU in the top bits */
-			nf.flow_id = ((__u64)bpf_get_smp_processor_id() << 48) | *ctr;
+			/* unique while the pinned counters live, JSON-exact
+			 * (below 2^53): wire.h LS_FLOW_ID_CPU_SHIFT */
+			nf.flow_id = ((__u64)bpf_get_smp_processor_id() << LS_FLOW_ID_CPU_SHIFT) |
+				     (*ctr & LS_FLOW_ID_N_MASK);
 		}
 		if (bpf_map_update_elem(&flows, &key, &nf, BPF_ANY)) {
 			count(LS_CNT_FLOW_INSERT_FAIL);

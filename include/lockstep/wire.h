@@ -37,6 +37,14 @@ struct ls_flow_key {
 	__u8 pad[2];
 };
 
+/* A flow id is (CPU << LS_FLOW_ID_CPU_SHIFT) | n, n that CPU's count of new
+ * flows (the flow_new counter): unique while the pinned counters live, and
+ * below 2^53 for every CPU < 2^(53 - shift) = 8192 with n < 2^40, so that
+ * JSON readers that hold numbers as doubles (jq, JavaScript) read it
+ * exactly. */
+#define LS_FLOW_ID_CPU_SHIFT 40
+#define LS_FLOW_ID_N_MASK ((1ull << LS_FLOW_ID_CPU_SHIFT) - 1)
+
 /* Direction index into per-direction counters: 0 = packet sent from lo to hi. */
 enum ls_dir { LS_DIR_LO_TO_HI = 0, LS_DIR_HI_TO_LO = 1 };
 
@@ -55,7 +63,8 @@ struct ls_flow {
 	__u64 last_seen_k;
 	__u64 pkts[2];
 	__u64 bytes[2];
-	__u64 flow_id;       /* unique per flow for the life of the pins */
+	__u64 flow_id;       /* unique per flow for the life of the pins;
+			      * < 2^53 (LS_FLOW_ID_CPU_SHIFT) */
 	__u8 tcp_flags[2];   /* OR of flags seen per direction */
 	__u8 state;          /* enum ls_flow_state */
 	__u8 dpi_pkts;       /* payload packets inspected so far */

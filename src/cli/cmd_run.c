@@ -8,11 +8,16 @@
 #include "agent/control.h"
 #include "agent/hold.h"
 #include "base/args.h"
+#include "cli/config_file.h"
 #include "cli/opts.h"
+#include "cli/wasm_cli.h"
 #include "base/names.h"
 
 #include <errno.h>
+#include <net/if.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -36,9 +41,17 @@ enum {
 	O_MAX_MEMORY_PAGES,
 	O_TICK_INTERVAL,
 	O_HEARTBEAT,
+	O_CONFIG,
+	O_CHECK,
 };
 
 static const struct ls_opt rows[] = {
+    LS_OPT("config", 'c', "FILE", O_CONFIG,
+	   "read options from a YAML file first (key: the option\n"
+	   "without --); flags given here override it (docs/configuration.md)"),
+    LS_OPT("check", 0, NULL, O_CHECK,
+	   "validate the options (and the policy module), print\n"
+	   "the result and exit: nothing is attached"),
     LS_OPT("iface", 'i', "IF", O_IFACE, "interface to attach to (required)"),
     LS_OPT("default-verdict", 'd', "V", O_DEFAULT_VERDICT,
 	   "pass|drop|hold|reject|reject-nxdomain for flows with no\n"
@@ -130,6 +143,9 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 	uint64_t num;
 
 	switch (opt->id) {
+	case O_CONFIG: /* applied before the command line (cmd_run) */
+	case O_CHECK:
+		break;
 	case O_IFACE:
 		o->ifname = arg;
 		break;
@@ -271,6 +287,90 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 	return 0;
 }
 
+/* The options applied, in order, file first: what --check prints, so a key
+ * of the file that did nothing would show. */
+static char applied[4096];
+
+static int on_opt_rec(void *ctx, const struct ls_opt *opt, const char *arg)
+{
+	size_t n = strlen(applied);
+	if (opt->id != O_CONFIG && opt->id != O_CHECK)
+		snprintf(applied + n, sizeof(applied) - n, " --%s%s%s", opt->name, arg ? " " : "",
+			 arg ? arg : "");
+	return on_opt(ctx, opt, arg);
+}
+
+/* The first pass over the command line only checks it parses (so that
+ * --help and a usage error come before the file is read). */
+static int on_opt_none(void *ctx, const struct ls_opt *opt, const char *arg)
+{
+	return 0;
+}
+
+static bool has_flag(int argc, char **argv, const char *flag)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], flag))
+			return true;
+	return false;
+}
+
+/* What the options must say together (each alone was checked as parsed). */
+static int run_validate(const struct agent_opts *a)
+{
+	const struct policy_link_opts *po = &a->policy;
+	if (!a->dp.ifname) {
+		fprintf(stderr, "lockstep run: --iface is required (see lockstep run --help)\n");
+		return 2;
+	}
+	if (!po->policy &&
+	    (po->config || po->fuel || po->max_memory_pages || po->tick_interval_ns)) {
+		fprintf(stderr, "lockstep run: policy options need --policy FILE.wasm\n");
+		return 2;
+	}
+	if (po->policy && access(po->policy, R_OK)) {
+		fprintf(stderr, "lockstep run: --policy %s: %s\n", po->policy, strerror(errno));
+		return 2;
+	}
+	return 0;
+}
+
+/* --check: what a start would refuse before attaching, without attaching:
+ * the options (already parsed), the interface, the policy module. */
+static int run_check(const struct agent_opts *a, const char *config)
+{
+	int rc = 0;
+	if (!if_nametoindex(a->dp.ifname)) {
+		fprintf(stderr, "lockstep run: --iface %s: no such interface here\n", a->dp.ifname);
+		rc = 1;
+	}
+	if (a->policy.policy) {
+		size_t len;
+		char msg[512];
+		uint8_t *bytes = wasm_read_file(a->policy.policy, &len);
+		lw_engine *e = bytes ? lw_engine_new() : NULL;
+		lw_module *m = NULL;
+		lw_error err = {.section = -1, .func_index = -1, .offset = -1};
+		if (!bytes || !e)
+			rc = 1;
+		else if (lw_module_load(e, bytes, len, &m, &err)) {
+			snprintf(msg, sizeof(msg), "lockstep run: --policy %s", a->policy.policy);
+			wasm_print_error(msg, &err);
+			rc = 1;
+		}
+		if (m)
+			lw_module_free(m);
+		if (e)
+			lw_engine_free(e);
+		free(bytes);
+	}
+	if (!rc)
+		printf("lockstep run: configuration ok%s%s; nothing attached; options in the order "
+		       "applied:%s\n",
+		       config ? " in " : "", config ? config : "", applied);
+	return rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	const struct ls_cmd_spec spec = {
@@ -284,25 +384,22 @@ int cmd_run(int argc, char **argv)
 	    .max_operands = 0,
 	};
 	struct agent_opts a;
-	struct policy_link_opts *po = &a.policy;
 	int first;
 
 	agent_opts_init(&a);
-	int rc = ls_opts_parse(&spec, argc, argv, on_opt, &a, &first);
-	if (rc >= 0)
+	const char *config = ls_config_file_arg(argc, argv);
+	static const char *const not_in_file[] = {"config", "check", NULL};
+	int rc = ls_opts_parse(&spec, argc, argv, on_opt_none, NULL, &first);
+	if (rc >= 0) /* --help, or a command line that does not parse */
 		return rc;
-	if (!a.dp.ifname) {
-		fprintf(stderr, "lockstep run: --iface is required (see lockstep run --help)\n");
-		return 2;
+	if ((config && (rc = ls_config_file_apply(&spec, config, on_opt_rec, &a, not_in_file))) ||
+	    (rc = ls_opts_parse(&spec, argc, argv, on_opt_rec, &a, &first)) >= 0) {
+		ls_config_file_release();
+		return rc;
 	}
-	if (!po->policy &&
-	    (po->config || po->fuel || po->max_memory_pages || po->tick_interval_ns)) {
-		fprintf(stderr, "lockstep run: policy options need --policy FILE.wasm\n");
-		return 2;
-	}
-	if (po->policy && access(po->policy, R_OK)) {
-		fprintf(stderr, "lockstep run: --policy %s: %s\n", po->policy, strerror(errno));
-		return 2;
-	}
-	return agent_run(&a);
+	rc = run_validate(&a);
+	if (!rc)
+		rc = has_flag(argc, argv, "--check") ? run_check(&a, config) : agent_run(&a);
+	ls_config_file_release();
+	return rc;
 }

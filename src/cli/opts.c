@@ -38,6 +38,12 @@ static const struct ls_opt *resolve(const struct ls_cmd_spec *s, const struct ls
 	return to ? to : o;
 }
 
+const struct ls_opt *ls_opts_find(const struct ls_cmd_spec *s, const char *name)
+{
+	const struct ls_opt *o = find(s, name, strlen(name), 0);
+	return o && o != &help_row ? resolve(s, o) : NULL;
+}
+
 int ls_opts_parse(const struct ls_cmd_spec *s, int argc, char **argv, ls_opt_fn fn, void *ctx,
 		  int *first)
 {

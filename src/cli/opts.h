@@ -96,6 +96,11 @@ typedef int (*ls_opt_fn)(void *ctx, const struct ls_opt *o, const char *arg);
 int ls_opts_parse(const struct ls_cmd_spec *s, int argc, char **argv, ls_opt_fn fn, void *ctx,
 		  int *first);
 
+/* The row of the long option NAME (without "--"; a deprecated spelling
+ * warns and gives the row it stands for), or NULL: for option sources other
+ * than the command line (the configuration file, config_file.h). */
+const struct ls_opt *ls_opts_find(const struct ls_cmd_spec *s, const char *name);
+
 /* The usage text, generated from the rows. */
 void ls_opts_usage(const struct ls_cmd_spec *s, FILE *f);
 

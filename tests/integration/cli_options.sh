@@ -29,7 +29,7 @@ declare -A sample=(
 	[log-level]=warn [trace]=$TMP/trace.json [trace-window]=60s [trace-level]=1,0
 	[trace-port]=80 [alarm]=offset-max=5ms [json]=- [flow]='tcp 198.18.0.1 40000 198.18.0.2 80'
 	[ttl]=10s [pcap]=$TMP/x.pcap [stats]=- [events]=- [output]=$TMP/r.html [beats]=3
-	[env]=KEY=VALUE [hold-max-packets]=16 [hold-max-bytes]=16M [hold-timeout]=2s [hold-fallback]=pass
+	[config]=$TMP/none.yaml [check]=- [env]=KEY=VALUE [hold-max-packets]=16 [hold-max-bytes]=16M [hold-timeout]=2s [hold-fallback]=pass
 )
 # how each command is invoked (a command with subcommands: the one taking options)
 declare -A invoke=([wasm]="wasm run")
@@ -109,6 +109,39 @@ for cmd in $cmds; do
 		sed 's/^/# /' "$TMP/err"
 	fi
 done
+
+# every `run` option has a key in the configuration file, and says the same
+# there: `run --iface lo --NAME V --check` and the same through `--config F`
+# (NAME: V, or NAME: true) exit alike with the same words (the file adds
+# only where it was read: "F:2: ...")
+"$LS" help run | awk '/^deprecated/ {exit} /^  (-[a-zA-Z], |    )--[a-z0-9-]+/ {
+	line = $0; sub(/^  (-[a-zA-Z], |    )--/, "", line); split(line, w, " "); print w[1] }' |
+	grep -vxE 'help|config|check|iface' >"$TMP/run.opts"
+nk=0
+while read -r name; do
+	v=${sample[$name]:-x}
+	F=$TMP/c.yaml
+	if [ "$v" = - ]; then
+		printf 'iface: lo\n%s: true\n' "$name" >"$F"
+		"$LS" run --iface lo "--$name" --check >"$TMP/o1" 2>"$TMP/e1"
+	else
+		printf 'iface: lo\n%s: "%s"\n' "$name" "$v" >"$F"
+		"$LS" run --iface lo "--$name" "$v" --check >"$TMP/o1" 2>"$TMP/e1"
+	fi
+	r1=$?
+	"$LS" run --config "$F" --check >"$TMP/o2" 2>"$TMP/e2"
+	r2=$?
+	sed -i "s| in $F||" "$TMP/o2"
+	if [ $r1 = $r2 ] && cmp -s "$TMP/o1" "$TMP/o2" && cmp -s "$TMP/e1" <(grep -v "^lockstep run: $F:" "$TMP/e2"); then
+		nk=$((nk + 1))
+	else
+		notok "run --$name and '$name:' in --config differ: rc $r1 vs $r2"
+		sed 's/^/# flag: /' "$TMP/e1" "$TMP/o1"; sed 's/^/# file: /' "$TMP/e2" "$TMP/o2"
+	fi
+done <"$TMP/run.opts"
+check_n=$(wc -l <"$TMP/run.opts")
+[ "$nk" = "$check_n" ] && [ "$nk" -gt 30 ] && ok "every run option ($nk) works the same as a --config key" ||
+	notok "run options as --config keys: $nk of $check_n alike"
 
 # the three spellings issue 15 found disagreeing, one name each now
 for c in "inspect --dpi-pkts 4" "status --socket $TMP/s" "reload --socket $TMP/s" \

@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -522,6 +523,39 @@ TEST(icmp_echo_flows)
 	CHECK_EQ_INT(run(&v), XDP_PASS);
 	e = find_kind(LS_EV_FLOW_NEW);
 	CHECK(e && e->key.proto == 58 && e->key.family == 6);
+}
+
+/* Flow ids are (CPU << 40) | n (wire.h): the run is pinned to each CPU in
+ * turn, so the id's CPU part is known here, not taken from the code; and an
+ * id stays below 2^53, which JSON readers hold exactly. */
+TEST(flow_ids_name_their_cpu_and_stay_json_exact)
+{
+	cpu_set_t old;
+	CHECK_EQ_INT(sched_getaffinity(0, sizeof(old), &old), 0);
+	int ncpu = CPU_COUNT(&old), tested = 0;
+	for (int c = 0; c < CPU_SETSIZE && tested < ncpu; c++) {
+		if (!CPU_ISSET(c, &old))
+			continue;
+		tested++;
+		cpu_set_t one;
+		CPU_ZERO(&one);
+		CPU_SET(c, &one);
+		CHECK_EQ_INT(sched_setaffinity(0, sizeof(one), &one), 0);
+		uint64_t id[2] = {0, 0};
+		for (int i = 0; i < 2; i++) {
+			struct spec s = {.proto = 17, .sport = next_port()};
+			CHECK_EQ_INT(run(&s), XDP_PASS);
+			const struct ls_event *e = find_kind(LS_EV_FLOW_NEW);
+			CHECK(e != NULL);
+			if (e)
+				id[i] = e->flow_id;
+		}
+		CHECK(id[0] >> 40 == (uint64_t)c);
+		CHECK(id[1] == id[0] + 1); /* the CPU's next new flow */
+		CHECK(id[1] < (1ull << 53));
+	}
+	CHECK_EQ_INT(sched_setaffinity(0, sizeof(old), &old), 0);
+	CHECK(tested >= 1);
 }
 
 /* ---- DPI ---------------------------------------------------------------------- */
@@ -1540,6 +1574,7 @@ int main(int argc, char **argv)
 	RUN(fragments_only_first_carries_l4);
 	RUN(l4_and_ethertype_reasons);
 	RUN(icmp_echo_flows);
+	RUN(flow_ids_name_their_cpu_and_stay_json_exact);
 	RUN(tls_sni_complete_partial_and_lying);
 	RUN(tls_lengths_one_byte_past_their_enclosure);
 	RUN(dns_names_pointers_and_loops);
