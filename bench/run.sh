@@ -10,4 +10,7 @@ for b in build/bench/*_bench; do
 	echo "### $b"
 	"$b" || rc=1
 done
+# live: what deny-by-default costs an allowed flow (network namespaces)
+echo "### bench/hold_bench.sh"
+bench/hold_bench.sh || rc=1
 exit $rc

@@ -670,8 +670,6 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 	}
 
 	__u32 dec = decide(&key, &p, dir, f, cfg, now, s);
-	if (f->hold || dec == LS_DEC_HOLD)
-		dec = ls_hold_gate(&key, &p, dir, f, cfg, dec, now);
 	__u32 v = dec == LS_DEC_PASS || dec == LS_DEC_HOLD_PASS ? LS_VERDICT_PASS : LS_VERDICT_DROP;
 
 	/* per-packet tracing (lockstep trace level), for the filtered flows only */
@@ -711,6 +709,16 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 		      : rv == LS_VERDICT_DROP ? LS_DEC_DROP_VERDICT
 					      : LS_DEC_REJECT;
 		v = dec == LS_DEC_PASS ? LS_VERDICT_PASS : LS_VERDICT_DROP;
+	}
+	/* The hold gate comes after the rules: a packet a name rule decides
+	 * is not held (a hold opened for it and never sent would leave the
+	 * flow's next packets queued behind a record that never comes); a
+	 * flow with a hold already open queues it behind, whatever decided. */
+	if (f->hold || dec == LS_DEC_HOLD) {
+		dec = ls_hold_gate(&key, &p, dir, f, cfg, dec, now);
+		if (dec != LS_DEC_HOLD)
+			v = dec == LS_DEC_PASS || dec == LS_DEC_HOLD_PASS ? LS_VERDICT_PASS
+									  : LS_VERDICT_DROP;
 	}
 	if (dec == LS_DEC_HOLD) {
 		/* the flow stays undecided (no sticky pass); the packet is
@@ -759,4 +767,36 @@ int ls_tc(struct __sk_buff *skb)
 	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
 	int act = handle(skb, data, data_end, skb->len, 0);
 	return act == LS_ACT_PASS ? TC_ACT_OK : act == LS_ACT_TX ? TC_ACT_REDIRECT : TC_ACT_SHOT;
+}
+
+/* The answer to a held packet the policy rejected (docs/dataplane.md
+ * "Hold"): user space runs the held frame through this program with
+ * BPF_PROG_TEST_RUN (not live) and sends the frame it gets back, the reply
+ * reject.h built, the other way. The flow's verdict is read from the
+ * verdicts map (user space wrote it); the same rate limit and counters as
+ * an answer given at the packet. XDP_TX: the frame is the reply; XDP_DROP:
+ * no answer (not a reject verdict, over the rate, nothing to answer). */
+SEC("xdp")
+int ls_reject_held(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct ls_pkt p = {};
+	__u32 why = 0, zero = 0;
+
+	p.frame_len = (__u32)bpf_xdp_get_buff_len(ctx);
+	if (parse_packet(data, data_end, &p, &why) != LS_P_OK)
+		return XDP_DROP;
+	struct ls_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return XDP_DROP;
+	const struct ls_config *cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg || cfg->version == 0)
+		cfg = &ls_config_default;
+	struct ls_flow_key key __attribute__((aligned(8))) = {};
+	make_key(&p, &key);
+	struct ls_verdict_rec *vr = bpf_map_lookup_elem(&verdicts, &key);
+	if (!vr || (vr->verdict & LS_VERDICT_MASK) != LS_VERDICT_REJECT)
+		return XDP_DROP;
+	s->rej_verdict = vr->verdict;
+	return reject(ctx, 1, &p, cfg, ls_clock(s), s) == LS_ACT_TX ? XDP_TX : XDP_DROP;
 }

@@ -20,16 +20,27 @@
  *                       then decides (0, the default: new flows get the
  *                       data plane's default until the DPI decides)
  *   expired=revoke      an allowed flow whose TTL ran out before on_tick
- *                       refreshed it has lost its lease: it is dropped
+ *                       refreshed it has lost its lease: it is rejected
  *                       (drop_ttl_ms) and stays dropped, even if the DPI
  *                       sees it again; the client must connect anew.
  *   expired=renew       (default) it is re-allowed at once, and counted.
  * Either way aigw_expired_while_active_total counts such flows.
  *
+ * inline: for a deny-by-default data plane (lockstep run --default-verdict
+ * hold, the demo's): a request waits, held, until the policy decides, and
+ * a refused one is rejected -- the client gets a TCP RST at once instead
+ * of a hung connection. The decisions that do not depend on the request
+ * go into kernel rules at init: TLS to a known host passes (the SNI is all
+ * there is to see), TLS to any other name is rejected, DNS passes. An
+ * unknown HTTP Host is rejected in on_dpi and memoised (lsg_memo) for
+ * drop_ttl_ms, so the kernel refuses the next request to it by itself.
+ * (A rule cannot say "this host, by path": known HTTP hosts come to on_dpi.)
+ *
  * Configuration, e.g.:
  *   "hosts=api.example.com|*.llm.internal quota_chat=5 quota_embeddings=20
  *    window_ms=60000 ttl_ms=3000 drop_ttl_ms=10000"
  *   "hosts=api.example.com ttl_ms=1500 handshake_ttl_ms=5000 expired=revoke"
+ *   "hosts=api.example.com quota_chat=3 inline"   (with --default-verdict hold)
  */
 #include <lockstep/guest.h>
 
@@ -38,7 +49,7 @@ enum cls { C_CHAT, C_EMBED, C_MODELS, C_N };
 #define MAX_HOSTS 16
 #define HOST_MAX 128
 #define MAX_CLIENTS 1024 /* open-addressed table of client windows */
-#define MAX_ACTIVE 4096  /* allowed flows whose TTL on_tick refreshes */
+#define MAX_ACTIVE 4096	 /* allowed flows whose TTL on_tick refreshes */
 
 struct client {
 	uint8_t addr[16];
@@ -52,7 +63,9 @@ static uint32_t host_len[MAX_HOSTS], nhosts;
 static uint64_t quota[C_N] = {5, 20, 0};
 static uint64_t window_ns = 60000 * LSG_MSEC, ttl_ns = 3000 * LSG_MSEC,
 		drop_ttl_ns = 10000 * LSG_MSEC, handshake_ttl_ns;
-static int revoke_expired; /* expired=revoke */
+static int revoke_expired;	    /* expired=revoke */
+static int inline_mode;		    /* inline: kernel rules, rejects */
+static int32_t refuse_v = LSG_DROP; /* LSG_REJECT inline */
 static struct client clients[MAX_CLIENTS];
 static uint64_t active[MAX_ACTIVE]; /* flow ids; 0 = free */
 static uint8_t revoked[MAX_ACTIVE]; /* active[i] lost its lease */
@@ -181,6 +194,8 @@ static int parse_hosts(const char *v, uint32_t len)
 	return 0;
 }
 
+static void push_rules(void);
+
 LSG_EXPORT(init) int32_t init(int32_t len)
 {
 	const char *p = lsg_init_config(), *end, *tok;
@@ -214,6 +229,8 @@ LSG_EXPORT(init) int32_t init(int32_t len)
 			revoke_expired = 1;
 		else if (tl == 13 && lsg_memeq(tok, "expired=renew", 13))
 			revoke_expired = 0;
+		else if (tl == 6 && lsg_memeq(tok, "inline", 6))
+			inline_mode = 1;
 		else {
 			lsg_logs(LSG_ERROR, "ai-gateway: unknown option");
 			return 1;
@@ -221,6 +238,9 @@ LSG_EXPORT(init) int32_t init(int32_t len)
 	}
 	if (!nhosts)
 		lsg_logs(LSG_WARN, "ai-gateway: no hosts= configured: every request is denied");
+	refuse_v = inline_mode ? LSG_REJECT : LSG_DROP;
+	if (inline_mode)
+		push_rules();
 	for (int c = 0; c < C_N; c++) {
 		char name[64] = "aigw_requests_";
 		uint32_t n = 14, k = lsg_strlen(cls_name[c]);
@@ -253,7 +273,22 @@ static int32_t allow(int32_t flow, uint64_t flow_id)
 static int32_t deny(int32_t flow, int32_t metric)
 {
 	lsg_metric_add(metric, 1);
-	return lsg_set_verdict(flow, LSG_DROP, (int64_t)drop_ttl_ns);
+	return lsg_set_verdict(flow, refuse_v, (int64_t)drop_ttl_ns);
+}
+
+/* The decisions that do not depend on the request, into the kernel. */
+static void push_rules(void)
+{
+	int32_t rc = lsg_rule_add(LSG_RULE_DNS, "*", 1, LSG_PASS, 0);
+	if (rc == LSG_OK)
+		rc = lsg_rule_add(LSG_RULE_TLS, "*", 1, LSG_REJECT, 0);
+	for (uint32_t i = 0; i < nhosts && rc == LSG_OK; i++)
+		rc = lsg_rule_add(LSG_RULE_TLS, hosts[i], host_len[i], LSG_PASS, 0);
+	if (rc == LSG_E_NOTSUP)
+		lsg_logs(LSG_INFO, "ai-gateway: no kernel rules here: on_dpi decides");
+	else if (rc != LSG_OK)
+		lsg_logs(LSG_WARN,
+			 "ai-gateway: a kernel rule was refused: on_dpi decides the rest");
 }
 
 LSG_EXPORT(on_dpi) int32_t on_dpi(int32_t flow)
@@ -265,11 +300,18 @@ LSG_EXPORT(on_dpi) int32_t on_dpi(int32_t flow)
 		return lsg_set_verdict(flow, LSG_PASS, 0);
 	/* a revoked lease is not won back by the next request on the flow */
 	if (is_revoked(ev->info.flow_id))
-		return lsg_set_verdict(flow, LSG_DROP, (int64_t)drop_ttl_ns);
+		return lsg_set_verdict(flow, refuse_v, (int64_t)drop_ttl_ns);
 	if ((d->flags & LSG_DPI_F_PARTIAL) && d->name_len == 0)
 		return 0;
-	if (lsg_dpi_name_cut(d) || !known_host(d->name, d->name_len))
+	if (lsg_dpi_name_cut(d))
 		return deny(flow, m_unknown);
+	if (!known_host(d->name, d->name_len)) {
+		if (!inline_mode)
+			return deny(flow, m_unknown);
+		/* the next flow to this name is refused by the kernel itself */
+		lsg_metric_add(m_unknown, 1);
+		return lsg_memo(flow, LSG_REJECT, (int64_t)drop_ttl_ns);
+	}
 	if (d->kind == LSG_DPI_TLS)
 		return allow(flow, ev->info.flow_id);
 
@@ -319,13 +361,13 @@ LSG_EXPORT(on_verdict_expired) int32_t on_verdict_expired(int32_t flow)
 		lsg_metric_add(m_late, 1);
 		if (revoke_expired) {
 			revoked[slot_of(ev->info.flow_id)] = 1;
-			return lsg_set_verdict(flow, LSG_DROP, (int64_t)drop_ttl_ns);
+			return lsg_set_verdict(flow, refuse_v, (int64_t)drop_ttl_ns);
 		}
 		return lsg_set_verdict(flow, LSG_PASS, (int64_t)ttl_ns);
 	}
-	/* a revoked flow's drop verdict ran out: still revoked */
+	/* a revoked flow's reject verdict ran out: still revoked */
 	if (is_revoked(ev->info.flow_id))
-		return lsg_set_verdict(flow, LSG_DROP, (int64_t)drop_ttl_ns);
+		return lsg_set_verdict(flow, refuse_v, (int64_t)drop_ttl_ns);
 	return 0;
 }
 

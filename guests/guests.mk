@@ -1,6 +1,7 @@
 # guests.mk - builds policy modules into build/guests/ (included by Makefile):
 #   guests/*.c            example policies, C -> wasm32 with clang
-#   guests/as/*.ts        policies in AssemblyScript (npm, see scripts/deps.sh)
+#   guests/as/*.ts        policies in AssemblyScript (npm, see scripts/deps.sh);
+#                         guests/as/sdk/ is their SDK, not a policy
 #   tests/policy/guests/  the policy tests' own modules (*.c and *.wat),
 #                         into build/guests/test/
 # Guests are freestanding (no libc): include/lockstep/guest.h is all they use.
@@ -36,7 +37,7 @@ $(O)/guests/test/%.wasm: tests/policy/guests/%.wat
 
 # Without the npm package (scripts/deps.sh installs it) the AssemblyScript
 # guests are skipped with a note; their tests then report SKIP.
-$(O)/guests/%_as.wasm: guests/as/%.ts
+$(O)/guests/%_as.wasm: guests/as/%.ts $(wildcard guests/as/sdk/*.ts)
 	@mkdir -p $(@D)
 	@if [ -x $(ASC) ]; then \
 		echo "asc $<"; \

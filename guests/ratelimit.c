@@ -1,12 +1,24 @@
 /* ratelimit.c - example policy: a token bucket per client address limits how
  * many new flows each client may open.
  *
- * Configuration: "burst=N refill_ms=M drop_ttl_ms=D"
+ * Configuration: "burst=N refill_ms=M drop_ttl_ms=D [inline]"
  *   burst      bucket size: flows a client may open at once (default 10)
  *   refill_ms  one token comes back every M ms (default 1000)
- *   drop_ttl_ms how long a refused flow stays dropped (default 10000)
- * Allowed flows pass until they end. The buckets live in the host's key-value
- * store, so they survive a policy reload: a reload is not a way to reset them.
+ *   drop_ttl_ms how long a refused flow stays refused (default 10000)
+ *   inline     refused flows are rejected, not dropped: the client gets a
+ *              TCP RST (ICMP port unreachable for UDP, REFUSED for DNS)
+ *              from the kernel at once instead of waiting for its own
+ *              timeout (for lockstep run --default-verdict hold)
+ * Allowed flows pass until they end. The buckets live
+ * in the host's key-value store, so they survive a policy reload: a reload
+ * is not a way to reset them.
+ *
+ * It decides on a flow's first packet (on_flow_new), by client, so it has
+ * no static decision to push into kernel rules. Under a deny-by-default
+ * data plane (lockstep run --default-verdict hold) a TCP handshake passes
+ * while the policy decides, the first data segment waits for the verdict
+ * (a refused client reads "connection reset"), and a UDP datagram is held
+ * until then.
  */
 #include <lockstep/guest.h>
 
@@ -15,9 +27,9 @@ struct bucket {
 	uint64_t last_g; /* G time up to which refills were credited */
 };
 
-static uint64_t burst = 10, refill_ns = 1000 * LSG_MSEC,
-		drop_ttl_ns = 10000 * LSG_MSEC;
+static uint64_t burst = 10, refill_ns = 1000 * LSG_MSEC, drop_ttl_ns = 10000 * LSG_MSEC;
 static int32_t m_allowed, m_refused;
+static int inline_mode;
 
 LSG_EXPORT(init) int32_t init(int32_t len)
 {
@@ -35,15 +47,18 @@ LSG_EXPORT(init) int32_t init(int32_t len)
 			refill_ns = v * LSG_MSEC;
 		else if (lsg_opt_u64(tok, tl, "drop_ttl_ms", &v))
 			drop_ttl_ns = v * LSG_MSEC;
+		else if (tl == 6 && lsg_memeq(tok, "inline", 6))
+			inline_mode = 1;
 		else {
-			lsg_logs(LSG_ERROR, "ratelimit: unknown option (want burst=, refill_ms=, drop_ttl_ms=)");
+			lsg_logs(LSG_ERROR, "ratelimit: unknown option (want burst=, refill_ms=, "
+					    "drop_ttl_ms=, inline)");
 			return 1;
 		}
 	}
-	m_allowed = lsg_metric_define(LSG_COUNTER, "ratelimit_allowed_total", 23,
-				      "new flows allowed", 17);
-	m_refused = lsg_metric_define(LSG_COUNTER, "ratelimit_refused_total", 23,
-				      "new flows refused", 17);
+	m_allowed =
+	    lsg_metric_define(LSG_COUNTER, "ratelimit_allowed_total", 23, "new flows allowed", 17);
+	m_refused =
+	    lsg_metric_define(LSG_COUNTER, "ratelimit_refused_total", 23, "new flows refused", 17);
 	return 0;
 }
 
@@ -78,5 +93,5 @@ LSG_EXPORT(on_flow_new) int32_t on_flow_new(int32_t flow)
 		return lsg_set_verdict(flow, LSG_PASS, 0);
 	}
 	lsg_metric_add(m_refused, 1);
-	return lsg_set_verdict(flow, LSG_DROP, (int64_t)drop_ttl_ns);
+	return lsg_set_verdict(flow, inline_mode ? LSG_REJECT : LSG_DROP, (int64_t)drop_ttl_ns);
 }

@@ -5,12 +5,16 @@
 #   for an inference API; lockstep is attached to the server-side veth (XDP
 #   for the requests, TC egress for the replies, so that it sees each
 #   connection end and the policy stops refreshing it) with the ai-gateway
-#   policy (guests/ai-gateway.c), the heartbeat and clock mapping on, and a
-#   guest clock that lags the kernel (offset, delay, 1 ms quantum) -- the
-#   production failure lockstep exists to prevent.
+#   policy (guests/ai-gateway.c) inline and deny-by-default
+#   (--default-verdict hold: a request waits, held, until the policy
+#   decides; a refused one is answered with a RST by the kernel), the
+#   heartbeat and clock mapping on, and a guest clock that lags the kernel
+#   (offset, delay, 1 ms quantum) -- the production failure lockstep
+#   exists to prevent.
 #
-# It drives real traffic (long keep-alive downloads that outlive several
-# verdict TTLs, chat requests against a quota, an unknown host), reloads the
+# It drives real traffic (an allowed request timed by curl: no retransmit;
+# long keep-alive downloads that outlive several verdict TTLs, chat
+# requests against a quota, an unknown host refused at once), reloads the
 # policy under load, stalls the agent (SIGSTOP) to show fail-safe and
 # recovery, then prints a summary and leaves build/demo/{trace.json,
 # report.html,metrics.txt,log.jsonl}. Needs root; uses only 198.18.0.0/15
@@ -39,12 +43,19 @@ head -c 1500k /dev/zero >"$TMP/www/v1/models"
 head -c 2M /dev/zero >"$TMP/www/v1/chat/completions"  # big enough that a refusal cuts it
 # answers POST (a stand-in for an inference API), paced like a model streaming
 # tokens, so a refusal lands mid-response
-nginx_start 'limit_rate 2m; error_page 405 =200 $uri;' || fail "nginx did not start"
+# (/v1/models?probe=1 answers at once: the request that times the hold)
+nginx_start 'limit_rate 2m; error_page 405 =200 $uri;
+  location = /v1/models { if ($arg_probe) { return 200 "models\n"; } }' ||
+	fail "nginx did not start"
 
-say "lockstep: ai-gateway policy, heartbeat on, guest clock lagging ($GUEST_CLOCK)"
+say "lockstep: deny-by-default (hold), ai-gateway policy inline, heartbeat on, guest clock lagging ($GUEST_CLOCK)"
 SOCK=$TMP/control.sock
-agent_start demo --tc --policy build/guests/ai-gateway.wasm \
-	--policy-config "hosts=$HOST quota_chat=3 window_ms=600000 ttl_ms=1500" \
+# XDP_TX (a rejected request's RST) on a veth needs NAPI on the peer: a
+# pass program on the client's end (a NIC needs nothing)
+ip -n "$NS_C" link set vc xdp obj build/bpf/baseline.bpf.o sec xdp.frags ||
+	fail "cannot attach a pass program to the client's veth"
+agent_start demo --tc --default-verdict hold --policy build/guests/ai-gateway.wasm \
+	--policy-config "hosts=$HOST quota_chat=3 window_ms=600000 ttl_ms=1500 inline" \
 	--tick-interval 500ms --heartbeat --beat-interval 100ms --guest-clock "$GUEST_CLOCK" \
 	--metrics 127.0.0.1:0 --trace "$OUT/trace.json" --log "$OUT/log.jsonl" \
 	--control-socket "$SOCK" || { cat "$TMP/demo.err"; fail "agent did not start"; }
@@ -62,29 +73,47 @@ wave() { # COUNT: start COUNT downloads in the background
 }
 DLP=()
 
+say "deny-by-default: every request is held until the policy decides"
+rejects() { "$LS_BIN" counters --json --pin-dir "$PIN_DIR" | jq '.reject_tcp // 0'; }
+# an allowed connection under hold: the handshake passes, the request waits
+# for the verdict; a retransmit would show as >= 1 s (a SYN) or >= 200 ms
+# (a data segment)
+T=$(in_c curl -sS -o /dev/null --max-time 5 -w '%{time_connect} %{time_total}' -H "Host: $HOST" \
+	"http://$S4/v1/models?probe=1" 2>/dev/null)
+read -r TC TT <<<"${T:-x x}"
+if awk -v t="$TT" 'BEGIN { exit !(t + 0 > 0 && t + 0 < 0.2) }'; then
+	echo "  allowed request: connected in ${TC} s, answered in time_total ${TT} s (held until decided; no retransmit)"
+else echo "  allowed request: time_total ${TT} s: SLOW (a retransmit?)"; fi
+
 say "traffic under a lagging guest clock (sync on)"
 wave 12
-# refused: a request the data plane dropped for a verdict -- the policy wrote
-# a drop verdict for its flow (client port PORT) and the kernel dropped
-# packets by verdict meanwhile; a request failing any other way (a timeout
-# with no verdict, the server down) is a failure, never a refusal
-refused() { # PORT DROPS_BEFORE
-	wait_for 3 verdict_for demo "$1" drop && [ "$(drop_verdicts)" -gt "$2" ]
+# refused: a request the kernel answered with a RST because the policy
+# rejected it -- curl fails at once, the policy wrote a reject verdict for
+# its flow (client port PORT) and the kernel's reject_tcp counter grew; a
+# request failing any other way (a timeout, the server down) is a
+# failure, never a refusal
+refused() { # PORT REJECTS_BEFORE
+	wait_for 3 verdict_for demo "$1" reject && [ "$(rejects)" -gt "$2" ]
 }
 for i in 1 2 3 4 5; do
-	# 2 MB paced at 2 MB/s: an allowed request takes 1 s, a refused one
-	# hangs until --max-time
-	port=$((41000 + i)) d0=$(drop_verdicts)
-	if in_c curl -sS -o /dev/null --max-time 3 --local-port "$port" -X POST -H "Host: $HOST" -d '{}' \
-		"http://$S4/v1/chat/completions" 2>/dev/null; then echo "  chat request $i: allowed"
-	elif refused "$port" "$d0"; then echo "  chat request $i: refused (quota of 3 per client; dropped by its verdict)"
-	else echo "  chat request $i: FAILED without a drop verdict (not a refusal)"; fi
+	# 2 MB paced at 2 MB/s: an allowed request takes 1 s
+	port=$((41000 + i)) r0=$(rejects)
+	T=$(in_c curl -sS -o /dev/null --max-time 3 --local-port "$port" -X POST -H "Host: $HOST" -d '{}' \
+		-w '%{time_total}' "http://$S4/v1/chat/completions" 2>/dev/null) && ok=1 || ok=0
+	if [ $ok = 1 ]; then echo "  chat request $i: allowed"
+	elif refused "$port" "$r0"; then echo "  chat request $i: refused (quota of 3 per client; reset by the kernel after ${T:-?} s)"
+	else echo "  chat request $i: FAILED without a reject verdict (not a refusal)"; fi
 done
-d0=$(drop_verdicts)
-if in_c curl -sS -o /dev/null --max-time 3 --local-port 41010 -H 'Host: unknown.example.org' \
-	"http://$S4/v1/models" 2>/dev/null; then echo "  unknown host: allowed (unexpected)"
-elif refused 41010 "$d0"; then echo "  unknown host: denied (dropped by its verdict)"
-else echo "  unknown host: FAILED without a drop verdict (not a denial)"; fi
+r0=$(rejects)
+T=$(in_c curl -sS -o /dev/null --max-time 3 --local-port 41010 -H 'Host: unknown.example.org' \
+	-w '%{time_total}' "http://$S4/v1/models?unknown=1" 2>/dev/null) && ok=1 || ok=0
+if [ $ok = 1 ]; then echo "  unknown host: allowed (unexpected)"
+elif refused 41010 "$r0"; then echo "  unknown host: refused at once (reset by the kernel after ${T:-?} s)"
+else echo "  unknown host: FAILED without a reject verdict (not a denial)"; fi
+sleep 0.3
+if grep -q 'unknown=1' "$TMP/nginx-access.log" 2>/dev/null; then
+	echo "  (the unknown host's request reached nginx: unexpected)"
+else echo "  nginx's access log: the refused requests never reached it"; fi
 
 say "policy reload under load"
 wave 6

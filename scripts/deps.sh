@@ -21,7 +21,7 @@ PKGS=(
   # the least-privilege run (setpriv, capsh)
   groff-base man-db systemd util-linux libcap2-bin
   # benches
-  hyperfine
+  hyperfine stress-ng
 )
 
 missing=()

@@ -3,30 +3,29 @@
 // Drops flows whose TLS SNI, HTTP Host or DNS query name matches one of the
 // configured patterns ("bad.example", "*.ads.example"; separated by commas or
 // spaces) and lets every other inspected flow pass. Layouts and codes are the
-// ones docs/abi.md and include/lockstep/guest.h define (ABI version 1).
+// ones docs/abi.md and include/lockstep/guest.h define (ABI version 1),
+// through the AssemblyScript SDK (guests/as/sdk/lockstep.ts).
+//
+// With the word "inline" among the patterns it is made for a deny-by-default
+// data plane (lockstep run --default-verdict hold): matching flows are
+// rejected (DNS REFUSED, TCP RST) instead of dropped, and its init pushes
+// every decision into kernel rules -- each pattern rejected for DNS, TLS
+// and HTTP, every other name passed -- so the kernel decides a named flow
+// at the packet that carries the name, with no round trip; a new flow is
+// passed at once (on_flow_new), so a flow that never shows a name is not
+// held either, and a rule still rejects it when its name comes. on_dpi
+// decides the same way where the host has no kernel rules (rule_add
+// answers E_NOTSUP: lockstep inspect without a data plane, an older host).
 
-@external("lockstep", "set_verdict")
-declare function set_verdict(flow: i32, verdict: i32, ttl_ns: i64): i32;
-@external("lockstep", "log")
-declare function log(level: i32, msg: usize, len: u32): i32;
-@external("lockstep", "metric_define")
-declare function metric_define(kind: i32, name: usize, name_len: u32, help: usize, help_len: u32): i32;
-@external("lockstep", "metric_add")
-declare function metric_add(id: i32, v: f64): i32;
+import {
+  set_verdict, metric_add, logStr, defineCounter, ruleAdd, ruleAddBytes,
+  ABI_VERSION, EVENT_BUF_SIZE, PASS, DROP, REJECT, RULE_HTTP, RULE_TLS, RULE_DNS,
+  EV_DPI_FLAGS, EV_DPI_NAME_LEN, EV_DPI_NAME, DPI_F_PARTIAL, WARN, ERROR, OK,
+} from "./sdk/lockstep";
 
-const ABI_VERSION: i32 = 1;
-const BUF_SIZE: i32 = 16384;
+const BUF_SIZE: i32 = EVENT_BUF_SIZE;
 const BUF: usize = memory.data(BUF_SIZE, 16);
-
-// struct lsg_event offsets (guest.h)
-const EV_DPI_KIND: usize = 80;
-const EV_DPI_FLAGS: usize = 84;
-const EV_DPI_NAME_LEN: usize = 92;
-const EV_DPI_NAME: usize = 120;
-const DPI_F_PARTIAL: u32 = 1;
-const PASS: i32 = 1;
-const DROP: i32 = 2;
-const COUNTER: i32 = 1;
+const KINDS: StaticArray<i32> = [RULE_DNS, RULE_TLS, RULE_HTTP];
 
 const MAX_PATTERNS: i32 = 64;
 const PATTERN_MAX: i32 = 256;
@@ -35,6 +34,7 @@ const PATTERN_LEN: usize = memory.data(MAX_PATTERNS * 4);
 let npatterns: i32 = 0;
 let mBlocked: i32 = -1;
 let mPassed: i32 = -1;
+let inlineMode = false;
 
 export function lockstep_abi_version(): i32 {
   return ABI_VERSION;
@@ -52,21 +52,10 @@ function lower(c: u32): u32 {
   return c >= 65 && c <= 90 ? c + 32 : c;
 }
 
-function logStr(level: i32, s: string): void {
-  const b = String.UTF8.encode(s);
-  log(level, changetype<usize>(b), <u32>b.byteLength);
-}
-
-function defineCounter(name: string, help: string): i32 {
-  const n = String.UTF8.encode(name);
-  const h = String.UTF8.encode(help);
-  return metric_define(COUNTER, changetype<usize>(n), <u32>n.byteLength,
-                       changetype<usize>(h), <u32>h.byteLength);
-}
-
 export function init(len: i32): i32 {
   if (len > BUF_SIZE) len = BUF_SIZE;
   npatterns = 0;
+  inlineMode = false;
   let i: i32 = 0;
   while (i < len) {
     while (i < len && isSep(load<u8>(BUF + i))) i++;
@@ -74,17 +63,39 @@ export function init(len: i32): i32 {
     while (i < len && !isSep(load<u8>(BUF + i)) && load<u8>(BUF + i) != 0) i++;
     const n = i - start;
     if (n == 0) break;
+    if (n == 6 && String.UTF8.decodeUnsafe(BUF + start, 6) == "inline") {
+      inlineMode = true;
+      continue;
+    }
     if (n >= PATTERN_MAX || npatterns == MAX_PATTERNS) {
-      logStr(3, "blocklist: pattern too long or too many patterns");
+      logStr(ERROR, "blocklist: pattern too long or too many patterns");
       return 1;
     }
     memory.copy(PATTERNS + <usize>(npatterns * PATTERN_MAX), BUF + start, n);
     store<i32>(PATTERN_LEN + <usize>(npatterns * 4), n);
     npatterns++;
   }
-  mBlocked = defineCounter("blocklist_blocked_total", "flows dropped by name");
-  mPassed = defineCounter("blocklist_passed_total", "flows passed by name");
+  mBlocked = defineCounter("blocklist_blocked_total", "flows refused by name in on_dpi");
+  mPassed = defineCounter("blocklist_passed_total", "flows passed by name in on_dpi");
+  // the decisions, into the kernel: every name passes, the patterns (more
+  // specific than "*") are rejected
+  if (!inlineMode) return 0;
+  let rc: i32 = OK;
+  for (let k = 0; k < KINDS.length && rc == OK; k++) {
+    rc = ruleAdd(KINDS[k], "*", PASS, 0);
+    for (let p = 0; p < npatterns && rc == OK; p++)
+      rc = ruleAddBytes(KINDS[k], PATTERNS + <usize>(p * PATTERN_MAX),
+                        <u32>load<i32>(PATTERN_LEN + <usize>(p * 4)), REJECT, 0);
+  }
+  if (rc != OK)
+    logStr(WARN, "blocklist: no kernel rules here (" + rc.toString() + "): on_dpi decides");
   return 0;
+}
+
+// A new flow passes until a name says otherwise: a rule rejects it at the
+// packet carrying a blocked name, whatever its verdict was.
+export function on_flow_new(flow: i32): i32 {
+  return inlineMode ? set_verdict(flow, PASS, 0) : 0;
 }
 
 // Case-insensitive compare of n bytes.
@@ -116,7 +127,7 @@ export function on_dpi(flow: i32): i32 {
   for (let p = 0; p < npatterns; p++) {
     if (matches(p, name, nlen)) {
       metric_add(mBlocked, 1);
-      return set_verdict(flow, DROP, 0);
+      return set_verdict(flow, inlineMode ? REJECT : DROP, 0);
     }
   }
   metric_add(mPassed, 1);

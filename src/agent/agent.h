@@ -26,7 +26,7 @@
 
 struct agent_opts {
 	struct ls_dp_opts dp;		/* interface, pins, XDP mode, TC, ring size */
-	int default_verdict;		/* LS_VERDICT_PASS/DROP/HOLD; 0: keep the pinned one */
+	int default_verdict;		/* LS_VERDICT_PASS/DROP/HOLD/REJECT[|NXDOMAIN]; 0: pinned */
 	int dpi_pkts;			/* payload packets inspected; 0: keep */
 	int expiry;			/* LS_EXPIRY_*; -1: keep */
 	bool detach_on_exit;		/* SIGTERM/SIGINT detach and remove the pins */

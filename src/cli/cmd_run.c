@@ -54,8 +54,9 @@ static const struct ls_opt rows[] = {
 	   "the result and exit: nothing is attached"),
     LS_OPT("iface", 'i', "IF", O_IFACE, "interface to attach to (required)"),
     LS_OPT("default-verdict", 'd', "V", O_DEFAULT_VERDICT,
-	   "pass|drop|hold for flows with no verdict; hold keeps\n"
-	   "their packets until the policy decides (docs/dataplane.md)\n"
+	   "pass|drop|hold|reject|reject-nxdomain for flows with no\n"
+	   "verdict; hold keeps their packets until the policy decides,\n"
+	   "reject answers them from the kernel (docs/dataplane.md)\n"
 	   "(default: pass; kept from the pins when adopting)"),
     LS_OPT("dpi-packets", 0, "N", O_DPI_PACKETS,
 	   "payload packets inspected per flow (1-255, default " STR(LS_DPI_MAX_PKTS_DEFAULT) ")"),
@@ -215,10 +216,18 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 			a->default_verdict = LS_VERDICT_DROP;
 		else if (!strcmp(arg, "hold"))
 			a->default_verdict = LS_VERDICT_HOLD;
-		else {
-			fprintf(stderr,
-				"lockstep run: --default-verdict must be pass, drop or hold, not '%s'\n",
-				arg);
+		else if (!strcmp(arg, "reject") || !strcmp(arg, "reject-nxdomain")) {
+			/* answered by the kernel (bpf/reject.h), like a reject verdict */
+			uint32_t v = 0;
+			if (ls_verdict_parse(arg, &v))
+				return 2;
+			a->default_verdict = (int)v;
+		} else {
+			fprintf(
+			    stderr,
+			    "lockstep run: --default-verdict must be pass, drop, hold, reject or "
+			    "reject-nxdomain, not '%s'\n",
+			    arg);
 			return 2;
 		}
 		break;

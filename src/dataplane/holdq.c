@@ -2,6 +2,10 @@
 #include "dataplane/holdq.h"
 #include "dataplane/dp_internal.h"
 #include "dataplane/reinject.h"
+#include "lockstep.skel.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -53,8 +57,8 @@ int ls_holdq_open(struct ls_holdq **out, struct ls_dp *dp, const struct ls_holdq
 	*out = NULL;
 	if (dp->map_fd[LS_MAP_HOLD_SLOTS] < 0)
 		return ls_errf(err, -ENOENT,
-				  "the data plane has no hold_slots map (an older "
-				  "data plane: stop it with `lockstep stop`)");
+			       "the data plane has no hold_slots map (an older "
+			       "data plane: stop it with `lockstep stop`)");
 	struct ls_holdq *q = calloc(1, sizeof(*q));
 	if (!q)
 		return ls_errf(err, -ENOMEM, "out of memory");
@@ -146,10 +150,49 @@ static struct hflow **find(struct ls_holdq *q, const struct ls_flow_key *k)
 	return pp;
 }
 
-/* One packet's fate: re-injected (pass) or freed (drop). */
+static int is_reject(uint32_t verdict)
+{
+	return (verdict & LS_VERDICT_MASK) == LS_VERDICT_REJECT;
+}
+
+/* A held packet of a rejected flow: the kernel builds the answer
+ * (ls_reject_held, run on the frame; it reads the flow's reject verdict
+ * from the map and applies the reject rate limit) and it goes the other
+ * way: the reply to a packet held at XDP ingress leaves by the device, the
+ * reply to one held at TC egress comes in by it. The packet itself is
+ * dropped either way. */
+static void answer_reject(struct ls_holdq *q, struct hpkt *p)
+{
+	if (!q->dp->skel)
+		return; /* data plane opened from pins only: no program to ask */
+	uint8_t out[LS_HOLD_FRAME_MAX + 256];
+	struct xdp_md md = {.data = 0, .data_end = p->h.cap_len, .ingress_ifindex = p->h.ifindex};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->frame, .data_size_in = p->h.cap_len,
+		    .data_out = out, .data_size_out = sizeof(out), .ctx_in = &md,
+		    .ctx_size_in = sizeof(md), .repeat = 1);
+	if (bpf_prog_test_run_opts(bpf_program__fd(q->dp->skel->progs.ls_reject_held), &o) ||
+	    o.retval != XDP_TX || o.data_size_out < 14 || o.data_size_out > sizeof(out))
+		return;
+	struct ls_event_held r = p->h;
+	r.cap_len = o.data_size_out;
+	r.frame_len = o.data_size_out;
+	r.hook = p->h.hook == LS_HOLD_XDP ? LS_HOLD_TC : LS_HOLD_XDP;
+	int rc = ls_reinject_send(q->ri, &r, out);
+	if (rc) {
+		q->st.reinject_err++;
+		q->st.reinject_errno = -rc;
+	} else {
+		q->st.rejected++;
+	}
+}
+
+/* One packet's fate: re-injected (pass), answered (reject) or freed. */
 static void settle_pkt(struct ls_holdq *q, struct hpkt *p, uint32_t verdict, uint64_t now)
 {
-	if (verdict == LS_VERDICT_PASS) {
+	if (is_reject(verdict)) {
+		answer_reject(q, p);
+		q->st.dropped++;
+	} else if (verdict == LS_VERDICT_PASS) {
 		int rc = ls_reinject_frame(q->ri, &p->h, p->frame);
 		if (rc) {
 			q->st.reinject_err++;
@@ -247,7 +290,8 @@ void ls_holdq_add(struct ls_holdq *q, const struct ls_event *ev)
 		 * flow's DPI event, read just before it) */
 		struct ls_verdict_rec rec;
 		if (!ls_dp_verdict_get(q->dp, &ev->key, &rec, NULL) &&
-		    (rec.verdict == LS_VERDICT_PASS || rec.verdict == LS_VERDICT_DROP)) {
+		    (rec.verdict == LS_VERDICT_PASS || rec.verdict == LS_VERDICT_DROP ||
+		     is_reject(rec.verdict))) {
 			f->verdict = rec.verdict;
 			f->settled_k = ls_now_k();
 		}
@@ -285,7 +329,7 @@ void ls_holdq_add(struct ls_holdq *q, const struct ls_event *ev)
 
 void ls_holdq_settle(struct ls_holdq *q, const struct ls_flow_key *key, uint32_t verdict)
 {
-	if (verdict != LS_VERDICT_PASS && verdict != LS_VERDICT_DROP)
+	if (verdict != LS_VERDICT_PASS && verdict != LS_VERDICT_DROP && !is_reject(verdict))
 		return;
 	struct hflow **pp = find(q, key), *f = *pp;
 	if (!f)

@@ -34,7 +34,8 @@ struct ls_holdq_opts {
 struct ls_holdq_stats {
 	uint64_t held;	       /* packets received to hold */
 	uint64_t released;     /* re-injected after a pass (or a pass fallback) */
-	uint64_t dropped;      /* freed after a drop (or a drop fallback) */
+	uint64_t dropped;      /* freed after a drop or reject (or a drop fallback) */
+	uint64_t rejected;     /* ... of which answered by the kernel (a reject) */
 	uint64_t overflow;     /* over max_bytes: the fallback at once */
 	uint64_t timeout;      /* holds that reached the timeout */
 	uint64_t reinject_err; /* re-injections the kernel refused */
@@ -65,7 +66,8 @@ int ls_holdq_reset_dp(struct ls_dp *dp);
 void ls_holdq_add(struct ls_holdq *q, const struct ls_event *ev);
 
 /* The flow's verdict was written: pass re-injects its queue, drop frees
- * it. Nothing held for key: nothing to do. */
+ * it, reject frees it and sends the kernel's answer to each packet (the
+ * reject verdict must be in the verdicts map). Nothing held for key: nothing to do. */
 void ls_holdq_settle(struct ls_holdq *q, const struct ls_flow_key *key, uint32_t verdict);
 
 /* Every hold gets verdict (fail-safe: the policy side is silent). */

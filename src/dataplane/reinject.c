@@ -47,8 +47,7 @@ static int attach_lo(struct ls_reinject *r, struct ls_err *err)
 {
 	r->lo_ifindex = (int)if_nametoindex("lo");
 	if (!r->lo_ifindex)
-		return ls_errf(err, -ENODEV,
-				  "re-injection: no loopback device in this namespace");
+		return ls_errf(err, -ENODEV, "re-injection: no loopback device in this namespace");
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = r->lo_ifindex, .attach_point = BPF_TC_INGRESS);
 	int rc = bpf_tc_hook_create(&hook);
 	if (rc && rc != -EEXIST)
@@ -76,8 +75,8 @@ int ls_reinject_open(struct ls_reinject **out, struct ls_err *err)
 	r->pkt_fd = -1;
 	r->skel = reinject_bpf__open_and_load();
 	if (!r->skel) {
-		int rc = ls_errf(err, -errno, "loading the re-injection program: %s",
-				    strerror(errno));
+		int rc =
+		    ls_errf(err, -errno, "loading the re-injection program: %s", strerror(errno));
 		free(r);
 		return rc;
 	}
@@ -93,7 +92,7 @@ int ls_reinject_open(struct ls_reinject **out, struct ls_err *err)
 	if (r->pkt_fd < 0 ||
 	    setsockopt(r->pkt_fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one))) {
 		int rc = ls_errf(err, -errno, "opening the egress re-injection socket: %s",
-				    strerror(errno));
+				 strerror(errno));
 		ls_reinject_close(r);
 		return rc;
 	}
@@ -201,10 +200,17 @@ int ls_l4_csum_fix(uint8_t *f, uint32_t len, uint16_t l4_off)
 
 int ls_reinject_frame(struct ls_reinject *r, const struct ls_event_held *h, uint8_t *frame)
 {
+	if (h->cap_len < ETH_HLEN)
+		return -EINVAL;
+	if (ls_l4_csum_fix(frame, h->cap_len, h->l4_off) < 0)
+		return -EINVAL;
+	return ls_reinject_send(r, h, frame);
+}
+
+int ls_reinject_send(struct ls_reinject *r, const struct ls_event_held *h, uint8_t *frame)
+{
 	uint32_t len = h->cap_len;
 	if (len < ETH_HLEN)
-		return -EINVAL;
-	if (ls_l4_csum_fix(frame, len, h->l4_off) < 0)
 		return -EINVAL;
 	int ifindex = (int)h->ifindex;
 	if (h->hook == LS_HOLD_XDP && r->via_lo) {

@@ -27,6 +27,10 @@ bool ls_reinject_via_lo(const struct ls_reinject *r);
  * way; frame is modified (checksum). 0 or -errno. */
 int ls_reinject_frame(struct ls_reinject *r, const struct ls_event_held *h, uint8_t *frame);
 
+/* The same without touching the frame: for a frame whose checksums are
+ * complete already (a reject's reply, built in the kernel). */
+int ls_reinject_send(struct ls_reinject *r, const struct ls_event_held *h, uint8_t *frame);
+
 /* Recomputes the TCP or UDP checksum of an Ethernet frame in place (IPv4
  * or IPv6; first fragments and other protocols are left alone). 0 when
  * done, 1 when left alone, -EINVAL when the frame does not hold up. */

@@ -19,7 +19,7 @@ notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
 # A value a user would give each option (docs/README.md's table, the pages
 # it points to); "-" for an option that takes none.
 declare -A sample=(
-	[iface]=eth0 [default-verdict]=drop [dpi-packets]=4 [expiry]=strict
+	[iface]=eth0 [default-verdict]=reject [dpi-packets]=4 [expiry]=strict
 	[pin-dir]=/sys/fs/bpf/lockstep-test [xdp-mode]=generic [tc]=- [ringbuf-size]=64K
 	[detach-on-exit]=- [control-socket]=$TMP/control.sock [policy]=$TMP/p.wasm
 	[policy-config]='*.example.com' [fuel]=10000000 [max-memory-pages]=256

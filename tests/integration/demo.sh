@@ -25,12 +25,18 @@ check "the demo exits 0" test "$rc" -eq 0
 check "the summary reports zero dropped connections" grep -q 'dropped: 0$' "$log"
 check "  every allowed connection completed" bash -c "grep -Eq 'connections: ([1-9][0-9]*), completed: \1, dropped: 0$' '$log'"
 check "  the data plane saw connections end (--tc)" grep -Eq 'saw end: [1-9]' "$log"
-# refusals are drops by a verdict (scripts/demo.sh checks the flow's verdict
-# event and the drop_verdict counter), not any curl failure
+# deny-by-default (hold) with the policy inline: an allowed request costs no
+# retransmit (curl's time_total, under 0.2 s: a SYN retransmit is 1 s, a
+# data one 200 ms); refusals are rejects (scripts/demo.sh checks the flow's
+# reject verdict and the kernel's reject_tcp counter), not any curl failure
+check "an allowed request is held until decided and costs no retransmit" \
+	grep -Eq 'allowed request: connected in .* answered in time_total 0\.[01][0-9]* s \(held until decided; no retransmit\)' "$log"
 check "the quota of 3 allows three chat requests" test "$(grep -c 'chat request [0-9]: allowed$' "$log")" = 3
-check "  and refuses the other two by a drop verdict" \
-	test "$(grep -c 'chat request [0-9]: refused (quota of 3 per client; dropped by its verdict)' "$log")" = 2
-check "an unknown host is denied by a drop verdict" grep -q 'unknown host: denied (dropped by its verdict)' "$log"
+check "  and refuses the other two, reset by the kernel" \
+	test "$(grep -c 'chat request [0-9]: refused (quota of 3 per client; reset by the kernel after' "$log")" = 2
+check "an unknown host is refused at once" \
+	grep -Eq 'unknown host: refused at once \(reset by the kernel after 0\.[0-4][0-9]* s\)' "$log"
+check "  and its request never reached nginx" grep -q "the refused requests never reached it" "$log"
 check "the reload under load is accepted" grep -q 'reloaded' "$log"
 check "fail-safe entered and left during the stall" grep -q 'entered fail-safe: [1-9].*left it when beats resumed: [1-9]' "$log"
 check "status showed both directions attached and the heartbeat" \

@@ -26,7 +26,7 @@ for b in blocks:
         open("%s/%s" % (out, m.group(1)), "w").write(b)
         print(m.group(1))
 PY
-for f in pass.c pass.ts renew.c rules.c; do
+for f in pass.c pass.ts renew.c rules.c rules.ts; do
 	check "$DOC has the example $f" test "$([ -f "$TMP/$f" ]; echo $?)" = 0
 done
 
@@ -46,6 +46,9 @@ AS_OK=0
 if have "$ASC"; then
 	"$ASC" "$TMP/pass.ts" $AS_FLAGS -o "$TMP/pass_as.wasm" >"$TMP/as.err" 2>&1
 	check "pass.ts builds" test $? = 0
+	"$ASC" "$TMP/rules.ts" $AS_FLAGS -o "$TMP/rules_as.wasm" >"$TMP/as2.err" 2>&1
+	check "rules.ts builds" test $? = 0
+	diag "$TMP/as2.err"
 	AS_OK=1
 else
 	skip_missing "pass.ts builds"
@@ -120,4 +123,17 @@ read -r v ttl <<<"$(verdict "$TMP/rules.out" 40000)"
 check "rules.c: Host www.example.com passes, by on_dpi ($v $ttl)" test "$([ "$v" = pass ] && [ "$ttl" = 0 ]; echo $?)" = 0
 check "rules.c: evil.test and the DNS query got no verdict from the policy (the kernel decided)" test "$([ -z "$(verdict "$TMP/rules.out" 40001)" ] && [ -z "$(verdict "$TMP/rules.out" 40002)" ]; echo $?)" = 0
 check "rules.c: 4 events reached the policy: 3 flows, 1 DPI name (the 2 rule hits sent none)" test "$(grep -q '"policy_events":4,' "$TMP/rules.err"; echo $?)" = 0
+# rules.ts: its init pushed *.example.com -> reject for DNS; the query is
+# decided by the kernel (no verdict from the policy), both HTTP flows pass
+# by on_dpi
+if [ "$AS_OK" = 1 ]; then
+	"$LS_BIN" inspect --pcap "$TMP/cap.pcap" --policy "$TMP/rules_as.wasm" >"$TMP/rules.out" 2>"$TMP/rules_as.err"
+	check "rules.ts: lockstep inspect runs it" test $? = 0
+	check "rules.ts: init installed *.example.com -> reject (DNS)" test "$(rule_ok '*.example.com' reject; echo $?)" = 0
+	check "rules.ts: both HTTP flows pass by on_dpi" test \
+		"$(verdict "$TMP/rules.out" 40000 | cut -d' ' -f1)$(verdict "$TMP/rules.out" 40001 | cut -d' ' -f1)" = passpass
+	check "rules.ts: the DNS query got no verdict from the policy (the kernel decided)" test -z "$(verdict "$TMP/rules.out" 40002)"
+else
+	skip_missing "rules.ts: the kernel decides the DNS query"
+fi
 finish

@@ -9,6 +9,7 @@
 #include "frame4.h"
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include <stdint.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "dataplane/dataplane.h"
 #include "dataplane/testrun.h"
+#include "lockstep.skel.h"
 
 static int ndpi;
 static void on_ev(void *ctx, const struct ls_event *ev)
@@ -149,6 +151,91 @@ static uint32_t syn6(uint8_t *o, const uint8_t src[16], const uint8_t dst[16], u
 	return 74;
 }
 
+/* Under --default-verdict hold a packet a name rule decides is not held:
+ * a rule pass lets the HTTP request through at once and leaves no hold
+ * open behind it (the flow's next packets pass too: a hold opened and
+ * never sent would queue them behind a record that never comes); a rule
+ * reject answers the request with a RST. And ls_reject_held, the program
+ * user space runs on a held packet the policy rejected, builds the DNS
+ * answer (REFUSED, RFC 1035 4.1.1 RCODE 5) from the verdict in the map. */
+TEST(rules_decide_held_packets_and_held_rejects_are_answered)
+{
+	char err[256];
+	struct ls_err derr;
+	struct ls_config hc = {.default_verdict = LS_VERDICT_HOLD};
+	struct ls_testrun *t = ls_testrun_open(&hc, on_ev, NULL, err, sizeof(err));
+	if (!t) {
+		printf("# %s\n", err);
+		SKIP("cannot load the data plane (root and BPF needed)");
+	}
+	struct ls_dp *dp = NULL;
+	CHECK_EQ_INT(ls_dp_open_testrun(&dp, t, &derr), 0);
+	RULE(LS_RULE_HTTP, "ok.test", LS_VERDICT_PASS);
+	RULE(LS_RULE_HTTP, "*", LS_VERDICT_REJECT);
+	static const char req_ok[] = "GET / HTTP/1.1\r\nHost: ok.test\r\n\r\n";
+	static const char req_bad[] = "GET / HTTP/1.1\r\nHost: bad.test\r\n\r\n";
+	uint8_t f[256];
+	struct frame4 syn = {.proto = 6,
+			     .src = {198, 18, 0, 1},
+			     .dst = {198, 18, 0, 2},
+			     .sport = 41000,
+			     .dport = 80,
+			     .tcp_flags = 0x02};
+	uint32_t n = (uint32_t)frame4(f, &syn);
+	uint64_t h0 = ls_testrun_counter(t, LS_CNT_HELD);
+	CHECK_EQ_INT(act_of(t, f, n), XDP_PASS); /* the handshake passes under hold */
+	struct frame4 d = syn;
+	d.tcp_flags = 0;
+	d.pay = (const uint8_t *)req_ok, d.plen = sizeof(req_ok) - 1;
+	n = (uint32_t)frame4(f, &d);
+	CHECK_EQ_INT(act_of(t, f, n), XDP_PASS); /* decided by the rule, not held */
+	d.pay = (const uint8_t *)"more", d.plen = 4;
+	n = (uint32_t)frame4(f, &d);
+	CHECK_EQ_INT(act_of(t, f, n), XDP_PASS); /* no hold left open behind it */
+	CHECK_EQ_INT(act_of(t, f, n), XDP_PASS);
+	CHECK_EQ_INT(ls_testrun_counter(t, LS_CNT_HELD), h0);
+	d.sport = 41001, d.pay = (const uint8_t *)req_bad, d.plen = sizeof(req_bad) - 1;
+	n = (uint32_t)frame4(f, &d);
+	uint64_t rt = ls_testrun_counter(t, LS_CNT_REJECT_TCP);
+	CHECK_EQ_INT(act_of(t, f, n), XDP_TX); /* rejected: the RST goes back */
+	CHECK_EQ_INT(ls_testrun_counter(t, LS_CNT_REJECT_TCP), rt + 1);
+	CHECK_EQ_INT(ls_testrun_counter(t, LS_CNT_HELD), h0);
+
+	/* a held DNS query the policy rejected: the kernel answers it */
+	n = dnsq(f, 41002, "x.held.test");
+	CHECK_EQ_INT(act_of(t, f, n), XDP_DROP); /* held */
+	CHECK_EQ_INT(ls_testrun_counter(t, LS_CNT_HELD), h0 + 1);
+	struct ls_flow_key k;
+	static const uint8_t a[4] = {198, 18, 0, 1}, b[4] = {198, 18, 0, 2};
+	ls_flow_key_make(&k, 17, 4, a, 41002, b, 53);
+	uint8_t out[512];
+	struct xdp_md md = {.data = 0, .data_end = n};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = n, .data_out = out,
+		    .data_size_out = sizeof(out), .ctx_in = &md, .ctx_size_in = sizeof(md),
+		    .repeat = 1);
+	int prog = bpf_program__fd(ls_testrun_skel(t)->progs.ls_reject_held);
+	/* no reject verdict (undecided): no answer */
+	CHECK_EQ_INT(bpf_prog_test_run_opts(prog, &o), 0);
+	CHECK_EQ_INT(o.retval, XDP_DROP);
+	struct ls_verdict_rec rj = {.verdict = LS_VERDICT_REJECT};
+	CHECK_EQ_INT(ls_testrun_verdict_set(t, &k, &rj), 0);
+	o.data_size_out = sizeof(out);
+	uint64_t rd = ls_testrun_counter(t, LS_CNT_REJECT_DNS);
+	CHECK_EQ_INT(bpf_prog_test_run_opts(prog, &o), 0);
+	CHECK_EQ_INT(o.retval, XDP_TX);
+	CHECK_EQ_INT(o.data_size_out, n); /* question echoed, nothing added */
+	CHECK_EQ_INT(ls_testrun_counter(t, LS_CNT_REJECT_DNS), rd + 1);
+	/* addresses and ports swapped; QR set, RCODE 5 */
+	CHECK(!memcmp(out + 26, b, 4) && !memcmp(out + 30, a, 4));
+	CHECK_EQ_INT(out[34] << 8 | out[35], 53);
+	CHECK_EQ_INT(out[36] << 8 | out[37], 41002);
+	CHECK_EQ_INT(out[42] << 8 | out[43], 0x1234); /* same ID */
+	CHECK_EQ_INT(out[44] & 0x80, 0x80);
+	CHECK_EQ_INT(out[45] & 0x0f, 5);
+	ls_dp_close(dp);
+	ls_testrun_close(t);
+}
+
 TEST(prefix_rules_and_expiry)
 {
 	char err[256];
@@ -209,5 +296,6 @@ int main(int argc, char **argv)
 	test_args(argc, argv);
 	RUN(name_rules_decide_the_first_packet);
 	RUN(prefix_rules_and_expiry);
+	RUN(rules_decide_held_packets_and_held_rejects_are_answered);
 	return test_done();
 }

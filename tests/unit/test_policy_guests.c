@@ -238,6 +238,55 @@ TEST(blocklist_assemblyscript)
 	harness_free(h);
 }
 
+/* "inline" (for --default-verdict hold): every refusal is a reject; the
+ * decisions the guests push into kernel rules are made by callbacks where
+ * the host has none (this harness: rule_add answers E_NOTSUP), and a name
+ * the data plane could not read whole is refused at once, not waited on. */
+TEST(inline_mode_rejects)
+{
+	struct harness *h = harness_new("*.example.com inline", 0, 0);
+	CHECK_EQ_INT(harness_load(h, "allowlist.wasm"), 0);
+	dpi(h, 1, C, 40001, S, 443, LS_DPI_TLS, "www.example.com", NULL, NULL);
+	dpi(h, 2, C, 40002, S, 443, LS_DPI_TLS, "evil.org", NULL, NULL);
+	dpi(h, 3, C, 40003, S, 80, LS_DPI_HTTP, "", NULL, NULL); /* no name */
+	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_PASS);
+	CHECK_EQ_INT(verdict_of(h, 2), LS_VERDICT_REJECT);
+	CHECK_EQ_INT(verdict_of(h, 3), LS_VERDICT_REJECT);
+	harness_free(h);
+
+	h = harness_new("burst=1 inline", 0, 0);
+	CHECK_EQ_INT(harness_load(h, "ratelimit.wasm"), 0);
+	flow_new(h, 1, C, 40001, S, 80, 6);
+	flow_new(h, 2, C, 40002, S, 80, 6);
+	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_PASS);
+	CHECK_EQ_INT(verdict_of(h, 2), LS_VERDICT_REJECT);
+	harness_free(h);
+
+	h = harness_new("hosts=api.example.com quota_chat=1 inline", 0, 0);
+	CHECK_EQ_INT(harness_load(h, "ai-gateway.wasm"), 0);
+	dpi(h, 1, C, 40001, S, 80, LS_DPI_HTTP, "api.example.com", "POST", "/v1/chat/completions");
+	dpi(h, 2, C, 40002, S, 80, LS_DPI_HTTP, "api.example.com", "POST", "/v1/chat/completions");
+	dpi(h, 3, C, 40003, S, 80, LS_DPI_HTTP, "other.org", "GET", "/v1/models");
+	dpi(h, 4, C, 40004, S, 443, LS_DPI_TLS, "other.org", NULL, NULL);
+	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_PASS);
+	CHECK_EQ_INT(verdict_of(h, 2), LS_VERDICT_REJECT); /* over the quota */
+	CHECK_EQ_INT(verdict_of(h, 3), LS_VERDICT_REJECT); /* unknown host */
+	CHECK_EQ_INT(verdict_of(h, 4), LS_VERDICT_REJECT);
+	harness_free(h);
+
+	if (!guest_exists("blocklist_as.wasm"))
+		return;
+	h = harness_new("bad.example inline", 0, 0);
+	CHECK_EQ_INT(harness_load(h, "blocklist_as.wasm"), 0);
+	flow_new(h, 1, C, 40001, S, 443, 6);
+	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_PASS); /* passes until named */
+	dpi(h, 1, C, 40001, S, 443, LS_DPI_TLS, "bad.example", NULL, NULL);
+	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_REJECT);
+	dpi(h, 2, C, 40002, S, 443, LS_DPI_TLS, "inline", NULL, NULL); /* a keyword */
+	CHECK_EQ_INT(verdict_of(h, 2), LS_VERDICT_PASS);
+	harness_free(h);
+}
+
 int main(int argc, char **argv)
 {
 	test_args(argc, argv);
@@ -247,5 +296,6 @@ int main(int argc, char **argv)
 	RUN(ai_gateway);
 	RUN(ai_gateway_leases);
 	RUN(blocklist_assemblyscript);
+	RUN(inline_mode_rejects);
 	return test_done();
 }

@@ -1,0 +1,104 @@
+// lockstep.ts - the lockstep guest SDK for AssemblyScript: the host imports
+// (module "lockstep"), the numbers of docs/abi.md (ABI version 1) and a few
+// helpers, so that a policy in AssemblyScript does not declare them again.
+// include/lockstep/guest.h is the C form and normative where this is not.
+//
+//   import { ruleAdd, RULE_DNS, REJECT } from "./sdk/lockstep";
+//
+// A module still exports lockstep_abi_version and lockstep_event_buffer
+// itself (see guests/as/blocklist.ts): the event buffer is its memory.
+
+// ---- imports ---------------------------------------------------------------
+@external("lockstep", "set_verdict")
+export declare function set_verdict(flow: i32, verdict: i32, ttl_ns: i64): i32;
+@external("lockstep", "log")
+export declare function log(level: i32, msg: usize, len: u32): i32;
+@external("lockstep", "metric_define")
+export declare function metric_define(kind: i32, name: usize, name_len: u32, help: usize, help_len: u32): i32;
+@external("lockstep", "metric_add")
+export declare function metric_add(id: i32, v: f64): i32;
+// Install (or replace) a kernel rule: the kernel gives matching new flows
+// `verdict` itself, at their first packet (an address) or first DPI name,
+// with no callback (docs/abi.md, "Kernel rules").
+@external("lockstep", "rule_add")
+export declare function rule_add(kind: i32, pattern: usize, len: u32, verdict: i32, ttl_ns: i64): i32;
+@external("lockstep", "rule_del")
+export declare function rule_del(kind: i32, pattern: usize, len: u32): i32;
+
+// ---- numbers ---------------------------------------------------------------
+export const ABI_VERSION: i32 = 1;
+export const EVENT_BUF_SIZE: i32 = 16384;
+
+// verdicts
+export const PASS: i32 = 1;
+export const DROP: i32 = 2;
+// dropped and answered by the kernel: DNS REFUSED, TCP RST, ICMP unreachable
+export const REJECT: i32 = 4;
+export const REJECT_NXDOMAIN: i32 = 0x100; // with REJECT: DNS gets NXDOMAIN
+
+// rule kinds
+export const RULE_HTTP: i32 = 1;   // HTTP Host (a :port ignored)
+export const RULE_TLS: i32 = 2;    // TLS SNI
+export const RULE_DNS: i32 = 4;    // DNS query name
+export const RULE_CLIENT: i32 = 8; // the client's address or prefix
+export const RULE_SERVER: i32 = 16;// the server's address or prefix
+
+// status codes
+export const OK: i32 = 0;
+export const E_INVAL: i32 = -1;
+export const E_BOUNDS: i32 = -2;
+export const E_FULL: i32 = -7;
+export const E_NOTSUP: i32 = -8;
+
+// log levels, metric kinds
+export const DEBUG: i32 = 0;
+export const INFO: i32 = 1;
+export const WARN: i32 = 2;
+export const ERROR: i32 = 3;
+export const COUNTER: i32 = 1;
+export const GAUGE: i32 = 2;
+
+// struct lsg_event offsets (guest.h)
+export const EV_KIND: usize = 0;
+export const EV_FLOW_ID: usize = 16;
+export const EV_DPI_KIND: usize = 80;
+export const EV_DPI_FLAGS: usize = 84;
+export const EV_DPI_NAME_LEN: usize = 92;
+export const EV_DPI_NAME: usize = 120;
+export const DPI_F_PARTIAL: u32 = 1;
+export const DPI_HTTP: u32 = 1;
+export const DPI_TLS: u32 = 2;
+export const DPI_DNS: u32 = 4;
+
+export const SEC: i64 = 1_000_000_000;
+export const MSEC: i64 = 1_000_000;
+
+// ---- helpers ---------------------------------------------------------------
+export function logStr(level: i32, s: string): i32 {
+  const b = String.UTF8.encode(s);
+  return log(level, changetype<usize>(b), <u32>b.byteLength);
+}
+
+export function defineCounter(name: string, help: string): i32 {
+  const n = String.UTF8.encode(name);
+  const h = String.UTF8.encode(help);
+  return metric_define(COUNTER, changetype<usize>(n), <u32>n.byteLength,
+                       changetype<usize>(h), <u32>h.byteLength);
+}
+
+// rule_add with the pattern as bytes in memory (e.g. read from the config)
+export function ruleAddBytes(kind: i32, pattern: usize, len: u32, verdict: i32, ttl_ns: i64): i32 {
+  return rule_add(kind, pattern, len, verdict, ttl_ns);
+}
+
+// rule_add with the pattern as a string: "www.a.test", "*.a.test", "*",
+// "198.18.0.0/15"
+export function ruleAdd(kind: i32, pattern: string, verdict: i32, ttl_ns: i64): i32 {
+  const b = String.UTF8.encode(pattern);
+  return rule_add(kind, changetype<usize>(b), <u32>b.byteLength, verdict, ttl_ns);
+}
+
+export function ruleDel(kind: i32, pattern: string): i32 {
+  const b = String.UTF8.encode(pattern);
+  return rule_del(kind, changetype<usize>(b), <u32>b.byteLength);
+}
