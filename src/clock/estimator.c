@@ -6,7 +6,6 @@
 #include <math.h>
 #include <string.h>
 
-
 void ls_est_init(struct ls_estimator *est, const struct ls_est_config *cfg)
 {
 	memset(est, 0, sizeof(*est));
@@ -141,8 +140,7 @@ static void publish(struct ls_estimator *est, const struct ls_est_point *p, doub
 }
 
 /* Start the polygon afresh at p with a rate interval, the window with p. */
-static void restart(struct ls_estimator *est, const struct ls_est_point *p, double lo,
-		    double hi)
+static void restart(struct ls_estimator *est, const struct ls_est_point *p, double lo, double hi)
 {
 	est->n = 0;
 	est->head = 0;
@@ -197,11 +195,11 @@ int ls_est_add_burst(struct ls_estimator *est, const struct ls_clock_sample *s,
 	}
 	const struct ls_clock_sample *b = &s[best];
 	struct ls_est_point p = {
-		.t_k = b->k2.ns + (b->k3.ns - b->k2.ns) / 2,
-		/* a reading of a coarse clock stands for the whole tick after it */
-		.theta = ls_sample_theta_ns(b) + est->cfg.g_resolution_ns / 2,
-		.delay = best_delay,
-		.hold = b->k3.ns - b->k2.ns,
+	    .t_k = b->k2.ns + (b->k3.ns - b->k2.ns) / 2,
+	    /* a reading of a coarse clock stands for the whole tick after it */
+	    .theta = ls_sample_theta_ns(b) + est->cfg.g_resolution_ns / 2,
+	    .delay = best_delay,
+	    .hold = b->k3.ns - b->k2.ns,
 	};
 	double hw = half_width(est, &p);
 	double hidden = 2.0 * hw;

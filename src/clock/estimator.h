@@ -55,7 +55,7 @@ struct ls_clock_sample {
 struct ls_est_config {
 	int window;              /* beats kept in the fit (default 32, <= 64) */
 	int64_t g_resolution_ns; /* resolution of G (clock_res_get), default 1 */
-	double max_rate_ppm;     /* prior bound on |r| (default LS_EST_MAX_RATE_PPM) */
+	double max_rate_ppm;	 /* prior bound on |r| (default LS_EST_MAX_RATE_PPM) */
 };
 
 /* The mapping G ~ ref_g + (1 + rate) * (K - ref_k), uncertainty eps. */
@@ -82,7 +82,7 @@ struct ls_est_point {
 	int64_t t_k;     /* K time of the sample: (k2 + k3) / 2 */
 	int64_t theta;   /* G - K there, ns, resolution-corrected */
 	int64_t delay;   /* round trip, ns, >= 0 */
-	int64_t hold;    /* k3 - k2: the kernel's own time in the exchange */
+	int64_t hold;	 /* k3 - k2: the kernel's own time in the exchange */
 };
 
 struct ls_estimator {
@@ -91,13 +91,13 @@ struct ls_estimator {
 	int head, n;
 	double prior_rate, prior_unc; /* rate interval a restart begins with */
 	struct ls_feasible feas;      /* lines every exchange since the restart allows */
-	int64_t feas_start_k;         /* K time of its first exchange */
-	bool contradicted;            /* the previous beat restarted the polygon */
+	int64_t feas_start_k;	      /* K time of its first exchange */
+	bool contradicted;	      /* the previous beat restarted the polygon */
 	struct ls_mapping map;
 	uint64_t beats, steps;        /* bursts accepted; steps detected */
-	uint64_t refits;              /* restarts with the wide prior (a step
-					 * that was a rate change, or a step
-					 * too small to see at once) */
+	uint64_t refits;	      /* restarts with the wide prior (a step
+				       * that was a rate change, or a step
+				       * too small to see at once) */
 	int64_t min_delay_ns;         /* minimum round trip in the window */
 };
 

@@ -75,11 +75,14 @@ int ls_gclock_parse(const char *spec, struct ls_gclock_spec *out, struct ls_err 
 			s.load = true;
 		} else if (!eq) {
 			FAIL("guest clock: '%.*s' is not key=value (keys: offset, drift, "
-			     "delay, quantum, step, zero, jitter, load)", ik, p);
+			     "delay, quantum, step, zero, jitter, load)",
+			     ik, p);
 		} else if (KEY("jitter")) {
 			if (spec_ns(v, vlen, &s.jitter_ns) || s.jitter_ns < 0)
-				FAIL("guest clock: jitter '%.*s' is not a duration >= 0 like 5ms (the "
-				     "mean of the extra staleness)", iv, v);
+				FAIL("guest clock: jitter '%.*s' is not a duration >= 0 like 5ms "
+				     "(the "
+				     "mean of the extra staleness)",
+				     iv, v);
 		} else if (KEY("offset")) {
 			if (spec_ns(v, vlen, &s.offset_ns))
 				FAIL("guest clock: offset '%.*s' is not a duration like +5ms",
@@ -115,7 +118,8 @@ int ls_gclock_parse(const char *spec, struct ls_gclock_spec *out, struct ls_err 
 			s.nsteps++;
 		} else {
 			FAIL("guest clock: unknown key '%.*s' (keys: offset, drift, delay, "
-			     "quantum, step, zero, jitter, load)", ik, p);
+			     "quantum, step, zero, jitter, load)",
+			     ik, p);
 		}
 #undef KEY
 		if (!e)

@@ -45,7 +45,7 @@ struct ls_gclock_spec {
 	int64_t quantum_ns; /* resolution, 0 = 1 ns */
 	bool zero;          /* monotonic G starts at 0 at init time */
 	int64_t jitter_ns;  /* guest path: mean of the extra staleness, >= 0 */
-	bool load;          /* guest path: stale since the event was queued */
+	bool load;	    /* guest path: stale since the event was queued */
 	int nsteps;
 	struct {
 		int64_t step_ns; /* jump of G */

@@ -91,8 +91,8 @@ struct ls_hb_stats {
 	uint64_t failsafe_enter, failsafe_leave; /* LS_EV_FAILSAFE seen */
 	int64_t delivery_last_ns, delivery_max_ns;
 	double delivery_sum_ns;
-	uint64_t dither_ns;       /* time bursts waited for their dither (a
-				   * coarse G only: docs/clock.md) */
+	uint64_t dither_ns; /* time bursts waited for their dither (a
+			     * coarse G only: docs/clock.md) */
 };
 
 struct ls_heartbeat;

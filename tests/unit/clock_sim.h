@@ -109,8 +109,7 @@ static inline int sim_beat_grid(struct clock_sim *s, struct ls_estimator *est,
 	int64_t at = s->grid_k0 + (int64_t)s->beat_n * s->interval_ns +
 		     (int64_t)(sim_rand(s) % 10000) + 30000 + (int64_t)(sim_rand(s) % 50000);
 	if (s->dither)
-		at += ls_est_dither_ns(s->beat_n, ls_gclock_resolution_ns(&s->gc),
-				       s->interval_ns);
+		at += ls_est_dither_ns(s->beat_n, ls_gclock_resolution_ns(&s->gc), s->interval_ns);
 	if (at > s->now_k.ns)
 		s->now_k = ls_k_ns(at);
 	struct ls_clock_sample xs[16];

@@ -292,7 +292,8 @@ static int64_t load_case(bool naive, int64_t *read_lag)
 	struct harness *h = calloc(1, sizeof(*h));
 	struct ls_policy_config cfg = {.default_verdict = LS_VERDICT_DROP,
 				       .clock = ls_policy_clock_of_sync(&s),
-				       .log = h_log, .log_ctx = h};
+				       .log = h_log,
+				       .log_ctx = h};
 	struct ls_verdict_sink sink = {.ctx = h, .write = h_write};
 	CHECK_EQ_INT(ls_policy_new(&cfg, &sink, &h->p, &h->err), 0);
 	ls_policy_set_mapping(h->p, ls_sync_live_mapping(&s));
