@@ -6,6 +6,7 @@
 #   make demo       install deps, build, run the demo
 #   make bench      run the benchmarks
 #   make fuzz       build the libFuzzer targets (clang)
+#   make install    install (PREFIX=/usr/local, DESTDIR for staging)
 #
 # Sources are picked up by wildcard: a new src/<part>/*.c, bpf/*.bpf.c,
 # tests/unit/test_*.c or guests/*.c needs no Makefile change.
@@ -35,6 +36,8 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 BPF_SRC  := $(wildcard bpf/*.bpf.c)
 BPF_OBJ  := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRC))
 SKELS    := $(patsubst bpf/%.bpf.c,$(O)/include/%.skel.h,$(BPF_SRC))
+# headers made by the build: the skeletons and the version/commit
+GEN_HDRS := $(SKELS) $(O)/include/build_version.h
 
 LIB_SRC  := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
 LIB_OBJ  := $(patsubst src/%.c,$(O)/obj/%.o,$(LIB_SRC))
@@ -52,7 +55,7 @@ BENCH_BIN:= $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all test demo bench fuzz clean deps guests format
+.PHONY: all test demo bench fuzz clean deps guests format install uninstall
 all: $(O)/lockstep $(O)/asan/lockstep $(BPF_OBJ) guests
 
 deps:
@@ -67,14 +70,31 @@ $(O)/include/%.skel.h: $(O)/bpf/%.bpf.o
 	@mkdir -p $(@D)
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
 
+# ---- version ----------------------------------------------------------------
+# VERSION is the release; the commit comes from git when there is one. The
+# header is rewritten only when its text changes, so builds stay incremental
+# and src/base/build_info.c alone is recompiled on a new commit.
+LS_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell \
+	git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
+.PHONY: FORCE
+# The guest ABI version is read from the SDK header here, so that base/
+# (below every part) need not include the guest SDK.
+$(O)/include/build_version.h: VERSION include/lockstep/guest.h FORCE
+	@mkdir -p $(@D)
+	@printf '#define LS_BUILD_VERSION "%s"\n#define LS_BUILD_COMMIT "%s"\n#define LS_BUILD_GUEST_ABI %s\n' \
+	  "$$(cat VERSION)" "$(LS_COMMIT)" \
+	  "$$(sed -n 's/^#define LSG_ABI_VERSION \([0-9]*\).*/\1/p' include/lockstep/guest.h)" > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(O)/obj/base/build_info.o $(O)/asan/obj/base/build_info.o $(O)/tsan/obj/base/build_info.o: $(O)/include/build_version.h
+
 # ---- user space -----------------------------------------------------------
 HDRS := $(wildcard include/lockstep/*.h src/*/*.h)
 
-$(O)/obj/%.o: src/%.c $(HDRS) | $(SKELS)
+$(O)/obj/%.o: src/%.c $(HDRS) | $(GEN_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(O)/asan/obj/%.o: src/%.c $(HDRS) | $(SKELS)
+$(O)/asan/obj/%.o: src/%.c $(HDRS) | $(GEN_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ASAN_CFLAGS) -c $< -o $@
 
@@ -94,10 +114,10 @@ $(O)/liblockstep.a: $(LIB_OBJ)
 $(O)/asan/liblockstep.a: $(ASAN_OBJ)
 	@rm -f $@; ar rcs $@ $^
 
-$(O)/lockstep: src/cli/main.c $(O)/liblockstep.a $(HDRS) | $(SKELS)
+$(O)/lockstep: src/cli/main.c $(O)/liblockstep.a $(HDRS) | $(GEN_HDRS)
 	$(CC) $(CFLAGS) $< $(O)/liblockstep.a $(LDLIBS) -o $@
 
-$(O)/asan/lockstep: src/cli/main.c $(O)/asan/liblockstep.a $(HDRS) | $(SKELS)
+$(O)/asan/lockstep: src/cli/main.c $(O)/asan/liblockstep.a $(HDRS) | $(GEN_HDRS)
 	$(CC) $(ASAN_CFLAGS) $< $(O)/asan/liblockstep.a $(LDLIBS) -o $@
 
 # ---- tests ----------------------------------------------------------------
@@ -120,7 +140,7 @@ DP_SRC := $(wildcard src/dataplane/*.c src/base/*.c)
 # The agent's workers (src/agent/worker.c) run the whole library from
 # several threads: test_tsan_workers links all of it built under TSan.
 TSAN_OBJ := $(patsubst src/%.c,$(O)/tsan/obj/%.o,$(LIB_SRC))
-$(O)/tsan/obj/%.o: src/%.c $(HDRS) | $(SKELS)
+$(O)/tsan/obj/%.o: src/%.c $(HDRS) | $(GEN_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(TSAN_CFLAGS) -c $< -o $@
 $(patsubst src/%.c,$(O)/tsan/obj/%.o,$(SKEL_USERS)): $(SKELS)
@@ -129,7 +149,7 @@ $(O)/tsan/liblockstep.a: $(TSAN_OBJ)
 $(O)/tsan/tests/test_tsan_workers: tests/unit/test_workers.c $(O)/tsan/liblockstep.a $(wildcard tests/unit/*.h) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(TSAN_CFLAGS) -Itests/unit $< $(O)/tsan/liblockstep.a $(LDLIBS) -o $@
-$(O)/tsan/tests/test_tsan_%: tests/unit/test_%.c $(DP_SRC) $(wildcard src/dataplane/*.h) $(wildcard tests/unit/*.h) $(HDRS) | $(SKELS)
+$(O)/tsan/tests/test_tsan_%: tests/unit/test_%.c $(DP_SRC) $(wildcard src/dataplane/*.h) $(wildcard tests/unit/*.h) $(HDRS) | $(GEN_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(TSAN_CFLAGS) -Itests/unit $< $(DP_SRC) $(LDLIBS) -o $@
 
@@ -158,7 +178,7 @@ bench: deps
 	@$(MAKE) --no-print-directory -j$$(nproc) all $(BENCH_BIN)
 	@bench/run.sh
 
-$(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS) | $(SKELS)
+$(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS) | $(GEN_HDRS)
 	@mkdir -p $(@D)
 	$(CLANG) -O1 -g $(CSTD) $(INCLUDES) -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 	  $< $(LIB_SRC) $(LDLIBS) -o $@
@@ -168,6 +188,45 @@ fuzz: $(FUZZ_BIN)
 demo: deps
 	@$(MAKE) --no-print-directory -j$$(nproc) all
 	@scripts/demo.sh
+
+# ---- install ------------------------------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=staging root]: the binary, the
+# example policies, the docs, a man page per command and bash completion
+# (both generated from the binary's --help, scripts/gen-*.sh), the systemd
+# unit and its options file (kept when one is there already).
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+INSTALLED_GUESTS := ai-gateway allowlist ratelimit blocklist_as
+
+install: $(O)/lockstep guests
+	scripts/gen-man.sh $(O)/lockstep $(O)/man
+	scripts/gen-completion.sh $(O)/lockstep > $(O)/lockstep.bash
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(DATADIR)/lockstep/guests $(DESTDIR)$(DATADIR)/doc/lockstep/docs/img \
+	  $(DESTDIR)$(DATADIR)/bash-completion/completions $(DESTDIR)$(UNITDIR) \
+	  $(DESTDIR)$(SYSCONFDIR)/default
+	install -m 0755 $(O)/lockstep $(DESTDIR)$(BINDIR)/lockstep
+	install -m 0644 $(O)/man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(O)/lockstep.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/lockstep
+	install -m 0644 $(patsubst %,$(O)/guests/%.wasm,$(INSTALLED_GUESTS)) \
+	  $(DESTDIR)$(DATADIR)/lockstep/guests/
+	install -m 0644 README.md $(DESTDIR)$(DATADIR)/doc/lockstep/
+	install -m 0644 docs/*.md $(DESTDIR)$(DATADIR)/doc/lockstep/docs/
+	install -m 0644 docs/img/* $(DESTDIR)$(DATADIR)/doc/lockstep/docs/img/
+	sed 's|@BINDIR@|$(BINDIR)|g' packaging/lockstep.service.in > $(O)/lockstep.service
+	install -m 0644 $(O)/lockstep.service $(DESTDIR)$(UNITDIR)/lockstep.service
+	test -e $(DESTDIR)$(SYSCONFDIR)/default/lockstep || \
+	  install -m 0644 packaging/lockstep.default $(DESTDIR)$(SYSCONFDIR)/default/lockstep
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/lockstep $(DESTDIR)$(MANDIR)/man8/lockstep*.8 \
+	  $(DESTDIR)$(DATADIR)/bash-completion/completions/lockstep \
+	  $(DESTDIR)$(UNITDIR)/lockstep.service
+	rm -rf $(DESTDIR)$(DATADIR)/lockstep $(DESTDIR)$(DATADIR)/doc/lockstep
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

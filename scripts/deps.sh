@@ -17,6 +17,9 @@ PKGS=(
   prometheus
   # observability: the report is rendered in headless chromium by tests/obs
   chromium
+  # install: man pages (groff, lexgrog), the systemd unit (systemd-analyze),
+  # the least-privilege run (setpriv, capsh)
+  groff-base man-db systemd util-linux libcap2-bin
   # benches
   hyperfine
 )

@@ -2,8 +2,10 @@
  * (src/cli/cmd_*.c). Conventions, as xdp-loader and bpftool: `--help` on every
  * command, human output by default and JSON where scripts need it, exit 0 on
  * success, 1 on a runtime failure, 2 on bad usage. */
+#include "base/build_info.h"
 #include "cli/cli.h"
 
+#include <bpf/libbpf.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,7 +30,18 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\n'lockstep help <command>' or 'lockstep <command> --help' describes a "
-		   "command.\n");
+		   "command;\n'lockstep --version' names this build.\n");
+}
+
+/* The first line is the one scripts read (`lockstep --version | head -1`);
+ * the rest says what a bug report needs. */
+static int version(void)
+{
+	printf("lockstep %s\n", ls_version());
+	printf("commit %s\n", ls_build_commit());
+	printf("wire format %u, guest ABI %u\n", ls_wire_version(), ls_guest_abi_version());
+	printf("libbpf %u.%u\n", libbpf_major_version(), libbpf_minor_version());
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -42,6 +55,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V") || !strcmp(argv[1], "version"))
+		return version();
 	if (!strcmp(argv[1], "help")) { /* help CMD: CMD --help, from its option table */
 		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 			if (!strcmp(argv[2], commands[i].name)) {

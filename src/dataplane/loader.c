@@ -19,6 +19,14 @@
 #include "dataplane/testrun.h"
 #include "lockstep.skel.h"
 
+/* A refusal for want of privilege says which ones: root, or exactly these
+ * capabilities (tests/integration/caps.sh runs the agent with them alone). */
+#define LS_PRIV_HINT(e)                                                                            \
+	((e) == EPERM || (e) == EACCES                                                             \
+	     ? "; lockstep needs root or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON "                  \
+	       "(docs/operations.md, Privileges)"                                                  \
+	     : "")
+
 const char *const ls_dp_map_names[LS_MAP__N] = {
 	[LS_MAP_FLOWS] = "flows",       [LS_MAP_VERDICTS] = "verdicts",
 	[LS_MAP_CONFIG] = "config",     [LS_MAP_LIVENESS] = "liveness",
@@ -151,8 +159,8 @@ static int size_ring(struct ls_dp *dp, const struct ls_dp_opts *opts, struct ls_
 	dp->inner_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "ls_ring_shape", 0, 0,
 				      st->ringbuf_bytes, NULL);
 	if (dp->inner_fd < 0)
-		return ls_errf(err, -errno, "creating the workers' ring shape: %s",
-			       strerror(errno));
+		return ls_errf(err, -errno, "creating the workers' ring shape: %s%s",
+			       strerror(errno), LS_PRIV_HINT(errno));
 	if ((rc = bpf_map__set_inner_map_fd(dp->skel->maps.shard_rings, dp->inner_fd)))
 		return ls_errf(err, rc, "sizing the workers' ring buffers: %s", strerror(-rc));
 	return 0;
@@ -231,8 +239,8 @@ int ls_dp_open(struct ls_dp **out, const struct ls_dp_opts *opts, struct ls_dp_s
 	if ((rc = lockstep_bpf__load(dp->skel))) {
 		rc = ls_errf(err, rc,
 			     "loading the BPF programs into the kernel failed: %s "
-			     "(libbpf's messages above say why)",
-			     strerror(-rc));
+			     "(libbpf's messages above say why)%s",
+			     strerror(-rc), LS_PRIV_HINT(-rc));
 		goto fail;
 	}
 	for (int i = 0; i < LS_MAP__N; i++) {

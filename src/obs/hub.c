@@ -3,6 +3,7 @@
 #include "obs/hub_int.h"
 #include "base/outfile.h"
 #include "obs/http.h"
+#include "obs/process.h"
 #include "base/json.h"
 #include "base/names.h"
 
@@ -171,6 +172,7 @@ int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, char *err,
 		snprintf(err, errlen, "metrics: %s", o->reg ? ls_metrics_error(o->reg) : "out of memory");
 		goto fail;
 	}
+	ls_metrics_add_writer(o->reg, ls_process_metrics_write, NULL);
 	if (cfg->log_path && cfg->log_path[0] && strcmp(cfg->log_path, "-")) {
 		o->log_file = ls_open_append(cfg->log_path, LS_FILE_MODE_DEFAULT);
 		if (!o->log_file) {

@@ -75,6 +75,26 @@ check "  passes the strict format check" "$PROMCHECK" "$TMP/m3.txt"
 check "  and promtool check metrics" promtool_check "$TMP/m3.txt"
 "$PROMCHECK" "$TMP/m3.txt" | sed 's/^/# m3: /'
 
+# what runs and what it costs, against other sources: VERSION and git for
+# the build, ps for the start time, /proc for the descriptors
+bi=$(grep '^lockstep_build_info{' "$TMP/m3.txt")
+gitc=$(git -C "$LS_ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+check "lockstep_build_info names VERSION ($(cat "$LS_ROOT/VERSION")) and git's commit ($gitc)" \
+	bash -c "[[ '$bi' == 'lockstep_build_info{version=\"$(cat "$LS_ROOT/VERSION")\",commit=\"$gitc'* ]] &&
+		[[ '$bi' == *'} 1' ]]"
+st=$(metric "$TMP/m3.txt" process_start_time_seconds)
+ps_st=$(date -d "$(ps -o lstart= -p "$AGENT")" +%s)
+check "process_start_time_seconds ($st) is ps's start time ($ps_st) within 2 s" \
+	awk -v a="${st:-0}" -v b="$ps_st" 'BEGIN { d = a - b; exit !(d > -2 && d < 2) }'
+fds=$(metric "$TMP/m3.txt" process_open_fds)
+pfds=$(ls /proc/"$AGENT"/fd | wc -l)
+check "process_open_fds ($fds) is /proc's count ($pfds) within 4" \
+	awk -v a="${fds:-0}" -v b="$pfds" 'BEGIN { d = a - b; exit !(d > -4 && d < 4) }'
+rss=$(metric "$TMP/m3.txt" process_resident_memory_bytes)
+prss=$(($(awk '/^VmRSS/ {print $2}' /proc/"$AGENT"/status) * 1024))
+check "process_resident_memory_bytes ($rss) is /proc's VmRSS ($prss) within a factor of 2" \
+	awk -v a="${rss:-0}" -v b="$prss" 'BEGIN { exit !(a > b / 2 && a < b * 2) }'
+
 fn1=$(metric "$TMP/m1.txt" 'lockstep_events_total{kind="flow_new"}')
 fn3=$(metric "$TMP/m3.txt" 'lockstep_events_total{kind="flow_new"}')
 check "flow_new events moved by >= 30 ($fn1 -> $fn3)" ge "$fn3" "$((${fn1:-0} + 30))"
@@ -192,10 +212,15 @@ check "kernel events carry their K time and wall-clock ts" jqt '
 # registered only under --default-verdict hold, which this agent does not run
 "$PROMCHECK" --families "$TMP/m3.txt" | grep -v '^lockstep_guest_' | sort >"$TMP/fam.scraped"
 awk -F'|' '/^## Hold/ { hold = 1; next } /^## / { hold = 0 }
-	!hold && $2 ~ /^ *`lockstep_[a-z0-9_]*` *$/ {
+	!hold && $2 ~ /^ *`(lockstep|process)_[a-z0-9_]*` *$/ {
 	n = $2; gsub(/[ `]/, "", n); t = $3; gsub(/ /, "", t)
-	l = "-"; if (match($4, /`[a-z_]+`/)) l = substr($4, RSTART + 1, RLENGTH - 2)
-	print n, t, l }' "$LS_ROOT/docs/metrics.md" | sort >"$TMP/fam.doc"
+	# the label names: every `name` before the column's first ":"
+	c = $4; sub(/:.*/, "", c); l = ""
+	while (match(c, /`[a-z_]+`/)) {
+		l = l (l == "" ? "" : ",") substr(c, RSTART + 1, RLENGTH - 2)
+		c = substr(c, RSTART + RLENGTH)
+	}
+	print n, t, (l == "" ? "-" : l) }' "$LS_ROOT/docs/metrics.md" | sort >"$TMP/fam.doc"
 check "docs/metrics.md lists every metric scraped, with its type and label, and no other" \
 	diff -u "$TMP/fam.doc" "$TMP/fam.scraped"
 diff -u "$TMP/fam.doc" "$TMP/fam.scraped" | sed 's/^/# /' | head -20

@@ -132,6 +132,9 @@ static enum part part_of_include(const char *from, const char *inc)
 		return P_DATAPLANE;
 	if (!strcmp(inc, "heartbeat.skel.h"))
 		return P_CLOCK;
+	/* the version and commit the Makefile writes belong to base */
+	if (!strcmp(inc, "build_version.h"))
+		return P_BASE;
 	if (!strncmp(inc, "lockstep/", 9))
 		return part_of_public(inc + 9);
 	const char *s = strchr(inc, '/');
