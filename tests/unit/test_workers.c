@@ -277,10 +277,112 @@ TEST(a_trap_restarts_only_the_instance_of_the_worker_it_happened_on)
 	ls_testrun_close(t);
 }
 
+static bool has_verdict(struct ls_dp *dp, int i)
+{
+	uint8_t c[4];
+	uint16_t p;
+	struct ls_flow_key k;
+	struct ls_verdict_rec rec;
+	struct ls_err err;
+	client_of(i, c, &p);
+	key_of(&k, c, p, SRV, 80);
+	return ls_dp_verdict_get(dp, &k, &rec, &err) == 0;
+}
+
+/* A worker stalled in its guest (tests/policy/guests/hostile.c "slow":
+ * 60 ms of spinning per new flow, 10 flows on worker 0's shard: one batch
+ * of 600 ms) is named by the health check once it made no progress for
+ * 1.5 tick intervals (30 ms here), while worker 1 decides a flow of its own
+ * shard meanwhile: its verdict is in the map while worker 0 has not
+ * decided all of its own (600 ms of guest work, however batched). */
+TEST(a_stalled_worker_is_named_while_the_other_keeps_deciding)
+{
+	char path[4200];
+	const char *root = getenv("LS_ROOT");
+	snprintf(path, sizeof(path), "%s/build/guests/test/hostile.wasm", root ? root : ".");
+	if (access(path, R_OK))
+		SKIP("build/guests/test/hostile.wasm not built (make guests)");
+	struct ls_config cfg = {
+	    .version = LS_WIRE_VERSION, .default_verdict = LS_VERDICT_PASS, .dpi_max_pkts = 4};
+	static char why[256];
+	struct ls_testrun *t = ls_testrun_open(&cfg, NULL, NULL, why, sizeof(why));
+	if (!t)
+		SKIP(why);
+	struct ls_dp *dp = NULL;
+	struct ls_err e;
+	struct obs_link_opts oo;
+	obs_link_opts_init(&oo);
+	struct obs_link *ro = NULL;
+	struct agent_workers *w = NULL;
+	struct policy_link_opts po = {.policy = path,
+				      .config = "slow",
+				      .fuel = 4000000000ull,
+				      .default_verdict = LS_VERDICT_PASS,
+				      .tick_interval_ns = 20000000};
+	struct agent_workers_opts wo = {.n = 2, .by = LS_SHARD_BY_FLOW, .po = &po};
+	CHECK(ls_dp_open_testrun(&dp, t, &e) == 0);
+	CHECK(dp && obs_link_open(&ro, &oo, dp) == 0);
+	wo.ro = ro;
+	CHECK(ro && agent_workers_open(&w, dp, &wo) == 0);
+	CHECK(w && agent_workers_start(w) == 0);
+	int on0[10], n0 = 0, on1 = -1;
+	for (int i = 0; i < FLOWS && (n0 < 10 || on1 < 0); i++) {
+		uint8_t c[4];
+		uint16_t p;
+		client_of(i, c, &p);
+		if (shard_of(c, p, SRV, 80, 2) == 0 && n0 < 10)
+			on0[n0++] = i;
+		else if (shard_of(c, p, SRV, 80, 2) == 1 && on1 < 0)
+			on1 = i;
+	}
+	CHECK(n0 == 10 && on1 >= 0);
+	for (int k = 0; w && k < n0; k++)
+		CHECK(syn(t, on0[k]) == 0);
+	struct timespec ms = {0, 1000000};
+	nanosleep(&ms, NULL);
+	if (w && on1 >= 0)
+		CHECK(syn(t, on1) == 0);
+	char named[256] = ""; /* the health check's answer is valid until its next call */
+	bool w1_decided = false;
+	int w0_done = 0;
+	for (int k = 0; w && k < 2000 && (!named[0] || !w1_decided); k++) {
+		nanosleep(&ms, NULL);
+		const char *h = agent_workers_health(w);
+		if (h && !named[0] && strstr(h, "worker 0 made no progress"))
+			snprintf(named, sizeof(named), "%s", h);
+		if (!w1_decided && has_verdict(dp, on1)) {
+			w1_decided = true;
+			for (int j = 0; j < n0; j++)
+				w0_done += has_verdict(dp, on0[j]);
+		}
+	}
+	printf("# health: %s\n", named[0] ? named : "(never named worker 0)");
+	CHECK(named[0] != 0);
+	CHECK(w1_decided);
+	/* worker 1 decided while worker 0 was still busy: its 10 flows take
+	 * 600 ms however they are batched, worker 1's one 60 ms */
+	printf("# worker 0 had decided %d of its %d flows when worker 1 decided its one\n", w0_done,
+	       n0);
+	CHECK(w0_done < n0);
+	int all0 = 0;
+	for (int k = 0; k < 3000 && all0 < n0; k++) {
+		nanosleep(&ms, NULL);
+		all0 = 0;
+		for (int j = 0; j < n0; j++)
+			all0 += has_verdict(dp, on0[j]);
+	}
+	CHECK_EQ_INT(all0, n0); /* and worker 0 got there in the end */
+	agent_workers_close(w);
+	obs_link_close(ro);
+	ls_dp_close(dp);
+	ls_testrun_close(t);
+}
+
 int main(int argc, char **argv)
 {
 	test_args(argc, argv);
 	RUN(two_workers_decide_every_flow_while_the_main_thread_reloads_them);
 	RUN(a_trap_restarts_only_the_instance_of_the_worker_it_happened_on);
+	RUN(a_stalled_worker_is_named_while_the_other_keeps_deciding);
 	return test_done();
 }
