@@ -338,10 +338,13 @@ static int agent_loop(struct agent *r)
 	return rc < 0 ? 1 : rc;
 }
 
-/* --workers N; 0: one per online CPU. */
+/* --workers N; AGENT_WORKERS_AUTO: one per online CPU; 0 (not given): 1
+ * (docs/workers.md, "Default": the latency measured with more). */
 static uint32_t agent_nworkers(const struct agent_opts *o)
 {
-	long n = o->workers ? (long)o->workers : sysconf(_SC_NPROCESSORS_ONLN);
+	long n = o->workers == AGENT_WORKERS_AUTO ? sysconf(_SC_NPROCESSORS_ONLN)
+		 : o->workers			 ? (long)o->workers
+						 : 1;
 	if (n < 1)
 		n = 1;
 	if (n > LS_SHARDS_MAX) {

@@ -83,10 +83,10 @@ static const struct ls_opt rows[] = {
 	   "memory cap, 64 KiB pages (default 256)"),
     LS_OPT("tick-interval", 0, "DUR", O_TICK_INTERVAL, "on_tick period (default 1s)"),
     LS_OPT_SECTION("workers (docs/workers.md):"),
-    LS_OPT("workers", 0, "N", O_WORKERS,
+    LS_OPT("workers", 0, "N|auto", O_WORKERS,
 	   "policy workers, each a thread with its own instance\n"
-	   "and event ring (1-64; default: one per online CPU;\n"
-	   "1: one thread does everything)"),
+	   "and event ring (1-64, or auto: one per online CPU;\n"
+	   "default 1: one thread does everything)"),
     LS_OPT("shard-by", 0, "KEY", O_SHARD_BY,
 	   "flow|client: what keeps events on one worker (default\n"
 	   "flow, the 5-tuple; client: all of a client's flows)"),
@@ -252,8 +252,12 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 		a->clock.on = true;
 		break;
 	case O_WORKERS:
+		if (!strcmp(arg, "auto")) {
+			a->workers = AGENT_WORKERS_AUTO;
+			break;
+		}
 		if (ls_parse_uint(arg, 1, LS_SHARDS_MAX, &num)) {
-			fprintf(stderr, "lockstep run: --workers must be 1-%d, not '%s'\n",
+			fprintf(stderr, "lockstep run: --workers must be 1-%d or auto, not '%s'\n",
 				LS_SHARDS_MAX, arg);
 			return 2;
 		}
