@@ -86,7 +86,7 @@ $(O)/include/build_version.h: VERSION include/lockstep/guest.h FORCE
 	  "$$(cat VERSION)" "$(LS_COMMIT)" \
 	  "$$(sed -n 's/^#define LSG_ABI_VERSION \([0-9]*\).*/\1/p' include/lockstep/guest.h)" > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
-$(O)/obj/base/build_info.o $(O)/asan/obj/base/build_info.o: $(O)/include/build_version.h
+$(O)/obj/base/build_info.o $(O)/asan/obj/base/build_info.o $(O)/tsan/obj/base/build_info.o: $(O)/include/build_version.h
 
 # ---- user space -----------------------------------------------------------
 HDRS := $(wildcard include/lockstep/*.h src/*/*.h)
@@ -132,12 +132,24 @@ $(O)/asan/tools/%: tests/tools/%.c $(O)/asan/liblockstep.a $(HDRS)
 
 # ThreadSanitizer: the code several threads run (the workers' rings,
 # docs/workers.md) with the tests that drive it from threads, as
-# build/tsan/tests/test_tsan_*. Only the dataplane sources: TSan and ASan do
-# not mix, and the rest of the library has no threads yet.
+# build/tsan/tests/test_tsan_*: the dataplane sources for the rings' test,
+# the whole library for the workers' (TSan and ASan do not mix).
 TSAN_CFLAGS := -O1 -g $(CSTD) $(WARN) $(INCLUDES) -D_GNU_SOURCE -fno-strict-aliasing \
             -fsanitize=thread
-TSAN_TESTS := $(O)/tsan/tests/test_tsan_dp_shard
+TSAN_TESTS := $(O)/tsan/tests/test_tsan_dp_shard $(O)/tsan/tests/test_tsan_workers
 DP_SRC := $(wildcard src/dataplane/*.c src/base/*.c)
+# The agent's workers (src/agent/worker.c) run the whole library from
+# several threads: test_tsan_workers links all of it built under TSan.
+TSAN_OBJ := $(patsubst src/%.c,$(O)/tsan/obj/%.o,$(LIB_SRC))
+$(O)/tsan/obj/%.o: src/%.c $(HDRS) | $(GEN_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(TSAN_CFLAGS) -c $< -o $@
+$(patsubst src/%.c,$(O)/tsan/obj/%.o,$(SKEL_USERS)): $(SKELS)
+$(O)/tsan/liblockstep.a: $(TSAN_OBJ)
+	@rm -f $@; ar rcs $@ $^
+$(O)/tsan/tests/test_tsan_workers: tests/unit/test_workers.c $(O)/tsan/liblockstep.a $(wildcard tests/unit/*.h) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(TSAN_CFLAGS) -Itests/unit $< $(O)/tsan/liblockstep.a $(LDLIBS) -o $@
 $(O)/tsan/tests/test_tsan_%: tests/unit/test_%.c $(DP_SRC) $(wildcard src/dataplane/*.h) $(wildcard tests/unit/*.h) $(HDRS) | $(GEN_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(TSAN_CFLAGS) -Itests/unit $< $(DP_SRC) $(LDLIBS) -o $@

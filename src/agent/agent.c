@@ -9,6 +9,7 @@
 #include "agent/agent.h"
 #include "agent/control_link.h"
 #include "agent/loop.h"
+#include "agent/worker.h"
 #include "base/names.h"
 #include "dataplane/event_json.h"
 
@@ -17,6 +18,15 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
+
+/* The main thread holds the obs lock (obs_link.h) around each of its
+ * handlers that uses the hub; with one worker nobody else takes it. */
+#define OBS_LOCKED(r, stmt)                                                                        \
+	do {                                                                                       \
+		obs_link_lock((r)->ro);                                                            \
+		stmt;                                                                              \
+		obs_link_unlock((r)->ro);                                                          \
+	} while (0)
 
 struct agent {
 	struct ls_dp *dp;
@@ -31,6 +41,8 @@ struct agent {
 	bool clock_on;		 /* the heartbeat runs (clock_link_opts.on) */
 	struct ls_sync sync;	 /* G, heartbeat, mapping, when clock_on */
 	struct agent_hold *hold; /* held packets, under --default-verdict hold */
+	uint32_t nworkers;	 /* policy workers; 1: this thread does it all */
+	struct agent_workers *wk; /* the workers when nworkers > 1 (worker.h) */
 };
 
 void agent_opts_init(struct agent_opts *o)
@@ -44,8 +56,10 @@ void agent_opts_init(struct agent_opts *o)
 static int on_event(void *ctx, const struct ls_event *ev)
 {
 	struct agent *r = ctx;
+	flockfile(stdout); /* whole lines, whatever the workers print */
 	if (ls_event_json_print(stdout, ev) == 0)
 		r->events++;
+	funlockfile(stdout);
 	obs_link_event(r->ro, ev);
 	if (r->clock_on)
 		ls_hb_handle_event(r->sync.hb, ev);
@@ -59,7 +73,7 @@ static int on_event(void *ctx, const struct ls_event *ev)
 static void on_hold_tick(struct ls_loop *loop, uint64_t missed, void *data)
 {
 	struct agent *r = data;
-	agent_hold_tick(r->hold);
+	OBS_LOCKED(r, agent_hold_tick(r->hold));
 }
 
 /* Events handled per turn of the loop. A drain to the end never ends while
@@ -74,6 +88,7 @@ static void on_ring(struct ls_loop *loop, int fd, uint32_t events, void *data)
 {
 	struct agent *r = data;
 	bool more = false;
+	obs_link_lock(r->ro);
 	int n = ls_dp_events_drain_max(r->dp, RING_BUDGET, &more);
 	if (n < 0) {
 		fprintf(stderr, "lockstep: draining events failed: %s\n", strerror(-n));
@@ -87,13 +102,14 @@ static void on_ring(struct ls_loop *loop, int fd, uint32_t events, void *data)
 	 * kernel's beat map; the late event is then a duplicate). */
 	if (more && r->clock_on)
 		ls_hb_tick(r->sync.hb);
+	obs_link_unlock(r->ro);
 	fflush(stdout);
 }
 
 static void on_policy_tick(struct ls_loop *loop, uint64_t missed, void *data)
 {
 	struct agent *r = data;
-	policy_link_tick(r->rp);
+	OBS_LOCKED(r, policy_link_tick(r->rp));
 	fflush(stdout);
 }
 
@@ -108,19 +124,21 @@ static void on_control(struct ls_loop *loop, int fd, uint32_t events, void *data
 static void on_clock_tick(struct ls_loop *loop, uint64_t missed, void *data)
 {
 	struct agent *r = data;
-	ls_hb_tick(r->sync.hb);
+	OBS_LOCKED(r, ls_hb_tick(r->sync.hb));
 }
 
 static void on_metrics(struct ls_loop *loop, int fd, uint32_t events, void *data)
 {
 	struct agent *r = data;
-	obs_link_http(r->ro);
+	OBS_LOCKED(r, obs_link_http(r->ro));
 }
 
 static void on_tick(struct ls_loop *loop, uint64_t missed, void *data)
 {
 	struct agent *r = data;
-	obs_link_tick(r->ro, policy_link_policy(r->rp));
+	OBS_LOCKED(r, obs_link_tick(r->ro, policy_link_policy(r->rp)));
+	if (r->wk)
+		agent_workers_report(r->wk);
 	uint64_t bad = ls_dp_events_bad(r->dp);
 	if (bad != r->last_bad) {
 		fprintf(stderr,
@@ -153,11 +171,18 @@ static void print_counters(struct ls_dp *dp)
 	fprintf(stderr, "\n");
 }
 
+static bool policy_of(const struct agent *r)
+{
+	return r->rp || (r->wk && r->ctl.policy_fn);
+}
+
 static void on_signal(struct ls_loop *loop, int signo, void *data)
 {
 	struct agent *r = data;
 	if (signo == SIGHUP) {
-		if (r->rp)
+		if (r->wk && policy_of(r))
+			agent_workers_sighup(r->wk);
+		else if (r->rp)
 			policy_link_sighup(r->rp);
 		else
 			print_counters(r->dp);
@@ -300,15 +325,34 @@ static int agent_loop(struct agent *r)
 		r->detach_on_exit ? "detach and remove the pins"
 				  : "leave the data plane attached and pinned for the next agent");
 	/* Events that arrived before we started listening. */
-	ls_dp_events_drain(r->dp);
+	OBS_LOCKED(r, ls_dp_events_drain(r->dp));
 	fflush(stdout);
+	if (r->wk && agent_workers_start(r->wk))
+		return 1;
 	/* everything is loaded: the beat may start (clock_link.h) */
 	if (r->clock_on && clock_link_start(&r->sync))
 		return 1;
 	rc = ls_loop_run(r->loop);
-	ls_dp_events_drain(r->dp);
+	OBS_LOCKED(r, ls_dp_events_drain(r->dp));
 	fflush(stdout);
 	return rc < 0 ? 1 : rc;
+}
+
+/* --workers N; AGENT_WORKERS_AUTO: one per online CPU; 0 (not given): 1
+ * (docs/workers.md, "Default": the latency measured with more). */
+static uint32_t agent_nworkers(const struct agent_opts *o)
+{
+	long n = o->workers == AGENT_WORKERS_AUTO ? sysconf(_SC_NPROCESSORS_ONLN)
+		 : o->workers			 ? (long)o->workers
+						 : 1;
+	if (n < 1)
+		n = 1;
+	if (n > LS_SHARDS_MAX) {
+		fprintf(stderr, "lockstep: %ld CPUs: running %d policy workers (the most there are "
+			"rings for)\n", n, LS_SHARDS_MAX);
+		n = LS_SHARDS_MAX;
+	}
+	return (uint32_t)n;
 }
 
 int agent_run(const struct agent_opts *o)
@@ -325,7 +369,8 @@ int agent_run(const struct agent_opts *o)
 	}
 	report_open(&o->dp, &st);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	int rc = steer_one_worker(r.dp, &err);
+	r.nworkers = agent_nworkers(o);
+	int rc = r.nworkers > 1 ? 0 : steer_one_worker(r.dp, &err);
 	if (!rc)
 		rc = apply_config(r.dp, default_verdict, o->dpi_pkts, o->expiry, &o->hold, &err);
 	if (rc)
@@ -339,6 +384,15 @@ int agent_run(const struct agent_opts *o)
 		fprintf(stderr, "lockstep run: --default-verdict hold needs native XDP; %s is in "
 			"generic mode\n", o->dp.ifname);
 		rc = 1;
+	}
+	if (holding && r.nworkers > 1) {
+		/* held frames are released by the thread that holds them:
+		 * one worker for now (docs/workers.md, "Hold") */
+		fprintf(stderr, "lockstep: --default-verdict hold runs one policy worker (not %u); "
+			"see docs/workers.md\n", r.nworkers);
+		r.nworkers = 1;
+		if (!rc && (rc = steer_one_worker(r.dp, &err)))
+			fprintf(stderr, "lockstep run: %s\n", err.msg);
 	}
 	if (!rc)
 		rc = obs_link_open(&r.ro, &o->obs, r.dp);
@@ -373,8 +427,7 @@ int agent_run(const struct agent_opts *o)
 		if (!rc)
 			agent_hold_set_metrics(r.hold, ls_obs_metrics(obs_link_hub(r.ro)));
 	}
-	if (rc) {
-	} else if (po.policy) {
+	if (!rc && po.policy) {
 		/* while the guest is unhealthy its flows get the data plane's
 		 * default for undecided flows, from the config just written */
 		struct ls_config dcfg;
@@ -383,6 +436,19 @@ int agent_run(const struct agent_opts *o)
 			po.default_verdict = dcfg.default_verdict;
 		if (po.default_verdict == LS_VERDICT_HOLD)
 			po.default_verdict = agent_hold_fallback(&o->hold);
+	}
+	if (rc) {
+	} else if (r.nworkers > 1) {
+		struct agent_workers_opts wo = {
+		    .n = r.nworkers, .by = o->shard_by, .po = &po, .ro = r.ro};
+		rc = agent_workers_open(&r.wk, r.dp, &wo);
+		if (!rc && po.policy) {
+			if (r.clock_on)
+				ls_hb_set_health(r.sync.hb, agent_workers_health, r.wk);
+			control_link_set_policy_fn(&r.ctl, agent_workers_request, r.wk);
+			agent_workers_report(r.wk);
+		}
+	} else if (po.policy) {
 		rc = policy_link_open(&r.rp, r.dp, &po);
 		if (!rc) {
 			policy_link_set_obs(r.rp, r.ro);
@@ -402,6 +468,7 @@ int agent_run(const struct agent_opts *o)
 	if (!rc)
 		rc = agent_loop(&r);
 	control_link_close(&r.ctl);
+	agent_workers_close(r.wk); /* each drains its ring, writes its verdicts */
 	policy_link_close(r.rp);
 	agent_hold_close(r.hold);
 	if (r.ro)

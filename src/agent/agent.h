@@ -35,7 +35,12 @@ struct agent_opts {
 	struct obs_link_opts obs;
 	struct clock_link_opts clock; /* .on: the heartbeat runs */
 	struct agent_hold_opts hold;  /* --hold-* (default_verdict LS_VERDICT_HOLD) */
+	uint32_t workers;	      /* --workers N (worker.h); 0: 1; AGENT_WORKERS_AUTO:
+				       * one per online CPU */
+	uint32_t shard_by;	      /* --shard-by: LS_SHARD_BY_FLOW (0) / _CLIENT */
 };
+
+#define AGENT_WORKERS_AUTO UINT32_MAX
 
 /* Defaults: nothing asked, every part at its own default. */
 void agent_opts_init(struct agent_opts *o);

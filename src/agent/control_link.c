@@ -32,12 +32,25 @@ void control_link_set_policy(struct control_link *c, struct policy_link *rp)
 	c->rp = rp;
 }
 
+void control_link_set_policy_fn(struct control_link *c,
+				int (*fn)(void *ctx, const char *cmd, const char *arg, char *reply,
+					  size_t len),
+				void *ctx)
+{
+	c->policy_fn = fn;
+	c->policy_ctx = ctx;
+}
+
 static int answer(void *ctx, const char *cmd, const char *arg, char *reply, size_t len)
 {
 	struct control_link *c = ctx;
+	obs_link_lock(c->ro);
 	int rc = obs_link_control(c->ro, cmd, arg, reply, len);
+	obs_link_unlock(c->ro);
 	if (rc != -2)
 		return rc;
+	if (c->policy_fn)
+		return c->policy_fn(c->policy_ctx, cmd, arg, reply, len);
 	if (c->rp)
 		return policy_link_request(c->rp, cmd, arg, reply, len);
 	if (!strcmp(cmd, "reload") || !strcmp(cmd, "status")) {

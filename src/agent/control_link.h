@@ -7,6 +7,8 @@
 #ifndef LS_AGENT_CONTROL_LINK_H
 #define LS_AGENT_CONTROL_LINK_H
 
+#include <stddef.h>
+
 struct obs_link;
 struct policy_link;
 
@@ -15,6 +17,9 @@ struct control_link {
 	char path[4096];
 	struct obs_link *ro;   /* never NULL once open */
 	struct policy_link *rp; /* NULL: no policy in this agent */
+	/* or several policies (agent/worker.h): requests go to fn(ctx, ...) */
+	int (*policy_fn)(void *ctx, const char *cmd, const char *arg, char *reply, size_t len);
+	void *policy_ctx;
 };
 
 /* Listens on path (NULL or "": $LS_CONTROL_SOCK, else the default). 0, or
@@ -22,6 +27,11 @@ struct control_link {
 int control_link_open(struct control_link *c, const char *path, struct obs_link *ro);
 /* The policy, once it runs (reload and the policy's status go to it). */
 void control_link_set_policy(struct control_link *c, struct policy_link *rp);
+/* Policy requests go to fn instead (the workers, agent/worker.h). */
+void control_link_set_policy_fn(struct control_link *c,
+				int (*fn)(void *ctx, const char *cmd, const char *arg, char *reply,
+					  size_t len),
+				void *ctx);
 /* Answer every pending request (the fd is readable). */
 void control_link_serve(struct control_link *c);
 /* Closes and removes the socket file. */

@@ -6,6 +6,7 @@
 #include "clock/options.h"
 #include "policy/policy.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,20 @@ struct obs_link {
 	int64_t beat_interval_ns;
 	const struct ls_mapping *map;
 	const struct ls_policy *policy; /* for status: read again on each request */
+	pthread_mutex_t mu;		/* obs_link_lock: the hub with several workers */
 };
+
+void obs_link_lock(struct obs_link *ro)
+{
+	if (ro)
+		pthread_mutex_lock(&ro->mu);
+}
+
+void obs_link_unlock(struct obs_link *ro)
+{
+	if (ro)
+		pthread_mutex_unlock(&ro->mu);
+}
 
 void obs_link_opts_init(struct obs_link_opts *o)
 {
@@ -202,6 +216,7 @@ int obs_link_open(struct obs_link **out, const struct obs_link_opts *o, struct l
 	struct ls_err err;
 	if (!ro)
 		return -1;
+	pthread_mutex_init(&ro->mu, NULL);
 	ro->dp = dp;
 	struct ls_obs_config cfg = o->cfg;
 	cfg.flow_lookup = flow_lookup;
@@ -229,6 +244,7 @@ void obs_link_close(struct obs_link *ro)
 	if (!ro)
 		return;
 	ls_obs_close(ro->obs);
+	pthread_mutex_destroy(&ro->mu);
 	free(ro);
 }
 
@@ -262,8 +278,17 @@ void obs_link_policy(struct obs_link *ro, const struct ls_policy *p)
 {
 	struct ls_policy_stats st;
 	ls_policy_stats(p, &st);
+	/* a reload may have named another file */
+	obs_link_policy_stats(ro, ls_policy_path(p), &st);
+	ro->policy = p;
+}
+
+void obs_link_policy_stats(struct obs_link *ro, const char *path,
+			   const struct ls_policy_stats *ps)
+{
+	struct ls_policy_stats st = *ps;
 	struct ls_obs_policy op = {
-		.path = ls_policy_path(p), /* a reload may have named another file */
+		.path = path,
 		.events = st.events,
 		.calls = st.calls,
 		.traps = st.failures[LS_PF_TRAP],
@@ -276,7 +301,6 @@ void obs_link_policy(struct obs_link *ro, const struct ls_policy *p)
 		.reason = ls_policy_health_name(st.health),
 		.why = st.health_why,
 	};
-	ro->policy = p;
 	ls_obs_policy(ro->obs, &op, ls_now_k());
 }
 

@@ -62,6 +62,17 @@ struct ls_policy;
 void obs_link_tick(struct obs_link *ro, const struct ls_policy *p);
 /* The policy's stats now (at start, so status shows it at once). */
 void obs_link_policy(struct obs_link *ro, const struct ls_policy *p);
+/* The same from stats summed over several workers (agent/worker.h); path
+ * is copied by the hub. */
+struct ls_policy_stats;
+void obs_link_policy_stats(struct obs_link *ro, const char *path,
+			   const struct ls_policy_stats *st);
+/* With several policy workers (agent/worker.h) the hub is shared: each
+ * thread holds this lock around its calls into it (the main thread around
+ * each of its handlers). A worker may take it while holding its own
+ * policy lock, never the reverse. NULL: nothing. */
+void obs_link_lock(struct obs_link *ro);
+void obs_link_unlock(struct obs_link *ro);
 /* Where the data plane is attached, for status. */
 void obs_link_set_attach(struct obs_link *ro, const struct ls_dp_opts *o,
 			const struct ls_dp_status *st);

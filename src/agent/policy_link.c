@@ -41,6 +41,7 @@ struct policy_link {
 	int n;
 	uint64_t write_errors;
 	struct obs_link *ro;      /* observability, NULL when none */
+	bool obs_shared;         /* ro is shared with other threads: lock it */
 	bool unhealthy;          /* last health verdict given to the heartbeat */
 	/* verdicts set, not yet written */
 	struct ls_flow_key vkey[VQ];
@@ -53,6 +54,19 @@ struct policy_link {
 	void *on_verdict_ctx;
 };
 
+/* The hub is shared when several workers run (obs_link_lock). */
+static void obs_lock(struct policy_link *rp)
+{
+	if (rp->obs_shared)
+		obs_link_lock(rp->ro);
+}
+
+static void obs_unlock(struct policy_link *rp)
+{
+	if (rp->obs_shared)
+		obs_link_unlock(rp->ro);
+}
+
 static void verdicts_write(struct policy_link *rp)
 {
 	struct ls_err err;
@@ -63,6 +77,7 @@ static void verdicts_write(struct policy_link *rp)
 	uint64_t end_k = rp->ro ? ls_now_k() : 0;
 	if (n < (int)rp->nv && rp->write_errors++ < 10)
 		fprintf(stderr, "lockstep: writing %u verdicts: %s\n", rp->nv - (uint32_t)n, err.msg);
+	obs_lock(rp);
 	for (uint32_t i = 0; i < rp->nv; i++) {
 		const struct ls_verdict_rec *r = &rp->vrec[i];
 		if (rp->ro)
@@ -76,6 +91,7 @@ static void verdicts_write(struct policy_link *rp)
 			       (unsigned long long)rp->vflow[i], ls_verdict_name(r->verdict),
 			       (unsigned long long)r->deadline_k);
 	}
+	obs_unlock(rp);
 	rp->nv = 0;
 }
 
@@ -170,6 +186,8 @@ int policy_link_open(struct policy_link **out, struct ls_dp *dp,
 	}
 	if (o->sync)
 		ls_policy_set_mapping(rp->p, ls_sync_live_mapping(o->sync));
+	if (o->share_kv)
+		ls_policy_share_kv(rp->p, o->share_kv->p);
 	if (ls_policy_load_file(rp->p, o->policy, &perr)) {
 		fprintf(stderr, "lockstep run: %s\n", perr.msg);
 		goto fail;
@@ -201,23 +219,36 @@ void policy_link_flush(struct policy_link *rp)
 	if (!rp->n)
 		return;
 	struct ls_obs *o = obs_link_hub(rp->ro);
+	obs_lock(rp);
+	int per_call = o ? ls_obs_guest_trace_level(o) > 0 : 0;
+	obs_unlock(rp);
 	if (!o) {
 		ls_policy_dispatch(rp->p, rp->batch, (size_t)rp->n);
-	} else if (ls_obs_guest_trace_level(o) > 0) {
+	} else if (per_call) {
 		/* per-call guest tracing: one timed dispatch per event */
 		for (int i = 0; i < rp->n; i++) {
+			obs_lock(rp);
 			ls_obs_dispatch_begin(o, &rp->batch[i], 1);
+			obs_unlock(rp);
 			uint64_t t0 = ls_now_k();
 			ls_policy_dispatch(rp->p, &rp->batch[i], 1);
-			ls_obs_guest_call(o, "dispatch", &rp->batch[i], 1, t0, ls_now_k());
+			uint64_t t1 = ls_now_k();
+			obs_lock(rp);
+			ls_obs_guest_call(o, "dispatch", &rp->batch[i], 1, t0, t1);
 			ls_obs_dispatch_end(o);
+			obs_unlock(rp);
 		}
 	} else {
+		obs_lock(rp);
 		ls_obs_dispatch_begin(o, rp->batch, (size_t)rp->n);
+		obs_unlock(rp);
 		uint64_t t0 = ls_now_k();
 		ls_policy_dispatch(rp->p, rp->batch, (size_t)rp->n);
-		ls_obs_guest_call(o, "dispatch", rp->batch, (size_t)rp->n, t0, ls_now_k());
+		uint64_t t1 = ls_now_k();
+		obs_lock(rp);
+		ls_obs_guest_call(o, "dispatch", rp->batch, (size_t)rp->n, t0, t1);
 		ls_obs_dispatch_end(o);
+		obs_unlock(rp);
 	}
 	rp->n = 0;
 }
@@ -234,8 +265,12 @@ void policy_link_tick(struct policy_link *rp)
 	policy_link_flush(rp);
 	uint64_t t0 = rp->ro ? ls_now_k() : 0;
 	ls_policy_tick(rp->p);
-	if (rp->ro)
-		ls_obs_guest_call(obs_link_hub(rp->ro), "tick", NULL, 0, t0, ls_now_k());
+	if (rp->ro) {
+		uint64_t t1 = ls_now_k();
+		obs_lock(rp);
+		ls_obs_guest_call(obs_link_hub(rp->ro), "tick", NULL, 0, t0, t1);
+		obs_unlock(rp);
+	}
 }
 
 void policy_link_sighup(struct policy_link *rp)
@@ -268,6 +303,12 @@ void policy_link_set_obs(struct policy_link *rp, struct obs_link *ro)
 	rp->ro = ro;
 	if (ro) /* the policy's counters and the guest's own metrics */
 		ls_metrics_add_writer(ls_obs_metrics(obs_link_hub(ro)), policy_metrics, rp);
+}
+
+void policy_link_set_obs_shared(struct policy_link *rp, struct obs_link *ro)
+{
+	rp->ro = ro;
+	rp->obs_shared = ro != NULL;
 }
 
 const struct ls_policy *policy_link_policy(const struct policy_link *rp)

@@ -1,8 +1,8 @@
 /* policy_link.h - the policy side of `lockstep run`: a Wasm policy between the
  * data plane's ring buffer and its verdict map, reloads on SIGHUP and on
  * the control socket's request (control_link.h). agent.c calls these from
- * its one event loop; nothing here blocks for long or runs on another
- * thread. */
+ * its one event loop, or one worker thread owns a policy_link
+ * (agent/worker.h); nothing here blocks for long. */
 #ifndef LS_AGENT_POLICY_LINK_H
 #define LS_AGENT_POLICY_LINK_H
 
@@ -21,6 +21,7 @@ struct policy_link_opts {
 	uint64_t tick_interval_ns; /* 0: 1 s */
 	struct ls_sync *sync;      /* the guest clock G and the mapping (NULL:
 				    * CLOCK_BOOTTIME and the identity) */
+	const struct policy_link *share_kv; /* use its key-value store (workers) */
 };
 
 struct policy_link;
@@ -44,6 +45,10 @@ uint64_t policy_link_tick_ns(const struct policy_link *rp);
 /* Observability (obs_link.h): time guest calls and verdict writes. */
 struct obs_link;
 void policy_link_set_obs(struct policy_link *rp, struct obs_link *ro);
+/* The same for one of several workers (agent/worker.h): the hub is shared,
+ * each use of it is under obs_link_lock, and no metrics writer is added
+ * (the workers' owner reports them). */
+void policy_link_set_obs_shared(struct policy_link *rp, struct obs_link *ro);
 struct ls_policy;
 const struct ls_policy *policy_link_policy(const struct policy_link *rp);
 /* The heartbeat's health check (ls_hb_set_health; ctx = the policy_link):

@@ -43,6 +43,8 @@ enum {
 	O_HEARTBEAT,
 	O_CONFIG,
 	O_CHECK,
+	O_WORKERS,
+	O_SHARD_BY,
 };
 
 static const struct ls_opt rows[] = {
@@ -93,6 +95,14 @@ static const struct ls_opt rows[] = {
     LS_OPT("max-memory-pages", 0, "N", O_MAX_MEMORY_PAGES,
 	   "memory cap, 64 KiB pages (default 256)"),
     LS_OPT("tick-interval", 0, "DUR", O_TICK_INTERVAL, "on_tick period (default 1s)"),
+    LS_OPT_SECTION("workers (docs/workers.md):"),
+    LS_OPT("workers", 0, "N|auto", O_WORKERS,
+	   "policy workers, each a thread with its own instance\n"
+	   "and event ring (1-64, or auto: one per online CPU;\n"
+	   "default 1: one thread does everything)"),
+    LS_OPT("shard-by", 0, "KEY", O_SHARD_BY,
+	   "flow|client: what keeps events on one worker (default\n"
+	   "flow, the 5-tuple; client: all of a client's flows)"),
 };
 
 static const struct ls_opt clock_head[] = {
@@ -264,6 +274,29 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 	}
 	case O_HEARTBEAT:
 		a->clock.on = true;
+		break;
+	case O_WORKERS:
+		if (!strcmp(arg, "auto")) {
+			a->workers = AGENT_WORKERS_AUTO;
+			break;
+		}
+		if (ls_parse_uint(arg, 1, LS_SHARDS_MAX, &num)) {
+			fprintf(stderr, "lockstep run: --workers must be 1-%d or auto, not '%s'\n",
+				LS_SHARDS_MAX, arg);
+			return 2;
+		}
+		a->workers = (uint32_t)num;
+		break;
+	case O_SHARD_BY:
+		if (!strcmp(arg, "flow"))
+			a->shard_by = LS_SHARD_BY_FLOW;
+		else if (!strcmp(arg, "client"))
+			a->shard_by = LS_SHARD_BY_CLIENT;
+		else {
+			fprintf(stderr, "lockstep run: --shard-by must be flow or client, not '%s'\n",
+				arg);
+			return 2;
+		}
 		break;
 	case LS_OPT_CLOCK: {
 		char name[64];

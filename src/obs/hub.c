@@ -543,22 +543,28 @@ void ls_obs_event(struct ls_obs *o, const struct ls_event *ev, uint64_t now)
 		ls_trace_flow_start(o->trace, track, arrow_id(ev), ev->ts_k);
 }
 
+/* The dispatch running on this thread: with several policy workers
+ * (docs/workers.md) each thread has its own, while the hub itself is used
+ * under the agent's obs lock (agent/obs_link.h). */
+static _Thread_local uint64_t cur_dispatch;
+
 void ls_obs_dispatch_begin(struct ls_obs *o, const struct ls_event *ev, size_t n)
 {
-	o->dispatch = ++o->ndispatch;
+	cur_dispatch = ++o->ndispatch;
 	for (size_t i = 0; i < n; i++) {
 		struct flowent *fe = arrow_event(&ev[i]) ? flow(o, ev[i].flow_id, false) : NULL;
 		if (fe) {
 			fe->pending_k = ev[i].ts_k;
 			fe->arrow = arrow_id(&ev[i]);
-			fe->dispatch = o->dispatch;
+			fe->dispatch = cur_dispatch;
 		}
 	}
 }
 
 void ls_obs_dispatch_end(struct ls_obs *o)
 {
-	o->dispatch = 0;
+	(void)o;
+	cur_dispatch = 0;
 }
 
 void ls_obs_queue_depth(struct ls_obs *o, uint64_t n, uint64_t now)
@@ -602,7 +608,7 @@ void ls_obs_verdict(struct ls_obs *o, uint64_t flow_id, uint32_t verdict, uint64
 	ls_metric_add(o->verdicts, vn, 1);
 	struct flowent *fe = flow(o, flow_id, false);
 	uint64_t arrow = 0;
-	if (fe && fe->pending_k && o->dispatch && fe->dispatch == o->dispatch) {
+	if (fe && fe->pending_k && cur_dispatch && fe->dispatch == cur_dispatch) {
 		ls_metric_observe(o->verdict_latency, NULL,
 				  end_k > fe->pending_k ? (double)(end_k - fe->pending_k) / 1e9 : 0);
 		if (ls_detect_latency(&o->cfg.detect, fe->pending_k, end_k))

@@ -28,9 +28,9 @@ struct alarm {
 };
 
 struct ls_obs {
-	/* the dispatch running (numbered from 1), 0 between dispatches; a
+	/* dispatches numbered from 1 (the one running is per thread, hub.c); a
 	 * verdict answers an event only during that event's dispatch */
-	uint64_t dispatch, ndispatch;
+	uint64_t ndispatch;
 	struct ls_obs_config cfg;
 	struct ls_metrics *reg;
 	struct ls_log *log;

@@ -1,8 +1,11 @@
 /* kv.c - the guests' key-value store (kv.h): a chained hash table that
  * doubles when it fills, with a cap on entries and bytes so that a guest
- * cannot make the host grow without bound. */
+ * cannot make the host grow without bound. One store may be shared by the
+ * instances of several policy workers (docs/abi.md, "Workers"): each call
+ * holds its mutex, and the last reference frees it. */
 #include "policy/kv.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +20,8 @@ struct kv_ent {
 struct ls_kv {
 	struct kv_ent **b;
 	size_t nb, n, bytes;
+	pthread_mutex_t mu; /* every call, whoever shares the store */
+	unsigned refs;	    /* under mu */
 };
 
 static uint32_t kv_hash(const void *key, size_t len)
@@ -39,6 +44,16 @@ struct ls_kv *ls_kv_new(void)
 		free(kv);
 		return NULL;
 	}
+	pthread_mutex_init(&kv->mu, NULL);
+	kv->refs = 1;
+	return kv;
+}
+
+struct ls_kv *ls_kv_ref(struct ls_kv *kv)
+{
+	pthread_mutex_lock(&kv->mu);
+	kv->refs++;
+	pthread_mutex_unlock(&kv->mu);
 	return kv;
 }
 
@@ -46,6 +61,12 @@ void ls_kv_free(struct ls_kv *kv)
 {
 	if (!kv)
 		return;
+	pthread_mutex_lock(&kv->mu);
+	unsigned left = --kv->refs;
+	pthread_mutex_unlock(&kv->mu);
+	if (left)
+		return;
+	pthread_mutex_destroy(&kv->mu);
 	for (size_t i = 0; i < kv->nb; i++)
 		for (struct kv_ent *e = kv->b[i], *nx; e; e = nx) {
 			nx = e->next;
@@ -66,7 +87,7 @@ static struct kv_ent **kv_find(const struct ls_kv *kv, const void *key,
 	return pp;
 }
 
-long ls_kv_get(const struct ls_kv *kv, const void *key, size_t klen, void *val,
+static long get_unlocked(const struct ls_kv *kv, const void *key, size_t klen, void *val,
 	       size_t cap)
 {
 	if (klen > LS_KV_KEY_MAX)
@@ -95,7 +116,7 @@ static void kv_grow(struct ls_kv *kv)
 	kv->nb = nb;
 }
 
-int ls_kv_put(struct ls_kv *kv, const void *key, size_t klen, const void *val,
+static int put_unlocked(struct ls_kv *kv, const void *key, size_t klen, const void *val,
 	      size_t vlen)
 {
 	if (klen > LS_KV_KEY_MAX || vlen > LS_KV_VAL_MAX)
@@ -132,7 +153,7 @@ int ls_kv_put(struct ls_kv *kv, const void *key, size_t klen, const void *val,
 	return 0;
 }
 
-int ls_kv_del(struct ls_kv *kv, const void *key, size_t klen)
+static int del_unlocked(struct ls_kv *kv, const void *key, size_t klen)
 {
 	if (klen > LS_KV_KEY_MAX)
 		return -1;
@@ -146,7 +167,37 @@ int ls_kv_del(struct ls_kv *kv, const void *key, size_t klen)
 	return 0;
 }
 
+/* The public calls: each one whole under the store's mutex. */
+long ls_kv_get(const struct ls_kv *kv, const void *key, size_t klen, void *val, size_t cap)
+{
+	struct ls_kv *m = (struct ls_kv *)kv; /* the mutex, not the content */
+	pthread_mutex_lock(&m->mu);
+	long n = get_unlocked(kv, key, klen, val, cap);
+	pthread_mutex_unlock(&m->mu);
+	return n;
+}
+
+int ls_kv_put(struct ls_kv *kv, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	pthread_mutex_lock(&kv->mu);
+	int rc = put_unlocked(kv, key, klen, val, vlen);
+	pthread_mutex_unlock(&kv->mu);
+	return rc;
+}
+
+int ls_kv_del(struct ls_kv *kv, const void *key, size_t klen)
+{
+	pthread_mutex_lock(&kv->mu);
+	int rc = del_unlocked(kv, key, klen);
+	pthread_mutex_unlock(&kv->mu);
+	return rc;
+}
+
 size_t ls_kv_count(const struct ls_kv *kv)
 {
-	return kv->n;
+	struct ls_kv *m = (struct ls_kv *)kv;
+	pthread_mutex_lock(&m->mu);
+	size_t n = kv->n;
+	pthread_mutex_unlock(&m->mu);
+	return n;
 }

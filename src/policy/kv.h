@@ -14,6 +14,9 @@
 struct ls_kv;
 
 struct ls_kv *ls_kv_new(void);
+/* Another reference to the store (one more policy shares it: workers);
+ * ls_kv_free drops one, the last frees. Every call below is atomic. */
+struct ls_kv *ls_kv_ref(struct ls_kv *kv);
 void ls_kv_free(struct ls_kv *kv);
 /* Returns the value's length (copying at most cap bytes), or -1 if absent. */
 long ls_kv_get(const struct ls_kv *kv, const void *key, size_t klen, void *val,

@@ -718,6 +718,14 @@ void ls_policy_free(struct ls_policy *p)
 	free(p);
 }
 
+void ls_policy_share_kv(struct ls_policy *p, const struct ls_policy *with)
+{
+	if (!with || p->kv == with->kv)
+		return;
+	ls_kv_free(p->kv);
+	p->kv = ls_kv_ref(with->kv);
+}
+
 void ls_policy_stats(const struct ls_policy *p, struct ls_policy_stats *out)
 {
 	*out = p->st;
@@ -802,10 +810,10 @@ int ls_policy_metric_value(const struct ls_policy *p, const char *name, double *
 	return 0;
 }
 
-void ls_policy_metrics_write(const struct ls_policy *p, FILE *f)
+void ls_policy_stats_metrics_write(const struct ls_policy_stats *s, int health, FILE *f)
 {
+	enum ls_policy_health h = (enum ls_policy_health)health;
 	static const char *const fail[] = {"trap", "fuel", "init"};
-	const struct ls_policy_stats *s = &p->st;
 	fprintf(f, "# HELP lockstep_policy_events_total kernel events dispatched to the policy\n"
 		   "# TYPE lockstep_policy_events_total counter\n"
 		   "lockstep_policy_events_total %llu\n",
@@ -838,9 +846,6 @@ void ls_policy_metrics_write(const struct ls_policy *p, FILE *f)
 		   "lockstep_policy_abi_errors_total{error=\"bounds\"} %llu\n"
 		   "lockstep_policy_abi_errors_total{error=\"handle\"} %llu\n",
 		(unsigned long long)s->bad_pointer, (unsigned long long)s->bad_handle);
-	/* the heartbeat's rule (ls_policy_health), evaluated now: what these
-	 * say is what makes a beat good */
-	enum ls_policy_health h = ls_policy_health_at(p, ls_policy_now_k(p), NULL, 0);
 	fprintf(f, "# HELP lockstep_policy_healthy 1 while the policy side is healthy: beats "
 		   "count as good (docs/clock.md)\n"
 		   "# TYPE lockstep_policy_healthy gauge\n"
@@ -853,6 +858,15 @@ void ls_policy_metrics_write(const struct ls_policy *p, FILE *f)
 			h == (enum ls_policy_health)i);
 	fprintf(f, "# HELP lockstep_policy_flows flows the policy knows\n"
 		   "# TYPE lockstep_policy_flows gauge\n"
-		   "lockstep_policy_flows %zu\n", p->flows.n);
+		   "lockstep_policy_flows %llu\n", (unsigned long long)s->flows);
+}
+
+void ls_policy_metrics_write(const struct ls_policy *p, FILE *f)
+{
+	struct ls_policy_stats st = p->st;
+	st.flows = p->flows.n;
+	/* the heartbeat's rule (ls_policy_health), evaluated now: what these
+	 * say is what makes a beat good */
+	ls_policy_stats_metrics_write(&st, ls_policy_health_at(p, ls_policy_now_k(p), NULL, 0), f);
 	ls_gm_write(&p->gmet, f);
 }

@@ -148,6 +148,11 @@ int ls_policy_new(const struct ls_policy_config *cfg,
 		  struct ls_err *err);
 void ls_policy_free(struct ls_policy *p);
 
+/* From now on p uses the key-value store of `with` (its own is dropped):
+ * the instances of several workers share one store (docs/abi.md,
+ * "Workers"). Call before the first load, so that init sees it too. */
+void ls_policy_share_kv(struct ls_policy *p, const struct ls_policy *with);
+
 /* Load a module: decode, check the ABI, instantiate, run init. On success it
  * replaces the running module (the first load, or a hot reload); on failure
  * the running module, if any, is untouched and err says why. The key-value
@@ -216,6 +221,9 @@ enum ls_policy_health ls_policy_health_at(const struct ls_policy *p, uint64_t no
 					  char *why, size_t len);
 /* Prometheus text: the pipeline's counters and the guest's metrics. */
 void ls_policy_metrics_write(const struct ls_policy *p, FILE *f);
+/* The pipeline's counters alone, from stats (summed over several workers:
+ * agent/worker.h) and a health (enum ls_policy_health). */
+void ls_policy_stats_metrics_write(const struct ls_policy_stats *st, int health, FILE *f);
 /* Value of a guest metric by name (tests, `lockstep status`); -1 if none. */
 int ls_policy_metric_value(const struct ls_policy *p, const char *name,
 			   double *out);

@@ -1,0 +1,430 @@
+/* worker.c - N policy workers (worker.h, docs/workers.md): a thread per
+ * shard ring, each with its own policy_link (its own Wasm instance, batch,
+ * verdict queue) and its own epoll loop; the main thread reloads them,
+ * asks their status and reads what they publish after each batch. */
+#include "agent/worker.h"
+#include "agent/control.h"
+#include "agent/loop.h"
+#include "agent/obs_link.h"
+#include "base/time.h"
+#include "dataplane/event_json.h"
+#include "policy/policy.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+/* Records taken per turn of a worker's loop: one policy batch, as the main
+ * thread's RING_BUDGET (agent.c), so its tick is never starved. */
+#define WORKER_BUDGET 256
+
+struct worker {
+	struct agent_workers *g;
+	uint32_t id;
+	pthread_t th;
+	bool started;
+	pthread_mutex_t mu;	 /* this worker's policy: batch, tick, reload */
+	struct policy_link *rp;	 /* NULL: no policy, events are only printed */
+	struct ls_dp_ring *ring; /* shard_rings[id] */
+	struct ls_loop *loop;
+	int stop_fd;	 /* eventfd: the main thread asks it to stop */
+	uint64_t events; /* records drained (under mu) */
+	/* published after each batch and tick (snap_mu, a leaf lock) */
+	pthread_mutex_t snap_mu;
+	struct ls_policy_stats snap;
+	uint64_t snap_events;
+	_Atomic uint64_t progress_k; /* K time of its last batch or tick */
+};
+
+struct agent_workers {
+	struct ls_dp *dp;
+	struct obs_link *ro;
+	uint32_t n;
+	uint64_t tick_ns;
+	bool policy;
+	char path[4096];   /* the module the workers run (main thread only) */
+	char why[192];	   /* agent_workers_health's answer */
+	struct worker w[]; /* n of them */
+};
+
+static void publish(struct worker *w)
+{
+	struct ls_policy_stats st;
+	if (w->rp)
+		ls_policy_stats(policy_link_policy(w->rp), &st);
+	pthread_mutex_lock(&w->snap_mu);
+	if (w->rp)
+		w->snap = st;
+	w->snap_events = w->events;
+	pthread_mutex_unlock(&w->snap_mu);
+	atomic_store_explicit(&w->progress_k, ls_now_k(), memory_order_release);
+}
+
+/* One record of this worker's ring (dataplane's ls_dp_event_fn). */
+static int on_event(void *ctx, const struct ls_event *ev)
+{
+	struct worker *w = ctx;
+	w->events++;
+	flockfile(stdout); /* one line, never interleaved with another thread's */
+	ls_event_json_print(stdout, ev);
+	funlockfile(stdout);
+	obs_link_lock(w->g->ro);
+	obs_link_event(w->g->ro, ev);
+	obs_link_unlock(w->g->ro);
+	if (w->rp && ev->kind != LS_EV_HELD)
+		policy_link_event(w->rp, ev);
+	return 0;
+}
+
+/* A batch: what the budget allows, dispatched and its verdicts written
+ * before the lock is let go (a reload waits for this boundary). */
+static void drain(struct worker *w, uint32_t budget)
+{
+	bool more = false;
+	pthread_mutex_lock(&w->mu);
+	int n = ls_dp_ring_drain_max(w->ring, budget, &more);
+	if (n < 0)
+		fprintf(stderr, "lockstep: worker %u: draining its ring failed: %s\n", w->id,
+			strerror(-n));
+	if (w->rp)
+		policy_link_flush(w->rp);
+	publish(w);
+	pthread_mutex_unlock(&w->mu);
+	if (n > 0) {
+		obs_link_lock(w->g->ro);
+		obs_link_drained(w->g->ro, n);
+		obs_link_unlock(w->g->ro);
+	}
+	fflush(stdout);
+}
+
+static void on_ring(struct ls_loop *loop, int fd, uint32_t events, void *data)
+{
+	drain(data, WORKER_BUDGET);
+}
+
+static void on_tick(struct ls_loop *loop, uint64_t missed, void *data)
+{
+	struct worker *w = data;
+	pthread_mutex_lock(&w->mu);
+	policy_link_tick(w->rp);
+	publish(w);
+	pthread_mutex_unlock(&w->mu);
+	fflush(stdout);
+}
+
+static void on_stop(struct ls_loop *loop, int fd, uint32_t events, void *data)
+{
+	uint64_t v;
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	ls_loop_stop(loop, 0);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	pthread_mutex_lock(&w->mu);
+	publish(w);
+	pthread_mutex_unlock(&w->mu);
+	if (ls_loop_run(w->loop) < 0)
+		fprintf(stderr, "lockstep: worker %u: its event loop failed\n", w->id);
+	drain(w, 0); /* what is left: decided before the agent exits */
+	return NULL;
+}
+
+static int worker_setup(struct agent_workers *g, struct worker *w,
+			const struct agent_workers_opts *o)
+{
+	struct ls_err err;
+	int rc;
+	if (o->po && o->po->policy) {
+		/* one key-value store for all (docs/abi.md, "Workers") */
+		struct policy_link_opts po = *o->po;
+		po.share_kv = w->id ? g->w[0].rp : NULL;
+		if (policy_link_open(&w->rp, g->dp, &po))
+			return -1;
+		policy_link_set_obs_shared(w->rp, g->ro);
+	}
+	if (ls_dp_ring_open(g->dp, w->id, on_event, w, &w->ring, &err)) {
+		fprintf(stderr, "lockstep run: worker %u: %s\n", w->id, err.msg);
+		return -1;
+	}
+	w->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	w->loop = ls_loop_new();
+	if (w->stop_fd < 0 || !w->loop) {
+		fprintf(stderr, "lockstep run: worker %u: %s\n", w->id, strerror(errno));
+		return -1;
+	}
+	if ((rc = ls_loop_add_fd(w->loop, ls_dp_ring_fd(w->ring), EPOLLIN, on_ring, w)) ||
+	    (rc = ls_loop_add_fd(w->loop, w->stop_fd, EPOLLIN, on_stop, w)) ||
+	    (w->rp && (rc = ls_loop_add_timer(w->loop, g->tick_ns, on_tick, w)) < 0)) {
+		fprintf(stderr, "lockstep run: worker %u: event loop: %s\n", w->id, strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* The policy's counters summed over the workers (the metrics writer and
+ * the 1 s report); health: the first unhealthy worker's. */
+static void sum_stats(struct agent_workers *g, struct ls_policy_stats *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	sum->healthy = 1;
+	for (uint32_t i = 0; i < g->n; i++) {
+		struct worker *w = &g->w[i];
+		pthread_mutex_lock(&w->snap_mu);
+		struct ls_policy_stats s = w->snap;
+		pthread_mutex_unlock(&w->snap_mu);
+		sum->events += s.events;
+		sum->calls += s.calls;
+		for (int k = 0; k < LS_PF__MAX; k++)
+			sum->failures[k] += s.failures[k];
+		sum->restarts += s.restarts;
+		sum->reloads += s.reloads;
+		sum->reload_refused += s.reload_refused;
+		sum->verdicts += s.verdicts;
+		sum->defaults += s.defaults;
+		sum->bad_pointer += s.bad_pointer;
+		sum->bad_handle += s.bad_handle;
+		sum->guest_errors += s.guest_errors;
+		sum->log_lines += s.log_lines;
+		sum->log_dropped += s.log_dropped;
+		sum->flows += s.flows;
+		sum->rules_added += s.rules_added;
+		if (sum->healthy && !s.healthy) {
+			sum->healthy = 0;
+			sum->health = s.health;
+			snprintf(sum->health_why, sizeof(sum->health_why), "worker %u: %.100s", i,
+				 s.health_why);
+			sum->crash_streak = s.crash_streak;
+			sum->retry_at_k = s.retry_at_k;
+		}
+	}
+}
+
+static void workers_metrics(void *ctx, FILE *f)
+{
+	struct agent_workers *g = ctx;
+	struct ls_policy_stats st;
+	sum_stats(g, &st);
+	ls_policy_stats_metrics_write(&st, st.health, f);
+}
+
+int agent_workers_open(struct agent_workers **out, struct ls_dp *dp,
+		       const struct agent_workers_opts *o)
+{
+	struct ls_err err;
+	struct ls_dp_shards_status sh;
+	*out = NULL;
+	if (ls_dp_shards_set(dp, o->n, o->by, &sh, &err)) {
+		fprintf(stderr, "lockstep run: %s\n", err.msg);
+		return -1;
+	}
+	if (sh.was != sh.n && sh.was > 1)
+		printf("shards: %u (was %u: %u worker rings removed, records still in them are "
+		       "lost)\n",
+		       sh.n, sh.was, sh.removed);
+	struct agent_workers *g = calloc(1, sizeof(*g) + o->n * sizeof(struct worker));
+	if (!g)
+		return -1;
+	g->dp = dp;
+	g->ro = o->ro;
+	g->n = o->n;
+	g->policy = o->po && o->po->policy;
+	g->tick_ns = o->po && o->po->tick_interval_ns ? o->po->tick_interval_ns : 1000000000ull;
+	snprintf(g->path, sizeof(g->path), "%s", g->policy ? o->po->policy : "");
+	for (uint32_t i = 0; i < g->n; i++) {
+		struct worker *w = &g->w[i];
+		w->g = g;
+		w->id = i;
+		w->stop_fd = -1;
+		pthread_mutex_init(&w->mu, NULL);
+		pthread_mutex_init(&w->snap_mu, NULL);
+	}
+	*out = g;
+	for (uint32_t i = 0; i < g->n; i++)
+		if (worker_setup(g, &g->w[i], o))
+			return -1;
+	if (g->policy && g->ro)
+		ls_metrics_add_writer(ls_obs_metrics(obs_link_hub(g->ro)), workers_metrics, g);
+	fprintf(stderr, "lockstep: %u policy workers, flows sharded by %s\n", g->n,
+		o->by == LS_SHARD_BY_CLIENT ? "client" : "flow (5-tuple)");
+	return 0;
+}
+
+int agent_workers_start(struct agent_workers *g)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old); /* inherited by the threads */
+	int rc = 0;
+	for (uint32_t i = 0; i < g->n && !rc; i++) {
+		rc = pthread_create(&g->w[i].th, NULL, worker_main, &g->w[i]);
+		if (rc)
+			fprintf(stderr, "lockstep run: starting worker %u: %s\n", i, strerror(rc));
+		else
+			g->w[i].started = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc ? -1 : 0;
+}
+
+void agent_workers_close(struct agent_workers *g)
+{
+	if (!g)
+		return;
+	for (uint32_t i = 0; i < g->n; i++) {
+		struct worker *w = &g->w[i];
+		uint64_t one = 1;
+		if (w->started && write(w->stop_fd, &one, sizeof(one)) != sizeof(one))
+			fprintf(stderr, "lockstep: stopping worker %u: %s\n", i, strerror(errno));
+	}
+	for (uint32_t i = 0; i < g->n; i++) {
+		struct worker *w = &g->w[i];
+		if (w->started)
+			pthread_join(w->th, NULL);
+		policy_link_close(w->rp);
+		ls_dp_ring_close(w->ring);
+		ls_loop_free(w->loop);
+		if (w->stop_fd >= 0)
+			close(w->stop_fd);
+		pthread_mutex_destroy(&w->mu);
+		pthread_mutex_destroy(&w->snap_mu);
+	}
+	free(g);
+}
+
+/* Reload every worker, worker 0 first: a module it refuses is refused for
+ * all, and the others are not touched. */
+static int reload_all(struct agent_workers *g, const char *arg, char *reply, size_t len)
+{
+	for (uint32_t i = 0; i < g->n; i++) {
+		struct worker *w = &g->w[i];
+		pthread_mutex_lock(&w->mu);
+		int rc = policy_link_request(w->rp, "reload", arg, reply, len);
+		if (!rc && i == 0)
+			snprintf(g->path, sizeof(g->path), "%s",
+				 ls_policy_path(policy_link_policy(w->rp)));
+		publish(w);
+		pthread_mutex_unlock(&w->mu);
+		if (rc && i == 0)
+			return rc;
+		if (rc) { /* the same file loaded on worker 0: memory, not the module */
+			char why[512];
+			snprintf(why, sizeof(why), "%s", reply);
+			snprintf(reply, len,
+				 "reload refused by worker %u after workers 0-%u switched: %s", i,
+				 i - 1, why);
+			return rc;
+		}
+	}
+	size_t l = strlen(reply);
+	snprintf(reply + l, len - l, " (%u workers)", g->n);
+	return 0;
+}
+
+static int status_all(struct agent_workers *g, char *reply, size_t len)
+{
+	struct ls_policy_stats sum;
+	for (uint32_t i = 0; i < g->n; i++) { /* fresh, not a batch old */
+		pthread_mutex_lock(&g->w[i].mu);
+		publish(&g->w[i]);
+		pthread_mutex_unlock(&g->w[i].mu);
+	}
+	sum_stats(g, &sum);
+	int k = snprintf(reply, len,
+			 "{\"policy\":\"%s\",\"healthy\":%d,\"health\":\"%s\",\"events\":%llu,"
+			 "\"calls\":%llu,\"traps\":%llu,\"fuel\":%llu,\"restarts\":%llu,"
+			 "\"reloads\":%llu,\"reload_refused\":%llu,\"flows\":%llu,\"workers\":[",
+			 g->path, sum.healthy, ls_policy_health_name(sum.health),
+			 (unsigned long long)sum.events, (unsigned long long)sum.calls,
+			 (unsigned long long)sum.failures[LS_PF_TRAP],
+			 (unsigned long long)sum.failures[LS_PF_FUEL],
+			 (unsigned long long)sum.restarts, (unsigned long long)sum.reloads,
+			 (unsigned long long)sum.reload_refused, (unsigned long long)sum.flows);
+	for (uint32_t i = 0; i < g->n && k > 0 && (size_t)k < len; i++) {
+		struct worker *w = &g->w[i];
+		pthread_mutex_lock(&w->snap_mu);
+		struct ls_policy_stats s = w->snap;
+		uint64_t ev = w->snap_events;
+		pthread_mutex_unlock(&w->snap_mu);
+		k += snprintf(
+		    reply + k, len - (size_t)k,
+		    "%s{\"worker\":%u,\"ring_events\":%llu,\"events\":%llu,"
+		    "\"healthy\":%d,\"health\":\"%s\",\"restarts\":%llu,"
+		    "\"traps\":%llu,\"fuel\":%llu,\"flows\":%llu}",
+		    i ? "," : "", i, (unsigned long long)ev, (unsigned long long)s.events,
+		    s.healthy, ls_policy_health_name(s.health), (unsigned long long)s.restarts,
+		    (unsigned long long)s.failures[LS_PF_TRAP],
+		    (unsigned long long)s.failures[LS_PF_FUEL], (unsigned long long)s.flows);
+	}
+	if (k > 0 && (size_t)k < len)
+		snprintf(reply + k, len - (size_t)k, "]}");
+	return 0;
+}
+
+int agent_workers_request(void *ctx, const char *cmd, const char *arg, char *reply, size_t len)
+{
+	struct agent_workers *g = ctx;
+	if (!strcmp(cmd, "reload"))
+		return reload_all(g, arg, reply, len);
+	if (!strcmp(cmd, "status"))
+		return status_all(g, reply, len);
+	snprintf(reply, len, "unknown request '%s' (reload [PATH] | status)", cmd);
+	return -1;
+}
+
+void agent_workers_sighup(struct agent_workers *g)
+{
+	char reply[1024];
+	if (!g->policy)
+		return;
+	reload_all(g, "", reply, sizeof(reply)); /* refused or reloaded: it says which */
+	fprintf(stderr, "lockstep: SIGHUP: %s\n", reply);
+}
+
+const char *agent_workers_health(void *ctx)
+{
+	struct agent_workers *g = ctx;
+	uint64_t now = ls_now_k();
+	for (uint32_t i = 0; i < g->n; i++) {
+		struct worker *w = &g->w[i];
+		uint64_t p = atomic_load_explicit(&w->progress_k, memory_order_acquire);
+		if (g->policy && p && now > p && now - p > g->tick_ns + g->tick_ns / 2) {
+			snprintf(
+			    g->why, sizeof(g->why),
+			    "worker %u made no progress for %llu ms (a batch or tick that does "
+			    "not end)",
+			    i, (unsigned long long)((now - p) / 1000000));
+			return g->why;
+		}
+		pthread_mutex_lock(&w->snap_mu);
+		bool ok = w->snap.healthy || !g->policy;
+		if (!ok)
+			snprintf(g->why, sizeof(g->why), "worker %u: %s", i, w->snap.health_why);
+		pthread_mutex_unlock(&w->snap_mu);
+		if (!ok)
+			return g->why;
+	}
+	return NULL;
+}
+
+void agent_workers_report(struct agent_workers *g)
+{
+	if (!g->policy || !g->ro)
+		return;
+	struct ls_policy_stats st;
+	sum_stats(g, &st);
+	obs_link_lock(g->ro);
+	obs_link_policy_stats(g->ro, g->path, &st);
+	obs_link_unlock(g->ro);
+}

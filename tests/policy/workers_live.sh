@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# workers_live.sh - N policy workers (docs/workers.md) on the real data
+# plane in network namespaces: `lockstep run --workers 2` with a guest that
+# checks, inside each instance, that every callback of a flow reaches the
+# instance that saw the flow start, and in order (guests/shardcheck.c).
+#
+# 40 HTTP requests, each from its own client port (a flow each). The
+# workers each flow lands on are computed here again, in Python, from the
+# hash docs/workers.md specifies (FNV-1a 32 of the canonical 5-tuple, times
+# n, the high 32 bits): the two instances must have seen exactly those
+# numbers of flows start, no callback for a flow they did not see start
+# ("orphan") and none after its end ("late"); and the events the agent
+# prints must come, per flow, as flow_new first and flow_end last.
+set -uo pipefail
+. "$(dirname "$0")/lib/policy.sh"
+policy_init pwork
+nginx_start || bail "nginx did not start"
+SC=$LS_ROOT/build/guests/test/shardcheck.wasm
+[ -f "$SC" ] || bail "$SC not built (make guests)"
+
+if agent_start a1 --tc --workers 2 --policy "$SC" --tick-interval 200ms; then
+	ok "agent runs with --workers 2"
+else
+	not_ok "agent runs with --workers 2"; diag "$TMP/a1.err"; exit 1
+fi
+check "  it says so" grep -q '2 policy workers, flows sharded by flow' "$TMP/a1.err"
+
+P0=41000 N=40
+for i in $(seq 0 $((N - 1))); do
+	fetch "r$i" "http://$S4/" -H 'Host: w.test' --local-port $((P0 + i)) || echo "fetch $i failed" >>"$TMP/fetch.err"
+done
+check "$N HTTP requests answered, each from its own port" test ! -s "$TMP/fetch.err"
+
+# the last "shardcheck" line of each instance: "ID NEW DPI END ORPHAN LATE"
+last_counts() {
+	sed -n 's/.*"msg":"shardcheck id=\([0-9]*\) new=\([0-9]*\) dpi=\([0-9]*\) end=\([0-9]*\) orphan=\([0-9]*\) late=\([0-9]*\)".*/\1 \2 \3 \4 \5 \6/p' \
+		"$TMP/a1.err" | awk '{ last[$1] = $0 } END { for (k in last) print last[k] }' | sort
+}
+ends_seen() { [ "$(last_counts | awk '{ s += $4 } END { print s + 0 }')" -ge $N ]; }
+check "every flow's end reached a guest" wait_for 15 ends_seen
+last_counts >"$TMP/counts"
+sed 's/^/# instance id new dpi end orphan late: /' "$TMP/counts"
+
+# which worker each flow goes to, from docs/workers.md (not from lockstep)
+python3 - "$C4" "$S4" $P0 $N 2 >"$TMP/expect" <<'PY'
+import ipaddress, sys
+c, s, p0, n, workers = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+def mapped(a): return b"\0" * 10 + b"\xff\xff" + ipaddress.IPv4Address(a).packed
+def fnv1a(b):
+    h = 2166136261
+    for x in b: h = ((h ^ x) * 16777619) & 0xffffffff
+    return h
+per = [0] * workers
+for port in range(p0, p0 + n):
+    a, b = (mapped(c), port), (mapped(s), 80)
+    lo, hi = (a, b) if (a[0], a[1]) <= (b[0], b[1]) else (b, a)
+    key = lo[0] + hi[0] + lo[1].to_bytes(2, "big") + hi[1].to_bytes(2, "big") + bytes([6])
+    per[(fnv1a(key) * workers) >> 32] += 1
+print(" ".join(str(x) for x in sorted(per)))
+PY
+check "two instances reported (one per worker)" test "$(wc -l <"$TMP/counts")" -eq 2
+got=$(awk '{ print $2 }' "$TMP/counts" | sort -n | tr '\n' ' ' | sed 's/ $//')
+check "flows started per instance are the hash's split ($got; expected $(cat "$TMP/expect"))" \
+	test "$got" = "$(cat "$TMP/expect")"
+check "no callback reached an instance that did not see its flow start" \
+	test "$(awk '{ s += $5 } END { print s + 0 }' "$TMP/counts")" -eq 0
+check "no callback after a flow's end" test "$(awk '{ s += $6 } END { print s + 0 }' "$TMP/counts")" -eq 0
+check "every flow's HTTP request reached a guest as DPI" \
+	test "$(awk '{ s += $3 } END { print s + 0 }' "$TMP/counts")" -ge $N
+
+# per flow, the events as printed: flow_new first, flow_end last
+check "events printed in order per flow (flow_new first, flow_end last)" jq -e -n -R \
+	--argjson p0 $P0 --argjson n $N '[inputs | fromjson? // empty] as $e
+	| [$e[] | select(.event == "flow_new" and .sport >= $p0 and .sport < $p0 + $n) | .flow_id] as $ids
+	| ($ids | length) == $n and all($ids[]; . as $id
+		| [$e[] | select(.flow_id == $id and (.event == "flow_new" or .event == "dpi" or .event == "flow_end")) | .event] as $k
+		| $k[0] == "flow_new" and $k[-1] == "flow_end" and ($k | map(select(. == "flow_new")) | length) == 1)' \
+	"$TMP/a1.json"
+check "every flow got the guest's pass verdict" bash -c "[ \$(grep -c '\"event\":\"verdict\".*\"verdict\":\"pass\"' '$TMP/a1.json') -ge $N ]"
+
+# the control socket's policy status lists both workers, each with events
+python3 - "$LS_CONTROL_SOCK" >"$TMP/status.json" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"status\n")
+r = b""
+while not r.endswith(b"\n"):
+    d = s.recv(65536)
+    if not d: break
+    r += d
+print(r.decode().split(" ", 1)[1])
+PY
+check "status: two workers, each drained records from its ring" jq -e \
+	'(.workers | length) == 2 and all(.workers[]; .ring_events > 0)' "$TMP/status.json"
+check "status: the policy is healthy" jq -e '.healthy == 1' "$TMP/status.json"
+kill -TERM "$AGENT"; wait "$AGENT"
+check "agent exits cleanly on SIGTERM (workers joined)" test $? -eq 0
+check "no sanitizer report" bash -c "! grep -q 'Sanitizer' '$TMP/a1.err'"

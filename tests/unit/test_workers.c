@@ -1,0 +1,388 @@
+/* test_workers.c - the agent's policy workers (src/agent/worker.c,
+ * docs/workers.md) on the real program in this kernel (BPF_PROG_TEST_RUN,
+ * private maps) with two worker threads, each its own instance of the
+ * minimal guest (every new flow passes for 10 s), while the main thread
+ * does what the agent's does meanwhile: reloads every worker, asks their
+ * status and health, reports their stats to the shared observability hub.
+ * Built twice: under ASan (build/asan/tests) and under ThreadSanitizer
+ * (build/tsan/tests/test_tsan_workers: the whole library under TSan), which
+ * fails the run on any data race between the threads.
+ *
+ * Expected, by hand: 200 TCP SYNs of distinct 5-tuples are 200 new flows,
+ * each gets a pass verdict in the kernel's map; the flows each worker gets
+ * are counted here from docs/workers.md's rule (FNV-1a 32 of the canonical
+ * 5-tuple, times 2, the high 32 bits), written again, not taken from the
+ * program. Needs root. */
+#include "test.h"
+#include "frame4.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "agent/obs_link.h"
+#include "agent/worker.h"
+#include "dataplane/dataplane.h"
+#include "dataplane/testrun.h"
+#include "lockstep.skel.h"
+
+#define FLOWS 200
+
+/* ---- the documented rule, again ---------------------------------------- */
+
+static uint32_t fnv1a(const uint8_t *b, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+/* canonical key bytes: the lower (address, port) endpoint first */
+static uint32_t shard_of(const uint8_t s[4], uint16_t sp, const uint8_t d[4], uint16_t dp,
+			 uint32_t n)
+{
+	uint8_t b[37] = {0};
+	int c = memcmp(s, d, 4);
+	bool lo = c != 0 ? c < 0 : sp <= dp;
+	b[10] = b[11] = b[26] = b[27] = 0xff;
+	memcpy(b + 12, lo ? s : d, 4);
+	memcpy(b + 28, lo ? d : s, 4);
+	uint16_t lp = lo ? sp : dp, hp = lo ? dp : sp;
+	b[32] = (uint8_t)(lp >> 8), b[33] = (uint8_t)lp;
+	b[34] = (uint8_t)(hp >> 8), b[35] = (uint8_t)hp;
+	b[36] = 6;
+	return (uint32_t)(((uint64_t)fnv1a(b, sizeof(b)) * n) >> 32);
+}
+
+static void key_of(struct ls_flow_key *k, const uint8_t s[4], uint16_t sp, const uint8_t d[4],
+		   uint16_t dp)
+{
+	memset(k, 0, sizeof(*k));
+	int c = memcmp(s, d, 4);
+	bool lo = c != 0 ? c < 0 : sp <= dp;
+	k->lo_addr[10] = k->lo_addr[11] = k->hi_addr[10] = k->hi_addr[11] = 0xff;
+	memcpy(k->lo_addr + 12, lo ? s : d, 4);
+	memcpy(k->hi_addr + 12, lo ? d : s, 4);
+	k->lo_port = lo ? sp : dp;
+	k->hi_port = lo ? dp : sp;
+	k->proto = 6;
+	k->family = 4;
+}
+
+static const uint8_t SRV[4] = {198, 19, 0, 1};
+
+static void client_of(int i, uint8_t c[4], uint16_t *port)
+{
+	c[0] = 198, c[1] = 18, c[2] = (uint8_t)(i >> 8), c[3] = (uint8_t)(i + 1);
+	*port = (uint16_t)(30000 + i);
+}
+
+static int syn(struct ls_testrun *t, int i)
+{
+	uint8_t f[128];
+	struct frame4 fr = {.proto = 6, .dport = 80, .tcp_flags = 0x02};
+	client_of(i, fr.src, &fr.sport);
+	memcpy(fr.dst, SRV, 4);
+	size_t n = frame4(f, &fr);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (uint32_t)n, .repeat = 1);
+	return bpf_prog_test_run_opts(bpf_program__fd(ls_testrun_skel(t)->progs.ls_tc), &o);
+}
+
+static int verdicts_in_map(struct ls_dp *dp, int *pass)
+{
+	int found = 0;
+	*pass = 0;
+	for (int i = 0; i < FLOWS; i++) {
+		uint8_t c[4];
+		uint16_t p;
+		struct ls_flow_key k;
+		struct ls_verdict_rec rec;
+		struct ls_err err;
+		client_of(i, c, &p);
+		key_of(&k, c, p, SRV, 80);
+		if (!ls_dp_verdict_get(dp, &k, &rec, &err)) {
+			found++;
+			*pass += rec.verdict == LS_VERDICT_PASS;
+		}
+	}
+	return found;
+}
+
+/* field NAME (a number) of worker w's object in a status reply, -1 if
+ * absent */
+static long wfield(const char *reply, int w, const char *name)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), "{\"worker\":%d,", w);
+	const char *p = strstr(reply, pat), *end;
+	if (!p)
+		return -1;
+	end = strchr(p, '}');
+	snprintf(pat, sizeof(pat), "\"%s\":", name);
+	const char *f = strstr(p, pat);
+	return f && f < end ? strtol(f + strlen(pat), NULL, 10) : -1;
+}
+
+static long ring_events(const char *reply, int w)
+{
+	return wfield(reply, w, "ring_events");
+}
+
+TEST(two_workers_decide_every_flow_while_the_main_thread_reloads_them)
+{
+	char reply[8192], path[4200];
+	const char *root = getenv("LS_ROOT");
+	snprintf(path, sizeof(path), "%s/build/guests/test/minimal.wasm", root ? root : ".");
+	if (access(path, R_OK))
+		SKIP("build/guests/test/minimal.wasm not built (make guests)");
+	struct ls_config cfg = {
+	    .version = LS_WIRE_VERSION, .default_verdict = LS_VERDICT_PASS, .dpi_max_pkts = 4};
+	static char why[256]; /* outlives the test: SKIP keeps the pointer */
+	struct ls_testrun *t = ls_testrun_open(&cfg, NULL, NULL, why, sizeof(why));
+	if (!t)
+		SKIP(why);
+	struct ls_dp *dp = NULL;
+	struct ls_err e;
+	CHECK(ls_dp_open_testrun(&dp, t, &e) == 0);
+	struct obs_link_opts oo;
+	obs_link_opts_init(&oo);
+	struct obs_link *ro = NULL;
+	CHECK(dp && obs_link_open(&ro, &oo, dp) == 0);
+	struct policy_link_opts po = {
+	    .policy = path, .default_verdict = LS_VERDICT_PASS, .tick_interval_ns = 20000000};
+	struct agent_workers_opts wo = {.n = 2, .by = LS_SHARD_BY_FLOW, .po = &po, .ro = ro};
+	struct agent_workers *w = NULL;
+	CHECK(ro && agent_workers_open(&w, dp, &wo) == 0);
+	CHECK(w && agent_workers_start(w) == 0);
+	if (!w || !ro) {
+		agent_workers_close(w);
+		obs_link_close(ro);
+		ls_dp_close(dp);
+		ls_testrun_close(t);
+		return;
+	}
+
+	int want[2] = {0, 0}, reloads = 0, reload_fail = 0;
+	for (int i = 0; i < FLOWS; i++) {
+		uint8_t c[4];
+		uint16_t p;
+		client_of(i, c, &p);
+		want[shard_of(c, p, SRV, 80, 2)]++;
+		CHECK(syn(t, i) == 0);
+		if (i % 25 == 0) { /* the main thread's work, while workers run */
+			reload_fail +=
+			    agent_workers_request(w, "reload", "", reply, sizeof(reply)) != 0;
+			reloads++;
+			CHECK(agent_workers_request(w, "status", "", reply, sizeof(reply)) == 0);
+			agent_workers_health(w);
+			agent_workers_report(w);
+			obs_link_lock(ro);
+			obs_link_tick(ro, NULL);
+			obs_link_unlock(ro);
+		}
+	}
+	CHECK_EQ_INT(reload_fail, 0);
+	int found = 0, pass = 0;
+	for (int k = 0; k < 500 && found < FLOWS; k++) {
+		struct timespec ts = {0, 10000000};
+		nanosleep(&ts, NULL);
+		found = verdicts_in_map(dp, &pass);
+	}
+	printf("# %d flows: %d verdicts in the map, %d pass; %d reloads; hash split %d/%d\n", FLOWS,
+	       found, pass, reloads, want[0], want[1]);
+	CHECK_EQ_INT(found, FLOWS);
+	CHECK_EQ_INT(pass, FLOWS);
+	CHECK(agent_workers_request(w, "status", "", reply, sizeof(reply)) == 0);
+	printf("# status: %.300s\n", reply);
+	CHECK_EQ_INT(ring_events(reply, 0), want[0]);
+	CHECK_EQ_INT(ring_events(reply, 1), want[1]);
+	CHECK(strstr(reply, "\"healthy\":1") != NULL);
+	CHECK(agent_workers_health(w) == NULL);
+	agent_workers_close(w);
+	obs_link_close(ro);
+	ls_dp_close(dp);
+	ls_testrun_close(t);
+}
+
+/* A guest that traps on every new flow (tests/policy/guests/hostile.c
+ * "trap"), and new flows only on worker 0's shard (chosen by the rule
+ * above): worker 0's instance traps and is recreated after its back-off,
+ * worker 1's never runs a callback, stays healthy, is never restarted. */
+TEST(a_trap_restarts_only_the_instance_of_the_worker_it_happened_on)
+{
+	char reply[8192], path[4200];
+	const char *root = getenv("LS_ROOT");
+	snprintf(path, sizeof(path), "%s/build/guests/test/hostile.wasm", root ? root : ".");
+	if (access(path, R_OK))
+		SKIP("build/guests/test/hostile.wasm not built (make guests)");
+	struct ls_config cfg = {
+	    .version = LS_WIRE_VERSION, .default_verdict = LS_VERDICT_PASS, .dpi_max_pkts = 4};
+	static char why[256];
+	struct ls_testrun *t = ls_testrun_open(&cfg, NULL, NULL, why, sizeof(why));
+	if (!t)
+		SKIP(why);
+	struct ls_dp *dp = NULL;
+	struct ls_err e;
+	struct obs_link_opts oo;
+	obs_link_opts_init(&oo);
+	struct obs_link *ro = NULL;
+	struct agent_workers *w = NULL;
+	struct policy_link_opts po = {.policy = path,
+				      .config = "trap",
+				      .default_verdict = LS_VERDICT_PASS,
+				      .tick_interval_ns = 20000000};
+	struct agent_workers_opts wo = {.n = 2, .by = LS_SHARD_BY_FLOW, .po = &po};
+	CHECK(ls_dp_open_testrun(&dp, t, &e) == 0);
+	CHECK(dp && obs_link_open(&ro, &oo, dp) == 0);
+	wo.ro = ro;
+	CHECK(ro && agent_workers_open(&w, dp, &wo) == 0);
+	CHECK(w && agent_workers_start(w) == 0);
+	int sent = 0;
+	for (int i = 0; w && i < FLOWS && sent < 5; i++) {
+		uint8_t c[4];
+		uint16_t p;
+		client_of(i, c, &p);
+		if (shard_of(c, p, SRV, 80, 2) != 0)
+			continue;
+		CHECK(syn(t, i) == 0);
+		sent++;
+	}
+	long traps0 = 0, restarts0 = 0;
+	for (int k = 0; w && k < 500 && (traps0 < 1 || restarts0 < 1); k++) {
+		struct timespec ts = {0, 10000000};
+		nanosleep(&ts, NULL);
+		CHECK(agent_workers_request(w, "status", "", reply, sizeof(reply)) == 0);
+		traps0 = wfield(reply, 0, "traps");
+		restarts0 = wfield(reply, 0, "restarts");
+	}
+	printf("# status: %.400s\n", reply);
+	CHECK(traps0 >= 1);
+	CHECK(restarts0 >= 1);
+	CHECK_EQ_INT(wfield(reply, 1, "traps"), 0);
+	CHECK_EQ_INT(wfield(reply, 1, "restarts"), 0);
+	CHECK_EQ_INT(wfield(reply, 1, "events"), 0);
+	CHECK_EQ_INT(wfield(reply, 1, "healthy"), 1);
+	agent_workers_close(w);
+	obs_link_close(ro);
+	ls_dp_close(dp);
+	ls_testrun_close(t);
+}
+
+static bool has_verdict(struct ls_dp *dp, int i)
+{
+	uint8_t c[4];
+	uint16_t p;
+	struct ls_flow_key k;
+	struct ls_verdict_rec rec;
+	struct ls_err err;
+	client_of(i, c, &p);
+	key_of(&k, c, p, SRV, 80);
+	return ls_dp_verdict_get(dp, &k, &rec, &err) == 0;
+}
+
+/* A worker stalled in its guest (tests/policy/guests/hostile.c "slow":
+ * 60 ms of spinning per new flow, 10 flows on worker 0's shard: one batch
+ * of 600 ms) is named by the health check once it made no progress for
+ * 1.5 tick intervals (30 ms here), while worker 1 decides a flow of its own
+ * shard meanwhile: its verdict is in the map while worker 0 has not
+ * decided all of its own (600 ms of guest work, however batched). */
+TEST(a_stalled_worker_is_named_while_the_other_keeps_deciding)
+{
+	char path[4200];
+	const char *root = getenv("LS_ROOT");
+	snprintf(path, sizeof(path), "%s/build/guests/test/hostile.wasm", root ? root : ".");
+	if (access(path, R_OK))
+		SKIP("build/guests/test/hostile.wasm not built (make guests)");
+	struct ls_config cfg = {
+	    .version = LS_WIRE_VERSION, .default_verdict = LS_VERDICT_PASS, .dpi_max_pkts = 4};
+	static char why[256];
+	struct ls_testrun *t = ls_testrun_open(&cfg, NULL, NULL, why, sizeof(why));
+	if (!t)
+		SKIP(why);
+	struct ls_dp *dp = NULL;
+	struct ls_err e;
+	struct obs_link_opts oo;
+	obs_link_opts_init(&oo);
+	struct obs_link *ro = NULL;
+	struct agent_workers *w = NULL;
+	struct policy_link_opts po = {.policy = path,
+				      .config = "slow",
+				      .fuel = 4000000000ull,
+				      .default_verdict = LS_VERDICT_PASS,
+				      .tick_interval_ns = 20000000};
+	struct agent_workers_opts wo = {.n = 2, .by = LS_SHARD_BY_FLOW, .po = &po};
+	CHECK(ls_dp_open_testrun(&dp, t, &e) == 0);
+	CHECK(dp && obs_link_open(&ro, &oo, dp) == 0);
+	wo.ro = ro;
+	CHECK(ro && agent_workers_open(&w, dp, &wo) == 0);
+	CHECK(w && agent_workers_start(w) == 0);
+	int on0[10], n0 = 0, on1 = -1;
+	for (int i = 0; i < FLOWS && (n0 < 10 || on1 < 0); i++) {
+		uint8_t c[4];
+		uint16_t p;
+		client_of(i, c, &p);
+		if (shard_of(c, p, SRV, 80, 2) == 0 && n0 < 10)
+			on0[n0++] = i;
+		else if (shard_of(c, p, SRV, 80, 2) == 1 && on1 < 0)
+			on1 = i;
+	}
+	CHECK(n0 == 10 && on1 >= 0);
+	for (int k = 0; w && k < n0; k++)
+		CHECK(syn(t, on0[k]) == 0);
+	struct timespec ms = {0, 1000000};
+	nanosleep(&ms, NULL);
+	if (w && on1 >= 0)
+		CHECK(syn(t, on1) == 0);
+	char named[256] = ""; /* the health check's answer is valid until its next call */
+	bool w1_decided = false;
+	int w0_done = 0;
+	for (int k = 0; w && k < 2000 && (!named[0] || !w1_decided); k++) {
+		nanosleep(&ms, NULL);
+		const char *h = agent_workers_health(w);
+		if (h && !named[0] && strstr(h, "worker 0 made no progress"))
+			snprintf(named, sizeof(named), "%s", h);
+		if (!w1_decided && has_verdict(dp, on1)) {
+			w1_decided = true;
+			for (int j = 0; j < n0; j++)
+				w0_done += has_verdict(dp, on0[j]);
+		}
+	}
+	printf("# health: %s\n", named[0] ? named : "(never named worker 0)");
+	CHECK(named[0] != 0);
+	CHECK(w1_decided);
+	/* worker 1 decided while worker 0 was still busy: its 10 flows take
+	 * 600 ms however they are batched, worker 1's one 60 ms */
+	printf("# worker 0 had decided %d of its %d flows when worker 1 decided its one\n", w0_done,
+	       n0);
+	CHECK(w0_done < n0);
+	int all0 = 0;
+	for (int k = 0; k < 3000 && all0 < n0; k++) {
+		nanosleep(&ms, NULL);
+		all0 = 0;
+		for (int j = 0; j < n0; j++)
+			all0 += has_verdict(dp, on0[j]);
+	}
+	CHECK_EQ_INT(all0, n0); /* and worker 0 got there in the end */
+	agent_workers_close(w);
+	obs_link_close(ro);
+	ls_dp_close(dp);
+	ls_testrun_close(t);
+}
+
+int main(int argc, char **argv)
+{
+	test_args(argc, argv);
+	RUN(two_workers_decide_every_flow_while_the_main_thread_reloads_them);
+	RUN(a_trap_restarts_only_the_instance_of_the_worker_it_happened_on);
+	RUN(a_stalled_worker_is_named_while_the_other_keeps_deciding);
+	return test_done();
+}
