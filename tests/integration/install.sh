@@ -75,8 +75,8 @@ check "completion: lockstep help re<TAB> -> reload report" \
 check "completion: lockstep verdict <TAB> -> set del get" test "$(comp lockstep verdict '')" = "set del get"
 check "completion: lockstep run --pol<TAB> -> --policy --policy-config" \
 	test "$(comp lockstep run --pol)" = "--policy --policy-config"
-check "completion: lockstep run --default-verdict <TAB> -> pass drop hold" \
-	test "$(comp lockstep run --default-verdict '')" = "pass drop hold"
+check "completion: lockstep run --default-verdict <TAB> -> pass drop hold reject reject-nxdomain" \
+	test "$(comp lockstep run --default-verdict '')" = "pass drop hold reject reject-nxdomain"
 check "completion: lockstep run --xdp-mode n<TAB> -> native" \
 	test "$(comp lockstep run --xdp-mode n)" = native
 check "completion: lockstep run --iface l<TAB> offers lo" bash -c "[[ ' $(comp lockstep run --iface l) ' == *' lo '* ]]"

@@ -218,7 +218,7 @@ check "kernel events carry their K time and wall-clock ts" jqt '
 awk -F'|' '/^## Hold/ { hold = 1; next } /^## / { hold = 0 }
 	!hold && $2 ~ /^ *`(lockstep|process)_[a-z0-9_]*` *$/ {
 	n = $2; gsub(/[ `]/, "", n); t = $3; gsub(/ /, "", t)
-	# the label names: every `name` before the column's first ":"
+	# the label names: every `name` before the first ":" of the column
 	c = $4; sub(/:.*/, "", c); l = ""
 	while (match(c, /`[a-z_]+`/)) {
 		l = l (l == "" ? "" : ",") substr(c, RSTART + 1, RLENGTH - 2)
