@@ -4,6 +4,7 @@
 #include "cli/config_file.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,10 +49,15 @@ struct reader {
 	bool have_ev;
 };
 
-static int fail(struct reader *r, size_t line, const char *fmt, const char *a, const char *b)
+static int fail(struct reader *r, size_t line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(struct reader *r, size_t line, const char *fmt, ...)
 {
+	va_list ap;
 	fprintf(stderr, "lockstep %s: %s:%zu: ", r->s->name, r->path, line + 1);
-	fprintf(stderr, fmt, a, b);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputc('\n', stderr);
 	return 2;
 }
@@ -63,13 +69,13 @@ static int next(struct reader *r)
 		yaml_event_delete(&r->ev);
 	r->have_ev = false;
 	if (!yaml_parser_parse(&r->p, &r->ev)) {
-		fail(r, r->p.problem_mark.line, "not valid YAML: %s%s",
-		     r->p.problem ? r->p.problem : "parse error", "");
+		fail(r, r->p.problem_mark.line, "not valid YAML: %s",
+		     r->p.problem ? r->p.problem : "parse error");
 		return -1;
 	}
 	r->have_ev = true;
 	if (r->ev.type == YAML_ALIAS_EVENT) {
-		fail(r, r->ev.start_mark.line, "anchors and aliases are not supported%s%s", "", "");
+		fail(r, r->ev.start_mark.line, "anchors and aliases are not supported");
 		return -1;
 	}
 	return 0;
@@ -102,11 +108,11 @@ static int apply_scalar(struct reader *r, const struct ls_opt *o, const char *ke
 		if (strcmp(scalar(r), "true"))
 			return fail(r, line, "%s takes true or false, not '%s'", key, scalar(r));
 		int rc = fn(ctx, o, NULL);
-		return rc ? (fail(r, line, "(in the file: %s)%s", key, ""), rc) : 0;
+		return rc ? (fail(r, line, "(in the file: %s)", key), rc) : 0;
 	}
 	const char *v = keep(scalar(r));
 	if (!v)
-		return fail(r, line, "%s: out of memory%s", key, "");
+		return fail(r, line, "%s: out of memory", key);
 	int rc = fn(ctx, o, v);
 	if (rc) /* the handler said what; this says where */
 		fail(r, line, "(in the file: %s: %s)", key, scalar(r));
@@ -132,7 +138,7 @@ static int apply(struct reader *r, ls_opt_fn fn, void *ctx, const char *const *s
 	}
 	if (r->ev.type != YAML_MAPPING_START_EVENT) {
 		rc = fail(r, r->ev.start_mark.line,
-			  "expected a mapping of options (key: value), one per line%s%s", "", "");
+			  "expected a mapping of options (key: value), one per line");
 		goto out;
 	}
 	for (;;) {
@@ -142,26 +148,25 @@ static int apply(struct reader *r, ls_opt_fn fn, void *ctx, const char *const *s
 			break;
 		size_t line = r->ev.start_mark.line;
 		if (r->ev.type != YAML_SCALAR_EVENT) {
-			rc = fail(r, line, "a key must be an option name%s%s", "", "");
+			rc = fail(r, line, "a key must be an option name");
 			goto out;
 		}
 		char *key = strdup(scalar(r));
 		if (!key || nseen == MAX_KEYS) {
 			free(key);
-			rc = fail(r, line, "too many keys%s%s", "", "");
+			rc = fail(r, line, "too many keys");
 			goto out;
 		}
 		seen[nseen++] = key;
 		for (int i = 0; i < nseen - 1; i++)
 			if (!strcmp(seen[i], key)) {
-				rc = fail(r, line, "%s given twice%s", key, "");
+				rc = fail(r, line, "%s given twice", key);
 				goto out;
 			}
 		for (const char *const *k = skip; k && *k; k++)
 			if (!strcmp(*k, key)) {
 				rc = fail(r, line,
-					  "%s belongs on the command line, not in the file%s", key,
-					  "");
+					  "%s belongs on the command line, not in the file", key);
 				goto out;
 			}
 		const struct ls_opt *o = key[0] == '-' ? NULL : ls_opts_find(r->s, key);
@@ -185,7 +190,7 @@ static int apply(struct reader *r, ls_opt_fn fn, void *ctx, const char *const *s
 					break;
 				if (r->ev.type != YAML_SCALAR_EVENT) {
 					rc = fail(r, r->ev.start_mark.line,
-						  "%s: a list holds plain values only%s", key, "");
+						  "%s: a list holds plain values only", key);
 					goto out;
 				}
 				if ((rc = apply_scalar(r, o, key, fn, ctx)))
@@ -193,8 +198,8 @@ static int apply(struct reader *r, ls_opt_fn fn, void *ctx, const char *const *s
 			}
 		} else {
 			rc = fail(r, line,
-				  "%s: the value must be a plain value or a list, not a mapping%s",
-				  key, "");
+				  "%s: the value must be a plain value or a list, not a mapping",
+				  key);
 			goto out;
 		}
 	}
@@ -202,7 +207,7 @@ static int apply(struct reader *r, ls_opt_fn fn, void *ctx, const char *const *s
 		goto bad;
 	if (r->ev.type != YAML_DOCUMENT_END_EVENT || next(r) ||
 	    r->ev.type != YAML_STREAM_END_EVENT) {
-		rc = fail(r, r->ev.start_mark.line, "one document only%s%s", "", "");
+		rc = fail(r, r->ev.start_mark.line, "one document only");
 		goto out;
 	}
 	rc = 0;
