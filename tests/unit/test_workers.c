@@ -137,37 +137,69 @@ static long ring_events(const char *reply, int w)
 	return wfield(reply, w, "ring_events");
 }
 
-TEST(two_workers_decide_every_flow_while_the_main_thread_reloads_them)
+/* What every test here runs on: the real program under BPF_PROG_TEST_RUN, a
+ * hub, and two workers running build/guests/test/GUEST.wasm with po's other
+ * fields. rig_open returns NULL, or why the test must be skipped; a failure
+ * to build it is a failed CHECK, and rig.w is then NULL. */
+struct rig {
+	char path[4200];
+	struct ls_testrun *t;
+	struct ls_dp *dp;
+	struct obs_link *ro;
+	struct agent_workers *w;
+};
+
+static const char *rig_open(struct rig *r, const char *guest, struct policy_link_opts *po)
 {
-	char reply[8192], path[4200];
+	static char why[256]; /* outlives the test: SKIP keeps the pointer */
 	const char *root = getenv("LS_ROOT");
-	snprintf(path, sizeof(path), "%s/build/guests/test/minimal.wasm", root ? root : ".");
-	if (access(path, R_OK))
-		SKIP("build/guests/test/minimal.wasm not built (make guests)");
+	memset(r, 0, sizeof(*r));
+	snprintf(r->path, sizeof(r->path), "%s/build/guests/test/%s.wasm", root ? root : ".",
+		 guest);
+	if (access(r->path, R_OK)) {
+		snprintf(why, sizeof(why), "build/guests/test/%s.wasm not built (make guests)",
+			 guest);
+		return why;
+	}
 	struct ls_config cfg = {
 	    .version = LS_WIRE_VERSION, .default_verdict = LS_VERDICT_PASS, .dpi_max_pkts = 4};
-	static char why[256]; /* outlives the test: SKIP keeps the pointer */
-	struct ls_testrun *t = ls_testrun_open(&cfg, NULL, NULL, why, sizeof(why));
-	if (!t)
-		SKIP(why);
-	struct ls_dp *dp = NULL;
+	if (!(r->t = ls_testrun_open(&cfg, NULL, NULL, why, sizeof(why))))
+		return why;
 	struct ls_err e;
-	CHECK(ls_dp_open_testrun(&dp, t, &e) == 0);
 	struct obs_link_opts oo;
 	obs_link_opts_init(&oo);
-	struct obs_link *ro = NULL;
-	CHECK(dp && obs_link_open(&ro, &oo, dp) == 0);
-	struct policy_link_opts po = {
-	    .policy = path, .default_verdict = LS_VERDICT_PASS, .tick_interval_ns = 20000000};
-	struct agent_workers_opts wo = {.n = 2, .by = LS_SHARD_BY_FLOW, .po = &po, .ro = ro};
-	struct agent_workers *w = NULL;
-	CHECK(ro && agent_workers_open(&w, dp, &wo) == 0);
-	CHECK(w && agent_workers_start(w) == 0);
-	if (!w || !ro) {
-		agent_workers_close(w);
-		obs_link_close(ro);
-		ls_dp_close(dp);
-		ls_testrun_close(t);
+	CHECK(ls_dp_open_testrun(&r->dp, r->t, &e) == 0);
+	CHECK(r->dp && obs_link_open(&r->ro, &oo, r->dp) == 0);
+	po->policy = r->path;
+	struct agent_workers_opts wo = {.n = 2, .by = LS_SHARD_BY_FLOW, .po = po, .ro = r->ro};
+	CHECK(r->ro && agent_workers_open(&r->w, r->dp, &wo) == 0);
+	CHECK(r->w && agent_workers_start(r->w) == 0);
+	return NULL;
+}
+
+static void rig_close(struct rig *r)
+{
+	agent_workers_close(r->w);
+	obs_link_close(r->ro);
+	ls_dp_close(r->dp);
+	ls_testrun_close(r->t);
+}
+
+TEST(two_workers_decide_every_flow_while_the_main_thread_reloads_them)
+{
+	char reply[8192];
+	struct rig rig;
+	struct policy_link_opts po = {.default_verdict = LS_VERDICT_PASS,
+				      .tick_interval_ns = 20000000};
+	const char *skip = rig_open(&rig, "minimal", &po);
+	if (skip)
+		SKIP(skip);
+	struct ls_testrun *t = rig.t;
+	struct ls_dp *dp = rig.dp;
+	struct obs_link *ro = rig.ro;
+	struct agent_workers *w = rig.w;
+	if (!w) {
+		rig_close(&rig);
 		return;
 	}
 
@@ -207,10 +239,7 @@ TEST(two_workers_decide_every_flow_while_the_main_thread_reloads_them)
 	CHECK_EQ_INT(ring_events(reply, 1), want[1]);
 	CHECK(strstr(reply, "\"healthy\":1") != NULL);
 	CHECK(agent_workers_health(w) == NULL);
-	agent_workers_close(w);
-	obs_link_close(ro);
-	ls_dp_close(dp);
-	ls_testrun_close(t);
+	rig_close(&rig);
 }
 
 /* A guest that traps on every new flow (tests/policy/guests/hostile.c
@@ -219,33 +248,15 @@ TEST(two_workers_decide_every_flow_while_the_main_thread_reloads_them)
  * worker 1's never runs a callback, stays healthy, is never restarted. */
 TEST(a_trap_restarts_only_the_instance_of_the_worker_it_happened_on)
 {
-	char reply[8192], path[4200];
-	const char *root = getenv("LS_ROOT");
-	snprintf(path, sizeof(path), "%s/build/guests/test/hostile.wasm", root ? root : ".");
-	if (access(path, R_OK))
-		SKIP("build/guests/test/hostile.wasm not built (make guests)");
-	struct ls_config cfg = {
-	    .version = LS_WIRE_VERSION, .default_verdict = LS_VERDICT_PASS, .dpi_max_pkts = 4};
-	static char why[256];
-	struct ls_testrun *t = ls_testrun_open(&cfg, NULL, NULL, why, sizeof(why));
-	if (!t)
-		SKIP(why);
-	struct ls_dp *dp = NULL;
-	struct ls_err e;
-	struct obs_link_opts oo;
-	obs_link_opts_init(&oo);
-	struct obs_link *ro = NULL;
-	struct agent_workers *w = NULL;
-	struct policy_link_opts po = {.policy = path,
-				      .config = "trap",
-				      .default_verdict = LS_VERDICT_PASS,
-				      .tick_interval_ns = 20000000};
-	struct agent_workers_opts wo = {.n = 2, .by = LS_SHARD_BY_FLOW, .po = &po};
-	CHECK(ls_dp_open_testrun(&dp, t, &e) == 0);
-	CHECK(dp && obs_link_open(&ro, &oo, dp) == 0);
-	wo.ro = ro;
-	CHECK(ro && agent_workers_open(&w, dp, &wo) == 0);
-	CHECK(w && agent_workers_start(w) == 0);
+	char reply[8192];
+	struct rig rig;
+	struct policy_link_opts po = {
+	    .config = "trap", .default_verdict = LS_VERDICT_PASS, .tick_interval_ns = 20000000};
+	const char *skip = rig_open(&rig, "hostile", &po);
+	if (skip)
+		SKIP(skip);
+	struct ls_testrun *t = rig.t;
+	struct agent_workers *w = rig.w;
 	int sent = 0;
 	for (int i = 0; w && i < FLOWS && sent < 5; i++) {
 		uint8_t c[4];
@@ -271,10 +282,7 @@ TEST(a_trap_restarts_only_the_instance_of_the_worker_it_happened_on)
 	CHECK_EQ_INT(wfield(reply, 1, "restarts"), 0);
 	CHECK_EQ_INT(wfield(reply, 1, "events"), 0);
 	CHECK_EQ_INT(wfield(reply, 1, "healthy"), 1);
-	agent_workers_close(w);
-	obs_link_close(ro);
-	ls_dp_close(dp);
-	ls_testrun_close(t);
+	rig_close(&rig);
 }
 
 static bool has_verdict(struct ls_dp *dp, int i)
@@ -297,34 +305,17 @@ static bool has_verdict(struct ls_dp *dp, int i)
  * decided all of its own (600 ms of guest work, however batched). */
 TEST(a_stalled_worker_is_named_while_the_other_keeps_deciding)
 {
-	char path[4200];
-	const char *root = getenv("LS_ROOT");
-	snprintf(path, sizeof(path), "%s/build/guests/test/hostile.wasm", root ? root : ".");
-	if (access(path, R_OK))
-		SKIP("build/guests/test/hostile.wasm not built (make guests)");
-	struct ls_config cfg = {
-	    .version = LS_WIRE_VERSION, .default_verdict = LS_VERDICT_PASS, .dpi_max_pkts = 4};
-	static char why[256];
-	struct ls_testrun *t = ls_testrun_open(&cfg, NULL, NULL, why, sizeof(why));
-	if (!t)
-		SKIP(why);
-	struct ls_dp *dp = NULL;
-	struct ls_err e;
-	struct obs_link_opts oo;
-	obs_link_opts_init(&oo);
-	struct obs_link *ro = NULL;
-	struct agent_workers *w = NULL;
-	struct policy_link_opts po = {.policy = path,
-				      .config = "slow",
+	struct rig rig;
+	struct policy_link_opts po = {.config = "slow",
 				      .fuel = 4000000000ull,
 				      .default_verdict = LS_VERDICT_PASS,
 				      .tick_interval_ns = 20000000};
-	struct agent_workers_opts wo = {.n = 2, .by = LS_SHARD_BY_FLOW, .po = &po};
-	CHECK(ls_dp_open_testrun(&dp, t, &e) == 0);
-	CHECK(dp && obs_link_open(&ro, &oo, dp) == 0);
-	wo.ro = ro;
-	CHECK(ro && agent_workers_open(&w, dp, &wo) == 0);
-	CHECK(w && agent_workers_start(w) == 0);
+	const char *skip = rig_open(&rig, "hostile", &po);
+	if (skip)
+		SKIP(skip);
+	struct ls_testrun *t = rig.t;
+	struct ls_dp *dp = rig.dp;
+	struct agent_workers *w = rig.w;
 	int on0[10], n0 = 0, on1 = -1;
 	for (int i = 0; i < FLOWS && (n0 < 10 || on1 < 0); i++) {
 		uint8_t c[4];
@@ -372,10 +363,7 @@ TEST(a_stalled_worker_is_named_while_the_other_keeps_deciding)
 			all0 += has_verdict(dp, on0[j]);
 	}
 	CHECK_EQ_INT(all0, n0); /* and worker 0 got there in the end */
-	agent_workers_close(w);
-	obs_link_close(ro);
-	ls_dp_close(dp);
-	ls_testrun_close(t);
+	rig_close(&rig);
 }
 
 int main(int argc, char **argv)
