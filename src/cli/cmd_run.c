@@ -293,8 +293,8 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 		else if (!strcmp(arg, "client"))
 			a->shard_by = LS_SHARD_BY_CLIENT;
 		else {
-			fprintf(stderr, "lockstep run: --shard-by must be flow or client, not '%s'\n",
-				arg);
+			fprintf(stderr,
+				"lockstep run: --shard-by must be flow or client, not '%s'\n", arg);
 			return 2;
 		}
 		break;
@@ -333,19 +333,22 @@ static int on_opt_rec(void *ctx, const struct ls_opt *opt, const char *arg)
 	return on_opt(ctx, opt, arg);
 }
 
-/* The first pass over the command line only checks it parses (so that
- * --help and a usage error come before the file is read). */
-static int on_opt_none(void *ctx, const struct ls_opt *opt, const char *arg)
-{
-	return 0;
-}
+/* The first pass over the command line: it must parse (so that --help and
+ * a usage error come before the file is read), and it says which file to
+ * read first and whether this is only a check, as the parser read them. */
+struct first_pass {
+	const char *config;
+	bool check;
+};
 
-static bool has_flag(int argc, char **argv, const char *flag)
+static int on_opt_first(void *ctx, const struct ls_opt *opt, const char *arg)
 {
-	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
-		if (!strcmp(argv[i], flag))
-			return true;
-	return false;
+	struct first_pass *fp = ctx;
+	if (opt->id == O_CONFIG)
+		fp->config = arg;
+	else if (opt->id == O_CHECK)
+		fp->check = true;
+	return 0;
 }
 
 /* What the options must say together (each alone was checked as parsed). */
@@ -420,19 +423,20 @@ int cmd_run(int argc, char **argv)
 	int first;
 
 	agent_opts_init(&a);
-	const char *config = ls_config_file_arg(argc, argv);
+	struct first_pass fp = {0};
 	static const char *const not_in_file[] = {"config", "check", NULL};
-	int rc = ls_opts_parse(&spec, argc, argv, on_opt_none, NULL, &first);
+	int rc = ls_opts_parse(&spec, argc, argv, on_opt_first, &fp, &first);
 	if (rc >= 0) /* --help, or a command line that does not parse */
 		return rc;
-	if ((config && (rc = ls_config_file_apply(&spec, config, on_opt_rec, &a, not_in_file))) ||
+	if ((fp.config &&
+	     (rc = ls_config_file_apply(&spec, fp.config, on_opt_rec, &a, not_in_file))) ||
 	    (rc = ls_opts_parse(&spec, argc, argv, on_opt_rec, &a, &first)) >= 0) {
 		ls_config_file_release();
 		return rc;
 	}
 	rc = run_validate(&a);
 	if (!rc)
-		rc = has_flag(argc, argv, "--check") ? run_check(&a, config) : agent_run(&a);
+		rc = fp.check ? run_check(&a, fp.config) : agent_run(&a);
 	ls_config_file_release();
 	return rc;
 }

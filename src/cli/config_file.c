@@ -242,19 +242,3 @@ int ls_config_file_apply(const struct ls_cmd_spec *s, const char *path, ls_opt_f
 	fclose(f);
 	return rc;
 }
-
-const char *ls_config_file_arg(int argc, char **argv)
-{
-	const char *path = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			break;
-		if ((!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c")) && i + 1 < argc)
-			path = argv[++i];
-		else if (!strncmp(argv[i], "--config=", 9))
-			path = argv[i] + 9;
-		else if (!strncmp(argv[i], "-c", 2) && argv[i][2])
-			path = argv[i] + 2;
-	}
-	return path;
-}

@@ -30,8 +30,4 @@ int ls_config_file_apply(const struct ls_cmd_spec *s, const char *path, ls_opt_f
  * them). */
 void ls_config_file_release(void);
 
-/* The value of --config / -c in argv (every spelling), or NULL: found before
- * the command line is parsed, because the file must be applied first. */
-const char *ls_config_file_arg(int argc, char **argv);
-
 #endif
