@@ -68,20 +68,6 @@ dns_round "XDP, IPv6" 42000 "$S6" a1
 check "nothing held is left over" bash -c "[ \$('$LS_BIN' counters --json --pin-dir $PIN_DIR | jq .held) -gt 0 ]"
 
 # ---- ordering: a burst of data segments before the verdict ------------------
-cat >"$TMP/hash_server.py" <<'PY'
-import hashlib, socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(4)
-out = open(sys.argv[3], "a")
-while True:
-    c, _ = s.accept(); h = hashlib.sha256(); n = 0
-    while True:
-        b = c.recv(65536)
-        if not b: break
-        h.update(b); n += len(b)
-    out.write("%d %s\n" % (n, h.hexdigest())); out.flush(); c.close()
-PY
 cat >"$TMP/burst_client.py" <<'PY'
 import hashlib, socket, sys, time
 host, port, sport, name = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
@@ -97,7 +83,7 @@ time.sleep(1.0)
 c.shutdown(socket.SHUT_WR); c.recv(1); c.close()
 print("%d %s" % (n, h.hexdigest()))
 PY
-in_s python3 "$TMP/hash_server.py" "$S4" 8080 "$TMP/hash.out" &
+in_s python3 "$LIB_DIR/hash_server.py" "$S4" 8080 "$TMP/hash.out" &
 PIDS+=($!)
 wait_for 5 in_s ss -ltn 'sport = :8080' | grep -q 8080
 h0=$(cnt held)

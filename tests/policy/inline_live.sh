@@ -116,20 +116,6 @@ check "  nginx logged quota1 and never saw quota2" bash -c \
 # Ordering, IPv6 (another client: its own quota): a flow whose first data segments come in a burst before
 # the verdict (the request and 12 more, back to back, no Nagle) is
 # delivered in order: the server's byte stream hashes to the client's
-cat >"$TMP/hash_server.py" <<'PY'
-import hashlib, socket, sys
-s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(4)
-out = open(sys.argv[3], "a")
-while True:
-    c, _ = s.accept(); h = hashlib.sha256(); n = 0
-    while True:
-        b = c.recv(65536)
-        if not b: break
-        h.update(b); n += len(b)
-    out.write("%d %s\n" % (n, h.hexdigest())); out.flush(); c.close()
-PY
 cat >"$TMP/burst_client.py" <<'PY'
 import hashlib, socket, sys, time
 c = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
@@ -144,7 +130,7 @@ time.sleep(1.0)
 c.shutdown(socket.SHUT_WR); c.recv(1); c.close()
 print("%d %s" % (n, h.hexdigest()))
 PY
-in_s python3 "$TMP/hash_server.py" "$S6" 8080 "$TMP/hash.out" &
+in_s python3 "$LIB_DIR/hash_server.py" "$S6" 8080 "$TMP/hash.out" &
 PIDS+=($!)
 wait_for 5 in_s ss -ltn 'sport = :8080' | grep -q 8080
 h0=$(cnt held)
