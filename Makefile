@@ -217,7 +217,8 @@ install: $(O)/lockstep guests
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
 	  $(DESTDIR)$(DATADIR)/lockstep/guests $(DESTDIR)$(DATADIR)/doc/lockstep/docs/img \
 	  $(DESTDIR)$(DATADIR)/bash-completion/completions $(DESTDIR)$(UNITDIR) \
-	  $(DESTDIR)$(SYSCONFDIR)/default $(DESTDIR)$(SYSCONFDIR)/lockstep
+	  $(DESTDIR)$(SYSCONFDIR)/default $(DESTDIR)$(SYSCONFDIR)/lockstep \
+	  $(DESTDIR)$(SYSCONFDIR)/logrotate.d
 	install -m 0755 $(O)/lockstep $(DESTDIR)$(BINDIR)/lockstep
 	install -m 0644 $(O)/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(O)/lockstep.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/lockstep
@@ -233,6 +234,8 @@ install: $(O)/lockstep guests
 	  install -m 0644 packaging/lockstep.default $(DESTDIR)$(SYSCONFDIR)/default/lockstep
 	test -e $(DESTDIR)$(SYSCONFDIR)/lockstep/lockstep.yaml || \
 	  install -m 0644 packaging/lockstep.yaml $(DESTDIR)$(SYSCONFDIR)/lockstep/lockstep.yaml
+	test -e $(DESTDIR)$(SYSCONFDIR)/logrotate.d/lockstep || \
+	  install -m 0644 packaging/lockstep.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/lockstep
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/lockstep $(DESTDIR)$(MANDIR)/man8/lockstep*.8 \

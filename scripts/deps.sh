@@ -20,6 +20,8 @@ PKGS=(
   # install: man pages (groff, lexgrog), the systemd unit (systemd-analyze),
   # the least-privilege run (setpriv, capsh)
   groff-base man-db systemd util-linux libcap2-bin
+  # log rotation (tests/obs/logrotate.sh): the real logrotate and SIGUSR1
+  logrotate
   # the container image (make image, tests/integration/container.sh): podman
   # with runc (crun refuses hybrid cgroup hosts) and its network backend
   podman runc conmon netavark aardvark-dns catatonit fuse-overlayfs

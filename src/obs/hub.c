@@ -172,6 +172,33 @@ static int define_metrics(struct ls_obs *o)
 	return 0;
 }
 
+static FILE *open_log(const char *path, struct ls_err *err)
+{
+	FILE *f = ls_open_append(path, LS_FILE_MODE_DEFAULT);
+	if (!f)
+		ls_errf(err, -errno, "--log %s: %s", path,
+			errno == ELOOP	   ? "is a symbolic link (refused: give the real path)"
+			: errno == EINVAL ? "not a regular file"
+					  : strerror(errno));
+	return f;
+}
+
+int ls_obs_reopen_log(struct ls_obs *o, struct ls_err *err)
+{
+	if (!o->log_file)
+		return 0;
+	FILE *f = open_log(o->cfg.log_path, err);
+	if (!f) {
+		ls_log(o->log, LS_LOG_ERROR, "log_reopen", err->msg, NULL);
+		return err->code;
+	}
+	ls_log_set_out(o->log, f);
+	fclose(o->log_file);
+	o->log_file = f;
+	ls_log(o->log, LS_LOG_INFO, "log_reopen", "log file reopened (SIGUSR1)", NULL);
+	return 0;
+}
+
 int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, struct ls_err *err)
 {
 	int rc;
@@ -189,13 +216,9 @@ int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, struct ls_
 	}
 	ls_metrics_add_writer(o->reg, ls_process_metrics_write, NULL);
 	if (cfg->log_path && cfg->log_path[0] && strcmp(cfg->log_path, "-")) {
-		o->log_file = ls_open_append(cfg->log_path, LS_FILE_MODE_DEFAULT);
+		o->log_file = open_log(cfg->log_path, err);
 		if (!o->log_file) {
-			rc = ls_errf(err, -errno, "--log %s: %s", cfg->log_path,
-				     errno == ELOOP
-					 ? "is a symbolic link (refused: give the real path)"
-				     : errno == EINVAL ? "not a regular file"
-						       : strerror(errno));
+			rc = err->code;
 			goto fail;
 		}
 	}
