@@ -459,6 +459,7 @@ int agent_run(const struct agent_opts *o)
 			agent_workers_report(r.wk);
 		}
 	} else if (po.policy) {
+		po.adopt_flows = true; /* one worker sees every flow */
 		rc = policy_link_open(&r.rp, r.dp, &po);
 		if (!rc) {
 			policy_link_set_obs(r.rp, r.ro);

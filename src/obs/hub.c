@@ -70,9 +70,17 @@ static void scrape(void *ctx, FILE *f)
 /* lockstep_pass_expiries_total{judged}: early (the alarm), idle (the packet
  * that found it came more than `active` after the deadline), and the flow
  * facts that are not OPEN (detect.h) */
-enum { JUDGED_EARLY, JUDGED_IDLE, JUDGED_ENDED, JUDGED_REUSED, JUDGED_UNKNOWN, JUDGED__MAX };
-static const char *const judged_name[JUDGED__MAX] = {"early", "idle", "ended", "reused",
-						      "unknown"};
+enum {
+	JUDGED_EARLY,
+	JUDGED_IDLE,
+	JUDGED_ENDED,
+	JUDGED_REUSED,
+	JUDGED_UNKNOWN,
+	JUDGED_UNANSWERED,
+	JUDGED__MAX
+};
+static const char *const judged_name[JUDGED__MAX] = {"early",	"idle",	   "ended",
+						      "reused", "unknown", "unanswered"};
 
 static int define_metrics(struct ls_obs *o)
 {
@@ -440,7 +448,8 @@ static void expired_event(struct ls_obs *o, const struct ls_event *ev)
 		return;
 	}
 	struct ls_flow_evidence e = {.end_seen = ls_ends_has(&o->ends, ev->flow_id),
-				     .ends_horizon_k = o->ends.horizon_k};
+				     .ends_horizon_k = o->ends.horizon_k,
+				     .both_ways = o->have_attach && o->attach.tc_egress};
 	const char *from = "events";
 	struct ls_flow f;
 	if (!e.end_seen && o->cfg.flow_lookup &&
@@ -463,6 +472,7 @@ static void expired_event(struct ls_obs *o, const struct ls_event *ev)
 		[LS_FLOW_FACT_ENDED] = JUDGED_ENDED,
 		[LS_FLOW_FACT_REUSED] = JUDGED_REUSED,
 		[LS_FLOW_FACT_UNKNOWN] = JUDGED_UNKNOWN,
+		[LS_FLOW_FACT_UNANSWERED] = JUDGED_UNANSWERED,
 	};
 	ls_metric_add(o->pass_expiries, judged_name[judged[fact]], 1);
 	if (!ls_detect_early_expiry(&o->cfg.detect, ev->ts_k, deadline_k, fact))
