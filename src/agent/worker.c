@@ -9,6 +9,7 @@
 #include "base/json.h"
 #include "base/time.h"
 #include "dataplane/event_json.h"
+#include "obs/trace.h"
 #include "policy/policy.h"
 
 #include <errno.h>
@@ -47,8 +48,8 @@ struct worker {
 				      * began (waiting for its lock included);
 				      * 0 while it waits for work */
 	/* main thread only (the heartbeat's health check and status) */
-	bool live;     /* published a sign of life to its shard at the last beat */
-	char why[160]; /* why not, when !live */
+	_Atomic bool live; /* published a sign of life to its shard at the last beat */
+	char why[160];	   /* why not, when !live */
 };
 
 struct agent_workers {
@@ -144,6 +145,7 @@ static void on_stop(struct ls_loop *loop, int fd, uint32_t events, void *data)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	ls_trace_thread_worker((int)w->id); /* its guest calls and verdicts: its own track */
 	pthread_mutex_lock(&w->mu);
 	publish(w);
 	pthread_mutex_unlock(&w->mu);
@@ -223,12 +225,108 @@ static void sum_stats(struct agent_workers *g, struct ls_policy_stats *sum)
 	}
 }
 
+/* One per-worker family: HELP, TYPE, then fn's value for each worker
+ * (docs/metrics.md, "Workers"). */
+struct wrow {
+	struct ls_policy_stats st;
+	struct ls_shard_live sl;
+	uint64_t ring_events;
+	bool live;
+};
+
+static void family(FILE *f, const char *name, const char *type, const char *help,
+		   const struct wrow *r, uint32_t n, double (*fn)(const struct wrow *))
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	for (uint32_t i = 0; i < n; i++)
+		fprintf(f, "%s{worker=\"%u\"} %.17g\n", name, i, fn(&r[i]));
+}
+
+static double v_ring(const struct wrow *r)
+{
+	return (double)r->ring_events;
+}
+static double v_calls(const struct wrow *r)
+{
+	return (double)r->st.calls;
+}
+static double v_verdicts(const struct wrow *r)
+{
+	return (double)r->st.verdicts;
+}
+static double v_restarts(const struct wrow *r)
+{
+	return (double)r->st.restarts;
+}
+static double v_healthy(const struct wrow *r)
+{
+	return r->st.healthy;
+}
+static double v_live(const struct wrow *r)
+{
+	return r->live;
+}
+static double v_flows(const struct wrow *r)
+{
+	return (double)r->st.flows;
+}
+static double v_fs(const struct wrow *r)
+{
+	return r->sl.in_failsafe;
+}
+static double v_fs_default(const struct wrow *r)
+{
+	return (double)r->sl.defaults;
+}
+
 static void workers_metrics(void *ctx, FILE *f)
 {
 	struct agent_workers *g = ctx;
 	struct ls_policy_stats st;
 	sum_stats(g, &st);
 	ls_policy_stats_metrics_write(&st, st.health, f);
+	struct wrow r[LS_SHARDS_MAX];
+	for (uint32_t i = 0; i < g->n; i++) {
+		struct worker *w = &g->w[i];
+		pthread_mutex_lock(&w->snap_mu);
+		r[i].st = w->snap;
+		r[i].ring_events = w->snap_events;
+		pthread_mutex_unlock(&w->snap_mu);
+		ls_dp_shard_live_get(g->dp, i, &r[i].sl); /* zeros without shard_live */
+		r[i].live = atomic_load_explicit(&w->live, memory_order_relaxed);
+	}
+	family(f, "lockstep_worker_ring_events_total", "counter",
+	       "records the worker drained from its ring", r, g->n, v_ring);
+	family(f, "lockstep_worker_calls_total", "counter", "guest callbacks the worker made", r,
+	       g->n, v_calls);
+	family(f, "lockstep_worker_verdicts_total", "counter", "verdicts the worker's guest wrote",
+	       r, g->n, v_verdicts);
+	family(f, "lockstep_worker_restarts_total", "counter",
+	       "the worker's guest instance recreated after a failure", r, g->n, v_restarts);
+	family(f, "lockstep_worker_healthy", "gauge", "1 while the worker's policy is healthy", r,
+	       g->n, v_healthy);
+	family(f, "lockstep_worker_live", "gauge",
+	       "1 while the heartbeat publishes the worker's sign of life to its shard", r, g->n,
+	       v_live);
+	family(f, "lockstep_worker_flows", "gauge", "flows the worker's policy knows", r, g->n,
+	       v_flows);
+	family(f, "lockstep_worker_failsafe", "gauge", "1 while the worker's shard is in fail-safe",
+	       r, g->n, v_fs);
+	fprintf(f, "# HELP lockstep_worker_failsafe_transitions_total the worker's shard entering "
+		   "and leaving fail-safe (kernel)\n"
+		   "# TYPE lockstep_worker_failsafe_transitions_total counter\n");
+	for (uint32_t i = 0; i < g->n; i++)
+		fprintf(
+		    f,
+		    "lockstep_worker_failsafe_transitions_total{worker=\"%u\",direction=\"enter\"} "
+		    "%llu\n"
+		    "lockstep_worker_failsafe_transitions_total{worker=\"%u\",direction=\"leave\"} "
+		    "%llu\n",
+		    i, (unsigned long long)r[i].sl.enters, i, (unsigned long long)r[i].sl.leaves);
+	family(
+	    f, "lockstep_worker_failsafe_default_total", "counter",
+	    "packets of the worker's shard's undecided flows given the fail-safe verdict (kernel)",
+	    r, g->n, v_fs_default);
 }
 
 int agent_workers_open(struct agent_workers **out, struct ls_dp *dp,

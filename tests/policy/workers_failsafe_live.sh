@@ -69,11 +69,18 @@ agent_start() {
 }
 if agent_start a1 --tc --workers 2 --policy "$H" --policy-config "stall $STALL_PORT $STALL_MS" \
 	--fuel 100000000000 --tick-interval 100ms --heartbeat --beat-interval 100ms \
-	--detect-multiplier 3 --fail-safe drop; then
+	--detect-multiplier 3 --fail-safe drop --metrics 127.0.0.1:0 --trace "$TMP/trace.json"; then
 	ok "agent runs with --workers 2 --heartbeat --fail-safe drop"
 else
 	not_ok "agent runs with --workers 2 --heartbeat --fail-safe drop"; diag "$TMP/a1.err"; exit 1
 fi
+
+PROMCHECK=$LS_ROOT/build/asan/tools/promcheck
+MPORT=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$TMP/a1.err" | head -1)
+# scrape FILE: the agent's metrics into FILE
+scrape() { in_s curl -sS --max-time 5 -o "$1" "http://127.0.0.1:$MPORT/metrics"; }
+# wm FILE FAMILY LABELS: the value of FAMILY{worker="T",LABELS} in FILE
+wm() { "$PROMCHECK" "$1" "$2{worker=\"$T\"${3:+,$3}}" 2>/dev/null; }
 
 # status FILE: the control socket's policy status (JSON) into FILE
 status() {
@@ -123,6 +130,19 @@ check "status answers during the stall: worker $T not live (why: $(jq -r ".worke
 		.workers[$t].failsafe_enters == 1' "$TMP/status.json"
 check "status: the other worker live, its shard not in fail-safe" \
 	jq -e --argjson t "$T" '.workers[1 - $t].live == 1 and .workers[1 - $t].failsafe == 0' "$TMP/status.json"
+scrape "$TMP/m1.txt"
+check "metrics during the stall: worker $T not live, its shard in fail-safe, one entry" \
+	test "$(wm "$TMP/m1.txt" lockstep_worker_live)" = 0 -a \
+	"$(wm "$TMP/m1.txt" lockstep_worker_failsafe)" = 1 -a \
+	"$(wm "$TMP/m1.txt" lockstep_worker_failsafe_transitions_total 'direction="enter"')" = 1
+check "... the other worker live, its shard not in fail-safe" \
+	test "$("$PROMCHECK" "$TMP/m1.txt" "lockstep_worker_live{worker=\"$((1 - T))\"}")" = 1 -a \
+	"$("$PROMCHECK" "$TMP/m1.txt" "lockstep_worker_failsafe{worker=\"$((1 - T))\"}")" = 0
+"$LS_BIN" status --control-socket "$LS_CONTROL_SOCK" >"$TMP/status.txt" 2>&1
+sed -n '/^worker /s/^/# lockstep status: /p' "$TMP/status.txt"
+check "lockstep status: a line per worker, worker $T silent and its shard in fail-safe" \
+	bash -c "grep -q '^worker $T .*SILENT: worker $T made no progress.*shard IN FAIL-SAFE' '$TMP/status.txt' &&
+		grep -q '^worker $((1 - T)) .*, live,.*shard deciding' '$TMP/status.txt'"
 d0=$(dropped_failsafe)
 check "a new connection of the stalled shard gets the fail-safe verdict (not answered)" \
 	no_conn "${SAME[2]}"
@@ -146,6 +166,35 @@ e1=$(enters)
 check "the data plane as a whole never entered fail-safe (failsafe_enter $e0 -> $e1)" test "$e1" = "$e0"
 check "no global failsafe event (every one names a worker)" jq -e -n -R \
 	'all(inputs | fromjson? // empty | select(.event == "failsafe"); has("worker"))' "$TMP/a1.json"
+scrape "$TMP/m2.txt"
+check "metrics after: worker $T's shard entered and left fail-safe once, packets given its verdict" \
+	test "$(wm "$TMP/m2.txt" lockstep_worker_failsafe_transitions_total 'direction="enter"')" = 1 -a \
+	"$(wm "$TMP/m2.txt" lockstep_worker_failsafe_transitions_total 'direction="leave"')" = 1 -a \
+	"$(wm "$TMP/m2.txt" lockstep_worker_failsafe_default_total)" -ge 1 -a \
+	"$(wm "$TMP/m2.txt" lockstep_worker_live)" = 1
+check "... each worker drained records from its ring" awk \
+	'/^lockstep_worker_ring_events_total\{/ { n++; if ($2 + 0 < 1) bad = 1 } END { exit !(n == 2 && !bad) }' "$TMP/m2.txt"
+check "the scrape passes promcheck" "$PROMCHECK" "$TMP/m2.txt"
+if command -v promtool >/dev/null; then
+	check "... and promtool check metrics" bash -c "promtool check metrics <'$TMP/m2.txt' >'$TMP/promtool.out' 2>&1"
+	sed 's/^/# promtool: /' "$TMP/promtool.out" | head -5
+else
+	skip "promtool check metrics" "promtool missing (scripts/deps.sh)"
+fi
+# docs/metrics.md's Workers table: exactly the lockstep_worker_* families
+"$PROMCHECK" --families "$TMP/m2.txt" | grep '^lockstep_worker_' | sort >"$TMP/fam.scraped"
+awk -F'|' '/^## Workers/ { on = 1; next } /^## / { on = 0 }
+	on && $2 ~ /^ *`lockstep_[a-z0-9_]*` *$/ {
+	n = $2; gsub(/[ `]/, "", n); t = $3; gsub(/ /, "", t)
+	c = $4; sub(/:.*/, "", c); l = ""
+	while (match(c, /`[a-z_]+`/)) {
+		l = l (l == "" ? "" : ",") substr(c, RSTART + 1, RLENGTH - 2)
+		c = substr(c, RSTART + RLENGTH)
+	}
+	print n, t, l }' "$LS_ROOT/docs/metrics.md" | sort >"$TMP/fam.doc"
+check "docs/metrics.md's Workers table lists every lockstep_worker_* family scraped, and no other" \
+	diff -u "$TMP/fam.doc" "$TMP/fam.scraped"
+diff -u "$TMP/fam.doc" "$TMP/fam.scraped" | sed 's/^/# /' | head -20
 touch "$STOP"
 wait $KA1 $KA2
 sed 's/^/# keep-alive, stalled shard: /' "$TMP/ka_same"; sed 's/^/# keep-alive, other shard: /' "$TMP/ka_other"
@@ -155,4 +204,18 @@ check "the other shard's keep-alive connection kept being answered (longest wait
 	awk '/broke 0/ { for (i = 1; i < NF; i++) if ($i == "longest_ms") exit !($(i + 1) < 1000); exit 1 }' "$TMP/ka_other"
 kill -TERM "$AGENT"; wait "$AGENT"
 check "agent exits cleanly on SIGTERM" test $? -eq 0
+# the trace (written on exit): one track per worker (pid 2, tid 10 + i)
+check "trace: a track named for each worker" jq -e '[.traceEvents[] | select(.ph == "M" and
+	.pid == 2 and .name == "thread_name" and (.args.name | startswith("worker ")))
+	| [.tid, .args.name]] | sort == [[10, "worker 0 (guest calls, verdicts)"], [11, "worker 1 (guest calls, verdicts)"]]' \
+	"$TMP/trace.json"
+check "... guest calls and verdicts on both, none on the single-thread tracks" jq -e '
+	[.traceEvents[] | select(.pid == 2 and .ph == "X") | .tid] as $t
+	| ($t | index(10)) != null and ($t | index(11)) != null and ($t | index(1)) == null and ($t | index(2)) == null' \
+	"$TMP/trace.json"
+check "... the stalled worker's track shows its callback of ~${STALL_MS} ms" jq -e --argjson t $((10 + T)) \
+	--argjson us $(( (STALL_MS - 1000) * 1000 )) \
+	'any(.traceEvents[]; .pid == 2 and .tid == $t and .ph == "X" and .dur >= $us)' "$TMP/trace.json"
+check "... and the shard's fail-safe enter, naming the worker" jq -e --argjson w "$T" \
+	'any(.traceEvents[]; .name == "shard failsafe enter" and .args.worker == $w)' "$TMP/trace.json"
 check "no sanitizer report" bash -c "! grep -q 'Sanitizer' '$TMP/a1.err'"
