@@ -200,6 +200,16 @@ struct ls_dp_shards_status {
 int ls_dp_shards_set(struct ls_dp *dp, uint32_t n, uint32_t by, struct ls_dp_shards_status *st,
 		     struct ls_err *err);
 
+/* Per-shard liveness (`shard_live`, wire.h; docs/workers.md "Liveness per
+ * shard"): the heartbeat publishes each worker's last sign of life (K) to
+ * its shard; the kernel puts a shard whose alive_k is older than the
+ * detect timeout in fail-safe alone. ls_dp_shards_set clears every alive_k
+ * (not judged until published). -ENOTSUP when the data plane has no
+ * shard_live (pins of an older build), -EINVAL for shard >= LS_SHARDS_MAX. */
+int ls_dp_shard_alive(struct ls_dp *dp, uint32_t shard, uint64_t alive_k);
+/* A copy of shard i's entry (the kernel's counts and state). */
+int ls_dp_shard_live_get(const struct ls_dp *dp, uint32_t shard, struct ls_shard_live *out);
+
 /* One worker's ring consumer, independent of dp once open (its own fds):
  * each worker thread owns one and no two threads share it. The records are
  * checked like ls_dp_events_open's. */

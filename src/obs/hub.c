@@ -410,8 +410,34 @@ static const char *event_kind(const struct ls_event *ev)
 	}
 }
 
+/* One worker's shard entered or left fail-safe (docs/workers.md): logged
+ * and marked on the trace; the whole data plane's state, its alarm and its
+ * metrics are not this. */
+static void shard_failsafe_event(struct ls_obs *o, const struct ls_event *ev)
+{
+	bool entered = ev->u.failsafe.entered != 0;
+	uint32_t worker = ev->u.failsafe.shard - 1;
+	if (o->trace) {
+		char args[LS_TRACE_ARGS_MAX];
+		snprintf(args, sizeof(args), "\"worker\":%u", worker);
+		ls_trace_instant(o->trace, LS_TR_KERNEL_BEAT,
+				 entered ? "shard failsafe enter" : "shard failsafe leave", ev->ts_k,
+				 't', args);
+	}
+	ls_log(o->log, LS_LOG_WARN, "failsafe",
+	       entered ? "a worker's shard entered fail-safe: the worker made no progress within "
+			 "the detect timeout; the other workers keep deciding"
+		       : "a worker's shard left fail-safe: the worker is deciding again",
+	       "\"worker\":%u,\"alive_k\":%llu", worker,
+	       (unsigned long long)ev->u.failsafe.last_beat_k);
+}
+
 static void failsafe_event(struct ls_obs *o, const struct ls_event *ev)
 {
+	if (ev->u.failsafe.shard) {
+		shard_failsafe_event(o, ev);
+		return;
+	}
 	bool entered = ev->u.failsafe.entered != 0;
 	ls_metric_add(o->fs_transitions, entered ? "enter" : "leave", 1);
 	ls_metric_set(o->fs_active, NULL, entered);
