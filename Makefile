@@ -8,6 +8,7 @@
 #   make bench      run the benchmarks
 #   make fuzz       build the libFuzzer targets (clang)
 #   make install    install (PREFIX=/usr/local, DESTDIR for staging)
+#   make image      the container image (podman; IMAGE=lockstep:VERSION)
 #
 # Sources are picked up by wildcard: a new src/<part>/*.c, bpf/*.bpf.c,
 # tests/unit/test_*.c or guests/*.c needs no Makefile change.
@@ -238,6 +239,17 @@ uninstall:
 	  $(DESTDIR)$(DATADIR)/bash-completion/completions/lockstep \
 	  $(DESTDIR)$(UNITDIR)/lockstep.service
 	rm -rf $(DESTDIR)$(DATADIR)/lockstep $(DESTDIR)$(DATADIR)/doc/lockstep
+
+# ---- container image (packaging/Containerfile, docs/operations.md "Fleet") ---
+# make image [IMAGE=lockstep:VERSION]: a FROM-scratch image of the installed
+# tree and the libraries the binary loads, built with podman.
+IMAGE ?= lockstep:$(shell cat VERSION)
+.PHONY: image
+image: $(O)/lockstep guests
+	scripts/image-rootfs.sh $(O)/image/rootfs
+	cp packaging/Containerfile $(O)/image/Containerfile
+	podman build -q --layers=false -f $(O)/image/Containerfile --build-arg VERSION=$$(cat VERSION) \
+	  --build-arg COMMIT=$(LS_COMMIT) -t $(IMAGE) $(O)/image
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -24,7 +24,8 @@
 #define LS_PRIV_HINT(e)                                                                            \
 	((e) == EPERM || (e) == EACCES                                                             \
 	     ? "; lockstep needs root or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON "                  \
-	       "(docs/operations.md, Privileges)"                                                  \
+	       "(docs/operations.md, Privileges), and in a container a seccomp profile that "      \
+	       "allows bpf(2) (docs/operations.md, Container)"                                     \
 	     : "")
 
 const char *const ls_dp_map_names[LS_MAP__N] = {
