@@ -403,6 +403,13 @@ static __always_inline __u32 decide(const struct ls_flow_key *key, const struct 
 				bpf_map_delete_elem(&verdicts, key);
 				count(LS_CNT_VERDICT_EXPIRED);
 				emit(&s->ev);
+				/* a held flow's packets went on by re-injection,
+				 * past this program: under its pass verdict it has
+				 * passed, so it stays sticky like any flow that
+				 * passed (else it would be held again, waiting for
+				 * a decision that may never come) */
+				if (f->hold && v == LS_VERDICT_PASS)
+					f->last_verdict = LS_VERDICT_PASS;
 				v = LS_VERDICT_UNDECIDED;
 				deadline = 0;
 			}

@@ -233,6 +233,9 @@ bool ls_flow_key_make(struct ls_flow_key *key, uint8_t proto, int family,
 int ls_flow_key_parse(struct ls_flow_key *key, const char *s, struct ls_err *err);
 /* Printable address of a key side (IPv4-mapped shown as dotted quad). */
 void ls_flow_addr_str(const uint8_t addr[16], int family, char *buf, size_t len);
+/* The key as ls_flow_key_parse reads it, lower side first:
+ * "udp 198.18.0.1 5353 198.18.0.2 53" (an unnamed protocol as its number). */
+void ls_flow_key_str(const struct ls_flow_key *key, char *buf, size_t len);
 /* protocol names: ls_proto_name() of base/names.h */
 
 #endif

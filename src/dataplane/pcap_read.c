@@ -8,13 +8,15 @@
 struct ls_pcap {
 	pcap_t *p;
 	uint64_t frame;
+	uint64_t ts_ns; /* the last frame's capture time */
 	const char *path;
 };
 
 struct ls_pcap *ls_pcap_open(const char *path, char *err, size_t errlen)
 {
 	char perr[PCAP_ERRBUF_SIZE] = "";
-	pcap_t *p = pcap_open_offline(path, perr);
+	/* nanosecond timestamps whatever the file holds (libpcap scales) */
+	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (!p) {
 		snprintf(err, errlen, "%s: cannot read capture: %s", path, perr);
 		return NULL;
@@ -40,8 +42,8 @@ struct ls_pcap *ls_pcap_open(const char *path, char *err, size_t errlen)
 	return pc;
 }
 
-int ls_pcap_next(struct ls_pcap *pc, const uint8_t **data, uint32_t *caplen,
-		 uint32_t *wirelen, char *err, size_t errlen)
+int ls_pcap_next(struct ls_pcap *pc, const uint8_t **data, uint32_t *caplen, uint32_t *wirelen,
+		 char *err, size_t errlen)
 {
 	struct pcap_pkthdr *h;
 	const u_char *d;
@@ -51,6 +53,7 @@ int ls_pcap_next(struct ls_pcap *pc, const uint8_t **data, uint32_t *caplen,
 		*data = d;
 		*caplen = h->caplen;
 		*wirelen = h->len;
+		pc->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
 		return 1;
 	}
 	if (rc == PCAP_ERROR_BREAK)
@@ -63,6 +66,11 @@ int ls_pcap_next(struct ls_pcap *pc, const uint8_t **data, uint32_t *caplen,
 uint64_t ls_pcap_frame(const struct ls_pcap *pc)
 {
 	return pc->frame;
+}
+
+uint64_t ls_pcap_ts_ns(const struct ls_pcap *pc)
+{
+	return pc->ts_ns;
 }
 
 void ls_pcap_close(struct ls_pcap *pc)

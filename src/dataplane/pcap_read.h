@@ -15,11 +15,15 @@ struct ls_pcap *ls_pcap_open(const char *path, char *err, size_t errlen);
 
 /* Next frame: 1 with data, caplen and wirelen set (valid until the next call),
  * 0 at the end of the file, -1 on a read error (message in err). */
-int ls_pcap_next(struct ls_pcap *pc, const uint8_t **data, uint32_t *caplen,
-		 uint32_t *wirelen, char *err, size_t errlen);
+int ls_pcap_next(struct ls_pcap *pc, const uint8_t **data, uint32_t *caplen, uint32_t *wirelen,
+		 char *err, size_t errlen);
 
 /* 1-based number of the frame last returned. */
 uint64_t ls_pcap_frame(const struct ls_pcap *pc);
+
+/* Capture time of the frame last returned, ns since the epoch (tv_usec
+ * holds ns: the file is opened with nanosecond precision). */
+uint64_t ls_pcap_ts_ns(const struct ls_pcap *pc);
 
 void ls_pcap_close(struct ls_pcap *pc);
 
