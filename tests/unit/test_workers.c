@@ -332,6 +332,17 @@ TEST(a_stalled_worker_is_named_while_the_other_keeps_deciding)
 			on1 = i;
 	}
 	CHECK(n0 == 10 && on1 >= 0);
+	/* beats before the stall, until both workers are free and published */
+	bool both = false;
+	for (int k = 0; w && k < 2000 && !both; k++) {
+		struct timespec t1 = {0, 1000000};
+		nanosleep(&t1, NULL);
+		agent_workers_health(w);
+		struct ls_shard_live a, b;
+		both = !ls_dp_shard_live_get(rig.dp, 0, &a) &&
+		       !ls_dp_shard_live_get(rig.dp, 1, &b) && a.alive_k && b.alive_k;
+	}
+	CHECK(both);
 	for (int k = 0; w && k < n0; k++)
 		CHECK(syn(t, on0[k]) == 0);
 	struct timespec ms = {0, 1000000};
