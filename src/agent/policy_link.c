@@ -164,9 +164,12 @@ static int seed_one(void *ctx, const struct ls_flow_key *key, const struct ls_fl
 	if (fl->state == LS_FLOW_CLOSED || fl->last_seen_k + c->idle_ns < c->now_k)
 		return 0;
 	bool lo = fl->init_dir == LS_DIR_LO_TO_HI;
-	struct ls_event ev = {.version = LS_WIRE_VERSION, .kind = LS_EV_FLOW_NEW,
-			      .dir = fl->init_dir, .ts_k = fl->first_seen_k,
-			      .flow_id = fl->flow_id, .key = *key,
+	struct ls_event ev = {.version = LS_WIRE_VERSION,
+			      .kind = LS_EV_FLOW_NEW,
+			      .dir = fl->init_dir,
+			      .ts_k = fl->first_seen_k,
+			      .flow_id = fl->flow_id,
+			      .key = *key,
 			      .sport = lo ? key->lo_port : key->hi_port,
 			      .dport = lo ? key->hi_port : key->lo_port};
 	if (!ls_policy_seed_flow(c->p, &ev, fl->last_seen_k))
@@ -178,15 +181,17 @@ static void seed_flows(struct policy_link *rp)
 {
 	struct ls_config cfg;
 	struct ls_err err;
-	struct seed_ctx c = {.p = rp->p, .now_k = ls_now_k(),
-			     .idle_ns = LS_IDLE_TIMEOUT_NS_DEFAULT};
+	struct seed_ctx c = {
+	    .p = rp->p, .now_k = ls_now_k(), .idle_ns = LS_IDLE_TIMEOUT_NS_DEFAULT};
 	if (!ls_dp_config_read(rp->dp, &cfg, &err) && cfg.idle_timeout_ns)
 		c.idle_ns = cfg.idle_timeout_ns;
 	if (ls_dp_flows_foreach(rp->dp, seed_one, &c, &err))
 		fprintf(stderr, "lockstep: reading the open flows for the policy: %s\n", err.msg);
 	else if (c.n)
-		fprintf(stderr, "lockstep: %zu open flows in the data plane are handed to the "
-			"policy\n", c.n);
+		fprintf(stderr,
+			"lockstep: %zu open flows in the data plane are handed to the "
+			"policy\n",
+			c.n);
 }
 
 static void sink_flush(void *ctx)
@@ -234,9 +239,12 @@ int policy_link_open(struct policy_link **out, struct ls_dp *dp,
 	};
 	if (o->sync) /* G for the guest, deadlines through the live mapping */
 		cfg.clock = ls_policy_clock_of_sync(o->sync);
-	struct ls_verdict_sink sink = {
-		.ctx = rp, .write = sink_write, .counters = sink_counters, .flush = sink_flush,
-		.rule = sink_rule, .verdict = sink_verdict};
+	struct ls_verdict_sink sink = {.ctx = rp,
+				       .write = sink_write,
+				       .counters = sink_counters,
+				       .flush = sink_flush,
+				       .rule = sink_rule,
+				       .verdict = sink_verdict};
 	struct ls_err perr;
 	int rc = ls_policy_new(&cfg, &sink, &rp->p, &perr);
 	free(cfgstr);
