@@ -149,18 +149,17 @@ int cmd_inspect(int argc, char **argv)
 	if (po.policy && inspect_policy_open(&ip, &po))
 		return 1;
 
-	char err[512];
-	struct ls_pcap *pc = ls_pcap_open(path, err, sizeof(err));
-	if (!pc) {
-		fprintf(stderr, "lockstep inspect: %s\n", err);
+	struct ls_err err;
+	struct ls_pcap *pc;
+	if (ls_pcap_open(&pc, path, &err)) {
+		fprintf(stderr, "lockstep inspect: %s\n", err.msg);
 		inspect_policy_close(ip);
 		return 1;
 	}
-	struct ls_testrun *t =
-	    ip ? ls_testrun_open(&cfg, inspect_policy_event, ip, err, sizeof(err))
-	       : ls_testrun_open(&cfg, print_event, NULL, err, sizeof(err));
-	if (!t) {
-		fprintf(stderr, "lockstep inspect: %s\n", err);
+	struct ls_testrun *t;
+	if (ip ? ls_testrun_open(&t, &cfg, inspect_policy_event, ip, &err)
+	       : ls_testrun_open(&t, &cfg, print_event, NULL, &err)) {
+		fprintf(stderr, "lockstep inspect: %s\n", err.msg);
 		ls_pcap_close(pc);
 		inspect_policy_close(ip);
 		return 1;
@@ -171,12 +170,12 @@ int cmd_inspect(int argc, char **argv)
 	uint32_t caplen, wirelen, action;
 	int rc, status = 0;
 	uint64_t skipped = 0;
-	while ((rc = ls_pcap_next(pc, &data, &caplen, &wirelen, err, sizeof(err))) == 1) {
+	while ((rc = ls_pcap_next(pc, &data, &caplen, &wirelen, &err)) == 1) {
 		if (ls_testrun_packet(t, use_tc ? LS_TR_TC : LS_TR_XDP, data, caplen, &action))
 			skipped++; /* shorter than an Ethernet header: the kernel refuses it */
 	}
 	if (rc < 0) {
-		fprintf(stderr, "lockstep inspect: %s\n", err);
+		fprintf(stderr, "lockstep inspect: %s\n", err.msg);
 		status = 1;
 	}
 	fflush(stdout);

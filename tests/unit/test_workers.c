@@ -97,19 +97,25 @@ static int syn(struct ls_testrun *t, int i)
 	return bpf_prog_test_run_opts(bpf_program__fd(ls_testrun_skel(t)->progs.ls_tc), &o);
 }
 
+/* Whether the kernel's verdict map holds a verdict for flow i (into *rec). */
+static bool has_verdict(struct ls_dp *dp, int i, struct ls_verdict_rec *rec)
+{
+	uint8_t c[4];
+	uint16_t p;
+	struct ls_flow_key k;
+	struct ls_err err;
+	client_of(i, c, &p);
+	key_of(&k, c, p, SRV, 80);
+	return ls_dp_verdict_get(dp, &k, rec, &err) == 0;
+}
+
 static int verdicts_in_map(struct ls_dp *dp, int *pass)
 {
 	int found = 0;
 	*pass = 0;
 	for (int i = 0; i < FLOWS; i++) {
-		uint8_t c[4];
-		uint16_t p;
-		struct ls_flow_key k;
 		struct ls_verdict_rec rec;
-		struct ls_err err;
-		client_of(i, c, &p);
-		key_of(&k, c, p, SRV, 80);
-		if (!ls_dp_verdict_get(dp, &k, &rec, &err)) {
+		if (has_verdict(dp, i, &rec)) {
 			found++;
 			*pass += rec.verdict == LS_VERDICT_PASS;
 		}
@@ -151,7 +157,7 @@ struct rig {
 
 static const char *rig_open(struct rig *r, const char *guest, struct policy_link_opts *po)
 {
-	static char why[256]; /* outlives the test: SKIP keeps the pointer */
+	static char why[LS_ERR_MSG_MAX]; /* outlives the test: SKIP keeps the pointer */
 	const char *root = getenv("LS_ROOT");
 	memset(r, 0, sizeof(*r));
 	snprintf(r->path, sizeof(r->path), "%s/build/guests/test/%s.wasm", root ? root : ".",
@@ -163,9 +169,11 @@ static const char *rig_open(struct rig *r, const char *guest, struct policy_link
 	}
 	struct ls_config cfg = {
 	    .version = LS_WIRE_VERSION, .default_verdict = LS_VERDICT_PASS, .dpi_max_pkts = 4};
-	if (!(r->t = ls_testrun_open(&cfg, NULL, NULL, why, sizeof(why))))
-		return why;
 	struct ls_err e;
+	if (ls_testrun_open(&r->t, &cfg, NULL, NULL, &e)) {
+		snprintf(why, sizeof(why), "%s", e.msg);
+		return why;
+	}
 	struct obs_link_opts oo;
 	obs_link_opts_init(&oo);
 	CHECK(ls_dp_open_testrun(&r->dp, r->t, &e) == 0);
@@ -285,18 +293,6 @@ TEST(a_trap_restarts_only_the_instance_of_the_worker_it_happened_on)
 	rig_close(&rig);
 }
 
-static bool has_verdict(struct ls_dp *dp, int i)
-{
-	uint8_t c[4];
-	uint16_t p;
-	struct ls_flow_key k;
-	struct ls_verdict_rec rec;
-	struct ls_err err;
-	client_of(i, c, &p);
-	key_of(&k, c, p, SRV, 80);
-	return ls_dp_verdict_get(dp, &k, &rec, &err) == 0;
-}
-
 /* A worker stalled in its guest (tests/policy/guests/hostile.c "slow":
  * 60 ms of spinning per new flow, 10 flows on worker 0's shard: one batch
  * of 600 ms) is named by the health check once it made no progress for
@@ -336,15 +332,16 @@ TEST(a_stalled_worker_is_named_while_the_other_keeps_deciding)
 	char named[256] = ""; /* the health check's answer is valid until its next call */
 	bool w1_decided = false;
 	int w0_done = 0;
+	struct ls_verdict_rec rec;
 	for (int k = 0; w && k < 2000 && (!named[0] || !w1_decided); k++) {
 		nanosleep(&ms, NULL);
 		const char *h = agent_workers_health(w);
 		if (h && !named[0] && strstr(h, "worker 0 made no progress"))
 			snprintf(named, sizeof(named), "%s", h);
-		if (!w1_decided && has_verdict(dp, on1)) {
+		if (!w1_decided && has_verdict(dp, on1, &rec)) {
 			w1_decided = true;
 			for (int j = 0; j < n0; j++)
-				w0_done += has_verdict(dp, on0[j]);
+				w0_done += has_verdict(dp, on0[j], &rec);
 		}
 	}
 	printf("# health: %s\n", named[0] ? named : "(never named worker 0)");
@@ -360,7 +357,7 @@ TEST(a_stalled_worker_is_named_while_the_other_keeps_deciding)
 		nanosleep(&ms, NULL);
 		all0 = 0;
 		for (int j = 0; j < n0; j++)
-			all0 += has_verdict(dp, on0[j]);
+			all0 += has_verdict(dp, on0[j], &rec);
 	}
 	CHECK_EQ_INT(all0, n0); /* and worker 0 got there in the end */
 	rig_close(&rig);
