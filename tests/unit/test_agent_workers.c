@@ -1,11 +1,11 @@
-/* test_workers.c - the agent's policy workers (src/agent/worker.c,
+/* test_agent_workers.c - the agent's policy workers (src/agent/worker.c,
  * docs/workers.md) on the real program in this kernel (BPF_PROG_TEST_RUN,
  * private maps) with two worker threads, each its own instance of the
  * minimal guest (every new flow passes for 10 s), while the main thread
  * does what the agent's does meanwhile: reloads every worker, asks their
  * status and health, reports their stats to the shared observability hub.
  * Built twice: under ASan (build/asan/tests) and under ThreadSanitizer
- * (build/tsan/tests/test_tsan_workers: the whole library under TSan), which
+ * (build/tsan/tests/test_tsan_agent_workers: the whole library under TSan), which
  * fails the run on any data race between the threads.
  *
  * Expected, by hand: 200 TCP SYNs of distinct 5-tuples are 200 new flows,
