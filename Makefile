@@ -8,6 +8,7 @@
 #   make bench      run the benchmarks
 #   make fuzz       build the libFuzzer targets (clang)
 #   make install    install (PREFIX=/usr/local, DESTDIR for staging)
+#   make image      the container image (podman; IMAGE=lockstep:VERSION)
 #
 # Sources are picked up by wildcard: a new src/<part>/*.c, bpf/*.bpf.c,
 # tests/unit/test_*.c or guests/*.c needs no Makefile change.
@@ -216,7 +217,8 @@ install: $(O)/lockstep guests
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
 	  $(DESTDIR)$(DATADIR)/lockstep/guests $(DESTDIR)$(DATADIR)/doc/lockstep/docs/img \
 	  $(DESTDIR)$(DATADIR)/bash-completion/completions $(DESTDIR)$(UNITDIR) \
-	  $(DESTDIR)$(SYSCONFDIR)/default $(DESTDIR)$(SYSCONFDIR)/lockstep
+	  $(DESTDIR)$(SYSCONFDIR)/default $(DESTDIR)$(SYSCONFDIR)/lockstep \
+	  $(DESTDIR)$(SYSCONFDIR)/logrotate.d
 	install -m 0755 $(O)/lockstep $(DESTDIR)$(BINDIR)/lockstep
 	install -m 0644 $(O)/man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(O)/lockstep.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/lockstep
@@ -232,12 +234,25 @@ install: $(O)/lockstep guests
 	  install -m 0644 packaging/lockstep.default $(DESTDIR)$(SYSCONFDIR)/default/lockstep
 	test -e $(DESTDIR)$(SYSCONFDIR)/lockstep/lockstep.yaml || \
 	  install -m 0644 packaging/lockstep.yaml $(DESTDIR)$(SYSCONFDIR)/lockstep/lockstep.yaml
+	test -e $(DESTDIR)$(SYSCONFDIR)/logrotate.d/lockstep || \
+	  install -m 0644 packaging/lockstep.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/lockstep
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/lockstep $(DESTDIR)$(MANDIR)/man8/lockstep*.8 \
 	  $(DESTDIR)$(DATADIR)/bash-completion/completions/lockstep \
 	  $(DESTDIR)$(UNITDIR)/lockstep.service
 	rm -rf $(DESTDIR)$(DATADIR)/lockstep $(DESTDIR)$(DATADIR)/doc/lockstep
+
+# ---- container image (packaging/Containerfile, docs/operations.md "Fleet") ---
+# make image [IMAGE=lockstep:VERSION]: a FROM-scratch image of the installed
+# tree and the libraries the binary loads, built with podman.
+IMAGE ?= lockstep:$(shell cat VERSION)
+.PHONY: image
+image: $(O)/lockstep guests
+	scripts/image-rootfs.sh $(O)/image/rootfs
+	cp packaging/Containerfile $(O)/image/Containerfile
+	podman build -q --layers=false -f $(O)/image/Containerfile --build-arg VERSION=$$(cat VERSION) \
+	  --build-arg COMMIT=$(LS_COMMIT) -t $(IMAGE) $(O)/image
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -13,4 +13,7 @@ done
 # live: what deny-by-default costs an allowed flow (network namespaces)
 echo "### bench/hold_bench.sh"
 bench/hold_bench.sh || rc=1
+# live: where held requests go, every stage counted
+echo "### bench/hold_loss.sh"
+bench/hold_loss.sh || rc=1
 exit $rc

@@ -192,7 +192,8 @@ static __always_inline int parse_packet(void *data, void *data_end, struct ls_pk
  * `now` is the cached clock (ls_clock.h): when the timeout is too close to
  * call with it, K is read exactly. The transition is claimed with a
  * compare-and-swap so that one CPU reports it once. */
-static __always_inline int failsafe_check(__u64 now, struct ls_scratch *s, __u32 *mode)
+static __always_inline int failsafe_check(__u64 now, struct ls_scratch *s, __u32 *mode,
+					  __u64 *timeout_out)
 {
 	__u32 zero = 0;
 	struct ls_liveness *l = bpf_map_lookup_elem(&liveness, &zero);
@@ -202,6 +203,7 @@ static __always_inline int failsafe_check(__u64 now, struct ls_scratch *s, __u32
 	}
 	*mode = l->mode;
 	__u64 beat = l->last_beat_k, timeout = l->detect_timeout_ns;
+	*timeout_out = timeout;
 	if (ls_clock_near(now, beat + timeout))
 		now = ls_clock_exact(s);
 	int stale = now > beat && now - beat > timeout;
@@ -214,6 +216,67 @@ static __always_inline int failsafe_check(__u64 now, struct ls_scratch *s, __u32
 		ev_init(&s->ev, LS_EV_FAILSAFE, 0, 0, 0, 0, now);
 		s->ev.u.failsafe.last_beat_k = beat;
 		s->ev.u.failsafe.entered = stale;
+		emit(&s->ev);
+	}
+	return stale;
+}
+
+/* Per-shard liveness (docs/workers.md, "Liveness per shard"): with N
+ * workers a flow is also in fail-safe when its own worker is silent --
+ * shard_live[shard].alive_k older than the data plane's detect timeout --
+ * so one stalled worker fails safe for its shard alone while the others
+ * keep deciding. Judged per packet, like the global check, with the same
+ * timeout and mode; the transition is claimed by compare-and-swap and
+ * announced once (LS_EV_FAILSAFE with u.failsafe.shard = shard + 1). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LS_SHARDS_MAX);
+	__uint(map_flags, LS_VERDICT_GEN_MAP_FLAGS); /* BPF_F_MMAPABLE */
+	__type(key, __u32);
+	__type(value, struct ls_shard_live);
+} shard_live SEC(".maps");
+
+/* The shard_live entry of this packet's flow, or NULL when shards are not
+ * judged (one worker, or its worker never published). */
+static __always_inline struct ls_shard_live *shard_live_of(const struct ls_flow_key *key,
+							   const struct ls_flow *f, __u32 *idx)
+{
+	__u32 zero = 0;
+	struct ls_shard_cfg *c = bpf_map_lookup_elem(&shard_cfg, &zero);
+	if (!c || c->n <= 1)
+		return 0;
+	int i = ls_shard_hash(key, f->init_dir == LS_DIR_LO_TO_HI, c->by, c->n);
+	if (i < 0)
+		return 0;
+	*idx = (__u32)i;
+	struct ls_shard_live *sl = bpf_map_lookup_elem(&shard_live, idx);
+	return sl && sl->alive_k ? sl : 0;
+}
+
+static __always_inline int shard_failsafe_check(const struct ls_flow_key *key,
+						const struct ls_flow *f, __u64 timeout,
+						__u64 now, struct ls_scratch *s,
+						struct ls_shard_live **out)
+{
+	__u32 idx = 0;
+	struct ls_shard_live *sl = shard_live_of(key, f, &idx);
+	*out = sl;
+	if (!sl)
+		return 0;
+	__u64 alive = sl->alive_k;
+	if (ls_clock_near(now, alive + timeout))
+		now = ls_clock_exact(s);
+	int stale = now > alive && now - alive > timeout;
+	__u32 was = sl->in_failsafe;
+	if ((__u32)stale != was &&
+	    __sync_val_compare_and_swap(&sl->in_failsafe, was, (__u32)stale) == was) {
+		now = ls_clock_exact(s);
+		sl->entered_k = now;
+		__sync_fetch_and_add(stale ? &sl->enters : &sl->leaves, 1);
+		ev_init(&s->ev, LS_EV_FAILSAFE, 0, 0, 0, 0, now);
+		s->ev.u.failsafe.last_beat_k = alive;
+		s->ev.u.failsafe.entered = stale;
+		s->ev.u.failsafe.shard = idx + 1;
 		emit(&s->ev);
 	}
 	return stale;
@@ -313,7 +376,12 @@ static __always_inline __u32 decide(const struct ls_flow_key *key, const struct 
 				    __u64 now, struct ls_scratch *s)
 {
 	__u32 mode = 0, zero = 0;
-	int fs = failsafe_check(now, s, &mode);
+	__u64 timeout = 0;
+	struct ls_shard_live *sl = 0;
+	int fs = failsafe_check(now, s, &mode, &timeout);
+	/* not in fail-safe as a whole: is this flow's worker silent? */
+	if (!fs && mode != LS_FAILSAFE_OFF && timeout)
+		fs = shard_failsafe_check(key, f, timeout, now, s, &sl);
 	__u32 v = LS_VERDICT_UNDECIDED;
 	__u64 deadline = 0, *genp = bpf_map_lookup_elem(&verdict_gen, &zero);
 	/* read before the map: a write after this point changes it again */
@@ -335,6 +403,13 @@ static __always_inline __u32 decide(const struct ls_flow_key *key, const struct 
 				bpf_map_delete_elem(&verdicts, key);
 				count(LS_CNT_VERDICT_EXPIRED);
 				emit(&s->ev);
+				/* a held flow's packets went on by re-injection,
+				 * past this program: under its pass verdict it has
+				 * passed, so it stays sticky like any flow that
+				 * passed (else it would be held again, waiting for
+				 * a decision that may never come) */
+				if (f->hold && v == LS_VERDICT_PASS)
+					f->last_verdict = LS_VERDICT_PASS;
 				v = LS_VERDICT_UNDECIDED;
 				deadline = 0;
 			}
@@ -379,6 +454,8 @@ static __always_inline __u32 decide(const struct ls_flow_key *key, const struct 
 	}
 	if (fs) {
 		count(LS_CNT_FAILSAFE_DEFAULT);
+		if (sl && sl->in_failsafe)
+			__sync_fetch_and_add(&sl->defaults, 1);
 		return mode == LS_FAILSAFE_DROP ? LS_DEC_DROP_FAILSAFE : LS_DEC_PASS;
 	}
 	if (cfg->default_verdict == LS_VERDICT_HOLD)

@@ -41,6 +41,37 @@ static __always_inline __u32 ls_fnv(__u32 h, __u8 b)
 	return (h ^ b) * LS_FNV_PRIME;
 }
 
+/* The shard of the flow with canonical key `key` among n (> 1): FNV-1a
+ * over the sharding key (docs/workers.md), client_lo saying whether the
+ * client is the key's lo side (LS_SHARD_BY_CLIENT only). A global function:
+ * verified once, not at every call site. -1 for a NULL key. */
+__noinline int ls_shard_hash(const struct ls_flow_key *key, __u32 client_lo, __u32 by, __u32 n)
+{
+	if (!key)
+		return -1;
+	if (n > LS_SHARDS_MAX)
+		n = LS_SHARDS_MAX;
+	__u32 h = LS_FNV_BASIS;
+	if (by == LS_SHARD_BY_CLIENT) {
+		const __u8 *a = client_lo ? key->lo_addr : key->hi_addr;
+		for (int i = 0; i < 16; i++)
+			h = ls_fnv(h, a[i]);
+	} else {
+		for (int i = 0; i < 16; i++)
+			h = ls_fnv(h, key->lo_addr[i]);
+		for (int i = 0; i < 16; i++)
+			h = ls_fnv(h, key->hi_addr[i]);
+		h = ls_fnv(h, (__u8)(key->lo_port >> 8));
+		h = ls_fnv(h, (__u8)key->lo_port);
+		h = ls_fnv(h, (__u8)(key->hi_port >> 8));
+		h = ls_fnv(h, (__u8)key->hi_port);
+		h = ls_fnv(h, key->proto);
+	}
+	/* the high bits: FNV-1a's low bits are weak (the low k bits of the
+	 * hash depend only on the low k bits of each byte) */
+	return (int)(((__u64)h * n) >> 32);
+}
+
 /* The shard of the flow ev is about, or -1 for `events`. A global
  * function: verified once, not at every emit site. */
 __noinline int ls_shard_of(const struct ls_event *ev)
@@ -51,32 +82,15 @@ __noinline int ls_shard_of(const struct ls_event *ev)
 	struct ls_shard_cfg *c = bpf_map_lookup_elem(&shard_cfg, &zero);
 	if (!c || c->n <= 1 || ev->kind == LS_EV_BEAT || ev->kind == LS_EV_FAILSAFE)
 		return -1;
-	__u32 n = c->n > LS_SHARDS_MAX ? LS_SHARDS_MAX : c->n;
-	__u32 h = LS_FNV_BASIS;
+	/* the client sent the flow's first packet; a flow gone from the
+	 * table falls back to this packet's source */
+	int lo = ev->dir == LS_DIR_LO_TO_HI;
 	if (c->by == LS_SHARD_BY_CLIENT) {
-		/* the client sent the flow's first packet; a flow gone from
-		 * the table falls back to this packet's source */
-		int lo = ev->dir == LS_DIR_LO_TO_HI;
 		struct ls_flow *f = bpf_map_lookup_elem(&flows, &ev->key);
 		if (f)
 			lo = f->init_dir == LS_DIR_LO_TO_HI;
-		const __u8 *a = lo ? ev->key.lo_addr : ev->key.hi_addr;
-		for (int i = 0; i < 16; i++)
-			h = ls_fnv(h, a[i]);
-	} else {
-		for (int i = 0; i < 16; i++)
-			h = ls_fnv(h, ev->key.lo_addr[i]);
-		for (int i = 0; i < 16; i++)
-			h = ls_fnv(h, ev->key.hi_addr[i]);
-		h = ls_fnv(h, (__u8)(ev->key.lo_port >> 8));
-		h = ls_fnv(h, (__u8)ev->key.lo_port);
-		h = ls_fnv(h, (__u8)(ev->key.hi_port >> 8));
-		h = ls_fnv(h, (__u8)ev->key.hi_port);
-		h = ls_fnv(h, ev->key.proto);
 	}
-	/* the high bits: FNV-1a's low bits are weak (the low k bits of the
-	 * hash depend only on the low k bits of each byte) */
-	return (int)(((__u64)h * n) >> 32);
+	return ls_shard_hash(&ev->key, (__u32)lo, c->by, c->n);
 }
 
 /* Writes size bytes at data (a record starting with ev) to ev's ring.

@@ -379,6 +379,33 @@ LSG_EXPORT(on_flow_new) int32_t on_flow_new(int32_t flow)
 	return lsg_set_verdict(flow, LSG_PASS, (int64_t)handshake_ttl_ns);
 }
 
+/* Handover (a reload, an agent restart): a flow that was open before this
+ * instance started, with its last request if the host saw it (u.dpi). The
+ * data plane still holds what the earlier instance decided; this one takes
+ * over its lease. A held pass whose request this configuration allows (or
+ * whose request the host no longer knows: the earlier decision stands) is
+ * remembered and its lease renewed at once, without counting the request
+ * against a quota again; a held pass this configuration refuses is
+ * refused; a held refusal stands until it runs out. */
+LSG_EXPORT(on_flow_adopted) int32_t on_flow_adopted(int32_t flow)
+{
+	const struct lsg_event *ev = lsg_event();
+	const struct lsg_dpi *d = &ev->u.dpi;
+	struct lsg_verdict_info held;
+
+	if (lsg_flow_verdict(flow, &held) != LSG_OK || (held.verdict & 0xff) != LSG_PASS)
+		return 0;
+	if (d->kind == LSG_DPI_DNS || !held.deadline_g)
+		return 0; /* passes for good: nothing to renew */
+	if (d->kind && (d->name_len || !(d->flags & LSG_DPI_F_PARTIAL))) {
+		int ok = !lsg_dpi_name_cut(d) && known_host(d->name, d->name_len) &&
+			 (d->kind == LSG_DPI_TLS || classify(d) >= 0);
+		if (!ok)
+			return deny(flow, m_unknown);
+	}
+	return allow(flow, ev->info.flow_id);
+}
+
 LSG_EXPORT(on_flow_end) int32_t on_flow_end(int32_t flow)
 {
 	forget(lsg_event()->info.flow_id);

@@ -20,6 +20,11 @@ PKGS=(
   # install: man pages (groff, lexgrog), the systemd unit (systemd-analyze),
   # the least-privilege run (setpriv, capsh)
   groff-base man-db systemd util-linux libcap2-bin
+  # log rotation (tests/obs/logrotate.sh): the real logrotate and SIGUSR1
+  logrotate
+  # the container image (make image, tests/integration/container.sh): podman
+  # with runc (crun refuses hybrid cgroup hosts) and its network backend
+  podman runc conmon netavark aardvark-dns catatonit fuse-overlayfs
   # benches
   hyperfine stress-ng
 )
@@ -33,6 +38,9 @@ done
 
 # npm: Debian's own package only where no npm came with nodejs already
 if ! command -v npm >/dev/null; then missing+=(npm); fi
+# kubectl (its kustomize renders packaging/kubernetes): Debian's
+# kubernetes-client where the machine has no kubectl of its own
+if ! command -v kubectl >/dev/null; then missing+=(kubernetes-client); fi
 
 if ((${#missing[@]})); then
   echo "deps: installing ${missing[*]}" >&2
@@ -42,13 +50,14 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# AssemblyScript compiler for the second-toolchain guests and tests (npm),
-# one project folder each; a committed package-lock.json pins the versions.
+# npm projects, one folder each; a committed package-lock.json pins the
+# versions: the AssemblyScript compiler for the second-toolchain guests and
+# tests, and the Kubernetes schema validators of tests/integration/fleet.sh.
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-for dir in guests/as tests/wasm/as; do
+for dir in guests/as tests/wasm/as tests/integration/fleet; do
   if command -v npm >/dev/null && [ -f "$ROOT/$dir/package.json" ] &&
-     [ ! -x "$ROOT/$dir/node_modules/.bin/asc" ]; then
-    echo "deps: installing assemblyscript (npm) in $dir" >&2
+     [ ! -f "$ROOT/$dir/node_modules/.package-lock.json" ]; then
+    echo "deps: installing npm packages in $dir" >&2
     if [ -f "$ROOT/$dir/package-lock.json" ]; then npm_cmd=ci; else npm_cmd=install; fi
     (cd "$ROOT/$dir" && npm "$npm_cmd" --silent --no-audit --no-fund >/dev/null)
   fi

@@ -104,6 +104,10 @@ enum lsg_event_kind {
 	LSG_EV_FLOW_END = 3,
 	LSG_EV_VERDICT_EXPIRED = 4,
 	LSG_EV_TICK = 5,
+	/* a flow that was open before this instance started (a reload, an
+	 * agent restart): on_flow_adopted, u.dpi the last DPI result seen
+	 * (kind 0: none); added within version 1 */
+	LSG_EV_FLOW_ADOPTED = 6,
 };
 
 enum lsg_dpi_kind {
@@ -184,6 +188,14 @@ struct lsg_event {
 	} u;
 };
 
+/* Written by lsg_flow_verdict: the verdict the data plane holds for the
+ * flow now (added within version 1). */
+struct lsg_verdict_info {
+	uint32_t verdict;    /* enum lsg_verdict (| flags); 0: none, undecided */
+	uint32_t pad;
+	uint64_t deadline_g; /* when it runs out; 0: it does not */
+};
+
 /* Written by lsg_flow_counters. */
 struct lsg_counters {
 	uint64_t pkts[2];    /* [0] client -> server, [1] server -> client */
@@ -196,6 +208,7 @@ _Static_assert(sizeof(struct lsg_flow_info) == 64, "lsg_flow_info layout");
 _Static_assert(sizeof(struct lsg_dpi) == 432, "lsg_dpi layout");
 _Static_assert(sizeof(struct lsg_event) == 512, "lsg_event layout");
 _Static_assert(sizeof(struct lsg_counters) == 48, "lsg_counters layout");
+_Static_assert(sizeof(struct lsg_verdict_info) == 16, "lsg_verdict_info layout");
 
 /* Everything below is for the guest (compiled to WebAssembly) only. */
 #if defined(__wasm__)
@@ -215,6 +228,10 @@ LSG_IMPORT(flow_info) int32_t lsg_flow_info(int32_t flow,
 					    struct lsg_flow_info *out);
 LSG_IMPORT(flow_counters) int32_t lsg_flow_counters(int32_t flow,
 						    struct lsg_counters *out);
+/* The verdict the data plane holds for the flow now (what an earlier
+ * instance decided, e.g. in on_flow_adopted); LSG_E_NOTSUP where there is
+ * no data plane to ask. */
+LSG_IMPORT(flow_verdict) int32_t lsg_flow_verdict(int32_t flow, struct lsg_verdict_info *out);
 /* A handle, valid for the current callback, for an open flow by its id (the
  * way to act on flows remembered from earlier callbacks, e.g. in on_tick). */
 LSG_IMPORT(flow_lookup) int32_t lsg_flow_lookup(uint64_t flow_id);

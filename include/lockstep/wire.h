@@ -361,9 +361,12 @@ struct ls_event_expired {
 };
 
 struct ls_event_failsafe {
-	__u64 last_beat_k;
-	__u32 entered; /* 1 enter, 0 leave */
-	__u32 pad;
+	__u64 last_beat_k; /* the whole data plane: the last good beat; a
+			    * shard: its worker's last published sign of life */
+	__u32 entered;     /* 1 enter, 0 leave */
+	__u32 shard;       /* 0: the whole data plane (`liveness`); i + 1:
+			    * shard i alone (`shard_live`, docs/workers.md).
+			    * Added within wire version 1 in what was padding */
 };
 
 /* LS_EV_TRACE: one packet, at trace_level > 0, matching the trace filter */
@@ -513,11 +516,34 @@ struct ls_shard_cfg {
 	__u64 pad[3];
 };
 
+/* Value of `shard_live` (array, LS_SHARDS_MAX entries, mmapable: one page),
+ * entry i = shard i's liveness (docs/workers.md, "Liveness per shard").
+ * User space stores alive_k alone (an aligned 8-byte store into the
+ * mapping); the kernel owns the rest. While `liveness` is on (mode != OFF)
+ * and shard_cfg.n > 1, a packet of a flow of shard i is in fail-safe when
+ * the whole data plane is, or when now_k - alive_k > the liveness
+ * detect_timeout_ns; alive_k == 0 means "not judged" (no worker published
+ * yet). */
+struct ls_shard_live {
+	__u64 alive_k;     /* user: K when the heartbeat last saw worker i free
+			    * (not inside a batch or tick that began before) */
+	__u32 in_failsafe; /* kernel: 1 while shard i is in fail-safe */
+	__u32 pad0;
+	__u64 entered_k;   /* kernel: K of the last transition */
+	__u64 enters;      /* kernel: transitions into fail-safe */
+	__u64 leaves;      /* kernel: transitions out of it */
+	__u64 defaults;    /* kernel: packets of undecided flows of shard i
+			    * given the fail-safe verdict (also counted in
+			    * LS_CNT_FAILSAFE_DEFAULT) */
+	__u64 pad[2];
+};
+
 #ifndef __bpf__
 _Static_assert(sizeof(struct ls_flow_key) == 40, "ls_flow_key layout");
 _Static_assert(sizeof(struct ls_event) % 8 == 0, "ls_event alignment");
 _Static_assert(sizeof(struct ls_event_held) <= 424, "ls_event_held fits the union");
 _Static_assert(sizeof(struct ls_config) == 56, "ls_config layout");
+_Static_assert(sizeof(struct ls_shard_live) == 64, "ls_shard_live layout: one page for LS_SHARDS_MAX");
 #endif
 
 #endif /* LOCKSTEP_WIRE_H */

@@ -188,6 +188,16 @@ static void on_signal(struct ls_loop *loop, int signo, void *data)
 			print_counters(r->dp);
 		return;
 	}
+	if (signo == SIGUSR1) { /* logrotate renamed --log's file */
+		struct ls_err err = {0};
+		int rc = 0;
+		if (obs_link_hub(r->ro))
+			OBS_LOCKED(r, rc = ls_obs_reopen_log(obs_link_hub(r->ro), &err));
+		if (rc)
+			fprintf(stderr, "lockstep: SIGUSR1: %s; still writing the old file\n",
+				err.msg);
+		return;
+	}
 	r->exit_signal = signo;
 	ls_loop_stop(loop, 0);
 }
@@ -277,7 +287,7 @@ static void report_open(const struct ls_dp_opts *o, const struct ls_dp_status *s
 static int agent_loop(struct agent *r)
 {
 	struct ls_err err;
-	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
 	int rc;
 
 	r->loop = ls_loop_new();
@@ -290,7 +300,7 @@ static int agent_loop(struct agent *r)
 		return 1;
 	}
 	if ((rc = ls_loop_add_fd(r->loop, ls_dp_events_fd(r->dp), EPOLLIN, on_ring, r)) ||
-	    (rc = ls_loop_add_signals(r->loop, sigs, 3, on_signal, r)) ||
+	    (rc = ls_loop_add_signals(r->loop, sigs, 4, on_signal, r)) ||
 	    (rc = ls_loop_add_timer(r->loop, 1000000000ull, on_tick, r)) < 0) {
 		fprintf(stderr, "lockstep: setting up the event loop: %s\n", strerror(-rc));
 		return 1;
@@ -449,6 +459,7 @@ int agent_run(const struct agent_opts *o)
 			agent_workers_report(r.wk);
 		}
 	} else if (po.policy) {
+		po.adopt_flows = true; /* one worker sees every flow */
 		rc = policy_link_open(&r.rp, r.dp, &po);
 		if (!rc) {
 			policy_link_set_obs(r.rp, r.ro);

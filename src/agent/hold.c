@@ -17,11 +17,11 @@ struct agent_hold {
 	struct ls_metric *m_flows, *m_pkts, *m_bytes, *m_seconds;
 };
 
-static void on_settled(void *ctx, uint32_t verdict, uint64_t held_ns)
+static void on_settled(void *ctx, const struct ls_holdq_settled *s)
 {
 	struct agent_hold *h = ctx;
-	ls_metric_observe(h->m_seconds, verdict == LS_VERDICT_PASS ? "pass" : "drop",
-			  (double)held_ns / 1e9);
+	ls_metric_observe(h->m_seconds, s->verdict == LS_VERDICT_PASS ? "pass" : "drop",
+			  (double)s->held_ns / 1e9);
 }
 
 void agent_hold_set_metrics(struct agent_hold *h, struct ls_metrics *reg)
@@ -73,9 +73,8 @@ int agent_hold_parse(struct agent_hold_opts *o, int c, const char *arg)
 	switch (c) {
 	case AGENT_HOLD_OPT_MAX_PACKETS:
 		if (ls_parse_uint(arg, 1, LS_HOLD_COUNT_MASK > 65535 ? 65535 : LS_HOLD_COUNT_MASK,
-				&v)) {
-			fprintf(stderr,
-				"lockstep run: --hold-max-packets must be 1-65535, not '%s'\n",
+				  &v)) {
+			fprintf(stderr, "lockstep: --hold-max-packets must be 1-65535, not '%s'\n",
 				arg);
 			return 2;
 		}
@@ -84,7 +83,7 @@ int agent_hold_parse(struct agent_hold_opts *o, int c, const char *arg)
 	case AGENT_HOLD_OPT_MAX_BYTES:
 		if (ls_parse_bytes(arg, &v) || v < LS_HOLD_FRAME_MAX) {
 			fprintf(stderr,
-				"lockstep run: --hold-max-bytes wants a number of bytes >= %u "
+				"lockstep: --hold-max-bytes wants a number of bytes >= %u "
 				"(e.g. 64K, 16M), not '%s'\n",
 				LS_HOLD_FRAME_MAX, arg);
 			return 2;
@@ -94,7 +93,7 @@ int agent_hold_parse(struct agent_hold_opts *o, int c, const char *arg)
 	case AGENT_HOLD_OPT_TIMEOUT:
 		if (ls_parse_duration_ns(arg, &v) || v < 1000000 || v > 60000000000ull) {
 			fprintf(stderr,
-				"lockstep run: --hold-timeout must be a duration from 1ms to "
+				"lockstep: --hold-timeout must be a duration from 1ms to "
 				"60s, not '%s'\n",
 				arg);
 			return 2;
@@ -108,8 +107,7 @@ int agent_hold_parse(struct agent_hold_opts *o, int c, const char *arg)
 			o->fallback = LS_VERDICT_DROP;
 		else {
 			fprintf(stderr,
-				"lockstep run: --hold-fallback must be pass or drop, not '%s'\n",
-				arg);
+				"lockstep: --hold-fallback must be pass or drop, not '%s'\n", arg);
 			return 2;
 		}
 		return 0;

@@ -129,6 +129,66 @@ static int sink_rule(void *ctx, uint32_t kind, const char *pat, size_t len, uint
 	return rc;
 }
 
+static int sink_verdict(void *ctx, const struct ls_flow_key *key, uint32_t *verdict,
+			uint64_t *deadline_k)
+{
+	struct policy_link *rp = ctx;
+	struct ls_verdict_rec rec;
+	struct ls_err err;
+	int rc = ls_dp_verdict_get(rp->dp, key, &rec, &err);
+	if (rc == -ENOENT) {
+		*verdict = 0;
+		*deadline_k = 0;
+		return 0;
+	}
+	if (rc)
+		return -1;
+	*verdict = rec.verdict;
+	*deadline_k = rec.deadline_k;
+	return 0;
+}
+
+/* Handover after an agent restart: every flow open in the pinned flow
+ * table is made known to the policy before its first load, which tells
+ * the new instance of each (on_flow_adopted). Flows idle past the data
+ * plane's idle timeout are over, whatever the table says. */
+struct seed_ctx {
+	struct ls_policy *p;
+	uint64_t now_k, idle_ns;
+	size_t n;
+};
+
+static int seed_one(void *ctx, const struct ls_flow_key *key, const struct ls_flow *fl)
+{
+	struct seed_ctx *c = ctx;
+	if (fl->state == LS_FLOW_CLOSED || fl->last_seen_k + c->idle_ns < c->now_k)
+		return 0;
+	bool lo = fl->init_dir == LS_DIR_LO_TO_HI;
+	struct ls_event ev = {.version = LS_WIRE_VERSION, .kind = LS_EV_FLOW_NEW,
+			      .dir = fl->init_dir, .ts_k = fl->first_seen_k,
+			      .flow_id = fl->flow_id, .key = *key,
+			      .sport = lo ? key->lo_port : key->hi_port,
+			      .dport = lo ? key->hi_port : key->lo_port};
+	if (!ls_policy_seed_flow(c->p, &ev, fl->last_seen_k))
+		c->n++;
+	return 0;
+}
+
+static void seed_flows(struct policy_link *rp)
+{
+	struct ls_config cfg;
+	struct ls_err err;
+	struct seed_ctx c = {.p = rp->p, .now_k = ls_now_k(),
+			     .idle_ns = LS_IDLE_TIMEOUT_NS_DEFAULT};
+	if (!ls_dp_config_read(rp->dp, &cfg, &err) && cfg.idle_timeout_ns)
+		c.idle_ns = cfg.idle_timeout_ns;
+	if (ls_dp_flows_foreach(rp->dp, seed_one, &c, &err))
+		fprintf(stderr, "lockstep: reading the open flows for the policy: %s\n", err.msg);
+	else if (c.n)
+		fprintf(stderr, "lockstep: %zu open flows in the data plane are handed to the "
+			"policy\n", c.n);
+}
+
 static void sink_flush(void *ctx)
 {
 	verdicts_write(ctx);
@@ -176,7 +236,7 @@ int policy_link_open(struct policy_link **out, struct ls_dp *dp,
 		cfg.clock = ls_policy_clock_of_sync(o->sync);
 	struct ls_verdict_sink sink = {
 		.ctx = rp, .write = sink_write, .counters = sink_counters, .flush = sink_flush,
-		.rule = sink_rule};
+		.rule = sink_rule, .verdict = sink_verdict};
 	struct ls_err perr;
 	int rc = ls_policy_new(&cfg, &sink, &rp->p, &perr);
 	free(cfgstr);
@@ -188,6 +248,8 @@ int policy_link_open(struct policy_link **out, struct ls_dp *dp,
 		ls_policy_set_mapping(rp->p, ls_sync_live_mapping(o->sync));
 	if (o->share_kv)
 		ls_policy_share_kv(rp->p, o->share_kv->p);
+	if (o->adopt_flows)
+		seed_flows(rp);
 	if (ls_policy_load_file(rp->p, o->policy, &perr)) {
 		fprintf(stderr, "lockstep run: %s\n", perr.msg);
 		goto fail;

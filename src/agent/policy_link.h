@@ -22,6 +22,9 @@ struct policy_link_opts {
 	struct ls_sync *sync;      /* the guest clock G and the mapping (NULL:
 				    * CLOCK_BOOTTIME and the identity) */
 	const struct policy_link *share_kv; /* use its key-value store (workers) */
+	bool adopt_flows;          /* hand the flows open in the data plane to
+				    * the first instance (one worker: it sees
+				    * every flow) */
 };
 
 struct policy_link;

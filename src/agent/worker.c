@@ -6,8 +6,10 @@
 #include "agent/control.h"
 #include "agent/loop.h"
 #include "agent/obs_link.h"
+#include "base/json.h"
 #include "base/time.h"
 #include "dataplane/event_json.h"
+#include "obs/trace.h"
 #include "policy/policy.h"
 
 #include <errno.h>
@@ -42,6 +44,12 @@ struct worker {
 	struct ls_policy_stats snap;
 	uint64_t snap_events;
 	_Atomic uint64_t progress_k; /* K time of its last batch or tick */
+	_Atomic uint64_t busy_k;     /* K when its batch or tick in progress
+				      * began (waiting for its lock included);
+				      * 0 while it waits for work */
+	/* main thread only (the heartbeat's health check and status) */
+	_Atomic bool live; /* published a sign of life to its shard at the last beat */
+	char why[160];	   /* why not, when !live */
 };
 
 struct agent_workers {
@@ -52,6 +60,7 @@ struct agent_workers {
 	bool policy;
 	char path[4096];   /* the module the workers run (main thread only) */
 	char why[192];	   /* agent_workers_health's answer */
+	bool shard_live;   /* the kernel judges each shard (shard_live map) */
 	struct worker w[]; /* n of them */
 };
 
@@ -89,6 +98,7 @@ static int on_event(void *ctx, const struct ls_event *ev)
 static void drain(struct worker *w, uint32_t budget)
 {
 	bool more = false;
+	atomic_store_explicit(&w->busy_k, ls_now_k(), memory_order_release);
 	pthread_mutex_lock(&w->mu);
 	int n = ls_dp_ring_drain_max(w->ring, budget, &more);
 	if (n < 0)
@@ -98,6 +108,7 @@ static void drain(struct worker *w, uint32_t budget)
 		policy_link_flush(w->rp);
 	publish(w);
 	pthread_mutex_unlock(&w->mu);
+	atomic_store_explicit(&w->busy_k, 0, memory_order_release);
 	if (n > 0) {
 		obs_link_lock(w->g->ro);
 		obs_link_drained(w->g->ro, n);
@@ -114,10 +125,12 @@ static void on_ring(struct ls_loop *loop, int fd, uint32_t events, void *data)
 static void on_tick(struct ls_loop *loop, uint64_t missed, void *data)
 {
 	struct worker *w = data;
+	atomic_store_explicit(&w->busy_k, ls_now_k(), memory_order_release);
 	pthread_mutex_lock(&w->mu);
 	policy_link_tick(w->rp);
 	publish(w);
 	pthread_mutex_unlock(&w->mu);
+	atomic_store_explicit(&w->busy_k, 0, memory_order_release);
 	fflush(stdout);
 }
 
@@ -132,6 +145,7 @@ static void on_stop(struct ls_loop *loop, int fd, uint32_t events, void *data)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	ls_trace_thread_worker((int)w->id); /* its guest calls and verdicts: its own track */
 	pthread_mutex_lock(&w->mu);
 	publish(w);
 	pthread_mutex_unlock(&w->mu);
@@ -211,12 +225,108 @@ static void sum_stats(struct agent_workers *g, struct ls_policy_stats *sum)
 	}
 }
 
+/* One per-worker family: HELP, TYPE, then fn's value for each worker
+ * (docs/metrics.md, "Workers"). */
+struct wrow {
+	struct ls_policy_stats st;
+	struct ls_shard_live sl;
+	uint64_t ring_events;
+	bool live;
+};
+
+static void family(FILE *f, const char *name, const char *type, const char *help,
+		   const struct wrow *r, uint32_t n, double (*fn)(const struct wrow *))
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	for (uint32_t i = 0; i < n; i++)
+		fprintf(f, "%s{worker=\"%u\"} %.17g\n", name, i, fn(&r[i]));
+}
+
+static double v_ring(const struct wrow *r)
+{
+	return (double)r->ring_events;
+}
+static double v_calls(const struct wrow *r)
+{
+	return (double)r->st.calls;
+}
+static double v_verdicts(const struct wrow *r)
+{
+	return (double)r->st.verdicts;
+}
+static double v_restarts(const struct wrow *r)
+{
+	return (double)r->st.restarts;
+}
+static double v_healthy(const struct wrow *r)
+{
+	return r->st.healthy;
+}
+static double v_live(const struct wrow *r)
+{
+	return r->live;
+}
+static double v_flows(const struct wrow *r)
+{
+	return (double)r->st.flows;
+}
+static double v_fs(const struct wrow *r)
+{
+	return r->sl.in_failsafe;
+}
+static double v_fs_default(const struct wrow *r)
+{
+	return (double)r->sl.defaults;
+}
+
 static void workers_metrics(void *ctx, FILE *f)
 {
 	struct agent_workers *g = ctx;
 	struct ls_policy_stats st;
 	sum_stats(g, &st);
 	ls_policy_stats_metrics_write(&st, st.health, f);
+	struct wrow r[LS_SHARDS_MAX];
+	for (uint32_t i = 0; i < g->n; i++) {
+		struct worker *w = &g->w[i];
+		pthread_mutex_lock(&w->snap_mu);
+		r[i].st = w->snap;
+		r[i].ring_events = w->snap_events;
+		pthread_mutex_unlock(&w->snap_mu);
+		ls_dp_shard_live_get(g->dp, i, &r[i].sl); /* zeros without shard_live */
+		r[i].live = atomic_load_explicit(&w->live, memory_order_relaxed);
+	}
+	family(f, "lockstep_worker_ring_events_total", "counter",
+	       "records the worker drained from its ring", r, g->n, v_ring);
+	family(f, "lockstep_worker_calls_total", "counter", "guest callbacks the worker made", r,
+	       g->n, v_calls);
+	family(f, "lockstep_worker_verdicts_total", "counter", "verdicts the worker's guest wrote",
+	       r, g->n, v_verdicts);
+	family(f, "lockstep_worker_restarts_total", "counter",
+	       "the worker's guest instance recreated after a failure", r, g->n, v_restarts);
+	family(f, "lockstep_worker_healthy", "gauge", "1 while the worker's policy is healthy", r,
+	       g->n, v_healthy);
+	family(f, "lockstep_worker_live", "gauge",
+	       "1 while the heartbeat publishes the worker's sign of life to its shard", r, g->n,
+	       v_live);
+	family(f, "lockstep_worker_flows", "gauge", "flows the worker's policy knows", r, g->n,
+	       v_flows);
+	family(f, "lockstep_worker_failsafe", "gauge", "1 while the worker's shard is in fail-safe",
+	       r, g->n, v_fs);
+	fprintf(f, "# HELP lockstep_worker_failsafe_transitions_total the worker's shard entering "
+		   "and leaving fail-safe (kernel)\n"
+		   "# TYPE lockstep_worker_failsafe_transitions_total counter\n");
+	for (uint32_t i = 0; i < g->n; i++)
+		fprintf(
+		    f,
+		    "lockstep_worker_failsafe_transitions_total{worker=\"%u\",direction=\"enter\"} "
+		    "%llu\n"
+		    "lockstep_worker_failsafe_transitions_total{worker=\"%u\",direction=\"leave\"} "
+		    "%llu\n",
+		    i, (unsigned long long)r[i].sl.enters, i, (unsigned long long)r[i].sl.leaves);
+	family(
+	    f, "lockstep_worker_failsafe_default_total", "counter",
+	    "packets of the worker's shard's undecided flows given the fail-safe verdict (kernel)",
+	    r, g->n, v_fs_default);
 }
 
 int agent_workers_open(struct agent_workers **out, struct ls_dp *dp,
@@ -247,6 +357,7 @@ int agent_workers_open(struct agent_workers **out, struct ls_dp *dp,
 		w->g = g;
 		w->id = i;
 		w->stop_fd = -1;
+		w->live = true; /* until the heartbeat judges it */
 		pthread_mutex_init(&w->mu, NULL);
 		pthread_mutex_init(&w->snap_mu, NULL);
 	}
@@ -335,8 +446,11 @@ static int reload_all(struct agent_workers *g, const char *arg, char *reply, siz
 static int status_all(struct agent_workers *g, char *reply, size_t len)
 {
 	struct ls_policy_stats sum;
-	for (uint32_t i = 0; i < g->n; i++) { /* fresh, not a batch old */
-		pthread_mutex_lock(&g->w[i].mu);
+	for (uint32_t i = 0; i < g->n; i++) { /* fresh, unless it is inside a
+					       * batch: a stalled worker must
+					       * not stall the main thread */
+		if (pthread_mutex_trylock(&g->w[i].mu))
+			continue;
 		publish(&g->w[i]);
 		pthread_mutex_unlock(&g->w[i].mu);
 	}
@@ -357,15 +471,21 @@ static int status_all(struct agent_workers *g, char *reply, size_t len)
 		struct ls_policy_stats s = w->snap;
 		uint64_t ev = w->snap_events;
 		pthread_mutex_unlock(&w->snap_mu);
+		struct ls_shard_live sl;
+		ls_dp_shard_live_get(g->dp, i, &sl); /* zeros without shard_live */
+		char why[256];
 		k += snprintf(
 		    reply + k, len - (size_t)k,
 		    "%s{\"worker\":%u,\"ring_events\":%llu,\"events\":%llu,"
 		    "\"healthy\":%d,\"health\":\"%s\",\"restarts\":%llu,"
-		    "\"traps\":%llu,\"fuel\":%llu,\"flows\":%llu}",
+		    "\"traps\":%llu,\"fuel\":%llu,\"flows\":%llu,\"live\":%d,\"why\":\"%s\","
+		    "\"failsafe\":%u,\"failsafe_enters\":%llu,\"failsafe_defaults\":%llu}",
 		    i ? "," : "", i, (unsigned long long)ev, (unsigned long long)s.events,
 		    s.healthy, ls_policy_health_name(s.health), (unsigned long long)s.restarts,
 		    (unsigned long long)s.failures[LS_PF_TRAP],
-		    (unsigned long long)s.failures[LS_PF_FUEL], (unsigned long long)s.flows);
+		    (unsigned long long)s.failures[LS_PF_FUEL], (unsigned long long)s.flows,
+		    w->live, ls_json_str(why, sizeof(why), w->live ? "" : w->why), sl.in_failsafe,
+		    (unsigned long long)sl.enters, (unsigned long long)sl.defaults);
 	}
 	if (k > 0 && (size_t)k < len)
 		snprintf(reply + k, len - (size_t)k, "]}");
@@ -392,30 +512,58 @@ void agent_workers_sighup(struct agent_workers *g)
 	fprintf(stderr, "lockstep: SIGHUP: %s\n", reply);
 }
 
+/* Is worker w free to decide? Its batch or tick in progress began more
+ * than 1.5 tick intervals ago (a guest stuck in a long callback, a thread
+ * blocked), or its policy is unhealthy (a crash loop): not. */
+static bool judge(struct agent_workers *g, struct worker *w, uint64_t now, uint64_t busy)
+{
+	if (!g->policy)
+		return true;
+	if (busy && now > busy && now - busy > g->tick_ns + g->tick_ns / 2) {
+		snprintf(
+		    w->why, sizeof(w->why),
+		    "worker %u made no progress for %llu ms (a batch or tick that does not end)",
+		    w->id, (unsigned long long)((now - busy) / 1000000));
+		return false;
+	}
+	char why[sizeof(w->snap.health_why)];
+	pthread_mutex_lock(&w->snap_mu);
+	bool ok = w->snap.healthy;
+	memcpy(why, w->snap.health_why, sizeof(why));
+	pthread_mutex_unlock(&w->snap_mu);
+	why[sizeof(why) - 1] = '\0';
+	if (!ok)
+		snprintf(w->why, sizeof(w->why), "worker %u: %.120s", w->id, why);
+	return ok;
+}
+
 const char *agent_workers_health(void *ctx)
 {
 	struct agent_workers *g = ctx;
 	uint64_t now = ls_now_k();
+	struct worker *bad = NULL;
+	uint32_t live = 0;
 	for (uint32_t i = 0; i < g->n; i++) {
 		struct worker *w = &g->w[i];
-		uint64_t p = atomic_load_explicit(&w->progress_k, memory_order_acquire);
-		if (g->policy && p && now > p && now - p > g->tick_ns + g->tick_ns / 2) {
-			snprintf(
-			    g->why, sizeof(g->why),
-			    "worker %u made no progress for %llu ms (a batch or tick that does "
-			    "not end)",
-			    i, (unsigned long long)((now - p) / 1000000));
-			return g->why;
+		uint64_t busy = atomic_load_explicit(&w->busy_k, memory_order_acquire);
+		w->live = judge(g, w, now, busy);
+		/* its last moment free: now if it waits for work, else the start
+		 * of its batch -- the kernel judges that against its detect
+		 * timeout, so a batch longer than it fails its shard safe */
+		if (w->live) {
+			live++;
+			g->shard_live = ls_dp_shard_alive(g->dp, i, busy ? busy : now) == 0;
+		} else if (!bad) {
+			bad = w;
 		}
-		pthread_mutex_lock(&w->snap_mu);
-		bool ok = w->snap.healthy || !g->policy;
-		if (!ok)
-			snprintf(g->why, sizeof(g->why), "worker %u: %s", i, w->snap.health_why);
-		pthread_mutex_unlock(&w->snap_mu);
-		if (!ok)
-			return g->why;
 	}
-	return NULL;
+	/* with the kernel judging each shard, one silent worker fails safe
+	 * for its shard alone; the whole data plane only when none is left */
+	if (!bad || (g->shard_live && live))
+		return NULL;
+	snprintf(g->why, sizeof(g->why), "%s%s", g->shard_live ? "every worker is silent: " : "",
+		 bad->why);
+	return g->why;
 }
 
 void agent_workers_report(struct agent_workers *g)

@@ -1,9 +1,13 @@
 /* cmd_inspect.c - `lockstep inspect --pcap FILE`: runs every frame of a
  * capture through the real data plane program in the kernel
- * (BPF_PROG_TEST_RUN) and prints one JSON line per event (docs/events.md). */
+ * (BPF_PROG_TEST_RUN) and prints one JSON line per event (docs/events.md);
+ * with --policy, the policy's verdicts; with --default-verdict hold, what
+ * the hold did to each packet (inspect_hold.h). */
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "base/args.h"
+#include "base/names.h"
+#include "cli/inspect_hold.h"
 #include "cli/inspect_policy.h"
 
 #include <stdio.h>
@@ -28,6 +32,7 @@ enum {
 	O_FUEL,
 	O_MAX_MEMORY_PAGES,
 	O_EVENTS,
+	O_DEFAULT_VERDICT,
 };
 
 static const struct ls_opt rows[] = {
@@ -45,6 +50,10 @@ static const struct ls_opt rows[] = {
     LS_OPT("fuel", 0, "N", O_FUEL, "instruction budget per policy callback"),
     LS_OPT("max-memory-pages", 0, "N", O_MAX_MEMORY_PAGES, "policy memory cap (64 KiB pages)"),
     LS_OPT("events", 0, NULL, O_EVENTS, "with --policy, print the events too"),
+    LS_OPT("default-verdict", 0, "V", O_DEFAULT_VERDICT,
+	   "pass|drop|hold|reject|reject-nxdomain for flows with no\n"
+	   "verdict (default pass); hold also prints what the hold\n"
+	   "did to each packet, in capture time (docs/dataplane.md)"),
 };
 
 static const struct ls_cmd_spec spec = {
@@ -55,7 +64,7 @@ static const struct ls_cmd_spec spec = {
 	     "line per event on stdout (schema: docs/events.md).\n",
     .after = "Needs root (it loads a BPF program). Exit status: 0 ok, 1 the capture or\n"
 	     "the kernel failed, 2 bad arguments.\n",
-    .lists = {LS_OPT_LIST(rows)},
+    .lists = {LS_OPT_LIST(rows)}, /* and the hold rows (cmd_inspect) */
     .col = 28,
 };
 
@@ -64,6 +73,14 @@ struct args {
 	int use_tc, stats;
 	struct inspect_policy_opts po;
 	struct ls_config cfg;
+	struct agent_hold_opts hold;
+};
+
+/* The test run's events go to the hold model, then to the policy or
+ * stdout. */
+struct sinks {
+	struct inspect_hold *hold;
+	struct inspect_policy *ip;
 };
 
 static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
@@ -97,6 +114,24 @@ static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 	case O_EVENTS:
 		a->po.print_events = 1;
 		break;
+	case O_DEFAULT_VERDICT: {
+		uint32_t v;
+		if (ls_verdict_parse(arg, &v)) {
+			fprintf(
+			    stderr,
+			    "lockstep inspect: --default-verdict must be pass, drop, hold, reject "
+			    "or reject-nxdomain, not '%s'\n",
+			    arg);
+			return 2;
+		}
+		a->cfg.default_verdict = v;
+		break;
+	}
+	case AGENT_HOLD_OPT_MAX_PACKETS:
+	case AGENT_HOLD_OPT_MAX_BYTES:
+	case AGENT_HOLD_OPT_TIMEOUT:
+	case AGENT_HOLD_OPT_FALLBACK:
+		return agent_hold_parse(&a->hold, o->id, arg);
 	case O_FUEL:
 		if (ls_parse_uint(arg, 1000, UINT64_MAX / 2, &a->po.fuel)) {
 			fprintf(stderr,
@@ -118,10 +153,15 @@ static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 	return 0;
 }
 
-static void print_event(void *ctx, const struct ls_event *ev)
+static void on_event(void *ctx, const struct ls_event *ev)
 {
-	(void)ctx;
-	ls_event_json_print(stdout, ev);
+	struct sinks *s = ctx;
+	if (s->hold)
+		inspect_hold_event(s->hold, ev);
+	if (s->ip)
+		inspect_policy_event(s->ip, ev);
+	else
+		ls_event_json_print(stdout, ev);
 }
 
 int cmd_inspect(int argc, char **argv)
@@ -129,7 +169,9 @@ int cmd_inspect(int argc, char **argv)
 	struct args a;
 	memset(&a, 0, sizeof(a));
 	struct inspect_policy *ip = NULL;
-	int first, rc0 = ls_opts_parse(&spec, argc, argv, on_opt, &a, &first);
+	struct ls_cmd_spec sp = spec;
+	sp.lists[1] = ls_hold_opt_rows;
+	int first, rc0 = ls_opts_parse(&sp, argc, argv, on_opt, &a, &first);
 	if (rc0 >= 0)
 		return rc0;
 	const char *path = a.path;
@@ -138,7 +180,7 @@ int cmd_inspect(int argc, char **argv)
 	struct ls_config cfg = a.cfg;
 	if (!path) {
 		fprintf(stderr, "lockstep inspect: --pcap FILE is required\n");
-		ls_opts_usage(&spec, stderr);
+		ls_opts_usage(&sp, stderr);
 		return 2;
 	}
 
@@ -146,8 +188,21 @@ int cmd_inspect(int argc, char **argv)
 		fprintf(stderr, "lockstep inspect: policy options need --policy FILE.wasm\n");
 		return 2;
 	}
+	int holding = cfg.default_verdict == LS_VERDICT_HOLD;
+	if (a.hold.given && !holding) {
+		fprintf(stderr, "lockstep inspect: --hold-* options need --default-verdict hold\n");
+		return 2;
+	}
+	if (holding) {
+		agent_hold_config(&a.hold, &cfg);
+		/* capture time is not the kernel's: the model times holds out,
+		 * the kernel must never find one abandoned however slowly the
+		 * capture runs */
+		cfg.hold_stale_ns = UINT64_MAX / 2;
+	}
 	if (po.policy && inspect_policy_open(&ip, &po))
 		return 1;
+	struct sinks sinks = {.ip = ip};
 
 	struct ls_err err;
 	struct ls_pcap *pc;
@@ -157,23 +212,35 @@ int cmd_inspect(int argc, char **argv)
 		return 1;
 	}
 	struct ls_testrun *t;
-	if (ip ? ls_testrun_open(&t, &cfg, inspect_policy_event, ip, &err)
-	       : ls_testrun_open(&t, &cfg, print_event, NULL, &err)) {
+	if (ls_testrun_open(&t, &cfg, on_event, &sinks, &err)) {
 		fprintf(stderr, "lockstep inspect: %s\n", err.msg);
+		ls_pcap_close(pc);
+		inspect_policy_close(ip);
+		return 1;
+	}
+	if (holding && inspect_hold_open(&sinks.hold, t, &a.hold)) {
+		ls_testrun_close(t);
 		ls_pcap_close(pc);
 		inspect_policy_close(ip);
 		return 1;
 	}
 	if (ip)
 		inspect_policy_set_testrun(ip, t);
+	if (ip && sinks.hold)
+		inspect_policy_on_verdict(ip, inspect_hold_verdict, sinks.hold);
 	const uint8_t *data;
 	uint32_t caplen, wirelen, action;
 	int rc, status = 0;
 	uint64_t skipped = 0;
 	while ((rc = ls_pcap_next(pc, &data, &caplen, &wirelen, &err)) == 1) {
+		if (sinks.hold)
+			inspect_hold_frame_begin(sinks.hold, ls_pcap_frame(pc), ls_pcap_ts_ns(pc));
 		if (ls_testrun_packet(t, use_tc ? LS_TR_TC : LS_TR_XDP, data, caplen, &action))
 			skipped++; /* shorter than an Ethernet header: the kernel refuses it */
+		else if (sinks.hold)
+			inspect_hold_frame_end(sinks.hold, caplen);
 	}
+	inspect_hold_close(sinks.hold); /* what is still held times out */
 	if (rc < 0) {
 		fprintf(stderr, "lockstep inspect: %s\n", err.msg);
 		status = 1;

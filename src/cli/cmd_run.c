@@ -110,19 +110,6 @@ static const struct ls_opt clock_head[] = {
     LS_OPT("heartbeat", 0, NULL, O_HEARTBEAT, "run the heartbeat, clock mapping and fail-safe"),
 };
 
-static const struct ls_opt hold_rows[] = {
-    LS_OPT_SECTION("hold (--default-verdict hold; docs/dataplane.md \"Hold\"):"),
-    LS_OPT("hold-max-packets", 0, "N", AGENT_HOLD_OPT_MAX_PACKETS,
-	   "packets held per flow (default " STR(LS_HOLD_MAX_PKTS_DEFAULT) ")"),
-    LS_OPT("hold-max-bytes", 0, "BYTES", AGENT_HOLD_OPT_MAX_BYTES,
-	   "bytes held in total (default 16M)"),
-    LS_OPT("hold-timeout", 0, "DUR", AGENT_HOLD_OPT_TIMEOUT,
-	   "longest a packet waits for its verdict (default 2s)"),
-    LS_OPT("hold-fallback", 0, "V", AGENT_HOLD_OPT_FALLBACK,
-	   "pass|drop: what a packet gets when it cannot be held\n"
-	   "or waited too long (default drop)"),
-};
-
 static const struct ls_opt obs_rows[] = {
     LS_OPT_SECTION("observability (docs/observability.md, docs/metrics.md):"),
     LS_OPT("metrics", 0, "HOST:PORT", OBS_LINK_OPT_METRICS,
@@ -416,7 +403,7 @@ int cmd_run(int argc, char **argv)
 		     "on stdout (status on stderr). If the pin directory already holds a data\n"
 		     "plane attached to IF, it is adopted: nothing is detached or re-attached.\n",
 	    .lists = {LS_OPT_LIST(rows), LS_OPT_LIST(clock_head), ls_clock_opt_rows,
-		      LS_OPT_LIST(hold_rows), LS_OPT_LIST(obs_rows)},
+		      ls_hold_opt_rows, LS_OPT_LIST(obs_rows)},
 	    .max_operands = 0,
 	};
 	struct agent_opts a;

@@ -145,6 +145,24 @@ static void policy(const cJSON *p)
 	       num(p, "restarts"), num(p, "reloads"), num(p, "reloads_refused"), num(p, "flows"));
 }
 
+/* One line per policy worker (docs/workers.md), from the control socket's
+ * policy "status" (numbers, not booleans): absent with one worker. */
+static void workers(const cJSON *ws)
+{
+	const cJSON *w;
+	cJSON_ArrayForEach(w, ws)
+	{
+		printf("worker %-3.0f %s, %s%s, %.0f ring records, %.0f events, %.0f flows, "
+		       "%.0f restarts; shard %s (%.0f fail-safe entries)\n",
+		       num(w, "worker"), num(w, "healthy") != 0 ? "healthy" : str(w, "health"),
+		       num(w, "live") != 0 ? "live" : "SILENT: ",
+		       num(w, "live") != 0 ? "" : str(w, "why"), num(w, "ring_events"),
+		       num(w, "events"), num(w, "flows"), num(w, "restarts"),
+		       num(w, "failsafe") != 0 ? "IN FAIL-SAFE" : "deciding",
+		       num(w, "failsafe_enters"));
+	}
+}
+
 static void human(const cJSON *j, const char *sock)
 {
 	const cJSON *a = obj(j, "attach"), *ev = obj(j, "events"), *v = obj(j, "verdicts");
@@ -177,6 +195,7 @@ static void human(const cJSON *j, const char *sock)
 		printf("\n");
 	}
 	policy(obj(j, "policy"));
+	workers(cJSON_GetObjectItemCaseSensitive(j, "workers"));
 	if (t)
 		printf("trace:      %s, %.0f records, level kernel %.0f guest %.0f\n",
 		       yes(t, "recording") ? "recording" : "off (--trace FILE)", num(t, "records"),
@@ -231,10 +250,24 @@ int cmd_status(int argc, char **argv)
 		cJSON_Delete(j);
 		return ST_BAD;
 	}
-	if (json)
+	/* with several workers, their lines: the policy's own "status" */
+	static char wreply[16384];
+	cJSON *pj = NULL, *ws = NULL;
+	if (obj(j, "policy") &&
+	    ls_control_request(sock, "status", wreply, sizeof(wreply), &err) == 0 &&
+	    (pj = cJSON_Parse(wreply + 3)) &&
+	    cJSON_IsArray(ws = cJSON_GetObjectItemCaseSensitive(pj, "workers")))
+		cJSON_AddItemToObject(j, "workers", cJSON_DetachItemViaPointer(pj, ws));
+	cJSON_Delete(pj);
+	if (json && !cJSON_GetObjectItemCaseSensitive(j, "workers")) {
 		printf("%s\n", body);
-	else
+	} else if (json) {
+		char *out = cJSON_PrintUnformatted(j);
+		printf("%s\n", out ? out : body);
+		free(out);
+	} else {
 		human(j, sock);
+	}
 	rc = health(j);
 	cJSON_Delete(j);
 	return rc;

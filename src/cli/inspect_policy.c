@@ -39,6 +39,8 @@ struct inspect_policy {
 	struct ls_dp *dp;	   /* the test run's maps, for kernel rules (opened on first use) */
 	struct pending_rule *pend; /* rules from init, before the test run exists */
 	size_t npend;
+	inspect_verdict_fn on_verdict; /* told after each verdict written (the hold model) */
+	void *on_verdict_ctx;
 };
 
 struct pending_rule {
@@ -116,8 +118,7 @@ static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id
 		      uint64_t deadline_k)
 {
 	struct inspect_policy *ip = ctx;
-	char lo[64], hi[64];
-	const char *proto = ls_proto_name(key->proto);
+	char flow[160];
 	uint64_t now = ls_now_k();
 
 	if (ip->t) {
@@ -128,16 +129,10 @@ static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id
 			fprintf(stderr, "lockstep inspect: writing a verdict: %s\n", strerror(-rc));
 	}
 	ip->verdicts++;
-	ls_flow_addr_str(key->lo_addr, key->family, lo, sizeof(lo));
-	ls_flow_addr_str(key->hi_addr, key->family, hi, sizeof(hi));
-	printf("{\"event\":\"verdict\",\"flow\":\"");
-	if (strcmp(proto, "unknown"))
-		printf("%s", proto);
-	else
-		printf("%u", key->proto);
-	printf(" %s %u %s %u\",\"flow_id\":%llu,\"verdict\":\"%s\",\"ttl_ns\":%llu", lo,
-	       key->lo_port, hi, key->hi_port, (unsigned long long)flow_id,
-	       ls_verdict_name(verdict),
+	ls_flow_key_str(key, flow, sizeof(flow));
+	printf("{\"event\":\"verdict\",\"flow\":\"%s\",\"flow_id\":%llu,\"verdict\":\"%s\","
+	       "\"ttl_ns\":%llu",
+	       flow, (unsigned long long)flow_id, ls_verdict_name(verdict),
 	       (unsigned long long)(deadline_k > now ? deadline_k - now : 0));
 	struct seen *s = seen_get(ip, flow_id, 0);
 	if (s && s->name[0]) {
@@ -145,6 +140,8 @@ static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id
 		json_str(s->name);
 	}
 	printf("}\n");
+	if (ip->on_verdict) /* after the line: what the verdict released follows it */
+		ip->on_verdict(ip->on_verdict_ctx, key, verdict);
 	return 0;
 }
 
@@ -218,6 +215,12 @@ void inspect_policy_set_testrun(struct inspect_policy *ip, struct ls_testrun *t)
 	free(ip->pend);
 	ip->pend = NULL;
 	ip->npend = 0;
+}
+
+void inspect_policy_on_verdict(struct inspect_policy *ip, inspect_verdict_fn fn, void *ctx)
+{
+	ip->on_verdict = fn;
+	ip->on_verdict_ctx = ctx;
 }
 
 void inspect_policy_close(struct inspect_policy *ip)

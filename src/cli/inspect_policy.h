@@ -14,10 +14,10 @@ struct inspect_policy;
 
 struct inspect_policy_opts {
 	const char *policy;
-	const char *config;        /* STR or @FILE */
+	const char *config; /* STR or @FILE */
 	uint64_t fuel;
 	uint32_t max_memory_pages;
-	int print_events;          /* also print every event */
+	int print_events; /* also print every event */
 };
 
 /* 0, or -1 with a message on stderr. */
@@ -26,6 +26,10 @@ int inspect_policy_open(struct inspect_policy **out, const struct inspect_policy
 void inspect_policy_set_testrun(struct inspect_policy *ip, struct ls_testrun *t);
 /* The ls_event_fn given to ls_testrun_open. */
 void inspect_policy_event(void *ctx, const struct ls_event *ev);
+/* Told after each verdict the policy writes (the hold model settles the
+ * flow's queue); fn may be NULL. */
+typedef void (*inspect_verdict_fn)(void *ctx, const struct ls_flow_key *key, uint32_t verdict);
+void inspect_policy_on_verdict(struct inspect_policy *ip, inspect_verdict_fn fn, void *ctx);
 /* Prints the summary line on stderr; frees. */
 void inspect_policy_close(struct inspect_policy *ip);
 

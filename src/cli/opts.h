@@ -125,5 +125,8 @@ int ls_opt_json_dir(void *ctx, const struct ls_opt *o, const char *arg);
  * with id LS_OPT_CLOCK; the handler passes "--NAME" to ls_clock_opt(). */
 #define LS_OPT_CLOCK 0x4c00
 extern const struct ls_opt_list ls_clock_opt_rows;
+/* The --hold-* rows of `run` and `inspect` (hold_opts.c), ids
+ * AGENT_HOLD_OPT_* for agent_hold_parse(). */
+extern const struct ls_opt_list ls_hold_opt_rows;
 
 #endif

@@ -485,6 +485,8 @@ int ls_hb_handle_event(struct ls_heartbeat *hb, const struct ls_event *ev)
 		return 1;
 	}
 	if (ev->kind == LS_EV_FAILSAFE) {
+		if (ev->u.failsafe.shard) /* one worker's shard: not the beats' */
+			return 1;
 		if (ev->u.failsafe.entered)
 			hb->stats.failsafe_enter++;
 		else

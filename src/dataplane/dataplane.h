@@ -200,6 +200,16 @@ struct ls_dp_shards_status {
 int ls_dp_shards_set(struct ls_dp *dp, uint32_t n, uint32_t by, struct ls_dp_shards_status *st,
 		     struct ls_err *err);
 
+/* Per-shard liveness (`shard_live`, wire.h; docs/workers.md "Liveness per
+ * shard"): the heartbeat publishes each worker's last sign of life (K) to
+ * its shard; the kernel puts a shard whose alive_k is older than the
+ * detect timeout in fail-safe alone. ls_dp_shards_set clears every alive_k
+ * (not judged until published). -ENOTSUP when the data plane has no
+ * shard_live (pins of an older build), -EINVAL for shard >= LS_SHARDS_MAX. */
+int ls_dp_shard_alive(struct ls_dp *dp, uint32_t shard, uint64_t alive_k);
+/* A copy of shard i's entry (the kernel's counts and state). */
+int ls_dp_shard_live_get(const struct ls_dp *dp, uint32_t shard, struct ls_shard_live *out);
+
 /* One worker's ring consumer, independent of dp once open (its own fds):
  * each worker thread owns one and no two threads share it. The records are
  * checked like ls_dp_events_open's. */
@@ -223,6 +233,9 @@ bool ls_flow_key_make(struct ls_flow_key *key, uint8_t proto, int family,
 int ls_flow_key_parse(struct ls_flow_key *key, const char *s, struct ls_err *err);
 /* Printable address of a key side (IPv4-mapped shown as dotted quad). */
 void ls_flow_addr_str(const uint8_t addr[16], int family, char *buf, size_t len);
+/* The key as ls_flow_key_parse reads it, lower side first:
+ * "udp 198.18.0.1 5353 198.18.0.2 53" (an unnamed protocol as its number). */
+void ls_flow_key_str(const struct ls_flow_key *key, char *buf, size_t len);
 /* protocol names: ls_proto_name() of base/names.h */
 
 #endif

@@ -23,6 +23,7 @@ enum ls_dp_map {
 	LS_MAP_RULES_PREFIX, /* optional when opened from pins (older data plane) */
 	LS_MAP_SHARD_CFG,   /* shards (docs/workers.md); optional from pins */
 	LS_MAP_SHARD_RINGS, /* array of the workers' rings; optional from pins */
+	LS_MAP_SHARD_LIVE,  /* per-shard liveness; optional from pins */
 	LS_MAP__N,
 };
 
@@ -36,6 +37,8 @@ struct ls_dp {
 	int inner_fd;              /* shape of the workers' rings, while loading */
 	int ncpus;                 /* possible CPUs, for per-CPU maps */
 	uint64_t *verdict_gen;     /* mapped verdict_gen; NULL when there is none */
+	struct ls_shard_live *shard_live; /* mapped shard_live (LS_SHARDS_MAX
+					   * entries); NULL when there is none */
 	bool no_batch;             /* the kernel refused a batch update: write
 				    * verdicts one by one */
 	char pin_dir[PATH_MAX];
@@ -51,8 +54,11 @@ struct ls_dp {
 	int shard_fd[LS_SHARDS_MAX];
 };
 
-/* shards.c: the workers' rings of shard_rings, owned by the ls_dp */
+/* shards.c: the workers' rings of shard_rings, owned by the ls_dp, and
+ * the mapping of shard_live (made by the loader once its fds are set) */
 void ls_shards_close(struct ls_dp *dp);
+void ls_shard_live_map(struct ls_dp *dp);
+void ls_shard_live_unmap(struct ls_dp *dp);
 
 /* pins.c */
 int ls_pins_prepare(const char *dir, struct ls_err *err);

@@ -76,8 +76,8 @@ static void jw_flow(struct jw *w, const struct ls_event *ev)
 	jw_fmt(w, ",\"proto\":\"%s\"", ls_proto_name(k->proto));
 	if (!strcmp(ls_proto_name(k->proto), "unknown"))
 		jw_fmt(w, ",\"ipproto\":%u", k->proto);
-	jw_fmt(w, ",\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\",\"dport\":%u", src,
-	       ev->sport, dst, ev->dport);
+	jw_fmt(w, ",\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\",\"dport\":%u", src, ev->sport, dst,
+	       ev->dport);
 	jw_fmt(w, ",\"flow_id\":%" PRIu64, (uint64_t)ev->flow_id);
 }
 
@@ -154,6 +154,8 @@ int ls_event_json(const struct ls_event *ev, char *buf, size_t cap)
 		jw_fmt(&w, ",\"state\":\"%s\",\"last_beat_k\":%" PRIu64,
 		       ev->u.failsafe.entered ? "enter" : "leave",
 		       (uint64_t)ev->u.failsafe.last_beat_k);
+		if (ev->u.failsafe.shard) /* one worker's shard (docs/workers.md) */
+			jw_fmt(&w, ",\"worker\":%u", ev->u.failsafe.shard - 1);
 		break;
 	case LS_EV_HELD:
 		jw_fmt(&w,
@@ -163,8 +165,9 @@ int ls_event_json(const struct ls_event *ev, char *buf, size_t cap)
 		       ev->u.held.seq, ev->u.held.frame_len, ev->u.held.pay_len);
 		break;
 	case LS_EV_BEAT:
-		jw_fmt(&w, ",\"seq\":%" PRIu64 ",\"planned_k\":%" PRIu64 ",\"fired_k\":%" PRIu64
-			   ",\"interval_ns\":%" PRIu64,
+		jw_fmt(&w,
+		       ",\"seq\":%" PRIu64 ",\"planned_k\":%" PRIu64 ",\"fired_k\":%" PRIu64
+		       ",\"interval_ns\":%" PRIu64,
 		       (uint64_t)ev->u.beat.seq, (uint64_t)ev->u.beat.planned_k,
 		       (uint64_t)ev->u.beat.fired_k, (uint64_t)ev->u.beat.interval_ns);
 		break;

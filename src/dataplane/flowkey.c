@@ -22,8 +22,8 @@ static void to16(uint8_t out[16], int family, const void *addr)
 	}
 }
 
-bool ls_flow_key_make(struct ls_flow_key *key, uint8_t proto, int family,
-		      const void *src, uint16_t sport, const void *dst, uint16_t dport)
+bool ls_flow_key_make(struct ls_flow_key *key, uint8_t proto, int family, const void *src,
+		      uint16_t sport, const void *dst, uint16_t dport)
 {
 	uint8_t s[16], d[16];
 	to16(s, family, src);
@@ -98,4 +98,17 @@ void ls_flow_addr_str(const uint8_t addr[16], int family, char *buf, size_t len)
 		inet_ntop(AF_INET, addr + 12, buf, (socklen_t)len);
 	else
 		inet_ntop(AF_INET6, addr, buf, (socklen_t)len);
+}
+
+void ls_flow_key_str(const struct ls_flow_key *key, char *buf, size_t len)
+{
+	char lo[64], hi[64], num[8];
+	const char *proto = ls_proto_name(key->proto);
+	if (!strcmp(proto, "unknown")) {
+		snprintf(num, sizeof(num), "%u", key->proto);
+		proto = num;
+	}
+	ls_flow_addr_str(key->lo_addr, key->family, lo, sizeof(lo));
+	ls_flow_addr_str(key->hi_addr, key->family, hi, sizeof(hi));
+	snprintf(buf, len, "%s %s %u %s %u", proto, lo, key->lo_port, hi, key->hi_port);
 }

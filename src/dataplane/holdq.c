@@ -16,7 +16,8 @@
 
 struct hpkt {
 	struct hpkt *next;
-	uint64_t ts_k; /* when the kernel held it */
+	uint64_t ts_k; /* when the kernel held it (offline: the caller's time) */
+	uint64_t tag;  /* offline: the caller's tag when it came */
 	struct ls_event_held h;
 	uint8_t frame[];
 };
@@ -43,6 +44,7 @@ struct ls_holdq {
 	struct ls_holdq_stats st;
 	ls_holdq_settled_fn settled_fn;
 	void *settled_ctx;
+	uint64_t off_now, off_tag; /* offline: the caller's time and tag */
 	struct hflow *b[NBUCKETS];
 };
 
@@ -78,7 +80,7 @@ int ls_holdq_open(struct ls_holdq **out, struct ls_dp *dp, const struct ls_holdq
 		return rc;
 	}
 	q->slots = m;
-	int rc = ls_reinject_open(&q->ri, err);
+	int rc = q->o.offline ? 0 : ls_reinject_open(&q->ri, err);
 	if (rc) {
 		munmap(q->slots, slots_len());
 		free(q);
@@ -133,6 +135,17 @@ int ls_holdq_reset(struct ls_holdq *q)
 	return n;
 }
 
+static uint64_t now_of(const struct ls_holdq *q)
+{
+	return q->o.offline ? q->off_now : ls_now_k();
+}
+
+void ls_holdq_offline_at(struct ls_holdq *q, uint64_t now, uint64_t tag)
+{
+	q->off_now = now;
+	q->off_tag = tag;
+}
+
 static uint32_t key_hash(const struct ls_flow_key *k)
 {
 	const uint8_t *p = (const uint8_t *)k;
@@ -163,7 +176,7 @@ static int is_reject(uint32_t verdict)
  * dropped either way. */
 static void answer_reject(struct ls_holdq *q, struct hpkt *p)
 {
-	if (!q->dp->skel)
+	if (!q->dp->skel || q->o.offline)
 		return; /* data plane opened from pins only: no program to ask */
 	uint8_t out[LS_HOLD_FRAME_MAX + 256];
 	struct xdp_md md = {.data = 0, .data_end = p->h.cap_len, .ingress_ifindex = p->h.ifindex};
@@ -187,13 +200,14 @@ static void answer_reject(struct ls_holdq *q, struct hpkt *p)
 }
 
 /* One packet's fate: re-injected (pass), answered (reject) or freed. */
-static void settle_pkt(struct ls_holdq *q, struct hpkt *p, uint32_t verdict, uint64_t now)
+static void settle_pkt(struct ls_holdq *q, const struct ls_flow_key *key, struct hpkt *p,
+		       uint32_t verdict, uint32_t why, uint64_t now)
 {
 	if (is_reject(verdict)) {
 		answer_reject(q, p);
 		q->st.dropped++;
 	} else if (verdict == LS_VERDICT_PASS) {
-		int rc = ls_reinject_frame(q->ri, &p->h, p->frame);
+		int rc = q->o.offline ? 0 : ls_reinject_frame(q->ri, &p->h, p->frame);
 		if (rc) {
 			q->st.reinject_err++;
 			q->st.reinject_errno = -rc;
@@ -206,16 +220,22 @@ static void settle_pkt(struct ls_holdq *q, struct hpkt *p, uint32_t verdict, uin
 	q->st.hold_ns_sum += held;
 	if (held > q->st.hold_ns_max)
 		q->st.hold_ns_max = held;
-	if (q->settled_fn)
-		q->settled_fn(q->settled_ctx, verdict, held);
+	if (q->settled_fn) {
+		struct ls_holdq_settled s = {.key = key,
+					     .h = &p->h,
+					     .tag = p->tag,
+					     .held_ns = held,
+					     .verdict = verdict,
+					     .why = why};
+		q->settled_fn(q->settled_ctx, &s);
+	}
 }
 
-static void flush(struct ls_holdq *q, struct hflow *f, uint32_t verdict)
+static void flush(struct ls_holdq *q, struct hflow *f, uint32_t verdict, uint32_t why, uint64_t now)
 {
-	uint64_t now = ls_now_k();
 	for (struct hpkt *p = f->head, *n; p; p = n) {
 		n = p->next;
-		settle_pkt(q, p, verdict, now);
+		settle_pkt(q, &f->key, p, verdict, why, now);
 		free(p);
 	}
 	q->st.pkts_now -= f->npkts;
@@ -268,7 +288,7 @@ void ls_holdq_add(struct ls_holdq *q, const struct ls_event *ev)
 	if (f && f->ctl_hi != h->ctl_hi) {
 		/* a new hold of the flow: the kernel closed the last one */
 		if (!f->verdict)
-			flush(q, f, q->o.fallback);
+			flush(q, f, q->o.fallback, LS_HOLDQ_BY_NEW_HOLD, now_of(q));
 		forget(q, pp);
 		f = NULL;
 	}
@@ -281,7 +301,7 @@ void ls_holdq_add(struct ls_holdq *q, const struct ls_event *ev)
 		f->key = ev->key;
 		f->slot = h->slot;
 		f->ctl_hi = h->ctl_hi;
-		f->first_k = ev->ts_k;
+		f->first_k = q->o.offline ? q->off_now : ev->ts_k;
 		f->tail = &f->head;
 		f->next = *pp;
 		*pp = f;
@@ -293,7 +313,7 @@ void ls_holdq_add(struct ls_holdq *q, const struct ls_event *ev)
 		    (rec.verdict == LS_VERDICT_PASS || rec.verdict == LS_VERDICT_DROP ||
 		     is_reject(rec.verdict))) {
 			f->verdict = rec.verdict;
-			f->settled_k = ls_now_k();
+			f->settled_k = now_of(q);
 		}
 	}
 	if (h->seq + 1 > f->seen)
@@ -301,17 +321,18 @@ void ls_holdq_add(struct ls_holdq *q, const struct ls_event *ev)
 	struct hpkt *p = malloc(sizeof(*p) + h->cap_len);
 	if (p) {
 		p->next = NULL;
-		p->ts_k = ev->ts_k;
+		p->ts_k = q->o.offline ? q->off_now : ev->ts_k;
+		p->tag = q->off_tag;
 		p->h = *h;
 		memcpy(p->frame, frame, h->cap_len);
 	}
 	if (p && f->verdict) { /* settled: it follows the queue at once */
-		settle_pkt(q, p, f->verdict, ls_now_k());
+		settle_pkt(q, &f->key, p, f->verdict, LS_HOLDQ_BY_VERDICT, now_of(q));
 		free(p);
 	} else if (!p || q->st.bytes_now + h->cap_len > q->o.max_bytes) {
 		q->st.overflow++;
 		if (p) {
-			settle_pkt(q, p, q->o.fallback, ls_now_k());
+			settle_pkt(q, &f->key, p, q->o.fallback, LS_HOLDQ_BY_BYTES, now_of(q));
 			free(p);
 		}
 	} else {
@@ -334,7 +355,7 @@ void ls_holdq_settle(struct ls_holdq *q, const struct ls_flow_key *key, uint32_t
 	struct hflow **pp = find(q, key), *f = *pp;
 	if (!f)
 		return;
-	flush(q, f, verdict);
+	flush(q, f, verdict, LS_HOLDQ_BY_VERDICT, now_of(q));
 	if (try_close(q, f, 0))
 		forget(q, pp);
 }
@@ -343,7 +364,7 @@ void ls_holdq_settle_all(struct ls_holdq *q, uint32_t verdict)
 {
 	for (int i = 0; i < NBUCKETS; i++)
 		for (struct hflow **pp = &q->b[i]; *pp;) {
-			flush(q, *pp, verdict);
+			flush(q, *pp, verdict, LS_HOLDQ_BY_FAILSAFE, now_of(q));
 			if (try_close(q, *pp, 0))
 				forget(q, pp);
 			else
@@ -361,7 +382,9 @@ void ls_holdq_tick(struct ls_holdq *q, uint64_t now_k)
 			int closed = 0;
 			if (!f->verdict && now_k > f->first_k + q->o.timeout_ns) {
 				q->st.timeout++;
-				flush(q, f, q->o.fallback);
+				/* a model times out exactly when the timeout falls due */
+				flush(q, f, q->o.fallback, LS_HOLDQ_BY_TIMEOUT,
+				      q->o.offline ? f->first_k + q->o.timeout_ns : now_k);
 				closed = try_close(q, f, 0);
 			} else if (f->verdict && now_k > f->settled_k + q->o.timeout_ns) {
 				/* a packet counted but never received (its record
@@ -395,4 +418,16 @@ int ls_holdq_reset_dp(struct ls_dp *dp)
 	int n = ls_holdq_reset(&q);
 	munmap(m, slots_len());
 	return n;
+}
+
+uint32_t ls_holdq_full(const struct ls_holdq *q, uint32_t n, struct ls_flow_key *key)
+{
+	uint32_t count = 0;
+	for (int i = 0; i < NBUCKETS; i++)
+		for (const struct hflow *f = q->b[i]; f; f = f->next)
+			if (f->seen >= n) {
+				*key = f->key;
+				count++;
+			}
+	return count;
 }

@@ -12,7 +12,12 @@
  *
  * Knows nothing about policy: the caller says when a verdict was written
  * (ls_holdq_settle), when fail-safe began (ls_holdq_settle_all) and runs
- * ls_holdq_tick from its timer. One thread. */
+ * ls_holdq_tick from its timer. One thread.
+ *
+ * Offline (`lockstep inspect --pcap`, the same queue as a model): nothing
+ * is re-injected or answered, time is the capture's (ls_holdq_offline_at)
+ * instead of the clock, and each packet's fate goes to the settled
+ * callback only. */
 #ifndef LS_DATAPLANE_HOLDQ_H
 #define LS_DATAPLANE_HOLDQ_H
 
@@ -26,6 +31,7 @@ struct ls_holdq_opts {
 	uint64_t max_bytes;  /* frames held in total; 0: LS_HOLDQ_MAX_BYTES_DEFAULT */
 	uint64_t timeout_ns; /* per hold, from its first packet; 0: default */
 	uint32_t fallback;   /* LS_VERDICT_PASS or _DROP (0: drop) */
+	int offline;	     /* a model: no re-injection, the caller's time */
 };
 
 #define LS_HOLDQ_MAX_BYTES_DEFAULT (16u << 20)
@@ -47,9 +53,28 @@ struct ls_holdq_stats {
 	uint64_t hold_ns_max;
 };
 
-/* Called after each packet is settled, with the time it was held (for a
- * histogram); may be NULL. */
-typedef void (*ls_holdq_settled_fn)(void *ctx, uint32_t verdict, uint64_t held_ns);
+/* Why a held packet got its fate. */
+enum ls_holdq_why {
+	LS_HOLDQ_BY_VERDICT = 0, /* the flow's verdict */
+	LS_HOLDQ_BY_TIMEOUT,	 /* its hold reached the timeout: the fallback */
+	LS_HOLDQ_BY_BYTES,	 /* over max_bytes: the fallback at once */
+	LS_HOLDQ_BY_FAILSAFE,	 /* fail-safe entered: its verdict */
+	LS_HOLDQ_BY_NEW_HOLD,	 /* the kernel began a new hold of the flow: the fallback */
+};
+
+/* One settled packet, for the callback. */
+struct ls_holdq_settled {
+	const struct ls_flow_key *key;
+	const struct ls_event_held *h; /* its record (seq, hook, lengths) */
+	uint64_t tag;		       /* offline: what ls_holdq_offline_at gave when it came */
+	uint64_t held_ns;	       /* from its arrival to its fate */
+	uint32_t verdict;	       /* applied: PASS, DROP or a reject */
+	uint32_t why;		       /* enum ls_holdq_why */
+};
+
+/* Called after each packet is settled (for a histogram, or the model's
+ * report); may be NULL. */
+typedef void (*ls_holdq_settled_fn)(void *ctx, const struct ls_holdq_settled *s);
 
 int ls_holdq_open(struct ls_holdq **out, struct ls_dp *dp, const struct ls_holdq_opts *o,
 		  struct ls_err *err);
@@ -77,5 +102,13 @@ void ls_holdq_settle_all(struct ls_holdq *q, uint32_t verdict);
 void ls_holdq_tick(struct ls_holdq *q, uint64_t now_k);
 
 void ls_holdq_stats(const struct ls_holdq *q, struct ls_holdq_stats *st);
+
+/* Offline only: the time (ns, any origin: the capture's) and a tag (the
+ * frame number) for what ls_holdq_add, _settle and _tick do next. */
+void ls_holdq_offline_at(struct ls_holdq *q, uint64_t now, uint64_t tag);
+
+/* Holds open whose packets number at least n (the kernel's per-hold
+ * bound reached); *key is one of them. */
+uint32_t ls_holdq_full(const struct ls_holdq *q, uint32_t n, struct ls_flow_key *key);
 
 #endif

@@ -24,7 +24,8 @@
 #define LS_PRIV_HINT(e)                                                                            \
 	((e) == EPERM || (e) == EACCES                                                             \
 	     ? "; lockstep needs root or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON "                  \
-	       "(docs/operations.md, Privileges)"                                                  \
+	       "(docs/operations.md, Privileges), and in a container a seccomp profile that "      \
+	       "allows bpf(2) (docs/operations.md, Container)"                                     \
 	     : "")
 
 const char *const ls_dp_map_names[LS_MAP__N] = {
@@ -34,7 +35,7 @@ const char *const ls_dp_map_names[LS_MAP__N] = {
 	[LS_MAP_VERDICT_GEN] = "verdict_gen", [LS_MAP_HOLD_SLOTS] = "hold_slots",
 	[LS_MAP_RULES_NAME] = "rules_name",   [LS_MAP_RULES_PREFIX] = "rules_prefix",
 	[LS_MAP_SHARD_CFG] = "shard_cfg",
-	[LS_MAP_SHARD_RINGS] = "shard_rings",
+	[LS_MAP_SHARD_RINGS] = "shard_rings", [LS_MAP_SHARD_LIVE] = "shard_live",
 };
 
 static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
@@ -78,6 +79,7 @@ static struct bpf_map *skel_map(struct lockstep_bpf *s, int i)
 		[LS_MAP_RULES_NAME] = s->maps.rules_name, [LS_MAP_RULES_PREFIX] = s->maps.rules_prefix,
 		[LS_MAP_SHARD_CFG] = s->maps.shard_cfg,
 		[LS_MAP_SHARD_RINGS] = s->maps.shard_rings,
+		[LS_MAP_SHARD_LIVE] = s->maps.shard_live,
 	};
 	return m[i];
 }
@@ -256,6 +258,7 @@ int ls_dp_open(struct ls_dp **out, const struct ls_dp_opts *opts, struct ls_dp_s
 		dp->map_fd[i] = fcntl(bpf_map__fd(m), F_DUPFD_CLOEXEC, 3);
 	}
 	dp->verdict_gen = ls_vgen_map(dp->map_fd[LS_MAP_VERDICT_GEN]);
+	ls_shard_live_map(dp);
 	if (!dp->verdict_gen) {
 		rc = ls_errf(err, -errno, "mapping the verdict_gen map: %s", strerror(errno));
 		goto fail;
@@ -289,7 +292,8 @@ int ls_dp_open_pins(struct ls_dp **out, const char *pin_dir, struct ls_err *err)
 		 * caches no verdicts, so there is nothing to bump */
 		if (dp->map_fd[i] < 0 && errno == ENOENT &&
 		    (i == LS_MAP_VERDICT_GEN || i == LS_MAP_HOLD_SLOTS || i == LS_MAP_RULES_NAME ||
-		     i == LS_MAP_RULES_PREFIX || i == LS_MAP_SHARD_CFG || i == LS_MAP_SHARD_RINGS))
+		     i == LS_MAP_RULES_PREFIX || i == LS_MAP_SHARD_CFG || i == LS_MAP_SHARD_RINGS ||
+		     i == LS_MAP_SHARD_LIVE))
 			continue;
 		if (dp->map_fd[i] < 0) {
 			int rc = -errno;
@@ -305,6 +309,7 @@ int ls_dp_open_pins(struct ls_dp **out, const char *pin_dir, struct ls_err *err)
 		}
 	}
 	dp->verdict_gen = ls_vgen_map(dp->map_fd[LS_MAP_VERDICT_GEN]);
+	ls_shard_live_map(dp);
 	*out = dp;
 	return 0;
 }
@@ -326,6 +331,7 @@ int ls_dp_open_testrun(struct ls_dp **out, struct ls_testrun *t, struct ls_err *
 		}
 	}
 	dp->verdict_gen = ls_vgen_map(dp->map_fd[LS_MAP_VERDICT_GEN]);
+	ls_shard_live_map(dp);
 	*out = dp;
 	return 0;
 }
@@ -340,6 +346,7 @@ void ls_dp_close(struct ls_dp *dp)
 	if (dp->inner_fd >= 0)
 		close(dp->inner_fd);
 	ls_vgen_unmap(dp->verdict_gen);
+	ls_shard_live_unmap(dp);
 	for (int i = 0; i < LS_MAP__N; i++)
 		if (dp->map_fd[i] >= 0)
 			close(dp->map_fd[i]);

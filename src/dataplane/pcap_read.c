@@ -8,6 +8,7 @@
 struct ls_pcap {
 	pcap_t *p;
 	uint64_t frame;
+	uint64_t ts_ns; /* the last frame's capture time */
 	const char *path;
 };
 
@@ -16,7 +17,8 @@ int ls_pcap_open(struct ls_pcap **out, const char *path, struct ls_err *err)
 	char perr[PCAP_ERRBUF_SIZE] = "";
 	*out = NULL;
 	errno = 0;
-	pcap_t *p = pcap_open_offline(path, perr);
+	/* nanosecond timestamps whatever the file holds (libpcap scales) */
+	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (!p) /* errno is fopen's (ENOENT, EACCES), or 0 for a file that is no capture */
 		return ls_errf(err, errno ? -errno : -EINVAL, "%s: cannot read capture: %s", path,
 			       perr);
@@ -51,6 +53,7 @@ int ls_pcap_next(struct ls_pcap *pc, const uint8_t **data, uint32_t *caplen, uin
 		*data = d;
 		*caplen = h->caplen;
 		*wirelen = h->len;
+		pc->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec;
 		return 1;
 	}
 	if (rc == PCAP_ERROR_BREAK)
@@ -62,6 +65,11 @@ int ls_pcap_next(struct ls_pcap *pc, const uint8_t **data, uint32_t *caplen, uin
 uint64_t ls_pcap_frame(const struct ls_pcap *pc)
 {
 	return pc->frame;
+}
+
+uint64_t ls_pcap_ts_ns(const struct ls_pcap *pc)
+{
+	return pc->ts_ns;
 }
 
 void ls_pcap_close(struct ls_pcap *pc)

@@ -24,6 +24,10 @@ int ls_pcap_next(struct ls_pcap *pc, const uint8_t **data, uint32_t *caplen, uin
 /* 1-based number of the frame last returned. */
 uint64_t ls_pcap_frame(const struct ls_pcap *pc);
 
+/* Capture time of the frame last returned, ns since the epoch (tv_usec
+ * holds ns: the file is opened with nanosecond precision). */
+uint64_t ls_pcap_ts_ns(const struct ls_pcap *pc);
+
 void ls_pcap_close(struct ls_pcap *pc);
 
 #endif

@@ -9,8 +9,58 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/mman.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+
+/* shard_live is one page (LS_SHARDS_MAX x 64 bytes, wire.h) */
+#define SHARD_LIVE_BYTES (LS_SHARDS_MAX * sizeof(struct ls_shard_live))
+
+void ls_shard_live_map(struct ls_dp *dp)
+{
+	int fd = dp->map_fd[LS_MAP_SHARD_LIVE];
+	if (fd < 0 || dp->shard_live)
+		return;
+	void *p = mmap(NULL, SHARD_LIVE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	dp->shard_live = p == MAP_FAILED ? NULL : p;
+}
+
+void ls_shard_live_unmap(struct ls_dp *dp)
+{
+	if (dp->shard_live)
+		munmap(dp->shard_live, SHARD_LIVE_BYTES);
+	dp->shard_live = NULL;
+}
+
+int ls_dp_shard_alive(struct ls_dp *dp, uint32_t shard, uint64_t alive_k)
+{
+	if (!dp->shard_live)
+		return -ENOTSUP;
+	if (shard >= LS_SHARDS_MAX)
+		return -EINVAL;
+	/* an aligned 8-byte store: the kernel reads it whole, and the fields
+	 * it owns (in_failsafe, the counts) are never written from here */
+	__atomic_store_n(&dp->shard_live[shard].alive_k, alive_k, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int ls_dp_shard_live_get(const struct ls_dp *dp, uint32_t shard, struct ls_shard_live *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!dp->shard_live)
+		return -ENOTSUP;
+	if (shard >= LS_SHARDS_MAX)
+		return -EINVAL;
+	struct ls_shard_live *l = &dp->shard_live[shard];
+	out->alive_k = __atomic_load_n(&l->alive_k, __ATOMIC_ACQUIRE);
+	out->in_failsafe = __atomic_load_n(&l->in_failsafe, __ATOMIC_RELAXED);
+	out->entered_k = __atomic_load_n(&l->entered_k, __ATOMIC_RELAXED);
+	out->enters = __atomic_load_n(&l->enters, __ATOMIC_RELAXED);
+	out->leaves = __atomic_load_n(&l->leaves, __ATOMIC_RELAXED);
+	out->defaults = __atomic_load_n(&l->defaults, __ATOMIC_RELAXED);
+	return 0;
+}
 
 void ls_shards_close(struct ls_dp *dp)
 {
@@ -44,18 +94,21 @@ int ls_dp_shards_set(struct ls_dp *dp, uint32_t n, uint32_t by, struct ls_dp_sha
 		return ls_errf(err, -EINVAL, "unknown sharding key %u", by);
 	if (outer < 0 || cfg_fd < 0)
 		return ls_errf(err, -ENOTSUP,
-				  "the pinned data plane in %s has no worker rings (older build): "
-				  "restart it with `lockstep stop` first to run several workers",
-				  dp->pin_dir);
+			       "the pinned data plane in %s has no worker rings (older build): "
+			       "restart it with `lockstep stop` first to run several workers",
+			       dp->pin_dir);
 	struct ls_shard_cfg cur = {0};
 	if (!bpf_map_lookup_elem(cfg_fd, &zero, &cur))
 		st->was = cur.n;
 	struct bpf_map_info info = {0};
 	__u32 len = sizeof(info);
 	if (bpf_obj_get_info_by_fd(dp->map_fd[LS_MAP_EVENTS], &info, &len))
-		return ls_errf(err, -errno, "reading the events ring's size: %s",
-				  strerror(errno));
+		return ls_errf(err, -errno, "reading the events ring's size: %s", strerror(errno));
 	ls_shards_close(dp);
+	/* a previous agent's signs of life are not this one's workers': no
+	 * shard is judged until the heartbeat publishes for it */
+	for (uint32_t i = 0; i < LS_SHARDS_MAX; i++)
+		ls_dp_shard_alive(dp, i, 0);
 	uint32_t want = n > 1 ? n : 0;
 	for (uint32_t i = 0; i < want; i++) {
 		int fd = slot_fd(outer, i);
@@ -65,14 +118,14 @@ int ls_dp_shards_set(struct ls_dp *dp, uint32_t n, uint32_t by, struct ls_dp_sha
 			fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "ls_worker_ring", 0, 0,
 					    info.max_entries, NULL);
 			if (fd < 0)
-				return ls_errf(err, -errno, "creating the ring of worker %u: %s",
-						  i, strerror(errno));
+				return ls_errf(err, -errno, "creating the ring of worker %u: %s", i,
+					       strerror(errno));
 			if (bpf_map_update_elem(outer, &i, &fd, BPF_ANY)) {
 				int rc = -errno;
 				close(fd);
 				return ls_errf(err, rc,
-						  "putting the ring of worker %u in place: %s", i,
-						  strerror(-rc));
+					       "putting the ring of worker %u in place: %s", i,
+					       strerror(-rc));
 			}
 			st->created++;
 		}
@@ -121,7 +174,7 @@ int ls_dp_ring_open(struct ls_dp *dp, uint32_t shard, ls_dp_event_fn fn, void *c
 	*out = NULL;
 	if (shard >= dp->nshards || dp->shard_fd[shard] < 0)
 		return ls_errf(err, -ENOENT, "no ring for worker %u (%u in place)", shard,
-				  dp->nshards);
+			       dp->nshards);
 	struct ls_dp_ring *r = calloc(1, sizeof(*r));
 	if (!r)
 		return ls_errf(err, -ENOMEM, "out of memory");
@@ -130,7 +183,7 @@ int ls_dp_ring_open(struct ls_dp *dp, uint32_t shard, ls_dp_event_fn fn, void *c
 	r->fd = fcntl(dp->shard_fd[shard], F_DUPFD_CLOEXEC, 3);
 	if (r->fd < 0 || !(r->rb = ring_buffer__new(r->fd, on_sample, r, NULL))) {
 		int rc = ls_errf(err, -errno, "opening the ring of worker %u: %s", shard,
-				    strerror(errno));
+				 strerror(errno));
 		ls_dp_ring_close(r);
 		return rc;
 	}

@@ -71,6 +71,7 @@ const char *ls_flow_fact_name(int fact)
 		[LS_FLOW_FACT_ENDED] = "ended",
 		[LS_FLOW_FACT_REUSED] = "reused",
 		[LS_FLOW_FACT_UNKNOWN] = "unknown",
+		[LS_FLOW_FACT_UNANSWERED] = "unanswered",
 	};
 	return fact >= 0 && fact < LS_FLOW_FACT__MAX ? n[fact] : "unknown";
 }
@@ -84,6 +85,12 @@ enum ls_flow_fact ls_detect_flow_fact(const struct ls_flow_evidence *e, uint64_t
 	/* the kernel stamps a new flow and its events with the same now */
 	if (e->first_seen_k >= expired_k)
 		return LS_FLOW_FACT_REUSED;
+	/* the state only moves forward: still NEW now, where replies are
+	 * seen, is never answered then either (a handshake lease running
+	 * out on a SYN nobody answers is no live connection). Without --tc
+	 * every flow stays NEW: no evidence there. */
+	if (e->have_state && e->both_ways && e->state == LS_FLOW_NEW)
+		return LS_FLOW_FACT_UNANSWERED;
 	/* the table's state only moves forward for one flow id (a 5-tuple
 	 * reused or idle gets a new id): not closed now, not closed then */
 	if (e->have_state && e->state != LS_FLOW_CLOSED)

@@ -75,6 +75,10 @@ enum ls_flow_fact {
 	LS_FLOW_FACT_UNKNOWN,  /* its record is gone (evicted from the flow
 				* table, or never seen) and its end, if any,
 				* may have been forgotten: not judged */
+	LS_FLOW_FACT_UNANSWERED, /* the data plane sees both directions and
+				  * this flow never had a packet back (state
+				  * NEW: a SYN nobody answered, one-way UDP):
+				  * no connection was ever up to be hurt */
 	LS_FLOW_FACT__MAX,
 };
 
@@ -87,6 +91,8 @@ struct ls_flow_evidence {
 	bool have_state;         /* state is the flow table's, for this flow id */
 	uint8_t state;           /* enum ls_flow_state */
 	uint64_t ends_horizon_k; /* every end after this was remembered */
+	bool both_ways;          /* the data plane sees replies too (--tc):
+				  * state NEW then means never answered */
 };
 
 /* expired_k: when the kernel found the verdict expired. Events arrive in

@@ -70,9 +70,17 @@ static void scrape(void *ctx, FILE *f)
 /* lockstep_pass_expiries_total{judged}: early (the alarm), idle (the packet
  * that found it came more than `active` after the deadline), and the flow
  * facts that are not OPEN (detect.h) */
-enum { JUDGED_EARLY, JUDGED_IDLE, JUDGED_ENDED, JUDGED_REUSED, JUDGED_UNKNOWN, JUDGED__MAX };
-static const char *const judged_name[JUDGED__MAX] = {"early", "idle", "ended", "reused",
-						      "unknown"};
+enum {
+	JUDGED_EARLY,
+	JUDGED_IDLE,
+	JUDGED_ENDED,
+	JUDGED_REUSED,
+	JUDGED_UNKNOWN,
+	JUDGED_UNANSWERED,
+	JUDGED__MAX
+};
+static const char *const judged_name[JUDGED__MAX] = {"early",	"idle",	   "ended",
+						      "reused", "unknown", "unanswered"};
 
 static int define_metrics(struct ls_obs *o)
 {
@@ -172,6 +180,33 @@ static int define_metrics(struct ls_obs *o)
 	return 0;
 }
 
+static FILE *open_log(const char *path, struct ls_err *err)
+{
+	FILE *f = ls_open_append(path, LS_FILE_MODE_DEFAULT);
+	if (!f)
+		ls_errf(err, -errno, "--log %s: %s", path,
+			errno == ELOOP	   ? "is a symbolic link (refused: give the real path)"
+			: errno == EINVAL ? "not a regular file"
+					  : strerror(errno));
+	return f;
+}
+
+int ls_obs_reopen_log(struct ls_obs *o, struct ls_err *err)
+{
+	if (!o->log_file)
+		return 0;
+	FILE *f = open_log(o->cfg.log_path, err);
+	if (!f) {
+		ls_log(o->log, LS_LOG_ERROR, "log_reopen", err->msg, NULL);
+		return err->code;
+	}
+	ls_log_set_out(o->log, f);
+	fclose(o->log_file);
+	o->log_file = f;
+	ls_log(o->log, LS_LOG_INFO, "log_reopen", "log file reopened (SIGUSR1)", NULL);
+	return 0;
+}
+
 int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, struct ls_err *err)
 {
 	int rc;
@@ -189,13 +224,9 @@ int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, struct ls_
 	}
 	ls_metrics_add_writer(o->reg, ls_process_metrics_write, NULL);
 	if (cfg->log_path && cfg->log_path[0] && strcmp(cfg->log_path, "-")) {
-		o->log_file = ls_open_append(cfg->log_path, LS_FILE_MODE_DEFAULT);
+		o->log_file = open_log(cfg->log_path, err);
 		if (!o->log_file) {
-			rc = ls_errf(err, -errno, "--log %s: %s", cfg->log_path,
-				     errno == ELOOP
-					 ? "is a symbolic link (refused: give the real path)"
-				     : errno == EINVAL ? "not a regular file"
-						       : strerror(errno));
+			rc = err->code;
 			goto fail;
 		}
 	}
@@ -379,8 +410,34 @@ static const char *event_kind(const struct ls_event *ev)
 	}
 }
 
+/* One worker's shard entered or left fail-safe (docs/workers.md): logged
+ * and marked on the trace; the whole data plane's state, its alarm and its
+ * metrics are not this. */
+static void shard_failsafe_event(struct ls_obs *o, const struct ls_event *ev)
+{
+	bool entered = ev->u.failsafe.entered != 0;
+	uint32_t worker = ev->u.failsafe.shard - 1;
+	if (o->trace) {
+		char args[LS_TRACE_ARGS_MAX];
+		snprintf(args, sizeof(args), "\"worker\":%u", worker);
+		ls_trace_instant(o->trace, LS_TR_KERNEL_BEAT,
+				 entered ? "shard failsafe enter" : "shard failsafe leave", ev->ts_k,
+				 't', args);
+	}
+	ls_log(o->log, LS_LOG_WARN, "failsafe",
+	       entered ? "a worker's shard entered fail-safe: the worker made no progress within "
+			 "the detect timeout; the other workers keep deciding"
+		       : "a worker's shard left fail-safe: the worker is deciding again",
+	       "\"worker\":%u,\"alive_k\":%llu", worker,
+	       (unsigned long long)ev->u.failsafe.last_beat_k);
+}
+
 static void failsafe_event(struct ls_obs *o, const struct ls_event *ev)
 {
+	if (ev->u.failsafe.shard) {
+		shard_failsafe_event(o, ev);
+		return;
+	}
 	bool entered = ev->u.failsafe.entered != 0;
 	ls_metric_add(o->fs_transitions, entered ? "enter" : "leave", 1);
 	ls_metric_set(o->fs_active, NULL, entered);
@@ -417,7 +474,8 @@ static void expired_event(struct ls_obs *o, const struct ls_event *ev)
 		return;
 	}
 	struct ls_flow_evidence e = {.end_seen = ls_ends_has(&o->ends, ev->flow_id),
-				     .ends_horizon_k = o->ends.horizon_k};
+				     .ends_horizon_k = o->ends.horizon_k,
+				     .both_ways = o->have_attach && o->attach.tc_egress};
 	const char *from = "events";
 	struct ls_flow f;
 	if (!e.end_seen && o->cfg.flow_lookup &&
@@ -440,6 +498,7 @@ static void expired_event(struct ls_obs *o, const struct ls_event *ev)
 		[LS_FLOW_FACT_ENDED] = JUDGED_ENDED,
 		[LS_FLOW_FACT_REUSED] = JUDGED_REUSED,
 		[LS_FLOW_FACT_UNKNOWN] = JUDGED_UNKNOWN,
+		[LS_FLOW_FACT_UNANSWERED] = JUDGED_UNANSWERED,
 	};
 	ls_metric_add(o->pass_expiries, judged_name[judged[fact]], 1);
 	if (!ls_detect_early_expiry(&o->cfg.detect, ev->ts_k, deadline_k, fact))

@@ -104,6 +104,12 @@ int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, struct ls_
 /* Writes the trace file (if any) and frees everything. */
 void ls_obs_close(struct ls_obs *o);
 
+/* Reopen --log's file by its path (SIGUSR1, after logrotate renamed it):
+ * lines go to the new file from then on, and its first line says so. The
+ * old file stays in use when the new one cannot be opened (the error says
+ * why, and is logged to the old one). 0 without --log FILE. */
+int ls_obs_reopen_log(struct ls_obs *o, struct ls_err *err);
+
 struct ls_metrics *ls_obs_metrics(struct ls_obs *o);
 struct ls_log *ls_obs_log(struct ls_obs *o);
 struct ls_trace *ls_obs_trace(struct ls_obs *o); /* NULL without --trace */

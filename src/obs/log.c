@@ -167,6 +167,12 @@ int ls_logv(struct ls_log *lg, int level, const char *kind, const char *msg,
 	return 1;
 }
 
+void ls_log_set_out(struct ls_log *lg, FILE *out)
+{
+	if (lg)
+		lg->cfg.out = out;
+}
+
 int ls_log(struct ls_log *lg, int level, const char *kind, const char *msg,
 	   const char *fields, ...)
 {

@@ -61,6 +61,10 @@ int ls_logv(struct ls_log *lg, int level, const char *kind, const char *msg,
  * (their bucket has a token again). Call from a periodic timer. */
 void ls_log_flush(struct ls_log *lg);
 
+/* Write to out from the next line on (log rotation: the caller opened the
+ * new file and closes the old one after). */
+void ls_log_set_out(struct ls_log *lg, FILE *out);
+
 uint64_t ls_log_written(const struct ls_log *lg);
 uint64_t ls_log_suppressed(const struct ls_log *lg);
 

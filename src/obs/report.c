@@ -35,6 +35,41 @@ static void push(struct series *s, double t, double v)
 	s->p[s->n++] = (struct pt){t, v};
 }
 
+static int by_time(const void *a, const void *b)
+{
+	const struct pt *x = a, *y = b;
+	return (x->t > y->t) - (x->t < y->t);
+}
+
+/* A trace's records are in the order their sources flushed them, and the
+ * event -> verdict pairs come out of a sort by flow id: a line drawn in that
+ * order zigzags back in time. Every series is drawn in time order. */
+static void time_order(struct series *s)
+{
+	if (s->n > 1)
+		qsort(s->p, s->n, sizeof(*s->p), by_time);
+}
+
+/* The tick step a reader can add up: 1, 2 or 5 times a power of ten, the
+ * smallest giving at most n intervals over range. */
+static double nice_step(double range, int n)
+{
+	if (!(range > 0) || !isfinite(range))
+		return 1;
+	double raw = range / n, p = pow(10, floor(log10(raw)));
+	double f = raw / p;
+	return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
+}
+
+/* decimals that show a multiple of step exactly (0.25 -> 2; 5 -> 0) */
+static int step_decimals(double step)
+{
+	int d = 0;
+	while (d < 9 && fabs(step * pow(10, d) - round(step * pow(10, d))) > 1e-6 * step * pow(10, d))
+		d++;
+	return d;
+}
+
 struct marks {
 	struct series fs_enter, fs_leave, alarms;
 	char (*alarm_names)[48];
@@ -58,34 +93,46 @@ static double xpos(double t, double span)
 	return ML + (span > 0 ? t / span : 0) * (W - ML - 10);
 }
 
-/* The y axis runs from ymin to ymax; its labels get the digits that tell
- * the ticks apart (an offset of -2003.1 ms moving by 5 us needs 7). */
-static void frame(FILE *o, const char *id, const char *title, const char *ylabel, double ymin,
-		  double ymax, double span, bool log_x_hist)
+/* The y axis runs from ymin to ymax, widened to whole multiples of a
+ * round step (nice_step) so that every tick is a round number; the bounds
+ * used are handed back for the data to be placed against them. The x axis,
+ * time from the trace's start, gets round ticks too. */
+static void frame(FILE *o, const char *id, const char *title, const char *ylabel, double *ymin,
+		  double *ymax, double span, bool log_x_hist)
 {
+	double ys = nice_step(*ymax - *ymin, 4);
+	*ymin = floor(*ymin / ys + 1e-9) * ys;
+	*ymax = ceil(*ymax / ys - 1e-9) * ys;
+	if (*ymax <= *ymin)
+		*ymax = *ymin + ys;
 	fprintf(o, "<h2>%s</h2>\n<svg id=\"%s\" class=\"plot\" width=\"%.0f\" height=\"%.0f\" "
-		   "viewBox=\"0 0 %.0f %.0f\" xmlns=\"http://www.w3.org/2000/svg\" data-span=\"%g\" "
+		   "viewBox=\"0 0 %.0f %.0f\" preserveAspectRatio=\"xMinYMin meet\" "
+		   "xmlns=\"http://www.w3.org/2000/svg\" data-span=\"%g\" "
 		   "data-ymin=\"%.9g\" data-ymax=\"%.9g\">\n",
-		title, id, W, H, W, H, span, ymin, ymax);
+		title, id, W, H, W, H, span, *ymin, *ymax);
 	fprintf(o, "<rect x=\"%.0f\" y=\"5\" width=\"%.0f\" height=\"%.0f\" fill=\"#fafafa\" "
 		   "stroke=\"#ccc\"/>\n", ML, W - ML - 10, H - MB - 5);
-	double step = (ymax - ymin) / 4, big = fmax(fabs(ymin), fabs(ymax));
-	int digits = step > 0 && big > 0 ? (int)ceil(log10(big / step)) + 2 : 3;
-	if (big >= 1 && digits < (int)ceil(log10(big)) + 1)
-		digits = (int)ceil(log10(big)) + 1; /* 2170, not 2.17e+03 */
-	digits = digits < 3 ? 3 : digits > 9 ? 9 : digits;
-	for (int i = 0; i <= 4; i++) {
-		double y = 5 + (H - MB - 5) * (1 - i / 4.0);
+	int yd = step_decimals(ys);
+	int nyt = (int)llround((*ymax - *ymin) / ys);
+	for (int i = 0; i <= nyt; i++) {
+		double v = *ymin + ys * i;
+		double y = 5 + (H - MB - 5) * (1 - (v - *ymin) / (*ymax - *ymin));
+		if (fabs(v) < ys * 1e-9)
+			v = 0; /* never "-0" */
 		fprintf(o, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
-			   "<text x=\"%.0f\" y=\"%.1f\" class=\"ax\" text-anchor=\"end\">%.*g</text>\n",
-			ML, W - 10, y, y, ML - 4, y + 4, digits, ymin + step * i);
+			   "<text x=\"%.0f\" y=\"%.1f\" class=\"ax tick-y\" text-anchor=\"end\">%.*f</text>\n",
+			ML, W - 10, y, y, ML - 4, y + 4, yd, v);
 	}
 	fprintf(o, "<text x=\"12\" y=\"%.0f\" class=\"ax\" transform=\"rotate(-90 12 %.0f)\" "
 		   "text-anchor=\"middle\">%s</text>\n", (H - MB) / 2, (H - MB) / 2, ylabel);
-	if (!log_x_hist)
-		for (int i = 0; i <= 5; i++)
-			fprintf(o, "<text x=\"%.1f\" y=\"%.0f\" class=\"ax\" text-anchor=\"middle\">%.3g s</text>\n",
-				xpos(span * i / 5.0, span), H - 10, span * i / 5.0);
+	if (!log_x_hist && span > 0) {
+		double xs = nice_step(span, 8);
+		int xd = step_decimals(xs);
+		for (int i = 0; xs * i <= span * (1 + 1e-9); i++)
+			fprintf(o, "<text x=\"%.1f\" y=\"%.0f\" class=\"ax tick-x\" "
+				   "text-anchor=\"middle\">%.*f s</text>\n",
+				xpos(xs * i, span), H - 10, xd, xs * i);
+	}
 }
 
 static double yv(double v, double ymin, double ymax)
@@ -185,7 +232,9 @@ static void histogram(FILE *o, const char *id, const char *title, const struct s
 	for (int b = 0; b < NB; b++)
 		if (counts[b] > ymax)
 			ymax = counts[b];
-	frame(o, id, title, "count", 0, ymax ? ymax : 1, 0, true);
+	double y0 = 0, y1 = ymax ? ymax : 1;
+	frame(o, id, title, "count", &y0, &y1, 0, true);
+	ymax = y1;
 	double bw = (W - ML - 10) / NB;
 	for (int b = 0; b < NB; b++) {
 		double lo = pow(10, b / 4.0 - 6);
@@ -353,18 +402,20 @@ int ls_report_html(const char *trace_json, FILE *o, const char *title,
 			}
 			i++;
 		}
+	time_order(&offset), time_order(&rtt), time_order(&eps), time_order(&lat);
+	time_order(&m.fs_enter), time_order(&m.fs_leave);
 	rate(&ev_rate, &kev, span, 120);
 	rate(&v_rate, &verd, span, 120);
 
 	char esc[512];
 	fprintf(o, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>lockstep report: %s</title>\n"
 		   "<style>body{font:14px sans-serif;margin:20px;color:#222}h1{font-size:20px}"
-		   "h2{font-size:15px;margin:18px 0 4px}.ax{font-size:10px;fill:#555}.lg{font-size:11px}"
+		   "h2{font-size:15px;margin:18px 0 4px}svg.plot{display:block;width:100%%;max-width:%.0fpx;height:auto}.ax{font-size:10px;fill:#555}.lg{font-size:11px}"
 		   ".note{font-size:13px;fill:#888}table{border-collapse:collapse}"
 		   "td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}"
 		   "#readout{position:fixed;right:10px;top:10px;background:#fff;border:1px solid #ccc;"
 		   "padding:4px 8px;font-size:12px}</style></head><body>\n",
-		html_escape(esc, sizeof(esc), title));
+		html_escape(esc, sizeof(esc), title), W);
 	fprintf(o, "<h1>lockstep report</h1><p>%s — %.3f s of trace, %zu kernel events, %zu verdicts "
 		   "(%zu linked to their event), %zu guest calls, %zu beats, %zu fail-safe periods, "
 		   "%zu alarms.</p>\n<div id=\"readout\">hover a plot</div>\n",
@@ -381,9 +432,10 @@ int ls_report_html(const char *trace_json, FILE *o, const char *title,
 	if (!offset.n)
 		omin = 0, omax = 1;
 	double pad = fmax((omax - omin) * 0.1, fmax(fabs(omax) * 1e-7, 1e-4));
-	frame(o, "offset", "Clock: offset G−K over time", "ms", omin - pad, omax + pad, span, false);
+	double y0 = omin - pad, y1 = omax + pad;
+	frame(o, "offset", "Clock: offset G−K over time", "ms", &y0, &y1, span, false);
 	marks_draw(o, &m, span);
-	line(o, &offset, span, omin - pad, omax + pad, "#1d3557", "offset ms");
+	line(o, &offset, span, y0, y1, "#1d3557", "offset ms");
 	legend(o, 0, "#1d3557", "offset G−K (ms)");
 	if (!offset.n)
 		empty_note(o, "no heartbeat samples in this trace (the heartbeat did not run)");
@@ -391,11 +443,12 @@ int ls_report_html(const char *trace_json, FILE *o, const char *title,
 
 	/* 2. round trip and uncertainty */
 	double ymax = fmax(smax(&rtt), smax(&eps));
-	frame(o, "heartbeat", "Heartbeat: ping round trip and mapping uncertainty over time", "µs", 0,
-	      ymax ? ymax * 1.1 : 1, span, false);
+	y0 = 0, y1 = ymax ? ymax * 1.05 : 1;
+	frame(o, "heartbeat", "Heartbeat: ping round trip and mapping uncertainty over time", "µs",
+	      &y0, &y1, span, false);
 	marks_draw(o, &m, span);
-	line(o, &rtt, span, 0, ymax * 1.1, "#2a9d8f", "round trip us");
-	line(o, &eps, span, 0, ymax * 1.1, "#e9c46a", "uncertainty us");
+	line(o, &rtt, span, y0, y1, "#2a9d8f", "round trip us");
+	line(o, &eps, span, y0, y1, "#e9c46a", "uncertainty us");
 	legend(o, 0, "#2a9d8f", "round trip (µs)");
 	legend(o, 1, "#e9c46a", "uncertainty (µs)");
 	if (!rtt.n && !eps.n)
@@ -404,11 +457,11 @@ int ls_report_html(const char *trace_json, FILE *o, const char *title,
 
 	/* 3. events and verdicts per second */
 	ymax = fmax(smax(&ev_rate), smax(&v_rate));
-	frame(o, "rates", "Kernel events and verdicts per second", "per s", 0, ymax ? ymax * 1.1 : 1,
-	      span, false);
+	y0 = 0, y1 = ymax ? ymax * 1.05 : 1;
+	frame(o, "rates", "Kernel events and verdicts per second", "per s", &y0, &y1, span, false);
 	marks_draw(o, &m, span);
-	line(o, &ev_rate, span, 0, ymax * 1.1, "#457b9d", "events/s");
-	line(o, &v_rate, span, 0, ymax * 1.1, "#e76f51", "verdicts/s");
+	line(o, &ev_rate, span, y0, y1, "#457b9d", "events/s");
+	line(o, &v_rate, span, y0, y1, "#e76f51", "verdicts/s");
 	legend(o, 0, "#457b9d", "kernel events / s");
 	legend(o, 1, "#e76f51", "verdicts / s");
 	legend(o, 2, "#d62828", "alarm (red line), fail-safe (orange)");
@@ -421,10 +474,11 @@ int ls_report_html(const char *trace_json, FILE *o, const char *title,
 	struct series lat_ms = {0};
 	for (size_t i = 0; i < lat.n; i++)
 		push(&lat_ms, lat.p[i].t, lat.p[i].v * 1e3);
-	frame(o, "latency_t", "Kernel event → verdict written, over time", "ms", 0,
-	      ymax ? ymax * 1.1 : 1, span, false);
+	y0 = 0, y1 = ymax ? ymax * 1.05 : 1;
+	frame(o, "latency_t", "Kernel event → verdict written, over time", "ms", &y0, &y1, span,
+	      false);
 	marks_draw(o, &m, span);
-	line(o, &lat_ms, span, 0, ymax * 1.1, "#6a4c93", "latency ms");
+	line(o, &lat_ms, span, y0, y1, "#6a4c93", "latency ms");
 	if (!lat.n)
 		empty_note(o, "no event→verdict arrows in this trace");
 	fprintf(o, "</svg>\n");
@@ -446,15 +500,15 @@ int ls_report_html(const char *trace_json, FILE *o, const char *title,
 	fprintf(o, "<script>\n"
 		   "for (const s of document.querySelectorAll('svg.plot')) {\n"
 		   "  s.addEventListener('mousemove', ev => {\n"
-		   "    const r = s.getBoundingClientRect(), span = +s.dataset.span;\n"
+		   "    const r = s.getBoundingClientRect(), k = %.0f / r.width, span = +s.dataset.span;\n"
 		   "    const ymin = +s.dataset.ymin, ymax = +s.dataset.ymax;\n"
-		   "    const x = (ev.clientX - r.left - %.0f) / (r.width - %.0f) * span;\n"
-		   "    const y = ymin + (1 - (ev.clientY - r.top - 5) / (r.height - %.0f)) * (ymax - ymin);\n"
+		   "    const x = ((ev.clientX - r.left) * k - %.0f) / %.0f * span;\n"
+		   "    const y = ymin + (1 - ((ev.clientY - r.top) * k - 5) / %.0f) * (ymax - ymin);\n"
 		   "    document.getElementById('readout').textContent = s.id + ': ' +\n"
 		   "      (span ? 't=' + x.toFixed(3) + ' s, ' : '') + 'y=' + y.toPrecision(7);\n"
 		   "  });\n"
 		   "}\n</script>\n</body></html>\n",
-		   ML, ML + 10, MB + 5);
+		   W, ML, W - ML - 10, H - MB - 5);
 	if (sum)
 		*sum = (struct ls_report_summary){kev.n, verd.n, gexec.n, beats, arrows, m.alarms.n,
 						  m.fs_enter.n, span};

@@ -55,6 +55,14 @@ void ls_trace_free(struct ls_trace *t)
 	free(t);
 }
 
+/* The policy worker the calling thread is (ls_trace_thread_worker). */
+static _Thread_local int tl_worker = -1;
+
+void ls_trace_thread_worker(int worker)
+{
+	tl_worker = worker >= 0 && worker < 255 ? worker : -1;
+}
+
 static struct ls_trace_rec *add(struct ls_trace *t, char ph, int track, const char *name,
 				uint64_t ts_k)
 {
@@ -64,6 +72,8 @@ static struct ls_trace_rec *add(struct ls_trace *t, char ph, int track, const ch
 	memset(r, 0, offsetof(struct ls_trace_rec, name));
 	r->ph = ph;
 	r->track = (uint8_t)(track >= 0 && track < LS_TR__MAX ? track : LS_TR_ALARM);
+	if (tl_worker >= 0 && (r->track == LS_TR_GUEST || r->track == LS_TR_VERDICT))
+		r->worker = (uint8_t)(tl_worker + 1);
 	r->ts_k = ts_k;
 	snprintf(r->name, sizeof(r->name), "%s", name ? name : "");
 	r->args[0] = 0;
@@ -149,10 +159,13 @@ int ls_trace_write(const struct ls_trace *t, FILE *f, ls_trace_wall_fn wall, voi
 	if (!v)
 		return -ENOMEM;
 	uint64_t horizon = t->newest_k > t->window_ns ? t->newest_k - t->window_ns : 0;
+	uint8_t seen[256] = {0}; /* the workers with a record kept */
 	for (uint64_t i = first; i < t->head; i++) {
 		const struct ls_trace_rec *r = &t->ring[i % t->cap];
-		if (r->ts_k >= horizon)
+		if (r->ts_k >= horizon) {
 			v[kept++] = r;
+			seen[r->worker] = 1;
+		}
 	}
 	qsort(v, kept, sizeof(*v), by_time);
 	int64_t base = 0;
@@ -166,10 +179,16 @@ int ls_trace_write(const struct ls_trace *t, FILE *f, ls_trace_wall_fn wall, voi
 	for (int i = 0; i < LS_TR__MAX; i++)
 		fprintf(f, ",\n{\"ph\":\"M\",\"pid\":%d,\"tid\":%d,\"name\":\"thread_name\",\"args\":{\"name\":\"%s\"}}",
 			tracks[i].pid, tracks[i].tid, tracks[i].thread);
+	for (int i = 1; i < 256; i++)
+		if (seen[i])
+			fprintf(f, ",\n{\"ph\":\"M\",\"pid\":2,\"tid\":%d,\"name\":\"thread_name\",\"args\":{\"name\":\"worker %d (guest calls, verdicts)\"}}",
+				10 + i - 1, i - 1);
 	for (uint64_t i = 0; i < kept; i++) {
 		const struct ls_trace_rec *r = v[i];
 		int64_t w = wall ? wall(ctx, r->ts_k) : (int64_t)r->ts_k - base;
 		int pid = tracks[r->track].pid, tid = tracks[r->track].tid;
+		if (r->worker) /* one track per policy worker */
+			pid = 2, tid = 10 + r->worker - 1;
 		/* microseconds with ns precision, as the format wants */
 		fprintf(f, ",\n{\"ph\":\"%c\",\"pid\":%d,\"tid\":%d,\"ts\":%lld.%03lld,\"name\":\"", r->ph,
 			pid, tid, (long long)(w / 1000), (long long)((w % 1000 + 1000) % 1000));

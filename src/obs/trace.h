@@ -12,7 +12,9 @@
  * last `window_ns` before the newest record. Tracks (pid/tid):
  *   pid 1 "kernel"  tid 1 events (flow new, DPI, flow end, expiry), tid 2
  *                   heartbeat and fail-safe, tid 3 per-packet trace
- *   pid 2 "agent"   tid 1 guest calls, tid 2 verdicts, tid 3 clock, tid 4 alarms
+ *   pid 2 "agent"   tid 1 guest calls, tid 2 verdicts, tid 3 clock, tid 4 alarms,
+ *                   tid 10 + i "worker i": the guest calls and verdicts of
+ *                   policy worker i (--workers N > 1, docs/workers.md)
  * Counters (offset, round trip, queue depth) are "C" records on pid 2.
  * A flow arrow ("s" at the kernel event, "f" at the verdict, same id) links
  * each kernel event to the verdict it produced.
@@ -45,6 +47,7 @@ struct ls_trace_rec {
 	char ph;          /* 'X', 'i', 'C', 's', 'f' */
 	uint8_t track;    /* enum ls_trace_track */
 	char scope;       /* instants: 't' thread, 'p' process, 'g' global */
+	uint8_t worker;   /* 0, or policy worker + 1: its track instead */
 	char name[LS_TRACE_NAME_MAX];
 	char args[LS_TRACE_ARGS_MAX]; /* JSON members without braces, or "" */
 };
@@ -54,6 +57,11 @@ struct ls_trace;
 /* capacity: records kept (0: 65536); window_ns: dump horizon (0: 60 s). */
 struct ls_trace *ls_trace_new(uint32_t capacity, uint64_t window_ns);
 void ls_trace_free(struct ls_trace *t);
+
+/* The calling thread is policy worker `worker` (0..254), or none (-1, the
+ * default): from then on the guest calls and verdicts it records go on
+ * that worker's track (pid 2, tid 10 + worker), one track per worker. */
+void ls_trace_thread_worker(int worker);
 
 /* args: JSON members `"a":1,"b":"x"` (already escaped) or NULL. */
 void ls_trace_slice(struct ls_trace *t, int track, const char *name, uint64_t start_k,

@@ -102,6 +102,7 @@ struct ls_pflow *ls_pflows_add(struct ls_pflows *t, const struct ls_event *ev,
 	f->key = ev->key;
 	f->client_is_lo = from_lo;
 	f->last_k = 0;
+	f->has_dpi = false;
 	f->info.flow_id = ev->flow_id;
 	f->info.family = ev->key.family;
 	f->info.proto = ev->key.proto;

@@ -182,6 +182,28 @@ static lw_call_result h_flow_counters(lw_instance *in, void *user,
 	RET(LSG_OK);
 }
 
+static lw_call_result h_flow_verdict(lw_instance *in, void *user, const lw_value *args,
+				     lw_value *results)
+{
+	struct ls_policy *p = user;
+	struct ls_pflow *f;
+	struct lsg_verdict_info v = {0};
+	uint64_t deadline_k = 0;
+	int32_t rc = handle_get(p, ARG_I32(0), &f);
+	if (rc)
+		RET(rc);
+	void *out = gptr(p, in, ARG_U32(1), sizeof(v));
+	if (!out)
+		RET(LSG_E_BOUNDS);
+	if (!p->sink.verdict)
+		RET(LSG_E_NOTSUP);
+	if (p->sink.verdict(p->sink.ctx, &f->key, &v.verdict, &deadline_k))
+		RET(LSG_E_NOTFOUND);
+	v.deadline_g = deadline_k ? ls_policy_to_guest(p->tmap, deadline_k) : 0;
+	memcpy(out, &v, sizeof(v));
+	RET(LSG_OK);
+}
+
 static lw_call_result h_flow_lookup(lw_instance *in, void *user,
 				    const lw_value *args, lw_value *results)
 {
@@ -377,6 +399,7 @@ static const struct host_fn {
 	{"flow_info", "(ii)i", h_flow_info},
 	{"flow_counters", "(ii)i", h_flow_counters},
 	{"flow_lookup", "(I)i", h_flow_lookup},
+	{"flow_verdict", "(ii)i", h_flow_verdict},
 	{"now", "(i)i", h_now},
 	{"log", "(iii)i", h_log},
 	{"metric_define", "(iiiii)i", h_metric_define},

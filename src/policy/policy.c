@@ -92,6 +92,7 @@ static const struct {
 	{"on_flow_end", "(i)i", LS_CB_FLOW_END},
 	{"on_verdict_expired", "(i)i", LS_CB_EXPIRED},
 	{"on_tick", "()i", LS_CB_TICK},
+	{"on_flow_adopted", "(i)i", LS_CB_ADOPTED},
 };
 
 /* Decode, check the exports the ABI requires, link the imports. */
@@ -210,7 +211,7 @@ static struct ls_ginst *ginst_new(struct ls_policy *p, struct ls_gmod *gm,
 	static const char *const cbname[LS_GCB__N] = {
 		[LS_GCB_TICK] = "on_tick", [LS_EV_FLOW_NEW] = "on_flow_new",
 		[LS_EV_DPI] = "on_dpi", [LS_EV_FLOW_END] = "on_flow_end",
-		[LS_EV_VERDICT_EXPIRED] = "on_verdict_expired"};
+		[LS_EV_VERDICT_EXPIRED] = "on_verdict_expired", [LS_GCB_ADOPTED] = "on_flow_adopted"};
 	for (int i = 0; i < LS_GCB__N; i++)
 		gi->cb[i] = cbname[i] ? lw_instance_func(gi->in, cbname[i]) : NULL;
 	if ((gi->buf & 7) || !lw_memory_ptr(gi->in, gi->buf, LSG_EVENT_BUF_SIZE)) {
@@ -423,6 +424,16 @@ static void fill_dpi(struct lsg_dpi *d, const struct ls_event_dpi *k)
 	d->path_len = (uint32_t)strnlen(d->path, n);
 }
 
+/* The last complete DPI result of a flow, for an instance that adopts it
+ * later (a partial one without a name says nothing new). */
+static void remember_dpi(struct ls_pflow *f, const struct lsg_dpi *d)
+{
+	if ((d->flags & LSG_DPI_F_PARTIAL) && !d->name_len)
+		return;
+	f->dpi = *d;
+	f->has_dpi = true;
+}
+
 static void handle_event(struct ls_policy *p, const struct ls_event *ev)
 {
 	static const char *const exports[] = {
@@ -446,6 +457,11 @@ static void handle_event(struct ls_policy *p, const struct ls_event *ev)
 
 	if (!p->gi)
 		maybe_restart(p);
+	if (kind == LS_EV_DPI && !(p->gi && p->gi->cb[kind])) {
+		struct lsg_dpi d;
+		fill_dpi(&d, &ev->u.dpi);
+		remember_dpi(f, &d);
+	}
 	if (p->cfg.clock.queued)
 		p->cfg.clock.queued(p->cfg.clock.ctx, ev->ts_k);
 	struct lsg_event *rec;
@@ -469,6 +485,7 @@ static void handle_event(struct ls_policy *p, const struct ls_event *ev)
 		zero16(&rec->u, sizeof(rec->u));
 		if (kind == LS_EV_DPI) {
 			fill_dpi(&rec->u.dpi, &ev->u.dpi);
+			remember_dpi(f, &rec->u.dpi);
 		} else if (kind == LS_EV_FLOW_END) {
 			int c2s = f->client_is_lo ? LS_DIR_LO_TO_HI : LS_DIR_HI_TO_LO;
 			rec->u.end.pkts[0] = ev->u.end.pkts[c2s];
@@ -551,6 +568,66 @@ void ls_policy_tick(struct ls_policy *p)
 
 /* ---- load and reload ----------------------------------------------------------- */
 
+/* Is the flow still open in the data plane (same flow id, not closed)?
+ * Without a data plane to ask (inspect, tests): as far as we know. */
+static bool flow_open(struct ls_policy *p, const struct ls_pflow *f)
+{
+	struct ls_flow fl;
+	if (!p->sink.counters)
+		return true;
+	return !p->sink.counters(p->sink.ctx, &f->key, &fl) && fl.flow_id == f->flow_id &&
+	       fl.state != LS_FLOW_CLOSED;
+}
+
+/* Handover: a new instance (the first of a restarted agent, or after a
+ * reload) is told of every flow that is open, with its last DPI result,
+ * through on_flow_adopted. Until it decides on one, the verdict an earlier
+ * instance left in the data plane stands (the callback's own verdict
+ * replaces it); a module without on_flow_adopted hears nothing. Returns
+ * how many flows it was told of. */
+static size_t adopt_flows(struct ls_policy *p)
+{
+	size_t n = 0;
+	struct lsg_event *rec;
+	if (!p->gi || !p->gi->cb[LS_GCB_ADOPTED])
+		return 0;
+	for (size_t b = 0; b < p->flows.nb && p->gi; b++)
+		for (struct ls_pflow *f = p->flows.b[b]; f && p->gi; f = f->next) {
+			if (!flow_open(p, f) || !(rec = event_buf(p->gi)))
+				continue;
+			rec->kind = LSG_EV_FLOW_ADOPTED;
+			rec->flow = 0;
+			rec->ts_g = ls_policy_now_g(p);
+			rec->info = f->info;
+			zero16(&rec->u, sizeof(rec->u));
+			if (f->has_dpi)
+				rec->u.dpi = f->dpi;
+			p->st.events++;
+			if (run_cb(p, LS_GCB_ADOPTED, "on_flow_adopted", f, rec))
+				n++;
+		}
+	p->st.adopted += n;
+	if (p->sink.flush)
+		p->sink.flush(p->sink.ctx);
+	return n;
+}
+
+int ls_policy_seed_flow(struct ls_policy *p, const struct ls_event *ev, uint64_t last_seen_k)
+{
+	if (ls_pflows_get(&p->flows, ev->flow_id))
+		return 0;
+	struct ls_pflow *f = ls_pflows_add(&p->flows, ev, ls_policy_to_guest(p->tmap, ev->ts_k));
+	if (!f)
+		return -ENOMEM;
+	f->last_k = last_seen_k;
+	if (ev->kind == LS_EV_DPI) {
+		struct lsg_dpi d;
+		fill_dpi(&d, &ev->u.dpi);
+		remember_dpi(f, &d);
+	}
+	return 0;
+}
+
 int ls_policy_load(struct ls_policy *p, const uint8_t *wasm, size_t len,
 		   const char *name, struct ls_err *err)
 {
@@ -584,14 +661,19 @@ int ls_policy_load(struct ls_policy *p, const uint8_t *wasm, size_t len,
 	p->tick_fail = p->dispatch_fail = LS_PF__MAX; /* a fresh start */
 	if (reload)
 		p->st.reloads++;
+	size_t adopted = adopt_flows(p);
+	if (adopted)
+		ls_policy_logf(p, 1, "adopted", "\"policy\":\"%s\",\"flows\":%zu", gm->name,
+			       adopted);
 	ls_policy_logf(p, 1, reload ? "reloaded" : "loaded",
-		       "\"policy\":\"%s\",\"callbacks\":\"%s%s%s%s%s%s\"", gm->name,
+		       "\"policy\":\"%s\",\"callbacks\":\"%s%s%s%s%s%s%s\"", gm->name,
 		       gm->has & LS_CB_INIT ? "init " : "",
 		       gm->has & LS_CB_FLOW_NEW ? "on_flow_new " : "",
 		       gm->has & LS_CB_DPI ? "on_dpi " : "",
 		       gm->has & LS_CB_FLOW_END ? "on_flow_end " : "",
 		       gm->has & LS_CB_EXPIRED ? "on_verdict_expired " : "",
-		       gm->has & LS_CB_TICK ? "on_tick" : "");
+		       gm->has & LS_CB_TICK ? "on_tick" : "",
+		       gm->has & LS_CB_ADOPTED ? " on_flow_adopted" : "");
 	return 0;
 }
 

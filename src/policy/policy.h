@@ -59,6 +59,11 @@ struct ls_verdict_sink {
 	 * the guest gets E_NOTSUP. */
 	int (*rule)(void *ctx, uint32_t kind, const char *pattern, size_t len, uint32_t verdict,
 		    uint64_t deadline_k, int del);
+	/* Optional: the verdict the data plane holds for a flow now (0 and
+	 * *verdict 0 when it holds none; -1 when it cannot say). NULL: the
+	 * guest's flow_verdict gets E_NOTSUP. */
+	int (*verdict)(void *ctx, const struct ls_flow_key *key, uint32_t *verdict,
+		       uint64_t *deadline_k);
 };
 
 /* Time sources. G is the guest's clock (docs/clock.md); K is CLOCK_BOOTTIME.
@@ -134,6 +139,7 @@ struct ls_policy_stats {
 	uint64_t log_dropped;      /* rate-limited */
 	uint64_t flows;            /* flows currently known */
 	uint64_t rules_added;      /* kernel rules the guest installed (rule_add) */
+	uint64_t adopted;          /* flows handed to a new instance (on_flow_adopted) */
 	int healthy;               /* the health rule holds (ls_policy_health) */
 	int health;                /* enum ls_policy_health: why not */
 	char health_why[128];      /* ... as ls_policy_health's phrase ("" when healthy) */
@@ -160,6 +166,13 @@ void ls_policy_share_kv(struct ls_policy *p, const struct ls_policy *with);
 int ls_policy_load(struct ls_policy *p, const uint8_t *wasm, size_t len,
 		   const char *name, struct ls_err *err);
 int ls_policy_load_file(struct ls_policy *p, const char *path, struct ls_err *err);
+/* Before the first load of a restarted agent: a flow that is open in the
+ * data plane (ev like its FLOW_NEW: flow_id, key, dir of its first packet,
+ * ports as seen, ts_k its first packet; kind LS_EV_DPI with u.dpi: its
+ * last DPI result). Every load (this first one and each reload) tells the
+ * new instance of every open flow the policy knows (on_flow_adopted,
+ * docs/abi.md "Reload and restart"). 0 or -ENOMEM. */
+int ls_policy_seed_flow(struct ls_policy *p, const struct ls_event *ev, uint64_t last_seen_k);
 /* Reload the file last loaded with ls_policy_load_file (SIGHUP). */
 int ls_policy_reload(struct ls_policy *p, struct ls_err *err);
 /* Replace the configuration string for later loads (the running instance

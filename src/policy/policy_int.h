@@ -29,6 +29,7 @@ enum {
 	LS_CB_EXPIRED = 1 << 4,
 	LS_CB_TICK = 1 << 5,
 	LS_CB_WASI = 1 << 6, /* imports wasi_snapshot_preview1 */
+	LS_CB_ADOPTED = 1 << 7,
 };
 
 /* A decoded, checked module and the imports it links against. Instances
@@ -41,9 +42,9 @@ struct ls_gmod {
 	char name[256];
 };
 
-/* Callbacks by event kind (LS_EV_FLOW_NEW .. LS_EV_VERDICT_EXPIRED), and
- * on_tick: the exports looked up once per instance. */
-enum { LS_GCB_TICK = 0, LS_GCB__N = LS_EV_VERDICT_EXPIRED + 1 };
+/* Callbacks by event kind (LS_EV_FLOW_NEW .. LS_EV_VERDICT_EXPIRED),
+ * on_tick and on_flow_adopted: the exports looked up once per instance. */
+enum { LS_GCB_TICK = 0, LS_GCB_ADOPTED = LS_EV_VERDICT_EXPIRED + 1, LS_GCB__N };
 
 /* A running instance of a module. */
 struct ls_ginst {
@@ -64,6 +65,8 @@ struct ls_pflow {
 	bool client_is_lo; /* the client is the key's lo side */
 	uint64_t last_k;   /* last event for it, or last packet the data plane
 			    * saw (for forgetting silent flows) */
+	bool has_dpi;      /* dpi holds its last DPI result (for adoption) */
+	struct lsg_dpi dpi;
 };
 
 struct ls_pflows {

@@ -31,12 +31,22 @@ make -C "$ROOT" --no-print-directory install PREFIX="$P" SYSCONFDIR="$P/etc" \
 check "make install PREFIX=... exits 0" test $? = 0 || diag "$TMP/install.out"
 for f in bin/lockstep share/man/man8/lockstep.8 share/man/man8/lockstep-run.8 \
 	share/bash-completion/completions/lockstep lib/systemd/system/lockstep.service \
-	etc/default/lockstep etc/lockstep/lockstep.yaml share/lockstep/guests/allowlist.wasm \
+	etc/default/lockstep etc/lockstep/lockstep.yaml etc/logrotate.d/lockstep \
+	share/lockstep/guests/allowlist.wasm \
 	share/lockstep/guests/ai-gateway.wasm share/doc/lockstep/README.md \
 	share/doc/lockstep/docs/operations.md; do
 	check "  installs $f" test -s "$P/$f"
 done
 check "  the installed binary is the built one" cmp -s "$BIN" "$P/bin/lockstep"
+if have logrotate; then
+	logrotate -d -s "$TMP/lr.state" "$P/etc/logrotate.d/lockstep" >"$TMP/lr.out" 2>&1
+	check "  logrotate -d reads etc/logrotate.d/lockstep without an error" \
+		bash -c "! grep -qi 'error' '$TMP/lr.out'"
+	check "  its log path is the one the installed configuration logs to" \
+		grep -q "^log: /var/log/lockstep/.*\\.jsonl" "$P/etc/lockstep/lockstep.yaml"
+else
+	skip_missing "logrotate reads the installed configuration"
+fi
 
 # man pages: one per command `lockstep --help` lists, plus lockstep(8)
 cmds=$("$BIN" --help | awk '/^commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}')
@@ -110,5 +120,5 @@ check "a second make install keeps the operator's files in etc/" \
 iface: keep0"
 make -C "$ROOT" --no-print-directory uninstall PREFIX="$P" SYSCONFDIR="$P/etc" >/dev/null 2>&1
 check "make uninstall leaves only the operator's files in etc/" \
-	test "$(cd "$P" && find . -type f | sort | tr '\n' ' ')" = "./etc/default/lockstep ./etc/lockstep/lockstep.yaml "
+	test "$(cd "$P" && find . -type f | sort | tr '\n' ' ')" = "./etc/default/lockstep ./etc/lockstep/lockstep.yaml ./etc/logrotate.d/lockstep "
 finish

@@ -213,9 +213,11 @@ check "kernel events carry their K time and wall-clock ts" jqt '
 	[.traceEvents[] | select(.pid == 1 and .ph == "X")][0] | (.k_ns > 0 and .ts > 1.6e15)' "$T"
 
 # the docs list exactly what the agent has; the hold section's metrics are
-# registered only under --default-verdict hold, which this agent does not run
+# registered only under --default-verdict hold, the workers section's only
+# with --workers N > 1 (checked by tests/policy/workers_failsafe_live.sh),
+# which this agent does not run
 "$PROMCHECK" --families "$TMP/m3.txt" | grep -v '^lockstep_guest_' | sort >"$TMP/fam.scraped"
-awk -F'|' '/^## Hold/ { hold = 1; next } /^## / { hold = 0 }
+awk -F'|' '/^## (Hold|Workers)/ { hold = 1; next } /^## / { hold = 0 }
 	!hold && $2 ~ /^ *`(lockstep|process)_[a-z0-9_]*` *$/ {
 	n = $2; gsub(/[ `]/, "", n); t = $3; gsub(/ /, "", t)
 	# the label names: every `name` before the first ":" of the column

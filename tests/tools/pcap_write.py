@@ -69,9 +69,11 @@ def tcp6(src, dst, sport, dport, payload, ext=(), proto=6, seq=1, flags=0x18):
     return ETH + b"\x86\xdd" + ip + chain + seg
 
 
-def write_pcap(path, frames):
+def write_pcap(path, frames, times_us=None):
+    """Frame i at 1700000000 s + i s, or + times_us[i] microseconds."""
     with open(path, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
         for i, fr in enumerate(frames):
-            f.write(struct.pack("<IIII", 1700000000 + i, 0, len(fr), len(fr)))
+            t = i * 1000000 if times_us is None else times_us[i]
+            f.write(struct.pack("<IIII", 1700000000 + t // 1000000, t % 1000000, len(fr), len(fr)))
             f.write(fr)

@@ -295,10 +295,15 @@ TEST(a_trap_restarts_only_the_instance_of_the_worker_it_happened_on)
 
 /* A worker stalled in its guest (tests/policy/guests/hostile.c "slow":
  * 60 ms of spinning per new flow, 10 flows on worker 0's shard: one batch
- * of 600 ms) is named by the health check once it made no progress for
- * 1.5 tick intervals (30 ms here), while worker 1 decides a flow of its own
- * shard meanwhile: its verdict is in the map while worker 0 has not
- * decided all of its own (600 ms of guest work, however batched). */
+ * of 600 ms) is judged silent by the heartbeat's health check once its
+ * batch has lasted 1.5 tick intervals (30 ms here): the status names it
+ * (answered without waiting for its batch), and the sign of life published
+ * to its shard in the kernel (shard_live) stops at the start of its batch
+ * while worker 1's keeps moving -- the kernel's per-shard fail-safe works
+ * from that (docs/workers.md; tests/policy/workers_failsafe_live.sh shows
+ * it with connections). Meanwhile worker 1 decides a flow of its own
+ * shard: its verdict is in the map while worker 0 has not decided all of
+ * its own (600 ms of guest work, however batched). */
 TEST(a_stalled_worker_is_named_while_the_other_keeps_deciding)
 {
 	struct rig rig;
@@ -329,23 +334,37 @@ TEST(a_stalled_worker_is_named_while_the_other_keeps_deciding)
 	nanosleep(&ms, NULL);
 	if (w && on1 >= 0)
 		CHECK(syn(t, on1) == 0);
-	char named[256] = ""; /* the health check's answer is valid until its next call */
+	char named[4096] = "", reply[4096];
 	bool w1_decided = false;
 	int w0_done = 0;
 	struct ls_verdict_rec rec;
+	uint64_t lag_ns = 0;
 	for (int k = 0; w && k < 2000 && (!named[0] || !w1_decided); k++) {
 		nanosleep(&ms, NULL);
-		const char *h = agent_workers_health(w);
-		if (h && !named[0] && strstr(h, "worker 0 made no progress"))
-			snprintf(named, sizeof(named), "%s", h);
+		agent_workers_health(w); /* what the heartbeat calls on each beat */
+		CHECK(agent_workers_request(w, "status", "", reply, sizeof(reply)) == 0);
 		if (!w1_decided && has_verdict(dp, on1, &rec)) {
 			w1_decided = true;
 			for (int j = 0; j < n0; j++)
 				w0_done += has_verdict(dp, on0[j], &rec);
 		}
+		/* once worker 1 is done with its flow (free: it publishes now)
+		 * and worker 0 is judged silent (inside a batch for > 30 ms) */
+		if (!named[0] && w1_decided && wfield(reply, 1, "live") == 1 &&
+		    wfield(reply, 0, "live") == 0 && strstr(reply, "worker 0 made no progress")) {
+			struct ls_shard_live l0, l1;
+			CHECK(ls_dp_shard_live_get(dp, 0, &l0) == 0);
+			CHECK(ls_dp_shard_live_get(dp, 1, &l1) == 0);
+			CHECK(l0.alive_k > 0 && l1.alive_k > 0);
+			lag_ns = l1.alive_k > l0.alive_k ? l1.alive_k - l0.alive_k : 0;
+			snprintf(named, sizeof(named), "%s", reply);
+		}
 	}
-	printf("# health: %s\n", named[0] ? named : "(never named worker 0)");
+	printf("# status: %.700s\n", named[0] ? named : "(never named worker 0)");
 	CHECK(named[0] != 0);
+	/* worker 0's sign of life stopped at its batch's start, > 30 ms ago */
+	printf("# shard 0's alive_k %.1f ms behind shard 1's\n", lag_ns / 1e6);
+	CHECK(lag_ns > 30000000);
 	CHECK(w1_decided);
 	/* worker 1 decided while worker 0 was still busy: its 10 flows take
 	 * 600 ms however they are batched, worker 1's one 60 ms */

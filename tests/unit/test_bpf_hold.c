@@ -301,6 +301,45 @@ TEST(ipv6_udp_held)
 	CHECK(close_hold(&evs[h], 1));
 }
 
+/* A flow whose packets all went on by re-injection has passed, though the
+ * kernel never passed one itself: when its pass verdict expires it keeps
+ * passing (sticky) like any flow that passed, instead of being held again
+ * for a decision a policy without on_verdict_expired never makes (found by
+ * bench/hold_loss.sh: a client port reused after the verdict's TTL lost its
+ * request to the hold timeout). */
+TEST(expired_pass_after_release_stays_sticky)
+{
+	uint8_t f[128];
+	struct frame4 s = {.proto = 17,
+			   .src = {198, 18, 0, 9},
+			   .dst = {198, 18, 0, 1},
+			   .sport = port++,
+			   .dport = 9999,
+			   .pay = "ping",
+			   .plen = 4};
+	size_t n = frame4(f, &s);
+	set_hold(0, 0, 0);
+	CHECK_EQ_INT(run_prog(LS_TR_XDP, f, n), XDP_DROP);
+	int h = find(LS_EV_HELD), nw = find(LS_EV_FLOW_NEW);
+	CHECK(h >= 0 && nw >= 0);
+	if (h < 0 || nw < 0)
+		return;
+	struct ls_event held = evs[h];
+	/* the policy passes it for 20 ms; user space re-injects and closes */
+	struct ls_verdict_rec r = {
+	    .verdict = LS_VERDICT_PASS, .set_k = ls_now_k(), .deadline_k = ls_now_k() + 20000000};
+	CHECK_EQ_INT(ls_testrun_verdict_set(T, &evs[nw].key, &r), 0);
+	CHECK(close_hold(&held, 1));
+	usleep(40000);
+	uint64_t held0 = cnt(LS_CNT_HELD), sticky = cnt(LS_CNT_STICKY_PASS),
+		 exp = cnt(LS_CNT_VERDICT_EXPIRED);
+	CHECK_EQ_INT(run_prog(LS_TR_XDP, f, n), XDP_PASS);
+	CHECK_EQ_INT(cnt(LS_CNT_VERDICT_EXPIRED), exp + 1);
+	CHECK_EQ_INT(cnt(LS_CNT_STICKY_PASS), sticky + 1);
+	CHECK_EQ_INT(cnt(LS_CNT_HELD), held0);
+	CHECK(find(LS_EV_VERDICT_EXPIRED) >= 0); /* still announced */
+}
+
 int main(int argc, char **argv)
 {
 	test_args(argc, argv);
@@ -323,6 +362,7 @@ int main(int argc, char **argv)
 	RUN(abandoned_hold_is_closed_by_the_kernel);
 	RUN(failsafe_holds_nothing);
 	RUN(ipv6_udp_held);
+	RUN(expired_pass_after_release_stays_sticky);
 	ls_testrun_close(T);
 	return test_done();
 }

@@ -58,7 +58,15 @@ TEST(event_layout)
 	SIZE(ls_event_expired, 16);
 	OFF(ls_event_failsafe, last_beat_k, 0);
 	OFF(ls_event_failsafe, entered, 8);
+	OFF(ls_event_failsafe, shard, 12);
 	SIZE(ls_event_failsafe, 16);
+	OFF(ls_shard_live, alive_k, 0);
+	OFF(ls_shard_live, in_failsafe, 8);
+	OFF(ls_shard_live, entered_k, 16);
+	OFF(ls_shard_live, enters, 24);
+	OFF(ls_shard_live, leaves, 32);
+	OFF(ls_shard_live, defaults, 40);
+	SIZE(ls_shard_live, 64);
 	OFF(ls_event_trace, verdict, 0);
 	OFF(ls_event_trace, frame_len, 4);
 	OFF(ls_event_trace, tcp_flags, 8);

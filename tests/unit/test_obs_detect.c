@@ -89,6 +89,24 @@ TEST(flow_facts)
 	e.have_state = true;
 	e.state = LS_FLOW_NEW;
 	CHECK_EQ_INT(ls_detect_flow_fact(&e, t), LS_FLOW_FACT_REUSED);
+	/* never answered: a SYN (or one-way UDP) whose handshake lease ran
+	 * out, where the data plane sees replies (--tc); without --tc every
+	 * flow stays NEW, so it is no evidence and the flow is open */
+	e.first_seen_k = t - 1900000000ull;
+	e.both_ways = true;
+	CHECK_EQ_INT(ls_detect_flow_fact(&e, t), LS_FLOW_FACT_UNANSWERED);
+	e.end_seen = true; /* an end still wins */
+	CHECK_EQ_INT(ls_detect_flow_fact(&e, t), LS_FLOW_FACT_ENDED);
+	e.end_seen = false;
+	e.state = LS_FLOW_ESTABLISHED; /* answered once: open */
+	CHECK_EQ_INT(ls_detect_flow_fact(&e, t), LS_FLOW_FACT_OPEN);
+	e.state = LS_FLOW_NEW;
+	e.both_ways = false;
+	CHECK_EQ_INT(ls_detect_flow_fact(&e, t), LS_FLOW_FACT_OPEN);
+	e.have_state = false; /* NEW only from the table, never guessed */
+	e.both_ways = true;
+	e.first_seen_k = horizon + 1;
+	CHECK_EQ_INT(ls_detect_flow_fact(&e, t), LS_FLOW_FACT_OPEN);
 	/* nothing known */
 	struct ls_flow_evidence none = {.ends_horizon_k = horizon};
 	CHECK_EQ_INT(ls_detect_flow_fact(&none, t), LS_FLOW_FACT_UNKNOWN);
@@ -683,6 +701,43 @@ TEST(early_expiry_caught_after_churn)
 	unlink(log_path());
 }
 
+/* lease_live.sh's flake: a SYN nobody answered (state NEW in the flow
+ * table) whose handshake lease runs out 1.9 s later, where the data plane
+ * sees both directions (--tc): no live connection, judged "unanswered",
+ * no alarm. Attached XDP only, the same flow is no evidence (every flow
+ * stays NEW there) and still raises it. */
+TEST(unanswered_flow_is_no_early_expiry)
+{
+	for (int tc = 1; tc >= 0; tc--) {
+		struct ls_obs *o = hub_with(NULL, tab_lookup);
+		CHECK(o);
+		if (!o)
+			return;
+		struct ls_obs_attach a = {.iface = "vs", .xdp_mode = "native", .tc_egress = tc,
+					  .pin_dir = "/sys/fs/bpf/t"};
+		ls_obs_set_attach(o, &a);
+		memset(tab, 0, sizeof(tab));
+		nlive = 0;
+		fake_k += 1000000;
+		uint64_t id = 11, first = fake_k;
+		event(o, LS_EV_FLOW_NEW, id, first);
+		live[nlive++] = (struct ls_flow){.flow_id = id, .first_seen_k = first,
+						 .last_seen_k = first + 3000000000ull,
+						 .state = LS_FLOW_NEW};
+		fake_k += 6900000000ull;
+		struct ls_event ex = {.version = LS_WIRE_VERSION, .kind = LS_EV_VERDICT_EXPIRED,
+				      .flow_id = id, .key = key_of(id), .ts_k = fake_k};
+		ex.u.expired.verdict = LS_VERDICT_PASS;
+		ex.u.expired.deadline_k = fake_k - 1900000000ull;
+		ls_obs_event(o, &ex, fake_k + 1000);
+		CHECK_EQ_INT(series(o, JUDGED("unanswered")), tc ? 1 : 0);
+		CHECK_EQ_INT(series(o, JUDGED("early")), tc ? 0 : 1);
+		CHECK_EQ_INT(ls_obs_alarm_count(o, LS_ALARM_EARLY_EXPIRY), tc ? 0 : 1);
+		ls_obs_close(o);
+	}
+	unlink(log_path());
+}
+
 /* A data-plane-only agent: status says where it is attached and carries no
  * heartbeat or policy section, and stays valid JSON in a small buffer. */
 TEST(status_sections)
@@ -752,6 +807,7 @@ int main(int argc, char **argv)
 	RUN(quiet_run_raises_nothing);
 	RUN(ended_flows_overflowing_the_cache_raise_nothing);
 	RUN(early_expiry_caught_after_churn);
+	RUN(unanswered_flow_is_no_early_expiry);
 	RUN(status_sections);
 	return test_done();
 }

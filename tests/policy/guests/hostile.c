@@ -14,6 +14,9 @@
  *   sleep         on_flow_new asks WASI poll_oneoff to sleep for 60 s
  *   slow          on_flow_new takes 60 ms (spinning on the guest clock, so
  *                 the same whatever the engine's speed; needs ~10^8 fuel)
+ *   stall P MS    on_flow_new of a flow to server port P spins MS ms on the
+ *                 guest clock (a worker stuck in a long callback; needs
+ *                 ~2x10^9 fuel per second), other flows pass as with ok
  *   ok            behaves: passes every flow for 1 s
  * The result of the misbehaving call is kept in gauge hostile_last_rc, so
  * the test sees what the host answered. */
@@ -24,7 +27,8 @@ int32_t wasi_poll_oneoff(const void *in, void *out, uint32_t n, uint32_t *nevent
 
 static char mode[32];
 static int32_t kept_handle = -1000, m_rc, m_kv, m_ticks;
-static uint32_t burn_ticks; /* tickburn N; 0: every tick */
+static uint32_t burn_ticks; /* tickburn N; 0: every tick; stall P */
+static uint32_t arg2;       /* stall P MS: MS */
 
 static int is(const char *m)
 {
@@ -45,6 +49,10 @@ LSG_EXPORT(init) int32_t init(int32_t len)
 		i++;
 	for (; i < (uint32_t)len && cfg[i] >= '0' && cfg[i] <= '9'; i++)
 		burn_ticks = burn_ticks * 10 + (uint32_t)(cfg[i] - '0');
+	while (i < (uint32_t)len && cfg[i] == ' ')
+		i++;
+	for (; i < (uint32_t)len && cfg[i] >= '0' && cfg[i] <= '9'; i++)
+		arg2 = arg2 * 10 + (uint32_t)(cfg[i] - '0');
 	m_rc = lsg_metric_define(LSG_GAUGE, "hostile_last_rc", 15, "", 0);
 	m_kv = lsg_metric_define(LSG_GAUGE, "hostile_kv_flows", 16, "", 0);
 	m_ticks = lsg_metric_define(LSG_COUNTER, "hostile_ticks_total", 19, "", 0);
@@ -84,6 +92,14 @@ LSG_EXPORT(on_flow_new) int32_t on_flow_new(int32_t flow)
 		uint64_t t0 = lsg_now_g();
 		while (lsg_now_g() - t0 < 60 * LSG_MSEC)
 			;
+	}
+	if (is("stall")) {
+		struct lsg_flow_info fi;
+		if (lsg_flow_info(flow, &fi) == LSG_OK && fi.dport == burn_ticks) {
+			uint64_t t0 = lsg_now_g();
+			while (lsg_now_g() - t0 < (uint64_t)arg2 * LSG_MSEC)
+				;
+		}
 	}
 	if (is("kv")) {
 		uint32_t n = 0;

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# handover_live.sh - issue 13 row 1: a deny-by-default lease deployment
+# (--default-verdict drop --expiry strict --tc --heartbeat, ai-gateway with
+# 1.5 s leases renewed by every 500 ms tick, expired=revoke: a lease that
+# runs out is a dropped connection) hands its live connections over to a
+# new policy instance twice while 300 long-lived keep-alive connections
+# (tests/tools/ka_client, a request every 250-750 ms, ~20 s each) run:
+#  1. the agent is killed with SIGKILL and started again on the same pins
+#     (fail-safe carries the leases while no agent runs);
+#  2. the policy is reloaded over the control socket.
+# A new instance never saw those flows: unless it is told of them
+# (on_flow_adopted) nobody renews their leases and every connection dies
+# when its lease runs out. Asserts 0 of 300 dropped, every flow adopted both
+# times, and no lease expiring before its refresh.
+set -uo pipefail
+. "$(dirname "$0")/../obs/lib/obs.sh"
+policy_init handover
+KA=$LS_ROOT/build/asan/tools/ka_client
+[ -x "$KA" ] || bail "$KA not built (make tests-build)"
+mkdir -p "$TMP/www/v1" && echo '{"data":[]}' >"$TMP/www/v1/models"
+NGINX_CONNECTIONS=2048 nginx_start 'keepalive_timeout 30s;' || bail "nginx did not start"
+
+CONNS=${LS_HANDOVER_CONNS:-300}
+REQS=40
+DEPLOY=(--default-verdict drop --expiry strict --tc --heartbeat
+	--policy "$G/ai-gateway.wasm"
+	--policy-config 'hosts=api.test ttl_ms=1500 handshake_ttl_ms=5000 expired=revoke'
+	--tick-interval 500ms --metrics 127.0.0.1:0)
+field() { tr ' ' '\n' <"$1" | sed -n "s/^$2=//p"; }
+m() { metric "$TMP/$1.prom" "$2"; }
+
+if ! agent_start a1 --log "$TMP/a1.log" "${DEPLOY[@]}"; then
+	not_ok "the first agent starts"; diag "$TMP/a1.err"; exit 1
+fi
+ok "the first agent starts"
+A1=$AGENT
+# every connection opens within the first second and lives ~20 s
+in_c "$KA" --to "$S4:80" --host api.test --path /v1/models --requests $REQS \
+	--gap 250ms:750ms --timeout 3s --connect-timeout 10s --concurrency "$CONNS" \
+	--ramp 1s --conns "$CONNS" --seed $RANDOM >"$TMP/ka.out" 2>"$TMP/ka.err" &
+KAPID=$!
+PIDS+=($KAPID)
+check "the first agent allowed the connections (a pass for $CONNS flows)" \
+	wait_for 15 bash -c "[ \$(jq -r 'select(.event == \"verdict\" and .verdict == \"pass\") | .flow_id' '$TMP/a1.json' | sort -u | wc -l) -ge $CONNS ]"
+sleep 2 # pacing, not synchronisation: several lease periods under a1
+
+# --- 1. kill -9 and restart -----------------------------------------------------
+kill -9 "$A1"
+wait "$A1" 2>/dev/null
+sleep 1 # no agent: the leases run out meanwhile, fail-safe honours them
+if agent_start a2 --log "$TMP/a2.log" "${DEPLOY[@]}"; then
+	ok "a new agent starts on the same pins"
+else
+	not_ok "a new agent starts on the same pins"; diag "$TMP/a2.err"
+fi
+A2=$AGENT
+ad=$(grep -h '"event":"adopted"' "$TMP/a2.err" | sed 's/.*"flows":\([0-9]*\).*/\1/' | head -1)
+[ "${ad:-0}" -ge "$CONNS" ] || grep -v "\"event\":\"guest_log\"" "$TMP/a2.err" | head -20 | diag
+check "restart: the new instance was told of every live connection (${ad:-0} flows adopted)" \
+	test "${ad:-0}" -ge "$CONNS"
+sleep 4 # several lease periods under a2
+
+# --- 2. reload ------------------------------------------------------------------
+"$LS_BIN" reload >"$TMP/reload.out" 2>&1
+check "reload over the control socket ($(head -c 200 "$TMP/reload.out"))" \
+	grep -q '"event":"reloaded"' "$TMP/a2.err"
+ad=$(grep -h '"event":"adopted"' "$TMP/a2.err" | sed 's/.*"flows":\([0-9]*\).*/\1/' | sed -n 2p)
+check "reload: the new instance was told of every live connection (${ad:-0} flows adopted)" \
+	test "${ad:-0}" -ge "$CONNS"
+
+wait "$KAPID"
+f=$TMP/ka.out
+diag "$TMP/ka.err"
+dropped=$(field "$f" dropped)
+echo "# across kill -9 + restart and a reload: ${dropped:-?} of $CONNS long-lived connections dropped ($(cat "$f"))"
+check "all $CONNS connections ran to the end ($(field "$f" ok) ok)" test "$(field "$f" ok)" = "$CONNS"
+check "zero dropped (${dropped:-?}), zero connect failures ($(field "$f" connect_failures))" \
+	test "${dropped:-x}" = 0 -a "$(field "$f" connect_failures)" = 0
+check "every request answered ($(field "$f" requests_ok) of $((CONNS * REQS)))" \
+	test "$(field "$f" requests_ok)" = $((CONNS * REQS))
+scrape_fresh "$(metrics_port a2)" "$TMP/a2.prom"
+late=$(m a2 lockstep_guest_aigw_expired_while_active_total)
+check "no lease expired before its refresh under the new agent (${late:-?})" test "${late:-x}" = 0
+r=$(m a2 lockstep_guest_aigw_ttl_refresh_total)
+check "the new agent renewed the adopted leases ($r refreshes)" gt "${r:-0}" "$CONNS"
+check "no guest failures" bash -c "! grep -q guest_failed '$TMP/a1.err' '$TMP/a2.err'"
+kill -TERM "$A2"; wait "$A2" 2>/dev/null
