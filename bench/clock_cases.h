@@ -13,27 +13,6 @@
 
 #include "../tests/unit/clock_sim.h"
 
-/* First K at which the truth (without steps after now_k) reaches g. */
-static int64_t cases_reach_k(const struct clock_sim *s, int64_t g, ls_k now_k)
-{
-	struct ls_gclock gc = s->gc;
-	int64_t seen = now_k.ns - gc.spec.delay_ns - gc.start_k.ns;
-	int n = 0;
-	for (int i = 0; i < gc.spec.nsteps; i++)
-		if (gc.spec.steps[i].at_ns <= seen)
-			gc.spec.steps[n++] = gc.spec.steps[i];
-	gc.spec.nsteps = n;
-	int64_t lo = now_k.ns - 30 * LS_NS_PER_S, hi = now_k.ns + 30 * LS_NS_PER_S;
-	while (lo + 1 < hi) {
-		int64_t mid = lo + (hi - lo) / 2;
-		if (ls_gclock_truth(&gc, ls_k_ns(mid)).ns >= g)
-			hi = mid;
-		else
-			lo = mid;
-	}
-	return hi;
-}
-
 struct case_result {
 	int beats, steps, outside, early_beats;
 	double outside_s;			   /* time the truth spent outside eps0 */
@@ -45,9 +24,9 @@ static struct case_result case_run(const char *spec, int beats, uint64_t seed)
 {
 	struct case_result r = {0};
 	struct ls_gclock_spec sp;
-	char err[200];
-	if (ls_gclock_parse(spec, &sp, err, sizeof(err))) {
-		printf("bad spec %s: %s\n", spec, err);
+	struct ls_err err;
+	if (ls_gclock_parse(spec, &sp, &err)) {
+		printf("bad spec %s: %s\n", spec, err.msg);
 		return r;
 	}
 	struct clock_sim sim;
@@ -69,7 +48,8 @@ static struct case_result case_run(const char *spec, int beats, uint64_t seed)
 		}
 		ls_g now_g = ls_gclock_at(&sim.gc, sim.now_k);
 		int64_t dl_g = now_g.ns + LS_NS_PER_S;
-		int64_t truth_k = cases_reach_k(&sim, dl_g, sim.now_k);
+		struct ls_gclock frozen = sim_truth_frozen(&sim, sim.now_k);
+		int64_t truth_k = sim_truth_reach_k(&frozen, dl_g, sim.now_k.ns);
 		int64_t dl_k = ls_deadline_to_kernel(m, ls_g_ns(dl_g)).ns;
 		if (dl_k < truth_k) {
 			r.early_beats++;

@@ -178,10 +178,11 @@ static void row2(const struct row *w, double base)
 
 int main(void)
 {
-	char err[256];
-	struct ls_testrun *t = ls_testrun_open(NULL, NULL, NULL, err, sizeof(err));
+	struct ls_err err;
+	struct ls_testrun *t;
+	ls_testrun_open(&t, NULL, NULL, NULL, &err);
 	if (!t) {
-		fprintf(stderr, "dataplane_bench: %s\n", err);
+		fprintf(stderr, "dataplane_bench: %s\n", err.msg);
 		return 1;
 	}
 	struct baseline_bpf *b = baseline_bpf__open_and_load();

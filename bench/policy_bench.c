@@ -468,7 +468,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	char err[1024], path[4096];
+	char path[4096];
 	struct ls_err derr;
 	/* --rt: both threads SCHED_FIFO, so that other tenants of a shared
 	 * machine do not deschedule the consumer for longer than the ring
@@ -480,9 +480,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	struct ls_testrun *t = ls_testrun_open(NULL, NULL, NULL, err, sizeof(err));
-	if (!t) {
-		fprintf(stderr, "policy_bench: %s\n", err);
+	struct ls_testrun *t;
+	if (ls_testrun_open(&t, NULL, NULL, NULL, &derr)) {
+		fprintf(stderr, "policy_bench: %s\n", derr.msg);
 		return 1;
 	}
 	static struct bench b;

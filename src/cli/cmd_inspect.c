@@ -204,16 +204,16 @@ int cmd_inspect(int argc, char **argv)
 		return 1;
 	struct sinks sinks = {.ip = ip};
 
-	char err[512];
-	struct ls_pcap *pc = ls_pcap_open(path, err, sizeof(err));
-	if (!pc) {
-		fprintf(stderr, "lockstep inspect: %s\n", err);
+	struct ls_err err;
+	struct ls_pcap *pc;
+	if (ls_pcap_open(&pc, path, &err)) {
+		fprintf(stderr, "lockstep inspect: %s\n", err.msg);
 		inspect_policy_close(ip);
 		return 1;
 	}
-	struct ls_testrun *t = ls_testrun_open(&cfg, on_event, &sinks, err, sizeof(err));
-	if (!t) {
-		fprintf(stderr, "lockstep inspect: %s\n", err);
+	struct ls_testrun *t;
+	if (ls_testrun_open(&t, &cfg, on_event, &sinks, &err)) {
+		fprintf(stderr, "lockstep inspect: %s\n", err.msg);
 		ls_pcap_close(pc);
 		inspect_policy_close(ip);
 		return 1;
@@ -232,7 +232,7 @@ int cmd_inspect(int argc, char **argv)
 	uint32_t caplen, wirelen, action;
 	int rc, status = 0;
 	uint64_t skipped = 0;
-	while ((rc = ls_pcap_next(pc, &data, &caplen, &wirelen, err, sizeof(err))) == 1) {
+	while ((rc = ls_pcap_next(pc, &data, &caplen, &wirelen, &err)) == 1) {
 		if (sinks.hold)
 			inspect_hold_frame_begin(sinks.hold, ls_pcap_frame(pc), ls_pcap_ts_ns(pc));
 		if (ls_testrun_packet(t, use_tc ? LS_TR_TC : LS_TR_XDP, data, caplen, &action))
@@ -242,7 +242,7 @@ int cmd_inspect(int argc, char **argv)
 	}
 	inspect_hold_close(sinks.hold); /* what is still held times out */
 	if (rc < 0) {
-		fprintf(stderr, "lockstep inspect: %s\n", err);
+		fprintf(stderr, "lockstep inspect: %s\n", err.msg);
 		status = 1;
 	}
 	fflush(stdout);

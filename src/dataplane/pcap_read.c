@@ -1,8 +1,8 @@
 /* pcap_read.c - libpcap-backed capture reader (see pcap_read.h). */
 #include "dataplane/pcap_read.h"
 
+#include <errno.h>
 #include <pcap/pcap.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 struct ls_pcap {
@@ -12,38 +12,38 @@ struct ls_pcap {
 	const char *path;
 };
 
-struct ls_pcap *ls_pcap_open(const char *path, char *err, size_t errlen)
+int ls_pcap_open(struct ls_pcap **out, const char *path, struct ls_err *err)
 {
 	char perr[PCAP_ERRBUF_SIZE] = "";
+	*out = NULL;
+	errno = 0;
 	/* nanosecond timestamps whatever the file holds (libpcap scales) */
 	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, perr);
-	if (!p) {
-		snprintf(err, errlen, "%s: cannot read capture: %s", path, perr);
-		return NULL;
-	}
+	if (!p) /* errno is fopen's (ENOENT, EACCES), or 0 for a file that is no capture */
+		return ls_errf(err, errno ? -errno : -EINVAL, "%s: cannot read capture: %s", path,
+			       perr);
 	int dlt = pcap_datalink(p);
 	if (dlt != DLT_EN10MB) {
 		const char *name = pcap_datalink_val_to_name(dlt);
-		snprintf(err, errlen,
-			 "%s: link type %s (%d) is not supported: only Ethernet (EN10MB) captures "
-			 "can be run through the data plane",
-			 path, name ? name : "unknown", dlt);
 		pcap_close(p);
-		return NULL;
+		return ls_errf(err, -EPROTONOSUPPORT,
+			       "%s: link type %s (%d) is not supported: only Ethernet (EN10MB) "
+			       "captures can be run through the data plane",
+			       path, name ? name : "unknown", dlt);
 	}
 	struct ls_pcap *pc = calloc(1, sizeof(*pc));
 	if (!pc) {
-		snprintf(err, errlen, "%s: out of memory", path);
 		pcap_close(p);
-		return NULL;
+		return ls_errf(err, -ENOMEM, "%s: out of memory", path);
 	}
 	pc->p = p;
 	pc->path = path;
-	return pc;
+	*out = pc;
+	return 0;
 }
 
 int ls_pcap_next(struct ls_pcap *pc, const uint8_t **data, uint32_t *caplen, uint32_t *wirelen,
-		 char *err, size_t errlen)
+		 struct ls_err *err)
 {
 	struct pcap_pkthdr *h;
 	const u_char *d;
@@ -58,9 +58,8 @@ int ls_pcap_next(struct ls_pcap *pc, const uint8_t **data, uint32_t *caplen, uin
 	}
 	if (rc == PCAP_ERROR_BREAK)
 		return 0;
-	snprintf(err, errlen, "%s: corrupt capture after frame %llu: %s", pc->path,
-		 (unsigned long long)pc->frame, pcap_geterr(pc->p));
-	return -1;
+	return ls_errf(err, -EIO, "%s: corrupt capture after frame %llu: %s", pc->path,
+		       (unsigned long long)pc->frame, pcap_geterr(pc->p));
 }
 
 uint64_t ls_pcap_frame(const struct ls_pcap *pc)

@@ -5,18 +5,21 @@
 #ifndef LS_DATAPLANE_PCAP_READ_H
 #define LS_DATAPLANE_PCAP_READ_H
 
-#include <stddef.h>
 #include <stdint.h>
+
+#include "base/err.h"
 
 struct ls_pcap;
 
-/* Opens path. On failure returns NULL and writes why into err. */
-struct ls_pcap *ls_pcap_open(const char *path, char *err, size_t errlen);
+/* Opens path into *out: 0, or a negative errno with why in err (-ENOENT and
+ * the like when libpcap cannot read it, -EPROTONOSUPPORT for a link type
+ * other than Ethernet, -ENOMEM). */
+int ls_pcap_open(struct ls_pcap **out, const char *path, struct ls_err *err);
 
 /* Next frame: 1 with data, caplen and wirelen set (valid until the next call),
- * 0 at the end of the file, -1 on a read error (message in err). */
+ * 0 at the end of the file, -EIO on a read error (message in err). */
 int ls_pcap_next(struct ls_pcap *pc, const uint8_t **data, uint32_t *caplen, uint32_t *wirelen,
-		 char *err, size_t errlen);
+		 struct ls_err *err);
 
 /* 1-based number of the frame last returned. */
 uint64_t ls_pcap_frame(const struct ls_pcap *pc);

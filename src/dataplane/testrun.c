@@ -66,14 +66,21 @@ int ls_testrun_set_config(struct ls_testrun *t, const struct ls_config *cfg)
 	return bpf_map_update_elem(bpf_map__fd(t->skel->maps.config), &zero, &c, BPF_ANY);
 }
 
-struct ls_testrun *ls_testrun_open(const struct ls_config *cfg, ls_event_fn fn, void *ctx,
-				   char *err, size_t errlen)
+/* errno as the negative code of an ls_err; never 0, which would read as
+ * success (a libbpf call that failed without setting errno) */
+static int neg_errno(void)
 {
+	return errno ? -errno : -EIO;
+}
+
+int ls_testrun_open(struct ls_testrun **out, const struct ls_config *cfg, ls_event_fn fn, void *ctx,
+		    struct ls_err *err)
+{
+	int rc;
+	*out = NULL;
 	struct ls_testrun *t = calloc(1, sizeof(*t));
-	if (!t) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
+	if (!t)
+		return ls_errf(err, -ENOMEM, "out of memory");
 	t->fn = fn;
 	t->ctx = ctx;
 	t->ncpu = libbpf_num_possible_cpus();
@@ -83,31 +90,35 @@ struct ls_testrun *ls_testrun_open(const struct ls_config *cfg, ls_event_fn fn, 
 	t->skel = lockstep_bpf__open_and_load();
 	libbpf_set_print(old);
 	if (!t->skel) {
-		snprintf(err, errlen,
-			 "cannot load the data plane program: %s (needs root and a kernel with "
-			 "BPF; set LS_BPF_DEBUG=1 for the verifier log)",
-			 strerror(errno));
+		rc = neg_errno();
 		free(t);
-		return NULL;
+		return ls_errf(err, rc,
+			       "cannot load the data plane program: %s (needs root and a kernel "
+			       "with BPF; set LS_BPF_DEBUG=1 for the verifier log)",
+			       strerror(-rc));
 	}
 	if (ls_testrun_set_config(t, cfg)) {
-		snprintf(err, errlen, "cannot write the config map: %s", strerror(errno));
-		ls_testrun_close(t);
-		return NULL;
+		rc = neg_errno();
+		ls_errf(err, rc, "cannot write the config map: %s", strerror(-rc));
+		goto fail;
 	}
 	t->verdict_gen = ls_vgen_map(bpf_map__fd(t->skel->maps.verdict_gen));
 	if (!t->verdict_gen) {
-		snprintf(err, errlen, "cannot map the verdict_gen map: %s", strerror(errno));
-		ls_testrun_close(t);
-		return NULL;
+		rc = neg_errno();
+		ls_errf(err, rc, "cannot map the verdict_gen map: %s", strerror(-rc));
+		goto fail;
 	}
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
 	if (!t->rb) {
-		snprintf(err, errlen, "cannot open the event ring buffer: %s", strerror(errno));
-		ls_testrun_close(t);
-		return NULL;
+		rc = neg_errno();
+		ls_errf(err, rc, "cannot open the event ring buffer: %s", strerror(-rc));
+		goto fail;
 	}
-	return t;
+	*out = t;
+	return 0;
+fail:
+	ls_testrun_close(t);
+	return rc;
 }
 
 static int prog_fd(struct ls_testrun *t, enum ls_testrun_prog prog)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
 #include "lockstep/wire.h"
 
 struct ls_testrun;
@@ -19,10 +20,10 @@ typedef void (*ls_event_fn)(void *ctx, const struct ls_event *ev);
 
 enum ls_testrun_prog { LS_TR_XDP = 0, LS_TR_TC = 1 };
 
-/* Loads the program. cfg may be NULL (defaults); fn may be NULL. On failure
- * returns NULL with a message in err. */
-struct ls_testrun *ls_testrun_open(const struct ls_config *cfg, ls_event_fn fn, void *ctx,
-				   char *err, size_t errlen);
+/* Loads the program into *out. cfg may be NULL (defaults); fn may be NULL.
+ * 0, or a negative errno with a message in err. */
+int ls_testrun_open(struct ls_testrun **out, const struct ls_config *cfg, ls_event_fn fn, void *ctx,
+		    struct ls_err *err);
 
 /* Runs one frame through the XDP (or TC) program and drains the events.
  * Returns 0 and the program's return code in *action (XDP_PASS/XDP_DROP or

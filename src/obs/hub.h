@@ -2,10 +2,10 @@
  * exports, its structured log, its trace, and the detectors that watch what
  * it observes. Every other part reports here through plain observation
  * structs (obs depends on nothing else of lockstep but the wire format); the
- * agent's glue (src/cli) translates.
+ * agent's glue (the *_link.c files of src/agent) translates.
  *
  * Single-threaded, called from the agent's epoll loop:
- *   ls_obs_open(&o, &cfg, err, sizeof err);
+ *   ls_obs_open(&o, &cfg, &err);
  *   loop watches ls_obs_http_fd(o) -> ls_obs_http_run(o)
  *   ring buffer     -> ls_obs_event()        each kernel event, at receipt
  *   policy dispatch -> ls_obs_guest_call()   each host -> guest call (batch)

@@ -157,7 +157,7 @@ int ls_trace_write(const struct ls_trace *t, FILE *f, ls_trace_wall_fn wall, voi
 	uint64_t n = ls_trace_count(t), first = t->head - n, kept = 0;
 	const struct ls_trace_rec **v = calloc(n ? n : 1, sizeof(*v));
 	if (!v)
-		return -1;
+		return -ENOMEM;
 	uint64_t horizon = t->newest_k > t->window_ns ? t->newest_k - t->window_ns : 0;
 	uint8_t seen[256] = {0}; /* the workers with a record kept */
 	for (uint64_t i = first; i < t->head; i++) {
@@ -225,7 +225,7 @@ int ls_trace_write(const struct ls_trace *t, FILE *f, ls_trace_wall_fn wall, voi
 		(unsigned long long)kept, (unsigned long long)ls_trace_dropped(t),
 		otherdata && *otherdata ? "," : "", otherdata ? otherdata : "");
 	free(v);
-	return ferror(f) ? -1 : 0;
+	return ferror(f) ? (errno ? -errno : -EIO) : 0;
 }
 
 int ls_trace_write_file(const struct ls_trace *t, const char *path, ls_trace_wall_fn wall,
@@ -235,10 +235,10 @@ int ls_trace_write_file(const struct ls_trace *t, const char *path, ls_trace_wal
 	int rc = ls_outfile_begin(&o, path, LS_FILE_MODE_DEFAULT);
 	if (rc)
 		return rc;
-	if (ls_trace_write(t, o.f, wall, ctx, otherdata)) {
-		int e = errno ? errno : EIO;
+	rc = ls_trace_write(t, o.f, wall, ctx, otherdata);
+	if (rc) {
 		ls_outfile_abort(&o);
-		return -e;
+		return rc;
 	}
 	return ls_outfile_commit(&o);
 }

@@ -80,7 +80,7 @@ uint64_t ls_trace_dropped(const struct ls_trace *t); /* overwritten by the ring 
 typedef int64_t (*ls_trace_wall_fn)(void *ctx, uint64_t k);
 
 /* Write the whole file {"traceEvents":[...],...}, records sorted by time.
- * otherdata: JSON members for "otherData" (or NULL). 0 or -1. */
+ * otherdata: JSON members for "otherData" (or NULL). 0 or -errno. */
 int ls_trace_write(const struct ls_trace *t, FILE *f, ls_trace_wall_fn wall, void *ctx,
 		   const char *otherdata);
 /* Same into a file, written to PATH.tmp and renamed (a reader never sees

@@ -473,10 +473,8 @@ int ls_abi_link(struct ls_policy *p, struct ls_gmod *gm, struct ls_err *err)
 {
 	uint32_t n = lw_module_import_count(gm->mod);
 	gm->imp = lw_imports_new(p->engine);
-	if (!gm->imp) {
-		ls_errf(err, -ENOMEM, "out of memory");
-		return -1;
-	}
+	if (!gm->imp)
+		return ls_errf(err, -ENOMEM, "out of memory");
 	for (uint32_t i = 0; i < n; i++) {
 		const char *mod, *name;
 		int kind;
@@ -498,11 +496,10 @@ int ls_abi_link(struct ls_policy *p, struct ls_gmod *gm, struct ls_err *err)
 				if (!strcmp(host_fns[j].name, name))
 					h = &host_fns[j];
 		if (!h) {
-			ls_errf(err, -EINVAL,
-				 "%s: imports %s.%s, which lockstep ABI version %d does not "
-				 "provide (docs/abi.md lists the imports)",
-				 gm->name, mod, name, LSG_ABI_VERSION);
-			return -1;
+			return ls_errf(err, -EINVAL,
+				       "%s: imports %s.%s, which lockstep ABI version %d does not "
+				       "provide (docs/abi.md lists the imports)",
+				       gm->name, mod, name, LSG_ABI_VERSION);
 		}
 		if (lw_imports_add_func(gm->imp, "lockstep", h->name, h->sig, h->fn, p))
 			goto link_fail;
@@ -527,6 +524,5 @@ int ls_abi_link(struct ls_policy *p, struct ls_gmod *gm, struct ls_err *err)
 	}
 	return 0;
 link_fail:
-	ls_errf(err, -EINVAL, "%s: cannot set up its imports (out of memory?)", gm->name);
-	return -1;
+	return ls_errf(err, -EINVAL, "%s: cannot set up its imports (out of memory?)", gm->name);
 }

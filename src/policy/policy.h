@@ -11,8 +11,8 @@
  * thread: every call here is made from the agent's event loop.
  *
  *   struct ls_policy *p;
- *   ls_policy_new(&cfg, &sink, &p, err, sizeof err);
- *   ls_policy_load_file(p, "allowlist.wasm", err, sizeof err);   // or reload
+ *   ls_policy_new(&cfg, &sink, &p, &err);
+ *   ls_policy_load_file(p, "allowlist.wasm", &err);   // or reload
  *   ls_policy_dispatch(p, events, n);     // per ring-buffer batch
  *   ls_policy_tick(p);                    // every cfg.tick_interval_ns
  */

@@ -106,10 +106,10 @@ static void check_event(void *ctx, const struct ls_event *ev)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
-	char err[256];
-	T = ls_testrun_open(NULL, check_event, NULL, err, sizeof(err));
+	struct ls_err err;
+	ls_testrun_open(&T, NULL, check_event, NULL, &err);
 	if (!T) {
-		fprintf(stderr, "fuzz_xdp: %s\n", err);
+		fprintf(stderr, "fuzz_xdp: %s\n", err.msg);
 		exit(1);
 	}
 	return 0;

@@ -10,11 +10,9 @@
 set -uo pipefail
 ROOT=${LS_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 LS=${LS_BIN:-$ROOT/build/asan/lockstep}
+. "$ROOT/tests/lib/tap.sh"
 TMP=$(mktemp -d /tmp/ls-cli-opts-$$.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-n=0 fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
+at_exit 'rm -rf "$TMP"'
 
 # A value a user would give each option (docs/README.md's table, the pages
 # it points to); "-" for an option that takes none.
@@ -42,7 +40,7 @@ run() {
 lines() { wc -l <"$1" | tr -d ' '; }
 
 cmds=$("$LS" --help | awk '/^commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}')
-[ -n "$cmds" ] && ok "lockstep --help lists the commands" || notok "lockstep --help lists the commands"
+[ -n "$cmds" ] && ok "lockstep --help lists the commands" || not_ok "lockstep --help lists the commands"
 
 for cmd in $cmds; do
 	read -r -a pre <<<"${invoke[$cmd]:-$cmd}"
@@ -52,7 +50,7 @@ for cmd in $cmds; do
 	if [ $rc = 0 ] && [ -s "$TMP/help" ] && [ ! -s "$TMP/err" ] && cmp -s "$TMP/help" "$TMP/help2"; then
 		ok "$cmd: lockstep help $cmd is lockstep $cmd --help"
 	else
-		notok "$cmd: lockstep help $cmd (rc $rc) differs from $cmd --help"
+		not_ok "$cmd: lockstep help $cmd (rc $rc) differs from $cmd --help"
 	fi
 	# option rows: "  -x, --name ARG  help" / "      --name ARG  help";
 	# deprecated spellings: "      --old  use --new" after their heading
@@ -65,12 +63,12 @@ for cmd in $cmds; do
 		print "opt", nv[1], (nv[2] == "" ? "-" : nv[2])
 	     }' "$TMP/help" >"$TMP/rows"
 	nopts=$(grep -c '^opt' "$TMP/rows")
-	[ "$nopts" -gt 1 ] && ok "$cmd: help lists $nopts options" || notok "$cmd: help lists options ($nopts)"
+	[ "$nopts" -gt 1 ] && ok "$cmd: help lists $nopts options" || not_ok "$cmd: help lists options ($nopts)"
 	while read -r kind name x; do
 		[ "$kind" = opt ] || continue
 		[ "$name" = help ] && continue
 		if [ -z "${sample[$name]+set}" ]; then
-			notok "$cmd --$name: this test has no sample value for it (add one)"
+			not_ok "$cmd --$name: this test has no sample value for it (add one)"
 			continue
 		fi
 		v=${sample[$name]}
@@ -78,7 +76,7 @@ for cmd in $cmds; do
 		if [ $rc = 0 ] && [ ! -s "$TMP/err" ] && grep -q "usage: lockstep" "$TMP/out"; then
 			ok "$cmd --$name ${v/#-/} is accepted"
 		else
-			notok "$cmd --$name $v: rc $rc"
+			not_ok "$cmd --$name $v: rc $rc"
 			sed 's/^/# /' "$TMP/err"
 		fi
 		[ "$x" = - ] && continue
@@ -86,7 +84,7 @@ for cmd in $cmds; do
 		if [ $rc = 2 ] && [ "$(lines "$TMP/err")" = 1 ] && grep -q "needs a value" "$TMP/err"; then
 			ok "$cmd --$name without its $x: exit 2, one line"
 		else
-			notok "$cmd --$name without a value: rc $rc, $(lines "$TMP/err") lines"
+			not_ok "$cmd --$name without a value: rc $rc, $(lines "$TMP/err") lines"
 			sed 's/^/# /' "$TMP/err"
 		fi
 	done <"$TMP/rows"
@@ -97,7 +95,7 @@ for cmd in $cmds; do
 		if [ $rc = 0 ] && [ "$(lines "$TMP/err")" = 1 ] && grep -q -- "--$old is deprecated; use --$new" "$TMP/err"; then
 			ok "$cmd --$old still works, warning once that it is --$new now"
 		else
-			notok "$cmd --$old (alias of --$new): rc $rc"
+			not_ok "$cmd --$old (alias of --$new): rc $rc"
 			sed 's/^/# /' "$TMP/err"
 		fi
 	done <"$TMP/rows"
@@ -105,7 +103,7 @@ for cmd in $cmds; do
 	if [ $rc = 2 ] && [ "$(lines "$TMP/err")" = 1 ] && grep -q "unknown option '--no-such-option'" "$TMP/err"; then
 		ok "$cmd: an unknown option is exit 2 and one line"
 	else
-		notok "$cmd --no-such-option: rc $rc, $(lines "$TMP/err") lines"
+		not_ok "$cmd --no-such-option: rc $rc, $(lines "$TMP/err") lines"
 		sed 's/^/# /' "$TMP/err"
 	fi
 done
@@ -135,13 +133,13 @@ while read -r name; do
 	if [ $r1 = $r2 ] && cmp -s "$TMP/o1" "$TMP/o2" && cmp -s "$TMP/e1" <(grep -v "^lockstep run: $F:" "$TMP/e2"); then
 		nk=$((nk + 1))
 	else
-		notok "run --$name and '$name:' in --config differ: rc $r1 vs $r2"
+		not_ok "run --$name and '$name:' in --config differ: rc $r1 vs $r2"
 		sed 's/^/# flag: /' "$TMP/e1" "$TMP/o1"; sed 's/^/# file: /' "$TMP/e2" "$TMP/o2"
 	fi
 done <"$TMP/run.opts"
 check_n=$(wc -l <"$TMP/run.opts")
 [ "$nk" = "$check_n" ] && [ "$nk" -gt 30 ] && ok "every run option ($nk) works the same as a --config key" ||
-	notok "run options as --config keys: $nk of $check_n alike"
+	not_ok "run options as --config keys: $nk of $check_n alike"
 
 # the three spellings issue 15 found disagreeing, one name each now
 for c in "inspect --dpi-pkts 4" "status --socket $TMP/s" "reload --socket $TMP/s" \
@@ -149,10 +147,9 @@ for c in "inspect --dpi-pkts 4" "status --socket $TMP/s" "reload --socket $TMP/s
 	# shellcheck disable=SC2086
 	run $c --help
 	[ $rc = 0 ] && grep -q "deprecated; use" "$TMP/err" && ok "old spelling: lockstep $c" ||
-		notok "old spelling: lockstep $c (rc $rc)"
+		not_ok "old spelling: lockstep $c (rc $rc)"
 done
 run help no-such-command
-[ $rc = 2 ] && ok "help of an unknown command is exit 2" || notok "help no-such-command: rc $rc"
+[ $rc = 2 ] && ok "help of an unknown command is exit 2" || not_ok "help no-such-command: rc $rc"
 
-echo "1..$n"
-[ $fails -eq 0 ]
+finish

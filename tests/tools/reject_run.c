@@ -47,10 +47,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	char err[256];
-	struct ls_testrun *t = ls_testrun_open(&cfg, NULL, NULL, err, sizeof(err));
+	struct ls_err err;
+	struct ls_testrun *t;
+	ls_testrun_open(&t, &cfg, NULL, NULL, &err);
 	if (!t) {
-		fprintf(stderr, "reject_run: %s\n", err);
+		fprintf(stderr, "reject_run: %s\n", err.msg);
 		return 1;
 	}
 	struct lockstep_bpf *sk = ls_testrun_skel(t);

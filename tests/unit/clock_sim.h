@@ -142,4 +142,34 @@ static inline ls_k sim_truth_inverse(const struct clock_sim *s, ls_g g, ls_k gue
 	return k;
 }
 
+/* The truth without the steps still to come after now: a deadline is judged
+ * against the clock as it is when it is set (a later step moves G itself). */
+static inline struct ls_gclock sim_truth_frozen(const struct clock_sim *s, ls_k now)
+{
+	struct ls_gclock g = s->gc;
+	int64_t seen = now.ns - g.spec.delay_ns - g.start_k.ns;
+	int n = 0;
+	for (int i = 0; i < g.spec.nsteps; i++)
+		if (g.spec.steps[i].at_ns <= seen)
+			g.spec.steps[n++] = g.spec.steps[i];
+	g.spec.nsteps = n;
+	return g;
+}
+
+/* First K (within 30 s of from_k) at which the truth g reaches target: a
+ * bisection on the truth, which holds for steps too (unlike
+ * sim_truth_inverse's Newton on a line). */
+static inline int64_t sim_truth_reach_k(const struct ls_gclock *g, int64_t target, int64_t from_k)
+{
+	int64_t lo = from_k - 30 * LS_NS_PER_S, hi = from_k + 30 * LS_NS_PER_S;
+	while (lo + 1 < hi) {
+		int64_t mid = lo + (hi - lo) / 2;
+		if (ls_gclock_truth(g, ls_k_ns(mid)).ns >= target)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return hi;
+}
+
 #endif

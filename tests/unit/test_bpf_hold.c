@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/time.h"
 #include "dataplane/testrun.h"
 #include "frame4.h"
 #include "lockstep.skel.h"
@@ -52,13 +53,6 @@ static uint64_t cnt(unsigned idx)
 	return ls_testrun_counter(T, idx);
 }
 
-static uint64_t now_k(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static uint32_t run_prog(enum ls_testrun_prog prog, const uint8_t *f, size_t n)
 {
 	uint32_t act = 0xffff;
@@ -68,6 +62,19 @@ static uint32_t run_prog(enum ls_testrun_prog prog, const uint8_t *f, size_t n)
 }
 
 static uint16_t port = 30000;
+
+/* A one-byte UDP datagram from 198.18.0.host to 198.18.0.1:9999, on a
+ * source port no earlier test used (a new flow). */
+static struct frame4 udp_x(uint8_t host)
+{
+	return (struct frame4){.proto = 17,
+			       .src = {198, 18, 0, host},
+			       .dst = {198, 18, 0, 1},
+			       .sport = port++,
+			       .dport = 9999,
+			       .pay = "x",
+			       .plen = 1};
+}
 
 /* A DNS query for "a.example" (RFC 1035 wire form, by hand). */
 static const uint8_t dnsq[] = {0x12, 0x34, 0x01, 0x00, 0,   1,	 0,   0,   0, 0, 0, 0, 1, 'a',
@@ -176,7 +183,7 @@ TEST(tcp_handshake_passes_payload_held_then_ordered_until_closed)
 	h = find(LS_EV_HELD);
 	CHECK(h >= 0 && evs[h].u.held.seq == 1);
 	/* the verdict arrives: still held until user space closes the hold */
-	struct ls_verdict_rec r = {.verdict = LS_VERDICT_PASS, .set_k = now_k()};
+	struct ls_verdict_rec r = {.verdict = LS_VERDICT_PASS, .set_k = ls_now_k()};
 	CHECK_EQ_INT(ls_testrun_verdict_set(T, &key, &r), 0);
 	CHECK_EQ_INT(run_prog(LS_TR_TC, f, frame4(f, &synack)), TC_ACT_SHOT);
 	h = find(LS_EV_HELD);
@@ -192,13 +199,7 @@ TEST(tcp_handshake_passes_payload_held_then_ordered_until_closed)
 TEST(limits_fallback_and_big_frames)
 {
 	uint8_t f[3000];
-	struct frame4 s = {.proto = 17,
-			   .src = {198, 18, 0, 4},
-			   .dst = {198, 18, 0, 1},
-			   .sport = port++,
-			   .dport = 9999,
-			   .pay = "x",
-			   .plen = 1};
+	struct frame4 s = udp_x(4);
 	size_t n = frame4(f, &s);
 	set_hold(2, LS_VERDICT_DROP, 0);
 	uint64_t ov = cnt(LS_CNT_HOLD_OVERFLOW), dd = cnt(LS_CNT_DROP_DEFAULT);
@@ -228,13 +229,7 @@ TEST(limits_fallback_and_big_frames)
 TEST(abandoned_hold_is_closed_by_the_kernel)
 {
 	uint8_t f[128];
-	struct frame4 s = {.proto = 17,
-			   .src = {198, 18, 0, 5},
-			   .dst = {198, 18, 0, 1},
-			   .sport = port++,
-			   .dport = 9999,
-			   .pay = "x",
-			   .plen = 1};
+	struct frame4 s = udp_x(5);
 	size_t n = frame4(f, &s);
 	set_hold(0, 0, 20000000ull); /* 20 ms */
 	CHECK_EQ_INT(run_prog(LS_TR_XDP, f, n), XDP_DROP);
@@ -256,13 +251,7 @@ TEST(abandoned_hold_is_closed_by_the_kernel)
 TEST(failsafe_holds_nothing)
 {
 	uint8_t f[128];
-	struct frame4 s = {.proto = 17,
-			   .src = {198, 18, 0, 6},
-			   .dst = {198, 18, 0, 1},
-			   .sport = port++,
-			   .dport = 9999,
-			   .pay = "x",
-			   .plen = 1};
+	struct frame4 s = udp_x(6);
 	size_t n = frame4(f, &s);
 	set_hold(0, 0, 0);
 	CHECK_EQ_INT(run_prog(LS_TR_XDP, f, n), XDP_DROP); /* a hold opens */
@@ -270,7 +259,7 @@ TEST(failsafe_holds_nothing)
 	struct ls_event first = h >= 0 ? evs[h] : (struct ls_event){0};
 	__u32 zero = 0;
 	int lfd = bpf_map__fd(ls_testrun_skel(T)->maps.liveness);
-	struct ls_liveness l = {.last_beat_k = now_k() - 10000000000ull,
+	struct ls_liveness l = {.last_beat_k = ls_now_k() - 10000000000ull,
 				.detect_timeout_ns = 1000000000ull,
 				.mode = LS_FAILSAFE_PASS};
 	bpf_map_update_elem(lfd, &zero, &l, BPF_ANY);
@@ -338,7 +327,7 @@ TEST(expired_pass_after_release_stays_sticky)
 	struct ls_event held = evs[h];
 	/* the policy passes it for 20 ms; user space re-injects and closes */
 	struct ls_verdict_rec r = {
-	    .verdict = LS_VERDICT_PASS, .set_k = now_k(), .deadline_k = now_k() + 20000000};
+	    .verdict = LS_VERDICT_PASS, .set_k = ls_now_k(), .deadline_k = ls_now_k() + 20000000};
 	CHECK_EQ_INT(ls_testrun_verdict_set(T, &evs[nw].key, &r), 0);
 	CHECK(close_hold(&held, 1));
 	usleep(40000);
@@ -354,10 +343,10 @@ TEST(expired_pass_after_release_stays_sticky)
 int main(int argc, char **argv)
 {
 	test_args(argc, argv);
-	char err[256];
-	T = ls_testrun_open(NULL, collect, NULL, err, sizeof(err));
+	struct ls_err err;
+	ls_testrun_open(&T, NULL, collect, NULL, &err);
 	if (!T) {
-		printf("Bail out! %s\n", err);
+		printf("Bail out! %s\n", err.msg);
 		return 1;
 	}
 	int fd = bpf_map__fd(ls_testrun_skel(T)->maps.hold_slots);

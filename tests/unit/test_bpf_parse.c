@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "base/time.h"
 #include "dataplane/testrun.h"
 #include "http_model.h"
 #include "lockstep.skel.h"
@@ -57,13 +58,6 @@ static const struct ls_event *dpi1(void)
 static uint64_t cnt(unsigned idx)
 {
 	return ls_testrun_counter(T, idx);
-}
-
-static uint64_t now_k(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* ---- frame builder ---------------------------------------------------------- */
@@ -1117,7 +1111,7 @@ static int verdicts_fd(void)
 
 static void set_verdict(const struct ls_flow_key *k, uint32_t v, uint64_t deadline_k)
 {
-	struct ls_verdict_rec r = {.deadline_k = deadline_k, .set_k = now_k(), .verdict = v};
+	struct ls_verdict_rec r = {.deadline_k = deadline_k, .set_k = ls_now_k(), .verdict = v};
 	CHECK_EQ_INT(ls_testrun_verdict_set(T, k, &r), 0);
 }
 
@@ -1187,7 +1181,7 @@ TEST(drop_verdict_drops_pass_passes)
 	s.swap = 1;
 	CHECK_EQ_INT(run(&s), XDP_DROP); /* both directions: one flow */
 	CHECK_EQ_INT(cnt(LS_CNT_DROP_VERDICT), d0 + 2);
-	set_verdict(&k, LS_VERDICT_PASS, now_k() + 60000000000ull);
+	set_verdict(&k, LS_VERDICT_PASS, ls_now_k() + 60000000000ull);
 	CHECK_EQ_INT(run(&s), XDP_PASS);
 	ls_testrun_verdict_del(T, &k);
 }
@@ -1214,7 +1208,7 @@ TEST(expired_verdict_reannounces_and_never_drops)
 	struct spec s = open_flow(&k);
 	/* a pass verdict whose deadline has passed, under a drop default:
 	 * the connection keeps passing, the flow is undecided and re-announced */
-	set_verdict(&k, LS_VERDICT_PASS, now_k() - 1000);
+	set_verdict(&k, LS_VERDICT_PASS, ls_now_k() - 1000);
 	struct ls_config c = {.default_verdict = LS_VERDICT_DROP};
 	ls_testrun_set_config(T, &c);
 	uint64_t x0 = cnt(LS_CNT_VERDICT_EXPIRED);
@@ -1233,7 +1227,7 @@ TEST(expired_verdict_reannounces_and_never_drops)
 	struct spec s2 = open_flow(&k2);
 	set_verdict(&k2, LS_VERDICT_DROP, 0);
 	CHECK_EQ_INT(run(&s2), XDP_DROP);
-	set_verdict(&k2, LS_VERDICT_DROP, now_k() - 1);
+	set_verdict(&k2, LS_VERDICT_DROP, ls_now_k() - 1);
 	CHECK_EQ_INT(run(&s2), XDP_PASS);
 	CHECK_EQ_INT(count_kind(LS_EV_VERDICT_EXPIRED), 1);
 }
@@ -1244,7 +1238,7 @@ TEST(strict_expiry_gives_the_default_to_a_flow_that_passed)
 	 * drop default drops the flow until the policy decides again */
 	struct ls_flow_key k = {0};
 	struct spec s = open_flow(&k);
-	set_verdict(&k, LS_VERDICT_PASS, now_k() - 1000);
+	set_verdict(&k, LS_VERDICT_PASS, ls_now_k() - 1000);
 	struct ls_config c = {.default_verdict = LS_VERDICT_DROP, .expiry_mode = LS_EXPIRY_STRICT};
 	ls_testrun_set_config(T, &c);
 	uint64_t x0 = cnt(LS_CNT_VERDICT_EXPIRED), d0 = cnt(LS_CNT_DROP_DEFAULT);
@@ -1256,7 +1250,7 @@ TEST(strict_expiry_gives_the_default_to_a_flow_that_passed)
 	CHECK_EQ_INT(cnt(LS_CNT_DROP_DEFAULT), d0 + 2);
 	CHECK_EQ_INT(cnt(LS_CNT_STICKY_PASS), st0);
 	/* the policy decides again: the flow passes */
-	set_verdict(&k, LS_VERDICT_PASS, now_k() + 60000000000ull);
+	set_verdict(&k, LS_VERDICT_PASS, ls_now_k() + 60000000000ull);
 	CHECK_EQ_INT(run(&s), XDP_PASS);
 	ls_testrun_verdict_del(T, &k);
 	/* under a pass default strict expiry passes too */
@@ -1320,10 +1314,10 @@ TEST(failsafe_honours_expired_verdicts)
 {
 	struct ls_flow_key k = {0};
 	struct spec s = open_flow(&k);
-	set_verdict(&k, LS_VERDICT_DROP, now_k() - 1000);
+	set_verdict(&k, LS_VERDICT_DROP, ls_now_k() - 1000);
 	/* the policy side went silent: the last beat is 10 s old, timeout 1 s */
 	uint64_t e0 = cnt(LS_CNT_FAILSAFE_ENTER), h0 = cnt(LS_CNT_FAILSAFE_HONOURED);
-	set_liveness(LS_FAILSAFE_DROP, now_k() - 10000000000ull, 1000000000ull);
+	set_liveness(LS_FAILSAFE_DROP, ls_now_k() - 10000000000ull, 1000000000ull);
 	CHECK_EQ_INT(run(&s), XDP_DROP); /* honoured past its deadline */
 	const struct ls_event *e = find_kind(LS_EV_FAILSAFE);
 	CHECK(e && e->u.failsafe.entered == 1);
@@ -1340,12 +1334,12 @@ TEST(failsafe_honours_expired_verdicts)
 	CHECK_EQ_INT(cnt(LS_CNT_DROP_FAILSAFE), f0 + 1);
 	CHECK_EQ_INT(count_kind(LS_EV_FAILSAFE), 0); /* the transition is reported once */
 	/* fail open */
-	set_liveness(LS_FAILSAFE_PASS, now_k() - 10000000000ull, 1000000000ull);
+	set_liveness(LS_FAILSAFE_PASS, ls_now_k() - 10000000000ull, 1000000000ull);
 	fresh.sport = next_port();
 	CHECK_EQ_INT(run(&fresh), XDP_PASS);
 	/* beats resume: leave fail-safe, the expired verdict now expires */
 	uint64_t l0 = cnt(LS_CNT_FAILSAFE_LEAVE);
-	set_liveness(LS_FAILSAFE_DROP, now_k(), 1000000000ull);
+	set_liveness(LS_FAILSAFE_DROP, ls_now_k(), 1000000000ull);
 	CHECK_EQ_INT(run(&s), XDP_PASS);
 	e = find_kind(LS_EV_FAILSAFE);
 	CHECK(e && e->u.failsafe.entered == 0);
@@ -1362,10 +1356,10 @@ TEST(failsafe_starts_just_past_the_detect_timeout)
 	struct spec fresh = {
 	    .proto = 17, .sport = next_port(), .dport = 9999, .pay = "x", .plen = 1};
 	uint64_t f0 = cnt(LS_CNT_DROP_FAILSAFE);
-	set_liveness(LS_FAILSAFE_DROP, now_k() - 1200000000ull, 1000000000ull);
+	set_liveness(LS_FAILSAFE_DROP, ls_now_k() - 1200000000ull, 1000000000ull);
 	CHECK_EQ_INT(run(&fresh), XDP_DROP);
 	CHECK_EQ_INT(cnt(LS_CNT_DROP_FAILSAFE), f0 + 1);
-	set_liveness(LS_FAILSAFE_DROP, now_k() - 800000000ull, 1000000000ull);
+	set_liveness(LS_FAILSAFE_DROP, ls_now_k() - 800000000ull, 1000000000ull);
 	fresh.sport = next_port();
 	CHECK_EQ_INT(run(&fresh), XDP_PASS);
 	CHECK_EQ_INT(cnt(LS_CNT_DROP_FAILSAFE), f0 + 1);
@@ -1418,9 +1412,9 @@ TEST(verdict_cache_follows_every_write)
 	set_verdict(&k, LS_VERDICT_DROP, 0);
 	CHECK_EQ_INT(run(&s), XDP_DROP);
 	CHECK_EQ_INT(run(&s), XDP_DROP); /* the cached drop */
-	set_verdict(&k, LS_VERDICT_PASS, now_k() + 60000000000ull);
+	set_verdict(&k, LS_VERDICT_PASS, ls_now_k() + 60000000000ull);
 	CHECK_EQ_INT(run(&s), XDP_PASS);
-	set_verdict(&k, LS_VERDICT_DROP, now_k() + 60000000000ull);
+	set_verdict(&k, LS_VERDICT_DROP, ls_now_k() + 60000000000ull);
 	CHECK_EQ_INT(run(&s), XDP_DROP);
 	ls_testrun_verdict_del(T, &k);
 	struct ls_config c = {.default_verdict = LS_VERDICT_DROP};
@@ -1431,7 +1425,7 @@ TEST(verdict_cache_follows_every_write)
 
 	/* a write into the map that does not bump verdict_gen (bpftool, an
 	 * older lockstep) is seen within a scheduler tick */
-	struct ls_verdict_rec r = {.set_k = now_k(), .verdict = LS_VERDICT_DROP};
+	struct ls_verdict_rec r = {.set_k = ls_now_k(), .verdict = LS_VERDICT_DROP};
 	CHECK_EQ_INT(bpf_map_update_elem(verdicts_fd(), &k, &r, BPF_ANY), 0);
 	sleep_ms(50); /* more than a tick at HZ >= 100 */
 	CHECK_EQ_INT(run(&s), XDP_DROP);
@@ -1446,7 +1440,7 @@ TEST(cached_verdict_expires_on_time)
 	 * packet after it (K read exactly near a deadline, ls_clock.h). */
 	struct ls_flow_key k = {0};
 	struct spec s = open_flow(&k);
-	set_verdict(&k, LS_VERDICT_DROP, now_k() + 300000000ull); /* 300 ms */
+	set_verdict(&k, LS_VERDICT_DROP, ls_now_k() + 300000000ull); /* 300 ms */
 	uint64_t x0 = cnt(LS_CNT_VERDICT_EXPIRED);
 	for (int i = 0; i < 3; i++)
 		CHECK_EQ_INT(run(&s), XDP_DROP);
@@ -1462,10 +1456,10 @@ TEST(cached_verdict_expires_on_time)
 	 * against K read exactly: on time, not up to a tick late */
 	struct ls_flow_key k2 = {0};
 	struct spec s2 = open_flow(&k2);
-	uint64_t deadline = now_k() + 1000000ull;
+	uint64_t deadline = ls_now_k() + 1000000ull;
 	set_verdict(&k2, LS_VERDICT_DROP, deadline);
 	CHECK_EQ_INT(run(&s2), XDP_DROP);
-	while (now_k() < deadline + 300000ull)
+	while (ls_now_k() < deadline + 300000ull)
 		; /* spin just past it, often within the same tick */
 	CHECK_EQ_INT(run(&s2), XDP_PASS);
 	CHECK_EQ_INT(count_kind(LS_EV_VERDICT_EXPIRED), 1);
@@ -1489,11 +1483,11 @@ TEST(verdict_deadline_swept_10_to_900_us)
 		for (unsigned i = 0; i < sizeof(us) / sizeof(us[0]); i++) {
 			struct ls_flow_key k = {0};
 			struct spec s = open_flow(&k);
-			uint64_t deadline = now_k() + us[i] * 1000ull;
+			uint64_t deadline = ls_now_k() + us[i] * 1000ull;
 			set_verdict(&k, LS_VERDICT_DROP, deadline);
-			uint64_t ta = now_k();
+			uint64_t ta = ls_now_k();
 			int act = run(&s);
-			uint64_t tb = now_k();
+			uint64_t tb = ls_now_k();
 			if (deadline > tb) {
 				told++;
 				told_near += us[i] <= 500;
@@ -1509,7 +1503,7 @@ TEST(verdict_deadline_swept_10_to_900_us)
 			} else {
 				vague++;
 			}
-			while (now_k() < deadline + 10000ull)
+			while (ls_now_k() < deadline + 10000ull)
 				;
 			act = run(&s);
 			if (act != XDP_PASS && late++ < 3)
@@ -1578,10 +1572,10 @@ TEST(flow_end_forgets_the_verdict_of_that_connection)
 int main(int argc, char **argv)
 {
 	test_args(argc, argv);
-	char err[256];
-	T = ls_testrun_open(NULL, collect, NULL, err, sizeof(err));
+	struct ls_err err;
+	ls_testrun_open(&T, NULL, collect, NULL, &err);
 	if (!T) {
-		printf("Bail out! %s\n", err);
+		printf("Bail out! %s\n", err.msg);
 		return 1;
 	}
 	RUN(http_ipv4_request);

@@ -38,34 +38,6 @@ struct grid_stats {
 	int64_t worst_early_ns;
 };
 
-/* The truth without steps still to come after k_now: a deadline is judged
- * against the clock as it is when it is set (a later step moves G itself). */
-static struct ls_gclock frozen(const struct clock_sim *s, ls_k now)
-{
-	struct ls_gclock g = s->gc;
-	int64_t seen = now.ns - g.spec.delay_ns - g.start_k.ns;
-	int n = 0;
-	for (int i = 0; i < g.spec.nsteps; i++)
-		if (g.spec.steps[i].at_ns <= seen)
-			g.spec.steps[n++] = g.spec.steps[i];
-	g.spec.nsteps = n;
-	return g;
-}
-
-/* First K at which the (frozen) truth reaches g: a bisection on the truth. */
-static int64_t reach_k(const struct ls_gclock *g, int64_t target, int64_t from_k)
-{
-	int64_t lo = from_k - 30 * LS_NS_PER_S, hi = from_k + 30 * LS_NS_PER_S;
-	while (lo + 1 < hi) {
-		int64_t mid = lo + (hi - lo) / 2;
-		if (ls_gclock_truth(g, ls_k_ns(mid)).ns >= target)
-			hi = mid;
-		else
-			lo = mid;
-	}
-	return hi;
-}
-
 static void check_beat(struct clock_sim *s, const struct ls_estimator *est, double drift,
 		       struct grid_stats *st, int verbose)
 {
@@ -90,12 +62,12 @@ static void check_beat(struct clock_sim *s, const struct ls_estimator *est, doub
 			printf("#   rate err %.4f ppm > unc %.4f ppm\n", r_err * 1e6,
 			       m->rate_unc * 1e6);
 	}
-	struct ls_gclock g = frozen(s, s->now_k);
+	struct ls_gclock g = sim_truth_frozen(s, s->now_k);
 	ls_g now_g = ls_gclock_at(&s->gc, s->now_k);
 	for (size_t t = 0; t < N(ttls); t++) {
 		st->deadlines++;
 		ls_g dl_g = ls_g_add(now_g, ttls[t]);
-		int64_t truth_k = reach_k(&g, dl_g.ns, s->now_k.ns);
+		int64_t truth_k = sim_truth_reach_k(&g, dl_g.ns, s->now_k.ns);
 		int64_t dl_k = ls_deadline_to_kernel(m, dl_g).ns;
 		if (dl_k < truth_k) {
 			st->early++;
@@ -107,7 +79,7 @@ static void check_beat(struct clock_sim *s, const struct ls_estimator *est, doub
 		}
 		/* a TTL: the K time at which G has advanced ttl from the call */
 		int64_t g0 = ls_gclock_truth(&g, s->now_k).ns;
-		int64_t ttl_truth = reach_k(&g, g0 + ttls[t], s->now_k.ns);
+		int64_t ttl_truth = sim_truth_reach_k(&g, g0 + ttls[t], s->now_k.ns);
 		if (ls_ttl_to_kernel(m, s->now_k, ttls[t]).ns < ttl_truth) {
 			st->ttl_early++;
 			if (ttl_truth - ls_ttl_to_kernel(m, s->now_k, ttls[t]).ns >

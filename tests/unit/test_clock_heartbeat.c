@@ -49,19 +49,26 @@ static void cleanup_pins(void)
 	rmdir(pin_dir);
 }
 
-static struct ls_heartbeat *open_hb(struct ls_hb_config *c)
+/* Opens and starts a heartbeat, its beats recorded into r (unless NULL).
+ * NULL, with the reason printed and a failed check, when it cannot: every
+ * test here needs a running heartbeat, so this is a failure, not a skip. */
+static struct ls_heartbeat *open_hb(struct ls_hb_config *c, struct rec *r)
 {
 	struct ls_heartbeat *hb = NULL;
 	struct ls_err err;
 	if (ls_hb_open(&hb, c, &err)) {
 		printf("# %s\n", err.msg);
+		CHECK(0);
 		return NULL;
 	}
 	if (ls_hb_start(hb, &err)) {
 		printf("# %s\n", err.msg);
+		CHECK(0);
 		ls_hb_close(hb);
 		return NULL;
 	}
+	if (r)
+		ls_hb_set_observer(hb, observe, r);
 	return hb;
 }
 
@@ -122,12 +129,9 @@ TEST(beat_fires_on_an_absolute_grid)
 {
 	struct rec r = {0};
 	struct ls_hb_config c = {.interval_ns = IVL, .failsafe_mode = LS_FAILSAFE_PASS};
-	struct ls_heartbeat *hb = open_hb(&c);
-	if (!hb) {
-		CHECK(0);
+	struct ls_heartbeat *hb = open_hb(&c, &r);
+	if (!hb)
 		return;
-	}
-	ls_hb_set_observer(hb, observe, &r);
 	wait_beats(hb, &r, 40);
 	CHECK_EQ_INT(r.n, 40);
 	int64_t late[MAXB], deliv[MAXB];
@@ -182,12 +186,9 @@ TEST(misconfigured_interval_is_flagged)
 	/* the kernel beats every 20 ms, user space was told 30 ms */
 	struct ls_hb_config c = {.interval_ns = IVL, .expect_interval_ns = 30 * LS_NS_PER_MS,
 				 .failsafe_mode = LS_FAILSAFE_PASS};
-	struct ls_heartbeat *hb = open_hb(&c);
-	if (!hb) {
-		CHECK(0);
+	struct ls_heartbeat *hb = open_hb(&c, &r);
+	if (!hb)
 		return;
-	}
-	ls_hb_set_observer(hb, observe, &r);
 	wait_beats(hb, &r, 8);
 	CHECK_EQ_INT(r.n, 8);
 	/* flagged as soon as three intervals were seen, and stays flagged */
@@ -208,12 +209,9 @@ TEST(liveness_written_and_watchdog_enters_and_leaves_failsafe)
 	struct rec r = {0};
 	struct ls_hb_config c = {.interval_ns = IVL, .detect_multiplier = 5,
 				 .failsafe_mode = LS_FAILSAFE_DROP};
-	struct ls_heartbeat *hb = open_hb(&c);
-	if (!hb) {
-		CHECK(0);
+	struct ls_heartbeat *hb = open_hb(&c, &r);
+	if (!hb)
 		return;
-	}
-	ls_hb_set_observer(hb, observe, &r);
 	wait_beats(hb, &r, 5);
 	struct ls_liveness l;
 	CHECK_EQ_INT(read_liveness(ls_hb_liveness_fd(hb), &l), 0);
@@ -274,12 +272,9 @@ TEST(unhealthy_policy_side_means_no_good_beat)
 	struct rec r = {0};
 	struct ls_hb_config c = {.interval_ns = IVL, .detect_multiplier = 3,
 				 .failsafe_mode = LS_FAILSAFE_PASS};
-	struct ls_heartbeat *hb = open_hb(&c);
-	if (!hb) {
-		CHECK(0);
+	struct ls_heartbeat *hb = open_hb(&c, &r);
+	if (!hb)
 		return;
-	}
-	ls_hb_set_observer(hb, observe, &r);
 	ls_hb_set_health(hb, sick, NULL);
 	sick_reason = NULL;
 	wait_beats(hb, &r, 3);
@@ -322,9 +317,8 @@ TEST(shares_the_data_plane_maps)
 		.liveness_fd = bpf_map__fd(dp->maps.liveness),
 		.counters_fd = bpf_map__fd(dp->maps.counters),
 	};
-	struct ls_heartbeat *hb = open_hb(&c);
+	struct ls_heartbeat *hb = open_hb(&c, NULL);
 	if (!hb) {
-		CHECK(0);
 		lockstep_bpf__destroy(dp);
 		return;
 	}
@@ -366,9 +360,8 @@ TEST(lost_beat_events_are_recovered_and_do_not_trip_failsafe)
 		.liveness_fd = bpf_map__fd(dp->maps.liveness),
 		.counters_fd = bpf_map__fd(dp->maps.counters),
 	};
-	struct ls_heartbeat *hb = open_hb(&c);
+	struct ls_heartbeat *hb = open_hb(&c, NULL);
 	if (!hb) {
-		CHECK(0);
 		lockstep_bpf__destroy(dp);
 		return;
 	}
@@ -410,15 +403,14 @@ TEST(pinned_watchdog_outlives_its_agent)
 		CHECK(0);
 		return;
 	}
-	struct ls_hb_config c = {.interval_ns = IVL, .detect_multiplier = 3,
-				 .failsafe_mode = LS_FAILSAFE_PASS, .pin_dir = pin_dir};
-	struct ls_heartbeat *hb = open_hb(&c);
-	if (!hb) {
-		CHECK(0);
-		return;
-	}
+	struct ls_hb_config c = {.interval_ns = IVL,
+				 .detect_multiplier = 3,
+				 .failsafe_mode = LS_FAILSAFE_PASS,
+				 .pin_dir = pin_dir};
 	struct rec r = {0};
-	ls_hb_set_observer(hb, observe, &r);
+	struct ls_heartbeat *hb = open_hb(&c, &r);
+	if (!hb)
+		return;
 	wait_beats(hb, &r, 3);
 	CHECK_EQ_INT(r.n, 3);
 	/* the agent goes away without stopping the beat */
@@ -442,9 +434,8 @@ TEST(pinned_watchdog_outlives_its_agent)
 		   (long long)(((int64_t)l.entered_k - (int64_t)l.last_beat_k) / LS_NS_PER_MS));
 
 	/* a new agent adopts the pins and the beat; liveness resumes */
-	hb = open_hb(&c);
+	hb = open_hb(&c, NULL);
 	if (!hb) {
-		CHECK(0);
 		if (lfd >= 0)
 			close(lfd);
 		return;

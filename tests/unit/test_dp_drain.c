@@ -53,12 +53,13 @@ static uint32_t frame(uint8_t *o)
  * the flow's FLOW_NEW) wait in the ring, nobody draining */
 static struct ls_testrun *backlog(uint64_t *made)
 {
-	char err[256];
+	struct ls_err err;
 	struct ls_config cfg = {.version = LS_WIRE_VERSION, .default_verdict = LS_VERDICT_PASS,
 				.dpi_max_pkts = 1, .trace_level = 1};
-	struct ls_testrun *t = ls_testrun_open(&cfg, NULL, NULL, err, sizeof(err));
+	struct ls_testrun *t;
+	ls_testrun_open(&t, &cfg, NULL, NULL, &err);
 	if (!t) {
-		printf("# %s\n", err);
+		printf("# %s\n", err.msg);
 		return NULL;
 	}
 	uint8_t f[64];

@@ -65,17 +65,27 @@ static uint32_t ask(struct ls_testrun *t, uint16_t sport, const char *name)
 	return act_of(t, f, dnsq(f, sport, name));
 }
 
+/* The data plane over a test run of the program (cfg may be NULL), events
+ * to on_ev: 0, or -1 (the reason printed) when it cannot load. */
+static int open_rig(struct ls_testrun **t, struct ls_dp **dp, const struct ls_config *cfg)
+{
+	struct ls_err err;
+	*dp = NULL;
+	if (ls_testrun_open(t, cfg, on_ev, NULL, &err)) {
+		printf("# %s\n", err.msg);
+		return -1;
+	}
+	CHECK_EQ_INT(ls_dp_open_testrun(dp, *t, &err), 0);
+	return 0;
+}
+
 TEST(name_rules_decide_the_first_packet)
 {
-	char err[256];
 	struct ls_err derr;
-	struct ls_testrun *t = ls_testrun_open(NULL, on_ev, NULL, err, sizeof(err));
-	if (!t) {
-		printf("# %s\n", err);
+	struct ls_testrun *t;
+	struct ls_dp *dp;
+	if (open_rig(&t, &dp, NULL))
 		SKIP("cannot load the data plane (root and BPF needed)");
-	}
-	struct ls_dp *dp = NULL;
-	CHECK_EQ_INT(ls_dp_open_testrun(&dp, t, &derr), 0);
 #define RULE(k, p, v) CHECK_EQ_INT(ls_dp_rule_set(dp, k, p, strlen(p), v, 0, &derr), 0)
 	RULE(LS_RULE_DNS, "*.blocked.test", LS_VERDICT_REJECT);
 	RULE(LS_RULE_DNS, "exact.test", LS_VERDICT_DROP);
@@ -160,16 +170,12 @@ static uint32_t syn6(uint8_t *o, const uint8_t src[16], const uint8_t dst[16], u
  * answer (REFUSED, RFC 1035 4.1.1 RCODE 5) from the verdict in the map. */
 TEST(rules_decide_held_packets_and_held_rejects_are_answered)
 {
-	char err[256];
 	struct ls_err derr;
 	struct ls_config hc = {.default_verdict = LS_VERDICT_HOLD};
-	struct ls_testrun *t = ls_testrun_open(&hc, on_ev, NULL, err, sizeof(err));
-	if (!t) {
-		printf("# %s\n", err);
+	struct ls_testrun *t;
+	struct ls_dp *dp;
+	if (open_rig(&t, &dp, &hc))
 		SKIP("cannot load the data plane (root and BPF needed)");
-	}
-	struct ls_dp *dp = NULL;
-	CHECK_EQ_INT(ls_dp_open_testrun(&dp, t, &derr), 0);
 	RULE(LS_RULE_HTTP, "ok.test", LS_VERDICT_PASS);
 	RULE(LS_RULE_HTTP, "*", LS_VERDICT_REJECT);
 	static const char req_ok[] = "GET / HTTP/1.1\r\nHost: ok.test\r\n\r\n";
@@ -238,15 +244,11 @@ TEST(rules_decide_held_packets_and_held_rejects_are_answered)
 
 TEST(prefix_rules_and_expiry)
 {
-	char err[256];
 	struct ls_err derr;
-	struct ls_testrun *t = ls_testrun_open(NULL, on_ev, NULL, err, sizeof(err));
-	if (!t) {
-		printf("# %s\n", err);
+	struct ls_testrun *t;
+	struct ls_dp *dp;
+	if (open_rig(&t, &dp, NULL))
 		SKIP("cannot load the data plane (root and BPF needed)");
-	}
-	struct ls_dp *dp = NULL;
-	CHECK_EQ_INT(ls_dp_open_testrun(&dp, t, &derr), 0);
 	RULE(LS_RULE_SERVER, "198.18.7.0/24", LS_VERDICT_DROP);
 	RULE(LS_RULE_SERVER, "198.18.7.128/25", LS_VERDICT_PASS); /* longest prefix wins */
 	RULE(LS_RULE_CLIENT, "2001:db8:9::/48", LS_VERDICT_REJECT);

@@ -20,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "base/time.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/testrun.h"
 #include "lockstep.skel.h"
@@ -118,15 +119,15 @@ static void rig_close(struct rig *r)
  * and `events`) into got[]. */
 static int rig_open(struct rig *r, uint32_t n, uint32_t by, uint32_t trace)
 {
-	char err[256];
+	struct ls_err err;
 	memset(r, 0, sizeof(*r));
 	struct ls_config cfg = {.version = LS_WIRE_VERSION,
 				.default_verdict = LS_VERDICT_PASS,
 				.dpi_max_pkts = 4,
 				.trace_level = trace};
-	r->t = ls_testrun_open(&cfg, NULL, NULL, err, sizeof(err));
+	ls_testrun_open(&r->t, &cfg, NULL, NULL, &err);
 	if (!r->t) {
-		printf("# %s\n", err);
+		printf("# %s\n", err.msg);
 		return -1;
 	}
 	struct lockstep_bpf *sk = ls_testrun_skel(r->t);
@@ -277,13 +278,6 @@ TEST(by_client_keeps_a_clients_flows_together_whichever_side_sorts_low)
 	rig_close(&r);
 }
 
-static uint64_t now_k(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 TEST(failsafe_records_go_to_events_where_the_heartbeat_lives)
 {
 	struct rig r;
@@ -292,7 +286,7 @@ TEST(failsafe_records_go_to_events_where_the_heartbeat_lives)
 		SKIP("cannot load the data plane (root and BPF needed)");
 		return;
 	}
-	struct ls_liveness l = {.last_beat_k = now_k() - 10000000000ull,
+	struct ls_liveness l = {.last_beat_k = ls_now_k() - 10000000000ull,
 				.detect_timeout_ns = 1000000000ull,
 				.mode = LS_FAILSAFE_PASS};
 	uint32_t zero = 0;
@@ -385,13 +379,14 @@ static void *worker_main(void *arg)
 
 TEST(two_worker_threads_get_each_flow_whole_and_in_order)
 {
-	char err[256];
+	struct ls_err err;
 	struct ls_err derr;
 	struct ls_config cfg = {.version = LS_WIRE_VERSION,
 				.default_verdict = LS_VERDICT_PASS,
 				.dpi_max_pkts = 1,
 				.trace_level = 1};
-	struct ls_testrun *t = ls_testrun_open(&cfg, NULL, NULL, err, sizeof(err));
+	struct ls_testrun *t;
+	ls_testrun_open(&t, &cfg, NULL, NULL, &err);
 	if (!t) {
 		SKIP("cannot load the data plane (root and BPF needed)");
 		return;

@@ -48,11 +48,12 @@ static void key_of(struct ls_flow_key *k, uint16_t sport)
 
 TEST(events_and_verdicts_through_a_test_run)
 {
-	char err[256];
+	struct ls_err err;
 	struct ls_err derr;
-	struct ls_testrun *t = ls_testrun_open(NULL, NULL, NULL, err, sizeof(err));
+	struct ls_testrun *t;
+	ls_testrun_open(&t, NULL, NULL, NULL, &err);
 	if (!t) {
-		printf("# %s\n", err);
+		printf("# %s\n", err.msg);
 		SKIP("cannot load the data plane (root and BPF needed)");
 	}
 	struct ls_dp *dp = NULL;
@@ -115,9 +116,10 @@ TEST(events_and_verdicts_through_a_test_run)
 
 TEST(a_full_map_fails_the_new_keys_only)
 {
-	char err[256];
+	struct ls_err err;
 	struct ls_err derr;
-	struct ls_testrun *t = ls_testrun_open(NULL, NULL, NULL, err, sizeof(err));
+	struct ls_testrun *t;
+	ls_testrun_open(&t, NULL, NULL, NULL, &err);
 	if (!t)
 		SKIP("cannot load the data plane (root and BPF needed)");
 	struct ls_dp *dp = NULL;

@@ -1,11 +1,11 @@
-/* test_workers.c - the agent's policy workers (src/agent/worker.c,
+/* test_agent_workers.c - the agent's policy workers (src/agent/worker.c,
  * docs/workers.md) on the real program in this kernel (BPF_PROG_TEST_RUN,
  * private maps) with two worker threads, each its own instance of the
  * minimal guest (every new flow passes for 10 s), while the main thread
  * does what the agent's does meanwhile: reloads every worker, asks their
  * status and health, reports their stats to the shared observability hub.
  * Built twice: under ASan (build/asan/tests) and under ThreadSanitizer
- * (build/tsan/tests/test_tsan_workers: the whole library under TSan), which
+ * (build/tsan/tests/test_tsan_agent_workers: the whole library under TSan), which
  * fails the run on any data race between the threads.
  *
  * Expected, by hand: 200 TCP SYNs of distinct 5-tuples are 200 new flows,
@@ -97,19 +97,25 @@ static int syn(struct ls_testrun *t, int i)
 	return bpf_prog_test_run_opts(bpf_program__fd(ls_testrun_skel(t)->progs.ls_tc), &o);
 }
 
+/* Whether the kernel's verdict map holds a verdict for flow i (into *rec). */
+static bool has_verdict(struct ls_dp *dp, int i, struct ls_verdict_rec *rec)
+{
+	uint8_t c[4];
+	uint16_t p;
+	struct ls_flow_key k;
+	struct ls_err err;
+	client_of(i, c, &p);
+	key_of(&k, c, p, SRV, 80);
+	return ls_dp_verdict_get(dp, &k, rec, &err) == 0;
+}
+
 static int verdicts_in_map(struct ls_dp *dp, int *pass)
 {
 	int found = 0;
 	*pass = 0;
 	for (int i = 0; i < FLOWS; i++) {
-		uint8_t c[4];
-		uint16_t p;
-		struct ls_flow_key k;
 		struct ls_verdict_rec rec;
-		struct ls_err err;
-		client_of(i, c, &p);
-		key_of(&k, c, p, SRV, 80);
-		if (!ls_dp_verdict_get(dp, &k, &rec, &err)) {
+		if (has_verdict(dp, i, &rec)) {
 			found++;
 			*pass += rec.verdict == LS_VERDICT_PASS;
 		}
@@ -151,7 +157,7 @@ struct rig {
 
 static const char *rig_open(struct rig *r, const char *guest, struct policy_link_opts *po)
 {
-	static char why[256]; /* outlives the test: SKIP keeps the pointer */
+	static char why[LS_ERR_MSG_MAX]; /* outlives the test: SKIP keeps the pointer */
 	const char *root = getenv("LS_ROOT");
 	memset(r, 0, sizeof(*r));
 	snprintf(r->path, sizeof(r->path), "%s/build/guests/test/%s.wasm", root ? root : ".",
@@ -163,9 +169,11 @@ static const char *rig_open(struct rig *r, const char *guest, struct policy_link
 	}
 	struct ls_config cfg = {
 	    .version = LS_WIRE_VERSION, .default_verdict = LS_VERDICT_PASS, .dpi_max_pkts = 4};
-	if (!(r->t = ls_testrun_open(&cfg, NULL, NULL, why, sizeof(why))))
-		return why;
 	struct ls_err e;
+	if (ls_testrun_open(&r->t, &cfg, NULL, NULL, &e)) {
+		snprintf(why, sizeof(why), "%s", e.msg);
+		return why;
+	}
 	struct obs_link_opts oo;
 	obs_link_opts_init(&oo);
 	CHECK(ls_dp_open_testrun(&r->dp, r->t, &e) == 0);
@@ -285,18 +293,6 @@ TEST(a_trap_restarts_only_the_instance_of_the_worker_it_happened_on)
 	rig_close(&rig);
 }
 
-static bool has_verdict(struct ls_dp *dp, int i)
-{
-	uint8_t c[4];
-	uint16_t p;
-	struct ls_flow_key k;
-	struct ls_verdict_rec rec;
-	struct ls_err err;
-	client_of(i, c, &p);
-	key_of(&k, c, p, SRV, 80);
-	return ls_dp_verdict_get(dp, &k, &rec, &err) == 0;
-}
-
 /* A worker stalled in its guest (tests/policy/guests/hostile.c "slow":
  * 60 ms of spinning per new flow, 10 flows on worker 0's shard: one batch
  * of 600 ms) is judged silent by the heartbeat's health check once its
@@ -352,15 +348,16 @@ TEST(a_stalled_worker_is_named_while_the_other_keeps_deciding)
 	char named[4096] = "", reply[4096];
 	bool w1_decided = false;
 	int w0_done = 0;
+	struct ls_verdict_rec rec;
 	uint64_t lag_ns = 0;
 	for (int k = 0; w && k < 2000 && (!named[0] || !w1_decided); k++) {
 		nanosleep(&ms, NULL);
 		agent_workers_health(w); /* what the heartbeat calls on each beat */
 		CHECK(agent_workers_request(w, "status", "", reply, sizeof(reply)) == 0);
-		if (!w1_decided && has_verdict(dp, on1)) {
+		if (!w1_decided && has_verdict(dp, on1, &rec)) {
 			w1_decided = true;
 			for (int j = 0; j < n0; j++)
-				w0_done += has_verdict(dp, on0[j]);
+				w0_done += has_verdict(dp, on0[j], &rec);
 		}
 		/* once worker 1 is done with its flow (free: it publishes now)
 		 * and worker 0 is judged silent (inside a batch for > 30 ms) */
@@ -390,7 +387,7 @@ TEST(a_stalled_worker_is_named_while_the_other_keeps_deciding)
 		nanosleep(&ms, NULL);
 		all0 = 0;
 		for (int j = 0; j < n0; j++)
-			all0 += has_verdict(dp, on0[j]);
+			all0 += has_verdict(dp, on0[j], &rec);
 	}
 	CHECK_EQ_INT(all0, n0); /* and worker 0 got there in the end */
 	rig_close(&rig);
