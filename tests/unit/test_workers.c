@@ -298,7 +298,8 @@ static bool has_verdict(struct ls_dp *dp, int i)
 }
 
 /* A worker stalled in its guest (tests/policy/guests/hostile.c "slow":
- * 60 ms of spinning per new flow, 10 flows on worker 0's shard: one batch
+ * 60 ms of spinning per new flow, under a guest deadline of 1 s instead of
+ * the default 20 ms that would stop it, 10 flows on worker 0's shard: one batch
  * of 600 ms) is named by the health check once it made no progress for
  * 1.5 tick intervals (30 ms here), while worker 1 decides a flow of its own
  * shard meanwhile: its verdict is in the map while worker 0 has not
@@ -308,6 +309,7 @@ TEST(a_stalled_worker_is_named_while_the_other_keeps_deciding)
 	struct rig rig;
 	struct policy_link_opts po = {.config = "slow",
 				      .fuel = 4000000000ull,
+				      .deadline_ns = 1000000000ull,
 				      .default_verdict = LS_VERDICT_PASS,
 				      .tick_interval_ns = 20000000};
 	const char *skip = rig_open(&rig, "hostile", &po);
