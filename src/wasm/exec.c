@@ -667,6 +667,8 @@ L_table_grow: { /* [d t init n]: n elements written, if it can grow */
 	uint64_t n = (uint32_t)S(4), lim = t->max < t->cap ? t->max : t->cap;
 	if (t->size + n <= lim)
 		CHARGE(n);
+	if (n && LW_UNLIKELY(lw_deadline_due(in)))
+		TRAP(LW_TRAP_DEADLINE);
 	S(1) = (uint32_t)lw_tab_grow(t, n, S(3));
 	ip += 5;
 	NEXT();
@@ -718,7 +720,10 @@ L_memory_size:
 	PUT(1, (uint32_t)(memsize >> 16));
 	ip += 2;
 	NEXT();
-L_memory_grow: { /* [d n] */
+L_memory_grow: { /* [d n]: not charged per byte (the budget bounds it), but
+		  * a grow reallocates and copies: the deadline is checked first */
+	if ((uint32_t)S(2) && LW_UNLIKELY(lw_deadline_due(in)))
+		TRAP(LW_TRAP_DEADLINE);
 	uint32_t old = (uint32_t)lw_mem_grow(ci->mems[0], (uint32_t)S(2));
 	LOADMEM();
 	PUT(1, old);

@@ -59,7 +59,7 @@ ABI='(func (export "lockstep_abi_version") (result i32) i32.const 1)
 	echo " $ABI)"
 } >"$TMP/tablebomb.wat"
 echo "(module (memory (export \"memory\") 2000) $ABI)" >"$TMP/membomb.wat"
-# on every flow: memory.grow 1 and table.grow 4096 until each says -1; then
+# on every flow: memory.grow 64 (4 MiB) and table.grow 65536 until each says -1; then
 # pass the flow (the verdict: flow handle, PASS = 1, ttl 0 from the ABI)
 cat >"$TMP/grower.wat" <<EOF
 (module
@@ -68,9 +68,9 @@ cat >"$TMP/grower.wat" <<EOF
  $ABI
  (func (export "on_flow_new") (param i32) (result i32)
   (block \$b (loop \$l
-   (br_if \$b (i32.eq (memory.grow (i32.const 1)) (i32.const -1))) (br \$l)))
+   (br_if \$b (i32.eq (memory.grow (i32.const 64)) (i32.const -1))) (br \$l)))
   (block \$b (loop \$l
-   (br_if \$b (i32.eq (table.grow 0 (ref.null func) (i32.const 4096)) (i32.const -1))) (br \$l)))
+   (br_if \$b (i32.eq (table.grow 0 (ref.null func) (i32.const 65536)) (i32.const -1))) (br \$l)))
   (drop (call \$verdict (local.get 0) (i32.const 1) (i64.const 0)))
   (i32.const 0)))
 EOF
