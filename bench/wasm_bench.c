@@ -8,6 +8,9 @@
  * counted by the engine's fuel meter), and the geometric mean of the ratios.
  * When wabt's `wasm-interp` is installed it runs the same modules as a second
  * baseline (LS_BENCH_WABT=0 skips it: it is two orders of magnitude slower).
+ * LS_BENCH_DEADLINE=1 runs the engine under a wall-clock deadline (one hour,
+ * never reached) so that its clock check runs at every fuel slice: the
+ * ratio against a run without it is the deadline's cost.
  *
  *   build/bench/wasm_bench [DIR]     DIR: the .wasm kernels (build/wasm/bench)
  * Exit 0, or 1 when a module fails to run or a checksum differs.
@@ -98,6 +101,9 @@ static int run_engine(lw_engine *e, const char *path, struct engine_result *out)
 	lw_limits lim = lw_limits_default();
 	/* a budget that never runs out but keeps the fuel meter counting */
 	lim.fuel = 1ull << 62; /* below INT64_MAX, which the engine treats as unlimited */
+	const char *dl = getenv("LS_BENCH_DEADLINE");
+	if (dl && !strcmp(dl, "1"))
+		lim.deadline_ns = 3600ull * 1000000000ull;
 	int rc = -1;
 	if (lw_module_load(e, bytes, len, &m, &err) || lw_instantiate(m, imp, &lim, &in, &err)) {
 		fprintf(stderr, "wasm_bench: %s: %s\n", path, err.message);

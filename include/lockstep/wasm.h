@@ -104,6 +104,8 @@ typedef enum {
 	LW_TRAP_HOST,             /* a host function returned an error */
 	LW_TRAP_EXIT,             /* WASI proc_exit; exit code in trap info */
 	LW_TRAP_BAD_CALL,         /* no such export / wrong arg types or count */
+	LW_TRAP_DEADLINE,         /* "deadline exceeded": limits.deadline_ns ran
+				   * out, or lw_instance_interrupt was called */
 } lw_call_result;
 
 #define LW_TRAP_STACK_MAX 8
@@ -180,6 +182,18 @@ typedef struct lw_limits {
 	uint32_t max_call_depth;   /* nested wasm calls before "call stack exhausted" */
 	uint32_t max_stack_bytes;  /* operand stack size per instance */
 	uint64_t fuel;             /* instructions budget per lw_call; 0 = unlimited */
+	/* Bytes one instance may hold: its own memories and tables (as they
+	 * grow too), globals, element and data segment state, the operand
+	 * stack, call frames, function records and the module's compiled code.
+	 * Checked before anything is allocated (LW_ERR_LIMIT naming what is
+	 * over) and on every memory.grow / table.grow (-1 past it). 0 = none
+	 * beyond the caps above. */
+	uint64_t memory_budget;
+	/* Wall-clock limit of one top-level lw_call / lw_resume (and of the
+	 * start function), CLOCK_MONOTONIC: LW_TRAP_DEADLINE when it runs out.
+	 * Checked every few tens of microseconds of guest work (fuel slices,
+	 * bulk operations in chunks), never on the hot path. 0 = none. */
+	uint64_t deadline_ns;
 } lw_limits;
 
 lw_limits lw_limits_default(void);
@@ -211,6 +225,11 @@ lw_call_result lw_call_func(lw_instance *in, lw_fnref *f, const lw_value *args,
  * LW_TRAP_OUT_OF_FUEL the host may add fuel and resume the suspended call,
  * or do anything else (which abandons it). */
 void lw_instance_set_fuel(lw_instance *in, uint64_t fuel);
+/* Stops the running call as soon as it next checks (within tens of
+ * microseconds of guest work) with LW_TRAP_DEADLINE. Safe from another
+ * thread or a signal handler; cleared when the next top-level call starts.
+ * For a host that runs its own watchdog instead of limits.deadline_ns. */
+void lw_instance_interrupt(lw_instance *in);
 uint64_t lw_instance_fuel_left(const lw_instance *in);
 lw_call_result lw_resume(lw_instance *in, lw_value *results, size_t nresults);
 

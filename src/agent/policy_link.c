@@ -230,6 +230,8 @@ int policy_link_open(struct policy_link **out, struct ls_dp *dp,
 	struct ls_policy_config cfg = {
 		.fuel = o->fuel,
 		.max_memory_pages = o->max_memory_pages,
+		.memory_budget = o->memory_budget,
+		.deadline_ns = o->deadline_ns,
 		.default_verdict = o->default_verdict ? o->default_verdict : LS_VERDICT_PASS,
 		.tick_interval_ns = rp->tick_ns,
 		.guest_config = cfgstr,

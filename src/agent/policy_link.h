@@ -17,6 +17,8 @@ struct policy_link_opts {
 	const char *config;        /* --policy-config STR, or @FILE */
 	uint64_t fuel;             /* 0: default */
 	uint32_t max_memory_pages; /* 0: default */
+	uint64_t memory_budget;    /* --guest-memory, bytes; 0: default */
+	uint64_t deadline_ns;      /* --guest-deadline; 0: default */
 	uint32_t default_verdict;  /* while the guest is unhealthy */
 	uint64_t tick_interval_ns; /* 0: 1 s */
 	struct ls_sync *sync;      /* the guest clock G and the mapping (NULL:

@@ -33,6 +33,8 @@ enum {
 	O_MAX_MEMORY_PAGES,
 	O_EVENTS,
 	O_DEFAULT_VERDICT,
+	O_GUEST_MEMORY,
+	O_GUEST_DEADLINE,
 };
 
 static const struct ls_opt rows[] = {
@@ -49,6 +51,10 @@ static const struct ls_opt rows[] = {
 	   "configuration string for the policy's init"),
     LS_OPT("fuel", 0, "N", O_FUEL, "instruction budget per policy callback"),
     LS_OPT("max-memory-pages", 0, "N", O_MAX_MEMORY_PAGES, "policy memory cap (64 KiB pages)"),
+    LS_OPT("guest-memory", 0, "BYTES", O_GUEST_MEMORY,
+	   "memory budget of the policy instance (default 64M)"),
+    LS_OPT("guest-deadline", 0, "DUR", O_GUEST_DEADLINE,
+	   "wall-clock limit per policy callback (default 20ms)"),
     LS_OPT("events", 0, NULL, O_EVENTS, "with --policy, print the events too"),
     LS_OPT("default-verdict", 0, "V", O_DEFAULT_VERDICT,
 	   "pass|drop|hold|reject|reject-nxdomain for flows with no\n"
@@ -149,6 +155,25 @@ static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 		}
 		a->po.max_memory_pages = (uint32_t)num;
 		break;
+	case O_GUEST_MEMORY:
+		if (ls_parse_bytes(arg, &a->po.memory_budget) || a->po.memory_budget < (1u << 20)) {
+			fprintf(stderr,
+				"lockstep inspect: --guest-memory must be a number of bytes >= 1M "
+				"(e.g. 64M), not '%s'\n",
+				arg);
+			return 2;
+		}
+		break;
+	case O_GUEST_DEADLINE:
+		if (ls_parse_duration_ns(arg, &a->po.deadline_ns) || a->po.deadline_ns < 100000 ||
+		    a->po.deadline_ns > 60000000000ull) {
+			fprintf(stderr,
+				"lockstep inspect: --guest-deadline must be a duration from 100us "
+				"to 60s, not '%s'\n",
+				arg);
+			return 2;
+		}
+		break;
 	}
 	return 0;
 }
@@ -184,7 +209,8 @@ int cmd_inspect(int argc, char **argv)
 		return 2;
 	}
 
-	if (!po.policy && (po.config || po.fuel || po.max_memory_pages || po.print_events)) {
+	if (!po.policy && (po.config || po.fuel || po.max_memory_pages || po.memory_budget ||
+			   po.deadline_ns || po.print_events)) {
 		fprintf(stderr, "lockstep inspect: policy options need --policy FILE.wasm\n");
 		return 2;
 	}

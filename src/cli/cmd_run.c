@@ -39,6 +39,8 @@ enum {
 	O_POLICY_CONFIG,
 	O_FUEL,
 	O_MAX_MEMORY_PAGES,
+	O_GUEST_MEMORY,
+	O_GUEST_DEADLINE,
 	O_TICK_INTERVAL,
 	O_HEARTBEAT,
 	O_CONFIG,
@@ -94,6 +96,14 @@ static const struct ls_opt rows[] = {
     LS_OPT("fuel", 0, "N", O_FUEL, "instruction budget per callback (default 10000000)"),
     LS_OPT("max-memory-pages", 0, "N", O_MAX_MEMORY_PAGES,
 	   "memory cap, 64 KiB pages (default 256)"),
+    LS_OPT("guest-memory", 0, "BYTES", O_GUEST_MEMORY,
+	   "memory budget of one guest instance, all included:\n"
+	   "memories, tables, stack, code (K/M/G; default 64M;\n"
+	   "a module over it is refused at load and reload)"),
+    LS_OPT("guest-deadline", 0, "DUR", O_GUEST_DEADLINE,
+	   "wall-clock limit of one guest callback, reported\n"
+	   "as fuel exhaustion (default 20ms; keep it well\n"
+	   "under --beat-interval)"),
     LS_OPT("tick-interval", 0, "DUR", O_TICK_INTERVAL, "on_tick period (default 1s)"),
     LS_OPT_SECTION("workers (docs/workers.md):"),
     LS_OPT("workers", 0, "N|auto", O_WORKERS,
@@ -195,6 +205,25 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 			return 2;
 		}
 		po->max_memory_pages = (uint32_t)num;
+		break;
+	case O_GUEST_MEMORY:
+		if (ls_parse_bytes(arg, &po->memory_budget) || po->memory_budget < (1u << 20)) {
+			fprintf(stderr,
+				"lockstep run: --guest-memory must be a number of bytes >= 1M "
+				"(e.g. 64M), not '%s'\n",
+				arg);
+			return 2;
+		}
+		break;
+	case O_GUEST_DEADLINE:
+		if (ls_parse_duration_ns(arg, &po->deadline_ns) || po->deadline_ns < 100000 ||
+		    po->deadline_ns > 60000000000ull) {
+			fprintf(stderr,
+				"lockstep run: --guest-deadline must be a duration from 100us to "
+				"60s, not '%s'\n",
+				arg);
+			return 2;
+		}
 		break;
 	case O_TICK_INTERVAL:
 		if (ls_parse_duration_ns(arg, &po->tick_interval_ns) ||
@@ -346,8 +375,8 @@ static int run_validate(const struct agent_opts *a)
 		fprintf(stderr, "lockstep run: --iface is required (see lockstep run --help)\n");
 		return 2;
 	}
-	if (!po->policy &&
-	    (po->config || po->fuel || po->max_memory_pages || po->tick_interval_ns)) {
+	if (!po->policy && (po->config || po->fuel || po->max_memory_pages || po->memory_budget ||
+			    po->deadline_ns || po->tick_interval_ns)) {
 		fprintf(stderr, "lockstep run: policy options need --policy FILE.wasm\n");
 		return 2;
 	}

@@ -186,6 +186,8 @@ int inspect_policy_open(struct inspect_policy **out, const struct inspect_policy
 	struct ls_policy_config cfg = {
 	    .fuel = o->fuel,
 	    .max_memory_pages = o->max_memory_pages,
+	    .memory_budget = o->memory_budget,
+	    .deadline_ns = o->deadline_ns,
 	    .default_verdict = LS_VERDICT_PASS,
 	    .guest_config = cfgstr,
 	    .guest_config_len = clen,

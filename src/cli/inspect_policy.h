@@ -17,7 +17,9 @@ struct inspect_policy_opts {
 	const char *config; /* STR or @FILE */
 	uint64_t fuel;
 	uint32_t max_memory_pages;
-	int print_events; /* also print every event */
+	uint64_t memory_budget; /* --guest-memory; 0: the policy's default */
+	uint64_t deadline_ns;   /* --guest-deadline; 0: likewise */
+	int print_events;       /* also print every event */
 };
 
 /* 0, or -1 with a message on stderr. */

@@ -5,6 +5,7 @@
  * is reported with its kind, message, function and wasm stack. */
 #include "cli/wasm_cli.h"
 #include "cli/opts.h"
+#include "base/args.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -29,6 +30,7 @@ static const char *trap_kind(lw_call_result k)
 	    [LW_TRAP_HOST] = "host",
 	    [LW_TRAP_EXIT] = "exit",
 	    [LW_TRAP_BAD_CALL] = "bad_call",
+	    [LW_TRAP_DEADLINE] = "deadline",
 	};
 	if ((unsigned)k < sizeof(names) / sizeof(names[0]) && names[k])
 		return names[k];
@@ -76,7 +78,7 @@ static int parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *out
 	return 0;
 }
 
-enum { O_FUEL = 1, O_MAX_MEMORY_PAGES, O_ENV };
+enum { O_FUEL = 1, O_MAX_MEMORY_PAGES, O_ENV, O_GUEST_MEMORY, O_GUEST_DEADLINE };
 
 static const struct ls_opt rows[] = {
     LS_OPT("fuel", 0, "N", O_FUEL, "instruction budget (default: unlimited)"),
@@ -84,6 +86,11 @@ static const struct ls_opt rows[] = {
 	   "cap on linear memory, 64 KiB pages (default: the\n"
 	   "engine's, lw_limits_default)"),
     LS_OPT_ALIAS("max-memory", "N", O_MAX_MEMORY_PAGES, "max-memory-pages"),
+    LS_OPT("guest-memory", 0, "BYTES", O_GUEST_MEMORY,
+	   "memory budget of the instance, all included (K/M/G;\n"
+	   "default: none beyond --max-memory-pages)"),
+    LS_OPT("guest-deadline", 0, "DUR", O_GUEST_DEADLINE,
+	   "wall-clock limit of the run (default: none)"),
     LS_OPT("env", 0, "KEY=VALUE", O_ENV, "add a variable to the guest's environment (repeatable)"),
 };
 
@@ -120,6 +127,26 @@ static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 		if (parse_u64("--max-memory-pages", arg, 65536, &v))
 			return 2;
 		r->lim.max_memory_pages = (uint32_t)v;
+		break;
+	case O_GUEST_MEMORY:
+		if (ls_parse_bytes(arg, &v) || v < (1u << 20)) {
+			fprintf(stderr,
+				"lockstep wasm: --guest-memory must be a number of bytes >= 1M "
+				"(e.g. 64M), not '%s'\n",
+				arg);
+			return 2;
+		}
+		r->lim.memory_budget = v;
+		break;
+	case O_GUEST_DEADLINE:
+		if (ls_parse_duration_ns(arg, &v) || v < 100000) {
+			fprintf(stderr,
+				"lockstep wasm: --guest-deadline must be a duration >= 100us, not "
+				"'%s'\n",
+				arg);
+			return 2;
+		}
+		r->lim.deadline_ns = v;
 		break;
 	case O_ENV:
 		if (!strchr(arg, '=') || arg[0] == '=') {

@@ -183,8 +183,13 @@ static struct ls_ginst *ginst_new(struct ls_policy *p, struct ls_gmod *gm,
 	gi->created_k = ls_policy_now_k(p);
 	lim.fuel = p->cfg.fuel;
 	lim.max_memory_pages = p->cfg.max_memory_pages;
+	lim.memory_budget = p->cfg.memory_budget;
+	lim.deadline_ns = p->cfg.deadline_ns;
 	if (lw_instantiate(gm->mod, gm->imp, &lim, &gi->in, &le)) {
-		ls_errf(err, -EINVAL, "%s: cannot instantiate: %s", gm->name, le.message);
+		/* the budget's message names what is over; the option is ours */
+		ls_errf(err, -EINVAL, "%s: cannot instantiate: %s%s", gm->name, le.message,
+			le.kind == LW_ERR_LIMIT && strstr(le.message, "memory budget")
+			    ? " (--guest-memory)" : "");
 		goto fail;
 	}
 	lw_instance_set_user(gi->in, p);
@@ -261,7 +266,14 @@ static uint64_t backoff_ns(const struct ls_policy *p, uint32_t streak)
 	return d < p->cfg.backoff_max_ns ? d : p->cfg.backoff_max_ns;
 }
 
-static void fail_guest(struct ls_policy *p, enum ls_policy_fail why,
+/* A callback that ran out of its budget, of fuel or of wall-clock time
+ * (the deadline), is counted as fuel; its log line says which. */
+static enum ls_policy_fail fail_of(lw_call_result r)
+{
+	return r == LW_TRAP_OUT_OF_FUEL || r == LW_TRAP_DEADLINE ? LS_PF_FUEL : LS_PF_TRAP;
+}
+
+static void fail_guest(struct ls_policy *p, enum ls_policy_fail why, lw_call_result r,
 		       const char *what, const char *msg)
 {
 	uint64_t now_k = ls_policy_now_k(p);
@@ -282,7 +294,8 @@ static void fail_guest(struct ls_policy *p, enum ls_policy_fail why,
 	ls_policy_logf(p, 2, "guest_failed",
 		       "\"policy\":\"%s\",\"kind\":\"%s\",\"in\":\"%s\",\"message\":\"%s\","
 		       "\"streak\":%u,\"retry_in_ns\":%llu",
-		       p->gm ? p->gm->name : "", why == LS_PF_FUEL ? "fuel" :
+		       p->gm ? p->gm->name : "", r == LW_TRAP_DEADLINE ? "deadline" :
+		       why == LS_PF_FUEL ? "fuel" :
 		       why == LS_PF_INIT ? "init" : "trap", what, esc, p->st.crash_streak,
 		       (unsigned long long)(p->st.retry_at_k - now_k));
 }
@@ -297,8 +310,8 @@ static void maybe_restart(struct ls_policy *p)
 		return;
 	p->gi = ginst_new(p, p->gm, &err, &trap);
 	if (!p->gi) {
-		fail_guest(p, trap == LW_TRAP_OUT_OF_FUEL ? LS_PF_FUEL :
-			   trap != LW_OK ? LS_PF_TRAP : LS_PF_INIT, "restart", err.msg);
+		fail_guest(p, trap != LW_OK ? fail_of(trap) : LS_PF_INIT, trap, "restart",
+			   err.msg);
 		return;
 	}
 	p->st.restarts++;
@@ -396,7 +409,7 @@ static bool run_cb(struct ls_policy *p, int which, const char *export, struct ls
 		char msg[256];
 		snprintf(msg, sizeof(msg), "%s", call_fail_msg(gi->in, r));
 		cb_end(p, false);
-		fail_guest(p, r == LW_TRAP_OUT_OF_FUEL ? LS_PF_FUEL : LS_PF_TRAP, export, msg);
+		fail_guest(p, fail_of(r), r, export, msg);
 		return false;
 	}
 	cb_end(p, true);
@@ -470,7 +483,7 @@ static void handle_event(struct ls_policy *p, const struct ls_event *ev)
 			write_default(p, f);
 	} else if (p->gi->cb[kind]) {
 		if (!(rec = event_buf(p->gi))) { /* memory never shrinks, but never trust */
-			fail_guest(p, LS_PF_TRAP, exports[kind], "event buffer outside memory");
+			fail_guest(p, LS_PF_TRAP, LW_OK, exports[kind], "event buffer outside memory");
 			if (decides)
 				write_default(p, f);
 			goto out;
@@ -744,6 +757,10 @@ int ls_policy_new(const struct ls_policy_config *cfg,
 		p->cfg.fuel = LS_POLICY_FUEL_DEFAULT;
 	if (!p->cfg.max_memory_pages)
 		p->cfg.max_memory_pages = LS_POLICY_PAGES_DEFAULT;
+	if (!p->cfg.memory_budget)
+		p->cfg.memory_budget = LS_POLICY_BUDGET_DEFAULT;
+	if (!p->cfg.deadline_ns)
+		p->cfg.deadline_ns = LS_POLICY_DEADLINE_DEFAULT;
 	if (!p->cfg.default_ttl_ns)
 		p->cfg.default_ttl_ns = 1000000000ull;
 	if (!p->cfg.tick_interval_ns)

@@ -102,6 +102,11 @@ typedef void (*ls_policy_log_fn)(void *ctx, int level, const char *json);
 struct ls_policy_config {
 	uint64_t fuel;             /* per callback; 0: default 10,000,000 */
 	uint32_t max_memory_pages; /* 0: default 256 (16 MiB) */
+	uint64_t memory_budget;    /* bytes one instance holds in all (memories,
+				    * tables, stack, code ...; --guest-memory);
+				    * 0: default 64 MiB */
+	uint64_t deadline_ns;      /* wall-clock limit per callback, reported as
+				    * fuel exhaustion (--guest-deadline); 0: 20 ms */
 	uint32_t default_verdict;  /* LS_VERDICT_PASS/DROP while unhealthy */
 	uint64_t default_ttl_ns;   /* TTL of those default verdicts (0: 1 s) */
 	uint64_t tick_interval_ns; /* reported to guests in tick events (0: 1 s) */

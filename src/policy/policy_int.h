@@ -15,6 +15,12 @@
 
 #define LS_POLICY_FUEL_DEFAULT 10000000ull
 #define LS_POLICY_PAGES_DEFAULT 256u
+/* Bytes one guest instance may hold, all included (lw_limits.memory_budget):
+ * the 16 MiB memory, the 8 MiB operand stack and room to grow. */
+#define LS_POLICY_BUDGET_DEFAULT (64ull << 20)
+/* Wall-clock limit of one callback: a fifth of the default beat interval
+ * (100 ms), so a runaway guest never holds the loop for a beat. */
+#define LS_POLICY_DEADLINE_DEFAULT 20000000ull
 #define LS_CB_HANDLES_MAX 65536u /* handles one callback may hold */
 #define LS_LOG_LINE_MAX 1024u
 #define LS_LOG_RATE 100u  /* guest log lines per second ... */

@@ -1201,6 +1201,9 @@ static int finish_func(cc *c, uint32_t fidx, const lw_functype *ft, uint32_t ent
 			     fidx);
 		return -1;
 	}
+	/* a call also pays for the frame it sets up: one unit per declared
+	 * local that `enter` (or the call) zeroes */
+	c->code[enter + 3] += c->nlocals - ft->nparams;
 	memcpy(ops, c->code, c->ncode * sizeof(uint32_t));
 	code->ops = ops;
 	code->nops = c->ncode;

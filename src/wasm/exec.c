@@ -46,6 +46,16 @@
  * in its loop's body as its cost. A branch has no side effects before the
  * fuel check, so on exhaustion the state (registers included) is saved and
  * lw_resume re-executes the same branch (or call) with the new budget.
+ * Bulk operations (memory.fill/copy/init, table.fill/copy/init/grow) charge
+ * one unit per byte or element moved, before moving anything.
+ *
+ * The fuel register holds a slice of the budget (LW_FUEL_SLICE), the rest
+ * waits in `reserve`. Running a slice dry is the one moment the slow path
+ * runs: it checks the wall-clock deadline and the interrupt flag, takes the
+ * next slice and re-dispatches the instruction that wanted it. So the
+ * deadline costs the hot path nothing, and is seen within one slice of work
+ * (tens of microseconds) at a back-edge, a call or a bulk operation, which
+ * also checks between chunks of LW_BULK_CHUNK bytes.
  */
 #include "wasm/rt.h"
 
@@ -53,6 +63,93 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* Fuel units between two deadline checks: 64 Ki instructions are some
+ * 20-60 us of guest work. */
+#define LW_FUEL_SLICE 65536
+/* Bytes a bulk operation moves between two deadline checks (~10-50 us). */
+#define LW_BULK_CHUNK (256u << 10)
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void lw_deadline_start(lw_instance *in)
+{
+	in->interrupt = 0;
+	in->deadline_at = 0;
+	if (in->lim.deadline_ns) {
+		in->deadline_at = mono_ns() + in->lim.deadline_ns;
+		in->cpu_start = thread_cpu_ns();
+	}
+}
+
+/* The deadline is wall-clock time, but a guest is stopped for its own work
+ * only: once the wall-clock deadline has passed, the call must also have
+ * used half of it in CPU time. A guest preempted by a loaded host (its
+ * thread waiting for a CPU) is not its own fault, and stopping it would turn
+ * the host's load into policy failures and fail-safe; a guest that spins
+ * still stops at the deadline on an idle host, and within twice it while it
+ * gets half a CPU (docs/wasm-exec.md, "Deadline"). */
+bool lw_deadline_due(lw_instance *in)
+{
+	if (in->interrupt)
+		return true;
+	if (!in->deadline_at || mono_ns() < in->deadline_at)
+		return false;
+	return thread_cpu_ns() - in->cpu_start >= in->lim.deadline_ns / 2;
+}
+
+void lw_instance_interrupt(lw_instance *in)
+{
+	in->interrupt = 1;
+}
+
+/* memmove of n bytes in chunks, checking the deadline between them (only
+ * for a move longer than one chunk); false when it ran out part-way. The
+ * chunks go in the direction that keeps an overlapping move correct. */
+static bool bulk_move(lw_instance *in, uint8_t *d, const uint8_t *s, uint64_t n)
+{
+	if (!n)
+		return true; /* d may be NULL: a memory of 0 pages */
+	if (n <= LW_BULK_CHUNK) {
+		memmove(d, s, n);
+		return true;
+	}
+	for (uint64_t k = 0; k < n; k += LW_BULK_CHUNK) {
+		uint64_t c = n - k < LW_BULK_CHUNK ? n - k : LW_BULK_CHUNK;
+		if (k && lw_deadline_due(in))
+			return false;
+		if (d <= s)
+			memmove(d + k, s + k, c);
+		else
+			memmove(d + n - k - c, s + n - k - c, c);
+	}
+	return true;
+}
+
+/* memset, likewise */
+static bool bulk_fill(lw_instance *in, uint8_t *d, int v, uint64_t n)
+{
+	for (uint64_t k = 0; k < n; k += LW_BULK_CHUNK) {
+		uint64_t c = n - k < LW_BULK_CHUNK ? n - k : LW_BULK_CHUNK;
+		if (k && lw_deadline_due(in))
+			return false;
+		memset(d + k, v, c);
+	}
+	return true;
+}
 
 const char *lw_trap_message(lw_call_result kind)
 {
@@ -72,6 +169,7 @@ const char *lw_trap_message(lw_call_result kind)
 	case LW_TRAP_HOST: return "host function trapped";
 	case LW_TRAP_EXIT: return "exit";
 	case LW_TRAP_BAD_CALL: return "bad call";
+	case LW_TRAP_DEADLINE: return "deadline exceeded";
 	}
 	return "unknown trap";
 }
@@ -292,7 +390,15 @@ lw_call_result lw_exec(lw_instance *in, lw_regs *rg, uint32_t frame0)
 	lw_instance *ci = fn->inst;
 	uint8_t *mem;
 	uint64_t memsize;
-	int64_t fuel = in->fuel;
+	/* the budget in->fuel as a slice in the register and the reserve */
+	int64_t fuel, reserve, need = 0;
+#define LOAD_FUEL()                                                            \
+	do {                                                                   \
+		fuel = in->fuel < LW_FUEL_SLICE ? in->fuel : LW_FUEL_SLICE;    \
+		reserve = in->fuel - fuel;                                     \
+	} while (0)
+#define SAVE_FUEL() (in->fuel = fuel + reserve)
+	LOAD_FUEL();
 	lw_frame *fr = in->frames + in->nframes;
 	lw_frame *const fr0 = in->frames + frame0;
 	lw_frame *const fr_max = in->frames + in->lim.max_call_depth;
@@ -317,11 +423,23 @@ lw_call_result lw_exec(lw_instance *in, lw_regs *rg, uint32_t frame0)
 #define JUMP(k)                                                                \
 	do {                                                                   \
 		uint32_t c_ = ip[(k) + 1];                                     \
-		if (LW_UNLIKELY(fuel < (int64_t)c_))                           \
-			goto out_of_fuel;                                      \
+		if (LW_UNLIKELY(fuel < (int64_t)c_)) {                         \
+			need = c_;                                             \
+			goto refuel;                                           \
+		}                                                              \
 		fuel -= c_;                                                    \
 		ip += (int32_t)ip[k];                                          \
 		NEXT();                                                        \
+	} while (0)
+/* Charges c units before an instruction does anything (else refuel
+ * re-dispatches it). */
+#define CHARGE(c)                                                              \
+	do {                                                                   \
+		if (LW_UNLIKELY(fuel < (int64_t)(c))) {                        \
+			need = (int64_t)(c);                                   \
+			goto refuel;                                           \
+		}                                                              \
+		fuel -= (int64_t)(c);                                          \
 	} while (0)
 #define TRAP(k)                                                                \
 	do {                                                                   \
@@ -334,9 +452,7 @@ lw_call_result lw_exec(lw_instance *in, lw_regs *rg, uint32_t frame0)
 
 	/* ---- control ------------------------------------------------------- */
 L_enter: /* [enter nparams nlocals fuel] */
-	if (LW_UNLIKELY(fuel < (int64_t)ip[3]))
-		goto out_of_fuel;
-	fuel -= ip[3];
+	CHARGE(ip[3]);
 	for (uint32_t i = ip[1]; i < ip[2]; i++)
 		fp[i] = 0;
 	if (ip[1])
@@ -420,7 +536,7 @@ br_table:
 	JUMP(3 + 2 * sel);
 L_ret:
 	if (fr == fr0) {
-		in->fuel = fuel;
+		SAVE_FUEL();
 		SYNC_FRAMES();
 		return LW_OK;
 	}
@@ -467,10 +583,10 @@ call_indirect: {
 }
 any_call:
 	if (callee->host) {
-		in->fuel = fuel;
+		SAVE_FUEL();
 		SYNC_FRAMES();
 		lw_call_result r = host_call(in, callee, nfp);
-		fuel = in->fuel;
+		LOAD_FUEL();
 		if (r != LW_OK) {
 			kind = r;
 			goto trap_keep_msg;
@@ -484,9 +600,7 @@ wasm_call: {
 	/* does `enter`'s work: the callee starts after it */
 	if (LW_UNLIKELY(fr >= fr_max || nfp + callee->frame_size > stack_end))
 		TRAP(LW_TRAP_STACK_EXHAUSTED);
-	if (LW_UNLIKELY(fuel < (int64_t)callee->entry_fuel))
-		goto out_of_fuel; /* the call is re-executed on resume */
-	fuel -= callee->entry_fuel;
+	CHARGE(callee->entry_fuel); /* the call is re-executed on resume */
 	for (uint32_t i = callee->nparams; i < callee->nlocals; i++)
 		nfp[i] = 0;
 	fr->ret_ip = rip;
@@ -568,17 +682,28 @@ L_table_size:
 	S(1) = ci->tables[ip[2]]->size;
 	ip += 3;
 	NEXT();
-L_table_grow: /* [d t init n] */
-	S(1) = (uint32_t)lw_tab_grow(ci->tables[ip[2]], (uint32_t)S(4), S(3));
+L_table_grow: { /* [d t init n]: n elements written, if it can grow */
+	lw_tabobj *t = ci->tables[ip[2]];
+	uint64_t n = (uint32_t)S(4), lim = t->max < t->cap ? t->max : t->cap;
+	if (t->size + n <= lim)
+		CHARGE(n);
+	if (n && LW_UNLIKELY(lw_deadline_due(in)))
+		TRAP(LW_TRAP_DEADLINE);
+	S(1) = (uint32_t)lw_tab_grow(t, n, S(3));
 	ip += 5;
 	NEXT();
+}
 L_table_fill: { /* [t i v n] */
 	lw_tabobj *t = ci->tables[ip[1]];
 	uint64_t i = (uint32_t)S(2), n = (uint32_t)S(4), v = S(3);
 	if (i + n > t->size)
 		TRAP(LW_TRAP_TABLE_OOB);
-	for (uint64_t k = 0; k < n; k++)
+	CHARGE(n);
+	for (uint64_t k = 0; k < n; k++) {
+		if (LW_UNLIKELY((k & (LW_BULK_CHUNK / 8 - 1)) == 0 && k && lw_deadline_due(in)))
+			TRAP(LW_TRAP_DEADLINE);
 		t->elems[i + k] = v;
+	}
 	ip += 5;
 	NEXT();
 }
@@ -587,8 +712,9 @@ L_table_copy: { /* [dt st d s n] */
 	uint64_t d = (uint32_t)S(3), s = (uint32_t)S(4), n = (uint32_t)S(5);
 	if (d + n > dt->size || s + n > st->size)
 		TRAP(LW_TRAP_TABLE_OOB);
-	if (n)
-		memmove(dt->elems + d, st->elems + s, n * 8);
+	CHARGE(n);
+	if (!bulk_move(in, (uint8_t *)(dt->elems + d), (uint8_t *)(st->elems + s), n * 8))
+		TRAP(LW_TRAP_DEADLINE);
 	ip += 6;
 	NEXT();
 }
@@ -598,8 +724,9 @@ L_table_init: { /* [seg t d s n] */
 	uint64_t d = (uint32_t)S(3), s = (uint32_t)S(4), n = (uint32_t)S(5);
 	if (s + n > ci->elem_len[seg] || d + n > t->size)
 		TRAP(LW_TRAP_TABLE_OOB);
-	if (n)
-		memcpy(t->elems + d, ci->elem_vals[seg] + s, n * 8);
+	CHARGE(n);
+	if (!bulk_move(in, (uint8_t *)(t->elems + d), (uint8_t *)(ci->elem_vals[seg] + s), n * 8))
+		TRAP(LW_TRAP_DEADLINE);
 	ip += 6;
 	NEXT();
 }
@@ -613,7 +740,10 @@ L_memory_size:
 	PUT(1, (uint32_t)(memsize >> 16));
 	ip += 2;
 	NEXT();
-L_memory_grow: { /* [d n] */
+L_memory_grow: { /* [d n]: not charged per byte (the budget bounds it), but
+		  * a grow reallocates and copies: the deadline is checked first */
+	if ((uint32_t)S(2) && LW_UNLIKELY(lw_deadline_due(in)))
+		TRAP(LW_TRAP_DEADLINE);
 	uint32_t old = (uint32_t)lw_mem_grow(ci->mems[0], (uint32_t)S(2));
 	LOADMEM();
 	PUT(1, old);
@@ -624,8 +754,9 @@ L_memory_fill: { /* [d v n] */
 	uint64_t d = (uint32_t)S(1), n = (uint32_t)S(3);
 	if (d + n > memsize)
 		TRAP(LW_TRAP_MEM_OOB);
-	if (n)
-		memset(mem + d, (int)(uint8_t)S(2), n);
+	CHARGE(n);
+	if (!bulk_fill(in, mem + d, (int)(uint8_t)S(2), n))
+		TRAP(LW_TRAP_DEADLINE);
 	ip += 4;
 	NEXT();
 }
@@ -633,8 +764,9 @@ L_memory_copy: { /* [d s n] */
 	uint64_t d = (uint32_t)S(1), s = (uint32_t)S(2), n = (uint32_t)S(3);
 	if (d + n > memsize || s + n > memsize)
 		TRAP(LW_TRAP_MEM_OOB);
-	if (n)
-		memmove(mem + d, mem + s, n);
+	CHARGE(n);
+	if (!bulk_move(in, mem + d, mem + s, n))
+		TRAP(LW_TRAP_DEADLINE);
 	ip += 4;
 	NEXT();
 }
@@ -643,8 +775,9 @@ L_memory_init: { /* [seg d s n] */
 	uint64_t d = (uint32_t)S(2), s = (uint32_t)S(3), n = (uint32_t)S(4);
 	if (s + n > ci->data_len[seg] || d + n > memsize)
 		TRAP(LW_TRAP_MEM_OOB);
-	if (n)
-		memcpy(mem + d, ci->mod->bytes + ci->mod->datas[seg].off + s, n);
+	CHARGE(n);
+	if (!bulk_move(in, mem + d, ci->mod->bytes + ci->mod->datas[seg].off + s, n))
+		TRAP(LW_TRAP_DEADLINE);
 	ip += 5;
 	NEXT();
 }
@@ -1134,6 +1267,21 @@ L_data_drop:
 	FMULTAIL(FZ_FMUL, _)
 
 	/* ---- leaving ------------------------------------------------------------------- */
+	/* A slice ran dry: the deadline, then the next slice (or the end of the
+	 * budget), then the instruction that wanted `need` units again. */
+refuel:
+	if (LW_UNLIKELY(lw_deadline_due(in)))
+		TRAP(LW_TRAP_DEADLINE);
+	if (fuel + reserve < need)
+		goto out_of_fuel;
+	{
+		int64_t take = need - fuel > LW_FUEL_SLICE ? need - fuel : LW_FUEL_SLICE;
+		if (take > reserve)
+			take = reserve;
+		fuel += take;
+		reserve -= take;
+	}
+	NEXT();
 out_of_fuel:
 	rg->ip = ip;
 	rg->fp = fp;
@@ -1149,7 +1297,7 @@ trap:
 trap_keep_msg:
 	in->trap.kind = kind;
 fill_stack:
-	in->fuel = fuel;
+	SAVE_FUEL();
 	SYNC_FRAMES();
 	in->trap.func_index = fn->index;
 	{

@@ -192,6 +192,113 @@ static int link_import(lw_instance *in, const lw_imports *imp, uint32_t i,
 	return 0;
 }
 
+/* ---- the memory budget ------------------------------------------------------------ */
+
+/* "64 MiB", "76.3 MiB", "12 KiB", "100 bytes": for messages. */
+static const char *human(char *buf, size_t len, uint64_t n)
+{
+	static const char *const unit[] = {"KiB", "MiB", "GiB", "TiB"};
+	if (n < 1024) {
+		snprintf(buf, len, "%llu bytes", (unsigned long long)n);
+		return buf;
+	}
+	double v = (double)n / 1024;
+	int u = 0;
+	while (v >= 1024 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	uint64_t whole = (uint64_t)v;
+	if ((double)whole == v)
+		snprintf(buf, len, "%llu %s", (unsigned long long)whole, unit[u]);
+	else
+		snprintf(buf, len, "%.1f %s", v, unit[u]);
+	return buf;
+}
+
+/* One thing an instance will hold, for the budget check's message. */
+typedef struct budget_item {
+	uint64_t bytes;
+	char what[96]; /* "table 0: 10000000 elements × 8 bytes" */
+} budget_item;
+
+/* Adds an item; the largest one is kept to be named. Sums saturate. */
+static void budget_add(uint64_t *total, budget_item *largest, uint64_t bytes, const char *fmt,
+		       ...) __attribute__((format(printf, 4, 5)));
+static void budget_add(uint64_t *total, budget_item *largest, uint64_t bytes, const char *fmt,
+		       ...)
+{
+	*total = bytes > UINT64_MAX - *total ? UINT64_MAX : *total + bytes;
+	if (bytes <= largest->bytes)
+		return;
+	largest->bytes = bytes;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(largest->what, sizeof(largest->what), fmt, ap);
+	va_end(ap);
+}
+
+/* Everything instantiating m under lim allocates for the instance, counted
+ * from the module's declarations before anything is allocated: its own
+ * memories and tables at their initial sizes, globals, element segment
+ * items, data segment state, function records, the operand stack and call
+ * frames, and the module's compiled code. Returns the total; over the
+ * budget, fills err naming the largest item, or the total when no single
+ * item is over by itself. */
+static uint64_t budget_plan(const lw_module *m, const lw_limits *lim, lw_error *err)
+{
+	uint64_t total = sizeof(lw_instance);
+	budget_item big = {0, ""};
+	char h1[32], h2[32];
+	for (uint32_t i = m->nmem_imports; i < m->nmems; i++)
+		budget_add(&total, &big, (uint64_t)m->mems[i].lim.min * 65536,
+			   "memory %u: %u pages \u00d7 64 KiB", i, m->mems[i].lim.min);
+	for (uint32_t i = m->ntable_imports; i < m->ntables; i++)
+		budget_add(&total, &big, (uint64_t)m->tables[i].type.lim.min * 8,
+			   "table %u: %u elements \u00d7 8 bytes", i, m->tables[i].type.lim.min);
+	uint64_t items = 0;
+	for (uint32_t i = 0; i < m->nelems; i++)
+		items += m->elems[i].count;
+	budget_add(&total, &big, items * 8 + (uint64_t)m->nelems * 16,
+		   "element segments: %u segments, %llu items \u00d7 8 bytes", m->nelems,
+		   (unsigned long long)items);
+	budget_add(&total, &big, (uint64_t)m->ndatas * 4, "data segments: %u \u00d7 4 bytes",
+		   m->ndatas);
+	budget_add(&total, &big, (uint64_t)m->nglobals * (sizeof(lw_globobj) + 8),
+		   "globals: %u \u00d7 %zu bytes", m->nglobals, sizeof(lw_globobj) + 8);
+	budget_add(&total, &big,
+		   (uint64_t)m->nfuncs * (sizeof(lw_funcinst) + 8) + (uint64_t)m->ntypes * 8,
+		   "functions: %u \u00d7 %zu bytes", m->nfuncs, sizeof(lw_funcinst) + 8);
+	uint64_t nslots = lim->max_stack_bytes / 8 < 64 ? 64 : lim->max_stack_bytes / 8;
+	budget_add(&total, &big, nslots * 8, "operand stack: %llu slots \u00d7 8 bytes",
+		   (unsigned long long)nslots);
+	budget_add(&total, &big, ((uint64_t)lim->max_call_depth + 1) * sizeof(lw_frame),
+		   "call frames: %u \u00d7 %zu bytes", lim->max_call_depth + 1,
+		   sizeof(lw_frame));
+	uint64_t code = 0;
+	for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
+		const lw_code *c = m->funcs[i].compiled;
+		if (c)
+			code += sizeof(*c) + (uint64_t)c->nops * 4;
+	}
+	budget_add(&total, &big, code, "compiled code: %u functions", m->nfuncs - m->nfunc_imports);
+	if (!lim->memory_budget || total <= lim->memory_budget)
+		return total;
+	if (big.bytes > lim->memory_budget)
+		lw_error_set(err, LW_ERR_LIMIT, -1, -1, -1,
+			     "%s = %s exceeds the instance memory budget of %s", big.what,
+			     human(h1, sizeof(h1), big.bytes),
+			     human(h2, sizeof(h2), lim->memory_budget));
+	else
+		lw_error_set(err, LW_ERR_LIMIT, -1, -1, -1,
+			     "the instance needs %s in all (the most, %s = %s), more than the "
+			     "instance memory budget of %s",
+			     human(h1, sizeof(h1), total), big.what,
+			     human((char[32]){0}, 32, big.bytes),
+			     human(h2, sizeof(h2), lim->memory_budget));
+	return total;
+}
+
 /* ---- instantiation ------------------------------------------------------------- */
 
 static void *zalloc(size_t n, size_t sz, bool *oom)
@@ -229,6 +336,7 @@ void lw_instance_free(lw_instance *in)
 	free(in->type_keys);
 	free(in->stack);
 	free(in->frames);
+	lw_budget_unref(in->budget);
 	free(in);
 }
 
@@ -271,6 +379,20 @@ int lw_instantiate(const lw_module *m, const lw_imports *imp,
 	if (!err)
 		err = &dummy;
 	*out = NULL;
+	lw_limits L = lim ? *lim : lw_limits_default();
+	lw_limits d = lw_limits_default();
+	if (!L.max_call_depth)
+		L.max_call_depth = d.max_call_depth;
+	if (!L.max_stack_bytes)
+		L.max_stack_bytes = d.max_stack_bytes;
+	if (!L.max_memory_pages)
+		L.max_memory_pages = d.max_memory_pages;
+	if (!L.max_table_elems)
+		L.max_table_elems = d.max_table_elems;
+	/* the budget first: nothing is allocated for a module over it */
+	uint64_t need = budget_plan(m, &L, err);
+	if (L.memory_budget && need > L.memory_budget)
+		return -1;
 	lw_instance *in = calloc(1, sizeof(*in));
 	if (!in) {
 		lw_error_set(err, LW_ERR_NOMEM, -1, -1, -1, "out of memory");
@@ -281,16 +403,15 @@ int lw_instantiate(const lw_module *m, const lw_imports *imp,
 	in->ntables = m->ntables;
 	in->nglobals = m->nglobals;
 	in->nelems = m->nelems;
-	in->lim = lim ? *lim : lw_limits_default();
-	lw_limits d = lw_limits_default();
-	if (!in->lim.max_call_depth)
-		in->lim.max_call_depth = d.max_call_depth;
-	if (!in->lim.max_stack_bytes)
-		in->lim.max_stack_bytes = d.max_stack_bytes;
-	if (!in->lim.max_memory_pages)
-		in->lim.max_memory_pages = d.max_memory_pages;
-	if (!in->lim.max_table_elems)
-		in->lim.max_table_elems = d.max_table_elems;
+	in->lim = L;
+	if (L.memory_budget) {
+		in->budget = calloc(1, sizeof(*in->budget));
+		if (!in->budget) {
+			lw_error_set(err, LW_ERR_NOMEM, -1, -1, -1, "out of memory");
+			return fail(in, -1);
+		}
+		*in->budget = (lw_budget){.limit = L.memory_budget, .used = need, .refs = 1};
+	}
 
 	bool oom = false;
 	in->funcs = zalloc(m->nfuncs, sizeof(*in->funcs), &oom);
@@ -362,6 +483,10 @@ int lw_instantiate(const lw_module *m, const lw_imports *imp,
 			lw_error_set(err, LW_ERR_NOMEM, 4, -1, -1, "out of memory");
 			return fail(in, -1);
 		}
+		if (in->budget) {
+			in->tables[i]->budget = in->budget;
+			in->budget->refs++;
+		}
 	}
 	for (uint32_t i = nm; i < m->nmems; i++) {
 		const lw_lim *l = &m->mems[i].lim;
@@ -376,6 +501,10 @@ int lw_instantiate(const lw_module *m, const lw_imports *imp,
 			lw_error_set(err, LW_ERR_NOMEM, 5, -1, -1,
 				     "out of memory for %u pages", l->min);
 			return fail(in, -1);
+		}
+		if (in->budget) {
+			in->mems[i]->budget = in->budget;
+			in->budget->refs++;
 		}
 	}
 	/* globals, in order (an initialiser sees the globals before it) */
@@ -440,6 +569,7 @@ int lw_instantiate(const lw_module *m, const lw_imports *imp,
 	}
 	if (m->has_start) {
 		in->fuel = in->lim.fuel ? (int64_t)in->lim.fuel : INT64_MAX;
+		lw_deadline_start(in);
 		lw_call_result r = lw_invoke(in, in->funcs[m->start], in->stack);
 		if (r != LW_OK) {
 			lw_error_set(err, LW_ERR_UNINSTANTIABLE, 8, m->start, -1,
@@ -563,6 +693,7 @@ static lw_call_result call(lw_instance *in, lw_funcinst *f, const char *name,
 		in->nframes = 0;
 		in->stack_top = in->stack;
 		in->fuel = in->lim.fuel ? (int64_t)in->lim.fuel : INT64_MAX;
+		lw_deadline_start(in);
 	}
 	uint64_t *base = in->stack_top;
 	size_t need = nargs > nresults ? nargs : nresults;
@@ -595,6 +726,7 @@ lw_call_result lw_resume(lw_instance *in, lw_value *results, size_t nresults)
 	in->suspended = false;
 	in->depth++;
 	int64_t fuel0 = in->fuel;
+	lw_deadline_start(in);
 	memset(&in->trap, 0, sizeof(in->trap));
 	in->trap.func_index = -1;
 	lw_call_result r = lw_exec(in, &in->susp, in->susp_frame0);

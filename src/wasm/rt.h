@@ -31,6 +31,27 @@ typedef struct lw_code {
 
 /* ---- runtime objects -------------------------------------------------------- */
 
+/* The memory budget of one instance (lw_limits.memory_budget): shared by
+ * the instance and every memory and table it defined, which may outlive it
+ * (an importer holds them), so it is reference-counted like them. */
+typedef struct lw_budget {
+	uint64_t limit; /* bytes */
+	uint64_t used;  /* charged at instantiation, then by every grow */
+	int refs;
+} lw_budget;
+
+/* Takes n bytes from b (NULL: no budget); false, nothing taken, past it. */
+static inline bool lw_budget_take(lw_budget *b, uint64_t n)
+{
+	if (!b)
+		return true;
+	if (n > b->limit - b->used)
+		return false;
+	b->used += n;
+	return true;
+}
+void lw_budget_unref(lw_budget *b);
+
 typedef struct lw_funcinst {
 	/* what a call needs, first and together (from code, for wasm functions) */
 	const uint32_t *entry;  /* the instruction after `enter` */
@@ -54,6 +75,7 @@ typedef struct lw_memobj {
 	uint32_t pages;
 	uint32_t max;   /* declared maximum (LW_NO_MAX if none) */
 	uint32_t cap;   /* pages allowed by the embedder's limits */
+	lw_budget *budget; /* grows charge it; NULL: host-defined, none */
 	int refs;
 } lw_memobj;
 
@@ -63,6 +85,7 @@ typedef struct lw_tabobj {
 	uint64_t max;   /* declared maximum, UINT64_MAX if none */
 	uint32_t cap;
 	uint8_t elem;
+	lw_budget *budget; /* as for memories */
 	int refs;
 } lw_tabobj;
 
@@ -118,6 +141,10 @@ struct lw_instance {
 	uint32_t nframes;     /* frames in use */
 	int64_t fuel;
 	uint64_t fuel_charged;
+	lw_budget *budget;    /* NULL when limits.memory_budget is 0 */
+	uint64_t deadline_at; /* CLOCK_MONOTONIC ns; 0: none */
+	uint64_t cpu_start;   /* the calling thread's CPU time at the call's start */
+	volatile int interrupt; /* lw_instance_interrupt */
 	int depth;            /* nested lw_call activations */
 
 	/* a call suspended by LW_TRAP_OUT_OF_FUEL, for lw_resume */
@@ -137,6 +164,11 @@ struct lw_instance {
  * at frame index `frame0` returns. The registers are in-out so that a fuel
  * trap can be resumed. */
 lw_call_result lw_exec(lw_instance *in, lw_regs *r, uint32_t frame0);
+/* exec.c: the current top-level call ran past its deadline or was
+ * interrupted (checked at fuel slice ends and between bulk chunks). */
+bool lw_deadline_due(lw_instance *in);
+/* exec.c: starts the wall-clock deadline of a top-level call. */
+void lw_deadline_start(lw_instance *in);
 /* Code-stream value for an operation (offset of its handler). */
 uint32_t lw_op_word(enum lw_op op);
 

@@ -1,6 +1,8 @@
 /* store.c - memories, tables and globals as reference-counted objects, so
  * that instances (and the host) importing them share the very same object,
- * plus function signature keys for call_indirect's type check. */
+ * plus function signature keys for call_indirect's type check. A memory or
+ * table an instance defined charges its growth to that instance's budget
+ * before allocating (rt.h lw_budget). */
 #include "wasm/rt.h"
 
 #include <stdlib.h>
@@ -28,9 +30,16 @@ lw_memobj *lw_mem_new(uint32_t pages, uint32_t max, uint32_t cap)
 	return m;
 }
 
+void lw_budget_unref(lw_budget *b)
+{
+	if (b && --b->refs == 0)
+		free(b);
+}
+
 void lw_mem_unref(lw_memobj *m)
 {
 	if (m && --m->refs == 0) {
+		lw_budget_unref(m->budget);
 		free(m->data);
 		free(m);
 	}
@@ -46,9 +55,14 @@ int64_t lw_mem_grow(lw_memobj *m, uint64_t delta)
 		return -1;
 	if (delta == 0)
 		return (int64_t)old;
-	uint8_t *d = realloc(m->data, n * 65536);
-	if (!d)
+	if (!lw_budget_take(m->budget, delta * 65536))
 		return -1;
+	uint8_t *d = realloc(m->data, n * 65536);
+	if (!d) {
+		if (m->budget)
+			m->budget->used -= delta * 65536;
+		return -1;
+	}
 	memset(d + old * 65536, 0, delta * 65536);
 	m->data = d;
 	m->pages = (uint32_t)n;
@@ -79,6 +93,7 @@ lw_tabobj *lw_tab_new(uint8_t elem, uint32_t size, uint64_t max, uint32_t cap)
 void lw_tab_unref(lw_tabobj *t)
 {
 	if (t && --t->refs == 0) {
+		lw_budget_unref(t->budget);
 		free(t->elems);
 		free(t);
 	}
@@ -92,9 +107,14 @@ int64_t lw_tab_grow(lw_tabobj *t, uint64_t delta, uint64_t init)
 		return -1;
 	if (delta == 0)
 		return (int64_t)old;
-	uint64_t *e = realloc(t->elems, n * sizeof(uint64_t));
-	if (!e)
+	if (!lw_budget_take(t->budget, delta * sizeof(uint64_t)))
 		return -1;
+	uint64_t *e = realloc(t->elems, n * sizeof(uint64_t));
+	if (!e) {
+		if (t->budget)
+			t->budget->used -= delta * sizeof(uint64_t);
+		return -1;
+	}
 	for (uint64_t i = old; i < n; i++)
 		e[i] = init;
 	t->elems = e;

@@ -294,7 +294,8 @@ TEST(a_trap_restarts_only_the_instance_of_the_worker_it_happened_on)
 }
 
 /* A worker stalled in its guest (tests/policy/guests/hostile.c "slow":
- * 60 ms of spinning per new flow, 10 flows on worker 0's shard: one batch
+ * 60 ms of spinning per new flow, under a guest deadline of 1 s instead of
+ * the default that would stop it, 10 flows on worker 0's shard: one batch
  * of 600 ms) is judged silent by the heartbeat's health check once its
  * batch has lasted 1.5 tick intervals (30 ms here): the status names it
  * (answered without waiting for its batch), and the sign of life published
@@ -309,6 +310,7 @@ TEST(a_stalled_worker_is_named_while_the_other_keeps_deciding)
 	struct rig rig;
 	struct policy_link_opts po = {.config = "slow",
 				      .fuel = 4000000000ull,
+				      .deadline_ns = 1000000000ull,
 				      .default_verdict = LS_VERDICT_PASS,
 				      .tick_interval_ns = 20000000};
 	const char *skip = rig_open(&rig, "hostile", &po);
