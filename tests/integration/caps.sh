@@ -53,12 +53,10 @@ check "  attached XDP and TC egress" grep -q 'attached XDP to vs' "$TMP/a1.err"
 uids=$(awk '/^Uid:/ {print $2, $3, $4, $5}' /proc/"$AGENT"/status)
 check "  the kernel says its uid is nobody's ($NOBODY): $uids" \
 	test "$uids" = "$NOBODY $NOBODY $NOBODY $NOBODY"
-eff=$(capsh --decode="$(awk '/^CapEff:/ {print $2}' /proc/"$AGENT"/status)" | sed 's/.*=//' |
-	tr ',' '\n' | sort | tr '\n' ' ')
+eff=$(caps_of "$AGENT" CapEff)
 check "  and its effective capabilities are exactly the unit's: $eff" \
 	test "$eff" = "$(echo $caps) "
-bnd=$(capsh --decode="$(awk '/^CapBnd:/ {print $2}' /proc/"$AGENT"/status)" | sed 's/.*=//' |
-	tr ',' '\n' | sort | tr '\n' ' ')
+bnd=$(caps_of "$AGENT" CapBnd)
 check "  its bounding set too: it can never gain another ($bnd)" test "$bnd" = "$(echo $caps) "
 
 code=$(in_c curl -s -o /dev/null --max-time 5 -w '%{http_code}' -H 'Host: www.allowed.test' "http://$S4/")

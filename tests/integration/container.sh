@@ -86,11 +86,9 @@ podman logs "$NAME" >"$TMP/logs1.txt" 2>&1
 check "  it attached XDP to the pod's veth" grep -q 'attached XDP to vs' "$TMP/logs1.txt"
 check "  and the kernel shows an XDP program on it" bash -c "ip -n $NS_S -d link show vs | grep -q 'prog/xdp'"
 PID=$(podman inspect -f '{{.State.Pid}}' "$NAME")
-eff=$(capsh --decode="$(awk '/^CapEff:/ {print $2}' /proc/"$PID"/status)" | sed 's/.*=//' |
-	tr ',' '\n' | sort | tr '\n' ' ')
+eff=$(caps_of "$PID" CapEff)
 check "  its effective capabilities are exactly the documented ones: $eff" test "$eff" = "$(echo $caps) "
-bnd=$(capsh --decode="$(awk '/^CapBnd:/ {print $2}' /proc/"$PID"/status)" | sed 's/.*=//' |
-	tr ',' '\n' | sort | tr '\n' ' ')
+bnd=$(caps_of "$PID" CapBnd)
 check "  and so is its bounding set" test "$bnd" = "$(echo $caps) "
 
 code=$(in_c curl -s -o /dev/null --max-time 5 -w '%{http_code}' -H 'Host: www.allowed.test' "http://$S4/")

@@ -7,6 +7,7 @@
  * operations per byte or element, a call per declared local). Every
  * expected number is computed by hand in the comment above its check. */
 #include "test.h"
+#include "wat_module.h"
 #include "lockstep/wasm.h"
 
 #include <stdio.h>
@@ -17,42 +18,8 @@
 
 static lw_engine *eng;
 
-/* wat2wasm the text into a module (NULL and a diagnostic on failure). */
-static lw_module *wat(const char *text)
-{
-	char src[] = "/tmp/lw_contain_XXXXXX";
-	int fd = mkstemp(src);
-	if (fd < 0)
-		return NULL;
-	FILE *f = fdopen(fd, "w");
-	fputs(text, f);
-	fclose(f);
-	char out[64], cmd[256];
-	snprintf(out, sizeof out, "%s.wasm", src);
-	snprintf(cmd, sizeof cmd, "wat2wasm %s -o %s", src, out);
-	int rc = system(cmd);
-	unlink(src);
-	if (rc != 0) {
-		printf("# wat2wasm failed\n");
-		return NULL;
-	}
-	f = fopen(out, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 4u << 20;
-	uint8_t *buf = malloc(cap);
-	size_t n = buf ? fread(buf, 1, cap, f) : 0;
-	fclose(f);
-	unlink(out);
-	lw_module *m = NULL;
-	lw_error err;
-	if (!buf || lw_module_load(eng, buf, n, &m, &err)) {
-		printf("# load: %s\n", buf ? err.message : "out of memory");
-		m = NULL;
-	}
-	free(buf);
-	return m;
-}
+/* WAT text -> a module of this file's engine (wat_module.h) */
+static lw_module *wat(const char *text) { return wat_module(eng, text); }
 
 /* Instantiates under lim; on failure the message is in msg. */
 static lw_instance *inst(lw_module *m, const lw_limits *lim, char *msg, size_t len)

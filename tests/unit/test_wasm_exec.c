@@ -6,6 +6,7 @@
  * memories and globals between instances. The spec suite covers the rules
  * instruction by instruction. */
 #include "test.h"
+#include "wat_module.h"
 #include "lockstep/wasm.h"
 
 #include <stdio.h>
@@ -14,40 +15,8 @@
 
 static lw_engine *eng;
 
-/* wat2wasm the text into a module (NULL and a diagnostic on failure). */
-static lw_module *wat(const char *text)
-{
-	char src[] = "/tmp/lw_exec_XXXXXX";
-	int fd = mkstemp(src);
-	if (fd < 0)
-		return NULL;
-	FILE *f = fdopen(fd, "w");
-	fputs(text, f);
-	fclose(f);
-	char out[64], cmd[256];
-	snprintf(out, sizeof out, "%s.wasm", src);
-	snprintf(cmd, sizeof cmd, "wat2wasm %s -o %s", src, out);
-	int rc = system(cmd);
-	unlink(src);
-	if (rc != 0) {
-		printf("# wat2wasm failed\n");
-		return NULL;
-	}
-	f = fopen(out, "rb");
-	if (!f)
-		return NULL;
-	uint8_t buf[65536];
-	size_t n = fread(buf, 1, sizeof buf, f);
-	fclose(f);
-	unlink(out);
-	lw_module *m = NULL;
-	lw_error err;
-	if (lw_module_load(eng, buf, n, &m, &err)) {
-		printf("# load: %s\n", err.message);
-		return NULL;
-	}
-	return m;
-}
+/* WAT text -> a module of this file's engine (wat_module.h) */
+static lw_module *wat(const char *text) { return wat_module(eng, text); }
 
 static lw_instance *inst(lw_module *m, lw_imports *imp, const lw_limits *lim)
 {

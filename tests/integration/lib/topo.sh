@@ -68,6 +68,14 @@ topo_dad_done() {
 	[ -z "$(ip -n "$NS_C" -6 addr show tentative)" ] && [ -z "$(ip -n "$NS_S" -6 addr show tentative)" ]
 }
 
+# caps_of PID CapEff|CapBnd|...: the process's capabilities as the kernel
+# says (/proc/PID/status, decoded by capsh), sorted, space-separated, with a
+# trailing space: "cap_bpf cap_net_admin cap_perfmon "
+caps_of() {
+	capsh --decode="$(awk -v f="$2:" '$1 == f {print $2}' /proc/"$1"/status)" | sed 's/.*=//' |
+		tr ',' '\n' | sort | tr '\n' ' '
+}
+
 in_c() { ip netns exec "$NS_C" "$@"; }
 in_s() { ip netns exec "$NS_S" "$@"; }
 
