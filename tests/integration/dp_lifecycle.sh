@@ -73,8 +73,8 @@ if agent_start a3; then ok "agent restarts"; else not_ok "agent restarts"; diag 
 A3=$AGENT
 # the pinned maps, counted by hand from docs/dataplane.md: flows, verdicts,
 # config, liveness, counters, events, verdict_gen, hold_slots, rules_name,
-# rules_prefix, shard_cfg, shard_rings
-check "the new agent reports adopting the pins (12 maps)" grep -q 'adopted the data plane pinned in .*12 maps.*nothing re-attached' "$TMP/a3.err"
+# rules_prefix, shard_cfg, shard_rings, shard_live
+check "the new agent reports adopting the pins (13 maps)" grep -q 'adopted the data plane pinned in .*13 maps.*nothing re-attached' "$TMP/a3.err"
 check "the same program is still attached (no re-attach)" test "$(xdp_prog_id)" = "$ID1"
 check "the transfer is still running across the restart" kill -0 "$CURL"
 wait "$CURL"; CRC=$?

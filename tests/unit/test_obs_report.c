@@ -58,8 +58,12 @@ TEST(plots_and_marks)
 	CHECK_EQ_INT(count(html, "<svg "), 6);
 	CHECK(strstr(html, "data-name=\"offset ms\"") != NULL);
 	CHECK(strstr(html, "data-name=\"round trip us\"") != NULL);
-	/* the offset axis is around the offsets (5.000 .. 5.049 ms), not from 0 */
-	CHECK(strstr(html, "id=\"offset\"") && strstr(strstr(html, "id=\"offset\""), "data-ymin=\"4.99"));
+	/* the offset axis is around the offsets (5.000 .. 5.049 ms), not from
+	 * 0, in round steps: padded by 10% of the range (0.0049) to 4.9951 ..
+	 * 5.0539, a range of 0.0588 in at most 4 steps -> 0.0147 -> step 0.02
+	 * (1, 2, 5 x 10^k), widened to whole steps: 4.98 .. 5.06 */
+	const char *off = strstr(html, "id=\"offset\"");
+	CHECK(off && strstr(off, "data-ymin=\"4.98\" data-ymax=\"5.06\""));
 	CHECK(strstr(html, "data-name=\"events/s\"") != NULL);
 	CHECK(count(html, "class=\"failsafe\"") >= 4); /* on each timeline */
 	CHECK(count(html, "class=\"alarm\"") >= 4);
