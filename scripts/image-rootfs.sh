@@ -20,8 +20,6 @@ ldd "$BIN" | awk '/=> \// {print $3} /^[[:space:]]*\// {print $1}' | sort -u | w
 	mkdir -p "$DEST$(dirname "$lib")"
 	cp -L "$lib" "$DEST$lib"
 done
-[ -e /lib64 ] && [ ! -e "$DEST/lib64" ] && mkdir -p "$DEST/lib64" &&
-	cp -L /lib64/ld-linux-x86-64.so.2 "$DEST/lib64/" 2>/dev/null || true
 mkdir -p "$DEST"/{proc,sys/fs/bpf,tmp,run/lockstep,var/log/lockstep,etc}
 chmod 1777 "$DEST/tmp"
 printf 'root:x:0:0:root:/:/usr/bin/lockstep\nnobody:x:65534:65534:nobody:/:/usr/bin/lockstep\n' \
