@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -24,6 +25,34 @@ static int make_addr(struct sockaddr_un *sa, const char *path, struct ls_err *er
 	if (strlen(path) >= sizeof(sa->sun_path))
 		return ls_errf(err, -ENAMETOOLONG, "control socket path too long: %s", path);
 	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+const char *ls_control_path(const char *path)
+{
+	if (!path || !path[0])
+		path = getenv("LS_CONTROL_SOCK");
+	return path && path[0] ? path : LS_CONTROL_PATH_DEFAULT;
+}
+
+int ls_control_busy(const char *path, struct ls_err *err)
+{
+	struct sockaddr_un sa;
+	int fd, rc;
+
+	path = ls_control_path(path);
+	if ((rc = make_addr(&sa, path, err)))
+		return rc;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0; /* the listen at start will say why */
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	if (rc == 0)
+		return ls_errf(err, -EADDRINUSE,
+			       "another agent is listening on %s (stop it, or "
+			       "give this one another --control-socket)",
+			       path);
 	return 0;
 }
 

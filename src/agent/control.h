@@ -23,6 +23,13 @@ struct ls_policy;
 typedef int (*ls_control_fn)(void *ctx, const char *cmd, const char *arg,
 			     char *reply, size_t len);
 
+/* The socket's path: path, else $LS_CONTROL_SOCK, else the default. */
+const char *ls_control_path(const char *path);
+/* -EADDRINUSE with err filled when an agent answers a connect on the path
+ * (NULL: ls_control_path's choice); 0 otherwise (nothing there, a stale
+ * socket: ls_control_listen replaces it). */
+int ls_control_busy(const char *path, struct ls_err *err);
+
 /* Creates the directory if needed (0700), refuses when another agent is
  * listening on path (-EADDRINUSE), replaces a stale socket. Returns the
  * listening fd (non-blocking) or a negative errno with err filled. */

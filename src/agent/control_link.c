@@ -20,9 +20,7 @@ int control_link_open(struct control_link *c, const char *path, struct obs_link 
 	c->fd = -1;
 	c->sweep = -1;
 	c->ro = ro;
-	if (!path || !path[0])
-		path = getenv("LS_CONTROL_SOCK");
-	snprintf(c->path, sizeof(c->path), "%s", path && path[0] ? path : LS_CONTROL_PATH_DEFAULT);
+	snprintf(c->path, sizeof(c->path), "%s", ls_control_path(path));
 	c->fd = ls_control_listen(c->path, &err);
 	if (c->fd < 0) {
 		fprintf(stderr, "lockstep run: control socket: %s\n", err.msg);
