@@ -726,7 +726,8 @@ void ls_obs_beat(struct ls_obs *o, const struct ls_obs_beat *b)
 		int64_t predicted = o->prev_offset_ns;
 		if (o->have_beat && b->fired_k > o->prev_offset_k)
 			predicted += (int64_t)(o->prev_rate * (double)(b->fired_k - o->prev_offset_k));
-		unsigned m = ls_detect_offset(c, o->have_beat, predicted, b->offset_ns, b->eps_ns, b->rate);
+		unsigned m = ls_detect_offset(c, o->have_beat, predicted, b->offset_ns, b->eps_ns, b->rate,
+					      b->rate_unc);
 		if (b->step)
 			m |= 1u << LS_ALARM_OFFSET_JUMP;
 		if (m & (1u << LS_ALARM_OFFSET))
