@@ -34,6 +34,18 @@ struct ls_http_scan {
 	__u32 vpos;  /* offset of the LF ending the request line */
 };
 
+/* Where the DNS walk is between questions (dpi_dns.h). */
+struct ls_dns_scan {
+	__u32 base;   /* 0 (UDP) or 2 (TCP: the length prefix) */
+	__u32 end;    /* end of the message in buf */
+	__u32 p;      /* the next question */
+	__u32 qd;     /* questions to report (QDCOUNT, at most LS_DNS_QMAX) */
+	__u32 cut;    /* 1: QDCOUNT was more than LS_DNS_QMAX */
+	__u32 qtype;  /* of the question last read */
+	__u32 qclass; /* of the question last read (0x10000: not in the packet) */
+	__u32 pad;
+};
+
 /* One per-CPU cache slot: the verdict record last read for a flow
  * (lockstep.bpf.c, decide()), tagged by what makes it current. */
 struct ls_vcache {
@@ -65,6 +77,7 @@ struct ls_scratch {
 		struct ls_loop_st st;
 		struct ls_http_scan http;
 	};
+	struct ls_dns_scan dns;
 	__u8 buf[LS_BUF_SZ];
 	__u8 buf_slack[8]; /* an 8-byte read may start at any index < LS_BUF_SZ */
 	struct ls_vcache vcache[LS_VCACHE_SLOTS];

@@ -1,5 +1,10 @@
 /* dpi_http.h - HTTP/1.x request line (method, first 128 bytes of the target)
- * and Host header (RFC 9112 3, RFC 9110 7.2).
+ * and Host header (RFC 9112 3, RFC 9110 7.2), for every request of a
+ * pipelined segment (RFC 9112 9.3.2): the next request starts where the
+ * header block of one without a body ends.
+ *
+ * The method is any token (RFC 9110 9.1) of at most LS_METHOD_MAX - 1
+ * tchars; what makes the payload HTTP is the rest of the request line.
  *
  * Names are reported only when the whole header block (up to the empty line)
  * is in this packet; otherwise the result is LS_DPI_R_PARTIAL with no names,
@@ -40,36 +45,40 @@ enum {
 	HF_HAVE_HOST = 8, /* the first Host header was read */
 	HF_WS = 16,	  /* whitespace after the Host value */
 	HF_HOST_BAD = 32, /* the Host value is not a name we report */
+	HF_BODY = 64,	  /* a Content-Length or Transfer-Encoding line: a
+			   * body may follow the header block */
 };
 
-/* The methods of RFC 9110 9.3 plus PATCH; anything else is not HTTP to us. */
-static __always_inline int ls_http_method(const struct ls_scratch *s, __u32 m)
+/* tchar (RFC 9110 5.6.2): "!#$%&'*+-.^_`|~", digits, letters, as a bitmap of
+ * the 128 ASCII codes (bits 0-63, 64-127) */
+#define LS_TCHAR_LO 0x03ff6cfa00000000ull
+#define LS_TCHAR_HI 0x57ffffffc7fffffeull
+
+static __always_inline int ls_tchar(__u8 c)
 {
-#define M3(a, b, c) (ls_b(s, 0) == a && ls_b(s, 1) == b && ls_b(s, 2) == c)
-	switch (m) {
-	case 3:
-		return M3('G', 'E', 'T') || M3('P', 'U', 'T');
-	case 4:
-		return (M3('P', 'O', 'S') && ls_b(s, 3) == 'T') ||
-		       (M3('H', 'E', 'A') && ls_b(s, 3) == 'D');
-	case 5:
-		return (M3('T', 'R', 'A') && ls_b(s, 3) == 'C' && ls_b(s, 4) == 'E') ||
-		       (M3('P', 'A', 'T') && ls_b(s, 3) == 'C' && ls_b(s, 4) == 'H');
-	case 6:
-		return M3('D', 'E', 'L') && ls_b(s, 3) == 'E' && ls_b(s, 4) == 'T' &&
-		       ls_b(s, 5) == 'E';
-	case 7:
-		return (M3('O', 'P', 'T') && ls_b(s, 3) == 'I' && ls_b(s, 4) == 'O' &&
-			ls_b(s, 5) == 'N' && ls_b(s, 6) == 'S') ||
-		       (M3('C', 'O', 'N') && ls_b(s, 3) == 'N' && ls_b(s, 4) == 'E' &&
-			ls_b(s, 5) == 'C' && ls_b(s, 6) == 'T');
-	}
-	return 0;
-#undef M3
+	__u64 m = c < 64 ? LS_TCHAR_LO : LS_TCHAR_HI;
+	return c < 128 && ((m >> (c & 63)) & 1);
 }
 
 /* "host:" at the start of a line, the name in any case (w: its first bytes) */
 #define LS_HTTP_HOST_LO 0x74736f68ull /* "host", little-endian */
+
+/* "content-length" and "transfer-" at the start of a line, any case (w, w2:
+ * its first 16 bytes): the request may have a body (RFC 9112 6.3), so what
+ * follows its header block is not taken for the next request. A name that
+ * merely starts so ("Content-Lengthy") counts too: the cost of a wrong guess
+ * is a pipelined request not reported, never a body reported as one. */
+#define LS_HTTP_CONTENT_ 0x2d746e65746e6f63ull /* "content-" */
+#define LS_HTTP_LENGTH 0x6874676e656cull	/* "length" */
+#define LS_HTTP_TRANSFER 0x726566736e617274ull /* "transfer" */
+
+static __always_inline int ls_http_body_line(__u64 w, __u64 w2)
+{
+	const __u64 lc = 0x2020202020202020ull;
+	if ((w | lc) == LS_HTTP_CONTENT_)
+		return ((w2 | lc) & 0xffffffffffffull) == LS_HTTP_LENGTH;
+	return (w | lc) == LS_HTTP_TRANSFER && (__u8)w2 == '-';
+}
 
 /* Words a step of the scan reads at most (unrolled): a typical header line
  * fits, so a step usually ends at the line's LF. */
@@ -115,6 +124,7 @@ static __always_inline void ls_http_line_start(const struct ls_scratch *s, __u32
 	__u8 c = (__u8)w;
 	if (c == '\n') {
 		h->fl |= HF_DONE; /* empty line: end of the header block */
+		h->i = i + 1;	  /* where a pipelined request would start */
 	} else if (c == '\r') {
 		if (avail < 2) {
 			h->i = len; /* the LF that may follow is not here */
@@ -129,6 +139,10 @@ static __always_inline void ls_http_line_start(const struct ls_scratch *s, __u32
 		   (__u8)(w >> 32) == ':') {
 		h->state = H_HOST_WS;
 		h->i = i + 5;
+	} else if (avail >= 16 && ls_http_body_line(w, ls_w64(s, i + 8))) {
+		h->fl |= HF_BODY;
+		h->state = H_SKIP;
+		h->i = i + 1;
 	} else {
 		h->state = H_SKIP;
 		h->i = i + 1;
@@ -280,50 +294,55 @@ __noinline int ls_http_step(struct ls_scratch *s)
 	return 0;
 }
 
-/* The length of the request method at the start of s->buf (len bytes
- * there), or 0 when the payload does not start like a request. Reads at
- * most the first 16 bytes: inspect() runs it on a prefix before copying the
- * rest of the payload. */
-static __always_inline __u32 ls_http_request_method(const struct ls_scratch *s, __u32 len)
+/* The length of the request method at s->buf[b] (len bytes in the
+ * buffer), or 0 when the bytes there do not start like a request: a token
+ * (RFC 9110 9.1: method = token) of 1 to LS_METHOD_MAX - 1 tchars, then SP.
+ * Reads at most LS_METHOD_MAX bytes: inspect() runs it on a 16-byte prefix
+ * before copying the rest of the payload. */
+static __always_inline __u32 ls_http_request_method(const struct ls_scratch *s, __u32 b, __u32 len)
 {
-	if (len > LS_BUF_SZ || len < 4)
+	if (len > LS_BUF_SZ || b >= len || len - b < 4)
 		return 0;
 	__u32 m = 0;
 	for (; m < LS_METHOD_MAX - 1; m++) {
-		__u8 c = ls_b(s, m);
+		__u8 c = ls_b(s, b + m);
 		if (c == ' ')
 			break;
-		if (c < 'A' || c > 'Z')
+		if (!ls_tchar(c))
 			return 0;
 	}
-	if (m >= len || ls_b(s, m) != ' ' || !ls_http_method(s, m))
+	if (m == 0 || b + m >= len || ls_b(s, b + m) != ' ')
 		return 0;
 	return m;
 }
 
-__noinline int ls_dpi_http(struct ls_scratch *s)
+/* The request starting at s->buf[b] (0, or where the header block of the
+ * one before it ended: pipelining, RFC 9112 9.3.2). On FOUND, s->http.i is
+ * just past its header block and s->http.fl has HF_BODY if it may have a
+ * body. */
+__noinline int ls_dpi_http(struct ls_scratch *s, __u32 b)
 {
 	if (!s)
 		return LS_DPI_R_NONE;
 	__u32 len = s->len;
-	if (len > LS_BUF_SZ)
+	if (len > LS_BUF_SZ || b >= len)
 		return LS_DPI_R_NONE;
-	__u32 m = ls_http_request_method(s, len);
+	__u32 m = ls_http_request_method(s, b, len);
 	if (!m)
 		return LS_DPI_R_NONE;
 
 	struct ls_event_dpi *d = &s->ev.u.dpi;
 	d->kind = LS_DPI_HTTP;
-	/* m <= 7 (the longest method): a fixed, unrolled copy */
+	/* m < LS_METHOD_MAX: a fixed, unrolled copy */
 #pragma unroll
-	for (__u32 k = 0; k < 7; k++)
+	for (__u32 k = 0; k < LS_METHOD_MAX - 1; k++)
 		if (k < m)
-			d->method[k] = ls_b(s, k);
+			d->method[k] = ls_b(s, b + k);
 	d->method_len = m;
 
 	/* the scan state lives in s->http between steps (ls_http_step);
 	 * every step consumes at least one byte */
-	s->http.i = m + 1;
+	s->http.i = b + m + 1;
 	s->http.state = H_TARGET;
 	s->http.fl = s->http.plen = s->http.nlen = s->http.vpos = 0;
 	int it;
@@ -352,7 +371,7 @@ __noinline int ls_dpi_http(struct ls_scratch *s)
 	if (vpos >= 1 && ls_b(s, vpos - 1) == '\r')
 		e = vpos - 1;
 	__u8 dig = ls_b(s, e - 1);
-	if (e < m + 10 || ls_b(s, e - 8) != 'H' || ls_b(s, e - 7) != 'T' || ls_b(s, e - 6) != 'T' ||
+	if (e < b + m + 10 || ls_b(s, e - 8) != 'H' || ls_b(s, e - 7) != 'T' || ls_b(s, e - 6) != 'T' ||
 	    ls_b(s, e - 5) != 'P' || ls_b(s, e - 4) != '/' || ls_b(s, e - 3) != '1' ||
 	    ls_b(s, e - 2) != '.' || dig < '0' || dig > '9')
 		return LS_DPI_R_MALFORMED;

@@ -516,11 +516,108 @@ static __always_inline long load_head(void *ctx, int is_xdp, void *data, void *d
 	return load_payload(ctx, is_xdp, off, s->buf, LS_DPI_HEAD);
 }
 
+/* What an inspector found, handed on: a complete result is looked up in
+ * the kernel's name rules (a hit decides the flow, no event: rules.h) or
+ * sent as a DPI event; a partial one is announced without names. Several
+ * results of one packet (DNS questions, pipelined requests) are reported
+ * one by one; when more than one hits a rule, the first that is not a pass
+ * decides (a message asking for a blocked name is blocked, whatever else it
+ * asks). A global function: verified once, called from the loops below. */
+__noinline int ls_dpi_report(struct ls_scratch *s, __u32 which, int rc)
+{
+	if (!s)
+		return 0;
+	if (rc == LS_DPI_R_FOUND) {
+		count(which == LS_CNT_DPI_DNS	? LS_CNT_DPI_DNS
+		      : which == LS_CNT_DPI_TLS ? LS_CNT_DPI_TLS
+						: LS_CNT_DPI_HTTP);
+		__u32 rv = ls_rule_for_name(s, ls_clock(s));
+		if (rv) {
+			if (!s->rule_verdict || s->rule_verdict == LS_VERDICT_PASS) {
+				s->rule_verdict = rv;
+				s->rule_cnt = which == LS_CNT_DPI_DNS	? LS_CNT_RULE_DNS
+					      : which == LS_CNT_DPI_TLS ? LS_CNT_RULE_TLS
+									: LS_CNT_RULE_HTTP;
+			}
+			return 0;
+		}
+		emit(&s->ev);
+	} else if (rc == LS_DPI_R_PARTIAL) {
+		/* announce "this is TLS/HTTP/DNS, name not seen whole", no names */
+		__builtin_memset(&s->ev.u.dpi, 0, sizeof(s->ev.u.dpi));
+		s->ev.u.dpi.kind = which == LS_CNT_DPI_TLS    ? LS_DPI_TLS
+				   : which == LS_CNT_DPI_HTTP ? LS_DPI_HTTP
+							      : LS_DPI_DNS;
+		s->ev.u.dpi.flags = LS_DPI_F_PARTIAL;
+		count(LS_CNT_DPI_PARTIAL);
+		emit(&s->ev);
+	} else if (rc == LS_DPI_R_MALFORMED) {
+		count(LS_CNT_DPI_MALFORMED);
+	} else {
+		count(LS_CNT_DPI_NONE);
+	}
+	return 0;
+}
+
+/* pipelined requests reported per segment; more are counted (dpi_cut) */
+#define LS_HTTP_REQS 8
+
+/* Every question of a DNS message (ls_dpi_dns found the header good), one
+ * result each, up to LS_DNS_QMAX. A later question that is cut or lies
+ * ends the walk; the ones before it stand. */
+static __always_inline void inspect_dns(struct ls_scratch *s, __u32 base, __u32 strict)
+{
+	int rc = ls_dpi_dns(s, base, strict);
+	if (rc != LS_DPI_R_FOUND) {
+		ls_dpi_report(s, LS_CNT_DPI_DNS, rc);
+		return;
+	}
+	__u32 qd = s->dns.qd;
+	int q;
+	ls_for(q, 0, LS_DNS_QMAX) {
+		if ((__u32)q >= qd)
+			break;
+		if (q && s->dns.p >= s->dns.end)
+			return; /* QDCOUNT lied, or the rest is not here */
+		__builtin_memset(&s->ev.u.dpi, 0, sizeof(s->ev.u.dpi));
+		rc = ls_dns_question(s);
+		ls_dpi_report(s, LS_CNT_DPI_DNS, rc);
+		if (rc != LS_DPI_R_FOUND)
+			return;
+	}
+	if (s->dns.cut)
+		count(LS_CNT_DPI_CUT);
+}
+
+/* Every request of a pipelined segment, one result each, up to
+ * LS_HTTP_REQS: the next starts where a request without a body ends its
+ * header block, if a method and a space are there. */
+static __always_inline void inspect_http(struct ls_scratch *s)
+{
+	__u32 b = 0;
+	int r;
+	ls_for(r, 0, LS_HTTP_REQS + 1) {
+		if (r && (b >= s->len || !ls_http_request_method(s, b, s->len)))
+			return;
+		if (r == LS_HTTP_REQS) {
+			count(LS_CNT_DPI_CUT);
+			return;
+		}
+		__builtin_memset(&s->ev.u.dpi, 0, sizeof(s->ev.u.dpi));
+		int rc = ls_dpi_http(s, b);
+		ls_dpi_report(s, LS_CNT_DPI_HTTP, rc);
+		if (rc != LS_DPI_R_FOUND || (s->http.fl & HF_BODY))
+			return;
+		b = s->http.i;
+	}
+}
+
 /* Copies the payload into s->buf and runs the inspector it looks like.
- * Which one is decided from the ports and, for a long payload, from its
- * first LS_DPI_HEAD bytes -- exactly the checks the inspectors start with --
- * so a long payload none of them wants (a response, another protocol) costs
- * no copy of the packet and no event set-up. */
+ * Which one is decided from the ports and the first bytes: for a long
+ * payload (and any UDP payload off the DNS ports) from its first
+ * LS_DPI_HEAD bytes -- exactly the checks the inspectors start with -- so a
+ * payload none of them wants (a response, another protocol) costs no copy
+ * of the packet and no event set-up. */
 static __always_inline void inspect(void *ctx, int is_xdp, void *data, void *data_end,
 				    const struct ls_flow_key *key, const struct ls_pkt *p,
 				    __u8 dir, __u64 flow_id, __u64 exact_k, struct ls_scratch *s)
@@ -531,28 +628,45 @@ static __always_inline void inspect(void *ctx, int is_xdp, void *data, void *dat
 		len = LS_BUF_SZ;
 	if (len < 1)
 		return;
-	int dns = -1; /* the DNS base (2: TCP length prefix), or -1 */
-	if (p->proto == IPPROTO_UDP && (dns_port(p->sport) || dns_port(p->dport)))
+	int dns = -1;	/* the DNS base (2: TCP length prefix), or -1 */
+	int strict = 0; /* DNS off its ports: recognised by content */
+	if (p->proto == IPPROTO_UDP) {
 		dns = 0;
-	else if (p->proto == IPPROTO_TCP && (p->sport == 53 || p->dport == 53))
+		strict = !dns_port(p->sport) && !dns_port(p->dport);
+		if (strict && (s->more || len < LS_DNS_MIN)) {
+			count(LS_CNT_DPI_NONE);
+			return;
+		}
+	} else if (p->proto == IPPROTO_TCP && (p->sport == 53 || p->dport == 53)) {
 		dns = 2;
-	else if (p->proto != IPPROTO_TCP) {
+	} else if (p->proto != IPPROTO_TCP) {
 		count(LS_CNT_DPI_NONE);
 		return;
 	}
-	int head = dns < 0 && len > LS_DPI_SPLIT; /* decide on the head first */
+	/* decide on the head first */
+	int head = strict || (dns < 0 && len > LS_DPI_SPLIT);
 	if (head ? load_head(ctx, is_xdp, data, data_end, p->pay_off, s)
 		 : load_payload(ctx, is_xdp, p->pay_off, s->buf, len))
 		return;
-	/* the inspector: by port for DNS, else by the first byte; a long
-	 * payload must also pass that inspector's own first checks */
+	/* the inspector: by port for DNS, else by the first byte (TCP: a DNS
+	 * length prefix below 2 KiB starts with a byte below 8, which no
+	 * TLS record and no method does); a payload decided on its head must
+	 * also pass that inspector's own first checks */
 	int which = 0;
 	__u8 c0 = s->buf[0];
-	if (dns >= 0)
+	if (dns >= 0 && !strict)
 		which = LS_CNT_DPI_DNS;
-	else if (c0 == 0x16 && (!head || ls_tls_client_hello(s, LS_DPI_HEAD)))
+	else if (strict && ls_dns_head_strict(s, 0, len))
+		which = LS_CNT_DPI_DNS;
+	else if (dns >= 0)
+		which = 0; /* UDP that is not DNS */
+	else if (c0 < 8 && (!head || ls_dns_head_strict(s, 2, len))) {
+		which = LS_CNT_DPI_DNS;
+		dns = 2;
+		strict = 1;
+	} else if (c0 == 0x16 && (!head || ls_tls_client_hello(s, LS_DPI_HEAD)))
 		which = LS_CNT_DPI_TLS;
-	else if (c0 >= 'A' && c0 <= 'Z' && (!head || ls_http_request_method(s, LS_DPI_HEAD)))
+	else if (ls_tchar(c0) && (!head || ls_http_request_method(s, 0, LS_DPI_HEAD)))
 		which = LS_CNT_DPI_HTTP;
 	if (!which) {
 		count(LS_CNT_DPI_NONE);
@@ -565,37 +679,12 @@ static __always_inline void inspect(void *ctx, int is_xdp, void *data, void *dat
 	 * flow's creation), or read now */
 	ev_init(&s->ev, LS_EV_DPI, key, p, dir, flow_id, exact_k ? exact_k : ls_clock_exact(s));
 
-	int rc = which == LS_CNT_DPI_DNS ? ls_dpi_dns(s, dns)
-		 : which == LS_CNT_DPI_TLS ? ls_dpi_tls(s)
-					   : ls_dpi_http(s);
-	if (rc == LS_DPI_R_FOUND) {
-		count(which);
-		/* a kernel rule for the name decides the flow: no event, no
-		 * round trip (rules.h; handle() applies it) */
-		__u32 rv = ls_rule_for_name(s, ls_clock(s));
-		if (rv) {
-			s->rule_verdict = rv;
-			s->rule_cnt = which == LS_CNT_DPI_DNS   ? LS_CNT_RULE_DNS
-				      : which == LS_CNT_DPI_TLS ? LS_CNT_RULE_TLS
-								: LS_CNT_RULE_HTTP;
-			return;
-		}
-		emit(&s->ev);
-	} else if (rc == LS_DPI_R_PARTIAL) {
-		/* announce "this is TLS/HTTP/DNS, name not seen whole", no names */
-		__u8 kind = s->ev.u.dpi.kind;
-		__builtin_memset(&s->ev.u.dpi, 0, sizeof(s->ev.u.dpi));
-		s->ev.u.dpi.kind = kind ? kind
-				: which == LS_CNT_DPI_TLS ? LS_DPI_TLS
-				: which == LS_CNT_DPI_HTTP ? LS_DPI_HTTP : LS_DPI_DNS;
-		s->ev.u.dpi.flags = LS_DPI_F_PARTIAL;
-		count(LS_CNT_DPI_PARTIAL);
-		emit(&s->ev);
-	} else if (rc == LS_DPI_R_MALFORMED) {
-		count(LS_CNT_DPI_MALFORMED);
-	} else {
-		count(LS_CNT_DPI_NONE);
-	}
+	if (which == LS_CNT_DPI_DNS)
+		inspect_dns(s, dns, strict);
+	else if (which == LS_CNT_DPI_TLS)
+		ls_dpi_report(s, which, ls_dpi_tls(s));
+	else
+		inspect_http(s);
 }
 
 /* inspect() as global functions, one per context type: each is verified

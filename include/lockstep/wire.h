@@ -299,6 +299,9 @@ enum ls_counter {
 	LS_CNT_RULE_HTTP,         /* ... by an HTTP Host rule */
 	LS_CNT_RULE_PREFIX,       /* ... by a client / server prefix rule */
 	LS_CNT_RULE_EXPIRED,      /* a matching rule past its deadline: ignored */
+	LS_CNT_DPI_CUT,           /* a message with more DNS questions or pipelined
+				   * HTTP requests than are inspected: the rest
+				   * is not reported */
 	LS_CNT__MAX = 64,
 };
 

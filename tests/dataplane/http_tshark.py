@@ -14,7 +14,10 @@ its method, Host and URI; `lockstep inspect --pcap` lists what it found.
 --make writes one flow per request variant the HTTP grammar allows and
 docs/dataplane.md promises: CRLF and bare-LF line ends (RFC 9112 2.2) in
 every combination, every known method, Host in any case with blanks and
-tabs, a URI past 128 bytes, HTTP/1.0.
+tabs, a URI past 128 bytes, HTTP/1.0; extension methods (RFC 9110 token:
+WebDAV's, SSDP's); pipelined requests in one segment (every one must be
+reported), and a body shaped like a request after a Content-Length (which
+must not be).
 """
 import collections, json, os, re, subprocess, sys
 
@@ -39,6 +42,15 @@ def variants():
     out.append("GET /tabs HTTP/1.0\nUser-Agent: t\nHOST:\t \tblank.example \t\n\n")
     out.append("GET /" + "x" * 200 + " HTTP/1.1\nHost: long.example\n\n")
     out.append("POST /body HTTP/1.1\nHost: body.example\nContent-Length: 2\n\nhi")
+    for i, m in enumerate(("PROPFIND", "MKCOL", "M-SEARCH")):
+        out.append("%s /x/%d HTTP/1.1\r\nHost: x%d.example\r\n\r\n" % (m, i, i))
+    out.append("GET /p/1 HTTP/1.1\r\nHost: p1.example\r\n\r\n"
+               "GET /p/2 HTTP/1.1\nHost: p2.example\n\n"
+               "HEAD /p/3 HTTP/1.1\r\nhost:\tp3.example\r\n\r\n")
+    inner = "GET /notreq HTTP/1.1\r\nHost: inner.example\r\n\r\n"
+    # (a request after the body is not looked at: docs/dataplane.md)
+    out.append("POST /pb HTTP/1.1\r\nHost: pb.example\r\nContent-Length: %d\r\n\r\n%s"
+               % (len(inner), inner))
     return out
 
 
@@ -60,7 +72,7 @@ def tshark_requests(pcap):
               "tcp.dstport", "tcp.len", "tcp.segment.count", "frame.protocols",
               "http.request.method", "http.host", "http.request.uri"]
     cmd = ["tshark", "-n", "-r", pcap, "-o", "tcp.desegment_tcp_streams:TRUE", "-T", "fields",
-           "-E", "separator=\t", "-E", "occurrence=f"]
+           "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=\x1f"]
     for f in fields:
         cmd += ["-e", f]
     hints = os.path.splitext(pcap)[0] + ".tshark-args"
@@ -74,17 +86,26 @@ def tshark_requests(pcap):
         if not c["tcp.srcport"]:
             continue
         tunnelled = sum(1 for p in c["frame.protocols"].split(":") if p in ("ip", "ipv6")) > 1
-        fl = flow_key(c["ip.src"] or c["ipv6.src"], c["tcp.srcport"], c["ip.dst"] or c["ipv6.dst"],
-                      c["tcp.dstport"])
-        if int(c["tcp.len"] or 0) > 0:
+        first = {k: v.split("\x1f")[0] for k, v in c.items()}
+        fl = flow_key(first["ip.src"] or first["ipv6.src"], first["tcp.srcport"],
+                      first["ip.dst"] or first["ipv6.dst"], first["tcp.dstport"])
+        if int(first["tcp.len"] or 0) > 0:
             idx[fl] += 1
         if not c["http.request.method"]:
             continue
         req = not tunnelled and not c["tcp.segment.count"] and idx[fl] <= WINDOW
-        # tshark keeps the OWS after a field value (shown as " " or
-        # "\\t"); RFC 9112 5.1 excludes it from the value
-        host = re.sub(r"( |\\t)+$", "", c["http.host"])
-        reqs.append((fl, c["http.request.method"], host, c["http.request.uri"][:128], req))
+        # every request of the frame (pipelining), when its fields line up
+        # one to one; else the first alone, as before (a request without
+        # Host would shift the lists)
+        ms, hs, us = (c[k].split("\x1f") for k in
+                      ("http.request.method", "http.host", "http.request.uri"))
+        if not (len(ms) == len(hs) == len(us)):
+            ms, hs, us = ms[:1], hs[:1], us[:1]
+        for m, h, u in zip(ms, hs, us):
+            # tshark keeps the OWS after a field value (shown as " " or
+            # "\\t"); RFC 9112 5.1 excludes it from the value
+            host = re.sub(r"( |\\t)+$", "", h)
+            reqs.append((fl, m, host, u[:128], req))
     return reqs
 
 

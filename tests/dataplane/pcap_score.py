@@ -9,7 +9,8 @@ required entries; precision = reported names that appear in the truth for that
 flow (required or not) / all reported names. A flow is
 "proto lowaddr lowport highaddr highport", endpoints sorted by
 (address string, int port) as make_truth.py does. Names are compared in
-tshark's text form: non-printable bytes as \\ooo (or \\n, \\t, ...).
+tshark's text form: non-printable bytes as \\ooo (or \\n, \\t, ...); the
+DNS root, "." in lockstep's events, is "<Root>" in tshark's.
 """
 import csv, json, sys
 
@@ -61,7 +62,10 @@ def main(truth_path, events_path):
             fl = flow_of(ev)
             for k in KINDS:
                 if k in ev:
-                    reported.append((fl, k, tshark_text(ev[k])))
+                    v = tshark_text(ev[k])
+                    if k == "dns_qname" and v == ".":
+                        v = "<Root>"
+                    reported.append((fl, k, v))
     got = set(reported)
     found = sum(1 for fl, k, v, _ in required if (fl, k, v) in got)
     correct = sum(1 for fl, k, v in reported if (k, v) in truth.get(fl, ()))

@@ -47,6 +47,32 @@ printf '# %-34s %8s %6s %8s %8s %9s %7s\n' TOTAL "$treq" "$tfound" "$trec" "$tre
 python3 -c "import sys; sys.exit(0 if $treq == 0 or $tfound * 100 >= 99 * $treq else 1)" &&
 	ok "total recall $trec% >= 99%" || not_ok "total recall $trec% < 99%"
 
+# ---- every payload packet: DNS by content -----------------------------------
+# DNS is recognised by content on any port, so its false positives are
+# measured where they could be: every payload packet of every flow
+# (--dpi-packets 255, not the window of 4), every capture. The truth holds
+# every name tshark finds in any packet, so every name reported must be in
+# it: 0 wrong reports of any kind, and a count of DNS names found off the
+# DNS ports (where tshark, run with the capture's own hints, found them too).
+wrong=0 wrong_dns=0 outcomes=0 dns_all=0 dns_off=0
+for pcap in "$PCAPS"/*.pcap; do
+	name=$(basename "$pcap" .pcap)
+	truth="$PCAPS/$name.truth.tsv"
+	[ -f "$truth" ] || continue
+	"$LS_BIN" inspect --pcap "$pcap" --dpi-packets 255 --stats >"$TMP/$name.all.jsonl" \
+		2>"$TMP/$name.all.stats" || { not_ok "inspect --dpi-packets 255 $name"; continue; }
+	python3 tests/dataplane/pcap_score.py "$truth" "$TMP/$name.all.jsonl" >"$TMP/$name.all.score"
+	read -r _ _ rep corr _ <"$TMP/$name.all.score"
+	wrong=$((wrong + rep - corr))
+	wrong_dns=$((wrong_dns + $(grep -c "^# FP .* dns_qname=" "$TMP/$name.all.score")))
+	grep "^# FP" "$TMP/$name.all.score" | sed "s/^# /# $name: /"
+	outcomes=$((outcomes + $(tail -1 "$TMP/$name.all.stats" | jq '.dpi_http + .dpi_tls + .dpi_dns + .dpi_malformed + .dpi_partial + .dpi_none')))
+	dns_all=$((dns_all + $(jq -s '[.[] | select(.event == "dpi" and .dpi == "dns" and .dns_qname)] | length' "$TMP/$name.all.jsonl")))
+	dns_off=$((dns_off + $(jq -s '[.[] | select(.event == "dpi" and .dpi == "dns" and .dns_qname and ([.sport, .dport] - [53, 5353, 5355] | length) == 2)] | length' "$TMP/$name.all.jsonl")))
+done
+check "every payload packet inspected ($outcomes inspection outcomes): 0 wrong names (got $wrong, $wrong_dns of them DNS); $dns_all DNS names reported ($dns_off off the DNS ports), all in the truth" \
+	test "$wrong" -eq 0
+
 # ---- error paths --------------------------------------------------------
 expect_err() { # expect_err NAME STATUS PATTERN -- cmd...
 	local what=$1 want=$2 pat=$3

@@ -30,6 +30,17 @@ static int visible(uint8_t c)
 	return c > 0x20 && c < 0x7f;
 }
 
+/* RFC 9110 5.6.2 */
+static int tchar(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* DPI events of the frame being run: one packet gives at most 16 (DNS
+ * questions) or 8 (pipelined requests) */
+static int dpi_events;
+
 /* name within its buffer, NUL after it, length agrees */
 static size_t check_str(const char *s, size_t cap, size_t claimed, const struct ls_event *ev)
 {
@@ -54,6 +65,8 @@ static void check_event(void *ctx, const struct ls_event *ev)
 	if (ev->kind != LS_EV_DPI)
 		return;
 	const struct ls_event_dpi *d = &ev->u.dpi;
+	if (++dpi_events > 16)
+		die("more than 16 DPI events from one packet", ev);
 	size_t nl = check_str(d->name, sizeof(d->name), d->name_len, ev);
 	size_t pl = check_str(d->path, sizeof(d->path), d->path_len, ev);
 	size_t ml = check_str(d->method, sizeof(d->method), d->method_len, ev);
@@ -66,8 +79,8 @@ static void check_event(void *ctx, const struct ls_event *ev)
 		if (!(d->flags & LS_DPI_F_PARTIAL) && !ml)
 			die("HTTP result without a method", ev);
 		for (size_t i = 0; i < ml; i++)
-			if (d->method[i] < 'A' || d->method[i] > 'Z')
-				die("method byte", ev);
+			if (!tchar((uint8_t)d->method[i]))
+				die("method byte (not a tchar)", ev);
 		for (size_t i = 0; i < nl; i++)
 			if (!visible((uint8_t)d->name[i]))
 				die("host byte", ev);
@@ -95,7 +108,8 @@ static void check_event(void *ctx, const struct ls_event *ev)
 			die("DNS result with HTTP fields", ev);
 		if (!(d->flags & LS_DPI_F_PARTIAL) && !nl)
 			die("DNS result without a name", ev);
-		if (nl && (d->name[0] == '.' || d->name[nl - 1] == '.' || strstr(d->name, "..")))
+		/* "." alone is the root */
+		if (nl > 1 && (d->name[0] == '.' || d->name[nl - 1] == '.' || strstr(d->name, "..")))
 			die("empty DNS label", ev);
 		break;
 	default:
@@ -121,8 +135,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 14 || size > 9000)
 		return 0; /* the kernel refuses frames shorter than Ethernet */
 	cur = data, cur_n = size;
+	dpi_events = 0;
 	if (ls_testrun_packet(T, LS_TR_XDP, data, (uint32_t)size, &act) == 0 && act != XDP_PASS)
 		die("XDP dropped without a drop verdict or default", NULL);
+	dpi_events = 0;
 	if (ls_testrun_packet(T, LS_TR_TC, data, (uint32_t)size, &act) == 0 && act != TC_ACT_OK)
 		die("TC dropped without a drop verdict or default", NULL);
 	return 0;

@@ -17,7 +17,9 @@
  * (2.2).
  *
  * What the inspector reports (docs/dataplane.md, DPI):
- *   - the method, if it is one of the nine it knows (otherwise: not HTTP);
+ *   - the method, if it is a token of at most LS_METHOD_MAX - 1 bytes
+ *     (otherwise: not HTTP), with at least 4 bytes from its start to the end
+ *     of the payload (fewer are not looked at);
  *   - nothing but "partial" until the whole header block (up to the empty
  *     line) is in the first 2048 bytes (the copy);
  *   - "malformed" when the request line does not end in SP ...
@@ -32,7 +34,13 @@
  *   - the value of the first field-line named Host (any case), OWS trimmed,
  *     if it is 1..LS_NAME_MAX-1 visible ASCII bytes: no inner blanks, no
  *     control or high bytes (a bare CR is a control byte). A line that is
- *     not a field-line (no colon, blank before the colon) is ignored. */
+ *     not a field-line (no colon, blank before the colon) is ignored;
+ *   - pipelining (RFC 9112 9.3.2): a request without a body is followed by
+ *     the next one right after its empty line, if a method and SP are
+ *     there (else nothing more is reported). A request has a body when a
+ *     line of its header block starts with "content-length" or "transfer-"
+ *     (any case; RFC 9112 6.3: otherwise a request's body is empty): then
+ *     what follows is not looked at. At most 8 requests are reported. */
 #ifndef LS_TEST_HTTP_MODEL_H
 #define LS_TEST_HTTP_MODEL_H
 
@@ -64,15 +72,10 @@ static int hm_tchar(uint8_t c)
 	       (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
-/* RFC 9110 9.3 plus PATCH (RFC 5789): the methods the inspector reports */
-static int hm_known_method(const uint8_t *b, unsigned m)
+/* method = token (RFC 9110 9.1), bounded by the event's field */
+static int hm_method_ok(unsigned m)
 {
-	static const char *const known[] = {"GET",   "PUT",    "POST",	  "HEAD",   "TRACE",
-					    "PATCH", "DELETE", "OPTIONS", "CONNECT"};
-	for (unsigned i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (strlen(known[i]) == m && !memcmp(b, known[i], m))
-			return 1;
-	return 0;
+	return m >= 1 && m <= LS_METHOD_MAX - 1;
 }
 
 /* The next line from *pos: its content [*s, *e) without the LF and without
@@ -96,18 +99,26 @@ static void hm_fail(struct http_model *r, int rc)
 	r->rc = rc;
 }
 
-/* buf: the payload; len: its length (bytes past the 2048 the kernel copies
- * are never seen) */
-static void http_model_run(const uint8_t *buf, unsigned len, struct http_model *r)
+/* The request at buf + at (the first, or the next of a pipelined
+ * segment): into *r; *next: where the one after it would start (0: none may
+ * follow). buf: the payload; len: its length (bytes past the 2048 the kernel
+ * copies are never seen) */
+static void http_model_at(const uint8_t *buf0, unsigned len0, unsigned at, struct http_model *r,
+			  unsigned *next)
 {
 	hm_fail(r, HM_NONE);
-	if (len > 2048)
-		len = 2048;
-	/* method = token, then SP; only the known ones are HTTP to us */
+	*next = 0;
+	if (len0 > 2048)
+		len0 = 2048;
+	if (at >= len0 || len0 - at < 4)
+		return;
+	const uint8_t *buf = buf0 + at;
+	unsigned len = len0 - at;
+	/* method = token, then SP */
 	unsigned m = 0;
 	while (m < len && hm_tchar(buf[m]))
 		m++;
-	if (m == 0 || m >= len || buf[m] != ' ' || !hm_known_method(buf, m))
+	if (m >= len || buf[m] != ' ' || !hm_method_ok(m))
 		return;
 	/* request-target: up to the next SP; a CR or LF first means no
 	 * HTTP-version follows (HTTP/0.9), whatever comes after */
@@ -125,7 +136,7 @@ static void http_model_run(const uint8_t *buf, unsigned len, struct http_model *
 		hm_fail(r, HM_PARTIAL);
 		return;
 	}
-	int have_host = 0, host_ok = 0;
+	int have_host = 0, host_ok = 0, body = 0;
 	unsigned hs = 0, he = 0;
 	for (;;) {
 		unsigned s, e;
@@ -135,6 +146,9 @@ static void http_model_run(const uint8_t *buf, unsigned len, struct http_model *
 		}
 		if (s == e)
 			break; /* the empty line: end of the header block */
+		if ((e - s >= 14 && !strncasecmp((const char *)buf + s, "content-length", 14)) ||
+		    (e - s >= 9 && !strncasecmp((const char *)buf + s, "transfer-", 9)))
+			body = 1;
 		/* field-name ":" -- a token directly followed by the colon */
 		unsigned c = s;
 		while (c < e && hm_tchar(buf[c]))
@@ -160,6 +174,7 @@ static void http_model_run(const uint8_t *buf, unsigned len, struct http_model *
 		return;
 	}
 	r->rc = HM_FOUND;
+	*next = body ? 0 : at + pos;
 	memcpy(r->method, buf, m);
 	r->method_len = m;
 	int path_ok = 1;
@@ -174,6 +189,41 @@ static void http_model_run(const uint8_t *buf, unsigned len, struct http_model *
 	if (have_host && host_ok) {
 		memcpy(r->name, buf + hs, he - hs);
 		r->name_len = he - hs;
+	}
+}
+
+/* The first request only (what a segment holding one request gives). */
+static void http_model_run(const uint8_t *buf, unsigned len, struct http_model *r)
+{
+	unsigned next;
+	http_model_at(buf, len, 0, r, &next);
+}
+
+#define HM_REQS 8 /* requests reported per segment */
+
+/* Every request of the segment, in order, into r[0..]: the count (at most
+ * HM_REQS); *cut: 1 when a ninth request was there to report. A request
+ * that is not HTTP ends the list without an entry; a partial or malformed
+ * one ends it with its entry. */
+static unsigned http_model_all(const uint8_t *buf, unsigned len, struct http_model r[HM_REQS],
+			       int *cut)
+{
+	unsigned at = 0, n = 0;
+	*cut = 0;
+	for (;;) {
+		struct http_model t;
+		unsigned next;
+		http_model_at(buf, len, at, &t, &next);
+		if (t.rc == HM_NONE && n)
+			return n;
+		if (n == HM_REQS) {
+			*cut = 1;
+			return n;
+		}
+		r[n++] = t;
+		if (t.rc != HM_FOUND || !next)
+			return n;
+		at = next;
 	}
 }
 

@@ -773,7 +773,7 @@ TEST(dns_names_pointers_and_loops)
 	s.sport = next_port(), s.pay = q, s.plen = n;
 	CHECK_EQ_INT(run(&s), XDP_PASS);
 	CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
-	/* responses and the root name are not reported */
+	/* responses are not reported; the root name is, as "." */
 	n = dns_query(q,
 		      WN("\x03www\x07"
 			 "example\x03org\x00"),
@@ -784,7 +784,7 @@ TEST(dns_names_pointers_and_loops)
 	n = dns_query(q, WN("\x00"), 0);
 	s.sport = next_port(), s.plen = n;
 	run(&s);
-	CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
+	CHECK(dpi1() && dpi1()->u.dpi.name_len == 1 && !strcmp(dpi1()->u.dpi.name, "."));
 	/* zero-length payload on the DNS port */
 	s.sport = next_port(), s.plen = 0;
 	CHECK_EQ_INT(run(&s), XDP_PASS);
@@ -809,6 +809,304 @@ TEST(dns_over_tcp)
 	s.sport = next_port();
 	run(&s);
 	CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
+}
+
+static uint32_t hm_rnd(uint32_t n); /* the tests' PRNG (below) */
+
+/* A DNS message: the header's two flag bytes and four counts, then the
+ * rest as given. */
+static size_t dns_msg(uint8_t *o, uint8_t f1, uint8_t f2, uint16_t qd, uint16_t an, uint16_t ns,
+		      uint16_t ar, const void *rest, size_t rn)
+{
+	put16(o, 0xbeef);
+	o[2] = f1, o[3] = f2;
+	put16(o + 4, qd), put16(o + 6, an), put16(o + 8, ns), put16(o + 10, ar);
+	memcpy(o + 12, rest, rn);
+	return 12 + rn;
+}
+
+/* the names of the DPI events of the last run, "|"-joined */
+static const char *dpi_names(void)
+{
+	static char out[2048];
+	size_t k = 0;
+	out[0] = 0;
+	for (int i = 0; i < nev && k < sizeof(out) - 300; i++)
+		if (evs[i].kind == LS_EV_DPI)
+			k += (size_t)snprintf(out + k, sizeof(out) - k, "%s%s", k ? "|" : "",
+					      evs[i].u.dpi.name);
+	return out;
+}
+
+/* three questions: a.example, b + a pointer to "example" (offset 14: the
+ * header's 12 bytes, then "\x01a"), the root; IN A, IN A, IN NS */
+static const char DNS_Q3[] = "\x01"
+			     "a\x07"
+			     "example\x00\x00\x01\x00\x01"
+			     "\x01"
+			     "b\xc0\x0e\x00\x01\x00\x01"
+			     "\x00\x00\x02\x00\x01";
+#define DNS_Q3_LEN (sizeof(DNS_Q3) - 1)
+
+TEST(dns_every_question)
+{
+	uint8_t m[1024];
+	size_t n = dns_msg(m, 0x01, 0, 3, 0, 0, 0, DNS_Q3, DNS_Q3_LEN);
+	struct spec s = {.proto = 17, .sport = next_port(), .dport = 53, .pay = m, .plen = n};
+	uint64_t d0 = cnt(LS_CNT_DPI_DNS);
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	CHECK_EQ_STR(dpi_names(), "a.example|b.example|.");
+	CHECK_EQ_INT(cnt(LS_CNT_DPI_DNS), d0 + 3);
+	/* QDCOUNT says 4, the message holds 3: the 3 are reported, no more */
+	n = dns_msg(m, 0x01, 0, 4, 0, 0, 0, DNS_Q3, DNS_Q3_LEN);
+	s.sport = next_port(), s.plen = n;
+	uint64_t mal0 = cnt(LS_CNT_DPI_MALFORMED);
+	run(&s);
+	CHECK_EQ_STR(dpi_names(), "a.example|b.example|.");
+	CHECK_EQ_INT(cnt(LS_CNT_DPI_MALFORMED), mal0);
+	/* the second question points forward: the first stands, then malformed */
+	static const char fwd[] = "\x01"
+				  "a\x00\x00\x01\x00\x01"
+				  "\xc0\x20\x00\x01\x00\x01";
+	n = dns_msg(m, 0x01, 0, 2, 0, 0, 0, fwd, sizeof(fwd) - 1);
+	s.sport = next_port(), s.plen = n;
+	run(&s);
+	CHECK_EQ_STR(dpi_names(), "a");
+	CHECK_EQ_INT(cnt(LS_CNT_DPI_MALFORMED), mal0 + 1);
+	/* 17 questions: the first LS_DNS_QMAX = 16 reported, the cut counted */
+	uint8_t qs[17 * 7];
+	for (int i = 0; i < 17; i++)
+		memcpy(qs + 7 * i, "\x01q\x00\x00\x01\x00\x01", 7), qs[7 * i + 1] = 'a' + i;
+	n = dns_msg(m, 0x01, 0, 17, 0, 0, 0, qs, sizeof(qs));
+	s.sport = next_port(), s.plen = n;
+	uint64_t c0 = cnt(LS_CNT_DPI_CUT);
+	run(&s);
+	CHECK_EQ_STR(dpi_names(), "a|b|c|d|e|f|g|h|i|j|k|l|m|n|o|p");
+	CHECK_EQ_INT(cnt(LS_CNT_DPI_CUT), c0 + 1);
+	/* over TCP: the same three */
+	uint8_t t[1100];
+	n = dns_msg(t + 2, 0x01, 0, 3, 0, 0, 0, DNS_Q3, DNS_Q3_LEN);
+	put16(t, (uint16_t)n);
+	struct spec tc = {.proto = 6, .sport = next_port(), .dport = 53, .pay = t, .plen = n + 2};
+	run(&tc);
+	CHECK_EQ_STR(dpi_names(), "a.example|b.example|.");
+}
+
+TEST(dns_by_content_on_any_port)
+{
+	uint8_t m[1024];
+	/* a resolver's query: RD and AD set, three questions, an EDNS OPT
+	 * (root, TYPE 41, class 4096, TTL 0, RDLEN 0) */
+	uint8_t body[256];
+	memcpy(body, DNS_Q3, DNS_Q3_LEN);
+	memcpy(body + DNS_Q3_LEN, "\x00\x00\x29\x10\x00\x00\x00\x00\x00\x00\x00", 11);
+	size_t n = dns_msg(m, 0x01, 0x20, 3, 0, 0, 1, body, DNS_Q3_LEN + 11);
+	struct spec s = {.proto = 17, .sport = next_port(), .dport = 4053, .pay = m, .plen = n};
+	CHECK_EQ_INT(run(&s), XDP_PASS);
+	CHECK_EQ_STR(dpi_names(), "a.example|b.example|.");
+	/* without the OPT record */
+	n = dns_msg(m, 0x01, 0, 3, 0, 0, 0, DNS_Q3, DNS_Q3_LEN);
+	s.sport = next_port(), s.plen = n;
+	run(&s);
+	CHECK_EQ_STR(dpi_names(), "a.example|b.example|.");
+
+	/* what a query sent by a resolver is not: each is silence and dpi_none
+	 * off the DNS ports, the header and questions otherwise as above */
+	struct {
+		const char *what;
+		uint8_t f1, f2;
+		uint16_t qd, an, ns, ar;
+		int extra; /* bytes added after the questions */
+	} no[] = {
+	    {"response", 0x81, 0, 3, 0, 0, 0, 0},
+	    {"opcode STATUS", 0x11, 0, 3, 0, 0, 0, 0},
+	    {"TC set", 0x03, 0, 3, 0, 0, 0, 0},
+	    {"RCODE 1", 0x01, 0x01, 3, 0, 0, 0, 0},
+	    {"Z set", 0x01, 0x40, 3, 0, 0, 0, 0},
+	    {"an answer", 0x01, 0, 3, 1, 0, 0, 0},
+	    {"an authority record", 0x01, 0, 3, 0, 1, 0, 0},
+	    {"two additional records", 0x01, 0, 3, 0, 0, 2, 11},
+	    {"QDCOUNT 0", 0x01, 0, 0, 0, 0, 0, 0},
+	    {"QDCOUNT 17", 0x01, 0, 17, 0, 0, 0, 0},
+	    {"QDCOUNT 2 of 3", 0x01, 0, 2, 0, 0, 0, 0},
+	    {"QDCOUNT 4 of 3", 0x01, 0, 4, 0, 0, 0, 0},
+	    {"a byte left over", 0x01, 0, 3, 0, 0, 0, 1},
+	    {"ARCOUNT 1, nothing after", 0x01, 0, 3, 0, 0, 1, 0},
+	    {"an OPT with RDLEN past the end", 0x01, 0, 3, 0, 0, 1, 11 + 100},
+	};
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		memcpy(body, DNS_Q3, DNS_Q3_LEN);
+		size_t bn = DNS_Q3_LEN;
+		if (no[i].extra == 1)
+			body[bn++] = 0;
+		if (no[i].extra >= 11) {
+			memcpy(body + bn, "\x00\x00\x29\x10\x00\x00\x00\x00\x00\x00\x00", 11);
+			if (no[i].extra > 11)
+				body[bn + 10] = 4; /* RDLEN 4, no RDATA */
+			bn += 11;
+		}
+		n = dns_msg(m, no[i].f1, no[i].f2, no[i].qd, no[i].an, no[i].ns, no[i].ar, body,
+			    bn);
+		s.sport = next_port(), s.plen = n;
+		uint64_t none0 = cnt(LS_CNT_DPI_NONE);
+		run(&s);
+		if (count_kind(LS_EV_DPI) || cnt(LS_CNT_DPI_NONE) != none0 + 1)
+			printf("# off-port %s: reported \"%s\"\n", no[i].what, dpi_names());
+		CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
+		CHECK_EQ_INT(cnt(LS_CNT_DPI_NONE), none0 + 1);
+	}
+	/* a class or type a query does not ask, the mDNS unicast bit */
+	static const char *const qt[] = {"\x01q\x00\x00\x01\x00\x02", "\x01q\x00\x00\x00\x00\x01",
+					 "\x01q\x00\x00\x01\x80\x01", "\x01q\x00\x00\x01\x00\xfe"};
+	for (size_t i = 0; i < sizeof(qt) / sizeof(qt[0]); i++) {
+		n = dns_msg(m, 0x01, 0, 1, 0, 0, 0, qt[i], 7);
+		s.sport = next_port(), s.plen = n;
+		run(&s);
+		CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
+	}
+	/* class CH, ANY, HS; the root alone */
+	static const char *const ok[] = {"\x01q\x00\x00\x10\x00\x03", "\x01q\x00\x00\xff\x00\xff",
+					 "\x01q\x00\x00\x01\x00\x04"};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		n = dns_msg(m, 0x00, 0, 1, 0, 0, 0, ok[i], 7);
+		s.sport = next_port(), s.plen = n;
+		run(&s);
+		CHECK_EQ_STR(dpi_names(), "q");
+	}
+	n = dns_msg(m, 0x01, 0, 1, 0, 0, 0, "\x00\x00\x02\x00\x01", 5);
+	s.sport = next_port(), s.plen = n;
+	run(&s);
+	CHECK_EQ_STR(dpi_names(), ".");
+	/* on the DNS port the header is trusted: the left-over byte, the
+	 * response code and the answer count do not matter */
+	memcpy(body, DNS_Q3, DNS_Q3_LEN);
+	body[DNS_Q3_LEN] = 0;
+	n = dns_msg(m, 0x01, 0x05, 3, 1, 0, 0, body, DNS_Q3_LEN + 1);
+	struct spec p53 = {.proto = 17, .sport = next_port(), .dport = 53, .pay = m, .plen = n};
+	run(&p53);
+	CHECK_EQ_STR(dpi_names(), "a.example|b.example|.");
+
+	/* over TCP on any port: the length prefix is exactly the rest */
+	uint8_t t[1100];
+	n = dns_msg(t + 2, 0x01, 0, 3, 0, 0, 0, DNS_Q3, DNS_Q3_LEN);
+	put16(t, (uint16_t)n);
+	struct spec tc = {.proto = 6, .sport = next_port(), .dport = 8053, .pay = t, .plen = n + 2};
+	run(&tc);
+	CHECK_EQ_STR(dpi_names(), "a.example|b.example|.");
+	put16(t, (uint16_t)(n - 1));
+	tc.sport = next_port();
+	run(&tc);
+	CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
+	put16(t, (uint16_t)(n + 1));
+	tc.sport = next_port();
+	run(&tc);
+	CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
+	/* a long TCP query (over the 256 bytes copied at once): decided on its
+	 * first 16 bytes, then read whole */
+	uint8_t lq[400];
+	size_t ln = 0;
+	for (int i = 0; i < 4; i++) {
+		lq[ln++] = 63;
+		memset(lq + ln, 'k' + i, 63), ln += 63;
+	}
+	memcpy(lq + ln, "\x00\x00\x01\x00\x01", 5), ln += 5;
+	n = dns_msg(t + 2, 0x01, 0, 1, 0, 0, 0, lq, ln);
+	put16(t, (uint16_t)n);
+	tc.sport = next_port(), tc.plen = n + 2;
+	run(&tc);
+	CHECK(dpi1() && dpi1()->u.dpi.name_len == 255);
+
+	/* random payloads on a port that is not DNS's: none is DNS */
+	uint64_t d0 = cnt(LS_CNT_DPI_DNS);
+	int evn = 0;
+	for (int i = 0; i < 3000; i++) {
+		size_t rn = 17 + hm_rnd(300);
+		for (size_t k = 0; k < rn; k++)
+			m[k] = (uint8_t)hm_rnd(256);
+		if (i & 1)
+			m[4] = 0, m[5] = 1, m[6] = m[7] = m[8] = m[9] = m[10] = m[11] = 0;
+		struct spec r = {.proto = (i & 2) ? 6 : 17,
+				 .sport = next_port(),
+				 .dport = 9000,
+				 .pay = m,
+				 .plen = rn};
+		run(&r);
+		for (int k = 0; k < nev; k++)
+			evn += evs[k].kind == LS_EV_DPI && evs[k].u.dpi.kind == LS_DPI_DNS;
+	}
+	CHECK_EQ_INT(evn, 0);
+	CHECK_EQ_INT(cnt(LS_CNT_DPI_DNS), d0);
+}
+
+/* the HTTP results of the last run, "METHOD path host" each, "|"-joined
+ * ("partial" for a partial one) */
+static const char *http_reqs(void)
+{
+	static char out[4096];
+	size_t k = 0;
+	out[0] = 0;
+	for (int i = 0; i < nev && k < sizeof(out) - 600; i++) {
+		const struct ls_event *e = &evs[i];
+		if (e->kind != LS_EV_DPI)
+			continue;
+		if (e->u.dpi.flags & LS_DPI_F_PARTIAL)
+			k += (size_t)snprintf(out + k, sizeof(out) - k, "%spartial", k ? "|" : "");
+		else
+			k += (size_t)snprintf(out + k, sizeof(out) - k, "%s%s %s %s", k ? "|" : "",
+					      e->u.dpi.method, e->u.dpi.path, e->u.dpi.name);
+	}
+	return out;
+}
+
+TEST(http_pipelined_and_token_methods)
+{
+	struct {
+		const char *pay, *want;
+		int cut;
+	} t[] = {
+	    {"GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: b\r\n\r\n"
+	     "HEAD /3 HTTP/1.0\n\n",
+	     "GET /1 a|GET /2 b|HEAD /3 ", 0},
+	    /* a body announced: what follows is not a request to us */
+	    {"POST /1 HTTP/1.1\r\nHost: a\r\nContent-Length: 29\r\n\r\n"
+	     "GET /2 HTTP/1.1\r\nHost: b\r\n\r\n",
+	     "POST /1 a", 0},
+	    {"POST /1 HTTP/1.1\r\ntransfer-encoding: chunked\r\nHost: a\r\n\r\n"
+	     "GET /2 HTTP/1.1\r\nHost: b\r\n\r\n",
+	     "POST /1 a", 0},
+	    /* the second cut by the segment's end: partial */
+	    {"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\nHo", "GET /1 |partial", 0},
+	    /* bytes after it that are not a request: nothing more */
+	    {"GET /1 HTTP/1.1\r\n\r\nxyz", "GET /1 ", 0},
+	    {"GET /1 HTTP/1.1\r\n\r\n\r\nGET /2 HTTP/1.1\r\n\r\n", "GET /1 ", 0},
+	    /* methods are tokens (RFC 9110 9.1), 1 to 15 bytes */
+	    {"PROPFIND /d HTTP/1.1\r\nHost: dav\r\n\r\n", "PROPFIND /d dav", 0},
+	    {"M-SEARCH * HTTP/1.1\r\nHost: 239.255.255.250:1900\r\n\r\n",
+	     "M-SEARCH * 239.255.255.250:1900", 0},
+	    {"get /x HTTP/1.1\r\n\r\n", "get /x ", 0},
+	    {"ABCDEFGHIJKLMNO /x HTTP/1.1\r\n\r\n", "ABCDEFGHIJKLMNO /x ", 0},
+	    {"ABCDEFGHIJKLMNOP /x HTTP/1.1\r\n\r\n", "", 0},
+	    {"G@T /x HTTP/1.1\r\n\r\n", "", 0},
+	    {"~1 /x HTTP/1.1\r\n\r\n", "~1 /x ", 0},
+	    /* nine requests: eight reported, the cut counted */
+	    {"GET /1 HTTP/1.1\n\nGET /2 HTTP/1.1\n\nGET /3 HTTP/1.1\n\nGET /4 HTTP/1.1\n\n"
+	     "GET /5 HTTP/1.1\n\nGET /6 HTTP/1.1\n\nGET /7 HTTP/1.1\n\nGET /8 HTTP/1.1\n\n"
+	     "GET /9 HTTP/1.1\n\n",
+	     "GET /1 |GET /2 |GET /3 |GET /4 |GET /5 |GET /6 |GET /7 |GET /8 ", 1},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct spec s = {.proto = 6,
+				 .sport = next_port(),
+				 .dport = 8080,
+				 .pay = t[i].pay,
+				 .plen = strlen(t[i].pay)};
+		uint64_t c0 = cnt(LS_CNT_DPI_CUT);
+		CHECK_EQ_INT(run(&s), XDP_PASS);
+		if (strcmp(http_reqs(), t[i].want))
+			printf("# case %zu: \"%s\", want \"%s\"\n", i, http_reqs(), t[i].want);
+		CHECK_EQ_STR(http_reqs(), t[i].want);
+		CHECK_EQ_INT(cnt(LS_CNT_DPI_CUT), c0 + (uint64_t)t[i].cut);
+	}
 }
 
 TEST(http_partial_truncated_and_hostile)
@@ -842,7 +1140,12 @@ TEST(http_partial_truncated_and_hostile)
 	s.sport = next_port(), s.pay = inner, s.plen = sizeof(inner) - 1;
 	run(&s);
 	CHECK(dpi1() && dpi1()->u.dpi.name_len == 0);
-	static const char notm[] = "GETX / HTTP/1.1\r\nHost: x\r\n\r\n";
+	/* a method is any token (RFC 9110 9.1): GETX is one, GE/T is not */
+	static const char tokm[] = "GETX / HTTP/1.1\r\nHost: x\r\n\r\n";
+	s.sport = next_port(), s.pay = tokm, s.plen = sizeof(tokm) - 1;
+	run(&s);
+	CHECK(dpi1() && !strcmp(dpi1()->u.dpi.method, "GETX") && dpi1()->u.dpi.method_len == 4);
+	static const char notm[] = "GE/T / HTTP/1.1\r\nHost: x\r\n\r\n";
 	s.sport = next_port(), s.pay = notm, s.plen = sizeof(notm) - 1;
 	run(&s);
 	CHECK_EQ_INT(count_kind(LS_EV_DPI), 0);
@@ -872,20 +1175,19 @@ static size_t hm_put(uint8_t *b, size_t n, const char *s)
 	return n + l;
 }
 
-/* A request-shaped payload with the mistakes and odd corners the inspector
- * must get right: unknown methods, control and high bytes, blanks and tabs
- * around and inside Host, names that almost say Host, bare LF and lone CR
- * line ends, targets and values around their size limits, truncation, a
- * flipped byte, payloads longer than the 2 KiB copy. */
-static size_t hm_request(uint8_t *b)
+/* One request-shaped message at b + n; returns the new end. */
+static size_t hm_one(uint8_t *b, size_t n)
 {
-	static const char *const meth[] = {"GET",     "HEAD",  "POST",	"PUT",	"DELETE", "CONNECT",
-					   "OPTIONS", "TRACE", "PATCH", "GETX", "FOO",	  "G"};
+	static const char *const meth[] = {
+	    "GET",    "HEAD",	"POST",	     "PUT",	  "DELETE",	    "CONNECT",
+	    "OPTIONS", "TRACE", "PATCH",     "GETX",	  "FOO",	    "G",
+	    "get",    "M-SEARCH", "PROPFIND", "x!#$%&'*+.^_`|~", "ABCDEFGHIJKLMNOP", "G@T",
+	    "G\"T",  "1"};
 	static const char *const ver[] = {"HTTP/1.1",  "HTTP/1.0",  "HTTP/2.0", "HTTP/1.",
 					  "xHTTP/1.1", "HTTP/1.1 ", ""};
 	static const char *const hname[] = {
 	    "Host:", "host:", "HOST:", "hOsT:", "Host :", "Hostx:", "Hos:", "Host"};
-	size_t n = hm_put(b, 0, meth[hm_rnd(12)]);
+	n = hm_put(b, n, meth[hm_rnd(20)]);
 	n = hm_put(b, n, hm_rnd(20) ? " " : "  ");
 	int tl = hm_rnd(4) ? (int)hm_rnd(30) : 120 + (int)hm_rnd(20);
 	for (int i = 0; i < tl; i++) {
@@ -898,6 +1200,9 @@ static size_t hm_request(uint8_t *b)
 	n = hm_put(b, n, hm_rnd(10) ? " " : "");
 	n = hm_put(b, n, ver[hm_rnd(7)]);
 	n = hm_put(b, n, hm_rnd(8) ? "\r\n" : "\n");
+	if (!hm_rnd(8))
+		n = hm_put(b, n,
+			   hm_rnd(2) ? "Content-Length: 0\r\n" : "transfer-ENCODING: chunked\r\n");
 	for (int h = (int)hm_rnd(6); h > 0; h--) {
 		uint32_t r = hm_rnd(10);
 		if (r < 4) {
@@ -929,7 +1234,22 @@ static size_t hm_request(uint8_t *b)
 		n = hm_put(b, n, e < 7 ? "\r\n" : e < 9 ? "\n" : "\r");
 	}
 	uint32_t e = hm_rnd(10);
-	n = hm_put(b, n, e < 7 ? "\r\n" : e < 8 ? "\n" : e < 9 ? "\r" : "");
+	return hm_put(b, n, e < 7 ? "\r\n" : e < 8 ? "\n" : e < 9 ? "\r" : "");
+}
+
+/* A request-shaped payload with the mistakes and odd corners the inspector
+ * must get right: methods that are tokens or not, around the length bound,
+ * control and high bytes, blanks and tabs around and inside Host, names that
+ * almost say Host, bare LF and lone CR line ends, targets and values around
+ * their size limits, pipelined requests (up to ten, with and without a body
+ * announced), truncation, a flipped byte, payloads longer than the 2 KiB
+ * copy. */
+static size_t hm_request(uint8_t *b)
+{
+	int k = hm_rnd(3) ? 1 : 2 + (int)hm_rnd(hm_rnd(4) ? 2 : 9);
+	size_t n = 0;
+	for (int i = 0; i < k && n < 1200; i++)
+		n = hm_one(b, n);
 	if (!hm_rnd(3))
 		for (int i = (int)hm_rnd(100); i > 0; i--)
 			b[n++] = hm_rnd(256);
@@ -943,37 +1263,55 @@ static size_t hm_request(uint8_t *b)
 	return n;
 }
 
-/* Runs pay through the program on a flow inspected at every packet and
- * checks the outcome against http_model_run (RFC 9112 grammar). Returns 1
- * if they agree. */
-static int hm_check(const uint8_t *pay, size_t len, uint16_t sport)
+/* One reported request against the model's: every byte of the reported
+ * fields, the zeros after them too. */
+static int hm_same(const struct ls_event *e, const struct http_model *m)
 {
-	struct http_model m;
-	http_model_run(pay, (unsigned)len, &m);
-	struct spec s = {.proto = 6, .sport = sport, .dport = 80, .pay = pay, .plen = len};
-	uint64_t mal0 = cnt(LS_CNT_DPI_MALFORMED), none0 = cnt(LS_CNT_DPI_NONE);
-	if (run(&s) != XDP_PASS)
-		return 0;
-	const struct ls_event *e = dpi1();
-	int n = count_kind(LS_EV_DPI);
-	switch (m.rc) {
-	case HM_NONE:
-		return n == 0 && cnt(LS_CNT_DPI_NONE) == none0 + 1;
-	case HM_MALFORMED:
-		return n == 0 && cnt(LS_CNT_DPI_MALFORMED) == mal0 + 1;
-	case HM_PARTIAL:
-		return e && e->u.dpi.kind == LS_DPI_HTTP && e->u.dpi.flags == LS_DPI_F_PARTIAL &&
+	if (m->rc == HM_PARTIAL)
+		return e->u.dpi.kind == LS_DPI_HTTP && e->u.dpi.flags == LS_DPI_F_PARTIAL &&
 		       !e->u.dpi.method_len && !e->u.dpi.path_len && !e->u.dpi.name_len &&
 		       !e->u.dpi.method[0] && !e->u.dpi.path[0] && !e->u.dpi.name[0];
+	return e->u.dpi.kind == LS_DPI_HTTP &&
+	       e->u.dpi.flags == (m->truncated ? LS_DPI_F_TRUNCATED : 0) &&
+	       e->u.dpi.method_len == m->method_len && e->u.dpi.path_len == m->path_len &&
+	       e->u.dpi.name_len == m->name_len &&
+	       !memcmp(e->u.dpi.method, m->method, sizeof(m->method)) &&
+	       !memcmp(e->u.dpi.path, m->path, sizeof(m->path)) &&
+	       !memcmp(e->u.dpi.name, m->name, sizeof(m->name));
+}
+
+/* Runs pay through the program on a flow inspected at every packet and
+ * checks the outcome against http_model_all (RFC 9112 grammar): the same
+ * requests in the same order, the counters moved as the model says. Returns
+ * 1 if they agree. */
+static int hm_check(const uint8_t *pay, size_t len, uint16_t sport)
+{
+	struct http_model m[HM_REQS];
+	int cut;
+	unsigned nm = http_model_all(pay, (unsigned)len, m, &cut);
+	struct spec s = {.proto = 6, .sport = sport, .dport = 80, .pay = pay, .plen = len};
+	uint64_t mal0 = cnt(LS_CNT_DPI_MALFORMED), none0 = cnt(LS_CNT_DPI_NONE),
+		 cut0 = cnt(LS_CNT_DPI_CUT);
+	if (run(&s) != XDP_PASS)
+		return 0;
+	if (m[0].rc == HM_NONE)
+		return count_kind(LS_EV_DPI) == 0 && cnt(LS_CNT_DPI_NONE) == none0 + 1;
+	unsigned mal = 0, k = 0;
+	for (unsigned i = 0; i < nm; i++) {
+		if (m[i].rc == HM_MALFORMED) {
+			mal++;
+			continue;
+		}
+		while (k < (unsigned)nev && evs[k].kind != LS_EV_DPI)
+			k++;
+		if (k >= (unsigned)nev || !hm_same(&evs[k], &m[i]))
+			return 0;
+		k++;
 	}
-	/* found: every byte of the reported fields, the zeros after them too */
-	return e && e->u.dpi.kind == LS_DPI_HTTP &&
-	       e->u.dpi.flags == (m.truncated ? LS_DPI_F_TRUNCATED : 0) &&
-	       e->u.dpi.method_len == m.method_len && e->u.dpi.path_len == m.path_len &&
-	       e->u.dpi.name_len == m.name_len &&
-	       !memcmp(e->u.dpi.method, m.method, sizeof(m.method)) &&
-	       !memcmp(e->u.dpi.path, m.path, sizeof(m.path)) &&
-	       !memcmp(e->u.dpi.name, m.name, sizeof(m.name));
+	while (k < (unsigned)nev && evs[k].kind != LS_EV_DPI)
+		k++;
+	return k == (unsigned)nev && cnt(LS_CNT_DPI_MALFORMED) == mal0 + mal &&
+	       cnt(LS_CNT_DPI_CUT) == cut0 + (uint64_t)cut;
 }
 
 static void hm_report(const uint8_t *pay, size_t len)
@@ -1591,6 +1929,9 @@ int main(int argc, char **argv)
 	RUN(tls_lengths_one_byte_past_their_enclosure);
 	RUN(dns_names_pointers_and_loops);
 	RUN(dns_over_tcp);
+	RUN(dns_every_question);
+	RUN(dns_by_content_on_any_port);
+	RUN(http_pipelined_and_token_methods);
 	RUN(http_partial_truncated_and_hostile);
 	RUN(http_scan_matches_the_rfc_model);
 	RUN(dpi_window_and_tc_program);

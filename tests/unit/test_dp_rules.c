@@ -27,21 +27,28 @@ static void on_ev(void *ctx, const struct ls_event *ev)
 		ndpi++;
 }
 
-/* a DNS query for name from 198.18.0.1:sport to 198.18.0.2:53 */
+/* a DNS query for name from 198.18.0.1:sport to 198.18.0.2:53; names
+ * separated by spaces are that many questions */
 static uint32_t dnsq(uint8_t *o, uint16_t sport, const char *name)
 {
 	uint8_t q[300] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
 	size_t n = 12;
 	for (const char *l = name; *l;) {
-		const char *dot = strchr(l, '.');
+		const char *dot = strpbrk(l, ". ");
 		size_t len = dot ? (size_t)(dot - l) : strlen(l);
 		q[n++] = (uint8_t)len;
 		memcpy(q + n, l, len);
 		n += len;
-		l += len + (dot ? 1 : 0);
+		l += len;
+		if (*l == '.')
+			l++;
+		if (*l == ' ' || !*l) {
+			q[n++] = 0;
+			q[n++] = 0, q[n++] = 1, q[n++] = 0, q[n++] = 1;
+		}
+		if (*l == ' ')
+			l++, q[5]++;
 	}
-	q[n++] = 0;
-	q[n++] = 0, q[n++] = 1, q[n++] = 0, q[n++] = 1;
 	return (uint32_t)frame4(o, &(struct frame4){.proto = 17,
 						    .src = {198, 18, 0, 1},
 						    .dst = {198, 18, 0, 2},
@@ -120,6 +127,14 @@ TEST(name_rules_decide_the_first_packet)
 	CHECK_EQ_INT(ask(t, 40014, "example.org"), XDP_PASS);
 	CHECK_EQ_INT(ndpi, 1);
 	CHECK_EQ_INT(ls_testrun_counter(t, LS_CNT_RULE_DNS), 7);
+	/* several questions: the first rule that is not a pass decides,
+	 * whichever question it is for; a question without a rule is reported */
+	CHECK_EQ_INT(ask(t, 40015, "a.test exact.test"), XDP_DROP);
+	CHECK_EQ_INT(ask(t, 40016, "exact.test a.test"), XDP_DROP);
+	CHECK_EQ_INT(ndpi, 1);
+	CHECK_EQ_INT(ask(t, 40017, "example.org a.test"), XDP_PASS);
+	CHECK_EQ_INT(ndpi, 2);
+	CHECK_EQ_INT(ls_testrun_counter(t, LS_CNT_RULE_DNS), 10);
 
 	/* a rule of another kind does not apply to DNS; HTTP Host with a port */
 	RULE(LS_RULE_HTTP, "api.example.test", LS_VERDICT_DROP);

@@ -170,6 +170,7 @@ TEST(counter_indices_are_stable)
 	    {41, LS_CNT_RULE_HTTP, "rule_http"},
 	    {42, LS_CNT_RULE_PREFIX, "rule_prefix"},
 	    {43, LS_CNT_RULE_EXPIRED, "rule_expired"},
+	    {44, LS_CNT_DPI_CUT, "dpi_cut"},
 	};
 	unsigned n = sizeof(t) / sizeof(t[0]);
 	for (unsigned i = 0; i < n; i++) {
