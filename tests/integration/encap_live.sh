@@ -5,12 +5,16 @@
 # server's underlay device (vs). The inner flows' DPI events (names, tunnel
 # type and id, outer addresses) are checked against the traffic the test
 # sent and against tshark's decode of a capture of the same frames on vs.
+# A tunnel kind this kernel cannot make (no module: this CI kernel has VXLAN
+# alone built in) is a visible skip; tests/dataplane/encap_frames.sh covers
+# every kind with hand-built frames.
 set -uo pipefail
 . "$(dirname "$0")/lib/topo.sh"
 topo_init encap
 
 need_root
-command -v tshark >/dev/null || bail "tshark not installed (scripts/deps.sh)"
+command -v tshark >/dev/null && command -v dumpcap >/dev/null ||
+	bail "tshark / dumpcap not installed (scripts/deps.sh)"
 topo_up || bail "could not build the topology"
 
 # tunnel NAME KIND INNER_NET ARGS...: the same tunnel on both ends, client
@@ -21,9 +25,9 @@ tunnel() {
 	cargs=$(echo "$*" | sed "s/@L/$C4/g; s/@R/$S4/g; s/@l6/$C6/g; s/@r6/$S6/g")
 	sargs=$(echo "$*" | sed "s/@L/$S4/g; s/@R/$C4/g; s/@l6/$S6/g; s/@r6/$C6/g")
 	# shellcheck disable=SC2086
-	ip -n "$NS_C" link add "$name" type "$kind" $cargs || return 1
+	ip -n "$NS_C" link add "$name" type "$kind" $cargs 2>>"$TMP/tunnels.err" || return 1
 	# shellcheck disable=SC2086
-	ip -n "$NS_S" link add "$name" type "$kind" $sargs || return 1
+	ip -n "$NS_S" link add "$name" type "$kind" $sargs 2>>"$TMP/tunnels.err" || return 1
 	if [ "$kind" = sit ]; then
 		ip -n "$NS_C" addr add "2001:db8:$net::1/64" dev "$name" nodad
 		ip -n "$NS_S" addr add "2001:db8:$net::2/64" dev "$name" nodad
@@ -33,23 +37,28 @@ tunnel() {
 	fi
 	ip -n "$NS_C" link set "$name" up && ip -n "$NS_S" link set "$name" up
 }
-tunnel vx0 vxlan 10 id 4242 local @L remote @R dstport 4789 || bail "vxlan"
-tunnel gnv0 geneve 11 id 77 remote @R || bail "geneve"
-tunnel gtap0 gretap 12 local @L remote @R key 5 || bail "gretap"
-tunnel gre0 gre 13 local @L remote @R key 7 || bail "gre"
-tunnel ipip0 ipip 14 local @L remote @R || bail "ipip"
-tunnel sit0 sit 15 local @L remote @R || bail "sit"
-tunnel ip6t0 ip6tnl 16 mode ipip6 local @l6 remote @r6 || bail "ip6tnl"
+declare -A UP=()
+up() { local n=$1 kind=$3; tunnel "$2" "$kind" "$n" "${@:4}" && UP[$n]=$kind; }
+up 10 vx0 vxlan id 4242 local @L remote @R dstport 4789
+up 11 gnv0 geneve id 77 remote @R
+up 12 gtap0 gretap local @L remote @R key 5
+up 13 gre0 gre local @L remote @R key 7
+up 14 ipip0 ipip local @L remote @R
+up 15 sit0 sit local @L remote @R
+up 16 ip6t0 ip6tnl mode ipip6 local @l6 remote @r6
+[ ${#UP[@]} -gt 0 ] || bail "this kernel makes no tunnel device at all"
 
 LISTEN=""
-for n in 10 11 12 13 14 16; do LISTEN+="listen 198.18.$n.2:80; "; done
-LISTEN+="listen [2001:db8:15::2]:80;"
+for n in "${!UP[@]}"; do
+	if [ "$n" = 15 ]; then LISTEN+="listen [2001:db8:15::2]:80; "; else LISTEN+="listen 198.18.$n.2:80; "; fi
+done
 nginx_start "$LISTEN" || { diag "$TMP/nginx-error.log"; bail "nginx did not start"; }
 tls_start || { diag "$TMP/s_server.log"; bail "openssl s_server did not start"; }
 agent_start a1 --tc || { diag "$TMP/a1.err"; bail "agent did not start"; }
-in_s tcpdump -i vs -U -s 0 -w "$TMP/vs.pcap" >/dev/null 2>"$TMP/tcpdump.err" &
-PIDS+=($!)
-wait_for 5 test -s "$TMP/vs.pcap"
+in_s dumpcap -q -i vs -P -w "$TMP/vs.pcap" >/dev/null 2>"$TMP/dumpcap.err" &
+CAP=$!
+PIDS+=($CAP)
+wait_for 5 test -s "$TMP/vs.pcap" || { diag "$TMP/dumpcap.err"; bail "dumpcap did not start"; }
 
 ev() { [ -n "$(jq -c "select($1)" "$TMP/a1.json" 2>/dev/null | head -n 1)" ]; }
 ev_wait() { wait_for 5 ev "$1"; }
@@ -57,8 +66,16 @@ ev_wait() { wait_for 5 ev "$1"; }
 # name TYPE ID OUTER_FAMILY: the tunnel the events must carry, per inner net
 declare -A TT=([10]="vxlan 4242 4" [11]="geneve 77 4" [12]="gre 5 4" [13]="gre 7 4"
 	[14]="ipip 0 4" [15]="ipip 0 4" [16]="ipip 0 6")
+declare -A KIND=([10]=vxlan [11]=geneve [12]=gretap [13]=gre [14]=ipip [15]=sit [16]=ip6tnl)
+want=0
 for n in 10 11 12 13 14 15 16; do
 	read -r ty id fam <<<"${TT[$n]}"
+	if [ -z "${UP[$n]:-}" ]; then
+		skip "${KIND[$n]} tunnel: HTTP, TLS and DNS through it" \
+			"this kernel cannot make a ${KIND[$n]} device (no module)"
+		continue
+	fi
+	if [ "$n" = 15 ]; then want=$((want + 1)); else want=$((want + 3)); fi
 	if [ "$n" = 15 ]; then srv="[2001:db8:15::2]"; else srv="198.18.$n.2"; fi
 	if [ "$fam" = 6 ]; then osrc=$C6; else osrc=$C4; fi
 	host="h$n.encap.test"
@@ -85,7 +102,7 @@ check "counters: tunnelled > 0, nothing dropped, no encap errors" quiet jq -e \
 check "no DPI name that no client sent" bash -c "! jq -r 'select(.event==\"dpi\") | (.http_host // .tls_sni // .dns_qname // empty)' '$TMP/a1.json' | grep -vxE '[hqt]1[0-6]\.encap\.test\.?'"
 
 # ---- tshark's decode of the same frames ------------------------------------
-kill "${PIDS[-1]}" 2>/dev/null; sleep 0.5
+kill "$CAP" 2>/dev/null; sleep 0.5
 tshark -n -r "$TMP/vs.pcap" -Y 'http.request or tls.handshake.type==1 or (dns.flags.response==0)' \
 	-T fields -E separator='|' -E occurrence=l \
 	-e http.host -e tls.handshake.extensions_server_name -e dns.qry.name \
@@ -131,5 +148,5 @@ for name in sorted(set(ts) | set(ls)):
 print("names %d differing %d" % (len(set(ts) | set(ls)), bad))
 PY
 diag "$TMP/cmp.txt"
-check "tshark decoded the tunnelled names (>= 19)" bash -c "[ \$(grep -c '^same\|^DIFF' '$TMP/cmp.txt') -ge 19 ]"
+check "tshark decoded the $want names sent through tunnels" bash -c "[ \$(grep -c '^same\|^DIFF' '$TMP/cmp.txt') -ge $want ]"
 check "lockstep's names and tunnels equal tshark's, name by name" grep -q 'differing 0$' "$TMP/cmp.txt"
