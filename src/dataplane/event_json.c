@@ -81,16 +81,6 @@ static void jw_flow(struct jw *w, const struct ls_event *ev)
 	jw_fmt(w, ",\"flow_id\":%" PRIu64, (uint64_t)ev->flow_id);
 }
 
-static const char *tun_name(unsigned t)
-{
-	static const char *const names[] = {
-	    [LS_TUN_NONE] = "none",	      [LS_TUN_VXLAN] = "vxlan", [LS_TUN_GENEVE] = "geneve",
-	    [LS_TUN_GRE] = "gre",	      [LS_TUN_GRE_UDP] = "gre-udp", [LS_TUN_ERSPAN] = "erspan",
-	    [LS_TUN_IPIP] = "ipip",	      [LS_TUN_PPPOE] = "pppoe",
-	};
-	return t < sizeof(names) / sizeof(names[0]) && names[t] ? names[t] : "unknown";
-}
-
 /* The outer header (wire version 2): "tunnel" for the innermost tunnel the
  * packet came through, "encap" for every layer seen (VLAN, MPLS, ...). */
 static void jw_tunnel(struct jw *w, const struct ls_event *ev)
@@ -108,7 +98,7 @@ static void jw_tunnel(struct jw *w, const struct ls_event *ev)
 	jw_raw(w, "]", 1);
 	if (!t->depth)
 		return;
-	jw_fmt(w, ",\"tunnel\":{\"type\":\"%s\",\"id\":%u,\"depth\":%u", tun_name(t->type),
+	jw_fmt(w, ",\"tunnel\":{\"type\":\"%s\",\"id\":%u,\"depth\":%u", ls_tun_name(t->type),
 	       t->id, t->depth);
 	if (t->outer_family == 4 || t->outer_family == 6) {
 		struct ls_flow_key k = {.family = t->outer_family};

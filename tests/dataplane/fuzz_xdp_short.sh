@@ -18,8 +18,13 @@ else
 	tail -n 20 "$TMP/build.log" | diag
 	exit 1
 fi
-seeds=$(python3 tests/dataplane/pcap_frames.py "$TMP/corpus" 3000 "$PCAPS"/*.pcap)
-[ "$seeds" -gt 0 ] && ok "seeded with $seeds frames from the shared captures" || not_ok "no seeds"
+# the hand-built tunnelled frames too (VXLAN, Geneve, GRE, ERSPAN, MPLS,
+# PPPoE, nested, truncated: tests/dataplane/encap_frames.py)
+mkdir -p "$TMP/encap"
+python3 tests/dataplane/encap_frames.py --pcaps "$TMP/encap" ||
+	not_ok "encap_frames.py --pcaps wrote the tunnelled seeds"
+seeds=$(python3 tests/dataplane/pcap_frames.py "$TMP/corpus" 3000 "$TMP"/encap/*.pcap "$PCAPS"/*.pcap)
+[ "$seeds" -gt 0 ] && ok "seeded with $seeds frames from the tunnelled frames and the shared captures" || not_ok "no seeds"
 mkdir -p build/fuzz/crashes
 build/fuzz/fuzz_xdp -max_total_time="$SECS" -max_len=4096 -timeout=10 -rss_limit_mb=4096 \
 	-print_final_stats=1 -artifact_prefix=build/fuzz/crashes/ "$TMP/corpus" >"$TMP/fuzz.log" 2>&1

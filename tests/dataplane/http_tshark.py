@@ -59,8 +59,10 @@ def tshark_requests(pcap):
     fields = ["frame.number", "ip.src", "ipv6.src", "ip.dst", "ipv6.dst", "tcp.srcport",
               "tcp.dstport", "tcp.len", "tcp.segment.count", "frame.protocols",
               "http.request.method", "http.host", "http.request.uri"]
+    # every occurrence: in a tunnelled frame the innermost IP header is the
+    # flow's (lockstep descends tunnels: docs/dataplane.md "Encapsulations")
     cmd = ["tshark", "-n", "-r", pcap, "-o", "tcp.desegment_tcp_streams:TRUE", "-T", "fields",
-           "-E", "separator=\t", "-E", "occurrence=f"]
+           "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=\x01"]
     for f in fields:
         cmd += ["-e", f]
     hints = os.path.splitext(pcap)[0] + ".tshark-args"
@@ -73,14 +75,22 @@ def tshark_requests(pcap):
         c = dict(zip(fields, line.split("\t") + [""] * len(fields)))
         if not c["tcp.srcport"]:
             continue
-        tunnelled = sum(1 for p in c["frame.protocols"].split(":") if p in ("ip", "ipv6")) > 1
-        fl = flow_key(c["ip.src"] or c["ipv6.src"], c["tcp.srcport"], c["ip.dst"] or c["ipv6.dst"],
-                      c["tcp.dstport"])
+        protos = c["frame.protocols"].split(":")
+        ips = [p for p in protos if p in ("ip", "ipv6")]
+        tunnelled = len(ips) > 1
+        # tunnels lockstep does not descend keep their entries optional
+        descended = not any(p in ("gtp", "teredo", "l2tp") for p in protos)
+        v = "ipv6" if ips and ips[-1] == "ipv6" else "ip"
+        last = lambda f: c[f].split("\x01")[-1]  # noqa: E731
+        for f in fields[1:]:  # the rest: the first occurrence, as before
+            if f not in ("ip.src", "ipv6.src", "ip.dst", "ipv6.dst"):
+                c[f] = c[f].split("\x01")[0]
+        fl = flow_key(last(v + ".src"), c["tcp.srcport"], last(v + ".dst"), c["tcp.dstport"])
         if int(c["tcp.len"] or 0) > 0:
             idx[fl] += 1
         if not c["http.request.method"]:
             continue
-        req = not tunnelled and not c["tcp.segment.count"] and idx[fl] <= WINDOW
+        req = (not tunnelled or descended) and not c["tcp.segment.count"] and idx[fl] <= WINDOW
         # tshark keeps the OWS after a field value (shown as " " or
         # "\\t"); RFC 9112 5.1 excludes it from the value
         host = re.sub(r"( |\\t)+$", "", c["http.host"])
