@@ -229,8 +229,8 @@ def ok(cond, what):
         fails += 1
 
 
-def inspect(path, tc):
-    args = [LS, "inspect", "--pcap", path, "--stats"] + (["--tc"] if tc else [])
+def inspect(path, tc, *extra):
+    args = [LS, "inspect", "--pcap", path, "--stats"] + (["--tc"] if tc else []) + list(extra)
     r = subprocess.run(args, capture_output=True, text=True)
     evs = [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
     stats = json.loads(r.stderr.strip().splitlines()[-1])
@@ -304,6 +304,19 @@ for tc in (False, True):
        "%s: every frame passed (%s of %s)" % (hook, stats.get("pass"), stats.get("pkts")))
     ok(stats.get("tunnelled") == sum(1 for c in cases if c[2] and c[2][1]),
        "%s: tunnelled counts the tunnelled frames (%s)" % (hook, stats.get("tunnelled")))
+
+    # verdicts apply to the inner flows: under a drop default every frame
+    # that carries a flow is dropped (and no other); a reject of a
+    # tunnelled (or MPLS-labelled) flow is a plain drop, never answered
+    tracked = sum(1 for c in cases if c[2])
+    rc, evs, stats = inspect(pcap, tc, "--default-verdict", "drop")
+    ok(stats.get("drop_default") == tracked and stats.get("pass") == len(frames) - tracked,
+       "%s: drop default: the %d inner flows' frames dropped, the rest passed (%s, %s)" %
+       (hook, tracked, stats.get("drop_default"), stats.get("pass")))
+    rc, evs, stats = inspect(pcap, tc, "--default-verdict", "reject")
+    ok(stats.get("reject_none") == tracked and stats.get("reject_tcp") == 0,
+       "%s: reject default: dropped unanswered (reject_none %s, reject_tcp %s)" %
+       (hook, stats.get("reject_none"), stats.get("reject_tcp")))
 
     # the tunnel id is part of the flow
     rc, evs, stats = inspect(pcap2, tc)
