@@ -89,6 +89,11 @@ struct ls_scratch {
 	struct ls_rule_name_key rkey; /* the name key being looked up */
 	__u32 rule_verdict;           /* a name rule's verdict for this packet */
 	__u32 rule_cnt;               /* the counter of that rule's kind */
+	/* the parser (parse_packet.h): this packet's outer header, for
+	 * its events, and the state between the steps of the descent */
+	struct ls_tunnel tun;
+	__u32 parse_off;
+	__u32 parse_h;
 };
 
 enum ls_dpi_rc {

@@ -17,14 +17,8 @@
 #include <bpf/bpf_endian.h>
 
 #include "lockstep/wire.h"
-#include "parse_common.h"
-#include "parse_eth.h"
-#include "parse_ipv4.h"
-#include "parse_ipv6.h"
-#include "parse_tcp.h"
-#include "parse_udp.h"
-#include "parse_icmp.h"
 #include "dpi_common.h"
+#include "parse_packet.h"
 #include "dpi_http.h"
 #include "dpi_tls.h"
 #include "dpi_dns.h"
@@ -118,6 +112,13 @@ static __always_inline void ev_init(struct ls_event *ev, __u16 kind, const struc
 	if (p) {
 		ev->sport = p->sport;
 		ev->dport = p->dport;
+		if (p->tun_layers) { /* the outer header as context: this
+				      * packet's, kept by the parser */
+			__u32 zero = 0;
+			struct ls_scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
+			if (sc)
+				__builtin_memcpy(&ev->tun, &sc->tun, sizeof(ev->tun));
+		}
 	}
 }
 
@@ -145,47 +146,9 @@ static __always_inline __u8 make_key(const struct ls_pkt *p, struct ls_flow_key 
 	}
 	k->proto = p->proto;
 	k->family = p->family;
+	k->tun_type = p->tun_type; /* the innermost tunnel: part of the flow */
+	k->tun_id = p->tun_id;
 	return dir;
-}
-
-/* Parses a frame into p. On failure returns the counter explaining why. */
-static __always_inline int parse_packet(void *data, void *data_end, struct ls_pkt *p,
-					__u32 *why)
-{
-	__u32 l3 = 0;
-	__u16 et = 0;
-	int ext_err = 0, rc;
-
-	rc = parse_eth(data, data_end, &l3, &et);
-	if (rc != LS_P_OK) {
-		*why = rc == LS_P_NOT_MINE ? LS_CNT_UNPARSED_ETHERTYPE : LS_CNT_UNPARSED_ETH;
-		return rc;
-	}
-	if (et == ETH_P_IP) {
-		rc = parse_ipv4(data, data_end, l3, p);
-		*why = LS_CNT_UNPARSED_IPV4;
-	} else {
-		rc = parse_ipv6(data, data_end, l3, p, &ext_err);
-		*why = ext_err ? LS_CNT_UNPARSED_IPV6_EXT : LS_CNT_UNPARSED_IPV6;
-	}
-	if (rc == LS_P_FRAGMENT)
-		*why = LS_CNT_FRAGMENT;
-	if (rc != LS_P_OK)
-		return rc;
-	if (p->proto == IPPROTO_TCP)
-		rc = parse_tcp(data, data_end, p);
-	else if (p->proto == IPPROTO_UDP)
-		rc = parse_udp(data, data_end, p);
-	else if (p->proto == IPPROTO_ICMP && p->family == 4)
-		rc = parse_icmp(data, data_end, p, 0);
-	else if (p->proto == IPPROTO_ICMPV6 && p->family == 6)
-		rc = parse_icmp(data, data_end, p, 1);
-	else {
-		*why = LS_CNT_UNPARSED_PROTO;
-		return LS_P_NOT_MINE;
-	}
-	*why = LS_CNT_UNPARSED_L4;
-	return rc;
 }
 
 /* Fail-safe: stale liveness (mode != OFF) means the policy side is silent.
@@ -743,19 +706,23 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 	struct ls_pkt p = {};
 
 	p.frame_len = frame_len;
-	__u32 why = 0, zero = 0;
+	__u32 zero = 0;
 
 	count(LS_CNT_PKTS);
-	if (parse_packet(data, data_end, &p, &why) != LS_P_OK) {
-		count(why);
-		count(LS_CNT_PASS);
-		return LS_ACT_PASS;
-	}
 	struct ls_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s) {
 		count(LS_CNT_PASS);
 		return LS_ACT_PASS;
 	}
+	if ((is_xdp ? ls_parse_xdp(ctx, &p, s) : ls_parse_tc(ctx, &p, s)) != LS_P_OK) {
+		count(p.why);
+		count(LS_CNT_PASS);
+		return LS_ACT_PASS;
+	}
+	if (p.tun_depth)
+		count(LS_CNT_TUNNELLED);
+	if (p.bad_tun)
+		count(LS_CNT_ENCAP_MALFORMED);
 	const struct ls_config *cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg || cfg->version == 0)
 		cfg = &ls_config_default;
@@ -945,15 +912,12 @@ int ls_tc(struct __sk_buff *skb)
 SEC("xdp")
 int ls_reject_held(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct ls_pkt p = {};
-	__u32 why = 0, zero = 0;
+	__u32 zero = 0;
 
 	p.frame_len = (__u32)bpf_xdp_get_buff_len(ctx);
-	if (parse_packet(data, data_end, &p, &why) != LS_P_OK)
-		return XDP_DROP;
 	struct ls_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
-	if (!s)
+	if (!s || ls_parse_xdp(ctx, &p, s) != LS_P_OK)
 		return XDP_DROP;
 	const struct ls_config *cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg || cfg->version == 0)

@@ -12,11 +12,13 @@ enum ls_parse_rc {
 	LS_P_NOT_MINE = 1,   /* well-formed, but not something we track */
 	LS_P_MALFORMED = 2,  /* truncated or lying length fields */
 	LS_P_FRAGMENT = 3,   /* non-first IP fragment: no L4 header here */
+	LS_P_LIMIT = 4,      /* deeper or longer than the parser goes */
 };
 
 /* Upper bounds that keep every packet offset provably small for the
  * verifier; packets beyond them are counted as unparsed, never dropped. */
-#define LS_L3_OFF_MAX 64   /* Ethernet + two VLAN tags, with slack */
+#define LS_L3_OFF_MAX 384  /* an (inner) IP header: Ethernet, tags and up to
+			    * LS_ENCAP_MAX tunnels' headers before it */
 #define LS_L4_OFF_MAX 512  /* L3 header incl. options/extension chain */
 
 /* One parsed packet. Addresses in network order, IPv4 as ::ffff:a.b.c.d. */
@@ -34,7 +36,17 @@ struct __attribute__((aligned(8))) ls_pkt {
 	__u8 tcp_flags; /* TCP flags byte (FIN 0x01 SYN 0x02 RST 0x04 ACK 0x10) */
 	__u8 first_frag;/* first fragment of a fragmented datagram */
 	__u8 icmp_type; /* ICMP/ICMPv6 type (0 for other protocols) */
-	__u8 pad[3];
+	__u8 bad_tun;   /* a UDP tunnel port whose header did not parse: the
+			 * packet is the outer UDP flow's (counted) */
+	__u16 why;      /* parse_packet's failure: the counter explaining it */
+	/* the innermost tunnel (parse_encap.h; all zero outside any): its
+	 * type and id (wire.h enum ls_tun_type), tunnels descended through,
+	 * LS_LAYER_* seen; the outer addresses are in the scratch (tun) */
+	__u32 tun_id;
+	__u8 tun_type;
+	__u8 tun_depth;
+	__u8 tun_layers;
+	__u8 pad;
 };
 
 #define LS_TCP_FIN 0x01

@@ -235,6 +235,11 @@ static __always_inline __u32 ls_rej_build(void *ctx, int is_xdp, const struct ls
 	*cnt = LS_CNT_REJECT_NONE;
 	if (l3 > 22 || l3 < 14 || (p->family != 4 && p->family != 6))
 		return 0;
+	/* a tunnelled flow (parse_encap.h): the answer would have to be
+	 * wrapped in the tunnel's headers again; the reject is a plain drop
+	 * (docs/dataplane.md "Encapsulations") */
+	if (p->tun_depth || (p->tun_layers & ~LS_LAYER_VLAN))
+		return 0;
 	if (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP)
 		return 0;
 	if ((p->proto == IPPROTO_TCP && (p->tcp_flags & LS_TCP_RST)) ||

@@ -15,26 +15,82 @@
 
 #include <linux/types.h>
 
-#define LS_WIRE_VERSION 1
+/* 2: the flow key carries the tunnel identity (tun_type, tun_id) and every
+ * event the outer header (struct ls_tunnel): issue 16, encapsulations */
+#define LS_WIRE_VERSION 2
 
 /* bpffs directory holding the pins; the version in the path lets a future
  * incompatible layout live beside an old agent's pins instead of clobbering. */
 #define LS_PIN_ROOT "/sys/fs/bpf/lockstep"
-#define LS_PIN_DIR LS_PIN_ROOT "/v1"
+#define LS_PIN_DIR LS_PIN_ROOT "/v2"
 
 /* ---- flow identity ------------------------------------------------------ */
 
 /* Canonical (direction-free) 5-tuple: the (addr, port) pair that sorts lower
  * (memcmp of the 16-byte address, then port) is `lo`. IPv4 addresses are
- * stored IPv4-mapped (::ffff:a.b.c.d). Ports are host byte order. */
+ * stored IPv4-mapped (::ffff:a.b.c.d). Ports are host byte order.
+ *
+ * Wire version 2: a tunnelled packet's flow is its innermost 5-tuple plus
+ * the identity of the innermost tunnel it was found in (tun_type, tun_id:
+ * VNI, GRE key, ...; both 0 for a packet in no tunnel), so that the same
+ * inner addresses in two overlays are two flows (docs/dataplane.md,
+ * "Encapsulations"). */
 struct ls_flow_key {
 	__u8 lo_addr[16];
 	__u8 hi_addr[16];
 	__u16 lo_port;
 	__u16 hi_port;
-	__u8 proto;  /* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6 */
-	__u8 family; /* 4 or 6 */
-	__u8 pad[2];
+	__u8 proto;    /* IPPROTO_TCP, _UDP, _ICMP, _ICMPV6 */
+	__u8 family;   /* 4 or 6 */
+	__u8 tun_type; /* enum ls_tun_type of the innermost tunnel, 0: none */
+	__u8 pad;
+	__u32 tun_id;  /* its identity (see enum ls_tun_type), 0 when none */
+	__u32 pad2;
+};
+
+/* The tunnels the parser descends through (bpf/parse_encap.h) and what
+ * their tun_id is. MPLS and VLAN tags are not tunnels: they are walked
+ * through and noted in ls_tunnel.layers, never keyed (labels differ per
+ * direction and per hop). */
+enum ls_tun_type {
+	LS_TUN_NONE = 0,
+	LS_TUN_VXLAN = 1,  /* UDP 4789, RFC 7348: id = VNI */
+	LS_TUN_GENEVE = 2, /* UDP 6081, RFC 8926: id = VNI */
+	LS_TUN_GRE = 3,    /* IP proto 47, RFC 2784/2890: id = key (K bit), else 0 */
+	LS_TUN_GRE_UDP = 4,/* GRE in UDP 4754, RFC 8086: id = key, else 0 */
+	LS_TUN_ERSPAN = 5, /* GRE 0x88BE (type I/II) / 0x22EB (III): id = session */
+	LS_TUN_IPIP = 6,   /* IP proto 4 / 41: 4in4, 6in4, 4in6, 6in6: id 0 */
+	LS_TUN_PPPOE = 7,  /* ethertype 0x8864 session: id = session id */
+};
+
+/* ls_tunnel.layers: every encapsulation the packet's headers went through */
+#define LS_LAYER_VLAN 0x01   /* one or more 802.1Q / 802.1ad tags */
+#define LS_LAYER_MPLS 0x02   /* an MPLS label stack */
+#define LS_LAYER_PPPOE 0x04
+#define LS_LAYER_VXLAN 0x08
+#define LS_LAYER_GENEVE 0x10
+#define LS_LAYER_GRE 0x20    /* GRE, GRE in UDP, ERSPAN */
+#define LS_LAYER_IPIP 0x40
+
+/* Limits of the descent (docs/dataplane.md "Encapsulations"): at most
+ * LS_ENCAP_MAX tunnels (ls_tun_type) nested, LS_VLAN_MAX tags per Ethernet
+ * header, LS_MPLS_MAX labels per stack, and an inner IP header starting
+ * within LS_L3_OFF_MAX bytes of the frame. Beyond them the packet is
+ * counted (LS_CNT_ENCAP_LIMIT) and passed, never dropped. */
+#define LS_ENCAP_MAX 3
+#define LS_MPLS_MAX 6
+
+/* The outer header of a tunnelled packet, carried by every flow event as
+ * context (zero for a packet in no tunnel): the innermost tunnel's type and
+ * id (as in the key) and its outer IP addresses, as the packet travelled. */
+struct ls_tunnel {
+	__u8 outer_src[16]; /* IPv4-mapped for IPv4 (PPPoE: zero) */
+	__u8 outer_dst[16];
+	__u8 type;          /* enum ls_tun_type */
+	__u8 depth;         /* tunnels descended through (1 .. LS_ENCAP_MAX) */
+	__u8 outer_family;  /* 4 or 6 (0: PPPoE, no outer IP) */
+	__u8 layers;        /* LS_LAYER_* */
+	__u32 id;
 };
 
 /* A flow id is (CPU << LS_FLOW_ID_CPU_SHIFT) | n, n that CPU's count of new
@@ -302,6 +358,12 @@ enum ls_counter {
 	LS_CNT_DPI_CUT,           /* a message with more DNS questions or pipelined
 				   * HTTP requests than are inspected: the rest
 				   * is not reported */
+	/* added in wire version 2 */
+	LS_CNT_ENCAP_LIMIT,       /* encapsulation deeper or longer than the
+				   * parser's limits (LS_ENCAP_MAX, ...): passed */
+	LS_CNT_ENCAP_MALFORMED,   /* a truncated or invalid tunnel header
+				   * (VXLAN, Geneve, GRE, MPLS, PPPoE): passed */
+	LS_CNT_TUNNELLED,         /* packets parsed inside a tunnel */
 	LS_CNT__MAX = 64,
 };
 
@@ -418,6 +480,7 @@ struct ls_event {
 	__u16 sport;
 	__u16 dport;
 	__u32 pad2;
+	struct ls_tunnel tun; /* wire version 2: the outer header, if any */
 	union {
 		struct ls_event_dpi dpi;
 		struct ls_event_flow_end end;
@@ -542,7 +605,8 @@ struct ls_shard_live {
 };
 
 #ifndef __bpf__
-_Static_assert(sizeof(struct ls_flow_key) == 40, "ls_flow_key layout");
+_Static_assert(sizeof(struct ls_flow_key) == 48, "ls_flow_key layout");
+_Static_assert(sizeof(struct ls_tunnel) == 40, "ls_tunnel layout");
 _Static_assert(sizeof(struct ls_event) % 8 == 0, "ls_event alignment");
 _Static_assert(sizeof(struct ls_event_held) <= 424, "ls_event_held fits the union");
 _Static_assert(sizeof(struct ls_config) == 56, "ls_config layout");

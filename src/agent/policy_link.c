@@ -172,6 +172,11 @@ static int seed_one(void *ctx, const struct ls_flow_key *key, const struct ls_fl
 			      .key = *key,
 			      .sport = lo ? key->lo_port : key->hi_port,
 			      .dport = lo ? key->hi_port : key->lo_port};
+	/* a tunnelled flow's tunnel, as far as the key knows it (the outer
+	 * addresses were the packets', not kept in the flow table) */
+	ev.tun.type = key->tun_type;
+	ev.tun.id = key->tun_id;
+	ev.tun.depth = key->tun_type ? 1 : 0;
 	if (!ls_policy_seed_flow(c->p, &ev, fl->last_seen_k))
 		c->n++;
 	return 0;

@@ -95,6 +95,17 @@ const char *ls_end_reason_name(uint32_t r)
 	return ls_name_of(ends, r);
 }
 
+static const struct ls_name tuns[] = {
+    {"none", LS_TUN_NONE},     {"vxlan", LS_TUN_VXLAN},   {"geneve", LS_TUN_GENEVE},
+    {"gre", LS_TUN_GRE},       {"gre-udp", LS_TUN_GRE_UDP}, {"erspan", LS_TUN_ERSPAN},
+    {"ipip", LS_TUN_IPIP},     {"pppoe", LS_TUN_PPPOE},   {NULL, 0},
+};
+
+const char *ls_tun_name(uint32_t t)
+{
+	return ls_name_of(tuns, t);
+}
+
 static const struct ls_name levels[] = {
     {"debug", 0}, {"info", 1}, {"warn", 2}, {"error", 3}, {NULL, 0},
 };

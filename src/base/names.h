@@ -38,6 +38,8 @@ const char *ls_proto_name(uint32_t proto);
 int ls_proto_parse(const char *s, uint32_t *out);
 /* LS_END_*: "fin", "rst", "idle". */
 const char *ls_end_reason_name(uint32_t r);
+/* enum ls_tun_type: "vxlan", "gre", ... ("unknown" otherwise) */
+const char *ls_tun_name(uint32_t t);
 
 /* Log levels (obs/log.h enum ls_log_level): "debug", "info", "warn", "error". */
 const char *ls_log_level_name(int level);

@@ -61,13 +61,17 @@ static int one(void *arg, const struct ls_flow_key *k, const struct ls_flow *f)
 		    "\"bytes_c2s\":%llu,\"bytes_s2c\":%llu,\"tcp_flags_c2s\":%u,\"tcp_flags_s2c\":%"
 		    "u,"
 		    "\"first_seen_k\":%llu,\"last_seen_k\":%llu,\"dpi_pkts\":%u,\"dpi_done\":%u,"
-		    "\"verdict\":\"%s\",\"deadline_k\":%llu}\n",
+		    "\"verdict\":\"%s\",\"deadline_k\":%llu",
 		    (unsigned long long)f->flow_id, proto, src, sport, dst, dport,
 		    state_name(f->state), (unsigned long long)f->pkts[cs],
 		    (unsigned long long)f->pkts[!cs], (unsigned long long)f->bytes[cs],
 		    (unsigned long long)f->bytes[!cs], f->tcp_flags[cs], f->tcp_flags[!cs],
 		    (unsigned long long)f->first_seen_k, (unsigned long long)f->last_seen_k,
 		    f->dpi_pkts, f->dpi_done, v, (unsigned long long)rec.deadline_k);
+		if (k->tun_type) /* the tunnel the flow was found in (its key) */
+			printf(",\"tunnel\":{\"type\":\"%s\",\"id\":%u}", ls_tun_name(k->tun_type),
+			       k->tun_id);
+		printf("}\n");
 	} else {
 		if (!c->n)
 			printf("%-6s %-40s %-40s %-11s %10s %10s %-9s\n", "PROTO", "CLIENT",

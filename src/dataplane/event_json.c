@@ -81,6 +81,35 @@ static void jw_flow(struct jw *w, const struct ls_event *ev)
 	jw_fmt(w, ",\"flow_id\":%" PRIu64, (uint64_t)ev->flow_id);
 }
 
+/* The outer header (wire version 2): "tunnel" for the innermost tunnel the
+ * packet came through, "encap" for every layer seen (VLAN, MPLS, ...). */
+static void jw_tunnel(struct jw *w, const struct ls_event *ev)
+{
+	static const char *const layer[] = {"vlan",   "mpls", "pppoe", "vxlan",
+					    "geneve", "gre",  "ipip"};
+	const struct ls_tunnel *t = &ev->tun;
+	if (!t->layers)
+		return;
+	jw_raw(w, ",\"encap\":[", 10);
+	int n = 0;
+	for (unsigned i = 0; i < sizeof(layer) / sizeof(layer[0]); i++)
+		if (t->layers & (1u << i))
+			jw_fmt(w, "%s\"%s\"", n++ ? "," : "", layer[i]);
+	jw_raw(w, "]", 1);
+	if (!t->depth)
+		return;
+	jw_fmt(w, ",\"tunnel\":{\"type\":\"%s\",\"id\":%u,\"depth\":%u", ls_tun_name(t->type),
+	       t->id, t->depth);
+	if (t->outer_family == 4 || t->outer_family == 6) {
+		struct ls_flow_key k = {.family = t->outer_family};
+		char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+		addr_str(&k, t->outer_src, src, sizeof(src));
+		addr_str(&k, t->outer_dst, dst, sizeof(dst));
+		jw_fmt(w, ",\"outer_src\":\"%s\",\"outer_dst\":\"%s\"", src, dst);
+	}
+	jw_raw(w, "}", 1);
+}
+
 static size_t bounded_len(const char *s, size_t claimed, size_t cap)
 {
 	/* never trust a length beyond the buffer, nor past the NUL */
@@ -133,8 +162,10 @@ int ls_event_json(const struct ls_event *ev, char *buf, size_t cap)
 	if (!strcmp(ls_event_kind_name(ev->kind), "unknown"))
 		jw_fmt(&w, ",\"kind\":%u", ev->kind);
 	jw_fmt(&w, ",\"v\":%u,\"ts_k\":%" PRIu64, ev->version, (uint64_t)ev->ts_k);
-	if (ev->key.family == 4 || ev->key.family == 6)
+	if (ev->key.family == 4 || ev->key.family == 6) {
 		jw_flow(&w, ev);
+		jw_tunnel(&w, ev);
+	}
 	switch (ev->kind) {
 	case LS_EV_DPI:
 		jw_dpi(&w, &ev->u.dpi);

@@ -253,6 +253,9 @@ const char *ls_counter_name(unsigned idx)
 		[LS_CNT_RULE_PREFIX] = "rule_prefix",
 		[LS_CNT_RULE_EXPIRED] = "rule_expired",
 		[LS_CNT_DPI_CUT] = "dpi_cut",
+		[LS_CNT_ENCAP_LIMIT] = "encap_limit",
+		[LS_CNT_ENCAP_MALFORMED] = "encap_malformed",
+		[LS_CNT_TUNNELLED] = "tunnelled",
 	};
 	return idx < LS_CNT__MAX ? names[idx] : NULL;
 }

@@ -18,8 +18,13 @@ else
 	tail -n 20 "$TMP/build.log" | diag
 	exit 1
 fi
-seeds=$(python3 tests/dataplane/pcap_frames.py "$TMP/corpus" 3000 "$PCAPS"/*.pcap)
-[ "$seeds" -gt 0 ] && ok "seeded with $seeds frames from the shared captures" || not_ok "no seeds"
+# the hand-built tunnelled frames too (VXLAN, Geneve, GRE, ERSPAN, MPLS,
+# PPPoE, nested, truncated: tests/dataplane/encap_frames.py)
+mkdir -p "$TMP/encap"
+python3 tests/dataplane/encap_frames.py --pcaps "$TMP/encap" ||
+	not_ok "encap_frames.py --pcaps wrote the tunnelled seeds"
+seeds=$(python3 tests/dataplane/pcap_frames.py "$TMP/corpus" 3000 "$TMP"/encap/*.pcap "$PCAPS"/*.pcap)
+[ "$seeds" -gt 0 ] && ok "seeded with $seeds frames from the tunnelled frames and the shared captures" || not_ok "no seeds"
 # and the paths the captures hardly reach: DNS with several questions, on
 # and off its ports, over UDP and TCP, with an EDNS OPT and the root name;
 # pipelined HTTP requests, one with a body announced, token methods

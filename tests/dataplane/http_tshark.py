@@ -71,6 +71,8 @@ def tshark_requests(pcap):
     fields = ["frame.number", "ip.src", "ipv6.src", "ip.dst", "ipv6.dst", "tcp.srcport",
               "tcp.dstport", "tcp.len", "tcp.segment.count", "frame.protocols",
               "http.request.method", "http.host", "http.request.uri"]
+    # every occurrence: in a tunnelled frame the innermost IP header is the
+    # flow's (lockstep descends tunnels: docs/dataplane.md "Encapsulations")
     cmd = ["tshark", "-n", "-r", pcap, "-o", "tcp.desegment_tcp_streams:TRUE", "-T", "fields",
            "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=\x1f"]
     for f in fields:
@@ -85,15 +87,20 @@ def tshark_requests(pcap):
         c = dict(zip(fields, line.split("\t") + [""] * len(fields)))
         if not c["tcp.srcport"]:
             continue
-        tunnelled = sum(1 for p in c["frame.protocols"].split(":") if p in ("ip", "ipv6")) > 1
-        first = {k: v.split("\x1f")[0] for k, v in c.items()}
-        fl = flow_key(first["ip.src"] or first["ipv6.src"], first["tcp.srcport"],
-                      first["ip.dst"] or first["ipv6.dst"], first["tcp.dstport"])
+        protos = c["frame.protocols"].split(":")
+        ips = [p for p in protos if p in ("ip", "ipv6")]
+        tunnelled = len(ips) > 1
+        # tunnels lockstep does not descend keep their entries optional
+        descended = not any(p in ("gtp", "teredo", "l2tp") for p in protos)
+        v = "ipv6" if ips and ips[-1] == "ipv6" else "ip"
+        last = lambda f: c[f].split("\x1f")[-1]  # noqa: E731
+        first = {k: val.split("\x1f")[0] for k, val in c.items()}
+        fl = flow_key(last(v + ".src"), first["tcp.srcport"], last(v + ".dst"), first["tcp.dstport"])
         if int(first["tcp.len"] or 0) > 0:
             idx[fl] += 1
         if not c["http.request.method"]:
             continue
-        req = not tunnelled and not c["tcp.segment.count"] and idx[fl] <= WINDOW
+        req = (not tunnelled or descended) and not c["tcp.segment.count"] and idx[fl] <= WINDOW
         # every request of the frame (pipelining), when its fields line up
         # one to one; else the first alone, as before (a request without
         # Host would shift the lists)

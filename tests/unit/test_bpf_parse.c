@@ -285,9 +285,9 @@ TEST(http_ipv4_request)
 	CHECK_EQ_INT(cnt(LS_CNT_DPI_HTTP), h0 + 1);
 }
 
-TEST(http_over_ipv6_vlan_and_qinq)
+TEST(http_over_ipv6_vlan_qinq_and_a_third_tag)
 {
-	for (int tags = 0; tags <= 2; tags++) {
+	for (int tags = 0; tags <= 3; tags++) { /* LS_VLAN_MAX: QinQ and a third */
 		struct spec s = {.v6 = 1,
 				 .tags = tags,
 				 .proto = 6,
@@ -300,8 +300,8 @@ TEST(http_over_ipv6_vlan_and_qinq)
 		CHECK(e && !strcmp(e->u.dpi.name, "example.org"));
 		CHECK(e && e->key.family == 6);
 	}
-	/* a third tag is more than we parse: passed, counted, silent */
-	struct spec s = {.tags = 3,
+	/* a fourth tag is more than we parse: passed, counted, silent */
+	struct spec s = {.tags = 4,
 			 .proto = 6,
 			 .sport = next_port(),
 			 .dport = 80,
@@ -1917,7 +1917,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	RUN(http_ipv4_request);
-	RUN(http_over_ipv6_vlan_and_qinq);
+	RUN(http_over_ipv6_vlan_qinq_and_a_third_tag);
 	RUN(ipv4_options_and_bad_ihl_and_lengths);
 	RUN(truncated_at_every_boundary);
 	RUN(ipv6_extension_chains);

@@ -41,10 +41,46 @@ TEST(dpi_http_fields_and_orientation)
 	strcpy(ev.u.dpi.name, "example.org");
 	ev.u.dpi.name_len = 11;
 	CHECK(ls_event_json(&ev, out, sizeof(out)) > 0);
-	CHECK_EQ_STR(out, "{\"event\":\"dpi\",\"v\":1,\"ts_k\":123,\"proto\":\"tcp\","
+	CHECK_EQ_STR(out, "{\"event\":\"dpi\",\"v\":2,\"ts_k\":123,\"proto\":\"tcp\","
 			  "\"src\":\"198.18.0.2\",\"sport\":40000,\"dst\":\"198.18.0.1\","
 			  "\"dport\":80,\"flow_id\":7,\"dpi\":\"http\",\"http_method\":\"GET\","
 			  "\"http_host\":\"example.org\",\"http_path\":\"/a\\\"b\"}\n");
+}
+
+/* wire version 2: the outer header of a tunnelled flow (docs/events.md) */
+TEST(tunnel_context)
+{
+	struct ls_event ev = mk(LS_EV_FLOW_NEW);
+	char out[LS_EVENT_JSON_MAX];
+	ev.sport = 80;
+	ev.dport = 40000;
+	ev.tun.type = LS_TUN_VXLAN;
+	ev.tun.id = 4242;
+	ev.tun.depth = 1;
+	ev.tun.outer_family = 6;
+	ev.tun.layers = LS_LAYER_VLAN | LS_LAYER_VXLAN;
+	ev.tun.outer_src[0] = 0x20, ev.tun.outer_src[1] = 0x01, ev.tun.outer_src[2] = 0x0d;
+	ev.tun.outer_src[3] = 0xb8, ev.tun.outer_src[15] = 1;
+	memcpy(ev.tun.outer_dst, ev.tun.outer_src, 16);
+	ev.tun.outer_dst[15] = 2;
+	CHECK(ls_event_json(&ev, out, sizeof(out)) > 0);
+	CHECK_EQ_STR(out, "{\"event\":\"flow_new\",\"v\":2,\"ts_k\":123,\"proto\":\"tcp\","
+			  "\"src\":\"198.18.0.1\",\"sport\":80,\"dst\":\"198.18.0.2\","
+			  "\"dport\":40000,\"flow_id\":7,\"encap\":[\"vlan\",\"vxlan\"],"
+			  "\"tunnel\":{\"type\":\"vxlan\",\"id\":4242,\"depth\":1,"
+			  "\"outer_src\":\"2001:db8::1\",\"outer_dst\":\"2001:db8::2\"}}\n");
+	/* MPLS alone: a layer, no tunnel; PPPoE: a tunnel with no outer IP */
+	memset(&ev.tun, 0, sizeof(ev.tun));
+	ev.tun.layers = LS_LAYER_MPLS;
+	CHECK(ls_event_json(&ev, out, sizeof(out)) > 0);
+	CHECK(strstr(out, ",\"encap\":[\"mpls\"]}") != NULL);
+	ev.tun.layers = LS_LAYER_PPPOE;
+	ev.tun.type = LS_TUN_PPPOE;
+	ev.tun.id = 0x1234;
+	ev.tun.depth = 1;
+	CHECK(ls_event_json(&ev, out, sizeof(out)) > 0);
+	CHECK(strstr(out, ",\"encap\":[\"pppoe\"],\"tunnel\":{\"type\":\"pppoe\",\"id\":4660,"
+			  "\"depth\":1}}") != NULL);
 }
 
 TEST(dpi_lengths_never_trusted_past_buffer)
@@ -113,6 +149,7 @@ int main(int argc, char **argv)
 {
 	test_args(argc, argv);
 	RUN(dpi_http_fields_and_orientation);
+	RUN(tunnel_context);
 	RUN(dpi_lengths_never_trusted_past_buffer);
 	RUN(ipv6_dns_and_other_kinds);
 	return test_done();

@@ -19,13 +19,39 @@
 
 TEST(flow_key_layout)
 {
-	SIZE(ls_flow_key, 40);
+	SIZE(ls_flow_key, 48);
 	OFF(ls_flow_key, lo_addr, 0);
 	OFF(ls_flow_key, hi_addr, 16);
 	OFF(ls_flow_key, lo_port, 32);
 	OFF(ls_flow_key, hi_port, 34);
 	OFF(ls_flow_key, proto, 36);
 	OFF(ls_flow_key, family, 37);
+	OFF(ls_flow_key, tun_type, 38);
+	OFF(ls_flow_key, tun_id, 40);
+}
+
+/* wire version 2 (issue 16): the outer header of a tunnelled packet */
+TEST(tunnel_layout)
+{
+	CHECK_EQ_INT(LS_WIRE_VERSION, 2);
+	CHECK_EQ_STR(LS_PIN_DIR, "/sys/fs/bpf/lockstep/v2");
+	OFF(ls_tunnel, outer_src, 0);
+	OFF(ls_tunnel, outer_dst, 16);
+	OFF(ls_tunnel, type, 32);
+	OFF(ls_tunnel, depth, 33);
+	OFF(ls_tunnel, outer_family, 34);
+	OFF(ls_tunnel, layers, 35);
+	OFF(ls_tunnel, id, 36);
+	SIZE(ls_tunnel, 40);
+	/* RFC-given numbers: IANA UDP ports are bpf/parse_encap.h's, the
+	 * types are the wire's */
+	CHECK_EQ_INT(LS_TUN_VXLAN, 1);
+	CHECK_EQ_INT(LS_TUN_GENEVE, 2);
+	CHECK_EQ_INT(LS_TUN_GRE, 3);
+	CHECK_EQ_INT(LS_TUN_GRE_UDP, 4);
+	CHECK_EQ_INT(LS_TUN_ERSPAN, 5);
+	CHECK_EQ_INT(LS_TUN_IPIP, 6);
+	CHECK_EQ_INT(LS_TUN_PPPOE, 7);
 }
 
 TEST(event_layout)
@@ -36,10 +62,11 @@ TEST(event_layout)
 	OFF(ls_event, ts_k, 8);
 	OFF(ls_event, flow_id, 16);
 	OFF(ls_event, key, 24);
-	OFF(ls_event, sport, 64);
-	OFF(ls_event, dport, 66);
-	OFF(ls_event, u, 72);
-	SIZE(ls_event, 496); /* u: raw[424], the largest member */
+	OFF(ls_event, sport, 72);
+	OFF(ls_event, dport, 74);
+	OFF(ls_event, tun, 80);
+	OFF(ls_event, u, 120);
+	SIZE(ls_event, 544); /* u: raw[424], the largest member */
 	OFF(ls_event_dpi, kind, 0);
 	OFF(ls_event_dpi, flags, 1);
 	OFF(ls_event_dpi, name_len, 2);
@@ -171,6 +198,9 @@ TEST(counter_indices_are_stable)
 	    {42, LS_CNT_RULE_PREFIX, "rule_prefix"},
 	    {43, LS_CNT_RULE_EXPIRED, "rule_expired"},
 	    {44, LS_CNT_DPI_CUT, "dpi_cut"},
+	    {45, LS_CNT_ENCAP_LIMIT, "encap_limit"},
+	    {46, LS_CNT_ENCAP_MALFORMED, "encap_malformed"},
+	    {47, LS_CNT_TUNNELLED, "tunnelled"},
 	};
 	unsigned n = sizeof(t) / sizeof(t[0]);
 	for (unsigned i = 0; i < n; i++) {
@@ -189,7 +219,7 @@ TEST(counter_indices_are_stable)
  * flow-end reasons, verdicts, flow states, modes, directions, the version. */
 TEST(wire_constants_are_stable)
 {
-	CHECK_EQ_INT(LS_WIRE_VERSION, 1);
+	CHECK_EQ_INT(LS_WIRE_VERSION, 2);
 	CHECK_EQ_INT(LS_EV_FLOW_NEW, 1);
 	CHECK_EQ_INT(LS_EV_DPI, 2);
 	CHECK_EQ_INT(LS_EV_FLOW_END, 3);
@@ -258,6 +288,7 @@ int main(int argc, char **argv)
 {
 	test_args(argc, argv);
 	RUN(flow_key_layout);
+	RUN(tunnel_layout);
 	RUN(reject_verdict_and_rate);
 	RUN(event_layout);
 	RUN(map_value_layout);

@@ -24,7 +24,7 @@ topo_init() { # SUITE
 	NS_S=ls-$SUITE-$$-s
 	TMP=$(mktemp -d /tmp/ls-$SUITE-$$.XXXXXX)
 	PIN_ROOT=/sys/fs/bpf/ls-$SUITE-$$
-	PIN_DIR=$PIN_ROOT/v1
+	PIN_DIR=$PIN_ROOT/v2
 	PIDS=()
 	# every agent opens a control socket: one per run, so that suites
 	# running side by side never meet on the default path
