@@ -13,6 +13,10 @@ done
 # live: what deny-by-default costs an allowed flow (network namespaces)
 echo "### bench/hold_bench.sh"
 bench/hold_bench.sh || rc=1
+# live: held first packets at 10k and 100k new flows/s (bench/flowgen.c),
+# connection setup under the allowlist as it comes, rule hit vs fast path
+echo "### bench/flow_rate_bench.sh"
+bench/flow_rate_bench.sh || rc=1
 # live: where held requests go, every stage counted
 echo "### bench/hold_loss.sh"
 bench/hold_loss.sh || rc=1

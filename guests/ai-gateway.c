@@ -26,8 +26,8 @@
  *   expired=renew       (default) it is re-allowed at once, and counted.
  * Either way aigw_expired_while_active_total counts such flows.
  *
- * inline: for a deny-by-default data plane (lockstep run --default-verdict
- * hold, the demo's): a request waits, held, until the policy decides, and
+ * By default it is made for a deny-by-default data plane (lockstep run
+ * --default-verdict hold, the demo's): a request waits, held, until the policy decides, and
  * a refused one is rejected -- the client gets a TCP RST at once instead
  * of a hung connection. The decisions that do not depend on the request
  * go into kernel rules at init: TLS to a known host passes (the SNI is all
@@ -35,12 +35,19 @@
  * unknown HTTP Host is rejected in on_dpi and memoised (lsg_memo) for
  * drop_ttl_ms, so the kernel refuses the next request to it by itself.
  * (A rule cannot say "this host, by path": known HTTP hosts come to on_dpi.)
+ * passive: the behaviour from before holds existed, for a data plane that
+ * passes or drops undecided flows (--default-verdict pass|drop): no kernel
+ * rules, no memos, every refusal a drop verdict. ("inline", the old word
+ * for the default, is still accepted and changes nothing.)
  *
  * Configuration, e.g.:
  *   "hosts=api.example.com|*.llm.internal quota_chat=5 quota_embeddings=20
  *    window_ms=60000 ttl_ms=3000 drop_ttl_ms=10000"
- *   "hosts=api.example.com ttl_ms=1500 handshake_ttl_ms=5000 expired=revoke"
- *   "hosts=api.example.com quota_chat=3 inline"   (with --default-verdict hold)
+ *   "hosts=api.example.com ttl_ms=1500 handshake_ttl_ms=5000 expired=revoke
+ *    passive"
+ *   "hosts=api.example.com quota_chat=3"   (with --default-verdict hold)
+ *   "hosts=api.example.com ttl_ms=1500 handshake_ttl_ms=5000 passive"
+ *                                         (with --default-verdict drop)
  */
 #include <lockstep/guest.h>
 
@@ -63,9 +70,9 @@ static uint32_t host_len[MAX_HOSTS], nhosts;
 static uint64_t quota[C_N] = {5, 20, 0};
 static uint64_t window_ns = 60000 * LSG_MSEC, ttl_ns = 3000 * LSG_MSEC,
 		drop_ttl_ns = 10000 * LSG_MSEC, handshake_ttl_ns;
-static int revoke_expired;	    /* expired=revoke */
-static int inline_mode;		    /* inline: kernel rules, rejects */
-static int32_t refuse_v = LSG_DROP; /* LSG_REJECT inline */
+static int revoke_expired;	      /* expired=revoke */
+static int inline_mode = 1;	      /* the default; 0 with "passive" */
+static int32_t refuse_v = LSG_REJECT; /* LSG_DROP passive */
 static struct client clients[MAX_CLIENTS];
 static uint64_t active[MAX_ACTIVE]; /* flow ids; 0 = free */
 static uint8_t revoked[MAX_ACTIVE]; /* active[i] lost its lease */
@@ -231,6 +238,8 @@ LSG_EXPORT(init) int32_t init(int32_t len)
 			revoke_expired = 0;
 		else if (tl == 6 && lsg_memeq(tok, "inline", 6))
 			inline_mode = 1;
+		else if (tl == 7 && lsg_memeq(tok, "passive", 7))
+			inline_mode = 0;
 		else {
 			lsg_logs(LSG_ERROR, "ai-gateway: unknown option");
 			return 1;

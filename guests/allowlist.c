@@ -9,9 +9,7 @@
  * until the flow ends); when it expires the policy gives the flow the same
  * verdict again.
  *
- * Without options it decides in callbacks and denies with a drop (the
- * behaviour for a pass default: the inspected packet has gone by).
- * "inline" is for a deny-by-default data plane (lockstep run
+ * By default it is made for a deny-by-default data plane (lockstep run
  * --default-verdict hold), where nothing passes until decided: denials
  * are rejects, and its init pushes the whole decision
  * into kernel rules (docs/abi.md, "Kernel rules"): each pattern passes for
@@ -25,6 +23,12 @@
  * a name waits for --hold-timeout and gets --hold-fallback. Where the host
  * has no kernel rules (rule_add answers E_NOTSUP: lockstep inspect without
  * a data plane, an older host) on_dpi makes the same decisions.
+ *
+ * "passive" gives the behaviour from before holds existed, for a pass
+ * default data plane that only watches: no kernel rules, decisions in
+ * callbacks, denials are drops (the inspected packet has gone by), a
+ * partial name is waited on. ("inline", the old word for the default, is
+ * still accepted and changes nothing.)
  */
 #include <lockstep/guest.h>
 
@@ -35,7 +39,7 @@ static char patterns[MAX_PATTERNS][PATTERN_MAX];
 static uint32_t pattern_len[MAX_PATTERNS];
 static uint32_t npatterns;
 static uint64_t ttl_ns;
-static int inline_mode; /* "inline": kernel rules, rejects */
+static int inline_mode; /* the default; 0 with "passive": no rules, drops */
 static int32_t m_allowed, m_denied, m_dns;
 
 static int allowed(const char *name, uint32_t len)
@@ -81,12 +85,14 @@ LSG_EXPORT(init) int32_t init(int32_t len)
 	end = p + len;
 	npatterns = 0;
 	ttl_ns = 0;
-	inline_mode = 0;
+	inline_mode = 1;
 	while (lsg_next_token(&p, end, &tok, &tl)) {
-		if (tl == 6 && lsg_memeq(tok, "inline", 6)) {
-			inline_mode = 1;
+		if (tl == 7 && lsg_memeq(tok, "passive", 7)) {
+			inline_mode = 0;
 			continue;
 		}
+		if (tl == 6 && lsg_memeq(tok, "inline", 6))
+			continue;
 		if (lsg_opt_u64(tok, tl, "ttl_ms", &v)) {
 			/* saturate: a TTL past the end of time is "forever",
 			 * never a wrapped product */
@@ -130,8 +136,8 @@ LSG_EXPORT(on_dpi) int32_t on_dpi(int32_t flow)
 
 	if (d->kind == LSG_DPI_DNS)
 		return lsg_set_verdict(flow, LSG_PASS, (int64_t)ttl_ns);
-	/* A partial message without a name yet: wait for the rest -- except
-	 * inline, where nothing passes undecided: the data plane reports names
+	/* A partial message without a name yet: passive, wait for the rest;
+	 * by default nothing passes undecided: the data plane reports names
 	 * only when seen whole, so there is no name to allow, and the client
 	 * is refused at once instead of held to a timeout. */
 	if ((d->flags & LSG_DPI_F_PARTIAL) && d->name_len == 0 && !inline_mode)

@@ -1,14 +1,16 @@
 /* ratelimit.c - example policy: a token bucket per client address limits how
  * many new flows each client may open.
  *
- * Configuration: "burst=N refill_ms=M drop_ttl_ms=D [inline]"
+ * Configuration: "burst=N refill_ms=M drop_ttl_ms=D [passive]"
  *   burst      bucket size: flows a client may open at once (default 10)
  *   refill_ms  one token comes back every M ms (default 1000)
  *   drop_ttl_ms how long a refused flow stays refused (default 10000)
- *   inline     refused flows are rejected, not dropped: the client gets a
- *              TCP RST (ICMP port unreachable for UDP, REFUSED for DNS)
- *              from the kernel at once instead of waiting for its own
- *              timeout (for lockstep run --default-verdict hold)
+ *   passive    refused flows are dropped, as before holds existed; by
+ *              default they are rejected: the client gets a TCP RST
+ *              (ICMP port unreachable for UDP, REFUSED for DNS) from the
+ *              kernel at once instead of waiting for its own timeout
+ *              (made for lockstep run --default-verdict hold; "inline",
+ *              the old word for the default, is accepted)
  * Allowed flows pass until they end. The buckets live
  * in the host's key-value store, so they survive a policy reload: a reload
  * is not a way to reset them.
@@ -29,7 +31,7 @@ struct bucket {
 
 static uint64_t burst = 10, refill_ns = 1000 * LSG_MSEC, drop_ttl_ns = 10000 * LSG_MSEC;
 static int32_t m_allowed, m_refused;
-static int inline_mode;
+static int inline_mode = 1; /* 0 with "passive": drops */
 
 LSG_EXPORT(init) int32_t init(int32_t len)
 {
@@ -47,11 +49,13 @@ LSG_EXPORT(init) int32_t init(int32_t len)
 			refill_ns = v * LSG_MSEC;
 		else if (lsg_opt_u64(tok, tl, "drop_ttl_ms", &v))
 			drop_ttl_ns = v * LSG_MSEC;
+		else if (tl == 7 && lsg_memeq(tok, "passive", 7))
+			inline_mode = 0;
 		else if (tl == 6 && lsg_memeq(tok, "inline", 6))
 			inline_mode = 1;
 		else {
 			lsg_logs(LSG_ERROR, "ratelimit: unknown option (want burst=, refill_ms=, "
-					    "drop_ttl_ms=, inline)");
+					    "drop_ttl_ms=, passive)");
 			return 1;
 		}
 	}

@@ -5,7 +5,7 @@
 #   for an inference API; lockstep is attached to the server-side veth (XDP
 #   for the requests, TC egress for the replies, so that it sees each
 #   connection end and the policy stops refreshing it) with the ai-gateway
-#   policy (guests/ai-gateway.c) inline and deny-by-default
+#   policy (guests/ai-gateway.c) in its default (inline) mode, deny-by-default
 #   (--default-verdict hold: a request waits, held, until the policy
 #   decides; a refused one is answered with a RST by the kernel), the
 #   heartbeat and clock mapping on, and a guest clock that lags the kernel
@@ -48,14 +48,14 @@ nginx_start 'limit_rate 2m; error_page 405 =200 $uri;
   location = /v1/models { if ($arg_probe) { return 200 "models\n"; } }' ||
 	fail "nginx did not start"
 
-say "lockstep: deny-by-default (hold), ai-gateway policy inline, heartbeat on, guest clock lagging ($GUEST_CLOCK)"
+say "lockstep: deny-by-default (hold), ai-gateway policy (default mode: kernel rules, rejects), heartbeat on, guest clock lagging ($GUEST_CLOCK)"
 SOCK=$TMP/control.sock
 # XDP_TX (a rejected request's RST) on a veth needs NAPI on the peer: a
 # pass program on the client's end (a NIC needs nothing)
 ip -n "$NS_C" link set vc xdp obj build/bpf/baseline.bpf.o sec xdp.frags ||
 	fail "cannot attach a pass program to the client's veth"
 agent_start demo --tc --default-verdict hold --policy build/guests/ai-gateway.wasm \
-	--policy-config "hosts=$HOST quota_chat=3 window_ms=600000 ttl_ms=1500 inline" \
+	--policy-config "hosts=$HOST quota_chat=3 window_ms=600000 ttl_ms=1500" \
 	--tick-interval 500ms --heartbeat --beat-interval 100ms --guest-clock "$GUEST_CLOCK" \
 	--metrics 127.0.0.1:0 --trace "$OUT/trace.json" --log "$OUT/log.jsonl" \
 	--control-socket "$SOCK" || { cat "$TMP/demo.err"; fail "agent did not start"; }

@@ -6,8 +6,8 @@
 // ones docs/abi.md and include/lockstep/guest.h define (ABI version 1),
 // through the AssemblyScript SDK (guests/as/sdk/lockstep.ts).
 //
-// With the word "inline" among the patterns it is made for a deny-by-default
-// data plane (lockstep run --default-verdict hold): matching flows are
+// By default it is made for a deny-by-default data plane (lockstep run
+// --default-verdict hold): matching flows are
 // rejected (DNS REFUSED, TCP RST) instead of dropped, and its init pushes
 // every decision into kernel rules -- each pattern rejected for DNS, TLS
 // and HTTP, every other name passed -- so the kernel decides a named flow
@@ -16,6 +16,10 @@
 // held either, and a rule still rejects it when its name comes. on_dpi
 // decides the same way where the host has no kernel rules (rule_add
 // answers E_NOTSUP: lockstep inspect without a data plane, an older host).
+// With the word "passive" among the patterns it behaves as before holds
+// existed, for a pass default data plane that only watches: no kernel
+// rules, decisions in on_dpi, matching flows dropped. ("inline", the old
+// word for the default, is accepted and changes nothing.)
 
 import {
   set_verdict, metric_add, logStr, defineCounter, ruleAdd, ruleAddBytes,
@@ -55,7 +59,7 @@ function lower(c: u32): u32 {
 export function init(len: i32): i32 {
   if (len > BUF_SIZE) len = BUF_SIZE;
   npatterns = 0;
-  inlineMode = false;
+  inlineMode = true;
   let i: i32 = 0;
   while (i < len) {
     while (i < len && isSep(load<u8>(BUF + i))) i++;
@@ -63,10 +67,11 @@ export function init(len: i32): i32 {
     while (i < len && !isSep(load<u8>(BUF + i)) && load<u8>(BUF + i) != 0) i++;
     const n = i - start;
     if (n == 0) break;
-    if (n == 6 && String.UTF8.decodeUnsafe(BUF + start, 6) == "inline") {
-      inlineMode = true;
+    if (n == 7 && String.UTF8.decodeUnsafe(BUF + start, 7) == "passive") {
+      inlineMode = false;
       continue;
     }
+    if (n == 6 && String.UTF8.decodeUnsafe(BUF + start, 6) == "inline") continue;
     if (n >= PATTERN_MAX || npatterns == MAX_PATTERNS) {
       logStr(ERROR, "blocklist: pattern too long or too many patterns");
       return 1;

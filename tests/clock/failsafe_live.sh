@@ -30,7 +30,7 @@ IVL_MS=100 MULT=3
 LOAD_S=${LS_FAILSAFE_LOAD_S:-60}
 DEPLOY=(--default-verdict drop --expiry strict --tc
 	--policy "$G/ai-gateway.wasm"
-	--policy-config 'hosts=api.test ttl_ms=1500 handshake_ttl_ms=5000 expired=revoke'
+	--policy-config 'hosts=api.test ttl_ms=1500 handshake_ttl_ms=5000 expired=revoke passive'
 	--tick-interval 500ms --heartbeat --beat-interval ${IVL_MS}ms --detect-multiplier $MULT
 	--guest-clock 'offset=-1s,delay=200ms,quantum=1ms')
 CLIENT=(--to "$S4:80" --host api.test --path /v1/models --timeout 3s --connect-timeout 10s)

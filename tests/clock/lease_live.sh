@@ -28,7 +28,7 @@ SYNC_CONNS=${LS_LEASE_CONNS:-10000}
 CONC=500
 DEPLOY=(--default-verdict drop --expiry strict --tc
 	--policy "$G/ai-gateway.wasm"
-	--policy-config 'hosts=api.test ttl_ms=1500 handshake_ttl_ms=5000 expired=revoke'
+	--policy-config 'hosts=api.test ttl_ms=1500 handshake_ttl_ms=5000 expired=revoke passive'
 	--tick-interval 500ms --heartbeat
 	--guest-clock 'offset=-1s,delay=200ms,quantum=1ms')
 CLIENT=(--to "$S4:80" --host api.test --path /v1/models --requests 4 --gap 250ms:750ms

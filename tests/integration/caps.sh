@@ -40,8 +40,10 @@ run_as_nobody() {
 }
 setpriv_caps() { echo "$@" | sed 's/cap_/+/g; s/ /,/g'; }
 
+# "passive": the allowlist decides in on_dpi, so its verdict is on stdout
+# (its default pushes kernel rules instead: inline_live.sh)
 run_as_nobody a1 "$(setpriv_caps $caps)" --tc --heartbeat \
-	--policy "$R/allowlist.wasm" --policy-config '*.allowed.test'
+	--policy "$R/allowlist.wasm" --policy-config '*.allowed.test passive'
 if wait_for 20 grep -q 'lockstep: running' "$TMP/a1.err"; then
 	ok "the agent runs as nobody with $(echo $caps) alone"
 else

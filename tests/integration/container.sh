@@ -44,6 +44,7 @@ nginx_start || bail "nginx did not start"
 mkdir -p "$TMP/bpf" "$TMP/etc" "$TMP/run"
 mount -t bpf bpf "$TMP/bpf" || bail "could not mount a bpffs at $TMP/bpf"
 # what a ConfigMap would hold: the image's configuration file, adapted
+# "passive": the allowlist decides in on_dpi, so its verdict is in the log
 cat >"$TMP/etc/lockstep.yaml" <<YAML
 iface: vs
 tc: true
@@ -53,7 +54,7 @@ fail-safe: pass
 metrics: 127.0.0.1:9464
 control-socket: /run/lockstep/control.sock
 policy: /usr/share/lockstep/guests/allowlist.wasm
-policy-config: "*.allowed.test"
+policy-config: "*.allowed.test passive"
 YAML
 
 # the runtime's default seccomp profile allows bpf(2) only with

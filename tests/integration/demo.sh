@@ -25,7 +25,7 @@ check "the demo exits 0" test "$rc" -eq 0
 check "the summary reports zero dropped connections" grep -q 'dropped: 0$' "$log"
 check "  every allowed connection completed" bash -c "grep -Eq 'connections: ([1-9][0-9]*), completed: \1, dropped: 0$' '$log'"
 check "  the data plane saw connections end (--tc)" grep -Eq 'saw end: [1-9]' "$log"
-# deny-by-default (hold) with the policy inline: an allowed request costs no
+# deny-by-default (hold) with the policy in its default (inline) mode: an allowed request costs no
 # retransmit (curl's time_total, under 0.2 s: a SYN retransmit is 1 s, a
 # data one 200 ms); refusals are rejects (scripts/demo.sh checks the flow's
 # reject verdict and the kernel's reject_tcp counter), not any curl failure

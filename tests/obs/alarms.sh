@@ -117,17 +117,17 @@ keepalive() {
 }
 long_download() { keepalive 3 >/dev/null; }
 run_case expiry early_expiry 20 long_download --policy "$G/ai-gateway.wasm" \
-	--policy-config 'hosts=api.test ttl_ms=100' --tick-interval 1s
+	--policy-config 'hosts=api.test ttl_ms=100 passive' --tick-interval 1s
 
 # the production failure: the guest's clock lags 2.5 s, the policy gives
 # 3 s TTLs refreshed every 1 s tick. Without sync the kernel enforces the
 # guest's deadline as is, 2.5 s early: verdicts expire on live flows and the
 # alarm catches it. With sync on, the same run raises no early expiry.
 run_case naive early_expiry 20 long_download --policy "$G/ai-gateway.wasm" \
-	--policy-config 'hosts=api.test ttl_ms=3000' --tick-interval 1s \
+	--policy-config 'hosts=api.test ttl_ms=3000 passive' --tick-interval 1s \
 	--guest-clock 'offset=-2500ms' --no-clock-sync
 if agent_start synced --metrics 127.0.0.1:0 --log "$TMP/synced.log" \
-	--policy "$G/ai-gateway.wasm" --policy-config 'hosts=api.test ttl_ms=3000' \
+	--policy "$G/ai-gateway.wasm" --policy-config 'hosts=api.test ttl_ms=3000 passive' \
 	--tick-interval 1s --guest-clock 'offset=-2500ms'; then
 	n=$(keepalive 6)
 	scrape "$(metrics_port synced)" "$TMP/synced.prom"
@@ -162,7 +162,7 @@ run_case stall failsafe 10 stall --heartbeat --beat-interval 100ms
 # ring-buffer loss by configuration: one page of ring for every packet's
 # trace event under wrk; the agent keeps running
 load() { in_c wrk -t 2 -c 16 -d 2s -H 'Host: api.test' "http://$S4/v1/models" >/dev/null 2>&1; sleep 1.2; }
-run_case ring ringbuf_loss 20 load --policy "$G/ai-gateway.wasm" --policy-config 'hosts=api.test' \
+run_case ring ringbuf_loss 20 load --policy "$G/ai-gateway.wasm" --policy-config 'hosts=api.test passive' \
 	--ringbuf-size 4096 --trace-level 1
 check "ring:   the kernel's ring buffer was the size asked" \
 	test "$(jq .attach.ringbuf_bytes "$TMP/ring.status")" = 4096

@@ -44,7 +44,7 @@ mkdir -p "$TMP/www/v1" && echo '{"data":[]}' >"$TMP/www/v1/models"
 nginx_start || bail "nginx did not start"
 
 if agent_start a1 --policy "$G/ai-gateway.wasm" \
-	--policy-config 'hosts=api.test ttl_ms=5000' \
+	--policy-config 'hosts=api.test ttl_ms=5000 passive' \
 	--heartbeat --metrics 127.0.0.1:0 --log "$TMP/log.jsonl" --trace "$TMP/trace.json"; then
 	ok "agent runs with --metrics, --log and --trace"
 else

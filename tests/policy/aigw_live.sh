@@ -17,7 +17,7 @@ head -c 2M /dev/zero >"$TMP/www/admin"
 # always lands before the answer has been delivered in full
 nginx_start 'limit_rate 4m; error_page 405 =200 $uri;' || bail "nginx did not start"
 if agent_start a1 --policy "$G/ai-gateway.wasm" \
-	--policy-config 'hosts=api.example.com quota_chat=2 window_ms=600000 ttl_ms=3000'; then
+	--policy-config 'hosts=api.example.com quota_chat=2 window_ms=600000 ttl_ms=3000 passive'; then
 	ok "agent runs the ai-gateway policy"
 else
 	not_ok "agent runs the ai-gateway policy"; diag "$TMP/a1.err"; exit 1

@@ -11,6 +11,8 @@
 # (lib/after_verdict.py waits for the verdict in the agent's output) and a
 # TLS request sent 0.5 s after the handshake. Racing a download against the
 # decision instead fails whenever the agent is slower than the download.
+# The guest runs "passive" (decisions in callbacks, drops): the mode made for
+# a pass default; its default inline mode under hold is inline_live.sh's.
 set -uo pipefail
 . "$(dirname "$0")/lib/policy.sh"
 policy_init pallow
@@ -18,7 +20,7 @@ nginx_start || bail "nginx did not start"
 tls_start || bail "openssl s_server did not start"
 
 if agent_start a1 --tc --policy "$G/allowlist.wasm" \
-	--policy-config '*.allowed.test, tls.lockstep.test'; then
+	--policy-config '*.allowed.test, tls.lockstep.test, passive'; then
 	ok "agent runs the allowlist policy"
 else
 	not_ok "agent runs the allowlist policy"; diag "$TMP/a1.err"; exit 1

@@ -127,9 +127,10 @@ no_stall_failsafe() {
 }
 
 # ---- memory ---------------------------------------------------------------------------
+# "passive": the allowlist decides in on_dpi and drops (the verdict checked below)
 cp "$G/allowlist.wasm" "$TMP/good.wasm"
 if agent_start a1 --heartbeat --max-memory-pages 4096 --policy "$TMP/good.wasm" \
-	--policy-config 'allowed.test'; then
+	--policy-config 'allowed.test passive'; then
 	ok "agent runs the allowlist policy"
 else
 	not_ok "agent runs the allowlist policy"; diag "$TMP/a1.err"; exit 1

@@ -17,7 +17,7 @@ OK_NAME=www.allowed.$ZONE BAD_NAME=evil.$ZONE
 dnsmasq_start "$ZONE" --host-record="$OK_NAME,$S4,$S6" --host-record="$BAD_NAME,$S4" \
 	--log-queries --log-facility="$TMP/dnsmasq.log" || bail "dnsmasq did not start"
 
-if agent_start a1 --tc --policy "$G/allowlist.wasm" --policy-config "*.allowed.$ZONE" \
+if agent_start a1 --tc --policy "$G/allowlist.wasm" --policy-config "*.allowed.$ZONE passive" \
 	--metrics 127.0.0.1:0; then
 	ok "agent runs the allowlist policy"
 else

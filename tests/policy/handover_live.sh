@@ -24,7 +24,7 @@ CONNS=${LS_HANDOVER_CONNS:-300}
 REQS=40
 DEPLOY=(--default-verdict drop --expiry strict --tc --heartbeat
 	--policy "$G/ai-gateway.wasm"
-	--policy-config 'hosts=api.test ttl_ms=1500 handshake_ttl_ms=5000 expired=revoke'
+	--policy-config 'hosts=api.test ttl_ms=1500 handshake_ttl_ms=5000 expired=revoke passive'
 	--tick-interval 500ms --metrics 127.0.0.1:0)
 field() { tr ' ' '\n' <"$1" | sed -n "s/^$2=//p"; }
 m() { metric "$TMP/$1.prom" "$2"; }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# inline_live.sh - the allowlist guest in its "inline" mode on a
+# inline_live.sh - the example guests as they come, configured with no mode
+# word (their default is the inline one: kernel rules, rejects), on a
 # deny-by-default data plane (`lockstep run --default-verdict hold --tc`),
-# real clients and servers, IPv4 and IPv6:
+# real clients and servers, IPv4 and IPv6. The allowlist:
 #   - HTTP Host deny with nginx: the denied request never reaches the server
 #     (its path is not in nginx's access log) and curl gets a reset at once;
 #     an allowed one is answered with no retransmit (curl time_total far
@@ -10,6 +11,10 @@
 #     fails at once, the allowed one completes;
 #   - the decisions are the kernel's rules (the guest pushed them at init):
 #     counted rule_http / rule_tls and reject_tcp, no on_dpi round trip.
+# The ai-gateway: a quota refusal decided in on_dpi answers the held request
+# with a RST; a burst before the verdict is delivered in order. The
+# ratelimit and the AssemblyScript blocklist: an allowed connection costs no
+# retransmit, a refused one is reset at once.
 # Expected values come from curl, openssl and nginx's log.
 set -uo pipefail
 . "$(dirname "$0")/lib/policy.sh"
@@ -21,10 +26,10 @@ tls_start || bail "openssl s_server did not start"
 ip -n "$NS_C" link set vc xdp obj "$LS_ROOT/build/bpf/baseline.bpf.o" sec xdp.frags ||
 	bail "cannot attach a pass program to the client's veth"
 if agent_start a1 --tc --default-verdict hold --policy "$G/allowlist.wasm" \
-	--policy-config '*.allowed.test, tls.lockstep.test, inline'; then
-	ok "agent runs the allowlist inline under --default-verdict hold"
+	--policy-config '*.allowed.test, tls.lockstep.test'; then
+	ok "agent runs the allowlist (default mode) under --default-verdict hold"
 else
-	not_ok "agent runs the allowlist inline under --default-verdict hold"; diag "$TMP/a1.err"; exit 1
+	not_ok "agent runs the allowlist (default mode) under --default-verdict hold"; diag "$TMP/a1.err"; exit 1
 fi
 cnt() { "$LS_BIN" counters --json --pin-dir "$PIN_DIR" | jq -r ".$1 // 0"; }
 # get NAME ADDR HOST PATH: curl http://ADDR/PATH with Host HOST; the exit
@@ -89,10 +94,10 @@ kill "$AGENT"; wait "$AGENT" 2>/dev/null
 # the request is held until on_dpi answers, then the kernel answers the held
 # segment with a RST (ls_reject_held) -- the server never sees it.
 if agent_start a2 --tc --default-verdict hold --policy "$G/ai-gateway.wasm" \
-	--policy-config 'hosts=api.example.com quota_models=1 inline'; then
-	ok "agent runs the ai-gateway inline"
+	--policy-config 'hosts=api.example.com quota_models=1'; then
+	ok "agent runs the ai-gateway (default mode)"
 else
-	not_ok "agent runs the ai-gateway inline"; diag "$TMP/a2.err"; exit 1
+	not_ok "agent runs the ai-gateway (default mode)"; diag "$TMP/a2.err"; exit 1
 fi
 mkdir -p "$TMP/www/v1" && echo models >"$TMP/www/v1/models"
 h0=$(cnt held) rj0=$(cnt reject_tcp)
@@ -142,6 +147,61 @@ check "IPv6 burst before the verdict: the server got the exact byte stream ($GOT
 check "  its first data segment was held ($(($(cnt held) - h0)) held)" test $(($(cnt held) - h0)) -ge 1
 kill "$AGENT"; wait "$AGENT" 2>/dev/null
 "$LS_BIN" stop --pin-dir "$PIN_DIR" >/dev/null 2>&1
+
+# The ratelimit guest, default mode: a flow-level decision at FLOW_NEW, so
+# an allowed request is not even held (the handshake passes, the verdict is
+# written before the request comes); over the bucket, a reject: the held
+# request is answered by a RST at once, not dropped into a client timeout
+if agent_start a4 --tc --default-verdict hold --policy "$G/ratelimit.wasm" \
+	--policy-config 'burst=1 refill_ms=60000'; then
+	ok "agent runs the ratelimit (default mode)"
+else
+	not_ok "agent runs the ratelimit (default mode)"; diag "$TMP/a4.err"; exit 1
+fi
+get rl1 "$S4" www.allowed.test 'index.html?rl1'
+read -r code t <"$TMP/rl1.w"
+check "ratelimit: connection 1 (the burst) answered ($code in ${t}s)" test "$code" = 200
+check "  with no retransmit (${t}s < 0.5 s)" fast "$t"
+get rl2 "$S4" www.allowed.test 'index.html?rl2'
+read -r code t <"$TMP/rl2.w"
+rc=$(cat "$TMP/rl2.rc")
+check "ratelimit: connection 2 over the bucket: reset (rc $rc: $(head -c 60 "$TMP/rl2.err"))" \
+	bash -c "[ $rc = 56 ] || [ $rc = 52 ] || [ $rc = 7 ] || grep -qiE 'reset|refused' '$TMP/rl2.err'"
+check "  at once (${t}s < 0.5 s)" fast "$t"
+check "  its verdict was the policy's reject" bash -c \
+	"jq -e -s 'any(.[]; .event == \"verdict\" and .verdict == \"reject\")' '$TMP/a4.json' >/dev/null"
+kill "$AGENT"; wait "$AGENT" 2>/dev/null
+"$LS_BIN" stop --pin-dir "$PIN_DIR" >/dev/null 2>&1
+
+# The AssemblyScript blocklist, default mode: its patterns rejected by
+# kernel rules, every other name passed by its "*" rule
+if have "$LS_ROOT/guests/as/node_modules/.bin/asc" && [ -f "$G/blocklist_as.wasm" ]; then
+	if agent_start a5 --tc --default-verdict hold --policy "$G/blocklist_as.wasm" \
+		--policy-config '*.blocked.test'; then
+		ok "agent runs the blocklist (AssemblyScript, default mode)"
+	else
+		not_ok "agent runs the blocklist (AssemblyScript, default mode)"; diag "$TMP/a5.err"; exit 1
+	fi
+	rh0=$(cnt rule_http)
+	get bl1 "$S4" www.allowed.test 'index.html?bl1'
+	read -r code t <"$TMP/bl1.w"
+	check "blocklist: HTTP Host www.allowed.test answered ($code in ${t}s)" test "$code" = 200
+	check "  with no retransmit (${t}s < 0.5 s)" fast "$t"
+	get bl2 "$S4" x.blocked.test 'index.html?blk2'
+	read -r code t <"$TMP/bl2.w"
+	rc=$(cat "$TMP/bl2.rc")
+	check "blocklist: HTTP Host x.blocked.test: reset (rc $rc)" \
+		bash -c "[ $rc = 56 ] || [ $rc = 52 ] || grep -qi reset '$TMP/bl2.err'"
+	check "  at once (${t}s < 0.5 s)" fast "$t"
+	check "  both decided by the kernel's rules (rule_http +$(($(cnt rule_http) - rh0)))" \
+		test $(($(cnt rule_http) - rh0)) -ge 2
+	sleep 0.5
+	check "  nginx never saw the blocked request" bash -c "! grep -q blk2 '$TMP/nginx-access.log'"
+	kill "$AGENT"; wait "$AGENT" 2>/dev/null
+	"$LS_BIN" stop --pin-dir "$PIN_DIR" >/dev/null 2>&1
+else
+	skip_missing "blocklist (AssemblyScript) live: asc or blocklist_as.wasm"
+fi
 
 # --default-verdict reject: no policy; every new flow is answered by the
 # kernel at its first packet -- a SYN gets RST,ACK (RFC 9293 3.10.7.1):

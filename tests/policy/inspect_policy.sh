@@ -8,7 +8,9 @@
 #     every required DNS query's flow passed;
 #   - every verdict printed is for a flow and name in the truth (or a DNS
 #     flow) and is the one the rules imply.
-# Plus usage errors and a module the host refuses.
+# Plus usage errors and a module the host refuses. The guests run "passive"
+# (decisions in on_dpi, drops: the verdicts this suite scores); their default
+# inline mode is live-tested by inline_live.sh.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 : "${LS_BIN:=build/asan/lockstep}"
@@ -96,7 +98,7 @@ for pcap in "$PCAPS"/*.pcap; do
 	truth=$PCAPS/$name.truth.tsv
 	[ -f "$truth" ] || continue
 	cfg=$(rules "$truth")
-	"$LS_BIN" inspect --pcap "$pcap" --policy "$G/allowlist.wasm" --policy-config "$cfg" \
+	"$LS_BIN" inspect --pcap "$pcap" --policy "$G/allowlist.wasm" --policy-config "$cfg passive" \
 		>"$TMP/$name.out" 2>"$TMP/$name.err"
 	rc=$?
 	if [ $rc -ne 0 ]; then
@@ -112,16 +114,16 @@ done
 
 # a wildcard rule on one capture: *.ethereal.com style patterns
 "$LS_BIN" inspect --pcap "$PCAPS/tls_esni_sni_both.pcap" --policy "$G/allowlist.wasm" \
-	--policy-config '*.com' >"$TMP/w.out" 2>/dev/null
+	--policy-config '*.com passive' >"$TMP/w.out" 2>/dev/null
 [ "$(grep -c '"verdict":"pass"' "$TMP/w.out")" = 2 ]; check "wildcard *.com passes both SNIs of tls_esni_sni_both" test $? = 0
 "$LS_BIN" inspect --pcap "$PCAPS/tls_esni_sni_both.pcap" --policy "$G/allowlist.wasm" \
-	--policy-config '*.org' >"$TMP/w.out" 2>/dev/null
+	--policy-config '*.org passive' >"$TMP/w.out" 2>/dev/null
 [ "$(grep -c '"verdict":"drop"' "$TMP/w.out")" = 2 ]; check "wildcard *.org drops both" test $? = 0
 
 # the AssemblyScript policy offline
 if have guests/as/node_modules/.bin/asc; then
 	"$LS_BIN" inspect --pcap "$PCAPS/tls_esni_sni_both.pcap" --policy "$G/blocklist_as.wasm" \
-		--policy-config 'you-think-thats-normal-tls-traffic-youre-seeing.com' >"$TMP/as.out" 2>/dev/null
+		--policy-config 'you-think-thats-normal-tls-traffic-youre-seeing.com passive' >"$TMP/as.out" 2>/dev/null
 	[ "$(grep -c '"verdict":"drop"' "$TMP/as.out")" = 1 ] &&
 		[ "$(grep -c '"verdict":"pass"' "$TMP/as.out")" = 1 ]
 	check "blocklist (AssemblyScript) drops the listed SNI and passes the other" test $? = 0

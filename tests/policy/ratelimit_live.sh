@@ -9,6 +9,8 @@
 # after the drop verdict do not. A refused download hangs until curl's
 # --max-time (2.5 s; allowed, it takes 1 s), so that flow 6 still comes
 # within two refill periods of the burst (a second token would let it through).
+# The guest runs "passive" (drops); its default, rejects under hold, is
+# checked by inline_live.sh.
 set -uo pipefail
 . "$(dirname "$0")/lib/policy.sh"
 policy_init prate
@@ -17,7 +19,7 @@ policy_init prate
 # load, so a refusal is checked on an answer that takes 1 s
 mkdir -p "$TMP/www" && head -c 1M /dev/zero >"$TMP/www/slow.bin"
 nginx_start 'location = /slow.bin { limit_rate 1m; }' || bail "nginx did not start"
-if agent_start a1 --policy "$G/ratelimit.wasm" --policy-config 'burst=3 refill_ms=6000'; then
+if agent_start a1 --policy "$G/ratelimit.wasm" --policy-config 'burst=3 refill_ms=6000 passive'; then
 	ok "agent runs the ratelimit policy"
 else
 	not_ok "agent runs the ratelimit policy"; diag "$TMP/a1.err"; exit 1

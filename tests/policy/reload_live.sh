@@ -18,7 +18,7 @@ cp "$G/ai-gateway.wasm" "$TMP/p2.wasm"
 # Deny by default: a flow passes only once the policy let it (its handshake,
 # then GET /v1/models to the allowed host), so a lost policy shows at once
 # as allowed requests failing -- under a pass default it would look alive.
-CONFIG='hosts=www.allowed.test handshake_ttl_ms=5000 ttl_ms=3000'
+CONFIG='hosts=www.allowed.test handshake_ttl_ms=5000 ttl_ms=3000 passive'
 if agent_start a1 --default-verdict drop --policy "$TMP/p1.wasm" --policy-config "$CONFIG"; then
 	ok "agent runs the ai-gateway policy under a drop default"
 else

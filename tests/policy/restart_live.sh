@@ -10,7 +10,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib/policy.sh"
 policy_init prestart
 nginx_start || bail "nginx did not start"
-POLICY=(--tc --policy "$G/allowlist.wasm" --policy-config '*.allowed.test')
+POLICY=(--tc --policy "$G/allowlist.wasm" --policy-config '*.allowed.test passive')
 if agent_start a1 "${POLICY[@]}"; then
 	ok "agent runs the allowlist policy"
 else

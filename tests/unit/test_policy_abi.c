@@ -18,7 +18,8 @@ TEST(refuses_other_abi_version)
 {
 	struct harness *h = harness_new("", 0, 0);
 	CHECK(harness_load(h, "test/abi2.wasm") != 0);
-	CHECK(strstr(h->err.msg, "module speaks lockstep ABI version 2; this host speaks version 1"));
+	CHECK(
+	    strstr(h->err.msg, "module speaks lockstep ABI version 2; this host speaks version 1"));
 	printf("# %s\n", h->err.msg);
 	struct ls_policy_stats st;
 	ls_policy_stats(h->p, &st);
@@ -208,7 +209,8 @@ TEST(reload_swaps_or_keeps_old)
 	CHECK_EQ_INT(st.healthy, 1);
 	CHECK(strstr(ls_policy_path(h->p), "ratelimit.wasm"));
 	flow_new(h, 2, "198.18.0.1", 40001, "198.18.0.2", 80, 6);
-	CHECK(last_verdict(h, 2) && last_verdict(h, 2)->verdict == LS_VERDICT_DROP);
+	CHECK(last_verdict(h, 2) &&
+	      last_verdict(h, 2)->verdict == LS_VERDICT_REJECT); /* ratelimit's default */
 	/* a good reload swaps */
 	ls_policy_set_guest_config(h->p, "ok", 2);
 	CHECK_EQ_INT(harness_load(h, "test/hostile.wasm"), 0);
@@ -246,7 +248,8 @@ TEST(kv_store_survives_reload_and_restart)
 	CHECK_EQ_INT(ls_policy_reload(r->p, &r->err), 0);
 	flow_new(r, 3, "198.18.0.9", 40002, "198.18.0.2", 80, 6);
 	CHECK(last_verdict(r, 2) && last_verdict(r, 2)->verdict == LS_VERDICT_PASS);
-	CHECK(last_verdict(r, 3) && last_verdict(r, 3)->verdict == LS_VERDICT_DROP);
+	CHECK(last_verdict(r, 3) &&
+	      last_verdict(r, 3)->verdict == LS_VERDICT_REJECT); /* ratelimit's default */
 	/* and metrics carried over the reload */
 	CHECK(metric(r, "ratelimit_allowed_total") == 2);
 	CHECK(metric(r, "ratelimit_refused_total") == 1);
@@ -424,7 +427,8 @@ TEST(ended_flows_leave_nothing_behind)
 	flow_new(h, 2, "198.18.0.9", 40001, "198.18.0.2", 80, 6);
 	CHECK(last_verdict(h, 2) && last_verdict(h, 2)->verdict == LS_VERDICT_PASS);
 	flow_new(h, 3, "198.18.0.1", 40002, "198.18.0.2", 80, 6);
-	CHECK(last_verdict(h, 3) && last_verdict(h, 3)->verdict == LS_VERDICT_DROP);
+	CHECK(last_verdict(h, 3) &&
+	      last_verdict(h, 3)->verdict == LS_VERDICT_REJECT); /* ratelimit's default */
 	/* many more flows than nodes are kept, each new then ended */
 	for (uint64_t id = 100; id < 10100; id++) {
 		char src[32];

@@ -19,7 +19,7 @@ static uint32_t verdict_of(const struct harness *h, uint64_t id)
 
 TEST(allowlist)
 {
-	struct harness *h = harness_new("*.example.com, api.test.local", 0, 0);
+	struct harness *h = harness_new("*.example.com, api.test.local passive", 0, 0);
 	CHECK_EQ_INT(harness_load(h, "allowlist.wasm"), 0);
 	/* a TCP flow is left undecided until DPI names it */
 	flow_new(h, 1, C, 40001, S, 443, 6);
@@ -58,9 +58,9 @@ TEST(allowlist)
  * the past (a "drop forever" that dropped one packet and then passed). */
 TEST(allowlist_huge_ttl_is_forever)
 {
-	const char *cfgs[] = {"evil.test, ttl_ms=9223372036854",
-			      "evil.test, ttl_ms=18446744073709551615",
-			      "evil.test, ttl_ms=9223372036854775807"};
+	const char *cfgs[] = {"evil.test, ttl_ms=9223372036854 passive",
+			      "evil.test, ttl_ms=18446744073709551615 passive",
+			      "evil.test, ttl_ms=9223372036854775807 passive"};
 	for (unsigned c = 0; c < sizeof(cfgs) / sizeof(cfgs[0]); c++) {
 		struct harness *h = harness_new(cfgs[c], 0, 0);
 		CHECK_EQ_INT(harness_load(h, "allowlist.wasm"), 0);
@@ -76,7 +76,7 @@ TEST(allowlist_huge_ttl_is_forever)
 
 TEST(ratelimit)
 {
-	struct harness *h = harness_new("burst=3 refill_ms=1000 drop_ttl_ms=5000", 0, 0);
+	struct harness *h = harness_new("burst=3 refill_ms=1000 drop_ttl_ms=5000 passive", 0, 0);
 	CHECK_EQ_INT(harness_load(h, "ratelimit.wasm"), 0);
 	for (int i = 1; i <= 3; i++) {
 		flow_new(h, (uint64_t)i, C, (uint16_t)(40000 + i), S, 80, 6);
@@ -107,7 +107,7 @@ TEST(ai_gateway)
 {
 	struct harness *h =
 	    harness_new("hosts=api.example.com|*.llm.internal quota_chat=2 window_ms=60000 "
-			"ttl_ms=3000 drop_ttl_ms=10000",
+			"ttl_ms=3000 drop_ttl_ms=10000 passive",
 			0, 0);
 	const char *HOST = "api.example.com";
 	CHECK_EQ_INT(harness_load(h, "ai-gateway.wasm"), 0);
@@ -174,7 +174,7 @@ TEST(ai_gateway)
 TEST(ai_gateway_leases)
 {
 	struct harness *h = harness_new("hosts=api.example.com ttl_ms=1500 handshake_ttl_ms=5000 "
-					"expired=revoke",
+					"expired=revoke passive",
 					0, 0);
 	const char *HOST = "api.example.com";
 	CHECK_EQ_INT(harness_load(h, "ai-gateway.wasm"), 0);
@@ -224,7 +224,7 @@ TEST(blocklist_assemblyscript)
 {
 	if (!guest_exists("blocklist_as.wasm"))
 		SKIP("blocklist_as.wasm not built (assemblyscript: scripts/deps.sh)");
-	struct harness *h = harness_new("bad.example,*.ads.example", 0, 0);
+	struct harness *h = harness_new("bad.example,*.ads.example passive", 0, 0);
 	CHECK_EQ_INT(harness_load(h, "blocklist_as.wasm"), 0);
 	dpi(h, 1, C, 40001, S, 443, LS_DPI_TLS, "bad.example", NULL, NULL);
 	dpi(h, 2, C, 40002, S, 80, LS_DPI_HTTP, "x.ADS.example:8080", "GET", "/");
@@ -238,13 +238,15 @@ TEST(blocklist_assemblyscript)
 	harness_free(h);
 }
 
-/* "inline" (for --default-verdict hold): every refusal is a reject; the
- * decisions the guests push into kernel rules are made by callbacks where
- * the host has none (this harness: rule_add answers E_NOTSUP), and a name
- * the data plane could not read whole is refused at once, not waited on. */
-TEST(inline_mode_rejects)
+/* The default (made for --default-verdict hold, docs/policy.md): every
+ * refusal is a reject; the decisions the guests push into kernel rules are
+ * made by callbacks where the host has none (this harness: rule_add
+ * answers E_NOTSUP), and a name the data plane could not read whole is
+ * refused at once, not waited on. "inline", the old word for it, changes
+ * nothing; "passive" (the tests above) gives drops. */
+TEST(default_is_inline)
 {
-	struct harness *h = harness_new("*.example.com inline", 0, 0);
+	struct harness *h = harness_new("*.example.com", 0, 0);
 	CHECK_EQ_INT(harness_load(h, "allowlist.wasm"), 0);
 	dpi(h, 1, C, 40001, S, 443, LS_DPI_TLS, "www.example.com", NULL, NULL);
 	dpi(h, 2, C, 40002, S, 443, LS_DPI_TLS, "evil.org", NULL, NULL);
@@ -254,7 +256,7 @@ TEST(inline_mode_rejects)
 	CHECK_EQ_INT(verdict_of(h, 3), LS_VERDICT_REJECT);
 	harness_free(h);
 
-	h = harness_new("burst=1 inline", 0, 0);
+	h = harness_new("burst=1", 0, 0);
 	CHECK_EQ_INT(harness_load(h, "ratelimit.wasm"), 0);
 	flow_new(h, 1, C, 40001, S, 80, 6);
 	flow_new(h, 2, C, 40002, S, 80, 6);
@@ -262,7 +264,7 @@ TEST(inline_mode_rejects)
 	CHECK_EQ_INT(verdict_of(h, 2), LS_VERDICT_REJECT);
 	harness_free(h);
 
-	h = harness_new("hosts=api.example.com quota_chat=1 inline", 0, 0);
+	h = harness_new("hosts=api.example.com quota_chat=1", 0, 0);
 	CHECK_EQ_INT(harness_load(h, "ai-gateway.wasm"), 0);
 	dpi(h, 1, C, 40001, S, 80, LS_DPI_HTTP, "api.example.com", "POST", "/v1/chat/completions");
 	dpi(h, 2, C, 40002, S, 80, LS_DPI_HTTP, "api.example.com", "POST", "/v1/chat/completions");
@@ -276,7 +278,7 @@ TEST(inline_mode_rejects)
 
 	if (!guest_exists("blocklist_as.wasm"))
 		return;
-	h = harness_new("bad.example inline", 0, 0);
+	h = harness_new("bad.example", 0, 0);
 	CHECK_EQ_INT(harness_load(h, "blocklist_as.wasm"), 0);
 	flow_new(h, 1, C, 40001, S, 443, 6);
 	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_PASS); /* passes until named */
@@ -284,6 +286,27 @@ TEST(inline_mode_rejects)
 	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_REJECT);
 	dpi(h, 2, C, 40002, S, 443, LS_DPI_TLS, "inline", NULL, NULL); /* a keyword */
 	CHECK_EQ_INT(verdict_of(h, 2), LS_VERDICT_PASS);
+	harness_free(h);
+}
+
+/* The old word "inline" still means the default; a later "passive" wins. */
+TEST(inline_word_is_the_default)
+{
+	const char *const cfg[][2] = {{"*.example.com inline", "allowlist.wasm"},
+				      {"burst=1 inline", "ratelimit.wasm"}};
+	for (int c = 0; c < 2; c++) {
+		struct harness *h = harness_new(cfg[c][0], 0, 0);
+		CHECK_EQ_INT(harness_load(h, cfg[c][1]), 0);
+		flow_new(h, 1, C, 40001, S, 443, 6);
+		flow_new(h, 2, C, 40002, S, 443, 6);
+		dpi(h, 2, C, 40002, S, 443, LS_DPI_TLS, "evil.org", NULL, NULL);
+		CHECK_EQ_INT(verdict_of(h, 2), LS_VERDICT_REJECT);
+		harness_free(h);
+	}
+	struct harness *h = harness_new("hosts=api.example.com inline passive", 0, 0);
+	CHECK_EQ_INT(harness_load(h, "ai-gateway.wasm"), 0);
+	dpi(h, 1, C, 40001, S, 80, LS_DPI_HTTP, "other.org", "GET", "/v1/models");
+	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_DROP);
 	harness_free(h);
 }
 
@@ -296,6 +319,7 @@ int main(int argc, char **argv)
 	RUN(ai_gateway);
 	RUN(ai_gateway_leases);
 	RUN(blocklist_assemblyscript);
-	RUN(inline_mode_rejects);
+	RUN(default_is_inline);
+	RUN(inline_word_is_the_default);
 	return test_done();
 }

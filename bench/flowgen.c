@@ -1,0 +1,269 @@
+/* flowgen.c - a paced generator of new UDP flows and the receiver that
+ * times them, for bench/flow_rate_bench.sh: what a held first packet adds
+ * at a given rate of new flows (issue 12, "Bench").
+ *
+ *   flowgen --client-ns NS --server-ns NS --dst IPV4 --rate R --count N
+ *           [--port P] [--src-first K] [--drain-ms MS]
+ *
+ * One process, two threads. The receiver's UDP socket is opened in the
+ * server namespace, the sender's raw socket in the client namespace (a
+ * socket keeps the namespace it was made in, so one process can stand on
+ * both sides and compare timestamps from one clock). Packet i is a UDP
+ * datagram from 198.18.1.(K + i % 240) port 1024 + i / 240 -- a 5-tuple
+ * never used before in the run, so every packet is the first of a new flow
+ * -- to DST:P, sent at t0 + i / R (paced by spinning; a sender that was
+ * preempted catches up, as an offered load does), carrying the wall-clock
+ * time just before its sendto. The receiver takes the kernel's receive
+ * stamp of each datagram (SO_TIMESTAMPNS, taken when the stack received
+ * it, so its own wake-ups do not count) and keeps stamp - sent.
+ *
+ * Prints one line: offered rate, achieved rate (packets / send time),
+ * sent, received, and p50/p99/p99.9/max of the one-way latency in ns;
+ * "bad" counts stamps earlier than the send (must be 0). Exit 0 when it
+ * measured, 1 on a setup error. Needs root (setns, raw socket). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SRC_SPAN 240 /* source addresses per run: 198.18.1.K .. K+239 */
+#define BATCH 64
+
+struct payload {
+	uint64_t sent_ns; /* CLOCK_REALTIME just before sendto */
+	uint64_t seq;
+};
+
+static uint64_t count;
+static int rx_fd;
+static int64_t *lat; /* by seq; -1 = not received */
+static volatile int sending = 1;
+static uint64_t drain_ns = 3000000000ull;
+
+static uint64_t now_ns(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int enter_ns(const char *name)
+{
+	char path[256];
+	snprintf(path, sizeof path, "/var/run/netns/%s", name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET)) {
+		fprintf(stderr, "flowgen: cannot enter netns %s: %s\n", name, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static void *receiver(void *arg)
+{
+	(void)arg;
+	struct mmsghdr m[BATCH];
+	struct iovec iov[BATCH];
+	struct payload buf[BATCH];
+	char ctl[BATCH][CMSG_SPACE(sizeof(struct timespec))];
+	uint64_t quiet_since = 0;
+
+	for (;;) {
+		memset(m, 0, sizeof m);
+		for (int i = 0; i < BATCH; i++) {
+			iov[i] = (struct iovec){&buf[i], sizeof buf[i]};
+			m[i].msg_hdr.msg_iov = &iov[i];
+			m[i].msg_hdr.msg_iovlen = 1;
+			m[i].msg_hdr.msg_control = ctl[i];
+			m[i].msg_hdr.msg_controllen = sizeof ctl[i];
+		}
+		int n = recvmmsg(rx_fd, m, BATCH, MSG_WAITFORONE, NULL);
+		if (n <= 0) {
+			/* the socket has a 100 ms receive timeout: after the
+			 * sender stops, drain_ns of quiet ends the run */
+			uint64_t now = now_ns(CLOCK_MONOTONIC);
+			if (sending)
+				continue;
+			if (!quiet_since)
+				quiet_since = now;
+			if (now - quiet_since >= drain_ns)
+				return NULL;
+			continue;
+		}
+		quiet_since = 0;
+		for (int i = 0; i < n; i++) {
+			if (m[i].msg_len < sizeof(struct payload) || buf[i].seq >= count)
+				continue;
+			int64_t rx = -1;
+			for (struct cmsghdr *c = CMSG_FIRSTHDR(&m[i].msg_hdr); c;
+			     c = CMSG_NXTHDR(&m[i].msg_hdr, c))
+				if (c->cmsg_level == SOL_SOCKET &&
+				    c->cmsg_type == SCM_TIMESTAMPNS) {
+					struct timespec ts;
+					memcpy(&ts, CMSG_DATA(c), sizeof ts);
+					rx = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+				}
+			if (rx < 0)
+				rx = (int64_t)now_ns(CLOCK_REALTIME);
+			lat[buf[i].seq] = rx - (int64_t)buf[i].sent_ns;
+		}
+	}
+}
+
+static uint16_t csum16(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint32_t s = 0;
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)b[i] << 8 | b[i + 1];
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return htons((uint16_t)~s);
+}
+
+static int cmp64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cns = NULL, *sns = NULL, *dst = NULL;
+	double rate = 10000;
+	unsigned port = 9999, src_first = 10;
+
+	for (int i = 1; i + 1 < argc; i += 2) {
+		const char *k = argv[i], *v = argv[i + 1];
+		if (!strcmp(k, "--client-ns"))
+			cns = v;
+		else if (!strcmp(k, "--server-ns"))
+			sns = v;
+		else if (!strcmp(k, "--dst"))
+			dst = v;
+		else if (!strcmp(k, "--rate"))
+			rate = atof(v);
+		else if (!strcmp(k, "--count"))
+			count = strtoull(v, NULL, 10);
+		else if (!strcmp(k, "--port"))
+			port = (unsigned)atoi(v);
+		else if (!strcmp(k, "--src-first"))
+			src_first = (unsigned)atoi(v);
+		else if (!strcmp(k, "--drain-ms"))
+			drain_ns = strtoull(v, NULL, 10) * 1000000ull;
+		else {
+			fprintf(stderr, "flowgen: unknown option %s\n", k);
+			return 1;
+		}
+	}
+	if (!cns || !sns || !dst || !count || rate <= 0 || src_first + SRC_SPAN > 255 ||
+	    count > (uint64_t)SRC_SPAN * (65536 - 1024)) {
+		fprintf(stderr, "usage: flowgen --client-ns NS --server-ns NS --dst IPV4 --rate R "
+				"--count N [--port P] [--src-first K<=15] [--drain-ms MS]\n");
+		return 1;
+	}
+	struct in_addr daddr;
+	if (inet_pton(AF_INET, dst, &daddr) != 1) {
+		fprintf(stderr, "flowgen: --dst %s is not an IPv4 address\n", dst);
+		return 1;
+	}
+	lat = malloc(count * sizeof *lat);
+	if (!lat)
+		return 1;
+	for (uint64_t i = 0; i < count; i++)
+		lat[i] = -1;
+
+	/* the receiver, in the server's namespace */
+	if (enter_ns(sns))
+		return 1;
+	rx_fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int one = 1, big = 32 << 20;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct timeval rcvto = {0, 100000}; /* 100 ms: the receiver sees the end */
+	if (rx_fd < 0 || setsockopt(rx_fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) ||
+	    setsockopt(rx_fd, SOL_SOCKET, SO_RCVTIMEO, &rcvto, sizeof rcvto) ||
+	    setsockopt(rx_fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big) ||
+	    bind(rx_fd, (struct sockaddr *)&sa, sizeof sa)) {
+		fprintf(stderr, "flowgen: receiver socket: %s\n", strerror(errno));
+		return 1;
+	}
+	/* the sender, in the client's */
+	if (enter_ns(cns))
+		return 1;
+	int tx = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	if (tx < 0) {
+		fprintf(stderr, "flowgen: raw socket: %s\n", strerror(errno));
+		return 1;
+	}
+	pthread_t th;
+	pthread_create(&th, NULL, receiver, NULL);
+
+	struct {
+		struct iphdr ip;
+		struct udphdr udp;
+		struct payload pl;
+	} __attribute__((packed)) pkt;
+	memset(&pkt, 0, sizeof pkt);
+	pkt.ip.version = 4;
+	pkt.ip.ihl = 5;
+	pkt.ip.ttl = 64;
+	pkt.ip.protocol = IPPROTO_UDP;
+	pkt.ip.tot_len = htons(sizeof pkt);
+	pkt.ip.daddr = daddr.s_addr;
+	pkt.udp.dest = htons((uint16_t)port);
+	pkt.udp.len = htons(sizeof pkt - sizeof pkt.ip);
+	/* UDP checksum 0: none (RFC 768), valid over IPv4 */
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = daddr};
+
+	uint64_t gap = (uint64_t)(1e9 / rate), errs = 0;
+	uint64_t t0 = now_ns(CLOCK_MONOTONIC), t_end = t0;
+	for (uint64_t i = 0; i < count; i++) {
+		uint64_t due = t0 + i * gap;
+		while ((t_end = now_ns(CLOCK_MONOTONIC)) < due)
+			;
+		uint32_t src = (198u << 24) | (18u << 16) | (1u << 8) | (src_first + i % SRC_SPAN);
+		pkt.ip.saddr = htonl(src);
+		pkt.ip.id = htons((uint16_t)i);
+		pkt.ip.check = 0;
+		pkt.ip.check = csum16(&pkt.ip, sizeof pkt.ip);
+		pkt.udp.source = htons((uint16_t)(1024 + i / SRC_SPAN));
+		pkt.pl.seq = i;
+		pkt.pl.sent_ns = now_ns(CLOCK_REALTIME);
+		if (sendto(tx, &pkt, sizeof pkt, 0, (struct sockaddr *)&to, sizeof to) < 0)
+			errs++;
+	}
+	double secs = (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e9;
+	sending = 0;
+	pthread_join(th, NULL);
+
+	uint64_t got = 0, bad = 0;
+	for (uint64_t i = 0; i < count; i++) {
+		if (lat[i] < 0 && lat[i] != -1)
+			bad++;
+		if (lat[i] >= 0)
+			lat[got++] = lat[i];
+	}
+	qsort(lat, got, sizeof *lat, cmp64);
+#define Q(p) (got ? lat[(uint64_t)((p) * (double)(got - 1) + 0.5)] : -1)
+	printf("offered %.0f/s achieved %.0f/s sent %llu send_errors %llu received %llu bad %llu "
+	       "p50 %lld p99 %lld p99.9 %lld max %lld ns\n",
+	       rate, (double)count / secs, (unsigned long long)count, (unsigned long long)errs,
+	       (unsigned long long)got, (unsigned long long)bad, (long long)Q(0.5),
+	       (long long)Q(0.99), (long long)Q(0.999), (long long)(got ? lat[got - 1] : -1));
+	return 0;
+}
