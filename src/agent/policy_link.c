@@ -255,7 +255,7 @@ int policy_link_open(struct policy_link **out, struct ls_dp *dp,
 		goto fail;
 	}
 	if (o->sync)
-		ls_policy_set_mapping(rp->p, ls_sync_live_mapping(o->sync));
+		ls_policy_set_mapping_pub(rp->p, ls_sync_mapping_pub(o->sync));
 	if (o->share_kv)
 		ls_policy_share_kv(rp->p, o->share_kv->p);
 	if (o->adopt_flows)
