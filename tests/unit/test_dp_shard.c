@@ -214,12 +214,13 @@ TEST(agent_side_hash_matches_the_documented_rule)
 			uint16_t ap = (uint16_t)(1024 + 977 * i), bp = (uint16_t)(i % 2 ? 80 : 443);
 			uint8_t proto = i % 4 ? 6 : 17;
 			struct ls_flow_key k;
-			bool a_lo = ls_flow_key_make(&k, proto, AF_INET, a, ap, b, bp);
+			bool a_lo = ls_flow_key_make(&k, proto, 4, a, ap, b, bp);
 			/* a is the client: it sent the first packet */
 			if (ls_dp_shard_of_flow(&k, a_lo, LS_SHARD_BY_FLOW, n) !=
 			    shard_flow(proto, a, ap, b, bp, n))
 				bad++;
-			if (ls_dp_shard_of_flow(&k, a_lo, LS_SHARD_BY_CLIENT, n) != shard_client(a, n))
+			if (ls_dp_shard_of_flow(&k, a_lo, LS_SHARD_BY_CLIENT, n) !=
+			    shard_client(a, n))
 				bad++;
 			cases += 2;
 		}
