@@ -137,7 +137,8 @@ $(O)/asan/tools/%: tests/tools/%.c $(O)/asan/liblockstep.a $(HDRS)
 # the whole library for the workers' (TSan and ASan do not mix).
 TSAN_CFLAGS := -O1 -g $(CSTD) $(WARN) $(INCLUDES) -D_GNU_SOURCE -fno-strict-aliasing \
             -fsanitize=thread
-TSAN_TESTS := $(O)/tsan/tests/test_tsan_dp_shard $(O)/tsan/tests/test_tsan_agent_workers
+TSAN_TESTS := $(O)/tsan/tests/test_tsan_dp_shard $(O)/tsan/tests/test_tsan_agent_workers \
+	      $(O)/tsan/tests/test_tsan_clock_mappub
 DP_SRC := $(wildcard src/dataplane/*.c src/base/*.c)
 # The agent's workers (src/agent/worker.c) run the whole library from
 # several threads: test_tsan_agent_workers links all of it built under TSan.
@@ -148,7 +149,10 @@ $(O)/tsan/obj/%.o: src/%.c $(HDRS) | $(GEN_HDRS)
 $(patsubst src/%.c,$(O)/tsan/obj/%.o,$(SKEL_USERS)): $(SKELS)
 $(O)/tsan/liblockstep.a: $(TSAN_OBJ)
 	@rm -f $@; ar rcs $@ $^
-$(O)/tsan/tests/test_tsan_agent_workers: tests/unit/test_agent_workers.c $(O)/tsan/liblockstep.a $(wildcard tests/unit/*.h) $(HDRS)
+# the clock mapping's seqlock (src/clock/mapping_pub.c) under a writer
+# and readers, with the library built under TSan
+$(O)/tsan/tests/test_tsan_agent_workers $(O)/tsan/tests/test_tsan_clock_mappub: \
+$(O)/tsan/tests/test_tsan_%: tests/unit/test_%.c $(O)/tsan/liblockstep.a $(wildcard tests/unit/*.h) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(TSAN_CFLAGS) -Itests/unit $< $(O)/tsan/liblockstep.a $(LDLIBS) -o $@
 $(O)/tsan/tests/test_tsan_%: tests/unit/test_%.c $(DP_SRC) $(wildcard src/dataplane/*.h) $(wildcard tests/unit/*.h) $(HDRS) | $(GEN_HDRS)

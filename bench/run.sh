@@ -20,4 +20,7 @@ bench/flow_rate_bench.sh || rc=1
 # live: where held requests go, every stage counted
 echo "### bench/hold_loss.sh"
 bench/hold_loss.sh || rc=1
+# live: kernel -> verdict latency with 1 and 2 policy workers
+echo "### bench/worker_latency.sh"
+bench/worker_latency.sh || rc=1
 exit $rc

@@ -15,7 +15,14 @@
  * Printed: events/s of 1 worker and of 2 workers together (medians of the
  * rounds), per-worker CPU time per event, and the line
  *   scaling: 2 workers / 1 worker: X.XXx events/s
- * Options: --secs S (per phase, default 1), --rounds R (default 5).
+ * and the line "limited by: ..." that names what holds the ratio below 2:
+ * the CPU the scheduler gave the process (under other load the kernel's
+ * autogroup gives a session one share, however many threads it runs), or
+ * a cost per event that grew with the second worker (contention), or the
+ * CPUs themselves.
+ * Options: --secs S (per phase, default 1), --rounds R (default 5),
+ * --autogroup-nice N (-20..19: first set this session's autogroup nice
+ * value, /proc/self/autogroup, to test the share; root to lower it).
  * Times are printed, never asserted. Needs no root. */
 #include "policy/policy.h"
 #include "base/time.h"
@@ -150,17 +157,62 @@ static void make_events(struct ls_event *ev, uint32_t worker)
 	}
 }
 
+/* "autogroup-N nice K", or "no autogroup" */
+static void autogroup(char *buf, size_t len)
+{
+	snprintf(buf, len, "no autogroup");
+	FILE *f = fopen("/proc/sys/kernel/sched_autogroup_enabled", "r");
+	int on = 0;
+	if (f) {
+		if (fscanf(f, "%d", &on) != 1)
+			on = 0;
+		fclose(f);
+	}
+	if (!on)
+		return;
+	f = fopen("/proc/self/autogroup", "r");
+	if (f) {
+		if (fgets(buf, (int)len, f))
+			buf[strcspn(buf, "\n")] = 0;
+		fclose(f);
+	}
+	if (buf[0] == '/')
+		memmove(buf, buf + 1, strlen(buf));
+}
+
+static int set_autogroup_nice(const char *v)
+{
+	FILE *f = fopen("/proc/self/autogroup", "w");
+	int bad = !f;
+	if (f) {
+		bad = fprintf(f, "%s", v) < 0;
+		bad |= fclose(f) != 0;
+	}
+	if (bad) {
+		fprintf(stderr,
+			"worker_bench: setting the autogroup's nice value to %s failed "
+			"(root, and a kernel with autogroup)\n",
+			v);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	double secs = 1;
 	int rounds = 5;
+	const char *ag_nice = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--secs") && i + 1 < argc)
 			secs = atof(argv[++i]);
 		else if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
 			rounds = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--autogroup-nice") && i + 1 < argc)
+			ag_nice = argv[++i];
 		else {
-			fprintf(stderr, "usage: worker_bench [--secs S] [--rounds R]\n");
+			fprintf(stderr, "usage: worker_bench [--secs S] [--rounds R] "
+					"[--autogroup-nice N]\n");
 			return 2;
 		}
 	}
@@ -191,10 +243,14 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (ag_nice && set_autogroup_nice(ag_nice))
+		return 1;
+	char ag[128];
+	autogroup(ag, sizeof(ag));
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	printf("worker_bench: %d rounds of %.1f s per phase, batches of %d events (FLOW_NEW + "
-	       "FLOW_END), guest minimal.wasm, %ld online CPUs\n",
-	       rounds, secs, BATCH, cpus);
+	       "FLOW_END), guest minimal.wasm, %ld online CPUs, %s\n",
+	       rounds, secs, BATCH, cpus, ag);
 	double e1[100], e2[100], c1[100], c2[100], b1[100], b2[100];
 	for (int r = 0; r < rounds; r++) {
 		/* alternate the order so that drift in the machine's load
@@ -228,6 +284,25 @@ int main(int argc, char **argv)
 	printf("limit: CPU the threads got, 2 workers / 1: %.2fx (%ld online CPUs, load average "
 	       "%.2f); CPU per event, 2 workers / 1: %.2fx; on 2 idle CPUs that makes %.2fx\n",
 	       busy2 / busy1, cpus, load[0], cpu2 / cpu1, 2 * cpu1 / cpu2);
+	/* the verdict: the ratio is busy ratio x per-event ratio; name the
+	 * factor that keeps it below 2 */
+	double got = busy2 / busy1, per = cpu2 / cpu1;
+	if (cpus < 2)
+		printf("limited by: one online CPU\n");
+	else if (per > 1.2 && per * 0.5 > (2.0 - got) / 2.0)
+		printf("limited by: contention: a second worker made each event cost %.2fx the CPU "
+		       "(a shared lock or cache line on the dispatch path)\n",
+		       per);
+	else if (got < 1.8)
+		printf("limited by: the CPU share the scheduler gave this process: 2 threads got "
+		       "%.2fx the CPU of 1 (%s, load average %.2f: under other load a session's "
+		       "threads share one autogroup weight); the cost per event stayed flat "
+		       "(%.2fx)\n",
+		       got, ag, load[0], per);
+	else
+		printf("limited by: the CPUs (2 threads got %.2fx the CPU of 1, cost per event "
+		       "%.2fx)\n",
+		       got, per);
 	for (int i = 0; i < MAXW; i++) {
 		ls_policy_free(w[i].p);
 		free(w[i].ev);

@@ -155,6 +155,7 @@ static int sink_verdict(void *ctx, const struct ls_flow_key *key, uint32_t *verd
 struct seed_ctx {
 	struct ls_policy *p;
 	uint64_t now_k, idle_ns;
+	uint32_t shard, nshards, by; /* only this worker's flows (nshards > 1) */
 	size_t n;
 };
 
@@ -164,6 +165,8 @@ static int seed_one(void *ctx, const struct ls_flow_key *key, const struct ls_fl
 	if (fl->state == LS_FLOW_CLOSED || fl->last_seen_k + c->idle_ns < c->now_k)
 		return 0;
 	bool lo = fl->init_dir == LS_DIR_LO_TO_HI;
+	if (c->nshards > 1 && ls_dp_shard_of_flow(key, lo, c->by, c->nshards) != c->shard)
+		return 0; /* another worker's: it is told of it */
 	struct ls_event ev = {.version = LS_WIRE_VERSION,
 			      .kind = LS_EV_FLOW_NEW,
 			      .dir = fl->init_dir,
@@ -182,16 +185,25 @@ static int seed_one(void *ctx, const struct ls_flow_key *key, const struct ls_fl
 	return 0;
 }
 
-static void seed_flows(struct policy_link *rp)
+static void seed_flows(struct policy_link *rp, const struct policy_link_opts *o)
 {
 	struct ls_config cfg;
 	struct ls_err err;
-	struct seed_ctx c = {
-	    .p = rp->p, .now_k = ls_now_k(), .idle_ns = LS_IDLE_TIMEOUT_NS_DEFAULT};
+	struct seed_ctx c = {.p = rp->p,
+			     .now_k = ls_now_k(),
+			     .idle_ns = LS_IDLE_TIMEOUT_NS_DEFAULT,
+			     .shard = o->shard,
+			     .nshards = o->nshards,
+			     .by = o->shard_by};
 	if (!ls_dp_config_read(rp->dp, &cfg, &err) && cfg.idle_timeout_ns)
 		c.idle_ns = cfg.idle_timeout_ns;
 	if (ls_dp_flows_foreach(rp->dp, seed_one, &c, &err))
 		fprintf(stderr, "lockstep: reading the open flows for the policy: %s\n", err.msg);
+	else if (c.n && c.nshards > 1)
+		fprintf(stderr,
+			"lockstep: worker %u: %zu open flows of its shard in the data plane are "
+			"handed to the policy\n",
+			c.shard, c.n);
 	else if (c.n)
 		fprintf(stderr,
 			"lockstep: %zu open flows in the data plane are handed to the "
@@ -260,11 +272,11 @@ int policy_link_open(struct policy_link **out, struct ls_dp *dp,
 		goto fail;
 	}
 	if (o->sync)
-		ls_policy_set_mapping(rp->p, ls_sync_live_mapping(o->sync));
+		ls_policy_set_mapping_pub(rp->p, ls_sync_mapping_pub(o->sync));
 	if (o->share_kv)
 		ls_policy_share_kv(rp->p, o->share_kv->p);
 	if (o->adopt_flows)
-		seed_flows(rp);
+		seed_flows(rp, o);
 	if (ls_policy_load_file(rp->p, o->policy, &perr)) {
 		fprintf(stderr, "lockstep run: %s\n", perr.msg);
 		goto fail;

@@ -27,6 +27,9 @@ struct policy_link_opts {
 	bool adopt_flows;          /* hand the flows open in the data plane to
 				    * the first instance (one worker: it sees
 				    * every flow) */
+	/* with several workers (nshards > 1): only the flows the kernel steers
+	 * to shard `shard` (ls_dp_shard_of_flow with shard_by) are handed */
+	uint32_t shard, nshards, shard_by;
 };
 
 struct policy_link;

@@ -164,6 +164,12 @@ static int worker_setup(struct agent_workers *g, struct worker *w,
 		/* one key-value store for all (docs/abi.md, "Workers") */
 		struct policy_link_opts po = *o->po;
 		po.share_kv = w->id ? g->w[0].rp : NULL;
+		/* the handover: each new instance is told of its own shard's
+		 * flows open in the pinned table (on_flow_adopted) */
+		po.adopt_flows = true;
+		po.shard = w->id;
+		po.nshards = g->n;
+		po.shard_by = o->by;
 		if (policy_link_open(&w->rp, g->dp, &po))
 			return -1;
 		policy_link_set_obs_shared(w->rp, g->ro);

@@ -25,6 +25,7 @@ struct ls_heartbeat {
 	struct ls_gclock own_gclock; /* when cfg.gclock is NULL */
 	const struct ls_gclock *gc;
 	struct ls_estimator est;
+	struct ls_mapping_pub pub; /* est's mapping for other threads */
 	struct ls_wallclock wall;
 	struct ls_hb_stats stats;
 	bool paused;
@@ -116,6 +117,8 @@ int ls_hb_open(struct ls_heartbeat **out, const struct ls_hb_config *cfg, struct
 	if (!c->est.g_resolution_ns)
 		c->est.g_resolution_ns = ls_gclock_resolution_ns(hb->gc);
 	ls_est_init(&hb->est, &c->est);
+	ls_mapping_pub_init(&hb->pub);
+	ls_mapping_publish(&hb->pub, ls_est_mapping(&hb->est));
 	ls_wall_init(&hb->wall, NULL, NULL);
 
 	libbpf_set_print(quiet_print);
@@ -355,6 +358,8 @@ int ls_hb_sync_burst(struct ls_heartbeat *hb, struct ls_est_update *u)
 	}
 	if (n > 0 && ls_est_add_burst(&hb->est, xs, n, u) == 0 && u->step)
 		hb->stats.steps++;
+	if (n > 0) /* the workers read it while the next beat rewrites it */
+		ls_mapping_publish(&hb->pub, ls_est_mapping(&hb->est));
 	return n;
 }
 
@@ -544,6 +549,11 @@ void ls_hb_set_health(struct ls_heartbeat *hb, ls_hb_health_fn fn, void *arg)
 const struct ls_mapping *ls_hb_mapping(const struct ls_heartbeat *hb)
 {
 	return ls_est_mapping(&hb->est);
+}
+
+const struct ls_mapping_pub *ls_hb_mapping_pub(const struct ls_heartbeat *hb)
+{
+	return &hb->pub;
 }
 
 const struct ls_estimator *ls_hb_estimator(const struct ls_heartbeat *hb)

@@ -24,6 +24,7 @@
 #include "clock/domains.h"
 #include "clock/estimator.h"
 #include "clock/guestclock.h"
+#include "clock/mapping_pub.h"
 #include "clock/wallclock.h"
 #include "lockstep/wire.h"
 
@@ -173,7 +174,12 @@ int ls_hb_ping_with(struct ls_heartbeat *hb, const struct ls_gclock *gc,
 /* Record a good beat in `liveness` now; *beat_k (optional) gets its time. */
 int ls_hb_record_alive(struct ls_heartbeat *hb, ls_k *beat_k);
 
+/* The estimator's mapping: for the heartbeat's own thread only (the
+ * next beat rewrites it in place). */
 const struct ls_mapping *ls_hb_mapping(const struct ls_heartbeat *hb);
+/* The same mapping published for other threads (mapping_pub.h: read it
+ * with ls_mapping_read); republished after every burst. */
+const struct ls_mapping_pub *ls_hb_mapping_pub(const struct ls_heartbeat *hb);
 const struct ls_estimator *ls_hb_estimator(const struct ls_heartbeat *hb);
 const struct ls_wallclock *ls_hb_wallclock(const struct ls_heartbeat *hb);
 const struct ls_hb_stats *ls_hb_stats(const struct ls_heartbeat *hb);

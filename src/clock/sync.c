@@ -13,6 +13,9 @@ int ls_sync_open(struct ls_sync *s, const struct ls_clock_opts *o, const struct 
 		maps = &own;
 	memset(s, 0, sizeof(*s));
 	s->opts = *o;
+	ls_mapping_pub_init(&s->identity);
+	struct ls_mapping id = ls_mapping_identity();
+	ls_mapping_publish(&s->identity, &id);
 	ls_gclock_init(&s->gclock, &o->guest, ls_k_now());
 	struct ls_hb_config c = {
 		.interval_ns = o->beat_interval_ns,
@@ -139,6 +142,11 @@ const struct ls_mapping *ls_sync_live_mapping(const struct ls_sync *s)
 		return &identity;
 	}
 	return ls_hb_mapping(s->hb);
+}
+
+const struct ls_mapping_pub *ls_sync_mapping_pub(const struct ls_sync *s)
+{
+	return s->opts.no_clock_sync ? &s->identity : ls_hb_mapping_pub(s->hb);
 }
 
 uint64_t ls_sync_now_g_u64(void *sync)

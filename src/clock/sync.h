@@ -24,6 +24,7 @@ struct ls_sync {
 	 * (a guest's monotonic clock never goes back, however stale) */
 	int64_t queued_k;
 	int64_t last_guest_g;
+	struct ls_mapping_pub identity; /* what --no-clock-sync publishes */
 };
 
 /* Where the heartbeat's shared maps come from. */
@@ -75,9 +76,12 @@ uint64_t ls_sync_resolution_ns(const struct ls_sync *s);
 struct ls_mapping ls_sync_mapping(const struct ls_sync *s);
 
 /* The same, as a pointer that stays valid and current (the estimator
- * updates it in place every beat): hand it once to the policy pipeline,
- * ls_policy_set_mapping(p, ls_sync_live_mapping(&sync)). */
+ * updates it in place every beat): for the heartbeat's own thread only. */
 const struct ls_mapping *ls_sync_live_mapping(const struct ls_sync *s);
+/* The same, published for other threads (a seqlock, mapping_pub.h): hand
+ * it once to a policy pipeline that runs on any thread,
+ * ls_policy_set_mapping_pub(p, ls_sync_mapping_pub(&sync)). */
+const struct ls_mapping_pub *ls_sync_mapping_pub(const struct ls_sync *s);
 
 /* Adapters with the policy's clock signature (struct ls_policy_clock:
  * uint64_t (*)(void *ctx), ctx = the struct ls_sync): G now (0 before G's

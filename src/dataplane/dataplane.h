@@ -200,6 +200,14 @@ struct ls_dp_shards_status {
 int ls_dp_shards_set(struct ls_dp *dp, uint32_t n, uint32_t by, struct ls_dp_shards_status *st,
 		     struct ls_err *err);
 
+/* The shard (0..n-1) the kernel steers the flow with canonical key `key`
+ * to among n workers (bpf/shard.h's ls_shard_hash, docs/workers.md "The
+ * sharding key"): client_lo says whether the flow's client (the side of
+ * its first packet, ls_flow.init_dir) is the key's lo side, used by
+ * LS_SHARD_BY_CLIENT only. 0 when n <= 1. */
+uint32_t ls_dp_shard_of_flow(const struct ls_flow_key *key, bool client_lo, uint32_t by,
+			     uint32_t n);
+
 /* Per-shard liveness (`shard_live`, wire.h; docs/workers.md "Liveness per
  * shard"): the heartbeat publishes each worker's last sign of life (K) to
  * its shard; the kernel puts a shard whose alive_k is older than the

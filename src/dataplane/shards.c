@@ -82,6 +82,40 @@ static int slot_fd(int outer, uint32_t i)
 	return fd < 0 ? -errno : fd;
 }
 
+static uint32_t fnv(uint32_t h, uint8_t b)
+{
+	return (h ^ b) * LS_FNV_PRIME;
+}
+
+/* bpf/shard.h's ls_shard_hash, byte for byte: the agent finds which of its
+ * workers owns a flow of the pinned table (the handover: each worker's new
+ * instance is told of its own shard's flows) */
+uint32_t ls_dp_shard_of_flow(const struct ls_flow_key *key, bool client_lo, uint32_t by,
+			     uint32_t n)
+{
+	if (n <= 1)
+		return 0;
+	if (n > LS_SHARDS_MAX)
+		n = LS_SHARDS_MAX;
+	uint32_t h = LS_FNV_BASIS;
+	if (by == LS_SHARD_BY_CLIENT) {
+		const uint8_t *a = client_lo ? key->lo_addr : key->hi_addr;
+		for (int i = 0; i < 16; i++)
+			h = fnv(h, a[i]);
+	} else {
+		for (int i = 0; i < 16; i++)
+			h = fnv(h, key->lo_addr[i]);
+		for (int i = 0; i < 16; i++)
+			h = fnv(h, key->hi_addr[i]);
+		h = fnv(h, (uint8_t)(key->lo_port >> 8));
+		h = fnv(h, (uint8_t)key->lo_port);
+		h = fnv(h, (uint8_t)(key->hi_port >> 8));
+		h = fnv(h, (uint8_t)key->hi_port);
+		h = fnv(h, key->proto);
+	}
+	return (uint32_t)(((uint64_t)h * n) >> 32);
+}
+
 int ls_dp_shards_set(struct ls_dp *dp, uint32_t n, uint32_t by, struct ls_dp_shards_status *st,
 		     struct ls_err *err)
 {

@@ -76,7 +76,7 @@ static lw_call_result h_set_verdict(lw_instance *in, void *user,
 	p->cb.verdict[i] = (uint32_t)v;
 	/* The TTL is a duration in G: it runs from this call, converted by
 	 * the rate alone (timemap.h); never through the offset. */
-	p->cb.deadline_k[i] = ls_policy_ttl_to_kernel(p->tmap, ls_policy_now_g(p),
+	p->cb.deadline_k[i] = ls_policy_ttl_to_kernel(ls_policy_tmap(p), ls_policy_now_g(p),
 						      ls_policy_now_k(p), ttl);
 	RET(LSG_OK);
 }
@@ -114,7 +114,7 @@ static lw_call_result h_rule_add(lw_instance *in, void *user, const lw_value *ar
 	/* a TTL like set_verdict's: from now, by the rate alone; 0 and
 	 * INT64_MAX (saturated) are "no deadline" */
 	uint64_t deadline_k =
-		ls_policy_ttl_to_kernel(p->tmap, ls_policy_now_g(p), ls_policy_now_k(p), ttl);
+		ls_policy_ttl_to_kernel(ls_policy_tmap(p), ls_policy_now_g(p), ls_policy_now_k(p), ttl);
 	int rc = p->sink.rule(p->sink.ctx, (uint32_t)ARG_I32(0), pat, len, (uint32_t)v,
 			      deadline_k, 0);
 	if (!rc)
@@ -177,7 +177,7 @@ static lw_call_result h_flow_counters(lw_instance *in, void *user,
 	c.pkts[1] = fl.pkts[!c2s];
 	c.bytes[0] = fl.bytes[c2s];
 	c.bytes[1] = fl.bytes[!c2s];
-	c.last_seen_g = ls_policy_to_guest(p->tmap, fl.last_seen_k);
+	c.last_seen_g = ls_policy_to_guest(ls_policy_tmap(p), fl.last_seen_k);
 	memcpy(out, &c, sizeof(c));
 	RET(LSG_OK);
 }
@@ -199,7 +199,7 @@ static lw_call_result h_flow_verdict(lw_instance *in, void *user, const lw_value
 		RET(LSG_E_NOTSUP);
 	if (p->sink.verdict(p->sink.ctx, &f->key, &v.verdict, &deadline_k))
 		RET(LSG_E_NOTFOUND);
-	v.deadline_g = deadline_k ? ls_policy_to_guest(p->tmap, deadline_k) : 0;
+	v.deadline_g = deadline_k ? ls_policy_to_guest(ls_policy_tmap(p), deadline_k) : 0;
 	memcpy(out, &v, sizeof(v));
 	RET(LSG_OK);
 }

@@ -458,7 +458,7 @@ static void handle_event(struct ls_policy *p, const struct ls_event *ev)
 	    kind != LS_EV_VERDICT_EXPIRED)
 		return; /* beats, fail-safe, traces: not the policy's business */
 	p->st.events++;
-	uint64_t ts_g = ls_policy_to_guest(p->tmap, ev->ts_k);
+	uint64_t ts_g = ls_policy_to_guest(ls_policy_tmap(p), ev->ts_k);
 	struct ls_pflow *f = ls_pflows_get(&p->flows, ev->flow_id);
 	if (!f) {
 		f = ls_pflows_add(&p->flows, ev, ts_g);
@@ -508,7 +508,7 @@ static void handle_event(struct ls_policy *p, const struct ls_event *ev)
 			rec->u.end.reason = ev->u.end.reason;
 		} else if (kind == LS_EV_VERDICT_EXPIRED) {
 			rec->u.expired.deadline_g =
-				ls_policy_to_guest(p->tmap, ev->u.expired.deadline_k);
+				ls_policy_to_guest(ls_policy_tmap(p), ev->u.expired.deadline_k);
 			rec->u.expired.verdict = ev->u.expired.verdict;
 		}
 		p->disp_ran = true;
@@ -629,7 +629,7 @@ int ls_policy_seed_flow(struct ls_policy *p, const struct ls_event *ev, uint64_t
 {
 	if (ls_pflows_get(&p->flows, ev->flow_id))
 		return 0;
-	struct ls_pflow *f = ls_pflows_add(&p->flows, ev, ls_policy_to_guest(p->tmap, ev->ts_k));
+	struct ls_pflow *f = ls_pflows_add(&p->flows, ev, ls_policy_to_guest(ls_policy_tmap(p), ev->ts_k));
 	if (!f)
 		return -ENOMEM;
 	f->last_k = last_seen_k;
@@ -736,6 +736,13 @@ int ls_policy_set_guest_config(struct ls_policy *p, const char *cfg, size_t len)
 void ls_policy_set_mapping(struct ls_policy *p, const struct ls_mapping *m)
 {
 	p->tmap = m ? m : ls_policy_identity_mapping();
+	p->tpub = NULL;
+}
+
+void ls_policy_set_mapping_pub(struct ls_policy *p, const struct ls_mapping_pub *pub)
+{
+	p->tmap = ls_policy_identity_mapping();
+	p->tpub = pub;
 }
 
 const char *ls_policy_path(const struct ls_policy *p)

@@ -190,6 +190,11 @@ const char *ls_policy_path(const struct ls_policy *p);
  * the identity. */
 struct ls_mapping;
 void ls_policy_set_mapping(struct ls_policy *p, const struct ls_mapping *m);
+/* The same, published by another thread (the heartbeat's, while this
+ * policy runs on a worker: clock/mapping_pub.h): each conversion reads one
+ * consistent copy of it. It must stay valid while set. NULL: the identity. */
+struct ls_mapping_pub;
+void ls_policy_set_mapping_pub(struct ls_policy *p, const struct ls_mapping_pub *pub);
 
 /* Deliver a batch of kernel events (any kind; kinds the policy does not
  * handle are skipped). Never fails: guest failures are contained. */

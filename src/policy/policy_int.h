@@ -110,6 +110,9 @@ struct ls_policy {
 	struct ls_cb cb;
 	int32_t next_handle;
 	const struct ls_mapping *tmap; /* G <-> K mapping (timemap.h) */
+	/* or the mapping another thread publishes (ls_policy_set_mapping_pub),
+	 * copied at each use (ls_policy_tmap) */
+	const struct ls_mapping_pub *tpub;
 	uint64_t batch_k;       /* K when the batch being dispatched began */
 	struct ls_policy_stats st;
 	uint64_t last_fail_k;

@@ -4,8 +4,10 @@
 #include "policy/timemap.h"
 
 #include "clock/estimator.h"
+#include "clock/mapping_pub.h"
 #include "clock/sync.h"
 #include "policy/policy.h"
+#include "policy/policy_int.h"
 
 uint64_t ls_policy_to_kernel(const struct ls_mapping *m, uint64_t deadline_g)
 {
@@ -33,6 +35,17 @@ uint64_t ls_policy_to_guest(const struct ls_mapping *m, uint64_t t_k)
 {
 	ls_g g = ls_to_guest(m, ls_k_ns((int64_t)t_k));
 	return g.ns > 0 ? (uint64_t)g.ns : 0;
+}
+
+const struct ls_mapping *ls_policy_tmap(struct ls_policy *p)
+{
+	/* per thread: a policy runs on one thread at a time, and its copy
+	 * lives until that thread's next conversion */
+	static _Thread_local struct ls_mapping snap;
+	if (!p->tpub)
+		return p->tmap;
+	snap = ls_mapping_read(p->tpub);
+	return &snap;
 }
 
 const struct ls_mapping *ls_policy_identity_mapping(void)

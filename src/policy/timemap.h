@@ -28,6 +28,11 @@ uint64_t ls_policy_ttl_to_kernel(const struct ls_mapping *m, uint64_t now_g, uin
 				 int64_t ttl_ns);
 /* A kernel time (K) as the guest sees it (G). */
 uint64_t ls_policy_to_guest(const struct ls_mapping *m, uint64_t t_k);
+/* The mapping a policy converts with now: the one set, or one consistent
+ * copy of the one published by another thread (ls_policy_set_mapping_pub).
+ * Valid until the next call. */
+struct ls_policy;
+const struct ls_mapping *ls_policy_tmap(struct ls_policy *p);
 /* The identity mapping, used until a real one is plugged in. */
 const struct ls_mapping *ls_policy_identity_mapping(void);
 

@@ -201,6 +201,35 @@ static void exchange(struct rig *r, const uint8_t c[4], uint16_t cp, const uint8
 
 #define NFLOW 24
 
+/* The agent's copy of the hash (ls_dp_shard_of_flow: which worker adopts
+ * which pinned flow at a handover) against the documented rule, for every
+ * n and both keys; no kernel needed. */
+TEST(agent_side_hash_matches_the_documented_rule)
+{
+	int bad = 0, cases = 0;
+	for (uint32_t n = 2; n <= LS_SHARDS_MAX; n += 3)
+		for (int i = 0; i < 200; i++) {
+			uint8_t a[4] = {198, 18, (uint8_t)(i % 3), (uint8_t)(1 + i)};
+			uint8_t b[4] = {198, 19, (uint8_t)(i % 5), (uint8_t)(7 * i)};
+			uint16_t ap = (uint16_t)(1024 + 977 * i), bp = (uint16_t)(i % 2 ? 80 : 443);
+			uint8_t proto = i % 4 ? 6 : 17;
+			struct ls_flow_key k;
+			bool a_lo = ls_flow_key_make(&k, proto, 4, a, ap, b, bp);
+			/* a is the client: it sent the first packet */
+			if (ls_dp_shard_of_flow(&k, a_lo, LS_SHARD_BY_FLOW, n) !=
+			    shard_flow(proto, a, ap, b, bp, n))
+				bad++;
+			if (ls_dp_shard_of_flow(&k, a_lo, LS_SHARD_BY_CLIENT, n) !=
+			    shard_client(a, n))
+				bad++;
+			cases += 2;
+		}
+	printf("# %d keys x n, %d disagree\n", cases, bad);
+	CHECK_EQ_INT(bad, 0);
+	struct ls_flow_key k0 = {0};
+	CHECK_EQ_INT(ls_dp_shard_of_flow(&k0, true, LS_SHARD_BY_FLOW, 1), 0);
+}
+
 TEST(by_flow_every_record_lands_in_the_ring_the_hash_says_in_order)
 {
 	struct rig r;
@@ -463,6 +492,7 @@ TEST(two_worker_threads_get_each_flow_whole_and_in_order)
 int main(void)
 {
 	RUN(fnv1a_matches_the_published_vectors);
+	RUN(agent_side_hash_matches_the_documented_rule);
 	RUN(by_flow_every_record_lands_in_the_ring_the_hash_says_in_order);
 	RUN(by_client_keeps_a_clients_flows_together_whichever_side_sorts_low);
 	RUN(failsafe_records_go_to_events_where_the_heartbeat_lives);
