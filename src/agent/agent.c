@@ -113,13 +113,6 @@ static void on_policy_tick(struct ls_loop *loop, uint64_t missed, void *data)
 	fflush(stdout);
 }
 
-static void on_control(struct ls_loop *loop, int fd, uint32_t events, void *data)
-{
-	struct agent *r = data;
-	control_link_serve(&r->ctl);
-	fflush(stdout);
-}
-
 /* Beats the ring buffer did not deliver in time are found by polling. */
 static void on_clock_tick(struct ls_loop *loop, uint64_t missed, void *data)
 {
@@ -305,7 +298,7 @@ static int agent_loop(struct agent *r)
 		fprintf(stderr, "lockstep: setting up the event loop: %s\n", strerror(-rc));
 		return 1;
 	}
-	if ((rc = ls_loop_add_fd(r->loop, r->ctl.fd, EPOLLIN, on_control, r))) {
+	if ((rc = control_link_attach(&r->ctl, r->loop))) {
 		fprintf(stderr, "lockstep: control socket in the event loop: %s\n", strerror(-rc));
 		return 1;
 	}

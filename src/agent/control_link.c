@@ -4,6 +4,10 @@
 #include "agent/obs_link.h"
 #include "agent/policy_link.h"
 #include "agent/control.h"
+#include "agent/loop.h"
+#include "base/time.h"
+
+#include <sys/epoll.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +18,9 @@ int control_link_open(struct control_link *c, const char *path, struct obs_link 
 	struct ls_err err;
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
+	c->sweep = -1;
 	c->ro = ro;
-	if (!path || !path[0])
-		path = getenv("LS_CONTROL_SOCK");
-	snprintf(c->path, sizeof(c->path), "%s", path && path[0] ? path : LS_CONTROL_PATH_DEFAULT);
+	snprintf(c->path, sizeof(c->path), "%s", ls_control_path(path));
 	c->fd = ls_control_listen(c->path, &err);
 	if (c->fd < 0) {
 		fprintf(stderr, "lockstep run: control socket: %s\n", err.msg);
@@ -63,14 +66,74 @@ static int answer(void *ctx, const char *cmd, const char *arg, char *reply, size
 	return -1;
 }
 
-void control_link_serve(struct control_link *c)
+static void let_go(struct control_link *c, int cfd)
 {
-	if (c->fd >= 0)
-		ls_control_serve(c->fd, answer, c);
+	ls_loop_del_fd(c->loop, cfd);
+	ls_control_srv_close(&c->srv, cfd);
+}
+
+static void on_client(struct ls_loop *loop, int fd, uint32_t events, void *data)
+{
+	struct control_link *c = data;
+	if (ls_control_srv_input(&c->srv, fd))
+		let_go(c, fd);
+	fflush(stdout);
+}
+
+static void on_listen(struct ls_loop *loop, int fd, uint32_t events, void *data)
+{
+	struct control_link *c = data;
+	int cfd, evicted;
+	while ((cfd = ls_control_srv_accept(&c->srv, ls_now_k(), &evicted)) >= 0) {
+		if (evicted >= 0)
+			let_go(c, evicted);
+		if (ls_loop_add_fd(loop, cfd, EPOLLIN | EPOLLRDHUP, on_client, c)) {
+			/* no room to watch it: it would never be answered */
+			ls_control_srv_close(&c->srv, cfd);
+			continue;
+		}
+		/* its line may be there already */
+		on_client(loop, cfd, EPOLLIN, c);
+	}
+}
+
+static void on_sweep(struct ls_loop *loop, uint64_t missed, void *data)
+{
+	struct control_link *c = data;
+	int cfd;
+	while ((cfd = ls_control_srv_expired(&c->srv, ls_now_k())) >= 0)
+		let_go(c, cfd);
+}
+
+int control_link_attach(struct control_link *c, struct ls_loop *loop)
+{
+	int rc;
+	ls_control_srv_init(&c->srv, c->fd, answer, c);
+	c->loop = loop;
+	if ((rc = ls_loop_add_fd(loop, c->fd, EPOLLIN, on_listen, c)))
+		return rc;
+	/* a tenth of the deadline: a silent client is let go at most 10%
+	 * late */
+	if ((rc = ls_loop_add_timer(loop, LS_CONTROL_DEADLINE_NS / 10, on_sweep, c)) < 0)
+		return rc;
+	c->sweep = rc;
+	return 0;
 }
 
 void control_link_close(struct control_link *c)
 {
+	if (c->loop) {
+		for (int i = 0; i < LS_CONTROL_CLIENTS_MAX; i++)
+			if (c->srv.cl[i].fd >= 0)
+				ls_loop_del_fd(c->loop, c->srv.cl[i].fd);
+		if (c->sweep >= 0)
+			ls_loop_del_timer(c->loop, c->sweep);
+		if (c->fd >= 0)
+			ls_loop_del_fd(c->loop, c->fd);
+		ls_control_srv_free(&c->srv);
+		c->loop = NULL;
+		c->sweep = -1;
+	}
 	if (c->fd >= 0)
 		ls_control_close(c->fd, c->path);
 	c->fd = -1;

@@ -9,11 +9,17 @@
 
 #include <stddef.h>
 
+#include "agent/control.h"
+
 struct obs_link;
 struct policy_link;
+struct ls_loop;
 
 struct control_link {
 	int fd;               /* listening socket, -1 when closed */
+	struct ls_loop *loop; /* NULL until attached */
+	int sweep;            /* the deadline timer's id, -1: none */
+	struct ls_control_srv srv;
 	char path[4096];
 	struct obs_link *ro;   /* never NULL once open */
 	struct policy_link *rp; /* NULL: no policy in this agent */
@@ -32,9 +38,11 @@ void control_link_set_policy_fn(struct control_link *c,
 				int (*fn)(void *ctx, const char *cmd, const char *arg, char *reply,
 					  size_t len),
 				void *ctx);
-/* Answer every pending request (the fd is readable). */
-void control_link_serve(struct control_link *c);
-/* Closes and removes the socket file. */
+/* Watches the socket and its clients in the loop: requests are answered as
+ * their lines complete, clients past their deadline are let go by a timer.
+ * 0 or a negative errno. */
+int control_link_attach(struct control_link *c, struct ls_loop *loop);
+/* Closes the clients, then the socket, and removes the socket file. */
 void control_link_close(struct control_link *c);
 
 #endif

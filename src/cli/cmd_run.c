@@ -10,6 +10,7 @@
 #include "base/args.h"
 #include "cli/config_file.h"
 #include "cli/opts.h"
+#include "cli/run_preflight.h"
 #include "cli/wasm_cli.h"
 #include "base/names.h"
 
@@ -387,35 +388,11 @@ static int run_validate(const struct agent_opts *a)
 	return 0;
 }
 
-/* --check: what a start would refuse before attaching, without attaching:
- * the options (already parsed), the interface, the policy module. */
+/* --check: what a start would refuse before attaching, without attaching
+ * (run_preflight.c does the checks for both). */
 static int run_check(const struct agent_opts *a, const char *config)
 {
-	int rc = 0;
-	if (!if_nametoindex(a->dp.ifname)) {
-		fprintf(stderr, "lockstep run: --iface %s: no such interface here\n", a->dp.ifname);
-		rc = 1;
-	}
-	if (a->policy.policy) {
-		size_t len;
-		char msg[512];
-		uint8_t *bytes = wasm_read_file(a->policy.policy, &len);
-		lw_engine *e = bytes ? lw_engine_new() : NULL;
-		lw_module *m = NULL;
-		lw_error err = {.section = -1, .func_index = -1, .offset = -1};
-		if (!bytes || !e)
-			rc = 1;
-		else if (lw_module_load(e, bytes, len, &m, &err)) {
-			snprintf(msg, sizeof(msg), "lockstep run: --policy %s", a->policy.policy);
-			wasm_print_error(msg, &err);
-			rc = 1;
-		}
-		if (m)
-			lw_module_free(m);
-		if (e)
-			lw_engine_free(e);
-		free(bytes);
-	}
+	int rc = run_preflight(a, false);
 	if (!rc)
 		printf("lockstep run: configuration ok%s%s; nothing attached; options in the order "
 		       "applied:%s\n",
@@ -451,8 +428,10 @@ int cmd_run(int argc, char **argv)
 		return rc;
 	}
 	rc = run_validate(&a);
-	if (!rc)
-		rc = fp.check ? run_check(&a, fp.config) : agent_run(&a);
+	if (!rc && fp.check)
+		rc = run_check(&a, fp.config);
+	else if (!rc && !(rc = run_preflight(&a, true)))
+		rc = agent_run(&a);
 	ls_config_file_release();
 	return rc;
 }

@@ -46,7 +46,7 @@ bool ls_detect_beat_interval(const struct ls_detect_config *c, int64_t configure
 
 unsigned ls_detect_offset(const struct ls_detect_config *c, bool have_prev,
 			  int64_t prev_offset_ns, int64_t offset_ns, int64_t eps_ns,
-			  double rate)
+			  double rate, double rate_unc)
 {
 	unsigned m = 0;
 	if (llabs(offset_ns) > c->offset_max_ns)
@@ -54,7 +54,9 @@ unsigned ls_detect_offset(const struct ls_detect_config *c, bool have_prev,
 	/* a move the uncertainty explains is noise, not a jump */
 	if (have_prev && llabs(offset_ns - prev_offset_ns) > c->offset_jump_ns + (eps_ns > 0 ? eps_ns : 0))
 		m |= 1u << LS_ALARM_OFFSET_JUMP;
-	if (fabs(rate) * 1e6 > c->rate_max_ppm)
+	/* only a rate known to be over the limit: while the estimator is
+	 * still learning, |rate| alone swings with its uncertainty */
+	if ((fabs(rate) - (rate_unc > 0 ? rate_unc : 0)) * 1e6 > c->rate_max_ppm)
 		m |= 1u << LS_ALARM_RATE;
 	return m;
 }

@@ -51,11 +51,12 @@ bool ls_detect_beat_interval(const struct ls_detect_config *c, int64_t configure
 
 /* Offset/rate from one estimator update. prev_offset_ns is the offset
  * predicted for this beat from the previous mapping (have_prev false on the
- * first beat); eps_ns the mapping's uncertainty. Returns a bitmask of
- * 1 << LS_ALARM_OFFSET / _OFFSET_JUMP / _RATE. */
+ * first beat); eps_ns the mapping's uncertainty; rate_unc the bound on the
+ * rate's error (the rate alarm needs |rate| - rate_unc over the limit).
+ * Returns a bitmask of 1 << LS_ALARM_OFFSET / _OFFSET_JUMP / _RATE. */
 unsigned ls_detect_offset(const struct ls_detect_config *c, bool have_prev,
 			  int64_t prev_offset_ns, int64_t offset_ns, int64_t eps_ns,
-			  double rate);
+			  double rate, double rate_unc);
 
 /* Latency from a kernel event (ts_k) to its verdict being written (now_k). */
 bool ls_detect_latency(const struct ls_detect_config *c, uint64_t event_k, uint64_t written_k);

@@ -1,18 +1,42 @@
 /* http.c - Prometheus endpoint on libmicrohttpd, external epoll mode
- * (http.h). */
+ * (http.h).
+ *
+ * libmicrohttpd's own timeout is for inactivity: a slow client that sends a
+ * byte every few seconds keeps its connection forever, and enough of them
+ * take every connection so that scrapes are refused (slowloris). So each
+ * connection also has a deadline for a complete request (LS_HTTP_REQ_NS
+ * from its connect, or from its last answer on keep-alive) and is shut down
+ * when it misses it; and when the connections near the limit, a newcomer
+ * takes the place of the one waiting longest without a request. MHD sees the
+ * shut-down socket at its next read and frees the connection itself. */
 #include "obs/http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+
+#define LS_HTTP_CONN_MAX 64    /* MHD's hard limit */
+#define LS_HTTP_CONN_SOFT 48   /* from here, a newcomer evicts */
+#define LS_HTTP_REQ_NS (3000000000ull)
+
+struct http_conn {
+	int fd;            /* -1: free */
+	int busy;          /* a request is being answered */
+	uint64_t since_ns; /* connect, or last answer (CLOCK_MONOTONIC) */
+};
 
 struct ls_http {
 	struct MHD_Daemon *d;
+	struct http_conn conn[LS_HTTP_CONN_MAX];
+	int nconn;
+	unsigned long long cut_slow, cut_evicted;
 	ls_http_write_fn fn;
 	void *ctx;
 	ls_http_ready_fn ready;
@@ -65,6 +89,100 @@ int ls_http_parse_addr(const char *addr, struct sockaddr_storage *ss, size_t *ss
 	return -1;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void cut(struct http_conn *k)
+{
+	shutdown(k->fd, SHUT_RDWR);
+	k->since_ns = UINT64_MAX; /* cut once; MHD's close frees the slot */
+}
+
+/* The connection waiting longest without a request, NULL when none is. */
+static struct http_conn *longest_waiting(struct ls_http *h)
+{
+	struct http_conn *best = NULL;
+	for (int i = 0; i < LS_HTTP_CONN_MAX; i++) {
+		struct http_conn *k = &h->conn[i];
+		if (k->fd >= 0 && !k->busy && k->since_ns != UINT64_MAX &&
+		    (!best || k->since_ns < best->since_ns))
+			best = k;
+	}
+	return best;
+}
+
+static void on_conn(void *cls, struct MHD_Connection *c, void **socket_context,
+		    enum MHD_ConnectionNotificationCode code)
+{
+	struct ls_http *h = cls;
+	struct http_conn *k = *socket_context;
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (k) {
+			k->fd = -1;
+			h->nconn--;
+		}
+		return;
+	}
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ci)
+		return;
+	if (h->nconn >= LS_HTTP_CONN_SOFT) {
+		struct http_conn *old = longest_waiting(h);
+		if (old) {
+			cut(old);
+			h->cut_evicted++;
+		}
+	}
+	for (int i = 0; i < LS_HTTP_CONN_MAX; i++) {
+		if (h->conn[i].fd < 0) {
+			h->conn[i] = (struct http_conn){.fd = ci->connect_fd, .since_ns = mono_ns()};
+			h->nconn++;
+			*socket_context = &h->conn[i];
+			return;
+		}
+	}
+}
+
+static struct http_conn *conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+/* The answer went out: a keep-alive connection has a new deadline for its
+ * next request. */
+static void on_done(void *cls, struct MHD_Connection *c, void **con_cls,
+		    enum MHD_RequestTerminationCode toe)
+{
+	struct http_conn *k = conn_of(c);
+	(void)cls;
+	(void)con_cls;
+	(void)toe;
+	if (k && k->since_ns != UINT64_MAX) {
+		k->busy = 0;
+		k->since_ns = mono_ns();
+	}
+}
+
+static void sweep(struct ls_http *h)
+{
+	uint64_t now = mono_ns();
+	for (int i = 0; i < LS_HTTP_CONN_MAX; i++) {
+		struct http_conn *k = &h->conn[i];
+		if (k->fd >= 0 && !k->busy && k->since_ns != UINT64_MAX &&
+		    now - k->since_ns >= LS_HTTP_REQ_NS) {
+			cut(k);
+			h->cut_slow++;
+		}
+	}
+}
+
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
 			     char *body, size_t len)
 {
@@ -87,6 +205,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	struct ls_http *h = cls;
 	(void)version;
 	(void)upload;
+	struct http_conn *k = conn_of(c);
+	if (k)
+		k->busy = 1; /* its headers are in: no longer slow */
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
 			     strdup("only GET\n"), 9);
@@ -139,13 +260,16 @@ int ls_http_start(struct ls_http **out, const char *addr, ls_http_write_fn fn, v
 		return ls_errf(err, -ENOMEM, "out of memory");
 	h->fn = fn;
 	h->ctx = ctx;
+	for (int i = 0; i < LS_HTTP_CONN_MAX; i++)
+		h->conn[i].fd = -1;
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR,
 				(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT,
-				(unsigned)10, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-				MHD_OPTION_END);
+				(unsigned)10, MHD_OPTION_CONNECTION_LIMIT,
+				(unsigned)LS_HTTP_CONN_MAX, MHD_OPTION_NOTIFY_CONNECTION, on_conn, h,
+				MHD_OPTION_NOTIFY_COMPLETED, on_done, h, MHD_OPTION_END);
 	if (!h->d) {
 		free(h);
 		return ls_errf(err, -EADDRNOTAVAIL,
@@ -170,8 +294,15 @@ int ls_http_port(const struct ls_http *h)
 
 void ls_http_run(struct ls_http *h)
 {
-	if (h)
-		MHD_run(h->d);
+	if (!h)
+		return;
+	sweep(h);
+	MHD_run(h->d);
+}
+
+unsigned long long ls_http_cut(const struct ls_http *h)
+{
+	return h ? h->cut_slow + h->cut_evicted : 0;
 }
 
 void ls_http_stop(struct ls_http *h)

@@ -58,6 +58,7 @@ static void scrape(void *ctx, FILE *f)
 {
 	struct ls_obs *o = ctx;
 	ls_metric_set_total(o->scrapes, NULL, (double)ls_http_scrapes(o->http));
+	ls_metric_set_total(o->http_cut, NULL, (double)ls_http_cut(o->http));
 	ls_metric_set_total(o->log_lines, NULL, (double)ls_log_written(o->log));
 	ls_metric_set_total(o->log_suppressed, NULL, (double)ls_log_suppressed(o->log));
 	if (o->trace)
@@ -155,10 +156,14 @@ static int define_metrics(struct ls_obs *o)
 					 "trace level, by side (kernel, guest)", "side");
 	o->scrapes = ls_metric_counter(r, "lockstep_metrics_scrapes_total",
 				       "scrapes of this endpoint", NULL);
+	o->http_cut = ls_metric_counter(r, "lockstep_metrics_connections_cut_total",
+					"connections to this endpoint shut down without a complete "
+					"request in 3 s, or to make room for a newcomer (slow clients)",
+					NULL);
 	o->pass_expiries = ls_metric_counter(
 		r, "lockstep_pass_expiries_total",
 		"pass verdicts that expired, by the early-expiry detector's judgement", "judged");
-	if (!o->scrapes || !o->pass_expiries)
+	if (!o->scrapes || !o->http_cut || !o->pass_expiries)
 		return -1;
 	for (int i = 0; i < JUDGED__MAX; i++)
 		ls_metric_add(o->pass_expiries, judged_name[i], 0);
@@ -721,7 +726,8 @@ void ls_obs_beat(struct ls_obs *o, const struct ls_obs_beat *b)
 		int64_t predicted = o->prev_offset_ns;
 		if (o->have_beat && b->fired_k > o->prev_offset_k)
 			predicted += (int64_t)(o->prev_rate * (double)(b->fired_k - o->prev_offset_k));
-		unsigned m = ls_detect_offset(c, o->have_beat, predicted, b->offset_ns, b->eps_ns, b->rate);
+		unsigned m = ls_detect_offset(c, o->have_beat, predicted, b->offset_ns, b->eps_ns, b->rate,
+					      b->rate_unc);
 		if (b->step)
 			m |= 1u << LS_ALARM_OFFSET_JUMP;
 		if (m & (1u << LS_ALARM_OFFSET))

@@ -56,7 +56,7 @@ struct ls_obs {
 	struct ls_metric *fs_active, *fs_transitions;
 	struct ls_metric *alarms, *alarm_active;
 	struct ls_metric *log_lines, *log_suppressed, *trace_records, *trace_level;
-	struct ls_metric *scrapes, *pass_expiries;
+	struct ls_metric *scrapes, *http_cut, *pass_expiries;
 
 	struct flowent flows[FLOWTAB];
 	struct ls_ends ends;        /* flow ends seen, bounded (early expiry) */

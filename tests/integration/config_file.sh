@@ -48,8 +48,8 @@ check "a file of comments is no options (with --iface lo: ok)" grep -q 'configur
 printf 'iface: lo\npolicy: %s\n' "$TMP/empty.yaml" >"$TMP/badmod.yaml"
 "$LS_BIN" run --config "$TMP/badmod.yaml" --check >"$TMP/out" 2>"$TMP/err"
 rc=$?
-check "--check loads the policy module: a file that is not Wasm is exit 1 ($rc)" \
-	bash -c "[ $rc = 1 ] && grep -q 'magic header' '$TMP/err'"
+check "--check loads the policy module: a file that is not Wasm is exit 2, as a start refuses it ($rc)" \
+	bash -c "[ $rc = 2 ] && grep -q 'magic header' '$TMP/err'"
 diag "$TMP/err"
 
 # an agent started from a file

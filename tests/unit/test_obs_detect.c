@@ -22,17 +22,24 @@ TEST(beat_interval)
 
 TEST(offset_rate_jump)
 {
-	CHECK_EQ_INT(ls_detect_offset(&c, false, 0, 1000, 100, 1e-6), 0);
-	CHECK_EQ_INT(ls_detect_offset(&c, false, 0, 60000000, 100, 0), 1u << LS_ALARM_OFFSET);
-	CHECK_EQ_INT(ls_detect_offset(&c, false, 0, -60000000, 100, 0), 1u << LS_ALARM_OFFSET);
+	CHECK_EQ_INT(ls_detect_offset(&c, false, 0, 1000, 100, 1e-6, 0), 0);
+	CHECK_EQ_INT(ls_detect_offset(&c, false, 0, 60000000, 100, 0, 0), 1u << LS_ALARM_OFFSET);
+	CHECK_EQ_INT(ls_detect_offset(&c, false, 0, -60000000, 100, 0, 0), 1u << LS_ALARM_OFFSET);
 	/* a 50 ms step between beats is a jump; 0.5 ms is not */
-	CHECK_EQ_INT(ls_detect_offset(&c, true, 0, 50000000, 1000, 0), 1u << LS_ALARM_OFFSET_JUMP);
-	CHECK_EQ_INT(ls_detect_offset(&c, true, 0, 500000, 1000, 0), 0);
+	CHECK_EQ_INT(ls_detect_offset(&c, true, 0, 50000000, 1000, 0, 0), 1u << LS_ALARM_OFFSET_JUMP);
+	CHECK_EQ_INT(ls_detect_offset(&c, true, 0, 500000, 1000, 0, 0), 0);
 	/* ... unless the uncertainty explains it */
-	CHECK_EQ_INT(ls_detect_offset(&c, true, 0, 2500000, 2000000, 0), 0);
-	CHECK_EQ_INT(ls_detect_offset(&c, false, 0, 0, 0, 600e-6), 1u << LS_ALARM_RATE);
-	CHECK_EQ_INT(ls_detect_offset(&c, false, 0, 0, 0, -600e-6), 1u << LS_ALARM_RATE);
-	CHECK_EQ_INT(ls_detect_offset(&c, false, 0, 0, 0, 400e-6), 0);
+	CHECK_EQ_INT(ls_detect_offset(&c, true, 0, 2500000, 2000000, 0, 0), 0);
+	CHECK_EQ_INT(ls_detect_offset(&c, false, 0, 0, 0, 600e-6, 0), 1u << LS_ALARM_RATE);
+	CHECK_EQ_INT(ls_detect_offset(&c, false, 0, 0, 0, -600e-6, 0), 1u << LS_ALARM_RATE);
+	CHECK_EQ_INT(ls_detect_offset(&c, false, 0, 0, 0, 400e-6, 0), 0);
+	/* the rate alarm needs the rate known to be over 500 ppm: 600 +/- 200
+	 * may be 400 (no alarm); 600 +/- 50 is at least 550 (alarm); the
+	 * sign of the rate does not matter */
+	CHECK_EQ_INT(ls_detect_offset(&c, false, 0, 0, 0, 600e-6, 200e-6), 0);
+	CHECK_EQ_INT(ls_detect_offset(&c, false, 0, 0, 0, -600e-6, 200e-6), 0);
+	CHECK_EQ_INT(ls_detect_offset(&c, false, 0, 0, 0, 600e-6, 50e-6), 1u << LS_ALARM_RATE);
+	CHECK_EQ_INT(ls_detect_offset(&c, false, 0, 0, 0, -600e-6, 50e-6), 1u << LS_ALARM_RATE);
 }
 
 TEST(latency)

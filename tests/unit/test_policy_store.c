@@ -144,14 +144,23 @@ static int echo_handler(void *ctx, const char *cmd, const char *arg, char *reply
 }
 
 /* The server side runs in a child so that the client's blocking request can
- * be served; the child serves n requests and exits. */
+ * be served; the child polls the non-blocking server (no event loop here)
+ * until it has answered n requests, and exits. */
 static pid_t serve_in_child(int lfd, int n)
 {
 	pid_t pid = fork();
 	if (pid == 0) {
-		int calls = 0;
+		static struct ls_control_srv srv;
+		int calls = 0, evicted, cfd;
+		ls_control_srv_init(&srv, lfd, echo_handler, &calls);
 		while (calls < n) {
-			ls_control_serve(lfd, echo_handler, &calls);
+			while ((cfd = ls_control_srv_accept(&srv, 0, &evicted)) >= 0)
+				;
+			for (int i = 0; i < LS_CONTROL_CLIENTS_MAX; i++) {
+				int fd = srv.cl[i].fd;
+				if (fd >= 0 && ls_control_srv_input(&srv, fd))
+					ls_control_srv_close(&srv, fd);
+			}
 			usleep(1000);
 		}
 		_exit(0);

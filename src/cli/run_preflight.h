@@ -1,0 +1,16 @@
+/* run_preflight.h - `lockstep run`'s checks before anything is attached
+ * (docs/configuration.md, "Refused before attaching"). */
+#ifndef LS_CLI_RUN_PREFLIGHT_H
+#define LS_CLI_RUN_PREFLIGHT_H
+
+#include <stdbool.h>
+
+#include "agent/agent.h"
+
+/* 0, or 2 with one line on stderr naming the option and what is wrong.
+ * probe: also bind the metrics address once and knock on the control
+ * socket (a start does; --check does not, since it is run beside the agent
+ * it checks a new configuration for, which holds both). */
+int run_preflight(const struct agent_opts *a, bool probe);
+
+#endif
