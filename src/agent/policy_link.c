@@ -41,6 +41,7 @@ struct policy_link {
 	int n;
 	uint64_t write_errors;
 	struct obs_link *ro;      /* observability, NULL when none */
+	struct ls_sync_guest gclock; /* this instance's view of G (o->sync) */
 	bool obs_shared;         /* ro is shared with other threads: lock it */
 	bool unhealthy;          /* last health verdict given to the heartbeat */
 	/* verdicts set, not yet written */
@@ -256,8 +257,10 @@ int policy_link_open(struct policy_link **out, struct ls_dp *dp,
 		.log = log_line,
 		.min_log_level = 1,
 	};
-	if (o->sync) /* G for the guest, deadlines through the live mapping */
-		cfg.clock = ls_policy_clock_of_sync(o->sync);
+	if (o->sync) { /* G for the guest, deadlines through the live mapping */
+		ls_sync_guest_init(&rp->gclock, o->sync);
+		cfg.clock = ls_policy_clock_of_guest(&rp->gclock);
+	}
 	struct ls_verdict_sink sink = {.ctx = rp,
 				       .write = sink_write,
 				       .counters = sink_counters,

@@ -54,36 +54,53 @@ void ls_sync_close(struct ls_sync *s)
 	s->hb = NULL;
 }
 
-ls_g ls_sync_now_g(const struct ls_sync *s)
+/* G as a guest reads it while handling an event queued at queued_k, never
+ * below *last (that guest's previous reading) */
+static ls_g guest_now(const struct ls_sync *s, int64_t queued_k, int64_t *last)
 {
-	ls_g g = ls_gclock_guest_at(&s->gclock, ls_k_now(), ls_k_ns(s->queued_k));
+	ls_g g = ls_gclock_guest_at(&s->gclock, ls_k_now(), ls_k_ns(queued_k));
 	/* Jitter can make a later reading staler than an earlier one; a
-	 * monotonic clock a guest reads never goes back, so it holds. The one
-	 * mutable field of a provider its callers treat as read-only. */
-	struct ls_sync *m = (struct ls_sync *)s;
+	 * monotonic clock a guest reads never goes back, so it holds. */
 	if (s->gclock.spec.jitter_ns || s->gclock.spec.load) {
-		if (g.ns < m->last_guest_g)
-			g = ls_g_ns(m->last_guest_g);
-		m->last_guest_g = g.ns;
+		if (g.ns < *last)
+			g = ls_g_ns(*last);
+		*last = g.ns;
 	}
 	return g;
+}
+
+ls_g ls_sync_now_g(const struct ls_sync *s)
+{
+	/* the one mutable field of a provider its callers treat as read-only */
+	struct ls_sync *m = (struct ls_sync *)s;
+	return guest_now(s, s->queued_k, &m->last_guest_g);
+}
+
+static int64_t queued_of(uint64_t ts_k)
+{
+	return ts_k > (uint64_t)INT64_MAX ? 0 : (int64_t)ts_k;
 }
 
 void ls_sync_queued(void *sync, uint64_t ts_k)
 {
 	struct ls_sync *s = sync;
-	s->queued_k = ts_k > (uint64_t)INT64_MAX ? 0 : (int64_t)ts_k;
+	s->queued_k = queued_of(ts_k);
 }
 
-int64_t ls_sync_realtime_ns(const struct ls_sync *s)
+static int64_t realtime_at(const struct ls_sync *s, int64_t queued_k)
 {
 	const struct ls_wallclock *w = ls_hb_wallclock(s->hb);
 	int64_t off = w->valid ? w->offset_ns
 			       : ls_clock_read_ns(CLOCK_REALTIME, NULL) -
 					 ls_clock_read_ns(CLOCK_BOOTTIME, NULL);
 	ls_k k = ls_k_now();
-	k = ls_k_add(k, -ls_gclock_guest_stale_ns(&s->gclock, k, ls_k_ns(s->queued_k)));
+	k = ls_k_add(k, -ls_gclock_guest_stale_ns(&s->gclock, k, ls_k_ns(queued_k)));
 	return ls_gclock_realtime_ns(&s->gclock, k, off);
+}
+
+int64_t ls_sync_realtime_ns(const struct ls_sync *s)
+{
+	return realtime_at(s, s->queued_k);
 }
 
 struct ls_mapping ls_sync_mapping(const struct ls_sync *s)
@@ -105,16 +122,16 @@ ls_k ls_sync_deadline_k(const struct ls_sync *s, ls_g deadline_g)
 	return ls_deadline_to_kernel(&m, deadline_g);
 }
 
-int ls_sync_wasi_clock(void *user, uint32_t id, uint64_t *ns)
+static int wasi_clock(const struct ls_sync *s, int64_t queued_k, int64_t *last, uint32_t id,
+		      uint64_t *ns)
 {
-	const struct ls_sync *s = user;
 	int64_t v;
 	switch (id) {
 	case 0:
-		v = ls_sync_realtime_ns(s);
+		v = realtime_at(s, queued_k);
 		break;
 	case 1:
-		v = ls_sync_now_g(s).ns;
+		v = guest_now(s, queued_k, last).ns;
 		break;
 	case 2:
 		v = ls_clock_read_ns(CLOCK_PROCESS_CPUTIME_ID, NULL);
@@ -127,6 +144,38 @@ int ls_sync_wasi_clock(void *user, uint32_t id, uint64_t *ns)
 	}
 	*ns = v > 0 ? (uint64_t)v : 0;
 	return 0;
+}
+
+int ls_sync_wasi_clock(void *user, uint32_t id, uint64_t *ns)
+{
+	struct ls_sync *s = user;
+	return wasi_clock(s, s->queued_k, &s->last_guest_g, id, ns);
+}
+
+void ls_sync_guest_init(struct ls_sync_guest *g, const struct ls_sync *s)
+{
+	g->s = s;
+	g->queued_k = 0;
+	g->last_guest_g = 0;
+}
+
+uint64_t ls_sync_guest_now_g_u64(void *guest)
+{
+	struct ls_sync_guest *g = guest;
+	int64_t v = guest_now(g->s, g->queued_k, &g->last_guest_g).ns;
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+void ls_sync_guest_queued(void *guest, uint64_t ts_k)
+{
+	struct ls_sync_guest *g = guest;
+	g->queued_k = queued_of(ts_k);
+}
+
+int ls_sync_guest_wasi_clock(void *guest, uint32_t id, uint64_t *ns)
+{
+	struct ls_sync_guest *g = guest;
+	return wasi_clock(g->s, g->queued_k, &g->last_guest_g, id, ns);
 }
 
 uint64_t ls_sync_resolution_ns(const struct ls_sync *s)

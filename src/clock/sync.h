@@ -83,6 +83,22 @@ const struct ls_mapping *ls_sync_live_mapping(const struct ls_sync *s);
  * ls_policy_set_mapping_pub(p, ls_sync_mapping_pub(&sync)). */
 const struct ls_mapping_pub *ls_sync_mapping_pub(const struct ls_sync *s);
 
+/* One guest instance's view of G: the event it is handling (`load`) and
+ * its last reading (a monotonic clock never goes back) are its own, so
+ * several instances on several threads (the workers) read one ls_sync
+ * without sharing anything they write. The adapters below take it as ctx
+ * (the same signatures as ls_sync_now_g_u64, ls_sync_queued,
+ * ls_sync_wasi_clock). */
+struct ls_sync_guest {
+	const struct ls_sync *s;
+	int64_t queued_k;
+	int64_t last_guest_g;
+};
+void ls_sync_guest_init(struct ls_sync_guest *g, const struct ls_sync *s);
+uint64_t ls_sync_guest_now_g_u64(void *guest);
+void ls_sync_guest_queued(void *guest, uint64_t ts_k);
+int ls_sync_guest_wasi_clock(void *guest, uint32_t id, uint64_t *ns);
+
 /* Adapters with the policy's clock signature (struct ls_policy_clock:
  * uint64_t (*)(void *ctx), ctx = the struct ls_sync): G now (0 before G's
  * epoch), and K now. */

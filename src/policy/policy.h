@@ -90,6 +90,12 @@ struct ls_policy_clock {
  * with ls_policy_set_mapping(p, ls_sync_live_mapping(s)). */
 struct ls_sync;
 struct ls_policy_clock ls_policy_clock_of_sync(struct ls_sync *s);
+/* The same for one of several instances on several threads (the agent's
+ * workers): g (ls_sync_guest_init) holds what this instance's readings
+ * change, so instances share nothing they write; g must outlive the
+ * policy. */
+struct ls_sync_guest;
+struct ls_policy_clock ls_policy_clock_of_guest(struct ls_sync_guest *g);
 
 /* Log sink for guest log lines and the pipeline's own state changes; msg is
  * one JSON object without a trailing newline. NULL: stderr. */

@@ -59,6 +59,16 @@ const struct ls_mapping *ls_policy_identity_mapping(void)
 	return &id;
 }
 
+struct ls_policy_clock ls_policy_clock_of_guest(struct ls_sync_guest *g)
+{
+	return (struct ls_policy_clock){.ctx = g,
+					.now_g = ls_sync_guest_now_g_u64,
+					.now_k = ls_sync_now_k_u64,
+					.wasi = ls_sync_guest_wasi_clock,
+					.queued = ls_sync_guest_queued,
+					.resolution_ns = ls_sync_resolution_ns(g->s)};
+}
+
 struct ls_policy_clock ls_policy_clock_of_sync(struct ls_sync *s)
 {
 	return (struct ls_policy_clock){.ctx = s,
