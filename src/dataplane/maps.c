@@ -252,6 +252,7 @@ const char *ls_counter_name(unsigned idx)
 		[LS_CNT_RULE_HTTP] = "rule_http",
 		[LS_CNT_RULE_PREFIX] = "rule_prefix",
 		[LS_CNT_RULE_EXPIRED] = "rule_expired",
+		[LS_CNT_DPI_HANDOFF] = "dpi_handoff",
 	};
 	return idx < LS_CNT__MAX ? names[idx] : NULL;
 }

@@ -7,3 +7,11 @@ $(O)/fuzz/fuzz_xdp: tests/fuzz/fuzz_xdp.c $(DP_FUZZ_SRC) $(HDRS) | $(GEN_HDRS)
 	@mkdir -p $(@D)
 	$(CLANG) -O1 -g $(CSTD) $(INCLUDES) -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 	  $< $(DP_FUZZ_SRC) $(LDLIBS) -o $@
+
+# The QUIC decoder fuzzer: the pure user-space decoders only (libcrypto).
+QUIC_FUZZ_SRC := src/dataplane/quic_initial.c src/dataplane/tls_hello.c
+
+$(O)/fuzz/fuzz_quic: tests/fuzz/fuzz_quic.c $(QUIC_FUZZ_SRC) tests/unit/quic_protect.h $(HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) -O1 -g $(CSTD) $(INCLUDES) -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	  $< $(QUIC_FUZZ_SRC) -lcrypto -o $@
