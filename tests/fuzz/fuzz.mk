@@ -15,3 +15,11 @@ $(O)/fuzz/fuzz_quic: tests/fuzz/fuzz_quic.c $(QUIC_FUZZ_SRC) tests/unit/quic_pro
 	@mkdir -p $(@D)
 	$(CLANG) -O1 -g $(CSTD) $(INCLUDES) -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 	  $< $(QUIC_FUZZ_SRC) -lcrypto -o $@
+
+# The HTTP/2 request and HPACK fuzzer: the pure decoders only.
+H2_FUZZ_SRC := src/dataplane/h2_request.c src/dataplane/h2_hpack.c
+
+$(O)/fuzz/fuzz_h2: tests/fuzz/fuzz_h2.c $(H2_FUZZ_SRC) $(HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) -O1 -g $(CSTD) $(INCLUDES) -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	  $< $(H2_FUZZ_SRC) -o $@
