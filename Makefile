@@ -25,7 +25,7 @@ CSTD     := -std=gnu11
 INCLUDES := -Iinclude -Isrc -I$(O)/include
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(CSTD) $(WARN) $(INCLUDES) -D_GNU_SOURCE -fno-strict-aliasing
-LDLIBS   := -lbpf -lelf -lz -lpcap -lcjson -lmicrohttpd -lyaml -lm -lpthread
+LDLIBS   := -lbpf -lelf -lz -lpcap -lcjson -lmicrohttpd -lyaml -lcrypto -lm -lpthread
 
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
             -fno-omit-frame-pointer

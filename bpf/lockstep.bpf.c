@@ -283,6 +283,7 @@ enum ls_act {
 };
 
 #include "hold.h"
+#include "dpi_handoff.h"
 
 
 /* The verdict record of a flow, through the per-CPU cache: one 40-byte-key
@@ -596,6 +597,16 @@ static __always_inline void inspect(void *ctx, int is_xdp, void *data, void *dat
 	if (p->proto == IPPROTO_UDP) {
 		dns = 0;
 		strict = !dns_port(p->sport) && !dns_port(p->dport);
+		/* a QUIC Initial (off the DNS ports): recognised here,
+		 * decrypted in user space */
+		if (strict && len >= 1200 &&
+		    !load_head(ctx, is_xdp, data, data_end, p->pay_off, s) &&
+		    ls_quic_initial(s, p->pay_len)) {
+			ev_init(&s->ev, LS_EV_PAYLOAD, key, p, dir, flow_id,
+				exact_k ? exact_k : ls_clock_exact(s));
+			if (!ls_handoff(ctx, is_xdp, p, s, LS_PAY_QUIC, 0))
+				return;
+		}
 		if (strict && (s->more || len < LS_DNS_MIN)) {
 			count(LS_CNT_DPI_NONE);
 			return;

@@ -4,6 +4,9 @@
  *   POST /v1/chat/completions  -> chat        (quota: quota_chat)
  *   POST /v1/embeddings        -> embeddings  (quota: quota_embeddings)
  *   GET  /v1/models            -> models      (quota: quota_models, 0 = none)
+ * gRPC calls (HTTP/2, content-type application/grpc; ABI version 2) to a
+ * known host pass when their service and method are configured:
+ *   grpc=helloworld.Greeter/SayHello|pkg.Models   (a service alone: every method)
  * Anything else to a known host, and anything to an unknown host, is denied;
  * TLS flows pass when their SNI is a known host (the path is not visible).
  * Quotas count new requests (flows) per client address per fixed window.
@@ -48,6 +51,7 @@
  *   "hosts=api.example.com quota_chat=3"   (with --default-verdict hold)
  *   "hosts=api.example.com ttl_ms=1500 handshake_ttl_ms=5000 passive"
  *                                         (with --default-verdict drop)
+ *   "hosts=grpc.internal grpc=inference.Predictor/Predict"
  */
 #include <lockstep/guest.h>
 
@@ -65,7 +69,13 @@ struct client {
 	uint32_t count[C_N];
 };
 
+#define MAX_GRPC 16
+#define GRPC_MAX 192 /* "service/method" */
+
 static char hosts[MAX_HOSTS][HOST_MAX];
+static char grpc_ok[MAX_GRPC][GRPC_MAX]; /* "service/method", or "service": all */
+static uint32_t grpc_len[MAX_GRPC], ngrpc;
+static int32_t m_grpc;
 static uint32_t host_len[MAX_HOSTS], nhosts;
 static uint64_t quota[C_N] = {5, 20, 0};
 static uint64_t window_ns = 60000 * LSG_MSEC, ttl_ns = 3000 * LSG_MSEC,
@@ -201,6 +211,45 @@ static int parse_hosts(const char *v, uint32_t len)
 	return 0;
 }
 
+static int parse_grpc(const char *v, uint32_t len)
+{
+	uint32_t start = 0;
+	for (uint32_t i = 0; i <= len; i++) {
+		if (i < len && v[i] != '|')
+			continue;
+		uint32_t n = i - start;
+		if (n) {
+			if (n >= GRPC_MAX || ngrpc == MAX_GRPC)
+				return -1;
+			for (uint32_t j = 0; j < n; j++)
+				grpc_ok[ngrpc][j] = v[start + j];
+			grpc_len[ngrpc++] = n;
+		}
+		start = i + 1;
+	}
+	return 0;
+}
+
+/* Whether the current event's gRPC service and method are configured. */
+static int grpc_allowed(void)
+{
+	const struct lsg_dpi_ext *x = lsg_dpi_ext();
+	uint32_t sl = x->grpc_service_len, ml = x->grpc_method_len;
+	if (!sl || !ml)
+		return 0;
+	for (uint32_t i = 0; i < ngrpc; i++) {
+		const char *g = grpc_ok[i];
+		if (grpc_len[i] < sl || !lsg_memeq(g, x->grpc_service, sl))
+			continue;
+		if (grpc_len[i] == sl) /* the whole service */
+			return 1;
+		if (g[sl] == '/' && grpc_len[i] - sl - 1 == ml &&
+		    lsg_memeq(g + sl + 1, x->grpc_method, ml))
+			return 1;
+	}
+	return 0;
+}
+
 static void push_rules(void);
 
 LSG_EXPORT(init) int32_t init(int32_t len)
@@ -216,6 +265,12 @@ LSG_EXPORT(init) int32_t init(int32_t len)
 		if (tl > 6 && lsg_memeq(tok, "hosts=", 6)) {
 			if (parse_hosts(tok + 6, tl - 6)) {
 				lsg_logs(LSG_ERROR, "ai-gateway: too many hosts or host too long");
+				return 1;
+			}
+		} else if (tl > 5 && lsg_memeq(tok, "grpc=", 5)) {
+			if (parse_grpc(tok + 5, tl - 5)) {
+				lsg_logs(LSG_ERROR,
+					 "ai-gateway: too many grpc= methods or one too long");
 				return 1;
 			}
 		} else if (lsg_opt_u64(tok, tl, "quota_chat", &v))
@@ -269,6 +324,8 @@ LSG_EXPORT(init) int32_t init(int32_t len)
 				   "allowed flows whose verdict expired before its refresh", 54);
 	m_untracked = lsg_metric_define(LSG_COUNTER, "aigw_untracked_total", 20,
 					"allowed flows the refresh table had no room for", 47);
+	m_grpc = lsg_metric_define(LSG_COUNTER, "aigw_requests_grpc_total", 24,
+				   "gRPC calls allowed", 18);
 	return 0;
 }
 
@@ -323,6 +380,12 @@ LSG_EXPORT(on_dpi) int32_t on_dpi(int32_t flow)
 	}
 	if (d->kind == LSG_DPI_TLS)
 		return allow(flow, ev->info.flow_id);
+	if (d->flags & LSG_DPI_F_GRPC) {
+		if (!grpc_allowed())
+			return deny(flow, m_unknown);
+		lsg_metric_add(m_grpc, 1);
+		return allow(flow, ev->info.flow_id);
+	}
 
 	int c = classify(d);
 	if (c < 0)

@@ -8,11 +8,11 @@ PKGS=(
   build-essential make pkg-config clang llvm lld
   libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libxdp-dev
   libclang-rt-14-dev libclang-rt-14-dev-wasm32 wasi-libc
-  wabt nodejs libpcap-dev libcjson-dev libmicrohttpd-dev libyaml-dev libzstd-dev
+  wabt nodejs libpcap-dev libssl-dev libcjson-dev libmicrohttpd-dev libyaml-dev libzstd-dev
   libcmocka-dev
   # tests: topology, real clients and servers, captures
   iproute2 iputils-ping procps psmisc nginx-light curl openssl dnsutils dnsmasq-base
-  wrk tshark tcpreplay python3 jq
+  wrk tshark tcpreplay python3 python3-cryptography jq
   # metrics: promtool (Debian ships it in prometheus) checks live scrapes
   prometheus
   # observability: the report is rendered in headless chromium by tests/obs

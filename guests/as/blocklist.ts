@@ -3,7 +3,7 @@
 // Drops flows whose TLS SNI, HTTP Host or DNS query name matches one of the
 // configured patterns ("bad.example", "*.ads.example"; separated by commas or
 // spaces) and lets every other inspected flow pass. Layouts and codes are the
-// ones docs/abi.md and include/lockstep/guest.h define (ABI version 1),
+// ones docs/abi.md and include/lockstep/guest.h define (ABI version 2),
 // through the AssemblyScript SDK (guests/as/sdk/lockstep.ts).
 //
 // By default it is made for a deny-by-default data plane (lockstep run

@@ -31,9 +31,14 @@
 
 #include <stdint.h>
 
-/* The version of the host <-> guest contract described here. A host refuses
- * a module whose lockstep_abi_version() returns anything else. */
-#define LSG_ABI_VERSION 1
+/* The version of the host <-> guest contract described here. A host runs
+ * a module whose lockstep_abi_version() returns a version from
+ * LSG_ABI_VERSION_MIN to LSG_ABI_VERSION and refuses any other. Version 2
+ * adds struct lsg_dpi_ext after the event (ALPN, gRPC service and method,
+ * tunnel id, DNS question index); a version-1 module gets exactly the
+ * records it was built for. */
+#define LSG_ABI_VERSION 2
+#define LSG_ABI_VERSION_MIN 1
 
 /* Size of the event buffer the guest exports (lockstep_event_buffer()). The
  * host writes one struct lsg_event there before each callback (and the
@@ -119,6 +124,12 @@ enum lsg_dpi_kind {
 #define LSG_DPI_F_PARTIAL 0x1   /* the message continues in a later packet */
 #define LSG_DPI_F_TRUNCATED 0x2 /* some field was longer than its buffer:
 				 * lsg_dpi_name_cut() says whether the name */
+/* Set in any version (a version-1 module may ignore them): */
+#define LSG_DPI_F_QUIC 0x4 /* TLS: the ClientHello came in QUIC Initials (HTTP/3) */
+#define LSG_DPI_F_H2 0x8   /* HTTP: an HTTP/2 request (HEADERS); method, name
+			    * (= :authority) and path as for HTTP/1 */
+#define LSG_DPI_F_GRPC 0x10 /* with F_H2: content-type application/grpc*;
+			     * lsg_dpi_ext has the service and method */
 
 enum lsg_end_reason {
 	LSG_END_FIN = 1,
@@ -188,6 +199,25 @@ struct lsg_event {
 	} u;
 };
 
+/* Version 2: written right after struct lsg_event (at byte 512 of the
+ * event buffer) for on_dpi and on_flow_adopted, all zero for the other
+ * callbacks; lsg_dpi_ext() reads it. A version-1 module never gets it. */
+struct lsg_dpi_ext {
+	uint64_t tunnel_id;        /* the overlay the flow came through (VXLAN VNI,
+				    * GRE key, ...); 0: none */
+	uint32_t alpn_len;         /* TLS: bytes in alpn */
+	uint32_t index;            /* DNS: the question's index in its message
+				    * (0: the first) */
+	uint32_t grpc_service_len; /* bytes in grpc_service */
+	uint32_t grpc_method_len;  /* bytes in grpc_method */
+	uint32_t pad[2];
+	char alpn[16];             /* TLS: the client's most preferred ALPN
+				    * protocol ("h3", "h2", "http/1.1") */
+	char grpc_service[128];    /* gRPC: "pkg.Service" of :path
+				    * "/pkg.Service/Method" */
+	char grpc_method[64];      /* gRPC: "Method" */
+};
+
 /* Written by lsg_flow_verdict: the verdict the data plane holds for the
  * flow now (added within version 1). */
 struct lsg_verdict_info {
@@ -209,6 +239,7 @@ _Static_assert(sizeof(struct lsg_dpi) == 432, "lsg_dpi layout");
 _Static_assert(sizeof(struct lsg_event) == 512, "lsg_event layout");
 _Static_assert(sizeof(struct lsg_counters) == 48, "lsg_counters layout");
 _Static_assert(sizeof(struct lsg_verdict_info) == 16, "lsg_verdict_info layout");
+_Static_assert(sizeof(struct lsg_dpi_ext) == 240, "lsg_dpi_ext layout");
 
 /* Everything below is for the guest (compiled to WebAssembly) only. */
 #if defined(__wasm__)
@@ -415,6 +446,38 @@ extern uint8_t lsg_event_buffer[LSG_EVENT_BUF_SIZE];
 static inline const struct lsg_event *lsg_event(void)
 {
 	return (const struct lsg_event *)lsg_event_buffer;
+}
+
+/* Version 2: the DPI extension of the current on_dpi / on_flow_adopted
+ * event (zero in other callbacks). */
+static inline const struct lsg_dpi_ext *lsg_dpi_ext(void)
+{
+	return (const struct lsg_dpi_ext *)(lsg_event_buffer + sizeof(struct lsg_event));
+}
+
+/* Whether the current DPI event is a gRPC call to service/method (both
+ * NUL-terminated; method NULL: any method of the service). */
+static inline int lsg_dpi_is_grpc(const char *service, const char *method)
+{
+	const struct lsg_event *ev = lsg_event();
+	const struct lsg_dpi_ext *x = lsg_dpi_ext();
+	if ((ev->kind != LSG_EV_DPI && ev->kind != LSG_EV_FLOW_ADOPTED) ||
+	    !(ev->u.dpi.flags & LSG_DPI_F_GRPC))
+		return 0;
+	for (uint32_t i = 0;; i++) {
+		if (i > x->grpc_service_len || x->grpc_service[i] != service[i])
+			return 0;
+		if (!service[i])
+			break;
+	}
+	if (!method)
+		return 1;
+	for (uint32_t i = 0;; i++) {
+		if (i > x->grpc_method_len || x->grpc_method[i] != method[i])
+			return 0;
+		if (!method[i])
+			return 1;
+	}
 }
 
 /* Memoisation: give `flow` the verdict and publish it for every new flow

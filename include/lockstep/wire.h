@@ -364,6 +364,8 @@ enum ls_counter {
 	LS_CNT_ENCAP_MALFORMED,   /* a truncated or invalid tunnel header
 				   * (VXLAN, Geneve, GRE, MPLS, PPPoE): passed */
 	LS_CNT_TUNNELLED,         /* packets parsed inside a tunnel */
+	LS_CNT_DPI_HANDOFF,       /* payload handed to user-space DPI (QUIC
+				   * Initial, HTTP/2): LS_EV_PAYLOAD */
 	LS_CNT__MAX = 64,
 };
 
@@ -378,6 +380,10 @@ enum ls_event_kind {
 	LS_EV_BEAT = 6,     /* kernel heartbeat: u.beat */
 	LS_EV_TRACE = 7,    /* per-packet trace (trace_level > 0) */
 	LS_EV_HELD = 8,     /* a held packet: u.held, the frame follows the record */
+	LS_EV_PAYLOAD = 9,  /* a payload for user-space DPI: u.payload, the L4
+			     * payload follows the record (added within wire
+			     * version 1; consumed by src/dataplane, which turns
+			     * it into LS_EV_DPI: docs/dataplane.md) */
 };
 
 enum ls_dpi_kind {
@@ -389,6 +395,10 @@ enum ls_dpi_kind {
 /* ls_event_dpi.flags */
 #define LS_DPI_F_PARTIAL 0x1   /* message continues in a later segment */
 #define LS_DPI_F_TRUNCATED 0x2 /* a field was longer than its buffer */
+/* added within wire version 1: set by user-space DPI (src/dataplane/udpi.c) */
+#define LS_DPI_F_QUIC 0x4 /* kind TLS: the ClientHello came in QUIC Initials */
+#define LS_DPI_F_H2 0x8   /* kind HTTP: an HTTP/2 request (HEADERS, HPACK) */
+#define LS_DPI_F_GRPC 0x10 /* with F_H2: content-type application/grpc* */
 
 enum ls_flow_end_reason {
 	LS_END_FIN = 1,
@@ -399,6 +409,7 @@ enum ls_flow_end_reason {
 #define LS_NAME_MAX 256 /* host / SNI / qname incl. NUL */
 #define LS_PATH_MAX 132 /* 128 bytes of URI + NUL, padded */
 #define LS_METHOD_MAX 16
+#define LS_ALPN_MAX 11 /* the first ALPN protocol (no NUL when 11 long) */
 
 struct ls_event_dpi {
 	__u8 kind;  /* enum ls_dpi_kind */
@@ -406,10 +417,15 @@ struct ls_event_dpi {
 	__u16 name_len;
 	__u16 path_len;
 	__u8 method_len;
-	__u8 pad;
+	__u8 index; /* DNS: the question's index in its message (0: the
+		     * first); added within wire version 1 in what was pad */
 	char method[LS_METHOD_MAX]; /* HTTP only */
 	char path[LS_PATH_MAX];     /* HTTP only, first 128 bytes of the URI */
 	char name[LS_NAME_MAX];     /* HTTP Host / TLS SNI / DNS qname */
+	/* added within wire version 1, in the union's unused tail: the
+	 * client's most preferred ALPN protocol (TLS), NUL-padded */
+	__u8 alpn_len;
+	char alpn[LS_ALPN_MAX];
 };
 
 struct ls_event_flow_end {
@@ -460,6 +476,24 @@ struct ls_event_held {
 	__u16 pay_len;   /* L4 payload bytes */
 };
 
+/* LS_EV_PAYLOAD: the record is sizeof(struct ls_event) + cap_len bytes;
+ * the packet's L4 payload (first cap_len bytes) follows it. The kernel
+ * sends it for payloads it recognises but cannot decode (bpf/
+ * dpi_handoff.h); user space decodes them and delivers LS_EV_DPI. */
+enum ls_payload_proto {
+	LS_PAY_QUIC = 1, /* a UDP datagram starting with a QUIC v1/v2 Initial */
+	LS_PAY_H2 = 2,   /* a TCP segment of a flow that began as HTTP/2 */
+};
+#define LS_PAYLOAD_MAX 2048 /* longer payloads: the first LS_PAYLOAD_MAX */
+
+struct ls_event_payload {
+	__u32 cap_len; /* bytes that follow */
+	__u32 pay_len; /* the whole L4 payload */
+	__u32 seq;     /* TCP: the segment's sequence number; UDP: 0 */
+	__u8 proto;    /* enum ls_payload_proto */
+	__u8 pad[3];
+};
+
 struct ls_event_beat {
 	__u64 seq;
 	__u64 planned_k;
@@ -489,6 +523,7 @@ struct ls_event {
 		struct ls_event_beat beat;
 		struct ls_event_trace trace;
 		struct ls_event_held held;
+		struct ls_event_payload payload;
 		__u8 raw[424];
 	} u;
 };
@@ -609,6 +644,7 @@ _Static_assert(sizeof(struct ls_flow_key) == 48, "ls_flow_key layout");
 _Static_assert(sizeof(struct ls_tunnel) == 40, "ls_tunnel layout");
 _Static_assert(sizeof(struct ls_event) % 8 == 0, "ls_event alignment");
 _Static_assert(sizeof(struct ls_event_held) <= 424, "ls_event_held fits the union");
+_Static_assert(sizeof(struct ls_event_dpi) == 424, "ls_event_dpi fills the union exactly");
 _Static_assert(sizeof(struct ls_config) == 56, "ls_config layout");
 _Static_assert(sizeof(struct ls_shard_live) == 64, "ls_shard_live layout: one page for LS_SHARDS_MAX");
 #endif

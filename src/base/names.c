@@ -51,7 +51,7 @@ static const struct ls_name kinds[] = {
     {"flow_new", LS_EV_FLOW_NEW}, {"dpi", LS_EV_DPI},
     {"flow_end", LS_EV_FLOW_END}, {"verdict_expired", LS_EV_VERDICT_EXPIRED},
     {"failsafe", LS_EV_FAILSAFE}, {"beat", LS_EV_BEAT}, {"held", LS_EV_HELD},
-    {"trace", LS_EV_TRACE},	  {NULL, 0},
+    {"trace", LS_EV_TRACE},	  {"payload", LS_EV_PAYLOAD}, {NULL, 0},
 };
 
 const char *ls_event_kind_name(uint32_t kind)

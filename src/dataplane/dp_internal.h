@@ -49,6 +49,7 @@ struct ls_dp {
 	uint64_t ev_bad;
 	uint32_t ev_budget;        /* records per drain, 0: all (ls_dp_events_drain_max) */
 	uint32_t ev_taken;         /* ... delivered in the drain in progress */
+	struct ls_udpi *udpi;      /* user-space DPI of `events` (udpi.h) */
 	/* shards (shards.c): ring fds of shard_rings[0..nshards-1] */
 	uint32_t nshards;
 	int shard_fd[LS_SHARDS_MAX];

@@ -138,6 +138,9 @@ static void jw_dpi(struct jw *w, const struct ls_event_dpi *d)
 		jw_raw(w, ",\"dpi\":\"tls\"", 12);
 		if (nl)
 			jw_str(w, "tls_sni", d->name, nl);
+		if (d->alpn_len)
+			jw_str(w, "tls_alpn", d->alpn,
+			       bounded_len(d->alpn, d->alpn_len, sizeof(d->alpn)));
 		break;
 	case LS_DPI_DNS:
 		jw_raw(w, ",\"dpi\":\"dns\"", 12);
@@ -149,6 +152,12 @@ static void jw_dpi(struct jw *w, const struct ls_event_dpi *d)
 	}
 	if (d->flags & LS_DPI_F_PARTIAL)
 		jw_raw(w, ",\"partial\":true", 15);
+	if (d->flags & LS_DPI_F_QUIC)
+		jw_raw(w, ",\"quic\":true", 12);
+	if (d->flags & LS_DPI_F_H2)
+		jw_raw(w, ",\"http2\":true", 13);
+	if (d->flags & LS_DPI_F_GRPC)
+		jw_raw(w, ",\"grpc\":true", 12);
 	if (d->flags & LS_DPI_F_TRUNCATED)
 		jw_raw(w, ",\"truncated\":true", 17);
 }
@@ -187,6 +196,10 @@ int ls_event_json(const struct ls_event *ev, char *buf, size_t cap)
 		       (uint64_t)ev->u.failsafe.last_beat_k);
 		if (ev->u.failsafe.shard) /* one worker's shard (docs/workers.md) */
 			jw_fmt(&w, ",\"worker\":%u", ev->u.failsafe.shard - 1);
+		break;
+	case LS_EV_PAYLOAD: /* seen only when user-space DPI is bypassed */
+		jw_fmt(&w, ",\"proto\":%u,\"pay_len\":%u,\"cap_len\":%u", ev->u.payload.proto,
+		       ev->u.payload.pay_len, ev->u.payload.cap_len);
 		break;
 	case LS_EV_HELD:
 		jw_fmt(&w,

@@ -2,6 +2,7 @@
  * reused when present (state and the attached program survive an agent
  * restart), pin what is new, attach; or, for tools, open only the pins. */
 #include "dataplane/dp_internal.h"
+#include "dataplane/udpi.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -342,6 +343,8 @@ void ls_dp_close(struct ls_dp *dp)
 		return;
 	if (dp->rb)
 		ring_buffer__free(dp->rb);
+	ls_udpi_free(dp->udpi);
+	dp->udpi = NULL;
 	ls_shards_close(dp);
 	if (dp->inner_fd >= 0)
 		close(dp->inner_fd);

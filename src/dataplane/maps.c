@@ -256,6 +256,7 @@ const char *ls_counter_name(unsigned idx)
 		[LS_CNT_ENCAP_LIMIT] = "encap_limit",
 		[LS_CNT_ENCAP_MALFORMED] = "encap_malformed",
 		[LS_CNT_TUNNELLED] = "tunnelled",
+		[LS_CNT_DPI_HANDOFF] = "dpi_handoff",
 	};
 	return idx < LS_CNT__MAX ? names[idx] : NULL;
 }

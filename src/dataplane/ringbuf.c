@@ -2,6 +2,7 @@
  * for the agent's epoll loop; records are checked for size and version
  * before the callback sees them (a mismatch is counted, never crashes). */
 #include "dataplane/dp_internal.h"
+#include "dataplane/udpi.h"
 
 #include <errno.h>
 #include <string.h>
@@ -18,6 +19,15 @@ static int on_sample(void *ctx, void *data, size_t size)
 		dp->ev_bad++;
 		return 0;
 	}
+	/* a payload for user-space DPI is delivered as the DPI event it makes */
+	struct ls_event dpi;
+	if (ev->kind == LS_EV_FLOW_END)
+		ls_udpi_forget(dp->udpi, ev->flow_id);
+	int u = ls_udpi_take(dp->udpi, ev, size, &dpi);
+	if (u == 0)
+		return 0;
+	if (u == 1)
+		ev = &dpi;
 	int rc = dp->ev_fn ? dp->ev_fn(dp->ev_ctx, ev) : 0;
 	/* libbpf stops at a negative return, after moving the consumer past
 	 * this record: it is delivered, the rest stays in the ring */
@@ -32,6 +42,8 @@ int ls_dp_events_open(struct ls_dp *dp, ls_dp_event_fn fn, void *ctx, struct ls_
 		return ls_errf(err, -EALREADY, "event consumer already open");
 	dp->ev_fn = fn;
 	dp->ev_ctx = ctx;
+	if (!dp->udpi && !(dp->udpi = ls_udpi_new()))
+		return ls_errf(err, -ENOMEM, "out of memory");
 	dp->rb = ring_buffer__new(dp->map_fd[LS_MAP_EVENTS], on_sample, dp, NULL);
 	if (!dp->rb)
 		return ls_errf(err, -errno, "opening the events ring buffer: %s", strerror(errno));

@@ -2,6 +2,7 @@
  * setting shard_cfg in the order that never steers a record to a missing
  * ring, and one consumer per worker ring. The kernel half is bpf/shard.h. */
 #include "dataplane/dp_internal.h"
+#include "dataplane/udpi.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -185,6 +186,7 @@ struct ls_dp_ring {
 	void *ctx;
 	uint64_t bad;
 	uint32_t budget, taken;
+	struct ls_udpi *udpi; /* user-space DPI of this ring (udpi.h) */
 };
 
 static int on_sample(void *ctx, void *data, size_t size)
@@ -195,6 +197,14 @@ static int on_sample(void *ctx, void *data, size_t size)
 		r->bad++;
 		return 0;
 	}
+	struct ls_event dpi; /* as ringbuf.c: a payload becomes its DPI event */
+	if (ev->kind == LS_EV_FLOW_END)
+		ls_udpi_forget(r->udpi, ev->flow_id);
+	int u = ls_udpi_take(r->udpi, ev, size, &dpi);
+	if (u == 0)
+		return 0;
+	if (u == 1)
+		ev = &dpi;
 	int rc = r->fn ? r->fn(r->ctx, ev) : 0;
 	/* as ringbuf.c: the record is consumed, the rest waits */
 	if (!rc && r->budget && ++r->taken >= r->budget)
@@ -214,6 +224,10 @@ int ls_dp_ring_open(struct ls_dp *dp, uint32_t shard, ls_dp_event_fn fn, void *c
 		return ls_errf(err, -ENOMEM, "out of memory");
 	r->fn = fn;
 	r->ctx = ctx;
+	if (!(r->udpi = ls_udpi_new())) {
+		free(r);
+		return ls_errf(err, -ENOMEM, "out of memory");
+	}
 	r->fd = fcntl(dp->shard_fd[shard], F_DUPFD_CLOEXEC, 3);
 	if (r->fd < 0 || !(r->rb = ring_buffer__new(r->fd, on_sample, r, NULL))) {
 		int rc = ls_errf(err, -errno, "opening the ring of worker %u: %s", shard,
@@ -255,6 +269,7 @@ void ls_dp_ring_close(struct ls_dp_ring *r)
 		return;
 	if (r->rb)
 		ring_buffer__free(r->rb);
+	ls_udpi_free(r->udpi);
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r);

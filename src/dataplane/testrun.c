@@ -1,6 +1,7 @@
 /* testrun.c - BPF_PROG_TEST_RUN driver for the data plane (see testrun.h). */
 #include "dataplane/testrun.h"
 #include "dataplane/dp_internal.h"
+#include "dataplane/udpi.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -19,6 +20,7 @@ struct ls_testrun {
 	void *ctx;
 	int ncpu;
 	uint64_t *verdict_gen; /* mapped: bumped after each verdict write */
+	struct ls_udpi *udpi;  /* user-space DPI, as the agent's rings have */
 };
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -29,6 +31,16 @@ static int on_event(void *ctx, void *data, size_t size)
 	 * frame follows the event (wire.h) */
 	if (size >= sizeof(ev)) {
 		const struct ls_event *e = data;
+		/* a payload for user-space DPI: delivered as its DPI event, as
+		 * the agent's consumers do (ringbuf.c) */
+		if (e->kind == LS_EV_FLOW_END)
+			ls_udpi_forget(t->udpi, e->flow_id);
+		int u = ls_udpi_take(t->udpi, e, size, &ev);
+		if (u >= 0) {
+			if (u == 1 && t->fn)
+				t->fn(t->ctx, &ev);
+			return 0;
+		}
 		if (e->kind != LS_EV_HELD || size >= sizeof(ev) + e->u.held.cap_len) {
 			if (t->fn)
 				t->fn(t->ctx, e);
@@ -83,6 +95,10 @@ int ls_testrun_open(struct ls_testrun **out, const struct ls_config *cfg, ls_eve
 		return ls_errf(err, -ENOMEM, "out of memory");
 	t->fn = fn;
 	t->ctx = ctx;
+	if (!(t->udpi = ls_udpi_new())) {
+		free(t);
+		return ls_errf(err, -ENOMEM, "out of memory");
+	}
 	t->ncpu = libbpf_num_possible_cpus();
 	libbpf_print_fn_t old = libbpf_set_print(getenv("LS_BPF_DEBUG") ? NULL : silent);
 	if (getenv("LS_BPF_DEBUG"))
@@ -91,6 +107,7 @@ int ls_testrun_open(struct ls_testrun **out, const struct ls_config *cfg, ls_eve
 	libbpf_set_print(old);
 	if (!t->skel) {
 		rc = neg_errno();
+		ls_udpi_free(t->udpi);
 		free(t);
 		return ls_errf(err, rc,
 			       "cannot load the data plane program: %s (needs root and a kernel "
@@ -194,6 +211,7 @@ void ls_testrun_close(struct ls_testrun *t)
 	if (!t)
 		return;
 	ring_buffer__free(t->rb);
+	ls_udpi_free(t->udpi);
 	ls_vgen_unmap(t->verdict_gen);
 	lockstep_bpf__destroy(t->skel);
 	free(t);

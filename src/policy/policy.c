@@ -8,6 +8,7 @@
  * leaves nothing behind; its flow gets the configured default instead.
  */
 #include "policy/policy_int.h"
+#include "policy/dpi_ext.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -200,11 +201,13 @@ static struct ls_ginst *ginst_new(struct ls_policy *p, struct ls_gmod *gm,
 			 call_fail_msg(gi->in, r));
 		goto fail;
 	}
-	if (res.of.i32 != LSG_ABI_VERSION) {
+	if (res.of.i32 < LSG_ABI_VERSION_MIN || res.of.i32 > LSG_ABI_VERSION) {
 		ls_errf(err, -EINVAL, "%s: module speaks lockstep ABI version %d; this host "
-			 "speaks version %d", gm->name, res.of.i32, LSG_ABI_VERSION);
+			 "speaks versions %d to %d", gm->name, res.of.i32, LSG_ABI_VERSION_MIN,
+			 LSG_ABI_VERSION);
 		goto fail;
 	}
+	gi->abi = res.of.i32;
 	r = lw_call(gi->in, "lockstep_event_buffer", NULL, 0, &res, 1);
 	if (r != LW_OK) {
 		*trap = r;
@@ -386,7 +389,20 @@ static void zero16(void *p, size_t n)
  * Looked up every time: memory.grow may move guest memory. */
 static struct lsg_event *event_buf(struct ls_ginst *gi)
 {
-	return lw_memory_ptr(gi->in, gi->buf, sizeof(struct lsg_event));
+	/* a version-2 module's buffer also holds the DPI extension */
+	return lw_memory_ptr(gi->in, gi->buf,
+			     sizeof(struct lsg_event) +
+				 (gi->abi >= 2 ? sizeof(struct lsg_dpi_ext) : 0));
+}
+
+/* The version-2 extension after rec, zeroed; NULL for a version-1 module. */
+static struct lsg_dpi_ext *event_ext(struct ls_ginst *gi, struct lsg_event *rec)
+{
+	if (gi->abi < 2)
+		return NULL;
+	struct lsg_dpi_ext *x = (struct lsg_dpi_ext *)(rec + 1);
+	zero16(x, sizeof(*x));
+	return x;
 }
 
 /* Run one callback with its record already in the event buffer. Returns
@@ -439,11 +455,13 @@ static void fill_dpi(struct lsg_dpi *d, const struct ls_event_dpi *k)
 
 /* The last complete DPI result of a flow, for an instance that adopts it
  * later (a partial one without a name says nothing new). */
-static void remember_dpi(struct ls_pflow *f, const struct lsg_dpi *d)
+static void remember_dpi(struct ls_pflow *f, const struct lsg_dpi *d,
+			 const struct ls_event_dpi *k)
 {
 	if ((d->flags & LSG_DPI_F_PARTIAL) && !d->name_len)
 		return;
 	f->dpi = *d;
+	ls_dpi_ext_fill(&f->dpi_ext, k);
 	f->has_dpi = true;
 }
 
@@ -473,7 +491,7 @@ static void handle_event(struct ls_policy *p, const struct ls_event *ev)
 	if (kind == LS_EV_DPI && !(p->gi && p->gi->cb[kind])) {
 		struct lsg_dpi d;
 		fill_dpi(&d, &ev->u.dpi);
-		remember_dpi(f, &d);
+		remember_dpi(f, &d, &ev->u.dpi);
 	}
 	if (p->cfg.clock.queued)
 		p->cfg.clock.queued(p->cfg.clock.ctx, ev->ts_k);
@@ -496,9 +514,12 @@ static void handle_event(struct ls_policy *p, const struct ls_event *ev)
 		rec->info = f->info;
 		_Static_assert(sizeof(rec->u) % 16 == 0, "union of whole vectors");
 		zero16(&rec->u, sizeof(rec->u));
+		struct lsg_dpi_ext *x = event_ext(p->gi, rec);
 		if (kind == LS_EV_DPI) {
 			fill_dpi(&rec->u.dpi, &ev->u.dpi);
-			remember_dpi(f, &rec->u.dpi);
+			remember_dpi(f, &rec->u.dpi, &ev->u.dpi);
+			if (x)
+				ls_dpi_ext_fill(x, &ev->u.dpi);
 		} else if (kind == LS_EV_FLOW_END) {
 			int c2s = f->client_is_lo ? LS_DIR_LO_TO_HI : LS_DIR_HI_TO_LO;
 			rec->u.end.pkts[0] = ev->u.end.pkts[c2s];
@@ -566,6 +587,7 @@ void ls_policy_tick(struct ls_policy *p)
 	struct lsg_event *rec;
 	if (p->gi && p->gi->cb[LS_GCB_TICK] && (rec = event_buf(p->gi))) {
 		memset(rec, 0, sizeof(*rec));
+		event_ext(p->gi, rec);
 		rec->kind = LSG_EV_TICK;
 		rec->flow = -1;
 		rec->ts_g = ls_policy_now_g(p);
@@ -613,8 +635,12 @@ static size_t adopt_flows(struct ls_policy *p)
 			rec->ts_g = ls_policy_now_g(p);
 			rec->info = f->info;
 			zero16(&rec->u, sizeof(rec->u));
-			if (f->has_dpi)
+			struct lsg_dpi_ext *x = event_ext(p->gi, rec);
+			if (f->has_dpi) {
 				rec->u.dpi = f->dpi;
+				if (x)
+					*x = f->dpi_ext;
+			}
 			p->st.events++;
 			if (run_cb(p, LS_GCB_ADOPTED, "on_flow_adopted", f, rec))
 				n++;
@@ -636,7 +662,7 @@ int ls_policy_seed_flow(struct ls_policy *p, const struct ls_event *ev, uint64_t
 	if (ev->kind == LS_EV_DPI) {
 		struct lsg_dpi d;
 		fill_dpi(&d, &ev->u.dpi);
-		remember_dpi(f, &d);
+		remember_dpi(f, &d, &ev->u.dpi);
 	}
 	return 0;
 }

@@ -58,6 +58,7 @@ struct ls_ginst {
 	lw_instance *in;
 	lw_fnref *cb[LS_GCB__N]; /* NULL: not exported */
 	uint32_t buf;      /* guest address of the event buffer */
+	int32_t abi;       /* the ABI version the module speaks (1 or 2) */
 	uint64_t tick_seq;
 	uint64_t created_k;
 };
@@ -73,6 +74,7 @@ struct ls_pflow {
 			    * saw (for forgetting silent flows) */
 	bool has_dpi;      /* dpi holds its last DPI result (for adoption) */
 	struct lsg_dpi dpi;
+	struct lsg_dpi_ext dpi_ext; /* ... and its version-2 extension */
 };
 
 struct ls_pflows {

@@ -26,7 +26,7 @@ for b in blocks:
         open("%s/%s" % (out, m.group(1)), "w").write(b)
         print(m.group(1))
 PY
-for f in pass.c pass.ts renew.c rules.c rules.ts; do
+for f in pass.c pass.ts renew.c rules.c rules.ts h3.c; do
 	check "$DOC has the example $f" test "$([ -f "$TMP/$f" ]; echo $?)" = 0
 done
 
@@ -37,7 +37,7 @@ CC_LD='-Wl,--no-entry -Wl,--export-dynamic'
 AS_FLAGS='-O3 --runtime stub --noAssert --use abort='
 check "$DOC gives the C build command checked here" test "$(grep -q -- "$CC_CMD" "$DOC" && grep -q -- "$CC_LD" "$DOC"; echo $?)" = 0
 check "$DOC gives the AssemblyScript build command checked here" test "$(grep -q -- "asc pass.ts $AS_FLAGS" "$DOC"; echo $?)" = 0
-for c in pass renew rules; do
+for c in pass renew rules h3; do
 	$CC_CMD -Wall -Werror $CC_LD "$TMP/$c.c" -o "$TMP/$c.wasm" 2>"$TMP/$c.cc.err"
 	check "$c.c builds" test $? = 0
 	diag "$TMP/$c.cc.err"
@@ -136,4 +136,15 @@ if [ "$AS_OK" = 1 ]; then
 else
 	skip_missing "rules.ts: the kernel decides the DNS query"
 fi
+# h3.c (ABI version 2): over the QUIC capture of tests/dataplane (the RFC
+# 9001 A.2 Initial, SNI example.com, ALPN "alpn", from port 41001; a split
+# ClientHello for split-v1.quic.example from 41003), example.com passes and
+# the other QUIC flow is dropped; the ALPN is logged
+python3 tests/dataplane/quic_tshark.py "$LS_BIN" --make "$TMP/quic.pcap"
+"$LS_BIN" inspect --pcap "$TMP/quic.pcap" --policy "$TMP/h3.wasm" --policy-config example.com \
+	>"$TMP/h3.out" 2>"$TMP/h3.err"
+check "h3.c: lockstep inspect runs it" test $? = 0
+check "h3.c: the QUIC flow to example.com passes" test "$(verdict "$TMP/h3.out" 41001 | cut -d' ' -f1)" = pass
+check "h3.c: the QUIC flow to split-v1.quic.example is dropped" test "$(verdict "$TMP/h3.out" 41003 | cut -d' ' -f1)" = drop
+check "h3.c: the offered ALPN reached the log" grep -q '"msg":"alpn"' "$TMP/h3.err"
 finish

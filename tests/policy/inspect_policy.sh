@@ -132,8 +132,8 @@ else
 fi
 
 # refusals and usage errors
-"$LS_BIN" inspect --pcap "$PCAPS/http.pcap" --policy build/guests/test/abi2.wasm >/dev/null 2>"$TMP/e"
-[ $? -eq 1 ] && grep -q 'speaks lockstep ABI version 2' "$TMP/e"; check "a module of another ABI version is refused clearly (exit 1)" test $? = 0
+"$LS_BIN" inspect --pcap "$PCAPS/http.pcap" --policy build/guests/test/abi3.wasm >/dev/null 2>"$TMP/e"
+[ $? -eq 1 ] && grep -q 'speaks lockstep ABI version 3' "$TMP/e"; check "a module of another ABI version is refused clearly (exit 1)" test $? = 0
 "$LS_BIN" inspect --pcap "$PCAPS/http.pcap" --policy-config x >/dev/null 2>"$TMP/e"
 [ $? -eq 2 ] && grep -q 'need --policy' "$TMP/e"; check "--policy-config without --policy is a usage error" test $? = 0
 "$LS_BIN" inspect --pcap "$PCAPS/http.pcap" --policy "$G/allowlist.wasm" --fuel 12x >/dev/null 2>"$TMP/e"

@@ -42,10 +42,10 @@ done
 check "4 reloads over the control socket succeeded" test "$ok_reloads" = 4
 kill -HUP "$AGENT"
 check "SIGHUP reloaded" wait_for 5 grep -q 'SIGHUP: reloaded' "$TMP/a1.err"
-"$LS_BIN" reload --policy "$G/test/abi2.wasm" >"$TMP/bad.out" 2>&1
+"$LS_BIN" reload --policy "$G/test/abi3.wasm" >"$TMP/bad.out" 2>&1
 RC=$?
 check "a broken module's reload is refused (exit 1)" test "$RC" -eq 1
-check "  with the reason" grep -q 'speaks lockstep ABI version 2' "$TMP/bad.out"
+check "  with the reason" grep -q 'speaks lockstep ABI version 3' "$TMP/bad.out"
 # At once, before anything else reloads: the old policy's own verdicts.
 # Client ports outside the ephemeral range (wrk uses that range; a reused
 # 5-tuple is the old flow to the data plane).

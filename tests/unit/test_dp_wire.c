@@ -74,8 +74,17 @@ TEST(event_layout)
 	OFF(ls_event_dpi, method_len, 6);
 	OFF(ls_event_dpi, method, 8);
 	OFF(ls_event_dpi, path, 24);
+	OFF(ls_event_dpi, index, 7);
 	OFF(ls_event_dpi, name, 156);
-	SIZE(ls_event_dpi, 412);
+	OFF(ls_event_dpi, alpn_len, 412); /* 156 + 256 */
+	OFF(ls_event_dpi, alpn, 413);
+	SIZE(ls_event_dpi, 424);
+	/* LS_EV_PAYLOAD's header */
+	OFF(ls_event_payload, cap_len, 0);
+	OFF(ls_event_payload, pay_len, 4);
+	OFF(ls_event_payload, seq, 8);
+	OFF(ls_event_payload, proto, 12);
+	SIZE(ls_event_payload, 16);
 	OFF(ls_event_flow_end, pkts, 0);
 	OFF(ls_event_flow_end, bytes, 16);
 	OFF(ls_event_flow_end, reason, 32);
@@ -201,6 +210,7 @@ TEST(counter_indices_are_stable)
 	    {45, LS_CNT_ENCAP_LIMIT, "encap_limit"},
 	    {46, LS_CNT_ENCAP_MALFORMED, "encap_malformed"},
 	    {47, LS_CNT_TUNNELLED, "tunnelled"},
+	    {48, LS_CNT_DPI_HANDOFF, "dpi_handoff"},
 	};
 	unsigned n = sizeof(t) / sizeof(t[0]);
 	for (unsigned i = 0; i < n; i++) {
@@ -228,6 +238,12 @@ TEST(wire_constants_are_stable)
 	CHECK_EQ_INT(LS_EV_BEAT, 6);
 	CHECK_EQ_INT(LS_EV_TRACE, 7);
 	CHECK_EQ_INT(LS_EV_HELD, 8);
+	CHECK_EQ_INT(LS_EV_PAYLOAD, 9);
+	CHECK_EQ_INT(LS_PAY_QUIC, 1);
+	CHECK_EQ_INT(LS_PAY_H2, 2);
+	CHECK_EQ_INT(LS_DPI_F_QUIC, 4);
+	CHECK_EQ_INT(LS_DPI_F_H2, 8);
+	CHECK_EQ_INT(LS_DPI_F_GRPC, 16);
 	CHECK_EQ_INT(LS_DPI_HTTP, 1);
 	CHECK_EQ_INT(LS_DPI_TLS, 2);
 	CHECK_EQ_INT(LS_DPI_DNS, 4);

@@ -8,6 +8,10 @@
 
 #include "policy_harness.h"
 
+#include "policy/dpi_ext.h"
+
+#include <stddef.h>
+
 #include <math.h>
 #include <time.h>
 
@@ -17,9 +21,8 @@
 TEST(refuses_other_abi_version)
 {
 	struct harness *h = harness_new("", 0, 0);
-	CHECK(harness_load(h, "test/abi2.wasm") != 0);
-	CHECK(
-	    strstr(h->err.msg, "module speaks lockstep ABI version 2; this host speaks version 1"));
+	CHECK(harness_load(h, "test/abi3.wasm") != 0);
+	CHECK(strstr(h->err.msg, "module speaks lockstep ABI version 3; this host speaks versions 1 to 2"));
 	printf("# %s\n", h->err.msg);
 	struct ls_policy_stats st;
 	ls_policy_stats(h->p, &st);
@@ -198,7 +201,7 @@ TEST(reload_swaps_or_keeps_old)
 	flow_new(h, 1, "198.18.0.1", 40000, "198.18.0.2", 80, 6);
 	CHECK(last_verdict(h, 1) && last_verdict(h, 1)->verdict == LS_VERDICT_PASS);
 	/* refused reloads: the old module keeps deciding */
-	CHECK(harness_load(h, "test/abi2.wasm") != 0);
+	CHECK(harness_load(h, "test/abi3.wasm") != 0);
 	ls_policy_set_guest_config(h->p, "init_fail", 9);
 	CHECK(harness_load(h, "test/hostile.wasm") != 0);
 	CHECK(strstr(h->err.msg, "init refused its configuration (returned 7"));
@@ -494,6 +497,133 @@ TEST(silent_flows_forgotten_unless_the_data_plane_sees_them)
 	harness_free(h);
 }
 
+/* ---- ABI version 2 ------------------------------------------------------ */
+
+static struct ls_event dpi_ev(struct harness *h, uint64_t id, uint16_t sport, uint8_t kind,
+			      const char *name)
+{
+	struct ls_event ev = ev_base(LS_EV_DPI, id, "198.18.0.1", sport, "198.18.0.2", 443,
+				     kind == LS_DPI_DNS ? 17 : 6, h->now_k);
+	ev.u.dpi.kind = kind;
+	ev.u.dpi.name_len = (uint16_t)strlen(name);
+	memcpy(ev.u.dpi.name, name, strlen(name));
+	return ev;
+}
+
+/* A module built for version 1 keeps working under a version-2 host, and
+ * the host never writes past the version-1 record (abi1dpi.c checks). */
+TEST(version1_module_keeps_working)
+{
+	if (!guest_exists("test/abi1dpi.wasm"))
+		SKIP("abi1dpi.wasm not built");
+	struct harness *h = harness_new("", 0, 0);
+	CHECK(harness_load(h, "test/abi1dpi.wasm") == 0);
+	struct ls_event ev = dpi_ev(h, 1, 40001, LS_DPI_TLS, "example.com");
+	ev.u.dpi.flags = LS_DPI_F_QUIC; /* a flag version 1 does not know */
+	memcpy(ev.u.dpi.alpn, "h3", 2), ev.u.dpi.alpn_len = 2;
+	send_ev(h, ev);
+	send_ev(h, dpi_ev(h, 2, 40002, LS_DPI_HTTP, "other.example"));
+	const struct rec_verdict *v1 = last_verdict(h, 1), *v2 = last_verdict(h, 2);
+	CHECK(v1 && v1->verdict == LS_VERDICT_PASS);
+	CHECK(v2 && v2->verdict == LS_VERDICT_DROP);
+	harness_free(h);
+}
+
+/* gRPC's :path split (grpc/doc/PROTOCOL-HTTP2.md: "/" Service-Name "/"
+ * method-name), by hand. */
+TEST(grpc_path_split)
+{
+	char s[128], m[64];
+	CHECK(ls_grpc_split("/helloworld.Greeter/SayHello", 28, s, sizeof(s), m, sizeof(m)) == 0);
+	CHECK_EQ_STR(s, "helloworld.Greeter");
+	CHECK_EQ_STR(m, "SayHello");
+	CHECK(ls_grpc_split("/a/b", 4, s, sizeof(s), m, sizeof(m)) == 0);
+	CHECK_EQ_STR(s, "a");
+	CHECK_EQ_STR(m, "b");
+	CHECK(ls_grpc_split("/a/b/c", 6, s, sizeof(s), m, sizeof(m)) != 0);
+	CHECK(ls_grpc_split("/ab", 3, s, sizeof(s), m, sizeof(m)) != 0);
+	CHECK(ls_grpc_split("//b", 3, s, sizeof(s), m, sizeof(m)) != 0);
+	CHECK(ls_grpc_split("/a/", 3, s, sizeof(s), m, sizeof(m)) != 0);
+	CHECK(ls_grpc_split("a/b/", 4, s, sizeof(s), m, sizeof(m)) != 0);
+}
+
+/* A version-2 module reads ALPN, the gRPC service and method and the DNS
+ * question index from lsg_dpi_ext (dpiext.c). */
+TEST(version2_module_reads_the_extension)
+{
+	if (!guest_exists("test/dpiext.wasm"))
+		SKIP("dpiext.wasm not built");
+	struct harness *h = harness_new("", 0, 0);
+	CHECK(harness_load(h, "test/dpiext.wasm") == 0);
+	const char *p = "/helloworld.Greeter/SayHello";
+	struct ls_event ev = dpi_ev(h, 1, 40001, LS_DPI_HTTP, "grpc.example");
+	ev.u.dpi.flags = LS_DPI_F_H2 | LS_DPI_F_GRPC;
+	ev.u.dpi.path_len = (uint16_t)strlen(p), memcpy(ev.u.dpi.path, p, strlen(p));
+	send_ev(h, ev);
+	p = "/helloworld.Greeter/SayGoodbye";
+	ev = dpi_ev(h, 2, 40002, LS_DPI_HTTP, "grpc.example");
+	ev.u.dpi.flags = LS_DPI_F_H2 | LS_DPI_F_GRPC;
+	ev.u.dpi.path_len = (uint16_t)strlen(p), memcpy(ev.u.dpi.path, p, strlen(p));
+	send_ev(h, ev);
+	ev = dpi_ev(h, 3, 40003, LS_DPI_TLS, "example.com");
+	ev.u.dpi.flags = LS_DPI_F_QUIC;
+	memcpy(ev.u.dpi.alpn, "h3", 2), ev.u.dpi.alpn_len = 2;
+	send_ev(h, ev);
+	ev = dpi_ev(h, 4, 40004, LS_DPI_TLS, "example.com");
+	ev.u.dpi.flags = LS_DPI_F_QUIC;
+	memcpy(ev.u.dpi.alpn, "h3-29", 5), ev.u.dpi.alpn_len = 5;
+	send_ev(h, ev);
+	ev = dpi_ev(h, 5, 40005, LS_DPI_DNS, "second.example");
+	ev.u.dpi.index = 1;
+	send_ev(h, ev);
+	send_ev(h, dpi_ev(h, 6, 40006, LS_DPI_DNS, "first.example"));
+	static const uint32_t want[] = {0, LS_VERDICT_PASS, LS_VERDICT_DROP, LS_VERDICT_PASS,
+					LS_VERDICT_DROP, LS_VERDICT_PASS, LS_VERDICT_DROP};
+	for (uint64_t id = 1; id <= 6; id++) {
+		const struct rec_verdict *v = last_verdict(h, id);
+		CHECK(v && v->verdict == want[id]);
+	}
+	harness_free(h);
+}
+
+/* The AssemblyScript SDK spells the record offsets out by hand: each must
+ * be the C layout's (guests/as/sdk/lockstep.ts against guest.h). */
+static long as_const(const char *src, const char *name)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), "export const %s: usize = ", name);
+	const char *at = strstr(src, pat);
+	return at ? strtol(at + strlen(pat), NULL, 10) : -1;
+}
+
+TEST(as_sdk_offsets_match_guest_h)
+{
+	static char src[32768];
+	FILE *f = fopen("guests/as/sdk/lockstep.ts", "r");
+	if (!f)
+		SKIP("guests/as/sdk/lockstep.ts not found (run from the project root)");
+	size_t n = fread(src, 1, sizeof(src) - 1, f);
+	fclose(f);
+	src[n] = 0;
+	size_t ext = sizeof(struct lsg_event);
+#define AS_OFF(name, off) CHECK_EQ_INT(as_const(src, name), (long)(off))
+	AS_OFF("EV_DPI_KIND", offsetof(struct lsg_event, u.dpi.kind));
+	AS_OFF("EV_DPI_FLAGS", offsetof(struct lsg_event, u.dpi.flags));
+	AS_OFF("EV_DPI_NAME_LEN", offsetof(struct lsg_event, u.dpi.name_len));
+	AS_OFF("EV_DPI_NAME", offsetof(struct lsg_event, u.dpi.name));
+	AS_OFF("EV_DPI_PATH_LEN", offsetof(struct lsg_event, u.dpi.path_len));
+	AS_OFF("EV_DPI_PATH", offsetof(struct lsg_event, u.dpi.path));
+	AS_OFF("EXT_TUNNEL_ID", ext + offsetof(struct lsg_dpi_ext, tunnel_id));
+	AS_OFF("EXT_ALPN_LEN", ext + offsetof(struct lsg_dpi_ext, alpn_len));
+	AS_OFF("EXT_INDEX", ext + offsetof(struct lsg_dpi_ext, index));
+	AS_OFF("EXT_GRPC_SERVICE_LEN", ext + offsetof(struct lsg_dpi_ext, grpc_service_len));
+	AS_OFF("EXT_GRPC_METHOD_LEN", ext + offsetof(struct lsg_dpi_ext, grpc_method_len));
+	AS_OFF("EXT_ALPN", ext + offsetof(struct lsg_dpi_ext, alpn));
+	AS_OFF("EXT_GRPC_SERVICE", ext + offsetof(struct lsg_dpi_ext, grpc_service));
+	AS_OFF("EXT_GRPC_METHOD", ext + offsetof(struct lsg_dpi_ext, grpc_method));
+#undef AS_OFF
+}
+
 int main(int argc, char **argv)
 {
 	test_args(argc, argv);
@@ -514,5 +644,9 @@ int main(int argc, char **argv)
 	RUN(ended_flows_leave_nothing_behind);
 	RUN(wasi_sleep_refused);
 	RUN(silent_flows_forgotten_unless_the_data_plane_sees_them);
+	RUN(version1_module_keeps_working);
+	RUN(grpc_path_split);
+	RUN(version2_module_reads_the_extension);
+	RUN(as_sdk_offsets_match_guest_h);
 	return test_done();
 }

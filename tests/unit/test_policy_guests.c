@@ -310,9 +310,46 @@ TEST(inline_word_is_the_default)
 	harness_free(h);
 }
 
+/* ai-gateway allows gRPC methods by configuration (ABI version 2): the
+ * service and method come split from :path in lsg_dpi_ext. */
+static void grpc_call(struct harness *h, uint64_t id, const char *host, const char *path)
+{
+	struct ls_event ev = ev_base(LS_EV_DPI, id, C, (uint16_t)(41000 + id), S, 80, 6, h->now_k);
+	ev.u.dpi.kind = LS_DPI_HTTP;
+	ev.u.dpi.flags = LS_DPI_F_H2 | LS_DPI_F_GRPC;
+	ev.u.dpi.name_len = (uint16_t)strlen(host), memcpy(ev.u.dpi.name, host, strlen(host));
+	ev.u.dpi.method_len = 4, memcpy(ev.u.dpi.method, "POST", 4);
+	ev.u.dpi.path_len = (uint16_t)strlen(path), memcpy(ev.u.dpi.path, path, strlen(path));
+	send_ev(h, ev);
+}
+
+TEST(ai_gateway_grpc)
+{
+	struct harness *h = harness_new(
+	    "hosts=grpc.internal grpc=helloworld.Greeter/SayHello|pkg.Models ttl_ms=3000", 0, 0);
+	CHECK_EQ_INT(harness_load(h, "ai-gateway.wasm"), 0);
+	/* a denied call is refused with a reset (the guests' inline default;
+	 * `passive` would drop it) */
+	grpc_call(h, 1, "grpc.internal", "/helloworld.Greeter/SayHello");
+	grpc_call(h, 2, "grpc.internal", "/helloworld.Greeter/SayGoodbye");
+	grpc_call(h, 3, "grpc.internal", "/pkg.Models/List");
+	grpc_call(h, 4, "grpc.internal", "/pkg.ModelsX/List");
+	grpc_call(h, 5, "other.internal", "/helloworld.Greeter/SayHello");
+	grpc_call(h, 6, "grpc.internal", "/helloworld.Greeter/SayHello/extra");
+	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_PASS);
+	CHECK_EQ_INT(verdict_of(h, 2), LS_VERDICT_REJECT);
+	CHECK_EQ_INT(verdict_of(h, 3), LS_VERDICT_PASS);
+	CHECK_EQ_INT(verdict_of(h, 4), LS_VERDICT_REJECT);
+	CHECK_EQ_INT(verdict_of(h, 5), LS_VERDICT_REJECT); /* unknown host */
+	CHECK_EQ_INT(verdict_of(h, 6), LS_VERDICT_REJECT); /* not a gRPC path */
+	CHECK(metric(h, "aigw_requests_grpc_total") == 2);
+	harness_free(h);
+}
+
 int main(int argc, char **argv)
 {
 	test_args(argc, argv);
+	RUN(ai_gateway_grpc);
 	RUN(allowlist);
 	RUN(allowlist_huge_ttl_is_forever);
 	RUN(ratelimit);

@@ -1,5 +1,5 @@
 // lockstep.ts - the lockstep guest SDK for AssemblyScript: the host imports
-// (module "lockstep"), the numbers of docs/abi.md (ABI version 1) and a few
+// (module "lockstep"), the numbers of docs/abi.md (ABI version 2) and a few
 // helpers, so that a policy in AssemblyScript does not declare them again.
 // include/lockstep/guest.h is the C form and normative where this is not.
 //
@@ -26,7 +26,8 @@ export declare function rule_add(kind: i32, pattern: usize, len: u32, verdict: i
 export declare function rule_del(kind: i32, pattern: usize, len: u32): i32;
 
 // ---- numbers ---------------------------------------------------------------
-export const ABI_VERSION: i32 = 1;
+export const ABI_VERSION: i32 = 2;
+export const ABI_VERSION_MIN: i32 = 1; // the oldest a host still runs
 export const EVENT_BUF_SIZE: i32 = 16384;
 
 // verdicts
@@ -65,10 +66,42 @@ export const EV_DPI_KIND: usize = 80;
 export const EV_DPI_FLAGS: usize = 84;
 export const EV_DPI_NAME_LEN: usize = 92;
 export const EV_DPI_NAME: usize = 120;
+export const EV_DPI_PATH_LEN: usize = 96;
+export const EV_DPI_PATH: usize = 376;
 export const DPI_F_PARTIAL: u32 = 1;
+export const DPI_F_TRUNCATED: u32 = 2;
+export const DPI_F_QUIC: u32 = 4;   // TLS: the ClientHello came in QUIC Initials
+export const DPI_F_H2: u32 = 8;     // HTTP: an HTTP/2 request
+export const DPI_F_GRPC: u32 = 16;  // with DPI_F_H2: gRPC (see EXT_GRPC_*)
+
+// ABI version 2: struct lsg_dpi_ext, after the 512-byte event (on_dpi,
+// on_flow_adopted; zero otherwise)
+export const EXT_TUNNEL_ID: usize = 512;        // u64; 0: none
+export const EXT_ALPN_LEN: usize = 520;         // u32
+export const EXT_INDEX: usize = 524;            // u32: DNS question index
+export const EXT_GRPC_SERVICE_LEN: usize = 528; // u32
+export const EXT_GRPC_METHOD_LEN: usize = 532;  // u32
+export const EXT_ALPN: usize = 544;             // char[16]
+export const EXT_GRPC_SERVICE: usize = 560;     // char[128]
+export const EXT_GRPC_METHOD: usize = 688;      // char[64]
 export const DPI_HTTP: u32 = 1;
 export const DPI_TLS: u32 = 2;
 export const DPI_DNS: u32 = 4;
+
+// A string of the event buffer at buf (its address): len bytes at off.
+export function eventString(buf: usize, off: usize, lenOff: usize, max: u32): string {
+  let n = load<u32>(buf + lenOff);
+  if (n > max) n = max;
+  return String.UTF8.decodeUnsafe(buf + off, n);
+}
+
+// Version 2: whether the current DPI event is a gRPC call to service/method
+// (method "": any method of the service).
+export function dpiIsGrpc(buf: usize, service: string, method: string): bool {
+  if ((load<u32>(buf + EV_DPI_FLAGS) & DPI_F_GRPC) == 0) return false;
+  if (eventString(buf, EXT_GRPC_SERVICE, EXT_GRPC_SERVICE_LEN, 127) != service) return false;
+  return method.length == 0 || eventString(buf, EXT_GRPC_METHOD, EXT_GRPC_METHOD_LEN, 63) == method;
+}
 
 export const SEC: i64 = 1_000_000_000;
 export const MSEC: i64 = 1_000_000;
