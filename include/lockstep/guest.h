@@ -199,6 +199,19 @@ struct lsg_event {
 	} u;
 };
 
+/* The overlay a flow came through (lsg_dpi_ext.tunnel_type); the numbers
+ * are the data plane's (docs/dataplane.md, "Encapsulations"). */
+enum lsg_tun_type {
+	LSG_TUN_NONE = 0,
+	LSG_TUN_VXLAN = 1,    /* tunnel_id: the VNI */
+	LSG_TUN_GENEVE = 2,   /* the VNI */
+	LSG_TUN_GRE = 3,      /* the GRE key, else 0 */
+	LSG_TUN_GRE_UDP = 4,  /* the GRE key, else 0 */
+	LSG_TUN_ERSPAN = 5,   /* the session id */
+	LSG_TUN_IPIP = 6,     /* 0 */
+	LSG_TUN_PPPOE = 7,    /* the session id */
+};
+
 /* Version 2: written right after struct lsg_event (at byte 512 of the
  * event buffer) for on_dpi and on_flow_adopted, all zero for the other
  * callbacks; lsg_dpi_ext() reads it. A version-1 module never gets it. */
@@ -210,7 +223,8 @@ struct lsg_dpi_ext {
 				    * (0: the first) */
 	uint32_t grpc_service_len; /* bytes in grpc_service */
 	uint32_t grpc_method_len;  /* bytes in grpc_method */
-	uint32_t pad[2];
+	uint32_t tunnel_type;      /* enum lsg_tun_type of that overlay */
+	uint32_t pad;
 	char alpn[16];             /* TLS: the client's most preferred ALPN
 				    * protocol ("h3", "h2", "http/1.1") */
 	char grpc_service[128];    /* gRPC: "pkg.Service" of :path

@@ -25,10 +25,14 @@ int ls_grpc_split(const char *path, size_t len, char *svc, size_t svc_cap, char 
 	return 0;
 }
 
-void ls_dpi_ext_fill(struct lsg_dpi_ext *x, const struct ls_event_dpi *k)
+void ls_dpi_ext_fill(struct lsg_dpi_ext *x, const struct ls_event_dpi *k,
+		     const struct ls_flow_key *key)
 {
 	memset(x, 0, sizeof(*x));
-	/* tunnel_id: 0 until the flow key carries the tunnel (issue 16, encap) */
+	_Static_assert((int)LSG_TUN_PPPOE == (int)LS_TUN_PPPOE && (int)LSG_TUN_VXLAN == (int)LS_TUN_VXLAN,
+		       "guest.h's tunnel types are the wire's");
+	x->tunnel_type = key->tun_type;
+	x->tunnel_id = key->tun_id;
 	x->index = k->index;
 	size_t al = k->alpn_len < sizeof(k->alpn) ? k->alpn_len : sizeof(k->alpn);
 	put(x->alpn, sizeof(x->alpn), k->alpn, strnlen(k->alpn, al));

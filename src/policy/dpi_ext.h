@@ -16,7 +16,8 @@
 int ls_grpc_split(const char *path, size_t len, char *svc, size_t svc_cap, char *meth,
 		  size_t meth_cap);
 
-/* Fills x (every byte) from k. */
-void ls_dpi_ext_fill(struct lsg_dpi_ext *x, const struct ls_event_dpi *k);
+/* Fills x (every byte) from k and its flow's key (the tunnel). */
+void ls_dpi_ext_fill(struct lsg_dpi_ext *x, const struct ls_event_dpi *k,
+		     const struct ls_flow_key *key);
 
 #endif

@@ -456,12 +456,12 @@ static void fill_dpi(struct lsg_dpi *d, const struct ls_event_dpi *k)
 /* The last complete DPI result of a flow, for an instance that adopts it
  * later (a partial one without a name says nothing new). */
 static void remember_dpi(struct ls_pflow *f, const struct lsg_dpi *d,
-			 const struct ls_event_dpi *k)
+			 const struct ls_event_dpi *k, const struct ls_flow_key *key)
 {
 	if ((d->flags & LSG_DPI_F_PARTIAL) && !d->name_len)
 		return;
 	f->dpi = *d;
-	ls_dpi_ext_fill(&f->dpi_ext, k);
+	ls_dpi_ext_fill(&f->dpi_ext, k, key);
 	f->has_dpi = true;
 }
 
@@ -491,7 +491,7 @@ static void handle_event(struct ls_policy *p, const struct ls_event *ev)
 	if (kind == LS_EV_DPI && !(p->gi && p->gi->cb[kind])) {
 		struct lsg_dpi d;
 		fill_dpi(&d, &ev->u.dpi);
-		remember_dpi(f, &d, &ev->u.dpi);
+		remember_dpi(f, &d, &ev->u.dpi, &ev->key);
 	}
 	if (p->cfg.clock.queued)
 		p->cfg.clock.queued(p->cfg.clock.ctx, ev->ts_k);
@@ -517,9 +517,9 @@ static void handle_event(struct ls_policy *p, const struct ls_event *ev)
 		struct lsg_dpi_ext *x = event_ext(p->gi, rec);
 		if (kind == LS_EV_DPI) {
 			fill_dpi(&rec->u.dpi, &ev->u.dpi);
-			remember_dpi(f, &rec->u.dpi, &ev->u.dpi);
+			remember_dpi(f, &rec->u.dpi, &ev->u.dpi, &ev->key);
 			if (x)
-				ls_dpi_ext_fill(x, &ev->u.dpi);
+				ls_dpi_ext_fill(x, &ev->u.dpi, &ev->key);
 		} else if (kind == LS_EV_FLOW_END) {
 			int c2s = f->client_is_lo ? LS_DIR_LO_TO_HI : LS_DIR_HI_TO_LO;
 			rec->u.end.pkts[0] = ev->u.end.pkts[c2s];
@@ -662,7 +662,7 @@ int ls_policy_seed_flow(struct ls_policy *p, const struct ls_event *ev, uint64_t
 	if (ev->kind == LS_EV_DPI) {
 		struct lsg_dpi d;
 		fill_dpi(&d, &ev->u.dpi);
-		remember_dpi(f, &d, &ev->u.dpi);
+		remember_dpi(f, &d, &ev->u.dpi, &ev->key);
 	}
 	return 0;
 }

@@ -577,9 +577,22 @@ TEST(version2_module_reads_the_extension)
 	ev.u.dpi.index = 1;
 	send_ev(h, ev);
 	send_ev(h, dpi_ev(h, 6, 40006, LS_DPI_DNS, "first.example"));
-	static const uint32_t want[] = {0, LS_VERDICT_PASS, LS_VERDICT_DROP, LS_VERDICT_PASS,
-					LS_VERDICT_DROP, LS_VERDICT_PASS, LS_VERDICT_DROP};
-	for (uint64_t id = 1; id <= 6; id++) {
+	/* the tunnel comes from the flow key: VXLAN VNI 42 passes, VNI 43 and
+	 * Geneve VNI 42 do not */
+	static const struct {
+		uint8_t type;
+		uint32_t id;
+	} tun[] = {{LS_TUN_VXLAN, 42}, {LS_TUN_VXLAN, 43}, {LS_TUN_GENEVE, 42}};
+	for (int i = 0; i < 3; i++) {
+		ev = dpi_ev(h, (uint64_t)(7 + i), (uint16_t)(40007 + i), LS_DPI_HTTP, "t.example");
+		ev.key.tun_type = tun[i].type, ev.key.tun_id = tun[i].id;
+		send_ev(h, ev);
+	}
+	static const uint32_t want[] = {0,		 LS_VERDICT_PASS, LS_VERDICT_DROP,
+					LS_VERDICT_PASS, LS_VERDICT_DROP, LS_VERDICT_PASS,
+					LS_VERDICT_DROP, LS_VERDICT_PASS, LS_VERDICT_DROP,
+					LS_VERDICT_DROP};
+	for (uint64_t id = 1; id <= 9; id++) {
 		const struct rec_verdict *v = last_verdict(h, id);
 		CHECK(v && v->verdict == want[id]);
 	}
@@ -618,6 +631,7 @@ TEST(as_sdk_offsets_match_guest_h)
 	AS_OFF("EXT_INDEX", ext + offsetof(struct lsg_dpi_ext, index));
 	AS_OFF("EXT_GRPC_SERVICE_LEN", ext + offsetof(struct lsg_dpi_ext, grpc_service_len));
 	AS_OFF("EXT_GRPC_METHOD_LEN", ext + offsetof(struct lsg_dpi_ext, grpc_method_len));
+	AS_OFF("EXT_TUNNEL_TYPE", ext + offsetof(struct lsg_dpi_ext, tunnel_type));
 	AS_OFF("EXT_ALPN", ext + offsetof(struct lsg_dpi_ext, alpn));
 	AS_OFF("EXT_GRPC_SERVICE", ext + offsetof(struct lsg_dpi_ext, grpc_service));
 	AS_OFF("EXT_GRPC_METHOD", ext + offsetof(struct lsg_dpi_ext, grpc_method));

@@ -81,6 +81,7 @@ export const EXT_ALPN_LEN: usize = 520;         // u32
 export const EXT_INDEX: usize = 524;            // u32: DNS question index
 export const EXT_GRPC_SERVICE_LEN: usize = 528; // u32
 export const EXT_GRPC_METHOD_LEN: usize = 532;  // u32
+export const EXT_TUNNEL_TYPE: usize = 536;  // u32, lsg_tun_type
 export const EXT_ALPN: usize = 544;             // char[16]
 export const EXT_GRPC_SERVICE: usize = 560;     // char[128]
 export const EXT_GRPC_METHOD: usize = 688;      // char[64]
