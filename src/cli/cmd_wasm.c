@@ -95,22 +95,28 @@ static int wasm_validate(int argc, char **argv)
 		return 2;
 	}
 	const char *path = argv[1];
+	if (wasm_validate_file(path, path))
+		return 1;
+	printf("%s: ok\n", path);
+	return 0;
+}
+
+int wasm_validate_file(const char *path, const char *label)
+{
 	size_t len;
 	uint8_t *bytes = wasm_read_file(path, &len);
 	if (!bytes)
-		return 1;
+		return -1;
 	lw_engine *e = lw_engine_new();
 	lw_module *m = NULL;
 	lw_error err = {.section = -1, .func_index = -1, .offset = -1};
-	int rc = 1;
+	int rc = -1;
 	if (!e)
-		fprintf(stderr, "lockstep wasm: out of memory\n");
+		fprintf(stderr, "%s: out of memory\n", label);
 	else if (lw_module_load(e, bytes, len, &m, &err))
-		wasm_print_error(path, &err);
-	else {
-		printf("%s: ok\n", path);
+		wasm_print_error(label, &err);
+	else
 		rc = 0;
-	}
 	if (m)
 		lw_module_free(m);
 	if (e)

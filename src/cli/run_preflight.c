@@ -34,28 +34,9 @@ static int refuse(const char *fmt, const char *a, const char *b)
 
 static int check_policy(const char *path)
 {
-	size_t len;
-	char msg[512];
-	uint8_t *bytes = wasm_read_file(path, &len); /* says why on stderr */
-	if (!bytes)
-		return 2;
-	lw_engine *e = lw_engine_new();
-	lw_module *m = NULL;
-	lw_error err = {.section = -1, .func_index = -1, .offset = -1};
-	int rc = 0;
-	if (!e) {
-		rc = refuse("--policy %s: out of memory%s", path, "");
-	} else if (lw_module_load(e, bytes, len, &m, &err)) {
-		snprintf(msg, sizeof(msg), "lockstep run: --policy %s", path);
-		wasm_print_error(msg, &err);
-		rc = 2;
-	}
-	if (m)
-		lw_module_free(m);
-	if (e)
-		lw_engine_free(e);
-	free(bytes);
-	return rc;
+	char label[512];
+	snprintf(label, sizeof(label), "lockstep run: --policy %s", path);
+	return wasm_validate_file(path, label) ? 2 : 0;
 }
 
 /* A file the agent will write (append, or create beside and rename): if it

@@ -18,6 +18,9 @@ void wasm_usage(FILE *f);
 uint8_t *wasm_read_file(const char *path, size_t *len);
 /* "PATH: KIND: message (section S, function F, offset 0xO)" on stderr */
 void wasm_print_error(const char *path, const lw_error *err);
+/* Reads and loads (decodes, validates) the module at path: 0, or -1 with
+ * one message on stderr, headed by label. */
+int wasm_validate_file(const char *path, const char *label);
 /* `lockstep wasm run ...`: argv[0] is "run"; its options (cli/opts.h) */
 struct ls_cmd_spec;
 extern const struct ls_cmd_spec wasm_run_spec;

@@ -23,11 +23,30 @@
 /* A refusal for want of privilege says which ones: root, or exactly these
  * capabilities (tests/integration/caps.sh runs the agent with them alone). */
 #define LS_PRIV_HINT(e)                                                                            \
-	((e) == EPERM || (e) == EACCES                                                             \
+	((e) == EPERM || (e) == EACCES || ((e) == E2BIG && !has_perfmon())                         \
 	     ? "; lockstep needs root or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON "                  \
 	       "(docs/operations.md, Privileges), and in a container a seccomp profile that "      \
 	       "allows bpf(2) (docs/operations.md, Container)"                                     \
 	     : "")
+
+/* CAP_PERFMON (38) in this process's effective set. Without it the
+ * verifier must also walk every path a CPU could take speculatively (the
+ * Spectre mitigations of unprivileged-like loads), which takes lockstep's
+ * program past the verifier's 1M-instruction budget: a refusal that reads
+ * as E2BIG, not EPERM, and is still a missing privilege. */
+static int has_perfmon(void)
+{
+	char line[256];
+	unsigned long long eff = ~0ull;
+	FILE *f = fopen("/proc/self/status", "re");
+	if (!f)
+		return 1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return (eff >> 38) & 1;
+}
 
 const char *const ls_dp_map_names[LS_MAP__N] = {
 	[LS_MAP_FLOWS] = "flows",       [LS_MAP_VERDICTS] = "verdicts",
