@@ -50,8 +50,8 @@ int ls_control_busy(const char *path, struct ls_err *err)
 	close(fd);
 	if (rc == 0)
 		return ls_errf(err, -EADDRINUSE,
-			       "another agent is listening on %s (stop it, or "
-			       "give this one another --control-socket)",
+			       "another lockstep agent is running: it listens on %s (stop it, "
+			       "or give this one another --control-socket)",
 			       path);
 	return 0;
 }

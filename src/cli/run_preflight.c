@@ -42,7 +42,7 @@ static int check_policy(const char *path)
 /* A file the agent will write (append, or create beside and rename): if it
  * exists it must be a regular file; its directory must exist and be
  * writable. */
-static int check_out(const char *opt, const char *path)
+static int check_out(const char *opt, const char *path, bool probe)
 {
 	struct stat st;
 	char buf[4096], msg[160];
@@ -54,6 +54,8 @@ static int check_out(const char *opt, const char *path)
 			return refuse(msg, path, "");
 		}
 	}
+	if (!probe)
+		return 0; /* its directory may be made at start (LogsDirectory=) */
 	snprintf(buf, sizeof(buf), "%s", path);
 	const char *dir = dirname(buf);
 	if (access(dir, W_OK | X_OK)) {
@@ -97,7 +99,8 @@ int run_preflight(const struct agent_opts *a, bool probe)
 	int rc;
 
 	if (!if_nametoindex(a->dp.ifname))
-		return refuse("--iface %s: no such interface here%s", a->dp.ifname, "");
+		return refuse("--iface: no interface named '%s' in this network namespace%s",
+			      a->dp.ifname, "");
 	if (po->policy && (rc = check_policy(po->policy)))
 		return rc;
 	if (po->config) {
@@ -110,9 +113,9 @@ int run_preflight(const struct agent_opts *a, bool probe)
 	}
 	if (oc->metrics_addr && (rc = check_metrics(oc->metrics_addr, probe)))
 		return rc;
-	if (oc->log_path && (rc = check_out("--log", oc->log_path)))
+	if (oc->log_path && (rc = check_out("--log", oc->log_path, probe)))
 		return rc;
-	if (oc->trace_path && (rc = check_out("--trace", oc->trace_path)))
+	if (oc->trace_path && (rc = check_out("--trace", oc->trace_path, probe)))
 		return rc;
 	if (probe && ls_control_busy(a->control_path, &err))
 		return refuse("%s%s", err.msg, "");

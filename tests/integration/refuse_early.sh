@@ -58,7 +58,7 @@ nsenter --net=/run/netns/"$NS_S" "$LS_BIN" run --iface nosuch0 --pin-dir "$PIN_D
 	--control-socket "$TMP/sock/control.sock" >"$TMP/out" 2>"$TMP/err"
 rc=$?
 check "--iface that does not exist: exit 2, one line" \
-	bash -c "[ $rc = 2 ] && [ \$(wc -l <'$TMP/err') = 1 ] && grep -q 'nosuch0: no such interface' '$TMP/err' && [ ! -e '$PIN_DIR' ]"
+	bash -c "[ $rc = 2 ] && [ \$(wc -l <'$TMP/err') = 1 ] && grep -q \"no interface named 'nosuch0'\" '$TMP/err' && [ ! -e '$PIN_DIR' ]"
 
 # a second agent on a control socket a running one holds
 agent_start first --control-socket "$TMP/ctl.sock" || { diag "$TMP/first.err"; bail "agent did not start"; }
@@ -67,7 +67,7 @@ nsenter --net=/run/netns/"$NS_S" "$LS_BIN" run --iface vs --pin-dir "$PIN_DIR.2"
 	--control-socket "$TMP/ctl.sock" >"$TMP/out" 2>"$TMP/err"
 rc=$?
 check "a second agent on a socket another agent holds: exit 2, one line" \
-	bash -c "[ $rc = 2 ] && [ \$(wc -l <'$TMP/err') = 1 ] && grep -q 'another agent is listening on $TMP/ctl.sock' '$TMP/err'"
+	bash -c "[ $rc = 2 ] && [ \$(wc -l <'$TMP/err') = 1 ] && grep -q 'another lockstep agent is running: it listens on $TMP/ctl.sock' '$TMP/err'"
 check "  it pinned nothing and left the first agent's program in place" \
 	bash -c "[ ! -e '$PIN_DIR.2' ] && [ '$(xdp_prog_id)' = '$FIRST_XDP' ]"
 check "  the first agent still answers on its socket" quiet "$LS_BIN" status --control-socket "$TMP/ctl.sock"
