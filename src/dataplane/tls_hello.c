@@ -91,6 +91,11 @@ static int alpn_ext(struct rd e, struct ls_hello *h)
 	while (list.n) {
 		if (vec(&list, 1, &proto) || !proto.n)
 			return -1;
+		/* a protocol id is opaque bytes (RFC 7301 3.1), but the ids in
+		 * use are printable and these are C strings: one holding a NUL
+		 * is skipped, not reported cut short (fuzz_quic found it) */
+		if (memchr(proto.p, 0, proto.n))
+			continue;
 		if (!h->alpn1_len)
 			copy_str(h->alpn1, sizeof(h->alpn1), &h->alpn1_len, proto.p, proto.n,
 				 &h->truncated);
