@@ -192,7 +192,10 @@ static int is_revoked(uint64_t flow_id)
 	return i >= 0 && revoked[i];
 }
 
-static int parse_hosts(const char *v, uint32_t len)
+/* Splits "a|b|c" into the rows of a table (width bytes each, NUL-padded
+ * since the table starts zeroed); -1 when an entry or the count is over. */
+static int parse_list(const char *v, uint32_t len, char *rows, uint32_t width, uint32_t *lens,
+		      uint32_t *count, uint32_t max)
 {
 	uint32_t start = 0;
 	for (uint32_t i = 0; i <= len; i++) {
@@ -200,37 +203,17 @@ static int parse_hosts(const char *v, uint32_t len)
 			continue;
 		uint32_t n = i - start;
 		if (n) {
-			if (n >= HOST_MAX || nhosts == MAX_HOSTS)
+			if (n >= width || *count == max)
 				return -1;
 			for (uint32_t j = 0; j < n; j++)
-				hosts[nhosts][j] = v[start + j];
-			host_len[nhosts++] = n;
+				rows[*count * width + j] = v[start + j];
+			lens[(*count)++] = n;
 		}
 		start = i + 1;
 	}
 	return 0;
 }
 
-static int parse_grpc(const char *v, uint32_t len)
-{
-	uint32_t start = 0;
-	for (uint32_t i = 0; i <= len; i++) {
-		if (i < len && v[i] != '|')
-			continue;
-		uint32_t n = i - start;
-		if (n) {
-			if (n >= GRPC_MAX || ngrpc == MAX_GRPC)
-				return -1;
-			for (uint32_t j = 0; j < n; j++)
-				grpc_ok[ngrpc][j] = v[start + j];
-			grpc_len[ngrpc++] = n;
-		}
-		start = i + 1;
-	}
-	return 0;
-}
-
-/* Whether the current event's gRPC service and method are configured. */
 static int grpc_allowed(void)
 {
 	const struct lsg_dpi_ext *x = lsg_dpi_ext();
@@ -263,12 +246,14 @@ LSG_EXPORT(init) int32_t init(int32_t len)
 	end = p + len;
 	while (lsg_next_token(&p, end, &tok, &tl)) {
 		if (tl > 6 && lsg_memeq(tok, "hosts=", 6)) {
-			if (parse_hosts(tok + 6, tl - 6)) {
+			if (parse_list(tok + 6, tl - 6, &hosts[0][0], HOST_MAX, host_len, &nhosts,
+				       MAX_HOSTS)) {
 				lsg_logs(LSG_ERROR, "ai-gateway: too many hosts or host too long");
 				return 1;
 			}
 		} else if (tl > 5 && lsg_memeq(tok, "grpc=", 5)) {
-			if (parse_grpc(tok + 5, tl - 5)) {
+			if (parse_list(tok + 5, tl - 5, &grpc_ok[0][0], GRPC_MAX, grpc_len, &ngrpc,
+				       MAX_GRPC)) {
 				lsg_logs(LSG_ERROR,
 					 "ai-gateway: too many grpc= methods or one too long");
 				return 1;
