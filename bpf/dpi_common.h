@@ -64,6 +64,12 @@ struct ls_vcache {
 struct ls_dpi_job {
 	__u64 flow_id;
 	__u64 exact_k; /* K read exactly for this packet, or 0 */
+	__u8 h2;       /* the flow is HTTP/2 (LS_DPI_DONE_H2): hand its client
+			* segments to user space */
+	__u8 client;   /* this packet comes from the flow's client */
+	__u8 h2_seen;  /* out: this packet began HTTP/2 (the preface) */
+	__u8 h2_only;  /* past dpi_max_pkts: look for the preface only */
+	__u8 pad[4];
 };
 
 struct ls_scratch {

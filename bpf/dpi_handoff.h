@@ -37,6 +37,34 @@ static __always_inline int ls_quic_initial(const struct ls_scratch *s, __u32 len
 	return (v == 0x00000001 && type == 0) || (v == 0x6b3343cf && type == 1);
 }
 
+/* The HTTP/2 client connection preface (RFC 9113 3.4) starts
+ * "PRI * HTTP/2.0\r\n" -- sixteen bytes, the head inspect() reads -- then
+ * "\r\nSM\r\n\r\n". Prior knowledge sends it first; h2c's Upgrade sends it
+ * as the client's first bytes after the server's 101. No HTTP/1 request
+ * has the method PRI with the version HTTP/2.0. */
+static __always_inline int ls_h2_preface(const struct ls_scratch *s, __u32 len)
+{
+	if (len < 16)
+		return 0;
+	__u64 w0, w1;
+	__builtin_memcpy(&w0, s->buf, 8);
+	__builtin_memcpy(&w1, s->buf + 8, 8);
+	/* little-endian loads of "PRI * HT" and "TP/2.0\r\n" */
+	return w0 == 0x5448202a20495250ull && w1 == 0x0a0d302e322f5054ull;
+}
+
+/* A TCP segment's sequence number (host order). */
+static __always_inline __u32 ls_tcp_seq(void *ctx, int is_xdp, const struct ls_pkt *p)
+{
+	__u32 be = 0;
+	if (p->l4_off > LS_L4_OFF_MAX)
+		return 0;
+	if (is_xdp ? bpf_xdp_load_bytes(ctx, p->l4_off + 4, &be, 4)
+		   : bpf_skb_load_bytes(ctx, p->l4_off + 4, &be, 4))
+		return 0;
+	return bpf_ntohl(be);
+}
+
 /* Copies the payload after an LS_EV_PAYLOAD header built from s->ev's
  * (ev_init done by the caller) and sends both. 0 when sent. */
 static __always_inline int ls_handoff(void *ctx, int is_xdp, const struct ls_pkt *p,

@@ -611,6 +611,16 @@ static __always_inline void inspect(void *ctx, int is_xdp, void *data, void *dat
 			count(LS_CNT_DPI_NONE);
 			return;
 		}
+	} else if (p->proto == IPPROTO_TCP && s->job.h2) {
+		/* an HTTP/2 flow: its client segments go to user space whole
+		 * (HPACK's table spans the connection); the server's are not
+		 * inspected */
+		if (s->job.client) {
+			ev_init(&s->ev, LS_EV_PAYLOAD, key, p, dir, flow_id,
+				exact_k ? exact_k : ls_clock_exact(s));
+			ls_handoff(ctx, is_xdp, p, s, LS_PAY_H2, ls_tcp_seq(ctx, is_xdp, p));
+		}
+		return;
 	} else if (p->proto == IPPROTO_TCP && (p->sport == 53 || p->dport == 53)) {
 		dns = 2;
 	} else if (p->proto != IPPROTO_TCP) {
@@ -622,6 +632,17 @@ static __always_inline void inspect(void *ctx, int is_xdp, void *data, void *dat
 	if (head ? load_head(ctx, is_xdp, data, data_end, p->pay_off, s)
 		 : load_payload(ctx, is_xdp, p->pay_off, s->buf, len))
 		return;
+	/* the HTTP/2 preface (prior knowledge, or after h2c's 101) marks the
+	 * flow; this segment and the client's next ones go to user space */
+	if (dns < 0 && s->job.client && ls_h2_preface(s, len)) {
+		s->job.h2_seen = 1;
+		ev_init(&s->ev, LS_EV_PAYLOAD, key, p, dir, flow_id,
+			exact_k ? exact_k : ls_clock_exact(s));
+		ls_handoff(ctx, is_xdp, p, s, LS_PAY_H2, ls_tcp_seq(ctx, is_xdp, p));
+		return;
+	}
+	if (s->job.h2_only)
+		return; /* past dpi_max_pkts: looked at for the preface only */
 	/* the inspector: by port for DNS, else by the first byte (TCP: a DNS
 	 * length prefix below 2 KiB starts with a byte below 8, which no
 	 * TLS record and no method does); a payload decided on its head must
@@ -830,15 +851,28 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 	s->rule_verdict = 0;
 	if (p.pay_len) {
 		__u32 dpi_max = cfg->dpi_max_pkts ? cfg->dpi_max_pkts : LS_DPI_MAX_PKTS_DEFAULT;
-		if (dpi_max == LS_DPI_ALWAYS || f->dpi_pkts < dpi_max) {
+		__u8 h2 = f->dpi_done & LS_DPI_DONE_H2, client = dir == f->init_dir;
+		/* a TCP client gets LS_H2_SEGS segments more, looked at for
+		 * HTTP/2 only: h2c's preface comes after the Upgrade request
+		 * and the server's 101 and first frames, and an HTTP/2 flow's
+		 * first request after the preface, SETTINGS and their ACKs */
+		__u8 extra = dpi_max != LS_DPI_ALWAYS && f->dpi_pkts >= dpi_max;
+		if (!extra || (client && p.proto == IPPROTO_TCP &&
+			       f->dpi_pkts < dpi_max + LS_H2_SEGS)) {
 			if (f->dpi_pkts < 255)
 				f->dpi_pkts++;
 			s->job.flow_id = f->flow_id;
 			s->job.exact_k = exact_k;
+			s->job.h2 = h2 ? 1 : 0;
+			s->job.client = client;
+			s->job.h2_seen = 0;
+			s->job.h2_only = extra;
 			if (is_xdp)
 				ls_inspect_xdp(ctx, &p, &key, dir, s);
 			else
 				ls_inspect_tc(ctx, &p, &key, dir, s);
+			if (s->job.h2_seen)
+				f->dpi_done |= LS_DPI_DONE_H2;
 		}
 	}
 

@@ -124,7 +124,8 @@ struct ls_flow {
 	__u8 tcp_flags[2];   /* OR of flags seen per direction */
 	__u8 state;          /* enum ls_flow_state */
 	__u8 dpi_pkts;       /* payload packets inspected so far */
-	__u8 dpi_done;       /* bitmask of enum ls_dpi_kind already reported */
+	__u8 dpi_done;       /* bitmask of enum ls_dpi_kind already reported;
+			      * LS_DPI_DONE_H2: the flow began HTTP/2 */
 	__u8 init_dir;       /* direction of the first packet (the client side) */
 	__u8 last_verdict;   /* enum ls_verdict applied to the last packet: an
 			      * undecided flow that has passed keeps passing */
@@ -391,6 +392,14 @@ enum ls_dpi_kind {
 	LS_DPI_TLS = 2,
 	LS_DPI_DNS = 4,
 };
+
+/* ls_flow.dpi_done: the client sent the HTTP/2 preface; its next
+ * LS_H2_SEGS payload segments past dpi_max_pkts go to user space
+ * (LS_PAY_H2). Added within wire version 2 in a bit no kind uses. The
+ * preface is looked for in a TCP client's first LS_H2_SEGS segments past
+ * dpi_max_pkts too (h2c: after the Upgrade request and the 101). */
+#define LS_DPI_DONE_H2 0x80
+#define LS_H2_SEGS 8
 
 /* ls_event_dpi.flags */
 #define LS_DPI_F_PARTIAL 0x1   /* message continues in a later segment */

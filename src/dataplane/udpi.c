@@ -4,12 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dataplane/h2_request.h"
 #include "dataplane/quic_initial.h"
 
 struct slot {
 	uint64_t flow_id;	   /* owner; 0: free */
 	struct ls_quic_flow *quic; /* LS_PAY_QUIC state, allocated on use */
-	int done;		   /* reported: later payloads are ignored */
+	struct ls_h2_conn *h2;	   /* LS_PAY_H2 state, allocated on use */
+	uint32_t h2_next;	   /* the TCP sequence number of the next byte */
+	int done;		   /* reported (or gave up): later payloads are ignored */
 };
 
 struct ls_udpi {
@@ -25,6 +28,7 @@ struct ls_udpi *ls_udpi_new(void)
 static void slot_clear(struct slot *s)
 {
 	free(s->quic);
+	free(s->h2);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -104,6 +108,68 @@ static int quic(struct ls_udpi *u, struct slot *s, const struct ls_event *ev, co
 	return 1;
 }
 
+/* The client's bytes of an HTTP/2 connection, segment by segment, in
+ * sequence order: a retransmission's bytes already fed are skipped; a gap
+ * (a segment lost or reordered before us, or cut at LS_PAYLOAD_MAX) ends
+ * the flow's decoding, since HPACK's dynamic table cannot be resumed past
+ * a missing byte. */
+static int h2(struct ls_udpi *u, struct slot *s, const struct ls_event *ev, const uint8_t *pay,
+	      struct ls_event *out)
+{
+	const struct ls_event_payload *pl = &ev->u.payload;
+	if (s->done)
+		return 0;
+	if (!s->h2) {
+		if (!(s->h2 = malloc(sizeof(*s->h2))))
+			return 0;
+		ls_h2_init(s->h2);
+		s->h2_next = pl->seq;
+	}
+	uint32_t skip = s->h2_next - pl->seq; /* mod 2^32, RFC 9293 3.4 */
+	if ((int32_t)skip < 0) {
+		u->st.gaps++;
+		goto give_up;
+	}
+	if (skip >= pl->cap_len)
+		return 0; /* all of it seen already */
+	struct ls_h2_req r;
+	int rc = ls_h2_feed(s->h2, pay + skip, pl->cap_len - skip, &r);
+	s->h2_next = pl->seq + pl->cap_len;
+	if (rc == LS_H2_MALFORMED)
+		u->st.malformed++;
+	if (rc != LS_H2_REQUEST) {
+		if (rc != LS_H2_MORE)
+			goto give_up;
+		if (pl->cap_len < pl->pay_len) {
+			u->st.gaps++;
+			goto give_up;
+		}
+		return 0;
+	}
+	free(s->h2);
+	s->h2 = NULL;
+	s->done = 1;
+	memcpy(out, ev, sizeof(*out));
+	out->kind = LS_EV_DPI;
+	memset(&out->u, 0, sizeof(out->u));
+	struct ls_event_dpi *d = &out->u.dpi;
+	d->kind = LS_DPI_HTTP;
+	d->flags =
+	    LS_DPI_F_H2 | (r.grpc ? LS_DPI_F_GRPC : 0) | (r.truncated ? LS_DPI_F_TRUNCATED : 0);
+	copy_field(d->method, sizeof(d->method), r.method, strlen(r.method), &d->flags);
+	d->method_len = (uint8_t)strnlen(d->method, sizeof(d->method));
+	copy_field(d->path, LS_PATH_MAX - 4, r.path, strlen(r.path), &d->flags);
+	d->path_len = (uint16_t)strnlen(d->path, sizeof(d->path));
+	copy_field(d->name, sizeof(d->name) - 1, r.authority, strlen(r.authority), &d->flags);
+	d->name_len = (uint16_t)strlen(d->name);
+	return 1;
+give_up:
+	free(s->h2);
+	s->h2 = NULL;
+	s->done = 1;
+	return 0;
+}
+
 int ls_udpi_take(struct ls_udpi *u, const struct ls_event *ev, size_t size, struct ls_event *out)
 {
 	if (ev->kind != LS_EV_PAYLOAD)
@@ -118,6 +184,8 @@ int ls_udpi_take(struct ls_udpi *u, const struct ls_event *ev, size_t size, stru
 	int rc = 0;
 	if (ev->u.payload.proto == LS_PAY_QUIC)
 		rc = quic(u, s, ev, pay, out);
+	else if (ev->u.payload.proto == LS_PAY_H2)
+		rc = h2(u, s, ev, pay, out);
 	u->st.reported += rc == 1;
 	return rc;
 }

@@ -24,6 +24,7 @@ struct ls_udpi_stats {
 	uint64_t reported;  /* LS_EV_DPI delivered */
 	uint64_t malformed; /* payloads that looked right and lied inside */
 	uint64_t evicted;   /* flows forgotten for another */
+	uint64_t gaps;	    /* HTTP/2 flows given up at a missing byte */
 	uint64_t short_rec; /* records shorter than their header says */
 };
 

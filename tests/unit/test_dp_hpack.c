@@ -5,11 +5,13 @@
  * one connection, without and with Huffman: the dynamic table carries over
  * between them), C.5 and C.6 (responses with a 256-byte table: evictions),
  * each with the header list and table size the RFC gives. Plus malformed
- * blocks. */
+ * blocks, and the same bytes as the kernel hands them over (udpi.c):
+ * segments in sequence order, retransmissions, a gap. */
 #include "test.h"
 
 #include "dataplane/h2_hpack.h"
 #include "dataplane/h2_request.h"
+#include "dataplane/udpi.h"
 
 /* RFC 7541 Appendix B: (code, length) of symbols 0..255; EOS is 0x3fffffff/30 */
 static const struct {
@@ -318,6 +320,95 @@ TEST(h2_not_and_malformed)
 	CHECK_EQ_INT(ls_h2_feed(&c, s, n, &r), LS_H2_MALFORMED);
 }
 
+/* ---- the same bytes as LS_PAY_H2 ring records (udpi.c) --------------- */
+
+/* One record: an LS_EV_PAYLOAD header for flow 7, then n payload bytes. */
+static int take(struct ls_udpi *u, uint32_t seq, const uint8_t *p, uint32_t n, uint32_t pay_len,
+		struct ls_event *out)
+{
+	static uint8_t rec[sizeof(struct ls_event) + 4096];
+	struct ls_event *ev = (struct ls_event *)rec;
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = LS_EV_PAYLOAD;
+	ev->flow_id = 7;
+	ev->u.payload.cap_len = n;
+	ev->u.payload.pay_len = pay_len;
+	ev->u.payload.seq = seq;
+	ev->u.payload.proto = LS_PAY_H2;
+	memcpy(ev + 1, p, n);
+	return ls_udpi_take(u, ev, sizeof(*ev) + n, out);
+}
+
+/* the gRPC request of the test above, whole: its length */
+static size_t grpc_stream(uint8_t *s)
+{
+	uint8_t blk[512];
+	size_t bl = 0, n = LS_H2_PREFACE_LEN;
+	bl += lit(blk + bl, ":method", "POST");
+	bl += lit(blk + bl, ":path", "/helloworld.Greeter/SayHello");
+	bl += lit(blk + bl, ":authority", "grpc.internal:50051");
+	bl += lit(blk + bl, "content-type", "application/grpc");
+	memcpy(s, LS_H2_PREFACE, LS_H2_PREFACE_LEN);
+	n += h2frame(s + n, 4, 0, 0, NULL, 0);
+	n += h2frame(s + n, 1, 0x04, 1, blk, bl);
+	return n;
+}
+
+TEST(udpi_h2_in_order_with_retransmits_across_seq_wrap)
+{
+	static uint8_t s[1024];
+	struct ls_event out;
+	size_t n = grpc_stream(s);
+	struct ls_udpi *u = ls_udpi_new();
+	uint32_t isn = 0xffffffe0u; /* the stream crosses 2^32 after 32 bytes */
+	/* segments [0,30) [20,50) (10 bytes again) [0,30) (all again) [50,n) */
+	CHECK_EQ_INT(take(u, isn, s, 30, 30, &out), 0);
+	CHECK_EQ_INT(take(u, isn + 20, s + 20, 30, 30, &out), 0);
+	CHECK_EQ_INT(take(u, isn, s, 30, 30, &out), 0);
+	CHECK_EQ_INT(take(u, isn + 50, s + 50, (uint32_t)(n - 50), (uint32_t)(n - 50), &out), 1);
+	CHECK_EQ_INT(out.kind, LS_EV_DPI);
+	CHECK_EQ_INT(out.u.dpi.kind, LS_DPI_HTTP);
+	CHECK_EQ_INT(out.u.dpi.flags, LS_DPI_F_H2 | LS_DPI_F_GRPC);
+	CHECK_EQ_STR(out.u.dpi.method, "POST");
+	CHECK_EQ_STR(out.u.dpi.path, "/helloworld.Greeter/SayHello");
+	CHECK_EQ_STR(out.u.dpi.name, "grpc.internal:50051");
+	CHECK_EQ_INT(out.u.dpi.name_len, 19);
+	CHECK_EQ_INT(out.u.dpi.path_len, 28);
+	CHECK_EQ_INT(out.u.dpi.method_len, 4);
+	/* reported once: the flow's later segments are ignored */
+	CHECK_EQ_INT(take(u, isn + (uint32_t)n, s, 30, 30, &out), 0);
+	ls_udpi_free(u);
+}
+
+TEST(udpi_h2_gives_up_at_a_gap_or_a_cut_segment)
+{
+	static uint8_t s[1024];
+	struct ls_event out;
+	struct ls_udpi_stats st;
+	size_t n = grpc_stream(s);
+	struct ls_udpi *u = ls_udpi_new();
+	/* [0,30) then [40,n): bytes 30..39 never came */
+	CHECK_EQ_INT(take(u, 1000, s, 30, 30, &out), 0);
+	CHECK_EQ_INT(take(u, 1040, s + 40, (uint32_t)(n - 40), (uint32_t)(n - 40), &out), 0);
+	/* the missing bytes arriving late do not resume it */
+	CHECK_EQ_INT(take(u, 1030, s + 30, 10, 10, &out), 0);
+	ls_udpi_stats(u, &st);
+	CHECK_EQ_INT(st.gaps, 1);
+	CHECK_EQ_INT(st.reported, 0);
+	/* another flow, its first segment cut (cap_len < pay_len) before the
+	 * request: given up too */
+	ls_udpi_forget(u, 7);
+	CHECK_EQ_INT(take(u, 5, s, 30, 3000, &out), 0);
+	CHECK_EQ_INT(take(u, 3005, s + 30, (uint32_t)(n - 30), (uint32_t)(n - 30), &out), 0);
+	ls_udpi_stats(u, &st);
+	CHECK_EQ_INT(st.gaps, 2);
+	CHECK_EQ_INT(st.reported, 0);
+	/* whole, the same bytes are a request (the two above failed for the gap) */
+	ls_udpi_forget(u, 7);
+	CHECK_EQ_INT(take(u, 5, s, (uint32_t)n, (uint32_t)n, &out), 1);
+	ls_udpi_free(u);
+}
+
 int main(int argc, char **argv)
 {
 	test_args(argc, argv);
@@ -330,5 +421,7 @@ int main(int argc, char **argv)
 	RUN(h2_prior_knowledge_request_split_anywhere);
 	RUN(h2_grpc_headers_with_continuation_and_padding);
 	RUN(h2_not_and_malformed);
+	RUN(udpi_h2_in_order_with_retransmits_across_seq_wrap);
+	RUN(udpi_h2_gives_up_at_a_gap_or_a_cut_segment);
 	return test_done();
 }
