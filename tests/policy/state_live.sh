@@ -21,6 +21,8 @@ SD=$TMP/state
 mkdir -p "$SD"
 POLICY=(--policy "$G/ratelimit.wasm" --policy-config 'burst=3 refill_ms=600000 passive'
 	--state-dir "$SD" --metrics 127.0.0.1:0)
+# LS_STATE_WORKERS=N: the same with --workers N (one store shared, saved once)
+[ -n "${LS_STATE_WORKERS:-}" ] && POLICY+=(--workers "$LS_STATE_WORKERS")
 kvstate() { python3 "$LIB_DIR/kvstate.py" "$SD/kv.state" "$C4" 2>&1; }
 
 if ! agent_start a1 "${POLICY[@]}"; then
