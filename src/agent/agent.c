@@ -9,6 +9,7 @@
 #include "agent/agent.h"
 #include "agent/control_link.h"
 #include "agent/loop.h"
+#include "agent/state_link.h"
 #include "agent/worker.h"
 #include "base/names.h"
 #include "dataplane/event_json.h"
@@ -43,6 +44,7 @@ struct agent {
 	struct agent_hold *hold; /* held packets, under --default-verdict hold */
 	uint32_t nworkers;	 /* policy workers; 1: this thread does it all */
 	struct agent_workers *wk; /* the workers when nworkers > 1 (worker.h) */
+	struct state_link *state; /* --state-dir: the key-value store on disk */
 };
 
 void agent_opts_init(struct agent_opts *o)
@@ -130,6 +132,10 @@ static void on_tick(struct ls_loop *loop, uint64_t missed, void *data)
 {
 	struct agent *r = data;
 	OBS_LOCKED(r, obs_link_tick(r->ro, policy_link_policy(r->rp)));
+	if (r->state) { /* outside the lock: the write may wait for the disk */
+		int saved = state_link_save(r->state);
+		OBS_LOCKED(r, state_link_account(r->state, saved));
+	}
 	if (r->wk)
 		agent_workers_report(r->wk);
 	uint64_t bad = ls_dp_events_bad(r->dp);
@@ -465,6 +471,12 @@ int agent_run(const struct agent_opts *o)
 				policy_link_on_verdict(r.rp, agent_hold_verdict, r.hold);
 		}
 	}
+	if (!rc && po.policy && po.state_dir) {
+		struct ls_kv *kv = r.rp ? policy_link_kv(r.rp) : agent_workers_kv(r.wk);
+		if (kv)
+			r.state = state_link_open(po.state_dir, kv,
+						  ls_obs_metrics(obs_link_hub(r.ro)));
+	}
 	if (!rc) {
 		ls_obs_state(obs_link_hub(r.ro), "agent_start", "agent running",
 			     "\"iface\":\"%s\",\"pid\":%d", o->dp.ifname, (int)getpid());
@@ -474,6 +486,7 @@ int agent_run(const struct agent_opts *o)
 	control_link_close(&r.ctl);
 	agent_workers_close(r.wk); /* each drains its ring, writes its verdicts */
 	policy_link_close(r.rp);
+	state_link_close(r.state); /* after the last events were decided */
 	agent_hold_close(r.hold);
 	if (r.ro)
 		ls_obs_state(obs_link_hub(r.ro), "agent_stop", "agent stopping", NULL);

@@ -10,6 +10,7 @@
 #include "agent/obs_link.h"
 #include "clock/sync.h"
 #include "agent/control.h"
+#include "agent/state_link.h"
 #include "policy/policy.h"
 #include "base/file.h"
 #include "base/names.h"
@@ -278,6 +279,8 @@ int policy_link_open(struct policy_link **out, struct ls_dp *dp,
 		ls_policy_set_mapping_pub(rp->p, ls_sync_mapping_pub(o->sync));
 	if (o->share_kv)
 		ls_policy_share_kv(rp->p, o->share_kv->p);
+	else if (o->state_dir) /* before init: it may read the store */
+		state_link_load(ls_policy_kv(rp->p), o->state_dir);
 	if (o->adopt_flows)
 		seed_flows(rp, o);
 	if (ls_policy_load_file(rp->p, o->policy, &perr)) {
@@ -406,6 +409,11 @@ void policy_link_set_obs_shared(struct policy_link *rp, struct obs_link *ro)
 const struct ls_policy *policy_link_policy(const struct policy_link *rp)
 {
 	return rp ? rp->p : NULL;
+}
+
+struct ls_kv *policy_link_kv(struct policy_link *rp)
+{
+	return ls_policy_kv(rp->p);
 }
 
 uint64_t policy_link_tick_ns(const struct policy_link *rp)

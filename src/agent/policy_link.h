@@ -24,6 +24,9 @@ struct policy_link_opts {
 	struct ls_sync *sync;      /* the guest clock G and the mapping (NULL:
 				    * CLOCK_BOOTTIME and the identity) */
 	const struct policy_link *share_kv; /* use its key-value store (workers) */
+	const char *state_dir;     /* --state-dir: the store is loaded from
+				    * there before init (state_link.h); NULL:
+				    * it starts empty */
 	bool adopt_flows;          /* hand the flows open in the data plane to
 				    * the first instance (one worker: it sees
 				    * every flow) */
@@ -59,6 +62,9 @@ void policy_link_set_obs(struct policy_link *rp, struct obs_link *ro);
 void policy_link_set_obs_shared(struct policy_link *rp, struct obs_link *ro);
 struct ls_policy;
 const struct ls_policy *policy_link_policy(const struct policy_link *rp);
+/* Its instance's key-value store (the state file saves it). */
+struct ls_kv;
+struct ls_kv *policy_link_kv(struct policy_link *rp);
 /* The heartbeat's health check (ls_hb_set_health; ctx = the policy_link):
  * NULL while the policy side is healthy, else why not. */
 const char *policy_link_health(void *ctx);

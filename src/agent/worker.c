@@ -582,3 +582,8 @@ void agent_workers_report(struct agent_workers *g)
 	obs_link_policy_stats(g->ro, g->path, &st);
 	obs_link_unlock(g->ro);
 }
+
+struct ls_kv *agent_workers_kv(struct agent_workers *g)
+{
+	return g && g->n && g->w[0].rp ? policy_link_kv(g->w[0].rp) : NULL;
+}

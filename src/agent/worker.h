@@ -54,5 +54,7 @@ const char *agent_workers_health(void *ctx);
 /* Once a second from the main thread (not holding the obs lock): the
  * policy stats summed over the workers, to observability. */
 void agent_workers_report(struct agent_workers *w);
+/* The key-value store the workers' instances share (NULL: no policy). */
+struct ls_kv *agent_workers_kv(struct agent_workers *w);
 
 #endif

@@ -48,6 +48,7 @@ enum {
 	O_CHECK,
 	O_WORKERS,
 	O_SHARD_BY,
+	O_STATE_DIR,
 };
 
 static const struct ls_opt rows[] = {
@@ -106,6 +107,12 @@ static const struct ls_opt rows[] = {
 	   "as fuel exhaustion (default 20ms; keep it well\n"
 	   "under --beat-interval)"),
     LS_OPT("tick-interval", 0, "DUR", O_TICK_INTERVAL, "on_tick period (default 1s)"),
+    LS_OPT("state-dir", 0, "DIR", O_STATE_DIR,
+	   "keep the guests' key-value store in DIR/kv.state so\n"
+	   "it survives an agent restart (written each second it\n"
+	   "changed and on stop; a SIGKILL loses at most the last\n"
+	   "second). Default: none, the store is in memory only\n"
+	   "(the installed service: /var/lib/lockstep)"),
     LS_OPT_SECTION("workers (docs/workers.md):"),
     LS_OPT("workers", 0, "N|auto", O_WORKERS,
 	   "policy workers, each a thread with its own instance\n"
@@ -190,6 +197,9 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 		break;
 	case O_CONTROL_SOCKET:
 		a->control_path = arg;
+		break;
+	case O_STATE_DIR:
+		po->state_dir = arg;
 		break;
 	case O_FUEL:
 		if (ls_parse_uint(arg, 1000, UINT64_MAX / 2, &po->fuel)) {

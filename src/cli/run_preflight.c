@@ -4,7 +4,8 @@
  * flag never leaves a data plane attached, maps pinned or a half-started
  * agent behind: the interface, the policy module (compiled), the policy
  * config, the metrics address (parsed and bound once), the log and trace
- * files' places, and the control socket (another agent on it). */
+ * files' places, the state directory, and the control socket (another
+ * agent on it). */
 #include "cli/run_preflight.h"
 #include "agent/control.h"
 #include "base/file.h"
@@ -67,6 +68,34 @@ static int check_out(const char *opt, const char *path, bool probe)
 	return 0;
 }
 
+/* --state-dir: a directory (a symlink to one is fine: it is the operator's)
+ * the agent can create its file in; a kv.state already there must be a
+ * regular file. Not probed under --check: StateDirectory= makes it at
+ * start. */
+static int check_state_dir(const char *dir, bool probe)
+{
+	struct stat st;
+	char path[4200], why[4300];
+	if (strlen(dir) + sizeof("/kv.state") > 4096)
+		return refuse("--state-dir %s: path too long%s", dir, "");
+	if (stat(dir, &st)) {
+		if (errno == ENOENT && !probe)
+			return 0;
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+		return refuse("--state-dir %s: %s", dir, why);
+	}
+	if (!S_ISDIR(st.st_mode))
+		return refuse("--state-dir %s: not a directory%s", dir, "");
+	snprintf(path, sizeof(path), "%s/kv.state", dir);
+	if (!lstat(path, &st) && !S_ISREG(st.st_mode))
+		return refuse("--state-dir %s: %s/kv.state is not a regular file", dir, dir);
+	if (probe && access(dir, W_OK | X_OK)) {
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+		return refuse("--state-dir %s: cannot write in it (%s)", dir, why);
+	}
+	return 0;
+}
+
 /* Parsed and bound once: a typo or a port in use is refused now, not after
  * the attach. The probe socket is closed at once; the endpoint binds again
  * at start (with SO_REUSEADDR, as libmicrohttpd does). */
@@ -116,6 +145,8 @@ int run_preflight(const struct agent_opts *a, bool probe)
 	if (oc->log_path && (rc = check_out("--log", oc->log_path, probe)))
 		return rc;
 	if (oc->trace_path && (rc = check_out("--trace", oc->trace_path, probe)))
+		return rc;
+	if (po->state_dir && (rc = check_state_dir(po->state_dir, probe)))
 		return rc;
 	if (probe && ls_control_busy(a->control_path, &err))
 		return refuse("%s%s", err.msg, "");

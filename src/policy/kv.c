@@ -22,6 +22,7 @@ struct ls_kv {
 	size_t nb, n, bytes;
 	pthread_mutex_t mu; /* every call, whoever shares the store */
 	unsigned refs;	    /* under mu */
+	uint64_t gen;	    /* under mu: changes so far (the state file's dirty mark) */
 };
 
 static uint32_t kv_hash(const void *key, size_t len)
@@ -148,6 +149,7 @@ static int put_unlocked(struct ls_kv *kv, const void *key, size_t klen, const vo
 		kv->n++;
 	}
 	kv->bytes += klen + vlen;
+	kv->gen++;
 	if (kv->n > kv->nb * 2)
 		kv_grow(kv);
 	return 0;
@@ -163,6 +165,7 @@ static int del_unlocked(struct ls_kv *kv, const void *key, size_t klen)
 	*pp = e->next;
 	kv->bytes -= e->klen + e->vlen;
 	kv->n--;
+	kv->gen++;
 	free(e);
 	return 0;
 }
@@ -200,4 +203,41 @@ size_t ls_kv_count(const struct ls_kv *kv)
 	size_t n = kv->n;
 	pthread_mutex_unlock(&m->mu);
 	return n;
+}
+
+uint64_t ls_kv_generation(const struct ls_kv *kv)
+{
+	struct ls_kv *m = (struct ls_kv *)kv;
+	pthread_mutex_lock(&m->mu);
+	uint64_t g = kv->gen;
+	pthread_mutex_unlock(&m->mu);
+	return g;
+}
+
+int ls_kv_each(const struct ls_kv *kv, ls_kv_each_fn fn, void *ctx, uint64_t *gen)
+{
+	struct ls_kv *m = (struct ls_kv *)kv;
+	int rc = 0;
+	pthread_mutex_lock(&m->mu);
+	if (gen)
+		*gen = kv->gen;
+	for (size_t i = 0; i < kv->nb && !rc; i++)
+		for (const struct kv_ent *e = kv->b[i]; e && !rc; e = e->next)
+			rc = fn(ctx, e->data, e->klen, e->data + e->klen, e->vlen);
+	pthread_mutex_unlock(&m->mu);
+	return rc;
+}
+
+void ls_kv_swap(struct ls_kv *a, struct ls_kv *b)
+{
+	pthread_mutex_lock(&a->mu);
+	pthread_mutex_lock(&b->mu);
+	struct kv_ent **tb = a->b;
+	size_t nb = a->nb, n = a->n, bytes = a->bytes;
+	a->b = b->b, a->nb = b->nb, a->n = b->n, a->bytes = b->bytes;
+	b->b = tb, b->nb = nb, b->n = n, b->bytes = bytes;
+	a->gen++;
+	b->gen++;
+	pthread_mutex_unlock(&b->mu);
+	pthread_mutex_unlock(&a->mu);
 }

@@ -27,5 +27,19 @@ int ls_kv_put(struct ls_kv *kv, const void *key, size_t klen, const void *val,
 /* 0, or -1 if absent. */
 int ls_kv_del(struct ls_kv *kv, const void *key, size_t klen);
 size_t ls_kv_count(const struct ls_kv *kv);
+/* How many puts and deletes the store has taken (a save compares it with
+ * the one it wrote: kv_state.h). */
+uint64_t ls_kv_generation(const struct ls_kv *kv);
+/* Calls fn for every entry, all under the store's lock (one consistent
+ * snapshot; fn must not call back into the store), in no set order; a
+ * non-zero return stops the walk and is returned. *gen (if not NULL) gets
+ * the generation the snapshot is of. */
+typedef int (*ls_kv_each_fn)(void *ctx, const void *key, size_t klen, const void *val,
+			     size_t vlen);
+/* Exchanges the contents of two stores (a load fills a private store and
+ * swaps it in whole). Never call it with a and b the other way round at the
+ * same time. */
+void ls_kv_swap(struct ls_kv *a, struct ls_kv *b);
+int ls_kv_each(const struct ls_kv *kv, ls_kv_each_fn fn, void *ctx, uint64_t *gen);
 
 #endif

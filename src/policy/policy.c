@@ -850,6 +850,11 @@ void ls_policy_free(struct ls_policy *p)
 	free(p);
 }
 
+struct ls_kv *ls_policy_kv(struct ls_policy *p)
+{
+	return p->kv;
+}
+
 void ls_policy_share_kv(struct ls_policy *p, const struct ls_policy *with)
 {
 	if (!with || p->kv == with->kv)

@@ -169,6 +169,9 @@ void ls_policy_free(struct ls_policy *p);
  * the instances of several workers share one store (docs/abi.md,
  * "Workers"). Call before the first load, so that init sees it too. */
 void ls_policy_share_kv(struct ls_policy *p, const struct ls_policy *with);
+/* The store p uses (to load it from and save it to the state file:
+ * policy/kv_state.h). */
+struct ls_kv *ls_policy_kv(struct ls_policy *p);
 
 /* Load a module: decode, check the ABI, instantiate, run init. On success it
  * replaces the running module (the first load, or a hot reload); on failure

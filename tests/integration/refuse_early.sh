@@ -53,6 +53,14 @@ check "  and no log file was created" test ! -e "$TMP/nodir"
 refused "--log that is a directory" "^lockstep run: --log $TMP/adir: not a regular file" --log "$TMP/adir"
 refused "--trace in a missing directory" "^lockstep run: --trace $TMP/nodir/t.json: cannot write in" \
 	--trace "$TMP/nodir/t.json"
+refused "--state-dir that is a file" "^lockstep run: --state-dir $TMP/big.cfg: not a directory" \
+	--policy "$POL" --state-dir "$TMP/big.cfg"
+refused "--state-dir that is missing" "^lockstep run: --state-dir $TMP/nodir: No such file" \
+	--policy "$POL" --state-dir "$TMP/nodir"
+mkdir -p "$TMP/sdir/kv.state"
+refused "--state-dir whose kv.state is a directory" \
+	"^lockstep run: --state-dir $TMP/sdir: $TMP/sdir/kv.state is not a regular file" \
+	--policy "$POL" --state-dir "$TMP/sdir"
 rm -rf "$TMP/sock"
 nsenter --net=/run/netns/"$NS_S" "$LS_BIN" run --iface nosuch0 --pin-dir "$PIN_DIR" \
 	--control-socket "$TMP/sock/control.sock" >"$TMP/out" 2>"$TMP/err"
