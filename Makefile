@@ -191,10 +191,12 @@ bench: deps
 	@$(MAKE) --no-print-directory -j$$(nproc) all $(BENCH_BIN)
 	@bench/run.sh
 
-$(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HDRS) | $(GEN_HDRS)
+# the library is compiled once for every fuzzer (tests/fuzz/fuzz.mk) and
+# each links what it uses from the archive
+$(O)/fuzz/%: tests/fuzz/%.c $(O)/fuzz/liblockstep.a $(wildcard tests/fuzz/*.h) $(HDRS) | $(GEN_HDRS)
 	@mkdir -p $(@D)
-	$(CLANG) -O1 -g $(CSTD) $(INCLUDES) -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-	  $< $(LIB_SRC) $(LDLIBS) -o $@
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	  $< $(O)/fuzz/liblockstep.a $(LDLIBS) -o $@
 
 fuzz: $(FUZZ_BIN)
 

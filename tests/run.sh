@@ -41,7 +41,7 @@ for c in tests/unit/test_*.c; do t=build/asan/tests/$(basename "$c" .c); suites+
 # the ThreadSanitizer builds of the worker code (Makefile TSAN_TESTS)
 suites+=(build/tsan/tests/test_tsan_dp_shard build/tsan/tests/test_tsan_agent_workers build/tsan/tests/test_tsan_clock_mappub)
 # Ordered: fast unit tests first, then spec, kernel, network and end-to-end.
-for d in tests/spec tests/wasm tests/dataplane tests/integration tests/policy tests/clock tests/obs; do
+for d in tests/spec tests/wasm tests/dataplane tests/integration tests/policy tests/clock tests/obs tests/fuzz; do
 	for t in "$d"/*.sh; do [ -f "$t" ] && suites+=("$t"); done
 done
 # last: the mutation check's rotating subset (tests/mutate/ci.sh); not in

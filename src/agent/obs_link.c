@@ -6,6 +6,7 @@
 #include "clock/options.h"
 #include "policy/policy.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,6 +195,8 @@ int obs_link_parse(struct obs_link_opts *o, int c, const char *arg)
 static int apply_kernel_level(struct obs_link *ro, int level, int port, struct ls_err *err)
 {
 	struct ls_config cfg;
+	if (!ro->dp) /* an obs link without a data plane (tests/fuzz/fuzz_control.c) */
+		return ls_errf(err, -ENODEV, "no data plane attached");
 	int rc = ls_dp_config_read(ro->dp, &cfg, err);
 	if (rc)
 		return rc;

@@ -2,6 +2,7 @@
  * event parser (config_file.h). The file is a flat mapping; each value goes
  * through the command's option handler exactly as a flag would. */
 #include "cli/config_file.h"
+#include "base/file.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -220,25 +221,35 @@ out:
 	return rc;
 }
 
-int ls_config_file_apply(const struct ls_cmd_spec *s, const char *path, ls_opt_fn fn, void *ctx,
-			 const char *const *skip)
+int ls_config_text_apply(const struct ls_cmd_spec *s, const char *name, const char *text,
+			 size_t len, ls_opt_fn fn, void *ctx, const char *const *skip)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "lockstep %s: --config %s: %s\n", s->name, path, strerror(errno));
-		return 2;
-	}
-	struct reader r = {.s = s, .path = path};
+	struct reader r = {.s = s, .path = name};
 	if (!yaml_parser_initialize(&r.p)) {
-		fclose(f);
 		fprintf(stderr, "lockstep %s: out of memory\n", s->name);
 		return 1;
 	}
-	yaml_parser_set_input_file(&r.p, f);
+	yaml_parser_set_input_string(&r.p, (const unsigned char *)text, len);
 	int rc = apply(&r, fn, ctx, skip);
 	if (r.have_ev)
 		yaml_event_delete(&r.ev);
 	yaml_parser_delete(&r.p);
-	fclose(f);
+	return rc;
+}
+
+int ls_config_file_apply(const struct ls_cmd_spec *s, const char *path, ls_opt_fn fn, void *ctx,
+			 const char *const *skip)
+{
+	/* a regular file of bounded size: `--config /dev/zero` or a FIFO is
+	 * refused, not read forever */
+	char *text;
+	size_t len;
+	struct ls_err err;
+	if (ls_read_file(path, LS_CONFIG_FILE_MAX, &text, &len, &err)) {
+		fprintf(stderr, "lockstep %s: --config %s\n", s->name, err.msg);
+		return 2;
+	}
+	int rc = ls_config_text_apply(s, path, text, len, fn, ctx, skip);
+	free(text);
 	return rc;
 }

@@ -26,6 +26,13 @@
 int ls_config_file_apply(const struct ls_cmd_spec *s, const char *path, ls_opt_fn fn, void *ctx,
 			 const char *const *skip);
 
+/* The same for a file's text already read (text[len] need not be NUL; name
+ * is what messages call it): the parser alone, for the fuzzer
+ * (tests/fuzz/fuzz_cli.c). */
+int ls_config_text_apply(const struct ls_cmd_spec *s, const char *name, const char *text,
+			 size_t len, ls_opt_fn fn, void *ctx, const char *const *skip);
+/* A configuration file larger than this is refused. */
+#define LS_CONFIG_FILE_MAX (1u << 20)
 /* Frees the values the handler was given (after the command is done with
  * them). */
 void ls_config_file_release(void);

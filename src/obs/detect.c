@@ -18,6 +18,7 @@ const char *ls_alarm_name(int kind)
 		[LS_ALARM_TRAP_STORM] = "trap_storm",
 		[LS_ALARM_FUEL_STORM] = "fuel_storm",
 		[LS_ALARM_FAILSAFE] = "failsafe",
+		[LS_ALARM_OUTPUT_WRITE] = "output_write",
 	};
 	return kind >= 0 && kind < LS_ALARM__MAX ? n[kind] : "unknown";
 }

@@ -21,6 +21,7 @@ enum ls_alarm_kind {
 	LS_ALARM_TRAP_STORM,        /* guest traps: too many in the window */
 	LS_ALARM_FUEL_STORM,        /* guest fuel exhaustions: too many in the window */
 	LS_ALARM_FAILSAFE,          /* the data plane entered fail-safe */
+	LS_ALARM_OUTPUT_WRITE,      /* a write to the log or trace file failed */
 	LS_ALARM__MAX,
 };
 

@@ -146,6 +146,11 @@ static int define_metrics(struct ls_obs *o)
 				      "alarms raised by the detectors, by kind", "kind");
 	o->alarm_active = ls_metric_gauge(r, "lockstep_alarm_active",
 					  "1 while an alarm of this kind is open", "kind");
+	o->out_write_errors = ls_metric_counter(
+	    r, "lockstep_output_write_errors_total",
+	    "writes to an output file that failed (ENOSPC, EIO ...): log lines lost, trace "
+	    "dumps not written",
+	    "file");
 	o->log_lines = ls_metric_counter(r, "lockstep_log_lines_total",
 					 "structured log lines written", NULL);
 	o->log_suppressed = ls_metric_counter(r, "lockstep_log_suppressed_total",
@@ -182,7 +187,23 @@ static int define_metrics(struct ls_obs *o)
 	ls_metric_add(o->fs_transitions, "leave", 0);
 	ls_metric_set(o->trace_level, "kernel", 0);
 	ls_metric_set(o->trace_level, "guest", 0);
+	ls_metric_add(o->out_write_errors, "log", 0);
+	ls_metric_add(o->out_write_errors, "trace", 0);
 	return 0;
+}
+
+/* The log could not write a line (err), or writes again (err 0): counted,
+ * and the alarm (edge-triggered: one while the failure lasts; the log said
+ * it once on stderr, log.c). */
+static void log_write_error(void *ctx, int err)
+{
+	struct ls_obs *o = ctx;
+	if (!err)
+		return;
+	ls_metric_add(o->out_write_errors, "log", 1);
+	ls_obs_alarm(o, LS_ALARM_OUTPUT_WRITE, ls_obs_now_k(o),
+		     "cannot write the log file: lines are lost",
+		     "\"file\":\"log\",\"error\":\"%s\"", strerror(err));
 }
 
 static FILE *open_log(const char *path, struct ls_err *err)
@@ -241,6 +262,8 @@ int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, struct ls_
 		.rate_per_s = cfg->log_rate,
 		.burst = cfg->log_burst,
 		.time = cfg->time,
+		.on_write_error = log_write_error,
+		.on_write_ctx = o,
 	};
 	o->log = ls_log_new(&lc);
 	if (!o->log) {
@@ -278,8 +301,8 @@ void ls_obs_close(struct ls_obs *o)
 		return;
 	if (o->trace && o->trace_path[0]) {
 		struct ls_err err;
-		if (ls_obs_trace_dump(o, NULL, &err))
-			ls_log(o->log, LS_LOG_ERROR, "trace", err.msg, NULL);
+		/* a failure is logged, counted and alarmed by the dump */
+		ls_obs_trace_dump(o, NULL, &err);
 	}
 	ls_http_stop(o->http);
 	ls_log_free(o->log);
@@ -889,8 +912,24 @@ int ls_obs_trace_dump(struct ls_obs *o, const char *path, struct ls_err *err)
 	uint64_t now = ls_obs_now_k(o);
 	int64_t off = o->cfg.time.wall_from_k(o->cfg.time.ctx, now) - (int64_t)now;
 	int rc = ls_trace_write_file(o->trace, path, wall_of, &off, other);
-	if (rc)
+	if (rc) {
+		/* counted and alarmed every time; logged once until a dump
+		 * succeeds again */
+		ls_metric_add(o->out_write_errors, "trace", 1);
+		ls_obs_alarm(o, LS_ALARM_OUTPUT_WRITE, now, "cannot write the trace file",
+			     "\"file\":\"trace\",\"error\":\"%s\"", strerror(-rc));
+		if (!o->trace_failing)
+			ls_log(o->log, LS_LOG_ERROR, "trace_write_error", "cannot write the trace",
+			       "\"path\":\"%s\",\"error\":\"%s\"",
+			       ls_json_str(esc, sizeof(esc), path), strerror(-rc));
+		o->trace_failing = -rc;
 		return ls_errf(err, rc, "writing the trace to %s: %s", path, strerror(-rc));
+	}
+	if (o->trace_failing)
+		ls_log(o->log, LS_LOG_WARN, "trace_write_recovered",
+		       "the trace is written again after failures", "\"path\":\"%s\"",
+		       ls_json_str(esc, sizeof(esc), path));
+	o->trace_failing = 0;
 	ls_log(o->log, LS_LOG_INFO, "trace_dump", "trace written",
 	       "\"path\":\"%s\",\"records\":%llu", ls_json_str(esc, sizeof(esc), path),
 	       (unsigned long long)ls_trace_count(o->trace));

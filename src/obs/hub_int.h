@@ -55,6 +55,8 @@ struct ls_obs {
 	struct ls_metric *offset, *rate, *rate_unc, *eps, *steps;
 	struct ls_metric *fs_active, *fs_transitions;
 	struct ls_metric *alarms, *alarm_active;
+	struct ls_metric *out_write_errors; /* by file: log, trace */
+	int trace_failing;		    /* errno of the last trace write, 0: ok */
 	struct ls_metric *log_lines, *log_suppressed, *trace_records, *trace_level;
 	struct ls_metric *scrapes, *http_cut, *pass_expiries;
 

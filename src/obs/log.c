@@ -1,9 +1,12 @@
 /* log.c - rate-limited JSON-lines log (log.h). */
 #include "obs/log.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/json.h"
 #include "base/names.h"
@@ -21,6 +24,9 @@ struct ls_log {
 	struct bucket b[LS_LOG_KINDS_MAX];
 	int n;
 	uint64_t written, suppressed;
+	uint64_t write_errors; /* lines lost to failed writes */
+	uint64_t lost_since;   /* write_errors when the failure began */
+	int failing;	       /* errno of the failure going on, 0: none */
 };
 
 static uint64_t default_now_k(void *ctx)
@@ -124,17 +130,129 @@ static void head(struct ls_log *lg, FILE *f, int level, const char *kind, uint64
 		(unsigned long long)now_k, ls_log_level_name(level), kind);
 }
 
-static void summary(struct ls_log *lg, struct bucket *b, uint64_t now_k)
+/* Writes one whole line with one write(2) (a file opened O_APPEND gets it
+ * in one piece or, on a full disk, not at all: a short write is cut back so
+ * that no half line stays). -errno when it could not. */
+static int put_line(FILE *f, const char *line, size_t len)
+{
+	int fd = fileno(f);
+	if (fd < 0) { /* a memory stream (the tests): no descriptor to write */
+		errno = 0;
+		if (fwrite(line, 1, len, f) != len || fflush(f))
+			return -(errno ? errno : EIO);
+		return 0;
+	}
+	if (fflush(f)) {
+		/* nothing of ours is buffered there; an earlier error is */
+	}
+	off_t at = lseek(fd, 0, SEEK_END); /* -1 for a pipe or a tty: fine */
+	size_t done = 0;
+	while (done < len) {
+		ssize_t w = write(fd, line + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int e = w < 0 ? errno : EIO;
+			if (done && at >= 0 && ftruncate(fd, at)) {
+				/* the half line stays: nothing more to do */
+			}
+			return -e;
+		}
+		done += (size_t)w;
+	}
+	return 0;
+}
+
+/* A line for stderr (the journal under systemd) about the log file itself,
+ * when the log file is not stderr. */
+static void to_stderr(struct ls_log *lg, FILE *f, int level, const char *kind, const char *msg,
+		      const char *more)
+{
+	char ts[40], line[768];
+	if (f == stderr)
+		return;
+	uint64_t now_k = lg->cfg.time.now_k(lg->cfg.time.ctx);
+	ls_fmt_wall(ts, sizeof(ts), lg->cfg.time.wall_from_k(lg->cfg.time.ctx, now_k));
+	int n = snprintf(line, sizeof(line),
+			 "{\"ts\":\"%s\",\"k_ns\":%llu,\"level\":\"%s\",\"kind\":\"%s\","
+			 "\"msg\":\"%s\"%s}\n",
+			 ts, (unsigned long long)now_k, ls_log_level_name(level), kind, msg, more);
+	if (n > 0)
+		put_line(stderr, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+/* Writes a formatted line and keeps the books: the first failed write of a
+ * run of failures is said once (on stderr) and reported through
+ * cfg.on_write_error; every failed line is counted; the first line that
+ * goes through again comes after one saying how many were lost (both in
+ * one write). Frees line. */
+static int emit(struct ls_log *lg, char *line, size_t len)
 {
 	FILE *f = lg->cfg.out ? lg->cfg.out : stderr;
+	uint64_t lost = lg->write_errors - lg->lost_since;
+	if (lg->failing) {
+		uint64_t now_k = lg->cfg.time.now_k(lg->cfg.time.ctx);
+		char ts[40], *both = NULL;
+		ls_fmt_wall(ts, sizeof(ts), lg->cfg.time.wall_from_k(lg->cfg.time.ctx, now_k));
+		int n = asprintf(&both,
+				 "{\"ts\":\"%s\",\"k_ns\":%llu,\"level\":\"warn\","
+				 "\"kind\":\"log_write_recovered\",\"msg\":\"log writes work again; "
+				 "%llu lines were lost\",\"lost\":%llu}\n%.*s",
+				 ts, (unsigned long long)now_k, (unsigned long long)lost,
+				 (unsigned long long)lost, (int)len, line);
+		if (n > 0) {
+			free(line);
+			line = both;
+			len = (size_t)n;
+		}
+	}
+	int rc = put_line(f, line, len);
+	free(line);
+	if (rc) {
+		lg->write_errors++;
+		if (!lg->failing) {
+			char more[160];
+			lg->failing = -rc;
+			lg->lost_since = lg->write_errors - 1;
+			snprintf(more, sizeof(more), ",\"error\":\"%s\",\"errno\":%d", strerror(-rc),
+				 -rc);
+			to_stderr(lg, f, LS_LOG_ERROR, "log_write_error",
+				  "cannot write the log file: lines are lost until writes succeed "
+				  "again",
+				  more);
+		}
+		if (lg->cfg.on_write_error)
+			lg->cfg.on_write_error(lg->cfg.on_write_ctx, -rc);
+		return rc;
+	}
+	lg->written++;
+	if (lg->failing) {
+		char more[64];
+		lg->failing = 0;
+		lg->written++;
+		snprintf(more, sizeof(more), ",\"lost\":%llu", (unsigned long long)lost);
+		to_stderr(lg, f, LS_LOG_WARN, "log_write_recovered", "log writes work again", more);
+		if (lg->cfg.on_write_error)
+			lg->cfg.on_write_error(lg->cfg.on_write_ctx, 0);
+	}
+	return 0;
+}
+
+static void summary(struct ls_log *lg, struct bucket *b, uint64_t now_k)
+{
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
+	if (!f)
+		return;
 	head(lg, f, LS_LOG_WARN, "log_suppressed", now_k);
 	fprintf(f, ",\"msg\":\"%llu lines of kind %s were suppressed by the rate limit\","
 		   "\"of\":\"%s\",\"suppressed\":%llu}\n",
 		(unsigned long long)b->suppressed, b->kind, b->kind,
 		(unsigned long long)b->suppressed);
-	fflush(f);
-	lg->written++;
+	fclose(f);
 	b->suppressed = 0;
+	emit(lg, line, len);
 }
 
 int ls_logv(struct ls_log *lg, int level, const char *kind, const char *msg,
@@ -153,8 +271,11 @@ int ls_logv(struct ls_log *lg, int level, const char *kind, const char *msg,
 	b->tokens -= 1;
 	if (b->suppressed)
 		summary(lg, b, now_k);
-	FILE *f = lg->cfg.out ? lg->cfg.out : stderr;
-	char esc[1024];
+	char esc[1024], *line = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
+	if (!f)
+		return 0;
 	head(lg, f, level, kind, now_k);
 	fprintf(f, ",\"msg\":\"%s\"", ls_json_str(esc, sizeof(esc), msg));
 	if (fields && *fields) {
@@ -162,9 +283,8 @@ int ls_logv(struct ls_log *lg, int level, const char *kind, const char *msg,
 		vfprintf(f, fields, ap);
 	}
 	fputs("}\n", f);
-	fflush(f);
-	lg->written++;
-	return 1;
+	fclose(f);
+	return emit(lg, line, len) ? 0 : 1;
 }
 
 void ls_log_set_out(struct ls_log *lg, FILE *out)
@@ -206,4 +326,9 @@ uint64_t ls_log_written(const struct ls_log *lg)
 uint64_t ls_log_suppressed(const struct ls_log *lg)
 {
 	return lg->suppressed;
+}
+
+uint64_t ls_log_write_errors(const struct ls_log *lg)
+{
+	return lg->write_errors;
 }

@@ -39,6 +39,14 @@ struct ls_log_config {
 	double rate_per_s;    /* bucket refill per kind (default 10/s) */
 	double burst;         /* bucket size per kind (default 20) */
 	struct ls_log_time time;
+	/* Called for every line a write failed for (err: its errno) and once
+	 * when writes succeed again after failures (err 0). The log says the
+	 * first failure of a run once on stderr (kind log_write_error) and the
+	 * recovery once in the file (log_write_recovered, with the lines
+	 * lost); a line that cannot be written whole is cut back out, never
+	 * left half. May log (a nested failure is only counted). */
+	void (*on_write_error)(void *ctx, int err);
+	void *on_write_ctx;
 };
 
 #define LS_LOG_KINDS_MAX 64 /* kinds tracked; more share one "other" bucket */
@@ -67,6 +75,8 @@ void ls_log_set_out(struct ls_log *lg, FILE *out);
 
 uint64_t ls_log_written(const struct ls_log *lg);
 uint64_t ls_log_suppressed(const struct ls_log *lg);
+/* Lines lost to failed writes (ENOSPC, EIO, EBADF ...). */
+uint64_t ls_log_write_errors(const struct ls_log *lg);
 
 /* ISO 8601 UTC with microseconds: "2026-11-25T05:01:02.123456Z". */
 char *ls_fmt_wall(char *buf, size_t len, int64_t wall_ns);

@@ -24,6 +24,8 @@ struct series {
 
 static void push(struct series *s, double t, double v)
 {
+	if (!isfinite(t) || !isfinite(v))
+		return; /* a record without its time or value is not drawn */
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 256;
 		struct pt *np = realloc(s->p, cap * sizeof(*np));
@@ -275,8 +277,8 @@ static void rate(struct series *out, const struct series *in, double span, int b
 	if (!c)
 		return;
 	for (size_t i = 0; i < in->n; i++) {
-		int b = (int)(in->p[i].t / w);
-		c[b < 0 ? 0 : b >= bins ? bins - 1 : b]++;
+		double q = in->p[i].t / w; /* compared as a double: no int overflow */
+		c[q < 0 ? 0 : q >= bins ? bins - 1 : (int)q]++;
 	}
 	for (int b = 0; b < bins; b++)
 		push(out, (b + 0.5) * w, c[b] / w);
@@ -309,10 +311,15 @@ static const char *sval(cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+/* A number of a record, NAN when absent or out of range: the file may
+ * hold anything (1e999 parses as infinity), and a time or value beyond
+ * 1e18 (us: 30,000 years) is no trace of ours. Kept in range, the spans,
+ * steps and casts below stay finite and defined. */
+#define NUM_MAX 1e18
 static double nval(cJSON *o, const char *k)
 {
 	cJSON *v = cJSON_GetObjectItem(o, k);
-	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+	return cJSON_IsNumber(v) && fabs(v->valuedouble) <= NUM_MAX ? v->valuedouble : NAN;
 }
 
 int ls_report_html(const char *trace_json, FILE *o, const char *title,
@@ -385,8 +392,11 @@ int ls_report_html(const char *trace_json, FILE *o, const char *title,
 					break;
 				fl = n;
 			}
+			double id = nval(e, "id");
+			if (isnan(id))
+				continue; /* an arrow end without an id ties nothing */
 			fl[nfl++] = (struct flowend){ph[0] == 's' ? t : NAN, ph[0] == 'f' ? t : NAN,
-						     (long long)nval(e, "id")};
+						     (long long)id};
 		}
 	}
 	if (nfl)

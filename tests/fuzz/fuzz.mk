@@ -1,9 +1,31 @@
-# fuzz.mk - the data plane fuzzer links only the data plane and base sources (the
+# fuzz.mk - the libFuzzer targets' build (included by the Makefile).
+# The library is compiled once with coverage instrumentation
+# (-fsanitize=fuzzer-no-link) and the sanitizers into build/fuzz/obj/, and
+# archived: every generic fuzzer (tests/fuzz/fuzz_NAME.c) links what it uses
+# from it. A few fuzzers link a subset of the sources instead (below).
+FUZZ_OPT := -O1
+# undefined behaviour is a crash, as in the unit tests (not a line in the log)
+FUZZ_CFLAGS = $(FUZZ_OPT) -g $(CSTD) $(INCLUDES) -Itests/unit -D_GNU_SOURCE -fno-omit-frame-pointer \
+	      -fno-sanitize-recover=undefined
+FUZZ_OBJ := $(patsubst src/%.c,$(O)/fuzz/obj/%.o,$(LIB_SRC))
+# the interpreter at -O0, as for fuzz_wasm (tests/wasm/wasm.mk): clang's
+# UBSan at -O1 takes tens of minutes on its one huge function
+$(O)/fuzz/obj/wasm/exec.o: FUZZ_OPT := -O0
+
+$(O)/fuzz/obj/%.o: src/%.c $(HDRS) | $(GEN_HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
+$(patsubst src/%.c,$(O)/fuzz/obj/%.o,$(SKEL_USERS)): $(SKELS)
+
+$(O)/fuzz/liblockstep.a: $(FUZZ_OBJ)
+	@rm -f $@; ar rcs $@ $^
+
+# The data plane fuzzer links only the data plane and base sources (the
 # generic fuzz rule compiles every part of src/, whose parts are not all
 # meant to be linked into one binary).
 DP_FUZZ_SRC := $(wildcard src/dataplane/*.c src/base/*.c)
 
-$(O)/fuzz/fuzz_xdp: tests/fuzz/fuzz_xdp.c $(DP_FUZZ_SRC) $(HDRS) | $(GEN_HDRS)
+$(O)/fuzz/fuzz_xdp: tests/fuzz/fuzz_xdp.c tests/fuzz/dpi_check.h $(DP_FUZZ_SRC) $(HDRS) | $(GEN_HDRS)
 	@mkdir -p $(@D)
 	$(CLANG) -O1 -g $(CSTD) $(INCLUDES) -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
 	  $< $(DP_FUZZ_SRC) $(LDLIBS) -o $@

@@ -5,7 +5,10 @@
 #include "obs/detect.h"
 #include "obs/ends.h"
 
+#include "obs/log.h"
+
 #include <cjson/cJSON.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -798,6 +801,72 @@ TEST(status_sections)
 	unlink(log_path());
 }
 
+static int count(const char *s, const char *needle)
+{
+	int n = 0;
+	for (const char *p = s; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/* Output files that cannot be written: a trace dump into a directory that
+ * is gone, and the log file swapped for /dev/full (every write ENOSPC).
+ * Each failure counts in lockstep_output_write_errors_total{file=...}, the
+ * output_write alarm opens once, and the trace failure is logged once
+ * however many dumps fail; a dump that works again says so. */
+TEST(output_write_errors_counted_and_alarmed)
+{
+	fake_k = 1000000000ull;
+	struct ls_obs *o = hub("/tmp/ls-obs-no-such-dir/trace.json");
+	CHECK(o != NULL);
+	if (!o)
+		return;
+	struct ls_err err;
+	CHECK(ls_obs_trace_dump(o, NULL, &err) != 0);
+	CHECK(ls_obs_trace_dump(o, NULL, &err) != 0);
+	CHECK(ls_obs_trace_dump(o, NULL, &err) != 0);
+	CHECK(ls_obs_alarm_open(o, LS_ALARM_OUTPUT_WRITE));
+	CHECK_EQ_INT((int)ls_obs_alarm_count(o, LS_ALARM_OUTPUT_WRITE), 3);
+	char tpath[64];
+	snprintf(tpath, sizeof(tpath), "/tmp/ls-obs-trace-%d.json", (int)getpid());
+	CHECK_EQ_INT(ls_obs_trace_dump(o, tpath, &err), 0);
+	unlink(tpath);
+	const char *log = read_log();
+	CHECK_EQ_INT(count(log, "\"kind\":\"trace_write_error\""), 1);
+	CHECK_EQ_INT(count(log, "\"kind\":\"alarm_output_write\""), 1);
+	CHECK_EQ_INT(count(log, "\"kind\":\"trace_write_recovered\""), 1);
+
+	FILE *full = fopen("/dev/full", "w");
+	CHECK(full != NULL);
+	if (full) {
+		int saved = dup(2), devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, 2); /* the one line the log says on stderr */
+		ls_log_set_out(ls_obs_log(o), full);
+		for (int i = 0; i < 4; i++)
+			ls_log(ls_obs_log(o), LS_LOG_INFO, "state", "lost", NULL);
+		dup2(saved, 2);
+		close(saved);
+		close(devnull);
+		CHECK(ls_log_write_errors(ls_obs_log(o)) >= 4);
+	}
+	char *m = NULL;
+	size_t ml;
+	FILE *mf = open_memstream(&m, &ml);
+	ls_metrics_write(ls_obs_metrics(o), mf);
+	fclose(mf);
+	CHECK(strstr(m, "lockstep_output_write_errors_total{file=\"trace\"} 3\n"));
+	/* the alarm was open already: no alarm line tried, 4 lines lost */
+	CHECK(strstr(m, "lockstep_output_write_errors_total{file=\"log\"} 4\n"));
+	CHECK(strstr(m, "lockstep_alarm_active{kind=\"output_write\"} 1\n"));
+	free(m);
+	if (full) {
+		/* the hub closes its own log file, not this one */
+		ls_log_set_out(ls_obs_log(o), NULL);
+		fclose(full);
+	}
+	ls_obs_close(o);
+}
+
 int main(int argc, char **argv)
 {
 	test_args(argc, argv);
@@ -816,5 +885,6 @@ int main(int argc, char **argv)
 	RUN(early_expiry_caught_after_churn);
 	RUN(unanswered_flow_is_no_early_expiry);
 	RUN(status_sections);
+	RUN(output_write_errors_counted_and_alarmed);
 	return test_done();
 }

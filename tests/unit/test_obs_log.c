@@ -5,7 +5,11 @@
 #include "obs/log.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 static uint64_t fake_k;
 static uint64_t now_k(void *ctx) { (void)ctx; return fake_k; }
@@ -143,6 +147,110 @@ TEST(many_kinds_share_a_bucket)
 	free(c.buf);
 }
 
+static int write_errs, recovered, last_err;
+static void on_write_error(void *ctx, int err)
+{
+	(void)ctx;
+	if (err)
+		write_errs++, last_err = err;
+	else
+		recovered++;
+}
+
+/* A log file that cannot be written (/dev/full: every write is ENOSPC):
+ * each lost line is counted and reported to the callback, the failure is
+ * said once on stderr (not once per line), and the first line that goes
+ * through again (the file replaced by a good one) says how many were lost. */
+TEST(write_errors_said_once_and_counted)
+{
+	FILE *full = fopen("/dev/full", "w");
+	CHECK(full != NULL);
+	if (!full)
+		return;
+	char errpath[] = "/tmp/test_obs_log.XXXXXX";
+	int efd = mkstemp(errpath);
+	int saved = dup(2);
+	dup2(efd, 2); /* capture what the log says on stderr */
+	fake_k = 1000000000ull;
+	struct ls_log_config cfg = {.out = full,
+				    .min_level = LS_LOG_INFO,
+				    .rate_per_s = 100,
+				    .burst = 100,
+				    .time = {NULL, now_k, wall},
+				    .on_write_error = on_write_error};
+	struct ls_log *lg = ls_log_new(&cfg);
+	for (int i = 0; i < 5; i++)
+		CHECK_EQ_INT(ls_log(lg, LS_LOG_INFO, "state", "lost", NULL), 0);
+	CHECK_EQ_INT((int)ls_log_write_errors(lg), 5);
+	CHECK_EQ_INT(write_errs, 5);
+	CHECK_EQ_INT(last_err, ENOSPC);
+	CHECK_EQ_INT(recovered, 0);
+	struct cap c;
+	c.buf = NULL;
+	c.f = open_memstream(&c.buf, &c.len);
+	ls_log_set_out(lg, c.f);
+	CHECK_EQ_INT(ls_log(lg, LS_LOG_INFO, "state", "back", NULL), 1);
+	CHECK_EQ_INT(ls_log(lg, LS_LOG_INFO, "state", "and on", NULL), 1);
+	CHECK_EQ_INT(recovered, 1);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	fflush(c.f);
+	CHECK_EQ_INT(count_lines(c.buf, "\"kind\":\"log_write_recovered\""), 1);
+	CHECK(strstr(c.buf, "\"lost\":5") != NULL);
+	char said[4096] = "";
+	ssize_t n = pread(efd, said, sizeof(said) - 1, 0);
+	said[n > 0 ? n : 0] = 0;
+	CHECK_EQ_INT(count_lines(said, "\"kind\":\"log_write_error\""), 1);
+	CHECK(strstr(said, "No space left on device") != NULL);
+	CHECK_EQ_INT(count_lines(said, "\"kind\":\"log_write_recovered\""), 1);
+	close(efd);
+	unlink(errpath);
+	ls_log_free(lg);
+	fclose(c.f);
+	free(c.buf);
+	fclose(full);
+}
+
+/* On a disk that fills up mid-line, no half line is left in the file: a
+ * short write is cut back (the log stays one JSON object per line). */
+TEST(short_write_leaves_no_half_line)
+{
+	char path[] = "/tmp/test_obs_log_short.XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	/* RLIMIT_FSIZE makes the kernel cut a write short at the limit */
+	struct rlimit old, lim;
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = 300;
+	signal(SIGXFSZ, SIG_IGN);
+	setrlimit(RLIMIT_FSIZE, &lim);
+	FILE *f = fdopen(fd, "a");
+	fake_k = 2000000000ull;
+	struct ls_log_config cfg = {.out = f,
+				    .min_level = LS_LOG_INFO,
+				    .rate_per_s = 100,
+				    .burst = 100,
+				    .time = {NULL, now_k, wall}};
+	struct ls_log *lg = ls_log_new(&cfg);
+	int ok = 0;
+	for (int i = 0; i < 10; i++)
+		ok += ls_log(lg, LS_LOG_INFO, "state", "a line of about a hundred bytes", NULL);
+	setrlimit(RLIMIT_FSIZE, &old);
+	CHECK(ok >= 1 && ok < 10);
+	CHECK_EQ_INT((int)ls_log_write_errors(lg), 10 - ok);
+	char buf[1024];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	CHECK(n > 0);
+	buf[n > 0 ? n : 0] = 0;
+	CHECK(n > 0 && buf[n - 1] == '\n');
+	CHECK_EQ_INT(count_lines(buf, "\n"), ok);
+	ls_log_free(lg);
+	fclose(f);
+	unlink(path);
+}
+
 int main(int argc, char **argv)
 {
 	test_args(argc, argv);
@@ -150,5 +258,7 @@ int main(int argc, char **argv)
 	RUN(storm_is_limited_and_summarised);
 	RUN(a_long_quiet_refills_only_the_burst);
 	RUN(many_kinds_share_a_bucket);
+	RUN(write_errors_said_once_and_counted);
+	RUN(short_write_leaves_no_half_line);
 	return test_done();
 }
