@@ -9,6 +9,7 @@
 #include "agent/agent.h"
 #include "agent/control_link.h"
 #include "agent/loop.h"
+#include "agent/rt.h"
 #include "agent/state_link.h"
 #include "agent/worker.h"
 #include "base/names.h"
@@ -51,6 +52,7 @@ void agent_opts_init(struct agent_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->expiry = -1;
+	o->busy_poll_ns = AGENT_BUSY_POLL_NS;
 	obs_link_opts_init(&o->obs);
 	clock_link_opts_init(&o->clock);
 }
@@ -348,7 +350,7 @@ static int agent_loop(struct agent *r)
 }
 
 /* --workers N; AGENT_WORKERS_AUTO: one per online CPU; 0 (not given): 1
- * (docs/workers.md, "Default": the latency measured with more). */
+ * (docs/workers.md, "Default": what still holds it back). */
 static uint32_t agent_nworkers(const struct agent_opts *o)
 {
 	long n = o->workers == AGENT_WORKERS_AUTO ? sysconf(_SC_NPROCESSORS_ONLN)
@@ -397,8 +399,9 @@ int agent_run(const struct agent_opts *o)
 	if (holding && r.nworkers > 1) {
 		/* held frames are released by the thread that holds them:
 		 * one worker for now (docs/workers.md, "Hold") */
-		fprintf(stderr, "lockstep: --default-verdict hold runs one policy worker (not %u); "
-			"see docs/workers.md\n", r.nworkers);
+		if (o->workers) /* asked for: say why not; the default is quiet */
+			fprintf(stderr, "lockstep: --default-verdict hold runs one policy worker "
+				"(not %u); see docs/workers.md\n", r.nworkers);
 		r.nworkers = 1;
 		if (!rc && (rc = steer_one_worker(r.dp, &err)))
 			fprintf(stderr, "lockstep run: %s\n", err.msg);
@@ -448,8 +451,12 @@ int agent_run(const struct agent_opts *o)
 	}
 	if (rc) {
 	} else if (r.nworkers > 1) {
-		struct agent_workers_opts wo = {
-		    .n = r.nworkers, .by = o->shard_by, .po = &po, .ro = r.ro};
+		struct agent_workers_opts wo = {.n = r.nworkers,
+						.by = o->shard_by,
+						.po = &po,
+						.ro = r.ro,
+						.busy_poll_ns = o->busy_poll_ns,
+						.rt = o->rt};
 		rc = agent_workers_open(&r.wk, r.dp, &wo);
 		if (!rc && po.policy) {
 			if (r.clock_on)
@@ -480,6 +487,13 @@ int agent_run(const struct agent_opts *o)
 	if (!rc) {
 		ls_obs_state(obs_link_hub(r.ro), "agent_start", "agent running",
 			     "\"iface\":\"%s\",\"pid\":%d", o->dp.ifname, (int)getpid());
+	}
+	if (!rc && o->rt) {
+		/* before the workers start: they inherit the main thread's
+		 * policy, then pin themselves (worker.c); the main thread runs
+		 * the heartbeat, which must not starve behind them */
+		agent_rt_lock_memory();
+		agent_rt_thread("the main thread", -1);
 	}
 	if (!rc)
 		rc = agent_loop(&r);

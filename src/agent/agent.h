@@ -38,7 +38,12 @@ struct agent_opts {
 	uint32_t workers;	      /* --workers N (worker.h); 0: 1; AGENT_WORKERS_AUTO:
 				       * one per online CPU */
 	uint32_t shard_by;	      /* --shard-by: LS_SHARD_BY_FLOW (0) / _CLIENT */
+	uint64_t busy_poll_ns;	      /* --busy-poll: a worker's spin after records
+				       * (worker.h); default AGENT_BUSY_POLL_NS, 0 off */
+	bool rt;		      /* --rt: SCHED_FIFO, pinned workers, mlockall */
 };
+
+#define AGENT_BUSY_POLL_NS 50000ull
 
 #define AGENT_WORKERS_AUTO UINT32_MAX
 

@@ -6,10 +6,12 @@
 #include "agent/control.h"
 #include "agent/loop.h"
 #include "agent/obs_link.h"
+#include "agent/rt.h"
 #include "base/json.h"
 #include "base/time.h"
 #include "dataplane/event_json.h"
 #include "obs/trace.h"
+#include "policy/gmetrics.h"
 #include "policy/policy.h"
 
 #include <errno.h>
@@ -24,9 +26,18 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-/* Records taken per turn of a worker's loop: one policy batch, as the main
- * thread's RING_BUDGET (agent.c), so its tick is never starved. */
+/* Records taken per batch: one policy batch (dispatch, then the verdicts
+ * written in one go). It adapts to the backlog (docs/workers.md,
+ * "Wake-ups"): a batch that left records behind doubles the next one's
+ * budget, up to MAX (fewer lock, flush and publish rounds per record while
+ * catching up); a batch that found less than a quarter of its budget halves
+ * it, down to MIN. It starts at 256, the main thread's RING_BUDGET. */
 #define WORKER_BUDGET 256
+#define WORKER_BUDGET_MIN 64
+#define WORKER_BUDGET_MAX 2048
+/* Busy-polling never keeps a worker from its loop (its tick, a stop) for
+ * longer than this in one wake-up. */
+#define WORKER_POLL_MAX_NS 2000000ull
 
 struct worker {
 	struct agent_workers *g;
@@ -37,11 +48,17 @@ struct worker {
 	struct policy_link *rp;	 /* NULL: no policy, events are only printed */
 	struct ls_dp_ring *ring; /* shard_rings[id] */
 	struct ls_loop *loop;
-	int stop_fd;	 /* eventfd: the main thread asks it to stop */
-	uint64_t events; /* records drained (under mu) */
+	int stop_fd;	  /* eventfd: the main thread asks it to stop */
+	uint64_t events;  /* records drained (under mu) */
+	uint32_t budget;  /* this worker's thread only: the next batch's size */
+	uint64_t spin_ns; /* its thread only: the current busy-poll window */
+	/* wake-ups from epoll, and busy-polls that found records or not
+	 * (written by its thread, read by metrics: relaxed atomics) */
+	_Atomic uint64_t wakeups, poll_hits, poll_misses;
 	/* published after each batch and tick (snap_mu, a leaf lock) */
 	pthread_mutex_t snap_mu;
 	struct ls_policy_stats snap;
+	struct ls_gmetrics *gsnap; /* its guest's metrics (copied when changed) */
 	uint64_t snap_events;
 	_Atomic uint64_t progress_k; /* K time of its last batch or tick */
 	_Atomic uint64_t busy_k;     /* K when its batch or tick in progress
@@ -58,10 +75,12 @@ struct agent_workers {
 	uint32_t n;
 	uint64_t tick_ns;
 	bool policy;
-	char path[4096];   /* the module the workers run (main thread only) */
-	char why[192];	   /* agent_workers_health's answer */
-	bool shard_live;   /* the kernel judges each shard (shard_live map) */
-	struct worker w[]; /* n of them */
+	char path[4096];       /* the module the workers run (main thread only) */
+	char why[192];	       /* agent_workers_health's answer */
+	bool shard_live;       /* the kernel judges each shard (shard_live map) */
+	uint64_t busy_poll_ns; /* the longest busy-poll window (0: none) */
+	bool rt;	       /* --rt: each thread SCHED_FIFO and pinned */
+	struct worker w[];     /* n of them */
 };
 
 static void publish(struct worker *w)
@@ -70,8 +89,11 @@ static void publish(struct worker *w)
 	if (w->rp)
 		ls_policy_stats(policy_link_policy(w->rp), &st);
 	pthread_mutex_lock(&w->snap_mu);
-	if (w->rp)
+	if (w->rp) {
 		w->snap = st;
+		/* a generation check, then the defined entries only */
+		ls_gm_copy(w->gsnap, ls_policy_gmetrics(policy_link_policy(w->rp)));
+	}
 	w->snap_events = w->events;
 	pthread_mutex_unlock(&w->snap_mu);
 	atomic_store_explicit(&w->progress_k, ls_now_k(), memory_order_release);
@@ -95,7 +117,7 @@ static int on_event(void *ctx, const struct ls_event *ev)
 
 /* A batch: what the budget allows, dispatched and its verdicts written
  * before the lock is let go (a reload waits for this boundary). */
-static void drain(struct worker *w, uint32_t budget)
+static int drain(struct worker *w, uint32_t budget, bool *more_out)
 {
 	bool more = false;
 	atomic_store_explicit(&w->busy_k, ls_now_k(), memory_order_release);
@@ -115,11 +137,82 @@ static void drain(struct worker *w, uint32_t budget)
 		obs_link_unlock(w->g->ro);
 	}
 	fflush(stdout);
+	if (more_out)
+		*more_out = more;
+	return n;
+}
+
+/* The next batch's budget, from what this one found (WORKER_BUDGET). */
+static void adapt_budget(struct worker *w, int n, bool more)
+{
+	if (more && w->budget < WORKER_BUDGET_MAX)
+		w->budget *= 2;
+	else if (!more && n >= 0 && (uint32_t)n < w->budget / 4 && w->budget > WORKER_BUDGET_MIN)
+		w->budget /= 2;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+/* Busy-poll after records (docs/workers.md, "Wake-ups"): under load the
+ * next records come within microseconds, and a sleep in epoll costs a
+ * wake-up (a system call, a context switch, the scheduler's latency: tens
+ * of microseconds, milliseconds on a loaded host) that a look at the
+ * ring's positions does not. So after a batch the worker watches its ring
+ * for up to spin_ns (no system call: ls_dp_ring_pending) and drains what
+ * comes; the window adapts like NAPI's: a look that found records restores
+ * it to the full busy_poll_ns, one that found none halves it, down to an
+ * eighth, so an idle worker wastes at most an eighth of the window per
+ * wake-up and a loaded one sleeps rarely. In all it stays under
+ * WORKER_POLL_MAX_NS per wake-up, so its tick and a stop are never late by
+ * more than that. */
+static void busy_poll(struct worker *w, uint64_t t0)
+{
+	uint64_t last = ls_now_k();
+	bool more = false;
+	for (;;) {
+		bool found = false;
+		/* the clock only every 64 looks: reading it may be a system
+		 * call on some VMs (kvm-clock without a stable TSC) */
+		for (int i = 0; i < 64 && !found; i++) {
+			found = ls_dp_ring_pending(w->ring);
+			if (!found)
+				cpu_relax();
+		}
+		uint64_t now = ls_now_k();
+		int n = found ? drain(w, w->budget, &more) : 0;
+		if (n > 0) { /* (a record reserved, not yet committed: 0) */
+			adapt_budget(w, n, more);
+			atomic_fetch_add_explicit(&w->poll_hits, 1, memory_order_relaxed);
+			w->spin_ns = w->g->busy_poll_ns;
+			last = now = ls_now_k();
+		} else if (now - last >= w->spin_ns) {
+			atomic_fetch_add_explicit(&w->poll_misses, 1, memory_order_relaxed);
+			if (w->spin_ns > w->g->busy_poll_ns / 8)
+				w->spin_ns /= 2;
+			return;
+		}
+		if (now - t0 >= WORKER_POLL_MAX_NS)
+			return;
+	}
 }
 
 static void on_ring(struct ls_loop *loop, int fd, uint32_t events, void *data)
 {
-	drain(data, WORKER_BUDGET);
+	struct worker *w = data;
+	uint64_t t0 = ls_now_k();
+	bool more = false;
+	atomic_fetch_add_explicit(&w->wakeups, 1, memory_order_relaxed);
+	int n = drain(w, w->budget, &more);
+	adapt_budget(w, n, more);
+	if (w->g->busy_poll_ns && n > 0 && w->spin_ns)
+		busy_poll(w, t0);
 }
 
 static void on_tick(struct ls_loop *loop, uint64_t missed, void *data)
@@ -146,12 +239,17 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	ls_trace_thread_worker((int)w->id); /* its guest calls and verdicts: its own track */
+	if (w->g->rt) {
+		char who[32];
+		snprintf(who, sizeof(who), "worker %u", w->id);
+		agent_rt_thread(who, (int)w->id);
+	}
 	pthread_mutex_lock(&w->mu);
 	publish(w);
 	pthread_mutex_unlock(&w->mu);
 	if (ls_loop_run(w->loop) < 0)
 		fprintf(stderr, "lockstep: worker %u: its event loop failed\n", w->id);
-	drain(w, 0); /* what is left: decided before the agent exits */
+	drain(w, 0, NULL); /* what is left: decided before the agent exits */
 	return NULL;
 }
 
@@ -237,6 +335,7 @@ struct wrow {
 	struct ls_policy_stats st;
 	struct ls_shard_live sl;
 	uint64_t ring_events;
+	uint64_t wakeups, poll_hits, poll_misses;
 	bool live;
 };
 
@@ -280,9 +379,34 @@ static double v_fs(const struct wrow *r)
 {
 	return r->sl.in_failsafe;
 }
+static double v_wakeups(const struct wrow *r)
+{
+	return (double)r->wakeups;
+}
 static double v_fs_default(const struct wrow *r)
 {
 	return (double)r->sl.defaults;
+}
+
+/* The guest-defined metrics of every worker's instance, merged: counters
+ * and histograms summed, a gauge per worker (gmetrics.h; docs/metrics.md,
+ * "Guest metrics with N workers"). Each worker's published copy is taken
+ * under its snap lock, then rendered with no lock held. */
+static void guest_metrics(struct agent_workers *g, FILE *f)
+{
+	struct ls_gmetrics *c = calloc(g->n, sizeof(*c));
+	const struct ls_gmetrics *parts[LS_SHARDS_MAX];
+	if (!c)
+		return;
+	for (uint32_t i = 0; i < g->n; i++) {
+		struct worker *w = &g->w[i];
+		pthread_mutex_lock(&w->snap_mu);
+		ls_gm_copy(&c[i], w->gsnap);
+		pthread_mutex_unlock(&w->snap_mu);
+		parts[i] = &c[i];
+	}
+	ls_gm_write_merged(parts, (int)g->n, f);
+	free(c);
 }
 
 static void workers_metrics(void *ctx, FILE *f)
@@ -291,6 +415,7 @@ static void workers_metrics(void *ctx, FILE *f)
 	struct ls_policy_stats st;
 	sum_stats(g, &st);
 	ls_policy_stats_metrics_write(&st, st.health, f);
+	guest_metrics(g, f);
 	struct wrow r[LS_SHARDS_MAX];
 	for (uint32_t i = 0; i < g->n; i++) {
 		struct worker *w = &g->w[i];
@@ -300,7 +425,21 @@ static void workers_metrics(void *ctx, FILE *f)
 		pthread_mutex_unlock(&w->snap_mu);
 		ls_dp_shard_live_get(g->dp, i, &r[i].sl); /* zeros without shard_live */
 		r[i].live = atomic_load_explicit(&w->live, memory_order_relaxed);
+		r[i].wakeups = atomic_load_explicit(&w->wakeups, memory_order_relaxed);
+		r[i].poll_hits = atomic_load_explicit(&w->poll_hits, memory_order_relaxed);
+		r[i].poll_misses = atomic_load_explicit(&w->poll_misses, memory_order_relaxed);
 	}
+	family(f, "lockstep_worker_wakeups_total", "counter",
+	       "times the worker woke from epoll for its ring", r, g->n, v_wakeups);
+	fprintf(f, "# HELP lockstep_worker_busy_polls_total busy-poll windows after a batch, by "
+		   "whether records came within the window (hit: drained without sleeping)\n"
+		   "# TYPE lockstep_worker_busy_polls_total counter\n");
+	for (uint32_t i = 0; i < g->n; i++)
+		fprintf(f,
+			"lockstep_worker_busy_polls_total{worker=\"%u\",result=\"hit\"} %llu\n"
+			"lockstep_worker_busy_polls_total{worker=\"%u\",result=\"miss\"} %llu\n",
+			i, (unsigned long long)r[i].poll_hits, i,
+			(unsigned long long)r[i].poll_misses);
 	family(f, "lockstep_worker_ring_events_total", "counter",
 	       "records the worker drained from its ring", r, g->n, v_ring);
 	family(f, "lockstep_worker_calls_total", "counter", "guest callbacks the worker made", r,
@@ -357,6 +496,8 @@ int agent_workers_open(struct agent_workers **out, struct ls_dp *dp,
 	g->n = o->n;
 	g->policy = o->po && o->po->policy;
 	g->tick_ns = o->po && o->po->tick_interval_ns ? o->po->tick_interval_ns : 1000000000ull;
+	g->busy_poll_ns = o->busy_poll_ns;
+	g->rt = o->rt;
 	snprintf(g->path, sizeof(g->path), "%s", g->policy ? o->po->policy : "");
 	for (uint32_t i = 0; i < g->n; i++) {
 		struct worker *w = &g->w[i];
@@ -364,10 +505,18 @@ int agent_workers_open(struct agent_workers **out, struct ls_dp *dp,
 		w->id = i;
 		w->stop_fd = -1;
 		w->live = true; /* until the heartbeat judges it */
+		w->budget = WORKER_BUDGET;
+		w->spin_ns = o->busy_poll_ns;
 		pthread_mutex_init(&w->mu, NULL);
 		pthread_mutex_init(&w->snap_mu, NULL);
+		w->gsnap = calloc(1, sizeof(*w->gsnap));
 	}
 	*out = g;
+	for (uint32_t i = 0; i < g->n; i++)
+		if (!g->w[i].gsnap) {
+			fprintf(stderr, "lockstep run: worker %u: out of memory\n", i);
+			return -1;
+		}
 	for (uint32_t i = 0; i < g->n; i++)
 		if (worker_setup(g, &g->w[i], o))
 			return -1;
@@ -416,6 +565,7 @@ void agent_workers_close(struct agent_workers *g)
 			close(w->stop_fd);
 		pthread_mutex_destroy(&w->mu);
 		pthread_mutex_destroy(&w->snap_mu);
+		free(w->gsnap);
 	}
 	free(g);
 }

@@ -28,6 +28,13 @@ struct agent_workers_opts {
 	uint32_t by;			   /* LS_SHARD_BY_FLOW / LS_SHARD_BY_CLIENT */
 	const struct policy_link_opts *po; /* .policy NULL: workers only print events */
 	struct obs_link *ro;		   /* shared hub, under obs_link_lock */
+	/* After a drain that took records, look at the ring again (no system
+	 * call) for up to this long before sleeping in epoll, adaptively
+	 * (docs/workers.md, "Wake-ups"); 0: never spin. */
+	uint64_t busy_poll_ns;
+	/* SCHED_FIFO at AGENT_RT_PRIO, worker i pinned to the i-th CPU the
+	 * process may run on (rt.h; docs/workers.md, "--rt"). */
+	bool rt;
 };
 
 /* Steers the kernel to n rings, opens them, loads the policy once per

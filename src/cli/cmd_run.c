@@ -49,6 +49,8 @@ enum {
 	O_WORKERS,
 	O_SHARD_BY,
 	O_STATE_DIR,
+	O_BUSY_POLL,
+	O_RT,
 };
 
 static const struct ls_opt rows[] = {
@@ -121,6 +123,13 @@ static const struct ls_opt rows[] = {
     LS_OPT("shard-by", 0, "KEY", O_SHARD_BY,
 	   "flow|client: what keeps events on one worker (default\n"
 	   "flow, the 5-tuple; client: all of a client's flows)"),
+    LS_OPT("busy-poll", 0, "DUR", O_BUSY_POLL,
+	   "after a batch a worker watches its ring this long\n"
+	   "before sleeping, adaptively (default 50us; 0: never)"),
+    LS_OPT("rt", 0, NULL, O_RT,
+	   "real time: threads SCHED_FIFO 20, workers pinned one\n"
+	   "per CPU, memory locked (needs CAP_SYS_NICE,\n"
+	   "CAP_IPC_LOCK; trade-offs in docs/workers.md)"),
 };
 
 static const struct ls_opt clock_head[] = {
@@ -313,6 +322,17 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 			return 2;
 		}
 		a->workers = (uint32_t)num;
+		break;
+	case O_BUSY_POLL:
+		if (ls_parse_duration_ns(arg, &a->busy_poll_ns) || a->busy_poll_ns > 1000000) {
+			fprintf(stderr,
+				"lockstep run: --busy-poll must be a duration of 0-1ms, not '%s'\n",
+				arg);
+			return 2;
+		}
+		break;
+	case O_RT:
+		a->rt = true;
 		break;
 	case O_SHARD_BY:
 		if (!strcmp(arg, "flow"))

@@ -27,6 +27,7 @@ struct ls_heartbeat {
 	struct ls_estimator est;
 	struct ls_mapping_pub pub; /* est's mapping for other threads */
 	struct ls_wallclock wall;
+	struct ls_wall_pub wall_pub; /* wall's offset for other threads */
 	struct ls_hb_stats stats;
 	bool paused;
 	bool have_last;
@@ -120,6 +121,7 @@ int ls_hb_open(struct ls_heartbeat **out, const struct ls_hb_config *cfg, struct
 	ls_mapping_pub_init(&hb->pub);
 	ls_mapping_publish(&hb->pub, ls_est_mapping(&hb->est));
 	ls_wall_init(&hb->wall, NULL, NULL);
+	ls_wall_pub_init(&hb->wall_pub);
 
 	libbpf_set_print(quiet_print);
 	hb->skel = heartbeat_bpf__open();
@@ -476,6 +478,7 @@ static void on_beat(struct ls_heartbeat *hb, const struct ls_event_beat *b, bool
 			in.wall_step_ns = step;
 			st->wall_steps++;
 		}
+		ls_wall_publish(&hb->wall_pub, &hb->wall);
 	}
 	if (hb->observer)
 		hb->observer(hb->observer_arg, &in);
@@ -564,6 +567,11 @@ const struct ls_estimator *ls_hb_estimator(const struct ls_heartbeat *hb)
 const struct ls_wallclock *ls_hb_wallclock(const struct ls_heartbeat *hb)
 {
 	return &hb->wall;
+}
+
+const struct ls_wall_pub *ls_hb_wall_pub(const struct ls_heartbeat *hb)
+{
+	return &hb->wall_pub;
 }
 
 const struct ls_hb_stats *ls_hb_stats(const struct ls_heartbeat *hb)

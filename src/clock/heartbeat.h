@@ -181,7 +181,11 @@ const struct ls_mapping *ls_hb_mapping(const struct ls_heartbeat *hb);
  * with ls_mapping_read); republished after every burst. */
 const struct ls_mapping_pub *ls_hb_mapping_pub(const struct ls_heartbeat *hb);
 const struct ls_estimator *ls_hb_estimator(const struct ls_heartbeat *hb);
+/* The heartbeat's own wall clock: its thread only. */
 const struct ls_wallclock *ls_hb_wallclock(const struct ls_heartbeat *hb);
+/* Its offset published for other threads (wallclock.h: ls_wall_pub_offset),
+ * after every refresh. */
+const struct ls_wall_pub *ls_hb_wall_pub(const struct ls_heartbeat *hb);
 const struct ls_hb_stats *ls_hb_stats(const struct ls_heartbeat *hb);
 
 /* fds of the maps in use (shared or own), for tests and `lockstep inspect`. */

@@ -89,10 +89,11 @@ void ls_sync_queued(void *sync, uint64_t ts_k)
 
 static int64_t realtime_at(const struct ls_sync *s, int64_t queued_k)
 {
-	const struct ls_wallclock *w = ls_hb_wallclock(s->hb);
-	int64_t off = w->valid ? w->offset_ns
-			       : ls_clock_read_ns(CLOCK_REALTIME, NULL) -
-					 ls_clock_read_ns(CLOCK_BOOTTIME, NULL);
+	/* any thread (the policy workers): the heartbeat's published offset,
+	 * one atomic word (wallclock.h, ls_wall_pub) */
+	int64_t off;
+	if (!ls_wall_pub_offset(ls_hb_wall_pub(s->hb), &off))
+		off = ls_clock_read_ns(CLOCK_REALTIME, NULL) - ls_clock_read_ns(CLOCK_BOOTTIME, NULL);
 	ls_k k = ls_k_now();
 	k = ls_k_add(k, -ls_gclock_guest_stale_ns(&s->gclock, k, ls_k_ns(queued_k)));
 	return ls_gclock_realtime_ns(&s->gclock, k, off);

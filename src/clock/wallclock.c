@@ -73,3 +73,23 @@ int64_t ls_wall_from_k(const struct ls_wallclock *wc, ls_k k)
 {
 	return k.ns + wc->offset_ns;
 }
+
+void ls_wall_pub_init(struct ls_wall_pub *pub)
+{
+	atomic_store_explicit(&pub->offset_ns, LS_WALL_PUB_NONE, memory_order_relaxed);
+}
+
+void ls_wall_publish(struct ls_wall_pub *pub, const struct ls_wallclock *wc)
+{
+	atomic_store_explicit(&pub->offset_ns, wc->valid ? wc->offset_ns : LS_WALL_PUB_NONE,
+			      memory_order_release);
+}
+
+bool ls_wall_pub_offset(const struct ls_wall_pub *pub, int64_t *off)
+{
+	int64_t v = atomic_load_explicit(&pub->offset_ns, memory_order_acquire);
+	if (v == LS_WALL_PUB_NONE)
+		return false;
+	*off = v;
+	return true;
+}

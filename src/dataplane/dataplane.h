@@ -227,6 +227,10 @@ int ls_dp_ring_open(struct ls_dp *dp, uint32_t shard, ls_dp_event_fn fn, void *c
 int ls_dp_ring_fd(const struct ls_dp_ring *r);
 /* As ls_dp_events_drain_max, for this ring. */
 int ls_dp_ring_drain_max(struct ls_dp_ring *r, uint32_t max, bool *more);
+/* Are records waiting in the ring? Two loads of the ring's positions in
+ * memory mapped read-only, no system call: what a busy-polling worker asks
+ * between drains (docs/workers.md, "Wake-ups"). False when unknown. */
+bool ls_dp_ring_pending(const struct ls_dp_ring *r);
 uint64_t ls_dp_ring_bad(const struct ls_dp_ring *r);
 void ls_dp_ring_close(struct ls_dp_ring *r);
 

@@ -938,6 +938,11 @@ const char *ls_policy_health(struct ls_policy *p)
 		       : NULL;
 }
 
+const struct ls_gmetrics *ls_policy_gmetrics(const struct ls_policy *p)
+{
+	return &p->gmet;
+}
+
 int ls_policy_metric_value(const struct ls_policy *p, const char *name, double *out)
 {
 	const struct ls_gmetric *m = ls_gm_find(&p->gmet, name);

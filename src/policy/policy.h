@@ -256,6 +256,11 @@ void ls_policy_metrics_write(const struct ls_policy *p, FILE *f);
 /* The pipeline's counters alone, from stats (summed over several workers:
  * agent/worker.h) and a health (enum ls_policy_health). */
 void ls_policy_stats_metrics_write(const struct ls_policy_stats *st, int health, FILE *f);
+/* The guest's metrics (read on the policy's own thread, or under the lock
+ * that serialises its calls: agent/worker.c copies them after each batch
+ * for the merged export of N workers). */
+struct ls_gmetrics;
+const struct ls_gmetrics *ls_policy_gmetrics(const struct ls_policy *p);
 /* Value of a guest metric by name (tests, `lockstep status`); -1 if none. */
 int ls_policy_metric_value(const struct ls_policy *p, const char *name,
 			   double *out);

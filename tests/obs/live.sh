@@ -43,7 +43,10 @@ policy_init olive
 mkdir -p "$TMP/www/v1" && echo '{"data":[]}' >"$TMP/www/v1/models"
 nginx_start || bail "nginx did not start"
 
-if agent_start a1 --policy "$G/ai-gateway.wasm" \
+# --workers 1: the trace checks below read the single-threaded agent's
+# tracks (guest calls tid 1, verdicts tid 2); with N workers each has its
+# own track (docs/observability.md), checked by workers_failsafe_live.sh
+if agent_start a1 --workers 1 --policy "$G/ai-gateway.wasm" \
 	--policy-config 'hosts=api.test ttl_ms=5000 passive' \
 	--heartbeat --metrics 127.0.0.1:0 --log "$TMP/log.jsonl" --trace "$TMP/trace.json"; then
 	ok "agent runs with --metrics, --log and --trace"
@@ -215,7 +218,7 @@ check "kernel events carry their K time and wall-clock ts" jqt '
 # the docs list exactly what the agent has; the hold section's metrics are
 # registered only under --default-verdict hold, the workers section's only
 # with --workers N > 1 (checked by tests/policy/workers_failsafe_live.sh),
-# which this agent does not run
+# which this agent does not run (--workers 1 above)
 "$PROMCHECK" --families "$TMP/m3.txt" | grep -v '^lockstep_guest_' | sort >"$TMP/fam.scraped"
 awk -F'|' '/^## (Hold|Workers)/ { hold = 1; next } /^## / { hold = 0 }
 	!hold && $2 ~ /^ *`(lockstep|process)_[a-z0-9_]*` *$/ {

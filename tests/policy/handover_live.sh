@@ -16,9 +16,9 @@
 # LS_HANDOVER_WORKERS=N (handover_workers_live.sh: 2) runs both agents with
 # --workers N: each worker's new instance must be told of exactly its own
 # shard's flows (the split computed here again from the hash docs/workers.md
-# specifies), and every flow renewed by the new agent. Guest metrics are
-# not exported with N > 1 (docs/workers.md), so there the renewals are
-# counted from the new agent's verdicts instead.
+# specifies), and every flow renewed by the new agent: counted from the new
+# agent's verdicts, and from the guest's counters summed over the workers
+# (docs/metrics.md, "Guest metrics with N workers").
 set -uo pipefail
 . "$(dirname "$0")/../obs/lib/obs.sh"
 policy_init handover
@@ -34,7 +34,7 @@ DEPLOY=(--default-verdict drop --expiry strict --tc --heartbeat
 	--policy "$G/ai-gateway.wasm"
 	--policy-config 'hosts=api.test ttl_ms=1500 handshake_ttl_ms=5000 expired=revoke passive'
 	--tick-interval 500ms --metrics 127.0.0.1:0)
-[ "$W" -gt 1 ] && DEPLOY+=(--workers "$W")
+DEPLOY+=(--workers "$W") # explicit: the default is one per CPU
 # the flows each of the new instances was told of, restart then reload: the
 # "adopted" lines of the guests' log, summed over the workers (W per load)
 adopted_sum() { # LOAD (1: restart, 2: reload)
@@ -146,12 +146,12 @@ if [ "$W" -gt 1 ]; then
 			"$TMP/a1.json"))
 	check "the new agent's workers renewed every adopted lease ($r of $CONNS flows)" \
 		test "${r:-0}" -ge "$CONNS"
-else
-	scrape_fresh "$(metrics_port a2)" "$TMP/a2.prom"
-	late=$(m a2 lockstep_guest_aigw_expired_while_active_total)
-	check "no lease expired before its refresh under the new agent (${late:-?})" test "${late:-x}" = 0
-	r=$(m a2 lockstep_guest_aigw_ttl_refresh_total)
-	check "the new agent renewed the adopted leases ($r refreshes)" gt "${r:-0}" "$CONNS"
 fi
+# the guest's counters: with W > 1 summed over the workers' instances
+scrape_fresh "$(metrics_port a2)" "$TMP/a2.prom"
+late=$(m a2 lockstep_guest_aigw_expired_while_active_total)
+check "no lease expired before its refresh under the new agent (${late:-?})" test "${late:-x}" = 0
+r=$(m a2 lockstep_guest_aigw_ttl_refresh_total)
+check "the new agent renewed the adopted leases ($r refreshes)" gt "${r:-0}" "$CONNS"
 check "no guest failures" bash -c "! grep -q guest_failed '$TMP/a1.err' '$TMP/a2.err'"
 kill -TERM "$A2"; wait "$A2" 2>/dev/null

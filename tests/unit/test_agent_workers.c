@@ -33,6 +33,8 @@
 #include "dataplane/dataplane.h"
 #include "dataplane/testrun.h"
 #include "lockstep.skel.h"
+#include "obs/hub.h"
+#include "obs/metrics.h"
 
 #define FLOWS 200
 
@@ -395,11 +397,101 @@ TEST(a_stalled_worker_is_named_while_the_other_keeps_deciding)
 	rig_close(&rig);
 }
 
+/* The hub's metrics text, rendered as the /metrics handler does (under the
+ * observability lock); malloc'd, NULL on failure. */
+static char *scrape(struct obs_link *ro)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return NULL;
+	obs_link_lock(ro);
+	ls_metrics_write(ls_obs_metrics(obs_link_hub(ro)), f);
+	obs_link_unlock(ro);
+	fclose(f);
+	return text;
+}
+
+/* The value of the sample line that starts with series (name and labels,
+ * then a space), or -1. */
+static double sample(const char *text, const char *series)
+{
+	size_t n = strlen(series);
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (!strncmp(l, series, n) && l[n] == ' ')
+			return strtod(l + n + 1, NULL);
+	return -1;
+}
+
+/* Guest metrics with two workers (docs/metrics.md, "Guest metrics with N
+ * workers"), through the hub's /metrics text while the workers run (the
+ * TSan build checks the copies against the workers' writes): the guest
+ * metricount (tests/policy/guests/metricount.c) counts each new flow in a
+ * counter and a histogram and sets a gauge to its instance's count. The
+ * merge: the counter and the histogram are the sums, FLOWS; the gauge is
+ * one series per worker, each its shard's share by the documented hash. */
+TEST(guest_metrics_of_every_worker_are_exported_merged)
+{
+	struct rig rig;
+	struct policy_link_opts po = {.default_verdict = LS_VERDICT_PASS,
+				      .tick_interval_ns = 20000000};
+	const char *skip = rig_open(&rig, "metricount", &po);
+	if (skip)
+		SKIP(skip);
+	int want[2] = {0, 0};
+	char *text = NULL;
+	for (int i = 0; rig.w && i < FLOWS; i++) {
+		uint8_t c[4];
+		uint16_t p;
+		client_of(i, c, &p);
+		want[shard_of(c, p, SRV, 80, 2)]++;
+		CHECK(syn(rig.t, i) == 0);
+		if (i % 20 == 0) { /* scrapes while the workers count */
+			free(text);
+			text = scrape(rig.ro);
+			CHECK(text != NULL);
+		}
+	}
+	double total = -1;
+	for (int k = 0; rig.w && k < 500 && total != FLOWS; k++) {
+		struct timespec ts = {0, 10000000};
+		nanosleep(&ts, NULL);
+		free(text);
+		text = scrape(rig.ro);
+		total = text ? sample(text, "lockstep_guest_metricount_flows_total") : -1;
+	}
+	if (text) {
+		const char *at = strstr(text, "# HELP lockstep_guest_metricount");
+		printf("# %.900s\n", at ? at : text);
+	}
+	CHECK(text != NULL);
+	if (text) {
+		CHECK(total == FLOWS);
+		CHECK(sample(text, "lockstep_guest_metricount_seconds_count") == FLOWS);
+		CHECK(sample(text, "lockstep_guest_metricount_seconds_bucket{le=\"0.001\"}") == 0);
+		CHECK(sample(text, "lockstep_guest_metricount_seconds_bucket{le=\"0.01\"}") ==
+		      FLOWS);
+		double sum = sample(text, "lockstep_guest_metricount_seconds_sum");
+		CHECK(sum > FLOWS * 0.002 - 1e-9 && sum < FLOWS * 0.002 + 1e-9);
+		CHECK(sample(text, "lockstep_guest_metricount_seen{worker=\"0\"}") == want[0]);
+		CHECK(sample(text, "lockstep_guest_metricount_seen{worker=\"1\"}") == want[1]);
+		CHECK(sample(text, "lockstep_guest_metricount_seen") == -1); /* labelled only */
+		/* each family once, whatever the number of workers */
+		const char *t1 = strstr(text, "# TYPE lockstep_guest_metricount_flows_total counter");
+		CHECK(t1 && !strstr(t1 + 1, "# TYPE lockstep_guest_metricount_flows_total"));
+	}
+	printf("# hash split %d/%d\n", want[0], want[1]);
+	free(text);
+	rig_close(&rig);
+}
+
 int main(int argc, char **argv)
 {
 	test_args(argc, argv);
 	RUN(two_workers_decide_every_flow_while_the_main_thread_reloads_them);
 	RUN(a_trap_restarts_only_the_instance_of_the_worker_it_happened_on);
 	RUN(a_stalled_worker_is_named_while_the_other_keeps_deciding);
+	RUN(guest_metrics_of_every_worker_are_exported_merged);
 	return test_done();
 }

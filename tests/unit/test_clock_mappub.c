@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "clock/mapping_pub.h"
+#include "clock/wallclock.h"
 #include "test.h"
 
 #define K_STEP 1000003ll
@@ -194,10 +195,140 @@ TEST(readers_never_see_a_torn_mapping)
 	CHECK_EQ_INT(back, 0);
 }
 
+/* ---- the wall-clock offset (wallclock.h, ls_wall_pub) --------------------
+ * What a worker's WASI realtime adds to K: the heartbeat refreshes it on
+ * its thread and publishes one word. The writer here runs the real
+ * ls_wall_refresh on a fake pair of clocks whose REALTIME - BOOTTIME is
+ * generation n * W_STEP (BOOTTIME ticks 1 ns per read, so the bracket is
+ * 2 ns wide and its midpoint gives the offset exactly: by hand, r1 = t +
+ * off, b = t + 1, r2 = t + 2 + off, offset = r1 + 1 - b = off), then
+ * publishes; readers must see "not valid" or a whole generation, never an
+ * older one after a newer. TSan (test_tsan_clock_mappub) checks that the
+ * heartbeat's writes and the workers' reads are not a race. */
+#define W_STEP 1000000007ll
+
+struct fake_clocks {
+	int64_t t;   /* BOOTTIME, ns */
+	int64_t gen; /* REALTIME - BOOTTIME = gen * W_STEP */
+};
+
+static int64_t fake_read(clockid_t id, void *arg)
+{
+	struct fake_clocks *c = arg;
+	int64_t t = c->t++;
+	return id == CLOCK_REALTIME ? t + c->gen * W_STEP : t;
+}
+
+static struct ls_wall_pub wpub;
+
+struct wreader {
+	pthread_t th;
+	uint64_t reads, invalid, torn, backwards, distinct;
+};
+
+static void *wall_reader_main(void *arg)
+{
+	struct wreader *r = arg;
+	int64_t last = 0, off;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		__atomic_store_n(&r->reads, r->reads + 1, __ATOMIC_RELAXED);
+		if (!ls_wall_pub_offset(&wpub, &off)) {
+			r->invalid++;
+			continue;
+		}
+		int64_t n = off % W_STEP ? -1 : off / W_STEP;
+		if (n < 1)
+			r->torn++;
+		else if (n < last)
+			r->backwards++;
+		else if (n > last) {
+			r->distinct++;
+			last = n;
+		}
+	}
+	return NULL;
+}
+
+static void *wall_writer_main(void *arg)
+{
+	int64_t *n = arg;
+	struct fake_clocks fc = {.t = 1000, .gen = 0};
+	struct ls_wallclock wc;
+	ls_wall_init(&wc, fake_read, &fc);
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		fc.gen++;
+		if (ls_wall_refresh(&wc, NULL) < 0)
+			break;
+		ls_wall_publish(&wpub, &wc);
+		__atomic_store_n(n, fc.gen, __ATOMIC_RELAXED); /* the main thread watches it */
+		for (int i = 0; i < 1000; i++)
+			(void)atomic_load_explicit(&stop, memory_order_relaxed);
+	}
+	return NULL;
+}
+
+TEST(wall_offset_published_to_readers_whole)
+{
+	int64_t off = 0;
+	ls_wall_pub_init(&wpub);
+	CHECK(!ls_wall_pub_offset(&wpub, &off)); /* before the first refresh */
+	struct fake_clocks fc = {.t = 5, .gen = 3};
+	struct ls_wallclock wc;
+	ls_wall_init(&wc, fake_read, &fc);
+	ls_wall_publish(&wpub, &wc); /* not valid yet: still nothing */
+	CHECK(!ls_wall_pub_offset(&wpub, &off));
+	CHECK(ls_wall_refresh(&wc, NULL) == 0);
+	ls_wall_publish(&wpub, &wc);
+	CHECK(ls_wall_pub_offset(&wpub, &off));
+	CHECK(off == 3 * W_STEP);
+
+	ls_wall_pub_init(&wpub);
+	atomic_store(&stop, 0);
+	struct wreader rd[READERS];
+	memset(rd, 0, sizeof(rd));
+	int64_t written = 0;
+	pthread_t wt;
+	for (int i = 0; i < READERS; i++)
+		CHECK(pthread_create(&rd[i].th, NULL, wall_reader_main, &rd[i]) == 0);
+	CHECK(pthread_create(&wt, NULL, wall_writer_main, &written) == 0);
+	double t0 = now_s();
+	for (;;) {
+		struct timespec ms = {0, 10 * 1000000};
+		nanosleep(&ms, NULL);
+		uint64_t minreads = UINT64_MAX;
+		for (int i = 0; i < READERS; i++) {
+			uint64_t r = __atomic_load_n(&rd[i].reads, __ATOMIC_RELAXED);
+			minreads = r < minreads ? r : minreads;
+		}
+		/* at least 0.2 s, so the readers meet many rewrites */
+		if (now_s() - t0 > 3.0 ||
+		    (now_s() - t0 > 0.2 && minreads >= 100000 &&
+		     __atomic_load_n(&written, __ATOMIC_RELAXED) >= 1000))
+			break;
+	}
+	atomic_store(&stop, 1);
+	pthread_join(wt, NULL);
+	uint64_t reads = 0, torn = 0, back = 0, distinct = 0;
+	for (int i = 0; i < READERS; i++) {
+		pthread_join(rd[i].th, NULL);
+		reads += rd[i].reads;
+		torn += rd[i].torn;
+		back += rd[i].backwards;
+		distinct += rd[i].distinct;
+	}
+	printf("# %.2f s: %" PRId64 " offsets published, %" PRIu64 " reads (%" PRIu64
+	       " distinct generations), %" PRIu64 " torn, %" PRIu64 " backwards\n",
+	       now_s() - t0, written, reads, distinct, torn, back);
+	CHECK(written > 0 && reads > 0 && distinct > 0);
+	CHECK_EQ_INT(torn, 0);
+	CHECK_EQ_INT(back, 0);
+}
+
 int main(int argc, char **argv)
 {
 	test_args(argc, argv);
 	RUN(empty_pub_reads_invalid);
+	RUN(wall_offset_published_to_readers_whole);
 	RUN(publish_then_read_round_trips);
 	RUN(readers_never_see_a_torn_mapping);
 	return test_done();

@@ -9,6 +9,7 @@
 #include "policy/gmetrics.h"
 #include "policy/kv.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -135,6 +136,79 @@ TEST(metrics_define_and_write)
 	CHECK_EQ_INT(ls_gm_define(&g, LS_GM_GAUGE, "onemore", 7, "", 0), -2);
 }
 
+/* Two workers' sets merged (gmetrics.h): by hand, the counter 2 + 5 = 7,
+ * the histogram's buckets, count and sum added, each worker's gauge its own
+ * labelled series, a name only worker 1 defines exported from it alone,
+ * and worker 1's "clash" (a gauge where worker 0 has a counter) left out. */
+TEST(metrics_of_two_workers_merge)
+{
+	static struct ls_gmetrics a, b;
+	memset(&a, 0, sizeof a);
+	memset(&b, 0, sizeof b);
+	int ca = ls_gm_define(&a, LS_GM_COUNTER, "reqs_total", 10, "requests", 8);
+	int ha = ls_gm_define(&a, LS_GM_HISTOGRAM, "lat", 3, "latency", 7);
+	int ga = ls_gm_define(&a, LS_GM_GAUGE, "open", 4, "open", 4);
+	int xa = ls_gm_define(&a, LS_GM_COUNTER, "clash", 5, "", 0);
+	/* worker 1 defines them in another order, and one more */
+	int gb = ls_gm_define(&b, LS_GM_GAUGE, "open", 4, "open", 4);
+	int only = ls_gm_define(&b, LS_GM_COUNTER, "only_b", 6, "", 0);
+	int cb = ls_gm_define(&b, LS_GM_COUNTER, "reqs_total", 10, "requests", 8);
+	int hb = ls_gm_define(&b, LS_GM_HISTOGRAM, "lat", 3, "latency", 7);
+	int xb = ls_gm_define(&b, LS_GM_GAUGE, "clash", 5, "", 0);
+	CHECK(ca >= 0 && ha >= 0 && ga >= 0 && xa >= 0);
+	CHECK(gb >= 0 && only >= 0 && cb >= 0 && hb >= 0 && xb >= 0);
+	ls_gm_add(&a, ca, 2);
+	ls_gm_add(&b, cb, 5);
+	ls_gm_add(&b, only, 4);
+	ls_gm_add(&a, xa, 1);
+	ls_gm_set(&b, xb, 9);
+	ls_gm_observe(&a, ha, 0.0005); /* le 0.001 */
+	ls_gm_observe(&b, hb, 0.0005);
+	ls_gm_observe(&b, hb, 0.5); /* le 1 */
+	ls_gm_set(&a, ga, 3);
+	ls_gm_set(&b, gb, -1.5);
+	/* the published copies, as the agent takes them */
+	static struct ls_gmetrics pa, pb;
+	memset(&pa, 0, sizeof pa);
+	memset(&pb, 0, sizeof pb);
+	CHECK(ls_gm_copy(&pa, &a));
+	CHECK(!ls_gm_copy(&pa, &a)); /* nothing changed: nothing copied */
+	CHECK(ls_gm_copy(&pb, &b));
+	const struct ls_gmetrics *parts[2] = {&pa, &pb};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	ls_gm_write_merged(parts, 2, f);
+	fclose(f);
+	printf("%s", text);
+	CHECK(strstr(text, "# TYPE lockstep_guest_reqs_total counter\nlockstep_guest_reqs_total 7\n"));
+	CHECK(strstr(text, "lockstep_guest_lat_bucket{le=\"0.0001\"} 0\n"));
+	CHECK(strstr(text, "lockstep_guest_lat_bucket{le=\"0.001\"} 2\n"));
+	CHECK(strstr(text, "lockstep_guest_lat_bucket{le=\"0.1\"} 2\n"));
+	CHECK(strstr(text, "lockstep_guest_lat_bucket{le=\"1\"} 3\n"));
+	CHECK(strstr(text, "lockstep_guest_lat_bucket{le=\"+Inf\"} 3\n"));
+	CHECK(strstr(text, "lockstep_guest_lat_count 3\n"));
+	const char *sum = strstr(text, "lockstep_guest_lat_sum ");
+	CHECK(sum && fabs(strtod(sum + 23, NULL) - 0.501) < 1e-12);
+	CHECK(strstr(text, "# TYPE lockstep_guest_open gauge\nlockstep_guest_open{worker=\"0\"} 3\n"
+			   "lockstep_guest_open{worker=\"1\"} -1.5\n"));
+	CHECK(strstr(text, "# TYPE lockstep_guest_only_b_total counter\nlockstep_guest_only_b_total 4\n"));
+	CHECK(strstr(text, "# TYPE lockstep_guest_clash_total counter\nlockstep_guest_clash_total 1\n"));
+	CHECK(!strstr(text, "lockstep_guest_clash{"));
+	/* every family once */
+	const char *t = strstr(text, "# TYPE lockstep_guest_open ");
+	CHECK(t && !strstr(t + 1, "# TYPE lockstep_guest_open "));
+	free(text);
+	/* one part: exactly the single-worker text (no label) */
+	text = NULL;
+	f = open_memstream(&text, &len);
+	ls_gm_write_merged(parts, 1, f);
+	fclose(f);
+	CHECK(strstr(text, "lockstep_guest_open 3\n"));
+	CHECK(!strstr(text, "worker="));
+	free(text);
+}
+
 static int echo_handler(void *ctx, const char *cmd, const char *arg, char *reply,
 			size_t len)
 {
@@ -216,6 +290,7 @@ int main(int argc, char **argv)
 	RUN(kv_limits_and_growth);
 	RUN(kv_entry_limit_is_65536_keys);
 	RUN(metrics_define_and_write);
+	RUN(metrics_of_two_workers_merge);
 	RUN(control_socket);
 	return test_done();
 }

@@ -1,0 +1,23 @@
+/* rt.h - `lockstep run --rt` (docs/workers.md, "--rt"): the agent's threads
+ * at a real-time priority, the workers pinned, the memory locked, so that
+ * other tenants of the host neither deschedule the policy nor page it out
+ * while events wait. Each call says on stderr what it could not do; the
+ * agent runs on without it (no CAP_SYS_NICE, an RLIMIT_RTPRIO of 0, a
+ * cgroup without real-time budget). */
+#ifndef LS_AGENT_RT_H
+#define LS_AGENT_RT_H
+
+/* The SCHED_FIFO priority of --rt: above every normal thread, below the
+ * kernel's threaded interrupt handlers (50) and its other real-time
+ * threads, so that the packets that make the events are still received
+ * and the machine's own housekeeping still runs. */
+#define AGENT_RT_PRIO 20
+
+/* The calling thread: SCHED_FIFO at AGENT_RT_PRIO and, when cpu >= 0,
+ * pinned to the (cpu mod count)-th CPU of the process's affinity mask.
+ * who names it in messages. 0, or -errno of the first thing refused. */
+int agent_rt_thread(const char *who, int cpu);
+/* The process: mlockall(MCL_CURRENT | MCL_FUTURE). 0 or -errno. */
+int agent_rt_lock_memory(void);
+
+#endif
