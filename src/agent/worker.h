@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/hold.h"
 #include "agent/policy_link.h"
 #include "dataplane/dataplane.h"
 
@@ -28,6 +29,10 @@ struct agent_workers_opts {
 	uint32_t by;			   /* LS_SHARD_BY_FLOW / LS_SHARD_BY_CLIENT */
 	const struct policy_link_opts *po; /* .policy NULL: workers only print events */
 	struct obs_link *ro;		   /* shared hub, under obs_link_lock */
+	/* --default-verdict hold: each worker holds and releases its own
+	 * flows' packets (docs/workers.md, "Hold"); NULL: no hold */
+	const struct agent_hold_opts *hold;
+	uint32_t failsafe_mode; /* what their held packets get in fail-safe */
 };
 
 /* Steers the kernel to n rings, opens them, loads the policy once per
@@ -54,5 +59,9 @@ const char *agent_workers_health(void *ctx);
 /* Once a second from the main thread (not holding the obs lock): the
  * policy stats summed over the workers, to observability. */
 void agent_workers_report(struct agent_workers *w);
+/* The data plane entered fail-safe (shard 0: all of it; i + 1: shard i
+ * alone, struct ls_event_failsafe): the holds of the workers concerned
+ * settle what they hold at their next hold tick. Any thread. */
+void agent_workers_failsafe(struct agent_workers *w, uint32_t shard);
 
 #endif
