@@ -16,7 +16,8 @@
 #   - a kernel-rule hit vs the fast path, ns/packet (build/bench/dataplane_bench,
 #     the same run).
 # Prints figures and ratios against the issue's targets; asserts nothing.
-# Takes ~2-3 min; not part of `make test`. Needs root.
+# Takes ~2-3 min; not part of `make test`. Needs root. FB_AGENT_ARGS: more
+# `lockstep run` options for the hold runs (e.g. "--workers 2").
 set -uo pipefail
 cd "$(dirname "$0")/.."
 LS_ROOT=$PWD
@@ -58,6 +59,8 @@ gen() { # TAG RATE COUNT: one flowgen run, its line in $TMP/TAG
 	"$FG" --client-ns "$NS_C" --server-ns "$NS_S" --dst "$S4" --rate "$2" --count "$3" \
 		--drain-ms 2500 >"$TMP/$1" 2>"$TMP/$1.err" || { cat "$TMP/$1.err"; echo "flowgen failed" >"$TMP/$1"; }
 }
+cpu_ticks() { awk '{ print $14 + $15 }' /proc/"$1"/stat; }
+held_now() { "$LS_BIN" counters --json --pin-dir "$PIN_DIR" 2>/dev/null | jq -r '.held // 0'; }
 f() { sed -n "s/.* $2 \([-0-9.]*\).*/\1/p" "$TMP/$1"; } # FILE FIELD
 us() { awk -v x="$1" 'BEGIN { printf "%.1f", x / 1000 }'; }
 
@@ -67,9 +70,12 @@ for load in idle stress; do
 	for rate in 10000 100000; do
 		n=$((rate == 10000 ? rate * SECS_10K : COUNT_100K))
 		gen "base_${load}_$rate" "$rate" "$n"
-		agent "h_${load}_$rate" --default-verdict hold --policy "$G"
+		agent "h_${load}_$rate" --default-verdict hold --policy "$G" ${FB_AGENT_ARGS:-}
+		t0=$(cpu_ticks "$AGENT") h0=$(held_now)
 		gen "hold_${load}_$rate" "$rate" "$n"
-		cnt >"$TMP/c_${load}_$rate"
+		t1=$(cpu_ticks "$AGENT") h1=$(held_now)
+		echo "$(cnt) agent_cpu_us_per_held_flow $(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n=$((h1 - h0)) \
+			'BEGIN { printf "%.1f", n ? t / hz * 1e6 / n : 0 }')" >"$TMP/c_${load}_$rate"
 		agent_stop
 	done
 	[ $load = stress ] && load_off

@@ -1,7 +1,8 @@
 /* hold.h - hold until decided: the kernel half (docs/dataplane.md "Hold").
  *
  * Under --default-verdict hold a packet of an undecided flow is neither
- * passed nor dropped: the whole frame is copied into the events ring as an
+ * passed nor dropped: the whole frame is copied into the flow's ring (`events`,
+ * or its worker's shard ring with --workers N, bpf/shard.h) as an
  * LS_EV_HELD record and the kernel drops its own copy (counted `held`, not
  * as a drop); user space queues it and, once the policy has decided,
  * re-injects the queue in order or frees it. XDP and TC cannot queue, and
@@ -189,7 +190,9 @@ static __always_inline int ls_hold_out(void *ctx, int is_xdp, __u32 ifindex)
 			 : bpf_skb_load_bytes(ctx, 0, hb->frame, len);
 	if (rc)
 		return -1;
-	if (bpf_ringbuf_output(&events, hb, sizeof(hb->ev) + len, 0)) {
+	/* the flow's ring: with N workers, the worker that sees its
+	 * flow_new and dpi records holds and releases its frames */
+	if (ls_shard_output(&hb->ev, hb, sizeof(hb->ev) + len)) {
 		count(LS_CNT_RINGBUF_FULL);
 		return -1;
 	}

@@ -69,6 +69,8 @@ static int on_event(void *ctx, const struct ls_event *ev)
 		ls_hb_handle_event(r->sync.hb, ev);
 	if (r->hold)
 		agent_hold_event(r->hold, ev);
+	else if (r->wk && ev->kind == LS_EV_FAILSAFE && ev->u.failsafe.entered)
+		agent_workers_failsafe(r->wk, ev->u.failsafe.shard); /* their holds */
 	if (r->rp && ev->kind != LS_EV_HELD)
 		policy_link_event(r->rp, ev);
 	return 0;
@@ -101,6 +103,7 @@ static void on_ring(struct ls_loop *loop, int fd, uint32_t events, void *data)
 	obs_link_drained(r->ro, n);
 	if (r->rp)
 		policy_link_flush(r->rp);
+	agent_hold_commit(r->hold); /* held records of flows decided already */
 	/* Beats sit in the ring behind the backlog: the heartbeat need not
 	 * wait for it (a beat not handled for 1.5 intervals is taken from the
 	 * kernel's beat map; the late event is then a duplicate). */
@@ -379,7 +382,12 @@ int agent_run(const struct agent_opts *o)
 		return 1;
 	}
 	report_open(&o->dp, &st);
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* block-buffered: every handler that prints flushes when it is done
+	 * (a batch of records, a tick, a control request), so lines are never
+	 * held longer than that -- but a batch costs one write, not one per
+	 * line (docs/dataplane.md, "Hold: what a held flow costs") */
+	static char outbuf[1 << 16];
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	r.nworkers = agent_nworkers(o);
 	int rc = r.nworkers > 1 ? 0 : steer_one_worker(r.dp, &err);
 	if (!rc)
@@ -395,16 +403,6 @@ int agent_run(const struct agent_opts *o)
 		fprintf(stderr, "lockstep run: --default-verdict hold needs native XDP; %s is in "
 			"generic mode\n", o->dp.ifname);
 		rc = 1;
-	}
-	if (holding && r.nworkers > 1) {
-		/* held frames are released by the thread that holds them:
-		 * one worker for now (docs/workers.md, "Hold") */
-		if (o->workers) /* asked for: say why not; the default is quiet */
-			fprintf(stderr, "lockstep: --default-verdict hold runs one policy worker "
-				"(not %u); see docs/workers.md\n", r.nworkers);
-		r.nworkers = 1;
-		if (!rc && (rc = steer_one_worker(r.dp, &err)))
-			fprintf(stderr, "lockstep run: %s\n", err.msg);
 	}
 	if (!rc)
 		rc = obs_link_open(&r.ro, &o->obs, r.dp);
@@ -433,9 +431,9 @@ int agent_run(const struct agent_opts *o)
 			fprintf(stderr, "lockstep: hold: closed %d holds an earlier agent left open "
 				"(their packets went with it)\n", n);
 	}
-	if (!rc && holding) {
-		rc = agent_hold_open(&r.hold, r.dp, &o->hold,
-				     o->clock.on ? o->clock.clock.failsafe_mode : LS_FAILSAFE_OFF);
+	uint32_t failsafe_mode = o->clock.on ? o->clock.clock.failsafe_mode : LS_FAILSAFE_OFF;
+	if (!rc && holding && r.nworkers == 1) { /* N workers: each holds its flows */
+		rc = agent_hold_open(&r.hold, r.dp, &o->hold, failsafe_mode, 1, true);
 		if (!rc)
 			agent_hold_set_metrics(r.hold, ls_obs_metrics(obs_link_hub(r.ro)));
 	}
@@ -456,7 +454,9 @@ int agent_run(const struct agent_opts *o)
 						.po = &po,
 						.ro = r.ro,
 						.busy_poll_ns = o->busy_poll_ns,
-						.rt = o->rt};
+						.rt = o->rt,
+						.hold = holding ? &o->hold : NULL,
+						.failsafe_mode = failsafe_mode};
 		rc = agent_workers_open(&r.wk, r.dp, &wo);
 		if (!rc && po.policy) {
 			if (r.clock_on)

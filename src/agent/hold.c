@@ -3,67 +3,91 @@
 #include "base/args.h"
 #include "obs/metrics.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The lockstep_hold_* families (docs/metrics.md): one set, shared by the
+ * holds of all workers, each adding what changed since it last told. */
+struct hold_metrics {
+	struct ls_metric *m_held, *m_released, *m_dropped, *m_overflow, *m_timeout, *m_err;
+	struct ls_metric *m_flows, *m_pkts, *m_bytes, *m_seconds;
+};
 
 struct agent_hold {
 	struct ls_holdq *q;
 	uint32_t failsafe_mode;
 	uint64_t tick_ns;
-	uint64_t timeouts_told; /* timeouts already reported on stderr */
-	uint64_t errors_told;	/* re-injection errors already reported */
-	/* metrics (docs/metrics.md), NULL without a registry */
-	struct ls_metric *m_held, *m_released, *m_dropped, *m_overflow, *m_timeout, *m_err;
-	struct ls_metric *m_flows, *m_pkts, *m_bytes, *m_seconds;
+	struct ls_holdq_stats told;    /* what the metrics and stderr were told */
+	struct hold_metrics *mx;       /* NULL without a registry */
+	bool own_mx;		       /* mx is this hold's to free */
+	_Atomic bool failsafe_pending; /* agent_hold_post_failsafe, for the tick */
 };
 
 static void on_settled(void *ctx, const struct ls_holdq_settled *s)
 {
 	struct agent_hold *h = ctx;
-	ls_metric_observe(h->m_seconds, s->verdict == LS_VERDICT_PASS ? "pass" : "drop",
+	ls_metric_observe(h->mx->m_seconds, s->verdict == LS_VERDICT_PASS ? "pass" : "drop",
 			  (double)s->held_ns / 1e9);
+}
+
+void agent_hold_share_metrics(struct agent_hold *h, const struct agent_hold *from)
+{
+	if (!from->mx)
+		return;
+	h->mx = from->mx;
+	ls_holdq_on_settled(h->q, on_settled, h);
 }
 
 void agent_hold_set_metrics(struct agent_hold *h, struct ls_metrics *reg)
 {
 	static const double b[] = {50e-6, 100e-6, 250e-6, 500e-6, 1e-3,	  2.5e-3, 5e-3, 10e-3,
 				   25e-3, 50e-3,  100e-3, 250e-3, 500e-3, 1,	  2.5,	5};
-	h->m_held = ls_metric_counter(reg, "lockstep_hold_held_total",
+	struct hold_metrics *m = calloc(1, sizeof(*m));
+	if (!m)
+		return;
+	h->mx = m;
+	h->own_mx = true;
+	m->m_held = ls_metric_counter(reg, "lockstep_hold_held_total",
 				      "packets received from the kernel to hold", NULL);
-	h->m_released = ls_metric_counter(reg, "lockstep_hold_released_total",
+	m->m_released = ls_metric_counter(reg, "lockstep_hold_released_total",
 					  "held packets re-injected after a pass", NULL);
-	h->m_dropped =
+	m->m_dropped =
 	    ls_metric_counter(reg, "lockstep_hold_dropped_total",
 			      "held packets dropped after a drop verdict or fallback", NULL);
-	h->m_overflow =
+	m->m_overflow =
 	    ls_metric_counter(reg, "lockstep_hold_overflow_total",
 			      "packets over the byte limit: the fallback at once", NULL);
-	h->m_timeout = ls_metric_counter(reg, "lockstep_hold_timeout_total",
+	m->m_timeout = ls_metric_counter(reg, "lockstep_hold_timeout_total",
 					 "holds that reached the hold timeout", NULL);
-	h->m_err = ls_metric_counter(reg, "lockstep_hold_reinject_errors_total",
+	m->m_err = ls_metric_counter(reg, "lockstep_hold_reinject_errors_total",
 				     "held packets the kernel refused to re-inject", NULL);
-	h->m_flows = ls_metric_gauge(reg, "lockstep_hold_flows", "holds open now", NULL);
-	h->m_pkts = ls_metric_gauge(reg, "lockstep_hold_packets", "packets held now", NULL);
-	h->m_bytes = ls_metric_gauge(reg, "lockstep_hold_bytes", "bytes held now", NULL);
-	h->m_seconds =
+	m->m_flows = ls_metric_gauge(reg, "lockstep_hold_flows", "holds open now", NULL);
+	m->m_pkts = ls_metric_gauge(reg, "lockstep_hold_packets", "packets held now", NULL);
+	m->m_bytes = ls_metric_gauge(reg, "lockstep_hold_bytes", "bytes held now", NULL);
+	m->m_seconds =
 	    ls_metric_histogram(reg, "lockstep_hold_seconds", "time a packet was held, by its fate",
 				"verdict", b, (int)(sizeof(b) / sizeof(b[0])));
 	ls_holdq_on_settled(h->q, on_settled, h);
 }
 
+/* What changed since the last tick, added: counters and gauges alike
+ * (several holds, one per worker, add to the same series). */
 static void metrics_update(struct agent_hold *h, const struct ls_holdq_stats *st)
 {
-	if (!h->m_held)
+	const struct hold_metrics *m = h->mx;
+	const struct ls_holdq_stats *t = &h->told;
+	if (!m)
 		return;
-	ls_metric_set_total(h->m_held, NULL, (double)st->held);
-	ls_metric_set_total(h->m_released, NULL, (double)st->released);
-	ls_metric_set_total(h->m_dropped, NULL, (double)st->dropped);
-	ls_metric_set_total(h->m_overflow, NULL, (double)st->overflow);
-	ls_metric_set_total(h->m_timeout, NULL, (double)st->timeout);
-	ls_metric_set_total(h->m_err, NULL, (double)st->reinject_err);
-	ls_metric_set(h->m_flows, NULL, (double)st->flows_now);
-	ls_metric_set(h->m_pkts, NULL, (double)st->pkts_now);
-	ls_metric_set(h->m_bytes, NULL, (double)st->bytes_now);
+	ls_metric_add(m->m_held, NULL, (double)(st->held - t->held));
+	ls_metric_add(m->m_released, NULL, (double)(st->released - t->released));
+	ls_metric_add(m->m_dropped, NULL, (double)(st->dropped - t->dropped));
+	ls_metric_add(m->m_overflow, NULL, (double)(st->overflow - t->overflow));
+	ls_metric_add(m->m_timeout, NULL, (double)(st->timeout - t->timeout));
+	ls_metric_add(m->m_err, NULL, (double)(st->reinject_err - t->reinject_err));
+	ls_metric_add(m->m_flows, NULL, (double)st->flows_now - (double)t->flows_now);
+	ls_metric_add(m->m_pkts, NULL, (double)st->pkts_now - (double)t->pkts_now);
+	ls_metric_add(m->m_bytes, NULL, (double)st->bytes_now - (double)t->bytes_now);
 }
 
 int agent_hold_parse(struct agent_hold_opts *o, int c, const char *arg)
@@ -135,7 +159,7 @@ void agent_hold_config(const struct agent_hold_opts *o, struct ls_config *cfg)
 }
 
 int agent_hold_open(struct agent_hold **out, struct ls_dp *dp, const struct agent_hold_opts *o,
-		    uint32_t failsafe_mode)
+		    uint32_t failsafe_mode, uint32_t nholds, bool reset)
 {
 	struct ls_err err;
 	struct agent_hold *h = calloc(1, sizeof(*h));
@@ -144,8 +168,13 @@ int agent_hold_open(struct agent_hold **out, struct ls_dp *dp, const struct agen
 		fprintf(stderr, "lockstep: out of memory\n");
 		return -1;
 	}
+	uint64_t max_bytes = o->max_bytes ? o->max_bytes : LS_HOLDQ_MAX_BYTES_DEFAULT;
+	if (nholds > 1) /* the bound is the agent's: each worker holds its share */
+		max_bytes /= nholds;
+	if (max_bytes < LS_HOLD_FRAME_MAX)
+		max_bytes = LS_HOLD_FRAME_MAX;
 	struct ls_holdq_opts qo = {
-	    .max_bytes = o->max_bytes,
+	    .max_bytes = max_bytes,
 	    .timeout_ns = timeout_ns(o),
 	    .fallback = agent_hold_fallback(o),
 	};
@@ -155,13 +184,16 @@ int agent_hold_open(struct agent_hold **out, struct ls_dp *dp, const struct agen
 		return -1;
 	}
 	h->failsafe_mode = failsafe_mode;
+	/* frames released by a batch of verdicts go in one sendmmsg, and
+	 * new holds are looked up only when the batch has not decided them */
+	ls_holdq_set_batched(h->q, true);
 	/* timeouts are seen within a tenth of the timeout (1-50 ms) */
 	h->tick_ns = qo.timeout_ns / 10;
 	if (h->tick_ns > 50000000)
 		h->tick_ns = 50000000;
 	if (h->tick_ns < 1000000)
 		h->tick_ns = 1000000;
-	int n = ls_holdq_reset(h->q);
+	int n = reset ? ls_holdq_reset(h->q) : 0;
 	if (n)
 		fprintf(stderr,
 			"lockstep: hold: closed %d holds an earlier agent left open (their "
@@ -176,6 +208,8 @@ void agent_hold_close(struct agent_hold *h)
 	if (!h)
 		return;
 	ls_holdq_close(h->q);
+	if (h->own_mx)
+		free(h->mx);
 	free(h);
 }
 
@@ -194,30 +228,48 @@ void agent_hold_event(struct agent_hold *h, const struct ls_event *ev)
 void agent_hold_verdict(void *ctx, const struct ls_flow_key *key, uint32_t verdict)
 {
 	struct agent_hold *h = ctx;
-	ls_holdq_settle(h->q, key, verdict);
+	if (key)
+		ls_holdq_settle(h->q, key, verdict);
+	else /* the batch of verdicts is written */
+		ls_holdq_commit(h->q);
+}
+
+void agent_hold_commit(struct agent_hold *h)
+{
+	if (h)
+		ls_holdq_commit(h->q);
+}
+
+void agent_hold_post_failsafe(struct agent_hold *h)
+{
+	if (h)
+		atomic_store(&h->failsafe_pending, true);
 }
 
 void agent_hold_tick(struct agent_hold *h)
 {
+	if (atomic_exchange(&h->failsafe_pending, false) && h->failsafe_mode != LS_FAILSAFE_OFF)
+		ls_holdq_settle_all(h->q, h->failsafe_mode == LS_FAILSAFE_PASS ? LS_VERDICT_PASS
+									       : LS_VERDICT_DROP);
 	ls_holdq_tick(h->q, ls_now_k());
 	struct ls_holdq_stats st;
 	ls_holdq_stats(h->q, &st);
 	metrics_update(h, &st);
-	if (st.reinject_err != h->errors_told) {
+	uint64_t errors_told = h->told.reinject_err, timeouts_told = h->told.timeout;
+	h->told = st;
+	if (st.reinject_err != errors_told) {
 		fprintf(stderr,
 			"{\"level\":\"error\",\"msg\":\"hold: %llu held packets could not be "
 			"re-injected: %s\",\"event\":\"hold_reinject_error\"}\n",
-			(unsigned long long)(st.reinject_err - h->errors_told),
+			(unsigned long long)(st.reinject_err - errors_told),
 			strerror(st.reinject_errno));
-		h->errors_told = st.reinject_err;
 	}
-	if (st.timeout != h->timeouts_told) {
+	if (st.timeout != timeouts_told) {
 		fprintf(stderr,
 			"{\"level\":\"warn\",\"msg\":\"hold timeout: %llu held flows got the "
 			"fallback verdict\",\"event\":\"hold_timeout\",\"total\":%llu}\n",
-			(unsigned long long)(st.timeout - h->timeouts_told),
+			(unsigned long long)(st.timeout - timeouts_told),
 			(unsigned long long)st.timeout);
-		h->timeouts_told = st.timeout;
 	}
 }
 

@@ -37,19 +37,33 @@ uint32_t agent_hold_fallback(const struct agent_hold_opts *o);
 struct agent_hold;
 
 /* failsafe_mode: what held packets get when the data plane enters
- * fail-safe (enum ls_failsafe_mode; OFF: nothing). 0 or -1 (stderr). */
+ * fail-safe (enum ls_failsafe_mode; OFF: nothing). nholds: how many holds
+ * the agent runs (one per worker, docs/workers.md "Hold"): each gets
+ * 1/nholds of --hold-max-bytes. reset: close the holds an earlier agent
+ * left open (the first hold opened only). 0 or -1 (stderr). */
 int agent_hold_open(struct agent_hold **out, struct ls_dp *dp, const struct agent_hold_opts *o,
-		    uint32_t failsafe_mode);
+		    uint32_t failsafe_mode, uint32_t nholds, bool reset);
 void agent_hold_close(struct agent_hold *h);
 /* Every ring record (HELD and FAILSAFE are used). */
 void agent_hold_event(struct agent_hold *h, const struct ls_event *ev);
-/* A verdict was written for key (the policy's verdict hook). */
+/* Fail-safe entered, told from another thread (a worker's hold, from the
+ * main thread that reads FAILSAFE records): the hold's next tick settles
+ * everything held per its failsafe_mode. Thread-safe; NULL: nothing. */
+void agent_hold_post_failsafe(struct agent_hold *h);
+/* A verdict was written for key (the policy's verdict hook); key NULL:
+ * the batch of verdicts is over (ls_holdq_commit). */
 void agent_hold_verdict(void *h, const struct ls_flow_key *key, uint32_t verdict);
+/* After each batch of records: what it released is sent, what it settled
+ * closed (ls_holdq_commit). NULL: nothing. */
+void agent_hold_commit(struct agent_hold *h);
 void agent_hold_tick(struct agent_hold *h);
 uint64_t agent_hold_tick_ns(const struct agent_hold *h);
 struct ls_metrics;
 /* Registers the lockstep_hold_* metrics (docs/metrics.md). */
 void agent_hold_set_metrics(struct agent_hold *h, struct ls_metrics *reg);
+/* h adds to the metrics from registered (another worker's hold; used
+ * under the same lock as registered's). */
+void agent_hold_share_metrics(struct agent_hold *h, const struct agent_hold *from);
 void agent_hold_stats(const struct agent_hold *h, struct ls_holdq_stats *st);
 
 #endif

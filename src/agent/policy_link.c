@@ -93,6 +93,8 @@ static void verdicts_write(struct policy_link *rp)
 			       (unsigned long long)rp->vflow[i], ls_verdict_name(r->verdict),
 			       (unsigned long long)r->deadline_k);
 	}
+	if (rp->on_verdict)
+		rp->on_verdict(rp->on_verdict_ctx, NULL, 0);
 	obs_unlock(rp);
 	rp->nv = 0;
 }

@@ -70,7 +70,9 @@ struct ls_kv *policy_link_kv(struct policy_link *rp);
 const char *policy_link_health(void *ctx);
 
 /* fn is told of every verdict once it is in the data plane's map (after
- * each batch's write), in the order written. */
+ * each batch's write), in the order written; then, once per batch written,
+ * fn(ctx, NULL, 0): the batch is over (hold: send what it released, in one
+ * go). */
 typedef void (*policy_link_verdict_fn)(void *ctx, const struct ls_flow_key *key, uint32_t verdict);
 void policy_link_on_verdict(struct policy_link *rp, policy_link_verdict_fn fn, void *ctx);
 

@@ -46,6 +46,7 @@ struct worker {
 	bool started;
 	pthread_mutex_t mu;	 /* this worker's policy: batch, tick, reload */
 	struct policy_link *rp;	 /* NULL: no policy, events are only printed */
+	struct agent_hold *hold; /* its flows' held packets (under mu); NULL: no hold */
 	struct ls_dp_ring *ring; /* shard_rings[id] */
 	struct ls_loop *loop;
 	int stop_fd;	  /* eventfd: the main thread asks it to stop */
@@ -109,6 +110,8 @@ static int on_event(void *ctx, const struct ls_event *ev)
 	funlockfile(stdout);
 	obs_link_lock(w->g->ro);
 	obs_link_event(w->g->ro, ev);
+	if (w->hold) /* its metrics are the hub's */
+		agent_hold_event(w->hold, ev);
 	obs_link_unlock(w->g->ro);
 	if (w->rp && ev->kind != LS_EV_HELD)
 		policy_link_event(w->rp, ev);
@@ -128,6 +131,11 @@ static int drain(struct worker *w, uint32_t budget, bool *more_out)
 			strerror(-n));
 	if (w->rp)
 		policy_link_flush(w->rp);
+	if (w->hold) { /* held records of flows decided already */
+		obs_link_lock(w->g->ro);
+		agent_hold_commit(w->hold);
+		obs_link_unlock(w->g->ro);
+	}
 	publish(w);
 	pthread_mutex_unlock(&w->mu);
 	atomic_store_explicit(&w->busy_k, 0, memory_order_release);
@@ -227,6 +235,17 @@ static void on_tick(struct ls_loop *loop, uint64_t missed, void *data)
 	fflush(stdout);
 }
 
+/* Its hold's timeouts, closes, fail-safe and metrics (hold.h). */
+static void on_hold_tick(struct ls_loop *loop, uint64_t missed, void *data)
+{
+	struct worker *w = data;
+	pthread_mutex_lock(&w->mu);
+	obs_link_lock(w->g->ro);
+	agent_hold_tick(w->hold);
+	obs_link_unlock(w->g->ro);
+	pthread_mutex_unlock(&w->mu);
+}
+
 static void on_stop(struct ls_loop *loop, int fd, uint32_t events, void *data)
 {
 	uint64_t v;
@@ -272,6 +291,18 @@ static int worker_setup(struct agent_workers *g, struct worker *w,
 			return -1;
 		policy_link_set_obs_shared(w->rp, g->ro);
 	}
+	if (o->hold) {
+		/* the first closes what an earlier agent left open; the bytes
+		 * bound is split between them */
+		if (agent_hold_open(&w->hold, g->dp, o->hold, o->failsafe_mode, g->n, w->id == 0))
+			return -1;
+		if (w->id == 0 && g->ro)
+			agent_hold_set_metrics(w->hold, ls_obs_metrics(obs_link_hub(g->ro)));
+		else if (w->id)
+			agent_hold_share_metrics(w->hold, g->w[0].hold);
+		if (w->rp)
+			policy_link_on_verdict(w->rp, agent_hold_verdict, w->hold);
+	}
 	if (ls_dp_ring_open(g->dp, w->id, on_event, w, &w->ring, &err)) {
 		fprintf(stderr, "lockstep run: worker %u: %s\n", w->id, err.msg);
 		return -1;
@@ -284,7 +315,9 @@ static int worker_setup(struct agent_workers *g, struct worker *w,
 	}
 	if ((rc = ls_loop_add_fd(w->loop, ls_dp_ring_fd(w->ring), EPOLLIN, on_ring, w)) ||
 	    (rc = ls_loop_add_fd(w->loop, w->stop_fd, EPOLLIN, on_stop, w)) ||
-	    (w->rp && (rc = ls_loop_add_timer(w->loop, g->tick_ns, on_tick, w)) < 0)) {
+	    (w->rp && (rc = ls_loop_add_timer(w->loop, g->tick_ns, on_tick, w)) < 0) ||
+	    (w->hold &&
+	     (rc = ls_loop_add_timer(w->loop, agent_hold_tick_ns(w->hold), on_hold_tick, w)) < 0)) {
 		fprintf(stderr, "lockstep run: worker %u: event loop: %s\n", w->id, strerror(-rc));
 		return -1;
 	}
@@ -558,7 +591,7 @@ void agent_workers_close(struct agent_workers *g)
 		struct worker *w = &g->w[i];
 		if (w->started)
 			pthread_join(w->th, NULL);
-		policy_link_close(w->rp);
+		policy_link_close(w->rp); /* its last verdicts release what they decide */
 		ls_dp_ring_close(w->ring);
 		ls_loop_free(w->loop);
 		if (w->stop_fd >= 0)
@@ -567,6 +600,9 @@ void agent_workers_close(struct agent_workers *g)
 		pthread_mutex_destroy(&w->snap_mu);
 		free(w->gsnap);
 	}
+	/* the holds last, worker 0's (whose metrics the others share) last of all */
+	for (uint32_t i = g->n; i-- > 0;)
+		agent_hold_close(g->w[i].hold);
 	free(g);
 }
 
@@ -720,6 +756,13 @@ const char *agent_workers_health(void *ctx)
 	snprintf(g->why, sizeof(g->why), "%s%s", g->shard_live ? "every worker is silent: " : "",
 		 bad->why);
 	return g->why;
+}
+
+void agent_workers_failsafe(struct agent_workers *g, uint32_t shard)
+{
+	for (uint32_t i = 0; i < g->n; i++)
+		if (shard == 0 || shard == i + 1)
+			agent_hold_post_failsafe(g->w[i].hold);
 }
 
 void agent_workers_report(struct agent_workers *g)

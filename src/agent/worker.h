@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/hold.h"
 #include "agent/policy_link.h"
 #include "dataplane/dataplane.h"
 
@@ -35,6 +36,10 @@ struct agent_workers_opts {
 	/* SCHED_FIFO at AGENT_RT_PRIO, worker i pinned to the i-th CPU the
 	 * process may run on (rt.h; docs/workers.md, "--rt"). */
 	bool rt;
+	/* --default-verdict hold: each worker holds and releases its own
+	 * flows' packets (docs/workers.md, "Hold"); NULL: no hold */
+	const struct agent_hold_opts *hold;
+	uint32_t failsafe_mode; /* what their held packets get in fail-safe */
 };
 
 /* Steers the kernel to n rings, opens them, loads the policy once per
@@ -63,5 +68,9 @@ const char *agent_workers_health(void *ctx);
 void agent_workers_report(struct agent_workers *w);
 /* The key-value store the workers' instances share (NULL: no policy). */
 struct ls_kv *agent_workers_kv(struct agent_workers *w);
+/* The data plane entered fail-safe (shard 0: all of it; i + 1: shard i
+ * alone, struct ls_event_failsafe): the holds of the workers concerned
+ * settle what they hold at their next hold tick. Any thread. */
+void agent_workers_failsafe(struct agent_workers *w, uint32_t shard);
 
 #endif

@@ -8,11 +8,14 @@
 #include <bpf/libbpf.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #define NBUCKETS 1024 /* flows held at once are at most LS_HOLD_SLOTS */
+#define FRESH_MAX 512 /* new holds whose verdict is looked up at the commit */
+#define CLOSE_MAX 512 /* settled holds closed at the commit */
 
 struct hpkt {
 	struct hpkt *next;
@@ -34,6 +37,7 @@ struct hflow {
 	struct hpkt *head, **tail;
 	uint64_t bytes;
 	uint32_t npkts;
+	bool close_queued; /* in ls_holdq's closing list */
 };
 
 struct ls_holdq {
@@ -46,6 +50,15 @@ struct ls_holdq {
 	void *settled_ctx;
 	uint64_t off_now, off_tag; /* offline: the caller's time and tag */
 	struct hflow *b[NBUCKETS];
+	/* batched (ls_holdq_set_batched): work left for ls_holdq_commit */
+	bool batched;
+	struct hpkt *tx[LS_REINJECT_BATCH]; /* queued for re-injection, in order */
+	uint32_t ntx;
+	struct hkey {
+		struct ls_flow_key key;
+		uint32_t ctl_hi;
+	} fresh[FRESH_MAX], closing[CLOSE_MAX];
+	uint32_t nfresh, nclosing;
 };
 
 static size_t slots_len(void)
@@ -102,6 +115,7 @@ void ls_holdq_close(struct ls_holdq *q)
 {
 	if (!q)
 		return;
+	ls_holdq_commit(q); /* what was released is sent */
 	for (int i = 0; i < NBUCKETS; i++)
 		for (struct hflow *f = q->b[i], *n; f; f = n) {
 			n = f->next;
@@ -168,6 +182,36 @@ static int is_reject(uint32_t verdict)
 	return (verdict & LS_VERDICT_MASK) == LS_VERDICT_REJECT;
 }
 
+/* Sends the frames queued for re-injection, then frees them. */
+static void tx_flush(struct ls_holdq *q)
+{
+	if (!q->ntx)
+		return;
+	ls_reinject_flush(q->ri);
+	int e = 0;
+	uint32_t bad = ls_reinject_take_errors(q->ri, &e);
+	if (bad) {
+		q->st.released -= bad;
+		q->st.reinject_err += bad;
+		q->st.reinject_errno = e;
+	}
+	for (uint32_t i = 0; i < q->ntx; i++)
+		free(q->tx[i]);
+	q->ntx = 0;
+}
+
+/* A released packet: queued for one sendmmsg with the others (it is the
+ * queue's to free from now on). 0 or -errno (refused: not queued). */
+static int tx_queue(struct ls_holdq *q, struct hpkt *p)
+{
+	if (q->ntx == LS_REINJECT_BATCH)
+		tx_flush(q);
+	int rc = ls_reinject_queue(q->ri, &p->h, p->frame);
+	if (!rc)
+		q->tx[q->ntx++] = p;
+	return rc;
+}
+
 /* A held packet of a rejected flow: the kernel builds the answer
  * (ls_reject_held, run on the frame; it reads the flow's reject verdict
  * from the map and applies the reject rate limit) and it goes the other
@@ -190,6 +234,7 @@ static void answer_reject(struct ls_holdq *q, struct hpkt *p)
 	r.cap_len = o.data_size_out;
 	r.frame_len = o.data_size_out;
 	r.hook = p->h.hook == LS_HOLD_XDP ? LS_HOLD_TC : LS_HOLD_XDP;
+	tx_flush(q); /* what was released before goes first */
 	int rc = ls_reinject_send(q->ri, &r, out);
 	if (rc) {
 		q->st.reinject_err++;
@@ -199,20 +244,24 @@ static void answer_reject(struct ls_holdq *q, struct hpkt *p)
 	}
 }
 
-/* One packet's fate: re-injected (pass), answered (reject) or freed. */
-static void settle_pkt(struct ls_holdq *q, const struct ls_flow_key *key, struct hpkt *p,
-		       uint32_t verdict, uint32_t why, uint64_t now)
+/* One packet's fate: re-injected (pass), answered (reject) or freed.
+ * Returns 1 when p was queued for re-injection (not the caller's to free). */
+static int settle_pkt(struct ls_holdq *q, const struct ls_flow_key *key, struct hpkt *p,
+		      uint32_t verdict, uint32_t why, uint64_t now)
 {
+	int queued = 0;
 	if (is_reject(verdict)) {
 		answer_reject(q, p);
 		q->st.dropped++;
 	} else if (verdict == LS_VERDICT_PASS) {
-		int rc = q->o.offline ? 0 : ls_reinject_frame(q->ri, &p->h, p->frame);
+		int rc = q->o.offline ? 0 : tx_queue(q, p);
 		if (rc) {
 			q->st.reinject_err++;
 			q->st.reinject_errno = -rc;
-		} else
+		} else {
 			q->st.released++;
+			queued = !q->o.offline;
+		}
 	} else {
 		q->st.dropped++;
 	}
@@ -229,14 +278,15 @@ static void settle_pkt(struct ls_holdq *q, const struct ls_flow_key *key, struct
 					     .why = why};
 		q->settled_fn(q->settled_ctx, &s);
 	}
+	return queued;
 }
 
 static void flush(struct ls_holdq *q, struct hflow *f, uint32_t verdict, uint32_t why, uint64_t now)
 {
 	for (struct hpkt *p = f->head, *n; p; p = n) {
 		n = p->next;
-		settle_pkt(q, &f->key, p, verdict, why, now);
-		free(p);
+		if (!settle_pkt(q, &f->key, p, verdict, why, now))
+			free(p);
 	}
 	q->st.pkts_now -= f->npkts;
 	q->st.bytes_now -= f->bytes;
@@ -279,6 +329,70 @@ static int try_close(struct ls_holdq *q, struct hflow *f, int force)
 	}
 }
 
+/* The flow's verdict from the map: a flow decided before its first held
+ * record was read. */
+static void lookup_verdict(struct ls_holdq *q, struct hflow *f)
+{
+	struct ls_verdict_rec rec;
+	if (!ls_dp_verdict_get(q->dp, &f->key, &rec, NULL) &&
+	    (rec.verdict == LS_VERDICT_PASS || rec.verdict == LS_VERDICT_DROP ||
+	     is_reject(rec.verdict))) {
+		f->verdict = rec.verdict;
+		f->settled_k = now_of(q);
+	}
+}
+
+/* A settled hold is closed once what it released has been sent: at once
+ * unbatched, at the commit batched (every frame of the batch goes in one
+ * sendmmsg first). Closing before the send would let a packet the kernel
+ * passes on the verdict overtake the queue. */
+static void close_later(struct ls_holdq *q, struct hflow *f)
+{
+	if (q->batched && f->close_queued)
+		return;
+	if (q->batched && q->nclosing < CLOSE_MAX) {
+		f->close_queued = true;
+		q->closing[q->nclosing++] = (struct hkey){.key = f->key, .ctl_hi = f->ctl_hi};
+		return;
+	}
+	tx_flush(q);
+	if (try_close(q, f, 0))
+		forget(q, find(q, &f->key));
+}
+
+void ls_holdq_set_batched(struct ls_holdq *q, bool on)
+{
+	ls_holdq_commit(q);
+	q->batched = on;
+}
+
+void ls_holdq_commit(struct ls_holdq *q)
+{
+	for (uint32_t i = 0; i < q->nfresh; i++) {
+		struct hflow *f = *find(q, &q->fresh[i].key);
+		if (!f || f->ctl_hi != q->fresh[i].ctl_hi || f->verdict)
+			continue;
+		lookup_verdict(q, f);
+		if (f->verdict) {
+			uint32_t v = f->verdict;
+			f->verdict = 0; /* flush() stamps settled_k */
+			flush(q, f, v, LS_HOLDQ_BY_VERDICT, now_of(q));
+			close_later(q, f);
+		}
+	}
+	q->nfresh = 0;
+	tx_flush(q);
+	for (uint32_t i = 0; i < q->nclosing; i++) {
+		struct hflow **pp = find(q, &q->closing[i].key), *f = *pp;
+		if (!f || f->ctl_hi != q->closing[i].ctl_hi)
+			continue;
+		f->close_queued = false;
+		if (f->verdict && try_close(q, f, 0))
+			forget(q, pp);
+	}
+	q->nclosing = 0;
+}
+
 void ls_holdq_add(struct ls_holdq *q, const struct ls_event *ev)
 {
 	const struct ls_event_held *h = &ev->u.held;
@@ -307,14 +421,13 @@ void ls_holdq_add(struct ls_holdq *q, const struct ls_event *ev)
 		*pp = f;
 		q->st.flows_now++;
 		/* decided before this record was read (the policy answered the
-		 * flow's DPI event, read just before it) */
-		struct ls_verdict_rec rec;
-		if (!ls_dp_verdict_get(q->dp, &ev->key, &rec, NULL) &&
-		    (rec.verdict == LS_VERDICT_PASS || rec.verdict == LS_VERDICT_DROP ||
-		     is_reject(rec.verdict))) {
-			f->verdict = rec.verdict;
-			f->settled_k = now_of(q);
-		}
+		 * flow's DPI event in an earlier batch)? Batched, that is asked
+		 * at the commit, after this batch's own verdicts have settled
+		 * most new holds without a lookup. */
+		if (q->batched && q->nfresh < FRESH_MAX)
+			q->fresh[q->nfresh++] = (struct hkey){.key = ev->key, .ctl_hi = f->ctl_hi};
+		else
+			lookup_verdict(q, f);
 	}
 	if (h->seq + 1 > f->seen)
 		f->seen = h->seq + 1;
@@ -327,14 +440,12 @@ void ls_holdq_add(struct ls_holdq *q, const struct ls_event *ev)
 		memcpy(p->frame, frame, h->cap_len);
 	}
 	if (p && f->verdict) { /* settled: it follows the queue at once */
-		settle_pkt(q, &f->key, p, f->verdict, LS_HOLDQ_BY_VERDICT, now_of(q));
-		free(p);
+		if (!settle_pkt(q, &f->key, p, f->verdict, LS_HOLDQ_BY_VERDICT, now_of(q)))
+			free(p);
 	} else if (!p || q->st.bytes_now + h->cap_len > q->o.max_bytes) {
 		q->st.overflow++;
-		if (p) {
-			settle_pkt(q, &f->key, p, q->o.fallback, LS_HOLDQ_BY_BYTES, now_of(q));
+		if (p && !settle_pkt(q, &f->key, p, q->o.fallback, LS_HOLDQ_BY_BYTES, now_of(q)))
 			free(p);
-		}
 	} else {
 		*f->tail = p;
 		f->tail = &p->next;
@@ -344,8 +455,8 @@ void ls_holdq_add(struct ls_holdq *q, const struct ls_event *ev)
 		q->st.bytes_now += h->cap_len;
 		return;
 	}
-	if (f->verdict && try_close(q, f, 0))
-		forget(q, find(q, &ev->key));
+	if (f->verdict)
+		close_later(q, f);
 }
 
 void ls_holdq_settle(struct ls_holdq *q, const struct ls_flow_key *key, uint32_t verdict)
@@ -356,8 +467,7 @@ void ls_holdq_settle(struct ls_holdq *q, const struct ls_flow_key *key, uint32_t
 	if (!f)
 		return;
 	flush(q, f, verdict, LS_HOLDQ_BY_VERDICT, now_of(q));
-	if (try_close(q, f, 0))
-		forget(q, pp);
+	close_later(q, f);
 }
 
 void ls_holdq_settle_all(struct ls_holdq *q, uint32_t verdict)
@@ -365,6 +475,7 @@ void ls_holdq_settle_all(struct ls_holdq *q, uint32_t verdict)
 	for (int i = 0; i < NBUCKETS; i++)
 		for (struct hflow **pp = &q->b[i]; *pp;) {
 			flush(q, *pp, verdict, LS_HOLDQ_BY_FAILSAFE, now_of(q));
+			tx_flush(q); /* released before the close */
 			if (try_close(q, *pp, 0))
 				forget(q, pp);
 			else
@@ -374,6 +485,7 @@ void ls_holdq_settle_all(struct ls_holdq *q, uint32_t verdict)
 
 void ls_holdq_tick(struct ls_holdq *q, uint64_t now_k)
 {
+	ls_holdq_commit(q);
 	if (!q->st.flows_now)
 		return;
 	for (int i = 0; i < NBUCKETS; i++)
@@ -385,6 +497,7 @@ void ls_holdq_tick(struct ls_holdq *q, uint64_t now_k)
 				/* a model times out exactly when the timeout falls due */
 				flush(q, f, q->o.fallback, LS_HOLDQ_BY_TIMEOUT,
 				      q->o.offline ? f->first_k + q->o.timeout_ns : now_k);
+				tx_flush(q);
 				closed = try_close(q, f, 0);
 			} else if (f->verdict && now_k > f->settled_k + q->o.timeout_ns) {
 				/* a packet counted but never received (its record

@@ -21,6 +21,7 @@
 #ifndef LS_DATAPLANE_HOLDQ_H
 #define LS_DATAPLANE_HOLDQ_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "dataplane/dataplane.h"
@@ -86,6 +87,15 @@ void ls_holdq_on_settled(struct ls_holdq *q, ls_holdq_settled_fn fn, void *ctx);
 int ls_holdq_reset(struct ls_holdq *q);
 /* The same without a queue (an agent that does not hold); -errno. */
 int ls_holdq_reset_dp(struct ls_dp *dp);
+
+/* Batched (the agent, docs/dataplane.md "Hold: what a held flow costs"):
+ * released frames are queued and sent together, holds settled are closed,
+ * and new holds' verdicts looked up in the map, only at ls_holdq_commit,
+ * which the caller runs after each batch of records and its verdicts
+ * (ls_holdq_tick and _close run it too). Unbatched (the default, the
+ * model): each operation does all of it at once. */
+void ls_holdq_set_batched(struct ls_holdq *q, bool on);
+void ls_holdq_commit(struct ls_holdq *q);
 
 /* One LS_EV_HELD record (the frame follows ev). */
 void ls_holdq_add(struct ls_holdq *q, const struct ls_event *ev);

@@ -27,6 +27,14 @@ struct ls_reinject {
 	bool via_lo; /* live frames refused: through lo's TC ingress */
 	int lo_ifindex;
 	uint32_t mark; /* SO_MARK set on pkt_fd now */
+	/* frames queued for one sendmmsg (ls_reinject_queue), all with the
+	 * socket's mark `mark`; the frames are the caller's until the flush */
+	uint32_t nq;
+	struct mmsghdr q[LS_REINJECT_BATCH];
+	struct iovec qiov[LS_REINJECT_BATCH];
+	struct sockaddr_ll qsll[LS_REINJECT_BATCH];
+	uint32_t qerr; /* queued frames the kernel refused, since the last take */
+	int qerrno;    /* the last one's errno */
 };
 
 /* Whether the kernel runs XDP live frames for us (a dropping program, so
@@ -207,40 +215,122 @@ int ls_reinject_frame(struct ls_reinject *r, const struct ls_event_held *h, uint
 	return ls_reinject_send(r, h, frame);
 }
 
-int ls_reinject_send(struct ls_reinject *r, const struct ls_event_held *h, uint8_t *frame)
+/* What an AF_PACKET frame needs: its device (lo on the loopback route),
+ * its address and the socket mark. 0 or -errno (nothing sent). */
+static int packet_route(struct ls_reinject *r, const struct ls_event_held *h, const uint8_t *frame,
+			struct sockaddr_ll *sll, uint32_t *mark)
 {
-	uint32_t len = h->cap_len;
-	if (len < ETH_HLEN)
-		return -EINVAL;
 	int ifindex = (int)h->ifindex;
-	if (h->hook == LS_HOLD_XDP && r->via_lo) {
-		uint32_t mark = LS_REINJECT_MARK | (h->ifindex & ~LS_REINJECT_MARK_MASK);
+	*mark = 0;
+	if (h->hook == LS_HOLD_XDP) { /* the loopback route (live frames go elsewhere) */
 		if (h->ifindex & LS_REINJECT_MARK_MASK)
 			return -ERANGE;
-		if (mark != r->mark) {
-			if (setsockopt(r->pkt_fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)))
-				return -errno;
-			r->mark = mark;
-		}
+		*mark = LS_REINJECT_MARK | (h->ifindex & ~LS_REINJECT_MARK_MASK);
 		ifindex = r->lo_ifindex;
-	} else if (h->hook == LS_HOLD_XDP) {
-		struct xdp_md md = {.data = 0, .data_end = len, .ingress_ifindex = h->ifindex};
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len,
-			    .ctx_in = &md, .ctx_size_in = sizeof(md), .repeat = 1,
-			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
-		return bpf_prog_test_run_opts(r->prog_fd, &o) ? -errno : 0;
 	}
-	struct sockaddr_ll sll = {
-	    .sll_family = AF_PACKET, .sll_ifindex = (int)h->ifindex, .sll_halen = ETH_ALEN};
-	sll.sll_ifindex = ifindex;
-	memcpy(sll.sll_addr, frame, ETH_ALEN);
-	memcpy(&sll.sll_protocol, frame + 12, 2);
-	if (h->hook == LS_HOLD_TC && r->mark) {
-		uint32_t none = 0;
-		if (setsockopt(r->pkt_fd, SOL_SOCKET, SO_MARK, &none, sizeof(none)))
-			return -errno;
-		r->mark = 0;
-	}
+	*sll = (struct sockaddr_ll){
+	    .sll_family = AF_PACKET, .sll_ifindex = ifindex, .sll_halen = ETH_ALEN};
+	memcpy(sll->sll_addr, frame, ETH_ALEN);
+	memcpy(&sll->sll_protocol, frame + 12, 2);
+	return 0;
+}
+
+static int set_mark(struct ls_reinject *r, uint32_t mark)
+{
+	if (mark == r->mark)
+		return 0;
+	if (setsockopt(r->pkt_fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)))
+		return -errno;
+	r->mark = mark;
+	return 0;
+}
+
+static int live_frame(struct ls_reinject *r, const struct ls_event_held *h, uint8_t *frame)
+{
+	struct xdp_md md = {.data = 0, .data_end = h->cap_len, .ingress_ifindex = h->ifindex};
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = h->cap_len,
+		    .ctx_in = &md, .ctx_size_in = sizeof(md), .repeat = 1,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+	return bpf_prog_test_run_opts(r->prog_fd, &o) ? -errno : 0;
+}
+
+int ls_reinject_send(struct ls_reinject *r, const struct ls_event_held *h, uint8_t *frame)
+{
+	uint32_t len = h->cap_len, mark;
+	struct sockaddr_ll sll;
+	if (len < ETH_HLEN)
+		return -EINVAL;
+	if (h->hook == LS_HOLD_XDP && !r->via_lo)
+		return live_frame(r, h, frame);
+	int rc = ls_reinject_flush(r); /* what was queued goes first */
+	if (rc < 0 || (rc = packet_route(r, h, frame, &sll, &mark)) || (rc = set_mark(r, mark)))
+		return rc;
 	ssize_t n = sendto(r->pkt_fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll));
 	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+}
+
+int ls_reinject_queue(struct ls_reinject *r, const struct ls_event_held *h, uint8_t *frame)
+{
+	uint32_t len = h->cap_len, mark;
+	if (len < ETH_HLEN)
+		return -EINVAL;
+	if (ls_l4_csum_fix(frame, len, h->l4_off) < 0)
+		return -EINVAL;
+	if (h->hook == LS_HOLD_XDP && !r->via_lo) {
+		/* one syscall per frame either way; what was queued goes first */
+		int rc = ls_reinject_flush(r);
+		return rc < 0 ? rc : live_frame(r, h, frame);
+	}
+	struct sockaddr_ll sll;
+	int rc = packet_route(r, h, frame, &sll, &mark);
+	if (rc)
+		return rc;
+	/* the mark is the socket's: a frame with another one starts a batch */
+	if ((mark != r->mark && r->nq) || r->nq == LS_REINJECT_BATCH) {
+		if ((rc = ls_reinject_flush(r)) < 0)
+			return rc;
+	}
+	if ((rc = set_mark(r, mark)))
+		return rc;
+	uint32_t i = r->nq++;
+	r->qsll[i] = sll;
+	r->qiov[i] = (struct iovec){.iov_base = frame, .iov_len = len};
+	r->q[i] = (struct mmsghdr){.msg_hdr = {.msg_name = &r->qsll[i],
+					       .msg_namelen = sizeof(r->qsll[i]),
+					       .msg_iov = &r->qiov[i],
+					       .msg_iovlen = 1}};
+	return 0;
+}
+
+int ls_reinject_flush(struct ls_reinject *r)
+{
+	uint32_t off = 0;
+	while (off < r->nq) {
+		int n = sendmmsg(r->pkt_fd, r->q + off, r->nq - off, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) { /* this frame refused: count it, go on past it */
+			r->qerr++;
+			r->qerrno = n < 0 ? errno : EIO;
+			off++;
+			continue;
+		}
+		for (int k = 0; k < n; k++)
+			if (r->q[off + k].msg_len != r->qiov[off + k].iov_len) {
+				r->qerr++;
+				r->qerrno = EIO;
+			}
+		off += (uint32_t)n;
+	}
+	r->nq = 0;
+	return 0;
+}
+
+uint32_t ls_reinject_take_errors(struct ls_reinject *r, int *err_no)
+{
+	uint32_t n = r->qerr;
+	if (n)
+		*err_no = r->qerrno;
+	r->qerr = 0;
+	return n;
 }

@@ -28,8 +28,26 @@ bool ls_reinject_via_lo(const struct ls_reinject *r);
 int ls_reinject_frame(struct ls_reinject *r, const struct ls_event_held *h, uint8_t *frame);
 
 /* The same without touching the frame: for a frame whose checksums are
- * complete already (a reject's reply, built in the kernel). */
+ * complete already (a reject's reply, built in the kernel). Frames queued
+ * before it are sent first. */
 int ls_reinject_send(struct ls_reinject *r, const struct ls_event_held *h, uint8_t *frame);
+
+/* Batched re-injection (docs/dataplane.md, "Hold: what a held flow
+ * costs"): the checksum is fixed and the frame queued; the AF_PACKET
+ * routes (TC egress, the loopback route) send the queue with one
+ * sendmmsg at ls_reinject_flush, or when LS_REINJECT_BATCH frames or a
+ * change of route (its socket mark) fill it; live XDP frames go at once
+ * (one syscall each in any case). frame must stay valid and unchanged
+ * until the flush. Frames are sent in the order queued. 0, or -errno when
+ * the frame was refused before queueing (nothing sent). */
+#define LS_REINJECT_BATCH 64
+int ls_reinject_queue(struct ls_reinject *r, const struct ls_event_held *h, uint8_t *frame);
+/* Sends what is queued. 0; a frame the kernel refuses is counted for
+ * ls_reinject_take_errors. */
+int ls_reinject_flush(struct ls_reinject *r);
+/* Queued frames the kernel refused since the last call; *err_no: the
+ * last one's errno (untouched when none). */
+uint32_t ls_reinject_take_errors(struct ls_reinject *r, int *err_no);
 
 /* Recomputes the TCP or UDP checksum of an Ethernet frame in place (IPv4
  * or IPv6; first fragments and other protocols are left alone). 0 when
