@@ -1,6 +1,7 @@
 /* hold.c - hold until decided inside `lockstep run` (hold.h). */
 #include "agent/hold.h"
 #include "base/args.h"
+#include "obs/log.h"
 #include "obs/metrics.h"
 
 #include <stdlib.h>
@@ -15,7 +16,23 @@ struct agent_hold {
 	/* metrics (docs/metrics.md), NULL without a registry */
 	struct ls_metric *m_held, *m_released, *m_dropped, *m_overflow, *m_timeout, *m_err;
 	struct ls_metric *m_flows, *m_pkts, *m_bytes, *m_seconds;
+	struct ls_log *log; /* the agent's; NULL: lines on stderr */
 };
+
+void agent_hold_set_log(struct agent_hold *h, struct ls_log *log)
+{
+	h->log = log;
+}
+
+/* One line in the log's schema, to the agent's log when there is one. */
+static void say(struct agent_hold *h, int level, const char *kind, const char *msg,
+		unsigned long long total)
+{
+	if (h->log)
+		ls_log(h->log, level, kind, msg, "\"total\":%llu", total);
+	else
+		ls_log_line(stderr, level, kind, msg, strlen(msg), "\"total\":%llu", total);
+}
 
 static void on_settled(void *ctx, const struct ls_holdq_settled *s)
 {
@@ -203,20 +220,19 @@ void agent_hold_tick(struct agent_hold *h)
 	struct ls_holdq_stats st;
 	ls_holdq_stats(h->q, &st);
 	metrics_update(h, &st);
+	char msg[200];
 	if (st.reinject_err != h->errors_told) {
-		fprintf(stderr,
-			"{\"level\":\"error\",\"msg\":\"hold: %llu held packets could not be "
-			"re-injected: %s\",\"event\":\"hold_reinject_error\"}\n",
-			(unsigned long long)(st.reinject_err - h->errors_told),
-			strerror(st.reinject_errno));
+		snprintf(msg, sizeof(msg), "hold: %llu held packets could not be re-injected: %s",
+			 (unsigned long long)(st.reinject_err - h->errors_told),
+			 strerror(st.reinject_errno));
+		say(h, LS_LOG_ERROR, "hold_reinject_error", msg,
+		    (unsigned long long)st.reinject_err);
 		h->errors_told = st.reinject_err;
 	}
 	if (st.timeout != h->timeouts_told) {
-		fprintf(stderr,
-			"{\"level\":\"warn\",\"msg\":\"hold timeout: %llu held flows got the "
-			"fallback verdict\",\"event\":\"hold_timeout\",\"total\":%llu}\n",
-			(unsigned long long)(st.timeout - h->timeouts_told),
-			(unsigned long long)st.timeout);
+		snprintf(msg, sizeof(msg), "hold timeout: %llu held flows got the fallback verdict",
+			 (unsigned long long)(st.timeout - h->timeouts_told));
+		say(h, LS_LOG_WARN, "hold_timeout", msg, (unsigned long long)st.timeout);
 		h->timeouts_told = st.timeout;
 	}
 }

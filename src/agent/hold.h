@@ -50,6 +50,9 @@ uint64_t agent_hold_tick_ns(const struct agent_hold *h);
 struct ls_metrics;
 /* Registers the lockstep_hold_* metrics (docs/metrics.md). */
 void agent_hold_set_metrics(struct agent_hold *h, struct ls_metrics *reg);
+/* Its warnings (timeouts, re-injection errors) to the agent's log. */
+struct ls_log;
+void agent_hold_set_log(struct agent_hold *h, struct ls_log *log);
 void agent_hold_stats(const struct agent_hold *h, struct ls_holdq_stats *st);
 
 #endif

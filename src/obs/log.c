@@ -137,8 +137,23 @@ static void summary(struct ls_log *lg, struct bucket *b, uint64_t now_k)
 	b->suppressed = 0;
 }
 
-int ls_logv(struct ls_log *lg, int level, const char *kind, const char *msg,
-	    const char *fields, va_list ap)
+/* The line after the head: the message (n bytes, escaped whatever they
+ * are) and the extra members. */
+static void body(FILE *f, const void *msg, size_t msg_len, const char *fields, va_list ap)
+{
+	fputs(",\"msg\":\"", f);
+	ls_json_fput(f, msg, msg_len);
+	fputc('"', f);
+	if (fields && *fields) {
+		fputc(',', f);
+		vfprintf(f, fields, ap);
+	}
+	fputs("}\n", f);
+	fflush(f);
+}
+
+static int emit(struct ls_log *lg, int level, const char *kind, const void *msg,
+		size_t msg_len, const char *fields, va_list ap)
 {
 	if (!lg || level < lg->cfg.min_level)
 		return 0;
@@ -154,23 +169,56 @@ int ls_logv(struct ls_log *lg, int level, const char *kind, const char *msg,
 	if (b->suppressed)
 		summary(lg, b, now_k);
 	FILE *f = lg->cfg.out ? lg->cfg.out : stderr;
-	char esc[1024];
 	head(lg, f, level, kind, now_k);
-	fprintf(f, ",\"msg\":\"%s\"", ls_json_str(esc, sizeof(esc), msg));
-	if (fields && *fields) {
-		fputc(',', f);
-		vfprintf(f, fields, ap);
-	}
-	fputs("}\n", f);
-	fflush(f);
+	body(f, msg, msg_len, fields, ap);
 	lg->written++;
 	return 1;
+}
+
+int ls_logv(struct ls_log *lg, int level, const char *kind, const char *msg,
+	    const char *fields, va_list ap)
+{
+	return emit(lg, level, kind, msg, msg ? strlen(msg) : 0, fields, ap);
+}
+
+int ls_logn(struct ls_log *lg, int level, const char *kind, const void *msg, size_t msg_len,
+	    const char *fields, ...)
+{
+	va_list ap;
+	va_start(ap, fields);
+	int rc = emit(lg, level, kind, msg, msg_len, fields, ap);
+	va_end(ap);
+	return rc;
+}
+
+void ls_log_line(FILE *f, int level, const char *kind, const void *msg, size_t msg_len,
+		 const char *fields, ...)
+{
+	struct ls_log lg = {.cfg.time = ls_log_default_time};
+	va_list ap;
+	va_start(ap, fields);
+	flockfile(f);
+	head(&lg, f, level, kind, ls_now_k());
+	body(f, msg, msg_len, fields, ap);
+	funlockfile(f);
+	va_end(ap);
 }
 
 void ls_log_set_out(struct ls_log *lg, FILE *out)
 {
 	if (lg)
 		lg->cfg.out = out;
+}
+
+void ls_log_set_level(struct ls_log *lg, int min_level)
+{
+	if (lg)
+		lg->cfg.min_level = min_level;
+}
+
+int ls_log_level(const struct ls_log *lg)
+{
+	return lg ? lg->cfg.min_level : LS_LOG_INFO;
 }
 
 int ls_log(struct ls_log *lg, int level, const char *kind, const char *msg,
