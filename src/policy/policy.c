@@ -303,11 +303,13 @@ static void fail_guest(struct ls_policy *p, enum ls_policy_fail why, lw_call_res
 	ginst_free(p->gi);
 	p->gi = NULL;
 	ls_policy_logf(p, LS_LOG_WARN, "guest_failed", msg, strlen(msg),
-		       "\"failure\":\"%s\",\"in\":\"%s\",\"streak\":%u,\"retry_in_ns\":%llu",
+		       "\"failure\":\"%s\",\"in\":\"%s\",\"ts_k\":%llu,\"streak\":%u,"
+		       "\"retry_in_ns\":%llu",
 		       r == LW_TRAP_DEADLINE ? "deadline" : why == LS_PF_FUEL ? "fuel"
 						  : why == LS_PF_INIT ? "init"
 								      : "trap",
-		       what, p->st.crash_streak, (unsigned long long)(p->st.retry_at_k - now_k));
+		       what, (unsigned long long)now_k, p->st.crash_streak,
+		       (unsigned long long)(p->st.retry_at_k - now_k));
 }
 
 /* Recreate a failed instance once its back-off ran out. */
