@@ -351,7 +351,8 @@ static const char *burn_health(void *p)
 	return ls_policy_health(p);
 }
 
-static void quiet_log(void *ctx, int level, const char *json)
+static void quiet_log(void *ctx, int level, const char *kind, const char *msg, size_t msg_len,
+		      const char *fields)
 {
 }
 

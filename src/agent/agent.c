@@ -377,7 +377,9 @@ int agent_run(const struct agent_opts *o)
 
 	struct ls_dp_status st;
 	struct ls_err err;
+	ls_dp_libbpf_hold(); /* libbpf's lines wait for the log (obs_link_open) */
 	if (ls_dp_open(&r.dp, &o->dp, &st, &err)) {
+		ls_dp_libbpf_release();
 		fprintf(stderr, "lockstep run: %s\n", err.msg);
 		return 1;
 	}
@@ -410,6 +412,7 @@ int agent_run(const struct agent_opts *o)
 		obs_link_set_attach(r.ro, &o->dp, &st);
 		rc = control_link_open(&r.ctl, o->control_path, r.ro);
 	}
+	po.ro = r.ro; /* the policy logs through the agent's logger */
 	if (!rc && o->clock.on) {
 		rc = clock_link_open(&r.sync, &o->clock, r.dp);
 		if (!rc) {
@@ -434,8 +437,10 @@ int agent_run(const struct agent_opts *o)
 	uint32_t failsafe_mode = o->clock.on ? o->clock.clock.failsafe_mode : LS_FAILSAFE_OFF;
 	if (!rc && holding && r.nworkers == 1) { /* N workers: each holds its flows */
 		rc = agent_hold_open(&r.hold, r.dp, &o->hold, failsafe_mode, 1, true);
-		if (!rc)
+		if (!rc) {
 			agent_hold_set_metrics(r.hold, ls_obs_metrics(obs_link_hub(r.ro)));
+			agent_hold_set_log(r.hold, ls_obs_log(obs_link_hub(r.ro)));
+		}
 	}
 	if (!rc && po.policy) {
 		/* while the guest is unhealthy its flows get the data plane's
@@ -525,5 +530,6 @@ int agent_run(const struct agent_opts *o)
 		fprintf(stderr, "lockstep: exiting; the data plane stays attached, pins in %s\n",
 			dir);
 	}
+	ls_dp_libbpf_release(); /* a start that failed before the log: the warnings held */
 	return rc ? 1 : 0;
 }

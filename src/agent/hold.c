@@ -1,6 +1,7 @@
 /* hold.c - hold until decided inside `lockstep run` (hold.h). */
 #include "agent/hold.h"
 #include "base/args.h"
+#include "obs/log.h"
 #include "obs/metrics.h"
 
 #include <stdatomic.h>
@@ -18,11 +19,27 @@ struct agent_hold {
 	struct ls_holdq *q;
 	uint32_t failsafe_mode;
 	uint64_t tick_ns;
-	struct ls_holdq_stats told;    /* what the metrics and stderr were told */
+	struct ls_holdq_stats told;    /* what the metrics and the log were told */
 	struct hold_metrics *mx;       /* NULL without a registry */
 	bool own_mx;		       /* mx is this hold's to free */
 	_Atomic bool failsafe_pending; /* agent_hold_post_failsafe, for the tick */
+	struct ls_log *log;	       /* the agent's; NULL: lines on stderr */
 };
+
+void agent_hold_set_log(struct agent_hold *h, struct ls_log *log)
+{
+	h->log = log;
+}
+
+/* One line in the log's schema, to the agent's log when there is one. */
+static void say(struct agent_hold *h, int level, const char *kind, const char *msg,
+		unsigned long long total)
+{
+	if (h->log)
+		ls_log(h->log, level, kind, msg, "\"total\":%llu", total);
+	else
+		ls_log_line(stderr, level, kind, msg, strlen(msg), "\"total\":%llu", total);
+}
 
 static void on_settled(void *ctx, const struct ls_holdq_settled *s)
 {
@@ -257,19 +274,18 @@ void agent_hold_tick(struct agent_hold *h)
 	metrics_update(h, &st);
 	uint64_t errors_told = h->told.reinject_err, timeouts_told = h->told.timeout;
 	h->told = st;
+	char msg[200];
 	if (st.reinject_err != errors_told) {
-		fprintf(stderr,
-			"{\"level\":\"error\",\"msg\":\"hold: %llu held packets could not be "
-			"re-injected: %s\",\"event\":\"hold_reinject_error\"}\n",
-			(unsigned long long)(st.reinject_err - errors_told),
-			strerror(st.reinject_errno));
+		snprintf(msg, sizeof(msg), "hold: %llu held packets could not be re-injected: %s",
+			 (unsigned long long)(st.reinject_err - errors_told),
+			 strerror(st.reinject_errno));
+		say(h, LS_LOG_ERROR, "hold_reinject_error", msg,
+		    (unsigned long long)st.reinject_err);
 	}
 	if (st.timeout != timeouts_told) {
-		fprintf(stderr,
-			"{\"level\":\"warn\",\"msg\":\"hold timeout: %llu held flows got the "
-			"fallback verdict\",\"event\":\"hold_timeout\",\"total\":%llu}\n",
-			(unsigned long long)(st.timeout - timeouts_told),
-			(unsigned long long)st.timeout);
+		snprintf(msg, sizeof(msg), "hold timeout: %llu held flows got the fallback verdict",
+			 (unsigned long long)(st.timeout - timeouts_told));
+		say(h, LS_LOG_WARN, "hold_timeout", msg, (unsigned long long)st.timeout);
 	}
 }
 

@@ -64,6 +64,9 @@ void agent_hold_set_metrics(struct agent_hold *h, struct ls_metrics *reg);
 /* h adds to the metrics from registered (another worker's hold; used
  * under the same lock as registered's). */
 void agent_hold_share_metrics(struct agent_hold *h, const struct agent_hold *from);
+/* Its warnings (timeouts, re-injection errors) to the agent's log. */
+struct ls_log;
+void agent_hold_set_log(struct agent_hold *h, struct ls_log *log);
 void agent_hold_stats(const struct agent_hold *h, struct ls_holdq_stats *st);
 
 #endif

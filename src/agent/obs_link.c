@@ -1,5 +1,6 @@
 /* obs_link.c - observability glue of `lockstep run` (obs_link.h). */
 #include "agent/obs_link.h"
+#include "dataplane/event_json.h"
 #include "base/args.h"
 #include "clock/estimator.h"
 #include "clock/heartbeat.h"
@@ -153,6 +154,17 @@ int obs_link_parse(struct obs_link_opts *o, int c, const char *arg)
 			}
 		fprintf(stderr, "lockstep run: --log-level must be debug, info, warn or error, not '%s'\n", arg);
 		return 2;
+	case OBS_LINK_OPT_PRINT: {
+		uint32_t m;
+		char bad[80];
+		if (ls_print_kinds_parse(arg, &m, bad, sizeof(bad))) {
+			fprintf(stderr, "lockstep run: --print: unknown kind '%s' (one of %s)\n", bad,
+				ls_print_kinds_names());
+			return 2;
+		}
+		ls_print_filter(m); /* the process's stdout: before any worker starts */
+		return 0;
+	}
 	case OBS_LINK_OPT_TRACE:
 		o->cfg.trace_path = arg;
 		return 0;
@@ -213,13 +225,35 @@ static int flow_lookup(void *ctx, const struct ls_flow_key *key, struct ls_flow 
 	return ls_dp_flow_get(ctx, key, out, &err) ? -1 : 0;
 }
 
+/* libbpf's messages are the log's, at debug level (ls_dp_libbpf_sink). */
+static void libbpf_line(void *ctx, int libbpf_level, const char *line)
+{
+	static const char *const lv[] = {"warn", "info", "debug"};
+	struct obs_link *ro = ctx;
+	obs_link_lock(ro);
+	ls_log(ls_obs_log(ro->obs), LS_LOG_DEBUG, "libbpf", line, "\"libbpf_level\":\"%s\"",
+	       libbpf_level >= 0 && libbpf_level < 3 ? lv[libbpf_level] : "debug");
+	obs_link_unlock(ro);
+}
+
+void obs_link_route_libbpf(struct obs_link *ro)
+{
+	ls_dp_libbpf_sink(ro ? libbpf_line : NULL, ro);
+}
+
 int obs_link_open(struct obs_link **out, const struct obs_link_opts *o, struct ls_dp *dp)
 {
 	struct obs_link *ro = calloc(1, sizeof(*ro));
 	struct ls_err err;
 	if (!ro)
 		return -1;
-	pthread_mutex_init(&ro->mu, NULL);
+	/* recursive: a guest's log line (policy_link.c) takes it, also from
+	 * the main thread's handlers that already hold it */
+	pthread_mutexattr_t ma;
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&ro->mu, &ma);
+	pthread_mutexattr_destroy(&ma);
 	ro->dp = dp;
 	struct ls_obs_config cfg = o->cfg;
 	cfg.flow_lookup = flow_lookup;
@@ -230,6 +264,7 @@ int obs_link_open(struct obs_link **out, const struct obs_link_opts *o, struct l
 		return -1;
 	}
 	ls_obs_set_trace_level(ro->obs, o->kernel_level, o->guest_level);
+	obs_link_route_libbpf(ro);
 	if (o->kernel_level && apply_kernel_level(ro, o->kernel_level, o->trace_port, &err))
 		fprintf(stderr, "lockstep run: kernel trace level: %s\n", err.msg);
 	if (o->cfg.metrics_addr)
@@ -246,6 +281,7 @@ void obs_link_close(struct obs_link *ro)
 {
 	if (!ro)
 		return;
+	ls_dp_libbpf_sink(NULL, NULL);
 	ls_obs_close(ro->obs);
 	pthread_mutex_destroy(&ro->mu);
 	free(ro);

@@ -27,6 +27,7 @@ enum {
 	OBS_LINK_OPT_TRACE_LEVEL,
 	OBS_LINK_OPT_TRACE_PORT,
 	OBS_LINK_OPT_ALARM,
+	OBS_LINK_OPT_PRINT,
 };
 
 /* The detector thresholds --alarm takes, with their defaults from
@@ -49,6 +50,8 @@ struct obs_link;
 
 int obs_link_open(struct obs_link **out, const struct obs_link_opts *o, struct ls_dp *dp);
 void obs_link_close(struct obs_link *ro);
+/* libbpf's messages to the log at debug level (obs_link_open does it). */
+void obs_link_route_libbpf(struct obs_link *ro);
 struct ls_obs *obs_link_hub(struct obs_link *ro);
 /* The metrics endpoint's fd for the loop (-1 when off) and its handler. */
 int obs_link_http_fd(struct obs_link *ro);

@@ -15,6 +15,7 @@
 #include "base/file.h"
 #include "base/names.h"
 #include "dataplane/dataplane.h"
+#include "dataplane/event_json.h"
 
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -44,6 +45,7 @@ struct policy_link {
 	struct obs_link *ro;      /* observability, NULL when none */
 	struct ls_sync_guest gclock; /* this instance's view of G (o->sync) */
 	bool obs_shared;         /* ro is shared with other threads: lock it */
+	uint32_t worker;         /* which worker runs it (0 with one) */
 	bool unhealthy;          /* last health verdict given to the heartbeat */
 	/* verdicts set, not yet written */
 	struct ls_flow_key vkey[VQ];
@@ -87,7 +89,7 @@ static void verdicts_write(struct policy_link *rp)
 				       start_k, end_k, rp->vrc[i] == 0);
 		if (rp->vrc[i] == 0 && rp->on_verdict)
 			rp->on_verdict(rp->on_verdict_ctx, &rp->vkey[i], r->verdict);
-		if (rp->vrc[i] == 0)
+		if (rp->vrc[i] == 0 && ls_print_wants(LS_PRINT_VERDICT))
 			printf("{\"event\":\"verdict\",\"flow_id\":%llu,\"verdict\":\"%s\","
 			       "\"deadline_k\":%llu}\n",
 			       (unsigned long long)rp->vflow[i], ls_verdict_name(r->verdict),
@@ -221,11 +223,23 @@ static void sink_flush(void *ctx)
 	fflush(stdout);
 }
 
-static void log_line(void *ctx, int level, const char *json)
+/* The policy's and the guest's lines go to the agent's one log (obs/log.h:
+ * same schema, --log, --log-level, rate limits per kind), with the worker
+ * whose instance spoke. */
+static void log_line(void *ctx, int level, const char *kind, const char *msg, size_t msg_len,
+		     const char *fields)
 {
-	(void)ctx;
-	(void)level;
-	fprintf(stderr, "%s\n", json);
+	struct policy_link *rp = ctx;
+	if (!rp->ro) {
+		ls_log_line(stderr, level, kind, msg, msg_len, "%s,\"worker\":%u", fields,
+			    rp->worker);
+		return;
+	}
+	/* the obs lock is recursive: the main thread may hold it already */
+	obs_link_lock(rp->ro);
+	ls_logn(ls_obs_log(obs_link_hub(rp->ro)), level, kind, msg, msg_len,
+		"%s,\"worker\":%u", fields, rp->worker);
+	obs_link_unlock(rp->ro);
 }
 
 int policy_link_open(struct policy_link **out, struct ls_dp *dp,
@@ -245,6 +259,8 @@ int policy_link_open(struct policy_link **out, struct ls_dp *dp,
 		return -1;
 	}
 	rp->dp = dp;
+	rp->ro = o->ro;
+	rp->worker = o->nshards > 1 ? o->shard : 0;
 	rp->tick_ns = o->tick_interval_ns ? o->tick_interval_ns : 1000000000ull;
 	snprintf(path, sizeof(path), "%s/flows", ls_dp_pin_dir(dp));
 	rp->flows_fd = bpf_obj_get(path);
@@ -258,7 +274,9 @@ int policy_link_open(struct policy_link **out, struct ls_dp *dp,
 		.guest_config = cfgstr,
 		.guest_config_len = clen,
 		.log = log_line,
-		.min_log_level = 1,
+		.log_ctx = rp,
+		/* guest lines below the log's level cost nothing */
+		.min_log_level = o->ro ? ls_log_level(ls_obs_log(obs_link_hub(o->ro))) : LS_LOG_INFO,
 	};
 	if (o->sync) { /* G for the guest, deadlines through the live mapping */
 		ls_sync_guest_init(&rp->gclock, o->sync);

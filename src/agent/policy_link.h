@@ -33,6 +33,9 @@ struct policy_link_opts {
 	/* with several workers (nshards > 1): only the flows the kernel steers
 	 * to shard `shard` (ls_dp_shard_of_flow with shard_by) are handed */
 	uint32_t shard, nshards, shard_by;
+	/* the agent's logger (obs_link.h), from the load on: the policy's and
+	 * the guest's lines carry the worker (`shard`); NULL: stderr */
+	struct obs_link *ro;
 };
 
 struct policy_link;

@@ -2,6 +2,8 @@
  * include/lockstep/wire.h, the contract with the kernel side. */
 #include "base/names.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -123,4 +125,58 @@ int ls_log_level_parse(const char *s, int *out)
 		return -1;
 	*out = (int)v;
 	return 0;
+}
+
+/* ---- --print KINDS ------------------------------------------------------ */
+
+static const struct ls_name print_extra[] = {
+    {"verdict", LS_PRINT_VERDICT}, {"hold", LS_PRINT_HOLD}, {"rule", LS_PRINT_RULE}, {NULL, 0},
+};
+
+static int print_bit(const char *item, size_t n, uint32_t *bit)
+{
+	char name[32];
+	if (!n || n >= sizeof(name))
+		return -1;
+	memcpy(name, item, n);
+	name[n] = 0;
+	uint32_t v;
+	if (!ls_value_of(kinds, name, &v) && v < 28) {
+		*bit = 1u << v;
+		return 0;
+	}
+	return ls_value_of(print_extra, name, bit);
+}
+
+int ls_print_kinds_parse(const char *s, uint32_t *mask, char *bad, size_t len)
+{
+	uint32_t m = s && s[0] == '-' ? LS_PRINT_ALL : 0;
+	const char *p = s ? s : "";
+	do {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		bool neg = n && *p == '-';
+		const char *item = neg ? p + 1 : p;
+		size_t in = neg ? n - 1 : n;
+		uint32_t bit;
+		if (in == 3 && !strncmp(item, "all", 3) && !neg)
+			m = LS_PRINT_ALL;
+		else if (in == 4 && !strncmp(item, "none", 4) && !neg)
+			m = 0;
+		else if (!print_bit(item, in, &bit))
+			m = neg ? m & ~bit : m | bit;
+		else {
+			snprintf(bad, len, "%.*s", (int)(n < 64 ? n : 64), p);
+			return -1;
+		}
+		p = e ? e + 1 : NULL;
+	} while (p);
+	*mask = m;
+	return 0;
+}
+
+const char *ls_print_kinds_names(void)
+{
+	return "flow_new,dpi,flow_end,verdict_expired,failsafe,beat,held,trace,payload,verdict,"
+	       "hold,rule,all,none";
 }

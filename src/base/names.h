@@ -8,6 +8,7 @@
 #ifndef LS_BASE_NAMES_H
 #define LS_BASE_NAMES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* One row: a word and the value it stands for. A table ends at name NULL. */
@@ -44,5 +45,19 @@ const char *ls_tun_name(uint32_t t);
 /* Log levels (obs/log.h enum ls_log_level): "debug", "info", "warn", "error". */
 const char *ls_log_level_name(int level);
 int ls_log_level_parse(const char *s, int *out);
+
+/* What stdout carries (--print KINDS): a bit per event kind (1 << LS_EV_*)
+ * and for the lines user space adds. */
+#define LS_PRINT_VERDICT (1u << 30) /* the policy's verdict lines */
+#define LS_PRINT_HOLD (1u << 29)    /* inspect: what the hold did to a frame */
+#define LS_PRINT_RULE (1u << 28)    /* inspect: kernel rules the policy set */
+#define LS_PRINT_ALL 0xffffffffu
+/* A comma list, applied left to right: a kind ("dpi", "flow_new", "verdict",
+ * ...) adds it, "-KIND" removes it, "all" and "none" set every bit or none;
+ * a list that begins with a kind starts from none, one that begins with
+ * "-KIND" from all. 0 and *mask, or -1 with the bad item in bad (len). */
+int ls_print_kinds_parse(const char *s, uint32_t *mask, char *bad, size_t len);
+/* The names ls_print_kinds_parse knows, comma-separated (help, messages). */
+const char *ls_print_kinds_names(void);
 
 #endif

@@ -31,10 +31,11 @@ enum {
 	O_POLICY_CONFIG,
 	O_FUEL,
 	O_MAX_MEMORY_PAGES,
-	O_EVENTS,
+	O_PRINT,
 	O_DEFAULT_VERDICT,
 	O_GUEST_MEMORY,
 	O_GUEST_DEADLINE,
+	O_LOG_LEVEL,
 };
 
 static const struct ls_opt rows[] = {
@@ -55,7 +56,15 @@ static const struct ls_opt rows[] = {
 	   "memory budget of the policy instance (default 64M)"),
     LS_OPT("guest-deadline", 0, "DUR", O_GUEST_DEADLINE,
 	   "wall-clock limit per policy callback (default 20ms)"),
-    LS_OPT("events", 0, NULL, O_EVENTS, "with --policy, print the events too"),
+    LS_OPT("print", 0, "KINDS", O_PRINT,
+	   "what stdout carries: a comma list of event kinds and\n"
+	   "verdict, hold, rule; -KIND leaves one out; all, none\n"
+	   "(default: the events, or with --policy its verdicts\n"
+	   "and rules and the hold's lines)"),
+    LS_OPT_ALIAS_VALUE("events", O_PRINT, "print", "all"),
+    LS_OPT("log-level", 0, "L", O_LOG_LEVEL,
+	   "the policy's log lines on stderr from this level on:\n"
+	   "debug|info|warn|error (default info)"),
     LS_OPT("default-verdict", 0, "V", O_DEFAULT_VERDICT,
 	   "pass|drop|hold|reject|reject-nxdomain for flows with no\n"
 	   "verdict (default pass); hold also prints what the hold\n"
@@ -117,8 +126,24 @@ static int on_opt(void *ctx, const struct ls_opt *o, const char *arg)
 	case O_POLICY_CONFIG:
 		a->po.config = arg;
 		break;
-	case O_EVENTS:
-		a->po.print_events = 1;
+	case O_PRINT: {
+		uint32_t m;
+		char bad[80];
+		if (ls_print_kinds_parse(arg, &m, bad, sizeof(bad))) {
+			fprintf(stderr, "lockstep inspect: --print: unknown kind '%s' (one of %s)\n",
+				bad, ls_print_kinds_names());
+			return 2;
+		}
+		ls_print_filter(m);
+		a->po.print_events = 1; /* with --policy: the filter says which */
+		break;
+	}
+	case O_LOG_LEVEL:
+		if (ls_log_level_parse(arg, &a->po.log_level)) {
+			fprintf(stderr, "lockstep inspect: --log-level must be debug, info, warn or "
+					"error, not '%s'\n", arg);
+			return 2;
+		}
 		break;
 	case O_DEFAULT_VERDICT: {
 		uint32_t v;
@@ -193,6 +218,7 @@ int cmd_inspect(int argc, char **argv)
 {
 	struct args a;
 	memset(&a, 0, sizeof(a));
+	a.po.log_level = 1; /* info: the guest's info lines show by default */
 	struct inspect_policy *ip = NULL;
 	struct ls_cmd_spec sp = spec;
 	sp.lists[1] = ls_hold_opt_rows;
@@ -210,7 +236,7 @@ int cmd_inspect(int argc, char **argv)
 	}
 
 	if (!po.policy && (po.config || po.fuel || po.max_memory_pages || po.memory_budget ||
-			   po.deadline_ns || po.print_events)) {
+			   po.deadline_ns)) { /* --print filters the events alone too */
 		fprintf(stderr, "lockstep inspect: policy options need --policy FILE.wasm\n");
 		return 2;
 	}

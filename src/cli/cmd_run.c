@@ -145,6 +145,10 @@ static const struct ls_opt obs_rows[] = {
     LS_OPT("log", 0, "FILE", OBS_LINK_OPT_LOG,
 	   "structured log (JSON lines) to FILE (default stderr)"),
     LS_OPT("log-level", 0, "L", OBS_LINK_OPT_LOG_LEVEL, "debug|info|warn|error (default info)"),
+    LS_OPT("print", 0, "KINDS", OBS_LINK_OPT_PRINT,
+	   "what stdout carries: a comma list of event kinds and\n"
+	   "verdict; -KIND leaves one out (all,-beat); all, none\n"
+	   "(default all)"),
     LS_OPT("trace", 0, "FILE", OBS_LINK_OPT_TRACE,
 	   "record a Chrome/Perfetto trace, written to FILE on\n"
 	   "exit and on `lockstep trace dump`"),

@@ -1,6 +1,7 @@
 /* inspect_hold.c - the hold modelled on a capture (inspect_hold.h). */
 #include "cli/inspect_hold.h"
 #include "base/names.h"
+#include "dataplane/event_json.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/holdq.h"
 #include "dataplane/testrun.h"
@@ -25,6 +26,8 @@ static const char *const end_names[] = {"released", "dropped", "rejected", "fall
 static void line(struct inspect_hold *h, uint64_t frame, const struct ls_flow_key *key,
 		 long long seq, uint64_t held_ns, int end, uint32_t verdict, const char *by)
 {
+	if (!ls_print_wants(LS_PRINT_HOLD))
+		return;
 	printf("{\"event\":\"hold\",\"frame\":%llu", (unsigned long long)frame);
 	if (key) {
 		char flow[160];

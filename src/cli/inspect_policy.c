@@ -17,6 +17,8 @@
 
 #include "lockstep.skel.h"
 
+#include "obs/log.h"
+
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -104,6 +106,8 @@ static int sink_rule(void *ctx, uint32_t kind, const char *pat, size_t len, uint
 		return -EOPNOTSUPP;
 	int rc = del ? ls_dp_rule_del(ip->dp, kind, pat, len, &err)
 		     : ls_dp_rule_set(ip->dp, kind, pat, len, verdict, deadline_k, &err);
+	if (!ls_print_wants(LS_PRINT_RULE))
+		return rc;
 	printf("{\"event\":\"rule\",\"op\":\"%s\",\"kind\":%u,\"pattern\":", del ? "del" : "add",
 	       kind);
 	char buf[LS_RULE_PATTERN_MAX + 1];
@@ -129,6 +133,8 @@ static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id
 			fprintf(stderr, "lockstep inspect: writing a verdict: %s\n", strerror(-rc));
 	}
 	ip->verdicts++;
+	if (!ls_print_wants(LS_PRINT_VERDICT))
+		goto told;
 	ls_flow_key_str(key, flow, sizeof(flow));
 	printf("{\"event\":\"verdict\",\"flow\":\"%s\",\"flow_id\":%llu,\"verdict\":\"%s\","
 	       "\"ttl_ns\":%llu",
@@ -140,6 +146,7 @@ static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id
 		json_str(s->name);
 	}
 	printf("}\n");
+told:
 	if (ip->on_verdict) /* after the line: what the verdict released follows it */
 		ip->on_verdict(ip->on_verdict_ctx, key, verdict);
 	return 0;
@@ -162,11 +169,13 @@ void inspect_policy_event(void *ctx, const struct ls_event *ev)
 	ls_policy_dispatch(ip->p, ev, 1);
 }
 
-static void log_line(void *ctx, int level, const char *json)
+/* The agent's log schema (obs/log.h) on stderr, not rate-limited: a
+ * capture is replayed faster than real time. */
+static void log_line(void *ctx, int level, const char *kind, const char *msg, size_t msg_len,
+		     const char *fields)
 {
 	(void)ctx;
-	(void)level;
-	fprintf(stderr, "%s\n", json);
+	ls_log_line(stderr, level, kind, msg, msg_len, "%s", fields);
 }
 
 int inspect_policy_open(struct inspect_policy **out, const struct inspect_policy_opts *o)
@@ -192,7 +201,7 @@ int inspect_policy_open(struct inspect_policy **out, const struct inspect_policy
 	    .guest_config = cfgstr,
 	    .guest_config_len = clen,
 	    .log = log_line,
-	    .min_log_level = 2,
+	    .min_log_level = o->log_level,
 	};
 	struct ls_verdict_sink sink = {.ctx = ip, .write = sink_write, .rule = sink_rule};
 	struct ls_err perr;

@@ -20,6 +20,7 @@ struct inspect_policy_opts {
 	uint64_t memory_budget; /* --guest-memory; 0: the policy's default */
 	uint64_t deadline_ns;   /* --guest-deadline; 0: likewise */
 	int print_events;       /* also print every event */
+	int log_level;          /* the policy's lines from this level on (obs/log.h) */
 };
 
 /* 0, or -1 with a message on stderr. */

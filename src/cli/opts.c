@@ -32,8 +32,8 @@ static const struct ls_opt *resolve(const struct ls_cmd_spec *s, const struct ls
 {
 	if (!o->alias_of)
 		return o;
-	fprintf(stderr, "lockstep %s: --%s is deprecated; use --%s\n", s->name, o->name,
-		o->alias_of);
+	fprintf(stderr, "lockstep %s: --%s is deprecated; use --%s%s%s\n", s->name, o->name,
+		o->alias_of, o->alias_value ? " " : "", o->alias_value ? o->alias_value : "");
 	const struct ls_opt *to = find(s, o->alias_of, strlen(o->alias_of), 0);
 	return to ? to : o;
 }
@@ -116,6 +116,8 @@ int ls_opts_parse(const struct ls_cmd_spec *s, int argc, char **argv, ls_opt_fn 
 			}
 			val = argv[++i];
 		}
+		if (o->alias_value)
+			val = o->alias_value;
 		o = resolve(s, o);
 		int r = fn(ctx, o, val);
 		if (r)
@@ -193,8 +195,9 @@ void ls_opts_usage(const struct ls_cmd_spec *s, FILE *f)
 			for (size_t i = 0; i < s->lists[l].n; i++) {
 				const struct ls_opt *o = &s->lists[l].rows[i];
 				if (o->name && o->alias_of)
-					fprintf(f, "      --%-*s use --%s\n", col - 8, o->name,
-						o->alias_of);
+					fprintf(f, "      --%-*s use --%s%s%s\n", col - 8, o->name,
+						o->alias_of, o->alias_value ? " " : "",
+						o->alias_value ? o->alias_value : "");
 			}
 	}
 	if (s->after)

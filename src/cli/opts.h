@@ -38,6 +38,8 @@ struct ls_opt {
 	const char *help;		/* help text ('\n' continues it on the next line);
 					 * for a section row, its heading */
 	const char *alias_of;		/* a deprecated spelling: the name to use instead */
+	const char *alias_value;	/* ... a flag that stands for that option with
+					 * this value ("--events": "--print all") */
 	void (*more)(FILE *f, int col); /* optional: more help lines after it
 					 * (defaults computed at run time) */
 };
@@ -51,6 +53,10 @@ struct ls_opt {
 #define LS_OPT_ALIAS(n, a, i, to)                                                                  \
 	{                                                                                          \
 		.name = (n), .arg = (a), .id = (i), .alias_of = (to)                               \
+	}
+#define LS_OPT_ALIAS_VALUE(n, i, to, v)                                                            \
+	{                                                                                          \
+		.name = (n), .id = (i), .alias_of = (to), .alias_value = (v)                       \
 	}
 #define LS_OPT_SECTION(h)                                                                          \
 	{                                                                                          \

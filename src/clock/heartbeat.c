@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "dataplane/dataplane.h"
 #include "heartbeat.skel.h"
 #include "lockstep/wire_clock.h"
 
@@ -123,7 +124,8 @@ int ls_hb_open(struct ls_heartbeat **out, const struct ls_hb_config *cfg, struct
 	ls_wall_init(&hb->wall, NULL, NULL);
 	ls_wall_pub_init(&hb->wall_pub);
 
-	libbpf_set_print(quiet_print);
+	if (!ls_dp_libbpf_routed()) /* the agent's log takes them at debug level */
+		libbpf_set_print(quiet_print);
 	hb->skel = heartbeat_bpf__open();
 	if (!hb->skel) {
 		int e = errno;

@@ -75,6 +75,22 @@ struct ls_dp_status {
 
 struct ls_dp; /* opaque */
 
+/* libbpf's own messages (libbpf_set_print), one line each without its
+ * newline, with libbpf's level (0 warn, 1 info, 2 debug): to fn from now
+ * on (the agent's log, at debug level); fn NULL: warnings on stderr
+ * ($LS_LIBBPF_VERBOSE: info too), the default. Any thread may print: fn
+ * locks what it needs. */
+typedef void (*ls_dp_libbpf_fn)(void *ctx, int libbpf_level, const char *line);
+void ls_dp_libbpf_sink(ls_dp_libbpf_fn fn, void *ctx);
+/* Keep libbpf's lines (up to 32) from now until a sink is set, which then
+ * gets them first (the agent's start: the log opens after the attach), or
+ * until release, which prints the warnings among them on stderr (the
+ * start failed before the log existed). */
+void ls_dp_libbpf_hold(void);
+void ls_dp_libbpf_release(void);
+/* A sink is set: a part that would quiet libbpf leaves it to the sink. */
+bool ls_dp_libbpf_routed(void);
+
 /* Directory from env LS_PIN_DIR, else LS_PIN_DIR of wire.h. */
 const char *ls_pin_dir_default(void);
 

@@ -220,9 +220,23 @@ int ls_event_json(const struct ls_event *ev, char *buf, size_t cap)
 	return w.ok ? (int)w.len : -1;
 }
 
+static uint32_t print_mask = LS_PRINT_ALL; /* set once, before any thread starts */
+
+void ls_print_filter(uint32_t mask)
+{
+	print_mask = mask;
+}
+
+bool ls_print_wants(uint32_t bit)
+{
+	return (print_mask & bit) != 0;
+}
+
 int ls_event_json_print(FILE *f, const struct ls_event *ev)
 {
 	char buf[LS_EVENT_JSON_MAX];
+	if (ev->kind < 28 && !ls_print_wants(1u << ev->kind))
+		return 1;
 	int n = ls_event_json(ev, buf, sizeof(buf));
 	if (n < 0)
 		return -1;

@@ -9,6 +9,8 @@
 #define LS_DATAPLANE_EVENT_JSON_H
 
 #include <stddef.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "lockstep/wire.h"
@@ -22,6 +24,13 @@ int ls_event_json(const struct ls_event *ev, char *buf, size_t cap);
 
 /* Same, written to f. Returns 0, or -1 on a write error. */
 int ls_event_json_print(FILE *f, const struct ls_event *ev);
+
+/* What stdout carries (--print KINDS; base/names.h LS_PRINT_*), for the
+ * whole process: ls_event_json_print writes nothing (and returns 1) for a
+ * kind filtered out; the verdict, hold and rule printers ask
+ * ls_print_wants. Default: everything. */
+void ls_print_filter(uint32_t mask);
+bool ls_print_wants(uint32_t bit);
 
 /* The names in the JSON ("flow_new", "tcp", "pass", ...) are base/names.h's. */
 

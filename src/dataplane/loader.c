@@ -58,12 +58,77 @@ const char *const ls_dp_map_names[LS_MAP__N] = {
 	[LS_MAP_SHARD_RINGS] = "shard_rings", [LS_MAP_SHARD_LIVE] = "shard_live",
 };
 
+static ls_dp_libbpf_fn libbpf_fn;
+static void *libbpf_ctx;
+/* ls_dp_libbpf_hold: lines kept until the sink exists (main thread only,
+ * before any worker starts) */
+#define LIBBPF_HELD_MAX 32
+static bool libbpf_holding;
+static int libbpf_nheld, libbpf_held_lvl[LIBBPF_HELD_MAX];
+static char libbpf_held[LIBBPF_HELD_MAX][256];
+
 static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
 {
-	if (lvl == LIBBPF_DEBUG || (lvl == LIBBPF_INFO && !getenv("LS_LIBBPF_VERBOSE")))
+	ls_dp_libbpf_fn fn = __atomic_load_n(&libbpf_fn, __ATOMIC_ACQUIRE);
+	/* held (before the log exists): the warnings only, as on stderr */
+	if (!fn && (lvl == LIBBPF_DEBUG || (lvl == LIBBPF_INFO && !getenv("LS_LIBBPF_VERBOSE"))))
 		return 0;
-	fprintf(stderr, "libbpf: ");
-	return vfprintf(stderr, fmt, ap);
+	char line[1024];
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	if (n < 0)
+		return n;
+	size_t l = strnlen(line, sizeof(line));
+	while (l && (line[l - 1] == '\n' || line[l - 1] == ' '))
+		line[--l] = 0;
+	if (!l)
+		return 0;
+	/* libbpf starts most of its lines with "libbpf: " already */
+	const char *text = strncmp(line, "libbpf: ", 8) ? line : line + 8;
+	if (fn)
+		fn(__atomic_load_n(&libbpf_ctx, __ATOMIC_ACQUIRE), (int)lvl, text);
+	else if (libbpf_holding && libbpf_nheld < LIBBPF_HELD_MAX) {
+		libbpf_held_lvl[libbpf_nheld] = (int)lvl;
+		snprintf(libbpf_held[libbpf_nheld++], sizeof(libbpf_held[0]), "%.255s", text);
+	} else
+		fprintf(stderr, "libbpf: %s\n", text);
+	return n;
+}
+
+void ls_dp_libbpf_hold(void)
+{
+	libbpf_holding = true;
+	libbpf_set_print(libbpf_print);
+}
+
+/* Held lines go to fn, or to stderr as warnings were (no sink came). */
+static void libbpf_replay(ls_dp_libbpf_fn fn, void *ctx)
+{
+	for (int i = 0; i < libbpf_nheld; i++)
+		if (fn)
+			fn(ctx, libbpf_held_lvl[i], libbpf_held[i]);
+		else if (libbpf_held_lvl[i] == LIBBPF_WARN)
+			fprintf(stderr, "libbpf: %s\n", libbpf_held[i]);
+	libbpf_nheld = 0;
+	libbpf_holding = false;
+}
+
+void ls_dp_libbpf_release(void)
+{
+	libbpf_replay(NULL, NULL);
+}
+
+bool ls_dp_libbpf_routed(void)
+{
+	return __atomic_load_n(&libbpf_fn, __ATOMIC_ACQUIRE) != NULL;
+}
+
+void ls_dp_libbpf_sink(ls_dp_libbpf_fn fn, void *ctx)
+{
+	__atomic_store_n(&libbpf_ctx, ctx, __ATOMIC_RELEASE);
+	__atomic_store_n(&libbpf_fn, fn, __ATOMIC_RELEASE);
+	libbpf_set_print(libbpf_print); /* again: another part may have set its own */
+	if (fn)
+		libbpf_replay(fn, ctx);
 }
 
 static struct ls_dp *dp_new(const char *pin_dir, struct ls_err *err)

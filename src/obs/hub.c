@@ -258,7 +258,7 @@ int ls_obs_open(struct ls_obs **out, const struct ls_obs_config *cfg, struct ls_
 	}
 	struct ls_log_config lc = {
 		.out = o->log_file,
-		.min_level = cfg->log_level ? cfg->log_level : LS_LOG_INFO,
+		.min_level = cfg->log_level, /* debug is 0: no default here */
 		.rate_per_s = cfg->log_rate,
 		.burst = cfg->log_burst,
 		.time = cfg->time,

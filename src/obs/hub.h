@@ -32,7 +32,8 @@
 struct ls_obs_config {
 	struct ls_detect_config detect; /* zeroed: ls_detect_defaults() */
 	const char *log_path;           /* NULL: stderr */
-	int log_level;                  /* enum ls_log_level (default info) */
+	int log_level;                  /* enum ls_log_level (0 is debug;
+					 * obs_link_opts_init sets info) */
 	double log_rate, log_burst;     /* per message kind (0: 10/s, 20) */
 	const char *trace_path;         /* NULL: no trace recorded */
 	uint32_t trace_capacity;        /* records (0: 65536) */

@@ -85,8 +85,8 @@ char *ls_fmt_wall(char *buf, size_t len, int64_t wall_ns)
 	}
 	struct tm tm;
 	gmtime_r(&sec, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us);
 	return buf;
 }
 
@@ -186,7 +186,7 @@ static void to_stderr(struct ls_log *lg, FILE *f, int level, const char *kind, c
  * cfg.on_write_error; every failed line is counted; the first line that
  * goes through again comes after one saying how many were lost (both in
  * one write). Frees line. */
-static int emit(struct ls_log *lg, char *line, size_t len)
+static int write_line(struct ls_log *lg, char *line, size_t len)
 {
 	FILE *f = lg->cfg.out ? lg->cfg.out : stderr;
 	uint64_t lost = lg->write_errors - lg->lost_since;
@@ -194,12 +194,13 @@ static int emit(struct ls_log *lg, char *line, size_t len)
 		uint64_t now_k = lg->cfg.time.now_k(lg->cfg.time.ctx);
 		char ts[40], *both = NULL;
 		ls_fmt_wall(ts, sizeof(ts), lg->cfg.time.wall_from_k(lg->cfg.time.ctx, now_k));
-		int n = asprintf(&both,
-				 "{\"ts\":\"%s\",\"k_ns\":%llu,\"level\":\"warn\","
-				 "\"kind\":\"log_write_recovered\",\"msg\":\"log writes work again; "
-				 "%llu lines were lost\",\"lost\":%llu}\n%.*s",
-				 ts, (unsigned long long)now_k, (unsigned long long)lost,
-				 (unsigned long long)lost, (int)len, line);
+		int n =
+		    asprintf(&both,
+			     "{\"ts\":\"%s\",\"k_ns\":%llu,\"level\":\"warn\","
+			     "\"kind\":\"log_write_recovered\",\"msg\":\"log writes work again; "
+			     "%llu lines were lost\",\"lost\":%llu}\n%.*s",
+			     ts, (unsigned long long)now_k, (unsigned long long)lost,
+			     (unsigned long long)lost, (int)len, line);
 		if (n > 0) {
 			free(line);
 			line = both;
@@ -214,8 +215,8 @@ static int emit(struct ls_log *lg, char *line, size_t len)
 			char more[160];
 			lg->failing = -rc;
 			lg->lost_since = lg->write_errors - 1;
-			snprintf(more, sizeof(more), ",\"error\":\"%s\",\"errno\":%d", strerror(-rc),
-				 -rc);
+			snprintf(more, sizeof(more), ",\"error\":\"%s\",\"errno\":%d",
+				 strerror(-rc), -rc);
 			to_stderr(lg, f, LS_LOG_ERROR, "log_write_error",
 				  "cannot write the log file: lines are lost until writes succeed "
 				  "again",
@@ -246,17 +247,33 @@ static void summary(struct ls_log *lg, struct bucket *b, uint64_t now_k)
 	if (!f)
 		return;
 	head(lg, f, LS_LOG_WARN, "log_suppressed", now_k);
-	fprintf(f, ",\"msg\":\"%llu lines of kind %s were suppressed by the rate limit\","
-		   "\"of\":\"%s\",\"suppressed\":%llu}\n",
+	fprintf(f,
+		",\"msg\":\"%llu lines of kind %s were suppressed by the rate limit\","
+		"\"of\":\"%s\",\"suppressed\":%llu}\n",
 		(unsigned long long)b->suppressed, b->kind, b->kind,
 		(unsigned long long)b->suppressed);
 	fclose(f);
 	b->suppressed = 0;
-	emit(lg, line, len);
+	write_line(lg, line, len);
 }
 
-int ls_logv(struct ls_log *lg, int level, const char *kind, const char *msg,
-	    const char *fields, va_list ap)
+/* The line after the head: the message (n bytes, escaped whatever they
+ * are) and the extra members. */
+static void body(FILE *f, const void *msg, size_t msg_len, const char *fields, va_list ap)
+{
+	fputs(",\"msg\":\"", f);
+	ls_json_fput(f, msg, msg_len);
+	fputc('"', f);
+	if (fields && *fields) {
+		fputc(',', f);
+		vfprintf(f, fields, ap);
+	}
+	fputs("}\n", f);
+	fflush(f);
+}
+
+static int emit(struct ls_log *lg, int level, const char *kind, const void *msg, size_t msg_len,
+		const char *fields, va_list ap)
 {
 	if (!lg || level < lg->cfg.min_level)
 		return 0;
@@ -271,20 +288,44 @@ int ls_logv(struct ls_log *lg, int level, const char *kind, const char *msg,
 	b->tokens -= 1;
 	if (b->suppressed)
 		summary(lg, b, now_k);
-	char esc[1024], *line = NULL;
+	char *line = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&line, &len);
 	if (!f)
 		return 0;
 	head(lg, f, level, kind, now_k);
-	fprintf(f, ",\"msg\":\"%s\"", ls_json_str(esc, sizeof(esc), msg));
-	if (fields && *fields) {
-		fputc(',', f);
-		vfprintf(f, fields, ap);
-	}
-	fputs("}\n", f);
+	body(f, msg, msg_len, fields, ap);
 	fclose(f);
-	return emit(lg, line, len) ? 0 : 1;
+	return write_line(lg, line, len) ? 0 : 1;
+}
+
+int ls_logv(struct ls_log *lg, int level, const char *kind, const char *msg, const char *fields,
+	    va_list ap)
+{
+	return emit(lg, level, kind, msg, msg ? strlen(msg) : 0, fields, ap);
+}
+
+int ls_logn(struct ls_log *lg, int level, const char *kind, const void *msg, size_t msg_len,
+	    const char *fields, ...)
+{
+	va_list ap;
+	va_start(ap, fields);
+	int rc = emit(lg, level, kind, msg, msg_len, fields, ap);
+	va_end(ap);
+	return rc;
+}
+
+void ls_log_line(FILE *f, int level, const char *kind, const void *msg, size_t msg_len,
+		 const char *fields, ...)
+{
+	struct ls_log lg = {.cfg.time = ls_log_default_time};
+	va_list ap;
+	va_start(ap, fields);
+	flockfile(f);
+	head(&lg, f, level, kind, ls_now_k());
+	body(f, msg, msg_len, fields, ap);
+	funlockfile(f);
+	va_end(ap);
 }
 
 void ls_log_set_out(struct ls_log *lg, FILE *out)
@@ -293,8 +334,18 @@ void ls_log_set_out(struct ls_log *lg, FILE *out)
 		lg->cfg.out = out;
 }
 
-int ls_log(struct ls_log *lg, int level, const char *kind, const char *msg,
-	   const char *fields, ...)
+void ls_log_set_level(struct ls_log *lg, int min_level)
+{
+	if (lg)
+		lg->cfg.min_level = min_level;
+}
+
+int ls_log_level(const struct ls_log *lg)
+{
+	return lg ? lg->cfg.min_level : LS_LOG_INFO;
+}
+
+int ls_log(struct ls_log *lg, int level, const char *kind, const char *msg, const char *fields, ...)
 {
 	va_list ap;
 	va_start(ap, fields);

@@ -65,6 +65,17 @@ int ls_log(struct ls_log *lg, int level, const char *kind, const char *msg,
 int ls_logv(struct ls_log *lg, int level, const char *kind, const char *msg,
 	    const char *fields, va_list ap);
 
+/* The same with a message of msg_len bytes (any bytes: a NUL, invalid
+ * UTF-8 are escaped, nothing is cut), e.g. a guest's log line. */
+int ls_logn(struct ls_log *lg, int level, const char *kind, const void *msg, size_t msg_len,
+	    const char *fields, ...) __attribute__((format(printf, 6, 7)));
+
+/* One line in this schema to f, stamped now, with no logger (no level, no
+ * rate limit): for the few lines written before a logger exists or by a
+ * command that has none. */
+void ls_log_line(FILE *f, int level, const char *kind, const void *msg, size_t msg_len,
+		 const char *fields, ...) __attribute__((format(printf, 6, 7)));
+
 /* Write the pending "suppressed N" summaries of kinds whose storm is over
  * (their bucket has a token again). Call from a periodic timer. */
 void ls_log_flush(struct ls_log *lg);
@@ -73,12 +84,16 @@ void ls_log_flush(struct ls_log *lg);
  * new file and closes the old one after). */
 void ls_log_set_out(struct ls_log *lg, FILE *out);
 
+/* The level below which lines are dropped (SIGHUP: --log-level changed). */
+void ls_log_set_level(struct ls_log *lg, int min_level);
+int ls_log_level(const struct ls_log *lg);
+
 uint64_t ls_log_written(const struct ls_log *lg);
 uint64_t ls_log_suppressed(const struct ls_log *lg);
 /* Lines lost to failed writes (ENOSPC, EIO, EBADF ...). */
 uint64_t ls_log_write_errors(const struct ls_log *lg);
 
-/* ISO 8601 UTC with microseconds: "2026-11-25T05:01:02.123456Z". */
+/* RFC 3339 (ISO 8601) UTC with microseconds: "2026-11-25T05:01:02.123456Z". */
 char *ls_fmt_wall(char *buf, size_t len, int64_t wall_ns);
 
 #endif

@@ -259,8 +259,6 @@ static lw_call_result h_log(lw_instance *in, void *user, const lw_value *args,
 	struct ls_policy *p = user;
 	int32_t level = ARG_I32(0);
 	uint32_t len = ARG_U32(2);
-	char esc[LS_LOG_LINE_MAX * 6 + 1];
-
 	if (level < LSG_DEBUG || level > LSG_ERROR)
 		RET(LSG_E_INVAL);
 	/* The whole range must be the guest's, even the part we cut off. */
@@ -274,10 +272,8 @@ static lw_call_result h_log(lw_instance *in, void *user, const lw_value *args,
 		RET(LSG_E_RATE);
 	}
 	p->st.log_lines++;
-	ls_json_escape(esc, sizeof(esc), msg, len < LS_LOG_LINE_MAX ? len : LS_LOG_LINE_MAX);
-	ls_policy_logf(p, level, "guest_log", "\"guest_level\":\"%s\",\"msg\":\"%s\"%s",
-		       ls_log_level_name(level), esc,
-		       len > LS_LOG_LINE_MAX ? ",\"truncated\":true" : "");
+	ls_policy_logf(p, level, "guest_log", msg, len < LS_LOG_LINE_MAX ? len : LS_LOG_LINE_MAX,
+		       "%s", len > LS_LOG_LINE_MAX ? "\"truncated\":true" : "");
 	RET(LSG_OK);
 }
 
@@ -442,15 +438,13 @@ static int wasi_clock(void *user, uint32_t id, uint64_t *ns)
 static void wasi_sink(void *user, int fd, const uint8_t *buf, size_t len)
 {
 	struct ls_policy *p = user;
-	char esc[LS_LOG_LINE_MAX * 6 + 1];
 	if (!log_allowed(p)) {
 		p->st.log_dropped++;
 		return;
 	}
 	p->st.log_lines++;
-	ls_json_escape(esc, sizeof(esc), (const char *)buf,
-		       len < LS_LOG_LINE_MAX ? len : LS_LOG_LINE_MAX);
-	ls_policy_logf(p, LSG_INFO, "guest_output", "\"fd\":%d,\"msg\":\"%s\"", fd, esc);
+	ls_policy_logf(p, LSG_INFO, "guest_output", (const char *)buf,
+		       len < LS_LOG_LINE_MAX ? len : LS_LOG_LINE_MAX, "\"fd\":%d", fd);
 }
 
 /* WASI poll_oneoff sleeps on clock subscriptions; in a policy that would

@@ -20,6 +20,7 @@
 #include "base/json.h"
 #include "base/names.h"
 #include "base/time.h"
+#include "obs/log.h"
 
 uint64_t ls_policy_now_g(const struct ls_policy *p)
 {
@@ -33,26 +34,33 @@ uint64_t ls_policy_now_k(const struct ls_policy *p)
 	return c->now_k ? c->now_k(c->ctx) : ls_now_k();
 }
 
-void ls_policy_logf(struct ls_policy *p, int level, const char *event,
-		    const char *fmt, ...)
+void ls_policy_logf(struct ls_policy *p, int level, const char *kind, const char *msg,
+		    size_t msg_len, const char *fmt, ...)
 {
-	char body[8192], line[8448];
+	char fields[8192], name[512];
 	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(body, sizeof(body), fmt, ap);
-	va_end(ap);
-	if (level < 0)
-		level = 0;
-	if (level > 3)
-		level = 3;
-	snprintf(line, sizeof(line),
-		 "{\"ts_k\":%llu,\"level\":\"%s\",\"src\":\"policy\",\"event\":\"%s\",%s}",
-		 (unsigned long long)ls_policy_now_k(p), ls_log_level_name(level), event, body);
+	/* the instance speaking: the one in init (a reload's), the running
+	 * one, or the one that just failed */
+	const struct ls_ginst *g = p->initing ? p->initing : p->gi;
+	const char *pname = g ? g->gm->name : p->gm ? p->gm->name : "";
+	uint32_t seq = g ? g->seq : p->failed_seq;
+	int n = snprintf(fields, sizeof(fields), "\"policy\":\"%s\",\"instance\":%u",
+			 ls_json_str(name, sizeof(name), pname), seq);
+	if (fmt && *fmt && n > 0 && (size_t)n < sizeof(fields) - 1) {
+		va_start(ap, fmt);
+		int m = vsnprintf(fields + n + 1, sizeof(fields) - (size_t)n - 1, fmt, ap);
+		va_end(ap);
+		if (m > 0) /* members follow: join them (none: no comma) */
+			fields[n] = ',';
+	}
+	if (level < LS_LOG_DEBUG)
+		level = LS_LOG_DEBUG;
+	if (level > LS_LOG_ERROR)
+		level = LS_LOG_ERROR;
 	if (p->cfg.log)
-		p->cfg.log(p->cfg.log_ctx, level, line);
+		p->cfg.log(p->cfg.log_ctx, level, kind, msg, msg_len, fields);
 	else
-		fprintf(stderr, "%s\n", line);
+		ls_log_line(stderr, level, kind, msg, msg_len, "%s", fields);
 }
 
 /* set_verdict hands the guest's verdict to the data plane as it is */
@@ -182,6 +190,7 @@ static struct ls_ginst *ginst_new(struct ls_policy *p, struct ls_gmod *gm,
 	}
 	gi->gm = gm;
 	gi->created_k = ls_policy_now_k(p);
+	gi->seq = ++p->ninst;
 	lim.fuel = p->cfg.fuel;
 	lim.max_memory_pages = p->cfg.max_memory_pages;
 	lim.memory_budget = p->cfg.memory_budget;
@@ -280,7 +289,6 @@ static void fail_guest(struct ls_policy *p, enum ls_policy_fail why, lw_call_res
 		       const char *what, const char *msg)
 {
 	uint64_t now_k = ls_policy_now_k(p);
-	char esc[512];
 
 	p->st.failures[why]++;
 	p->last_fail = why;
@@ -291,15 +299,16 @@ static void fail_guest(struct ls_policy *p, enum ls_policy_fail why, lw_call_res
 	p->st.crash_streak++;
 	p->last_fail_k = now_k;
 	p->st.retry_at_k = now_k + backoff_ns(p, p->st.crash_streak);
+	p->failed_seq = p->gi ? p->gi->seq : p->ninst;
 	ginst_free(p->gi);
 	p->gi = NULL;
-	ls_json_escape(esc, sizeof(esc), msg, strlen(msg));
-	ls_policy_logf(p, 2, "guest_failed",
-		       "\"policy\":\"%s\",\"kind\":\"%s\",\"in\":\"%s\",\"message\":\"%s\","
-		       "\"streak\":%u,\"retry_in_ns\":%llu",
-		       p->gm ? p->gm->name : "", r == LW_TRAP_DEADLINE ? "deadline" :
-		       why == LS_PF_FUEL ? "fuel" :
-		       why == LS_PF_INIT ? "init" : "trap", what, esc, p->st.crash_streak,
+	ls_policy_logf(p, LS_LOG_WARN, "guest_failed", msg, strlen(msg),
+		       "\"failure\":\"%s\",\"in\":\"%s\",\"ts_k\":%llu,\"streak\":%u,"
+		       "\"retry_in_ns\":%llu",
+		       r == LW_TRAP_DEADLINE ? "deadline" : why == LS_PF_FUEL ? "fuel"
+						  : why == LS_PF_INIT ? "init"
+								      : "trap",
+		       what, (unsigned long long)now_k, p->st.crash_streak,
 		       (unsigned long long)(p->st.retry_at_k - now_k));
 }
 
@@ -318,8 +327,8 @@ static void maybe_restart(struct ls_policy *p)
 		return;
 	}
 	p->st.restarts++;
-	ls_policy_logf(p, 1, "guest_restarted", "\"policy\":\"%s\",\"streak\":%u",
-		       p->gm->name, p->st.crash_streak);
+	ls_policy_logf(p, LS_LOG_INFO, "guest_restarted", "guest instance restarted", 24,
+		       "\"streak\":%u", p->st.crash_streak);
 }
 
 /* ---- callbacks ---------------------------------------------------------------- */
@@ -684,9 +693,9 @@ int ls_policy_load(struct ls_policy *p, const uint8_t *wasm, size_t len,
 		gmod_free(gm);
 		if (reload)
 			p->st.reload_refused++;
-		ls_json_escape(esc, sizeof(esc), err->msg, strlen(err->msg));
-		ls_policy_logf(p, 3, reload ? "reload_refused" : "load_failed",
-			       "\"message\":\"%s\"%s", esc,
+		ls_policy_logf(p, LS_LOG_ERROR, reload ? "reload_refused" : "load_failed", err->msg,
+			       strlen(err->msg), "\"module\":\"%s\"%s",
+			       ls_json_str(esc, sizeof(esc), name ? name : ""),
 			       reload ? ",\"keeps_running\":true" : "");
 		return err->code ? err->code : -EINVAL;
 	}
@@ -702,10 +711,11 @@ int ls_policy_load(struct ls_policy *p, const uint8_t *wasm, size_t len,
 		p->st.reloads++;
 	size_t adopted = adopt_flows(p);
 	if (adopted)
-		ls_policy_logf(p, 1, "adopted", "\"policy\":\"%s\",\"flows\":%zu", gm->name,
-			       adopted);
-	ls_policy_logf(p, 1, reload ? "reloaded" : "loaded",
-		       "\"policy\":\"%s\",\"callbacks\":\"%s%s%s%s%s%s%s\"", gm->name,
+		ls_policy_logf(p, LS_LOG_INFO, "adopted", "open flows handed to the new instance", 37,
+			       "\"flows\":%zu", adopted);
+	ls_policy_logf(p, LS_LOG_INFO, reload ? "reloaded" : "loaded",
+		       reload ? "policy reloaded" : "policy loaded", reload ? 15 : 13,
+		       "\"callbacks\":\"%s%s%s%s%s%s%s\"",
 		       gm->has & LS_CB_INIT ? "init " : "",
 		       gm->has & LS_CB_FLOW_NEW ? "on_flow_new " : "",
 		       gm->has & LS_CB_DPI ? "on_dpi " : "",

@@ -97,9 +97,14 @@ struct ls_policy_clock ls_policy_clock_of_sync(struct ls_sync *s);
 struct ls_sync_guest;
 struct ls_policy_clock ls_policy_clock_of_guest(struct ls_sync_guest *g);
 
-/* Log sink for guest log lines and the pipeline's own state changes; msg is
- * one JSON object without a trailing newline. NULL: stderr. */
-typedef void (*ls_policy_log_fn)(void *ctx, int level, const char *json);
+/* Log sink for guest log lines and the pipeline's own state changes, in
+ * the terms of obs/log.h's ls_log: level (enum ls_log_level), kind
+ * ("guest_log", "loaded", "reload_refused" ...), the message as msg_len
+ * bytes (a guest's, unescaped: any bytes), and extra JSON members
+ * (`"policy":"x.wasm","instance":2,...`, never empty: the policy and its
+ * instance come first). NULL: a line in that schema on stderr. */
+typedef void (*ls_policy_log_fn)(void *ctx, int level, const char *kind, const char *msg,
+				 size_t msg_len, const char *fields);
 
 /* The largest guest config a command accepts (--policy-config @FILE): a
  * config is a few lines of text, anything near this is the wrong file. */

@@ -61,6 +61,7 @@ struct ls_ginst {
 	int32_t abi;       /* the ABI version the module speaks (1 or 2) */
 	uint64_t tick_seq;
 	uint64_t created_k;
+	uint32_t seq;      /* which instance of this policy (1, 2 ...): in its log lines */
 };
 
 /* A flow the policy knows (announced, or first seen in a later event). */
@@ -129,6 +130,8 @@ struct ls_policy {
 	enum ls_policy_fail disp_fail; /* ... and this failure (LS_PF__MAX: none) */
 	double log_tokens;
 	uint64_t log_refill_k;
+	uint32_t ninst;         /* instances created so far (ls_ginst.seq) */
+	uint32_t failed_seq;    /* the instance fail_guest is reporting */
 };
 
 /* host_abi.c */
@@ -149,7 +152,9 @@ size_t ls_pflows_gc(struct ls_pflows *t, uint64_t cutoff_k,
 /* policy.c */
 uint64_t ls_policy_now_g(const struct ls_policy *p);
 uint64_t ls_policy_now_k(const struct ls_policy *p);
-void ls_policy_logf(struct ls_policy *p, int level, const char *event, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* A log line of kind `kind` (ls_policy_log_fn): msg is msg_len bytes, fmt
+ * the extra members after the policy's name and instance. */
+void ls_policy_logf(struct ls_policy *p, int level, const char *kind, const char *msg,
+		    size_t msg_len, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 #endif

@@ -24,7 +24,7 @@ declare -A sample=(
 	[tick-interval]=1s [heartbeat]=- [guest-clock]=offset=+5ms,drift=+200ppm
 	[beat-interval]=100ms [detect-multiplier]=3 [fail-safe]=pass [no-clock-sync]=-
 	[beat-check-interval]=100ms [metrics]=127.0.0.1:9464 [log]=$TMP/log.json
-	[log-level]=warn [trace]=$TMP/trace.json [trace-window]=60s [trace-level]=1,0
+	[log-level]=warn [print]=all,-beat [trace]=$TMP/trace.json [trace-window]=60s [trace-level]=1,0
 	[trace-port]=80 [alarm]=offset-max=5ms [json]=- [flow]='tcp 198.18.0.1 40000 198.18.0.2 80'
 	[ttl]=10s [pcap]=$TMP/x.pcap [stats]=- [events]=- [output]=$TMP/r.html [beats]=3
 	[guest-memory]=64M [guest-deadline]=20ms [config]=$TMP/none.yaml [check]=- [env]=KEY=VALUE [hold-max-packets]=16 [hold-max-bytes]=16M [hold-timeout]=2s [hold-fallback]=pass [workers]=2 [shard-by]=client [busy-poll]=50us [rt]=-
@@ -56,7 +56,7 @@ for cmd in $cmds; do
 	# deprecated spellings: "      --old  use --new" after their heading
 	awk '/^deprecated spellings/ {dep = 1; next}
 	     /^[^ ]/ {dep = 0}
-	     dep && /^      --[a-z0-9-]+ +use --/ {sub(/^ +--/, ""); sub(/^--/, "", $3); print "alias", $1, $3; next}
+	     dep && /^      --[a-z0-9-]+ +use --/ {sub(/^ +--/, ""); sub(/^--/, "", $3); print "alias", $1, $3, $4; next}
 	     !dep && /^  (-[a-zA-Z], |    )--[a-z0-9-]+/ {
 		line = $0; sub(/^  (-[a-zA-Z], |    )--/, "", line)
 		split(line, w, "  "); split(w[1], nv, " ")
@@ -88,11 +88,12 @@ for cmd in $cmds; do
 			sed 's/^/# /' "$TMP/err"
 		fi
 	done <"$TMP/rows"
-	while read -r kind old new; do
+	while read -r kind old new aval; do
 		[ "$kind" = alias ] || continue
 		v=${sample[$new]:-x}
+		[ -n "$aval" ] && v=- # a flag standing for --new AVAL ("--events": "--print all")
 		if [ "$v" = - ]; then run "${pre[@]}" "--$old" --help; else run "${pre[@]}" "--$old" "$v" --help; fi
-		if [ $rc = 0 ] && [ "$(lines "$TMP/err")" = 1 ] && grep -q -- "--$old is deprecated; use --$new" "$TMP/err"; then
+		if [ $rc = 0 ] && [ "$(lines "$TMP/err")" = 1 ] && grep -q -- "--$old is deprecated; use --$new${aval:+ $aval}\$" "$TMP/err"; then
 			ok "$cmd --$old still works, warning once that it is --$new now"
 		else
 			not_ok "$cmd --$old (alias of --$new): rc $rc"

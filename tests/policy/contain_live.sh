@@ -13,7 +13,7 @@
 # on_flow_new under a fuel budget of 4.6 x 10^18, while new flows keep
 # arriving: every
 # `lockstep status` is answered within 1 s, each callback is stopped by the
-# deadline (guest_failed, kind "deadline"), no beat is missed, and the data
+# deadline (guest_failed, failure "deadline"), no beat is missed, and the data
 # plane enters fail-safe only as the beat health rule asks for an unhealthy
 # guest, never for a stalled loop.
 set -uo pipefail
@@ -165,7 +165,7 @@ check "the grow-loop guest loads" grep -q reloaded "$TMP/grow.out"
 flows 61010 5
 check "  its flows get its verdict (it ran to the end of its loops)" wait_for 3 verdict_for a1 61014 pass
 check "  never trapping on a grow (a refused grow is -1)" \
-	bash -c "! grep guest_failed '$TMP/a1.err' | grep -v '\"kind\":\"deadline\"' | grep -q ."
+	bash -c "! grep guest_failed '$TMP/a1.err' | grep -v '\"failure\":\"deadline\"' | grep -q ."
 check "  the agent survived it" kill -0 "$AGENT"
 check "  no OOM kill in its cgroup" test "$(cg_ooms)" = "$OOM0"
 echo "cgroup peak: $(($(cg_peak) >> 20)) MiB of $((CAP >> 20)) MiB" | diag
@@ -186,7 +186,7 @@ FL=$!
 PIDS+=($FL)
 check "status answers within 1 s, 12 times, while flows run into the loop" status_ok 12
 wait "$FL"
-check "  the callbacks were stopped by the deadline" grep -q '"kind":"deadline"' "$TMP/a2.err"
+check "  the callbacks were stopped by the deadline" grep -q '"failure":"deadline"' "$TMP/a2.err"
 check "  no fail-safe from a stalled loop (only the health rule's, for the failing guest)" \
 	no_stall_failsafe a2 "$FROM"
 check "  the beats kept coming: none missed" \

@@ -147,7 +147,7 @@ sleep 1
 check "per-flow limit: 3 of 5 datagrams over it ($(($(cnt hold_overflow) - o0)) hold_overflow)" \
 	test $(($(cnt hold_overflow) - o0)) = 3
 check "fallback drop applied: the sink got none of them" bash -c "! grep -q '^46001 ' '$TMP/sink.out' 2>/dev/null"
-check "the timeout was reported" grep -q '"event":"hold_timeout"' "$TMP/a3.err"
+check "the timeout was reported" grep -q '"kind":"hold_timeout"' "$TMP/a3.err"
 scrape "$(metrics_port a3)" "$TMP/m3.txt"
 check "metrics: lockstep_hold_timeout_total >= 1" ge "$(metric "$TMP/m3.txt" lockstep_hold_timeout_total)" 1
 kill "$AGENT"; wait "$AGENT" 2>/dev/null

@@ -72,7 +72,7 @@ check "after reloading back, the policy still allows its host" \
 	fetch after2 "http://$S4/v1/models" -H 'Host: www.allowed.test' --local-port 61102
 check "  and denies an unknown host by a drop verdict" \
 	denied a1 61103 answered_after_verdict a1 denied.test 61103
-check "the agent logged the reloads" bash -c "[ \$(grep -c '\"event\":\"reloaded\"' '$TMP/a1.err') -ge 6 ]"
-check "the agent logged the refusal" grep -q '"event":"reload_refused"' "$TMP/a1.err"
+check "the agent logged the reloads" bash -c "[ \$(grep -c '\"kind\":\"reloaded\"' '$TMP/a1.err') -ge 6 ]"
+check "the agent logged the refusal" grep -q '"kind":"reload_refused"' "$TMP/a1.err"
 "$LS_BIN" reload --control-socket "$TMP/nope.sock" >/dev/null 2>"$TMP/nosock.err"
 check "reload without an agent fails clearly" grep -q 'cannot reach the agent' "$TMP/nosock.err"

@@ -6,6 +6,7 @@
 #ifndef LS_POLICY_HARNESS_H
 #define LS_POLICY_HARNESS_H
 
+#include "base/json.h"
 #include "policy/policy.h"
 #include "policy/timemap.h"
 
@@ -80,14 +81,20 @@ static inline uint64_t h_now_k(void *ctx)
 	return ((struct harness *)ctx)->now_k;
 }
 
-static inline void h_log(void *ctx, int level, const char *json)
+/* Keeps the last line as the agent's logger would write its members
+ * (kind, msg, then the fields), so a check reads it as JSON text. */
+static inline void h_log(void *ctx, int level, const char *kind, const char *msg,
+			 size_t msg_len, const char *fields)
 {
 	struct harness *h = ctx;
+	char esc[2048];
 	(void)level;
 	h->nlogs++;
-	snprintf(h->last_log, sizeof(h->last_log), "%s", json);
+	ls_json_escape(esc, sizeof(esc), msg, msg_len);
+	snprintf(h->last_log, sizeof(h->last_log), "{\"kind\":\"%s\",\"msg\":\"%s\",%s}", kind,
+		 esc, fields);
 	if (getenv("LS_TEST_VERBOSE"))
-		printf("# log: %s\n", json);
+		printf("# log: %s\n", h->last_log);
 }
 
 /* The repository root: tests/run.sh runs from it and exports LS_ROOT. */

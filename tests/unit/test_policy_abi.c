@@ -64,8 +64,8 @@ TEST(trap_in_on_flow_new_contained)
 	const struct rec_verdict *v = last_verdict(h, 1);
 	CHECK(v && v->verdict == LS_VERDICT_DROP && v->deadline_k == h->now_k + SEC);
 	CHECK_EQ_INT(st.defaults, 1);
-	CHECK(strstr(h->last_log, "\"event\":\"guest_failed\"") &&
-	      strstr(h->last_log, "\"kind\":\"trap\"") && strstr(h->last_log, "unreachable"));
+	CHECK(strstr(h->last_log, "\"kind\":\"guest_failed\"") &&
+	      strstr(h->last_log, "\"failure\":\"trap\"") && strstr(h->last_log, "unreachable"));
 
 	/* first failure: recreated at once, and traps again (streak 2) */
 	flow_new(h, 2, "198.18.0.1", 40001, "198.18.0.2", 443, 6);
@@ -112,7 +112,7 @@ TEST(infinite_loop_runs_out_of_fuel)
 	CHECK_EQ_INT(st.failures[LS_PF_TRAP], 0);
 	const struct rec_verdict *v = last_verdict(h, 1);
 	CHECK(v && v->verdict == LS_VERDICT_PASS); /* the default, pass here */
-	CHECK(strstr(h->last_log, "\"kind\":\"fuel\""));
+	CHECK(strstr(h->last_log, "\"failure\":\"fuel\""));
 	/* the agent keeps serving: more events are handled (by default) */
 	for (int i = 2; i < 10; i++)
 		flow_new(h, (uint64_t)i, "198.18.0.1", (uint16_t)(40000 + i), "198.18.0.2", 80, 6);
