@@ -126,7 +126,7 @@ sleep 1
 check "per-flow limit: 3 of 5 datagrams of each of $F flows over it ($(($(cnt hold_overflow) - o0)) hold_overflow)" \
 	test $(($(cnt hold_overflow) - o0)) = $((3 * F))
 check "fallback drop applied: the sink got none of them" bash -c "! grep -q '^4600[1-6] ' '$TMP/sink.out' 2>/dev/null"
-check "the timeouts were reported" grep -q '"event":"hold_timeout"' "$TMP/w3.err"
+check "the timeouts were reported" grep -q '"kind":"hold_timeout"' "$TMP/w3.err"
 scrape "$(metrics_port w3)" "$TMP/m3.txt"
 check "metrics: lockstep_hold_timeout_total = $F, one per flow across the workers ($(metric "$TMP/m3.txt" lockstep_hold_timeout_total))" \
 	test "$(metric "$TMP/m3.txt" lockstep_hold_timeout_total)" = $F
