@@ -141,7 +141,7 @@ fi
 burnt() { [ -n "$(failsafe burn leave ts_k)" ]; }
 wait_for 20 burnt
 scrape_fresh "$(metrics_port burn)" "$TMP/burn.prom"
-fail_k=$(grep -m1 '"kind":"guest_failed".*"in":"on_tick"' "$TMP/burn.err" | jq -r .ts_k)
+fail_k=$(grep -m1 '"kind":"guest_failed".*"in":"on_tick"' "$TMP/burn.log" | jq -r .ts_k)
 enter_k=$(failsafe burn enter ts_k) last_k=$(failsafe burn enter last_beat_k)
 leave_k=$(failsafe burn leave ts_k)
 fuel=$(m burn 'lockstep_policy_failures_total{kind="fuel"}')

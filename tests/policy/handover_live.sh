@@ -153,5 +153,5 @@ late=$(m a2 lockstep_guest_aigw_expired_while_active_total)
 check "no lease expired before its refresh under the new agent (${late:-?})" test "${late:-x}" = 0
 r=$(m a2 lockstep_guest_aigw_ttl_refresh_total)
 check "the new agent renewed the adopted leases ($r refreshes)" gt "${r:-0}" "$CONNS"
-check "no guest failures" bash -c "! grep -q guest_failed '$TMP/a1.err' '$TMP/a2.err'"
+check "no guest failures" bash -c "! grep -q guest_failed '$TMP/a1.log' '$TMP/a2.log' '$TMP/a1.err' '$TMP/a2.err'"
 kill -TERM "$A2"; wait "$A2" 2>/dev/null
