@@ -707,13 +707,17 @@ L_table_fill: { /* [t i v n] */
 	ip += 5;
 	NEXT();
 }
+	/* Bulk operations of n = 0 still check their bounds (a trap if out of
+	 * range) but move nothing: with an empty memory or table the base
+	 * pointer is NULL, and NULL + 0 is undefined behaviour in C
+	 * (fuzz_wasm under UBSan). */
 L_table_copy: { /* [dt st d s n] */
 	lw_tabobj *dt = ci->tables[ip[1]], *st = ci->tables[ip[2]];
 	uint64_t d = (uint32_t)S(3), s = (uint32_t)S(4), n = (uint32_t)S(5);
 	if (d + n > dt->size || s + n > st->size)
 		TRAP(LW_TRAP_TABLE_OOB);
 	CHARGE(n);
-	if (!bulk_move(in, (uint8_t *)(dt->elems + d), (uint8_t *)(st->elems + s), n * 8))
+	if (n && !bulk_move(in, (uint8_t *)(dt->elems + d), (uint8_t *)(st->elems + s), n * 8))
 		TRAP(LW_TRAP_DEADLINE);
 	ip += 6;
 	NEXT();
@@ -725,7 +729,8 @@ L_table_init: { /* [seg t d s n] */
 	if (s + n > ci->elem_len[seg] || d + n > t->size)
 		TRAP(LW_TRAP_TABLE_OOB);
 	CHARGE(n);
-	if (!bulk_move(in, (uint8_t *)(t->elems + d), (uint8_t *)(ci->elem_vals[seg] + s), n * 8))
+	if (n && !bulk_move(in, (uint8_t *)(t->elems + d), (uint8_t *)(ci->elem_vals[seg] + s),
+			       n * 8))
 		TRAP(LW_TRAP_DEADLINE);
 	ip += 6;
 	NEXT();
@@ -755,7 +760,7 @@ L_memory_fill: { /* [d v n] */
 	if (d + n > memsize)
 		TRAP(LW_TRAP_MEM_OOB);
 	CHARGE(n);
-	if (!bulk_fill(in, mem + d, (int)(uint8_t)S(2), n))
+	if (n && !bulk_fill(in, mem + d, (int)(uint8_t)S(2), n))
 		TRAP(LW_TRAP_DEADLINE);
 	ip += 4;
 	NEXT();
@@ -765,7 +770,7 @@ L_memory_copy: { /* [d s n] */
 	if (d + n > memsize || s + n > memsize)
 		TRAP(LW_TRAP_MEM_OOB);
 	CHARGE(n);
-	if (!bulk_move(in, mem + d, mem + s, n))
+	if (n && !bulk_move(in, mem + d, mem + s, n))
 		TRAP(LW_TRAP_DEADLINE);
 	ip += 4;
 	NEXT();
@@ -776,7 +781,7 @@ L_memory_init: { /* [seg d s n] */
 	if (s + n > ci->data_len[seg] || d + n > memsize)
 		TRAP(LW_TRAP_MEM_OOB);
 	CHARGE(n);
-	if (!bulk_move(in, mem + d, ci->mod->bytes + ci->mod->datas[seg].off + s, n))
+	if (n && !bulk_move(in, mem + d, ci->mod->bytes + ci->mod->datas[seg].off + s, n))
 		TRAP(LW_TRAP_DEADLINE);
 	ip += 5;
 	NEXT();
