@@ -38,7 +38,7 @@ DEPLOY+=(--workers "$W") # explicit: the default is one per CPU
 # the flows each of the new instances was told of, restart then reload: the
 # "adopted" lines of the guests' log, summed over the workers (W per load)
 adopted_sum() { # LOAD (1: restart, 2: reload)
-	grep -h '"kind":"adopted"' "$TMP/a2.err" | sed 's/.*"flows":\([0-9]*\).*/\1/' |
+	cat "$TMP/a2.log" 2>/dev/null | grep -h '"kind":"adopted"' | sed 's/.*"flows":\([0-9]*\).*/\1/' |
 		sed -n "$((($1 - 1) * W + 1)),$(($1 * W))p" | awk '{ s += $1 } END { print s + 0 }'
 }
 field() { tr ' ' '\n' <"$1" | sed -n "s/^$2=//p"; }
@@ -70,7 +70,7 @@ else
 fi
 A2=$AGENT
 ad=$(adopted_sum 1)
-[ "${ad:-0}" -ge "$CONNS" ] || grep -v "\"kind\":\"guest_log\"" "$TMP/a2.err" | head -20 | diag
+[ "${ad:-0}" -ge "$CONNS" ] || grep -v "\"kind\":\"guest_log\"" "$TMP/a2.log" | head -20 | diag
 check "restart: the new instance was told of every live connection (${ad:-0} flows adopted)" \
 	test "${ad:-0}" -ge "$CONNS"
 if [ "$W" -gt 1 ]; then
@@ -122,7 +122,7 @@ sleep 4 # several lease periods under a2
 # --- 2. reload ------------------------------------------------------------------
 "$LS_BIN" reload >"$TMP/reload.out" 2>&1
 check "reload over the control socket ($(head -c 200 "$TMP/reload.out"))" \
-	grep -q '"kind":"reloaded"' "$TMP/a2.err"
+	grep -q '"kind":"reloaded"' "$TMP/a2.log"
 ad=$(adopted_sum 2)
 check "reload: the new instance was told of every live connection (${ad:-0} flows adopted)" \
 	test "${ad:-0}" -ge "$CONNS"
