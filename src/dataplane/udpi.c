@@ -108,6 +108,31 @@ static int quic(struct ls_udpi *u, struct slot *s, const struct ls_event *ev, co
 	return 1;
 }
 
+/* What HTTP/1's inspector lets through, asked of HPACK's octets too: a
+ * method is a token (RFC 9110 5.6.2), an authority and a path visible
+ * ASCII (RFC 9113 8.3.1: no whitespace or controls in :authority/:path;
+ * the kernel reads HTTP/1's the same way). A request that breaks it is
+ * malformed, never reported with bytes a policy cannot match. */
+static int tchar(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static int h2_req_ok(const struct ls_h2_req *r)
+{
+	for (const char *p = r->method; *p; p++)
+		if (!tchar((unsigned char)*p))
+			return 0;
+	for (const char *p = r->authority; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return 0;
+	for (const char *p = r->path; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return 0;
+	return 1;
+}
+
 /* The client's bytes of an HTTP/2 connection, segment by segment, in
  * sequence order: a retransmission's bytes already fed are skipped; a gap
  * (a segment lost or reordered before us, or cut at LS_PAYLOAD_MAX) ends
@@ -135,6 +160,8 @@ static int h2(struct ls_udpi *u, struct slot *s, const struct ls_event *ev, cons
 	struct ls_h2_req r;
 	int rc = ls_h2_feed(s->h2, pay + skip, pl->cap_len - skip, &r);
 	s->h2_next = pl->seq + pl->cap_len;
+	if (rc == LS_H2_REQUEST && !h2_req_ok(&r))
+		rc = LS_H2_MALFORMED;
 	if (rc == LS_H2_MALFORMED)
 		u->st.malformed++;
 	if (rc != LS_H2_REQUEST) {

@@ -409,6 +409,33 @@ TEST(udpi_h2_gives_up_at_a_gap_or_a_cut_segment)
 	ls_udpi_free(u);
 }
 
+/* RFC 9113 8.3.1 / RFC 9110 5.6.2: a request whose :path holds a space or
+ * a control byte, or whose method is not a token, is not reported (HPACK
+ * carries any octets; HTTP/1's inspector would never report them) */
+TEST(udpi_h2_refuses_bytes_no_request_may_carry)
+{
+	static const char *bad[][3] = {{"GET", "/a b", "h.test"},
+				       {"GET", "/a\x01", "h.test"},
+				       {"G(T", "/", "h.test"},
+				       {"GET", "/", "h test"},
+				       {"GET", "/", "h.test\x7f"}};
+	for (size_t i = 0; i <= sizeof(bad) / sizeof(bad[0]); i++) {
+		static uint8_t s[512];
+		uint8_t blk[256];
+		size_t bl = 0, n = LS_H2_PREFACE_LEN;
+		int good = i == sizeof(bad) / sizeof(bad[0]); /* the last: a good one */
+		bl += lit(blk + bl, ":method", good ? "GET" : bad[i][0]);
+		bl += lit(blk + bl, ":path", good ? "/ok" : bad[i][1]);
+		bl += lit(blk + bl, ":authority", good ? "h.test" : bad[i][2]);
+		memcpy(s, LS_H2_PREFACE, LS_H2_PREFACE_LEN);
+		n += h2frame(s + n, 1, 0x05, 1, blk, bl);
+		struct ls_udpi *u = ls_udpi_new();
+		struct ls_event out;
+		CHECK_EQ_INT(take(u, 1, s, (uint32_t)n, (uint32_t)n, &out), good);
+		ls_udpi_free(u);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	test_args(argc, argv);
@@ -423,5 +450,6 @@ int main(int argc, char **argv)
 	RUN(h2_not_and_malformed);
 	RUN(udpi_h2_in_order_with_retransmits_across_seq_wrap);
 	RUN(udpi_h2_gives_up_at_a_gap_or_a_cut_segment);
+	RUN(udpi_h2_refuses_bytes_no_request_may_carry);
 	return test_done();
 }
