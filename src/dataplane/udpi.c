@@ -78,6 +78,16 @@ static void copy_field(char *dst, size_t cap, const char *src, size_t n, uint8_t
 	memcpy(dst, src, n);
 }
 
+/* out: an empty LS_EV_DPI with the header of the payload record ev (its
+ * flow, key, direction and time), whoever decoded it. */
+static struct ls_event_dpi *dpi_of(struct ls_event *out, const struct ls_event *ev)
+{
+	memcpy(out, ev, sizeof(*out));
+	out->kind = LS_EV_DPI;
+	memset(&out->u, 0, sizeof(out->u));
+	return &out->u.dpi;
+}
+
 static int quic(struct ls_udpi *u, struct slot *s, const struct ls_event *ev, const uint8_t *pay,
 		struct ls_event *out)
 {
@@ -95,10 +105,7 @@ static int quic(struct ls_udpi *u, struct slot *s, const struct ls_event *ev, co
 	free(s->quic);
 	s->quic = NULL;
 	s->done = 1;
-	memcpy(out, ev, sizeof(*out));
-	out->kind = LS_EV_DPI;
-	memset(&out->u, 0, sizeof(out->u));
-	struct ls_event_dpi *d = &out->u.dpi;
+	struct ls_event_dpi *d = dpi_of(out, ev);
 	d->kind = LS_DPI_TLS;
 	d->flags = LS_DPI_F_QUIC | (h.truncated ? LS_DPI_F_TRUNCATED : 0);
 	copy_field(d->name, sizeof(d->name) - 1, h.sni, h.sni_len, &d->flags);
@@ -119,18 +126,20 @@ static int tchar(unsigned char c)
 	       (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
+static int visible(const char *p)
+{
+	for (; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return 0;
+	return 1;
+}
+
 static int h2_req_ok(const struct ls_h2_req *r)
 {
 	for (const char *p = r->method; *p; p++)
 		if (!tchar((unsigned char)*p))
 			return 0;
-	for (const char *p = r->authority; *p; p++)
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
-			return 0;
-	for (const char *p = r->path; *p; p++)
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
-			return 0;
-	return 1;
+	return visible(r->authority) && visible(r->path);
 }
 
 /* The client's bytes of an HTTP/2 connection, segment by segment, in
@@ -176,10 +185,7 @@ static int h2(struct ls_udpi *u, struct slot *s, const struct ls_event *ev, cons
 	free(s->h2);
 	s->h2 = NULL;
 	s->done = 1;
-	memcpy(out, ev, sizeof(*out));
-	out->kind = LS_EV_DPI;
-	memset(&out->u, 0, sizeof(out->u));
-	struct ls_event_dpi *d = &out->u.dpi;
+	struct ls_event_dpi *d = dpi_of(out, ev);
 	d->kind = LS_DPI_HTTP;
 	d->flags =
 	    LS_DPI_F_H2 | (r.grpc ? LS_DPI_F_GRPC : 0) | (r.truncated ? LS_DPI_F_TRUNCATED : 0);
