@@ -172,56 +172,48 @@ static double measure_first(struct ls_testrun *t, int proto, uint16_t dport, con
 	return (double)r[FIRSTS / 2];
 }
 
-/* f (an Ethernet frame) wrapped in VXLAN VNI 4242 over IPv4/UDP 4789
- * (RFC 7348), 198.18.1.1 -> 198.18.1.2: the overlay frame an underlay
- * device sees. Outer UDP checksum 0, as Linux sends it. */
-static size_t vxlan_wrap(uint8_t *o, const uint8_t *f, size_t n)
+/* inner (n bytes) behind the 8-byte tunnel header th, over IPv4/UDP sport
+ * -> dport, 198.18.1.1 -> 198.18.1.2: the overlay frame an underlay device
+ * sees. Outer UDP checksum 0, as Linux sends it. Returns the length. */
+static size_t udp_wrap(uint8_t *o, uint16_t sport, uint16_t dport, const uint8_t th[8],
+		       const uint8_t *inner, size_t n)
 {
-	static const uint8_t hdr[] = {
-	    2,	  0,	0,    0,    0, 4,    2,	   0, 0,  0,  0, 3, 0x08, 0x00, /* Ethernet */
-	    0x45, 0,	0,    0,    0, 1,    0,	   0, 64, 17, 0, 0, 198,  18,
-	    1,	  1,	198,  18,   1, 2,	       /* IPv4 */
-	    0xc3, 0x50, 0x12, 0xb5, 0, 0,    0,	   0,  /* UDP 50000 -> 4789 */
-	    0x08, 0,	0,    0,    0, 0x10, 0x92, 0}; /* VXLAN, VNI 4242 */
-	memcpy(o, hdr, sizeof(hdr));
-	memcpy(o + sizeof(hdr), f, n);
+	static const uint8_t eth_ip[34] = {
+	    2,	  0, 0, 0, 0, 4, 2, 0, 0,  0,  0, 3, 0x08, 0,			     /* Ethernet */
+	    0x45, 0, 0, 0, 0, 1, 0, 0, 64, 17, 0, 0, 198,  18, 1, 1, 198, 18, 1, 2}; /* IPv4 */
 	size_t ip = 20 + 8 + 8 + n, udp = 8 + 8 + n;
+	memcpy(o, eth_ip, sizeof(eth_ip));
 	o[16] = (uint8_t)(ip >> 8), o[17] = (uint8_t)ip;
-	o[38] = (uint8_t)(udp >> 8), o[39] = (uint8_t)udp;
+	uint8_t *u = o + 34;
+	u[0] = (uint8_t)(sport >> 8), u[1] = (uint8_t)sport;
+	u[2] = (uint8_t)(dport >> 8), u[3] = (uint8_t)dport;
+	u[4] = (uint8_t)(udp >> 8), u[5] = (uint8_t)udp, u[6] = u[7] = 0;
+	memcpy(o + 42, th, 8);
+	memcpy(o + 50, inner, n);
 	uint32_t sum = 0;
 	for (int i = 14; i < 34; i += 2)
 		sum += (uint32_t)o[i] << 8 | o[i + 1];
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	o[24] = (uint8_t)(~sum >> 8), o[25] = (uint8_t)~sum;
-	return sizeof(hdr) + n;
+	return 50 + n;
+}
+
+/* f (an Ethernet frame) in VXLAN VNI 4242 (RFC 7348), UDP 50000 -> 4789 */
+static size_t vxlan_wrap(uint8_t *o, const uint8_t *f, size_t n)
+{
+	static const uint8_t th[8] = {0x08, 0, 0, 0, 0, 0x10, 0x92, 0};
+	return udp_wrap(o, 50000, 4789, th, f, n);
 }
 
 /* f's IP packet (past its Ethernet header) as a GTP-U G-PDU, TEID
- * 0x01020304, over IPv4/UDP 2152 (3GPP TS 29.281): what an N3/S1-U link
- * carries. Outer UDP checksum 0. */
+ * 0x01020304, UDP 2152 -> 2152 (3GPP TS 29.281): what an N3/S1-U link
+ * carries */
 static size_t gtpu_wrap(uint8_t *o, const uint8_t *f, size_t n)
 {
-	static const uint8_t hdr[] = {2,    0,	  0,	0,    0, 4, 2,	 0,  0,	 0,
-				      0,    3,	  0x08, 0x00, /* Ethernet */
-				      0x45, 0,	  0,	0,    0, 1, 0,	 0,  64, 17,
-				      0,    0,	  198,	18,   1, 1, 198, 18, 1,	 2, /* IPv4 */
-				      0x08, 0x68, 0x08, 0x68, 0, 0, 0,	 0,  /* UDP 2152 -> 2152 */
-				      0x30, 0xff, 0,	0,    1, 2, 3,	 4}; /* G-PDU, TEID */
 	n -= 14;
-	memcpy(o, hdr, sizeof(hdr));
-	memcpy(o + sizeof(hdr), f + 14, n);
-	size_t ip = 20 + 8 + 8 + n, udp = 8 + 8 + n;
-	o[16] = (uint8_t)(ip >> 8), o[17] = (uint8_t)ip;
-	o[38] = (uint8_t)(udp >> 8), o[39] = (uint8_t)udp;
-	o[44] = (uint8_t)(n >> 8), o[45] = (uint8_t)n;
-	uint32_t sum = 0;
-	for (int i = 14; i < 34; i += 2)
-		sum += (uint32_t)o[i] << 8 | o[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	o[24] = (uint8_t)(~sum >> 8), o[25] = (uint8_t)~sum;
-	return sizeof(hdr) + n;
+	const uint8_t th[8] = {0x30, 0xff, (uint8_t)(n >> 8), (uint8_t)n, 1, 2, 3, 4};
+	return udp_wrap(o, 2152, 2152, th, f + 14, n);
 }
 
 /* The first packet of new flows, bare, VXLAN- and GTP-U-wrapped,
