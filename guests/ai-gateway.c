@@ -9,12 +9,24 @@
  *   grpc=helloworld.Greeter/SayHello|pkg.Models   (a service alone: every method)
  * Anything else to a known host, and anything to an unknown host, is denied;
  * TLS flows pass when their SNI is a known host (the path is not visible).
- * Quotas count new requests (flows) per client address per fixed window.
+ * Quotas count the requests the DPI reports (a flow's first, and those of
+ * its first --dpi-packets payload packets) per client address per fixed
+ * window (window_ms). The counts live in the host's key-value store (key
+ * "q:" + the client's 16-byte address), so they survive an instance
+ * restart, a policy reload and, with lockstep run --state-dir, an agent
+ * restart: none of these is a way to reset a quota. A window that starts
+ * after "now" (a guest clock that restarted from zero) starts anew.
  *
  * Allowed flows get a verdict with a TTL (ttl_ms) that the policy refreshes
  * from on_tick while the flow is open, so a flow the policy forgets about
  * falls back to undecided instead of passing forever. That refresh is the
  * pattern whose timing the clock mapping protects (docs/clock.md).
+ *   renew=request  the lease is renewed by each request the DPI reports
+ *                  on the flow (ttl_ms from then), not by on_tick: a lease
+ *                  that lasts as long as the client keeps asking (run with
+ *                  --dpi-packets high enough to see every request; the
+ *                  seed's failure under load, docs/clock.md "Row 6")
+ *   renew=tick     (default) every allowed flow is renewed on each tick
  *
  * For a deny-by-default data plane (lockstep run --default-verdict drop
  * --expiry strict), where a TTL is a lease:
@@ -59,14 +71,14 @@ enum cls { C_CHAT, C_EMBED, C_MODELS, C_N };
 
 #define MAX_HOSTS 16
 #define HOST_MAX 128
-#define MAX_CLIENTS 1024 /* open-addressed table of client windows */
-#define MAX_ACTIVE 4096	 /* allowed flows whose TTL on_tick refreshes */
+#define MAX_ACTIVE 4096 /* allowed flows whose TTL on_tick refreshes */
 
-struct client {
-	uint8_t addr[16];
-	uint8_t used;
+/* A client's quota window, the value of its key "q:" + address in the
+ * key-value store (docs/policy.md lists the layout). */
+struct quota_win {
 	uint64_t window_start_g;
 	uint32_t count[C_N];
+	uint32_t pad;
 };
 
 #define MAX_GRPC 16
@@ -81,13 +93,13 @@ static uint64_t quota[C_N] = {5, 20, 0};
 static uint64_t window_ns = 60000 * LSG_MSEC, ttl_ns = 3000 * LSG_MSEC,
 		drop_ttl_ns = 10000 * LSG_MSEC, handshake_ttl_ns;
 static int revoke_expired;	      /* expired=revoke */
+static int renew_per_request;	      /* renew=request */
 static int inline_mode = 1;	      /* the default; 0 with "passive" */
 static int32_t refuse_v = LSG_REJECT; /* LSG_DROP passive */
-static struct client clients[MAX_CLIENTS];
-static uint64_t active[MAX_ACTIVE]; /* flow ids; 0 = free */
-static uint8_t revoked[MAX_ACTIVE]; /* active[i] lost its lease */
+static uint64_t active[MAX_ACTIVE];   /* flow ids; 0 = free */
+static uint8_t revoked[MAX_ACTIVE];   /* active[i] lost its lease */
 static uint32_t nactive;
-static int32_t m_req[C_N], m_quota, m_unknown, m_refresh, m_late, m_untracked;
+static int32_t m_req[C_N], m_quota, m_unknown, m_refresh, m_late, m_untracked, m_store;
 
 static const char *const cls_name[C_N] = {"chat", "embeddings", "models"};
 
@@ -124,24 +136,35 @@ static int classify(const struct lsg_dpi *d)
 	return -1;
 }
 
-static struct client *client_for(const uint8_t addr[16])
+/* Counts one request of class c against the client's quota in the store;
+ * 0 when it is within the quota, -1 when it is over (not counted). A
+ * store that cannot take the count (full) refuses: stricter, never looser. */
+static int quota_take(const uint8_t addr[16], int c)
 {
-	uint32_t h = 2166136261u;
+	uint8_t key[18] = {'q', ':'};
+	struct quota_win w;
+	uint64_t now_g;
+
+	if (!quota[c])
+		return 0; /* no quota on this class: nothing to count */
+	now_g = lsg_now_g();
 	for (int i = 0; i < 16; i++)
-		h = (h ^ addr[i]) * 16777619u;
-	for (uint32_t i = 0; i < MAX_CLIENTS; i++) {
-		struct client *c = &clients[(h + i) % MAX_CLIENTS];
-		if (!c->used) {
-			c->used = 1;
-			for (int j = 0; j < 16; j++)
-				c->addr[j] = addr[j];
-			return c;
-		}
-		if (lsg_memeq(c->addr, addr, 16))
-			return c;
+		key[2 + i] = addr[i];
+	if (lsg_kv_get(key, sizeof key, &w, sizeof w) != (int32_t)sizeof w ||
+	    now_g - w.window_start_g >= window_ns || now_g < w.window_start_g) {
+		w.window_start_g = now_g;
+		for (int i = 0; i < C_N; i++)
+			w.count[i] = 0;
+		w.pad = 0;
 	}
-	/* Table full: share the slot of the hash (stricter, never looser). */
-	return &clients[h % MAX_CLIENTS];
+	if (w.count[c] >= quota[c])
+		return -1;
+	w.count[c]++;
+	if (lsg_kv_put(key, sizeof key, &w, sizeof w) != LSG_OK) {
+		lsg_metric_add(m_store, 1);
+		return -1;
+	}
+	return 0;
 }
 
 /* Slot of a remembered flow (allowed or revoked), or -1. */
@@ -272,6 +295,10 @@ LSG_EXPORT(init) int32_t init(int32_t len)
 			drop_ttl_ns = v * LSG_MSEC;
 		else if (lsg_opt_u64(tok, tl, "handshake_ttl_ms", &v))
 			handshake_ttl_ns = v * LSG_MSEC;
+		else if (tl == 13 && lsg_memeq(tok, "renew=request", 13))
+			renew_per_request = 1;
+		else if (tl == 10 && lsg_memeq(tok, "renew=tick", 10))
+			renew_per_request = 0;
 		else if (tl == 14 && lsg_memeq(tok, "expired=revoke", 14))
 			revoke_expired = 1;
 		else if (tl == 13 && lsg_memeq(tok, "expired=renew", 13))
@@ -311,6 +338,9 @@ LSG_EXPORT(init) int32_t init(int32_t len)
 					"allowed flows the refresh table had no room for", 47);
 	m_grpc = lsg_metric_define(LSG_COUNTER, "aigw_requests_grpc_total", 24,
 				   "gRPC calls allowed", 18);
+	m_store =
+	    lsg_metric_define(LSG_COUNTER, "aigw_quota_store_full_total", 27,
+			      "requests refused because the key-value store took no count", 58);
 	return 0;
 }
 
@@ -375,16 +405,8 @@ LSG_EXPORT(on_dpi) int32_t on_dpi(int32_t flow)
 	int c = classify(d);
 	if (c < 0)
 		return deny(flow, m_unknown);
-	struct client *cl = client_for(ev->info.src);
-	uint64_t now_g = lsg_now_g();
-	if (now_g - cl->window_start_g >= window_ns || now_g < cl->window_start_g) {
-		cl->window_start_g = now_g;
-		for (int i = 0; i < C_N; i++)
-			cl->count[i] = 0;
-	}
-	if (quota[c] && cl->count[c] >= quota[c])
+	if (quota_take(ev->info.src, c))
 		return deny(flow, m_quota);
-	cl->count[c]++;
 	lsg_metric_add(m_req[c], 1);
 	return allow(flow, ev->info.flow_id);
 }
@@ -399,7 +421,7 @@ LSG_EXPORT(on_tick) int32_t on_tick(void)
 			free_slot(i);
 			continue;
 		}
-		if (revoked[i])
+		if (revoked[i] || renew_per_request)
 			continue;
 		if (lsg_set_verdict(h, LSG_PASS, (int64_t)ttl_ns) == LSG_OK)
 			lsg_metric_add(m_refresh, 1);

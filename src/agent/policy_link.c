@@ -51,6 +51,7 @@ struct policy_link {
 	struct ls_flow_key vkey[VQ];
 	struct ls_verdict_rec vrec[VQ];
 	uint64_t vflow[VQ];
+	uint64_t vset_k[VQ];	 /* when the policy set it (K) */
 	int vrc[VQ];
 	uint32_t nv;
 	/* told of every verdict written (hold: releases what waits for it) */
@@ -76,7 +77,18 @@ static void verdicts_write(struct policy_link *rp)
 	struct ls_err err;
 	if (!rp->nv)
 		return;
-	uint64_t start_k = rp->ro ? ls_now_k() : 0;
+	uint64_t start_k = ls_now_k();
+	/* A deadline is a duration from when the policy set the verdict (a
+	 * TTL from its call, or the default's), but the kernel enforces it
+	 * only from now, once it is in the map. Under load a batch takes a
+	 * while, and a lease set early in it would lose that while before the
+	 * flow ever saw it: it is pushed later by the wait. Later, never
+	 * earlier; saturating (docs/clock.md, "Where time crosses"). */
+	for (uint32_t i = 0; i < rp->nv; i++) {
+		uint64_t d = rp->vrec[i].deadline_k, waited = start_k - rp->vset_k[i];
+		if (d && start_k > rp->vset_k[i])
+			rp->vrec[i].deadline_k = d > UINT64_MAX - waited ? 0 : d + waited;
+	}
 	int n = ls_dp_verdicts_write(rp->dp, rp->vkey, rp->vrec, rp->nv, rp->vrc, &err);
 	uint64_t end_k = rp->ro ? ls_now_k() : 0;
 	if (n < (int)rp->nv && rp->write_errors++ < 10)
@@ -109,6 +121,7 @@ static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id
 		verdicts_write(rp);
 	rp->vkey[rp->nv] = *key;
 	rp->vrec[rp->nv] = (struct ls_verdict_rec){.deadline_k = deadline_k, .verdict = verdict};
+	rp->vset_k[rp->nv] = ls_now_k();
 	rp->vflow[rp->nv++] = flow_id;
 	return 0;
 }

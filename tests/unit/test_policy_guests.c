@@ -4,6 +4,7 @@
  * and the AssemblyScript blocklist. */
 #include "test.h"
 
+#include "policy/kv_state.h"
 #include "policy_harness.h"
 
 #define SEC 1000000000ull
@@ -220,6 +221,99 @@ TEST(ai_gateway_leases)
 	harness_free(h);
 }
 
+/* renew=request: the lease is renewed by each request the DPI reports,
+ * from the K time of that call (sync on: the rate alone), and ticks renew
+ * nothing; the default renews on ticks. */
+TEST(ai_gateway_renew_per_request)
+{
+	struct harness *h = harness_new("hosts=api.example.com ttl_ms=1800 handshake_ttl_ms=5000 "
+					"expired=revoke renew=request passive",
+					0, 0);
+	const char *HOST = "api.example.com";
+	CHECK_EQ_INT(harness_load(h, "ai-gateway.wasm"), 0);
+	flow_new(h, 1, C, 40001, S, 80, 6);
+	dpi(h, 1, C, 40001, S, 80, LS_DPI_HTTP, HOST, "GET", "/v1/models");
+	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_PASS);
+	CHECK_DEADLINE(h, last_verdict(h, 1), 1800 * MS);
+	int n = count_verdicts(h, 1);
+	advance(h, 500 * MS);
+	ls_policy_tick(h->p);
+	CHECK_EQ_INT(count_verdicts(h, 1), n); /* a tick renews nothing */
+	CHECK(metric(h, "aigw_ttl_refresh_total") == 0);
+	advance(h, 500 * MS); /* the next request renews it from now */
+	dpi(h, 1, C, 40001, S, 80, LS_DPI_HTTP, HOST, "GET", "/v1/models");
+	CHECK_EQ_INT(count_verdicts(h, 1), n + 1);
+	CHECK_DEADLINE(h, last_verdict(h, 1), 1800 * MS);
+	/* a lease that ran out between requests is revoked as before */
+	expired(h, 1, C, 40001, S, 80, LS_VERDICT_PASS);
+	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_DROP);
+	dpi(h, 1, C, 40001, S, 80, LS_DPI_HTTP, HOST, "GET", "/v1/models");
+	CHECK_EQ_INT(verdict_of(h, 1), LS_VERDICT_DROP);
+	harness_free(h);
+	h = harness_new("hosts=api.example.com renew=sometimes", 0, 0);
+	CHECK(harness_load(h, "ai-gateway.wasm") != 0);
+	harness_free(h);
+}
+
+/* The per-client quota counts live in the host's key-value store: a
+ * reload, a new policy on the same store and a new agent that loads the
+ * store's saved bytes all go on counting where the last left off (the
+ * window is G's; the agent-restart half against a real SIGKILL is
+ * tests/policy/aigw_state_live.sh). */
+TEST(ai_gateway_quota_in_store)
+{
+	const char *CFG = "hosts=api.example.com quota_chat=3 window_ms=600000 passive";
+	const char *HOST = "api.example.com";
+	struct harness *h = harness_new(CFG, 0, 0);
+	CHECK_EQ_INT(harness_load(h, "ai-gateway.wasm"), 0);
+	dpi(h, 1, C, 40001, S, 80, LS_DPI_HTTP, HOST, "POST", "/v1/chat/completions");
+	dpi(h, 2, C, 40002, S, 80, LS_DPI_HTTP, HOST, "POST", "/v1/chat/completions");
+	CHECK_EQ_INT(verdict_of(h, 2), LS_VERDICT_PASS);
+	/* the count is in the store, under "q:" + the client's address */
+	uint8_t key[18] = {'q', ':'};
+	key[12] = key[13] = 0xff; /* IPv4-mapped */
+	inet_pton(AF_INET, C, key + 14);
+	struct {
+		uint64_t window_start_g;
+		uint32_t count[3], pad;
+	} w;
+	CHECK_EQ_INT(ls_kv_get(ls_policy_kv(h->p), key, sizeof key, &w, sizeof w), (long)sizeof w);
+	CHECK_EQ_INT(w.count[0], 2);
+	CHECK(w.window_start_g == h->now_g);
+	/* a reload does not reset it: one more, then over */
+	CHECK_EQ_INT(ls_policy_reload(h->p, &h->err), 0);
+	dpi(h, 3, C, 40003, S, 80, LS_DPI_HTTP, HOST, "POST", "/v1/chat/completions");
+	CHECK_EQ_INT(verdict_of(h, 3), LS_VERDICT_PASS);
+	dpi(h, 4, C, 40004, S, 80, LS_DPI_HTTP, HOST, "POST", "/v1/chat/completions");
+	CHECK_EQ_INT(verdict_of(h, 4), LS_VERDICT_DROP);
+	/* the store's bytes into a new agent's store: still over */
+	uint8_t *buf;
+	size_t len;
+	uint64_t gen;
+	CHECK_EQ_INT(ls_kv_state_encode(ls_policy_kv(h->p), &buf, &len, &gen), 0);
+	uint64_t g = h->now_g;
+	harness_free(h);
+	h = harness_new(CFG, 0, 0);
+	h->now_g = g + 1 * SEC;
+	CHECK_EQ_INT(ls_kv_state_decode(ls_policy_kv(h->p), buf, len, &h->err), 0);
+	free(buf);
+	CHECK_EQ_INT(harness_load(h, "ai-gateway.wasm"), 0);
+	dpi(h, 5, C, 40005, S, 80, LS_DPI_HTTP, HOST, "POST", "/v1/chat/completions");
+	CHECK_EQ_INT(verdict_of(h, 5), LS_VERDICT_DROP);
+	/* another client, and the next window, count anew */
+	dpi(h, 6, "198.18.0.2", 40006, S, 80, LS_DPI_HTTP, HOST, "POST", "/v1/chat/completions");
+	CHECK_EQ_INT(verdict_of(h, 6), LS_VERDICT_PASS);
+	advance(h, 600 * SEC);
+	dpi(h, 7, C, 40007, S, 80, LS_DPI_HTTP, HOST, "POST", "/v1/chat/completions");
+	CHECK_EQ_INT(verdict_of(h, 7), LS_VERDICT_PASS);
+	/* a guest clock that restarted from zero (G before the window's
+	 * start) starts a new window rather than waiting for G to catch up */
+	h->now_g = 1 * SEC;
+	dpi(h, 8, C, 40008, S, 80, LS_DPI_HTTP, HOST, "POST", "/v1/chat/completions");
+	CHECK_EQ_INT(verdict_of(h, 8), LS_VERDICT_PASS);
+	harness_free(h);
+}
+
 TEST(blocklist_assemblyscript)
 {
 	if (!guest_exists("blocklist_as.wasm"))
@@ -355,6 +449,8 @@ int main(int argc, char **argv)
 	RUN(ratelimit);
 	RUN(ai_gateway);
 	RUN(ai_gateway_leases);
+	RUN(ai_gateway_renew_per_request);
+	RUN(ai_gateway_quota_in_store);
 	RUN(blocklist_assemblyscript);
 	RUN(default_is_inline);
 	RUN(inline_word_is_the_default);
