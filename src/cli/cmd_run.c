@@ -194,6 +194,7 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 		o->tc_egress = true;
 		break;
 	case O_TC_ORDER:
+		o->tc_placed = true;
 		if (ls_tc_order_parse(arg, &o->tc_order)) {
 			fprintf(stderr,
 				"lockstep run: --tc-order wants first, last, before=PROG or "
@@ -204,6 +205,7 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 		break;
 	case O_TC_LINK: {
 		int l = ls_tc_link_parse(arg);
+		o->tc_placed = true;
 		if (l < 0) {
 			fprintf(stderr,
 				"lockstep run: --tc-link wants auto, tcx or netlink, not '%s'\n",
@@ -439,6 +441,10 @@ static int run_validate(const struct agent_opts *a)
 	const struct policy_link_opts *po = &a->policy;
 	if (!a->dp.ifname) {
 		fprintf(stderr, "lockstep run: --iface is required (see lockstep run --help)\n");
+		return 2;
+	}
+	if (a->dp.tc_placed && !a->dp.tc_egress) {
+		fprintf(stderr, "lockstep run: --tc-order and --tc-link need --tc\n");
 		return 2;
 	}
 	if (!po->policy && (po->config || po->fuel || po->max_memory_pages || po->memory_budget ||

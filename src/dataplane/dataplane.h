@@ -71,6 +71,7 @@ struct ls_dp_opts {
 	bool tc_egress;        /* also attach ls_tc at TC egress (replies) */
 	struct ls_tc_order tc_order; /* ... placed there (default first) */
 	enum ls_tc_link tc_link;     /* ... through (default auto) */
+	bool tc_placed;              /* either was asked (the CLI: needs --tc) */
 	uint32_t ringbuf_size; /* bytes of the events ring buffer, a power of two
 				* >= the page size (ls_dp_ringbuf_size_check);
 				* 0: LS_RINGBUF_SIZE_DEFAULT for a new one. A
