@@ -68,9 +68,23 @@ $(O)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/lockstep/wi
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# Every map and program lockstep loads carries the ls_ prefix in the kernel
+# (`bpftool map show`; docs/operations.md, Neighbours). libbpf names an
+# object's global-data maps after the object (its first 8 characters, then
+# ".rodata"/".bss"), so the object is renamed ls_<short> in the skeleton
+# while its C names stay <file>_bpf: both the object's name and the
+# skeleton's names of those maps are rewritten to what libbpf computes
+# (a new bpf/*.bpf.c needs its line here).
+LS_OBJ_lockstep  := ls_dp
+LS_OBJ_heartbeat := ls_hb
+LS_OBJ_reinject  := ls_ri
+LS_OBJ_baseline  := ls_base
 $(O)/include/%.skel.h: $(O)/bpf/%.bpf.o
 	@mkdir -p $(@D)
-	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.raw
+	sed -e 's/^\(\s*s->name = \)"$(subst -,_,$*)_bpf";/\1"$(or $(LS_OBJ_$*),$(error bpf/$*.bpf.c needs an LS_OBJ_$* name of at most 8 characters in the Makefile))";/' \
+	      -e 's/"$(shell printf %.8s $(subst -,_,$*)_bpf)\.\(rodata\|data\|bss\|kconfig\)"/"$(or $(LS_OBJ_$*),$(error bpf/$*.bpf.c needs an LS_OBJ_$* name of at most 8 characters in the Makefile))\.\1"/' \
+	  $@.raw > $@.tmp && rm -f $@.raw && mv $@.tmp $@
 
 # ---- version ----------------------------------------------------------------
 # VERSION is the release; the commit comes from git when there is one. The

@@ -35,7 +35,7 @@ struct {
 	__uint(max_entries, 65536);
 	__type(key, struct ls_flow_key);
 	__type(value, struct ls_flow);
-} floor_flows SEC(".maps");
+} ls_floor_flows SEC(".maps");
 
 static __always_inline int parse(struct xdp_md *ctx, struct ls_pkt *p)
 {
@@ -84,12 +84,12 @@ int ls_floor(struct xdp_md *ctx)
 	k.hi_port = p.dport;
 	k.proto = p.proto;
 	k.family = p.family;
-	struct ls_flow *f = bpf_map_lookup_elem(&floor_flows, &k);
+	struct ls_flow *f = bpf_map_lookup_elem(&ls_floor_flows, &k);
 	if (f) {
 		f->pkts[0]++;
 	} else {
 		struct ls_flow nf = {};
-		bpf_map_update_elem(&floor_flows, &k, &nf, BPF_ANY);
+		bpf_map_update_elem(&ls_floor_flows, &k, &nf, BPF_ANY);
 	}
 	return XDP_PASS;
 }

@@ -71,7 +71,7 @@ static __always_inline int ls_handoff(void *ctx, int is_xdp, const struct ls_pkt
 				      struct ls_scratch *s, __u8 proto, __u32 seq)
 {
 	__u32 zero = 0;
-	struct ls_hold_buf *hb = bpf_map_lookup_elem(&hold_buf, &zero);
+	struct ls_hold_buf *hb = bpf_map_lookup_elem(&ls_hold_buf, &zero);
 	if (!hb)
 		return -1;
 	__u32 len = p->pay_len;

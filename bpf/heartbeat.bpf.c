@@ -38,18 +38,18 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct ls_hb_state);
-} beat SEC(".maps");
+} ls_beat SEC(".maps");
 
 static __always_inline void count(__u32 idx)
 {
-	__u64 *c = bpf_map_lookup_elem(&counters, &idx);
+	__u64 *c = bpf_map_lookup_elem(&ls_counters, &idx);
 	if (c)
 		(*c)++;
 }
 
 static __always_inline struct ls_event *reserve(__u16 kind, __u64 now_k)
 {
-	struct ls_event *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	struct ls_event *ev = bpf_ringbuf_reserve(&ls_events, sizeof(*ev), 0);
 	if (!ev) {
 		count(LS_CNT_RINGBUF_FULL);
 		return 0;
@@ -82,7 +82,7 @@ static __always_inline void transition(struct ls_liveness *l, __u32 to, __u64 la
 static __always_inline void watchdog(__u64 now_k)
 {
 	__u32 key = 0;
-	struct ls_liveness *l = bpf_map_lookup_elem(&liveness, &key);
+	struct ls_liveness *l = bpf_map_lookup_elem(&ls_liveness, &key);
 	if (!l || l->mode == LS_FAILSAFE_OFF || !l->detect_timeout_ns)
 		return;
 	__u64 last = l->last_beat_k;
@@ -123,12 +123,12 @@ static int beat_cb(void *map, __u32 *key, struct ls_hb_state *st)
 }
 
 SEC("syscall")
-int hb_arm(struct ls_hb_arm *ctx)
+int ls_hb_arm(struct ls_hb_arm *ctx)
 {
 	__u32 key = 0;
 	__u64 now = bpf_ktime_get_boot_ns();
-	struct ls_hb_state *st = bpf_map_lookup_elem(&beat, &key);
-	struct ls_liveness *l = bpf_map_lookup_elem(&liveness, &key);
+	struct ls_hb_state *st = bpf_map_lookup_elem(&ls_beat, &key);
+	struct ls_liveness *l = bpf_map_lookup_elem(&ls_liveness, &key);
 	ctx->armed_k = now;
 	if (!st || !l) {
 		ctx->result = -2; /* -ENOENT */
@@ -141,7 +141,7 @@ int hb_arm(struct ls_hb_arm *ctx)
 			ctx->result = 0;
 		return 0;
 	}
-	long err = bpf_timer_init(&st->timer, &beat, LS_CLOCK_BOOTTIME);
+	long err = bpf_timer_init(&st->timer, &ls_beat, LS_CLOCK_BOOTTIME);
 	if (err && err != -16 /* -EBUSY: already initialised */) {
 		ctx->result = err;
 		return 0;
@@ -165,7 +165,7 @@ int hb_arm(struct ls_hb_arm *ctx)
 }
 
 SEC("syscall")
-int hb_ping(struct ls_hb_ping *ctx)
+int ls_hb_ping(struct ls_hb_ping *ctx)
 {
 	ctx->recv_k = bpf_ktime_get_boot_ns();
 	ctx->send_k = bpf_ktime_get_boot_ns();
@@ -173,10 +173,10 @@ int hb_ping(struct ls_hb_ping *ctx)
 }
 
 SEC("syscall")
-int hb_alive(struct ls_hb_alive *ctx)
+int ls_hb_alive(struct ls_hb_alive *ctx)
 {
 	__u32 key = 0;
-	struct ls_liveness *l = bpf_map_lookup_elem(&liveness, &key);
+	struct ls_liveness *l = bpf_map_lookup_elem(&ls_liveness, &key);
 	__u64 now = bpf_ktime_get_boot_ns();
 	ctx->beat_k = now;
 	if (!l) {

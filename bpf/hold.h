@@ -40,7 +40,7 @@ struct {
 	__uint(map_flags, 1024u); /* BPF_F_MMAPABLE: user space CASes ctl */
 	__type(key, __u32);
 	__type(value, struct ls_hold_slot);
-} hold_slots SEC(".maps");
+} ls_hold_slots SEC(".maps");
 
 /* The HELD record under construction: the event, then the frame, written
  * to the ring with one bpf_ringbuf_output of the length actually used. */
@@ -54,7 +54,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct ls_hold_buf);
-} hold_buf SEC(".maps");
+} ls_hold_buf SEC(".maps");
 
 #define LS_HOLD_CAS_TRIES 4
 
@@ -75,7 +75,7 @@ static __always_inline __u32 ls_hold_fallback(const struct ls_config *cfg)
 static __always_inline int ls_hold_in_failsafe(void)
 {
 	__u32 zero = 0;
-	struct ls_liveness *l = bpf_map_lookup_elem(&liveness, &zero);
+	struct ls_liveness *l = bpf_map_lookup_elem(&ls_liveness, &zero);
 	return l && l->mode != LS_FAILSAFE_OFF && l->in_failsafe;
 }
 
@@ -117,8 +117,8 @@ static __always_inline __u32 ls_hold_gate(const struct ls_flow_key *key, const s
 {
 	__u32 zero = 0, idx = ls_hold_slot_of(f->flow_id);
 	__u64 tag = ls_hold_tag_of(f->flow_id);
-	struct ls_hold_slot *sl = bpf_map_lookup_elem(&hold_slots, &idx);
-	struct ls_hold_buf *hb = bpf_map_lookup_elem(&hold_buf, &zero);
+	struct ls_hold_slot *sl = bpf_map_lookup_elem(&ls_hold_slots, &idx);
+	struct ls_hold_buf *hb = bpf_map_lookup_elem(&ls_hold_buf, &zero);
 	if (!sl || !hb)
 		return dec == LS_DEC_HOLD ? ls_hold_fallback(cfg) : dec;
 	__u32 max = cfg->hold_max_pkts ? cfg->hold_max_pkts : LS_HOLD_MAX_PKTS_DEFAULT;
@@ -178,7 +178,7 @@ static __always_inline __u32 ls_hold_gate(const struct ls_flow_key *key, const s
 static __always_inline int ls_hold_out(void *ctx, int is_xdp, __u32 ifindex)
 {
 	__u32 zero = 0;
-	struct ls_hold_buf *hb = bpf_map_lookup_elem(&hold_buf, &zero);
+	struct ls_hold_buf *hb = bpf_map_lookup_elem(&ls_hold_buf, &zero);
 	if (!hb)
 		return -1;
 	__u32 len = hb->ev.u.held.cap_len;

@@ -32,21 +32,21 @@ struct {
 	__uint(max_entries, 65536);
 	__type(key, struct ls_flow_key);
 	__type(value, struct ls_flow);
-} flows SEC(".maps");
+} ls_flows SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, struct ls_flow_key);
 	__type(value, struct ls_verdict_rec);
-} verdicts SEC(".maps");
+} ls_verdicts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct ls_config);
-} config SEC(".maps");
+} ls_config SEC(".maps");
 
 /* bumped by every verdict writer (wire.h); validates the verdict cache */
 struct {
@@ -55,7 +55,7 @@ struct {
 	__uint(map_flags, LS_VERDICT_GEN_MAP_FLAGS);
 	__type(key, __u32);
 	__type(value, __u64);
-} verdict_gen SEC(".maps");
+} ls_verdict_gen SEC(".maps");
 
 /* liveness, counters, events: shared with the other object */
 #include "shared_maps.h"
@@ -70,7 +70,7 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct ls_scratch);
-} scratch SEC(".maps");
+} ls_scratch SEC(".maps");
 
 /* What an unwritten config map means: every field zero (defaults apply).
  * In .rodata, so the fallback costs no per-packet stack clearing. */
@@ -78,7 +78,7 @@ static const struct ls_config ls_config_default;
 
 static __always_inline __u64 *counter(__u32 idx)
 {
-	return bpf_map_lookup_elem(&counters, &idx);
+	return bpf_map_lookup_elem(&ls_counters, &idx);
 }
 
 static __always_inline void count(__u32 idx)
@@ -115,7 +115,7 @@ static __always_inline void ev_init(struct ls_event *ev, __u16 kind, const struc
 		if (p->tun_layers) { /* the outer header as context: this
 				      * packet's, kept by the parser */
 			__u32 zero = 0;
-			struct ls_scratch *sc = bpf_map_lookup_elem(&scratch, &zero);
+			struct ls_scratch *sc = bpf_map_lookup_elem(&ls_scratch, &zero);
 			if (sc)
 				__builtin_memcpy(&ev->tun, &sc->tun, sizeof(ev->tun));
 		}
@@ -159,7 +159,7 @@ static __always_inline int failsafe_check(__u64 now, struct ls_scratch *s, __u32
 					  __u64 *timeout_out)
 {
 	__u32 zero = 0;
-	struct ls_liveness *l = bpf_map_lookup_elem(&liveness, &zero);
+	struct ls_liveness *l = bpf_map_lookup_elem(&ls_liveness, &zero);
 	if (!l || l->mode == LS_FAILSAFE_OFF) {
 		*mode = LS_FAILSAFE_OFF;
 		return 0;
@@ -197,7 +197,7 @@ struct {
 	__uint(map_flags, LS_VERDICT_GEN_MAP_FLAGS); /* BPF_F_MMAPABLE */
 	__type(key, __u32);
 	__type(value, struct ls_shard_live);
-} shard_live SEC(".maps");
+} ls_shard_live SEC(".maps");
 
 /* The shard_live entry of this packet's flow, or NULL when shards are not
  * judged (one worker, or its worker never published). */
@@ -205,14 +205,14 @@ static __always_inline struct ls_shard_live *shard_live_of(const struct ls_flow_
 							   const struct ls_flow *f, __u32 *idx)
 {
 	__u32 zero = 0;
-	struct ls_shard_cfg *c = bpf_map_lookup_elem(&shard_cfg, &zero);
+	struct ls_shard_cfg *c = bpf_map_lookup_elem(&ls_shard_cfg, &zero);
 	if (!c || c->n <= 1)
 		return 0;
 	int i = ls_shard_hash(key, f->init_dir == LS_DIR_LO_TO_HI, c->by, c->n);
 	if (i < 0)
 		return 0;
 	*idx = (__u32)i;
-	struct ls_shard_live *sl = bpf_map_lookup_elem(&shard_live, idx);
+	struct ls_shard_live *sl = bpf_map_lookup_elem(&ls_shard_live, idx);
 	return sl && sl->alive_k ? sl : 0;
 }
 
@@ -326,9 +326,9 @@ static __always_inline void rule_decide(const struct ls_flow_key *key, __u32 v,
 {
 	struct ls_verdict_rec r = {.verdict = v, .set_k = ls_clock(s)};
 	__u32 zero = 0;
-	if (bpf_map_update_elem(&verdicts, key, &r, BPF_ANY))
+	if (bpf_map_update_elem(&ls_verdicts, key, &r, BPF_ANY))
 		return;
-	__u64 *gen = bpf_map_lookup_elem(&verdict_gen, &zero);
+	__u64 *gen = bpf_map_lookup_elem(&ls_verdict_gen, &zero);
 	if (gen)
 		__sync_fetch_and_add(gen, 1);
 }
@@ -347,11 +347,11 @@ static __always_inline __u32 decide(const struct ls_flow_key *key, const struct 
 	if (!fs && mode != LS_FAILSAFE_OFF && timeout)
 		fs = shard_failsafe_check(key, f, timeout, now, s, &sl);
 	__u32 v = LS_VERDICT_UNDECIDED;
-	__u64 deadline = 0, *genp = bpf_map_lookup_elem(&verdict_gen, &zero);
+	__u64 deadline = 0, *genp = bpf_map_lookup_elem(&ls_verdict_gen, &zero);
 	/* read before the map: a write after this point changes it again */
 	__u32 gen = genp ? (__u32)*genp : 0;
 	if (!vcache_get(s, f, gen, now, &v, &deadline)) {
-		struct ls_verdict_rec *vr = bpf_map_lookup_elem(&verdicts, key);
+		struct ls_verdict_rec *vr = bpf_map_lookup_elem(&ls_verdicts, key);
 		v = vr ? vr->verdict : LS_VERDICT_UNDECIDED;
 		deadline = vr ? vr->deadline_k : 0;
 		if (deadline && ls_clock_near(now, deadline))
@@ -364,7 +364,7 @@ static __always_inline __u32 decide(const struct ls_flow_key *key, const struct 
 					ls_clock_exact(s));
 				s->ev.u.expired.deadline_k = deadline;
 				s->ev.u.expired.verdict = v;
-				bpf_map_delete_elem(&verdicts, key);
+				bpf_map_delete_elem(&ls_verdicts, key);
 				count(LS_CNT_VERDICT_EXPIRED);
 				emit(&s->ev);
 				/* a held flow's packets went on by re-injection,
@@ -721,9 +721,9 @@ static __always_inline void flow_end(struct ls_flow *f, const struct ls_flow_key
 	 * 5-tuple must be announced and decided afresh, not inherit it; and
 	 * no CPU's verdict cache may go on serving it to the flow's last
 	 * packets. */
-	if (!bpf_map_delete_elem(&verdicts, key)) {
+	if (!bpf_map_delete_elem(&ls_verdicts, key)) {
 		__u32 zero = 0;
-		__u64 *gen = bpf_map_lookup_elem(&verdict_gen, &zero);
+		__u64 *gen = bpf_map_lookup_elem(&ls_verdict_gen, &zero);
 		if (gen)
 			__sync_fetch_and_add(gen, 1);
 	}
@@ -741,7 +741,7 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 	__u32 zero = 0;
 
 	count(LS_CNT_PKTS);
-	struct ls_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	struct ls_scratch *s = bpf_map_lookup_elem(&ls_scratch, &zero);
 	if (!s) {
 		count(LS_CNT_PASS);
 		return LS_ACT_PASS;
@@ -755,7 +755,7 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 		count(LS_CNT_TUNNELLED);
 	if (p.bad_tun)
 		count(LS_CNT_ENCAP_MALFORMED);
-	const struct ls_config *cfg = bpf_map_lookup_elem(&config, &zero);
+	const struct ls_config *cfg = bpf_map_lookup_elem(&ls_config, &zero);
 	if (!cfg || cfg->version == 0)
 		cfg = &ls_config_default;
 
@@ -764,7 +764,7 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 	__u64 now = ls_clock(s); /* at most a tick old: see ls_clock.h */
 
 	__u64 exact_k = 0; /* K, when this packet has read it exactly */
-	struct ls_flow *f = bpf_map_lookup_elem(&flows, &key);
+	struct ls_flow *f = bpf_map_lookup_elem(&ls_flows, &key);
 	if (f) {
 		__u64 idle = cfg->idle_timeout_ns ? cfg->idle_timeout_ns
 						  : LS_IDLE_TIMEOUT_NS_DEFAULT;
@@ -793,12 +793,12 @@ static __always_inline int handle(void *ctx, void *data, void *data_end, __u32 f
 			nf.flow_id = ((__u64)bpf_get_smp_processor_id() << LS_FLOW_ID_CPU_SHIFT) |
 				     (*ctr & LS_FLOW_ID_N_MASK);
 		}
-		if (bpf_map_update_elem(&flows, &key, &nf, BPF_ANY)) {
+		if (bpf_map_update_elem(&ls_flows, &key, &nf, BPF_ANY)) {
 			count(LS_CNT_FLOW_INSERT_FAIL);
 			count(LS_CNT_PASS);
 			return LS_ACT_PASS;
 		}
-		f = bpf_map_lookup_elem(&flows, &key);
+		f = bpf_map_lookup_elem(&ls_flows, &key);
 		if (!f) {
 			count(LS_CNT_FLOW_INSERT_FAIL);
 			count(LS_CNT_PASS);
@@ -939,12 +939,18 @@ int ls_xdp(struct xdp_md *ctx)
 	return act == LS_ACT_PASS ? XDP_PASS : act == LS_ACT_TX ? XDP_TX : XDP_DROP;
 }
 
+/* A packet lockstep passes goes on to the hook's next program:
+ * TC_ACT_UNSPEC (-1) is TCX_NEXT in a TCX chain and "continue with the next
+ * filter" for a cls_bpf filter in direct-action mode, and a pass when none
+ * follows. TC_ACT_OK would end the chain there, and a program placed after
+ * lockstep (--tc-order) would never see the packet (docs/operations.md,
+ * Neighbours). */
 SEC("tc")
 int ls_tc(struct __sk_buff *skb)
 {
 	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
 	int act = handle(skb, data, data_end, skb->len, 0);
-	return act == LS_ACT_PASS ? TC_ACT_OK : act == LS_ACT_TX ? TC_ACT_REDIRECT : TC_ACT_SHOT;
+	return act == LS_ACT_PASS ? TC_ACT_UNSPEC : act == LS_ACT_TX ? TC_ACT_REDIRECT : TC_ACT_SHOT;
 }
 
 /* The answer to a held packet the policy rejected (docs/dataplane.md
@@ -961,15 +967,15 @@ int ls_reject_held(struct xdp_md *ctx)
 	__u32 zero = 0;
 
 	p.frame_len = (__u32)bpf_xdp_get_buff_len(ctx);
-	struct ls_scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	struct ls_scratch *s = bpf_map_lookup_elem(&ls_scratch, &zero);
 	if (!s || ls_parse_xdp(ctx, &p, s) != LS_P_OK)
 		return XDP_DROP;
-	const struct ls_config *cfg = bpf_map_lookup_elem(&config, &zero);
+	const struct ls_config *cfg = bpf_map_lookup_elem(&ls_config, &zero);
 	if (!cfg || cfg->version == 0)
 		cfg = &ls_config_default;
 	struct ls_flow_key key __attribute__((aligned(8))) = {};
 	make_key(&p, &key);
-	struct ls_verdict_rec *vr = bpf_map_lookup_elem(&verdicts, &key);
+	struct ls_verdict_rec *vr = bpf_map_lookup_elem(&ls_verdicts, &key);
 	if (!vr || (vr->verdict & LS_VERDICT_MASK) != LS_VERDICT_REJECT)
 		return XDP_DROP;
 	s->rej_verdict = vr->verdict;

@@ -30,7 +30,7 @@ int ls_reinject(struct xdp_md *ctx)
 }
 
 SEC("xdp")
-int ls_reinject_probe(struct xdp_md *ctx)
+int ls_reinj_probe(struct xdp_md *ctx)
 {
 	return XDP_DROP;
 }

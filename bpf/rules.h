@@ -38,7 +38,7 @@ struct {
 	__uint(map_flags, 1); /* BPF_F_NO_PREALLOC: required for LPM tries */
 	__type(key, struct ls_rule_name_key);
 	__type(value, struct ls_rule);
-} rules_name SEC(".maps");
+} ls_rules_name SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -46,7 +46,7 @@ struct {
 	__uint(map_flags, 1);
 	__type(key, struct ls_rule_prefix_key);
 	__type(value, struct ls_rule);
-} rules_prefix SEC(".maps");
+} ls_rules_prefix SEC(".maps");
 
 /* The verdict of a rule found for key (map m), 0 when none is in force.
  * `now` is the cached clock: a deadline it cannot call is checked exactly. */
@@ -58,7 +58,7 @@ static __always_inline __u32 ls_rule_verdict(const struct ls_rule *r, __u64 now,
 	__u64 d = r->deadline_k;
 	if (d && (now > d || (ls_clock_near(now, d) && ls_clock_exact(s) > d))) {
 		__u32 idx = LS_CNT_RULE_EXPIRED;
-		__u64 *c = bpf_map_lookup_elem(&counters, &idx);
+		__u64 *c = bpf_map_lookup_elem(&ls_counters, &idx);
 		if (c)
 			(*c)++;
 		return LS_VERDICT_UNDECIDED; /* expired: as if absent */
@@ -117,7 +117,7 @@ static __always_inline __u32 ls_rule_for_name(struct ls_scratch *s, __u64 now)
 	__u32 kind = s->ev.u.dpi.kind;
 	if (!ls_rule_name_key(s, kind))
 		return 0;
-	return ls_rule_verdict(bpf_map_lookup_elem(&rules_name, &s->rkey), now, s);
+	return ls_rule_verdict(bpf_map_lookup_elem(&ls_rules_name, &s->rkey), now, s);
 }
 
 /* The rule verdict for a flow by its client's or server's address, 0 for
@@ -128,12 +128,12 @@ static __always_inline __u32 ls_rule_for_addrs(struct ls_scratch *s, const __u32
 	struct ls_rule_prefix_key k = {.prefixlen = 8 * 20, .side = LS_RULE_SIDE_SERVER};
 	/* one lookup per side: an empty trie answers at once */
 	__builtin_memcpy(k.addr, server, 16);
-	__u32 v = ls_rule_verdict(bpf_map_lookup_elem(&rules_prefix, &k), now, s);
+	__u32 v = ls_rule_verdict(bpf_map_lookup_elem(&ls_rules_prefix, &k), now, s);
 	if (v)
 		return v;
 	k.side = LS_RULE_SIDE_CLIENT;
 	__builtin_memcpy(k.addr, client, 16);
-	return ls_rule_verdict(bpf_map_lookup_elem(&rules_prefix, &k), now, s);
+	return ls_rule_verdict(bpf_map_lookup_elem(&ls_rules_prefix, &k), now, s);
 }
 
 #endif

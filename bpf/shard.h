@@ -27,14 +27,14 @@ struct {
 	__uint(max_entries, LS_SHARDS_MAX);
 	__type(key, __u32);
 	__array(values, struct ls_shard_ring);
-} shard_rings SEC(".maps");
+} ls_shard_rings SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct ls_shard_cfg);
-} shard_cfg SEC(".maps");
+} ls_shard_cfg SEC(".maps");
 
 static __always_inline __u32 ls_fnv(__u32 h, __u8 b)
 {
@@ -79,14 +79,14 @@ __noinline int ls_shard_of(const struct ls_event *ev)
 	__u32 zero = 0;
 	if (!ev)
 		return -1;
-	struct ls_shard_cfg *c = bpf_map_lookup_elem(&shard_cfg, &zero);
+	struct ls_shard_cfg *c = bpf_map_lookup_elem(&ls_shard_cfg, &zero);
 	if (!c || c->n <= 1 || ev->kind == LS_EV_BEAT || ev->kind == LS_EV_FAILSAFE)
 		return -1;
 	/* the client sent the flow's first packet; a flow gone from the
 	 * table falls back to this packet's source */
 	int lo = ev->dir == LS_DIR_LO_TO_HI;
 	if (c->by == LS_SHARD_BY_CLIENT) {
-		struct ls_flow *f = bpf_map_lookup_elem(&flows, &ev->key);
+		struct ls_flow *f = bpf_map_lookup_elem(&ls_flows, &ev->key);
 		if (f)
 			lo = f->init_dir == LS_DIR_LO_TO_HI;
 	}
@@ -100,11 +100,11 @@ static __always_inline long ls_shard_output(const struct ls_event *ev, void *dat
 	int idx = ls_shard_of(ev);
 	if (idx >= 0) {
 		__u32 k = (__u32)idx;
-		void *ring = bpf_map_lookup_elem(&shard_rings, &k);
+		void *ring = bpf_map_lookup_elem(&ls_shard_rings, &k);
 		if (ring)
 			return bpf_ringbuf_output(ring, data, size, 0);
 	}
-	return bpf_ringbuf_output(&events, data, size, 0);
+	return bpf_ringbuf_output(&ls_events, data, size, 0);
 }
 
 #endif

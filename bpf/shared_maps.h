@@ -15,18 +15,18 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct ls_liveness);
-} liveness SEC(".maps");
+} ls_liveness SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LS_CNT__MAX);
 	__type(key, __u32);
 	__type(value, __u64);
-} counters SEC(".maps");
+} ls_counters SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 22);
-} events SEC(".maps");
+} ls_events SEC(".maps");
 
 #endif

@@ -13,6 +13,9 @@ PKGS=(
   # tests: topology, real clients and servers, captures
   iproute2 iputils-ping procps psmisc nginx-light curl openssl dnsutils dnsmasq-base
   wrk tshark tcpreplay python3 python3-cryptography jq
+  # XDP neighbours (docs/operations.md, Neighbours): xdp-loader, libxdp's
+  # multi-program dispatcher tried beside lockstep
+  xdp-tools
   # HTTP/2 (tests/dataplane/h2_live.sh): nghttp, nghttpd, Apache mod_http2; h2c by prior
   # knowledge and by Upgrade
   nghttp2-client nghttp2-server apache2-bin

@@ -34,6 +34,7 @@ struct agent {
 	struct ls_dp *dp;
 	struct ls_loop *loop;
 	bool detach_on_exit;
+	bool running;		 /* the loop ran: the start succeeded */
 	uint64_t events;	 /* delivered to stdout */
 	uint64_t last_bad;	 /* ls_dp_events_bad already reported */
 	int exit_signal;	 /* what stopped us, 0 when stopped otherwise */
@@ -274,9 +275,32 @@ static void report_open(const struct ls_dp_opts *o, const struct ls_dp_status *s
 			o->ifname, mode, st->pin_dir,
 			st->adopted_maps ? " (existing maps adopted)" : "");
 	}
-	if (o->tc_egress)
-		fprintf(stderr, "lockstep: TC egress on %s %s\n", o->ifname,
-			st->tc_adopted ? "adopted (filter replaced in place)" : "attached");
+	if (o->tc_egress) {
+		char ord[48];
+		if (st->tc_link == LS_TC_LINK_TCX && st->tc_order_kept)
+			fprintf(stderr,
+				"lockstep: TC egress on %s: adopted the pinned TCX link (program "
+				"replaced in place if it was another build; it keeps its place)\n",
+				o->ifname);
+		else if (st->tc_link == LS_TC_LINK_TCX)
+			fprintf(stderr, "lockstep: TC egress on %s: TCX link, placed %s%s\n",
+				o->ifname, ls_tc_order_str(&o->tc_order, ord, sizeof(ord)),
+				st->tc_migrated ? "; the earlier agent's netlink filter removed" : "");
+		else
+			fprintf(stderr,
+				"lockstep: TC egress on %s: netlink filter, priority %u (%s)%s%s\n",
+				o->ifname, st->tc_prio, ls_tc_order_str(&o->tc_order, ord, sizeof(ord)),
+				o->tc_link == LS_TC_LINK_NETLINK ? ""
+								 : "; this kernel has no TCX links",
+				st->tc_adopted ? "; filter replaced in place" : "");
+	}
+	if (st->legacy_names)
+		fprintf(stderr,
+			"lockstep: %d adopted maps were made by an earlier version and keep their "
+			"kernel names without the ls_ prefix (BPF cannot rename a map); `lockstep "
+			"stop` then `run` gives them the prefix, at the cost of their state "
+			"(docs/operations.md, Neighbours)\n",
+			st->legacy_names);
 	if (st->ringbuf_kept)
 		fprintf(
 		    stderr,
@@ -346,6 +370,7 @@ static int agent_loop(struct agent *r)
 	/* everything is loaded: the beat may start (clock_link.h) */
 	if (r->clock_on && clock_link_start(&r->sync))
 		return 1;
+	r->running = true;
 	rc = ls_loop_run(r->loop);
 	OBS_LOCKED(r, ls_dp_events_drain(r->dp));
 	fflush(stdout);
@@ -518,7 +543,16 @@ int agent_run(const struct agent_opts *o)
 	bool stopped_outside = !ls_dp_link_pinned(r.dp);
 	ls_loop_free(r.loop);
 	ls_dp_close(r.dp);
-	if (r.detach_on_exit && r.exit_signal && !stopped_outside) {
+	if (rc && !r.running && !st.adopted_link && !st.adopted_maps && !stopped_outside) {
+		/* the start failed after a fresh attach: nothing of this agent
+		 * stays attached (an adopted data plane stays, for the next) */
+		bool found;
+		if (ls_dp_stop(dir, &found, &err))
+			fprintf(stderr, "lockstep: detaching after the failed start: %s\n", err.msg);
+		else
+			fprintf(stderr, "lockstep: the start failed: detached and removed the pins "
+				"in %s\n", dir);
+	} else if (r.detach_on_exit && r.exit_signal && !stopped_outside) {
 		bool found;
 		if (ls_dp_stop(dir, &found, &err)) {
 			fprintf(stderr, "lockstep: detaching: %s\n", err.msg);

@@ -365,10 +365,16 @@ void obs_link_tick(struct obs_link *ro, const struct ls_policy *p)
 void obs_link_set_attach(struct obs_link *ro, const struct ls_dp_opts *o,
 			const struct ls_dp_status *st)
 {
+	char ord[48];
 	struct ls_obs_attach a = {
 		.iface = o->ifname,
 		.xdp_mode = ls_xdp_mode_name(st->xdp_mode),
 		.tc_egress = o->tc_egress,
+		.tc_link = o->tc_egress ? ls_tc_link_name(st->tc_link) : "",
+		.tc_order = !o->tc_egress	? ""
+			    : st->tc_order_kept ? "kept"
+						: ls_tc_order_str(&o->tc_order, ord, sizeof(ord)),
+		.legacy_names = st->legacy_names,
 		.adopted = st->adopted_link,
 		.pin_dir = st->pin_dir,
 		.ringbuf_bytes = st->ringbuf_bytes,

@@ -33,6 +33,8 @@ enum {
 	O_PIN_DIR,
 	O_XDP_MODE,
 	O_TC,
+	O_TC_ORDER,
+	O_TC_LINK,
 	O_RINGBUF_SIZE,
 	O_DETACH,
 	O_CONTROL_SOCKET,
@@ -80,6 +82,15 @@ static const struct ls_opt rows[] = {
     LS_OPT("tc", 0, NULL, O_TC,
 	   "also attach at TC egress so replies are seen (and\n"
 	   "so the end of a connection: docs/operations.md)"),
+    LS_OPT("tc-order", 0, "WHERE", O_TC_ORDER,
+	   "first|last or before=PROG, after=PROG (an id or a\n"
+	   "name): where --tc puts lockstep among the programs at\n"
+	   "TC egress (default first; docs/operations.md,\n"
+	   "Neighbours)"),
+    LS_OPT("tc-link", 0, "HOW", O_TC_LINK,
+	   "auto|tcx|netlink how --tc attaches (default auto: a\n"
+	   "TCX link where the kernel has them, Linux >= 6.6,\n"
+	   "else a netlink filter)"),
     LS_OPT("ringbuf-size", 0, "BYTES", O_RINGBUF_SIZE,
 	   "kernel -> agent events ring (power of two, page size\n"
 	   "to 1G; K/M/G suffixes; default 4M). A pinned ring\n"
@@ -182,6 +193,28 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 	case O_TC:
 		o->tc_egress = true;
 		break;
+	case O_TC_ORDER:
+		o->tc_placed = true;
+		if (ls_tc_order_parse(arg, &o->tc_order)) {
+			fprintf(stderr,
+				"lockstep run: --tc-order wants first, last, before=PROG or "
+				"after=PROG (PROG a program id or name), not '%s'\n",
+				arg);
+			return 2;
+		}
+		break;
+	case O_TC_LINK: {
+		int l = ls_tc_link_parse(arg);
+		o->tc_placed = true;
+		if (l < 0) {
+			fprintf(stderr,
+				"lockstep run: --tc-link wants auto, tcx or netlink, not '%s'\n",
+				arg);
+			return 2;
+		}
+		o->tc_link = (enum ls_tc_link)l;
+		break;
+	}
 	case O_RINGBUF_SIZE: {
 		struct ls_err e;
 		uint64_t bytes = 0;
@@ -408,6 +441,10 @@ static int run_validate(const struct agent_opts *a)
 	const struct policy_link_opts *po = &a->policy;
 	if (!a->dp.ifname) {
 		fprintf(stderr, "lockstep run: --iface is required (see lockstep run --help)\n");
+		return 2;
+	}
+	if (a->dp.tc_placed && !a->dp.tc_egress) {
+		fprintf(stderr, "lockstep run: --tc-order and --tc-link need --tc\n");
 		return 2;
 	}
 	if (!po->policy && (po->config || po->fuel || po->max_memory_pages || po->memory_budget ||

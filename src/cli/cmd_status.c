@@ -178,6 +178,14 @@ static void human(const cJSON *j, const char *sock)
 					   : "ingress only (without --tc replies and connection "
 					     "ends are not seen)",
 		       yes(a, "adopted") ? ", adopted from the pins" : "");
+		if (yes(a, "tc_egress"))
+			printf("tc:         %s, order %s\n",
+			       !strcmp(str(a, "tc_link"), "tcx") ? "TCX link" : "netlink filter",
+			       str(a, "tc_order"));
+		if (num(a, "legacy_names") > 0)
+			printf("names:      %.0f adopted maps keep names without the ls_ prefix "
+			       "(made by an earlier version)\n",
+			       num(a, "legacy_names"));
 		printf("pins:       %s; events ring %.0f bytes\n", str(a, "pin_dir"),
 		       num(a, "ringbuf_bytes"));
 	}

@@ -138,9 +138,9 @@ int ls_hb_open(struct ls_heartbeat **out, const struct ls_hb_config *cfg, struct
 		char *pin;
 		const char *name;
 	} shared[] = {
-		{hb->skel->maps.events, c->events_fd, hb->pin_events, "events"},
-		{hb->skel->maps.liveness, c->liveness_fd, hb->pin_live, "liveness"},
-		{hb->skel->maps.counters, c->counters_fd, hb->pin_counters, "counters"},
+		{hb->skel->maps.ls_events, c->events_fd, hb->pin_events, "events"},
+		{hb->skel->maps.ls_liveness, c->liveness_fd, hb->pin_live, "liveness"},
+		{hb->skel->maps.ls_counters, c->counters_fd, hb->pin_counters, "counters"},
 	};
 	int rc = 0;
 	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
@@ -160,7 +160,7 @@ int ls_hb_open(struct ls_heartbeat **out, const struct ls_hb_config *cfg, struct
 		}
 	}
 	if (c->pin_dir) {
-		rc = set_pin(hb->skel->maps.beat, hb->pin_beat, sizeof(hb->pin_beat), c->pin_dir,
+		rc = set_pin(hb->skel->maps.ls_beat, hb->pin_beat, sizeof(hb->pin_beat), c->pin_dir,
 			     "hb_beat");
 		if (rc)
 			goto pinfail;
@@ -174,7 +174,7 @@ int ls_hb_open(struct ls_heartbeat **out, const struct ls_hb_config *cfg, struct
 		goto fail;
 	}
 	if (c->events_fd <= 0 && !c->events_elsewhere) {
-		hb->rb = ring_buffer__new(bpf_map__fd(hb->skel->maps.events), on_ring_event, hb,
+		hb->rb = ring_buffer__new(bpf_map__fd(hb->skel->maps.ls_events), on_ring_event, hb,
 					  NULL);
 		if (!hb->rb) {
 			rc = ls_errf(err, -errno, "heartbeat: ring buffer: %s", strerror(errno));
@@ -205,7 +205,7 @@ static int arm(struct ls_heartbeat *hb, uint64_t interval_ns, struct ls_err *err
 		.detect_timeout_ns = (uint64_t)hb->cfg.detect_multiplier * (uint64_t)hb->cfg.interval_ns,
 		.mode = hb->cfg.failsafe_mode,
 	};
-	int rc = run_syscall_prog(hb->skel->progs.hb_arm, &a, sizeof(a));
+	int rc = run_syscall_prog(hb->skel->progs.ls_hb_arm, &a, sizeof(a));
 	if (!rc && a.result)
 		rc = (int)a.result;
 	if (rc == -EINVAL)
@@ -248,13 +248,13 @@ void ls_hb_close(struct ls_heartbeat *hb)
 void ls_hb_unpin(struct ls_heartbeat *hb)
 {
 	if (hb->pin_beat[0])
-		bpf_map__unpin(hb->skel->maps.beat, NULL);
+		bpf_map__unpin(hb->skel->maps.ls_beat, NULL);
 	if (hb->pin_live[0])
-		bpf_map__unpin(hb->skel->maps.liveness, NULL);
+		bpf_map__unpin(hb->skel->maps.ls_liveness, NULL);
 	if (hb->pin_events[0])
-		bpf_map__unpin(hb->skel->maps.events, NULL);
+		bpf_map__unpin(hb->skel->maps.ls_events, NULL);
 	if (hb->pin_counters[0])
-		bpf_map__unpin(hb->skel->maps.counters, NULL);
+		bpf_map__unpin(hb->skel->maps.ls_counters, NULL);
 	hb->pin_beat[0] = hb->pin_live[0] = hb->pin_events[0] = hb->pin_counters[0] = 0;
 }
 
@@ -323,7 +323,7 @@ int ls_hb_ping_with(struct ls_heartbeat *hb, const struct ls_gclock *gc,
 {
 	struct ls_hb_ping p = {0};
 	ls_g g1 = ls_gclock_now(gc);
-	int rc = run_syscall_prog(hb->skel->progs.hb_ping, &p, sizeof(p));
+	int rc = run_syscall_prog(hb->skel->progs.ls_hb_ping, &p, sizeof(p));
 	ls_g g4 = ls_gclock_now(gc);
 	if (rc)
 		return rc;
@@ -337,7 +337,7 @@ int ls_hb_ping_with(struct ls_heartbeat *hb, const struct ls_gclock *gc,
 int ls_hb_record_alive(struct ls_heartbeat *hb, ls_k *beat_k)
 {
 	struct ls_hb_alive a = {0};
-	int rc = run_syscall_prog(hb->skel->progs.hb_alive, &a, sizeof(a));
+	int rc = run_syscall_prog(hb->skel->progs.ls_hb_alive, &a, sizeof(a));
 	if (!rc && a.result)
 		rc = -ENOENT;
 	if (!rc && beat_k)
@@ -516,7 +516,7 @@ int ls_hb_tick(struct ls_heartbeat *hb)
 		return 0;
 	struct ls_hb_state bs;
 	__u32 key = 0;
-	if (bpf_map_lookup_elem(bpf_map__fd(hb->skel->maps.beat), &key, &bs))
+	if (bpf_map_lookup_elem(bpf_map__fd(hb->skel->maps.ls_beat), &key, &bs))
 		return -errno;
 	if (!bs.interval_ns || !bs.seq)
 		return 0;
@@ -583,20 +583,20 @@ const struct ls_hb_stats *ls_hb_stats(const struct ls_heartbeat *hb)
 
 int ls_hb_liveness_fd(const struct ls_heartbeat *hb)
 {
-	return bpf_map__fd(hb->skel->maps.liveness);
+	return bpf_map__fd(hb->skel->maps.ls_liveness);
 }
 
 int ls_hb_events_fd(const struct ls_heartbeat *hb)
 {
-	return bpf_map__fd(hb->skel->maps.events);
+	return bpf_map__fd(hb->skel->maps.ls_events);
 }
 
 int ls_hb_beat_fd(const struct ls_heartbeat *hb)
 {
-	return bpf_map__fd(hb->skel->maps.beat);
+	return bpf_map__fd(hb->skel->maps.ls_beat);
 }
 
 int ls_hb_counters_fd(const struct ls_heartbeat *hb)
 {
-	return bpf_map__fd(hb->skel->maps.counters);
+	return bpf_map__fd(hb->skel->maps.ls_counters);
 }

@@ -1,8 +1,8 @@
 /* attach.c - attaching the data plane to an interface: XDP through a pinned
- * bpf_link (native first, generic as fallback, and saying which), optionally
- * ls_tc at TC egress so replies are seen too. When the pins already hold a
- * link for this interface it is adopted: the program is never detached, and
- * at most swapped atomically (BPF_LINK_UPDATE) for this build's program. */
+ * bpf_link (native first, generic as fallback, and saying which); TC egress
+ * is attach_tc.c. When the pins already hold a link for this interface it is
+ * adopted: the program is never detached, and at most swapped atomically
+ * (BPF_LINK_UPDATE) for this build's program. */
 #include "dataplane/dp_internal.h"
 
 #include <errno.h>
@@ -16,11 +16,6 @@
 #include <linux/if_link.h>
 
 #include "lockstep.skel.h"
-
-/* Our filter's identity at the clsact egress hook; fixed so a restarted
- * agent and `lockstep stop` find it again. */
-#define LS_TC_HANDLE 0x1c5
-#define LS_TC_PRIO 0x1c5
 
 const char *ls_xdp_mode_name(enum ls_xdp_mode m)
 {
@@ -54,7 +49,7 @@ enum ls_xdp_mode ls_xdp_mode_of(int ifindex)
 	return LS_XDP_AUTO;
 }
 
-static int prog_tag(int prog_fd, __u8 tag[8])
+int ls_prog_tag(int prog_fd, __u8 tag[8])
 {
 	struct bpf_prog_info info = {0};
 	__u32 len = sizeof(info);
@@ -93,7 +88,7 @@ static bool has_id(const __u32 *ids, __u32 n, __u32 id)
 
 /* Do the attached program and this build's program use the same ones of
  * the maps dp holds? (A program only lists the maps it references.) */
-static bool same_maps(int old_fd, int new_fd, const struct ls_dp *dp)
+bool ls_prog_same_maps(int old_fd, int new_fd, const struct ls_dp *dp)
 {
 	__u32 o[64], nw[64], no, nn;
 	if (prog_map_ids(old_fd, o, &no) || prog_map_ids(new_fd, nw, &nn))
@@ -157,8 +152,8 @@ static int adopt_xdp(struct ls_dp *dp, int ifindex, struct ls_dp_status *st, str
 	__u8 old_tag[8], new_tag[8];
 	int new_fd = bpf_program__fd(dp->skel->progs.ls_xdp);
 	int old_fd = bpf_prog_get_fd_by_id(li.prog_id);
-	bool stale = old_fd < 0 || prog_tag(old_fd, old_tag) || prog_tag(new_fd, new_tag) ||
-		     memcmp(old_tag, new_tag, 8) || !same_maps(old_fd, new_fd, dp);
+	bool stale = old_fd < 0 || ls_prog_tag(old_fd, old_tag) || ls_prog_tag(new_fd, new_tag) ||
+		     memcmp(old_tag, new_tag, 8) || !ls_prog_same_maps(old_fd, new_fd, dp);
 	if (stale) {
 		if (bpf_link_update(fd, new_fd, NULL)) {
 			int rc = -errno;
@@ -173,6 +168,37 @@ static int adopt_xdp(struct ls_dp *dp, int ifindex, struct ls_dp_status *st, str
 	if (old_fd >= 0)
 		close(old_fd);
 	return 1;
+}
+
+/* The XDP hook of an interface holds one program, and lockstep does not
+ * share it: libxdp's multi-program dispatcher could not be loaded on the
+ * kernel this was built on (docs/operations.md, Neighbours). Say whose
+ * program is there and what to do. */
+static int xdp_busy(int ifindex, const char *ifn, int rc, struct ls_err *err)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	char what[96] = "an XDP program";
+	__u32 id = 0;
+	if (!bpf_xdp_query(ifindex, 0, &q))
+		id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+	int fd = id ? bpf_prog_get_fd_by_id(id) : -1;
+	if (fd >= 0) {
+		struct bpf_prog_info info = {0};
+		__u32 len = sizeof(info);
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+			snprintf(what, sizeof(what), "XDP program %u (%s%s)", id, info.name,
+				 !strncmp(info.name, "xdp_dispatcher", 14) ? ", libxdp's dispatcher"
+									    : "");
+		close(fd);
+	}
+	return ls_errf(err, rc,
+		       "%s already has %s attached that lockstep does not own; lockstep needs "
+		       "the XDP hook of %s to itself (it does not join libxdp's multi-program "
+		       "dispatcher): detach it (`xdp-loader unload %s --all` if xdp-loader "
+		       "loaded it, else `ip link set dev %s xdp off`), or move that program to "
+		       "TC, where --tc-order places lockstep beside it, or attach lockstep to "
+		       "another interface (docs/operations.md, Neighbours)",
+		       ifn, what, ifn, ifn, ifn);
 }
 
 static int link_xdp(int prog_fd, int ifindex, __u32 flags)
@@ -202,10 +228,7 @@ int ls_attach_xdp(struct ls_dp *dp, int ifindex, enum ls_xdp_mode want, struct l
 		st->xdp_mode = LS_XDP_GENERIC;
 	}
 	if (fd == -EBUSY || fd == -EEXIST)
-		return ls_errf(err, fd,
-			       "%s already has an XDP program attached that lockstep "
-			       "does not own (see `ip link show %s`); detach it first",
-			       ifn, ifn);
+		return xdp_busy(ifindex, ifn, fd, err);
 	if (fd < 0)
 		return ls_errf(err, fd, "attaching XDP to %s in %s mode: %s", ifn,
 			       ls_xdp_mode_name(want), strerror(-fd));
@@ -218,51 +241,4 @@ int ls_attach_xdp(struct ls_dp *dp, int ifindex, enum ls_xdp_mode want, struct l
 	}
 	dp->link_fd = fd;
 	return 0;
-}
-
-int ls_attach_tc_egress(struct ls_dp *dp, int ifindex, struct ls_dp_status *st, struct ls_err *err)
-{
-	char path[PATH_MAX], name[64], ifn[IF_NAMESIZE] = "?";
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, q, .handle = LS_TC_HANDLE, .priority = LS_TC_PRIO);
-	int prog_fd = bpf_program__fd(dp->skel->progs.ls_tc);
-
-	if_indextoname(ifindex, ifn);
-	int rc = bpf_tc_hook_create(&hook);
-	if (rc && rc != -EEXIST)
-		return ls_errf(err, rc, "creating the clsact qdisc on %s: %s", ifn, strerror(-rc));
-	st->tc_adopted = bpf_tc_query(&hook, &q) == 0;
-
-	/* Replacing a tc filter is atomic: an adopted filter is swapped for
-	 * this build's program with no moment where none runs. */
-	LIBBPF_OPTS(bpf_tc_opts, o, .handle = LS_TC_HANDLE, .priority = LS_TC_PRIO,
-		    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
-	rc = bpf_tc_attach(&hook, &o);
-	if (rc)
-		return ls_errf(err, rc, "attaching TC egress on %s: %s", ifn, strerror(-rc));
-	snprintf(name, sizeof(name), "tc_egress_%d", ifindex);
-	ls_pin_path(path, sizeof(path), dp->pin_dir, name);
-	unlink(path);
-	if (bpf_obj_pin(prog_fd, path)) {
-		rc = -errno;
-		return ls_errf(err, rc, "pinning the TC program at %s: %s", path, strerror(-rc));
-	}
-	return 0;
-}
-
-int ls_detach_tc_egress(int ifindex, int prog_fd)
-{
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, q, .handle = LS_TC_HANDLE, .priority = LS_TC_PRIO);
-	LIBBPF_OPTS(bpf_tc_opts, o, .handle = LS_TC_HANDLE, .priority = LS_TC_PRIO);
-	struct bpf_prog_info info = {0};
-	__u32 len = sizeof(info);
-
-	/* The ifindex names an interface of *this* namespace: detach only a
-	 * filter that runs our pinned program, never a namesake elsewhere. */
-	if (bpf_tc_query(&hook, &q))
-		return -ENOENT;
-	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) || info.id != q.prog_id)
-		return -ESRCH;
-	return bpf_tc_detach(&hook, &o);
 }

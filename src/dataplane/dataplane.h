@@ -17,7 +17,12 @@
  *   DIR/verdict_gen DIR/shard_cfg DIR/shard_rings (the workers' rings live
  *   in shard_rings, not pinned on their own)
  *   DIR/link_xdp               the XDP bpf_link (holds the program attached)
+ *   DIR/link_tc_egress         the TCX link at TC egress (--tc, kernel >= 6.6)
  *   DIR/tc_egress_<ifindex>    the TC program, when attached with --tc
+ *                              through netlink (older kernels, --tc-link
+ *                              netlink, and agents before TCX)
+ * The kernel names of the maps and programs carry the prefix ls_ (the pin
+ * names do not: they live in lockstep's own directory).
  */
 #ifndef LS_DATAPLANE_H
 #define LS_DATAPLANE_H
@@ -40,11 +45,33 @@ const char *ls_xdp_mode_name(enum ls_xdp_mode m);
 /* "auto" | "native" | "generic" -> mode; -1 when unknown. */
 int ls_xdp_mode_parse(const char *s);
 
+/* Where ls_tc goes among the other programs at TC egress (--tc-order;
+ * docs/operations.md, Neighbours): TCX's BPF_F_BEFORE/BPF_F_AFTER, or
+ * for a netlink filter a priority (first 1, last 65535). */
+enum ls_tc_pos { LS_TC_FIRST = 0, LS_TC_LAST, LS_TC_BEFORE, LS_TC_AFTER };
+struct ls_tc_order {
+	enum ls_tc_pos pos;
+	uint32_t prog_id;   /* BEFORE/AFTER: the other program's id, or 0 ... */
+	char prog_name[16]; /* ... its name, looked up at the same hook */
+};
+/* "first" | "last" | "before=ID|NAME" | "after=ID|NAME"; -1 when invalid */
+int ls_tc_order_parse(const char *s, struct ls_tc_order *o);
+const char *ls_tc_order_str(const struct ls_tc_order *o, char *buf, size_t len);
+
+/* How ls_tc is attached (--tc-link): auto is TCX where the kernel has it
+ * (>= 6.6), else netlink. */
+enum ls_tc_link { LS_TC_LINK_AUTO = 0, LS_TC_LINK_TCX, LS_TC_LINK_NETLINK };
+int ls_tc_link_parse(const char *s); /* -1 when unknown */
+const char *ls_tc_link_name(enum ls_tc_link l);
+
 struct ls_dp_opts {
 	const char *pin_dir;   /* NULL: ls_pin_dir_default() */
 	const char *ifname;    /* interface to attach to */
 	enum ls_xdp_mode xdp_mode;
 	bool tc_egress;        /* also attach ls_tc at TC egress (replies) */
+	struct ls_tc_order tc_order; /* ... placed there (default first) */
+	enum ls_tc_link tc_link;     /* ... through (default auto) */
+	bool tc_placed;              /* either was asked (the CLI: needs --tc) */
 	uint32_t ringbuf_size; /* bytes of the events ring buffer, a power of two
 				* >= the page size (ls_dp_ringbuf_size_check);
 				* 0: LS_RINGBUF_SIZE_DEFAULT for a new one. A
@@ -64,7 +91,14 @@ struct ls_dp_status {
 	int maps_adopted;      /* how many of the twelve */
 	bool adopted_link;     /* the XDP link came from the pins (no re-attach) */
 	bool prog_replaced;    /* adopted link switched to this build's program */
-	bool tc_adopted;       /* TC filter already present */
+	bool tc_adopted;       /* TC link or filter already present */
+	enum ls_tc_link tc_link; /* TCX or netlink: what attaches ls_tc now */
+	bool tc_migrated;      /* an earlier agent's netlink filter gave way to
+				* a TCX link (attached first, then removed) */
+	bool tc_order_kept;    /* an adopted TCX link keeps its place */
+	uint16_t tc_prio;      /* netlink: the filter's priority */
+	int legacy_names;      /* adopted maps whose kernel name lacks the ls_
+				* prefix (made by an earlier version) */
 	enum ls_xdp_mode xdp_mode; /* mode actually in effect (native/generic) */
 	uint32_t ringbuf_bytes;  /* size of the events ring in effect */
 	bool ringbuf_kept;       /* ringbuf_size was asked, but the pinned ring

@@ -6,6 +6,7 @@
 #include "dataplane/dataplane.h"
 
 #include <limits.h>
+#include <linux/types.h>
 
 struct lockstep_bpf;
 struct ring_buffer;
@@ -33,6 +34,7 @@ struct ls_dp {
 	struct lockstep_bpf *skel; /* NULL when opened from pins only */
 	int map_fd[LS_MAP__N];     /* owned: closed by ls_dp_close */
 	int link_fd;               /* XDP link, -1 when none */
+	int tc_link_fd;            /* TCX link at egress, -1 when none */
 	int lock_fd;               /* flock on the pin dir (agent only) */
 	int inner_fd;              /* shape of the workers' rings, while loading */
 	int ncpus;                 /* possible CPUs, for per-CPU maps */
@@ -73,11 +75,19 @@ void ls_vgen_unmap(uint64_t *gen);
 void ls_vgen_bump(uint64_t *gen);
 
 /* attach.c */
+int ls_prog_tag(int prog_fd, __u8 tag[8]);
+/* Do both programs use the same ones of the maps dp holds? */
+bool ls_prog_same_maps(int old_fd, int new_fd, const struct ls_dp *dp);
 int ls_attach_xdp(struct ls_dp *dp, int ifindex, enum ls_xdp_mode want, struct ls_dp_status *st,
 		  struct ls_err *err);
-int ls_attach_tc_egress(struct ls_dp *dp, int ifindex, struct ls_dp_status *st, struct ls_err *err);
-/* Detaches our filter only when it runs the program prog_fd refers to. */
+/* attach_tc.c */
+int ls_attach_tc_egress(struct ls_dp *dp, int ifindex, const struct ls_dp_opts *o,
+			struct ls_dp_status *st, struct ls_err *err);
+/* Detaches our netlink filters only when they run the program prog_fd
+ * refers to. */
 int ls_detach_tc_egress(int ifindex, int prog_fd);
+/* Detaches and unpins DIR/link_tc_egress; 0 when there was none. */
+int ls_detach_tcx_pinned(const char *dir, struct ls_err *err);
 enum ls_xdp_mode ls_xdp_mode_of(int ifindex);
 
 #endif

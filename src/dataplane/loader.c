@@ -143,7 +143,7 @@ static struct ls_dp *dp_new(const char *pin_dir, struct ls_err *err)
 		dp->map_fd[i] = -1;
 	for (int i = 0; i < LS_SHARDS_MAX; i++)
 		dp->shard_fd[i] = -1;
-	dp->link_fd = dp->lock_fd = dp->inner_fd = -1;
+	dp->link_fd = dp->tc_link_fd = dp->lock_fd = dp->inner_fd = -1;
 	snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", dir);
 	/* a trailing slash would make every pin path look different */
 	size_t n = strlen(dp->pin_dir);
@@ -157,16 +157,25 @@ static struct ls_dp *dp_new(const char *pin_dir, struct ls_err *err)
 static struct bpf_map *skel_map(struct lockstep_bpf *s, int i)
 {
 	struct bpf_map *m[LS_MAP__N] = {
-		[LS_MAP_FLOWS] = s->maps.flows,       [LS_MAP_VERDICTS] = s->maps.verdicts,
-		[LS_MAP_CONFIG] = s->maps.config,     [LS_MAP_LIVENESS] = s->maps.liveness,
-		[LS_MAP_COUNTERS] = s->maps.counters, [LS_MAP_EVENTS] = s->maps.events,
-		[LS_MAP_VERDICT_GEN] = s->maps.verdict_gen, [LS_MAP_HOLD_SLOTS] = s->maps.hold_slots,
-		[LS_MAP_RULES_NAME] = s->maps.rules_name, [LS_MAP_RULES_PREFIX] = s->maps.rules_prefix,
-		[LS_MAP_SHARD_CFG] = s->maps.shard_cfg,
-		[LS_MAP_SHARD_RINGS] = s->maps.shard_rings,
-		[LS_MAP_SHARD_LIVE] = s->maps.shard_live,
+		[LS_MAP_FLOWS] = s->maps.ls_flows,       [LS_MAP_VERDICTS] = s->maps.ls_verdicts,
+		[LS_MAP_CONFIG] = s->maps.ls_config,     [LS_MAP_LIVENESS] = s->maps.ls_liveness,
+		[LS_MAP_COUNTERS] = s->maps.ls_counters, [LS_MAP_EVENTS] = s->maps.ls_events,
+		[LS_MAP_VERDICT_GEN] = s->maps.ls_verdict_gen, [LS_MAP_HOLD_SLOTS] = s->maps.ls_hold_slots,
+		[LS_MAP_RULES_NAME] = s->maps.ls_rules_name, [LS_MAP_RULES_PREFIX] = s->maps.ls_rules_prefix,
+		[LS_MAP_SHARD_CFG] = s->maps.ls_shard_cfg,
+		[LS_MAP_SHARD_RINGS] = s->maps.ls_shard_rings,
+		[LS_MAP_SHARD_LIVE] = s->maps.ls_shard_live,
 	};
 	return m[i];
+}
+
+/* A map an earlier version made keeps its kernel name (BPF has no rename):
+ * adopted all the same, and counted, so the agent can say so. */
+static bool has_prefix(int fd)
+{
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
+	return bpf_obj_get_info_by_fd(fd, &info, &len) || !strncmp(info.name, "ls_", 3);
 }
 
 /* bpf_map__reuse_fd takes the pinned map's shape as is; a layout change
@@ -212,7 +221,7 @@ int ls_dp_ringbuf_size_check(uint64_t size, struct ls_err *err)
 static int size_ring(struct ls_dp *dp, const struct ls_dp_opts *opts, struct ls_dp_status *st,
 		     struct ls_err *err)
 {
-	struct bpf_map *m = dp->skel->maps.events;
+	struct bpf_map *m = dp->skel->maps.ls_events;
 	char path[PATH_MAX];
 	uint32_t want = opts->ringbuf_size ? opts->ringbuf_size : LS_RINGBUF_SIZE_DEFAULT;
 	int rc;
@@ -248,7 +257,7 @@ static int size_ring(struct ls_dp *dp, const struct ls_dp_opts *opts, struct ls_
 	if (dp->inner_fd < 0)
 		return ls_errf(err, -errno, "creating the workers' ring shape: %s%s",
 			       strerror(errno), LS_PRIV_HINT(errno));
-	if ((rc = bpf_map__set_inner_map_fd(dp->skel->maps.shard_rings, dp->inner_fd)))
+	if ((rc = bpf_map__set_inner_map_fd(dp->skel->maps.ls_shard_rings, dp->inner_fd)))
 		return ls_errf(err, rc, "sizing the workers' ring buffers: %s", strerror(-rc));
 	return 0;
 }
@@ -315,6 +324,8 @@ int ls_dp_open(struct ls_dp **out, const struct ls_dp_opts *opts, struct ls_dp_s
 			goto fail;
 		}
 		rc = check_compat(m, fd, path, dp->pin_dir, err);
+		if (!rc && !has_prefix(fd))
+			st->legacy_names++;
 		if (!rc && (rc = bpf_map__reuse_fd(m, fd)))
 			ls_errf(err, rc, "reusing pinned map %s: %s", path, strerror(-rc));
 		close(fd);
@@ -350,14 +361,20 @@ int ls_dp_open(struct ls_dp **out, const struct ls_dp_opts *opts, struct ls_dp_s
 	}
 	if ((rc = ls_attach_xdp(dp, ifindex, opts->xdp_mode, st, err)))
 		goto fail;
-	if (opts->tc_egress && (rc = ls_attach_tc_egress(dp, ifindex, st, err)))
+	if (opts->tc_egress && (rc = ls_attach_tc_egress(dp, ifindex, opts, st, err)))
 		goto fail;
 	*out = dp;
 	return 0;
 fail:
-	/* Leave the pins as found: remove only what this call created, and
-	 * only when nothing was attached through them. */
-	if (!st->adopted_link && dp->link_fd < 0)
+	/* Leave the pins as found: an XDP link this call attached is detached
+	 * and unpinned (an adopted one stays, and keeps the maps it uses),
+	 * then what this call pinned goes. */
+	if (!st->adopted_link && dp->link_fd >= 0) {
+		bpf_link_detach(dp->link_fd);
+		ls_pin_path(path, sizeof(path), dp->pin_dir, "link_xdp");
+		unlink(path);
+	}
+	if (!st->adopted_link)
 		unpin_created(dp, created);
 	ls_dp_close(dp);
 	return rc;
@@ -437,9 +454,11 @@ void ls_dp_close(struct ls_dp *dp)
 	for (int i = 0; i < LS_MAP__N; i++)
 		if (dp->map_fd[i] >= 0)
 			close(dp->map_fd[i]);
-	/* Closing the link fd does not detach: the pin keeps it alive. */
+	/* Closing a link fd does not detach: the pin keeps it alive. */
 	if (dp->link_fd >= 0)
 		close(dp->link_fd);
+	if (dp->tc_link_fd >= 0)
+		close(dp->tc_link_fd);
 	if (dp->skel)
 		lockstep_bpf__destroy(dp->skel);
 	if (dp->lock_fd >= 0)

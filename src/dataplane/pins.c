@@ -138,6 +138,12 @@ int ls_dp_stop(const char *pin_dir, bool *found, struct ls_err *err)
 		if (fd >= 0)
 			close(fd);
 	}
+	if (ls_pin_exists(dir, "link_tc_egress")) {
+		*found = true;
+		int trc = ls_detach_tcx_pinned(dir, err);
+		if (trc && !rc)
+			rc = trc;
+	}
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')

@@ -46,7 +46,7 @@ static bool live_frames_ok(struct ls_reinject *r)
 	f[12] = 0x08;
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = sizeof(f), .ctx_in = &md,
 		    .ctx_size_in = sizeof(md), .repeat = 1, .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
-	return !bpf_prog_test_run_opts(bpf_program__fd(r->skel->progs.ls_reinject_probe), &o);
+	return !bpf_prog_test_run_opts(bpf_program__fd(r->skel->progs.ls_reinj_probe), &o);
 }
 
 /* The loopback route: ls_reinject_lo at lo's TC ingress (replacing the one

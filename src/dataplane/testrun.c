@@ -75,7 +75,7 @@ int ls_testrun_set_config(struct ls_testrun *t, const struct ls_config *cfg)
 		c.dpi_max_pkts = LS_DPI_MAX_PKTS_DEFAULT;
 	if (!c.idle_timeout_ns)
 		c.idle_timeout_ns = LS_IDLE_TIMEOUT_NS_DEFAULT;
-	return bpf_map_update_elem(bpf_map__fd(t->skel->maps.config), &zero, &c, BPF_ANY);
+	return bpf_map_update_elem(bpf_map__fd(t->skel->maps.ls_config), &zero, &c, BPF_ANY);
 }
 
 /* errno as the negative code of an ls_err; never 0, which would read as
@@ -119,13 +119,13 @@ int ls_testrun_open(struct ls_testrun **out, const struct ls_config *cfg, ls_eve
 		ls_errf(err, rc, "cannot write the config map: %s", strerror(-rc));
 		goto fail;
 	}
-	t->verdict_gen = ls_vgen_map(bpf_map__fd(t->skel->maps.verdict_gen));
+	t->verdict_gen = ls_vgen_map(bpf_map__fd(t->skel->maps.ls_verdict_gen));
 	if (!t->verdict_gen) {
 		rc = neg_errno();
 		ls_errf(err, rc, "cannot map the verdict_gen map: %s", strerror(-rc));
 		goto fail;
 	}
-	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.ls_events), on_event, t, NULL);
 	if (!t->rb) {
 		rc = neg_errno();
 		ls_errf(err, rc, "cannot open the event ring buffer: %s", strerror(-rc));
@@ -177,7 +177,7 @@ uint64_t ls_testrun_counter(struct ls_testrun *t, unsigned idx)
 	__u64 vals[t->ncpu > 0 ? t->ncpu : 1];
 	__u32 key = idx;
 	uint64_t sum = 0;
-	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.counters), &key, vals))
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.ls_counters), &key, vals))
 		return 0;
 	for (int i = 0; i < t->ncpu; i++)
 		sum += vals[i];
@@ -187,7 +187,7 @@ uint64_t ls_testrun_counter(struct ls_testrun *t, unsigned idx)
 int ls_testrun_verdict_set(struct ls_testrun *t, const struct ls_flow_key *key,
 			   const struct ls_verdict_rec *rec)
 {
-	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.verdicts), key, rec, BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.ls_verdicts), key, rec, BPF_ANY))
 		return -errno;
 	ls_vgen_bump(t->verdict_gen);
 	return 0;
@@ -195,7 +195,7 @@ int ls_testrun_verdict_set(struct ls_testrun *t, const struct ls_flow_key *key,
 
 int ls_testrun_verdict_del(struct ls_testrun *t, const struct ls_flow_key *key)
 {
-	if (bpf_map_delete_elem(bpf_map__fd(t->skel->maps.verdicts), key))
+	if (bpf_map_delete_elem(bpf_map__fd(t->skel->maps.ls_verdicts), key))
 		return -errno;
 	ls_vgen_bump(t->verdict_gen);
 	return 0;

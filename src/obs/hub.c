@@ -330,7 +330,11 @@ void ls_obs_set_attach(struct ls_obs *o, const struct ls_obs_attach *a)
 	snprintf(o->pin_dir, sizeof(o->pin_dir), "%s", a->pin_dir ? a->pin_dir : "");
 	o->attach.iface = o->iface;
 	o->attach.xdp_mode = o->xdp_mode;
+	snprintf(o->tc_link, sizeof(o->tc_link), "%s", a->tc_link ? a->tc_link : "");
+	snprintf(o->tc_order, sizeof(o->tc_order), "%s", a->tc_order ? a->tc_order : "");
 	o->attach.pin_dir = o->pin_dir;
+	o->attach.tc_link = o->tc_link;
+	o->attach.tc_order = o->tc_order;
 	o->have_attach = true;
 	ls_metric_set(o->ring_size, NULL, (double)a->ringbuf_bytes);
 }

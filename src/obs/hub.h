@@ -82,6 +82,9 @@ struct ls_obs_attach {
 	const char *iface;
 	const char *xdp_mode;           /* "native" | "generic" */
 	bool tc_egress;                 /* replies are seen too (--tc) */
+	const char *tc_link;            /* "tcx" | "netlink" (with tc_egress) */
+	const char *tc_order;           /* "first", "before=ID" ... (copied) */
+	int legacy_names;               /* adopted maps without the ls_ prefix */
 	bool adopted;                   /* a pinned data plane was adopted */
 	const char *pin_dir;
 	uint64_t ringbuf_bytes;         /* size of the events ring in effect */

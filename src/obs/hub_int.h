@@ -42,7 +42,7 @@ struct ls_obs {
 
 	/* what runs in this agent, for status (set once at start) */
 	struct ls_obs_attach attach;
-	char iface[32], xdp_mode[16], pin_dir[256];
+	char iface[32], xdp_mode[16], pin_dir[256], tc_link[16], tc_order[48];
 	bool have_attach;
 	struct ls_obs_heartbeat hb;
 	bool have_hb;               /* the heartbeat runs here */

@@ -44,12 +44,14 @@ static double secs(uint64_t now, uint64_t then)
 static void attach(struct out *w, const struct ls_obs *o)
 {
 	const struct ls_obs_attach *a = &o->attach;
-	char e1[80], e2[600];
+	char e1[80], e2[600], e3[120];
 	put(w,
-	    ",\"attach\":{\"iface\":\"%s\",\"xdp_mode\":\"%s\",\"tc_egress\":%s,\"adopted\":%s,"
+	    ",\"attach\":{\"iface\":\"%s\",\"xdp_mode\":\"%s\",\"tc_egress\":%s,\"tc_link\":\"%s\","
+	    "\"tc_order\":\"%s\",\"adopted\":%s,\"legacy_names\":%d,"
 	    "\"pin_dir\":\"%s\",\"ringbuf_bytes\":%llu}",
 	    ls_json_str(e1, sizeof(e1), o->iface), o->xdp_mode, a->tc_egress ? "true" : "false",
-	    a->adopted ? "true" : "false", ls_json_str(e2, sizeof(e2), o->pin_dir),
+	    o->tc_link, ls_json_str(e3, sizeof(e3), o->tc_order), a->adopted ? "true" : "false",
+	    a->legacy_names, ls_json_str(e2, sizeof(e2), o->pin_dir),
 	    (unsigned long long)a->ringbuf_bytes);
 }
 

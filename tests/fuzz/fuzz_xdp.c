@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ls_testrun_packet(T, LS_TR_XDP, data, (uint32_t)size, &act) == 0 && act != XDP_PASS)
 		die("XDP dropped without a drop verdict or default", NULL);
 	dpi_events = 0;
-	if (ls_testrun_packet(T, LS_TR_TC, data, (uint32_t)size, &act) == 0 && act != TC_ACT_OK)
+	if (ls_testrun_packet(T, LS_TR_TC, data, (uint32_t)size, &act) == 0 && act != (uint32_t)TC_ACT_UNSPEC)
 		die("TC dropped without a drop verdict or default", NULL);
 	return 0;
 }

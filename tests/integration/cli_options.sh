@@ -18,7 +18,7 @@ at_exit 'rm -rf "$TMP"'
 # it points to); "-" for an option that takes none.
 declare -A sample=(
 	[iface]=eth0 [default-verdict]=reject [dpi-packets]=4 [expiry]=strict
-	[pin-dir]=/sys/fs/bpf/lockstep-test [xdp-mode]=generic [tc]=- [ringbuf-size]=64K
+	[pin-dir]=/sys/fs/bpf/lockstep-test [xdp-mode]=generic [tc]=- [tc-order]=after=cilium_egress [tc-link]=netlink [ringbuf-size]=64K
 	[detach-on-exit]=- [control-socket]=$TMP/control.sock [policy]=$TMP/p.wasm
 	[policy-config]='*.example.com' [fuel]=10000000 [max-memory-pages]=256
 	[tick-interval]=1s [heartbeat]=- [guest-clock]=offset=+5ms,drift=+200ppm

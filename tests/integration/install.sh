@@ -89,6 +89,10 @@ check "completion: lockstep run --default-verdict <TAB> -> pass drop hold reject
 	test "$(comp lockstep run --default-verdict '')" = "pass drop hold reject reject-nxdomain"
 check "completion: lockstep run --xdp-mode n<TAB> -> native" \
 	test "$(comp lockstep run --xdp-mode n)" = native
+check "completion: lockstep run --tc-link n<TAB> -> netlink" \
+	test "$(comp lockstep run --tc-link n)" = netlink
+check "completion: lockstep run --tc-order l<TAB> -> last" \
+	test "$(comp lockstep run --tc-order l)" = last
 check "completion: lockstep run --iface l<TAB> offers lo" bash -c "[[ ' $(comp lockstep run --iface l) ' == *' lo '* ]]"
 check "completion: deprecated spellings are not offered (trace --so<TAB>)" \
 	test -z "$(comp lockstep trace --so)"

@@ -44,6 +44,9 @@ refused "--policy-config @/dev/zero" "^lockstep run: --policy-config /dev/zero: 
 	--policy "$POL" --policy-config @/dev/zero
 refused "--policy-config @DIR" "not a regular file" --policy "$POL" --policy-config "@$TMP/adir"
 refused "--policy-config @FILE over 1 MiB" "larger than 1 MiB" --policy "$POL" --policy-config "@$TMP/big.cfg"
+refused "--tc-order without --tc" "^lockstep run: --tc-order and --tc-link need --tc" --tc-order last
+refused "--tc-order with a bad place" "^lockstep run: --tc-order wants first, last" --tc --tc-order middle
+refused "--tc-link with a bad word" "^lockstep run: --tc-link wants auto, tcx or netlink" --tc --tc-link ebpf
 refused "--metrics with a bad address" "^lockstep run: --metrics wants HOST:PORT" --metrics 999.1.1.1:1
 refused "--metrics on a port in use" "^lockstep run: --metrics 198.18.1.2:19470: cannot listen there" \
 	--metrics 198.18.1.2:19470

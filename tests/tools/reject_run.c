@@ -6,7 +6,8 @@
  *   reject_run [--tc] [--nxdomain] [--rate N] < FRAMES
  * FRAMES: one frame per line, in hex. Output: one line per frame,
  * "ACTION HEX" -- ACTION is tx|drop|pass (XDP_TX / XDP_DROP / XDP_PASS, or
- * for --tc redirect|shot|ok) and HEX the frame as the program left it
+ * for --tc redirect|shot|ok, ok being TC_ACT_OK or TC_ACT_UNSPEC: the packet
+ * goes on) and HEX the frame as the program left it
  * (BPF_PROG_TEST_RUN's data_out). Needs root. */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -77,7 +78,7 @@ int main(int argc, char **argv)
 		if (tc)
 			act = o.retval == TC_ACT_REDIRECT ? "redirect"
 			      : o.retval == TC_ACT_SHOT	  ? "shot"
-			      : o.retval == TC_ACT_OK	  ? "ok"
+			      : o.retval == TC_ACT_OK || o.retval == (__u32)TC_ACT_UNSPEC ? "ok"
 							  : "other";
 		else
 			act = o.retval == XDP_TX     ? "tx"

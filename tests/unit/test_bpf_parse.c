@@ -1410,7 +1410,7 @@ TEST(dpi_window_and_tc_program)
 	uint32_t act = 99;
 	nev = 0;
 	CHECK_EQ_INT(ls_testrun_packet(T, LS_TR_TC, f, (uint32_t)n, &act), 0);
-	CHECK_EQ_INT(act, TC_ACT_OK);
+	CHECK_EQ_INT(act, (uint32_t)TC_ACT_UNSPEC); /* passes on to the next program */
 	CHECK(dpi1() && !strcmp(dpi1()->u.dpi.name, "example.org"));
 }
 
@@ -1444,7 +1444,7 @@ TEST(flow_end_fin_and_rst)
 
 static int verdicts_fd(void)
 {
-	return bpf_map__fd(ls_testrun_skel(T)->maps.verdicts);
+	return bpf_map__fd(ls_testrun_skel(T)->maps.ls_verdicts);
 }
 
 static void set_verdict(const struct ls_flow_key *k, uint32_t v, uint64_t deadline_k)
@@ -1460,9 +1460,9 @@ static void set_liveness(uint32_t mode, uint64_t last_beat_k, uint64_t timeout)
 	__u32 zero = 0;
 	struct ls_liveness cur;
 	/* keep the kernel-maintained state so transitions are observed */
-	if (!bpf_map_lookup_elem(bpf_map__fd(ls_testrun_skel(T)->maps.liveness), &zero, &cur))
+	if (!bpf_map_lookup_elem(bpf_map__fd(ls_testrun_skel(T)->maps.ls_liveness), &zero, &cur))
 		l.in_failsafe = cur.in_failsafe;
-	bpf_map_update_elem(bpf_map__fd(ls_testrun_skel(T)->maps.liveness), &zero, &l, BPF_ANY);
+	bpf_map_update_elem(bpf_map__fd(ls_testrun_skel(T)->maps.ls_liveness), &zero, &l, BPF_ANY);
 }
 
 /* Opens a UDP flow and returns its key (from FLOW_NEW). */

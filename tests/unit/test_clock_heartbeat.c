@@ -313,9 +313,9 @@ TEST(shares_the_data_plane_maps)
 	struct ls_hb_config c = {
 		.interval_ns = IVL,
 		.failsafe_mode = LS_FAILSAFE_PASS,
-		.events_fd = bpf_map__fd(dp->maps.events),
-		.liveness_fd = bpf_map__fd(dp->maps.liveness),
-		.counters_fd = bpf_map__fd(dp->maps.counters),
+		.events_fd = bpf_map__fd(dp->maps.ls_events),
+		.liveness_fd = bpf_map__fd(dp->maps.ls_liveness),
+		.counters_fd = bpf_map__fd(dp->maps.ls_counters),
 	};
 	struct ls_heartbeat *hb = open_hb(&c, NULL);
 	if (!hb) {
@@ -327,18 +327,18 @@ TEST(shares_the_data_plane_maps)
 	ls_hb_set_observer(hb, observe, &r);
 	/* the data plane's consumer hands heartbeat events over */
 	struct ring_buffer *rb =
-		ring_buffer__new(bpf_map__fd(dp->maps.events), on_dp_event, hb, NULL);
+		ring_buffer__new(bpf_map__fd(dp->maps.ls_events), on_dp_event, hb, NULL);
 	CHECK(rb != NULL);
 	ls_k end = ls_k_add(ls_k_now(), 2 * LS_NS_PER_S);
 	while (rb && r.n < 5 && ls_k_now().ns < end.ns)
 		ring_buffer__poll(rb, 50);
 	CHECK(r.n >= 5);
 	struct ls_liveness l;
-	CHECK_EQ_INT(read_liveness(bpf_map__fd(dp->maps.liveness), &l), 0);
+	CHECK_EQ_INT(read_liveness(bpf_map__fd(dp->maps.ls_liveness), &l), 0);
 	CHECK(ls_k_now().ns - (int64_t)l.last_beat_k < 2 * IVL + 50 * LS_NS_PER_MS);
 	CHECK_EQ_INT(l.mode, LS_FAILSAFE_PASS);
 	CHECK_EQ_INT(l.detect_timeout_ns, 3 * IVL);
-	CHECK(counter(bpf_map__fd(dp->maps.counters), LS_CNT_BEAT) >= 5);
+	CHECK(counter(bpf_map__fd(dp->maps.ls_counters), LS_CNT_BEAT) >= 5);
 	ring_buffer__free(rb);
 	ls_hb_close(hb);
 	lockstep_bpf__destroy(dp);
@@ -356,9 +356,9 @@ TEST(lost_beat_events_are_recovered_and_do_not_trip_failsafe)
 		.interval_ns = IVL,
 		.detect_multiplier = 3,
 		.failsafe_mode = LS_FAILSAFE_PASS,
-		.events_fd = bpf_map__fd(dp->maps.events),
-		.liveness_fd = bpf_map__fd(dp->maps.liveness),
-		.counters_fd = bpf_map__fd(dp->maps.counters),
+		.events_fd = bpf_map__fd(dp->maps.ls_events),
+		.liveness_fd = bpf_map__fd(dp->maps.ls_liveness),
+		.counters_fd = bpf_map__fd(dp->maps.ls_counters),
 	};
 	struct ls_heartbeat *hb = open_hb(&c, NULL);
 	if (!hb) {
@@ -368,7 +368,7 @@ TEST(lost_beat_events_are_recovered_and_do_not_trip_failsafe)
 	struct rec r = {0};
 	ls_hb_set_observer(hb, observe, &r);
 	struct ring_buffer *rb =
-		ring_buffer__new(bpf_map__fd(dp->maps.events), on_lossy_event, hb, NULL);
+		ring_buffer__new(bpf_map__fd(dp->maps.ls_events), on_lossy_event, hb, NULL);
 	ls_k end = ls_k_add(ls_k_now(), 3 * LS_NS_PER_S);
 	while (rb && r.n < 24 && ls_k_now().ns < end.ns) {
 		ring_buffer__poll(rb, 5);
@@ -382,7 +382,7 @@ TEST(lost_beat_events_are_recovered_and_do_not_trip_failsafe)
 	CHECK(st->recovered >= 12);
 	CHECK(st->delivered >= 3);
 	CHECK_EQ_INT(st->good, st->beats);
-	CHECK_EQ_INT(counter(bpf_map__fd(dp->maps.counters), LS_CNT_FAILSAFE_ENTER), 0);
+	CHECK_EQ_INT(counter(bpf_map__fd(dp->maps.ls_counters), LS_CNT_FAILSAFE_ENTER), 0);
 	/* every beat counted once, in order */
 	int ordered = 1;
 	for (int i = 1; i < r.n; i++)

@@ -347,9 +347,11 @@ TEST(adopts_the_data_plane_pins)
 	if (!dp)
 		return;
 	char p[256];
-	struct bpf_map *maps[] = {dp->maps.events, dp->maps.liveness, dp->maps.counters};
+	/* pinned under the data plane's pin names (not the kernel's ls_ names) */
+	struct bpf_map *maps[] = {dp->maps.ls_events, dp->maps.ls_liveness, dp->maps.ls_counters};
+	static const char *const pins[] = {"events", "liveness", "counters"};
 	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof(p), "%s/%s", pin_dir, bpf_map__name(maps[i]));
+		snprintf(p, sizeof(p), "%s/%s", pin_dir, pins[i]);
 		CHECK(bpf_map__set_pin_path(maps[i], p) == 0);
 	}
 	if (lockstep_bpf__load(dp)) {
@@ -372,7 +374,7 @@ TEST(adopts_the_data_plane_pins)
 	}
 	CHECK_EQ_INT(ls_hb_fd(s.hb), -1);
 	struct ring_buffer *rb =
-		ring_buffer__new(bpf_map__fd(dp->maps.events), forward, s.hb, NULL);
+		ring_buffer__new(bpf_map__fd(dp->maps.ls_events), forward, s.hb, NULL);
 	CHECK(rb != NULL);
 	ls_k end = ls_k_add(ls_k_now(), 2 * LS_NS_PER_S);
 	while (rb && ls_hb_stats(s.hb)->good < 5 && ls_k_now().ns < end.ns)
@@ -380,7 +382,7 @@ TEST(adopts_the_data_plane_pins)
 	CHECK(ls_hb_stats(s.hb)->good >= 5);
 	struct ls_liveness l;
 	__u32 key = 0;
-	CHECK_EQ_INT(bpf_map_lookup_elem(bpf_map__fd(dp->maps.liveness), &key, &l), 0);
+	CHECK_EQ_INT(bpf_map_lookup_elem(bpf_map__fd(dp->maps.ls_liveness), &key, &l), 0);
 	CHECK(ls_k_now().ns - (int64_t)l.last_beat_k < 100 * LS_NS_PER_MS);
 	CHECK_EQ_INT(l.detect_timeout_ns, 60 * LS_NS_PER_MS);
 	struct stat sb;

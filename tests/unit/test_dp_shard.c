@@ -133,7 +133,7 @@ static int rig_open(struct rig *r, uint32_t n, uint32_t by, uint32_t trace)
 	struct lockstep_bpf *sk = ls_testrun_skel(r->t);
 	for (int i = 0; i <= NRING; i++)
 		rctx[i].idx = i;
-	r->rb = ring_buffer__new(bpf_map__fd(sk->maps.events), on_rec, &rctx[NRING], NULL);
+	r->rb = ring_buffer__new(bpf_map__fd(sk->maps.ls_events), on_rec, &rctx[NRING], NULL);
 	if (!r->rb)
 		return -1;
 	for (uint32_t i = 0; i < NRING; i++) {
@@ -141,7 +141,7 @@ static int rig_open(struct rig *r, uint32_t n, uint32_t by, uint32_t trace)
 		r->ring_fd[i] = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0, 1u << 22, NULL);
 		if (r->ring_fd[i] < 0)
 			return -1;
-		if (bpf_map_update_elem(bpf_map__fd(sk->maps.shard_rings), &i, &r->ring_fd[i],
+		if (bpf_map_update_elem(bpf_map__fd(sk->maps.ls_shard_rings), &i, &r->ring_fd[i],
 					BPF_ANY))
 			return -1;
 		if (ring_buffer__add(r->rb, r->ring_fd[i], on_rec, &rctx[i]))
@@ -149,7 +149,7 @@ static int rig_open(struct rig *r, uint32_t n, uint32_t by, uint32_t trace)
 	}
 	struct ls_shard_cfg sc = {.n = n, .by = by};
 	uint32_t zero = 0;
-	if (bpf_map_update_elem(bpf_map__fd(sk->maps.shard_cfg), &zero, &sc, BPF_ANY))
+	if (bpf_map_update_elem(bpf_map__fd(sk->maps.ls_shard_cfg), &zero, &sc, BPF_ANY))
 		return -1;
 	ngot = 0;
 	return 0;
@@ -319,7 +319,7 @@ TEST(failsafe_records_go_to_events_where_the_heartbeat_lives)
 				.detect_timeout_ns = 1000000000ull,
 				.mode = LS_FAILSAFE_PASS};
 	uint32_t zero = 0;
-	CHECK(bpf_map_update_elem(bpf_map__fd(ls_testrun_skel(r.t)->maps.liveness), &zero, &l,
+	CHECK(bpf_map_update_elem(bpf_map__fd(ls_testrun_skel(r.t)->maps.ls_liveness), &zero, &l,
 				  BPF_ANY) == 0);
 	uint8_t c[4] = {198, 18, 0, 1}, s[4] = {198, 18, 0, 2};
 	send(&r, 17, c, 5000, s, 53, 0, NULL);
