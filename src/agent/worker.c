@@ -695,6 +695,19 @@ int agent_workers_request(void *ctx, const char *cmd, const char *arg, char *rep
 	return -1;
 }
 
+int agent_workers_guest_config(struct agent_workers *g, const char *arg, struct ls_err *err)
+{
+	for (uint32_t i = 0; i < g->n; i++) {
+		struct worker *w = &g->w[i];
+		pthread_mutex_lock(&w->mu);
+		int rc = policy_link_guest_config(w->rp, arg, err);
+		pthread_mutex_unlock(&w->mu);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 void agent_workers_sighup(struct agent_workers *g)
 {
 	char reply[1024];

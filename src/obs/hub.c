@@ -935,3 +935,10 @@ int ls_obs_trace_dump(struct ls_obs *o, const char *path, struct ls_err *err)
 	       (unsigned long long)ls_trace_count(o->trace));
 	return 0;
 }
+
+void ls_obs_set_detect(struct ls_obs *o, const struct ls_detect_config *d)
+{
+	o->cfg.detect = *d;
+	if (!o->cfg.detect.storm_count)
+		ls_detect_defaults(&o->cfg.detect);
+}
