@@ -1,7 +1,9 @@
 /* parse_encap.h - the headers of the encapsulations the parser descends
  * through (docs/dataplane.md "Encapsulations"): MPLS label stacks, PPPoE
  * sessions, GRE (RFC 2784/2890, ERSPAN I/II/III, also inside UDP 4754 per
- * RFC 8086), VXLAN (UDP 4789, RFC 7348) and Geneve (UDP 6081, RFC 8926).
+ * RFC 8086), VXLAN (UDP 4789, RFC 7348), Geneve (UDP 6081, RFC 8926),
+ * VXLAN-GPE (UDP 4790, draft-ietf-nvo3-vxlan-gpe-13), GTP-U (UDP 2152,
+ * 3GPP TS 29.281) and Teredo (UDP 3544, RFC 4380).
  * Each parser reads one header at *off, says what follows (enum ls_hdr) and
  * moves *off past it; a header it cannot vouch for is LS_P_MALFORMED (or
  * LS_P_NOT_MINE for a well-formed one carrying something we do not track),
@@ -29,6 +31,10 @@ enum ls_hdr {
 #define LS_UDP_VXLAN 4789
 #define LS_UDP_GENEVE 6081
 #define LS_UDP_GRE 4754
+#define LS_UDP_VXLAN_GPE 4790
+#define LS_UDP_GTPU 2152
+#define LS_UDP_TEREDO 3544 /* the server's port: a relay's is any */
+#define LS_GTPU_EXT_MAX 4  /* GTP-U extension headers followed */
 
 #define LS_ETH_P_TEB 0x6558 /* transparent Ethernet bridging */
 #define LS_ETH_P_MPLS_UC 0x8847
@@ -171,6 +177,100 @@ static __always_inline int ls_parse_gre(void *data, void *data_end, __u32 *off, 
 	return *next ? LS_P_OK : LS_P_NOT_MINE;
 }
 
+/* A GTP-U G-PDU (3GPP TS 29.281 5.1): version 1, PT 1; with E, S or PN
+ * the optional 4 octets follow, the last naming the first extension
+ * header; each extension header gives its length in 4-octet units and ends
+ * with the next one's type. Only a G-PDU (type 255) carries a user packet,
+ * IPv4 or IPv6 by its first nibble; echo and error messages are not ours. */
+static __always_inline int ls_parse_gtpu(void *data, void *data_end, __u32 o, __u32 end,
+					 __u32 *off, int *next, __u32 *id)
+{
+	__u8 *h = data + o;
+	if ((void *)(h + 8) > data_end || o + 8 > end)
+		return LS_P_MALFORMED;
+	if ((h[0] >> 4) != 0x3) /* version 1, PT 1 */
+		return LS_P_MALFORMED;
+	if (h[1] != 0xff)
+		return LS_P_NOT_MINE;
+	*id = (__u32)h[4] << 24 | (__u32)h[5] << 16 | (__u32)h[6] << 8 | h[7];
+	__u32 len = (__u32)h[2] << 8 | h[3];
+	if (o + 8 + len > end)
+		return LS_P_MALFORMED;
+	__u8 ext = 0;
+	if (h[0] & 0x07) {
+		if ((void *)(h + 12) > data_end || len < 4)
+			return LS_P_MALFORMED;
+		ext = h[11];
+		o += 12;
+	} else {
+		o += 8;
+	}
+	for (int i = 0; i < LS_GTPU_EXT_MAX && ext; i++) { /* a bounded loop */
+		if (o > LS_L3_OFF_MAX)
+			return LS_P_LIMIT;
+		__u8 *x = data + o;
+		if ((void *)(x + 1) > data_end)
+			return LS_P_MALFORMED;
+		__u32 xl = (__u32)x[0] * 4;
+		barrier_var(xl);
+		if (!xl || xl > 64 || o + xl > end)
+			return LS_P_MALFORMED;
+		__u32 last = o + xl - 1; /* the next type, checked as its own byte */
+		barrier_var(last);
+		__u8 *nx = data + last;
+		if ((void *)(nx + 1) > data_end)
+			return LS_P_MALFORMED;
+		ext = *nx;
+		o += xl;
+	}
+	if (ext)
+		return LS_P_LIMIT;
+	__u8 *ip = data + o;
+	if ((void *)(ip + 1) > data_end || o >= end)
+		return LS_P_MALFORMED;
+	__u8 v = ip[0] >> 4;
+	*next = v == 4 ? LS_H_IP4 : v == 6 ? LS_H_IP6 : LS_H_NONE;
+	*off = o;
+	return *next ? LS_P_OK : LS_P_NOT_MINE;
+}
+
+/* Teredo (RFC 4380 5.1.1): an IPv6 packet in UDP, after an optional
+ * authentication indicator (0x0001, ID and AU lengths, the client id, the
+ * authentication value, an 8-octet nonce and a confirmation octet) and an
+ * optional origin indication (0x0000, port and address). A datagram to or
+ * from 3544 that does not end in one whole IPv6 packet is not ours. */
+static __always_inline int ls_parse_teredo(void *data, void *data_end, __u32 o, __u32 end,
+					   __u32 *off, int *next)
+{
+	__u8 *h = data + o;
+	if ((void *)(h + 2) > data_end || o + 2 > end)
+		return LS_P_NOT_MINE;
+	if (h[0] == 0 && h[1] == 1) {
+		if ((void *)(h + 4) > data_end)
+			return LS_P_MALFORMED;
+		o += 4 + (__u32)h[2] + h[3] + 9;
+		if (o > LS_L4_OFF_MAX + 16)
+			return LS_P_LIMIT;
+		h = data + o;
+		if ((void *)(h + 2) > data_end || o + 2 > end)
+			return LS_P_MALFORMED;
+	}
+	if (h[0] == 0 && h[1] == 0) {
+		o += 8;
+		h = data + o;
+		if ((void *)(h + 1) > data_end || o + 1 > end)
+			return LS_P_MALFORMED;
+	}
+	/* exactly one IPv6 packet fills the datagram: its payload length
+	 * says so (a first nibble of 6 alone is any ASCII 'a'..'o') */
+	if ((void *)(h + 6) > data_end || (h[0] >> 4) != 6 ||
+	    o + 40 + ((__u32)h[4] << 8 | h[5]) != end)
+		return LS_P_NOT_MINE;
+	*next = LS_H_IP6;
+	*off = o;
+	return LS_P_OK;
+}
+
 /* The tunnel header at the start of a UDP payload to a tunnel port. */
 static __always_inline int ls_parse_udp_tunnel(void *data, void *data_end, const struct ls_pkt *p,
 					       __u32 *off, int *next, __u32 *id, __u8 *type)
@@ -185,6 +285,16 @@ static __always_inline int ls_parse_udp_tunnel(void *data, void *data_end, const
 	}
 	if (o > LS_L4_OFF_MAX + 8)
 		return LS_P_LIMIT;
+	__u32 end = o + p->pay_len;
+	if (p->dport == LS_UDP_GTPU) {
+		*type = LS_TUN_GTPU;
+		return ls_parse_gtpu(data, data_end, o, end, off, next, id);
+	}
+	if (p->dport == LS_UDP_TEREDO || p->sport == LS_UDP_TEREDO) {
+		*type = LS_TUN_TEREDO;
+		*id = 0;
+		return ls_parse_teredo(data, data_end, o, end, off, next);
+	}
 	__u8 *h = data + o;
 	if ((void *)(h + 8) > data_end || p->pay_len < 8)
 		return LS_P_MALFORMED;
@@ -196,6 +306,18 @@ static __always_inline int ls_parse_udp_tunnel(void *data, void *data_end, const
 		*next = LS_H_ETH;
 		*off = o + 8;
 		return LS_P_OK;
+	}
+	if (p->dport == LS_UDP_VXLAN_GPE) {
+		/* flags R R Ver(2) I P B O: version 0, the VNI and the next
+		 * protocol present; OAM messages are not ours */
+		if ((h[0] & 0x30) || (h[0] & 0x0c) != 0x0c)
+			return LS_P_MALFORMED;
+		if (h[0] & 0x01)
+			return LS_P_NOT_MINE;
+		*type = LS_TUN_VXLAN_GPE;
+		*next = h[3] == 1 ? LS_H_IP4 : h[3] == 2 ? LS_H_IP6 : h[3] == 3 ? LS_H_ETH : LS_H_NONE;
+		*off = o + 8;
+		return *next ? LS_P_OK : LS_P_NOT_MINE;
 	}
 	/* Geneve: version 0, options length in 4-byte words */
 	if (h[0] >> 6)
@@ -209,18 +331,24 @@ static __always_inline int ls_parse_udp_tunnel(void *data, void *data_end, const
 	return *next ? LS_P_OK : LS_P_NOT_MINE;
 }
 
-static __always_inline int ls_udp_tunnel_port(__u16 dport)
+static __always_inline int ls_udp_tunnel_port(__u16 sport, __u16 dport)
 {
-	return dport == LS_UDP_VXLAN || dport == LS_UDP_GENEVE || dport == LS_UDP_GRE;
+	return dport == LS_UDP_VXLAN || dport == LS_UDP_GENEVE || dport == LS_UDP_GRE ||
+	       dport == LS_UDP_VXLAN_GPE || dport == LS_UDP_GTPU || dport == LS_UDP_TEREDO ||
+	       sport == LS_UDP_TEREDO;
 }
 
 static __always_inline __u8 ls_tun_layer(__u8 type)
 {
 	switch (type) {
 	case LS_TUN_VXLAN:
+	case LS_TUN_VXLAN_GPE:
 		return LS_LAYER_VXLAN;
+	case LS_TUN_GTPU:
+		return LS_LAYER_GTPU;
 	case LS_TUN_GENEVE:
 		return LS_LAYER_GENEVE;
+	case LS_TUN_TEREDO:
 	case LS_TUN_IPIP:
 		return LS_LAYER_IPIP;
 	case LS_TUN_PPPOE:

@@ -94,7 +94,7 @@ static __always_inline int ls_parse_ip_step(void *data, void *data_end, struct l
 			return ls_encap_fail(p, rc);
 	} else {
 		rc = ls_parse_l4(data, data_end, p);
-		if (rc != LS_P_OK || p->proto != IPPROTO_UDP || !ls_udp_tunnel_port(p->dport)) {
+		if (rc != LS_P_OK || p->proto != IPPROTO_UDP || !ls_udp_tunnel_port(p->sport, p->dport)) {
 			*h = LS_H_NONE;
 			return rc;
 		}

@@ -210,6 +210,9 @@ enum lsg_tun_type {
 	LSG_TUN_ERSPAN = 5,   /* the session id */
 	LSG_TUN_IPIP = 6,     /* 0 */
 	LSG_TUN_PPPOE = 7,    /* the session id */
+	LSG_TUN_VXLAN_GPE = 8, /* the VNI */
+	LSG_TUN_GTPU = 9,     /* the TEID */
+	LSG_TUN_TEREDO = 10,  /* 0 */
 };
 
 /* Version 2: written right after struct lsg_event (at byte 512 of the

@@ -61,16 +61,20 @@ enum ls_tun_type {
 	LS_TUN_ERSPAN = 5, /* GRE 0x88BE (type I/II) / 0x22EB (III): id = session */
 	LS_TUN_IPIP = 6,   /* IP proto 4 / 41: 4in4, 6in4, 4in6, 6in6: id 0 */
 	LS_TUN_PPPOE = 7,  /* ethertype 0x8864 session: id = session id */
+	LS_TUN_VXLAN_GPE = 8, /* UDP 4790, RFC 9663 (VXLAN-GPE): id = VNI */
+	LS_TUN_GTPU = 9,   /* UDP 2152, 3GPP TS 29.281 G-PDU: id = TEID */
+	LS_TUN_TEREDO = 10,/* UDP 3544 either way, RFC 4380: IPv6 in UDP, id 0 */
 };
 
 /* ls_tunnel.layers: every encapsulation the packet's headers went through */
 #define LS_LAYER_VLAN 0x01   /* one or more 802.1Q / 802.1ad tags */
 #define LS_LAYER_MPLS 0x02   /* an MPLS label stack */
 #define LS_LAYER_PPPOE 0x04
-#define LS_LAYER_VXLAN 0x08
+#define LS_LAYER_VXLAN 0x08   /* VXLAN and VXLAN-GPE */
 #define LS_LAYER_GENEVE 0x10
 #define LS_LAYER_GRE 0x20    /* GRE, GRE in UDP, ERSPAN */
-#define LS_LAYER_IPIP 0x40
+#define LS_LAYER_IPIP 0x40    /* IP in IP, and Teredo (IPv6 in UDP) */
+#define LS_LAYER_GTPU 0x80
 
 /* Limits of the descent (docs/dataplane.md "Encapsulations"): at most
  * LS_ENCAP_MAX tunnels (ls_tun_type) nested, LS_VLAN_MAX tags per Ethernet

@@ -52,8 +52,9 @@ int ls_verdict_parse(const char *s, uint32_t *out)
 static const struct ls_name kinds[] = {
     {"flow_new", LS_EV_FLOW_NEW}, {"dpi", LS_EV_DPI},
     {"flow_end", LS_EV_FLOW_END}, {"verdict_expired", LS_EV_VERDICT_EXPIRED},
-    {"failsafe", LS_EV_FAILSAFE}, {"beat", LS_EV_BEAT}, {"held", LS_EV_HELD},
-    {"trace", LS_EV_TRACE},	  {"payload", LS_EV_PAYLOAD}, {NULL, 0},
+    {"failsafe", LS_EV_FAILSAFE}, {"beat", LS_EV_BEAT},
+    {"held", LS_EV_HELD},	  {"trace", LS_EV_TRACE},
+    {"payload", LS_EV_PAYLOAD},	  {NULL, 0},
 };
 
 const char *ls_event_kind_name(uint32_t kind)
@@ -98,9 +99,10 @@ const char *ls_end_reason_name(uint32_t r)
 }
 
 static const struct ls_name tuns[] = {
-    {"none", LS_TUN_NONE},     {"vxlan", LS_TUN_VXLAN},   {"geneve", LS_TUN_GENEVE},
-    {"gre", LS_TUN_GRE},       {"gre-udp", LS_TUN_GRE_UDP}, {"erspan", LS_TUN_ERSPAN},
-    {"ipip", LS_TUN_IPIP},     {"pppoe", LS_TUN_PPPOE},   {NULL, 0},
+    {"none", LS_TUN_NONE},  {"vxlan", LS_TUN_VXLAN},	 {"geneve", LS_TUN_GENEVE},
+    {"gre", LS_TUN_GRE},    {"gre-udp", LS_TUN_GRE_UDP}, {"erspan", LS_TUN_ERSPAN},
+    {"ipip", LS_TUN_IPIP},  {"pppoe", LS_TUN_PPPOE},	 {"vxlan-gpe", LS_TUN_VXLAN_GPE},
+    {"gtp-u", LS_TUN_GTPU}, {"teredo", LS_TUN_TEREDO},	 {NULL, 0},
 };
 
 const char *ls_tun_name(uint32_t t)
@@ -130,7 +132,10 @@ int ls_log_level_parse(const char *s, int *out)
 /* ---- --print KINDS ------------------------------------------------------ */
 
 static const struct ls_name print_extra[] = {
-    {"verdict", LS_PRINT_VERDICT}, {"hold", LS_PRINT_HOLD}, {"rule", LS_PRINT_RULE}, {NULL, 0},
+    {"verdict", LS_PRINT_VERDICT},
+    {"hold", LS_PRINT_HOLD},
+    {"rule", LS_PRINT_RULE},
+    {NULL, 0},
 };
 
 static int print_bit(const char *item, size_t n, uint32_t *bit)

@@ -88,7 +88,7 @@ static void jw_flow(struct jw *w, const struct ls_event *ev)
 static void jw_tunnel(struct jw *w, const struct ls_event *ev)
 {
 	static const char *const layer[] = {"vlan",   "mpls", "pppoe", "vxlan",
-					    "geneve", "gre",  "ipip"};
+					    "geneve", "gre",  "ipip",  "gtp-u"};
 	const struct ls_tunnel *t = &ev->tun;
 	if (!t->layers)
 		return;

@@ -29,8 +29,11 @@ void ls_dpi_ext_fill(struct lsg_dpi_ext *x, const struct ls_event_dpi *k,
 		     const struct ls_flow_key *key)
 {
 	memset(x, 0, sizeof(*x));
-	_Static_assert((int)LSG_TUN_PPPOE == (int)LS_TUN_PPPOE && (int)LSG_TUN_VXLAN == (int)LS_TUN_VXLAN,
-		       "guest.h's tunnel types are the wire's");
+	_Static_assert(
+	    (int)LSG_TUN_PPPOE == (int)LS_TUN_PPPOE && (int)LSG_TUN_VXLAN == (int)LS_TUN_VXLAN &&
+		(int)LSG_TUN_VXLAN_GPE == (int)LS_TUN_VXLAN_GPE &&
+		(int)LSG_TUN_GTPU == (int)LS_TUN_GTPU && (int)LSG_TUN_TEREDO == (int)LS_TUN_TEREDO,
+	    "guest.h's tunnel types are the wire's");
 	x->tunnel_type = key->tun_type;
 	x->tunnel_id = key->tun_id;
 	x->index = k->index;

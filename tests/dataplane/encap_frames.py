@@ -76,6 +76,39 @@ def geneve(vni, proto, payload, opts=b""):
     return struct.pack("!BBHI", len(opts) // 4, 0, proto, vni << 8) + opts + payload
 
 
+def vxlan_gpe(vni, nextp, payload, flags=0x0C):
+    """draft-ietf-nvo3-vxlan-gpe-13: flags R R Ver I P B O, next protocol."""
+    return struct.pack("!BxxBI", flags, nextp, vni << 8) + payload
+
+
+def gtpu(teid, payload, seq=None, exts=(), mtype=0xFF):
+    """3GPP TS 29.281 5.1: version 1, PT 1; E/S flags with the optional
+    fields; exts: (type, content) with 1 + len(content) + 1 a multiple of 4."""
+    flags, opt, extb = 0x30, b"", b""
+    if seq is not None or exts:
+        flags |= (0x02 if seq is not None else 0) | (0x04 if exts else 0)
+        opt = struct.pack("!HBB", seq or 0, 0, exts[0][0] if exts else 0)
+        for i, (_, content) in enumerate(exts):
+            nxt = exts[i + 1][0] if i + 1 < len(exts) else 0
+            body = content + bytes([nxt])
+            assert (1 + len(body)) % 4 == 0
+            extb += bytes([(1 + len(body)) // 4]) + body
+    return struct.pack("!BBHI", flags, mtype, len(opt) + len(extb) + len(payload), teid) + \
+        opt + extb + payload
+
+
+def teredo(payload, origin=None, auth=None):
+    """RFC 4380 5.1.1: [authentication indicator] [origin indication] IPv6."""
+    h = b""
+    if auth is not None:
+        cid, au = auth
+        h += b"\x00\x01" + bytes([len(cid), len(au)]) + cid + au + b"\x11" * 8 + b"\x00"
+    if origin is not None:
+        port, addr = origin
+        h += b"\x00\x00" + struct.pack("!H", port ^ 0xFFFF) + bytes(b ^ 0xFF for b in _ip4(addr))
+    return h + payload
+
+
 def gre(proto, payload, key=None, seq=None, csum=False):
     flags = (0x8000 if csum else 0) | (0x2000 if key is not None else 0) | \
         (0x1000 if seq is not None else 0)
@@ -154,6 +187,34 @@ add("erspan type III with subheader",
     ("erspan3.test", "erspan", 300, O4[0], O4[1], 1))
 add("gre in udp", eth(0x0800, udp(*O4, 40004, 4754, gre(0x0800, l3(inner("greudp.test")), key=7))),
     ("greudp.test", "gre-udp", 7, O4[0], O4[1], 1))
+add("vxlan-gpe carrying ipv4", eth(0x0800, udp(*O4, 40011, 4790,
+                                                vxlan_gpe(501, 1, l3(inner("gpe4.test"))))),
+    ("gpe4.test", "vxlan-gpe", 501, O4[0], O4[1], 1))
+add("vxlan-gpe carrying ipv6 over ipv6", eth(0x86DD, udp(*O6, 40012, 4790, vxlan_gpe(
+    502, 2, l3(inner("gpe6.test", v6=True))), v6=True)),
+    ("gpe6.test", "vxlan-gpe", 502, O6[0], O6[1], 1))
+add("vxlan-gpe carrying ethernet", eth(0x0800, udp(*O4, 40013, 4790,
+                                                   vxlan_gpe(503, 3, inner("gpee.test")))),
+    ("gpee.test", "vxlan-gpe", 503, O4[0], O4[1], 1))
+add("gtp-u g-pdu with ipv4", eth(0x0800, udp(*O4, 2152, 2152,
+                                             gtpu(0x01020304, l3(inner("gtp4.test"))))),
+    ("gtp4.test", "gtp-u", 0x01020304, O4[0], O4[1], 1))
+add("gtp-u with sequence and a pdu session container, ipv6 over ipv6",
+    eth(0x86DD, udp(*O6, 2152, 2152, gtpu(0xCAFE, l3(inner("gtp6.test", v6=True)), seq=7,
+                                           exts=[(0x85, b"\x00\x09")]), v6=True)),
+    ("gtp6.test", "gtp-u", 0xCAFE, O6[0], O6[1], 1))
+add("gtp-u with two extension headers", eth(0x0800, udp(*O4, 2152, 2152, gtpu(
+    77, l3(inner("gtp2x.test")), exts=[(0x40, b"\x08\x68"), (0x85, b"\x10\x01\x00\x00\x00\x00")]))),
+    ("gtp2x.test", "gtp-u", 77, O4[0], O4[1], 1))
+add("teredo from the server with origin indication",
+    eth(0x0800, udp(O4[1], O4[0], 3544, 40014,
+                    teredo(l3(inner("teredo.test", v6=True)), origin=(40014, "198.18.7.7")))),
+    ("teredo.test", "teredo", 0, O4[1], O4[0], 1))
+add("teredo to the server with authentication and origin",
+    eth(0x0800, udp(*O4, 40015, 3544, teredo(l3(inner("teredoa.test", v6=True)),
+                                             origin=(40015, "198.18.7.8"),
+                                             auth=(b"cl", b"auth")))),
+    ("teredoa.test", "teredo", 0, O4[0], O4[1], 1))
 add("4in4", eth(0x0800, ip4(*O4, 4, l3(inner("4in4.test")))), ("4in4.test", "ipip", 0, O4[0], O4[1], 1))
 add("6in4", eth(0x0800, ip4(*O4, 41, l3(inner("6in4.test", v6=True)))),
     ("6in4.test", "ipip", 0, O4[0], O4[1], 1))
@@ -214,6 +275,13 @@ extra = [eth(0x0800, udp(*O4, 40008, 4789, b"\x00" * 8 + b"not vxlan")),
          eth(0x0800, udp(O4[1], O4[0], 40010, 4789, vxlan(1, reply)))]
 pcap2 = os.path.join(TMP, "keys.pcap")
 write_pcap(pcap2, extra)
+# datagrams to the newer tunnels' ports that carry no user packet: each is
+# the outer UDP flow (no tunnel), counted encap_malformed, passed
+notmine = [eth(0x0800, udp(*O4, 2152, 2152, gtpu(0, b"", seq=1, mtype=1))),  # echo request
+           eth(0x0800, udp(*O4, 40016, 4790, vxlan_gpe(9, 1, b"\0" * 20, flags=0x0D))),  # OAM
+           eth(0x0800, udp(*O4, 40017, 3544, b"not teredo at all, no ipv6 header here" * 2))]
+pcap3 = os.path.join(TMP, "notmine.pcap")
+write_pcap(pcap3, notmine)
 if LS == "--pcaps":
     sys.exit(0)
 
@@ -239,7 +307,8 @@ def inspect(path, tc, *extra):
 
 # tshark's reading of the same frames: per frame, the tunnel ids and Host
 TF = ["frame.number", "vxlan.vni", "geneve.vni", "gre.key", "erspan.spanid",
-      "pppoe.session_id", "http.host", "ip.src", "ipv6.src", "gre.checksum.status"]
+      "pppoe.session_id", "http.host", "ip.src", "ipv6.src", "gre.checksum.status",
+      "gtp.teid", "teredo.orig.addr"]
 r = subprocess.run(["tshark", "-n", "-r", pcap,
                     "-d", "udp.port==4754,gre", "-T", "fields", "-E", "separator=|",
                     "-E", "occurrence=a", "-E", "aggregator=,"] + sum([["-e", f] for f in TF], []),
@@ -251,7 +320,8 @@ for line in r.stdout.splitlines():
 ok(len(ts) == len(frames), "tshark read all %d frames" % len(frames))
 
 TSF = {"vxlan": "vxlan.vni", "geneve": "geneve.vni", "gre": "gre.key", "gre-udp": "gre.key",
-       "erspan": "erspan.spanid", "pppoe": "pppoe.session_id"}
+       "erspan": "erspan.spanid", "pppoe": "pppoe.session_id", "vxlan-gpe": "vxlan.vni",
+       "gtp-u": "gtp.teid"}
 
 for tc in (False, True):
     hook = "tc" if tc else "xdp"
@@ -285,6 +355,9 @@ for tc in (False, True):
             ok((tid in vals) or (ttype == "erspan" and tid == 0 and not vals) or
                (ttype == "gre" and tid == 0 and not vals),
                "%s: tshark's %s for it: %s" % (name, TSF[ttype], got))
+        if ttype == "teredo" and not tc:
+            ok(t.get("teredo.orig.addr", "") != "", "%s: tshark decodes it as Teredo (origin %s)" %
+               (name, t.get("teredo.orig.addr")))
         if osrc and not tc:
             srcs = (t.get("ip.src", "") + "," + t.get("ipv6.src", "")).split(",")
             ok(osrc in srcs, "%s: tshark sees the outer source %s" % (name, osrc))
@@ -329,6 +402,16 @@ for tc in (False, True):
     ids = sorted(e["tunnel"]["id"] for e in news[1:] if "tunnel" in e)
     ok(ids == [1, 2], "%s: the twins are keyed by VNI (%s)" % (hook, ids))
     ok(len({e["flow_id"] for e in news}) == 3, "%s: three flow ids" % hook)
+
+    rc, evs, stats = inspect(pcap3, tc)
+    news = [e for e in evs if e["event"] == "flow_new"]
+    ok(len(news) == 3 and all(e.get("tunnel") is None for e in news) and
+       sorted(e["dport"] for e in news) == [2152, 3544, 4790],
+       "%s: a GTP-U echo, a VXLAN-GPE OAM message and a datagram to 3544 that is no "
+       "Teredo are outer UDP flows (%s)" % (hook, [(e["dport"], e.get("tunnel")) for e in news]))
+    ok(stats.get("encap_malformed") == 3 and stats.get("pass") == 3,
+       "%s: ... counted encap_malformed (%s) and passed (%s)" %
+       (hook, stats.get("encap_malformed"), stats.get("pass")))
 
 print("1..%d" % n)
 sys.exit(1 if fails else 0)

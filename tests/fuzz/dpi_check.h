@@ -69,7 +69,7 @@ static void check_event(void *ctx, const struct ls_event *ev)
 	/* the outer header (wire v2): within the parser's limits, and the
 	 * flow key names the same innermost tunnel */
 	const struct ls_tunnel *t = &ev->tun;
-	if (t->depth > LS_ENCAP_MAX || t->type > LS_TUN_PPPOE || (!t->type != !t->depth))
+	if (t->depth > LS_ENCAP_MAX || t->type > LS_TUN_TEREDO || (!t->type != !t->depth))
 		die("tunnel depth or type out of range", ev);
 	if (ev->kind != LS_EV_FAILSAFE && ev->kind != LS_EV_BEAT &&
 	    (ev->key.tun_type != t->type || ev->key.tun_id != t->id))

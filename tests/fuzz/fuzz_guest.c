@@ -8,14 +8,11 @@
  * module's memory (a data segment), so the strings the imports read (log
  * JSON, metric names, kv keys, rule patterns) are fuzzed too. The module
  * goes through the real pipeline (ls_policy_load: decode, ABI checks,
- * instantiate, init) with realistic limits (the default memory budget and
- * page cap, 1 M fuel, the default deadline) and a clock mapping whose rate
- * the input picks; then it gets a flow's life (new, DPI, tick, a reload
- * with adoption, verdict expiry, end) for a TCP and a UDP flow.
- * Invariants: no crash, sanitizer report or leak; every verdict written is
- * a valid one with a deadline of 0 or not before now; the policy stays
- * answerable (stats) whatever the guest did. Built by `make fuzz`; run by
- * tests/fuzz/fuzz_ci.sh (seeds tests/fuzz/corpus/guest/). */
+ * instantiate, init), then gets a flow's life with a reload (guest_life.h:
+ * the limits, the clock and the invariants). Each input is a new module,
+ * so this target runs tens of inputs a second; fuzz_hostabi drives the same
+ * imports through one instance thousands of times a second. Built by
+ * `make fuzz`; run by tests/fuzz/fuzz_ci.sh (seeds tests/fuzz/corpus/guest/). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,7 +20,7 @@
 #include <string.h>
 
 #include "clock/estimator.h"
-#include "policy_harness.h"
+#include "guest_life.h"
 
 /* ---- the module writer ------------------------------------------------- */
 
@@ -319,29 +316,6 @@ static void build(struct buf *m, struct in *in, const uint8_t *data, size_t n)
 
 /* ---- the pipeline -------------------------------------------------------- */
 
-static struct harness *H;
-
-static int write_checked(void *ctx, const struct ls_flow_key *key, uint64_t flow_id,
-			 uint32_t verdict, uint64_t deadline_k)
-{
-	struct harness *h = ctx;
-	if (!ls_verdict_valid(verdict)) {
-		fprintf(stderr, "fuzz_guest: verdict %#x written\n", verdict);
-		abort();
-	}
-	if (deadline_k && deadline_k < h->now_k) {
-		fprintf(stderr, "fuzz_guest: deadline %llu before now %llu\n",
-			(unsigned long long)deadline_k, (unsigned long long)h->now_k);
-		abort();
-	}
-	return h_write(ctx, key, flow_id, verdict, deadline_k);
-}
-
-static void quiet_log(void *ctx, int level, const char *json)
-{
-	(void)ctx, (void)level, (void)json;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 {
 	static struct buf mod;
@@ -353,56 +327,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 	build(&mod, &in, data, n);
 	if (mod.over)
 		return 0;
-	memset(&h, 0, sizeof(h));
-	H = &h;
-	h.now_k = 1000ull * 1000000000ull;
-	h.now_g = 50ull * 1000000000ull;
-	/* a mapping as the estimator would give it: G runs at 1 + r of K,
-	 * |r| up to 1000 ppm */
-	memset(&map, 0, sizeof(map));
-	map.valid = true;
-	map.ref_k = ls_k_ns((int64_t)h.now_k);
-	map.ref_g = ls_g_ns((int64_t)h.now_g);
-	map.rate = ((int)next(&in) - 128) * 8e-6;
-	map.rate_unc = 1e-6;
-	map.eps0_ns = 1000;
-	struct ls_policy_config cfg = {
-	    .fuel = 1000000,
-	    .default_verdict = LS_VERDICT_DROP,
-	    .guest_config = "hosts=example.com",
-	    .guest_config_len = 17,
-	    .clock = {.ctx = &h, .now_g = h_now_g, .now_k = h_now_k},
-	    .log = quiet_log,
-	    .log_ctx = &h,
-	};
-	struct ls_verdict_sink sink = {
-	    .ctx = &h, .write = write_checked, .counters = h_counters, .flush = h_flush};
-	if (ls_policy_new(&cfg, &sink, &h.p, &h.err))
-		abort();
-	ls_policy_set_mapping(h.p, &map);
-	h.seen[0] = (struct rec_seen){.port = 443, .flow_id = 1, .last_seen_k = h.now_k};
-	h.nseen = 1;
-	if (ls_policy_load(h.p, mod.b, mod.n, "fuzz.wasm", &h.err) == 0) {
-		flow_new(&h, 1, "198.18.0.2", 40000, "198.18.0.1", 443, 6);
-		dpi(&h, 1, "198.18.0.2", 40000, "198.18.0.1", 443, LS_DPI_TLS, "example.com", NULL,
-		    NULL);
-		flow_new(&h, 2, "198.18.0.2", 40001, "198.18.0.1", 53, 17);
-		dpi(&h, 2, "198.18.0.2", 40001, "198.18.0.1", 53, LS_DPI_DNS, "a.example", NULL,
-		    NULL);
-		advance(&h, 1000000000ull);
-		ls_policy_tick(h.p);
-		/* a reload: the new instance adopts both flows */
-		ls_policy_load(h.p, mod.b, mod.n, "fuzz.wasm", &h.err);
-		advance(&h, 31000000000ull);
-		expired(&h, 1, "198.18.0.2", 40000, "198.18.0.1", 443, LS_VERDICT_PASS);
-		ls_policy_tick(h.p);
-		flow_end(&h, 1, "198.18.0.2", 40000, "198.18.0.1", 443);
-		flow_end(&h, 2, "198.18.0.2", 40001, "198.18.0.1", 53);
-		advance(&h, 1000000000ull);
-		ls_policy_tick(h.p);
-	}
-	struct ls_policy_stats st;
-	ls_policy_stats(h.p, &st);
+	life_policy_new(&h, &map, next(&in), "hosts=example.com", 17);
+	if (ls_policy_load(h.p, mod.b, mod.n, "fuzz.wasm", &h.err) == 0)
+		life_run(&h, mod.b, mod.n);
 	ls_policy_free(h.p);
 	return 0;
 }
