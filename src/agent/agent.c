@@ -47,6 +47,7 @@ struct agent {
 	uint32_t nworkers;	 /* policy workers; 1: this thread does it all */
 	struct agent_workers *wk; /* the workers when nworkers > 1 (worker.h) */
 	struct state_link *state; /* --state-dir: the key-value store on disk */
+	struct config_reload *cr; /* --config: what SIGHUP re-reads */
 };
 
 void agent_opts_init(struct agent_opts *o)
@@ -185,7 +186,9 @@ static void on_signal(struct ls_loop *loop, int signo, void *data)
 {
 	struct agent *r = data;
 	if (signo == SIGHUP) {
-		if (r->wk && policy_of(r))
+		if (r->cr) /* the file, then the policy (config_reload.h) */
+			config_reload(r->cr);
+		else if (r->wk && policy_of(r))
 			agent_workers_sighup(r->wk);
 		else if (r->rp)
 			policy_link_sighup(r->rp);
@@ -517,6 +520,19 @@ int agent_run(const struct agent_opts *o)
 	if (!rc) {
 		ls_obs_state(obs_link_hub(r.ro), "agent_start", "agent running",
 			     "\"iface\":\"%s\",\"pid\":%d", o->dp.ifname, (int)getpid());
+	}
+	static struct config_reload cr; /* one agent per process */
+	if (!rc && o->config_path && o->reread) {
+		cr = (struct config_reload){.path = o->config_path,
+					    .reread = o->reread,
+					    .ctx = o->reread_ctx,
+					    .ro = r.ro,
+					    .rp = r.rp,
+					    .wk = r.wk,
+					    .policy_runs = po.policy != NULL};
+		if (o->applied)
+			cr.running = *o->applied;
+		r.cr = &cr;
 	}
 	if (!rc && o->rt) {
 		/* before the workers start: they inherit the main thread's

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 
 #include "agent/clock_link.h"
+#include "agent/config_reload.h"
 #include "agent/hold.h"
 #include "agent/obs_link.h"
 #include "agent/policy_link.h"
@@ -41,6 +42,12 @@ struct agent_opts {
 	uint64_t busy_poll_ns;	      /* --busy-poll: a worker's spin after records
 				       * (worker.h); default AGENT_BUSY_POLL_NS, 0 off */
 	bool rt;		      /* --rt: SCHED_FIFO, pinned workers, mlockall */
+	/* --config FILE: SIGHUP re-reads it with reread (config_reload.h);
+	 * applied: the options as applied at start, key by key */
+	const char *config_path;
+	agent_reread_fn reread;
+	void *reread_ctx;
+	const struct agent_optrec *applied;
 };
 
 #define AGENT_BUSY_POLL_NS 50000ull

@@ -1,4 +1,5 @@
 /* hold.c - hold until decided inside `lockstep run` (hold.h). */
+#include "obs/metric_table.h"
 #include "agent/hold.h"
 #include "base/args.h"
 #include "obs/log.h"
@@ -65,26 +66,17 @@ void agent_hold_set_metrics(struct agent_hold *h, struct ls_metrics *reg)
 		return;
 	h->mx = m;
 	h->own_mx = true;
-	m->m_held = ls_metric_counter(reg, "lockstep_hold_held_total",
-				      "packets received from the kernel to hold", NULL);
-	m->m_released = ls_metric_counter(reg, "lockstep_hold_released_total",
-					  "held packets re-injected after a pass", NULL);
-	m->m_dropped =
-	    ls_metric_counter(reg, "lockstep_hold_dropped_total",
-			      "held packets dropped after a drop verdict or fallback", NULL);
-	m->m_overflow =
-	    ls_metric_counter(reg, "lockstep_hold_overflow_total",
-			      "packets over the byte limit: the fallback at once", NULL);
-	m->m_timeout = ls_metric_counter(reg, "lockstep_hold_timeout_total",
-					 "holds that reached the hold timeout", NULL);
-	m->m_err = ls_metric_counter(reg, "lockstep_hold_reinject_errors_total",
-				     "held packets the kernel refused to re-inject", NULL);
-	m->m_flows = ls_metric_gauge(reg, "lockstep_hold_flows", "holds open now", NULL);
-	m->m_pkts = ls_metric_gauge(reg, "lockstep_hold_packets", "packets held now", NULL);
-	m->m_bytes = ls_metric_gauge(reg, "lockstep_hold_bytes", "bytes held now", NULL);
+	m->m_held = ls_metric_std(reg, "lockstep_hold_held_total", NULL, 0);
+	m->m_released = ls_metric_std(reg, "lockstep_hold_released_total", NULL, 0);
+	m->m_dropped = ls_metric_std(reg, "lockstep_hold_dropped_total", NULL, 0);
+	m->m_overflow = ls_metric_std(reg, "lockstep_hold_overflow_total", NULL, 0);
+	m->m_timeout = ls_metric_std(reg, "lockstep_hold_timeout_total", NULL, 0);
+	m->m_err = ls_metric_std(reg, "lockstep_hold_reinject_errors_total", NULL, 0);
+	m->m_flows = ls_metric_std(reg, "lockstep_hold_flows", NULL, 0);
+	m->m_pkts = ls_metric_std(reg, "lockstep_hold_packets", NULL, 0);
+	m->m_bytes = ls_metric_std(reg, "lockstep_hold_bytes", NULL, 0);
 	m->m_seconds =
-	    ls_metric_histogram(reg, "lockstep_hold_seconds", "time a packet was held, by its fate",
-				"verdict", b, (int)(sizeof(b) / sizeof(b[0])));
+	    ls_metric_std(reg, "lockstep_hold_seconds", b, (int)(sizeof(b) / sizeof(b[0])));
 	ls_holdq_on_settled(h->q, on_settled, h);
 }
 

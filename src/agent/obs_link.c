@@ -162,7 +162,8 @@ int obs_link_parse(struct obs_link_opts *o, int c, const char *arg)
 				ls_print_kinds_names());
 			return 2;
 		}
-		ls_print_filter(m); /* the process's stdout: before any worker starts */
+		o->print_mask = m; /* applied by obs_link_open (and a SIGHUP's reload) */
+		o->print_set = true;
 		return 0;
 	}
 	case OBS_LINK_OPT_TRACE:
@@ -255,6 +256,8 @@ int obs_link_open(struct obs_link **out, const struct obs_link_opts *o, struct l
 	pthread_mutex_init(&ro->mu, &ma);
 	pthread_mutexattr_destroy(&ma);
 	ro->dp = dp;
+	if (o->print_set) /* the process's stdout: before any worker starts */
+		ls_print_filter(o->print_mask);
 	struct ls_obs_config cfg = o->cfg;
 	cfg.flow_lookup = flow_lookup;
 	cfg.flow_ctx = dp;

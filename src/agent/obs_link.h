@@ -39,6 +39,8 @@ struct obs_link_opts {
 	struct ls_obs_config cfg;
 	int kernel_level, guest_level;
 	int trace_port; /* kernel trace filter, 0: every flow */
+	uint32_t print_mask; /* --print (base/names.h LS_PRINT_*), when print_set */
+	bool print_set;
 };
 
 /* Fills defaults once (call before parsing). */

@@ -101,11 +101,16 @@ static void verdicts_write(struct policy_link *rp)
 				       start_k, end_k, rp->vrc[i] == 0);
 		if (rp->vrc[i] == 0 && rp->on_verdict)
 			rp->on_verdict(rp->on_verdict_ctx, &rp->vkey[i], r->verdict);
-		if (rp->vrc[i] == 0 && ls_print_wants(LS_PRINT_VERDICT))
-			printf("{\"event\":\"verdict\",\"flow_id\":%llu,\"verdict\":\"%s\","
-			       "\"deadline_k\":%llu}\n",
+		if (rp->vrc[i] == 0 && ls_print_wants(LS_PRINT_VERDICT)) {
+			char ts[LS_RFC3339_LEN];
+			if (!end_k)
+				end_k = ls_now_k();
+			printf("{\"event\":\"verdict\",\"ts_k\":%llu,\"ts\":\"%s\",\"flow_id\":%llu,"
+			       "\"verdict\":\"%s\",\"deadline_k\":%llu}\n",
+			       (unsigned long long)end_k, ls_event_ts(ts, sizeof(ts), end_k),
 			       (unsigned long long)rp->vflow[i], ls_verdict_name(r->verdict),
 			       (unsigned long long)r->deadline_k);
+		}
 	}
 	if (rp->on_verdict)
 		rp->on_verdict(rp->on_verdict_ctx, NULL, 0);
@@ -410,6 +415,19 @@ void policy_link_sighup(struct policy_link *rp)
 			"unchanged: %s\n", err.msg);
 	else
 		fprintf(stderr, "lockstep: SIGHUP: reloaded %s\n", ls_policy_path(rp->p));
+}
+
+int policy_link_guest_config(struct policy_link *rp, const char *arg, struct ls_err *err)
+{
+	char *cfg = NULL;
+	size_t len = 0;
+	if (ls_read_arg(arg, LS_POLICY_CONFIG_MAX, &cfg, &len, err))
+		return -1;
+	int rc = ls_policy_set_guest_config(rp->p, cfg, len);
+	free(cfg);
+	if (rc)
+		return ls_errf(err, -ENOMEM, "out of memory for the policy's configuration");
+	return 0;
 }
 
 int policy_link_request(struct policy_link *rp, const char *cmd, const char *arg, char *reply,

@@ -51,6 +51,10 @@ void policy_link_event(struct policy_link *rp, const struct ls_event *ev);
 void policy_link_flush(struct policy_link *rp);
 void policy_link_tick(struct policy_link *rp);
 void policy_link_sighup(struct policy_link *rp);
+/* The guest's configuration string (--policy-config STR or @FILE) for the
+ * next load (a reload): 0, or -1 with err when @FILE cannot be read. */
+struct ls_err;
+int policy_link_guest_config(struct policy_link *rp, const char *arg, struct ls_err *err);
 /* A control-socket request for the policy ("reload [PATH]", "status";
  * policy/control.h), after the pending batch is dispatched. */
 int policy_link_request(struct policy_link *rp, const char *cmd, const char *arg, char *reply,

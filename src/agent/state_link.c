@@ -1,5 +1,6 @@
 /* state_link.c - the key-value store's state file for the agent
  * (state_link.h). */
+#include "obs/metric_table.h"
 #include "agent/state_link.h"
 #include "obs/metrics.h"
 #include "policy/kv.h"
@@ -62,14 +63,8 @@ struct state_link *state_link_open(const char *dir, struct ls_kv *kv, struct ls_
 	s->kv = ls_kv_ref(kv);
 	s->saved_gen = ls_kv_generation(kv); /* what was just loaded is on disk */
 	if (reg) {
-		s->m_writes = ls_metric_counter(reg, "lockstep_state_writes_total",
-						"state file writes (the key-value store, "
-						"--state-dir)",
-						NULL);
-		s->m_errors = ls_metric_counter(reg, "lockstep_state_write_errors_total",
-						"state file writes that failed (the store stays "
-						"in memory; tried again each second)",
-						NULL);
+		s->m_writes = ls_metric_std(reg, "lockstep_state_writes_total", NULL, 0);
+		s->m_errors = ls_metric_std(reg, "lockstep_state_write_errors_total", NULL, 0);
 	}
 	return s;
 }

@@ -3,6 +3,7 @@
  * verdict queue) and its own epoll loop; the main thread reloads them,
  * asks their status and reads what they publish after each batch. */
 #include "agent/worker.h"
+#include "obs/metric_table.h"
 #include "agent/control.h"
 #include "agent/loop.h"
 #include "agent/obs_link.h"
@@ -372,10 +373,10 @@ struct wrow {
 	bool live;
 };
 
-static void family(FILE *f, const char *name, const char *type, const char *help,
-		   const struct wrow *r, uint32_t n, double (*fn)(const struct wrow *))
+static void family(FILE *f, const char *name, const struct wrow *r, uint32_t n,
+		   double (*fn)(const struct wrow *))
 {
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	ls_metric_head(f, name); /* HELP and TYPE from the metric table */
 	for (uint32_t i = 0; i < n; i++)
 		fprintf(f, "%s{worker=\"%u\"} %.17g\n", name, i, fn(&r[i]));
 }
@@ -462,37 +463,23 @@ static void workers_metrics(void *ctx, FILE *f)
 		r[i].poll_hits = atomic_load_explicit(&w->poll_hits, memory_order_relaxed);
 		r[i].poll_misses = atomic_load_explicit(&w->poll_misses, memory_order_relaxed);
 	}
-	family(f, "lockstep_worker_wakeups_total", "counter",
-	       "times the worker woke from epoll for its ring", r, g->n, v_wakeups);
-	fprintf(f, "# HELP lockstep_worker_busy_polls_total busy-poll windows after a batch, by "
-		   "whether records came within the window (hit: drained without sleeping)\n"
-		   "# TYPE lockstep_worker_busy_polls_total counter\n");
+	family(f, "lockstep_worker_wakeups_total", r, g->n, v_wakeups);
+	ls_metric_head(f, "lockstep_worker_busy_polls_total");
 	for (uint32_t i = 0; i < g->n; i++)
 		fprintf(f,
 			"lockstep_worker_busy_polls_total{worker=\"%u\",result=\"hit\"} %llu\n"
 			"lockstep_worker_busy_polls_total{worker=\"%u\",result=\"miss\"} %llu\n",
 			i, (unsigned long long)r[i].poll_hits, i,
 			(unsigned long long)r[i].poll_misses);
-	family(f, "lockstep_worker_ring_events_total", "counter",
-	       "records the worker drained from its ring", r, g->n, v_ring);
-	family(f, "lockstep_worker_calls_total", "counter", "guest callbacks the worker made", r,
-	       g->n, v_calls);
-	family(f, "lockstep_worker_verdicts_total", "counter", "verdicts the worker's guest wrote",
-	       r, g->n, v_verdicts);
-	family(f, "lockstep_worker_restarts_total", "counter",
-	       "the worker's guest instance recreated after a failure", r, g->n, v_restarts);
-	family(f, "lockstep_worker_healthy", "gauge", "1 while the worker's policy is healthy", r,
-	       g->n, v_healthy);
-	family(f, "lockstep_worker_live", "gauge",
-	       "1 while the heartbeat publishes the worker's sign of life to its shard", r, g->n,
-	       v_live);
-	family(f, "lockstep_worker_flows", "gauge", "flows the worker's policy knows", r, g->n,
-	       v_flows);
-	family(f, "lockstep_worker_failsafe", "gauge", "1 while the worker's shard is in fail-safe",
-	       r, g->n, v_fs);
-	fprintf(f, "# HELP lockstep_worker_failsafe_transitions_total the worker's shard entering "
-		   "and leaving fail-safe (kernel)\n"
-		   "# TYPE lockstep_worker_failsafe_transitions_total counter\n");
+	family(f, "lockstep_worker_ring_events_total", r, g->n, v_ring);
+	family(f, "lockstep_worker_calls_total", r, g->n, v_calls);
+	family(f, "lockstep_worker_verdicts_total", r, g->n, v_verdicts);
+	family(f, "lockstep_worker_restarts_total", r, g->n, v_restarts);
+	family(f, "lockstep_worker_healthy", r, g->n, v_healthy);
+	family(f, "lockstep_worker_live", r, g->n, v_live);
+	family(f, "lockstep_worker_flows", r, g->n, v_flows);
+	family(f, "lockstep_worker_failsafe", r, g->n, v_fs);
+	ls_metric_head(f, "lockstep_worker_failsafe_transitions_total");
 	for (uint32_t i = 0; i < g->n; i++)
 		fprintf(
 		    f,
@@ -501,10 +488,7 @@ static void workers_metrics(void *ctx, FILE *f)
 		    "lockstep_worker_failsafe_transitions_total{worker=\"%u\",direction=\"leave\"} "
 		    "%llu\n",
 		    i, (unsigned long long)r[i].sl.enters, i, (unsigned long long)r[i].sl.leaves);
-	family(
-	    f, "lockstep_worker_failsafe_default_total", "counter",
-	    "packets of the worker's shard's undecided flows given the fail-safe verdict (kernel)",
-	    r, g->n, v_fs_default);
+	family(f, "lockstep_worker_failsafe_default_total", r, g->n, v_fs_default);
 }
 
 int agent_workers_open(struct agent_workers **out, struct ls_dp *dp,
@@ -693,6 +677,19 @@ int agent_workers_request(void *ctx, const char *cmd, const char *arg, char *rep
 		return status_all(g, reply, len);
 	snprintf(reply, len, "unknown request '%s' (reload [PATH] | status)", cmd);
 	return -1;
+}
+
+int agent_workers_guest_config(struct agent_workers *g, const char *arg, struct ls_err *err)
+{
+	for (uint32_t i = 0; i < g->n; i++) {
+		struct worker *w = &g->w[i];
+		pthread_mutex_lock(&w->mu);
+		int rc = policy_link_guest_config(w->rp, arg, err);
+		pthread_mutex_unlock(&w->mu);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 void agent_workers_sighup(struct agent_workers *g)

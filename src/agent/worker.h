@@ -60,6 +60,10 @@ void agent_workers_close(struct agent_workers *w);
  * switches between two of its batches. */
 int agent_workers_request(void *ctx, const char *cmd, const char *arg, char *reply, size_t len);
 void agent_workers_sighup(struct agent_workers *w);
+/* Every worker's policy configuration string for the next load
+ * (policy_link_guest_config). */
+struct ls_err;
+int agent_workers_guest_config(struct agent_workers *w, const char *arg, struct ls_err *err);
 /* The heartbeat's health check (ls_hb_set_health): NULL while every worker
  * is healthy and has made progress within 1.5 tick intervals. */
 const char *agent_workers_health(void *ctx);

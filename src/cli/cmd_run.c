@@ -407,13 +407,20 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 /* The options applied, in order, file first: what --check prints, so a key
  * of the file that did nothing would show. */
 static char applied[4096];
+/* The same key by key (agent/config_reload.h): at start, and each SIGHUP's
+ * re-read into its own record. */
+static struct agent_optrec rec_start;
+static struct agent_optrec *rec_into = &rec_start;
 
 static int on_opt_rec(void *ctx, const struct ls_opt *opt, const char *arg)
 {
 	size_t n = strlen(applied);
-	if (opt->id != O_CONFIG && opt->id != O_CHECK)
+	if (opt->id == O_CONFIG || opt->id == O_CHECK)
+		return on_opt(ctx, opt, arg);
+	if (rec_into == &rec_start)
 		snprintf(applied + n, sizeof(applied) - n, " --%s%s%s", opt->name, arg ? " " : "",
 			 arg ? arg : "");
+	agent_optrec_set(rec_into, opt->name, arg ? arg : "true", opt->id == OBS_LINK_OPT_ALARM);
 	return on_opt(ctx, opt, arg);
 }
 
@@ -471,9 +478,35 @@ static int run_check(const struct agent_opts *a, const char *config)
 	return rc;
 }
 
+static const char *const not_in_file[] = {"config", "check", NULL};
+static const struct ls_cmd_spec *run_spec;
+static int run_argc;
+static char **run_argv;
+
+/* SIGHUP (agent/config_reload.h): the file, then the command line again,
+ * through the same handler and checks as at start. */
+static int reread(void *ctx, struct agent_opts *out, struct agent_optrec *rec, char *why,
+		  size_t len)
+{
+	const char *path = ctx;
+	int first, rc;
+	agent_opts_init(out);
+	rec_into = rec;
+	rc = ls_config_file_apply(run_spec, path, on_opt_rec, out, not_in_file);
+	if (rc)
+		snprintf(why, len, "%s", ls_config_file_error());
+	else if ((rc = ls_opts_parse(run_spec, run_argc, run_argv, on_opt_rec, out, &first)) >= 0)
+		snprintf(why, len, "the command line no longer parses"), rc = 2;
+	else if ((rc = run_validate(out)))
+		snprintf(why, len, "the options do not hold together (the reason is on stderr)");
+	rec_into = &rec_start;
+	return rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	const struct ls_cmd_spec spec = {
+	    /* lives while the agent runs (reread) */
 	    .name = "run",
 	    .synopsis = "--iface IF [options]",
 	    .about = "Attach the lockstep data plane to IF and print its events as JSON lines\n"
@@ -488,7 +521,9 @@ int cmd_run(int argc, char **argv)
 
 	agent_opts_init(&a);
 	struct first_pass fp = {0};
-	static const char *const not_in_file[] = {"config", "check", NULL};
+	run_spec = &spec;
+	run_argc = argc;
+	run_argv = argv;
 	int rc = ls_opts_parse(&spec, argc, argv, on_opt_first, &fp, &first);
 	if (rc >= 0) /* --help, or a command line that does not parse */
 		return rc;
@@ -501,8 +536,13 @@ int cmd_run(int argc, char **argv)
 	rc = run_validate(&a);
 	if (!rc && fp.check)
 		rc = run_check(&a, fp.config);
-	else if (!rc && !(rc = run_preflight(&a, true)))
+	else if (!rc && !(rc = run_preflight(&a, true))) {
+		a.config_path = fp.config;
+		a.reread = fp.config ? reread : NULL;
+		a.reread_ctx = (void *)fp.config;
+		a.applied = &rec_start;
 		rc = agent_run(&a);
+	}
 	ls_config_file_release();
 	return rc;
 }

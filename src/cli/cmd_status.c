@@ -112,7 +112,8 @@ static void heartbeat(const cJSON *hb)
 	       yes(hb, "sync") ? "on" : "OFF (guest deadlines used as kernel times)");
 	printf("beats:      %.0f (missed %.0f)", num(hb, "beats"), num(hb, "missed"));
 	if (cJSON_GetObjectItemCaseSensitive(hb, "last_beat_age_s"))
-		printf(", last %.2f s ago", num(hb, "last_beat_age_s"));
+		printf(", last %.2f s ago (%s)", num(hb, "last_beat_age_s"),
+		       str(hb, "last_beat_at"));
 	printf("\n");
 	if (cJSON_GetObjectItemCaseSensitive(hb, "offset_ns"))
 		printf("clock:      offset G-K %s, rate %+.3f ppm (+/- %.3f), uncertainty %s, "
@@ -167,8 +168,9 @@ static void human(const cJSON *j, const char *sock)
 {
 	const cJSON *a = obj(j, "attach"), *ev = obj(j, "events"), *v = obj(j, "verdicts");
 	const cJSON *pk = obj(j, "packets"), *t = obj(j, "trace"), *m = obj(j, "metrics");
-	printf("agent:      pid %.0f, up %.1f s, control socket %s\n", num(j, "pid"),
-	       num(j, "uptime_s"), sock);
+	printf("as of:      %s\n", str(j, "ts"));
+	printf("agent:      pid %.0f, up %.1f s (since %s), control socket %s\n", num(j, "pid"),
+	       num(j, "uptime_s"), str(j, "started"), sock);
 	printf("mode:       %s\n", !strcmp(str(j, "mode"), "fail-safe")
 				       ? "FAIL-SAFE (no good beat from the policy side in time)"
 				       : str(j, "mode"));
@@ -217,8 +219,9 @@ static void human(const cJSON *j, const char *sock)
 	printf("alarms:     %.0f open, %d kinds seen\n", num(j, "alarms_open"),
 	       cJSON_GetArraySize(al));
 	cJSON_ArrayForEach(e, al)
-	    printf("  %-6s %-16s x%-6.0f %6.1fs ago  %s\n", yes(e, "open") ? "OPEN" : "closed",
-		   str(e, "kind"), num(e, "count"), num(e, "age_s"), str(e, "msg"));
+	    printf("  %-6s %-16s x%-6.0f %6.1fs ago (last %s, first %s)  %s\n",
+		   yes(e, "open") ? "OPEN" : "closed", str(e, "kind"), num(e, "count"),
+		   num(e, "age_s"), str(e, "last"), str(e, "first"), str(e, "msg"));
 }
 
 static int health(const cJSON *j)

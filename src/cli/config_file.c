@@ -52,14 +52,22 @@ struct reader {
 
 static int fail(struct reader *r, size_t line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static char last_error[512];
+
+const char *ls_config_file_error(void)
+{
+	return last_error;
+}
+
 static int fail(struct reader *r, size_t line, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "lockstep %s: %s:%zu: ", r->s->name, r->path, line + 1);
+	int n = snprintf(last_error, sizeof(last_error), "%s:%zu: ", r->path, line + 1);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (n > 0 && (size_t)n < sizeof(last_error))
+		vsnprintf(last_error + n, sizeof(last_error) - (size_t)n, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "lockstep %s: %s\n", r->s->name, last_error);
 	return 2;
 }
 
@@ -246,6 +254,7 @@ int ls_config_file_apply(const struct ls_cmd_spec *s, const char *path, ls_opt_f
 	size_t len;
 	struct ls_err err;
 	if (ls_read_file(path, LS_CONFIG_FILE_MAX, &text, &len, &err)) {
+		snprintf(last_error, sizeof(last_error), "%.500s", err.msg);
 		fprintf(stderr, "lockstep %s: --config %s\n", s->name, err.msg);
 		return 2;
 	}

@@ -31,6 +31,9 @@ int ls_config_file_apply(const struct ls_cmd_spec *s, const char *path, ls_opt_f
  * (tests/fuzz/fuzz_cli.c). */
 int ls_config_text_apply(const struct ls_cmd_spec *s, const char *name, const char *text,
 			 size_t len, ls_opt_fn fn, void *ctx, const char *const *skip);
+/* The last refusal's words, "FILE:LINE: why" (what the line on stderr
+ * said), for a SIGHUP's log line (agent/config_reload.h). */
+const char *ls_config_file_error(void);
 /* A configuration file larger than this is refused. */
 #define LS_CONFIG_FILE_MAX (1u << 20)
 /* Frees the values the handler was given (after the command is done with

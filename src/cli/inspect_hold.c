@@ -28,7 +28,11 @@ static void line(struct inspect_hold *h, uint64_t frame, const struct ls_flow_ke
 {
 	if (!ls_print_wants(LS_PRINT_HOLD))
 		return;
-	printf("{\"event\":\"hold\",\"frame\":%llu", (unsigned long long)frame);
+	char ts[LS_RFC3339_LEN];
+	uint64_t now = ls_now_k();
+	printf("{\"event\":\"hold\",\"ts_k\":%llu,\"ts\":\"%s\",\"frame\":%llu",
+	       (unsigned long long)now, ls_event_ts(ts, sizeof(ts), now),
+	       (unsigned long long)frame);
 	if (key) {
 		char flow[160];
 		ls_flow_key_str(key, flow, sizeof(flow));

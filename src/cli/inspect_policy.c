@@ -108,7 +108,11 @@ static int sink_rule(void *ctx, uint32_t kind, const char *pat, size_t len, uint
 		     : ls_dp_rule_set(ip->dp, kind, pat, len, verdict, deadline_k, &err);
 	if (!ls_print_wants(LS_PRINT_RULE))
 		return rc;
-	printf("{\"event\":\"rule\",\"op\":\"%s\",\"kind\":%u,\"pattern\":", del ? "del" : "add",
+	char ts[LS_RFC3339_LEN];
+	uint64_t now = ls_now_k();
+	printf("{\"event\":\"rule\",\"ts_k\":%llu,\"ts\":\"%s\",\"op\":\"%s\",\"kind\":%u,"
+	       "\"pattern\":",
+	       (unsigned long long)now, ls_event_ts(ts, sizeof(ts), now), del ? "del" : "add",
 	       kind);
 	char buf[LS_RULE_PATTERN_MAX + 1];
 	memcpy(buf, pat, len < sizeof(buf) - 1 ? len : sizeof(buf) - 1);
@@ -136,10 +140,13 @@ static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id
 	if (!ls_print_wants(LS_PRINT_VERDICT))
 		goto told;
 	ls_flow_key_str(key, flow, sizeof(flow));
-	printf("{\"event\":\"verdict\",\"flow\":\"%s\",\"flow_id\":%llu,\"verdict\":\"%s\","
-	       "\"ttl_ns\":%llu",
-	       flow, (unsigned long long)flow_id, ls_verdict_name(verdict),
-	       (unsigned long long)(deadline_k > now ? deadline_k - now : 0));
+	char ts[LS_RFC3339_LEN];
+	printf(
+	    "{\"event\":\"verdict\",\"ts_k\":%llu,\"ts\":\"%s\",\"flow\":\"%s\",\"flow_id\":%llu,"
+	    "\"verdict\":\"%s\",\"ttl_ns\":%llu",
+	    (unsigned long long)now, ls_event_ts(ts, sizeof(ts), now), flow,
+	    (unsigned long long)flow_id, ls_verdict_name(verdict),
+	    (unsigned long long)(deadline_k > now ? deadline_k - now : 0));
 	struct seen *s = seen_get(ip, flow_id, 0);
 	if (s && s->name[0]) {
 		printf(",\"name\":");

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/time.h"
 #include "lockstep/wire.h"
 
 /* Large enough for any event: the worst case is every name byte escaped. */
@@ -24,6 +25,14 @@ int ls_event_json(const struct ls_event *ev, char *buf, size_t cap);
 
 /* Same, written to f. Returns 0, or -1 on a write error. */
 int ls_event_json_print(FILE *f, const struct ls_event *ev);
+
+/* Every line printed on stdout carries "ts", the wall time of its kernel
+ * time in RFC 3339 UTC with microseconds (base/time.h), beside it.
+ * ls_event_ts writes it for k; ls_event_wall_source replaces where it
+ * comes from (NULL: REALTIME - BOOTTIME read at each call), for the whole
+ * process, before any thread starts. */
+const char *ls_event_ts(char *buf, size_t cap, uint64_t k);
+void ls_event_wall_source(int64_t (*fn)(void *ctx, uint64_t k), void *ctx);
 
 /* What stdout carries (--print KINDS; base/names.h LS_PRINT_*), for the
  * whole process: ls_event_json_print writes nothing (and returns 1) for a

@@ -1,6 +1,7 @@
 /* hub.c - the agent's observability hub (hub.h): defines every metric of
  * docs/metrics.md, feeds the detectors and turns their answers into alarms. */
 #include "obs/hub_int.h"
+#include "obs/metric_table.h"
 #include "base/outfile.h"
 #include "obs/http.h"
 #include "obs/process.h"
@@ -86,88 +87,56 @@ static const char *const judged_name[JUDGED__MAX] = {"early",	"idle",	   "ended"
 static int define_metrics(struct ls_obs *o)
 {
 	struct ls_metrics *r = o->reg;
-	o->events = ls_metric_counter(r, "lockstep_events_total",
-				      "kernel events received from the ring buffer, by kind", "kind");
-	o->delivery = ls_metric_histogram(r, "lockstep_event_delivery_seconds",
-					  "kernel event time to its receipt in user space", NULL, LAT);
-	o->ring_lost = ls_metric_counter(r, "lockstep_ringbuf_lost_total",
-					 "events the kernel could not queue (ring buffer full)", NULL);
-	o->ring_size = ls_metric_gauge(r, "lockstep_ringbuf_size_bytes",
-				       "size of the kernel's events ring buffer in effect", NULL);
-	o->dp = ls_metric_counter(r, "lockstep_dataplane_total",
-				  "data-plane counters (packets, drops by reason, unparsed by "
-				  "reason, DPI results, ...), by counter", "counter");
-	o->queue = ls_metric_gauge(r, "lockstep_ringbuf_batch_events",
-				   "events handled in the last ring-buffer drain (queue depth)", NULL);
-	o->verdicts = ls_metric_counter(r, "lockstep_verdicts_total",
-					"verdicts written to the data plane, by verdict", "verdict");
-	o->verdict_errors = ls_metric_counter(r, "lockstep_verdict_write_errors_total",
-					      "verdict map updates that failed", NULL);
-	o->verdict_latency = ls_metric_histogram(r, "lockstep_verdict_latency_seconds",
-						 "kernel event time to its verdict written in the map",
-						 NULL, LAT);
+	o->events = ls_metric_std(r, "lockstep_events_total", NULL, 0);
+	o->delivery = ls_metric_std(r, "lockstep_event_delivery_seconds", NULL, 0);
+	o->ring_lost = ls_metric_std(r, "lockstep_ringbuf_lost_total", NULL, 0);
+	o->ring_size = ls_metric_std(r, "lockstep_ringbuf_size_bytes", NULL, 0);
+	/* the kernel's counters, one family per meaning (metric_table.h);
+	 * every series shown from the start, at 0 until the kernel counts */
+	for (int i = 0; i < LS_CNT__MAX; i++) {
+		const struct ls_dp_counter_metric *d = &ls_dp_counter_metrics[i];
+		if (!d->family)
+			continue;
+		for (int j = 0; j < i && !o->dp[i]; j++)
+			if (ls_dp_counter_metrics[j].family &&
+			    !strcmp(ls_dp_counter_metrics[j].family, d->family))
+				o->dp[i] = o->dp[j];
+		if (!o->dp[i] && !(o->dp[i] = ls_metric_std(r, d->family, NULL, 0)))
+			return -1;
+		ls_metric_add(o->dp[i], d->lv, 0);
+	}
+	o->queue = ls_metric_std(r, "lockstep_ringbuf_batch_events", NULL, 0);
+	o->verdicts = ls_metric_std(r, "lockstep_verdicts_total", NULL, 0);
+	o->verdict_errors = ls_metric_std(r, "lockstep_verdict_write_errors_total", NULL, 0);
+	o->verdict_latency = ls_metric_std(r, "lockstep_verdict_latency_seconds", NULL, 0);
 	/* not lockstep_guest_*: that prefix is the guests' own (docs/abi.md) */
-	o->guest_delay = ls_metric_histogram(r, "lockstep_event_to_guest_seconds",
-					     "kernel event time to the guest call that handles it",
-					     NULL, LAT);
-	o->guest_exec = ls_metric_histogram(r, "lockstep_policy_call_seconds",
-					    "time in the guest per host call, by call", "call", LAT);
-	o->beats = ls_metric_counter(r, "lockstep_heartbeat_beats_total",
-				     "kernel heartbeats handled", NULL);
-	o->beats_missed = ls_metric_counter(r, "lockstep_heartbeat_missed_total",
-					    "kernel heartbeats never seen (sequence gaps)", NULL);
-	o->beats_unhealthy = ls_metric_counter(
-		r, "lockstep_heartbeat_unhealthy_total",
-		"beats not recorded as good because the policy side was unhealthy", NULL);
-	o->rtt = ls_metric_histogram(r, "lockstep_heartbeat_round_trip_seconds",
-				     "guest -> kernel -> guest ping round trip (kept sample)",
-				     NULL, LAT);
-	o->beat_delivery = ls_metric_histogram(r, "lockstep_heartbeat_delivery_seconds",
-					       "beat fire time to its receipt in user space", NULL,
-					       LAT);
-	o->beat_interval = ls_metric_gauge(r, "lockstep_heartbeat_interval_seconds",
-					   "beat interval, by source (configured, observed)",
-					   "source");
-	o->offset = ls_metric_gauge(r, "lockstep_clock_offset_seconds",
-				    "estimated offset G - K of the guest clock", NULL);
-	o->rate = ls_metric_gauge(r, "lockstep_clock_rate_ratio",
-				  "estimated rate error r of G = (1 + r) K + offset", NULL);
-	o->rate_unc = ls_metric_gauge(r, "lockstep_clock_rate_uncertainty_ratio",
-				      "bound on the error of the rate estimate", NULL);
-	o->eps = ls_metric_gauge(r, "lockstep_clock_uncertainty_seconds",
-				 "uncertainty of the mapping at the last beat", NULL);
-	o->steps = ls_metric_counter(r, "lockstep_clock_steps_total",
-				     "steps of the guest clock detected", NULL);
-	o->fs_active = ls_metric_gauge(r, "lockstep_failsafe_active",
-				       "1 while the data plane is in fail-safe", NULL);
-	o->fs_transitions = ls_metric_counter(r, "lockstep_failsafe_transitions_total",
-					      "fail-safe transitions, by direction", "direction");
-	o->alarms = ls_metric_counter(r, "lockstep_alarms_total",
-				      "alarms raised by the detectors, by kind", "kind");
-	o->alarm_active = ls_metric_gauge(r, "lockstep_alarm_active",
-					  "1 while an alarm of this kind is open", "kind");
-	o->out_write_errors = ls_metric_counter(
-	    r, "lockstep_output_write_errors_total",
-	    "writes to an output file that failed (ENOSPC, EIO ...): log lines lost, trace "
-	    "dumps not written",
-	    "file");
-	o->log_lines = ls_metric_counter(r, "lockstep_log_lines_total",
-					 "structured log lines written", NULL);
-	o->log_suppressed = ls_metric_counter(r, "lockstep_log_suppressed_total",
-					      "log lines dropped by the per-kind rate limit", NULL);
-	o->trace_records = ls_metric_gauge(r, "lockstep_trace_records",
-					   "trace records held in the ring", NULL);
-	o->trace_level = ls_metric_gauge(r, "lockstep_trace_level",
-					 "trace level, by side (kernel, guest)", "side");
-	o->scrapes = ls_metric_counter(r, "lockstep_metrics_scrapes_total",
-				       "scrapes of this endpoint", NULL);
-	o->http_cut = ls_metric_counter(r, "lockstep_metrics_connections_cut_total",
-					"connections to this endpoint shut down without a complete "
-					"request in 3 s, or to make room for a newcomer (slow clients)",
-					NULL);
-	o->pass_expiries = ls_metric_counter(
-		r, "lockstep_pass_expiries_total",
-		"pass verdicts that expired, by the early-expiry detector's judgement", "judged");
+	o->guest_delay = ls_metric_std(r, "lockstep_event_to_guest_seconds", NULL, 0);
+	o->guest_exec = ls_metric_std(r, "lockstep_policy_call_seconds", NULL, 0);
+	o->beats = ls_metric_std(r, "lockstep_heartbeat_beats_total", NULL, 0);
+	o->beats_missed = ls_metric_std(r, "lockstep_heartbeat_missed_total", NULL, 0);
+	o->beats_unhealthy = ls_metric_std(r, "lockstep_heartbeat_unhealthy_total", NULL, 0);
+	o->rtt = ls_metric_std(r, "lockstep_heartbeat_round_trip_seconds", NULL, 0);
+	o->beat_delivery = ls_metric_std(r, "lockstep_heartbeat_delivery_seconds", NULL, 0);
+	o->beat_interval = ls_metric_std(r, "lockstep_heartbeat_interval_seconds", NULL, 0);
+	o->beat_observed = ls_metric_std(r, "lockstep_heartbeat_observed_interval_seconds", NULL, 0);
+	o->offset = ls_metric_std(r, "lockstep_clock_offset_seconds", NULL, 0);
+	o->rate = ls_metric_std(r, "lockstep_clock_rate_ratio", NULL, 0);
+	o->rate_unc = ls_metric_std(r, "lockstep_clock_rate_uncertainty_ratio", NULL, 0);
+	o->eps = ls_metric_std(r, "lockstep_clock_uncertainty_seconds", NULL, 0);
+	o->steps = ls_metric_std(r, "lockstep_clock_steps_total", NULL, 0);
+	o->fs_active = ls_metric_std(r, "lockstep_failsafe_active", NULL, 0);
+	o->fs_transitions = ls_metric_std(r, "lockstep_failsafe_transitions_total", NULL, 0);
+	o->alarms = ls_metric_std(r, "lockstep_alarms_total", NULL, 0);
+	o->alarm_active = ls_metric_std(r, "lockstep_alarm_active", NULL, 0);
+	o->out_write_errors = ls_metric_std(r, "lockstep_output_write_errors_total", NULL, 0);
+	o->log_lines = ls_metric_std(r, "lockstep_log_lines_total", NULL, 0);
+	o->log_suppressed = ls_metric_std(r, "lockstep_log_suppressed_total", NULL, 0);
+	o->trace_records = ls_metric_std(r, "lockstep_trace_records", NULL, 0);
+	o->trace_kernel = ls_metric_std(r, "lockstep_trace_kernel_level", NULL, 0);
+	o->trace_guest = ls_metric_std(r, "lockstep_trace_guest_level", NULL, 0);
+	o->scrapes = ls_metric_std(r, "lockstep_metrics_scrapes_total", NULL, 0);
+	o->http_cut = ls_metric_std(r, "lockstep_metrics_connections_cut_total", NULL, 0);
+	o->pass_expiries = ls_metric_std(r, "lockstep_pass_expiries_total", NULL, 0);
 	if (!o->scrapes || !o->http_cut || !o->pass_expiries)
 		return -1;
 	for (int i = 0; i < JUDGED__MAX; i++)
@@ -185,8 +154,6 @@ static int define_metrics(struct ls_obs *o)
 	ls_metric_add(o->verdicts, "reject", 0);
 	ls_metric_add(o->fs_transitions, "enter", 0);
 	ls_metric_add(o->fs_transitions, "leave", 0);
-	ls_metric_set(o->trace_level, "kernel", 0);
-	ls_metric_set(o->trace_level, "guest", 0);
 	ls_metric_add(o->out_write_errors, "log", 0);
 	ls_metric_add(o->out_write_errors, "trace", 0);
 	return 0;
@@ -343,7 +310,7 @@ void ls_obs_set_heartbeat(struct ls_obs *o, const struct ls_obs_heartbeat *h)
 {
 	o->hb = *h;
 	o->have_hb = true;
-	ls_metric_set(o->beat_interval, "configured", (double)h->check_interval_ns / 1e9);
+	ls_metric_set(o->beat_interval, NULL, (double)h->check_interval_ns / 1e9);
 }
 
 void ls_obs_set_trace_level(struct ls_obs *o, int kernel, int guest)
@@ -352,8 +319,8 @@ void ls_obs_set_trace_level(struct ls_obs *o, int kernel, int guest)
 		o->kernel_level = kernel;
 	if (guest >= 0)
 		o->guest_level = guest;
-	ls_metric_set(o->trace_level, "kernel", o->kernel_level);
-	ls_metric_set(o->trace_level, "guest", o->guest_level);
+	ls_metric_set(o->trace_kernel, NULL, o->kernel_level);
+	ls_metric_set(o->trace_guest, NULL, o->guest_level);
 	ls_obs_state(o, "trace_level", "trace level changed", "\"kernel\":%d,\"guest\":%d",
 		     o->kernel_level, o->guest_level);
 }
@@ -735,9 +702,9 @@ void ls_obs_beat(struct ls_obs *o, const struct ls_obs_beat *b)
 		ls_metric_add(o->beats_unhealthy, NULL, 1);
 	if (b->delivered_k >= b->fired_k)
 		ls_metric_observe(o->beat_delivery, NULL, (double)(b->delivered_k - b->fired_k) / 1e9);
-	ls_metric_set(o->beat_interval, "configured", (double)b->configured_interval_ns / 1e9);
+	ls_metric_set(o->beat_interval, NULL, (double)b->configured_interval_ns / 1e9);
 	if (b->observed_interval_ns)
-		ls_metric_set(o->beat_interval, "observed", (double)b->observed_interval_ns / 1e9);
+		ls_metric_set(o->beat_observed, NULL, (double)b->observed_interval_ns / 1e9);
 	if (ls_detect_beat_interval(c, b->configured_interval_ns, b->observed_interval_ns))
 		ls_obs_alarm(o, LS_ALARM_BEAT_INTERVAL, b->delivered_k,
 			     "the beat interval observed differs from the one configured",
@@ -845,7 +812,8 @@ void ls_obs_dp_counters(struct ls_obs *o, const char *const *names, const uint64
 	for (int i = 0; i < n; i++) {
 		if (!names[i])
 			continue;
-		ls_metric_set_total(o->dp, names[i], (double)vals[i]);
+		if (i < LS_CNT__MAX && o->dp[i])
+			ls_metric_set_total(o->dp[i], ls_dp_counter_metrics[i].lv, (double)vals[i]);
 		if (!strcmp(names[i], "pkts"))
 			pkts = vals[i];
 		else if (!strncmp(names[i], "drop_", 5))
@@ -938,4 +906,11 @@ int ls_obs_trace_dump(struct ls_obs *o, const char *path, struct ls_err *err)
 	       "\"path\":\"%s\",\"records\":%llu", ls_json_str(esc, sizeof(esc), path),
 	       (unsigned long long)ls_trace_count(o->trace));
 	return 0;
+}
+
+void ls_obs_set_detect(struct ls_obs *o, const struct ls_detect_config *d)
+{
+	o->cfg.detect = *d;
+	if (!o->cfg.detect.storm_count)
+		ls_detect_defaults(&o->cfg.detect);
 }

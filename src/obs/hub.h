@@ -174,6 +174,8 @@ bool ls_obs_alarm_open(const struct ls_obs *o, int kind);
  * data plane's config map) and guest (0: one slice per batch, 1: one slice
  * per guest call). */
 void ls_obs_set_trace_level(struct ls_obs *o, int kernel, int guest);
+/* New detector thresholds from now on (SIGHUP with a changed --alarm). */
+void ls_obs_set_detect(struct ls_obs *o, const struct ls_detect_config *d);
 int ls_obs_guest_trace_level(const struct ls_obs *o);
 int ls_obs_kernel_trace_level(const struct ls_obs *o);
 

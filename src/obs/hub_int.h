@@ -48,16 +48,18 @@ struct ls_obs {
 	bool have_hb;               /* the heartbeat runs here */
 	char policy_path[512];
 
-	struct ls_metric *events, *delivery, *ring_lost, *ring_size, *dp, *queue;
+	struct ls_metric *events, *delivery, *ring_lost, *ring_size, *queue;
+	struct ls_metric *dp[LS_CNT__MAX]; /* each kernel counter's family (metric_table.h) */
 	struct ls_metric *verdicts, *verdict_errors, *verdict_latency;
 	struct ls_metric *guest_delay, *guest_exec;
-	struct ls_metric *beats, *beats_missed, *beats_unhealthy, *rtt, *beat_delivery, *beat_interval;
+	struct ls_metric *beats, *beats_missed, *beats_unhealthy, *rtt, *beat_delivery, *beat_interval,
+	    *beat_observed;
 	struct ls_metric *offset, *rate, *rate_unc, *eps, *steps;
 	struct ls_metric *fs_active, *fs_transitions;
 	struct ls_metric *alarms, *alarm_active;
 	struct ls_metric *out_write_errors; /* by file: log, trace */
 	int trace_failing;		    /* errno of the last trace write, 0: ok */
-	struct ls_metric *log_lines, *log_suppressed, *trace_records, *trace_level;
+	struct ls_metric *log_lines, *log_suppressed, *trace_records, *trace_kernel, *trace_guest;
 	struct ls_metric *scrapes, *http_cut, *pass_expiries;
 
 	struct flowent flows[FLOWTAB];

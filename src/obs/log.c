@@ -37,9 +37,8 @@ static uint64_t default_now_k(void *ctx)
 
 static int64_t default_wall(void *ctx, uint64_t k)
 {
-	uint64_t now_k = ls_now_k();
 	(void)ctx;
-	return ls_clock_ns(CLOCK_REALTIME) - (int64_t)(now_k - k);
+	return ls_wall_of_k(k);
 }
 
 const struct ls_log_time ls_log_default_time = {NULL, default_now_k, default_wall};
@@ -77,17 +76,7 @@ void ls_log_free(struct ls_log *lg)
 
 char *ls_fmt_wall(char *buf, size_t len, int64_t wall_ns)
 {
-	time_t sec = (time_t)(wall_ns / 1000000000ll);
-	long us = (long)((wall_ns % 1000000000ll) / 1000);
-	if (us < 0) {
-		us += 1000000;
-		sec--;
-	}
-	struct tm tm;
-	gmtime_r(&sec, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us);
-	return buf;
+	return ls_fmt_rfc3339(buf, len, wall_ns);
 }
 
 static struct bucket *bucket(struct ls_log *lg, const char *kind, uint64_t now_k)

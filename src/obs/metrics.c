@@ -3,6 +3,7 @@
  * LS_METRIC_MAX_SERIES label values: families are small and fixed by the
  * agent's code, never by traffic. */
 #include "obs/metrics.h"
+#include "obs/metric_table.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -119,8 +120,7 @@ struct ls_metrics *ls_metrics_new(void)
 	if (!reg)
 		return NULL;
 	reg->dropped = ls_metric_counter(reg, "lockstep_metrics_dropped_total",
-					 "metric updates refused because a family had no room for "
-					 "another label value", NULL);
+					 ls_metric_def("lockstep_metrics_dropped_total")->help, NULL);
 	if (!reg->dropped) {
 		free(reg);
 		return NULL;

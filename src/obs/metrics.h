@@ -17,7 +17,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-enum ls_metric_type { LS_METRIC_COUNTER, LS_METRIC_GAUGE, LS_METRIC_HISTOGRAM };
+/* LS_METRIC_ANY is the metric table's row for what guests define
+ * (obs/metric_table.h); the registry refuses it. */
+enum ls_metric_type { LS_METRIC_COUNTER, LS_METRIC_GAUGE, LS_METRIC_HISTOGRAM, LS_METRIC_ANY };
 
 #define LS_METRIC_MAX_SERIES 48   /* label values per family */
 #define LS_METRIC_MAX_BUCKETS 24  /* histogram bounds, excluding +Inf */

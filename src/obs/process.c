@@ -1,6 +1,7 @@
 /* process.c - lockstep_build_info and process_* read from /proc at scrape
  * time (see process.h). */
 #include "obs/process.h"
+#include "obs/metric_table.h"
 
 #include "base/build_info.h"
 
@@ -10,9 +11,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-static void family(FILE *f, const char *name, const char *type, const char *help)
+static void family(FILE *f, const char *name)
 {
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	ls_metric_head(f, name); /* HELP and TYPE from the metric table */
 }
 
 /* Fields 14 (utime), 15 (stime), 22 (starttime), 23 (vsize), 24 (rss) of
@@ -89,36 +90,32 @@ static int open_fds(void)
 void ls_process_metrics_write(void *ctx, FILE *f)
 {
 	(void)ctx;
-	family(f, "lockstep_build_info", "gauge",
-	       "Always 1; the labels say which lockstep is running.");
+	family(f, "lockstep_build_info");
 	fprintf(f, "lockstep_build_info{version=\"%s\",commit=\"%s\",wire=\"%u\",abi=\"%u\"} 1\n",
 		ls_version(), ls_build_commit(), ls_wire_version(), ls_guest_abi_version());
 
 	double cpu, start, vsize, rss, btime;
 	if (!read_stat(&cpu, &start, &vsize, &rss)) {
-		family(f, "process_cpu_seconds_total", "counter",
-		       "Total user and system CPU time spent in seconds.");
+		family(f, "process_cpu_seconds_total");
 		fprintf(f, "process_cpu_seconds_total %.2f\n", cpu);
-		family(f, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+		family(f, "process_virtual_memory_bytes");
 		fprintf(f, "process_virtual_memory_bytes %.0f\n", vsize);
-		family(f, "process_resident_memory_bytes", "gauge",
-		       "Resident memory size in bytes.");
+		family(f, "process_resident_memory_bytes");
 		fprintf(f, "process_resident_memory_bytes %.0f\n",
 			rss * (double)sysconf(_SC_PAGESIZE));
 		if (!boot_time(&btime)) {
-			family(f, "process_start_time_seconds", "gauge",
-			       "Start time of the process since unix epoch in seconds.");
+			family(f, "process_start_time_seconds");
 			fprintf(f, "process_start_time_seconds %.2f\n", btime + start);
 		}
 	}
 	int fds = open_fds();
 	if (fds >= 0) {
-		family(f, "process_open_fds", "gauge", "Number of open file descriptors.");
+		family(f, "process_open_fds");
 		fprintf(f, "process_open_fds %d\n", fds);
 	}
 	struct rlimit rl;
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY) {
-		family(f, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+		family(f, "process_max_fds");
 		fprintf(f, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
 	}
 }

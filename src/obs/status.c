@@ -7,6 +7,7 @@
 #include "obs/hub_int.h"
 #include "obs/http.h"
 #include "base/json.h"
+#include "base/time.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -41,6 +42,12 @@ static double secs(uint64_t now, uint64_t then)
 	return now > then ? (double)(now - then) / 1e9 : 0.0;
 }
 
+/* Kernel time k as RFC 3339 UTC wall time, by the hub's source (the log's) */
+static const char *wall(char *buf, const struct ls_obs *o, uint64_t k)
+{
+	return ls_fmt_rfc3339(buf, LS_RFC3339_LEN, o->cfg.time.wall_from_k(o->cfg.time.ctx, k));
+}
+
 static void attach(struct out *w, const struct ls_obs *o)
 {
 	const struct ls_obs_attach *a = &o->attach;
@@ -65,9 +72,11 @@ static void heartbeat(struct out *w, const struct ls_obs *o, uint64_t now)
 	    o->hb.detect_multiplier, o->hb.failsafe_drop ? "drop" : "pass",
 	    o->hb.sync ? "true" : "false", (unsigned long long)o->n_beats,
 	    (unsigned long long)ls_metric_value(o->beats_missed, NULL));
+	char at[LS_RFC3339_LEN];
 	if (o->n_beats)
-		put(w, ",\"last_beat_seq\":%llu,\"last_beat_age_s\":%.3f", (unsigned long long)b->seq,
-		    secs(now, b->delivered_k));
+		put(w, ",\"last_beat_seq\":%llu,\"last_beat_age_s\":%.3f,\"last_beat_at\":\"%s\"",
+		    (unsigned long long)b->seq, secs(now, b->delivered_k),
+		    wall(at, o, b->delivered_k));
 	if (o->have_beat)
 		put(w, ",\"offset_ns\":%lld,\"rate_ppm\":%.3f,\"rate_uncertainty_ppm\":%.3f,"
 		       "\"uncertainty_ns\":%lld,\"round_trip_ns\":%lld",
@@ -108,14 +117,14 @@ static void alarms(struct out *w, const struct ls_obs *o, uint64_t now)
 		const struct alarm *a = &o->al[i];
 		if (!a->count)
 			continue;
+		char t1[LS_RFC3339_LEN], t2[LS_RFC3339_LEN];
 		put(w,
 		    "%s{\"kind\":\"%s\",\"open\":%s,\"count\":%llu,\"first_k\":%llu,\"last_k\":%"
-		    "llu,"
-		    "\"age_s\":%.1f,\"msg\":\"%s\"}",
+		    "llu,\"first\":\"%s\",\"last\":\"%s\",\"age_s\":%.1f,\"msg\":\"%s\"}",
 		    first ? "" : ",", ls_alarm_name(i), a->open ? "true" : "false",
 		    (unsigned long long)a->count, (unsigned long long)a->first_k,
-		    (unsigned long long)a->last_k, secs(now, a->last_k),
-		    ls_json_str(esc, sizeof(esc), a->msg));
+		    (unsigned long long)a->last_k, wall(t1, o, a->first_k), wall(t2, o, a->last_k),
+		    secs(now, a->last_k), ls_json_str(esc, sizeof(esc), a->msg));
 		first = false;
 	}
 	put(w, "]");
@@ -125,7 +134,9 @@ size_t ls_obs_status_json(struct ls_obs *o, uint64_t now, char *buf, size_t len)
 {
 	struct out w = {buf, len, len == 0};
 	bool fs = o->in_failsafe || o->lv_failsafe;
-	put(&w, "{\"pid\":%d,\"uptime_s\":%.3f,\"mode\":\"%s\"", o->attach.pid, secs(now, o->start_k),
+	char t1[LS_RFC3339_LEN], t2[LS_RFC3339_LEN];
+	put(&w, "{\"ts\":\"%s\",\"pid\":%d,\"started\":\"%s\",\"uptime_s\":%.3f,\"mode\":\"%s\"",
+	    wall(t1, o, now), o->attach.pid, wall(t2, o, o->start_k), secs(now, o->start_k),
 	    fs ? "fail-safe" : "normal");
 	if (o->have_attach)
 		attach(&w, o);

@@ -8,6 +8,7 @@
  * leaves nothing behind; its flow gets the configured default instead.
  */
 #include "policy/policy_int.h"
+#include "obs/metric_table.h"
 #include "policy/dpi_ext.h"
 
 #include <errno.h>
@@ -966,50 +967,46 @@ void ls_policy_stats_metrics_write(const struct ls_policy_stats *s, int health, 
 {
 	enum ls_policy_health h = (enum ls_policy_health)health;
 	static const char *const fail[] = {"trap", "fuel", "init"};
-	fprintf(f, "# HELP lockstep_policy_events_total kernel events dispatched to the policy\n"
-		   "# TYPE lockstep_policy_events_total counter\n"
+	ls_metric_head(f, "lockstep_policy_events_total");
+	fprintf(f,
 		   "lockstep_policy_events_total %llu\n",
 		(unsigned long long)s->events);
-	fprintf(f, "# HELP lockstep_policy_calls_total guest callbacks made\n"
-		   "# TYPE lockstep_policy_calls_total counter\n"
+	ls_metric_head(f, "lockstep_policy_calls_total");
+	fprintf(f,
 		   "lockstep_policy_calls_total %llu\n",
 		(unsigned long long)s->calls);
-	fprintf(f, "# HELP lockstep_policy_failures_total guest failures by kind\n"
-		   "# TYPE lockstep_policy_failures_total counter\n");
+	ls_metric_head(f, "lockstep_policy_failures_total");
 	for (int i = 0; i < LS_PF__MAX; i++)
 		fprintf(f, "lockstep_policy_failures_total{kind=\"%s\"} %llu\n", fail[i],
 			(unsigned long long)s->failures[i]);
-	fprintf(f, "# HELP lockstep_policy_verdicts_total verdicts written\n"
-		   "# TYPE lockstep_policy_verdicts_total counter\n"
+	ls_metric_head(f, "lockstep_policy_verdicts_total");
+	fprintf(f,
 		   "lockstep_policy_verdicts_total{source=\"guest\"} %llu\n"
 		   "lockstep_policy_verdicts_total{source=\"default\"} %llu\n",
 		(unsigned long long)s->verdicts, (unsigned long long)s->defaults);
-	fprintf(f, "# HELP lockstep_policy_restarts_total guest instances recreated\n"
-		   "# TYPE lockstep_policy_restarts_total counter\n"
+	ls_metric_head(f, "lockstep_policy_restarts_total");
+	fprintf(f,
 		   "lockstep_policy_restarts_total %llu\n",
 		(unsigned long long)s->restarts);
-	fprintf(f, "# HELP lockstep_policy_reloads_total policy reloads by result\n"
-		   "# TYPE lockstep_policy_reloads_total counter\n"
+	ls_metric_head(f, "lockstep_policy_reloads_total");
+	fprintf(f,
 		   "lockstep_policy_reloads_total{result=\"ok\"} %llu\n"
 		   "lockstep_policy_reloads_total{result=\"refused\"} %llu\n",
 		(unsigned long long)s->reloads, (unsigned long long)s->reload_refused);
-	fprintf(f, "# HELP lockstep_policy_abi_errors_total guest import calls refused\n"
-		   "# TYPE lockstep_policy_abi_errors_total counter\n"
+	ls_metric_head(f, "lockstep_policy_abi_errors_total");
+	fprintf(f,
 		   "lockstep_policy_abi_errors_total{error=\"bounds\"} %llu\n"
 		   "lockstep_policy_abi_errors_total{error=\"handle\"} %llu\n",
 		(unsigned long long)s->bad_pointer, (unsigned long long)s->bad_handle);
-	fprintf(f, "# HELP lockstep_policy_healthy 1 while the policy side is healthy: beats "
-		   "count as good (docs/clock.md)\n"
-		   "# TYPE lockstep_policy_healthy gauge\n"
+	ls_metric_head(f, "lockstep_policy_healthy");
+	fprintf(f,
 		   "lockstep_policy_healthy %d\n", h == LS_PH_HEALTHY);
-	fprintf(f, "# HELP lockstep_policy_unhealthy 1 for the reason the policy side is "
-		   "unhealthy, 0 for the others\n"
-		   "# TYPE lockstep_policy_unhealthy gauge\n");
+	ls_metric_head(f, "lockstep_policy_unhealthy");
 	for (int i = LS_PH_HEALTHY + 1; i < LS_PH__MAX; i++)
 		fprintf(f, "lockstep_policy_unhealthy{reason=\"%s\"} %d\n", ls_policy_health_name(i),
 			h == (enum ls_policy_health)i);
-	fprintf(f, "# HELP lockstep_policy_flows flows the policy knows\n"
-		   "# TYPE lockstep_policy_flows gauge\n"
+	ls_metric_head(f, "lockstep_policy_flows");
+	fprintf(f,
 		   "lockstep_policy_flows %llu\n", (unsigned long long)s->flows);
 }
 

@@ -66,7 +66,7 @@ sed -n 's/^/# wrk: /; /Requests\/sec\|Socket errors\|Non-2xx\|requests in/p' "$T
 diag "$TMP/load.kaerr"
 scrape_fresh "$PORT" "$TMP/load.prom"
 fe=$(m load 'lockstep_failsafe_transitions_total{direction="enter"}')
-dfe=$(m load 'lockstep_dataplane_total{counter="failsafe_enter"}')
+dfe=$(m load 'lockstep_dataplane_failsafe_transitions_total{direction="enter"}')
 beats_n=$(m load lockstep_heartbeat_beats_total)
 echo "# ${LOAD_S} s loaded: $beats_n beats, wrk $(sed -n 's/.* \([0-9]*\) requests in.*/\1/p' "$TMP/wrk.out") requests; $(cat "$TMP/load.ka")"
 check "loaded ${LOAD_S} s: no false fail-safe (enter: $fe by the agent, ${dfe:-0} in the kernel)" \
@@ -88,7 +88,7 @@ check "loaded:   no keep-alive connection dropped ($(field "$TMP/load.ka" droppe
 	test "$(field "$TMP/load.ka" dropped)" = 0 -a "$(field "$TMP/load.ka" connect_failures)" = 0
 
 # --- 2. the agent stopped for 2 s with live connections ----------------------
-hon0=$(m load 'lockstep_dataplane_total{counter="failsafe_honoured"}')
+hon0=$(m load lockstep_dataplane_failsafe_honoured_total)
 in_c "$KA" "${CLIENT[@]}" --conns 200 --concurrency 200 --requests 24 --gap 150ms:250ms \
 	--ramp 500ms --seed $RANDOM >"$TMP/stall.ka" 2>"$TMP/stall.kaerr" &
 KAP=$!
@@ -116,7 +116,7 @@ check "SIGSTOP: fail-safe after detect_multiplier ($MULT) beats without a good o
 	within "$((enter_k - last_k))" $((MULT * I)) $((MULT * I + I + I / 2))
 check "SIGSTOP:   within $MULT beats of the stop (live traffic: the per-packet check)" \
 	within "$((enter_k - stop_k))" 0 $((MULT * I + I / 2))
-hon=$(m stall 'lockstep_dataplane_total{counter="failsafe_honoured"}')
+hon=$(m stall lockstep_dataplane_failsafe_honoured_total)
 check "SIGSTOP:   expired leases were honoured while stopped ($(( ${hon:-0} - ${hon0:-0} )) packets)" \
 	gt "$(( ${hon:-0} - ${hon0:-0} ))" 0
 check "SIGSTOP:   established connections kept working ($(field "$TMP/stall.ka" dropped) of 200 dropped; $(field "$TMP/stall.ka" requests_ok) requests, max $(field "$TMP/stall.ka" max_ms) ms)" \

@@ -105,7 +105,7 @@ if run synced "$SYNC_CONNS"; then
 	grep '"kind":"alarm_early_expiry"' "$TMP/synced.log" | head -3 | sed 's/^/# /'
 	# fail-safe would honour expired leases: the result must not rest on it
 	fe=$(m synced 'lockstep_failsafe_transitions_total{direction="enter"}')
-	hon=$(m synced 'lockstep_dataplane_total{counter="failsafe_honoured"}')
+	hon=$(m synced lockstep_dataplane_failsafe_honoured_total)
 	check "sync:   and not thanks to fail-safe: no expired lease honoured (${hon:-0}; fail-safe entered ${fe:-?} times)" \
 		test "${hon:-0}" = 0
 	r=$(m synced lockstep_guest_aigw_ttl_refresh_total)

@@ -112,8 +112,8 @@ check "pass verdicts counted ($v3)" ge "$v3" 30
 v2=$(metric "$TMP/m2.txt" 'lockstep_verdicts_total{verdict="pass"}')
 v1=$(metric "$TMP/m1.txt" 'lockstep_verdicts_total{verdict="pass"}')
 check "  and they moved during the load ($v1 -> $v2 -> $v3)" bash -c "awk -v a='$v1' -v b='$v2' -v c='$v3' 'BEGIN { exit !(a < b && b < c) }'"
-p2=$(metric "$TMP/m2.txt" 'lockstep_dataplane_total{counter="pkts"}')
-p3=$(metric "$TMP/m3.txt" 'lockstep_dataplane_total{counter="pkts"}')
+p2=$(packets "$TMP/m2.txt")
+p3=$(packets "$TMP/m3.txt")
 check "the data plane's packet counter moved after the load ($p2 -> $p3)" gt "$p3" "${p2:-0}"
 dh=$(metric "$TMP/m3.txt" 'lockstep_events_total{kind="dpi_http"}')
 check "DPI HTTP events counted ($dh)" ge "$dh" 30
@@ -123,8 +123,16 @@ gx=$(metric "$TMP/m3.txt" 'lockstep_policy_call_seconds_count{call="dispatch"}')
 check "guest execution time observed ($gx)" gt "$gx" 0
 gd=$(metric "$TMP/m3.txt" 'lockstep_event_to_guest_seconds_count')
 check "kernel -> guest delay observed ($gd)" ge "$gd" 30
-pk=$(metric "$TMP/m3.txt" 'lockstep_dataplane_total{counter="pkts"}')
-check "data-plane packet counter exported ($pk)" gt "$pk" 100
+pk=$(packets "$TMP/m3.txt")
+check "data-plane packets exported, sum over results ($pk)" gt "$pk" 100
+# one result per packet: the results add up to the kernel's own packet
+# counter (lockstep counters reads the pinned map), read before and after
+k0=$("$LS_BIN" counters --json --pin-dir "$PIN_DIR" | jq '.pkts')
+scrape_fresh "$PORT" "$TMP/m4.txt"
+k1=$("$LS_BIN" counters --json --pin-dir "$PIN_DIR" | jq '.pkts')
+pk4=$(packets "$TMP/m4.txt")
+check "  sum(lockstep_packets_total) is the kernel's pkts ($k0 <= $pk4 <= $k1)" \
+	bash -c "[ '$k0' -le '$pk4' ] && [ '$pk4' -le '$k1' ]"
 check "the policy's own metrics are appended" grep -q '^lockstep_policy_calls_total ' "$TMP/m3.txt"
 bt=$(metric "$TMP/m3.txt" 'lockstep_heartbeat_beats_total')
 check "heartbeats counted ($bt)" ge "$bt" 20
@@ -220,7 +228,7 @@ check "kernel events carry their K time and wall-clock ts" jqt '
 # with --workers N > 1 (checked by tests/policy/workers_failsafe_live.sh),
 # which this agent does not run (--workers 1 above)
 "$PROMCHECK" --families "$TMP/m3.txt" | grep -v '^lockstep_guest_' | sort >"$TMP/fam.scraped"
-awk -F'|' '/^## (Hold|Workers)/ { hold = 1; next } /^## / { hold = 0 }
+awk -F'|' '/^## (Hold|Workers|State)/ { hold = 1; next } /^## / { hold = 0 }
 	!hold && $2 ~ /^ *`(lockstep|process)_[a-z0-9_]*` *$/ {
 	n = $2; gsub(/[ `]/, "", n); t = $3; gsub(/ /, "", t)
 	# the label names: every `name` before the first ":" of the column
@@ -234,7 +242,8 @@ check "docs/metrics.md lists every metric scraped, with its type and label, and 
 	diff -u "$TMP/fam.doc" "$TMP/fam.scraped"
 diff -u "$TMP/fam.doc" "$TMP/fam.scraped" | sed 's/^/# /' | head -20
 # label values, where the doc lists them ("`kind`: a, b, c")
-awk -F'|' '$2 ~ /^ *`lockstep_[a-z0-9_]*` *$/ && $4 ~ /^ *`[a-z_]+`: [a-z_0-9, ]+ *$/ {
+awk -F'|' '/^## (Hold|Workers|State)/ { skip = 1; next } /^## / { skip = 0 }
+	!skip && $2 ~ /^ *`lockstep_[a-z0-9_]*` *$/ && $4 ~ /^ *`[a-z_]+`: [a-z_0-9, ]+ *$/ {
 	n = $2; gsub(/[ `]/, "", n); l = $4; sub(/^ *`/, "", l); v = l; sub(/`.*/, "", l)
 	sub(/^[^:]*: */, "", v); gsub(/ /, "", v); k = split(v, vs, ",")
 	for (i = 1; i <= k; i++) print n, l, vs[i] }' "$LS_ROOT/docs/metrics.md" | sort -u >"$TMP/lv.doc"

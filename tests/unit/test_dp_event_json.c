@@ -7,9 +7,19 @@
 
 #include "dataplane/event_json.h"
 
+/* A fixed wall clock: K + 1700000000 s, which is 2023-11-14T22:13:20Z
+ * (1700000000 = 19675 days * 86400 + 80000 s; day 19675 after 1970-01-01 is
+ * 2023-11-14, 80000 s is 22:13:20) */
+static int64_t fixed_wall(void *ctx, uint64_t k)
+{
+	(void)ctx;
+	return 1700000000000000000ll + (int64_t)k;
+}
+
 static struct ls_event mk(unsigned kind)
 {
 	struct ls_event ev;
+	ls_event_wall_source(fixed_wall, NULL);
 	memset(&ev, 0, sizeof(ev));
 	ev.version = LS_WIRE_VERSION;
 	ev.kind = kind;
@@ -41,7 +51,8 @@ TEST(dpi_http_fields_and_orientation)
 	strcpy(ev.u.dpi.name, "example.org");
 	ev.u.dpi.name_len = 11;
 	CHECK(ls_event_json(&ev, out, sizeof(out)) > 0);
-	CHECK_EQ_STR(out, "{\"event\":\"dpi\",\"v\":2,\"ts_k\":123,\"proto\":\"tcp\","
+	CHECK_EQ_STR(out, "{\"event\":\"dpi\",\"v\":2,\"ts_k\":123,\"ts\":\"2023-11-14T22:13:20."
+			  "000000Z\",\"proto\":\"tcp\","
 			  "\"src\":\"198.18.0.2\",\"sport\":40000,\"dst\":\"198.18.0.1\","
 			  "\"dport\":80,\"flow_id\":7,\"dpi\":\"http\",\"http_method\":\"GET\","
 			  "\"http_host\":\"example.org\",\"http_path\":\"/a\\\"b\"}\n");
@@ -64,7 +75,8 @@ TEST(tunnel_context)
 	memcpy(ev.tun.outer_dst, ev.tun.outer_src, 16);
 	ev.tun.outer_dst[15] = 2;
 	CHECK(ls_event_json(&ev, out, sizeof(out)) > 0);
-	CHECK_EQ_STR(out, "{\"event\":\"flow_new\",\"v\":2,\"ts_k\":123,\"proto\":\"tcp\","
+	CHECK_EQ_STR(out, "{\"event\":\"flow_new\",\"v\":2,\"ts_k\":123,\"ts\":\"2023-11-14T22:13:"
+			  "20.000000Z\",\"proto\":\"tcp\","
 			  "\"src\":\"198.18.0.1\",\"sport\":80,\"dst\":\"198.18.0.2\","
 			  "\"dport\":40000,\"flow_id\":7,\"encap\":[\"vlan\",\"vxlan\"],"
 			  "\"tunnel\":{\"type\":\"vxlan\",\"id\":4242,\"depth\":1,"
@@ -81,6 +93,21 @@ TEST(tunnel_context)
 	CHECK(ls_event_json(&ev, out, sizeof(out)) > 0);
 	CHECK(strstr(out, ",\"encap\":[\"pppoe\"],\"tunnel\":{\"type\":\"pppoe\",\"id\":4660,"
 			  "\"depth\":1}}") != NULL);
+}
+
+/* every line carries the wall time of ts_k in RFC 3339 UTC, microseconds
+ * truncated (docs/events.md) */
+TEST(wall_time_beside_kernel_time)
+{
+	struct ls_event ev = mk(LS_EV_BEAT);
+	char out[LS_EVENT_JSON_MAX], ts[LS_RFC3339_LEN];
+	ev.key.family = 0;
+	ev.ts_k = 86400ull * 1000000000ull + 123456789ull; /* one day and 0.123456789 s later */
+	CHECK(ls_event_json(&ev, out, sizeof(out)) > 0);
+	CHECK(strstr(out, ",\"ts_k\":86400123456789,\"ts\":\"2023-11-15T22:13:20.123456Z\"") !=
+	      NULL);
+	CHECK_EQ_STR(ls_event_ts(ts, sizeof(ts), 999999), "2023-11-14T22:13:20.000999Z");
+	ls_event_wall_source(NULL, NULL);
 }
 
 TEST(dpi_lengths_never_trusted_past_buffer)
@@ -150,6 +177,7 @@ int main(int argc, char **argv)
 	test_args(argc, argv);
 	RUN(dpi_http_fields_and_orientation);
 	RUN(tunnel_context);
+	RUN(wall_time_beside_kernel_time);
 	RUN(dpi_lengths_never_trusted_past_buffer);
 	RUN(ipv6_dns_and_other_kinds);
 	return test_done();

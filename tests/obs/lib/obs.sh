@@ -23,8 +23,11 @@ scrape_fresh() {
 }
 scrape_has_pkts() {
 	scrape "$SF_PORT" "$SF_FILE" &&
-		ge "$(metric "$SF_FILE" 'lockstep_dataplane_total{counter="pkts"}')" "$SF_WANT"
+		ge "$(packets "$SF_FILE")" "$SF_WANT"
 }
+# packets FILE: every packet the data plane saw, the sum of
+# lockstep_packets_total over its results (docs/metrics.md)
+packets() { awk '/^lockstep_packets_total\{/ { s += $2 } END { printf "%d\n", s }' "$1"; }
 # metric FILE SERIES: value of one series (empty when absent)
 metric() { "$PROMCHECK" "$1" "$2" 2>/dev/null; }
 # ge A B: A >= B, numbers in any Prometheus spelling
