@@ -41,10 +41,10 @@ const char *ls_xdp_mode_name(enum ls_xdp_mode m);
 int ls_xdp_mode_parse(const char *s);
 
 struct ls_dp_opts {
-	const char *pin_dir;   /* NULL: ls_pin_dir_default() */
-	const char *ifname;    /* interface to attach to */
+	const char *pin_dir; /* NULL: ls_pin_dir_default() */
+	const char *ifname;  /* interface to attach to */
 	enum ls_xdp_mode xdp_mode;
-	bool tc_egress;        /* also attach ls_tc at TC egress (replies) */
+	bool tc_egress;	       /* also attach ls_tc at TC egress (replies) */
 	uint32_t ringbuf_size; /* bytes of the events ring buffer, a power of two
 				* >= the page size (ls_dp_ringbuf_size_check);
 				* 0: LS_RINGBUF_SIZE_DEFAULT for a new one. A
@@ -60,15 +60,15 @@ int ls_dp_ringbuf_size_check(uint64_t size, struct ls_err *err);
 
 /* What ls_dp_open() found and did; printed by `lockstep run`. */
 struct ls_dp_status {
-	bool adopted_maps;     /* at least one map came from the pins */
-	int maps_adopted;      /* how many of the twelve */
-	bool adopted_link;     /* the XDP link came from the pins (no re-attach) */
-	bool prog_replaced;    /* adopted link switched to this build's program */
-	bool tc_adopted;       /* TC filter already present */
+	bool adopted_maps;	   /* at least one map came from the pins */
+	int maps_adopted;	   /* how many of the twelve */
+	bool adopted_link;	   /* the XDP link came from the pins (no re-attach) */
+	bool prog_replaced;	   /* adopted link switched to this build's program */
+	bool tc_adopted;	   /* TC filter already present */
 	enum ls_xdp_mode xdp_mode; /* mode actually in effect (native/generic) */
-	uint32_t ringbuf_bytes;  /* size of the events ring in effect */
-	bool ringbuf_kept;       /* ringbuf_size was asked, but the pinned ring
-				  * has another size and was adopted as is */
+	uint32_t ringbuf_bytes;	   /* size of the events ring in effect */
+	bool ringbuf_kept;	   /* ringbuf_size was asked, but the pinned ring
+				    * has another size and was adopted as is */
 	int ifindex;
 	char pin_dir[4096];
 };
@@ -199,9 +199,9 @@ uint64_t ls_dp_events_bad(const struct ls_dp *dp);
 
 /* ---- shards: N policy workers (docs/workers.md) ------------------------ */
 struct ls_dp_shards_status {
-	uint32_t n, by;   /* in effect now */
-	uint32_t was;     /* shard_cfg.n found (0: never set) */
-	uint32_t kept;    /* rings found in slots < n and kept, backlog and all */
+	uint32_t n, by;	  /* in effect now */
+	uint32_t was;	  /* shard_cfg.n found (0: never set) */
+	uint32_t kept;	  /* rings found in slots < n and kept, backlog and all */
 	uint32_t created; /* rings created */
 	uint32_t removed; /* rings removed from slots >= n (their backlog lost) */
 };
@@ -231,6 +231,17 @@ uint32_t ls_dp_shard_of_flow(const struct ls_flow_key *key, bool client_lo, uint
  * (not judged until published). -ENOTSUP when the data plane has no
  * shard_live (pins of an older build), -EINVAL for shard >= LS_SHARDS_MAX. */
 int ls_dp_shard_alive(struct ls_dp *dp, uint32_t shard, uint64_t alive_k);
+/* The per-shard watchdog, run by user space at each beat (the kernel
+ * judges a shard only at its packets, so a shard with no traffic would
+ * never be said to fail safe, and the holds of its worker never told): when
+ * shard i's alive_k (non-zero) is older than timeout_ns at now_k and it is
+ * not in fail-safe, or fresh and in it, move in_failsafe by the same
+ * compare-and-swap the kernel makes (the kernel and this never both claim
+ * one transition), count it in the entry and fill *ev with the failsafe
+ * record the kernel would have written (u.failsafe.shard = i + 1). 1: a
+ * transition, *ev filled; 0: none; < 0: -ENOTSUP/-EINVAL as above. */
+int ls_dp_shard_watch(struct ls_dp *dp, uint32_t shard, uint64_t now_k, uint64_t timeout_ns,
+		      struct ls_event *ev);
 /* A copy of shard i's entry (the kernel's counts and state). */
 int ls_dp_shard_live_get(const struct ls_dp *dp, uint32_t shard, struct ls_shard_live *out);
 
@@ -254,8 +265,8 @@ void ls_dp_ring_close(struct ls_dp_ring *r);
 /* Canonical key from one packet's orientation (see wire.h): addresses are
  * 4 or 16 bytes per family; IPv4 goes in IPv4-mapped. Returns true when
  * (src, sport) sorted as `lo`, i.e. the packet went lo -> hi. */
-bool ls_flow_key_make(struct ls_flow_key *key, uint8_t proto, int family,
-		      const void *src, uint16_t sport, const void *dst, uint16_t dport);
+bool ls_flow_key_make(struct ls_flow_key *key, uint8_t proto, int family, const void *src,
+		      uint16_t sport, const void *dst, uint16_t dport);
 /* "PROTO SRC SPORT DST DPORT", e.g. "tcp 198.18.0.1 40000 198.18.0.2 80";
  * PROTO is tcp|udp|icmp|icmpv6 or a number. */
 int ls_flow_key_parse(struct ls_flow_key *key, const char *s, struct ls_err *err);

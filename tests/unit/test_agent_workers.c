@@ -30,6 +30,7 @@
 
 #include "agent/obs_link.h"
 #include "agent/worker.h"
+#include "base/time.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/testrun.h"
 #include "lockstep.skel.h"
@@ -397,6 +398,66 @@ TEST(a_stalled_worker_is_named_while_the_other_keeps_deciding)
 	rig_close(&rig);
 }
 
+/* The per-shard watchdog the heartbeat runs at each beat
+ * (ls_dp_shard_watch, docs/workers.md "Liveness per shard"): a shard whose
+ * alive_k is older than the detect timeout fails safe with no packet of
+ * it in sight, said once (the record the kernel would write: entered,
+ * shard = i + 1, last_beat_k = alive_k); the kernel, seeing it already in
+ * fail-safe at the shard's next packet, neither counts nor says it again;
+ * a fresh alive_k ends it, once; a fresh shard is left alone. */
+TEST(the_shard_watchdog_fails_a_silent_shard_safe_without_traffic_once)
+{
+	struct rig rig;
+	struct policy_link_opts po = {.default_verdict = LS_VERDICT_PASS,
+				      .tick_interval_ns = 1000000000ull};
+	const char *skip = rig_open(&rig, "minimal", &po);
+	if (skip)
+		SKIP(skip);
+	struct ls_dp *dp = rig.dp;
+	struct ls_err e;
+	uint64_t now = ls_now_k(), timeout = 1000000000ull;
+	struct ls_liveness lv = {
+	    .last_beat_k = now, .detect_timeout_ns = timeout, .mode = LS_FAILSAFE_PASS};
+	CHECK(ls_dp_liveness_write(dp, &lv, &e) == 0);
+	CHECK(ls_dp_shard_alive(dp, 0, now - 2 * timeout) == 0);
+	CHECK(ls_dp_shard_alive(dp, 1, now) == 0);
+	struct ls_event ev;
+	memset(&ev, 0xa5, sizeof(ev));
+	CHECK_EQ_INT(ls_dp_shard_watch(dp, 1, now, timeout, &ev), 0);
+	CHECK_EQ_INT(ls_dp_shard_watch(dp, 0, now, timeout, &ev), 1);
+	CHECK_EQ_INT(ev.kind, LS_EV_FAILSAFE);
+	CHECK_EQ_INT(ev.version, LS_WIRE_VERSION);
+	CHECK_EQ_INT(ev.u.failsafe.entered, 1);
+	CHECK_EQ_INT(ev.u.failsafe.shard, 1);
+	CHECK(ev.u.failsafe.last_beat_k == now - 2 * timeout && ev.ts_k == now);
+	CHECK_EQ_INT(ls_dp_shard_watch(dp, 0, now + 1, timeout, &ev), 0); /* said once */
+	/* a packet of shard 0: the kernel finds it in fail-safe already */
+	int on0 = -1;
+	for (int i = 0; i < FLOWS && on0 < 0; i++) {
+		uint8_t c[4];
+		uint16_t p;
+		client_of(i, c, &p);
+		if (shard_of(c, p, SRV, 80, 2) == 0)
+			on0 = i;
+	}
+	CHECK(on0 >= 0 && syn(rig.t, on0) == 0);
+	struct ls_shard_live l0;
+	CHECK(ls_dp_shard_live_get(dp, 0, &l0) == 0);
+	CHECK(l0.in_failsafe == 1 && l0.enters == 1 && l0.leaves == 0);
+	/* back: one leave */
+	uint64_t later = ls_now_k();
+	CHECK(ls_dp_shard_alive(dp, 0, later) == 0);
+	CHECK_EQ_INT(ls_dp_shard_watch(dp, 0, later, timeout, &ev), 1);
+	CHECK_EQ_INT(ev.u.failsafe.entered, 0);
+	CHECK_EQ_INT(ev.u.failsafe.shard, 1);
+	CHECK_EQ_INT(ls_dp_shard_watch(dp, 0, later, timeout, &ev), 0);
+	CHECK(ls_dp_shard_live_get(dp, 0, &l0) == 0);
+	CHECK(l0.in_failsafe == 0 && l0.enters == 1 && l0.leaves == 1);
+	/* never published (alive_k 0): not judged */
+	CHECK_EQ_INT(ls_dp_shard_watch(dp, 5, later + 10 * timeout, timeout, &ev), 0);
+	rig_close(&rig);
+}
+
 /* The hub's metrics text, rendered as the /metrics handler does (under the
  * observability lock); malloc'd, NULL on failure. */
 static char *scrape(struct obs_link *ro)
@@ -478,7 +539,8 @@ TEST(guest_metrics_of_every_worker_are_exported_merged)
 		CHECK(sample(text, "lockstep_guest_metricount_seen{worker=\"1\"}") == want[1]);
 		CHECK(sample(text, "lockstep_guest_metricount_seen") == -1); /* labelled only */
 		/* each family once, whatever the number of workers */
-		const char *t1 = strstr(text, "# TYPE lockstep_guest_metricount_flows_total counter");
+		const char *t1 =
+		    strstr(text, "# TYPE lockstep_guest_metricount_flows_total counter");
 		CHECK(t1 && !strstr(t1 + 1, "# TYPE lockstep_guest_metricount_flows_total"));
 	}
 	printf("# hash split %d/%d\n", want[0], want[1]);
@@ -492,6 +554,7 @@ int main(int argc, char **argv)
 	RUN(two_workers_decide_every_flow_while_the_main_thread_reloads_them);
 	RUN(a_trap_restarts_only_the_instance_of_the_worker_it_happened_on);
 	RUN(a_stalled_worker_is_named_while_the_other_keeps_deciding);
+	RUN(the_shard_watchdog_fails_a_silent_shard_safe_without_traffic_once);
 	RUN(guest_metrics_of_every_worker_are_exported_merged);
 	return test_done();
 }
