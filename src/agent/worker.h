@@ -62,6 +62,8 @@ int agent_workers_request(void *ctx, const char *cmd, const char *arg, char *rep
 void agent_workers_sighup(struct agent_workers *w);
 /* The heartbeat's health check (ls_hb_set_health): NULL while every worker
  * is healthy and has made progress within 1.5 tick intervals. */
+/* Called as the heartbeat calls it: on the main thread, under the
+ * observability lock (it logs the beats' health through the shared hub). */
 const char *agent_workers_health(void *ctx);
 /* The shard fail-safe transitions the health check's watchdog made at the
  * last beat, one per call (the records the kernel would have written);

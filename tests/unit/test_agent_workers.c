@@ -188,6 +188,16 @@ static const char *rig_open(struct rig *r, const char *guest, struct policy_link
 	return NULL;
 }
 
+/* The heartbeat's health check as the agent runs it: on the main thread,
+ * under the observability lock (its log lines go through the shared hub). */
+static const char *health(struct rig *r)
+{
+	obs_link_lock(r->ro);
+	const char *why = agent_workers_health(r->w);
+	obs_link_unlock(r->ro);
+	return why;
+}
+
 static void rig_close(struct rig *r)
 {
 	agent_workers_close(r->w);
@@ -226,7 +236,7 @@ TEST(two_workers_decide_every_flow_while_the_main_thread_reloads_them)
 			    agent_workers_request(w, "reload", "", reply, sizeof(reply)) != 0;
 			reloads++;
 			CHECK(agent_workers_request(w, "status", "", reply, sizeof(reply)) == 0);
-			agent_workers_health(w);
+			health(&rig);
 			agent_workers_report(w);
 			obs_link_lock(ro);
 			obs_link_tick(ro, NULL);
@@ -249,7 +259,7 @@ TEST(two_workers_decide_every_flow_while_the_main_thread_reloads_them)
 	CHECK_EQ_INT(ring_events(reply, 0), want[0]);
 	CHECK_EQ_INT(ring_events(reply, 1), want[1]);
 	CHECK(strstr(reply, "\"healthy\":1") != NULL);
-	CHECK(agent_workers_health(w) == NULL);
+	CHECK(health(&rig) == NULL);
 	rig_close(&rig);
 }
 
@@ -338,7 +348,7 @@ TEST(a_stalled_worker_is_named_while_the_other_keeps_deciding)
 	for (int k = 0; w && k < 2000 && !both; k++) {
 		struct timespec t1 = {0, 1000000};
 		nanosleep(&t1, NULL);
-		agent_workers_health(w);
+		health(&rig);
 		struct ls_shard_live a, b;
 		both = !ls_dp_shard_live_get(rig.dp, 0, &a) &&
 		       !ls_dp_shard_live_get(rig.dp, 1, &b) && a.alive_k && b.alive_k;
@@ -357,7 +367,7 @@ TEST(a_stalled_worker_is_named_while_the_other_keeps_deciding)
 	uint64_t lag_ns = 0;
 	for (int k = 0; w && k < 2000 && (!named[0] || !w1_decided); k++) {
 		nanosleep(&ms, NULL);
-		agent_workers_health(w); /* what the heartbeat calls on each beat */
+		health(&rig); /* what the heartbeat calls on each beat */
 		CHECK(agent_workers_request(w, "status", "", reply, sizeof(reply)) == 0);
 		if (!w1_decided && has_verdict(dp, on1, &rec)) {
 			w1_decided = true;
