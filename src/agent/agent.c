@@ -69,6 +69,11 @@ static int on_event(void *ctx, const struct ls_event *ev)
 	obs_link_event(r->ro, ev);
 	if (r->clock_on)
 		ls_hb_handle_event(r->sync.hb, ev);
+	/* a beat's health check may have failed shards safe (or ended it):
+	 * their records, as if the kernel had written them */
+	struct ls_event fe;
+	while (r->wk && ev->kind == LS_EV_BEAT && agent_workers_next_failsafe(r->wk, &fe))
+		on_event(r, &fe);
 	if (r->hold)
 		agent_hold_event(r->hold, ev);
 	else if (r->wk && ev->kind == LS_EV_FAILSAFE && ev->u.failsafe.entered)
@@ -390,8 +395,10 @@ static uint32_t agent_nworkers(const struct agent_opts *o)
 	if (n < 1)
 		n = 1;
 	if (n > LS_SHARDS_MAX) {
-		fprintf(stderr, "lockstep: %ld CPUs: running %d policy workers (the most there are "
-			"rings for)\n", n, LS_SHARDS_MAX);
+		fprintf(stderr,
+			"lockstep: %ld CPUs: running %d policy workers (the most there are "
+			"rings for)\n",
+			n, LS_SHARDS_MAX);
 		n = LS_SHARDS_MAX;
 	}
 	return (uint32_t)n;
@@ -425,13 +432,15 @@ int agent_run(const struct agent_opts *o)
 	if (rc)
 		fprintf(stderr, "lockstep run: %s\n", err.msg);
 	struct ls_config hcfg;
-	bool holding = !rc && !ls_dp_config_read(r.dp, &hcfg, &err) &&
-		       hcfg.default_verdict == LS_VERDICT_HOLD;
+	bool holding =
+	    !rc && !ls_dp_config_read(r.dp, &hcfg, &err) && hcfg.default_verdict == LS_VERDICT_HOLD;
 	if (holding && st.xdp_mode == LS_XDP_GENERIC) {
 		/* generic XDP runs on the skb path, where a re-injected frame
 		 * would meet the program again and be held again */
-		fprintf(stderr, "lockstep run: --default-verdict hold needs native XDP; %s is in "
-			"generic mode\n", o->dp.ifname);
+		fprintf(stderr,
+			"lockstep run: --default-verdict hold needs native XDP; %s is in "
+			"generic mode\n",
+			o->dp.ifname);
 		rc = 1;
 	}
 	if (!rc)
@@ -459,8 +468,10 @@ int agent_run(const struct agent_opts *o)
 		 * must not stay held (hold.h) */
 		int n = ls_holdq_reset_dp(r.dp);
 		if (n > 0)
-			fprintf(stderr, "lockstep: hold: closed %d holds an earlier agent left open "
-				"(their packets went with it)\n", n);
+			fprintf(stderr,
+				"lockstep: hold: closed %d holds an earlier agent left open "
+				"(their packets went with it)\n",
+				n);
 	}
 	uint32_t failsafe_mode = o->clock.on ? o->clock.clock.failsafe_mode : LS_FAILSAFE_OFF;
 	if (!rc && holding && r.nworkers == 1) { /* N workers: each holds its flows */
@@ -514,8 +525,8 @@ int agent_run(const struct agent_opts *o)
 	if (!rc && po.policy && po.state_dir) {
 		struct ls_kv *kv = r.rp ? policy_link_kv(r.rp) : agent_workers_kv(r.wk);
 		if (kv)
-			r.state = state_link_open(po.state_dir, kv,
-						  ls_obs_metrics(obs_link_hub(r.ro)));
+			r.state =
+			    state_link_open(po.state_dir, kv, ls_obs_metrics(obs_link_hub(r.ro)));
 	}
 	if (!rc) {
 		ls_obs_state(obs_link_hub(r.ro), "agent_start", "agent running",

@@ -77,8 +77,13 @@ struct agent_workers {
 	uint32_t n;
 	uint64_t tick_ns;
 	bool policy;
-	char path[4096];       /* the module the workers run (main thread only) */
-	char why[192];	       /* agent_workers_health's answer */
+	char path[4096]; /* the module the workers run (main thread only) */
+	char why[192];	 /* agent_workers_health's answer */
+	bool unhealthy;	 /* its last answer was not NULL (logged once) */
+	/* shard fail-safe transitions the health check's watchdog made, for
+	 * agent_workers_next_failsafe (main thread only) */
+	struct ls_event fs_ev[LS_SHARDS_MAX];
+	uint32_t fs_n, fs_next;
 	bool shard_live;       /* the kernel judges each shard (shard_live map) */
 	uint64_t busy_poll_ns; /* the longest busy-poll window (0: none) */
 	bool rt;	       /* --rt: each thread SCHED_FIFO and pinned */
@@ -726,6 +731,24 @@ static bool judge(struct agent_workers *g, struct worker *w, uint64_t now, uint6
 	return ok;
 }
 
+/* The per-shard watchdog (ls_dp_shard_watch), at each beat after the
+ * workers' signs of life are published: a shard whose worker stays silent
+ * past the detect timeout fails safe now, not at its next packet, so the
+ * transition is said (and the worker's holds told) even with no traffic;
+ * and it leaves once the worker is back. The events are delivered by
+ * agent_workers_next_failsafe, after the beat. */
+static void watch_shards(struct agent_workers *g, uint64_t now)
+{
+	struct ls_liveness lv;
+	struct ls_err err;
+	if (ls_dp_liveness_read(g->dp, &lv, &err) || lv.mode == LS_FAILSAFE_OFF ||
+	    lv.in_failsafe) /* the whole data plane is: the kernel does not judge shards */
+		return;
+	for (uint32_t i = 0; i < g->n && g->fs_n < LS_SHARDS_MAX; i++)
+		if (ls_dp_shard_watch(g->dp, i, now, lv.detect_timeout_ns, &g->fs_ev[g->fs_n]) == 1)
+			g->fs_n++;
+}
+
 const char *agent_workers_health(void *ctx)
 {
 	struct agent_workers *g = ctx;
@@ -746,13 +769,42 @@ const char *agent_workers_health(void *ctx)
 			bad = w;
 		}
 	}
+	if (g->shard_live)
+		watch_shards(g, now);
 	/* with the kernel judging each shard, one silent worker fails safe
 	 * for its shard alone; the whole data plane only when none is left */
-	if (!bad || (g->shard_live && live))
-		return NULL;
-	snprintf(g->why, sizeof(g->why), "%s%s", g->shard_live ? "every worker is silent: " : "",
-		 bad->why);
-	return g->why;
+	const char *why = NULL;
+	if (bad && !(g->shard_live && live)) {
+		snprintf(g->why, sizeof(g->why), "%s%s",
+			 g->shard_live ? "every worker is silent: " : "", bad->why);
+		why = g->why;
+	}
+	if (!why != !g->unhealthy) { /* said once per change, as with one worker */
+		fprintf(stderr, "lockstep: policy side %s%s\n",
+			why ? "unhealthy: " : "healthy again", why ? why : "");
+		if (g->ro && why)
+			ls_obs_state(obs_link_hub(g->ro), "beat_health",
+				     "beats are not good: the policy side is unhealthy, fail-safe "
+				     "follows",
+				     "\"good\":false,\"reason\":\"%s\"", why);
+		else if (g->ro)
+			ls_obs_state(obs_link_hub(g->ro), "beat_health",
+				     "beats are good again: the policy side is healthy",
+				     "\"good\":true");
+	}
+	g->unhealthy = why != NULL;
+	return why;
+}
+
+bool agent_workers_next_failsafe(struct agent_workers *g, struct ls_event *ev)
+{
+	if (!g || g->fs_next >= g->fs_n) {
+		if (g)
+			g->fs_n = g->fs_next = 0;
+		return false;
+	}
+	*ev = g->fs_ev[g->fs_next++];
+	return true;
 }
 
 void agent_workers_failsafe(struct agent_workers *g, uint32_t shard)

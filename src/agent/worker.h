@@ -66,7 +66,13 @@ struct ls_err;
 int agent_workers_guest_config(struct agent_workers *w, const char *arg, struct ls_err *err);
 /* The heartbeat's health check (ls_hb_set_health): NULL while every worker
  * is healthy and has made progress within 1.5 tick intervals. */
+/* Called as the heartbeat calls it: on the main thread, under the
+ * observability lock (it logs the beats' health through the shared hub). */
 const char *agent_workers_health(void *ctx);
+/* The shard fail-safe transitions the health check's watchdog made at the
+ * last beat, one per call (the records the kernel would have written);
+ * false when none is left. Main thread. */
+bool agent_workers_next_failsafe(struct agent_workers *g, struct ls_event *ev);
 /* Once a second from the main thread (not holding the obs lock): the
  * policy stats summed over the workers, to observability. */
 void agent_workers_report(struct agent_workers *w);

@@ -265,6 +265,17 @@ uint32_t ls_dp_shard_of_flow(const struct ls_flow_key *key, bool client_lo, uint
  * (not judged until published). -ENOTSUP when the data plane has no
  * shard_live (pins of an older build), -EINVAL for shard >= LS_SHARDS_MAX. */
 int ls_dp_shard_alive(struct ls_dp *dp, uint32_t shard, uint64_t alive_k);
+/* The per-shard watchdog, run by user space at each beat (the kernel
+ * judges a shard only at its packets, so a shard with no traffic would
+ * never be said to fail safe, and the holds of its worker never told): when
+ * shard i's alive_k (non-zero) is older than timeout_ns at now_k and it is
+ * not in fail-safe, or fresh and in it, move in_failsafe by the same
+ * compare-and-swap the kernel makes (the kernel and this never both claim
+ * one transition), count it in the entry and fill *ev with the failsafe
+ * record the kernel would have written (u.failsafe.shard = i + 1). 1: a
+ * transition, *ev filled; 0: none; < 0: -ENOTSUP/-EINVAL as above. */
+int ls_dp_shard_watch(struct ls_dp *dp, uint32_t shard, uint64_t now_k, uint64_t timeout_ns,
+		      struct ls_event *ev);
 /* A copy of shard i's entry (the kernel's counts and state). */
 int ls_dp_shard_live_get(const struct ls_dp *dp, uint32_t shard, struct ls_shard_live *out);
 

@@ -46,6 +46,35 @@ int ls_dp_shard_alive(struct ls_dp *dp, uint32_t shard, uint64_t alive_k)
 	return 0;
 }
 
+int ls_dp_shard_watch(struct ls_dp *dp, uint32_t shard, uint64_t now_k, uint64_t timeout_ns,
+		      struct ls_event *ev)
+{
+	if (!dp->shard_live)
+		return -ENOTSUP;
+	if (shard >= LS_SHARDS_MAX)
+		return -EINVAL;
+	struct ls_shard_live *l = &dp->shard_live[shard];
+	uint64_t alive = __atomic_load_n(&l->alive_k, __ATOMIC_ACQUIRE);
+	if (!alive || !timeout_ns) /* not judged */
+		return 0;
+	/* the kernel's rule (shard_failsafe_check) */
+	uint32_t stale = now_k > alive && now_k - alive > timeout_ns;
+	uint32_t was = !stale;
+	if (!__atomic_compare_exchange_n(&l->in_failsafe, &was, stale, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
+		return 0; /* no change, or the kernel made it */
+	__atomic_store_n(&l->entered_k, now_k, __ATOMIC_RELAXED);
+	__atomic_fetch_add(stale ? &l->enters : &l->leaves, 1, __ATOMIC_RELAXED);
+	memset(ev, 0, sizeof(*ev));
+	ev->version = LS_WIRE_VERSION;
+	ev->kind = LS_EV_FAILSAFE;
+	ev->ts_k = now_k;
+	ev->u.failsafe.last_beat_k = alive;
+	ev->u.failsafe.entered = stale;
+	ev->u.failsafe.shard = shard + 1;
+	return 1;
+}
+
 int ls_dp_shard_live_get(const struct ls_dp *dp, uint32_t shard, struct ls_shard_live *out)
 {
 	memset(out, 0, sizeof(*out));

@@ -11,6 +11,7 @@
 #include "wasm/module.h"
 #include "wasm/ops.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -143,7 +144,10 @@ struct lw_instance {
 	uint64_t fuel_charged;
 	lw_budget *budget;    /* NULL when limits.memory_budget is 0 */
 	uint64_t deadline_at; /* CLOCK_MONOTONIC ns; 0: none */
-	uint64_t cpu_start;   /* the calling thread's CPU time at the call's start */
+	uint64_t cpu_start;   /* the calling thread's CPU time at the call's start
+			       * (or up to LW_CPU_REUSE_NS of wall time before it) */
+	uint64_t cpu_read_at; /* CLOCK_MONOTONIC ns when cpu_start was read */
+	pthread_t cpu_thread; /* ... and by which thread */
 	volatile int interrupt; /* lw_instance_interrupt */
 	int depth;            /* nested lw_call activations */
 

@@ -93,8 +93,11 @@ in_c "$KA" "${CLIENT[@]}" --conns 200 --concurrency 200 --requests 24 --gap 150m
 	--ramp 500ms --seed $RANDOM >"$TMP/stall.ka" 2>"$TMP/stall.kaerr" &
 KAP=$!
 sleep 2.5 # pacing: connected (a drop default costs the first SYN: 1 s) and mid-stream
-stop_k=$(boot_ns)
-kill -STOP "$AGENT"
+# K read and the stop sent by one process, microseconds apart: a
+# $(boot_ns) before a separate kill put the stop up to ~100 ms after stop_k
+# at load 14 (the interpreter's exit in between), and the agent beat on
+stop_k=$(python3 -c 'import os, signal, sys, time
+t = time.clock_gettime_ns(time.CLOCK_BOOTTIME); os.kill(int(sys.argv[1]), signal.SIGSTOP); print(t)' "$AGENT")
 sleep 2 # the thing under test: the agent stopped for 2 s, longer than a lease
 cont_k=$(boot_ns)
 kill -CONT "$AGENT"

@@ -30,6 +30,7 @@
 
 #include "agent/obs_link.h"
 #include "agent/worker.h"
+#include "base/time.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/testrun.h"
 #include "lockstep.skel.h"
@@ -187,6 +188,16 @@ static const char *rig_open(struct rig *r, const char *guest, struct policy_link
 	return NULL;
 }
 
+/* The heartbeat's health check as the agent runs it: on the main thread,
+ * under the observability lock (its log lines go through the shared hub). */
+static const char *health(struct rig *r)
+{
+	obs_link_lock(r->ro);
+	const char *why = agent_workers_health(r->w);
+	obs_link_unlock(r->ro);
+	return why;
+}
+
 static void rig_close(struct rig *r)
 {
 	agent_workers_close(r->w);
@@ -225,7 +236,7 @@ TEST(two_workers_decide_every_flow_while_the_main_thread_reloads_them)
 			    agent_workers_request(w, "reload", "", reply, sizeof(reply)) != 0;
 			reloads++;
 			CHECK(agent_workers_request(w, "status", "", reply, sizeof(reply)) == 0);
-			agent_workers_health(w);
+			health(&rig);
 			agent_workers_report(w);
 			obs_link_lock(ro);
 			obs_link_tick(ro, NULL);
@@ -248,7 +259,7 @@ TEST(two_workers_decide_every_flow_while_the_main_thread_reloads_them)
 	CHECK_EQ_INT(ring_events(reply, 0), want[0]);
 	CHECK_EQ_INT(ring_events(reply, 1), want[1]);
 	CHECK(strstr(reply, "\"healthy\":1") != NULL);
-	CHECK(agent_workers_health(w) == NULL);
+	CHECK(health(&rig) == NULL);
 	rig_close(&rig);
 }
 
@@ -337,7 +348,7 @@ TEST(a_stalled_worker_is_named_while_the_other_keeps_deciding)
 	for (int k = 0; w && k < 2000 && !both; k++) {
 		struct timespec t1 = {0, 1000000};
 		nanosleep(&t1, NULL);
-		agent_workers_health(w);
+		health(&rig);
 		struct ls_shard_live a, b;
 		both = !ls_dp_shard_live_get(rig.dp, 0, &a) &&
 		       !ls_dp_shard_live_get(rig.dp, 1, &b) && a.alive_k && b.alive_k;
@@ -356,7 +367,7 @@ TEST(a_stalled_worker_is_named_while_the_other_keeps_deciding)
 	uint64_t lag_ns = 0;
 	for (int k = 0; w && k < 2000 && (!named[0] || !w1_decided); k++) {
 		nanosleep(&ms, NULL);
-		agent_workers_health(w); /* what the heartbeat calls on each beat */
+		health(&rig); /* what the heartbeat calls on each beat */
 		CHECK(agent_workers_request(w, "status", "", reply, sizeof(reply)) == 0);
 		if (!w1_decided && has_verdict(dp, on1, &rec)) {
 			w1_decided = true;
@@ -394,6 +405,66 @@ TEST(a_stalled_worker_is_named_while_the_other_keeps_deciding)
 			all0 += has_verdict(dp, on0[j], &rec);
 	}
 	CHECK_EQ_INT(all0, n0); /* and worker 0 got there in the end */
+	rig_close(&rig);
+}
+
+/* The per-shard watchdog the heartbeat runs at each beat
+ * (ls_dp_shard_watch, docs/workers.md "Liveness per shard"): a shard whose
+ * alive_k is older than the detect timeout fails safe with no packet of
+ * it in sight, said once (the record the kernel would write: entered,
+ * shard = i + 1, last_beat_k = alive_k); the kernel, seeing it already in
+ * fail-safe at the shard's next packet, neither counts nor says it again;
+ * a fresh alive_k ends it, once; a fresh shard is left alone. */
+TEST(the_shard_watchdog_fails_a_silent_shard_safe_without_traffic_once)
+{
+	struct rig rig;
+	struct policy_link_opts po = {.default_verdict = LS_VERDICT_PASS,
+				      .tick_interval_ns = 1000000000ull};
+	const char *skip = rig_open(&rig, "minimal", &po);
+	if (skip)
+		SKIP(skip);
+	struct ls_dp *dp = rig.dp;
+	struct ls_err e;
+	uint64_t now = ls_now_k(), timeout = 1000000000ull;
+	struct ls_liveness lv = {
+	    .last_beat_k = now, .detect_timeout_ns = timeout, .mode = LS_FAILSAFE_PASS};
+	CHECK(ls_dp_liveness_write(dp, &lv, &e) == 0);
+	CHECK(ls_dp_shard_alive(dp, 0, now - 2 * timeout) == 0);
+	CHECK(ls_dp_shard_alive(dp, 1, now) == 0);
+	struct ls_event ev;
+	memset(&ev, 0xa5, sizeof(ev));
+	CHECK_EQ_INT(ls_dp_shard_watch(dp, 1, now, timeout, &ev), 0);
+	CHECK_EQ_INT(ls_dp_shard_watch(dp, 0, now, timeout, &ev), 1);
+	CHECK_EQ_INT(ev.kind, LS_EV_FAILSAFE);
+	CHECK_EQ_INT(ev.version, LS_WIRE_VERSION);
+	CHECK_EQ_INT(ev.u.failsafe.entered, 1);
+	CHECK_EQ_INT(ev.u.failsafe.shard, 1);
+	CHECK(ev.u.failsafe.last_beat_k == now - 2 * timeout && ev.ts_k == now);
+	CHECK_EQ_INT(ls_dp_shard_watch(dp, 0, now + 1, timeout, &ev), 0); /* said once */
+	/* a packet of shard 0: the kernel finds it in fail-safe already */
+	int on0 = -1;
+	for (int i = 0; i < FLOWS && on0 < 0; i++) {
+		uint8_t c[4];
+		uint16_t p;
+		client_of(i, c, &p);
+		if (shard_of(c, p, SRV, 80, 2) == 0)
+			on0 = i;
+	}
+	CHECK(on0 >= 0 && syn(rig.t, on0) == 0);
+	struct ls_shard_live l0;
+	CHECK(ls_dp_shard_live_get(dp, 0, &l0) == 0);
+	CHECK(l0.in_failsafe == 1 && l0.enters == 1 && l0.leaves == 0);
+	/* back: one leave */
+	uint64_t later = ls_now_k();
+	CHECK(ls_dp_shard_alive(dp, 0, later) == 0);
+	CHECK_EQ_INT(ls_dp_shard_watch(dp, 0, later, timeout, &ev), 1);
+	CHECK_EQ_INT(ev.u.failsafe.entered, 0);
+	CHECK_EQ_INT(ev.u.failsafe.shard, 1);
+	CHECK_EQ_INT(ls_dp_shard_watch(dp, 0, later, timeout, &ev), 0);
+	CHECK(ls_dp_shard_live_get(dp, 0, &l0) == 0);
+	CHECK(l0.in_failsafe == 0 && l0.enters == 1 && l0.leaves == 1);
+	/* never published (alive_k 0): not judged */
+	CHECK_EQ_INT(ls_dp_shard_watch(dp, 5, later + 10 * timeout, timeout, &ev), 0);
 	rig_close(&rig);
 }
 
@@ -478,7 +549,8 @@ TEST(guest_metrics_of_every_worker_are_exported_merged)
 		CHECK(sample(text, "lockstep_guest_metricount_seen{worker=\"1\"}") == want[1]);
 		CHECK(sample(text, "lockstep_guest_metricount_seen") == -1); /* labelled only */
 		/* each family once, whatever the number of workers */
-		const char *t1 = strstr(text, "# TYPE lockstep_guest_metricount_flows_total counter");
+		const char *t1 =
+		    strstr(text, "# TYPE lockstep_guest_metricount_flows_total counter");
 		CHECK(t1 && !strstr(t1 + 1, "# TYPE lockstep_guest_metricount_flows_total"));
 	}
 	printf("# hash split %d/%d\n", want[0], want[1]);
@@ -492,6 +564,7 @@ int main(int argc, char **argv)
 	RUN(two_workers_decide_every_flow_while_the_main_thread_reloads_them);
 	RUN(a_trap_restarts_only_the_instance_of_the_worker_it_happened_on);
 	RUN(a_stalled_worker_is_named_while_the_other_keeps_deciding);
+	RUN(the_shard_watchdog_fails_a_silent_shard_safe_without_traffic_once);
 	RUN(guest_metrics_of_every_worker_are_exported_merged);
 	return test_done();
 }
