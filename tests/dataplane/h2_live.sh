@@ -66,8 +66,12 @@ wait_for 5 test -s "$PCAP" || { diag "$TMP/dumpcap.log"; bail "dumpcap did not s
 code() { in_c curl -s -o /dev/null -w '%{http_version} %{http_code}' --max-time 5 "$@"; }
 r1=$(code --http2-prior-knowledge -H "Host: prior.h2.test" "http://$S4:8080/index.html?q=1")
 r2=$(code --http2-prior-knowledge -H "Host: six.h2.test" "http://[$S6]:8080/index.html")
+# no body: nginx answers a POST to a static file (405) and resets the stream
+# without reading a body, which races curl's read of the answer (seen once
+# in a full run as "0 000", with or without lockstep); the HEADERS frame is
+# what the inspector reads
 r3=$(code --http2-prior-knowledge -H "Host: grpc.h2.test" -H "content-type: application/grpc" \
-	-H "te: trailers" --data-binary "@$TMP/www/index.html" "http://$S4:8080/pkg.Echo/Say")
+	-H "te: trailers" -X POST "http://$S4:8080/pkg.Echo/Say")
 in_c nghttp -n -H ":authority: ng.h2.test" "http://$S4:8081/index.html" >"$TMP/nghttp1.out" 2>&1
 rn1=$?
 in_c nghttp -nuv "http://$S4:8082/index.html" "http://$S4:8082/up2" >"$TMP/nghttp2.out" 2>&1
