@@ -153,7 +153,7 @@ cat >"$TMP/want" <<EOF
 8|udp 198.18.0.2 53 198.18.0.4 5353|0|0|released|pass|verdict
 EOF
 expect "c: a later decision releases or drops the queue in order (hand-computed)" "$TMP/c.out"
-awk '/"event":"verdict".*40001/{v=NR} /"event":"hold","frame":2,/{h=NR} END{exit !(v && h > v)}' "$TMP/c.out"
+awk '/"event":"verdict".*40001/{v=NR} /"event":"hold",.*"frame":2,/{h=NR} END{exit !(v && h > v)}' "$TMP/c.out"
 check "c: the released packets follow the verdict that released them" test $? = 0
 
 # usage
