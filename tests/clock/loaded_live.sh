@@ -30,7 +30,8 @@
 # now (other builds running) measures the idle queueing (p99.9 of
 # lockstep_event_to_guest_seconds); GAP is three times that, at least 1 s,
 # and ttl_ms 1.5 x GAP: half a gap of margin both ways. Loaded =
-# `stress-ng --cpu 2` plus wrk through the same data plane (400 connections,
+# `stress-ng --cpu 8` (four CPU hogs per core, the load average a busy
+# shared host shows) plus wrk through the same data plane (400 connections,
 # a new one per request: every new connection waits for the policy's
 # handshake lease, so the load follows the agent's pace instead of
 # flooding the ring), started 3 s before the clients. Fail-safe would
@@ -84,7 +85,7 @@ run() {
 		not_ok "$name: agent starts"; diag "$TMP/$name.err"; return 1
 	fi
 	if [ "$load" = loaded ]; then
-		stress-ng --cpu 2 --timeout 25s >/dev/null 2>&1 &
+		stress-ng --cpu "${LS_LOADED_HOGS:-8}" --timeout 25s >/dev/null 2>&1 &
 		lp+=($!)
 		in_c wrk -t2 -c"$WRK_CONNS" -d25s --timeout 10s -H 'Host: api.test' \
 			-H 'Connection: close' "http://$S4/v1/models" >"$TMP/$name.wrk" 2>&1 &
@@ -143,7 +144,16 @@ check "synced, idle: 0 dropped (${DROP_synced_idle:-?})" test "${DROP_synced_idl
 check "synced, loaded: 0 dropped (${DROP_synced_loaded:-?})" test "${DROP_synced_loaded:-?}" = 0
 check "naive, idle: 0 dropped (${DROP_naive_idle:-?})" test "${DROP_naive_idle:-?}" = 0
 D=${DROP_naive_loaded:-0}
-check "naive, loaded: some dropped (${DROP_naive_loaded:-?})" gt "${D/\?/0}" 0
+# the seed's failure needs renewals queued past the gap; a machine the load
+# could not slow that far shows nothing either way: said, not passed
+late=$(over naive_loaded "$(awk -v g="$GAP" 'BEGIN { print g / 1000 }')")
+if [ -s "$TMP/naive_loaded.prom" ] && [ "${late%%%*}" = "0.0" ]; then
+	skip "naive, loaded: some dropped (${DROP_naive_loaded:-?})" \
+		"the load queued no event past the ${GAP} ms gap ($late): inconclusive"
+else
+	check "naive, loaded: some dropped (${DROP_naive_loaded:-?}; events queued past the gap: $late)" \
+		gt "${D/\?/0}" 0
+fi
 # a connection that never connected tested nothing: most must have
 for r in synced_idle naive_idle synced_loaded naive_loaded; do
 	[ -s "$TMP/$r.ka" ] || continue
