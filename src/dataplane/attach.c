@@ -107,19 +107,9 @@ static int adopt_xdp(struct ls_dp *dp, int ifindex, struct ls_dp_status *st, str
 {
 	char path[PATH_MAX], ifn[IF_NAMESIZE] = "?";
 	struct bpf_link_info li = {0};
-	__u32 len = sizeof(li);
-
-	if (!ls_pin_exists(dp->pin_dir, "link_xdp"))
-		return 0;
-	ls_pin_path(path, sizeof(path), dp->pin_dir, "link_xdp");
-	int fd = bpf_obj_get(path);
-	if (fd < 0)
-		return ls_errf(err, -errno, "opening pinned link %s: %s", path, strerror(errno));
-	if (bpf_obj_get_info_by_fd(fd, &li, &len)) {
-		int rc = -errno;
-		close(fd);
-		return ls_errf(err, rc, "reading link info of %s: %s", path, strerror(-rc));
-	}
+	int fd, rc = ls_pin_link_open(dp->pin_dir, "link_xdp", path, &li, sizeof(li), &fd, err);
+	if (rc <= 0)
+		return rc;
 	if (li.type != BPF_LINK_TYPE_XDP) {
 		close(fd);
 		return ls_errf(err, -EINVAL,

@@ -190,19 +190,9 @@ static int adopt_tcx(struct ls_dp *dp, int ifindex, int prog_fd, struct ls_dp_st
 {
 	char path[PATH_MAX], ifn[IF_NAMESIZE] = "?";
 	struct tcx_link_info li = {0};
-	__u32 len = sizeof(li);
-
-	if (!ls_pin_exists(dp->pin_dir, TCX_PIN))
-		return 0;
-	ls_pin_path(path, sizeof(path), dp->pin_dir, TCX_PIN);
-	int fd = bpf_obj_get(path);
-	if (fd < 0)
-		return ls_errf(err, -errno, "opening pinned link %s: %s", path, strerror(errno));
-	if (bpf_obj_get_info_by_fd(fd, &li, &len)) {
-		int rc = -errno;
-		close(fd);
-		return ls_errf(err, rc, "reading link info of %s: %s", path, strerror(-rc));
-	}
+	int fd, rc = ls_pin_link_open(dp->pin_dir, TCX_PIN, path, &li, sizeof(li), &fd, err);
+	if (rc <= 0)
+		return rc;
 	if (li.type != LS_BPF_LINK_TYPE_TCX || li.attach_type != LS_BPF_TCX_EGRESS) {
 		close(fd);
 		return ls_errf(err, -EINVAL,

@@ -67,6 +67,12 @@ void ls_shard_live_unmap(struct ls_dp *dp);
 int ls_pins_prepare(const char *dir, struct ls_err *err);
 int ls_pin_path(char *buf, size_t len, const char *dir, const char *name);
 bool ls_pin_exists(const char *dir, const char *name);
+/* Opens the link pinned as DIR/NAME (its path in path[PATH_MAX]) and reads
+ * its info (info, len bytes: struct bpf_link_info or a newer kernel's
+ * layout). Returns 1 with the link's fd in *fd, 0 when nothing is pinned
+ * there, <0 with err set. */
+int ls_pin_link_open(const char *dir, const char *name, char *path, void *info, __u32 len,
+		     int *fd, struct ls_err *err);
 
 /* verdict_gen.c: map the verdict generation of fd (NULL on failure or fd
  * < 0), unmap it, bump it after a verdict write (a NULL gen is ignored) */

@@ -30,6 +30,23 @@ int ls_pin_path(char *buf, size_t len, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+int ls_pin_link_open(const char *dir, const char *name, char *path, void *info, __u32 len, int *fd,
+		     struct ls_err *err)
+{
+	if (!ls_pin_exists(dir, name))
+		return 0;
+	ls_pin_path(path, PATH_MAX, dir, name);
+	*fd = bpf_obj_get(path);
+	if (*fd < 0)
+		return ls_errf(err, -errno, "opening pinned link %s: %s", path, strerror(errno));
+	if (bpf_obj_get_info_by_fd(*fd, info, &len)) {
+		int rc = -errno;
+		close(*fd);
+		return ls_errf(err, rc, "reading link info of %s: %s", path, strerror(-rc));
+	}
+	return 1;
+}
+
 bool ls_pin_exists(const char *dir, const char *name)
 {
 	char p[PATH_MAX];
@@ -157,8 +174,8 @@ int ls_dp_stop(const char *pin_dir, bool *found, struct ls_err *err)
 				close(pfd);
 			}
 		}
-		if (ls_pin_path(p, sizeof(p), dir, de->d_name) == 0 && unlinkat(dirfd(d), de->d_name, 0) &&
-		    !rc)
+		if (ls_pin_path(p, sizeof(p), dir, de->d_name) == 0 &&
+		    unlinkat(dirfd(d), de->d_name, 0) && !rc)
 			rc = ls_errf(err, -errno, "removing pin %s: %s", p, strerror(errno));
 	}
 	closedir(d);
