@@ -175,4 +175,13 @@ grep '^#' "$TMP/score" | diag
 check "precision 100% against tshark ($corr of $rep)" test "$corr" -eq "$rep"
 check "recall 100% against tshark ($found of $req)" test "$found" -eq "$req"
 check "every event line is valid JSON" test "$badjson" -eq 0
+# the same scoring per set: the truth's rows of one kind, the events of it
+for kind in dns http; do
+	awk -F'\t' -v k="$kind" 'NR == 1 || index($3, k "_") == 1' "$TMP/multi.truth.tsv" >"$TMP/$kind.truth.tsv"
+	jq -c --arg k "$kind" 'select(.event != "dpi" or .dpi == $k)' "$TMP/multi.jsonl" >"$TMP/$kind.jsonl"
+	python3 "$LS_ROOT/tests/dataplane/pcap_score.py" "$TMP/$kind.truth.tsv" "$TMP/$kind.jsonl" >"$TMP/$kind.score"
+	read -r req found rep corr badjson <"$TMP/$kind.score"
+	set_counts "$([ $kind = dns ] && echo dns-every-question || echo http-pipelining)" \
+		"$req" "$found" "$rep" "$corr"
+done
 finish
