@@ -15,8 +15,9 @@
 #                (the client's own) and other lists
 #   quic-v2      the v2 this client speaks, `-v v2draft`: version 0x709a50c4,
 #                RFC 9369's packet types and labels with the drafts' salt.
-#                tshark 4.0 names the version but cannot decrypt it, so
-#                this set's truth is the hand list alone
+#                tshark 4.0 names the version but cannot decrypt it: the
+#                second reader of every connection is quic_open.py (Python's
+#                `cryptography`, written from the RFCs, none of lockstep's code)
 #   quic-split   ClientHellos too large for one Initial (an FFDHE-8192 key
 #                share, 1 KiB, beside X25519's: ~1.3 KB), sent in two
 #                Initial datagrams, v1 and v2, IPv4 and IPv6
@@ -117,12 +118,17 @@ jq -r 'select(.event == "dpi" and .quic == true) |
 	"\(.sport)\t\(.tls_sni // "-") \(.tls_alpn // "-")\(if .truncated then " cut" else "" end)"' \
 	"$TMP/a1.json" >"$TMP/mine.tsv" 2>/dev/null
 
+# the second reader: every client flow's Initials opened by quic_open.py
+python3 "$LS_ROOT/tests/dataplane/quic_open.py" "$TMP/quic.pcap" 4433 >"$TMP/open.tsv" 2>"$TMP/open.err" ||
+	diag "$TMP/open.err"
+
 # The clients ran one after the other, so the n-th client port in the
 # capture is the n-th connection of the list: each connection is judged by
 # its port, against the hand list and (v1: tshark decrypts it) tshark.
-python3 - "$TMP/tshark.tsv" "$TMP/hand.tsv" "$TMP/mine.tsv" "$TMP" >"$TMP/cmp.txt" <<'PY'
+python3 - "$TMP/tshark.tsv" "$TMP/hand.tsv" "$TMP/mine.tsv" "$TMP" "$TMP/open.tsv" >"$TMP/cmp.txt" <<'PY'
 import sys, collections
-tshark, hand, mine_tsv, tmp = sys.argv[1:5]
+tshark, hand, mine_tsv, tmp, open_tsv = sys.argv[1:6]
+opened = dict(l.rstrip("\n").split("\t") for l in open(open_tsv) if "\t" in l)
 V = {"v1": ("0x00000001", "0", "2"), "v2draft": ("0x709a50c4", "1", "3")}  # version, Initial, Handshake type
 flows = collections.OrderedDict()
 for l in open(tshark):
@@ -144,7 +150,7 @@ for l in open(mine_tsv):
     mine[port] = name
 print("flows %d of %d" % (len(flows), len(conns)))
 truth, got = collections.defaultdict(list), collections.defaultdict(list)
-vok = tsok = nts = split = 0
+vok = tsok = nts = split = pyok = 0
 for (port, f), (s, want, ver) in zip(flows.items(), conns):
     truth[s].append(want)
     ls = mine.pop(port, None)
@@ -163,8 +169,9 @@ for (port, f), (s, want, ver) in zip(flows.items(), conns):
     if f["hello"] is not None:
         nts += 1
         tsok += f["hello"] == want
-    print("  %s %s %s: port %s, Initial datagrams %d, tshark '%s', lockstep '%s'" % (
-        s, ver, want, port, n, f["hello"], ls))
+    pyok += opened.get(port) == want
+    print("  %s %s %s: port %s, Initial datagrams %d, tshark '%s', quic_open '%s', lockstep '%s'" % (
+        s, ver, want, port, n, f["hello"], opened.get(port), ls))
 got["quic-v1"] += list(mine.values()) + extra   # reports of no connection
 for s in ("quic-v1", "quic-v2", "quic-split"):
     open("%s/truth-%s" % (tmp, s), "w").writelines(n + "\n" for n in truth[s])
@@ -172,6 +179,7 @@ for s in ("quic-v1", "quic-v2", "quic-split"):
 print("versions_as_asked %d" % vok)
 print("tshark_hellos %d equal_to_hand %d" % (nts, tsok))
 print("split_in_two %d" % split)
+print("quic_open_equal_to_hand %d" % pyok)
 PY
 diag "$TMP/cmp.txt"
 n=${#CONNS[@]}
@@ -181,6 +189,8 @@ check "each connection used the QUIC version asked (0x00000001 or 0x709a50c4)" \
 check "tshark decrypted the 8 v1 ClientHellos, each the SNI and first ALPN asked for" \
 	grep -qx 'tshark_hellos 8 equal_to_hand 8' "$TMP/cmp.txt"
 check "the 4 large ClientHellos took two Initial datagrams each" grep -qx 'split_in_two 4' "$TMP/cmp.txt"
+check "quic_open.py read all $n ClientHellos (v2 draft included), each the SNI and first ALPN asked for" \
+	grep -qx "quic_open_equal_to_hand $n" "$TMP/cmp.txt"
 for s in quic-v1 quic-v2 quic-split; do
 	set_score "$s" "$TMP/truth-$s" "$TMP/got-$s"
 done
