@@ -48,6 +48,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 	bail "openssl cannot make a certificate"
 in_s gtlsserver -q '*' 4433 "$TMP/key.pem" "$TMP/cert.pem" >"$TMP/server.log" 2>&1 &
 PIDS+=($!)
+wait_for 5 eval "in_s ss -Hlun 'sport = :4433' | grep -q 4433" || { diag "$TMP/server.log"; bail "gtlsserver did not bind"; }
 agent_start a1 || { diag "$TMP/a1.err"; bail "agent did not start"; }
 in_s dumpcap -q -i vs -P -w "$TMP/quic.pcap" >"$TMP/dumpcap.log" 2>&1 &
 DUMPCAP=$!
