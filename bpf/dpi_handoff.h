@@ -23,7 +23,8 @@ _Static_assert(LS_PAYLOAD_MAX <= LS_HOLD_FRAME_MAX, "the payload fits the hold b
 
 /* A client Initial of QUIC v1 or v2 (RFC 9000 17.2.2, RFC 9369 3.2): long
  * header with the fixed bit (0b11xx_xxxx), the version, the Initial type
- * (0b00 in v1, 0b01 in v2). A client pads every datagram carrying an
+ * (0b00 in v1, 0b01 in v2 and in v2's drafts, 0x709a50c4, which Debian
+ * 12's ngtcp2 speaks). A client pads every datagram carrying an
  * Initial to 1200 bytes at least (RFC 9000 14.1): smaller ones are not
  * a client's first flight and are left alone. */
 static __always_inline int ls_quic_initial(const struct ls_scratch *s, __u32 len)
@@ -34,7 +35,8 @@ static __always_inline int ls_quic_initial(const struct ls_scratch *s, __u32 len
 	__u32 v =
 	    (__u32)ls_b(s, 1) << 24 | (__u32)ls_b(s, 2) << 16 | (__u32)ls_b(s, 3) << 8 | ls_b(s, 4);
 	__u8 type = (b0 >> 4) & 3;
-	return (v == 0x00000001 && type == 0) || (v == 0x6b3343cf && type == 1);
+	return (v == 0x00000001 && type == 0) ||
+	       ((v == 0x6b3343cf || v == 0x709a50c4) && type == 1);
 }
 
 /* The HTTP/2 client connection preface (RFC 9113 3.4) starts

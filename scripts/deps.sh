@@ -19,6 +19,9 @@ PKGS=(
   # HTTP/2 (tests/dataplane/h2_live.sh): nghttp, nghttpd, Apache mod_http2; h2c by prior
   # knowledge and by Upgrade
   nghttp2-client nghttp2-server apache2-bin
+  # QUIC (tests/dataplane/quic_live.sh): ngtcp2's example client and server
+  # (gtlsclient/gtlsserver), a real QUIC v1/v2 handshake to capture
+  ngtcp2-client ngtcp2-server
   # metrics: promtool (Debian ships it in prometheus) checks live scrapes
   prometheus
   # observability: the report is rendered in headless chromium by tests/obs

@@ -12,6 +12,8 @@
 #     counts as one failure (tests that vanished);
 #   - a suite skipped whole ("1..0 # SKIP reason") counts as one skip;
 #   - every skip is listed with its reason before the totals.
+# Before the totals, every DPI set a suite scored ("set NAME: precision P%
+# recall R% (n truth names)", issue 16) is listed in one place.
 # The last line is always "N passed, N failed, N skipped". docs/testing.md
 # has the skip policy and the skips expected on CI. The last suite is the
 # mutation check's subset of the day (tests/mutate/ci.sh).
@@ -51,6 +53,7 @@ done
 pass=0 fail=0 skip=0
 failed_suites=()
 skips=() # "suite: reason (tests)" per suite and reason
+dpisets=() # every DPI set a suite scored (tap.sh set_score), for the summary
 for s in "${suites[@]}"; do
 	name=$(basename "$s")
 	[ -n "$filter" ] && [[ "$s" != *"$filter"* ]] && continue
@@ -98,6 +101,8 @@ for s in "${suites[@]}"; do
 		sed -E 's/^ok [0-9]+ - (.*) # SKIP ?(.*)$/\2\t\1/' |
 		awk -F'\t' '{ n[$1]++; if (n[$1] <= 3) l[$1] = l[$1] (n[$1] > 1 ? ", " : "") $2 }
 			END { for (r in n) printf "%d\t%s\t%s%s\n", n[r], r, l[r], (n[r] > 3 ? ", ..." : "") }')
+	while IFS= read -r l; do dpisets+=("$l ($name)"); done < <(grep -E '^(not )?ok [0-9]+ - set [^:]+: precision' "$log" |
+		sed -E 's/^ok [0-9]+ - //; s/^not ok [0-9]+ - (.*)$/\1  FAILED/')
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + sk))
 	[ "$f" -gt 0 ] && failed_suites+=("$name")
 	echo "  ($name: $p passed, $f failed, $sk skipped, $(( $(date +%s) - start ))s)"
@@ -108,6 +113,10 @@ ran=$((pass + fail + skip))
 if [ ${#skips[@]} -gt 0 ]; then
 	echo "skipped (suite: reason (count: tests)):"
 	printf '  %s\n' "${skips[@]}"
+fi
+if [ ${#dpisets[@]} -gt 0 ]; then
+	echo "DPI sets (precision 100% and recall >= 99% required; tests/lib/tap.sh set_score):"
+	printf '  %s\n' "${dpisets[@]}"
 fi
 [ ${#failed_suites[@]} -gt 0 ] && echo "failed suites: ${failed_suites[*]}"
 echo "$pass passed, $fail failed, $skip skipped"

@@ -8,11 +8,21 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-/* RFC 9001 5.2 and RFC 9369 3.3.1 */
+/* RFC 9001 5.2, RFC 9369 3.3.1, and draft-ietf-quic-v2-01..09 3.3.1 */
 static const uint8_t salt_v1[20] = {0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
 				    0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a};
 static const uint8_t salt_v2[20] = {0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93,
 				    0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9};
+static const uint8_t salt_v2_draft[20] = {0xa7, 0x07, 0xc2, 0x03, 0xa5, 0x9b, 0x47,
+					  0x18, 0x4a, 0x1d, 0x62, 0xca, 0x57, 0x04,
+					  0x06, 0xea, 0x7a, 0xe3, 0xe5, 0xd3};
+
+/* v2 and its draft share the packet types and the labels (RFC 9369 3.2,
+ * 3.3.2); only the salt and the version number differ. */
+static int is_v2(uint32_t version)
+{
+	return version == LS_QUIC_V2 || version == LS_QUIC_V2_DRAFT;
+}
 
 /* HKDF-Expand-Label (RFC 8446 7.1) with an empty context, for outputs of
  * at most one SHA-256 block: T(1) = HMAC(secret, HkdfLabel || 0x01). */
@@ -41,8 +51,11 @@ static int expand_label(const uint8_t secret[32], const char *label, uint8_t *ou
 int ls_quic_initial_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len,
 			 struct ls_quic_keys *out)
 {
-	const uint8_t *salt = version == LS_QUIC_V1 ? salt_v1 : version == LS_QUIC_V2 ? salt_v2 : 0;
-	const char *pfx = version == LS_QUIC_V2 ? "quicv2 " : "quic ";
+	const uint8_t *salt = version == LS_QUIC_V1	    ? salt_v1
+			      : version == LS_QUIC_V2	    ? salt_v2
+			      : version == LS_QUIC_V2_DRAFT ? salt_v2_draft
+							    : 0;
+	const char *pfx = is_v2(version) ? "quicv2 " : "quic ";
 	uint8_t initial[32], client[32];
 	unsigned int il = 0;
 	char label[16];
@@ -88,7 +101,7 @@ static uint32_t be32(const uint8_t *p)
 static int is_initial(uint8_t b0, uint32_t version)
 {
 	uint8_t type = (b0 >> 4) & 3;
-	return version == LS_QUIC_V1 ? type == 0 : version == LS_QUIC_V2 ? type == 1 : 0;
+	return version == LS_QUIC_V1 ? type == 0 : is_v2(version) ? type == 1 : 0;
 }
 
 uint32_t ls_quic_initial_version(const uint8_t *dg, size_t n)
@@ -247,7 +260,7 @@ int ls_quic_datagram(struct ls_quic_flow *f, const uint8_t *dg, size_t n, struct
 		size_t pn_off, plen, clen;
 		uint64_t len, pn;
 		int init = is_initial(dg[0], v) && (dg[0] & 0x40);
-		if ((v != LS_QUIC_V1 && v != LS_QUIC_V2) || long_header(dg, n, &pn_off, &len, init))
+		if ((v != LS_QUIC_V1 && !is_v2(v)) || long_header(dg, n, &pn_off, &len, init))
 			break; /* another version, a Retry, or lying lengths */
 		size_t whole = pn_off + len;
 		if (init) {

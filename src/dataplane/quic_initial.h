@@ -22,6 +22,10 @@
 
 #define LS_QUIC_V1 0x00000001u
 #define LS_QUIC_V2 0x6b3343cfu
+/* the provisional number of QUIC v2's drafts (draft-ietf-quic-v2-01..09):
+ * RFC 9369's packet types and "quicv2" labels, another Initial salt. Debian
+ * 12's ngtcp2 (0.12) speaks v2 only as this draft. */
+#define LS_QUIC_V2_DRAFT 0x709a50c4u
 #define LS_QUIC_CRYPTO_MAX 8192 /* CRYPTO stream bytes kept per flow */
 
 struct ls_quic_keys {

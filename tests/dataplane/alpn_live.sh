@@ -58,4 +58,7 @@ truth=$(awk -F'\t' '{ split($2, a, ","); id = a[1]; if (id == "") id = "-";
 	print $1 " " id (cut ? " cut" : "") }' "$TMP/tshark.tsv" | sort | paste -sd'|')
 check "tshark sees the 6 ClientHellos" test "$(wc -l <"$TMP/tshark.tsv")" -eq 6
 check "lockstep's SNI and ALPN are tshark's, every handshake ($truth)" test "$mine" = "$truth"
+tr '|' '\n' <<<"$truth" >"$TMP/set.truth"
+tr '|' '\n' <<<"$mine" >"$TMP/set.got"
+set_score tls-alpn "$TMP/set.truth" "$TMP/set.got"
 finish

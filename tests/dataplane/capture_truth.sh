@@ -144,3 +144,4 @@ grep '^#' "$TMP/score"
 check "precision 100% ($corr of $rep names reported are in the truth)" test "$corr" -eq "$rep"
 check "recall 100% ($found of $req required names)" test "$found" -eq "$req"
 check "every event line is valid JSON" test "$badjson" -eq 0
+set_counts capture-http-tls-dns "$req" "$found" "$rep" "$corr"

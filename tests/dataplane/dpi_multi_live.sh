@@ -11,6 +11,9 @@
 #   they are no questions to report: a response repeats them.
 #   HTTP: three requests pipelined in one send to nginx (nc-style, python),
 #   one with a method nginx does not know; nginx answers each in order.
+#   Bare LF (RFC 9112 2.2): two more requests pipelined on a connection
+#   from client port 40123, every line ending in LF alone; nginx answers
+#   both. Scored as a set of its own (http-bare-lf).
 #
 # Every one of those questions and requests must be reported, each as its
 # own DPI event, and nothing else.
@@ -122,6 +125,23 @@ while True:
     got += b
 s.close()
 print("http", " ".join(l.split(b" ")[1].decode() for l in got.split(b"\r\n") if l.startswith(b"HTTP/1.1 ")))
+
+# two requests with bare-LF line ends, in one send, from a known port
+s = socket.create_connection((host, 80), timeout=3, source_address=("", 40123))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+s.sendall(b"GET /lf1 HTTP/1.1\nHost: lf1.multi.test\n\n"
+          b"GET /lf2 HTTP/1.1\nHost: lf2.multi.test\nConnection: close\n\n")
+got = b""
+while True:
+    try:
+        b = s.recv(65536)
+    except OSError:
+        break
+    if not b:
+        break
+    got += b
+s.close()
+print("lf", " ".join(l.split(b" ")[1].decode() for l in got.split(b"\r\n") if l.startswith(b"HTTP/1.1 ")))
 PY
 sleep 0.5
 kill -TERM "$DUMPCAP" 2>/dev/null
@@ -142,6 +162,7 @@ check "three questions (TCP), the root among them: refused" \
 	grep -qx "tcp3 id_ok qr=1 rcode=5" "$TMP/clients.out"
 check "nginx answered the three pipelined requests in order (404 404 405)" \
 	grep -qx "http 404 404 405" "$TMP/clients.out"
+check "nginx answered the two bare-LF requests (404 404)" grep -qx "lf 404 404" "$TMP/clients.out"
 
 # ---- lockstep's events against the hand computation ---------------------------
 "$LS_BIN" inspect --pcap "$PCAP" >"$TMP/multi.jsonl" 2>"$TMP/inspect.err" || {
@@ -153,17 +174,17 @@ dns=$(jq -r 'select(.event == "dpi" and .dpi == "dns") | .dns_qname // "-"' "$TM
 want="www.multi.test www.multi.test txt.multi.test a.multi.test b.multi.test ."
 check "DNS off its port: every question, in order, each its own event ($dns)" test "$dns" = "$want"
 http=$(jq -r 'select(.event == "dpi" and .dpi == "http") | "\(.http_method) \(.http_path) \(.http_host)"' "$TMP/multi.jsonl" | paste -sd'|')
-want="GET /p1 one.multi.test|HEAD /p2 two.multi.test|PROPFIND /p3 three.multi.test"
-check "three pipelined requests, one event each ($http)" test "$http" = "$want"
+want="GET /p1 one.multi.test|HEAD /p2 two.multi.test|PROPFIND /p3 three.multi.test|GET /lf1 lf1.multi.test|GET /lf2 lf2.multi.test"
+check "three pipelined requests and two bare-LF ones, one event each ($http)" test "$http" = "$want"
 check "nothing else was reported (no name from a response)" \
-	test "$(jq -s '[.[] | select(.event == "dpi")] | length' "$TMP/multi.jsonl")" -eq 9
+	test "$(jq -s '[.[] | select(.event == "dpi")] | length' "$TMP/multi.jsonl")" -eq 11
 
 # ---- and against tshark ----------------------------------------------------------
 echo "-d udp.port==$PORT,dns -d tcp.port==$PORT,dns" >"$TMP/multi.tshark-args"
 if python3 "$MAKE_TRUTH" "$PCAP" >"$TMP/truth.log" 2>&1 && [ -s "$TMP/multi.truth.tsv" ]; then
 	req=$(awk -F'\t' 'NR > 1 && $5 == 1' "$TMP/multi.truth.tsv" | wc -l)
-	check "tshark decodes the 6 questions and 3 requests (required names: $req, want 15)" \
-		test "$req" -eq 15
+	check "tshark decodes the 6 questions and 5 requests (required names: $req, want 21)" \
+		test "$req" -eq 21
 else
 	not_ok "tshark truth"
 	diag "$TMP/truth.log"
@@ -175,4 +196,17 @@ grep '^#' "$TMP/score" | diag
 check "precision 100% against tshark ($corr of $rep)" test "$corr" -eq "$rep"
 check "recall 100% against tshark ($found of $req)" test "$found" -eq "$req"
 check "every event line is valid JSON" test "$badjson" -eq 0
+# the same scoring per set: the truth's rows of one kind (and flow), the
+# events of it; the bare-LF requests are the flow of client port 40123
+for set in dns-every-question:dns:any http-pipelining:http:crlf http-bare-lf:http:lf; do
+	IFS=: read -r name kind lf <<<"$set"
+	awk -F'\t' -v k="$kind" -v lf="$lf" 'NR == 1 || (index($3, k "_") == 1 &&
+		(lf == "any" || (lf == "lf") == ($2 ~ / 40123( |$)/)))' \
+		"$TMP/multi.truth.tsv" >"$TMP/$name.truth.tsv"
+	jq -c --arg k "$kind" --arg lf "$lf" 'select(.event != "dpi" or (.dpi == $k and
+		($lf == "any" or ($lf == "lf") == (.sport == 40123))))' "$TMP/multi.jsonl" >"$TMP/$name.jsonl"
+	python3 "$LS_ROOT/tests/dataplane/pcap_score.py" "$TMP/$name.truth.tsv" "$TMP/$name.jsonl" >"$TMP/$name.score"
+	read -r req found rep corr badjson <"$TMP/$name.score"
+	set_counts "$name" "$req" "$found" "$rep" "$corr"
+done
 finish

@@ -119,5 +119,10 @@ check "tshark sees 5 HTTP/2 connections with requests (h2c's upgraded one among 
 check "lockstep's HTTP/2 requests are tshark's, every one (precision and recall 100%)" \
 	test "$mine" = "$truth"
 [ "$mine" = "$truth" ] || { echo "# tshark: $truth"; echo "# lockstep: $mine"; }
+# the set: tshark's first request per connection, and the hand list, must
+# both hold every one lockstep reported (gRPC's flag from the hand list)
+tr '|' '\n' <<<"$truth" >"$TMP/set.truth"
+tr '|' '\n' <<<"$mine" >"$TMP/set.got"
+set_score http2-grpc "$TMP/set.truth" "$TMP/set.got"
 check "every event line is valid JSON" jq -e . "$TMP/h2.jsonl"
 finish

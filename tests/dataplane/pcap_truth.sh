@@ -46,6 +46,7 @@ printf '# %-34s %8s %6s %8s %8s %9s %7s\n' TOTAL "$treq" "$tfound" "$trec" "$tre
 [ "$tcorr" -eq "$trep" ] && ok "total precision $tprec%" || not_ok "total precision $tprec% < 100%"
 python3 -c "import sys; sys.exit(0 if $treq == 0 or $tfound * 100 >= 99 * $treq else 1)" &&
 	ok "total recall $trec% >= 99%" || not_ok "total recall $trec% < 99%"
+set_counts shared-pcaps "$treq" "$tfound" "$trep" "$tcorr"
 
 # ---- every payload packet: DNS by content -----------------------------------
 # DNS is recognised by content on any port, so its false positives are

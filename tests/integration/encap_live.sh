@@ -108,7 +108,7 @@ tshark -n -r "$TMP/vs.pcap" -Y 'http.request or tls.handshake.type==1 or (dns.fl
 	-e http.host -e tls.handshake.extensions_server_name -e dns.qry.name \
 	-e vxlan.vni -e geneve.vni -e gre.key -e frame.protocols >"$TMP/tshark.txt" 2>/dev/null
 # per name: the tunnel as tshark sees it ("vxlan 4242", "gre 5", "ipip 0")
-python3 - "$TMP/tshark.txt" "$TMP/a1.json" >"$TMP/cmp.txt" <<'PY'
+python3 - "$TMP/tshark.txt" "$TMP/a1.json" "$TMP/set.truth" "$TMP/set.got" >"$TMP/cmp.txt" <<'PY'
 import json, sys
 ts = {}
 for line in open(sys.argv[1]):
@@ -146,7 +146,13 @@ for name in sorted(set(ts) | set(ls)):
     print("%s %s: tshark %s, lockstep %s" % ("same" if same else "DIFF", name,
           sorted(ts.get(name, [])), sorted(ls.get(name, []))))
 print("names %d differing %d" % (len(set(ts) | set(ls)), bad))
+# the set (tap.sh set_score): one line per name and tunnel, each side
+with open(sys.argv[3], "w") as t:
+    t.writelines("%s %s\n" % (n, x) for n in sorted(ts) for x in sorted(ts[n]))
+with open(sys.argv[4], "w") as g:
+    g.writelines("%s %s\n" % (n, x) for n in sorted(ls) for x in sorted(ls[n]))
 PY
 diag "$TMP/cmp.txt"
 check "tshark decoded the $want names sent through tunnels" bash -c "[ \$(grep -c '^same\|^DIFF' '$TMP/cmp.txt') -ge $want ]"
 check "lockstep's names and tunnels equal tshark's, name by name" grep -q 'differing 0$' "$TMP/cmp.txt"
+set_score encap-live "$TMP/set.truth" "$TMP/set.got"

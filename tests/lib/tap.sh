@@ -26,6 +26,11 @@
 #                           MISSING says which
 #   skip_missing NAME...    after `have` said no: each NAME is a failure
 #                           under CI, a skip (reason $MISSING) elsewhere
+#   set_score NAME TRUTH GOT  a DPI set scored (issue 16): one line a name
+#                           in each file; "set NAME: precision P% recall R%
+#                           (n truth names)", not ok below 100% / 99%
+#   set_counts NAME REQUIRED FOUND REPORTED CORRECT
+#                           the same line from counts (pcap_score.py's)
 #
 # The suite's exit status is 1 when any not_ok was printed, so a suite never
 # needs to track its own failures.
@@ -112,6 +117,47 @@ need() {
 	t_on_ci && bail "$MISSING, missing on CI"
 	skip_all "$MISSING"
 }
+# set_score NAME TRUTH GOT: a live set scored as ../shared/pcaps/README.md
+# scores a capture. Each line of TRUTH (what the clients sent and tshark
+# decoded) and of GOT (what lockstep reported) is one name, compared as a
+# multiset: precision = GOT lines matched in TRUTH / GOT lines, recall =
+# TRUTH lines matched in GOT / TRUTH lines. An empty truth fails (a set that
+# measured nothing is no evidence). The line's wording is fixed so that
+# tests/run.sh can gather every set of a run into its summary.
+set_score() {
+	local name=$1 line
+	line=$(python3 - "$2" "$3" <<'PY'
+import sys
+from collections import Counter
+truth = Counter(l.rstrip("\n") for l in open(sys.argv[1]) if l.strip())
+got = Counter(l.rstrip("\n") for l in open(sys.argv[2]) if l.strip())
+hit = sum((truth & got).values())
+nt, ng = sum(truth.values()), sum(got.values())
+prec = 100.0 * hit / ng if ng else 100.0
+rec = 100.0 * hit / nt if nt else 0.0
+good = nt > 0 and hit == ng and rec >= 99.0
+print("%d precision %.1f%% recall %.1f%% (%d truth names)" % (good, prec, rec, nt))
+for k in sorted((got - truth).elements()):
+    print("#   reported, not in the truth: " + k)
+for k in sorted((truth - got).elements()):
+    print("#   in the truth, not reported: " + k)
+PY
+	) || { not_ok "set $name: cannot score"; return; }
+	local head=${line%%$'\n'*}
+	if [ "${head%% *}" = 1 ]; then ok "set $name: ${head#* }"; else not_ok "set $name: ${head#* }"; fi
+	[ "$head" = "$line" ] || echo "${line#*$'\n'}"
+}
+
+# set_counts NAME REQUIRED FOUND REPORTED CORRECT: set_score's line from
+# counts already made (pcap_score.py prints them in this order)
+set_counts() {
+	local name=$1 req=$2 found=$3 rep=$4 corr=$5 line
+	line=$(awk -v q="$req" -v f="$found" -v r="$rep" -v c="$corr" 'BEGIN {
+		p = r > 0 ? 100 * c / r : 100; rc = q > 0 ? 100 * f / q : 0
+		printf "%d precision %.1f%% recall %.1f%% (%d truth names)", (q > 0 && c == r && rc >= 99), p, rc, q }')
+	if [ "${line%% *}" = 1 ]; then ok "set $name: ${line#* }"; else not_ok "set $name: ${line#* }"; fi
+}
+
 need_root() {
 	[ "$(id -u)" = 0 ] && return 0
 	t_on_ci && bail "needs root (namespaces, BPF) and CI runs as root"

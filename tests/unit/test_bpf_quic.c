@@ -102,6 +102,11 @@ TEST(rfc9369_v2_initial_xdp)
 	one_hello(LS_TR_XDP, rfc9369_a2_client_initial);
 }
 
+TEST(v2draft_initial_xdp)
+{
+	one_hello(LS_TR_XDP, v2draft_a2_client_initial);
+}
+
 TEST(rfc9001_initial_tc)
 {
 	one_hello(LS_TR_TC, rfc9001_a2_client_initial);
@@ -166,6 +171,7 @@ int main(int argc, char **argv)
 	}
 	RUN(rfc9001_initial_xdp);
 	RUN(rfc9369_v2_initial_xdp);
+	RUN(v2draft_initial_xdp);
 	RUN(rfc9001_initial_tc);
 	RUN(hello_split_over_two_datagrams);
 	RUN(not_handed_over);

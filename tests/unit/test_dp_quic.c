@@ -1,6 +1,7 @@
 /* test_dp_quic.c - QUIC Initial decoding in user space (quic_initial.h,
  * tls_hello.h) against the RFCs' own test vectors: the keys of RFC 9001
- * A.1 and RFC 9369 A.1, the protected client Initials of A.2 in each, and
+ * A.1 and RFC 9369 A.1, the protected client Initials of A.2 in each (and in
+ * draft-ietf-quic-v2, the version Debian 12's ngtcp2 sends), and
  * the ClientHello they carry (SNI "example.com", ALPN "alpn", readable in
  * the RFCs' plaintext hex). Reassembly across packets and datagrams is
  * tested with Initials this test protects itself, with a protector that is
@@ -33,7 +34,12 @@ TEST(initial_keys_match_rfc)
 	CHECK(eq_hex(k.key, "8b1a0bc121284290a29e0971b5cd045d")); /* RFC 9369 A.1 */
 	CHECK(eq_hex(k.iv, "91f73e2351d8fa91660e909f"));
 	CHECK(eq_hex(k.hp, "45b95e15235d6f45a6b19cbcb0294ba9"));
-	CHECK(ls_quic_initial_keys(0xff00001d, dcid, 8, &k) != 0); /* a draft: not ours */
+	/* draft-ietf-quic-v2's salt (values from Python's cryptography) */
+	CHECK(ls_quic_initial_keys(LS_QUIC_V2_DRAFT, dcid, 8, &k) == 0);
+	CHECK(eq_hex(k.key, "95df2be2e8d549c82e996fc9339f4563"));
+	CHECK(eq_hex(k.iv, "ea5e3c95f933db14b7020ad8"));
+	CHECK(eq_hex(k.hp, "091efb735702447d07908f6501845794"));
+	CHECK(ls_quic_initial_keys(0xff00001d, dcid, 8, &k) != 0); /* a v1 draft: not ours */
 }
 
 static void unprotect_case(uint32_t ver, const uint8_t *vec, const char *plain_hdr)
@@ -65,6 +71,12 @@ TEST(unprotect_rfc9369_a2)
 		       "d36b3343cf088394c8f03e5157080000449e00000002");
 }
 
+TEST(unprotect_v2draft_a2)
+{
+	unprotect_case(LS_QUIC_V2_DRAFT, v2draft_a2_client_initial,
+		       "d3709a50c4088394c8f03e5157080000449e00000002");
+}
+
 static void hello_case(const uint8_t *vec)
 {
 	static struct ls_quic_flow f;
@@ -87,6 +99,11 @@ TEST(client_hello_v1)
 TEST(client_hello_v2)
 {
 	hello_case(rfc9369_a2_client_initial);
+}
+
+TEST(client_hello_v2draft)
+{
+	hello_case(v2draft_a2_client_initial);
 }
 
 TEST(protector_reproduces_rfc9001_a2)
@@ -172,8 +189,10 @@ int main(int argc, char **argv)
 	RUN(initial_keys_match_rfc);
 	RUN(unprotect_rfc9001_a2);
 	RUN(unprotect_rfc9369_a2);
+	RUN(unprotect_v2draft_a2);
 	RUN(client_hello_v1);
 	RUN(client_hello_v2);
+	RUN(client_hello_v2draft);
 	RUN(protector_reproduces_rfc9001_a2);
 	RUN(crypto_split_across_datagrams_out_of_order);
 	RUN(malformed_inputs);
