@@ -7,7 +7,7 @@
 # and decoded again by tshark with checksum validation; the tunnels never
 # answered (ERSPAN, MPLS, PPPoE, GTP-U, Teredo, nested) dropped. Needs root.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 RUN=build/asan/tools/reject_run
 [ "$(id -u)" = 0 ] || { echo "Bail out! needs root (BPF_PROG_TEST_RUN)"; exit 1; }
 [ -x "$RUN" ] || { echo "Bail out! $RUN not built (make tests-build)"; exit 1; }
