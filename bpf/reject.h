@@ -507,8 +507,9 @@ __noinline int ls_reject_xdp(struct xdp_md *ctx, const struct ls_pkt *p, struct 
 	if (!ctx || !p || !s)
 		return LS_REJ_DROPPED;
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	__u32 cnt = LS_CNT_REJECT_NONE;
-	__u32 len = ls_rej_build(ctx, 1, p, s, ls_rej_l3(data, data_end), verdict, &cnt);
+	/* the counter goes straight into the scratch: no stack slot (the
+	 * call chain's stack is at its 512-byte limit) */
+	__u32 len = ls_rej_build(ctx, 1, p, s, ls_rej_l3(data, data_end), verdict, &s->rej_cnt);
 	if (len == 0 || len > LS_REJ_OUT_MAX)
 		goto none;
 	int delta = (int)len - (int)bpf_xdp_get_buff_len(ctx);
@@ -519,7 +520,6 @@ __noinline int ls_reject_xdp(struct xdp_md *ctx, const struct ls_pkt *p, struct 
 		goto none;
 	if (bpf_xdp_store_bytes(ctx, 0, s->buf, len))
 		goto none;
-	s->rej_cnt = cnt;
 	return LS_REJ_SENT;
 none:
 	s->rej_cnt = LS_CNT_REJECT_NONE;
@@ -532,18 +532,28 @@ __noinline int ls_reject_tc(struct __sk_buff *skb, const struct ls_pkt *p, struc
 	if (!skb || !p || !s)
 		return LS_REJ_DROPPED;
 	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
-	__u32 cnt = LS_CNT_REJECT_NONE;
-	__u32 len = ls_rej_build(skb, 0, p, s, ls_rej_l3(data, data_end), verdict, &cnt);
+	__u32 len = ls_rej_build(skb, 0, p, s, ls_rej_l3(data, data_end), verdict, &s->rej_cnt);
 	if (len == 0 || len > LS_REJ_OUT_MAX)
 		goto none;
-	if (bpf_skb_change_tail(skb, len, 0))
-		goto none;
+	if (bpf_skb_change_tail(skb, len, 0)) {
+		/* A frame this host's tunnel device encapsulated (TC egress
+		 * on the underlay) has skb->encapsulation set, and the tail
+		 * helper refuses such an skb. The reply then overwrites the
+		 * frame's start, the head grown first when it is longer; the
+		 * bytes left after it are cut by the receiving IP layer (the
+		 * outer IP length says where the packet ends: ip_rcv,
+		 * ipv6_rcv trim to it). Not a GSO frame: its segmentation
+		 * state would outlive the rewrite. */
+		if (!p->tun_depth || skb->gso_size)
+			goto none;
+		if (len > skb->len && bpf_skb_change_head(skb, len - skb->len, 0))
+			goto none;
+	}
 	if (bpf_skb_store_bytes(skb, 0, s->buf, len, 0))
 		goto none;
 	/* TC runs at egress: the sender is this host, the reply goes up its
 	 * own stack */
 	bpf_redirect(skb->ifindex, BPF_F_INGRESS);
-	s->rej_cnt = cnt;
 	return LS_REJ_SENT;
 none:
 	s->rej_cnt = LS_CNT_REJECT_NONE;

@@ -77,8 +77,8 @@ curl_t() {
 fast() { awk -v t="$1" 'BEGIN { exit !(t < 0.5) }'; }
 url() { case $1 in *:*) echo "http://[$1]/$2" ;; *) echo "http://$1/$2" ;; esac; }
 
-run_agent() { # NAME VERDICT
-	agent_start "$1" --policy "$G/test/namerule.wasm" --policy-config "$2 *.blocked.test" ||
+run_agent() { # NAME VERDICT [run options]
+	agent_start "$1" "${@:3}" --policy "$G/test/namerule.wasm" --policy-config "$2 *.blocked.test" ||
 		{ diag "$TMP/$1.err"; bail "agent ($2) did not start"; }
 }
 stop_agent() { kill "$AGENT" 2>/dev/null; wait "$AGENT" 2>/dev/null; LS stop >/dev/null 2>&1; }
@@ -104,7 +104,7 @@ stop_agent
 
 # ---- the reject: answered inside the tunnel, the client fails at once ----------
 nq0=$(grep -c "\[A\] www.blocked.test" "$TMP/dnsmasq.log")
-run_agent a2 reject
+run_agent a2 reject --tc
 in_c dumpcap -q -i vc -P -w "$TMP/vc.pcap" -f 'udp port 4789' >/dev/null 2>"$TMP/dumpcap.err" &
 CAP=$!
 PIDS+=("$CAP")
@@ -182,4 +182,21 @@ diag "$TMP/replies6.txt"
 check "tshark: over the IPv6 underlay a REFUSED and a RST in VNI 4243, outer UDP checksum good" bash -c \
 	"[ \$(awk -F'|' '\$2 == 4789 && \$3 == 4243 && \$4 == 1' '$TMP/replies6.txt' | wc -l) -ge 2 ] &&
 	 grep -q '|5\$' '$TMP/replies6.txt'"
+
+# ---- TC: the sender is this host, the reply goes up its own stack ------------
+# A query from the server's namespace through its own VXLAN device meets the
+# rule at TC egress on vs (the frame already encapsulated); the reply,
+# turned around in the same tunnel, is redirected into vs's ingress, where
+# the host's vxlan device decapsulates it for dig. No DNS server listens on
+# the client's end: only the kernel's answer can read REFUSED.
+d0=$(counter reject_dns)
+for v in 4 6; do
+	[ $v = 4 ] && C=$I4C || C=$I6C
+	t0=$(date +%s%N)
+	in_s dig @"$C" +tries=1 +time=2 +notcp www.blocked.test A >"$TMP/dig-tc.out" 2>&1
+	MS=$((($(date +%s%N) - t0) / 1000000))
+	check "TC, inner IPv$v: dig from the server's side reads REFUSED from $C at once (${MS} ms)" \
+		bash -c "grep -q 'status: REFUSED' '$TMP/dig-tc.out' && grep -q 'SERVER: $C#53' '$TMP/dig-tc.out' && [ $MS -lt 500 ]"
+done
+check "TC: reject_dns counted both ($(($(counter reject_dns) - d0)))" test $(($(counter reject_dns) - d0)) = 2
 stop_agent
