@@ -296,6 +296,58 @@ t(act == "tx" and out[12:16] == struct.pack(">HH", 0x8100, 7) and csum(out[18:38
   struct.unpack(">H", out[20:22])[0] == len(out) - 18 and struct.unpack(">H", out[42:44])[0] == len(out) - 38 and
   out[99] & 0xF == 3, "%s: tag kept, outer lengths and IPv4 checksum right, RCODE 3" % name)
 
+# ---- the same rate limit: rate 10/s -> burst 2 (wire.h), then plain drops ------
+frames = [outer_frame("vxlan", 4, 4, inner_ip("dns", 4, 44000 + i)) for i in range(20)]
+outs, cnt = run(frames, "--rate", "10")
+acts = "".join(a[0] for a, _ in outs)
+t(acts == "tt" + "d" * 18 and cnt.get(34) == 2 and cnt.get(37) == 18,
+  "VXLAN, rate 10/s: the first 2 answered, 18 dropped as reject_limited (%s, %s)" % (acts, cnt))
+
+# ---- broken frames: cut at every length, single bytes flipped -----------------
+# Whatever the program makes of them, a reply it sends must be a whole frame:
+# an outer IP header (after the Ethernet header and a tag) whose length
+# ends at the frame's end, a right IPv4 header checksum, a UDP length to the
+# end, at most 1024 bytes (LS_REJ_OUT_MAX); TC's the same bytes as XDP's.
+import random  # noqa: E402
+rng = random.Random(16)
+broken = []
+for tun, ofam in (("vxlan", 4), ("geneve", 6), ("grecsum", 4), ("gretap", 4), ("ipip", 6), ("greudp", 4)):
+    for kind in ("dns", "tcp", "udp"):
+        full = outer_frame(tun, ofam, 4 if kind != "tcp" else 6, inner_ip(kind, 4 if kind != "tcp" else 6, 43000))
+        broken += [full[:k] for k in range(14, len(full), 3)]
+        for _ in range(40):
+            b = bytearray(full)
+            b[rng.randrange(14, min(len(b), 120))] ^= 1 << rng.randrange(8)
+            broken.append(bytes(b))
+
+
+def whole(r):
+    o = 14 + (4 if r[12:14] == b"\x81\x00" else 0)
+    et = r[o - 2:o]
+    if et == b"\x08\x00":
+        tot, proto, ihl = struct.unpack(">H", r[o + 2:o + 4])[0], r[o + 9], (r[o] & 0xF) * 4
+        if tot != len(r) - o or csum(r[o:o + ihl]) != 0:
+            return False
+        l4 = o + ihl
+    elif et == b"\x86\xdd":
+        if struct.unpack(">H", r[o + 4:o + 6])[0] != len(r) - o - 40:
+            return False
+        proto, l4 = r[o + 6], o + 40
+    else:
+        return False
+    if proto == 17 and struct.unpack(">H", r[l4 + 4:l4 + 6])[0] != len(r) - l4:
+        return False
+    return len(r) <= 1024
+
+
+bx, _ = run(broken)
+bt, _ = run(broken, "--tc")
+bad = [i for i, ((a, r), (ta, tr)) in enumerate(zip(bx, bt))
+       if (a == "tx" and not whole(r)) or (a == "tx") != (ta == "redirect") or (a == "tx" and r != tr)]
+t(len(bx) == len(bt) == len(broken) and not bad,
+  "%d broken frames (%d answered): every reply a whole frame, TC's the same%s" % (
+      len(broken), sum(a == "tx" for a, _ in bx), (": first bad #%d %s" % (bad[0], broken[bad[0]].hex())) if bad else ""))
+
 # ---- tunnels not answered: dropped, counted reject_none -----------------------
 def pppoe(ipkt):
     return eth(OMAC_S, OMAC_C, 0x8864, struct.pack(">BBHHH", 0x11, 0, 0x0101, len(ipkt) + 2, 0x0021) + ipkt)
