@@ -100,6 +100,14 @@ struct ls_scratch {
 	struct ls_tunnel tun;
 	__u32 parse_off;
 	__u32 parse_h;
+	/* where the descent found the headers a reject inside a tunnel is
+	 * wrapped in (reject.h): the innermost tunnel's outer IP header, its
+	 * tunnel header (UDP, GRE, or the inner IP for IP-in-IP), what the
+	 * tunnel carries (an Ethernet or IP header), the innermost IP header */
+	__u32 tun_l3;
+	__u32 tun_hdr;
+	__u32 tun_in;
+	__u32 in_l3;
 };
 
 enum ls_dpi_rc {

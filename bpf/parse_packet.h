@@ -168,9 +168,15 @@ static __always_inline int parse_packet(void *data, void *data_end, struct ls_pk
 				break;
 			}
 		} else if (h == LS_H_IP4 || h == LS_H_IP6) {
+			__u32 ip = off;
+			s->in_l3 = ip;
 			rc = ls_parse_ip_step(data, data_end, p, &s->tun, &off, &h);
 			if (rc != LS_P_OK || h == LS_H_NONE)
 				break;
+			/* a tunnel entered: its headers, for a reject (reject.h) */
+			s->tun_l3 = ip;
+			s->tun_hdr = p->l4_off;
+			s->tun_in = off;
 		} else {
 			rc = LS_P_MALFORMED;
 			break;

@@ -28,6 +28,13 @@
  * multicast or broadcast destination (MAC or IP), a multicast source. Those,
  * and a frame the reply cannot be built for, are dropped (reject_none).
  *
+ * A flow inside one tunnel (VXLAN, Geneve, VXLAN-GPE, GRE, GRE in UDP,
+ * IP-in-IP) is answered inside it: the inner reply after the frame's own
+ * headers turned around (ls_rej_tun_head, ls_rej_tun_fix: MACs and outer
+ * addresses swapped, the tunnel's UDP ports kept, every length and
+ * checksum redone, VNI / key kept, Geneve options stripped). Other tunnels
+ * (ERSPAN, MPLS, PPPoE, GTP-U, Teredo, nested ones) are a plain drop.
+ *
  * Rate: a token bucket per CPU (GCRA: one u64 in the per-CPU scratch),
  * ls_config.reject_rate answers per second with a burst of
  * LS_REJECT_BURST(rate); beyond it a reject is a plain drop
@@ -50,14 +57,17 @@
 #include "lockstep/wire.h"
 #include "parse_common.h"
 #include "parse_eth.h"
+#include "parse_encap.h"
 #include "dpi_common.h"
 #include "bpf_loops.h"
 
 #define LS_REJ_OUT_MAX 1024u /* the reply is built in s->buf[0, 1024) */
 #define LS_REJ_MASK (LS_REJ_OUT_MAX - 1)
+#define LS_REJ_TCP_AT 1536u /* a TCP header read, past the reply */
 #define LS_REJ_QUOTE_MAX 512u
 #define LS_REJ_DNS_MAX 300u /* DNS bytes read: header + one question */
 #define LS_REJ_TTL 64
+#define LS_REJ_HDR_MAX 384u /* a tunnelled flow's inner IP header within */
 
 /* what ls_reject_*() tell handle() (lockstep.bpf.c) */
 enum ls_rej_rc {
@@ -227,40 +237,196 @@ static __always_inline __u32 ls_rej_dns(struct ls_scratch *s, __u32 dns, __u32 n
 	return q;
 }
 
-/* Builds the reply for p in s->buf; returns its length (0: none) and the
- * counter it is charged to in *cnt. */
-static __always_inline __u32 ls_rej_build(void *ctx, int is_xdp, const struct ls_pkt *p,
-					  struct ls_scratch *s, __u32 l3, __u32 verdict, __u32 *cnt)
+/* The tunnels a reject answers inside (docs/dataplane.md "Rejects"): one
+ * level, whose outer header can be turned around. ERSPAN is mirrored
+ * traffic (answering it would answer a copy); MPLS, PPPoE, GTP-U and
+ * Teredo are not answered either (a label stack or a session to reverse,
+ * a mobile core's tunnel ids, a relay's NAT mapping): a plain drop. */
+static __always_inline int ls_rej_tun_ok(__u8 type)
 {
-	*cnt = LS_CNT_REJECT_NONE;
-	if (l3 > 22 || l3 < 14 || (p->family != 4 && p->family != 6))
+	return type == LS_TUN_VXLAN || type == LS_TUN_GENEVE || type == LS_TUN_VXLAN_GPE ||
+	       type == LS_TUN_GRE || type == LS_TUN_GRE_UDP || type == LS_TUN_IPIP;
+}
+
+static __always_inline int ls_rej_tun_udp(__u8 type)
+{
+	return type == LS_TUN_VXLAN || type == LS_TUN_GENEVE || type == LS_TUN_VXLAN_GPE ||
+	       type == LS_TUN_GRE_UDP;
+}
+
+/* The headers loaded by ls_rej_tun_head turned around (a global function:
+ * verified once, whatever path of the reply builder calls it): MACs of the
+ * outer frame and of the inner one (when the tunnel carries Ethernet,
+ * rtin < ip) swapped, a Geneve header's options gone. Returns ip, or 0
+ * when either frame went to a group MAC. */
+__noinline __u32 ls_rej_tun_turn(struct ls_scratch *s, const struct ls_pkt *p, __u32 ip, __u32 rtin)
+{
+	if (!s || !p)
 		return 0;
-	/* a tunnelled flow (parse_encap.h): the answer would have to be
-	 * wrapped in the tunnel's headers again; the reject is a plain drop
-	 * (docs/dataplane.md "Encapsulations") */
-	if (p->tun_depth || (p->tun_layers & ~LS_LAYER_VLAN))
-		return 0;
-	if (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP)
-		return 0;
-	if ((p->proto == IPPROTO_TCP && (p->tcp_flags & LS_TCP_RST)) ||
-	    ls_rej_group_addr(p->daddr, p->family) || ls_rej_group_addr(p->saddr, p->family))
-		return 0;
-	/* L2: the frame's own header (tags included), MACs swapped */
-	if (ls_rej_load(ctx, is_xdp, 0, s->buf, l3 & 31))
-		return 0;
-	if (ls_rb(s, 0) & 1) /* sent to a group MAC */
+	if (p->tun_type == LS_TUN_GENEVE) {
+		__u32 g = s->tun_hdr + 8;
+		ls_wb(s, g, 0);	    /* version 0, no options */
+		ls_wb(s, g + 1, 0); /* O and C clear */
+		ls_wb(s, g + 7, 0);
+	}
+	if (ls_rb(s, 0) & 1) /* the outer frame sent to a group MAC */
 		return 0;
 	for (int i = 0; i < 6; i++) {
 		__u8 t = ls_rb(s, i);
 		ls_wb(s, i, ls_rb(s, 6 + i));
 		ls_wb(s, 6 + i, t);
 	}
-	__u32 ip = l3, iphl = p->family == 4 ? 20 : 40, l4 = ip + iphl;
+	if (rtin < ip) {
+		if (ls_rb(s, rtin) & 1) /* the inner one */
+			return 0;
+		for (int i = 0; i < 6; i++) {
+			__u8 t = ls_rb(s, rtin + i);
+			ls_wb(s, rtin + i, ls_rb(s, rtin + 6 + i));
+			ls_wb(s, rtin + 6 + i, t);
+		}
+	}
+	return ip;
+}
+
+/* A tunnelled flow: the frame's headers up to the inner IP header into
+ * s->buf, turned around where nothing but their place matters -- outer and
+ * inner MACs swapped, a Geneve header without its options (they describe
+ * the sender: RFC 8926 2.2.1 leaves their meaning to each option class,
+ * e.g. OVN's logical ingress port; echoed, they would claim the other
+ * side's metadata for the reply). Returns the reply's inner IP offset (0:
+ * no answer), the frame's in *fip. ls_rej_tun_fix does the rest once the
+ * reply's length is known. */
+static __always_inline __u32 ls_rej_tun_head(void *ctx, int is_xdp, const struct ls_pkt *p,
+					     struct ls_scratch *s, __u32 *fip)
+{
+	__u8 type = p->tun_type, fam = s->tun.outer_family;
+	__u32 t3 = s->tun_l3, th = s->tun_hdr, tin = s->tun_in, in3 = s->in_l3;
+	if (p->tun_depth != 1 || !ls_rej_tun_ok(type) ||
+	    (p->tun_layers & ~(LS_LAYER_VLAN | ls_tun_layer(type))))
+		return 0;
+	/* an outer IPv4 header with options or IPv6 with extension headers
+	 * would need them reversed (a source route): not answered */
+	if ((fam != 4 && fam != 6) || th != t3 + (fam == 4 ? 20 : 40))
+		return 0;
+	if (t3 < 14 || t3 > 22 || tin < th || in3 < tin || in3 > LS_REJ_HDR_MAX)
+		return 0;
+	if (ls_rej_group_addr((const __u32 *)s->tun.outer_src, fam) ||
+	    ls_rej_group_addr((const __u32 *)s->tun.outer_dst, fam))
+		return 0;
+	__u32 keep = in3, skip = 0;
+	if (type == LS_TUN_GENEVE) {
+		keep = th + 16; /* UDP and the 8-byte Geneve header */
+		skip = tin - keep;
+	}
+	if (keep < 14 || keep > LS_REJ_HDR_MAX || ls_rej_load(ctx, is_xdp, 0, s->buf, keep))
+		return 0;
+	if (skip > LS_REJ_HDR_MAX)
+		return 0;
+	if (type == LS_TUN_GENEVE) {
+		__u32 il2 = in3 - tin; /* an inner Ethernet header, with its tags */
+		if (il2 > 30 || (il2 && ls_rej_load(ctx, is_xdp, tin, s->buf + (keep & 511), il2)))
+			return 0;
+	}
+	*fip = in3;
+	return ls_rej_tun_turn(s, p, in3 - skip, tin - skip);
+}
+
+/* The outer headers of a tunnelled reply ending at `end`: outer addresses
+ * swapped, TTL / hop limit LS_REJ_TTL, every length, the IPv4 header
+ * checksum; for a UDP tunnel the ports kept as they came -- the destination
+ * is the tunnel's port the peer listens on (RFC 7348 5, RFC 8926 3.3, RFC
+ * 8086 3.1), the source the entropy port the peer chose for this inner
+ * flow (swapping them would send the reply to that ephemeral port, where
+ * no tunnel listens) -- and the UDP checksum 0 over IPv4 (RFC 7348 5,
+ * RFC 8926 3.3), computed over IPv6 (Linux's vxlan and geneve drop a zero
+ * checksum over IPv6 unless udp6zerocsumrx is set; RFC 6935 allows zero
+ * only where configured); a GRE checksum (C bit) recomputed, key and
+ * sequence number kept. */
+__noinline int ls_rej_tun_fix(struct ls_scratch *s, const struct ls_pkt *p, __u32 end)
+{
+	if (!s || !p)
+		return 0;
+	__u8 type = p->tun_type, fam = s->tun.outer_family;
+	__u32 t3 = s->tun_l3, th = s->tun_hdr, gre = th;
+	if (fam == 4) {
+		for (int i = 0; i < 4; i++) {
+			__u8 t = ls_rb(s, t3 + 12 + i);
+			ls_wb(s, t3 + 12 + i, ls_rb(s, t3 + 16 + i));
+			ls_wb(s, t3 + 16 + i, t);
+		}
+		ls_w16(s, t3 + 2, end - t3);
+		ls_w16(s, t3 + 6, ls_r16(s, t3 + 6) & 0x4000); /* DF kept, not a fragment */
+		ls_wb(s, t3 + 8, LS_REJ_TTL);
+		ls_w16(s, t3 + 10, 0);
+		ls_w16(s, t3 + 10, ls_rej_fold(ls_rej_sum(s, t3, 20, 0)));
+	} else {
+		for (int i = 0; i < 16; i++) {
+			__u8 t = ls_rb(s, t3 + 8 + i);
+			ls_wb(s, t3 + 8 + i, ls_rb(s, t3 + 24 + i));
+			ls_wb(s, t3 + 24 + i, t);
+		}
+		ls_w16(s, t3 + 4, end - t3 - 40);
+		ls_wb(s, t3 + 7, LS_REJ_TTL);
+	}
+	if (ls_rej_tun_udp(type))
+		gre = th + 8;
+	if ((type == LS_TUN_GRE || type == LS_TUN_GRE_UDP) && (ls_rb(s, gre) & 0x80)) {
+		ls_w16(s, gre + 4, 0); /* RFC 2784 2.5: over the GRE header and payload */
+		ls_w16(s, gre + 4, ls_rej_fold(ls_rej_sum(s, gre, end - gre, 0)));
+	}
+	if (ls_rej_tun_udp(type)) {
+		ls_w16(s, th + 4, end - th);
+		ls_w16(s, th + 6, 0);
+		if (fam == 6) {
+			__u32 ck = ls_rej_l4sum(s, 6, t3, th, IPPROTO_UDP, end - th);
+			ls_w16(s, th + 6, ck ? ck : 0xffff);
+		}
+	}
+	return 0;
+}
+
+/* Builds the reply for p in s->buf; returns its length (0: none) and the
+ * counter it is charged to in *cnt. l3: the frame's (outer) IP offset. */
+static __always_inline __u32 ls_rej_build(void *ctx, int is_xdp, const struct ls_pkt *p,
+					  struct ls_scratch *s, __u32 l3, __u32 verdict, __u32 *cnt)
+{
+	*cnt = LS_CNT_REJECT_NONE;
+	if (p->family != 4 && p->family != 6)
+		return 0;
+	if (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP)
+		return 0;
+	if ((p->proto == IPPROTO_TCP && (p->tcp_flags & LS_TCP_RST)) ||
+	    ls_rej_group_addr(p->daddr, p->family) || ls_rej_group_addr(p->saddr, p->family))
+		return 0;
+	/* ip: the (inner) IP header in the reply; fip: in the frame */
+	__u32 ip = l3, fip = l3;
+	if (p->tun_depth) {
+		ip = ls_rej_tun_head(ctx, is_xdp, p, s, &fip);
+		if (!ip)
+			return 0;
+	} else {
+		/* no tunnel: L2 is the frame's own header (tags included),
+		 * MACs swapped; an MPLS stack or a third tag is not rebuilt */
+		if ((p->tun_layers & ~LS_LAYER_VLAN) || l3 > 22 || l3 < 14)
+			return 0;
+		if (ls_rej_load(ctx, is_xdp, 0, s->buf, l3 & 31))
+			return 0;
+		if (ls_rb(s, 0) & 1) /* sent to a group MAC */
+			return 0;
+		for (int i = 0; i < 6; i++) {
+			__u8 t = ls_rb(s, i);
+			ls_wb(s, i, ls_rb(s, 6 + i));
+			ls_wb(s, 6 + i, t);
+		}
+	}
+	__u32 iphl = p->family == 4 ? 20 : 40, l4 = ip + iphl;
 	__u32 l4len = 0;
 	__u8 proto = p->proto;
 
 	if (p->proto == IPPROTO_TCP) {
-		__u8 th[20];
+		/* the segment's header, past the reply in the buffer (not on
+		 * the stack: ls_rej_tun_fix's frame must fit under it) */
+		__u8 *th = s->buf + LS_REJ_TCP_AT;
 		if (p->l4_off > LS_L4_OFF_MAX || ls_rej_load(ctx, is_xdp, p->l4_off, th, 20))
 			return 0;
 		__u32 seq =
@@ -289,7 +455,7 @@ static __always_inline __u32 ls_rej_build(void *ctx, int is_xdp, const struct ls
 		__u32 n = p->pay_len < LS_REJ_DNS_MAX ? p->pay_len : LS_REJ_DNS_MAX;
 		__u32 dlen = 0;
 		if (p->dport == 53 && n >= 12 && p->pay_off <= LS_L4_OFF_MAX + 8 &&
-		    !ls_rej_load(ctx, is_xdp, p->pay_off, s->buf + (l4 & 127) + 8, n & 511))
+		    !ls_rej_load(ctx, is_xdp, p->pay_off, s->buf + (l4 & 511) + 8, n & 511))
 			dlen = ls_rej_dns(s, l4 + 8, n, verdict);
 		if (dlen) {
 			ls_w16(s, l4, p->dport);
@@ -300,10 +466,10 @@ static __always_inline __u32 ls_rej_build(void *ctx, int is_xdp, const struct ls
 			*cnt = LS_CNT_REJECT_DNS;
 		} else {
 			/* port unreachable, quoting the packet from its IP header */
-			__u32 have = p->l4_end > ip ? p->l4_end - ip : 0;
+			__u32 have = p->l4_end > fip ? p->l4_end - fip : 0;
 			__u32 qlen = have < LS_REJ_QUOTE_MAX ? have : LS_REJ_QUOTE_MAX;
 			if (qlen < iphl + 8 ||
-			    ls_rej_load(ctx, is_xdp, ip, s->buf + (l4 & 127) + 8, qlen & 1023))
+			    ls_rej_load(ctx, is_xdp, fip, s->buf + (l4 & 511) + 8, qlen & 1023))
 				return 0;
 			proto = p->family == 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6;
 			ls_wb(s, l4, p->family == 4 ? 3 : 1);	  /* destination unreachable */
@@ -320,6 +486,8 @@ static __always_inline __u32 ls_rej_build(void *ctx, int is_xdp, const struct ls
 	if (proto == IPPROTO_UDP && ck == 0)
 		ck = 0xffff; /* 0 means "no checksum" (and is not allowed in v6) */
 	ls_w16(s, l4 + (proto == IPPROTO_TCP ? 16 : proto == IPPROTO_UDP ? 6 : 2), ck);
+	if (p->tun_depth)
+		ls_rej_tun_fix(s, p, l4 + l4len);
 	return l4 + l4len;
 }
 
@@ -339,8 +507,9 @@ __noinline int ls_reject_xdp(struct xdp_md *ctx, const struct ls_pkt *p, struct 
 	if (!ctx || !p || !s)
 		return LS_REJ_DROPPED;
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	__u32 cnt = LS_CNT_REJECT_NONE;
-	__u32 len = ls_rej_build(ctx, 1, p, s, ls_rej_l3(data, data_end), verdict, &cnt);
+	/* the counter goes straight into the scratch: no stack slot (the
+	 * call chain's stack is at its 512-byte limit) */
+	__u32 len = ls_rej_build(ctx, 1, p, s, ls_rej_l3(data, data_end), verdict, &s->rej_cnt);
 	if (len == 0 || len > LS_REJ_OUT_MAX)
 		goto none;
 	int delta = (int)len - (int)bpf_xdp_get_buff_len(ctx);
@@ -351,7 +520,6 @@ __noinline int ls_reject_xdp(struct xdp_md *ctx, const struct ls_pkt *p, struct 
 		goto none;
 	if (bpf_xdp_store_bytes(ctx, 0, s->buf, len))
 		goto none;
-	s->rej_cnt = cnt;
 	return LS_REJ_SENT;
 none:
 	s->rej_cnt = LS_CNT_REJECT_NONE;
@@ -364,18 +532,28 @@ __noinline int ls_reject_tc(struct __sk_buff *skb, const struct ls_pkt *p, struc
 	if (!skb || !p || !s)
 		return LS_REJ_DROPPED;
 	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
-	__u32 cnt = LS_CNT_REJECT_NONE;
-	__u32 len = ls_rej_build(skb, 0, p, s, ls_rej_l3(data, data_end), verdict, &cnt);
+	__u32 len = ls_rej_build(skb, 0, p, s, ls_rej_l3(data, data_end), verdict, &s->rej_cnt);
 	if (len == 0 || len > LS_REJ_OUT_MAX)
 		goto none;
-	if (bpf_skb_change_tail(skb, len, 0))
-		goto none;
+	if (bpf_skb_change_tail(skb, len, 0)) {
+		/* A frame this host's tunnel device encapsulated (TC egress
+		 * on the underlay) has skb->encapsulation set, and the tail
+		 * helper refuses such an skb. The reply then overwrites the
+		 * frame's start, the head grown first when it is longer; the
+		 * bytes left after it are cut by the receiving IP layer (the
+		 * outer IP length says where the packet ends: ip_rcv,
+		 * ipv6_rcv trim to it). Not a GSO frame: its segmentation
+		 * state would outlive the rewrite. */
+		if (!p->tun_depth || skb->gso_size)
+			goto none;
+		if (len > skb->len && bpf_skb_change_head(skb, len - skb->len, 0))
+			goto none;
+	}
 	if (bpf_skb_store_bytes(skb, 0, s->buf, len, 0))
 		goto none;
 	/* TC runs at egress: the sender is this host, the reply goes up its
 	 * own stack */
 	bpf_redirect(skb->ifindex, BPF_F_INGRESS);
-	s->rej_cnt = cnt;
 	return LS_REJ_SENT;
 none:
 	s->rej_cnt = LS_CNT_REJECT_NONE;

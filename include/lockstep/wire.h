@@ -354,6 +354,8 @@ enum ls_counter {
 	LS_CNT_REJECT_LIMITED,    /* reject over the rate limit: plain drop */
 	LS_CNT_REJECT_NONE,       /* reject with no answer to give (an ICMP
 				   * packet, a RST, a multicast destination,
+				   * a tunnel not answered inside -- ERSPAN,
+				   * MPLS, PPPoE, GTP-U, Teredo, nested --,
 				   * no room to build it): plain drop */
 	LS_CNT_RULE_DNS,          /* a flow decided by a DNS name rule */
 	LS_CNT_RULE_TLS,          /* ... by a TLS SNI rule */
