@@ -216,8 +216,8 @@ static int check_vals(const struct ls_gmetric *m, const char *vals, size_t vlen)
 	return 0;
 }
 
-/* The series of (id, vals), created when absent; NULL with *rc set. */
-static struct ls_gseries *series_get(struct ls_gmetrics *g, int id, const char *vals, size_t vlen,
+/* The values of the series (id, vals), created when absent; NULL with *rc set. */
+static struct ls_gsvalue *series_get(struct ls_gmetrics *g, int id, const char *vals, size_t vlen,
 				     int *rc)
 {
 	struct ls_gmetric *m = &g->m[id];
@@ -229,7 +229,7 @@ static struct ls_gseries *series_get(struct ls_gmetrics *g, int id, const char *
 	}
 	uint32_t slot = probe(g, id, vals, vlen);
 	if (g->idx[slot])
-		return &g->s[g->idx[slot] - 1];
+		return &g->v[g->idx[slot] - 1];
 	if (m->nseries >= LS_GM_SERIES_PER_METRIC || g->ns >= LS_GM_SERIES_MAX) {
 		*rc = LS_GM_EFULL;
 		return NULL;
@@ -239,22 +239,26 @@ static struct ls_gseries *series_get(struct ls_gmetrics *g, int id, const char *
 		if (cap > LS_GM_SERIES_MAX)
 			cap = LS_GM_SERIES_MAX;
 		struct ls_gseries *s = realloc(g->s, (size_t)cap * sizeof(*s));
-		if (!s) {
+		if (s)
+			g->s = s;
+		struct ls_gsvalue *v = s ? realloc(g->v, (size_t)cap * sizeof(*v)) : NULL;
+		if (!v) { /* the capacity stays the smaller one's */
 			*rc = LS_GM_EFULL;
 			return NULL;
 		}
-		g->s = s;
+		g->v = v;
 		g->scap = cap;
 	}
 	struct ls_gseries *s = &g->s[g->ns];
-	memset(s, 0, offsetof(struct ls_gseries, vals));
 	s->metric = id;
 	s->vlen = (uint32_t)vlen;
 	memcpy(s->vals, vals, vlen);
+	memset(&g->v[g->ns], 0, sizeof(g->v[0]));
 	g->idx[slot] = (uint32_t)++g->ns;
 	m->nseries++;
 	g->gen++;
-	return s;
+	g->sgen++;
+	return &g->v[g->ns - 1];
 }
 
 /* Removes idx slot i by backward shifting (linear probing has no tombstones). */
@@ -296,25 +300,30 @@ int ls_gm_delete_l(struct ls_gmetrics *g, int id, const char *vals, size_t vlen)
 	if (k != last) { /* the last series fills the hole; its slot follows */
 		struct ls_gseries *l = &g->s[last];
 		uint32_t ls = probe(g, l->metric, l->vals, l->vlen);
-		memcpy(&g->s[k], l, sizeof(*l));
+		memcpy(&g->s[k], l, offsetof(struct ls_gseries, vals) + l->vlen);
+		g->v[k] = g->v[last];
 		g->idx[ls] = (uint32_t)k + 1;
 	}
 	g->ns--;
 	g->m[id].nseries--;
 	g->gen++;
+	g->sgen++;
 	return 0;
 }
 
 void ls_gm_free(struct ls_gmetrics *g)
 {
 	free(g->s);
+	free(g->v);
 	free(g->idx);
 	g->s = NULL;
+	g->v = NULL;
 	g->idx = NULL;
 	g->ns = g->scap = 0;
 	for (int i = 0; i < g->n; i++)
 		g->m[i].nseries = 0;
 	g->gen++;
+	g->sgen++;
 }
 
 /* ---- updates ---------------------------------------------------------------- */
@@ -343,7 +352,7 @@ static int target(struct ls_gmetrics *g, int id, const char *vals, size_t vlen, 
 	if (!labelled)
 		return LS_GM_EINVAL; /* a labelled metric needs its values */
 	int rc;
-	struct ls_gseries *s;
+	struct ls_gsvalue *s;
 	if (!(s = series_get(g, id, vals, vlen, &rc)))
 		return rc;
 	out->value = &s->value, out->count = &s->count, out->le = s->le;
@@ -432,20 +441,30 @@ bool ls_gm_copy(struct ls_gmetrics *dst, const struct ls_gmetrics *src)
 		return false;
 	if (src->ns > dst->scap) {
 		struct ls_gseries *s = realloc(dst->s, (size_t)src->scap * sizeof(*s));
-		if (!s)
+		if (s)
+			dst->s = s;
+		struct ls_gsvalue *v = s ? realloc(dst->v, (size_t)src->scap * sizeof(*v)) : NULL;
+		if (!v)
 			return false;
-		dst->s = s;
+		dst->v = v;
 		dst->scap = src->scap;
 	}
 	if (src->idx && !dst->idx && !(dst->idx = calloc(LS_GM_IDX_SIZE, sizeof(*dst->idx))))
 		return false;
 	memcpy(dst->m, src->m, (size_t)src->n * sizeof(src->m[0]));
+	/* the keys and the index: only when series came or went */
+	if (dst->sgen != src->sgen || dst->ns != src->ns) {
+		for (int i = 0; i < src->ns; i++)
+			memcpy(&dst->s[i], &src->s[i],
+			       offsetof(struct ls_gseries, vals) + src->s[i].vlen);
+		if (src->idx)
+			memcpy(dst->idx, src->idx, LS_GM_IDX_SIZE * sizeof(*dst->idx));
+		else if (dst->idx)
+			memset(dst->idx, 0, LS_GM_IDX_SIZE * sizeof(*dst->idx));
+		dst->sgen = src->sgen;
+	}
 	if (src->ns)
-		memcpy(dst->s, src->s, (size_t)src->ns * sizeof(src->s[0]));
-	if (src->idx)
-		memcpy(dst->idx, src->idx, LS_GM_IDX_SIZE * sizeof(*dst->idx));
-	else if (dst->idx)
-		memset(dst->idx, 0, LS_GM_IDX_SIZE * sizeof(*dst->idx));
+		memcpy(dst->v, src->v, (size_t)src->ns * sizeof(src->v[0]));
 	dst->ns = src->ns;
 	dst->n = src->n;
 	dst->gen = src->gen;

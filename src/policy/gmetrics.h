@@ -59,27 +59,36 @@ struct ls_gmetric {
 	char lname[LS_GM_LABELS_MAX][LS_GM_LABEL_NAME_MAX + 1];
 };
 
-/* One labelled series: the metric it belongs to and its label values, in
- * the metric's label order, each NUL-terminated (as the guest packs them). */
+/* One labelled series' key: the metric it belongs to and its label
+ * values, in the metric's label order, each NUL-terminated (as the guest
+ * packs them). Its values are apart (struct ls_gsvalue, same index), so
+ * that a worker's publish copies the keys only when series came or went. */
 struct ls_gseries {
 	int metric;
 	uint32_t vlen; /* bytes of vals, the NULs included */
-	double value;
+	char vals[LS_GM_LVALUES_MAX];
+};
+
+struct ls_gsvalue {
+	double value; /* counter / gauge; histogram sum */
 	unsigned long long count;
 	unsigned long long le[LS_GM_BUCKETS];
-	char vals[LS_GM_LVALUES_MAX];
 };
 
 struct ls_gmetrics {
 	struct ls_gmetric m[LS_GM_MAX];
 	int n;
 	uint64_t gen; /* bumped by every define and every change of a value */
-	/* labelled series: ns live ones in s[0..ns) (a delete moves the last
-	 * into the hole), found by idx: open addressing, linear probing,
-	 * slot = series index + 1, 0 empty. Allocated on first use. */
+	/* labelled series: ns live ones, keys in s[0..ns) and values in
+	 * v[0..ns) (a delete moves the last into the hole), found by idx:
+	 * open addressing, linear probing, slot = series index + 1, 0 empty.
+	 * Allocated on first use. sgen is bumped when a series is created or
+	 * deleted (the keys and idx changed). */
 	struct ls_gseries *s;
+	struct ls_gsvalue *v;
 	int ns, scap;
 	uint32_t *idx;
+	uint64_t sgen;
 };
 
 /* Returns the id, LS_GM_EINVAL (bad name/kind, or redefined with another
@@ -113,8 +122,10 @@ int ls_gm_observe_l(struct ls_gmetrics *g, int id, const char *vals, size_t vlen
 int ls_gm_delete_l(struct ls_gmetrics *g, int id, const char *vals, size_t vlen);
 void ls_gm_write(const struct ls_gmetrics *g, FILE *f);
 /* Copies src's defined metrics and series into dst (which starts zeroed,
- * or as a previous copy) unless dst already holds src's generation; true
- * when it copied. False, dst unchanged, when it could not allocate. */
+ * or as a previous copy of the same src) unless dst already holds src's
+ * generation; true when it copied. The series' keys and index only when
+ * series came or went since dst's copy (sgen). False, dst unchanged, when
+ * it could not allocate. */
 bool ls_gm_copy(struct ls_gmetrics *dst, const struct ls_gmetrics *src);
 /* Frees what the set allocated (its series); it stays valid, empty of
  * series. */

@@ -165,7 +165,7 @@ static void write_one(const struct ls_gmetrics *const *parts, int nparts, int p,
 				continue;
 			struct sample sum = {0};
 			if (kind == LS_GM_GAUGE) {
-				add_sample(&sum, s->value, s->count, s->le);
+				add_sample(&sum, g->v[i].value, g->v[i].count, g->v[i].le);
 				write_sample(f, first, sfx, s->vals, nparts == 1 ? -1 : q, &sum);
 				continue;
 			}
@@ -177,7 +177,7 @@ static void write_one(const struct ls_gmetrics *const *parts, int nparts, int p,
 				if (!match(parts[r], first, &rid) ||
 				    (k = ls_gm_series_find(parts[r], rid, s->vals, s->vlen)) < 0)
 					continue;
-				const struct ls_gseries *o = &parts[r]->s[k];
+				const struct ls_gsvalue *o = &parts[r]->v[k];
 				add_sample(&sum, o->value, o->count, o->le);
 			}
 			write_sample(f, first, sfx, s->vals, -1, &sum);

@@ -272,7 +272,7 @@ TEST(series_store_matches_a_model)
 			int n = snprintf(v, sizeof v, "%d", k);
 			int i = ls_gm_series_find(&g, m, v, (size_t)n + 1);
 			live += present[m][k];
-			ok &= present[m][k] ? i >= 0 && g.s[i].value == model[m][k] : i < 0;
+			ok &= present[m][k] ? i >= 0 && g.v[i].value == model[m][k] : i < 0;
 		}
 	CHECK(ok);
 	CHECK_EQ_INT(g.ns, live);
