@@ -5,7 +5,8 @@
 #     worker is computed here from docs/workers.md's hash, so that the
 #     models requests are 2 on each worker; the exported
 #     aigw_requests_by_host_total{host,class,verdict} series are the sums by
-#     hand (4 = 2 + 2: a merge that lost a worker shows 2);
+#     hand (4 = 2 + 2: a merge that lost a worker shows 2), and a reload
+#     keeps them (one more request: 5);
 #  2. blocklist (AssemblyScript, the SDK's lvAdd): its
 #     blocklist_decisions_total{kind,verdict} series, exactly;
 #  3. a hostile guest (tests/policy/guests/labelflood.c): bad label names,
@@ -90,6 +91,17 @@ check "  the unlabelled counter agrees (models 4)" has "$TMP/a1.prom" "lockstep_
 check "  no series dropped, 5 + 5 held over the workers at most" bash -c \
 	"grep -qx 'lockstep_policy_guest_series_dropped_total 0' '$TMP/a1.prom' &&
 	 awk '/^lockstep_policy_guest_series / { exit !(\$2 >= 5 && \$2 <= 10) }' '$TMP/a1.prom'"
+# a reload keeps the series as it keeps unlabelled values: the new
+# instances define the metric again (the same id) and count on
+"$LS_BIN" reload --policy "$G/ai-gateway.wasm" >"$TMP/reload.out" 2>&1
+check "a reload of ai-gateway succeeds" test $? -eq 0
+diag "$TMP/reload.out"
+fetch after "http://$S4/v1/models" -H "$H" --local-port "${OTHER[7]}"
+five() { scrape "$PORT" "$TMP/a1r.prom" &&
+	grep -qFx "$P{host=\"api.example.com\",class=\"models\",verdict=\"allow\"} 5" "$TMP/a1r.prom"; }
+check "  the series carried over the reload: models 4 + 1 = 5" wait_for 15 five
+check "  the others kept their values (chat allowed 2)" \
+	has "$TMP/a1r.prom" "$P{host=\"api.example.com\",class=\"chat\",verdict=\"allow\"} 2"
 stop_agent
 check "no guest failures, no sanitizer report" bash -c "! grep -q 'guest_failed\|Sanitizer' '$TMP/a1.err'"
 
