@@ -57,7 +57,7 @@ enum lsg_status {
 	LSG_E_STALE = -4,    /* the handle belonged to an earlier callback */
 	LSG_E_NOTFOUND = -5, /* no such key / flow / metric */
 	LSG_E_TOOBIG = -6,   /* a key, value, name or message is over its limit */
-	LSG_E_FULL = -7,     /* the key-value store or metric table is full */
+	LSG_E_FULL = -7,     /* the key-value store or metric table is full, or a series cap */
 	LSG_E_NOTSUP = -8,   /* not available here (e.g. counters offline) */
 	LSG_E_RATE = -9,     /* rate-limited (log lines); the call was dropped */
 };

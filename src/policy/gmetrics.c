@@ -6,6 +6,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 const double ls_gm_bucket_le[LS_GM_BUCKETS] = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2,
 					       1e-1, 1,	   1e1,	 1e2,  1e3};
@@ -156,14 +158,21 @@ int ls_gm_define(struct ls_gmetrics *g, int kind, const char *name, size_t name_
 
 /* ---- the series store ---------------------------------------------------- */
 
-static uint32_t key_hash(int metric, const char *vals, size_t vlen)
+static uint32_t key_hash(uint32_t seed, int metric, const char *vals, size_t vlen)
 {
-	uint32_t h = 2166136261u ^ (uint32_t)metric; /* FNV-1a */
+	uint32_t h = (2166136261u ^ seed) ^ (uint32_t)metric; /* FNV-1a, seeded */
 	h *= 16777619u;
 	for (size_t i = 0; i < vlen; i++) {
 		h ^= (unsigned char)vals[i];
 		h *= 16777619u;
 	}
+	/* FNV's low bits (the slot) depend on the low bits alone: mixed in
+	 * from the high ones (MurmurHash3's finaliser) */
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
 	return h;
 }
 
@@ -171,7 +180,7 @@ static uint32_t key_hash(int metric, const char *vals, size_t vlen)
  * with this key would go (when want < 0: the key's series or that slot). */
 static uint32_t probe(const struct ls_gmetrics *g, int metric, const char *vals, size_t vlen)
 {
-	uint32_t mask = LS_GM_IDX_SIZE - 1, i = key_hash(metric, vals, vlen) & mask;
+	uint32_t mask = LS_GM_IDX_SIZE - 1, i = key_hash(g->seed, metric, vals, vlen) & mask;
 	for (;;) {
 		uint32_t e = g->idx[i];
 		if (!e)
@@ -223,9 +232,14 @@ static struct ls_gsvalue *series_get(struct ls_gmetrics *g, int id, const char *
 	struct ls_gmetric *m = &g->m[id];
 	if ((*rc = check_vals(m, vals, vlen)))
 		return NULL;
-	if (!g->idx && !(g->idx = calloc(LS_GM_IDX_SIZE, sizeof(*g->idx)))) {
-		*rc = LS_GM_EFULL;
-		return NULL;
+	if (!g->idx) {
+		if (!(g->idx = calloc(LS_GM_IDX_SIZE, sizeof(*g->idx)))) {
+			*rc = LS_GM_EFULL;
+			return NULL;
+		}
+		/* an empty index: a new seed costs nothing to rehash */
+		if (getrandom(&g->seed, sizeof(g->seed), GRND_NONBLOCK) != sizeof(g->seed))
+			g->seed = (uint32_t)time(NULL) ^ (uint32_t)(uintptr_t)g;
 	}
 	uint32_t slot = probe(g, id, vals, vlen);
 	if (g->idx[slot])
@@ -272,7 +286,7 @@ static void idx_remove(struct ls_gmetrics *g, uint32_t i)
 		if (!e)
 			return;
 		const struct ls_gseries *s = &g->s[e - 1];
-		uint32_t home = key_hash(s->metric, s->vals, s->vlen) & mask;
+		uint32_t home = key_hash(g->seed, s->metric, s->vals, s->vlen) & mask;
 		/* move e back into the hole unless its home lies in (i, j] */
 		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
 		if (!stays) {
@@ -461,6 +475,7 @@ bool ls_gm_copy(struct ls_gmetrics *dst, const struct ls_gmetrics *src)
 			memcpy(dst->idx, src->idx, LS_GM_IDX_SIZE * sizeof(*dst->idx));
 		else if (dst->idx)
 			memset(dst->idx, 0, LS_GM_IDX_SIZE * sizeof(*dst->idx));
+		dst->seed = src->seed;
 		dst->sgen = src->sgen;
 	}
 	if (src->ns)

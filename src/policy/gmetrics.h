@@ -88,6 +88,8 @@ struct ls_gmetrics {
 	struct ls_gsvalue *v;
 	int ns, scap;
 	uint32_t *idx;
+	uint32_t seed; /* the index's hash seed, random: a guest cannot aim
+			* its label values at one chain of probes */
 	uint64_t sgen;
 };
 
