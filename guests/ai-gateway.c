@@ -41,6 +41,12 @@
  *   expired=renew       (default) it is re-allowed at once, and counted.
  * Either way aigw_expired_while_active_total counts such flows.
  *
+ * Every decision on_dpi makes is counted in aigw_requests_by_host_total
+ * {host, class, verdict} (a labelled counter, docs/abi.md "Labels"): host
+ * the configured pattern that matched or "(unknown)", class chat,
+ * embeddings, models, grpc, tls or other (http for an unknown host),
+ * verdict allow, deny or over_quota.
+ *
  * By default it is made for a deny-by-default data plane (lockstep run
  * --default-verdict hold, the demo's): a request waits, held, until the policy decides, and
  * a refused one is rejected -- the client gets a TCP RST at once instead
@@ -103,12 +109,32 @@ static int32_t m_req[C_N], m_quota, m_unknown, m_refresh, m_late, m_untracked, m
 
 static const char *const cls_name[C_N] = {"chat", "embeddings", "models"};
 
+/* 1 + the index of the first configured host pattern the name matches; 0: none */
 static int known_host(const char *name, uint32_t len)
 {
 	for (uint32_t i = 0; i < nhosts; i++)
 		if (lsg_name_match(hosts[i], host_len[i], name, len))
-			return 1;
+			return (int)i + 1;
 	return 0;
+}
+
+/* aigw_requests_by_host_total{host, class, verdict}: every HTTP, TLS or
+ * gRPC decision on_dpi makes. host is the configured pattern that matched
+ * (hosts=, a bounded set), or "(unknown)" -- never the name the client
+ * sent, which is anyone's to vary (each value is a series). */
+static int32_t m_by_host;
+
+static void count_decision(int host, const char *cls, const char *verdict)
+{
+	struct lsg_lvals l;
+	lsg_lvals_reset(&l);
+	if (host > 0)
+		lsg_lvals_add(&l, hosts[host - 1], host_len[host - 1]);
+	else
+		lsg_lvals_adds(&l, "(unknown)");
+	lsg_lvals_adds(&l, cls);
+	lsg_lvals_adds(&l, verdict);
+	lsg_metric_add_lv(m_by_host, &l, 1);
 }
 
 static int path_is(const struct lsg_dpi *d, const char *p)
@@ -341,6 +367,10 @@ LSG_EXPORT(init) int32_t init(int32_t len)
 	m_store =
 	    lsg_metric_define(LSG_COUNTER, "aigw_quota_store_full_total", 27,
 			      "requests refused because the key-value store took no count", 58);
+	static const char by_host[] = "host\0class\0verdict";
+	m_by_host = lsg_metric_define_l(LSG_COUNTER, "aigw_requests_by_host_total", 27,
+					"requests decided, by configured host, class and verdict",
+					55, by_host, sizeof(by_host));
 	return 0;
 }
 
@@ -384,29 +414,44 @@ LSG_EXPORT(on_dpi) int32_t on_dpi(int32_t flow)
 		return lsg_set_verdict(flow, refuse_v, (int64_t)drop_ttl_ns);
 	if ((d->flags & LSG_DPI_F_PARTIAL) && d->name_len == 0)
 		return 0;
-	if (lsg_dpi_name_cut(d))
+	const char *proto = d->kind == LSG_DPI_TLS ? "tls" : "http";
+	if (lsg_dpi_name_cut(d)) {
+		count_decision(0, proto, "deny");
 		return deny(flow, m_unknown);
-	if (!known_host(d->name, d->name_len)) {
+	}
+	int host = known_host(d->name, d->name_len);
+	if (!host) {
+		count_decision(0, proto, "deny");
 		if (!inline_mode)
 			return deny(flow, m_unknown);
 		/* the next flow to this name is refused by the kernel itself */
 		lsg_metric_add(m_unknown, 1);
 		return lsg_memo(flow, LSG_REJECT, (int64_t)drop_ttl_ns);
 	}
-	if (d->kind == LSG_DPI_TLS)
+	if (d->kind == LSG_DPI_TLS) {
+		count_decision(host, "tls", "allow");
 		return allow(flow, ev->info.flow_id);
+	}
 	if (d->flags & LSG_DPI_F_GRPC) {
-		if (!grpc_allowed())
+		if (!grpc_allowed()) {
+			count_decision(host, "grpc", "deny");
 			return deny(flow, m_unknown);
+		}
+		count_decision(host, "grpc", "allow");
 		lsg_metric_add(m_grpc, 1);
 		return allow(flow, ev->info.flow_id);
 	}
 
 	int c = classify(d);
-	if (c < 0)
+	if (c < 0) {
+		count_decision(host, "other", "deny");
 		return deny(flow, m_unknown);
-	if (quota_take(ev->info.src, c))
+	}
+	if (quota_take(ev->info.src, c)) {
+		count_decision(host, cls_name[c], "over_quota");
 		return deny(flow, m_quota);
+	}
+	count_decision(host, cls_name[c], "allow");
 	lsg_metric_add(m_req[c], 1);
 	return allow(flow, ev->info.flow_id);
 }

@@ -20,9 +20,13 @@
 // existed, for a pass default data plane that only watches: no kernel
 // rules, decisions in on_dpi, matching flows dropped. ("inline", the old
 // word for the default, is accepted and changes nothing.)
+// Each decision on_dpi makes is also counted by protocol and verdict in a
+// labelled counter, blocklist_decisions_total{kind="http|tls|dns",
+// verdict="pass|refuse"} (docs/abi.md, "Labels"; the SDK's lvAdd).
 
 import {
   set_verdict, metric_add, logStr, defineCounter, ruleAdd, ruleAddBytes,
+  defineLabelled, lvReset, lvAdd, metricAddLv, COUNTER, EV_DPI_KIND,
   ABI_VERSION, EVENT_BUF_SIZE, PASS, DROP, REJECT, RULE_HTTP, RULE_TLS, RULE_DNS,
   EV_DPI_FLAGS, EV_DPI_NAME_LEN, EV_DPI_NAME, DPI_F_PARTIAL, WARN, ERROR, OK,
 } from "./sdk/lockstep";
@@ -38,6 +42,7 @@ const PATTERN_LEN: usize = memory.data(MAX_PATTERNS * 4);
 let npatterns: i32 = 0;
 let mBlocked: i32 = -1;
 let mPassed: i32 = -1;
+let mDecisions: i32 = -1;
 let inlineMode = false;
 
 export function lockstep_abi_version(): i32 {
@@ -82,6 +87,8 @@ export function init(len: i32): i32 {
   }
   mBlocked = defineCounter("blocklist_blocked_total", "flows refused by name in on_dpi");
   mPassed = defineCounter("blocklist_passed_total", "flows passed by name in on_dpi");
+  mDecisions = defineLabelled(COUNTER, "blocklist_decisions_total",
+                              "on_dpi decisions by protocol and verdict", ["kind", "verdict"]);
   // the decisions, into the kernel: every name passes, the patterns (more
   // specific than "*") are rejected
   if (!inlineMode) return 0;
@@ -120,6 +127,15 @@ function matches(p: i32, name: usize, nlen: i32): bool {
   return plen == nlen && ieq(pat, name, nlen);
 }
 
+// blocklist_decisions_total{kind, verdict}: two small fixed sets of values
+function countDecision(verdict: string): void {
+  const k = load<u32>(BUF + EV_DPI_KIND);
+  lvReset();
+  lvAdd(k == 1 ? "http" : k == 2 ? "tls" : k == 4 ? "dns" : "other");
+  lvAdd(verdict);
+  metricAddLv(mDecisions, 1);
+}
+
 export function on_dpi(flow: i32): i32 {
   const flags = load<u32>(BUF + EV_DPI_FLAGS);
   let nlen = <i32>load<u32>(BUF + EV_DPI_NAME_LEN);
@@ -132,9 +148,11 @@ export function on_dpi(flow: i32): i32 {
   for (let p = 0; p < npatterns; p++) {
     if (matches(p, name, nlen)) {
       metric_add(mBlocked, 1);
+      countDecision("refuse");
       return set_verdict(flow, inlineMode ? REJECT : DROP, 0);
     }
   }
   metric_add(mPassed, 1);
+  countDecision("pass");
   return set_verdict(flow, PASS, 0);
 }

@@ -57,7 +57,7 @@ enum lsg_status {
 	LSG_E_STALE = -4,    /* the handle belonged to an earlier callback */
 	LSG_E_NOTFOUND = -5, /* no such key / flow / metric */
 	LSG_E_TOOBIG = -6,   /* a key, value, name or message is over its limit */
-	LSG_E_FULL = -7,     /* the key-value store or metric table is full */
+	LSG_E_FULL = -7,     /* the key-value store or metric table is full, or a series cap */
 	LSG_E_NOTSUP = -8,   /* not available here (e.g. counters offline) */
 	LSG_E_RATE = -9,     /* rate-limited (log lines); the call was dropped */
 };
@@ -297,16 +297,42 @@ LSG_IMPORT(metric_define) int32_t lsg_metric_define(int32_t kind,
 LSG_IMPORT(metric_add) int32_t lsg_metric_add(int32_t id, double v);
 LSG_IMPORT(metric_set) int32_t lsg_metric_set(int32_t id, double v);
 LSG_IMPORT(metric_observe) int32_t lsg_metric_observe(int32_t id, double v);
+
+/* ---- labelled metrics (docs/abi.md, "Labels") ------------------------------
+ * A label list -- the names at definition, the values of one series -- is
+ * packed: each item followed by a NUL, the length covering the last NUL. A
+ * string literal with NULs between its items is one, its sizeof the length:
+ *   static const char lab[] = "model\0verdict";   // sizeof(lab) == 14
+ *   int32_t id = lsg_metric_define_l(LSG_COUNTER, "requests", 8, "", 0, lab, sizeof(lab));
+ * Values built at run time go through struct lsg_lvals below. Limits: 8
+ * label names of 64 bytes ([a-zA-Z_][a-zA-Z0-9_]*, no "__" prefix, not
+ * "worker", not "le" on a histogram); values valid UTF-8, 128 bytes each,
+ * 256 packed; 1,000 series per metric, 4,000 per instance (E_FULL). */
+#define LSG_LABELS_MAX 8
+#define LSG_LVALUE_MAX 128
+#define LSG_LVALUES_MAX 256
+LSG_IMPORT(metric_define_l)
+int32_t lsg_metric_define_l(int32_t kind, const char *name, uint32_t name_len, const char *help,
+			    uint32_t help_len, const char *labels, uint32_t labels_len);
+LSG_IMPORT(metric_add_l)
+int32_t lsg_metric_add_l(int32_t id, const char *values, uint32_t values_len, double v);
+LSG_IMPORT(metric_set_l)
+int32_t lsg_metric_set_l(int32_t id, const char *values, uint32_t values_len, double v);
+LSG_IMPORT(metric_observe_l)
+int32_t lsg_metric_observe_l(int32_t id, const char *values, uint32_t values_len, double v);
+/* Forget a series (a client or flow that went away): it is no longer
+ * exported and frees its place under the caps; LSG_E_NOTFOUND if absent. */
+LSG_IMPORT(metric_delete_l)
+int32_t lsg_metric_delete_l(int32_t id, const char *values, uint32_t values_len);
 /* Copy the configuration string into buf (at most cap bytes); returns its
  * full length. */
 LSG_IMPORT(config_get) int32_t lsg_config_get(char *buf, uint32_t cap);
 /* Key-value store kept by the host across reloads and instance restarts.
  * Keys <= 256 bytes, values <= 4096 bytes. kv_get returns the value's full
  * length (copying at most cap bytes) or LSG_E_NOTFOUND. */
-LSG_IMPORT(kv_get) int32_t lsg_kv_get(const void *key, uint32_t key_len,
-				      void *val, uint32_t cap);
-LSG_IMPORT(kv_put) int32_t lsg_kv_put(const void *key, uint32_t key_len,
-				      const void *val, uint32_t val_len);
+LSG_IMPORT(kv_get) int32_t lsg_kv_get(const void *key, uint32_t key_len, void *val, uint32_t cap);
+LSG_IMPORT(kv_put)
+int32_t lsg_kv_put(const void *key, uint32_t key_len, const void *val, uint32_t val_len);
 LSG_IMPORT(kv_del) int32_t lsg_kv_del(const void *key, uint32_t key_len);
 /* Install (or replace) a kernel rule: the kernel itself gives matching new
  * flows `verdict` at their first packet (prefix) or first DPI name, with no
@@ -316,8 +342,9 @@ LSG_IMPORT(kv_del) int32_t lsg_kv_del(const void *key, uint32_t key_len);
  * INT64_MAX: until deleted or the agent stops). Returns 0, LSG_E_INVAL (bad
  * kind, pattern or verdict), LSG_E_FULL, LSG_E_TOOBIG, LSG_E_BOUNDS, or
  * LSG_E_NOTSUP where the host has no data plane to put rules in. */
-LSG_IMPORT(rule_add) int32_t lsg_rule_add(int32_t kind, const char *pattern, uint32_t len,
-					  int32_t verdict, int64_t ttl_ns);
+LSG_IMPORT(rule_add)
+int32_t
+    lsg_rule_add(int32_t kind, const char *pattern, uint32_t len, int32_t verdict, int64_t ttl_ns);
 /* Remove a rule by the same kind and pattern; LSG_E_NOTFOUND if none. */
 LSG_IMPORT(rule_del) int32_t lsg_rule_del(int32_t kind, const char *pattern, uint32_t len);
 
@@ -338,6 +365,71 @@ static inline int lsg_memeq(const void *a, const void *b, uint32_t n)
 		if (x[i] != y[i])
 			return 0;
 	return 1;
+}
+
+/* Label values packed at run time: lsg_lvals_reset, one lsg_lvals_add per
+ * label in the definition's order, then lsg_metric_add_lv & co. A value
+ * with a NUL in it, or a list that does not fit, poisons the list: the
+ * add returns LSG_E_INVAL or LSG_E_TOOBIG and the update that uses it
+ * LSG_E_TOOBIG (never a truncated, misread value). */
+struct lsg_lvals {
+	uint32_t len;
+	char buf[LSG_LVALUES_MAX];
+};
+
+#define LSG_LVALS_POISON 0xffffffffu
+
+static inline void lsg_lvals_reset(struct lsg_lvals *l)
+{
+	l->len = 0;
+}
+
+static inline int32_t lsg_lvals_add(struct lsg_lvals *l, const char *v, uint32_t n)
+{
+	if (l->len == LSG_LVALS_POISON)
+		return LSG_E_TOOBIG;
+	for (uint32_t i = 0; i < n; i++)
+		if (!v[i]) {
+			l->len = LSG_LVALS_POISON;
+			return LSG_E_INVAL;
+		}
+	if (n >= LSG_LVALUES_MAX - l->len) {
+		l->len = LSG_LVALS_POISON;
+		return LSG_E_TOOBIG;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		l->buf[l->len + i] = v[i];
+	l->buf[l->len + n] = 0;
+	l->len += n + 1;
+	return LSG_OK;
+}
+
+/* the same for a NUL-terminated string */
+static inline int32_t lsg_lvals_adds(struct lsg_lvals *l, const char *v)
+{
+	return lsg_lvals_add(l, v, lsg_strlen(v));
+}
+
+/* A poisoned list's length is over every limit: the host answers E_TOOBIG
+ * without reading it. */
+static inline int32_t lsg_metric_add_lv(int32_t id, const struct lsg_lvals *l, double v)
+{
+	return lsg_metric_add_l(id, l->buf, l->len, v);
+}
+
+static inline int32_t lsg_metric_set_lv(int32_t id, const struct lsg_lvals *l, double v)
+{
+	return lsg_metric_set_l(id, l->buf, l->len, v);
+}
+
+static inline int32_t lsg_metric_observe_lv(int32_t id, const struct lsg_lvals *l, double v)
+{
+	return lsg_metric_observe_l(id, l->buf, l->len, v);
+}
+
+static inline int32_t lsg_metric_delete_lv(int32_t id, const struct lsg_lvals *l)
+{
+	return lsg_metric_delete_l(id, l->buf, l->len);
 }
 
 static inline char lsg_lower(char c)

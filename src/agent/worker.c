@@ -357,6 +357,8 @@ static void sum_stats(struct agent_workers *g, struct ls_policy_stats *sum)
 		sum->log_dropped += s.log_dropped;
 		sum->flows += s.flows;
 		sum->rules_added += s.rules_added;
+		sum->series += s.series;
+		sum->series_dropped += s.series_dropped;
 		if (sum->healthy && !s.healthy) {
 			sum->healthy = 0;
 			sum->health = s.health;
@@ -445,6 +447,8 @@ static void guest_metrics(struct agent_workers *g, FILE *f)
 		parts[i] = &c[i];
 	}
 	ls_gm_write_merged(parts, (int)g->n, f);
+	for (uint32_t i = 0; i < g->n; i++)
+		ls_gm_free(&c[i]);
 	free(c);
 }
 
@@ -587,6 +591,8 @@ void agent_workers_close(struct agent_workers *g)
 			close(w->stop_fd);
 		pthread_mutex_destroy(&w->mu);
 		pthread_mutex_destroy(&w->snap_mu);
+		if (w->gsnap)
+			ls_gm_free(w->gsnap);
 		free(w->gsnap);
 	}
 	/* the holds last, worker 0's (whose metrics the others share) last of all */

@@ -163,10 +163,21 @@ const struct ls_metric_def ls_metric_table[] = {
      "a phrase"},
     {"policy", "lockstep_policy_flows", LS_METRIC_GAUGE, "", "flows the policy knows",
      "flows the policy knows (until their `flow_end`)"},
-    {"policy", "lockstep_guest_<name>", LS_METRIC_ANY, "(gauges with N workers: `worker`)",
+    {"policy", "lockstep_policy_guest_series", LS_METRIC_GAUGE, "",
+     "labelled series of the guest's metrics (all workers)",
+     "labelled series the guest's metrics hold now, summed over the workers (each instance holds "
+     "at most 4,000, 1,000 per metric: docs/abi.md, \"Labels\")"},
+    {"policy", "lockstep_policy_guest_series_dropped_total", LS_METRIC_COUNTER, "",
+     "guest metric updates refused because a new series was over a cap",
+     "guest metric updates refused with `E_FULL` because they would have created a labelled "
+     "series past a cap (1,000 per metric, 4,000 per instance): the guest's label values are "
+     "unbounded (a client address, a path); nothing was allocated"},
+    {"policy", "lockstep_guest_<name>", LS_METRIC_ANY,
+     "the guest's (gauges with N workers: also `worker`)",
      "a metric the guest defined (docs/abi.md)",
-     "metrics the guest defines through the ABI (a counter gets `_total` if its name lacks it); "
-     "with N workers merged over the instances, below"},
+     "metrics the guest defines through the ABI, with the label names it declared (a counter gets "
+     "`_total` if its name lacks it); with N workers merged over the instances, per label set, "
+     "below"},
     {"heartbeat", "lockstep_heartbeat_beats_total", LS_METRIC_COUNTER, "",
      "kernel heartbeats handled", "beats handled"},
     {"heartbeat", "lockstep_heartbeat_missed_total", LS_METRIC_COUNTER, "",

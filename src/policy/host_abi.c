@@ -277,49 +277,116 @@ static lw_call_result h_log(lw_instance *in, void *user, const lw_value *args,
 	RET(LSG_OK);
 }
 
-static lw_call_result h_metric_define(lw_instance *in, void *user,
-				      const lw_value *args, lw_value *results)
+static int32_t gm_status(int rc)
 {
-	struct ls_policy *p = user;
+	return rc >= 0		       ? rc
+	       : rc == LS_GM_EFULL     ? LSG_E_FULL
+	       : rc == LS_GM_ETOOBIG   ? LSG_E_TOOBIG
+	       : rc == LS_GM_ENOTFOUND ? LSG_E_NOTFOUND
+				       : LSG_E_INVAL;
+}
+
+/* metric_define and metric_define_l: the name, the help, the label names. */
+static int32_t metric_define(struct ls_policy *p, lw_instance *in, const lw_value *args,
+			     uint32_t labels, uint32_t llen)
+{
 	uint32_t nlen = ARG_U32(2), hlen = ARG_U32(4);
-	if (nlen > LS_GM_NAME_MAX)
-		RET(LSG_E_TOOBIG);
+	if (nlen > LS_GM_NAME_MAX || llen > LS_GM_LNAMES_MAX)
+		return LSG_E_TOOBIG;
 	if (hlen > LS_GM_HELP_MAX)
 		hlen = LS_GM_HELP_MAX;
 	const char *name = gptr(p, in, ARG_U32(1), nlen);
 	const char *help = gptr(p, in, ARG_U32(3), hlen);
-	if (!name || !help)
-		RET(LSG_E_BOUNDS);
-	int id = ls_gm_define(&p->gmet, ARG_I32(0), name, nlen, help, hlen);
-	RET(id >= 0 ? id : id == -2 ? LSG_E_FULL : LSG_E_INVAL);
+	const char *lab = gptr(p, in, labels, llen);
+	if (!name || !help || !lab)
+		return LSG_E_BOUNDS;
+	return gm_status(ls_gm_define_l(&p->gmet, ARG_I32(0), name, nlen, help, hlen, lab, llen));
 }
 
-static lw_call_result h_metric_add(lw_instance *in, void *user,
-				   const lw_value *args, lw_value *results)
+static lw_call_result h_metric_define(lw_instance *in, void *user, const lw_value *args,
+				      lw_value *results)
+{
+	RET(metric_define(user, in, args, 0, 0));
+}
+
+static lw_call_result h_metric_define_l(lw_instance *in, void *user, const lw_value *args,
+					lw_value *results)
+{
+	RET(metric_define(user, in, args, ARG_U32(5), ARG_U32(6)));
+}
+
+static lw_call_result h_metric_add(lw_instance *in, void *user, const lw_value *args,
+				   lw_value *results)
 {
 	struct ls_policy *p = user;
 	(void)in;
 	RET(ls_gm_add(&p->gmet, ARG_I32(0), args[1].of.f64) ? LSG_E_INVAL : LSG_OK);
 }
 
-static lw_call_result h_metric_set(lw_instance *in, void *user,
-				   const lw_value *args, lw_value *results)
+static lw_call_result h_metric_set(lw_instance *in, void *user, const lw_value *args,
+				   lw_value *results)
 {
 	struct ls_policy *p = user;
 	(void)in;
 	RET(ls_gm_set(&p->gmet, ARG_I32(0), args[1].of.f64) ? LSG_E_INVAL : LSG_OK);
 }
 
-static lw_call_result h_metric_observe(lw_instance *in, void *user,
-				       const lw_value *args, lw_value *results)
+static lw_call_result h_metric_observe(lw_instance *in, void *user, const lw_value *args,
+				       lw_value *results)
 {
 	struct ls_policy *p = user;
 	(void)in;
 	RET(ls_gm_observe(&p->gmet, ARG_I32(0), args[1].of.f64) ? LSG_E_INVAL : LSG_OK);
 }
 
-static lw_call_result h_config_get(lw_instance *in, void *user,
-				   const lw_value *args, lw_value *results)
+/* metric_{add,set,observe,delete}_l(id, values, values_len[, v]): one
+ * labelled series (docs/abi.md, "Labels"). A new series past a cap is
+ * refused and counted (lockstep_policy_guest_series_dropped_total). */
+static int32_t metric_l(struct ls_policy *p, lw_instance *in, const lw_value *args, int op)
+{
+	uint32_t vlen = ARG_U32(2);
+	if (vlen > LS_GM_LVALUES_MAX)
+		return LSG_E_TOOBIG;
+	const char *vals = gptr(p, in, ARG_U32(1), vlen);
+	if (!vals)
+		return LSG_E_BOUNDS;
+	int32_t id = ARG_I32(0);
+	double v = op == 'd' ? 0 : args[3].of.f64;
+	int rc = op == 'a'   ? ls_gm_add_l(&p->gmet, id, vals, vlen, v)
+		 : op == 's' ? ls_gm_set_l(&p->gmet, id, vals, vlen, v)
+		 : op == 'o' ? ls_gm_observe_l(&p->gmet, id, vals, vlen, v)
+			     : ls_gm_delete_l(&p->gmet, id, vals, vlen);
+	if (rc == LS_GM_EFULL)
+		p->st.series_dropped++;
+	return gm_status(rc);
+}
+
+static lw_call_result h_metric_add_l(lw_instance *in, void *user, const lw_value *args,
+				     lw_value *results)
+{
+	RET(metric_l(user, in, args, 'a'));
+}
+
+static lw_call_result h_metric_set_l(lw_instance *in, void *user, const lw_value *args,
+				     lw_value *results)
+{
+	RET(metric_l(user, in, args, 's'));
+}
+
+static lw_call_result h_metric_observe_l(lw_instance *in, void *user, const lw_value *args,
+					 lw_value *results)
+{
+	RET(metric_l(user, in, args, 'o'));
+}
+
+static lw_call_result h_metric_delete_l(lw_instance *in, void *user, const lw_value *args,
+					lw_value *results)
+{
+	RET(metric_l(user, in, args, 'd'));
+}
+
+static lw_call_result h_config_get(lw_instance *in, void *user, const lw_value *args,
+				   lw_value *results)
 {
 	struct ls_policy *p = user;
 	uint32_t cap = ARG_U32(1);
@@ -402,6 +469,11 @@ static const struct host_fn {
 	{"metric_add", "(iF)i", h_metric_add},
 	{"metric_set", "(iF)i", h_metric_set},
 	{"metric_observe", "(iF)i", h_metric_observe},
+	{"metric_define_l", "(iiiiiii)i", h_metric_define_l},
+	{"metric_add_l", "(iiiF)i", h_metric_add_l},
+	{"metric_set_l", "(iiiF)i", h_metric_set_l},
+	{"metric_observe_l", "(iiiF)i", h_metric_observe_l},
+	{"metric_delete_l", "(iii)i", h_metric_delete_l},
 	{"config_get", "(ii)i", h_config_get},
 	{"kv_get", "(iiii)i", h_kv_get},
 	{"kv_put", "(iiii)i", h_kv_put},

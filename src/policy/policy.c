@@ -854,6 +854,7 @@ void ls_policy_free(struct ls_policy *p)
 		lw_engine_free(p->engine);
 	ls_kv_free(p->kv);
 	ls_pflows_free(&p->flows);
+	ls_gm_free(&p->gmet);
 	free(p->cb.flow);
 	free(p->cb.verdict);
 	free(p->cb.deadline_k);
@@ -878,6 +879,7 @@ void ls_policy_stats(const struct ls_policy *p, struct ls_policy_stats *out)
 {
 	*out = p->st;
 	out->flows = p->flows.n;
+	out->series = (uint64_t)p->gmet.ns;
 	out->health = ls_policy_health_at(p, ls_policy_now_k(p), out->health_why,
 					  sizeof(out->health_why));
 	out->healthy = out->health == LS_PH_HEALTHY;
@@ -1008,12 +1010,18 @@ void ls_policy_stats_metrics_write(const struct ls_policy_stats *s, int health, 
 	ls_metric_head(f, "lockstep_policy_flows");
 	fprintf(f,
 		   "lockstep_policy_flows %llu\n", (unsigned long long)s->flows);
+	ls_metric_head(f, "lockstep_policy_guest_series");
+	fprintf(f, "lockstep_policy_guest_series %llu\n", (unsigned long long)s->series);
+	ls_metric_head(f, "lockstep_policy_guest_series_dropped_total");
+	fprintf(f, "lockstep_policy_guest_series_dropped_total %llu\n",
+		(unsigned long long)s->series_dropped);
 }
 
 void ls_policy_metrics_write(const struct ls_policy *p, FILE *f)
 {
 	struct ls_policy_stats st = p->st;
 	st.flows = p->flows.n;
+	st.series = (uint64_t)p->gmet.ns;
 	/* the heartbeat's rule (ls_policy_health), evaluated now: what these
 	 * say is what makes a beat good */
 	ls_policy_stats_metrics_write(&st, ls_policy_health_at(p, ls_policy_now_k(p), NULL, 0), f);

@@ -156,6 +156,8 @@ struct ls_policy_stats {
 	uint64_t flows;            /* flows currently known */
 	uint64_t rules_added;      /* kernel rules the guest installed (rule_add) */
 	uint64_t adopted;          /* flows handed to a new instance (on_flow_adopted) */
+	uint64_t series_dropped;   /* guest metric updates refused at a series cap */
+	uint64_t series;           /* guest metrics' labelled series now */
 	int healthy;               /* the health rule holds (ls_policy_health) */
 	int health;                /* enum ls_policy_health: why not */
 	char health_why[128];      /* ... as ls_policy_health's phrase ("" when healthy) */

@@ -107,7 +107,9 @@ static const struct {
     {"log", "iii"},	    {"metric_define", "iiiii"}, {"metric_add", "iF"},
     {"metric_set", "iF"},   {"metric_observe", "iF"},	{"config_get", "ii"},
     {"kv_get", "iiii"},	    {"kv_put", "iiii"},		{"kv_del", "ii"},
-    {"rule_add", "iiiiI"},  {"rule_del", "iii"},
+    {"rule_add", "iiiiI"},  {"rule_del", "iii"},		{"metric_define_l", "iiiiiii"},
+    {"metric_add_l", "iiiF"}, {"metric_set_l", "iiiF"},	{"metric_observe_l", "iiiF"},
+    {"metric_delete_l", "iii"},
 };
 #define NIMP (sizeof(imports) / sizeof(imports[0]))
 #define DATA_AT 0x100

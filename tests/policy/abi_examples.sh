@@ -26,7 +26,7 @@ for b in blocks:
         open("%s/%s" % (out, m.group(1)), "w").write(b)
         print(m.group(1))
 PY
-for f in pass.c pass.ts renew.c rules.c rules.ts h3.c; do
+for f in pass.c pass.ts renew.c rules.c rules.ts h3.c labels.c labels.ts; do
 	check "$DOC has the example $f" test "$([ -f "$TMP/$f" ]; echo $?)" = 0
 done
 
@@ -37,7 +37,7 @@ CC_LD='-Wl,--no-entry -Wl,--export-dynamic'
 AS_FLAGS='-O3 --runtime stub --noAssert --use abort='
 check "$DOC gives the C build command checked here" test "$(grep -q -- "$CC_CMD" "$DOC" && grep -q -- "$CC_LD" "$DOC"; echo $?)" = 0
 check "$DOC gives the AssemblyScript build command checked here" test "$(grep -q -- "asc pass.ts $AS_FLAGS" "$DOC"; echo $?)" = 0
-for c in pass renew rules h3; do
+for c in pass renew rules h3 labels; do
 	$CC_CMD -Wall -Werror $CC_LD "$TMP/$c.c" -o "$TMP/$c.wasm" 2>"$TMP/$c.cc.err"
 	check "$c.c builds" test $? = 0
 	diag "$TMP/$c.cc.err"
@@ -49,6 +49,9 @@ if have "$ASC"; then
 	"$ASC" "$TMP/rules.ts" $AS_FLAGS -o "$TMP/rules_as.wasm" >"$TMP/as2.err" 2>&1
 	check "rules.ts builds" test $? = 0
 	diag "$TMP/as2.err"
+	"$ASC" "$TMP/labels.ts" $AS_FLAGS -o "$TMP/labels_as.wasm" >"$TMP/as3.err" 2>&1
+	check "labels.ts builds" test $? = 0
+	diag "$TMP/as3.err"
 	AS_OK=1
 else
 	skip_missing "pass.ts builds"
@@ -135,6 +138,22 @@ if [ "$AS_OK" = 1 ]; then
 	check "rules.ts: the DNS query got no verdict from the policy (the kernel decided)" test -z "$(verdict "$TMP/rules.out" 40002)"
 else
 	skip_missing "rules.ts: the kernel decides the DNS query"
+fi
+# labels.c, labels.ts (labelled metrics, docs/abi.md "Labels"): every
+# flow of the capture passes (each got its on_dpi), and the host took every
+# labelled update: the example logs "update refused" at error otherwise
+labels_run() { # WASM NAME
+	"$LS_BIN" inspect --pcap "$TMP/cap.pcap" --policy "$1" --log-level debug >"$TMP/$2.out" 2>"$TMP/$2.err"
+	check "$2: lockstep inspect runs it (its init defined the labelled metric)" test $? = 0
+	check "$2: the three flows pass, by on_dpi" test \
+		"$(for p in 40000 40001 40002; do verdict "$TMP/$2.out" $p | cut -d' ' -f1; done | tr -d '\n')" = passpasspass
+	check "$2: every labelled update was taken" test "$(grep -c 'update refused' "$TMP/$2.err")" = 0
+}
+labels_run "$TMP/labels.wasm" labels.c
+if [ "$AS_OK" = 1 ]; then
+	labels_run "$TMP/labels_as.wasm" labels.ts
+else
+	skip_missing "labels.ts: every flow passes"
 fi
 # h3.c (ABI version 2): over the QUIC capture of tests/dataplane (the RFC
 # 9001 A.2 Initial, SNI example.com, ALPN "alpn", from port 41001; a split

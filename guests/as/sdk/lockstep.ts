@@ -17,6 +17,23 @@ export declare function log(level: i32, msg: usize, len: u32): i32;
 export declare function metric_define(kind: i32, name: usize, name_len: u32, help: usize, help_len: u32): i32;
 @external("lockstep", "metric_add")
 export declare function metric_add(id: i32, v: f64): i32;
+@external("lockstep", "metric_set")
+export declare function metric_set(id: i32, v: f64): i32;
+@external("lockstep", "metric_observe")
+export declare function metric_observe(id: i32, v: f64): i32;
+// Labelled metrics (docs/abi.md, "Labels"): label names at definition and
+// the values of a series as packed lists, each item NUL-terminated. The
+// helpers below (defineLabelled, lvReset/lvAdd, metricAddLv ...) build them.
+@external("lockstep", "metric_define_l")
+export declare function metric_define_l(kind: i32, name: usize, name_len: u32, help: usize, help_len: u32, labels: usize, labels_len: u32): i32;
+@external("lockstep", "metric_add_l")
+export declare function metric_add_l(id: i32, values: usize, values_len: u32, v: f64): i32;
+@external("lockstep", "metric_set_l")
+export declare function metric_set_l(id: i32, values: usize, values_len: u32, v: f64): i32;
+@external("lockstep", "metric_observe_l")
+export declare function metric_observe_l(id: i32, values: usize, values_len: u32, v: f64): i32;
+@external("lockstep", "metric_delete_l")
+export declare function metric_delete_l(id: i32, values: usize, values_len: u32): i32;
 // Install (or replace) a kernel rule: the kernel gives matching new flows
 // `verdict` itself, at their first packet (an address) or first DPI name,
 // with no callback (docs/abi.md, "Kernel rules").
@@ -48,6 +65,8 @@ export const RULE_SERVER: i32 = 16;// the server's address or prefix
 export const OK: i32 = 0;
 export const E_INVAL: i32 = -1;
 export const E_BOUNDS: i32 = -2;
+export const E_NOTFOUND: i32 = -5;
+export const E_TOOBIG: i32 = -6;
 export const E_FULL: i32 = -7;
 export const E_NOTSUP: i32 = -8;
 
@@ -58,6 +77,7 @@ export const WARN: i32 = 2;
 export const ERROR: i32 = 3;
 export const COUNTER: i32 = 1;
 export const GAUGE: i32 = 2;
+export const HISTOGRAM: i32 = 3;
 
 // struct lsg_event offsets (guest.h)
 export const EV_KIND: usize = 0;
@@ -118,6 +138,77 @@ export function defineCounter(name: string, help: string): i32 {
   const h = String.UTF8.encode(help);
   return metric_define(COUNTER, changetype<usize>(n), <u32>n.byteLength,
                        changetype<usize>(h), <u32>h.byteLength);
+}
+
+// ---- labelled metrics ------------------------------------------------------
+// One static list, no allocation (a policy built with --runtime stub never
+// frees): lvReset(), one lvAdd per label in the definition's order, then
+// metricAddLv(id, v) & co. A string with a NUL in it, or a list that does
+// not fit, poisons the list: lvAdd returns E_INVAL / E_TOOBIG and the update
+// E_TOOBIG (the host reads nothing past its limit), never a misread value.
+export const LABELS_MAX: i32 = 8;
+export const LVALUE_MAX: i32 = 128;
+export const LVALUES_MAX: i32 = 256;
+const LNAMES_MAX: u32 = 520;
+const LV_POISON: u32 = 0xffffffff;
+const LV_BUF: usize = memory.data(520);
+let lvLen: u32 = 0;
+
+export function lvReset(): void {
+  lvLen = 0;
+}
+
+function lvPut(s: string, cap: u32): i32 {
+  if (lvLen == LV_POISON) return E_TOOBIG;
+  if (s.indexOf("\0") >= 0) {
+    lvLen = LV_POISON;
+    return E_INVAL;
+  }
+  const n = <u32>String.UTF8.byteLength(s, true);
+  if (n > cap - lvLen) {
+    lvLen = LV_POISON;
+    return E_TOOBIG;
+  }
+  lvLen += <u32>String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, LV_BUF + lvLen, true);
+  return OK;
+}
+
+// appends one label value (UTF-8 encoded, NUL-terminated)
+export function lvAdd(s: string): i32 {
+  return lvPut(s, <u32>LVALUES_MAX);
+}
+
+export function metricAddLv(id: i32, v: f64): i32 {
+  return metric_add_l(id, LV_BUF, lvLen, v);
+}
+
+export function metricSetLv(id: i32, v: f64): i32 {
+  return metric_set_l(id, LV_BUF, lvLen, v);
+}
+
+export function metricObserveLv(id: i32, v: f64): i32 {
+  return metric_observe_l(id, LV_BUF, lvLen, v);
+}
+
+export function metricDeleteLv(id: i32): i32 {
+  return metric_delete_l(id, LV_BUF, lvLen);
+}
+
+// metric_define_l with the label names as strings, e.g.
+// defineLabelled(COUNTER, "requests_total", "requests", ["host", "verdict"]);
+// call it from init (the array is allocated once there).
+export function defineLabelled(kind: i32, name: string, help: string, labels: string[]): i32 {
+  lvReset();
+  for (let i = 0; i < labels.length; i++) {
+    const rc = lvPut(labels[i], LNAMES_MAX);
+    if (rc != OK) return rc;
+  }
+  const n = String.UTF8.encode(name);
+  const h = String.UTF8.encode(help);
+  const rc = metric_define_l(kind, changetype<usize>(n), <u32>n.byteLength,
+                             changetype<usize>(h), <u32>h.byteLength, LV_BUF, lvLen);
+  lvReset();
+  return rc;
 }
 
 // rule_add with the pattern as bytes in memory (e.g. read from the config)

@@ -1,7 +1,7 @@
 /* abiscript.c - a policy whose every callback runs a script of host calls
  * read from its configuration, for fuzz_hostabi: the fuzzer changes the
  * configuration between inputs and replays a flow's life, so one instance
- * (no decode, no instantiation per input) drives all 17 lockstep imports
+ * (no decode, no instantiation per input) drives all 22 lockstep imports
  * with hostile arguments many thousand times a second. fuzz_guest covers
  * what this cannot: modules that differ per input.
  *
@@ -11,7 +11,10 @@
  *               20 copy the record's 28 bytes of immediates to
  *               scratch + imm[0] % SCRATCH (to plant strings), else
  *               nothing (so that a random script traps or loops rarely:
- *               a loop burns the whole fuel, a trap restarts the instance)
+ *               a loop burns the whole fuel, a trap restarts the instance);
+ *               21..25 the labelled metric imports (metric_define_l with
+ *               no help, its label list at imm[3] of length imm[4];
+ *               metric_{add,set,observe,delete}_l)
  *   u8  cbs     the callbacks it runs in (bit i: callback i, see CB_*)
  *   u16 src     3 bits per i32 argument: where each one comes from (ARG_*)
  *   i32 imm[5]  the i32 arguments' immediates
@@ -165,6 +168,22 @@ static int32_t run(int cb, int32_t flow)
 		case 20:
 			for (uint32_t i = 0, o = rd32(r + 4) % SCRATCH; i < REC - 4; i++)
 				scratch[(o + i) % SCRATCH] = r[4 + i];
+			break;
+		case 21:
+			last = lsg_metric_define_l(a0, p1, (uint32_t)a2, "", 0,
+						   (const char *)(uintptr_t)a3, (uint32_t)a4);
+			break;
+		case 22:
+			last = lsg_metric_add_l(a0, p1, (uint32_t)a2, wide_f(r));
+			break;
+		case 23:
+			last = lsg_metric_set_l(a0, p1, (uint32_t)a2, wide_f(r));
+			break;
+		case 24:
+			last = lsg_metric_observe_l(a0, p1, (uint32_t)a2, wide_f(r));
+			break;
+		case 25:
+			last = lsg_metric_delete_l(a0, p1, (uint32_t)a2);
 			break;
 		default:
 			break;
