@@ -66,6 +66,9 @@ struct worker {
 	_Atomic uint64_t busy_k;     /* K when its batch or tick in progress
 				      * began (waiting for its lock included);
 				      * 0 while it waits for work */
+	_Atomic uint64_t tick_k;     /* K when its last tick ended (its leases
+				      * renewed, their verdicts written); its
+				      * start before the first */
 	/* main thread only (the heartbeat's health check and status) */
 	_Atomic bool live; /* published a sign of life to its shard at the last beat */
 	char why[160];	   /* why not, when !live */
@@ -237,6 +240,9 @@ static void on_tick(struct ls_loop *loop, uint64_t missed, void *data)
 	policy_link_tick(w->rp);
 	publish(w);
 	pthread_mutex_unlock(&w->mu);
+	/* before busy_k is cleared: the health check never sees it free with
+	 * the tick it just ran still overdue */
+	atomic_store_explicit(&w->tick_k, ls_now_k(), memory_order_release);
 	atomic_store_explicit(&w->busy_k, 0, memory_order_release);
 	fflush(stdout);
 }
@@ -272,6 +278,7 @@ static void *worker_main(void *arg)
 	pthread_mutex_lock(&w->mu);
 	publish(w);
 	pthread_mutex_unlock(&w->mu);
+	atomic_store_explicit(&w->tick_k, ls_now_k(), memory_order_release);
 	if (ls_loop_run(w->loop) < 0)
 		fprintf(stderr, "lockstep: worker %u: its event loop failed\n", w->id);
 	drain(w, 0, NULL); /* what is left: decided before the agent exits */
@@ -708,16 +715,31 @@ void agent_workers_sighup(struct agent_workers *g)
 
 /* Is worker w free to decide? Its batch or tick in progress began more
  * than 1.5 tick intervals ago (a guest stuck in a long callback, a thread
- * blocked), or its policy is unhealthy (a crash loop): not. */
+ * blocked), or its last tick ended more than 1.5 tick intervals ago (the
+ * agent was stopped: its leases are not renewed yet), or its policy is
+ * unhealthy (a crash loop): not. Judged at the beat's time, not from the
+ * worker's last published health: after a SIGSTOP the snapshot says
+ * healthy, and a beat that believed it before the worker's first tick ran
+ * ended fail-safe with leases expired under it (docs/clock.md, "What
+ * makes a beat good", its last row; docs/workers.md "Liveness per shard"). */
 static bool judge(struct agent_workers *g, struct worker *w, uint64_t now, uint64_t busy)
 {
 	if (!g->policy)
 		return true;
-	if (busy && now > busy && now - busy > g->tick_ns + g->tick_ns / 2) {
+	uint64_t late = g->tick_ns + g->tick_ns / 2;
+	if (busy && now > busy && now - busy > late) {
 		snprintf(
 		    w->why, sizeof(w->why),
 		    "worker %u made no progress for %llu ms (a batch or tick that does not end)",
 		    w->id, (unsigned long long)((now - busy) / 1000000));
+		return false;
+	}
+	uint64_t tick = atomic_load_explicit(&w->tick_k, memory_order_acquire);
+	if (w->rp && tick && now > tick && now - tick > late) {
+		snprintf(w->why, sizeof(w->why),
+			 "worker %u: its tick is overdue: the last one ended %llu ms ago (the "
+			 "agent was stopped or blocked)",
+			 w->id, (unsigned long long)((now - tick) / 1000000));
 		return false;
 	}
 	char why[sizeof(w->snap.health_why)];
