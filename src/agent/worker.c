@@ -52,6 +52,7 @@ struct worker {
 	struct ls_loop *loop;
 	int stop_fd;	  /* eventfd: the main thread asks it to stop */
 	uint64_t events;  /* records drained (under mu) */
+	uint64_t batch_k; /* K when the batch being drained began (under mu) */
 	uint32_t budget;  /* this worker's thread only: the next batch's size */
 	uint64_t spin_ns; /* its thread only: the current busy-poll window */
 	/* wake-ups from epoll, and busy-polls that found records or not
@@ -118,7 +119,7 @@ static int on_event(void *ctx, const struct ls_event *ev)
 	ls_event_json_print(stdout, ev);
 	funlockfile(stdout);
 	obs_link_lock(w->g->ro);
-	obs_link_event(w->g->ro, ev);
+	obs_link_event_at(w->g->ro, ev, w->batch_k); /* no clock read per record */
 	if (w->hold) /* its metrics are the hub's */
 		agent_hold_event(w->hold, ev);
 	obs_link_unlock(w->g->ro);
@@ -134,6 +135,8 @@ static int drain(struct worker *w, uint32_t budget, bool *more_out)
 	bool more = false;
 	atomic_store_explicit(&w->busy_k, ls_now_k(), memory_order_release);
 	pthread_mutex_lock(&w->mu);
+	/* the records' delivery time, once per batch: as it is taken */
+	w->batch_k = ls_now_k();
 	int n = ls_dp_ring_drain_max(w->ring, budget, &more);
 	if (n < 0)
 		fprintf(stderr, "lockstep: worker %u: draining its ring failed: %s\n", w->id,
@@ -771,6 +774,27 @@ static void watch_shards(struct agent_workers *g, uint64_t now)
 			g->fs_n++;
 }
 
+/* A worker fell silent or is live again: said once per change, with why
+ * (a stall, or its policy's health), so that its shard's fail-safe, which
+ * follows a detect timeout later, has a reason in the log. */
+static void say_worker(struct agent_workers *g, struct worker *w)
+{
+	char why[256];
+	fprintf(stderr, "lockstep: worker %u %s%s\n", w->id,
+		w->live ? "is live again" : "is silent: ", w->live ? "" : w->why);
+	if (!g->ro)
+		return;
+	if (w->live)
+		ls_obs_state(obs_link_hub(g->ro), "worker_health",
+			     "a worker is live again: its shard leaves fail-safe",
+			     "\"worker\":%u,\"good\":true", w->id);
+	else
+		ls_obs_state(obs_link_hub(g->ro), "worker_health",
+			     "a worker is silent: its shard fails safe after the detect timeout",
+			     "\"worker\":%u,\"good\":false,\"reason\":\"%s\"", w->id,
+			     ls_json_str(why, sizeof(why), w->why));
+}
+
 const char *agent_workers_health(void *ctx)
 {
 	struct agent_workers *g = ctx;
@@ -780,7 +804,10 @@ const char *agent_workers_health(void *ctx)
 	for (uint32_t i = 0; i < g->n; i++) {
 		struct worker *w = &g->w[i];
 		uint64_t busy = atomic_load_explicit(&w->busy_k, memory_order_acquire);
+		bool was = w->live;
 		w->live = judge(g, w, now, busy);
+		if (was != w->live)
+			say_worker(g, w);
 		/* its last moment free: now if it waits for work, else the start
 		 * of its batch -- the kernel judges that against its detect
 		 * timeout, so a batch longer than it fails its shard safe */
