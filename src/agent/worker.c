@@ -549,9 +549,14 @@ int agent_workers_open(struct agent_workers **out, struct ls_dp *dp,
 			fprintf(stderr, "lockstep run: worker %u: out of memory\n", i);
 			return -1;
 		}
-	for (uint32_t i = 0; i < g->n; i++)
+	for (uint32_t i = 0; i < g->n; i++) {
 		if (worker_setup(g, &g->w[i], o))
 			return -1;
+		/* its stats before its thread runs: the first report and health
+		 * check would otherwise sum zeroed snapshots -- "unhealthy",
+		 * reason "healthy", 0 restarts -- for up to a second */
+		publish(&g->w[i]);
+	}
 	if (g->policy && g->ro)
 		ls_metrics_add_writer(ls_obs_metrics(obs_link_hub(g->ro)), workers_metrics, g);
 	fprintf(stderr, "lockstep: %u policy workers, flows sharded by %s\n", g->n,
@@ -631,6 +636,8 @@ static int reload_all(struct agent_workers *g, const char *arg, char *reply, siz
 	}
 	size_t l = strlen(reply);
 	snprintf(reply + l, len - l, " (%u workers)", g->n);
+	/* the status names the new module now, not at the next 1 s report */
+	agent_workers_report(g);
 	return 0;
 }
 
