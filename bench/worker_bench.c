@@ -20,6 +20,9 @@
  * autogroup gives a session one share, however many threads it runs), or
  * a cost per event that grew with the second worker (contention), or the
  * CPUs themselves.
+ * --live N: each worker's events are N FLOW_NEWs, then their N FLOW_ENDs,
+ * so N flows are open at the peak (the policy's flow table holds them, as
+ * an agent's does under new flows; the default pairs keep it near empty).
  * Options: --secs S (per phase, default 1), --rounds R (default 5),
  * --autogroup-nice N (-20..19: first set this session's autogroup nice
  * value, /proc/self/autogroup, to test the share; root to lower it).
@@ -37,7 +40,9 @@
 #include <unistd.h>
 
 #define BATCH 256
-#define FLOWS 4096 /* per worker; a flow's pair is new then end */
+#define FLOWS 4096		/* per worker; a flow's pair is new then end */
+static uint32_t nflows = FLOWS; /* --live N: N, a multiple of BATCH / 2 */
+static bool live;
 #define MAXW 2
 
 static uint64_t clock_ns(clockid_t c)
@@ -49,7 +54,8 @@ static uint64_t clock_ns(clockid_t c)
 
 struct worker {
 	struct ls_policy *p;
-	struct ls_event *ev; /* 2 * FLOWS: new, end, new, end ... */
+	struct ls_event *ev; /* 2 * nflows: new, end, new, end ... (--live: N
+			      * news, then N ends) */
 	uint64_t events, verdicts, pending;
 	uint64_t cpu_ns;
 	pthread_t thr;
@@ -82,7 +88,7 @@ static void *run(void *arg)
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
 		ls_policy_dispatch(w->p, &w->ev[at], BATCH);
 		w->events += BATCH;
-		at = (at + BATCH) % (2 * FLOWS);
+		at = (at + BATCH) % (2 * nflows);
 	}
 	w->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
 	return NULL;
@@ -132,7 +138,7 @@ static double median(double *v, int n)
 
 static void make_events(struct ls_event *ev, uint32_t worker)
 {
-	for (uint32_t i = 0; i < FLOWS; i++) {
+	for (uint32_t i = 0; i < nflows; i++) {
 		struct ls_event e;
 		memset(&e, 0, sizeof(e));
 		e.version = LS_WIRE_VERSION;
@@ -143,6 +149,7 @@ static void make_events(struct ls_event *ev, uint32_t worker)
 		e.key.lo_addr[14] = (uint8_t)worker, e.key.lo_addr[15] = 1;
 		e.key.hi_addr[12] = 198, e.key.hi_addr[13] = 19, e.key.hi_addr[15] = 1;
 		e.key.lo_port = (uint16_t)(10000 + i);
+		e.key.lo_addr[14] ^= (uint8_t)((i >> 16) << 4);
 		e.key.hi_port = 80;
 		e.key.proto = 6;
 		e.key.family = 4;
@@ -150,10 +157,10 @@ static void make_events(struct ls_event *ev, uint32_t worker)
 		e.dport = 80;
 		e.ts_k = ls_now_k();
 		e.kind = LS_EV_FLOW_NEW;
-		ev[2 * i] = e;
+		ev[live ? i : 2 * i] = e;
 		e.kind = LS_EV_FLOW_END;
 		e.u.end.reason = LS_END_FIN;
-		ev[2 * i + 1] = e;
+		ev[live ? nflows + i : 2 * i + 1] = e;
 	}
 }
 
@@ -210,14 +217,18 @@ int main(int argc, char **argv)
 			rounds = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--autogroup-nice") && i + 1 < argc)
 			ag_nice = argv[++i];
-		else {
+		else if (!strcmp(argv[i], "--live") && i + 1 < argc) {
+			live = true;
+			nflows = (uint32_t)atoi(argv[++i]);
+			nflows = (nflows + BATCH / 2 - 1) / (BATCH / 2) * (BATCH / 2);
+		} else {
 			fprintf(stderr, "usage: worker_bench [--secs S] [--rounds R] "
-					"[--autogroup-nice N]\n");
+					"[--autogroup-nice N] [--live FLOWS]\n");
 			return 2;
 		}
 	}
-	if (secs <= 0 || rounds < 1 || rounds > 100) {
-		fprintf(stderr, "worker_bench: --secs > 0, --rounds 1-100\n");
+	if (secs <= 0 || rounds < 1 || rounds > 100 || nflows < BATCH / 2 || nflows > 1000000) {
+		fprintf(stderr, "worker_bench: --secs > 0, --rounds 1-100, --live 128-1000000\n");
 		return 2;
 	}
 	char path[4200];
@@ -231,7 +242,7 @@ int main(int argc, char **argv)
 		struct ls_verdict_sink sink = {
 		    .ctx = &w[i], .write = sink_write, .flush = sink_flush};
 		struct ls_err err;
-		w[i].ev = calloc(2 * FLOWS, sizeof(struct ls_event));
+		w[i].ev = calloc(2 * (size_t)nflows, sizeof(struct ls_event));
 		if (!w[i].ev) {
 			fprintf(stderr, "worker_bench: out of memory\n");
 			return 1;
@@ -249,8 +260,10 @@ int main(int argc, char **argv)
 	autogroup(ag, sizeof(ag));
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	printf("worker_bench: %d rounds of %.1f s per phase, batches of %d events (FLOW_NEW + "
-	       "FLOW_END), guest minimal.wasm, %ld online CPUs, %s\n",
-	       rounds, secs, BATCH, cpus, ag);
+	       "FLOW_END%s), guest minimal.wasm, %ld online CPUs, %s\n",
+	       rounds, secs, BATCH, live ? ", live: all news then all ends" : "", cpus, ag);
+	if (live)
+		printf("live flows: %u per worker at the peak\n", nflows);
 	double e1[100], e2[100], c1[100], c2[100], b1[100], b2[100];
 	for (int r = 0; r < rounds; r++) {
 		/* alternate the order so that drift in the machine's load

@@ -15,6 +15,7 @@
 #include "base/names.h"
 #include "dataplane/event_json.h"
 
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -385,13 +386,24 @@ static int agent_loop(struct agent *r)
 	return rc < 0 ? 1 : rc;
 }
 
-/* --workers N; AGENT_WORKERS_AUTO: one per online CPU; 0 (not given): 1
- * (docs/workers.md, "Default": what still holds it back). */
+/* One worker per CPU the agent may run on: the online CPUs in its affinity
+ * mask (taskset, systemd's CPUAffinity=, a cpuset), so that a process
+ * confined to k CPUs runs k workers, not one per CPU of the host. */
+static long agent_cpus(void)
+{
+	cpu_set_t set;
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0 &&
+	    (online < 1 || CPU_COUNT(&set) < online))
+		return CPU_COUNT(&set);
+	return online;
+}
+
+/* --workers N; AGENT_WORKERS_AUTO or 0 (not given: the default): one per
+ * CPU (docs/workers.md, "Default"). */
 static uint32_t agent_nworkers(const struct agent_opts *o)
 {
-	long n = o->workers == AGENT_WORKERS_AUTO ? sysconf(_SC_NPROCESSORS_ONLN)
-		 : o->workers			 ? (long)o->workers
-						 : 1;
+	long n = o->workers && o->workers != AGENT_WORKERS_AUTO ? (long)o->workers : agent_cpus();
 	if (n < 1)
 		n = 1;
 	if (n > LS_SHARDS_MAX) {

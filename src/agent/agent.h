@@ -36,8 +36,8 @@ struct agent_opts {
 	struct obs_link_opts obs;
 	struct clock_link_opts clock; /* .on: the heartbeat runs */
 	struct agent_hold_opts hold;  /* --hold-* (default_verdict LS_VERDICT_HOLD) */
-	uint32_t workers;	      /* --workers N (worker.h); 0: 1; AGENT_WORKERS_AUTO:
-				       * one per online CPU */
+	uint32_t workers;	      /* --workers N (worker.h); 0 (the default)
+				       * or AGENT_WORKERS_AUTO: one per CPU */
 	uint32_t shard_by;	      /* --shard-by: LS_SHARD_BY_FLOW (0) / _CLIENT */
 	uint64_t busy_poll_ns;	      /* --busy-poll: a worker's spin after records
 				       * (worker.h); default AGENT_BUSY_POLL_NS, 0 off */

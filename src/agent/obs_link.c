@@ -310,6 +310,11 @@ void obs_link_event(struct obs_link *ro, const struct ls_event *ev)
 	ls_obs_event(ro->obs, ev, ls_now_k());
 }
 
+void obs_link_event_at(struct obs_link *ro, const struct ls_event *ev, uint64_t batch_k)
+{
+	ls_obs_event(ro->obs, ev, batch_k > ev->ts_k ? batch_k : ev->ts_k);
+}
+
 void obs_link_drained(struct obs_link *ro, int n)
 {
 	if (n > 0)

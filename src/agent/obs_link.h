@@ -60,6 +60,10 @@ int obs_link_http_fd(struct obs_link *ro);
 void obs_link_http(struct obs_link *ro);
 
 void obs_link_event(struct obs_link *ro, const struct ls_event *ev);
+/* The same with the K time the batch it came in was taken off the ring
+ * (read once per batch, not per event: a clock read may be a system call
+ * on a VM); a record committed after that counts as delivered at once. */
+void obs_link_event_at(struct obs_link *ro, const struct ls_event *ev, uint64_t batch_k);
 void obs_link_drained(struct obs_link *ro, int n);
 /* Once a second: data-plane counters and liveness, policy stats (NULL: no
  * policy). */

@@ -52,6 +52,7 @@ struct policy_link {
 	struct ls_verdict_rec vrec[VQ];
 	uint64_t vflow[VQ];
 	uint64_t vset_k[VQ];	 /* when the policy set it (K) */
+	uint64_t disp_k;	 /* K when the dispatch in progress began; 0: none */
 	int vrc[VQ];
 	uint32_t nv;
 	/* told of every verdict written (hold: releases what waits for it) */
@@ -126,7 +127,10 @@ static int sink_write(void *ctx, const struct ls_flow_key *key, uint64_t flow_id
 		verdicts_write(rp);
 	rp->vkey[rp->nv] = *key;
 	rp->vrec[rp->nv] = (struct ls_verdict_rec){.deadline_k = deadline_k, .verdict = verdict};
-	rp->vset_k[rp->nv] = ls_now_k();
+	/* in a dispatch, its start: one clock read per batch, not per verdict;
+	 * earlier than the set, so the push below can only be longer, never
+	 * shorter (a lease later by at most the batch, never earlier) */
+	rp->vset_k[rp->nv] = rp->disp_k ? rp->disp_k : ls_now_k();
 	rp->vflow[rp->nv++] = flow_id;
 	return 0;
 }
@@ -296,6 +300,12 @@ int policy_link_open(struct policy_link **out, struct ls_dp *dp,
 		/* guest lines below the log's level cost nothing */
 		.min_log_level = o->ro ? ls_log_level(ls_obs_log(obs_link_hub(o->ro))) : LS_LOG_INFO,
 	};
+	/* the policy keeps node memory for as many flows as the data plane's
+	 * table holds (unknown: the policy's default, the same size) */
+	struct bpf_map_info minfo = {0};
+	uint32_t mlen = sizeof(minfo);
+	if (rp->flows_fd >= 0 && !bpf_obj_get_info_by_fd(rp->flows_fd, &minfo, &mlen))
+		cfg.flow_limit = minfo.max_entries;
 	if (o->sync) { /* G for the guest, deadlines through the live mapping */
 		ls_sync_guest_init(&rp->gclock, o->sync);
 		cfg.clock = ls_policy_clock_of_guest(&rp->gclock);
@@ -356,6 +366,7 @@ void policy_link_flush(struct policy_link *rp)
 	int per_call = o ? ls_obs_guest_trace_level(o) > 0 : 0;
 	obs_unlock(rp);
 	if (!o) {
+		rp->disp_k = ls_now_k();
 		ls_policy_dispatch(rp->p, rp->batch, (size_t)rp->n);
 	} else if (per_call) {
 		/* per-call guest tracing: one timed dispatch per event */
@@ -363,7 +374,7 @@ void policy_link_flush(struct policy_link *rp)
 			obs_lock(rp);
 			ls_obs_dispatch_begin(o, &rp->batch[i], 1);
 			obs_unlock(rp);
-			uint64_t t0 = ls_now_k();
+			uint64_t t0 = rp->disp_k = ls_now_k();
 			ls_policy_dispatch(rp->p, &rp->batch[i], 1);
 			uint64_t t1 = ls_now_k();
 			obs_lock(rp);
@@ -375,7 +386,7 @@ void policy_link_flush(struct policy_link *rp)
 		obs_lock(rp);
 		ls_obs_dispatch_begin(o, rp->batch, (size_t)rp->n);
 		obs_unlock(rp);
-		uint64_t t0 = ls_now_k();
+		uint64_t t0 = rp->disp_k = ls_now_k();
 		ls_policy_dispatch(rp->p, rp->batch, (size_t)rp->n);
 		uint64_t t1 = ls_now_k();
 		obs_lock(rp);
@@ -383,6 +394,7 @@ void policy_link_flush(struct policy_link *rp)
 		ls_obs_dispatch_end(o);
 		obs_unlock(rp);
 	}
+	rp->disp_k = 0;
 	rp->n = 0;
 }
 

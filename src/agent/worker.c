@@ -52,6 +52,7 @@ struct worker {
 	struct ls_loop *loop;
 	int stop_fd;	  /* eventfd: the main thread asks it to stop */
 	uint64_t events;  /* records drained (under mu) */
+	uint64_t batch_k; /* K when the batch being drained began (under mu) */
 	uint32_t budget;  /* this worker's thread only: the next batch's size */
 	uint64_t spin_ns; /* its thread only: the current busy-poll window */
 	/* wake-ups from epoll, and busy-polls that found records or not
@@ -66,6 +67,9 @@ struct worker {
 	_Atomic uint64_t busy_k;     /* K when its batch or tick in progress
 				      * began (waiting for its lock included);
 				      * 0 while it waits for work */
+	_Atomic uint64_t tick_k;     /* K when its last tick ended (its leases
+				      * renewed, their verdicts written); its
+				      * start before the first */
 	/* main thread only (the heartbeat's health check and status) */
 	_Atomic bool live; /* published a sign of life to its shard at the last beat */
 	char why[160];	   /* why not, when !live */
@@ -115,7 +119,7 @@ static int on_event(void *ctx, const struct ls_event *ev)
 	ls_event_json_print(stdout, ev);
 	funlockfile(stdout);
 	obs_link_lock(w->g->ro);
-	obs_link_event(w->g->ro, ev);
+	obs_link_event_at(w->g->ro, ev, w->batch_k); /* no clock read per record */
 	if (w->hold) /* its metrics are the hub's */
 		agent_hold_event(w->hold, ev);
 	obs_link_unlock(w->g->ro);
@@ -131,6 +135,8 @@ static int drain(struct worker *w, uint32_t budget, bool *more_out)
 	bool more = false;
 	atomic_store_explicit(&w->busy_k, ls_now_k(), memory_order_release);
 	pthread_mutex_lock(&w->mu);
+	/* the records' delivery time, once per batch: as it is taken */
+	w->batch_k = ls_now_k();
 	int n = ls_dp_ring_drain_max(w->ring, budget, &more);
 	if (n < 0)
 		fprintf(stderr, "lockstep: worker %u: draining its ring failed: %s\n", w->id,
@@ -237,6 +243,9 @@ static void on_tick(struct ls_loop *loop, uint64_t missed, void *data)
 	policy_link_tick(w->rp);
 	publish(w);
 	pthread_mutex_unlock(&w->mu);
+	/* before busy_k is cleared: the health check never sees it free with
+	 * the tick it just ran still overdue */
+	atomic_store_explicit(&w->tick_k, ls_now_k(), memory_order_release);
 	atomic_store_explicit(&w->busy_k, 0, memory_order_release);
 	fflush(stdout);
 }
@@ -272,6 +281,7 @@ static void *worker_main(void *arg)
 	pthread_mutex_lock(&w->mu);
 	publish(w);
 	pthread_mutex_unlock(&w->mu);
+	atomic_store_explicit(&w->tick_k, ls_now_k(), memory_order_release);
 	if (ls_loop_run(w->loop) < 0)
 		fprintf(stderr, "lockstep: worker %u: its event loop failed\n", w->id);
 	drain(w, 0, NULL); /* what is left: decided before the agent exits */
@@ -543,9 +553,14 @@ int agent_workers_open(struct agent_workers **out, struct ls_dp *dp,
 			fprintf(stderr, "lockstep run: worker %u: out of memory\n", i);
 			return -1;
 		}
-	for (uint32_t i = 0; i < g->n; i++)
+	for (uint32_t i = 0; i < g->n; i++) {
 		if (worker_setup(g, &g->w[i], o))
 			return -1;
+		/* its stats before its thread runs: the first report and health
+		 * check would otherwise sum zeroed snapshots -- "unhealthy",
+		 * reason "healthy", 0 restarts -- for up to a second */
+		publish(&g->w[i]);
+	}
 	if (g->policy && g->ro)
 		ls_metrics_add_writer(ls_obs_metrics(obs_link_hub(g->ro)), workers_metrics, g);
 	fprintf(stderr, "lockstep: %u policy workers, flows sharded by %s\n", g->n,
@@ -627,6 +642,8 @@ static int reload_all(struct agent_workers *g, const char *arg, char *reply, siz
 	}
 	size_t l = strlen(reply);
 	snprintf(reply + l, len - l, " (%u workers)", g->n);
+	/* the status names the new module now, not at the next 1 s report */
+	agent_workers_report(g);
 	return 0;
 }
 
@@ -714,16 +731,31 @@ void agent_workers_sighup(struct agent_workers *g)
 
 /* Is worker w free to decide? Its batch or tick in progress began more
  * than 1.5 tick intervals ago (a guest stuck in a long callback, a thread
- * blocked), or its policy is unhealthy (a crash loop): not. */
+ * blocked), or its last tick ended more than 1.5 tick intervals ago (the
+ * agent was stopped: its leases are not renewed yet), or its policy is
+ * unhealthy (a crash loop): not. Judged at the beat's time, not from the
+ * worker's last published health: after a SIGSTOP the snapshot says
+ * healthy, and a beat that believed it before the worker's first tick ran
+ * ended fail-safe with leases expired under it (docs/clock.md, "What
+ * makes a beat good", its last row; docs/workers.md "Liveness per shard"). */
 static bool judge(struct agent_workers *g, struct worker *w, uint64_t now, uint64_t busy)
 {
 	if (!g->policy)
 		return true;
-	if (busy && now > busy && now - busy > g->tick_ns + g->tick_ns / 2) {
+	uint64_t late = g->tick_ns + g->tick_ns / 2;
+	if (busy && now > busy && now - busy > late) {
 		snprintf(
 		    w->why, sizeof(w->why),
 		    "worker %u made no progress for %llu ms (a batch or tick that does not end)",
 		    w->id, (unsigned long long)((now - busy) / 1000000));
+		return false;
+	}
+	uint64_t tick = atomic_load_explicit(&w->tick_k, memory_order_acquire);
+	if (w->rp && tick && now > tick && now - tick > late) {
+		snprintf(w->why, sizeof(w->why),
+			 "worker %u: its tick is overdue: the last one ended %llu ms ago (the "
+			 "agent was stopped or blocked)",
+			 w->id, (unsigned long long)((now - tick) / 1000000));
 		return false;
 	}
 	char why[sizeof(w->snap.health_why)];
@@ -755,6 +787,27 @@ static void watch_shards(struct agent_workers *g, uint64_t now)
 			g->fs_n++;
 }
 
+/* A worker fell silent or is live again: said once per change, with why
+ * (a stall, or its policy's health), so that its shard's fail-safe, which
+ * follows a detect timeout later, has a reason in the log. */
+static void say_worker(struct agent_workers *g, struct worker *w)
+{
+	char why[256];
+	fprintf(stderr, "lockstep: worker %u %s%s\n", w->id,
+		w->live ? "is live again" : "is silent: ", w->live ? "" : w->why);
+	if (!g->ro)
+		return;
+	if (w->live)
+		ls_obs_state(obs_link_hub(g->ro), "worker_health",
+			     "a worker is live again: its shard leaves fail-safe",
+			     "\"worker\":%u,\"good\":true", w->id);
+	else
+		ls_obs_state(obs_link_hub(g->ro), "worker_health",
+			     "a worker is silent: its shard fails safe after the detect timeout",
+			     "\"worker\":%u,\"good\":false,\"reason\":\"%s\"", w->id,
+			     ls_json_str(why, sizeof(why), w->why));
+}
+
 const char *agent_workers_health(void *ctx)
 {
 	struct agent_workers *g = ctx;
@@ -764,7 +817,10 @@ const char *agent_workers_health(void *ctx)
 	for (uint32_t i = 0; i < g->n; i++) {
 		struct worker *w = &g->w[i];
 		uint64_t busy = atomic_load_explicit(&w->busy_k, memory_order_acquire);
+		bool was = w->live;
 		w->live = judge(g, w, now, busy);
+		if (was != w->live)
+			say_worker(g, w);
 		/* its last moment free: now if it waits for work, else the start
 		 * of its batch -- the kernel judges that against its detect
 		 * timeout, so a batch longer than it fails its shard safe */

@@ -129,8 +129,9 @@ static const struct ls_opt rows[] = {
     LS_OPT_SECTION("workers (docs/workers.md):"),
     LS_OPT("workers", 0, "N|auto", O_WORKERS,
 	   "policy workers, each a thread with its own instance\n"
-	   "and event ring (1-64, or auto: one per online CPU;\n"
-	   "default 1: one thread does everything)"),
+	   "and event ring (1-64, or auto: one per online CPU\n"
+	   "the agent may run on, the default; 1: one thread\n"
+	   "does everything)"),
     LS_OPT("shard-by", 0, "KEY", O_SHARD_BY,
 	   "flow|client: what keeps events on one worker (default\n"
 	   "flow, the 5-tuple; client: all of a client's flows)"),

@@ -1,14 +1,12 @@
 /* flows.c - the flows the policy knows, by flow_id: their key (to write
  * verdicts), their identity as the guest sees it (client = side of the first
  * packet) and when they were last heard of. Chained hash table that doubles;
- * the nodes of ended flows are kept (up to a bound) for the next new ones,
- * since flows come and go at the event rate. */
+ * the nodes come from a pool (pool.h) that keeps them at their peak, up to
+ * the flow limit, since flows come and go at the event rate. */
 #include "policy/policy_int.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define SPARE_MAX 4096 /* nodes kept for reuse */
 
 static size_t slot(const struct ls_pflows *t, uint64_t id)
 {
@@ -18,44 +16,44 @@ static size_t slot(const struct ls_pflows *t, uint64_t id)
 	return id & (t->nb - 1);
 }
 
-int ls_pflows_init(struct ls_pflows *t)
+int ls_pflows_init(struct ls_pflows *t, size_t limit)
 {
 	t->nb = 1024;
 	t->n = 0;
-	t->spare = NULL;
-	t->nspare = 0;
+	ls_pool_init(&t->nodes, sizeof(struct ls_pflow), limit);
+	ls_pool_init(&t->dpis, sizeof(struct ls_pflow_dpi), limit);
 	t->b = calloc(t->nb, sizeof(*t->b));
 	return t->b ? 0 : -1;
 }
 
 static void node_put(struct ls_pflows *t, struct ls_pflow *f)
 {
-	if (t->nspare >= SPARE_MAX) {
-		free(f);
-		return;
-	}
-	f->next = t->spare;
-	t->spare = f;
-	t->nspare++;
+	if (f->dpi)
+		ls_pool_put(&t->dpis, f->dpi, f->dpi->pooled);
+	ls_pool_put(&t->nodes, f, f->pooled);
 }
 
 void ls_pflows_free(struct ls_pflows *t)
 {
-	for (struct ls_pflow *f = t->spare, *nx; f; f = nx) {
-		nx = f->next;
-		free(f);
+	if (t->b) {
+		for (size_t i = 0; i < t->nb; i++)
+			for (struct ls_pflow *f = t->b[i], *nx; f; f = nx) {
+				nx = f->next;
+				node_put(t, f); /* the heap's are freed */
+			}
+		free(t->b);
+		t->b = NULL;
 	}
-	t->spare = NULL;
-	t->nspare = 0;
-	if (!t->b)
-		return;
-	for (size_t i = 0; i < t->nb; i++)
-		for (struct ls_pflow *f = t->b[i], *nx; f; f = nx) {
-			nx = f->next;
-			free(f);
-		}
-	free(t->b);
-	t->b = NULL;
+	ls_pool_fini(&t->nodes);
+	ls_pool_fini(&t->dpis);
+}
+
+struct ls_pflow_dpi *ls_pflows_dpi(struct ls_pflows *t, struct ls_pflow *f)
+{
+	bool pooled;
+	if (!f->dpi && (f->dpi = ls_pool_get(&t->dpis, &pooled)))
+		f->dpi->pooled = pooled;
+	return f->dpi;
 }
 
 struct ls_pflow *ls_pflows_get(struct ls_pflows *t, uint64_t flow_id)
@@ -66,21 +64,25 @@ struct ls_pflow *ls_pflows_get(struct ls_pflows *t, uint64_t flow_id)
 	return NULL;
 }
 
+/* Twice the buckets; only the buckets change (the pools stay: copying a
+ * fresh table over this one lost them, and with them the spare nodes). */
 static void grow(struct ls_pflows *t)
 {
-	struct ls_pflows nt = {.nb = t->nb * 2, .n = t->n};
-	nt.b = calloc(nt.nb, sizeof(*nt.b));
-	if (!nt.b)
+	size_t nb = t->nb * 2;
+	struct ls_pflow **b = calloc(nb, sizeof(*b));
+	if (!b)
 		return;
+	struct ls_pflows nt = {.b = b, .nb = nb};
 	for (size_t i = 0; i < t->nb; i++)
 		for (struct ls_pflow *f = t->b[i], *nx; f; f = nx) {
 			nx = f->next;
 			size_t s = slot(&nt, f->flow_id);
-			f->next = nt.b[s];
-			nt.b[s] = f;
+			f->next = b[s];
+			b[s] = f;
 		}
 	free(t->b);
-	*t = nt;
+	t->b = b;
+	t->nb = nb;
 }
 
 /* The event's packet orientation names the client: for a new flow it is the
@@ -89,20 +91,18 @@ static void grow(struct ls_pflows *t)
 struct ls_pflow *ls_pflows_add(struct ls_pflows *t, const struct ls_event *ev,
 			       uint64_t first_seen_g)
 {
-	struct ls_pflow *f = t->spare;
-	if (f) {
-		t->spare = f->next;
-		t->nspare--;
-	} else if (!(f = malloc(sizeof(*f)))) {
+	bool pooled;
+	struct ls_pflow *f = ls_pool_get(&t->nodes, &pooled);
+	if (!f)
 		return NULL;
-	}
 	/* every field set (no memset: a node is reused at the event rate) */
 	bool from_lo = ev->dir == LS_DIR_LO_TO_HI;
+	f->pooled = pooled;
 	f->flow_id = ev->flow_id;
 	f->key = ev->key;
 	f->client_is_lo = from_lo;
 	f->last_k = 0;
-	f->has_dpi = false;
+	f->dpi = NULL;
 	f->info.flow_id = ev->flow_id;
 	f->info.family = ev->key.family;
 	f->info.proto = ev->key.proto;

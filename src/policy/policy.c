@@ -465,14 +465,16 @@ static void fill_dpi(struct lsg_dpi *d, const struct ls_event_dpi *k)
 
 /* The last complete DPI result of a flow, for an instance that adopts it
  * later (a partial one without a name says nothing new). */
-static void remember_dpi(struct ls_pflow *f, const struct lsg_dpi *d,
+static void remember_dpi(struct ls_pflows *t, struct ls_pflow *f, const struct lsg_dpi *d,
 			 const struct ls_event_dpi *k, const struct ls_flow_key *key)
 {
 	if ((d->flags & LSG_DPI_F_PARTIAL) && !d->name_len)
 		return;
-	f->dpi = *d;
-	ls_dpi_ext_fill(&f->dpi_ext, k, key);
-	f->has_dpi = true;
+	struct ls_pflow_dpi *r = ls_pflows_dpi(t, f);
+	if (!r)
+		return; /* out of memory: an adoption gets no DPI result */
+	r->dpi = *d;
+	ls_dpi_ext_fill(&r->ext, k, key);
 }
 
 static void handle_event(struct ls_policy *p, const struct ls_event *ev)
@@ -501,7 +503,7 @@ static void handle_event(struct ls_policy *p, const struct ls_event *ev)
 	if (kind == LS_EV_DPI && !(p->gi && p->gi->cb[kind])) {
 		struct lsg_dpi d;
 		fill_dpi(&d, &ev->u.dpi);
-		remember_dpi(f, &d, &ev->u.dpi, &ev->key);
+		remember_dpi(&p->flows, f, &d, &ev->u.dpi, &ev->key);
 	}
 	if (p->cfg.clock.queued)
 		p->cfg.clock.queued(p->cfg.clock.ctx, ev->ts_k);
@@ -527,7 +529,7 @@ static void handle_event(struct ls_policy *p, const struct ls_event *ev)
 		struct lsg_dpi_ext *x = event_ext(p->gi, rec);
 		if (kind == LS_EV_DPI) {
 			fill_dpi(&rec->u.dpi, &ev->u.dpi);
-			remember_dpi(f, &rec->u.dpi, &ev->u.dpi, &ev->key);
+			remember_dpi(&p->flows, f, &rec->u.dpi, &ev->u.dpi, &ev->key);
 			if (x)
 				ls_dpi_ext_fill(x, &ev->u.dpi, &ev->key);
 		} else if (kind == LS_EV_FLOW_END) {
@@ -646,10 +648,10 @@ static size_t adopt_flows(struct ls_policy *p)
 			rec->info = f->info;
 			zero16(&rec->u, sizeof(rec->u));
 			struct lsg_dpi_ext *x = event_ext(p->gi, rec);
-			if (f->has_dpi) {
-				rec->u.dpi = f->dpi;
+			if (f->dpi) {
+				rec->u.dpi = f->dpi->dpi;
 				if (x)
-					*x = f->dpi_ext;
+					*x = f->dpi->ext;
 			}
 			p->st.events++;
 			if (run_cb(p, LS_GCB_ADOPTED, "on_flow_adopted", f, rec))
@@ -672,7 +674,7 @@ int ls_policy_seed_flow(struct ls_policy *p, const struct ls_event *ev, uint64_t
 	if (ev->kind == LS_EV_DPI) {
 		struct lsg_dpi d;
 		fill_dpi(&d, &ev->u.dpi);
-		remember_dpi(f, &d, &ev->u.dpi, &ev->key);
+		remember_dpi(&p->flows, f, &d, &ev->u.dpi, &ev->key);
 	}
 	return 0;
 }
@@ -831,7 +833,7 @@ int ls_policy_new(const struct ls_policy_config *cfg,
 	p->cb.verdict = calloc(LS_CB_HANDLES_MAX, sizeof(*p->cb.verdict));
 	p->cb.deadline_k = calloc(LS_CB_HANDLES_MAX, sizeof(*p->cb.deadline_k));
 	if (!p->engine || !p->kv || !p->cb.flow || !p->cb.verdict || !p->cb.deadline_k ||
-	    ls_pflows_init(&p->flows) ||
+	    ls_pflows_init(&p->flows, cfg->flow_limit ? cfg->flow_limit : LS_POLICY_FLOW_LIMIT) ||
 	    ls_policy_set_guest_config(p, cfg->guest_config ? cfg->guest_config : "",
 				       cfg->guest_config ? cfg->guest_config_len : 0)) {
 		ls_policy_free(p);

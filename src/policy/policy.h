@@ -110,6 +110,10 @@ typedef void (*ls_policy_log_fn)(void *ctx, int level, const char *kind, const c
  * config is a few lines of text, anything near this is the wrong file. */
 #define LS_POLICY_CONFIG_MAX (1u << 20)
 
+/* The data plane's flow table (ls_flows, bpf/lockstep.bpf.c): the flows
+ * a policy can know at once, give or take the ones it has not forgotten. */
+#define LS_POLICY_FLOW_LIMIT 65536
+
 struct ls_policy_config {
 	uint64_t fuel;             /* per callback; 0: default 10,000,000 */
 	uint32_t max_memory_pages; /* 0: default 256 (16 MiB) */
@@ -124,6 +128,9 @@ struct ls_policy_config {
 	uint64_t backoff_min_ns;   /* crash-loop back-off (0: 100 ms) */
 	uint64_t backoff_max_ns;   /* (0: 30 s) */
 	uint64_t flow_gc_ns;       /* forget flows silent this long (0: 10 min) */
+	uint32_t flow_limit;	   /* flows whose memory is kept for reuse: the
+				    * data plane's flow table (0:
+				    * LS_POLICY_FLOW_LIMIT); more still work */
 	const char *guest_config;  /* string handed to init (NULL: "") */
 	size_t guest_config_len;
 	struct ls_policy_clock clock;

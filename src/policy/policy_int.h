@@ -9,6 +9,7 @@
 #include "policy/gmetrics.h"
 #include "policy/kv.h"
 #include "policy/policy.h"
+#include "policy/pool.h"
 #include "policy/timemap.h"
 
 #include <stdbool.h>
@@ -64,6 +65,15 @@ struct ls_ginst {
 	uint32_t seq;      /* which instance of this policy (1, 2 ...): in its log lines */
 };
 
+/* A flow's last complete DPI result, kept out of line: most flows never
+ * have one to keep, and a node with room for one was 824 bytes, the
+ * first touch of which was a tenth of a new flow's time. */
+struct ls_pflow_dpi {
+	struct lsg_dpi dpi;
+	struct lsg_dpi_ext ext; /* ... and its version-2 extension */
+	bool pooled;		/* from the table's pool (pool.h) */
+};
+
 /* A flow the policy knows (announced, or first seen in a later event). */
 struct ls_pflow {
 	struct ls_pflow *next;
@@ -71,18 +81,19 @@ struct ls_pflow {
 	struct ls_flow_key key;
 	struct lsg_flow_info info;
 	bool client_is_lo; /* the client is the key's lo side */
+	bool pooled;	   /* from the table's pool (pool.h) */
 	uint64_t last_k;   /* last event for it, or last packet the data plane
 			    * saw (for forgetting silent flows) */
-	bool has_dpi;      /* dpi holds its last DPI result (for adoption) */
-	struct lsg_dpi dpi;
-	struct lsg_dpi_ext dpi_ext; /* ... and its version-2 extension */
+	struct ls_pflow_dpi *dpi; /* its last DPI result (for adoption); NULL: none */
 };
 
+/* Chained hash of the flows by flow_id; nodes and DPI results from pools
+ * kept at their peak, up to the flow limit (pool.h). */
 struct ls_pflows {
 	struct ls_pflow **b;
 	size_t nb, n;
-	struct ls_pflow *spare; /* ended flows' nodes, reused by the next ones */
-	size_t nspare;
+	struct ls_pool nodes; /* struct ls_pflow */
+	struct ls_pool dpis;  /* struct ls_pflow_dpi */
 };
 
 /* The callback being run: its handles and the verdicts it set. Handles are
@@ -138,12 +149,16 @@ struct ls_policy {
 int ls_abi_link(struct ls_policy *p, struct ls_gmod *gm, struct ls_err *err);
 
 /* flows.c */
-int ls_pflows_init(struct ls_pflows *t);
+/* limit: the flows the pools keep memory for (the data plane's flow
+ * table); more are malloc'd one by one */
+int ls_pflows_init(struct ls_pflows *t, size_t limit);
 void ls_pflows_free(struct ls_pflows *t);
 struct ls_pflow *ls_pflows_get(struct ls_pflows *t, uint64_t flow_id);
 struct ls_pflow *ls_pflows_add(struct ls_pflows *t, const struct ls_event *ev,
 			       uint64_t first_seen_g);
 void ls_pflows_del(struct ls_pflows *t, uint64_t flow_id);
+/* Room for f's DPI result (kept until f goes), or NULL: out of memory. */
+struct ls_pflow_dpi *ls_pflows_dpi(struct ls_pflows *t, struct ls_pflow *f);
 /* Forget flows whose last event is before cutoff_k, unless alive (may be
  * NULL) says otherwise for one (and moves its last_k); returns how many. */
 size_t ls_pflows_gc(struct ls_pflows *t, uint64_t cutoff_k,

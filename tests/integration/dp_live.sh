@@ -13,7 +13,13 @@ topo_init dplive
 
 need_root
 topo_up || bail "could not build the topology"
-nginx_start || { diag "$TMP/nginx-error.log"; bail "nginx did not start"; }
+# big.bin paced by the server (12 MB at 1 MB/s: 12 s): curl's own
+# --limit-rate lets a transfer catch up in bursts (4-8 MB in the second
+# after an agent was killed), and the restart below needs a transfer that
+# is provably still running once the next agent is up, however long that
+# start takes or how many workers it runs
+nginx_start 'location = /big.bin { limit_rate 1m; }' ||
+	{ diag "$TMP/nginx-error.log"; bail "nginx did not start"; }
 tls_start || { diag "$TMP/s_server.log"; bail "openssl s_server did not start"; }
 agent_start a1 || { diag "$TMP/a1.err"; bail "agent did not start"; }
 A1=$AGENT

@@ -95,3 +95,19 @@ check "status: the policy is healthy" jq -e '.healthy == 1' "$TMP/status.json"
 kill -TERM "$AGENT"; wait "$AGENT"
 check "agent exits cleanly on SIGTERM (workers joined)" test $? -eq 0
 check "no sanitizer report" bash -c "! grep -q 'Sanitizer' '$TMP/a1.err'"
+
+# the default (no --workers): one worker per CPU the agent may run on,
+# counted here by coreutils' nproc (its affinity mask, as the agent's)
+CPUS=$(nproc)
+if agent_start a2 --tc --policy "$SC" --tick-interval 200ms; then
+	if [ "$CPUS" -gt 1 ]; then
+		check "the default runs one worker per CPU ($CPUS)" \
+			grep -q "lockstep: $CPUS policy workers" "$TMP/a2.err"
+	else
+		check "the default on one CPU is the single-threaded agent" \
+			bash -c "! grep -q 'policy workers' '$TMP/a2.err'"
+	fi
+	kill -TERM "$AGENT"; wait "$AGENT"
+else
+	not_ok "agent runs with the default workers"; diag "$TMP/a2.err"
+fi

@@ -1,0 +1,188 @@
+/* test_policy_flows.c - the policy's flow table (src/policy/flows.c) and
+ * the pool its nodes come from (src/policy/pool.c): checked against a
+ * plain model (an array of the flows that should be there) through random
+ * adds, deletes and collections; the pool's bound (never more than its
+ * limit from slabs, the rest from the heap and freed), and nodes kept at
+ * the peak (a second wave of as many flows maps no new slab). Under ASan a
+ * node touched after it went back to the pool is reported. */
+#include "policy/policy_int.h"
+#include "test.h"
+
+#include <stdint.h>
+
+static struct ls_event ev_of(uint64_t id)
+{
+	struct ls_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = LS_EV_FLOW_NEW;
+	ev.flow_id = id;
+	ev.dir = (id & 1) ? LS_DIR_LO_TO_HI : LS_DIR_HI_TO_LO;
+	ev.key.family = 4;
+	ev.key.proto = 6;
+	ev.key.lo_port = (uint16_t)id;
+	ev.key.hi_port = 80;
+	ev.sport = (uint16_t)(id * 7);
+	ev.dport = 80;
+	memcpy(ev.key.lo_addr, &id, sizeof(id));
+	return ev;
+}
+
+/* f is exactly flow id as added (its key, info and client side) */
+static int node_is(const struct ls_pflow *f, uint64_t id)
+{
+	struct ls_event ev = ev_of(id);
+	return f && f->flow_id == id && f->info.flow_id == id &&
+	       f->info.sport == (uint16_t)(id * 7) && f->key.lo_port == (uint16_t)id &&
+	       !memcmp(f->key.lo_addr, &id, sizeof(id)) &&
+	       f->client_is_lo == (ev.dir == LS_DIR_LO_TO_HI) && f->info.first_seen_g == id + 1;
+}
+
+TEST(pool_never_holds_more_than_its_limit_in_slabs)
+{
+	struct ls_pool p;
+	enum { LIMIT = 300, MORE = 40 };
+	void *o[LIMIT + MORE];
+	bool pooled[LIMIT + MORE];
+	ls_pool_init(&p, 100, LIMIT);
+	CHECK_EQ_INT((int)p.size % 16, 0);
+	for (int i = 0; i < LIMIT + MORE; i++) {
+		o[i] = ls_pool_get(&p, &pooled[i]);
+		CHECK(o[i] != NULL);
+		memset(o[i], i & 0xff, 100); /* the whole object is ours */
+	}
+	int from_slabs = 0;
+	for (int i = 0; i < LIMIT + MORE; i++)
+		from_slabs += pooled[i];
+	CHECK_EQ_INT(from_slabs, LIMIT);
+	CHECK_EQ_INT((int)p.carved, LIMIT);
+	CHECK_EQ_INT((int)p.heap, MORE);
+	/* distinct, non-overlapping objects */
+	for (int i = 0; i < LIMIT + MORE; i++)
+		CHECK_EQ_INT(((unsigned char *)o[i])[99], i & 0xff);
+	for (int i = 0; i < LIMIT + MORE; i++)
+		ls_pool_put(&p, o[i], pooled[i]);
+	CHECK_EQ_INT((int)p.nfree, LIMIT); /* the heap's were freed */
+	CHECK_EQ_INT((int)p.heap, 0);
+	/* the next LIMIT come from the free list: nothing new carved */
+	for (int i = 0; i < LIMIT; i++) {
+		o[i] = ls_pool_get(&p, &pooled[i]);
+		CHECK(o[i] && pooled[i]);
+	}
+	CHECK_EQ_INT((int)p.carved, LIMIT);
+	CHECK_EQ_INT((int)p.nfree, 0);
+	ls_pool_fini(&p);
+}
+
+static uint64_t rnd_state = 88172645463325252ull;
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+/* flows whose last_k is under the cutoff go, except these */
+static bool keep_odd(void *ctx, struct ls_pflow *f)
+{
+	(void)ctx;
+	return f->flow_id % 3 == 0;
+}
+
+TEST(table_matches_a_model_through_adds_deletes_and_collections)
+{
+	enum { IDS = 6000, OPS = 60000, LIMIT = 2000 };
+	static bool in[IDS + 1];
+	size_t n = 0;
+	struct ls_pflows t;
+	memset(in, 0, sizeof(in));
+	CHECK_EQ_INT(ls_pflows_init(&t, LIMIT), 0);
+	int bad = 0;
+	for (int op = 0; op < OPS && !bad; op++) {
+		uint64_t id = 1 + rnd() % IDS;
+		unsigned what = (unsigned)(rnd() % 100);
+		if (what < 55 && !in[id]) {
+			struct ls_event ev = ev_of(id);
+			struct ls_pflow *f = ls_pflows_add(&t, &ev, id + 1);
+			bad |= !node_is(f, id);
+			f->last_k = id;	   /* the collection below goes by flow id */
+			if (id % 5 == 0) { /* some flows keep a DPI result */
+				struct ls_pflow_dpi *d = ls_pflows_dpi(&t, f);
+				bad |= !d || ls_pflows_dpi(&t, f) != d;
+				d->dpi.name_len = (uint32_t)id;
+			}
+			in[id] = true;
+			n++;
+		} else if (what < 97 && in[id]) {
+			ls_pflows_del(&t, id);
+			in[id] = false;
+			n--;
+		} else if (what == 99) { /* forget ids under a cutoff, but keep_odd */
+			uint64_t cut = rnd() % (IDS / 4);
+			size_t gone = 0;
+			for (uint64_t i = 1; i <= IDS; i++)
+				if (in[i] && i < cut && i % 3 != 0) {
+					in[i] = false;
+					gone++;
+				}
+			size_t said = ls_pflows_gc(&t, cut, keep_odd, NULL);
+			if (said != gone) {
+				printf("# op %d: gc said %zu, the model %zu\n", op, said, gone);
+				bad = 1;
+			}
+			n -= gone;
+		}
+		if (t.n != n) {
+			printf("# op %d: %zu flows, the model %zu\n", op, t.n, n);
+			bad = 1;
+		}
+		if (op % 97 == 0 || op == OPS - 1) /* every flow, now and then */
+			for (uint64_t i = 1; i <= IDS && !bad; i++) {
+				struct ls_pflow *f = ls_pflows_get(&t, i);
+				if (in[i]
+					? !node_is(f, i) ||
+					      (i % 5 == 0 && (!f->dpi || f->dpi->dpi.name_len != i))
+					: f != NULL) {
+					printf("# op %d: flow %llu %s\n", op, (unsigned long long)i,
+					       in[i] ? "wrong or missing" : "found after it went");
+					bad = 1;
+				}
+			}
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK(t.nodes.carved <= LIMIT);
+	ls_pflows_free(&t);
+}
+
+TEST(nodes_are_kept_at_the_peak_a_second_wave_maps_nothing)
+{
+	enum { N = 5000 };
+	struct ls_pflows t;
+	CHECK_EQ_INT(ls_pflows_init(&t, 65536), 0);
+	for (uint64_t i = 1; i <= N; i++) {
+		struct ls_event ev = ev_of(i);
+		CHECK(ls_pflows_add(&t, &ev, i + 1) != NULL);
+	}
+	size_t carved = t.nodes.carved;
+	CHECK_EQ_INT((int)carved, N);
+	for (uint64_t i = 1; i <= N; i++)
+		ls_pflows_del(&t, i);
+	CHECK_EQ_INT((int)t.n, 0);
+	CHECK_EQ_INT((int)t.nodes.nfree, N); /* every node back, none freed */
+	for (uint64_t i = N + 1; i <= 2 * N; i++) {
+		struct ls_event ev = ev_of(i);
+		CHECK(node_is(ls_pflows_add(&t, &ev, i + 1), i));
+	}
+	CHECK_EQ_INT((int)t.nodes.carved, N); /* no new slab: no fault, no malloc */
+	CHECK_EQ_INT((int)t.nodes.heap, 0);
+	ls_pflows_free(&t);
+}
+
+int main(int argc, char **argv)
+{
+	test_args(argc, argv);
+	RUN(pool_never_holds_more_than_its_limit_in_slabs);
+	RUN(table_matches_a_model_through_adds_deletes_and_collections);
+	RUN(nodes_are_kept_at_the_peak_a_second_wave_maps_nothing);
+	return test_done();
+}
