@@ -18,6 +18,7 @@
  *   25 IPv4 in IPv6, 4in6 (next header 4)                  (inner v4)
  *   26 MPLS in GRE over IPv4 (RFC 4023), labels TL_LABEL1, TL_LABEL2, no key
  *                                                          (inner v4, v6)
+ *   27 gretap: GRE over IPv4, key TL_TAPKEY, inner Ethernet (inner v4, v6)
  * (MPLS straight on Ethernet cannot be unwrapped here: bpf_skb_adjust_room
  * refuses an skb whose protocol is not IPv4 / IPv6, and without the kernel's
  * MPLS stack that is what an MPLS frame stays.)
@@ -41,6 +42,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #ifndef TL_KEY
 #define TL_KEY 2222
 #endif
+#ifndef TL_TAPKEY
+#define TL_TAPKEY 2727
+#endif
 #ifndef TL_LABEL1
 #define TL_LABEL1 1026
 #endif
@@ -48,9 +52,18 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define TL_LABEL2 2626
 #endif
 
-enum { K_GENEVE = 21, K_GRE = 22, K_4IN4 = 23, K_6IN4 = 24, K_4IN6 = 25, K_MPLS = 26 };
+enum {
+	K_GENEVE = 21,
+	K_GRE = 22,
+	K_4IN4 = 23,
+	K_6IN4 = 24,
+	K_4IN6 = 25,
+	K_MPLS = 26,
+	K_GRETAP = 27
+};
 #define GENEVE_PORT 6081
 #define ETH_P_MPLS 0x8847 /* GRE protocol type of MPLS unicast */
+#define ETH_P_TEB 0x6558  /* GRE protocol type of Ethernet (gretap) */
 #define OLEN_MAX 64
 /* Linux 6.3 UAPI (include/uapi/linux/bpf.h); Debian 12's headers predate
  * them: set skb->protocol to the inner family when shrinking */
@@ -115,7 +128,8 @@ int tl_encap(struct __sk_buff *skb)
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	struct ethhdr *eth = data;
 	__u8 hdr[OLEN_MAX] = {0};
-	__u32 n, olen, flags = BPF_F_ADJ_ROOM_FIXED_GSO;
+	__u32 n, olen;
+	__u64 flags = BPF_F_ADJ_ROOM_FIXED_GSO; /* ENCAP_L2(len) sits in bits 56.. */
 	__u8 sh, dh, l4, v6;
 	__u16 sport = 0, dport = 0;
 
@@ -200,6 +214,17 @@ int tl_encap(struct __sk_buff *skb)
 		ip6(hdr, IPPROTO_IPIP, inner, sh, dh);
 		flags |= BPF_F_ADJ_ROOM_ENCAP_L3_IPV6;
 		break;
+	case K_GRETAP: /* IPv4 + GRE with a key + the inner Ethernet header
+			* (a copy of this frame's own), as a gretap device sends */
+		olen = 20 + 8 + ETH_HLEN;
+		ip4(hdr, IPPROTO_GRE, inner + olen, sh, dh);
+		put16(hdr + 20, 0x2000);
+		put16(hdr + 22, ETH_P_TEB);
+		put32(hdr + 24, TL_TAPKEY);
+		__builtin_memcpy(hdr + 28, eth, ETH_HLEN);
+		flags |= BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_ENCAP_L4_GRE |
+			 BPF_F_ADJ_ROOM_ENCAP_L2_ETH | BPF_F_ADJ_ROOM_ENCAP_L2(ETH_HLEN);
+		break;
 	case K_MPLS: /* IPv4 + GRE (no key) + two label stack entries (RFC 3032,
 		      * RFC 4023), TTL 64 */
 		olen = 20 + 4 + 8;
@@ -247,8 +272,14 @@ int tl_decap(struct __sk_buff *skb)
 			if ((void *)(g + 8) > end || (g[0] != 0x20 && g[0]) || g[1])
 				return TC_ACT_OK; /* the K bit or no flag, version 0 */
 			olen = g[0] ? 28 : 24, v6 = g[2] == 0x86 && g[3] == 0xdd;
+			if (g[2] == 0x65 && g[3] == 0x58) { /* TEB: and the inner Ethernet */
+				__u8 *ie = g + (g[0] ? 8 : 4);
+				if ((void *)(ie + ETH_HLEN) > end)
+					return TC_ACT_OK;
+				olen += ETH_HLEN, v6 = ie[12] == 0x86 && ie[13] == 0xdd;
+			}
 			if (g[2] == 0x88 && g[3] == 0x47) { /* MPLS: to the bottom label */
-				__u8 *l = g + 4;
+				__u8 *l = g + (g[0] ? 8 : 4);
 				for (int i = 0; i < 6; i++) {
 					if ((void *)(l + 5) > end)
 						return TC_ACT_OK;
