@@ -19,6 +19,8 @@
  *   26 MPLS in GRE over IPv4 (RFC 4023), labels TL_LABEL1, TL_LABEL2, no key
  *                                                          (inner v4, v6)
  *   27 gretap: GRE over IPv4, key TL_TAPKEY, inner Ethernet (inner v4, v6)
+ *   28 GRE over IPv6 with key TL_KEY6 (ip6gre)             (inner v4, v6)
+ *   29 IPv6 in IPv6, 6in6 (next header 41)                 (inner v6)
  * (MPLS straight on Ethernet cannot be unwrapped here: bpf_skb_adjust_room
  * refuses an skb whose protocol is not IPv4 / IPv6, and without the kernel's
  * MPLS stack that is what an MPLS frame stays.)
@@ -42,6 +44,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #ifndef TL_KEY
 #define TL_KEY 2222
 #endif
+#ifndef TL_KEY6
+#define TL_KEY6 2828
+#endif
 #ifndef TL_TAPKEY
 #define TL_TAPKEY 2727
 #endif
@@ -59,7 +64,9 @@ enum {
 	K_6IN4 = 24,
 	K_4IN6 = 25,
 	K_MPLS = 26,
-	K_GRETAP = 27
+	K_GRETAP = 27,
+	K_GRE6 = 28,
+	K_6IN6 = 29
 };
 #define GENEVE_PORT 6081
 #define ETH_P_MPLS 0x8847 /* GRE protocol type of MPLS unicast */
@@ -208,11 +215,20 @@ int tl_encap(struct __sk_buff *skb)
 		flags |= BPF_F_ADJ_ROOM_ENCAP_L3_IPV4;
 		break;
 	case K_4IN6:
-		if (v6)
+	case K_6IN6:
+		if (v6 != (n == K_6IN6))
 			return TC_ACT_OK;
 		olen = 40;
-		ip6(hdr, IPPROTO_IPIP, inner, sh, dh);
+		ip6(hdr, v6 ? IPPROTO_IPV6 : IPPROTO_IPIP, inner, sh, dh);
 		flags |= BPF_F_ADJ_ROOM_ENCAP_L3_IPV6;
+		break;
+	case K_GRE6: /* IPv6 + GRE with the K bit and the key (ip6gre) */
+		olen = 40 + 8;
+		ip6(hdr, IPPROTO_GRE, inner + 8, sh, dh);
+		put16(hdr + 40, 0x2000);
+		put16(hdr + 42, iproto);
+		put32(hdr + 44, TL_KEY6);
+		flags |= BPF_F_ADJ_ROOM_ENCAP_L3_IPV6 | BPF_F_ADJ_ROOM_ENCAP_L4_GRE;
 		break;
 	case K_GRETAP: /* IPv4 + GRE with a key + the inner Ethernet header
 			* (a copy of this frame's own), as a gretap device sends */
@@ -242,7 +258,7 @@ int tl_encap(struct __sk_buff *skb)
 		return TC_ACT_SHOT; /* a test tunnel: a frame it cannot wrap must not leak */
 	if (bpf_skb_store_bytes(skb, ETH_HLEN, hdr, olen & (OLEN_MAX - 1), 0))
 		return TC_ACT_SHOT;
-	__u16 ethp = bpf_htons(n == K_4IN6 ? ETH_P_IPV6 : ETH_P_IP);
+	__u16 ethp = bpf_htons(n == K_4IN6 || n == K_6IN6 || n == K_GRE6 ? ETH_P_IPV6 : ETH_P_IP);
 	if (bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_proto), &ethp, 2, 0))
 		return TC_ACT_SHOT;
 	return TC_ACT_OK;
@@ -304,10 +320,18 @@ int tl_decap(struct __sk_buff *skb)
 		}
 	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip = (void *)(eth + 1);
-		if ((void *)(ip + 1) > end || ip->daddr.s6_addr[5] != 1 ||
-		    (ip->nexthdr != IPPROTO_IPIP && ip->nexthdr != IPPROTO_IPV6))
+		if ((void *)(ip + 1) > end || ip->daddr.s6_addr[5] != 1)
 			return TC_ACT_OK;
-		olen = 40, v6 = ip->nexthdr == IPPROTO_IPV6;
+		if (ip->nexthdr == IPPROTO_GRE) {
+			__u8 *g = (void *)(ip + 1);
+			if ((void *)(g + 8) > end || g[0] != 0x20 || g[1])
+				return TC_ACT_OK; /* the K bit, version 0 */
+			olen = 48, v6 = g[2] == 0x86 && g[3] == 0xdd;
+		} else if (ip->nexthdr == IPPROTO_IPIP || ip->nexthdr == IPPROTO_IPV6) {
+			olen = 40, v6 = ip->nexthdr == IPPROTO_IPV6;
+		} else {
+			return TC_ACT_OK;
+		}
 	} else {
 		return TC_ACT_OK;
 	}
