@@ -90,7 +90,7 @@ check "vs egress: the wrapping program runs before lockstep" test \
 	"$(nsenter --net=/run/netns/"$NS_S" "$TOOL" show vs | awk '{print $2}' | paste -sd' ')" = "tl_encap ls_tc"
 in_s dumpcap -q -i vs -P -w "$TMP/vs.pcap" >/dev/null 2>"$TMP/dumpcap.err" &
 CAP=$!
-PIDS+=($CAP)
+PIDS+=("$CAP")
 wait_for 5 test -s "$TMP/vs.pcap" || { diag "$TMP/dumpcap.err"; bail "dumpcap did not start"; }
 
 ev() { [ -n "$(jq -c "select($1)" "$TMP/a1.json" 2>/dev/null | head -n 1)" ]; }
