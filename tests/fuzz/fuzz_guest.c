@@ -327,7 +327,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 	build(&mod, &in, data, n);
 	if (mod.over)
 		return 0;
-	life_policy_new(&h, &map, next(&in), "hosts=example.com", 17);
+	uint8_t rate = next(&in);
+	life_policy_new(&h, &map, rate, next(&in), "hosts=example.com", 17);
 	if (ls_policy_load(h.p, mod.b, mod.n, "fuzz.wasm", &h.err) == 0)
 		life_run(&h, mod.b, mod.n);
 	ls_policy_free(h.p);
