@@ -11,7 +11,7 @@
  * instantiate, init), then gets a flow's life with a reload (guest_life.h:
  * the limits, the clock and the invariants). Each input is a new module,
  * so this target runs tens of inputs a second; fuzz_hostabi drives the same
- * imports through one instance thousands of times a second. Built by
+ * imports through one instance hundreds of times a second. Built by
  * `make fuzz`; run by tests/fuzz/fuzz_ci.sh (seeds tests/fuzz/corpus/guest/). */
 #include <math.h>
 #include <stdint.h>
