@@ -10,8 +10,8 @@
  * goes through the real pipeline (ls_policy_load: decode, ABI checks,
  * instantiate, init), then gets a flow's life with a reload (guest_life.h:
  * the limits, the clock and the invariants). Each input is a new module,
- * so this target runs tens of inputs a second; fuzz_hostabi drives the same
- * imports through one instance hundreds of times a second. Built by
+ * so this target runs a few hundred inputs a second at best; fuzz_hostabi the same
+ * imports through one instance, about twice as fast. Built by
  * `make fuzz`; run by tests/fuzz/fuzz_ci.sh (seeds tests/fuzz/corpus/guest/). */
 #include <math.h>
 #include <stdint.h>
