@@ -11,7 +11,7 @@
  * instantiate, init), then gets a flow's life with a reload (guest_life.h:
  * the limits, the clock and the invariants). Each input is a new module,
  * so this target runs a few hundred inputs a second at best; fuzz_hostabi the same
- * imports through one instance, about twice as fast. Built by
+ * imports through one instance, 2 to 4 times as fast. Built by
  * `make fuzz`; run by tests/fuzz/fuzz_ci.sh (seeds tests/fuzz/corpus/guest/). */
 #include <math.h>
 #include <stdint.h>
