@@ -305,6 +305,11 @@ unsigned long long ls_http_cut(const struct ls_http *h)
 	return h ? h->cut_slow + h->cut_evicted : 0;
 }
 
+int ls_http_conns(const struct ls_http *h)
+{
+	return h ? h->nconn : 0;
+}
+
 void ls_http_stop(struct ls_http *h)
 {
 	if (!h)

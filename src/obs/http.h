@@ -39,6 +39,8 @@ unsigned long long ls_http_scrapes(const struct ls_http *h);
 /* Connections shut down for want of a complete request in time, or to make
  * room for a newcomer (slow clients, see http.c). */
 unsigned long long ls_http_cut(const struct ls_http *h);
+/* Connections open now (accepted, not yet closed by the server). */
+int ls_http_conns(const struct ls_http *h);
 /* Without one, /readyz answers ready whenever /healthz does. */
 void ls_http_set_ready(struct ls_http *h, ls_http_ready_fn fn, void *ctx);
 

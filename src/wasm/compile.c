@@ -1276,8 +1276,7 @@ int lw_compile(lw_module *m, lw_error *err)
 		return -1;
 	}
 	c->m = m;
-	for (int i = 0; i < LW_OP_COUNT; i++)
-		c->words[i] = lw_op_word((enum lw_op)i);
+	lw_op_words(c->words);
 	lw_fusetab_init(&c->fuse);
 	int rc = 0;
 	for (uint32_t i = 0; i < m->nfuncs && rc == 0; i++)

@@ -341,11 +341,12 @@ lw_call_result lw_invoke(lw_instance *in, lw_funcinst *f, uint64_t *args)
 	return r;
 }
 
-uint32_t lw_op_word(enum lw_op op)
+void lw_op_words(uint32_t words[LW_OP_COUNT])
 {
 	void *const *labels = NULL;
 	lw_exec(NULL, (lw_regs *)&labels, 0);
-	return (uint32_t)(int32_t)((char *)labels[op] - (char *)labels[0]);
+	for (int i = 0; i < LW_OP_COUNT; i++)
+		words[i] = (uint32_t)(int32_t)((char *)labels[i] - (char *)labels[0]);
 }
 
 #ifdef LW_CHECK_ACC

@@ -334,8 +334,7 @@ void lw_instance_free(lw_instance *in)
 	free(in->tables);
 	free(in->globals);
 	free(in->type_keys);
-	free(in->stack);
-	free(in->frames);
+	lw_vmstack_unmap(in);
 	lw_budget_unref(in->budget);
 	free(in);
 }
@@ -426,13 +425,10 @@ int lw_instantiate(const lw_module *m, const lw_imports *imp,
 	size_t nslots = in->lim.max_stack_bytes / 8;
 	if (nslots < 64)
 		nslots = 64;
-	in->stack = malloc(nslots * 8);
-	in->frames = zalloc(in->lim.max_call_depth + 1, sizeof(lw_frame), &oom);
-	if (oom || !in->stack) {
+	if (oom || lw_vmstack_map(in, nslots, (size_t)in->lim.max_call_depth + 1)) {
 		lw_error_set(err, LW_ERR_NOMEM, -1, -1, -1, "out of memory");
 		return fail(in, -1);
 	}
-	in->stack_end = in->stack + nslots;
 	in->stack_top = in->stack;
 	for (uint32_t i = 0; i < m->ntypes; i++)
 		in->type_keys[i] = lw_sig_key(m->types[i].sig);

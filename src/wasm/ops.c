@@ -167,8 +167,10 @@ int lw_code_dump(FILE *out, const lw_code *code)
 {
 	/* handler word -> operation, sorted for bsearch */
 	uint64_t map[LW_OP_COUNT];
+	uint32_t words[LW_OP_COUNT];
+	lw_op_words(words);
 	for (int i = 0; i < LW_OP_COUNT; i++)
-		map[i] = ((uint64_t)lw_op_word((enum lw_op)i) << 16) | (uint64_t)i;
+		map[i] = ((uint64_t)words[i] << 16) | (uint64_t)i;
 	qsort(map, LW_OP_COUNT, sizeof(map[0]), cmp_word);
 	fprintf(out, "  ; %u params, %u locals, frame %u slots, entry fuel %u\n",
 		code->nparams, code->nlocals - code->nparams, code->frame_size,

@@ -138,7 +138,9 @@ struct lw_instance {
 	uint64_t *stack;      /* operand slots */
 	uint64_t *stack_end;
 	uint64_t *stack_top;  /* where the next activation starts */
-	lw_frame *frames;
+	lw_frame *frames;     /* lim.max_call_depth + 1 */
+	void *vm_base;        /* the mapping holding both (vmstack.c) */
+	size_t vm_len;
 	uint32_t nframes;     /* frames in use */
 	int64_t fuel;
 	uint64_t fuel_charged;
@@ -173,8 +175,10 @@ lw_call_result lw_exec(lw_instance *in, lw_regs *r, uint32_t frame0);
 bool lw_deadline_due(lw_instance *in);
 /* exec.c: starts the wall-clock deadline of a top-level call. */
 void lw_deadline_start(lw_instance *in);
-/* Code-stream value for an operation (offset of its handler). */
-uint32_t lw_op_word(enum lw_op op);
+/* Code-stream value of every operation (the offset of its handler), from
+ * one entry into lw_exec (each entry sets up the interpreter's frame: one
+ * per operation was a tenth of a module load in the fuzz build). */
+void lw_op_words(uint32_t words[LW_OP_COUNT]);
 
 /* ops.c: words taken by the instruction at code (br_table varies). */
 uint32_t lw_op_len(const uint32_t *code, enum lw_op op);
@@ -201,6 +205,12 @@ int lw_peephole(const lw_module *m, uint32_t nparams, uint32_t *code, uint32_t n
  * replace them. Used by lw_call and by the start function. */
 lw_call_result lw_invoke(lw_instance *in, lw_funcinst *f, uint64_t *args);
 void lw_set_trap(lw_instance *in, lw_call_result kind, const char *msg);
+
+/* vmstack.c: maps in->stack (nslots, ending at in->stack_end) and
+ * in->frames (nframes), each ending at a guard page; -1 when out of memory.
+ * lw_vmstack_unmap releases them (nothing mapped: nothing done). */
+int lw_vmstack_map(lw_instance *in, size_t nslots, size_t nframes);
+void lw_vmstack_unmap(lw_instance *in);
 
 /* store.c */
 lw_memobj *lw_mem_new(uint32_t pages, uint32_t max, uint32_t cap);

@@ -7,7 +7,7 @@
 #   fuzz_guest    generated modules calling the host ABI with hostile
 #                 arguments, through the policy pipeline (load, reload, events)
 #   fuzz_hostabi  the same imports through one instance running the input
-#                 as a script of host calls (thousands of inputs a second)
+#                 as a script of host calls (hundreds of inputs a second)
 #   fuzz_control  the control socket's protocol and handlers
 #   fuzz_report   `lockstep report`'s trace JSON reader
 #   fuzz_cli      the option, number, clock-spec and config-file parsers

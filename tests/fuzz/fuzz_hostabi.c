@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 	if (runs++ % RENEW == 0) {
 		if (h.p)
 			ls_policy_free(h.p);
-		life_policy_new(&h, &map, n ? data[n - 1] : 128, "", 0);
+		life_policy_new(&h, &map, n ? data[n - 1] : 128, n >= 2 ? data[n - 2] : 0, "", 0);
 		if (ls_policy_load(h.p, wasm, wasm_len, "abiscript.wasm", &h.err)) {
 			fprintf(stderr, "fuzz_hostabi: %s: %s\n", GUEST, h.err.msg);
 			exit(1);

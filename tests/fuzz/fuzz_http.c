@@ -105,10 +105,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t n)
 				got = 0; /* keep reading; the start was checked */
 		}
 	}
+	if (!eof) {
+		/* the server kept a half-closed client waiting: say in what state */
+		char cmd[160];
+		fprintf(stderr,
+			"fuzz_http: no answer nor close in 2 s after %zu bytes (chunks of %zu): "
+			"the server has %d connections, cut %llu, scrapes %llu; its sockets:\n",
+			n, chunk, ls_http_conns(H), ls_http_cut(H), ls_http_scrapes(H));
+		snprintf(cmd, sizeof(cmd),
+			 "ss -tanoi '( sport = :%d or dport = :%d )' | head -40 >&2",
+			 ls_http_port(H), ls_http_port(H));
+		if (system(cmd) != 0)
+			fprintf(stderr, "fuzz_http: %s failed\n", cmd);
+		abort();
+	}
 	close(fd);
 	ls_http_run(H);
-	if (!eof)
-		abort(); /* the server kept a half-closed client waiting */
 	reply[got] = 0;
 	if (got >= 8 && strncmp(reply, "HTTP/1.", 7)) {
 		fprintf(stderr, "fuzz_http: a reply that is not HTTP: %.80s\n", reply);

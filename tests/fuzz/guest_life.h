@@ -1,6 +1,7 @@
 /* guest_life.h - what fuzz_guest and fuzz_hostabi do with a policy: build it
- * with realistic limits (the default memory budget and page cap, 1 M fuel,
- * the default deadline) under a clock mapping whose rate the input picks,
+ * with realistic limits (the default memory budget and page cap; fuel and
+ * deadline a pair an operator can set, picked by the input, see
+ * life_limits) under a clock mapping whose rate the input picks,
  * checking every verdict the guest writes, then give it a flow's life: a
  * TCP and a UDP flow are born and inspected, a tick, a reload whose new
  * instance adopts both (when the caller gives the module), a verdict
@@ -38,10 +39,33 @@ static void life_quiet_log(void *ctx, int level, const char *kind, const char *m
 	(void)ctx, (void)level, (void)kind, (void)msg, (void)msg_len, (void)fields;
 }
 
+/* The fuel and deadline per callback, by the input's limits byte: pairs
+ * an operator can give (--fuel N, --guest-deadline from 100us), chosen so
+ * that a spinning guest is stopped by either, both paths stay reachable
+ * and neither costs the fuzzer much time. The fuzz build's interpreter
+ * (-O0, ASan, coverage hooks) spends about 27 ns of CPU per unit of fuel
+ * (a `loop br 0` burns 1 M fuel in 26-29 ms): with 1 M fuel and the
+ * default 20 ms deadline (the only pair before), every spinning callback
+ * ran to the deadline, never out of fuel (465 corpus inputs: 41 deadline
+ * stops, no fuel stop), and those 20 ms spins were most of both fuzzers'
+ * time. The deadline is checked between fuel slices (65536 units, about
+ * 1.8 ms here), so a 1 ms deadline stops a spin after about 2 ms.
+ *   8 in 16 (0-7, and a missing byte): 1 M fuel, 1 ms: the deadline
+ *   7 in 16 (8-14): 30 k fuel (about 0.8 ms here), 20 ms: fuel, and a
+ *            script or a host call that needs more is stopped midway
+ *   1 in 16 (15): 1 M fuel, 20 ms (the agent's default deadline) */
+static void life_limits(uint8_t limits_byte, uint64_t *fuel, uint64_t *deadline_ns)
+{
+	unsigned k = limits_byte % 16;
+	*fuel = k < 8 || k == 15 ? 1000000 : 30000;
+	*deadline_ns = k < 8 ? 1000000 : 20000000;
+}
+
 /* A new policy in *h (zeroed here) and its mapping *map: G runs at 1 + r of
- * K, r = (rate_byte - 128) * 8 ppm (up to about 1000 ppm either way). */
+ * K, r = (rate_byte - 128) * 8 ppm (up to about 1000 ppm either way);
+ * fuel and deadline by limits_byte (life_limits). */
 static void life_policy_new(struct harness *h, struct ls_mapping *map, uint8_t rate_byte,
-			    const char *guest_config, size_t config_len)
+			    uint8_t limits_byte, const char *guest_config, size_t config_len)
 {
 	memset(h, 0, sizeof(*h));
 	h->now_k = 1000ull * 1000000000ull;
@@ -53,8 +77,11 @@ static void life_policy_new(struct harness *h, struct ls_mapping *map, uint8_t r
 	map->rate = ((int)rate_byte - 128) * 8e-6;
 	map->rate_unc = 1e-6;
 	map->eps0_ns = 1000;
+	uint64_t fuel, deadline_ns;
+	life_limits(limits_byte, &fuel, &deadline_ns);
 	struct ls_policy_config cfg = {
-	    .fuel = 1000000,
+	    .fuel = fuel,
+	    .deadline_ns = deadline_ns,
 	    .default_verdict = LS_VERDICT_DROP,
 	    .guest_config = guest_config,
 	    .guest_config_len = config_len,

@@ -4,22 +4,31 @@
  * declared minimum, grow loops, many data segments), the wall-clock
  * deadline and the interrupt flag (an infinite loop under a huge fuel
  * budget, a loop of huge memory.fill), and fuel proportional to work (bulk
- * operations per byte or element, a call per declared local). Every
- * expected number is computed by hand in the comment above its check. */
+ * operations per byte or element, a call per declared local), and the
+ * guard pages that end the engine's operand stack and call frames (the
+ * instance's internals, wasm/rt.h: a write one slot past either faults).
+ * Every expected number is computed by hand in the comment above its
+ * check. */
 #include "test.h"
 #include "wat_module.h"
 #include "lockstep/wasm.h"
+#include "wasm/rt.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 static lw_engine *eng;
 
 /* WAT text -> a module of this file's engine (wat_module.h) */
-static lw_module *wat(const char *text) { return wat_module(eng, text); }
+static lw_module *wat(const char *text)
+{
+	return wat_module(eng, text);
+}
 
 /* Instantiates under lim; on failure the message is in msg. */
 static lw_instance *inst(lw_module *m, const lw_limits *lim, char *msg, size_t len)
@@ -419,6 +428,81 @@ TEST(a_call_charges_per_declared_local)
 	lw_module_free(m);
 }
 
+/* ---- the stack's guard pages ------------------------------------------------------ */
+
+static void on_segv(int sig)
+{
+	(void)sig;
+	_exit(42);
+}
+
+/* Writes a word at p in a child process: 0 when the write succeeded, 42
+ * when it faulted (the child's own SIGSEGV handler; ASan's would report
+ * and exit 1), else what the child exited with. */
+static int poke(volatile uint64_t *p)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct sigaction sa = {.sa_handler = on_segv};
+		sigaction(SIGSEGV, &sa, NULL);
+		sigaction(SIGBUS, &sa, NULL);
+		*p = 0x5a5a5a5a5a5a5a5aull;
+		_exit(0);
+	}
+	int st = 0;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* An operand stack of 1000 slots + 1 (8008 bytes, not a whole number of
+ * pages) and a call depth of 100 (101 frames): the first and last slot and
+ * frame are writable and zeroed; the slot at stack_end and the frame after
+ * the last one fault, so an engine bug past either end is a crash where it
+ * happens. With the default limits (8 MiB: whole pages) the slot before
+ * the stack faults too. The software limits are unchanged: a recursion
+ * stops with "call stack exhausted" at the depth. */
+TEST(stack_and_frames_end_at_guard_pages)
+{
+	char msg[256];
+	lw_module *m = wat("(module (func $f (export \"f\") (call $f)))");
+	lw_limits lim = lw_limits_default();
+	lim.max_stack_bytes = 1001 * 8;
+	lim.max_call_depth = 100;
+	lw_instance *in = inst(m, &lim, msg, sizeof msg);
+	CHECK(in != NULL);
+	if (in) {
+		CHECK_EQ_INT(in->stack_end - in->stack, 1001);
+		CHECK_EQ_INT(in->stack[0], 0);
+		CHECK_EQ_INT(in->stack_end[-1], 0);
+		CHECK(in->frames[100].fn == NULL);
+		CHECK_EQ_INT(poke(&in->stack[0]), 0);
+		CHECK_EQ_INT(poke(&in->stack_end[-1]), 0);
+		CHECK_EQ_INT(poke((uint64_t *)&in->frames[0]), 0);
+		CHECK_EQ_INT(poke((uint64_t *)&in->frames[100] + 2), 0);
+		CHECK_EQ_INT(poke(in->stack_end), 42);
+		CHECK_EQ_INT(poke((uint64_t *)&in->frames[101]), 42);
+		CHECK(lw_call(in, "f", NULL, 0, NULL, 0) == LW_TRAP_STACK_EXHAUSTED);
+		CHECK_EQ_STR(lw_instance_trap(in)->message, "call stack exhausted");
+		lw_instance_free(in);
+	}
+	/* the defaults: 8 MiB / 8 = 1048576 slots, 10001 frames */
+	in = inst(m, NULL, msg, sizeof msg);
+	CHECK(in != NULL);
+	if (in) {
+		CHECK_EQ_INT(in->stack_end - in->stack, 1048576);
+		CHECK_EQ_INT(poke(&in->stack[0]), 0);
+		CHECK_EQ_INT(poke(&in->stack_end[-1]), 0);
+		CHECK_EQ_INT(poke(in->stack - 1), 42);
+		CHECK_EQ_INT(poke(in->stack_end), 42);
+		CHECK_EQ_INT(poke((uint64_t *)&in->frames[10000] + 2), 0);
+		CHECK_EQ_INT(poke((uint64_t *)&in->frames[10001]), 42);
+		lw_instance_free(in);
+	}
+	lw_module_free(m);
+}
+
 int main(int argc, char **argv)
 {
 	test_args(argc, argv);
@@ -433,6 +517,7 @@ int main(int argc, char **argv)
 	RUN(bulk_operations_charge_per_byte_and_element);
 	RUN(a_bulk_operation_out_of_fuel_writes_nothing_and_resumes);
 	RUN(a_call_charges_per_declared_local);
+	RUN(stack_and_frames_end_at_guard_pages);
 	lw_engine_free(eng);
 	return test_done();
 }
