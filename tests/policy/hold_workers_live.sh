@@ -71,7 +71,7 @@ print("%d %s" % (n, h.hexdigest()))
 PY
 in_s python3 "$LIB_DIR/hash_server.py" "$S4" 8080 "$TMP/hash.out" &
 PIDS+=($!)
-wait_for 5 in_s ss -ltn 'sport = :8080' | grep -q 8080
+wait_for 5 bash -c "ip netns exec '$NS_S' ss -ltn 'sport = :8080' | grep -q 8080"
 h0=$(cnt held) exact=0
 for k in 1 2 3 4; do
 	SENT=$(in_c timeout 10 python3 "$TMP/burst_client.py" "$S4" 8080 $((43000 + k)) "ok$k.$ZONE")
@@ -111,7 +111,7 @@ for i in range(int(sys.argv[4])):
 PY
 in_s python3 "$TMP/udp_sink.py" "$S4" 9999 "$TMP/sink.out" &
 PIDS+=($!)
-wait_for 5 in_s ss -lun 'sport = :9999' | grep -q 9999
+wait_for 5 bash -c "ip netns exec '$NS_S' ss -lun 'sport = :9999' | grep -q 9999"
 # no policy: nothing decides, so every hold ends by its timeout
 if agent_start w3 --workers 2 --default-verdict hold --hold-max-packets 2 --hold-timeout 300ms \
 	--hold-fallback drop --metrics 127.0.0.1:0; then

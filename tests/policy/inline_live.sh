@@ -137,7 +137,7 @@ print("%d %s" % (n, h.hexdigest()))
 PY
 in_s python3 "$LIB_DIR/hash_server.py" "$S6" 8080 "$TMP/hash.out" &
 PIDS+=($!)
-wait_for 5 in_s ss -ltn 'sport = :8080' | grep -q 8080
+wait_for 5 bash -c "ip netns exec '$NS_S' ss -ltn 'sport = :8080' | grep -q 8080"
 h0=$(cnt held)
 SENT=$(in_c timeout 10 python3 "$TMP/burst_client.py" "$S6" 8080)
 wait_for 5 test -s "$TMP/hash.out"

@@ -134,7 +134,9 @@ fi
 # of speed, and runs under ASan on a shared machine); each tick 10,000 more.
 # ASan's quarantine would hold every freed scrape buffer (and show as RSS):
 # kept at 1 MiB for this agent, so that its RSS is what it holds.
-if ASAN_OPTIONS="$ASAN_OPTIONS:quarantine_size_mb=1" agent_start a3 --policy "$FLOOD" --metrics 127.0.0.1:0 --guest-deadline 5s \
+# one worker: the caps and the exact counts below are one instance's (with N
+# workers each instance has its own caps; part 1 checks the merge)
+if ASAN_OPTIONS="$ASAN_OPTIONS:quarantine_size_mb=1" agent_start a3 --workers 1 --policy "$FLOOD" --metrics 127.0.0.1:0 --guest-deadline 5s \
 	--tick-interval 200ms; then
 	ok "agent runs the label-flooding guest"
 else
