@@ -4,6 +4,7 @@
  *
  *   flowgen --client-ns NS --server-ns NS --dst IPV4 --rate R --count N
  *           [--port P] [--src-first K] [--drain-ms MS]
+ *           [--pace sleep|spin] [--no-rx]
  *
  * One process, two threads. The receiver's UDP socket is opened in the
  * server namespace, the sender's raw socket in the client namespace (a
@@ -33,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -40,6 +42,17 @@
 
 #define SRC_SPAN 240 /* source addresses per run: 198.18.1.K .. K+239 */
 #define BATCH 64
+/* --pace sleep (the default): a packet goes at most this early, so the
+ * sender sleeps between packets rather than spinning a CPU that the agent
+ * under test needs; at 100k/s that sends bursts of two or three. Each
+ * packet carries its own send time, so the latency is unaffected. */
+#define EARLY_NS 20000ull
+static int spin; /* --pace spin: busy-wait each packet's due time */
+/* --no-rx: nobody reads the server's socket (its small buffer fills, the
+ * rest is dropped by the stack after the data plane saw it): for runs that
+ * time the agent, not the packets, so that a receiving thread woken per
+ * packet does not compete with it for the CPUs */
+static int no_rx;
 
 struct payload {
 	uint64_t sent_ns; /* CLOCK_REALTIME just before sendto */
@@ -148,9 +161,12 @@ int main(int argc, char **argv)
 	double rate = 10000;
 	unsigned port = 9999, src_first = 10;
 
-	for (int i = 1; i + 1 < argc; i += 2) {
-		const char *k = argv[i], *v = argv[i + 1];
-		if (!strcmp(k, "--client-ns"))
+	for (int i = 1; i < argc; i += 2) {
+		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+		if (!strcmp(k, "--no-rx")) {
+			no_rx = 1;
+			i--; /* a flag: no value */
+		} else if (!strcmp(k, "--client-ns"))
 			cns = v;
 		else if (!strcmp(k, "--server-ns"))
 			sns = v;
@@ -164,6 +180,8 @@ int main(int argc, char **argv)
 			port = (unsigned)atoi(v);
 		else if (!strcmp(k, "--src-first"))
 			src_first = (unsigned)atoi(v);
+		else if (!strcmp(k, "--pace"))
+			spin = !strcmp(v, "spin");
 		else if (!strcmp(k, "--drain-ms"))
 			drain_ns = strtoull(v, NULL, 10) * 1000000ull;
 		else {
@@ -192,7 +210,7 @@ int main(int argc, char **argv)
 	if (enter_ns(sns))
 		return 1;
 	rx_fd = socket(AF_INET, SOCK_DGRAM, 0);
-	int one = 1, big = 32 << 20;
+	int one = 1, big = no_rx ? 4096 : 32 << 20;
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	struct timeval rcvto = {0, 100000}; /* 100 ms: the receiver sees the end */
 	if (rx_fd < 0 || setsockopt(rx_fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) ||
@@ -211,7 +229,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	pthread_t th;
-	pthread_create(&th, NULL, receiver, NULL);
+	if (!no_rx)
+		pthread_create(&th, NULL, receiver, NULL);
 
 	struct {
 		struct iphdr ip;
@@ -230,12 +249,25 @@ int main(int argc, char **argv)
 	/* UDP checksum 0: none (RFC 768), valid over IPv4 */
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = daddr};
 
+	/* a sleep ends when asked, not up to 50 us later (the default slack) */
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	uint64_t gap = (uint64_t)(1e9 / rate), errs = 0;
 	uint64_t t0 = now_ns(CLOCK_MONOTONIC), t_end = t0;
 	for (uint64_t i = 0; i < count; i++) {
 		uint64_t due = t0 + i * gap;
-		while ((t_end = now_ns(CLOCK_MONOTONIC)) < due)
-			;
+		t_end = now_ns(CLOCK_MONOTONIC);
+		if (!spin) {
+			/* sleep until at most EARLY before it is due, then send */
+			if (due > t_end + EARLY_NS) {
+				uint64_t w = due - EARLY_NS;
+				struct timespec ts = {(time_t)(w / 1000000000ull),
+						      (long)(w % 1000000000ull)};
+				clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+			}
+		} else {
+			while ((t_end = now_ns(CLOCK_MONOTONIC)) < due)
+				;
+		}
 		uint32_t src = (198u << 24) | (18u << 16) | (1u << 8) | (src_first + i % SRC_SPAN);
 		pkt.ip.saddr = htonl(src);
 		pkt.ip.id = htons((uint16_t)i);
@@ -249,7 +281,8 @@ int main(int argc, char **argv)
 	}
 	double secs = (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e9;
 	sending = 0;
-	pthread_join(th, NULL);
+	if (!no_rx)
+		pthread_join(th, NULL);
 
 	uint64_t got = 0, bad = 0;
 	for (uint64_t i = 0; i < count; i++) {

@@ -42,6 +42,8 @@ struct agent_opts {
 	uint64_t busy_poll_ns;	      /* --busy-poll: a worker's spin after records
 				       * (worker.h); default AGENT_BUSY_POLL_NS, 0 off */
 	bool rt;		      /* --rt: SCHED_FIFO, pinned workers, mlockall */
+	uint64_t sched_slice_ns;      /* --sched-slice (rt.h); default
+				       * AGENT_SLICE_NS, 0: the kernel's */
 	/* --config FILE: SIGHUP re-reads it with reread (config_reload.h);
 	 * applied: the options as applied at start, key by key */
 	const char *config_path;
@@ -51,6 +53,8 @@ struct agent_opts {
 };
 
 #define AGENT_BUSY_POLL_NS 50000ull
+/* --sched-slice's default: the shortest the kernel takes (rt.h) */
+#define AGENT_SLICE_NS 100000ull
 
 #define AGENT_WORKERS_AUTO UINT32_MAX
 

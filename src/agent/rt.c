@@ -1,5 +1,6 @@
 /* rt.c - real-time scheduling, CPU pinning and locked memory for
- * `lockstep run --rt` (rt.h). */
+ * `lockstep run --rt`, and the normal threads' slice (--sched-slice)
+ * (rt.h). */
 #include "agent/rt.h"
 
 #include <errno.h>
@@ -8,6 +9,46 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* glibc 2.36 has no wrapper nor header for sched_setattr(2): the uapi
+ * layout (linux/sched/types.h, SCHED_ATTR_SIZE_VER1) */
+struct agent_sched_attr {
+	uint32_t size, sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime, sched_deadline, sched_period;
+	uint32_t sched_util_min, sched_util_max;
+};
+
+int agent_sched_slice(uint64_t ns)
+{
+	if (!ns)
+		return 0;
+	struct agent_sched_attr a = {0};
+	if (syscall(SYS_sched_getattr, 0, &a, sizeof(a), 0)) {
+		int e = errno;
+		fprintf(stderr, "lockstep: --sched-slice: sched_getattr: %s\n", strerror(e));
+		return -e;
+	}
+	if (a.sched_policy != SCHED_OTHER && a.sched_policy != SCHED_BATCH)
+		return 0; /* real-time or idle: a slice means nothing there */
+	/* the policy and nice value as they are, only the request changes */
+	a.size = sizeof(a);
+	a.sched_flags = 0;
+	a.sched_runtime = ns;
+	if (syscall(SYS_sched_setattr, 0, &a, 0)) {
+		int e = errno;
+		fprintf(stderr,
+			"lockstep: --sched-slice: the kernel refused a slice of %llu ns: %s; "
+			"the agent runs with the default slice\n",
+			(unsigned long long)ns, strerror(e));
+		return -e;
+	}
+	return 0;
+}
 
 /* The n-th CPU (mod their count) of the process's affinity mask, or -1. */
 static int nth_allowed_cpu(int n)

@@ -7,6 +7,8 @@
 #ifndef LS_AGENT_RT_H
 #define LS_AGENT_RT_H
 
+#include <stdint.h>
+
 /* The SCHED_FIFO priority of --rt: above every normal thread, below the
  * kernel's threaded interrupt handlers (50) and its other real-time
  * threads, so that the packets that make the events are still received
@@ -17,6 +19,17 @@
  * pinned to the (cpu mod count)-th CPU of the process's affinity mask.
  * who names it in messages. 0, or -errno of the first thing refused. */
 int agent_rt_thread(const char *who, int cpu);
+/* The calling thread's request size ("slice") under the kernel's EEVDF
+ * scheduler (Linux 6.12+), its policy and nice value kept: a thread that
+ * asks for a short slice gets an earlier virtual deadline, so on waking it
+ * preempts a thread in the middle of a longer one instead of queueing
+ * behind it until the next tick (docs/workers.md, "Slice"). Threads made
+ * after inherit it. ns 0 leaves the kernel's default. Older kernels accept
+ * and ignore it for normal threads. 0 or -errno (said on stderr). */
+int agent_sched_slice(uint64_t ns);
+#define AGENT_SLICE_MIN_NS 100000ull /* the kernel clamps to 0.1-100 ms */
+#define AGENT_SLICE_MAX_NS 100000000ull
+
 /* The process: mlockall(MCL_CURRENT | MCL_FUTURE). 0 or -errno. */
 int agent_rt_lock_memory(void);
 

@@ -7,6 +7,7 @@
 #include "agent/agent.h"
 #include "agent/control.h"
 #include "agent/hold.h"
+#include "agent/rt.h"
 #include "base/args.h"
 #include "cli/config_file.h"
 #include "cli/opts.h"
@@ -53,6 +54,7 @@ enum {
 	O_STATE_DIR,
 	O_BUSY_POLL,
 	O_RT,
+	O_SCHED_SLICE,
 };
 
 static const struct ls_opt rows[] = {
@@ -142,6 +144,11 @@ static const struct ls_opt rows[] = {
 	   "real time: threads SCHED_FIFO 20, workers pinned one\n"
 	   "per CPU, memory locked (needs CAP_SYS_NICE,\n"
 	   "CAP_IPC_LOCK; trade-offs in docs/workers.md)"),
+    LS_OPT("sched-slice", 0, "DUR", O_SCHED_SLICE,
+	   "the agent's threads ask the kernel (EEVDF, 6.12+)\n"
+	   "for slices this short, so a worker woken by events\n"
+	   "preempts a CPU hog instead of queueing behind it\n"
+	   "(100us-100ms, default 100us; 0: the kernel's default)"),
 };
 
 static const struct ls_opt clock_head[] = {
@@ -371,6 +378,18 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 		break;
 	case O_RT:
 		a->rt = true;
+		break;
+	case O_SCHED_SLICE:
+		if (ls_parse_duration_ns(arg, &a->sched_slice_ns) ||
+		    (a->sched_slice_ns && (a->sched_slice_ns < AGENT_SLICE_MIN_NS ||
+					   a->sched_slice_ns > AGENT_SLICE_MAX_NS))) {
+			fprintf(
+			    stderr,
+			    "lockstep run: --sched-slice must be 0 or a duration of 100us-100ms, "
+			    "not '%s'\n",
+			    arg);
+			return 2;
+		}
 		break;
 	case O_SHARD_BY:
 		if (!strcmp(arg, "flow"))

@@ -92,6 +92,22 @@ PY
 check "status: two workers, each drained records from its ring" jq -e \
 	'(.workers | length) == 2 and all(.workers[]; .ring_events > 0)' "$TMP/status.json"
 check "status: the policy is healthy" jq -e '.healthy == 1' "$TMP/status.json"
+# --sched-slice (default 100us): every thread of the agent, the workers
+# and the metrics server's included, carries it, as the kernel reports it
+# (/proc/PID/task/TID/sched, EEVDF kernels 6.12+; older ones have no
+# se.slice line and the option changes nothing there)
+slices() { # PID: the distinct se.slice values of its threads
+	for t in /proc/"$1"/task/*; do sed -n 's/^se\.slice *: *//p' "$t/sched"; done | sort -u | tr '\n' ' '
+}
+if grep -q '^se\.slice' /proc/self/sched; then
+	check "every agent thread asks for a 100us slice (the default): $(slices "$AGENT")" \
+		test "$(slices "$AGENT")" = "100000 "
+	check "  the agent runs $(ls /proc/"$AGENT"/task | wc -l) threads (main, 2 workers, ...)" \
+		test "$(ls /proc/"$AGENT"/task | wc -l)" -ge 3
+else
+	skip "the kernel reports no se.slice (no EEVDF custom slices before 6.12)"
+	skip "the kernel reports no se.slice"
+fi
 kill -TERM "$AGENT"; wait "$AGENT"
 check "agent exits cleanly on SIGTERM (workers joined)" test $? -eq 0
 check "no sanitizer report" bash -c "! grep -q 'Sanitizer' '$TMP/a1.err'"
@@ -99,13 +115,20 @@ check "no sanitizer report" bash -c "! grep -q 'Sanitizer' '$TMP/a1.err'"
 # the default (no --workers): one worker per CPU the agent may run on,
 # counted here by coreutils' nproc (its affinity mask, as the agent's)
 CPUS=$(nproc)
-if agent_start a2 --tc --policy "$SC" --tick-interval 200ms; then
+if agent_start a2 --tc --policy "$SC" --tick-interval 200ms --sched-slice 0; then
 	if [ "$CPUS" -gt 1 ]; then
 		check "the default runs one worker per CPU ($CPUS)" \
 			grep -q "lockstep: $CPUS policy workers" "$TMP/a2.err"
 	else
 		check "the default on one CPU is the single-threaded agent" \
 			bash -c "! grep -q 'policy workers' '$TMP/a2.err'"
+	fi
+	if grep -q '^se\.slice' /proc/self/sched; then
+		own=$(sed -n 's/^se\.slice *: *//p' /proc/self/sched)
+		check "--sched-slice 0 leaves the kernel's default slice ($own, this shell's): $(slices "$AGENT")" \
+			test "$(slices "$AGENT")" = "$own "
+	else
+		skip "the kernel reports no se.slice"
 	fi
 	kill -TERM "$AGENT"; wait "$AGENT"
 else
