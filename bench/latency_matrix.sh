@@ -16,7 +16,9 @@
 #     with and without --rt, idle and with `stress-ng --cpu 2` (in its own
 #     session, as another service; LM_STRESS_SAME_GROUP=1 puts it in the
 #     agent's), flowgen --no-rx (no thread woken per packet beside the
-#     agent); the events
+#     agent); run_ms and wait_ms: the agent's threads' time on a CPU and
+#     time runnable but waiting for one during the timed flows
+#     (/proc/PID/task/*/schedstat); the events
 #     lost (ring full, or no verdict) say whether the rate was held with 0
 #     loss; the row says which target (p99 <= 100 us idle, <= 1 ms loaded,
 #     <= 200 us loaded with --rt) it meets;
@@ -79,6 +81,10 @@ load_on() {
 	fi
 	SPID=$!; PIDS+=($SPID); sleep 1
 }
+# The generator too runs in a session of its own (LM_GEN_SESSION=0: in the
+# agent's): the traffic of a real host is not the agent's to share.
+GEN_SESSION="setsid -w"
+[ "${LM_GEN_SESSION:-1}" = 0 ] && GEN_SESSION=
 load_off() { kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; }
 agent() { # NAME ARGS...
 	local name=$1; shift
@@ -98,7 +104,7 @@ scrape() { in_s curl -sS --max-time 5 -o "$1" "http://127.0.0.1:$APORT/metrics";
 m() { "$PROMCHECK" "$1" "$2" 2>/dev/null || echo 0; }
 cnt() { "$LS_BIN" counters --json --pin-dir "$PIN_DIR" 2>/dev/null | jq -r ".$1 // 0"; }
 gen() { # TAG RATE COUNT [DRAIN_MS] [FLOWGEN ARGS]: one flowgen run, its line in $TMP/TAG
-	"$FG" ${5:-} --client-ns "$NS_C" --server-ns "$NS_S" --dst "$S4" --rate "$2" --count "$3" \
+	$GEN_SESSION "$FG" ${5:-} --client-ns "$NS_C" --server-ns "$NS_S" --dst "$S4" --rate "$2" --count "$3" \
 		--drain-ms "${4:-400}" >"$TMP/$1" 2>"$TMP/$1.err" ||
 		echo "flowgen failed: $(cat "$TMP/$1.err")" >"$TMP/$1"
 }
@@ -135,12 +141,19 @@ target() {
 # the agent configurations of a row set: names, and their options
 CFG_NAMES=(1 2)
 declare -A CFG_ARGS=([1]="--workers 1" [2]="--workers 2" [1rt]="--workers 1 --rt" [2rt]="--workers 2 --rt"
-	[1k]="--workers 1 --sched-slice 0" [2k]="--workers 2 --sched-slice 0")
+	[1k]="--workers 1 --sched-slice 0" [2k]="--workers 2 --sched-slice 0"
+	[2nobp]="--workers 2 --busy-poll 0")
 [ -n "$RT" ] && CFG_NAMES+=(1rt 2rt)
 # LM_CFGS: the rows' agents by name (e.g. "1 1k 2 2k": k, the kernel's
 # default slice instead of --sched-slice's 100us)
 [ -n "${LM_CFGS:-}" ] && read -ra CFG_NAMES <<<"$LM_CFGS"
 la() { cut -d' ' -f1-3 /proc/loadavg; }
+# schedstat PID: "RUN_NS WAIT_NS" summed over its threads: time on a CPU,
+# and time runnable but waiting for one (/proc/PID/task/*/schedstat): what
+# the scheduler, not the agent, added to the row's latency
+schedstat() {
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ r += $1; w += $2 } END { printf "%d %d\n", r, w }'
+}
 
 echo "# latency_matrix: $(nproc) CPUs, load average $(la); $(date -u +%FT%TZ); offered $RATE new flows/s, $COUNT per row"
 loads=idle
@@ -150,7 +163,7 @@ SECTIONS=" ${LM_SECTIONS:-1 2 3} "
 # --- 1. kernel -> verdict -----------------------------------------------------
 if [[ $SECTIONS == *" 1 "* ]]; then
 echo "## 1. kernel -> verdict at ${RATES// /, } events/s offered (FLOW_NEW, minimal guest; us, bucket upper bounds)"
-printf '%-7s %-4s %9s %9s %9s %9s %7s %6s  %s\n' load cfg achieved p50_us p99_us p99.9_us events lost target
+printf '%-7s %-4s %9s %9s %9s %9s %7s %6s %7s %7s  %s\n' load cfg achieved p50_us p99_us p99.9_us events lost run_ms wait_ms target
 for load in $loads; do
 	[ $load = stress ] && load_on
 	for RATE in $RATES; do
@@ -165,15 +178,17 @@ for load in $loads; do
 		sleep 0.2
 		scrape "$TMP/w_$F.prom"
 		fn0=$(cnt flow_new) full0=$(cnt ringbuf_full)
+		read -r run0 wait0 < <(schedstat "$AGENT")
 		gen "$F" "$RATE" "$COUNT" 400 --no-rx # timing the agent: nobody reads
+		read -r run1 wait1 < <(schedstat "$AGENT")
 		sleep 0.3
 		scrape "$TMP/$F.prom"
 		read -r p50 p99 p999 n < <(quantiles "$TMP/$F.prom" "$TMP/w_$F.prom")
 		fn=$(($(cnt flow_new) - fn0)) full=$(($(cnt ringbuf_full) - full0))
 		lost=$((fn - n))
 		[ $lost -lt 0 ] && lost=0
-		printf '%-7s %-4s %9s %9s %9s %9s %7s %6s  %s\n' "$load" "$c" "$(f "$F" achieved | cut -d/ -f1)" \
-			"$p50" "$p99" "$p999" "$n" "$lost" \
+		printf '%-7s %-4s %9s %9s %9s %9s %7s %6s %7s %7s  %s\n' "$load" "$c" "$(f "$F" achieved | cut -d/ -f1)" \
+			"$p50" "$p99" "$p999" "$n" "$lost" $(((run1 - run0) / 1000000)) $(((wait1 - wait0) / 1000000)) \
 			"$(target "$load" "$([ "${c%rt}" != "$c" ] && echo rt)" "$p99")$([ "$full" != 0 ] && echo ", ring full $full")"
 		agent_stop
 	done

@@ -343,11 +343,17 @@ const struct ls_metric_def ls_metric_table[] = {
      "times the worker woke from epoll for its ring",
      "times the worker woke from epoll for its ring (docs/workers.md, \"Wake-ups\")"},
     {"workers", "lockstep_worker_busy_polls_total", LS_METRIC_COUNTER,
-     "`worker`, `result`: hit, miss",
+     "`worker`, `result`: hit, miss, yield, backoff, pressure",
      "busy-poll windows after a batch, by whether records came within the window (hit: drained "
-     "without sleeping)",
+     "without sleeping), none came (miss) or the worker lost its CPU while polling (yield); "
+     "backoff, pressure: wake-ups that did not poll, after a yield or while the CPUs were "
+     "contended",
      "busy-poll windows after a batch: hit, records came within the window and were drained "
-     "without sleeping; miss, none came and the worker slept (its window then halves)"},
+     "without sleeping; miss, none came and the worker slept (its window then halves); yield, "
+     "the worker lost its CPU to another task while polling and slept (it then skips its next "
+     "8, 16, ... up to 1024 windows while that repeats); backoff, a wake-up that did not poll "
+     "because of such a yield; pressure, a wake-up that did not poll because the host's CPU "
+     "pressure (/proc/pressure/cpu, some) was over 5% in its last 100 ms"},
 };
 
 const int ls_metric_table_n = sizeof(ls_metric_table) / sizeof(ls_metric_table[0]);

@@ -134,3 +134,45 @@ if agent_start a2 --tc --policy "$SC" --tick-interval 200ms --sched-slice 0; the
 else
 	not_ok "agent runs with the default workers"; diag "$TMP/a2.err"
 fi
+
+# Busy-polling only with a CPU to spare (docs/workers.md, "Wake-ups"):
+# while another session's CPU hogs keep the host's CPU pressure high
+# (/proc/pressure/cpu, read here too), a worker woken by records sleeps
+# again instead of spinning: its wake-ups count as result="pressure" (and
+# "backoff" after it lost its CPU while polling, "yield"). Without
+# PSI the gate has nothing to read: skipped, visibly.
+bp_sum() { # FILE RESULT: the sum over workers
+	sed -n "s/^lockstep_worker_busy_polls_total{worker=\"[0-9]*\",result=\"$2\"} //p" "$1" |
+		awk '{ s += $1 } END { print s + 0 }'
+}
+udp_burst() { # N: N datagrams to the server, each from a fresh socket (a flow each)
+	in_c python3 - "$S4" "$1" <<'PY'
+import socket, sys
+for _ in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(b"x", (sys.argv[1], 9))
+    s.close()
+PY
+}
+if [ ! -r /proc/pressure/cpu ] || ! command -v stress-ng >/dev/null; then
+	skip "no /proc/pressure/cpu or no stress-ng: the busy-poll gate is not testable here"
+elif agent_start a3 --tc --workers 2 --policy "$SC" --metrics 127.0.0.1:0; then
+	MP=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$TMP/a3.err" | head -1)
+	setsid stress-ng --cpu 4 --timeout 30s >/dev/null 2>&1 &
+	SP=$!
+	PIDS+=($SP)
+	sleep 1.5 # a few of the workers' 100 ms pressure readings
+	p0=$(sed -n 's/^some .*total=\([0-9]*\)/\1/p' /proc/pressure/cpu)
+	udp_burst 3000
+	p1=$(sed -n 's/^some .*total=\([0-9]*\)/\1/p' /proc/pressure/cpu)
+	kill "$SP"; wait "$SP" 2>/dev/null
+	in_s curl -sS --max-time 5 -o "$TMP/bp.prom" "http://127.0.0.1:$MP/metrics"
+	skips=$(bp_sum "$TMP/bp.prom" pressure) hits=$(bp_sum "$TMP/bp.prom" hit)
+	echo "# busy polls under 4 CPU hogs: pressure $skips hit $hits miss $(bp_sum "$TMP/bp.prom" miss) yield $(bp_sum "$TMP/bp.prom" yield) backoff $(bp_sum "$TMP/bp.prom" backoff); CPU pressure during the burst $(((p1 - p0) / 1000)) ms"
+	grep -E '^lockstep_worker_(wakeups|ring_events)' "$TMP/bp.prom" | sed 's/^/# /'
+	check "under CPU hogs the workers' wake-ups skip busy-polling for the CPU pressure ($skips)" test "$skips" -gt 0
+	kill -TERM "$AGENT"; wait "$AGENT"
+	check "  and the agent exits cleanly" test $? -eq 0
+else
+	not_ok "agent runs with --workers 2 and metrics"; diag "$TMP/a3.err"
+fi
