@@ -638,8 +638,13 @@ static size_t adopt_flows(struct ls_policy *p)
 	struct lsg_event *rec;
 	if (!p->gi || !p->gi->cb[LS_GCB_ADOPTED])
 		return 0;
-	for (size_t b = 0; b < p->flows.nb && p->gi; b++)
-		for (struct ls_pflow *f = p->flows.b[b]; f && p->gi; f = f->next) {
+	struct ls_pflow **tb;
+	size_t tnb;
+	/* both bucket arrays while the table doubles (only an add moves
+	 * flows between them, and none is added while this runs) */
+	for (int k = 0; ls_pflows_table(&p->flows, k, &tb, &tnb); k++)
+	for (size_t b = 0; b < tnb && p->gi; b++)
+		for (struct ls_pflow *f = tb[b]; f && p->gi; f = f->next) {
 			if (!flow_open(p, f) || !(rec = event_buf(p->gi)))
 				continue;
 			rec->kind = LSG_EV_FLOW_ADOPTED;

@@ -92,6 +92,12 @@ struct ls_pflow {
 struct ls_pflows {
 	struct ls_pflow **b;
 	size_t nb, n;
+	/* While the table doubles (flows.c, grow): the old buckets, moved a
+	 * few at a time by each add, so that no one event pays for them all;
+	 * NULL when none. ob[0..omoved) are empty already. */
+	struct ls_pflow **ob;
+	size_t onb, omoved;
+	size_t step_max; /* the most flows one add moved (tests) */
 	struct ls_pool nodes; /* struct ls_pflow */
 	struct ls_pool dpis;  /* struct ls_pflow_dpi */
 };
@@ -159,6 +165,10 @@ struct ls_pflow *ls_pflows_add(struct ls_pflows *t, const struct ls_event *ev,
 void ls_pflows_del(struct ls_pflows *t, uint64_t flow_id);
 /* Room for f's DPI result (kept until f goes), or NULL: out of memory. */
 struct ls_pflow_dpi *ls_pflows_dpi(struct ls_pflows *t, struct ls_pflow *f);
+/* Table t's i-th bucket array (0: the current, 1: the one being moved
+ * out while it doubles) in *b and its size; false past the last. Every
+ * flow is in exactly one of them. */
+bool ls_pflows_table(const struct ls_pflows *t, int i, struct ls_pflow ***b, size_t *nb);
 /* Forget flows whose last event is before cutoff_k, unless alive (may be
  * NULL) says otherwise for one (and moves its last_k); returns how many. */
 size_t ls_pflows_gc(struct ls_pflows *t, uint64_t cutoff_k,
