@@ -75,6 +75,8 @@ int ls_pflows_init(struct ls_pflows *t, size_t limit)
 	t->n = 0;
 	t->ob = NULL;
 	t->onb = t->omoved = t->step_max = 0;
+	t->gc_table = 0;
+	t->gc_next = 0;
 	ls_pool_init(&t->nodes, sizeof(struct ls_pflow), limit);
 	ls_pool_init(&t->dpis, sizeof(struct ls_pflow_dpi), limit);
 	t->b = calloc(t->nb, sizeof(*t->b));
@@ -207,24 +209,57 @@ void ls_pflows_del(struct ls_pflows *t, uint64_t flow_id)
 		}
 }
 
+/* Collect in bucket i of b (flows.c's gc and gc_some): *asks counts the
+ * alive() calls made. */
+static size_t gc_bucket(struct ls_pflows *t, struct ls_pflow **bucket, uint64_t cutoff_k,
+			bool (*alive)(void *ctx, struct ls_pflow *f), void *ctx, size_t *asks)
+{
+	size_t n = 0;
+	for (struct ls_pflow **pp = bucket; *pp;) {
+		bool old = (*pp)->last_k < cutoff_k;
+		if (old && alive)
+			++*asks;
+		if (old && !(alive && alive(ctx, *pp))) {
+			struct ls_pflow *f = *pp;
+			*pp = f->next;
+			node_put(t, f);
+			t->n--;
+			n++;
+		} else {
+			pp = &(*pp)->next;
+		}
+	}
+	return n;
+}
+
+size_t ls_pflows_gc_some(struct ls_pflows *t, uint64_t cutoff_k,
+			 bool (*alive)(void *ctx, struct ls_pflow *f), void *ctx,
+			 size_t max_buckets, size_t max_asks)
+{
+	size_t n = 0, asks = 0;
+	while (max_buckets-- && asks < max_asks) {
+		struct ls_pflow **b;
+		size_t nb;
+		if (!ls_pflows_table(t, t->gc_table, &b, &nb) || t->gc_next >= nb) {
+			/* this array done (or gone with a doubling): the next */
+			t->gc_table =
+			    ls_pflows_table(t, t->gc_table + 1, &b, &nb) ? t->gc_table + 1 : 0;
+			t->gc_next = 0;
+			continue;
+		}
+		n += gc_bucket(t, &b[t->gc_next++], cutoff_k, alive, ctx, &asks);
+	}
+	return n;
+}
+
 size_t ls_pflows_gc(struct ls_pflows *t, uint64_t cutoff_k,
 		    bool (*alive)(void *ctx, struct ls_pflow *f), void *ctx)
 {
-	size_t n = 0;
+	size_t n = 0, asks = 0;
 	struct ls_pflow **b;
 	size_t nb;
 	for (int k = 0; ls_pflows_table(t, k, &b, &nb); k++)
 		for (size_t i = 0; i < nb; i++)
-			for (struct ls_pflow **pp = &b[i]; *pp;) {
-				if ((*pp)->last_k < cutoff_k && !(alive && alive(ctx, *pp))) {
-					struct ls_pflow *f = *pp;
-					*pp = f->next;
-					node_put(t, f);
-					t->n--;
-					n++;
-				} else {
-					pp = &(*pp)->next;
-				}
-			}
+			n += gc_bucket(t, &b[i], cutoff_k, alive, ctx, &asks);
 	return n;
 }

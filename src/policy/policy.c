@@ -594,7 +594,9 @@ void ls_policy_tick(struct ls_policy *p)
 	uint64_t now_k = ls_policy_now_k(p);
 	p->last_tick_k = now_k;
 	if (now_k > p->cfg.flow_gc_ns)
-		ls_pflows_gc(&p->flows, now_k - p->cfg.flow_gc_ns, flow_alive, p);
+		/* a slice per tick (4096 buckets, 256 lookups): a flow idle
+		 * past flow_gc_ns goes within a pass, nb / 4096 ticks */
+		ls_pflows_gc_some(&p->flows, now_k - p->cfg.flow_gc_ns, flow_alive, p, 4096, 256);
 	maybe_restart(p);
 	struct lsg_event *rec;
 	if (p->gi && p->gi->cb[LS_GCB_TICK] && (rec = event_buf(p->gi))) {

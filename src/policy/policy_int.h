@@ -98,6 +98,8 @@ struct ls_pflows {
 	struct ls_pflow **ob;
 	size_t onb, omoved;
 	size_t step_max; /* the most flows one add moved (tests) */
+	int gc_table;	 /* ls_pflows_gc_some's place: array, bucket */
+	size_t gc_next;
 	struct ls_pool nodes; /* struct ls_pflow */
 	struct ls_pool dpis;  /* struct ls_pflow_dpi */
 };
@@ -173,6 +175,14 @@ bool ls_pflows_table(const struct ls_pflows *t, int i, struct ls_pflow ***b, siz
  * NULL) says otherwise for one (and moves its last_k); returns how many. */
 size_t ls_pflows_gc(struct ls_pflows *t, uint64_t cutoff_k,
 		    bool (*alive)(void *ctx, struct ls_pflow *f), void *ctx);
+/* The same, a slice at a time: from where the last call stopped, at most
+ * max_buckets buckets and max_asks calls of alive (a system call each in
+ * the agent), wrapping round; a tick's collection must not stall the
+ * events behind it (a whole pass over 50k flows is ~5 ms of cache misses
+ * and a lookup per idle flow). */
+size_t ls_pflows_gc_some(struct ls_pflows *t, uint64_t cutoff_k,
+			 bool (*alive)(void *ctx, struct ls_pflow *f), void *ctx,
+			 size_t max_buckets, size_t max_asks);
 
 /* policy.c */
 uint64_t ls_policy_now_g(const struct ls_policy *p);

@@ -221,6 +221,54 @@ TEST(doubling_moves_a_few_flows_per_add_and_loses_none)
 	ls_pflows_free(&t); /* both arrays: ASan reports a leak otherwise */
 }
 
+static size_t asked;
+static bool count_and_keep_even(void *ctx, struct ls_pflow *f)
+{
+	(void)ctx;
+	asked++;
+	return f->flow_id % 2 == 0;
+}
+
+/* A tick collects a slice (ls_pflows_gc_some): never more buckets nor
+ * alive() calls than asked, and slices that go round once collect what a
+ * whole pass collects. */
+TEST(collection_in_slices_is_bounded_and_goes_round)
+{
+	enum { N = 20000 };
+	struct ls_pflows t;
+	CHECK_EQ_INT(ls_pflows_init(&t, 65536), 0);
+	for (uint64_t i = 1; i <= N; i++) {
+		struct ls_event ev = ev_of(i);
+		ls_pflows_add(&t, &ev, i + 1)->last_k = i;
+	}
+	while (t.ob) { /* finish the doubling: one array to go round */
+		struct ls_event ev = ev_of(t.n + 1);
+		ls_pflows_add(&t, &ev, t.n + 2)->last_k = 0;
+	}
+	size_t total = t.n, nb = t.nb, gone = 0, calls = 0;
+	int bounded = 1;
+	/* every flow is older than the cutoff; the odd ones go */
+	for (size_t done = 0; done < nb; done += 512) {
+		size_t g = ls_pflows_gc_some(&t, UINT64_MAX, count_and_keep_even, NULL, 512, 1000000);
+		/* 512 of nb buckets hold ~512/nb of the flows: far under 4x */
+		bounded &= g <= 4 * (total * 512 / nb + 1);
+		gone += g;
+		calls++;
+	}
+	CHECK_EQ_INT(bounded, 1);
+	size_t odd = 0;
+	for (uint64_t i = 1; i <= total; i++)
+		odd += i % 2;
+	printf("# %zu slices of 512 buckets collected %zu of %zu flows\n", calls, gone, total);
+	CHECK_EQ_INT((int)gone, (int)odd);
+	CHECK_EQ_INT((int)t.n, (int)(total - odd));
+	/* the asks bound: at most 7 alive() calls per slice */
+	asked = 0;
+	ls_pflows_gc_some(&t, UINT64_MAX, count_and_keep_even, NULL, nb, 7);
+	CHECK(asked <= 7 + 16); /* the bucket being walked is finished */
+	ls_pflows_free(&t);
+}
+
 int main(int argc, char **argv)
 {
 	test_args(argc, argv);
@@ -228,5 +276,6 @@ int main(int argc, char **argv)
 	RUN(table_matches_a_model_through_adds_deletes_and_collections);
 	RUN(nodes_are_kept_at_the_peak_a_second_wave_maps_nothing);
 	RUN(doubling_moves_a_few_flows_per_add_and_loses_none);
+	RUN(collection_in_slices_is_bounded_and_goes_round);
 	return test_done();
 }
