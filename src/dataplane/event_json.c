@@ -125,19 +125,30 @@ static void jw_tunnel(struct jw *w, const struct ls_event *ev)
 	jw_raw(w, ",\"encap\":[", 10);
 	int n = 0;
 	for (unsigned i = 0; i < sizeof(layer) / sizeof(layer[0]); i++)
-		if (t->layers & (1u << i))
-			jw_fmt(w, "%s\"%s\"", n++ ? "," : "", layer[i]);
+		if (t->layers & (1u << i)) {
+			if (n++)
+				jw_lit(w, ",");
+			jw_lit(w, "\"");
+			jw_cstr(w, layer[i]);
+			jw_lit(w, "\"");
+		}
 	jw_raw(w, "]", 1);
 	if (!t->depth)
 		return;
-	jw_fmt(w, ",\"tunnel\":{\"type\":\"%s\",\"id\":%u,\"depth\":%u", ls_tun_name(t->type),
-	       t->id, t->depth);
+	jw_lit(w, ",\"tunnel\":{\"type\":\"");
+	jw_cstr(w, ls_tun_name(t->type));
+	jw_lit(w, "\",\"id\":");
+	jw_u32(w, t->id);
+	jw_lit(w, ",\"depth\":");
+	jw_u32(w, t->depth);
 	if (t->outer_family == 4 || t->outer_family == 6) {
 		struct ls_flow_key k = {.family = t->outer_family};
-		char src[LS_FMT_IP_MAX + 1], dst[LS_FMT_IP_MAX + 1];
-		src[addr_str(&k, t->outer_src, src)] = 0;
-		dst[addr_str(&k, t->outer_dst, dst)] = 0;
-		jw_fmt(w, ",\"outer_src\":\"%s\",\"outer_dst\":\"%s\"", src, dst);
+		char addr[LS_FMT_IP_MAX];
+		jw_lit(w, ",\"outer_src\":\"");
+		jw_raw(w, addr, addr_str(&k, t->outer_src, addr));
+		jw_lit(w, "\",\"outer_dst\":\"");
+		jw_raw(w, addr, addr_str(&k, t->outer_dst, addr));
+		jw_lit(w, "\"");
 	}
 	jw_raw(w, "}", 1);
 }
@@ -270,12 +281,17 @@ int ls_event_json(const struct ls_event *ev, char *buf, size_t cap)
 		jw_fmt(&w, ",\"proto\":%u,\"pay_len\":%u,\"cap_len\":%u", ev->u.payload.proto,
 		       ev->u.payload.pay_len, ev->u.payload.cap_len);
 		break;
-	case LS_EV_HELD:
-		jw_fmt(&w,
-		       ",\"hook\":\"%s\",\"ifindex\":%u,\"seq\":%u,\"frame_len\":%u,"
-		       "\"pay_len\":%u",
-		       ev->u.held.hook == LS_HOLD_TC ? "tc" : "xdp", ev->u.held.ifindex,
-		       ev->u.held.seq, ev->u.held.frame_len, ev->u.held.pay_len);
+	case LS_EV_HELD: /* one a flow under --default-verdict hold */
+		jw_lit(&w, ",\"hook\":\"");
+		jw_cstr(&w, ev->u.held.hook == LS_HOLD_TC ? "tc" : "xdp");
+		jw_lit(&w, "\",\"ifindex\":");
+		jw_u32(&w, ev->u.held.ifindex);
+		jw_lit(&w, ",\"seq\":");
+		jw_u32(&w, ev->u.held.seq);
+		jw_lit(&w, ",\"frame_len\":");
+		jw_u32(&w, ev->u.held.frame_len);
+		jw_lit(&w, ",\"pay_len\":");
+		jw_u32(&w, ev->u.held.pay_len);
 		break;
 	case LS_EV_BEAT:
 		jw_fmt(&w,

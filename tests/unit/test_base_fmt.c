@@ -281,11 +281,48 @@ static void ref_flow(char *o, size_t cap, const struct ls_event *ev)
 		 ls_proto_name(k->proto), ip, s, ev->sport, d, ev->dport, (uint64_t)ev->flow_id);
 }
 
+/* "encap" and "tunnel" as docs/events.md lists them (LS_LAYER_* bit i is
+ * the list's i-th name) */
+static void ref_tunnel(char *o, size_t cap, const struct ls_event *ev)
+{
+	static const char *const layer[] = {"vlan",   "mpls", "pppoe", "vxlan",
+					    "geneve", "gre",  "ipip",  "gtp-u"};
+	const struct ls_tunnel *t = &ev->tun;
+	size_t n = 0;
+	o[0] = 0;
+	if (!t->layers)
+		return;
+	n += (size_t)snprintf(o + n, cap - n, ",\"encap\":[");
+	for (int i = 0, first = 1; i < 8; i++)
+		if (t->layers & (1 << i)) {
+			n += (size_t)snprintf(o + n, cap - n, "%s\"%s\"", first ? "" : ",",
+					      layer[i]);
+			first = 0;
+		}
+	n += (size_t)snprintf(o + n, cap - n, "]");
+	if (!t->depth)
+		return;
+	n += (size_t)snprintf(o + n, cap - n, ",\"tunnel\":{\"type\":\"%s\",\"id\":%u,\"depth\":%u",
+			      ls_tun_name(t->type), t->id, t->depth);
+	if (t->outer_family == 4 || t->outer_family == 6) {
+		char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+		int v4 = t->outer_family == 4;
+		inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? t->outer_src + 12 : t->outer_src, s,
+			  sizeof(s));
+		inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? t->outer_dst + 12 : t->outer_dst, d,
+			  sizeof(d));
+		n += (size_t)snprintf(o + n, cap - n, ",\"outer_src\":\"%s\",\"outer_dst\":\"%s\"",
+				      s, d);
+	}
+	snprintf(o + n, cap - n, "}");
+}
+
 static void ref_event(char *o, size_t cap, const struct ls_event *ev)
 {
-	char ts[LS_RFC3339_LEN], flow[512], tail[512] = "";
+	char ts[LS_RFC3339_LEN], flow[512], tun[512], tail[512] = "";
 	ref_rfc3339(ts, sizeof(ts), fixed_wall(NULL, ev->ts_k));
 	ref_flow(flow, sizeof(flow), ev);
+	ref_tunnel(tun, sizeof(tun), ev);
 	switch (ev->kind) {
 	case LS_EV_FLOW_END:
 		snprintf(tail, sizeof(tail),
@@ -303,22 +340,30 @@ static void ref_event(char *o, size_t cap, const struct ls_event *ev)
 	case LS_EV_DPI:
 		snprintf(tail, sizeof(tail), ",\"dpi\":\"tls\",\"tls_sni\":\"%s\"", ev->u.dpi.name);
 		break;
+	case LS_EV_HELD:
+		snprintf(
+		    tail, sizeof(tail),
+		    ",\"hook\":\"%s\",\"ifindex\":%u,\"seq\":%u,\"frame_len\":%u,\"pay_len\":%u",
+		    ev->u.held.hook == LS_HOLD_TC ? "tc" : "xdp", ev->u.held.ifindex,
+		    ev->u.held.seq, ev->u.held.frame_len, ev->u.held.pay_len);
+		break;
 	}
-	snprintf(o, cap, "{\"event\":\"%s\",\"v\":%u,\"ts_k\":%" PRIu64 ",\"ts\":\"%s\"%s%s}\n",
-		 ls_event_kind_name(ev->kind), ev->version, (uint64_t)ev->ts_k, ts, flow, tail);
+	snprintf(o, cap, "{\"event\":\"%s\",\"v\":%u,\"ts_k\":%" PRIu64 ",\"ts\":\"%s\"%s%s%s}\n",
+		 ls_event_kind_name(ev->kind), ev->version, (uint64_t)ev->ts_k, ts, flow, tun,
+		 tail);
 }
 
 TEST(event_lines_match_snprintf)
 {
 	static const unsigned kinds[] = {LS_EV_FLOW_NEW, LS_EV_FLOW_END, LS_EV_VERDICT_EXPIRED,
-					 LS_EV_DPI};
+					 LS_EV_DPI, LS_EV_HELD};
 	int bad = 0;
 	ls_event_wall_source(fixed_wall, NULL);
 	for (int i = 0; i < 20000; i++) {
 		struct ls_event ev;
 		memset(&ev, 0, sizeof(ev));
 		ev.version = (__u16)(rnd() % 3 ? LS_WIRE_VERSION : rnd());
-		ev.kind = (__u16)kinds[rnd() % 4];
+		ev.kind = (__u16)kinds[rnd() % 5];
 		ev.dir = (__u8)(rnd() % 2 ? LS_DIR_LO_TO_HI : LS_DIR_HI_TO_LO);
 		ev.ts_k = rnd() >> (rnd() % 64);
 		ev.flow_id = rnd() >> (rnd() % 64);
@@ -330,6 +375,17 @@ TEST(event_lines_match_snprintf)
 		}
 		ev.sport = (__u16)rnd();
 		ev.dport = (__u16)(rnd() % 2 ? rnd() : 443);
+		if (rnd() % 3 == 0) { /* in a tunnel, or only tagged */
+			ev.tun.layers = (__u8)rnd();
+			ev.tun.depth = (__u8)(rnd() % 4);
+			ev.tun.type = (__u8)(rnd() % 12);
+			ev.tun.id = (__u32)(rnd() >> (rnd() % 64));
+			ev.tun.outer_family = (__u8)(rnd() % 3 == 0 ? 0 : rnd() % 2 ? 4 : 6);
+			for (int b = 0; b < 16; b++) {
+				ev.tun.outer_src[b] = (__u8)(rnd() % 2 ? 0 : rnd());
+				ev.tun.outer_dst[b] = (__u8)rnd();
+			}
+		}
 		switch (ev.kind) {
 		case LS_EV_FLOW_END:
 			ev.u.end.reason = (__u8)(rnd() % 8);
@@ -341,6 +397,13 @@ TEST(event_lines_match_snprintf)
 		case LS_EV_VERDICT_EXPIRED:
 			ev.u.expired.verdict = (__u32)(rnd() % 6);
 			ev.u.expired.deadline_k = rnd() >> (rnd() % 64);
+			break;
+		case LS_EV_HELD:
+			ev.u.held.hook = (__u8)(rnd() % 2 ? LS_HOLD_TC : 0);
+			ev.u.held.ifindex = (__u32)(rnd() >> (rnd() % 64));
+			ev.u.held.seq = (__u32)(rnd() % 5);
+			ev.u.held.frame_len = (__u32)(rnd() % 9000);
+			ev.u.held.pay_len = (__u16)rnd();
 			break;
 		case LS_EV_DPI:
 			ev.u.dpi.kind = LS_DPI_TLS;
