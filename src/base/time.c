@@ -1,7 +1,6 @@
 /* time.c - clock reads (see time.h). */
 #include "base/time.h"
 
-#include <stdio.h>
 #include <string.h>
 
 int64_t ls_clock_ns(clockid_t id)
@@ -46,16 +45,9 @@ static void calendar(char cal[19], time_t sec)
 {
 	struct tm tm = {0};
 	gmtime_r(&sec, &tm);
+	/* four digits, as %04d wrote them: an int64_t of ns spans the years
+	 * 1677 to 2262 only */
 	int year = tm.tm_year + 1900;
-	if (year < 0 || year > 9999) {
-		/* never from an int64_t of ns (years 1677 to 2262), but the
-		 * spelling stays printf's whatever the input */
-		char tmp[80];
-		snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d", year, tm.tm_mon + 1,
-			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-		memcpy(cal, tmp, 19);
-		return;
-	}
 	put2(cal, year / 100);
 	put2(cal + 2, year % 100);
 	cal[4] = '-';
