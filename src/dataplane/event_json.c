@@ -3,12 +3,12 @@
  * same code serves `lockstep inspect`, `lockstep run` and the tests. */
 #include "dataplane/event_json.h"
 
-#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <string.h>
 
+#include "base/fmt.h"
 #include "base/json.h"
 #include "base/names.h"
 #include "base/time.h"
@@ -45,6 +45,27 @@ static void jw_fmt(struct jw *w, const char *fmt, ...)
 	jw_raw(w, tmp, (size_t)n);
 }
 
+/* The hot paths append keys, names and numbers directly: jw_fmt's
+ * vsnprintf for every field was most of the cost of a line (base/fmt.h). */
+#define jw_lit(w, s) jw_raw((w), (s), sizeof(s) - 1)
+
+static void jw_cstr(struct jw *w, const char *s)
+{
+	jw_raw(w, s, strlen(s));
+}
+
+static void jw_u64(struct jw *w, uint64_t v)
+{
+	char tmp[LS_FMT_U64_MAX];
+	jw_raw(w, tmp, ls_fmt_u64(tmp, v));
+}
+
+static void jw_u32(struct jw *w, uint32_t v)
+{
+	char tmp[LS_FMT_U64_MAX];
+	jw_raw(w, tmp, ls_fmt_u32(tmp, v));
+}
+
 static void jw_str(struct jw *w, const char *key, const void *s, size_t n)
 {
 	char tmp[LS_NAME_MAX * 6 + 8];
@@ -53,34 +74,43 @@ static void jw_str(struct jw *w, const char *key, const void *s, size_t n)
 		w->ok = 0;
 		return;
 	}
-	jw_fmt(w, ",\"%s\":\"", key);
+	jw_lit(w, ",\"");
+	jw_cstr(w, key);
+	jw_lit(w, "\":\"");
 	jw_raw(w, tmp, (size_t)l);
 	jw_raw(w, "\"", 1);
 }
 
-static void addr_str(const struct ls_flow_key *k, const __u8 *a, char *out, size_t cap)
+static size_t addr_str(const struct ls_flow_key *k, const __u8 *a, char *out)
 {
-	if (k->family == 4)
-		inet_ntop(AF_INET, a + 12, out, (socklen_t)cap);
-	else
-		inet_ntop(AF_INET6, a, out, (socklen_t)cap);
+	return k->family == 4 ? ls_fmt_ip4(out, a + 12) : ls_fmt_ip6(out, a);
 }
 
 /* The flow fields, oriented as the packet that caused the event travelled. */
 static void jw_flow(struct jw *w, const struct ls_event *ev)
 {
 	const struct ls_flow_key *k = &ev->key;
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	char addr[LS_FMT_IP_MAX];
 	const __u8 *sa = ev->dir == LS_DIR_LO_TO_HI ? k->lo_addr : k->hi_addr;
 	const __u8 *da = ev->dir == LS_DIR_LO_TO_HI ? k->hi_addr : k->lo_addr;
-	addr_str(k, sa, src, sizeof(src));
-	addr_str(k, da, dst, sizeof(dst));
-	jw_fmt(w, ",\"proto\":\"%s\"", ls_proto_name(k->proto));
-	if (!strcmp(ls_proto_name(k->proto), "unknown"))
-		jw_fmt(w, ",\"ipproto\":%u", k->proto);
-	jw_fmt(w, ",\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\",\"dport\":%u", src, ev->sport, dst,
-	       ev->dport);
-	jw_fmt(w, ",\"flow_id\":%" PRIu64, (uint64_t)ev->flow_id);
+	const char *proto = ls_proto_name(k->proto);
+	jw_lit(w, ",\"proto\":\"");
+	jw_cstr(w, proto);
+	jw_lit(w, "\"");
+	if (!strcmp(proto, "unknown")) {
+		jw_lit(w, ",\"ipproto\":");
+		jw_u32(w, k->proto);
+	}
+	jw_lit(w, ",\"src\":\"");
+	jw_raw(w, addr, addr_str(k, sa, addr));
+	jw_lit(w, "\",\"sport\":");
+	jw_u32(w, ev->sport);
+	jw_lit(w, ",\"dst\":\"");
+	jw_raw(w, addr, addr_str(k, da, addr));
+	jw_lit(w, "\",\"dport\":");
+	jw_u32(w, ev->dport);
+	jw_lit(w, ",\"flow_id\":");
+	jw_u64(w, ev->flow_id);
 }
 
 /* The outer header (wire version 2): "tunnel" for the innermost tunnel the
@@ -95,19 +125,30 @@ static void jw_tunnel(struct jw *w, const struct ls_event *ev)
 	jw_raw(w, ",\"encap\":[", 10);
 	int n = 0;
 	for (unsigned i = 0; i < sizeof(layer) / sizeof(layer[0]); i++)
-		if (t->layers & (1u << i))
-			jw_fmt(w, "%s\"%s\"", n++ ? "," : "", layer[i]);
+		if (t->layers & (1u << i)) {
+			if (n++)
+				jw_lit(w, ",");
+			jw_lit(w, "\"");
+			jw_cstr(w, layer[i]);
+			jw_lit(w, "\"");
+		}
 	jw_raw(w, "]", 1);
 	if (!t->depth)
 		return;
-	jw_fmt(w, ",\"tunnel\":{\"type\":\"%s\",\"id\":%u,\"depth\":%u", ls_tun_name(t->type),
-	       t->id, t->depth);
+	jw_lit(w, ",\"tunnel\":{\"type\":\"");
+	jw_cstr(w, ls_tun_name(t->type));
+	jw_lit(w, "\",\"id\":");
+	jw_u32(w, t->id);
+	jw_lit(w, ",\"depth\":");
+	jw_u32(w, t->depth);
 	if (t->outer_family == 4 || t->outer_family == 6) {
 		struct ls_flow_key k = {.family = t->outer_family};
-		char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
-		addr_str(&k, t->outer_src, src, sizeof(src));
-		addr_str(&k, t->outer_dst, dst, sizeof(dst));
-		jw_fmt(w, ",\"outer_src\":\"%s\",\"outer_dst\":\"%s\"", src, dst);
+		char addr[LS_FMT_IP_MAX];
+		jw_lit(w, ",\"outer_src\":\"");
+		jw_raw(w, addr, addr_str(&k, t->outer_src, addr));
+		jw_lit(w, "\",\"outer_dst\":\"");
+		jw_raw(w, addr, addr_str(&k, t->outer_dst, addr));
+		jw_lit(w, "\"");
 	}
 	jw_raw(w, "}", 1);
 }
@@ -187,11 +228,21 @@ int ls_event_json(const struct ls_event *ev, char *buf, size_t cap)
 	struct jw w = {buf, cap, 0, 1};
 	if (cap)
 		buf[0] = 0;
-	jw_fmt(&w, "{\"event\":\"%s\"", ls_event_kind_name(ev->kind));
-	if (!strcmp(ls_event_kind_name(ev->kind), "unknown"))
-		jw_fmt(&w, ",\"kind\":%u", ev->kind);
-	jw_fmt(&w, ",\"v\":%u,\"ts_k\":%" PRIu64 ",\"ts\":\"%s\"", ev->version, (uint64_t)ev->ts_k,
-	       ls_event_ts(ts, sizeof(ts), ev->ts_k));
+	const char *kind = ls_event_kind_name(ev->kind);
+	jw_lit(&w, "{\"event\":\"");
+	jw_cstr(&w, kind);
+	jw_lit(&w, "\"");
+	if (!strcmp(kind, "unknown")) {
+		jw_lit(&w, ",\"kind\":");
+		jw_u32(&w, ev->kind);
+	}
+	jw_lit(&w, ",\"v\":");
+	jw_u32(&w, ev->version);
+	jw_lit(&w, ",\"ts_k\":");
+	jw_u64(&w, ev->ts_k);
+	jw_lit(&w, ",\"ts\":\"");
+	jw_cstr(&w, ls_event_ts(ts, sizeof(ts), ev->ts_k));
+	jw_lit(&w, "\"");
 	if (ev->key.family == 4 || ev->key.family == 6) {
 		jw_flow(&w, ev);
 		jw_tunnel(&w, ev);
@@ -201,15 +252,23 @@ int ls_event_json(const struct ls_event *ev, char *buf, size_t cap)
 		jw_dpi(&w, &ev->u.dpi);
 		break;
 	case LS_EV_FLOW_END:
-		jw_fmt(&w, ",\"reason\":\"%s\"", ls_end_reason_name(ev->u.end.reason));
-		jw_fmt(&w, ",\"pkts\":[%" PRIu64 ",%" PRIu64 "]", (uint64_t)ev->u.end.pkts[0],
-		       (uint64_t)ev->u.end.pkts[1]);
-		jw_fmt(&w, ",\"bytes\":[%" PRIu64 ",%" PRIu64 "]", (uint64_t)ev->u.end.bytes[0],
-		       (uint64_t)ev->u.end.bytes[1]);
+		jw_lit(&w, ",\"reason\":\"");
+		jw_cstr(&w, ls_end_reason_name(ev->u.end.reason));
+		jw_lit(&w, "\",\"pkts\":[");
+		jw_u64(&w, ev->u.end.pkts[0]);
+		jw_lit(&w, ",");
+		jw_u64(&w, ev->u.end.pkts[1]);
+		jw_lit(&w, "],\"bytes\":[");
+		jw_u64(&w, ev->u.end.bytes[0]);
+		jw_lit(&w, ",");
+		jw_u64(&w, ev->u.end.bytes[1]);
+		jw_lit(&w, "]");
 		break;
 	case LS_EV_VERDICT_EXPIRED:
-		jw_fmt(&w, ",\"verdict\":\"%s\",\"deadline_k\":%" PRIu64,
-		       ls_verdict_name(ev->u.expired.verdict), (uint64_t)ev->u.expired.deadline_k);
+		jw_lit(&w, ",\"verdict\":\"");
+		jw_cstr(&w, ls_verdict_name(ev->u.expired.verdict));
+		jw_lit(&w, "\",\"deadline_k\":");
+		jw_u64(&w, ev->u.expired.deadline_k);
 		break;
 	case LS_EV_FAILSAFE:
 		jw_fmt(&w, ",\"state\":\"%s\",\"last_beat_k\":%" PRIu64,
@@ -222,12 +281,17 @@ int ls_event_json(const struct ls_event *ev, char *buf, size_t cap)
 		jw_fmt(&w, ",\"proto\":%u,\"pay_len\":%u,\"cap_len\":%u", ev->u.payload.proto,
 		       ev->u.payload.pay_len, ev->u.payload.cap_len);
 		break;
-	case LS_EV_HELD:
-		jw_fmt(&w,
-		       ",\"hook\":\"%s\",\"ifindex\":%u,\"seq\":%u,\"frame_len\":%u,"
-		       "\"pay_len\":%u",
-		       ev->u.held.hook == LS_HOLD_TC ? "tc" : "xdp", ev->u.held.ifindex,
-		       ev->u.held.seq, ev->u.held.frame_len, ev->u.held.pay_len);
+	case LS_EV_HELD: /* one a flow under --default-verdict hold */
+		jw_lit(&w, ",\"hook\":\"");
+		jw_cstr(&w, ev->u.held.hook == LS_HOLD_TC ? "tc" : "xdp");
+		jw_lit(&w, "\",\"ifindex\":");
+		jw_u32(&w, ev->u.held.ifindex);
+		jw_lit(&w, ",\"seq\":");
+		jw_u32(&w, ev->u.held.seq);
+		jw_lit(&w, ",\"frame_len\":");
+		jw_u32(&w, ev->u.held.frame_len);
+		jw_lit(&w, ",\"pay_len\":");
+		jw_u32(&w, ev->u.held.pay_len);
 		break;
 	case LS_EV_BEAT:
 		jw_fmt(&w,
@@ -238,6 +302,27 @@ int ls_event_json(const struct ls_event *ev, char *buf, size_t cap)
 		break;
 	}
 	jw_raw(&w, "}\n", 2);
+	return w.ok ? (int)w.len : -1;
+}
+
+int ls_verdict_json(char *buf, size_t cap, uint64_t k, uint64_t flow_id, uint32_t verdict,
+		    uint64_t deadline_k)
+{
+	char ts[LS_RFC3339_LEN];
+	struct jw w = {buf, cap, 0, 1};
+	if (cap)
+		buf[0] = 0;
+	jw_lit(&w, "{\"event\":\"verdict\",\"ts_k\":");
+	jw_u64(&w, k);
+	jw_lit(&w, ",\"ts\":\"");
+	jw_cstr(&w, ls_event_ts(ts, sizeof(ts), k));
+	jw_lit(&w, "\",\"flow_id\":");
+	jw_u64(&w, flow_id);
+	jw_lit(&w, ",\"verdict\":\"");
+	jw_cstr(&w, ls_verdict_name(verdict));
+	jw_lit(&w, "\",\"deadline_k\":");
+	jw_u64(&w, deadline_k);
+	jw_lit(&w, "}\n");
 	return w.ok ? (int)w.len : -1;
 }
 

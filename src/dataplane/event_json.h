@@ -26,6 +26,14 @@ int ls_event_json(const struct ls_event *ev, char *buf, size_t cap);
 /* Same, written to f. Returns 0, or -1 on a write error. */
 int ls_event_json_print(FILE *f, const struct ls_event *ev);
 
+/* The line `lockstep run` prints for every verdict it writes (docs/events.md):
+ * {"event":"verdict","ts_k":K,"ts":"...","flow_id":N,"verdict":"NAME",
+ * "deadline_k":D} and '\n', NUL-terminated. Returns the length, or -1 if cap
+ * is too small (LS_VERDICT_JSON_MAX never is). */
+#define LS_VERDICT_JSON_MAX 256
+int ls_verdict_json(char *buf, size_t cap, uint64_t k, uint64_t flow_id, uint32_t verdict,
+		    uint64_t deadline_k);
+
 /* Every line printed on stdout carries "ts", the wall time of its kernel
  * time in RFC 3339 UTC with microseconds (base/time.h), beside it.
  * ls_event_ts writes it for k; ls_event_wall_source replaces where it
