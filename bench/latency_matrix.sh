@@ -88,10 +88,15 @@ GEN_SESSION="setsid -w"
 load_off() { kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; }
 agent() { # NAME ARGS...
 	local name=$1; shift
-	nsenter --net=/run/netns/"$NS_S" "$LS_BIN" run --iface vs --pin-dir "$PIN_DIR" \
+	# in a session of its own, as a service runs (its --nice then
+	# reaches its autogroup, docs/workers.md "Weight")
+	setsid nsenter --net=/run/netns/"$NS_S" "$LS_BIN" run --iface vs --pin-dir "$PIN_DIR" \
 		--metrics 127.0.0.1:0 "$@" >/dev/null 2>"$TMP/$name.err" &
 	AGENT=$!
 	PIDS+=($AGENT)
+	# LM_AGENT_GROUP_NICE: the agent's autogroup nice (its CPU weight
+	# against the other sessions: what a service's CPUWeight= is)
+	[ -n "${LM_AGENT_GROUP_NICE:-}" ] && echo "$LM_AGENT_GROUP_NICE" >/proc/"$AGENT"/autogroup
 	wait_for 20 grep -q 'lockstep: running' "$TMP/$name.err" ||
 		{ diag "$TMP/$name.err"; bail "agent $name did not start"; }
 	APORT=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$TMP/$name.err" | head -1)
@@ -142,10 +147,12 @@ target() {
 CFG_NAMES=(1 2)
 declare -A CFG_ARGS=([1]="--workers 1" [2]="--workers 2" [1rt]="--workers 1 --rt" [2rt]="--workers 2 --rt"
 	[1k]="--workers 1 --sched-slice 0" [2k]="--workers 2 --sched-slice 0"
-	[2nobp]="--workers 2 --busy-poll 0")
+	[2nobp]="--workers 2 --busy-poll 0"
+	[1n]="--workers 1 --nice keep" [2n]="--workers 2 --nice keep")
 [ -n "$RT" ] && CFG_NAMES+=(1rt 2rt)
 # LM_CFGS: the rows' agents by name (e.g. "1 1k 2 2k": k, the kernel's
-# default slice instead of --sched-slice's 100us)
+# default slice instead of --sched-slice's 100us; n, --nice keep: the
+# agent's CPU weight as started instead of nice -10)
 [ -n "${LM_CFGS:-}" ] && read -ra CFG_NAMES <<<"$LM_CFGS"
 la() { cut -d' ' -f1-3 /proc/loadavg; }
 # schedstat PID: "RUN_NS WAIT_NS" summed over its threads: time on a CPU,

@@ -57,6 +57,8 @@ void agent_opts_init(struct agent_opts *o)
 	o->expiry = -1;
 	o->busy_poll_ns = AGENT_BUSY_POLL_NS;
 	o->sched_slice_ns = AGENT_SLICE_NS;
+	o->nice = AGENT_NICE_DEFAULT;
+	o->nice_set = true;
 	obs_link_opts_init(&o->obs);
 	clock_link_opts_init(&o->clock);
 }
@@ -428,6 +430,8 @@ int agent_run(const struct agent_opts *o)
 	/* first: every thread made from here on (workers, the metrics
 	 * server's) inherits it; --rt's SCHED_FIFO replaces it later */
 	agent_sched_slice(o->sched_slice_ns);
+	if (o->nice_set)
+		agent_nice(o->nice);
 	ls_dp_libbpf_hold(); /* libbpf's lines wait for the log (obs_link_open) */
 	if (ls_dp_open(&r.dp, &o->dp, &st, &err)) {
 		ls_dp_libbpf_release();

@@ -42,6 +42,8 @@ struct agent_opts {
 	uint64_t busy_poll_ns;	      /* --busy-poll: a worker's spin after records
 				       * (worker.h); default AGENT_BUSY_POLL_NS, 0 off */
 	bool rt;		      /* --rt: SCHED_FIFO, pinned workers, mlockall */
+	int nice;		      /* --nice (rt.h); default AGENT_NICE_DEFAULT */
+	bool nice_set;		      /* --nice given (or the default applies) */
 	uint64_t sched_slice_ns;      /* --sched-slice (rt.h); default
 				       * AGENT_SLICE_NS, 0: the kernel's */
 	/* --config FILE: SIGHUP re-reads it with reread (config_reload.h);

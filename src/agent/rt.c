@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -92,6 +93,37 @@ int agent_rt_thread(const char *who, int cpu)
 		if (!rc)
 			rc = -e;
 	}
+	return rc;
+}
+
+int agent_nice(int nice)
+{
+	int rc = 0;
+	errno = 0;
+	int cur = getpriority(PRIO_PROCESS, 0); /* this thread's */
+	if (!errno && nice < cur && setpriority(PRIO_PROCESS, 0, nice)) {
+		rc = -errno;
+		fprintf(stderr,
+			"lockstep: --nice %d: the agent's threads stay at nice %d: %s (needs "
+			"CAP_SYS_NICE or RLIMIT_NICE)\n",
+			nice, cur, strerror(errno));
+	}
+	if (getsid(0) != getpid())
+		return rc; /* its session is not its own: leave the group alone */
+	FILE *f = fopen("/proc/self/autogroup", "r+");
+	int gn;
+	if (!f)
+		return rc; /* no autogroup (CONFIG_SCHED_AUTOGROUP off) */
+	if (fscanf(f, "/autogroup-%*d nice %d", &gn) == 1 && nice < gn) {
+		rewind(f);
+		if (fprintf(f, "%d", nice) < 0 || fflush(f)) {
+			if (!rc)
+				rc = -errno;
+			fprintf(stderr, "lockstep: --nice %d: its autogroup stays at nice %d: %s\n",
+				nice, gn, strerror(errno));
+		}
+	}
+	fclose(f);
 	return rc;
 }
 

@@ -30,6 +30,17 @@ int agent_sched_slice(uint64_t ns);
 #define AGENT_SLICE_MIN_NS 100000ull /* the kernel clamps to 0.1-100 ms */
 #define AGENT_SLICE_MAX_NS 100000000ull
 
+/* A CPU weight for the agent without real time (--nice N, docs/workers.md,
+ * "Weight"): the calling thread's nice value becomes N if it is higher
+ * (threads made after inherit it), and so does its autogroup's when the
+ * agent leads its session, as a service does -- under autogroup a
+ * session's threads share one weight against the other sessions, so the
+ * threads' own nice values alone would not move it. Never lowers a
+ * priority it was started with. 0 or -errno of the first refusal (said on
+ * stderr; the agent runs on). */
+int agent_nice(int nice);
+#define AGENT_NICE_DEFAULT (-10)
+
 /* The process: mlockall(MCL_CURRENT | MCL_FUTURE). 0 or -errno. */
 int agent_rt_lock_memory(void);
 

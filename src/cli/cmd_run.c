@@ -55,6 +55,7 @@ enum {
 	O_BUSY_POLL,
 	O_RT,
 	O_SCHED_SLICE,
+	O_NICE,
 };
 
 static const struct ls_opt rows[] = {
@@ -149,6 +150,11 @@ static const struct ls_opt rows[] = {
 	   "for slices this short, so a worker woken by events\n"
 	   "preempts a CPU hog instead of queueing behind it\n"
 	   "(100us-100ms, default 100us; 0: the kernel's default)"),
+    LS_OPT("nice", 0, "N|keep", O_NICE,
+	   "CPU weight without real time: the agent's threads,\n"
+	   "and its autogroup when it leads its session (a\n"
+	   "service), at nice N or lower (-20..19, default -10;\n"
+	   "keep: as started; needs CAP_SYS_NICE)"),
 };
 
 static const struct ls_opt clock_head[] = {
@@ -378,6 +384,25 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 		break;
 	case O_RT:
 		a->rt = true;
+		break;
+	case O_NICE:
+		if (!strcmp(arg, "keep")) {
+			a->nice_set = false;
+			break;
+		}
+		{
+			char *end;
+			errno = 0;
+			long v = strtol(arg, &end, 10);
+			if (errno || end == arg || *end || v < -20 || v > 19) {
+				fprintf(stderr,
+					"lockstep run: --nice must be -20..19 or keep, not '%s'\n",
+					arg);
+				return 2;
+			}
+			a->nice = (int)v;
+			a->nice_set = true;
+		}
 		break;
 	case O_SCHED_SLICE:
 		if (ls_parse_duration_ns(arg, &a->sched_slice_ns) ||

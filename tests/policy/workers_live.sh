@@ -108,6 +108,17 @@ else
 	skip "the kernel reports no se.slice (no EEVDF custom slices before 6.12)"
 	skip "the kernel reports no se.slice"
 fi
+# --nice (default -10): every thread's nice value as the kernel reports it
+# (field 19 of /proc/PID/task/TID/stat); the agent does not lead its
+# session here, so the session's autogroup (this shell's) is left alone
+nices() { # PID: the distinct nice values of its threads
+	for t in /proc/"$1"/task/*; do awk '{ print $19 }' "$t/stat"; done | sort -u | tr '\n' ' '
+}
+own_group=$(cat /proc/self/autogroup 2>/dev/null)
+check "every agent thread runs at nice -10 (the default --nice): $(nices "$AGENT")" \
+	test "$(nices "$AGENT")" = "-10 "
+check "  its session's autogroup, not its own, is left alone ($own_group)" \
+	test "$(cat /proc/self/autogroup 2>/dev/null)" = "$own_group"
 kill -TERM "$AGENT"; wait "$AGENT"
 check "agent exits cleanly on SIGTERM (workers joined)" test $? -eq 0
 check "no sanitizer report" bash -c "! grep -q 'Sanitizer' '$TMP/a1.err'"
@@ -115,7 +126,7 @@ check "no sanitizer report" bash -c "! grep -q 'Sanitizer' '$TMP/a1.err'"
 # the default (no --workers): one worker per CPU the agent may run on,
 # counted here by coreutils' nproc (its affinity mask, as the agent's)
 CPUS=$(nproc)
-if agent_start a2 --tc --policy "$SC" --tick-interval 200ms --sched-slice 0; then
+if agent_start a2 --tc --policy "$SC" --tick-interval 200ms --sched-slice 0 --nice keep; then
 	if [ "$CPUS" -gt 1 ]; then
 		check "the default runs one worker per CPU ($CPUS)" \
 			grep -q "lockstep: $CPUS policy workers" "$TMP/a2.err"
@@ -130,9 +141,27 @@ if agent_start a2 --tc --policy "$SC" --tick-interval 200ms --sched-slice 0; the
 	else
 		skip "the kernel reports no se.slice"
 	fi
+	check "--nice keep leaves the nice value it was started with ($(nice)): $(nices "$AGENT")" \
+		test "$(nices "$AGENT")" = "$(nice) "
 	kill -TERM "$AGENT"; wait "$AGENT"
 else
 	not_ok "agent runs with the default workers"; diag "$TMP/a2.err"
+fi
+
+# Leading its own session, as a service does, the agent's autogroup (the
+# weight all its threads share against the other sessions) goes to -10 too
+setsid nsenter --net=/run/netns/"$NS_S" "$LS_BIN" run --iface vs --pin-dir "$PIN_DIR" --tc \
+	--workers 2 --policy "$SC" >"$TMP/a5.json" 2>"$TMP/a5.err" &
+AGENT=$!
+PIDS+=($AGENT)
+if wait_for 20 grep -q 'lockstep: running' "$TMP/a5.err"; then
+	check "  started by setsid, the agent leads its session" test "$(ps -o sid= -p "$AGENT" | tr -d ' ')" = "$AGENT"
+	check "  its autogroup runs at nice -10 ($(cat /proc/"$AGENT"/autogroup))" \
+		grep -q ' nice -10$' /proc/"$AGENT"/autogroup
+	kill -TERM "$AGENT"; wait "$AGENT"
+	check "  and it exits cleanly" test $? -eq 0
+else
+	not_ok "agent runs in a session of its own"; diag "$TMP/a5.err"
 fi
 
 # Busy-polling only with a CPU to spare (docs/workers.md, "Wake-ups"):
