@@ -36,25 +36,10 @@ size_t ls_fmt_u64(char *out, uint64_t v)
 	return n;
 }
 
+/* one writer for both: a u32 is a u64 */
 size_t ls_fmt_u32(char *out, uint32_t v)
 {
-	char tmp[10];
-	char *p = tmp + sizeof(tmp);
-	while (v >= 100) {
-		unsigned d = v % 100;
-		v /= 100;
-		p -= 2;
-		memcpy(p, digits2 + 2 * d, 2);
-	}
-	if (v >= 10) {
-		p -= 2;
-		memcpy(p, digits2 + 2 * v, 2);
-	} else {
-		*--p = (char)('0' + v);
-	}
-	size_t n = (size_t)(tmp + sizeof(tmp) - p);
-	memcpy(out, p, n);
-	return n;
+	return ls_fmt_u64(out, v);
 }
 
 size_t ls_fmt_ip4(char *out, const uint8_t *a4)
