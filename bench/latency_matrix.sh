@@ -208,7 +208,7 @@ fi
 # --- 2. a held first packet's added latency ----------------------------------
 if [[ $SECTIONS == *" 2 "* ]]; then
 echo "## 2. a held first packet's added latency (one-way, us; hold = lockstep run --default-verdict hold, minus no lockstep)"
-printf '%-7s %-7s %-4s %9s %9s %9s %9s %9s  %s\n' load rate cfg achieved received p50_us p99_us p99.9_us "added p50/p99 (target p99)"
+printf '%-7s %-7s %-4s %9s %9s %9s %9s %9s %7s %7s  %s\n' load rate cfg achieved received p50_us p99_us p99.9_us run_ms wait_ms "added p50/p99 (target p99)"
 for load in $loads; do
 	[ $load = stress ] && load_on
 	for rate in 10000 100000; do
@@ -218,15 +218,20 @@ for load in $loads; do
 			F=h_${load}_${rate}_$c B=b_${load}_$rate
 			# shellcheck disable=SC2086
 			agent "$F" --default-verdict hold --policy "$G" ${CFG_ARGS[$c]}
+			# warm-up as in section 1 (its own port), then the timed flows
+			[ "$WARM" -gt 0 ] && gen "w_$F" "$rate" "$((WARM < n ? WARM : n))" 200 "--no-rx --port 9001"
+			read -r run0 wait0 < <(schedstat "$AGENT")
 			gen "$F" "$rate" "$n" 300
+			read -r run1 wait1 < <(schedstat "$AGENT")
 			agent_stop
 			lim=100
 			[ $load = stress ] && lim=1000
 			[ $load = stress ] && [ "${c%rt}" != "$c" ] && lim=200
 			a99=$(($(f "$F" p99) - $(f "$B" p99)))
-			printf '%-7s %-7s %-4s %9s %9s %9s %9s %9s  +%s/+%s us (%s)\n' "$load" "$rate" "$c" \
+			printf '%-7s %-7s %-4s %9s %9s %9s %9s %9s %7s %7s  +%s/+%s us (%s)\n' "$load" "$rate" "$c" \
 				"$(f "$F" achieved | cut -d/ -f1)" "$(f "$F" received)/$(f "$F" sent)" \
 				"$(us "$(f "$F" p50)")" "$(us "$(f "$F" p99)")" "$(us "$(f "$F" p99.9)")" \
+				$(((run1 - run0) / 1000000)) $(((wait1 - wait0) / 1000000)) \
 				"$(us $(($(f "$F" p50) - $(f "$B" p50))))" "$(us $a99)" \
 				"$(awk -v a=$a99 -v l=$lim 'BEGIN { print (a / 1000 <= l ? "meets" : "misses") " <= " l " us" }')"
 		done

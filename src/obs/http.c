@@ -24,7 +24,6 @@
 
 #define LS_HTTP_CONN_MAX 64    /* MHD's hard limit */
 #define LS_HTTP_CONN_SOFT 48   /* from here, a newcomer evicts */
-#define LS_HTTP_REQ_NS (3000000000ull)
 
 struct http_conn {
 	int fd;            /* -1: free */

@@ -20,6 +20,11 @@
 
 #include "base/err.h"
 
+/* A connection's deadline for a complete request, from its connect (or its
+ * last answer on keep-alive): missed, the server shuts it down (http.c).
+ * So every connection is answered or closed within this much time. */
+#define LS_HTTP_REQ_NS (3000000000ull)
+
 typedef void (*ls_http_write_fn)(void *ctx, FILE *f);
 /* true when ready; otherwise false with why filled (one line). */
 typedef bool (*ls_http_ready_fn)(void *ctx, char *why, size_t n);
