@@ -829,10 +829,7 @@ int ls_policy_new(const struct ls_policy_config *cfg,
 	p->tick_fail = p->dispatch_fail = p->disp_fail = LS_PF__MAX;
 	p->engine = lw_engine_new();
 	p->kv = ls_kv_new();
-	p->cb.flow = calloc(LS_CB_HANDLES_MAX, sizeof(*p->cb.flow));
-	p->cb.verdict = calloc(LS_CB_HANDLES_MAX, sizeof(*p->cb.verdict));
-	p->cb.deadline_k = calloc(LS_CB_HANDLES_MAX, sizeof(*p->cb.deadline_k));
-	if (!p->engine || !p->kv || !p->cb.flow || !p->cb.verdict || !p->cb.deadline_k ||
+	if (!p->engine || !p->kv || ls_cb_map(&p->cb) ||
 	    ls_pflows_init(&p->flows, cfg->flow_limit ? cfg->flow_limit : LS_POLICY_FLOW_LIMIT) ||
 	    ls_policy_set_guest_config(p, cfg->guest_config ? cfg->guest_config : "",
 				       cfg->guest_config ? cfg->guest_config_len : 0)) {
@@ -857,9 +854,7 @@ void ls_policy_free(struct ls_policy *p)
 	ls_kv_free(p->kv);
 	ls_pflows_free(&p->flows);
 	ls_gm_free(&p->gmet);
-	free(p->cb.flow);
-	free(p->cb.verdict);
-	free(p->cb.deadline_k);
+	ls_cb_unmap(&p->cb);
 	free(p->guest_config);
 	free(p);
 }
