@@ -131,6 +131,12 @@ void lw_engine_free(lw_engine *e); /* modules/instances must be freed first */
 int lw_module_load(lw_engine *e, const uint8_t *bytes, size_t len,
 		   lw_module **out, lw_error *err);
 void lw_module_free(lw_module *m);
+/* One more owner of m, which it also releases with lw_module_free: the
+ * module goes with its last owner. For a load of bytes already loaded
+ * (lw_module_same), which would decode, validate and compile the same. */
+lw_module *lw_module_share(lw_module *m);
+/* Was m loaded from exactly these bytes? */
+bool lw_module_same(const lw_module *m, const uint8_t *bytes, size_t len);
 
 /* Introspection: imports and exports of a module. kind: 0 func, 1 table,
  * 2 memory, 3 global (the binary format's external kinds). */

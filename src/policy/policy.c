@@ -116,7 +116,13 @@ static struct ls_gmod *gmod_load(struct ls_policy *p, const uint8_t *wasm,
 		return NULL;
 	}
 	snprintf(gm->name, sizeof(gm->name), "%s", name ? name : "policy");
-	if (lw_module_load(p->engine, wasm, len, &gm->mod, &le)) {
+	/* A reload of the module that runs (the same bytes: a reload after an
+	 * edit elsewhere, a reload to reset its state) shares its compiled
+	 * code: decoding, validating and compiling them again would give the
+	 * same, and is most of a reload's cost. The imports are linked anew. */
+	if (p->gm && lw_module_same(p->gm->mod, wasm, len))
+		gm->mod = lw_module_share(p->gm->mod);
+	else if (lw_module_load(p->engine, wasm, len, &gm->mod, &le)) {
 		ls_errf(err, -EINVAL, "%s: not a valid WebAssembly module: %s (offset %lld)",
 			 gm->name, le.message, (long long)le.offset);
 		goto fail;
@@ -836,10 +842,7 @@ int ls_policy_new(const struct ls_policy_config *cfg,
 	p->tick_fail = p->dispatch_fail = p->disp_fail = LS_PF__MAX;
 	p->engine = lw_engine_new();
 	p->kv = ls_kv_new();
-	p->cb.flow = calloc(LS_CB_HANDLES_MAX, sizeof(*p->cb.flow));
-	p->cb.verdict = calloc(LS_CB_HANDLES_MAX, sizeof(*p->cb.verdict));
-	p->cb.deadline_k = calloc(LS_CB_HANDLES_MAX, sizeof(*p->cb.deadline_k));
-	if (!p->engine || !p->kv || !p->cb.flow || !p->cb.verdict || !p->cb.deadline_k ||
+	if (!p->engine || !p->kv || ls_cb_map(&p->cb) ||
 	    ls_pflows_init(&p->flows, cfg->flow_limit ? cfg->flow_limit : LS_POLICY_FLOW_LIMIT) ||
 	    ls_policy_set_guest_config(p, cfg->guest_config ? cfg->guest_config : "",
 				       cfg->guest_config ? cfg->guest_config_len : 0)) {
@@ -864,9 +867,7 @@ void ls_policy_free(struct ls_policy *p)
 	ls_kv_free(p->kv);
 	ls_pflows_free(&p->flows);
 	ls_gm_free(&p->gmet);
-	free(p->cb.flow);
-	free(p->cb.verdict);
-	free(p->cb.deadline_k);
+	ls_cb_unmap(&p->cb);
 	free(p->guest_config);
 	free(p);
 }

@@ -114,7 +114,14 @@ struct ls_cb {
 	struct ls_pflow **flow;  /* [LS_CB_HANDLES_MAX] */
 	uint32_t *verdict;       /* [..] 0: none set; enum ls_verdict | flags */
 	uint64_t *deadline_k;    /* [..] */
+	void *map;               /* the three tables' mapping (cbtab.c) */
+	size_t map_len;
 };
+
+/* Maps the tables of *cb, zeroed, each ending at a guard page (cbtab.c);
+ * -1 when the mapping fails. ls_cb_unmap releases them (safe twice). */
+int ls_cb_map(struct ls_cb *cb);
+void ls_cb_unmap(struct ls_cb *cb);
 
 struct ls_policy {
 	struct ls_policy_config cfg;

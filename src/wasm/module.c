@@ -21,6 +21,10 @@ void lw_module_free(lw_module *m)
 {
 	if (!m)
 		return;
+	if (m->shares) { /* another owner keeps it */
+		m->shares--;
+		return;
+	}
 	if (m->pins) {
 		m->free_pending = true;
 		return;
@@ -96,6 +100,17 @@ int lw_module_load(lw_engine *e, const uint8_t *bytes, size_t len,
 	}
 	*out = m;
 	return 0;
+}
+
+lw_module *lw_module_share(lw_module *m)
+{
+	m->shares++;
+	return m;
+}
+
+bool lw_module_same(const lw_module *m, const uint8_t *bytes, size_t len)
+{
+	return m && m->len == len && (!len || !memcmp(m->bytes, bytes, len));
 }
 
 uint32_t lw_module_import_count(const lw_module *m)

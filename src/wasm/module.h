@@ -135,6 +135,7 @@ struct lw_module {
 	 * lw_module_free is deferred until they go (instance.c) */
 	uint32_t pins;
 	bool free_pending;
+	uint32_t shares; /* owners beyond the first (lw_module_share) */
 	uint8_t *bytes; /* owned copy of the binary */
 	size_t len;
 

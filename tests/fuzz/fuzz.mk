@@ -8,15 +8,26 @@ FUZZ_OPT := -O1
 FUZZ_CFLAGS = $(FUZZ_OPT) -g $(CSTD) $(INCLUDES) -Itests/unit -D_GNU_SOURCE -fno-omit-frame-pointer \
 	      -fno-sanitize-recover=undefined
 FUZZ_OBJ := $(patsubst src/%.c,$(O)/fuzz/obj/%.o,$(LIB_SRC))
-# the interpreter at -O0, as for fuzz_wasm (tests/wasm/wasm.mk): clang's
-# UBSan at -O1 takes tens of minutes on its one huge function. And without
-# the comparison hooks (trace-cmp; its edges still count): its comparisons
-# are the interpreter's bookkeeping (fuel, bounds, depth), not the input's,
-# and the hooks took two thirds of fuzz_hostabi's time (guest code running
-# in the interpreter). fuzz_wasm, which fuzzes the interpreter itself,
-# builds its own exec.o with them (tests/wasm/wasm.mk).
-$(O)/fuzz/obj/wasm/exec.o: FUZZ_OPT := -O0
-$(O)/fuzz/obj/wasm/exec.o: FUZZ_COV := -fno-sanitize-coverage=trace-cmp
+# The interpreter (one huge threaded function) at -O1, as the rest, with
+# two changes that keep clang 14 from taking tens of minutes on it with
+# UBSan (perf of the compiler): GVN without its memory-dependence analysis
+# (whose PHI translation is quadratic in the dispatch's blocks), and no
+# pointer-overflow check in this file (each fp[]/ip[] index was a loop exit
+# for LCSSA to close). Pointer overflow is a wrap of the address space,
+# which its 32-bit offsets from real pointers cannot reach; ASan still
+# checks every access, and -O1 adds UBSan's object-size check, which -O0
+# does not emit. It compiles in about 2.5 minutes of CPU; a guest spinning
+# to its fuel uses a quarter of the CPU it took at -O0 (docs/testing.md, "Speed of
+# fuzz_guest and fuzz_hostabi"). And without the comparison hooks
+# (trace-cmp; its edges still count): its comparisons are the
+# interpreter's bookkeeping (fuel, bounds, depth), not the input's, and
+# the hooks took two thirds of fuzz_hostabi's time (guest code running in
+# the interpreter). fuzz_wasm, which fuzzes the interpreter itself, builds
+# its own exec.o at -O0 with them (tests/wasm/wasm.mk).
+$(O)/fuzz/obj/wasm/exec.o: FUZZ_OPT := -O1 -mllvm -enable-gvn-memdep=false
+$(O)/fuzz/obj/wasm/exec.o: FUZZ_COV := -fno-sanitize-coverage=trace-cmp -fno-sanitize=pointer-overflow
+# (its flags are here: a change to them rebuilds it)
+$(O)/fuzz/obj/wasm/exec.o: tests/fuzz/fuzz.mk
 
 $(O)/fuzz/obj/%.o: src/%.c $(HDRS) | $(GEN_HDRS)
 	@mkdir -p $(@D)

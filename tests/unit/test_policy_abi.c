@@ -223,10 +223,26 @@ TEST(reload_swaps_or_keeps_old)
 	ls_policy_stats(h->p, &st);
 	CHECK_EQ_INT(st.reloads, 1);
 	CHECK(strstr(ls_policy_path(h->p), "hostile.wasm"));
-	/* ls_policy_reload re-reads the current file */
+	/* ls_policy_reload re-reads the current file: the same bytes, whose
+	 * compiled module the new instance shares with the old one (freed in
+	 * the swap): it must keep running, and a refused reload of them must
+	 * leave the running one whole */
 	CHECK_EQ_INT(ls_policy_reload(h->p, &h->err), 0);
 	ls_policy_stats(h->p, &st);
 	CHECK_EQ_INT(st.reloads, 2);
+	flow_new(h, 4, "198.18.0.1", 40003, "198.18.0.2", 80, 6);
+	CHECK(last_verdict(h, 4) && last_verdict(h, 4)->verdict == LS_VERDICT_PASS);
+	ls_policy_set_guest_config(h->p, "init_fail", 9);
+	CHECK(ls_policy_reload(h->p, &h->err) != 0);
+	ls_policy_set_guest_config(h->p, "ok", 2);
+	flow_new(h, 5, "198.18.0.1", 40004, "198.18.0.2", 80, 6);
+	CHECK(last_verdict(h, 5) && last_verdict(h, 5)->verdict == LS_VERDICT_PASS);
+	CHECK_EQ_INT(ls_policy_reload(h->p, &h->err), 0);
+	flow_new(h, 6, "198.18.0.1", 40005, "198.18.0.2", 80, 6);
+	CHECK(last_verdict(h, 6) && last_verdict(h, 6)->verdict == LS_VERDICT_PASS);
+	ls_policy_stats(h->p, &st);
+	CHECK_EQ_INT(st.reloads, 3);
+	CHECK_EQ_INT(st.reload_refused, 3);
 	(void)path;
 	harness_free(h);
 }
