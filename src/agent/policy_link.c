@@ -33,6 +33,12 @@ _Static_assert((int)LS_PRULE_HTTP == (int)LS_RULE_HTTP && (int)LS_PRULE_TLS == (
 
 #define BATCH 256
 #define VQ 256 /* verdicts written in one go */
+/* A dispatch whose callbacks are slow (a guest stopped at its 20 ms
+ * deadline on each) writes what it decided so far this often, rather than
+ * at its end: its verdicts reach the kernel, and its worker shows its
+ * shard it is alive, within this and one callback (docs/workers.md,
+ * "Liveness per shard"). */
+#define POLICY_LINK_PROGRESS_NS 10000000ull
 
 struct policy_link {
 	struct ls_dp *dp;
@@ -58,6 +64,9 @@ struct policy_link {
 	/* told of every verdict written (hold: releases what waits for it) */
 	policy_link_verdict_fn on_verdict;
 	void *on_verdict_ctx;
+	void (*on_progress)(void *ctx); /* policy_link_on_progress */
+	void *on_progress_ctx;
+	uint64_t written_k; /* K of the dispatch's start or its last write */
 };
 
 /* The hub is shared when several workers run (obs_link_lock). */
@@ -240,6 +249,20 @@ static void seed_flows(struct policy_link *rp, const struct policy_link_opts *o)
 			c.n);
 }
 
+static void sink_progress(void *ctx)
+{
+	struct policy_link *rp = ctx;
+	if (!rp->disp_k)
+		return; /* not in a dispatch */
+	uint64_t now = ls_now_k();
+	if (now - rp->written_k < POLICY_LINK_PROGRESS_NS)
+		return;
+	verdicts_write(rp);
+	rp->written_k = now;
+	if (rp->on_progress)
+		rp->on_progress(rp->on_progress_ctx);
+}
+
 static void sink_flush(void *ctx)
 {
 	verdicts_write(ctx);
@@ -316,7 +339,8 @@ int policy_link_open(struct policy_link **out, struct ls_dp *dp,
 				       .counters = sink_counters,
 				       .flush = sink_flush,
 				       .rule = sink_rule,
-				       .verdict = sink_verdict};
+				       .verdict = sink_verdict,
+				       .progress = sink_progress};
 	struct ls_err perr;
 	int rc = ls_policy_new(&cfg, &sink, &rp->p, &perr);
 	free(cfgstr);
@@ -367,7 +391,7 @@ void policy_link_flush(struct policy_link *rp)
 	int per_call = o ? ls_obs_guest_trace_level(o) > 0 : 0;
 	obs_unlock(rp);
 	if (!o) {
-		rp->disp_k = ls_now_k();
+		rp->written_k = rp->disp_k = ls_now_k();
 		ls_policy_dispatch(rp->p, rp->batch, (size_t)rp->n);
 	} else if (per_call) {
 		/* per-call guest tracing: one timed dispatch per event */
@@ -375,7 +399,7 @@ void policy_link_flush(struct policy_link *rp)
 			obs_lock(rp);
 			ls_obs_dispatch_begin(o, &rp->batch[i], 1);
 			obs_unlock(rp);
-			uint64_t t0 = rp->disp_k = ls_now_k();
+			uint64_t t0 = rp->written_k = rp->disp_k = ls_now_k();
 			ls_policy_dispatch(rp->p, &rp->batch[i], 1);
 			uint64_t t1 = ls_now_k();
 			obs_lock(rp);
@@ -387,7 +411,7 @@ void policy_link_flush(struct policy_link *rp)
 		obs_lock(rp);
 		ls_obs_dispatch_begin(o, rp->batch, (size_t)rp->n);
 		obs_unlock(rp);
-		uint64_t t0 = rp->disp_k = ls_now_k();
+		uint64_t t0 = rp->written_k = rp->disp_k = ls_now_k();
 		ls_policy_dispatch(rp->p, rp->batch, (size_t)rp->n);
 		uint64_t t1 = ls_now_k();
 		obs_lock(rp);
@@ -511,4 +535,10 @@ void policy_link_on_verdict(struct policy_link *rp, policy_link_verdict_fn fn, v
 {
 	rp->on_verdict = fn;
 	rp->on_verdict_ctx = ctx;
+}
+
+void policy_link_on_progress(struct policy_link *rp, void (*fn)(void *ctx), void *ctx)
+{
+	rp->on_progress = fn;
+	rp->on_progress_ctx = ctx;
 }

@@ -82,5 +82,9 @@ const char *policy_link_health(void *ctx);
  * go). */
 typedef void (*policy_link_verdict_fn)(void *ctx, const struct ls_flow_key *key, uint32_t verdict);
 void policy_link_on_verdict(struct policy_link *rp, policy_link_verdict_fn fn, void *ctx);
+/* Told each time a dispatch in progress wrote what it decided so far (at
+ * most every POLICY_LINK_PROGRESS_NS while its callbacks run, and at its
+ * end): the worker's sign of life to its shard (worker.c). */
+void policy_link_on_progress(struct policy_link *rp, void (*fn)(void *ctx), void *ctx);
 
 #endif

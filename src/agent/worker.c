@@ -369,6 +369,19 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/* A dispatch in progress wrote its verdicts so far (policy_link.c): the
+ * batch counts as progress from here, for the health check and for the
+ * shard's liveness (alive_k), not from its start. A batch that writes
+ * nothing for the detect timeout -- one callback that does not return --
+ * still fails its shard safe. */
+static void on_progress(void *ctx)
+{
+	struct worker *w = ctx;
+	/* only inside a batch (its thread sets and clears busy_k around it) */
+	if (atomic_load_explicit(&w->busy_k, memory_order_relaxed))
+		atomic_store_explicit(&w->busy_k, ls_now_k(), memory_order_release);
+}
+
 static int worker_setup(struct agent_workers *g, struct worker *w,
 			const struct agent_workers_opts *o)
 {
@@ -387,6 +400,7 @@ static int worker_setup(struct agent_workers *g, struct worker *w,
 		if (policy_link_open(&w->rp, g->dp, &po))
 			return -1;
 		policy_link_set_obs_shared(w->rp, g->ro);
+		policy_link_on_progress(w->rp, on_progress, w);
 	}
 	if (o->hold) {
 		/* the first closes what an earlier agent left open; the bytes

@@ -571,8 +571,11 @@ void ls_policy_dispatch(struct ls_policy *p, const struct ls_event *ev, size_t n
 	/* one clock read per batch for the flows' "last heard of" (it only
 	 * decides when a silent flow is forgotten, minutes later) */
 	p->batch_k = ls_policy_now_k(p);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		handle_event(p, &ev[i]);
+		if (p->sink.progress)
+			p->sink.progress(p->sink.ctx);
+	}
 	if (p->disp_ran)
 		p->dispatch_fail = p->disp_fail;
 	if (p->sink.flush)

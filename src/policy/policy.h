@@ -64,6 +64,10 @@ struct ls_verdict_sink {
 	 * guest's flow_verdict gets E_NOTSUP. */
 	int (*verdict)(void *ctx, const struct ls_flow_key *key, uint32_t *verdict,
 		       uint64_t *deadline_k);
+	/* Optional: called after each event of a dispatched batch is handled
+	 * (its callback returned, or was stopped), so that a batch of slow
+	 * callbacks can write what it decided so far (policy_link.c). */
+	void (*progress)(void *ctx);
 };
 
 /* Time sources. G is the guest's clock (docs/clock.md); K is CLOCK_BOOTTIME.
