@@ -94,9 +94,6 @@ agent() { # NAME ARGS...
 		--metrics 127.0.0.1:0 "$@" >/dev/null 2>"$TMP/$name.err" &
 	AGENT=$!
 	PIDS+=($AGENT)
-	# LM_AGENT_GROUP_NICE: the agent's autogroup nice (its CPU weight
-	# against the other sessions: what a service's CPUWeight= is)
-	[ -n "${LM_AGENT_GROUP_NICE:-}" ] && echo "$LM_AGENT_GROUP_NICE" >/proc/"$AGENT"/autogroup
 	wait_for 20 grep -q 'lockstep: running' "$TMP/$name.err" ||
 		{ diag "$TMP/$name.err"; bail "agent $name did not start"; }
 	APORT=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$TMP/$name.err" | head -1)
