@@ -237,6 +237,14 @@ size_t ls_pflows_gc_some(struct ls_pflows *t, uint64_t cutoff_k,
 			 size_t max_buckets, size_t max_asks)
 {
 	size_t n = 0, asks = 0;
+	/* An empty table has nothing to collect, and a small one is walked at
+	 * most once per slice: an idle agent's tick (and a short-lived
+	 * instance's) costs nothing here, however large max_buckets is. */
+	if (t->n == 0)
+		return 0;
+	size_t all = t->nb + (t->ob ? t->onb : 0);
+	if (max_buckets > all)
+		max_buckets = all;
 	while (max_buckets-- && asks < max_asks) {
 		struct ls_pflow **b;
 		size_t nb;
@@ -245,6 +253,7 @@ size_t ls_pflows_gc_some(struct ls_pflows *t, uint64_t cutoff_k,
 			t->gc_table =
 			    ls_pflows_table(t, t->gc_table + 1, &b, &nb) ? t->gc_table + 1 : 0;
 			t->gc_next = 0;
+			max_buckets++; /* no bucket was visited */
 			continue;
 		}
 		n += gc_bucket(t, &b[t->gc_next++], cutoff_k, alive, ctx, &asks);

@@ -269,6 +269,37 @@ TEST(collection_in_slices_is_bounded_and_goes_round)
 	ls_pflows_free(&t);
 }
 
+static bool count_and_keep(void *ctx, struct ls_pflow *f)
+{
+	(void)ctx;
+	(void)f;
+	asked++;
+	return true;
+}
+
+/* A slice larger than the table walks it once, not over and over (a tick
+ * asks for 4096 buckets; a new table has 64), and an empty table is not
+ * walked at all. */
+TEST(a_slice_walks_a_small_table_once)
+{
+	struct ls_pflows t;
+	CHECK_EQ_INT(ls_pflows_init(&t, 65536), 0);
+	asked = 0;
+	CHECK_EQ_INT((int)ls_pflows_gc_some(&t, UINT64_MAX, count_and_keep, NULL, 4096, 1000000), 0);
+	CHECK_EQ_INT((int)asked, 0);
+	for (uint64_t i = 1; i <= 40; i++) {
+		struct ls_event ev = ev_of(i);
+		ls_pflows_add(&t, &ev, i + 1)->last_k = 0;
+	}
+	CHECK(t.nb < 4096);
+	asked = 0;
+	ls_pflows_gc_some(&t, UINT64_MAX, count_and_keep, NULL, 4096, 1000000);
+	printf("# a 4096-bucket slice of a %zu-bucket table asked about %zu of %zu flows\n", t.nb,
+	       asked, t.n);
+	CHECK_EQ_INT((int)asked, (int)t.n); /* each flow once */
+	ls_pflows_free(&t);
+}
+
 int main(int argc, char **argv)
 {
 	test_args(argc, argv);
@@ -277,5 +308,6 @@ int main(int argc, char **argv)
 	RUN(nodes_are_kept_at_the_peak_a_second_wave_maps_nothing);
 	RUN(doubling_moves_a_few_flows_per_add_and_loses_none);
 	RUN(collection_in_slices_is_bounded_and_goes_round);
+	RUN(a_slice_walks_a_small_table_once);
 	return test_done();
 }
