@@ -120,21 +120,24 @@ policy_file() { timeout 5 "$LS_BIN" status --json 2>/dev/null | jq -r '.policy.p
 no_stall_failsafe() {
 	# with N workers a worker whose guest fails is silenced by the same
 	# health rule, for its shard alone: its worker_health line (good false,
-	# a reason other than a stall) comes before its shard's fail-safe
-	tail -n +"$2" "$TMP/$1.err" | awk '
+	# a reason other than a stall) comes before its shard's fail-safe.
+	# The health state is read from the agent's first line: the adopted
+	# flows' callbacks can make the guest fail (and its worker_health line
+	# be written) just before LINE, its shard's fail-safe just after.
+	awk -v from="$2" '
 		/beats are not good: the policy side is unhealthy/ {bad = 1}
 		/beats are good again/ {bad = 0}
 		/"kind":"worker_health"/ {
 			match($0, /"worker":[0-9]+/); w = substr($0, RSTART + 9, RLENGTH - 9)
 			wbad[w] = /"good":false/ && !/made no progress/
 		}
-		/entered fail-safe/ {
+		/entered fail-safe/ && NR >= from {
 			w = ""
 			if (match($0, /"worker":[0-9]+/)) w = substr($0, RSTART + 9, RLENGTH - 9)
 			if (!bad && !(w != "" && wbad[w])) {print; stall = 1}
 		}
-		END {exit stall}' | diag
-	return "${PIPESTATUS[1]}"
+		END {exit stall}' "$TMP/$1.err" | diag
+	return "${PIPESTATUS[0]}"
 }
 
 # ---- memory ---------------------------------------------------------------------------
