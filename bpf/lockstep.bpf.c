@@ -184,20 +184,6 @@ static __always_inline int failsafe_check(__u64 now, struct ls_scratch *s, __u32
 	return stale;
 }
 
-/* Per-shard liveness (docs/workers.md, "Liveness per shard"): with N
- * workers a flow is also in fail-safe when its own worker is silent --
- * shard_live[shard].alive_k older than the data plane's detect timeout --
- * so one stalled worker fails safe for its shard alone while the others
- * keep deciding. Judged per packet, like the global check, with the same
- * timeout and mode; the transition is claimed by compare-and-swap and
- * announced once (LS_EV_FAILSAFE with u.failsafe.shard = shard + 1). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, LS_SHARDS_MAX);
-	__uint(map_flags, LS_VERDICT_GEN_MAP_FLAGS); /* BPF_F_MMAPABLE */
-	__type(key, __u32);
-	__type(value, struct ls_shard_live);
-} ls_shard_live SEC(".maps");
 
 /* The shard_live entry of this packet's flow, or NULL when shards are not
  * judged (one worker, or its worker never published). */

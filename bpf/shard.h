@@ -36,6 +36,21 @@ struct {
 	__type(value, struct ls_shard_cfg);
 } ls_shard_cfg SEC(".maps");
 
+/* Per-shard liveness (docs/workers.md, "Liveness per shard"): with N
+ * workers a flow is also in fail-safe when its own worker is silent --
+ * shard_live[shard].alive_k older than the data plane's detect timeout --
+ * so one stalled worker fails safe for its shard alone while the others
+ * keep deciding. Judged per packet, like the global check, with the same
+ * timeout and mode; the transition is claimed by compare-and-swap and
+ * announced once (LS_EV_FAILSAFE with u.failsafe.shard = shard + 1). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LS_SHARDS_MAX);
+	__uint(map_flags, LS_VERDICT_GEN_MAP_FLAGS); /* BPF_F_MMAPABLE */
+	__type(key, __u32);
+	__type(value, struct ls_shard_live);
+} ls_shard_live SEC(".maps");
+
 static __always_inline __u32 ls_fnv(__u32 h, __u8 b)
 {
 	return (h ^ b) * LS_FNV_PRIME;
@@ -93,6 +108,30 @@ __noinline int ls_shard_of(const struct ls_event *ev)
 	return ls_shard_hash(&ev->key, (__u32)lo, c->by, c->n);
 }
 
+/* Writes a record to worker k's ring without the wake-up a worker off its
+ * epoll does not need (docs/workers.md, "Wake-ups the kernel does not
+ * send"). bpf_ringbuf_output's default wakes the consumer whenever it has
+ * caught up, which a worker that drains or busy-polls has, record after
+ * record: an irq_work, i.e. a self-IPI -- an APIC register write, a VM exit
+ * on a virtual machine, half of this program's cost per packet there. So
+ * while shard_live[k].awake is set the record goes with BPF_RB_NO_WAKEUP.
+ * The worker, before it sleeps, clears awake, fences and looks at the ring
+ * again; this side, after its record is in, reads awake again with a full
+ * barrier (an atomic op) and, if it was cleared meanwhile, sends the
+ * wake-up after all (an empty record, which the worker skips). One of the
+ * two sees the other (Dekker): a record is never left behind a sleeping
+ * worker. */
+static __noinline long ls_ring_output(void *ring, __u32 k, void *data, __u64 size)
+{
+	struct ls_shard_live *sl = bpf_map_lookup_elem(&ls_shard_live, &k);
+	if (!sl || !sl->awake)
+		return bpf_ringbuf_output(ring, data, size, 0);
+	long rc = bpf_ringbuf_output(ring, data, size, BPF_RB_NO_WAKEUP);
+	if (__sync_fetch_and_add(&sl->awake, 0) == 0)
+		bpf_ringbuf_output(ring, data, 0, BPF_RB_FORCE_WAKEUP);
+	return rc;
+}
+
 /* Writes size bytes at data (a record starting with ev) to ev's ring.
  * bpf_ringbuf_output's result: 0, or negative when the ring is full. */
 static __always_inline long ls_shard_output(const struct ls_event *ev, void *data, __u64 size)
@@ -102,7 +141,7 @@ static __always_inline long ls_shard_output(const struct ls_event *ev, void *dat
 		__u32 k = (__u32)idx;
 		void *ring = bpf_map_lookup_elem(&ls_shard_rings, &k);
 		if (ring)
-			return bpf_ringbuf_output(ring, data, size, 0);
+			return ls_ring_output(ring, k, data, size);
 	}
 	return bpf_ringbuf_output(&ls_events, data, size, 0);
 }

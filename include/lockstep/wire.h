@@ -634,7 +634,7 @@ struct ls_shard_cfg {
 
 /* Value of `shard_live` (array, LS_SHARDS_MAX entries, mmapable: one page),
  * entry i = shard i's liveness (docs/workers.md, "Liveness per shard").
- * User space stores alive_k alone (an aligned 8-byte store into the
+ * User space stores alive_k and awake alone (aligned stores into the
  * mapping); the kernel owns the rest. While `liveness` is on (mode != OFF)
  * and shard_cfg.n > 1, a packet of a flow of shard i is in fail-safe when
  * the whole data plane is, or when now_k - alive_k > the liveness
@@ -644,7 +644,10 @@ struct ls_shard_live {
 	__u64 alive_k;     /* user: K when the heartbeat last saw worker i free
 			    * (not inside a batch or tick that began before) */
 	__u32 in_failsafe; /* kernel: 1 while shard i is in fail-safe */
-	__u32 pad0;
+	__u32 awake;	   /* user: 1 while worker i is off its epoll (draining or
+			    * busy-polling): the kernel writes its records with
+			    * BPF_RB_NO_WAKEUP then (docs/workers.md, "Wake-ups
+			    * the kernel does not send"); 0 in a build before it */
 	__u64 entered_k;   /* kernel: K of the last transition */
 	__u64 enters;      /* kernel: transitions into fail-safe */
 	__u64 leaves;      /* kernel: transitions out of it */

@@ -68,6 +68,7 @@ struct worker {
 	struct policy_link *rp;	 /* NULL: no policy, events are only printed */
 	struct agent_hold *hold; /* its flows' held packets (under mu); NULL: no hold */
 	struct ls_dp_ring *ring; /* shard_rings[id] */
+	uint32_t *awake;	 /* shard_live[id].awake (ls_dp_shard_awake), or NULL */
 	struct ls_loop *loop;
 	int stop_fd;			  /* eventfd: the main thread asks it to stop */
 	uint64_t events;		  /* records drained (under mu) */
@@ -296,12 +297,31 @@ static bool cpus_contended(struct worker *w, uint64_t now)
 	return w->psi_busy;
 }
 
+/* While it drains and busy-polls the worker is awake: the kernel writes
+ * its records without waking it (shard_live[id].awake; bpf/shard.h,
+ * ls_ring_output), a self-IPI per record saved. Before it sleeps it says
+ * so, with a full fence: a record written after that wakes it, and one
+ * written before is seen by the loop's next epoll_wait, which looks at a
+ * ring it reported (level-triggered) once more before sleeping. */
+static void awake_set(struct worker *w, bool on)
+{
+	if (!w->awake)
+		return;
+	if (on) {
+		__atomic_store_n(w->awake, 1, __ATOMIC_RELAXED);
+	} else {
+		__atomic_store_n(w->awake, 0, __ATOMIC_SEQ_CST);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	}
+}
+
 static void on_ring(struct ls_loop *loop, int fd, uint32_t events, void *data)
 {
 	struct worker *w = data;
 	uint64_t t0 = ls_now_k();
 	bool more = false;
 	atomic_fetch_add_explicit(&w->wakeups, 1, memory_order_relaxed);
+	awake_set(w, true);
 	int n = drain(w, w->budget, &more);
 	adapt_budget(w, n, more);
 	if (w->g->busy_poll_ns && n > 0 && w->spin_ns) {
@@ -314,6 +334,7 @@ static void on_ring(struct ls_loop *loop, int fd, uint32_t events, void *data)
 			busy_poll(w, t0);
 		}
 	}
+	awake_set(w, false);
 }
 
 static void on_tick(struct ls_loop *loop, uint64_t missed, void *data)
@@ -418,6 +439,7 @@ static int worker_setup(struct agent_workers *g, struct worker *w,
 		fprintf(stderr, "lockstep run: worker %u: %s\n", w->id, err.msg);
 		return -1;
 	}
+	w->awake = ls_dp_shard_awake(g->dp, w->id);
 	w->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	w->loop = ls_loop_new();
 	if (w->stop_fd < 0 || !w->loop) {

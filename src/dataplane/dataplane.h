@@ -292,6 +292,12 @@ int ls_dp_ring_drain_max(struct ls_dp_ring *r, uint32_t max, bool *more);
  * memory mapped read-only, no system call: what a busy-polling worker asks
  * between drains (docs/workers.md, "Wake-ups"). False when unknown. */
 bool ls_dp_ring_pending(const struct ls_dp_ring *r);
+/* Worker `shard`'s word in shard_live that says it is off its epoll (1)
+ * or about to sleep (0): while 1 the kernel writes its records without a
+ * wake-up (bpf/shard.h, ls_ring_output). NULL without shard_live. The
+ * worker stores 1 when it wakes and 0, with a full fence, before it
+ * sleeps again: its next epoll_wait then looks at the ring once more. */
+uint32_t *ls_dp_shard_awake(struct ls_dp *dp, uint32_t shard);
 uint64_t ls_dp_ring_bad(const struct ls_dp_ring *r);
 void ls_dp_ring_close(struct ls_dp_ring *r);
 

@@ -14,6 +14,8 @@ static int on_sample(void *ctx, void *data, size_t size)
 	struct ls_dp *dp = ctx;
 	const struct ls_event *ev = data;
 
+	if (size == 0) /* a late wake-up (bpf/shard.h, ls_ring_output): no record */
+		return 0;
 	if (size < sizeof(*ev) || ev->version != LS_WIRE_VERSION ||
 	    (ev->kind == LS_EV_HELD && size < sizeof(*ev) + ev->u.held.cap_len)) {
 		dp->ev_bad++;

@@ -46,6 +46,11 @@ int ls_dp_shard_alive(struct ls_dp *dp, uint32_t shard, uint64_t alive_k)
 	return 0;
 }
 
+uint32_t *ls_dp_shard_awake(struct ls_dp *dp, uint32_t shard)
+{
+	return dp->shard_live && shard < LS_SHARDS_MAX ? &dp->shard_live[shard].awake : NULL;
+}
+
 int ls_dp_shard_watch(struct ls_dp *dp, uint32_t shard, uint64_t now_k, uint64_t timeout_ns,
 		      struct ls_event *ev)
 {
@@ -170,8 +175,13 @@ int ls_dp_shards_set(struct ls_dp *dp, uint32_t n, uint32_t by, struct ls_dp_sha
 	ls_shards_close(dp);
 	/* a previous agent's signs of life are not this one's workers': no
 	 * shard is judged until the heartbeat publishes for it */
-	for (uint32_t i = 0; i < LS_SHARDS_MAX; i++)
+	for (uint32_t i = 0; i < LS_SHARDS_MAX; i++) {
 		ls_dp_shard_alive(dp, i, 0);
+		/* a worker killed while awake left its ring without wake-ups */
+		uint32_t *a = ls_dp_shard_awake(dp, i);
+		if (a)
+			__atomic_store_n(a, 0, __ATOMIC_SEQ_CST);
+	}
 	uint32_t want = n > 1 ? n : 0;
 	for (uint32_t i = 0; i < want; i++) {
 		int fd = slot_fd(outer, i);
@@ -226,6 +236,8 @@ static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct ls_dp_ring *r = ctx;
 	const struct ls_event *ev = data;
+	if (size == 0) /* a late wake-up (shard.h, ls_ring_output): no record */
+		return 0;
 	if (size < sizeof(*ev) || ev->version != LS_WIRE_VERSION) {
 		r->bad++;
 		return 0;
