@@ -249,7 +249,8 @@ TEST(collection_in_slices_is_bounded_and_goes_round)
 	int bounded = 1;
 	/* every flow is older than the cutoff; the odd ones go */
 	for (size_t done = 0; done < nb; done += 512) {
-		size_t g = ls_pflows_gc_some(&t, UINT64_MAX, count_and_keep_even, NULL, 512, 1000000);
+		size_t g =
+		    ls_pflows_gc_some(&t, UINT64_MAX, count_and_keep_even, NULL, 512, 1000000);
 		/* 512 of nb buckets hold ~512/nb of the flows: far under 4x */
 		bounded &= g <= 4 * (total * 512 / nb + 1);
 		gone += g;
@@ -285,7 +286,8 @@ TEST(a_slice_walks_a_small_table_once)
 	struct ls_pflows t;
 	CHECK_EQ_INT(ls_pflows_init(&t, 65536), 0);
 	asked = 0;
-	CHECK_EQ_INT((int)ls_pflows_gc_some(&t, UINT64_MAX, count_and_keep, NULL, 4096, 1000000), 0);
+	CHECK_EQ_INT((int)ls_pflows_gc_some(&t, UINT64_MAX, count_and_keep, NULL, 4096, 1000000),
+		     0);
 	CHECK_EQ_INT((int)asked, 0);
 	for (uint64_t i = 1; i <= 40; i++) {
 		struct ls_event ev = ev_of(i);
