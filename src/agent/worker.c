@@ -310,8 +310,9 @@ static void awake_set(struct worker *w, bool on)
 	if (on) {
 		__atomic_store_n(w->awake, 1, __ATOMIC_RELAXED);
 	} else {
-		__atomic_store_n(w->awake, 0, __ATOMIC_SEQ_CST);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		/* an exchange: a full barrier before the look that follows
+		 * (x86's xchg; TSan has no standalone fence) */
+		(void)__atomic_exchange_n(w->awake, 0, __ATOMIC_SEQ_CST);
 	}
 }
 
