@@ -90,7 +90,7 @@ agent() { # NAME ARGS...
 	local name=$1; shift
 	# in a session of its own, as a service runs (its --nice then
 	# reaches its autogroup, docs/workers.md "Weight")
-	setsid nsenter --net=/run/netns/"$NS_S" "$LS_BIN" run --iface vs --pin-dir "$PIN_DIR" \
+	setsid nsenter --net=/run/netns/"$NS_S" "${AGENT_BIN:-$LS_BIN}" run --iface vs --pin-dir "$PIN_DIR" \
 		--metrics 127.0.0.1:0 "$@" >/dev/null 2>"$TMP/$name.err" &
 	AGENT=$!
 	PIDS+=($AGENT)
@@ -157,6 +157,13 @@ declare -A CFG_ARGS=([1]="--workers 1" [2]="--workers 2" [1rt]="--workers 1 --rt
 # default slice instead of --sched-slice's 100us; n, --nice keep: the
 # agent's CPU weight as started instead of nice -10)
 [ -n "${LM_CFGS:-}" ] && read -ra CFG_NAMES <<<"$LM_CFGS"
+# LM_BIN_B: another build of the agent (e.g. the commit before a change),
+# run as rows "1b" and "2b" beside the others in the same run
+declare -A CFG_BIN=()
+if [ -n "${LM_BIN_B:-}" ]; then
+	CFG_ARGS[1b]="--workers 1" CFG_ARGS[2b]="--workers 2"
+	CFG_BIN[1b]=$LM_BIN_B CFG_BIN[2b]=$LM_BIN_B
+fi
 la() { cut -d' ' -f1-3 /proc/loadavg; }
 # schedstat PID: "RUN_NS WAIT_NS" summed over its threads: time on a CPU,
 # and time runnable but waiting for one (/proc/PID/task/*/schedstat): what
@@ -179,8 +186,10 @@ for load in $loads; do
 	for RATE in $RATES; do
 	for c in "${CFG_NAMES[@]}"; do
 		F=v_${load}_${RATE}_$c
+		AGENT_BIN=${CFG_BIN[$c]:-}
 		# shellcheck disable=SC2086
 		agent "$F" --policy "$G" ${CFG_ARGS[$c]}
+		AGENT_BIN=
 		# warm-up first, at the same rate to another port (flows of their
 		# own): the agent's first batches, its pools' first slabs, the
 		# maps' first entries are start-up, not the steady state timed

@@ -352,6 +352,76 @@ TEST(one_worker_sends_everything_to_events_even_with_rings_in_place)
 	rig_close(&r);
 }
 
+/* A worker marked awake in shard_live (bpf/shard.h, ls_ring_output) gets
+ * its records without a wake-up; one marked asleep is woken as before. An
+ * epoll on the worker's ring, registered while the ring is empty, says
+ * which: the kernel's wake-up is what puts the ring on its ready list. */
+static void set_awake(struct rig *r, uint32_t k, uint32_t on)
+{
+	int fd = bpf_map__fd(ls_testrun_skel(r->t)->maps.ls_shard_live);
+	struct ls_shard_live sl;
+	CHECK(bpf_map_lookup_elem(fd, &k, &sl) == 0);
+	sl.awake = on;
+	CHECK(bpf_map_update_elem(fd, &k, &sl, BPF_ANY) == 0);
+}
+
+static void run_frame(struct rig *r, const uint8_t c[4], uint16_t cp, const uint8_t s[4])
+{
+	uint8_t f[256];
+	struct frame4 fr = {.proto = 17, .sport = cp, .dport = 53};
+	memcpy(fr.src, c, 4);
+	memcpy(fr.dst, s, 4);
+	size_t n = frame4(f, &fr);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (uint32_t)n, .repeat = 1);
+	CHECK(bpf_prog_test_run_opts(bpf_program__fd(ls_testrun_skel(r->t)->progs.ls_xdp), &o) ==
+	      0);
+}
+
+TEST(an_awake_worker_is_not_woken_a_sleeping_one_is)
+{
+	struct rig r;
+	if (rig_open(&r, NRING, LS_SHARD_BY_FLOW, 0)) {
+		rig_close(&r);
+		SKIP("cannot load the data plane (root and BPF needed)");
+		return;
+	}
+	uint8_t c[4] = {198, 18, 0, 1}, s[4] = {198, 18, 0, 2};
+	/* two client ports whose flows land in ring 0 (the documented hash) */
+	uint16_t ports[2];
+	int np = 0;
+	for (uint32_t p = 30000; p < 40000 && np < 2; p++)
+		if (shard_flow(17, c, (uint16_t)p, s, 53, NRING) == 0)
+			ports[np++] = (uint16_t)p;
+	CHECK_EQ_INT(np, 2);
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event e = {.events = EPOLLIN};
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, r.ring_fd[0], &e) == 0);
+	CHECK_EQ_INT(epoll_wait(ep, &e, 1, 0), 0); /* empty: not ready */
+
+	set_awake(&r, 0, 1);
+	run_frame(&r, c, ports[0], s);
+	/* the irq_work of a wake-up runs within microseconds: 100 ms is
+	 * ample for one that was sent */
+	int woke = epoll_wait(ep, &e, 1, 100);
+	ngot = 0;
+	ring_buffer__consume(r.rb);
+	printf("# awake: woken %d, records read %d\n", woke, ngot);
+	CHECK_EQ_INT(woke, 0);
+	CHECK(ngot >= 1 && got[0].ring == 0 && got[0].ev.kind == LS_EV_FLOW_NEW);
+
+	set_awake(&r, 0, 0);
+	CHECK_EQ_INT(epoll_wait(ep, &e, 1, 0), 0); /* caught up, nothing new */
+	run_frame(&r, c, ports[1], s);
+	woke = epoll_wait(ep, &e, 1, 1000);
+	ngot = 0;
+	ring_buffer__consume(r.rb);
+	printf("# asleep: woken %d, records read %d\n", woke, ngot);
+	CHECK_EQ_INT(woke, 1);
+	CHECK(ngot >= 1 && got[0].ring == 0 && got[0].ev.kind == LS_EV_FLOW_NEW);
+	close(ep);
+	rig_close(&r);
+}
+
 /* ---- two worker threads, through the loader's API --------------------- */
 
 #define TFLOWS 16
@@ -497,6 +567,7 @@ int main(void)
 	RUN(by_client_keeps_a_clients_flows_together_whichever_side_sorts_low);
 	RUN(failsafe_records_go_to_events_where_the_heartbeat_lives);
 	RUN(one_worker_sends_everything_to_events_even_with_rings_in_place);
+	RUN(an_awake_worker_is_not_woken_a_sleeping_one_is);
 	RUN(two_worker_threads_get_each_flow_whole_and_in_order);
 	return test_done();
 }
