@@ -83,18 +83,7 @@ scrape() { in_s curl -sS --max-time 5 -o "$1" "http://127.0.0.1:$MPORT/metrics";
 wm() { "$PROMCHECK" "$1" "$2{worker=\"$T\"${3:+,$3}}" 2>/dev/null; }
 
 # status FILE: the control socket's policy status (JSON) into FILE
-status() {
-	python3 - "$LS_CONTROL_SOCK" >"$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1]); s.sendall(b"status\n")
-r = b""
-while not r.endswith(b"\n"):
-    d = s.recv(65536)
-    if not d: break
-    r += d
-print(r.decode().split(" ", 1)[1])
-PY
-}
+status() { policy_status "$1"; }
 # conn PORT: 0 when an HTTP request from client port PORT is answered
 # within 1.5 s (a SYN dropped by fail-safe is retransmitted only after 1 s)
 conn() { in_c curl -sS -o /dev/null --connect-timeout 1.5 --max-time 3 --local-port "$1" \

@@ -78,20 +78,7 @@ check "events printed in order per flow (flow_new first, flow_end last)" jq -e -
 	"$TMP/a1.json"
 check "every flow got the guest's pass verdict" bash -c "[ \$(grep -c '\"event\":\"verdict\".*\"verdict\":\"pass\"' '$TMP/a1.json') -ge $N ]"
 
-# the control socket's policy status lists both workers, each with events
-status_json() { # FILE
-	python3 - "$LS_CONTROL_SOCK" >"$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"status\n")
-r = b""
-while not r.endswith(b"\n"):
-    d = s.recv(65536)
-    if not d: break
-    r += d
-print(r.decode().split(" ", 1)[1])
-PY
-}
-ring_events() { status_json "$TMP/st.json" && jq '[.workers[].ring_events] | add' "$TMP/st.json"; }
+ring_events() { policy_status "$TMP/st.json" && jq '[.workers[].ring_events] | add' "$TMP/st.json"; }
 # A trickle of new flows, each alone, 0-1.5 ms apart: every one finds its
 # worker asleep, about to sleep or still awake, over and over -- where a
 # wake-up the kernel skips for an awake worker (shard_live.awake,
@@ -113,16 +100,8 @@ wait_for 15 trickled
 after=$(ring_events)
 check "2000 lone new flows 0-1.5 ms apart all reached a worker (records: $before before, $after after)" \
 	test "$after" -ge $((before + 2000))
-python3 - "$LS_CONTROL_SOCK" >"$TMP/status.json" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"status\n")
-r = b""
-while not r.endswith(b"\n"):
-    d = s.recv(65536)
-    if not d: break
-    r += d
-print(r.decode().split(" ", 1)[1])
-PY
+# the control socket's policy status lists both workers, each with events
+policy_status "$TMP/status.json"
 check "status: two workers, each drained records from its ring" jq -e \
 	'(.workers | length) == 2 and all(.workers[]; .ring_events > 0)' "$TMP/status.json"
 check "status: the policy is healthy" jq -e '.healthy == 1' "$TMP/status.json"

@@ -17,6 +17,20 @@ policy_init() { # SUITE
 }
 
 # fetch NAME URL [curl args...]: 0 when the whole body arrived in time
+# policy_status FILE: the control socket's policy status (the JSON after
+# "ok ") into FILE
+policy_status() {
+	python3 - "$LS_CONTROL_SOCK" >"$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1]); s.sendall(b"status\n")
+r = b""
+while not r.endswith(b"\n"):
+    d = s.recv(65536)
+    if not d: break
+    r += d
+print(r.decode().split(" ", 1)[1])
+PY
+}
 fetch() {
 	local name=$1 url=$2; shift 2
 	in_c curl -sS -o "$TMP/$name.out" --max-time 4 -w '%{http_code}' "$@" "$url" \
