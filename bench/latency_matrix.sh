@@ -228,8 +228,10 @@ for load in $loads; do
 		gen "b_${load}_$rate" "$rate" "$n" 300
 		for c in "${CFG_NAMES[@]}"; do
 			F=h_${load}_${rate}_$c B=b_${load}_$rate
+			AGENT_BIN=${CFG_BIN[$c]:-}
 			# shellcheck disable=SC2086
 			agent "$F" --default-verdict hold --policy "$G" ${CFG_ARGS[$c]}
+			AGENT_BIN=
 			# warm-up as in section 1 (its own port), then the timed flows
 			[ "$WARM" -gt 0 ] && gen "w_$F" "$rate" "$((WARM < n ? WARM : n))" 200 "--no-rx --port 9001"
 			read -r run0 wait0 < <(schedstat "$AGENT")
