@@ -53,7 +53,10 @@
  * runnable and waiting for a CPU) at most every WORKER_PSI_EVERY_NS, and
  * busy-polls only while that share, over the last interval, stayed under
  * WORKER_PSI_MAX_PPM. Without PSI (a kernel without it, psi=0) the
- * lost-CPU test below is all there is. */
+ * lost-CPU test below is all there is. The worker takes a reading when it
+ * starts and at each tick too: the first wake-up of a burst after a quiet
+ * spell then judges the time since (contended or not), not nothing, and
+ * does not spin through its first 100 ms on hogged CPUs. */
 #define WORKER_PSI_EVERY_NS 100000000ull
 #define WORKER_PSI_MAX_PPM 50000u /* 5% */
 #define WORKER_POLL_BACKOFF 8u
@@ -351,6 +354,7 @@ static void on_tick(struct ls_loop *loop, uint64_t missed, void *data)
 	atomic_store_explicit(&w->tick_k, ls_now_k(), memory_order_release);
 	atomic_store_explicit(&w->busy_k, 0, memory_order_release);
 	fflush(stdout);
+	(void)cpus_contended(w, ls_now_k()); /* a fresh reading for the next burst */
 }
 
 /* Its hold's timeouts, closes, fail-safe and metrics (hold.h). */
