@@ -8,6 +8,9 @@
 # Prints, every figure measured side by side in this one run, with the load
 # average at the start and the end (read ratios, not absolutes, on a shared
 # machine):
+#  0. the floor, at the start and the end (bench/vcpu_floor.c): the share
+#     of arrivals that would wait >100 us and >1 ms for a never-sleeping
+#     SCHED_FIFO thread pinned to each CPU, the worst CPU's;
 #  1. kernel -> verdict (the agent's own lockstep_verdict_latency_seconds:
 #     the kernel's stamp of a FLOW_NEW to its verdict written in the map;
 #     each figure is the upper bound of the histogram bucket the quantile
@@ -20,7 +23,8 @@
 #     time runnable but waiting for one during the timed flows
 #     (/proc/PID/task/*/schedstat); the events
 #     lost (ring full, or no verdict) say whether the rate was held with 0
-#     loss; the row says which target (p99 <= 100 us idle, <= 1 ms loaded,
+#     loss; rx_p99 and call_p99: the kernel's stamp to the agent's read of
+#     the record and to the guest call (where the p99 goes); the row says which target (p99 <= 100 us idle, <= 1 ms loaded,
 #     <= 200 us loaded with --rt) it meets;
 #  2. a held first packet's added latency (one-way, sender clock -> the
 #     server's kernel receive stamp, minus the same without lockstep) at 10k
@@ -39,7 +43,8 @@
 # LM_RATE (100000), LM_COUNT (flows per row at LM_RATE, 30000), LM_WARM
 # (section 1's warm-up flows before the timed ones, 20000),
 # LM_GEN=packet the packet-socket sender (below), LM_STRESS=0 skips the loaded rows, LM_RT=0 the --rt rows, LM_SECTIONS
-# the sections to run (default "1 2 3").
+# the sections to run (default "1 2 3"), LM_FLOOR_SECS the floor's seconds per
+# CPU at the start and the end (bench/vcpu_floor.c; 2, 0: none).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 LS_ROOT=$PWD
@@ -58,8 +63,8 @@ FG=$LS_ROOT/build/bench/flowgen
 G=$LS_ROOT/build/guests/test/minimal.wasm
 PROMCHECK=$LS_ROOT/build/asan/tools/promcheck
 # up to date (a stale worker_bench refuses today's guests' ABI)
-make -s build/lockstep build/bench/flowgen build/bench/worker_bench build/asan/tools/promcheck \
-	>/dev/null || bail "cannot build the agent, flowgen, worker_bench or promcheck"
+make -s build/lockstep build/bench/flowgen build/bench/worker_bench build/bench/vcpu_floor \
+	build/asan/tools/promcheck >/dev/null || bail "cannot build the agent, flowgen, worker_bench, vcpu_floor or promcheck"
 [ -f "$G" ] || bail "$G not built (make guests)"
 topo_init lmatrix
 topo_up || bail "could not build the topology"
@@ -118,14 +123,15 @@ gen() { # TAG RATE COUNT [DRAIN_MS] [FLOWGEN ARGS]: one flowgen run, its line in
 }
 f() { sed -n "s/.* $2 \([-0-9.]*\).*/\1/p" "$TMP/$1"; } # FILE FIELD
 us() { awk -v x="${1:-0}" 'BEGIN { printf "%.1f", x / 1000 }'; }
-quantiles() { # PROM [BASE_PROM] -> "p50_us p99_us p99.9_us count" (bucket
-	# upper bounds; with BASE_PROM, of what came after that scrape only)
-	python3 - "$1" "${2:-}" <<'PY'
+quantiles() { # PROM [BASE_PROM [FAMILY]] -> "p50_us p99_us p99.9_us count"
+	# (bucket upper bounds; with BASE_PROM, of what came after that scrape
+	# only; FAMILY: another histogram than lockstep_verdict_latency_seconds)
+	python3 - "$1" "${2:-}" "${3:-lockstep_verdict_latency_seconds}" <<'PY'
 import re, sys
 def buckets(path):
     b = {}
     for line in open(path):
-        m = re.match(r'lockstep_verdict_latency_seconds_bucket\{le="([^"]+)"\} (\S+)', line)
+        m = re.match(sys.argv[3] + r'_bucket\{le="([^"]+)"\} (\S+)', line)
         if m: b[float("inf") if m.group(1) == "+Inf" else float(m.group(1))] = float(m.group(2))
     return b
 now = buckets(sys.argv[1])
@@ -173,6 +179,11 @@ schedstat() {
 }
 
 echo "# latency_matrix: $(nproc) CPUs, load average $(la); $(date -u +%FT%TZ); offered $RATE new flows/s, $COUNT per row"
+# The floor under every figure below, measured now: what a never-sleeping
+# SCHED_FIFO thread pinned to each CPU still loses (on a VM: the host
+# taking the virtual CPU away). No agent woken on that CPU does better.
+floor() { "$LS_ROOT/build/bench/vcpu_floor" --secs "${LM_FLOOR_SECS:-2}" | sed -n 's/^floor: /# floor: /p'; }
+[ "${LM_FLOOR_SECS:-2}" = 0 ] || floor
 loads=idle
 [ -n "$STRESS" ] && loads="idle stress"
 
@@ -180,7 +191,7 @@ SECTIONS=" ${LM_SECTIONS:-1 2 3} "
 # --- 1. kernel -> verdict -----------------------------------------------------
 if [[ $SECTIONS == *" 1 "* ]]; then
 echo "## 1. kernel -> verdict at ${RATES// /, } events/s offered (FLOW_NEW, minimal guest; us, bucket upper bounds)"
-printf '%-7s %-4s %9s %9s %9s %9s %7s %6s %7s %7s  %s\n' load cfg achieved p50_us p99_us p99.9_us events lost run_ms wait_ms target
+printf '%-7s %-4s %9s %9s %9s %9s %7s %6s %7s %7s %8s %8s  %s\n' load cfg achieved p50_us p99_us p99.9_us events lost run_ms wait_ms rx_p99 call_p99 target
 for load in $loads; do
 	[ $load = stress ] && load_on
 	for RATE in $RATES; do
@@ -203,11 +214,15 @@ for load in $loads; do
 		sleep 0.3
 		scrape "$TMP/$F.prom"
 		read -r p50 p99 p999 n < <(quantiles "$TMP/$F.prom" "$TMP/w_$F.prom")
+		# where the p99 goes: the kernel's stamp to the agent's read of
+		# the record (rx), and to the guest call that handles it (call)
+		read -r _ rx99 _ _ < <(quantiles "$TMP/$F.prom" "$TMP/w_$F.prom" lockstep_event_delivery_seconds)
+		read -r _ call99 _ _ < <(quantiles "$TMP/$F.prom" "$TMP/w_$F.prom" lockstep_event_to_guest_seconds)
 		fn=$(($(cnt flow_new) - fn0)) full=$(($(cnt ringbuf_full) - full0))
 		lost=$((fn - n))
 		[ $lost -lt 0 ] && lost=0
-		printf '%-7s %-4s %9s %9s %9s %9s %7s %6s %7s %7s  %s\n' "$load" "$c" "$(f "$F" achieved | cut -d/ -f1)" \
-			"$p50" "$p99" "$p999" "$n" "$lost" $(((run1 - run0) / 1000000)) $(((wait1 - wait0) / 1000000)) \
+		printf '%-7s %-4s %9s %9s %9s %9s %7s %6s %7s %7s %8s %8s  %s\n' "$load" "$c" "$(f "$F" achieved | cut -d/ -f1)" \
+			"$p50" "$p99" "$p999" "$n" "$lost" $(((run1 - run0) / 1000000)) $(((wait1 - wait0) / 1000000)) "$rx99" "$call99" \
 			"$(target "$load" "$([ "${c%rt}" != "$c" ] && echo rt)" "$p99")$([ "$full" != 0 ] && echo ", ring full $full")"
 		agent_stop
 	done
@@ -303,4 +318,5 @@ if [ -x build/bench/worker_bench ]; then
 	build/bench/worker_bench --secs 1 --rounds 2 2>&1 | grep -E '^(scaling|limited by)' | sed 's/^/#   /'
 fi
 fi
+[ "${LM_FLOOR_SECS:-2}" = 0 ] || floor
 echo "# load average at the end $(la); $((SECONDS - T0)) s"
