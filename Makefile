@@ -52,7 +52,7 @@ TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(patsubst tests/tools/%.c,$(O)/asan/tools/%,$(TOOL_SRC))
 
 BENCH_SRC:= $(wildcard bench/*_bench.c)
-BENCH_BIN:= $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC)) $(O)/bench/flowgen $(O)/bench/vcpu_floor
+BENCH_BIN:= $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC)) $(O)/bench/flowgen $(O)/bench/vcpu_floor $(O)/bench/wake_floor
 
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRC))

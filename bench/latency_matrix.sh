@@ -10,7 +10,9 @@
 # machine):
 #  0. the floor, at the start and the end (bench/vcpu_floor.c): the share
 #     of arrivals that would wait >100 us and >1 ms for a never-sleeping
-#     SCHED_FIFO thread pinned to each CPU, the worst CPU's;
+#     SCHED_FIFO thread pinned to each CPU, the worst CPU's; and at each
+#     load of section 1, how late a normal thread with the agent's nice and
+#     slice is run when woken 10k times a second (bench/wake_floor.c);
 #  1. kernel -> verdict (the agent's own lockstep_verdict_latency_seconds:
 #     the kernel's stamp of a FLOW_NEW to its verdict written in the map;
 #     each figure is the upper bound of the histogram bucket the quantile
@@ -43,7 +45,8 @@
 # LM_RATE (100000), LM_COUNT (flows per row at LM_RATE, 30000), LM_WARM
 # (section 1's warm-up flows before the timed ones, 20000),
 # LM_GEN=packet the packet-socket sender (below), LM_STRESS=0 skips the loaded rows, LM_RT=0 the --rt rows, LM_SECTIONS
-# the sections to run (default "1 2 3"), LM_FLOOR_SECS the floor's seconds per
+# the sections to run (default "1 2 3"), LM_HOLD_RATES section 2's rates
+# (default "10000 100000"), LM_FLOOR_SECS the floor's seconds per
 # CPU at the start and the end (bench/vcpu_floor.c; 2, 0: none).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -64,7 +67,8 @@ G=$LS_ROOT/build/guests/test/minimal.wasm
 PROMCHECK=$LS_ROOT/build/asan/tools/promcheck
 # up to date (a stale worker_bench refuses today's guests' ABI)
 make -s build/lockstep build/bench/flowgen build/bench/worker_bench build/bench/vcpu_floor \
-	build/asan/tools/promcheck >/dev/null || bail "cannot build the agent, flowgen, worker_bench, vcpu_floor or promcheck"
+	build/bench/wake_floor build/asan/tools/promcheck >/dev/null ||
+	bail "cannot build the agent, flowgen, worker_bench, vcpu_floor, wake_floor or promcheck"
 [ -f "$G" ] || bail "$G not built (make guests)"
 topo_init lmatrix
 topo_up || bail "could not build the topology"
@@ -131,7 +135,7 @@ import re, sys
 def buckets(path):
     b = {}
     for line in open(path):
-        m = re.match(sys.argv[3] + r'_bucket\{le="([^"]+)"\} (\S+)', line)
+        m = re.match(sys.argv[3] + r'_bucket\{(?:[^}]*,)?le="([^"]+)"\} (\S+)', line)
         if m: b[float("inf") if m.group(1) == "+Inf" else float(m.group(1))] = float(m.group(2))
     return b
 now = buckets(sys.argv[1])
@@ -157,7 +161,8 @@ CFG_NAMES=(1 2)
 declare -A CFG_ARGS=([1]="--workers 1" [2]="--workers 2" [1rt]="--workers 1 --rt" [2rt]="--workers 2 --rt"
 	[1k]="--workers 1 --sched-slice 0" [2k]="--workers 2 --sched-slice 0"
 	[2nobp]="--workers 2 --busy-poll 0"
-	[1n]="--workers 1 --nice keep" [2n]="--workers 2 --nice keep")
+	[1n]="--workers 1 --nice keep" [2n]="--workers 2 --nice keep"
+	[1n20]="--workers 1 --nice -20" [2n20]="--workers 2 --nice -20")
 [ -n "$RT" ] && CFG_NAMES+=(1rt 2rt)
 # LM_CFGS: the rows' agents by name (e.g. "1 1k 2 2k": k, the kernel's
 # default slice instead of --sched-slice's 100us; n, --nice keep: the
@@ -178,11 +183,17 @@ schedstat() {
 	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ r += $1; w += $2 } END { printf "%d %d\n", r, w }'
 }
 
+# LM_THREADS=1: section 2 says each agent thread's run and wait (stderr)
+threads() { for t in /proc/"$1"/task/*; do echo "${t##*/} $(tr -d ' ' <"$t/comm") $(cut -d' ' -f1-2 "$t/schedstat")"; done | sort; }
 echo "# latency_matrix: $(nproc) CPUs, load average $(la); $(date -u +%FT%TZ); offered $RATE new flows/s, $COUNT per row"
 # The floor under every figure below, measured now: what a never-sleeping
 # SCHED_FIFO thread pinned to each CPU still loses (on a VM: the host
 # taking the virtual CPU away). No agent woken on that CPU does better.
 floor() { "$LS_ROOT/build/bench/vcpu_floor" --secs "${LM_FLOOR_SECS:-2}" | sed -n 's/^floor: /# floor: /p'; }
+# and the scheduler's part for a normal task (bench/wake_floor.c): a thread
+# with the agent's nice and slice, woken 10k times a second from a
+# SCHED_FIFO thread, idle or beside the load (LOAD: its name)
+wake_floor() { echo "# $1 $(setsid -w "$LS_ROOT/build/bench/wake_floor" --rate 10000 --count 10000 2>&1)"; }
 [ "${LM_FLOOR_SECS:-2}" = 0 ] || floor
 loads=idle
 [ -n "$STRESS" ] && loads="idle stress"
@@ -194,6 +205,7 @@ echo "## 1. kernel -> verdict at ${RATES// /, } events/s offered (FLOW_NEW, mini
 printf '%-7s %-4s %9s %9s %9s %9s %7s %6s %7s %7s %8s %8s  %s\n' load cfg achieved p50_us p99_us p99.9_us events lost run_ms wait_ms rx_p99 call_p99 target
 for load in $loads; do
 	[ $load = stress ] && load_on
+	[ "${LM_FLOOR_SECS:-2}" = 0 ] || wake_floor "$load"
 	for RATE in $RATES; do
 	for c in "${CFG_NAMES[@]}"; do
 		F=v_${load}_${RATE}_$c
@@ -235,10 +247,10 @@ fi
 # --- 2. a held first packet's added latency ----------------------------------
 if [[ $SECTIONS == *" 2 "* ]]; then
 echo "## 2. a held first packet's added latency (one-way, us; hold = lockstep run --default-verdict hold, minus no lockstep)"
-printf '%-7s %-7s %-4s %9s %9s %9s %9s %9s %7s %7s  %s\n' load rate cfg achieved received p50_us p99_us p99.9_us run_ms wait_ms "added p50/p99 (target p99)"
+printf '%-7s %-7s %-4s %9s %9s %9s %9s %9s %7s %7s %8s  %s\n' load rate cfg achieved received p50_us p99_us p99.9_us run_ms wait_ms held_p99 "added p50/p99 (target p99)"
 for load in $loads; do
 	[ $load = stress ] && load_on
-	for rate in 10000 100000; do
+	for rate in ${LM_HOLD_RATES:-10000 100000}; do
 		n=$((rate == 10000 ? 10000 : COUNT))
 		gen "b_${load}_$rate" "$rate" "$n" 300
 		for c in "${CFG_NAMES[@]}"; do
@@ -250,17 +262,24 @@ for load in $loads; do
 			# warm-up as in section 1 (its own port), then the timed flows
 			[ "$WARM" -gt 0 ] && gen "w_$F" "$rate" "$((WARM < n ? WARM : n))" 200 "--no-rx --port 9001"
 			read -r run0 wait0 < <(schedstat "$AGENT")
+			[ -n "${LM_THREADS:-}" ] && threads "$AGENT" >"$TMP/$F.thr0"
 			gen "$F" "$rate" "$n" 300
 			read -r run1 wait1 < <(schedstat "$AGENT")
+			[ -n "${LM_THREADS:-}" ] && threads "$AGENT" | join - "$TMP/$F.thr0" |
+				awk '{ printf "# %s thread %s: run %d ms wait %d ms\n", "'"$F"'", $2, ($3 - $6) / 1e6, ($4 - $7) / 1e6 }' >&2
+			scrape "$TMP/$F.prom"; [ -n "${LM_KEEP:-}" ] && cp "$TMP/$F.prom" "$LM_KEEP/"
+			# the agent's own count: the held record's kernel stamp to
+			# its release (the rest is the send and the way there)
+			read -r _ held99 _ _ < <(quantiles "$TMP/$F.prom" "" lockstep_hold_seconds)
 			agent_stop
 			lim=100
 			[ $load = stress ] && lim=1000
 			[ $load = stress ] && [ "${c%rt}" != "$c" ] && lim=200
 			a99=$(($(f "$F" p99) - $(f "$B" p99)))
-			printf '%-7s %-7s %-4s %9s %9s %9s %9s %9s %7s %7s  +%s/+%s us (%s)\n' "$load" "$rate" "$c" \
+			printf '%-7s %-7s %-4s %9s %9s %9s %9s %9s %7s %7s %8s  +%s/+%s us (%s)\n' "$load" "$rate" "$c" \
 				"$(f "$F" achieved | cut -d/ -f1)" "$(f "$F" received)/$(f "$F" sent)" \
 				"$(us "$(f "$F" p50)")" "$(us "$(f "$F" p99)")" "$(us "$(f "$F" p99.9)")" \
-				$(((run1 - run0) / 1000000)) $(((wait1 - wait0) / 1000000)) \
+				$(((run1 - run0) / 1000000)) $(((wait1 - wait0) / 1000000)) "$held99" \
 				"$(us $(($(f "$F" p50) - $(f "$B" p50))))" "$(us $a99)" \
 				"$(awk -v a=$a99 -v l=$lim 'BEGIN { print (a / 1000 <= l ? "meets" : "misses") " <= " l " us" }')"
 		done
