@@ -46,7 +46,7 @@
 # (section 1's warm-up flows before the timed ones, 20000),
 # LM_GEN=packet the packet-socket sender (below), LM_STRESS=0 skips the loaded rows, LM_RT=0 the --rt rows, LM_SECTIONS
 # the sections to run (default "1 2 3"), LM_HOLD_RATES section 2's rates
-# (default "10000 100000"), LM_FLOOR_SECS the floor's seconds per
+# (default "10000 100000"), LM_KEEP=DIR keeps section 2's scrapes there, LM_FLOOR_SECS the floor's seconds per
 # CPU at the start and the end (bench/vcpu_floor.c; 2, 0: none).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -166,7 +166,7 @@ declare -A CFG_ARGS=([1]="--workers 1" [2]="--workers 2" [1rt]="--workers 1 --rt
 [ -n "$RT" ] && CFG_NAMES+=(1rt 2rt)
 # LM_CFGS: the rows' agents by name (e.g. "1 1k 2 2k": k, the kernel's
 # default slice instead of --sched-slice's 100us; n, --nice keep: the
-# agent's CPU weight as started instead of nice -10)
+# agent's CPU weight as started instead of nice -10; n20, --nice -20)
 [ -n "${LM_CFGS:-}" ] && read -ra CFG_NAMES <<<"$LM_CFGS"
 # LM_BIN_B: another build of the agent (e.g. the commit before a change),
 # run as rows "1b" and "2b" beside the others in the same run
