@@ -6,7 +6,8 @@
  * held frames -- in the order the kernel wrote them, and no two workers
  * ever share a flow. Records about no flow (beats, fail-safe) go to
  * `events`, where the heartbeat lives; so does everything while
- * shard_cfg.n <= 1 (one worker: exactly the single-ring data plane).
+ * shard_cfg.n <= 1 (one worker: exactly the single-ring data plane, whose
+ * one reader marks itself awake in shard_live[0] as a worker does).
  *
  * Every writer of a record calls ls_shard_output(): emit() in
  * lockstep.bpf.c and the hold path. Include after the `flows` map and
@@ -87,16 +88,24 @@ __noinline int ls_shard_hash(const struct ls_flow_key *key, __u32 client_lo, __u
 	return (int)(((__u64)h * n) >> 32);
 }
 
-/* The shard of the flow ev is about, or -1 for `events`. A global
+/* ls_shard_of's answers for `events`: with N workers (records about no
+ * flow, read by the main thread beside them), and with one (every record:
+ * that thread is the only reader, and shard_live[0].awake is its word). */
+#define LS_SHARD_EVENTS (-1)
+#define LS_SHARD_EVENTS_ONE (-2)
+
+/* The shard of the flow ev is about, or LS_SHARD_EVENTS(_ONE). A global
  * function: verified once, not at every emit site. */
 __noinline int ls_shard_of(const struct ls_event *ev)
 {
 	__u32 zero = 0;
 	if (!ev)
-		return -1;
+		return LS_SHARD_EVENTS;
 	struct ls_shard_cfg *c = bpf_map_lookup_elem(&ls_shard_cfg, &zero);
-	if (!c || c->n <= 1 || ev->kind == LS_EV_BEAT || ev->kind == LS_EV_FAILSAFE)
-		return -1;
+	if (!c || c->n <= 1)
+		return LS_SHARD_EVENTS_ONE;
+	if (ev->kind == LS_EV_BEAT || ev->kind == LS_EV_FAILSAFE)
+		return LS_SHARD_EVENTS;
 	/* the client sent the flow's first packet; a flow gone from the
 	 * table falls back to this packet's source */
 	int lo = ev->dir == LS_DIR_LO_TO_HI;
@@ -143,6 +152,10 @@ static __always_inline long ls_shard_output(const struct ls_event *ev, void *dat
 		if (ring)
 			return ls_ring_output(ring, k, data, size);
 	}
+	/* one worker: `events` is its ring, so it skips wake-ups while awake
+	 * as a worker of N does (its word: shard_live[0], no shard 0 then) */
+	if (idx == LS_SHARD_EVENTS_ONE)
+		return ls_ring_output(&ls_events, 0, data, size);
 	return bpf_ringbuf_output(&ls_events, data, size, 0);
 }
 

@@ -647,7 +647,9 @@ struct ls_shard_live {
 	__u32 awake;	   /* user: 1 while worker i is off its epoll (draining or
 			    * busy-polling): the kernel writes its records with
 			    * BPF_RB_NO_WAKEUP then (docs/workers.md, "Wake-ups
-			    * the kernel does not send"); 0 in a build before it */
+			    * the kernel does not send"); 0 in a build before it.
+			    * With one worker (shard_cfg.n <= 1) entry 0's is the
+			    * reader of `events` */
 	__u64 entered_k;   /* kernel: K of the last transition */
 	__u64 enters;      /* kernel: transitions into fail-safe */
 	__u64 leaves;      /* kernel: transitions out of it */

@@ -47,6 +47,8 @@ struct agent {
 	struct agent_hold *hold; /* held packets, under --default-verdict hold */
 	uint32_t nworkers;	 /* policy workers; 1: this thread does it all */
 	struct agent_workers *wk; /* the workers when nworkers > 1 (worker.h) */
+	uint32_t *awake;	  /* one worker: shard_live[0].awake, set while
+				   * this thread is off its epoll (bpf/shard.h) */
 	struct state_link *state; /* --state-dir: the key-value store on disk */
 	struct config_reload *cr; /* --config: what SIGHUP re-reads */
 };
@@ -105,6 +107,9 @@ static void on_ring(struct ls_loop *loop, int fd, uint32_t events, void *data)
 {
 	struct agent *r = data;
 	bool more = false;
+	/* the kernel writes without waking us meanwhile (bpf/shard.h): a
+	 * self-IPI per record saved on the packet's CPU */
+	ls_dp_awake_set(r->awake, true);
 	obs_link_lock(r->ro);
 	int n = ls_dp_events_drain_max(r->dp, RING_BUDGET, &more);
 	if (n < 0) {
@@ -122,6 +127,7 @@ static void on_ring(struct ls_loop *loop, int fd, uint32_t events, void *data)
 		ls_hb_tick(r->sync.hb);
 	obs_link_unlock(r->ro);
 	fflush(stdout);
+	ls_dp_awake_set(r->awake, false); /* then the loop looks again, and sleeps */
 }
 
 static void on_policy_tick(struct ls_loop *loop, uint64_t missed, void *data)
@@ -447,6 +453,8 @@ int agent_run(const struct agent_opts *o)
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	r.nworkers = agent_nworkers(o);
 	int rc = r.nworkers > 1 ? 0 : steer_one_worker(r.dp, &err);
+	if (!rc && r.nworkers == 1)
+		r.awake = ls_dp_shard_awake(r.dp, 0);
 	if (!rc)
 		rc = apply_config(r.dp, default_verdict, o->dpi_pkts, o->expiry, &o->hold, &err);
 	if (rc)

@@ -308,15 +308,7 @@ static bool cpus_contended(struct worker *w, uint64_t now)
  * ring it reported (level-triggered) once more before sleeping. */
 static void awake_set(struct worker *w, bool on)
 {
-	if (!w->awake)
-		return;
-	if (on) {
-		__atomic_store_n(w->awake, 1, __ATOMIC_RELAXED);
-	} else {
-		/* an exchange: a full barrier before the look that follows
-		 * (x86's xchg; TSan has no standalone fence) */
-		(void)__atomic_exchange_n(w->awake, 0, __ATOMIC_SEQ_CST);
-	}
+	ls_dp_awake_set(w->awake, on);
 }
 
 static void on_ring(struct ls_loop *loop, int fd, uint32_t events, void *data)

@@ -298,6 +298,11 @@ bool ls_dp_ring_pending(const struct ls_dp_ring *r);
  * worker stores 1 when it wakes and 0, with a full fence, before it
  * sleeps again: its next epoll_wait then looks at the ring once more. */
 uint32_t *ls_dp_shard_awake(struct ls_dp *dp, uint32_t shard);
+/* Stores on into such a word (NULL: nothing): 1 plainly when the reader
+ * wakes, 0 with a full barrier before it looks at its ring a last time and
+ * sleeps (Dekker against the kernel's second look, bpf/shard.h). With one
+ * worker, entry 0's word is the events ring's reader's. */
+void ls_dp_awake_set(uint32_t *word, bool on);
 uint64_t ls_dp_ring_bad(const struct ls_dp_ring *r);
 void ls_dp_ring_close(struct ls_dp_ring *r);
 

@@ -51,6 +51,17 @@ uint32_t *ls_dp_shard_awake(struct ls_dp *dp, uint32_t shard)
 	return dp->shard_live && shard < LS_SHARDS_MAX ? &dp->shard_live[shard].awake : NULL;
 }
 
+void ls_dp_awake_set(uint32_t *word, bool on)
+{
+	if (!word)
+		return;
+	if (on)
+		__atomic_store_n(word, 1, __ATOMIC_RELAXED);
+	else /* an exchange: a full barrier before the look that follows
+	      * (x86's xchg; TSan has no standalone fence) */
+		(void)__atomic_exchange_n(word, 0, __ATOMIC_SEQ_CST);
+}
+
 int ls_dp_shard_watch(struct ls_dp *dp, uint32_t shard, uint64_t now_k, uint64_t timeout_ns,
 		      struct ls_event *ev)
 {
