@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/time.h"
+
 #define WINDOW_NS 450000000ull
 #define REST_NS 50000000ull
 #define THRESH_MAX 4
@@ -47,9 +49,7 @@ struct spinner {
 
 static uint64_t mono_ns(void)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+	return (uint64_t)ls_clock_ns(CLOCK_MONOTONIC);
 }
 
 static void *spin(void *arg)
@@ -132,10 +132,8 @@ int main(int argc, char **argv)
 	for (int cpu = 0, k = 0; k < n; cpu++) {
 		if (!CPU_ISSET(cpu, &online))
 			continue;
-		sp[k] = (struct spinner){.cpu = cpu,
-					 .secs_ns = (uint64_t)(secs * 1e9),
-					 .nthr = nthr,
-					 .thr_ns = thr};
+		sp[k] = (struct spinner){
+		    .cpu = cpu, .secs_ns = (uint64_t)(secs * 1e9), .nthr = nthr, .thr_ns = thr};
 		if (pthread_create(&sp[k].th, NULL, spin, &sp[k]))
 			return fprintf(stderr, "vcpu_floor: cannot start a thread\n"), 1;
 		k++;
@@ -153,7 +151,8 @@ int main(int argc, char **argv)
 		printf("cpu=%d max_gap_us=%.0f", s->cpu, (double)s->max_gap_ns / 1e3);
 		for (int i = 0; i < nthr; i++)
 			printf(" gaps_per_s_over_%lluus=%.1f wait_over_%lluus_pct=%.3f",
-			       (unsigned long long)(thr[i] / 1000), (double)s->gaps_over[i] * 1e9 / w,
+			       (unsigned long long)(thr[i] / 1000),
+			       (double)s->gaps_over[i] * 1e9 / w,
 			       (unsigned long long)(thr[i] / 1000), 100.0 * s->wait_over_ns[i] / w);
 		printf("\n");
 		if (s->wait_over_ns[0] / (double)s->watched_ns >
@@ -161,10 +160,12 @@ int main(int argc, char **argv)
 			worst = k;
 	}
 	struct spinner *s = &sp[worst];
-	printf("floor: %s, %.1f s per CPU; worst CPU %d:", fifo ? "SCHED_FIFO" : "normal priority (no SCHED_FIFO)",
-	       (double)s->watched_ns / 1e9, s->cpu);
+	printf("floor: %s, %.1f s per CPU; worst CPU %d:",
+	       fifo ? "SCHED_FIFO" : "normal priority (no SCHED_FIFO)", (double)s->watched_ns / 1e9,
+	       s->cpu);
 	for (int i = 0; i < nthr; i++)
-		printf("%s %.3f%% of arrivals wait >%llu us", i ? "," : "", 100.0 * s->wait_over_ns[i] / (double)s->watched_ns,
+		printf("%s %.3f%% of arrivals wait >%llu us", i ? "," : "",
+		       100.0 * s->wait_over_ns[i] / (double)s->watched_ns,
 		       (unsigned long long)(thr[i] / 1000));
 	printf(", its longest gap %.0f us\n", (double)s->max_gap_ns / 1e3);
 	free(sp);

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "agent/rt.h"
+#include "base/time.h"
 
 struct run {
 	int wfd;
@@ -43,9 +44,7 @@ struct run {
 
 static uint64_t mono_ns(void)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+	return (uint64_t)ls_clock_ns(CLOCK_MONOTONIC);
 }
 
 static void *waker(void *arg)
@@ -155,7 +154,8 @@ int main(int argc, char **argv)
 				lat[n++] = now > stamp[i] ? now - stamp[i] : 0;
 				/* the work a wake-up brings (--work-us): an agent
 				 * uses its CPU, and the scheduler weighs that */
-				for (uint64_t end = mono_ns() + (uint64_t)work_us * 1000; mono_ns() < end;)
+				for (uint64_t end = mono_ns() + (uint64_t)work_us * 1000;
+				     mono_ns() < end;)
 					;
 			}
 		done = b == 0; /* the waker closed its end */
@@ -166,12 +166,12 @@ int main(int argc, char **argv)
 	qsort(lat, (size_t)n, sizeof(*lat), cmp_u64);
 	char nice_s[16];
 	snprintf(nice_s, sizeof(nice_s), keep_nice ? "kept" : "%ld", nice_v);
-	printf("wake_floor: %ld/s nice %s slice %ld us%s: p50 %.1f p99 %.1f p99.9 %.1f max %.1f us (%ld "
+	printf("wake_floor: %ld/s nice %s slice %ld us%s: p50 %.1f p99 %.1f p99.9 %.1f max %.1f us "
+	       "(%ld "
 	       "wakes)\n",
-	       rate, nice_s, slice_us,
-	       r.fifo ? "" : " (waker not SCHED_FIFO)", (double)lat[n / 2] / 1e3,
-	       (double)lat[n * 99 / 100] / 1e3, (double)lat[n * 999 / 1000] / 1e3,
-	       (double)lat[n - 1] / 1e3, n);
+	       rate, nice_s, slice_us, r.fifo ? "" : " (waker not SCHED_FIFO)",
+	       (double)lat[n / 2] / 1e3, (double)lat[n * 99 / 100] / 1e3,
+	       (double)lat[n * 999 / 1000] / 1e3, (double)lat[n - 1] / 1e3, n);
 	free(lat);
 	return 0;
 }

@@ -35,17 +35,17 @@ struct agent {
 	struct ls_dp *dp;
 	struct ls_loop *loop;
 	bool detach_on_exit;
-	bool running;		 /* the loop ran: the start succeeded */
-	uint64_t events;	 /* delivered to stdout */
-	uint64_t last_bad;	 /* ls_dp_events_bad already reported */
-	int exit_signal;	 /* what stopped us, 0 when stopped otherwise */
-	struct policy_link *rp;	 /* the Wasm policy, when one was asked for */
-	struct obs_link *ro;	 /* metrics, log, trace, alarms */
-	struct control_link ctl; /* the control socket (status, trace, reload) */
-	bool clock_on;		 /* the heartbeat runs (clock_link_opts.on) */
-	struct ls_sync sync;	 /* G, heartbeat, mapping, when clock_on */
-	struct agent_hold *hold; /* held packets, under --default-verdict hold */
-	uint32_t nworkers;	 /* policy workers; 1: this thread does it all */
+	bool running;		  /* the loop ran: the start succeeded */
+	uint64_t events;	  /* delivered to stdout */
+	uint64_t last_bad;	  /* ls_dp_events_bad already reported */
+	int exit_signal;	  /* what stopped us, 0 when stopped otherwise */
+	struct policy_link *rp;	  /* the Wasm policy, when one was asked for */
+	struct obs_link *ro;	  /* metrics, log, trace, alarms */
+	struct control_link ctl;  /* the control socket (status, trace, reload) */
+	bool clock_on;		  /* the heartbeat runs (clock_link_opts.on) */
+	struct ls_sync sync;	  /* G, heartbeat, mapping, when clock_on */
+	struct agent_hold *hold;  /* held packets, under --default-verdict hold */
+	uint32_t nworkers;	  /* policy workers; 1: this thread does it all */
 	struct agent_workers *wk; /* the workers when nworkers > 1 (worker.h) */
 	uint32_t *awake;	  /* one worker: shard_live[0].awake, set while
 				   * this thread is off its epoll (bpf/shard.h) */
@@ -303,11 +303,13 @@ static void report_open(const struct ls_dp_opts *o, const struct ls_dp_status *s
 		else if (st->tc_link == LS_TC_LINK_TCX)
 			fprintf(stderr, "lockstep: TC egress on %s: TCX link, placed %s%s\n",
 				o->ifname, ls_tc_order_str(&o->tc_order, ord, sizeof(ord)),
-				st->tc_migrated ? "; the earlier agent's netlink filter removed" : "");
+				st->tc_migrated ? "; the earlier agent's netlink filter removed"
+						: "");
 		else
 			fprintf(stderr,
 				"lockstep: TC egress on %s: netlink filter, priority %u (%s)%s%s\n",
-				o->ifname, st->tc_prio, ls_tc_order_str(&o->tc_order, ord, sizeof(ord)),
+				o->ifname, st->tc_prio,
+				ls_tc_order_str(&o->tc_order, ord, sizeof(ord)),
 				o->tc_link == LS_TC_LINK_NETLINK ? ""
 								 : "; this kernel has no TCX links",
 				st->tc_adopted ? "; filter replaced in place" : "");
@@ -603,10 +605,13 @@ int agent_run(const struct agent_opts *o)
 		 * stays attached (an adopted data plane stays, for the next) */
 		bool found;
 		if (ls_dp_stop(dir, &found, &err))
-			fprintf(stderr, "lockstep: detaching after the failed start: %s\n", err.msg);
+			fprintf(stderr, "lockstep: detaching after the failed start: %s\n",
+				err.msg);
 		else
-			fprintf(stderr, "lockstep: the start failed: detached and removed the pins "
-				"in %s\n", dir);
+			fprintf(stderr,
+				"lockstep: the start failed: detached and removed the pins "
+				"in %s\n",
+				dir);
 	} else if (r.detach_on_exit && r.exit_signal && !stopped_outside) {
 		bool found;
 		if (ls_dp_stop(dir, &found, &err)) {

@@ -85,16 +85,19 @@ ring_events() { policy_status "$TMP/st.json" && jq '[.workers[].ring_events] | a
 # bpf/shard.h) could strand a record behind a worker gone to sleep. A
 # stranded record stalls its ring for good (no later record wakes a
 # worker that has not caught up), so every flow must reach a worker.
-before=$(ring_events)
-in_c python3 - "$S4" <<'PY'
+trickle() { # PORT0: 2000 lone UDP flows from ports PORT0.., 0-1.5 ms apart
+	in_c python3 - "$S4" "$1" <<'PY'
 import random, socket, sys, time
 for i in range(2000):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("", 20000 + i))  # a port of its own: a new flow each
+    s.bind(("", int(sys.argv[2]) + i))  # a port of its own: a new flow each
     s.sendto(b"x", (sys.argv[1], 9))
     s.close()
     time.sleep(random.random() * 0.0015)
 PY
+}
+before=$(ring_events)
+trickle 20000
 trickled() { [ "$(ring_events)" -ge $((before + 2000)) ]; }
 wait_for 15 trickled
 after=$(ring_events)
@@ -230,15 +233,7 @@ lone_seen() { # the flow_new lines of ports 22000-23999 the agent printed
 		"$TMP/a6.json" 2>/dev/null || echo 0
 }
 if agent_start a6 --tc --workers 1; then
-	in_c python3 - "$S4" <<'PY'
-import random, socket, sys, time
-for i in range(2000):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("", 22000 + i))  # a port of its own: a new flow each
-    s.sendto(b"x", (sys.argv[1], 9))
-    s.close()
-    time.sleep(random.random() * 0.0015)
-PY
+	trickle 22000
 	all_lone() { [ "$(lone_seen)" -ge 2000 ]; }
 	wait_for 15 all_lone
 	check "one worker: 2000 lone new flows 0-1.5 ms apart all printed ($(lone_seen))" all_lone
