@@ -61,6 +61,7 @@ void agent_opts_init(struct agent_opts *o)
 	o->sched_slice_ns = AGENT_SLICE_NS;
 	o->nice = AGENT_NICE_DEFAULT;
 	o->nice_set = true;
+	o->cpu_latency_us = -1;
 	obs_link_opts_init(&o->obs);
 	clock_link_opts_init(&o->clock);
 }
@@ -440,6 +441,13 @@ int agent_run(const struct agent_opts *o)
 	agent_sched_slice(o->sched_slice_ns);
 	if (o->nice_set)
 		agent_nice(o->nice);
+	/* held until the process ends: closing the fd withdraws it */
+	if (o->cpu_latency_us >= 0 && agent_cpu_latency(o->cpu_latency_us) >= 0)
+		fprintf(stderr,
+			"lockstep: CPU wake-up latency held at %ld us (/dev/cpu_dma_latency): "
+			"idle CPUs %s\n",
+			o->cpu_latency_us,
+			o->cpu_latency_us == 0 ? "poll instead of halting" : "skip deeper idle states");
 	ls_dp_libbpf_hold(); /* libbpf's lines wait for the log (obs_link_open) */
 	if (ls_dp_open(&r.dp, &o->dp, &st, &err)) {
 		ls_dp_libbpf_release();

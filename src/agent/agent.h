@@ -46,6 +46,8 @@ struct agent_opts {
 	bool nice_set;		      /* --nice given (or the default applies) */
 	uint64_t sched_slice_ns;      /* --sched-slice (rt.h); default
 				       * AGENT_SLICE_NS, 0: the kernel's */
+	long cpu_latency_us;	      /* --cpu-latency-us (rt.h); -1 (default):
+				       * no request */
 	/* --config FILE: SIGHUP re-reads it with reread (config_reload.h);
 	 * applied: the options as applied at start, key by key */
 	const char *config_path;

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -137,4 +138,26 @@ int agent_rt_lock_memory(void)
 		"larger RLIMIT_MEMLOCK)\n",
 		strerror(e));
 	return -e;
+}
+
+int agent_cpu_latency(long us)
+{
+	int fd = open("/dev/cpu_dma_latency", O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		fprintf(stderr,
+			"lockstep: --cpu-latency-us: /dev/cpu_dma_latency: %s (the CPUs' idle "
+			"states are left as they are)\n",
+			strerror(e));
+		return -e;
+	}
+	/* four bytes: the value as a binary s32 (a string is read as hex) */
+	int32_t v = (int32_t)us;
+	if (write(fd, &v, sizeof(v)) != (ssize_t)sizeof(v)) {
+		int e = errno ? errno : EIO;
+		fprintf(stderr, "lockstep: --cpu-latency-us: writing %ld: %s\n", us, strerror(e));
+		close(fd);
+		return -e;
+	}
+	return fd;
 }

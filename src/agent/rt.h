@@ -41,6 +41,17 @@ int agent_sched_slice(uint64_t ns);
 int agent_nice(int nice);
 #define AGENT_NICE_DEFAULT (-10)
 
+/* --cpu-latency-us N: a CPU wake-up latency request of N us to the kernel
+ * (/dev/cpu_dma_latency, PM QoS), held while the returned fd is open --
+ * the agent keeps it for its life. With 0 an idle CPU polls instead of
+ * halting, so a wake-up (an event for a sleeping worker) runs at once
+ * instead of after the CPU's exit from idle: 25-30 us on this VM, where a
+ * halted virtual CPU waits for the host (docs/workers.md, "CPU
+ * latency"). Costs an idle CPU's power, and on a VM the host sees it
+ * busy. fd, or -errno (said on stderr; the agent runs on). */
+int agent_cpu_latency(long us);
+#define AGENT_CPU_LATENCY_MAX_US 1000000L
+
 /* The process: mlockall(MCL_CURRENT | MCL_FUTURE). 0 or -errno. */
 int agent_rt_lock_memory(void);
 

@@ -56,6 +56,7 @@ enum {
 	O_RT,
 	O_SCHED_SLICE,
 	O_NICE,
+	O_CPU_LATENCY,
 };
 
 static const struct ls_opt rows[] = {
@@ -155,6 +156,11 @@ static const struct ls_opt rows[] = {
 	   "and its autogroup when it leads its session (a\n"
 	   "service), at nice N or lower (-20..19, default -10;\n"
 	   "keep: as started; needs CAP_SYS_NICE)"),
+    LS_OPT("cpu-latency-us", 0, "N", O_CPU_LATENCY,
+	   "hold the CPUs' wake-up latency at N us while the\n"
+	   "agent runs (/dev/cpu_dma_latency; 0: idle CPUs poll,\n"
+	   "no halt to wake from; costs their idle power;\n"
+	   "0-1000000, default: not held)"),
 };
 
 static const struct ls_opt clock_head[] = {
@@ -404,6 +410,20 @@ static int on_opt(void *ctx, const struct ls_opt *opt, const char *arg)
 			a->nice_set = true;
 		}
 		break;
+	case O_CPU_LATENCY: {
+		char *end;
+		errno = 0;
+		long v = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || v < 0 || v > AGENT_CPU_LATENCY_MAX_US) {
+			fprintf(stderr,
+				"lockstep run: --cpu-latency-us must be 0-%ld (microseconds), not "
+				"'%s'\n",
+				AGENT_CPU_LATENCY_MAX_US, arg);
+			return 2;
+		}
+		a->cpu_latency_us = v;
+		break;
+	}
 	case O_SCHED_SLICE:
 		if (ls_parse_duration_ns(arg, &a->sched_slice_ns) ||
 		    (a->sched_slice_ns && (a->sched_slice_ns < AGENT_SLICE_MIN_NS ||

@@ -27,7 +27,7 @@ declare -A sample=(
 	[log-level]=warn [print]=all,-beat [trace]=$TMP/trace.json [trace-window]=60s [trace-level]=1,0
 	[trace-port]=80 [alarm]=offset-max=5ms [json]=- [flow]='tcp 198.18.0.1 40000 198.18.0.2 80'
 	[ttl]=10s [pcap]=$TMP/x.pcap [stats]=- [events]=- [output]=$TMP/r.html [beats]=3
-	[guest-memory]=64M [guest-deadline]=20ms [config]=$TMP/none.yaml [check]=- [env]=KEY=VALUE [hold-max-packets]=16 [hold-max-bytes]=16M [hold-timeout]=2s [hold-fallback]=pass [workers]=2 [state-dir]=$TMP [shard-by]=client [busy-poll]=50us [rt]=- [sched-slice]=100us [nice]=-5
+	[guest-memory]=64M [guest-deadline]=20ms [config]=$TMP/none.yaml [check]=- [env]=KEY=VALUE [hold-max-packets]=16 [hold-max-bytes]=16M [hold-timeout]=2s [hold-fallback]=pass [workers]=2 [state-dir]=$TMP [shard-by]=client [busy-poll]=50us [rt]=- [sched-slice]=100us [nice]=-5 [cpu-latency-us]=0
 )
 # how each command is invoked (a command with subcommands: the one taking options)
 declare -A invoke=([wasm]="wasm run")

@@ -242,3 +242,31 @@ if agent_start a6 --tc --workers 1; then
 else
 	not_ok "agent runs with --workers 1"; diag "$TMP/a6.err"
 fi
+
+# --cpu-latency-us N (docs/workers.md, "CPU latency"): the agent holds a
+# PM QoS request while it runs; the kernel's aggregate, read back from
+# /dev/cpu_dma_latency (the lowest of all requests), is N while it runs
+# and what it was once it has exited.
+qos() { python3 -c 'import os, struct; fd = os.open("/dev/cpu_dma_latency", os.O_RDONLY); print(struct.unpack("i", os.read(fd, 4))[0])'; }
+if [ ! -e /dev/cpu_dma_latency ]; then
+	skip "no /dev/cpu_dma_latency: --cpu-latency-us is not testable here"
+else
+	q0=$(qos)
+	for want in 0 50; do
+		if agent_start a7 --tc --workers 1 --cpu-latency-us $want; then
+			q1=$(qos)
+			exp=$((q0 < want ? q0 : want))
+			check "--cpu-latency-us $want: the kernel's CPU latency target is $exp while the agent runs ($q0 before, $q1)" \
+				test "$q1" -eq "$exp"
+			check "  it says so" grep -q "CPU wake-up latency held at $want us" "$TMP/a7.err"
+			kill -TERM "$AGENT"; wait "$AGENT"
+			check "  and the agent exits cleanly" test $? -eq 0
+			check "  after it, the target is $q0 again ($(qos))" test "$(qos)" -eq "$q0"
+		else
+			not_ok "agent runs with --cpu-latency-us $want"; diag "$TMP/a7.err"
+		fi
+	done
+fi
+"$LS_BIN" run --cpu-latency-us -1 >/dev/null 2>"$TMP/cl.err"
+check "--cpu-latency-us -1 is refused, saying the range (exit 2)" \
+	bash -c "[ $? -eq 2 ] && grep -q 'must be 0-1000000' '$TMP/cl.err'"
