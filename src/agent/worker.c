@@ -306,18 +306,13 @@ static bool cpus_contended(struct worker *w, uint64_t now)
  * so, with a full fence: a record written after that wakes it, and one
  * written before is seen by the loop's next epoll_wait, which looks at a
  * ring it reported (level-triggered) once more before sleeping. */
-static void awake_set(struct worker *w, bool on)
-{
-	ls_dp_awake_set(w->awake, on);
-}
-
 static void on_ring(struct ls_loop *loop, int fd, uint32_t events, void *data)
 {
 	struct worker *w = data;
 	uint64_t t0 = ls_now_k();
 	bool more = false;
 	atomic_fetch_add_explicit(&w->wakeups, 1, memory_order_relaxed);
-	awake_set(w, true);
+	ls_dp_awake_set(w->awake, true);
 	int n = drain(w, w->budget, &more);
 	adapt_budget(w, n, more);
 	if (w->g->busy_poll_ns && n > 0 && w->spin_ns) {
@@ -330,7 +325,7 @@ static void on_ring(struct ls_loop *loop, int fd, uint32_t events, void *data)
 			busy_poll(w, t0);
 		}
 	}
-	awake_set(w, false);
+	ls_dp_awake_set(w->awake, false);
 }
 
 static void on_tick(struct ls_loop *loop, uint64_t missed, void *data)
@@ -381,6 +376,7 @@ static void *worker_main(void *arg)
 	publish(w);
 	pthread_mutex_unlock(&w->mu);
 	atomic_store_explicit(&w->tick_k, ls_now_k(), memory_order_release);
+	(void)cpus_contended(w, ls_now_k()); /* the baseline the first wake-up judges */
 	if (ls_loop_run(w->loop) < 0)
 		fprintf(stderr, "lockstep: worker %u: its event loop failed\n", w->id);
 	drain(w, 0, NULL); /* what is left: decided before the agent exits */
