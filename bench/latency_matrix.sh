@@ -271,7 +271,8 @@ for load in $loads; do
 				awk '{ printf "# %s thread %s: run %d ms wait %d ms\n", "'"$F"'", $2, ($3 - $6) / 1e6, ($4 - $7) / 1e6 }' >&2
 			scrape "$TMP/$F.prom"; [ -n "${LM_KEEP:-}" ] && cp "$TMP/$F.prom" "$LM_KEEP/"
 			# the agent's own count: the held record's kernel stamp to
-			# its release (the rest is the send and the way there)
+			# its release (the rest is the send and the way there);
+			# its warm-up flows included (no scrape between)
 			read -r _ held99 _ _ < <(quantiles "$TMP/$F.prom" "" lockstep_hold_seconds)
 			agent_stop
 			# issue 12's targets, with or without --rt: +100 us idle,

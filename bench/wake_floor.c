@@ -5,13 +5,17 @@
  * docs/workers.md "The floor").
  *
  *   wake_floor [--rate N] [--count N] [--nice N|keep] [--slice-us US]
+ *              [--work-us US] [--waker fifo|normal]
  *
  * A waker thread at SCHED_FIFO (as the kernel's packet path is above every
  * task) writes its clock to a pipe N times a second; the waiter, a
  * normal task with the agent's defaults (nice -10 on its autogroup and on
  * itself, a 100 us slice: docs/workers.md "Weight"), sleeps in epoll_wait
  * on it, as a worker sleeps on its ring, and notes how long each wake-up
- * took to run it. It does no work: the figure is the scheduler's alone.
+ * took to run it. By default it does no work, so the figure is the
+ * scheduler's alone; --work-us spins that long per wake-up (an agent uses
+ * its CPU, and the scheduler weighs that), --waker normal wakes it from a
+ * normal task (as a local process sending packets would).
  * Run it in a session of its own (setsid), as the agent runs, so that its
  * nice reaches its own autogroup and not the caller's. Prints
  *   wake_floor: RATE/s nice N slice US: p50 X p99 Y p99.9 Z max M us (n wakes)
@@ -77,7 +81,8 @@ static int usage(const char *why)
 {
 	fprintf(stderr,
 		"wake_floor: %s\nusage: wake_floor [--rate N] [--count N] [--nice N|keep] "
-		"[--slice-us US] (defaults 10000/s, 20000 wakes, nice -10, 100 us)\n",
+		"[--slice-us US] [--work-us US] [--waker fifo|normal] (defaults 10000/s, 20000 "
+		"wakes, nice -10, 100 us, no work, fifo)\n",
 		why);
 	return 2;
 }
