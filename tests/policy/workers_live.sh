@@ -238,6 +238,15 @@ lone_seen() { # the flow_new lines of ports 22000-23999 the agent printed
 	jq -R -n '[inputs | fromjson? // empty | select(.event == "flow_new" and .sport >= 22000 and .sport < 24000)] | length' \
 		"$TMP/a6.json" 2>/dev/null || echo 0
 }
+# An agent killed -9 while draining leaves shard_live[0].awake at 1, and
+# the kernel then writes `events` without a wake-up: the next agent must
+# clear it (ls_dp_shards_set) or it would never be woken. Left set here by
+# hand (alive_k 0, in_failsafe 0, awake 1, the rest 0), as the kill would.
+bpftool map update pinned "$PIN_DIR/shard_live" key 0 0 0 0 \
+	value 0 0 0 0 0 0 0 0  0 0 0 0  1 0 0 0  $(printf '0 %.0s' $(seq 48)) 2>"$TMP/bpftool.err" ||
+	diag "$TMP/bpftool.err"
+awake0() { bpftool -j map lookup pinned "$PIN_DIR/shard_live" key 0 0 0 0 | jq -r '.value[12]'; }
+check "a killed agent's awake word is left set before the next starts ($(awake0))" test "$(awake0)" = 0x01
 if agent_start a6 --tc --workers 1; then
 	trickle 22000
 	all_lone() { [ "$(lone_seen)" -ge 2000 ]; }
