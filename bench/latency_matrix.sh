@@ -160,7 +160,7 @@ target() {
 CFG_NAMES=(1 2)
 declare -A CFG_ARGS=([1]="--workers 1" [2]="--workers 2" [1rt]="--workers 1 --rt" [2rt]="--workers 2 --rt"
 	[1k]="--workers 1 --sched-slice 0" [2k]="--workers 2 --sched-slice 0"
-	[2nobp]="--workers 2 --busy-poll 0"
+	[1nobp]="--workers 1 --busy-poll 0" [2nobp]="--workers 2 --busy-poll 0"
 	[1n]="--workers 1 --nice keep" [2n]="--workers 2 --nice keep"
 	[1n20]="--workers 1 --nice -20" [2n20]="--workers 2 --nice -20"
 	[1q]="--workers 1 --cpu-latency-us 0" [2q]="--workers 2 --cpu-latency-us 0")
@@ -168,7 +168,7 @@ declare -A CFG_ARGS=([1]="--workers 1" [2]="--workers 2" [1rt]="--workers 1 --rt
 # LM_CFGS: the rows' agents by name (e.g. "1 1k 2 2k": k, the kernel's
 # default slice instead of --sched-slice's 100us; n, --nice keep: the
 # agent's CPU weight as started instead of nice -10; n20, --nice -20;
-# q, --cpu-latency-us 0)
+# q, --cpu-latency-us 0; nobp, --busy-poll 0)
 [ -n "${LM_CFGS:-}" ] && read -ra CFG_NAMES <<<"$LM_CFGS"
 # LM_BIN_B: another build of the agent (e.g. the commit before a change),
 # run as rows "1b" and "2b" beside the others in the same run

@@ -7,6 +7,7 @@
  * the agent (signal or crash) leaves the program attached and pinned so the
  * next agent adopts it; detach_on_exit removes it on SIGTERM/SIGINT. */
 #include "agent/agent.h"
+#include "agent/busy_poll.h"
 #include "agent/control_link.h"
 #include "agent/loop.h"
 #include "agent/rt.h"
@@ -14,6 +15,7 @@
 #include "agent/worker.h"
 #include "base/names.h"
 #include "dataplane/event_json.h"
+#include "obs/metric_table.h"
 
 #include <sched.h>
 #include <signal.h>
@@ -49,6 +51,7 @@ struct agent {
 	struct agent_workers *wk; /* the workers when nworkers > 1 (worker.h) */
 	uint32_t *awake;	  /* one worker: shard_live[0].awake, set while
 				   * this thread is off its epoll (bpf/shard.h) */
+	struct agent_poll poll;	  /* one worker: its busy-polling (busy_poll.h) */
 	struct state_link *state; /* --state-dir: the key-value store on disk */
 	struct config_reload *cr; /* --config: what SIGHUP re-reads */
 };
@@ -104,18 +107,24 @@ static void on_hold_tick(struct ls_loop *loop, uint64_t missed, void *data)
  * back for the rest after serving whatever else is ready. */
 #define RING_BUDGET 256
 
-static void on_ring(struct ls_loop *loop, int fd, uint32_t events, void *data)
+/* The one-worker agent busy-polls too (busy_poll.c), but this loop also
+ * serves the control socket, the metrics endpoint, the ticks and the
+ * heartbeat's timer: a wake-up spins and drains for at most this long
+ * before the loop looks at them (a ring with records left is ready again
+ * at once, so a busy ring costs one epoll_wait per this, not a sleep). */
+#define AGENT_LOOP_POLL_MAX_NS 500000ull
+
+/* One batch of `events`: drained, dispatched, its verdicts written, its
+ * held records released; the records taken (<0: the loop stops). */
+static int drain_events(void *ctx)
 {
-	struct agent *r = data;
+	struct agent *r = ctx;
 	bool more = false;
-	/* the kernel writes without waking us meanwhile (bpf/shard.h): a
-	 * self-IPI per record saved on the packet's CPU */
-	ls_dp_awake_set(r->awake, true);
 	obs_link_lock(r->ro);
 	int n = ls_dp_events_drain_max(r->dp, RING_BUDGET, &more);
 	if (n < 0) {
 		fprintf(stderr, "lockstep: draining events failed: %s\n", strerror(-n));
-		ls_loop_stop(loop, 1);
+		ls_loop_stop(r->loop, 1);
 	}
 	obs_link_drained(r->ro, n);
 	if (r->rp)
@@ -128,7 +137,37 @@ static void on_ring(struct ls_loop *loop, int fd, uint32_t events, void *data)
 		ls_hb_tick(r->sync.hb);
 	obs_link_unlock(r->ro);
 	fflush(stdout);
+	return n;
+}
+
+static bool events_pending(void *ctx)
+{
+	return ls_dp_events_pending(((struct agent *)ctx)->dp);
+}
+
+static void on_ring(struct ls_loop *loop, int fd, uint32_t events, void *data)
+{
+	struct agent *r = data;
+	uint64_t t0 = ls_now_k();
+	/* the kernel writes without waking us meanwhile (bpf/shard.h): a
+	 * self-IPI per record saved on the packet's CPU */
+	ls_dp_awake_set(r->awake, true);
+	int n = drain_events(r);
+	if (n >= 0)
+		agent_poll_after(&r->poll, t0, n, events_pending, drain_events, r);
 	ls_dp_awake_set(r->awake, false); /* then the loop looks again, and sleeps */
+}
+
+/* lockstep_worker_wakeups_total and _busy_polls_total of the one worker
+ * (worker="0"), as worker.c writes them for N. */
+static void one_worker_metrics(void *ctx, FILE *f)
+{
+	struct agent *r = ctx;
+	ls_metric_head(f, "lockstep_worker_wakeups_total");
+	fprintf(f, "lockstep_worker_wakeups_total{worker=\"0\"} %llu\n",
+		(unsigned long long)agent_poll_wakeups(&r->poll));
+	ls_metric_head(f, "lockstep_worker_busy_polls_total");
+	agent_poll_metrics_rows(&r->poll, 0, f);
 }
 
 static void on_policy_tick(struct ls_loop *loop, uint64_t missed, void *data)
@@ -161,6 +200,8 @@ static void on_tick(struct ls_loop *loop, uint64_t missed, void *data)
 	}
 	if (r->wk)
 		agent_workers_report(r->wk);
+	else
+		agent_poll_pressure(&r->poll); /* a fresh reading for the next burst */
 	uint64_t bad = ls_dp_events_bad(r->dp);
 	if (bad != r->last_bad) {
 		fprintf(stderr,
@@ -348,6 +389,7 @@ static int agent_loop(struct agent *r)
 		fprintf(stderr, "lockstep: %s\n", err.msg);
 		return 1;
 	}
+	agent_poll_pressure(&r->poll); /* the baseline the first wake-up judges */
 	if ((rc = ls_loop_add_fd(r->loop, ls_dp_events_fd(r->dp), EPOLLIN, on_ring, r)) ||
 	    (rc = ls_loop_add_signals(r->loop, sigs, 4, on_signal, r)) ||
 	    (rc = ls_loop_add_timer(r->loop, 1000000000ull, on_tick, r)) < 0) {
@@ -462,6 +504,10 @@ int agent_run(const struct agent_opts *o)
 	static char outbuf[1 << 16];
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	r.nworkers = agent_nworkers(o);
+	/* N workers poll their own rings (worker.c); this thread then only
+	 * counts nothing */
+	agent_poll_init(&r.poll, r.nworkers == 1 ? o->busy_poll_ns : 0, AGENT_LOOP_POLL_MAX_NS,
+			o->rt);
 	int rc = r.nworkers > 1 ? 0 : steer_one_worker(r.dp, &err);
 	if (!rc && r.nworkers == 1)
 		r.awake = ls_dp_shard_awake(r.dp, 0);
@@ -485,6 +531,9 @@ int agent_run(const struct agent_opts *o)
 		rc = obs_link_open(&r.ro, &o->obs, r.dp);
 	if (!rc) {
 		obs_link_set_attach(r.ro, &o->dp, &st);
+		if (r.nworkers == 1)
+			ls_metrics_add_writer(ls_obs_metrics(obs_link_hub(r.ro)), one_worker_metrics,
+					      &r);
 		rc = control_link_open(&r.ctl, o->control_path, r.ro);
 	}
 	po.ro = r.ro; /* the policy logs through the agent's logger */
@@ -607,6 +656,7 @@ int agent_run(const struct agent_opts *o)
 	snprintf(dir, sizeof(dir), "%s", ls_dp_pin_dir(r.dp));
 	bool stopped_outside = !ls_dp_link_pinned(r.dp);
 	ls_loop_free(r.loop);
+	agent_poll_close(&r.poll);
 	ls_dp_close(r.dp);
 	if (rc && !r.running && !st.adopted_link && !st.adopted_maps && !stopped_outside) {
 		/* the start failed after a fresh attach: nothing of this agent

@@ -3,6 +3,7 @@
  * verdict queue) and its own epoll loop; the main thread reloads them,
  * asks their status and reads what they publish after each batch. */
 #include "agent/worker.h"
+#include "agent/busy_poll.h"
 #include "obs/metric_table.h"
 #include "agent/control.h"
 #include "agent/loop.h"
@@ -40,27 +41,6 @@
 /* Busy-polling never keeps a worker from its loop (its tick, a stop) for
  * longer than this in one wake-up. */
 #define WORKER_POLL_MAX_NS 2000000ull
-/* Two clock reads of a busy-poll are ~3 us apart (64 looks): a gap longer
- * than this means the thread lost its CPU in between -- another task
- * wanted it. Spinning then takes the CPU from that task (on a small host,
- * often the packet path that makes the events), so the worker stops and
- * skips its next windows: first WORKER_POLL_BACKOFF wake-ups, doubling up
- * to WORKER_POLL_BACKOFF_MAX while it keeps losing the CPU, halving with
- * each window that kept it. */
-#define WORKER_POLL_LOST_NS 50000ull
-/* Spinning pays only with a CPU to spare: a worker reads the host's CPU
- * pressure (/proc/pressure/cpu, "some": the share of time some task was
- * runnable and waiting for a CPU) at most every WORKER_PSI_EVERY_NS, and
- * busy-polls only while that share, over the last interval, stayed under
- * WORKER_PSI_MAX_PPM. Without PSI (a kernel without it, psi=0) the
- * lost-CPU test below is all there is. The worker takes a reading when it
- * starts and at each tick too: the first wake-up of a burst after a quiet
- * spell then judges the time since (contended or not), not nothing, and
- * does not spin through its first 100 ms on hogged CPUs. */
-#define WORKER_PSI_EVERY_NS 100000000ull
-#define WORKER_PSI_MAX_PPM 50000u /* 5% */
-#define WORKER_POLL_BACKOFF 8u
-#define WORKER_POLL_BACKOFF_MAX 1024u
 
 struct worker {
 	struct agent_workers *g;
@@ -77,18 +57,7 @@ struct worker {
 	uint64_t events;		  /* records drained (under mu) */
 	uint64_t batch_k;		  /* K when the batch being drained began (under mu) */
 	uint32_t budget;		  /* this worker's thread only: the next batch's size */
-	uint64_t spin_ns;		  /* its thread only: the current busy-poll window */
-	int psi_fd;			  /* /proc/pressure/cpu, -1: none */
-	uint64_t psi_k, psi_some_us;	  /* its last read: when, "some total" */
-	bool psi_busy;			  /* the CPUs were contended then */
-	uint32_t poll_skip, poll_backoff; /* its thread only: wake-ups left
-					   * without a window, and the next
-					   * skip (WORKER_POLL_LOST_NS) */
-	/* wake-ups from epoll, and busy-polls that found records, found none,
-	 * or lost the CPU to another task (written by its thread, read by
-	 * metrics: relaxed atomics) */
-	_Atomic uint64_t wakeups, poll_hits, poll_misses, poll_yields, poll_backoffs,
-	    poll_pressured;
+	struct agent_poll poll;		  /* its busy-polling and wake-ups (busy_poll.h) */
 	/* published after each batch and tick (snap_mu, a leaf lock) */
 	pthread_mutex_t snap_mu;
 	struct ls_policy_stats snap;
@@ -120,7 +89,6 @@ struct agent_workers {
 	struct ls_event fs_ev[LS_SHARDS_MAX];
 	uint32_t fs_n, fs_next;
 	bool shard_live;       /* the kernel judges each shard (shard_live map) */
-	uint64_t busy_poll_ns; /* the longest busy-poll window (0: none) */
 	bool rt;	       /* --rt: each thread SCHED_FIFO and pinned */
 	struct worker w[];     /* n of them */
 };
@@ -202,129 +170,33 @@ static void adapt_budget(struct worker *w, int n, bool more)
 		w->budget /= 2;
 }
 
-static inline void cpu_relax(void)
+static bool ring_pending(void *ctx)
 {
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield");
-#endif
+	return ls_dp_ring_pending(((struct worker *)ctx)->ring);
 }
 
-/* Busy-poll after records (docs/workers.md, "Wake-ups"): under load the
- * next records come within microseconds, and a sleep in epoll costs a
- * wake-up (a system call, a context switch, the scheduler's latency: tens
- * of microseconds, milliseconds on a loaded host) that a look at the
- * ring's positions does not. So after a batch the worker watches its ring
- * for up to spin_ns (no system call: ls_dp_ring_pending) and drains what
- * comes; the window adapts like NAPI's: a look that found records restores
- * it to the full busy_poll_ns, one that found none halves it, down to an
- * eighth, so an idle worker wastes at most an eighth of the window per
- * wake-up and a loaded one sleeps rarely. A worker that loses its CPU
- * while polling stops and skips its next windows (WORKER_POLL_LOST_NS):
- * spinning pays only on a CPU nobody else wants. In all it stays under
- * WORKER_POLL_MAX_NS per wake-up, so its tick and a stop are never late by
- * more than that. */
-static void busy_poll(struct worker *w, uint64_t t0)
+static int drain_adapt(void *ctx)
 {
-	uint64_t last = ls_now_k(), prev = last;
+	struct worker *w = ctx;
 	bool more = false;
-	for (;;) {
-		bool found = false;
-		/* the clock only every 64 looks: reading it may be a system
-		 * call on some VMs (kvm-clock without a stable TSC) */
-		for (int i = 0; i < 64 && !found; i++) {
-			found = ls_dp_ring_pending(w->ring);
-			if (!found)
-				cpu_relax();
-		}
-		uint64_t now = ls_now_k();
-		if (now - prev > WORKER_POLL_LOST_NS) {
-			/* descheduled between two looks: the CPU is wanted */
-			atomic_fetch_add_explicit(&w->poll_yields, 1, memory_order_relaxed);
-			w->poll_backoff =
-			    w->poll_backoff ? w->poll_backoff * 2 : WORKER_POLL_BACKOFF;
-			if (w->poll_backoff > WORKER_POLL_BACKOFF_MAX)
-				w->poll_backoff = WORKER_POLL_BACKOFF_MAX;
-			w->poll_skip = w->poll_backoff;
-			if (found) /* what came meanwhile, then sleep */
-				drain(w, w->budget, &more);
-			return;
-		}
-		prev = now;
-		int n = found ? drain(w, w->budget, &more) : 0;
-		if (n > 0) { /* (a record reserved, not yet committed: 0) */
-			adapt_budget(w, n, more);
-			atomic_fetch_add_explicit(&w->poll_hits, 1, memory_order_relaxed);
-			w->spin_ns = w->g->busy_poll_ns;
-			last = now = ls_now_k();
-			prev = now; /* the drain's own time is no lost CPU */
-		} else if (now - last >= w->spin_ns) {
-			atomic_fetch_add_explicit(&w->poll_misses, 1, memory_order_relaxed);
-			if (w->spin_ns > w->g->busy_poll_ns / 8)
-				w->spin_ns /= 2;
-			w->poll_backoff /= 2; /* a window that kept its CPU */
-			return;
-		}
-		if (now - t0 >= WORKER_POLL_MAX_NS)
-			return;
-	}
+	int n = drain(w, w->budget, &more);
+	adapt_budget(w, n, more);
+	return n;
 }
 
-/* Were the host's CPUs contended over the last interval (WORKER_PSI_*)?
- * Re-read at most every WORKER_PSI_EVERY_NS; false without PSI. */
-static bool cpus_contended(struct worker *w, uint64_t now)
-{
-	if (w->psi_fd < 0 || now - w->psi_k < WORKER_PSI_EVERY_NS)
-		return w->psi_busy;
-	char buf[256];
-	ssize_t n = pread(w->psi_fd, buf, sizeof(buf) - 1, 0);
-	unsigned long long total;
-	const char *t;
-	if (n <= 0) {
-		w->psi_busy = false;
-		return false;
-	}
-	buf[n] = 0;
-	/* "some avg10=... avg60=... avg300=... total=US" on the first line */
-	if (!(t = strstr(buf, "total=")) || sscanf(t, "total=%llu", &total) != 1) {
-		w->psi_busy = false;
-		return false;
-	}
-	if (w->psi_k && total >= w->psi_some_us) {
-		uint64_t waited_ns = (total - w->psi_some_us) * 1000ull, span = now - w->psi_k;
-		w->psi_busy = waited_ns * 1000000ull / span > WORKER_PSI_MAX_PPM;
-	}
-	w->psi_k = now;
-	w->psi_some_us = total;
-	return w->psi_busy;
-}
-
-/* While it drains and busy-polls the worker is awake: the kernel writes
- * its records without waking it (shard_live[id].awake; bpf/shard.h,
- * ls_ring_output), a self-IPI per record saved. Before it sleeps it says
- * so, with a full fence: a record written after that wakes it, and one
- * written before is seen by the loop's next epoll_wait, which looks at a
- * ring it reported (level-triggered) once more before sleeping. */
+/* While it drains and busy-polls (busy_poll.c) the worker is awake: the
+ * kernel writes its records without waking it (shard_live[id].awake;
+ * bpf/shard.h, ls_ring_output), a self-IPI per record saved. Before it
+ * sleeps it says so, with a full fence: a record written after that wakes
+ * it, and one written before is seen by the loop's next epoll_wait, which
+ * looks at a ring it reported (level-triggered) once more before
+ * sleeping. */
 static void on_ring(struct ls_loop *loop, int fd, uint32_t events, void *data)
 {
 	struct worker *w = data;
 	uint64_t t0 = ls_now_k();
-	bool more = false;
-	atomic_fetch_add_explicit(&w->wakeups, 1, memory_order_relaxed);
 	ls_dp_awake_set(w->awake, true);
-	int n = drain(w, w->budget, &more);
-	adapt_budget(w, n, more);
-	if (w->g->busy_poll_ns && n > 0 && w->spin_ns) {
-		if (w->poll_skip) {
-			w->poll_skip--; /* it lost its CPU lately: sleep instead */
-			atomic_fetch_add_explicit(&w->poll_backoffs, 1, memory_order_relaxed);
-		} else if (cpus_contended(w, t0)) {
-			atomic_fetch_add_explicit(&w->poll_pressured, 1, memory_order_relaxed);
-		} else {
-			busy_poll(w, t0);
-		}
-	}
+	agent_poll_after(&w->poll, t0, drain_adapt(w), ring_pending, drain_adapt, w);
 	ls_dp_awake_set(w->awake, false);
 }
 
@@ -341,7 +213,7 @@ static void on_tick(struct ls_loop *loop, uint64_t missed, void *data)
 	atomic_store_explicit(&w->tick_k, ls_now_k(), memory_order_release);
 	atomic_store_explicit(&w->busy_k, 0, memory_order_release);
 	fflush(stdout);
-	(void)cpus_contended(w, ls_now_k()); /* a fresh reading for the next burst */
+	agent_poll_pressure(&w->poll); /* a fresh reading for the next burst */
 }
 
 /* Its hold's timeouts, closes, fail-safe and metrics (hold.h). */
@@ -376,7 +248,7 @@ static void *worker_main(void *arg)
 	publish(w);
 	pthread_mutex_unlock(&w->mu);
 	atomic_store_explicit(&w->tick_k, ls_now_k(), memory_order_release);
-	(void)cpus_contended(w, ls_now_k()); /* the baseline the first wake-up judges */
+	agent_poll_pressure(&w->poll); /* the baseline the first wake-up judges */
 	if (ls_loop_run(w->loop) < 0)
 		fprintf(stderr, "lockstep: worker %u: its event loop failed\n", w->id);
 	drain(w, 0, NULL); /* what is left: decided before the agent exits */
@@ -496,7 +368,7 @@ struct wrow {
 	struct ls_policy_stats st;
 	struct ls_shard_live sl;
 	uint64_t ring_events;
-	uint64_t wakeups, poll_hits, poll_misses, poll_yields, poll_backoffs, poll_pressured;
+	uint64_t wakeups;
 	bool live;
 };
 
@@ -588,28 +460,12 @@ static void workers_metrics(void *ctx, FILE *f)
 		pthread_mutex_unlock(&w->snap_mu);
 		ls_dp_shard_live_get(g->dp, i, &r[i].sl); /* zeros without shard_live */
 		r[i].live = atomic_load_explicit(&w->live, memory_order_relaxed);
-		r[i].wakeups = atomic_load_explicit(&w->wakeups, memory_order_relaxed);
-		r[i].poll_hits = atomic_load_explicit(&w->poll_hits, memory_order_relaxed);
-		r[i].poll_misses = atomic_load_explicit(&w->poll_misses, memory_order_relaxed);
-		r[i].poll_yields = atomic_load_explicit(&w->poll_yields, memory_order_relaxed);
-		r[i].poll_backoffs = atomic_load_explicit(&w->poll_backoffs, memory_order_relaxed);
-		r[i].poll_pressured =
-		    atomic_load_explicit(&w->poll_pressured, memory_order_relaxed);
+		r[i].wakeups = agent_poll_wakeups(&w->poll);
 	}
 	family(f, "lockstep_worker_wakeups_total", r, g->n, v_wakeups);
 	ls_metric_head(f, "lockstep_worker_busy_polls_total");
 	for (uint32_t i = 0; i < g->n; i++)
-		fprintf(
-		    f,
-		    "lockstep_worker_busy_polls_total{worker=\"%u\",result=\"hit\"} %llu\n"
-		    "lockstep_worker_busy_polls_total{worker=\"%u\",result=\"miss\"} %llu\n"
-		    "lockstep_worker_busy_polls_total{worker=\"%u\",result=\"yield\"} %llu\n"
-		    "lockstep_worker_busy_polls_total{worker=\"%u\",result=\"backoff\"} %llu\n"
-		    "lockstep_worker_busy_polls_total{worker=\"%u\",result=\"pressure\"} %llu\n",
-		    i, (unsigned long long)r[i].poll_hits, i, (unsigned long long)r[i].poll_misses,
-		    i, (unsigned long long)r[i].poll_yields, i,
-		    (unsigned long long)r[i].poll_backoffs, i,
-		    (unsigned long long)r[i].poll_pressured);
+		agent_poll_metrics_rows(&g->w[i].poll, i, f);
 	family(f, "lockstep_worker_ring_events_total", r, g->n, v_ring);
 	family(f, "lockstep_worker_calls_total", r, g->n, v_calls);
 	family(f, "lockstep_worker_verdicts_total", r, g->n, v_verdicts);
@@ -652,7 +508,6 @@ int agent_workers_open(struct agent_workers **out, struct ls_dp *dp,
 	g->n = o->n;
 	g->policy = o->po && o->po->policy;
 	g->tick_ns = o->po && o->po->tick_interval_ns ? o->po->tick_interval_ns : 1000000000ull;
-	g->busy_poll_ns = o->busy_poll_ns;
 	g->rt = o->rt;
 	snprintf(g->path, sizeof(g->path), "%s", g->policy ? o->po->policy : "");
 	for (uint32_t i = 0; i < g->n; i++) {
@@ -660,13 +515,9 @@ int agent_workers_open(struct agent_workers **out, struct ls_dp *dp,
 		w->g = g;
 		w->id = i;
 		w->stop_fd = -1;
-		/* --rt's workers have their CPU: they poll regardless */
-		w->psi_fd = o->busy_poll_ns && !o->rt
-				? open("/proc/pressure/cpu", O_RDONLY | O_CLOEXEC)
-				: -1;
+		agent_poll_init(&w->poll, o->busy_poll_ns, WORKER_POLL_MAX_NS, o->rt);
 		w->live = true; /* until the heartbeat judges it */
 		w->budget = WORKER_BUDGET;
-		w->spin_ns = o->busy_poll_ns;
 		pthread_mutex_init(&w->mu, NULL);
 		pthread_mutex_init(&w->snap_mu, NULL);
 		w->gsnap = calloc(1, sizeof(*w->gsnap));
@@ -728,8 +579,7 @@ void agent_workers_close(struct agent_workers *g)
 		ls_loop_free(w->loop);
 		if (w->stop_fd >= 0)
 			close(w->stop_fd);
-		if (w->psi_fd >= 0)
-			close(w->psi_fd);
+		agent_poll_close(&w->poll);
 		pthread_mutex_destroy(&w->mu);
 		pthread_mutex_destroy(&w->snap_mu);
 		if (w->gsnap)

@@ -230,6 +230,8 @@ int ls_dp_events_drain(struct ls_dp *dp);
  * served in between). *more: the budget ran out before the ring did. */
 int ls_dp_events_drain_max(struct ls_dp *dp, uint32_t max, bool *more);
 uint64_t ls_dp_events_bad(const struct ls_dp *dp);
+/* As ls_dp_ring_pending, for `events` (the one-worker agent's busy-poll). */
+bool ls_dp_events_pending(const struct ls_dp *dp);
 
 /* ---- shards: N policy workers (docs/workers.md) ------------------------ */
 struct ls_dp_shards_status {

@@ -30,6 +30,18 @@ enum ls_dp_map {
 
 extern const char *const ls_dp_map_names[LS_MAP__N];
 
+/* A ring buffer's consumer and producer positions (the first word of its
+ * first two pages), mapped read-only so that a busy-polling reader can ask
+ * "records waiting?" with two loads and no system call; libbpf 1.1 has no
+ * ring__avail_data_size. NULL pages: unknown (no busy-poll). ringbuf.c. */
+struct ls_ring_pos {
+	void *cons_pg, *prod_pg;
+	size_t pg;
+};
+void ls_ring_pos_map(struct ls_ring_pos *p, int fd);
+void ls_ring_pos_unmap(struct ls_ring_pos *p);
+bool ls_ring_pos_pending(const struct ls_ring_pos *p);
+
 struct ls_dp {
 	struct lockstep_bpf *skel; /* NULL when opened from pins only */
 	int map_fd[LS_MAP__N];     /* owned: closed by ls_dp_close */
@@ -52,6 +64,7 @@ struct ls_dp {
 	uint32_t ev_budget;        /* records per drain, 0: all (ls_dp_events_drain_max) */
 	uint32_t ev_taken;         /* ... delivered in the drain in progress */
 	struct ls_udpi *udpi;      /* user-space DPI of `events` (udpi.h) */
+	struct ls_ring_pos ev_pos; /* its positions (ls_dp_events_pending) */
 	/* shards (shards.c): ring fds of shard_rings[0..nshards-1] */
 	uint32_t nshards;
 	int shard_fd[LS_SHARDS_MAX];

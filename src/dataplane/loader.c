@@ -444,6 +444,7 @@ void ls_dp_close(struct ls_dp *dp)
 		return;
 	if (dp->rb)
 		ring_buffer__free(dp->rb);
+	ls_ring_pos_unmap(&dp->ev_pos);
 	ls_udpi_free(dp->udpi);
 	dp->udpi = NULL;
 	ls_shards_close(dp);

@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
@@ -38,6 +40,41 @@ static int on_sample(void *ctx, void *data, size_t size)
 	return rc;
 }
 
+void ls_ring_pos_map(struct ls_ring_pos *p, int fd)
+{
+	p->pg = (size_t)sysconf(_SC_PAGESIZE);
+	p->cons_pg = mmap(NULL, p->pg, PROT_READ, MAP_SHARED, fd, 0);
+	p->prod_pg = mmap(NULL, p->pg, PROT_READ, MAP_SHARED, fd, (off_t)p->pg);
+	if (p->cons_pg == MAP_FAILED)
+		p->cons_pg = NULL;
+	if (p->prod_pg == MAP_FAILED)
+		p->prod_pg = NULL;
+}
+
+void ls_ring_pos_unmap(struct ls_ring_pos *p)
+{
+	if (p->cons_pg)
+		munmap(p->cons_pg, p->pg);
+	if (p->prod_pg)
+		munmap(p->prod_pg, p->pg);
+	p->cons_pg = p->prod_pg = NULL;
+}
+
+bool ls_ring_pos_pending(const struct ls_ring_pos *p)
+{
+	if (!p->cons_pg || !p->prod_pg)
+		return false;
+	/* the kernel's own protocol (tools/lib/bpf/ringbuf.c): acquire loads */
+	unsigned long cons = __atomic_load_n((unsigned long *)p->cons_pg, __ATOMIC_ACQUIRE);
+	unsigned long prod = __atomic_load_n((unsigned long *)p->prod_pg, __ATOMIC_ACQUIRE);
+	return prod != cons;
+}
+
+bool ls_dp_events_pending(const struct ls_dp *dp)
+{
+	return ls_ring_pos_pending(&dp->ev_pos);
+}
+
 int ls_dp_events_open(struct ls_dp *dp, ls_dp_event_fn fn, void *ctx, struct ls_err *err)
 {
 	if (dp->rb)
@@ -49,6 +86,7 @@ int ls_dp_events_open(struct ls_dp *dp, ls_dp_event_fn fn, void *ctx, struct ls_
 	dp->rb = ring_buffer__new(dp->map_fd[LS_MAP_EVENTS], on_sample, dp, NULL);
 	if (!dp->rb)
 		return ls_errf(err, -errno, "opening the events ring buffer: %s", strerror(errno));
+	ls_ring_pos_map(&dp->ev_pos, dp->map_fd[LS_MAP_EVENTS]);
 	return 0;
 }
 

@@ -236,11 +236,7 @@ struct ls_dp_ring {
 	uint64_t bad;
 	uint32_t budget, taken;
 	struct ls_udpi *udpi; /* user-space DPI of this ring (udpi.h) */
-	/* the ring's consumer and producer positions (the first word of its
-	 * first two pages), mapped read-only for ls_dp_ring_pending; libbpf
-	 * 1.1 has no ring__avail_data_size */
-	void *cons_pg, *prod_pg;
-	size_t pg;
+	struct ls_ring_pos pos; /* for ls_dp_ring_pending */
 };
 
 static int on_sample(void *ctx, void *data, size_t size)
@@ -291,25 +287,14 @@ int ls_dp_ring_open(struct ls_dp *dp, uint32_t shard, ls_dp_event_fn fn, void *c
 		ls_dp_ring_close(r);
 		return rc;
 	}
-	r->pg = (size_t)sysconf(_SC_PAGESIZE);
-	r->cons_pg = mmap(NULL, r->pg, PROT_READ, MAP_SHARED, r->fd, 0);
-	r->prod_pg = mmap(NULL, r->pg, PROT_READ, MAP_SHARED, r->fd, (off_t)r->pg);
-	if (r->cons_pg == MAP_FAILED)
-		r->cons_pg = NULL; /* then pending says "unknown": no busy-poll */
-	if (r->prod_pg == MAP_FAILED)
-		r->prod_pg = NULL;
+	ls_ring_pos_map(&r->pos, r->fd);
 	*out = r;
 	return 0;
 }
 
 bool ls_dp_ring_pending(const struct ls_dp_ring *r)
 {
-	if (!r->cons_pg || !r->prod_pg)
-		return false;
-	/* the kernel's own protocol (tools/lib/bpf/ringbuf.c): acquire loads */
-	unsigned long cons = __atomic_load_n((unsigned long *)r->cons_pg, __ATOMIC_ACQUIRE);
-	unsigned long prod = __atomic_load_n((unsigned long *)r->prod_pg, __ATOMIC_ACQUIRE);
-	return prod != cons;
+	return ls_ring_pos_pending(&r->pos);
 }
 
 int ls_dp_ring_fd(const struct ls_dp_ring *r)
@@ -342,10 +327,7 @@ void ls_dp_ring_close(struct ls_dp_ring *r)
 		return;
 	if (r->rb)
 		ring_buffer__free(r->rb);
-	if (r->cons_pg)
-		munmap(r->cons_pg, r->pg);
-	if (r->prod_pg)
-		munmap(r->prod_pg, r->pg);
+	ls_ring_pos_unmap(&r->pos);
 	ls_udpi_free(r->udpi);
 	if (r->fd >= 0)
 		close(r->fd);

@@ -11,8 +11,11 @@
 #include <string.h>
 
 const double ls_metric_latency_buckets[] = {
-	1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3,
-	5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+	/* finer from 10 us to 1 ms, where the targets (100 us, 1 ms) are
+	 * judged: a p99 of 110 us and one of 240 us are different news */
+	1e-6, 2.5e-6, 5e-6, 1e-5, 2e-5, 3e-5, 5e-5, 7.5e-5, 1e-4, 1.5e-4, 2e-4, 2.5e-4,
+	3.5e-4, 5e-4, 7.5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1,
+	2.5, 5, 10,
 };
 const int ls_metric_latency_nbuckets =
 	sizeof(ls_metric_latency_buckets) / sizeof(ls_metric_latency_buckets[0]);

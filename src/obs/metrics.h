@@ -22,7 +22,7 @@
 enum ls_metric_type { LS_METRIC_COUNTER, LS_METRIC_GAUGE, LS_METRIC_HISTOGRAM, LS_METRIC_ANY };
 
 #define LS_METRIC_MAX_SERIES 48   /* label values per family */
-#define LS_METRIC_MAX_BUCKETS 24  /* histogram bounds, excluding +Inf */
+#define LS_METRIC_MAX_BUCKETS 32  /* histogram bounds, excluding +Inf */
 #define LS_METRIC_LABEL_MAX 48    /* bytes of a label value, incl. NUL */
 
 struct ls_metrics;

@@ -247,11 +247,21 @@ bpftool map update pinned "$PIN_DIR/shard_live" key 0 0 0 0 \
 	diag "$TMP/bpftool.err"
 awake0() { bpftool -j map lookup pinned "$PIN_DIR/shard_live" key 0 0 0 0 | jq -r '.value[12]'; }
 check "a killed agent's awake word is left set before the next starts ($(awake0))" test "$(awake0)" = 0x01
-if agent_start a6 --tc --workers 1; then
+if agent_start a6 --tc --workers 1 --metrics 127.0.0.1:0; then
 	trickle 22000
 	all_lone() { [ "$(lone_seen)" -ge 2000 ]; }
 	wait_for 15 all_lone
 	check "one worker: 2000 lone new flows 0-1.5 ms apart all printed ($(lone_seen))" all_lone
+	# the main loop busy-polls after records as a worker of N does
+	# (src/agent/busy_poll.c), counted as worker "0": every wake-up that
+	# took records ends in one of the five results (a hit may add more)
+	MP=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$TMP/a6.err" | head -1)
+	in_s curl -sS --max-time 5 -o "$TMP/bp1.prom" "http://127.0.0.1:$MP/metrics"
+	wk1=$(sed -n 's/^lockstep_worker_wakeups_total{worker="0"} //p' "$TMP/bp1.prom")
+	bp1=0
+	for res in hit miss yield backoff pressure; do bp1=$((bp1 + $(bp_sum "$TMP/bp1.prom" $res))); done
+	check "  its loop's wake-ups are counted ($wk1) and each ends in a busy-poll result ($bp1: hit $(bp_sum "$TMP/bp1.prom" hit) miss $(bp_sum "$TMP/bp1.prom" miss) pressure $(bp_sum "$TMP/bp1.prom" pressure))" \
+		test "${wk1:-0}" -ge 1000 -a "$bp1" -ge 1000
 	kill -TERM "$AGENT"; wait "$AGENT"
 	check "  and the agent exits cleanly" test $? -eq 0
 else
