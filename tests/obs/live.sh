@@ -240,10 +240,12 @@ check "kernel events carry their K time and wall-clock ts" jqt '
 # the docs list exactly what the agent has; the hold section's metrics are
 # registered only under --default-verdict hold, the workers section's only
 # with --workers N > 1 (checked by tests/policy/workers_failsafe_live.sh),
-# which this agent does not run (--workers 1 above)
+# which this agent does not run (--workers 1 above) -- but for the two its
+# loop writes as worker "0" (it busy-polls as a worker does)
 "$PROMCHECK" --families "$TMP/m3.txt" | grep -v '^lockstep_guest_' | sort >"$TMP/fam.scraped"
-awk -F'|' '/^## (Hold|Workers|State)/ { hold = 1; next } /^## / { hold = 0 }
-	!hold && $2 ~ /^ *`(lockstep|process)_[a-z0-9_]*` *$/ {
+awk -F'|' '/^## (Hold|Workers|State)/ { hold = 1; wk = /Workers/; next } /^## / { hold = wk = 0 }
+	(!hold || (wk && $2 ~ /lockstep_worker_(wakeups|busy_polls)_total/)) &&
+	$2 ~ /^ *`(lockstep|process)_[a-z0-9_]*` *$/ {
 	n = $2; gsub(/[ `]/, "", n); t = $3; gsub(/ /, "", t)
 	# the label names: every `name` before the first ":" of the column
 	c = $4; sub(/:.*/, "", c); l = ""
