@@ -47,7 +47,9 @@
 # LM_GEN=packet the packet-socket sender (below), LM_STRESS=0 skips the loaded rows, LM_RT=0 the --rt rows, LM_SECTIONS
 # the sections to run (default "1 2 3"), LM_HOLD_RATES section 2's rates
 # (default "10000 100000"), LM_KEEP=DIR keeps section 2's scrapes there, LM_FLOOR_SECS the floor's seconds per
-# CPU at the start and the end (bench/vcpu_floor.c; 2, 0: none).
+# CPU at the start and the end (bench/vcpu_floor.c; 2, 0: none),
+# LM_STALLS=1 section 1's stalls of the agent >= 0.5 ms during each row's
+# timed flows and what ran instead (bench/sched_stalls.py, perf).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 LS_ROOT=$PWD
@@ -223,8 +225,16 @@ for load in $loads; do
 		scrape "$TMP/w_$F.prom"
 		fn0=$(cnt flow_new) full0=$(cnt ringbuf_full)
 		read -r run0 wait0 < <(schedstat "$AGENT")
+		SSP=
+		if [ "${LM_STALLS:-0}" = 1 ]; then # who kept the agent from its CPU
+			python3 bench/sched_stalls.py --pid "$AGENT" --min-ms 0.5 \
+				--secs "$(awk -v c="$COUNT" -v r="$RATE" 'BEGIN { print c / r + 0.5 }')" >"$TMP/st_$F.txt" 2>&1 &
+			SSP=$!
+			sleep 0.3 # perf's start
+		fi
 		gen "$F" "$RATE" "$COUNT" 400 --no-rx # timing the agent: nobody reads
 		read -r run1 wait1 < <(schedstat "$AGENT")
+		[ -n "$SSP" ] && wait "$SSP"
 		sleep 0.3
 		scrape "$TMP/$F.prom"
 		read -r p50 p99 p999 n < <(quantiles "$TMP/$F.prom" "$TMP/w_$F.prom")
@@ -238,6 +248,7 @@ for load in $loads; do
 		printf '%-7s %-4s %9s %9s %9s %9s %7s %6s %7s %7s %8s %8s  %s\n' "$load" "$c" "$(f "$F" achieved | cut -d/ -f1)" \
 			"$p50" "$p99" "$p999" "$n" "$lost" $(((run1 - run0) / 1000000)) $(((wait1 - wait0) / 1000000)) "$rx99" "$call99" \
 			"$(target "$load" "$([ "${c%rt}" != "$c" ] && echo rt)" "$p99")$([ "$full" != 0 ] && echo ", ring full $full")"
+		[ -n "$SSP" ] && sed -n 's/^# *//p' "$TMP/st_$F.txt" | sed "s/^/# $c stalls: /"
 		agent_stop
 	done
 	done

@@ -41,6 +41,17 @@
 /* Busy-polling never keeps a worker from its loop (its tick, a stop) for
  * longer than this in one wake-up. */
 #define WORKER_POLL_MAX_NS 2000000ull
+/* A worker drains another's ring when it finds that ring's records
+ * waiting, with its consumer position unchanged, for this long: the owner
+ * was woken and is ready but not running -- behind a kernel thread that
+ * does not yield, preempted on a busy CPU until the next tick, its vCPU
+ * not run by the host (docs/workers.md, "Stealing"). Under that owner's
+ * lock, so its flows' callbacks stay in order in one instance. */
+#define WORKER_STEAL_AFTER_NS 100000ull
+/* ... but not from a worker whose last batch took longer than this: its
+ * guest is slow, and its batch in the thief's thread would hold the
+ * thief's own shard (and its tick) as long. */
+#define WORKER_STEAL_MAX_BATCH_NS 1000000ull
 
 struct worker {
 	struct agent_workers *g;
@@ -58,6 +69,12 @@ struct worker {
 	uint64_t batch_k;		  /* K when the batch being drained began (under mu) */
 	uint32_t budget;		  /* this worker's thread only: the next batch's size */
 	struct agent_poll poll;		  /* its busy-polling and wake-ups (busy_poll.h) */
+	/* its thread only: each peer's ring as it last saw it pending (its
+	 * consumer position, and since when; 0: not pending) */
+	unsigned long peer_cons[LS_SHARDS_MAX];
+	uint64_t peer_since[LS_SHARDS_MAX];
+	_Atomic uint64_t stolen; /* batches of its ring another worker drained */
+	_Atomic uint64_t batch_ns; /* how long its last batch took (written under mu) */
 	/* published after each batch and tick (snap_mu, a leaf lock) */
 	pthread_mutex_t snap_mu;
 	struct ls_policy_stats snap;
@@ -127,16 +144,14 @@ static int on_event(void *ctx, const struct ls_event *ev)
 	return 0;
 }
 
-/* A batch: what the budget allows, dispatched and its verdicts written
- * before the lock is let go (a reload waits for this boundary). */
-static int drain(struct worker *w, uint32_t budget, bool *more_out)
+/* A batch of w's ring under w->mu (held by the caller: w's thread, or a
+ * peer that steals it): what the budget allows, dispatched, its verdicts
+ * written, its held records released. */
+static int drain_locked(struct worker *w, uint32_t budget, bool *more)
 {
-	bool more = false;
-	atomic_store_explicit(&w->busy_k, ls_now_k(), memory_order_release);
-	pthread_mutex_lock(&w->mu);
 	/* the records' delivery time, once per batch: as it is taken */
 	w->batch_k = ls_now_k();
-	int n = ls_dp_ring_drain_max(w->ring, budget, &more);
+	int n = ls_dp_ring_drain_max(w->ring, budget, more);
 	if (n < 0)
 		fprintf(stderr, "lockstep: worker %u: draining its ring failed: %s\n", w->id,
 			strerror(-n));
@@ -148,7 +163,13 @@ static int drain(struct worker *w, uint32_t budget, bool *more_out)
 		obs_link_unlock(w->g->ro);
 	}
 	publish(w);
-	pthread_mutex_unlock(&w->mu);
+	atomic_store_explicit(&w->batch_ns, ls_now_k() - w->batch_k, memory_order_relaxed);
+	return n;
+}
+
+/* After a batch of w's, its lock let go. */
+static void drain_done(struct worker *w, int n)
+{
 	atomic_store_explicit(&w->busy_k, 0, memory_order_release);
 	if (n > 0) {
 		obs_link_lock(w->g->ro);
@@ -156,9 +177,62 @@ static int drain(struct worker *w, uint32_t budget, bool *more_out)
 		obs_link_unlock(w->g->ro);
 	}
 	fflush(stdout);
+}
+
+/* A batch before the lock is let go (a reload waits for this boundary). */
+static int drain(struct worker *w, uint32_t budget, bool *more_out)
+{
+	bool more = false;
+	atomic_store_explicit(&w->busy_k, ls_now_k(), memory_order_release);
+	pthread_mutex_lock(&w->mu);
+	int n = drain_locked(w, budget, &more);
+	pthread_mutex_unlock(&w->mu);
+	drain_done(w, n);
 	if (more_out)
 		*more_out = more;
 	return n;
+}
+
+/* Drains the rings of peers whose records have waited, undrained, for
+ * WORKER_STEAL_AFTER_NS (their owner ready but not running). A look is two
+ * loads per peer; nothing is taken from a peer in a batch or a tick (its
+ * lock held: a guest stalled there fails its shard safe, as it must). */
+static void steal(struct worker *w)
+{
+	struct agent_workers *g = w->g;
+	uint64_t now = 0;
+	if (ls_dp_ring_pending(w->ring))
+		return; /* its own shard first */
+	for (uint32_t i = 0; i < g->n; i++) {
+		struct worker *p = &g->w[i];
+		if (p == w)
+			continue;
+		if (!ls_dp_ring_pending(p->ring)) {
+			w->peer_since[i] = 0;
+			continue;
+		}
+		if (!now)
+			now = ls_now_k();
+		unsigned long cons = ls_dp_ring_consumed(p->ring);
+		if (!w->peer_since[i] || cons != w->peer_cons[i]) {
+			w->peer_cons[i] = cons; /* new records, or drained since */
+			w->peer_since[i] = now;
+			continue;
+		}
+		if (now - w->peer_since[i] < WORKER_STEAL_AFTER_NS ||
+		    atomic_load_explicit(&p->batch_ns, memory_order_relaxed) >
+			WORKER_STEAL_MAX_BATCH_NS ||
+		    pthread_mutex_trylock(&p->mu))
+			continue;
+		bool more = false;
+		atomic_store_explicit(&p->busy_k, ls_now_k(), memory_order_release);
+		int n = drain_locked(p, WORKER_BUDGET, &more);
+		pthread_mutex_unlock(&p->mu);
+		drain_done(p, n);
+		w->peer_since[i] = 0;
+		if (n > 0)
+			atomic_fetch_add_explicit(&p->stolen, 1, memory_order_relaxed);
+	}
 }
 
 /* The next batch's budget, from what this one found (WORKER_BUDGET). */
@@ -181,6 +255,8 @@ static int drain_adapt(void *ctx)
 	bool more = false;
 	int n = drain(w, w->budget, &more);
 	adapt_budget(w, n, more);
+	if (w->g->n > 1)
+		steal(w);
 	return n;
 }
 
@@ -198,6 +274,8 @@ static void on_ring(struct ls_loop *loop, int fd, uint32_t events, void *data)
 	ls_dp_awake_set(w->awake, true);
 	agent_poll_after(&w->poll, t0, drain_adapt(w), ring_pending, drain_adapt, w);
 	ls_dp_awake_set(w->awake, false);
+	if (w->g->n > 1)
+		steal(w); /* what waited while it spun */
 }
 
 static void on_tick(struct ls_loop *loop, uint64_t missed, void *data)
@@ -238,6 +316,9 @@ static void on_stop(struct ls_loop *loop, int fd, uint32_t events, void *data)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	char name[16]; /* top -H, perf and bench/sched_stalls.py tell them apart */
+	snprintf(name, sizeof(name), "ls-worker%u", w->id);
+	pthread_setname_np(pthread_self(), name);
 	ls_trace_thread_worker((int)w->id); /* its guest calls and verdicts: its own track */
 	if (w->g->rt) {
 		char who[32];
@@ -368,7 +449,7 @@ struct wrow {
 	struct ls_policy_stats st;
 	struct ls_shard_live sl;
 	uint64_t ring_events;
-	uint64_t wakeups;
+	uint64_t wakeups, stolen;
 	bool live;
 };
 
@@ -416,6 +497,10 @@ static double v_wakeups(const struct wrow *r)
 {
 	return (double)r->wakeups;
 }
+static double v_stolen(const struct wrow *r)
+{
+	return (double)r->stolen;
+}
 static double v_fs_default(const struct wrow *r)
 {
 	return (double)r->sl.defaults;
@@ -461,8 +546,10 @@ static void workers_metrics(void *ctx, FILE *f)
 		ls_dp_shard_live_get(g->dp, i, &r[i].sl); /* zeros without shard_live */
 		r[i].live = atomic_load_explicit(&w->live, memory_order_relaxed);
 		r[i].wakeups = agent_poll_wakeups(&w->poll);
+		r[i].stolen = atomic_load_explicit(&w->stolen, memory_order_relaxed);
 	}
 	family(f, "lockstep_worker_wakeups_total", r, g->n, v_wakeups);
+	family(f, "lockstep_worker_stolen_batches_total", r, g->n, v_stolen);
 	ls_metric_head(f, "lockstep_worker_busy_polls_total");
 	for (uint32_t i = 0; i < g->n; i++)
 		agent_poll_metrics_rows(&g->w[i].poll, i, f);
@@ -570,10 +657,12 @@ void agent_workers_close(struct agent_workers *g)
 		if (w->started && write(w->stop_fd, &one, sizeof(one)) != sizeof(one))
 			fprintf(stderr, "lockstep: stopping worker %u: %s\n", i, strerror(errno));
 	}
+	/* every thread first: a running worker may be draining a peer's ring */
+	for (uint32_t i = 0; i < g->n; i++)
+		if (g->w[i].started)
+			pthread_join(g->w[i].th, NULL);
 	for (uint32_t i = 0; i < g->n; i++) {
 		struct worker *w = &g->w[i];
-		if (w->started)
-			pthread_join(w->th, NULL);
 		policy_link_close(w->rp); /* its last verdicts release what they decide */
 		ls_dp_ring_close(w->ring);
 		ls_loop_free(w->loop);

@@ -294,6 +294,10 @@ int ls_dp_ring_drain_max(struct ls_dp_ring *r, uint32_t max, bool *more);
  * memory mapped read-only, no system call: what a busy-polling worker asks
  * between drains (docs/workers.md, "Wake-ups"). False when unknown. */
 bool ls_dp_ring_pending(const struct ls_dp_ring *r);
+/* The ring's consumer position (bytes consumed so far, as the kernel
+ * counts them; 0 when unknown): unchanged between two looks while records
+ * are pending, nobody drained it meanwhile. */
+unsigned long ls_dp_ring_consumed(const struct ls_dp_ring *r);
 /* Worker `shard`'s word in shard_live that says it is off its epoll (1)
  * or about to sleep (0): while 1 the kernel writes its records without a
  * wake-up (bpf/shard.h, ls_ring_output). NULL without shard_live. The

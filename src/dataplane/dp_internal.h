@@ -41,6 +41,7 @@ struct ls_ring_pos {
 void ls_ring_pos_map(struct ls_ring_pos *p, int fd);
 void ls_ring_pos_unmap(struct ls_ring_pos *p);
 bool ls_ring_pos_pending(const struct ls_ring_pos *p);
+unsigned long ls_ring_pos_consumed(const struct ls_ring_pos *p);
 
 struct ls_dp {
 	struct lockstep_bpf *skel; /* NULL when opened from pins only */

@@ -70,6 +70,11 @@ bool ls_ring_pos_pending(const struct ls_ring_pos *p)
 	return prod != cons;
 }
 
+unsigned long ls_ring_pos_consumed(const struct ls_ring_pos *p)
+{
+	return p->cons_pg ? __atomic_load_n((unsigned long *)p->cons_pg, __ATOMIC_ACQUIRE) : 0;
+}
+
 bool ls_dp_events_pending(const struct ls_dp *dp)
 {
 	return ls_ring_pos_pending(&dp->ev_pos);

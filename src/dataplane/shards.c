@@ -292,6 +292,11 @@ int ls_dp_ring_open(struct ls_dp *dp, uint32_t shard, ls_dp_event_fn fn, void *c
 	return 0;
 }
 
+unsigned long ls_dp_ring_consumed(const struct ls_dp_ring *r)
+{
+	return ls_ring_pos_consumed(&r->pos);
+}
+
 bool ls_dp_ring_pending(const struct ls_dp_ring *r)
 {
 	return ls_ring_pos_pending(&r->pos);

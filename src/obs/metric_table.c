@@ -342,6 +342,11 @@ const struct ls_metric_def ls_metric_table[] = {
     {"workers", "lockstep_worker_wakeups_total", LS_METRIC_COUNTER, "`worker`",
      "times the worker woke from epoll for its ring",
      "times the worker woke from epoll for its ring (docs/workers.md, \"Wake-ups\")"},
+    {"workers", "lockstep_worker_stolen_batches_total", LS_METRIC_COUNTER, "`worker`",
+     "batches of the worker's ring another worker drained (its thread ready but not running)",
+     "batches of the worker's ring that another worker drained because its records had waited "
+     "100 us undrained: the worker's thread was ready but not running (docs/workers.md, "
+     "\"Stealing\")"},
     {"workers", "lockstep_worker_busy_polls_total", LS_METRIC_COUNTER,
      "`worker`, `result`: hit, miss, yield, backoff, pressure",
      "busy-poll windows after a batch, by whether records came within the window (hit: drained "

@@ -268,6 +268,59 @@ else
 	not_ok "agent runs with --workers 1"; diag "$TMP/a6.err"
 fi
 
+# Stealing (docs/workers.md, "Stealing"): a worker whose thread is ready
+# but not running -- here pinned to CPU 0 under a SCHED_FIFO spinner that
+# leaves it only the kernel's RT-throttle share (5%) -- has its ring
+# drained by the other worker (pinned to CPU 1) once its records have
+# waited 100 us undrained: every flow of its shard is still handled at
+# once, and the batches are counted as stolen.
+steal_flows() { # flow_new lines of the UDP flows from ports 30000.. to port 9 in a8's output
+	jq -R -n '[inputs | fromjson? // empty | select(.event == "flow_new" and .dport == 9 and .sport >= 30000 and .sport < 30400)] | length' \
+		"$TMP/a8.json" 2>/dev/null || echo 0
+}
+worker_tid() { grep -lx "ls-worker$1" /proc/"$AGENT"/task/*/comm 2>/dev/null | cut -d/ -f5; }
+if [ "$(nproc)" -lt 2 ] || ! command -v chrt >/dev/null; then
+	skip "fewer than 2 CPUs or no chrt: stealing is not testable here"
+elif agent_start a8 --tc --workers 2 --policy "$SC" --metrics 127.0.0.1:0; then
+	MP=$(sed -n 's/.*metrics on .*(port \([0-9]*\)).*/\1/p' "$TMP/a8.err" | head -1)
+	t0=$(worker_tid 0) t1=$(worker_tid 1)
+	check "the workers' threads are named ls-worker0 and ls-worker1 ($t0 $t1)" test -n "$t0" -a -n "$t1"
+	taskset -p -c 0 "$t0" >/dev/null && taskset -p -c 1 "$t1" >/dev/null
+	# timeout itself unpinned and normal: the spinner never lets a task
+	# of its own class run on CPU 0
+	timeout 10 chrt -f 50 taskset -c 0 sh -c 'while :; do :; done' &
+	SP=$!
+	PIDS+=($SP)
+	sleep 0.3
+	# 400 flows for sure: each from its own source port (fresh sockets may
+	# reuse one, and a reused 5-tuple is the same flow)
+	in_c python3 - "$S4" <<'PY'
+import socket, sys
+for i in range(400):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("", 30000 + i))
+    s.sendto(b"x", (sys.argv[1], 9))
+    s.close()
+PY
+	got_all() { [ "$(steal_flows)" -ge 400 ]; }
+	wait_for 1 got_all # at once: the RT throttle would give it its share only after ~1 s
+	n_seen=$(steal_flows)
+	kill -0 "$SP" 2>/dev/null && spinning=yes || spinning=no
+	in_s curl -sS --max-time 5 -o "$TMP/st.prom" "http://127.0.0.1:$MP/metrics"
+	kill "$SP" 2>/dev/null; wait "$SP" 2>/dev/null
+	stolen=$(sed -n 's/^lockstep_worker_stolen_batches_total{worker="0"} //p' "$TMP/st.prom")
+	wk0=$(sed -n 's/^lockstep_worker_wakeups_total{worker="0"} //p' "$TMP/st.prom")
+	grep -E '^lockstep_worker_(stolen|ring_events|wakeups)' "$TMP/st.prom" | sed 's/^/# /'
+	check "a worker kept off its CPU: all 400 new flows handled while it was ($n_seen, kept off still: $spinning)" \
+		test "$n_seen" -ge 400 -a $spinning = yes
+	check "  its ring drained by the other worker, counted ($stolen stolen batches; its own wake-ups $wk0)" \
+		test "${stolen:-0}" -ge 1
+	kill -TERM "$AGENT"; wait "$AGENT"
+	check "  and the agent exits cleanly" test $? -eq 0
+else
+	not_ok "agent runs with --workers 2 and metrics"; diag "$TMP/a8.err"
+fi
+
 # --cpu-latency-us N (docs/workers.md, "CPU latency"): the agent holds a
 # PM QoS request while it runs; the kernel's aggregate, read back from
 # /dev/cpu_dma_latency (the lowest of all requests), is N while it runs
