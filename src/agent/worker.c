@@ -170,7 +170,6 @@ static int drain_locked(struct worker *w, uint32_t budget, bool *more)
 /* After a batch of w's, its lock let go. */
 static void drain_done(struct worker *w, int n)
 {
-	atomic_store_explicit(&w->busy_k, 0, memory_order_release);
 	if (n > 0) {
 		obs_link_lock(w->g->ro);
 		obs_link_drained(w->g->ro, n);
@@ -187,6 +186,7 @@ static int drain(struct worker *w, uint32_t budget, bool *more_out)
 	pthread_mutex_lock(&w->mu);
 	int n = drain_locked(w, budget, &more);
 	pthread_mutex_unlock(&w->mu);
+	atomic_store_explicit(&w->busy_k, 0, memory_order_release);
 	drain_done(w, n);
 	if (more_out)
 		*more_out = more;
@@ -224,8 +224,11 @@ static void steal(struct worker *w)
 			WORKER_STEAL_MAX_BATCH_NS ||
 		    pthread_mutex_trylock(&p->mu))
 			continue;
+		/* p->busy_k is p's own: p may have set it and be waiting for
+		 * the lock, and a thief clearing it would hide p's next batch
+		 * from the health check. A stolen batch that never ends holds
+		 * p's lock, so p's tick goes overdue and its shard fails safe. */
 		bool more = false;
-		atomic_store_explicit(&p->busy_k, ls_now_k(), memory_order_release);
 		int n = drain_locked(p, WORKER_BUDGET, &more);
 		pthread_mutex_unlock(&p->mu);
 		drain_done(p, n);
