@@ -48,7 +48,7 @@
 # the sections to run (default "1 2 3"), LM_HOLD_RATES section 2's rates
 # (default "10000 100000"), LM_KEEP=DIR keeps section 2's scrapes there, LM_FLOOR_SECS the floor's seconds per
 # CPU at the start and the end (bench/vcpu_floor.c; 2, 0: none),
-# LM_STALLS=1 section 1's stalls of the agent >= 0.5 ms during each row's
+# LM_STALLS=1 sections 1's and 2's stalls of the agent >= 0.5 ms during each row's
 # timed flows and what ran instead (bench/sched_stalls.py, perf).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -165,12 +165,15 @@ declare -A CFG_ARGS=([1]="--workers 1" [2]="--workers 2" [1rt]="--workers 1 --rt
 	[1nobp]="--workers 1 --busy-poll 0" [2nobp]="--workers 2 --busy-poll 0"
 	[1n]="--workers 1 --nice keep" [2n]="--workers 2 --nice keep"
 	[1n20]="--workers 1 --nice -20" [2n20]="--workers 2 --nice -20"
-	[1q]="--workers 1 --cpu-latency-us 0" [2q]="--workers 2 --cpu-latency-us 0")
+	[1q]="--workers 1 --cpu-latency-us 0" [2q]="--workers 2 --cpu-latency-us 0"
+	[1p]="--workers 1 --busy-poll 1ms" [2p]="--workers 2 --busy-poll 1ms"
+	[1rtp]="--workers 1 --rt --busy-poll 1ms" [2rtp]="--workers 2 --rt --busy-poll 1ms")
 [ -n "$RT" ] && CFG_NAMES+=(1rt 2rt)
 # LM_CFGS: the rows' agents by name (e.g. "1 1k 2 2k": k, the kernel's
 # default slice instead of --sched-slice's 100us; n, --nice keep: the
 # agent's CPU weight as started instead of nice -10; n20, --nice -20;
-# q, --cpu-latency-us 0; nobp, --busy-poll 0)
+# q, --cpu-latency-us 0; nobp, --busy-poll 0; p, --busy-poll 1ms; rtp,
+# --rt --busy-poll 1ms)
 [ -n "${LM_CFGS:-}" ] && read -ra CFG_NAMES <<<"$LM_CFGS"
 # LM_BIN_B: another build of the agent (e.g. the commit before a change),
 # run as rows "1b" and "2b" beside the others in the same run
@@ -260,7 +263,7 @@ fi
 # --- 2. a held first packet's added latency ----------------------------------
 if [[ $SECTIONS == *" 2 "* ]]; then
 echo "## 2. a held first packet's added latency (one-way, us; hold = lockstep run --default-verdict hold, minus no lockstep)"
-printf '%-7s %-7s %-4s %9s %9s %9s %9s %9s %7s %7s %8s  %s\n' load rate cfg achieved received p50_us p99_us p99.9_us run_ms wait_ms held_p99 "added p50/p99 (target p99)"
+printf '%-7s %-7s %-4s %9s %9s %9s %9s %9s %7s %7s %7s %8s  %s\n' load rate cfg achieved received p50_us p99_us p99.9_us run_ms wait_ms rx_p99 held_p99 "added p50/p99 (target p99)"
 for load in $loads; do
 	[ $load = stress ] && load_on
 	for rate in ${LM_HOLD_RATES:-10000 100000}; do
@@ -274,29 +277,42 @@ for load in $loads; do
 			AGENT_BIN=
 			# warm-up as in section 1 (its own port), then the timed flows
 			[ "$WARM" -gt 0 ] && gen "w_$F" "$rate" "$((WARM < n ? WARM : n))" 200 "--no-rx --port 9001"
+			sleep 0.2
+			scrape "$TMP/w_$F.prom"
 			read -r run0 wait0 < <(schedstat "$AGENT")
 			[ -n "${LM_THREADS:-}" ] && threads "$AGENT" >"$TMP/$F.thr0"
+			SSP=
+			if [ "${LM_STALLS:-0}" = 1 ]; then # who kept the agent from its CPU
+				python3 bench/sched_stalls.py --pid "$AGENT" --min-ms 0.5 \
+					--secs "$(awk -v c="$n" -v r="$rate" 'BEGIN { print c / r + 0.5 }')" >"$TMP/st_$F.txt" 2>&1 &
+				SSP=$!
+				sleep 0.3 # perf's start
+			fi
 			gen "$F" "$rate" "$n" 300
+			[ -n "$SSP" ] && wait "$SSP"
 			read -r run1 wait1 < <(schedstat "$AGENT")
 			[ -n "${LM_THREADS:-}" ] && threads "$AGENT" | join - "$TMP/$F.thr0" |
 				awk '{ printf "# %s thread %s: run %d ms wait %d ms\n", "'"$F"'", $2, ($3 - $6) / 1e6, ($4 - $7) / 1e6 }' >&2
 			scrape "$TMP/$F.prom"; [ -n "${LM_KEEP:-}" ] && cp "$TMP/$F.prom" "$LM_KEEP/"
-			# the agent's own count: the held record's kernel stamp to
-			# its release (the rest is the send and the way there);
-			# its warm-up flows included (no scrape between)
-			read -r _ held99 _ _ < <(quantiles "$TMP/$F.prom" "" lockstep_hold_seconds)
+			# the agent's own counts of the timed flows: the kernel's
+			# stamp of the held record to the agent's read of it (rx),
+			# and to its release (held; the rest is the send and the
+			# way to the server)
+			read -r _ rx99 _ _ < <(quantiles "$TMP/$F.prom" "$TMP/w_$F.prom" lockstep_event_delivery_seconds)
+			read -r _ held99 _ _ < <(quantiles "$TMP/$F.prom" "$TMP/w_$F.prom" lockstep_hold_seconds)
 			agent_stop
 			# issue 12's targets, with or without --rt: +100 us idle,
 			# +1 ms loaded (section 1's loaded --rt 200 us is issue 17's)
 			lim=100
 			[ $load = stress ] && lim=1000
 			a99=$(($(f "$F" p99) - $(f "$B" p99)))
-			printf '%-7s %-7s %-4s %9s %9s %9s %9s %9s %7s %7s %8s  +%s/+%s us (%s)\n' "$load" "$rate" "$c" \
+			printf '%-7s %-7s %-4s %9s %9s %9s %9s %9s %7s %7s %7s %8s  +%s/+%s us (%s)\n' "$load" "$rate" "$c" \
 				"$(f "$F" achieved | cut -d/ -f1)" "$(f "$F" received)/$(f "$F" sent)" \
 				"$(us "$(f "$F" p50)")" "$(us "$(f "$F" p99)")" "$(us "$(f "$F" p99.9)")" \
-				$(((run1 - run0) / 1000000)) $(((wait1 - wait0) / 1000000)) "$held99" \
+				$(((run1 - run0) / 1000000)) $(((wait1 - wait0) / 1000000)) "$rx99" "$held99" \
 				"$(us $(($(f "$F" p50) - $(f "$B" p50))))" "$(us $a99)" \
 				"$(awk -v a=$a99 -v l=$lim 'BEGIN { print (a / 1000 <= l ? "meets" : "misses") " <= " l " us" }')"
+			[ -n "$SSP" ] && sed -n 's/^# *//p' "$TMP/st_$F.txt" | sed "s/^/# $c stalls: /"
 		done
 		printf '%-7s %-7s %-4s %9s %9s %9s %9s %9s  (no lockstep: the baseline)\n' "$load" "$rate" none \
 			"$(f "b_${load}_$rate" achieved | cut -d/ -f1)" "$(f "b_${load}_$rate" received)/$(f "b_${load}_$rate" sent)" \

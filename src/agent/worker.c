@@ -3,6 +3,7 @@
  * verdict queue) and its own epoll loop; the main thread reloads them,
  * asks their status and reads what they publish after each batch. */
 #include "agent/worker.h"
+#include "agent/steal_rule.h"
 #include "agent/busy_poll.h"
 #include "obs/metric_table.h"
 #include "agent/control.h"
@@ -41,17 +42,9 @@
 /* Busy-polling never keeps a worker from its loop (its tick, a stop) for
  * longer than this in one wake-up. */
 #define WORKER_POLL_MAX_NS 2000000ull
-/* A worker drains another's ring when it finds that ring's records
- * waiting, with its consumer position unchanged, for this long: the owner
- * was woken and is ready but not running -- behind a kernel thread that
- * does not yield, preempted on a busy CPU until the next tick, its vCPU
- * not run by the host (docs/workers.md, "Stealing"). Under that owner's
- * lock, so its flows' callbacks stay in order in one instance. */
-#define WORKER_STEAL_AFTER_NS 100000ull
-/* ... but not from a worker whose last batch took longer than this: its
- * guest is slow, and its batch in the thief's thread would hold the
- * thief's own shard (and its tick) as long. */
-#define WORKER_STEAL_MAX_BATCH_NS 1000000ull
+/* A worker drains another's ring whose records wait, its owner ready but
+ * not running (steal_rule.h, docs/workers.md "Stealing"), under that
+ * owner's lock, so its flows' callbacks stay in order in one instance. */
 
 struct worker {
 	struct agent_workers *g;
@@ -69,10 +62,8 @@ struct worker {
 	uint64_t batch_k;		  /* K when the batch being drained began (under mu) */
 	uint32_t budget;		  /* this worker's thread only: the next batch's size */
 	struct agent_poll poll;		  /* its busy-polling and wake-ups (busy_poll.h) */
-	/* its thread only: each peer's ring as it last saw it pending (its
-	 * consumer position, and since when; 0: not pending) */
-	unsigned long peer_cons[LS_SHARDS_MAX];
-	uint64_t peer_since[LS_SHARDS_MAX];
+	/* its thread only: each peer's ring as it last saw it pending */
+	struct agent_steal_seen seen[LS_SHARDS_MAX];
 	_Atomic uint64_t stolen; /* batches of its ring another worker drained */
 	_Atomic uint64_t batch_ns; /* how long its last batch took (written under mu) */
 	/* published after each batch and tick (snap_mu, a leaf lock) */
@@ -194,34 +185,24 @@ static int drain(struct worker *w, uint32_t budget, bool *more_out)
 }
 
 /* Drains the rings of peers whose records have waited, undrained, for
- * WORKER_STEAL_AFTER_NS (their owner ready but not running). A look is two
+ * AGENT_STEAL_AFTER_NS (their owner ready but not running). A look is two
  * loads per peer; nothing is taken from a peer in a batch or a tick (its
  * lock held: a guest stalled there fails its shard safe, as it must). */
 static void steal(struct worker *w)
 {
 	struct agent_workers *g = w->g;
 	uint64_t now = 0;
-	if (ls_dp_ring_pending(w->ring))
-		return; /* its own shard first */
+	bool own = ls_dp_ring_pending(w->ring);
 	for (uint32_t i = 0; i < g->n; i++) {
 		struct worker *p = &g->w[i];
 		if (p == w)
 			continue;
-		if (!ls_dp_ring_pending(p->ring)) {
-			w->peer_since[i] = 0;
-			continue;
-		}
-		if (!now)
+		bool pending = !own && ls_dp_ring_pending(p->ring);
+		if (pending && !now)
 			now = ls_now_k();
-		unsigned long cons = ls_dp_ring_consumed(p->ring);
-		if (!w->peer_since[i] || cons != w->peer_cons[i]) {
-			w->peer_cons[i] = cons; /* new records, or drained since */
-			w->peer_since[i] = now;
-			continue;
-		}
-		if (now - w->peer_since[i] < WORKER_STEAL_AFTER_NS ||
-		    atomic_load_explicit(&p->batch_ns, memory_order_relaxed) >
-			WORKER_STEAL_MAX_BATCH_NS ||
+		if (!agent_steal_due(&w->seen[i], own, pending,
+				     pending ? ls_dp_ring_consumed(p->ring) : 0, now,
+				     atomic_load_explicit(&p->batch_ns, memory_order_relaxed)) ||
 		    pthread_mutex_trylock(&p->mu))
 			continue;
 		/* p->busy_k is p's own: p may have set it and be waiting for
@@ -232,7 +213,7 @@ static void steal(struct worker *w)
 		int n = drain_locked(p, WORKER_BUDGET, &more);
 		pthread_mutex_unlock(&p->mu);
 		drain_done(p, n);
-		w->peer_since[i] = 0;
+		agent_steal_taken(&w->seen[i]);
 		if (n > 0)
 			atomic_fetch_add_explicit(&p->stolen, 1, memory_order_relaxed);
 	}
