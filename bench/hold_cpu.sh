@@ -13,6 +13,7 @@
 # its report printed. Prints figures and ratios against the run without
 # lockstep; asserts nothing. Needs root.
 #   HC_RATE (5000) HC_COUNT (10000) HC_VARIANTS HC_PERF (0, 1, g: with call graphs, stat: syscalls per flow) HC_STDOUT (/dev/null)
+#   HC_PERF_DATA=PATH keeps each variant's perf.data as PATH.NAME
 set -uo pipefail
 cd "$(dirname "$0")/.."
 LS_ROOT=$PWD
@@ -83,6 +84,7 @@ for v in $VARIANTS; do
 		awk -F, -v n="$n" '$3 ~ /./ && n { printf "#   %s per held flow: %.2f\n", $3, $1 / n }' "$TMP/stat"
 	elif [ -n "$P" ]; then
 		echo "#   perf, $name: where the agent's samples went"
+		[ -n "${HC_PERF_DATA:-}" ] && cp "$TMP/perf.data" "$HC_PERF_DATA.$name" # for perf report -i
 		if [ "$HC_PERF" = g ]; then # callers of the top symbols
 			perf report -i "$TMP/perf.data" --no-children --stdio --percent-limit 4 \
 				-g caller,2,callee,function,percent 2>/dev/null | grep -v '^$' | head -150 >"$TMP/perf.txt"
