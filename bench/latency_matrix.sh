@@ -182,6 +182,22 @@ if [ -n "${LM_BIN_B:-}" ]; then
 	CFG_ARGS[1b]="--workers 1" CFG_ARGS[2b]="--workers 2"
 	CFG_BIN[1b]=$LM_BIN_B CFG_BIN[2b]=$LM_BIN_B
 fi
+# LM_STALLS=1: who kept the agent from its CPU during a row's timed flows
+# (bench/sched_stalls.py, perf): started before them (COUNT flows at RATE
+# per second), printed under the row (F and c: the row's file and config)
+SSP=
+stalls_start() { # COUNT RATE
+	SSP=
+	[ "${LM_STALLS:-0}" = 1 ] || return 0
+	python3 bench/sched_stalls.py --pid "$AGENT" --min-ms 0.5 \
+		--secs "$(awk -v c="$1" -v r="$2" 'BEGIN { print c / r + 0.5 }')" >"$TMP/st_$F.txt" 2>&1 &
+	SSP=$!
+	sleep 0.3 # perf's start
+}
+stalls_print() {
+	[ -n "$SSP" ] && sed -n 's/^# *//p' "$TMP/st_$F.txt" | sed "s/^/# $c stalls: /"
+	return 0
+}
 la() { cut -d' ' -f1-3 /proc/loadavg; }
 # schedstat PID: "RUN_NS WAIT_NS" summed over its threads: time on a CPU,
 # and time runnable but waiting for one (/proc/PID/task/*/schedstat): what
@@ -228,13 +244,7 @@ for load in $loads; do
 		scrape "$TMP/w_$F.prom"
 		fn0=$(cnt flow_new) full0=$(cnt ringbuf_full)
 		read -r run0 wait0 < <(schedstat "$AGENT")
-		SSP=
-		if [ "${LM_STALLS:-0}" = 1 ]; then # who kept the agent from its CPU
-			python3 bench/sched_stalls.py --pid "$AGENT" --min-ms 0.5 \
-				--secs "$(awk -v c="$COUNT" -v r="$RATE" 'BEGIN { print c / r + 0.5 }')" >"$TMP/st_$F.txt" 2>&1 &
-			SSP=$!
-			sleep 0.3 # perf's start
-		fi
+		stalls_start "$COUNT" "$RATE"
 		gen "$F" "$RATE" "$COUNT" 400 --no-rx # timing the agent: nobody reads
 		read -r run1 wait1 < <(schedstat "$AGENT")
 		[ -n "$SSP" ] && wait "$SSP"
@@ -251,7 +261,7 @@ for load in $loads; do
 		printf '%-7s %-4s %9s %9s %9s %9s %7s %6s %7s %7s %8s %8s  %s\n' "$load" "$c" "$(f "$F" achieved | cut -d/ -f1)" \
 			"$p50" "$p99" "$p999" "$n" "$lost" $(((run1 - run0) / 1000000)) $(((wait1 - wait0) / 1000000)) "$rx99" "$call99" \
 			"$(target "$load" "$([ "${c%rt}" != "$c" ] && echo rt)" "$p99")$([ "$full" != 0 ] && echo ", ring full $full")"
-		[ -n "$SSP" ] && sed -n 's/^# *//p' "$TMP/st_$F.txt" | sed "s/^/# $c stalls: /"
+		stalls_print
 		agent_stop
 	done
 	done
@@ -281,13 +291,7 @@ for load in $loads; do
 			scrape "$TMP/w_$F.prom"
 			read -r run0 wait0 < <(schedstat "$AGENT")
 			[ -n "${LM_THREADS:-}" ] && threads "$AGENT" >"$TMP/$F.thr0"
-			SSP=
-			if [ "${LM_STALLS:-0}" = 1 ]; then # who kept the agent from its CPU
-				python3 bench/sched_stalls.py --pid "$AGENT" --min-ms 0.5 \
-					--secs "$(awk -v c="$n" -v r="$rate" 'BEGIN { print c / r + 0.5 }')" >"$TMP/st_$F.txt" 2>&1 &
-				SSP=$!
-				sleep 0.3 # perf's start
-			fi
+			stalls_start "$n" "$rate"
 			gen "$F" "$rate" "$n" 300
 			[ -n "$SSP" ] && wait "$SSP"
 			read -r run1 wait1 < <(schedstat "$AGENT")
@@ -312,7 +316,7 @@ for load in $loads; do
 				$(((run1 - run0) / 1000000)) $(((wait1 - wait0) / 1000000)) "$rx99" "$held99" \
 				"$(us $(($(f "$F" p50) - $(f "$B" p50))))" "$(us $a99)" \
 				"$(awk -v a=$a99 -v l=$lim 'BEGIN { print (a / 1000 <= l ? "meets" : "misses") " <= " l " us" }')"
-			[ -n "$SSP" ] && sed -n 's/^# *//p' "$TMP/st_$F.txt" | sed "s/^/# $c stalls: /"
+			stalls_print
 		done
 		printf '%-7s %-7s %-4s %9s %9s %9s %9s %9s  (no lockstep: the baseline)\n' "$load" "$rate" none \
 			"$(f "b_${load}_$rate" achieved | cut -d/ -f1)" "$(f "b_${load}_$rate" received)/$(f "b_${load}_$rate" sent)" \
