@@ -12,7 +12,7 @@
 # HC_PERF=1 each variant is also sampled by `perf record` and the top of
 # its report printed. Prints figures and ratios against the run without
 # lockstep; asserts nothing. Needs root.
-#   HC_RATE (5000) HC_COUNT (10000) HC_VARIANTS HC_PERF (0, 1, g: with call graphs, stat: syscalls per flow) HC_STDOUT (/dev/null)
+#   HC_RATE (5000) HC_COUNT (10000) HC_VARIANTS HC_PERF (0, 1, g: with call graphs, dwarf: call graphs without frame pointers, stat: syscalls per flow) HC_STDOUT (/dev/null)
 #   HC_PERF_DATA=PATH keeps each variant's perf.data as PATH.NAME
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -61,7 +61,8 @@ for v in $VARIANTS; do
 		if [ "$HC_PERF" = stat ]; then # syscalls, switches and faults per held flow
 			perf stat -x, -e raw_syscalls:sys_enter,context-switches,page-faults -o "$TMP/stat" -p "$A" >/dev/null 2>&1 &
 		else
-			perf record $([ "$HC_PERF" = g ] && echo -g) -o "$TMP/perf.data" -p "$A" >/dev/null 2>&1 &
+			perf record $([ "$HC_PERF" = g ] && echo -g) $([ "$HC_PERF" = dwarf ] && echo --call-graph dwarf) \
+				-o "$TMP/perf.data" -p "$A" >/dev/null 2>&1 &
 		fi
 		P=$!
 		sleep 0.3
