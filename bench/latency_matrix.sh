@@ -48,6 +48,8 @@
 # the sections to run (default "1 2 3"), LM_HOLD_RATES section 2's rates
 # (default "10000 100000"), LM_KEEP=DIR keeps section 2's scrapes there, LM_FLOOR_SECS the floor's seconds per
 # CPU at the start and the end (bench/vcpu_floor.c; 2, 0: none),
+# LM_LO_RPS=MASK receive packet steering on the server namespace's lo (an
+# experiment: the re-injection's delivery on other CPUs),
 # LM_STALLS=1 sections 1's and 2's stalls of the agent >= 0.5 ms during each row's
 # timed flows and what ran instead (bench/sched_stalls.py, perf).
 set -uo pipefail
@@ -74,6 +76,11 @@ make -s build/lockstep build/bench/flowgen build/bench/worker_bench build/bench/
 [ -f "$G" ] || bail "$G not built (make guests)"
 topo_init lmatrix
 topo_up || bail "could not build the topology"
+# LM_LO_RPS=MASK: receive packet steering on the server namespace's lo (the
+# re-injection's route, docs/dataplane.md): its frames' way into the stack
+# then runs on the CPUs of MASK, not in the agent's sendmmsg (an experiment)
+[ -n "${LM_LO_RPS:-}" ] && in_s sh -c "echo ${LM_LO_RPS} > /sys/class/net/lo/queues/rx-0/rps_cpus" &&
+	echo "# lo rps_cpus: $(in_s cat /sys/class/net/lo/queues/rx-0/rps_cpus)"
 in_c ping -c1 -W1 "$S4" >/dev/null # neighbours resolved before timing
 T0=$SECONDS
 
