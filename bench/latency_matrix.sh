@@ -305,10 +305,11 @@ for load in $loads; do
 			[ -n "${LM_THREADS:-}" ] && threads "$AGENT" | join - "$TMP/$F.thr0" |
 				awk '{ printf "# %s thread %s: run %d ms wait %d ms\n", "'"$F"'", $2, ($3 - $6) / 1e6, ($4 - $7) / 1e6 }' >&2
 			scrape "$TMP/$F.prom"; [ -n "${LM_KEEP:-}" ] && cp "$TMP/$F.prom" "$LM_KEEP/"
-			# the agent's own counts of the timed flows: the kernel's
-			# stamp of the held record to the agent's read of it (rx),
-			# and to its release (held; the rest is the send and the
-			# way to the server)
+			# the agent's own counts of the timed flows: a record's
+			# kernel stamp to the agent's read of it (rx: every record,
+			# the flow_new and the held one alike), and the held
+			# record's stamp to its release (held; the rest is the send
+			# and the way to the server)
 			read -r _ rx99 _ _ < <(quantiles "$TMP/$F.prom" "$TMP/w_$F.prom" lockstep_event_delivery_seconds)
 			read -r _ held99 _ _ < <(quantiles "$TMP/$F.prom" "$TMP/w_$F.prom" lockstep_hold_seconds)
 			agent_stop

@@ -42,9 +42,6 @@
 /* Busy-polling never keeps a worker from its loop (its tick, a stop) for
  * longer than this in one wake-up. */
 #define WORKER_POLL_MAX_NS 2000000ull
-/* A worker drains another's ring whose records wait, its owner ready but
- * not running (steal_rule.h, docs/workers.md "Stealing"), under that
- * owner's lock, so its flows' callbacks stay in order in one instance. */
 
 struct worker {
 	struct agent_workers *g;
@@ -184,10 +181,12 @@ static int drain(struct worker *w, uint32_t budget, bool *more_out)
 	return n;
 }
 
-/* Drains the rings of peers whose records have waited, undrained, for
- * AGENT_STEAL_AFTER_NS (their owner ready but not running). A look is two
- * loads per peer; nothing is taken from a peer in a batch or a tick (its
- * lock held: a guest stalled there fails its shard safe, as it must). */
+/* Drains the rings of peers whose records wait, their owner ready but not
+ * running (the rule: steal_rule.h; docs/workers.md "Stealing"), under
+ * the owner's lock, so its flows' callbacks stay in order in one
+ * instance. A look is two loads per peer; nothing is taken from a peer in
+ * a batch or a tick (its lock held: a guest stalled there fails its shard
+ * safe, as it must). */
 static void steal(struct worker *w)
 {
 	struct agent_workers *g = w->g;
